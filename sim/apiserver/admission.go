@@ -1,0 +1,75 @@
+package apiserver
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// DefaultTolerationSeconds is how long pods tolerate a not-ready or
+// unreachable node before eviction (the DefaultTolerationSeconds admission
+// plugin's default).
+const DefaultTolerationSeconds = int64(300)
+
+// Priorities of the built-in priority classes.
+const (
+	SystemClusterCritical = int32(2000000000)
+	SystemNodeCritical    = int32(2000001000)
+)
+
+// admit runs the admission plugins we model, in upstream order:
+// NamespaceLifecycle, Priority, DefaultTolerationSeconds.
+func (s *Server) admit(obj store.Object) error {
+	info, _ := store.KindOf(obj)
+	if info.Namespaced && info.Kind != "Event" {
+		o, ok := s.store.Get("Namespace", "", obj.GetNamespace())
+		if !ok {
+			return apierrors.NewNotFound(corev1.Resource("namespaces"), obj.GetNamespace())
+		}
+		if o.GetDeletionTimestamp() != nil {
+			return apierrors.NewForbidden(info.GroupResource(), obj.GetName(),
+				fmt.Errorf("unable to create new content in namespace %s because it is being terminated", obj.GetNamespace()))
+		}
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return nil
+	}
+	switch pod.Spec.PriorityClassName {
+	case "system-node-critical":
+		pod.Spec.Priority = ptr(SystemNodeCritical)
+	case "system-cluster-critical":
+		pod.Spec.Priority = ptr(SystemClusterCritical)
+	case "":
+		if pod.Spec.Priority == nil {
+			pod.Spec.Priority = ptr(int32(0))
+		}
+	default:
+		return apierrors.NewForbidden(corev1.Resource("pods"), pod.Name,
+			fmt.Errorf("no PriorityClass with name %s was found", pod.Spec.PriorityClassName))
+	}
+	addDefaultTolerations(pod)
+	return nil
+}
+
+func addDefaultTolerations(pod *corev1.Pod) {
+	for _, key := range []string{corev1.TaintNodeNotReady, corev1.TaintNodeUnreachable} {
+		has := false
+		for _, t := range pod.Spec.Tolerations {
+			if (t.Key == key || (t.Key == "" && t.Operator == corev1.TolerationOpExists)) &&
+				(t.Effect == corev1.TaintEffectNoExecute || t.Effect == "") {
+				has = true
+				break
+			}
+		}
+		if !has {
+			pod.Spec.Tolerations = append(pod.Spec.Tolerations, corev1.Toleration{
+				Key: key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute,
+				TolerationSeconds: ptr(DefaultTolerationSeconds),
+			})
+		}
+	}
+}

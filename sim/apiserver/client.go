@@ -1,0 +1,385 @@
+package apiserver
+
+import (
+	"fmt"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Client is a component's connection to the API server. Reads go to the
+// store (the watch cache); writes go through validation, defaulting,
+// admission and the trace.
+type Client struct {
+	s         *Server
+	component string
+}
+
+// Component is the name writes are attributed to.
+func (c *Client) Component() string { return c.component }
+
+// Server is the API server behind the client.
+func (c *Client) Server() *Server { return c.s }
+
+// Get returns an object or a NotFound error.
+func (c *Client) Get(kind, namespace, name string) (store.Object, error) {
+	info, ok := store.LookupKind(kind)
+	if !ok {
+		return nil, fmt.Errorf("apiserver: unknown kind %q", kind)
+	}
+	o, ok := c.s.store.Get(kind, namespace, name)
+	if !ok {
+		return nil, apierrors.NewNotFound(info.GroupResource(), name)
+	}
+	return o, nil
+}
+
+// Create validates, defaults and admits obj, then stores it. obj is owned
+// by the server afterwards.
+func (c *Client) Create(obj store.Object) (store.Object, error) {
+	s := c.s
+	info, err := store.KindOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.gate(); err != nil {
+		return nil, err
+	}
+	if obj.GetName() == "" && obj.GetGenerateName() != "" {
+		obj.SetName(s.generateName(info.Kind, obj.GetNamespace(), obj.GetGenerateName()))
+	}
+	if info.Namespaced && obj.GetNamespace() == "" {
+		obj.SetNamespace(metav1.NamespaceDefault)
+	}
+	if !info.Namespaced {
+		obj.SetNamespace("")
+	}
+	Default(obj)
+	if err := s.admit(obj); err != nil {
+		return nil, err
+	}
+	if err := Validate(obj); err != nil {
+		return nil, err
+	}
+	if _, exists := s.store.Get(info.Kind, obj.GetNamespace(), obj.GetName()); exists {
+		return nil, apierrors.NewAlreadyExists(info.GroupResource(), obj.GetName())
+	}
+	obj.SetUID(s.newUID())
+	obj.SetCreationTimestamp(s.now())
+	obj.SetResourceVersion("")
+	obj.SetDeletionTimestamp(nil)
+	if hasGeneration(info.Kind) {
+		obj.SetGeneration(1)
+	}
+	s.allocate(obj)
+	out, err := s.store.Create(obj)
+	if err != nil {
+		return nil, err
+	}
+	s.trace(c.component, "create", out, Summary(out))
+	return out, nil
+}
+
+// Update replaces an object's spec and metadata (its status is kept, as
+// for any kind with a status subresource). A non-empty resourceVersion
+// must match the stored one.
+func (c *Client) Update(obj store.Object) (store.Object, error) {
+	return c.update(obj, "update", false)
+}
+
+// UpdateStatus replaces only the status of an object.
+func (c *Client) UpdateStatus(obj store.Object) (store.Object, error) {
+	return c.update(obj, "status", true)
+}
+
+func (c *Client) update(obj store.Object, verb string, status bool) (store.Object, error) {
+	s := c.s
+	info, err := store.KindOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.gate(); err != nil {
+		return nil, err
+	}
+	if info.Namespaced && obj.GetNamespace() == "" {
+		obj.SetNamespace(metav1.NamespaceDefault)
+	}
+	old, ok := s.store.Get(info.Kind, obj.GetNamespace(), obj.GetName())
+	if !ok {
+		return nil, apierrors.NewNotFound(info.GroupResource(), obj.GetName())
+	}
+	if rv := obj.GetResourceVersion(); rv != "" && rv != old.GetResourceVersion() {
+		return nil, apierrors.NewConflict(info.GroupResource(), obj.GetName(), errConflict)
+	}
+	if status {
+		obj = withStatus(old, obj)
+	} else {
+		keepStatus(obj, old)
+		Default(obj)
+		if err := Validate(obj); err != nil {
+			return nil, err
+		}
+		if err := validateUpdate(obj, old); err != nil {
+			return nil, err
+		}
+	}
+	// Identity and server-owned metadata never change through an update.
+	obj.SetUID(old.GetUID())
+	obj.SetCreationTimestamp(old.GetCreationTimestamp())
+	obj.SetDeletionTimestamp(old.GetDeletionTimestamp())
+	obj.SetDeletionGracePeriodSeconds(old.GetDeletionGracePeriodSeconds())
+	obj.SetGeneration(old.GetGeneration())
+	if !status && hasGeneration(info.Kind) && specChanged(obj, old) {
+		obj.SetGeneration(old.GetGeneration() + 1)
+	}
+	obj.SetResourceVersion("")
+	// An object being deleted goes once its last finalizer is removed.
+	if obj.GetDeletionTimestamp() != nil && len(obj.GetFinalizers()) == 0 && !isPod(obj) && info.Kind != "Namespace" {
+		return c.remove(info.Kind, obj.GetNamespace(), obj.GetName())
+	}
+	out, err := s.store.Update(obj)
+	if err != nil {
+		return nil, err
+	}
+	s.trace(c.component, verb, out, Summary(out))
+	return out, nil
+}
+
+func isPod(o store.Object) bool { _, ok := o.(*corev1.Pod); return ok }
+
+// DeleteOptions are the options of a delete call.
+type DeleteOptions struct {
+	// GracePeriodSeconds overrides the pod's terminationGracePeriodSeconds;
+	// 0 removes the object at once (kubectl delete --force --grace-period=0).
+	GracePeriodSeconds *int64
+	// Propagation is Background (default), Foreground or Orphan.
+	Propagation metav1.DeletionPropagation
+}
+
+// Delete deletes an object like kube-apiserver: a pod on a node gets a
+// deletionTimestamp and waits for its kubelet; objects with finalizers
+// wait for them; everything else goes at once (the garbage collector
+// deletes its dependents afterwards).
+func (c *Client) Delete(kind, namespace, name string, opts DeleteOptions) error {
+	s := c.s
+	info, ok := store.LookupKind(kind)
+	if !ok {
+		return fmt.Errorf("apiserver: unknown kind %q", kind)
+	}
+	if !info.Namespaced {
+		namespace = ""
+	}
+	if err := s.gate(); err != nil {
+		return err
+	}
+	old, ok := s.store.Get(kind, namespace, name)
+	if !ok {
+		return apierrors.NewNotFound(info.GroupResource(), name)
+	}
+	if pod, ok := old.(*corev1.Pod); ok {
+		return c.deletePod(pod, opts)
+	}
+	if ns, ok := old.(*corev1.Namespace); ok {
+		return c.deleteNamespace(ns)
+	}
+	fin := old.GetFinalizers()
+	switch opts.Propagation {
+	case metav1.DeletePropagationForeground:
+		fin = appendUnique(fin, metav1.FinalizerDeleteDependents)
+	case metav1.DeletePropagationOrphan:
+		fin = appendUnique(fin, metav1.FinalizerOrphanDependents)
+	}
+	if len(fin) > 0 {
+		if old.GetDeletionTimestamp() != nil && len(fin) == len(old.GetFinalizers()) {
+			return nil
+		}
+		obj := old.DeepCopyObject().(store.Object)
+		obj.SetFinalizers(fin)
+		if obj.GetDeletionTimestamp() == nil {
+			t := s.now()
+			obj.SetDeletionTimestamp(&t)
+			zero := int64(0)
+			obj.SetDeletionGracePeriodSeconds(&zero)
+		}
+		out, err := s.store.Update(obj)
+		if err != nil {
+			return err
+		}
+		s.trace(c.component, "delete", out, "finalizers="+fmt.Sprint(fin))
+		return nil
+	}
+	_, err := c.remove(kind, namespace, name)
+	return err
+}
+
+func appendUnique(list []string, v string) []string {
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(append([]string(nil), list...), v)
+}
+
+func (c *Client) remove(kind, namespace, name string) (store.Object, error) {
+	old, err := c.s.store.Delete(kind, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	c.s.trace(c.component, "remove", old, "")
+	c.s.release(old)
+	return old, nil
+}
+
+func (c *Client) deletePod(pod *corev1.Pod, opts DeleteOptions) error {
+	grace := int64(corev1.DefaultTerminationGracePeriodSeconds)
+	if pod.Spec.TerminationGracePeriodSeconds != nil {
+		grace = *pod.Spec.TerminationGracePeriodSeconds
+	}
+	if opts.GracePeriodSeconds != nil {
+		grace = *opts.GracePeriodSeconds
+	}
+	// Pods that never ran, or finished, have nothing to stop.
+	if pod.Spec.NodeName == "" || grace <= 0 || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		_, err := c.remove("Pod", pod.Namespace, pod.Name)
+		return err
+	}
+	if cur := pod.DeletionGracePeriodSeconds; pod.DeletionTimestamp != nil && cur != nil && *cur <= grace {
+		return nil
+	}
+	p := pod.DeepCopy()
+	t := metav1.NewTime(c.s.engine.Now().Add(secondsDuration(grace)))
+	if pod.DeletionTimestamp != nil && pod.DeletionTimestamp.Before(&t) {
+		t = *pod.DeletionTimestamp
+	}
+	p.DeletionTimestamp = &t
+	p.DeletionGracePeriodSeconds = &grace
+	out, err := c.s.store.Update(p)
+	if err != nil {
+		return err
+	}
+	c.s.trace(c.component, "delete", out, "grace="+strconv.FormatInt(grace, 10)+"s")
+	return nil
+}
+
+func (c *Client) deleteNamespace(ns *corev1.Namespace) error {
+	if ns.DeletionTimestamp != nil {
+		return nil
+	}
+	n := ns.DeepCopy()
+	t := c.s.now()
+	n.DeletionTimestamp = &t
+	n.Status.Phase = corev1.NamespaceTerminating
+	out, err := c.s.store.Update(n)
+	if err != nil {
+		return err
+	}
+	c.s.trace(c.component, "delete", out, "phase=Terminating")
+	return nil
+}
+
+// FinalizeNamespace removes a terminating namespace once it is empty (the
+// namespace controller's last step).
+func (c *Client) FinalizeNamespace(name string) error {
+	_, err := c.remove("Namespace", "", name)
+	return err
+}
+
+// Bind assigns a pod to a node (the pods/binding subresource).
+func (c *Client) Bind(namespace, name, node string) error {
+	s := c.s
+	if err := s.gate(); err != nil {
+		return err
+	}
+	o, ok := s.store.Get("Pod", namespace, name)
+	if !ok {
+		return apierrors.NewNotFound(corev1.Resource("pods"), name)
+	}
+	pod := o.(*corev1.Pod)
+	if pod.Spec.NodeName != "" {
+		return apierrors.NewConflict(corev1.Resource("pods/binding"), name,
+			fmt.Errorf("pod %s is already assigned to node %q", name, pod.Spec.NodeName))
+	}
+	if pod.DeletionTimestamp != nil {
+		return apierrors.NewConflict(corev1.Resource("pods/binding"), name, fmt.Errorf("pod %s is being deleted, cannot be assigned to a host", name))
+	}
+	if _, ok := s.store.Get("Node", "", node); !ok {
+		return apierrors.NewNotFound(corev1.Resource("nodes"), node)
+	}
+	p := pod.DeepCopy()
+	p.Spec.NodeName = node
+	setPodCondition(&p.Status, corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: s.now()})
+	out, err := s.store.Update(p)
+	if err != nil {
+		return err
+	}
+	s.trace(c.component, "bind", out, "node="+node)
+	return nil
+}
+
+func setPodCondition(st *corev1.PodStatus, cond corev1.PodCondition) {
+	for i := range st.Conditions {
+		if st.Conditions[i].Type == cond.Type {
+			if st.Conditions[i].Status != cond.Status {
+				st.Conditions[i] = cond
+			} else {
+				st.Conditions[i].Reason, st.Conditions[i].Message = cond.Reason, cond.Message
+			}
+			return
+		}
+	}
+	st.Conditions = append(st.Conditions, cond)
+}
+
+// ErrPDBViolation is the message of an eviction a PodDisruptionBudget
+// refuses (HTTP 429).
+const ErrPDBViolation = "Cannot evict pod as it would violate the pod's disruption budget."
+
+// Evict deletes a pod through the eviction subresource: refused with
+// 429 TooManyRequests when a PodDisruptionBudget allows no disruption.
+func (c *Client) Evict(namespace, name string) error {
+	s := c.s
+	o, ok := s.store.Get("Pod", namespace, name)
+	if !ok {
+		return apierrors.NewNotFound(corev1.Resource("pods"), name)
+	}
+	pod := o.(*corev1.Pod)
+	if pod.DeletionTimestamp == nil && pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed {
+		for _, po := range s.store.List("PodDisruptionBudget", namespace) {
+			pdb := po.(*policyv1.PodDisruptionBudget)
+			sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+			if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
+				continue
+			}
+			if DisruptionsAllowed(s.store, pdb) <= 0 {
+				e := apierrors.NewTooManyRequests(ErrPDBViolation, 0)
+				e.ErrStatus.Details.Causes = append(e.ErrStatus.Details.Causes, metav1.StatusCause{
+					Type: "DisruptionBudget", Message: fmt.Sprintf("The disruption budget %s needs %d healthy pods and has %d currently", pdb.Name, desiredHealthy(s.store, pdb), currentHealthy(s.store, pdb)),
+				})
+				return e
+			}
+		}
+	}
+	return c.Delete("Pod", namespace, name, DeleteOptions{})
+}
+
+// Scale sets spec.replicas of a Deployment, ReplicaSet or StatefulSet (the
+// scale subresource).
+func (c *Client) Scale(kind, namespace, name string, replicas int32) error {
+	o, err := c.Get(kind, namespace, name)
+	if err != nil {
+		return err
+	}
+	obj := o.DeepCopyObject().(store.Object)
+	if !setReplicas(obj, replicas) {
+		return apierrors.NewBadRequest(fmt.Sprintf("%s does not have a scale subresource", kind))
+	}
+	_, err = c.update(obj, "scale", false)
+	return err
+}

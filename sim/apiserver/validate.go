@@ -1,0 +1,269 @@
+package apiserver
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Validate checks an object as kube-apiserver would on create, returning
+// an Invalid error (422) listing every problem with its field path.
+func Validate(obj store.Object) error {
+	info, err := store.KindOf(obj)
+	if err != nil {
+		return err
+	}
+	nameFn := apivalidation.NameIsDNSSubdomain
+	switch info.Kind {
+	case "Namespace":
+		nameFn = apivalidation.ValidateNamespaceName
+	case "Service":
+		nameFn = apivalidation.NameIsDNS1035Label
+	}
+	meta, _ := obj.(metav1.Object)
+	om := metav1.ObjectMeta{}
+	accessorToMeta(meta, &om)
+	errs := apivalidation.ValidateObjectMeta(&om, info.Namespaced, nameFn, field.NewPath("metadata"))
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		errs = append(errs, validatePodSpec(&o.Spec, field.NewPath("spec"))...)
+	case *appsv1.Deployment:
+		errs = append(errs, validateReplicas(o.Spec.Replicas, field.NewPath("spec", "replicas"))...)
+		errs = append(errs, validateSelectorTemplate(o.Spec.Selector, &o.Spec.Template, field.NewPath("spec"))...)
+		if ru := o.Spec.Strategy.RollingUpdate; ru != nil {
+			errs = append(errs, validateRollingUpdate(ru.MaxSurge, ru.MaxUnavailable, field.NewPath("spec", "strategy", "rollingUpdate"))...)
+		}
+	case *appsv1.ReplicaSet:
+		errs = append(errs, validateReplicas(o.Spec.Replicas, field.NewPath("spec", "replicas"))...)
+		errs = append(errs, validateSelectorTemplate(o.Spec.Selector, &o.Spec.Template, field.NewPath("spec"))...)
+	case *appsv1.DaemonSet:
+		errs = append(errs, validateSelectorTemplate(o.Spec.Selector, &o.Spec.Template, field.NewPath("spec"))...)
+		if o.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyAlways {
+			errs = append(errs, field.NotSupported(field.NewPath("spec", "template", "spec", "restartPolicy"), o.Spec.Template.Spec.RestartPolicy, []string{string(corev1.RestartPolicyAlways)}))
+		}
+	case *appsv1.StatefulSet:
+		errs = append(errs, validateReplicas(o.Spec.Replicas, field.NewPath("spec", "replicas"))...)
+		errs = append(errs, validateSelectorTemplate(o.Spec.Selector, &o.Spec.Template, field.NewPath("spec"))...)
+	case *corev1.Service:
+		errs = append(errs, validateService(o)...)
+	case *policyv1.PodDisruptionBudget:
+		p := field.NewPath("spec")
+		if o.Spec.MinAvailable != nil && o.Spec.MaxUnavailable != nil {
+			errs = append(errs, field.Invalid(p.Child("minAvailable"), o.Spec.MinAvailable, "minAvailable and maxUnavailable cannot be both set"))
+		}
+		errs = append(errs, metav1validation.ValidateLabelSelector(o.Spec.Selector, metav1validation.LabelSelectorValidationOptions{}, p.Child("selector"))...)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return apierrors.NewInvalid(info.GVK().GroupKind(), obj.GetName(), errs)
+}
+
+func accessorToMeta(m metav1.Object, om *metav1.ObjectMeta) {
+	om.Name = m.GetName()
+	om.GenerateName = m.GetGenerateName()
+	om.Namespace = m.GetNamespace()
+	om.Labels = m.GetLabels()
+	om.Annotations = m.GetAnnotations()
+	om.OwnerReferences = m.GetOwnerReferences()
+	om.Finalizers = m.GetFinalizers()
+}
+
+func validateUpdate(obj, old store.Object) error {
+	info, _ := store.KindOf(obj)
+	var errs field.ErrorList
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		if !apiEqualSelector(o.Spec.Selector, old.(*appsv1.Deployment).Spec.Selector) {
+			errs = append(errs, field.Invalid(field.NewPath("spec", "selector"), o.Spec.Selector, "field is immutable"))
+		}
+	case *appsv1.DaemonSet:
+		if !apiEqualSelector(o.Spec.Selector, old.(*appsv1.DaemonSet).Spec.Selector) {
+			errs = append(errs, field.Invalid(field.NewPath("spec", "selector"), o.Spec.Selector, "field is immutable"))
+		}
+	case *corev1.Pod:
+		op := old.(*corev1.Pod)
+		if o.Spec.NodeName != op.Spec.NodeName && op.Spec.NodeName != "" {
+			errs = append(errs, field.Forbidden(field.NewPath("spec", "nodeName"), "pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return apierrors.NewInvalid(info.GVK().GroupKind(), obj.GetName(), errs)
+}
+
+func apiEqualSelector(a, b *metav1.LabelSelector) bool {
+	sa, _ := metav1.LabelSelectorAsSelector(a)
+	sb, _ := metav1.LabelSelectorAsSelector(b)
+	return sa.String() == sb.String()
+}
+
+func validateReplicas(r *int32, p *field.Path) field.ErrorList {
+	if r != nil && *r < 0 {
+		return field.ErrorList{field.Invalid(p, *r, "must be greater than or equal to 0")}
+	}
+	return nil
+}
+
+func validateRollingUpdate(surge, unavail *intstr.IntOrString, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, x := range []struct {
+		v    *intstr.IntOrString
+		name string
+	}{{surge, "maxSurge"}, {unavail, "maxUnavailable"}} {
+		if x.v == nil {
+			continue
+		}
+		if x.v.Type == intstr.String {
+			if _, err := intstr.GetScaledValueFromIntOrPercent(x.v, 100, true); err != nil {
+				errs = append(errs, field.Invalid(p.Child(x.name), x.v.StrVal, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"))
+			}
+		} else if x.v.IntVal < 0 {
+			errs = append(errs, field.Invalid(p.Child(x.name), x.v.IntVal, "must be greater than or equal to 0"))
+		}
+	}
+	s, _ := intstr.GetScaledValueFromIntOrPercent(surge, 100, true)
+	u, _ := intstr.GetScaledValueFromIntOrPercent(unavail, 100, true)
+	if len(errs) == 0 && s == 0 && u == 0 {
+		errs = append(errs, field.Invalid(p.Child("maxUnavailable"), unavail.String(), "may not be 0 when `maxSurge` is 0"))
+	}
+	return errs
+}
+
+func validateSelectorTemplate(sel *metav1.LabelSelector, t *corev1.PodTemplateSpec, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if sel == nil {
+		errs = append(errs, field.Required(p.Child("selector"), ""))
+	} else {
+		errs = append(errs, metav1validation.ValidateLabelSelector(sel, metav1validation.LabelSelectorValidationOptions{}, p.Child("selector"))...)
+		if len(sel.MatchLabels)+len(sel.MatchExpressions) == 0 {
+			errs = append(errs, field.Invalid(p.Child("selector"), sel, "empty selector is invalid for deployment"))
+		}
+	}
+	tp := p.Child("template")
+	errs = append(errs, metav1validation.ValidateLabels(t.Labels, tp.Child("metadata", "labels"))...)
+	if sel != nil && len(errs) == 0 {
+		s, err := metav1.LabelSelectorAsSelector(sel)
+		if err == nil && !s.Matches(labels.Set(t.Labels)) {
+			errs = append(errs, field.Invalid(tp.Child("metadata", "labels"), t.Labels, "`selector` does not match template `labels`"))
+		}
+	}
+	errs = append(errs, validatePodSpec(&t.Spec, tp.Child("spec"))...)
+	return errs
+}
+
+var restartPolicies = []string{string(corev1.RestartPolicyAlways), string(corev1.RestartPolicyOnFailure), string(corev1.RestartPolicyNever)}
+
+func validatePodSpec(s *corev1.PodSpec, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if len(s.Containers) == 0 {
+		errs = append(errs, field.Required(p.Child("containers"), ""))
+	}
+	names := sets.New[string]()
+	for i := range s.InitContainers {
+		errs = append(errs, validateContainer(&s.InitContainers[i], names, p.Child("initContainers").Index(i))...)
+	}
+	for i := range s.Containers {
+		errs = append(errs, validateContainer(&s.Containers[i], names, p.Child("containers").Index(i))...)
+	}
+	if s.RestartPolicy != "" && !sets.New(restartPolicies...).Has(string(s.RestartPolicy)) {
+		errs = append(errs, field.NotSupported(p.Child("restartPolicy"), s.RestartPolicy, restartPolicies))
+	}
+	if s.NodeName != "" {
+		for _, msg := range validation.IsDNS1123Subdomain(s.NodeName) {
+			errs = append(errs, field.Invalid(p.Child("nodeName"), s.NodeName, msg))
+		}
+	}
+	errs = append(errs, metav1validation.ValidateLabels(s.NodeSelector, p.Child("nodeSelector"))...)
+	for i, t := range s.Tolerations {
+		tp := p.Child("tolerations").Index(i)
+		if t.Operator == corev1.TolerationOpExists && t.Value != "" {
+			errs = append(errs, field.Invalid(tp.Child("operator"), t.Value, "value must be empty when `operator` is 'Exists'"))
+		}
+		if t.Operator != "" && t.Operator != corev1.TolerationOpExists && t.Operator != corev1.TolerationOpEqual {
+			errs = append(errs, field.NotSupported(tp.Child("operator"), t.Operator, []string{"Equal", "Exists"}))
+		}
+		if t.Key == "" && t.Operator != corev1.TolerationOpExists {
+			errs = append(errs, field.Invalid(tp.Child("operator"), t.Operator, "operator must be Exists when `key` is empty, which means \"match all values and all keys\""))
+		}
+		switch t.Effect {
+		case "", corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
+		default:
+			errs = append(errs, field.NotSupported(tp.Child("effect"), t.Effect, []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}))
+		}
+	}
+	if s.TerminationGracePeriodSeconds != nil && *s.TerminationGracePeriodSeconds < 0 {
+		errs = append(errs, field.Invalid(p.Child("terminationGracePeriodSeconds"), *s.TerminationGracePeriodSeconds, "must be greater than or equal to 0"))
+	}
+	return errs
+}
+
+func validateContainer(c *corev1.Container, names sets.Set[string], p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if c.Name == "" {
+		errs = append(errs, field.Required(p.Child("name"), ""))
+	} else {
+		for _, msg := range validation.IsDNS1123Label(c.Name) {
+			errs = append(errs, field.Invalid(p.Child("name"), c.Name, msg))
+		}
+		if names.Has(c.Name) {
+			errs = append(errs, field.Duplicate(p.Child("name"), c.Name))
+		}
+		names.Insert(c.Name)
+	}
+	if c.Image == "" {
+		errs = append(errs, field.Required(p.Child("image"), ""))
+	}
+	for name, q := range c.Resources.Requests {
+		rp := p.Child("resources", "requests").Key(string(name))
+		if q.Sign() < 0 {
+			errs = append(errs, field.Invalid(rp, q.String(), "must be greater than or equal to 0"))
+		}
+		if l, ok := c.Resources.Limits[name]; ok && q.Cmp(l) > 0 {
+			errs = append(errs, field.Invalid(rp, q.String(), fmt.Sprintf("must be less than or equal to %s limit of %s", name, l.String())))
+		}
+	}
+	for name, q := range c.Resources.Limits {
+		if q.Sign() < 0 {
+			errs = append(errs, field.Invalid(p.Child("resources", "limits").Key(string(name)), q.String(), "must be greater than or equal to 0"))
+		}
+	}
+	for i, port := range c.Ports {
+		if port.ContainerPort < 1 || port.ContainerPort > 65535 {
+			errs = append(errs, field.Invalid(p.Child("ports").Index(i).Child("containerPort"), port.ContainerPort, validation.InclusiveRangeError(1, 65535)))
+		}
+	}
+	return errs
+}
+
+func validateService(s *corev1.Service) field.ErrorList {
+	var errs field.ErrorList
+	p := field.NewPath("spec")
+	if len(s.Spec.Ports) == 0 && s.Spec.ClusterIP != corev1.ClusterIPNone && s.Spec.Type != corev1.ServiceTypeExternalName {
+		errs = append(errs, field.Required(p.Child("ports"), ""))
+	}
+	for i, port := range s.Spec.Ports {
+		if port.Port < 1 || port.Port > 65535 {
+			errs = append(errs, field.Invalid(p.Child("ports").Index(i).Child("port"), port.Port, validation.InclusiveRangeError(1, 65535)))
+		}
+		if len(s.Spec.Ports) > 1 && port.Name == "" {
+			errs = append(errs, field.Required(p.Child("ports").Index(i).Child("name"), ""))
+		}
+	}
+	errs = append(errs, metav1validation.ValidateLabels(s.Spec.Selector, p.Child("selector"))...)
+	return errs
+}

@@ -1,0 +1,204 @@
+// Package sim is the deterministic discrete-event engine every simulated
+// component runs on: a virtual clock, an event queue ordered by
+// (time, sequence), seeded random streams and the trace of state changes.
+//
+// Nothing in this package (or any package under sim/) reads the wall clock,
+// starts goroutines, uses the global random source or ranges over a map
+// without sorting: the same scenario and seed give the same trace, byte for
+// byte, on every machine.
+package sim
+
+import (
+	"container/heap"
+	"time"
+)
+
+// Epoch is virtual time zero. Every timestamp the simulation writes into an
+// object (creationTimestamp, lastTransitionTime, ...) is Epoch plus the
+// virtual time elapsed, so traces do not depend on when a run happens.
+var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// Engine owns virtual time and the queue of pending events. It is not safe
+// for concurrent use: one goroutine drives it (the live session wraps it for
+// interactive use).
+type Engine struct {
+	now     time.Duration
+	seq     uint64
+	queue   eventQueue
+	streams *Streams
+	trace   *Trace
+	steps   uint64
+
+	// AfterStep, if set, runs after every event; tests use it to check
+	// invariants, the runner to evaluate "always" expectations.
+	AfterStep func()
+	// instantHooks run whenever virtual time is about to advance past an
+	// instant in which events ran (e.g. to commit the instant's writes as
+	// one batch).
+	instantHooks []func()
+}
+
+// Timer is a scheduled event. Cancel removes it from the queue.
+type Timer struct {
+	at    time.Duration
+	seq   uint64
+	index int
+	name  string
+	fn    func()
+}
+
+// At returns the virtual time the timer fires at.
+func (t *Timer) At() time.Duration { return t.at }
+
+// Name is the label the timer was scheduled with (for debugging).
+func (t *Timer) Name() string { return t.name }
+
+// NewEngine returns an engine at virtual time zero whose random streams
+// derive from seed.
+func NewEngine(seed uint64) *Engine {
+	return &Engine{streams: NewStreams(seed), trace: NewTrace()}
+}
+
+// Now is the current virtual time as a wall-clock-like timestamp.
+func (e *Engine) Now() time.Time { return Epoch.Add(e.now) }
+
+// Elapsed is the virtual time since the start of the run.
+func (e *Engine) Elapsed() time.Duration { return e.now }
+
+// Steps is the number of events executed so far.
+func (e *Engine) Steps() uint64 { return e.steps }
+
+// Pending is the number of events in the queue.
+func (e *Engine) Pending() int { return len(e.queue) }
+
+// Trace is the run's trace.
+func (e *Engine) Trace() *Trace { return e.trace }
+
+// Rand returns the named random stream (see Streams).
+func (e *Engine) Rand(stream string) *Rand { return e.streams.Get(stream) }
+
+// Seed is the root seed.
+func (e *Engine) Seed() uint64 { return e.streams.seed }
+
+// OnInstantEnd registers fn to run each time the clock is about to move
+// forward after events ran at the current instant, and at the end of a run.
+func (e *Engine) OnInstantEnd(fn func()) { e.instantHooks = append(e.instantHooks, fn) }
+
+// At schedules fn at absolute virtual time t (clamped to now: the past
+// cannot be changed).
+func (e *Engine) At(t time.Duration, name string, fn func()) *Timer {
+	if t < e.now {
+		t = e.now
+	}
+	e.seq++
+	tm := &Timer{at: t, seq: e.seq, name: name, fn: fn}
+	heap.Push(&e.queue, tm)
+	return tm
+}
+
+// After schedules fn d after the current virtual time.
+func (e *Engine) After(d time.Duration, name string, fn func()) *Timer {
+	return e.At(e.now+d, name, fn)
+}
+
+// Cancel removes t from the queue if it is still pending. Cancelling a nil,
+// fired or already cancelled timer is a no-op.
+func (e *Engine) Cancel(t *Timer) {
+	if t == nil || t.index < 0 || t.index >= len(e.queue) || e.queue[t.index] != t {
+		return
+	}
+	heap.Remove(&e.queue, t.index)
+	t.index = -1
+}
+
+// NextAt reports the time of the next pending event.
+func (e *Engine) NextAt() (time.Duration, bool) {
+	if len(e.queue) == 0 {
+		return 0, false
+	}
+	return e.queue[0].at, true
+}
+
+// Step runs the next event. It returns false when the queue is empty.
+func (e *Engine) Step() bool {
+	if len(e.queue) == 0 {
+		e.endInstant()
+		return false
+	}
+	tm := e.queue[0]
+	if tm.at > e.now {
+		e.endInstant()
+		// A hook may have scheduled work at the current instant.
+		tm = e.queue[0]
+	}
+	heap.Pop(&e.queue)
+	tm.index = -1
+	e.now = tm.at
+	e.steps++
+	tm.fn()
+	if e.AfterStep != nil {
+		e.AfterStep()
+	}
+	return true
+}
+
+// RunUntil runs every event scheduled at or before t, then sets the clock
+// to t.
+func (e *Engine) RunUntil(t time.Duration) {
+	for len(e.queue) > 0 && e.queue[0].at <= t {
+		e.Step()
+	}
+	e.endInstant()
+	if t > e.now {
+		e.now = t
+	}
+}
+
+// RunWhile runs events while cond holds and events remain before limit.
+// It returns true if cond became false.
+func (e *Engine) RunWhile(limit time.Duration, cond func() bool) bool {
+	for cond() {
+		if len(e.queue) == 0 || e.queue[0].at > limit {
+			e.endInstant()
+			return !cond()
+		}
+		e.Step()
+	}
+	return true
+}
+
+func (e *Engine) endInstant() {
+	for _, h := range e.instantHooks {
+		h()
+	}
+}
+
+// eventQueue is a min-heap of timers ordered by (time, sequence): events at
+// the same instant run in the order they were scheduled.
+type eventQueue []*Timer
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].seq < q[j].seq
+}
+func (q eventQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index = i
+	q[j].index = j
+}
+func (q *eventQueue) Push(x any) {
+	tm := x.(*Timer)
+	tm.index = len(*q)
+	*q = append(*q, tm)
+}
+func (q *eventQueue) Pop() any {
+	old := *q
+	n := len(old)
+	tm := old[n-1]
+	old[n-1] = nil
+	*q = old[:n-1]
+	return tm
+}

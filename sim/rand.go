@@ -1,0 +1,40 @@
+package sim
+
+import (
+	"hash/fnv"
+	"math/rand/v2"
+)
+
+// Streams splits one root seed into independent named random streams, so
+// that adding a component (and its draws) does not shift the numbers every
+// other component sees.
+type Streams struct {
+	seed    uint64
+	streams map[string]*Rand
+}
+
+// Rand is a deterministic random source for one stream.
+type Rand struct{ *rand.Rand }
+
+// NewStreams returns the streams of a root seed.
+func NewStreams(seed uint64) *Streams {
+	return &Streams{seed: seed, streams: map[string]*Rand{}}
+}
+
+// Get returns the stream called name, creating it on first use. Its state
+// depends only on the root seed and the name.
+func (s *Streams) Get(name string) *Rand {
+	if r, ok := s.streams[name]; ok {
+		return r
+	}
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	r := &Rand{rand.New(rand.NewPCG(s.seed, h.Sum64()))}
+	s.streams[name] = r
+	return r
+}
+
+// Jitter returns d scaled by a uniform factor in [1-f, 1+f].
+func (r *Rand) Jitter(d int64, f float64) int64 {
+	return int64(float64(d) * (1 - f + 2*f*r.Float64()))
+}

@@ -1,0 +1,556 @@
+// Package store is the simulated cluster's object store: the data that
+// etcd holds in a real control plane. It keeps typed k8s.io/api objects,
+// gives every mutation a global revision (the resourceVersion), maintains
+// label and field indexes, and delivers watch events with a modelled
+// latency in virtual time.
+//
+// Objects in the store are immutable: readers get shared pointers and must
+// DeepCopy before changing anything. Writers hand over objects they no
+// longer touch.
+package store
+
+import (
+	"slices"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+
+	"github.com/kubesim/kubesim/sim"
+)
+
+// EventType says what happened to an object.
+type EventType int
+
+// Watch event types, as in watch.EventType.
+const (
+	Added EventType = iota
+	Modified
+	Deleted
+)
+
+func (t EventType) String() string {
+	return [...]string{"ADDED", "MODIFIED", "DELETED"}[t]
+}
+
+// Event is one watch notification. Old is the previous version (nil for
+// Added); for Deleted, Object is the last version.
+type Event struct {
+	Type   EventType
+	Kind   string
+	Object Object
+	Old    Object
+	Rev    int64
+}
+
+// Mutation is one committed change, as a replicated log would carry it.
+type Mutation struct {
+	Rev    int64
+	Type   EventType
+	Kind   string
+	Key    string
+	Object Object // nil for Deleted
+}
+
+// Log receives the mutations of one virtual instant as one batch when the
+// instant ends. A replicated log (etcd over raft) plugs in here.
+type Log interface {
+	Append(batch []Mutation) error
+}
+
+// IndexFunc returns the index values of an object for one index.
+type IndexFunc func(obj Object) []string
+
+// Store holds every object of the simulated cluster.
+type Store struct {
+	engine   *sim.Engine
+	rev      int64
+	tables   map[string]*table
+	watchers map[string][]*watcher
+	batch    []Mutation
+	log      Log
+	logErr   error
+}
+
+type table struct {
+	kind     *KindInfo
+	objs     map[string]Object
+	sorted   []string // sorted keys; nil when stale
+	indexers map[string]IndexFunc
+	index    map[string]map[string]map[string]struct{} // index -> value -> keys
+	watchIdx map[string]map[string][]*watcher          // index -> value -> watchers
+}
+
+// Built-in indexes.
+const (
+	// LabelIndex indexes every kind by label: values "key=value".
+	LabelIndex = "labels"
+	// OwnerIndex indexes every kind by the UIDs of its ownerReferences.
+	OwnerIndex = "owner"
+	// NodeNameIndex indexes pods by spec.nodeName (the kubelet's
+	// field-selector watch uses it).
+	NodeNameIndex = "spec.nodeName"
+)
+
+func ownerValues(obj Object) []string {
+	refs := obj.GetOwnerReferences()
+	if len(refs) == 0 {
+		return nil
+	}
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = string(r.UID)
+	}
+	return out
+}
+
+func nodeNameValues(obj Object) []string {
+	if p, ok := obj.(*corev1.Pod); ok && p.Spec.NodeName != "" {
+		return []string{p.Spec.NodeName}
+	}
+	return nil
+}
+
+// New returns an empty store driven by engine (for watch delivery).
+func New(engine *sim.Engine) *Store {
+	s := &Store{engine: engine, tables: map[string]*table{}, watchers: map[string][]*watcher{}}
+	for _, k := range kindOrder {
+		s.tables[k] = &table{
+			kind:     kindsByName[k],
+			objs:     map[string]Object{},
+			indexers: map[string]IndexFunc{LabelIndex: labelValues, OwnerIndex: ownerValues},
+			index:    map[string]map[string]map[string]struct{}{LabelIndex: {}, OwnerIndex: {}},
+			watchIdx: map[string]map[string][]*watcher{},
+		}
+	}
+	s.AddIndex("Pod", NodeNameIndex, nodeNameValues)
+	engine.OnInstantEnd(s.commit)
+	return s
+}
+
+func labelValues(obj Object) []string {
+	l := obj.GetLabels()
+	if len(l) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(l))
+	for k, v := range l {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// SetLog makes the store hand each instant's mutations to log.
+func (s *Store) SetLog(l Log) { s.log = l }
+
+// LogErr is the first error the log returned.
+func (s *Store) LogErr() error { return s.logErr }
+
+func (s *Store) commit() {
+	if len(s.batch) == 0 {
+		return
+	}
+	if s.log != nil && s.logErr == nil {
+		s.logErr = s.log.Append(s.batch)
+	}
+	s.batch = s.batch[:0]
+}
+
+// Rev is the current global revision.
+func (s *Store) Rev() int64 { return s.rev }
+
+// AddIndex registers an index on kind. Must be called before objects of
+// the kind are added.
+func (s *Store) AddIndex(kind, name string, fn IndexFunc) {
+	t := s.tables[kind]
+	if _, ok := t.indexers[name]; ok {
+		return
+	}
+	t.indexers[name] = fn
+	t.index[name] = map[string]map[string]struct{}{}
+	for key, obj := range t.objs {
+		t.addIndex(name, fn, key, obj)
+	}
+}
+
+func (t *table) addIndex(name string, fn IndexFunc, key string, obj Object) {
+	idx := t.index[name]
+	for _, v := range fn(obj) {
+		set := idx[v]
+		if set == nil {
+			set = map[string]struct{}{}
+			idx[v] = set
+		}
+		set[key] = struct{}{}
+	}
+}
+
+func (t *table) removeIndex(name string, fn IndexFunc, key string, obj Object) {
+	idx := t.index[name]
+	for _, v := range fn(obj) {
+		if set := idx[v]; set != nil {
+			delete(set, key)
+			if len(set) == 0 {
+				delete(idx, v)
+			}
+		}
+	}
+}
+
+// Get returns the object of kind with the given namespace and name.
+func (s *Store) Get(kind, namespace, name string) (Object, bool) {
+	t := s.tables[kind]
+	if t == nil {
+		return nil, false
+	}
+	o, ok := t.objs[Key(namespace, name)]
+	return o, ok
+}
+
+// Len is the number of objects of kind.
+func (s *Store) Len(kind string) int { return len(s.tables[kind].objs) }
+
+// List returns the objects of kind in namespace ("" = all), sorted by key.
+func (s *Store) List(kind, namespace string) []Object {
+	t := s.tables[kind]
+	keys := t.sortedKeys()
+	out := make([]Object, 0, len(keys))
+	for _, k := range keys {
+		o := t.objs[k]
+		if namespace == "" || o.GetNamespace() == namespace {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (t *table) sortedKeys() []string {
+	if t.sorted == nil {
+		t.sorted = make([]string, 0, len(t.objs))
+		for k := range t.objs {
+			t.sorted = append(t.sorted, k)
+		}
+		slices.Sort(t.sorted)
+	}
+	return t.sorted
+}
+
+// ByIndex returns the objects of kind whose index has value, sorted by key.
+func (s *Store) ByIndex(kind, index, value string) []Object {
+	t := s.tables[kind]
+	set := t.index[index][value]
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]Object, len(keys))
+	for i, k := range keys {
+		out[i] = t.objs[k]
+	}
+	return out
+}
+
+// CountIndex is the number of objects of kind whose index has value.
+func (s *Store) CountIndex(kind, index, value string) int {
+	return len(s.tables[kind].index[index][value])
+}
+
+// Select returns the objects of kind in namespace ("" = all) matching sel,
+// sorted by key. Equality requirements use the label index.
+func (s *Store) Select(kind, namespace string, sel labels.Selector) []Object {
+	t := s.tables[kind]
+	if sel == nil || sel.Empty() {
+		return s.List(kind, namespace)
+	}
+	reqs, _ := sel.Requirements()
+	var best map[string]struct{}
+	found := false
+	for _, r := range reqs {
+		if r.Operator() != selection.Equals && r.Operator() != selection.DoubleEquals && r.Operator() != selection.In {
+			continue
+		}
+		var cand map[string]struct{}
+		vals := r.Values().UnsortedList()
+		if len(vals) == 1 {
+			cand = t.index[LabelIndex][r.Key()+"="+vals[0]]
+		} else {
+			cand = map[string]struct{}{}
+			for _, v := range vals {
+				for k := range t.index[LabelIndex][r.Key()+"="+v] {
+					cand[k] = struct{}{}
+				}
+			}
+		}
+		if !found || len(cand) < len(best) {
+			best, found = cand, true
+		}
+	}
+	var keys []string
+	if found {
+		keys = make([]string, 0, len(best))
+		for k := range best {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+	} else {
+		keys = t.sortedKeys()
+	}
+	var out []Object
+	for _, k := range keys {
+		o := t.objs[k]
+		if namespace != "" && o.GetNamespace() != namespace {
+			continue
+		}
+		if sel.Matches(labels.Set(o.GetLabels())) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Create adds obj with the next revision. The caller has set every
+// field; the store sets only resourceVersion.
+func (s *Store) Create(obj Object) (Object, error) {
+	info, err := KindOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	t := s.tables[info.Kind]
+	key := KeyOf(obj)
+	if _, ok := t.objs[key]; ok {
+		return nil, apierrors.NewAlreadyExists(info.GroupResource(), obj.GetName())
+	}
+	s.rev++
+	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
+	t.objs[key] = obj
+	if t.sorted != nil {
+		i, _ := slices.BinarySearch(t.sorted, key)
+		t.sorted = slices.Insert(t.sorted, i, key)
+	}
+	for name, fn := range t.indexers {
+		t.addIndex(name, fn, key, obj)
+	}
+	s.record(t, Added, key, obj, nil)
+	return obj, nil
+}
+
+// Update replaces an object. If obj carries a resourceVersion, it must
+// match the stored one (optimistic concurrency), else Conflict.
+func (s *Store) Update(obj Object) (Object, error) {
+	info, err := KindOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	t := s.tables[info.Kind]
+	key := KeyOf(obj)
+	old, ok := t.objs[key]
+	if !ok {
+		return nil, apierrors.NewNotFound(info.GroupResource(), obj.GetName())
+	}
+	if rv := obj.GetResourceVersion(); rv != "" && rv != old.GetResourceVersion() {
+		return nil, apierrors.NewConflict(info.GroupResource(), obj.GetName(),
+			errConflict)
+	}
+	s.rev++
+	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
+	for name, fn := range t.indexers {
+		t.removeIndex(name, fn, key, old)
+		t.addIndex(name, fn, key, obj)
+	}
+	t.objs[key] = obj
+	s.record(t, Modified, key, obj, old)
+	return obj, nil
+}
+
+type conflictError struct{}
+
+func (conflictError) Error() string {
+	return "the object has been modified; please apply your changes to the latest version and try again"
+}
+
+var errConflict = conflictError{}
+
+// Delete removes an object.
+func (s *Store) Delete(kind, namespace, name string) (Object, error) {
+	t := s.tables[kind]
+	key := Key(namespace, name)
+	old, ok := t.objs[key]
+	if !ok {
+		return nil, apierrors.NewNotFound(t.kind.GroupResource(), name)
+	}
+	s.rev++
+	delete(t.objs, key)
+	if t.sorted != nil {
+		if i, found := slices.BinarySearch(t.sorted, key); found {
+			t.sorted = slices.Delete(t.sorted, i, i+1)
+		}
+	}
+	for name, fn := range t.indexers {
+		t.removeIndex(name, fn, key, old)
+	}
+	s.record(t, Deleted, key, nil, old)
+	return old, nil
+}
+
+// Restore replaces the whole content of the store (etcd snapshot restore)
+// without notifying watchers; callers resynchronise their components.
+func (s *Store) Restore(rev int64, objs []Object) {
+	for _, t := range s.tables {
+		t.objs = map[string]Object{}
+		t.sorted = nil
+		for name := range t.index {
+			t.index[name] = map[string]map[string]struct{}{}
+		}
+	}
+	for _, o := range objs {
+		info, err := KindOf(o)
+		if err != nil {
+			continue
+		}
+		t := s.tables[info.Kind]
+		key := KeyOf(o)
+		t.objs[key] = o
+		for name, fn := range t.indexers {
+			t.addIndex(name, fn, key, o)
+		}
+	}
+	if rev > s.rev {
+		s.rev = rev
+	}
+}
+
+func (s *Store) record(t *table, typ EventType, key string, obj, old Object) {
+	s.batch = append(s.batch, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: key, Object: obj})
+	ev := Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev}
+	if typ == Deleted {
+		ev.Object = old
+	}
+	for _, w := range s.watchers[t.kind.Kind] {
+		w.push(s.engine, ev)
+	}
+	for _, name := range sortedNames(t.watchIdx) {
+		byVal := t.watchIdx[name]
+		fn := t.indexers[name]
+		var seen []*watcher
+		if obj != nil {
+			for _, v := range fn(obj) {
+				for _, w := range byVal[v] {
+					w.push(s.engine, ev)
+					seen = append(seen, w)
+				}
+			}
+		}
+		if old != nil {
+			for _, v := range fn(old) {
+				for _, w := range byVal[v] {
+					if !slices.Contains(seen, w) {
+						w.push(s.engine, ev)
+						seen = append(seen, w)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Handler receives watch events.
+type Handler func(Event)
+
+type watcher struct {
+	latency time.Duration
+	fn      Handler
+	pending []pendingEvent
+	timer   *sim.Timer
+	stopped bool
+}
+
+type pendingEvent struct {
+	due time.Duration
+	ev  Event
+}
+
+// Watch calls fn with every change to objects of kind, latency after it
+// happened in virtual time (the modelled watch delivery delay). Events are
+// delivered in revision order. The returned function stops the watch.
+func (s *Store) Watch(kind string, latency time.Duration, fn Handler) (stop func()) {
+	w := &watcher{latency: latency, fn: fn}
+	s.watchers[kind] = append(s.watchers[kind], w)
+	return func() {
+		w.stopped = true
+		s.watchers[kind] = slices.DeleteFunc(s.watchers[kind], func(x *watcher) bool { return x == w })
+		s.engine.Cancel(w.timer)
+	}
+}
+
+// WatchIndex is Watch restricted to objects whose index has value before
+// or after the change (a field-selector watch, like the kubelet's
+// spec.nodeName=<node>). The index must exist.
+func (s *Store) WatchIndex(kind, index, value string, latency time.Duration, fn Handler) (stop func()) {
+	t := s.tables[kind]
+	w := &watcher{latency: latency, fn: fn}
+	if t.watchIdx[index] == nil {
+		t.watchIdx[index] = map[string][]*watcher{}
+	}
+	t.watchIdx[index][value] = append(t.watchIdx[index][value], w)
+	return func() {
+		w.stopped = true
+		t.watchIdx[index][value] = slices.DeleteFunc(t.watchIdx[index][value], func(x *watcher) bool { return x == w })
+		if len(t.watchIdx[index][value]) == 0 {
+			delete(t.watchIdx[index], value)
+		}
+		s.engine.Cancel(w.timer)
+	}
+}
+
+func (w *watcher) push(e *sim.Engine, ev Event) {
+	if w.stopped {
+		return
+	}
+	if w.latency <= 0 {
+		w.fn(ev)
+		return
+	}
+	w.pending = append(w.pending, pendingEvent{due: e.Elapsed() + w.latency, ev: ev})
+	if w.timer == nil {
+		w.schedule(e)
+	}
+}
+
+func (w *watcher) schedule(e *sim.Engine) {
+	w.timer = e.At(w.pending[0].due, "watch", func() { w.deliver(e) })
+}
+
+func (w *watcher) deliver(e *sim.Engine) {
+	// w.timer stays set while handlers run so that events they cause are
+	// queued, not scheduled twice.
+	now := e.Elapsed()
+	n := 0
+	for n < len(w.pending) && w.pending[n].due <= now {
+		n++
+	}
+	due := slices.Clone(w.pending[:n])
+	w.pending = append(w.pending[:0], w.pending[n:]...)
+	for _, p := range due {
+		if w.stopped {
+			return
+		}
+		w.fn(p.ev)
+	}
+	w.timer = nil
+	if len(w.pending) > 0 && !w.stopped {
+		w.schedule(e)
+	}
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

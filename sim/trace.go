@@ -1,0 +1,141 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"io"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Record is one state change in the trace.
+type Record struct {
+	T         time.Duration // virtual time
+	Component string        // who caused it: "scheduler", "kubelet/general-1", ...
+	Verb      string        // create, update, status, bind, delete, ...
+	Kind      string
+	Namespace string
+	Name      string
+	RV        int64 // resourceVersion after the change (0 if none)
+	Summary   string
+}
+
+// AppendJSON appends the record's canonical JSON encoding (fixed key order,
+// no insignificant whitespace) without a trailing newline.
+func (r *Record) AppendJSON(b []byte) []byte {
+	b = append(b, `{"t":`...)
+	b = appendJSONString(b, r.T.String())
+	b = append(b, `,"c":`...)
+	b = appendJSONString(b, r.Component)
+	b = append(b, `,"v":`...)
+	b = appendJSONString(b, r.Verb)
+	b = append(b, `,"k":`...)
+	b = appendJSONString(b, r.Kind)
+	b = append(b, `,"o":`...)
+	if r.Namespace != "" {
+		b = appendJSONString(b, r.Namespace+"/"+r.Name)
+	} else {
+		b = appendJSONString(b, r.Name)
+	}
+	b = append(b, `,"rv":`...)
+	b = strconv.AppendInt(b, r.RV, 10)
+	b = append(b, `,"s":`...)
+	b = appendJSONString(b, r.Summary)
+	return append(b, '}')
+}
+
+// Trace accumulates the canonical JSON lines of every record into a SHA-256
+// hash, optionally copying them to a writer and notifying listeners.
+type Trace struct {
+	h    hash.Hash
+	n    int64
+	buf  []byte
+	w    io.Writer
+	werr error
+	subs []func(*Record)
+	keep bool
+	kept []Record
+}
+
+// NewTrace returns an empty trace.
+func NewTrace() *Trace { return &Trace{h: sha256.New()} }
+
+// SetWriter copies every future line (with a newline) to w.
+func (t *Trace) SetWriter(w io.Writer) { t.w = w }
+
+// Keep makes the trace retain records in memory (tests, golden files).
+func (t *Trace) Keep() { t.keep = true }
+
+// Records returns the retained records (see Keep).
+func (t *Trace) Records() []Record { return t.kept }
+
+// Subscribe calls fn with every future record.
+func (t *Trace) Subscribe(fn func(*Record)) { t.subs = append(t.subs, fn) }
+
+// Add appends a record.
+func (t *Trace) Add(r Record) {
+	t.buf = r.AppendJSON(t.buf[:0])
+	t.buf = append(t.buf, '\n')
+	t.h.Write(t.buf)
+	t.n++
+	if t.w != nil && t.werr == nil {
+		_, t.werr = t.w.Write(t.buf)
+	}
+	if t.keep {
+		t.kept = append(t.kept, r)
+	}
+	for _, fn := range t.subs {
+		fn(&r)
+	}
+}
+
+// Len is the number of records so far.
+func (t *Trace) Len() int64 { return t.n }
+
+// Err is the first error writing to the writer, if any.
+func (t *Trace) Err() error { return t.werr }
+
+// Hash is "sha256:" and the hex digest of every line so far.
+func (t *Trace) Hash() string {
+	sum := t.h.Sum(nil)
+	return "sha256:" + hex.EncodeToString(sum)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string, escaping as encoding/json
+// does for the characters that must be escaped (and <, >, & for safety).
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
