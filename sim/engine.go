@@ -28,6 +28,7 @@ type Engine struct {
 	streams *Streams
 	trace   *Trace
 	steps   uint64
+	busy    bool // events ran since the last instant end
 
 	// AfterStep, if set, runs after every event; tests use it to check
 	// invariants, the runner to evaluate "always" expectations.
@@ -135,6 +136,7 @@ func (e *Engine) Step() bool {
 	tm.index = -1
 	e.now = tm.at
 	e.steps++
+	e.busy = true
 	tm.fn()
 	if e.AfterStep != nil {
 		e.AfterStep()
@@ -168,6 +170,10 @@ func (e *Engine) RunWhile(limit time.Duration, cond func() bool) bool {
 }
 
 func (e *Engine) endInstant() {
+	if !e.busy {
+		return
+	}
+	e.busy = false
 	for _, h := range e.instantHooks {
 		h()
 	}

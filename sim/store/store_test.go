@@ -1,0 +1,97 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+func pod(name, node string, l map[string]string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, Labels: l},
+		Spec: corev1.PodSpec{NodeName: node}}
+}
+
+func TestRevisionsConflictsAndIndexes(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := store.New(e)
+	a, err := s.Create(pod("a", "n1", map[string]string{"app": "web"}))
+	require.NoError(t, err)
+	require.Equal(t, "1", a.GetResourceVersion())
+	_, err = s.Create(pod("a", "", nil))
+	require.True(t, apierrors.IsAlreadyExists(err))
+	_, err = s.Create(pod("b", "n2", map[string]string{"app": "web", "tier": "x"}))
+	require.NoError(t, err)
+
+	stale := pod("a", "n2", map[string]string{"app": "db"})
+	stale.ResourceVersion = "0"
+	_, err = s.Update(stale)
+	require.True(t, apierrors.IsConflict(err))
+
+	upd := a.(*corev1.Pod).DeepCopy()
+	upd.Labels = map[string]string{"app": "db"}
+	upd.Spec.NodeName = "n2"
+	out, err := s.Update(upd)
+	require.NoError(t, err)
+	require.Equal(t, "3", out.GetResourceVersion())
+
+	names := func(objs []store.Object) (n []string) {
+		for _, o := range objs {
+			n = append(n, o.GetName())
+		}
+		return
+	}
+	require.Equal(t, []string{"a", "b"}, names(s.ByIndex("Pod", store.NodeNameIndex, "n2")))
+	require.Empty(t, s.ByIndex("Pod", store.NodeNameIndex, "n1"))
+	sel := labels.SelectorFromSet(labels.Set{"app": "web"})
+	require.Equal(t, []string{"b"}, names(s.Select("Pod", "default", sel)))
+	sel2, _ := labels.Parse("app in (web,db),tier!=y")
+	require.Equal(t, []string{"a", "b"}, names(s.Select("Pod", "", sel2)))
+
+	_, err = s.Delete("Pod", "default", "a")
+	require.NoError(t, err)
+	require.Equal(t, []string{"b"}, names(s.List("Pod", "")))
+	require.EqualValues(t, 4, s.Rev())
+}
+
+type recLog struct{ batches [][]store.Mutation }
+
+func (l *recLog) Append(b []store.Mutation) error {
+	l.batches = append(l.batches, append([]store.Mutation(nil), b...))
+	return nil
+}
+
+func TestWatchLatencyAndBatching(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := store.New(e)
+	log := &recLog{}
+	s.SetLog(log)
+	var got []string
+	var at []time.Duration
+	s.Watch("Pod", 10*time.Millisecond, func(ev store.Event) {
+		got = append(got, ev.Type.String()+" "+ev.Object.GetName())
+		at = append(at, e.Elapsed())
+	})
+	var onNode []string
+	s.WatchIndex("Pod", store.NodeNameIndex, "n1", time.Millisecond, func(ev store.Event) {
+		onNode = append(onNode, ev.Type.String()+" "+ev.Object.GetName())
+	})
+	e.At(time.Second, "w", func() {
+		s.Create(pod("a", "n1", nil))
+		s.Create(pod("b", "n2", nil))
+	})
+	e.At(time.Second+5*time.Millisecond, "w", func() { s.Delete("Pod", "default", "a") })
+	e.RunUntil(time.Minute)
+	require.Equal(t, []string{"ADDED a", "ADDED b", "DELETED a"}, got)
+	require.Equal(t, []time.Duration{1010 * time.Millisecond, 1010 * time.Millisecond, 1015 * time.Millisecond}, at)
+	require.Equal(t, []string{"ADDED a", "DELETED a"}, onNode)
+	require.Len(t, log.batches, 2, "one batch per virtual instant")
+	require.Len(t, log.batches[0], 2)
+}
