@@ -344,6 +344,12 @@ const ErrPDBViolation = "Cannot evict pod as it would violate the pod's disrupti
 // Evict deletes a pod through the eviction subresource: refused with
 // 429 TooManyRequests when a PodDisruptionBudget allows no disruption.
 func (c *Client) Evict(namespace, name string) error {
+	return c.EvictWithOptions(namespace, name, DeleteOptions{})
+}
+
+// EvictWithOptions is Evict with the eviction's DeleteOptions (kubectl
+// drain --grace-period passes its grace period this way).
+func (c *Client) EvictWithOptions(namespace, name string, opts DeleteOptions) error {
 	s := c.s
 	o, ok := s.store.Get("Pod", namespace, name)
 	if !ok {
@@ -366,7 +372,7 @@ func (c *Client) Evict(namespace, name string) error {
 			}
 		}
 	}
-	return c.Delete("Pod", namespace, name, DeleteOptions{})
+	return c.Delete("Pod", namespace, name, opts)
 }
 
 // Scale sets spec.replicas of a Deployment, ReplicaSet or StatefulSet (the

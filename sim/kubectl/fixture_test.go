@@ -1,0 +1,173 @@
+package kubectl
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// fixture is a cluster without scheduler or kubelets: tests bind pods and
+// set their status themselves.
+type fixture struct {
+	t     *testing.T
+	eng   *sim.Engine
+	st    *store.Store
+	admin *apiserver.Client
+	env   *Env
+	files map[string][]store.Object
+
+	doneOut string
+	doneErr error
+	dones   int
+}
+
+func newFixture(t *testing.T) *fixture {
+	eng := sim.NewEngine(1)
+	st := store.New(eng)
+	srv := apiserver.New(eng, st)
+	f := &fixture{t: t, eng: eng, st: st, admin: srv.Client("test"), files: map[string][]store.Object{}}
+	f.env = &Env{Engine: eng, Client: srv.Client("kubectl"),
+		ReadFile: func(p string) ([]store.Object, error) {
+			objs, ok := f.files[p]
+			if !ok {
+				return nil, &Error{Msg: "error: the path \"" + p + "\" does not exist"}
+			}
+			return objs, nil
+		},
+		Done: func(out string, err error) { f.doneOut, f.doneErr = out, err; f.dones++ },
+	}
+	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
+	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-system"}})
+	return f
+}
+
+func (f *fixture) create(o store.Object) store.Object {
+	out, err := f.admin.Create(o)
+	require.NoError(f.t, err)
+	return out
+}
+
+// run parses and runs a line that must parse.
+func (f *fixture) run(line string) (string, error) {
+	c, err := Parse(line)
+	require.NoError(f.t, err, line)
+	return c.Run(f.env)
+}
+
+func (f *fixture) node(name string) {
+	f.create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/hostname": name}}})
+}
+
+func (f *fixture) getNode(name string) *corev1.Node {
+	o, ok := f.st.Get("Node", "", name)
+	require.True(f.t, ok)
+	return o.(*corev1.Node)
+}
+
+func (f *fixture) deployment(name string, replicas int32) *appsv1.Deployment {
+	lbl := map[string]string{"app": name}
+	return f.create(&appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: lbl},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: lbl},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{
+					{Name: name, Image: "nginx:1.25", Ports: []corev1.ContainerPort{{ContainerPort: 8080}}},
+					{Name: "sidecar", Image: "envoy:v1"},
+				}},
+			},
+		},
+	}).(*appsv1.Deployment)
+}
+
+func (f *fixture) getDeployment(name string) *appsv1.Deployment {
+	o, ok := f.st.Get("Deployment", "default", name)
+	require.True(f.t, ok)
+	return o.(*appsv1.Deployment)
+}
+
+// podOpts describe a test pod: its owner (kind "" = unmanaged), labels,
+// node to bind to, readiness, extras.
+type podOpts struct {
+	ns, ownerKind, ownerName, node string
+	labels                         map[string]string
+	ready, emptyDir, mirror        bool
+}
+
+func (f *fixture) pod(name string, o podOpts) *corev1.Pod {
+	if o.ns == "" {
+		o.ns = "default"
+	}
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: o.ns, Labels: o.labels},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}},
+	}
+	if o.ownerKind != "" {
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: o.ownerKind, Name: o.ownerName,
+			UID: types.UID("uid-" + o.ownerName), Controller: ptr(true)}}
+	}
+	if o.emptyDir {
+		p.Spec.Volumes = []corev1.Volume{{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	}
+	if o.mirror {
+		p.Annotations = map[string]string{corev1.MirrorPodAnnotationKey: "x"}
+	}
+	f.create(p)
+	if o.node != "" {
+		require.NoError(f.t, f.admin.Bind(o.ns, name, o.node))
+	}
+	if o.ready {
+		cur, _ := f.st.Get("Pod", o.ns, name)
+		cp := cur.(*corev1.Pod).DeepCopy()
+		cp.Status.Phase = corev1.PodRunning
+		cp.Status.Conditions = append(cp.Status.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue})
+		_, err := f.admin.UpdateStatus(cp)
+		require.NoError(f.t, err)
+	}
+	cur, _ := f.st.Get("Pod", o.ns, name)
+	return cur.(*corev1.Pod)
+}
+
+func (f *fixture) pdb(name string, sel map[string]string, minAvailable int) {
+	ma := intstr.FromInt(minAvailable)
+	f.create(&policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: &ma, Selector: &metav1.LabelSelector{MatchLabels: sel}},
+	})
+}
+
+// fakeKubelet finishes graceful pod deletions after delay, as a kubelet
+// does once the containers stopped.
+func (f *fixture) fakeKubelet(delay time.Duration) {
+	f.st.Watch("Pod", 0, func(ev store.Event) {
+		p := ev.Object.(*corev1.Pod)
+		if ev.Type == store.Deleted || p.DeletionTimestamp == nil || (ev.Old != nil && ev.Old.GetDeletionTimestamp() != nil) {
+			return
+		}
+		ns, name, uid := p.Namespace, p.Name, p.UID
+		f.eng.After(delay, "kubelet", func() {
+			if cur, ok := f.st.Get("Pod", ns, name); ok && cur.GetUID() == uid {
+				zero := int64(0)
+				require.NoError(f.t, f.admin.Delete("Pod", ns, name, apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+			}
+		})
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
