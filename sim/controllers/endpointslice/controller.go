@@ -1,0 +1,211 @@
+// Package endpointslice models kube-controller-manager's EndpointSlice
+// controller (pkg/controller/endpointslice): for every Service with a
+// selector it keeps discovery.k8s.io/v1 EndpointSlices listing the
+// matching pods that have an IP, with their ready / serving / terminating
+// conditions, node, zone and ports, at most 100 endpoints per slice.
+// Slices are only written when their content changes, and existing
+// endpoints stay in the slice they are in, like upstream's reconciler.
+package endpointslice
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/workqueue"
+)
+
+// ManagedBy is the endpointslice.kubernetes.io/managed-by value of the
+// controller's slices.
+const ManagedBy = "endpointslice-controller.k8s.io"
+
+// Config tunes the controller.
+type Config struct {
+	// WatchLatency is the informer delay of the controller's watches.
+	WatchLatency time.Duration
+	// Queue is the timing of the service work queue.
+	Queue workqueue.Config
+	// MaxEndpointsPerSlice is --max-endpoints-per-slice (100).
+	MaxEndpointsPerSlice int
+}
+
+// DefaultConfig holds upstream's defaults and a 2 ms informer delay.
+var DefaultConfig = Config{WatchLatency: 2 * time.Millisecond, Queue: workqueue.DefaultConfig, MaxEndpointsPerSlice: 100}
+
+// Controller is the EndpointSlice controller.
+type Controller struct {
+	engine *sim.Engine
+	client *apiserver.Client
+	store  *store.Store
+	cfg    Config
+	queue  *workqueue.Queue
+
+	// bySelector indexes services by one "namespace/key=value" pair of
+	// their selector, so a pod event finds its services without listing
+	// every service of the namespace.
+	bySelector map[string]map[string]struct{}
+	svcIndex   map[string]string
+	started    bool
+}
+
+// New returns an EndpointSlice controller writing through client
+// (upstream "endpointslice-controller").
+func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+	if cfg.WatchLatency == 0 {
+		cfg.WatchLatency = DefaultConfig.WatchLatency
+	}
+	if cfg.Queue == (workqueue.Config{}) {
+		cfg.Queue = DefaultConfig.Queue
+	}
+	if cfg.MaxEndpointsPerSlice <= 0 {
+		cfg.MaxEndpointsPerSlice = DefaultConfig.MaxEndpointsPerSlice
+	}
+	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
+		bySelector: map[string]map[string]struct{}{}, svcIndex: map[string]string{}}
+	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	return c
+}
+
+// Start registers the watches.
+func (c *Controller) Start() {
+	if c.started {
+		return
+	}
+	c.started = true
+	c.store.Watch("Service", c.cfg.WatchLatency, c.onService)
+	c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod)
+	c.store.Watch("EndpointSlice", c.cfg.WatchLatency, c.onSlice)
+	// The informers' initial list: every existing service is synced.
+	for _, o := range c.store.List("Service", "") {
+		c.index(o.(*corev1.Service))
+		c.queue.Add(store.KeyOf(o))
+	}
+}
+
+func (c *Controller) onService(ev store.Event) {
+	key := store.KeyOf(ev.Object)
+	c.unindex(key)
+	if ev.Type != store.Deleted {
+		c.index(ev.Object.(*corev1.Service))
+	}
+	c.queue.Add(key)
+}
+
+// index files a service under the smallest key=value pair of its
+// selector (any pair works: a matching pod carries them all).
+func (c *Controller) index(svc *corev1.Service) {
+	if len(svc.Spec.Selector) == 0 {
+		return
+	}
+	best := ""
+	for k, v := range svc.Spec.Selector {
+		if p := k + "=" + v; best == "" || p < best {
+			best = p
+		}
+	}
+	ik := svc.Namespace + "/" + best
+	set := c.bySelector[ik]
+	if set == nil {
+		set = map[string]struct{}{}
+		c.bySelector[ik] = set
+	}
+	key := store.KeyOf(svc)
+	set[key] = struct{}{}
+	c.svcIndex[key] = ik
+}
+
+func (c *Controller) unindex(key string) {
+	ik, ok := c.svcIndex[key]
+	if !ok {
+		return
+	}
+	delete(c.svcIndex, key)
+	delete(c.bySelector[ik], key)
+	if len(c.bySelector[ik]) == 0 {
+		delete(c.bySelector, ik)
+	}
+}
+
+// onSlice re-syncs a service whose managed slice was deleted behind the
+// controller's back (its own deletions cost one idempotent sync).
+func (c *Controller) onSlice(ev store.Event) {
+	if ev.Type != store.Deleted {
+		return
+	}
+	l := ev.Object.GetLabels()
+	if l[discoveryv1.LabelManagedBy] == ManagedBy && l[discoveryv1.LabelServiceName] != "" {
+		c.queue.Add(store.Key(ev.Object.GetNamespace(), l[discoveryv1.LabelServiceName]))
+	}
+}
+
+func (c *Controller) onPod(ev store.Event) {
+	pod := ev.Object.(*corev1.Pod)
+	var old *corev1.Pod
+	if ev.Type == store.Modified {
+		old = ev.Old.(*corev1.Pod)
+		if !endpointChanged(old, pod) {
+			return
+		}
+	}
+	c.enqueueServicesOf(pod.Namespace, pod.Labels)
+	if old != nil && !maps.Equal(old.Labels, pod.Labels) {
+		c.enqueueServicesOf(pod.Namespace, old.Labels)
+	}
+}
+
+func (c *Controller) enqueueServicesOf(ns string, lbls map[string]string) {
+	var keys []string
+	for k, v := range lbls {
+		for key := range c.bySelector[ns+"/"+k+"="+v] {
+			sns, name := splitKey(key)
+			o, ok := c.store.Get("Service", sns, name)
+			if ok && selects(o.(*corev1.Service).Spec.Selector, lbls) {
+				keys = append(keys, key)
+			}
+		}
+	}
+	// Sorted: map order must not decide the queue order.
+	slices.Sort(keys)
+	for _, key := range keys {
+		c.queue.Add(key)
+	}
+}
+
+func selects(sel, lbls map[string]string) bool {
+	if len(sel) == 0 {
+		return false
+	}
+	for k, v := range sel {
+		if lv, ok := lbls[k]; !ok || lv != v {
+			return false
+		}
+	}
+	return true
+}
+
+// endpointChanged reports whether a pod update can change its endpoint.
+func endpointChanged(old, cur *corev1.Pod) bool {
+	return old.Status.PodIP != cur.Status.PodIP ||
+		podutil.IsReady(old) != podutil.IsReady(cur) ||
+		(old.DeletionTimestamp == nil) != (cur.DeletionTimestamp == nil) ||
+		podutil.IsTerminal(old) != podutil.IsTerminal(cur) ||
+		old.Spec.NodeName != cur.Spec.NodeName ||
+		old.Spec.Hostname != cur.Spec.Hostname || old.Spec.Subdomain != cur.Spec.Subdomain ||
+		!maps.Equal(old.Labels, cur.Labels)
+}
+
+func splitKey(key string) (ns, name string) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:]
+		}
+	}
+	return "", key
+}

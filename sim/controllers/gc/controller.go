@@ -1,0 +1,240 @@
+// Package gc models kube-controller-manager's garbage collector
+// (pkg/controller/garbagecollector): objects whose owners (by
+// ownerReference UID) are all gone are deleted — in the background by
+// default, in the foreground or orphaning their own dependents when they
+// carry those finalizers; owners deleted in the foreground keep the
+// foregroundDeletion finalizer until their blocking dependents are gone;
+// owners deleted with the orphan finalizer release their dependents first.
+//
+// Upstream keeps a graph of every object; here the store's owner index
+// answers "who depends on UID x" directly, so no event ever scans all
+// objects.
+package gc
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/workqueue"
+)
+
+// Config tunes the collector.
+type Config struct {
+	// WatchLatency is the informer delay of the collector's watches.
+	WatchLatency time.Duration
+	// Queue is the timing of the collector's work queue.
+	Queue workqueue.Config
+	// Kinds are the kinds watched as owners and dependents (default: every
+	// registered kind except Event).
+	Kinds []string
+}
+
+// DefaultConfig is a 2 ms informer delay and the default work queue.
+var DefaultConfig = Config{WatchLatency: 2 * time.Millisecond, Queue: workqueue.DefaultConfig}
+
+// Controller is the garbage collector.
+type Controller struct {
+	engine  *sim.Engine
+	client  *apiserver.Client
+	store   *store.Store
+	cfg     Config
+	queue   *workqueue.Queue
+	started bool
+}
+
+// New returns a garbage collector writing through client (upstream
+// "generic-garbage-collector").
+func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+	if cfg.WatchLatency == 0 {
+		cfg.WatchLatency = DefaultConfig.WatchLatency
+	}
+	if cfg.Queue == (workqueue.Config{}) {
+		cfg.Queue = DefaultConfig.Queue
+	}
+	if len(cfg.Kinds) == 0 {
+		for _, k := range store.Kinds() {
+			if k != "Event" {
+				cfg.Kinds = append(cfg.Kinds, k)
+			}
+		}
+	}
+	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
+	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	return c
+}
+
+// Start registers a watch per kind.
+func (c *Controller) Start() {
+	if c.started {
+		return
+	}
+	c.started = true
+	for _, k := range c.cfg.Kinds {
+		c.store.Watch(k, c.cfg.WatchLatency, c.onEvent)
+	}
+	// The informers' initial list, once: objects already waiting for the
+	// collector, or already missing an owner.
+	for _, k := range c.cfg.Kinds {
+		for _, o := range c.store.List(k, "") {
+			c.onEvent(store.Event{Type: store.Added, Kind: k, Object: o})
+		}
+	}
+}
+
+// key is "Kind/namespace/name" or "Kind/name".
+func key(kind string, o metav1.Object) string {
+	return kind + "/" + store.KeyOf(o)
+}
+
+func parseKey(k string) (kind, ns, name string) {
+	i := strings.IndexByte(k, '/')
+	kind, rest := k[:i], k[i+1:]
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		return kind, rest[:j], rest[j+1:]
+	}
+	return kind, "", rest
+}
+
+// onEvent is the graph builder's job, reduced to what can change a
+// decision: a removed object may orphan dependents or unblock an owner;
+// an object with new owner references may have a missing owner; an
+// object being deleted with a GC finalizer needs its dependents handled.
+func (c *Controller) onEvent(ev store.Event) {
+	obj := ev.Object
+	if ev.Type == store.Deleted {
+		c.enqueueDependents(obj.GetUID())
+		c.enqueueDeletingOwners(obj)
+		return
+	}
+	if obj.GetDeletionTimestamp() != nil && (hasFinalizer(obj, metav1.FinalizerDeleteDependents) || hasFinalizer(obj, metav1.FinalizerOrphanDependents)) {
+		c.queue.Add(key(ev.Kind, obj))
+		if hasFinalizer(obj, metav1.FinalizerDeleteDependents) {
+			c.enqueueDependents(obj.GetUID())
+		}
+	}
+	refs := obj.GetOwnerReferences()
+	if len(refs) == 0 {
+		return
+	}
+	if ev.Old != nil && slices.Equal(ownerUIDs(ev.Old.GetOwnerReferences()), ownerUIDs(refs)) {
+		return
+	}
+	for _, r := range refs {
+		if c.ownerState(obj.GetNamespace(), r) != ownerSolid {
+			c.queue.Add(key(ev.Kind, obj))
+			return
+		}
+	}
+}
+
+func ownerUIDs(refs []metav1.OwnerReference) []types.UID {
+	out := make([]types.UID, len(refs))
+	for i, r := range refs {
+		out[i] = r.UID
+	}
+	return out
+}
+
+// enqueueDependents queues every object that lists uid as an owner.
+func (c *Controller) enqueueDependents(uid types.UID) {
+	for _, k := range c.cfg.Kinds {
+		if c.store.CountIndex(k, store.OwnerIndex, string(uid)) == 0 {
+			continue
+		}
+		for _, d := range c.store.ByIndex(k, store.OwnerIndex, string(uid)) {
+			c.queue.Add(key(k, d))
+		}
+	}
+}
+
+// enqueueDeletingOwners re-checks owners waiting in foreground deletion
+// when one of their dependents is removed.
+func (c *Controller) enqueueDeletingOwners(obj store.Object) {
+	for _, r := range obj.GetOwnerReferences() {
+		if o := c.owner(obj.GetNamespace(), r); o != nil && o.GetDeletionTimestamp() != nil && hasFinalizer(o, metav1.FinalizerDeleteDependents) {
+			c.queue.Add(key(r.Kind, o))
+		}
+	}
+}
+
+func hasFinalizer(o metav1.Object, f string) bool {
+	return slices.Contains(o.GetFinalizers(), f)
+}
+
+type ownerStatus int
+
+const (
+	ownerSolid    ownerStatus = iota
+	ownerDangling             // gone, or replaced by an object with another UID
+	ownerWaiting              // being deleted in the foreground
+)
+
+// owner returns the object a reference points to, if it exists with the
+// same UID. Namespaced dependents can only have owners in their
+// namespace or cluster-scoped owners.
+func (c *Controller) owner(ns string, r metav1.OwnerReference) store.Object {
+	info, ok := store.LookupKind(r.Kind)
+	if !ok {
+		return nil
+	}
+	if !info.Namespaced {
+		ns = ""
+	}
+	o, ok := c.store.Get(r.Kind, ns, r.Name)
+	if !ok || o.GetUID() != r.UID {
+		return nil
+	}
+	return o
+}
+
+func (c *Controller) ownerState(ns string, r metav1.OwnerReference) ownerStatus {
+	o := c.owner(ns, r)
+	switch {
+	case o == nil:
+		return ownerDangling
+	case o.GetDeletionTimestamp() != nil && hasFinalizer(o, metav1.FinalizerDeleteDependents):
+		return ownerWaiting
+	}
+	return ownerSolid
+}
+
+// dependents returns, per kind in configuration order, the objects that
+// list owner as an owner (in its namespace when it is namespaced).
+func (c *Controller) dependents(owner store.Object) []dependent {
+	uid := string(owner.GetUID())
+	var out []dependent
+	for _, k := range c.cfg.Kinds {
+		if c.store.CountIndex(k, store.OwnerIndex, uid) == 0 {
+			continue
+		}
+		for _, d := range c.store.ByIndex(k, store.OwnerIndex, uid) {
+			if owner.GetNamespace() != "" && d.GetNamespace() != owner.GetNamespace() {
+				continue
+			}
+			out = append(out, dependent{kind: k, obj: d})
+		}
+	}
+	return out
+}
+
+type dependent struct {
+	kind string
+	obj  store.Object
+}
+
+// blocks reports whether dep's reference to owner has blockOwnerDeletion.
+func blocks(dep store.Object, owner types.UID) bool {
+	for _, r := range dep.GetOwnerReferences() {
+		if r.UID == owner {
+			return r.BlockOwnerDeletion != nil && *r.BlockOwnerDeletion
+		}
+	}
+	return false
+}

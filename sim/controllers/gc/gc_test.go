@@ -1,0 +1,160 @@
+package gc_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/gc"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+type fixture struct {
+	t    *testing.T
+	e    *sim.Engine
+	st   *store.Store
+	kube *apiserver.Client
+}
+
+func newFixture(t *testing.T) *fixture {
+	e := sim.NewEngine(3)
+	st := store.New(e)
+	srv := apiserver.New(e, st)
+	f := &fixture{t: t, e: e, st: st, kube: srv.Client("test")}
+	_, err := f.kube.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
+	require.NoError(t, err)
+	_, err = f.kube.Create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}})
+	require.NoError(t, err)
+	gc.New(e, srv.Client("generic-garbage-collector"), gc.Config{}).Start()
+	return f
+}
+
+func ref(kind string, o metav1.Object) metav1.OwnerReference {
+	t := true
+	api := "apps/v1"
+	if kind == "Pod" || kind == "Service" {
+		api = "v1"
+	}
+	return metav1.OwnerReference{APIVersion: api, Kind: kind, Name: o.GetName(), UID: o.GetUID(), Controller: &t, BlockOwnerDeletion: &t}
+}
+
+var labels = map[string]string{"app": "web"}
+
+func template() corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx:1.27"}}}}
+}
+
+// tree creates Deployment web -> ReplicaSet web-1 -> pods web-1-{a,b},
+// the pods bound to n1 (so their deletion is graceful) when bound.
+func (f *fixture) tree(bound bool) {
+	d, err := f.kube.Create(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: template()}})
+	require.NoError(f.t, err)
+	rs, err := f.kube.Create(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "default",
+		OwnerReferences: []metav1.OwnerReference{ref("Deployment", d)}},
+		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: template()}})
+	require.NoError(f.t, err)
+	for _, n := range []string{"web-1-a", "web-1-b"} {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: "default", Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{ref("ReplicaSet", rs)}}, Spec: template().Spec}
+		if bound {
+			p.Spec.NodeName = "n1"
+		}
+		_, err := f.kube.Create(p)
+		require.NoError(f.t, err)
+	}
+}
+
+func (f *fixture) exists(kind, name string) bool {
+	_, ok := f.st.Get(kind, "default", name)
+	return ok
+}
+
+func (f *fixture) get(kind, name string) store.Object {
+	o, _ := f.st.Get(kind, "default", name)
+	return o
+}
+
+func (f *fixture) run(d time.Duration) { f.e.RunUntil(f.e.Elapsed() + d) }
+
+func TestBackgroundCascade(t *testing.T) {
+	f := newFixture(t)
+	f.tree(false)
+	f.run(time.Second)
+	require.True(t, f.exists("Pod", "web-1-a"), "solid owners: nothing collected")
+	require.NoError(t, f.kube.Delete("Deployment", "default", "web", apiserver.DeleteOptions{}))
+	require.False(t, f.exists("Deployment", "web"))
+	f.run(time.Second)
+	require.False(t, f.exists("ReplicaSet", "web-1"))
+	require.False(t, f.exists("Pod", "web-1-a"))
+	require.False(t, f.exists("Pod", "web-1-b"))
+}
+
+func TestForegroundCascade(t *testing.T) {
+	f := newFixture(t)
+	f.tree(true)
+	f.run(time.Second)
+	require.NoError(t, f.kube.Delete("Deployment", "default", "web", apiserver.DeleteOptions{Propagation: metav1.DeletePropagationForeground}))
+	f.run(time.Second)
+	// The pods are terminating (no kubelet finishes them), so the RS and
+	// the Deployment wait with their foregroundDeletion finalizers.
+	require.NotNil(t, f.get("Pod", "web-1-a").GetDeletionTimestamp())
+	require.NotNil(t, f.get("Pod", "web-1-b").GetDeletionTimestamp())
+	rs := f.get("ReplicaSet", "web-1")
+	require.NotNil(t, rs)
+	require.Equal(t, []string{metav1.FinalizerDeleteDependents}, rs.GetFinalizers())
+	require.True(t, f.exists("Deployment", "web"))
+
+	zero := int64(0)
+	require.NoError(t, f.kube.Delete("Pod", "default", "web-1-a", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+	f.run(time.Second)
+	require.True(t, f.exists("ReplicaSet", "web-1"), "one blocking pod left")
+	require.NoError(t, f.kube.Delete("Pod", "default", "web-1-b", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+	f.run(time.Second)
+	require.False(t, f.exists("ReplicaSet", "web-1"))
+	require.False(t, f.exists("Deployment", "web"))
+}
+
+func TestOrphanCascade(t *testing.T) {
+	f := newFixture(t)
+	f.tree(false)
+	f.run(time.Second)
+	require.NoError(t, f.kube.Delete("ReplicaSet", "default", "web-1", apiserver.DeleteOptions{Propagation: metav1.DeletePropagationOrphan}))
+	f.run(time.Second)
+	require.False(t, f.exists("ReplicaSet", "web-1"))
+	for _, p := range []string{"web-1-a", "web-1-b"} {
+		require.True(t, f.exists("Pod", p))
+		require.Empty(t, f.get("Pod", p).GetOwnerReferences())
+	}
+	require.True(t, f.exists("Deployment", "web"))
+}
+
+// TestDanglingAndMixedOwners: a dependent created after its owner is gone
+// is collected; one with another solid owner only loses the stale
+// reference.
+func TestDanglingAndMixedOwners(t *testing.T) {
+	f := newFixture(t)
+	svc, err := f.kube.Create(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
+	require.NoError(t, err)
+	ghost := metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "gone", UID: "00000000-dead"}
+	_, err = f.kube.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "orphan", Namespace: "default",
+		OwnerReferences: []metav1.OwnerReference{ghost}}})
+	require.NoError(t, err)
+	_, err = f.kube.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "mixed", Namespace: "default",
+		OwnerReferences: []metav1.OwnerReference{ghost, ref("Service", svc)}}})
+	require.NoError(t, err)
+	f.run(time.Second)
+	require.False(t, f.exists("ConfigMap", "orphan"))
+	mixed := f.get("ConfigMap", "mixed")
+	require.NotNil(t, mixed)
+	require.Len(t, mixed.GetOwnerReferences(), 1)
+	require.Equal(t, "Service", mixed.GetOwnerReferences()[0].Kind)
+}

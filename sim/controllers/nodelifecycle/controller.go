@@ -1,0 +1,348 @@
+// Package nodelifecycle models kube-controller-manager's node lifecycle
+// controller (pkg/controller/nodelifecycle): every node-monitor-period it
+// checks each node's heartbeats (the Ready condition's lastHeartbeatTime
+// and the node's Lease in kube-node-lease), marks silent nodes Unknown,
+// marks their pods not ready, and taints not-ready and unreachable nodes.
+// NoExecute taints are added through per-zone rate-limited queues whose
+// rate follows the zone's health (Normal / PartialDisruption /
+// FullDisruption), exactly the knobs upstream exposes; the pods are then
+// evicted by the taint eviction controller (package tainteviction).
+package nodelifecycle
+
+import (
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/workqueue"
+)
+
+// EventComponent is the source component of the controller's events
+// (upstream's recorder is named "node-controller").
+const EventComponent = "node-controller"
+
+// Config holds the controller's kube-controller-manager flags.
+type Config struct {
+	// MonitorPeriod is --node-monitor-period: how often node health is
+	// checked.
+	MonitorPeriod time.Duration
+	// MonitorGracePeriod is --node-monitor-grace-period: how long a node
+	// may stay silent before it is marked Unknown.
+	MonitorGracePeriod time.Duration
+	// StartupGracePeriod is --node-startup-grace-period: the grace of a
+	// node that never posted a Ready condition.
+	StartupGracePeriod time.Duration
+	// EvictionRate is --node-eviction-rate: nodes tainted NoExecute per
+	// second and zone in a healthy zone.
+	EvictionRate float64
+	// SecondaryEvictionRate is --secondary-node-eviction-rate: the rate in
+	// a partially disrupted zone of a large cluster.
+	SecondaryEvictionRate float64
+	// LargeClusterThreshold is --large-cluster-size-threshold: zones of at
+	// most this many nodes stop tainting when partially disrupted.
+	LargeClusterThreshold int
+	// UnhealthyZoneThreshold is --unhealthy-zone-threshold: the share of
+	// not-ready nodes (at least 3) that makes a zone partially disrupted.
+	UnhealthyZoneThreshold float64
+	// EvictionPassPeriod is how often the NoExecute tainting queues are
+	// worked (upstream's NodeEvictionPeriod).
+	EvictionPassPeriod time.Duration
+	// WatchLatency is the informer delay of the controller's watches.
+	WatchLatency time.Duration
+	// Queue is the timing of the NoSchedule-taint and pod work queues.
+	Queue workqueue.Config
+}
+
+// DefaultConfig holds upstream's defaults (v1.32+).
+var DefaultConfig = Config{
+	MonitorPeriod:          5 * time.Second,
+	MonitorGracePeriod:     50 * time.Second,
+	StartupGracePeriod:     60 * time.Second,
+	EvictionRate:           0.1,
+	SecondaryEvictionRate:  0.01,
+	LargeClusterThreshold:  50,
+	UnhealthyZoneThreshold: 0.55,
+	EvictionPassPeriod:     100 * time.Millisecond,
+	WatchLatency:           2 * time.Millisecond,
+	Queue:                  workqueue.DefaultConfig,
+}
+
+// withDefaults fills the zero fields of c from DefaultConfig, so callers
+// can set only what they change.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig
+	setDur(&c.MonitorPeriod, d.MonitorPeriod)
+	setDur(&c.MonitorGracePeriod, d.MonitorGracePeriod)
+	setDur(&c.StartupGracePeriod, d.StartupGracePeriod)
+	setDur(&c.EvictionPassPeriod, d.EvictionPassPeriod)
+	setDur(&c.WatchLatency, d.WatchLatency)
+	if c.EvictionRate == 0 {
+		c.EvictionRate = d.EvictionRate
+	}
+	if c.SecondaryEvictionRate == 0 {
+		c.SecondaryEvictionRate = d.SecondaryEvictionRate
+	}
+	if c.LargeClusterThreshold == 0 {
+		c.LargeClusterThreshold = d.LargeClusterThreshold
+	}
+	if c.UnhealthyZoneThreshold == 0 {
+		c.UnhealthyZoneThreshold = d.UnhealthyZoneThreshold
+	}
+	if c.Queue == (workqueue.Config{}) {
+		c.Queue = d.Queue
+	}
+	return c
+}
+
+func setDur(p *time.Duration, d time.Duration) {
+	if *p == 0 {
+		*p = d
+	}
+}
+
+// Controller is the node lifecycle controller.
+type Controller struct {
+	engine *sim.Engine
+	client *apiserver.Client
+	events *apiserver.Client
+	store  *store.Store
+	cfg    Config
+
+	known   map[string]*corev1.Node
+	zoneOf  map[*corev1.Node]string // zone key per node version, rebuilt each pass
+	health  map[string]*nodeHealth
+	retry   map[string]bool
+	states  map[string]ZoneState
+	tainter map[string]*timedQueue
+
+	noSchedule *workqueue.Queue
+	pods       *workqueue.Queue
+	passTimer  *sim.Timer
+	started    bool
+}
+
+// New returns a node lifecycle controller writing through client (upstream
+// "node-lifecycle-controller"); its events come from "node-controller".
+func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+	c := &Controller{
+		engine: engine, client: client, events: client.Server().Client(EventComponent),
+		store: client.Server().Store(), cfg: cfg.withDefaults(),
+		known: map[string]*corev1.Node{}, health: map[string]*nodeHealth{}, retry: map[string]bool{},
+		states: map[string]ZoneState{}, tainter: map[string]*timedQueue{},
+	}
+	c.noSchedule = workqueue.New(engine, c.cfg.Queue, c.doNoScheduleTaintingPass)
+	c.pods = workqueue.New(engine, c.cfg.Queue, c.processPod)
+	return c
+}
+
+// Start registers the watches and starts the monitor loop, whose first
+// pass runs at once (wait.Until semantics).
+func (c *Controller) Start() {
+	if c.started {
+		return
+	}
+	c.started = true
+	c.store.Watch("Node", c.cfg.WatchLatency, c.onNode)
+	c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod)
+	for _, o := range c.store.List("Node", "") {
+		c.noSchedule.Add(o.GetName())
+	}
+	c.engine.After(0, "node-lifecycle/monitor", c.monitorLoop)
+}
+
+// Config is the effective configuration.
+func (c *Controller) Config() Config { return c.cfg }
+
+// ZoneStates returns each zone's state, keyed like upstream's zone key
+// (region + ":\x00:" + zone; "" for unlabelled nodes).
+func (c *Controller) ZoneStates() map[string]ZoneState {
+	out := make(map[string]ZoneState, len(c.states))
+	for k, v := range c.states {
+		out[k] = v
+	}
+	return out
+}
+
+func (c *Controller) monitorLoop() {
+	c.monitorNodeHealth()
+	c.engine.After(c.cfg.MonitorPeriod, "node-lifecycle/monitor", c.monitorLoop)
+}
+
+// onNode queues a NoSchedule taint pass for every added or changed node
+// (the TaintNodesByCondition half of the controller reacts to events, not
+// to the monitor period).
+func (c *Controller) onNode(ev store.Event) {
+	if ev.Type == store.Deleted {
+		delete(c.retry, ev.Object.GetName())
+		return
+	}
+	c.noSchedule.Add(ev.Object.GetName())
+}
+
+// onPod reacts to pods bound to a node the controller saw not ready: they
+// are marked not ready at once instead of at the next status change.
+// Pods on healthy nodes are filtered here, before the queue, to keep the
+// hot path cheap.
+func (c *Controller) onPod(ev store.Event) {
+	if ev.Type == store.Deleted {
+		return
+	}
+	pod := ev.Object.(*corev1.Pod)
+	if pod.Spec.NodeName == "" {
+		return
+	}
+	if ev.Old != nil && ev.Old.(*corev1.Pod).Spec.NodeName == pod.Spec.NodeName {
+		return
+	}
+	h := c.health[pod.Spec.NodeName]
+	if h == nil || !h.hasCond || h.cond.Status == corev1.ConditionTrue {
+		return
+	}
+	c.pods.Add(store.KeyOf(pod))
+}
+
+// monitorNodeHealth is one pass of the monitor loop.
+func (c *Controller) monitorNodeHealth() {
+	objs := c.store.List("Node", "")
+	nodes := make([]*corev1.Node, len(objs))
+	zones := make(map[*corev1.Node]string, len(objs))
+	for i, o := range objs {
+		n := o.(*corev1.Node)
+		nodes[i] = n
+		zk, ok := c.zoneOf[n]
+		if !ok {
+			zk = ZoneKey(n)
+		}
+		zones[n] = zk
+	}
+	// Store objects are immutable, so a node version's zone key never
+	// changes: keeping last pass's keys saves rebuilding 5,000 strings.
+	c.zoneOf = zones
+	added, deleted, newZones := c.classifyNodes(nodes)
+	for _, n := range newZones {
+		c.addZone(n)
+	}
+	for _, n := range added {
+		c.nodeEvent(n, "RegisteredNode", "Registered Node "+n.Name+" in Controller")
+		c.known[n.Name] = n
+		c.addZone(n)
+		c.markNodeAsReachable(n)
+	}
+	for _, n := range deleted {
+		c.nodeEvent(n, "RemovingNode", "Removing Node "+n.Name+" from Controller")
+		delete(c.known, n.Name)
+		delete(c.health, n.Name)
+	}
+	counts := map[string]*zoneCount{}
+	for _, n := range nodes {
+		c.known[n.Name] = n
+		c.monitorNode(n, counts)
+	}
+	c.handleDisruption(counts, nodes)
+}
+
+// monitorNode checks one node: health, taints, and pods on a fresh
+// transition to not ready. Only a node that changed state costs a pod
+// lookup.
+func (c *Controller) monitorNode(n *corev1.Node, counts map[string]*zoneCount) {
+	observed, current, err := c.tryUpdateNodeHealth(n)
+	if err != nil {
+		return
+	}
+	if _, excluded := n.Labels[labelExcludeDisruption]; !excluded {
+		zk := c.zoneKey(n)
+		zc := counts[zk]
+		if zc == nil {
+			zc = &zoneCount{}
+			counts[zk] = zc
+		}
+		if current != nil && current.Status == corev1.ConditionTrue {
+			zc.ready++
+		} else {
+			zc.notReady++
+		}
+	}
+	if current == nil {
+		delete(c.retry, n.Name)
+		return
+	}
+	c.processTaintBaseEviction(n, observed.Status)
+	notReadyNow := current.Status != corev1.ConditionTrue && observed.Status == corev1.ConditionTrue
+	if notReadyNow {
+		c.nodeStatusEvent(n, "NodeNotReady")
+	}
+	if notReadyNow || (c.retry[n.Name] && observed.Status != corev1.ConditionTrue) {
+		if err := c.markPodsNotReady(c.podsOn(n.Name), n.Name); err != nil {
+			c.retry[n.Name] = true
+			return
+		}
+	}
+	delete(c.retry, n.Name)
+}
+
+// classifyNodes splits the listed nodes into newly seen ones, known ones
+// whose zone has no state yet, and known nodes that are gone (sorted).
+func (c *Controller) classifyNodes(nodes []*corev1.Node) (added, deleted, newZones []*corev1.Node) {
+	for _, n := range nodes {
+		if _, ok := c.known[n.Name]; !ok {
+			added = append(added, n)
+		} else if _, ok := c.states[c.zoneKey(n)]; !ok {
+			newZones = append(newZones, n)
+		}
+	}
+	if len(c.known)+len(added) == len(nodes) {
+		return added, nil, newZones
+	}
+	present := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
+		present[n.Name] = true
+	}
+	for name, n := range c.known {
+		if !present[name] {
+			deleted = append(deleted, n)
+		}
+	}
+	slices.SortFunc(deleted, func(a, b *corev1.Node) int { return compareStrings(a.Name, b.Name) })
+	return added, deleted, newZones
+}
+
+func (c *Controller) zoneKey(n *corev1.Node) string {
+	if zk, ok := c.zoneOf[n]; ok {
+		return zk
+	}
+	return ZoneKey(n)
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (c *Controller) podsOn(node string) []*corev1.Pod {
+	objs := c.store.ByIndex("Pod", store.NodeNameIndex, node)
+	out := make([]*corev1.Pod, len(objs))
+	for i, o := range objs {
+		out[i] = o.(*corev1.Pod)
+	}
+	return out
+}
+
+// nodeEvent records a node event the way upstream's RecordNodeEvent words
+// it: "Node <name> event: <message>".
+func (c *Controller) nodeEvent(n *corev1.Node, reason, msg string) {
+	c.events.Event(n, corev1.EventTypeNormal, reason, "Node "+n.Name+" event: "+msg)
+}
+
+// nodeStatusEvent is upstream's RecordNodeStatusChange.
+func (c *Controller) nodeStatusEvent(n *corev1.Node, status string) {
+	c.events.Event(n, corev1.EventTypeNormal, status, "Node "+n.Name+" status is now: "+status)
+}

@@ -1,0 +1,165 @@
+package nodelifecycle
+
+import (
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+)
+
+// Reasons and messages the controller writes into node conditions.
+const (
+	ReasonNodeStatusUnknown      = "NodeStatusUnknown"
+	MessageNodeStatusUnknown     = "Kubelet stopped posting node status."
+	ReasonNodeStatusNeverUpdated = "NodeStatusNeverUpdated"
+	MessageNodeStatusNeverUpd    = "Kubelet never posted node status."
+)
+
+// NodeLeaseNamespace holds the nodes' heartbeat Leases.
+const NodeLeaseNamespace = corev1.NamespaceNodeLease
+
+// labelExcludeDisruption excludes a node from zone disruption counting.
+const labelExcludeDisruption = "node.kubernetes.io/exclude-disruption"
+
+// unknownConditions are the conditions a silent node gets set to Unknown
+// (NetworkUnavailable is left alone: the network plugin owns it).
+var unknownConditions = []corev1.NodeConditionType{
+	corev1.NodeReady, corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure,
+}
+
+// nodeHealth is what the controller remembers of a node between passes:
+// when it last saw a heartbeat (probe), measured on the controller's own
+// clock like upstream, to be immune to node clock skew.
+type nodeHealth struct {
+	probe           time.Duration
+	readyTransition time.Duration
+	cond            corev1.NodeCondition // last observed Ready condition
+	hasCond         bool
+	leaseRenew      metav1.MicroTime
+	hasLease        bool
+}
+
+func readyCondition(n *corev1.Node) *corev1.NodeCondition {
+	return condition(&n.Status, corev1.NodeReady)
+}
+
+func condition(st *corev1.NodeStatus, t corev1.NodeConditionType) *corev1.NodeCondition {
+	for i := range st.Conditions {
+		if st.Conditions[i].Type == t {
+			return &st.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// tryUpdateNodeHealth is upstream's function of the same name: it
+// refreshes the node's probe time from new heartbeats and, past the grace
+// period, writes Unknown conditions. It returns the Ready condition as
+// observed before this pass and as it is now (nil if never posted).
+func (c *Controller) tryUpdateNodeHealth(n *corev1.Node) (observed corev1.NodeCondition, current *corev1.NodeCondition, err error) {
+	now := c.engine.Elapsed()
+	h := c.health[n.Name]
+	current = readyCondition(n)
+	grace := c.cfg.MonitorGracePeriod
+	if current == nil {
+		observed = corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionUnknown,
+			LastHeartbeatTime: n.CreationTimestamp, LastTransitionTime: n.CreationTimestamp}
+		grace = c.cfg.StartupGracePeriod
+		if h == nil {
+			created := n.CreationTimestamp.Sub(sim.Epoch)
+			h = &nodeHealth{probe: created, readyTransition: created}
+		}
+		h.hasCond = false
+	} else {
+		observed = *current
+	}
+	switch {
+	case h == nil || (!h.hasCond && current != nil):
+		h = &nodeHealth{probe: now, readyTransition: now}
+	case h.hasCond && current != nil && !h.cond.LastHeartbeatTime.Equal(&current.LastHeartbeatTime):
+		transition := h.readyTransition
+		if !h.cond.LastTransitionTime.Equal(&current.LastTransitionTime) {
+			transition = now
+		}
+		h = &nodeHealth{probe: now, readyTransition: transition}
+	}
+	if current != nil {
+		h.cond, h.hasCond = *current, true
+	}
+	c.health[n.Name] = h
+	c.observeLease(n.Name, h, now)
+	if now < h.probe+grace || !needsUnknown(n) {
+		return observed, current, nil
+	}
+	return c.markUnknown(n, h, observed, now)
+}
+
+// observeLease moves the probe time forward when the node's Lease was
+// renewed since the last pass (the cheap heartbeat kubelets send every
+// 10 s).
+func (c *Controller) observeLease(name string, h *nodeHealth, now time.Duration) {
+	o, ok := c.store.Get("Lease", NodeLeaseNamespace, name)
+	if !ok {
+		return
+	}
+	l := o.(*coordinationv1.Lease)
+	if h.hasLease && !(l.Spec.RenewTime != nil && h.leaseRenew.Before(l.Spec.RenewTime)) {
+		return
+	}
+	h.hasLease = true
+	if l.Spec.RenewTime != nil {
+		h.leaseRenew = *l.Spec.RenewTime
+	}
+	h.probe = now
+}
+
+// The monitor compares with >= rather than upstream's strict After:
+// upstream's loop period slides by the pass's own run time, so a node
+// silent for exactly the grace period is caught on that pass; with exact
+// virtual periods a strict comparison would add a whole period.
+
+// needsUnknown reports whether any monitored condition is missing or not
+// yet Unknown, so healthy-but-already-Unknown nodes cost no copy.
+func needsUnknown(n *corev1.Node) bool {
+	for _, t := range unknownConditions {
+		cond := condition(&n.Status, t)
+		if cond == nil || cond.Status != corev1.ConditionUnknown {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Controller) markUnknown(n *corev1.Node, h *nodeHealth, observed corev1.NodeCondition, now time.Duration) (corev1.NodeCondition, *corev1.NodeCondition, error) {
+	ts := metav1.NewTime(c.engine.Now())
+	cp := n.DeepCopy()
+	for _, t := range unknownConditions {
+		cond := condition(&cp.Status, t)
+		switch {
+		case cond == nil:
+			cp.Status.Conditions = append(cp.Status.Conditions, corev1.NodeCondition{
+				Type: t, Status: corev1.ConditionUnknown,
+				Reason: ReasonNodeStatusNeverUpdated, Message: MessageNodeStatusNeverUpd,
+				LastHeartbeatTime: n.CreationTimestamp, LastTransitionTime: ts,
+			})
+		case cond.Status != corev1.ConditionUnknown:
+			cond.Status = corev1.ConditionUnknown
+			cond.Reason, cond.Message = ReasonNodeStatusUnknown, MessageNodeStatusUnknown
+			cond.LastTransitionTime = ts
+		}
+	}
+	current := readyCondition(cp)
+	if equality.Semantic.DeepEqual(current, &observed) {
+		return observed, current, nil
+	}
+	if _, err := c.client.UpdateStatus(cp); err != nil {
+		return observed, readyCondition(n), err
+	}
+	c.health[n.Name] = &nodeHealth{probe: h.probe, readyTransition: now, cond: *current, hasCond: true,
+		leaseRenew: h.leaseRenew, hasLease: h.hasLease}
+	return observed, current, nil
+}
