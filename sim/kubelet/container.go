@@ -1,0 +1,269 @@
+package kubelet
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/kubelet/images"
+)
+
+// Back-off of crashing containers and failing pulls (upstream
+// flowcontrol.Backoff: 10 s doubling to 300 s, forgotten after twice the
+// maximum without a new failure).
+const (
+	backoffInitial = 10 * time.Second
+	backoffMax     = 300 * time.Second
+	backoffReset   = 2 * backoffMax
+)
+
+type cstate int
+
+const (
+	cWaiting cstate = iota
+	cRunning
+	cTerminated
+)
+
+// container is one container of a pod, as the runtime runs it.
+type container struct {
+	p    *podState
+	spec *corev1.Container
+	init bool
+
+	state           cstate
+	reason, message string // of the waiting or terminated state
+	exitCode        int32
+	startedAt       metav1.Time
+	finishedAt      metav1.Time
+	last            *corev1.ContainerStateTerminated // never mutated once set
+	restarts        int32
+	restartPending  bool // the next start is a restart
+	started, ready  bool
+	id              string
+	image, imageID  string
+	pulling         bool
+	beh             images.Behavior
+	timer           *sim.Timer
+
+	backoff        time.Duration // crash loop
+	backoffUpdated time.Duration
+	pullBackoff    time.Duration
+	pullUpdated    time.Duration
+}
+
+func newContainer(p *podState, spec *corev1.Container, init bool) *container {
+	c := &container{p: p, spec: spec, init: init, image: spec.Image, reason: "ContainerCreating"}
+	if init || len(p.pod.Spec.InitContainers) > 0 {
+		c.reason = "PodInitializing"
+	}
+	return c
+}
+
+func (c *container) after(d time.Duration, name string, fn func()) {
+	c.timer = c.p.k.after(d, name, func() {
+		c.timer = nil
+		fn()
+	})
+}
+
+// begin makes sure the image is there, then creates and starts the
+// container.
+func (c *container) begin() {
+	c.p.k.ensureImage(c)
+}
+
+// create is called once the image is present.
+func (c *container) create(res images.Resolved) {
+	k := c.p.k
+	c.image, c.imageID = res.Ref.String(), res.ImageID()
+	c.beh = images.BehaviorOf(res.Image, c.spec.Name, c.spec.Command, c.spec.Args, c.p.pod.Annotations)
+	c.after(k.jitter(createLatency, 0.5), "kubelet/create", func() {
+		c.id = k.newContainerID()
+		if c.beh.StartError != "" {
+			k.event(c.p.pod, corev1.EventTypeWarning, "Failed", "Error: "+c.beh.StartError)
+			c.terminated(128, "StartError", c.beh.StartError, metav1.Time{})
+			return
+		}
+		k.event(c.p.pod, corev1.EventTypeNormal, "Created", "Created container: "+c.spec.Name)
+		c.after(k.jitter(startLatency, 0.5)+c.beh.StartDelay, "kubelet/start", c.run)
+	})
+}
+
+// run: the process started.
+func (c *container) run() {
+	p, k := c.p, c.p.k
+	if c.restartPending {
+		c.restarts++
+		c.restartPending = false
+	}
+	c.state, c.reason, c.message = cRunning, "", ""
+	c.startedAt = metav1.NewTime(k.engine.Now())
+	k.event(p.pod, corev1.EventTypeNormal, "Started", "Started container "+c.spec.Name)
+	k.markDirty(p)
+	now := k.now()
+	startedAt := now
+	if sp := c.spec.StartupProbe; sp != nil && !c.init {
+		startedAt = p.probeSuccess(sp, now, now+c.appWarmUp())
+	}
+	readyAt := startedAt
+	switch rp := c.spec.ReadinessProbe; {
+	case c.init:
+	case rp != nil:
+		readyAt = p.probeSuccess(rp, startedAt, max(startedAt, now+c.appWarmUp()))
+	case c.beh.ReadyAfterSet:
+		readyAt = max(startedAt, now+c.beh.ReadyAfter)
+	}
+	c.started = startedAt == now
+	c.ready = readyAt == now && !c.init
+	if !c.ready && !c.init {
+		c.scheduleReadiness(startedAt, readyAt)
+	}
+	c.scheduleExit(now)
+}
+
+func (c *container) appWarmUp() time.Duration {
+	if c.beh.ReadyAfterSet {
+		return c.beh.ReadyAfter
+	}
+	return c.beh.WarmUp
+}
+
+// scheduleReadiness flips started/ready at their times (probe results).
+// It shares the container's timer with nothing: exit uses its own.
+func (c *container) scheduleReadiness(startedAt, readyAt time.Duration) {
+	k := c.p.k
+	gen := c.restarts
+	set := func(at time.Duration, fn func()) {
+		k.after(at-k.now(), "kubelet/probe", func() {
+			if c.state == cRunning && c.restarts == gen && !c.p.terminating {
+				fn()
+				k.markDirty(c.p)
+			}
+		})
+	}
+	if !c.started {
+		set(startedAt, func() { c.started = true })
+	}
+	set(readyAt, func() { c.ready = true })
+}
+
+// scheduleExit arranges the process's own end: exit, crash or OOM kill.
+func (c *container) scheduleExit(now time.Duration) {
+	b := c.beh
+	if limit := c.spec.Resources.Limits.Memory(); !limit.IsZero() && b.MemoryBytes > limit.Value() {
+		oomAt := b.WarmUp/2 + 200*time.Millisecond
+		if b.Forever || oomAt < b.RunFor {
+			c.after(oomAt, "kubelet/oom", func() { c.terminated(137, "OOMKilled", "", c.startedAt) })
+			return
+		}
+	}
+	if b.Forever {
+		return
+	}
+	c.after(b.RunFor, "kubelet/exit", func() {
+		reason := "Completed"
+		if b.ExitCode != 0 {
+			reason = "Error"
+		}
+		c.terminated(b.ExitCode, reason, "", c.startedAt)
+	})
+}
+
+// terminated records the end of the container's process.
+func (c *container) terminated(code int32, reason, msg string, startedAt metav1.Time) {
+	c.state, c.exitCode, c.reason, c.message = cTerminated, code, reason, msg
+	c.startedAt = startedAt
+	c.finishedAt = metav1.NewTime(c.p.k.engine.Now())
+	c.ready = false
+	c.p.onExit(c)
+}
+
+// lastState is the terminated state as lastState reports it.
+func (c *container) lastState() *corev1.ContainerStateTerminated {
+	return &corev1.ContainerStateTerminated{
+		ExitCode: c.exitCode, Reason: c.reason, Message: c.message,
+		StartedAt: c.startedAt, FinishedAt: c.finishedAt, ContainerID: c.id,
+	}
+}
+
+// scheduleRestart restarts an exited container: at once the first time,
+// then after a back-off of 10 s, 20 s, ... 300 s (CrashLoopBackOff).
+func (c *container) scheduleRestart() {
+	k := c.p.k
+	now := k.now()
+	if c.backoff > 0 && now-c.backoffUpdated <= backoffReset {
+		delay := c.backoff
+		c.after(plegPeriod, "kubelet/crashloop", func() {
+			pod := c.p.pod
+			c.toWaiting("CrashLoopBackOff", "back-off "+delay.String()+" restarting failed container="+c.spec.Name+" pod="+formatPod(pod))
+			k.event(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container "+c.spec.Name+" in pod "+formatPod(pod))
+			c.after(delay-plegPeriod, "kubelet/restart", func() {
+				c.backoff = min(2*c.backoff, backoffMax)
+				c.backoffUpdated = k.now()
+				c.begin()
+			})
+		})
+		return
+	}
+	c.backoff, c.backoffUpdated = backoffInitial, now
+	c.after(plegPeriod, "kubelet/restart", func() {
+		c.toWaiting("", "")
+		c.begin()
+	})
+}
+
+// toWaiting moves an exited container to waiting, keeping its exit as
+// lastState; the next start counts as a restart.
+func (c *container) toWaiting(reason, msg string) {
+	if c.state == cTerminated {
+		c.last = c.lastState()
+		c.restartPending = true
+	}
+	c.state, c.reason, c.message = cWaiting, reason, msg
+	if reason != "" {
+		c.p.k.markDirty(c.p)
+	}
+}
+
+// stop delivers SIGTERM (after the preStop hook) and SIGKILL at the end
+// of the grace period.
+func (c *container) stop(grace time.Duration) {
+	k := c.p.k
+	k.event(c.p.pod, corev1.EventTypeNormal, "Killing", "Stopping container "+c.spec.Name)
+	hook := preStopDuration(c.spec)
+	d, code, reason := hook+c.beh.StopTime, int32(0), "Completed"
+	if c.beh.IgnoresSIGTERM || d > grace {
+		d, code, reason = grace, 137, "Error"
+	}
+	c.after(d, "kubelet/kill", func() { c.terminated(code, reason, "", c.startedAt) })
+}
+
+// preStopDuration is how long a preStop sleep hook delays SIGTERM.
+func preStopDuration(spec *corev1.Container) time.Duration {
+	if spec.Lifecycle == nil || spec.Lifecycle.PreStop == nil {
+		return 0
+	}
+	h := spec.Lifecycle.PreStop
+	if h.Sleep != nil {
+		return time.Duration(h.Sleep.Seconds) * time.Second
+	}
+	if h.Exec != nil && len(h.Exec.Command) > 0 {
+		b := images.BehaviorOf(&shellImage, "", h.Exec.Command, nil, nil)
+		if b.Forever {
+			return 24 * time.Hour
+		}
+		return b.RunFor
+	}
+	return 0
+}
+
+// shellImage interprets preStop exec hooks.
+var shellImage = images.Image{Exits: true, Shell: true}
+
+func deleteOptions(grace *int64) apiserver.DeleteOptions {
+	return apiserver.DeleteOptions{GracePeriodSeconds: grace}
+}

@@ -1,0 +1,234 @@
+// Package kubelet models the node agent: it registers its Node and Lease,
+// heartbeats, admits the pods bound to its node, pulls images, starts,
+// probes, restarts and stops containers, and reports all of it through pod
+// status and events with the upstream kubelet's reasons and messages.
+//
+// Everything happens in virtual time. A kubelet can fail (the machine
+// dies) and recover, or be partitioned from the control plane: while
+// failed or partitioned it makes no API call at all; every timer it set
+// checks a generation number so that nothing scheduled before a failure
+// acts after it.
+package kubelet
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/cloud"
+	"github.com/kubesim/kubesim/sim/kubelet/images"
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Config tunes a kubelet; zero fields take the upstream/EKS defaults.
+type Config struct {
+	// StatusInterval is nodeStatusUpdateFrequency (10s): how often the
+	// kubelet computes its node status.
+	StatusInterval time.Duration
+	// StatusReportInterval is nodeStatusReportFrequency (5m): the status is
+	// posted when it changed, and at least this often.
+	StatusReportInterval time.Duration
+	// LeaseDuration is the node lease duration (40s); the lease is renewed
+	// every quarter of it.
+	LeaseDuration time.Duration
+	// StartupDelay is the time from registration to Ready for a new node
+	// (Start(false)); a per-node jitter of up to the same amount is added.
+	StartupDelay time.Duration
+	// WatchLatency is the delay of the kubelet's pod watch (per node, a
+	// little jitter is added).
+	WatchLatency time.Duration
+	// PullMiBps is the node's image pull bandwidth; 0 draws it per node
+	// between 50 and 100 MiB/s.
+	PullMiBps float64
+	// Images is the image catalogue (nil: images.Default()).
+	Images *images.Catalogue
+	// SkipNormalEvents drops Normal events (Pulled, Created, Started, ...)
+	// to keep very large runs light; Warnings are always recorded.
+	SkipNormalEvents bool
+}
+
+// Defaults returns cfg with every zero field set to its default.
+func (cfg Config) Defaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&cfg.StatusInterval, 10*time.Second)
+	def(&cfg.StatusReportInterval, 5*time.Minute)
+	def(&cfg.LeaseDuration, 40*time.Second)
+	def(&cfg.StartupDelay, 10*time.Second)
+	def(&cfg.WatchLatency, time.Millisecond)
+	if cfg.Images == nil {
+		cfg.Images = images.Default()
+	}
+	return cfg
+}
+
+// Kubelet is the agent of one node.
+type Kubelet struct {
+	engine *sim.Engine
+	client *apiserver.Client
+	store  *store.Store
+	spec   cloud.NodeSpec
+	cfg    Config
+	name   string
+
+	rnd     *sim.Rand // latencies
+	pullRnd *sim.Rand
+	idRnd   *sim.Rand
+
+	alive     bool   // the machine runs
+	connected bool   // reaches the API server
+	gen       uint64 // bumped on Fail/Recover: older timers are void
+	started   bool
+
+	node        nodeState
+	stopWatch   func()
+	watchDelay  time.Duration
+	pullMiBps   float64
+	allocatable podutil.Resources
+	used        podutil.Resources
+
+	pods  map[types.UID]*podState
+	byKey map[string]*podState // namespace/name -> pod
+
+	dirty      []*podState
+	flushTimer *sim.Timer
+
+	slots    []bool // pod IP slots in use
+	images   map[string]*imageState
+	inflight int // image pulls under way
+}
+
+// New returns the kubelet of the node spec describes. client should be
+// named "kubelet/<node>". Nothing happens until Start.
+func New(engine *sim.Engine, client *apiserver.Client, spec cloud.NodeSpec, cfg Config) *Kubelet {
+	spec, _ = cloud.SpecFor(spec)
+	cfg = cfg.Defaults()
+	k := &Kubelet{
+		engine: engine, client: client, store: client.Server().Store(), spec: spec, cfg: cfg, name: spec.Name,
+		rnd:     engine.Rand("kubelet/" + spec.Name + "/latency"),
+		pullRnd: engine.Rand("kubelet/" + spec.Name + "/pull"),
+		idRnd:   engine.Rand("kubelet/" + spec.Name + "/ids"),
+		pods:    map[types.UID]*podState{}, byKey: map[string]*podState{},
+		images: map[string]*imageState{}, slots: make([]bool, 254),
+	}
+	k.pullMiBps = cfg.PullMiBps
+	if k.pullMiBps == 0 {
+		k.pullMiBps = 50 + 50*k.pullRnd.Float64()
+	}
+	k.watchDelay = cfg.WatchLatency + time.Duration(k.rnd.Int64N(int64(time.Millisecond)))
+	k.allocatable = podutil.Resources{
+		MilliCPU: spec.Allocatable.Cpu().MilliValue(),
+		Memory:   spec.Allocatable.Memory().Value(),
+		Pods:     spec.Allocatable.Pods().Value(),
+	}
+	return k
+}
+
+// Name is the node's name.
+func (k *Kubelet) Name() string { return k.name }
+
+// Alive reports whether the machine runs (not Failed).
+func (k *Kubelet) Alive() bool { return k.alive }
+
+// Connected reports whether the kubelet reaches the API server.
+func (k *Kubelet) Connected() bool { return k.connected }
+
+// online: the kubelet may talk to the API server.
+func (k *Kubelet) online() bool { return k.alive && k.connected }
+
+// after schedules fn in d, unless the kubelet fails (or restarts) first.
+func (k *Kubelet) after(d time.Duration, name string, fn func()) *sim.Timer {
+	gen := k.gen
+	return k.engine.After(d, name, func() {
+		if k.gen == gen && k.alive {
+			fn()
+		}
+	})
+}
+
+// now is the virtual time since the start of the run.
+func (k *Kubelet) now() time.Duration { return k.engine.Elapsed() }
+
+// Start boots the kubelet: it registers the Node (creating it) and its
+// Lease, starts heartbeating and watching its pods. ready=true makes the
+// node Ready at once (it existed before the run began); otherwise it turns
+// Ready after the kubelet's start-up.
+func (k *Kubelet) Start(ready bool) {
+	if k.started {
+		return
+	}
+	k.started, k.alive, k.connected = true, true, true
+	k.register(ready)
+	k.connect()
+}
+
+// Fail kills the machine: heartbeats and status updates stop, containers
+// are gone, pending timers are void. The Node object stays.
+func (k *Kubelet) Fail() {
+	if !k.alive {
+		return
+	}
+	k.alive = false
+	k.gen++
+	k.disconnect()
+	k.flushTimer = nil
+	k.dirty = k.dirty[:0]
+	k.resetPulls()
+	for _, p := range k.sortedPods() {
+		p.dirty = false
+		p.machineDied()
+	}
+}
+
+// Recover brings the machine back: the kubelet restarts, re-posts its
+// status (Ready after start-up), and resynchronises its pods: those
+// deleted meanwhile are forgotten, the others restart their containers.
+func (k *Kubelet) Recover() {
+	if k.alive || !k.started {
+		return
+	}
+	k.alive = true
+	k.gen++
+	k.reboot()
+	if k.connected {
+		k.connect()
+	}
+}
+
+// Partition cuts (on) or heals (off) the kubelet's connection to the
+// control plane. Containers keep running; while cut no status or lease
+// update is sent and no watch event is received; on heal the kubelet
+// re-posts its status and resynchronises its pods.
+func (k *Kubelet) Partition(on bool) {
+	if on == !k.connected {
+		return
+	}
+	if on {
+		k.connected = false
+		k.disconnect()
+		return
+	}
+	k.connected = true
+	if k.alive {
+		k.connect()
+	}
+}
+
+func (k *Kubelet) connect() {
+	k.stopWatch = k.store.WatchIndex("Pod", store.NodeNameIndex, k.name, k.watchDelay, k.onEvent)
+	k.heal()
+	k.resync()
+}
+
+func (k *Kubelet) disconnect() {
+	if k.stopWatch != nil {
+		k.stopWatch()
+		k.stopWatch = nil
+	}
+}

@@ -1,0 +1,520 @@
+package kubelet
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/cloud"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+type harness struct {
+	t      *testing.T
+	engine *sim.Engine
+	store  *store.Store
+	client *apiserver.Client
+	k      *Kubelet
+}
+
+func newHarness(t *testing.T, ready bool) *harness {
+	e := sim.NewEngine(1)
+	e.Trace().Keep()
+	st := store.New(e)
+	srv := apiserver.New(e, st)
+	c := srv.Client("test")
+	for _, ns := range []string{"default", NodeLeaseNamespace} {
+		_, err := c.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+		require.NoError(t, err)
+	}
+	spec := cloud.NodeSpec{Name: "node-1", Group: "general", Zone: "us-east-1a", InstanceType: "m5.large", Index: 1}
+	k := New(e, srv.Client("kubelet/node-1"), spec, Config{})
+	k.Start(ready)
+	return &harness{t: t, engine: e, store: st, client: c, k: k}
+}
+
+func (h *harness) run(d time.Duration) { h.engine.RunUntil(h.engine.Elapsed() + d) }
+
+func (h *harness) runPod(name string, mutate func(*corev1.Pod)) {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx:1.27"}}},
+	}
+	if mutate != nil {
+		mutate(pod)
+	}
+	_, err := h.client.Create(pod)
+	require.NoError(h.t, err)
+	require.NoError(h.t, h.client.Bind("default", name, "node-1"))
+}
+
+func (h *harness) pod(name string) *corev1.Pod {
+	o, ok := h.store.Get("Pod", "default", name)
+	if !ok {
+		return nil
+	}
+	return o.(*corev1.Pod)
+}
+
+type event struct {
+	at  time.Duration
+	msg string // "Type Reason: message"
+}
+
+// events are the pod's events in order (repeats included, as the trace
+// shows them).
+func (h *harness) events(name string) []event {
+	var out []event
+	for _, r := range h.engine.Trace().Records() {
+		if r.Verb == "event" && strings.HasPrefix(r.Name, name+".") {
+			msg := r.Summary
+			if i := strings.Index(msg, " x"); i > 0 && strings.Contains(msg[:strings.Index(msg, ":")], " x") {
+				msg = msg[:i] + msg[strings.Index(msg, ":"):]
+			}
+			out = append(out, event{r.T, msg})
+		}
+	}
+	return out
+}
+
+func (h *harness) eventTimes(name, prefix string) []time.Duration {
+	var out []time.Duration
+	for _, e := range h.events(name) {
+		if strings.HasPrefix(e.msg, prefix) {
+			out = append(out, e.at)
+		}
+	}
+	return out
+}
+
+func (h *harness) requireEvent(name, msg string) {
+	h.t.Helper()
+	for _, e := range h.events(name) {
+		if e.msg == msg {
+			return
+		}
+	}
+	h.t.Fatalf("no event %q; have:\n%v", msg, h.events(name))
+}
+
+func ready(p *corev1.Pod) (bool, time.Time) {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue, c.LastTransitionTime.Time
+		}
+	}
+	return false, time.Time{}
+}
+
+func TestRegistersNodeAndLease(t *testing.T) {
+	h := newHarness(t, true)
+	o, ok := h.store.Get("Node", "", "node-1")
+	require.True(t, ok)
+	n := o.(*corev1.Node)
+	require.Equal(t, corev1.ConditionTrue, cond(n, corev1.NodeReady).Status)
+	require.Equal(t, "KubeletReady", cond(n, corev1.NodeReady).Reason)
+	require.Equal(t, "kubelet is posting ready status", cond(n, corev1.NodeReady).Message)
+	require.Equal(t, "KubeletHasSufficientMemory", cond(n, corev1.NodeMemoryPressure).Reason)
+	require.Equal(t, "1930m", n.Status.Allocatable.Cpu().String())
+
+	lease := h.lease()
+	require.Equal(t, "node-1", *lease.Spec.HolderIdentity)
+	require.Equal(t, int32(40), *lease.Spec.LeaseDurationSeconds)
+	require.Equal(t, n.UID, lease.OwnerReferences[0].UID)
+
+	// The lease is renewed every ~10 s; the node status is not rewritten
+	// every heartbeat (only on change or every 5 min).
+	h.run(2 * time.Minute)
+	renewals, statuses := 0, 0
+	for _, r := range h.engine.Trace().Records() {
+		switch {
+		case r.Kind == "Lease":
+			renewals++
+		case r.Kind == "Node" && r.Verb == "status":
+			statuses++
+		}
+	}
+	require.InDelta(t, 12, renewals, 1.5)
+	require.Equal(t, 0, statuses)
+	require.WithinDuration(t, sim.Epoch.Add(2*time.Minute), h.lease().Spec.RenewTime.Time, 11*time.Second)
+	h.run(4 * time.Minute)
+	statuses = 0
+	for _, r := range h.engine.Trace().Records() {
+		if r.Kind == "Node" && r.Verb == "status" {
+			statuses++
+		}
+	}
+	require.Equal(t, 1, statuses, "one report after nodeStatusReportFrequency")
+}
+
+func (h *harness) lease() *coordinationv1.Lease {
+	o, ok := h.store.Get("Lease", NodeLeaseNamespace, "node-1")
+	require.True(h.t, ok)
+	return o.(*coordinationv1.Lease)
+}
+
+func cond(n *corev1.Node, typ corev1.NodeConditionType) corev1.NodeCondition {
+	for _, c := range n.Status.Conditions {
+		if c.Type == typ {
+			return c
+		}
+	}
+	return corev1.NodeCondition{}
+}
+
+func TestNewNodeBecomesReady(t *testing.T) {
+	h := newHarness(t, false)
+	n, _ := h.store.Get("Node", "", "node-1")
+	c := cond(n.(*corev1.Node), corev1.NodeReady)
+	require.Equal(t, corev1.ConditionFalse, c.Status)
+	require.Equal(t, "KubeletNotReady", c.Reason)
+	require.Contains(t, c.Message, "container runtime network not ready")
+	h.run(9 * time.Second)
+	n, _ = h.store.Get("Node", "", "node-1")
+	require.Equal(t, corev1.ConditionFalse, cond(n.(*corev1.Node), corev1.NodeReady).Status)
+	h.run(12 * time.Second)
+	n, _ = h.store.Get("Node", "", "node-1")
+	require.Equal(t, corev1.ConditionTrue, cond(n.(*corev1.Node), corev1.NodeReady).Status)
+}
+
+func TestPodLifecycle(t *testing.T) {
+	h := newHarness(t, true)
+	h.run(time.Second)
+	t0 := h.engine.Elapsed()
+	h.runPod("web", nil)
+	h.run(10 * time.Millisecond)
+	p := h.pod("web")
+	require.Equal(t, corev1.PodPending, p.Status.Phase)
+	require.Equal(t, "ContainerCreating", p.Status.ContainerStatuses[0].State.Waiting.Reason)
+	require.NotNil(t, p.Status.StartTime)
+	require.Equal(t, corev1.PodQOSBestEffort, p.Status.QOSClass)
+
+	h.run(5 * time.Second)
+	p = h.pod("web")
+	require.Equal(t, corev1.PodRunning, p.Status.Phase)
+	ok, at := ready(p)
+	require.True(t, ok)
+	pulled := h.eventTimes("web", "Normal Pulled")
+	require.Len(t, pulled, 1)
+	require.Less(t, at.Sub(sim.Epoch), pulled[0]+time.Second, "ready within pull + 1s")
+	require.Less(t, at.Sub(sim.Epoch)-t0, 4*time.Second)
+
+	cs := p.Status.ContainerStatuses[0]
+	require.True(t, cs.Ready)
+	require.True(t, *cs.Started)
+	require.NotNil(t, cs.State.Running)
+	require.Equal(t, "docker.io/library/nginx:1.27", cs.Image)
+	require.Regexp(t, `^docker.io/library/nginx@sha256:[0-9a-f]{64}$`, cs.ImageID)
+	require.Regexp(t, `^containerd://[0-9a-f]{64}$`, cs.ContainerID)
+	require.Regexp(t, `^100\.64\.1\.\d+$`, p.Status.PodIP)
+	require.Equal(t, "192.168.0.5", p.Status.HostIP)
+	var types []corev1.PodConditionType
+	for _, c := range p.Status.Conditions {
+		require.Equal(t, corev1.ConditionTrue, c.Status, c.Type)
+		types = append(types, c.Type)
+	}
+	require.Equal(t, []corev1.PodConditionType{corev1.PodReadyToStartContainers, corev1.PodInitialized, corev1.PodReady, corev1.ContainersReady, corev1.PodScheduled}, types)
+
+	evs := h.events("web")
+	require.Len(t, evs, 4)
+	require.Equal(t, `Normal Pulling: Pulling image "nginx:1.27"`, evs[0].msg)
+	require.Regexp(t, `^Normal Pulled: Successfully pulled image "nginx:1.27" in [0-9.]+m?s \([0-9.]+m?s including waiting\). Image size: \d+ bytes\.$`, evs[1].msg)
+	require.Equal(t, "Normal Created: Created container: web", evs[2].msg)
+	require.Equal(t, "Normal Started: Started container web", evs[3].msg)
+
+	// Two status writes: Pending, then Running+Ready.
+	writes := 0
+	for _, r := range h.engine.Trace().Records() {
+		if r.Kind == "Pod" && r.Verb == "status" && r.Name == "web" {
+			writes++
+		}
+	}
+	require.Equal(t, 2, writes)
+
+	// A second pod with the same image: no pull.
+	h.runPod("web2", nil)
+	h.run(2 * time.Second)
+	h.requireEvent("web2", `Normal Pulled: Container image "nginx:1.27" already present on machine`)
+	ok, _ = ready(h.pod("web2"))
+	require.True(t, ok)
+	require.NotEqual(t, h.pod("web").Status.PodIP, h.pod("web2").Status.PodIP)
+
+	// The node reports the image at its next status post.
+	h.run(11 * time.Second)
+	n, _ := h.store.Get("Node", "", "node-1")
+	require.Len(t, n.(*corev1.Node).Status.Images, 1)
+	require.Contains(t, n.(*corev1.Node).Status.Images[0].Names, "docker.io/library/nginx:1.27")
+}
+
+func TestAdmissionRejectsOversizedPod(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("big", func(p *corev1.Pod) {
+		p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("3")}
+	})
+	h.run(time.Second)
+	p := h.pod("big")
+	require.Equal(t, corev1.PodFailed, p.Status.Phase)
+	require.Equal(t, "OutOfcpu", p.Status.Reason)
+	require.Equal(t, "Pod was rejected: Node didn't have enough resource: cpu, requested: 3000, used: 0, capacity: 1930", p.Status.Message)
+	h.requireEvent("big", "Warning OutOfcpu: Node didn't have enough resource: cpu, requested: 3000, used: 0, capacity: 1930")
+}
+
+func TestImagePullBackOff(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("bad", func(p *corev1.Pod) { p.Spec.Containers[0].Image = "nginx:1.999" })
+	h.run(2 * time.Second)
+	p := h.pod("bad")
+	require.Equal(t, corev1.PodPending, p.Status.Phase)
+	w := p.Status.ContainerStatuses[0].State.Waiting
+	require.Equal(t, "ImagePullBackOff", w.Reason)
+	require.Contains(t, w.Message, `Back-off pulling image "nginx:1.999": ErrImagePull: rpc error: code = NotFound`)
+	h.requireEvent("bad", `Warning Failed: Failed to pull image "nginx:1.999": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/nginx:1.999": failed to resolve reference "docker.io/library/nginx:1.999": docker.io/library/nginx:1.999: not found`)
+	h.requireEvent("bad", "Warning Failed: Error: ErrImagePull")
+	h.requireEvent("bad", `Normal BackOff: Back-off pulling image "nginx:1.999"`)
+	h.requireEvent("bad", "Warning Failed: Error: ImagePullBackOff")
+
+	h.run(12 * time.Minute)
+	pulls := h.eventTimes("bad", "Normal Pulling")
+	require.GreaterOrEqual(t, len(pulls), 7)
+	var gaps []time.Duration
+	for i := 1; i < len(pulls); i++ {
+		gaps = append(gaps, (pulls[i] - pulls[i-1]).Round(time.Second))
+	}
+	// Each gap is the back-off plus the failing pull's ~1 s.
+	for i, want := range []time.Duration{10, 20, 40, 80, 160, 300} {
+		require.InDelta(t, float64(want*time.Second), float64(gaps[i]), float64(2*time.Second), "gap %d: %v", i, gaps)
+	}
+}
+
+func TestCrashLoopBackOff(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("crash", func(p *corev1.Pod) {
+		p.Spec.Containers[0].Image = "busybox:1.36"
+		p.Spec.Containers[0].Command = []string{"sh", "-c", "exit 1"}
+	})
+	h.run(30 * time.Second)
+	p := h.pod("crash")
+	require.Equal(t, corev1.PodRunning, p.Status.Phase)
+	cs := p.Status.ContainerStatuses[0]
+	require.Equal(t, "CrashLoopBackOff", cs.State.Waiting.Reason)
+	require.Regexp(t, `^back-off (10|20)s restarting failed container=web pod=crash_default\(.+\)$`, cs.State.Waiting.Message)
+	require.Equal(t, int32(1), cs.LastTerminationState.Terminated.ExitCode)
+	require.Equal(t, "Error", cs.LastTerminationState.Terminated.Reason)
+	h.requireEvent("crash", "Warning BackOff: Back-off restarting failed container web in pod crash_default("+string(p.UID)+")")
+
+	h.run(15 * time.Minute)
+	starts := h.eventTimes("crash", "Normal Started")
+	require.GreaterOrEqual(t, len(starts), 8)
+	var gaps []time.Duration
+	for i := 1; i < len(starts); i++ {
+		gaps = append(gaps, starts[i]-starts[i-1])
+	}
+	for i, want := range []time.Duration{0, 10, 20, 40, 80, 160, 300} {
+		require.InDelta(t, float64(want*time.Second+time.Second), float64(gaps[i]), float64(time.Second), "gap %d: %v", i, gaps)
+	}
+	require.Equal(t, int32(len(starts)-1), h.pod("crash").Status.ContainerStatuses[0].RestartCount)
+}
+
+func TestRestartPolicies(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		policy  corev1.RestartPolicy
+		command string
+		phase   corev1.PodPhase
+	}{
+		{"never-ok", corev1.RestartPolicyNever, "sleep 5", corev1.PodSucceeded},
+		{"never-fail", corev1.RestartPolicyNever, "sleep 5; exit 3", corev1.PodFailed},
+		{"onfailure-ok", corev1.RestartPolicyOnFailure, "true", corev1.PodSucceeded},
+		{"onfailure-fail", corev1.RestartPolicyOnFailure, "false", corev1.PodRunning},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, true)
+			h.runPod("job", func(p *corev1.Pod) {
+				p.Spec.RestartPolicy = tc.policy
+				p.Spec.Containers[0].Image = "busybox"
+				p.Spec.Containers[0].Command = []string{"sh", "-c", tc.command}
+			})
+			h.run(20 * time.Second)
+			p := h.pod("job")
+			require.Equal(t, tc.phase, p.Status.Phase)
+			if tc.phase == corev1.PodSucceeded || tc.phase == corev1.PodFailed {
+				term := p.Status.ContainerStatuses[0].State.Terminated
+				require.NotNil(t, term)
+				r, _ := ready(p)
+				require.False(t, r)
+			}
+		})
+	}
+}
+
+func TestOOMKilled(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("hog", func(p *corev1.Pod) {
+		p.Annotations = map[string]string{"sim.kubesim.io/memory": "300Mi"}
+		p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")}
+	})
+	h.run(20 * time.Second)
+	cs := h.pod("hog").Status.ContainerStatuses[0]
+	require.Equal(t, "OOMKilled", cs.LastTerminationState.Terminated.Reason)
+	require.Equal(t, int32(137), cs.LastTerminationState.Terminated.ExitCode)
+	require.GreaterOrEqual(t, cs.RestartCount, int32(1))
+}
+
+func TestInitContainersRunFirst(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("init", func(p *corev1.Pod) {
+		p.Spec.InitContainers = []corev1.Container{
+			{Name: "wait", Image: "busybox", Command: []string{"sleep", "5"}},
+			{Name: "setup", Image: "busybox", Command: []string{"true"}},
+		}
+	})
+	h.run(3 * time.Second)
+	p := h.pod("init")
+	require.Equal(t, corev1.PodPending, p.Status.Phase)
+	require.NotNil(t, p.Status.InitContainerStatuses[0].State.Running)
+	require.Equal(t, "PodInitializing", p.Status.ContainerStatuses[0].State.Waiting.Reason)
+	h.run(10 * time.Second)
+	p = h.pod("init")
+	require.Equal(t, corev1.PodRunning, p.Status.Phase)
+	require.Equal(t, "Completed", p.Status.InitContainerStatuses[1].State.Terminated.Reason)
+	started := h.eventTimes("init", "Normal Started")
+	require.Len(t, started, 3)
+	require.GreaterOrEqual(t, started[1]-started[0], 5*time.Second)
+}
+
+func TestReadinessProbeDelaysReady(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("probe", func(p *corev1.Pod) {
+		p.Annotations = map[string]string{"sim.kubesim.io/ready-after": "12s"}
+		p.Spec.Containers[0].ReadinessProbe = &corev1.Probe{InitialDelaySeconds: 5, PeriodSeconds: 5, SuccessThreshold: 1}
+	})
+	h.run(10 * time.Second)
+	p := h.pod("probe")
+	require.Equal(t, corev1.PodRunning, p.Status.Phase)
+	r, _ := ready(p)
+	require.False(t, r)
+	h.run(10 * time.Second)
+	r, at := ready(h.pod("probe"))
+	require.True(t, r)
+	started := h.eventTimes("probe", "Normal Started")[0]
+	d := at.Sub(sim.Epoch) - started
+	require.GreaterOrEqual(t, d, 12*time.Second)
+	require.LessOrEqual(t, d, 17*time.Second)
+}
+
+func TestGracefulTermination(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		image   string
+		command []string
+		min     time.Duration
+		max     time.Duration
+	}{
+		{"nginx stops fast", "nginx:1.27", nil, 0, time.Second},
+		{"sleep waits for SIGKILL", "busybox", []string{"sleep", "3600"}, 30 * time.Second, 30*time.Second + 100*time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, true)
+			h.runPod("term", func(p *corev1.Pod) {
+				p.Spec.Containers[0].Image = tc.image
+				p.Spec.Containers[0].Command = tc.command
+			})
+			h.run(10 * time.Second)
+			require.Equal(t, corev1.PodRunning, h.pod("term").Status.Phase)
+			t0 := h.engine.Elapsed()
+			require.NoError(t, h.client.Delete("Pod", "default", "term", apiserver.DeleteOptions{}))
+			h.run(time.Second)
+			h.requireEvent("term", "Normal Killing: Stopping container web")
+			h.engine.RunWhile(t0+time.Minute, func() bool { return h.pod("term") != nil })
+			require.Nil(t, h.pod("term"))
+			d := h.engine.Elapsed() - t0
+			require.GreaterOrEqual(t, d, tc.min)
+			require.LessOrEqual(t, d, tc.max)
+			require.Zero(t, h.k.used.Pods, "resources released")
+		})
+	}
+}
+
+func TestFailStopsHeartbeatsAndRecoverResumes(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("web", nil)
+	h.run(10 * time.Second)
+	rv := h.lease().ResourceVersion
+	h.k.Fail()
+	failedAt := h.engine.Elapsed()
+	writes := h.engine.Trace().Len()
+	h.run(2 * time.Minute)
+	require.Equal(t, writes, h.engine.Trace().Len(), "no API writes from a dead kubelet")
+	require.Equal(t, rv, h.lease().ResourceVersion)
+
+	// The pod is deleted while the node is down: gone on recovery. Another
+	// pod still exists: it restarts.
+	h.k.Recover()
+	h.run(time.Second)
+	require.Greater(t, h.lease().Spec.RenewTime.Time, sim.Epoch.Add(failedAt+time.Minute))
+	h.run(20 * time.Second)
+	p := h.pod("web")
+	require.Equal(t, corev1.PodRunning, p.Status.Phase)
+	cs := p.Status.ContainerStatuses[0]
+	require.Equal(t, int32(1), cs.RestartCount)
+	require.Equal(t, "Unknown", cs.LastTerminationState.Terminated.Reason)
+	r, _ := ready(p)
+	require.True(t, r)
+	n, _ := h.store.Get("Node", "", "node-1")
+	require.Equal(t, corev1.ConditionTrue, cond(n.(*corev1.Node), corev1.NodeReady).Status)
+}
+
+func TestRecoverForgetsDeletedPods(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("web", nil)
+	h.run(10 * time.Second)
+	h.k.Fail()
+	zero := int64(0)
+	require.NoError(t, h.client.Delete("Pod", "default", "web", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+	h.k.Recover()
+	h.run(time.Minute)
+	require.Nil(t, h.pod("web"))
+	require.Empty(t, h.k.pods)
+	require.Zero(t, h.k.used.Pods)
+}
+
+func TestPartition(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("web", func(p *corev1.Pod) {
+		p.Annotations = map[string]string{"sim.kubesim.io/crash-after": "20s"}
+	})
+	h.run(5 * time.Second)
+	h.k.Partition(true)
+	writes := h.engine.Trace().Len()
+	h.run(time.Minute)
+	require.Equal(t, writes, h.engine.Trace().Len(), "nothing reaches the API server")
+	// Containers kept running (and crashing) meanwhile.
+	require.Greater(t, h.k.byKey["default/web"].ctrs[0].restarts, int32(0))
+	// A pod deleted during the partition is stopped once it heals.
+	require.NoError(t, h.client.Delete("Pod", "default", "web", apiserver.DeleteOptions{}))
+	h.k.Partition(false)
+	h.run(time.Second)
+	require.Greater(t, h.lease().Spec.RenewTime.Time, sim.Epoch.Add(time.Minute))
+	h.run(time.Minute)
+	require.Nil(t, h.pod("web"))
+}
+
+func TestDeterministic(t *testing.T) {
+	hash := func() string {
+		h := newHarness(t, false)
+		for _, n := range []string{"a", "b", "c"} {
+			h.runPod(n, nil)
+		}
+		h.run(5 * time.Minute)
+		return h.engine.Trace().Hash()
+	}
+	require.Equal(t, hash(), hash())
+}

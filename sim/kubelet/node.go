@@ -1,0 +1,239 @@
+package kubelet
+
+import (
+	"slices"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/cloud"
+	"github.com/kubesim/kubesim/sim/podutil"
+)
+
+// NodeLeaseNamespace holds the nodes' heartbeat leases.
+const NodeLeaseNamespace = "kube-node-lease"
+
+// Ready condition texts of the upstream kubelet.
+const (
+	msgReady          = "kubelet is posting ready status"
+	msgNetworkNotUp   = "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"
+	msgRuntimeNotUp   = "container runtime status check may not have completed yet"
+	maxImagesInStatus = 50 // nodeStatusMaxImages
+)
+
+// nodeState is what the kubelet reports about its node.
+type nodeState struct {
+	tmpl       *corev1.Node // registration object: static status parts
+	uid        string
+	ready      bool
+	notReady   string // message while not ready
+	since      [4]metav1.Time
+	lastPost   time.Duration
+	posted     bool
+	changed    bool
+	registered bool
+}
+
+// conditionTypes in the order the kubelet reports them.
+var conditionTypes = [4]corev1.NodeConditionType{corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure, corev1.NodeReady}
+
+func (k *Kubelet) register(ready bool) {
+	n := &k.node
+	n.tmpl = cloud.NodeObject(k.spec)
+	now := metav1.NewTime(k.engine.Now())
+	for i := range n.since {
+		n.since[i] = now
+	}
+	n.ready, n.notReady = ready, msgNetworkNotUp
+	obj := n.tmpl.DeepCopy()
+	obj.Status = k.nodeStatus()
+	out, err := k.client.Create(obj)
+	if apierrors.IsAlreadyExists(err) {
+		out, err = k.client.UpdateStatus(obj)
+	}
+	if err == nil {
+		n.uid = string(out.GetUID())
+		n.lastPost, n.posted = k.now(), true
+	}
+	n.registered = true
+	k.renewLease()
+	if !ready {
+		k.nodeEvents("Starting", "Starting kubelet.")
+		k.after(k.startupDelay(), "kubelet/ready", k.becomeReady)
+	}
+	k.startHeartbeats()
+}
+
+func (k *Kubelet) startupDelay() time.Duration {
+	d := k.cfg.StartupDelay
+	return d + time.Duration(k.rnd.Int64N(int64(d)+1))
+}
+
+// nodeEvents records the events of a kubelet (re)start on its node.
+func (k *Kubelet) nodeEvents(reason, msg string) {
+	k.event(k.node.tmpl, corev1.EventTypeNormal, reason, msg)
+	for _, r := range []string{"NodeHasSufficientMemory", "NodeHasNoDiskPressure", "NodeHasSufficientPID"} {
+		k.event(k.node.tmpl, corev1.EventTypeNormal, r, "Node "+k.name+" status is now: "+r)
+	}
+	k.event(k.node.tmpl, corev1.EventTypeNormal, "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods")
+}
+
+func (k *Kubelet) becomeReady() {
+	k.setReady(true, "")
+	k.event(k.node.tmpl, corev1.EventTypeNormal, "NodeReady", "Node "+k.name+" status is now: NodeReady")
+	k.postNodeStatus()
+}
+
+func (k *Kubelet) setReady(ready bool, msg string) {
+	n := &k.node
+	if n.ready != ready {
+		n.since[3] = metav1.NewTime(k.engine.Now())
+	}
+	n.ready, n.notReady, n.changed = ready, msg, true
+}
+
+// startHeartbeats runs the node status loop and the lease renewal loop,
+// each at a per-node random phase so that thousands of nodes spread out.
+func (k *Kubelet) startHeartbeats() {
+	k.after(time.Duration(k.rnd.Int64N(int64(k.cfg.StatusInterval))), "kubelet/status", k.statusTick)
+	k.after(time.Duration(k.rnd.Int64N(int64(k.renewInterval()))), "kubelet/lease", k.leaseTick)
+}
+
+func (k *Kubelet) renewInterval() time.Duration { return k.cfg.LeaseDuration / 4 }
+
+func (k *Kubelet) statusTick() {
+	if k.connected {
+		n := &k.node
+		if n.changed || k.now()-n.lastPost >= k.cfg.StatusReportInterval || k.storedReadyDiffers() {
+			k.postNodeStatus()
+		}
+	}
+	k.after(k.cfg.StatusInterval, "kubelet/status", k.statusTick)
+}
+
+// storedReadyDiffers reports whether someone else (the node lifecycle
+// controller) changed our Ready condition, which forces a post.
+func (k *Kubelet) storedReadyDiffers() bool {
+	o, ok := k.store.Get("Node", "", k.name)
+	if !ok {
+		return false
+	}
+	want := corev1.ConditionFalse
+	if k.node.ready {
+		want = corev1.ConditionTrue
+	}
+	return podutil.NodeReady(o.(*corev1.Node)) != want
+}
+
+func (k *Kubelet) leaseTick() {
+	if k.connected {
+		k.renewLease()
+	}
+	jitter := time.Duration(k.rnd.Int64N(int64(k.renewInterval())/25 + 1)) // JitterUntil factor 0.04
+	k.after(k.renewInterval()+jitter, "kubelet/lease", k.leaseTick)
+}
+
+// renewLease writes the node's Lease (creating it the first time).
+func (k *Kubelet) renewLease() {
+	now := metav1.NewMicroTime(k.engine.Now())
+	secs := int32(k.cfg.LeaseDuration / time.Second)
+	l := &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: k.name, Namespace: NodeLeaseNamespace},
+		Spec: coordinationv1.LeaseSpec{
+			HolderIdentity: &k.name, LeaseDurationSeconds: &secs, RenewTime: &now,
+		},
+	}
+	if k.node.uid != "" {
+		l.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: k.name, UID: typesUID(k.node.uid)}}
+	}
+	if _, err := k.client.Update(l); apierrors.IsNotFound(err) {
+		l.Spec.AcquireTime = &now
+		_, _ = k.client.Create(l)
+	}
+}
+
+// postNodeStatus writes the node's status (conditions, images, ...).
+func (k *Kubelet) postNodeStatus() {
+	if !k.online() {
+		return
+	}
+	n := &k.node
+	obj := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: k.name}, Status: k.nodeStatus()}
+	if _, err := k.client.UpdateStatus(obj); err == nil || apierrors.IsNotFound(err) {
+		n.lastPost, n.posted, n.changed = k.now(), true, false
+	}
+}
+
+// nodeStatus builds a fresh status (never shared with the store).
+func (k *Kubelet) nodeStatus() corev1.NodeStatus {
+	n := &k.node
+	st := *n.tmpl.Status.DeepCopy()
+	now := metav1.NewTime(k.engine.Now())
+	st.Conditions = []corev1.NodeCondition{
+		{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientMemory", Message: "kubelet has sufficient memory available"},
+		{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure", Message: "kubelet has no disk pressure"},
+		{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", Message: "kubelet has sufficient PID available"},
+		{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: msgReady},
+	}
+	if !n.ready {
+		st.Conditions[3].Status, st.Conditions[3].Reason, st.Conditions[3].Message = corev1.ConditionFalse, "KubeletNotReady", n.notReady
+	}
+	for i := range st.Conditions {
+		st.Conditions[i].LastHeartbeatTime = now
+		st.Conditions[i].LastTransitionTime = n.since[i]
+	}
+	st.Images = k.nodeImages()
+	return st
+}
+
+// nodeImages lists the images on the node, largest first, at most 50.
+func (k *Kubelet) nodeImages() []corev1.ContainerImage {
+	var out []corev1.ContainerImage
+	for _, ref := range sortedKeys(k.images) {
+		im := k.images[ref]
+		if !im.present {
+			continue
+		}
+		out = append(out, corev1.ContainerImage{
+			Names:     []string{im.res.ImageID(), im.res.Ref.String()},
+			SizeBytes: im.res.SizeBytes,
+		})
+	}
+	slices.SortStableFunc(out, func(a, b corev1.ContainerImage) int {
+		switch {
+		case a.SizeBytes > b.SizeBytes:
+			return -1
+		case a.SizeBytes < b.SizeBytes:
+			return 1
+		}
+		return 0
+	})
+	if len(out) > maxImagesInStatus {
+		out = out[:maxImagesInStatus]
+	}
+	return out
+}
+
+// reboot: the kubelet process starts again on a machine that was down.
+func (k *Kubelet) reboot() {
+	k.setReady(false, msgRuntimeNotUp)
+	if k.connected {
+		k.nodeEvents("Starting", "Starting kubelet.")
+		k.postNodeStatus()
+		k.renewLease()
+	}
+	k.after(k.startupDelay()/2, "kubelet/ready", k.becomeReady)
+	k.startHeartbeats()
+}
+
+// heal: connection to the API server is back (or the kubelet restarted).
+func (k *Kubelet) heal() {
+	if !k.node.registered || k.node.lastPost == k.now() {
+		return
+	}
+	k.renewLease()
+	k.postNodeStatus()
+}

@@ -1,0 +1,400 @@
+package kubelet
+
+import (
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/cloud"
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Runtime latencies (containerd on EKS, warm VPC CNI IP pool).
+const (
+	sandboxLatency = 300 * time.Millisecond // pause container + CNI ADD
+	createLatency  = 50 * time.Millisecond
+	startLatency   = 100 * time.Millisecond
+	plegPeriod     = time.Second // relist: how soon the kubelet notices an exit
+)
+
+// podState is the kubelet's view of one pod it runs.
+type podState struct {
+	k   *Kubelet
+	pod *corev1.Pod // latest version seen
+	uid types.UID
+	key string
+
+	req      podutil.Resources
+	admitted bool // counted in k.used
+	rejected bool
+	reason   string
+	message  string
+
+	startTime   metav1.Time
+	workerStart time.Duration // probe workers' tick origin
+	slot        int           // pod IP slot, -1 when none
+	ip          string
+	sandbox     bool
+	rebooted    bool // the machine died under it
+	initDone    int
+	inits, ctrs []*container
+
+	terminating, finished, deleted bool
+	phase                          corev1.PodPhase
+	timer                          *sim.Timer
+
+	dirty bool
+	conds [4]condState // ReadyToStart, Initialized, Ready, ContainersReady
+}
+
+type condState struct {
+	status corev1.ConditionStatus
+	since  metav1.Time
+}
+
+func (k *Kubelet) onEvent(ev store.Event) {
+	pod := ev.Object.(*corev1.Pod)
+	if ev.Type == store.Deleted {
+		if p := k.pods[pod.UID]; p != nil {
+			p.forget()
+		}
+		return
+	}
+	k.syncPod(pod)
+}
+
+// resync reconciles the kubelet's pods with the API server's after a
+// (re)connection: new pods start, vanished ones are forgotten.
+func (k *Kubelet) resync() {
+	seen := map[types.UID]bool{}
+	for _, o := range k.store.ByIndex("Pod", store.NodeNameIndex, k.name) {
+		pod := o.(*corev1.Pod)
+		seen[pod.UID] = true
+		k.syncPod(pod)
+	}
+	for _, p := range k.sortedPods() {
+		if !seen[p.uid] {
+			p.forget()
+			continue
+		}
+		k.markDirty(p)
+	}
+}
+
+func (k *Kubelet) sortedPods() []*podState {
+	keys := sortedKeys(k.byKey)
+	out := make([]*podState, 0, len(keys))
+	for _, key := range keys {
+		out = append(out, k.byKey[key])
+	}
+	return out
+}
+
+// syncPod handles one pod version from the watch (or a resync).
+func (k *Kubelet) syncPod(pod *corev1.Pod) {
+	p := k.pods[pod.UID]
+	if p == nil {
+		if podutil.IsTerminal(pod) {
+			return
+		}
+		if pod.DeletionTimestamp != nil {
+			k.deletePod(pod) // never ran here: nothing to stop
+			return
+		}
+		k.addPod(pod)
+		return
+	}
+	p.pod = pod
+	switch {
+	case pod.DeletionTimestamp != nil:
+		p.terminate()
+	case p.rebooted:
+		p.restartAfterReboot()
+	}
+}
+
+func (k *Kubelet) addPod(pod *corev1.Pod) {
+	key := store.KeyOf(pod)
+	if old := k.byKey[key]; old != nil {
+		old.forget() // same name, new pod (StatefulSet)
+	}
+	p := &podState{k: k, pod: pod, uid: pod.UID, key: key, slot: -1, phase: corev1.PodPending}
+	k.pods[pod.UID] = p
+	k.byKey[key] = p
+	for i := range pod.Spec.InitContainers {
+		p.inits = append(p.inits, newContainer(p, &pod.Spec.InitContainers[i], true))
+	}
+	for i := range pod.Spec.Containers {
+		p.ctrs = append(p.ctrs, newContainer(p, &pod.Spec.Containers[i], false))
+	}
+	p.startTime = metav1.NewTime(k.engine.Now())
+	p.workerStart = k.now()
+	if !p.admit() {
+		k.markDirty(p)
+		return
+	}
+	k.markDirty(p)
+	p.createSandbox()
+}
+
+// admit checks the pod's requests against what is left of allocatable,
+// like the kubelet's resource admission handler.
+func (p *podState) admit() bool {
+	k := p.k
+	p.req = podutil.PodRequests(p.pod)
+	free := k.allocatable.Sub(k.used)
+	var res string
+	var req, used, capacity int64
+	switch {
+	case p.req.Pods > free.Pods:
+		res, req, used, capacity = "pods", p.req.Pods, k.used.Pods, k.allocatable.Pods
+	case p.req.MilliCPU > free.MilliCPU:
+		res, req, used, capacity = "cpu", p.req.MilliCPU, k.used.MilliCPU, k.allocatable.MilliCPU
+	case p.req.Memory > free.Memory:
+		res, req, used, capacity = "memory", p.req.Memory, k.used.Memory, k.allocatable.Memory
+	default:
+		k.used = k.used.Add(p.req)
+		p.admitted = true
+		return true
+	}
+	msg := fmt.Sprintf("Node didn't have enough resource: %s, requested: %d, used: %d, capacity: %d", res, req, used, capacity)
+	p.rejected, p.finished, p.phase = true, true, corev1.PodFailed
+	p.reason, p.message = "OutOf"+res, "Pod was rejected: "+msg
+	k.event(p.pod, corev1.EventTypeWarning, p.reason, msg)
+	return false
+}
+
+// createSandbox starts the pod sandbox (pause container + pod network),
+// then the containers.
+func (p *podState) createSandbox() {
+	k := p.k
+	p.timer = k.after(k.jitter(sandboxLatency, 0.5), "kubelet/sandbox", func() {
+		p.timer = nil
+		p.sandbox = true
+		p.assignIP()
+		p.startNext()
+	})
+}
+
+func (p *podState) assignIP() {
+	k := p.k
+	if p.pod.Spec.HostNetwork {
+		p.ip = cloud.NodeIP(k.spec.Index)
+		return
+	}
+	if p.slot < 0 {
+		for i, used := range k.slots {
+			if !used {
+				k.slots[i], p.slot = true, i
+				break
+			}
+		}
+	}
+	if p.slot >= 0 {
+		p.ip = cloud.PodIP(k.spec.Index, p.slot)
+	}
+}
+
+func (p *podState) releaseIP() {
+	if p.slot >= 0 {
+		p.k.slots[p.slot] = false
+		p.slot = -1
+	}
+}
+
+// startNext starts the next init container, or all app containers once
+// the init containers are done.
+func (p *podState) startNext() {
+	if p.initDone < len(p.inits) {
+		p.inits[p.initDone].begin()
+		return
+	}
+	for _, c := range p.ctrs {
+		if c.state == cWaiting && c.timer == nil {
+			c.begin()
+		}
+	}
+}
+
+// onExit decides what follows a container's exit.
+func (p *podState) onExit(c *container) {
+	k := p.k
+	k.markDirty(p)
+	if p.terminating {
+		p.maybeFinishTermination()
+		return
+	}
+	policy := p.pod.Spec.RestartPolicy
+	if c.init {
+		if c.exitCode == 0 {
+			p.initDone++
+			p.startNext()
+			return
+		}
+		if policy == corev1.RestartPolicyNever {
+			p.finish(corev1.PodFailed)
+			return
+		}
+		c.scheduleRestart()
+		return
+	}
+	if p.restartsOnExit(c) {
+		c.scheduleRestart()
+		return
+	}
+	if ph := p.computePhase(); ph == corev1.PodSucceeded || ph == corev1.PodFailed {
+		p.finish(ph)
+	}
+}
+
+// restartsOnExit: the restart policy restarts this exited app container.
+func (p *podState) restartsOnExit(c *container) bool {
+	switch p.pod.Spec.RestartPolicy {
+	case corev1.RestartPolicyNever:
+		return false
+	case corev1.RestartPolicyOnFailure:
+		return c.exitCode != 0
+	}
+	return true
+}
+
+// finish makes the pod terminal: its sandbox goes, its resources return.
+func (p *podState) finish(phase corev1.PodPhase) {
+	p.finished, p.phase, p.sandbox = true, phase, false
+	p.cancelTimers()
+	p.release()
+	p.k.markDirty(p)
+}
+
+func (p *podState) release() {
+	p.releaseIP()
+	if p.admitted {
+		p.k.used = p.k.used.Sub(p.req)
+		p.admitted = false
+	}
+}
+
+func (p *podState) cancelTimers() {
+	e := p.k.engine
+	e.Cancel(p.timer)
+	p.timer = nil
+	for _, c := range p.all() {
+		e.Cancel(c.timer)
+		c.timer = nil
+	}
+}
+
+func (p *podState) all() []*container {
+	if len(p.inits) == 0 {
+		return p.ctrs
+	}
+	return append(append([]*container(nil), p.inits...), p.ctrs...)
+}
+
+// forget drops a pod the API server no longer has.
+func (p *podState) forget() {
+	k := p.k
+	p.cancelTimers()
+	p.release()
+	p.deleted = true
+	delete(k.pods, p.uid)
+	if k.byKey[p.key] == p {
+		delete(k.byKey, p.key)
+	}
+}
+
+// terminate stops a pod that got a deletionTimestamp: Killing events,
+// SIGTERM, SIGKILL at the end of the grace period, then the final delete.
+func (p *podState) terminate() {
+	if p.terminating {
+		p.maybeFinishTermination() // e.g. a delete that failed while cut off
+		return
+	}
+	p.terminating = true
+	k := p.k
+	grace := time.Duration(corev1.DefaultTerminationGracePeriodSeconds) * time.Second
+	if g := p.pod.DeletionGracePeriodSeconds; g != nil {
+		grace = time.Duration(*g) * time.Second
+	}
+	e := k.engine
+	e.Cancel(p.timer)
+	p.timer = nil
+	for _, c := range p.all() {
+		e.Cancel(c.timer)
+		c.timer = nil
+		if c.state == cRunning {
+			c.stop(grace)
+		}
+	}
+	p.maybeFinishTermination()
+}
+
+// maybeFinishTermination deletes the pod once no container runs.
+func (p *podState) maybeFinishTermination() {
+	for _, c := range p.all() {
+		if c.state == cRunning {
+			return
+		}
+	}
+	if !p.finished {
+		ph := corev1.PodSucceeded
+		for _, c := range p.ctrs {
+			if c.state != cTerminated || c.exitCode != 0 {
+				ph = corev1.PodFailed
+			}
+		}
+		p.finish(ph)
+	}
+	k := p.k
+	if !k.online() {
+		return // retried at resync
+	}
+	k.flushPod(p)
+	k.deletePod(p.pod)
+}
+
+func (k *Kubelet) deletePod(pod *corev1.Pod) {
+	if !k.online() {
+		return
+	}
+	zero := int64(0)
+	_ = k.client.Delete("Pod", pod.Namespace, pod.Name, deleteOptions(&zero))
+}
+
+// machineDied: every container is gone with the machine.
+func (p *podState) machineDied() {
+	p.sandbox = false
+	if p.finished {
+		return
+	}
+	p.rebooted = true
+	now := metav1.NewTime(p.k.engine.Now())
+	for _, c := range p.all() {
+		c.timer = nil
+		c.pulling = false
+		switch {
+		case c.state == cRunning:
+			c.last = &corev1.ContainerStateTerminated{ExitCode: 255, Reason: "Unknown", StartedAt: c.startedAt, FinishedAt: now, ContainerID: c.id}
+			c.state, c.reason, c.message = cWaiting, "ContainerCreating", ""
+			c.restartPending = true
+		case c.state == cTerminated && !c.init && p.restartsOnExit(c):
+			c.toWaiting("ContainerCreating", "")
+		}
+		c.ready, c.started = false, false
+	}
+	p.timer = nil
+}
+
+// restartAfterReboot runs the pod again once the machine is back: new
+// sandbox, containers restart (restartCount+1 for those that had run).
+func (p *podState) restartAfterReboot() {
+	p.rebooted = false
+	p.workerStart = p.k.now()
+	p.k.markDirty(p)
+	p.createSandbox()
+}

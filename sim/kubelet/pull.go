@@ -1,0 +1,143 @@
+package kubelet
+
+import (
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/kubelet/images"
+)
+
+// imageState is one image reference on the node: present, or being pulled.
+type imageState struct {
+	res     images.Resolved
+	present bool
+	pulling bool
+	waiters []func(images.Resolved, error)
+}
+
+// Pull timing: a registry round trip (token, manifest, config) before
+// the layers stream at the node's bandwidth, shared by concurrent pulls.
+const (
+	pullLatency     = 500 * time.Millisecond
+	pullFailLatency = 800 * time.Millisecond
+	pullUIPause     = time.Second // ErrImagePull -> ImagePullBackOff
+)
+
+// ensureImage follows the kubelet's image manager: pull policy, the
+// node's image cache, events, pull back-off.
+func (k *Kubelet) ensureImage(c *container) {
+	image := c.spec.Image
+	ref, err := images.Parse(image)
+	if err != nil {
+		msg := fmt.Sprintf("Failed to apply default image tag %q: couldn't parse image name %q: %v", image, image, err)
+		k.event(c.p.pod, corev1.EventTypeWarning, "InspectFailed", msg)
+		c.toWaiting("InvalidImageName", msg)
+		return
+	}
+	im := k.images[ref.String()]
+	present := im != nil && im.present
+	switch policy := c.spec.ImagePullPolicy; {
+	case policy == corev1.PullNever && !present:
+		msg := fmt.Sprintf("Container image %q is not present with pull policy of Never", image)
+		k.event(c.p.pod, corev1.EventTypeWarning, "ErrImageNeverPull", msg)
+		c.toWaiting("ErrImageNeverPull", msg)
+		return
+	case present && policy != corev1.PullAlways:
+		k.event(c.p.pod, corev1.EventTypeNormal, "Pulled", fmt.Sprintf("Container image %q already present on machine", image))
+		c.create(im.res)
+		return
+	}
+	k.event(c.p.pod, corev1.EventTypeNormal, "Pulling", fmt.Sprintf("Pulling image %q", image))
+	start := k.now()
+	c.pulling = true
+	restarts := c.restarts
+	k.pull(ref, func(res images.Resolved, err error) {
+		if !c.pulling || c.restarts != restarts || c.p.deleted || c.p.terminating {
+			return
+		}
+		c.pulling = false
+		if err != nil {
+			c.pullFailed(err)
+			return
+		}
+		d := roundDuration(k.now() - start)
+		k.event(c.p.pod, corev1.EventTypeNormal, "Pulled", fmt.Sprintf("Successfully pulled image %q in %s (%s including waiting). Image size: %d bytes.", image, d, d, res.SizeBytes))
+		c.create(res)
+	})
+}
+
+// pullFailed: ErrImagePull now, ImagePullBackOff shortly after, a new
+// attempt when the back-off (10 s doubling to 300 s) expires.
+func (c *container) pullFailed(err error) {
+	k := c.p.k
+	image := c.spec.Image
+	pod := c.p.pod
+	k.event(pod, corev1.EventTypeWarning, "Failed", fmt.Sprintf("Failed to pull image %q: %v", image, err))
+	k.event(pod, corev1.EventTypeWarning, "Failed", "Error: ErrImagePull")
+	c.toWaiting("ErrImagePull", err.Error())
+	now := k.now()
+	if c.pullBackoff == 0 || now-c.pullUpdated > backoffReset {
+		c.pullBackoff = backoffInitial
+	} else {
+		c.pullBackoff = min(2*c.pullBackoff, backoffMax)
+	}
+	c.pullUpdated = now
+	delay := c.pullBackoff
+	c.after(pullUIPause, "kubelet/pullbackoff", func() {
+		k.event(pod, corev1.EventTypeNormal, "BackOff", fmt.Sprintf("Back-off pulling image %q", image))
+		k.event(pod, corev1.EventTypeWarning, "Failed", "Error: ImagePullBackOff")
+		c.toWaiting("ImagePullBackOff", fmt.Sprintf("Back-off pulling image %q: ErrImagePull: %v", image, err))
+		c.after(delay-pullUIPause, "kubelet/pullretry", c.begin)
+	})
+}
+
+// pull fetches an image, joining a pull of the same reference already
+// under way (containerd deduplicates them).
+func (k *Kubelet) pull(ref images.Ref, done func(images.Resolved, error)) {
+	key := ref.String()
+	im := k.images[key]
+	if im == nil {
+		im = &imageState{}
+		k.images[key] = im
+	}
+	im.waiters = append(im.waiters, done)
+	if im.pulling {
+		return
+	}
+	im.pulling = true
+	k.inflight++
+	res, err := k.cfg.Images.Resolve(ref)
+	d := pullFailLatency
+	if err == nil {
+		d = pullLatency
+		if !im.present {
+			d += time.Duration(float64(res.SizeBytes) / (k.pullMiBps * (1 << 20)) * float64(time.Second) * float64(k.inflight))
+		}
+	}
+	d = time.Duration(k.pullRnd.Jitter(int64(d), 0.2))
+	k.after(d, "kubelet/pull", func() {
+		im.pulling = false
+		k.inflight--
+		if err == nil {
+			if !im.present {
+				k.node.changed = true
+			}
+			im.res, im.present = res, true
+		}
+		waiters := im.waiters
+		im.waiters = nil
+		for _, w := range waiters {
+			w(res, err)
+		}
+	})
+}
+
+// resetPulls forgets pulls interrupted by a machine failure.
+func (k *Kubelet) resetPulls() {
+	for _, im := range k.images { // order-independent
+		im.pulling, im.waiters = false, nil
+	}
+	k.inflight = 0
+}

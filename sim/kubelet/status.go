@@ -1,0 +1,284 @@
+package kubelet
+
+import (
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/cloud"
+)
+
+// markDirty queues a status write for the pod. All changes of one instant
+// go out as one UpdateStatus per pod (the status manager's batching).
+func (k *Kubelet) markDirty(p *podState) {
+	if p.deleted {
+		return
+	}
+	if !p.dirty {
+		p.dirty = true
+		k.dirty = append(k.dirty, p)
+	}
+	if k.flushTimer == nil {
+		k.flushTimer = k.after(0, "kubelet/podstatus", k.flush)
+	}
+}
+
+func (k *Kubelet) flush() {
+	k.flushTimer = nil
+	if !k.online() {
+		return // kept dirty: written on reconnection
+	}
+	dirty := k.dirty
+	k.dirty = nil
+	for _, p := range dirty {
+		if p.dirty {
+			k.flushPod(p)
+		}
+	}
+}
+
+// flushPod writes the pod's status now if it differs from the stored one.
+func (k *Kubelet) flushPod(p *podState) {
+	p.dirty = false
+	if p.deleted {
+		return
+	}
+	o, ok := k.store.Get("Pod", p.pod.Namespace, p.pod.Name)
+	if !ok || o.GetUID() != p.uid {
+		return
+	}
+	cur := o.(*corev1.Pod)
+	st := p.buildStatus(cur)
+	if equality.Semantic.DeepEqual(&st, &cur.Status) {
+		return
+	}
+	obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: cur.Name, Namespace: cur.Namespace}, Status: st}
+	_, _ = k.client.UpdateStatus(obj)
+}
+
+var (
+	trueVal  = true
+	falseVal = false
+)
+
+// buildStatus is the pod status the kubelet reports, built fresh (nothing
+// in it is shared with kubelet state that changes later).
+func (p *podState) buildStatus(cur *corev1.Pod) corev1.PodStatus {
+	k := p.k
+	st := corev1.PodStatus{
+		Phase:     p.computePhase(),
+		HostIP:    cloud.NodeIP(k.spec.Index),
+		StartTime: &p.startTime,
+		QOSClass:  qosClass(&cur.Spec),
+	}
+	st.HostIPs = []corev1.HostIP{{IP: st.HostIP}}
+	st.Conditions = p.conditions(cur, st.Phase)
+	if p.rejected {
+		st.Reason, st.Message = p.reason, p.message
+		return st
+	}
+	if p.ip != "" {
+		st.PodIP = p.ip
+		st.PodIPs = []corev1.PodIP{{IP: p.ip}}
+	}
+	if len(p.inits) > 0 {
+		st.InitContainerStatuses = make([]corev1.ContainerStatus, len(p.inits))
+		for i, c := range p.inits {
+			st.InitContainerStatuses[i] = c.status()
+		}
+	}
+	st.ContainerStatuses = make([]corev1.ContainerStatus, len(p.ctrs))
+	for i, c := range p.ctrs {
+		st.ContainerStatuses[i] = c.status()
+	}
+	return st
+}
+
+func (c *container) status() corev1.ContainerStatus {
+	cs := corev1.ContainerStatus{
+		Name: c.spec.Name, Image: c.image, ImageID: c.imageID, ContainerID: c.id,
+		RestartCount: c.restarts, Ready: c.ready, Started: &falseVal,
+	}
+	if c.started && c.state == cRunning {
+		cs.Started = &trueVal
+	}
+	switch c.state {
+	case cWaiting:
+		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: c.reason, Message: c.message}
+		if c.restartPending && c.reason == "" {
+			cs.State.Waiting = nil
+			cs.State.Terminated = c.last
+		}
+	case cRunning:
+		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: c.startedAt}
+	case cTerminated:
+		cs.State.Terminated = c.lastState()
+	}
+	if c.last != nil && cs.State.Terminated != c.last {
+		cs.LastTerminationState.Terminated = c.last
+	}
+	if c.id == "" {
+		cs.ContainerID = ""
+	}
+	return cs
+}
+
+// conditions are the kubelet's four pod conditions, then the ones others
+// own (PodScheduled, DisruptionTarget, ...) as stored.
+func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.PodCondition {
+	now := metav1.NewTime(p.k.engine.Now())
+	out := make([]corev1.PodCondition, 0, 5)
+	add := func(i int, typ corev1.PodConditionType, ok bool, reason, msg string) {
+		s := corev1.ConditionFalse
+		if ok {
+			s, reason, msg = corev1.ConditionTrue, "", ""
+		}
+		if p.conds[i].status != s {
+			p.conds[i] = condState{status: s, since: now}
+		}
+		out = append(out, corev1.PodCondition{Type: typ, Status: s, Reason: reason, Message: msg, LastTransitionTime: p.conds[i].since})
+	}
+	if p.rejected {
+		return append(out, kept(cur)...)
+	}
+	add(0, corev1.PodReadyToStartContainers, p.sandbox, "", "")
+	pendingInit := p.unfinished(p.inits, func(c *container) bool {
+		return c.state == cTerminated && c.exitCode == 0 || p.initDone > indexOf(p.inits, c)
+	})
+	add(1, corev1.PodInitialized, len(pendingInit) == 0, "ContainersNotInitialized", "containers with incomplete status: ["+strings.Join(pendingInit, " ")+"]")
+	unready := p.unfinished(p.ctrs, func(c *container) bool { return c.ready })
+	reason, msg := "ContainersNotReady", "containers with unready status: ["+strings.Join(unready, " ")+"]"
+	if phase == corev1.PodSucceeded || phase == corev1.PodFailed {
+		reason, msg = "PodCompleted", ""
+	}
+	add(2, corev1.PodReady, len(unready) == 0, reason, msg)
+	add(3, corev1.ContainersReady, len(unready) == 0, reason, msg)
+	return append(out, kept(cur)...)
+}
+
+func kept(cur *corev1.Pod) []corev1.PodCondition {
+	var out []corev1.PodCondition
+	for _, c := range cur.Status.Conditions {
+		switch c.Type {
+		case corev1.PodReadyToStartContainers, corev1.PodInitialized, corev1.PodReady, corev1.ContainersReady:
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func indexOf(list []*container, c *container) int {
+	for i, x := range list {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func (p *podState) unfinished(list []*container, done func(*container) bool) []string {
+	var out []string
+	for _, c := range list {
+		if !done(c) {
+			out = append(out, c.spec.Name)
+		}
+	}
+	return out
+}
+
+// computePhase follows the kubelet's getPhase.
+func (p *podState) computePhase() corev1.PodPhase {
+	if p.finished {
+		return p.phase
+	}
+	if p.initDone < len(p.inits) {
+		return corev1.PodPending
+	}
+	var running, waiting, stopped, succeeded int
+	for _, c := range p.ctrs {
+		switch {
+		case c.state == cRunning:
+			running++
+		case c.state == cTerminated:
+			stopped++
+			if c.exitCode == 0 {
+				succeeded++
+			}
+		case c.last != nil || c.restartPending:
+			stopped++
+		default:
+			waiting++
+		}
+	}
+	switch {
+	case waiting > 0:
+		return corev1.PodPending
+	case running > 0:
+		return corev1.PodRunning
+	case stopped > 0:
+		switch p.pod.Spec.RestartPolicy {
+		case corev1.RestartPolicyNever:
+			if stopped == succeeded {
+				return corev1.PodSucceeded
+			}
+			return corev1.PodFailed
+		case corev1.RestartPolicyOnFailure:
+			if stopped == succeeded {
+				return corev1.PodSucceeded
+			}
+		}
+		return corev1.PodRunning
+	}
+	return corev1.PodPending
+}
+
+// probeSuccess is when a probe first passes: probes run on the ticks of
+// a worker started with the pod (every periodSeconds), skip the
+// initialDelaySeconds after the container started and fail until the app
+// serves (appUp); successThreshold passes in a row are needed.
+func (p *podState) probeSuccess(pr *corev1.Probe, startedAt, appUp time.Duration) time.Duration {
+	period := time.Duration(pr.PeriodSeconds) * time.Second
+	if period <= 0 {
+		period = 10 * time.Second
+	}
+	earliest := max(startedAt+time.Duration(pr.InitialDelaySeconds)*time.Second, appUp)
+	n := (earliest - p.workerStart + period - 1) / period
+	t := p.workerStart + n*period
+	if succ := pr.SuccessThreshold; succ > 1 {
+		t += time.Duration(succ-1) * period
+	}
+	return t
+}
+
+// qosClass is the pod's QoS class from its containers' requests and limits.
+func qosClass(spec *corev1.PodSpec) corev1.PodQOSClass {
+	any, guaranteed := false, true
+	check := func(cs []corev1.Container) {
+		for i := range cs {
+			r := cs[i].Resources
+			for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+				req, hasReq := r.Requests[name]
+				lim, hasLim := r.Limits[name]
+				if hasReq && !req.IsZero() || hasLim && !lim.IsZero() {
+					any = true
+				}
+				if !hasLim || lim.IsZero() || hasReq && req.Cmp(lim) != 0 {
+					guaranteed = false
+				}
+			}
+		}
+	}
+	check(spec.InitContainers)
+	check(spec.Containers)
+	switch {
+	case !any:
+		return corev1.PodQOSBestEffort
+	case guaranteed:
+		return corev1.PodQOSGuaranteed
+	}
+	return corev1.PodQOSBurstable
+}
