@@ -1,0 +1,146 @@
+package controllerutil
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubesim/kubesim/sim"
+)
+
+var now = sim.Epoch.Add(10 * time.Hour)
+
+type podOpt func(*corev1.Pod)
+
+func pod(name string, opts ...podOpt) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID(name),
+		CreationTimestamp: metav1.NewTime(now.Add(-time.Hour))},
+		Spec: corev1.PodSpec{NodeName: "n1"}, Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+func unscheduled(p *corev1.Pod)       { p.Spec.NodeName = "" }
+func phase(ph corev1.PodPhase) podOpt { return func(p *corev1.Pod) { p.Status.Phase = ph } }
+func node(n string) podOpt            { return func(p *corev1.Pod) { p.Spec.NodeName = n } }
+func readySince(d time.Duration) podOpt {
+	return func(p *corev1.Pod) {
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue,
+			LastTransitionTime: metav1.NewTime(now.Add(-d))}}
+	}
+}
+func cost(c string) podOpt {
+	return func(p *corev1.Pod) { p.Annotations = map[string]string{PodDeletionCostAnnotation: c} }
+}
+func restarts(n int32) podOpt {
+	return func(p *corev1.Pod) { p.Status.ContainerStatuses = []corev1.ContainerStatus{{RestartCount: n}} }
+}
+func created(d time.Duration) podOpt {
+	return func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(now.Add(-d)) }
+}
+
+func TestScaleDownRanking(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		first, last *corev1.Pod
+		related     []*corev1.Pod
+	}{
+		{"unscheduled before scheduled", pod("a", unscheduled, phase(corev1.PodPending)), pod("b", readySince(time.Hour)), nil},
+		{"pending before unknown", pod("a", phase(corev1.PodPending)), pod("b", phase(corev1.PodUnknown)), nil},
+		{"unknown before running", pod("a", phase(corev1.PodUnknown)), pod("b"), nil},
+		{"not ready before ready", pod("a"), pod("b", readySince(time.Hour)), nil},
+		{"lower deletion cost first", pod("z", readySince(time.Hour), cost("-5")), pod("a", readySince(time.Hour), cost("10")), nil},
+		{"invalid cost counts as 0", pod("z", readySince(time.Hour), cost("-1")), pod("a", readySince(time.Hour), cost("x")), nil},
+		{"crowded node first", pod("z", readySince(time.Hour), node("n2")), pod("a", readySince(time.Hour), node("n1")),
+			[]*corev1.Pod{pod("r1", node("n2")), pod("r2", node("n2")), pod("r3", node("n1"))}},
+		{"ready more recently first", pod("z", readySince(time.Minute)), pod("a", readySince(time.Hour)), nil},
+		{"same ready bucket: UID", pod("a", readySince(time.Minute)), pod("b", readySince(time.Minute+time.Second)), nil},
+		{"more restarts first", pod("z", restarts(3)), pod("a", restarts(1)), nil},
+		{"newer first", pod("z", created(time.Minute)), pod("a", created(time.Hour)), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, in := range [][]*corev1.Pod{{tc.first, tc.last}, {tc.last, tc.first}} {
+				got := PodsToDelete(in, tc.related, 1, now)
+				require.Equal(t, tc.first.Name, got[0].Name)
+			}
+		})
+	}
+}
+
+func TestPodsToDeleteAllWhenNGreater(t *testing.T) {
+	ps := []*corev1.Pod{pod("a"), pod("b")}
+	require.Len(t, PodsToDelete(ps, nil, 5, now), 2)
+}
+
+func TestSlowStartBatch(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		count     int
+		failAt    int // call index that fails first (-1 none)
+		wantCalls int
+		wantOK    int
+	}{
+		{"all succeed", 10, -1, 10, 10},
+		{"first fails", 10, 0, 1, 0},
+		{"fails in batch of 4", 10, 4, 7, 4}, // batches 1,2,4: calls 4-6 of the third batch fail
+		{"zero", 0, -1, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			ok, err := SlowStartBatch(tc.count, 1, func() error {
+				calls++
+				if tc.failAt >= 0 && calls-1 >= tc.failAt {
+					return errors.New("boom")
+				}
+				return nil
+			})
+			require.Equal(t, tc.wantCalls, calls)
+			require.Equal(t, tc.wantOK, ok)
+			require.Equal(t, tc.failAt >= 0, err != nil)
+		})
+	}
+}
+
+func TestExpectations(t *testing.T) {
+	e := sim.NewEngine(1)
+	x := NewExpectations(e)
+	require.True(t, x.Satisfied("k"))
+	x.Expect("k", 2, []string{"ns/a"})
+	require.False(t, x.Satisfied("k"))
+	x.CreationObserved("k")
+	x.CreationObserved("k")
+	require.False(t, x.Satisfied("k"))
+	x.DeletionObserved("k", "ns/other")
+	require.False(t, x.Satisfied("k"))
+	x.DeletionObserved("k", "ns/a")
+	x.DeletionObserved("k", "ns/a")
+	require.True(t, x.Satisfied("k"))
+
+	x.ExpectCreations("k", 1)
+	require.False(t, x.Satisfied("k"))
+	e.RunUntil(ExpectationsTimeout + time.Second)
+	require.True(t, x.Satisfied("k"), "expired")
+}
+
+func TestComputeHash(t *testing.T) {
+	tmpl := &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx:1"}}}}
+	h1 := ComputeHash(tmpl, nil)
+	require.Equal(t, h1, ComputeHash(tmpl.DeepCopy(), nil), "stable")
+	one := int32(1)
+	require.NotEqual(t, h1, ComputeHash(tmpl, &one), "collision count changes the hash")
+	tmpl2 := tmpl.DeepCopy()
+	tmpl2.Spec.Containers[0].Image = "nginx:2"
+	require.NotEqual(t, h1, ComputeHash(tmpl2, nil))
+	require.Regexp(t, `^[bcdfghjklmnpqrstvwxz2456789]+$`, h1)
+}
+
+func TestPodsPrefix(t *testing.T) {
+	require.Equal(t, "web-", PodsPrefix("web"))
+}

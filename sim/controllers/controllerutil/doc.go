@@ -1,0 +1,48 @@
+// Package controllerutil holds what kube-controller-manager's workload
+// controllers share: controller references and adoption, creation and
+// deletion expectations, slow-start batches, pods from templates, the
+// template hash and the ranking of pods for scale-down. Each piece follows
+// pkg/controller/controller_utils.go and controller_ref_manager.go
+// upstream, rewritten for the simulator's synchronous store.
+package controllerutil
+
+import (
+	"time"
+
+	"github.com/kubesim/kubesim/sim/workqueue"
+)
+
+// Config tunes a workload controller.
+type Config struct {
+	// WatchLatency is the informer delay: how long after a change the
+	// controller's event handlers see it.
+	WatchLatency time.Duration
+	// Queue is the work queue's timing.
+	Queue workqueue.Config
+	// BurstReplicas caps the pods created or deleted in one sync
+	// (upstream's --concurrent-*-syncs companion, 500).
+	BurstReplicas int
+}
+
+// BurstReplicas is upstream's burstReplicas for ReplicaSets and
+// DaemonSets.
+const BurstReplicas = 500
+
+// DefaultConfig is a few milliseconds of watch latency, the default work
+// queue and a burst of 500.
+func DefaultConfig() Config {
+	return Config{WatchLatency: 2 * time.Millisecond, Queue: workqueue.DefaultConfig, BurstReplicas: BurstReplicas}
+}
+
+// Key is the work queue key of a namespaced object, "ns/name".
+func Key(namespace, name string) string { return namespace + "/" + name }
+
+// SplitKey splits a "ns/name" key.
+func SplitKey(key string) (namespace, name string) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:]
+		}
+	}
+	return "", key
+}

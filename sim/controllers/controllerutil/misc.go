@@ -1,0 +1,47 @@
+package controllerutil
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/dump"
+	"k8s.io/apimachinery/pkg/util/rand"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+func apiNotFound(err error) bool { return err != nil && apierrors.IsNotFound(err) }
+
+func sortByKey(objs []store.Object) {
+	slices.SortFunc(objs, func(a, b store.Object) int { return strings.Compare(store.KeyOf(a), store.KeyOf(b)) })
+}
+
+// ComputeHash is upstream's template hash: FNV-32a over the spew dump of
+// the template (apimachinery's dump.ForHash, the printer upstream's
+// DeepHashObject uses), then the collision count as 8 little-endian bytes,
+// rendered with SafeEncodeString (no vowels, so never a word).
+func ComputeHash(t *corev1.PodTemplateSpec, collisionCount *int32) string {
+	h := fnv.New32a()
+	h.Write([]byte(dump.ForHash(*t)))
+	if collisionCount != nil {
+		b := make([]byte, 8)
+		binary.LittleEndian.PutUint32(b, uint32(*collisionCount))
+		h.Write(b)
+	}
+	return rand.SafeEncodeString(strconv.FormatUint(uint64(h.Sum32()), 10))
+}
+
+// CloneAndAddLabel returns a copy of labels with key=value set.
+func CloneAndAddLabel(labels map[string]string, key, value string) map[string]string {
+	out := make(map[string]string, len(labels)+1)
+	for k, v := range labels {
+		out[k] = v
+	}
+	out[key] = value
+	return out
+}

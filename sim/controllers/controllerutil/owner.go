@@ -1,0 +1,168 @@
+package controllerutil
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// NewControllerRef is the ownerReference a controller puts on what it
+// creates: controller and blockOwnerDeletion true, so that foreground
+// deletion waits for the dependents.
+func NewControllerRef(owner metav1.Object, kind string) metav1.OwnerReference {
+	t := true
+	return metav1.OwnerReference{
+		APIVersion: appsv1.SchemeGroupVersion.String(), Kind: kind,
+		Name: owner.GetName(), UID: owner.GetUID(),
+		Controller: &t, BlockOwnerDeletion: &t,
+	}
+}
+
+// ControlledBy returns the objects of kind whose controller is owner
+// (found through the owner index, not by listing).
+func ControlledBy(st *store.Store, kind string, owner metav1.Object) []store.Object {
+	objs := st.ByIndex(kind, store.OwnerIndex, string(owner.GetUID()))
+	out := objs[:0]
+	for _, o := range objs {
+		if ref := podutil.ControllerOf(o); ref != nil && ref.UID == owner.GetUID() {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Claim is upstream's ControllerRefManager.ClaimObjects: of the objects
+// controlled by owner or matching its selector, keep those it controls
+// and that match, release those it controls that no longer match, and
+// adopt matching orphans. Objects controlled by someone else are ignored.
+// The result is sorted by key. Adopting and releasing write through c.
+func Claim(c *apiserver.Client, kind string, owner metav1.Object, ownerKind string, sel labels.Selector, matchLabels map[string]string) ([]store.Object, error) {
+	st := c.Server().Store()
+	owned := ControlledBy(st, kind, owner)
+	var out []store.Object
+	for _, o := range owned {
+		if sel.Matches(labels.Set(o.GetLabels())) {
+			out = append(out, o)
+			continue
+		}
+		if owner.GetDeletionTimestamp() != nil {
+			continue
+		}
+		if err := release(c, o, owner); err != nil {
+			return nil, err
+		}
+	}
+	if owner.GetDeletionTimestamp() != nil || !mayHaveOrphans(st, kind, owned, matchLabels) {
+		return out, nil
+	}
+	adopted := false
+	for _, o := range st.Select(kind, owner.GetNamespace(), sel) {
+		if podutil.ControllerOf(o) != nil || o.GetDeletionTimestamp() != nil {
+			continue
+		}
+		n, err := adopt(c, o, NewControllerRef(owner, ownerKind))
+		if err != nil {
+			return nil, err
+		}
+		if n != nil {
+			out = append(out, n)
+			adopted = true
+		}
+	}
+	if adopted {
+		sortByKey(out)
+	}
+	return out, nil
+}
+
+// mayHaveOrphans is a cheap test that spares the selector query in the
+// common case: if every object carrying one of the selector's label pairs
+// is already ours, no orphan can match. The answer does not depend on
+// which pair proves it, so the map order cannot leak.
+func mayHaveOrphans(st *store.Store, kind string, owned []store.Object, matchLabels map[string]string) bool {
+	for k, v := range matchLabels {
+		n := 0
+		for _, o := range owned {
+			if o.GetLabels()[k] == v {
+				n++
+			}
+		}
+		if st.CountIndex(kind, store.LabelIndex, k+"="+v) == n {
+			return false
+		}
+	}
+	return true
+}
+
+func adopt(c *apiserver.Client, o store.Object, ref metav1.OwnerReference) (store.Object, error) {
+	n := o.DeepCopyObject().(store.Object)
+	n.SetOwnerReferences(append(n.GetOwnerReferences(), ref))
+	out, err := c.Update(n)
+	if apiNotFound(err) {
+		return nil, nil
+	}
+	return out, err
+}
+
+func release(c *apiserver.Client, o store.Object, owner metav1.Object) error {
+	n := o.DeepCopyObject().(store.Object)
+	var refs []metav1.OwnerReference
+	for _, r := range n.GetOwnerReferences() {
+		if r.UID != owner.GetUID() {
+			refs = append(refs, r)
+		}
+	}
+	n.SetOwnerReferences(refs)
+	_, err := c.Update(n)
+	if apiNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// PodFromTemplate builds the pod a controller creates from its template:
+// the template's labels, annotations, finalizers and spec, generateName
+// "<parent>-" and the controller reference.
+func PodFromTemplate(t *corev1.PodTemplateSpec, parent metav1.Object, ref *metav1.OwnerReference) *corev1.Pod {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace:    parent.GetNamespace(),
+			GenerateName: PodsPrefix(parent.GetName()),
+			Labels:       copyMap(t.Labels),
+			Annotations:  copyMap(t.Annotations),
+			Finalizers:   append([]string(nil), t.Finalizers...),
+		},
+		Spec: *t.Spec.DeepCopy(),
+	}
+	if ref != nil {
+		pod.OwnerReferences = []metav1.OwnerReference{*ref}
+	}
+	return pod
+}
+
+// PodsPrefix is "<name>-", or the bare name if the dash would make the
+// generated names invalid (as upstream's getPodsPrefix).
+func PodsPrefix(name string) string {
+	p := name + "-"
+	if len(validation.IsDNS1123Subdomain(p+"xxxxx")) != 0 {
+		return name
+	}
+	return p
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,298 @@
+package deployment
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Annotations and labels the Deployment controller maintains.
+const (
+	RevisionAnnotation        = "deployment.kubernetes.io/revision"
+	RevisionHistoryAnnotation = "deployment.kubernetes.io/revision-history"
+	DesiredReplicasAnnotation = "deployment.kubernetes.io/desired-replicas"
+	MaxReplicasAnnotation     = "deployment.kubernetes.io/max-replicas"
+	// HashLabel is the pod-template-hash label that keeps the pods of one
+	// ReplicaSet apart from another's.
+	HashLabel = appsv1.DefaultDeploymentUniqueLabelKey
+	// RestartedAtAnnotation is what `kubectl rollout restart` sets on the
+	// pod template.
+	RestartedAtAnnotation       = "kubectl.kubernetes.io/restartedAt"
+	lastAppliedAnnotation       = "kubectl.kubernetes.io/last-applied-configuration"
+	deprecatedRollbackAnnoation = "deprecated.deployment.rollback.to"
+)
+
+// skipCopy lists the Deployment annotations that are not copied to its
+// ReplicaSets (and are kept on the Deployment by a rollback).
+var skipCopy = map[string]bool{
+	lastAppliedAnnotation: true, RevisionAnnotation: true, RevisionHistoryAnnotation: true,
+	DesiredReplicasAnnotation: true, MaxReplicasAnnotation: true, deprecatedRollbackAnnoation: true,
+}
+
+func replicas(p *int32) int32 {
+	if p == nil {
+		return 1
+	}
+	return *p
+}
+
+func isRollingUpdate(d *appsv1.Deployment) bool {
+	return d.Spec.Strategy.Type == appsv1.RollingUpdateDeploymentStrategyType && d.Spec.Strategy.RollingUpdate != nil
+}
+
+// resolveFenceposts turns maxSurge (rounded up) and maxUnavailable
+// (rounded down) into numbers; both zero means one unavailable.
+func resolveFenceposts(surge, unavail *intstr.IntOrString, desired int32) (int32, int32) {
+	zero := intstr.FromInt32(0)
+	if surge == nil {
+		surge = &zero
+	}
+	if unavail == nil {
+		unavail = &zero
+	}
+	s, _ := intstr.GetScaledValueFromIntOrPercent(surge, int(desired), true)
+	u, _ := intstr.GetScaledValueFromIntOrPercent(unavail, int(desired), false)
+	if s == 0 && u == 0 {
+		u = 1
+	}
+	return int32(s), int32(u)
+}
+
+// MaxSurge is the number of pods a rolling update may run above
+// spec.replicas.
+func MaxSurge(d *appsv1.Deployment) int32 {
+	if !isRollingUpdate(d) {
+		return 0
+	}
+	s, _ := resolveFenceposts(d.Spec.Strategy.RollingUpdate.MaxSurge, d.Spec.Strategy.RollingUpdate.MaxUnavailable, replicas(d.Spec.Replicas))
+	return s
+}
+
+// MaxUnavailable is the number of pods a rolling update may have
+// unavailable, at most spec.replicas.
+func MaxUnavailable(d *appsv1.Deployment) int32 {
+	r := replicas(d.Spec.Replicas)
+	if !isRollingUpdate(d) || r == 0 {
+		return 0
+	}
+	_, u := resolveFenceposts(d.Spec.Strategy.RollingUpdate.MaxSurge, d.Spec.Strategy.RollingUpdate.MaxUnavailable, r)
+	return min(u, r)
+}
+
+// Revision parses a ReplicaSet's revision annotation.
+func Revision(rs *appsv1.ReplicaSet) (int64, error) {
+	v, ok := rs.Annotations[RevisionAnnotation]
+	if !ok {
+		return 0, nil
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+func maxRevision(rss []*appsv1.ReplicaSet) int64 {
+	var m int64
+	for _, rs := range rss {
+		if v, err := Revision(rs); err == nil && v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+// byCreation orders ReplicaSets oldest first, then by name.
+func byCreation(a, b *appsv1.ReplicaSet) int {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		if a.CreationTimestamp.Before(&b.CreationTimestamp) {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+func byRevision(a, b *appsv1.ReplicaSet) int {
+	ra, _ := Revision(a)
+	rb, _ := Revision(b)
+	if ra != rb {
+		if ra < rb {
+			return -1
+		}
+		return 1
+	}
+	return byCreation(a, b)
+}
+
+// bySizeNewer orders larger first, then newer first (proportional
+// scale-up gives leftovers to the largest, newest).
+func bySizeNewer(a, b *appsv1.ReplicaSet) int {
+	if *a.Spec.Replicas == *b.Spec.Replicas {
+		return byCreation(b, a)
+	}
+	if *a.Spec.Replicas > *b.Spec.Replicas {
+		return -1
+	}
+	return 1
+}
+
+// bySizeOlder orders larger first, then older first.
+func bySizeOlder(a, b *appsv1.ReplicaSet) int {
+	if *a.Spec.Replicas == *b.Spec.Replicas {
+		return byCreation(a, b)
+	}
+	if *a.Spec.Replicas > *b.Spec.Replicas {
+		return -1
+	}
+	return 1
+}
+
+func sortedRS(rss []*appsv1.ReplicaSet, cmp func(a, b *appsv1.ReplicaSet) int) []*appsv1.ReplicaSet {
+	out := slices.Clone(rss)
+	slices.SortStableFunc(out, cmp)
+	return out
+}
+
+// EqualIgnoreHash reports whether two pod templates are equal apart from
+// the pod-template-hash label (how a Deployment recognises its new
+// ReplicaSet). Neither template is copied.
+func EqualIgnoreHash(a, b *corev1.PodTemplateSpec) bool {
+	if !equalLabelsIgnoreHash(a.Labels, b.Labels) {
+		return false
+	}
+	x, y := *a, *b
+	x.Labels, y.Labels = nil, nil
+	return equality.Semantic.DeepEqual(x, y)
+}
+
+func equalLabelsIgnoreHash(la, lb map[string]string) bool {
+	n := 0
+	for k, v := range la {
+		if k == HashLabel {
+			continue
+		}
+		if w, ok := lb[k]; !ok || w != v {
+			return false
+		}
+		n++
+	}
+	for k := range lb {
+		if k != HashLabel {
+			n--
+		}
+	}
+	return n == 0
+}
+
+func activeRS(rss []*appsv1.ReplicaSet) []*appsv1.ReplicaSet {
+	var out []*appsv1.ReplicaSet
+	for _, rs := range rss {
+		if rs != nil && *rs.Spec.Replicas > 0 {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
+func sumSpec(rss []*appsv1.ReplicaSet) int32 {
+	var n int32
+	for _, rs := range rss {
+		if rs != nil {
+			n += *rs.Spec.Replicas
+		}
+	}
+	return n
+}
+
+func sumStatus(rss []*appsv1.ReplicaSet, f func(*appsv1.ReplicaSetStatus) int32) int32 {
+	var n int32
+	for _, rs := range rss {
+		if rs != nil {
+			n += f(&rs.Status)
+		}
+	}
+	return n
+}
+
+func statusReplicas(s *appsv1.ReplicaSetStatus) int32  { return s.Replicas }
+func statusReady(s *appsv1.ReplicaSetStatus) int32     { return s.ReadyReplicas }
+func statusAvailable(s *appsv1.ReplicaSetStatus) int32 { return s.AvailableReplicas }
+
+func hasProgressDeadline(d *appsv1.Deployment) bool {
+	return d.Spec.ProgressDeadlineSeconds != nil && *d.Spec.ProgressDeadlineSeconds != math.MaxInt32
+}
+
+// replicasAnnotationsNeedUpdate reports whether rs lacks the
+// desired-replicas / max-replicas annotations for these values.
+func replicasAnnotationsNeedUpdate(rs *appsv1.ReplicaSet, desired, maxR int32) bool {
+	return rs.Annotations[DesiredReplicasAnnotation] != strconv.Itoa(int(desired)) ||
+		rs.Annotations[MaxReplicasAnnotation] != strconv.Itoa(int(maxR))
+}
+
+func setReplicasAnnotations(rs *appsv1.ReplicaSet, desired, maxR int32) bool {
+	if !replicasAnnotationsNeedUpdate(rs, desired, maxR) {
+		return false
+	}
+	if rs.Annotations == nil {
+		rs.Annotations = map[string]string{}
+	}
+	rs.Annotations[DesiredReplicasAnnotation] = strconv.Itoa(int(desired))
+	rs.Annotations[MaxReplicasAnnotation] = strconv.Itoa(int(maxR))
+	return true
+}
+
+func intAnnotation(rs *appsv1.ReplicaSet, key string) (int32, bool) {
+	v, ok := rs.Annotations[key]
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		return 0, false
+	}
+	return int32(n), true
+}
+
+// newRSAnnotations sets the new ReplicaSet's annotations from the
+// Deployment: copied user annotations, the revision (and the history of
+// revisions it held before), and for a ReplicaSet about to be created the
+// replica annotations. It reports whether anything changed.
+func newRSAnnotations(d *appsv1.Deployment, rs *appsv1.ReplicaSet, newRevision int64, exists bool) bool {
+	changed := false
+	if rs.Annotations == nil {
+		rs.Annotations = map[string]string{}
+	}
+	for k, v := range d.Annotations {
+		if skipCopy[k] || rs.Annotations[k] == v {
+			continue
+		}
+		rs.Annotations[k] = v
+		changed = true
+	}
+	oldRev, had := rs.Annotations[RevisionAnnotation]
+	oldN, err := strconv.ParseInt(oldRev, 10, 64)
+	if err != nil {
+		if oldRev != "" {
+			return changed
+		}
+		oldN = 0
+	}
+	if oldN < newRevision {
+		rs.Annotations[RevisionAnnotation] = strconv.FormatInt(newRevision, 10)
+		changed = true
+		if had {
+			if h := rs.Annotations[RevisionHistoryAnnotation]; h == "" {
+				rs.Annotations[RevisionHistoryAnnotation] = oldRev
+			} else {
+				rs.Annotations[RevisionHistoryAnnotation] = h + "," + oldRev
+			}
+		}
+	}
+	if !exists && setReplicasAnnotations(rs, replicas(d.Spec.Replicas), replicas(d.Spec.Replicas)+MaxSurge(d)) {
+		changed = true
+	}
+	return changed
+}

@@ -1,0 +1,173 @@
+// Package replicaset models kube-controller-manager's ReplicaSet
+// controller: it keeps the number of active pods matching a ReplicaSet's
+// selector at spec.replicas, adopting orphans, creating missing pods in
+// slow-start batches and deleting surplus pods in upstream's ranking
+// order, then reports status.
+package replicaset
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/workqueue"
+)
+
+// Name is the component (and event source) name.
+const Name = "replicaset-controller"
+
+// Config tunes the controller.
+type Config = controllerutil.Config
+
+// DefaultConfig is the upstream-like configuration.
+func DefaultConfig() Config { return controllerutil.DefaultConfig() }
+
+// Controller is the ReplicaSet controller.
+type Controller struct {
+	engine *sim.Engine
+	client *apiserver.Client
+	store  *store.Store
+	cfg    Config
+	queue  *workqueue.Queue
+	exp    *controllerutil.Expectations
+	stops  []func()
+}
+
+// New returns a controller writing through client (whose component name
+// should be Name). Call Start to begin watching.
+func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+	if cfg.BurstReplicas <= 0 {
+		cfg.BurstReplicas = controllerutil.BurstReplicas
+	}
+	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
+		exp: controllerutil.NewExpectations(engine)}
+	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	return c
+}
+
+// Start watches ReplicaSets and pods and queues every existing
+// ReplicaSet (the informers' initial list).
+func (c *Controller) Start() {
+	c.stops = append(c.stops,
+		c.store.Watch("ReplicaSet", c.cfg.WatchLatency, c.onReplicaSet),
+		c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod))
+	for _, o := range c.store.List("ReplicaSet", "") {
+		c.queue.Add(store.KeyOf(o))
+	}
+}
+
+// Stop ends the watches (a crashed controller manager).
+func (c *Controller) Stop() {
+	for _, s := range c.stops {
+		s()
+	}
+	c.stops = nil
+}
+
+func (c *Controller) onReplicaSet(ev store.Event) {
+	key := store.KeyOf(ev.Object)
+	if ev.Type == store.Deleted {
+		c.exp.Delete(key)
+	}
+	if ev.Type == store.Modified && statusOnly(ev.Old, ev.Object) {
+		return // our own status write: nothing new to reconcile
+	}
+	c.queue.Add(key)
+}
+
+// statusOnly reports whether an update changed nothing but status, so
+// the controller's own status writes do not queue a no-op sync.
+func statusOnly(oldObj, newObj store.Object) bool {
+	o, n := oldObj.(*appsv1.ReplicaSet), newObj.(*appsv1.ReplicaSet)
+	return o.Generation == n.Generation && o.DeletionTimestamp.Equal(n.DeletionTimestamp) &&
+		labels.Equals(o.Labels, n.Labels) && len(o.OwnerReferences) == len(n.OwnerReferences) &&
+		len(o.Annotations) == len(n.Annotations)
+}
+
+// onPod lowers expectations and queues the owning ReplicaSet, as
+// upstream's addPod/updatePod/deletePod handlers.
+func (c *Controller) onPod(ev store.Event) {
+	pod := ev.Object.(*corev1.Pod)
+	var old *corev1.Pod
+	if ev.Old != nil {
+		old = ev.Old.(*corev1.Pod)
+	}
+	switch {
+	case ev.Type == store.Deleted || pod.DeletionTimestamp != nil:
+		if key, ok := c.ownerKey(pod); ok {
+			c.exp.DeletionObserved(key, store.KeyOf(pod))
+			c.queue.Add(key)
+		}
+		return
+	case ev.Type == store.Added:
+		if key, ok := c.ownerKey(pod); ok {
+			c.exp.CreationObserved(key)
+			c.queue.Add(key)
+			return
+		}
+		c.queueMatching(pod)
+		return
+	}
+	if old == nil {
+		return
+	}
+	c.podUpdated(old, pod)
+}
+
+func (c *Controller) podUpdated(old, pod *corev1.Pod) {
+	oldRef, curRef := podutil.ControllerOf(old), podutil.ControllerOf(pod)
+	if oldRef != nil && (curRef == nil || oldRef.UID != curRef.UID) {
+		if key, ok := c.ownerKey(old); ok {
+			c.queue.Add(key)
+		}
+	}
+	if key, ok := c.ownerKey(pod); ok {
+		c.queue.Add(key)
+		if o, ok := c.store.Get("ReplicaSet", pod.Namespace, curRef.Name); ok {
+			if mrs := o.(*appsv1.ReplicaSet).Spec.MinReadySeconds; mrs > 0 && !podutil.IsReady(old) && podutil.IsReady(pod) {
+				c.queue.AddAfter(key, time.Duration(mrs)*time.Second)
+			}
+		}
+		return
+	}
+	if curRef == nil && (oldRef != nil || !labels.Equals(old.Labels, pod.Labels)) {
+		c.queueMatching(pod)
+	}
+}
+
+// ownerKey is the key of the ReplicaSet controlling pod, if it exists.
+func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
+	ref := podutil.ControllerOf(pod)
+	if ref == nil || ref.Kind != "ReplicaSet" {
+		return "", false
+	}
+	o, ok := c.store.Get("ReplicaSet", pod.Namespace, ref.Name)
+	if !ok || o.GetUID() != ref.UID {
+		return "", false
+	}
+	return controllerutil.Key(pod.Namespace, ref.Name), true
+}
+
+// queueMatching queues every ReplicaSet whose selector matches an orphan
+// pod, so one of them adopts it.
+func (c *Controller) queueMatching(pod *corev1.Pod) {
+	if pod.DeletionTimestamp != nil {
+		return
+	}
+	for _, o := range c.store.List("ReplicaSet", pod.Namespace) {
+		rs := o.(*appsv1.ReplicaSet)
+		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
+			continue
+		}
+		c.queue.Add(store.KeyOf(rs))
+	}
+}

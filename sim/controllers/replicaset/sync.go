@@ -1,0 +1,171 @@
+package replicaset
+
+import (
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Event reasons of the pod control, as upstream.
+const (
+	SuccessfulCreate = "SuccessfulCreate"
+	FailedCreate     = "FailedCreate"
+	SuccessfulDelete = "SuccessfulDelete"
+	FailedDelete     = "FailedDelete"
+)
+
+// sync reconciles one ReplicaSet: claim its pods, create or delete the
+// difference if the watch has caught up with earlier actions, then write
+// status. Level triggered: everything is re-read from the store.
+func (c *Controller) sync(key string) error {
+	ns, name := controllerutil.SplitKey(key)
+	o, ok := c.store.Get("ReplicaSet", ns, name)
+	if !ok {
+		c.exp.Delete(key)
+		return nil
+	}
+	rs := o.(*appsv1.ReplicaSet)
+	needsSync := c.exp.Satisfied(key)
+	sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+	if err != nil {
+		return nil // invalid selector: nothing to do until it changes
+	}
+	claimed, err := controllerutil.Claim(c.client, "Pod", rs, "ReplicaSet", sel, rs.Spec.Selector.MatchLabels)
+	if err != nil {
+		return err
+	}
+	active := activePods(claimed)
+	var manageErr error
+	if needsSync && rs.DeletionTimestamp == nil {
+		manageErr = c.manageReplicas(key, rs, active)
+	}
+	now := c.engine.Now()
+	status := CalculateStatus(rs, active, manageErr, now)
+	out, err := c.updateStatus(rs, status)
+	if err != nil {
+		return err
+	}
+	if manageErr == nil && out.Spec.MinReadySeconds > 0 && out.Status.ReadyReplicas == *out.Spec.Replicas &&
+		out.Status.AvailableReplicas != *out.Spec.Replicas {
+		c.queue.AddAfter(key, time.Duration(out.Spec.MinReadySeconds)*time.Second)
+	}
+	return manageErr
+}
+
+// activePods keeps the pods that count as replicas: not finished and not
+// being deleted (so a replacement is created as soon as deletion starts).
+func activePods(objs []store.Object) []*corev1.Pod {
+	out := make([]*corev1.Pod, 0, len(objs))
+	for _, o := range objs {
+		if p := o.(*corev1.Pod); podutil.IsActive(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c *Controller) manageReplicas(key string, rs *appsv1.ReplicaSet, active []*corev1.Pod) error {
+	diff := len(active) - int(*rs.Spec.Replicas)
+	switch {
+	case diff < 0:
+		return c.createPods(key, rs, min(-diff, c.cfg.BurstReplicas))
+	case diff > 0:
+		return c.deletePods(key, rs, active, min(diff, c.cfg.BurstReplicas))
+	}
+	return nil
+}
+
+func (c *Controller) createPods(key string, rs *appsv1.ReplicaSet, n int) error {
+	c.exp.ExpectCreations(key, n)
+	ref := controllerutil.NewControllerRef(rs, "ReplicaSet")
+	ok, err := controllerutil.SlowStartBatch(n, controllerutil.SlowStartInitialBatchSize, func() error {
+		pod := controllerutil.PodFromTemplate(&rs.Spec.Template, rs, &ref)
+		out, err := c.client.Create(pod)
+		if err != nil {
+			c.client.Event(rs, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
+			if apierrors.IsForbidden(err) && c.namespaceTerminating(rs.Namespace) {
+				return nil
+			}
+			return err
+		}
+		c.client.Event(rs, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
+		return nil
+	})
+	for i := ok; i < n; i++ {
+		c.exp.CreationObserved(key)
+	}
+	return err
+}
+
+func (c *Controller) namespaceTerminating(ns string) bool {
+	o, ok := c.store.Get("Namespace", "", ns)
+	return ok && o.GetDeletionTimestamp() != nil
+}
+
+func (c *Controller) deletePods(key string, rs *appsv1.ReplicaSet, active []*corev1.Pod, n int) error {
+	victims := controllerutil.PodsToDelete(active, c.relatedPods(rs), n, c.engine.Now())
+	keys := make([]string, len(victims))
+	for i, p := range victims {
+		keys[i] = store.KeyOf(p)
+	}
+	c.exp.ExpectDeletions(key, keys)
+	var first error
+	for i, p := range victims {
+		err := c.client.Delete("Pod", p.Namespace, p.Name, apiserverDeleteOptions)
+		if err != nil {
+			c.exp.DeletionObserved(key, keys[i])
+			if !apierrors.IsNotFound(err) {
+				c.client.Event(rs, corev1.EventTypeWarning, FailedDelete, fmt.Sprintf("Error deleting: %v", err))
+				if first == nil {
+					first = err
+				}
+			}
+			continue
+		}
+		c.client.Event(rs, corev1.EventTypeNormal, SuccessfulDelete, "Deleted pod: "+p.Name)
+	}
+	return first
+}
+
+// relatedPods are the pods of every ReplicaSet controlled by the same
+// owner as rs (the Deployment's old and new ReplicaSets), used to prefer
+// deleting pods on nodes crowded with them. A ReplicaSet without a
+// controller has none, as upstream.
+func (c *Controller) relatedPods(rs *appsv1.ReplicaSet) []*corev1.Pod {
+	ref := podutil.ControllerOf(rs)
+	if ref == nil {
+		return nil
+	}
+	var out []*corev1.Pod
+	for _, o := range c.store.ByIndex("ReplicaSet", store.OwnerIndex, string(ref.UID)) {
+		if r := podutil.ControllerOf(o); r == nil || r.UID != ref.UID {
+			continue
+		}
+		for _, p := range controllerutil.ControlledBy(c.store, "Pod", o) {
+			out = append(out, p.(*corev1.Pod))
+		}
+	}
+	return out
+}
+
+func (c *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSetStatus) (*appsv1.ReplicaSet, error) {
+	status.ObservedGeneration = rs.Generation
+	if statusEqual(rs.Status, status) {
+		return rs, nil
+	}
+	n := *rs
+	n.Status = status
+	out, err := c.client.UpdateStatus(&n)
+	if err != nil {
+		return nil, err
+	}
+	return out.(*appsv1.ReplicaSet), nil
+}
