@@ -1,0 +1,89 @@
+package scheduler
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// setupScale builds nodes across 3 zones and replicaSets ReplicaSet
+// objects (so default topology spreading applies) with podsPer pods each,
+// created but not yet scheduled.
+func setupScale(tb testing.TB, nodes, replicaSets, podsPer int) (*world, *Scheduler) {
+	w := newWorld(tb, 42)
+	zones := []string{"us-east-1a", "us-east-1b", "us-east-1c"}
+	for i := 0; i < nodes; i++ {
+		w.addNode(tb, makeNode(nodeName(i), zones[i%3], "16", "64Gi", 110))
+	}
+	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s.Start()
+	for r := 0; r < replicaSets; r++ {
+		lbls := map[string]string{"app": fmt.Sprintf("app-%d", r), "pod-template-hash": "abc12"}
+		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("app-%d-abc12", r), Namespace: "default"},
+			Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: lbls},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: lbls},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.25"}}}}}}
+		_, err := w.admin.Create(rs)
+		require.NoError(tb, err)
+		for i := 0; i < podsPer; i++ {
+			w.addPod(tb, makePod(fmt.Sprintf("app-%d-abc12-%d", r, i), "100m", "200Mi", lbls))
+		}
+	}
+	return w, s
+}
+
+func TestScaleAllBoundAndSpread(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scale test")
+	}
+	w, s := setupScale(t, 300, 20, 30)
+	w.engine.RunUntil(time.Minute)
+	require.Equal(t, uint64(600), s.Stats().Scheduled)
+	// Default spreading keeps each app's 30 pods on distinct nodes and
+	// balanced across the three zones.
+	for r := 0; r < 20; r++ {
+		nodes := map[string]bool{}
+		zones := map[string]int{}
+		for i := 0; i < 30; i++ {
+			p := w.pod(t, fmt.Sprintf("app-%d-abc12-%d", r, i))
+			require.NotEmpty(t, p.Spec.NodeName)
+			nodes[p.Spec.NodeName] = true
+			zones[s.Cache().Get(p.Spec.NodeName).Node().Labels[corev1.LabelTopologyZone]]++
+		}
+		require.Len(t, nodes, 30, "app-%d", r)
+		for z, n := range zones {
+			require.InDelta(t, 10, n, 1, "app-%d zone %s", r, z)
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	run := func() string {
+		w, _ := setupScale(t, 150, 5, 20)
+		w.engine.RunUntil(time.Minute)
+		return w.engine.Trace().Hash()
+	}
+	require.Equal(t, run(), run())
+}
+
+// BenchmarkSchedule5000Nodes schedules 20,000 pods (200 ReplicaSets x 100)
+// onto 5,000 nodes and reports pods/s of wall time.
+func BenchmarkSchedule5000Nodes(b *testing.B) {
+	const pods = 20000
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		w, s := setupScale(b, 5000, 200, pods/200)
+		b.StartTimer()
+		start := time.Now()
+		w.engine.RunUntil(time.Hour)
+		el := time.Since(start)
+		b.StopTimer()
+		require.Equal(b, uint64(pods), s.Stats().Scheduled)
+		b.ReportMetric(float64(pods)/el.Seconds(), "pods/s")
+	}
+}

@@ -1,0 +1,347 @@
+// Package cache is the scheduler's own view of the cluster: a NodeInfo per
+// node with the pods assigned (or just bound) there and their summed
+// requests, kept up to date incrementally from watch events, plus the
+// indexes plugins need (pods by label, images by node count). It is the
+// snapshot plugins read through framework.SharedLister.
+package cache
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Cache implements framework.SharedLister.
+type Cache struct {
+	nodes map[string]*framework.NodeInfo
+	tree  nodeTree
+	list  []*framework.NodeInfo
+	dirty bool
+
+	pods     map[string]*framework.PodInfo // key ns/name -> assigned pod
+	byLabel  map[labelKey]*podSet
+	byNS     map[string]*podSet
+	images   map[string]*framework.ImageStateSummary
+	affinity int
+	anti     int
+}
+
+var _ framework.SharedLister = &Cache{}
+
+type labelKey struct{ ns, key, value string }
+
+// New returns an empty cache.
+func New() *Cache {
+	return &Cache{
+		nodes:   map[string]*framework.NodeInfo{},
+		pods:    map[string]*framework.PodInfo{},
+		byLabel: map[labelKey]*podSet{},
+		byNS:    map[string]*podSet{},
+		images:  map[string]*framework.ImageStateSummary{},
+	}
+}
+
+// NodeInfos lists the nodes in zone-interleaved order (see nodeTree).
+func (c *Cache) NodeInfos() []*framework.NodeInfo {
+	if c.dirty {
+		c.rebuild()
+	}
+	return c.list
+}
+
+func (c *Cache) rebuild() {
+	names := c.tree.list()
+	c.list = c.list[:0]
+	for i, name := range names {
+		ni := c.nodes[name]
+		ni.Index = i
+		c.list = append(c.list, ni)
+	}
+	c.dirty = false
+}
+
+// Get returns the named node's info, or nil (also for a node whose object
+// was deleted while pods still point at it).
+func (c *Cache) Get(name string) *framework.NodeInfo {
+	ni := c.nodes[name]
+	if ni == nil || ni.Node() == nil {
+		return nil
+	}
+	return ni
+}
+
+// NumNodes is the number of nodes.
+func (c *Cache) NumNodes() int { return c.tree.numNodes }
+
+// NumPods is the number of assigned pods.
+func (c *Cache) NumPods() int { return len(c.pods) }
+
+// PodsWithLabel implements framework.SharedLister.
+func (c *Cache) PodsWithLabel(ns, key, value string) []*framework.PodInfo {
+	if s := c.byLabel[labelKey{ns, key, value}]; s != nil {
+		return s.pods
+	}
+	return nil
+}
+
+// PodsInNamespace implements framework.SharedLister.
+func (c *Cache) PodsInNamespace(ns string) []*framework.PodInfo {
+	if s := c.byNS[ns]; s != nil {
+		return s.pods
+	}
+	return nil
+}
+
+// NumPodsWithAffinity implements framework.SharedLister.
+func (c *Cache) NumPodsWithAffinity() int { return c.affinity }
+
+// NumPodsWithRequiredAntiAffinity implements framework.SharedLister.
+func (c *Cache) NumPodsWithRequiredAntiAffinity() int { return c.anti }
+
+// PodInfo returns the cached assigned pod, or nil.
+func (c *Cache) PodInfo(ns, name string) *framework.PodInfo { return c.pods[store.Key(ns, name)] }
+
+// AddNode adds (or refreshes) a node.
+func (c *Cache) AddNode(node *corev1.Node) {
+	ni, ok := c.nodes[node.Name]
+	if !ok {
+		ni = framework.NewNodeInfo(nil)
+		c.nodes[node.Name] = ni
+	}
+	if ni.Node() != nil {
+		c.UpdateNode(ni.Node(), node)
+		return
+	}
+	ni.SetNode(node)
+	c.tree.add(node)
+	c.setImages(ni, nil, node)
+	c.dirty = true
+}
+
+// UpdateNode replaces a node's object.
+func (c *Cache) UpdateNode(old, node *corev1.Node) {
+	ni, ok := c.nodes[node.Name]
+	if !ok || ni.Node() == nil {
+		c.AddNode(node)
+		return
+	}
+	prev := ni.Node()
+	ni.SetNode(node)
+	if zoneKey(prev) != zoneKey(node) {
+		c.tree.remove(prev)
+		c.tree.add(node)
+		c.dirty = true
+	}
+	if !sameImages(prev.Status.Images, node.Status.Images) {
+		c.setImages(ni, prev, node)
+	}
+}
+
+// RemoveNode drops a node. Its pods stay accounted until they are deleted
+// (the garbage collector does that), on a NodeInfo outside the list.
+func (c *Cache) RemoveNode(node *corev1.Node) {
+	ni, ok := c.nodes[node.Name]
+	if !ok || ni.Node() == nil {
+		return
+	}
+	c.setImages(ni, ni.Node(), nil)
+	c.tree.remove(ni.Node())
+	ni.SetNode(nil)
+	ni.Index = -1
+	if len(ni.Pods) == 0 {
+		delete(c.nodes, node.Name)
+	}
+	c.dirty = true
+}
+
+// AddPod accounts an assigned pod (a bound pod seen on the watch or just
+// bound by the scheduler). Pods that are not assigned or have finished are
+// ignored; a pod already cached is updated.
+func (c *Cache) AddPod(pod *corev1.Pod) {
+	key := store.KeyOf(pod)
+	if pi, ok := c.pods[key]; ok {
+		c.updatePodInfo(pi, pod)
+		return
+	}
+	if !counts(pod) {
+		return
+	}
+	pi := framework.NewPodInfo(pod)
+	c.pods[key] = pi
+	c.attach(pi, pod.Spec.NodeName)
+}
+
+// UpdatePod applies a new version of a pod.
+func (c *Cache) UpdatePod(pod *corev1.Pod) {
+	c.AddPod(pod)
+}
+
+// RemovePod forgets a pod (deleted). A pod with another UID under the same
+// name (already recreated) is left alone.
+func (c *Cache) RemovePod(pod *corev1.Pod) bool {
+	key := store.KeyOf(pod)
+	pi, ok := c.pods[key]
+	if !ok || (pod.UID != "" && pi.Pod.UID != pod.UID) {
+		return false
+	}
+	c.detach(pi)
+	delete(c.pods, key)
+	return true
+}
+
+// counts reports whether an assigned pod occupies its node: finished pods
+// no longer do.
+func counts(pod *corev1.Pod) bool {
+	return pod.Spec.NodeName != "" && pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed
+}
+
+func (c *Cache) updatePodInfo(pi *framework.PodInfo, pod *corev1.Pod) {
+	if pi.Pod == pod {
+		return
+	}
+	if !counts(pod) || pod.UID != pi.Pod.UID {
+		c.detach(pi)
+		delete(c.pods, store.KeyOf(pod))
+		c.AddPod(pod)
+		return
+	}
+	// Common case (status updates): same node, same labels and requests;
+	// only swap the object.
+	if pi.Node != nil && pi.Node.Name() == pod.Spec.NodeName && sameLabels(pi.Pod.Labels, pod.Labels) && sameResources(pi.Pod, pod) {
+		pi.Pod = pod
+		return
+	}
+	c.detach(pi)
+	pi.Update(pod)
+	c.attach(pi, pod.Spec.NodeName)
+}
+
+func (c *Cache) attach(pi *framework.PodInfo, nodeName string) {
+	ni, ok := c.nodes[nodeName]
+	if !ok {
+		ni = framework.NewNodeInfo(nil)
+		c.nodes[nodeName] = ni
+	}
+	ni.AddPodInfo(pi)
+	pod := pi.Pod
+	c.nsSet(pod.Namespace).add(pi)
+	for k, v := range pod.Labels { // set membership: order does not matter
+		c.labelSet(labelKey{pod.Namespace, k, v}).add(pi)
+	}
+	if pi.HasAffinity() {
+		c.affinity++
+	}
+	if len(pi.RequiredAntiAffinityTerms) > 0 {
+		c.anti++
+	}
+}
+
+func (c *Cache) detach(pi *framework.PodInfo) {
+	pod := pi.Pod
+	if ni := pi.Node; ni != nil {
+		name := pod.Spec.NodeName
+		ni.RemovePodInfo(pi)
+		if ni.Node() == nil && len(ni.Pods) == 0 && c.nodes[name] == ni {
+			delete(c.nodes, name)
+		}
+	}
+	if s := c.byNS[pod.Namespace]; s != nil {
+		s.remove(pi)
+		if len(s.pods) == 0 {
+			delete(c.byNS, pod.Namespace)
+		}
+	}
+	for k, v := range pod.Labels { // set membership: order does not matter
+		lk := labelKey{pod.Namespace, k, v}
+		if s := c.byLabel[lk]; s != nil {
+			s.remove(pi)
+			if len(s.pods) == 0 {
+				delete(c.byLabel, lk)
+			}
+		}
+	}
+	if pi.HasAffinity() {
+		c.affinity--
+	}
+	if len(pi.RequiredAntiAffinityTerms) > 0 {
+		c.anti--
+	}
+}
+
+func (c *Cache) nsSet(ns string) *podSet {
+	s := c.byNS[ns]
+	if s == nil {
+		s = newPodSet()
+		c.byNS[ns] = s
+	}
+	return s
+}
+
+func (c *Cache) labelSet(k labelKey) *podSet {
+	s := c.byLabel[k]
+	if s == nil {
+		s = newPodSet()
+		c.byLabel[k] = s
+	}
+	return s
+}
+
+func sameLabels(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// sameResources compares what PodInfo derives from the spec. Pod specs
+// are immutable apart from in-place resize, so the pointer check almost
+// always decides.
+func sameResources(a, b *corev1.Pod) bool {
+	if len(a.Spec.Containers) != len(b.Spec.Containers) {
+		return false
+	}
+	for i := range a.Spec.Containers {
+		ra, rb := a.Spec.Containers[i].Resources.Requests, b.Spec.Containers[i].Resources.Requests
+		if !ra.Cpu().Equal(*rb.Cpu()) || !ra.Memory().Equal(*rb.Memory()) {
+			return false
+		}
+	}
+	return (a.Spec.Priority == nil) == (b.Spec.Priority == nil) && (a.Spec.Priority == nil || *a.Spec.Priority == *b.Spec.Priority)
+}
+
+// podSet is an unordered set of pods with O(1) add and remove.
+type podSet struct {
+	pods []*framework.PodInfo
+	pos  map[*framework.PodInfo]int
+}
+
+func newPodSet() *podSet { return &podSet{pos: map[*framework.PodInfo]int{}} }
+
+func (s *podSet) add(pi *framework.PodInfo) {
+	if _, ok := s.pos[pi]; ok {
+		return
+	}
+	s.pos[pi] = len(s.pods)
+	s.pods = append(s.pods, pi)
+}
+
+func (s *podSet) remove(pi *framework.PodInfo) {
+	i, ok := s.pos[pi]
+	if !ok {
+		return
+	}
+	last := len(s.pods) - 1
+	if i != last {
+		s.pods[i] = s.pods[last]
+		s.pos[s.pods[i]] = i
+	}
+	s.pods[last] = nil
+	s.pods = s.pods[:last]
+	delete(s.pos, pi)
+}

@@ -1,0 +1,93 @@
+package cache_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/podutil"
+	. "github.com/kubesim/kubesim/sim/scheduler/cache"
+	st "github.com/kubesim/kubesim/sim/scheduler/internal/schedtest"
+)
+
+func names(c *Cache) []string {
+	var out []string
+	for i, ni := range c.NodeInfos() {
+		if ni.Index != i {
+			panic("index out of date")
+		}
+		out = append(out, ni.Name())
+	}
+	return out
+}
+
+func TestNodeOrderInterleavesZones(t *testing.T) {
+	c := New()
+	for _, n := range []*corev1.Node{
+		st.Node("a1", "1", "1Gi", 10).Zone("a").Obj(), st.Node("a2", "1", "1Gi", 10).Zone("a").Obj(),
+		st.Node("a3", "1", "1Gi", 10).Zone("a").Obj(), st.Node("b1", "1", "1Gi", 10).Zone("b").Obj(),
+		st.Node("c1", "1", "1Gi", 10).Zone("c").Obj(), st.Node("b2", "1", "1Gi", 10).Zone("b").Obj(),
+	} {
+		c.AddNode(n)
+	}
+	require.Equal(t, []string{"a1", "b1", "c1", "a2", "b2", "a3"}, names(c))
+	c.RemoveNode(st.Node("b1", "1", "1Gi", 10).Zone("b").Obj())
+	require.Equal(t, []string{"a1", "b2", "c1", "a2", "a3"}, names(c))
+}
+
+func TestPodAccounting(t *testing.T) {
+	c := New()
+	c.AddNode(st.Node("n", "4", "8Gi", 110).Obj())
+	bound := st.Pod("p").Req("1", "1Gi").Label("app", "web").Node("n").Obj()
+	c.AddPod(bound)
+	// The watch confirms the same pod with a new status: no double count.
+	running := bound.DeepCopy()
+	running.Status.Phase = corev1.PodRunning
+	c.UpdatePod(running)
+	ni := c.Get("n")
+	require.Equal(t, podutil.Resources{MilliCPU: 1000, Memory: 1 << 30, Pods: 1}, ni.Requested)
+	require.Len(t, c.PodsWithLabel("default", "app", "web"), 1)
+
+	// Relabelled: label index follows.
+	relabel := running.DeepCopy()
+	relabel.Labels = map[string]string{"app": "api"}
+	c.UpdatePod(relabel)
+	require.Empty(t, c.PodsWithLabel("default", "app", "web"))
+	require.Len(t, c.PodsWithLabel("default", "app", "api"), 1)
+
+	// Finished pods free their room; deleted pods are forgotten.
+	done := relabel.DeepCopy()
+	done.Status.Phase = corev1.PodSucceeded
+	c.UpdatePod(done)
+	require.Equal(t, podutil.Resources{}, ni.Requested)
+	require.Equal(t, 0, c.NumPods())
+
+	other := st.Pod("q").Req("500m", "").Node("n").Obj()
+	c.AddPod(other)
+	require.True(t, c.RemovePod(other))
+	require.Equal(t, podutil.Resources{}, ni.Requested)
+	require.Empty(t, ni.Pods)
+	require.Empty(t, c.PodsInNamespace("default"))
+}
+
+func TestImageStates(t *testing.T) {
+	c := New()
+	c.AddNode(st.Node("a", "1", "1Gi", 10).Image("web:1", 100).Obj())
+	c.AddNode(st.Node("b", "1", "1Gi", 10).Image("web:1", 100).Obj())
+	require.Equal(t, 2, c.Get("a").ImageStates["web:1"].NumNodes)
+	c.UpdateNode(nil, st.Node("b", "1", "1Gi", 10).Obj())
+	require.Equal(t, 1, c.Get("a").ImageStates["web:1"].NumNodes)
+	require.Nil(t, c.Get("b").ImageStates)
+}
+
+func TestNodeDeletedWithPods(t *testing.T) {
+	c := New()
+	c.AddNode(st.Node("n", "1", "1Gi", 10).Obj())
+	p := st.Pod("p").Node("n").Obj()
+	c.AddPod(p)
+	c.RemoveNode(st.Node("n", "1", "1Gi", 10).Obj())
+	require.Nil(t, c.Get("n"))
+	require.Empty(t, c.NodeInfos())
+	require.True(t, c.RemovePod(p))
+}

@@ -1,0 +1,84 @@
+package framework
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// AffinityTerm is a parsed PodAffinityTerm: which pods (label selector,
+// namespaces) must or must not share which topology domain.
+type AffinityTerm struct {
+	// Namespaces the term applies to; with NamespaceSelector nil and no
+	// namespaces listed this is the pod's own namespace.
+	Namespaces []string
+	// NamespaceSelector selects more namespaces by label (nil = none).
+	NamespaceSelector labels.Selector
+	Selector          labels.Selector
+	TopologyKey       string
+}
+
+// WeightedAffinityTerm is a preferred term with its weight.
+type WeightedAffinityTerm struct {
+	AffinityTerm
+	Weight int32
+}
+
+// Matches reports whether pod (whose namespace has nsLabels) is selected
+// by the term.
+func (t *AffinityTerm) Matches(pod *corev1.Pod, nsLabels labels.Set) bool {
+	inNS := false
+	for _, ns := range t.Namespaces {
+		if ns == pod.Namespace {
+			inNS = true
+			break
+		}
+	}
+	if !inNS && t.NamespaceSelector != nil && nsLabels != nil {
+		inNS = t.NamespaceSelector.Matches(nsLabels)
+	}
+	return inNS && t.Selector.Matches(labels.Set(pod.Labels))
+}
+
+// NewAffinityTerm parses term for a pod in namespace ns. Invalid selectors
+// select nothing (the API server rejects them anyway).
+func NewAffinityTerm(ns string, term *corev1.PodAffinityTerm) AffinityTerm {
+	t := AffinityTerm{TopologyKey: term.TopologyKey, Namespaces: term.Namespaces}
+	sel, err := metav1.LabelSelectorAsSelector(term.LabelSelector)
+	if err != nil {
+		sel = labels.Nothing()
+	}
+	t.Selector = sel
+	if term.NamespaceSelector != nil {
+		nsSel, err := metav1.LabelSelectorAsSelector(term.NamespaceSelector)
+		if err == nil {
+			t.NamespaceSelector = nsSel
+		}
+	}
+	if len(t.Namespaces) == 0 && term.NamespaceSelector == nil {
+		t.Namespaces = []string{ns}
+	}
+	return t
+}
+
+func (pi *PodInfo) parseAffinity(a *corev1.Affinity) {
+	ns := pi.Pod.Namespace
+	if pa := a.PodAffinity; pa != nil {
+		for i := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
+			pi.RequiredAffinityTerms = append(pi.RequiredAffinityTerms, NewAffinityTerm(ns, &pa.RequiredDuringSchedulingIgnoredDuringExecution[i]))
+		}
+		for i := range pa.PreferredDuringSchedulingIgnoredDuringExecution {
+			w := &pa.PreferredDuringSchedulingIgnoredDuringExecution[i]
+			pi.PreferredAffinityTerms = append(pi.PreferredAffinityTerms, WeightedAffinityTerm{NewAffinityTerm(ns, &w.PodAffinityTerm), w.Weight})
+		}
+	}
+	if pa := a.PodAntiAffinity; pa != nil {
+		for i := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
+			pi.RequiredAntiAffinityTerms = append(pi.RequiredAntiAffinityTerms, NewAffinityTerm(ns, &pa.RequiredDuringSchedulingIgnoredDuringExecution[i]))
+		}
+		for i := range pa.PreferredDuringSchedulingIgnoredDuringExecution {
+			w := &pa.PreferredDuringSchedulingIgnoredDuringExecution[i]
+			pi.PreferredAntiAffinityTerms = append(pi.PreferredAntiAffinityTerms, WeightedAffinityTerm{NewAffinityTerm(ns, &w.PodAffinityTerm), w.Weight})
+		}
+	}
+}

@@ -1,0 +1,54 @@
+package framework
+
+import "fmt"
+
+// StateKey names one piece of per-cycle data (usually the plugin name plus
+// the extension point that wrote it).
+type StateKey string
+
+// CycleState carries data from a plugin's PreFilter/PreScore to its
+// Filter/Score calls within one scheduling cycle. It is a short list, not
+// a map: a handful of keys, read once per node per plugin, are found
+// faster by a scan (keys are constants, so equal keys share their bytes).
+// The scheduler reuses one CycleState for every cycle (Reset).
+type CycleState struct {
+	keys   []StateKey
+	values []any
+	// skipFilter and skipScore are bitmasks over the framework's filter and
+	// score plugin lists: the plugins that returned Skip this cycle.
+	skipFilter uint64
+	skipScore  uint64
+}
+
+// NewCycleState returns an empty state.
+func NewCycleState() *CycleState { return &CycleState{} }
+
+// Reset empties the state for the next cycle.
+func (c *CycleState) Reset() {
+	clear(c.values)
+	c.keys, c.values = c.keys[:0], c.values[:0]
+	c.skipFilter, c.skipScore = 0, 0
+}
+
+// Write stores v under key.
+func (c *CycleState) Write(key StateKey, v any) {
+	for i, k := range c.keys {
+		if k == key {
+			c.values[i] = v
+			return
+		}
+	}
+	c.keys = append(c.keys, key)
+	c.values = append(c.values, v)
+}
+
+// Read returns the value under key, or an error if it was never written
+// (the plugin's pre-step did not run).
+func (c *CycleState) Read(key StateKey) (any, error) {
+	for i, k := range c.keys {
+		if k == key {
+			return c.values[i], nil
+		}
+	}
+	return nil, fmt.Errorf("framework: %q not found in cycle state", key)
+}

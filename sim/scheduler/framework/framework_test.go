@@ -1,0 +1,143 @@
+package framework
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func TestFitErrorMessage(t *testing.T) {
+	st := func(reasons ...string) NodeStatus {
+		return NodeStatus{Status: NewStatus(Unschedulable, reasons...)}
+	}
+	var many []NodeStatus
+	for i := 0; i < 10; i++ {
+		many = append(many, st("node(s) were unschedulable"))
+	}
+	many = append(many, st("Insufficient cpu", "Insufficient memory"), st("Insufficient cpu"))
+	tests := []struct {
+		name string
+		diag Diagnosis
+		n    int
+		want string
+	}{{
+		name: "upstream example",
+		diag: Diagnosis{
+			NodeStatuses:  []NodeStatus{st("Insufficient cpu"), st("node(s) had untolerated taint {dedicated: batch}"), st("Insufficient cpu"), st("node(s) had untolerated taint {dedicated: batch}"), st("node(s) had untolerated taint {dedicated: batch}")},
+			PostFilterMsg: "preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.",
+		},
+		n:    5,
+		want: "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {dedicated: batch}. preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.",
+	}, {
+		// Counts sort as strings, as upstream: "10 ..." before "2 ...".
+		name: "string sort and multiple reasons per node",
+		diag: Diagnosis{NodeStatuses: many},
+		n:    12,
+		want: "0/12 nodes are available: 1 Insufficient memory, 10 node(s) were unschedulable, 2 Insufficient cpu.",
+	}, {
+		name: "prefilter",
+		diag: Diagnosis{PreFilterMsg: "node(s) didn't match pod topology spread constraints"},
+		n:    3,
+		want: "0/3 nodes are available: node(s) didn't match pod topology spread constraints.",
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fe := &FitError{Pod: &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}}, NumAllNodes: tc.n, Diagnosis: tc.diag}
+			require.Equal(t, tc.want, fe.Error())
+		})
+	}
+}
+
+func TestDefaultNormalizeScore(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      []int64
+		reverse bool
+		want    []int64
+	}{
+		{"scale", []int64{0, 5, 7}, false, []int64{0, 71, 100}},
+		{"reverse", []int64{0, 1, 2}, true, []int64{100, 50, 0}},
+		{"all zero", []int64{0, 0}, false, []int64{0, 0}},
+		{"all zero reversed", []int64{0, 0}, true, []int64{100, 100}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			scores := make([]NodeScore, len(tc.in))
+			for i, s := range tc.in {
+				scores[i].Score = s
+			}
+			DefaultNormalizeScore(MaxNodeScore, tc.reverse, scores)
+			for i := range scores {
+				require.Equal(t, tc.want[i], scores[i].Score, i)
+			}
+		})
+	}
+}
+
+// fake is a plugin at every extension point that counts calls.
+type fake struct {
+	name            string
+	skip            bool
+	filters, scores int
+	score           int64
+}
+
+func (f *fake) Name() string { return f.name }
+func (f *fake) PreFilter(*CycleState, *corev1.Pod) *Status {
+	if f.skip {
+		return SkipStatus
+	}
+	return nil
+}
+func (f *fake) Filter(*CycleState, *corev1.Pod, *NodeInfo) *Status { f.filters++; return nil }
+func (f *fake) PreScore(*CycleState, *corev1.Pod, []*NodeInfo) *Status {
+	if f.skip {
+		return SkipStatus
+	}
+	return nil
+}
+func (f *fake) Score(*CycleState, *corev1.Pod, *NodeInfo) (int64, *Status) {
+	f.scores++
+	return f.score, nil
+}
+func (f *fake) ScoreExtensions() ScoreExtensions { return nil }
+
+func TestFrameworkSkipAndWeights(t *testing.T) {
+	a := &fake{name: "a", score: 10}
+	b := &fake{name: "b", skip: true, score: 50}
+	c := &fake{name: "c", score: 20}
+	f := NewFramework(PluginSpec{Plugin: a, Weight: 3}, PluginSpec{Plugin: b, Weight: 2}, PluginSpec{Plugin: c})
+	state := NewCycleState()
+	pod := &corev1.Pod{}
+	nodes := []*NodeInfo{NewNodeInfo(&corev1.Node{}), NewNodeInfo(&corev1.Node{})}
+	require.True(t, f.RunPreFilterPlugins(state, pod).IsSuccess())
+	for _, n := range nodes {
+		require.True(t, f.RunFilterPlugins(state, pod, n).IsSuccess())
+	}
+	require.Equal(t, 2, a.filters)
+	require.Equal(t, 0, b.filters, "skipped at PreFilter")
+	totals := make([]int64, 2)
+	require.True(t, f.RunPreScorePlugins(state, pod, nodes).IsSuccess())
+	require.True(t, f.RunScorePlugins(state, pod, nodes, totals).IsSuccess())
+	require.Equal(t, []int64{3*10 + 20, 3*10 + 20}, totals, "weight 0 counts as 1; skipped b adds nothing")
+	require.Equal(t, 0, b.scores)
+
+	state.Reset()
+	b.skip = false
+	require.True(t, f.RunPreFilterPlugins(state, pod).IsSuccess())
+	f.RunFilterPlugins(state, pod, nodes[0])
+	require.Equal(t, 1, b.filters, "Reset clears the skip set")
+}
+
+func TestStatus(t *testing.T) {
+	var nilStatus *Status
+	require.True(t, nilStatus.IsSuccess())
+	require.Equal(t, "", nilStatus.Message())
+	s := NewStatus(Unschedulable, "Insufficient cpu", "Insufficient memory").WithPlugin("NodeResourcesFit")
+	require.Equal(t, "Insufficient cpu, Insufficient memory", s.Message())
+	require.True(t, s.IsRejected())
+	require.Equal(t, "NodeResourcesFit", s.Plugin())
+	require.EqualError(t, s.AsError(), "Insufficient cpu, Insufficient memory")
+}

@@ -1,0 +1,97 @@
+package framework
+
+import (
+	corev1 "k8s.io/api/core/v1"
+)
+
+// MaxNodeScore is the highest score a Score plugin may give after
+// normalisation; MinNodeScore the lowest.
+const (
+	MaxNodeScore int64 = 100
+	MinNodeScore int64 = 0
+)
+
+// Plugin is anything with a name.
+type Plugin interface {
+	Name() string
+}
+
+// PreFilterPlugin computes, once per cycle, what its Filter needs. It may
+// reject the pod outright, or return Skip when its Filter has nothing to
+// check for this pod.
+type PreFilterPlugin interface {
+	Plugin
+	PreFilter(state *CycleState, pod *corev1.Pod) *Status
+}
+
+// FilterPlugin decides whether the pod may run on one node.
+type FilterPlugin interface {
+	Plugin
+	Filter(state *CycleState, pod *corev1.Pod, node *NodeInfo) *Status
+}
+
+// PreScorePlugin computes, once per cycle, what its Score needs, given the
+// feasible nodes. Skip means its Score is not called in this cycle.
+type PreScorePlugin interface {
+	Plugin
+	PreScore(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo) *Status
+}
+
+// ScorePlugin ranks one feasible node.
+type ScorePlugin interface {
+	Plugin
+	Score(state *CycleState, pod *corev1.Pod, node *NodeInfo) (int64, *Status)
+	// ScoreExtensions returns nil when the plugin's raw scores are already
+	// in [0, MaxNodeScore].
+	ScoreExtensions() ScoreExtensions
+}
+
+// ScoreExtensions rescales a plugin's raw scores over all feasible nodes.
+type ScoreExtensions interface {
+	NormalizeScore(state *CycleState, pod *corev1.Pod, scores []NodeScore) *Status
+}
+
+// NodeScore is one node's score from one plugin.
+type NodeScore struct {
+	Node  *NodeInfo
+	Score int64
+}
+
+// NodeStatus is why one node was rejected.
+type NodeStatus struct {
+	Node   *NodeInfo
+	Status *Status
+}
+
+// PostFilterResult is what a PostFilter (preemption) decided: the node the
+// pod is nominated to and the pods to delete to make room there.
+type PostFilterResult struct {
+	NominatedNodeName string
+	Victims           []*corev1.Pod
+}
+
+// PostFilterPlugin runs when no node fits (DefaultPreemption).
+type PostFilterPlugin interface {
+	Plugin
+	PostFilter(state *CycleState, pod *corev1.Pod, statuses []NodeStatus) (*PostFilterResult, *Status)
+}
+
+// SharedLister is the read-only view of the cluster that plugins get: the
+// scheduler cache, including pods assumed but not yet bound.
+type SharedLister interface {
+	// NodeInfos lists every node, in the cache's (zone-interleaved) order;
+	// NodeInfo.Index is the position in this slice.
+	NodeInfos() []*NodeInfo
+	// Get returns the named node's info, or nil.
+	Get(name string) *NodeInfo
+	// PodsWithLabel lists assigned pods in namespace carrying label
+	// key=value (any order).
+	PodsWithLabel(namespace, key, value string) []*PodInfo
+	// PodsInNamespace lists every assigned pod of namespace (any order).
+	PodsInNamespace(namespace string) []*PodInfo
+	// NumPodsWithAffinity counts assigned pods with pod (anti-)affinity
+	// terms; NumPodsWithRequiredAntiAffinity those with required
+	// anti-affinity.
+	NumPodsWithAffinity() int
+	NumPodsWithRequiredAntiAffinity() int
+}

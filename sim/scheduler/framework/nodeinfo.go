@@ -1,0 +1,289 @@
+package framework
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/podutil"
+)
+
+// PodInfo is a pod plus what the scheduler derives from it once (requests,
+// host ports, affinity terms), so that plugins never recompute them in the
+// per-node hot path.
+type PodInfo struct {
+	Pod *corev1.Pod
+	// Requests are the pod's real requests (Pods = 1).
+	Requests podutil.Resources
+	// NonZero are the requests with the scoring defaults for containers
+	// that request nothing (100m CPU, 200 MiB).
+	NonZero  podutil.Resources
+	Priority int32
+	Ports    []HostPort
+
+	RequiredAffinityTerms      []AffinityTerm
+	RequiredAntiAffinityTerms  []AffinityTerm
+	PreferredAffinityTerms     []WeightedAffinityTerm
+	PreferredAntiAffinityTerms []WeightedAffinityTerm
+
+	// Node is the node the pod is assigned (or assumed) to, nil for a
+	// pending pod. The cache sets it.
+	Node *NodeInfo
+
+	// positions in Node's lists, for O(1) removal.
+	idx, affIdx, antiIdx int
+}
+
+// NewPodInfo derives a PodInfo from pod.
+func NewPodInfo(pod *corev1.Pod) *PodInfo {
+	pi := &PodInfo{idx: -1, affIdx: -1, antiIdx: -1}
+	pi.Update(pod)
+	return pi
+}
+
+// Update recomputes the derived fields for a new version of the pod.
+func (pi *PodInfo) Update(pod *corev1.Pod) {
+	pi.Pod = pod
+	pi.Requests = podutil.PodRequests(pod)
+	pi.NonZero = podutil.NonZeroRequests(pod)
+	pi.Priority = 0
+	if pod.Spec.Priority != nil {
+		pi.Priority = *pod.Spec.Priority
+	}
+	pi.Ports = PodHostPorts(pod, pi.Ports[:0])
+	pi.RequiredAffinityTerms, pi.RequiredAntiAffinityTerms = nil, nil
+	pi.PreferredAffinityTerms, pi.PreferredAntiAffinityTerms = nil, nil
+	if a := pod.Spec.Affinity; a != nil {
+		pi.parseAffinity(a)
+	}
+}
+
+// HasAffinity reports whether the pod has any pod (anti-)affinity term.
+func (pi *PodInfo) HasAffinity() bool {
+	return len(pi.RequiredAffinityTerms)+len(pi.RequiredAntiAffinityTerms)+
+		len(pi.PreferredAffinityTerms)+len(pi.PreferredAntiAffinityTerms) > 0
+}
+
+// HostPort is one host port a pod binds.
+type HostPort struct {
+	IP       string
+	Protocol corev1.Protocol
+	Port     int32
+}
+
+// Conflicts reports whether two host ports cannot coexist on a node: same
+// protocol and port, and the same IP or either one on every address.
+func (h HostPort) Conflicts(o HostPort) bool {
+	if h.Port != o.Port || h.Protocol != o.Protocol {
+		return false
+	}
+	return h.IP == o.IP || h.IP == anyIP || o.IP == anyIP
+}
+
+const anyIP = "0.0.0.0"
+
+// PodHostPorts appends the pod's host ports (hostPort > 0) to dst, with
+// upstream's defaults: IP 0.0.0.0, protocol TCP.
+func PodHostPorts(pod *corev1.Pod, dst []HostPort) []HostPort {
+	for i := range pod.Spec.Containers {
+		for _, p := range pod.Spec.Containers[i].Ports {
+			if p.HostPort <= 0 {
+				continue
+			}
+			hp := HostPort{IP: p.HostIP, Protocol: p.Protocol, Port: p.HostPort}
+			if hp.IP == "" {
+				hp.IP = anyIP
+			}
+			if hp.Protocol == "" {
+				hp.Protocol = corev1.ProtocolTCP
+			}
+			dst = append(dst, hp)
+		}
+	}
+	return dst
+}
+
+// ImageStateSummary is one container image as the scheduler sees it: its
+// size and on how many nodes it is present (shared by every node's entry,
+// so ImageLocality can weigh by spread without scanning nodes).
+type ImageStateSummary struct {
+	Size     int64
+	NumNodes int
+}
+
+// NodeInfo is the scheduler's cached view of one node: the node object,
+// its pods and their summed requests.
+type NodeInfo struct {
+	node *corev1.Node
+
+	Pods []*PodInfo
+	// PodsWithAffinity and PodsWithRequiredAntiAffinity let InterPodAffinity
+	// look only at the pods that matter.
+	PodsWithAffinity             []*PodInfo
+	PodsWithRequiredAntiAffinity []*PodInfo
+
+	// Requested is the sum of the pods' real requests (Pods = pod count).
+	Requested podutil.Resources
+	// NonZeroRequested sums the pods' NonZero requests (for scoring).
+	NonZeroRequested podutil.Resources
+	Allocatable      podutil.Resources
+
+	// ImageStates maps a (normalised) image name present on the node to its
+	// summary.
+	ImageStates map[string]*ImageStateSummary
+
+	// Index is the node's position in the cache's node list (-1 when the
+	// node object is gone but pods still point at it). Plugins use it to
+	// keep per-node data in flat slices instead of maps.
+	Index int
+	// Generation increases on every change.
+	Generation int64
+}
+
+// NewNodeInfo returns a NodeInfo for node (which may be nil).
+func NewNodeInfo(node *corev1.Node) *NodeInfo {
+	ni := &NodeInfo{Index: -1}
+	if node != nil {
+		ni.SetNode(node)
+	}
+	return ni
+}
+
+// Node is the node object (nil when deleted).
+func (n *NodeInfo) Node() *corev1.Node { return n.node }
+
+// Name is the node's name ("" when the node object is gone).
+func (n *NodeInfo) Name() string {
+	if n.node == nil {
+		return ""
+	}
+	return n.node.Name
+}
+
+// SetNode sets the node object and its allocatable.
+func (n *NodeInfo) SetNode(node *corev1.Node) {
+	n.node = node
+	if node != nil {
+		n.Allocatable = podutil.NodeAllocatable(node)
+	} else {
+		n.Allocatable = podutil.Resources{}
+	}
+	n.Generation++
+}
+
+// AddPodInfo accounts pi on the node.
+func (n *NodeInfo) AddPodInfo(pi *PodInfo) {
+	pi.Node = n
+	pi.idx = len(n.Pods)
+	n.Pods = append(n.Pods, pi)
+	if pi.HasAffinity() {
+		pi.affIdx = len(n.PodsWithAffinity)
+		n.PodsWithAffinity = append(n.PodsWithAffinity, pi)
+	}
+	if len(pi.RequiredAntiAffinityTerms) > 0 {
+		pi.antiIdx = len(n.PodsWithRequiredAntiAffinity)
+		n.PodsWithRequiredAntiAffinity = append(n.PodsWithRequiredAntiAffinity, pi)
+	}
+	n.Requested = n.Requested.Add(pi.Requests)
+	n.NonZeroRequested = n.NonZeroRequested.Add(pi.NonZero)
+	n.Generation++
+}
+
+// RemovePodInfo removes pi (which must be on this node) from the node.
+// Removal swaps the last pod into pi's place, as upstream does.
+func (n *NodeInfo) RemovePodInfo(pi *PodInfo) {
+	n.Pods = removeAt(n.Pods, &pi.idx, func(p *PodInfo) *int { return &p.idx })
+	if pi.affIdx >= 0 {
+		n.PodsWithAffinity = removeAt(n.PodsWithAffinity, &pi.affIdx, func(p *PodInfo) *int { return &p.affIdx })
+	}
+	if pi.antiIdx >= 0 {
+		n.PodsWithRequiredAntiAffinity = removeAt(n.PodsWithRequiredAntiAffinity, &pi.antiIdx, func(p *PodInfo) *int { return &p.antiIdx })
+	}
+	n.Requested = n.Requested.Sub(pi.Requests)
+	n.NonZeroRequested = n.NonZeroRequested.Sub(pi.NonZero)
+	pi.Node = nil
+	n.Generation++
+}
+
+func removeAt(list []*PodInfo, pos *int, posOf func(*PodInfo) *int) []*PodInfo {
+	i := *pos
+	last := len(list) - 1
+	if i < 0 || i > last {
+		return list
+	}
+	if i != last {
+		list[i] = list[last]
+		*posOf(list[i]) = i
+	}
+	list[last] = nil
+	*pos = -1
+	return list[:last]
+}
+
+// Clone returns a copy whose pod lists and sums can be changed without
+// touching n (preemption's what-if evaluation). PodInfos are shared: use
+// RemovePodInfoFromClone on the copy, never RemovePodInfo.
+func (n *NodeInfo) Clone() *NodeInfo {
+	c := *n
+	c.Pods = append([]*PodInfo(nil), n.Pods...)
+	c.PodsWithAffinity = append([]*PodInfo(nil), n.PodsWithAffinity...)
+	c.PodsWithRequiredAntiAffinity = append([]*PodInfo(nil), n.PodsWithRequiredAntiAffinity...)
+	return &c
+}
+
+// RemovePodInfoFromClone removes pi from a Clone without touching the
+// shared PodInfo's bookkeeping.
+func (n *NodeInfo) RemovePodInfoFromClone(pi *PodInfo) {
+	n.Pods = removePtr(n.Pods, pi)
+	n.PodsWithAffinity = removePtr(n.PodsWithAffinity, pi)
+	n.PodsWithRequiredAntiAffinity = removePtr(n.PodsWithRequiredAntiAffinity, pi)
+	n.Requested = n.Requested.Sub(pi.Requests)
+	n.NonZeroRequested = n.NonZeroRequested.Sub(pi.NonZero)
+}
+
+// AddPodInfoToClone adds pi to a Clone without touching the shared
+// PodInfo's bookkeeping.
+func (n *NodeInfo) AddPodInfoToClone(pi *PodInfo) {
+	n.Pods = append(n.Pods, pi)
+	if pi.HasAffinity() {
+		n.PodsWithAffinity = append(n.PodsWithAffinity, pi)
+	}
+	if len(pi.RequiredAntiAffinityTerms) > 0 {
+		n.PodsWithRequiredAntiAffinity = append(n.PodsWithRequiredAntiAffinity, pi)
+	}
+	n.Requested = n.Requested.Add(pi.Requests)
+	n.NonZeroRequested = n.NonZeroRequested.Add(pi.NonZero)
+}
+
+func removePtr(list []*PodInfo, pi *PodInfo) []*PodInfo {
+	for i, p := range list {
+		if p == pi {
+			return append(list[:i], list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// UsedPortsConflict reports whether any of ports is already bound on the
+// node.
+func (n *NodeInfo) UsedPortsConflict(ports []HostPort) bool {
+	for _, p := range n.Pods {
+		for _, used := range p.Ports {
+			for _, want := range ports {
+				if used.Conflicts(want) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// NormalizedImageName adds the implicit ":latest" tag to an image without
+// a tag or digest, as the kubelet reports image names.
+func NormalizedImageName(name string) string {
+	if strings.LastIndex(name, ":") <= strings.LastIndex(name, "/") {
+		return name + ":latest"
+	}
+	return name
+}

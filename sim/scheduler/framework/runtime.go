@@ -1,0 +1,216 @@
+package framework
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// PluginSpec enables a plugin with its score weight (ignored unless it is
+// a ScorePlugin).
+type PluginSpec struct {
+	Plugin Plugin
+	Weight int64
+}
+
+// Framework runs the enabled plugins at each extension point in the order
+// they were given (upstream's default order is the caller's business).
+type Framework struct {
+	preFilter  []PreFilterPlugin
+	filter     []FilterPlugin
+	preScore   []PreScorePlugin
+	score      []ScorePlugin
+	weights    []int64
+	postFilter []PostFilterPlugin
+
+	// filterOf and scoreOf map a pre-plugin to the index of the same
+	// plugin's Filter/Score, so that Skip can switch it off (-1 = none).
+	filterOf []int
+	scoreOf  []int
+
+	scratch []NodeScore
+}
+
+// NewFramework builds a framework from plugins in order. At most 64
+// filter and 64 score plugins (the skip sets are bitmasks).
+func NewFramework(specs ...PluginSpec) *Framework {
+	f := &Framework{}
+	for _, s := range specs {
+		if p, ok := s.Plugin.(FilterPlugin); ok {
+			f.filter = append(f.filter, p)
+		}
+		if p, ok := s.Plugin.(ScorePlugin); ok {
+			w := s.Weight
+			if w == 0 {
+				w = 1
+			}
+			f.score = append(f.score, p)
+			f.weights = append(f.weights, w)
+		}
+		if p, ok := s.Plugin.(PostFilterPlugin); ok {
+			f.postFilter = append(f.postFilter, p)
+		}
+	}
+	for _, s := range specs {
+		if p, ok := s.Plugin.(PreFilterPlugin); ok {
+			f.preFilter = append(f.preFilter, p)
+			f.filterOf = append(f.filterOf, indexByName(f.filter, p.Name()))
+		}
+		if p, ok := s.Plugin.(PreScorePlugin); ok {
+			f.preScore = append(f.preScore, p)
+			f.scoreOf = append(f.scoreOf, indexByName(f.score, p.Name()))
+		}
+	}
+	if len(f.filter) > 64 || len(f.score) > 64 {
+		panic("framework: more than 64 filter or score plugins")
+	}
+	return f
+}
+
+func indexByName[P Plugin](list []P, name string) int {
+	for i, p := range list {
+		if p.Name() == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// HasFilterPlugins reports whether any Filter plugin is enabled.
+func (f *Framework) HasFilterPlugins() bool { return len(f.filter) > 0 }
+
+// HasScorePlugins reports whether any Score plugin is enabled.
+func (f *Framework) HasScorePlugins() bool { return len(f.score) > 0 }
+
+// RunPreFilterPlugins runs every PreFilter; the first rejection or error
+// ends the cycle. Skips switch the plugin's Filter off for this cycle.
+func (f *Framework) RunPreFilterPlugins(state *CycleState, pod *corev1.Pod) *Status {
+	for i, p := range f.preFilter {
+		st := p.PreFilter(state, pod)
+		switch {
+		case st.IsSuccess():
+		case st.IsSkip():
+			if j := f.filterOf[i]; j >= 0 {
+				state.skipFilter |= 1 << j
+			}
+		default:
+			if st.plugin == "" {
+				st.plugin = p.Name()
+			}
+			return st
+		}
+	}
+	return nil
+}
+
+// RunFilterPlugins runs the Filters on one node and returns the first
+// failure, as upstream (later plugins are not asked).
+func (f *Framework) RunFilterPlugins(state *CycleState, pod *corev1.Pod, node *NodeInfo) *Status {
+	for i, p := range f.filter {
+		if state.skipFilter&(1<<i) != 0 {
+			continue
+		}
+		if st := p.Filter(state, pod, node); !st.IsSuccess() {
+			if st.plugin == "" {
+				st.plugin = p.Name()
+			}
+			return st
+		}
+	}
+	return nil
+}
+
+// RunPreScorePlugins runs every PreScore over the feasible nodes.
+func (f *Framework) RunPreScorePlugins(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo) *Status {
+	for i, p := range f.preScore {
+		st := p.PreScore(state, pod, nodes)
+		switch {
+		case st.IsSuccess():
+		case st.IsSkip():
+			if j := f.scoreOf[i]; j >= 0 {
+				state.skipScore |= 1 << j
+			}
+		default:
+			return st.WithPlugin(p.Name())
+		}
+	}
+	return nil
+}
+
+// RunScorePlugins scores every node with every (non-skipped) plugin,
+// normalises, weights and adds the results into totals (len(nodes)).
+func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, totals []int64) *Status {
+	if cap(f.scratch) < len(nodes) {
+		f.scratch = make([]NodeScore, len(nodes))
+	}
+	scores := f.scratch[:len(nodes)]
+	for i, p := range f.score {
+		if state.skipScore&(1<<i) != 0 {
+			continue
+		}
+		for j, n := range nodes {
+			s, st := p.Score(state, pod, n)
+			if !st.IsSuccess() {
+				return st.WithPlugin(p.Name())
+			}
+			scores[j] = NodeScore{Node: n, Score: s}
+		}
+		if ext := p.ScoreExtensions(); ext != nil {
+			if st := ext.NormalizeScore(state, pod, scores); !st.IsSuccess() {
+				return st.WithPlugin(p.Name())
+			}
+		}
+		w := f.weights[i]
+		for j := range scores {
+			s := scores[j].Score
+			if s < MinNodeScore || s > MaxNodeScore {
+				return AsStatus(fmt.Errorf("framework: plugin %q returned score %d out of range for node %q", p.Name(), s, scores[j].Node.Name()))
+			}
+			totals[j] += s * w
+		}
+	}
+	return nil
+}
+
+// RunPostFilterPlugins runs PostFilters until one succeeds.
+func (f *Framework) RunPostFilterPlugins(state *CycleState, pod *corev1.Pod, statuses []NodeStatus) (*PostFilterResult, *Status) {
+	var last *Status
+	for _, p := range f.postFilter {
+		r, st := p.PostFilter(state, pod, statuses)
+		if st.IsSuccess() {
+			return r, nil
+		}
+		last = st.WithPlugin(p.Name())
+		if st.Code() == Error {
+			return nil, last
+		}
+	}
+	return nil, last
+}
+
+// DefaultNormalizeScore scales scores to [0, maxPriority] by the largest
+// one; reverse turns high raw scores into low final ones. All-zero scores
+// become 0 (or maxPriority when reversed).
+func DefaultNormalizeScore(maxPriority int64, reverse bool, scores []NodeScore) {
+	var maxCount int64
+	for i := range scores {
+		if scores[i].Score > maxCount {
+			maxCount = scores[i].Score
+		}
+	}
+	if maxCount == 0 {
+		if reverse {
+			for i := range scores {
+				scores[i].Score = maxPriority
+			}
+		}
+		return
+	}
+	for i := range scores {
+		s := maxPriority * scores[i].Score / maxCount
+		if reverse {
+			s = maxPriority - s
+		}
+		scores[i].Score = s
+	}
+}

@@ -1,0 +1,124 @@
+package interpodaffinity
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+)
+
+const preFilterKey framework.StateKey = "PreFilter" + Name
+
+var (
+	statusAffinity     = framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonAffinityRulesNotMatch).WithPlugin(Name)
+	statusAnti         = framework.NewStatus(framework.Unschedulable, ErrReasonAntiAffinityRulesNotMatch).WithPlugin(Name)
+	statusExistingAnti = framework.NewStatus(framework.Unschedulable, ErrReasonExistingAntiAffinityRulesNotMatch).WithPlugin(Name)
+)
+
+type preFilterState struct {
+	pod *framework.PodInfo
+	// existingAnti counts existing pods whose required anti-affinity
+	// selects the incoming pod, per topology pair of their node.
+	existingAnti map[topologyPair]int
+	// affinity / anti count existing pods the incoming pod's required
+	// (anti-)affinity terms select, per topology pair.
+	affinity, anti map[topologyPair]int
+}
+
+// PreFilter counts, per topology domain, the pods relevant to the
+// incoming pod's required terms and the existing pods whose anti-affinity
+// rejects it. Nothing to check means Skip.
+func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *corev1.Pod) *framework.Status {
+	if !hasPodAffinity(pod) && pl.lister.NumPodsWithRequiredAntiAffinity() == 0 {
+		return framework.SkipStatus
+	}
+	pi := incoming(pod)
+	if len(pi.RequiredAffinityTerms) == 0 && len(pi.RequiredAntiAffinityTerms) == 0 && pl.lister.NumPodsWithRequiredAntiAffinity() == 0 {
+		return framework.SkipStatus
+	}
+	s := &preFilterState{pod: pi, existingAnti: map[topologyPair]int{}, affinity: map[topologyPair]int{}, anti: map[topologyPair]int{}}
+	if pl.lister.NumPodsWithRequiredAntiAffinity() > 0 {
+		nsLabels := pl.namespaceLabels(pod.Namespace)
+		for _, ni := range pl.lister.NodeInfos() {
+			for _, ex := range ni.PodsWithRequiredAntiAffinity {
+				for i := range ex.RequiredAntiAffinityTerms {
+					t := &ex.RequiredAntiAffinityTerms[i]
+					if v, ok := nodeLabel(ex, t.TopologyKey); ok && t.Matches(pod, nsLabels) {
+						s.existingAnti[topologyPair{t.TopologyKey, v}]++
+					}
+				}
+			}
+		}
+	}
+	countTerms(pl, pi.RequiredAffinityTerms, s.affinity)
+	countTerms(pl, pi.RequiredAntiAffinityTerms, s.anti)
+	state.Write(preFilterKey, s)
+	return nil
+}
+
+func countTerms(pl *InterPodAffinity, terms []framework.AffinityTerm, into map[topologyPair]int) {
+	for i := range terms {
+		t := &terms[i]
+		pl.forEachMatch(t, func(ex *framework.PodInfo) {
+			if v, ok := nodeLabel(ex, t.TopologyKey); ok {
+				into[topologyPair{t.TopologyKey, v}]++
+			}
+		})
+	}
+}
+
+// Filter checks the pod's affinity, its anti-affinity, then existing pods'
+// anti-affinity, as upstream.
+func (pl *InterPodAffinity) Filter(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
+	v, err := state.Read(preFilterKey)
+	if err != nil {
+		return framework.AsStatus(err)
+	}
+	s := v.(*preFilterState)
+	node := ni.Node()
+	if !s.satisfiesAffinity(node) {
+		return statusAffinity
+	}
+	for i := range s.pod.RequiredAntiAffinityTerms {
+		t := &s.pod.RequiredAntiAffinityTerms[i]
+		if v, ok := node.Labels[t.TopologyKey]; ok && s.anti[topologyPair{t.TopologyKey, v}] > 0 {
+			return statusAnti
+		}
+	}
+	if len(s.existingAnti) > 0 {
+		for k, v := range node.Labels { // any hit rejects: order is irrelevant
+			if s.existingAnti[topologyPair{k, v}] > 0 {
+				return statusExistingAnti
+			}
+		}
+	}
+	return nil
+}
+
+// satisfiesAffinity: every required affinity term has a matching pod in
+// the node's domain — or no pod matches any term anywhere and the pod
+// matches its own terms (the first pod of a group may go anywhere).
+func (s *preFilterState) satisfiesAffinity(node *corev1.Node) bool {
+	podsExist := true
+	for i := range s.pod.RequiredAffinityTerms {
+		t := &s.pod.RequiredAffinityTerms[i]
+		v, ok := node.Labels[t.TopologyKey]
+		if !ok {
+			return false
+		}
+		if s.affinity[topologyPair{t.TopologyKey, v}] <= 0 {
+			podsExist = false
+		}
+	}
+	if podsExist {
+		return true
+	}
+	if len(s.affinity) > 0 {
+		return false
+	}
+	for i := range s.pod.RequiredAffinityTerms {
+		if !s.pod.RequiredAffinityTerms[i].Matches(s.pod.Pod, nil) {
+			return false
+		}
+	}
+	return true
+}

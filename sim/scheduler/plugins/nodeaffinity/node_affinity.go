@@ -1,0 +1,117 @@
+// Package nodeaffinity enforces a pod's nodeSelector and required node
+// affinity, and scores nodes by the weights of the preferred node affinity
+// terms they match.
+package nodeaffinity
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+)
+
+// Name is the plugin name.
+const Name = "NodeAffinity"
+
+// ErrReasonPod is upstream's reason when the pod's own selector/affinity
+// does not match.
+const ErrReasonPod = "node(s) didn't match Pod's node affinity/selector"
+
+const (
+	preFilterKey framework.StateKey = "PreFilter" + Name
+	preScoreKey  framework.StateKey = "PreScore" + Name
+)
+
+var statusMismatch = framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonPod).WithPlugin(Name)
+
+// NodeAffinity is the plugin.
+type NodeAffinity struct{}
+
+var (
+	_ framework.PreFilterPlugin = &NodeAffinity{}
+	_ framework.FilterPlugin    = &NodeAffinity{}
+	_ framework.PreScorePlugin  = &NodeAffinity{}
+	_ framework.ScorePlugin     = &NodeAffinity{}
+)
+
+// New returns the plugin.
+func New() *NodeAffinity { return &NodeAffinity{} }
+
+// Name implements framework.Plugin.
+func (*NodeAffinity) Name() string { return Name }
+
+// PreFilter parses the pod's hard constraints once; none means Skip.
+func (*NodeAffinity) PreFilter(state *framework.CycleState, pod *corev1.Pod) *framework.Status {
+	r := GetRequiredNodeAffinity(pod)
+	if r.IsEmpty() {
+		return framework.SkipStatus
+	}
+	state.Write(preFilterKey, &r)
+	return nil
+}
+
+// Filter rejects nodes that fail the nodeSelector or every required term.
+func (*NodeAffinity) Filter(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
+	var r *RequiredNodeAffinity
+	if v, err := state.Read(preFilterKey); err == nil {
+		r = v.(*RequiredNodeAffinity)
+	} else {
+		rr := GetRequiredNodeAffinity(pod)
+		r = &rr
+	}
+	if !r.Match(ni.Node()) {
+		return statusMismatch
+	}
+	return nil
+}
+
+type weightedTerm struct {
+	term   NodeSelectorTerm
+	weight int64
+}
+
+// PreScore parses the preferred terms; none means Skip.
+func (*NodeAffinity) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
+	a := pod.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || len(a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution) == 0 {
+		return framework.SkipStatus
+	}
+	state.Write(preScoreKey, parsePreferred(a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution))
+	return nil
+}
+
+func parsePreferred(prefs []corev1.PreferredSchedulingTerm) []weightedTerm {
+	out := make([]weightedTerm, 0, len(prefs))
+	for i := range prefs {
+		if prefs[i].Weight == 0 {
+			continue
+		}
+		out = append(out, weightedTerm{term: ParseTerm(&prefs[i].Preference), weight: int64(prefs[i].Weight)})
+	}
+	return out
+}
+
+// Score sums the weights of the preferred terms the node matches.
+func (*NodeAffinity) Score(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
+	var terms []weightedTerm
+	if v, err := state.Read(preScoreKey); err == nil {
+		terms = v.([]weightedTerm)
+	} else if a := pod.Spec.Affinity; a != nil && a.NodeAffinity != nil {
+		terms = parsePreferred(a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+	}
+	var sum int64
+	for i := range terms {
+		if terms[i].term.Match(ni.Node()) {
+			sum += terms[i].weight
+		}
+	}
+	return sum, nil
+}
+
+// ScoreExtensions implements framework.ScorePlugin.
+func (pl *NodeAffinity) ScoreExtensions() framework.ScoreExtensions { return pl }
+
+// NormalizeScore maps sums to 100*sum/maxSum.
+func (*NodeAffinity) NormalizeScore(_ *framework.CycleState, _ *corev1.Pod, scores []framework.NodeScore) *framework.Status {
+	framework.DefaultNormalizeScore(framework.MaxNodeScore, false, scores)
+	return nil
+}

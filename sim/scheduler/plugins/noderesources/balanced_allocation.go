@@ -1,0 +1,76 @@
+package noderesources
+
+import (
+	"math"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+)
+
+// BalancedAllocationName is the plugin's name.
+const BalancedAllocationName = "NodeResourcesBalancedAllocation"
+
+const balancedKey framework.StateKey = "PreScore" + BalancedAllocationName
+
+// BalancedAllocation is the NodeResourcesBalancedAllocation plugin.
+type BalancedAllocation struct {
+	cur podutil.Resources
+}
+
+var (
+	_ framework.PreScorePlugin = &BalancedAllocation{}
+	_ framework.ScorePlugin    = &BalancedAllocation{}
+)
+
+// NewBalancedAllocation returns the plugin.
+func NewBalancedAllocation() *BalancedAllocation { return &BalancedAllocation{} }
+
+// Name implements framework.Plugin.
+func (*BalancedAllocation) Name() string { return BalancedAllocationName }
+
+// PreScore computes the pod's real requests; a pod requesting nothing
+// (best effort) does not change balance, so the plugin skips it.
+func (b *BalancedAllocation) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
+	b.cur = podutil.PodRequests(pod)
+	if b.cur.MilliCPU == 0 && b.cur.Memory == 0 {
+		return framework.SkipStatus
+	}
+	state.Write(balancedKey, &b.cur)
+	return nil
+}
+
+// Score is (1 - std-dev of the CPU and memory fractions) * 100.
+func (b *BalancedAllocation) Score(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
+	var req podutil.Resources
+	if v, err := state.Read(balancedKey); err == nil {
+		req = *v.(*podutil.Resources)
+	} else {
+		req = podutil.PodRequests(pod)
+	}
+	return BalancedScore(ni.Requested.Add(req), ni.Allocatable), nil
+}
+
+// BalancedScore scores how evenly requested fills alloc across CPU and
+// memory: with two resources std = |f1-f2|/2; fractions are capped at 1.
+func BalancedScore(requested, alloc podutil.Resources) int64 {
+	var fr [2]float64
+	n := 0
+	if alloc.MilliCPU > 0 {
+		fr[n] = min(float64(requested.MilliCPU)/float64(alloc.MilliCPU), 1)
+		n++
+	}
+	if alloc.Memory > 0 {
+		fr[n] = min(float64(requested.Memory)/float64(alloc.Memory), 1)
+		n++
+	}
+	std := 0.0
+	if n == 2 {
+		std = math.Abs((fr[0] - fr[1]) / 2)
+	}
+	return int64((1 - std) * float64(framework.MaxNodeScore))
+}
+
+// ScoreExtensions implements framework.ScorePlugin.
+func (*BalancedAllocation) ScoreExtensions() framework.ScoreExtensions { return nil }

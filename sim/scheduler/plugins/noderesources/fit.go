@@ -1,0 +1,173 @@
+// Package noderesources holds NodeResourcesFit (does the pod's request fit
+// the node's free allocatable; score by LeastAllocated or MostAllocated)
+// and NodeResourcesBalancedAllocation (prefer nodes whose CPU and memory
+// utilisation stay even).
+package noderesources
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+)
+
+// FitName is the Fit plugin's name.
+const FitName = "NodeResourcesFit"
+
+// Scoring strategies of NodeResourcesFit.
+const (
+	LeastAllocated = "LeastAllocated"
+	MostAllocated  = "MostAllocated"
+)
+
+// Upstream's failure reasons.
+const (
+	ReasonTooManyPods        = "Too many pods"
+	ReasonInsufficientCPU    = "Insufficient cpu"
+	ReasonInsufficientMemory = "Insufficient memory"
+)
+
+const (
+	fitKey      framework.StateKey = "PreFilter" + FitName
+	fitScoreKey framework.StateKey = "PreScore" + FitName
+)
+
+// Fit is the NodeResourcesFit plugin.
+type Fit struct {
+	scorer func(requested, allocatable int64) int64
+	// cur is the pod request of the running cycle; one cycle runs at a
+	// time, so keeping it here saves an allocation per cycle.
+	cur podutil.Resources
+	// nz is the pod's non-zero request for scoring, set in PreScore.
+	nz podutil.Resources
+}
+
+var (
+	_ framework.PreFilterPlugin = &Fit{}
+	_ framework.FilterPlugin    = &Fit{}
+	_ framework.PreScorePlugin  = &Fit{}
+	_ framework.ScorePlugin     = &Fit{}
+)
+
+// NewFit returns the plugin scoring with strategy (LeastAllocated when
+// empty or unknown).
+func NewFit(strategy string) *Fit {
+	if strategy == MostAllocated {
+		return &Fit{scorer: MostRequestedScore}
+	}
+	return &Fit{scorer: LeastRequestedScore}
+}
+
+// Name implements framework.Plugin.
+func (*Fit) Name() string { return FitName }
+
+// PreFilter computes the pod's request once.
+func (f *Fit) PreFilter(state *framework.CycleState, pod *corev1.Pod) *framework.Status {
+	f.cur = podutil.PodRequests(pod)
+	state.Write(fitKey, &f.cur)
+	return nil
+}
+
+// Filter rejects the node when the pod count or any request exceeds what
+// is left of its allocatable. A request larger than the whole allocatable
+// is unresolvable (preemption cannot help).
+func (f *Fit) Filter(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
+	var req podutil.Resources
+	if v, err := state.Read(fitKey); err == nil {
+		req = *v.(*podutil.Resources)
+	} else {
+		req = podutil.PodRequests(pod)
+	}
+	reasons, unresolvable := InsufficientResources(req, ni)
+	if len(reasons) == 0 {
+		return nil
+	}
+	code := framework.Unschedulable
+	if unresolvable {
+		code = framework.UnschedulableAndUnresolvable
+	}
+	return framework.NewStatus(code, reasons...).WithPlugin(FitName)
+}
+
+// InsufficientResources lists upstream's reasons why req does not fit the
+// node, in upstream order (pods, cpu, memory).
+func InsufficientResources(req podutil.Resources, ni *framework.NodeInfo) (reasons []string, unresolvable bool) {
+	alloc, used := ni.Allocatable, ni.Requested
+	if used.Pods+1 > alloc.Pods {
+		reasons = append(reasons, ReasonTooManyPods)
+	}
+	if req.MilliCPU == 0 && req.Memory == 0 {
+		return reasons, false
+	}
+	if req.MilliCPU > 0 && req.MilliCPU > alloc.MilliCPU-used.MilliCPU {
+		reasons = append(reasons, ReasonInsufficientCPU)
+		unresolvable = unresolvable || req.MilliCPU > alloc.MilliCPU
+	}
+	if req.Memory > 0 && req.Memory > alloc.Memory-used.Memory {
+		reasons = append(reasons, ReasonInsufficientMemory)
+		unresolvable = unresolvable || req.Memory > alloc.Memory
+	}
+	return reasons, unresolvable
+}
+
+// Score rates the node by its CPU and memory allocation after placing the
+// pod (non-zero requests: containers without requests count as 100m and
+// 200 MiB), averaged with weight 1 each.
+func (f *Fit) Score(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
+	if v, err := state.Read(fitScoreKey); err == nil {
+		return f.score(*v.(*podutil.Resources), ni), nil
+	}
+	return f.score(podutil.NonZeroRequests(pod), ni), nil
+}
+
+// PreScore computes the pod's non-zero request once per cycle.
+func (f *Fit) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
+	f.nz = podutil.NonZeroRequests(pod)
+	state.Write(fitScoreKey, &f.nz)
+	return nil
+}
+
+func (f *Fit) score(podReq podutil.Resources, ni *framework.NodeInfo) int64 {
+	req := ni.NonZeroRequested.Add(podReq)
+	return ResourceScore(f.scorer, req, ni.Allocatable)
+}
+
+// ResourceScore averages scorer over CPU and memory, skipping resources
+// the node has none of, with integer division as upstream.
+func ResourceScore(scorer func(requested, allocatable int64) int64, req, alloc podutil.Resources) int64 {
+	var sum, weights int64
+	if alloc.MilliCPU > 0 {
+		sum += scorer(req.MilliCPU, alloc.MilliCPU)
+		weights++
+	}
+	if alloc.Memory > 0 {
+		sum += scorer(req.Memory, alloc.Memory)
+		weights++
+	}
+	if weights == 0 {
+		return 0
+	}
+	return sum / weights
+}
+
+// LeastRequestedScore is (allocatable-requested)*100/allocatable, 0 when
+// over-committed: emptier nodes score higher.
+func LeastRequestedScore(requested, allocatable int64) int64 {
+	if allocatable == 0 || requested > allocatable {
+		return 0
+	}
+	return (allocatable - requested) * framework.MaxNodeScore / allocatable
+}
+
+// MostRequestedScore is requested*100/allocatable (capped): fuller nodes
+// score higher (bin packing).
+func MostRequestedScore(requested, allocatable int64) int64 {
+	if allocatable == 0 {
+		return 0
+	}
+	requested = min(requested, allocatable)
+	return requested * framework.MaxNodeScore / allocatable
+}
+
+// ScoreExtensions implements framework.ScorePlugin.
+func (*Fit) ScoreExtensions() framework.ScoreExtensions { return nil }

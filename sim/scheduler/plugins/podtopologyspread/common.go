@@ -1,0 +1,203 @@
+// Package podtopologyspread spreads pods that match a label selector
+// evenly over topology domains (nodes, zones): hard constraints
+// (DoNotSchedule) filter nodes whose skew would exceed maxSkew, soft ones
+// (ScheduleAnyway) and the cluster's default constraints score nodes.
+//
+// Counting matching pods uses the scheduler cache's label index (pods with
+// one label of the selector), so the cost per cycle is proportional to the
+// matching pods, not to every pod in the cluster.
+package podtopologyspread
+
+import (
+	"errors"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/scheduler/plugins/nodeaffinity"
+)
+
+// Name is the plugin name.
+const Name = "PodTopologySpread"
+
+// Upstream's failure reasons.
+const (
+	ErrReasonConstraintsNotMatch = "node(s) didn't match pod topology spread constraints"
+	ErrReasonNodeLabelNotMatch   = ErrReasonConstraintsNotMatch + " (missing required label)"
+)
+
+// SystemDefaultConstraints are kube-scheduler's default spreading for pods
+// without constraints of their own: by hostname with maxSkew 3 and by zone
+// with maxSkew 5, both ScheduleAnyway.
+var SystemDefaultConstraints = []corev1.TopologySpreadConstraint{
+	{TopologyKey: corev1.LabelHostname, WhenUnsatisfiable: corev1.ScheduleAnyway, MaxSkew: 3},
+	{TopologyKey: corev1.LabelTopologyZone, WhenUnsatisfiable: corev1.ScheduleAnyway, MaxSkew: 5},
+}
+
+// constraint is a parsed TopologySpreadConstraint.
+type constraint struct {
+	MaxSkew       int32
+	TopologyKey   string
+	Selector      labels.Selector
+	MinDomains    int32
+	honorAffinity bool
+	honorTaints   bool
+	// hint is one equality requirement of Selector: only pods carrying
+	// this label can match, so counting starts from the label index.
+	hint    labelPair
+	hasHint bool
+	// sameAsPrev: the selector is the previous constraint's, so its pod
+	// counts can be reused.
+	sameAsPrev bool
+}
+
+type labelPair struct{ key, value string }
+
+// DefaultSelector finds the selector of the Services, ReplicaSets and
+// StatefulSets that select a pod (merged), which the default constraints
+// spread over. ok is false when nothing selects the pod.
+type DefaultSelector interface {
+	DefaultSelector(pod *corev1.Pod) (sel labels.Selector, ok bool)
+}
+
+func (c *constraint) matchNodeInclusion(pod *corev1.Pod, node *corev1.Node, aff *nodeaffinity.RequiredNodeAffinity) bool {
+	if c.honorAffinity && !aff.Match(node) {
+		return false
+	}
+	if c.honorTaints {
+		if _, bad := framework.FindUntoleratedTaint(node.Spec.Taints, pod.Spec.Tolerations, hardTaint); bad {
+			return false
+		}
+	}
+	return true
+}
+
+func hardTaint(t *corev1.Taint) bool {
+	return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
+}
+
+// parseConstraints parses the pod's constraints with the given action.
+func parseConstraints(pod *corev1.Pod, action corev1.UnsatisfiableConstraintAction) ([]constraint, error) {
+	var out []constraint
+	for i := range pod.Spec.TopologySpreadConstraints {
+		c := &pod.Spec.TopologySpreadConstraints[i]
+		if c.WhenUnsatisfiable != action {
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(c.LabelSelector)
+		if err != nil {
+			return nil, err
+		}
+		for _, key := range c.MatchLabelKeys {
+			if v, ok := pod.Labels[key]; ok {
+				r, err := labels.NewRequirement(key, selection.In, []string{v})
+				if err != nil {
+					return nil, err
+				}
+				sel = sel.Add(*r)
+			}
+		}
+		pc := constraint{
+			MaxSkew: c.MaxSkew, TopologyKey: c.TopologyKey, Selector: sel, MinDomains: 1,
+			honorAffinity: c.NodeAffinityPolicy == nil || *c.NodeAffinityPolicy == corev1.NodeInclusionPolicyHonor,
+			honorTaints:   c.NodeTaintsPolicy != nil && *c.NodeTaintsPolicy == corev1.NodeInclusionPolicyHonor,
+		}
+		if c.MinDomains != nil {
+			pc.MinDomains = *c.MinDomains
+		}
+		pc.hint, pc.hasHint = equalityHint(sel)
+		out = append(out, pc)
+	}
+	return out, nil
+}
+
+// defaultConstraints builds the system default constraints with action
+// for a pod without its own constraints.
+func defaultConstraints(pod *corev1.Pod, ds DefaultSelector, action corev1.UnsatisfiableConstraintAction) []constraint {
+	var out []constraint
+	var sel labels.Selector
+	for _, c := range SystemDefaultConstraints {
+		if c.WhenUnsatisfiable != action {
+			continue
+		}
+		if sel == nil {
+			if ds == nil {
+				return nil
+			}
+			s, ok := ds.DefaultSelector(pod)
+			if !ok || s.Empty() {
+				return nil
+			}
+			sel = s
+		}
+		pc := constraint{MaxSkew: c.MaxSkew, TopologyKey: c.TopologyKey, Selector: sel, MinDomains: 1, honorAffinity: true, sameAsPrev: len(out) > 0}
+		pc.hint, pc.hasHint = equalityHint(sel)
+		out = append(out, pc)
+	}
+	return out
+}
+
+func equalityHint(sel labels.Selector) (labelPair, bool) {
+	k, v, ok := framework.EqualityHint(sel)
+	return labelPair{k, v}, ok
+}
+
+func nodeHasKeys(node *corev1.Node, cs []constraint) bool {
+	for i := range cs {
+		if _, ok := node.Labels[cs[i].TopologyKey]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// podCounter counts, per node index, the assigned pods a constraint's
+// selector matches. Its slices are reused across cycles.
+type podCounter struct {
+	counts  []int32
+	touched []int
+}
+
+// count fills counts for the pods of namespace ns matching c (pods being
+// deleted do not count) and returns the touched node indexes. The result
+// is valid until the next call.
+func (pc *podCounter) count(lister framework.SharedLister, c *constraint, ns string, numNodes int) {
+	for _, i := range pc.touched {
+		if i < len(pc.counts) {
+			pc.counts[i] = 0
+		}
+	}
+	pc.touched = pc.touched[:0]
+	if len(pc.counts) < numNodes {
+		pc.counts = slices.Grow(pc.counts[:0], numNodes)[:numNodes]
+		clear(pc.counts)
+	}
+	var pods []*framework.PodInfo
+	if c.hasHint {
+		pods = lister.PodsWithLabel(ns, c.hint.key, c.hint.value)
+	} else {
+		pods = lister.PodsInNamespace(ns)
+	}
+	for _, pi := range pods {
+		if pi.Node == nil || pi.Node.Index < 0 || pi.Node.Index >= numNodes || pi.Pod.DeletionTimestamp != nil {
+			continue
+		}
+		if !c.Selector.Matches(labels.Set(pi.Pod.Labels)) {
+			continue
+		}
+		idx := pi.Node.Index
+		if pc.counts[idx] == 0 {
+			pc.touched = append(pc.touched, idx)
+		}
+		pc.counts[idx]++
+	}
+	// Touched order follows the index's order; sort so that anything
+	// derived from it cannot depend on map or removal order.
+	slices.Sort(pc.touched)
+}
+
+var errNotPreScored = errors.New("podtopologyspread: node was not among the nodes given to PreScore")

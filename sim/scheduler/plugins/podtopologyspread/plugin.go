@@ -1,0 +1,40 @@
+package podtopologyspread
+
+import (
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+)
+
+// PodTopologySpread is the plugin.
+type PodTopologySpread struct {
+	lister   framework.SharedLister
+	defaults DefaultSelector
+	// systemDefaulted: the default constraints are the system ones, so
+	// nodes without a zone label still take part in hostname spreading.
+	systemDefaulted bool
+
+	counters []podCounter
+	score    preScoreState
+}
+
+var (
+	_ framework.PreFilterPlugin = &PodTopologySpread{}
+	_ framework.FilterPlugin    = &PodTopologySpread{}
+	_ framework.PreScorePlugin  = &PodTopologySpread{}
+	_ framework.ScorePlugin     = &PodTopologySpread{}
+)
+
+// New returns the plugin over the cache lister; defaults (may be nil)
+// finds the selecting objects for the system default constraints.
+func New(lister framework.SharedLister, defaults DefaultSelector) *PodTopologySpread {
+	return &PodTopologySpread{lister: lister, defaults: defaults, systemDefaulted: true}
+}
+
+// Name implements framework.Plugin.
+func (*PodTopologySpread) Name() string { return Name }
+
+func (pl *PodTopologySpread) counter(i int) *podCounter {
+	for len(pl.counters) <= i {
+		pl.counters = append(pl.counters, podCounter{})
+	}
+	return &pl.counters[i]
+}

@@ -1,0 +1,140 @@
+package podtopologyspread
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	st "github.com/kubesim/kubesim/sim/scheduler/internal/schedtest"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+const host, zone = corev1.LabelHostname, corev1.LabelTopologyZone
+
+// a, b in zone z1 and c in z2; web pods: 2 on a, 1 on b, 0 on c.
+func spreadFixture() ([]*corev1.Node, []*corev1.Pod) {
+	nodes := []*corev1.Node{
+		st.Node("a", "4", "8Gi", 110).Zone("z1").Obj(),
+		st.Node("b", "4", "8Gi", 110).Zone("z1").Obj(),
+		st.Node("c", "4", "8Gi", 110).Zone("z2").Obj(),
+	}
+	pods := []*corev1.Pod{
+		st.Pod("w1").Label("app", "web").Node("a").Obj(),
+		st.Pod("w2").Label("app", "web").Node("a").Obj(),
+		st.Pod("w3").Label("app", "web").Node("b").Obj(),
+		st.Pod("other").Label("app", "db").Node("c").Obj(),
+	}
+	return nodes, pods
+}
+
+func TestScore(t *testing.T) {
+	tests := []struct {
+		name string
+		pod  *corev1.Pod
+		want map[string]int64
+	}{{
+		// hostname weight ln(3+2)=1.609: raw a 2*1.609=3.22->3, b 1.61->2,
+		// c 0. Normalised 100*(max+min-s)/max: a 0, b 33, c 100.
+		name: "hostname",
+		pod:  st.Pod("p").Label("app", "web").Spread(host, 1, corev1.ScheduleAnyway, "web").Obj(),
+		want: map[string]int64{"a": 0, "b": 33, "c": 100},
+	}, {
+		// plus zone (2 domains, weight ln 4 = 1.386; z1 has 3 pods):
+		// a 3.22+4.16=7.38->7, b 1.61+4.16=5.77->6, c 0 -> 0, 14, 100.
+		name: "hostname and zone",
+		pod:  st.Pod("p").Label("app", "web").Spread(host, 1, corev1.ScheduleAnyway, "web").Spread(zone, 1, corev1.ScheduleAnyway, "web").Obj(),
+		want: map[string]int64{"a": 0, "b": 14, "c": 100},
+	}, {
+		// maxSkew adds maxSkew-1 to every raw score: hostname maxSkew 3 ->
+		// a 3.22+2=5.22->5, b 3.61->4, c 2 -> 100*(5+2-s)/5: 40, 60, 100.
+		name: "maxSkew softens",
+		pod:  st.Pod("p").Label("app", "web").Spread(host, 3, corev1.ScheduleAnyway, "web").Obj(),
+		want: map[string]int64{"a": 40, "b": 60, "c": 100},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			nodes, pods := spreadFixture()
+			c := st.Snapshot(nodes, pods)
+			got, status := st.Scores(New(c, nil), c, tc.pod)
+			require.True(t, status.IsSuccess(), status.Message())
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestScoreIgnoresNodesWithoutKey(t *testing.T) {
+	nodes, pods := spreadFixture()
+	nodes = append(nodes, st.Node("nozone", "4", "8Gi", 110).Obj())
+	c := st.Snapshot(nodes, pods)
+	pod := st.Pod("p").Label("app", "web").Spread(zone, 1, corev1.ScheduleAnyway, "web").Obj()
+	got, status := st.Scores(New(c, nil), c, pod)
+	require.True(t, status.IsSuccess())
+	// zone weight ln(2+2): a, b 3*1.386=4.16->4, c 0 -> 0, 0, 100; the
+	// node without a zone label scores 0.
+	require.Equal(t, map[string]int64{"a": 0, "b": 0, "c": 100, "nozone": 0}, got)
+}
+
+func TestFilter(t *testing.T) {
+	tests := []struct {
+		name string
+		pod  *corev1.Pod
+		node string
+		code framework.Code
+	}{
+		// zone counts z1=3, z2=0; a web pod in z1 makes skew 4-0 > 1.
+		{"zone skew too big", st.Pod("p").Label("app", "web").Spread(zone, 1, corev1.DoNotSchedule, "web").Obj(), "a", framework.Unschedulable},
+		{"zone with the minimum", st.Pod("p").Label("app", "web").Spread(zone, 1, corev1.DoNotSchedule, "web").Obj(), "c", framework.Success},
+		// a pod not matching its own selector adds nothing: 3-0 > 3 is false.
+		{"no self match", st.Pod("p").Label("app", "x").Spread(zone, 3, corev1.DoNotSchedule, "web").Obj(), "a", framework.Success},
+		// hostname counts a=2 b=1 c=0: b gives 1+1-0 = 2 > 1.
+		{"hostname", st.Pod("p").Label("app", "web").Spread(host, 1, corev1.DoNotSchedule, "web").Obj(), "b", framework.Unschedulable},
+		{"missing label", st.Pod("p").Label("app", "web").Spread("rack", 1, corev1.DoNotSchedule, "web").Obj(), "a", framework.UnschedulableAndUnresolvable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			nodes, pods := spreadFixture()
+			c := st.Snapshot(nodes, pods)
+			status := st.Filter(New(c, nil), c, tc.pod, tc.node)
+			require.Equal(t, tc.code, status.Code(), status.Message())
+			switch tc.code {
+			case framework.Unschedulable:
+				require.Equal(t, ErrReasonConstraintsNotMatch, status.Message())
+			case framework.UnschedulableAndUnresolvable:
+				require.Equal(t, "node(s) didn't match pod topology spread constraints (missing required label)", status.Message())
+			}
+		})
+	}
+}
+
+func TestDefaultConstraintsFromReplicaSet(t *testing.T) {
+	s := store.New(sim.NewEngine(1))
+	sel := NewStoreSelectors(s)
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "default", UID: "rs1"},
+		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+	_, err := s.Create(rs)
+	require.NoError(t, err)
+	other := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "other", UID: "rs2"},
+		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+	_, err = s.Create(other)
+	require.NoError(t, err)
+
+	nodes, pods := spreadFixture()
+	c := st.Snapshot(nodes, pods)
+	pl := New(c, sel)
+	// Defaults: hostname maxSkew 3 (weight ln 5) and zone maxSkew 5
+	// (weight ln 4). raw a = 2*1.609+2 + 3*1.386+4 = 13.38 -> 13,
+	// b = 1.609+2 + 4.159+4 = 11.77 -> 12, c = 2 + 4 = 6.
+	// -> 100*(13+6-s)/13: a 46, b 53, c 100.
+	got, status := st.Scores(pl, c, st.Pod("p").Label("app", "web").Obj())
+	require.True(t, status.IsSuccess(), status.Message())
+	require.Equal(t, map[string]int64{"a": 46, "b": 53, "c": 100}, got)
+
+	// A pod nothing selects gets no default spreading.
+	_, status = st.Scores(pl, c, st.Pod("q").Label("app", "lonely").Obj())
+	require.True(t, status.IsSkip())
+}

@@ -1,0 +1,103 @@
+// Package tainttoleration keeps pods off nodes whose NoSchedule/NoExecute
+// taints they do not tolerate, and prefers nodes with fewer untolerated
+// PreferNoSchedule taints.
+package tainttoleration
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+)
+
+// Name is the plugin name.
+const Name = "TaintToleration"
+
+const preScoreKey framework.StateKey = "PreScore" + Name
+
+// TaintToleration is the plugin.
+type TaintToleration struct{}
+
+var (
+	_ framework.FilterPlugin   = &TaintToleration{}
+	_ framework.PreScorePlugin = &TaintToleration{}
+	_ framework.ScorePlugin    = &TaintToleration{}
+)
+
+// New returns the plugin.
+func New() *TaintToleration { return &TaintToleration{} }
+
+// Name implements framework.Plugin.
+func (*TaintToleration) Name() string { return Name }
+
+func hardEffect(t *corev1.Taint) bool {
+	return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
+}
+
+// ErrReason is upstream's reason for an untolerated taint.
+func ErrReason(t *corev1.Taint) string {
+	return "node(s) had untolerated taint {" + t.Key + ": " + t.Value + "}"
+}
+
+// Filter rejects the node at its first untolerated NoSchedule or
+// NoExecute taint.
+func (*TaintToleration) Filter(_ *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
+	node := ni.Node()
+	if len(node.Spec.Taints) == 0 {
+		return nil
+	}
+	t, found := framework.FindUntoleratedTaint(node.Spec.Taints, pod.Spec.Tolerations, hardEffect)
+	if !found {
+		return nil
+	}
+	return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReason(t)).WithPlugin(Name)
+}
+
+// PreScore keeps the pod's tolerations that can apply to PreferNoSchedule
+// taints.
+func (*TaintToleration) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
+	var tols []corev1.Toleration
+	for _, t := range pod.Spec.Tolerations {
+		if t.Effect == "" || t.Effect == corev1.TaintEffectPreferNoSchedule {
+			tols = append(tols, t)
+		}
+	}
+	state.Write(preScoreKey, tols)
+	return nil
+}
+
+// Score counts the node's untolerated PreferNoSchedule taints (fewer is
+// better; NormalizeScore reverses).
+func (*TaintToleration) Score(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
+	taints := ni.Node().Spec.Taints
+	if len(taints) == 0 {
+		return 0, nil
+	}
+	var tols []corev1.Toleration
+	if v, err := state.Read(preScoreKey); err == nil {
+		tols = v.([]corev1.Toleration)
+	}
+	return CountIntolerable(taints, tols), nil
+}
+
+// CountIntolerable counts PreferNoSchedule taints no toleration matches.
+func CountIntolerable(taints []corev1.Taint, tols []corev1.Toleration) int64 {
+	var n int64
+	for i := range taints {
+		if taints[i].Effect != corev1.TaintEffectPreferNoSchedule {
+			continue
+		}
+		if !framework.TolerationsTolerateTaint(tols, &taints[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// ScoreExtensions implements framework.ScorePlugin.
+func (pl *TaintToleration) ScoreExtensions() framework.ScoreExtensions { return pl }
+
+// NormalizeScore maps counts to 100 - 100*count/maxCount.
+func (*TaintToleration) NormalizeScore(_ *framework.CycleState, _ *corev1.Pod, scores []framework.NodeScore) *framework.Status {
+	framework.DefaultNormalizeScore(framework.MaxNodeScore, true, scores)
+	return nil
+}

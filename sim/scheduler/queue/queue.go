@@ -1,0 +1,327 @@
+// Package queue is kube-scheduler's scheduling queue in virtual time:
+// activeQ (pods ready to be tried, highest priority first, then oldest),
+// backoffQ (pods that failed and wait out an exponential backoff) and the
+// unschedulable pool (pods that fit nowhere, waiting for a cluster event
+// that might help, or for the periodic 5-minute flush).
+package queue
+
+import (
+	"container/heap"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Config holds the queue's timings (upstream defaults in DefaultConfig).
+type Config struct {
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+	// BackoffFlush is how often pods whose backoff expired move to activeQ.
+	BackoffFlush time.Duration
+	// UnschedulableFlush is how often the unschedulable pool is checked for
+	// pods that stayed longer than MaxInUnschedulable.
+	UnschedulableFlush time.Duration
+	MaxInUnschedulable time.Duration
+}
+
+// DefaultConfig is kube-scheduler's: backoff 1 s doubling to 10 s, backoff
+// flush every 1 s, unschedulable flush every 30 s for pods there > 5 min.
+var DefaultConfig = Config{
+	InitialBackoff:     time.Second,
+	MaxBackoff:         10 * time.Second,
+	BackoffFlush:       time.Second,
+	UnschedulableFlush: 30 * time.Second,
+	MaxInUnschedulable: 5 * time.Minute,
+}
+
+// Where a pod currently is.
+type location int
+
+const (
+	nowhere location = iota
+	inActive
+	inBackoff
+	inUnschedulable
+	inFlight
+)
+
+// QueuedPodInfo is a pending pod with its queueing history.
+type QueuedPodInfo struct {
+	Pod *corev1.Pod
+	Key string
+	// Timestamp is when the pod was last added or failed (virtual time
+	// since start); activeQ orders equal priorities by it.
+	Timestamp time.Duration
+	// InitialAttemptTimestamp is when the pod was first popped.
+	InitialAttemptTimestamp time.Duration
+	// Attempts counts scheduling attempts (pops).
+	Attempts int
+	// UnschedulablePlugins are the plugins that rejected the pod in its
+	// last attempt, sorted; empty after an error.
+	UnschedulablePlugins []string
+
+	where   location
+	heapIdx int
+	seq     uint64
+}
+
+// BackoffDuration is InitialBackoff doubled per attempt after the first,
+// capped at MaxBackoff.
+func (c Config) BackoffDuration(attempts int) time.Duration {
+	d := c.InitialBackoff
+	for i := 1; i < attempts; i++ {
+		if d > c.MaxBackoff/2 {
+			return c.MaxBackoff
+		}
+		d *= 2
+	}
+	return min(d, c.MaxBackoff)
+}
+
+// BackoffExpiry is when the pod's current backoff ends.
+func (q *Queue) BackoffExpiry(p *QueuedPodInfo) time.Duration {
+	return p.Timestamp + q.cfg.BackoffDuration(p.Attempts)
+}
+
+// Queue is the scheduling queue.
+type Queue struct {
+	engine *sim.Engine
+	cfg    Config
+	start  time.Duration
+
+	active        podHeap
+	backoff       podHeap
+	unschedulable map[string]*QueuedPodInfo
+	pods          map[string]*QueuedPodInfo
+	seq           uint64
+
+	schedulingCycle  int64
+	moveRequestCycle int64
+
+	backoffTimer, unschedTimer *sim.Timer
+	// OnActive is called whenever a pod enters activeQ (the scheduler uses
+	// it to start a cycle if it is idle).
+	OnActive func()
+}
+
+// New returns an empty queue; its flush tickers are aligned to now.
+func New(engine *sim.Engine, cfg Config) *Queue {
+	q := &Queue{engine: engine, cfg: cfg, start: engine.Elapsed(),
+		unschedulable: map[string]*QueuedPodInfo{}, pods: map[string]*QueuedPodInfo{}, moveRequestCycle: -1}
+	q.active.less = activeLess
+	q.backoff.less = func(a, b *QueuedPodInfo) bool {
+		ea, eb := q.BackoffExpiry(a), q.BackoffExpiry(b)
+		if ea != eb {
+			return ea < eb
+		}
+		return a.seq < b.seq
+	}
+	return q
+}
+
+// activeLess is upstream's PrioritySort: higher priority first, then the
+// earlier timestamp; the sequence number makes the order total.
+func activeLess(a, b *QueuedPodInfo) bool {
+	pa, pb := priority(a.Pod), priority(b.Pod)
+	if pa != pb {
+		return pa > pb
+	}
+	if a.Timestamp != b.Timestamp {
+		return a.Timestamp < b.Timestamp
+	}
+	return a.seq < b.seq
+}
+
+func priority(p *corev1.Pod) int32 {
+	if p.Spec.Priority != nil {
+		return *p.Spec.Priority
+	}
+	return 0
+}
+
+// Add queues a new pending pod in activeQ (or updates it if known).
+func (q *Queue) Add(pod *corev1.Pod) {
+	key := store.KeyOf(pod)
+	if p, ok := q.pods[key]; ok {
+		p.Pod = pod
+		return
+	}
+	q.seq++
+	p := &QueuedPodInfo{Pod: pod, Key: key, Timestamp: q.engine.Elapsed(), seq: q.seq, heapIdx: -1}
+	q.pods[key] = p
+	q.toActive(p)
+}
+
+// Update replaces a queued pod's object. With requeue, an unschedulable
+// pod goes back to activeQ (or backoffQ): its spec changed in a way that
+// may let it fit now.
+func (q *Queue) Update(pod *corev1.Pod, requeue bool) {
+	p, ok := q.pods[store.KeyOf(pod)]
+	if !ok {
+		q.Add(pod)
+		return
+	}
+	p.Pod = pod
+	if requeue && p.where == inUnschedulable {
+		delete(q.unschedulable, p.Key)
+		q.activeOrBackoff(p)
+	}
+}
+
+// Delete forgets a pod (deleted, bound elsewhere or no longer ours).
+func (q *Queue) Delete(pod *corev1.Pod) {
+	key := store.KeyOf(pod)
+	p, ok := q.pods[key]
+	if !ok {
+		return
+	}
+	switch p.where {
+	case inActive:
+		heap.Remove(&q.active, p.heapIdx)
+	case inBackoff:
+		heap.Remove(&q.backoff, p.heapIdx)
+	case inUnschedulable:
+		delete(q.unschedulable, key)
+	}
+	p.where = nowhere
+	delete(q.pods, key)
+}
+
+// Has reports whether the queue tracks the pod (in any sub-queue or being
+// scheduled).
+func (q *Queue) Has(ns, name string) bool { _, ok := q.pods[store.Key(ns, name)]; return ok }
+
+// Pop takes the next pod from activeQ (nil if empty) and starts a
+// scheduling cycle for it.
+func (q *Queue) Pop() *QueuedPodInfo {
+	if q.active.Len() == 0 {
+		return nil
+	}
+	p := heap.Pop(&q.active).(*QueuedPodInfo)
+	p.where = inFlight
+	p.Attempts++
+	if p.Attempts == 1 {
+		p.InitialAttemptTimestamp = q.engine.Elapsed()
+	}
+	q.schedulingCycle++
+	return p
+}
+
+// SchedulingCycle is the number of pops so far.
+func (q *Queue) SchedulingCycle() int64 { return q.schedulingCycle }
+
+// Done ends the cycle of a pod that was bound (or dropped).
+func (q *Queue) Done(p *QueuedPodInfo) {
+	if cur, ok := q.pods[p.Key]; ok && cur == p && p.where == inFlight {
+		delete(q.pods, p.Key)
+	}
+	p.where = nowhere
+}
+
+// AddUnschedulable puts a pod back after a failed cycle: into backoffQ if
+// it failed with an error or a cluster event arrived during its cycle
+// (the event may have made it schedulable), else into the unschedulable
+// pool.
+func (q *Queue) AddUnschedulable(p *QueuedPodInfo, podSchedulingCycle int64) {
+	if cur, ok := q.pods[p.Key]; !ok || cur != p || p.where != inFlight {
+		return // deleted or re-added while in flight
+	}
+	p.Timestamp = q.engine.Elapsed()
+	if len(p.UnschedulablePlugins) == 0 || q.moveRequestCycle >= podSchedulingCycle {
+		q.toBackoff(p)
+		return
+	}
+	p.where = inUnschedulable
+	q.unschedulable[p.Key] = p
+	q.armUnschedulableFlush()
+}
+
+// MoveAllToActiveOrBackoff moves the unschedulable pods for which
+// worth(pod) holds (nil = all) to activeQ, or backoffQ if still backing
+// off, after a cluster event. Pods in flight will go to backoffQ when they
+// fail.
+func (q *Queue) MoveAllToActiveOrBackoff(worth func(*QueuedPodInfo) bool) {
+	q.moveRequestCycle = q.schedulingCycle
+	if len(q.unschedulable) == 0 {
+		return
+	}
+	for _, p := range q.sortedUnschedulable() {
+		if worth != nil && !worth(p) {
+			continue
+		}
+		delete(q.unschedulable, p.Key)
+		q.activeOrBackoff(p)
+	}
+}
+
+// sortedUnschedulable lists the pool in a deterministic order (by
+// sequence number, i.e. first queued first).
+func (q *Queue) sortedUnschedulable() []*QueuedPodInfo {
+	out := make([]*QueuedPodInfo, 0, len(q.unschedulable))
+	for _, p := range q.unschedulable {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b *QueuedPodInfo) int { return cmpUint(a.seq, b.seq) })
+	return out
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (q *Queue) activeOrBackoff(p *QueuedPodInfo) {
+	if q.BackoffExpiry(p) > q.engine.Elapsed() {
+		q.toBackoff(p)
+		return
+	}
+	q.toActive(p)
+}
+
+func (q *Queue) toActive(p *QueuedPodInfo) {
+	p.where = inActive
+	heap.Push(&q.active, p)
+	if q.OnActive != nil {
+		q.OnActive()
+	}
+}
+
+func (q *Queue) toBackoff(p *QueuedPodInfo) {
+	p.where = inBackoff
+	heap.Push(&q.backoff, p)
+	q.armBackoffFlush()
+}
+
+// Lens reports the sizes of activeQ, backoffQ and the unschedulable pool.
+func (q *Queue) Lens() (active, backoff, unschedulable int) {
+	return q.active.Len(), q.backoff.Len(), len(q.unschedulable)
+}
+
+// PendingPods lists every queued pod (not in flight), sorted by key.
+func (q *Queue) PendingPods() []*QueuedPodInfo {
+	out := make([]*QueuedPodInfo, 0, len(q.pods))
+	for _, p := range q.pods {
+		if p.where != inFlight {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b *QueuedPodInfo) int {
+		switch {
+		case a.Key < b.Key:
+			return -1
+		case a.Key > b.Key:
+			return 1
+		}
+		return 0
+	})
+	return out
+}

@@ -1,0 +1,120 @@
+package queue
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+)
+
+func pod(name string, prio int32) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}, Spec: corev1.PodSpec{Priority: &prio}}
+}
+
+func TestBackoffDuration(t *testing.T) {
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second}
+	for i, w := range want {
+		require.Equal(t, w, DefaultConfig.BackoffDuration(i+1), "attempt %d", i+1)
+	}
+}
+
+func TestActiveOrder(t *testing.T) {
+	e := sim.NewEngine(1)
+	q := New(e, DefaultConfig)
+	q.Add(pod("low-old", 0))
+	e.RunUntil(time.Millisecond)
+	q.Add(pod("high", 100))
+	q.Add(pod("low-new", 0))
+	var got []string
+	for p := q.Pop(); p != nil; p = q.Pop() {
+		got = append(got, p.Pod.Name)
+	}
+	require.Equal(t, []string{"high", "low-old", "low-new"}, got)
+}
+
+// fail pops the pod and reports it unschedulable by plugin.
+func fail(q *Queue, plugin string) *QueuedPodInfo {
+	p := q.Pop()
+	if plugin != "" {
+		p.UnschedulablePlugins = []string{plugin}
+	}
+	q.AddUnschedulable(p, q.SchedulingCycle())
+	return p
+}
+
+func TestErrorGoesToBackoffAndFlushesOnTick(t *testing.T) {
+	e := sim.NewEngine(1)
+	q := New(e, DefaultConfig)
+	q.Add(pod("p", 0))
+	e.RunUntil(300 * time.Millisecond)
+	fail(q, "") // error: backoffQ, 1 s -> expires at 1.3 s
+	a, b, u := q.Lens()
+	require.Equal(t, [3]int{0, 1, 0}, [3]int{a, b, u})
+	e.RunUntil(1999 * time.Millisecond) // ticks at 1 s (not yet expired)
+	a, b, _ = q.Lens()
+	require.Equal(t, [2]int{0, 1}, [2]int{a, b})
+	e.RunUntil(2 * time.Second) // the 2 s tick moves it
+	a, b, _ = q.Lens()
+	require.Equal(t, [2]int{1, 0}, [2]int{a, b})
+}
+
+func TestUnschedulablePool(t *testing.T) {
+	e := sim.NewEngine(1)
+	q := New(e, DefaultConfig)
+	q.Add(pod("p", 0))
+	fail(q, "NodeResourcesFit")
+	_, _, u := q.Lens()
+	require.Equal(t, 1, u)
+
+	// An event that cannot help leaves it; one that can moves it.
+	q.MoveAllToActiveOrBackoff(func(p *QueuedPodInfo) bool { return p.UnschedulablePlugins[0] == "TaintToleration" })
+	_, _, u = q.Lens()
+	require.Equal(t, 1, u)
+	e.RunUntil(500 * time.Millisecond)
+	q.MoveAllToActiveOrBackoff(nil)
+	a, b, u := q.Lens()
+	require.Equal(t, [3]int{0, 1, 0}, [3]int{a, b, u}, "still backing off (1 s)")
+	e.RunUntil(time.Second)
+	a, _, _ = q.Lens()
+	require.Equal(t, 1, a)
+}
+
+func TestEventDuringCycleSendsToBackoff(t *testing.T) {
+	e := sim.NewEngine(1)
+	q := New(e, DefaultConfig)
+	q.Add(pod("p", 0))
+	p := q.Pop()
+	q.MoveAllToActiveOrBackoff(nil) // e.g. a node was added while scheduling
+	p.UnschedulablePlugins = []string{"NodeResourcesFit"}
+	q.AddUnschedulable(p, q.SchedulingCycle())
+	_, b, u := q.Lens()
+	require.Equal(t, [2]int{1, 0}, [2]int{b, u})
+}
+
+func TestUnschedulableFlushAfterFiveMinutes(t *testing.T) {
+	e := sim.NewEngine(1)
+	q := New(e, DefaultConfig)
+	q.Add(pod("p", 0))
+	fail(q, "NodeResourcesFit") // at t=0
+	e.RunUntil(5 * time.Minute) // the 5m tick: not strictly longer than 5m
+	_, _, u := q.Lens()
+	require.Equal(t, 1, u)
+	e.RunUntil(5*time.Minute + 30*time.Second)
+	a, _, u := q.Lens()
+	require.Equal(t, [2]int{1, 0}, [2]int{a, u})
+}
+
+func TestDeleteAndIdle(t *testing.T) {
+	e := sim.NewEngine(1)
+	q := New(e, DefaultConfig)
+	q.Add(pod("p", 0))
+	fail(q, "")
+	q.Delete(pod("p", 0))
+	require.False(t, q.Has("default", "p"))
+	e.RunUntil(time.Minute)
+	require.Equal(t, 0, e.Pending(), "no flush timers while queues are empty")
+}

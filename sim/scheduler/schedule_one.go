@@ -1,0 +1,286 @@
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/scheduler/queue"
+)
+
+// ErrNoNodesAvailable is upstream's error when the cluster has no nodes.
+var ErrNoNodesAvailable = errors.New("no nodes available to schedule pods")
+
+// Adaptive percentageOfNodesToScore bounds.
+const (
+	minFeasibleNodesToFind           = 100
+	minFeasibleNodesPercentageToFind = 5
+)
+
+// kick starts a cycle PerPodLatency from now if none is pending: a cycle
+// is modelled as taking that long, its decision landing at its end.
+func (s *Scheduler) kick() {
+	if s.cycleTimer != nil || s.inCycle || !s.started {
+		return
+	}
+	s.cycleTimer = s.engine.After(s.cfg.PerPodLatency, "scheduler/cycle", s.cycle)
+}
+
+func (s *Scheduler) cycle() {
+	s.cycleTimer = nil
+	s.inCycle = true
+	if p := s.queue.Pop(); p != nil {
+		s.scheduleOne(p)
+	}
+	s.inCycle = false
+	if a, _, _ := s.queue.Lens(); a > 0 {
+		s.kick()
+	}
+}
+
+// scheduleOne runs one scheduling cycle for p and binds or requeues it.
+func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
+	o, ok := s.st.Get("Pod", p.Pod.Namespace, p.Pod.Name)
+	if !ok || o.GetUID() != p.Pod.UID || !s.responsible(o.(*corev1.Pod)) {
+		s.queue.Done(p) // deleted or bound meanwhile
+		return
+	}
+	pod := o.(*corev1.Pod)
+	p.Pod = pod
+	cycle := s.queue.SchedulingCycle()
+	s.stats.Attempts++
+	node, err := s.schedulePod(pod)
+	if err != nil {
+		s.handleFailure(p, pod, err, cycle)
+		return
+	}
+	if err := s.client.Bind(pod.Namespace, pod.Name, node); err != nil {
+		s.handleFailure(p, pod, fmt.Errorf("binding rejected: %w", err), cycle)
+		return
+	}
+	if bound, ok := s.st.Get("Pod", pod.Namespace, pod.Name); ok {
+		s.cache.AddPod(bound.(*corev1.Pod)) // assumed at once, confirmed by the watch
+		s.client.Event(bound, corev1.EventTypeNormal, "Scheduled",
+			fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Namespace, pod.Name, node))
+	}
+	s.queue.Done(p)
+	delete(s.pending, p.Key)
+	s.stats.Scheduled++
+}
+
+// schedulePod picks a node for pod or returns a *framework.FitError (or
+// another error).
+func (s *Scheduler) schedulePod(pod *corev1.Pod) (string, error) {
+	nodes := s.cache.NodeInfos()
+	if len(nodes) == 0 {
+		return "", ErrNoNodesAvailable
+	}
+	s.state.Reset()
+	feasible, diag, err := s.findNodesThatFitPod(pod, nodes)
+	if err != nil {
+		return "", err
+	}
+	if len(feasible) == 0 {
+		return "", &framework.FitError{Pod: pod, NumAllNodes: len(nodes), Diagnosis: diag}
+	}
+	if len(feasible) == 1 {
+		return feasible[0].Name(), nil
+	}
+	if err := s.prioritize(pod, feasible); err != nil {
+		return "", err
+	}
+	return s.selectHost(feasible), nil
+}
+
+// findNodesThatFitPod runs PreFilter, then Filter over the nodes starting
+// at nextStartNodeIndex until enough feasible nodes are found.
+func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.NodeInfo) ([]*framework.NodeInfo, framework.Diagnosis, error) {
+	var diag framework.Diagnosis
+	if st := s.fwk.RunPreFilterPlugins(s.state, pod); !st.IsSuccess() {
+		if st.Code() == framework.Error {
+			return nil, diag, st.AsError()
+		}
+		diag.PreFilterMsg = st.Message()
+		diag.UnschedulablePlugins = []string{st.Plugin()}
+		for _, ni := range nodes {
+			diag.NodeStatuses = append(diag.NodeStatuses, framework.NodeStatus{Node: ni, Status: st})
+		}
+		return nil, diag, nil
+	}
+	want := s.numFeasibleNodesToFind(len(nodes))
+	feasible, statuses := s.feasible[:0], s.statuses[:0]
+	n := len(nodes)
+	processed := 0
+	for i := 0; i < n && len(feasible) < want; i++ {
+		ni := nodes[(s.nextStartNodeIndex+i)%n]
+		processed++
+		st := s.fwk.RunFilterPlugins(s.state, pod, ni)
+		switch {
+		case st.IsSuccess():
+			feasible = append(feasible, ni)
+		case st.Code() == framework.Error:
+			return nil, diag, st.AsError()
+		default:
+			statuses = append(statuses, framework.NodeStatus{Node: ni, Status: st})
+		}
+	}
+	s.nextStartNodeIndex = (s.nextStartNodeIndex + processed) % n
+	s.feasible, s.statuses = feasible, statuses
+	if len(feasible) == 0 {
+		diag.NodeStatuses = slices.Clone(statuses)
+		diag.UnschedulablePlugins = rejectors(statuses)
+	}
+	return feasible, diag, nil
+}
+
+func rejectors(statuses []framework.NodeStatus) []string {
+	var out []string
+	for _, ns := range statuses {
+		if name := ns.Status.Plugin(); name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// numFeasibleNodesToFind is upstream's adaptive percentageOfNodesToScore:
+// all nodes below 100; else max(5, 50 - N/125) percent, at least 100.
+func (s *Scheduler) numFeasibleNodesToFind(numAll int) int {
+	return NumFeasibleNodesToFind(s.cfg.PercentageOfNodesToScore, numAll)
+}
+
+// NumFeasibleNodesToFind is how many feasible nodes a cycle looks for
+// among numAll nodes (pct 0 = adaptive).
+func NumFeasibleNodesToFind(pct int32, numAll int) int {
+	if numAll < minFeasibleNodesToFind || pct >= 100 {
+		return numAll
+	}
+	if pct <= 0 {
+		pct = int32(50 - numAll/125)
+		if pct < minFeasibleNodesPercentageToFind {
+			pct = minFeasibleNodesPercentageToFind
+		}
+	}
+	n := numAll * int(pct) / 100
+	return max(n, minFeasibleNodesToFind)
+}
+
+// prioritize runs PreScore and Score into s.totals.
+func (s *Scheduler) prioritize(pod *corev1.Pod, feasible []*framework.NodeInfo) error {
+	if cap(s.totals) < len(feasible) {
+		s.totals = make([]int64, len(feasible))
+	}
+	s.totals = s.totals[:len(feasible)]
+	clear(s.totals)
+	if !s.fwk.HasScorePlugins() {
+		return nil
+	}
+	if st := s.fwk.RunPreScorePlugins(s.state, pod, feasible); !st.IsSuccess() {
+		return st.AsError()
+	}
+	if st := s.fwk.RunScorePlugins(s.state, pod, feasible, s.totals); !st.IsSuccess() {
+		return st.AsError()
+	}
+	return nil
+}
+
+// selectHost returns the highest-scoring node, breaking ties uniformly at
+// random by reservoir sampling over the seeded "scheduler/ties" stream.
+func (s *Scheduler) selectHost(feasible []*framework.NodeInfo) string {
+	best, count := 0, 1
+	for i := 1; i < len(feasible); i++ {
+		switch {
+		case s.totals[i] > s.totals[best]:
+			best, count = i, 1
+		case s.totals[i] == s.totals[best]:
+			count++
+			if s.ties.IntN(count) == 0 {
+				best = i
+			}
+		}
+	}
+	return feasible[best].Name()
+}
+
+// handleFailure records a failed cycle the way upstream does: PostFilter
+// (preemption) for a FitError, requeue, a FailedScheduling event and the
+// PodScheduled=False condition.
+func (s *Scheduler) handleFailure(p *queue.QueuedPodInfo, pod *corev1.Pod, err error, cycle int64) {
+	reason := corev1.PodReasonSchedulerError
+	nominated := ""
+	var fitErr *framework.FitError
+	if errors.As(err, &fitErr) {
+		reason = corev1.PodReasonUnschedulable
+		s.stats.Unschedulable++
+		p.UnschedulablePlugins = fitErr.Diagnosis.UnschedulablePlugins
+		res, st := s.fwk.RunPostFilterPlugins(s.state, pod, fitErr.Diagnosis.NodeStatuses)
+		if st != nil {
+			fitErr.Diagnosis.PostFilterMsg = st.Message()
+		}
+		if res != nil && res.NominatedNodeName != "" {
+			nominated = res.NominatedNodeName
+			s.preempt(pod, res)
+		}
+	} else {
+		s.stats.Errors++
+		p.UnschedulablePlugins = nil
+	}
+	s.queue.AddUnschedulable(p, cycle)
+	msg := err.Error()
+	s.pending[p.Key] = msg
+	s.client.Event(pod, corev1.EventTypeWarning, "FailedScheduling", msg)
+	s.updatePodCondition(pod, reason, msg, nominated)
+}
+
+// preempt deletes the victims chosen by the PostFilter.
+func (s *Scheduler) preempt(pod *corev1.Pod, res *framework.PostFilterResult) {
+	for _, v := range res.Victims {
+		s.client.Event(v, corev1.EventTypeNormal, "Preempted",
+			fmt.Sprintf("Preempted by pod %s on node %s", pod.UID, res.NominatedNodeName))
+		if err := s.client.Delete("Pod", v.Namespace, v.Name, apiserver.DeleteOptions{}); err == nil {
+			s.stats.Preemptions++
+		}
+	}
+}
+
+// updatePodCondition sets PodScheduled=False with reason and message (and
+// the nominated node), skipping the write when nothing changes.
+func (s *Scheduler) updatePodCondition(pod *corev1.Pod, reason, msg, nominated string) {
+	cur, ok := s.st.Get("Pod", pod.Namespace, pod.Name)
+	if !ok {
+		return
+	}
+	p := cur.(*corev1.Pod)
+	if nominated == "" {
+		nominated = p.Status.NominatedNodeName
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == reason && c.Message == msg && p.Status.NominatedNodeName == nominated {
+			return
+		}
+	}
+	np := p.DeepCopy()
+	np.Status.NominatedNodeName = nominated
+	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: reason, Message: msg,
+		LastTransitionTime: metav1.NewTime(s.engine.Now())}
+	replaced := false
+	for i := range np.Status.Conditions {
+		if np.Status.Conditions[i].Type == corev1.PodScheduled {
+			if np.Status.Conditions[i].Status == cond.Status {
+				cond.LastTransitionTime = np.Status.Conditions[i].LastTransitionTime
+			}
+			np.Status.Conditions[i] = cond
+			replaced = true
+		}
+	}
+	if !replaced {
+		np.Status.Conditions = append(np.Status.Conditions, cond)
+	}
+	_, _ = s.client.UpdateStatus(np) // best effort, as upstream
+}

@@ -1,0 +1,228 @@
+package scheduler
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+)
+
+func TestSchedulesAndSpreads(t *testing.T) {
+	w := newWorld(t, 1)
+	zones := []string{"us-east-1a", "us-east-1b", "us-east-1c"}
+	for i := 0; i < 6; i++ {
+		w.addNode(t, makeNode(nodeName(i), zones[i%3], "4", "8Gi", 110))
+	}
+	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s.Start()
+	for i := 0; i < 12; i++ {
+		w.addPod(t, makePod(fmt.Sprintf("web-%d", i), "100m", "128Mi", map[string]string{"app": "web"}))
+	}
+	w.engine.RunUntil(time.Second)
+
+	perNode := map[string]int{}
+	for i := 0; i < 12; i++ {
+		p := w.pod(t, fmt.Sprintf("web-%d", i))
+		require.NotEmpty(t, p.Spec.NodeName, "pod %s not bound", p.Name)
+		perNode[p.Spec.NodeName]++
+	}
+	// LeastAllocated + BalancedAllocation spread equal pods evenly.
+	require.Len(t, perNode, 6)
+	for n, c := range perNode {
+		require.Equal(t, 2, c, "node %s", n)
+	}
+	require.Equal(t, uint64(12), s.Stats().Scheduled)
+	sched := w.events("Scheduled")
+	require.Len(t, sched, 12)
+	require.Regexp(t, `^Successfully assigned default/web-\d+ to node-000\d$`, sched[0].Message)
+	require.Equal(t, "default-scheduler", sched[0].Source.Component)
+}
+
+func TestFailedSchedulingMessage(t *testing.T) {
+	tests := []struct {
+		name      string
+		nodeCPU   string
+		fillerCPU string // a running pod on each schedulable node
+		want      string
+	}{{
+		name:    "request larger than any node: preemption cannot help",
+		nodeCPU: "1",
+		want: "0/3 nodes are available: 1 node(s) were unschedulable, 2 Insufficient cpu. " +
+			"preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+	}, {
+		name:      "nodes full of equal-priority pods: no victims",
+		nodeCPU:   "3",
+		fillerCPU: "2",
+		want: "0/3 nodes are available: 1 node(s) were unschedulable, 2 Insufficient cpu. " +
+			"preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.",
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, 1)
+			cordoned := makeNode(nodeName(0), "", "4", "8Gi", 110)
+			cordoned.Spec.Unschedulable = true
+			w.addNode(t, cordoned)
+			for i := 1; i <= 2; i++ {
+				w.addNode(t, makeNode(nodeName(i), "", tc.nodeCPU, "8Gi", 110))
+				if tc.fillerCPU != "" {
+					f := makePod(fmt.Sprintf("filler-%d", i), tc.fillerCPU, "", nil)
+					f.Spec.NodeName = nodeName(i)
+					w.addPod(t, f)
+				}
+			}
+			s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+			s.Start()
+			w.addPod(t, makePod("big", "2", "1Gi", nil))
+			w.engine.RunUntil(time.Second)
+
+			require.Equal(t, tc.want, s.PendingReason("default", "big"))
+			p := w.pod(t, "big")
+			require.Empty(t, p.Spec.NodeName)
+			cond := podScheduledCondition(p)
+			require.NotNil(t, cond)
+			require.Equal(t, corev1.ConditionFalse, cond.Status)
+			require.Equal(t, "Unschedulable", cond.Reason)
+			require.Equal(t, tc.want, cond.Message)
+			ev := w.events("FailedScheduling")
+			require.Len(t, ev, 1)
+			require.Equal(t, corev1.EventTypeWarning, ev[0].Type)
+			require.Equal(t, tc.want, ev[0].Message)
+		})
+	}
+}
+
+func podScheduledCondition(p *corev1.Pod) *corev1.PodCondition {
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == corev1.PodScheduled {
+			return &p.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func TestNoNodes(t *testing.T) {
+	w := newWorld(t, 1)
+	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s.Start()
+	w.addPod(t, makePod("p", "100m", "", nil))
+	w.engine.RunUntil(time.Second)
+	require.Equal(t, "no nodes available to schedule pods", s.PendingReason("default", "p"))
+	require.Equal(t, "SchedulerError", podScheduledCondition(w.pod(t, "p")).Reason)
+}
+
+func TestPreemptsLowerPriorityPod(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode(t, makeNode(nodeName(0), "", "2", "8Gi", 110))
+	low := makePod("low", "1500m", "", nil)
+	low.Spec.NodeName = nodeName(0)
+	w.addPod(t, low)
+	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s.Start()
+	high := makePod("high", "1", "", nil)
+	prio := int32(1000)
+	high.Spec.Priority = &prio
+	w.addPod(t, high)
+	w.engine.RunUntil(time.Second)
+
+	// The victim is terminating (graceful delete) and the preemptor is
+	// nominated to its node.
+	require.NotNil(t, w.pod(t, "low").DeletionTimestamp)
+	require.Equal(t, nodeName(0), w.pod(t, "high").Status.NominatedNodeName)
+	require.Equal(t, uint64(1), s.Stats().Preemptions)
+	pre := w.events("Preempted")
+	require.Len(t, pre, 1)
+	require.Equal(t, "Preempted by pod "+string(w.pod(t, "high").UID)+" on node "+nodeName(0), pre[0].Message)
+	require.Equal(t, "0/1 nodes are available: 1 Insufficient cpu.", s.PendingReason("default", "high"))
+
+	// Once the victim is gone (the kubelet finishes the deletion), the
+	// preemptor is retried and bound.
+	require.NoError(t, w.admin.Delete("Pod", "default", "low", apiserverForce()))
+	w.engine.RunUntil(15 * time.Second)
+	require.Equal(t, nodeName(0), w.pod(t, "high").Spec.NodeName)
+}
+
+func TestNumFeasibleNodesToFind(t *testing.T) {
+	tests := []struct {
+		pct       int32
+		n, wanted int
+	}{
+		{0, 50, 50}, {0, 99, 99}, {0, 100, 100}, {0, 1000, 420}, {0, 5000, 500}, {0, 6000, 300}, {0, 20000, 1000},
+		{10, 5000, 500}, {100, 5000, 5000}, {1, 5000, 100},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.wanted, NumFeasibleNodesToFind(tc.pct, tc.n), "pct %d n %d", tc.pct, tc.n)
+	}
+}
+
+func TestRequeuedOnUncordonAndOnPodDelete(t *testing.T) {
+	w := newWorld(t, 1)
+	node := makeNode(nodeName(0), "", "1", "8Gi", 110)
+	node.Spec.Unschedulable = true
+	w.addNode(t, node)
+	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s.Start()
+	w.addPod(t, makePod("a", "600m", "", nil))
+	w.engine.RunUntil(time.Second)
+	require.Equal(t, "0/1 nodes are available: 1 node(s) were unschedulable. "+
+		"preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.", s.PendingReason("default", "a"))
+	_, _, unsched := s.Queue().Lens()
+	require.Equal(t, 1, unsched)
+
+	// kubectl uncordon at 1.5 s: the node update moves the pod straight to
+	// activeQ (its 1 s backoff is over), long before the 5-minute flush.
+	w.engine.RunUntil(1500 * time.Millisecond)
+	o, _ := w.st.Get("Node", "", nodeName(0))
+	n := o.(*corev1.Node).DeepCopy()
+	n.Spec.Unschedulable = false
+	_, err := w.admin.Update(n)
+	require.NoError(t, err)
+	w.engine.RunUntil(2 * time.Second)
+	require.Equal(t, nodeName(0), w.pod(t, "a").Spec.NodeName)
+	require.Empty(t, s.PendingReason("default", "a"))
+
+	// A second pod does not fit until the first is deleted.
+	w.addPod(t, makePod("b", "600m", "", nil))
+	w.engine.RunUntil(3 * time.Second)
+	require.Contains(t, s.PendingReason("default", "b"), "1 Insufficient cpu")
+	require.NoError(t, w.admin.Delete("Pod", "default", "a", apiserverForce()))
+	// b failed at ~2.004 s: its 1 s backoff outlasts the delete event, so
+	// it waits in backoffQ for the 4 s flush tick.
+	w.engine.RunUntil(4 * time.Second)
+	require.Empty(t, w.pod(t, "b").Spec.NodeName)
+	w.engine.RunUntil(5 * time.Second)
+	require.Equal(t, nodeName(0), w.pod(t, "b").Spec.NodeName)
+}
+
+func TestIgnoresOtherSchedulers(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode(t, makeNode(nodeName(0), "", "1", "8Gi", 110))
+	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s.Start()
+	p := makePod("custom", "", "", nil)
+	p.Spec.SchedulerName = "my-scheduler"
+	w.addPod(t, p)
+	w.engine.RunUntil(time.Second)
+	require.Empty(t, w.pod(t, "custom").Spec.NodeName)
+	require.Equal(t, uint64(0), s.Stats().Attempts)
+}
+
+func TestMostAllocatedPacks(t *testing.T) {
+	w := newWorld(t, 1)
+	for i := 0; i < 4; i++ {
+		w.addNode(t, makeNode(nodeName(i), "", "4", "8Gi", 110))
+	}
+	s := New(w.engine, w.srv.Client("default-scheduler"), Config{ScoringStrategy: "MostAllocated"})
+	s.Start()
+	for i := 0; i < 6; i++ {
+		w.addPod(t, makePod(fmt.Sprintf("p-%d", i), "1", "1Gi", nil))
+	}
+	w.engine.RunUntil(time.Second)
+	used := map[string]int{}
+	for i := 0; i < 6; i++ {
+		used[w.pod(t, fmt.Sprintf("p-%d", i)).Spec.NodeName]++
+	}
+	// Bin packing fills nodes instead of spreading over all four.
+	require.Len(t, used, 2)
+}
