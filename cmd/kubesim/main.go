@@ -1,18 +1,43 @@
+// Command kubesim simulates a whole EKS-flavoured Kubernetes cluster in
+// virtual time. With no arguments it plays the built-in demo.
 package main
+
 import (
- _ "k8s.io/api/core/v1"
- _ "k8s.io/api/apps/v1"
- _ "k8s.io/api/discovery/v1"
- _ "k8s.io/api/policy/v1"
- _ "k8s.io/api/coordination/v1"
- _ "k8s.io/apimachinery/pkg/api/resource"
- _ "k8s.io/apimachinery/pkg/labels"
- _ "k8s.io/apimachinery/pkg/util/validation"
- _ "k8s.io/apimachinery/pkg/api/validation"
- _ "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
- _ "k8s.io/apimachinery/pkg/util/strategicpatch"
- _ "sigs.k8s.io/yaml"
- _ "github.com/spf13/cobra"
- _ "github.com/stretchr/testify/require"
+	"errors"
+	"fmt"
+	"os"
 )
-func main(){}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// exitError carries a process exit code: 1 an expectation failed, 2 bad
+// input or usage.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func badInput(err error) error { return &exitError{2, err} }
+
+func run(args []string) int {
+	cmd := newRootCmd()
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.code != 1 {
+			fmt.Fprintln(os.Stderr, "error:", ee.err)
+		}
+		return ee.code
+	}
+	// cobra's own errors: unknown command, bad flag.
+	fmt.Fprintln(os.Stderr, "error:", err)
+	return 2
+}

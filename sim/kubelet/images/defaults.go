@@ -120,7 +120,11 @@ var builtin = []Image{
 	{Repository: "ecr/eks/kube-proxy", Also: []string{"public.ecr.aws/eks-distro/kubernetes/kube-proxy", "registry.k8s.io/kube-proxy"},
 		SizeMiB: 30, WarmUp: 500 * ms, MemoryMiB: 20, StopTime: 100 * ms,
 		TagPattern: regexp.MustCompile(`^v1\.\d+\.\d+(-minimal)?(-eksbuild\.\d+|-eks-\d+-\d+)?$`), App: []string{"kube-proxy"}},
-	{Repository: "ecr/amazon-k8s-cni", Also: []string{"public.ecr.aws/eks/amazon-k8s-cni", "ecr/amazon-k8s-cni-init", "public.ecr.aws/eks/amazon-k8s-cni-init"},
+	// The CNI init container copies the plugin binaries and exits.
+	{Repository: "ecr/amazon-k8s-cni-init", Also: []string{"public.ecr.aws/eks/amazon-k8s-cni-init"},
+		SizeMiB: 45, MemoryMiB: 5, Exits: true,
+		TagPattern: regexp.MustCompile(`^v1\.\d+\.\d+(-eksbuild\.\d+)?$`)},
+	{Repository: "ecr/amazon-k8s-cni", Also: []string{"public.ecr.aws/eks/amazon-k8s-cni"},
 		SizeMiB: 45, WarmUp: 3 * s, MemoryMiB: 40, StopTime: 500 * ms,
 		TagPattern: regexp.MustCompile(`^v1\.\d+\.\d+(-eksbuild\.\d+)?$`), App: []string{"/app/aws-vpc-cni"}},
 	{Repository: "ecr/amazon/aws-network-policy-agent", SizeMiB: 25, WarmUp: time.Second, MemoryMiB: 20, StopTime: 200 * ms,

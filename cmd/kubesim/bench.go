@@ -1,0 +1,33 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kubesim/kubesim/bench"
+)
+
+func newBenchCmd() *cobra.Command {
+	var cfg bench.Config
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the simulator: N nodes, D Deployments x R replicas, until all pods are Running",
+		Example: `  kubesim bench --nodes 1000 --deployments 300 --replicas 100
+  kubesim bench --nodes 5000 --deployments 1500 --replicas 100`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.Nodes <= 0 || cfg.Deployments < 0 || cfg.Replicas < 0 {
+				return badInput(fmt.Errorf("--nodes must be positive and --deployments/--replicas non-negative"))
+			}
+			res, err := bench.Run(cfg)
+			fmt.Fprintln(cmd.OutOrStdout(), res)
+			return err
+		},
+	}
+	cmd.Flags().IntVar(&cfg.Nodes, "nodes", 1000, "number of nodes")
+	cmd.Flags().IntVar(&cfg.Deployments, "deployments", 300, "number of Deployments")
+	cmd.Flags().IntVar(&cfg.Replicas, "replicas", 100, "replicas per Deployment")
+	cmd.Flags().StringVar(&cfg.InstanceType, "instance-type", "m5.4xlarge", "EC2 instance type of the nodes")
+	return cmd
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim/runner"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kubesim",
+		Short: "A deterministic simulator of a whole Kubernetes (EKS) cluster in virtual time",
+		Long: `kubesim simulates a whole EKS-flavoured Kubernetes cluster in memory and in
+virtual time: API server, scheduler, controllers, nodes and kubelets, and
+failures. Run with no arguments for the built-in demo.`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runScenario(cmd.OutOrStdout(), "demo", runFlags{report: "text"})
+		},
+	}
+	root.AddCommand(newRunCmd(), newScenariosCmd(), newBenchCmd())
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
+	return root
+}
+
+type runFlags struct {
+	seed   string
+	report string
+	trace  string
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run FILE|NAME",
+		Short: "Run a scenario file (or a library scenario by name) and report",
+		Example: `  kubesim run node-failure
+  kubesim run my-scenario.yaml --seed 42 --report json
+  kubesim run demo --trace trace.jsonl`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return badInput(fmt.Errorf("run takes exactly one scenario file or library name, got %d arguments", len(args)))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScenario(cmd.OutOrStdout(), args[0], f)
+		},
+	}
+	cmd.Flags().StringVar(&f.seed, "seed", "", "override the scenario's seed")
+	cmd.Flags().StringVar(&f.report, "report", "text", "report format: text or json")
+	cmd.Flags().StringVar(&f.trace, "trace", "", "write the canonical trace (JSON lines) to this file")
+	return cmd
+}
+
+func runScenario(out io.Writer, arg string, f runFlags) error {
+	if f.report != "text" && f.report != "json" {
+		return badInput(fmt.Errorf("--report must be text or json, not %q", f.report))
+	}
+	var opts runner.Options
+	if f.seed != "" {
+		seed, err := strconv.ParseUint(f.seed, 10, 64)
+		if err != nil {
+			return badInput(fmt.Errorf("--seed must be a non-negative integer, not %q", f.seed))
+		}
+		opts.Seed = &seed
+	}
+	s, err := scenarios.Resolve(arg)
+	if err != nil {
+		return badInput(err)
+	}
+	if f.trace != "" {
+		tf, err := os.Create(f.trace)
+		if err != nil {
+			return badInput(err)
+		}
+		defer tf.Close()
+		opts.Trace = tf
+	}
+	rep, err := runner.Run(s, opts)
+	if err != nil {
+		return &exitError{3, fmt.Errorf("simulation failed: %w", err)}
+	}
+	if f.report == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := rep.WriteText(out); err != nil {
+		return err
+	}
+	if !rep.Passed() {
+		return &exitError{1, nil}
+	}
+	return nil
+}
+
+func newScenariosCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "scenarios", Short: "List and show the built-in scenario library", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return badInput(fmt.Errorf("use: kubesim scenarios list | show NAME")) }}
+	cmd.AddCommand(&cobra.Command{
+		Use: "list", Short: "List the library scenarios, one per line, name first", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, e := range scenarios.Library() {
+				fmt.Fprintf(cmd.OutOrStdout(), "%-20s %s\n", e.Name, e.Description)
+			}
+			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use: "show NAME", Short: "Print a library scenario's YAML",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return badInput(fmt.Errorf("show takes one scenario name"))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := scenarios.LibrarySource(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			_, err = cmd.OutOrStdout().Write(src)
+			return err
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,266 @@
+// Package cluster assembles a whole simulated EKS cluster — engine, store,
+// API server, scheduler, controllers, nodes with their kubelets and the EKS
+// add-ons — and gives the runner and the interactive frontends the
+// operations a person performs on a cluster: break a node, bring it back,
+// cut a zone off.
+package cluster
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/cloud"
+	"github.com/kubesim/kubesim/sim/kubelet"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// NodeGroup is a set of identical nodes (an EKS managed node group).
+type NodeGroup struct {
+	Name         string
+	InstanceType string              // from the cloud catalogue, or
+	Capacity     corev1.ResourceList // a custom capacity (allocatable = capacity)
+	Count        int
+	Zones        []string
+	Labels       map[string]string
+	Taints       []corev1.Taint
+}
+
+// Config describes the cluster to build.
+type Config struct {
+	Seed       uint64
+	Zones      []string
+	Addons     bool
+	NodeGroups []NodeGroup
+	// ScoringStrategy is the NodeResourcesFit strategy: "LeastAllocated"
+	// (default) or "MostAllocated".
+	ScoringStrategy string
+	// EtcdMembers is the etcd cluster size (1, 3 or 5; default 3).
+	EtcdMembers int
+	// Trace, if set, receives every trace line from the first one on.
+	Trace io.Writer
+}
+
+// DefaultZones are the zones of a cluster that names none.
+var DefaultZones = []string{"us-east-1a", "us-east-1b", "us-east-1c"}
+
+// Node is one simulated machine.
+type Node struct {
+	Name, Group, Zone string
+	Kubelet           *kubelet.Kubelet
+	Failed            bool
+	Partitioned       bool
+}
+
+// Cluster is a running simulated cluster.
+type Cluster struct {
+	Engine *sim.Engine
+	Store  *store.Store
+	API    *apiserver.Server
+	Etcd   *Etcd
+
+	cfg       Config
+	nodes     []*Node
+	byName    map[string]*Node
+	nodeIndex int
+	starters  []interface{ Start() }
+	sched     schedulerHandle
+}
+
+// New builds a cluster at virtual time zero: namespaces, control plane,
+// nodes (registered and Ready), and the add-ons unless turned off. Call
+// Start to begin running.
+func New(cfg Config) (*Cluster, error) {
+	if len(cfg.Zones) == 0 {
+		cfg.Zones = DefaultZones
+	}
+	if cfg.EtcdMembers == 0 {
+		cfg.EtcdMembers = 3
+	}
+	e := sim.NewEngine(cfg.Seed)
+	if cfg.Trace != nil {
+		e.Trace().SetWriter(cfg.Trace)
+	}
+	st := store.New(e)
+	c := &Cluster{Engine: e, Store: st, API: apiserver.New(e, st), cfg: cfg, byName: map[string]*Node{}}
+	c.Etcd = newEtcd(c, cfg.EtcdMembers, cfg.Zones)
+	c.API.WriteGate = c.Etcd.writeGate
+	sys := c.API.Client("kube-apiserver")
+	for _, ns := range []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease} {
+		if _, err := sys.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := sys.Create(kubernetesService()); err != nil {
+		return nil, err
+	}
+	c.startControlPlane()
+	for _, g := range cfg.NodeGroups {
+		for i := 0; i < g.Count; i++ {
+			if _, err := c.AddNode(g, true); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cfg.Addons {
+		addons := c.API.Client("eks")
+		for _, o := range Addons() {
+			if _, err := addons.Create(o); err != nil {
+				return nil, fmt.Errorf("cluster: add-on %s: %w", o.GetName(), err)
+			}
+		}
+	}
+	return c, nil
+}
+
+func kubernetesService() *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: "kubernetes",
+			Labels: map[string]string{"component": "apiserver", "provider": "kubernetes"}},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "https", Port: 443, Protocol: corev1.ProtocolTCP}}},
+	}
+}
+
+// Config is the configuration the cluster was built with.
+func (c *Cluster) Config() Config { return c.cfg }
+
+// Client returns an API client attributed to component.
+func (c *Cluster) Client(component string) *apiserver.Client { return c.API.Client(component) }
+
+// AddNode launches one more node of group g (named <group>-<n>); ready
+// says whether it is already Ready (nodes present at t=0) or boots.
+func (c *Cluster) AddNode(g NodeGroup, ready bool) (*Node, error) {
+	n := 1
+	for _, x := range c.nodes {
+		if x.Group == g.Name {
+			n++
+		}
+	}
+	zones := g.Zones
+	if len(zones) == 0 {
+		zones = c.cfg.Zones
+	}
+	spec := cloud.NodeSpec{
+		Name: g.Name + "-" + strconv.Itoa(n), Group: g.Name, Zone: zones[(n-1)%len(zones)],
+		InstanceType: g.InstanceType, Labels: g.Labels, Taints: g.Taints, Index: c.nodeIndex,
+	}
+	c.nodeIndex++
+	if g.InstanceType != "" {
+		it, ok := cloud.Lookup(g.InstanceType)
+		if !ok {
+			return nil, fmt.Errorf("cluster: unknown instance type %q", g.InstanceType)
+		}
+		spec.Capacity, spec.Allocatable = it.Capacity(), it.Allocatable()
+	} else {
+		spec.Capacity, spec.Allocatable = g.Capacity.DeepCopy(), g.Capacity.DeepCopy()
+	}
+	k := kubelet.New(c.Engine, c.API.Client("kubelet/"+spec.Name), spec, kubelet.Config{})
+	node := &Node{Name: spec.Name, Group: g.Name, Zone: spec.Zone, Kubelet: k}
+	c.nodes = append(c.nodes, node)
+	c.byName[node.Name] = node
+	k.Start(ready)
+	return node, nil
+}
+
+// Nodes lists the cluster's machines in creation order.
+func (c *Cluster) Nodes() []*Node { return c.nodes }
+
+// Node returns the machine called name.
+func (c *Cluster) Node(name string) (*Node, bool) {
+	n, ok := c.byName[name]
+	return n, ok
+}
+
+// NodeNames lists the machine names (for error hints).
+func (c *Cluster) NodeNames() []string {
+	out := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n.Name
+	}
+	return out
+}
+
+func (c *Cluster) node(name string) (*Node, error) {
+	n, ok := c.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("no node %q (nodes: %s)", name, strings.Join(c.NodeNames(), ", "))
+	}
+	return n, nil
+}
+
+// FailNode crashes a machine: its kubelet stops, its containers are gone.
+func (c *Cluster) FailNode(name string) error {
+	n, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	if n.Failed {
+		return fmt.Errorf("node %q has already failed", name)
+	}
+	n.Failed = true
+	n.Kubelet.Fail()
+	c.traceFault("fail", name, "machine down")
+	return nil
+}
+
+// RecoverNode boots a failed machine again.
+func (c *Cluster) RecoverNode(name string) error {
+	n, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	if !n.Failed {
+		return fmt.Errorf("node %q has not failed", name)
+	}
+	n.Failed = false
+	n.Kubelet.Recover()
+	c.traceFault("recover", name, "machine up")
+	return nil
+}
+
+// PartitionZone cuts every node of zone off the control plane for d
+// (0 = until HealZone).
+func (c *Cluster) PartitionZone(zone string, d time.Duration) error {
+	if !slices.Contains(c.cfg.Zones, zone) {
+		return fmt.Errorf("no zone %q (zones: %s)", zone, strings.Join(c.cfg.Zones, ", "))
+	}
+	for _, n := range c.nodes {
+		if n.Zone == zone && !n.Partitioned {
+			n.Partitioned = true
+			n.Kubelet.Partition(true)
+		}
+	}
+	c.traceFault("partition", zone, "zone cut off from the control plane")
+	if d > 0 {
+		c.Engine.After(d, "heal-zone", func() { c.HealZone(zone) })
+	}
+	return nil
+}
+
+// HealZone reconnects a partitioned zone.
+func (c *Cluster) HealZone(zone string) {
+	for _, n := range c.nodes {
+		if n.Zone == zone && n.Partitioned {
+			n.Partitioned = false
+			n.Kubelet.Partition(false)
+		}
+	}
+	c.traceFault("heal", zone, "zone reconnected")
+}
+
+// traceFault records an injected fault: the cause of what follows.
+func (c *Cluster) traceFault(verb, target, summary string) {
+	kind := "Node"
+	if verb == "partition" || verb == "heal" {
+		kind = "Zone"
+	}
+	c.Engine.Trace().Add(sim.Record{T: c.Engine.Elapsed(), Component: "chaos", Verb: verb, Kind: kind, Name: target, RV: c.Store.Rev(), Summary: summary})
+}

@@ -1,0 +1,41 @@
+package cluster
+
+import (
+	"github.com/kubesim/kubesim/sim/controllers/daemonset"
+	"github.com/kubesim/kubesim/sim/controllers/deployment"
+	"github.com/kubesim/kubesim/sim/controllers/endpointslice"
+	"github.com/kubesim/kubesim/sim/controllers/gc"
+	"github.com/kubesim/kubesim/sim/controllers/namespace"
+	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle"
+	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle/podgc"
+	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle/tainteviction"
+	"github.com/kubesim/kubesim/sim/controllers/replicaset"
+	"github.com/kubesim/kubesim/sim/scheduler"
+)
+
+type schedulerHandle = *scheduler.Scheduler
+
+// startControlPlane creates kube-scheduler and the kube-controller-manager
+// controllers and starts them, in a fixed order.
+func (c *Cluster) startControlPlane() {
+	e := c.Engine
+	c.sched = scheduler.New(e, c.Client("default-scheduler"), scheduler.Config{ScoringStrategy: c.cfg.ScoringStrategy})
+	c.starters = []interface{ Start() }{
+		c.sched,
+		replicaset.New(e, c.Client("replicaset-controller"), replicaset.Config{}),
+		deployment.New(e, c.Client("deployment-controller"), deployment.Config{}),
+		daemonset.New(e, c.Client("daemonset-controller"), daemonset.Config{}),
+		nodelifecycle.New(e, c.Client("node-lifecycle-controller"), nodelifecycle.Config{}),
+		tainteviction.New(e, c.Client("taint-eviction-controller"), tainteviction.Config{}),
+		podgc.New(e, c.Client("pod-garbage-collector"), podgc.Config{}),
+		endpointslice.New(e, c.Client("endpointslice-controller"), endpointslice.Config{}),
+		gc.New(e, c.Client("generic-garbage-collector"), gc.Config{}),
+		namespace.New(e, c.Client("namespace-controller"), namespace.Config{}),
+	}
+	for _, s := range c.starters {
+		s.Start()
+	}
+}
+
+// Scheduler is the cluster's kube-scheduler.
+func (c *Cluster) Scheduler() *scheduler.Scheduler { return c.sched }

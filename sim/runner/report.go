@@ -1,0 +1,184 @@
+package runner
+
+import (
+	"slices"
+	"strconv"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/podutil"
+)
+
+// Report is the result of a run: the JSON contract of SCENARIO-FORMAT.md
+// plus the play-by-play that the text report prints.
+type Report struct {
+	Scenario     string              `json:"scenario"`
+	Seed         uint64              `json:"seed"`
+	VirtualTime  string              `json:"virtualTime"`
+	TraceHash    string              `json:"traceHash"`
+	Events       int64               `json:"events"`
+	Nodes        []NodeReport        `json:"nodes"`
+	Workloads    []WorkloadReport    `json:"workloads"`
+	Pods         map[string]int      `json:"pods"`
+	Etcd         EtcdReport          `json:"etcd"`
+	Expectations []ExpectationResult `json:"expectations"`
+
+	// Timeline is what happened, in order (text report only).
+	Timeline []TimelineEntry `json:"-"`
+	// Placement lists each node's pods (text report only).
+	Placement map[string][]string `json:"-"`
+}
+
+// NodeReport is one node's final state.
+type NodeReport struct {
+	Name          string            `json:"name"`
+	Group         string            `json:"group"`
+	Zone          string            `json:"zone"`
+	InstanceType  string            `json:"instanceType,omitempty"`
+	Ready         bool              `json:"ready"`
+	Unschedulable bool              `json:"unschedulable"`
+	Allocatable   map[string]string `json:"allocatable"`
+	Requested     map[string]string `json:"requested"`
+	Pods          int               `json:"pods"`
+}
+
+// WorkloadReport is one workload's final state.
+type WorkloadReport struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Desired   int32  `json:"desired"`
+	Ready     int32  `json:"ready"`
+	Available int32  `json:"available"`
+	Updated   int32  `json:"updated"`
+}
+
+// EtcdReport is the etcd cluster's final state.
+type EtcdReport struct {
+	Members int    `json:"members"`
+	Healthy int    `json:"healthy"`
+	Leader  string `json:"leader"`
+	Quorum  bool   `json:"quorum"`
+}
+
+// ExpectationResult is the verdict on one expectation.
+type ExpectationResult struct {
+	Index       int    `json:"index"`
+	Description string `json:"description"`
+	Passed      bool   `json:"passed"`
+	At          string `json:"at,omitempty"`
+	Message     string `json:"message,omitempty"`
+}
+
+// TimelineEntry is one line of the play-by-play: an action of the
+// scenario, its outcome, or a cluster event.
+type TimelineEntry struct {
+	T       time.Duration
+	Type    string // Normal / Warning for events, Action for timeline actions
+	Reason  string
+	Object  string
+	Message string
+	Count   int32
+}
+
+// snapshot fills the final-state parts of the report.
+func snapshot(c *cluster.Cluster, r *Report) {
+	st := c.Store
+	r.Pods = map[string]int{"Pending": 0, "Running": 0, "Succeeded": 0, "Failed": 0, "Unknown": 0}
+	for _, o := range st.List("Pod", "") {
+		p := o.(*corev1.Pod)
+		phase := string(p.Status.Phase)
+		if phase == "" {
+			phase = "Pending"
+		}
+		r.Pods[phase]++
+	}
+	r.Placement = map[string][]string{}
+	for _, n := range c.Nodes() {
+		o, ok := st.Get("Node", "", n.Name)
+		if !ok {
+			continue
+		}
+		node := o.(*corev1.Node)
+		req := NodeRequests(c, n.Name)
+		pods := st.ByIndex("Pod", "spec.nodeName", n.Name)
+		names := make([]string, 0, len(pods))
+		for _, p := range pods {
+			if !podutil.IsTerminal(p.(*corev1.Pod)) {
+				names = append(names, p.GetNamespace()+"/"+p.GetName())
+			}
+		}
+		r.Placement[n.Name] = names
+		alloc := node.Status.Allocatable
+		r.Nodes = append(r.Nodes, NodeReport{
+			Name: n.Name, Group: n.Group, Zone: n.Zone, InstanceType: node.Labels[corev1.LabelInstanceTypeStable],
+			Ready:         podutil.NodeReady(node) == corev1.ConditionTrue,
+			Unschedulable: node.Spec.Unschedulable,
+			Allocatable:   map[string]string{"cpu": qty(alloc.Cpu()), "memory": qty(alloc.Memory()), "pods": qty(alloc.Pods())},
+			Requested: map[string]string{
+				"cpu":    resource.NewMilliQuantity(req.MilliCPU, resource.DecimalSI).String(),
+				"memory": resource.NewQuantity(req.Memory, resource.BinarySI).String(),
+				"pods":   strconv.FormatInt(req.Pods, 10),
+			},
+			Pods: int(req.Pods),
+		})
+	}
+	for _, o := range st.List("Deployment", "") {
+		d := o.(*appsv1.Deployment)
+		r.Workloads = append(r.Workloads, WorkloadReport{Kind: "Deployment", Namespace: d.Namespace, Name: d.Name,
+			Desired: deref(d.Spec.Replicas), Ready: d.Status.ReadyReplicas, Available: d.Status.AvailableReplicas, Updated: d.Status.UpdatedReplicas})
+	}
+	for _, o := range st.List("DaemonSet", "") {
+		d := o.(*appsv1.DaemonSet)
+		r.Workloads = append(r.Workloads, WorkloadReport{Kind: "DaemonSet", Namespace: d.Namespace, Name: d.Name,
+			Desired: d.Status.DesiredNumberScheduled, Ready: d.Status.NumberReady, Available: d.Status.NumberAvailable, Updated: d.Status.UpdatedNumberScheduled})
+	}
+	for _, o := range st.List("StatefulSet", "") {
+		d := o.(*appsv1.StatefulSet)
+		r.Workloads = append(r.Workloads, WorkloadReport{Kind: "StatefulSet", Namespace: d.Namespace, Name: d.Name,
+			Desired: deref(d.Spec.Replicas), Ready: d.Status.ReadyReplicas, Available: d.Status.AvailableReplicas, Updated: d.Status.UpdatedReplicas})
+	}
+	slices.SortStableFunc(r.Workloads, func(a, b WorkloadReport) int {
+		if a.Namespace != b.Namespace {
+			return cmpStr(a.Namespace, b.Namespace)
+		}
+		return cmpStr(a.Kind+"/"+a.Name, b.Kind+"/"+b.Name)
+	})
+	r.Etcd = EtcdReport{Members: len(c.Etcd.Members()), Healthy: c.Etcd.HealthyCount(), Leader: c.Etcd.Leader(), Quorum: c.Etcd.Quorum()}
+}
+
+func cmpStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func qty(q *resource.Quantity) string { return q.String() }
+
+func deref(p *int32) int32 {
+	if p == nil {
+		return 1
+	}
+	return *p
+}
+
+// NodeRequests sums the requests of the pods bound to a node that still
+// hold resources (everything but Succeeded/Failed pods).
+func NodeRequests(c *cluster.Cluster, node string) podutil.Resources {
+	var sum podutil.Resources
+	for _, o := range c.Store.ByIndex("Pod", "spec.nodeName", node) {
+		p := o.(*corev1.Pod)
+		if !podutil.IsTerminal(p) {
+			sum = sum.Add(podutil.PodRequests(p))
+		}
+	}
+	return sum
+}

@@ -1,0 +1,308 @@
+// Package runner runs a scenario file from start to end: it builds the
+// cluster, creates the workloads, fires the timeline's actions at their
+// virtual times, checks the expectations and produces the report.
+package runner
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/controllers/deployment"
+	"github.com/kubesim/kubesim/sim/kubectl"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Options tune a run.
+type Options struct {
+	// Seed overrides the scenario's seed when non-nil.
+	Seed *uint64
+	// Trace receives the canonical trace lines.
+	Trace io.Writer
+	// CheckInvariants checks the cluster invariants after every event
+	// (tests); a violation ends the run with an error.
+	CheckInvariants bool
+	// Observe, if set, is called with the cluster before the run starts
+	// (tests attach their own probes).
+	Observe func(*cluster.Cluster)
+}
+
+// Run runs s for its duration and returns the report.
+func Run(s *scenarios.Scenario, opts Options) (*Report, error) {
+	r, err := Start(s, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Finish()
+}
+
+// Run is a scenario in progress.
+type Running struct {
+	Scenario *scenarios.Scenario
+	Cluster  *cluster.Cluster
+	report   *Report
+	checks   []*check
+	inv      *invariants
+	kubectl  *kubectl.Env
+	end      time.Duration
+}
+
+// Start builds the cluster and schedules the scenario, without running it.
+func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
+	seed := s.Seed
+	if opts.Seed != nil {
+		seed = *opts.Seed
+	}
+	cfg := cluster.Config{Seed: seed, Zones: s.Cluster.Zones, Addons: s.Cluster.Addons, EtcdMembers: s.Cluster.ControlPlane.EtcdMembers}
+	for _, g := range s.Cluster.NodeGroups {
+		cfg.NodeGroups = append(cfg.NodeGroups, cluster.NodeGroup{Name: g.Name, InstanceType: g.InstanceType,
+			Capacity: g.Capacity, Count: g.Count, Zones: g.Zones, Labels: g.Labels, Taints: g.Taints})
+	}
+	cfg.Trace = opts.Trace
+	c, err := cluster.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	run := &Running{Scenario: s, Cluster: c, end: s.Duration,
+		report: &Report{Scenario: s.Name, Seed: seed}}
+	run.kubectl = &kubectl.Env{
+		Engine: c.Engine, Client: c.Client("kubectl"),
+		Rollback: func(ns, name string, rev int64) error {
+			return deployment.Rollback(c.Client("kubectl"), c.Store, ns, name, rev)
+		},
+		ReadFile: func(path string) ([]store.Object, error) { return s.ReadManifests(path) },
+		Done: func(out string, err error) { run.note("Action", "kubectl", "drain (done)", out, err) },
+	}
+	run.watchEvents()
+	if opts.CheckInvariants {
+		run.inv = newInvariants(c)
+	}
+	if opts.Observe != nil {
+		opts.Observe(c)
+	}
+	if len(s.Workloads) > 0 {
+		objs := make([]store.Object, len(s.Workloads))
+		for i, w := range s.Workloads {
+			objs[i] = w.Obj
+		}
+		out, err := kubectl.ApplyObjects(run.kubectl, objs)
+		run.note("Action", "apply", "workloads", out, err)
+	}
+	for i := range s.Timeline {
+		a := &s.Timeline[i]
+		c.Engine.At(a.At, "timeline", func() { run.act(a) })
+	}
+	run.checks = newChecks(s.Expect)
+	c.Engine.OnInstantEnd(run.onInstant)
+	return run, nil
+}
+
+// Finish runs to the end of the scenario and builds the report.
+func (r *Running) Finish() (*Report, error) {
+	e := r.Cluster.Engine
+	stops := []time.Duration{r.end}
+	for _, ck := range r.checks {
+		if ck.at != nil && *ck.at <= r.end {
+			stops = append(stops, *ck.at)
+		}
+	}
+	slices.Sort(stops)
+	stops = slices.Compact(stops)
+	for _, t := range stops {
+		if err := r.runTo(t); err != nil {
+			return nil, err
+		}
+		for _, ck := range r.checks {
+			if ck.at != nil && *ck.at == t {
+				ck.evaluateAt(r.Cluster)
+			}
+		}
+	}
+	if r.inv != nil && r.inv.err != nil {
+		return nil, r.inv.err
+	}
+	rep := r.report
+	rep.VirtualTime = e.Elapsed().String()
+	rep.TraceHash = e.Trace().Hash()
+	rep.Events = e.Trace().Len()
+	snapshot(r.Cluster, rep)
+	for _, ck := range r.checks {
+		rep.Expectations = append(rep.Expectations, ck.result(r.end))
+	}
+	return rep, e.Trace().Err()
+}
+
+func (r *Running) runTo(t time.Duration) error {
+	e := r.Cluster.Engine
+	if r.inv == nil {
+		e.RunUntil(t)
+		return nil
+	}
+	for {
+		next, ok := e.NextAt()
+		if !ok || next > t {
+			break
+		}
+		e.Step()
+		if err := r.inv.check(); err != nil {
+			return err
+		}
+	}
+	e.RunUntil(t)
+	return nil
+}
+
+func (r *Running) onInstant() {
+	now := r.Cluster.Engine.Elapsed()
+	for _, ck := range r.checks {
+		ck.evaluateInstant(r.Cluster, now)
+	}
+}
+
+// Passed reports whether every expectation held.
+func (rep *Report) Passed() bool {
+	for _, e := range rep.Expectations {
+		if !e.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+// act performs one timeline action; a refusal is recorded and the run
+// goes on, as a person's kubectl would fail and they would carry on.
+func (r *Running) act(a *scenarios.Action) {
+	c := r.Cluster
+	switch {
+	case a.Fail != nil:
+		r.note("Action", "fail", "node/"+a.Fail.Node, "", c.FailNode(a.Fail.Node))
+	case a.Recover != nil:
+		r.note("Action", "recover", "node/"+a.Recover.Node, "", c.RecoverNode(a.Recover.Node))
+	case a.Cordon != nil:
+		r.kubectlLine("cordon " + a.Cordon.Node)
+	case a.Uncordon != nil:
+		r.kubectlLine("uncordon " + a.Uncordon.Node)
+	case a.Drain != nil:
+		r.kubectlLine("drain " + a.Drain.Node + " --ignore-daemonsets --delete-emptydir-data")
+	case a.Kubectl != "":
+		r.kubectlLine(a.Kubectl)
+	case a.Apply != nil:
+		objs := make([]store.Object, len(a.Apply.Objects))
+		for i, o := range a.Apply.Objects {
+			objs[i] = o.Obj
+		}
+		out, err := kubectl.ApplyObjects(r.kubectl, objs)
+		r.note("Action", "apply", a.Apply.File, out, err)
+	case a.Delete != nil:
+		r.delete(a.Delete)
+	case a.Etcd != nil:
+		r.etcd(a.Etcd)
+	case a.Partition != nil:
+		r.note("Action", "partition", "zone/"+a.Partition.Zone, "", c.PartitionZone(a.Partition.Zone, a.Partition.For))
+	}
+}
+
+func (r *Running) kubectlLine(line string) {
+	cmd, err := kubectl.Parse(line)
+	if err != nil {
+		r.note("Action", "kubectl", line, "", err)
+		return
+	}
+	out, err := cmd.Run(r.kubectl)
+	r.note("Action", "kubectl", line, out, err)
+}
+
+func (r *Running) delete(d *scenarios.DeleteRef) {
+	kc := r.kubectl.Client
+	ns := d.Namespace
+	if ns == "" {
+		ns = metav1.NamespaceDefault
+	}
+	info, ok := store.LookupKind(d.Kind)
+	if !ok {
+		r.note("Action", "delete", d.Kind, "", fmt.Errorf("unknown kind %q", d.Kind))
+		return
+	}
+	if !info.Namespaced {
+		ns = ""
+	}
+	if d.Name != "" {
+		r.note("Action", "delete", strings.ToLower(d.Kind)+"/"+d.Name, "", kc.Delete(d.Kind, ns, d.Name, apiserver.DeleteOptions{}))
+		return
+	}
+	sel, err := labels.Parse(d.Selector)
+	if err != nil {
+		r.note("Action", "delete", d.Selector, "", err)
+		return
+	}
+	objs := r.Cluster.Store.Select(d.Kind, ns, sel)
+	var names []string
+	for _, o := range objs {
+		if err := kc.Delete(d.Kind, o.GetNamespace(), o.GetName(), apiserver.DeleteOptions{}); err == nil {
+			names = append(names, o.GetName())
+		}
+	}
+	r.note("Action", "delete", strings.ToLower(d.Kind)+" -l "+d.Selector, fmt.Sprintf("%d deleted: %s", len(names), strings.Join(names, ", ")), nil)
+}
+
+func (r *Running) etcd(a *scenarios.EtcdAction) {
+	e := r.Cluster.Etcd
+	switch {
+	case a.Stop != "":
+		r.note("Action", "etcd stop", a.Stop, "", e.Stop(a.Stop))
+	case a.Start != "":
+		r.note("Action", "etcd start", a.Start, "", e.Start(a.Start))
+	case a.Partition != "":
+		r.note("Action", "etcd partition", a.Partition, "", e.Partition(a.Partition))
+	case a.Heal != "":
+		r.note("Action", "etcd heal", a.Heal, "", e.Heal(a.Heal))
+	default:
+		r.note("Action", "etcd", "snapshot/restore", "", fmt.Errorf("etcd snapshot and restore are not modelled yet"))
+	}
+}
+
+// note records an action's outcome in the timeline and the trace.
+func (r *Running) note(typ, verb, object, out string, err error) {
+	e := r.Cluster.Engine
+	msg := strings.TrimSpace(out)
+	entryType := typ
+	if err != nil {
+		entryType = "Failed"
+		if msg != "" {
+			msg += "; "
+		}
+		msg += err.Error()
+	}
+	r.report.Timeline = append(r.report.Timeline, TimelineEntry{T: e.Elapsed(), Type: entryType, Reason: verb, Object: object, Message: msg})
+	e.Trace().Add(sim.Record{T: e.Elapsed(), Component: "scenario", Verb: "action", Kind: "Action", Name: verb + " " + object, RV: r.Cluster.Store.Rev(), Summary: msg})
+}
+
+// watchEvents copies the cluster's Events into the timeline as they are
+// written (kubectl get events --watch).
+func (r *Running) watchEvents() {
+	r.Cluster.Store.Watch("Event", 0, func(ev store.Event) {
+		if ev.Type == store.Deleted {
+			return
+		}
+		e := ev.Object.(*corev1.Event)
+		ref := strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name
+		r.report.Timeline = append(r.report.Timeline, TimelineEntry{
+			T: r.Cluster.Engine.Elapsed(), Type: e.Type, Reason: e.Reason, Object: ref, Message: e.Message, Count: e.Count,
+		})
+	})
+}
+
+func objRef(o store.Object) string {
+	k, _ := store.KindOf(o)
+	return strings.ToLower(k.Kind) + "/" + o.GetName()
+}

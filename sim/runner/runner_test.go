@@ -1,0 +1,70 @@
+package runner_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim/runner"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestLibraryScenarios runs every library scenario twice (once with
+// GOMAXPROCS=1) with the invariants checked after every event: the trace
+// hashes must be equal, every expectation must hold, and the text report
+// must match its golden file.
+func TestLibraryScenarios(t *testing.T) {
+	for _, entry := range scenarios.Library() {
+		t.Run(entry.Name, func(t *testing.T) {
+			t.Parallel()
+			s, err := scenarios.LoadLibrary(entry.Name)
+			require.NoError(t, err)
+			first, err := runner.Run(s, runner.Options{CheckInvariants: true})
+			require.NoError(t, err)
+			for _, e := range first.Expectations {
+				require.True(t, e.Passed, "expectation %d (%s) failed: %s", e.Index, e.Description, e.Message)
+			}
+
+			prev := runtime.GOMAXPROCS(1)
+			second, err := runner.Run(s, runner.Options{})
+			runtime.GOMAXPROCS(prev)
+			require.NoError(t, err)
+			require.Equal(t, first.TraceHash, second.TraceHash, "same scenario and seed must give the same trace")
+			require.Equal(t, first.Events, second.Events)
+
+			var text bytes.Buffer
+			require.NoError(t, first.WriteText(&text))
+			golden(t, filepath.Join("testdata", entry.Name+".golden"), text.Bytes())
+		})
+	}
+}
+
+func TestSeedChangesTheTrace(t *testing.T) {
+	s, err := scenarios.LoadLibrary("demo")
+	require.NoError(t, err)
+	a, err := runner.Run(s, runner.Options{})
+	require.NoError(t, err)
+	seed := s.Seed + 1
+	b, err := runner.Run(s, runner.Options{Seed: &seed})
+	require.NoError(t, err)
+	require.NotEqual(t, a.TraceHash, b.TraceHash)
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "no golden file: run go test ./sim/runner -update")
+	require.Equal(t, string(want), string(got), "golden file %s differs; rerun with -update if the change is intended", path)
+}
