@@ -35,7 +35,7 @@ func newInvariants(c *cluster.Cluster) *invariants {
 			return
 		}
 		if r.RV <= inv.lastRV {
-			inv.fail("resourceVersion went from %d to %d at %s (%s %s %s)", inv.lastRV, r.RV, r.Verb, r.Kind, r.Name)
+			inv.fail("resourceVersion went from %d to %d (%s %s %s)", inv.lastRV, r.RV, r.Verb, r.Kind, r.Name)
 		}
 		inv.lastRV = r.RV
 	})
