@@ -1,0 +1,325 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+var nodeGroupFields = []string{"name", "instanceType", "capacity", "count", "min", "max", "zones", "labels", "taints"}
+
+// cluster decodes the cluster section, applying the EKS defaults.
+func (p *parser) cluster(n *yaml.Node, present bool, scenarioPos Pos) Cluster {
+	c := Cluster{ControlPlane: ControlPlane{APIServers: 2, EtcdMembers: 3}, Addons: true}
+	if !present {
+		p.errAt(p.file, scenarioPos, "add a `cluster:` with at least one node group", "missing required field \"cluster\"")
+		return c
+	}
+	f, ok := p.mapping(n, "cluster", "controlPlane", "zones", "addons", "nodeGroups", "eksctl")
+	if !ok {
+		return c
+	}
+	p.controlPlane(f.vals["controlPlane"], &c.ControlPlane)
+	if v, ok := f.vals["addons"]; ok {
+		c.Addons, _ = p.boolean(v, "cluster.addons")
+	}
+	zonesGiven := f.has("zones")
+	c.Zones = p.zones(f.vals["zones"], zonesGiven)
+	switch {
+	case f.has("nodeGroups") && f.has("eksctl"):
+		p.errorf(f.keys["eksctl"], "keep one of them", "cluster: give either nodeGroups or eksctl, not both")
+	case f.has("eksctl"):
+		c.Eksctl, c.NodeGroups = p.eksctl(f.vals["eksctl"], &c, zonesGiven)
+	case f.has("nodeGroups"):
+		c.NodeGroups = p.nodeGroups(f.vals["nodeGroups"], c.Zones)
+	default:
+		p.errAt(p.file, f.pos(), "add `nodeGroups:` (e.g. - {name: general, instanceType: m5.large, count: 3}) or `eksctl: cluster.yaml`", "cluster: at least one node group is required")
+	}
+	p.checkNodeTotal(c.NodeGroups, f)
+	return c
+}
+
+func (p *parser) controlPlane(n *yaml.Node, cp *ControlPlane) {
+	if n == nil {
+		return
+	}
+	f, ok := p.mapping(n, "cluster.controlPlane", "apiServers", "etcdMembers")
+	if !ok {
+		return
+	}
+	if v, ok := f.vals["apiServers"]; ok {
+		if x, ok := p.integer(v, "cluster.controlPlane.apiServers", 1, 16); ok {
+			cp.APIServers = int(x)
+		}
+	}
+	if v, ok := f.vals["etcdMembers"]; ok {
+		x, ok := p.integer(v, "cluster.controlPlane.etcdMembers", 0, 1<<31)
+		if ok && x != 1 && x != 3 && x != 5 {
+			hint := "3 tolerates one failed member, 5 tolerates two"
+			if x%2 == 0 {
+				hint = fmt.Sprintf("an even count adds no fault tolerance: %d members need %d for quorum and survive %d failure(s), like %d members", x, x/2+1, (x-1)/2, x-1)
+			}
+			p.errorf(v, hint, "cluster.controlPlane.etcdMembers must be 1, 3 or 5, got %d", x)
+		} else if ok {
+			cp.EtcdMembers = int(x)
+		}
+	}
+}
+
+// zones reads the cluster's zones (default: three us-east-1 zones).
+func (p *parser) zones(n *yaml.Node, given bool) []string {
+	if !given {
+		return slices.Clone(DefaultZones)
+	}
+	zs, ok := p.stringList(n, "cluster.zones")
+	if !ok {
+		return slices.Clone(DefaultZones)
+	}
+	if len(zs) == 0 {
+		p.errorf(n, "remove the field for the default us-east-1a, us-east-1b, us-east-1c", "cluster.zones must name at least one zone")
+		return slices.Clone(DefaultZones)
+	}
+	items, _ := p.sequence(n, "cluster.zones")
+	for i, z := range zs {
+		if msgs := validation.IsDNS1123Label(z); len(msgs) > 0 {
+			p.errorf(items[i], "", "cluster.zones[%d]: zone %q is not a valid name: %s", i, z, strings.Join(msgs, "; "))
+		} else if slices.Contains(zs[:i], z) {
+			p.errorf(items[i], "", "cluster.zones[%d]: zone %q is listed twice", i, z)
+		}
+	}
+	return zs
+}
+
+// nodeGroups reads the node group list.
+func (p *parser) nodeGroups(n *yaml.Node, zones []string) []NodeGroup {
+	items, ok := p.sequence(n, "cluster.nodeGroups")
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		p.errorf(n, "add e.g. - {name: general, instanceType: m5.large, count: 3}", "cluster.nodeGroups: at least one node group is required")
+	}
+	var out []NodeGroup
+	seen := map[string]*yaml.Node{}
+	for i, it := range items {
+		g, nameNode, ok := p.nodeGroup(it, fmt.Sprintf("cluster.nodeGroups[%d]", i), zones)
+		if !ok {
+			continue
+		}
+		if prev, dup := seen[g.Name]; dup {
+			p.errorf(nameNode, "node names are <group>-<i>: each group needs its own name", "duplicate node group name %q (first at line %d)", g.Name, prev.Line)
+			continue
+		}
+		seen[g.Name] = nameNode
+		out = append(out, g)
+	}
+	return out
+}
+
+// nodeGroup reads one node group.
+func (p *parser) nodeGroup(n *yaml.Node, path string, zones []string) (NodeGroup, *yaml.Node, bool) {
+	var g NodeGroup
+	f, ok := p.mapping(n, path, nodeGroupFields...)
+	if !ok {
+		return g, nil, false
+	}
+	p.nodeGroupName(f, path, &g)
+	p.nodeGroupMachine(f, path, &g)
+	p.nodeGroupSize(f, path, &g)
+	if v, ok := f.vals["zones"]; ok {
+		g.Zones = p.groupZones(v, path+".zones", zones)
+	}
+	if len(g.Zones) == 0 {
+		g.Zones = slices.Clone(zones)
+	}
+	if v, ok := f.vals["labels"]; ok {
+		g.Labels = p.labels(v, path+".labels")
+	}
+	if v, ok := f.vals["taints"]; ok {
+		g.Taints = p.taints(v, path+".taints")
+	}
+	return g, f.vals["name"], g.Name != ""
+}
+
+func (p *parser) nodeGroupName(f *fields, path string, g *NodeGroup) {
+	v, ok := f.vals["name"]
+	if !ok {
+		p.errAt(p.file, f.pos(), "add e.g. `name: general`", fmt.Sprintf("%s: missing required field \"name\"", path))
+		return
+	}
+	if name, ok := p.str(v, path+".name"); ok {
+		if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
+			p.errorf(v, "node names are <group>-<i>, so use lower case letters, digits and '-'", "%s.name: %q is not a DNS-1123 label: %s", path, name, strings.Join(msgs, "; "))
+		}
+		g.Name = name
+	}
+}
+
+// nodeGroupMachine reads instanceType or capacity (exactly one).
+func (p *parser) nodeGroupMachine(f *fields, path string, g *NodeGroup) {
+	it, hasIT := f.vals["instanceType"]
+	capN, hasCap := f.vals["capacity"]
+	switch {
+	case hasIT && hasCap:
+		p.errorf(f.keys["capacity"], "the instance type defines the capacity; drop one of them", "%s: give either instanceType or capacity, not both", path)
+	case hasIT:
+		if name, ok := p.str(it, path+".instanceType"); ok {
+			if !instanceTypeKnown(name) {
+				p.errorf(it, instanceTypeHint(name), "%s.instanceType: unknown instance type %q", path, name)
+			}
+			g.InstanceType = name
+		}
+	case hasCap:
+		g.Capacity = p.capacity(capN, path+".capacity")
+	default:
+		p.errAt(p.file, f.pos(), "add e.g. `instanceType: m5.large` or `capacity: {cpu: \"4\", memory: 16Gi, pods: 110}`", path+": missing instanceType or capacity")
+	}
+}
+
+// capacity reads a custom machine size: cpu and memory required, pods
+// defaulting to 110 (the kubelet's default max pods).
+func (p *parser) capacity(n *yaml.Node, path string) corev1.ResourceList {
+	f, ok := p.mapping(n, path, "cpu", "memory", "pods", "ephemeral-storage")
+	if !ok {
+		return nil
+	}
+	out := corev1.ResourceList{}
+	for _, name := range f.order {
+		v := f.vals[name]
+		vn := resolve(v)
+		if vn == nil || vn.Kind != yaml.ScalarNode || isNull(vn) {
+			p.errorf(v, "", "%s.%s: expected a quantity like 4, 500m or 16Gi, got %s", path, name, describe(v))
+			continue
+		}
+		q, err := resource.ParseQuantity(vn.Value)
+		if err != nil || q.Sign() <= 0 {
+			p.errorf(v, "e.g. cpu: \"4\" or 3500m, memory: 16Gi, pods: 110", "%s.%s: invalid quantity %q: must be a positive quantity", path, name, vn.Value)
+			continue
+		}
+		out[corev1.ResourceName(name)] = q
+	}
+	for _, req := range []string{"cpu", "memory"} {
+		if !f.has(req) {
+			p.errAt(p.file, f.pos(), "", fmt.Sprintf("%s: missing required field %q", path, req))
+		}
+	}
+	if !f.has("pods") {
+		out[corev1.ResourcePods] = resource.MustParse("110")
+	}
+	return out
+}
+
+// nodeGroupSize reads count, min and max (min and max default to count).
+func (p *parser) nodeGroupSize(f *fields, path string, g *NodeGroup) {
+	read := func(name string, dst *int) bool {
+		v, ok := f.vals[name]
+		if !ok {
+			return false
+		}
+		x, ok := p.integer(v, path+"."+name, 0, maxNodes)
+		*dst = int(x)
+		return ok
+	}
+	if _, ok := f.vals["count"]; !ok {
+		p.errAt(p.file, f.pos(), "add e.g. `count: 3`", path+": missing required field \"count\"")
+	}
+	read("count", &g.Count)
+	g.Min, g.Max = g.Count, g.Count
+	hasMin, hasMax := read("min", &g.Min), read("max", &g.Max)
+	switch {
+	case hasMin && g.Min > g.Count:
+		p.errorf(f.vals["min"], "", "%s: min %d is larger than count %d", path, g.Min, g.Count)
+	case hasMax && g.Max < g.Count:
+		p.errorf(f.vals["max"], "", "%s: max %d is smaller than count %d", path, g.Max, g.Count)
+	}
+}
+
+// groupZones reads a group's zones, which must be zones of the cluster.
+func (p *parser) groupZones(n *yaml.Node, path string, clusterZones []string) []string {
+	zs, ok := p.stringList(n, path)
+	if !ok {
+		return nil
+	}
+	items, _ := p.sequence(n, path)
+	for i, z := range zs {
+		if !slices.Contains(clusterZones, z) {
+			p.errorf(items[i], "cluster zones: "+strings.Join(clusterZones, ", ")+" (add it to cluster.zones)", "%s[%d]: zone %q is not a zone of the cluster", path, i, z)
+		}
+	}
+	return zs
+}
+
+// labels reads node labels, validated as Kubernetes labels.
+func (p *parser) labels(n *yaml.Node, path string) map[string]string {
+	m, ok := p.stringMap(n, path)
+	if !ok {
+		return nil
+	}
+	if errs := metav1validation.ValidateLabels(m, field.NewPath(path)); len(errs) > 0 {
+		p.errorf(n, "", "%s", errs.ToAggregate().Error())
+	}
+	return m
+}
+
+// taints reads taints in Kubernetes syntax: {key, value, effect}.
+func (p *parser) taints(n *yaml.Node, path string) []corev1.Taint {
+	items, ok := p.sequence(n, path)
+	if !ok {
+		return nil
+	}
+	var out []corev1.Taint
+	for i, it := range items {
+		ip := fmt.Sprintf("%s[%d]", path, i)
+		f, ok := p.mapping(it, ip, "key", "value", "effect")
+		if !ok {
+			continue
+		}
+		var t corev1.Taint
+		if t.Key, ok = p.requiredString(f, "key", ip); ok {
+			if msgs := validation.IsQualifiedName(t.Key); len(msgs) > 0 {
+				p.errorf(f.vals["key"], "", "%s.key: %q is not a valid taint key: %s", ip, t.Key, strings.Join(msgs, "; "))
+			}
+		}
+		if v, ok := f.vals["value"]; ok {
+			val, _ := p.str(v, ip+".value")
+			t.Value = val
+		}
+		if e, ok := p.requiredString(f, "effect", ip); ok {
+			t.Effect = corev1.TaintEffect(e)
+			effects := []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
+			if !slices.Contains(effects, e) {
+				p.errorf(f.vals["effect"], didYouMean(e, effects, "effects"), "%s.effect: unsupported taint effect %q", ip, e)
+			}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// requiredString reads a string field that must be present.
+func (p *parser) requiredString(f *fields, name, path string) (string, bool) {
+	v, ok := f.vals[name]
+	if !ok {
+		p.errAt(p.file, f.pos(), "", fmt.Sprintf("%s: missing required field %q", path, name))
+		return "", false
+	}
+	return p.str(v, path+"."+name)
+}
+
+// checkNodeTotal bounds the cluster size.
+func (p *parser) checkNodeTotal(groups []NodeGroup, f *fields) {
+	total := 0
+	for _, g := range groups {
+		total += g.Max
+	}
+	if total > maxNodes {
+		p.errAt(p.file, f.pos(), "", fmt.Sprintf("cluster: %d nodes (counting node group max) exceed the limit of %d", total, maxNodes))
+	}
+}

@@ -1,0 +1,206 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// eksctl reads the node groups of an eksctl ClusterConfig
+// (managedNodeGroups and nodeGroups: name, instanceType, desiredCapacity,
+// minSize, maxSize, availabilityZones, labels, taints). Other eksctl
+// fields (VPC, IAM, add-ons, ...) are ignored: they do not change what the
+// simulation models. When the scenario names no zones, the cluster's zones
+// come from the config (availabilityZones, else the node groups' zones).
+func (p *parser) eksctl(n *yaml.Node, c *Cluster, zonesGiven bool) (string, []NodeGroup) {
+	rel, data, ok := p.readRef(n, "cluster.eksctl")
+	if !ok {
+		return rel, nil
+	}
+	saved := p.file
+	p.file = p.display(rel)
+	defer func() { p.file = saved }()
+	docs := p.documents(data)
+	if len(docs) == 0 || isNull(docs[0]) {
+		if len(p.errs) == 0 || p.errs[len(p.errs)-1].File != p.file {
+			p.errAt(p.file, Pos{1, 1}, "", "empty eksctl config")
+		}
+		return rel, nil
+	}
+	f, ok := p.looseMapping(docs[0], "eksctl config")
+	if !ok {
+		return rel, nil
+	}
+	p.eksctlHeader(f)
+	if !zonesGiven {
+		if z := p.eksctlZones(f); len(z) > 0 {
+			c.Zones = z
+		}
+	}
+	var groups []NodeGroup
+	seen := map[string]*yaml.Node{}
+	for _, key := range f.order {
+		if key != "managedNodeGroups" && key != "nodeGroups" {
+			continue
+		}
+		items, _ := p.sequence(f.vals[key], key)
+		for i, it := range items {
+			g, nameNode, ok := p.eksctlGroup(it, fmt.Sprintf("%s[%d]", key, i), c.Zones)
+			if !ok {
+				continue
+			}
+			if prev, dup := seen[g.Name]; dup {
+				p.errorf(nameNode, "", "duplicate node group name %q (first at line %d)", g.Name, prev.Line)
+				continue
+			}
+			seen[g.Name] = nameNode
+			groups = append(groups, g)
+		}
+	}
+	if len(groups) == 0 {
+		p.errAt(p.file, f.pos(), "add managedNodeGroups: [{name: ng-1, instanceType: m5.large, desiredCapacity: 3}]", "eksctl config has no managedNodeGroups or nodeGroups")
+	}
+	return rel, groups
+}
+
+// eksctlHeader checks that the document is an eksctl ClusterConfig.
+func (p *parser) eksctlHeader(f *fields) {
+	if v, ok := f.vals["kind"]; !ok || scalarValue(v) != "ClusterConfig" {
+		p.errAt(p.file, f.pos(), "eksctl files start with `apiVersion: eksctl.io/v1alpha5` and `kind: ClusterConfig`", "not an eksctl ClusterConfig (kind must be ClusterConfig)")
+	}
+	if v, ok := f.vals["apiVersion"]; ok && !strings.HasPrefix(scalarValue(v), "eksctl.io/") {
+		p.errorf(v, "use apiVersion: eksctl.io/v1alpha5", "apiVersion %q is not an eksctl API version", scalarValue(v))
+	}
+}
+
+// eksctlZones is the config's availabilityZones, else the union of its
+// node groups' zones, in order.
+func (p *parser) eksctlZones(f *fields) []string {
+	if v, ok := f.vals["availabilityZones"]; ok {
+		zs, _ := p.stringList(v, "availabilityZones")
+		return zs
+	}
+	var out []string
+	for _, key := range []string{"managedNodeGroups", "nodeGroups"} {
+		items, _ := p.sequence(f.vals[key], key)
+		for _, it := range items {
+			if it == nil || it.Kind != yaml.MappingNode {
+				continue
+			}
+			for i := 0; i+1 < len(it.Content); i += 2 {
+				if it.Content[i].Value != "availabilityZones" {
+					continue
+				}
+				zl := resolve(it.Content[i+1])
+				if zl == nil || zl.Kind != yaml.SequenceNode {
+					continue
+				}
+				for _, z := range zl.Content {
+					if z = resolve(z); z != nil && z.Kind == yaml.ScalarNode && !slices.Contains(out, z.Value) {
+						out = append(out, z.Value)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// eksctlGroup converts one eksctl node group, with eksctl's defaults
+// (instanceType m5.large, desiredCapacity 2, min/max = desired).
+func (p *parser) eksctlGroup(n *yaml.Node, path string, zones []string) (NodeGroup, *yaml.Node, bool) {
+	g := NodeGroup{InstanceType: "m5.large", Count: 2}
+	f, ok := p.looseMapping(n, path)
+	if !ok {
+		return g, nil, false
+	}
+	nameNode := f.vals["name"]
+	if name, ok := p.requiredString(f, "name", path); ok {
+		if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
+			p.errorf(nameNode, "", "%s.name: %q is not a DNS-1123 label: %s", path, name, strings.Join(msgs, "; "))
+		}
+		g.Name = name
+	}
+	p.eksctlInstanceType(f, path, &g)
+	p.eksctlSize(f, path, &g)
+	if v, ok := f.vals["availabilityZones"]; ok {
+		g.Zones = p.groupZones(v, path+".availabilityZones", zones)
+	}
+	if len(g.Zones) == 0 {
+		g.Zones = slices.Clone(zones)
+	}
+	if v, ok := f.vals["labels"]; ok {
+		g.Labels = p.labels(v, path+".labels")
+	}
+	if v, ok := f.vals["taints"]; ok {
+		g.Taints = p.taints(v, path+".taints")
+	}
+	return g, nameNode, g.Name != ""
+}
+
+func (p *parser) eksctlInstanceType(f *fields, path string, g *NodeGroup) {
+	v, ok := f.vals["instanceType"]
+	if !ok {
+		if list, ok := f.vals["instanceTypes"]; ok {
+			if items, _ := p.sequence(list, path+".instanceTypes"); len(items) > 0 {
+				v = items[0]
+			}
+		}
+	}
+	if v == nil {
+		return
+	}
+	if name, ok := p.str(v, path+".instanceType"); ok {
+		if !instanceTypeKnown(name) {
+			p.errorf(v, instanceTypeHint(name), "%s.instanceType: unknown instance type %q", path, name)
+		}
+		g.InstanceType = name
+	}
+}
+
+func (p *parser) eksctlSize(f *fields, path string, g *NodeGroup) {
+	read := func(name string, dst *int) bool {
+		v, ok := f.vals[name]
+		if !ok {
+			return false
+		}
+		x, ok := p.integer(v, path+"."+name, 0, maxNodes)
+		*dst = int(x)
+		return ok
+	}
+	read("desiredCapacity", &g.Count)
+	g.Min, g.Max = g.Count, g.Count
+	if read("minSize", &g.Min) && g.Min > g.Count {
+		p.errorf(f.vals["minSize"], "", "%s: minSize %d is larger than desiredCapacity %d", path, g.Min, g.Count)
+	}
+	if read("maxSize", &g.Max) && g.Max < g.Count {
+		p.errorf(f.vals["maxSize"], "", "%s: maxSize %d is smaller than desiredCapacity %d", path, g.Max, g.Count)
+	}
+}
+
+// looseMapping is mapping without the unknown-field check, for files in
+// foreign formats of which only a part is read.
+func (p *parser) looseMapping(n *yaml.Node, path string) (*fields, bool) {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		p.errorf(n, "", "%s: expected a mapping, got %s", path, describe(n))
+		return nil, false
+	}
+	f := &fields{node: n, vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := resolve(n.Content[i])
+		if k == nil || k.Kind != yaml.ScalarNode {
+			continue
+		}
+		if _, dup := f.keys[k.Value]; dup {
+			p.errorf(k, "", "%s: field %q is given twice", path, k.Value)
+			continue
+		}
+		f.keys[k.Value], f.vals[k.Value] = k, resolve(n.Content[i+1])
+		f.order = append(f.order, k.Value)
+	}
+	return f, true
+}

@@ -1,0 +1,115 @@
+package scenarios
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// libraryFS holds the built-in scenarios and their manifests.
+//
+//go:embed library
+var libraryFS embed.FS
+
+// Entry describes one library scenario.
+type Entry struct {
+	Name        string
+	Description string
+}
+
+// Library lists the built-in scenarios, sorted by name.
+func Library() []Entry {
+	files, _ := fs.Glob(libraryFS, "library/*.yaml")
+	out := make([]Entry, 0, len(files))
+	for _, f := range files {
+		out = append(out, libraryEntry(f))
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// libraryEntry reads a library file's name and description without a full
+// load; the name defaults to the file name.
+func libraryEntry(file string) Entry {
+	e := Entry{Name: strings.TrimSuffix(path.Base(file), ".yaml")}
+	data, err := libraryFS.ReadFile(file)
+	if err != nil {
+		return e
+	}
+	var head struct {
+		Name        string `yaml:"name"`
+		Description string `yaml:"description"`
+	}
+	if yaml.Unmarshal(data, &head) == nil {
+		if head.Name != "" {
+			e.Name = head.Name
+		}
+		e.Description = strings.TrimSpace(head.Description)
+	}
+	return e
+}
+
+// LibraryNames lists the library scenarios' names, sorted.
+func LibraryNames() []string {
+	lib := Library()
+	out := make([]string, len(lib))
+	for i, e := range lib {
+		out[i] = e.Name
+	}
+	return out
+}
+
+// LoadLibrary loads the built-in scenario called name.
+func LoadLibrary(name string) (*Scenario, error) {
+	data, err := LibrarySource(name)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(libraryFile(name), data, libraryFS)
+}
+
+// LibrarySource returns the YAML text of the built-in scenario called
+// name (for `kubesim scenarios show`).
+func LibrarySource(name string) ([]byte, error) {
+	file := libraryFile(name)
+	if !fs.ValidPath(file) || strings.ContainsAny(name, "/\\") {
+		return nil, unknownScenario(name)
+	}
+	data, err := libraryFS.ReadFile(file)
+	if err != nil {
+		return nil, unknownScenario(name)
+	}
+	return data, nil
+}
+
+func libraryFile(name string) string { return "library/" + name + ".yaml" }
+
+// Resolve loads a scenario named on a command line: an existing file
+// path, else a library scenario name.
+func Resolve(arg string) (*Scenario, error) {
+	if info, err := os.Stat(arg); err == nil && !info.IsDir() {
+		return Load(arg)
+	}
+	if slices.Contains(LibraryNames(), arg) {
+		return LoadLibrary(arg)
+	}
+	if strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		return nil, fmt.Errorf("scenario file %q not found", arg)
+	}
+	return nil, unknownScenario(arg)
+}
+
+func unknownScenario(name string) error {
+	names := LibraryNames()
+	msg := fmt.Sprintf("no scenario file or library scenario named %q (library: %s)", name, strings.Join(names, ", "))
+	if s := suggest(name, names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return fmt.Errorf("%s", msg)
+}

@@ -1,0 +1,190 @@
+package scenarios
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// maxNodes bounds the node count of a scenario: far beyond the scale
+// target, small enough that a typo (count: 10000000) cannot exhaust memory.
+const maxNodes = 20000
+
+// parser holds the state of one load: where referenced files are read
+// from, the file being read (for positions) and the errors found so far.
+type parser struct {
+	fsys fs.FS
+	// dir is the scenario's directory inside fsys.
+	dir string
+	// display names a file referenced by the scenario (relative to it) in
+	// error messages.
+	display func(rel string) string
+	file    string
+	errs    ErrorList
+	// budget is how many more YAML nodes manifests may expand to (aliases
+	// can make a small file huge).
+	budget int
+	// manifests are the files named by `kubectl apply -f` lines, read at
+	// load time.
+	manifests map[string][]Object
+	// src is how to read more files later (Scenario.ReadManifests).
+	src *source
+}
+
+// errorf records an error at node n of the current file.
+func (p *parser) errorf(n *yaml.Node, hint, format string, args ...any) {
+	p.errAt(p.file, nodePos(n), hint, fmt.Sprintf(format, args...))
+}
+
+// errAt records an error at a position of a file.
+func (p *parser) errAt(file string, pos Pos, hint, msg string) {
+	p.errs = append(p.errs, &Error{File: file, Line: pos.Line, Column: pos.Column, Msg: msg, Hint: hint})
+}
+
+// Load reads and validates the scenario file at path. Manifest and eksctl
+// paths inside it are relative to its directory and may not leave it
+// (absolute paths, ".." and symlinks pointing outside are refused). The
+// error, if any, is an ErrorList.
+func Load(file string) (*Scenario, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	src := &source{rootDir: filepath.Dir(file), dir: "."}
+	fsys, closeFn, err := src.open()
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	return newParser(file, fsys, src).parse(data)
+}
+
+// Parse validates a scenario held in memory. filename names it in errors.
+// Files it references are read from fsys (nil when it references none),
+// relative to filename's directory when filename is a valid fs.FS path
+// ("library/demo.yaml"), else relative to the root of fsys.
+func Parse(filename string, data []byte, fsys fs.FS) (*Scenario, error) {
+	src := &source{fsys: fsys, dir: ".", displayDir: filepath.Dir(filename)}
+	if fs.ValidPath(filename) {
+		src.dir = path.Dir(filename)
+	}
+	return newParser(filename, fsys, src).parse(data)
+}
+
+func newParser(file string, fsys fs.FS, src *source) *parser {
+	return &parser{fsys: fsys, dir: src.dir, display: src.display, file: file, budget: maxValues,
+		manifests: map[string][]Object{}, src: src}
+}
+
+// parse decodes the scenario document and checks it as a whole.
+func (p *parser) parse(data []byte) (*Scenario, error) {
+	docs := p.documents(data)
+	if len(p.errs) > 0 {
+		return nil, p.errs.errOrNil()
+	}
+	if len(docs) == 0 || isNull(docs[0]) {
+		p.errAt(p.file, Pos{1, 1}, "start with `name: my-scenario`", "empty scenario file")
+		return nil, p.errs.errOrNil()
+	}
+	if len(docs) > 1 {
+		p.errorf(docs[1], "put manifests in workloads (inline `manifest:` or `file:`)", "a scenario file holds one YAML document, found %d", len(docs))
+	}
+	s := p.scenario(docs[0])
+	if err := p.errs.errOrNil(); err != nil {
+		return nil, err
+	}
+	s.manifests, s.src = p.manifests, p.src
+	return s, nil
+}
+
+// documents parses every YAML document in data. The YAML library is the
+// one call that is guarded against panics: whatever the input, the
+// loader reports an error instead of crashing.
+func (p *parser) documents(data []byte) (docs []*yaml.Node) {
+	defer func() {
+		if r := recover(); r != nil {
+			docs = nil
+			p.errAt(p.file, Pos{1, 1}, "", fmt.Sprintf("invalid YAML: %v", r))
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return docs
+		}
+		if err != nil {
+			p.yamlError(err)
+			return nil
+		}
+		if len(doc.Content) > 0 {
+			docs = append(docs, doc.Content[0])
+		} else {
+			docs = append(docs, nil)
+		}
+	}
+}
+
+// yamlError turns a YAML syntax error ("yaml: line 3: ...") into a
+// positioned Error.
+func (p *parser) yamlError(err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 1
+	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+	}
+	p.errAt(p.file, Pos{Line: max(line, 1), Column: 1}, "", "invalid YAML: "+msg)
+}
+
+// scenario decodes the top-level mapping.
+func (p *parser) scenario(n *yaml.Node) *Scenario {
+	f, ok := p.mapping(n, "scenario", "name", "description", "seed", "duration", "cluster", "workloads", "timeline", "expect")
+	s := &Scenario{Seed: 1, Path: p.file}
+	if !ok {
+		return s
+	}
+	p.scenarioHeader(f, s)
+	s.Cluster = p.cluster(f.vals["cluster"], f.has("cluster"), f.pos())
+	s.Workloads = p.workloads(f.vals["workloads"])
+	s.Timeline = p.timeline(f.vals["timeline"], s)
+	s.Expect = p.expectations(f.vals["expect"], s)
+	return s
+}
+
+// scenarioHeader reads name, description, seed and duration.
+func (p *parser) scenarioHeader(f *fields, s *Scenario) {
+	if !f.has("name") {
+		p.errAt(p.file, f.pos(), "add `name: my-scenario` (lower case letters, digits and '-')", "missing required field \"name\"")
+	} else if name, ok := p.str(f.vals["name"], "name"); ok {
+		if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
+			p.errorf(f.vals["name"], "use lower case letters, digits and '-', e.g. node-failure", "name %q is not a DNS-1123 label: %s", name, strings.Join(msgs, "; "))
+		}
+		s.Name = name
+	}
+	if v, ok := f.vals["description"]; ok && !isNull(v) {
+		s.Description, _ = p.str(v, "description")
+	}
+	if v, ok := f.vals["seed"]; ok {
+		seed, _ := p.integer(v, "seed", 0, 1<<63-1)
+		s.Seed = uint64(seed)
+	}
+	if v, ok := f.vals["duration"]; ok {
+		d, ok := p.duration(v, "duration")
+		s.Duration = d
+		if ok && d == 0 {
+			p.errorf(v, "", "duration must be positive")
+		}
+	}
+}

@@ -1,0 +1,25 @@
+package scenarios
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestSuggest(t *testing.T) {
+	fields := []string{"name", "instanceType", "capacity", "count", "min", "max", "zones", "labels", "taints"}
+	tests := []struct{ word, want string }{
+		{"instancetype", "instanceType"}, // case only
+		{"cuont", "count"},
+		{"lables", "labels"},
+		{"zone", "zones"},
+		{"replicas", ""}, // nothing close
+		{string(make([]byte, 100)), ""},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.want, suggest(tc.word, fields), tc.word)
+	}
+	require.Equal(t, 3, levenshtein("kitten", "sitting"))
+	require.Equal(t, 0, levenshtein("", ""))
+	require.Equal(t, 2, levenshtein("né", "ne"+"x"), "counts runes, not bytes")
+}

@@ -1,0 +1,242 @@
+// Package scenarios loads scenario files: a cluster, the workloads created
+// at t=0, a timeline of actions and faults, and the expectations a run must
+// meet (see SCENARIO-FORMAT.md). Loading is strict: every mistake is
+// reported with file:line:column and, where possible, a hint, so a typo
+// never turns silently into a different experiment. The package also
+// embeds the library of ready-made scenarios.
+package scenarios
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Scenario is one loaded, validated scenario file.
+type Scenario struct {
+	Name        string
+	Description string
+	Seed        uint64        // default 1
+	Duration    time.Duration // 0 when the file gives none
+	Cluster     Cluster
+	Workloads   []Object      // created at t=0, in file order
+	Timeline    []Action      // sorted by At; file order among equal times
+	Expect      []Expectation // in file order
+	Path        string        // the file it came from
+
+	manifests map[string][]Object // `kubectl apply -f` files, read at load time
+	src       *source             // where to read further manifests from
+}
+
+// Cluster is the simulated cluster's shape.
+type Cluster struct {
+	ControlPlane ControlPlane
+	Zones        []string // default us-east-1a, us-east-1b, us-east-1c
+	Addons       bool     // default true
+	NodeGroups   []NodeGroup
+	// Eksctl is the eksctl ClusterConfig the node groups were read from
+	// (as written in the scenario), or "".
+	Eksctl string
+}
+
+// ControlPlane sizes the control plane (EKS: 2 API servers, 3 etcd members).
+type ControlPlane struct {
+	APIServers  int // default 2
+	EtcdMembers int // default 3; 1, 3 or 5
+}
+
+// NodeGroup is a set of identical nodes.
+type NodeGroup struct {
+	Name         string
+	InstanceType string              // from the EC2 catalogue, or ""
+	Capacity     corev1.ResourceList // cpu, memory, pods when InstanceType is ""
+	Count        int                 // nodes at start
+	Min, Max     int                 // autoscaling bounds (default Count)
+	Zones        []string            // as loaded: the group's zones, else the cluster's
+	Labels       map[string]string
+	Taints       []corev1.Taint
+}
+
+// Object is one Kubernetes object from a manifest, decoded strictly into
+// its k8s.io/api type (not defaulted: the API server does that on create).
+type Object struct {
+	Obj    store.Object
+	Pos    Pos    // where the object starts in Source
+	Source string // the file that holds it
+
+	// refFile and refPos locate the `file:` entry that brought the object
+	// in (for errors about the reference rather than the object).
+	refFile string
+	refPos  Pos
+}
+
+// Action is one timeline entry; exactly one of the action fields is set.
+type Action struct {
+	At  time.Duration
+	Pos Pos
+
+	Fail      *NodeRef
+	Recover   *NodeRef
+	Cordon    *NodeRef
+	Uncordon  *NodeRef
+	Drain     *NodeRef
+	Kubectl   string
+	Apply     *ApplyRef
+	Delete    *DeleteRef
+	Etcd      *EtcdAction
+	Partition *ZonePartition
+}
+
+// NodeRef names a node (<group>-<i>).
+type NodeRef struct {
+	Node string
+}
+
+// ApplyRef is a `kubectl apply -f`: a manifest file (File set) or one
+// inline manifest (File ""); Objects are decoded at load time.
+type ApplyRef struct {
+	File    string
+	Objects []Object
+}
+
+// DeleteRef deletes objects of Kind by Name or by label Selector.
+type DeleteRef struct {
+	Kind, Namespace, Name, Selector string
+}
+
+// EtcdAction acts on one etcd member (Stop/Start/Partition/Heal name a
+// member etcd-1..etcd-N) or takes/restores a named snapshot. Exactly one
+// field is set.
+type EtcdAction struct {
+	Stop, Start, Partition, Heal, Snapshot, Restore string
+}
+
+// ZonePartition cuts a zone's nodes off the control plane for For
+// (0 = for the rest of the run).
+type ZonePartition struct {
+	Zone string
+	For  time.Duration
+}
+
+// Expectation is one check of the run. Exactly one timing (By, At or
+// Always) and exactly one check are set.
+type Expectation struct {
+	Index  int
+	Pos    Pos
+	By, At *time.Duration
+	Always bool
+
+	DeploymentReady *DeploymentReady
+	PodsRunning     *PodsRunning
+	NodesReady      *NodesReady
+	NoOvercommit    bool
+	Pending         *Pending
+	EtcdQuorum      *bool
+}
+
+// DeploymentReady: the Deployment has Replicas ready replicas.
+type DeploymentReady struct {
+	Namespace, Name string
+	Replicas        int32
+}
+
+// PodsRunning: Count pods matching Selector in Namespace are Running.
+type PodsRunning struct {
+	Namespace, Selector string
+	Count               int
+}
+
+// NodesReady: Count nodes are Ready.
+type NodesReady struct {
+	Count int
+}
+
+// Pending: Count pods (all namespaces) are in phase Pending.
+type Pending struct {
+	Count int
+}
+
+// NodeNames lists the nodes that exist at start, in creation order:
+// <group>-1 … <group>-<count> for each group in turn.
+func (s *Scenario) NodeNames() []string {
+	var out []string
+	for _, g := range s.Cluster.NodeGroups {
+		for i := 1; i <= g.Count; i++ {
+			out = append(out, g.NodeName(i))
+		}
+	}
+	return out
+}
+
+// NodeName is the name of the group's i-th node (from 1).
+func (g NodeGroup) NodeName(i int) string { return g.Name + "-" + strconv.Itoa(i) }
+
+// ZoneOf is the zone of the group's i-th node (from 1): round-robin over
+// the group's zones (the loader fills in the cluster's zones when the file
+// names none for the group).
+func (g NodeGroup) ZoneOf(i int) string {
+	z := g.Zones
+	if len(z) == 0 {
+		z = DefaultZones
+	}
+	if i < 1 {
+		i = 1
+	}
+	return z[(i-1)%len(z)]
+}
+
+// DefaultZones are the zones of a cluster that names none.
+var DefaultZones = []string{"us-east-1a", "us-east-1b", "us-east-1c"}
+
+// Description is a one-line summary, e.g. "deploymentReady web=3 by 1m30s".
+func (e Expectation) Description() string {
+	return e.check() + e.timing()
+}
+
+func (e Expectation) timing() string {
+	switch {
+	case e.By != nil:
+		return " by " + e.By.String()
+	case e.At != nil:
+		return " at " + e.At.String()
+	case e.Always:
+		return " always"
+	}
+	return ""
+}
+
+func (e Expectation) check() string {
+	switch {
+	case e.DeploymentReady != nil:
+		d := e.DeploymentReady
+		return fmt.Sprintf("deploymentReady %s=%d", nsName(d.Namespace, d.Name), d.Replicas)
+	case e.PodsRunning != nil:
+		p := e.PodsRunning
+		sel := p.Selector
+		if sel == "" {
+			sel = "all"
+		}
+		return fmt.Sprintf("podsRunning %s=%d", nsName(p.Namespace, sel), p.Count)
+	case e.NodesReady != nil:
+		return fmt.Sprintf("nodesReady %d", e.NodesReady.Count)
+	case e.NoOvercommit:
+		return "noOvercommit"
+	case e.Pending != nil:
+		return fmt.Sprintf("pending %d", e.Pending.Count)
+	case e.EtcdQuorum != nil:
+		return fmt.Sprintf("etcdQuorum %t", *e.EtcdQuorum)
+	}
+	return "?"
+}
+
+// nsName prefixes name with its namespace unless that is "default".
+func nsName(ns, name string) string {
+	if ns == "" || ns == "default" {
+		return name
+	}
+	return ns + "/" + name
+}
