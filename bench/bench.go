@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,6 +31,9 @@ type Config struct {
 	InstanceType string
 	// Limit bounds the virtual time the run may take.
 	Limit time.Duration
+	// CPUProfile and HeapProfile, if set, are files to write pprof
+	// profiles to (the heap while the cluster is still alive).
+	CPUProfile, HeapProfile string
 }
 
 // Result is what one run measured.
@@ -60,6 +64,17 @@ func Run(cfg Config) (Result, error) {
 		cfg.Limit = time.Hour
 	}
 	res := Result{Config: cfg, Pods: cfg.Deployments * cfg.Replicas}
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return res, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	c, err := cluster.New(cluster.Config{Seed: 1, NodeGroups: []cluster.NodeGroup{{Name: "worker", InstanceType: cfg.InstanceType, Count: cfg.Nodes}}})
 	if err != nil {
@@ -94,6 +109,18 @@ func Run(cfg Config) (Result, error) {
 	res.TraceLines = c.Engine.Trace().Len()
 	res.TraceHash = c.Engine.Trace().Hash()
 	res.PeakRSS = PeakRSS()
+	if cfg.HeapProfile != "" {
+		f, err := os.Create(cfg.HeapProfile)
+		if err != nil {
+			return res, err
+		}
+		runtime.GC()
+		err = pprof.WriteHeapProfile(f)
+		f.Close()
+		if err != nil {
+			return res, err
+		}
+	}
 	runtime.KeepAlive(c)
 	if !done {
 		return res, fmt.Errorf("bench: only %d of %d pods Running after %s virtual", running, res.Pods, cfg.Limit)

@@ -28,6 +28,8 @@ func newBenchCmd() *cobra.Command {
 	cmd.Flags().IntVar(&cfg.Nodes, "nodes", 1000, "number of nodes")
 	cmd.Flags().IntVar(&cfg.Deployments, "deployments", 300, "number of Deployments")
 	cmd.Flags().IntVar(&cfg.Replicas, "replicas", 100, "replicas per Deployment")
+	cmd.Flags().StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile to this file")
+	cmd.Flags().StringVar(&cfg.HeapProfile, "memprofile", "", "write a heap profile (taken with the cluster alive) to this file")
 	cmd.Flags().StringVar(&cfg.InstanceType, "instance-type", "m5.4xlarge", "EC2 instance type of the nodes")
 	return cmd
 }

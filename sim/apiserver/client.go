@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -253,7 +254,8 @@ func (c *Client) deletePod(pod *corev1.Pod, opts DeleteOptions) error {
 	if cur := pod.DeletionGracePeriodSeconds; pod.DeletionTimestamp != nil && cur != nil && *cur <= grace {
 		return nil
 	}
-	p := pod.DeepCopy()
+	cp := *pod // shallow: only top-level metadata fields change
+	p := &cp
 	t := metav1.NewTime(c.s.engine.Now().Add(secondsDuration(grace)))
 	if pod.DeletionTimestamp != nil && pod.DeletionTimestamp.Before(&t) {
 		t = *pod.DeletionTimestamp
@@ -312,8 +314,12 @@ func (c *Client) Bind(namespace, name, node string) error {
 	if _, ok := s.store.Get("Node", "", node); !ok {
 		return apierrors.NewNotFound(corev1.Resource("nodes"), node)
 	}
-	p := pod.DeepCopy()
+	// Shallow copy (store objects are immutable); the conditions slice is
+	// the only nested part that changes.
+	cp := *pod
+	p := &cp
 	p.Spec.NodeName = node
+	p.Status.Conditions = slices.Clone(p.Status.Conditions)
 	setPodCondition(&p.Status, corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: s.now()})
 	out, err := s.store.Update(p)
 	if err != nil {
@@ -356,14 +362,15 @@ func (c *Client) EvictWithOptions(namespace, name string, opts DeleteOptions) er
 		return apierrors.NewNotFound(corev1.Resource("pods"), name)
 	}
 	pod := o.(*corev1.Pod)
-	if pod.DeletionTimestamp == nil && pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed {
+	if !canIgnorePDB(pod) {
 		for _, po := range s.store.List("PodDisruptionBudget", namespace) {
 			pdb := po.(*policyv1.PodDisruptionBudget)
 			sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-			if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
+			// policy/v1: an empty selector selects every pod of the namespace.
+			if err != nil || !sel.Matches(labels.Set(pod.Labels)) {
 				continue
 			}
-			if DisruptionsAllowed(s.store, pdb) <= 0 {
+			if DisruptionsAllowed(s.store, pdb) <= 0 && !unhealthyEvictable(s.store, pdb, pod) {
 				e := apierrors.NewTooManyRequests(ErrPDBViolation, 0)
 				e.ErrStatus.Details.Causes = append(e.ErrStatus.Details.Causes, metav1.StatusCause{
 					Type: "DisruptionBudget", Message: fmt.Sprintf("The disruption budget %s needs %d healthy pods and has %d currently", pdb.Name, desiredHealthy(s.store, pdb), currentHealthy(s.store, pdb)),
@@ -373,6 +380,32 @@ func (c *Client) EvictWithOptions(namespace, name string, opts DeleteOptions) er
 		}
 	}
 	return c.Delete("Pod", namespace, name, opts)
+}
+
+// canIgnorePDB is upstream's list of pods evictable whatever the budgets
+// say: finished, not yet running (Pending; an unset phase is Pending
+// here) or already being deleted.
+func canIgnorePDB(pod *corev1.Pod) bool {
+	switch pod.Status.Phase {
+	case corev1.PodSucceeded, corev1.PodFailed, corev1.PodPending, "":
+		return true
+	}
+	return pod.DeletionTimestamp != nil
+}
+
+// unhealthyEvictable applies the budget's unhealthyPodEvictionPolicy to a
+// pod that is not Ready: AlwaysAllow lets it go; IfHealthyBudget (the
+// default) lets it go while the budget is met (and asks for some pods), as
+// such a pod does not count towards the healthy ones anyway.
+func unhealthyEvictable(st *store.Store, pdb *policyv1.PodDisruptionBudget, pod *corev1.Pod) bool {
+	if PodReady(pod) {
+		return false
+	}
+	if p := pdb.Spec.UnhealthyPodEvictionPolicy; p != nil && *p == policyv1.AlwaysAllow {
+		return true
+	}
+	d := desiredHealthy(st, pdb)
+	return d > 0 && currentHealthy(st, pdb) >= d
 }
 
 // Scale sets spec.replicas of a Deployment, ReplicaSet or StatefulSet (the

@@ -2,6 +2,8 @@ package apiserver
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -43,8 +45,14 @@ func Validate(obj store.Object) error {
 	case *appsv1.Deployment:
 		errs = append(errs, validateReplicas(o.Spec.Replicas, field.NewPath("spec", "replicas"))...)
 		errs = append(errs, validateSelectorTemplate(o.Spec.Selector, &o.Spec.Template, field.NewPath("spec"))...)
-		if ru := o.Spec.Strategy.RollingUpdate; ru != nil {
-			errs = append(errs, validateRollingUpdate(ru.MaxSurge, ru.MaxUnavailable, field.NewPath("spec", "strategy", "rollingUpdate"))...)
+		sp := field.NewPath("spec", "strategy")
+		switch ru := o.Spec.Strategy.RollingUpdate; {
+		case o.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType && ru != nil:
+			errs = append(errs, field.Forbidden(sp.Child("rollingUpdate"), "may not be specified when strategy `type` is 'Recreate'"))
+		case o.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType && o.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType:
+			errs = append(errs, field.NotSupported(sp.Child("type"), o.Spec.Strategy.Type, []string{string(appsv1.RecreateDeploymentStrategyType), string(appsv1.RollingUpdateDeploymentStrategyType)}))
+		case ru != nil:
+			errs = append(errs, validateRollingUpdate(ru.MaxSurge, ru.MaxUnavailable, sp.Child("rollingUpdate"))...)
 		}
 	case *appsv1.ReplicaSet:
 		errs = append(errs, validateReplicas(o.Spec.Replicas, field.NewPath("spec", "replicas"))...)
@@ -62,7 +70,7 @@ func Validate(obj store.Object) error {
 	case *policyv1.PodDisruptionBudget:
 		p := field.NewPath("spec")
 		if o.Spec.MinAvailable != nil && o.Spec.MaxUnavailable != nil {
-			errs = append(errs, field.Invalid(p.Child("minAvailable"), o.Spec.MinAvailable, "minAvailable and maxUnavailable cannot be both set"))
+			errs = append(errs, field.Invalid(p, o.Spec, "minAvailable and maxUnavailable cannot be both set"))
 		}
 		errs = append(errs, metav1validation.ValidateLabelSelector(o.Spec.Selector, metav1validation.LabelSelectorValidationOptions{}, p.Child("selector"))...)
 	}
@@ -139,7 +147,8 @@ func validateRollingUpdate(surge, unavail *intstr.IntOrString, p *field.Path) fi
 	s, _ := intstr.GetScaledValueFromIntOrPercent(surge, 100, true)
 	u, _ := intstr.GetScaledValueFromIntOrPercent(unavail, 100, true)
 	if len(errs) == 0 && s == 0 && u == 0 {
-		errs = append(errs, field.Invalid(p.Child("maxUnavailable"), unavail.String(), "may not be 0 when `maxSurge` is 0"))
+		// The IntOrString itself is the bad value (rendered 0 or "0%"), as upstream.
+		errs = append(errs, field.Invalid(p.Child("maxUnavailable"), unavail, "may not be 0 when `maxSurge` is 0"))
 	}
 	return errs
 }
@@ -228,7 +237,9 @@ func validateContainer(c *corev1.Container, names sets.Set[string], p *field.Pat
 	if c.Image == "" {
 		errs = append(errs, field.Required(p.Child("image"), ""))
 	}
-	for name, q := range c.Resources.Requests {
+	// Sorted names: the error list must not depend on map order.
+	for _, name := range slices.Sorted(maps.Keys(c.Resources.Requests)) {
+		q := c.Resources.Requests[name]
 		rp := p.Child("resources", "requests").Key(string(name))
 		if q.Sign() < 0 {
 			errs = append(errs, field.Invalid(rp, q.String(), "must be greater than or equal to 0"))
@@ -237,8 +248,8 @@ func validateContainer(c *corev1.Container, names sets.Set[string], p *field.Pat
 			errs = append(errs, field.Invalid(rp, q.String(), fmt.Sprintf("must be less than or equal to %s limit of %s", name, l.String())))
 		}
 	}
-	for name, q := range c.Resources.Limits {
-		if q.Sign() < 0 {
+	for _, name := range slices.Sorted(maps.Keys(c.Resources.Limits)) {
+		if q := c.Resources.Limits[name]; q.Sign() < 0 {
 			errs = append(errs, field.Invalid(p.Child("resources", "limits").Key(string(name)), q.String(), "must be greater than or equal to 0"))
 		}
 	}

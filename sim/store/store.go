@@ -12,6 +12,7 @@ package store
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -78,9 +79,10 @@ type Store struct {
 type table struct {
 	kind     *KindInfo
 	objs     map[string]Object
-	sorted   []string // sorted keys; nil when stale
+	sorted   []string // keys, sorted unless unsorted is set; nil = rebuild
+	unsorted bool     // keys were appended to sorted since it was sorted
 	indexers map[string]IndexFunc
-	index    map[string]map[string]map[string]struct{} // index -> value -> keys
+	index    map[string]map[string]*indexSet // index -> value -> objects
 	watchIdx map[string]map[string][]*watcher          // index -> value -> watchers
 }
 
@@ -122,7 +124,7 @@ func New(engine *sim.Engine) *Store {
 			kind:     kindsByName[k],
 			objs:     map[string]Object{},
 			indexers: map[string]IndexFunc{LabelIndex: labelValues, OwnerIndex: ownerValues},
-			index:    map[string]map[string]map[string]struct{}{LabelIndex: {}, OwnerIndex: {}},
+			index:    map[string]map[string]*indexSet{LabelIndex: {}, OwnerIndex: {}},
 			watchIdx: map[string]map[string][]*watcher{},
 		}
 	}
@@ -170,9 +172,33 @@ func (s *Store) AddIndex(kind, name string, fn IndexFunc) {
 		return
 	}
 	t.indexers[name] = fn
-	t.index[name] = map[string]map[string]struct{}{}
-	for key, obj := range t.objs {
-		t.addIndex(name, fn, key, obj)
+	t.index[name] = map[string]*indexSet{}
+	for _, key := range t.sortedKeys() {
+		t.addIndex(name, fn, key, t.objs[key])
+	}
+}
+
+// indexSet holds the objects of one index value sorted by key, so that
+// lookups return them in a deterministic order without sorting.
+type indexSet struct {
+	keys []string
+	objs []Object
+}
+
+func (s *indexSet) put(key string, obj Object) {
+	i, found := slices.BinarySearch(s.keys, key)
+	if found {
+		s.objs[i] = obj
+		return
+	}
+	s.keys = slices.Insert(s.keys, i, key)
+	s.objs = slices.Insert(s.objs, i, obj)
+}
+
+func (s *indexSet) del(key string) {
+	if i, found := slices.BinarySearch(s.keys, key); found {
+		s.keys = slices.Delete(s.keys, i, i+1)
+		s.objs = slices.Delete(s.objs, i, i+1)
 	}
 }
 
@@ -181,10 +207,10 @@ func (t *table) addIndex(name string, fn IndexFunc, key string, obj Object) {
 	for _, v := range fn(obj) {
 		set := idx[v]
 		if set == nil {
-			set = map[string]struct{}{}
+			set = &indexSet{}
 			idx[v] = set
 		}
-		set[key] = struct{}{}
+		set.put(key, obj)
 	}
 }
 
@@ -192,11 +218,36 @@ func (t *table) removeIndex(name string, fn IndexFunc, key string, obj Object) {
 	idx := t.index[name]
 	for _, v := range fn(obj) {
 		if set := idx[v]; set != nil {
-			delete(set, key)
-			if len(set) == 0 {
+			set.del(key)
+			if len(set.keys) == 0 {
 				delete(idx, v)
 			}
 		}
+	}
+}
+
+// updateIndex moves key from old's index values to obj's, replacing the
+// object in place where the value did not change.
+func (t *table) updateIndex(name string, fn IndexFunc, key string, obj, old Object) {
+	oldVals, newVals := fn(old), fn(obj)
+	idx := t.index[name]
+	for _, v := range oldVals {
+		if !slices.Contains(newVals, v) {
+			if set := idx[v]; set != nil {
+				set.del(key)
+				if len(set.keys) == 0 {
+					delete(idx, v)
+				}
+			}
+		}
+	}
+	for _, v := range newVals {
+		set := idx[v]
+		if set == nil {
+			set = &indexSet{}
+			idx[v] = set
+		}
+		set.put(key, obj)
 	}
 }
 
@@ -233,30 +284,30 @@ func (t *table) sortedKeys() []string {
 		for k := range t.objs {
 			t.sorted = append(t.sorted, k)
 		}
+		t.unsorted = true
+	}
+	if t.unsorted {
 		slices.Sort(t.sorted)
+		t.unsorted = false
 	}
 	return t.sorted
 }
 
 // ByIndex returns the objects of kind whose index has value, sorted by key.
 func (s *Store) ByIndex(kind, index, value string) []Object {
-	t := s.tables[kind]
-	set := t.index[index][value]
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
+	set := s.tables[kind].index[index][value]
+	if set == nil {
+		return nil
 	}
-	slices.Sort(keys)
-	out := make([]Object, len(keys))
-	for i, k := range keys {
-		out[i] = t.objs[k]
-	}
-	return out
+	return slices.Clone(set.objs)
 }
 
 // CountIndex is the number of objects of kind whose index has value.
 func (s *Store) CountIndex(kind, index, value string) int {
-	return len(s.tables[kind].index[index][value])
+	if set := s.tables[kind].index[index][value]; set != nil {
+		return len(set.keys)
+	}
+	return 0
 }
 
 // Select returns the objects of kind in namespace ("" = all) matching sel,
@@ -267,41 +318,37 @@ func (s *Store) Select(kind, namespace string, sel labels.Selector) []Object {
 		return s.List(kind, namespace)
 	}
 	reqs, _ := sel.Requirements()
-	var best map[string]struct{}
+	var best []Object
 	found := false
 	for _, r := range reqs {
 		if r.Operator() != selection.Equals && r.Operator() != selection.DoubleEquals && r.Operator() != selection.In {
 			continue
 		}
-		var cand map[string]struct{}
+		var cand []Object
 		vals := r.Values().UnsortedList()
 		if len(vals) == 1 {
-			cand = t.index[LabelIndex][r.Key()+"="+vals[0]]
+			if set := t.index[LabelIndex][r.Key()+"="+vals[0]]; set != nil {
+				cand = set.objs
+			}
 		} else {
-			cand = map[string]struct{}{}
+			slices.Sort(vals)
 			for _, v := range vals {
-				for k := range t.index[LabelIndex][r.Key()+"="+v] {
-					cand[k] = struct{}{}
+				if set := t.index[LabelIndex][r.Key()+"="+v]; set != nil {
+					cand = append(cand, set.objs...)
 				}
 			}
+			// A key has one value per label, so the sets are disjoint.
+			slices.SortFunc(cand, func(a, b Object) int { return strings.Compare(KeyOf(a), KeyOf(b)) })
 		}
 		if !found || len(cand) < len(best) {
 			best, found = cand, true
 		}
 	}
-	var keys []string
-	if found {
-		keys = make([]string, 0, len(best))
-		for k := range best {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-	} else {
-		keys = t.sortedKeys()
+	if !found {
+		best = s.List(kind, "")
 	}
 	var out []Object
-	for _, k := range keys {
-		o := t.objs[k]
+	for _, o := range best {
 		if namespace != "" && o.GetNamespace() != namespace {
 			continue
 		}
@@ -328,8 +375,10 @@ func (s *Store) Create(obj Object) (Object, error) {
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
 	t.objs[key] = obj
 	if t.sorted != nil {
-		i, _ := slices.BinarySearch(t.sorted, key)
-		t.sorted = slices.Insert(t.sorted, i, key)
+		// Sorted lazily on the next List: inserting in place would move
+		// the whole slice on every create (150,000 pods).
+		t.sorted = append(t.sorted, key)
+		t.unsorted = true
 	}
 	for name, fn := range t.indexers {
 		t.addIndex(name, fn, key, obj)
@@ -358,8 +407,7 @@ func (s *Store) Update(obj Object) (Object, error) {
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
 	for name, fn := range t.indexers {
-		t.removeIndex(name, fn, key, old)
-		t.addIndex(name, fn, key, obj)
+		t.updateIndex(name, fn, key, obj, old)
 	}
 	t.objs[key] = obj
 	s.record(t, Modified, key, obj, old)
@@ -384,7 +432,9 @@ func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 	}
 	s.rev++
 	delete(t.objs, key)
-	if t.sorted != nil {
+	if t.unsorted {
+		t.sorted = nil
+	} else if t.sorted != nil {
 		if i, found := slices.BinarySearch(t.sorted, key); found {
 			t.sorted = slices.Delete(t.sorted, i, i+1)
 		}
@@ -401,9 +451,9 @@ func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 func (s *Store) Restore(rev int64, objs []Object) {
 	for _, t := range s.tables {
 		t.objs = map[string]Object{}
-		t.sorted = nil
+		t.sorted, t.unsorted = nil, false
 		for name := range t.index {
-			t.index[name] = map[string]map[string]struct{}{}
+			t.index[name] = map[string]*indexSet{}
 		}
 	}
 	for _, o := range objs {

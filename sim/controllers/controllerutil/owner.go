@@ -45,7 +45,7 @@ func ControlledBy(st *store.Store, kind string, owner metav1.Object) []store.Obj
 func Claim(c *apiserver.Client, kind string, owner metav1.Object, ownerKind string, sel labels.Selector, matchLabels map[string]string) ([]store.Object, error) {
 	st := c.Server().Store()
 	owned := ControlledBy(st, kind, owner)
-	var out []store.Object
+	out := make([]store.Object, 0, len(owned))
 	for _, o := range owned {
 		if sel.Matches(labels.Set(o.GetLabels())) {
 			out = append(out, o)

@@ -130,6 +130,12 @@ func (c *Controller) podUpdated(old, pod *corev1.Pod) {
 		}
 	}
 	if key, ok := c.ownerKey(pod); ok {
+		if oldRef != nil && oldRef.UID == curRef.UID && !relevantChange(old, pod) {
+			// A binding or a ContainerCreating status changes neither the
+			// ReplicaSet's status nor what it must create or delete; the
+			// next sync reads the pod as it is then.
+			return
+		}
 		c.queue.Add(key)
 		if o, ok := c.store.Get("ReplicaSet", pod.Namespace, curRef.Name); ok {
 			if mrs := o.(*appsv1.ReplicaSet).Spec.MinReadySeconds; mrs > 0 && !podutil.IsReady(old) && podutil.IsReady(pod) {
@@ -141,6 +147,13 @@ func (c *Controller) podUpdated(old, pod *corev1.Pod) {
 	if curRef == nil && (oldRef != nil || !labels.Equals(old.Labels, pod.Labels)) {
 		c.queueMatching(pod)
 	}
+}
+
+// relevantChange reports whether a pod update can change its ReplicaSet's
+// status or replica count: labels, phase, readiness or activeness.
+func relevantChange(old, pod *corev1.Pod) bool {
+	return old.Status.Phase != pod.Status.Phase || podutil.IsReady(old) != podutil.IsReady(pod) ||
+		podutil.IsActive(old) != podutil.IsActive(pod) || !labels.Equals(old.Labels, pod.Labels)
 }
 
 // ownerKey is the key of the ReplicaSet controlling pod, if it exists.
