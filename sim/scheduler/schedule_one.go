@@ -116,8 +116,12 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 	feasible, statuses := s.feasible[:0], s.statuses[:0]
 	n := len(nodes)
 	processed := 0
+	at := s.nextStartNodeIndex % n
 	for i := 0; i < n && len(feasible) < want; i++ {
-		ni := nodes[(s.nextStartNodeIndex+i)%n]
+		ni := nodes[at]
+		if at++; at == n { // wrap without a division per node
+			at = 0
+		}
 		processed++
 		st := s.fwk.RunFilterPlugins(s.state, pod, ni)
 		switch {

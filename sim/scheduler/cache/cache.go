@@ -19,12 +19,18 @@ type Cache struct {
 	list  []*framework.NodeInfo
 	dirty bool
 
-	pods     map[string]*framework.PodInfo // key ns/name -> assigned pod
-	byLabel  map[labelKey]*podSet
-	byNS     map[string]*podSet
-	images   map[string]*framework.ImageStateSummary
-	affinity int
-	anti     int
+	pods    map[string]*framework.PodInfo // key ns/name -> assigned pod
+	byLabel map[labelKey]*podSet
+	byNS    map[string]*podSet
+	images  map[string]*framework.ImageStateSummary
+	// normImages is images keyed by normalised (fully qualified) name.
+	normImages map[string]*framework.ImageStateSummary
+	affinity   int
+	anti       int
+
+	// topo interns topology label values; every node's NodeInfo carries
+	// its domain ids for the registered keys.
+	topo *framework.Topology
 }
 
 var _ framework.SharedLister = &Cache{}
@@ -34,11 +40,13 @@ type labelKey struct{ ns, key, value string }
 // New returns an empty cache.
 func New() *Cache {
 	return &Cache{
-		nodes:   map[string]*framework.NodeInfo{},
-		pods:    map[string]*framework.PodInfo{},
-		byLabel: map[labelKey]*podSet{},
-		byNS:    map[string]*podSet{},
-		images:  map[string]*framework.ImageStateSummary{},
+		nodes:      map[string]*framework.NodeInfo{},
+		pods:       map[string]*framework.PodInfo{},
+		byLabel:    map[labelKey]*podSet{},
+		byNS:       map[string]*podSet{},
+		images:     map[string]*framework.ImageStateSummary{},
+		normImages: map[string]*framework.ImageStateSummary{},
+		topo:       framework.NewTopology(),
 	}
 }
 
@@ -99,6 +107,22 @@ func (c *Cache) NumPodsWithAffinity() int { return c.affinity }
 // NumPodsWithRequiredAntiAffinity implements framework.SharedLister.
 func (c *Cache) NumPodsWithRequiredAntiAffinity() int { return c.anti }
 
+// TopologyKeyID implements framework.SharedLister. A key seen for the
+// first time is filled in on every node, in list order (so domain ids are
+// deterministic).
+func (c *Cache) TopologyKeyID(key string) int {
+	id, known := c.topo.KeyID(key)
+	if !known {
+		for _, ni := range c.NodeInfos() {
+			c.topo.FillDomains(ni, ni.Node())
+		}
+	}
+	return id
+}
+
+// NumTopologyDomains implements framework.SharedLister.
+func (c *Cache) NumTopologyDomains(keyID int) int { return c.topo.NumDomains(keyID) }
+
 // PodInfo returns the cached assigned pod, or nil.
 func (c *Cache) PodInfo(ns, name string) *framework.PodInfo { return c.pods[store.Key(ns, name)] }
 
@@ -114,6 +138,7 @@ func (c *Cache) AddNode(node *corev1.Node) {
 		return
 	}
 	ni.SetNode(node)
+	c.topo.FillDomains(ni, node)
 	c.tree.add(node)
 	c.setImages(ni, nil, node)
 	c.dirty = true
@@ -128,6 +153,7 @@ func (c *Cache) UpdateNode(old, node *corev1.Node) {
 	}
 	prev := ni.Node()
 	ni.SetNode(node)
+	c.topo.FillDomains(ni, node)
 	if zoneKey(prev) != zoneKey(node) {
 		c.tree.remove(prev)
 		c.tree.add(node)
@@ -148,6 +174,7 @@ func (c *Cache) RemoveNode(node *corev1.Node) {
 	c.setImages(ni, ni.Node(), nil)
 	c.tree.remove(ni.Node())
 	ni.SetNode(nil)
+	c.topo.FillDomains(ni, nil)
 	ni.Index = -1
 	if len(ni.Pods) == 0 {
 		delete(c.nodes, node.Name)

@@ -46,6 +46,14 @@ type ScorePlugin interface {
 	ScoreExtensions() ScoreExtensions
 }
 
+// BatchScorer is an optional extension of a ScorePlugin: ScoreNodes sets
+// scores[j].Score for nodes[j] to exactly what Score would return, but
+// reads the cycle state once and avoids an interface call per node (the
+// framework's hot loop: every feasible node times every score plugin).
+type BatchScorer interface {
+	ScoreNodes(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, scores []NodeScore) *Status
+}
+
 // ScoreExtensions rescales a plugin's raw scores over all feasible nodes.
 type ScoreExtensions interface {
 	NormalizeScore(state *CycleState, pod *corev1.Pod, scores []NodeScore) *Status
@@ -94,4 +102,10 @@ type SharedLister interface {
 	// anti-affinity.
 	NumPodsWithAffinity() int
 	NumPodsWithRequiredAntiAffinity() int
+	// TopologyKeyID interns a node label key used as a topology key; from
+	// then on every node's NodeInfo.Domain(id) is its interned value.
+	TopologyKeyID(key string) int
+	// NumTopologyDomains bounds the domain ids of key id (for sizing
+	// per-domain slices).
+	NumTopologyDomains(keyID int) int
 }

@@ -114,13 +114,14 @@ type ImageStateSummary struct {
 // NodeInfo is the scheduler's cached view of one node: the node object,
 // its pods and their summed requests.
 type NodeInfo struct {
+	// The fields the per-node filter and score loops read come first, so
+	// that they share as few cache lines as possible.
 	node *corev1.Node
 
-	Pods []*PodInfo
-	// PodsWithAffinity and PodsWithRequiredAntiAffinity let InterPodAffinity
-	// look only at the pods that matter.
-	PodsWithAffinity             []*PodInfo
-	PodsWithRequiredAntiAffinity []*PodInfo
+	// Index is the node's position in the cache's node list (-1 when the
+	// node object is gone but pods still point at it). Plugins use it to
+	// keep per-node data in flat slices instead of maps.
+	Index int
 
 	// Requested is the sum of the pods' real requests (Pods = pod count).
 	Requested podutil.Resources
@@ -128,14 +129,32 @@ type NodeInfo struct {
 	NonZeroRequested podutil.Resources
 	Allocatable      podutil.Resources
 
-	// ImageStates maps a (normalised) image name present on the node to its
-	// summary.
+	// Unschedulable and Taints mirror the node's spec, copied here so the
+	// per-node filter hot path does not chase the (large) node object.
+	Unschedulable bool
+	Taints        []corev1.Taint
+
+	// domains[k] is the node's topology domain id for key id k (see
+	// Topology), -1 where the node lacks the label.
+	domains []int32
+
+	// NormalizedImages maps the fully qualified names (images.Normalize:
+	// "nginx:1.27" -> "docker.io/library/nginx:1.27") of the images on the
+	// node to their summaries, each image once however many spellings the
+	// node lists; its summaries count nodes by normalised name.
+	// ImageLocality matches pods here.
+	NormalizedImages map[string]*ImageStateSummary
+
+	Pods []*PodInfo
+	// PodsWithAffinity and PodsWithRequiredAntiAffinity let InterPodAffinity
+	// look only at the pods that matter.
+	PodsWithAffinity             []*PodInfo
+	PodsWithRequiredAntiAffinity []*PodInfo
+
+	// ImageStates maps an image name present on the node, as the node
+	// reports it, to its summary.
 	ImageStates map[string]*ImageStateSummary
 
-	// Index is the node's position in the cache's node list (-1 when the
-	// node object is gone but pods still point at it). Plugins use it to
-	// keep per-node data in flat slices instead of maps.
-	Index int
 	// Generation increases on every change.
 	Generation int64
 }
@@ -165,8 +184,10 @@ func (n *NodeInfo) SetNode(node *corev1.Node) {
 	n.node = node
 	if node != nil {
 		n.Allocatable = podutil.NodeAllocatable(node)
+		n.Unschedulable, n.Taints = node.Spec.Unschedulable, node.Spec.Taints
 	} else {
 		n.Allocatable = podutil.Resources{}
+		n.Unschedulable, n.Taints = false, nil
 	}
 	n.Generation++
 }

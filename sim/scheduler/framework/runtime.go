@@ -20,6 +20,7 @@ type Framework struct {
 	filter     []FilterPlugin
 	preScore   []PreScorePlugin
 	score      []ScorePlugin
+	batch      []BatchScorer // batch[i] is score[i] as a BatchScorer, or nil
 	weights    []int64
 	postFilter []PostFilterPlugin
 
@@ -45,6 +46,8 @@ func NewFramework(specs ...PluginSpec) *Framework {
 				w = 1
 			}
 			f.score = append(f.score, p)
+			b, _ := p.(BatchScorer)
+			f.batch = append(f.batch, b)
 			f.weights = append(f.weights, w)
 		}
 		if p, ok := s.Plugin.(PostFilterPlugin); ok {
@@ -148,12 +151,8 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 		if state.skipScore&(1<<i) != 0 {
 			continue
 		}
-		for j, n := range nodes {
-			s, st := p.Score(state, pod, n)
-			if !st.IsSuccess() {
-				return st.WithPlugin(p.Name())
-			}
-			scores[j] = NodeScore{Node: n, Score: s}
+		if st := f.scoreNodes(i, state, pod, nodes, scores); !st.IsSuccess() {
+			return st.WithPlugin(p.Name())
 		}
 		if ext := p.ScoreExtensions(); ext != nil {
 			if st := ext.NormalizeScore(state, pod, scores); !st.IsSuccess() {
@@ -168,6 +167,25 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 			}
 			totals[j] += s * w
 		}
+	}
+	return nil
+}
+
+// scoreNodes fills scores with score plugin i's raw scores.
+func (f *Framework) scoreNodes(i int, state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, scores []NodeScore) *Status {
+	for j, n := range nodes {
+		scores[j] = NodeScore{Node: n}
+	}
+	if b := f.batch[i]; b != nil {
+		return b.ScoreNodes(state, pod, nodes, scores)
+	}
+	p := f.score[i]
+	for j, n := range nodes {
+		s, st := p.Score(state, pod, n)
+		if !st.IsSuccess() {
+			return st
+		}
+		scores[j].Score = s
 	}
 	return nil
 }

@@ -20,7 +20,10 @@ var statusMismatch = framework.NewStatus(framework.UnschedulableAndUnresolvable,
 // NodeName is the plugin.
 type NodeName struct{}
 
-var _ framework.FilterPlugin = &NodeName{}
+var (
+	_ framework.FilterPlugin    = &NodeName{}
+	_ framework.PreFilterPlugin = &NodeName{}
+)
 
 // New returns the plugin.
 func New() *NodeName { return &NodeName{} }
@@ -33,9 +36,20 @@ func Fits(pod *corev1.Pod, nodeName string) bool {
 	return pod.Spec.NodeName == "" || pod.Spec.NodeName == nodeName
 }
 
+// PreFilter switches the Filter off for a pod that names no node (nearly
+// every pod), where it passes on every node anyway: a filter call per
+// node saved. (Upstream has no PreFilter here; results are the same.)
+func (*NodeName) PreFilter(_ *framework.CycleState, pod *corev1.Pod) *framework.Status {
+	if pod.Spec.NodeName == "" {
+		return framework.SkipStatus
+	}
+	return nil
+}
+
 // Filter rejects every node but the one the pod names.
 func (*NodeName) Filter(_ *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
-	if !Fits(pod, ni.Name()) {
+	// Most pods name no node: decide without touching the node object.
+	if pod.Spec.NodeName != "" && !Fits(pod, ni.Name()) {
 		return statusMismatch
 	}
 	return nil

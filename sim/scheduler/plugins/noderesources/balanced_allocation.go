@@ -22,6 +22,7 @@ type BalancedAllocation struct {
 var (
 	_ framework.PreScorePlugin = &BalancedAllocation{}
 	_ framework.ScorePlugin    = &BalancedAllocation{}
+	_ framework.BatchScorer    = &BalancedAllocation{}
 )
 
 // NewBalancedAllocation returns the plugin.
@@ -50,6 +51,20 @@ func (b *BalancedAllocation) Score(state *framework.CycleState, pod *corev1.Pod,
 		req = podutil.PodRequests(pod)
 	}
 	return BalancedScore(ni.Requested.Add(req), ni.Allocatable), nil
+}
+
+// ScoreNodes implements framework.BatchScorer.
+func (b *BalancedAllocation) ScoreNodes(state *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo, scores []framework.NodeScore) *framework.Status {
+	var req podutil.Resources
+	if v, err := state.Read(balancedKey); err == nil {
+		req = *v.(*podutil.Resources)
+	} else {
+		req = podutil.PodRequests(pod)
+	}
+	for j, ni := range nodes {
+		scores[j].Score = BalancedScore(ni.Requested.Add(req), ni.Allocatable)
+	}
+	return nil
 }
 
 // BalancedScore scores how evenly requested fills alloc across CPU and

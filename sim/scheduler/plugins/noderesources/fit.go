@@ -47,6 +47,7 @@ var (
 	_ framework.FilterPlugin    = &Fit{}
 	_ framework.PreScorePlugin  = &Fit{}
 	_ framework.ScorePlugin     = &Fit{}
+	_ framework.BatchScorer     = &Fit{}
 )
 
 // NewFit returns the plugin scoring with strategy (LeastAllocated when
@@ -118,6 +119,20 @@ func (f *Fit) Score(state *framework.CycleState, pod *corev1.Pod, ni *framework.
 		return f.score(*v.(*podutil.Resources), ni), nil
 	}
 	return f.score(podutil.NonZeroRequests(pod), ni), nil
+}
+
+// ScoreNodes implements framework.BatchScorer.
+func (f *Fit) ScoreNodes(state *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo, scores []framework.NodeScore) *framework.Status {
+	var req podutil.Resources
+	if v, err := state.Read(fitScoreKey); err == nil {
+		req = *v.(*podutil.Resources)
+	} else {
+		req = podutil.NonZeroRequests(pod)
+	}
+	for j, ni := range nodes {
+		scores[j].Score = f.score(req, ni)
+	}
+	return nil
 }
 
 // PreScore computes the pod's non-zero request once per cycle.

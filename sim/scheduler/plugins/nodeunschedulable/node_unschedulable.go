@@ -37,11 +37,10 @@ func (*NodeUnschedulable) Name() string { return Name }
 
 // Filter rejects a cordoned node unless the pod tolerates cordoning.
 func (*NodeUnschedulable) Filter(_ *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
-	node := ni.Node()
-	if node == nil {
+	if ni.Node() == nil {
 		return statusUnknown
 	}
-	if !node.Spec.Unschedulable {
+	if !ni.Unschedulable { // cached spec.unschedulable: no node deref
 		return nil
 	}
 	if framework.TolerationsTolerateTaint(pod.Spec.Tolerations, &unschedulableTaint) {

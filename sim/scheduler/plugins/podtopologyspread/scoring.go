@@ -2,6 +2,7 @@ package podtopologyspread
 
 import (
 	"math"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -11,24 +12,30 @@ import (
 
 const preScoreKey framework.StateKey = "PreScore" + Name
 
-// preScoreState is reused across cycles (one cycle runs at a time).
+// preScoreState is reused across cycles (one cycle runs at a time). Topology
+// domains are the cache's interned domain ids (framework.Topology), so all
+// per-domain data lives in slices indexed by domain id, valid for a domain
+// only when its stamp equals the current cycle.
 type preScoreState struct {
 	constraints []constraint
+	// keyIDs[i] is constraint i's topology key id.
+	keyIDs []int
 	// ignored[i] is true when node index i misses a topology key (only
 	// for the pod's own constraints).
 	ignored     []bool
 	ignoredList []int
-	// valueCounts[i] maps topology value -> matching pods, for the
-	// non-hostname constraints, over the feasible nodes' domains.
-	valueCounts []map[string]int64
-	weights     []float64
+	// domCount[i][d] is the number of matching pods in domain d of
+	// (non-hostname) constraint i; it is valid (d is a domain of a
+	// feasible node) when domStamp[i][d] == cycle.
+	domCount [][]int64
+	domStamp [][]uint64
+	weights  []float64
 	// counter[i] is the plugin counter holding constraint i's per-node
 	// counts (constraints sharing a selector share one).
 	counter []int
-	// vals/has hold each feasible node's topology values, row-major by
-	// constraint, so labels are looked up once per cycle.
-	vals []string
-	has  []bool
+	// ids holds each feasible node's domain id per constraint (-1 = no
+	// label), row-major by node, so nodes are read once per cycle.
+	ids []int32
 	// raw[i] is node index i's raw score, valid when stamp[i] == cycle.
 	raw   []int64
 	stamp []uint64
@@ -75,32 +82,41 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *corev1.P
 	return nil
 }
 
-// collectDomains records the feasible nodes' topology values and returns
-// the number of distinct domains per constraint.
+// domainOf maps a node's domain id to the domain its label value falls in
+// when a missing label reads as "" (as upstream's label-map lookups do).
+func domainOf(id int32) int32 {
+	if id < 0 {
+		return framework.EmptyDomain
+	}
+	return id
+}
+
+// collectDomains records the feasible nodes' domain ids and returns the
+// number of distinct domains per constraint.
 func (s *preScoreState) collectDomains(filtered []*framework.NodeInfo, requireAll bool) []int {
 	cs := s.constraints
 	topoSize := make([]int, len(cs))
 	for _, ni := range filtered {
-		labels := ni.Node().Labels
 		allKeys := true
 		for i := range cs {
-			v, ok := labels[cs[i].TopologyKey]
-			s.vals = append(s.vals, v)
-			s.has = append(s.has, ok)
-			allKeys = allKeys && ok
+			id := ni.Domain(s.keyIDs[i])
+			s.ids = append(s.ids, id)
+			allKeys = allKeys && id >= 0
 		}
 		if requireAll && !allKeys {
 			s.ignored[ni.Index] = true
 			s.ignoredList = append(s.ignoredList, ni.Index)
 			continue
 		}
-		row := s.vals[len(s.vals)-len(cs):]
+		row := s.ids[len(s.ids)-len(cs):]
 		for i := range cs {
 			if cs[i].TopologyKey == corev1.LabelHostname {
 				continue
 			}
-			if _, ok := s.valueCounts[i][row[i]]; !ok {
-				s.valueCounts[i][row[i]] = 0
+			d := domainOf(row[i])
+			if s.domStamp[i][d] != s.cycle {
+				s.domStamp[i][d] = s.cycle
+				s.domCount[i][d] = 0
 				topoSize[i]++
 			}
 		}
@@ -123,11 +139,21 @@ func (pl *PodTopologySpread) resetScoreState(cs []constraint, numNodes int) *pre
 	}
 	s.cycle++
 	s.constraints = cs
-	for len(s.valueCounts) < len(cs) {
-		s.valueCounts = append(s.valueCounts, map[string]int64{})
+	s.keyIDs = s.keyIDs[:0]
+	for i := range cs {
+		s.keyIDs = append(s.keyIDs, pl.lister.TopologyKeyID(cs[i].TopologyKey))
 	}
-	for i := range s.valueCounts {
-		clear(s.valueCounts[i])
+	for len(s.domCount) < len(cs) {
+		s.domCount = append(s.domCount, nil)
+		s.domStamp = append(s.domStamp, nil)
+	}
+	for i := range cs {
+		// Stamps from earlier cycles are all below s.cycle, so growing
+		// (zero stamps) is the only reset needed.
+		if n := pl.lister.NumTopologyDomains(s.keyIDs[i]); len(s.domStamp[i]) < n {
+			s.domStamp[i] = slices.Grow(s.domStamp[i], n-len(s.domStamp[i]))[:n]
+			s.domCount[i] = slices.Grow(s.domCount[i], n-len(s.domCount[i]))[:n]
+		}
 	}
 	s.weights = append(s.weights[:0], make([]float64, len(cs))...)
 	s.counter = s.counter[:0]
@@ -138,8 +164,18 @@ func (pl *PodTopologySpread) resetScoreState(cs []constraint, numNodes int) *pre
 		}
 		s.counter = append(s.counter, ci)
 	}
-	s.vals, s.has = s.vals[:0], s.has[:0]
+	s.ids = s.ids[:0]
 	return s
+}
+
+// hasAllKeys reports whether the node has every constraint's label.
+func (s *preScoreState) hasAllKeys(ni *framework.NodeInfo) bool {
+	for _, k := range s.keyIDs {
+		if ni.Domain(k) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // countDomains fills constraint i's counter with per-node counts and adds
@@ -153,15 +189,18 @@ func (pl *PodTopologySpread) countDomains(s *preScoreState, i int, pod *corev1.P
 	if c.TopologyKey == corev1.LabelHostname {
 		return
 	}
+	stamp, counts := s.domStamp[i], s.domCount[i]
 	for _, idx := range pc.touched {
-		node := all[idx].Node()
-		if node == nil || (requireAll && !nodeHasKeys(node, s.constraints)) || !c.matchNodeInclusion(pod, node, aff) {
+		ni := all[idx]
+		node := ni.Node()
+		if node == nil || (requireAll && !s.hasAllKeys(ni)) {
 			continue
 		}
-		v := node.Labels[c.TopologyKey]
-		if n, ok := s.valueCounts[i][v]; ok {
-			s.valueCounts[i][v] = n + int64(pc.counts[idx])
+		d := domainOf(ni.Domain(s.keyIDs[i]))
+		if stamp[d] != s.cycle || !c.matchNodeInclusion(pod, node, aff) {
+			continue
 		}
+		counts[d] += int64(pc.counts[idx])
 	}
 }
 
@@ -175,7 +214,8 @@ func (pl *PodTopologySpread) rawScore(s *preScoreState, j int, ni *framework.Nod
 	n := len(s.constraints)
 	var score float64
 	for i := range s.constraints {
-		if !s.has[j*n+i] {
+		id := s.ids[j*n+i]
+		if id < 0 {
 			continue
 		}
 		c := &s.constraints[i]
@@ -183,7 +223,7 @@ func (pl *PodTopologySpread) rawScore(s *preScoreState, j int, ni *framework.Nod
 		if c.TopologyKey == corev1.LabelHostname {
 			cnt = int64(pl.counters[s.counter[i]].counts[ni.Index])
 		} else {
-			cnt = s.valueCounts[i][s.vals[j*n+i]]
+			cnt = s.domCount[i][id]
 		}
 		score += float64(cnt)*s.weights[i] + float64(c.MaxSkew-1)
 	}
@@ -192,11 +232,36 @@ func (pl *PodTopologySpread) rawScore(s *preScoreState, j int, ni *framework.Nod
 
 // Score returns the raw score PreScore computed for the node.
 func (pl *PodTopologySpread) Score(state *framework.CycleState, _ *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
+	s, st := readPreScore(state)
+	if st != nil {
+		return 0, st
+	}
+	return s.rawOf(ni)
+}
+
+// ScoreNodes implements framework.BatchScorer.
+func (pl *PodTopologySpread) ScoreNodes(state *framework.CycleState, _ *corev1.Pod, nodes []*framework.NodeInfo, scores []framework.NodeScore) *framework.Status {
+	s, st := readPreScore(state)
+	if st != nil {
+		return st
+	}
+	for j, ni := range nodes {
+		if scores[j].Score, st = s.rawOf(ni); st != nil {
+			return st
+		}
+	}
+	return nil
+}
+
+func readPreScore(state *framework.CycleState) (*preScoreState, *framework.Status) {
 	v, err := state.Read(preScoreKey)
 	if err != nil {
-		return 0, framework.AsStatus(err)
+		return nil, framework.AsStatus(err)
 	}
-	s := v.(*preScoreState)
+	return v.(*preScoreState), nil
+}
+
+func (s *preScoreState) rawOf(ni *framework.NodeInfo) (int64, *framework.Status) {
 	if ni.Index < 0 || ni.Index >= len(s.stamp) || s.stamp[ni.Index] != s.cycle {
 		return 0, framework.AsStatus(errNotPreScored)
 	}
@@ -208,11 +273,14 @@ func (pl *PodTopologySpread) ScoreExtensions() framework.ScoreExtensions { retur
 
 // NormalizeScore maps raw scores to 100·(max+min−s)/max (ignored nodes 0).
 func (pl *PodTopologySpread) NormalizeScore(state *framework.CycleState, _ *corev1.Pod, scores []framework.NodeScore) *framework.Status {
-	v, err := state.Read(preScoreKey)
-	if err != nil {
-		return framework.AsStatus(err)
+	s, st := readPreScore(state)
+	if st != nil {
+		return st
 	}
-	s := v.(*preScoreState)
+	if len(s.ignoredList) == 0 {
+		normalizeAll(scores) // common case: no node index lookups
+		return nil
+	}
 	var minScore int64 = math.MaxInt64
 	var maxScore int64
 	for i := range scores {
@@ -233,4 +301,21 @@ func (pl *PodTopologySpread) NormalizeScore(state *framework.CycleState, _ *core
 		}
 	}
 	return nil
+}
+
+// normalizeAll is NormalizeScore when no node is ignored.
+func normalizeAll(scores []framework.NodeScore) {
+	var minScore int64 = math.MaxInt64
+	var maxScore int64
+	for i := range scores {
+		minScore = min(minScore, scores[i].Score)
+		maxScore = max(maxScore, scores[i].Score)
+	}
+	for i := range scores {
+		if maxScore == 0 {
+			scores[i].Score = framework.MaxNodeScore
+		} else {
+			scores[i].Score = framework.MaxNodeScore * (maxScore + minScore - scores[i].Score) / maxScore
+		}
+	}
 }

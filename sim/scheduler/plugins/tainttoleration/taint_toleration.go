@@ -19,6 +19,7 @@ type TaintToleration struct{}
 
 var (
 	_ framework.FilterPlugin   = &TaintToleration{}
+	_ framework.BatchScorer    = &TaintToleration{}
 	_ framework.PreScorePlugin = &TaintToleration{}
 	_ framework.ScorePlugin    = &TaintToleration{}
 )
@@ -41,11 +42,10 @@ func ErrReason(t *corev1.Taint) string {
 // Filter rejects the node at its first untolerated NoSchedule or
 // NoExecute taint.
 func (*TaintToleration) Filter(_ *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
-	node := ni.Node()
-	if len(node.Spec.Taints) == 0 {
+	if len(ni.Taints) == 0 {
 		return nil
 	}
-	t, found := framework.FindUntoleratedTaint(node.Spec.Taints, pod.Spec.Tolerations, hardEffect)
+	t, found := framework.FindUntoleratedTaint(ni.Taints, pod.Spec.Tolerations, hardEffect)
 	if !found {
 		return nil
 	}
@@ -68,15 +68,30 @@ func (*TaintToleration) PreScore(state *framework.CycleState, pod *corev1.Pod, _
 // Score counts the node's untolerated PreferNoSchedule taints (fewer is
 // better; NormalizeScore reverses).
 func (*TaintToleration) Score(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
-	taints := ni.Node().Spec.Taints
-	if len(taints) == 0 {
+	if len(ni.Taints) == 0 {
 		return 0, nil
 	}
-	var tols []corev1.Toleration
-	if v, err := state.Read(preScoreKey); err == nil {
-		tols = v.([]corev1.Toleration)
+	return CountIntolerable(ni.Taints, scoreTolerations(state)), nil
+}
+
+// ScoreNodes implements framework.BatchScorer.
+func (*TaintToleration) ScoreNodes(state *framework.CycleState, _ *corev1.Pod, nodes []*framework.NodeInfo, scores []framework.NodeScore) *framework.Status {
+	tols := scoreTolerations(state)
+	for j, ni := range nodes {
+		if len(ni.Taints) == 0 {
+			scores[j].Score = 0
+			continue
+		}
+		scores[j].Score = CountIntolerable(ni.Taints, tols)
 	}
-	return CountIntolerable(taints, tols), nil
+	return nil
+}
+
+func scoreTolerations(state *framework.CycleState) []corev1.Toleration {
+	if v, err := state.Read(preScoreKey); err == nil {
+		return v.([]corev1.Toleration)
+	}
+	return nil
 }
 
 // CountIntolerable counts PreferNoSchedule taints no toleration matches.
