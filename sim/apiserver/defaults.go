@@ -75,11 +75,13 @@ func defaultDeployment(d *appsv1.Deployment) {
 		if d.Spec.Strategy.RollingUpdate == nil {
 			d.Spec.Strategy.RollingUpdate = &appsv1.RollingUpdateDeployment{}
 		}
-		q := intstr.FromString("25%")
+		// Two values: the fields must not alias one another.
 		if d.Spec.Strategy.RollingUpdate.MaxSurge == nil {
+			q := intstr.FromString("25%")
 			d.Spec.Strategy.RollingUpdate.MaxSurge = &q
 		}
 		if d.Spec.Strategy.RollingUpdate.MaxUnavailable == nil {
+			q := intstr.FromString("25%")
 			d.Spec.Strategy.RollingUpdate.MaxUnavailable = &q
 		}
 	}
@@ -213,17 +215,19 @@ func defaultContainer(c *corev1.Container) {
 }
 
 // DefaultPullPolicy is Always for an image with the :latest tag or no tag,
-// else IfNotPresent.
+// else IfNotPresent. A digest without a tag counts as pinned; a digest
+// with the :latest tag is still Always, as upstream's tag parsing says.
 func DefaultPullPolicy(image string) corev1.PullPolicy {
 	name := image
+	digest := false
 	if i := strings.Index(name, "@"); i >= 0 {
-		return corev1.PullIfNotPresent
+		name, digest = name[:i], true
 	}
 	if i := strings.LastIndex(name, "/"); i >= 0 {
 		name = name[i+1:]
 	}
 	i := strings.LastIndex(name, ":")
-	if i < 0 || name[i+1:] == "latest" {
+	if (i < 0 && !digest) || (i >= 0 && name[i+1:] == "latest") {
 		return corev1.PullAlways
 	}
 	return corev1.PullIfNotPresent

@@ -185,9 +185,10 @@ func itoa(b byte) string {
 }
 
 // DisruptionsAllowed computes a PodDisruptionBudget's allowed disruptions
-// from the pods it selects, as the disruption controller does.
+// from the pods it selects, as the disruption controller does (never
+// negative, like status.disruptionsAllowed).
 func DisruptionsAllowed(st *store.Store, pdb *policyv1.PodDisruptionBudget) int32 {
-	return currentHealthy(st, pdb) - desiredHealthy(st, pdb)
+	return max(currentHealthy(st, pdb)-desiredHealthy(st, pdb), 0)
 }
 
 func pdbPods(st *store.Store, pdb *policyv1.PodDisruptionBudget) []*corev1.Pod {

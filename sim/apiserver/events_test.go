@@ -1,0 +1,167 @@
+package apiserver_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+)
+
+func events(f *fixture, ns string) []*corev1.Event {
+	var out []*corev1.Event
+	for _, o := range f.st.List("Event", ns) {
+		out = append(out, o.(*corev1.Event))
+	}
+	return out
+}
+
+func TestEventFields(t *testing.T) {
+	f := newFixture(t, 1)
+	f.node("node-1")
+	pod := f.create(newPod("p")).(*corev1.Pod)
+	f.advance(5 * time.Second)
+	f.srv.Client("kubelet/node-1").Event(pod, corev1.EventTypeNormal, "Pulled", `Container image "nginx:1.27" already present on machine`)
+
+	evs := events(f, "default")
+	require.Len(t, evs, 1)
+	ev := evs[0]
+	now := metav1.NewTime(sim.Epoch.Add(5 * time.Second))
+	require.Equal(t, corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: "default", Name: "p",
+		UID: pod.UID, ResourceVersion: pod.ResourceVersion}, ev.InvolvedObject)
+	require.Equal(t, "default", ev.Namespace)
+	require.Equal(t, "Pulled", ev.Reason)
+	require.Equal(t, `Container image "nginx:1.27" already present on machine`, ev.Message)
+	require.Equal(t, corev1.EventTypeNormal, ev.Type)
+	require.Equal(t, int32(1), ev.Count)
+	require.Equal(t, corev1.EventSource{Component: "kubelet"}, ev.Source)
+	require.Equal(t, "kubelet", ev.ReportingController)
+	require.True(t, ev.FirstTimestamp.Equal(&now))
+	require.True(t, ev.LastTimestamp.Equal(&now))
+	require.True(t, ev.CreationTimestamp.Equal(&now))
+	require.Regexp(t, uidRE, string(ev.UID))
+	require.Regexp(t, `^p\.[0-9a-f]+$`, ev.Name)
+
+	last := f.last()
+	require.Equal(t, "kubelet/node-1", last.Component)
+	require.Equal(t, "event", last.Verb)
+	require.Equal(t, "Event", last.Kind)
+	require.Equal(t, `Normal Pulled: Container image "nginx:1.27" already present on machine`, last.Summary)
+}
+
+func TestEventSourceComponent(t *testing.T) {
+	tests := []struct{ client, want string }{
+		{"kubelet/node-1", "kubelet"},
+		{"default-scheduler", "default-scheduler"},
+		{"deployment-controller", "deployment-controller"},
+		{"a/b/c", "a"},
+	}
+	for _, tc := range tests {
+		f := newFixture(t, 1)
+		pod := f.create(newPod("p"))
+		f.srv.Client(tc.client).Event(pod, corev1.EventTypeWarning, "R", "m")
+		evs := events(f, "default")
+		require.Len(t, evs, 1)
+		require.Equal(t, tc.want, evs[0].Source.Component, tc.client)
+	}
+}
+
+func TestEventDedup(t *testing.T) {
+	f := newFixture(t, 1)
+	pod := f.create(newPod("p"))
+	kubelet := f.srv.Client("kubelet/node-1")
+	kubelet.Event(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container")
+	first := events(f, "default")[0]
+
+	steps := []struct {
+		at      time.Duration
+		count   int32
+		summary string
+	}{
+		{10 * time.Second, 2, "Warning BackOff x2: Back-off restarting failed container"},
+		{40 * time.Second, 3, "Warning BackOff x3: Back-off restarting failed container"},
+	}
+	for _, s := range steps {
+		f.eng.RunUntil(s.at)
+		rev := f.st.Rev()
+		kubelet.Event(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container")
+		evs := events(f, "default")
+		require.Len(t, evs, 1)
+		ev := evs[0]
+		require.Equal(t, first.Name, ev.Name)
+		require.Equal(t, first.UID, ev.UID)
+		require.Equal(t, s.count, ev.Count)
+		require.True(t, ev.FirstTimestamp.Time.Equal(sim.Epoch), "first timestamp kept")
+		require.True(t, ev.LastTimestamp.Time.Equal(sim.Epoch.Add(s.at)))
+		require.Equal(t, rev+1, f.st.Rev())
+		require.Equal(t, "event", f.last().Verb)
+		require.Equal(t, s.summary, f.last().Summary)
+	}
+	// The earlier version in the store is untouched (objects are immutable).
+	require.Equal(t, int32(1), first.Count)
+
+	// Anything different is a new event.
+	variants := []struct {
+		name string
+		emit func()
+	}{
+		{"other message", func() { kubelet.Event(pod, corev1.EventTypeWarning, "BackOff", "other") }},
+		{"other reason", func() { kubelet.Event(pod, corev1.EventTypeWarning, "Failed", "Back-off restarting failed container") }},
+		{"other type", func() { kubelet.Event(pod, corev1.EventTypeNormal, "BackOff", "Back-off restarting failed container") }},
+		{"other component", func() {
+			f.srv.Client("kubelet/node-2").Event(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container")
+		}},
+	}
+	for i, v := range variants {
+		v.emit()
+		require.Len(t, events(f, "default"), i+2, v.name)
+	}
+}
+
+func TestEventForClusterScopedObject(t *testing.T) {
+	f := newFixture(t, 1)
+	node := f.create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}})
+	f.srv.Client("node-controller").Event(node, corev1.EventTypeNormal, "RegisteredNode", "Node node-1 event: Registered Node node-1 in Controller")
+	evs := events(f, "default")
+	require.Len(t, evs, 1)
+	require.Equal(t, "default", evs[0].Namespace)
+	require.Equal(t, "", evs[0].InvolvedObject.Namespace)
+	require.Equal(t, "Node", evs[0].InvolvedObject.Kind)
+	require.Equal(t, "node-1", evs[0].InvolvedObject.Name)
+}
+
+// Events are still written into a namespace being deleted: admission
+// exempts them, so the last events of its pods are not lost.
+func TestEventInTerminatingNamespace(t *testing.T) {
+	f := newFixture(t, 1)
+	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team"}})
+	p := newPod("p")
+	p.Namespace = "team"
+	pod := f.create(p)
+	require.NoError(t, f.admin.Delete("Namespace", "", "team", apiserver.DeleteOptions{}))
+	f.srv.Client("kubelet/n1").Event(pod, corev1.EventTypeNormal, "Killing", "Stopping container app")
+	evs := events(f, "team")
+	require.Len(t, evs, 1)
+	require.Equal(t, "Killing", evs[0].Reason)
+}
+
+// Events at the same instant about the same object never collide on name.
+func TestEventNamesAreUnique(t *testing.T) {
+	f := newFixture(t, 1)
+	pod := f.create(newPod("p"))
+	c := f.srv.Client("x")
+	for _, r := range []string{"A", "B", "C", "D"} {
+		c.Event(pod, corev1.EventTypeNormal, r, "same instant")
+	}
+	evs := events(f, "default")
+	require.Len(t, evs, 4)
+	seen := map[string]bool{}
+	for _, e := range evs {
+		require.False(t, seen[e.Name])
+		seen[e.Name] = true
+	}
+}
