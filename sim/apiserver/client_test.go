@@ -245,7 +245,7 @@ func TestUpdateStatusChangesOnlyStatus(t *testing.T) {
 	require.Equal(t, orig.Spec, got.Spec)
 	require.Equal(t, "status", f.last().Verb)
 	// The previous version is untouched.
-	require.Equal(t, corev1.PodPhase(""), orig.Status.Phase)
+	require.Equal(t, corev1.PodPending, orig.Status.Phase, "pods are created Pending")
 }
 
 func TestUpdateConflicts(t *testing.T) {
@@ -687,7 +687,7 @@ func TestTraceRecordsEveryWrite(t *testing.T) {
 		summary          string
 	}
 	want := []rec{
-		{0, "replicaset-controller", "create", "Pod", "phase="},
+		{0, "replicaset-controller", "create", "Pod", "phase=Pending"},
 		{time.Second, "scheduler", "bind", "Pod", "node=n1"},
 		{time.Second, "kubelet/n1", "status", "Pod", "phase=Running node=n1 ready"},
 		{time.Second, "replicaset-controller", "update", "Pod", "phase=Running node=n1 ready"},

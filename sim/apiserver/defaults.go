@@ -16,6 +16,9 @@ func Default(obj store.Object) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		defaultPodSpec(&o.Spec)
+		if o.Status.Phase == "" {
+			o.Status.Phase = corev1.PodPending
+		}
 	case *appsv1.Deployment:
 		defaultDeployment(o)
 	case *appsv1.ReplicaSet:

@@ -124,7 +124,7 @@ func (w *World) RunKubelet() {
 				zero := int64(0)
 				_ = kl.Delete("Pod", p.Namespace, p.Name, apiserver.DeleteOptions{GracePeriodSeconds: &zero})
 			})
-		case p.Spec.NodeName != "" && p.Status.Phase == "" && (ev.Old == nil || ev.Old.(*corev1.Pod).Spec.NodeName == ""):
+		case p.Spec.NodeName != "" && (p.Status.Phase == "" || p.Status.Phase == corev1.PodPending) && (ev.Old == nil || ev.Old.(*corev1.Pod).Spec.NodeName == ""):
 			w.Engine.After(w.ReadyAfter, "fake-kubelet/start", func() { w.start(kl, p.Namespace, p.Name) })
 		}
 	})
