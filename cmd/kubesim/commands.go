@@ -107,7 +107,9 @@ func runScenario(out io.Writer, arg string, f runFlags) error {
 
 func newScenariosCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "scenarios", Short: "List and show the built-in scenario library", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return badInput(fmt.Errorf("use: kubesim scenarios list | show NAME")) }}
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return badInput(fmt.Errorf("use: kubesim scenarios list | show NAME"))
+		}}
 	cmd.AddCommand(&cobra.Command{
 		Use: "list", Short: "List the library scenarios, one per line, name first", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -99,7 +99,9 @@ func (e *Etcd) member(name string) (int, error) {
 }
 
 // Stop stops a member (etcd process down).
-func (e *Etcd) Stop(name string) error { return e.set(name, "stop", func(m *EtcdMember) { m.Down = true }) }
+func (e *Etcd) Stop(name string) error {
+	return e.set(name, "stop", func(m *EtcdMember) { m.Down = true })
+}
 
 // Start starts a stopped member again; it catches up from the leader.
 func (e *Etcd) Start(name string) error {

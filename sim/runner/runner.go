@@ -81,7 +81,7 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 			return deployment.Rollback(c.Client("kubectl"), c.Store, ns, name, rev)
 		},
 		ReadFile: func(path string) ([]store.Object, error) { return s.ReadManifests(path) },
-		Done: func(out string, err error) { run.note("Action", "kubectl", "drain (done)", out, err) },
+		Done:     func(out string, err error) { run.note("Action", "kubectl", "drain (done)", out, err) },
 	}
 	run.watchEvents()
 	if opts.CheckInvariants {

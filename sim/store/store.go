@@ -82,8 +82,8 @@ type table struct {
 	sorted   []string // keys, sorted unless unsorted is set; nil = rebuild
 	unsorted bool     // keys were appended to sorted since it was sorted
 	indexers map[string]IndexFunc
-	index    map[string]map[string]*indexSet // index -> value -> objects
-	watchIdx map[string]map[string][]*watcher          // index -> value -> watchers
+	index    map[string]map[string]*indexSet  // index -> value -> objects
+	watchIdx map[string]map[string][]*watcher // index -> value -> watchers
 }
 
 // Built-in indexes.
