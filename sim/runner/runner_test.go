@@ -2,6 +2,8 @@ package runner_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"os"
 	"path/filepath"
@@ -67,4 +69,19 @@ func golden(t *testing.T, path string, got []byte) {
 	want, err := os.ReadFile(path)
 	require.NoError(t, err, "no golden file: run go test ./sim/runner -update")
 	require.Equal(t, string(want), string(got), "golden file %s differs; rerun with -update if the change is intended", path)
+}
+
+// TestNodeFailureGoldenTrace pins the whole canonical trace of one library
+// scenario, line by line, so a change in behaviour shows as a readable
+// diff (the other scenarios pin theirs through the traceHash in their
+// golden reports).
+func TestNodeFailureGoldenTrace(t *testing.T) {
+	s, err := scenarios.LoadLibrary("node-failure")
+	require.NoError(t, err)
+	var trace bytes.Buffer
+	rep, err := runner.Run(s, runner.Options{Trace: &trace})
+	require.NoError(t, err)
+	golden(t, filepath.Join("testdata", "node-failure.trace.jsonl"), trace.Bytes())
+	sum := sha256.Sum256(trace.Bytes())
+	require.Equal(t, "sha256:"+hex.EncodeToString(sum[:]), rep.TraceHash, "traceHash is the SHA-256 of the trace lines")
 }
