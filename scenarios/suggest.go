@@ -3,6 +3,8 @@ package scenarios
 import (
 	"fmt"
 	"strings"
+
+	"github.com/kubesim/kubesim/internal/textdist"
 )
 
 // suggest returns the candidate closest to word when it is close enough to
@@ -19,34 +21,12 @@ func suggest(word string, candidates []string) string {
 	best, bestDist := "", -1
 	limit := max(2, len(word)/3)
 	for _, c := range candidates {
-		d := levenshtein(strings.ToLower(word), strings.ToLower(c))
+		d := textdist.Levenshtein(strings.ToLower(word), strings.ToLower(c))
 		if d <= limit && (bestDist < 0 || d < bestDist) {
 			best, bestDist = c, d
 		}
 	}
 	return best
-}
-
-// levenshtein is the edit distance between a and b (in runes).
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // didYouMean is a hint naming the closest candidate, or listing all of

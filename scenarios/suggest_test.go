@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/internal/textdist"
 )
 
 func TestSuggest(t *testing.T) {
@@ -19,7 +21,7 @@ func TestSuggest(t *testing.T) {
 	for _, tc := range tests {
 		require.Equal(t, tc.want, suggest(tc.word, fields), tc.word)
 	}
-	require.Equal(t, 3, levenshtein("kitten", "sitting"))
-	require.Equal(t, 0, levenshtein("", ""))
-	require.Equal(t, 2, levenshtein("né", "ne"+"x"), "counts runes, not bytes")
+	require.Equal(t, 3, textdist.Levenshtein("kitten", "sitting"))
+	require.Equal(t, 0, textdist.Levenshtein("", ""))
+	require.Equal(t, 2, textdist.Levenshtein("né", "ne"+"x"), "counts runes, not bytes")
 }

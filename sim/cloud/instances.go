@@ -10,6 +10,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/kubesim/kubesim/internal/textdist"
 )
 
 // InstanceType is one EC2 instance type as EKS sees it.
@@ -154,7 +156,7 @@ func gi(n int64) resource.Quantity { return *resource.NewQuantity(n<<30, resourc
 func Suggest(name string) string {
 	best, bestD := "", math.MaxInt
 	for _, n := range Names() {
-		if d := editDistance(name, n); d < bestD {
+		if d := textdist.Levenshtein(name, n); d < bestD {
 			best, bestD = n, d
 		}
 	}
@@ -162,25 +164,4 @@ func Suggest(name string) string {
 		return ""
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

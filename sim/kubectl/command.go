@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kubesim/kubesim/internal/textdist"
 )
 
 // Verb is the command a Command runs; two-word commands keep both words.
@@ -218,7 +220,7 @@ func unknownCommand(w string) error {
 	msg := "error: unknown command \"" + w + "\" for \"kubectl\""
 	var sugg []string
 	for _, name := range kubectlCommands {
-		if levenshtein(strings.ToLower(w), name) <= 2 || strings.HasPrefix(name, strings.ToLower(w)) {
+		if textdist.Levenshtein(strings.ToLower(w), name) <= 2 || strings.HasPrefix(name, strings.ToLower(w)) {
 			sugg = append(sugg, name)
 		}
 	}
@@ -226,26 +228,6 @@ func unknownCommand(w string) error {
 		msg += "\n\nDid you mean this?\n\t" + strings.Join(sugg, "\n\t")
 	}
 	return &Error{Msg: msg}
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func supportedList() string {
