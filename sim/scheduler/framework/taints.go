@@ -1,24 +1,17 @@
 package framework
 
-import corev1 "k8s.io/api/core/v1"
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
+)
 
 // Tolerates reports whether toleration t tolerates taint: same effect (or
 // any), same key (or any), and Equal on the value or Exists. The alpha
 // numeric Lt/Gt operators are off, as in a default cluster.
 func Tolerates(t *corev1.Toleration, taint *corev1.Taint) bool {
-	if t.Effect != "" && t.Effect != taint.Effect {
-		return false
-	}
-	if t.Key != "" && t.Key != taint.Key {
-		return false
-	}
-	switch t.Operator {
-	case "", corev1.TolerationOpEqual:
-		return t.Value == taint.Value
-	case corev1.TolerationOpExists:
-		return true
-	}
-	return false
+	// k8s.io/api's own matcher; the alpha numeric Lt/Gt operators are off,
+	// as in a default cluster.
+	return t.ToleratesTaint(klog.Background(), taint, false)
 }
 
 // TolerationsTolerateTaint reports whether any of tolerations tolerates

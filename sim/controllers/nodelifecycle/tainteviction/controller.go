@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -322,19 +323,9 @@ func MatchingTolerations(taints []corev1.Taint, tolerations []corev1.Toleration)
 // Tolerates reports whether toleration t tolerates taint (key, effect and
 // value by operator; an empty key with Exists tolerates every key).
 func Tolerates(t *corev1.Toleration, taint *corev1.Taint) bool {
-	if t.Effect != "" && t.Effect != taint.Effect {
-		return false
-	}
-	if t.Key != "" && t.Key != taint.Key {
-		return false
-	}
-	switch t.Operator {
-	case "", corev1.TolerationOpEqual:
-		return t.Value == taint.Value
-	case corev1.TolerationOpExists:
-		return true
-	}
-	return false
+	// k8s.io/api's own matcher; the alpha numeric Lt/Gt operators are off,
+	// as in a default cluster.
+	return t.ToleratesTaint(klog.Background(), taint, false)
 }
 
 // MinTolerationTime is the smallest tolerationSeconds among tolerations:
