@@ -23,8 +23,16 @@ type Cache struct {
 	byLabel map[labelKey]*podSet
 	byNS    map[string]*podSet
 	images  map[string]*framework.ImageStateSummary
-	// normImages is images keyed by normalised (fully qualified) name.
-	normImages map[string]*framework.ImageStateSummary
+	// imageIDs interns normalised (fully qualified) image names to small
+	// ids in order of first appearance; imageByID[id] is that image's
+	// summary, nil while no node has it.
+	imageIDs  map[string]int32
+	imageByID []*framework.ImageStateSummary
+	// imageNodes[id] is the bitset of ImageSlots holding image id; slots
+	// are handed out to nodes holding images, freed ones reused LIFO.
+	imageNodes [][]uint64
+	freeSlots  []int32
+	numSlots   int32
 	affinity   int
 	anti       int
 
@@ -40,13 +48,13 @@ type labelKey struct{ ns, key, value string }
 // New returns an empty cache.
 func New() *Cache {
 	return &Cache{
-		nodes:      map[string]*framework.NodeInfo{},
-		pods:       map[string]*framework.PodInfo{},
-		byLabel:    map[labelKey]*podSet{},
-		byNS:       map[string]*podSet{},
-		images:     map[string]*framework.ImageStateSummary{},
-		normImages: map[string]*framework.ImageStateSummary{},
-		topo:       framework.NewTopology(),
+		nodes:    map[string]*framework.NodeInfo{},
+		pods:     map[string]*framework.PodInfo{},
+		byLabel:  map[labelKey]*podSet{},
+		byNS:     map[string]*podSet{},
+		images:   map[string]*framework.ImageStateSummary{},
+		imageIDs: map[string]int32{},
+		topo:     framework.NewTopology(),
 	}
 }
 

@@ -108,4 +108,15 @@ type SharedLister interface {
 	// NumTopologyDomains bounds the domain ids of key id (for sizing
 	// per-domain slices).
 	NumTopologyDomains(keyID int) int
+	// ImageID is the interned id of a normalised image name, false if no
+	// node has ever listed it. Ids are never reused, so a caller may
+	// remember one; NodeInfo.ImageIDs holds them.
+	ImageID(normalized string) (int32, bool)
+	// ImageSummary is the size and node count of image id, nil while no
+	// node has it.
+	ImageSummary(id int32) *ImageStateSummary
+	// ImageNodes is a bitset of the nodes holding image id, by
+	// NodeInfo.ImageSlot (bit s is word s/64, bit s%64; missing words are
+	// zero). It lets a batch scorer test a node with one load.
+	ImageNodes(id int32) []uint64
 }

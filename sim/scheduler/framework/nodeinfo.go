@@ -138,11 +138,21 @@ type NodeInfo struct {
 	// Topology), -1 where the node lacks the label.
 	domains []int32
 
+	// ImageIDs are the interned ids (SharedLister.ImageID) of the keys of
+	// NormalizedImages, ascending, so that ImageLocality compares small
+	// integers instead of hashing image names. The slice is replaced,
+	// never modified in place (clones share it).
+	ImageIDs []int32
+	// ImageSlot is the node's bit in SharedLister.ImageNodes, meaningful
+	// only while ImageIDs is not empty. Unlike Index it does not move when
+	// other nodes come and go.
+	ImageSlot int32
+
 	// NormalizedImages maps the fully qualified names (images.Normalize:
 	// "nginx:1.27" -> "docker.io/library/nginx:1.27") of the images on the
 	// node to their summaries, each image once however many spellings the
-	// node lists; its summaries count nodes by normalised name.
-	// ImageLocality matches pods here.
+	// node lists; its summaries count nodes by normalised name. It is the
+	// by-name view of ImageIDs, which ImageLocality matches pods against.
 	NormalizedImages map[string]*ImageStateSummary
 
 	Pods []*PodInfo
@@ -298,6 +308,30 @@ func (n *NodeInfo) UsedPortsConflict(ports []HostPort) bool {
 		}
 	}
 	return false
+}
+
+// HasImage reports whether the node has the normalised image with
+// interned id id.
+func (n *NodeInfo) HasImage(id int32) bool {
+	ids := n.ImageIDs
+	if len(ids) <= 16 { // a node holds few images: a scan beats halving
+		for _, x := range ids {
+			if x >= id {
+				return x == id
+			}
+		}
+		return false
+	}
+	lo, hi := 0, len(ids)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ids[m] < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo < len(ids) && ids[lo] == id
 }
 
 // NormalizedImageName adds the implicit ":latest" tag to an image without

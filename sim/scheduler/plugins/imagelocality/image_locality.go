@@ -26,10 +26,18 @@ const preScoreKey framework.StateKey = "PreScore" + Name
 // ImageLocality is the plugin.
 type ImageLocality struct {
 	lister framework.SharedLister
-	images []string
+	// ids holds the current cycle's pod images as interned ids (-1 for
+	// an image no node has ever listed), one per (init) container.
+	ids []int32
+	// held is ScoreNodes' per-cycle scratch list.
+	held []heldImage
 	// normalized caches images.Normalize per pod image string: a cluster
 	// has few distinct images and parsing one costs allocations.
 	normalized map[string]string
+	// idOf caches the interned id per pod image string. Ids are never
+	// reused, so a found one stays valid; misses are not cached (a node
+	// may pull the image later).
+	idOf map[string]int32
 }
 
 var (
@@ -40,30 +48,47 @@ var (
 
 // New returns the plugin reading node counts from lister.
 func New(lister framework.SharedLister) *ImageLocality {
-	return &ImageLocality{lister: lister, normalized: map[string]string{}}
+	return &ImageLocality{lister: lister, normalized: map[string]string{}, idOf: map[string]int32{}}
 }
 
 // Name implements framework.Plugin.
 func (*ImageLocality) Name() string { return Name }
 
-// PreScore normalises the pod's image names once.
+// PreScore resolves the pod's images to interned ids once, so that the
+// per-node work is integer compares.
 func (pl *ImageLocality) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
-	pl.images = pl.podImages(pod, pl.images[:0])
-	state.Write(preScoreKey, &pl.images)
+	pl.ids = pl.podImageIDs(pod, pl.ids[:0])
+	state.Write(preScoreKey, &pl.ids)
 	return nil
 }
 
-// podImages appends the pod's (init) container images in the fully
-// qualified form the kubelet reports in node status ("nginx:1.27" ->
-// "docker.io/library/nginx:1.27"), which the cache keys images by.
-func (pl *ImageLocality) podImages(pod *corev1.Pod, dst []string) []string {
+// podImageIDs appends the ids of the pod's (init) container images in
+// the fully qualified form the kubelet reports in node status
+// ("nginx:1.27" -> "docker.io/library/nginx:1.27"), which the cache
+// interns.
+func (pl *ImageLocality) podImageIDs(pod *corev1.Pod, dst []int32) []int32 {
 	for i := range pod.Spec.InitContainers {
-		dst = append(dst, pl.normalize(pod.Spec.InitContainers[i].Image))
+		dst = append(dst, pl.imageID(pod.Spec.InitContainers[i].Image))
 	}
 	for i := range pod.Spec.Containers {
-		dst = append(dst, pl.normalize(pod.Spec.Containers[i].Image))
+		dst = append(dst, pl.imageID(pod.Spec.Containers[i].Image))
 	}
 	return dst
+}
+
+func (pl *ImageLocality) imageID(image string) int32 {
+	if id, ok := pl.idOf[image]; ok {
+		return id
+	}
+	id, ok := pl.lister.ImageID(pl.normalize(image))
+	if !ok {
+		return -1
+	}
+	if pl.idOf == nil {
+		pl.idOf = map[string]int32{}
+	}
+	pl.idOf[image] = id
+	return id
 }
 
 func (pl *ImageLocality) normalize(image string) string {
@@ -81,42 +106,66 @@ func (pl *ImageLocality) normalize(image string) string {
 // Score sums size×spread of the pod's images present on the node and
 // scales it between the thresholds.
 func (pl *ImageLocality) Score(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
-	imgs := pl.stateImages(state, pod)
-	return nodeScore(imgs, ni, len(pl.lister.NodeInfos())), nil
+	ids := pl.stateImageIDs(state, pod)
+	total := len(pl.lister.NodeInfos())
+	var sum int64
+	for _, id := range ids {
+		if id >= 0 && ni.HasImage(id) {
+			sum += ScaledImageScore(pl.lister.ImageSummary(id), total)
+		}
+	}
+	return CalculatePriority(sum, len(ids)), nil
 }
 
-// ScoreNodes implements framework.BatchScorer.
+// ScoreNodes implements framework.BatchScorer. An image's summary is
+// shared by every node that has it, so its scaled score is computed once;
+// each node then only tests its bit in the images' node bitsets.
 func (pl *ImageLocality) ScoreNodes(state *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo, scores []framework.NodeScore) *framework.Status {
-	imgs := pl.stateImages(state, pod)
-	total := len(pl.lister.NodeInfos())
-	empty := CalculatePriority(0, len(imgs)) // a node without images
+	ids := pl.stateImageIDs(state, pod)
+	empty := CalculatePriority(0, len(ids)) // a node without the images
+	held := pl.heldImages(ids)
 	for j, ni := range nodes {
-		if len(ni.NormalizedImages) == 0 {
+		if len(held) == 0 || len(ni.ImageIDs) == 0 {
 			scores[j].Score = empty
 			continue
 		}
-		scores[j].Score = nodeScore(imgs, ni, total)
+		w, bit := int(ni.ImageSlot>>6), uint64(1)<<(ni.ImageSlot&63)
+		var sum int64
+		for _, h := range held {
+			if w < len(h.nodes) && h.nodes[w]&bit != 0 {
+				sum += h.scaled
+			}
+		}
+		scores[j].Score = CalculatePriority(sum, len(ids))
 	}
 	return nil
 }
 
-func (pl *ImageLocality) stateImages(state *framework.CycleState, pod *corev1.Pod) []string {
-	if v, err := state.Read(preScoreKey); err == nil {
-		return *v.(*[]string)
-	}
-	return pl.podImages(pod, nil)
+// heldImage is one pod image some node holds: its ScaledImageScore and
+// the bitset of nodes holding it.
+type heldImage struct {
+	scaled int64
+	nodes  []uint64
 }
 
-func nodeScore(imgs []string, ni *framework.NodeInfo, total int) int64 {
-	var sum int64
-	if len(ni.NormalizedImages) > 0 {
-		for _, img := range imgs {
-			if st, ok := ni.NormalizedImages[img]; ok {
-				sum += ScaledImageScore(st, total)
-			}
+// heldImages lists the pod images (duplicates included: each container
+// counts) that some node holds, reusing pl.held.
+func (pl *ImageLocality) heldImages(ids []int32) []heldImage {
+	total := len(pl.lister.NodeInfos())
+	pl.held = pl.held[:0]
+	for _, id := range ids {
+		if st := pl.lister.ImageSummary(id); st != nil {
+			pl.held = append(pl.held, heldImage{ScaledImageScore(st, total), pl.lister.ImageNodes(id)})
 		}
 	}
-	return CalculatePriority(sum, len(imgs))
+	return pl.held
+}
+
+func (pl *ImageLocality) stateImageIDs(state *framework.CycleState, pod *corev1.Pod) []int32 {
+	if v, err := state.Read(preScoreKey); err == nil {
+		return *v.(*[]int32)
+	}
+	return pl.podImageIDs(pod, nil)
 }
 
 // ScaledImageScore is the image size scaled by the fraction of nodes that
