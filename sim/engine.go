@@ -42,6 +42,7 @@ type Engine struct {
 // Timer is a scheduled event. Cancel removes it from the queue.
 type Timer struct {
 	at    time.Duration
+	late  bool // runs after every ordinary event of its instant
 	seq   uint64
 	index int
 	name  string
@@ -94,6 +95,18 @@ func (e *Engine) At(t time.Duration, name string, fn func()) *Timer {
 	e.seq++
 	tm := &Timer{at: t, seq: e.seq, name: name, fn: fn}
 	heap.Push(&e.queue, tm)
+	return tm
+}
+
+// AtEnd schedules fn at virtual time t after every ordinary event of that
+// instant, including ones scheduled later. Outside inputs (a scenario's
+// timeline, a person's command in a live session) enter this way: a live
+// session injects a command after running everything up to now, and a
+// replay of the recorded command must land at the same place.
+func (e *Engine) AtEnd(t time.Duration, name string, fn func()) *Timer {
+	tm := e.At(t, name, fn)
+	tm.late = true
+	heap.Fix(&e.queue, tm.index)
 	return tm
 }
 
@@ -179,14 +192,18 @@ func (e *Engine) endInstant() {
 	}
 }
 
-// eventQueue is a min-heap of timers ordered by (time, sequence): events at
-// the same instant run in the order they were scheduled.
+// eventQueue is a min-heap of timers ordered by (time, late, sequence):
+// events at the same instant run in the order they were scheduled, late
+// ones (AtEnd) after all others.
 type eventQueue []*Timer
 
 func (q eventQueue) Len() int { return len(q) }
 func (q eventQueue) Less(i, j int) bool {
 	if q[i].at != q[j].at {
 		return q[i].at < q[j].at
+	}
+	if q[i].late != q[j].late {
+		return q[j].late
 	}
 	return q[i].seq < q[j].seq
 }

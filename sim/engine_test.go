@@ -77,3 +77,16 @@ func (tr *Trace) kept0(t *testing.T) Record {
 	return Record{T: 1500 * time.Millisecond, Component: "scheduler", Verb: "bind", Kind: "Pod",
 		Namespace: "default", Name: "web-1", RV: 42, Summary: "node=<a>\"q\"\n"}
 }
+
+func TestAtEndRunsAfterEveryOrdinaryEventOfItsInstant(t *testing.T) {
+	e := NewEngine(1)
+	var got []string
+	e.AtEnd(time.Second, "input", func() { got = append(got, "input") })
+	e.At(time.Second, "a", func() {
+		got = append(got, "a")
+		e.After(0, "b", func() { got = append(got, "b") }) // scheduled later, still first
+	})
+	e.At(2*time.Second, "c", func() { got = append(got, "c") })
+	e.RunUntil(time.Minute)
+	require.Equal(t, []string{"a", "b", "input", "c"}, got)
+}

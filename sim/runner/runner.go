@@ -100,7 +100,7 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 	}
 	for i := range s.Timeline {
 		a := &s.Timeline[i]
-		c.Engine.At(a.At, "timeline", func() { run.act(a) })
+		c.Engine.AtEnd(a.At, "timeline", func() { run.act(a) })
 	}
 	run.checks = newChecks(s.Expect)
 	c.Engine.OnInstantEnd(run.onInstant)
