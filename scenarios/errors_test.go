@@ -271,3 +271,17 @@ func TestAutoscaledNodesMayBeNamed(t *testing.T) {
 	_, err := Parse("s.yaml", []byte(in), nil)
 	require.EqualError(t, err, "s.yaml:10:18: fail: no node \"general-6\" in this cluster\n  hint: nodes: general-1..general-3")
 }
+
+func TestParseManifest(t *testing.T) {
+	objs, err := ParseManifest([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx}]}\n"))
+	require.NoError(t, err)
+	require.Len(t, objs, 2)
+	require.Equal(t, "p", objs[1].Obj.GetName())
+
+	_, err = ParseManifest([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, imag: nginx}]}\n"))
+	require.ErrorContains(t, err, "manifest:4:")
+	require.ErrorContains(t, err, "imag")
+
+	_, err = ParseManifest([]byte("  \n"))
+	require.ErrorContains(t, err, "manifest holds no objects")
+}

@@ -72,6 +72,21 @@ func (s *Scenario) ReadManifests(file string) ([]store.Object, error) {
 	return copyObjects(objs), nil
 }
 
+// ReadFile returns the bytes of a file named relative to the scenario,
+// under the same confinement as manifests (no absolute paths, no escape
+// from the scenario's directory).
+func (s *Scenario) ReadFile(rel string) ([]byte, error) {
+	if s.src == nil || !fs.ValidPath(path.Clean(rel)) || path.IsAbs(rel) {
+		return nil, fmt.Errorf("scenarios: %q is not a path inside the scenario's directory", rel)
+	}
+	fsys, closeFn, err := s.src.open()
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	return readFileLimited(fsys, path.Join(s.src.dir, path.Clean(rel)))
+}
+
 // unpositioned drops the meaningless position of errors about the path
 // itself (they have no line in the scenario file).
 func unpositioned(err error, scenarioFile string) error {

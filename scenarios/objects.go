@@ -264,3 +264,27 @@ func (p *parser) checkNamespaces(objs []Object) {
 		}
 	}
 }
+
+// ParseManifest reads Kubernetes objects from a manifest text (one or more
+// YAML documents, or a List) with the same strict decoding and API-server
+// validation as scenario files; errors are positioned in "manifest".
+// Frontends use it for manifests pasted by a person.
+func ParseManifest(data []byte) ([]Object, error) {
+	const name = "manifest"
+	p := newParser(name, nil, &source{dir: ".", displayDir: "."})
+	var objs []Object
+	docs := p.documents(data)
+	for _, d := range docs {
+		if isNull(d) {
+			continue
+		}
+		objs = append(objs, p.objectOrList(d)...)
+	}
+	if len(objs) == 0 && len(p.errs) == 0 {
+		p.errAt(name, Pos{1, 1}, "paste a manifest with apiVersion, kind and metadata.name", "manifest holds no objects")
+	}
+	if err := p.errs.errOrNil(); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}

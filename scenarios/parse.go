@@ -102,7 +102,7 @@ func (p *parser) parse(data []byte) (*Scenario, error) {
 	if err := p.errs.errOrNil(); err != nil {
 		return nil, err
 	}
-	s.manifests, s.src = p.manifests, p.src
+	s.manifests, s.src, s.raw = p.manifests, p.src, append([]byte(nil), data...)
 	return s, nil
 }
 

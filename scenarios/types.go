@@ -30,7 +30,12 @@ type Scenario struct {
 
 	manifests map[string][]Object // `kubectl apply -f` files, read at load time
 	src       *source             // where to read further manifests from
+	raw       []byte              // the file as loaded
 }
+
+// Raw is the scenario file's text as it was loaded (a live session saves
+// itself by adding its commands to it).
+func (s *Scenario) Raw() []byte { return s.raw }
 
 // Cluster is the simulated cluster's shape.
 type Cluster struct {

@@ -306,3 +306,31 @@ func objRef(o store.Object) string {
 	k, _ := store.KindOf(o)
 	return strings.ToLower(k.Kind) + "/" + o.GetName()
 }
+
+// Inject performs a timeline action at the current virtual time, after
+// every event of this instant (exactly where the same action, replayed
+// from a scenario file at this time, would run), and returns the timeline
+// entries it produced.
+func (r *Running) Inject(a scenarios.Action) []TimelineEntry {
+	e := r.Cluster.Engine
+	a.At = e.Elapsed()
+	n := len(r.report.Timeline)
+	done := false
+	e.AtEnd(a.At, "input", func() {
+		done = true
+		r.act(&a)
+	})
+	for !done && e.Step() {
+	}
+	var out []TimelineEntry
+	for _, t := range r.report.Timeline[n:] {
+		if t.Type == "Action" || t.Type == "Failed" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Report is the report so far (final-state parts are filled by Finish;
+// live frontends read Timeline).
+func (r *Running) Report() *Report { return r.report }

@@ -1,0 +1,218 @@
+package live
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim/kubectl"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// ScenarioYAML is the session as a scenario file: the original file with
+// the session's seed, a duration reaching the current virtual time, and
+// every recorded command appended to the timeline at the virtual time it
+// was injected. Running it reproduces the session's trace hash.
+func (s *Session) ScenarioYAML() ([]byte, error) {
+	s.mu.Lock()
+	recorded := append([]Recorded(nil), s.recorded...)
+	now := s.c.Engine.Elapsed()
+	seed := s.seed
+	s.mu.Unlock()
+
+	var doc yaml.Node
+	if err := yaml.Unmarshal(s.scenario.Raw(), &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("live: the scenario's source cannot be re-read: %v", err)
+	}
+	root := doc.Content[0]
+	setScalar(root, "seed", strconv.FormatUint(seed, 10), "!!int")
+	dur := s.scenario.Duration
+	if now > dur {
+		dur = now
+	}
+	setScalar(root, "duration", dur.String(), "!!str")
+	tl := mappingValue(root, "timeline")
+	if tl == nil || tl.Kind != yaml.SequenceNode {
+		tl = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		setValue(root, "timeline", tl)
+	}
+	for _, r := range recorded {
+		n, err := actionNode(r.At, r.Action)
+		if err != nil {
+			return nil, err
+		}
+		tl.Content = append(tl.Content, n)
+	}
+	return yaml.Marshal(&doc)
+}
+
+// Save writes the session as <dir>/<name>.yaml together with the manifest
+// files the scenario refers to (so a library scenario's manifests travel
+// with it), and returns the scenario's path.
+func (s *Session) Save(dir, name string) (string, error) {
+	data, err := s.ScenarioYAML()
+	if err != nil {
+		return "", err
+	}
+	if name == "" || filepath.Base(name) != name {
+		return "", fmt.Errorf("live: %q is not a file name", name)
+	}
+	for _, rel := range referencedFiles(s.scenario) {
+		b, err := s.scenario.ReadFile(rel)
+		if err != nil {
+			return "", err
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(path.Clean(rel)))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	p := filepath.Join(dir, name+".yaml")
+	return p, os.WriteFile(p, data, 0o644)
+}
+
+// referencedFiles lists the files a scenario names: workload and apply
+// `file:` entries and `kubectl apply -f` arguments.
+func referencedFiles(s *scenarios.Scenario) []string {
+	var doc yaml.Node
+	if yaml.Unmarshal(s.Raw(), &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	add := func(f string) {
+		if f != "" && !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	root := doc.Content[0]
+	if w := mappingValue(root, "workloads"); w != nil {
+		for _, item := range w.Content {
+			if f := mappingValue(item, "file"); f != nil {
+				add(f.Value)
+			}
+		}
+	}
+	for _, a := range s.Timeline {
+		if a.Apply != nil {
+			add(a.Apply.File)
+		}
+		if a.Kubectl != "" {
+			if cmd, err := kubectl.Parse(a.Kubectl); err == nil {
+				for _, f := range cmd.Files {
+					add(f)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// actionNode renders one timeline entry.
+func actionNode(at time.Duration, a scenarios.Action) (*yaml.Node, error) {
+	m := map[string]any{"at": at.String()}
+	node := func(r *scenarios.NodeRef) map[string]any { return map[string]any{"node": r.Node} }
+	switch {
+	case a.Fail != nil:
+		m["fail"] = node(a.Fail)
+	case a.Recover != nil:
+		m["recover"] = node(a.Recover)
+	case a.Cordon != nil:
+		m["cordon"] = node(a.Cordon)
+	case a.Uncordon != nil:
+		m["uncordon"] = node(a.Uncordon)
+	case a.Drain != nil:
+		m["drain"] = node(a.Drain)
+	case a.Kubectl != "":
+		m["kubectl"] = a.Kubectl
+	case a.Delete != nil:
+		d := map[string]any{"kind": a.Delete.Kind, "name": a.Delete.Name}
+		if a.Delete.Namespace != "" {
+			d["namespace"] = a.Delete.Namespace
+		}
+		m["delete"] = d
+	case a.Etcd != nil:
+		e := map[string]any{}
+		for k, v := range map[string]string{"stop": a.Etcd.Stop, "start": a.Etcd.Start, "partition": a.Etcd.Partition, "heal": a.Etcd.Heal} {
+			if v != "" {
+				e[k] = v
+			}
+		}
+		m["etcd"] = e
+	case a.Apply != nil && len(a.Apply.Objects) == 1:
+		obj, err := manifestMap(a.Apply.Objects[0].Obj)
+		if err != nil {
+			return nil, err
+		}
+		m["apply"] = map[string]any{"manifest": obj}
+	default:
+		return nil, fmt.Errorf("live: cannot write action %+v", a)
+	}
+	var n yaml.Node
+	if err := n.Encode(m); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// manifestMap is an object as a person would write it: apiVersion and
+// kind set, no status, no server-set metadata.
+func manifestMap(o store.Object) (map[string]any, error) {
+	info, err := store.KindOf(o)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := sigsyaml.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["apiVersion"] = info.GroupVersion.String()
+	m["kind"] = info.Kind
+	delete(m, "status")
+	if md, ok := m["metadata"].(map[string]any); ok {
+		delete(md, "creationTimestamp")
+	}
+	return m, nil
+}
+
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func setValue(m *yaml.Node, key string, v *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = v
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+}
+
+func setScalar(m *yaml.Node, key, value, tag string) {
+	setValue(m, key, &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value})
+}

@@ -1,0 +1,139 @@
+package live
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim/runner"
+)
+
+func newSession(t *testing.T, name string) *Session {
+	t.Helper()
+	sc, err := scenarios.LoadLibrary(name)
+	require.NoError(t, err)
+	s, err := New(sc, Options{Paused: true})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TestSavedSessionReplaysToTheSameTrace is the live session's contract:
+// commands injected at arbitrary virtual times, saved as a scenario file,
+// replay through the plain runner to the same trace hash.
+func TestSavedSessionReplaysToTheSameTrace(t *testing.T) {
+	s := newSession(t, "node-failure") // refers to manifests/web.yaml: Save must carry it
+	s.RunFor(37*time.Second + 123*time.Millisecond)
+	_, err := s.Do(Command{Verb: "scale", Name: "web", Replicas: 8})
+	require.NoError(t, err)
+	s.Step()
+	s.Step()
+	_, err = s.Do(Command{Verb: "cordon", Node: "general-3"})
+	require.NoError(t, err)
+	s.RunFor(3 * time.Minute)
+	_, err = s.Do(Command{Verb: "apply", Manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n"})
+	require.NoError(t, err)
+	pod := s.Snapshot().Nodes[0].Pods[0]
+	_, err = s.Do(Command{Verb: "delete-pod", Namespace: pod.Namespace, Name: pod.Name})
+	require.NoError(t, err)
+	_, err = s.Do(Command{Verb: "fail", Node: "no-such-node"})
+	require.ErrorContains(t, err, `no node "no-such-node"`)
+	_, err = s.Do(Command{Verb: "scale", Name: "no-such-deployment", Replicas: 2})
+	require.ErrorContains(t, err, "not found", "the cluster's refusal is an error")
+	require.Len(t, s.Recorded(), 5, "a refusal by the cluster is recorded (it is part of the story); an impossible command is not")
+	s.RunFor(s.Scenario().Duration - s.Snapshot().Time)
+	want := s.Snapshot().TraceHash
+
+	dir := t.TempDir()
+	path, err := s.Save(dir, "session")
+	require.NoError(t, err)
+	require.FileExists(t, filepath.Join(dir, "manifests", "web.yaml"))
+	replay, err := scenarios.Load(path)
+	require.NoError(t, err, "the saved scenario loads")
+	rep, err := runner.Run(replay, runner.Options{})
+	require.NoError(t, err)
+	require.Equal(t, want, rep.TraceHash, "the replay reproduces the session")
+
+	// A different command sequence gives a different trace.
+	other := newSession(t, "node-failure")
+	other.RunFor(s.Scenario().Duration)
+	require.NotEqual(t, want, other.Snapshot().TraceHash)
+}
+
+func TestPacingPauseAndSpeed(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	sc, err := scenarios.LoadLibrary("demo")
+	require.NoError(t, err)
+	s, err := New(sc, Options{Speed: 1000, Tick: 5 * time.Millisecond})
+	require.NoError(t, err)
+	feed, cancel := s.Subscribe(4)
+	s.Start()
+	require.Eventually(t, func() bool { return s.Snapshot().Time > 2*time.Second }, 5*time.Second, 5*time.Millisecond)
+	select {
+	case c := <-feed:
+		require.NotZero(t, c.Version)
+	case <-time.After(time.Second):
+		t.Fatal("no change on the feed")
+	}
+	s.Pause()
+	paused := s.Snapshot().Time
+	time.Sleep(50 * time.Millisecond)
+	require.Equal(t, paused, s.Snapshot().Time, "pause stops virtual time")
+	require.True(t, s.Snapshot().Paused)
+
+	s.SetSpeed(1)
+	s.Faster()
+	require.Equal(t, 2.0, s.Snapshot().Speed)
+	s.Slower()
+	s.Slower()
+	require.Equal(t, 0.5, s.Snapshot().Speed)
+	s.SetSpeed(AsFastAsPossible)
+	s.Resume()
+	require.Eventually(t, func() bool { return s.Snapshot().Paused }, 10*time.Second, 5*time.Millisecond,
+		"as fast as possible reaches the scenario's end and pauses there")
+	require.Equal(t, sc.Duration, s.Snapshot().Time)
+	cancel()
+	s.Close()
+	_, err = s.Do(Command{Verb: "cordon", Node: "general-1"})
+	require.ErrorIs(t, err, ErrClosed)
+}
+
+func TestViewShowsNodesPodsAndPending(t *testing.T) {
+	s := newSession(t, "unschedulable-pod")
+	s.RunFor(time.Minute)
+	v := s.Snapshot()
+	require.NotEmpty(t, v.Nodes)
+	require.Equal(t, v.Counts.Nodes, len(v.Nodes))
+	require.NotEmpty(t, v.Pending, "the scenario's pod does not fit")
+	require.Contains(t, v.Pending[0].Reason, "nodes are available")
+	var owners []string
+	for _, p := range v.Nodes[0].Pods {
+		owners = append(owners, p.Owner)
+	}
+	require.Contains(t, owners, "DaemonSet/kube-proxy")
+	require.NotEmpty(t, v.Events)
+	require.Equal(t, "leader", v.Etcd.Members[0].State)
+}
+
+func TestBadCommands(t *testing.T) {
+	s := newSession(t, "demo")
+	for _, c := range []Command{
+		{Verb: "explode"},
+		{Verb: "fail"},
+		{Verb: "scale", Name: "web", Replicas: -1},
+		{Verb: "apply", Manifest: "kind: Pod\n"},
+		{Verb: "kubectl", Line: "scal deployment/web"},
+		{Verb: "cordon", Node: "general-9"},
+		{Verb: "etcd-stop", Member: "etcd-7"},
+	} {
+		_, err := s.Do(c)
+		require.Error(t, err, "%+v", c)
+	}
+	require.Empty(t, s.Recorded(), "rejected before reaching the cluster: nothing recorded")
+	_ = os.Remove
+}

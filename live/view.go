@@ -1,0 +1,254 @@
+package live
+
+import (
+	"slices"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/runner"
+)
+
+// View is an immutable snapshot of the cluster for frontends: plain data,
+// no store objects, safe to read from any goroutine.
+type View struct {
+	Version   uint64
+	Scenario  string
+	Time      time.Duration
+	Speed     float64
+	Paused    bool
+	Until     time.Duration
+	Nodes     []NodeView
+	Pending   []PodView // unscheduled pods, oldest first
+	Workloads []WorkloadView
+	Events    []EventView // the most recent last
+	Etcd      EtcdView
+	Counts    Counts
+	TraceHash string
+}
+
+// Counts are the header's numbers.
+type Counts struct {
+	Nodes, NodesReady                         int
+	Pods, Running, Pending, Failed, Succeeded int
+}
+
+// NodeView is one node and the pods bound to it.
+type NodeView struct {
+	Name, Zone, Group, InstanceType string
+	Ready                           string // True, False, Unknown
+	Unschedulable                   bool
+	Taints                          []string
+	Allocatable, Requested          podutil.Resources
+	Pods                            []PodView
+}
+
+// PodView is one pod as a block.
+type PodView struct {
+	Namespace, Name string
+	Node            string
+	Owner           string // "Deployment/web", "DaemonSet/kube-proxy", "" for bare pods
+	State           string // Pending, ContainerCreating, Running, CrashLoopBackOff, Terminating, ...
+	Ready           bool
+	Restarts        int32
+	Requests        podutil.Resources
+	Reason          string // why it is pending (the scheduler's message)
+	Created         time.Duration
+}
+
+// WorkloadView is one Deployment, DaemonSet or StatefulSet.
+type WorkloadView struct {
+	Kind, Namespace, Name               string
+	Desired, Ready, Available, UpToDate int32
+}
+
+// EventView is one line of `kubectl get events`.
+type EventView struct {
+	Time                          time.Duration
+	Type, Reason, Object, Message string
+	Count                         int32
+}
+
+// EtcdView is the etcd cluster's state.
+type EtcdView struct {
+	Members []EtcdMemberView
+	Leader  string
+	Quorum  bool
+}
+
+// EtcdMemberView is one member.
+type EtcdMemberView struct {
+	Name, Zone, State string // leader, follower, down, partitioned
+}
+
+// maxEvents bounds the events a view carries.
+const maxEvents = 500
+
+// Snapshot returns the current view (shared and immutable: do not modify).
+func (s *Session) Snapshot() *View {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.view
+}
+
+// refreshLocked rebuilds the view; s.mu is held.
+func (s *Session) refreshLocked() {
+	s.version++
+	c := s.c
+	st := c.Store
+	e := c.Engine
+	v := &View{Version: s.version, Scenario: s.scenario.Name, Time: e.Elapsed(), Speed: s.speed,
+		Paused: s.paused, Until: s.until, TraceHash: e.Trace().Hash()}
+	start := e.Now().Add(-e.Elapsed())
+	since := func(t time.Time) time.Duration { return t.Sub(start) }
+	rsOwner := map[string]string{}
+	for _, o := range st.List("ReplicaSet", "") {
+		if ref := podutil.ControllerOf(o); ref != nil {
+			rsOwner[o.GetNamespace()+"/"+o.GetName()] = ref.Kind + "/" + ref.Name
+		}
+	}
+	podView := func(p *corev1.Pod) PodView {
+		pv := PodView{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, State: PodState(p),
+			Ready: podutil.IsReady(p), Requests: podutil.PodRequests(p), Created: since(p.CreationTimestamp.Time)}
+		if ref := podutil.ControllerOf(p); ref != nil {
+			pv.Owner = ref.Kind + "/" + ref.Name
+			if ref.Kind == "ReplicaSet" {
+				if o, ok := rsOwner[p.Namespace+"/"+ref.Name]; ok {
+					pv.Owner = o
+				}
+			}
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			pv.Restarts += cs.RestartCount
+		}
+		for _, cond := range p.Status.Conditions {
+			if cond.Type == corev1.PodScheduled && cond.Status == corev1.ConditionFalse {
+				pv.Reason = cond.Message
+			}
+		}
+		return pv
+	}
+	for _, n := range c.Nodes() {
+		o, ok := st.Get("Node", "", n.Name)
+		if !ok {
+			continue
+		}
+		node := o.(*corev1.Node)
+		nv := NodeView{Name: n.Name, Zone: n.Zone, Group: n.Group, InstanceType: node.Labels[corev1.LabelInstanceTypeStable],
+			Ready: string(podutil.NodeReady(node)), Unschedulable: node.Spec.Unschedulable, Allocatable: podutil.NodeAllocatable(node)}
+		for _, t := range node.Spec.Taints {
+			nv.Taints = append(nv.Taints, t.ToString())
+		}
+		for _, po := range st.ByIndex("Pod", "spec.nodeName", n.Name) {
+			p := po.(*corev1.Pod)
+			if podutil.IsTerminal(p) {
+				continue
+			}
+			pv := podView(p)
+			nv.Requested = nv.Requested.Add(pv.Requests)
+			nv.Pods = append(nv.Pods, pv)
+		}
+		v.Counts.Nodes++
+		if nv.Ready == "True" {
+			v.Counts.NodesReady++
+		}
+		v.Nodes = append(v.Nodes, nv)
+	}
+	for _, o := range st.List("Pod", "") {
+		p := o.(*corev1.Pod)
+		v.Counts.Pods++
+		switch p.Status.Phase {
+		case corev1.PodRunning:
+			v.Counts.Running++
+		case corev1.PodSucceeded:
+			v.Counts.Succeeded++
+		case corev1.PodFailed:
+			v.Counts.Failed++
+		default:
+			v.Counts.Pending++
+		}
+		if p.Spec.NodeName == "" && p.DeletionTimestamp == nil {
+			v.Pending = append(v.Pending, podView(p))
+		}
+	}
+	slices.SortStableFunc(v.Pending, func(a, b PodView) int { return int(a.Created - b.Created) })
+	for _, o := range st.List("Deployment", "") {
+		d := o.(*appsv1.Deployment)
+		v.Workloads = append(v.Workloads, WorkloadView{"Deployment", d.Namespace, d.Name, replicas(d.Spec.Replicas), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas})
+	}
+	for _, o := range st.List("DaemonSet", "") {
+		d := o.(*appsv1.DaemonSet)
+		v.Workloads = append(v.Workloads, WorkloadView{"DaemonSet", d.Namespace, d.Name, d.Status.DesiredNumberScheduled, d.Status.NumberReady, d.Status.NumberAvailable, d.Status.UpdatedNumberScheduled})
+	}
+	for _, o := range st.List("StatefulSet", "") {
+		d := o.(*appsv1.StatefulSet)
+		v.Workloads = append(v.Workloads, WorkloadView{"StatefulSet", d.Namespace, d.Name, replicas(d.Spec.Replicas), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas})
+	}
+	v.Events = eventViews(s.run.Report().Timeline)
+	v.Etcd = etcdView(s)
+	s.view = v
+}
+
+func eventViews(tl []runner.TimelineEntry) []EventView {
+	if len(tl) > maxEvents {
+		tl = tl[len(tl)-maxEvents:]
+	}
+	out := make([]EventView, len(tl))
+	for i, t := range tl {
+		out[i] = EventView{Time: t.T, Type: t.Type, Reason: t.Reason, Object: t.Object, Message: t.Message, Count: t.Count}
+	}
+	return out
+}
+
+func etcdView(s *Session) EtcdView {
+	e := s.c.Etcd
+	ev := EtcdView{Leader: e.Leader(), Quorum: e.Quorum()}
+	for _, m := range e.Members() {
+		state := "follower"
+		switch {
+		case m.Down:
+			state = "down"
+		case m.Partitioned:
+			state = "partitioned"
+		case m.Name == ev.Leader:
+			state = "leader"
+		}
+		ev.Members = append(ev.Members, EtcdMemberView{Name: m.Name, Zone: m.Zone, State: state})
+	}
+	return ev
+}
+
+func replicas(p *int32) int32 {
+	if p == nil {
+		return 1
+	}
+	return *p
+}
+
+// PodState is the word `kubectl get pods` shows in STATUS: Terminating,
+// a container's waiting or terminated reason, or the phase.
+func PodState(p *corev1.Pod) string {
+	if p.DeletionTimestamp != nil {
+		return "Terminating"
+	}
+	if p.Status.Phase == corev1.PodSucceeded {
+		return "Completed"
+	}
+	for _, cs := range append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...) {
+		if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "PodInitializing" {
+			return w.Reason
+		}
+		if t := cs.State.Terminated; t != nil && t.Reason != "" && t.Reason != "Completed" && p.Status.Phase != corev1.PodRunning {
+			return t.Reason
+		}
+	}
+	if p.Status.Phase == "" {
+		return string(corev1.PodPending)
+	}
+	if p.Status.Phase == corev1.PodRunning && !podutil.IsReady(p) {
+		return "Running"
+	}
+	return string(p.Status.Phase)
+}
