@@ -13,6 +13,14 @@ import (
 	"github.com/kubesim/kubesim/sim/runner"
 )
 
+// extraCommands are added by the files of the interactive faces (tui.go,
+// web.go, serve.go) from their init functions.
+var extraCommands []func() *cobra.Command
+
+// interactiveDemo, if set (by the TUI), runs the demo when stdout is a
+// terminal; it returns false to fall back to the play-by-play.
+var interactiveDemo func(cmd *cobra.Command) (bool, error)
+
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kubesim",
@@ -24,10 +32,18 @@ failures. Run with no arguments for the built-in demo.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if interactiveDemo != nil {
+				if ran, err := interactiveDemo(cmd); ran || err != nil {
+					return err
+				}
+			}
 			return runScenario(cmd.OutOrStdout(), "demo", runFlags{report: "text"})
 		},
 	}
 	root.AddCommand(newRunCmd(), newScenariosCmd(), newBenchCmd())
+	for _, c := range extraCommands {
+		root.AddCommand(c())
+	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	return root
 }
