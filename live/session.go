@@ -59,6 +59,7 @@ type Session struct {
 	recorded []Recorded
 	version  uint64
 	view     *View
+	hist     *history
 
 	subsMu sync.Mutex
 	subs   map[*subscriber]struct{}
@@ -82,6 +83,7 @@ func New(s *scenarios.Scenario, opts Options) (*Session, error) {
 		speed: opts.Speed, paused: opts.Paused, until: opts.Until, tick: opts.Tick,
 		subs: map[*subscriber]struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{}),
 		seed: run.Cluster.Engine.Seed(),
+		hist: newHistory(run.Cluster),
 	}
 	if ss.speed == 0 {
 		ss.speed = 1

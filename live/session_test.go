@@ -137,3 +137,36 @@ func TestBadCommands(t *testing.T) {
 	require.Empty(t, s.Recorded(), "rejected before reaching the cluster: nothing recorded")
 	_ = os.Remove
 }
+
+// TestRewindShowsThePastAndResumesFromIt travels back before a node
+// failure: the node is Ready again, the view equals a fresh run to that
+// time, and the session goes on from there.
+func TestRewindShowsThePastAndResumesFromIt(t *testing.T) {
+	s := newSession(t, "node-failure")
+	s.RunFor(time.Minute)
+	_, err := s.Do(Command{Verb: "scale", Name: "web", Replicas: 9})
+	require.NoError(t, err)
+	s.RunFor(2 * time.Minute) // the scenario fails general-1 at 2m
+	at90 := func() string {
+		fresh := newSession(t, "node-failure")
+		fresh.RunFor(time.Minute)
+		_, err := fresh.Do(Command{Verb: "scale", Name: "web", Replicas: 9})
+		require.NoError(t, err)
+		fresh.RunFor(30 * time.Second)
+		return fresh.Snapshot().TraceHash
+	}()
+	require.NotEmpty(t, s.History())
+	require.NoError(t, s.Rewind(90*time.Second))
+	v := s.Snapshot()
+	require.Equal(t, 90*time.Second, v.Time)
+	require.True(t, v.Paused)
+	require.Equal(t, at90, v.TraceHash, "the past is exactly what a run to that time gives")
+	require.Len(t, s.Recorded(), 1, "the command before the rewind point is kept")
+	for _, smp := range s.History() {
+		require.LessOrEqual(t, smp.T, 90*time.Second)
+	}
+	require.NoError(t, s.Rewind(10*time.Second))
+	require.Empty(t, s.Recorded(), "commands after the rewind point are dropped")
+	s.RunFor(time.Minute)
+	require.Equal(t, 70*time.Second, s.Snapshot().Time)
+}
