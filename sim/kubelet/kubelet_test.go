@@ -518,3 +518,37 @@ func TestDeterministic(t *testing.T) {
 	}
 	require.Equal(t, hash(), hash())
 }
+
+// TestReassertsPodStatusAfterNodeControllerMarkedItNotReady: when the node
+// controller marked the node and its pods NotReady (for instance while
+// etcd had no quorum and the kubelet's writes failed), the kubelet puts
+// its own view back within a status period, pods included.
+func TestReassertsPodStatusAfterNodeControllerMarkedItNotReady(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("web", nil)
+	h.run(10 * time.Second)
+	nc := h.client.Server().Client("node-lifecycle-controller")
+	n, _ := h.store.Get("Node", "", "node-1")
+	node := n.(*corev1.Node).DeepCopy()
+	for i := range node.Status.Conditions {
+		node.Status.Conditions[i].Status = corev1.ConditionUnknown
+	}
+	_, err := nc.UpdateStatus(node)
+	require.NoError(t, err)
+	pod := h.pod("web").DeepCopy()
+	for i := range pod.Status.Conditions {
+		if pod.Status.Conditions[i].Type == corev1.PodReady {
+			pod.Status.Conditions[i].Status = corev1.ConditionFalse
+		}
+	}
+	_, err = nc.UpdateStatus(pod)
+	require.NoError(t, err)
+	r, _ := ready(h.pod("web"))
+	require.False(t, r)
+
+	h.run(11 * time.Second)
+	r, _ = ready(h.pod("web"))
+	require.True(t, r, "the kubelet re-asserts the pod's Ready condition")
+	n, _ = h.store.Get("Node", "", "node-1")
+	require.Equal(t, corev1.ConditionTrue, cond(n.(*corev1.Node), corev1.NodeReady).Status)
+}

@@ -107,8 +107,17 @@ func (k *Kubelet) renewInterval() time.Duration { return k.cfg.LeaseDuration / 4
 func (k *Kubelet) statusTick() {
 	if k.connected {
 		n := &k.node
-		if n.changed || k.now()-n.lastPost >= k.cfg.StatusReportInterval || k.storedReadyDiffers() {
+		overwritten := k.storedReadyDiffers()
+		if n.changed || k.now()-n.lastPost >= k.cfg.StatusReportInterval || overwritten {
 			k.postNodeStatus()
+		}
+		if overwritten {
+			// The node controller marked us NotReady (e.g. while etcd had
+			// no quorum) and with us our pods: re-assert their status, as
+			// the status manager's periodic sync does upstream.
+			for _, p := range k.sortedPods() {
+				k.markDirty(p)
+			}
 		}
 	}
 	k.after(k.cfg.StatusInterval, "kubelet/status", k.statusTick)
