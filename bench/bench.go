@@ -29,6 +29,9 @@ type Config struct {
 	Deployments  int
 	Replicas     int
 	InstanceType string
+	// EtcdMembers is the size of the raft cluster under the store (1, 3
+	// or 5); 0 runs the plain store without raft.
+	EtcdMembers int
 	// Limit bounds the virtual time the run may take.
 	Limit time.Duration
 	// CPUProfile and HeapProfile, if set, are files to write pprof
@@ -50,8 +53,12 @@ type Result struct {
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d nodes / %d pods: all Running at %s virtual after %s wall (setup %s); %d events, %.0f events/s; %d trace lines; peak RSS %d MiB",
-		r.Nodes, r.Pods, r.VirtualTime.Round(time.Millisecond), r.Wall.Round(time.Millisecond), r.Setup.Round(time.Millisecond),
+	backend := "plain store"
+	if r.EtcdMembers > 0 {
+		backend = fmt.Sprintf("%d etcd members", r.EtcdMembers)
+	}
+	return fmt.Sprintf("%d nodes / %d pods (%s): all Running at %s virtual after %s wall (setup %s); %d events, %.0f events/s; %d trace lines; peak RSS %d MiB",
+		r.Nodes, r.Pods, backend, r.VirtualTime.Round(time.Millisecond), r.Wall.Round(time.Millisecond), r.Setup.Round(time.Millisecond),
 		r.Events, float64(r.Events)/r.Wall.Seconds(), r.TraceLines, r.PeakRSS>>20)
 }
 
@@ -76,9 +83,14 @@ func Run(cfg Config) (Result, error) {
 		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
-	c, err := cluster.New(cluster.Config{Seed: 1, NodeGroups: []cluster.NodeGroup{{Name: "worker", InstanceType: cfg.InstanceType, Count: cfg.Nodes}}})
+	c, err := cluster.New(cluster.Config{Seed: 1, EtcdMembers: cfg.EtcdMembers,
+		NodeGroups: []cluster.NodeGroup{{Name: "worker", InstanceType: cfg.InstanceType, Count: cfg.Nodes}}})
 	if err != nil {
 		return res, err
+	}
+	defer c.Etcd.Close()
+	if cfg.EtcdMembers == 0 {
+		c.Etcd.DisableReplication()
 	}
 	running := 0
 	c.Store.Watch("Pod", 0, func(ev store.Event) {
@@ -122,6 +134,9 @@ func Run(cfg Config) (Result, error) {
 		}
 	}
 	runtime.KeepAlive(c)
+	if err := c.Etcd.Err(); err != nil {
+		return res, err
+	}
 	if !done {
 		return res, fmt.Errorf("bench: only %d of %d pods Running after %s virtual", running, res.Pods, cfg.Limit)
 	}

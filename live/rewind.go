@@ -51,6 +51,7 @@ func (s *Session) rebuildLocked(t time.Duration) error {
 		kept = append(kept, r)
 	}
 	run.Cluster.Engine.RunUntil(t)
+	s.c.Etcd.Close()
 	s.run, s.c, s.hist, s.recorded = run, run.Cluster, hist, kept
 	return nil
 }

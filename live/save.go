@@ -151,6 +151,12 @@ func actionNode(at time.Duration, a scenarios.Action) (*yaml.Node, error) {
 			}
 		}
 		m["etcd"] = e
+	case a.API != nil:
+		api, err := apiNode(a.API)
+		if err != nil {
+			return nil, err
+		}
+		m["api"] = api
 	case a.Apply != nil && len(a.Apply.Objects) == 1:
 		obj, err := manifestMap(a.Apply.Objects[0].Obj)
 		if err != nil {

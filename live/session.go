@@ -118,6 +118,9 @@ func (s *Session) Close() {
 	close(s.done)
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.mu.Lock()
+	s.c.Etcd.Close() // raft's goroutines end with the session
+	s.mu.Unlock()
 	s.subsMu.Lock()
 	for sub := range s.subs {
 		close(sub.ch)

@@ -15,7 +15,7 @@ import (
 )
 
 // actionNames are the timeline actions; an entry holds `at` and one of them.
-var actionNames = []string{"fail", "recover", "cordon", "uncordon", "drain", "kubectl", "apply", "delete", "etcd", "partition"}
+var actionNames = []string{"fail", "recover", "cordon", "uncordon", "drain", "kubectl", "apply", "delete", "etcd", "partition", "api"}
 
 // timelineState is what checking the timeline needs to know about the
 // scenario: its nodes, etcd members, zones and snapshots taken so far.
@@ -131,6 +131,8 @@ func (p *parser) action(f *fields, a *Action, st *timelineState) bool {
 		a.Etcd, ok = p.etcdAction(v, st)
 	case "partition":
 		a.Partition, ok = p.zonePartition(v, st)
+	case "api":
+		a.API, ok = p.api(v)
 	default:
 		p.errorf(key, "", "unknown action %q", name)
 		return false

@@ -94,6 +94,7 @@ type Action struct {
 	Delete    *DeleteRef
 	Etcd      *EtcdAction
 	Partition *ZonePartition
+	API       *APIRequest // a recorded Kubernetes API write (api.go)
 }
 
 // NodeRef names a node (<group>-<i>).

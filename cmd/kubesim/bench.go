@@ -17,6 +17,9 @@ func newBenchCmd() *cobra.Command {
   kubesim bench --nodes 5000 --deployments 1500 --replicas 100`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.EtcdMembers != 0 && cfg.EtcdMembers != 1 && cfg.EtcdMembers != 3 && cfg.EtcdMembers != 5 {
+				return badInput(fmt.Errorf("--etcd-members must be 0 (plain store), 1, 3 or 5, got %d", cfg.EtcdMembers))
+			}
 			if cfg.Nodes <= 0 || cfg.Deployments < 0 || cfg.Replicas < 0 {
 				return badInput(fmt.Errorf("--nodes must be positive and --deployments/--replicas non-negative"))
 			}
@@ -30,6 +33,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.Flags().IntVar(&cfg.Replicas, "replicas", 100, "replicas per Deployment")
 	cmd.Flags().StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile to this file")
 	cmd.Flags().StringVar(&cfg.HeapProfile, "memprofile", "", "write a heap profile (taken with the cluster alive) to this file")
+	cmd.Flags().IntVar(&cfg.EtcdMembers, "etcd-members", 0, "etcd members replicating the store over raft (1, 3 or 5; 0 = plain store)")
 	cmd.Flags().StringVar(&cfg.InstanceType, "instance-type", "m5.4xlarge", "EC2 instance type of the nodes")
 	return cmd
 }

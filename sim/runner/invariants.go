@@ -42,6 +42,10 @@ func newInvariants(c *cluster.Cluster) *invariants {
 	for _, kind := range store.Kinds() {
 		c.Store.Watch(kind, 0, func(ev store.Event) {
 			switch ev.Type {
+			case store.Added:
+				// An etcd snapshot restore brings objects back with
+				// their old UIDs.
+				delete(inv.gone, string(ev.Object.GetUID()))
 			case store.Deleted:
 				inv.gone[string(ev.Object.GetUID())] = c.Engine.Elapsed()
 			case store.Modified:

@@ -59,10 +59,23 @@ type WorkloadReport struct {
 
 // EtcdReport is the etcd cluster's final state.
 type EtcdReport struct {
-	Members int    `json:"members"`
-	Healthy int    `json:"healthy"`
-	Leader  string `json:"leader"`
-	Quorum  bool   `json:"quorum"`
+	Members      int                `json:"members"`
+	Healthy      int                `json:"healthy"`
+	Leader       string             `json:"leader"`
+	Quorum       bool               `json:"quorum"`
+	MemberStatus []EtcdMemberReport `json:"memberStatus"`
+}
+
+// EtcdMemberReport is one etcd member's final state (`etcdctl endpoint
+// status`): AppliedIndex counts the batches (virtual instants) its FSM
+// applied, Revision the store revision it reached, FSMHash the SHA-256 of
+// its content; members in contact with the quorum show equal values.
+type EtcdMemberReport struct {
+	Name         string `json:"name"`
+	State        string `json:"state"`
+	AppliedIndex uint64 `json:"appliedIndex"`
+	Revision     int64  `json:"revision"`
+	FSMHash      string `json:"fsmHash,omitempty"`
 }
 
 // ExpectationResult is the verdict on one expectation.
@@ -149,6 +162,12 @@ func snapshot(c *cluster.Cluster, r *Report) {
 		return cmpStr(a.Kind+"/"+a.Name, b.Kind+"/"+b.Name)
 	})
 	r.Etcd = EtcdReport{Members: len(c.Etcd.Members()), Healthy: c.Etcd.HealthyCount(), Leader: c.Etcd.Leader(), Quorum: c.Etcd.Quorum()}
+	// A raft failure is reported by Finish through Etcd.Err.
+	members, _ := c.Etcd.Status()
+	for _, m := range members {
+		r.Etcd.MemberStatus = append(r.Etcd.MemberStatus, EtcdMemberReport{Name: m.Name, State: m.State,
+			AppliedIndex: m.AppliedIndex, Revision: m.Revision, FSMHash: m.FSMHash})
+	}
 }
 
 func cmpStr(a, b string) int {

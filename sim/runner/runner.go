@@ -110,6 +110,7 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 // Finish runs to the end of the scenario and builds the report.
 func (r *Running) Finish() (*Report, error) {
 	e := r.Cluster.Engine
+	defer r.Cluster.Etcd.Close() // raft's goroutines end with the run
 	stops := []time.Duration{r.end}
 	for _, ck := range r.checks {
 		if ck.at != nil && *ck.at <= r.end {
@@ -136,6 +137,9 @@ func (r *Running) Finish() (*Report, error) {
 	rep.TraceHash = e.Trace().Hash()
 	rep.Events = e.Trace().Len()
 	snapshot(r.Cluster, rep)
+	if err := r.Cluster.Etcd.Err(); err != nil {
+		return nil, err
+	}
 	for _, ck := range r.checks {
 		rep.Expectations = append(rep.Expectations, ck.result(r.end))
 	}
@@ -209,6 +213,8 @@ func (r *Running) act(a *scenarios.Action) {
 		r.etcd(a.Etcd)
 	case a.Partition != nil:
 		r.note("Action", "partition", "zone/"+a.Partition.Zone, "", c.PartitionZone(a.Partition.Zone, a.Partition.For))
+	case a.API != nil:
+		_, _ = r.api(a.API) // the outcome is noted in the timeline
 	}
 }
 
@@ -266,8 +272,11 @@ func (r *Running) etcd(a *scenarios.EtcdAction) {
 		r.note("Action", "etcd partition", a.Partition, "", e.Partition(a.Partition))
 	case a.Heal != "":
 		r.note("Action", "etcd heal", a.Heal, "", e.Heal(a.Heal))
-	default:
-		r.note("Action", "etcd", "snapshot/restore", "", fmt.Errorf("etcd snapshot and restore are not modelled yet"))
+	case a.Snapshot != "":
+		r.note("Action", "etcd snapshot save", a.Snapshot, "Snapshot saved at "+a.Snapshot, e.Snapshot(a.Snapshot))
+	case a.Restore != "":
+		out, err := e.Restore(a.Restore)
+		r.note("Action", "etcd snapshot restore", a.Restore, out, err)
 	}
 }
 

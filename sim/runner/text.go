@@ -56,6 +56,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "\nPODS  Pending %d  Running %d  Succeeded %d  Failed %d  Unknown %d\n",
 		rep.Pods["Pending"], rep.Pods["Running"], rep.Pods["Succeeded"], rep.Pods["Failed"], rep.Pods["Unknown"])
 	fmt.Fprintf(w, "ETCD  %d/%d healthy, leader %s, quorum %v\n", rep.Etcd.Healthy, rep.Etcd.Members, orNone(rep.Etcd.Leader), rep.Etcd.Quorum)
+	writeEtcdMembers(w, rep.Etcd.MemberStatus)
 
 	if len(rep.Expectations) > 0 {
 		fmt.Fprintln(w, "\nEXPECTATIONS")
@@ -92,4 +93,17 @@ func clock(d time.Duration) string {
 	m := int(d / time.Minute)
 	s := d % time.Minute
 	return fmt.Sprintf("%d:%06.3f", m, s.Seconds())
+}
+
+// writeEtcdMembers prints `etcdctl endpoint status`-like lines.
+func writeEtcdMembers(w io.Writer, members []EtcdMemberReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, m := range members {
+		hash := m.FSMHash
+		if len(hash) > 19 {
+			hash = hash[:19] // sha256: + 12 hex digits
+		}
+		fmt.Fprintf(tw, "  %s\t%s\tapplied %d\trevision %d\t%s\n", m.Name, m.State, m.AppliedIndex, m.Revision, orNone(hash))
+	}
+	tw.Flush()
 }

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/kubesim/kubesim/live"
+	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/tui"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newTUICmd)
+	interactiveDemo = func(cmd *cobra.Command) (bool, error) {
+		if !isTerminal(cmd) {
+			return false, nil
+		}
+		return true, runTUI("demo", tuiFlags{speed: "5"})
+	}
+}
+
+// isTerminal reports whether the command talks to a person: stdout and
+// stdin are both terminals (a pipe or a test gets the play-by-play).
+func isTerminal(cmd *cobra.Command) bool {
+	out, ok := cmd.OutOrStdout().(*os.File)
+	return ok && term.IsTerminal(int(out.Fd())) && term.IsTerminal(int(os.Stdin.Fd()))
+}
+
+type tuiFlags struct {
+	seed   string
+	speed  string
+	paused bool
+}
+
+func newTUICmd() *cobra.Command {
+	f := tuiFlags{speed: "5"}
+	cmd := &cobra.Command{
+		Use:   "tui [FILE|NAME]",
+		Short: "Watch a scenario in the terminal and break things with a key (default: the demo)",
+		Long: `tui runs a scenario live in the terminal: nodes as bins of pods, the pending
+queue, workloads, events and a describe pane. Keys pause, step and change
+the speed of virtual time, fail/recover/cordon/drain nodes, scale
+workloads, delete pods and stop etcd members; w saves the session as a
+scenario file that replays to the same trace. Press ? for help.`,
+		Example: `  kubesim tui
+  kubesim tui node-failure --speed 30
+  kubesim tui my-scenario.yaml --paused`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return badInput(fmt.Errorf("tui takes at most one scenario file or library name, got %d arguments", len(args)))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := "demo"
+			if len(args) == 1 {
+				name = args[0]
+			}
+			return runTUI(name, f)
+		},
+	}
+	cmd.Flags().StringVar(&f.seed, "seed", "", "override the scenario's seed")
+	cmd.Flags().StringVar(&f.speed, "speed", f.speed, "virtual seconds per wall second (0.25 … 1000, or max)")
+	cmd.Flags().BoolVar(&f.paused, "paused", false, "start paused (space resumes)")
+	return cmd
+}
+
+func runTUI(arg string, f tuiFlags) error {
+	opts := live.Options{Paused: f.paused}
+	if f.seed != "" {
+		seed, err := strconv.ParseUint(f.seed, 10, 64)
+		if err != nil {
+			return badInput(fmt.Errorf("--seed must be a non-negative integer, not %q", f.seed))
+		}
+		opts.Seed = &seed
+	}
+	switch f.speed {
+	case "max":
+		opts.Speed = live.AsFastAsPossible
+	default:
+		s, err := strconv.ParseFloat(f.speed, 64)
+		if err != nil || s <= 0 {
+			return badInput(fmt.Errorf("--speed must be a positive number or max, not %q", f.speed))
+		}
+		opts.Speed = s
+	}
+	sc, err := scenarios.Resolve(arg)
+	if err != nil {
+		return badInput(err)
+	}
+	sess, err := live.New(sc, opts)
+	if err != nil {
+		return &exitError{3, fmt.Errorf("simulation failed: %w", err)}
+	}
+	defer sess.Close()
+	sess.Start()
+	return tui.New(sess, tui.Options{}).Run()
+}

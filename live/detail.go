@@ -1,0 +1,192 @@
+package live
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// ErrNoObject is returned (wrapped) by Detail for an object that does not
+// exist, so frontends can answer "not found" rather than "bad request".
+var ErrNoObject = errors.New("live: no such object")
+
+// ObjectDetail is what a detail drawer shows for one object: its YAML as
+// `kubectl get -o yaml` prints it, its status conditions and the events
+// that involve it (`kubectl describe`'s tail), oldest first.
+type ObjectDetail struct {
+	Kind, Namespace, Name string
+	YAML                  string
+	Conditions            []ConditionView
+	Events                []EventView
+}
+
+// ConditionView is one status condition.
+type ConditionView struct {
+	Type, Status, Reason, Message string
+	// LastTransition is the virtual time of the last transition.
+	LastTransition time.Duration
+}
+
+// maxDetailEvents bounds the events a detail carries (a crash-looping
+// pod's events are deduplicated by count, so this is generous).
+const maxDetailEvents = 200
+
+// Detail reads one object between events. kind is a store kind ("Pod",
+// "Node", "Deployment", ...); namespace is ignored for cluster-scoped
+// kinds.
+func (s *Session) Detail(kind, namespace, name string) (*ObjectDetail, error) {
+	info, ok := store.LookupKind(kind)
+	if !ok || kind == "Event" {
+		return nil, fmt.Errorf("live: cannot show kind %q", kind)
+	}
+	if !info.Namespaced {
+		namespace = ""
+	} else if namespace == "" {
+		namespace = "default"
+	}
+	var d *ObjectDetail
+	var err error
+	s.With(func(c *cluster.Cluster) { d, err = detailOf(c, info, namespace, name) })
+	return d, err
+}
+
+func detailOf(c *cluster.Cluster, info *store.KindInfo, ns, name string) (*ObjectDetail, error) {
+	o, ok := c.Store.Get(info.Kind, ns, name)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s %q not found", ErrNoObject, info.Kind, qualified(ns, name))
+	}
+	y, err := objectYAML(o, info)
+	if err != nil {
+		return nil, err
+	}
+	start := c.Engine.Now().Add(-c.Engine.Elapsed())
+	d := &ObjectDetail{Kind: info.Kind, Namespace: ns, Name: name, YAML: y,
+		Conditions: conditionsOf(o, start), Events: eventsFor(c.Store, info.Kind, ns, name, start)}
+	return d, nil
+}
+
+func qualified(ns, name string) string {
+	if ns == "" {
+		return name
+	}
+	return ns + "/" + name
+}
+
+// objectYAML renders o with apiVersion and kind set (store objects carry
+// no TypeMeta) without copying it: marshalling only reads.
+func objectYAML(o store.Object, info *store.KindInfo) (string, error) {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return "", err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return "", err
+	}
+	m["apiVersion"] = info.GroupVersion.String()
+	m["kind"] = info.Kind
+	y, err := sigsyaml.Marshal(m)
+	return string(y), err
+}
+
+// conditionsOf extracts the status conditions of the kinds that have them.
+func conditionsOf(o store.Object, start time.Time) []ConditionView {
+	since := func(t metav1.Time) time.Duration {
+		if t.IsZero() {
+			return 0
+		}
+		return t.Sub(start)
+	}
+	var out []ConditionView
+	switch x := o.(type) {
+	case *corev1.Pod:
+		for _, c := range x.Status.Conditions {
+			out = append(out, ConditionView{string(c.Type), string(c.Status), c.Reason, c.Message, since(c.LastTransitionTime)})
+		}
+	case *corev1.Node:
+		for _, c := range x.Status.Conditions {
+			out = append(out, ConditionView{string(c.Type), string(c.Status), c.Reason, c.Message, since(c.LastTransitionTime)})
+		}
+	case *appsv1.Deployment:
+		for _, c := range x.Status.Conditions {
+			out = append(out, ConditionView{string(c.Type), string(c.Status), c.Reason, c.Message, since(c.LastTransitionTime)})
+		}
+	case *appsv1.ReplicaSet:
+		for _, c := range x.Status.Conditions {
+			out = append(out, ConditionView{string(c.Type), string(c.Status), c.Reason, c.Message, since(c.LastTransitionTime)})
+		}
+	}
+	return out
+}
+
+// eventsFor lists the core/v1 events whose involvedObject is the object.
+// Events of cluster-scoped objects (nodes) live in "default", as upstream
+// records them. (The store has no index by involved object: this scans
+// the namespace's events, fine for a drawer, not for a hot path.)
+func eventsFor(st *store.Store, kind, ns, name string, start time.Time) []EventView {
+	evNS := ns
+	if evNS == "" {
+		evNS = metav1.NamespaceDefault
+	}
+	var out []EventView
+	for _, o := range st.List("Event", evNS) {
+		ev := o.(*corev1.Event)
+		ref := ev.InvolvedObject
+		if ref.Kind != kind || ref.Name != name || ref.Namespace != ns {
+			continue
+		}
+		t := ev.LastTimestamp.Time
+		if t.IsZero() {
+			t = ev.EventTime.Time
+		}
+		if t.IsZero() {
+			t = ev.CreationTimestamp.Time
+		}
+		out = append(out, EventView{Time: t.Sub(start), Type: ev.Type, Reason: ev.Reason,
+			Object: strings.ToLower(kind) + "/" + name, Message: ev.Message, Count: max(ev.Count, 1)})
+	}
+	slices.SortStableFunc(out, func(a, b EventView) int { return int(a.Time - b.Time) })
+	if len(out) > maxDetailEvents {
+		out = out[len(out)-maxDetailEvents:]
+	}
+	return out
+}
+
+// EtcdMemberDetail is one etcd member with its raft progress (what
+// `etcdctl endpoint status` shows).
+type EtcdMemberDetail struct {
+	Name, Zone, State string
+	AppliedIndex      uint64
+	Revision          int64
+}
+
+// EtcdMembers reports every etcd member with its applied index. It waits
+// for raft to settle, so it is heavier than Snapshot: poll it slowly.
+func (s *Session) EtcdMembers() ([]EtcdMemberDetail, error) {
+	var out []EtcdMemberDetail
+	var err error
+	s.With(func(c *cluster.Cluster) {
+		members := c.Etcd.Members()
+		st, serr := c.Etcd.Status()
+		err = serr
+		for i, m := range st {
+			d := EtcdMemberDetail{Name: m.Name, State: m.State, AppliedIndex: m.AppliedIndex, Revision: m.Revision}
+			if i < len(members) {
+				d.Zone = members[i].Zone
+			}
+			out = append(out, d)
+		}
+	})
+	return out, err
+}

@@ -1,0 +1,276 @@
+package etcd
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// window is how many virtual instants raft may be behind the
+// simulation: batches are handed to raft in order and their commits
+// waited for in order, at most window instants later, and always before
+// a membership change, a snapshot or a status read.
+const window = 64
+
+// job is one batch for the encoder goroutine.
+type job struct {
+	seq   uint64
+	batch []store.Mutation
+	r     *raft.Raft
+}
+
+// result is a batch handed to raft, to be waited for in order.
+type result struct {
+	seq  uint64
+	data []byte
+	f    raft.ApplyFuture
+	err  error
+}
+
+// startPipeline starts the goroutine that encodes batches and hands them
+// to raft, so that encoding overlaps with the simulation.
+func (c *Cluster) startPipeline() {
+	c.jobs = make(chan job, window)
+	c.results = make(chan result, window)
+	c.worker = make(chan struct{})
+	go func() {
+		defer close(c.worker)
+		for j := range c.jobs {
+			data, err := encodeBatch(make([]byte, 0, 512*len(j.batch)+16), j.seq, j.batch)
+			if err != nil {
+				c.results <- result{seq: j.seq, err: err}
+				continue
+			}
+			c.results <- result{seq: j.seq, data: data, f: j.r.Apply(data, waitLimit)}
+		}
+	}()
+}
+
+// Append hands one virtual instant's mutations to raft as one entry
+// (store.Log). Objects in the store are immutable, so they are encoded
+// and replicated while the simulation goes on; the commit of every batch
+// is waited for, in order (see window). Nothing the simulation does
+// depends on raft's answer: a failed commit is retried until it succeeds
+// or the run fails (Err). Without a quorum the batch waits, in order, for
+// the quorum to return: the API server only lets writes through while
+// etcd has a quorum, so these are the few writes the simulated API server
+// does not gate (events).
+func (c *Cluster) Append(batch []store.Mutation) error {
+	c.next++
+	if len(c.pending) > 0 || !c.quorum() {
+		data, err := encodeBatch(nil, c.next, batch)
+		if err != nil {
+			return err
+		}
+		c.pending = append(c.pending, data)
+		return c.flush()
+	}
+	if c.inflight == window {
+		if err := c.waitOne(); err != nil {
+			return err
+		}
+	}
+	l, err := c.leader()
+	if err != nil {
+		return err
+	}
+	c.jobs <- job{seq: c.next, batch: slices.Clone(batch), r: c.members[l].raft}
+	c.inflight++
+	return nil
+}
+
+// waitOne waits for the oldest batch in flight to commit, retrying it if
+// raft lost it (a leader change) or applied it out of order (an earlier
+// batch was lost and is being retried).
+func (c *Cluster) waitOne() error {
+	res := <-c.results
+	c.inflight--
+	if res.err != nil {
+		return res.err
+	}
+	err := res.f.Error()
+	if err == nil {
+		resp, _ := res.f.Response().(error)
+		if resp != nil && !errors.Is(resp, errOutOfOrder) {
+			return resp
+		}
+		err = resp
+	}
+	if err != nil {
+		if !retryable(err) {
+			return fmt.Errorf("etcd: commit batch %d: %w", res.seq, err)
+		}
+		if err := c.apply(res.data); err != nil {
+			return err
+		}
+	}
+	c.committed = res.seq
+	return nil
+}
+
+// drain waits for every batch in flight.
+func (c *Cluster) drain() error {
+	for c.inflight > 0 {
+		if err := c.waitOne(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pending is the number of batches waiting for a quorum.
+func (c *Cluster) Pending() int { return len(c.pending) }
+
+// Committed is the sequence number of the last batch raft committed.
+func (c *Cluster) Committed() uint64 { return c.committed }
+
+// flush commits the waiting batches if there is a quorum.
+func (c *Cluster) flush() error {
+	if err := c.drain(); err != nil {
+		return err
+	}
+	if len(c.pending) == 0 || !c.quorum() {
+		return nil
+	}
+	for len(c.pending) > 0 {
+		if err := c.apply(c.pending[0]); err != nil {
+			return err
+		}
+		c.committed++
+		c.pending = c.pending[1:]
+	}
+	c.pending = nil
+	return nil
+}
+
+// apply commits one encoded batch through the current leader and waits,
+// retrying through leader changes raft makes on its own (a retried batch
+// that did commit the first time is skipped by the FSMs: batches carry
+// their sequence number).
+func (c *Cluster) apply(data []byte) error {
+	deadline := time.Now().Add(waitLimit)
+	for {
+		l, err := c.leader()
+		if err != nil {
+			return err
+		}
+		f := c.members[l].raft.Apply(data, waitLimit)
+		err = f.Error()
+		if err == nil {
+			resp, _ := f.Response().(error)
+			if resp == nil {
+				return nil
+			}
+			err = resp
+		}
+		if !retryable(err) || time.Now().After(deadline) {
+			return fmt.Errorf("etcd: commit batch: %w", err)
+		}
+	}
+}
+
+func retryable(err error) bool {
+	return errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) ||
+		errors.Is(err, raft.ErrLeadershipTransferInProgress) || errors.Is(err, raft.ErrRaftShutdown) ||
+		errors.Is(err, raft.ErrEnqueueTimeout) || errors.Is(err, errOutOfOrder)
+}
+
+// leader returns the live member raft has elected, enforcing the
+// simulation's choice if raft picked another one on its own.
+func (c *Cluster) leader() (int, error) {
+	if c.want >= 0 && c.members[c.want].live() {
+		if err := c.enforceLeader(); err != nil {
+			return 0, err
+		}
+		return c.want, nil
+	}
+	l := -1
+	err := waitFor("a leader", func() bool { l = c.raftLeader(); return l >= 0 })
+	return l, err
+}
+
+// raftLeader is the live member that raft currently has as leader.
+func (c *Cluster) raftLeader() int {
+	for i, m := range c.members {
+		if m.live() && m.raft.State() == raft.Leader {
+			return i
+		}
+	}
+	return -1
+}
+
+// SetLeader makes the named member the leader (the simulation's election
+// picked it). Without a quorum the choice is remembered and enforced once
+// the quorum is back.
+func (c *Cluster) SetLeader(name string) error {
+	i, err := c.index(name)
+	if err != nil {
+		return err
+	}
+	if err := c.drain(); err != nil {
+		return err
+	}
+	c.want = i
+	if !c.quorum() || !c.members[i].live() {
+		return nil
+	}
+	if err := c.enforceLeader(); err != nil {
+		return err
+	}
+	return c.flush()
+}
+
+// enforceLeader transfers leadership to c.want until raft has it there.
+func (c *Cluster) enforceLeader() error {
+	target := c.members[c.want]
+	return waitFor("leadership on "+target.name, func() bool {
+		l := c.raftLeader()
+		switch {
+		case l == c.want:
+			return true
+		case l >= 0:
+			// An error (a transfer already running, the target not yet
+			// caught up) is retried on the next poll.
+			_ = c.members[l].raft.LeadershipTransferToServer(target.id, target.addr).Error()
+			return c.raftLeader() == c.want
+		}
+		return false
+	})
+}
+
+// Sync waits until every live member applied every committed batch, so
+// that what the simulation reads of the members does not depend on how
+// fast raft replicated. Without a quorum nothing can have moved since the
+// last sync.
+func (c *Cluster) Sync() error {
+	if err := c.flush(); err != nil {
+		return err
+	}
+	if !c.quorum() {
+		return nil
+	}
+	for _, m := range c.members {
+		if !m.live() {
+			continue
+		}
+		f := m.fsm
+		var ferr error
+		if err := waitFor(m.name+" catching up", func() bool {
+			applied, err := f.progress()
+			ferr = err
+			return err != nil || applied >= c.committed
+		}); err != nil {
+			return err
+		}
+		if ferr != nil {
+			return ferr
+		}
+		m.frozen = nil
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package etcd
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// A batch is one raft log entry: the mutations of one virtual instant,
+// numbered by seq so that an entry applied twice (a retried Apply whose
+// first attempt did commit) is recognised and skipped.
+//
+//	uvarint seq, uvarint count, then per mutation:
+//	byte type, uvarint rev, string kind, string key, bytes object
+//
+// Objects are encoded as Kubernetes protobuf (what etcd stores for the
+// built-in kinds); the generated marshallers sort map keys, so the bytes
+// of an object are deterministic.
+
+// protoMarshaler is implemented by every k8s.io/api type.
+type protoMarshaler interface {
+	Size() int
+	MarshalToSizedBuffer([]byte) (int, error)
+}
+
+// protoUnmarshaler is implemented by every k8s.io/api type.
+type protoUnmarshaler interface {
+	Unmarshal([]byte) error
+}
+
+// encodeBatch appends the encoding of batch to buf.
+func encodeBatch(buf []byte, seq uint64, batch []store.Mutation) ([]byte, error) {
+	buf = binary.AppendUvarint(buf, seq)
+	buf = binary.AppendUvarint(buf, uint64(len(batch)))
+	for _, m := range batch {
+		buf = append(buf, byte(m.Type))
+		buf = binary.AppendUvarint(buf, uint64(m.Rev))
+		buf = appendString(buf, m.Kind)
+		buf = appendString(buf, m.Key)
+		if m.Type == store.Deleted || m.Object == nil {
+			buf = binary.AppendUvarint(buf, 0)
+			continue
+		}
+		pm, ok := m.Object.(protoMarshaler)
+		if !ok {
+			return nil, fmt.Errorf("etcd: %s %s has no protobuf encoding", m.Kind, m.Key)
+		}
+		n := pm.Size()
+		buf = binary.AppendUvarint(buf, uint64(n))
+		start := len(buf)
+		buf = grow(buf, n)
+		if _, err := pm.MarshalToSizedBuffer(buf[start : start+n]); err != nil {
+			return nil, fmt.Errorf("etcd: encode %s %s: %w", m.Kind, m.Key, err)
+		}
+	}
+	return buf, nil
+}
+
+func grow(buf []byte, n int) []byte {
+	if cap(buf)-len(buf) < n {
+		nb := make([]byte, len(buf), 2*cap(buf)+n)
+		copy(nb, buf)
+		buf = nb
+	}
+	return buf[:len(buf)+n]
+}
+
+func appendString(buf []byte, s string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	return append(buf, s...)
+}
+
+// entry is one decoded mutation; kind, key and value alias the log
+// entry's bytes (no allocation per mutation and member).
+type entry struct {
+	typ   store.EventType
+	rev   int64
+	kind  []byte
+	key   []byte
+	value []byte
+}
+
+var errCorrupt = errors.New("etcd: corrupt batch")
+
+// reader walks an encoded batch or snapshot.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if r.err != nil {
+		return nil
+	}
+	if uint64(len(r.b)) < n {
+		r.err = errCorrupt
+		return nil
+	}
+	out := r.b[:n:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) == 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// decodeBatch calls fn for every mutation of an encoded batch.
+func decodeBatch(data []byte, fn func(seq uint64, e entry)) (seq uint64, err error) {
+	r := &reader{b: data}
+	seq = r.uvarint()
+	n := r.uvarint()
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		var e entry
+		e.typ = store.EventType(r.byte())
+		e.rev = int64(r.uvarint())
+		e.kind = r.bytes()
+		e.key = r.bytes()
+		e.value = r.bytes()
+		if r.err == nil {
+			fn(seq, e)
+		}
+	}
+	return seq, r.err
+}
+
+// decodeObject turns a stored value back into a typed object.
+func decodeObject(kind string, value []byte) (store.Object, error) {
+	info, ok := store.LookupKind(kind)
+	if !ok {
+		return nil, fmt.Errorf("etcd: unknown kind %q", kind)
+	}
+	obj := info.New()
+	u, ok := obj.(protoUnmarshaler)
+	if !ok {
+		return nil, fmt.Errorf("etcd: %s has no protobuf decoding", kind)
+	}
+	if err := u.Unmarshal(value); err != nil {
+		return nil, fmt.Errorf("etcd: decode %s: %w", kind, err)
+	}
+	return obj, nil
+}

@@ -1,0 +1,249 @@
+// Package etcd replicates the simulated cluster's state over a real
+// hashicorp/raft cluster of 1, 3 or 5 in-process members, the way etcd
+// holds a real control plane's state.
+//
+// The simulation stays in charge of everything that enters the trace:
+// which members are up or cut off, who leads and when. This package
+// enforces those decisions on the real raft cluster (shutdown and restart
+// over the member's retained log, transport disconnects both ways,
+// leadership transfer to the chosen member) and blocks the simulation
+// until each virtual instant's batch of mutations is committed. raft's
+// goroutines, wall-clock timers, terms and indexes stay in here: what the
+// simulation reads back (applied batches, revision, content hash) is
+// taken only at quiescent points, after every live member caught up, so
+// it does not depend on how fast raft happened to run.
+//
+// This is the one package under sim/ that runs goroutines and waits on
+// the wall clock (raft needs both); nothing it does decides virtual time.
+package etcd
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Wall-clock limits of the real raft cluster. They bound how long the
+// simulation waits for raft; they never influence virtual time.
+const (
+	// raftTimeout is raft's heartbeat, election and leader-lease timeout:
+	// small, so that a member that loses its leader elects a new one fast
+	// (the simulation models etcd's real 100 ms / 1000 ms separately).
+	raftTimeout = 50 * time.Millisecond
+	// transportTimeout bounds one RPC between members.
+	transportTimeout = 200 * time.Millisecond
+	// waitLimit is how long the simulation waits for raft to commit, elect
+	// or catch up before giving up with an error.
+	waitLimit = 30 * time.Second
+	pollEvery = 200 * time.Microsecond
+)
+
+// Log compaction: raft snapshots a member once this many entries
+// accumulated, keeping trailingLogs entries for followers slightly behind.
+// Variables so that tests can force catching up from a snapshot.
+var (
+	snapshotThreshold uint64 = 32768
+	trailingLogs      uint64 = 8192
+)
+
+// Cluster is a running raft cluster holding the object store's data.
+// Its methods are called from the simulation's goroutine only.
+type Cluster struct {
+	members   []*member
+	want      int      // the leader the simulation chose, -1 none
+	next      uint64   // sequence number of the last batch handed in
+	committed uint64   // sequence number of the last batch committed
+	pending   [][]byte // encoded batches waiting for a quorum, in order
+	jobs      chan job
+	results   chan result
+	worker    chan struct{} // closed when the encoder goroutine ends
+	inflight  int           // batches handed to the encoder, not yet waited for
+	closeOnce sync.Once
+}
+
+// member is one etcd member: its durable stores survive a stop, its FSM
+// and raft instance do not (a restarted process rebuilds them).
+type member struct {
+	name        string
+	id          raft.ServerID
+	addr        raft.ServerAddress
+	logs        *raft.InmemStore
+	snaps       *snapStore
+	trans       *raft.InmemTransport
+	fsm         *fsm
+	raft        *raft.Raft // nil while stopped
+	partitioned bool
+	// frozen is the state last seen while the member was in contact with
+	// the quorum; reported while it is out of contact.
+	frozen *state
+}
+
+func (m *member) running() bool { return m.raft != nil }
+func (m *member) live() bool    { return m.raft != nil && !m.partitioned }
+
+// Name is the conventional name of member i (0-based): etcd-1, etcd-2, ...
+func Name(i int) string { return "etcd-" + strconv.Itoa(i+1) }
+
+// New starts an n-member cluster (n = 1, 3 or 5) led by member 0.
+func New(n int) (*Cluster, error) {
+	if n != 1 && n != 3 && n != 5 {
+		return nil, fmt.Errorf("etcd: %d members: must be 1, 3 or 5", n)
+	}
+	c := &Cluster{want: 0}
+	c.startPipeline()
+	var servers []raft.Server
+	for i := 0; i < n; i++ {
+		m := &member{name: Name(i), id: raft.ServerID(Name(i)), addr: raft.ServerAddress(Name(i)),
+			logs: raft.NewInmemStore(), snaps: &snapStore{}}
+		c.members = append(c.members, m)
+		servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: m.id, Address: m.addr})
+	}
+	for _, m := range c.members {
+		if err := raft.BootstrapCluster(raftConfig(m.id), m.logs, m.logs, m.snaps, nopTransport(m.addr), raft.Configuration{Servers: servers}); err != nil {
+			return nil, fmt.Errorf("etcd: bootstrap %s: %w", m.name, err)
+		}
+	}
+	for i := range c.members {
+		if err := c.boot(i); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	if err := c.enforceLeader(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// nopTransport is a throwaway transport for BootstrapCluster, which only
+// asks it for its address.
+func nopTransport(addr raft.ServerAddress) raft.Transport {
+	_, t := raft.NewInmemTransportWithTimeout(addr, transportTimeout)
+	return t
+}
+
+func raftConfig(id raft.ServerID) *raft.Config {
+	cfg := raft.DefaultConfig()
+	cfg.LocalID = id
+	cfg.HeartbeatTimeout = raftTimeout
+	cfg.ElectionTimeout = raftTimeout
+	cfg.LeaderLeaseTimeout = raftTimeout
+	cfg.CommitTimeout = 2 * time.Millisecond
+	// Compact the log now and then so that memory stays bounded and a
+	// member that was down long enough catches up from a snapshot.
+	cfg.SnapshotInterval = 2 * time.Second
+	cfg.SnapshotThreshold = snapshotThreshold
+	cfg.TrailingLogs = trailingLogs
+	cfg.NoLegacyTelemetry = true
+	cfg.Logger = hclog.NewNullLogger()
+	return cfg
+}
+
+// boot starts member i's raft over its retained stores with a fresh FSM
+// and transport (a restarted process), and connects it to every reachable
+// peer.
+func (c *Cluster) boot(i int) error {
+	m := c.members[i]
+	_, m.trans = raft.NewInmemTransportWithTimeout(m.addr, transportTimeout)
+	m.fsm = newFSM()
+	r, err := raft.NewRaft(raftConfig(m.id), m.fsm, m.logs, m.logs, m.snaps, m.trans)
+	if err != nil {
+		return fmt.Errorf("etcd: start %s: %w", m.name, err)
+	}
+	m.raft = r
+	if !m.partitioned {
+		c.connect(i)
+	}
+	return nil
+}
+
+// connect links member i with every other live member, both ways.
+func (c *Cluster) connect(i int) {
+	m := c.members[i]
+	for j, p := range c.members {
+		if j != i && p.live() {
+			m.trans.Connect(p.addr, p.trans)
+			p.trans.Connect(m.addr, m.trans)
+		}
+	}
+}
+
+// disconnect cuts member i off from every peer, both ways
+// (InmemTransport links are one-way).
+func (c *Cluster) disconnect(i int) {
+	m := c.members[i]
+	for j, p := range c.members {
+		if j != i && p.trans != nil {
+			p.trans.Disconnect(m.addr)
+		}
+	}
+	if m.trans != nil {
+		m.trans.DisconnectAll()
+	}
+}
+
+func (c *Cluster) quorum() bool {
+	n := 0
+	for _, m := range c.members {
+		if m.live() {
+			n++
+		}
+	}
+	return n > len(c.members)/2
+}
+
+func (c *Cluster) index(name string) (int, error) {
+	for i, m := range c.members {
+		if m.name == name {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("etcd: no member %q (members are etcd-1 … etcd-%d)", name, len(c.members))
+}
+
+// Close shuts every member down and waits for raft's goroutines to end.
+// It is safe to call more than once.
+func (c *Cluster) Close() {
+	c.closeOnce.Do(func() {
+		_ = c.drain()
+		close(c.jobs)
+		<-c.worker
+		for i := range c.members {
+			c.disconnect(i)
+		}
+		for _, m := range c.members {
+			if m.raft != nil {
+				_ = m.raft.Shutdown().Error()
+				m.raft = nil
+			}
+		}
+	})
+}
+
+// errWait is wrapped by the errors of waits that ran out of wall time.
+var errWait = errors.New("etcd: raft did not converge")
+
+// waitFor polls cond until it holds or waitLimit passes.
+func waitFor(what string, cond func() bool) error {
+	deadline := time.Now().Add(waitLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: %s within %s", errWait, what, waitLimit)
+		}
+		time.Sleep(pollEvery)
+	}
+	return nil
+}
+
+// Members is the number of members.
+func (c *Cluster) Members() int { return len(c.members) }
+
+var _ store.Log = (*Cluster)(nil)

@@ -1,0 +1,308 @@
+package etcd
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Tests in this package do not run in parallel: goleak checks that every
+// raft goroutine is gone once all of them finished.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// writer produces ConfigMap mutations and remembers the encoding of every
+// object as last written: the content every member must end up with.
+type writer struct {
+	rev  int64
+	want map[string][]byte // fsm key -> encoding; absent = deleted
+}
+
+func newWriter() *writer { return &writer{want: map[string][]byte{}} }
+
+func (w *writer) put(name, value string) store.Mutation {
+	w.rev++
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name,
+		ResourceVersion: fmt.Sprint(w.rev)}, Data: map[string]string{"v": value}}
+	b, err := cm.Marshal()
+	if err != nil {
+		panic(err)
+	}
+	typ := store.Modified
+	if _, ok := w.want[fsmKey("ConfigMap", "default/"+name)]; !ok {
+		typ = store.Added
+	}
+	w.want[fsmKey("ConfigMap", "default/"+name)] = b
+	return store.Mutation{Rev: w.rev, Type: typ, Kind: "ConfigMap", Key: "default/" + name, Object: cm}
+}
+
+func (w *writer) del(name string) store.Mutation {
+	w.rev++
+	delete(w.want, fsmKey("ConfigMap", "default/"+name))
+	return store.Mutation{Rev: w.rev, Type: store.Deleted, Kind: "ConfigMap", Key: "default/" + name}
+}
+
+// requireConverged checks that every member holds exactly what was
+// written, and that their content hashes agree.
+func requireConverged(t *testing.T, c *Cluster, w *writer) {
+	t.Helper()
+	st, err := c.Status()
+	require.NoError(t, err)
+	for _, m := range c.members {
+		require.NotNil(t, m.fsm)
+		m.fsm.mu.Lock()
+		got := len(m.fsm.data)
+		m.fsm.mu.Unlock()
+		require.Equal(t, len(w.want), got, "%s holds %d objects, want %d", m.name, got, len(w.want))
+		for k, v := range w.want {
+			b, ok := m.fsm.get("ConfigMap", k[len("ConfigMap/"):])
+			require.True(t, ok, "%s lost %s", m.name, k)
+			require.Equal(t, v, b, "%s holds a stale %s", m.name, k)
+		}
+	}
+	for _, s := range st[1:] {
+		require.Equal(t, st[0].Hash, s.Hash, "%s and %s differ", st[0].Name, s.Name)
+		require.Equal(t, st[0].Applied, s.Applied)
+		require.Equal(t, st[0].Revision, s.Revision)
+	}
+	require.Equal(t, w.rev, st[0].Revision)
+}
+
+func TestMemberCount(t *testing.T) {
+	for _, tc := range []struct {
+		n       int
+		wantErr bool
+	}{{0, true}, {1, false}, {2, true}, {3, false}, {4, true}, {5, false}, {6, true}} {
+		t.Run(fmt.Sprint(tc.n), func(t *testing.T) {
+			c, err := New(tc.n)
+			if tc.wantErr {
+				require.ErrorContains(t, err, "must be 1, 3 or 5")
+				return
+			}
+			require.NoError(t, err)
+			defer c.Close()
+			require.Equal(t, tc.n, c.Members())
+			require.Equal(t, 0, c.raftLeader(), "etcd-1 leads a new cluster")
+		})
+	}
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	w := newWriter()
+	batch := []store.Mutation{w.put("a", "1"), w.put("b", "2"), w.del("a")}
+	data, err := encodeBatch(nil, 7, batch)
+	require.NoError(t, err)
+	var got []entry
+	seq, err := decodeBatch(data, func(_ uint64, e entry) { got = append(got, e) })
+	require.NoError(t, err)
+	require.Equal(t, uint64(7), seq)
+	require.Len(t, got, 3)
+	require.Equal(t, store.Deleted, got[2].typ)
+	require.Empty(t, got[2].value)
+	obj, err := decodeObject("ConfigMap", got[1].value)
+	require.NoError(t, err)
+	require.Equal(t, "2", obj.(*corev1.ConfigMap).Data["v"])
+	require.Equal(t, "2", obj.GetResourceVersion())
+
+	_, err = decodeBatch(data[:len(data)-3], func(uint64, entry) {})
+	require.ErrorIs(t, err, errCorrupt)
+}
+
+func TestBadMemberOperations(t *testing.T) {
+	c, err := New(3)
+	require.NoError(t, err)
+	defer c.Close()
+	for _, tc := range []struct {
+		name string
+		op   func() error
+		want string
+	}{
+		{"unknown member", func() error { return c.Stop("etcd-4") }, `no member "etcd-4"`},
+		{"start a running member", func() error { return c.Start("etcd-2") }, "already running"},
+		{"heal a connected member", func() error { return c.Heal("etcd-2") }, "not partitioned"},
+		{"stop twice", func() error {
+			require.NoError(t, c.Stop("etcd-3"))
+			return c.Stop("etcd-3")
+		}, "already stopped"},
+		{"partition twice", func() error {
+			require.NoError(t, c.Partition("etcd-2"))
+			return c.Partition("etcd-2")
+		}, "already partitioned"},
+		{"leader of unknown member", func() error { return c.SetLeader("etcd-9") }, `no member "etcd-9"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) { require.ErrorContains(t, tc.op(), tc.want) })
+	}
+}
+
+// TestLeaderKillAndRestart: the leader stops, the others go on, the
+// leader the simulation picks is the one raft has, and the stopped
+// member catches up from the log when it starts again.
+func TestLeaderKillAndRestart(t *testing.T) {
+	c, err := New(3)
+	require.NoError(t, err)
+	defer c.Close()
+	w := newWriter()
+	for i := 0; i < 20; i++ {
+		require.NoError(t, c.Append([]store.Mutation{w.put(fmt.Sprint("cm-", i%7), fmt.Sprint(i))}))
+	}
+	require.NoError(t, c.Stop("etcd-1"))
+	require.NoError(t, c.SetLeader("etcd-3"))
+	require.Equal(t, 2, c.raftLeader())
+	for i := 0; i < 20; i++ {
+		require.NoError(t, c.Append([]store.Mutation{w.put(fmt.Sprint("cm-", i%5), fmt.Sprint("x", i)), w.del(fmt.Sprint("cm-", (i+3)%7))}))
+	}
+	st, err := c.Status()
+	require.NoError(t, err)
+	require.Equal(t, uint64(20), st[0].Applied, "a stopped member reports the state it stopped with")
+	require.NotEqual(t, st[0].Hash, st[1].Hash)
+	require.NoError(t, c.Start("etcd-1"))
+	requireConverged(t, c, w)
+}
+
+// TestNoQuorumQueues: without a quorum batches wait, in order, and
+// commit when the quorum returns.
+func TestNoQuorumQueues(t *testing.T) {
+	c, err := New(3)
+	require.NoError(t, err)
+	defer c.Close()
+	w := newWriter()
+	require.NoError(t, c.Append([]store.Mutation{w.put("a", "1")}))
+	require.NoError(t, c.Stop("etcd-2"))
+	require.NoError(t, c.Partition("etcd-1"))
+	require.NoError(t, c.Append([]store.Mutation{w.put("a", "2")}))
+	require.NoError(t, c.Append([]store.Mutation{w.put("b", "3")}))
+	require.Equal(t, 2, c.Pending())
+	require.NoError(t, c.Start("etcd-2"))
+	require.NoError(t, c.Sync())
+	require.Equal(t, 0, c.Pending())
+	require.Equal(t, uint64(3), c.Committed())
+	require.NoError(t, c.Heal("etcd-1"))
+	requireConverged(t, c, w)
+}
+
+// TestCatchUpFromSnapshot: the leader compacted its log past what a
+// stopped member has, so the member is sent a snapshot; a member that
+// restarts restores its own snapshot first.
+func TestCatchUpFromSnapshot(t *testing.T) {
+	defer func(s, l uint64) { snapshotThreshold, trailingLogs = s, l }(snapshotThreshold, trailingLogs)
+	snapshotThreshold, trailingLogs = 16, 4
+	c, err := New(3)
+	require.NoError(t, err)
+	defer c.Close()
+	w := newWriter()
+	write := func(n int) {
+		for i := 0; i < n; i++ {
+			require.NoError(t, c.Append([]store.Mutation{w.put(fmt.Sprint("cm-", w.rev%11), fmt.Sprint(w.rev))}))
+		}
+	}
+	write(30)
+	require.NoError(t, c.Sync())
+	require.NoError(t, c.members[2].raft.Snapshot().Error())
+	require.NoError(t, c.Stop("etcd-3"))
+	write(60)
+	require.NoError(t, c.Sync()) // Append does not wait for the commit
+	require.NoError(t, c.members[0].raft.Snapshot().Error())
+	write(5)
+	require.NoError(t, c.Start("etcd-3"))
+	requireConverged(t, c, w)
+	latest := c.members[2].snaps.latest
+	require.NotNil(t, latest)
+	require.Nil(t, latest.image, "etcd-3's latest snapshot came from the leader as bytes")
+	require.Greater(t, latest.buf.Len(), 0)
+}
+
+// TestNoAcknowledgedWriteLost drives clusters of 3 and 5 members through
+// random member stops, leader kills, partitions and heals while writing;
+// after everything is back, every member holds exactly every write that
+// was acknowledged, and their content hashes agree.
+func TestNoAcknowledgedWriteLost(t *testing.T) {
+	seeds := 12
+	if testing.Short() {
+		seeds = 3
+	}
+	for seed := 1; seed <= seeds; seed++ {
+		n := 3
+		if seed%3 == 0 {
+			n = 5
+		}
+		t.Run(fmt.Sprintf("seed=%d/members=%d", seed, n), func(t *testing.T) {
+			chaos(t, uint64(seed), n, 80)
+		})
+	}
+}
+
+func chaos(t *testing.T, seed uint64, n, steps int) {
+	rnd := rand.New(rand.NewPCG(seed, 0))
+	c, err := New(n)
+	require.NoError(t, err)
+	defer c.Close()
+	w := newWriter()
+	pick := func(ok func(*member) bool) string {
+		var names []string
+		for _, m := range c.members {
+			if ok(m) {
+				names = append(names, m.name)
+			}
+		}
+		if len(names) == 0 {
+			return ""
+		}
+		return names[rnd.IntN(len(names))]
+	}
+	for step := 0; step < steps; step++ {
+		switch r := rnd.IntN(20); {
+		case r == 0:
+			if l := c.raftLeader(); l >= 0 {
+				require.NoError(t, c.Stop(c.members[l].name), "kill the leader")
+			}
+		case r == 1:
+			if name := pick((*member).running); name != "" {
+				require.NoError(t, c.Stop(name))
+			}
+		case r == 2 || r == 3:
+			if name := pick(func(m *member) bool { return !m.running() }); name != "" {
+				require.NoError(t, c.Start(name))
+			}
+		case r == 4:
+			if name := pick(func(m *member) bool { return !m.partitioned }); name != "" {
+				require.NoError(t, c.Partition(name))
+			}
+		case r == 5 || r == 6:
+			if name := pick(func(m *member) bool { return m.partitioned }); name != "" {
+				require.NoError(t, c.Heal(name))
+			}
+		case r == 7:
+			if name := pick((*member).live); name != "" {
+				require.NoError(t, c.SetLeader(name))
+			}
+		default:
+			var batch []store.Mutation
+			for i := rnd.IntN(4); i >= 0; i-- {
+				name := fmt.Sprint("cm-", rnd.IntN(15))
+				if rnd.IntN(5) == 0 {
+					if _, ok := w.want[fsmKey("ConfigMap", "default/"+name)]; ok {
+						batch = append(batch, w.del(name))
+						continue
+					}
+				}
+				batch = append(batch, w.put(name, fmt.Sprint(seed, "/", step, "/", i)))
+			}
+			require.NoError(t, c.Append(batch))
+		}
+	}
+	for _, m := range c.members {
+		if !m.running() {
+			require.NoError(t, c.Start(m.name))
+		}
+		if m.partitioned {
+			require.NoError(t, c.Heal(m.name))
+		}
+	}
+	requireConverged(t, c, w)
+}

@@ -1,0 +1,372 @@
+package tui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/live"
+	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim/runner"
+	"github.com/kubesim/kubesim/tui/render"
+)
+
+// threeNodes is a quiet cluster: no timeline of its own, so the test's
+// keys are the only thing that happens to it.
+const threeNodes = `name: three
+seed: 3
+duration: 20m
+cluster:
+  nodeGroups:
+    - {name: general, instanceType: m5.large, count: 3}
+workloads:
+  - manifest:
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        replicas: 6
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers:
+              - name: nginx
+                image: nginx:1.27
+                resources: {requests: {cpu: 200m, memory: 128Mi}}
+`
+
+func loadScenario(t *testing.T, body string) *scenarios.Scenario {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "s.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+	sc, err := scenarios.Load(p)
+	require.NoError(t, err)
+	return sc
+}
+
+func newSession(t *testing.T, sc *scenarios.Scenario, opts live.Options) *live.Session {
+	t.Helper()
+	s, err := live.New(sc, opts)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// ui is an App running on a simulation screen.
+type ui struct {
+	t   *testing.T
+	a   *App
+	scr tcell.SimulationScreen
+}
+
+func start(t *testing.T, s *live.Session, w, h int, dir string) *ui {
+	t.Helper()
+	scr := tcell.NewSimulationScreen("UTF-8")
+	a := New(s, Options{Screen: scr, SaveDir: dir}) // initialises the screen
+	scr.SetSize(w, h)
+	done := make(chan error, 1)
+	go func() { done <- a.Run() }()
+	t.Cleanup(func() {
+		a.Stop()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			t.Error("the application did not stop")
+		}
+	})
+	u := &ui{t: t, a: a, scr: scr}
+	u.waitFor("kubesim")
+	return u
+}
+
+// screen reads the cells inside the event loop (reading them from the
+// test goroutine would race with drawing).
+func (u *ui) screen() string {
+	var b strings.Builder
+	u.a.app.QueueUpdate(func() {
+		cells, w, h := u.scr.GetContents()
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				r := cells[y*w+x].Runes
+				if len(r) == 0 {
+					b.WriteByte(' ')
+				} else {
+					b.WriteRune(r[0])
+				}
+			}
+			b.WriteByte('\n')
+		}
+	})
+	return b.String()
+}
+
+func assertEventually(cond func() bool) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}
+
+// inLoop runs fn on the event loop and waits for it.
+func (u *ui) inLoop(fn func()) { u.a.app.QueueUpdate(fn) }
+
+func (u *ui) waitFor(text string) string {
+	u.t.Helper()
+	var last string
+	ok := assertEventually(func() bool {
+		last = u.screen()
+		return strings.Contains(last, text)
+	})
+	if !ok {
+		u.t.Fatalf("the screen never showed %q; last screen:\n%s", text, last)
+	}
+	return last
+}
+
+func (u *ui) press(r rune)         { u.scr.InjectKey(tcell.KeyRune, r, tcell.ModNone) }
+func (u *ui) pressKey(k tcell.Key) { u.scr.InjectKey(k, 0, tcell.ModNone) }
+func (u *ui) redraw()              { u.a.app.QueueUpdateDraw(u.a.refresh) }
+func (u *ui) resize(w, h int)      { u.scr.SetSize(w, h); u.scr.PostEvent(tcell.NewEventResize(w, h)) }
+func (u *ui) hit(focus render.Focus, key string) (h render.Hit) {
+	u.t.Helper()
+	u.inLoop(func() {
+		for _, x := range u.a.frame.Hits {
+			if x.Focus == focus && x.Key == key {
+				h = x
+			}
+		}
+	})
+	require.NotEmpty(u.t, h.Key, "no %s %s on screen", focus, key)
+	return h
+}
+
+// region is the text of a rectangle of the screen.
+func region(screen string, r render.Rect) string {
+	lines := strings.Split(screen, "\n")
+	var b strings.Builder
+	for y := r.Y; y < r.Y+r.H && y < len(lines); y++ {
+		rs := []rune(lines[y])
+		b.WriteString(string(rs[min(r.X, len(rs)):min(r.X+r.W, len(rs))]))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// podArea is the pod rows of a node box (inside the borders, under the bars).
+func podArea(box render.Rect) render.Rect {
+	return render.Rect{X: box.X + 1, Y: box.Y + 3, W: box.W - 2, H: box.H - 4}
+}
+
+// TestFailNodeShowsNotReadyAndPodsMoveAway drives the story of the demo
+// by keys: select a node, fail it, watch it turn NotReady after the
+// node-monitor grace period and its pods come back on the other nodes
+// after the 300s eviction window.
+func TestFailNodeShowsNotReadyAndPodsMoveAway(t *testing.T) {
+	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
+	s.RunFor(time.Minute)
+	u := start(t, s, 140, 44, t.TempDir())
+	u.press('l')
+	u.waitFor("Describe node/general-2")
+	u.press('f')
+	u.waitFor("fail general-2")
+	before := s.Snapshot()
+	require.Equal(t, 3, before.Counts.NodesReady, "nothing is detected at once")
+	onFailed := 0
+	for _, p := range before.Nodes[1].Pods {
+		if p.Owner == "Deployment/web" {
+			onFailed++
+		}
+	}
+	require.Positive(t, onFailed, "the failed node ran web pods")
+
+	s.RunFor(time.Minute)
+	u.redraw()
+	scr := u.waitFor("NotReady")
+	require.Contains(t, region(scr, u.hit(render.FocusNodes, "general-2").R), "NotReady")
+	require.Contains(t, scr, "nodes 2/3 Ready")
+
+	s.RunFor(6 * time.Minute)
+	u.redraw()
+	var box string
+	require.True(t, assertEventually(func() bool {
+		box = region(u.screen(), podArea(u.hit(render.FocusNodes, "general-2").R))
+		return strings.Contains(box, "T")
+	}), "the evicted pods show as Terminating: %s", box)
+	scr = u.screen()
+	require.NotContains(t, box, "█", "no Running pod on the failed node")
+	require.Contains(t, box, "T", "its pods are Terminating (the kubelet is gone)")
+	v := s.Snapshot()
+	running := 0
+	for _, n := range v.Nodes {
+		for _, p := range n.Pods {
+			if p.Owner == "Deployment/web" && p.State == "Running" {
+				require.NotEqual(t, "general-2", n.Name)
+				running++
+			}
+		}
+	}
+	require.Equal(t, 6, running, "all six web pods run on the other nodes")
+	for _, name := range []string{"general-1", "general-3"} {
+		require.Contains(t, region(scr, podArea(u.hit(render.FocusNodes, name).R)), "█▌", "%s shows running pods", name)
+	}
+}
+
+func TestHelpOpensAndCloses(t *testing.T) {
+	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
+	u := start(t, s, 100, 40, t.TempDir())
+	require.NotContains(t, u.screen(), "fail the node")
+	u.press('?')
+	u.waitFor("fail the node")
+	u.pressKey(tcell.KeyEscape)
+	require.Eventually(t, func() bool { return !strings.Contains(u.screen(), "fail the node") }, 5*time.Second, 10*time.Millisecond)
+	u.press('?')
+	u.waitFor("fail the node")
+	u.press('q') // closes help, does not quit
+	require.Eventually(t, func() bool { return !strings.Contains(u.screen(), "fail the node") }, 5*time.Second, 10*time.Millisecond)
+	u.waitFor("Nodes 3")
+}
+
+func TestPauseStopsVirtualTime(t *testing.T) {
+	s := newSession(t, loadScenario(t, threeNodes), live.Options{Speed: 100, Tick: 5 * time.Millisecond})
+	s.Start()
+	u := start(t, s, 100, 30, t.TempDir())
+	require.Eventually(t, func() bool { return s.Snapshot().Time > 2*time.Second }, 10*time.Second, 5*time.Millisecond)
+	u.press(' ')
+	scr := u.waitFor("PAUSED")
+	at := s.Snapshot().Time
+	time.Sleep(150 * time.Millisecond)
+	require.Equal(t, at, s.Snapshot().Time, "pause stops virtual time")
+	require.Contains(t, scr, render.ClockText(at))
+	require.Equal(t, strings.Split(scr, "\n")[0], strings.Split(u.screen(), "\n")[0], "the clock on screen stands still")
+
+	u.press('.')
+	require.Eventually(t, func() bool { return s.Snapshot().Version > 0 && s.Snapshot().Paused }, time.Second, 5*time.Millisecond)
+	u.press('+')
+	require.Eventually(t, func() bool { return s.Snapshot().Speed == 300 }, time.Second, 5*time.Millisecond)
+	u.waitFor("×300")
+	u.press(' ')
+	require.Eventually(t, func() bool { return s.Snapshot().Time > at }, 10*time.Second, 5*time.Millisecond, "space resumes")
+}
+
+// TestSaveReplaysToTheSessionsTrace: commands given by keys, saved with
+// w, replay through the plain runner to the same trace hash.
+func TestSaveReplaysToTheSessionsTrace(t *testing.T) {
+	sc := loadScenario(t, threeNodes)
+	s := newSession(t, sc, live.Options{Paused: true})
+	s.RunFor(45 * time.Second)
+	dir := t.TempDir()
+	u := start(t, s, 120, 40, dir)
+	u.press('c')
+	u.waitFor("cordon general-1")
+	u.waitFor("Cordoned")
+	s.RunFor(10 * time.Second)
+	u.press('s')
+	u.waitFor("scale deploy/web")
+	u.pressKey(tcell.KeyBackspace2)
+	u.press('9')
+	u.pressKey(tcell.KeyEnter)
+	u.waitFor("scale deploy/web to 9")
+	s.RunFor(20 * time.Second)
+	u.pressKey(tcell.KeyTab) // pods of general-1
+	u.press('x')
+	u.waitFor("delete pod")
+	u.press('c') // uncordon
+	u.waitFor("uncordon general-1")
+	require.Len(t, s.Recorded(), 4)
+	s.RunFor(sc.Duration - s.Snapshot().Time)
+	want := s.Snapshot().TraceHash
+	u.press('w')
+	scr := u.waitFor("saved ")
+	path := filepath.Join(dir, "three-session.yaml")
+	require.FileExists(t, path)
+	require.Contains(t, strings.ReplaceAll(scr, "\n", ""), "three-session.y")
+
+	replay, err := scenarios.Load(path)
+	require.NoError(t, err)
+	rep, err := runner.Run(replay, runner.Options{})
+	require.NoError(t, err)
+	require.Equal(t, want, rep.TraceHash, "the saved session replays to the same trace")
+}
+
+func TestEtcdKeyStopsAndStartsAMember(t *testing.T) {
+	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
+	u := start(t, s, 120, 40, t.TempDir())
+	h := u.hit(render.FocusEtcd, "etcd-2")
+	u.scr.InjectMouse(h.R.X+1, h.R.Y, tcell.Button1, tcell.ModNone)
+	u.scr.InjectMouse(h.R.X+1, h.R.Y, tcell.ButtonNone, tcell.ModNone)
+	u.waitFor("etcd member etcd-2")
+	u.press('e')
+	u.waitFor("stop etcd member etcd-2")
+	require.Eventually(t, func() bool { return s.Snapshot().Etcd.Members[1].State == "down" }, time.Second, 5*time.Millisecond)
+	u.press('e')
+	u.waitFor("start etcd member etcd-2")
+}
+
+func TestMouseClickSelectsANode(t *testing.T) {
+	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
+	s.RunFor(time.Minute)
+	u := start(t, s, 120, 40, t.TempDir())
+	h := u.hit(render.FocusNodes, "general-3")
+	u.scr.InjectMouse(h.R.X+2, h.R.Y+1, tcell.Button1, tcell.ModNone)
+	u.scr.InjectMouse(h.R.X+2, h.R.Y+1, tcell.ButtonNone, tcell.ModNone)
+	u.waitFor("Describe node/general-3")
+	u.waitFor("Name:               general-3")
+}
+
+func TestResizeRedraws(t *testing.T) {
+	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
+	s.RunFor(time.Minute)
+	u := start(t, s, 120, 40, t.TempDir())
+	for _, sz := range [][2]int{{80, 24}, {200, 60}, {40, 12}, {80, 24}} {
+		u.resize(sz[0], sz[1])
+		require.Eventually(t, func() bool {
+			lines := strings.Split(strings.TrimRight(u.screen(), "\n"), "\n")
+			return len(lines) == sz[1] && len([]rune(lines[0])) == sz[0] && strings.Contains(lines[0], "kubesim")
+		}, 5*time.Second, 10*time.Millisecond, "redraw at %dx%d", sz[0], sz[1])
+	}
+	scr := u.waitFor("space pause")
+	lines := strings.Split(strings.TrimRight(scr, "\n"), "\n")
+	require.Contains(t, lines[23], "space pause", "the footer is on the last line at 80x24")
+	require.Contains(t, scr, "general-3", "three nodes still show as boxes at 80x24")
+	var compact bool
+	u.inLoop(func() { compact = u.a.frame.Compact })
+	require.False(t, compact)
+}
+
+func TestTwoHundredNodesShowTheHeatMap(t *testing.T) {
+	sc := loadScenario(t, `name: big
+seed: 1
+duration: 10m
+cluster:
+  addons: false
+  nodeGroups:
+    - {name: general, instanceType: m5.large, count: 200}
+`)
+	s := newSession(t, sc, live.Options{Paused: true})
+	s.RunFor(10 * time.Second)
+	u := start(t, s, 120, 40, t.TempDir())
+	scr := u.waitFor("heat-map")
+	require.Contains(t, scr, "Nodes 200")
+	var compact bool
+	u.inLoop(func() { compact = u.a.frame.Compact })
+	require.True(t, compact)
+	u.press('l')
+	u.waitFor("Describe node/general-")
+	u.press('f')
+	u.waitFor("fail general-")
+	s.RunFor(time.Minute)
+	u.redraw()
+	u.waitFor("199/200")
+	require.Contains(t, u.screen(), "X", "the failed node is an X in the heat-map")
+}

@@ -1,0 +1,192 @@
+package render
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/gdamore/tcell/v2"
+
+	"github.com/kubesim/kubesim/live"
+)
+
+// Mark is how a pod block shows its state: a first cell (a letter for
+// states that are not plain Running), a fill, and a last cell that sets
+// neighbouring blocks apart. Letters make the state readable without
+// colour; the colour is the owning workload's.
+type Mark struct {
+	First, Fill, Last rune
+	Letter            bool // First is a state letter (drawn on the owner colour)
+	Alarm             bool // a failing state: the letter is drawn on red
+}
+
+// PodMark returns a pod's mark from its state word.
+func PodMark(p *live.PodView) Mark {
+	switch p.State {
+	case "Running":
+		if p.Ready {
+			return Mark{First: '█', Fill: '█', Last: '▌'}
+		}
+		return Mark{First: '▓', Fill: '▓', Last: '▌'}
+	case "ContainerCreating", "PodInitializing":
+		return Mark{First: 'C', Fill: '▒', Last: '▒', Letter: true}
+	case "Pending":
+		return Mark{First: 'P', Fill: '░', Last: '░', Letter: true}
+	case "Terminating":
+		return Mark{First: 'T', Fill: '░', Last: '░', Letter: true}
+	case "Completed", "Succeeded":
+		return Mark{First: '·', Fill: '·', Last: '·'}
+	case "CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff", "ErrImagePull",
+		"CreateContainerConfigError", "CreateContainerError", "Failed", "Evicted", "RunContainerError":
+		return Mark{First: '!', Fill: '▒', Last: '▒', Letter: true, Alarm: true}
+	}
+	return Mark{First: '?', Fill: '▒', Last: '▒', Letter: true}
+}
+
+// podStyles returns the styles of a block's letter and of its fill.
+func (f *frame) podStyles(p *live.PodView, m Mark) (letter, fill tcell.Style) {
+	col, ok := f.owners[p.Owner]
+	if !ok {
+		col = tcell.ColorDefault
+	}
+	fill = Fg(col)
+	if f.th.Colors < 8 {
+		fill = tcell.StyleDefault
+	}
+	letter = fill
+	if m.Letter {
+		letter = tcell.StyleDefault.Background(col).Foreground(tcell.ColorBlack).Bold(true)
+		if col == tcell.ColorDefault || f.th.Colors < 8 {
+			letter = tcell.StyleDefault.Reverse(true).Bold(true)
+		}
+	}
+	if m.Alarm {
+		letter = f.th.Bad.Reverse(true)
+	}
+	return letter, fill
+}
+
+// drawPods fills a node's pod area (w x rows cells standing for the whole
+// node) with its pods' blocks in order; what does not fit becomes "+N".
+func (f *frame) drawPods(x, y, w, rows int, n *live.NodeView) {
+	area := w * rows
+	if area <= 0 {
+		return
+	}
+	pos := 0
+	for i := range n.Pods {
+		p := &n.Pods[i]
+		cells := podCells(p, n, area)
+		if pos+cells > area {
+			more := "+" + strconv.Itoa(len(n.Pods)-i)
+			at := max(0, area-len(more))
+			f.c.Text(x+at%w, y+at/w, len(more), more, f.th.Bold)
+			return
+		}
+		f.drawBlock(x, y, w, pos, cells, p, n.Name)
+		pos += cells
+	}
+}
+
+// drawBlock draws one pod's block starting at cell pos of the area
+// (wrapping at w) and records a hit for each row it spans.
+func (f *frame) drawBlock(x, y, w, pos, cells int, p *live.PodView, node string) {
+	m := PodMark(p)
+	letter, fill := f.podStyles(p, m)
+	key := PodKey(p)
+	selected := f.sel.Focus == FocusPods && f.sel.Node == node && f.sel.Pod == key
+	for i := 0; i < cells; i++ {
+		r, st := m.Fill, fill
+		switch {
+		case i == 0 && (m.Letter || cells == 1):
+			r, st = m.First, letter
+			if cells == 1 && !m.Letter {
+				r = m.Last
+			}
+		case i == cells-1:
+			r = m.Last
+		}
+		if selected {
+			st = st.Reverse(true).Underline(true)
+		}
+		at := pos + i
+		f.c.Set(x+at%w, y+at/w, r, st)
+	}
+	for at := pos; at < pos+cells; {
+		row := at / w
+		end := min(pos+cells, (row+1)*w)
+		f.hits = append(f.hits, Hit{R: Rect{X: x + at%w, Y: y + row, W: end - at, H: 1}, Focus: FocusPods, Key: key, Node: node})
+		at = end
+	}
+}
+
+// heatGlyphs are the request levels of the heat-map, eighths.
+var heatGlyphs = []rune(" ▁▂▃▄▅▆▇█")
+
+// HeatGlyph is one node of the heat-map: NotReady is X, otherwise a bar
+// as high as its requests; cordoned nodes are drawn reversed.
+func HeatGlyph(n *live.NodeView) rune {
+	if n.Ready != "True" {
+		return 'X'
+	}
+	l := nodeLoad(n)
+	if l <= 0 {
+		return '·'
+	}
+	return heatGlyphs[max(1, min(8, int(l*8+0.999)))]
+}
+
+func (f *frame) drawHeat(body Rect, zones []zoneGroup) {
+	v, th := f.v, f.th
+	sel := f.sel.SelectedNode(v)
+	zoomH := 0
+	if sel != nil {
+		zoomH = boxH(fitRows([]live.NodeView{*sel}, min(body.W, 60)-2))
+	}
+	heatH := body.H
+	p := planHeat(v.Nodes, zones, body.W, heatH)
+	if sel != nil && body.H-p.Height-1 >= boxH(1) {
+		zoomH = min(zoomH, body.H-p.Height-1)
+	} else {
+		zoomH = 0
+	}
+	for _, l := range p.Labels {
+		f.c.Text(body.X+l.X, body.Y+l.Y, l.W, zones[l.Zone].Name, th.Bold)
+	}
+	for i := range v.Nodes {
+		cell := p.Cells[i]
+		if cell.W == 0 {
+			continue
+		}
+		n := &v.Nodes[i]
+		st := Fg(th.Heat(nodeLoad(n)))
+		if n.Ready != "True" {
+			st = th.Bad
+		}
+		if n.Unschedulable {
+			st = th.Warn.Reverse(true)
+		}
+		if n.Name == f.sel.Node {
+			st = st.Reverse(!n.Unschedulable).Bold(true).Underline(true)
+		}
+		r := Rect{body.X + cell.X, body.Y + cell.Y, 1, 1}
+		f.c.Set(r.X, r.Y, HeatGlyph(n), st)
+		f.hits = append(f.hits, Hit{R: Rect{r.X, r.Y, p.CellW, 1}, Focus: FocusNodes, Key: n.Name})
+	}
+	if p.Hidden > 0 {
+		more := fmt.Sprintf("… %d more", p.Hidden)
+		f.c.Text(body.X+body.W-len(more), body.Y+body.H-1, len(more), more, th.Bold)
+	}
+	if zoomH > 0 {
+		w := min(body.W, 60)
+		f.drawBox(Rect{body.X, body.Y + body.H - zoomH, w, zoomH}, sel, zoomH-boxChrome)
+	}
+}
+
+// drawLegend explains the glyphs in one line.
+func (f *frame) drawLegend(r Rect, heat bool) {
+	text := "█ Running  ▓ not ready  C creating  P pending  T terminating  ! failing  +N more"
+	if heat {
+		text = "▁▂▃▄▅▆▇█ requests  X NotReady  reversed: cordoned  · empty"
+	}
+	f.c.Text(r.X, r.Y, r.W, text, f.th.Dim)
+}

@@ -1,0 +1,299 @@
+package render
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/live"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden snapshots in testdata/")
+
+func TestPodMark(t *testing.T) {
+	for _, tc := range []struct {
+		state  string
+		ready  bool
+		first  rune
+		letter bool
+		alarm  bool
+	}{
+		{"Running", true, '█', false, false},
+		{"Running", false, '▓', false, false},
+		{"ContainerCreating", false, 'C', true, false},
+		{"Pending", false, 'P', true, false},
+		{"Terminating", false, 'T', true, false},
+		{"CrashLoopBackOff", false, '!', true, true},
+		{"OOMKilled", false, '!', true, true},
+		{"Completed", false, '·', false, false},
+		{"SomethingNew", false, '?', true, false},
+	} {
+		t.Run(tc.state, func(t *testing.T) {
+			m := PodMark(&live.PodView{State: tc.state, Ready: tc.ready})
+			require.Equal(t, string(tc.first), string(m.First))
+			require.Equal(t, tc.letter, m.Letter)
+			require.Equal(t, tc.alarm, m.Alarm)
+		})
+	}
+}
+
+func TestPodCellsAreProportionalToRequests(t *testing.T) {
+	n := node("n", "z", "True", false)
+	for _, tc := range []struct {
+		name      string
+		req       live.PodView
+		area, out int
+	}{
+		{"half the cpu", pod("d", "a", "n", "", "Running", true, res(965, 0)), 40, 20},
+		{"memory dominates", pod("d", "a", "n", "", "Running", true, res(10, 7*1024/4)), 40, 10},
+		{"no requests still shows", pod("d", "a", "n", "", "Running", true, res(0, 0)), 40, 1},
+		{"whole node", pod("d", "a", "n", "", "Running", true, res(1930, 0)), 44, 44},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.out, podCells(&tc.req, &n, tc.area))
+		})
+	}
+}
+
+func TestHeatGlyph(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    live.NodeView
+		want rune
+	}{
+		{"not ready", node("n", "z", "False", false, pod("d", "a", "n", "", "Running", true, res(1930, 0))), 'X'},
+		{"unknown is not ready", node("n", "z", "Unknown", false), 'X'},
+		{"empty", node("n", "z", "True", false), '·'},
+		{"full", node("n", "z", "True", false, pod("d", "a", "n", "", "Running", true, res(1930, 0))), '█'},
+		{"a third", node("n", "z", "True", false, pod("d", "a", "n", "", "Running", true, res(643, 0))), '▃'},
+		{"a sliver rounds up", node("n", "z", "True", false, pod("d", "a", "n", "", "Running", true, res(5, 0))), '▁'},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, string(tc.want), string(HeatGlyph(&tc.n)))
+		})
+	}
+}
+
+// TestPlanBins checks the three box layouts and the fallback: boxes stay
+// inside the area and never overlap.
+func TestPlanBins(t *testing.T) {
+	three := fixtureView().Nodes
+	for _, tc := range []struct {
+		name     string
+		nodes    []live.NodeView
+		w, h     int
+		fits     bool
+		flat     bool
+		labels   int
+		minPodRs int
+	}{
+		{"zones as columns", three, 120, 30, true, false, 3, 2},
+		{"small terminal: one flat grid", three, 49, 16, true, true, 0, 1},
+		{"narrow and tall: zones stacked", three, 30, 40, true, false, 3, 2},
+		{"200 nodes do not fit in boxes", bigView(200, 15).Nodes, 140, 40, false, false, 0, 0},
+		{"12 nodes on a big screen", bigView(12, 10).Nodes, 200, 45, true, false, 3, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, ok := planBins(tc.nodes, groupZones(tc.nodes), tc.w, tc.h)
+			require.Equal(t, tc.fits, ok)
+			if !ok {
+				return
+			}
+			require.Equal(t, tc.flat, p.Flat)
+			require.Len(t, p.Labels, tc.labels)
+			require.GreaterOrEqual(t, p.PodRows, tc.minPodRs)
+			require.LessOrEqual(t, p.Height, tc.h)
+			for i, a := range p.Boxes {
+				require.True(t, a.X >= 0 && a.Y >= 0 && a.X+a.W <= tc.w && a.Y+a.H <= tc.h, "box %d %+v outside %dx%d", i, a, tc.w, tc.h)
+				require.GreaterOrEqual(t, a.W, minBoxW)
+				for j, b := range p.Boxes[:i] {
+					overlap := a.X < b.X+b.W && b.X < a.X+a.W && a.Y < b.Y+b.H && b.Y < a.Y+a.H
+					require.False(t, overlap, "boxes %d and %d overlap", i, j)
+				}
+			}
+		})
+	}
+}
+
+func TestPlanHeatFitsAFewHundredNodes(t *testing.T) {
+	v := bigView(300, 1)
+	zones := groupZones(v.Nodes)
+	p := planHeat(v.Nodes, zones, 60, 20)
+	require.Zero(t, p.Hidden)
+	require.Len(t, p.Labels, 3)
+	seen := map[Rect]bool{}
+	for _, c := range p.Cells {
+		require.Equal(t, 1, c.W)
+		require.False(t, seen[c], "two nodes in one cell")
+		seen[c] = true
+	}
+	tiny := planHeat(v.Nodes, zones, 30, 3)
+	require.Positive(t, tiny.Hidden, "what does not fit is counted, not drawn over")
+}
+
+func TestThemeDegradesToTheTerminalsColours(t *testing.T) {
+	for _, tc := range []struct {
+		colors, max int
+	}{{256, 255}, {16, 15}, {8, 7}} {
+		th := NewTheme(tc.colors)
+		seen := map[tcell.Color]bool{}
+		for i := 0; i < len(th.owners); i++ {
+			c := th.Owner(i)
+			require.LessOrEqual(t, int(c-tcell.ColorValid), tc.max, "colour %d of a %d-colour theme", i, tc.colors)
+			require.False(t, seen[c], "owner colours are distinct")
+			seen[c] = true
+		}
+		for _, st := range []tcell.Style{th.Good, th.Warn, th.Bad, th.Title} {
+			fg, bg, _ := st.Decompose()
+			for _, c := range []tcell.Color{fg, bg} {
+				if c != tcell.ColorDefault {
+					require.LessOrEqual(t, int(c-tcell.ColorValid), tc.max)
+				}
+			}
+		}
+	}
+	mono := NewTheme(0)
+	require.Equal(t, tcell.ColorDefault, mono.Owner(3))
+}
+
+func TestSelectionNormalizeAndMove(t *testing.T) {
+	v := fixtureView()
+	s := Selection{Node: "gone", Pod: "x/y"}.Normalize(v)
+	require.Equal(t, "general-1", s.Node, "a vanished node falls back to the first")
+	require.Equal(t, "kube-system/kube-proxy-a", s.Pod)
+	require.Equal(t, "default/big-1", s.Pending)
+	require.Equal(t, "etcd-1", s.Member)
+
+	c := NewCanvas(120, 36)
+	f := Render(c, Input{View: v, Sel: s})
+	s = s.Move(f.Hits, 1, 0)
+	require.Equal(t, "general-2", s.Node, "right moves to the next zone's node")
+	s = s.Move(f.Hits, 1, 0)
+	require.Equal(t, "general-3", s.Node)
+	s = s.Move(f.Hits, 1, 0)
+	require.Equal(t, "general-3", s.Node, "nothing further right: stay")
+	s = s.NextFocus(v, 1)
+	require.Equal(t, FocusPods, s.Focus)
+	require.Equal(t, "kube-system/kube-proxy-c", s.Pod)
+	s = s.Move(f.Hits, 1, 0)
+	require.Equal(t, "default/redis-0", s.Pod)
+	kind, ns, name := s.Subject(v)
+	require.Equal(t, []string{"Pod", "default", "redis-0"}, []string{kind, ns, name})
+	s = s.NextFocus(v, 1)
+	require.Equal(t, FocusPending, s.Focus)
+	require.Equal(t, "default/big-1", PodKey(s.SelectedPod(v)))
+	s = s.NextFocus(v, 1).Move(f.Hits, 0, 1)
+	require.Equal(t, FocusWorkloads, s.Focus)
+	require.Equal(t, "Deployment/default/big", s.Workload)
+
+	h, ok := HitAt(f.Hits, f.Layout.Etcd.X+9, f.Layout.Etcd.Y+1)
+	require.True(t, ok)
+	require.Equal(t, Hit{R: h.R, Focus: FocusEtcd, Key: "etcd-2"}, h, "a click on the second member selects it")
+}
+
+// TestGolden snapshots whole screens of the fixture as text.
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		w, h int
+		sel  Selection
+	}{
+		{"80x24-nodes", 80, 24, Selection{}},
+		{"120x36-pending", 120, 36, Selection{Focus: FocusPending}},
+		{"120x36-pod", 120, 36, Selection{Focus: FocusPods, Node: "general-1", Pod: "default/api-1"}},
+		{"100x30-compact", 100, 30, Selection{Node: "node-7"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := fixtureView()
+			if strings.HasSuffix(tc.name, "compact") {
+				v = bigView(150, 12)
+			}
+			c := NewCanvas(tc.w, tc.h)
+			Render(c, Input{View: v, Sel: tc.sel.Normalize(v), Detail: "Name:  (describe text)\nStatus:  Running", Message: "fail general-2"})
+			got := c.String()
+			path := filepath.Join("testdata", tc.name+".golden")
+			if *update {
+				require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "run go test -update to create it")
+			require.Equal(t, string(want), got)
+		})
+	}
+}
+
+func TestRenderShowsStatesAndReasons(t *testing.T) {
+	v := fixtureView()
+	c := NewCanvas(120, 36)
+	f := Render(c, Input{View: v, Sel: Selection{Focus: FocusPending}.Normalize(v)})
+	text := c.String()
+	require.False(t, f.Compact)
+	require.Contains(t, text, "NotReady", "the failed node says so")
+	require.Contains(t, text, "Cordoned", "a cordoned node says so (SchedulingDisabled in a wider box)")
+	require.NotContains(t, text, "PAUSED", "the fixture is running")
+	require.Contains(t, text, "why: 0/3 nodes are available", "the selected pending pod shows the scheduler's reason")
+	require.Contains(t, text, "FailedScheduling")
+	box := c.Region(hitRect(t, f, FocusNodes, "general-2"))
+	require.Contains(t, box, "T", "the Terminating pod is marked")
+	box1 := c.Region(hitRect(t, f, FocusNodes, "general-1"))
+	require.Contains(t, box1, "C", "the ContainerCreating pod is marked")
+	require.Contains(t, box1, "!", "the crashing pod is marked")
+
+	bad := f.Canvas.At(hitRect(t, f, FocusPods, "default/api-1").X, hitRect(t, f, FocusPods, "default/api-1").Y)
+	fg, bg, _ := bad.S.Decompose()
+	require.Equal(t, '!', bad.R)
+	require.True(t, fg == tcell.ColorRed || bg == tcell.ColorRed, "a crash is red")
+	web := f.Canvas.At(hitRect(t, f, FocusPods, "default/web-7d9c-1").X, hitRect(t, f, FocusPods, "default/web-7d9c-1").Y)
+	wfg, _, _ := web.S.Decompose()
+	require.Equal(t, owners256[2], wfg, "web is the third workload: its colour")
+
+	v.Paused = true
+	c.Reset(c.W, c.H)
+	Render(c, Input{View: v})
+	require.Contains(t, c.Row(0), "PAUSED")
+}
+
+func hitRect(t *testing.T, f Frame, focus Focus, key string) Rect {
+	t.Helper()
+	for _, h := range f.Hits {
+		if h.Focus == focus && h.Key == key {
+			return h.R
+		}
+	}
+	t.Fatalf("no hit for %s %s", focus, key)
+	return Rect{}
+}
+
+func TestRenderAnySizeWithoutPanic(t *testing.T) {
+	for _, v := range []*live.View{fixtureView(), bigView(200, 15), bigView(1, 40), {}} {
+		for _, sz := range [][2]int{{0, 0}, {1, 1}, {10, 5}, {40, 12}, {80, 24}, {200, 60}, {300, 100}} {
+			c := NewCanvas(sz[0], sz[1])
+			require.NotPanics(t, func() { Render(c, Input{View: v, Sel: Selection{Focus: FocusPods}.Normalize(v)}) })
+		}
+	}
+	c := NewCanvas(10, 2)
+	f := Render(c, Input{})
+	require.Contains(t, c.String(), "starting")
+	require.Empty(t, f.Hits)
+}
+
+func TestHelpListsEveryKey(t *testing.T) {
+	h := HelpText()
+	for _, k := range FooterKeys {
+		first := strings.Fields(strings.ReplaceAll(k[0], "/", " "))[0]
+		require.Contains(t, h, "\n  "+first, "help explains %q", k[0])
+	}
+}
+
+func TestWrapAndText(t *testing.T) {
+	require.Equal(t, []string{"0/3 nodes", "are", "available"}, wrap("0/3 nodes are available", 9, 3))
+	require.Equal(t, []string{"abc"}, wrap("abc", 10, 2))
+	c := NewCanvas(6, 1)
+	require.Equal(t, 6, c.Text(0, 0, 6, "general-1", tcell.StyleDefault))
+	require.Equal(t, "gener…", c.Row(0))
+}

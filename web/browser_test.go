@@ -1,0 +1,236 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/live"
+	"github.com/kubesim/kubesim/scenarios"
+)
+
+// The browser tests drive the page in a real headless Chromium (Debian's
+// package chromium). They skip, saying so, only when no binary is found.
+
+func chromiumPath() string {
+	for _, p := range []string{os.Getenv("KUBESIM_CHROMIUM"), "chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p == "" {
+			continue
+		}
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	return ""
+}
+
+// browser starts a fresh headless Chromium; the context ends with the test
+// (or after limit).
+func browser(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		t.Skip("no chromium binary found (install it: apt-get install -y chromium; or set KUBESIM_CHROMIUM)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1600, 1200),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	require.NoError(t, chromedp.Do(ctx), "start chromium")
+	return ctx
+}
+
+// serve runs a session of the scenario source at the given speed.
+func serve(t *testing.T, src string, speed float64) (*Server, string) {
+	t.Helper()
+	sc, err := scenarios.Parse("e2e.yaml", []byte(src), nil)
+	require.NoError(t, err)
+	sess, err := live.New(sc, live.Options{Speed: speed, Tick: 20 * time.Millisecond})
+	require.NoError(t, err)
+	sess.Start()
+	srv := New(sess, Options{LoopbackOnly: true, Throttle: 50 * time.Millisecond})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { srv.Close(); ts.Close() })
+	return srv, ts.URL + "/"
+}
+
+// waitJS polls a JavaScript boolean expression in the page.
+func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	start := time.Now()
+	defer func() { t.Logf("%s: %s", what, time.Since(start).Round(time.Millisecond)) }()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+	require.NoError(t, err, "waiting for %s: %s", what, expr)
+}
+
+func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	require.NoError(t, err, expr)
+	return v
+}
+
+const e2eScenario = `name: web-e2e
+seed: 3
+duration: 30m
+cluster:
+  nodeGroups:
+    - name: general
+      instanceType: m5.large
+      count: 3
+workloads:
+  - manifest:
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web, labels: {app: web}}
+      spec:
+        replicas: 6
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers:
+              - name: nginx
+                image: nginx:1.27
+                resources: {requests: {cpu: 200m, memory: 128Mi}}
+`
+
+const runningWeb = `.pod[data-owner="Deployment/web"][data-state="Running"]`
+
+// TestBrowserFailANodeAndTravelBack is the teacher's demo: fail a node by
+// clicking it, watch its pods come back elsewhere after the eviction
+// window, then scrub back to before the failure and resume.
+func TestBrowserFailANodeAndTravelBack(t *testing.T) {
+	ctx := browser(t, 40*time.Second)
+	srv, url := serve(t, e2eScenario, 100)
+	sess := srv.Session()
+
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
+	waitJS(t, ctx, "three nodes in three zones", `document.querySelectorAll('.zone .node').length === 3 && document.querySelectorAll('.zone').length === 3`)
+	waitJS(t, ctx, "six web pods running", fmt.Sprintf(`document.querySelectorAll('%s').length === 6`, runningWeb))
+	victim := evalJS[string](t, ctx, fmt.Sprintf(`document.querySelector('%s').dataset.node`, runningWeb))
+	onVictim := evalJS[int](t, ctx, fmt.Sprintf(`document.querySelectorAll('.node[data-node="%s"] %s').length`, victim, runningWeb))
+	require.Positive(t, onVictim)
+
+	// Click the node (its header, not a pod), then "Fail node" in the drawer.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`.node[data-node="%s"] .node-name`, victim))),
+		chromedp.WaitVisible(chromedp.CSS(`#drawer button[data-action="fail"]`)),
+	))
+	require.Equal(t, victim, evalJS[string](t, ctx, `document.querySelector('#drawer').dataset.name`))
+	waitJS(t, ctx, "the node's YAML in the drawer", `document.querySelector('#drawer-yaml').textContent.includes('kind: Node')`)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#drawer button[data-action="fail"]`))))
+	require.Eventually(t, func() bool { return len(sess.Recorded()) == 1 }, 5*time.Second, 20*time.Millisecond)
+	failedAt := sess.Recorded()[0].At
+	require.Equal(t, "fail", sess.Recorded()[0].Command.Verb)
+	require.Equal(t, victim, sess.Recorded()[0].Command.Node)
+
+	waitJS(t, ctx, "the node NotReady", fmt.Sprintf(`document.querySelector('.node[data-node="%s"]').classList.contains('notready')`, victim))
+	// After the 300s not-ready toleration the pods are evicted and come
+	// back on the other nodes; the old ones stay Terminating on the dead node.
+	waitJS(t, ctx, "six web pods running on the other nodes", fmt.Sprintf(
+		`document.querySelectorAll('.node:not([data-node="%s"]) %s').length === 6 && document.querySelectorAll('.node[data-node="%s"] .pod[data-owner="Deployment/web"][data-state="Terminating"]').length === %d`,
+		victim, runningWeb, victim, onVictim))
+	evictedAt := sess.Snapshot().Time
+	require.Greater(t, evictedAt-failedAt, 5*time.Minute, "pods wait out the eviction window")
+	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#events').textContent`), "NodeNotReady")
+
+	screenshot(t, ctx, "after-failure.png")
+
+	// Scrub back to before the failure: the node is Ready again, paused.
+	back := int((failedAt - 10*time.Second).Seconds())
+	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+		`(() => { const s = document.querySelector('#scrubber'); s.value = '%d';
+		  s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); })()`, back))))
+	waitJS(t, ctx, "the past on screen", fmt.Sprintf(
+		`Number(document.querySelector('#time').dataset.seconds) === %d && document.querySelector('#runstate').textContent === 'paused' && !document.querySelector('.node[data-node="%s"]').classList.contains('notready') && document.querySelectorAll('%s').length === 6`,
+		back, victim, runningWeb))
+	require.Equal(t, time.Duration(back)*time.Second, sess.Snapshot().Time)
+	require.Empty(t, sess.Recorded(), "the failure lay after the rewind point")
+	require.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll('.pod[data-state="Terminating"]').length`))
+
+	// Resume from there (the drawer closed: it covers the right side).
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#drawer-close`)), chromedp.Click(chromedp.CSS(`#resume`))))
+	waitJS(t, ctx, "time moving again", fmt.Sprintf(`Number(document.querySelector('#time').dataset.seconds) > %d`, back+5))
+	screenshot(t, ctx, "after-rewind.png")
+}
+
+// screenshot saves the page, once its animations settled, into the test's
+// temporary directory (and KUBESIM_SCREENSHOTS, if set, to look at).
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	time.Sleep(time.Second)
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	require.True(t, bytes.HasPrefix(shot, []byte("\x89PNG")), "a PNG image")
+	require.Greater(t, len(shot), 10000, "a picture, not a blank page")
+	require.NoError(t, os.WriteFile(filepath.Join(t.TempDir(), name), shot, 0o644))
+	if dir := os.Getenv("KUBESIM_SCREENSHOTS"); dir != "" {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), shot, 0o644))
+	}
+}
+
+const hostile = `<img src=x onerror=alert(1)>`
+
+// TestBrowserHostileStringsShowAsText puts HTML in every place a user
+// controls (an annotation, an image name that reaches events, a label
+// value the API server refuses and echoes, a manifest) and checks it is
+// shown as text and never parsed.
+func TestBrowserHostileStringsShowAsText(t *testing.T) {
+	ctx := browser(t, 30*time.Second)
+	src := strings.Replace(e2eScenario, "metadata: {labels: {app: web}}", `metadata:
+            labels: {app: web}
+            annotations: {note: "`+hostile+`"}`, 1)
+	src = strings.Replace(src, "image: nginx:1.27", `image: "`+hostile+`"`, 1)
+	srv, url := serve(t, src, 30)
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(url),
+		chromedp.Evaluate[chromedp.Void](`window.__alerts = 0; window.alert = () => { window.__alerts++; }`),
+	))
+	waitJS(t, ctx, "web pods on nodes", `document.querySelectorAll('.pod[data-owner="Deployment/web"]').length > 0`)
+	waitJS(t, ctx, "the hostile image in the event stream", fmt.Sprintf(`document.querySelector('#events').textContent.includes(%q)`, hostile))
+
+	// The pod's drawer: the annotation in its YAML, as text.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.pod[data-owner="Deployment/web"]`))))
+	waitJS(t, ctx, "the pod's YAML", `document.querySelector('#drawer-yaml').textContent.includes('kind: Pod')`)
+	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#drawer-yaml').textContent`), "note: <img src=x onerror=alert(1)>")
+
+	// A label value the API server refuses: its message echoes the value.
+	manifest := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: evil\n  labels: {x: \"" + hostile + "\"}\n"
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#drawer-close`)),
+		chromedp.SetValue(chromedp.CSS(`#manifest`), manifest),
+		chromedp.Click(chromedp.CSS(`#apply`)),
+	))
+	waitJS(t, ctx, "the refusal shown", `!document.querySelector('#message').hidden || document.querySelector('#apply-errors').children.length > 0`)
+	shown := evalJS[string](t, ctx, `document.querySelector('#message').textContent + document.querySelector('#apply-errors').textContent`)
+	require.Contains(t, shown, hostile, "the refusal names the value, as text")
+
+	require.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll('img').length`), "no element was created from data")
+	require.Zero(t, evalJS[int](t, ctx, `window.__alerts`), "no script ran")
+	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#events').innerHTML`), "&lt;img src=x onerror=alert(1)&gt;", "escaped in the DOM")
+	_ = srv
+}

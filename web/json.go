@@ -1,0 +1,227 @@
+package web
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kubesim/kubesim/live"
+	"github.com/kubesim/kubesim/sim/podutil"
+)
+
+// The page's JSON: short lower-case names, times in seconds of virtual
+// time, CPU in millicores and memory in bytes. Every string is escaped by
+// encoding/json (including <, > and &), and the page only ever puts them
+// in the DOM as text.
+
+type viewJSON struct {
+	Session   uint64         `json:"session"`
+	Version   uint64         `json:"version"`
+	Scenario  string         `json:"scenario"`
+	Time      float64        `json:"time"`
+	Speed     float64        `json:"speed"` // 0: as fast as possible
+	Speeds    []float64      `json:"speeds"`
+	Paused    bool           `json:"paused"`
+	Until     float64        `json:"until"`
+	Nodes     []nodeJSON     `json:"nodes"`
+	Pending   []podJSON      `json:"pending"`
+	Workloads []workloadJSON `json:"workloads"`
+	Events    []eventJSON    `json:"events"`
+	Etcd      etcdJSON       `json:"etcd"`
+	Counts    countsJSON     `json:"counts"`
+	TraceHash string         `json:"traceHash"`
+}
+
+type resJSON struct {
+	CPU  int64 `json:"cpu"`
+	Mem  int64 `json:"mem"`
+	Pods int64 `json:"pods"`
+}
+
+type nodeJSON struct {
+	Name          string    `json:"name"`
+	Zone          string    `json:"zone"`
+	Group         string    `json:"group"`
+	InstanceType  string    `json:"instanceType"`
+	Ready         string    `json:"ready"`
+	Unschedulable bool      `json:"unschedulable"`
+	Taints        []string  `json:"taints"`
+	Allocatable   resJSON   `json:"allocatable"`
+	Requested     resJSON   `json:"requested"`
+	Pods          []podJSON `json:"pods"`
+}
+
+type podJSON struct {
+	Namespace string  `json:"ns"`
+	Name      string  `json:"name"`
+	Node      string  `json:"node,omitempty"`
+	Owner     string  `json:"owner,omitempty"`
+	State     string  `json:"state"`
+	Ready     bool    `json:"ready"`
+	Restarts  int32   `json:"restarts,omitempty"`
+	CPU       int64   `json:"cpu"`
+	Mem       int64   `json:"mem"`
+	Reason    string  `json:"reason,omitempty"`
+	Created   float64 `json:"created"`
+}
+
+type workloadJSON struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"ns"`
+	Name      string `json:"name"`
+	Desired   int32  `json:"desired"`
+	Ready     int32  `json:"ready"`
+	Available int32  `json:"available"`
+	UpToDate  int32  `json:"upToDate"`
+}
+
+type eventJSON struct {
+	Time    float64 `json:"t"`
+	Type    string  `json:"type"`
+	Reason  string  `json:"reason"`
+	Object  string  `json:"object"`
+	Message string  `json:"message"`
+	Count   int32   `json:"count"`
+}
+
+type etcdJSON struct {
+	Leader  string           `json:"leader"`
+	Quorum  bool             `json:"quorum"`
+	Members []etcdMemberJSON `json:"members"`
+}
+
+type etcdMemberJSON struct {
+	Name         string `json:"name"`
+	Zone         string `json:"zone"`
+	State        string `json:"state"`
+	AppliedIndex uint64 `json:"appliedIndex,omitempty"`
+	Revision     int64  `json:"revision,omitempty"`
+}
+
+type countsJSON struct {
+	Nodes      int `json:"nodes"`
+	NodesReady int `json:"nodesReady"`
+	Pods       int `json:"pods"`
+	Running    int `json:"running"`
+	Pending    int `json:"pending"`
+	Failed     int `json:"failed"`
+	Succeeded  int `json:"succeeded"`
+}
+
+// maxStreamEvents bounds the events each snapshot carries.
+const maxStreamEvents = 200
+
+func secs(d time.Duration) float64 { return d.Seconds() }
+
+func res(r podutil.Resources) resJSON { return resJSON{r.MilliCPU, r.Memory, r.Pods} }
+
+func speedJSON(x float64) float64 {
+	if math.IsInf(x, 1) {
+		return 0
+	}
+	return x
+}
+
+func podsJSON(in []live.PodView) []podJSON {
+	out := make([]podJSON, len(in))
+	for i, p := range in {
+		out[i] = podJSON{p.Namespace, p.Name, p.Node, p.Owner, p.State, p.Ready, p.Restarts,
+			p.Requests.MilliCPU, p.Requests.Memory, p.Reason, secs(p.Created)}
+	}
+	return out
+}
+
+func toViewJSON(gen uint64, v *live.View) *viewJSON {
+	out := &viewJSON{Session: gen, Version: v.Version, Scenario: v.Scenario, Time: secs(v.Time),
+		Speed: speedJSON(v.Speed), Speeds: live.Speeds, Paused: v.Paused, Until: secs(v.Until),
+		Pending: podsJSON(v.Pending), TraceHash: v.TraceHash,
+		Counts: countsJSON{v.Counts.Nodes, v.Counts.NodesReady, v.Counts.Pods, v.Counts.Running,
+			v.Counts.Pending, v.Counts.Failed, v.Counts.Succeeded},
+		Etcd: etcdJSON{Leader: v.Etcd.Leader, Quorum: v.Etcd.Quorum}}
+	for _, n := range v.Nodes {
+		out.Nodes = append(out.Nodes, nodeJSON{n.Name, n.Zone, n.Group, n.InstanceType, n.Ready, n.Unschedulable,
+			n.Taints, res(n.Allocatable), res(n.Requested), podsJSON(n.Pods)})
+	}
+	for _, w := range v.Workloads {
+		out.Workloads = append(out.Workloads, workloadJSON{w.Kind, w.Namespace, w.Name, w.Desired, w.Ready, w.Available, w.UpToDate})
+	}
+	evs := v.Events
+	if len(evs) > maxStreamEvents {
+		evs = evs[len(evs)-maxStreamEvents:]
+	}
+	for _, e := range evs {
+		out.Events = append(out.Events, eventJSON{secs(e.Time), e.Type, e.Reason, e.Object, e.Message, e.Count})
+	}
+	for _, m := range v.Etcd.Members {
+		out.Etcd.Members = append(out.Etcd.Members, etcdMemberJSON{Name: m.Name, Zone: m.Zone, State: m.State})
+	}
+	return out
+}
+
+// viewCache holds the latest snapshot's JSON, encoded once however many
+// tabs are open. cost is how long the encoding took: streams space their
+// snapshots by a multiple of it, so a huge cluster is sent less often
+// rather than keeping a core busy encoding.
+type viewCache struct {
+	mu      sync.Mutex
+	sess    *live.Session
+	version uint64
+	body    []byte
+	cost    time.Duration
+}
+
+// viewBody returns the current snapshot's JSON and its version.
+func (s *Server) viewBody(sess *live.Session, gen uint64) ([]byte, uint64, time.Duration) {
+	v := sess.Snapshot()
+	c := &s.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess == sess && c.version == v.Version && c.body != nil {
+		return c.body, v.Version, c.cost
+	}
+	start := time.Now()
+	b, err := json.Marshal(toViewJSON(gen, v))
+	if err != nil { // cannot happen: plain data
+		b = []byte(`{"error":` + strconv.Quote(err.Error()) + `}`)
+	}
+	c.sess, c.version, c.body, c.cost = sess, v.Version, b, time.Since(start)
+	return b, v.Version, c.cost
+}
+
+type errorJSON struct {
+	Error  string          `json:"error"`
+	Errors []positionError `json:"errors,omitempty"`
+	// Recorded says the cluster refused a well-formed command: it is
+	// part of the session's story (and of a saved scenario).
+	Recorded bool   `json:"recorded,omitempty"`
+	Output   string `json:"output,omitempty"`
+}
+
+// positionError is one scenario or manifest problem with its position.
+type positionError struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error":"cannot encode the answer"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, errorJSON{Error: msg})
+}
+
+func quote(s string) string { return strconv.Quote(s) }

@@ -1,0 +1,153 @@
+// Package web serves the cluster as an animated page in the browser: nodes
+// as bins grouped by zone, pods as blocks, the pending queue, workloads,
+// events, etcd, controls and a timeline with a time-travel scrubber.
+//
+// The page is plain HTML, CSS and JavaScript embedded in the binary (no
+// CDN, no build step). It talks to a small JSON API and receives live
+// snapshots by Server-Sent Events. The web layer only drives the
+// simulation through a live.Session: it never touches the store or the
+// engine, and a slow or closed tab never stalls the simulation (the
+// session's change feed is bounded and the stream sends the latest
+// snapshot, throttled).
+package web
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/kubesim/kubesim/live"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// Options tune a Server.
+type Options struct {
+	// Token, when set, is required on every request: header
+	// X-Kubesim-Token, cookie kubesim_token, or ?token= on a page URL
+	// (which then sets the cookie). Set it whenever the server listens
+	// on a non-loopback address.
+	Token string
+	// LoopbackOnly refuses requests whose Host is not a loopback name,
+	// so a web page elsewhere cannot reach the server through DNS
+	// rebinding. Set it when listening on 127.0.0.1.
+	LoopbackOnly bool
+	// Session tunes the sessions of scenarios loaded from the page.
+	Session live.Options
+	// MaxBody bounds request bodies (default 1 MiB).
+	MaxBody int64
+	// Throttle is the minimum interval between two snapshots on one
+	// event stream (default 100 ms: at most 10 per second).
+	Throttle time.Duration
+	// KeepAlive is the interval of comment lines on an idle stream
+	// (default 15 s).
+	KeepAlive time.Duration
+	// DisableLoad refuses to load scenarios from the page: set it when
+	// the session is shared with another frontend (kubesim serve), which
+	// would keep driving the replaced, closed session.
+	DisableLoad bool
+}
+
+// Server is the web UI of one live session at a time (loading a scenario
+// replaces the session). Safe for concurrent use.
+type Server struct {
+	opts Options
+
+	mu      sync.Mutex
+	sess    *live.Session
+	gen     uint64        // session generation, +1 per load
+	swapped chan struct{} // closed when sess is replaced
+	done    chan struct{} // closed by Close
+	closed  bool
+
+	cache viewCache
+	etcd  etcdCache
+}
+
+// New serves sess. The server owns it from now on: it closes it when a
+// loaded scenario replaces it, and on Close.
+func New(sess *live.Session, opts Options) *Server {
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 1 << 20
+	}
+	if opts.Throttle <= 0 {
+		opts.Throttle = 100 * time.Millisecond
+	}
+	if opts.KeepAlive <= 0 {
+		opts.KeepAlive = 15 * time.Second
+	}
+	return &Server{opts: opts, sess: sess, gen: 1, swapped: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Session is the session currently served.
+func (s *Server) Session() *live.Session {
+	sess, _, _ := s.current()
+	return sess
+}
+
+func (s *Server) current() (*live.Session, uint64, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sess, s.gen, s.swapped
+}
+
+// replace serves next from now on and closes the previous session; open
+// event streams move over to the new one.
+func (s *Server) replace(next *live.Session) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		next.Close()
+		return false
+	}
+	prev := s.sess
+	s.sess = next
+	s.gen++
+	close(s.swapped)
+	s.swapped = make(chan struct{})
+	s.mu.Unlock()
+	prev.Close()
+	return true
+}
+
+// Close ends every event stream and closes the session.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	close(s.done)
+	sess := s.sess
+	s.mu.Unlock()
+	sess.Close()
+}
+
+// Handler is the whole UI: the page, its assets, the JSON API and the
+// event stream, behind the security checks.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	assets := http.FileServerFS(static)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/"
+		assets.ServeHTTP(w, r2)
+	})
+	mux.Handle("GET /static/", http.StripPrefix("/static", assets))
+	mux.HandleFunc("GET /api/view", s.handleView)
+	mux.HandleFunc("GET /api/history", s.handleHistory)
+	mux.HandleFunc("GET /api/detail", s.handleDetail)
+	mux.HandleFunc("GET /api/etcd", s.handleEtcd)
+	mux.HandleFunc("GET /api/scenarios", s.handleScenarios)
+	mux.HandleFunc("GET /api/session.yaml", s.handleSessionYAML)
+	mux.HandleFunc("POST /api/control", s.handleControl)
+	mux.HandleFunc("POST /api/command", s.handleCommand)
+	mux.HandleFunc("POST /api/load", s.handleLoad)
+	mux.HandleFunc("GET /events", s.handleEvents)
+	return s.secure(mux)
+}

@@ -1,0 +1,437 @@
+package web
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/live"
+	"github.com/kubesim/kubesim/scenarios"
+)
+
+// newTestServer serves a paused library scenario run to 1m.
+func newTestServer(t *testing.T, name string, opts Options) (*Server, *httptest.Server) {
+	t.Helper()
+	sc, err := scenarios.LoadLibrary(name)
+	require.NoError(t, err)
+	sess, err := live.New(sc, live.Options{Paused: true})
+	require.NoError(t, err)
+	sess.RunFor(time.Minute)
+	opts.Session.Paused = true
+	srv := New(sess, opts)
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { srv.Close(); ts.Close() })
+	return srv, ts
+}
+
+type reply struct {
+	code int
+	body string
+	hdr  http.Header
+}
+
+func (r reply) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.body), &m), r.body)
+	return m
+}
+
+func do(t *testing.T, ts *httptest.Server, method, path, body string, hdr map[string]string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := ts.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return reply{resp.StatusCode, string(b), resp.Header}
+}
+
+func TestPageAndAssets(t *testing.T) {
+	_, ts := newTestServer(t, "demo", Options{LoopbackOnly: true})
+	for _, tc := range []struct{ path, ctype, contains string }{
+		{"/", "text/html", `<script src="/static/app.js"`},
+		{"/static/app.js", "javascript", "EventSource"},
+		{"/static/style.css", "text/css", ".node"},
+	} {
+		r := do(t, ts, "GET", tc.path, "", nil)
+		require.Equal(t, 200, r.code, tc.path)
+		require.Contains(t, r.hdr.Get("Content-Type"), tc.ctype, tc.path)
+		require.Contains(t, r.body, tc.contains, tc.path)
+		require.Contains(t, r.hdr.Get("Content-Security-Policy"), "script-src 'self'", "no inline scripts may run")
+		require.Equal(t, "nosniff", r.hdr.Get("X-Content-Type-Options"))
+	}
+	require.Equal(t, 404, do(t, ts, "GET", "/static/nope.js", "", nil).code)
+	require.NotContains(t, do(t, ts, "GET", "/", "", nil).body, "innerHTML")
+	require.NotContains(t, do(t, ts, "GET", "/static/app.js", "", nil).body, "innerHTML", "data reaches the DOM as text only")
+}
+
+func TestViewHistoryScenariosAndSave(t *testing.T) {
+	_, ts := newTestServer(t, "demo", Options{LoopbackOnly: true})
+	v := do(t, ts, "GET", "/api/view", "", nil)
+	require.Equal(t, 200, v.code)
+	var view viewJSON
+	require.NoError(t, json.Unmarshal([]byte(v.body), &view))
+	require.Equal(t, "demo", view.Scenario)
+	require.Equal(t, 60.0, view.Time)
+	require.True(t, view.Paused)
+	require.Len(t, view.Nodes, 3)
+	require.NotEmpty(t, view.Nodes[0].Pods)
+	require.Len(t, view.Etcd.Members, 3)
+	require.NotEmpty(t, view.Workloads)
+
+	h := do(t, ts, "GET", "/api/history", "", nil)
+	require.Equal(t, 200, h.code)
+	var hist struct{ Samples []sampleJSON }
+	require.NoError(t, json.Unmarshal([]byte(h.body), &hist))
+	require.GreaterOrEqual(t, len(hist.Samples), 12, "a sample every 5s for a minute")
+	last := hist.Samples[len(hist.Samples)-1]
+	require.Positive(t, last.CPUAlloc)
+	require.Positive(t, last.Running)
+
+	sc := do(t, ts, "GET", "/api/scenarios", "", nil).json(t)
+	require.Equal(t, "demo", sc["current"])
+	require.NotEmpty(t, sc["library"])
+	require.Equal(t, true, sc["loadable"])
+
+	y := do(t, ts, "GET", "/api/session.yaml", "", nil)
+	require.Equal(t, 200, y.code)
+	require.Contains(t, y.hdr.Get("Content-Disposition"), `filename="demo-session.yaml"`)
+	require.Contains(t, y.body, "name: demo")
+	require.Contains(t, y.body, "duration:")
+}
+
+func TestDetailAndEtcd(t *testing.T) {
+	srv, ts := newTestServer(t, "demo", Options{LoopbackOnly: true})
+	pod := srv.Session().Snapshot().Nodes[0].Pods[0]
+	for _, tc := range []struct {
+		query, yaml string
+		conditions  bool
+	}{
+		{"kind=Node&name=general-1", "kind: Node", true},
+		{"kind=Pod&ns=" + pod.Namespace + "&name=" + pod.Name, "kind: Pod", true},
+		{"kind=Deployment&ns=default&name=web", "kind: Deployment", true},
+		{"kind=Service&name=web", "kind: Service", false}, // ns defaults to default
+	} {
+		r := do(t, ts, "GET", "/api/detail?"+tc.query, "", nil)
+		require.Equal(t, 200, r.code, tc.query+": "+r.body)
+		var d detailJSON
+		require.NoError(t, json.Unmarshal([]byte(r.body), &d))
+		require.Contains(t, d.YAML, tc.yaml)
+		require.Contains(t, d.YAML, "apiVersion:")
+		if tc.conditions {
+			require.NotEmpty(t, d.Conditions, tc.query)
+		}
+	}
+	var d detailJSON
+	require.NoError(t, json.Unmarshal([]byte(do(t, ts, "GET", "/api/detail?kind=Pod&ns="+pod.Namespace+"&name="+pod.Name, "", nil).body), &d))
+	var reasons []string
+	for _, e := range d.Events {
+		reasons = append(reasons, e.Reason)
+	}
+	require.Contains(t, reasons, "Scheduled", "the pod's own events")
+
+	for _, tc := range []struct {
+		query string
+		code  int
+	}{
+		{"kind=Node", 400},
+		{"name=x", 400},
+		{"kind=Gadget&name=x", 400},
+		{"kind=Event&ns=default&name=x", 400},
+		{"kind=Node&name=general-9", 404},
+		{"kind=Pod&ns=default&name=%3Cimg%3E", 404},
+	} {
+		r := do(t, ts, "GET", "/api/detail?"+tc.query, "", nil)
+		require.Equal(t, tc.code, r.code, tc.query)
+		require.NotEmpty(t, r.json(t)["error"])
+	}
+
+	e := do(t, ts, "GET", "/api/etcd", "", nil)
+	require.Equal(t, 200, e.code)
+	var ej etcdJSON
+	require.NoError(t, json.Unmarshal([]byte(e.body), &ej))
+	require.True(t, ej.Quorum)
+	require.Len(t, ej.Members, 3)
+	require.Positive(t, ej.Members[0].AppliedIndex, "raft applied the cluster's writes")
+}
+
+func TestControl(t *testing.T) {
+	srv, ts := newTestServer(t, "node-failure", Options{LoopbackOnly: true})
+	sess := srv.Session()
+	post := func(body string) reply { return do(t, ts, "POST", "/api/control", body, nil) }
+
+	require.Equal(t, 200, post(`{"action":"step"}`).code)
+	require.Equal(t, 200, post(`{"action":"speed","speed":30}`).code)
+	require.Equal(t, 30.0, sess.Snapshot().Speed)
+	require.Equal(t, 200, post(`{"action":"speed","speed":"max"}`).code)
+	require.Equal(t, 0.0, do(t, ts, "GET", "/api/view", "", nil).json(t)["speed"], "as fast as possible is 0 in JSON")
+	require.Equal(t, 200, post(`{"action":"slower"}`).code)
+	require.Equal(t, 1000.0, sess.Snapshot().Speed)
+	t0 := sess.Snapshot().Time
+	require.Equal(t, 200, post(`{"action":"run","t":120}`).code)
+	require.Equal(t, t0+2*time.Minute, sess.Snapshot().Time)
+	require.Equal(t, 200, post(`{"action":"rewind","t":30}`).code)
+	require.Equal(t, 30*time.Second, sess.Snapshot().Time)
+	require.True(t, sess.Snapshot().Paused)
+	require.Equal(t, 200, post(`{"action":"resume"}`).code)
+	require.False(t, sess.Snapshot().Paused)
+	require.Equal(t, 200, post(`{"action":"pause"}`).code)
+	require.True(t, sess.Snapshot().Paused)
+
+	before := sess.Snapshot().TraceHash
+	for _, body := range []string{
+		``, `{`, `[]`, `{"action":"explode"}`, `{}`, `{"action":"pause","extra":1}`,
+		`{"action":"speed"}`, `{"action":"speed","speed":-2}`, `{"action":"speed","speed":"fast"}`,
+		`{"action":"rewind"}`, `{"action":"rewind","t":-5}`, `{"action":"rewind","t":1e12}`,
+		`{"action":"run","t":99999}`, `{"action":"pause"} {"action":"resume"}`,
+	} {
+		r := post(body)
+		require.Equal(t, 400, r.code, body)
+		require.NotEmpty(t, r.json(t)["error"], body)
+	}
+	require.Equal(t, before, sess.Snapshot().TraceHash, "bad requests change nothing")
+	require.True(t, sess.Snapshot().Paused)
+}
+
+func TestCommands(t *testing.T) {
+	srv, ts := newTestServer(t, "demo", Options{LoopbackOnly: true})
+	sess := srv.Session()
+	post := func(body string) reply { return do(t, ts, "POST", "/api/command", body, nil) }
+
+	for _, body := range []string{
+		`{"verb":"cordon","node":"general-3"}`,
+		`{"verb":"scale","kind":"deployment","name":"web","replicas":4}`,
+		`{"verb":"fail","node":"general-2"}`,
+		`{"verb":"etcd-stop","member":"etcd-3"}`,
+		`{"verb":"kubectl","line":"uncordon general-3"}`,
+		`{"verb":"apply","manifest":"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n"}`,
+	} {
+		r := post(body)
+		require.Equal(t, 200, r.code, body+": "+r.body)
+	}
+	require.Len(t, sess.Recorded(), 6)
+	v := sess.Snapshot()
+	require.Equal(t, "down", v.Etcd.Members[2].State)
+
+	before := sess.Snapshot().TraceHash
+	for _, tc := range []struct {
+		body, want string
+		line       float64
+	}{
+		{`{"verb":"explode"}`, "unknown command", 0},
+		{`{"verb":"fail"}`, "needs a node", 0},
+		{`{"verb":"fail","node":"general-9"}`, `no node "general-9"`, 0},
+		{`{"verb":"scale","name":"web","replicas":-1}`, "replicas must be >= 0", 0},
+		{`{"verb":"scale","name":"web","replicas":1.5}`, "malformed", 0},
+		{`{"verb":"scale","name":"web","replicas":99999999999}`, "malformed", 0},
+		{`{"verb":"etcd-stop","member":"etcd-7"}`, "no etcd member", 0},
+		{`{"verb":"kubectl","line":"scal deployment/web"}`, "", 0},
+		{`{"verb":"cordon","node":"general-1","bogus":true}`, "unknown field", 0},
+		{`{"verb":"apply","manifest":"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  bogus: 1\n"}`, "", 5},
+		{`{"verb":"apply","manifest":"apiVersion: v1\nkind: Pod\nmetadata: {name: p\n"}`, "", 0},
+		{`{"verb":"apply","manifest":""}`, "no objects", 1},
+	} {
+		r := post(tc.body)
+		require.Equal(t, 400, r.code, tc.body+": "+r.body)
+		m := r.json(t)
+		require.Contains(t, m["error"], tc.want, tc.body)
+		if tc.line > 0 {
+			errs := m["errors"].([]any)
+			require.NotEmpty(t, errs, "manifest errors carry positions")
+			require.Equal(t, tc.line, errs[0].(map[string]any)["line"], tc.body)
+		}
+	}
+	require.Len(t, sess.Recorded(), 6, "malformed commands are not recorded")
+	require.Equal(t, before, sess.Snapshot().TraceHash, "and change nothing")
+
+	// Well-formed, but the cluster refuses: 409, recorded (it is part of the story).
+	r := post(`{"verb":"scale","name":"no-such-deployment","replicas":2}`)
+	require.Equal(t, 409, r.code, r.body)
+	require.Equal(t, true, r.json(t)["recorded"])
+	require.Contains(t, r.json(t)["error"], "not found")
+}
+
+func TestLoad(t *testing.T) {
+	srv, ts := newTestServer(t, "demo", Options{LoopbackOnly: true})
+	first := srv.Session()
+	r := do(t, ts, "POST", "/api/load", `{"library":"node-failure"}`, nil)
+	require.Equal(t, 200, r.code, r.body)
+	require.NotSame(t, first, srv.Session())
+	require.Equal(t, "node-failure", srv.Session().Scenario().Name)
+	require.True(t, srv.Session().Snapshot().Paused, "the server's session options apply")
+	_, err := first.Do(live.Command{Verb: "cordon", Node: "general-1"})
+	require.ErrorIs(t, err, live.ErrClosed, "the replaced session is closed")
+
+	upload := `name: uploaded
+duration: 5m
+cluster:
+  nodeGroups:
+    - {name: small, instanceType: m5.large, count: 2}
+workloads:
+  - manifest:
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: c}
+`
+	body, _ := json.Marshal(loadRequest{Filename: "../../etc/mine.yaml", Source: upload})
+	r = do(t, ts, "POST", "/api/load", string(body), nil)
+	require.Equal(t, 200, r.code, r.body)
+	require.Equal(t, "uploaded", srv.Session().Scenario().Name)
+	require.Len(t, srv.Session().Snapshot().Nodes, 2)
+
+	for _, tc := range []struct {
+		req        loadRequest
+		want, hint string
+		line       float64
+	}{
+		{loadRequest{Library: "no-such"}, "no scenario file or library scenario", "", 0},
+		{loadRequest{}, "load needs", "", 0},
+		{loadRequest{Library: "demo", Source: upload}, "not both", "", 0},
+		{loadRequest{Filename: "bad.yaml", Source: "name: bad\ncluster:\n  nodeGroups:\n    - {name: g, instanceType: m5.huge, count: 1}\n"}, "bad.yaml:4", "", 4},
+		{loadRequest{Filename: "refs.yaml", Source: "name: refs\ncluster:\n  nodeGroups:\n    - {name: g, instanceType: m5.large, count: 1}\nworkloads:\n  - file: manifests/web.yaml\n"}, "inline", "inline", 6},
+	} {
+		body, _ := json.Marshal(tc.req)
+		r := do(t, ts, "POST", "/api/load", string(body), nil)
+		require.Equal(t, 400, r.code, r.body)
+		m := r.json(t)
+		require.Contains(t, m["error"], tc.want)
+		if tc.line > 0 {
+			e := m["errors"].([]any)[0].(map[string]any)
+			require.Equal(t, tc.line, e["line"])
+			if tc.hint != "" {
+				require.Contains(t, e["hint"], tc.hint)
+			}
+		}
+	}
+	require.Equal(t, "uploaded", srv.Session().Scenario().Name, "a failed load keeps the session")
+
+	shared, ts2 := newTestServer(t, "demo", Options{LoopbackOnly: true, DisableLoad: true})
+	r = do(t, ts2, "POST", "/api/load", `{"library":"node-failure"}`, nil)
+	require.Equal(t, 409, r.code, r.body)
+	require.Equal(t, "demo", shared.Session().Scenario().Name)
+}
+
+func TestSecurity(t *testing.T) {
+	_, ts := newTestServer(t, "demo", Options{LoopbackOnly: true, MaxBody: 64})
+	for _, tc := range []struct {
+		name, method, path, body string
+		hdr                      map[string]string
+		code                     int
+	}{
+		{"dns rebinding", "GET", "/api/view", "", map[string]string{"Host": "evil.example:8080"}, 403},
+		{"localhost is fine", "GET", "/api/view", "", map[string]string{"Host": "localhost:8080"}, 200},
+		{"cross-site post", "POST", "/api/control", `{"action":"pause"}`, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"foreign origin", "POST", "/api/control", `{"action":"pause"}`, map[string]string{"Origin": "http://evil.example"}, 403},
+		{"same origin", "POST", "/api/control", `{"action":"pause"}`, map[string]string{"Sec-Fetch-Site": "same-origin"}, 200},
+		{"form post", "POST", "/api/control", `action=pause`, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415},
+		{"no content type", "POST", "/api/command", `{}`, map[string]string{"Content-Type": ""}, 415},
+		{"too large", "POST", "/api/command", `{"verb":"apply","manifest":"` + strings.Repeat("x", 200) + `"}`, nil, 413},
+		{"wrong method", "PUT", "/api/control", `{}`, nil, 405},
+		{"get on post endpoint", "GET", "/api/command", ``, nil, 405},
+	} {
+		r := do(t, ts, tc.method, tc.path, tc.body, tc.hdr)
+		require.Equal(t, tc.code, r.code, tc.name+": "+r.body)
+	}
+}
+
+func TestToken(t *testing.T) {
+	_, ts := newTestServer(t, "demo", Options{Token: "s3cret"})
+	require.Equal(t, 401, do(t, ts, "GET", "/api/view", "", nil).code)
+	require.Equal(t, 401, do(t, ts, "GET", "/", "", nil).code)
+	require.Equal(t, 401, do(t, ts, "GET", "/api/view", "", map[string]string{"X-Kubesim-Token": "wrong"}).code)
+	require.Equal(t, 200, do(t, ts, "GET", "/api/view", "", map[string]string{"X-Kubesim-Token": "s3cret"}).code)
+	require.Equal(t, 200, do(t, ts, "GET", "/api/view", "", map[string]string{"Cookie": "kubesim_token=s3cret"}).code)
+	require.Equal(t, 401, do(t, ts, "POST", "/api/control", `{"action":"pause"}`, nil).code)
+
+	// The printed URL sets the cookie and drops the token from the address.
+	client := ts.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Get(ts.URL + "/?token=s3cret")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/", resp.Header.Get("Location"))
+	c := resp.Cookies()
+	require.Len(t, c, 1)
+	require.Equal(t, "s3cret", c[0].Value)
+	require.True(t, c[0].HttpOnly)
+	resp, err = client.Get(ts.URL + "/?token=wrong")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 401, resp.StatusCode)
+}
+
+// TestEventStream reads snapshots from /events: one at once, more as the
+// session moves, a switch to a loaded scenario, and the end on Close.
+func TestEventStream(t *testing.T) {
+	srv, ts := newTestServer(t, "demo", Options{LoopbackOnly: true, Throttle: 20 * time.Millisecond})
+	resp, err := ts.Client().Get(ts.URL + "/events")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	rd := bufio.NewReader(resp.Body)
+	next := func() viewJSON {
+		t.Helper()
+		for {
+			line, err := rd.ReadString('\n')
+			require.NoError(t, err)
+			if data, ok := strings.CutPrefix(line, "data: "); ok {
+				var v viewJSON
+				require.NoError(t, json.Unmarshal([]byte(data), &v))
+				return v
+			}
+		}
+	}
+	v := next()
+	require.Equal(t, 60.0, v.Time)
+	srv.Session().RunFor(10 * time.Second)
+	v = next()
+	require.Equal(t, 70.0, v.Time)
+	require.Equal(t, uint64(1), v.Session)
+
+	r := do(t, ts, "POST", "/api/load", `{"library":"unschedulable-pod"}`, nil)
+	require.Equal(t, 200, r.code)
+	v = next()
+	require.Equal(t, uint64(2), v.Session, "the stream follows the loaded scenario")
+	require.Equal(t, "unschedulable-pod", v.Scenario)
+
+	srv.Close()
+	_, err = io.ReadAll(rd)
+	require.NoError(t, err, "the stream ends cleanly on Close")
+}
+
+// TestSlowClientNeverStallsTheSimulation opens streams nobody reads: the
+// session runs on at full speed.
+func TestSlowClientNeverStallsTheSimulation(t *testing.T) {
+	srv, ts := newTestServer(t, "demo", Options{LoopbackOnly: true, Throttle: time.Millisecond})
+	for i := 0; i < 3; i++ {
+		resp, err := ts.Client().Get(ts.URL + "/events")
+		require.NoError(t, err)
+		defer resp.Body.Close() // never read
+	}
+	sess := srv.Session()
+	sess.SetSpeed(live.AsFastAsPossible)
+	sess.Start()
+	sess.Resume()
+	require.Eventually(t, func() bool { return sess.Snapshot().Time >= 15*time.Minute }, 20*time.Second, 10*time.Millisecond)
+}

@@ -1,0 +1,725 @@
+// kubesim web UI. Plain JavaScript, no dependencies, no build step.
+//
+// Rule: every piece of data from the server reaches the DOM through
+// textContent, attribute properties or CSSOM values, never as markup.
+'use strict';
+
+const $ = (sel) => document.querySelector(sel);
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+}
+
+function svgEl(tag, attrs) {
+  const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const k in attrs) e.setAttribute(k, String(attrs[k]));
+  return e;
+}
+
+// ---- formatting -------------------------------------------------------
+
+function fmtDur(sec) {
+  if (!isFinite(sec)) return '?';
+  const neg = sec < 0; sec = Math.abs(sec);
+  let out;
+  if (sec < 60) out = (sec < 10 && sec % 1 ? sec.toFixed(1) : Math.floor(sec)) + 's';
+  else if (sec < 3600) out = Math.floor(sec / 60) + 'm' + (Math.floor(sec % 60) ? Math.floor(sec % 60) + 's' : '');
+  else out = Math.floor(sec / 3600) + 'h' + (Math.floor(sec % 3600 / 60) ? Math.floor(sec % 3600 / 60) + 'm' : '');
+  return (neg ? '-' : '') + out;
+}
+function fmtCPU(m) { return m >= 1000 ? (m / 1000).toFixed(m % 1000 ? 2 : 0) : m + 'm'; }
+function fmtMem(b) {
+  const Mi = 1 << 20, Gi = 1 << 30;
+  return b >= Gi ? (b / Gi).toFixed(1) + 'Gi' : Math.round(b / Mi) + 'Mi';
+}
+
+// Colours by workload: a stable hue from the owner's name.
+const colourCache = new Map();
+function colourOf(owner) {
+  if (!owner) return 'hsl(220, 8%, 55%)';
+  let c = colourCache.get(owner);
+  if (!c) {
+    let h = 2166136261;
+    for (let i = 0; i < owner.length; i++) { h ^= owner.charCodeAt(i); h = Math.imul(h, 16777619); }
+    const hue = (h >>> 0) % 360;
+    c = owner.startsWith('DaemonSet/') ? `hsl(${hue}, 12%, 58%)` : `hsl(${hue}, 62%, 46%)`;
+    colourCache.set(owner, c);
+  }
+  return c;
+}
+
+const knownStates = new Set(['Pending', 'ContainerCreating', 'Running', 'CrashLoopBackOff', 'Terminating', 'Completed', 'Error']);
+function stateClass(state) {
+  if (knownStates.has(state)) return 'st-' + state;
+  return /Err|BackOff|Fail|OOM/.test(state) ? 'st-other-bad' : 'st-other';
+}
+
+// ---- API ----------------------------------------------------------------
+
+async function api(method, url, body) {
+  const opts = { method, headers: {}, credentials: 'same-origin' };
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  const r = await fetch(url, opts);
+  let data = null;
+  try { data = await r.json(); } catch (_) { /* not JSON */ }
+  if (!r.ok) {
+    const err = new Error((data && data.error) || (r.status + ' ' + r.statusText));
+    err.data = data; err.status = r.status;
+    throw err;
+  }
+  return data;
+}
+
+function showMessage(text, isError) {
+  const m = $('#message');
+  m.textContent = text;
+  m.className = 'message' + (isError ? ' error' : '');
+  m.hidden = !text;
+  clearTimeout(showMessage.timer);
+  if (text && !isError) showMessage.timer = setTimeout(() => { m.hidden = true; }, 6000);
+}
+
+async function control(body) {
+  try { await api('POST', '/api/control', body); } catch (e) { showMessage(e.message, true); }
+}
+
+async function command(cmd, okText) {
+  try {
+    const r = await api('POST', '/api/command', cmd);
+    showMessage(r.output || okText || 'done', false);
+    return true;
+  } catch (e) {
+    showMessage(e.message, true);
+    return false;
+  }
+}
+
+// ---- state ----------------------------------------------------------------
+
+const state = {
+  view: null,
+  session: 0,
+  scrubbing: false,
+  lastHistory: 0,
+  drawer: null, // {kind, ns, name}
+  lastDetail: 0,
+};
+
+// ---- cluster: nodes as bins, pods as blocks --------------------------------
+
+const zoneEls = new Map();   // zone -> {root, list}
+const nodeEls = new Map();   // name -> {root, name, badges, type, cpu, mem, cpuLabel, memLabel, pods}
+const podEls = new Map();    // ns/name -> element
+const podInfo = new Map();   // ns/name -> {state, owner}
+const ANIMATE_LIMIT = 3000;  // beyond this many pods, skip the motion
+
+function podKey(p) { return p.ns + '/' + p.name; }
+
+// place puts child at position i of parent, touching the DOM only when it
+// is not there already (a moved element loses its hover and identity).
+function place(parent, child, i) {
+  const at = parent.children[i] || null;
+  if (at !== child) parent.insertBefore(child, at);
+}
+
+function nodeCard(name) {
+  const root = el('div', 'node');
+  root.dataset.node = name;
+  const head = el('div', 'node-head');
+  const nm = el('span', 'node-name', name);
+  const badges = el('span', 'badges');
+  const type = el('span', 'node-type');
+  head.append(nm, badges, type);
+  const cpuLabel = el('div', 'lane-label');
+  const cpu = el('div', 'lane cpu');
+  const memLabel = el('div', 'lane-label');
+  const mem = el('div', 'lane mem');
+  const pods = el('div', 'pods');
+  root.append(head, cpuLabel, cpu, memLabel, mem, pods);
+  root.addEventListener('click', () => openDrawer('Node', '', name));
+  return { root, badges, type, cpu, mem, cpuLabel, memLabel, pods };
+}
+
+function zoneColumn(zone) {
+  const root = el('div', 'zone');
+  root.dataset.zone = zone;
+  root.append(el('h2', null, zone || 'no zone'));
+  const list = el('div', 'zone-nodes');
+  root.append(list);
+  return { root, list };
+}
+
+function podBlock(p) {
+  const e = el('div', 'pod');
+  e.dataset.key = podKey(p);
+  e.addEventListener('click', (ev) => { ev.stopPropagation(); openDrawer('Pod', p.ns, p.name); });
+  return e;
+}
+
+function updatePod(e, p, alloc) {
+  const binW = 232;
+  const share = alloc.cpu > 0 ? p.cpu / alloc.cpu : 0;
+  const w = Math.max(10, Math.min(binW, Math.round(share * 4 * binW) - 2));
+  e.style.width = w + 'px';
+  e.style.backgroundColor = colourOf(p.owner);
+  e.className = 'pod ' + stateClass(p.state) + (p.ready ? '' : ' unready') + (e.classList.contains('new') ? ' new' : '');
+  e.dataset.state = p.state;
+  e.dataset.owner = p.owner || '';
+  e.dataset.node = p.node || '';
+  e.title = `${p.ns}/${p.name}\n${p.state}${p.restarts ? ' (' + p.restarts + ' restarts)' : ''}\n${p.owner || 'bare pod'}\ncpu ${fmtCPU(p.cpu)}  memory ${fmtMem(p.mem)}`;
+  const label = w >= 40 ? (p.owner ? p.owner.split('/')[1] : p.name) : '';
+  if (e.firstChild === null || e.firstChild.nodeType !== Node.TEXT_NODE) e.prepend(document.createTextNode(''));
+  if (e.firstChild.nodeValue !== label) e.firstChild.nodeValue = label;
+  let r = e.querySelector('.restarts');
+  if (p.restarts) {
+    if (!r) { r = el('span', 'restarts'); e.append(r); }
+    r.textContent = '↻' + p.restarts;
+  } else if (r) r.remove();
+}
+
+function lane(container, pods, key, total) {
+  const frag = document.createDocumentFragment();
+  for (const p of pods) {
+    if (total <= 0 || p[key] <= 0) continue;
+    const seg = el('i');
+    seg.style.width = Math.min(100, p[key] / total * 100) + '%';
+    seg.style.backgroundColor = colourOf(p.owner);
+    frag.append(seg);
+  }
+  container.replaceChildren(frag);
+}
+
+function renderCluster(v) {
+  const totalPods = v.nodes ? v.nodes.reduce((n, x) => n + (x.pods ? x.pods.length : 0), 0) : 0;
+  const animate = totalPods <= ANIMATE_LIMIT && !document.hidden;
+  // FLIP, first: where every pod block is now.
+  const first = new Map();
+  if (animate) for (const [k, e] of podEls) first.set(k, e.getBoundingClientRect());
+  const departures = new Map(); // owner -> [rect] of pods that left or started terminating
+  const depart = (owner, rect) => {
+    if (!owner || !rect) return;
+    if (!departures.has(owner)) departures.set(owner, []);
+    departures.get(owner).push(rect);
+  };
+
+  const zones = [...new Set((v.nodes || []).map((n) => n.zone))].sort();
+  const cluster = $('#cluster');
+  const seenZones = new Set(zones);
+  for (const [z, ze] of zoneEls) if (!seenZones.has(z)) { ze.root.remove(); zoneEls.delete(z); }
+  zones.forEach((z, i) => {
+    let ze = zoneEls.get(z);
+    if (!ze) { ze = zoneColumn(z); zoneEls.set(z, ze); }
+    place(cluster, ze.root, i);
+    ze.count = 0;
+  });
+
+  const seenNodes = new Set();
+  const seenPods = new Set();
+  const added = new Set();
+  for (const n of v.nodes || []) {
+    seenNodes.add(n.name);
+    let ne = nodeEls.get(n.name);
+    if (!ne) { ne = nodeCard(n.name); nodeEls.set(n.name, ne); }
+    const ze = zoneEls.get(n.zone);
+    place(ze.list, ne.root, ze.count++);
+    const notReady = n.ready !== 'True';
+    ne.root.classList.toggle('notready', notReady);
+    ne.root.classList.toggle('cordoned', n.unschedulable);
+    ne.root.dataset.ready = n.ready;
+    const badges = [];
+    if (notReady) badges.push(['notready', n.ready === 'Unknown' ? 'NotReady (Unknown)' : 'NotReady']);
+    if (n.unschedulable) badges.push(['cordoned', 'SchedulingDisabled']);
+    ne.badges.replaceChildren(...badges.map(([c, t]) => el('span', 'badge ' + c, t)));
+    ne.type.textContent = n.instanceType || n.group;
+    ne.root.title = `${n.name}  ${n.zone}  ${n.instanceType}\nReady: ${n.ready}${n.taints && n.taints.length ? '\ntaints: ' + n.taints.join(', ') : ''}`;
+    ne.cpuLabel.replaceChildren(el('span', null, 'cpu'), el('span', null, `${fmtCPU(n.requested.cpu)} / ${fmtCPU(n.allocatable.cpu)}`));
+    ne.memLabel.replaceChildren(el('span', null, 'memory'), el('span', null, `${fmtMem(n.requested.mem)} / ${fmtMem(n.allocatable.mem)}`));
+    const pods = n.pods || [];
+    lane(ne.cpu, pods, 'cpu', n.allocatable.cpu);
+    lane(ne.mem, pods, 'mem', n.allocatable.mem);
+    pods.forEach((p, i) => {
+      const k = podKey(p);
+      seenPods.add(k);
+      let e = podEls.get(k);
+      const prev = podInfo.get(k);
+      if (!e) {
+        e = podBlock(p); podEls.set(k, e);
+        e.classList.add('new');
+        setTimeout(() => e.classList.remove('new'), 500);
+        added.add(k);
+      } else if (prev && prev.state !== 'Terminating' && p.state === 'Terminating') {
+        depart(p.owner, first.get(k));
+      }
+      podInfo.set(k, { state: p.state, owner: p.owner });
+      updatePod(e, p, n.allocatable);
+      place(ne.pods, e, i); // in the view's order
+    });
+  }
+  for (const [name, ne] of nodeEls) if (!seenNodes.has(name)) { ne.root.remove(); nodeEls.delete(name); }
+  for (const [k, e] of podEls) {
+    if (seenPods.has(k)) continue;
+    const info = podInfo.get(k);
+    if (animate) {
+      const r = first.get(k);
+      if (info && info.state !== 'Terminating') depart(info.owner, r);
+      if (r) ghost(e, r);
+    }
+    e.remove(); podEls.delete(k); podInfo.delete(k);
+  }
+
+  if (!animate) return;
+  // FLIP, last and invert: a pod that moved, or a replacement of a pod
+  // that left, starts where the old one was and glides into place.
+  const moving = [];
+  for (const [k, e] of podEls) {
+    let from = first.get(k);
+    if (!from) {
+      const owner = podInfo.get(k).owner;
+      const list = departures.get(owner);
+      if (list && list.length && added.has(k)) { from = list.shift(); e.classList.remove('new'); }
+    }
+    if (!from) continue;
+    const to = e.getBoundingClientRect();
+    const dx = from.left - to.left, dy = from.top - to.top;
+    if (Math.abs(dx) < 1 && Math.abs(dy) < 1) continue;
+    e.style.transition = 'none';
+    e.style.transform = `translate(${dx}px, ${dy}px)`;
+    moving.push(e);
+  }
+  if (moving.length) {
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      for (const e of moving) { e.style.transition = ''; e.style.transform = ''; }
+    }));
+  }
+}
+
+// ghost leaves a fading copy of a removed pod where it was.
+function ghost(e, r) {
+  const g = el('div', 'ghost');
+  g.style.left = r.left + 'px'; g.style.top = r.top + 'px';
+  g.style.width = r.width + 'px'; g.style.height = r.height + 'px';
+  g.style.backgroundColor = e.style.backgroundColor;
+  document.body.append(g);
+  requestAnimationFrame(() => requestAnimationFrame(() => { g.style.opacity = '0'; g.style.transform = 'scale(.3)'; }));
+  setTimeout(() => g.remove(), 900);
+}
+
+// ---- side panels -------------------------------------------------------------
+
+function renderPending(v) {
+  const list = $('#pending');
+  const pending = v.pending || [];
+  $('#pending-count').textContent = String(pending.length);
+  const frag = document.createDocumentFragment();
+  for (const p of pending.slice(0, 200)) {
+    const li = el('li');
+    li.dataset.key = podKey(p);
+    const name = el('a', null, `${p.ns}/${p.name}`);
+    name.href = '#';
+    name.addEventListener('click', (ev) => { ev.preventDefault(); openDrawer('Pod', p.ns, p.name); });
+    const sw = el('span', 'swatch'); sw.style.backgroundColor = colourOf(p.owner);
+    li.append(sw, name, el('span', 'muted', ` ${fmtDur(v.time - p.created)}`));
+    li.append(el('span', 'reason', p.reason || p.state));
+    frag.append(li);
+  }
+  if (pending.length > 200) frag.append(el('li', 'muted', `… and ${pending.length - 200} more`));
+  list.replaceChildren(frag);
+}
+
+const workloadRows = new Map();
+function renderWorkloads(v) {
+  const body = $('#workloads tbody');
+  const seen = new Set();
+  for (const w of v.workloads || []) {
+    const k = `${w.kind}/${w.ns}/${w.name}`;
+    seen.add(k);
+    let row = workloadRows.get(k);
+    if (!row) {
+      row = { tr: el('tr'), cells: [] };
+      row.tr.dataset.workload = `${w.kind}/${w.name}`;
+      const nameTd = el('td');
+      const sw = el('span', 'swatch'); sw.style.backgroundColor = colourOf(`${w.kind}/${w.name}`);
+      nameTd.append(sw, el('span', null, `${w.kind.toLowerCase()}/${w.name}`));
+      if (w.ns !== 'default') nameTd.append(el('span', 'muted', ` -n ${w.ns}`));
+      row.tr.append(nameTd);
+      for (let i = 0; i < 3; i++) { const td = el('td'); row.cells.push(td); row.tr.append(td); }
+      const act = el('td');
+      if (w.kind === 'Deployment' || w.kind === 'StatefulSet') {
+        const input = el('input'); input.type = 'number'; input.min = '0'; input.max = '10000';
+        input.value = String(w.desired);
+        const btn = el('button', null, 'scale'); btn.type = 'button';
+        btn.addEventListener('click', () => {
+          const n = Number(input.value);
+          if (!Number.isInteger(n) || n < 0) { showMessage('replicas must be a whole number ≥ 0', true); return; }
+          command({ verb: 'scale', kind: w.kind.toLowerCase(), namespace: w.ns, name: w.name, replicas: n });
+        });
+        act.append(input, btn);
+        row.input = input;
+      }
+      row.tr.append(act);
+      workloadRows.set(k, row);
+    }
+    row.cells[0].textContent = `${w.ready}/${w.desired}`;
+    row.cells[1].textContent = String(w.upToDate);
+    row.cells[2].textContent = String(w.available);
+    if (row.input && document.activeElement !== row.input && row.desired !== w.desired) row.input.value = String(w.desired);
+    row.desired = w.desired;
+    place(body, row.tr, seen.size - 1);
+  }
+  for (const [k, row] of workloadRows) if (!seen.has(k)) { row.tr.remove(); workloadRows.delete(k); }
+}
+
+let lastEventsKey = '';
+function renderEvents(v) {
+  const evs = v.events || [];
+  const last = evs[evs.length - 1];
+  const key = evs.length + '|' + (last ? last.t + last.reason + last.object + last.count : '') + '|' + Math.floor(v.time);
+  if (key === lastEventsKey) return;
+  lastEventsKey = key;
+  const scroll = $('.events-scroll');
+  const atBottom = scroll.scrollTop + scroll.clientHeight >= scroll.scrollHeight - 4;
+  const frag = document.createDocumentFragment();
+  for (const e of evs.slice(-150)) {
+    const tr = el('tr', e.type === 'Warning' ? 'warning' : null);
+    const msg = e.count > 1 ? `${e.message} (x${e.count})` : e.message;
+    tr.append(el('td', null, fmtDur(v.time - e.t)), el('td', null, e.type), el('td', null, e.reason),
+      el('td', null, e.object), el('td', null, msg));
+    frag.append(tr);
+  }
+  $('#events tbody').replaceChildren(frag);
+  if (atBottom) scroll.scrollTop = scroll.scrollHeight;
+}
+
+let etcdDetail = new Map(); // member -> {appliedIndex}
+function renderEtcd(v) {
+  const q = $('#quorum');
+  q.textContent = v.etcd.quorum ? `quorum · leader ${v.etcd.leader}` : 'NO QUORUM';
+  q.className = 'pill ' + (v.etcd.quorum ? 'ok' : 'bad');
+  const frag = document.createDocumentFragment();
+  for (const m of v.etcd.members || []) {
+    const tr = el('tr');
+    tr.dataset.member = m.name;
+    const st = el('span', 'pill ' + (m.state === 'leader' ? 'ok' : m.state === 'follower' ? '' : 'bad'), m.state);
+    const d = etcdDetail.get(m.name);
+    const td = el('td'); td.append(st);
+    const btn = el('button', m.state === 'down' ? null : 'danger', m.state === 'down' ? 'start' : 'stop');
+    btn.type = 'button';
+    btn.addEventListener('click', () => command({ verb: m.state === 'down' ? 'etcd-start' : 'etcd-stop', member: m.name }));
+    const act = el('td'); act.append(btn);
+    tr.append(el('td', null, m.name), el('td', null, m.zone), td, el('td', null, d ? String(d.appliedIndex || 0) : '–'), act);
+    frag.append(tr);
+  }
+  $('#etcd tbody').replaceChildren(frag);
+}
+
+async function pollEtcd() {
+  try {
+    const r = await api('GET', '/api/etcd');
+    etcdDetail = new Map(r.members.map((m) => [m.name, m]));
+    if (state.view) renderEtcd(state.view);
+  } catch (_) { /* shown by the next snapshot */ }
+}
+
+// ---- header ------------------------------------------------------------------
+
+function renderHeader(v) {
+  const t = $('#time');
+  t.textContent = fmtDur(v.time);
+  t.dataset.seconds = String(v.time);
+  $('#scenario').textContent = v.scenario;
+  const rs = $('#runstate');
+  rs.textContent = v.paused ? 'paused' : (v.speed ? `×${v.speed}` : 'max');
+  rs.className = 'pill ' + (v.paused ? 'warn' : 'ok');
+  $('#play').textContent = v.paused ? 'Play' : 'Pause';
+  const sel = $('#speed');
+  if (sel.options.length !== v.speeds.length + 1) {
+    sel.replaceChildren(...v.speeds.map((s) => { const o = el('option', null, '×' + s); o.value = String(s); return o; }));
+    const o = el('option', null, 'max'); o.value = 'max'; sel.append(o);
+  }
+  if (document.activeElement !== sel) sel.value = v.speed ? String(v.speed) : 'max';
+  const c = v.counts;
+  $('#counts').replaceChildren(
+    el('span', null, `nodes ${c.nodesReady}/${c.nodes} ready`),
+    el('span', null, `pods ${c.running} running`),
+    el('span', c.pending ? 'warn' : null, `${c.pending} pending`),
+    el('span', null, c.failed ? `${c.failed} failed` : ''));
+  document.body.dataset.version = String(v.version);
+  document.body.dataset.session = String(v.session);
+}
+
+// ---- timeline ----------------------------------------------------------------
+
+let history = [];
+// The timeline spans what happened plus a fifth more (the scrubber may run
+// ahead that far), so the charts stay readable early on.
+function timelineMax(v) {
+  const last = history.length ? history[history.length - 1].t : 0;
+  return Math.max(60, Math.ceil(Math.max(v.time, last) * 1.2));
+}
+
+function chart(svg, samples, series, tmax, now) {
+  const W = 300, H = 90;
+  let ymax = 1;
+  for (const s of samples) for (const se of series) ymax = Math.max(ymax, se.get(s));
+  ymax *= 1.1;
+  const kids = [];
+  for (const se of series) {
+    const pts = samples.map((s) => `${(s.t / tmax * W).toFixed(1)},${(H - se.get(s) / ymax * H).toFixed(1)}`).join(' ');
+    kids.push(svgEl('polyline', { points: pts, stroke: se.colour }));
+  }
+  const x = (now / tmax * W).toFixed(1);
+  kids.push(svgEl('line', { class: 'cursor', x1: x, x2: x, y1: 0, y2: H }));
+  const title = svgEl('title', {});
+  title.textContent = series.map((se) => se.label).join(', ');
+  kids.push(title);
+  svg.replaceChildren(...kids);
+}
+
+function renderTimeline(v) {
+  const tmax = timelineMax(v);
+  const now = state.scrubbing ? Number($('#scrubber').value) : v.time;
+  const GiB = 1 << 30;
+  chart($('#chart-phase'), history, [
+    { get: (s) => s.running, colour: '#1f9d55', label: 'running' },
+    { get: (s) => s.pending, colour: '#d97706', label: 'pending' },
+    { get: (s) => s.failed, colour: '#dc2626', label: 'failed' },
+    { get: (s) => s.succeeded, colour: '#6b7280', label: 'succeeded' }], tmax, now);
+  chart($('#chart-cpu'), history, [
+    { get: (s) => s.cpuAlloc / 1000, colour: '#9ca3af', label: 'allocatable' },
+    { get: (s) => s.cpuReq / 1000, colour: '#2563eb', label: 'requested' }], tmax, now);
+  chart($('#chart-mem'), history, [
+    { get: (s) => s.memAlloc / GiB, colour: '#9ca3af', label: 'allocatable' },
+    { get: (s) => s.memReq / GiB, colour: '#7c3aed', label: 'requested' }], tmax, now);
+  chart($('#chart-pending'), history, [{ get: (s) => s.pending, colour: '#d97706', label: 'pending' }], tmax, now);
+  const sc = $('#scrubber');
+  if (!state.scrubbing) {
+    sc.max = String(tmax);
+    sc.value = String(Math.floor(v.time));
+    $('#scrub-label').textContent = `${fmtDur(v.time)} of ${fmtDur(tmax)}`;
+  }
+  $('#resume').hidden = !v.paused;
+}
+
+async function refreshHistory() {
+  try {
+    const r = await api('GET', '/api/history');
+    history = r.samples || [];
+    if (state.view) renderTimeline(state.view);
+  } catch (_) { /* next time */ }
+}
+
+// ---- detail drawer -------------------------------------------------------------
+
+function openDrawer(kind, ns, name) {
+  state.drawer = { kind, ns, name };
+  $('#drawer').hidden = false;
+  $('#drawer').dataset.kind = kind;
+  $('#drawer').dataset.name = name;
+  $('#drawer-title').textContent = `${kind.toLowerCase()}/${name}` + (ns ? `  (${ns})` : '');
+  const acts = $('#drawer-actions');
+  const btn = (label, action, cmd, cls) => {
+    const b = el('button', cls || null, label); b.type = 'button'; b.dataset.action = action;
+    b.addEventListener('click', async () => { if (await command(cmd, `${label}: ${name}`)) refreshDetail(true); });
+    return b;
+  };
+  if (kind === 'Node') {
+    acts.replaceChildren(
+      btn('Fail node', 'fail', { verb: 'fail', node: name }, 'danger'),
+      btn('Recover', 'recover', { verb: 'recover', node: name }),
+      btn('Cordon', 'cordon', { verb: 'cordon', node: name }),
+      btn('Uncordon', 'uncordon', { verb: 'uncordon', node: name }),
+      btn('Drain', 'drain', { verb: 'drain', node: name }, 'danger'));
+  } else if (kind === 'Pod') {
+    acts.replaceChildren(btn('Delete pod', 'delete', { verb: 'delete-pod', namespace: ns, name }, 'danger'));
+  } else acts.replaceChildren();
+  $('#drawer-yaml').textContent = 'loading…';
+  refreshDetail(true);
+}
+
+function closeDrawer() { state.drawer = null; $('#drawer').hidden = true; }
+
+async function refreshDetail(force) {
+  const d = state.drawer;
+  if (!d) return;
+  const now = Date.now();
+  // At most once a second, or rarer when the server takes long to answer
+  // (a huge cluster): the drawer must not keep the simulation busy.
+  if (!force && now - state.lastDetail < Math.max(1000, 20 * (state.detailCost || 0))) return;
+  state.lastDetail = now;
+  const q = new URLSearchParams({ kind: d.kind, ns: d.ns, name: d.name });
+  try {
+    const r = await api('GET', '/api/detail?' + q.toString());
+    state.detailCost = Date.now() - now;
+    if (state.drawer !== d) return;
+    $('#drawer-yaml').textContent = r.yaml;
+    $('#drawer-conditions tbody').replaceChildren(...r.conditions.map((c) => {
+      const tr = el('tr', c.status === 'True' ? null : 'warning');
+      tr.append(el('td', null, c.type), el('td', null, c.status), el('td', null, c.reason), el('td', null, c.message));
+      return tr;
+    }));
+    const t = state.view ? state.view.time : 0;
+    $('#drawer-events tbody').replaceChildren(...r.events.map((e) => {
+      const tr = el('tr', e.type === 'Warning' ? 'warning' : null);
+      tr.append(el('td', null, fmtDur(t - e.t) + ' ago'), el('td', null, e.type), el('td', null, e.reason),
+        el('td', null, e.count > 1 ? `${e.message} (x${e.count})` : e.message));
+      return tr;
+    }));
+  } catch (e) {
+    if (state.drawer !== d) return;
+    $('#drawer-yaml').textContent = e.status === 404 ? `${d.kind} ${d.name} no longer exists.` : e.message;
+    $('#drawer-conditions tbody').replaceChildren();
+    $('#drawer-events tbody').replaceChildren();
+  }
+}
+
+// ---- scenario loading ------------------------------------------------------------
+
+function showLoadErrors(e) {
+  const lines = [e.message];
+  if (e.data && e.data.errors && e.data.errors.length) {
+    lines.length = 0;
+    for (const p of e.data.errors) lines.push(`${p.file} line ${p.line}, column ${p.column}: ${p.message}${p.hint ? '\n  hint: ' + p.hint : ''}`);
+  }
+  showMessage('Cannot load the scenario:\n' + lines.join('\n'), true);
+}
+
+async function loadScenarios() {
+  try {
+    const r = await api('GET', '/api/scenarios');
+    document.querySelector('.loader').hidden = !r.loadable;
+    const sel = $('#library');
+    const placeholder = el('option', null, 'library scenario…');
+    placeholder.value = ''; placeholder.disabled = true;
+    sel.replaceChildren(placeholder, ...r.library.map((e) => { const o = el('option', null, e.name); o.value = e.name; o.title = e.description; return o; }));
+    sel.value = r.library.some((e) => e.name === r.current) ? r.current : '';
+  } catch (_) { /* keep the old list */ }
+}
+
+async function load(body) {
+  try {
+    const r = await api('POST', '/api/load', body);
+    showMessage(`loaded ${r.scenario}`, false);
+    closeDrawer();
+  } catch (e) { showLoadErrors(e); }
+}
+
+// ---- manifest ------------------------------------------------------------------------
+
+async function applyManifest() {
+  const ta = $('#manifest');
+  const list = $('#apply-errors');
+  list.replaceChildren();
+  try {
+    const r = await api('POST', '/api/command', { verb: 'apply', manifest: ta.value });
+    showMessage(r.output || 'applied', false);
+  } catch (e) {
+    const errs = (e.data && e.data.errors) || [];
+    if (!errs.length) { list.append(el('li', null, e.message)); return; }
+    for (const p of errs) {
+      const li = el('li', null, `line ${p.line}, column ${p.column}: ${p.message}${p.hint ? ' — ' + p.hint : ''}`);
+      li.dataset.line = String(p.line);
+      li.addEventListener('click', () => selectLine(ta, p.line));
+      list.append(li);
+    }
+  }
+}
+
+function selectLine(ta, line) {
+  const lines = ta.value.split('\n');
+  let start = 0;
+  for (let i = 0; i < line - 1 && i < lines.length; i++) start += lines[i].length + 1;
+  ta.focus();
+  ta.setSelectionRange(start, start + (lines[line - 1] || '').length);
+}
+
+// ---- the stream ----------------------------------------------------------------------
+
+function render(v) {
+  const newSession = v.session !== state.session;
+  state.session = v.session;
+  state.view = v;
+  if (newSession) {
+    history = []; refreshHistory(); loadScenarios(); pollEtcd();
+    for (const e of podEls.values()) e.remove();
+    podEls.clear(); podInfo.clear();
+    for (const ne of nodeEls.values()) ne.root.remove();
+    nodeEls.clear();
+    for (const row of workloadRows.values()) row.tr.remove();
+    workloadRows.clear();
+  }
+  renderHeader(v);
+  renderCluster(v);
+  renderPending(v);
+  renderWorkloads(v);
+  renderEvents(v);
+  renderEtcd(v);
+  const now = Date.now();
+  if (now - state.lastHistory > 1000) { state.lastHistory = now; refreshHistory(); } else renderTimeline(v);
+  refreshDetail(false);
+}
+
+function connect() {
+  const es = new EventSource('/events');
+  const conn = $('#conn');
+  es.addEventListener('open', () => { conn.textContent = 'live'; conn.className = 'pill ok'; });
+  es.addEventListener('error', () => { conn.textContent = 'reconnecting…'; conn.className = 'pill bad'; });
+  es.addEventListener('view', (e) => {
+    try { render(JSON.parse(e.data)); } catch (err) { console.error(err); }
+  });
+}
+
+function wire() {
+  $('#play').addEventListener('click', () => control({ action: state.view && state.view.paused ? 'resume' : 'pause' }));
+  $('#step').addEventListener('click', () => control({ action: 'step' }));
+  $('#speed').addEventListener('change', (e) => {
+    const v = e.target.value;
+    control({ action: 'speed', speed: v === 'max' ? 'max' : Number(v) });
+  });
+  $('#resume').addEventListener('click', () => control({ action: 'resume' }));
+  const sc = $('#scrubber');
+  sc.addEventListener('input', () => {
+    state.scrubbing = true;
+    $('#scrub-label').textContent = `travel to ${fmtDur(Number(sc.value))}`;
+    if (state.view) renderTimeline(state.view);
+  });
+  sc.addEventListener('change', async () => {
+    const t = Number(sc.value);
+    $('#scrub-label').textContent = `travelling to ${fmtDur(t)}…`;
+    await control({ action: 'rewind', t });
+    state.scrubbing = false;
+    refreshHistory();
+  });
+  $('#drawer-close').addEventListener('click', closeDrawer);
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') closeDrawer();
+    const tag = (e.target && e.target.tagName) || '';
+    if (e.key === ' ' && !/INPUT|TEXTAREA|SELECT|BUTTON/.test(tag)) { e.preventDefault(); control({ action: 'toggle' }); }
+  });
+  $('#load').addEventListener('click', () => {
+    const name = $('#library').value;
+    if (name) load({ library: name }); else showMessage('choose a library scenario first', true);
+  });
+  $('#upload').addEventListener('change', async (e) => {
+    const f = e.target.files && e.target.files[0];
+    e.target.value = '';
+    if (!f) return;
+    if (f.size > 900 * 1024) { showMessage('that file is too large for a scenario (900 KiB at most)', true); return; }
+    load({ filename: f.name, source: await f.text() });
+  });
+  $('#apply').addEventListener('click', applyManifest);
+  $('#kubectl-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const line = $('#kubectl').value.trim().replace(/^kubectl\s+/, '');
+    if (line) command({ verb: 'kubectl', line });
+  });
+  setInterval(pollEtcd, 2000);
+}
+
+wire();
+connect();
