@@ -335,9 +335,14 @@ func TestResizeRedraws(t *testing.T) {
 			return len(lines) == sz[1] && len([]rune(lines[0])) == sz[0] && strings.Contains(lines[0], "kubesim")
 		}, 5*time.Second, 10*time.Millisecond, "redraw at %dx%d", sz[0], sz[1])
 	}
-	scr := u.waitFor("space pause")
-	lines := strings.Split(strings.TrimRight(scr, "\n"), "\n")
-	require.Contains(t, lines[23], "space pause", "the footer is on the last line at 80x24")
+	// The redraw after a resize may land in several frames: wait for the
+	// footer to settle on the last line.
+	var scr string
+	require.Eventually(t, func() bool {
+		scr = u.screen()
+		lines := strings.Split(strings.TrimRight(scr, "\n"), "\n")
+		return len(lines) == 24 && strings.Contains(lines[23], "space pause")
+	}, 5*time.Second, 10*time.Millisecond, "the footer is on the last line at 80x24")
 	require.Contains(t, scr, "general-3", "three nodes still show as boxes at 80x24")
 	var compact bool
 	u.inLoop(func() { compact = u.a.frame.Compact })

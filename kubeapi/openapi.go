@@ -1,0 +1,159 @@
+package kubeapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	openapi_v2 "github.com/google/gnostic-models/openapiv2"
+	"google.golang.org/protobuf/proto"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// The OpenAPI v3 documents describe paths and operations, not schemas:
+// enough for kubectl to see that the server validates fields itself
+// (the PATCH operation of every kind takes fieldValidation), so that
+// `kubectl apply/create` validate server-side with fieldValidation=Strict
+// and compute strategic merge patches from their built-in types. `kubectl
+// explain` needs real schemas and is not served.
+
+func openAPIPath(gv schema.GroupVersion) string {
+	if gv.Group == "" {
+		return "api/" + gv.Version
+	}
+	return "apis/" + gv.Group + "/" + gv.Version
+}
+
+// openAPIV3 serves /openapi/v3 (the index) and /openapi/v3/<gv path>.
+func (s *Server) openAPIV3(w http.ResponseWriter, r *http.Request, rest string) {
+	rest = strings.TrimPrefix(rest, "/")
+	if rest == "" {
+		paths := map[string]any{}
+		for _, gv := range groupVersions() {
+			p := openAPIPath(gv)
+			paths[p] = map[string]any{"serverRelativeURL": "/openapi/v3/" + p + "?hash=" + docHash(gv)}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"paths": paths})
+		return
+	}
+	for _, gv := range groupVersions() {
+		if openAPIPath(gv) == rest {
+			w.Header().Set("Cache-Control", "public, immutable")
+			writeJSON(w, http.StatusOK, openAPIDoc(gv))
+			return
+		}
+	}
+	writeError(w, pathNotFound())
+}
+
+func docHash(gv schema.GroupVersion) string {
+	b, _ := json.Marshal(openAPIDoc(gv))
+	h := sha256.Sum256(b)
+	return strings.ToUpper(hex.EncodeToString(h[:]))
+}
+
+func openAPIDoc(gv schema.GroupVersion) map[string]any {
+	paths := map[string]any{}
+	for _, r := range resources {
+		if r.gv != gv {
+			continue
+		}
+		base := "/" + openAPIPath(gv) + "/"
+		if r.namespaced {
+			base += "namespaces/{namespace}/"
+		}
+		gvk := map[string]string{"group": gv.Group, "version": gv.Version, "kind": r.kind}
+		ops := map[string]any{"get": operation(gvk, nil)}
+		if !r.readOnly {
+			ops["put"] = operation(gvk, []string{"application/json", "application/yaml"})
+			ops["patch"] = operation(gvk, []string{"application/json-patch+json", "application/merge-patch+json"})
+			ops["delete"] = operation(gvk, nil)
+		}
+		paths[base+r.plural+"/{name}"] = ops
+		coll := map[string]any{"get": operation(gvk, nil)}
+		if !r.readOnly {
+			coll["post"] = operation(gvk, []string{"application/json", "application/yaml"})
+		}
+		paths[base+r.plural] = coll
+	}
+	return map[string]any{
+		"openapi": "3.0.0",
+		"info":    map[string]string{"title": "Kubernetes (kubesim)", "version": "v1.32.0"},
+		"paths":   paths,
+		"components": map[string]any{"schemas": map[string]any{
+			"io.k8s.apimachinery.pkg.apis.meta.v1.Patch": map[string]any{"type": "object"},
+		}},
+	}
+}
+
+func operation(gvk map[string]string, bodyTypes []string) map[string]any {
+	op := map[string]any{
+		"x-kubernetes-group-version-kind": gvk,
+		"parameters": []any{
+			map[string]any{"name": "fieldValidation", "in": "query", "schema": map[string]string{"type": "string"}},
+			map[string]any{"name": "dryRun", "in": "query", "schema": map[string]string{"type": "string"}},
+		},
+		"responses": map[string]any{"200": map[string]any{"description": "OK"}},
+	}
+	if len(bodyTypes) > 0 {
+		content := map[string]any{}
+		for _, t := range bodyTypes {
+			content[t] = map[string]any{"schema": map[string]string{"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch"}}
+		}
+		op["requestBody"] = map[string]any{"content": content}
+	}
+	return op
+}
+
+// openAPIV2 serves /openapi/v2 as the protobuf kubectl asks for: the same
+// paths in Swagger 2.0 form (no definitions). kubectl falls back to it
+// when a kind is missing from the v3 documents, e.g. to report an
+// unknown kind as "no matches for kind" rather than a download error.
+func (s *Server) openAPIV2(w http.ResponseWriter) {
+	s.v2Once.Do(func() { s.v2Doc, s.v2Err = openAPIV2Doc() })
+	if s.v2Err != nil {
+		writeError(w, s.v2Err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+	w.Write(s.v2Doc)
+}
+
+func openAPIV2Doc() ([]byte, error) {
+	paths := map[string]any{}
+	for _, gv := range groupVersions() {
+		doc := openAPIDoc(gv)
+		for p, ops := range doc["paths"].(map[string]any) {
+			v2ops := map[string]any{}
+			for verb, op := range ops.(map[string]any) {
+				o := op.(map[string]any)
+				var params []any
+				for _, prm := range o["parameters"].([]any) {
+					pm := prm.(map[string]any)
+					params = append(params, map[string]any{"name": pm["name"], "in": "query", "type": "string", "uniqueItems": true})
+				}
+				v2ops[verb] = map[string]any{
+					"x-kubernetes-group-version-kind": o["x-kubernetes-group-version-kind"],
+					"parameters":                      params,
+					"responses":                       map[string]any{"200": map[string]any{"description": "OK"}},
+				}
+			}
+			paths[p] = v2ops
+		}
+	}
+	b, err := json.Marshal(map[string]any{
+		"swagger": "2.0",
+		"info":    map[string]string{"title": "Kubernetes (kubesim)", "version": "v1.32.0"},
+		"paths":   paths,
+	})
+	if err != nil {
+		return nil, err
+	}
+	doc, err := openapi_v2.ParseDocument(b)
+	if err != nil {
+		return nil, err
+	}
+	return proto.Marshal(doc)
+}
