@@ -109,23 +109,31 @@ func placed(obj store.Object, t target) error {
 	return nil
 }
 
-func (s *Server) create(w http.ResponseWriter, r *http.Request, t target) {
+// writeParams reads what every write request carries: the field
+// validation level, dryRun and the (size-limited) body.
+func writeParams(r *http.Request) (*validation, bool, []byte, error) {
 	q := r.URL.Query()
 	v, err := newValidation(q)
 	if err != nil {
-		writeError(w, err)
-		return
+		return nil, false, nil, err
 	}
 	dry, err := dryRun(q)
 	if err != nil {
-		writeError(w, err)
-		return
+		return nil, false, nil, err
 	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	return v, dry, body, nil
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request, t target) {
 	if t.res.namespaced && t.namespace == "" {
 		writeError(w, pathNotFound())
 		return
 	}
-	body, err := readBody(r)
+	v, dry, body, err := writeParams(r)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -152,18 +160,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, t target) {
 }
 
 func (s *Server) update(w http.ResponseWriter, r *http.Request, t target) {
-	q := r.URL.Query()
-	v, err := newValidation(q)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	dry, err := dryRun(q)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	body, err := readBody(r)
+	v, dry, body, err := writeParams(r)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -214,23 +211,12 @@ func patchType(r *http.Request) (types.PatchType, error) {
 // object inside the simulation (so it cannot lose a race with a
 // controller) and records the resulting object.
 func (s *Server) patch(w http.ResponseWriter, r *http.Request, t target) {
-	q := r.URL.Query()
-	v, err := newValidation(q)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	dry, err := dryRun(q)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
 	pt, err := patchType(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	body, err := readBody(r)
+	v, dry, body, err := writeParams(r)
 	if err != nil {
 		writeError(w, err)
 		return
