@@ -14,7 +14,8 @@ import (
 type Command struct {
 	// Verb: fail, recover, cordon, uncordon, drain (Node); scale
 	// (Kind deployment|replicaset|statefulset, Namespace, Name, Replicas);
-	// delete-pod (Namespace, Name); etcd-stop, etcd-start (Member);
+	// delete-pod (Namespace, Name); etcd-stop, etcd-start, etcd-partition,
+	// etcd-heal (Member);
 	// apply (Manifest: one YAML object); kubectl (Line).
 	Verb      string
 	Node      string
@@ -195,14 +196,19 @@ func toAction(c Command) (scenarios.Action, error) {
 			return a, err
 		}
 		a.Delete = &scenarios.DeleteRef{Kind: "Pod", Namespace: c.Namespace, Name: c.Name}
-	case "etcd-stop", "etcd-start":
+	case "etcd-stop", "etcd-start", "etcd-partition", "etcd-heal":
 		if err := need(c.Member, "an etcd member"); err != nil {
 			return a, err
 		}
-		if c.Verb == "etcd-stop" {
+		switch c.Verb {
+		case "etcd-stop":
 			a.Etcd = &scenarios.EtcdAction{Stop: c.Member}
-		} else {
+		case "etcd-start":
 			a.Etcd = &scenarios.EtcdAction{Start: c.Member}
+		case "etcd-partition":
+			a.Etcd = &scenarios.EtcdAction{Partition: c.Member}
+		default:
+			a.Etcd = &scenarios.EtcdAction{Heal: c.Member}
 		}
 	case "kubectl":
 		if _, err := kubectl.Parse(c.Line); err != nil {

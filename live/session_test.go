@@ -35,6 +35,12 @@ func TestSavedSessionReplaysToTheSameTrace(t *testing.T) {
 	s.Step()
 	_, err = s.Do(Command{Verb: "cordon", Node: "general-3"})
 	require.NoError(t, err)
+	_, err = s.Do(Command{Verb: "etcd-partition", Member: "etcd-2"})
+	require.NoError(t, err)
+	s.RunFor(20 * time.Second)
+	require.Equal(t, "partitioned", s.Snapshot().Etcd.Members[1].State)
+	_, err = s.Do(Command{Verb: "etcd-heal", Member: "etcd-2"})
+	require.NoError(t, err)
 	s.RunFor(3 * time.Minute)
 	_, err = s.Do(Command{Verb: "apply", Manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n"})
 	require.NoError(t, err)
@@ -45,7 +51,7 @@ func TestSavedSessionReplaysToTheSameTrace(t *testing.T) {
 	require.ErrorContains(t, err, `no node "no-such-node"`)
 	_, err = s.Do(Command{Verb: "scale", Name: "no-such-deployment", Replicas: 2})
 	require.ErrorContains(t, err, "not found", "the cluster's refusal is an error")
-	require.Len(t, s.Recorded(), 5, "a refusal by the cluster is recorded (it is part of the story); an impossible command is not")
+	require.Len(t, s.Recorded(), 7, "a refusal by the cluster is recorded (it is part of the story); an impossible command is not")
 	s.RunFor(s.Scenario().Duration - s.Snapshot().Time)
 	want := s.Snapshot().TraceHash
 

@@ -222,6 +222,8 @@ func TestCommands(t *testing.T) {
 		`{"verb":"cordon","node":"general-3"}`,
 		`{"verb":"scale","kind":"deployment","name":"web","replicas":4}`,
 		`{"verb":"fail","node":"general-2"}`,
+		`{"verb":"etcd-partition","member":"etcd-2"}`,
+		`{"verb":"etcd-heal","member":"etcd-2"}`,
 		`{"verb":"etcd-stop","member":"etcd-3"}`,
 		`{"verb":"kubectl","line":"uncordon general-3"}`,
 		`{"verb":"apply","manifest":"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n"}`,
@@ -229,7 +231,7 @@ func TestCommands(t *testing.T) {
 		r := post(body)
 		require.Equal(t, 200, r.code, body+": "+r.body)
 	}
-	require.Len(t, sess.Recorded(), 6)
+	require.Len(t, sess.Recorded(), 8)
 	v := sess.Snapshot()
 	require.Equal(t, "down", v.Etcd.Members[2].State)
 
@@ -261,7 +263,7 @@ func TestCommands(t *testing.T) {
 			require.Equal(t, tc.line, errs[0].(map[string]any)["line"], tc.body)
 		}
 	}
-	require.Len(t, sess.Recorded(), 6, "malformed commands are not recorded")
+	require.Len(t, sess.Recorded(), 8, "malformed commands are not recorded")
 	require.Equal(t, before, sess.Snapshot().TraceHash, "and change nothing")
 
 	// Well-formed, but the cluster refuses: 409, recorded (it is part of the story).

@@ -411,7 +411,11 @@ function renderEtcd(v) {
     const btn = el('button', m.state === 'down' ? null : 'danger', m.state === 'down' ? 'start' : 'stop');
     btn.type = 'button';
     btn.addEventListener('click', () => command({ verb: m.state === 'down' ? 'etcd-start' : 'etcd-stop', member: m.name }));
-    const act = el('td'); act.append(btn);
+    const part = el('button', null, m.state === 'partitioned' ? 'heal' : 'partition');
+    part.type = 'button';
+    part.disabled = m.state === 'down';
+    part.addEventListener('click', () => command({ verb: m.state === 'partitioned' ? 'etcd-heal' : 'etcd-partition', member: m.name }));
+    const act = el('td'); act.append(btn, ' ', part);
     tr.append(el('td', null, m.name), el('td', null, m.zone), td, el('td', null, d ? String(d.appliedIndex || 0) : '–'), act);
     frag.append(tr);
   }
