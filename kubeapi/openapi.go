@@ -1,23 +1,29 @@
 package kubeapi
 
 import (
-	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
+	"sync"
 
 	openapi_v2 "github.com/google/gnostic-models/openapiv2"
 	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	clientscheme "k8s.io/client-go/kubernetes/scheme"
 )
 
-// The OpenAPI v3 documents describe paths and operations, not schemas:
-// enough for kubectl to see that the server validates fields itself
-// (the PATCH operation of every kind takes fieldValidation), so that
-// `kubectl apply/create` validate server-side with fieldValidation=Strict
-// and compute strategic merge patches from their built-in types. `kubectl
-// explain` needs real schemas and is not served.
+// The OpenAPI v3 documents describe the paths and operations of every
+// served kind and, in components.schemas, the schemas of its Go types
+// (schema.go), so that `kubectl explain` works as against kube-apiserver.
+// The PATCH operations deliberately do not list
+// application/strategic-merge-patch+json: kubectl apply then computes
+// its strategic merge patches from its built-in Go types (the same struct
+// tags the schemas are generated from) rather than from these documents.
+// Every PATCH operation takes fieldValidation, so kubectl apply/create
+// validate server-side with fieldValidation=Strict.
 
 func openAPIPath(gv schema.GroupVersion) string {
 	if gv.Group == "" {
@@ -26,40 +32,60 @@ func openAPIPath(gv schema.GroupVersion) string {
 	return "apis/" + gv.Group + "/" + gv.Version
 }
 
+// openAPIDocument is one served v3 document, encoded once.
+type openAPIDocument struct {
+	json []byte
+	hash string
+}
+
+// openAPIDocs are generated on first use and cached: the served kinds
+// never change while the process runs.
+var openAPIDocs = sync.OnceValue(func() map[string]openAPIDocument {
+	docs := map[string]openAPIDocument{}
+	for _, gv := range groupVersions() {
+		b, err := json.Marshal(openAPIDoc(gv))
+		if err != nil {
+			panic(err) // maps of strings and slices always encode
+		}
+		h := sha512.Sum512(b)
+		docs[openAPIPath(gv)] = openAPIDocument{json: b, hash: strings.ToUpper(hex.EncodeToString(h[:]))}
+	}
+	return docs
+})
+
 // openAPIV3 serves /openapi/v3 (the index) and /openapi/v3/<gv path>.
 func (s *Server) openAPIV3(w http.ResponseWriter, r *http.Request, rest string) {
 	rest = strings.TrimPrefix(rest, "/")
+	docs := openAPIDocs()
 	if rest == "" {
 		paths := map[string]any{}
-		for _, gv := range groupVersions() {
-			p := openAPIPath(gv)
-			paths[p] = map[string]any{"serverRelativeURL": "/openapi/v3/" + p + "?hash=" + docHash(gv)}
+		for p, d := range docs {
+			paths[p] = map[string]any{"serverRelativeURL": "/openapi/v3/" + p + "?hash=" + d.hash}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"paths": paths})
 		return
 	}
-	for _, gv := range groupVersions() {
-		if openAPIPath(gv) == rest {
-			w.Header().Set("Cache-Control", "public, immutable")
-			writeJSON(w, http.StatusOK, openAPIDoc(gv))
-			return
-		}
+	d, ok := docs[rest]
+	if !ok {
+		writeError(w, pathNotFound())
+		return
 	}
-	writeError(w, pathNotFound())
-}
-
-func docHash(gv schema.GroupVersion) string {
-	b, _ := json.Marshal(openAPIDoc(gv))
-	h := sha256.Sum256(b)
-	return strings.ToUpper(hex.EncodeToString(h[:]))
+	if r.URL.Query().Get("hash") == d.hash {
+		w.Header().Set("Cache-Control", "public, immutable")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Etag", `"`+d.hash+`"`)
+	w.Write(d.json)
 }
 
 func openAPIDoc(gv schema.GroupVersion) map[string]any {
 	paths := map[string]any{}
+	gen := newSchemaGen()
 	for _, r := range resources {
 		if r.gv != gv {
 			continue
 		}
+		addKindSchemas(gen, r)
 		base := "/" + openAPIPath(gv) + "/"
 		if r.namespaced {
 			base += "namespaces/{namespace}/"
@@ -78,13 +104,28 @@ func openAPIDoc(gv schema.GroupVersion) map[string]any {
 		}
 		paths[base+r.plural] = coll
 	}
+	gen.schemas["io.k8s.apimachinery.pkg.apis.meta.v1.Patch"] = map[string]any{
+		"type":        "object",
+		"description": "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.",
+	}
 	return map[string]any{
-		"openapi": "3.0.0",
-		"info":    map[string]string{"title": "Kubernetes (kubesim)", "version": "v1.32.0"},
-		"paths":   paths,
-		"components": map[string]any{"schemas": map[string]any{
-			"io.k8s.apimachinery.pkg.apis.meta.v1.Patch": map[string]any{"type": "object"},
-		}},
+		"openapi":    "3.0.0",
+		"info":       map[string]string{"title": "Kubernetes (kubesim)", "version": "v1.32.0"},
+		"paths":      paths,
+		"components": map[string]any{"schemas": gen.schemas},
+	}
+}
+
+// addKindSchemas defines the schemas of the Go type served for r and of
+// its list type, looked up in client-go's scheme by group/version/kind.
+func addKindSchemas(gen *schemaGen, r *resource) {
+	for _, kind := range []string{r.kind, r.kind + "List"} {
+		gvk := r.gv.WithKind(kind)
+		obj, err := clientscheme.Scheme.New(gvk)
+		if err != nil {
+			continue
+		}
+		gen.addKind(reflect.TypeOf(obj), gvk)
 	}
 }
 
@@ -108,7 +149,9 @@ func operation(gvk map[string]string, bodyTypes []string) map[string]any {
 }
 
 // openAPIV2 serves /openapi/v2 as the protobuf kubectl asks for: the same
-// paths in Swagger 2.0 form (no definitions). kubectl falls back to it
+// paths in Swagger 2.0 form (no definitions: kubectl explain reads the v3
+// schemas, and without v2 definitions kubectl apply keeps computing its
+// patches from its built-in types). kubectl falls back to it
 // when a kind is missing from the v3 documents, e.g. to report an
 // unknown kind as "no matches for kind" rather than a download error.
 func (s *Server) openAPIV2(w http.ResponseWriter) {

@@ -1,7 +1,8 @@
 // Package kubeapi serves the Kubernetes REST API over a live simulation,
 // so that the real kubectl and client-go work against the simulated
-// cluster: discovery, OpenAPI v3 (enough for kubectl's server-side field
-// validation), get/list/watch with selectors and paging, create, update,
+// cluster: discovery, OpenAPI v3 (paths for kubectl's server-side field
+// validation, schemas of the k8s.io/api types for kubectl explain),
+// get/list/watch with selectors and paging, create, update,
 // JSON / merge / strategic-merge patch, delete, the status, scale,
 // binding, eviction and log subresources, dry-run, and meta.k8s.io Table
 // output with kubectl's columns.
@@ -76,6 +77,7 @@ func New(sess *live.Session, opts Options) *Server {
 	if opts.Version == "" {
 		opts.Version = "v1.32.0"
 	}
+	openAPIDocs() // generated and encoded once per process, here rather than on a request
 	s := &Server{sess: sess, opts: opts, done: make(chan struct{})}
 	s.hub = newHub(opts.WatchBuffer)
 	s.with(func(*cluster.Cluster) {})
