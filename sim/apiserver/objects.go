@@ -5,6 +5,8 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -38,7 +40,7 @@ func (s *Server) generateName(kind, namespace, base string) string {
 
 func hasGeneration(kind string) bool {
 	switch kind {
-	case "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "PodDisruptionBudget":
+	case "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "PodDisruptionBudget", "Job", "CronJob", "HorizontalPodAutoscaler":
 		return true
 	}
 	return false
@@ -56,6 +58,12 @@ func specChanged(obj, old store.Object) bool {
 		return !equality.Semantic.DeepEqual(o.Spec, old.(*appsv1.StatefulSet).Spec)
 	case *policyv1.PodDisruptionBudget:
 		return !equality.Semantic.DeepEqual(o.Spec, old.(*policyv1.PodDisruptionBudget).Spec)
+	case *batchv1.Job:
+		return !equality.Semantic.DeepEqual(o.Spec, old.(*batchv1.Job).Spec)
+	case *batchv1.CronJob:
+		return !equality.Semantic.DeepEqual(o.Spec, old.(*batchv1.CronJob).Spec)
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		return !equality.Semantic.DeepEqual(o.Spec, old.(*autoscalingv2.HorizontalPodAutoscaler).Spec)
 	}
 	return false
 }
@@ -82,6 +90,12 @@ func keepStatus(obj, old store.Object) {
 		o.Status = old.(*appsv1.StatefulSet).Status
 	case *policyv1.PodDisruptionBudget:
 		o.Status = old.(*policyv1.PodDisruptionBudget).Status
+	case *batchv1.Job:
+		o.Status = old.(*batchv1.Job).Status
+	case *batchv1.CronJob:
+		o.Status = old.(*batchv1.CronJob).Status
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		o.Status = old.(*autoscalingv2.HorizontalPodAutoscaler).Status
 	}
 }
 
@@ -127,6 +141,18 @@ func withStatus(old, obj store.Object) store.Object {
 		return &c
 	case *policyv1.PodDisruptionBudget:
 		c := *old.(*policyv1.PodDisruptionBudget)
+		c.Status = o.Status
+		return &c
+	case *batchv1.Job:
+		c := *old.(*batchv1.Job)
+		c.Status = o.Status
+		return &c
+	case *batchv1.CronJob:
+		c := *old.(*batchv1.CronJob)
+		c.Status = o.Status
+		return &c
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		c := *old.(*autoscalingv2.HorizontalPodAutoscaler)
 		c.Status = o.Status
 		return &c
 	}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -71,6 +73,9 @@ func init() {
 	register(discoveryv1.SchemeGroupVersion, "endpointslices", true, func() Object { return &discoveryv1.EndpointSlice{} })
 	register(policyv1.SchemeGroupVersion, "poddisruptionbudgets", true, func() Object { return &policyv1.PodDisruptionBudget{} })
 	register(coordinationv1.SchemeGroupVersion, "leases", true, func() Object { return &coordinationv1.Lease{} })
+	register(batchv1.SchemeGroupVersion, "jobs", true, func() Object { return &batchv1.Job{} })
+	register(batchv1.SchemeGroupVersion, "cronjobs", true, func() Object { return &batchv1.CronJob{} })
+	register(autoscalingv2.SchemeGroupVersion, "horizontalpodautoscalers", true, func() Object { return &autoscalingv2.HorizontalPodAutoscaler{} })
 }
 
 // Kinds lists the registered kinds in registration order.
