@@ -84,6 +84,9 @@ func decodeObject(res *resource, body []byte, v *validation) (store.Object, erro
 	if err := json.Unmarshal(body, &tm); err != nil {
 		return nil, badRequest("couldn't get version/kind; json parse error: %v", err)
 	}
+	if res.decode != nil {
+		return res.decode(body, tm, v)
+	}
 	return decodeAs(res.kind, res.gv, body, tm, v)
 }
 

@@ -3,6 +3,7 @@ package kubeapi
 import (
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,30 +39,39 @@ func (s *Server) apiVersions(w http.ResponseWriter) {
 	})
 }
 
-func groupOfGV(gv schema.GroupVersion) metav1.APIGroup {
-	v := metav1.GroupVersionForDiscovery{GroupVersion: gv.String(), Version: gv.Version}
-	return metav1.APIGroup{TypeMeta: metav1.TypeMeta{Kind: "APIGroup", APIVersion: "v1"},
-		Name: gv.Group, Versions: []metav1.GroupVersionForDiscovery{v}, PreferredVersion: v}
+// apiGroupOf lists a group's served versions, the first one preferred
+// (autoscaling serves v2, preferred, and v1 as kube-apiserver does).
+func apiGroupOf(group string) (metav1.APIGroup, bool) {
+	g := metav1.APIGroup{TypeMeta: metav1.TypeMeta{Kind: "APIGroup", APIVersion: "v1"}, Name: group}
+	for _, gv := range groupVersions() {
+		if gv.Group == group {
+			g.Versions = append(g.Versions, metav1.GroupVersionForDiscovery{GroupVersion: gv.String(), Version: gv.Version})
+		}
+	}
+	if len(g.Versions) == 0 {
+		return g, false
+	}
+	g.PreferredVersion = g.Versions[0]
+	return g, true
 }
 
 func (s *Server) apiGroups(w http.ResponseWriter) {
 	list := metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}, Groups: []metav1.APIGroup{}}
 	for _, gv := range groupVersions() {
-		if gv.Group != "" {
-			g := groupOfGV(gv)
-			g.TypeMeta = metav1.TypeMeta{}
-			list.Groups = append(list.Groups, g)
+		if gv.Group == "" || slices.ContainsFunc(list.Groups, func(g metav1.APIGroup) bool { return g.Name == gv.Group }) {
+			continue // a group's versions are listed together
 		}
+		g, _ := apiGroupOf(gv.Group)
+		g.TypeMeta = metav1.TypeMeta{}
+		list.Groups = append(list.Groups, g)
 	}
 	writeJSON(w, http.StatusOK, list)
 }
 
 func (s *Server) apiGroup(w http.ResponseWriter, group string) {
-	for _, gv := range groupVersions() {
-		if gv.Group == group && group != "" {
-			writeJSON(w, http.StatusOK, groupOfGV(gv))
-			return
-		}
+	if g, ok := apiGroupOf(group); ok && group != "" {
+		writeJSON(w, http.StatusOK, g)
+		return
 	}
 	writeError(w, pathNotFound())
 }

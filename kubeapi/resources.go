@@ -3,6 +3,7 @@ package kubeapi
 import (
 	"slices"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubesim/kubesim/sim/store"
@@ -24,6 +25,9 @@ type resource struct {
 	readOnly bool
 	// convert, if set, turns the store object into the served version.
 	convert func(store.Object) any
+	// decode, if set, reads a body of the served version into the store
+	// kind (autoscaling/v1 HPAs).
+	decode func(body []byte, tm metav1.TypeMeta, v *validation) (store.Object, error)
 }
 
 var allVerbs = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
@@ -75,7 +79,11 @@ var resources = []*resource{
 	{kind: "ControllerRevision", gv: appsV1, plural: "controllerrevisions", namespaced: true},
 	{kind: "EndpointSlice", gv: discoveryV1, plural: "endpointslices", namespaced: true},
 	{kind: "PodDisruptionBudget", gv: policyV1, plural: "poddisruptionbudgets", short: []string{"pdb"}, namespaced: true, subresources: []string{"status"}},
+	{kind: "Job", gv: batchV1, plural: "jobs", categories: []string{"all"}, namespaced: true, subresources: []string{"status"}},
+	{kind: "CronJob", gv: batchV1, plural: "cronjobs", short: []string{"cj"}, categories: []string{"all"}, namespaced: true, subresources: []string{"status"}},
 	{kind: "Lease", gv: coordinationV, plural: "leases", namespaced: true},
+	{kind: "HorizontalPodAutoscaler", gv: autoscalingV2, plural: "horizontalpodautoscalers", short: []string{"hpa"}, categories: []string{"all"}, namespaced: true, subresources: []string{"status"}},
+	{kind: "HorizontalPodAutoscaler", gv: autoscalingV1, plural: "horizontalpodautoscalers", short: []string{"hpa"}, categories: []string{"all"}, namespaced: true, subresources: []string{"status"}, convert: toAutoscalingV1, decode: fromAutoscalingV1},
 	{kind: "Event", gv: eventsV1, plural: "events", short: []string{"ev"}, namespaced: true, readOnly: true, convert: toEventsV1},
 }
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -29,6 +31,12 @@ func Default(obj store.Object) {
 		defaultPodSpec(&o.Spec.Template.Spec)
 	case *appsv1.DaemonSet:
 		defaultDaemonSet(o)
+	case *batchv1.Job:
+		defaultJob(o)
+	case *batchv1.CronJob:
+		defaultCronJob(o)
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		defaultHPA(o)
 	case *appsv1.StatefulSet:
 		if o.Spec.Replicas == nil {
 			o.Spec.Replicas = ptr(int32(1))

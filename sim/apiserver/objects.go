@@ -176,6 +176,9 @@ func setReplicas(obj store.Object, n int32) bool {
 // allocate assigns server-side resources on create (a Service's cluster
 // IP from the EKS default service CIDR 10.100.0.0/16).
 func (s *Server) allocate(obj store.Object) {
+	if j, ok := obj.(*batchv1.Job); ok {
+		generateJobSelector(j) // needs the UID, assigned just before
+	}
 	svc, ok := obj.(*corev1.Service)
 	if !ok || svc.Spec.ClusterIP == corev1.ClusterIPNone || svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return

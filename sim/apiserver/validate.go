@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -67,6 +69,12 @@ func Validate(obj store.Object) error {
 		errs = append(errs, validateSelectorTemplate(o.Spec.Selector, &o.Spec.Template, field.NewPath("spec"))...)
 	case *corev1.Service:
 		errs = append(errs, validateService(o)...)
+	case *batchv1.Job:
+		errs = append(errs, validateJobSpec(o, &o.Spec, field.NewPath("spec"))...)
+	case *batchv1.CronJob:
+		errs = append(errs, validateCronJob(o)...)
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		errs = append(errs, validateHPA(o)...)
 	case *policyv1.PodDisruptionBudget:
 		p := field.NewPath("spec")
 		if o.Spec.MinAvailable != nil && o.Spec.MaxUnavailable != nil {

@@ -1,10 +1,13 @@
 package cluster
 
 import (
+	"github.com/kubesim/kubesim/sim/controllers/cronjob"
 	"github.com/kubesim/kubesim/sim/controllers/daemonset"
 	"github.com/kubesim/kubesim/sim/controllers/deployment"
 	"github.com/kubesim/kubesim/sim/controllers/endpointslice"
 	"github.com/kubesim/kubesim/sim/controllers/gc"
+	"github.com/kubesim/kubesim/sim/controllers/hpa"
+	"github.com/kubesim/kubesim/sim/controllers/job"
 	"github.com/kubesim/kubesim/sim/controllers/namespace"
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle"
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle/podgc"
@@ -31,6 +34,9 @@ func (c *Cluster) startControlPlane() {
 		endpointslice.New(e, c.Client("endpointslice-controller"), endpointslice.Config{}),
 		gc.New(e, c.Client("generic-garbage-collector"), gc.Config{}),
 		namespace.New(e, c.Client("namespace-controller"), namespace.Config{}),
+		hpa.New(e, c.Client(hpa.Name), hpa.Config{}),
+		job.New(e, c.Client(job.Name), job.Config{}),
+		cronjob.New(e, c.Client(cronjob.Name), cronjob.Config{}),
 	}
 	for _, s := range c.starters {
 		s.Start()

@@ -1,0 +1,88 @@
+package cronjob_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/controllers/cronjob"
+)
+
+func cron(name string, policy batchv1.ConcurrencyPolicy, cmd ...string) *batchv1.CronJob {
+	return &batchv1.CronJob{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: batchv1.CronJobSpec{Schedule: "*/1 * * * *", ConcurrencyPolicy: policy,
+			JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
+				Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+					Containers: []corev1.Container{{Name: "c", Image: "busybox:1.36", Command: cmd}}}}}}},
+	}
+}
+
+func run(t *testing.T, cj *batchv1.CronJob, d time.Duration) *cluster.Cluster {
+	c, err := cluster.New(cluster.Config{Seed: 1, NodeGroups: []cluster.NodeGroup{{Name: "g", InstanceType: "m5.large", Count: 2}}})
+	require.NoError(t, err)
+	_, err = c.Client("test").Create(cj)
+	require.NoError(t, err)
+	c.Engine.RunUntil(d)
+	return c
+}
+
+// TestEveryMinuteKeepsHistory: a Job per minute, named by the scheduled
+// minute, and only the 3 latest successful ones are kept.
+func TestEveryMinuteKeepsHistory(t *testing.T) {
+	c := run(t, cron("tick", "", "true"), 6*time.Minute+30*time.Second)
+	jobs := c.Store.List("Job", "default")
+	require.Len(t, jobs, 3)
+	for i, o := range jobs {
+		want := cronjob.JobName("tick", sim.Epoch.Add(time.Duration(4+i)*time.Minute))
+		require.Equal(t, want, o.GetName())
+	}
+	o, _ := c.Store.Get("CronJob", "default", "tick")
+	cj := o.(*batchv1.CronJob)
+	require.Equal(t, sim.Epoch.Add(6*time.Minute), cj.Status.LastScheduleTime.Time)
+	require.NotNil(t, cj.Status.LastSuccessfulTime)
+	require.Empty(t, cj.Status.Active)
+	require.Equal(t, batchv1.AllowConcurrent, cj.Spec.ConcurrencyPolicy)
+}
+
+// TestForbidSkipsWhileRunning: a 150 s job under Forbid blocks the runs
+// of minutes 2 and 3; as upstream (lastScheduleTime is not advanced by a
+// skip) the missed minute-3 run starts late once the first Job is done,
+// and it in turn blocks minutes 4 and 5: two Jobs in 5.5 minutes.
+func TestForbidSkipsWhileRunning(t *testing.T) {
+	c := run(t, cron("slow", batchv1.ForbidConcurrent, "sleep", "150"), 5*time.Minute+30*time.Second)
+	var names []string
+	for _, o := range c.Store.List("Job", "default") {
+		names = append(names, o.GetName())
+	}
+	require.Equal(t, []string{cronjob.JobName("slow", sim.Epoch.Add(time.Minute)), cronjob.JobName("slow", sim.Epoch.Add(3*time.Minute))}, names)
+	j, _ := c.Store.Get("Job", "default", names[1])
+	require.Greater(t, j.GetCreationTimestamp().Sub(sim.Epoch), 3*time.Minute+30*time.Second, "started late, after the first finished")
+}
+
+func TestAllowRunsConcurrently(t *testing.T) {
+	c := run(t, cron("slow", batchv1.AllowConcurrent, "sleep", "150"), 3*time.Minute+30*time.Second)
+	require.Len(t, c.Store.List("Job", "default"), 3)
+	o, _ := c.Store.Get("CronJob", "default", "slow")
+	require.Len(t, o.(*batchv1.CronJob).Status.Active, 3, "all three run at once")
+}
+
+func TestTimeZoneValidation(t *testing.T) {
+	c, err := cluster.New(cluster.Config{Seed: 1})
+	require.NoError(t, err)
+	cj := cron("tz", "", "true")
+	tz := "Europe/Paris"
+	cj.Spec.TimeZone = &tz
+	_, err = c.Client("test").Create(cj)
+	require.ErrorContains(t, err, "spec.timeZone")
+	cj = cron("bad", "", "true")
+	cj.Spec.Schedule = "61 * * * *"
+	_, err = c.Client("test").Create(cj)
+	require.ErrorContains(t, err, "spec.schedule")
+}

@@ -1,0 +1,265 @@
+package cronjob
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
+	"github.com/kubesim/kubesim/sim/controllers/cronjob/schedule"
+)
+
+// Event reasons, as upstream.
+const (
+	SuccessfulCreate    = "SuccessfulCreate"
+	FailedCreate        = "FailedCreate"
+	SuccessfulDelete    = "SuccessfulDelete"
+	SawCompletedJob     = "SawCompletedJob"
+	TooManyMissedTimes  = "TooManyMissedTimes"
+	JobAlreadyActive    = "JobAlreadyActive"
+	MissSchedule        = "MissSchedule"
+	UnparseableSchedule = "UnparseableSchedule"
+
+	// ScheduledTimestampAnnotation records the scheduled time on each Job.
+	ScheduledTimestampAnnotation = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+	// maxMissed is how many missed start times are tolerated silently.
+	maxMissed = 100
+)
+
+// sync reconciles one CronJob: status.active against its Jobs, history
+// cleanup, then the schedule.
+func (c *Controller) sync(key string) error {
+	ns, name := controllerutil.SplitKey(key)
+	o, ok := c.store.Get("CronJob", ns, name)
+	if !ok {
+		return nil
+	}
+	cj := o.(*batchv1.CronJob)
+	if cj.DeletionTimestamp != nil {
+		return nil
+	}
+	jobs := ownedJobs(c, cj)
+	st := cj.Status.DeepCopy()
+	c.trackActive(cj, st, jobs)
+	c.cleanupHistory(cj, jobs)
+	var err error
+	if cj.Spec.Suspend == nil || !*cj.Spec.Suspend {
+		err = c.schedule(key, cj, st)
+	}
+	if !equality.Semantic.DeepEqual(cj.Status, *st) {
+		n := *cj
+		n.Status = *st
+		if _, werr := c.client.UpdateStatus(&n); werr != nil {
+			return werr
+		}
+	}
+	return err
+}
+
+func ownedJobs(c *Controller, cj *batchv1.CronJob) []*batchv1.Job {
+	objs := controllerutil.ControlledBy(c.store, "Job", cj)
+	out := make([]*batchv1.Job, len(objs))
+	for i, o := range objs {
+		out[i] = o.(*batchv1.Job)
+	}
+	return out
+}
+
+// finished is the Job's terminal condition type, or "".
+func finished(j *batchv1.Job) batchv1.JobConditionType {
+	for _, c := range j.Status.Conditions {
+		if (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) && c.Status == corev1.ConditionTrue {
+			return c.Type
+		}
+	}
+	return ""
+}
+
+// trackActive keeps status.active to the owned unfinished Jobs, noting
+// each Job seen finishing.
+func (c *Controller) trackActive(cj *batchv1.CronJob, st *batchv1.CronJobStatus, jobs []*batchv1.Job) {
+	wasActive := map[string]bool{}
+	for _, r := range st.Active {
+		wasActive[r.Name] = true
+	}
+	st.Active = nil
+	for _, j := range jobs {
+		cond := finished(j)
+		switch {
+		case cond == "" && j.DeletionTimestamp == nil:
+			st.Active = append(st.Active, jobRef(j))
+		case cond != "" && wasActive[j.Name]:
+			c.client.Event(cj, corev1.EventTypeNormal, SawCompletedJob, fmt.Sprintf("Saw completed job: %s, condition: %s", j.Name, cond))
+		}
+		if cond == batchv1.JobComplete && j.Status.CompletionTime != nil &&
+			(st.LastSuccessfulTime == nil || j.Status.CompletionTime.After(st.LastSuccessfulTime.Time)) {
+			st.LastSuccessfulTime = j.Status.CompletionTime.DeepCopy()
+		}
+	}
+}
+
+func jobRef(j *batchv1.Job) corev1.ObjectReference {
+	return corev1.ObjectReference{Kind: "Job", Namespace: j.Namespace, Name: j.Name, UID: j.UID,
+		APIVersion: batchv1.SchemeGroupVersion.String(), ResourceVersion: j.ResourceVersion}
+}
+
+// cleanupHistory deletes the oldest finished Jobs beyond the successful
+// and failed history limits.
+func (c *Controller) cleanupHistory(cj *batchv1.CronJob, jobs []*batchv1.Job) {
+	var ok, failed []*batchv1.Job
+	for _, j := range jobs {
+		switch finished(j) {
+		case batchv1.JobComplete:
+			ok = append(ok, j)
+		case batchv1.JobFailed:
+			failed = append(failed, j)
+		}
+	}
+	c.trim(cj, ok, cj.Spec.SuccessfulJobsHistoryLimit)
+	c.trim(cj, failed, cj.Spec.FailedJobsHistoryLimit)
+}
+
+func (c *Controller) trim(cj *batchv1.CronJob, jobs []*batchv1.Job, limit *int32) {
+	if limit == nil || len(jobs) <= int(*limit) {
+		return
+	}
+	slices.SortStableFunc(jobs, func(a, b *batchv1.Job) int {
+		return startOf(a).Compare(startOf(b))
+	})
+	for _, j := range jobs[:len(jobs)-int(*limit)] {
+		c.deleteJob(cj, j)
+	}
+}
+
+func startOf(j *batchv1.Job) time.Time {
+	if j.Status.StartTime != nil {
+		return j.Status.StartTime.Time
+	}
+	return j.CreationTimestamp.Time
+}
+
+func (c *Controller) deleteJob(cj *batchv1.CronJob, j *batchv1.Job) {
+	err := c.client.Delete("Job", j.Namespace, j.Name, apiserver.DeleteOptions{Propagation: metav1.DeletePropagationBackground})
+	if err == nil {
+		c.client.Event(cj, corev1.EventTypeNormal, SuccessfulDelete, "Deleted job "+j.Name)
+	}
+}
+
+// schedule starts the most recent missed run, if any, and requeues the
+// CronJob for the next one.
+func (c *Controller) schedule(key string, cj *batchv1.CronJob, st *batchv1.CronJobStatus) error {
+	sched, err := schedule.Parse(cj.Spec.Schedule)
+	if err != nil {
+		c.client.Event(cj, corev1.EventTypeWarning, UnparseableSchedule, "unparseable schedule: "+cj.Spec.Schedule+" : "+err.Error())
+		return nil
+	}
+	now := c.engine.Now()
+	earliest := cj.CreationTimestamp.Time
+	if st.LastScheduleTime != nil {
+		earliest = st.LastScheduleTime.Time
+	}
+	if d := cj.Spec.StartingDeadlineSeconds; d != nil {
+		if from := now.Add(-time.Duration(*d) * time.Second); from.After(earliest) {
+			earliest = from
+		}
+	}
+	last, missed := mostRecent(sched, earliest, now)
+	if next := sched.Next(now); !next.IsZero() {
+		c.requeueAt(key, next)
+	}
+	if last.IsZero() {
+		return nil
+	}
+	if missed > maxMissed {
+		c.client.Event(cj, corev1.EventTypeWarning, TooManyMissedTimes,
+			fmt.Sprintf("too many missed start times: %d. Set or decrease .spec.startingDeadlineSeconds or check clock skew", missed))
+	}
+	if d := cj.Spec.StartingDeadlineSeconds; d != nil && last.Add(time.Duration(*d)*time.Second).Before(now) {
+		c.client.Event(cj, corev1.EventTypeWarning, MissSchedule, "Missed scheduled time to start a job: "+last.Format(time.RFC1123Z))
+		return nil
+	}
+	if len(st.Active) > 0 {
+		switch cj.Spec.ConcurrencyPolicy {
+		case batchv1.ForbidConcurrent:
+			c.client.Event(cj, corev1.EventTypeNormal, JobAlreadyActive, "Not starting job because prior execution is running and concurrency policy is Forbid")
+			return nil
+		case batchv1.ReplaceConcurrent:
+			for _, r := range st.Active {
+				if o, ok := c.store.Get("Job", r.Namespace, r.Name); ok {
+					c.deleteJob(cj, o.(*batchv1.Job))
+				}
+			}
+			st.Active = nil
+		}
+	}
+	return c.createJob(cj, st, last)
+}
+
+// mostRecent is the latest scheduled time in (earliest, now] and how many
+// there were.
+func mostRecent(s *schedule.Schedule, earliest, now time.Time) (time.Time, int) {
+	var last time.Time
+	n := 0
+	for t := s.Next(earliest); !t.IsZero() && !t.After(now); t = s.Next(t) {
+		last = t
+		n++
+	}
+	return last, n
+}
+
+// JobName is the name of the Job for a scheduled time: the CronJob's name
+// and the time in minutes since the Unix epoch.
+func JobName(cronJob string, scheduled time.Time) string {
+	return cronJob + "-" + strconv.FormatInt(scheduled.Unix()/60, 10)
+}
+
+func (c *Controller) createJob(cj *batchv1.CronJob, st *batchv1.CronJobStatus, scheduled time.Time) error {
+	t := cj.Spec.JobTemplate
+	j := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: JobName(cj.Name, scheduled), Namespace: cj.Namespace,
+			Labels:      copyMap(t.Labels),
+			Annotations: copyMap(t.Annotations),
+		},
+		Spec: *t.Spec.DeepCopy(),
+	}
+	if j.Annotations == nil {
+		j.Annotations = map[string]string{}
+	}
+	j.Annotations[ScheduledTimestampAnnotation] = scheduled.UTC().Format(time.RFC3339)
+	ref := controllerutil.NewControllerRef(cj, "CronJob")
+	ref.APIVersion = batchv1.SchemeGroupVersion.String()
+	j.OwnerReferences = []metav1.OwnerReference{ref}
+	out, err := c.client.Create(j)
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		// Created by an earlier sync whose status write was lost.
+	case err != nil:
+		c.client.Event(cj, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating job: %v", err))
+		return err
+	default:
+		c.client.Event(cj, corev1.EventTypeNormal, SuccessfulCreate, "Created job "+out.GetName())
+		st.Active = append(st.Active, jobRef(out.(*batchv1.Job)))
+	}
+	st.LastScheduleTime = &metav1.Time{Time: scheduled}
+	return nil
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,117 @@
+// Package hpa models kube-controller-manager's HorizontalPodAutoscaler
+// controller (autoscaling/v2) for CPU Resource metrics: every 15 s per
+// HPA it reads the target's pods through the metrics model (PodCPU),
+// computes the desired replicas with upstream's tolerance, unready-pod
+// handling, stabilisation windows and rate policies, writes the target's
+// scale subresource and reports status, conditions and events.
+package hpa
+
+import (
+	"strings"
+	"time"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/workqueue"
+)
+
+// Name is the component (and event source) name.
+const Name = "horizontal-pod-autoscaler"
+
+// Config tunes the controller; zero fields take the defaults.
+type Config struct {
+	// SyncPeriod is --horizontal-pod-autoscaler-sync-period (15 s).
+	SyncPeriod time.Duration
+	// WatchLatency is the informer delay.
+	WatchLatency time.Duration
+	// Queue is the work queue's timing (workqueue.DefaultConfig).
+	Queue workqueue.Config
+}
+
+func (c *Config) fill() {
+	if c.SyncPeriod == 0 {
+		c.SyncPeriod = 15 * time.Second
+	}
+	if c.WatchLatency == 0 {
+		c.WatchLatency = 10 * time.Millisecond
+	}
+	if c.Queue == (workqueue.Config{}) {
+		c.Queue = workqueue.DefaultConfig
+	}
+}
+
+// Controller is the HPA controller.
+type Controller struct {
+	engine  *sim.Engine
+	client  *apiserver.Client
+	store   *store.Store
+	cfg     Config
+	queue   *workqueue.Queue
+	stop    func()
+	history map[string]*history // by HPA key; only ever indexed
+}
+
+// New returns a controller writing through client (whose component name
+// should be Name). Call Start to begin watching.
+func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+	cfg.fill()
+	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
+		history: map[string]*history{}}
+	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	return c
+}
+
+// Start watches HPAs and queues every existing one.
+func (c *Controller) Start() {
+	c.stop = c.store.Watch("HorizontalPodAutoscaler", c.cfg.WatchLatency, c.onHPA)
+	for _, o := range c.store.List("HorizontalPodAutoscaler", "") {
+		c.queue.Add(store.KeyOf(o))
+	}
+}
+
+// Stop ends the watch.
+func (c *Controller) Stop() {
+	if c.stop != nil {
+		c.stop()
+		c.stop = nil
+	}
+}
+
+// onHPA queues new HPAs and spec changes; status writes (ours) are not
+// news, and deleted HPAs lose their history.
+func (c *Controller) onHPA(ev store.Event) {
+	key := store.KeyOf(ev.Object)
+	switch ev.Type {
+	case store.Deleted:
+		delete(c.history, key)
+		return
+	case store.Modified:
+		if ev.Old.(*autoscalingv2.HorizontalPodAutoscaler).Generation == ev.Object.(*autoscalingv2.HorizontalPodAutoscaler).Generation {
+			return
+		}
+	}
+	c.queue.Add(key)
+}
+
+// sync reconciles one HPA and schedules its next periodic sync.
+func (c *Controller) sync(key string) error {
+	ns, name, _ := strings.Cut(key, "/")
+	o, ok := c.store.Get("HorizontalPodAutoscaler", ns, name)
+	if !ok {
+		delete(c.history, key)
+		return nil
+	}
+	hpa := o.(*autoscalingv2.HorizontalPodAutoscaler)
+	c.queue.AddAfter(key, c.cfg.SyncPeriod)
+	out := hpa.DeepCopy()
+	c.reconcile(key, out)
+	if equality.Semantic.DeepEqual(out.Status, hpa.Status) {
+		return nil
+	}
+	_, err := c.client.UpdateStatus(out)
+	return err
+}

@@ -1,0 +1,220 @@
+package hpa
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Condition types and the metric's description in messages.
+const (
+	AbleToScale    = autoscalingv2.AbleToScale
+	ScalingActive  = autoscalingv2.ScalingActive
+	ScalingLimited = autoscalingv2.ScalingLimited
+	cpuUtilization = "cpu resource utilization (percentage of request)"
+	cpuValue       = "cpu resource"
+)
+
+// scaleTarget is the scale subresource of the HPA's target.
+type scaleTarget struct {
+	obj         store.Object
+	kind        string
+	spec        int32
+	selector    labels.Selector
+	annotations map[string]string
+}
+
+// reconcile is upstream's reconcileAutoscaler on a copy of the HPA whose
+// status it fills in.
+func (c *Controller) reconcile(key string, hpa *autoscalingv2.HorizontalPodAutoscaler) {
+	now := c.engine.Now()
+	st := &hpa.Status
+	st.ObservedGeneration = &hpa.Generation
+	tgt, err := c.scaleOf(hpa)
+	if err != nil {
+		c.client.Event(hpa, corev1.EventTypeWarning, "FailedGetScale", err.Error())
+		setCondition(st, AbleToScale, corev1.ConditionFalse, "FailedGetScale", "the HPA controller was unable to get the target's current scale: "+err.Error(), now)
+		return
+	}
+	setCondition(st, AbleToScale, corev1.ConditionTrue, "SucceededGetScale", "the HPA controller was able to get the target's current scale", now)
+	hist := c.history[key]
+	if hist == nil { // first sight: no scale-down until the window has passed
+		hist = &history{recommendations: []timed{{now, tgt.spec}}}
+		c.history[key] = hist
+	}
+	minR := int32(1)
+	if hpa.Spec.MinReplicas != nil {
+		minR = *hpa.Spec.MinReplicas
+	}
+	current, desired, reason := tgt.spec, int32(0), ""
+	switch {
+	case current == 0 && minR != 0:
+		setCondition(st, ScalingActive, corev1.ConditionFalse, "ScalingDisabled", "scaling is disabled since the replica count of the target is zero", now)
+	case current > hpa.Spec.MaxReplicas:
+		desired, reason = hpa.Spec.MaxReplicas, "Current number of replicas above Spec.MaxReplicas"
+	case current < minR:
+		desired, reason = minR, "Current number of replicas below Spec.MinReplicas"
+	default:
+		var ok bool
+		if desired, reason, ok = c.fromMetrics(hpa, tgt, hist, minR, now); !ok {
+			return
+		}
+	}
+	if current != 0 && desired != current {
+		if err := c.client.Scale(tgt.kind, hpa.Namespace, tgt.obj.GetName(), desired); err != nil {
+			c.client.Event(hpa, corev1.EventTypeWarning, "FailedRescale", fmt.Sprintf("New size: %d; reason: %s; error: %v", desired, reason, err))
+			setCondition(st, AbleToScale, corev1.ConditionFalse, "FailedUpdateScale", "the HPA controller was unable to update the target scale: "+err.Error(), now)
+			return
+		}
+		setCondition(st, AbleToScale, corev1.ConditionTrue, "SucceededRescale", fmt.Sprintf("the HPA controller was able to update the target scale to %d", desired), now)
+		c.client.Event(hpa, corev1.EventTypeNormal, "SuccessfulRescale", fmt.Sprintf("New size: %d; reason: %s", desired, reason))
+		up, down := behaviorOf(hpa)
+		hist.record(current, desired, up, down, now)
+		t := metav1.NewTime(now)
+		st.LastScaleTime = &t
+	} else if current != 0 {
+		desired = current
+	}
+	st.CurrentReplicas, st.DesiredReplicas = tgt.spec, desired
+}
+
+// fromMetrics computes and normalises the recommendation from the CPU
+// metrics, setting ScalingActive and ScalingLimited; ok is false when no
+// metric could be computed (the target is left alone).
+func (c *Controller) fromMetrics(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt *scaleTarget, hist *history, minR int32, now time.Time) (int32, string, bool) {
+	st := &hpa.Status
+	desired, reason, metrics, err := c.metricReplicas(hpa, tgt, now)
+	if err != nil {
+		c.client.Event(hpa, corev1.EventTypeWarning, "FailedGetResourceMetric", err.Error())
+		c.client.Event(hpa, corev1.EventTypeWarning, "FailedComputeMetricsReplicas", "invalid metrics (1 invalid out of 1), first error is: "+err.Error())
+		setCondition(st, ScalingActive, corev1.ConditionFalse, "FailedGetResourceMetric", "the HPA was unable to compute the replica count: "+err.Error(), now)
+		st.CurrentMetrics = []autoscalingv2.MetricStatus{{Type: autoscalingv2.ResourceMetricSourceType,
+			Resource: &autoscalingv2.ResourceMetricStatus{Name: corev1.ResourceCPU}}}
+		st.CurrentReplicas, st.DesiredReplicas = tgt.spec, tgt.spec
+		return 0, "", false
+	}
+	st.CurrentMetrics = metrics
+	setCondition(st, ScalingActive, corev1.ConditionTrue, "ValidMetricFound", "the HPA was able to successfully calculate a replica count from "+reason, now)
+	up, down := behaviorOf(hpa)
+	l := normalize(hist, up, down, tgt.spec, desired, minR, hpa.Spec.MaxReplicas, now)
+	setCondition(st, AbleToScale, corev1.ConditionTrue, l.stableReason, l.stableMessage, now)
+	limited := corev1.ConditionFalse
+	if l.replicas != l.stable {
+		limited = corev1.ConditionTrue
+	}
+	setCondition(st, ScalingLimited, limited, l.limitReason, l.limitMessage, now)
+	if l.replicas < tgt.spec {
+		reason = "All metrics below target"
+	} else {
+		reason += " above target"
+	}
+	return l.replicas, reason, true
+}
+
+// metricReplicas evaluates the HPA's first CPU Resource metric.
+func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt *scaleTarget, now time.Time) (int32, string, []autoscalingv2.MetricStatus, error) {
+	var spec *autoscalingv2.ResourceMetricSource
+	for i := range hpa.Spec.Metrics {
+		m := &hpa.Spec.Metrics[i]
+		if m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil && m.Resource.Name == corev1.ResourceCPU {
+			spec = m.Resource
+			break
+		}
+	}
+	if spec == nil {
+		return 0, "", nil, fmt.Errorf("the simulator only models Resource cpu metrics")
+	}
+	var t target
+	reason := cpuUtilization
+	if spec.Target.AverageUtilization != nil {
+		t.utilization = *spec.Target.AverageUtilization
+	} else if spec.Target.AverageValue != nil {
+		t.averageMilli, reason = spec.Target.AverageValue.MilliValue(), cpuValue
+	}
+	pods := c.podsOf(hpa.Namespace, tgt.selector)
+	in, err := samples(pods, tgt.annotations, now, t.utilization > 0)
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("failed to get cpu utilization: %w", err)
+	}
+	rec, err := replicasFor(tgt.spec, in, t)
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("failed to get cpu utilization: %w", err)
+	}
+	cur := autoscalingv2.MetricValueStatus{AverageValue: resource.NewMilliQuantity(rec.averageMilli, resource.DecimalSI)}
+	if t.utilization > 0 {
+		u := rec.utilization
+		cur.AverageUtilization = &u
+	}
+	return rec.replicas, reason, []autoscalingv2.MetricStatus{{Type: autoscalingv2.ResourceMetricSourceType,
+		Resource: &autoscalingv2.ResourceMetricStatus{Name: corev1.ResourceCPU, Current: cur}}}, nil
+}
+
+func (c *Controller) podsOf(ns string, sel labels.Selector) []*corev1.Pod {
+	objs := c.store.Select("Pod", ns, sel)
+	pods := make([]*corev1.Pod, len(objs))
+	for i, o := range objs {
+		pods[i] = o.(*corev1.Pod)
+	}
+	return pods
+}
+
+// scaleOf reads the target's scale subresource.
+func (c *Controller) scaleOf(hpa *autoscalingv2.HorizontalPodAutoscaler) (*scaleTarget, error) {
+	ref := hpa.Spec.ScaleTargetRef
+	resourceName := strings.ToLower(ref.Kind) + "s.apps"
+	o, ok := c.store.Get(ref.Kind, hpa.Namespace, ref.Name)
+	var sel *metav1.LabelSelector
+	var spec *int32
+	switch w := o.(type) {
+	case *appsv1.Deployment:
+		sel, spec = w.Spec.Selector, w.Spec.Replicas
+	case *appsv1.ReplicaSet:
+		sel, spec = w.Spec.Selector, w.Spec.Replicas
+	case *appsv1.StatefulSet:
+		sel, spec = w.Spec.Selector, w.Spec.Replicas
+	default:
+		if ok || ref.Kind == "" {
+			return nil, fmt.Errorf("no scale subresource for kind %q", ref.Kind)
+		}
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s %q not found", resourceName, ref.Name)
+	}
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		return nil, err
+	}
+	t := &scaleTarget{obj: o, kind: ref.Kind, selector: s, spec: 1, annotations: o.GetAnnotations()}
+	if spec != nil {
+		t.spec = *spec
+	}
+	return t, nil
+}
+
+// setCondition sets a condition, moving its transition time only when
+// its status changes.
+func setCondition(st *autoscalingv2.HorizontalPodAutoscalerStatus, t autoscalingv2.HorizontalPodAutoscalerConditionType,
+	status corev1.ConditionStatus, reason, message string, now time.Time) {
+	for i := range st.Conditions {
+		c := &st.Conditions[i]
+		if c.Type != t {
+			continue
+		}
+		if c.Status != status {
+			c.LastTransitionTime = metav1.NewTime(now)
+		}
+		c.Status, c.Reason, c.Message = status, reason, message
+		return
+	}
+	st.Conditions = append(st.Conditions, autoscalingv2.HorizontalPodAutoscalerCondition{Type: t, Status: status,
+		Reason: reason, Message: message, LastTransitionTime: metav1.NewTime(now)})
+}
