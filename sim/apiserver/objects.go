@@ -220,6 +220,13 @@ func DisruptionsAllowed(st *store.Store, pdb *policyv1.PodDisruptionBudget) int3
 	return max(currentHealthy(st, pdb)-desiredHealthy(st, pdb), 0)
 }
 
+// PDBCounts are the numbers a PodDisruptionBudget's status reports: the
+// pods it covers, how many are healthy and how many must stay healthy —
+// the same counts eviction decides with.
+func PDBCounts(st *store.Store, pdb *policyv1.PodDisruptionBudget) (expected, current, desired int32) {
+	return int32(len(pdbPods(st, pdb))), currentHealthy(st, pdb), desiredHealthy(st, pdb)
+}
+
 func pdbPods(st *store.Store, pdb *policyv1.PodDisruptionBudget) []*corev1.Pod {
 	sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
 	if err != nil {

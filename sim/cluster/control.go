@@ -4,6 +4,7 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/cronjob"
 	"github.com/kubesim/kubesim/sim/controllers/daemonset"
 	"github.com/kubesim/kubesim/sim/controllers/deployment"
+	"github.com/kubesim/kubesim/sim/controllers/disruption"
 	"github.com/kubesim/kubesim/sim/controllers/endpointslice"
 	"github.com/kubesim/kubesim/sim/controllers/gc"
 	"github.com/kubesim/kubesim/sim/controllers/hpa"
@@ -32,6 +33,7 @@ func (c *Cluster) startControlPlane() {
 		tainteviction.New(e, c.Client("taint-eviction-controller"), tainteviction.Config{}),
 		podgc.New(e, c.Client("pod-garbage-collector"), podgc.Config{}),
 		endpointslice.New(e, c.Client("endpointslice-controller"), endpointslice.Config{}),
+		disruption.New(e, c.Client(disruption.Name), disruption.Config{}),
 		gc.New(e, c.Client("generic-garbage-collector"), gc.Config{}),
 		namespace.New(e, c.Client("namespace-controller"), namespace.Config{}),
 		hpa.New(e, c.Client(hpa.Name), hpa.Config{}),

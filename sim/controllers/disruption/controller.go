@@ -1,0 +1,139 @@
+// Package disruption models kube-controller-manager's disruption
+// controller: it keeps each PodDisruptionBudget's status (expected pods,
+// current and desired healthy, disruptions allowed, the DisruptionAllowed
+// condition) up to date, so `kubectl get pdb` shows ALLOWED DISRUPTIONS.
+// Evictions themselves are decided by the API server from the same counts.
+package disruption
+
+import (
+	"time"
+
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/workqueue"
+)
+
+// Name is the controller's client and event source name.
+const Name = "disruption-controller"
+
+// Config tunes the controller; zero values mean the defaults.
+type Config struct {
+	WatchLatency time.Duration
+	Queue        workqueue.Config
+}
+
+// Controller keeps PodDisruptionBudget status.
+type Controller struct {
+	engine *sim.Engine
+	client *apiserver.Client
+	store  *store.Store
+	queue  *workqueue.Queue
+	cfg    Config
+}
+
+// New returns a disruption controller.
+func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+	if cfg.WatchLatency == 0 {
+		cfg.WatchLatency = 2 * time.Millisecond
+	}
+	if cfg.Queue == (workqueue.Config{}) {
+		cfg.Queue = workqueue.DefaultConfig
+	}
+	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
+	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	return c
+}
+
+// Start watches budgets and pods and queues every existing budget.
+func (c *Controller) Start() {
+	c.store.Watch("PodDisruptionBudget", c.cfg.WatchLatency, func(ev store.Event) {
+		if ev.Type == store.Modified && statusOnly(ev.Old, ev.Object) {
+			return // our own write
+		}
+		c.queue.Add(store.KeyOf(ev.Object))
+	})
+	c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod)
+	for _, o := range c.store.List("PodDisruptionBudget", "") {
+		c.queue.Add(store.KeyOf(o))
+	}
+}
+
+func statusOnly(a, b store.Object) bool {
+	return a.GetGeneration() == b.GetGeneration() && equality.Semantic.DeepEqual(a.GetLabels(), b.GetLabels())
+}
+
+// onPod queues the budgets selecting the pod (before or after the change).
+func (c *Controller) onPod(ev store.Event) {
+	pods := []store.Object{ev.Object}
+	if ev.Old != nil {
+		pods = append(pods, ev.Old)
+	}
+	for _, o := range c.store.List("PodDisruptionBudget", ev.Object.GetNamespace()) {
+		sel, err := metav1.LabelSelectorAsSelector(o.(*policyv1.PodDisruptionBudget).Spec.Selector)
+		if err != nil {
+			continue
+		}
+		for _, p := range pods {
+			if sel.Matches(labels.Set(p.GetLabels())) {
+				c.queue.Add(store.KeyOf(o))
+				break
+			}
+		}
+	}
+}
+
+func (c *Controller) sync(key string) error {
+	ns, name := splitKey(key)
+	o, ok := c.store.Get("PodDisruptionBudget", ns, name)
+	if !ok {
+		return nil
+	}
+	pdb := o.(*policyv1.PodDisruptionBudget)
+	st := Status(c.store, pdb, metav1.NewTime(c.engine.Now()))
+	if equality.Semantic.DeepEqual(st, pdb.Status) {
+		return nil
+	}
+	n := *pdb
+	n.Status = st
+	_, err := c.client.UpdateStatus(&n)
+	return err
+}
+
+// Status computes a budget's status at now (pure apart from reading the
+// store): upstream's counts, the DisruptionAllowed condition with reason
+// SufficientPods or InsufficientPods, and observedGeneration.
+func Status(st *store.Store, pdb *policyv1.PodDisruptionBudget, now metav1.Time) policyv1.PodDisruptionBudgetStatus {
+	expected, current, desired := apiserver.PDBCounts(st, pdb)
+	out := policyv1.PodDisruptionBudgetStatus{
+		ObservedGeneration: pdb.Generation,
+		ExpectedPods:       expected,
+		CurrentHealthy:     current,
+		DesiredHealthy:     desired,
+		DisruptionsAllowed: max(current-desired, 0),
+		DisruptedPods:      pdb.Status.DisruptedPods,
+		Conditions:         append([]metav1.Condition(nil), pdb.Status.Conditions...),
+	}
+	cond := metav1.Condition{Type: policyv1.DisruptionAllowedCondition, Status: metav1.ConditionTrue,
+		Reason: policyv1.SufficientPodsReason, ObservedGeneration: pdb.Generation, LastTransitionTime: now}
+	if out.DisruptionsAllowed == 0 {
+		cond.Status, cond.Reason = metav1.ConditionFalse, policyv1.InsufficientPodsReason
+	}
+	apimeta.SetStatusCondition(&out.Conditions, cond)
+	return out
+}
+
+func splitKey(key string) (string, string) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:]
+		}
+	}
+	return "", key
+}
