@@ -1,0 +1,137 @@
+// Package statefulset models kube-controller-manager's StatefulSet
+// controller: pods with stable names <set>-<ordinal>, created in order
+// (OrderedReady: each only once its predecessors are Running and Ready)
+// or all at once (Parallel), removed from the highest ordinal down,
+// recreated under the same name only after the old pod is really gone
+// (so a pod stuck Terminating on a dead node is not replaced), and rolled
+// from the highest ordinal down to the partition with ControllerRevision
+// history (RollingUpdate) or left for the user to delete (OnDelete).
+//
+// volumeClaimTemplates are accepted and ignored: the simulator has no
+// PersistentVolumeClaims, so no claims are created or retained.
+package statefulset
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/workqueue"
+)
+
+// Name is the component (and event source) name.
+const Name = "statefulset-controller"
+
+// Config tunes the controller.
+type Config = controllerutil.Config
+
+// DefaultConfig is the upstream-like configuration.
+func DefaultConfig() Config { return controllerutil.DefaultConfig() }
+
+// Controller is the StatefulSet controller.
+type Controller struct {
+	engine *sim.Engine
+	client *apiserver.Client
+	store  *store.Store
+	cfg    Config
+	queue  *workqueue.Queue
+	stops  []func()
+}
+
+// New returns a controller writing through client (whose component name
+// should be Name). Call Start to begin watching.
+func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
+	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	return c
+}
+
+// Start watches StatefulSets and pods and queues every StatefulSet.
+func (c *Controller) Start() {
+	c.stops = append(c.stops,
+		c.store.Watch("StatefulSet", c.cfg.WatchLatency, c.onSet),
+		c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod))
+	for _, o := range c.store.List("StatefulSet", "") {
+		c.queue.Add(store.KeyOf(o))
+	}
+}
+
+// Stop ends the watches (a crashed controller manager).
+func (c *Controller) Stop() {
+	for _, s := range c.stops {
+		s()
+	}
+	c.stops = nil
+}
+
+func (c *Controller) onSet(ev store.Event) {
+	if ev.Type == store.Modified {
+		o, n := ev.Old.(*appsv1.StatefulSet), ev.Object.(*appsv1.StatefulSet)
+		if o.Generation == n.Generation && o.DeletionTimestamp.Equal(n.DeletionTimestamp) && labels.Equals(o.Labels, n.Labels) {
+			return // our own status write
+		}
+	}
+	c.queue.Add(store.KeyOf(ev.Object))
+}
+
+// onPod queues the owning StatefulSet on every change of one of its pods
+// (the ordered state machine depends on phase and readiness), and every
+// matching StatefulSet for an orphan so one adopts it.
+func (c *Controller) onPod(ev store.Event) {
+	pod := ev.Object.(*corev1.Pod)
+	if ev.Old != nil {
+		if old := ev.Old.(*corev1.Pod); podutil.ControllerOf(old) != nil && podutil.ControllerOf(pod) == nil {
+			c.queueOwner(old)
+		}
+	}
+	if key, ok := c.ownerKey(pod); ok {
+		c.queue.Add(key)
+		if ev.Old != nil && !podutil.IsReady(ev.Old.(*corev1.Pod)) && podutil.IsReady(pod) {
+			if o, ok := c.store.Get("StatefulSet", pod.Namespace, podutil.ControllerOf(pod).Name); ok {
+				if mrs := o.(*appsv1.StatefulSet).Spec.MinReadySeconds; mrs > 0 {
+					c.queue.AddAfter(key, time.Duration(mrs)*time.Second)
+				}
+			}
+		}
+		return
+	}
+	if podutil.ControllerOf(pod) == nil && pod.DeletionTimestamp == nil && ev.Type != store.Deleted {
+		c.queueMatching(pod)
+	}
+}
+
+func (c *Controller) queueOwner(pod *corev1.Pod) {
+	if key, ok := c.ownerKey(pod); ok {
+		c.queue.Add(key)
+	}
+}
+
+// ownerKey is the key of the StatefulSet controlling pod, if it exists.
+func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
+	ref := podutil.ControllerOf(pod)
+	if ref == nil || ref.Kind != "StatefulSet" {
+		return "", false
+	}
+	o, ok := c.store.Get("StatefulSet", pod.Namespace, ref.Name)
+	if !ok || o.GetUID() != ref.UID {
+		return "", false
+	}
+	return controllerutil.Key(pod.Namespace, ref.Name), true
+}
+
+func (c *Controller) queueMatching(pod *corev1.Pod) {
+	for _, o := range c.store.List("StatefulSet", pod.Namespace) {
+		sel, err := metav1.LabelSelectorAsSelector(o.(*appsv1.StatefulSet).Spec.Selector)
+		if err == nil && !sel.Empty() && sel.Matches(labels.Set(pod.Labels)) {
+			c.queue.Add(store.KeyOf(o))
+		}
+	}
+}
