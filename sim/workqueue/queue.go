@@ -45,8 +45,17 @@ type Queue struct {
 	timer    *sim.Timer
 }
 
-// New returns a queue that calls fn for each key.
+// New returns a queue that calls fn for each key. A zero backoff takes
+// DefaultConfig's: it would requeue a failing key at the same virtual
+// instant forever. (Zero Delay and PerItem are legitimate: no latency.)
 func New(engine *sim.Engine, cfg Config, fn Reconciler) *Queue {
+	d := DefaultConfig
+	if cfg.BaseBackoff == 0 {
+		cfg.BaseBackoff = d.BaseBackoff
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = d.MaxBackoff
+	}
 	return &Queue{engine: engine, cfg: cfg, fn: fn, queued: map[string]bool{},
 		failures: map[string]int{}, later: map[string]*sim.Timer{}}
 }

@@ -61,3 +61,17 @@ func TestAddAfterKeepsTheEarliest(t *testing.T) {
 	e.RunUntil(time.Minute)
 	require.Equal(t, []time.Duration{3 * time.Second}, at)
 }
+
+// TestZeroConfigBacksOff: a zero Config means the defaults; a failing key
+// must not be retried at the same virtual instant forever.
+func TestZeroConfigBacksOff(t *testing.T) {
+	e := sim.NewEngine(1)
+	var at []time.Duration
+	q := New(e, Config{}, func(string) error {
+		at = append(at, e.Elapsed())
+		return errors.New("no quorum")
+	})
+	q.Add("k")
+	e.RunUntil(100 * time.Millisecond)
+	require.Equal(t, []time.Duration{0, 5 * time.Millisecond, 15 * time.Millisecond, 35 * time.Millisecond, 75 * time.Millisecond}, at)
+}

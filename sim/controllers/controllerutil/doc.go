@@ -34,6 +34,20 @@ func DefaultConfig() Config {
 	return Config{WatchLatency: 2 * time.Millisecond, Queue: workqueue.DefaultConfig, BurstReplicas: BurstReplicas}
 }
 
+// Defaulted fills the zero fields of c from DefaultConfig, so that a
+// cluster passing Config{} gets the modelled informer latency rather than
+// synchronous delivery.
+func (c Config) Defaulted() Config {
+	d := DefaultConfig()
+	if c.WatchLatency == 0 {
+		c.WatchLatency = d.WatchLatency
+	}
+	if c.BurstReplicas <= 0 {
+		c.BurstReplicas = d.BurstReplicas
+	}
+	return c
+}
+
 // Key is the work queue key of a namespaced object, "ns/name".
 func Key(namespace, name string) string { return namespace + "/" + name }
 

@@ -55,6 +55,7 @@ type eqEntry struct {
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+	cfg = cfg.Defaulted()
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
 		tmplEq: map[types.UID]eqEntry{}}
 	c.queue = workqueue.New(engine, cfg.Queue, c.sync)

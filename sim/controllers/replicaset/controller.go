@@ -44,6 +44,7 @@ type Controller struct {
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+	cfg = cfg.Defaulted()
 	if cfg.BurstReplicas <= 0 {
 		cfg.BurstReplicas = controllerutil.BurstReplicas
 	}
