@@ -3,7 +3,6 @@ package etcd
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -17,11 +16,11 @@ import (
 // a membership change, a snapshot or a status read.
 const window = 64
 
-// job is one batch for the encoder goroutine.
+// job is one encoded batch for the goroutine that hands it to raft.
 type job struct {
-	seq   uint64
-	batch []store.Mutation
-	r     *raft.Raft
+	seq  uint64
+	data []byte
+	r    *raft.Raft
 }
 
 // result is a batch handed to raft, to be waited for in order.
@@ -32,8 +31,11 @@ type result struct {
 	err  error
 }
 
-// startPipeline starts the goroutine that encodes batches and hands them
-// to raft, so that encoding overlaps with the simulation.
+// startPipeline starts the goroutine that hands encoded batches to raft,
+// so that replication overlaps with the simulation. Batches are encoded
+// on the simulation's goroutine: store objects are immutable, but reading
+// a resource.Quantity may cache its string form (a write), so no other
+// goroutine may touch them.
 func (c *Cluster) startPipeline() {
 	c.jobs = make(chan job, window)
 	c.results = make(chan result, window)
@@ -41,12 +43,7 @@ func (c *Cluster) startPipeline() {
 	go func() {
 		defer close(c.worker)
 		for j := range c.jobs {
-			data, err := encodeBatch(make([]byte, 0, 512*len(j.batch)+16), j.seq, j.batch)
-			if err != nil {
-				c.results <- result{seq: j.seq, err: err}
-				continue
-			}
-			c.results <- result{seq: j.seq, data: data, f: j.r.Apply(data, waitLimit)}
+			c.results <- result{seq: j.seq, data: j.data, f: j.r.Apply(j.data, waitLimit)}
 		}
 	}()
 }
@@ -79,7 +76,11 @@ func (c *Cluster) Append(batch []store.Mutation) error {
 	if err != nil {
 		return err
 	}
-	c.jobs <- job{seq: c.next, batch: slices.Clone(batch), r: c.members[l].raft}
+	data, err := encodeBatch(make([]byte, 0, 512*len(batch)+16), c.next, batch)
+	if err != nil {
+		return err
+	}
+	c.jobs <- job{seq: c.next, data: data, r: c.members[l].raft}
 	c.inflight++
 	return nil
 }

@@ -266,7 +266,7 @@ func (c *Controller) fire(key string, w *work) {
 }
 
 func (c *Controller) deletePod(pod *corev1.Pod) error {
-	if setDisruptionTarget(pod, c.engine.Now()) {
+	if needsDisruptionTarget(pod) {
 		cp := pod.DeepCopy()
 		setDisruptionTarget(cp, c.engine.Now())
 		if _, err := c.client.UpdateStatus(cp); err != nil {
@@ -276,9 +276,19 @@ func (c *Controller) deletePod(pod *corev1.Pod) error {
 	return c.client.Delete("Pod", pod.Namespace, pod.Name, apiserver.DeleteOptions{})
 }
 
-// setDisruptionTarget sets the DisruptionTarget condition on p (which the
-// caller owns) and reports whether anything changed; called on the shared
-// object it only reports.
+// needsDisruptionTarget reports whether p lacks the taint manager's
+// DisruptionTarget condition. It only reads: p is the store's shared object.
+func needsDisruptionTarget(p *corev1.Pod) bool {
+	for _, cur := range p.Status.Conditions {
+		if cur.Type == corev1.DisruptionTarget {
+			return cur.Status != corev1.ConditionTrue || cur.Reason != ReasonDeletionByTaintMgr || cur.Message != MessageDeletionByTaintMgr
+		}
+	}
+	return true
+}
+
+// setDisruptionTarget sets the DisruptionTarget condition on p, which the
+// caller owns (a copy), and reports whether anything changed.
 func setDisruptionTarget(p *corev1.Pod, now time.Time) bool {
 	want := corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue,
 		Reason: ReasonDeletionByTaintMgr, Message: MessageDeletionByTaintMgr, LastTransitionTime: metav1.NewTime(now)}
