@@ -47,16 +47,3 @@ func (c Config) Defaulted() Config {
 	}
 	return c
 }
-
-// Key is the work queue key of a namespaced object, "ns/name".
-func Key(namespace, name string) string { return namespace + "/" + name }
-
-// SplitKey splits a "ns/name" key.
-func SplitKey(key string) (namespace, name string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
-}

@@ -84,7 +84,7 @@ func (c *Controller) onJob(ev store.Event) {
 	if ev.Type == store.Modified && finished(ev.Old.(*batchv1.Job)) == finished(ev.Object.(*batchv1.Job)) {
 		return
 	}
-	c.queue.Add(controllerutil.Key(ev.Object.GetNamespace(), ref.Name))
+	c.queue.Add(store.Key(ev.Object.GetNamespace(), ref.Name))
 }
 
 // requeueAt syncs key again just after t (upstream adds 100 ms so the

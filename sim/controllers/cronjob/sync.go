@@ -15,6 +15,7 @@ import (
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/cronjob/schedule"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // Event reasons, as upstream.
@@ -37,7 +38,7 @@ const (
 // sync reconciles one CronJob: status.active against its Jobs, history
 // cleanup, then the schedule.
 func (c *Controller) sync(key string) error {
-	ns, name := controllerutil.SplitKey(key)
+	ns, name := store.SplitKey(key)
 	o, ok := c.store.Get("CronJob", ns, name)
 	if !ok {
 		return nil

@@ -34,7 +34,7 @@ const (
 // the watch has caught up) create and delete pods node by node, roll old
 // pods, trim history, and write status.
 func (c *Controller) sync(key string) error {
-	ns, name := controllerutil.SplitKey(key)
+	ns, name := store.SplitKey(key)
 	o, ok := c.store.Get("DaemonSet", ns, name)
 	if !ok {
 		c.exp.Delete(key)

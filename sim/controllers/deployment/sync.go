@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // sync reconciles one Deployment, as upstream's syncDeployment: claim its
@@ -19,7 +20,7 @@ import (
 // or roll out with the strategy, and write status. The Deployment read
 // from the store is never modified; each write returns the next version.
 func (c *Controller) sync(key string) error {
-	ns, name := controllerutil.SplitKey(key)
+	ns, name := store.SplitKey(key)
 	o, ok := c.store.Get("Deployment", ns, name)
 	if !ok {
 		return nil

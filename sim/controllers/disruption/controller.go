@@ -90,7 +90,7 @@ func (c *Controller) onPod(ev store.Event) {
 }
 
 func (c *Controller) sync(key string) error {
-	ns, name := splitKey(key)
+	ns, name := store.SplitKey(key)
 	o, ok := c.store.Get("PodDisruptionBudget", ns, name)
 	if !ok {
 		return nil
@@ -127,13 +127,4 @@ func Status(st *store.Store, pdb *policyv1.PodDisruptionBudget, now metav1.Time)
 	}
 	apimeta.SetStatusCondition(&out.Conditions, cond)
 	return out
-}
-
-func splitKey(key string) (string, string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
 }

@@ -164,7 +164,7 @@ func (c *Controller) enqueueServicesOf(ns string, lbls map[string]string) {
 	var keys []string
 	for k, v := range lbls {
 		for key := range c.bySelector[ns+"/"+k+"="+v] {
-			sns, name := splitKey(key)
+			sns, name := store.SplitKey(key)
 			o, ok := c.store.Get("Service", sns, name)
 			if ok && selects(o.(*corev1.Service).Spec.Selector, lbls) {
 				keys = append(keys, key)
@@ -199,13 +199,4 @@ func endpointChanged(old, cur *corev1.Pod) bool {
 		old.Spec.NodeName != cur.Spec.NodeName ||
 		old.Spec.Hostname != cur.Spec.Hostname || old.Spec.Subdomain != cur.Spec.Subdomain ||
 		!maps.Equal(old.Labels, cur.Labels)
-}
-
-func splitKey(key string) (ns, name string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
 }

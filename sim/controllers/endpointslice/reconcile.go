@@ -27,7 +27,7 @@ type group struct {
 }
 
 func (c *Controller) sync(key string) error {
-	ns, name := splitKey(key)
+	ns, name := store.SplitKey(key)
 	o, ok := c.store.Get("Service", ns, name)
 	if !ok {
 		return nil // the garbage collector removes the slices

@@ -98,7 +98,7 @@ func (c *Controller) onPod(ev store.Event) {
 	if ref == nil || ref.Kind != "Job" {
 		return
 	}
-	key := controllerutil.Key(pod.Namespace, ref.Name)
+	key := store.Key(pod.Namespace, ref.Name)
 	switch {
 	case ev.Type == store.Added:
 		c.exp.CreationObserved(key)
@@ -122,7 +122,7 @@ func podRestarts(p *corev1.Pod) int32 {
 
 // jobOf returns the Job stored under key.
 func (c *Controller) jobOf(key string) (*batchv1.Job, bool) {
-	ns, name := controllerutil.SplitKey(key)
+	ns, name := store.SplitKey(key)
 	o, ok := c.store.Get("Job", ns, name)
 	if !ok {
 		return nil, false

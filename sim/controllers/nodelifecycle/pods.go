@@ -6,6 +6,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // Pod event the controller records when it marks a pod not ready.
@@ -53,7 +55,7 @@ func readyIndex(p *corev1.Pod) int {
 
 // processPod marks a pod that was bound to an unhealthy node not ready.
 func (c *Controller) processPod(key string) error {
-	ns, name := splitKey(key)
+	ns, name := store.SplitKey(key)
 	o, ok := c.store.Get("Pod", ns, name)
 	if !ok {
 		return nil
@@ -70,13 +72,4 @@ func (c *Controller) processPod(key string) error {
 		return nil
 	}
 	return c.markPodsNotReady([]*corev1.Pod{pod}, pod.Spec.NodeName)
-}
-
-func splitKey(key string) (ns, name string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
 }

@@ -167,7 +167,7 @@ func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
 	if !ok || o.GetUID() != ref.UID {
 		return "", false
 	}
-	return controllerutil.Key(pod.Namespace, ref.Name), true
+	return store.Key(pod.Namespace, ref.Name), true
 }
 
 // queueMatching queues every ReplicaSet whose selector matches an orphan

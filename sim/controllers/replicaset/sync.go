@@ -26,7 +26,7 @@ const (
 // difference if the watch has caught up with earlier actions, then write
 // status. Level triggered: everything is re-read from the store.
 func (c *Controller) sync(key string) error {
-	ns, name := controllerutil.SplitKey(key)
+	ns, name := store.SplitKey(key)
 	o, ok := c.store.Get("ReplicaSet", ns, name)
 	if !ok {
 		c.exp.Delete(key)

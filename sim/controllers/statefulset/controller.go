@@ -125,7 +125,7 @@ func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
 	if !ok || o.GetUID() != ref.UID {
 		return "", false
 	}
-	return controllerutil.Key(pod.Namespace, ref.Name), true
+	return store.Key(pod.Namespace, ref.Name), true
 }
 
 func (c *Controller) queueMatching(pod *corev1.Pod) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // sync reconciles one StatefulSet: claim its pods, record the template
@@ -22,7 +23,7 @@ import (
 // status and trim history. Level triggered: everything is re-read from
 // the store.
 func (c *Controller) sync(key string) error {
-	ns, name := controllerutil.SplitKey(key)
+	ns, name := store.SplitKey(key)
 	o, ok := c.store.Get("StatefulSet", ns, name)
 	if !ok {
 		return nil

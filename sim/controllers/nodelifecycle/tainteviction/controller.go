@@ -178,7 +178,7 @@ func (c *Controller) handleNodeUpdate(name string) error {
 }
 
 func (c *Controller) handlePodUpdate(key string) error {
-	ns, name := splitKey(key)
+	ns, name := store.SplitKey(key)
 	o, ok := c.store.Get("Pod", ns, name)
 	if !ok {
 		c.cancel(key)
@@ -244,7 +244,7 @@ func (c *Controller) cancel(key string) {
 		return
 	}
 	c.engine.Cancel(w.timer)
-	ns, name := splitKey(key)
+	ns, name := store.SplitKey(key)
 	if o, ok := c.store.Get("Pod", ns, name); ok {
 		c.client.Event(o, corev1.EventTypeNormal, ReasonTaintManagerEviction, "Cancelling deletion of Pod "+key)
 	}
@@ -254,7 +254,7 @@ func (c *Controller) cancel(key string) {
 // graceful delete (an unreachable node's pod stays Terminating).
 func (c *Controller) fire(key string, w *work) {
 	w.timer = nil
-	ns, name := splitKey(key)
+	ns, name := store.SplitKey(key)
 	o, ok := c.store.Get("Pod", ns, name)
 	if !ok {
 		return
@@ -360,13 +360,4 @@ func MinTolerationTime(tolerations []corev1.Toleration) time.Duration {
 		return -1
 	}
 	return time.Duration(min) * time.Second
-}
-
-func splitKey(key string) (ns, name string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
 }
