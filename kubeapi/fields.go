@@ -1,7 +1,6 @@
 package kubeapi
 
 import (
-	"sort"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -66,15 +65,6 @@ func checkFields(kind string, sel fields.Selector) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

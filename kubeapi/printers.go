@@ -2,6 +2,8 @@ package kubeapi
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -199,7 +201,7 @@ func nodeCells(o store.Object, now time.Time) []any {
 		status += ",SchedulingDisabled"
 	}
 	var roles []string
-	for _, k := range sortedKeys(n.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(n.Labels)) {
 		if r, ok := strings.CutPrefix(k, "node-role.kubernetes.io/"); ok && r != "" {
 			roles = append(roles, r)
 		} else if k == "kubernetes.io/role" && n.Labels[k] != "" {

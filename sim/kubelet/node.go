@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -201,7 +202,7 @@ func (k *Kubelet) nodeStatus() corev1.NodeStatus {
 // nodeImages lists the images on the node, largest first, at most 50.
 func (k *Kubelet) nodeImages() []corev1.ContainerImage {
 	var out []corev1.ContainerImage
-	for _, ref := range sortedKeys(k.images) {
+	for _, ref := range slices.Sorted(maps.Keys(k.images)) {
 		im := k.images[ref]
 		if !im.present {
 			continue

@@ -2,6 +2,8 @@ package kubelet
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -87,7 +89,7 @@ func (k *Kubelet) resync() {
 }
 
 func (k *Kubelet) sortedPods() []*podState {
-	keys := sortedKeys(k.byKey)
+	keys := slices.Sorted(maps.Keys(k.byKey))
 	out := make([]*podState, 0, len(keys))
 	for _, key := range keys {
 		out = append(out, k.byKey[key])

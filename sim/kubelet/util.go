@@ -1,8 +1,6 @@
 package kubelet
 
 import (
-	"cmp"
-	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,15 +10,6 @@ import (
 )
 
 func typesUID(s string) types.UID { return types.UID(s) }
-
-func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
-	out := make([]K, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // event records an event unless the kubelet cannot reach the API server
 // (events are best effort upstream too).

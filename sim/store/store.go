@@ -10,6 +10,7 @@
 package store
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -482,7 +483,7 @@ func (s *Store) record(t *table, typ EventType, key string, obj, old Object) {
 	for _, w := range s.watchers[t.kind.Kind] {
 		w.push(s.engine, ev)
 	}
-	for _, name := range sortedNames(t.watchIdx) {
+	for _, name := range slices.Sorted(maps.Keys(t.watchIdx)) {
 		byVal := t.watchIdx[name]
 		fn := t.indexers[name]
 		var seen []*watcher
@@ -594,13 +595,4 @@ func (w *watcher) deliver(e *sim.Engine) {
 	if len(w.pending) > 0 && !w.stopped {
 		w.schedule(e)
 	}
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -1,6 +1,8 @@
 package nodelifecycle
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -191,7 +193,7 @@ func (c *Controller) doNoExecuteTaintingPass() {
 	c.passTimer = nil
 	now := c.engine.Elapsed()
 	pending := false
-	for _, zk := range sortedKeys(c.tainter) {
+	for _, zk := range slices.Sorted(maps.Keys(c.tainter)) {
 		q := c.tainter[zk]
 		q.try(now, c.taintNode)
 		if q.len() > 0 {

@@ -1,6 +1,7 @@
 package nodelifecycle
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -94,7 +95,7 @@ func (c *Controller) zoneQueue(n *corev1.Node) *timedQueue {
 func (c *Controller) handleDisruption(counts map[string]*zoneCount, nodes []*corev1.Node) {
 	newStates := map[string]ZoneState{}
 	allAreFull := true
-	for _, zk := range sortedKeys(counts) {
+	for _, zk := range slices.Sorted(maps.Keys(counts)) {
 		zc := counts[zk]
 		s := ComputeZoneState(zc.ready, zc.notReady, c.cfg.UnhealthyZoneThreshold)
 		if s != StateFullDisruption {
@@ -106,7 +107,7 @@ func (c *Controller) handleDisruption(counts map[string]*zoneCount, nodes []*cor
 		}
 	}
 	allWasFull := true
-	for _, zk := range sortedKeys(c.states) {
+	for _, zk := range slices.Sorted(maps.Keys(c.states)) {
 		if _, ok := counts[zk]; !ok {
 			delete(c.states, zk)
 			continue
@@ -125,7 +126,7 @@ func (c *Controller) handleDisruption(counts map[string]*zoneCount, nodes []*cor
 		for _, n := range nodes {
 			c.markNodeAsReachable(n)
 		}
-		for _, zk := range sortedKeys(c.states) {
+		for _, zk := range slices.Sorted(maps.Keys(c.states)) {
 			c.queueFor(zk).swapLimiter(0, now)
 			c.states[zk] = StateFullDisruption
 		}
@@ -135,12 +136,12 @@ func (c *Controller) handleDisruption(counts map[string]*zoneCount, nodes []*cor
 				h.probe, h.readyTransition = now, now
 			}
 		}
-		for _, zk := range sortedKeys(c.states) {
+		for _, zk := range slices.Sorted(maps.Keys(c.states)) {
 			c.setLimiterInZone(zk, counts[zk].size(), newStates[zk])
 			c.states[zk] = newStates[zk]
 		}
 	default:
-		for _, zk := range sortedKeys(c.states) {
+		for _, zk := range slices.Sorted(maps.Keys(c.states)) {
 			if c.states[zk] == newStates[zk] {
 				continue
 			}
@@ -282,13 +283,4 @@ func (q *timedQueue) swapLimiter(qps float64, now time.Duration) {
 		nl.tryAccept(now)
 	}
 	q.limiter = nl
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
