@@ -48,6 +48,25 @@ failures. Run with no arguments for the built-in demo.`,
 	return root
 }
 
+// atMostOneScenario is the Args check of the interactive faces: an
+// optional scenario file or library name.
+func atMostOneScenario(verb string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) > 1 {
+			return badInput(fmt.Errorf("%s takes at most one scenario file or library name, got %d arguments", verb, len(args)))
+		}
+		return nil
+	}
+}
+
+// scenarioOrDemo is the scenario an interactive face opens.
+func scenarioOrDemo(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "demo"
+}
+
 type runFlags struct {
 	seed   string
 	report string

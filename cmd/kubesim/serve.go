@@ -49,17 +49,9 @@ Every write is recorded at its virtual time, so the session replays.`,
 		Example: `  kubesim serve
   kubesim serve node-failure --kubeconfig /tmp/kubesim.kubeconfig
   kubesim serve my-scenario.yaml --listen 0.0.0.0:6443 --web 127.0.0.1:8080`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return badInput(fmt.Errorf("serve takes at most one scenario file or library name, got %d arguments", len(args)))
-			}
-			return nil
-		},
+		Args: atMostOneScenario("serve"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			arg := "demo"
-			if len(args) == 1 {
-				arg = args[0]
-			}
+			arg := scenarioOrDemo(args)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runServe(ctx, cmd.OutOrStdout(), arg, f)

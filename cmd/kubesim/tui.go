@@ -49,17 +49,9 @@ scenario file that replays to the same trace. Press ? for help.`,
 		Example: `  kubesim tui
   kubesim tui node-failure --speed 30
   kubesim tui my-scenario.yaml --paused`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return badInput(fmt.Errorf("tui takes at most one scenario file or library name, got %d arguments", len(args)))
-			}
-			return nil
-		},
+		Args: atMostOneScenario("tui"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := "demo"
-			if len(args) == 1 {
-				name = args[0]
-			}
+			name := scenarioOrDemo(args)
 			return runTUI(name, f)
 		},
 	}

@@ -45,17 +45,9 @@ requires the token printed at start (it is part of the printed URL).`,
 		Example: `  kubesim web
   kubesim web node-failure --speed 10
   kubesim web my-scenario.yaml --listen 0.0.0.0:8080`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return badInput(fmt.Errorf("web takes at most one scenario file or library name, got %d arguments", len(args)))
-			}
-			return nil
-		},
+		Args: atMostOneScenario("web"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			arg := "demo"
-			if len(args) == 1 {
-				arg = args[0]
-			}
+			arg := scenarioOrDemo(args)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runWeb(ctx, cmd.OutOrStdout(), arg, f, nil)
