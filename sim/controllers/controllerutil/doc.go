@@ -34,6 +34,18 @@ func DefaultConfig() Config {
 	return Config{WatchLatency: 2 * time.Millisecond, Queue: workqueue.DefaultConfig, BurstReplicas: BurstReplicas}
 }
 
+// Watches are a controller's active watches: the cancel functions that
+// store.Watch returns.
+type Watches []func()
+
+// Stop cancels every watch (a crashed controller manager).
+func (w *Watches) Stop() {
+	for _, stop := range *w {
+		stop()
+	}
+	*w = nil
+}
+
 // Defaulted fills the zero fields of c from DefaultConfig, so that a
 // cluster passing Config{} gets the modelled informer latency rather than
 // synchronous delivery.

@@ -49,7 +49,7 @@ type Controller struct {
 	queue   *workqueue.Queue
 	exp     *controllerutil.Expectations
 	backoff map[string]backoff
-	stops   []func()
+	stops   controllerutil.Watches
 }
 
 type backoff struct {
@@ -80,12 +80,7 @@ func (c *Controller) Start() {
 }
 
 // Stop ends the watches.
-func (c *Controller) Stop() {
-	for _, s := range c.stops {
-		s()
-	}
-	c.stops = nil
-}
+func (c *Controller) Stop() { c.stops.Stop() }
 
 func (c *Controller) queueAll() {
 	for _, o := range c.store.List("DaemonSet", "") {

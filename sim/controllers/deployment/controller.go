@@ -39,7 +39,7 @@ type Controller struct {
 	store  *store.Store
 	cfg    Config
 	queue  *workqueue.Queue
-	stops  []func()
+	stops  controllerutil.Watches
 	// tmplEq caches EqualIgnoreHash per ReplicaSet: templates change only
 	// with a generation bump, and the comparison is the costliest step of
 	// a sync.
@@ -75,12 +75,7 @@ func (c *Controller) Start() {
 }
 
 // Stop ends the watches.
-func (c *Controller) Stop() {
-	for _, s := range c.stops {
-		s()
-	}
-	c.stops = nil
-}
+func (c *Controller) Stop() { c.stops.Stop() }
 
 func (c *Controller) onDeployment(ev store.Event) {
 	if ev.Type == store.Modified {

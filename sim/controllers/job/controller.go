@@ -40,7 +40,7 @@ type Controller struct {
 	cfg    Config
 	queue  *workqueue.Queue
 	exp    *controllerutil.Expectations
-	stops  []func()
+	stops  controllerutil.Watches
 }
 
 // New returns a controller writing through client (whose component name
@@ -70,12 +70,7 @@ func (c *Controller) Start() {
 }
 
 // Stop ends the watches.
-func (c *Controller) Stop() {
-	for _, s := range c.stops {
-		s()
-	}
-	c.stops = nil
-}
+func (c *Controller) Stop() { c.stops.Stop() }
 
 func (c *Controller) onJob(ev store.Event) {
 	key := store.KeyOf(ev.Object)

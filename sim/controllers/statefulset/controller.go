@@ -43,7 +43,7 @@ type Controller struct {
 	store  *store.Store
 	cfg    Config
 	queue  *workqueue.Queue
-	stops  []func()
+	stops  controllerutil.Watches
 }
 
 // New returns a controller writing through client (whose component name
@@ -66,12 +66,7 @@ func (c *Controller) Start() {
 }
 
 // Stop ends the watches (a crashed controller manager).
-func (c *Controller) Stop() {
-	for _, s := range c.stops {
-		s()
-	}
-	c.stops = nil
-}
+func (c *Controller) Stop() { c.stops.Stop() }
 
 func (c *Controller) onSet(ev store.Event) {
 	if ev.Type == store.Modified {
