@@ -57,6 +57,7 @@ type App struct {
 	canvas   *render.Canvas
 	frame    render.Frame
 	modal    string // "", "help" or "scale"
+	hover    string // the node under the mouse pointer
 
 	quit     chan struct{}
 	quitOnce sync.Once
@@ -197,6 +198,6 @@ func (a *App) render(w, h, colors int) render.Frame {
 	}
 	a.canvas.Reset(w, h)
 	a.frame = render.Render(a.canvas, render.Input{View: a.view, Sel: a.sel, Detail: a.detail,
-		Message: a.msg, MessageErr: a.msgErr, Theme: a.theme})
+		Message: a.msg, MessageErr: a.msgErr, Theme: a.theme, Hover: a.hover})
 	return a.frame
 }

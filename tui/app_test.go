@@ -375,3 +375,40 @@ cluster:
 	u.waitFor("199/200")
 	require.Contains(t, u.screen(), "X", "the failed node is an X in the heat-map")
 }
+
+// TestScalePromptReplacesItsValue: the prompt opens with the current
+// replicas; typing a number replaces it rather than appending to it.
+func TestScalePromptReplacesItsValue(t *testing.T) {
+	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
+	s.RunFor(30 * time.Second)
+	u := start(t, s, 120, 40, t.TempDir())
+	u.press('s')
+	u.waitFor("scale deploy/web")
+	u.waitFor("replicas: 6")
+	u.press('1')
+	u.press('4')
+	u.pressKey(tcell.KeyEnter)
+	u.waitFor("scale deploy/web to 14")
+	require.Len(t, s.Recorded(), 1)
+	require.Equal(t, int32(14), s.Recorded()[0].Command.Replicas)
+}
+
+// TestEndOfScenarioSaysSoAndFaultKeysRunOn: at the scenario's duration the
+// session stops with a clear message; a fault key then acts at once and
+// time runs on past the end.
+func TestEndOfScenarioSaysSoAndFaultKeysRunOn(t *testing.T) {
+	sc := loadScenario(t, strings.Replace(threeNodes, "duration: 20m", "duration: 2m", 1))
+	s := newSession(t, sc, live.Options{Speed: live.AsFastAsPossible, Tick: 5 * time.Millisecond})
+	s.Start()
+	u := start(t, s, 160, 40, t.TempDir())
+	scr := u.waitFor("ENDED")
+	require.Contains(t, scr, "scenario ended at 2m0s — space continues past its duration")
+	require.Equal(t, 2*time.Minute, s.Snapshot().Time)
+	u.press('f')
+	u.waitFor("fail general-1")
+	u.waitFor("running on past the scenario's end")
+	require.Eventually(t, func() bool { return s.Snapshot().Time > 3*time.Minute }, 10*time.Second, 5*time.Millisecond,
+		"virtual time moves on after a fault key at the end")
+	require.Eventually(t, func() bool { return s.Snapshot().Counts.NodesReady == 2 }, 10*time.Second, 5*time.Millisecond,
+		"the failed node goes NotReady")
+}

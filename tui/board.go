@@ -43,11 +43,15 @@ func (b *board) MouseHandler() func(tview.MouseAction, *tcell.EventMouse, func(t
 		if !b.InRect(mx, my) {
 			return false, nil
 		}
+		x, y, _, _ := b.GetInnerRect()
+		if action == tview.MouseMove {
+			b.a.hoverAt(mx-x, my-y)
+			return true, nil
+		}
 		setFocus(b)
 		if action != tview.MouseLeftClick {
 			return action == tview.MouseLeftDown, nil
 		}
-		x, y, _, _ := b.GetInnerRect()
 		b.a.click(mx-x, my-y)
 		return true, nil
 	})

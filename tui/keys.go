@@ -108,11 +108,28 @@ func (a *App) click(x, y int) {
 	}
 }
 
-// do runs a session command and reports it in the footer.
+// hoverAt names the node under the pointer in the heat-map's legend.
+func (a *App) hoverAt(x, y int) {
+	h, ok := render.HitAt(a.frame.Hits, x, y)
+	name := ""
+	if ok && h.Focus == render.FocusNodes {
+		name = h.Key
+	}
+	a.hover = name
+}
+
+// do runs a session command and reports it in the footer. At the end of
+// the scenario the session stands still, so a command would seem to do
+// nothing: it resumes past the scenario's duration, as space would.
 func (a *App) do(what string, c live.Command) {
+	ended := render.Ended(a.view)
 	out, err := a.sess.Do(c)
 	if out != "" && err == nil {
 		what += ": " + firstLine(out)
+	}
+	if ended && err == nil {
+		a.sess.Resume()
+		what += " — running on past the scenario's end (space pauses)"
 	}
 	a.say(what, err)
 }
@@ -198,6 +215,20 @@ func (a *App) openScale() {
 		return
 	}
 	target := *w
+	// The current value is shown selected: the first digit typed replaces
+	// it (typing 14 over 6 means 14), backspace or arrows edit it instead.
+	fresh := true
+	a.input.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		if fresh && ev.Key() == tcell.KeyRune {
+			a.input.SetText("")
+		}
+		if ev.Key() != tcell.KeyEnter && ev.Key() != tcell.KeyEscape {
+			fresh = false
+			a.input.SetFieldStyle(a.fieldStyle(false))
+		}
+		return ev
+	})
+	a.input.SetFieldStyle(a.fieldStyle(true))
 	a.input.SetText(strconv.Itoa(int(w.Desired))).
 		SetLabel("replicas: ").
 		SetAcceptanceFunc(func(text string, _ rune) bool {
@@ -220,6 +251,16 @@ func (a *App) openScale() {
 		})
 	a.input.SetBorder(true).SetTitle(fmt.Sprintf(" scale %s/%s (enter: apply, esc: cancel) ", render.KindShort(w.Kind), w.Name))
 	a.openModal("scale")
+}
+
+// fieldStyle is the input field's style: reversed while the pre-filled
+// value is still untouched (selected, to be replaced by typing).
+func (a *App) fieldStyle(fresh bool) tcell.Style {
+	st := tcell.StyleDefault.Background(tcell.ColorNavy).Foreground(tcell.ColorWhite)
+	if fresh {
+		st = st.Reverse(true)
+	}
+	return st
 }
 
 func (a *App) openModal(name string) {

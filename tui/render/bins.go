@@ -225,8 +225,10 @@ func total(zones []zoneGroup) int {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// heatPlan places one cell (or two, with a gap) per node in rows after a
-// zone label: the compact view for clusters whose boxes do not fit.
+// heatPlan places one tile per node in rows after a zone label: the
+// compact view for clusters whose boxes do not fit. Wide tiles (3 or 4
+// cells) print the node's request percentage on its heat colour; narrow
+// ones (2 cells with a gap, or 1) fall back to a bar glyph.
 type heatPlan struct {
 	LabelW, CellW int
 	Cells         []Rect // indexed like View.Nodes; zero W = not shown
@@ -235,6 +237,9 @@ type heatPlan struct {
 	Hidden        int // nodes that did not fit at all
 }
 
+// heatWidths are the tile widths tried, widest (most legible) first.
+var heatWidths = []int{4, 3, 2, 1}
+
 func planHeat(nodes []live.NodeView, zones []zoneGroup, w, h int) heatPlan {
 	lw := 0
 	for _, z := range zones {
@@ -242,7 +247,7 @@ func planHeat(nodes []live.NodeView, zones []zoneGroup, w, h int) heatPlan {
 	}
 	lw = min(lw, 14) + 1
 	var p heatPlan
-	for _, cw := range []int{2, 1} {
+	for _, cw := range heatWidths {
 		p = heatLayout(nodes, zones, lw, cw, w, h)
 		if p.Hidden == 0 {
 			return p
@@ -265,7 +270,7 @@ func heatLayout(nodes []live.NodeView, zones []zoneGroup, lw, cw, w, h int) heat
 				p.Hidden++
 				continue
 			}
-			p.Cells[ni] = Rect{X: lw + (j%per)*cw, Y: row, W: 1, H: 1}
+			p.Cells[ni] = Rect{X: lw + (j%per)*cw, Y: row, W: max(1, cw-1), H: 1}
 		}
 		y += ceilDiv(len(z.Nodes), per)
 	}

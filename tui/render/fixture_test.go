@@ -2,7 +2,10 @@ package render
 
 import (
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/gdamore/tcell/v2"
 
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/sim/podutil"
@@ -75,7 +78,8 @@ func fixtureView() *live.View {
 	return v
 }
 
-// bigView is n nodes in three zones with podsPer pods each, spread over
+// bigView is n nodes in three zones with podsPer pods each (their
+// requests vary from node to node, so the heat-map has something to show), spread over
 // 20 Deployments, and 500 events: the benchmark's cluster.
 func bigView(n, podsPer int) *live.View {
 	v := &live.View{Scenario: "big", Time: time.Hour, Speed: 30, Etcd: live.EtcdView{Leader: "etcd-1", Quorum: true,
@@ -88,7 +92,7 @@ func bigView(n, podsPer int) *live.View {
 		var pods []live.PodView
 		for j := 0; j < podsPer; j++ {
 			w := (i*podsPer + j) % 20
-			pods = append(pods, pod("default", fmt.Sprintf("app-%d-%d-%d", w, i, j), fmt.Sprintf("node-%d", i), fmt.Sprintf("Deployment/app-%d", w), "Running", j%7 != 0, res(100, 256)))
+			pods = append(pods, pod("default", fmt.Sprintf("app-%d-%d-%d", w, i, j), fmt.Sprintf("node-%d", i), fmt.Sprintf("Deployment/app-%d", w), "Running", j%7 != 0, res(int64(60+(i%9)*12), 256)))
 		}
 		ready := "True"
 		if i%50 == 7 {
@@ -101,4 +105,65 @@ func bigView(n, podsPer int) *live.View {
 	}
 	v.Counts = live.Counts{Nodes: n, NodesReady: n - n/50, Pods: n * podsPer, Running: n * podsPer}
 	return v
+}
+
+// styleMap is the colours of a canvas as text: a row of symbols per row
+// of cells (one symbol per distinct style, '.' for the default), then
+// what each symbol means. Golden files of colour depths are made of it.
+func styleMap(c *Canvas) string {
+	const symbols = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789#$%&*+=@^~"
+	sym := map[tcell.Style]byte{tcell.StyleDefault: '.'}
+	var order []tcell.Style
+	var b strings.Builder
+	for y := 0; y < c.H; y++ {
+		for x := 0; x < c.W; x++ {
+			st := c.At(x, y).S
+			s, ok := sym[st]
+			if !ok {
+				s = '?'
+				if len(order) < len(symbols) {
+					s = symbols[len(order)]
+				}
+				sym[st] = s
+				order = append(order, st)
+			}
+			b.WriteByte(s)
+		}
+		b.WriteByte('\n')
+	}
+	for _, st := range order {
+		fg, bg, attr := st.Decompose()
+		fmt.Fprintf(&b, "%c fg=%s bg=%s attr=%s\n", sym[st], colourName(fg), colourName(bg), attrNames(attr))
+	}
+	return b.String()
+}
+
+// colourName names a colour without tcell's name table (a map: some
+// colours have two names and it would pick either).
+func colourName(c tcell.Color) string {
+	switch {
+	case c == tcell.ColorDefault:
+		return "default"
+	case !c.Valid():
+		return "INVALID"
+	case c.IsRGB():
+		return fmt.Sprintf("#%06X", c.Hex())
+	}
+	return fmt.Sprintf("p%d", int(c-tcell.ColorValid))
+}
+
+func attrNames(a tcell.AttrMask) string {
+	var out []string
+	for _, x := range []struct {
+		m tcell.AttrMask
+		n string
+	}{{tcell.AttrBold, "bold"}, {tcell.AttrDim, "dim"}, {tcell.AttrReverse, "reverse"}, {tcell.AttrUnderline, "underline"}} {
+		if a&x.m != 0 {
+			out = append(out, x.n)
+		}
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, ",")
 }

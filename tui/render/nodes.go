@@ -20,6 +20,8 @@ type frame struct {
 	hits   []Hit
 	// zoneInBox puts the zone in each box's bottom border (flat grid).
 	zoneInBox bool
+	// hover is the node under the mouse pointer, if any.
+	hover string
 }
 
 // ownerColors gives each workload its colour, in the view's order
@@ -84,18 +86,26 @@ func (f *frame) drawNodes(r Rect) bool {
 	if legend {
 		body.H--
 	}
+	owners := body.H >= 12 && len(v.Workloads) > 0 && f.th.Colors >= 8
+	if owners {
+		body.H--
+	}
 	plan, ok := planBins(v.Nodes, zones, body.W, body.H)
 	if !ok {
-		title += " · heat-map (requests)"
+		title += " · heat-map (% of each node requested)"
 	}
 	f.panelTitle(r, title, f.sel.Focus == FocusNodes || f.sel.Focus == FocusPods)
+	wide := false
 	if ok {
 		f.drawBins(body, zones, plan)
 	} else {
-		f.drawHeat(body, zones)
+		wide = f.drawHeat(body, zones)
+	}
+	if owners {
+		f.drawOwnerLegend(Rect{r.X, body.Y + body.H, r.W, 1})
 	}
 	if legend {
-		f.drawLegend(Rect{r.X, r.Y + r.H - 1, r.W, 1}, !ok)
+		f.drawLegend(Rect{r.X, r.Y + r.H - 1, r.W, 1}, !ok, wide)
 	}
 	return ok
 }

@@ -49,8 +49,8 @@ func (f *frame) drawHeader(r Rect) {
 	put(" "+v.Scenario+"  ", th.Bold)
 	put(ClockText(v.Time)+" ", th.Bold)
 	switch {
-	case v.Paused && v.Until > 0 && v.Time >= v.Until:
-		put(" END ", th.Warn.Reverse(true))
+	case Ended(v):
+		put(" ENDED ", th.Warn.Reverse(true))
 	case v.Paused:
 		put(" PAUSED ", th.Warn.Reverse(true))
 	default:

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/gdamore/tcell/v2"
@@ -135,15 +136,60 @@ func HeatGlyph(n *live.NodeView) rune {
 	return heatGlyphs[max(1, min(8, int(l*8+0.999)))]
 }
 
-func (f *frame) drawHeat(body Rect, zones []zoneGroup) {
+// HeatTile is the text of a node's tile w cells wide: its request
+// percentage when it fits ("74", "100"; "██" for a full node in two
+// cells), X when NotReady, else the bar glyph.
+func HeatTile(n *live.NodeView, w int) string {
+	if w < 2 {
+		return string(HeatGlyph(n))
+	}
+	if n.Ready != "True" {
+		return fmt.Sprintf("%*s", w, "X")
+	}
+	pc := min(100, int(math.Round(nodeLoad(n)*100)))
+	if pc >= 100 && w < 3 {
+		return "██"
+	}
+	return fmt.Sprintf("%*d", w, pc)
+}
+
+// heatStyle is a tile's style: the heat colour behind the digits (or as
+// the glyph's colour), red for NotReady, underlined without a background
+// when cordoned, reversed and bold when selected.
+func (f *frame) heatStyle(n *live.NodeView, tile bool) tcell.Style {
+	th := f.th
+	heat := th.Heat(nodeLoad(n))
+	st := Fg(heat)
+	if tile && f.th.Colors >= 8 {
+		st = tcell.StyleDefault.Background(heat).Foreground(tcell.ColorBlack)
+	}
+	if n.Ready != "True" {
+		st = th.Bad
+		if tile && f.th.Colors >= 8 {
+			st = st.Reverse(true)
+		}
+	}
+	if n.Unschedulable {
+		st = Fg(heat).Underline(true)
+		if !tile {
+			st = th.Warn.Reverse(true)
+		}
+	}
+	if n.Name == f.sel.Node {
+		st = st.Reverse(!n.Unschedulable || tile).Bold(true).Underline(true)
+	}
+	return st
+}
+
+// drawHeat draws the heat-map and reports whether its tiles show numbers.
+func (f *frame) drawHeat(body Rect, zones []zoneGroup) bool {
 	v, th := f.v, f.th
 	sel := f.sel.SelectedNode(v)
 	zoomH := 0
 	if sel != nil {
 		zoomH = boxH(fitRows([]live.NodeView{*sel}, min(body.W, 60)-2))
 	}
-	heatH := body.H
-	p := planHeat(v.Nodes, zones, body.W, heatH)
+	p := planHeat(v.Nodes, zones, body.W, body.H)
 	if sel != nil && body.H-p.Height-1 >= boxH(1) {
 		zoomH = min(zoomH, body.H-p.Height-1)
 	} else {
@@ -152,24 +198,15 @@ func (f *frame) drawHeat(body Rect, zones []zoneGroup) {
 	for _, l := range p.Labels {
 		f.c.Text(body.X+l.X, body.Y+l.Y, l.W, zones[l.Zone].Name, th.Bold)
 	}
+	tile := p.CellW >= 3
 	for i := range v.Nodes {
 		cell := p.Cells[i]
 		if cell.W == 0 {
 			continue
 		}
 		n := &v.Nodes[i]
-		st := Fg(th.Heat(nodeLoad(n)))
-		if n.Ready != "True" {
-			st = th.Bad
-		}
-		if n.Unschedulable {
-			st = th.Warn.Reverse(true)
-		}
-		if n.Name == f.sel.Node {
-			st = st.Reverse(!n.Unschedulable).Bold(true).Underline(true)
-		}
-		r := Rect{body.X + cell.X, body.Y + cell.Y, 1, 1}
-		f.c.Set(r.X, r.Y, HeatGlyph(n), st)
+		r := Rect{body.X + cell.X, body.Y + cell.Y, cell.W, 1}
+		f.c.Text(r.X, r.Y, r.W, HeatTile(n, r.W), f.heatStyle(n, tile))
 		f.hits = append(f.hits, Hit{R: Rect{r.X, r.Y, p.CellW, 1}, Focus: FocusNodes, Key: n.Name})
 	}
 	if p.Hidden > 0 {
@@ -180,13 +217,47 @@ func (f *frame) drawHeat(body Rect, zones []zoneGroup) {
 		w := min(body.W, 60)
 		f.drawBox(Rect{body.X, body.Y + body.H - zoomH, w, zoomH}, sel, zoomH-boxChrome)
 	}
+	return tile
 }
 
-// drawLegend explains the glyphs in one line.
-func (f *frame) drawLegend(r Rect, heat bool) {
+// drawLegend explains the glyphs in one line; in the heat-map it names
+// the node under the pointer or the selected one first.
+func (f *frame) drawLegend(r Rect, heat bool, wide bool) {
 	text := "█ Running  ▓ not ready  C creating  P pending  T terminating  ! failing  +N more"
 	if heat {
 		text = "▁▂▃▄▅▆▇█ requests  X NotReady  reversed: cordoned  · empty"
+		if wide {
+			text = "NN: % of the node requested  X NotReady  underlined: cordoned"
+		}
+		name := f.hover
+		if name == "" {
+			name = f.sel.Node
+		}
+		if n := findNode(f.v, name); n != nil {
+			x := f.c.Text(r.X, r.Y, r.W, fmt.Sprintf("%s %d%% ", n.Name, pct100(n)), f.th.Bold)
+			r.X += x + 1
+			r.W -= x + 1
+		}
 	}
 	f.c.Text(r.X, r.Y, r.W, text, f.th.Dim)
+}
+
+func pct100(n *live.NodeView) int { return int(math.Round(nodeLoad(n) * 100)) }
+
+// drawOwnerLegend shows each workload's colour and name in one line, as
+// many as fit: what the colours of the pod blocks mean.
+func (f *frame) drawOwnerLegend(r Rect) {
+	x := r.X
+	for i := range f.v.Workloads {
+		w := &f.v.Workloads[i]
+		s := w.Name
+		if x+3+len(s) > r.X+r.W {
+			if x < r.X+r.W {
+				f.c.Text(x, r.Y, r.X+r.W-x, "…", f.th.Dim)
+			}
+			return
+		}
+		f.c.Set(x, r.Y, '█', Fg(f.owners[w.Kind+"/"+w.Name]))
+		x += 1 + f.c.Text(x+1, r.Y, len(s)+1, " "+s, f.th.Base) + 1
+	}
 }

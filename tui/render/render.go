@@ -13,6 +13,8 @@ type Input struct {
 	Message    string
 	MessageErr bool
 	Theme      *Theme
+	// Hover is the node under the mouse pointer ("" for none).
+	Hover string
 }
 
 // Frame is a rendered screen: the cells, the clickable regions, the
@@ -36,7 +38,7 @@ func Render(c *Canvas, in Input) Frame {
 		c.Text(0, 0, c.W, "starting…", th.Base)
 		return out
 	}
-	f := &frame{c: c, v: in.View, sel: in.Sel, th: th, owners: ownerColors(in.View, th)}
+	f := &frame{c: c, v: in.View, sel: in.Sel, th: th, owners: ownerColors(in.View, th), hover: in.Hover}
 	l := ComputeLayout(c.W, c.H, in.View, in.Sel)
 	out.Layout = l
 	f.drawHeader(l.Header)
@@ -49,17 +51,25 @@ func Render(c *Canvas, in Input) Frame {
 	f.drawWorkloads(l.Workloads)
 	f.drawDetail(l.Detail, in.Detail)
 	f.drawEvents(l.Events)
-	f.drawFooter(l.Footer, in.Message, in.MessageErr)
+	msg := in.Message
+	if msg == "" && Ended(in.View) {
+		msg = "scenario ended at " + ClockText(in.View.Until) + " — space continues past its duration; fault keys run on from here"
+	}
+	f.drawFooter(l.Footer, msg, in.MessageErr)
 	out.Hits = f.hits
 	return out
 }
+
+// Ended reports whether the session stopped at the end of its scenario
+// (paused at the duration, not yet resumed past it).
+func Ended(v *live.View) bool { return v != nil && v.Paused && v.Until > 0 && v.Time >= v.Until }
 
 // HelpText is the `?` screen: every key and what the glyphs mean.
 func HelpText() string {
 	return `kubesim — a whole Kubernetes cluster in virtual time
 
 Time
-  space        pause / resume
+  space        pause / resume (at the end of a scenario: run on past it)
   .            step: run exactly the next event (pauses)
   + / -        faster / slower (×0.25 … ×1000, then as fast as possible)
 

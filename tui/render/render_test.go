@@ -2,6 +2,8 @@ package render
 
 import (
 	"flag"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,26 +138,68 @@ func TestPlanHeatFitsAFewHundredNodes(t *testing.T) {
 	require.Positive(t, tiny.Hidden, "what does not fit is counted, not drawn over")
 }
 
-func TestThemeDegradesToTheTerminalsColours(t *testing.T) {
-	for _, tc := range []struct {
-		colors, max int
-	}{{256, 255}, {16, 15}, {8, 7}} {
-		th := NewTheme(tc.colors)
-		seen := map[tcell.Color]bool{}
-		for i := 0; i < len(th.owners); i++ {
-			c := th.Owner(i)
-			require.LessOrEqual(t, int(c-tcell.ColorValid), tc.max, "colour %d of a %d-colour theme", i, tc.colors)
-			require.False(t, seen[c], "owner colours are distinct")
-			seen[c] = true
-		}
-		for _, st := range []tcell.Style{th.Good, th.Warn, th.Bad, th.Title} {
-			fg, bg, _ := st.Decompose()
-			for _, c := range []tcell.Color{fg, bg} {
-				if c != tcell.ColorDefault {
-					require.LessOrEqual(t, int(c-tcell.ColorValid), tc.max)
+// colourDepths are the terminals a theme is made for.
+var colourDepths = []struct {
+	name   string
+	colors int
+	max    int // highest palette index the terminal has (-1: RGB)
+}{{"8", 8, 7}, {"16", 16, 15}, {"256", 256, 255}, {"truecolour", TrueColor, -1}}
+
+// rgbDistance is the Euclidean distance of two colours in RGB space.
+func rgbDistance(a, b tcell.Color) float64 {
+	ar, ag, ab := a.RGB()
+	br, bg, bb := b.RGB()
+	return math.Sqrt(float64((ar-br)*(ar-br) + (ag-bg)*(ag-bg) + (ab-bb)*(ab-bb)))
+}
+
+// TestThemeColoursAreValidAndApartAtEveryDepth: every workload colour is
+// a colour tcell will draw (Valid), within what the terminal has, and far
+// from its neighbours in the cycle (workloads are coloured in order, so
+// neighbours sit side by side on the nodes).
+func TestThemeColoursAreValidAndApartAtEveryDepth(t *testing.T) {
+	for _, d := range colourDepths {
+		t.Run(d.name, func(t *testing.T) {
+			th := NewTheme(d.colors)
+			n := th.Owners()
+			require.GreaterOrEqual(t, n, 5, "enough colours to tell workloads apart")
+			inDepth := func(what string, c tcell.Color) {
+				require.True(t, c.Valid(), "%s %v is not a valid tcell colour", what, c)
+				if d.max < 0 {
+					require.True(t, c.IsRGB(), "%s is a 24-bit colour", what)
+					return
+				}
+				require.False(t, c.IsRGB(), "%s is a palette entry", what)
+				require.LessOrEqual(t, int(c-tcell.ColorValid), d.max, "%s within the terminal's palette", what)
+			}
+			seen := map[tcell.Color]bool{}
+			for i := range n {
+				c := th.Owner(i)
+				inDepth(fmt.Sprintf("owner %d", i), c)
+				require.False(t, seen[c], "owner colours are distinct")
+				seen[c] = true
+				next := th.Owner(i + 1)
+				require.Greater(t, rgbDistance(c, next), 100.0, "owners %d (%v) and %d (%v) look alike", i, c, (i+1)%n, next)
+				require.Greater(t, rgbDistance(c, th.Heat(1)), 100.0, "owner %d looks like the alarm red", i)
+			}
+			for _, f := range []float64{0, 0.75, 0.92, 1} {
+				inDepth(fmt.Sprintf("heat %.2f", f), th.Heat(f))
+			}
+			if d.colors >= 16 {
+				require.NotEqual(t, th.Heat(0.75), th.Heat(0.92), "a node at 90%% looks different from one at 70%%")
+				require.NotEqual(t, th.Heat(0.92), th.Heat(1), "a full node looks different from one at 90%%")
+			}
+			for _, st := range []tcell.Style{th.Good, th.Warn, th.Bad, th.Title, th.Action} {
+				fg, bg, _ := st.Decompose()
+				for _, c := range []tcell.Color{fg, bg} {
+					if c != tcell.ColorDefault {
+						require.True(t, c.Valid())
+						if d.max >= 0 {
+							require.LessOrEqual(t, int(c-tcell.ColorValid), d.max)
+						}
+					}
 				}
 			}
-		}
+		})
 	}
 	mono := NewTheme(0)
 	require.Equal(t, tcell.ColorDefault, mono.Owner(3))
@@ -224,6 +268,33 @@ func TestGolden(t *testing.T) {
 			require.NoError(t, err, "run go test -update to create it")
 			require.Equal(t, string(want), got)
 		})
+	}
+}
+
+// TestGoldenColours snapshots the fixture's screen with its colours at
+// every colour depth, at the smallest supported terminal and a big one:
+// the text, then a map of the styles. No cell may carry an invalid
+// colour (tcell would draw it in the terminal's default).
+func TestGoldenColours(t *testing.T) {
+	for _, d := range colourDepths {
+		for _, sz := range [][2]int{{80, 24}, {200, 60}} {
+			name := fmt.Sprintf("colours-%s-%dx%d", d.name, sz[0], sz[1])
+			t.Run(name, func(t *testing.T) {
+				v := fixtureView()
+				c := NewCanvas(sz[0], sz[1])
+				Render(c, Input{View: v, Sel: Selection{Focus: FocusPods, Node: "general-1", Pod: "default/web-7d9c-1"}.Normalize(v),
+					Detail: "Name:  web-7d9c-1\nStatus:  Running", Theme: NewTheme(d.colors)})
+				got := c.String() + "\n" + styleMap(c)
+				require.NotContains(t, got, "INVALID")
+				path := filepath.Join("testdata", name+".golden")
+				if *update {
+					require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+				}
+				want, err := os.ReadFile(path)
+				require.NoError(t, err, "run go test -update to create it")
+				require.Equal(t, string(want), got)
+			})
+		}
 	}
 }
 
