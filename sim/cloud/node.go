@@ -35,6 +35,7 @@ type NodeSpec struct {
 	// or given by the caller for custom node groups.
 	Capacity, Allocatable corev1.ResourceList
 	Labels                map[string]string // extra labels (override the defaults)
+	CapacityType          string            // ON_DEMAND (default) or SPOT
 	Taints                []corev1.Taint    // registered with the node (--register-with-taints)
 	Index                 int               // position in the cluster: derives IPs and IDs
 }
@@ -104,17 +105,22 @@ func NodeObject(spec NodeSpec) *corev1.Node {
 	spec, _ = SpecFor(spec)
 	region := Region(spec.Zone)
 	ip := NodeIP(spec.Index)
+	arch := "amd64"
+	if t, ok := Lookup(spec.InstanceType); ok {
+		arch = t.Arch
+	}
+	capType := NormalizeCapacityType(spec.CapacityType)
 	labels := map[string]string{
 		corev1.LabelHostname:           spec.Name,
 		corev1.LabelOSStable:           "linux",
-		corev1.LabelArchStable:         "amd64",
+		corev1.LabelArchStable:         arch,
 		"beta.kubernetes.io/os":        "linux",
-		"beta.kubernetes.io/arch":      "amd64",
+		"beta.kubernetes.io/arch":      arch,
 		corev1.LabelInstanceTypeStable: spec.InstanceType,
 		corev1.LabelInstanceType:       spec.InstanceType,
 		corev1.LabelTopologyZone:       spec.Zone,
 		corev1.LabelTopologyRegion:     region,
-		LabelCapacityType:              "ON_DEMAND",
+		LabelCapacityType:              capType,
 	}
 	if spec.Group != "" {
 		labels[LabelNodeGroup] = spec.Group
@@ -159,7 +165,7 @@ func NodeObject(spec NodeSpec) *corev1.Node {
 				ContainerRuntimeVersion: ContainerRuntimeVersion,
 				KubeletVersion:          KubeletVersion,
 				OperatingSystem:         "linux",
-				Architecture:            "amd64",
+				Architecture:            arch,
 			},
 		},
 	}
