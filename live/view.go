@@ -56,6 +56,11 @@ type PodView struct {
 	Requests        podutil.Resources
 	Reason          string // why it is pending (the scheduler's message)
 	Created         time.Duration
+	// Containers and ContainersReady make kubectl's READY column ("1/2").
+	Containers, ContainersReady int
+	// Labels are the pod's labels (the store's map: shared, read only),
+	// for label-selector filters.
+	Labels map[string]string
 }
 
 // WorkloadView is one Deployment, DaemonSet or StatefulSet.
@@ -120,8 +125,12 @@ func (s *Session) refreshLocked() {
 				}
 			}
 		}
+		pv.Containers, pv.Labels = len(p.Spec.Containers), p.Labels
 		for _, cs := range p.Status.ContainerStatuses {
 			pv.Restarts += cs.RestartCount
+			if cs.Ready {
+				pv.ContainersReady++
+			}
 		}
 		for _, cond := range p.Status.Conditions {
 			if cond.Type == corev1.PodScheduled && cond.Status == corev1.ConditionFalse {

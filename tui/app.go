@@ -58,6 +58,7 @@ type App struct {
 	frame    render.Frame
 	modal    string // "", "help" or "scale"
 	hover    string // the node under the mouse pointer
+	nav      render.Nav
 
 	quit     chan struct{}
 	quitOnce sync.Once
@@ -164,6 +165,10 @@ func (a *App) pump(feed <-chan live.Change) {
 // describe pane pointing at things that exist. Event loop only.
 func (a *App) refresh() {
 	a.view = a.sess.Snapshot()
+	if a.nav.Mode != render.ModeNodes && a.view != nil {
+		a.nav.Row = max(0, min(a.nav.Row, a.nav.Rows(a.view)-1))
+		a.sel = a.nav.ListSelection(a.view, a.sel)
+	}
 	a.sel = a.sel.Normalize(a.view)
 	kind, ns, name := a.sel.Subject(a.view)
 	key := kind + "/" + ns + "/" + name
@@ -198,6 +203,6 @@ func (a *App) render(w, h, colors int) render.Frame {
 	}
 	a.canvas.Reset(w, h)
 	a.frame = render.Render(a.canvas, render.Input{View: a.view, Sel: a.sel, Detail: a.detail,
-		Message: a.msg, MessageErr: a.msgErr, Theme: a.theme, Hover: a.hover})
+		Message: a.msg, MessageErr: a.msgErr, Theme: a.theme, Hover: a.hover, Nav: a.nav})
 	return a.frame
 }

@@ -412,3 +412,62 @@ func TestEndOfScenarioSaysSoAndFaultKeysRunOn(t *testing.T) {
 	require.Eventually(t, func() bool { return s.Snapshot().Counts.NodesReady == 2 }, 10*time.Second, 5*time.Millisecond,
 		"the failed node goes NotReady")
 }
+
+// TestViewsFilterAndNamespaceByKeys drives k9s-style navigation: `:pods`
+// lists pods with kubectl's columns, `/` filters them by label, `:ns`
+// switches namespace, enter goes back to the nodes with that pod
+// selected, and x deletes the selected row's pod.
+func TestViewsFilterAndNamespaceByKeys(t *testing.T) {
+	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
+	s.RunFor(time.Minute)
+	u := start(t, s, 160, 40, t.TempDir())
+	typeText := func(text string) {
+		for _, r := range text {
+			u.press(r)
+		}
+	}
+	u.press(':')
+	typeText("pods")
+	u.waitFor(":pods")
+	u.pressKey(tcell.KeyEnter)
+	scr := u.waitFor("Pods(all)[")
+	require.Regexp(t, `NAMESPACE +NAME +READY +STATUS +RESTARTS +AGE +NODE`, scr)
+	require.Contains(t, scr, "kube-system", "addons run in kube-system")
+
+	u.press('/')
+	typeText("app=web")
+	scr = u.waitFor("Pods(all)[6] </app=web> by labels")
+	require.NotContains(t, region(scr, render.Rect{X: 0, Y: 3, W: 100, H: 30}), "kube-system")
+	u.pressKey(tcell.KeyEnter)
+
+	u.press(':')
+	typeText("ns kube-system")
+	u.pressKey(tcell.KeyEnter)
+	u.waitFor("Pods(kube-system)[0] </app=web>")
+	u.pressKey(tcell.KeyEscape) // clears the filter
+	u.waitFor("Pods(kube-system)[")
+	u.press(':')
+	typeText("ns default")
+	u.pressKey(tcell.KeyEnter)
+	u.waitFor("Pods(default)[6]")
+
+	u.pressKey(tcell.KeyDown)
+	var want string
+	u.inLoop(func() { want = u.a.nav.Pods(u.a.view)[1].Name })
+	u.waitFor("Describe pod/" + want)
+	u.press('x')
+	u.waitFor("delete pod " + want)
+	require.Equal(t, want, s.Recorded()[0].Command.Name)
+
+	u.press(':')
+	typeText("bogus")
+	u.pressKey(tcell.KeyEnter)
+	u.waitFor(`unknown view "bogus"`)
+	u.press(':')
+	typeText("deploy")
+	u.pressKey(tcell.KeyEnter)
+	u.waitFor("Deployments(default)[1]")
+	u.pressKey(tcell.KeyEnter)
+	u.waitFor("Describe deployment/web")
+	u.waitFor("Nodes 3")
+}

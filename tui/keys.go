@@ -14,6 +14,15 @@ import (
 
 // key handles one key on the main screen. Event loop only.
 func (a *App) key(ev *tcell.EventKey) {
+	if a.nav.Prompt != 0 {
+		a.promptKey(ev)
+		a.refresh()
+		return
+	}
+	if a.nav.Mode != render.ModeNodes && a.listKey(ev) {
+		a.refresh()
+		return
+	}
 	switch ev.Key() {
 	case tcell.KeyTab:
 		a.sel = a.sel.NextFocus(a.view, +1)
@@ -37,6 +46,7 @@ func (a *App) key(ev *tcell.EventKey) {
 		}
 	case tcell.KeyEscape:
 		a.sel.Focus = render.FocusNodes
+		a.nav.Filter = ""
 	case tcell.KeyRune:
 		a.rune(ev.Rune())
 	}
@@ -91,9 +101,102 @@ func (a *App) rune(r rune) {
 		a.save()
 	case '?':
 		a.openModal("help")
+	case ':':
+		a.nav.Prompt, a.nav.PromptText = ':', ""
+	case '/':
+		a.nav.Prompt, a.nav.PromptText = '/', a.nav.Filter
 	case 'q':
 		a.Stop()
 	}
+}
+
+// promptKey edits the `:` or `/` prompt in the footer. A filter applies
+// as it is typed; a command when enter is pressed.
+func (a *App) promptKey(ev *tcell.EventKey) {
+	n := &a.nav
+	switch ev.Key() {
+	case tcell.KeyRune:
+		n.PromptText += string(ev.Rune())
+	case tcell.KeyBackspace, tcell.KeyBackspace2:
+		if r := []rune(n.PromptText); len(r) > 0 {
+			n.PromptText = string(r[:len(r)-1])
+		}
+	case tcell.KeyEscape:
+		if n.Prompt == '/' {
+			n.Filter = ""
+		}
+		n.Prompt = 0
+		return
+	case tcell.KeyEnter:
+		if n.Prompt == ':' {
+			next, err := n.Command(a.view, n.PromptText)
+			next.Prompt = 0
+			*n = next
+			if err != nil {
+				a.say("", err)
+			} else {
+				a.say("", nil)
+			}
+			return
+		}
+		n.Prompt = 0
+		return
+	default:
+		return
+	}
+	if n.Prompt == '/' {
+		n.Filter = n.PromptText
+		n.Row = 0
+	}
+}
+
+// listKey moves in a list view; it reports whether it used the key (the
+// others, e.g. x or s, act on the selected row as on the nodes view).
+func (a *App) listKey(ev *tcell.EventKey) bool {
+	n := &a.nav
+	page := max(1, a.frame.Layout.List.H-3)
+	switch ev.Key() {
+	case tcell.KeyUp:
+		n.Row--
+	case tcell.KeyDown:
+		n.Row++
+	case tcell.KeyPgUp:
+		n.Row -= page
+	case tcell.KeyPgDn:
+		n.Row += page
+	case tcell.KeyHome:
+		n.Row = 0
+	case tcell.KeyEnd:
+		n.Row = n.Rows(a.view) - 1
+	case tcell.KeyEnter:
+		if n.Mode != render.ModeEvents {
+			a.sel = n.ListSelection(a.view, a.sel)
+			n.Mode = render.ModeNodes
+		}
+	case tcell.KeyEscape:
+		if n.Filter != "" {
+			n.Filter = ""
+		} else {
+			n.Mode = render.ModeNodes
+		}
+	case tcell.KeyRune:
+		switch ev.Rune() {
+		case 'j':
+			n.Row++
+		case 'k':
+			n.Row--
+		case 'g':
+			n.Row = 0
+		case 'G':
+			n.Row = n.Rows(a.view) - 1
+		default:
+			return false
+		}
+	default:
+		return false
+	}
+	n.Row = max(0, min(n.Row, n.Rows(a.view)-1))
+	return true
 }
 
 func (a *App) move(dx, dy int) {
@@ -103,6 +206,11 @@ func (a *App) move(dx, dy int) {
 // click selects what is under a cell of the board.
 func (a *App) click(x, y int) {
 	if h, ok := render.HitAt(a.frame.Hits, x, y); ok {
+		if h.Focus == render.FocusList {
+			a.nav.Row, _ = strconv.Atoi(h.Key)
+			a.refresh()
+			return
+		}
 		a.sel = a.sel.Select(h)
 		a.refresh()
 	}

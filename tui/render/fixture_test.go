@@ -21,8 +21,16 @@ func res(cpu, memMi int64) podutil.Resources {
 	return podutil.Resources{MilliCPU: cpu, Memory: memMi * mi, Pods: 1}
 }
 
+// pod builds a pod of one container, labelled app=<its workload's name>.
 func pod(ns, name, node, owner, state string, ready bool, r podutil.Resources) live.PodView {
-	return live.PodView{Namespace: ns, Name: name, Node: node, Owner: owner, State: state, Ready: ready, Requests: r}
+	p := live.PodView{Namespace: ns, Name: name, Node: node, Owner: owner, State: state, Ready: ready, Requests: r, Containers: 1}
+	if ready {
+		p.ContainersReady = 1
+	}
+	if _, app, ok := strings.Cut(owner, "/"); ok {
+		p.Labels = map[string]string{"app": app}
+	}
+	return p
 }
 
 // node builds a node (m5.large-like allocatable) with its pods' requests summed.
@@ -56,7 +64,7 @@ func fixtureView() *live.View {
 				pod("kube-system", "kube-proxy-c", "general-3", "DaemonSet/kube-proxy", "Running", true, res(100, 0)),
 				pod("default", "redis-0", "general-3", "StatefulSet/redis", "Running", true, res(200, 2048))),
 		},
-		Pending: []live.PodView{{Namespace: "default", Name: "big-1", Owner: "Deployment/big", State: "Pending", Requests: res(4000, 512),
+		Pending: []live.PodView{{Namespace: "default", Name: "big-1", Owner: "Deployment/big", State: "Pending", Requests: res(4000, 512), Containers: 1, Labels: map[string]string{"app": "big"},
 			Reason: "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 1 node(s) were unschedulable, 1 Insufficient cpu.", Created: 6 * time.Minute}},
 		Workloads: []live.WorkloadView{
 			{Kind: "Deployment", Namespace: "default", Name: "api", Desired: 1, Ready: 0, Available: 0, UpToDate: 1},

@@ -6,6 +6,8 @@ import "github.com/kubesim/kubesim/live"
 type Layout struct {
 	Header, Nodes, Footer, Events                 Rect
 	Etcd, Pending, Workloads, Detail, SideDivider Rect
+	// List is the table of a list view (pods, workloads, events).
+	List Rect
 }
 
 // Side column widths: narrower than this the side panels are dropped
@@ -51,5 +53,24 @@ func ComputeLayout(w, h int, v *live.View, sel Selection) Layout {
 	l.Workloads = Rect{x, l.Pending.Y + ph, sw, wh}
 	dy := l.Workloads.Y + wh
 	l.Detail = Rect{x, dy, sw, max(0, body.Y+body.H-dy)}
+	return l
+}
+
+// ComputeListLayout is the screen of a list view: the table on the left,
+// the describe pane of its selected row on the right.
+func ComputeListLayout(w, h int) Layout {
+	var l Layout
+	l.Header = Rect{0, 0, w, 1}
+	l.Footer = Rect{0, h - 1, w, 1}
+	body := Rect{0, 1, w, max(0, h-2)}
+	sw := min(max(w*2/5, minSideW), maxSideW)
+	if w < 110 { // the table needs the room more than the describe pane
+		sw = 0
+	}
+	l.List = Rect{0, body.Y, w - sw - min(sw, 1), body.H}
+	if sw > 0 {
+		l.SideDivider = Rect{w - sw - 1, body.Y, 1, body.H}
+		l.Detail = Rect{w - sw, body.Y, sw, body.H}
+	}
 	return l
 }

@@ -22,6 +22,8 @@ type frame struct {
 	zoneInBox bool
 	// hover is the node under the mouse pointer, if any.
 	hover string
+	nav   Nav
+	match Matcher
 }
 
 // ownerColors gives each workload its colour, in the view's order

@@ -80,7 +80,7 @@ func (f *frame) drawHeader(r Rect) {
 
 // FooterKeys are the keys the footer lists, in order.
 var FooterKeys = [][2]string{
-	{"space", "pause"}, {".", "step"}, {"+/-", "speed"}, {"tab/arrows", "select"},
+	{"space", "pause"}, {".", "step"}, {"+/-", "speed"}, {":", "view"}, {"/", "filter"}, {"tab/arrows", "select"},
 	{"f", "fail"}, {"r", "recover"}, {"c", "cordon"}, {"d", "drain"}, {"s", "scale"},
 	{"x", "delete pod"}, {"e", "etcd"}, {"w", "save"}, {"?", "help"}, {"q", "quit"},
 }
@@ -105,6 +105,19 @@ func (f *frame) drawFooter(r Rect, msg string, isErr bool) {
 		x += c.Text(x, r.Y, need, " "+k[0], th.Key)
 		x += c.Text(x, r.Y, need, " "+k[1]+" ", th.Dim)
 	}
+}
+
+// drawPrompt is the footer while the user types a `:` command or a `/`
+// filter, with what the prompt accepts.
+func (f *frame) drawPrompt(r Rect, nav Nav) {
+	th, c := f.th, f.c
+	x := r.X + c.Text(r.X, r.Y, r.W, string(nav.Prompt)+nav.PromptText, th.Bold)
+	c.Set(x, r.Y, ' ', th.Selected) // the cursor
+	hint := "  enter: go · esc: cancel · nodes pods deploy ds sts events · ns NAME"
+	if nav.Prompt == '/' {
+		hint = "  a name, or labels (app=web) · enter: keep · esc: clear"
+	}
+	c.Text(x+1, r.Y, r.X+r.W-x-1, hint, th.Dim)
 }
 
 func (f *frame) drawEtcd(r Rect) {

@@ -93,6 +93,11 @@ func (f *frame) drawPods(x, y, w, rows int, n *live.NodeView) {
 func (f *frame) drawBlock(x, y, w, pos, cells int, p *live.PodView, node string) {
 	m := PodMark(p)
 	letter, fill := f.podStyles(p, m)
+	if (!f.match.Empty() || f.nav.Namespace != "") && !f.nav.PodMatches(f.match, p) {
+		// Filtered out: a faint outline keeps the node's packing readable.
+		m = Mark{First: '·', Fill: '·', Last: '·'}
+		letter, fill = f.th.Dim, f.th.Dim
+	}
 	key := PodKey(p)
 	selected := f.sel.Focus == FocusPods && f.sel.Node == node && f.sel.Pod == key
 	for i := 0; i < cells; i++ {

@@ -15,6 +15,8 @@ type Input struct {
 	Theme      *Theme
 	// Hover is the node under the mouse pointer ("" for none).
 	Hover string
+	// Nav is the view, filter, namespace and prompt.
+	Nav Nav
 }
 
 // Frame is a rendered screen: the cells, the clickable regions, the
@@ -38,11 +40,17 @@ func Render(c *Canvas, in Input) Frame {
 		c.Text(0, 0, c.W, "starting…", th.Base)
 		return out
 	}
-	f := &frame{c: c, v: in.View, sel: in.Sel, th: th, owners: ownerColors(in.View, th), hover: in.Hover}
+	f := &frame{c: c, v: in.View, sel: in.Sel, th: th, owners: ownerColors(in.View, th), hover: in.Hover,
+		nav: in.Nav, match: NewMatcher(in.Nav.Filter)}
 	l := ComputeLayout(c.W, c.H, in.View, in.Sel)
+	if in.Nav.Mode != ModeNodes {
+		l = ComputeListLayout(c.W, c.H)
+	}
 	out.Layout = l
 	f.drawHeader(l.Header)
-	if l.Nodes.H >= 2 && l.Nodes.W > 0 {
+	if in.Nav.Mode != ModeNodes {
+		f.drawList(l.List, in.Nav)
+	} else if l.Nodes.H >= 2 && l.Nodes.W > 0 {
 		out.Compact = !f.drawNodes(l.Nodes)
 	}
 	c.Fill(l.SideDivider, '│', th.Border)
@@ -55,7 +63,11 @@ func Render(c *Canvas, in Input) Frame {
 	if msg == "" && Ended(in.View) {
 		msg = "scenario ended at " + ClockText(in.View.Until) + " — space continues past its duration; fault keys run on from here"
 	}
-	f.drawFooter(l.Footer, msg, in.MessageErr)
+	if in.Nav.Prompt != 0 {
+		f.drawPrompt(l.Footer, in.Nav)
+	} else {
+		f.drawFooter(l.Footer, msg, in.MessageErr)
+	}
 	out.Hits = f.hits
 	return out
 }
@@ -72,6 +84,12 @@ Time
   space        pause / resume (at the end of a scenario: run on past it)
   .            step: run exactly the next event (pauses)
   + / -        faster / slower (×0.25 … ×1000, then as fast as possible)
+
+Views (like k9s)
+  :           jump to a view: nodes, pods, deploy, ds, sts, workloads, events;
+              :ns NAME switches namespace (:ns alone: all namespaces)
+  /           filter by name, or by labels (app=web, tier!=db); esc clears
+  enter       in a list: select the row's pod or workload on the nodes view
 
 Select
   tab / S-tab  next / previous panel: nodes, pods, pending, workloads, etcd

@@ -271,6 +271,109 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestListViews: the k9s-style views list what passes the namespace and
+// the filter, by name or by label selector, with kubectl's columns.
+func TestListViews(t *testing.T) {
+	v := fixtureView()
+	names := func(pods []*live.PodView) []string {
+		var out []string
+		for _, p := range pods {
+			out = append(out, p.Name)
+		}
+		return out
+	}
+	all := Nav{Mode: ModePods}
+	require.Len(t, all.Pods(v), 10, "every pod, on a node or pending")
+	require.Equal(t, "default", all.Pods(v)[0].Namespace, "sorted by namespace then name")
+	require.Equal(t, []string{"web-7d9c-1", "web-7d9c-2", "web-7d9c-3", "web-7d9c-4"}, names(Nav{Filter: "web"}.Pods(v)))
+	require.Equal(t, []string{"redis-0"}, names(Nav{Filter: "app=redis"}.Pods(v)), "a label selector")
+	require.Len(t, Nav{Filter: "app!=web"}.Pods(v), 6)
+	require.Len(t, Nav{Filter: "app in (api,big)"}.Pods(v), 2)
+	require.Equal(t, []string{"kube-proxy-a", "kube-proxy-b", "kube-proxy-c"}, names(Nav{Namespace: "kube-system"}.Pods(v)))
+	require.Equal(t, []string{"default", "kube-system"}, Namespaces(v))
+
+	n, err := all.Command(v, "deploy")
+	require.NoError(t, err)
+	require.Equal(t, ModeWorkloads, n.Mode)
+	require.Len(t, n.Workloads(v), 3, "deploy lists Deployments only")
+	n, err = n.Command(v, "ns kube-system")
+	require.NoError(t, err)
+	require.Equal(t, "kube-system", n.Namespace)
+	require.Empty(t, n.Workloads(v))
+	n, err = n.Command(v, "ns")
+	require.NoError(t, err)
+	require.Empty(t, n.Namespace, ":ns alone is every namespace")
+	_, err = n.Command(v, "ns nope")
+	require.ErrorContains(t, err, "default, kube-system")
+	_, err = n.Command(v, "bogus")
+	require.ErrorContains(t, err, "try nodes, pods")
+	require.Len(t, Nav{Filter: "BackOff"}.Events(v), 1, "events match on their reason and message too")
+
+	sel := Nav{Mode: ModePods, Filter: "big"}.ListSelection(v, Selection{})
+	require.Equal(t, FocusPending, sel.Focus, "a pending pod's row selects it in the pending queue")
+	require.Equal(t, "default/big-1", sel.Pending)
+	sel = Nav{Mode: ModePods, Filter: "redis"}.ListSelection(v, Selection{})
+	require.Equal(t, Selection{Focus: FocusPods, Node: "general-3", Pod: "default/redis-0"}, sel)
+
+	c := NewCanvas(160, 30)
+	Render(c, Input{View: v, Sel: sel.Normalize(v), Nav: Nav{Mode: ModePods}})
+	text := c.String()
+	for _, col := range []string{"NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE"} {
+		require.Contains(t, c.Row(2), col)
+	}
+	require.Contains(t, text, "Pods(all)[10]")
+	require.Regexp(t, `api-1 +0/1 +CrashLoopBackOff +0 +`, text)
+	require.Regexp(t, `big-1 +0/1 +Pending .*<none>`, text)
+
+	c.Reset(80, 30)
+	Render(c, Input{View: v, Nav: Nav{Mode: ModePods, Filter: "app=web", Prompt: '/', PromptText: "app=web"}})
+	require.Contains(t, c.Row(1), "Pods(all)[4] </app=web> by labels")
+	require.Contains(t, c.Row(29), "/app=web")
+
+	c.Reset(120, 36)
+	Render(c, Input{View: v, Nav: Nav{Filter: "redis"}})
+	f := Render(c, Input{View: v, Nav: Nav{Filter: "redis"}})
+	b := hitRect(t, f, FocusNodes, "general-1")
+	pods := c.Region(Rect{b.X + 1, b.Y + 3, b.W - 2, b.H - 4})
+	require.NotContains(t, pods, "█", "on the nodes view, pods the filter hides are faint dots")
+	require.Contains(t, pods, "·")
+	b = hitRect(t, f, FocusNodes, "general-3")
+	require.Contains(t, c.Region(Rect{b.X + 1, b.Y + 3, b.W - 2, b.H - 4}), "█", "the pod it matches stays")
+}
+
+// TestGoldenListViews snapshots the list views at the two sizes.
+func TestGoldenListViews(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		w, h int
+		nav  Nav
+	}{
+		{"80x24-pods", 80, 24, Nav{Mode: ModePods}},
+		{"200x60-pods-ns", 200, 60, Nav{Mode: ModePods, Namespace: "default", Row: 2}},
+		{"80x24-deploy", 80, 24, Nav{Mode: ModeWorkloads, Kind: "Deployment"}},
+		{"200x60-events-filter", 200, 60, Nav{Mode: ModeEvents, Filter: "general-2"}},
+		{"200x60-heat-1000", 200, 60, Nav{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := fixtureView()
+			if strings.Contains(tc.name, "heat") {
+				v = bigView(1000, 12)
+			}
+			c := NewCanvas(tc.w, tc.h)
+			sel := tc.nav.ListSelection(v, Selection{}).Normalize(v)
+			Render(c, Input{View: v, Sel: sel, Nav: tc.nav, Detail: "Name:  (describe text)"})
+			got := c.String()
+			path := filepath.Join("testdata", tc.name+".golden")
+			if *update {
+				require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "run go test -update to create it")
+			require.Equal(t, string(want), got)
+		})
+	}
+}
+
 // TestGoldenColours snapshots the fixture's screen with its colours at
 // every colour depth, at the smallest supported terminal and a big one:
 // the text, then a map of the styles. No cell may carry an invalid
@@ -356,7 +459,10 @@ func TestRenderAnySizeWithoutPanic(t *testing.T) {
 func TestHelpListsEveryKey(t *testing.T) {
 	h := HelpText()
 	for _, k := range FooterKeys {
-		first := strings.Fields(strings.ReplaceAll(k[0], "/", " "))[0]
+		first := k[0]
+		if f := strings.Fields(strings.ReplaceAll(k[0], "/", " ")); len(f) > 0 {
+			first = f[0]
+		}
 		require.Contains(t, h, "\n  "+first, "help explains %q", k[0])
 	}
 }

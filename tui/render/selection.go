@@ -17,10 +17,13 @@ const (
 	FocusWorkloads
 	FocusEtcd
 	numFocus
+	// FocusList is a row of a list view (pods, workloads, events); its
+	// hits' keys are row numbers. Tab does not reach it.
+	FocusList = numFocus
 )
 
 func (f Focus) String() string {
-	return [...]string{"nodes", "pods", "pending", "workloads", "etcd"}[f]
+	return [...]string{"nodes", "pods", "pending", "workloads", "etcd", "list"}[f]
 }
 
 // Selection is what the user points at, by name rather than by position,
