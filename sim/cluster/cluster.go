@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim"
@@ -29,6 +30,8 @@ type NodeGroup struct {
 	InstanceType string              // from the cloud catalogue, or
 	Capacity     corev1.ResourceList // a custom capacity (allocatable = capacity)
 	Count        int
+	Min, Max     int    // autoscaling bounds (0, 0 = Count, Count)
+	CapacityType string // ON_DEMAND (default) or SPOT
 	Zones        []string
 	Labels       map[string]string
 	Taints       []corev1.Taint
@@ -45,6 +48,8 @@ type Config struct {
 	ScoringStrategy string
 	// EtcdMembers is the etcd cluster size (1, 3 or 5; default 3).
 	EtcdMembers int
+	// Region prices the instances (default us-east-1).
+	Region string
 	// Trace, if set, receives every trace line from the first one on.
 	Trace io.Writer
 }
@@ -55,9 +60,11 @@ var DefaultZones = []string{"us-east-1a", "us-east-1b", "us-east-1c"}
 // Node is one simulated machine.
 type Node struct {
 	Name, Group, Zone string
-	Kubelet           *kubelet.Kubelet
+	Kubelet           *kubelet.Kubelet // nil until the instance booted
 	Failed            bool
 	Partitioned       bool
+	Instance          *cloud.Instance // nil for custom-capacity groups
+	spec              cloud.NodeSpec
 }
 
 // Cluster is a running simulated cluster.
@@ -67,10 +74,13 @@ type Cluster struct {
 	API    *apiserver.Server
 	Etcd   *Etcd
 
+	EC2 *cloud.EC2
+
 	cfg       Config
 	nodes     []*Node
 	byName    map[string]*Node
 	nodeIndex int
+	groupSeq  map[string]int // nodes ever created per group (names)
 	starters  []interface{ Start() }
 	sched     schedulerHandle
 }
@@ -90,7 +100,10 @@ func New(cfg Config) (*Cluster, error) {
 		e.Trace().SetWriter(cfg.Trace)
 	}
 	st := store.New(e)
-	c := &Cluster{Engine: e, Store: st, API: apiserver.New(e, st), cfg: cfg, byName: map[string]*Node{}}
+	c := &Cluster{Engine: e, Store: st, API: apiserver.New(e, st), cfg: cfg, byName: map[string]*Node{}, groupSeq: map[string]int{}}
+	c.EC2 = cloud.NewEC2(e, cfg.Region)
+	c.EC2.OnRunning = c.instanceRunning
+	c.EC2.OnTerminated = c.instanceTerminated
 	c.Etcd = newEtcd(c, cfg.EtcdMembers, cfg.Zones)
 	c.API.WriteGate = c.Etcd.writeGate
 	sys := c.API.Client("kube-apiserver")
@@ -135,21 +148,36 @@ func (c *Cluster) Config() Config { return c.cfg }
 // Client returns an API client attributed to component.
 func (c *Cluster) Client(component string) *apiserver.Client { return c.API.Client(component) }
 
-// AddNode launches one more node of group g (named <group>-<n>); ready
-// says whether it is already Ready (nodes present at t=0) or boots.
+// AddNode adds one more node of group g (named <group>-<n>) that is
+// already running: ready says whether it is already Ready (nodes present
+// at t=0) or still starting.
 func (c *Cluster) AddNode(g NodeGroup, ready bool) (*Node, error) {
-	n := 1
-	for _, x := range c.nodes {
-		if x.Group == g.Name {
-			n++
-		}
+	node, err := c.newNode(g, "")
+	if err != nil {
+		return nil, err
 	}
+	if g.InstanceType != "" {
+		node.Instance = c.EC2.Adopt(cloud.LaunchRequest{Name: node.Name, Type: g.InstanceType, Zone: node.Zone,
+			CapacityType: g.CapacityType, Group: g.Name})
+	}
+	c.bootKubelet(node, ready)
+	return node, nil
+}
+
+// newNode names and places the next machine of group g (zone "" = the
+// group's zones round-robin) without starting anything.
+func (c *Cluster) newNode(g NodeGroup, zone string) (*Node, error) {
+	c.groupSeq[g.Name]++
+	n := c.groupSeq[g.Name]
 	zones := g.Zones
 	if len(zones) == 0 {
 		zones = c.cfg.Zones
 	}
+	if zone == "" {
+		zone = zones[(n-1)%len(zones)]
+	}
 	spec := cloud.NodeSpec{
-		Name: g.Name + "-" + strconv.Itoa(n), Group: g.Name, Zone: zones[(n-1)%len(zones)],
+		Name: g.Name + "-" + strconv.Itoa(n), Group: g.Name, Zone: zone, CapacityType: g.CapacityType,
 		InstanceType: g.InstanceType, Labels: g.Labels, Taints: g.Taints, Index: c.nodeIndex,
 	}
 	c.nodeIndex++
@@ -162,12 +190,90 @@ func (c *Cluster) AddNode(g NodeGroup, ready bool) (*Node, error) {
 	} else {
 		spec.Capacity, spec.Allocatable = g.Capacity.DeepCopy(), g.Capacity.DeepCopy()
 	}
-	k := kubelet.New(c.Engine, c.API.Client("kubelet/"+spec.Name), spec, kubelet.Config{})
-	node := &Node{Name: spec.Name, Group: g.Name, Zone: spec.Zone, Kubelet: k}
+	node := &Node{Name: spec.Name, Group: g.Name, Zone: spec.Zone, spec: spec}
 	c.nodes = append(c.nodes, node)
 	c.byName[node.Name] = node
-	k.Start(ready)
 	return node, nil
+}
+
+func (c *Cluster) bootKubelet(node *Node, ready bool) {
+	node.Kubelet = kubelet.New(c.Engine, c.API.Client("kubelet/"+node.Name), node.spec, kubelet.Config{})
+	node.Kubelet.Start(ready)
+}
+
+// LaunchNode asks EC2 for one more machine of group g in zone ("" = the
+// group's next zone): the instance is pending, runs, boots, and its
+// kubelet registers the Node and turns Ready, as on EKS. An autoscaler
+// calls this; nothing here creates the Node object. On an EC2 error
+// (insufficient capacity) no machine is added.
+func (c *Cluster) LaunchNode(g NodeGroup, zone string) (*Node, error) {
+	if g.InstanceType == "" {
+		return nil, fmt.Errorf("cluster: node group %q has no instance type to launch", g.Name)
+	}
+	node, err := c.newNode(g, zone)
+	if err != nil {
+		return nil, err
+	}
+	in, err := c.EC2.Launch(cloud.LaunchRequest{Name: node.Name, Type: g.InstanceType, Zone: node.Zone,
+		CapacityType: g.CapacityType, Group: g.Name})
+	if err != nil {
+		c.forget(node)
+		return nil, err
+	}
+	node.Instance = in
+	return node, nil
+}
+
+// TerminateNode terminates the machine behind node name: the machine
+// stops at once and the cloud node lifecycle controller deletes the Node
+// object once EC2 reports the instance gone.
+func (c *Cluster) TerminateNode(name string) error {
+	n, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	if n.Instance == nil {
+		return fmt.Errorf("node %q has no EC2 instance to terminate", name)
+	}
+	return c.EC2.Terminate(name)
+}
+
+func (c *Cluster) instanceRunning(in *cloud.Instance) {
+	if n := c.byName[in.Name]; n != nil && n.Kubelet == nil {
+		c.bootKubelet(n, false)
+	}
+}
+
+// CloudNodeMonitorPeriod is how often the cloud controller manager's node
+// lifecycle controller asks EC2 about nodes (--node-monitor-period 5s): a
+// terminated instance's Node is deleted at the next check.
+const CloudNodeMonitorPeriod = 5 * time.Second
+
+func (c *Cluster) instanceTerminated(in *cloud.Instance) {
+	n := c.byName[in.Name]
+	if n == nil {
+		return
+	}
+	if n.Kubelet != nil && !n.Failed {
+		n.Failed = true
+		n.Kubelet.Fail()
+	}
+	next := (c.Engine.Elapsed()/CloudNodeMonitorPeriod + 1) * CloudNodeMonitorPeriod
+	c.Engine.At(next, "cloud-node-lifecycle", func() {
+		err := c.API.Client("cloud-node-lifecycle-controller").Delete("Node", "", in.Name, apiserver.DeleteOptions{})
+		if err == nil || apierrors.IsNotFound(err) {
+			c.forget(n)
+		}
+	})
+}
+
+// forget drops a machine that no longer exists.
+func (c *Cluster) forget(n *Node) {
+	if c.byName[n.Name] != n {
+		return
+	}
+	delete(c.byName, n.Name)
+	c.nodes = slices.DeleteFunc(c.nodes, func(x *Node) bool { return x == n })
 }
 
 // Nodes lists the cluster's machines in creation order.
@@ -205,6 +311,9 @@ func (c *Cluster) FailNode(name string) error {
 	if n.Failed {
 		return fmt.Errorf("node %q has already failed", name)
 	}
+	if n.Kubelet == nil {
+		return fmt.Errorf("node %q is still booting", name)
+	}
 	n.Failed = true
 	n.Kubelet.Fail()
 	c.traceFault("fail", name, "machine down")
@@ -220,6 +329,9 @@ func (c *Cluster) RecoverNode(name string) error {
 	if !n.Failed {
 		return fmt.Errorf("node %q has not failed", name)
 	}
+	if n.Instance != nil && n.Instance.State != cloud.Running {
+		return fmt.Errorf("node %q: its instance is %s", name, n.Instance.State)
+	}
 	n.Failed = false
 	n.Kubelet.Recover()
 	c.traceFault("recover", name, "machine up")
@@ -233,7 +345,7 @@ func (c *Cluster) PartitionZone(zone string, d time.Duration) error {
 		return fmt.Errorf("no zone %q (zones: %s)", zone, strings.Join(c.cfg.Zones, ", "))
 	}
 	for _, n := range c.nodes {
-		if n.Zone == zone && !n.Partitioned {
+		if n.Zone == zone && !n.Partitioned && n.Kubelet != nil {
 			n.Partitioned = true
 			n.Kubelet.Partition(true)
 		}
