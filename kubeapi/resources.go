@@ -2,6 +2,7 @@ package kubeapi
 
 import (
 	"slices"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -52,58 +53,48 @@ func (r *resource) groupResource() schema.GroupResource {
 
 func (r *resource) has(sub string) bool { return slices.Contains(r.subresources, sub) }
 
-var (
-	coreV1        = schema.GroupVersion{Version: "v1"}
-	appsV1        = schema.GroupVersion{Group: "apps", Version: "v1"}
-	discoveryV1   = schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}
-	policyV1      = schema.GroupVersion{Group: "policy", Version: "v1"}
-	coordinationV = schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}
-	eventsV1      = schema.GroupVersion{Group: "events.k8s.io", Version: "v1"}
-)
+var eventsV1 = schema.GroupVersion{Group: "events.k8s.io", Version: "v1"}
 
-// resources are served in this order (discovery lists them so).
-var resources = []*resource{
-	{kind: "Namespace", gv: coreV1, plural: "namespaces", short: []string{"ns"}, subresources: []string{"status"}},
-	{kind: "Node", gv: coreV1, plural: "nodes", short: []string{"no"}, subresources: []string{"status"}},
-	{kind: "Pod", gv: coreV1, plural: "pods", short: []string{"po"}, categories: []string{"all"}, namespaced: true,
-		subresources: []string{"status", "binding", "eviction", "log"}},
-	{kind: "Service", gv: coreV1, plural: "services", short: []string{"svc"}, categories: []string{"all"}, namespaced: true, subresources: []string{"status"}},
-	{kind: "ConfigMap", gv: coreV1, plural: "configmaps", short: []string{"cm"}, namespaced: true},
-	{kind: "Secret", gv: coreV1, plural: "secrets", namespaced: true},
-	{kind: "Event", gv: coreV1, plural: "events", short: []string{"ev"}, namespaced: true},
-	{kind: "ServiceAccount", gv: coreV1, plural: "serviceaccounts", short: []string{"sa"}, namespaced: true},
-	{kind: "Deployment", gv: appsV1, plural: "deployments", short: []string{"deploy"}, categories: []string{"all"}, namespaced: true, subresources: []string{"status", "scale"}},
-	{kind: "ReplicaSet", gv: appsV1, plural: "replicasets", short: []string{"rs"}, categories: []string{"all"}, namespaced: true, subresources: []string{"status", "scale"}},
-	{kind: "DaemonSet", gv: appsV1, plural: "daemonsets", short: []string{"ds"}, categories: []string{"all"}, namespaced: true, subresources: []string{"status"}},
-	{kind: "StatefulSet", gv: appsV1, plural: "statefulsets", short: []string{"sts"}, categories: []string{"all"}, namespaced: true, subresources: []string{"status", "scale"}},
-	{kind: "ControllerRevision", gv: appsV1, plural: "controllerrevisions", namespaced: true},
-	{kind: "EndpointSlice", gv: discoveryV1, plural: "endpointslices", namespaced: true},
-	{kind: "PodDisruptionBudget", gv: policyV1, plural: "poddisruptionbudgets", short: []string{"pdb"}, namespaced: true, subresources: []string{"status"}},
-	{kind: "Job", gv: batchV1, plural: "jobs", categories: []string{"all"}, namespaced: true, subresources: []string{"status"}},
-	{kind: "CronJob", gv: batchV1, plural: "cronjobs", short: []string{"cj"}, categories: []string{"all"}, namespaced: true, subresources: []string{"status"}},
-	{kind: "Lease", gv: coordinationV, plural: "leases", namespaced: true},
-	{kind: "HorizontalPodAutoscaler", gv: autoscalingV2, plural: "horizontalpodautoscalers", short: []string{"hpa"}, categories: []string{"all"}, namespaced: true, subresources: []string{"status"}},
-	{kind: "HorizontalPodAutoscaler", gv: autoscalingV1, plural: "horizontalpodautoscalers", short: []string{"hpa"}, categories: []string{"all"}, namespaced: true, subresources: []string{"status"}, convert: toAutoscalingV1, decode: fromAutoscalingV1},
-	{kind: "Event", gv: eventsV1, plural: "events", short: []string{"ev"}, namespaced: true, readOnly: true, convert: toEventsV1},
+// alsoServed are further versions of stored kinds, served through a
+// conversion (kube-apiserver serves autoscaling/v1 beside v2, and core
+// Events also as events.k8s.io/v1). Their names come from the kind table.
+var alsoServed = []resource{
+	{kind: "HorizontalPodAutoscaler", gv: autoscalingV1, convert: toAutoscalingV1, decode: fromAutoscalingV1},
+	{kind: "Event", gv: eventsV1, readOnly: true, convert: toEventsV1},
 }
 
-func init() {
-	for _, r := range resources {
-		if r.singular == "" {
-			r.singular = lower(r.kind)
+// resources are served in this order (discovery lists them so): every
+// kind of the store's kind table under its own group/version, then the
+// further versions. A kind added to the store is served without an entry
+// here.
+var resources = servedResources()
+
+func servedResources() []*resource {
+	var out []*resource
+	fromKind := func(info *store.KindInfo, r resource) *resource {
+		r.kind, r.plural, r.singular = info.Kind, info.Resource, info.Singular
+		r.short, r.categories = info.ShortNames, info.Categories
+		r.namespaced, r.subresources = info.Namespaced, info.Subresources
+		if r.gv.Empty() {
+			r.gv = info.GroupVersion
 		}
+		return &r
 	}
+	for _, k := range store.Kinds() {
+		info, _ := store.LookupKind(k)
+		out = append(out, fromKind(info, resource{}))
+	}
+	for _, r := range alsoServed {
+		info, ok := store.LookupKind(r.kind)
+		if !ok {
+			panic("kubeapi: alsoServed names unknown kind " + r.kind)
+		}
+		out = append(out, fromKind(info, r))
+	}
+	return out
 }
 
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
+func lower(s string) string { return strings.ToLower(s) }
 
 // groupVersions lists the served group/versions, core first.
 func groupVersions() []schema.GroupVersion {

@@ -6,56 +6,12 @@ import (
 	"github.com/kubesim/kubesim/sim/store"
 )
 
-// resourceAliases maps every spelling kubectl accepts for a resource type
-// (singular, plural, short name, plural.group) to the store's kind.
-var resourceAliases = buildAliases([]struct {
-	kind  string
-	names []string
-}{
-	{"Pod", []string{"pod", "pods", "po"}},
-	{"Node", []string{"node", "nodes", "no"}},
-	{"Namespace", []string{"namespace", "namespaces", "ns"}},
-	{"Service", []string{"service", "services", "svc"}},
-	{"ConfigMap", []string{"configmap", "configmaps", "cm"}},
-	{"Secret", []string{"secret", "secrets"}},
-	{"ServiceAccount", []string{"serviceaccount", "serviceaccounts", "sa"}},
-	{"Event", []string{"event", "events", "ev"}},
-	{"Deployment", []string{"deployment", "deployments", "deploy"}},
-	{"ReplicaSet", []string{"replicaset", "replicasets", "rs"}},
-	{"DaemonSet", []string{"daemonset", "daemonsets", "ds"}},
-	{"StatefulSet", []string{"statefulset", "statefulsets", "sts"}},
-	{"ControllerRevision", []string{"controllerrevision", "controllerrevisions"}},
-	{"EndpointSlice", []string{"endpointslice", "endpointslices"}},
-	{"PodDisruptionBudget", []string{"poddisruptionbudget", "poddisruptionbudgets", "pdb"}},
-	{"Lease", []string{"lease", "leases"}},
-})
-
-func buildAliases(table []struct {
-	kind  string
-	names []string
-}) map[string]string {
-	m := map[string]string{}
-	for _, e := range table {
-		info, ok := store.LookupKind(e.kind)
-		if !ok {
-			continue
-		}
-		for _, n := range e.names {
-			m[n] = e.kind
-			if g := info.GroupVersion.Group; g != "" {
-				m[n+"."+g] = e.kind
-				m[n+"."+info.GroupVersion.Version+"."+g] = e.kind
-			}
-		}
-	}
-	return m
-}
-
 // resolveKind maps a user-typed resource type to a kind, case-insensitively
-// as kubectl does ("Deployment", "deploy", "deployments.apps").
+// as kubectl does ("Deployment", "deploy", "deployments.apps"), from the
+// store's kind table: every kind the API server serves has its names here.
 func resolveKind(typ string) (string, error) {
-	if k, ok := resourceAliases[strings.ToLower(typ)]; ok {
-		return k, nil
+	if k, ok := store.LookupResource(typ); ok {
+		return k.Kind, nil
 	}
 	return "", errorf("the server doesn't have a resource type %q", typ)
 }

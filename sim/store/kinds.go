@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -23,11 +24,22 @@ type Object interface {
 	runtime.Object
 }
 
-// KindInfo describes one kind the store holds.
+// KindInfo describes one kind the store holds, and everything the rest of
+// the simulator needs to name it: the Kubernetes API server's discovery,
+// the scenario loader and the in-scenario kubectl all read this table, so
+// a new kind is one entry in kindTable.
 type KindInfo struct {
-	Kind         string
+	Kind         string // from the Go type ("Pod")
 	GroupVersion schema.GroupVersion
-	Resource     string // plural lower-case resource name
+	Resource     string // plural lower-case resource name ("pods")
+	Singular     string // lower-case kind ("pod")
+	// ShortNames are upstream's short names ("po"), as discovery lists them.
+	ShortNames []string
+	// Categories are the discovery categories ("all": kubectl get all).
+	Categories []string
+	// Subresources the API serves besides the main resource: status,
+	// scale, binding, eviction, log.
+	Subresources []string
 	Namespaced   bool
 	New          func() Object
 }
@@ -40,43 +52,105 @@ func (k *KindInfo) GroupResource() schema.GroupResource {
 // GVK is the kind's group, version and kind.
 func (k *KindInfo) GVK() schema.GroupVersionKind { return k.GroupVersion.WithKind(k.Kind) }
 
+// HasSubresource reports whether the API serves the subresource (status,
+// scale, ...) of this kind.
+func (k *KindInfo) HasSubresource(sub string) bool { return slices.Contains(k.Subresources, sub) }
+
+// Names are every spelling of the resource type kubectl accepts, besides
+// the kind itself: singular, plural and short names.
+func (k *KindInfo) Names() []string {
+	return append([]string{k.Singular, k.Resource}, k.ShortNames...)
+}
+
+// ShortName is the first short name, or the singular name when the kind
+// has none ("deploy", "job").
+func (k *KindInfo) ShortName() string {
+	if len(k.ShortNames) > 0 {
+		return k.ShortNames[0]
+	}
+	return k.Singular
+}
+
 var (
 	kindsByName = map[string]*KindInfo{}
 	kindsByType = map[reflect.Type]*KindInfo{}
 	kindOrder   []string
 )
 
-func register(gv schema.GroupVersion, resource string, namespaced bool, newFn func() Object) {
-	obj := newFn()
-	t := reflect.TypeOf(obj)
-	info := &KindInfo{Kind: t.Elem().Name(), GroupVersion: gv, Resource: resource, Namespaced: namespaced, New: newFn}
-	kindsByName[info.Kind] = info
-	kindsByType[t] = info
-	kindOrder = append(kindOrder, info.Kind)
+var (
+	all            = []string{"all"}
+	statusOnly     = []string{"status"}
+	statusAndScale = []string{"status", "scale"}
+)
+
+// kindTable is every kind the simulator knows, in the order the store
+// creates its tables (an order the garbage collector, the namespace
+// controller and etcd's restore walk, so traces depend on it: append new
+// kinds at the end). Short names, categories and subresources are
+// upstream kube-apiserver's.
+var kindTable = []KindInfo{
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "namespaces", ShortNames: []string{"ns"}, Subresources: statusOnly,
+		New: func() Object { return &corev1.Namespace{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "nodes", ShortNames: []string{"no"}, Subresources: statusOnly,
+		New: func() Object { return &corev1.Node{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "pods", ShortNames: []string{"po"}, Categories: all, Namespaced: true,
+		Subresources: []string{"status", "binding", "eviction", "log"},
+		New:          func() Object { return &corev1.Pod{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "services", ShortNames: []string{"svc"}, Categories: all, Namespaced: true, Subresources: statusOnly,
+		New: func() Object { return &corev1.Service{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "configmaps", ShortNames: []string{"cm"}, Namespaced: true,
+		New: func() Object { return &corev1.ConfigMap{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "secrets", Namespaced: true,
+		New: func() Object { return &corev1.Secret{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "events", ShortNames: []string{"ev"}, Namespaced: true,
+		New: func() Object { return &corev1.Event{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "serviceaccounts", ShortNames: []string{"sa"}, Namespaced: true,
+		New: func() Object { return &corev1.ServiceAccount{} }},
+	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "deployments", ShortNames: []string{"deploy"}, Categories: all, Namespaced: true, Subresources: statusAndScale,
+		New: func() Object { return &appsv1.Deployment{} }},
+	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "replicasets", ShortNames: []string{"rs"}, Categories: all, Namespaced: true, Subresources: statusAndScale,
+		New: func() Object { return &appsv1.ReplicaSet{} }},
+	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "daemonsets", ShortNames: []string{"ds"}, Categories: all, Namespaced: true, Subresources: statusOnly,
+		New: func() Object { return &appsv1.DaemonSet{} }},
+	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "statefulsets", ShortNames: []string{"sts"}, Categories: all, Namespaced: true, Subresources: statusAndScale,
+		New: func() Object { return &appsv1.StatefulSet{} }},
+	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "controllerrevisions", Namespaced: true,
+		New: func() Object { return &appsv1.ControllerRevision{} }},
+	{GroupVersion: discoveryv1.SchemeGroupVersion, Resource: "endpointslices", Namespaced: true,
+		New: func() Object { return &discoveryv1.EndpointSlice{} }},
+	{GroupVersion: policyv1.SchemeGroupVersion, Resource: "poddisruptionbudgets", ShortNames: []string{"pdb"}, Namespaced: true, Subresources: statusOnly,
+		New: func() Object { return &policyv1.PodDisruptionBudget{} }},
+	{GroupVersion: coordinationv1.SchemeGroupVersion, Resource: "leases", Namespaced: true,
+		New: func() Object { return &coordinationv1.Lease{} }},
+	{GroupVersion: batchv1.SchemeGroupVersion, Resource: "jobs", Categories: all, Namespaced: true, Subresources: statusOnly,
+		New: func() Object { return &batchv1.Job{} }},
+	{GroupVersion: batchv1.SchemeGroupVersion, Resource: "cronjobs", ShortNames: []string{"cj"}, Categories: all, Namespaced: true, Subresources: statusOnly,
+		New: func() Object { return &batchv1.CronJob{} }},
+	{GroupVersion: autoscalingv2.SchemeGroupVersion, Resource: "horizontalpodautoscalers", ShortNames: []string{"hpa"}, Categories: all, Namespaced: true, Subresources: statusOnly,
+		New: func() Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
 }
 
 func init() {
-	core := corev1.SchemeGroupVersion
-	apps := appsv1.SchemeGroupVersion
-	register(core, "namespaces", false, func() Object { return &corev1.Namespace{} })
-	register(core, "nodes", false, func() Object { return &corev1.Node{} })
-	register(core, "pods", true, func() Object { return &corev1.Pod{} })
-	register(core, "services", true, func() Object { return &corev1.Service{} })
-	register(core, "configmaps", true, func() Object { return &corev1.ConfigMap{} })
-	register(core, "secrets", true, func() Object { return &corev1.Secret{} })
-	register(core, "events", true, func() Object { return &corev1.Event{} })
-	register(core, "serviceaccounts", true, func() Object { return &corev1.ServiceAccount{} })
-	register(apps, "deployments", true, func() Object { return &appsv1.Deployment{} })
-	register(apps, "replicasets", true, func() Object { return &appsv1.ReplicaSet{} })
-	register(apps, "daemonsets", true, func() Object { return &appsv1.DaemonSet{} })
-	register(apps, "statefulsets", true, func() Object { return &appsv1.StatefulSet{} })
-	register(apps, "controllerrevisions", true, func() Object { return &appsv1.ControllerRevision{} })
-	register(discoveryv1.SchemeGroupVersion, "endpointslices", true, func() Object { return &discoveryv1.EndpointSlice{} })
-	register(policyv1.SchemeGroupVersion, "poddisruptionbudgets", true, func() Object { return &policyv1.PodDisruptionBudget{} })
-	register(coordinationv1.SchemeGroupVersion, "leases", true, func() Object { return &coordinationv1.Lease{} })
-	register(batchv1.SchemeGroupVersion, "jobs", true, func() Object { return &batchv1.Job{} })
-	register(batchv1.SchemeGroupVersion, "cronjobs", true, func() Object { return &batchv1.CronJob{} })
-	register(autoscalingv2.SchemeGroupVersion, "horizontalpodautoscalers", true, func() Object { return &autoscalingv2.HorizontalPodAutoscaler{} })
+	for i := range kindTable {
+		register(&kindTable[i])
+	}
+}
+
+// register adds a kind, filling in the kind and singular names from its
+// Go type.
+func register(info *KindInfo) {
+	t := reflect.TypeOf(info.New())
+	info.Kind = t.Elem().Name()
+	if info.Singular == "" {
+		info.Singular = strings.ToLower(info.Kind)
+	}
+	if _, dup := kindsByName[info.Kind]; dup {
+		panic("store: kind " + info.Kind + " registered twice")
+	}
+	kindsByName[info.Kind] = info
+	kindsByType[t] = info
+	kindOrder = append(kindOrder, info.Kind)
+	indexResourceNames(info)
 }
 
 // Kinds lists the registered kinds in registration order.
@@ -125,3 +199,37 @@ func SplitKey(key string) (namespace, name string) {
 
 // KeyOf is Key of an object's metadata.
 func KeyOf(obj metav1.Object) string { return Key(obj.GetNamespace(), obj.GetName()) }
+
+// resourceNames maps every spelling of a resource type kubectl accepts —
+// kind, singular, plural and short name, each also qualified by group
+// ("deployments.apps") and by version and group ("deployments.v1.apps") —
+// lower-cased, to the kind.
+var resourceNames = map[string]*KindInfo{}
+
+func indexResourceNames(info *KindInfo) {
+	for _, n := range append([]string{strings.ToLower(info.Kind)}, info.Names()...) {
+		resourceNames[n] = info
+		if g := info.GroupVersion.Group; g != "" {
+			resourceNames[n+"."+g] = info
+			resourceNames[n+"."+info.GroupVersion.Version+"."+g] = info
+		}
+	}
+}
+
+// LookupResource resolves a user-typed resource type as kubectl does,
+// case-insensitively: "pods", "po", "Pod", "deployments.apps", "job".
+func LookupResource(typ string) (*KindInfo, bool) {
+	k, ok := resourceNames[strings.ToLower(typ)]
+	return k, ok
+}
+
+// ResourceNames lists the unqualified spellings LookupResource accepts
+// (for did-you-mean hints), sorted.
+func ResourceNames() []string {
+	var out []string
+	for _, k := range kindOrder {
+		out = append(out, kindsByName[k].Names()...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

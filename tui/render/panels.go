@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/kubesim/kubesim/live"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // panelTitle draws a panel's title bar (bold when the panel has focus).
@@ -231,15 +232,11 @@ func wrap(text string, w, n int) []string {
 	return out
 }
 
-// KindShort is kubectl's short name of a workload kind.
+// KindShort is kubectl's short name of a kind ("deploy", "sts"), from the
+// store's kind table.
 func KindShort(kind string) string {
-	switch kind {
-	case "Deployment":
-		return "deploy"
-	case "DaemonSet":
-		return "ds"
-	case "StatefulSet":
-		return "sts"
+	if info, ok := store.LookupKind(kind); ok {
+		return info.ShortName()
 	}
 	return strings.ToLower(kind)
 }
