@@ -4,10 +4,13 @@
 package podutil
 
 import (
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	resourcehelper "k8s.io/component-helpers/resource"
 )
 
 // Resources is an amount of CPU (millicores), memory (bytes) and pods.
@@ -32,26 +35,40 @@ func (r Resources) Fits(c Resources) bool {
 	return r.MilliCPU <= c.MilliCPU && r.Memory <= c.Memory && r.Pods <= c.Pods
 }
 
-// PodRequests is what a pod asks of a node, as the scheduler counts it:
-// the larger of the sum of its app containers' requests and the largest
-// init container's request, plus the pod overhead; Pods is 1.
+// requestOptions are the options the v1.37 scheduler (NodeInfo and the
+// NodeResourcesFit plugin) and the kubelet's admission pass to
+// component-helpers' PodRequests: InPlacePodVerticalScaling is GA (status
+// resources count while a resize is in flight), PodLevelResources and
+// InPlacePodLevelResourcesVerticalScaling are beta and on by default.
+var requestOptions = resourcehelper.PodResourcesOptions{
+	UseStatusResources: true,
+	InPlacePodLevelResourcesVerticalScalingEnabled: true,
+}
+
+// PodRequests is what a pod asks of a node, as the scheduler and the
+// kubelet count it (k8s.io/component-helpers resource.PodRequests): the
+// app containers summed, each native sidecar (restartable init container)
+// added, each ordinary init container counted together with the sidecars
+// started before it and the pod taking the larger of that and the sum;
+// pod-level requests where set; plus the pod overhead. Pods is 1.
 func PodRequests(p *corev1.Pod) Resources {
-	var r Resources
-	for i := range p.Spec.Containers {
-		rq := p.Spec.Containers[i].Resources.Requests
-		r.MilliCPU += rq.Cpu().MilliValue()
-		r.Memory += rq.Memory().Value()
+	return fromList(resourcehelper.PodRequests(p, requestOptions))
+}
+
+// PodLimits is the pod's limits aggregated the same way
+// (resource.PodLimits).
+func PodLimits(p *corev1.Pod) Resources {
+	return fromList(resourcehelper.PodLimits(p, requestOptions))
+}
+
+func fromList(l corev1.ResourceList) Resources {
+	r := Resources{Pods: 1}
+	if q, ok := l[corev1.ResourceCPU]; ok {
+		r.MilliCPU = q.MilliValue()
 	}
-	for i := range p.Spec.InitContainers {
-		rq := p.Spec.InitContainers[i].Resources.Requests
-		r.MilliCPU = max(r.MilliCPU, rq.Cpu().MilliValue())
-		r.Memory = max(r.Memory, rq.Memory().Value())
+	if q, ok := l[corev1.ResourceMemory]; ok {
+		r.Memory = q.Value()
 	}
-	if o := p.Spec.Overhead; o != nil {
-		r.MilliCPU += o.Cpu().MilliValue()
-		r.Memory += o.Memory().Value()
-	}
-	r.Pods = 1
 	return r
 }
 
@@ -63,23 +80,80 @@ const (
 )
 
 // NonZeroRequests is PodRequests with the scoring defaults substituted for
-// containers without CPU or memory requests.
+// every container (init containers and sidecars included) that does not
+// set a CPU or memory request, as the scheduler's NodeInfo and its
+// resource scorers compute it. When pod-level requests are set, a default
+// applies only to a resource missing at both levels.
 func NonZeroRequests(p *corev1.Pod) Resources {
-	var r Resources
-	for i := range p.Spec.Containers {
-		rq := p.Spec.Containers[i].Resources.Requests
-		cpu, mem := int64(DefaultMilliCPURequest), int64(DefaultMemoryRequest)
-		if q, ok := rq[corev1.ResourceCPU]; ok {
-			cpu = q.MilliValue()
-		}
-		if q, ok := rq[corev1.ResourceMemory]; ok {
-			mem = q.Value()
-		}
-		r.MilliCPU += cpu
-		r.Memory += mem
+	opts := requestOptions
+	opts.NonMissingContainerRequests = corev1.ResourceList{
+		corev1.ResourceCPU:    *resource.NewMilliQuantity(DefaultMilliCPURequest, resource.DecimalSI),
+		corev1.ResourceMemory: *resource.NewQuantity(DefaultMemoryRequest, resource.BinarySI),
 	}
-	r.Pods = 1
-	return r
+	if resourcehelper.IsPodLevelRequestsSet(p) {
+		reqs := resourcehelper.PodRequests(p, requestOptions)
+		for name := range opts.NonMissingContainerRequests {
+			if _, ok := reqs[name]; ok {
+				delete(opts.NonMissingContainerRequests, name)
+			}
+		}
+		if len(opts.NonMissingContainerRequests) == 0 {
+			return fromList(reqs)
+		}
+	}
+	return fromList(resourcehelper.PodRequests(p, opts))
+}
+
+// IsRestartableInitContainer reports whether c is a native sidecar: an
+// init container with restartPolicy Always, which keeps running beside
+// the app containers.
+func IsRestartableInitContainer(c *corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+}
+
+// ContainerRequestSum is the request the HPA divides usage by (upstream's
+// podautoscaler calculateRequests): the pod-level request when one is set
+// and no container is named; otherwise the sum over the app containers
+// and the native sidecars, or only the named container. Every counted
+// container must set the request.
+func ContainerRequestSum(p *corev1.Pod, container string, name corev1.ResourceName) (int64, error) {
+	if container == "" && resourcehelper.IsPodLevelRequestsSet(p) {
+		q, ok := resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{})[name]
+		if !ok {
+			return 0, fmt.Errorf("missing pod-level request for %s in Pod %s", name, p.Name)
+		}
+		return q.MilliValue(), nil
+	}
+	var sum int64
+	found := false
+	count := func(c *corev1.Container) error {
+		if container != "" && c.Name != container {
+			return nil
+		}
+		found = true
+		q, ok := c.Resources.Requests[name]
+		if !ok {
+			return fmt.Errorf("missing request for %s in container %s of Pod %s", name, c.Name, p.Name)
+		}
+		sum += q.MilliValue()
+		return nil
+	}
+	for i := range p.Spec.Containers {
+		if err := count(&p.Spec.Containers[i]); err != nil {
+			return 0, err
+		}
+	}
+	for i := range p.Spec.InitContainers {
+		if c := &p.Spec.InitContainers[i]; IsRestartableInitContainer(c) {
+			if err := count(c); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if container != "" && !found {
+		return 0, fmt.Errorf("container %s not found in Pod %s", container, p.Name)
+	}
+	return sum, nil
 }
 
 // NodeAllocatable is a node's allocatable CPU, memory and pods.

@@ -7,7 +7,9 @@ package cache
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 
+	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -334,20 +336,36 @@ func sameLabels(a, b map[string]string) bool {
 	return true
 }
 
-// sameResources compares what PodInfo derives from the spec. Pod specs
-// are immutable apart from in-place resize, so the pointer check almost
-// always decides.
+// sameResources compares what PodInfo derives from the spec (requests of
+// every container, sidecars' restart policy, overhead, pod-level
+// resources, priority). Pod specs are immutable apart from in-place
+// resize, so this almost always holds.
 func sameResources(a, b *corev1.Pod) bool {
-	if len(a.Spec.Containers) != len(b.Spec.Containers) {
+	if !sameContainerRequests(a.Spec.Containers, b.Spec.Containers) ||
+		!sameContainerRequests(a.Spec.InitContainers, b.Spec.InitContainers) {
 		return false
 	}
-	for i := range a.Spec.Containers {
-		ra, rb := a.Spec.Containers[i].Resources.Requests, b.Spec.Containers[i].Resources.Requests
-		if !ra.Cpu().Equal(*rb.Cpu()) || !ra.Memory().Equal(*rb.Memory()) {
+	if (a.Spec.Overhead != nil || b.Spec.Overhead != nil) && !apiequality.Semantic.DeepEqual(a.Spec.Overhead, b.Spec.Overhead) {
+		return false
+	}
+	if (a.Spec.Resources != nil || b.Spec.Resources != nil) && !apiequality.Semantic.DeepEqual(a.Spec.Resources, b.Spec.Resources) {
+		return false
+	}
+	return (a.Spec.Priority == nil) == (b.Spec.Priority == nil) && (a.Spec.Priority == nil || *a.Spec.Priority == *b.Spec.Priority)
+}
+
+func sameContainerRequests(a, b []corev1.Container) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		ra, rb := a[i].Resources.Requests, b[i].Resources.Requests
+		if !ra.Cpu().Equal(*rb.Cpu()) || !ra.Memory().Equal(*rb.Memory()) ||
+			podutil.IsRestartableInitContainer(&a[i]) != podutil.IsRestartableInitContainer(&b[i]) {
 			return false
 		}
 	}
-	return (a.Spec.Priority == nil) == (b.Spec.Priority == nil) && (a.Spec.Priority == nil || *a.Spec.Priority == *b.Spec.Priority)
+	return true
 }
 
 // podSet is an unordered set of pods with O(1) add and remove.

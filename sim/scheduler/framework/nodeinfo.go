@@ -83,22 +83,35 @@ func (h HostPort) Conflicts(o HostPort) bool {
 const anyIP = "0.0.0.0"
 
 // PodHostPorts appends the pod's host ports (hostPort > 0) to dst, with
-// upstream's defaults: IP 0.0.0.0, protocol TCP.
+// upstream's defaults: IP 0.0.0.0, protocol TCP. Native sidecars
+// (restartable init containers) run for the pod's whole life, so their
+// ports count too, ahead of the app containers' as upstream lists them;
+// ordinary init containers' ports do not.
 func PodHostPorts(pod *corev1.Pod, dst []HostPort) []HostPort {
-	for i := range pod.Spec.Containers {
-		for _, p := range pod.Spec.Containers[i].Ports {
-			if p.HostPort <= 0 {
-				continue
-			}
-			hp := HostPort{IP: p.HostIP, Protocol: p.Protocol, Port: p.HostPort}
-			if hp.IP == "" {
-				hp.IP = anyIP
-			}
-			if hp.Protocol == "" {
-				hp.Protocol = corev1.ProtocolTCP
-			}
-			dst = append(dst, hp)
+	for i := range pod.Spec.InitContainers {
+		if c := &pod.Spec.InitContainers[i]; podutil.IsRestartableInitContainer(c) {
+			dst = appendHostPorts(dst, c.Ports)
 		}
+	}
+	for i := range pod.Spec.Containers {
+		dst = appendHostPorts(dst, pod.Spec.Containers[i].Ports)
+	}
+	return dst
+}
+
+func appendHostPorts(dst []HostPort, ports []corev1.ContainerPort) []HostPort {
+	for _, p := range ports {
+		if p.HostPort <= 0 {
+			continue
+		}
+		hp := HostPort{IP: p.HostIP, Protocol: p.Protocol, Port: p.HostPort}
+		if hp.IP == "" {
+			hp.IP = anyIP
+		}
+		if hp.Protocol == "" {
+			hp.Protocol = corev1.ProtocolTCP
+		}
+		dst = append(dst, hp)
 	}
 	return dst
 }
