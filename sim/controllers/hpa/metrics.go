@@ -1,7 +1,6 @@
 package hpa
 
 import (
-	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,32 +34,14 @@ func PodCPU(pod *corev1.Pod, workloadAnnotations map[string]string, now time.Tim
 	return usageMilli, true
 }
 
-// podCPURequest is the sum of the containers' CPU requests; every
-// container must have one for a Utilization target.
-func podCPURequest(pod *corev1.Pod) (int64, error) {
-	var sum int64
-	for i := range pod.Spec.Containers {
-		c := &pod.Spec.Containers[i]
-		q, ok := c.Resources.Requests[corev1.ResourceCPU]
-		if !ok {
-			return 0, fmt.Errorf("missing request for %s in container %s of Pod %s", corev1.ResourceCPU, c.Name, pod.Name)
-		}
-		sum += q.MilliValue()
-	}
-	return sum, nil
-}
-
-// samples turns the target's pods into the calculator's input.
-func samples(pods []*corev1.Pod, ann map[string]string, now time.Time, needRequests bool) ([]sample, error) {
-	out := make([]sample, 0, len(pods))
+// metricsOf is the metrics model's answer for the target's pods: a
+// sample taken now over MetricWindow for every pod that has one.
+func metricsOf(pods []*corev1.Pod, ann map[string]string, now time.Time) map[string]podMetric {
+	out := make(map[string]podMetric, len(pods))
 	for _, p := range pods {
-		req, err := podCPURequest(p)
-		if err != nil && needRequests {
-			return nil, err
+		if usage, ok := PodCPU(p, ann, now); ok {
+			out[p.Name] = podMetric{usage: usage, at: now, window: MetricWindow}
 		}
-		usage, ok := PodCPU(p, ann, now)
-		out = append(out, sample{name: p.Name, usage: usage, request: req,
-			class: classify(p, ok, now, MetricWindow, now)})
 	}
-	return out, nil
+	return out
 }

@@ -141,11 +141,9 @@ func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, 
 		t.averageMilli, reason = spec.Target.AverageValue.MilliValue(), cpuValue
 	}
 	pods := c.podsOf(hpa.Namespace, tgt.selector)
-	in, err := samples(pods, tgt.annotations, now, t.utilization > 0)
-	if err != nil {
-		return 0, "", nil, fmt.Errorf("failed to get cpu utilization: %w", err)
-	}
-	rec, err := replicasFor(tgt.spec, in, t)
+	cfg := defaultCalcConfig
+	cfg.tolerances = tolerancesOf(hpa)
+	rec, err := resourceReplicas(tgt.spec, pods, metricsOf(pods, tgt.annotations, now), "", t, cfg, now)
 	if err != nil {
 		return 0, "", nil, fmt.Errorf("failed to get cpu utilization: %w", err)
 	}

@@ -6,7 +6,10 @@ import (
 	"math"
 	"time"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/podutil"
 )
 
 // Upstream's replica calculator constants (kube-controller-manager flags).
@@ -55,15 +58,112 @@ type recommendation struct {
 }
 
 var (
-	errNoPods      = errors.New("no pods returned by selector while calculating replica count")
-	errNoMetrics   = errors.New("did not receive metrics for targeted pods (pods might be unready)")
-	errNoKnownPods = errors.New("no metrics returned matched known pods")
+	errNoMetricsAPI = errors.New("unable to get metrics for resource cpu: no metrics returned from resource metrics API")
+	errNoPods       = errors.New("no pods returned by selector while calculating replica count")
+	errNoMetrics    = errors.New("did not receive metrics for targeted pods (pods might be unready)")
+	errNoKnownPods  = errors.New("no metrics returned matched known pods")
 )
 
-// replicasFor is upstream's GetResourceReplicas / GetRawResourceReplicas:
-// the ratio of usage to target over the ready pods, rescaled with the
-// tolerance and the conservative treatment of unready and missing pods.
-func replicasFor(current int32, pods []sample, t target) (recommendation, error) {
+// Tolerances are the scale-down and scale-up tolerances: a usage ratio r
+// with 1-down <= r <= 1+up (inclusive at both ends, as since v1.33) does
+// not rescale.
+type Tolerances struct {
+	Down, Up float64
+}
+
+// DefaultTolerances are the controller-manager's --horizontal-pod-autoscaler-tolerance
+// on both sides.
+var DefaultTolerances = Tolerances{Down: Tolerance, Up: Tolerance}
+
+// tolerancesOf is upstream's tolerancesForHpa: the default tolerance,
+// overridden per direction by spec.behavior.scaleUp/scaleDown.tolerance
+// (HPAConfigurableTolerance, GA in v1.37).
+func tolerancesOf(h *autoscalingv2.HorizontalPodAutoscaler) Tolerances {
+	t := DefaultTolerances
+	if b := h.Spec.Behavior; b != nil {
+		if b.ScaleDown != nil && b.ScaleDown.Tolerance != nil {
+			t.Down = b.ScaleDown.Tolerance.AsApproximateFloat64()
+		}
+		if b.ScaleUp != nil && b.ScaleUp.Tolerance != nil {
+			t.Up = b.ScaleUp.Tolerance.AsApproximateFloat64()
+		}
+	}
+	return t
+}
+
+func (t Tolerances) isWithin(ratio float64) bool {
+	return 1.0-t.Down <= ratio && ratio <= 1.0+t.Up
+}
+
+// podMetric is one pod's CPU sample: usage in millicores over the window
+// ending at at.
+type podMetric struct {
+	usage  int64
+	at     time.Time
+	window time.Duration
+}
+
+// calcConfig is the replica calculator's configuration (controller-manager
+// flags and the HPA's tolerances).
+type calcConfig struct {
+	cpuInitializationPeriod time.Duration
+	initialReadinessDelay   time.Duration
+	tolerances              Tolerances
+}
+
+// defaultCalcConfig is kube-controller-manager's defaults.
+var defaultCalcConfig = calcConfig{CPUInitializationPeriod, InitialReadinessDelay, DefaultTolerances}
+
+// resourceReplicas is upstream's GetResourceReplicas (t.utilization > 0)
+// and GetRawResourceReplicas (an AverageValue target) for CPU over pods
+// with metrics, in upstream's order of checks: pods, metrics after
+// grouping, then (for Utilization) every pod's request of the container
+// (all app containers and sidecars when container is "").
+func resourceReplicas(current int32, pods []*corev1.Pod, metrics map[string]podMetric, container string, t target, cfg calcConfig, now time.Time) (recommendation, error) {
+	if len(metrics) == 0 {
+		return recommendation{}, errNoMetricsAPI
+	}
+	if len(pods) == 0 {
+		return recommendation{}, errNoPods
+	}
+	in := make([]sample, 0, len(pods))
+	kept := len(metrics) // metrics left once unready and ignored pods' are dropped
+	for _, p := range pods {
+		m, ok := metrics[p.Name]
+		s := sample{name: p.Name, usage: m.usage, class: classify(p, ok, m.at, m.window, now, cfg)}
+		if ok && (s.class == classUnready || s.class == classIgnored) {
+			kept--
+		}
+		in = append(in, s)
+	}
+	if kept == 0 {
+		return recommendation{}, errNoMetrics
+	}
+	if t.utilization > 0 {
+		for i, p := range pods {
+			req, err := podutil.ContainerRequestSum(p, container, corev1.ResourceCPU)
+			if err != nil {
+				return recommendation{}, err
+			}
+			in[i].request = req
+		}
+	}
+	rec, err := replicasFor(current, in, t, cfg.tolerances)
+	if errors.Is(err, errNoMetrics) {
+		// only metrics of pods the selector no longer lists
+		err = errNoKnownPods
+	}
+	return rec, err
+}
+
+// replicasFor is upstream's GetResourceReplicas (Utilization targets) and
+// GetRawResourceReplicas (AverageValue targets): the ratio of usage to
+// target over the pods with metrics, rescaled unless within tolerance,
+// with missing pods assumed at the request times max(100%, target) (or at
+// the target value) on a scale-down and at 0 on a scale-up, unready pods
+// at 0 on a scale-up, and no change when those assumptions would reverse
+// the direction.
+func replicasFor(current int32, pods []sample, t target, tol Tolerances) (recommendation, error) {
 	if len(pods) == 0 {
 		return recommendation{}, errNoPods
 	}
@@ -88,18 +188,20 @@ func replicasFor(current int32, pods []sample, t target) (recommendation, error)
 	scaleUpWithUnready := len(unready) > 0 && ratio > 1.0
 	if !scaleUpWithUnready && len(missing) == 0 {
 		rec.replicas = current
-		if math.Abs(1.0-ratio) > Tolerance {
+		if !tol.isWithin(ratio) {
 			rec.replicas = int32(math.Ceil(ratio * float64(len(ready))))
 		}
 		return rec, nil
 	}
 	all := append([]sample(nil), ready...)
-	for _, p := range missing {
-		p.usage = 0
-		if ratio < 1.0 {
-			p.usage = fullUsage(p, t) // assume it uses all it asked for
+	if ratio != 1.0 { // at exactly 1.0 upstream leaves the missing pods out
+		for _, p := range missing {
+			p.usage = 0
+			if ratio < 1.0 {
+				p.usage = fallbackUsage(p, t)
+			}
+			all = append(all, p)
 		}
-		all = append(all, p)
 	}
 	if scaleUpWithUnready {
 		for _, p := range unready {
@@ -112,8 +214,8 @@ func replicasFor(current int32, pods []sample, t target) (recommendation, error)
 		return recommendation{}, err
 	}
 	rec.replicas = current
-	if math.Abs(1.0-newRatio) <= Tolerance || (ratio < 1.0 && newRatio > 1.0) || (ratio > 1.0 && newRatio < 1.0) {
-		return rec, nil // the unknown pods would flip or cancel the decision
+	if tol.isWithin(newRatio) || (ratio < 1.0 && newRatio > 1.0) || (ratio > 1.0 && newRatio < 1.0) {
+		return rec, nil // too small a change, or the unknown pods would reverse it
 	}
 	n := int32(math.Ceil(newRatio * float64(len(all))))
 	if (newRatio < 1.0 && n > current) || (newRatio > 1.0 && n < current) {
@@ -123,16 +225,20 @@ func replicasFor(current int32, pods []sample, t target) (recommendation, error)
 	return rec, nil
 }
 
-// fullUsage is what a missing pod is assumed to use when scaling down.
-func fullUsage(p sample, t target) int64 {
+// fallbackUsage is what a pod without a metric is assumed to use on a
+// scale-down: its request times max(100%, target utilization), or the
+// target value for AverageValue targets.
+func fallbackUsage(p sample, t target) int64 {
 	if t.utilization > 0 {
-		return p.request
+		return p.request * int64(max(100, t.utilization)) / 100
 	}
 	return t.averageMilli
 }
 
 // usageRatio is current/target over pods, with the utilization (integer
-// percent, as upstream truncates it) and the raw average.
+// percent, as upstream truncates it) and the raw average (truncated to
+// whole millicores before dividing by an AverageValue target, as
+// upstream's GetMetricUsageRatio does).
 func usageRatio(pods []sample, t target) (float64, recommendation, error) {
 	var usage, requests int64
 	for _, p := range pods {
@@ -144,7 +250,7 @@ func usageRatio(pods []sample, t target) (float64, recommendation, error) {
 		if t.averageMilli <= 0 {
 			return 0, rec, fmt.Errorf("invalid target average value %dm", t.averageMilli)
 		}
-		return float64(usage) / float64(len(pods)) / float64(t.averageMilli), rec, nil
+		return float64(rec.averageMilli) / float64(t.averageMilli), rec, nil
 	}
 	if requests == 0 {
 		return 0, rec, errNoKnownPods
@@ -155,7 +261,7 @@ func usageRatio(pods []sample, t target) (float64, recommendation, error) {
 
 // classify is upstream's groupPods for CPU: metricAt is the end of the
 // metric's window.
-func classify(pod *corev1.Pod, hasMetric bool, metricAt time.Time, window time.Duration, now time.Time) podClass {
+func classify(pod *corev1.Pod, hasMetric bool, metricAt time.Time, window time.Duration, now time.Time, cfg calcConfig) podClass {
 	switch {
 	case pod.DeletionTimestamp != nil || pod.Status.Phase == corev1.PodFailed:
 		return classIgnored
@@ -175,10 +281,10 @@ func classify(pod *corev1.Pod, hasMetric bool, metricAt time.Time, window time.D
 	}
 	start := pod.Status.StartTime.Time
 	var unready bool
-	if start.Add(CPUInitializationPeriod).After(now) {
+	if start.Add(cfg.cpuInitializationPeriod).After(now) {
 		unready = cond.Status == corev1.ConditionFalse || metricAt.Before(cond.LastTransitionTime.Add(window))
 	} else {
-		unready = cond.Status == corev1.ConditionFalse && start.Add(InitialReadinessDelay).After(cond.LastTransitionTime.Time)
+		unready = cond.Status == corev1.ConditionFalse && start.Add(cfg.initialReadinessDelay).After(cond.LastTransitionTime.Time)
 	}
 	if unready {
 		return classUnready

@@ -37,6 +37,8 @@ func TestReplicasFor(t *testing.T) {
 		{"90% of 50% target on 2 pods -> ceil(2*1.8)", 2, repeat(ready(180), 2), util50, 4, 90, nil},
 		{"within tolerance up (54%)", 2, repeat(ready(108), 2), util50, 2, 54, nil},
 		{"within tolerance down (46%)", 2, repeat(ready(92), 2), util50, 2, 46, nil},
+		{"a ratio of exactly 1.1 (55% of 50%) does not scale", 10, repeat(ready(110), 10), util50, 10, 55, nil},
+		{"missing pods at exactly the target are left out", 3, append(repeat(ready(100), 2), missingPod()), util50, 3, 50, nil},
 		{"just beyond tolerance (56%)", 10, repeat(ready(112), 10), util50, 12, 56, nil},
 		{"low load scales down", 4, repeat(ready(20), 4), util50, 1, 10, nil},
 		{"average value target", 3, repeat(ready(300), 3), target{averageMilli: 100}, 9, 0, nil},
@@ -49,7 +51,7 @@ func TestReplicasFor(t *testing.T) {
 		{"only unready pods", 2, repeat(unready(), 2), util50, 0, 0, errNoMetrics},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec, err := replicasFor(tc.current, tc.pods, tc.t)
+			rec, err := replicasFor(tc.current, tc.pods, tc.t, DefaultTolerances)
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
 				return
@@ -85,7 +87,7 @@ func TestClassify(t *testing.T) {
 		{"old, went unready later", pod(corev1.PodRunning, 10*time.Minute, corev1.ConditionFalse, time.Minute), true, classReady},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, classify(tc.pod, tc.hasMetric, now, MetricWindow, now))
+			require.Equal(t, tc.want, classify(tc.pod, tc.hasMetric, now, MetricWindow, now, defaultCalcConfig))
 		})
 	}
 }
