@@ -113,3 +113,10 @@ func unknownScenario(name string) error {
 	}
 	return fmt.Errorf("%s", msg)
 }
+
+// ParseLibraryVariant parses data as if it were the library scenario
+// called name, so that its manifests resolve: tests run library scenarios
+// with changed timelines this way.
+func ParseLibraryVariant(name string, data []byte) (*Scenario, error) {
+	return Parse(libraryFile(name), data, libraryFS)
+}

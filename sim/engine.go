@@ -10,6 +10,10 @@ package sim
 
 import (
 	"container/heap"
+	"errors"
+	"fmt"
+	"sort"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,6 +41,59 @@ type Engine struct {
 	// instant in which events ran (e.g. to commit the instant's writes as
 	// one batch).
 	instantHooks []func()
+
+	// MaxEventsPerInstant bounds the events that may run at one virtual
+	// instant. Virtual time only moves when a component lets it, so a
+	// component that keeps rescheduling itself "now" would spin forever;
+	// past the bound the run stops with a *LivelockError naming it. Zero
+	// means DefaultMaxEventsPerInstant.
+	MaxEventsPerInstant uint64
+	instantAt           time.Duration
+	instantEvents       uint64
+	busiestInstant      uint64
+	note                [2]string // component and key the running event said it works on
+	diag                map[[3]string]uint64
+	err                 error
+	interrupted         atomic.Bool
+}
+
+// DefaultMaxEventsPerInstant is far above what any legitimate instant
+// needs (creating a 10,000-node cluster runs well under 100,000 events at
+// one instant) and low enough that a livelock is reported within seconds.
+const DefaultMaxEventsPerInstant = 200_000
+
+// livelockSample is how many events past the bound are watched to find
+// the one that repeats.
+const livelockSample = 10_000
+
+// ErrInterrupted is Err after Interrupt.
+var ErrInterrupted = errors.New("sim: interrupted")
+
+// LivelockError reports a run that stopped itself: virtual time could not
+// advance because events kept being scheduled at the same instant.
+type LivelockError struct {
+	At     time.Duration // the virtual instant that never ended
+	Events uint64        // events run at that instant
+	// Event, Component and Key describe the most frequent event among the
+	// last ones: the engine timer's name and what the component said it
+	// was working on (a controller and its work-queue key).
+	Event, Component, Key string
+	Share                 float64 // that event's share of the sample
+}
+
+func (e *LivelockError) Error() string {
+	who := e.Event
+	if e.Component != "" && e.Component != e.Event {
+		who = e.Component + " (event " + e.Event + ")"
+	}
+	key := ""
+	if e.Key != "" {
+		key = fmt.Sprintf(" on key %q", e.Key)
+	}
+	return fmt.Sprintf("simulation stopped itself: livelock at virtual time %v: %d events ran without time advancing; "+
+		"%s repeats%s (%.0f%% of the last %d events). This is a bug in the simulated component; "+
+		"please report it with the scenario and seed (raise the bound with --max-events-per-instant if the instant is legitimately huge)",
+		e.At, e.Events, who, key, e.Share*100, livelockSample)
 }
 
 // Timer is a scheduled event. Cancel removes it from the queue.
@@ -133,8 +190,33 @@ func (e *Engine) NextAt() (time.Duration, bool) {
 	return e.queue[0].at, true
 }
 
-// Step runs the next event. It returns false when the queue is empty.
+// Note records what the running event works on (a component and a key),
+// for the livelock report. Work queues call it before each reconcile.
+func (e *Engine) Note(component, key string) { e.note = [2]string{component, key} }
+
+// Interrupt makes the engine stop before its next event, with Err
+// returning ErrInterrupted. It is the one method safe to call from another
+// goroutine (a signal handler, a closing session).
+func (e *Engine) Interrupt() { e.interrupted.Store(true) }
+
+// BusiestInstant is the most events that ran at one virtual instant so far
+// (how close a run came to MaxEventsPerInstant).
+func (e *Engine) BusiestInstant() uint64 { return max(e.busiestInstant, e.instantEvents) }
+
+// Err is why the engine stopped running events: nil while it can run, a
+// *LivelockError or ErrInterrupted once Step refused to go on.
+func (e *Engine) Err() error { return e.err }
+
+// Step runs the next event. It returns false when the queue is empty or the
+// engine stopped (see Err).
 func (e *Engine) Step() bool {
+	if e.err != nil {
+		return false
+	}
+	if e.interrupted.Load() {
+		e.err = ErrInterrupted
+		return false
+	}
 	if len(e.queue) == 0 {
 		e.endInstant()
 		return false
@@ -150,6 +232,17 @@ func (e *Engine) Step() bool {
 	e.now = tm.at
 	e.steps++
 	e.busy = true
+	if tm.at != e.instantAt || e.steps == 1 {
+		e.busiestInstant = max(e.busiestInstant, e.instantEvents)
+		e.instantAt, e.instantEvents, e.diag = tm.at, 0, nil
+	}
+	e.instantEvents++
+	if e.instantEvents > e.maxPerInstant() {
+		e.note = [2]string{}
+		tm.fn()
+		e.watchLivelock(tm)
+		return e.err == nil
+	}
 	tm.fn()
 	if e.AfterStep != nil {
 		e.AfterStep()
@@ -157,11 +250,46 @@ func (e *Engine) Step() bool {
 	return true
 }
 
+func (e *Engine) maxPerInstant() uint64 {
+	if e.MaxEventsPerInstant > 0 {
+		return e.MaxEventsPerInstant
+	}
+	return DefaultMaxEventsPerInstant
+}
+
+// watchLivelock samples the events past the bound and, after
+// livelockSample of them, stops the run naming the most frequent one.
+func (e *Engine) watchLivelock(tm *Timer) {
+	if e.diag == nil {
+		e.diag = map[[3]string]uint64{}
+	}
+	e.diag[[3]string{tm.name, e.note[0], e.note[1]}]++
+	if e.instantEvents-e.maxPerInstant() < livelockSample {
+		return
+	}
+	keys := make([][3]string, 0, len(e.diag))
+	for k := range e.diag {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := e.diag[keys[i]], e.diag[keys[j]]
+		if a != b {
+			return a > b
+		}
+		return keys[i][0]+"\x00"+keys[i][1]+"\x00"+keys[i][2] < keys[j][0]+"\x00"+keys[j][1]+"\x00"+keys[j][2]
+	})
+	top := keys[0]
+	e.err = &LivelockError{At: e.now, Events: e.instantEvents, Event: top[0], Component: top[1], Key: top[2],
+		Share: float64(e.diag[top]) / livelockSample}
+}
+
 // RunUntil runs every event scheduled at or before t, then sets the clock
-// to t.
+// to t. If the engine stops (Err), the clock stays where it stopped.
 func (e *Engine) RunUntil(t time.Duration) {
 	for len(e.queue) > 0 && e.queue[0].at <= t {
-		e.Step()
+		if !e.Step() {
+			return
+		}
 	}
 	e.endInstant()
 	if t > e.now {
@@ -177,7 +305,9 @@ func (e *Engine) RunWhile(limit time.Duration, cond func() bool) bool {
 			e.endInstant()
 			return !cond()
 		}
-		e.Step()
+		if !e.Step() {
+			return false
+		}
 	}
 	return true
 }

@@ -90,3 +90,69 @@ func TestAtEndRunsAfterEveryOrdinaryEventOfItsInstant(t *testing.T) {
 	e.RunUntil(time.Minute)
 	require.Equal(t, []string{"a", "b", "input", "c"}, got)
 }
+
+// TestLivelockStopsTheRunAndNamesTheLoop: a component that keeps
+// rescheduling itself at the current instant cannot hang a run; the engine
+// stops with an error naming the event, the component and the key.
+func TestLivelockStopsTheRunAndNamesTheLoop(t *testing.T) {
+	e := NewEngine(1)
+	e.MaxEventsPerInstant = 1000
+	var ticks int
+	e.After(time.Second, "clock", func() { ticks++ })
+	var spin func()
+	spin = func() {
+		e.Note("deployment-controller", "default/web")
+		e.After(0, "workqueue", spin)
+	}
+	e.At(500*time.Millisecond, "workqueue", spin)
+	e.RunUntil(time.Hour)
+	var ll *LivelockError
+	require.ErrorAs(t, e.Err(), &ll)
+	require.Equal(t, 500*time.Millisecond, ll.At)
+	require.Equal(t, "workqueue", ll.Event)
+	require.Equal(t, "deployment-controller", ll.Component)
+	require.Equal(t, "default/web", ll.Key)
+	require.InDelta(t, 1.0, ll.Share, 0.001)
+	require.Equal(t, uint64(1000+livelockSample), ll.Events)
+	require.Contains(t, ll.Error(), `livelock at virtual time 500ms`)
+	require.Contains(t, ll.Error(), `deployment-controller (event workqueue) repeats on key "default/web"`)
+	require.Equal(t, 500*time.Millisecond, e.Elapsed(), "the clock stays where the run stopped")
+	require.Zero(t, ticks)
+	require.False(t, e.Step(), "a stopped engine runs nothing more")
+}
+
+// TestBusyInstantBelowTheBoundRuns: many events at one instant that do end
+// are not a livelock.
+func TestBusyInstantBelowTheBoundRuns(t *testing.T) {
+	e := NewEngine(1)
+	e.MaxEventsPerInstant = 100
+	n := 0
+	for i := 0; i < 5000; i++ { // past the bound, but finite
+		e.At(time.Second, "burst", func() { n++ })
+	}
+	e.RunUntil(time.Minute)
+	require.NoError(t, e.Err())
+	require.Equal(t, 5000, n)
+	require.Equal(t, uint64(5000), e.BusiestInstant())
+}
+
+// TestInterruptFromAnotherGoroutine: Interrupt stops a run that would
+// otherwise never end, between two events.
+func TestInterruptFromAnotherGoroutine(t *testing.T) {
+	e := NewEngine(1)
+	var tick func()
+	tick = func() { e.After(time.Millisecond, "tick", tick) }
+	e.After(0, "tick", tick)
+	done := make(chan struct{})
+	go func() {
+		e.RunUntil(1 << 62) // centuries of virtual time
+		close(done)
+	}()
+	e.Interrupt()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("RunUntil did not return after Interrupt")
+	}
+	require.ErrorIs(t, e.Err(), ErrInterrupted)
+}

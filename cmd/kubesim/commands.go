@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/runner"
 )
 
@@ -37,7 +40,7 @@ failures. Run with no arguments for the built-in demo.`,
 					return err
 				}
 			}
-			return runScenario(cmd.OutOrStdout(), "demo", runFlags{report: "text"})
+			return runScenario(cmd.Context(), cmd.OutOrStdout(), "demo", runFlags{report: "text"})
 		},
 	}
 	root.AddCommand(newRunCmd(), newScenariosCmd(), newBenchCmd())
@@ -68,9 +71,10 @@ func scenarioOrDemo(args []string) string {
 }
 
 type runFlags struct {
-	seed   string
-	report string
-	trace  string
+	seed      string
+	report    string
+	trace     string
+	maxEvents uint64
 }
 
 func newRunCmd() *cobra.Command {
@@ -88,20 +92,22 @@ func newRunCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runScenario(cmd.OutOrStdout(), args[0], f)
+			return runScenario(cmd.Context(), cmd.OutOrStdout(), args[0], f)
 		},
 	}
 	cmd.Flags().StringVar(&f.seed, "seed", "", "override the scenario's seed")
 	cmd.Flags().StringVar(&f.report, "report", "text", "report format: text or json")
 	cmd.Flags().StringVar(&f.trace, "trace", "", "write the canonical trace (JSON lines) to this file")
+	cmd.Flags().Uint64Var(&f.maxEvents, "max-events-per-instant", sim.DefaultMaxEventsPerInstant,
+		"livelock guard: stop the run (exit 3) when this many events run at one virtual instant")
 	return cmd
 }
 
-func runScenario(out io.Writer, arg string, f runFlags) error {
+func runScenario(ctx context.Context, out io.Writer, arg string, f runFlags) error {
 	if f.report != "text" && f.report != "json" {
 		return badInput(fmt.Errorf("--report must be text or json, not %q", f.report))
 	}
-	var opts runner.Options
+	opts := runner.Options{MaxEventsPerInstant: f.maxEvents}
 	if f.seed != "" {
 		seed, err := strconv.ParseUint(f.seed, 10, 64)
 		if err != nil {
@@ -121,9 +127,9 @@ func runScenario(out io.Writer, arg string, f runFlags) error {
 		defer tf.Close()
 		opts.Trace = tf
 	}
-	rep, err := runner.Run(s, opts)
+	rep, err := runSimulation(ctx, s, opts)
 	if err != nil {
-		return &exitError{3, fmt.Errorf("simulation failed: %w", err)}
+		return err
 	}
 	if f.report == "json" {
 		enc := json.NewEncoder(out)
@@ -172,4 +178,26 @@ func newScenariosCmd() *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// runSimulation runs s to its end. A signal (ctx cancelled) interrupts the
+// engine between two events, however busy it is: exit code 130. A run the
+// engine stopped itself (the livelock guard) or that failed inside the
+// simulation exits with code 3.
+func runSimulation(ctx context.Context, s *scenarios.Scenario, opts runner.Options) (*runner.Report, error) {
+	r, err := runner.Start(s, opts)
+	if err != nil {
+		return nil, &exitError{3, fmt.Errorf("simulation failed: %w", err)}
+	}
+	if ctx != nil {
+		defer context.AfterFunc(ctx, r.Cluster.Engine.Interrupt)()
+	}
+	rep, err := r.Finish()
+	switch {
+	case errors.Is(err, sim.ErrInterrupted):
+		return nil, &exitError{130, errors.New("interrupted")}
+	case err != nil:
+		return nil, &exitError{3, fmt.Errorf("simulation failed: %w", err)}
+	}
+	return rep, nil
 }

@@ -3,9 +3,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
@@ -13,7 +16,8 @@ func main() {
 }
 
 // exitError carries a process exit code: 1 an expectation failed, 2 bad
-// input or usage.
+// input or usage, 3 the simulation stopped itself (the livelock guard) or
+// failed inside, 130 interrupted by SIGINT or SIGTERM.
 type exitError struct {
 	code int
 	err  error
@@ -24,9 +28,18 @@ func (e *exitError) Error() string { return e.err.Error() }
 func badInput(err error) error { return &exitError{2, err} }
 
 func run(args []string) int {
+	// SIGINT and SIGTERM cancel the commands' context; every command
+	// stops its engine between two events when it is cancelled. A second
+	// signal kills the process the default way.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	cmd := newRootCmd()
 	cmd.SetArgs(args)
-	err := cmd.Execute()
+	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}

@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -150,4 +152,33 @@ func TestDemoWithNoArguments(t *testing.T) {
 	require.Contains(t, out, "Scenario demo")
 	require.Contains(t, out, "Scheduled")
 	require.Contains(t, out, "NODES")
+}
+
+// TestSignalStopsALongRun: SIGTERM or SIGINT ends `kubesim run` promptly
+// whatever the engine is doing (here: ten years of virtual time), with exit
+// code 130 and a message.
+func TestSignalStopsALongRun(t *testing.T) {
+	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
+		t.Run(sig.String(), func(t *testing.T) {
+			body := strings.Replace(strings.Replace(small, "REPLICAS", "3", 1), "duration: 2m", "duration: 87600h", 1)
+			cmd := exec.Command(binary, "run", writeScenario(t, body))
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			time.Sleep(500 * time.Millisecond) // let it get going; the signal may come at any point
+			require.NoError(t, cmd.Process.Signal(sig))
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				var ee *exec.ExitError
+				require.ErrorAs(t, err, &ee)
+				require.Equal(t, 130, ee.ExitCode(), stderr.String())
+				require.Contains(t, stderr.String(), "interrupted")
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("kubesim run ignored the signal for a minute")
+			}
+		})
+	}
 }

@@ -35,6 +35,9 @@ type Options struct {
 	// Observe, if set, is called with the cluster before the run starts
 	// (tests attach their own probes).
 	Observe func(*cluster.Cluster)
+	// MaxEventsPerInstant overrides the engine's livelock bound
+	// (sim.DefaultMaxEventsPerInstant when zero).
+	MaxEventsPerInstant uint64
 }
 
 // Run runs s for its duration and returns the report.
@@ -87,6 +90,7 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 	if opts.CheckInvariants {
 		run.inv = newInvariants(c)
 	}
+	c.Engine.MaxEventsPerInstant = opts.MaxEventsPerInstant
 	if opts.Observe != nil {
 		opts.Observe(c)
 	}
@@ -146,24 +150,28 @@ func (r *Running) Finish() (*Report, error) {
 	return rep, e.Trace().Err()
 }
 
+// runTo runs to virtual time t; it fails when the engine stopped itself
+// (a livelock) or was interrupted.
 func (r *Running) runTo(t time.Duration) error {
 	e := r.Cluster.Engine
 	if r.inv == nil {
 		e.RunUntil(t)
-		return nil
+		return e.Err()
 	}
 	for {
 		next, ok := e.NextAt()
 		if !ok || next > t {
 			break
 		}
-		e.Step()
+		if !e.Step() {
+			return e.Err()
+		}
 		if err := r.inv.check(); err != nil {
 			return err
 		}
 	}
 	e.RunUntil(t)
-	return nil
+	return e.Err()
 }
 
 func (r *Running) onInstant() {

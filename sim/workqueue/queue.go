@@ -1,7 +1,12 @@
 // Package workqueue is the controllers' work queue in virtual time: keys
 // are deduplicated while waiting, processed one at a time with a modelled
-// cost per item, and requeued with exponential backoff on error (client-go's
-// default controller rate limiter: 5 ms doubling to 1000 s).
+// cost per item, and requeued through client-go's default controller rate
+// limiter on error or when a controller asks for a rate-limited retry: the
+// larger of a per-key exponential backoff (5 ms doubling to 1000 s) and an
+// overall token bucket (10 per second, burst 100). The bucket is what keeps
+// a controller that keeps re-checking a key ("is it stuck yet?") from
+// spinning: upstream relies on it, and so does the simulation, whose virtual
+// time would otherwise never move.
 package workqueue
 
 import (
@@ -20,8 +25,15 @@ type Config struct {
 	Delay time.Duration
 	// PerItem is the virtual time one reconcile takes.
 	PerItem time.Duration
-	// BaseBackoff and MaxBackoff bound the error backoff.
+	// BaseBackoff and MaxBackoff bound the per-key exponential backoff.
 	BaseBackoff, MaxBackoff time.Duration
+	// QPS and Burst size the overall token bucket of rate-limited
+	// requeues (client-go: 10 and 100).
+	QPS   float64
+	Burst int
+	// Name identifies the queue's owner (the controller) in diagnostics,
+	// such as the engine's livelock report.
+	Name string
 }
 
 // DefaultConfig is what controllers use unless they have a reason not to.
@@ -30,6 +42,8 @@ var DefaultConfig = Config{
 	PerItem:     time.Millisecond,
 	BaseBackoff: 5 * time.Millisecond,
 	MaxBackoff:  1000 * time.Second,
+	QPS:         10,
+	Burst:       100,
 }
 
 // Queue is a deduplicating FIFO of keys driven by the engine.
@@ -43,21 +57,84 @@ type Queue struct {
 	failures map[string]int
 	later    map[string]*sim.Timer
 	timer    *sim.Timer
+	bucket   bucket
+	after    string // timer name of delayed adds
 }
 
-// New returns a queue that calls fn for each key. A zero backoff takes
-// DefaultConfig's: it would requeue a failing key at the same virtual
-// instant forever. (Zero Delay and PerItem are legitimate: no latency.)
+// New returns a queue that calls fn for each key. The rate limiter's zero
+// fields take DefaultConfig's: a zero backoff would requeue a failing key
+// at the same virtual instant forever. (Zero Delay and PerItem are
+// legitimate: no latency.)
 func New(engine *sim.Engine, cfg Config, fn Reconciler) *Queue {
-	d := DefaultConfig
-	if cfg.BaseBackoff == 0 {
-		cfg.BaseBackoff = d.BaseBackoff
-	}
-	if cfg.MaxBackoff == 0 {
-		cfg.MaxBackoff = d.MaxBackoff
-	}
+	cfg = cfg.withLimiterDefaults()
 	return &Queue{engine: engine, cfg: cfg, fn: fn, queued: map[string]bool{},
-		failures: map[string]int{}, later: map[string]*sim.Timer{}}
+		failures: map[string]int{}, later: map[string]*sim.Timer{}, after: cfg.Name + "/after",
+		bucket: bucket{qps: cfg.QPS, burst: float64(cfg.Burst), tokens: float64(cfg.Burst)}}
+}
+
+func (c Config) withLimiterDefaults() Config {
+	d := DefaultConfig
+	if c.BaseBackoff <= 0 {
+		c.BaseBackoff = d.BaseBackoff
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = d.MaxBackoff
+	}
+	if c.QPS <= 0 {
+		c.QPS = d.QPS
+	}
+	if c.Burst <= 0 {
+		c.Burst = d.Burst
+	}
+	if c.Name == "" {
+		c.Name = "workqueue"
+	}
+	return c
+}
+
+// Named returns c with Name set.
+func (c Config) Named(name string) Config {
+	c.Name = name
+	return c
+}
+
+// AddRateLimited queues key after the rate limiter's delay (client-go's
+// AddRateLimited): each call without an intervening successful reconcile
+// doubles the key's backoff, and all calls share the token bucket.
+func (q *Queue) AddRateLimited(key string) {
+	q.AddAfter(key, q.when(key))
+}
+
+// when is client-go's MaxOfRateLimiter(ItemExponentialFailureRateLimiter,
+// BucketRateLimiter).When: it counts a failure for key and takes a token.
+func (q *Queue) when(key string) time.Duration {
+	n := q.failures[key]
+	q.failures[key] = n + 1
+	d := q.cfg.BaseBackoff << min(n, 30)
+	if d > q.cfg.MaxBackoff || d <= 0 {
+		d = q.cfg.MaxBackoff
+	}
+	return max(d, q.bucket.reserve(q.engine.Elapsed()))
+}
+
+// bucket is golang.org/x/time/rate's Limiter.Reserve in virtual time: a
+// reservation always succeeds and may leave the bucket in debt; its delay
+// is the time until the debt is paid back at qps.
+type bucket struct {
+	qps, burst, tokens float64
+	last               time.Duration
+}
+
+func (b *bucket) reserve(now time.Duration) time.Duration {
+	if now > b.last {
+		b.tokens = min(b.burst, b.tokens+now.Seconds()*b.qps-b.last.Seconds()*b.qps)
+		b.last = now
+	}
+	b.tokens--
+	if b.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(-b.tokens / b.qps * float64(time.Second))
 }
 
 // Len is the number of keys waiting.
@@ -71,7 +148,7 @@ func (q *Queue) Add(key string) {
 	q.queued[key] = true
 	q.order = append(q.order, key)
 	if q.timer == nil {
-		q.timer = q.engine.After(q.cfg.Delay, "workqueue", q.process)
+		q.timer = q.engine.After(q.cfg.Delay, q.cfg.Name, q.process)
 	}
 }
 
@@ -89,7 +166,7 @@ func (q *Queue) AddAfter(key string, d time.Duration) {
 		}
 		q.engine.Cancel(t)
 	}
-	q.later[key] = q.engine.At(at, "workqueue/after", func() {
+	q.later[key] = q.engine.At(at, q.after, func() {
 		delete(q.later, key)
 		q.Add(key)
 	})
@@ -111,18 +188,16 @@ func (q *Queue) process() {
 		q.head = 0
 	}
 	delete(q.queued, key)
+	q.engine.Note(q.cfg.Name, key)
 	if err := q.fn(key); err != nil {
-		n := q.failures[key]
-		q.failures[key] = n + 1
-		d := q.cfg.BaseBackoff << min(n, 30)
-		if d > q.cfg.MaxBackoff || d <= 0 {
-			d = q.cfg.MaxBackoff
-		}
-		q.AddAfter(key, d)
+		q.AddRateLimited(key)
 	} else {
+		// Forget, as upstream's handleErr does after a successful sync
+		// (even one that asked for a rate-limited retry: then only the
+		// token bucket slows the retries down).
 		delete(q.failures, key)
 	}
 	if q.head < len(q.order) && q.timer == nil {
-		q.timer = q.engine.After(q.cfg.PerItem, "workqueue", q.process)
+		q.timer = q.engine.After(q.cfg.PerItem, q.cfg.Name, q.process)
 	}
 }

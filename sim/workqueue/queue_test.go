@@ -75,3 +75,52 @@ func TestZeroConfigBacksOff(t *testing.T) {
 	e.RunUntil(100 * time.Millisecond)
 	require.Equal(t, []time.Duration{0, 5 * time.Millisecond, 15 * time.Millisecond, 35 * time.Millisecond, 75 * time.Millisecond}, at)
 }
+
+// TestRateLimitedRequeueIsThrottledByTheBucket: a reconcile that succeeds
+// but asks to be re-checked at once (the Deployment controller's "is the
+// progress deadline past yet?") is forgotten after each success, so only
+// client-go's token bucket (burst 100, then 10 per second) spaces the
+// re-checks: virtual time always advances.
+func TestRateLimitedRequeueIsThrottledByTheBucket(t *testing.T) {
+	e := sim.NewEngine(1)
+	var at []time.Duration
+	var q *Queue
+	q = New(e, Config{}, func(k string) error {
+		at = append(at, e.Elapsed())
+		q.AddRateLimited(k)
+		return nil
+	})
+	q.Add("default/web")
+	e.RunUntil(20 * time.Second)
+	require.NoError(t, e.Err())
+	for i := 1; i < len(at); i++ {
+		require.Greater(t, at[i], at[i-1], "call %d ran at the same instant as the one before", i)
+	}
+	// The burst: the first 100 retries come 5 ms apart (the per-key
+	// backoff, reset by every success).
+	require.Equal(t, 5*time.Millisecond, at[1]-at[0])
+	require.Equal(t, 5*time.Millisecond, at[100]-at[99])
+	// Then the bucket refills at 10 per second.
+	require.InDelta(t, float64(100*time.Millisecond), float64(at[150]-at[149]), float64(time.Millisecond))
+	require.InDelta(t, 100+10*20, len(at), 12)
+}
+
+// TestRateLimitedRequeueBacksOffWithoutSuccess: the per-key exponential
+// part doubles while the key keeps failing (5 ms, 10 ms, 20 ms, ...).
+func TestRateLimitedRequeueBacksOffWithoutSuccess(t *testing.T) {
+	e := sim.NewEngine(1)
+	var at []time.Duration
+	q := New(e, Config{}, func(string) error {
+		at = append(at, e.Elapsed())
+		return errors.New("etcdserver: leader changed")
+	})
+	q.Add("k")
+	e.RunUntil(time.Second)
+	require.Equal(t, []time.Duration{0, 5, 15, 35, 75, 155, 315, 635}, func() []time.Duration {
+		out := make([]time.Duration, len(at))
+		for i, d := range at {
+			out[i] = (d - at[0]) / time.Millisecond
+		}
+		return out
+	}())
+}

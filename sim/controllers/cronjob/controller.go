@@ -42,7 +42,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 		cfg.WatchLatency = controllerutil.DefaultConfig().WatchLatency
 	}
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
-	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	c.queue = workqueue.New(engine, cfg.Queue.Named("cronjob-controller"), c.sync)
 	return c
 }
 

@@ -58,7 +58,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	cfg = cfg.Defaulted()
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
 		tmplEq: map[types.UID]eqEntry{}}
-	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	c.queue = workqueue.New(engine, cfg.Queue.Named("deployment-controller"), c.sync)
 	return c
 }
 

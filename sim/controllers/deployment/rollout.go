@@ -243,7 +243,7 @@ func (c *Controller) requeueStuck(d *appsv1.Deployment, st appsv1.DeploymentStat
 	after := cond.LastUpdateTime.Add(time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second).Sub(c.now())
 	key := store.KeyOf(d)
 	if after < time.Second {
-		c.queue.AddAfter(key, c.cfg.Queue.BaseBackoff)
+		c.queue.AddRateLimited(key)
 		return
 	}
 	c.queue.AddAfter(key, after+time.Second)

@@ -47,7 +47,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 		cfg.Queue = workqueue.DefaultConfig
 	}
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
-	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	c.queue = workqueue.New(engine, cfg.Queue.Named("disruption-controller"), c.sync)
 	return c
 }
 

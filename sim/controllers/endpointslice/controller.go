@@ -69,7 +69,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	}
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
 		bySelector: map[string]map[string]struct{}{}, svcIndex: map[string]string{}}
-	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	c.queue = workqueue.New(engine, cfg.Queue.Named("endpointslice-controller"), c.sync)
 	return c
 }
 

@@ -66,7 +66,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 		}
 	}
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
-	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	c.queue = workqueue.New(engine, cfg.Queue.Named("garbage-collector"), c.sync)
 	return c
 }
 

@@ -61,7 +61,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	cfg.fill()
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
 		history: map[string]*history{}}
-	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	c.queue = workqueue.New(engine, cfg.Queue.Named("horizontal-pod-autoscaler"), c.sync)
 	return c
 }
 

@@ -55,7 +55,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	}
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
 		exp: controllerutil.NewExpectations(engine)}
-	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	c.queue = workqueue.New(engine, cfg.Queue.Named("job-controller"), c.sync)
 	return c
 }
 

@@ -66,7 +66,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 		}
 	}
 	slices.Sort(c.kinds)
-	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	c.queue = workqueue.New(engine, cfg.Queue.Named("namespace-controller"), c.sync)
 	return c
 }
 

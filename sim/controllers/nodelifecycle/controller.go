@@ -134,8 +134,8 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 		known: map[string]*corev1.Node{}, health: map[string]*nodeHealth{}, retry: map[string]bool{},
 		states: map[string]ZoneState{}, tainter: map[string]*timedQueue{},
 	}
-	c.noSchedule = workqueue.New(engine, c.cfg.Queue, c.doNoScheduleTaintingPass)
-	c.pods = workqueue.New(engine, c.cfg.Queue, c.processPod)
+	c.noSchedule = workqueue.New(engine, c.cfg.Queue.Named("node-lifecycle-controller/taint"), c.doNoScheduleTaintingPass)
+	c.pods = workqueue.New(engine, c.cfg.Queue.Named("node-lifecycle-controller/pods"), c.processPod)
 	return c
 }
 

@@ -50,7 +50,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	}
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
 		exp: controllerutil.NewExpectations(engine)}
-	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	c.queue = workqueue.New(engine, cfg.Queue.Named("replicaset-controller"), c.sync)
 	return c
 }
 

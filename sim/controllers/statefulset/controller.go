@@ -51,7 +51,7 @@ type Controller struct {
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	cfg = cfg.Defaulted()
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
-	c.queue = workqueue.New(engine, cfg.Queue, c.sync)
+	c.queue = workqueue.New(engine, cfg.Queue.Named("statefulset-controller"), c.sync)
 	return c
 }
 

@@ -73,8 +73,8 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	}
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
 		tainted: map[string][]corev1.Taint{}, work: map[string]*work{}}
-	c.nodes = workqueue.New(engine, cfg.Queue, c.handleNodeUpdate)
-	c.pods = workqueue.New(engine, cfg.Queue, c.handlePodUpdate)
+	c.nodes = workqueue.New(engine, cfg.Queue.Named("taint-eviction-controller/nodes"), c.handleNodeUpdate)
+	c.pods = workqueue.New(engine, cfg.Queue.Named("taint-eviction-controller/pods"), c.handlePodUpdate)
 	return c
 }
 
