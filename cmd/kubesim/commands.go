@@ -8,9 +8,12 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
+	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/runner"
@@ -95,7 +98,7 @@ func newRunCmd() *cobra.Command {
 			return runScenario(cmd.Context(), cmd.OutOrStdout(), args[0], f)
 		},
 	}
-	cmd.Flags().StringVar(&f.seed, "seed", "", "override the scenario's seed")
+	cmd.Flags().StringVar(&f.seed, "seed", "", seedUsage)
 	cmd.Flags().StringVar(&f.report, "report", "text", "report format: text or json")
 	cmd.Flags().StringVar(&f.trace, "trace", "", "write the canonical trace (JSON lines) to this file")
 	cmd.Flags().Uint64Var(&f.maxEvents, "max-events-per-instant", sim.DefaultMaxEventsPerInstant,
@@ -103,18 +106,34 @@ func newRunCmd() *cobra.Command {
 	return cmd
 }
 
+// parseSeed reads a --seed flag: nil when not given.
+func parseSeed(s string) (*uint64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	seed, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("--seed must be a non-negative integer, not %q", s))
+	}
+	return &seed, nil
+}
+
+// seedUsage is the help of every command's --seed flag.
+const seedUsage = "override the scenario's seed (the same scenario and seed give the same trace)"
+
+// speedUsage is the help of the interactive faces' --speed flag.
+var speedUsage = fmt.Sprintf(`initial speed in virtual seconds per wall second (0.25 … 1000), or "max"; every face starts at %g`, live.DefaultSpeed)
+
 func runScenario(ctx context.Context, out io.Writer, arg string, f runFlags) error {
 	if f.report != "text" && f.report != "json" {
 		return badInput(fmt.Errorf("--report must be text or json, not %q", f.report))
 	}
 	opts := runner.Options{MaxEventsPerInstant: f.maxEvents}
-	if f.seed != "" {
-		seed, err := strconv.ParseUint(f.seed, 10, 64)
-		if err != nil {
-			return badInput(fmt.Errorf("--seed must be a non-negative integer, not %q", f.seed))
-		}
-		opts.Seed = &seed
+	seed, err := parseSeed(f.seed)
+	if err != nil {
+		return err
 	}
+	opts.Seed = seed
 	s, err := scenarios.Resolve(arg)
 	if err != nil {
 		return badInput(err)
@@ -147,21 +166,31 @@ func runScenario(ctx context.Context, out io.Writer, arg string, f runFlags) err
 }
 
 func newScenariosCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "scenarios", Short: "List and show the built-in scenario library", Args: cobra.NoArgs,
+	cmd := &cobra.Command{Use: "scenarios", Short: "List, show and export the built-in scenario library", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return badInput(fmt.Errorf("use: kubesim scenarios list | show NAME"))
+			return badInput(fmt.Errorf("use: kubesim scenarios list | show NAME | export NAME DIR"))
 		}}
-	cmd.AddCommand(&cobra.Command{
-		Use: "list", Short: "List the library scenarios, one per line, name first", Args: cobra.NoArgs,
+	var long bool
+	list := &cobra.Command{
+		Use: "list", Short: "List the library scenarios: a name and one line each", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			width := terminalWidth(out)
 			for _, e := range scenarios.Library() {
-				fmt.Fprintf(cmd.OutOrStdout(), "%-20s %s\n", e.Name, e.Description)
+				if long {
+					fmt.Fprintf(out, "%s\n  %s\n\n", e.Name, e.Description)
+					continue
+				}
+				fmt.Fprintln(out, listLine(e.Name, e.Description, width))
 			}
 			return nil
 		},
-	})
+	}
+	list.Flags().BoolVarP(&long, "long", "l", false, "print each whole description")
+	cmd.AddCommand(list)
 	cmd.AddCommand(&cobra.Command{
-		Use: "show NAME", Short: "Print a library scenario's YAML",
+		Use: "show NAME", Short: "Print a library scenario's YAML with its manifests inline (it runs on its own)",
+		Example: `  kubesim scenarios show node-failure > my.yaml && kubesim run my.yaml`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return badInput(fmt.Errorf("show takes one scenario name"))
@@ -169,12 +198,34 @@ func newScenariosCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := scenarios.LibrarySource(args[0])
+			src, err := scenarios.InlineLibrary(args[0])
 			if err != nil {
 				return badInput(err)
 			}
 			_, err = cmd.OutOrStdout().Write(src)
 			return err
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use: "export NAME DIR", Short: "Write a library scenario and its manifest files into DIR, to change and run",
+		Example: `  kubesim scenarios export node-failure ./my-failure
+  kubesim run ./my-failure/node-failure.yaml`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return badInput(fmt.Errorf("export takes a scenario name and a directory, e.g. kubesim scenarios export node-failure ./my-failure"))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			written, err := scenarios.ExportLibrary(args[0], args[1])
+			if err != nil {
+				return badInput(err)
+			}
+			for _, p := range written {
+				fmt.Fprintln(cmd.OutOrStdout(), "wrote", p)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "run it: kubesim run %s\n", written[0])
+			return nil
 		},
 	})
 	return cmd
@@ -200,4 +251,31 @@ func runSimulation(ctx context.Context, s *scenarios.Scenario, opts runner.Optio
 		return nil, &exitError{3, fmt.Errorf("simulation failed: %w", err)}
 	}
 	return rep, nil
+}
+
+// listLine is one scenario of `scenarios list`: the name, then its
+// description cut to the terminal's width, at the end of a sentence when
+// one ends far enough in.
+func listLine(name, desc string, width int) string {
+	line := fmt.Sprintf("%-22s %s", name, desc)
+	if r := []rune(line); len(r) > width {
+		cut := string(r[:width])
+		if i := strings.LastIndex(cut, ". "); i >= width/2 {
+			return cut[:i+1]
+		}
+	}
+	if r := []rune(line); len(r) > width {
+		line = string(r[:width-1]) + "…"
+	}
+	return line
+}
+
+// terminalWidth is the width of out if it is a terminal, else 100.
+func terminalWidth(out io.Writer) int {
+	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w >= 40 {
+			return w
+		}
+	}
+	return 100
 }

@@ -141,9 +141,38 @@ func TestScenariosListAndShow(t *testing.T) {
 		names = append(names, strings.Fields(l)[0])
 	}
 	require.Contains(t, names, "demo")
+	for _, l := range lines {
+		require.LessOrEqual(t, len([]rune(l)), 100, "one line per scenario, cut to the (default) width: %q", l)
+	}
 	show, _, code := kubesim(t, "scenarios", "show", "demo")
 	require.Equal(t, 0, code)
 	require.Contains(t, show, "name: demo")
+}
+
+// TestScenarioTakenOutOfTheLibraryRuns is the user's way to change a
+// library scenario: show it into a file and run it, or export it with its
+// manifests as files and run that.
+func TestScenarioTakenOutOfTheLibraryRuns(t *testing.T) {
+	dir := t.TempDir()
+	show, stderr, code := kubesim(t, "scenarios", "show", "node-failure")
+	require.Equal(t, 0, code, stderr)
+	mine := filepath.Join(dir, "my.yaml")
+	require.NoError(t, os.WriteFile(mine, []byte(show), 0o644))
+	out, stderr, code := kubesim(t, "run", mine)
+	require.Equal(t, 0, code, "the shown scenario runs on its own: %s%s", out, stderr)
+
+	out, stderr, code = kubesim(t, "scenarios", "export", "rolling-update", filepath.Join(dir, "ru"))
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, out, "manifests/web-v2.yaml")
+	require.Contains(t, out, "run it: kubesim run ")
+	out, stderr, code = kubesim(t, "run", filepath.Join(dir, "ru", "rolling-update.yaml"))
+	require.Equal(t, 0, code, "the exported scenario runs: %s%s", out, stderr)
+	_, stderr, code = kubesim(t, "scenarios", "export", "rolling-update", filepath.Join(dir, "ru"))
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "already exists")
+	_, stderr, code = kubesim(t, "scenarios", "export", "node-failure")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "export takes a scenario name and a directory")
 }
 
 func TestDemoWithNoArguments(t *testing.T) {

@@ -28,16 +28,17 @@ type serveFlags struct {
 	listen     string
 	kubeconfig string
 	speed      string
+	seed       string
 	paused     bool
 	web        string
 }
 
 func newServeCmd() *cobra.Command {
-	var f serveFlags
+	f := serveFlags{speed: defaultSpeedFlag}
 	cmd := &cobra.Command{
 		Use:   "serve [FILE|NAME]",
 		Short: "Serve the Kubernetes API over a live simulation, for the real kubectl (default: the demo)",
-		Long: `Run a simulation in real time and serve the Kubernetes REST API over it, so
+		Long: `Run a simulation live (×5 by default, like every face) and serve the Kubernetes REST API over it, so
 that kubectl and client-go work against the simulated cluster: get, describe,
 apply, scale, rollout, cordon, drain, taint, expose, logs, events, wait...
 
@@ -59,7 +60,8 @@ Every write is recorded at its virtual time, so the session replays.`,
 	}
 	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:6443", "address of the Kubernetes API; a non-loopback address requires the bearer token")
 	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "kubesim.kubeconfig", "where to write the kubeconfig")
-	cmd.Flags().StringVar(&f.speed, "speed", "1", `speed in virtual seconds per wall second, or "max"`)
+	cmd.Flags().StringVar(&f.speed, "speed", f.speed, speedUsage)
+	cmd.Flags().StringVar(&f.seed, "seed", "", seedUsage)
 	cmd.Flags().BoolVar(&f.paused, "paused", false, "start paused")
 	cmd.Flags().StringVar(&f.web, "web", "", "also serve the web UI on this address (e.g. 127.0.0.1:8080)")
 	return cmd
@@ -69,6 +71,10 @@ func runServe(ctx context.Context, out io.Writer, arg string, f serveFlags) erro
 	speed, err := parseSpeed(f.speed)
 	if err != nil {
 		return badInput(err)
+	}
+	seed, err := parseSeed(f.seed)
+	if err != nil {
+		return err
 	}
 	host, _, err := net.SplitHostPort(f.listen)
 	if err != nil {
@@ -93,7 +99,7 @@ func runServe(ctx context.Context, out io.Writer, arg string, f serveFlags) erro
 	if err != nil {
 		return badInput(fmt.Errorf("cannot listen on %s: %w", f.listen, err))
 	}
-	sess, err := live.New(sc, live.Options{Speed: speed, Paused: f.paused})
+	sess, err := live.New(sc, live.Options{Speed: speed, Paused: f.paused, Seed: seed})
 	if err != nil {
 		ln.Close()
 		return &exitError{3, fmt.Errorf("cannot start the simulation: %w", err)}

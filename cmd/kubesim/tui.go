@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -19,7 +18,7 @@ func init() {
 		if !isTerminal(cmd) {
 			return false, nil
 		}
-		return true, runTUI("demo", tuiFlags{speed: "5"})
+		return true, runTUI("demo", tuiFlags{speed: defaultSpeedFlag})
 	}
 }
 
@@ -37,7 +36,7 @@ type tuiFlags struct {
 }
 
 func newTUICmd() *cobra.Command {
-	f := tuiFlags{speed: "5"}
+	f := tuiFlags{speed: defaultSpeedFlag}
 	cmd := &cobra.Command{
 		Use:   "tui [FILE|NAME]",
 		Short: "Watch a scenario in the terminal and break things with a key (default: the demo)",
@@ -55,30 +54,21 @@ scenario file that replays to the same trace. Press ? for help.`,
 			return runTUI(name, f)
 		},
 	}
-	cmd.Flags().StringVar(&f.seed, "seed", "", "override the scenario's seed")
-	cmd.Flags().StringVar(&f.speed, "speed", f.speed, "virtual seconds per wall second (0.25 … 1000, or max)")
+	cmd.Flags().StringVar(&f.seed, "seed", "", seedUsage)
+	cmd.Flags().StringVar(&f.speed, "speed", f.speed, speedUsage)
 	cmd.Flags().BoolVar(&f.paused, "paused", false, "start paused (space resumes)")
 	return cmd
 }
 
 func runTUI(arg string, f tuiFlags) error {
 	opts := live.Options{Paused: f.paused}
-	if f.seed != "" {
-		seed, err := strconv.ParseUint(f.seed, 10, 64)
-		if err != nil {
-			return badInput(fmt.Errorf("--seed must be a non-negative integer, not %q", f.seed))
-		}
-		opts.Seed = &seed
+	seed, err := parseSeed(f.seed)
+	if err != nil {
+		return err
 	}
-	switch f.speed {
-	case "max":
-		opts.Speed = live.AsFastAsPossible
-	default:
-		s, err := strconv.ParseFloat(f.speed, 64)
-		if err != nil || s <= 0 {
-			return badInput(fmt.Errorf("--speed must be a positive number or max, not %q", f.speed))
-		}
-		opts.Speed = s
+	opts.Seed = seed
+	if opts.Speed, err = parseSpeed(f.speed); err != nil {
+		return badInput(err)
 	}
 	sc, err := scenarios.Resolve(arg)
 	if err != nil {

@@ -27,11 +27,12 @@ func init() { extraCommands = append(extraCommands, newWebCmd) }
 type webFlags struct {
 	listen string
 	speed  string
+	seed   string
 	paused bool
 }
 
 func newWebCmd() *cobra.Command {
-	var f webFlags
+	f := webFlags{speed: defaultSpeedFlag}
 	cmd := &cobra.Command{
 		Use:   "web [FILE|NAME]",
 		Short: "Serve the simulation as an animated page in the browser (default: the demo)",
@@ -54,10 +55,14 @@ requires the token printed at start (it is part of the printed URL).`,
 		},
 	}
 	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to serve on; a non-loopback address requires the printed token")
-	cmd.Flags().StringVar(&f.speed, "speed", "1", `initial speed in virtual seconds per wall second, or "max"`)
+	cmd.Flags().StringVar(&f.speed, "speed", f.speed, speedUsage)
+	cmd.Flags().StringVar(&f.seed, "seed", "", seedUsage)
 	cmd.Flags().BoolVar(&f.paused, "paused", false, "start paused")
 	return cmd
 }
+
+// defaultSpeedFlag is live.DefaultSpeed as the --speed flags show it.
+var defaultSpeedFlag = strconv.FormatFloat(live.DefaultSpeed, 'f', -1, 64)
 
 func parseSpeed(s string) (float64, error) {
 	if s == "max" {
@@ -77,6 +82,10 @@ func runWeb(ctx context.Context, out io.Writer, arg string, f webFlags, ready fu
 	if err != nil {
 		return badInput(err)
 	}
+	seed, err := parseSeed(f.seed)
+	if err != nil {
+		return err
+	}
 	if _, _, err := net.SplitHostPort(f.listen); err != nil {
 		return badInput(fmt.Errorf("--listen must be host:port, not %q", f.listen))
 	}
@@ -95,7 +104,7 @@ func runWeb(ctx context.Context, out io.Writer, arg string, f webFlags, ready fu
 	if err != nil {
 		return badInput(fmt.Errorf("cannot listen on %s: %w", f.listen, err))
 	}
-	sess, err := live.New(sc, live.Options{Speed: speed, Paused: f.paused})
+	sess, err := live.New(sc, live.Options{Speed: speed, Paused: f.paused, Seed: seed})
 	if err != nil {
 		ln.Close()
 		return &exitError{3, fmt.Errorf("cannot start the simulation: %w", err)}

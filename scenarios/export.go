@@ -1,0 +1,234 @@
+package scenarios
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// LibraryFiles returns the files a library scenario reads besides its
+// own YAML (workload and apply files, kubectl -f arguments), relative to
+// the scenario, in the order they appear.
+func LibraryFiles(name string) ([]string, error) {
+	src, err := LibrarySource(name)
+	if err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{}
+	add := func(f string) {
+		if f != "" && !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	walkFiles(&doc, add)
+	return out, nil
+}
+
+// kubectlFile finds the -f / --filename arguments of a kubectl line.
+var kubectlFile = regexp.MustCompile(`(?:^|\s)(?:-f|--filename)(?:\s+|=)(\S+)`)
+
+// walkFiles calls add for every `file:` value and kubectl -f argument.
+func walkFiles(n *yaml.Node, add func(string)) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			walkFiles(c, add)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			switch {
+			case k.Value == "file" && v.Kind == yaml.ScalarNode:
+				add(v.Value)
+			case k.Value == "kubectl" && v.Kind == yaml.ScalarNode:
+				for _, m := range kubectlFile.FindAllStringSubmatch(v.Value, -1) {
+					add(m[1])
+				}
+			default:
+				walkFiles(v, add)
+			}
+		}
+	}
+}
+
+// ExportLibrary writes a library scenario and the files it reads into
+// dir (created if needed) as NAME.yaml and its relative paths, so that
+// `kubesim run DIR/NAME.yaml` runs it and the files can be edited. It
+// refuses to overwrite existing files and returns the paths written.
+func ExportLibrary(name, dir string) ([]string, error) {
+	src, err := LibrarySource(name)
+	if err != nil {
+		return nil, err
+	}
+	files, err := LibraryFiles(name)
+	if err != nil {
+		return nil, err
+	}
+	type out struct {
+		path string
+		data []byte
+	}
+	writes := []out{{filepath.Join(dir, name+".yaml"), src}}
+	for _, f := range files {
+		p := path.Join("library", f)
+		if !fs.ValidPath(p) || !strings.HasPrefix(p, "library/") {
+			return nil, fmt.Errorf("library scenario %s names a file outside its directory: %q", name, f)
+		}
+		data, err := libraryFS.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("library scenario %s: %w", name, err)
+		}
+		writes = append(writes, out{filepath.Join(dir, filepath.FromSlash(f)), data})
+	}
+	for _, w := range writes {
+		if _, err := os.Stat(w.path); err == nil {
+			return nil, fmt.Errorf("%s already exists: export into an empty or new directory", w.path)
+		}
+	}
+	var written []string
+	for _, w := range writes {
+		if err := os.MkdirAll(filepath.Dir(w.path), 0o755); err != nil {
+			return written, err
+		}
+		if err := os.WriteFile(w.path, w.data, 0o644); err != nil {
+			return written, err
+		}
+		written = append(written, w.path)
+	}
+	return written, nil
+}
+
+// InlineLibrary returns a library scenario's YAML with the manifest files
+// it names put inline (`file:` workloads become `manifest:` entries, one
+// per document; an `apply: {file:}` becomes one `apply: {manifest:}`
+// timeline entry per document), so the text runs on its own:
+// `kubesim scenarios show NAME > my.yaml && kubesim run my.yaml`. Files
+// named by kubectl lines stay references (ExportLibrary writes them).
+func InlineLibrary(name string) ([]byte, error) {
+	src, err := LibrarySource(name)
+	if err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return src, nil
+	}
+	root := doc.Content[0]
+	read := func(rel string) ([]*yaml.Node, error) {
+		data, err := libraryFS.ReadFile(path.Join("library", rel))
+		if err != nil {
+			return nil, fmt.Errorf("library scenario %s: %w", name, err)
+		}
+		var docs []*yaml.Node
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		for {
+			var d yaml.Node
+			if err := dec.Decode(&d); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				return nil, fmt.Errorf("%s: %w", rel, err)
+			}
+			if len(d.Content) == 1 && d.Content[0].Kind == yaml.MappingNode {
+				docs = append(docs, d.Content[0])
+			}
+		}
+		return docs, nil
+	}
+	if wl := mapValue(root, "workloads"); wl != nil && wl.Kind == yaml.SequenceNode {
+		var items []*yaml.Node
+		for _, it := range wl.Content {
+			f := mapValue(it, "file")
+			if f == nil || f.Kind != yaml.ScalarNode {
+				items = append(items, it)
+				continue
+			}
+			docs, err := read(f.Value)
+			if err != nil {
+				return nil, err
+			}
+			for i, d := range docs {
+				m := mapping("manifest", d)
+				if i == 0 {
+					m.HeadComment = strings.TrimSpace(it.HeadComment + "\nfrom " + f.Value)
+				}
+				items = append(items, m)
+			}
+		}
+		wl.Content = items
+	}
+	if tl := mapValue(root, "timeline"); tl != nil && tl.Kind == yaml.SequenceNode {
+		var items []*yaml.Node
+		for _, it := range tl.Content {
+			ap := mapValue(it, "apply")
+			f := mapValue(ap, "file")
+			if f == nil || f.Kind != yaml.ScalarNode {
+				items = append(items, it)
+				continue
+			}
+			docs, err := read(f.Value)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range docs {
+				c := *it
+				c.Content = nil
+				for i := 0; i+1 < len(it.Content); i += 2 {
+					k, v := it.Content[i], it.Content[i+1]
+					if k.Value == "apply" {
+						v = mapping("manifest", d)
+					}
+					c.Content = append(c.Content, k, v)
+				}
+				items = append(items, &c)
+			}
+		}
+		tl.Content = items
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# The library scenario %s with its manifests inline: it runs on its own.\n", name)
+	fmt.Fprintf(&b, "# `kubesim scenarios export %s DIR` writes it with the manifests as files.\n", name)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// mapValue is the value of key in a mapping node (nil if absent).
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func mapping(key string, v *yaml.Node) *yaml.Node {
+	return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v}}
+}
