@@ -40,7 +40,7 @@ func (p *parser) timeline(n *yaml.Node, s *Scenario) []Action {
 	var raws []rawAction
 	for i, it := range items {
 		path := fmt.Sprintf("timeline[%d]", i)
-		f, ok := p.mapping(it, path, append([]string{"at"}, actionNames...)...)
+		f, ok := p.mapping(it, path, append([]string{"at", "name"}, actionNames...)...)
 		if !ok {
 			continue
 		}
@@ -59,6 +59,7 @@ func (p *parser) timeline(n *yaml.Node, s *Scenario) []Action {
 	out := make([]Action, 0, len(raws))
 	for _, r := range raws {
 		a := Action{At: r.at, Pos: r.f.pos()}
+		a.Name = p.actionName(r.f, out)
 		if p.action(r.f, &a, st) {
 			out = append(out, a)
 		}
@@ -85,7 +86,7 @@ func (p *parser) actionTime(f *fields, path string, dur time.Duration) (time.Dur
 func (p *parser) oneAction(f *fields, path string) bool {
 	var present []string
 	for _, k := range f.order {
-		if k != "at" {
+		if k != "at" && k != "name" {
 			present = append(present, k)
 		}
 	}
@@ -103,9 +104,11 @@ func (p *parser) oneAction(f *fields, path string) bool {
 
 // action decodes the entry's action into a.
 func (p *parser) action(f *fields, a *Action, st *timelineState) bool {
-	name := f.order[len(f.order)-1]
-	if name == "at" {
-		name = f.order[0]
+	var name string
+	for _, k := range f.order {
+		if k != "at" && k != "name" {
+			name = k
+		}
 	}
 	v, key := f.vals[name], f.keys[name]
 	path := name

@@ -7,7 +7,6 @@
 package scenarios
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
@@ -83,6 +82,9 @@ type Object struct {
 type Action struct {
 	At  time.Duration
 	Pos Pos
+	// Name is the entry's optional `name:`, which expectations refer to
+	// (`within: 5m, after: NAME`).
+	Name string
 
 	Fail      *NodeRef
 	Recover   *NodeRef
@@ -128,44 +130,6 @@ type ZonePartition struct {
 	For  time.Duration
 }
 
-// Expectation is one check of the run. Exactly one timing (By, At or
-// Always) and exactly one check are set.
-type Expectation struct {
-	Index  int
-	Pos    Pos
-	By, At *time.Duration
-	Always bool
-
-	DeploymentReady *DeploymentReady
-	PodsRunning     *PodsRunning
-	NodesReady      *NodesReady
-	NoOvercommit    bool
-	Pending         *Pending
-	EtcdQuorum      *bool
-}
-
-// DeploymentReady: the Deployment has Replicas ready replicas.
-type DeploymentReady struct {
-	Namespace, Name string
-	Replicas        int32
-}
-
-// PodsRunning: Count pods matching Selector in Namespace are Running.
-type PodsRunning struct {
-	Namespace, Selector string
-	Count               int
-}
-
-// NodesReady: Count nodes are Ready.
-type NodesReady struct {
-	Count int
-}
-
-// Pending: Count pods (all namespaces) are in phase Pending.
-type Pending struct {
-	Count int
-}
-
 // NodeNames lists the nodes that exist at start, in creation order:
 // <group>-1 … <group>-<count> for each group in turn.
 func (s *Scenario) NodeNames() []string {
@@ -197,47 +161,6 @@ func (g NodeGroup) ZoneOf(i int) string {
 
 // DefaultZones are the zones of a cluster that names none.
 var DefaultZones = []string{"us-east-1a", "us-east-1b", "us-east-1c"}
-
-// Description is a one-line summary, e.g. "deploymentReady web=3 by 1m30s".
-func (e Expectation) Description() string {
-	return e.check() + e.timing()
-}
-
-func (e Expectation) timing() string {
-	switch {
-	case e.By != nil:
-		return " by " + e.By.String()
-	case e.At != nil:
-		return " at " + e.At.String()
-	case e.Always:
-		return " always"
-	}
-	return ""
-}
-
-func (e Expectation) check() string {
-	switch {
-	case e.DeploymentReady != nil:
-		d := e.DeploymentReady
-		return fmt.Sprintf("deploymentReady %s=%d", nsName(d.Namespace, d.Name), d.Replicas)
-	case e.PodsRunning != nil:
-		p := e.PodsRunning
-		sel := p.Selector
-		if sel == "" {
-			sel = "all"
-		}
-		return fmt.Sprintf("podsRunning %s=%d", nsName(p.Namespace, sel), p.Count)
-	case e.NodesReady != nil:
-		return fmt.Sprintf("nodesReady %d", e.NodesReady.Count)
-	case e.NoOvercommit:
-		return "noOvercommit"
-	case e.Pending != nil:
-		return fmt.Sprintf("pending %d", e.Pending.Count)
-	case e.EtcdQuorum != nil:
-		return fmt.Sprintf("etcdQuorum %t", *e.EtcdQuorum)
-	}
-	return "?"
-}
 
 // nsName prefixes name with its namespace unless that is "default".
 func nsName(ns, name string) string {

@@ -2,79 +2,194 @@ package runner
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/podutil"
 )
 
+// mode is how an expectation's timing is judged.
+type mode int
+
+const (
+	// modeAt: holds at one moment.
+	modeAt mode = iota
+	// modeEventually (by, within/after): holds at the end of the window,
+	// without a break since the moment reported.
+	modeEventually
+	// modeThroughout (always, from/until): holds after every event of
+	// the window.
+	modeThroughout
+)
+
 // check is one expectation being evaluated during the run.
 type check struct {
-	exp     scenarios.Expectation
-	at, by  *time.Duration
-	always  bool
-	passed  bool // by: held once; always: never failed so far
-	done    bool
-	when    time.Duration
-	message string
+	exp        scenarios.Expectation
+	mode       mode
+	start, end time.Duration // the window; end < 0 = the end of the run
+	passed     bool
+	done       bool
+	when       time.Duration
+	message    string
+
+	// eventually: whether the condition holds at the latest instant
+	// evaluated, and since when without a break.
+	holding bool
+	since   time.Duration
+
+	// cache: conditions that read only the store are re-evaluated when its
+	// revision moved.
+	cached  bool
+	lastRev int64
+	lastOK  bool
+	lastMsg string
 }
 
 func newChecks(exps []scenarios.Expectation) []*check {
 	out := make([]*check, len(exps))
 	for i, e := range exps {
-		out[i] = &check{exp: e, at: e.At, by: e.By, always: e.Always, passed: e.Always}
+		ck := &check{exp: e, end: -1}
+		switch {
+		case e.At != nil:
+			ck.mode, ck.start, ck.end = modeAt, *e.At, *e.At
+		case e.By != nil:
+			ck.mode, ck.end = modeEventually, *e.By
+		case e.Within != nil:
+			ck.mode, ck.start, ck.end = modeEventually, e.AfterAt, e.AfterAt+*e.Within
+		case e.From != nil:
+			ck.mode, ck.start, ck.passed = modeThroughout, *e.From, true
+			if e.Until != nil {
+				ck.end = *e.Until
+			}
+		default: // always
+			ck.mode, ck.passed = modeThroughout, true
+		}
+		out[i] = ck
 	}
 	return out
 }
 
-// evaluateInstant runs at the end of every virtual instant: "by" holds if
-// the condition is true at some instant no later than its deadline;
-// "always" fails at the first instant it is false.
+// inWindow reports whether now is inside [start, end].
+func (ck *check) inWindow(now time.Duration) bool {
+	return now >= ck.start && (ck.end < 0 || now <= ck.end)
+}
+
+// evaluateInstant runs at the end of every virtual instant.
 func (ck *check) evaluateInstant(c *cluster.Cluster, now time.Duration) {
-	switch {
-	case ck.done:
-	case ck.by != nil:
-		if now > *ck.by {
+	if ck.done {
+		return
+	}
+	switch ck.mode {
+	case modeEventually:
+		if ck.end >= 0 && now > ck.end {
 			return
 		}
-		if ok, _ := holds(c, ck.exp); ok {
-			ck.passed, ck.done, ck.when = true, true, now
+		ok, msg := ck.holds(c)
+		if ok && !ck.holding {
+			ck.holding, ck.since = true, now
 		}
-	case ck.always:
-		if ok, msg := holds(c, ck.exp); !ok {
+		if !ok {
+			ck.holding, ck.message = false, msg
+		}
+	case modeThroughout:
+		if !ck.inWindow(now) {
+			return
+		}
+		if ok, msg := ck.holds(c); !ok {
 			ck.passed, ck.done, ck.when, ck.message = false, true, now, msg
 		}
 	}
 }
 
-// evaluateAt runs once the clock reached the "at" time.
+// evaluateAt runs once the clock reached a stop time: an "at" check's
+// moment, the start of a throughout window (the state carried into it
+// from an earlier instant must hold too).
 func (ck *check) evaluateAt(c *cluster.Cluster) {
-	ok, msg := holds(c, ck.exp)
-	ck.passed, ck.done, ck.when, ck.message = ok, true, c.Engine.Elapsed(), msg
+	now := c.Engine.Elapsed()
+	switch ck.mode {
+	case modeAt:
+		ok, msg := ck.holds(c)
+		ck.passed, ck.done, ck.when, ck.message = ok, true, now, msg
+	case modeThroughout:
+		ck.evaluateInstant(c, now)
+	}
+}
+
+// stops are the virtual times at which Finish pauses for this check.
+func (ck *check) stops() []time.Duration {
+	switch ck.mode {
+	case modeAt:
+		return []time.Duration{ck.start}
+	case modeThroughout:
+		return []time.Duration{ck.start}
+	}
+	return nil
 }
 
 func (ck *check) result(end time.Duration) ExpectationResult {
-	res := ExpectationResult{Index: ck.exp.Index, Description: ck.exp.Description(), Passed: ck.passed}
-	switch {
-	case ck.passed && !ck.always:
-		res.At = ck.when.String()
-	case !ck.passed && ck.by != nil:
-		if *ck.by > end {
-			res.Message = fmt.Sprintf("the run ended at %s, before the deadline %s", end, *ck.by)
-		} else {
-			res.Message = "did not hold by " + ck.by.String()
+	e := ck.exp
+	res := ExpectationResult{Index: e.Index, Line: e.Line(), Description: e.Description(), Passed: ck.passed}
+	switch ck.mode {
+	case modeEventually:
+		deadline := ck.end
+		ck.passed = ck.holding && deadline <= end
+		res.Passed = ck.passed
+		switch {
+		case deadline > end:
+			res.Message = fmt.Sprintf("the run ended at %s, before the deadline %s", end, deadline)
+		case ck.passed:
+			at := max(ck.since, ck.start)
+			res.setAt(at)
+			if e.Within != nil {
+				rec := (at - ck.start).Seconds()
+				res.RecoverySeconds = &rec
+			}
+		default:
+			res.Message = "did not hold at " + deadline.String()
+			if ck.message != "" {
+				res.Message += ": " + ck.message
+			}
 		}
-	case !ck.passed:
-		res.At = ck.when.String()
-		res.Message = ck.message
+	case modeAt:
+		res.setAt(ck.when)
+		if !ck.passed {
+			res.Message = ck.message
+		}
+	case modeThroughout:
+		if !ck.passed {
+			res.setAt(ck.when)
+			res.Message = ck.message
+		}
 	}
 	return res
+}
+
+func (r *ExpectationResult) setAt(d time.Duration) {
+	r.At = d.String()
+	s := d.Seconds()
+	r.AtSeconds = &s
+}
+
+// holds evaluates the expectation now, re-using the last answer when the
+// store did not change and the condition reads nothing else.
+func (ck *check) holds(c *cluster.Cluster) (bool, string) {
+	storeOnly := ck.exp.EtcdQuorum == nil && ck.exp.PendingFor == nil
+	rev := c.Store.Rev()
+	if storeOnly && ck.cached && rev == ck.lastRev {
+		return ck.lastOK, ck.lastMsg
+	}
+	ok, msg := holds(c, ck.exp)
+	ck.cached, ck.lastRev, ck.lastOK, ck.lastMsg = true, rev, ok, msg
+	return ok, msg
 }
 
 // holds evaluates an expectation's condition against the cluster now.
@@ -91,19 +206,15 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 		ok = dep.Status.ReadyReplicas >= d.Replicas && dep.Status.AvailableReplicas >= d.Replicas && deref(dep.Spec.Replicas) == d.Replicas
 		return ok, fmt.Sprintf("deployment %s: %d/%d ready", d.Name, dep.Status.ReadyReplicas, d.Replicas)
 	case e.PodsRunning != nil:
-		p := e.PodsRunning
-		sel, err := labels.Parse(p.Selector)
-		if err != nil {
-			return false, err.Error()
-		}
-		n := 0
-		for _, o := range st.Select("Pod", nsOr(p.Namespace), sel) {
-			pod := o.(*corev1.Pod)
-			if pod.Status.Phase == corev1.PodRunning && pod.DeletionTimestamp == nil {
-				n++
-			}
-		}
-		return n == p.Count, fmt.Sprintf("%d pods running, want %d", n, p.Count)
+		return countPods(c, e.PodsRunning, "running", podRunning)
+	case e.PodsReady != nil:
+		return countPods(c, e.PodsReady, "ready", func(p *corev1.Pod) bool {
+			return p.DeletionTimestamp == nil && podutil.IsReady(p)
+		})
+	case e.CrashLoop != nil:
+		return countPods(c, e.CrashLoop, "in CrashLoopBackOff", func(p *corev1.Pod) bool {
+			return waitingReason(p) == "CrashLoopBackOff"
+		})
 	case e.NodesReady != nil:
 		n := 0
 		for _, o := range st.List("Node", "") {
@@ -133,11 +244,149 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 			}
 		}
 		return n == e.Pending.Count, fmt.Sprintf("%d pods pending, want %d", n, e.Pending.Count)
+	case e.PendingFor != nil:
+		now := sim.Epoch.Add(c.Engine.Elapsed())
+		for _, o := range st.List("Pod", "") {
+			p := o.(*corev1.Pod)
+			if (p.Status.Phase != corev1.PodPending && p.Status.Phase != "") || p.DeletionTimestamp != nil {
+				continue
+			}
+			if age := now.Sub(p.CreationTimestamp.Time); age > e.PendingFor.AtMost {
+				return false, fmt.Sprintf("pod %s/%s Pending for %s, want at most %s", p.Namespace, p.Name, age, e.PendingFor.AtMost)
+			}
+		}
+		return true, ""
 	case e.EtcdQuorum != nil:
 		q := c.Etcd.Quorum()
 		return q == *e.EtcdQuorum, fmt.Sprintf("etcd quorum is %v", q)
+	case e.Restarts != nil:
+		r := e.Restarts
+		sel, err := labels.Parse(r.Selector)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, o := range st.Select("Pod", nsOr(r.Namespace), sel) {
+			p := o.(*corev1.Pod)
+			for _, cs := range p.Status.ContainerStatuses {
+				if int(cs.RestartCount) > r.AtMost {
+					return false, fmt.Sprintf("container %s of pod %s restarted %d times, want at most %d", cs.Name, p.Name, cs.RestartCount, r.AtMost)
+				}
+			}
+		}
+		return true, ""
+	case e.Available != nil:
+		a := e.Available
+		o, ok := st.Get("Deployment", nsOr(a.Namespace), a.Deployment)
+		if !ok {
+			return false, "deployment " + a.Deployment + " not found"
+		}
+		n := o.(*appsv1.Deployment).Status.AvailableReplicas
+		return n >= a.AtLeast, fmt.Sprintf("deployment %s: %d available, want at least %d", a.Deployment, n, a.AtLeast)
+	case e.NoPDBViolated:
+		for _, o := range st.List("PodDisruptionBudget", "") {
+			pdb := o.(*policyv1.PodDisruptionBudget)
+			if pdb.Status.ObservedGeneration > 0 && pdb.Status.CurrentHealthy < pdb.Status.DesiredHealthy {
+				return false, fmt.Sprintf("PodDisruptionBudget %s/%s: %d healthy, desired %d", pdb.Namespace, pdb.Name, pdb.Status.CurrentHealthy, pdb.Status.DesiredHealthy)
+			}
+		}
+		return true, ""
+	case e.Image != nil:
+		return imageHolds(c, e.Image)
+	case e.Revision != nil:
+		r := e.Revision
+		o, ok := st.Get("Deployment", nsOr(r.Namespace), r.Deployment)
+		if !ok {
+			return false, "deployment " + r.Deployment + " not found"
+		}
+		d := o.(*appsv1.Deployment)
+		rev := d.Annotations["deployment.kubernetes.io/revision"]
+		done := d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas == deref(d.Spec.Replicas) &&
+			d.Status.Replicas == d.Status.UpdatedReplicas && d.Status.AvailableReplicas == d.Status.UpdatedReplicas
+		return rev == strconv.FormatInt(r.Revision, 10) && done,
+			fmt.Sprintf("deployment %s at revision %s (%d/%d updated, %d available), want revision %d rolled out",
+				r.Deployment, orNone(rev), d.Status.UpdatedReplicas, deref(d.Spec.Replicas), d.Status.AvailableReplicas, r.Revision)
 	}
 	return false, "empty expectation"
+}
+
+// podRunning: phase Running, not being deleted, and every container
+// running (a container waiting in CrashLoopBackOff, or between restarts,
+// keeps the pod's phase Running but the pod serves nothing).
+func podRunning(p *corev1.Pod) bool {
+	if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil {
+		return false
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.State.Running == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// waitingReason is the reason of the first waiting container, or "".
+func waitingReason(p *corev1.Pod) string {
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.State.Waiting != nil {
+			return cs.State.Waiting.Reason
+		}
+	}
+	return ""
+}
+
+func countPods(c *cluster.Cluster, q *scenarios.PodsRunning, what string, match func(*corev1.Pod) bool) (bool, string) {
+	sel, err := labels.Parse(q.Selector)
+	if err != nil {
+		return false, err.Error()
+	}
+	n := 0
+	for _, o := range c.Store.Select("Pod", nsOr(q.Namespace), sel) {
+		if match(o.(*corev1.Pod)) {
+			n++
+		}
+	}
+	return q.Want.Holds(n), fmt.Sprintf("%d pods %s, %s", n, what, q.Want.Want())
+}
+
+func imageHolds(c *cluster.Cluster, q *scenarios.ImageCheck) (bool, string) {
+	o, ok := c.Store.Get("Deployment", nsOr(q.Namespace), q.Deployment)
+	if !ok {
+		return false, "deployment " + q.Deployment + " not found"
+	}
+	d := o.(*appsv1.Deployment)
+	check := func(where string, cs []corev1.Container) (bool, string) {
+		seen := false
+		for _, ct := range cs {
+			if q.Container != "" && ct.Name != q.Container {
+				continue
+			}
+			seen = true
+			if ct.Image != q.Image {
+				return false, fmt.Sprintf("%s: container %s runs %s, want %s", where, ct.Name, ct.Image, q.Image)
+			}
+		}
+		if !seen {
+			return false, fmt.Sprintf("%s: no container %s", where, q.Container)
+		}
+		return true, ""
+	}
+	if ok, msg := check("deployment "+d.Name, d.Spec.Template.Spec.Containers); !ok {
+		return false, msg
+	}
+	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+	if err != nil {
+		return false, err.Error()
+	}
+	for _, po := range c.Store.Select("Pod", d.Namespace, sel) {
+		p := po.(*corev1.Pod)
+		if p.DeletionTimestamp != nil || podutil.IsTerminal(p) {
+			continue
+		}
+		if ok, msg := check("pod "+p.Name, p.Spec.Containers); !ok {
+			return false, msg
+		}
+	}
+	return true, ""
 }
 
 func nsOr(ns string) string {

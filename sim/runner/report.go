@@ -16,16 +16,20 @@ import (
 // Report is the result of a run: the JSON contract of SCENARIO-FORMAT.md
 // plus the play-by-play that the text report prints.
 type Report struct {
-	Scenario     string              `json:"scenario"`
-	Seed         uint64              `json:"seed"`
-	VirtualTime  string              `json:"virtualTime"`
-	TraceHash    string              `json:"traceHash"`
-	Events       int64               `json:"events"`
-	Nodes        []NodeReport        `json:"nodes"`
-	Workloads    []WorkloadReport    `json:"workloads"`
-	Pods         map[string]int      `json:"pods"`
-	Etcd         EtcdReport          `json:"etcd"`
-	Expectations []ExpectationResult `json:"expectations"`
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
+	// AllPassed is whether every expectation held (the JSON `passed`).
+	AllPassed bool `json:"passed"`
+	// VirtualTimeSeconds is VirtualTime in seconds.
+	VirtualTimeSeconds float64             `json:"virtualTimeSeconds"`
+	VirtualTime        string              `json:"virtualTime"`
+	TraceHash          string              `json:"traceHash"`
+	Events             int64               `json:"events"`
+	Nodes              []NodeReport        `json:"nodes"`
+	Workloads          []WorkloadReport    `json:"workloads"`
+	Pods               map[string]int      `json:"pods"`
+	Etcd               EtcdReport          `json:"etcd"`
+	Expectations       []ExpectationResult `json:"expectations"`
 
 	// Timeline is what happened, in order (text report only).
 	Timeline []TimelineEntry `json:"-"`
@@ -82,9 +86,16 @@ type EtcdMemberReport struct {
 type ExpectationResult struct {
 	Index       int    `json:"index"`
 	Description string `json:"description"`
-	Passed      bool   `json:"passed"`
-	At          string `json:"at,omitempty"`
-	Message     string `json:"message,omitempty"`
+	// Line is where the expectation starts in the scenario file.
+	Line   int    `json:"line"`
+	Passed bool   `json:"passed"`
+	At     string `json:"at,omitempty"`
+	// AtSeconds is At in seconds.
+	AtSeconds *float64 `json:"atSeconds,omitempty"`
+	// RecoverySeconds, for a `within:`/`after:` expectation that held, is
+	// how long after its timeline entry the condition held for good.
+	RecoverySeconds *float64 `json:"recoverySeconds,omitempty"`
+	Message         string   `json:"message,omitempty"`
 }
 
 // TimelineEntry is one line of the play-by-play: an action of the

@@ -117,8 +117,10 @@ func (r *Running) Finish() (*Report, error) {
 	defer r.Cluster.Etcd.Close() // raft's goroutines end with the run
 	stops := []time.Duration{r.end}
 	for _, ck := range r.checks {
-		if ck.at != nil && *ck.at <= r.end {
-			stops = append(stops, *ck.at)
+		for _, t := range ck.stops() {
+			if t <= r.end {
+				stops = append(stops, t)
+			}
 		}
 	}
 	slices.Sort(stops)
@@ -128,7 +130,7 @@ func (r *Running) Finish() (*Report, error) {
 			return nil, err
 		}
 		for _, ck := range r.checks {
-			if ck.at != nil && *ck.at == t {
+			if slices.Contains(ck.stops(), t) {
 				ck.evaluateAt(r.Cluster)
 			}
 		}
@@ -147,6 +149,7 @@ func (r *Running) Finish() (*Report, error) {
 	for _, ck := range r.checks {
 		rep.Expectations = append(rep.Expectations, ck.result(r.end))
 	}
+	rep.finishSummary(e.Elapsed())
 	return rep, e.Trace().Err()
 }
 
