@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -24,7 +25,7 @@ func init() {
 func jobCells(o store.Object, now time.Time) []any {
 	j := o.(*batchv1.Job)
 	var completions string
-	switch par := replicas(j.Spec.Parallelism); {
+	switch par := ptr.Deref(j.Spec.Parallelism, 1); {
 	case j.Spec.Completions != nil:
 		completions = fmt.Sprintf("%d/%d", j.Status.Succeeded, *j.Spec.Completions)
 	case par > 1:

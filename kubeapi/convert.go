@@ -5,6 +5,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -38,11 +39,11 @@ func toEventsV1(o store.Object) any {
 func workloadScale(o store.Object) (spec, status int32, sel *metav1.LabelSelector) {
 	switch w := o.(type) {
 	case *appsv1.Deployment:
-		return int32(replicas(w.Spec.Replicas)), w.Status.Replicas, w.Spec.Selector
+		return ptr.Deref(w.Spec.Replicas, 1), w.Status.Replicas, w.Spec.Selector
 	case *appsv1.ReplicaSet:
-		return int32(replicas(w.Spec.Replicas)), w.Status.Replicas, w.Spec.Selector
+		return ptr.Deref(w.Spec.Replicas, 1), w.Status.Replicas, w.Spec.Selector
 	case *appsv1.StatefulSet:
-		return int32(replicas(w.Spec.Replicas)), w.Status.Replicas, w.Spec.Selector
+		return ptr.Deref(w.Spec.Replicas, 1), w.Status.Replicas, w.Spec.Selector
 	}
 	return 0, 0, nil
 }

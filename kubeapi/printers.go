@@ -1,6 +1,7 @@
 package kubeapi
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -15,7 +16,9 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/ptr"
 
+	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -72,76 +75,14 @@ func groupOf(apiVersion string) string {
 	return ""
 }
 
-func orNone(s string) string {
-	if s == "" {
-		return "<none>"
-	}
-	return s
-}
-
-// podCells is kubectl's pod line: the STATUS column is the most telling
-// reason (a waiting or terminated container's reason, Terminating, ...).
+// podCells is kubectl's pod line; READY, STATUS and RESTARTS come from
+// podutil.LineOf, the one place the simulator computes them.
 func podCells(o store.Object, now time.Time) []any {
 	pod := o.(*corev1.Pod)
-	reason := string(pod.Status.Phase)
-	if pod.Status.Reason != "" {
-		reason = pod.Status.Reason
-	}
-	restarts, ready := 0, 0
-	var lastRestart metav1.Time
-	initializing := false
-	for i, c := range pod.Status.InitContainerStatuses {
-		restarts += int(c.RestartCount)
-		switch {
-		case c.State.Terminated != nil && c.State.Terminated.ExitCode == 0:
-			continue
-		case c.State.Terminated != nil:
-			reason = "Init:" + orDefault(c.State.Terminated.Reason, "ExitCode:"+strconv.Itoa(int(c.State.Terminated.ExitCode)))
-		case c.State.Waiting != nil && c.State.Waiting.Reason != "" && c.State.Waiting.Reason != "PodInitializing":
-			reason = "Init:" + c.State.Waiting.Reason
-		default:
-			reason = fmt.Sprintf("Init:%d/%d", i, len(pod.Spec.InitContainers))
-		}
-		initializing = true
-		break
-	}
-	if !initializing {
-		hasRunning := false
-		for i := len(pod.Status.ContainerStatuses) - 1; i >= 0; i-- {
-			c := pod.Status.ContainerStatuses[i]
-			restarts += int(c.RestartCount)
-			if t := c.LastTerminationState.Terminated; t != nil && lastRestart.Before(&t.FinishedAt) {
-				lastRestart = t.FinishedAt
-			}
-			switch {
-			case c.State.Waiting != nil && c.State.Waiting.Reason != "":
-				reason = c.State.Waiting.Reason
-			case c.State.Terminated != nil && c.State.Terminated.Reason != "":
-				reason = c.State.Terminated.Reason
-			case c.State.Terminated != nil && c.State.Terminated.Signal != 0:
-				reason = fmt.Sprintf("Signal:%d", c.State.Terminated.Signal)
-			case c.State.Terminated != nil:
-				reason = fmt.Sprintf("ExitCode:%d", c.State.Terminated.ExitCode)
-			case c.Ready && c.State.Running != nil:
-				hasRunning = true
-				ready++
-			}
-		}
-		if reason == "Completed" && hasRunning {
-			reason = "NotReady"
-			if podReady(pod) {
-				reason = "Running"
-			}
-		}
-	}
-	if pod.DeletionTimestamp != nil {
-		reason = "Terminating"
-		if pod.Status.Reason == "NodeLost" {
-			reason = "Unknown"
-		}
-	}
+	line := podutil.LineOf(pod)
+	restarts, lastRestart := line.Restarts, line.LastRestart
 	var restartCell any = int64(restarts)
-	if !lastRestart.IsZero() {
+	if restarts != 0 && !lastRestart.IsZero() {
 		restartCell = fmt.Sprintf("%d (%s ago)", restarts, age(lastRestart, now))
 	}
 	ip := "<none>"
@@ -154,24 +95,8 @@ func podCells(o store.Object, now time.Time) []any {
 	if n := len(pod.Spec.ReadinessGates); n > 0 {
 		gates = fmt.Sprintf("%d/%d", readyGates(pod), n)
 	}
-	return []any{pod.Name, fmt.Sprintf("%d/%d", ready, len(pod.Spec.Containers)), reason, restartCell,
-		age(pod.CreationTimestamp, now), ip, orNone(pod.Spec.NodeName), orNone(pod.Status.NominatedNodeName), gates}
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
+	return []any{pod.Name, fmt.Sprintf("%d/%d", line.Ready, line.Total), line.Status, restartCell,
+		age(pod.CreationTimestamp, now), ip, cmp.Or(pod.Spec.NodeName, "<none>"), cmp.Or(pod.Status.NominatedNodeName, "<none>"), gates}
 }
 
 func readyGates(p *corev1.Pod) int {
@@ -217,9 +142,9 @@ func nodeCells(o store.Object, now time.Time) []any {
 		return "<none>"
 	}
 	info := n.Status.NodeInfo
-	return []any{n.Name, status, orNone(strings.Join(roles, ",")), age(n.CreationTimestamp, now), info.KubeletVersion,
-		addr(corev1.NodeInternalIP), addr(corev1.NodeExternalIP), orDefault(info.OSImage, "<unknown>"),
-		orDefault(info.KernelVersion, "<unknown>"), orDefault(info.ContainerRuntimeVersion, "<unknown>")}
+	return []any{n.Name, status, cmp.Or(strings.Join(roles, ","), "<none>"), age(n.CreationTimestamp, now), info.KubeletVersion,
+		addr(corev1.NodeInternalIP), addr(corev1.NodeExternalIP), cmp.Or(info.OSImage, "<unknown>"),
+		cmp.Or(info.KernelVersion, "<unknown>"), cmp.Or(info.ContainerRuntimeVersion, "<unknown>")}
 }
 
 func containersImages(spec corev1.PodSpec) (string, string) {
@@ -231,24 +156,17 @@ func containersImages(spec corev1.PodSpec) (string, string) {
 	return strings.Join(names, ","), strings.Join(images, ",")
 }
 
-func replicas(p *int32) int64 {
-	if p == nil {
-		return 1
-	}
-	return int64(*p)
-}
-
 func deploymentCells(o store.Object, now time.Time) []any {
 	d := o.(*appsv1.Deployment)
 	c, i := containersImages(d.Spec.Template.Spec)
-	return []any{d.Name, fmt.Sprintf("%d/%d", d.Status.ReadyReplicas, replicas(d.Spec.Replicas)), int64(d.Status.UpdatedReplicas),
+	return []any{d.Name, fmt.Sprintf("%d/%d", d.Status.ReadyReplicas, ptr.Deref(d.Spec.Replicas, 1)), int64(d.Status.UpdatedReplicas),
 		int64(d.Status.AvailableReplicas), age(d.CreationTimestamp, now), c, i, metav1.FormatLabelSelector(d.Spec.Selector)}
 }
 
 func replicaSetCells(o store.Object, now time.Time) []any {
 	rs := o.(*appsv1.ReplicaSet)
 	c, i := containersImages(rs.Spec.Template.Spec)
-	return []any{rs.Name, replicas(rs.Spec.Replicas), int64(rs.Status.Replicas), int64(rs.Status.ReadyReplicas),
+	return []any{rs.Name, int64(ptr.Deref(rs.Spec.Replicas, 1)), int64(rs.Status.Replicas), int64(rs.Status.ReadyReplicas),
 		age(rs.CreationTimestamp, now), c, i, metav1.FormatLabelSelector(rs.Spec.Selector)}
 }
 
@@ -264,7 +182,7 @@ func daemonSetCells(o store.Object, now time.Time) []any {
 func statefulSetCells(o store.Object, now time.Time) []any {
 	ss := o.(*appsv1.StatefulSet)
 	c, i := containersImages(ss.Spec.Template.Spec)
-	return []any{ss.Name, fmt.Sprintf("%d/%d", ss.Status.ReadyReplicas, replicas(ss.Spec.Replicas)), age(ss.CreationTimestamp, now), c, i}
+	return []any{ss.Name, fmt.Sprintf("%d/%d", ss.Status.ReadyReplicas, ptr.Deref(ss.Spec.Replicas, 1)), age(ss.CreationTimestamp, now), c, i}
 }
 
 func serviceCells(o store.Object, now time.Time) []any {
@@ -278,10 +196,10 @@ func serviceCells(o store.Object, now time.Time) []any {
 	case corev1.ServiceTypeLoadBalancer:
 		var ips []string
 		for _, in := range svc.Status.LoadBalancer.Ingress {
-			ips = append(ips, orDefault(in.IP, in.Hostname))
+			ips = append(ips, cmp.Or(in.IP, in.Hostname))
 		}
 		ips = append(ips, svc.Spec.ExternalIPs...)
-		external = orDefault(strings.Join(ips, ","), "<pending>")
+		external = cmp.Or(strings.Join(ips, ","), "<pending>")
 	case corev1.ServiceTypeExternalName:
 		external = svc.Spec.ExternalName
 	default:
@@ -305,7 +223,7 @@ func serviceCells(o store.Object, now time.Time) []any {
 	if len(svc.Spec.Selector) > 0 {
 		sel = labels.FormatLabels(svc.Spec.Selector)
 	}
-	return []any{svc.Name, string(typ), orNone(svc.Spec.ClusterIP), external, orNone(strings.Join(ports, ",")), age(svc.CreationTimestamp, now), sel}
+	return []any{svc.Name, string(typ), cmp.Or(svc.Spec.ClusterIP, "<none>"), external, cmp.Or(strings.Join(ports, ","), "<none>"), age(svc.CreationTimestamp, now), sel}
 }
 
 // firstN joins at most three items and says how many more there are, as

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/podutil"
@@ -353,7 +354,7 @@ func (d *describer) deployment(dp *appsv1.Deployment) {
 	d.line(0, "Selector:\t%s", metav1.FormatLabelSelector(dp.Spec.Selector))
 	st := dp.Status
 	d.line(0, "Replicas:\t%d desired | %d updated | %d total | %d available | %d unavailable",
-		replicas(dp.Spec.Replicas), st.UpdatedReplicas, st.Replicas, st.AvailableReplicas, st.UnavailableReplicas)
+		ptr.Deref(dp.Spec.Replicas, 1), st.UpdatedReplicas, st.Replicas, st.AvailableReplicas, st.UnavailableReplicas)
 	d.line(0, "StrategyType:\t%s", dp.Spec.Strategy.Type)
 	d.line(0, "MinReadySeconds:\t%d", dp.Spec.MinReadySeconds)
 	if ru := dp.Spec.Strategy.RollingUpdate; ru != nil && ru.MaxUnavailable != nil && ru.MaxSurge != nil {
@@ -410,7 +411,7 @@ func (d *describer) statefulSet(ss *appsv1.StatefulSet) {
 	d.line(0, "Name:\t%s", ss.Name)
 	d.line(0, "Namespace:\t%s", ss.Namespace)
 	d.line(0, "Selector:\t%s", metav1.FormatLabelSelector(ss.Spec.Selector))
-	d.line(0, "Replicas:\t%d desired | %d total", replicas(ss.Spec.Replicas), ss.Status.Replicas)
+	d.line(0, "Replicas:\t%d desired | %d total", ptr.Deref(ss.Spec.Replicas, 1), ss.Status.Replicas)
 	d.podTemplate(ss.Spec.Template)
 	d.events("StatefulSet", ss)
 }

@@ -6,6 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/runner"
@@ -50,9 +51,9 @@ type PodView struct {
 	Namespace, Name string
 	Node            string
 	Owner           string // "Deployment/web", "DaemonSet/kube-proxy", "" for bare pods
-	State           string // Pending, ContainerCreating, Running, CrashLoopBackOff, Terminating, ...
+	State           string // kubectl's STATUS column (podutil.LineOf): Pending, ContainerCreating, Running, Init:0/1, ...
 	Ready           bool
-	Restarts        int32
+	Restarts        int32 // kubectl's RESTARTS column
 	Requests        podutil.Resources
 	Reason          string // why it is pending (the scheduler's message)
 	Created         time.Duration
@@ -115,8 +116,10 @@ func (s *Session) refreshLocked() {
 		}
 	}
 	podView := func(p *corev1.Pod) PodView {
-		pv := PodView{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, State: PodState(p),
-			Ready: podutil.IsReady(p), Requests: podutil.PodRequests(p), Created: since(p.CreationTimestamp.Time)}
+		line := podutil.LineOf(p)
+		pv := PodView{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, State: line.Status,
+			Ready: podutil.IsReady(p), Restarts: int32(line.Restarts), Requests: podutil.PodRequests(p),
+			Created: since(p.CreationTimestamp.Time)}
 		if ref := podutil.ControllerOf(p); ref != nil {
 			pv.Owner = ref.Kind + "/" + ref.Name
 			if ref.Kind == "ReplicaSet" {
@@ -125,13 +128,7 @@ func (s *Session) refreshLocked() {
 				}
 			}
 		}
-		pv.Containers, pv.Labels = len(p.Spec.Containers), p.Labels
-		for _, cs := range p.Status.ContainerStatuses {
-			pv.Restarts += cs.RestartCount
-			if cs.Ready {
-				pv.ContainersReady++
-			}
-		}
+		pv.Containers, pv.ContainersReady, pv.Labels = line.Total, line.Ready, p.Labels
 		for _, cond := range p.Status.Conditions {
 			if cond.Type == corev1.PodScheduled && cond.Status == corev1.ConditionFalse {
 				pv.Reason = cond.Message
@@ -185,7 +182,7 @@ func (s *Session) refreshLocked() {
 	slices.SortStableFunc(v.Pending, func(a, b PodView) int { return int(a.Created - b.Created) })
 	for _, o := range st.List("Deployment", "") {
 		d := o.(*appsv1.Deployment)
-		v.Workloads = append(v.Workloads, WorkloadView{"Deployment", d.Namespace, d.Name, replicas(d.Spec.Replicas), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas})
+		v.Workloads = append(v.Workloads, WorkloadView{"Deployment", d.Namespace, d.Name, ptr.Deref(d.Spec.Replicas, 1), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas})
 	}
 	for _, o := range st.List("DaemonSet", "") {
 		d := o.(*appsv1.DaemonSet)
@@ -193,7 +190,7 @@ func (s *Session) refreshLocked() {
 	}
 	for _, o := range st.List("StatefulSet", "") {
 		d := o.(*appsv1.StatefulSet)
-		v.Workloads = append(v.Workloads, WorkloadView{"StatefulSet", d.Namespace, d.Name, replicas(d.Spec.Replicas), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas})
+		v.Workloads = append(v.Workloads, WorkloadView{"StatefulSet", d.Namespace, d.Name, ptr.Deref(d.Spec.Replicas, 1), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas})
 	}
 	v.Events = eventViews(s.run.Report().Timeline)
 	v.Etcd = etcdView(s)
@@ -227,37 +224,4 @@ func etcdView(s *Session) EtcdView {
 		ev.Members = append(ev.Members, EtcdMemberView{Name: m.Name, Zone: m.Zone, State: state})
 	}
 	return ev
-}
-
-func replicas(p *int32) int32 {
-	if p == nil {
-		return 1
-	}
-	return *p
-}
-
-// PodState is the word `kubectl get pods` shows in STATUS: Terminating,
-// a container's waiting or terminated reason, or the phase.
-func PodState(p *corev1.Pod) string {
-	if p.DeletionTimestamp != nil {
-		return "Terminating"
-	}
-	if p.Status.Phase == corev1.PodSucceeded {
-		return "Completed"
-	}
-	for _, cs := range append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...) {
-		if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "PodInitializing" {
-			return w.Reason
-		}
-		if t := cs.State.Terminated; t != nil && t.Reason != "" && t.Reason != "Completed" && p.Status.Phase != corev1.PodRunning {
-			return t.Reason
-		}
-	}
-	if p.Status.Phase == "" {
-		return string(corev1.PodPending)
-	}
-	if p.Status.Phase == corev1.PodRunning && !podutil.IsReady(p) {
-		return "Running"
-	}
-	return string(p.Status.Phase)
 }

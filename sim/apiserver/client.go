@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -398,7 +399,7 @@ func canIgnorePDB(pod *corev1.Pod) bool {
 // default) lets it go while the budget is met (and asks for some pods), as
 // such a pod does not count towards the healthy ones anyway.
 func unhealthyEvictable(st *store.Store, pdb *policyv1.PodDisruptionBudget, pod *corev1.Pod) bool {
-	if PodReady(pod) {
+	if podutil.IsReady(pod) {
 		return false
 	}
 	if p := pdb.Spec.UnhealthyPodEvictionPolicy; p != nil && *p == policyv1.AlwaysAllow {

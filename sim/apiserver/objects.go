@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -246,7 +247,7 @@ func pdbPods(st *store.Store, pdb *policyv1.PodDisruptionBudget) []*corev1.Pod {
 func currentHealthy(st *store.Store, pdb *policyv1.PodDisruptionBudget) int32 {
 	var n int32
 	for _, p := range pdbPods(st, pdb) {
-		if p.DeletionTimestamp == nil && PodReady(p) {
+		if p.DeletionTimestamp == nil && podutil.IsReady(p) {
 			n++
 		}
 	}
@@ -268,14 +269,4 @@ func desiredHealthy(st *store.Store, pdb *policyv1.PodDisruptionBudget) int32 {
 		return d
 	}
 	return expected
-}
-
-// PodReady reports whether the pod's Ready condition is True.
-func PodReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }

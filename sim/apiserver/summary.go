@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -22,7 +23,7 @@ func Summary(obj store.Object) string {
 			b.WriteString(" node=")
 			b.WriteString(o.Spec.NodeName)
 		}
-		if PodReady(o) {
+		if podutil.IsReady(o) {
 			b.WriteString(" ready")
 		}
 		if r := waitingReason(o); r != "" {
@@ -34,7 +35,7 @@ func Summary(obj store.Object) string {
 		}
 	case *corev1.Node:
 		b.WriteString("ready=")
-		b.WriteString(string(NodeReadyStatus(o)))
+		b.WriteString(string(podutil.NodeReady(o)))
 		if o.Spec.Unschedulable {
 			b.WriteString(" unschedulable")
 		}
@@ -76,15 +77,4 @@ func waitingReason(p *corev1.Pod) string {
 		}
 	}
 	return ""
-}
-
-// NodeReadyStatus is the status of a node's Ready condition (Unknown if
-// it has none yet).
-func NodeReadyStatus(n *corev1.Node) corev1.ConditionStatus {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status
-		}
-	}
-	return corev1.ConditionUnknown
 }

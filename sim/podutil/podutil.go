@@ -172,14 +172,7 @@ func IsTerminal(p *corev1.Pod) bool {
 func IsActive(p *corev1.Pod) bool { return !IsTerminal(p) && p.DeletionTimestamp == nil }
 
 // IsReady reports whether the pod's Ready condition is True.
-func IsReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
+func IsReady(p *corev1.Pod) bool { return conditionTrue(p, corev1.PodReady) }
 
 // ReadySince is when the pod last became Ready (zero if not ready).
 func ReadySince(p *corev1.Pod) metav1.Time {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/gdamore/tcell/v2"
 
@@ -20,27 +21,48 @@ type Mark struct {
 	Alarm             bool // a failing state: the letter is drawn on red
 }
 
-// PodMark returns a pod's mark from its state word.
+// PodMark returns a pod's mark from its state word (kubectl's STATUS
+// column, podutil.LineOf).
 func PodMark(p *live.PodView) Mark {
-	switch p.State {
-	case "Running":
+	switch s := p.State; {
+	case s == "Running":
 		if p.Ready {
 			return Mark{First: '█', Fill: '█', Last: '▌'}
 		}
 		return Mark{First: '▓', Fill: '▓', Last: '▌'}
-	case "ContainerCreating", "PodInitializing":
+	case s == "NotReady":
+		return Mark{First: '▓', Fill: '▓', Last: '▌'}
+	case s == "ContainerCreating", s == "PodInitializing":
 		return Mark{First: 'C', Fill: '▒', Last: '▒', Letter: true}
-	case "Pending":
+	case initProgress(s):
+		return Mark{First: 'I', Fill: '▒', Last: '▒', Letter: true}
+	case s == "Pending", s == "SchedulingGated":
 		return Mark{First: 'P', Fill: '░', Last: '░', Letter: true}
-	case "Terminating":
+	case s == "Terminating":
 		return Mark{First: 'T', Fill: '░', Last: '░', Letter: true}
-	case "Completed", "Succeeded":
+	case s == "Completed", s == "Succeeded":
 		return Mark{First: '·', Fill: '·', Last: '·'}
-	case "CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff", "ErrImagePull",
-		"CreateContainerConfigError", "CreateContainerError", "Failed", "Evicted", "RunContainerError":
+	case failing(strings.TrimPrefix(s, "Init:")):
 		return Mark{First: '!', Fill: '▒', Last: '▒', Letter: true, Alarm: true}
 	}
 	return Mark{First: '?', Fill: '▒', Last: '▒', Letter: true}
+}
+
+// initProgress reports whether s is Init:N/M, init containers still
+// running.
+func initProgress(s string) bool {
+	n, ok := strings.CutPrefix(s, "Init:")
+	return ok && n != "" && n[0] >= '0' && n[0] <= '9'
+}
+
+// failing reports whether a container reason is a failure.
+func failing(reason string) bool {
+	switch reason {
+	case "CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff", "ErrImagePull", "ContainerCannotRun",
+		"CreateContainerConfigError", "CreateContainerError", "Failed", "Evicted", "RunContainerError":
+		return true
+	}
+	return strings.HasPrefix(reason, "ExitCode:") || strings.HasPrefix(reason, "Signal:")
 }
 
 // podStyles returns the styles of a block's letter and of its fill.

@@ -110,7 +110,7 @@ Break things (on the selected node, pod, workload or etcd member)
   ?  this help
 
 Pods are blocks sized by their requests, coloured by their workload:
-  █ Running  ▓ Running, not ready  C ContainerCreating  P Pending
+  █ Running  ▓ Running, not ready  C ContainerCreating  I Init:N/M  P Pending
   T Terminating  ! CrashLoopBackOff or another failure  +N did not fit
 A node's bars are its CPU and memory requests against allocatable.
 Too many nodes for boxes: a heat-map, one cell per node

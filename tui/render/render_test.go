@@ -33,6 +33,13 @@ func TestPodMark(t *testing.T) {
 		{"CrashLoopBackOff", false, '!', true, true},
 		{"OOMKilled", false, '!', true, true},
 		{"Completed", false, '·', false, false},
+		{"NotReady", false, '▓', false, false},
+		{"Init:0/2", false, 'I', true, false},
+		{"Init:CrashLoopBackOff", false, '!', true, true},
+		{"Init:ExitCode:3", false, '!', true, true},
+		{"Signal:9", false, '!', true, true},
+		{"SchedulingGated", false, 'P', true, false},
+		{"Unknown", false, '?', true, false},
 		{"SomethingNew", false, '?', true, false},
 	} {
 		t.Run(tc.state, func(t *testing.T) {

@@ -52,9 +52,11 @@ function colourOf(owner) {
 }
 
 const knownStates = new Set(['Pending', 'ContainerCreating', 'Running', 'CrashLoopBackOff', 'Terminating', 'Completed', 'Error']);
+// state is kubectl's STATUS column (the server computes it once, in sim/podutil).
 function stateClass(state) {
   if (knownStates.has(state)) return 'st-' + state;
-  return /Err|BackOff|Fail|OOM/.test(state) ? 'st-other-bad' : 'st-other';
+  if (state === 'PodInitializing' || /^Init:\d/.test(state)) return 'st-ContainerCreating';
+  return /Err|BackOff|Fail|OOM|Evicted|ExitCode|Signal/.test(state) ? 'st-other-bad' : 'st-other';
 }
 
 // ---- API ----------------------------------------------------------------
