@@ -1,8 +1,12 @@
 package runner
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -10,6 +14,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim"
@@ -203,7 +208,7 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 			return false, "deployment " + d.Name + " not found"
 		}
 		dep := o.(*appsv1.Deployment)
-		ok = dep.Status.ReadyReplicas >= d.Replicas && dep.Status.AvailableReplicas >= d.Replicas && deref(dep.Spec.Replicas) == d.Replicas
+		ok = dep.Status.ReadyReplicas >= d.Replicas && dep.Status.AvailableReplicas >= d.Replicas && ptr.Deref(dep.Spec.Replicas, 1) == d.Replicas
 		return ok, fmt.Sprintf("deployment %s: %d/%d ready", d.Name, dep.Status.ReadyReplicas, d.Replicas)
 	case e.PodsRunning != nil:
 		return countPods(c, e.PodsRunning, "running", podRunning)
@@ -213,7 +218,7 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 		})
 	case e.CrashLoop != nil:
 		return countPods(c, e.CrashLoop, "in CrashLoopBackOff", func(p *corev1.Pod) bool {
-			return waitingReason(p) == "CrashLoopBackOff"
+			return podutil.Status(p) == "CrashLoopBackOff"
 		})
 	case e.NodesReady != nil:
 		n := 0
@@ -300,11 +305,11 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 		}
 		d := o.(*appsv1.Deployment)
 		rev := d.Annotations["deployment.kubernetes.io/revision"]
-		done := d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas == deref(d.Spec.Replicas) &&
+		done := d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas == ptr.Deref(d.Spec.Replicas, 1) &&
 			d.Status.Replicas == d.Status.UpdatedReplicas && d.Status.AvailableReplicas == d.Status.UpdatedReplicas
 		return rev == strconv.FormatInt(r.Revision, 10) && done,
 			fmt.Sprintf("deployment %s at revision %s (%d/%d updated, %d available), want revision %d rolled out",
-				r.Deployment, orNone(rev), d.Status.UpdatedReplicas, deref(d.Spec.Replicas), d.Status.AvailableReplicas, r.Revision)
+				r.Deployment, cmp.Or(rev, "<none>"), d.Status.UpdatedReplicas, ptr.Deref(d.Spec.Replicas, 1), d.Status.AvailableReplicas, r.Revision)
 	}
 	return false, "empty expectation"
 }
@@ -324,28 +329,30 @@ func podRunning(p *corev1.Pod) bool {
 	return true
 }
 
-// waitingReason is the reason of the first waiting container, or "".
-func waitingReason(p *corev1.Pod) string {
-	for _, cs := range p.Status.ContainerStatuses {
-		if cs.State.Waiting != nil {
-			return cs.State.Waiting.Reason
-		}
-	}
-	return ""
-}
-
 func countPods(c *cluster.Cluster, q *scenarios.PodsRunning, what string, match func(*corev1.Pod) bool) (bool, string) {
 	sel, err := labels.Parse(q.Selector)
 	if err != nil {
 		return false, err.Error()
 	}
-	n := 0
+	n, others := 0, map[string]int{}
 	for _, o := range c.Store.Select("Pod", nsOr(q.Namespace), sel) {
-		if match(o.(*corev1.Pod)) {
+		if p := o.(*corev1.Pod); match(p) {
 			n++
+		} else {
+			others[podutil.Status(p)]++
 		}
 	}
-	return q.Want.Holds(n), fmt.Sprintf("%d pods %s, %s", n, what, q.Want.Want())
+	holds := q.Want.Holds(n)
+	msg := fmt.Sprintf("%d pods %s, %s", n, what, q.Want.Want())
+	if !holds && len(others) > 0 {
+		// What kubectl would show for the others says why.
+		var parts []string
+		for _, s := range slices.Sorted(maps.Keys(others)) {
+			parts = append(parts, fmt.Sprintf("%d %s", others[s], s))
+		}
+		msg += " (others: " + strings.Join(parts, ", ") + ")"
+	}
+	return holds, msg
 }
 
 func imageHolds(c *cluster.Cluster, q *scenarios.ImageCheck) (bool, string) {

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/podutil"
@@ -21,15 +22,18 @@ type Report struct {
 	// AllPassed is whether every expectation held (the JSON `passed`).
 	AllPassed bool `json:"passed"`
 	// VirtualTimeSeconds is VirtualTime in seconds.
-	VirtualTimeSeconds float64             `json:"virtualTimeSeconds"`
-	VirtualTime        string              `json:"virtualTime"`
-	TraceHash          string              `json:"traceHash"`
-	Events             int64               `json:"events"`
-	Nodes              []NodeReport        `json:"nodes"`
-	Workloads          []WorkloadReport    `json:"workloads"`
-	Pods               map[string]int      `json:"pods"`
-	Etcd               EtcdReport          `json:"etcd"`
-	Expectations       []ExpectationResult `json:"expectations"`
+	VirtualTimeSeconds float64          `json:"virtualTimeSeconds"`
+	VirtualTime        string           `json:"virtualTime"`
+	TraceHash          string           `json:"traceHash"`
+	Events             int64            `json:"events"`
+	Nodes              []NodeReport     `json:"nodes"`
+	Workloads          []WorkloadReport `json:"workloads"`
+	Pods               map[string]int   `json:"pods"`
+	// PodStatus counts the pods by kubectl's STATUS column (Running,
+	// Completed, CrashLoopBackOff, Init:0/1, ...).
+	PodStatus    map[string]int      `json:"podStatus"`
+	Etcd         EtcdReport          `json:"etcd"`
+	Expectations []ExpectationResult `json:"expectations"`
 
 	// Timeline is what happened, in order (text report only).
 	Timeline []TimelineEntry `json:"-"`
@@ -113,8 +117,10 @@ type TimelineEntry struct {
 func snapshot(c *cluster.Cluster, r *Report) {
 	st := c.Store
 	r.Pods = map[string]int{"Pending": 0, "Running": 0, "Succeeded": 0, "Failed": 0, "Unknown": 0}
+	r.PodStatus = map[string]int{}
 	for _, o := range st.List("Pod", "") {
 		p := o.(*corev1.Pod)
+		r.PodStatus[podutil.Status(p)]++
 		phase := string(p.Status.Phase)
 		if phase == "" {
 			phase = "Pending"
@@ -154,7 +160,7 @@ func snapshot(c *cluster.Cluster, r *Report) {
 	for _, o := range st.List("Deployment", "") {
 		d := o.(*appsv1.Deployment)
 		r.Workloads = append(r.Workloads, WorkloadReport{Kind: "Deployment", Namespace: d.Namespace, Name: d.Name,
-			Desired: deref(d.Spec.Replicas), Ready: d.Status.ReadyReplicas, Available: d.Status.AvailableReplicas, Updated: d.Status.UpdatedReplicas})
+			Desired: ptr.Deref(d.Spec.Replicas, 1), Ready: d.Status.ReadyReplicas, Available: d.Status.AvailableReplicas, Updated: d.Status.UpdatedReplicas})
 	}
 	for _, o := range st.List("DaemonSet", "") {
 		d := o.(*appsv1.DaemonSet)
@@ -164,7 +170,7 @@ func snapshot(c *cluster.Cluster, r *Report) {
 	for _, o := range st.List("StatefulSet", "") {
 		d := o.(*appsv1.StatefulSet)
 		r.Workloads = append(r.Workloads, WorkloadReport{Kind: "StatefulSet", Namespace: d.Namespace, Name: d.Name,
-			Desired: deref(d.Spec.Replicas), Ready: d.Status.ReadyReplicas, Available: d.Status.AvailableReplicas, Updated: d.Status.UpdatedReplicas})
+			Desired: ptr.Deref(d.Spec.Replicas, 1), Ready: d.Status.ReadyReplicas, Available: d.Status.AvailableReplicas, Updated: d.Status.UpdatedReplicas})
 	}
 	slices.SortStableFunc(r.Workloads, func(a, b WorkloadReport) int {
 		if a.Namespace != b.Namespace {
@@ -192,13 +198,6 @@ func cmpStr(a, b string) int {
 }
 
 func qty(q *resource.Quantity) string { return q.String() }
-
-func deref(p *int32) int32 {
-	if p == nil {
-		return 1
-	}
-	return *p
-}
 
 // NodeRequests sums the requests of the pods bound to a node that still
 // hold resources (everything but Succeeded/Failed pods).

@@ -1,8 +1,11 @@
 package runner
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -55,7 +58,14 @@ func (rep *Report) WriteText(w io.Writer) error {
 	tw.Flush()
 	fmt.Fprintf(w, "\nPODS  Pending %d  Running %d  Succeeded %d  Failed %d  Unknown %d\n",
 		rep.Pods["Pending"], rep.Pods["Running"], rep.Pods["Succeeded"], rep.Pods["Failed"], rep.Pods["Unknown"])
-	fmt.Fprintf(w, "ETCD  %d/%d healthy, leader %s, quorum %v\n", rep.Etcd.Healthy, rep.Etcd.Members, orNone(rep.Etcd.Leader), rep.Etcd.Quorum)
+	if len(rep.PodStatus) > 0 {
+		fmt.Fprint(w, "  STATUS")
+		for _, s := range slices.Sorted(maps.Keys(rep.PodStatus)) {
+			fmt.Fprintf(w, "  %s %d", s, rep.PodStatus[s])
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "ETCD  %d/%d healthy, leader %s, quorum %v\n", rep.Etcd.Healthy, rep.Etcd.Members, cmp.Or(rep.Etcd.Leader, "<none>"), rep.Etcd.Quorum)
 	writeEtcdMembers(w, rep.Etcd.MemberStatus)
 
 	if len(rep.Expectations) > 0 {
@@ -79,13 +89,6 @@ func (rep *Report) WriteText(w io.Writer) error {
 	return err
 }
 
-func orNone(s string) string {
-	if s == "" {
-		return "<none>"
-	}
-	return s
-}
-
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 
 // clock renders a virtual time as m:ss.mmm for aligned columns.
@@ -103,7 +106,7 @@ func writeEtcdMembers(w io.Writer, members []EtcdMemberReport) {
 		if len(hash) > 19 {
 			hash = hash[:19] // sha256: + 12 hex digits
 		}
-		fmt.Fprintf(tw, "  %s\t%s\tapplied %d\trevision %d\t%s\n", m.Name, m.State, m.AppliedIndex, m.Revision, orNone(hash))
+		fmt.Fprintf(tw, "  %s\t%s\tapplied %d\trevision %d\t%s\n", m.Name, m.State, m.AppliedIndex, m.Revision, cmp.Or(hash, "<none>"))
 	}
 	tw.Flush()
 }

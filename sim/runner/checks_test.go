@@ -1,0 +1,45 @@
+package runner_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim/runner"
+)
+
+// A podsRunning expectation that fails names what the other pods show in
+// kubectl's STATUS column, and the report counts every pod by it.
+func TestPodsRunningFailureNamesTheStatuses(t *testing.T) {
+	s, err := scenarios.Parse("bad-image.yaml", []byte(`
+name: bad-image
+duration: 2m
+cluster:
+  nodeGroups:
+    - {name: general, instanceType: m5.large, count: 1}
+workloads:
+  - manifest:
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        replicas: 2
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers:
+              - {name: web, image: "nginx:1.999"}
+expect:
+  - at: 2m
+    podsRunning: {selector: app=web, count: 2}
+`), nil)
+	require.NoError(t, err)
+	rep, err := runner.Run(s, runner.Options{})
+	require.NoError(t, err)
+	require.Len(t, rep.Expectations, 1)
+	require.False(t, rep.Expectations[0].Passed)
+	require.Equal(t, "0 pods running, want 2 (others: 2 ImagePullBackOff)", rep.Expectations[0].Message)
+	require.Equal(t, 2, rep.PodStatus["ImagePullBackOff"])
+}
