@@ -1,13 +1,15 @@
 package live
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/kubesim/kubesim/scenarios"
-	"github.com/kubesim/kubesim/sim/kubectl"
+	"github.com/kubesim/kubesim/sim/action"
 )
 
 // Command is one thing a person does to the cluster from a frontend.
@@ -15,7 +17,8 @@ type Command struct {
 	// Verb: fail, recover, cordon, uncordon, drain (Node); scale
 	// (Kind deployment|replicaset|statefulset, Namespace, Name, Replicas);
 	// delete-pod (Namespace, Name); etcd-stop, etcd-start, etcd-partition,
-	// etcd-heal (Member);
+	// etcd-heal (Member), etcd-snapshot, etcd-restore (Member: the
+	// snapshot's name);
 	// apply (Manifest: one YAML object); kubectl (Line).
 	Verb      string
 	Node      string
@@ -41,11 +44,8 @@ type Recorded struct {
 // it printed. A refusal (e.g. a write without etcd quorum) is an error
 // but still recorded, as in a scenario timeline.
 func (s *Session) Do(cmd Command) (string, error) {
-	actions, err := toActions(cmd)
+	actions, err := s.toActions(cmd)
 	if err != nil {
-		return "", err
-	}
-	if err := s.check(actions); err != nil {
 		return "", err
 	}
 	if len(actions) == 1 {
@@ -65,6 +65,22 @@ func (s *Session) Do(cmd Command) (string, error) {
 		return strings.Join(outs, "\n"), errors.New(strings.Join(errs, "\n"))
 	}
 	return strings.Join(outs, "\n"), nil
+}
+
+// Act performs any timeline action, given as a scenario file's timeline
+// entry holds it (name "partition", value {zone: us-east-1a, for: 2m}),
+// at the current virtual time and records it: every action of the
+// registry (sim/action) is available live, checked as the loader checks
+// it, against the running cluster.
+func (s *Session) Act(name string, value any) (string, error) {
+	s.mu.Lock()
+	w := s.worldLocked()
+	s.mu.Unlock()
+	a, err := s.scenario.ParseAction(name, value, w)
+	if err != nil {
+		return "", err
+	}
+	return s.inject(Command{Verb: name}, scenarios.Action{Do: a})
 }
 
 func (s *Session) inject(cmd Command, a scenarios.Action) (string, error) {
@@ -96,33 +112,6 @@ func (s *Session) inject(cmd Command, a scenarios.Action) (string, error) {
 	return rec.Output, nil
 }
 
-// check rejects, before anything happens, actions a scenario file could
-// not hold either: a node or etcd member that does not exist.
-func (s *Session) check(actions []scenarios.Action) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, a := range actions {
-		for _, ref := range []*scenarios.NodeRef{a.Fail, a.Recover, a.Cordon, a.Uncordon, a.Drain} {
-			if ref != nil {
-				if _, ok := s.c.Node(ref.Node); !ok {
-					return fmt.Errorf("no node %q (nodes: %s)", ref.Node, strings.Join(s.c.NodeNames(), ", "))
-				}
-			}
-		}
-		if e := a.Etcd; e != nil {
-			name := e.Stop + e.Start + e.Partition + e.Heal
-			found := false
-			for _, m := range s.c.Etcd.Members() {
-				found = found || m.Name == name
-			}
-			if !found {
-				return fmt.Errorf("no etcd member %q", name)
-			}
-		}
-	}
-	return nil
-}
-
 // Recorded lists the commands injected so far, in order.
 func (s *Session) Recorded() []Recorded {
 	s.mu.Lock()
@@ -132,93 +121,101 @@ func (s *Session) Recorded() []Recorded {
 
 // toActions turns a command into the scenario timeline actions that do
 // the same (an applied manifest of several objects is one action per
-// object, as a scenario file spells it), so a live command and its replay
-// share one code path.
-func toActions(c Command) ([]scenarios.Action, error) {
+// object, as a scenario file spells it), parsed and checked by the same
+// registry entries as a scenario file's timeline, against the cluster as
+// it is now: a live command and its replay share one code path.
+func (s *Session) toActions(c Command) ([]scenarios.Action, error) {
+	var values []any
+	name := c.Verb
 	if c.Verb == "apply" {
 		objs, err := scenarios.ParseManifest([]byte(c.Manifest))
 		if err != nil {
 			return nil, err
 		}
-		out := make([]scenarios.Action, len(objs))
-		for i, o := range objs {
-			out[i].Apply = &scenarios.ApplyRef{Objects: []scenarios.Object{o}}
+		for _, o := range objs {
+			m, err := action.ManifestMap(o.Obj)
+			if err != nil {
+				return nil, err
+			}
+			values = append(values, map[string]any{"manifest": m})
 		}
-		return out, nil
+	} else {
+		var v any
+		var err error
+		name, v, err = c.timelineValue()
+		if err != nil {
+			return nil, err
+		}
+		values = []any{v}
 	}
-	a, err := toAction(c)
-	if err != nil {
-		return nil, err
+	s.mu.Lock()
+	w := s.worldLocked()
+	s.mu.Unlock()
+	out := make([]scenarios.Action, len(values))
+	for i, v := range values {
+		a, err := s.scenario.ParseAction(name, v, w)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Do = a
 	}
-	return []scenarios.Action{a}, nil
+	return out, nil
 }
 
-func toAction(c Command) (scenarios.Action, error) {
-	var a scenarios.Action
+// timelineValue is the timeline action (name and YAML value) that does
+// what the command asks.
+func (c Command) timelineValue() (string, any, error) {
 	need := func(v, what string) error {
 		if strings.TrimSpace(v) == "" {
 			return fmt.Errorf("live: %s needs %s", c.Verb, what)
 		}
 		return nil
 	}
-	switch c.Verb {
-	case "fail", "recover", "cordon", "uncordon", "drain":
-		if err := need(c.Node, "a node"); err != nil {
-			return a, err
-		}
-		ref := &scenarios.NodeRef{Node: c.Node}
-		switch c.Verb {
-		case "fail":
-			a.Fail = ref
-		case "recover":
-			a.Recover = ref
-		case "cordon":
-			a.Cordon = ref
-		case "uncordon":
-			a.Uncordon = ref
-		case "drain":
-			a.Drain = ref
-		}
-	case "scale":
+	switch verb, op, isEtcd := strings.Cut(c.Verb, "-"); {
+	case slices.Contains(nodeVerbs, c.Verb):
+		return c.Verb, map[string]any{"node": c.Node}, need(c.Node, "a node")
+	case verb == "etcd" && isEtcd && slices.Contains(action.EtcdOps, op):
+		return "etcd", map[string]any{op: c.Member}, need(c.Member, "an etcd member")
+	case c.Verb == "scale":
 		if err := need(c.Name, "a workload name"); err != nil {
-			return a, err
-		}
-		kind := c.Kind
-		if kind == "" {
-			kind = "deployment"
+			return "", nil, err
 		}
 		if c.Replicas < 0 {
-			return a, fmt.Errorf("live: replicas must be >= 0, not %d", c.Replicas)
+			return "", nil, fmt.Errorf("live: replicas must be >= 0, not %d", c.Replicas)
 		}
-		a.Kubectl = fmt.Sprintf("scale %s/%s --replicas=%d%s", strings.ToLower(kind), c.Name, c.Replicas, nsFlag(c.Namespace))
-	case "delete-pod":
-		if err := need(c.Name, "a pod name"); err != nil {
-			return a, err
+		return "kubectl", fmt.Sprintf("scale %s/%s --replicas=%d%s", strings.ToLower(cmp.Or(c.Kind, "deployment")), c.Name, c.Replicas, nsFlag(c.Namespace)), nil
+	case c.Verb == "delete-pod":
+		m := map[string]any{"kind": "Pod", "name": c.Name}
+		if c.Namespace != "" {
+			m["namespace"] = c.Namespace
 		}
-		a.Delete = &scenarios.DeleteRef{Kind: "Pod", Namespace: c.Namespace, Name: c.Name}
-	case "etcd-stop", "etcd-start", "etcd-partition", "etcd-heal":
-		if err := need(c.Member, "an etcd member"); err != nil {
-			return a, err
-		}
-		switch c.Verb {
-		case "etcd-stop":
-			a.Etcd = &scenarios.EtcdAction{Stop: c.Member}
-		case "etcd-start":
-			a.Etcd = &scenarios.EtcdAction{Start: c.Member}
-		case "etcd-partition":
-			a.Etcd = &scenarios.EtcdAction{Partition: c.Member}
-		default:
-			a.Etcd = &scenarios.EtcdAction{Heal: c.Member}
-		}
-	case "kubectl":
-		if _, err := kubectl.Parse(c.Line); err != nil {
-			return a, err
-		}
-		a.Kubectl = c.Line
-	default:
-		return a, fmt.Errorf("live: unknown command %q", c.Verb)
+		return "delete", m, need(c.Name, "a pod name")
+	case c.Verb == "kubectl":
+		return "kubectl", c.Line, nil
 	}
-	return a, nil
+	return "", nil, fmt.Errorf("live: unknown command %q", c.Verb)
+}
+
+// nodeVerbs are the commands that are the timeline action of that name
+// on Node.
+var nodeVerbs = []string{"fail", "recover", "cordon", "uncordon", "drain"}
+
+// worldLocked is the running cluster as the actions' checks see it.
+func (s *Session) worldLocked() *action.World {
+	c := s.c
+	names := c.NodeNames()
+	w := &action.World{Nodes: map[string]bool{}, NodeHint: "nodes: " + strings.Join(names, ", "),
+		Zones: c.Config().Zones, Snapshots: map[string]bool{}}
+	for _, n := range names {
+		w.Nodes[n] = true
+	}
+	for _, m := range c.Etcd.Members() {
+		w.EtcdMembers = append(w.EtcdMembers, m.Name)
+	}
+	for _, n := range c.Etcd.SnapshotNames() {
+		w.Snapshots[n] = true
+	}
+	return w
 }
 
 func nsFlag(ns string) string {

@@ -1,7 +1,6 @@
 package live
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path"
@@ -10,11 +9,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/kubesim/kubesim/scenarios"
-	"github.com/kubesim/kubesim/sim/kubectl"
-	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/action"
 )
 
 // ScenarioYAML is the session as a scenario file: the original file with
@@ -106,95 +103,28 @@ func referencedFiles(s *scenarios.Scenario) []string {
 		}
 	}
 	for _, a := range s.Timeline {
-		if a.Apply != nil {
-			add(a.Apply.File)
-		}
-		if a.Kubectl != "" {
-			if cmd, err := kubectl.Parse(a.Kubectl); err == nil {
-				for _, f := range cmd.Files {
-					add(f)
-				}
-			}
+		for _, f := range action.Files(a.Do) {
+			add(f)
 		}
 	}
 	return out
 }
 
-// actionNode renders one timeline entry.
+// actionNode renders one timeline entry with its action's write-back.
 func actionNode(at time.Duration, a scenarios.Action) (*yaml.Node, error) {
-	m := map[string]any{"at": at.String()}
-	node := func(r *scenarios.NodeRef) map[string]any { return map[string]any{"node": r.Node} }
-	switch {
-	case a.Fail != nil:
-		m["fail"] = node(a.Fail)
-	case a.Recover != nil:
-		m["recover"] = node(a.Recover)
-	case a.Cordon != nil:
-		m["cordon"] = node(a.Cordon)
-	case a.Uncordon != nil:
-		m["uncordon"] = node(a.Uncordon)
-	case a.Drain != nil:
-		m["drain"] = node(a.Drain)
-	case a.Kubectl != "":
-		m["kubectl"] = a.Kubectl
-	case a.Delete != nil:
-		d := map[string]any{"kind": a.Delete.Kind, "name": a.Delete.Name}
-		if a.Delete.Namespace != "" {
-			d["namespace"] = a.Delete.Namespace
-		}
-		m["delete"] = d
-	case a.Etcd != nil:
-		e := map[string]any{}
-		for k, v := range map[string]string{"stop": a.Etcd.Stop, "start": a.Etcd.Start, "partition": a.Etcd.Partition, "heal": a.Etcd.Heal} {
-			if v != "" {
-				e[k] = v
-			}
-		}
-		m["etcd"] = e
-	case a.API != nil:
-		api, err := apiNode(a.API)
-		if err != nil {
-			return nil, err
-		}
-		m["api"] = api
-	case a.Apply != nil && len(a.Apply.Objects) == 1:
-		obj, err := manifestMap(a.Apply.Objects[0].Obj)
-		if err != nil {
-			return nil, err
-		}
-		m["apply"] = map[string]any{"manifest": obj}
-	default:
-		return nil, fmt.Errorf("live: cannot write action %+v", a)
+	v, err := action.Write(a.Do)
+	if err != nil {
+		return nil, fmt.Errorf("live: cannot write action at %s: %w", at, err)
+	}
+	m := map[string]any{"at": at.String(), a.Do.ActionName(): v}
+	if a.Name != "" {
+		m["name"] = a.Name
 	}
 	var n yaml.Node
 	if err := n.Encode(m); err != nil {
 		return nil, err
 	}
 	return &n, nil
-}
-
-// manifestMap is an object as a person would write it: apiVersion and
-// kind set, no status, no server-set metadata.
-func manifestMap(o store.Object) (map[string]any, error) {
-	info, err := store.KindOf(o)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(o)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := sigsyaml.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	m["apiVersion"] = info.GroupVersion.String()
-	m["kind"] = info.Kind
-	delete(m, "status")
-	if md, ok := m["metadata"].(map[string]any); ok {
-		delete(md, "creationTimestamp")
-	}
-	return m, nil
 }
 
 func mappingValue(m *yaml.Node, key string) *yaml.Node {

@@ -22,12 +22,12 @@ func TestAPIActionParsesAndChecks(t *testing.T) {
 `), nil)
 	require.NoError(t, err)
 	require.Len(t, s.Timeline, 2)
-	c := s.Timeline[0].API
+	c := s.Timeline[0].Do.(*APIRequest)
 	require.Equal(t, "create", c.Verb)
 	cm := c.APIObject().(*corev1.ConfigMap)
 	require.Equal(t, "1000000", cm.Data["n"])
 	require.Equal(t, "12", cm.ResourceVersion, "server-set metadata is kept (an update's resourceVersion)")
-	d := s.Timeline[1].API
+	d := s.Timeline[1].Do.(*APIRequest)
 	require.EqualValues(t, 0, *d.GracePeriodSeconds)
 	require.Equal(t, "Foreground", d.Propagation)
 

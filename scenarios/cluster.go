@@ -11,6 +11,8 @@ import (
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kubesim/kubesim/internal/textdist"
 )
 
 var nodeGroupFields = []string{"name", "instanceType", "capacity", "count", "min", "max", "zones", "labels", "taints"}
@@ -295,7 +297,7 @@ func (p *parser) taints(n *yaml.Node, path string) []corev1.Taint {
 			t.Effect = corev1.TaintEffect(e)
 			effects := []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
 			if !slices.Contains(effects, e) {
-				p.errorf(f.vals["effect"], didYouMean(e, effects, "effects"), "%s.effect: unsupported taint effect %q", ip, e)
+				p.errorf(f.vals["effect"], textdist.DidYouMean(e, effects, "effects"), "%s.effect: unsupported taint effect %q", ip, e)
 			}
 		}
 		out = append(out, t)

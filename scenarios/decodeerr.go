@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	sigsjson "sigs.k8s.io/json"
 
+	"github.com/kubesim/kubesim/internal/textdist"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -34,7 +35,7 @@ func (p *parser) strictError(err error, w *jsonWriter, info *store.KindInfo, lab
 	parent, name := splitFieldPath(fieldPath)
 	hint := ""
 	if names := fieldNamesAt(reflect.TypeOf(info.New()), parent); len(names) > 0 {
-		hint = didYouMean(name, names, "fields")
+		hint = textdist.DidYouMean(name, names, "fields")
 		if !strings.HasPrefix(hint, "did you mean") && len(names) > 12 {
 			hint = "see `kubectl explain " + strings.ToLower(info.Kind) + explainPath(parent) + "`"
 		}

@@ -8,6 +8,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubesim/kubesim/internal/textdist"
+	"github.com/kubesim/kubesim/sim/action"
 )
 
 var (
@@ -149,38 +152,17 @@ func (p *parser) afterEntry(n *yaml.Node, path string, s *Scenario) (afterRef, b
 			return afterRef{label: name, at: a.At}, true
 		}
 	}
-	cands := append(names, actionNames...)
-	p.errorf(n, didYouMean(name, cands, "names and actions"), "%s: after: no timeline entry is named %q and no entry is a %q action", path, name, name)
+	cands := append(names, action.Names()...)
+	p.errorf(n, textdist.DidYouMean(name, cands, "names and actions"), "%s: after: no timeline entry is named %q and no entry is a %q action", path, name, name)
 	return afterRef{}, false
 }
 
 // ActionKind is the action keyword of a timeline entry ("fail", "etcd", …).
 func ActionKind(a Action) string {
-	switch {
-	case a.Fail != nil:
-		return "fail"
-	case a.Recover != nil:
-		return "recover"
-	case a.Cordon != nil:
-		return "cordon"
-	case a.Uncordon != nil:
-		return "uncordon"
-	case a.Drain != nil:
-		return "drain"
-	case a.Kubectl != "":
-		return "kubectl"
-	case a.Apply != nil:
-		return "apply"
-	case a.Delete != nil:
-		return "delete"
-	case a.Etcd != nil:
-		return "etcd"
-	case a.Partition != nil:
-		return "partition"
-	case a.API != nil:
-		return "api"
+	if a.Do == nil {
+		return ""
 	}
-	return ""
+	return a.Do.ActionName()
 }
 
 // actionName reads a timeline entry's optional `name:` (unique among the

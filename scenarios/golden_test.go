@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubesim/kubesim/sim/action"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -32,20 +32,21 @@ func objectSummaries(objs []Object) []string {
 	return out
 }
 
+// actionSummary is the action as it would be written back, plus the
+// objects an apply decoded.
 func actionSummary(a Action) string {
-	b, _ := json.Marshal(a)
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	for _, k := range []string{"Fail", "Recover", "Cordon", "Uncordon", "Drain", "Apply", "Delete", "Etcd", "Partition"} {
-		if m[k] != nil {
-			if k == "Apply" {
-				return a.At.String() + " apply " + a.Apply.File + " " + strings.Join(objectSummaries(a.Apply.Objects), ", ")
-			}
-			v, _ := json.Marshal(m[k])
-			return a.At.String() + " " + k + " " + string(v)
+	v, err := action.Write(a.Do)
+	if err != nil {
+		return a.At.String() + " " + err.Error()
+	}
+	b, _ := json.Marshal(v)
+	out := a.At.String() + " " + a.Do.ActionName() + " " + string(b)
+	if ap, ok := a.Do.(*action.Apply); ok && ap.File != "" {
+		for _, o := range ap.Objects {
+			out += ", " + store.MustKind(o) + " " + store.KeyOf(o)
 		}
 	}
-	return a.At.String() + " kubectl " + a.Kubectl
+	return out
 }
 
 func TestGoldenFull(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kubesim/kubesim/internal/textdist"
 )
 
 // libraryFS holds the built-in scenarios and their manifests.
@@ -108,7 +110,7 @@ func Resolve(arg string) (*Scenario, error) {
 func unknownScenario(name string) error {
 	names := LibraryNames()
 	msg := fmt.Sprintf("no scenario file or library scenario named %q (library: %s)", name, strings.Join(names, ", "))
-	if s := suggest(name, names); s != "" {
+	if s := textdist.Suggest(name, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	return fmt.Errorf("%s", msg)

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsjson "sigs.k8s.io/json"
 
+	"github.com/kubesim/kubesim/internal/textdist"
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -188,7 +189,7 @@ func (p *parser) objectKind(f *fields) (*store.KindInfo, bool) {
 	}
 	info, ok := store.LookupKind(kind)
 	if !ok {
-		p.errorf(kn, didYouMean(kind, kinds, "kinds"), "unknown kind %q", kind)
+		p.errorf(kn, textdist.DidYouMean(kind, kinds, "kinds"), "unknown kind %q", kind)
 		return nil, false
 	}
 	if kind == "Node" {

@@ -19,7 +19,7 @@ func TestSuggest(t *testing.T) {
 		{string(make([]byte, 100)), ""},
 	}
 	for _, tc := range tests {
-		require.Equal(t, tc.want, suggest(tc.word, fields), tc.word)
+		require.Equal(t, tc.want, textdist.Suggest(tc.word, fields), tc.word)
 	}
 	require.Equal(t, 3, textdist.Levenshtein("kitten", "sitting"))
 	require.Equal(t, 0, textdist.Levenshtein("", ""))

@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubesim/kubesim/sim/action"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -78,57 +79,19 @@ type Object struct {
 	refPos  Pos
 }
 
-// Action is one timeline entry; exactly one of the action fields is set.
+// Action is one timeline entry: when, where in the file, and what (one of
+// the actions of sim/action's registry).
 type Action struct {
 	At  time.Duration
 	Pos Pos
 	// Name is the entry's optional `name:`, which expectations refer to
 	// (`within: 5m, after: NAME`).
 	Name string
-
-	Fail      *NodeRef
-	Recover   *NodeRef
-	Cordon    *NodeRef
-	Uncordon  *NodeRef
-	Drain     *NodeRef
-	Kubectl   string
-	Apply     *ApplyRef
-	Delete    *DeleteRef
-	Etcd      *EtcdAction
-	Partition *ZonePartition
-	API       *APIRequest // a recorded Kubernetes API write (api.go)
+	Do   action.Action
 }
 
-// NodeRef names a node (<group>-<i>).
-type NodeRef struct {
-	Node string
-}
-
-// ApplyRef is a `kubectl apply -f`: a manifest file (File set) or one
-// inline manifest (File ""); Objects are decoded at load time.
-type ApplyRef struct {
-	File    string
-	Objects []Object
-}
-
-// DeleteRef deletes objects of Kind by Name or by label Selector.
-type DeleteRef struct {
-	Kind, Namespace, Name, Selector string
-}
-
-// EtcdAction acts on one etcd member (Stop/Start/Partition/Heal name a
-// member etcd-1..etcd-N) or takes/restores a named snapshot. Exactly one
-// field is set.
-type EtcdAction struct {
-	Stop, Start, Partition, Heal, Snapshot, Restore string
-}
-
-// ZonePartition cuts a zone's nodes off the control plane for For
-// (0 = for the rest of the run).
-type ZonePartition struct {
-	Zone string
-	For  time.Duration
-}
+// APIRequest is a recorded Kubernetes API write (the `api:` action).
+type APIRequest = action.API
 
 // NodeNames lists the nodes that exist at start, in creation order:
 // <group>-1 … <group>-<count> for each group in turn.

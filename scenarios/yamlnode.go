@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kubesim/kubesim/internal/textdist"
 )
 
 // fields is a YAML mapping whose keys were checked against the allowed
@@ -97,7 +99,7 @@ func (p *parser) mapping(n *yaml.Node, path string, allowed ...string) (*fields,
 			continue
 		}
 		if !slices.Contains(allowed, k.Value) {
-			p.errorf(k, didYouMean(k.Value, allowed, "fields"), "unknown field %q in %s", k.Value, path)
+			p.errorf(k, textdist.DidYouMean(k.Value, allowed, "fields"), "unknown field %q in %s", k.Value, path)
 			continue
 		}
 		f.keys[k.Value], f.vals[k.Value] = k, resolve(v)

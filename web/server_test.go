@@ -246,7 +246,7 @@ func TestCommands(t *testing.T) {
 		{`{"verb":"scale","name":"web","replicas":-1}`, "replicas must be >= 0", 0},
 		{`{"verb":"scale","name":"web","replicas":1.5}`, "malformed", 0},
 		{`{"verb":"scale","name":"web","replicas":99999999999}`, "malformed", 0},
-		{`{"verb":"etcd-stop","member":"etcd-7"}`, "no etcd member", 0},
+		{`{"verb":"etcd-stop","member":"etcd-7"}`, `no member "etcd-7"`, 0},
 		{`{"verb":"kubectl","line":"scal deployment/web"}`, "", 0},
 		{`{"verb":"cordon","node":"general-1","bogus":true}`, "unknown field", 0},
 		{`{"verb":"apply","manifest":"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  bogus: 1\n"}`, "", 5},

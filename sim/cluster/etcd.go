@@ -3,7 +3,9 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -395,3 +397,6 @@ func (e *Etcd) Restore(name string) (string, error) {
 	e.trace("restore", name, fmt.Sprintf("revision=%d created=%d updated=%d deleted=%d", snap.Revision, res.Created, res.Updated, res.Deleted))
 	return fmt.Sprintf("restored revision %d: %d objects created, %d updated, %d deleted", snap.Revision, res.Created, res.Updated, res.Deleted), nil
 }
+
+// SnapshotNames lists the snapshots taken so far, sorted.
+func (e *Etcd) SnapshotNames() []string { return slices.Sorted(maps.Keys(e.snapshots)) }

@@ -4,19 +4,16 @@
 package runner
 
 import (
-	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim"
-	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/action"
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/controllers/deployment"
 	"github.com/kubesim/kubesim/sim/kubectl"
@@ -57,6 +54,7 @@ type Running struct {
 	checks   []*check
 	inv      *invariants
 	kubectl  *kubectl.Env
+	actions  *action.Env
 	end      time.Duration
 }
 
@@ -86,6 +84,8 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 		ReadFile: func(path string) ([]store.Object, error) { return s.ReadManifests(path) },
 		Done:     func(out string, err error) { run.note("Action", "kubectl", "drain (done)", out, err) },
 	}
+	run.actions = &action.Env{Cluster: c, Kubectl: run.kubectl,
+		Note: func(verb, object, out string, err error) { run.note("Action", verb, object, out, err) }}
 	run.watchEvents()
 	if opts.CheckInvariants {
 		run.inv = newInvariants(c)
@@ -194,102 +194,10 @@ func (rep *Report) Passed() bool {
 	return true
 }
 
-// act performs one timeline action; a refusal is recorded and the run
-// goes on, as a person's kubectl would fail and they would carry on.
-func (r *Running) act(a *scenarios.Action) {
-	c := r.Cluster
-	switch {
-	case a.Fail != nil:
-		r.note("Action", "fail", "node/"+a.Fail.Node, "", c.FailNode(a.Fail.Node))
-	case a.Recover != nil:
-		r.note("Action", "recover", "node/"+a.Recover.Node, "", c.RecoverNode(a.Recover.Node))
-	case a.Cordon != nil:
-		r.kubectlLine("cordon " + a.Cordon.Node)
-	case a.Uncordon != nil:
-		r.kubectlLine("uncordon " + a.Uncordon.Node)
-	case a.Drain != nil:
-		r.kubectlLine("drain " + a.Drain.Node + " --ignore-daemonsets --delete-emptydir-data")
-	case a.Kubectl != "":
-		r.kubectlLine(a.Kubectl)
-	case a.Apply != nil:
-		objs := make([]store.Object, len(a.Apply.Objects))
-		for i, o := range a.Apply.Objects {
-			objs[i] = o.Obj
-		}
-		out, err := kubectl.ApplyObjects(r.kubectl, objs)
-		r.note("Action", "apply", a.Apply.File, out, err)
-	case a.Delete != nil:
-		r.delete(a.Delete)
-	case a.Etcd != nil:
-		r.etcd(a.Etcd)
-	case a.Partition != nil:
-		r.note("Action", "partition", "zone/"+a.Partition.Zone, "", c.PartitionZone(a.Partition.Zone, a.Partition.For))
-	case a.API != nil:
-		_, _ = r.api(a.API) // the outcome is noted in the timeline
-	}
-}
-
-func (r *Running) kubectlLine(line string) {
-	cmd, err := kubectl.Parse(line)
-	if err != nil {
-		r.note("Action", "kubectl", line, "", err)
-		return
-	}
-	out, err := cmd.Run(r.kubectl)
-	r.note("Action", "kubectl", line, out, err)
-}
-
-func (r *Running) delete(d *scenarios.DeleteRef) {
-	kc := r.kubectl.Client
-	ns := d.Namespace
-	if ns == "" {
-		ns = metav1.NamespaceDefault
-	}
-	info, ok := store.LookupKind(d.Kind)
-	if !ok {
-		r.note("Action", "delete", d.Kind, "", fmt.Errorf("unknown kind %q", d.Kind))
-		return
-	}
-	if !info.Namespaced {
-		ns = ""
-	}
-	if d.Name != "" {
-		r.note("Action", "delete", strings.ToLower(d.Kind)+"/"+d.Name, "", kc.Delete(d.Kind, ns, d.Name, apiserver.DeleteOptions{}))
-		return
-	}
-	sel, err := labels.Parse(d.Selector)
-	if err != nil {
-		r.note("Action", "delete", d.Selector, "", err)
-		return
-	}
-	objs := r.Cluster.Store.Select(d.Kind, ns, sel)
-	var names []string
-	for _, o := range objs {
-		if err := kc.Delete(d.Kind, o.GetNamespace(), o.GetName(), apiserver.DeleteOptions{}); err == nil {
-			names = append(names, o.GetName())
-		}
-	}
-	r.note("Action", "delete", strings.ToLower(d.Kind)+" -l "+d.Selector, fmt.Sprintf("%d deleted: %s", len(names), strings.Join(names, ", ")), nil)
-}
-
-func (r *Running) etcd(a *scenarios.EtcdAction) {
-	e := r.Cluster.Etcd
-	switch {
-	case a.Stop != "":
-		r.note("Action", "etcd stop", a.Stop, "", e.Stop(a.Stop))
-	case a.Start != "":
-		r.note("Action", "etcd start", a.Start, "", e.Start(a.Start))
-	case a.Partition != "":
-		r.note("Action", "etcd partition", a.Partition, "", e.Partition(a.Partition))
-	case a.Heal != "":
-		r.note("Action", "etcd heal", a.Heal, "", e.Heal(a.Heal))
-	case a.Snapshot != "":
-		r.note("Action", "etcd snapshot save", a.Snapshot, "Snapshot saved at "+a.Snapshot, e.Snapshot(a.Snapshot))
-	case a.Restore != "":
-		out, err := e.Restore(a.Restore)
-		r.note("Action", "etcd snapshot restore", a.Restore, out, err)
-	}
-}
+// act performs one timeline action (sim/action runs it); a refusal is
+// recorded and the run goes on, as a person's kubectl would fail and they
+// would carry on.
+func (r *Running) act(a *scenarios.Action) { action.Run(r.actions, a.Do) }
 
 // note records an action's outcome in the timeline and the trace.
 func (r *Running) note(typ, verb, object, out string, err error) {
@@ -320,11 +228,6 @@ func (r *Running) watchEvents() {
 			T: r.Cluster.Engine.Elapsed(), Type: e.Type, Reason: e.Reason, Object: ref, Message: e.Message, Count: e.Count,
 		})
 	})
-}
-
-func objRef(o store.Object) string {
-	k, _ := store.KindOf(o)
-	return strings.ToLower(k.Kind) + "/" + o.GetName()
 }
 
 // Inject performs a timeline action at the current virtual time, after
