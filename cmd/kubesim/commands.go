@@ -78,26 +78,40 @@ type runFlags struct {
 	report    string
 	trace     string
 	maxEvents uint64
+	// Several scenarios, Monte Carlo and JUnit (plan.go).
+	seeds   string
+	junit   string
+	summary bool
+	workers int
 }
 
 func newRunCmd() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run FILE|NAME",
-		Short: "Run a scenario file (or a library scenario by name) and report",
+		Use:   "run FILE|NAME...",
+		Short: "Run scenario files (or library scenarios by name) and report each",
 		Example: `  kubesim run node-failure
   kubesim run my-scenario.yaml --seed 42 --report json
-  kubesim run demo --trace trace.jsonl`,
+  kubesim run demo --trace trace.jsonl
+  kubesim run node-failure zone-outage --summary
+  kubesim run my-chaos.yaml --seeds 1..200 --junit chaos.xml`,
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return badInput(fmt.Errorf("run takes exactly one scenario file or library name, got %d arguments", len(args)))
+			if len(args) == 0 {
+				return badInput(fmt.Errorf("run takes one or more scenario files or library names"))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runScenario(cmd.Context(), cmd.OutOrStdout(), args[0], f)
+			if len(args) == 1 && f.seeds == "" && f.junit == "" && !f.summary {
+				return runScenario(cmd.Context(), cmd.OutOrStdout(), args[0], f)
+			}
+			return runMany(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f)
 		},
 	}
+	cmd.Flags().StringVar(&f.seeds, "seeds", "", "Monte Carlo: run each scenario once per seed in A..B (e.g. 1..200) and summarise")
+	cmd.Flags().StringVar(&f.junit, "junit", "", "write JUnit XML (one testcase per expectation and seed) to this file")
+	cmd.Flags().BoolVar(&f.summary, "summary", false, "print the verdicts and the figures, not the play-by-play")
+	cmd.Flags().IntVar(&f.workers, "workers", 0, "Monte Carlo: runs at once (default: the number of cores)")
 	cmd.Flags().StringVar(&f.seed, "seed", "", seedUsage)
 	cmd.Flags().StringVar(&f.report, "report", "text", "report format: text or json")
 	cmd.Flags().StringVar(&f.trace, "trace", "", "write the canonical trace (JSON lines) to this file")

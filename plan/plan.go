@@ -1,0 +1,462 @@
+// Package plan runs capacity what-ifs: a plan file names the workloads,
+// candidate node setups, the faults each must survive, seeds and SLOs;
+// every (candidate × fault × seed) becomes an ordinary scenario run
+// (sim/runner), run across worker goroutines, and the results are merged
+// in a fixed order into one report, with an LP lower bound on the cost of
+// packing the workload for each candidate. Nothing in sim/ imports it.
+package plan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim/cloud"
+)
+
+// Plan is one loaded, validated plan file.
+type Plan struct {
+	Name        string
+	Description string
+	Path        string
+	// Digest identifies the plan (SHA-256 of its file): partial results
+	// of different plans are never merged.
+	Digest   string
+	Duration time.Duration // virtual time of each run (default 30m)
+	// Settle is when the workloads should be up; faults default to it.
+	Settle     time.Duration
+	Seeds      int    // runs use seeds 1..Seeds
+	Region     string // default us-east-1
+	Workloads  []scenarios.Object
+	Candidates []Candidate
+	Faults     []Fault
+	SLOs       []SLO
+}
+
+// Candidate is one node setup.
+type Candidate struct {
+	Name       string
+	NodeGroups []NodeGroup
+	Pos        scenarios.Pos
+}
+
+// NodeGroup is a fixed group of identical nodes.
+type NodeGroup struct {
+	Name         string
+	InstanceType string
+	Count        int
+	Zones        []string
+}
+
+// FaultKind is what a fault does.
+type FaultKind string
+
+const (
+	FaultNone     FaultKind = "none"     // nothing fails
+	FaultAnyNode  FaultKind = "anyNode"  // one node crashes (a different one per seed)
+	FaultEachZone FaultKind = "eachZone" // each zone in turn loses the control plane
+	FaultEtcd     FaultKind = "etcdMember"
+	FaultTimeline FaultKind = "timeline" // the plan's own timeline entries
+)
+
+var faultKinds = []string{string(FaultNone), string(FaultAnyNode), string(FaultEachZone), string(FaultEtcd), string(FaultTimeline)}
+
+// Fault is one fault entry of the plan.
+type Fault struct {
+	Kind FaultKind
+	Name string // defaults to the kind
+	At   time.Duration
+	For  time.Duration // eachZone: outage length (0 = to the end)
+	// Timeline is the entries of a timeline fault, as YAML.
+	Timeline *yaml.Node
+	Pos      scenarios.Pos
+}
+
+// SLOKind names an SLO.
+type SLOKind string
+
+const (
+	SLOAllReady       SLOKind = "allReady"        // every Deployment fully ready within T after the fault
+	SLONoPendingAfter SLOKind = "noPendingBeyond" // no pod Pending longer than T
+	SLOAvailable      SLOKind = "available"       // a Deployment's availability never below N
+)
+
+var sloKinds = []string{string(SLOAllReady), string(SLONoPendingAfter), string(SLOAvailable)}
+
+// SLO is one service-level objective every run must meet.
+type SLO struct {
+	Kind       SLOKind
+	Within     time.Duration // allReady, noPendingBeyond
+	Namespace  string        // available
+	Deployment string        // available
+	AtLeast    int32         // available
+	Pos        scenarios.Pos
+}
+
+// String is the SLO as the report names it.
+func (s SLO) String() string {
+	switch s.Kind {
+	case SLOAllReady:
+		return "allReady within " + s.Within.String()
+	case SLONoPendingAfter:
+		return "noPendingBeyond " + s.Within.String()
+	}
+	return fmt.Sprintf("available %s>=%d", s.Deployment, s.AtLeast)
+}
+
+const maxSeeds = 100_000
+
+// Load reads and validates the plan file at path; manifest paths in it are
+// relative to its directory. The error, if any, is a scenarios.ErrorList.
+func Load(path string) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parse(path, data, func(n *yaml.Node) ([]scenarios.Object, error) { return scenarios.LoadWorkloads(path, n) })
+}
+
+// Parse validates a plan held in fsys at filename (the embedded library).
+func Parse(filename string, data []byte, fsys fs.FS) (*Plan, error) {
+	return parse(filename, data, func(n *yaml.Node) ([]scenarios.Object, error) {
+		return scenarios.ParseWorkloads(filename, n, fsys)
+	})
+}
+
+func parse(file string, data []byte, workloads func(*yaml.Node) ([]scenarios.Object, error)) (*Plan, error) {
+	p := &parser{file: file}
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		line := 1
+		fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &line)
+		p.errs = append(p.errs, &scenarios.Error{File: file, Line: line, Column: 1, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")})
+		return nil, p.err()
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		p.errorf(nil, "start with `name: my-plan`", "empty plan file")
+		return nil, p.err()
+	}
+	sum := sha256.Sum256(data)
+	pl := &Plan{Path: file, Digest: "sha256:" + hex.EncodeToString(sum[:]), Duration: 30 * time.Minute, Settle: 5 * time.Minute, Region: "us-east-1"}
+	f, ok := p.mapping(doc.Content[0], "plan", "name", "description", "duration", "settle", "seeds", "region", "workloads", "candidates", "faults", "slos")
+	if !ok {
+		return nil, p.err()
+	}
+	p.header(f, pl)
+	if v, ok := f.vals["workloads"]; ok {
+		objs, err := workloads(v)
+		var list scenarios.ErrorList
+		if errors.As(err, &list) {
+			p.errs = append(p.errs, list...)
+		} else if err != nil {
+			return nil, err
+		}
+		pl.Workloads = objs
+	} else {
+		p.errorf(f.node, "e.g. `workloads: [{file: manifests/web.yaml}]`", "plan: missing required field \"workloads\"")
+	}
+	pl.Candidates = p.candidates(f, pl)
+	pl.Faults = p.faults(f, pl)
+	pl.SLOs = p.slos(f, pl)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	// Every scenario the plan expands to must load: a mistake in a
+	// timeline fault is found now, not half way through the sweep.
+	for _, c := range pl.Candidates {
+		for _, v := range pl.variants(c) {
+			if _, err := pl.Scenario(c, v); err != nil {
+				p.errs = append(p.errs, &scenarios.Error{File: file, Line: v.fault.Pos.Line, Column: v.fault.Pos.Column,
+					Msg: fmt.Sprintf("candidate %s under fault %s: the generated scenario does not load: %v", c.Name, v.Name, err)})
+				return nil, p.err()
+			}
+		}
+	}
+	return pl, nil
+}
+
+func (p *parser) header(f *fields, pl *Plan) {
+	if v, ok := f.vals["name"]; !ok {
+		p.errorf(f.node, "add `name: my-plan`", "plan: missing required field \"name\"")
+	} else if name, ok := p.str(v, "name"); ok {
+		if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
+			p.errorf(v, "lower case letters, digits and '-'", "name %q is not a DNS-1123 label: %s", name, strings.Join(msgs, "; "))
+		}
+		pl.Name = name
+	}
+	if v, ok := f.vals["description"]; ok && !isNull(v) {
+		pl.Description, _ = p.str(v, "description")
+	}
+	if v, ok := f.vals["duration"]; ok {
+		if d, ok := p.duration(v, "duration"); ok {
+			if d == 0 {
+				p.errorf(v, "", "duration must be positive")
+			}
+			pl.Duration = d
+		}
+	}
+	if v, ok := f.vals["settle"]; ok {
+		pl.Settle, _ = p.duration(v, "settle")
+	}
+	if pl.Settle >= pl.Duration {
+		n := f.vals["settle"]
+		if n == nil {
+			n = f.vals["duration"]
+		}
+		p.errorf(n, "faults happen after `settle:`; raise `duration:`", "settle %s is not before the end of the runs (duration %s)", pl.Settle, pl.Duration)
+	}
+	if v, ok := f.vals["seeds"]; !ok {
+		p.errorf(f.node, "e.g. `seeds: 10` (runs use seeds 1..10)", "plan: missing required field \"seeds\"")
+	} else if n, ok := p.integer(v, "seeds", 0, maxSeeds); ok {
+		if n == 0 {
+			p.errorf(v, "e.g. `seeds: 10` (runs use seeds 1..10)", "seeds: 0 runs nothing")
+		}
+		pl.Seeds = int(n)
+	}
+	if v, ok := f.vals["region"]; ok {
+		if r, ok := p.str(v, "region"); ok {
+			if r != "us-east-1" {
+				p.errorf(v, "the catalogue's prices are us-east-1 on-demand", "region %q has no prices in the catalogue", r)
+			}
+			pl.Region = r
+		}
+	}
+}
+
+func (p *parser) candidates(f *fields, pl *Plan) []Candidate {
+	v, ok := f.vals["candidates"]
+	if !ok {
+		p.errorf(f.node, "e.g. `candidates: [{name: small, nodeGroups: [{name: ng, instanceType: m5.large, count: 3}]}]`", "plan: missing required field \"candidates\"")
+		return nil
+	}
+	var out []Candidate
+	seen := map[string]int{}
+	items := p.sequence(v, "candidates")
+	if len(items) == 0 && !isNull(v) && resolve(v).Kind == yaml.SequenceNode || isNull(v) {
+		p.errorf(v, "", "candidates: the plan needs at least one candidate")
+	}
+	for i, it := range items {
+		path := fmt.Sprintf("candidates[%d]", i)
+		cf, ok := p.mapping(it, path, "name", "nodeGroups")
+		if !ok {
+			continue
+		}
+		c := Candidate{Pos: pos(cf.node)}
+		if nv, ok := cf.vals["name"]; !ok {
+			p.errorf(cf.node, "", "%s: missing required field \"name\"", path)
+		} else if name, ok := p.str(nv, path+".name"); ok {
+			if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 || len(name) > 30 {
+				p.errorf(nv, "lower case letters, digits and '-', at most 30 characters", "%s.name %q is not a short DNS-1123 label", path, name)
+			}
+			if prev, dup := seen[name]; dup {
+				p.errorf(nv, "", "%s: candidate name %q is used twice (first at line %d)", path, name, prev)
+			}
+			seen[name] = nv.Line
+			c.Name = name
+		}
+		groups := p.sequence(cf.vals["nodeGroups"], path+".nodeGroups")
+		if len(groups) == 0 {
+			p.errorf(cf.node, "e.g. `nodeGroups: [{name: ng, instanceType: m5.large, count: 3}]`", "%s: at least one node group is needed", path)
+		}
+		gnames := map[string]bool{}
+		for j, g := range groups {
+			gp := fmt.Sprintf("%s.nodeGroups[%d]", path, j)
+			gf, ok := p.mapping(g, gp, "name", "instanceType", "count", "zones")
+			if !ok {
+				continue
+			}
+			ng := NodeGroup{}
+			if nv, ok := gf.vals["name"]; !ok {
+				p.errorf(gf.node, "", "%s: missing required field \"name\"", gp)
+			} else if ng.Name, ok = p.str(nv, gp+".name"); ok {
+				if gnames[ng.Name] {
+					p.errorf(nv, "", "%s: node group %q is used twice", gp, ng.Name)
+				}
+				gnames[ng.Name] = true
+			}
+			if tv, ok := gf.vals["instanceType"]; !ok {
+				p.errorf(gf.node, "", "%s: missing required field \"instanceType\"", gp)
+			} else if ng.InstanceType, ok = p.str(tv, gp+".instanceType"); ok {
+				if _, known := cloud.Lookup(ng.InstanceType); !known {
+					p.errorf(tv, scenarios.InstanceTypeHint(ng.InstanceType), "%s: unknown instance type %q", gp, ng.InstanceType)
+				}
+			}
+			if cv, ok := gf.vals["count"]; !ok {
+				p.errorf(gf.node, "", "%s: missing required field \"count\"", gp)
+			} else if n, ok := p.integer(cv, gp+".count", 1, 5000); ok {
+				ng.Count = int(n)
+			}
+			if zv, ok := gf.vals["zones"]; ok {
+				ng.Zones = p.stringList(zv, gp+".zones")
+				for k, z := range ng.Zones {
+					if !strings.HasPrefix(z, pl.Region) {
+						p.errorf(resolve(zv).Content[k], "", "%s.zones: zone %q is not in region %s", gp, z, pl.Region)
+					}
+				}
+			}
+			c.NodeGroups = append(c.NodeGroups, ng)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (p *parser) faults(f *fields, pl *Plan) []Fault {
+	v, ok := f.vals["faults"]
+	if !ok {
+		return []Fault{{Kind: FaultNone, Name: "none", Pos: pos(f.node)}}
+	}
+	var out []Fault
+	names := map[string]bool{}
+	for i, it := range p.sequence(v, "faults") {
+		path := fmt.Sprintf("faults[%d]", i)
+		before := len(p.errs)
+		ff, ok := p.mapping(it, path, append(append([]string{}, faultKinds...), "name", "at", "for")...)
+		if !ok {
+			continue
+		}
+		var kinds []string
+		for _, k := range ff.order {
+			if slices.Contains(faultKinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+		if len(kinds) != 1 {
+			if len(p.errs) > before {
+				continue // an unknown key already explains it
+			}
+			p.errorf(ff.node, "one of: "+strings.Join(faultKinds, ", "), "%s: expected exactly one fault kind", path)
+			continue
+		}
+		ft := Fault{Kind: FaultKind(kinds[0]), Name: kinds[0], At: pl.Settle, Pos: pos(ff.node)}
+		kv := ff.vals[kinds[0]]
+		switch ft.Kind {
+		case FaultTimeline:
+			if len(p.sequence(kv, path+".timeline")) == 0 {
+				p.errorf(kv, "scenario timeline entries, e.g. [{at: 5m, fail: {node: ng-1}}]", "%s.timeline: needs at least one entry", path)
+			}
+			ft.Timeline = kv
+		default:
+			if b := resolve(kv); b == nil || b.Kind != yaml.ScalarNode || b.Value != "true" {
+				p.errorf(kv, "write `"+kinds[0]+": true`", "%s.%s: expected true", path, kinds[0])
+			}
+		}
+		if nv, ok := ff.vals["name"]; ok {
+			if n, ok := p.str(nv, path+".name"); ok {
+				if msgs := validation.IsDNS1123Label(n); len(msgs) > 0 || len(n) > 20 {
+					p.errorf(nv, "lower case letters, digits and '-', at most 20 characters", "%s.name %q is not a short DNS-1123 label", path, n)
+				}
+				ft.Name = n
+			}
+		}
+		if names[ft.Name] {
+			p.errorf(ff.node, "give it a `name:`", "%s: fault name %q is used twice", path, ft.Name)
+		}
+		names[ft.Name] = true
+		if av, ok := ff.vals["at"]; ok {
+			if ft.Kind == FaultNone || ft.Kind == FaultTimeline {
+				p.errorf(ff.keys["at"], "", "%s: at applies to anyNode, eachZone and etcdMember", path)
+			} else if d, ok := p.duration(av, path+".at"); ok {
+				if d >= pl.Duration {
+					p.errorf(av, "", "%s.at %s is not before the end of the runs (duration %s)", path, d, pl.Duration)
+				}
+				ft.At = d
+			}
+		}
+		if fv, ok := ff.vals["for"]; ok {
+			if ft.Kind != FaultEachZone {
+				p.errorf(ff.keys["for"], "", "%s: for applies to eachZone", path)
+			} else {
+				ft.For, _ = p.duration(fv, path+".for")
+			}
+		}
+		out = append(out, ft)
+	}
+	if len(out) == 0 && len(p.errs) == 0 {
+		p.errorf(v, "e.g. `faults: [{none: true}, {anyNode: true}]`", "faults: the plan needs at least one fault (none: true for a quiet run)")
+	}
+	return out
+}
+
+func (p *parser) slos(f *fields, pl *Plan) []SLO {
+	v, ok := f.vals["slos"]
+	if !ok {
+		return nil
+	}
+	deps := map[string]bool{}
+	var depNames []string
+	for _, o := range pl.Workloads {
+		if d, ok := o.Obj.(*appsv1.Deployment); ok {
+			ns := d.Namespace
+			if ns == "" {
+				ns = "default"
+			}
+			deps[ns+"/"+d.Name] = true
+			depNames = append(depNames, d.Name)
+		}
+	}
+	var out []SLO
+	for i, it := range p.sequence(v, "slos") {
+		path := fmt.Sprintf("slos[%d]", i)
+		sf, ok := p.mapping(it, path, sloKinds...)
+		if !ok {
+			continue
+		}
+		if len(sf.order) != 1 {
+			p.errorf(sf.node, "one SLO per entry: "+strings.Join(sloKinds, ", "), "%s: expected exactly one SLO", path)
+			continue
+		}
+		k := sf.order[0]
+		s := SLO{Kind: SLOKind(k), Pos: pos(sf.node)}
+		sv := sf.vals[k]
+		switch s.Kind {
+		case SLOAllReady:
+			if af, ok := p.mapping(sv, path+"."+k, "within"); ok {
+				if wv, ok := af.vals["within"]; !ok {
+					p.errorf(af.node, "e.g. `allReady: {within: 10m}`", "%s.%s: missing required field \"within\"", path, k)
+				} else {
+					s.Within, _ = p.duration(wv, path+"."+k+".within")
+				}
+			}
+			if len(depNames) == 0 {
+				p.errorf(sv, "", "%s: the workloads hold no Deployment", path)
+			}
+		case SLONoPendingAfter:
+			s.Within, _ = p.duration(sv, path+"."+k)
+		case SLOAvailable:
+			af, ok := p.mapping(sv, path+"."+k, "namespace", "deployment", "atLeast")
+			if !ok {
+				continue
+			}
+			s.Namespace = "default"
+			if nv, ok := af.vals["namespace"]; ok {
+				s.Namespace, _ = p.str(nv, path+".available.namespace")
+			}
+			if dv, ok := af.vals["deployment"]; !ok {
+				p.errorf(af.node, "", "%s.available: missing required field \"deployment\"", path)
+			} else if s.Deployment, ok = p.str(dv, path+".available.deployment"); ok && !deps[s.Namespace+"/"+s.Deployment] {
+				p.errorf(dv, scenarios.DidYouMean(s.Deployment, depNames, "Deployments"), "%s.available: no Deployment %q in namespace %s among the workloads", path, s.Deployment, s.Namespace)
+			}
+			if lv, ok := af.vals["atLeast"]; !ok {
+				p.errorf(af.node, "", "%s.available: missing required field \"atLeast\"", path)
+			} else if n, ok := p.integer(lv, path+".available.atLeast", 0, 1<<31-1); ok {
+				s.AtLeast = int32(n)
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
