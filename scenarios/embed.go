@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kubesim/kubesim/internal/textdist"
 )
 
 // LoadWorkloads reads a `workloads:` list found at node n of file, a
@@ -37,7 +39,7 @@ func ParseWorkloads(filename string, n *yaml.Node, fsys fs.FS) ([]Object, error)
 // DidYouMean is the loader's hint for an unknown name: the closest
 // candidate when one is close, else the list of valid names.
 func DidYouMean(word string, candidates []string, what string) string {
-	return didYouMean(word, candidates, what)
+	return textdist.DidYouMean(word, candidates, what)
 }
 
 // InstanceTypeHint is the loader's hint for an unknown instance type.
