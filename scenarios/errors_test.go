@@ -142,6 +142,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{"eksbad.yaml:5:19: managedNodeGroups[0].instanceType: unknown instance type \"m5.huge\"\n  hint: did you mean \"m5.large\"?"}},
 		{"kubectl typo", base + "timeline:\n  - at: 1m\n    kubectl: scael deployment/web --replicas=2\n",
 			[]string{"s.yaml:8:14: kubectl: error: unknown command \"scael\" for \"kubectl\"\n  hint: Did you mean this? scale"}},
+		{"kubectl unknown resource type", base + "timeline:\n  - at: 1m\n    kubectl: delete jbo pi\n",
+			[]string{"s.yaml:8:14: kubectl: error: the server doesn't have a resource type \"jbo\"\n  hint: did you mean \"job\"?"}},
 		{"kubectl unknown node", base + "timeline:\n  - at: 1m\n    kubectl: cordon general-7\n",
 			[]string{"s.yaml:8:14: kubectl: no node \"general-7\" in this cluster\n  hint: nodes: general-1..general-3"}},
 		{"empty", "", []string{"s.yaml:1:1: empty scenario file\n  hint: start with `name: my-scenario`"}},

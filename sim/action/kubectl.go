@@ -1,11 +1,15 @@
 package action
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kubesim/kubesim/internal/textdist"
 	"github.com/kubesim/kubesim/sim/kubectl"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // Kubectl is one command line of the scenario kubectl subset (without the
@@ -33,6 +37,12 @@ func init() {
 			cmd, err := kubectl.Parse(line)
 			if err != nil {
 				msg, hint := splitKubectlError(err.Error())
+				var ke *kubectl.Error
+				if errors.As(err, &ke) && ke.UnknownType != "" {
+					if s := textdist.Suggest(ke.UnknownType, store.ResourceNames()); s != "" {
+						hint = fmt.Sprintf("did you mean %q?", s)
+					}
+				}
 				d.Errorf(n, hint, "kubectl: %s", msg)
 				return nil, false
 			}

@@ -12,7 +12,12 @@ import (
 // Error is a failure worded as kubectl prints it on stderr: the message
 // already carries kubectl's prefix ("error: ", "Error from server
 // (NotFound): ", ...), so callers print Error() as is.
-type Error struct{ Msg string }
+type Error struct {
+	Msg string
+	// UnknownType is the resource type the server does not have, when
+	// that is the error (the scenario loader suggests a spelling).
+	UnknownType string
+}
 
 func (e *Error) Error() string { return e.Msg }
 

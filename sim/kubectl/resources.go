@@ -1,6 +1,7 @@
 package kubectl
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/kubesim/kubesim/sim/store"
@@ -13,7 +14,7 @@ func resolveKind(typ string) (string, error) {
 	if k, ok := store.LookupResource(typ); ok {
 		return k.Kind, nil
 	}
-	return "", errorf("the server doesn't have a resource type %q", typ)
+	return "", &Error{Msg: fmt.Sprintf("error: the server doesn't have a resource type %q", typ), UnknownType: typ}
 }
 
 // ref is kubectl's "kind.group/name" spelling of an object

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubesim/kubesim/live"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // Mode is the view the body of the screen shows (`:` switches).
@@ -172,19 +173,29 @@ func Namespaces(v *live.View) []string {
 	return out
 }
 
-// viewNames maps what may follow `:` to a view (kubectl's resource names
-// and short names, as k9s accepts them).
-var viewNames = map[string]struct {
-	mode Mode
-	kind string
-}{
-	"no": {ModeNodes, ""}, "node": {ModeNodes, ""}, "nodes": {ModeNodes, ""},
-	"po": {ModePods, ""}, "pod": {ModePods, ""}, "pods": {ModePods, ""},
-	"deploy": {ModeWorkloads, "Deployment"}, "deployment": {ModeWorkloads, "Deployment"}, "deployments": {ModeWorkloads, "Deployment"},
-	"ds": {ModeWorkloads, "DaemonSet"}, "daemonset": {ModeWorkloads, "DaemonSet"}, "daemonsets": {ModeWorkloads, "DaemonSet"},
-	"sts": {ModeWorkloads, "StatefulSet"}, "statefulset": {ModeWorkloads, "StatefulSet"}, "statefulsets": {ModeWorkloads, "StatefulSet"},
-	"workloads": {ModeWorkloads, ""}, "wl": {ModeWorkloads, ""},
-	"ev": {ModeEvents, ""}, "event": {ModeEvents, ""}, "events": {ModeEvents, ""},
+// viewModes are the kinds that have a view. What may follow `:` is any
+// name kubectl accepts for them (the store's kind table: "po", "deploy",
+// "statefulsets"), as k9s accepts them, or "workloads"/"wl".
+var viewModes = map[string]Mode{
+	"Node": ModeNodes, "Pod": ModePods, "Event": ModeEvents,
+	"Deployment": ModeWorkloads, "DaemonSet": ModeWorkloads, "StatefulSet": ModeWorkloads,
+}
+
+// viewOf resolves a view name to its mode and, for a workload kind, the
+// kind it filters on.
+func viewOf(word string) (mode Mode, kind string, ok bool) {
+	if word == "workloads" || word == "wl" {
+		return ModeWorkloads, "", true
+	}
+	info, found := store.LookupResource(word)
+	if !found {
+		return 0, "", false
+	}
+	mode, ok = viewModes[info.Kind]
+	if mode == ModeWorkloads {
+		kind = info.Kind
+	}
+	return mode, kind, ok
 }
 
 // Command applies a `:` command: a view name, or `ns [NAME]` to switch
@@ -208,14 +219,14 @@ func (n Nav) Command(v *live.View, text string) (Nav, error) {
 		n.Row = 0
 		return n, nil
 	}
-	target, ok := viewNames[word]
+	mode, kind, ok := viewOf(word)
 	if !ok {
 		return n, fmt.Errorf("unknown view %q: try nodes, pods, deploy, ds, sts, workloads, events or ns NAME", f[0])
 	}
-	if n.Mode != target.mode || n.Kind != target.kind {
+	if n.Mode != mode || n.Kind != kind {
 		n.Row = 0
 	}
-	n.Mode, n.Kind = target.mode, target.kind
+	n.Mode, n.Kind = mode, kind
 	if len(f) > 1 && (f[1] == "-A" || f[1] == "all") {
 		n.Namespace = ""
 	}
