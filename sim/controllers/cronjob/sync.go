@@ -39,7 +39,7 @@ const (
 // cleanup, then the schedule.
 func (c *Controller) sync(key string) error {
 	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("CronJob", ns, name)
+	o, ok := c.Store.Get("CronJob", ns, name)
 	if !ok {
 		return nil
 	}
@@ -58,7 +58,7 @@ func (c *Controller) sync(key string) error {
 	if !equality.Semantic.DeepEqual(cj.Status, *st) {
 		n := *cj
 		n.Status = *st
-		if _, werr := c.client.UpdateStatus(&n); werr != nil {
+		if _, werr := c.Client.UpdateStatus(&n); werr != nil {
 			return werr
 		}
 	}
@@ -66,7 +66,7 @@ func (c *Controller) sync(key string) error {
 }
 
 func ownedJobs(c *Controller, cj *batchv1.CronJob) []*batchv1.Job {
-	objs := controllerutil.ControlledBy(c.store, "Job", cj)
+	objs := controllerutil.ControlledBy(c.Store, "Job", cj)
 	out := make([]*batchv1.Job, len(objs))
 	for i, o := range objs {
 		out[i] = o.(*batchv1.Job)
@@ -98,7 +98,7 @@ func (c *Controller) trackActive(cj *batchv1.CronJob, st *batchv1.CronJobStatus,
 		case cond == "" && j.DeletionTimestamp == nil:
 			st.Active = append(st.Active, jobRef(j))
 		case cond != "" && wasActive[j.Name]:
-			c.client.Event(cj, corev1.EventTypeNormal, SawCompletedJob, fmt.Sprintf("Saw completed job: %s, condition: %s", j.Name, cond))
+			c.Client.Event(cj, corev1.EventTypeNormal, SawCompletedJob, fmt.Sprintf("Saw completed job: %s, condition: %s", j.Name, cond))
 		}
 		if cond == batchv1.JobComplete && j.Status.CompletionTime != nil &&
 			(st.LastSuccessfulTime == nil || j.Status.CompletionTime.After(st.LastSuccessfulTime.Time)) {
@@ -148,9 +148,9 @@ func startOf(j *batchv1.Job) time.Time {
 }
 
 func (c *Controller) deleteJob(cj *batchv1.CronJob, j *batchv1.Job) {
-	err := c.client.Delete("Job", j.Namespace, j.Name, apiserver.DeleteOptions{Propagation: metav1.DeletePropagationBackground})
+	err := c.Client.Delete("Job", j.Namespace, j.Name, apiserver.DeleteOptions{Propagation: metav1.DeletePropagationBackground})
 	if err == nil {
-		c.client.Event(cj, corev1.EventTypeNormal, SuccessfulDelete, "Deleted job "+j.Name)
+		c.Client.Event(cj, corev1.EventTypeNormal, SuccessfulDelete, "Deleted job "+j.Name)
 	}
 }
 
@@ -159,10 +159,10 @@ func (c *Controller) deleteJob(cj *batchv1.CronJob, j *batchv1.Job) {
 func (c *Controller) schedule(key string, cj *batchv1.CronJob, st *batchv1.CronJobStatus) error {
 	sched, err := schedule.Parse(cj.Spec.Schedule)
 	if err != nil {
-		c.client.Event(cj, corev1.EventTypeWarning, UnparseableSchedule, "unparseable schedule: "+cj.Spec.Schedule+" : "+err.Error())
+		c.Client.Event(cj, corev1.EventTypeWarning, UnparseableSchedule, "unparseable schedule: "+cj.Spec.Schedule+" : "+err.Error())
 		return nil
 	}
-	now := c.engine.Now()
+	now := c.Engine.Now()
 	earliest := cj.CreationTimestamp.Time
 	if st.LastScheduleTime != nil {
 		earliest = st.LastScheduleTime.Time
@@ -180,21 +180,21 @@ func (c *Controller) schedule(key string, cj *batchv1.CronJob, st *batchv1.CronJ
 		return nil
 	}
 	if missed > maxMissed {
-		c.client.Event(cj, corev1.EventTypeWarning, TooManyMissedTimes,
+		c.Client.Event(cj, corev1.EventTypeWarning, TooManyMissedTimes,
 			fmt.Sprintf("too many missed start times: %d. Set or decrease .spec.startingDeadlineSeconds or check clock skew", missed))
 	}
 	if d := cj.Spec.StartingDeadlineSeconds; d != nil && last.Add(time.Duration(*d)*time.Second).Before(now) {
-		c.client.Event(cj, corev1.EventTypeWarning, MissSchedule, "Missed scheduled time to start a job: "+last.Format(time.RFC1123Z))
+		c.Client.Event(cj, corev1.EventTypeWarning, MissSchedule, "Missed scheduled time to start a job: "+last.Format(time.RFC1123Z))
 		return nil
 	}
 	if len(st.Active) > 0 {
 		switch cj.Spec.ConcurrencyPolicy {
 		case batchv1.ForbidConcurrent:
-			c.client.Event(cj, corev1.EventTypeNormal, JobAlreadyActive, "Not starting job because prior execution is running and concurrency policy is Forbid")
+			c.Client.Event(cj, corev1.EventTypeNormal, JobAlreadyActive, "Not starting job because prior execution is running and concurrency policy is Forbid")
 			return nil
 		case batchv1.ReplaceConcurrent:
 			for _, r := range st.Active {
-				if o, ok := c.store.Get("Job", r.Namespace, r.Name); ok {
+				if o, ok := c.Store.Get("Job", r.Namespace, r.Name); ok {
 					c.deleteJob(cj, o.(*batchv1.Job))
 				}
 			}
@@ -239,15 +239,15 @@ func (c *Controller) createJob(cj *batchv1.CronJob, st *batchv1.CronJobStatus, s
 	ref := controllerutil.NewControllerRef(cj, "CronJob")
 	ref.APIVersion = batchv1.SchemeGroupVersion.String()
 	j.OwnerReferences = []metav1.OwnerReference{ref}
-	out, err := c.client.Create(j)
+	out, err := c.Client.Create(j)
 	switch {
 	case apierrors.IsAlreadyExists(err):
 		// Created by an earlier sync whose status write was lost.
 	case err != nil:
-		c.client.Event(cj, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating job: %v", err))
+		c.Client.Event(cj, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating job: %v", err))
 		return err
 	default:
-		c.client.Event(cj, corev1.EventTypeNormal, SuccessfulCreate, "Created job "+out.GetName())
+		c.Client.Event(cj, corev1.EventTypeNormal, SuccessfulCreate, "Created job "+out.GetName())
 		st.Active = append(st.Active, jobRef(out.(*batchv1.Job)))
 	}
 	st.LastScheduleTime = &metav1.Time{Time: scheduled}

@@ -20,7 +20,6 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
-	"github.com/kubesim/kubesim/sim/workqueue"
 )
 
 // Name is the component (and event source) name.
@@ -42,14 +41,9 @@ const (
 
 // Controller is the DaemonSet controller.
 type Controller struct {
-	engine  *sim.Engine
-	client  *apiserver.Client
-	store   *store.Store
-	cfg     Config
-	queue   *workqueue.Queue
+	controllerutil.Base
 	exp     *controllerutil.Expectations
 	backoff map[string]backoff
-	stops   controllerutil.Watches
 }
 
 type backoff struct {
@@ -60,30 +54,21 @@ type backoff struct {
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	cfg = cfg.Defaulted()
-	if cfg.BurstReplicas <= 0 {
-		cfg.BurstReplicas = controllerutil.BurstReplicas
-	}
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
-		exp: controllerutil.NewExpectations(engine), backoff: map[string]backoff{}}
-	c.queue = workqueue.New(engine, cfg.Queue.Named("daemonset-controller"), c.sync)
+	c := &Controller{exp: controllerutil.NewExpectations(engine), backoff: map[string]backoff{}}
+	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
 	return c
 }
 
 // Start watches DaemonSets, pods and nodes and queues every DaemonSet.
 func (c *Controller) Start() {
-	c.stops = append(c.stops,
-		c.store.Watch("DaemonSet", c.cfg.WatchLatency, c.onDaemonSet),
-		c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod),
-		c.store.Watch("Node", c.cfg.WatchLatency, c.onNode))
+	c.Watch("DaemonSet", c.onDaemonSet)
+	c.Watch("Pod", c.onPod)
+	c.Watch("Node", c.onNode)
 	c.queueAll()
 }
 
-// Stop ends the watches.
-func (c *Controller) Stop() { c.stops.Stop() }
-
 func (c *Controller) queueAll() {
-	for _, o := range c.store.List("DaemonSet", "") {
+	for _, o := range c.Store.List("DaemonSet", "") {
 		c.enqueue(store.KeyOf(o))
 	}
 }
@@ -96,12 +81,12 @@ func (c *Controller) queueAll() {
 const perNodeSyncCost = 50 * time.Microsecond
 
 func (c *Controller) enqueue(key string) {
-	d := time.Duration(c.store.Len("Node")) * perNodeSyncCost
+	d := time.Duration(c.Store.Len("Node")) * perNodeSyncCost
 	if d < time.Millisecond {
-		c.queue.Add(key)
+		c.Queue.Add(key)
 		return
 	}
-	c.queue.AddAfter(key, d)
+	c.Queue.AddAfter(key, d)
 }
 
 func (c *Controller) onDaemonSet(ev store.Event) {
@@ -137,9 +122,9 @@ func (c *Controller) onPod(ev store.Event) {
 	if owned {
 		c.enqueue(key)
 		if ev.Old != nil && !podutil.IsReady(ev.Old.(*corev1.Pod)) && podutil.IsReady(pod) {
-			if o, ok := c.store.Get("DaemonSet", pod.Namespace, podutil.ControllerOf(pod).Name); ok {
+			if o, ok := c.Store.Get("DaemonSet", pod.Namespace, podutil.ControllerOf(pod).Name); ok {
 				if mrs := o.(*appsv1.DaemonSet).Spec.MinReadySeconds; mrs > 0 {
-					c.queue.AddAfter(key, time.Duration(mrs)*time.Second)
+					c.Queue.AddAfter(key, time.Duration(mrs)*time.Second)
 				}
 			}
 		}
@@ -151,7 +136,7 @@ func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
 	if ref == nil || ref.Kind != "DaemonSet" {
 		return "", false
 	}
-	o, ok := c.store.Get("DaemonSet", pod.Namespace, ref.Name)
+	o, ok := c.Store.Get("DaemonSet", pod.Namespace, ref.Name)
 	if !ok || o.GetUID() != ref.UID {
 		return "", false
 	}
@@ -162,7 +147,7 @@ func (c *Controller) queueMatching(pod *corev1.Pod) {
 	if pod.DeletionTimestamp != nil {
 		return
 	}
-	for _, o := range c.store.List("DaemonSet", pod.Namespace) {
+	for _, o := range c.Store.List("DaemonSet", pod.Namespace) {
 		sel, err := metav1.LabelSelectorAsSelector(o.(*appsv1.DaemonSet).Spec.Selector)
 		if err == nil && !sel.Empty() && sel.Matches(labels.Set(pod.Labels)) {
 			c.enqueue(store.KeyOf(o))

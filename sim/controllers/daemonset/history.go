@@ -45,7 +45,7 @@ func (c *Controller) constructHistory(ds *appsv1.DaemonSet) (*appsv1.ControllerR
 	}
 	var cur *appsv1.ControllerRevision
 	var old []*appsv1.ControllerRevision
-	for _, o := range controllerutil.ControlledBy(c.store, "ControllerRevision", ds) {
+	for _, o := range controllerutil.ControlledBy(c.Store, "ControllerRevision", ds) {
 		h := o.(*appsv1.ControllerRevision)
 		if cur == nil && bytes.Equal(h.Data.Raw, data) {
 			cur = h
@@ -64,7 +64,7 @@ func (c *Controller) constructHistory(ds *appsv1.DaemonSet) (*appsv1.ControllerR
 	if cur.Revision <= maxOld {
 		cp := cur.DeepCopy()
 		cp.Revision = maxOld + 1
-		out, err := c.client.Update(cp)
+		out, err := c.Client.Update(cp)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -86,7 +86,7 @@ func (c *Controller) snapshot(ds *appsv1.DaemonSet, data []byte, revision int64)
 		Data:     runtime.RawExtension{Raw: data},
 		Revision: revision,
 	}
-	out, err := c.client.Create(h)
+	out, err := c.Client.Create(h)
 	if apierrors.IsAlreadyExists(err) {
 		// A hash collision: count it so the next hash differs.
 		st := ds.Status
@@ -97,7 +97,7 @@ func (c *Controller) snapshot(ds *appsv1.DaemonSet, data []byte, revision int64)
 		st.CollisionCount = &n
 		cp := *ds
 		cp.Status = st
-		if _, uerr := c.client.UpdateStatus(&cp); uerr != nil {
+		if _, uerr := c.Client.UpdateStatus(&cp); uerr != nil {
 			return nil, uerr
 		}
 		return nil, err
@@ -134,7 +134,7 @@ func (c *Controller) cleanupHistory(ds *appsv1.DaemonSet, old []*appsv1.Controll
 		if live[h.Labels[HashLabel]] {
 			continue
 		}
-		if err := c.client.Delete("ControllerRevision", h.Namespace, h.Name, apiserver.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		if err := c.Client.Delete("ControllerRevision", h.Namespace, h.Name, apiserver.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
 		toKill--

@@ -59,12 +59,12 @@ func calculateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, fits []fit, byN
 }
 
 func (c *Controller) updateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, fits []fit, byNode map[string][]*corev1.Pod, hash string, observedGen bool) error {
-	st := calculateStatus(ds, nodes, fits, byNode, hash, c.engine.Now())
+	st := calculateStatus(ds, nodes, fits, byNode, hash, c.Engine.Now())
 	if observedGen {
 		st.ObservedGeneration = ds.Generation
 	}
 	if ds.Spec.MinReadySeconds > 0 && st.NumberReady != st.NumberAvailable {
-		c.queue.AddAfter(ds.Namespace+"/"+ds.Name, time.Duration(ds.Spec.MinReadySeconds)*time.Second)
+		c.Queue.AddAfter(ds.Namespace+"/"+ds.Name, time.Duration(ds.Spec.MinReadySeconds)*time.Second)
 	}
 	if st.DesiredNumberScheduled == ds.Status.DesiredNumberScheduled && st.CurrentNumberScheduled == ds.Status.CurrentNumberScheduled &&
 		st.NumberMisscheduled == ds.Status.NumberMisscheduled && st.NumberReady == ds.Status.NumberReady &&
@@ -74,7 +74,7 @@ func (c *Controller) updateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, fi
 	}
 	cp := *ds
 	cp.Status = st
-	_, err := c.client.UpdateStatus(&cp)
+	_, err := c.Client.UpdateStatus(&cp)
 	return err
 }
 

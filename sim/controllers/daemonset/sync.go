@@ -35,7 +35,7 @@ const (
 // pods, trim history, and write status.
 func (c *Controller) sync(key string) error {
 	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("DaemonSet", ns, name)
+	o, ok := c.Store.Get("DaemonSet", ns, name)
 	if !ok {
 		c.exp.Delete(key)
 		return nil
@@ -46,7 +46,7 @@ func (c *Controller) sync(key string) error {
 		return nil
 	}
 	if sel.Empty() {
-		c.client.Event(ds, corev1.EventTypeWarning, "SelectingAll", "This daemon set is selecting all pods. A non-empty selector is required.")
+		c.Client.Event(ds, corev1.EventTypeWarning, "SelectingAll", "This daemon set is selecting all pods. A non-empty selector is required.")
 		return nil
 	}
 	if ds.DeletionTimestamp != nil {
@@ -89,7 +89,7 @@ func (c *Controller) update(key string, ds *appsv1.DaemonSet, nodes []*corev1.No
 }
 
 func (c *Controller) nodes() []*corev1.Node {
-	objs := c.store.List("Node", "")
+	objs := c.Store.List("Node", "")
 	out := make([]*corev1.Node, len(objs))
 	for i, o := range objs {
 		out[i] = o.(*corev1.Node)
@@ -101,7 +101,7 @@ func (c *Controller) nodes() []*corev1.Node {
 // are on or pinned to.
 func (c *Controller) podsByNode(ds *appsv1.DaemonSet) (map[string][]*corev1.Pod, error) {
 	sel, _ := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
-	claimed, err := controllerutil.Claim(c.client, "Pod", ds, "DaemonSet", sel, ds.Spec.Selector.MatchLabels)
+	claimed, err := controllerutil.Claim(c.Client, "Pod", ds, "DaemonSet", sel, ds.Spec.Selector.MatchLabels)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (c *Controller) podsShouldBeOnNode(key string, ds *appsv1.DaemonSet, node *
 			case p.DeletionTimestamp != nil:
 			case p.Status.Phase == corev1.PodFailed:
 				if c.failedPodReplaceable(key, node.Name) {
-					c.client.Event(ds, corev1.EventTypeWarning, FailedDaemonPod,
+					c.Client.Event(ds, corev1.EventTypeWarning, FailedDaemonPod,
 						fmt.Sprintf("Found failed daemon pod %s/%s on node %s, will try to kill it", p.Namespace, p.Name, node.Name))
 					del = append(del, p)
 				}
@@ -201,10 +201,10 @@ func (c *Controller) podsShouldBeOnNode(key string, ds *appsv1.DaemonSet, node *
 // daemon pods; while backing off it requeues the DaemonSet for later.
 func (c *Controller) failedPodReplaceable(key, node string) bool {
 	bk := key + "/" + node
-	now := c.engine.Elapsed()
+	now := c.Engine.Elapsed()
 	b := c.backoff[bk]
 	if now < b.until {
-		c.queue.AddAfter(key, b.until-now)
+		c.Queue.AddAfter(key, b.until-now)
 		return false
 	}
 	b.delay = min(max(2*b.delay, failedBackoffInitial), failedBackoffMax)
@@ -235,7 +235,7 @@ func byCreationAndPhase(a, b *corev1.Pod) int {
 func (c *Controller) unknownNodes(byNode map[string][]*corev1.Pod) []string {
 	var out []string
 	for name := range byNode {
-		if _, ok := c.store.Get("Node", "", name); !ok {
+		if _, ok := c.Store.Get("Node", "", name); !ok {
 			out = append(out, name)
 		}
 	}
@@ -246,8 +246,8 @@ func (c *Controller) unknownNodes(byNode map[string][]*corev1.Pod) []string {
 // syncNodes creates the missing daemon pods (in slow-start batches) and
 // deletes the surplus ones, each capped at the burst, with expectations.
 func (c *Controller) syncNodes(key string, ds *appsv1.DaemonSet, del []*corev1.Pod, create []string, pl placement, hash string) error {
-	create = create[:min(len(create), c.cfg.BurstReplicas)]
-	del = del[:min(len(del), c.cfg.BurstReplicas)]
+	create = create[:min(len(create), c.Config.BurstReplicas)]
+	del = del[:min(len(del), c.Config.BurstReplicas)]
 	delKeys := make([]string, len(del))
 	for i, p := range del {
 		delKeys[i] = store.KeyOf(p)
@@ -261,12 +261,12 @@ func (c *Controller) syncNodes(key string, ds *appsv1.DaemonSet, del []*corev1.P
 		next++
 		pod := controllerutil.PodFromTemplate(tmpl, ds, &ref)
 		pinToNode(&pod.Spec, node)
-		out, err := c.client.Create(pod)
+		out, err := c.Client.Create(pod)
 		if err != nil {
-			c.client.Event(ds, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
+			c.Client.Event(ds, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
 			return err
 		}
-		c.client.Event(ds, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
+		c.Client.Event(ds, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
 		return nil
 	})
 	for i := ok; i < len(create); i++ {
@@ -282,18 +282,18 @@ func (c *Controller) syncNodes(key string, ds *appsv1.DaemonSet, del []*corev1.P
 func (c *Controller) deletePods(key string, ds *appsv1.DaemonSet, del []*corev1.Pod, keys []string) error {
 	var first error
 	for i, p := range del {
-		err := c.client.Delete("Pod", p.Namespace, p.Name, apiserver.DeleteOptions{})
+		err := c.Client.Delete("Pod", p.Namespace, p.Name, apiserver.DeleteOptions{})
 		if err != nil {
 			c.exp.DeletionObserved(key, keys[i])
 			if !apierrors.IsNotFound(err) {
-				c.client.Event(ds, corev1.EventTypeWarning, FailedDelete, fmt.Sprintf("Error deleting: %v", err))
+				c.Client.Event(ds, corev1.EventTypeWarning, FailedDelete, fmt.Sprintf("Error deleting: %v", err))
 				if first == nil {
 					first = err
 				}
 			}
 			continue
 		}
-		c.client.Event(ds, corev1.EventTypeNormal, SuccessfulDelete, "Deleted pod: "+p.Name)
+		c.Client.Event(ds, corev1.EventTypeNormal, SuccessfulDelete, "Deleted pod: "+p.Name)
 	}
 	return first
 }
@@ -323,7 +323,7 @@ func isUpdated(ds *appsv1.DaemonSet, p *corev1.Pod, hash string) bool {
 // that are not available anyway are always replaced.
 func (c *Controller) rollingUpdate(key string, ds *appsv1.DaemonSet, nodes []*corev1.Node, fits []fit, byNode map[string][]*corev1.Pod, pl placement, hash string) error {
 	maxUnavailable := maxUnavailable(ds, fits)
-	now := metav1.NewTime(c.engine.Now())
+	now := metav1.NewTime(c.Engine.Now())
 	unavailable := 0
 	var replace, candidates []*corev1.Pod
 	names := make([]string, 0, len(byNode))

@@ -20,7 +20,6 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
-	"github.com/kubesim/kubesim/sim/workqueue"
 )
 
 // Name is the component (and event source) name.
@@ -34,12 +33,7 @@ func DefaultConfig() Config { return controllerutil.DefaultConfig() }
 
 // Controller is the Deployment controller.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
-	store  *store.Store
-	cfg    Config
-	queue  *workqueue.Queue
-	stops  controllerutil.Watches
+	controllerutil.Base
 	// tmplEq caches EqualIgnoreHash per ReplicaSet: templates change only
 	// with a generation bump, and the comparison is the costliest step of
 	// a sync.
@@ -55,27 +49,19 @@ type eqEntry struct {
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	cfg = cfg.Defaulted()
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
-		tmplEq: map[types.UID]eqEntry{}}
-	c.queue = workqueue.New(engine, cfg.Queue.Named("deployment-controller"), c.sync)
+	c := &Controller{tmplEq: map[types.UID]eqEntry{}}
+	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
 	return c
 }
 
 // Start watches Deployments, ReplicaSets and pods and queues every
 // existing Deployment.
 func (c *Controller) Start() {
-	c.stops = append(c.stops,
-		c.store.Watch("Deployment", c.cfg.WatchLatency, c.onDeployment),
-		c.store.Watch("ReplicaSet", c.cfg.WatchLatency, c.onReplicaSet),
-		c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod))
-	for _, o := range c.store.List("Deployment", "") {
-		c.queue.Add(store.KeyOf(o))
-	}
+	c.Watch("Deployment", c.onDeployment)
+	c.Watch("ReplicaSet", c.onReplicaSet)
+	c.Watch("Pod", c.onPod)
+	c.QueueAll("Deployment")
 }
-
-// Stop ends the watches.
-func (c *Controller) Stop() { c.stops.Stop() }
 
 func (c *Controller) onDeployment(ev store.Event) {
 	if ev.Type == store.Modified {
@@ -85,7 +71,7 @@ func (c *Controller) onDeployment(ev store.Event) {
 			return // a status write (ours): nothing new to reconcile
 		}
 	}
-	c.queue.Add(store.KeyOf(ev.Object))
+	c.Queue.Add(store.KeyOf(ev.Object))
 }
 
 func (c *Controller) onReplicaSet(ev store.Event) {
@@ -117,22 +103,22 @@ func (c *Controller) queueOwner(rs *appsv1.ReplicaSet) bool {
 	if ref == nil || ref.Kind != "Deployment" {
 		return false
 	}
-	o, ok := c.store.Get("Deployment", rs.Namespace, ref.Name)
+	o, ok := c.Store.Get("Deployment", rs.Namespace, ref.Name)
 	if !ok || o.GetUID() != ref.UID {
 		return false
 	}
-	c.queue.Add(store.KeyOf(o))
+	c.Queue.Add(store.KeyOf(o))
 	return true
 }
 
 // queueMatching queues the Deployments whose selector matches an orphan
 // ReplicaSet, so one adopts it.
 func (c *Controller) queueMatching(rs *appsv1.ReplicaSet) {
-	for _, o := range c.store.List("Deployment", rs.Namespace) {
+	for _, o := range c.Store.List("Deployment", rs.Namespace) {
 		d := o.(*appsv1.Deployment)
 		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
 		if err == nil && !sel.Empty() && sel.Matches(labels.Set(rs.Labels)) {
-			c.queue.Add(store.KeyOf(d))
+			c.Queue.Add(store.KeyOf(d))
 		}
 	}
 }
@@ -148,7 +134,7 @@ func (c *Controller) onPod(ev store.Event) {
 	if ref == nil || ref.Kind != "ReplicaSet" {
 		return
 	}
-	o, ok := c.store.Get("ReplicaSet", pod.Namespace, ref.Name)
+	o, ok := c.Store.Get("ReplicaSet", pod.Namespace, ref.Name)
 	if !ok {
 		return
 	}
@@ -157,9 +143,9 @@ func (c *Controller) onPod(ev store.Event) {
 	if dref == nil || dref.Kind != "Deployment" {
 		return
 	}
-	if d, ok := c.store.Get("Deployment", pod.Namespace, dref.Name); ok &&
+	if d, ok := c.Store.Get("Deployment", pod.Namespace, dref.Name); ok &&
 		d.(*appsv1.Deployment).Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
-		c.queue.Add(store.KeyOf(d))
+		c.Queue.Add(store.KeyOf(d))
 	}
 }
 
@@ -173,4 +159,4 @@ func (c *Controller) equalIgnoreHash(rs *appsv1.ReplicaSet, d *appsv1.Deployment
 	return eq
 }
 
-func (c *Controller) now() time.Time { return c.engine.Now() }
+func (c *Controller) now() time.Time { return c.Engine.Now() }

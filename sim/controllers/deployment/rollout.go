@@ -175,7 +175,7 @@ func (c *Controller) oldPodsRunning(newRS *appsv1.ReplicaSet, oldRSs []*appsv1.R
 		if newRS != nil && rs.UID == newRS.UID {
 			continue
 		}
-		for _, o := range controllerutil.ControlledBy(c.store, "Pod", rs) {
+		for _, o := range controllerutil.ControlledBy(c.Store, "Pod", rs) {
 			switch o.(*corev1.Pod).Status.Phase {
 			case corev1.PodFailed, corev1.PodSucceeded:
 			default:
@@ -212,13 +212,13 @@ func (c *Controller) scaleReplicaSet(rs *appsv1.ReplicaSet, n int32, d *appsv1.D
 	cp := rs.DeepCopy()
 	*cp.Spec.Replicas = n
 	setReplicasAnnotations(cp, want, maxR)
-	out, err := c.client.Update(cp)
+	out, err := c.Client.Update(cp)
 	if err != nil {
 		return false, rs, err
 	}
 	nrs := out.(*appsv1.ReplicaSet)
 	if sizeChange {
-		c.client.Event(d, corev1.EventTypeNormal, "ScalingReplicaSet", fmt.Sprintf("Scaled %s replica set %s from %d to %d", op, nrs.Name, old, n))
+		c.Client.Event(d, corev1.EventTypeNormal, "ScalingReplicaSet", fmt.Sprintf("Scaled %s replica set %s from %d to %d", op, nrs.Name, old, n))
 	}
 	return sizeChange, nrs, nil
 }
@@ -243,10 +243,10 @@ func (c *Controller) requeueStuck(d *appsv1.Deployment, st appsv1.DeploymentStat
 	after := cond.LastUpdateTime.Add(time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second).Sub(c.now())
 	key := store.KeyOf(d)
 	if after < time.Second {
-		c.queue.AddRateLimited(key)
+		c.Queue.AddRateLimited(key)
 		return
 	}
-	c.queue.AddAfter(key, after+time.Second)
+	c.Queue.AddAfter(key, after+time.Second)
 }
 
 // cleanupDeployment deletes the oldest old ReplicaSets beyond
@@ -271,7 +271,7 @@ func (c *Controller) cleanupDeployment(oldRSs []*appsv1.ReplicaSet, d *appsv1.De
 		if rs.Status.Replicas != 0 || *rs.Spec.Replicas != 0 || rs.Generation > rs.Status.ObservedGeneration {
 			continue
 		}
-		err := c.client.Delete("ReplicaSet", rs.Namespace, rs.Name, apiserver.DeleteOptions{})
+		err := c.Client.Delete("ReplicaSet", rs.Namespace, rs.Name, apiserver.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}

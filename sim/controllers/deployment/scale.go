@@ -28,7 +28,7 @@ func (c *Controller) syncScale(d *appsv1.Deployment, rsList []*appsv1.ReplicaSet
 		if rs == nil {
 			continue
 		}
-		if o, ok := c.store.Get("ReplicaSet", rs.Namespace, rs.Name); ok {
+		if o, ok := c.Store.Get("ReplicaSet", rs.Namespace, rs.Name); ok {
 			all[i] = o.(*appsv1.ReplicaSet)
 		}
 	}

@@ -21,7 +21,7 @@ import (
 // from the store is never modified; each write returns the next version.
 func (c *Controller) sync(key string) error {
 	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("Deployment", ns, name)
+	o, ok := c.Store.Get("Deployment", ns, name)
 	if !ok {
 		return nil
 	}
@@ -31,7 +31,7 @@ func (c *Controller) sync(key string) error {
 		return nil
 	}
 	if sel.Empty() {
-		c.client.Event(d, corev1.EventTypeWarning, "SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.")
+		c.Client.Event(d, corev1.EventTypeWarning, "SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.")
 		if d.Status.ObservedGeneration < d.Generation {
 			st := d.Status
 			st.ObservedGeneration = d.Generation
@@ -40,7 +40,7 @@ func (c *Controller) sync(key string) error {
 		}
 		return nil
 	}
-	claimed, err := controllerutil.Claim(c.client, "ReplicaSet", d, "Deployment", sel, d.Spec.Selector.MatchLabels)
+	claimed, err := controllerutil.Claim(c.Client, "ReplicaSet", d, "Deployment", sel, d.Spec.Selector.MatchLabels)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (c *Controller) sync(key string) error {
 func (c *Controller) writeStatus(d *appsv1.Deployment, st appsv1.DeploymentStatus) (*appsv1.Deployment, error) {
 	n := *d
 	n.Status = st
-	out, err := c.client.UpdateStatus(&n)
+	out, err := c.Client.UpdateStatus(&n)
 	if err != nil {
 		return d, err
 	}
@@ -167,7 +167,7 @@ func (c *Controller) syncExistingNewRS(d *appsv1.Deployment, rs *appsv1.ReplicaS
 	cp := rs.DeepCopy()
 	if newRSAnnotations(d, cp, newRevision, true) || cp.Spec.MinReadySeconds != d.Spec.MinReadySeconds {
 		cp.Spec.MinReadySeconds = d.Spec.MinReadySeconds
-		out, err := c.client.Update(cp)
+		out, err := c.Client.Update(cp)
 		if err != nil {
 			return rs, d, err
 		}
@@ -198,7 +198,7 @@ func (c *Controller) setDeploymentRevision(d *appsv1.Deployment, rev string) (*a
 		cp.Annotations = map[string]string{}
 	}
 	cp.Annotations[RevisionAnnotation] = rev
-	out, err := c.client.Update(cp)
+	out, err := c.Client.Update(cp)
 	if err != nil {
 		return d, err
 	}
@@ -211,7 +211,7 @@ func (c *Controller) createNewRS(d *appsv1.Deployment, oldRSs []*appsv1.ReplicaS
 	rs := newReplicaSet(d)
 	*rs.Spec.Replicas = newRSReplicas(d, append(oldRSs, rs), rs)
 	newRSAnnotations(d, rs, newRevision, false)
-	out, err := c.client.Create(rs)
+	out, err := c.Client.Create(rs)
 	switch {
 	case apierrors.IsAlreadyExists(err):
 		return c.onNameTaken(d, rs)
@@ -220,7 +220,7 @@ func (c *Controller) createNewRS(d *appsv1.Deployment, oldRSs []*appsv1.ReplicaS
 	}
 	created := out.(*appsv1.ReplicaSet)
 	if n := *created.Spec.Replicas; n > 0 {
-		c.client.Event(d, corev1.EventTypeNormal, "ScalingReplicaSet", fmt.Sprintf("Scaled up replica set %s from 0 to %d", created.Name, n))
+		c.Client.Event(d, corev1.EventTypeNormal, "ScalingReplicaSet", fmt.Sprintf("Scaled up replica set %s from 0 to %d", created.Name, n))
 	}
 	d, err = c.setDeploymentRevision(d, strconv.FormatInt(newRevision, 10))
 	if err != nil {
@@ -257,7 +257,7 @@ func newReplicaSet(d *appsv1.Deployment) *appsv1.ReplicaSet {
 // template is simply the new ReplicaSet; anything else is a hash
 // collision, counted in status.collisionCount so the next hash differs.
 func (c *Controller) onNameTaken(d *appsv1.Deployment, rs *appsv1.ReplicaSet) (*appsv1.ReplicaSet, *appsv1.Deployment, error) {
-	o, ok := c.store.Get("ReplicaSet", rs.Namespace, rs.Name)
+	o, ok := c.Store.Get("ReplicaSet", rs.Namespace, rs.Name)
 	if ok {
 		ex := o.(*appsv1.ReplicaSet)
 		if ref := podutil.ControllerOf(ex); ref != nil && ref.UID == d.UID && EqualIgnoreHash(&d.Spec.Template, &ex.Spec.Template) {
@@ -285,7 +285,7 @@ func (c *Controller) failedRSCreate(d *appsv1.Deployment, name string, err error
 		setCondition(&st, newCondition(appsv1.DeploymentProgressing, corev1.ConditionFalse, FailedRSCreateReason, msg, c.now()))
 		_, _ = c.writeStatus(d, st)
 	}
-	c.client.Event(d, corev1.EventTypeWarning, FailedRSCreateReason, msg)
+	c.Client.Event(d, corev1.EventTypeWarning, FailedRSCreateReason, msg)
 	return err
 }
 

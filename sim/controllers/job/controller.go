@@ -16,7 +16,6 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
-	"github.com/kubesim/kubesim/sim/workqueue"
 )
 
 // Name is the component (and event source) name.
@@ -34,43 +33,24 @@ type Config = controllerutil.Config
 
 // Controller is the Job controller.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
-	store  *store.Store
-	cfg    Config
-	queue  *workqueue.Queue
-	exp    *controllerutil.Expectations
-	stops  controllerutil.Watches
+	controllerutil.Base
+	exp *controllerutil.Expectations
 }
 
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	cfg = cfg.Defaulted()
-	if cfg.BurstReplicas <= 0 {
-		cfg.BurstReplicas = controllerutil.BurstReplicas
-	}
-	if cfg.WatchLatency == 0 {
-		cfg.WatchLatency = controllerutil.DefaultConfig().WatchLatency
-	}
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
-		exp: controllerutil.NewExpectations(engine)}
-	c.queue = workqueue.New(engine, cfg.Queue.Named("job-controller"), c.sync)
+	c := &Controller{exp: controllerutil.NewExpectations(engine)}
+	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
 	return c
 }
 
 // Start watches Jobs and pods and queues every existing Job.
 func (c *Controller) Start() {
-	c.stops = append(c.stops,
-		c.store.Watch("Job", c.cfg.WatchLatency, c.onJob),
-		c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod))
-	for _, o := range c.store.List("Job", "") {
-		c.queue.Add(store.KeyOf(o))
-	}
+	c.Watch("Job", c.onJob)
+	c.Watch("Pod", c.onPod)
+	c.QueueAll("Job")
 }
-
-// Stop ends the watches.
-func (c *Controller) Stop() { c.stops.Stop() }
 
 func (c *Controller) onJob(ev store.Event) {
 	key := store.KeyOf(ev.Object)
@@ -82,7 +62,7 @@ func (c *Controller) onJob(ev store.Event) {
 		ev.Old.GetDeletionTimestamp().Equal(ev.Object.GetDeletionTimestamp()) {
 		return // our own status write
 	}
-	c.queue.Add(key)
+	c.Queue.Add(key)
 }
 
 // onPod queues the Job controlling a pod when something the Job counts
@@ -104,7 +84,7 @@ func (c *Controller) onPod(ev store.Event) {
 			return
 		}
 	}
-	c.queue.Add(key)
+	c.Queue.Add(key)
 }
 
 func podRestarts(p *corev1.Pod) int32 {
@@ -118,7 +98,7 @@ func podRestarts(p *corev1.Pod) int32 {
 // jobOf returns the Job stored under key.
 func (c *Controller) jobOf(key string) (*batchv1.Job, bool) {
 	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("Job", ns, name)
+	o, ok := c.Store.Get("Job", ns, name)
 	if !ok {
 		return nil, false
 	}

@@ -54,9 +54,9 @@ func (c *Controller) sync(key string) error {
 	if finishedCondition(job) != nil {
 		return c.expireTTL(key, job)
 	}
-	pods := controllerutil.ControlledBy(c.store, "Pod", job)
+	pods := controllerutil.ControlledBy(c.Store, "Pod", job)
 	cnt := countPods(pods)
-	now := c.engine.Now()
+	now := c.Engine.Now()
 	st := job.Status.DeepCopy()
 	suspended := job.Spec.Suspend != nil && *job.Spec.Suspend
 	if st.StartTime == nil && !suspended {
@@ -70,13 +70,13 @@ func (c *Controller) sync(key string) error {
 		c.deletePods(job, cnt.active)
 		cnt.active = nil
 		c.finish(job, st, batchv1.JobFailureTarget, batchv1.JobFailed, reason, msg, now)
-		c.client.Event(job, corev1.EventTypeWarning, reason, msg)
+		c.Client.Event(job, corev1.EventTypeWarning, reason, msg)
 	case complete(job, st, len(cnt.active)):
 		c.deletePods(job, cnt.active)
 		cnt.active = nil
 		c.finish(job, st, batchv1.JobSuccessCriteriaMet, batchv1.JobComplete, CompletionsReached, msgCompleted, now)
 		st.CompletionTime = &metav1.Time{Time: now}
-		c.client.Event(job, corev1.EventTypeNormal, Completed, "Job completed")
+		c.Client.Event(job, corev1.EventTypeNormal, Completed, "Job completed")
 	case suspended:
 		c.deletePods(job, cnt.active)
 		cnt.active = nil
@@ -93,7 +93,7 @@ func (c *Controller) sync(key string) error {
 		return werr
 	}
 	if finishedConditionOf(st) != nil {
-		c.queue.Add(key) // schedule the TTL, if any
+		c.Queue.Add(key) // schedule the TTL, if any
 	}
 	return err
 }
@@ -166,7 +166,7 @@ func (c *Controller) failure(job *batchv1.Job, st *batchv1.JobStatus, cnt *podCo
 		if !now.Before(deadline) {
 			return DeadlineExceeded, msgDeadline
 		}
-		c.queue.AddAfter(store.KeyOf(job), deadline.Sub(now))
+		c.Queue.AddAfter(store.KeyOf(job), deadline.Sub(now))
 	}
 	return "", ""
 }
@@ -199,13 +199,13 @@ func (c *Controller) manage(key string, job *batchv1.Job, st *batchv1.JobStatus,
 	} else if st.Succeeded > 0 {
 		want = 0
 	}
-	diff := min(int(want)-len(cnt.active), c.cfg.BurstReplicas)
+	diff := min(int(want)-len(cnt.active), c.Config.BurstReplicas)
 	if diff <= 0 {
 		return nil
 	}
 	if n := cnt.failuresSinceSuccess; n > 0 {
 		if wait := cnt.lastFailure.Add(Backoff(n)).Sub(now); wait > 0 {
-			c.queue.AddAfter(key, wait)
+			c.Queue.AddAfter(key, wait)
 			return nil
 		}
 	}
@@ -227,17 +227,17 @@ func (c *Controller) createPods(key string, job *batchv1.Job, n int, cnt *podCou
 	ref := controllerRef(job)
 	var first error
 	for i := 0; i < n; i++ {
-		out, err := c.client.Create(controllerutil.PodFromTemplate(&job.Spec.Template, job, &ref))
+		out, err := c.Client.Create(controllerutil.PodFromTemplate(&job.Spec.Template, job, &ref))
 		if err != nil {
 			c.exp.CreationObserved(key)
-			c.client.Event(job, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
+			c.Client.Event(job, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
 			if first == nil {
 				first = err
 			}
 			continue
 		}
 		cnt.active = append(cnt.active, out.(*corev1.Pod))
-		c.client.Event(job, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
+		c.Client.Event(job, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
 	}
 	return first
 }
@@ -250,11 +250,11 @@ func controllerRef(job *batchv1.Job) metav1.OwnerReference {
 
 func (c *Controller) deletePods(job *batchv1.Job, pods []*corev1.Pod) {
 	for _, p := range pods {
-		err := c.client.Delete("Pod", p.Namespace, p.Name, apiserver.DeleteOptions{})
+		err := c.Client.Delete("Pod", p.Namespace, p.Name, apiserver.DeleteOptions{})
 		if err == nil {
-			c.client.Event(job, corev1.EventTypeNormal, SuccessfulDelete, "Deleted pod: "+p.Name)
+			c.Client.Event(job, corev1.EventTypeNormal, SuccessfulDelete, "Deleted pod: "+p.Name)
 		} else if !apierrors.IsNotFound(err) {
-			c.client.Event(job, corev1.EventTypeWarning, "FailedDelete", fmt.Sprintf("Error deleting: %v", err))
+			c.Client.Event(job, corev1.EventTypeWarning, "FailedDelete", fmt.Sprintf("Error deleting: %v", err))
 		}
 	}
 }
@@ -265,7 +265,7 @@ func (c *Controller) writeStatus(job *batchv1.Job, st *batchv1.JobStatus) error 
 	}
 	n := *job
 	n.Status = *st
-	_, err := c.client.UpdateStatus(&n)
+	_, err := c.Client.UpdateStatus(&n)
 	return err
 }
 
@@ -292,11 +292,11 @@ func (c *Controller) expireTTL(key string, job *batchv1.Job) error {
 		return nil
 	}
 	at := finishedCondition(job).LastTransitionTime.Add(time.Duration(*ttl) * time.Second)
-	if wait := at.Sub(c.engine.Now()); wait > 0 {
-		c.queue.AddAfter(key, wait)
+	if wait := at.Sub(c.Engine.Now()); wait > 0 {
+		c.Queue.AddAfter(key, wait)
 		return nil
 	}
-	err := c.client.Delete("Job", job.Namespace, job.Name, apiserver.DeleteOptions{})
+	err := c.Client.Delete("Job", job.Namespace, job.Name, apiserver.DeleteOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

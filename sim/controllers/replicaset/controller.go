@@ -18,7 +18,6 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
-	"github.com/kubesim/kubesim/sim/workqueue"
 )
 
 // Name is the component (and event source) name.
@@ -32,41 +31,25 @@ func DefaultConfig() Config { return controllerutil.DefaultConfig() }
 
 // Controller is the ReplicaSet controller.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
-	store  *store.Store
-	cfg    Config
-	queue  *workqueue.Queue
-	exp    *controllerutil.Expectations
-	stops  controllerutil.Watches
+	controllerutil.Base
+	exp *controllerutil.Expectations
 }
 
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	cfg = cfg.Defaulted()
-	if cfg.BurstReplicas <= 0 {
-		cfg.BurstReplicas = controllerutil.BurstReplicas
-	}
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
-		exp: controllerutil.NewExpectations(engine)}
-	c.queue = workqueue.New(engine, cfg.Queue.Named("replicaset-controller"), c.sync)
+	c := &Controller{exp: controllerutil.NewExpectations(engine)}
+	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
 	return c
 }
 
 // Start watches ReplicaSets and pods and queues every existing
 // ReplicaSet (the informers' initial list).
 func (c *Controller) Start() {
-	c.stops = append(c.stops,
-		c.store.Watch("ReplicaSet", c.cfg.WatchLatency, c.onReplicaSet),
-		c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod))
-	for _, o := range c.store.List("ReplicaSet", "") {
-		c.queue.Add(store.KeyOf(o))
-	}
+	c.Watch("ReplicaSet", c.onReplicaSet)
+	c.Watch("Pod", c.onPod)
+	c.QueueAll("ReplicaSet")
 }
-
-// Stop ends the watches (a crashed controller manager).
-func (c *Controller) Stop() { c.stops.Stop() }
 
 func (c *Controller) onReplicaSet(ev store.Event) {
 	key := store.KeyOf(ev.Object)
@@ -76,7 +59,7 @@ func (c *Controller) onReplicaSet(ev store.Event) {
 	if ev.Type == store.Modified && statusOnly(ev.Old, ev.Object) {
 		return // our own status write: nothing new to reconcile
 	}
-	c.queue.Add(key)
+	c.Queue.Add(key)
 }
 
 // statusOnly reports whether an update changed nothing but status, so
@@ -100,13 +83,13 @@ func (c *Controller) onPod(ev store.Event) {
 	case ev.Type == store.Deleted || pod.DeletionTimestamp != nil:
 		if key, ok := c.ownerKey(pod); ok {
 			c.exp.DeletionObserved(key, store.KeyOf(pod))
-			c.queue.Add(key)
+			c.Queue.Add(key)
 		}
 		return
 	case ev.Type == store.Added:
 		if key, ok := c.ownerKey(pod); ok {
 			c.exp.CreationObserved(key)
-			c.queue.Add(key)
+			c.Queue.Add(key)
 			return
 		}
 		c.queueMatching(pod)
@@ -122,7 +105,7 @@ func (c *Controller) podUpdated(old, pod *corev1.Pod) {
 	oldRef, curRef := podutil.ControllerOf(old), podutil.ControllerOf(pod)
 	if oldRef != nil && (curRef == nil || oldRef.UID != curRef.UID) {
 		if key, ok := c.ownerKey(old); ok {
-			c.queue.Add(key)
+			c.Queue.Add(key)
 		}
 	}
 	if key, ok := c.ownerKey(pod); ok {
@@ -132,10 +115,10 @@ func (c *Controller) podUpdated(old, pod *corev1.Pod) {
 			// next sync reads the pod as it is then.
 			return
 		}
-		c.queue.Add(key)
-		if o, ok := c.store.Get("ReplicaSet", pod.Namespace, curRef.Name); ok {
+		c.Queue.Add(key)
+		if o, ok := c.Store.Get("ReplicaSet", pod.Namespace, curRef.Name); ok {
 			if mrs := o.(*appsv1.ReplicaSet).Spec.MinReadySeconds; mrs > 0 && !podutil.IsReady(old) && podutil.IsReady(pod) {
-				c.queue.AddAfter(key, time.Duration(mrs)*time.Second)
+				c.Queue.AddAfter(key, time.Duration(mrs)*time.Second)
 			}
 		}
 		return
@@ -158,7 +141,7 @@ func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
 	if ref == nil || ref.Kind != "ReplicaSet" {
 		return "", false
 	}
-	o, ok := c.store.Get("ReplicaSet", pod.Namespace, ref.Name)
+	o, ok := c.Store.Get("ReplicaSet", pod.Namespace, ref.Name)
 	if !ok || o.GetUID() != ref.UID {
 		return "", false
 	}
@@ -171,12 +154,12 @@ func (c *Controller) queueMatching(pod *corev1.Pod) {
 	if pod.DeletionTimestamp != nil {
 		return
 	}
-	for _, o := range c.store.List("ReplicaSet", pod.Namespace) {
+	for _, o := range c.Store.List("ReplicaSet", pod.Namespace) {
 		rs := o.(*appsv1.ReplicaSet)
 		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
 		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
 			continue
 		}
-		c.queue.Add(store.KeyOf(rs))
+		c.Queue.Add(store.KeyOf(rs))
 	}
 }

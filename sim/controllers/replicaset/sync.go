@@ -27,7 +27,7 @@ const (
 // status. Level triggered: everything is re-read from the store.
 func (c *Controller) sync(key string) error {
 	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("ReplicaSet", ns, name)
+	o, ok := c.Store.Get("ReplicaSet", ns, name)
 	if !ok {
 		c.exp.Delete(key)
 		return nil
@@ -38,7 +38,7 @@ func (c *Controller) sync(key string) error {
 	if err != nil {
 		return nil // invalid selector: nothing to do until it changes
 	}
-	claimed, err := controllerutil.Claim(c.client, "Pod", rs, "ReplicaSet", sel, rs.Spec.Selector.MatchLabels)
+	claimed, err := controllerutil.Claim(c.Client, "Pod", rs, "ReplicaSet", sel, rs.Spec.Selector.MatchLabels)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (c *Controller) sync(key string) error {
 	if needsSync && rs.DeletionTimestamp == nil {
 		manageErr = c.manageReplicas(key, rs, active)
 	}
-	now := c.engine.Now()
+	now := c.Engine.Now()
 	status := CalculateStatus(rs, active, manageErr, now)
 	out, err := c.updateStatus(rs, status)
 	if err != nil {
@@ -55,7 +55,7 @@ func (c *Controller) sync(key string) error {
 	}
 	if manageErr == nil && out.Spec.MinReadySeconds > 0 && out.Status.ReadyReplicas == *out.Spec.Replicas &&
 		out.Status.AvailableReplicas != *out.Spec.Replicas {
-		c.queue.AddAfter(key, time.Duration(out.Spec.MinReadySeconds)*time.Second)
+		c.Queue.AddAfter(key, time.Duration(out.Spec.MinReadySeconds)*time.Second)
 	}
 	return manageErr
 }
@@ -76,9 +76,9 @@ func (c *Controller) manageReplicas(key string, rs *appsv1.ReplicaSet, active []
 	diff := len(active) - int(*rs.Spec.Replicas)
 	switch {
 	case diff < 0:
-		return c.createPods(key, rs, min(-diff, c.cfg.BurstReplicas))
+		return c.createPods(key, rs, min(-diff, c.Config.BurstReplicas))
 	case diff > 0:
-		return c.deletePods(key, rs, active, min(diff, c.cfg.BurstReplicas))
+		return c.deletePods(key, rs, active, min(diff, c.Config.BurstReplicas))
 	}
 	return nil
 }
@@ -88,15 +88,15 @@ func (c *Controller) createPods(key string, rs *appsv1.ReplicaSet, n int) error 
 	ref := controllerutil.NewControllerRef(rs, "ReplicaSet")
 	ok, err := controllerutil.SlowStartBatch(n, controllerutil.SlowStartInitialBatchSize, func() error {
 		pod := controllerutil.PodFromTemplate(&rs.Spec.Template, rs, &ref)
-		out, err := c.client.Create(pod)
+		out, err := c.Client.Create(pod)
 		if err != nil {
-			c.client.Event(rs, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
+			c.Client.Event(rs, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
 			if apierrors.IsForbidden(err) && c.namespaceTerminating(rs.Namespace) {
 				return nil
 			}
 			return err
 		}
-		c.client.Event(rs, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
+		c.Client.Event(rs, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
 		return nil
 	})
 	for i := ok; i < n; i++ {
@@ -106,12 +106,12 @@ func (c *Controller) createPods(key string, rs *appsv1.ReplicaSet, n int) error 
 }
 
 func (c *Controller) namespaceTerminating(ns string) bool {
-	o, ok := c.store.Get("Namespace", "", ns)
+	o, ok := c.Store.Get("Namespace", "", ns)
 	return ok && o.GetDeletionTimestamp() != nil
 }
 
 func (c *Controller) deletePods(key string, rs *appsv1.ReplicaSet, active []*corev1.Pod, n int) error {
-	victims := controllerutil.PodsToDelete(active, c.relatedPods(rs), n, c.engine.Now())
+	victims := controllerutil.PodsToDelete(active, c.relatedPods(rs), n, c.Engine.Now())
 	keys := make([]string, len(victims))
 	for i, p := range victims {
 		keys[i] = store.KeyOf(p)
@@ -119,18 +119,18 @@ func (c *Controller) deletePods(key string, rs *appsv1.ReplicaSet, active []*cor
 	c.exp.ExpectDeletions(key, keys)
 	var first error
 	for i, p := range victims {
-		err := c.client.Delete("Pod", p.Namespace, p.Name, apiserverDeleteOptions)
+		err := c.Client.Delete("Pod", p.Namespace, p.Name, apiserverDeleteOptions)
 		if err != nil {
 			c.exp.DeletionObserved(key, keys[i])
 			if !apierrors.IsNotFound(err) {
-				c.client.Event(rs, corev1.EventTypeWarning, FailedDelete, fmt.Sprintf("Error deleting: %v", err))
+				c.Client.Event(rs, corev1.EventTypeWarning, FailedDelete, fmt.Sprintf("Error deleting: %v", err))
 				if first == nil {
 					first = err
 				}
 			}
 			continue
 		}
-		c.client.Event(rs, corev1.EventTypeNormal, SuccessfulDelete, "Deleted pod: "+p.Name)
+		c.Client.Event(rs, corev1.EventTypeNormal, SuccessfulDelete, "Deleted pod: "+p.Name)
 	}
 	return first
 }
@@ -145,11 +145,11 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet) []*corev1.Pod {
 		return nil
 	}
 	var out []*corev1.Pod
-	for _, o := range c.store.ByIndex("ReplicaSet", store.OwnerIndex, string(ref.UID)) {
+	for _, o := range c.Store.ByIndex("ReplicaSet", store.OwnerIndex, string(ref.UID)) {
 		if r := podutil.ControllerOf(o); r == nil || r.UID != ref.UID {
 			continue
 		}
-		for _, p := range controllerutil.ControlledBy(c.store, "Pod", o) {
+		for _, p := range controllerutil.ControlledBy(c.Store, "Pod", o) {
 			out = append(out, p.(*corev1.Pod))
 		}
 	}
@@ -163,7 +163,7 @@ func (c *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSe
 	}
 	n := *rs
 	n.Status = status
-	out, err := c.client.UpdateStatus(&n)
+	out, err := c.Client.UpdateStatus(&n)
 	if err != nil {
 		return nil, err
 	}

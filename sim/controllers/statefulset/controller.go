@@ -24,7 +24,6 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
-	"github.com/kubesim/kubesim/sim/workqueue"
 )
 
 // Name is the component (and event source) name.
@@ -38,35 +37,23 @@ func DefaultConfig() Config { return controllerutil.DefaultConfig() }
 
 // Controller is the StatefulSet controller.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
-	store  *store.Store
-	cfg    Config
-	queue  *workqueue.Queue
-	stops  controllerutil.Watches
+	controllerutil.Base
 }
 
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	cfg = cfg.Defaulted()
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
-	c.queue = workqueue.New(engine, cfg.Queue.Named("statefulset-controller"), c.sync)
+	c := &Controller{}
+	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
 	return c
 }
 
 // Start watches StatefulSets and pods and queues every StatefulSet.
 func (c *Controller) Start() {
-	c.stops = append(c.stops,
-		c.store.Watch("StatefulSet", c.cfg.WatchLatency, c.onSet),
-		c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod))
-	for _, o := range c.store.List("StatefulSet", "") {
-		c.queue.Add(store.KeyOf(o))
-	}
+	c.Watch("StatefulSet", c.onSet)
+	c.Watch("Pod", c.onPod)
+	c.QueueAll("StatefulSet")
 }
-
-// Stop ends the watches (a crashed controller manager).
-func (c *Controller) Stop() { c.stops.Stop() }
 
 func (c *Controller) onSet(ev store.Event) {
 	if ev.Type == store.Modified {
@@ -75,7 +62,7 @@ func (c *Controller) onSet(ev store.Event) {
 			return // our own status write
 		}
 	}
-	c.queue.Add(store.KeyOf(ev.Object))
+	c.Queue.Add(store.KeyOf(ev.Object))
 }
 
 // onPod queues the owning StatefulSet on every change of one of its pods
@@ -89,11 +76,11 @@ func (c *Controller) onPod(ev store.Event) {
 		}
 	}
 	if key, ok := c.ownerKey(pod); ok {
-		c.queue.Add(key)
+		c.Queue.Add(key)
 		if ev.Old != nil && !podutil.IsReady(ev.Old.(*corev1.Pod)) && podutil.IsReady(pod) {
-			if o, ok := c.store.Get("StatefulSet", pod.Namespace, podutil.ControllerOf(pod).Name); ok {
+			if o, ok := c.Store.Get("StatefulSet", pod.Namespace, podutil.ControllerOf(pod).Name); ok {
 				if mrs := o.(*appsv1.StatefulSet).Spec.MinReadySeconds; mrs > 0 {
-					c.queue.AddAfter(key, time.Duration(mrs)*time.Second)
+					c.Queue.AddAfter(key, time.Duration(mrs)*time.Second)
 				}
 			}
 		}
@@ -106,7 +93,7 @@ func (c *Controller) onPod(ev store.Event) {
 
 func (c *Controller) queueOwner(pod *corev1.Pod) {
 	if key, ok := c.ownerKey(pod); ok {
-		c.queue.Add(key)
+		c.Queue.Add(key)
 	}
 }
 
@@ -116,7 +103,7 @@ func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
 	if ref == nil || ref.Kind != "StatefulSet" {
 		return "", false
 	}
-	o, ok := c.store.Get("StatefulSet", pod.Namespace, ref.Name)
+	o, ok := c.Store.Get("StatefulSet", pod.Namespace, ref.Name)
 	if !ok || o.GetUID() != ref.UID {
 		return "", false
 	}
@@ -124,10 +111,10 @@ func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
 }
 
 func (c *Controller) queueMatching(pod *corev1.Pod) {
-	for _, o := range c.store.List("StatefulSet", pod.Namespace) {
+	for _, o := range c.Store.List("StatefulSet", pod.Namespace) {
 		sel, err := metav1.LabelSelectorAsSelector(o.(*appsv1.StatefulSet).Spec.Selector)
 		if err == nil && !sel.Empty() && sel.Matches(labels.Set(pod.Labels)) {
-			c.queue.Add(store.KeyOf(o))
+			c.Queue.Add(store.KeyOf(o))
 		}
 	}
 }

@@ -82,7 +82,7 @@ func (c *Controller) getRevisions(set *appsv1.StatefulSet) (*history, error) {
 	if set.Status.CollisionCount != nil {
 		h.collision = *set.Status.CollisionCount
 	}
-	for _, o := range controllerutil.ControlledBy(c.store, "ControllerRevision", set) {
+	for _, o := range controllerutil.ControlledBy(c.Store, "ControllerRevision", set) {
 		h.revisions = append(h.revisions, o.(*appsv1.ControllerRevision))
 	}
 	slices.SortStableFunc(h.revisions, func(a, b *appsv1.ControllerRevision) int { return int(a.Revision - b.Revision) })
@@ -121,7 +121,7 @@ func (c *Controller) findOrCreateUpdate(set *appsv1.StatefulSet, h *history, dat
 		// A rollback to an old template: renumber it as the newest.
 		cp := equal.DeepCopy()
 		cp.Revision = maxRev + 1
-		out, err := c.client.Update(cp)
+		out, err := c.Client.Update(cp)
 		if err != nil {
 			return err
 		}
@@ -152,14 +152,14 @@ func (c *Controller) createRevision(set *appsv1.StatefulSet, h *history, data []
 			Data:     runtime.RawExtension{Raw: data},
 			Revision: revision,
 		}
-		out, err := c.client.Create(cr)
+		out, err := c.Client.Create(cr)
 		if err == nil {
 			return out.(*appsv1.ControllerRevision), nil
 		}
 		if !apierrors.IsAlreadyExists(err) {
 			return nil, err
 		}
-		if o, ok := c.store.Get("ControllerRevision", set.Namespace, cr.Name); ok {
+		if o, ok := c.Store.Get("ControllerRevision", set.Namespace, cr.Name); ok {
 			if ex := o.(*appsv1.ControllerRevision); bytes.Equal(ex.Data.Raw, data) && isOwnedBy(ex, set) {
 				return ex, nil
 			}
@@ -192,7 +192,7 @@ func (c *Controller) truncateHistory(set *appsv1.StatefulSet, h *history, live m
 		}
 	}
 	for i := 0; i < len(old)-limit; i++ {
-		err := c.client.Delete("ControllerRevision", old[i].Namespace, old[i].Name, apiserver.DeleteOptions{})
+		err := c.Client.Delete("ControllerRevision", old[i].Namespace, old[i].Name, apiserver.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}

@@ -24,7 +24,7 @@ import (
 // the store.
 func (c *Controller) sync(key string) error {
 	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("StatefulSet", ns, name)
+	o, ok := c.Store.Get("StatefulSet", ns, name)
 	if !ok {
 		return nil
 	}
@@ -33,7 +33,7 @@ func (c *Controller) sync(key string) error {
 	if err != nil || sel.Empty() || set.DeletionTimestamp != nil {
 		return nil
 	}
-	objs, err := controllerutil.Claim(c.client, "Pod", set, "StatefulSet", sel, set.Spec.Selector.MatchLabels)
+	objs, err := controllerutil.Claim(c.Client, "Pod", set, "StatefulSet", sel, set.Spec.Selector.MatchLabels)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (c *Controller) sync(key string) error {
 		return err
 	}
 	if mrs := set.Spec.MinReadySeconds; mrs > 0 && r.status.AvailableReplicas != r.status.ReadyReplicas {
-		c.queue.AddAfter(key, time.Duration(mrs)*time.Second)
+		c.Queue.AddAfter(key, time.Duration(mrs)*time.Second)
 	}
 	return actErr
 }
@@ -101,7 +101,7 @@ func (c *Controller) writeStatus(set *appsv1.StatefulSet, st appsv1.StatefulSetS
 	}
 	cp := *set
 	cp.Status = st
-	_, err := c.client.UpdateStatus(&cp)
+	_, err := c.Client.UpdateStatus(&cp)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -112,22 +112,22 @@ func (c *Controller) writeStatus(set *appsv1.StatefulSet, st appsv1.StatefulSetS
 // or Failed<Verb>, "create Pod web-0 in StatefulSet web successful".
 func (c *Controller) recordEvent(verb string, set *appsv1.StatefulSet, pod string, err error) {
 	if err == nil {
-		c.client.Event(set, corev1.EventTypeNormal, "Successful"+verb,
+		c.Client.Event(set, corev1.EventTypeNormal, "Successful"+verb,
 			fmt.Sprintf("%s Pod %s in StatefulSet %s successful", strings.ToLower(verb), pod, set.Name))
 		return
 	}
-	c.client.Event(set, corev1.EventTypeWarning, "Failed"+verb,
+	c.Client.Event(set, corev1.EventTypeWarning, "Failed"+verb,
 		fmt.Sprintf("%s Pod %s in StatefulSet %s failed error: %s", strings.ToLower(verb), pod, set.Name, err))
 }
 
 func (c *Controller) createPod(set *appsv1.StatefulSet, pod *corev1.Pod) error {
-	_, err := c.client.Create(pod)
+	_, err := c.Client.Create(pod)
 	c.recordEvent("Create", set, pod.Name, err)
 	return err
 }
 
 func (c *Controller) deletePod(set *appsv1.StatefulSet, pod *corev1.Pod) error {
-	err := c.client.Delete("Pod", pod.Namespace, pod.Name, apiserver.DeleteOptions{})
+	err := c.Client.Delete("Pod", pod.Namespace, pod.Name, apiserver.DeleteOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

@@ -36,7 +36,7 @@ func newRun(c *Controller, set *appsv1.StatefulSet, h *history, pods []*corev1.P
 	}
 	r := &run{c: c, set: set, h: h, curTmpl: cur, minReady: set.Spec.MinReadySeconds,
 		monotonic: set.Spec.PodManagementPolicy != appsv1.ParallelPodManagement,
-		now:       metav1.NewTime(c.engine.Now())}
+		now:       metav1.NewTime(c.Engine.Now())}
 	if set.Spec.Ordinals != nil {
 		r.start = int(set.Spec.Ordinals.Start)
 	}
@@ -217,7 +217,7 @@ func (r *run) fixIdentity(p *corev1.Pod, i int) error {
 	if maps.Equal(want.Labels, p.Labels) && want.Spec.Hostname == p.Spec.Hostname && want.Spec.Subdomain == p.Spec.Subdomain {
 		return nil
 	}
-	_, err := r.c.client.Update(want)
+	_, err := r.c.Client.Update(want)
 	return err
 }
 
