@@ -171,6 +171,15 @@ func parse(file string, data []byte, workloads func(*yaml.Node) ([]scenarios.Obj
 	pl.Candidates = p.candidates(f, pl)
 	pl.Faults = p.faults(f, pl)
 	pl.SLOs = p.slos(f, pl)
+	for _, s := range pl.SLOs {
+		for _, ft := range pl.Faults {
+			if s.Kind == SLOAllReady && ft.Kind != FaultNone && ft.Kind != FaultTimeline && ft.At+s.Within > pl.Duration {
+				p.errs = append(p.errs, &scenarios.Error{File: file, Line: s.Pos.Line, Column: s.Pos.Column,
+					Msg:  fmt.Sprintf("allReady within %s after fault %s (at %s) ends after the runs (duration %s)", s.Within, ft.Name, ft.At, pl.Duration),
+					Hint: "raise `duration:` or shorten `within:`"})
+			}
+		}
+	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}
