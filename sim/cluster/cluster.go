@@ -19,6 +19,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/kubelet"
 	"github.com/kubesim/kubesim/sim/store"
@@ -50,6 +51,9 @@ type Config struct {
 	EtcdMembers int
 	// Region prices the instances (default us-east-1).
 	Region string
+	// ClusterAutoscaler, if set, runs Cluster Autoscaler over the node
+	// groups (between their min and max) with these options.
+	ClusterAutoscaler *clusterautoscaler.Options
 	// Trace, if set, receives every trace line from the first one on.
 	Trace io.Writer
 }
@@ -75,6 +79,7 @@ type Cluster struct {
 	Etcd   *Etcd
 
 	EC2 *cloud.EC2
+	CA  *clusterautoscaler.Autoscaler // nil unless configured
 
 	cfg       Config
 	nodes     []*Node
@@ -123,6 +128,7 @@ func New(cfg Config) (*Cluster, error) {
 			}
 		}
 	}
+	c.startAutoscalers()
 	if cfg.Addons {
 		addons := c.API.Client("eks")
 		for _, o := range Addons() {

@@ -124,18 +124,7 @@ const (
 // defaultFramework enables upstream's default plugins in upstream's
 // filter order (volume plugins are not modelled).
 func (s *Scheduler) defaultFramework() *framework.Framework {
-	specs := []framework.PluginSpec{
-		{Plugin: nodeunschedulable.New()},
-		{Plugin: nodename.New()},
-		{Plugin: tainttoleration.New(), Weight: weightTaintToleration},
-		{Plugin: nodeaffinity.New(), Weight: weightNodeAffinity},
-		{Plugin: nodeports.New()},
-		{Plugin: noderesources.NewFit(s.cfg.ScoringStrategy), Weight: weightFit},
-		{Plugin: podtopologyspread.New(s.cache, podtopologyspread.NewStoreSelectors(s.st)), Weight: weightPodTopologySpread},
-		{Plugin: interpodaffinity.New(s.cache, s.namespaceLabels), Weight: weightInterPodAffinity},
-		{Plugin: noderesources.NewBalancedAllocation(), Weight: weightBalanced},
-		{Plugin: imagelocality.New(s.cache), Weight: weightImageLocality},
-	}
+	specs := DefaultPlugins(s.cache, s.st, s.cfg.ScoringStrategy)
 	var dp *defaultpreemption.DefaultPreemption
 	if !s.cfg.DisablePreemption {
 		dp = defaultpreemption.New(s.cache, s.pdbs, s.engine.Rand("scheduler/preemption"))
@@ -148,11 +137,40 @@ func (s *Scheduler) defaultFramework() *framework.Framework {
 	return f
 }
 
-func (s *Scheduler) namespaceLabels(ns string) map[string]string {
-	if o, ok := s.st.Get("Namespace", "", ns); ok {
-		return o.GetLabels()
+// DefaultPlugins are kube-scheduler's default plugins with their score
+// weights, in upstream's filter order, reading the cluster from lister
+// (the scheduler's cache, or the snapshot of a cluster autoscaler that
+// simulates pods on nodes that do not exist yet) and namespaces from st.
+// Preemption is not among them.
+func DefaultPlugins(lister framework.SharedLister, st *store.Store, scoringStrategy string) []framework.PluginSpec {
+	return []framework.PluginSpec{
+		{Plugin: nodeunschedulable.New()},
+		{Plugin: nodename.New()},
+		{Plugin: tainttoleration.New(), Weight: weightTaintToleration},
+		{Plugin: nodeaffinity.New(), Weight: weightNodeAffinity},
+		{Plugin: nodeports.New()},
+		{Plugin: noderesources.NewFit(scoringStrategy), Weight: weightFit},
+		{Plugin: podtopologyspread.New(lister, podtopologyspread.NewStoreSelectors(st)), Weight: weightPodTopologySpread},
+		{Plugin: interpodaffinity.New(lister, namespaceLabels(st)), Weight: weightInterPodAffinity},
+		{Plugin: noderesources.NewBalancedAllocation(), Weight: weightBalanced},
+		{Plugin: imagelocality.New(lister), Weight: weightImageLocality},
 	}
-	return nil
+}
+
+// NewFilterFramework is the framework of DefaultPlugins: what a cluster
+// autoscaler runs PreFilter and Filter of to decide whether a pod would
+// fit a node (the same predicates the scheduler uses, not a copy).
+func NewFilterFramework(lister framework.SharedLister, st *store.Store) *framework.Framework {
+	return framework.NewFramework(DefaultPlugins(lister, st, "")...)
+}
+
+func namespaceLabels(st *store.Store) func(ns string) map[string]string {
+	return func(ns string) map[string]string {
+		if o, ok := st.Get("Namespace", "", ns); ok {
+			return o.GetLabels()
+		}
+		return nil
+	}
 }
 
 // pdbs lists a namespace's PodDisruptionBudgets with the disruptions each

@@ -1,0 +1,221 @@
+package clusterautoscaler
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/scheduler"
+	"github.com/kubesim/kubesim/sim/scheduler/cache"
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Name is the component (and event source) name.
+const Name = "cluster-autoscaler"
+
+// Annotations and taints of upstream's scale-down.
+const (
+	AnnotationSafeToEvict       = "cluster-autoscaler.kubernetes.io/safe-to-evict"
+	AnnotationScaleDownDisabled = "cluster-autoscaler.kubernetes.io/scale-down-disabled"
+	TaintToBeDeleted            = "ToBeDeletedByClusterAutoscaler"
+	StatusConfigMap             = "cluster-autoscaler-status"
+	PriorityConfigMap           = "cluster-autoscaler-priority-expander"
+)
+
+// WatchLatency is the delay of the autoscaler's informers.
+const WatchLatency = 10 * time.Millisecond
+
+// Autoscaler is the simulated Cluster Autoscaler.
+type Autoscaler struct {
+	engine *sim.Engine
+	client *apiserver.Client
+	st     *store.Store
+	opts   Options
+	cloud  CloudProvider
+	rnd    *sim.Rand
+
+	// snap is the autoscaler's cluster snapshot (its own informer cache,
+	// like the scheduler's): simulations add template nodes and move pods
+	// in it, and undo every change before the loop ends.
+	snap    *cache.Cache
+	fwk     *framework.Framework
+	state   *framework.CycleState
+	pending map[string]*corev1.Pod // unassigned pods by key
+	stops   []func()
+	timer   *sim.Timer
+
+	lastScaleUp, lastScaleDownDelete, lastScaleDownFail time.Duration
+	unneededSince                                       map[string]time.Duration
+	backoff                                             map[string]*backoff
+	deleting                                            map[string]*deletion // nodes being drained / removed
+	notTriggered                                        map[string]notice    // pod key -> last NotTriggerScaleUp
+	status                                              string               // last ConfigMap status written
+	stats                                               Stats
+}
+
+// Stats count what the autoscaler did.
+type Stats struct {
+	Loops, ScaleUps, NodesAdded, NodesRemoved, FailedScaleUps int
+}
+
+type backoff struct {
+	until, duration, lastFailure time.Duration
+	reason                       string
+}
+
+type notice struct {
+	msg string
+	at  time.Duration
+}
+
+// New returns an autoscaler over cloud writing through client (named
+// Name). Options are defaulted here; call Start to begin.
+func New(engine *sim.Engine, client *apiserver.Client, cloud CloudProvider, opts Options) *Autoscaler {
+	opts = opts.Defaults()
+	never := -time.Duration(1 << 62)
+	a := &Autoscaler{
+		engine: engine, client: client, st: client.Server().Store(), opts: opts, cloud: cloud,
+		rnd: engine.Rand("cluster-autoscaler"), snap: cache.New(), state: framework.NewCycleState(),
+		pending: map[string]*corev1.Pod{}, unneededSince: map[string]time.Duration{},
+		backoff: map[string]*backoff{}, deleting: map[string]*deletion{}, notTriggered: map[string]notice{},
+		lastScaleUp: never, lastScaleDownDelete: never, lastScaleDownFail: never,
+	}
+	a.fwk = scheduler.NewFilterFramework(a.snap, a.st)
+	return a
+}
+
+// Options are the effective options.
+func (a *Autoscaler) Options() Options { return a.opts }
+
+// Stats returns the counters.
+func (a *Autoscaler) Stats() Stats { return a.stats }
+
+// Start lists and watches nodes and pods, then runs the loop every scan
+// interval.
+func (a *Autoscaler) Start() {
+	for _, o := range a.st.List("Node", "") {
+		a.snap.AddNode(o.(*corev1.Node))
+	}
+	for _, o := range a.st.List("Pod", "") {
+		a.onPod(store.Event{Type: store.Added, Object: o})
+	}
+	a.stops = append(a.stops, a.st.Watch("Node", WatchLatency, a.onNode), a.st.Watch("Pod", WatchLatency, a.onPod))
+	a.timer = a.engine.After(a.opts.ScanInterval, "cluster-autoscaler/loop", a.loop)
+}
+
+// Stop ends the watches and the loop.
+func (a *Autoscaler) Stop() {
+	for _, s := range a.stops {
+		s()
+	}
+	a.stops = nil
+	a.engine.Cancel(a.timer)
+}
+
+func (a *Autoscaler) onNode(ev store.Event) {
+	node := ev.Object.(*corev1.Node)
+	switch ev.Type {
+	case store.Added:
+		a.snap.AddNode(node)
+	case store.Modified:
+		a.snap.UpdateNode(ev.Old.(*corev1.Node), node)
+	case store.Deleted:
+		a.snap.RemoveNode(node)
+		delete(a.unneededSince, node.Name)
+	}
+}
+
+func (a *Autoscaler) onPod(ev store.Event) {
+	pod := ev.Object.(*corev1.Pod)
+	key := store.KeyOf(pod)
+	if ev.Type == store.Deleted {
+		delete(a.pending, key)
+		delete(a.notTriggered, key)
+		if pod.Spec.NodeName != "" {
+			a.snap.RemovePod(pod)
+		}
+		return
+	}
+	if pod.Spec.NodeName != "" {
+		delete(a.pending, key)
+		delete(a.notTriggered, key)
+		a.snap.UpdatePod(pod)
+		return
+	}
+	a.pending[key] = pod
+}
+
+func (a *Autoscaler) now() time.Duration { return a.engine.Elapsed() }
+
+// loop is RunOnce: scale-up first; scale-down only when nothing was
+// added in this loop.
+func (a *Autoscaler) loop() {
+	a.timer = a.engine.After(a.opts.ScanInterval, "cluster-autoscaler/loop", a.loop)
+	a.stats.Loops++
+	groups := a.cloud.NodeGroups()
+	a.checkProvisionTimeouts(groups)
+	scaledUp := a.scaleUp(groups)
+	var candidates int
+	if !scaledUp {
+		candidates = a.scaleDown(groups)
+	}
+	a.writeStatus(groups, candidates)
+}
+
+// groupNodes lists the registered nodes of each group, by group name.
+func (a *Autoscaler) groupNodes() map[string][]*corev1.Node {
+	out := map[string][]*corev1.Node{}
+	for _, o := range a.st.List("Node", "") {
+		n := o.(*corev1.Node)
+		if g := a.cloud.NodeGroupOf(n); g != "" {
+			out[g] = append(out[g], n)
+		}
+	}
+	return out
+}
+
+// inBackoff reports whether a group's scale-ups are suspended.
+func (a *Autoscaler) inBackoff(group string) bool {
+	b := a.backoff[group]
+	return b != nil && a.now() < b.until
+}
+
+// failScaleUp backs a group off after a failed scale-up: the initial
+// duration, doubled on every failure within the reset timeout.
+func (a *Autoscaler) failScaleUp(group, reason string) {
+	now := a.now()
+	b := a.backoff[group]
+	switch {
+	case b == nil || now-b.lastFailure > a.opts.NodeGroupBackoffResetTimeout:
+		b = &backoff{duration: a.opts.InitialNodeGroupBackoffDuration}
+		a.backoff[group] = b
+	default:
+		b.duration = min(2*b.duration, a.opts.MaxNodeGroupBackoffDuration)
+	}
+	b.until, b.lastFailure, b.reason = now+b.duration, now, reason
+	a.stats.FailedScaleUps++
+}
+
+// checkProvisionTimeouts gives up on machines that did not register
+// within max-node-provision-time: they are deleted and their group backs
+// off, as upstream treats a scale-up that never materialised.
+func (a *Autoscaler) checkProvisionTimeouts(groups []NodeGroup) {
+	now := a.now()
+	for _, g := range groups {
+		for _, m := range a.cloud.Upcoming(g.Name) {
+			if now-m.RequestedAt >= a.opts.MaxNodeProvisionTime {
+				_ = a.cloud.DeleteNode(g.Name, m.Name)
+				a.failScaleUp(g.Name, "timeout: node "+m.Name+" did not register within "+a.opts.MaxNodeProvisionTime.String())
+			}
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+func slicesSort(s []string) { slices.Sort(s) }
