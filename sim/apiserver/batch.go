@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/kubesim/kubesim/sim/controllers/cronjob/schedule"
+	"github.com/kubesim/kubesim/sim/cron"
 )
 
 // Labels the API server puts on a Job's pod template (and selects on)
@@ -131,7 +131,7 @@ func validateCronJob(c *batchv1.CronJob) field.ErrorList {
 	var errs field.ErrorList
 	if strings.Contains(c.Spec.Schedule, "TZ") {
 		errs = append(errs, field.Invalid(p.Child("schedule"), c.Spec.Schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
-	} else if _, err := schedule.Parse(c.Spec.Schedule); err != nil || strings.HasPrefix(c.Spec.Schedule, "@every") {
+	} else if _, err := cron.Parse(c.Spec.Schedule); err != nil || strings.HasPrefix(c.Spec.Schedule, "@every") {
 		msg := "unsupported schedule"
 		if err != nil {
 			msg = err.Error()

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
-	"github.com/kubesim/kubesim/sim/controllers/cronjob/schedule"
+	"github.com/kubesim/kubesim/sim/cron"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -157,7 +157,7 @@ func (c *Controller) deleteJob(cj *batchv1.CronJob, j *batchv1.Job) {
 // schedule starts the most recent missed run, if any, and requeues the
 // CronJob for the next one.
 func (c *Controller) schedule(key string, cj *batchv1.CronJob, st *batchv1.CronJobStatus) error {
-	sched, err := schedule.Parse(cj.Spec.Schedule)
+	sched, err := cron.Parse(cj.Spec.Schedule)
 	if err != nil {
 		c.Client.Event(cj, corev1.EventTypeWarning, UnparseableSchedule, "unparseable schedule: "+cj.Spec.Schedule+" : "+err.Error())
 		return nil
@@ -206,7 +206,7 @@ func (c *Controller) schedule(key string, cj *batchv1.CronJob, st *batchv1.CronJ
 
 // mostRecent is the latest scheduled time in (earliest, now] and how many
 // there were.
-func mostRecent(s *schedule.Schedule, earliest, now time.Time) (time.Time, int) {
+func mostRecent(s *cron.Schedule, earliest, now time.Time) (time.Time, int) {
 	var last time.Time
 	n := 0
 	for t := s.Next(earliest); !t.IsZero() && !t.After(now); t = s.Next(t) {

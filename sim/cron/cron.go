@@ -1,10 +1,10 @@
-// Package schedule parses the standard five-field cron schedules of
+// Package cron parses the standard five-field cron schedules of
 // CronJobs (minute hour day-of-month month day-of-week, with *, lists,
 // ranges, steps, month and weekday names and the @yearly ... @hourly
 // descriptors) and computes their next activation in UTC, as the cron
 // library kube-controller-manager uses. It has no dependencies so the API
 // server can validate schedules with it.
-package schedule
+package cron
 
 import (
 	"fmt"

@@ -1,0 +1,89 @@
+package sim
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/kubesim/kubesim/"
+
+// importProblem says why the package in dir (relative to sim/) may not
+// import path, or "" if it may: imports point down.
+func importProblem(dir, path string) string {
+	rel, ok := strings.CutPrefix(path, module)
+	if !ok {
+		return ""
+	}
+	top := strings.SplitN(rel, "/", 2)[0]
+	switch top {
+	case "live", "tui", "web", "kubeapi", "cmd":
+		return "sim/ never imports a frontend"
+	}
+	ctrl, isCtrl := strings.CutPrefix(rel, "sim/controllers/")
+	if !isCtrl {
+		return ""
+	}
+	if dir == "apiserver" || strings.HasPrefix(dir, "apiserver/") {
+		return "the API server never imports a controller"
+	}
+	if own, ok := strings.CutPrefix(dir, "controllers/"); ok {
+		mine, theirs := strings.SplitN(own, "/", 2)[0], strings.SplitN(ctrl, "/", 2)[0]
+		if mine != theirs && theirs != "controllerutil" && mine != "controllerutil" {
+			return "a controller never imports another controller (share through controllerutil)"
+		}
+	}
+	return ""
+}
+
+// TestImportsPointDown checks the layering the design promises on every
+// non-test file of sim/: no frontend imports, no controller in the API
+// server, no controller importing another.
+func TestImportsPointDown(t *testing.T) {
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		dir := filepath.ToSlash(filepath.Dir(path))
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if why := importProblem(dir, p); why != "" {
+				t.Errorf("sim/%s imports %s: %s", filepath.ToSlash(path), p, why)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestImportProblemRules(t *testing.T) {
+	for _, tc := range []struct {
+		dir, path string
+		bad       bool
+	}{
+		{"runner", module + "live", true},
+		{"store", module + "kubeapi", true},
+		{"apiserver", module + "sim/controllers/cronjob", true},
+		{"apiserver", module + "sim/cron", false},
+		{"controllers/deployment", module + "sim/controllers/replicaset", true},
+		{"controllers/deployment", module + "sim/controllers/controllerutil", false},
+		{"controllers/nodelifecycle", module + "sim/controllers/nodelifecycle/tainteviction", false},
+		{"cluster", module + "sim/controllers/deployment", false},
+		{"runner", "k8s.io/api/core/v1", false},
+	} {
+		if got := importProblem(tc.dir, tc.path) != ""; got != tc.bad {
+			t.Errorf("sim/%s importing %s: problem=%v, want %v", tc.dir, tc.path, got, tc.bad)
+		}
+	}
+}
