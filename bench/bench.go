@@ -1,25 +1,32 @@
-// Package bench measures the simulator at scale: a cluster of N nodes and
-// D Deployments of R replicas is created at t=0 and run until every pod is
-// Running. It reports wall time, virtual time, events per second and peak
-// RSS. It lives outside sim/ because it reads the wall clock.
+// Package bench measures the simulator at scale through the path a user
+// takes: a scenario of N nodes and D Deployments of R replicas, run by the
+// same runner as `kubesim run` (the default control plane with its etcd
+// members, the add-ons unless turned off, the scenario's duration after
+// every pod is Running). It reports wall time, virtual time, events per
+// second, peak RSS and where the time and the memory go per component.
+// It lives outside sim/ because it reads the wall clock.
 package bench
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+	"testing/fstest"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/runner"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -29,140 +36,330 @@ type Config struct {
 	Deployments  int
 	Replicas     int
 	InstanceType string
-	// EtcdMembers is the size of the raft cluster under the store (1, 3
-	// or 5); 0 runs the plain store without raft.
+	// EtcdMembers is the size of the etcd cluster (1, 3 or 5; 0 = the
+	// scenario default, 3). PlainStore turns raft replication off (the
+	// membership model stays), to compare against.
 	EtcdMembers int
-	// Limit bounds the virtual time the run may take.
-	Limit time.Duration
+	PlainStore  bool
+	// NoAddons turns the EKS add-ons (kube-proxy, aws-node, CoreDNS) off,
+	// as `addons: false` in a scenario does.
+	NoAddons bool
+	// Duration is the scenario's virtual duration (default 30m); the run
+	// goes on after every pod is Running until it ends.
+	Duration time.Duration
+	// Scenario, if set, is a scenario file (or library name) to run
+	// instead of the generated one; Nodes, Deployments, Replicas,
+	// InstanceType, EtcdMembers, NoAddons and Duration are then ignored.
+	Scenario string
+	// Breakdown profiles the run (CPU and heap) and attributes the time
+	// and the memory to components.
+	Breakdown bool
 	// CPUProfile and HeapProfile, if set, are files to write pprof
-	// profiles to (the heap while the cluster is still alive).
+	// profiles to (the heap at the end of the run, before the report).
 	CPUProfile, HeapProfile string
+}
+
+func (cfg Config) withDefaults() Config {
+	if cfg.InstanceType == "" {
+		cfg.InstanceType = "m5.4xlarge"
+	}
+	if cfg.Duration == 0 {
+		cfg.Duration = 30 * time.Minute
+	}
+	return cfg
+}
+
+// Phase is the wall time of one part of the run.
+type Phase struct {
+	Name    string
+	Wall    time.Duration
+	Virtual time.Duration // virtual time at its end
+	Events  uint64        // engine events at its end
+}
+
+// Share is one component's part of the CPU time or of the heap.
+type Share struct {
+	Component string
+	Value     int64 // nanoseconds of CPU or bytes
 }
 
 // Result is what one run measured.
 type Result struct {
 	Config
-	Pods        int
+	Name        string
+	Pods        int // pods expected Running (0 = unknown: a scenario file)
+	Running     int // pods of the default namespace Running at the end
 	Wall        time.Duration
-	Setup       time.Duration
+	CPU         time.Duration // user + system of the whole process
+	AllRunning  time.Duration // virtual time when every expected pod was Running
 	VirtualTime time.Duration
-	Events      uint64
+	Events      uint64 // engine events
 	TraceLines  int64
 	PeakRSS     int64 // bytes
+	HeapInUse   int64 // bytes, at the end of the run
 	TraceHash   string
+	Phases      []Phase
+	CPUShares   []Share
+	HeapShares  []Share
 }
 
+// String is the one-paragraph summary followed by the breakdown.
 func (r Result) String() string {
-	backend := "plain store"
-	if r.EtcdMembers > 0 {
-		backend = fmt.Sprintf("%d etcd members", r.EtcdMembers)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d pods Running", r.Name, r.Running)
+	if r.Pods > 0 {
+		fmt.Fprintf(&b, " (all %d at %s virtual)", r.Pods, r.AllRunning.Round(time.Millisecond))
 	}
-	return fmt.Sprintf("%d nodes / %d pods (%s): all Running at %s virtual after %s wall (setup %s); %d events, %.0f events/s; %d trace lines; peak RSS %d MiB",
-		r.Nodes, r.Pods, backend, r.VirtualTime.Round(time.Millisecond), r.Wall.Round(time.Millisecond), r.Setup.Round(time.Millisecond),
-		r.Events, float64(r.Events)/r.Wall.Seconds(), r.TraceLines, r.PeakRSS>>20)
+	fmt.Fprintf(&b, "; %s virtual in %s wall (cpu %s); %d events, %.0f events/s, %.0f pods/s; %d trace lines; peak RSS %d MiB; %s\n",
+		r.VirtualTime, r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), r.Events,
+		float64(r.Events)/r.Wall.Seconds(), float64(r.Running)/r.Wall.Seconds(), r.TraceLines, r.PeakRSS>>20, r.TraceHash)
+	b.WriteString("phases:\n")
+	for _, p := range r.Phases {
+		fmt.Fprintf(&b, "  %-28s %9s wall   to %s virtual, %d events\n", p.Name, p.Wall.Round(time.Millisecond), p.Virtual, p.Events)
+	}
+	if len(r.CPUShares) > 0 {
+		fmt.Fprintf(&b, "CPU by component (profile samples, all goroutines):\n")
+		writeShares(&b, r.CPUShares, func(v int64) string { return time.Duration(v).Round(time.Millisecond).String() })
+	}
+	if len(r.HeapShares) > 0 {
+		fmt.Fprintf(&b, "heap in use at the end by allocating component (%d MiB):\n", r.HeapInUse>>20)
+		writeShares(&b, r.HeapShares, func(v int64) string { return strconv.FormatInt(v>>20, 10) + " MiB" })
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
-// Run builds the cluster and runs it until every pod is Running.
+func writeShares(b *strings.Builder, shares []Share, format func(int64) string) {
+	var total int64
+	for _, s := range shares {
+		total += s.Value
+	}
+	for _, s := range shares {
+		pct := 0.0
+		if total > 0 {
+			pct = 100 * float64(s.Value) / float64(total)
+		}
+		fmt.Fprintf(b, "  %-34s %10s %5.1f%%\n", s.Component, format(s.Value), pct)
+	}
+}
+
+// Run runs one benchmark shape (or scenario file) to its end.
 func Run(cfg Config) (Result, error) {
-	if cfg.InstanceType == "" {
-		cfg.InstanceType = "m5.4xlarge"
-	}
-	if cfg.Limit == 0 {
-		cfg.Limit = time.Hour
-	}
-	res := Result{Config: cfg, Pods: cfg.Deployments * cfg.Replicas}
-	if cfg.CPUProfile != "" {
-		f, err := os.Create(cfg.CPUProfile)
-		if err != nil {
-			return res, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return res, err
-		}
-		defer pprof.StopCPUProfile()
-	}
+	cfg = cfg.withDefaults()
+	res := Result{Config: cfg}
 	start := time.Now()
-	c, err := cluster.New(cluster.Config{Seed: 1, EtcdMembers: cfg.EtcdMembers,
-		NodeGroups: []cluster.NodeGroup{{Name: "worker", InstanceType: cfg.InstanceType, Count: cfg.Nodes}}})
+	var s *scenarios.Scenario
+	var err error
+	if cfg.Scenario != "" {
+		s, err = scenarios.Resolve(cfg.Scenario)
+		res.Name = cfg.Scenario
+	} else {
+		s, err = Generate(cfg)
+		res.Name = fmt.Sprintf("%d nodes / %d pods", cfg.Nodes, cfg.Deployments*cfg.Replicas)
+		res.Pods = cfg.Deployments * cfg.Replicas
+	}
 	if err != nil {
 		return res, err
 	}
-	defer c.Etcd.Close()
-	if cfg.EtcdMembers == 0 {
-		c.Etcd.DisableReplication()
+
+	var cpuProf bytes.Buffer
+	if cfg.Breakdown || cfg.CPUProfile != "" {
+		if err := pprof.StartCPUProfile(&cpuProf); err != nil {
+			return res, err
+		}
 	}
+	var c *cluster.Cluster
 	running := 0
-	c.Store.Watch("Pod", 0, func(ev store.Event) {
-		now := ev.Object.(*corev1.Pod).Status.Phase == corev1.PodRunning
-		was := ev.Old != nil && ev.Old.(*corev1.Pod).Status.Phase == corev1.PodRunning
-		if ev.Type == store.Deleted {
-			now = false
-			was = ev.Object.(*corev1.Pod).Status.Phase == corev1.PodRunning
+	run, err := runner.Start(s, runner.Options{Observe: func(cl *cluster.Cluster) {
+		c = cl
+		if cfg.PlainStore {
+			c.Etcd.DisableReplication()
 		}
-		switch {
-		case now && !was:
-			running++
-		case was && !now:
-			running--
-		}
-	})
-	kc := c.Client("bench")
-	for i := 0; i < cfg.Deployments; i++ {
-		if _, err := kc.Create(deployment(i, cfg.Replicas)); err != nil {
-			return res, err
-		}
-	}
-	res.Setup = time.Since(start)
-	done := c.Engine.RunWhile(cfg.Limit, func() bool { return running < res.Pods })
-	res.Wall = time.Since(start)
-	res.VirtualTime = c.Engine.Elapsed()
-	res.Events = c.Engine.Steps()
-	res.TraceLines = c.Engine.Trace().Len()
-	res.TraceHash = c.Engine.Trace().Hash()
-	res.PeakRSS = PeakRSS()
-	if cfg.HeapProfile != "" {
-		f, err := os.Create(cfg.HeapProfile)
-		if err != nil {
-			return res, err
-		}
-		runtime.GC()
-		err = pprof.WriteHeapProfile(f)
-		f.Close()
-		if err != nil {
-			return res, err
-		}
-	}
-	runtime.KeepAlive(c)
-	if err := c.Etcd.Err(); err != nil {
+		c.Store.Watch("Pod", 0, func(ev store.Event) {
+			if ev.Object.GetNamespace() != "default" {
+				return // the add-ons' pods (kube-system)
+			}
+			now := ev.Object.(*corev1.Pod).Status.Phase == corev1.PodRunning
+			was := ev.Old != nil && ev.Old.(*corev1.Pod).Status.Phase == corev1.PodRunning
+			if ev.Type == store.Deleted {
+				now = false
+				was = ev.Object.(*corev1.Pod).Status.Phase == corev1.PodRunning
+			}
+			switch {
+			case now && !was:
+				running++
+			case was && !now:
+				running--
+			}
+		})
+	}})
+	if err != nil {
+		pprof.StopCPUProfile()
 		return res, err
 	}
-	if !done {
-		return res, fmt.Errorf("bench: only %d of %d pods Running after %s virtual", running, res.Pods, cfg.Limit)
+	e := c.Engine
+	phase := func(name string, t0 time.Time) time.Time {
+		now := time.Now()
+		res.Phases = append(res.Phases, Phase{Name: name, Wall: now.Sub(t0), Virtual: e.Elapsed(), Events: e.Steps()})
+		return now
+	}
+	t := phase("load + build cluster", start)
+	if res.Pods > 0 {
+		if e.RunWhile(s.Duration, func() bool { return running < res.Pods }) {
+			res.AllRunning = e.Elapsed()
+		}
+		t = phase("until all pods Running", t)
+	}
+	// The rest of the run exactly as `kubesim run` does it (Finish runs
+	// on from where the engine is: stepping is the same either way).
+	var heap bytes.Buffer
+	var herr error
+	rep, ferr := finish(run, func() {
+		t = phase("steady state to the end", t)
+		if cfg.Breakdown || cfg.HeapProfile != "" {
+			runtime.GC()
+			herr = pprof.Lookup("heap").WriteTo(&heap, 0)
+		}
+	})
+	phase("report", t)
+	if ferr == nil {
+		ferr = herr
+	}
+	if cfg.Breakdown || cfg.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	res.Wall = time.Since(start)
+	res.CPU = cpuTime()
+	res.VirtualTime = e.Elapsed()
+	res.Events = e.Steps()
+	res.TraceLines = e.Trace().Len()
+	res.PeakRSS = PeakRSS()
+	res.Running = running
+	if rep != nil {
+		res.TraceHash = rep.TraceHash
+	}
+	if err := writeFile(cfg.CPUProfile, cpuProf.Bytes()); err != nil {
+		return res, err
+	}
+	if err := writeFile(cfg.HeapProfile, heap.Bytes()); err != nil {
+		return res, err
+	}
+	if cfg.Breakdown {
+		if res.CPUShares, err = shares(cpuProf.Bytes(), "cpu"); err != nil {
+			return res, err
+		}
+		if res.HeapShares, err = shares(heap.Bytes(), "inuse_space"); err != nil {
+			return res, err
+		}
+		for _, s := range res.HeapShares {
+			res.HeapInUse += s.Value
+		}
+	}
+	if ferr != nil {
+		return res, ferr
+	}
+	if res.Pods > 0 && res.AllRunning == 0 {
+		return res, fmt.Errorf("bench: only %d of %d pods Running after %s virtual", running, res.Pods, s.Duration)
 	}
 	return res, nil
 }
 
-func deployment(i, replicas int) *appsv1.Deployment {
-	name := "app-" + strconv.Itoa(i)
-	l := map[string]string{"app": name}
-	r := int32(replicas)
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &r,
-			Selector: &metav1.LabelSelector{MatchLabels: l},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: l},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "app", Image: "nginx:1.27",
-					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
-						corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi"),
-					}},
-				}}},
-			},
-		},
+// finish runs the scenario to its end; atEnd is called after the last
+// event and before the report is built.
+func finish(run *runner.Running, atEnd func()) (*runner.Report, error) {
+	if len(run.Scenario.Expect) == 0 {
+		// Nothing is checked at a given time: running to the end first
+		// is what Finish would do.
+		run.Cluster.Engine.RunUntil(run.Scenario.Duration)
+		atEnd()
+		return run.Finish()
 	}
+	rep, err := run.Finish()
+	atEnd()
+	return rep, err
+}
+
+func writeFile(name string, data []byte) error {
+	if name == "" {
+		return nil
+	}
+	return os.WriteFile(name, data, 0o644)
+}
+
+func shares(data []byte, valueType string) ([]Share, error) {
+	p, err := parseProfile(data)
+	if err != nil {
+		return nil, err
+	}
+	by, err := p.byComponent(valueType)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Share, 0, len(by))
+	for _, k := range slices.Sorted(maps.Keys(by)) {
+		out = append(out, Share{Component: k, Value: by[k]})
+	}
+	slices.SortStableFunc(out, func(a, b Share) int {
+		switch {
+		case a.Value > b.Value:
+			return -1
+		case a.Value < b.Value:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
+
+// Generate is the benchmark scenario: cfg.Nodes nodes of one instance
+// type and cfg.Deployments Deployments of cfg.Replicas replicas (100m
+// CPU, 128Mi each), created at t=0, for cfg.Duration.
+func Generate(cfg Config) (*scenarios.Scenario, error) {
+	cfg = cfg.withDefaults()
+	var sc bytes.Buffer
+	fmt.Fprintf(&sc, "name: bench-%d-nodes\nduration: %s\ncluster:\n", cfg.Nodes, cfg.Duration)
+	if cfg.EtcdMembers != 0 {
+		fmt.Fprintf(&sc, "  controlPlane: {etcdMembers: %d}\n", cfg.EtcdMembers)
+	}
+	fmt.Fprintf(&sc, "  addons: %t\n  nodeGroups:\n    - {name: worker, instanceType: %s, count: %d}\n", !cfg.NoAddons, cfg.InstanceType, cfg.Nodes)
+	if cfg.Deployments > 0 {
+		sc.WriteString("workloads:\n  - file: deployments.yaml\n")
+	}
+	var m bytes.Buffer
+	for i := 0; i < cfg.Deployments; i++ {
+		writeDeployment(&m, "app-"+strconv.Itoa(i), cfg.Replicas)
+	}
+	fsys := fstest.MapFS{
+		"bench/scenario.yaml":    {Data: sc.Bytes()},
+		"bench/deployments.yaml": {Data: m.Bytes()},
+	}
+	return scenarios.Parse("bench/scenario.yaml", sc.Bytes(), fsys)
+}
+
+func writeDeployment(w io.Writer, name string, replicas int) {
+	fmt.Fprintf(w, `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %[1]s}
+spec:
+  replicas: %[2]d
+  selector: {matchLabels: {app: %[1]s}}
+  template:
+    metadata: {labels: {app: %[1]s}}
+    spec:
+      containers:
+        - name: app
+          image: nginx:1.27
+          resources: {requests: {cpu: 100m, memory: 128Mi}}
+`, name, replicas)
+}
+
+// cpuTime is the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // PeakRSS is the process's peak resident set size in bytes (VmHWM).

@@ -1,8 +1,16 @@
 package bench
 
-import "testing"
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/sim/runner"
+)
 
 func benchmark(b *testing.B, cfg Config) {
+	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		res, err := Run(cfg)
 		if err != nil {
@@ -11,18 +19,64 @@ func benchmark(b *testing.B, cfg Config) {
 		b.ReportMetric(res.Wall.Seconds(), "wall-s")
 		b.ReportMetric(float64(res.Events)/res.Wall.Seconds(), "events/s")
 		b.ReportMetric(float64(res.PeakRSS>>20), "peakRSS-MiB")
-		b.ReportMetric(res.VirtualTime.Seconds(), "virtual-s")
+		b.ReportMetric(res.AllRunning.Seconds(), "allRunning-virtual-s")
 		b.Log(res)
 	}
 }
 
-// BenchmarkCluster1000Nodes30000Pods: 300 Deployments x 100 replicas.
+// BenchmarkCluster1000Nodes30000Pods: 300 Deployments x 100 replicas,
+// the user's path: three etcd members, 30 minutes of virtual time.
 func BenchmarkCluster1000Nodes30000Pods(b *testing.B) {
-	benchmark(b, Config{Nodes: 1000, Deployments: 300, Replicas: 100})
+	benchmark(b, Config{Nodes: 1000, Deployments: 300, Replicas: 100, Duration: 30 * time.Minute})
 }
 
 // BenchmarkCluster5000Nodes150000Pods: the upstream scalability envelope,
 // 1,500 Deployments x 100 replicas on m5.4xlarge nodes.
 func BenchmarkCluster5000Nodes150000Pods(b *testing.B) {
-	benchmark(b, Config{Nodes: 5000, Deployments: 1500, Replicas: 100})
+	benchmark(b, Config{Nodes: 5000, Deployments: 1500, Replicas: 100, Duration: 30 * time.Minute})
+}
+
+// TestBenchRunsWhatRunRuns: the benchmark is the user's path, so its
+// trace is the one `kubesim run` produces for the same scenario.
+func TestBenchRunsWhatRunRuns(t *testing.T) {
+	cfg := Config{Nodes: 12, Deployments: 3, Replicas: 10, Duration: 2 * time.Minute, Breakdown: true}
+	res, err := Run(cfg)
+	require.NoError(t, err)
+	require.Equal(t, 30, res.Running)
+	require.Positive(t, res.AllRunning)
+	require.Equal(t, 2*time.Minute, res.VirtualTime)
+
+	s, err := Generate(cfg)
+	require.NoError(t, err)
+	require.Equal(t, 3, s.Cluster.ControlPlane.EtcdMembers, "the default control plane")
+	require.True(t, s.Cluster.Addons)
+	rep, err := runner.Run(s, runner.Options{})
+	require.NoError(t, err)
+	require.Equal(t, rep.TraceHash, res.TraceHash)
+	require.Equal(t, rep.Events, res.TraceLines)
+
+	names := map[string]bool{}
+	for _, sh := range res.CPUShares {
+		names[sh.Component] = true
+	}
+	require.True(t, names["scheduler"] || names["store+watch"] || names["kubelets"], "CPU is attributed to components: %v", res.CPUShares)
+	require.NotEmpty(t, res.HeapShares)
+	require.Positive(t, res.HeapInUse)
+}
+
+func TestComponentOfStack(t *testing.T) {
+	for _, tc := range []struct {
+		stack []string
+		want  string
+	}{
+		{[]string{"runtime.mallocgc", "k8s.io/api/core/v1.(*Pod).DeepCopy", module + "sim/scheduler.(*Scheduler).cycle", module + "sim.(*Engine).Step"}, "scheduler"},
+		{[]string{"runtime.memmove", module + "sim/store.(*Store).record.Keys[go.shape.map[string]map[string][]*github.com/kubesim/kubesim/sim/store.watcher]"}, "store+watch"},
+		{[]string{"runtime.scanobject", "runtime.gcDrain", "runtime.gcBgMarkWorker"}, "gc"},
+		{[]string{"sync.(*Mutex).Lock", "github.com/hashicorp/raft.(*Raft).runFSM"}, "etcd/raft"},
+		{[]string{module + "sim/controllers/replicaset.(*Controller).sync"}, "controllers"},
+		{[]string{module + "sim.(*Trace).Add"}, "engine+trace"},
+		{[]string{"runtime.futex"}, "other"},
+	} {
+		require.Equal(t, tc.want, component(tc.stack), "%v", tc.stack)
+	}
 }

@@ -1,7 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -10,30 +16,109 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	var cfg bench.Config
+	var asJSON, table bool
+	var tableMax int
+	var addons bool
 	cmd := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure the simulator: N nodes, D Deployments x R replicas, until all pods are Running",
-		Example: `  kubesim bench --nodes 1000 --deployments 300 --replicas 100
-  kubesim bench --nodes 5000 --deployments 1500 --replicas 100`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "bench [FILE|NAME]",
+		Short: "Measure the simulator the way `kubesim run` runs: N nodes, D Deployments x R replicas, for the scenario's duration",
+		Long: `bench generates a scenario of N nodes and D Deployments of R replicas and runs
+it exactly as 'kubesim run' would (default control plane with its etcd
+members, add-ons unless --addons=false, the whole duration after every pod is
+Running), then prints the wall time of each phase and, with --breakdown, the
+CPU time and the memory in use per component. Given a scenario file or library
+name it runs that instead. --table runs the scaling shapes 1k/30k, 2k/60k,
+5k/150k and 10k/300k, each in a fresh process (so that each peak RSS is its
+own), and prints one line per shape.`,
+		Example: `  kubesim bench --nodes 1000 --deployments 300 --replicas 100 --addons=false --breakdown
+  kubesim bench --nodes 5000 --deployments 1500 --replicas 100 --addons=false
+  kubesim bench --table --table-max-nodes 5000 --addons=false
+  kubesim bench my-scenario.yaml --breakdown`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return badInput(fmt.Errorf("bench takes at most one scenario file or library name, got %d arguments", len(args)))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.EtcdMembers != 0 && cfg.EtcdMembers != 1 && cfg.EtcdMembers != 3 && cfg.EtcdMembers != 5 {
-				return badInput(fmt.Errorf("--etcd-members must be 0 (plain store), 1, 3 or 5, got %d", cfg.EtcdMembers))
+				return badInput(fmt.Errorf("--etcd-members must be 1, 3 or 5, got %d", cfg.EtcdMembers))
 			}
 			if cfg.Nodes <= 0 || cfg.Deployments < 0 || cfg.Replicas < 0 {
 				return badInput(fmt.Errorf("--nodes must be positive and --deployments/--replicas non-negative"))
 			}
+			if cfg.Duration <= 0 {
+				return badInput(fmt.Errorf("--duration must be positive, got %s", cfg.Duration))
+			}
+			if len(args) == 1 {
+				cfg.Scenario = args[0]
+			}
+			cfg.NoAddons = !addons
+			out := cmd.OutOrStdout()
+			if table {
+				return benchTable(out, cfg, tableMax)
+			}
 			res, err := bench.Run(cfg)
-			fmt.Fprintln(cmd.OutOrStdout(), res)
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if jerr := enc.Encode(res); jerr != nil {
+					return jerr
+				}
+			} else {
+				fmt.Fprintln(out, res)
+			}
 			return err
 		},
 	}
 	cmd.Flags().IntVar(&cfg.Nodes, "nodes", 1000, "number of nodes")
 	cmd.Flags().IntVar(&cfg.Deployments, "deployments", 300, "number of Deployments")
 	cmd.Flags().IntVar(&cfg.Replicas, "replicas", 100, "replicas per Deployment")
-	cmd.Flags().StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile to this file")
-	cmd.Flags().StringVar(&cfg.HeapProfile, "memprofile", "", "write a heap profile (taken with the cluster alive) to this file")
-	cmd.Flags().IntVar(&cfg.EtcdMembers, "etcd-members", 0, "etcd members replicating the store over raft (1, 3 or 5; 0 = plain store)")
 	cmd.Flags().StringVar(&cfg.InstanceType, "instance-type", "m5.4xlarge", "EC2 instance type of the nodes")
+	cmd.Flags().IntVar(&cfg.EtcdMembers, "etcd-members", 0, "etcd members (1, 3 or 5; default: the scenario default, 3)")
+	cmd.Flags().BoolVar(&cfg.PlainStore, "plain-store", false, "no raft replication under the store (to compare against)")
+	cmd.Flags().BoolVar(&addons, "addons", true, "run the EKS add-ons (kube-proxy, aws-node, CoreDNS)")
+	cmd.Flags().DurationVar(&cfg.Duration, "duration", 30*time.Minute, "virtual duration of the scenario")
+	cmd.Flags().BoolVar(&cfg.Breakdown, "breakdown", false, "profile the run and print CPU time and memory per component")
+	cmd.Flags().StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile to this file")
+	cmd.Flags().StringVar(&cfg.HeapProfile, "memprofile", "", "write a heap profile (taken at the end of the run, before the report) to this file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&table, "table", false, "run the scaling shapes (1k/30k, 2k/60k, 5k/150k, 10k/300k) and print a table")
+	cmd.Flags().IntVar(&tableMax, "table-max-nodes", 10000, "with --table, skip the shapes with more nodes than this")
 	return cmd
+}
+
+// benchTable runs each scaling shape in a child process of this binary
+// (a process's peak RSS only grows) and prints one row per shape.
+func benchTable(out io.Writer, cfg bench.Config, maxNodes int) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%-16s %10s %10s %12s %10s %10s %14s\n", "nodes / pods", "wall", "cpu", "all Running", "pods/s", "events/s", "peak RSS")
+	for _, n := range []int{1000, 2000, 5000, 10000} {
+		if n > maxNodes {
+			continue
+		}
+		args := []string{"bench", "--json", "--nodes", strconv.Itoa(n), "--deployments", strconv.Itoa(n * 3 / 10),
+			"--replicas", "100", "--instance-type", cfg.InstanceType, "--addons=" + strconv.FormatBool(!cfg.NoAddons),
+			"--duration", cfg.Duration.String(), "--plain-store=" + strconv.FormatBool(cfg.PlainStore)}
+		if cfg.EtcdMembers != 0 {
+			args = append(args, "--etcd-members", strconv.Itoa(cfg.EtcdMembers))
+		}
+		c := exec.Command(self, args...)
+		c.Stderr = os.Stderr
+		b, err := c.Output()
+		var res bench.Result
+		if jerr := json.Unmarshal(b, &res); jerr != nil {
+			return fmt.Errorf("bench %d nodes: %v (%v)", n, err, jerr)
+		}
+		fmt.Fprintf(out, "%-16s %10s %10s %12s %10.0f %10.0f %10d MiB\n", fmt.Sprintf("%d / %d", n, res.Pods*1),
+			res.Wall.Round(10*time.Millisecond), res.CPU.Round(10*time.Millisecond), res.AllRunning.Round(time.Millisecond),
+			float64(res.Running)/res.Wall.Seconds(), float64(res.Events)/res.Wall.Seconds(), res.PeakRSS>>20)
+		if err != nil {
+			return fmt.Errorf("bench %d nodes: %w", n, err)
+		}
+	}
+	return nil
 }
