@@ -10,20 +10,39 @@ import (
 	"github.com/kubesim/kubesim/sim/store"
 )
 
-// window is how many virtual instants raft may be behind the
-// simulation: batches are handed to raft in order and their commits
-// waited for in order, at most window instants later, and always before
-// a membership change, a snapshot or a status read.
+// window is how many raft entries may be in flight: entries are handed
+// to raft in order and their commits waited for in order, at most window
+// entries later, and always before a membership change, a snapshot or a
+// status read.
 const window = 64
 
-// job is one encoded batch for the goroutine that hands it to raft.
+// Grouping: the batches of consecutive virtual instants travel in one
+// raft entry of up to groupBytes (or groupBatches batches), because raft
+// costs per entry (futures, channels, replication round trips) far more
+// than per byte, and at scale most instants carry one or two mutations (a
+// lease renewal). Every batch keeps its own sequence number inside the
+// entry, so the members count and skip batches exactly as before; what
+// the simulation reads back never depends on the grouping. Variables so
+// that tests can force one batch per entry.
+var (
+	groupBytes   = 256 << 10
+	groupBatches = 1024
+)
+
+// compactBytes is how much replicated data (in raft entries handed in)
+// triggers a snapshot on every member once they all caught up, so that
+// the log is truncated as it grows (etcd compacts by revision; raft's own
+// trigger counts entries and checks only every few seconds of wall time).
+var compactBytes = 32 << 20
+
+// job is one raft entry for the goroutine that hands it to raft.
 type job struct {
-	seq  uint64
+	seq  uint64 // sequence number of the entry's last batch
 	data []byte
 	r    *raft.Raft
 }
 
-// result is a batch handed to raft, to be waited for in order.
+// result is an entry handed to raft, to be waited for in order.
 type result struct {
 	seq  uint64
 	data []byte
@@ -31,7 +50,7 @@ type result struct {
 	err  error
 }
 
-// startPipeline starts the goroutine that hands encoded batches to raft,
+// startPipeline starts the goroutine that hands raft entries to raft,
 // so that replication overlaps with the simulation. Batches are encoded
 // on the simulation's goroutine: store objects are immutable, but reading
 // a resource.Quantity may cache its string form (a write), so no other
@@ -48,24 +67,57 @@ func (c *Cluster) startPipeline() {
 	}()
 }
 
-// Append hands one virtual instant's mutations to raft as one entry
-// (store.Log). Objects in the store are immutable, so they are encoded
-// and replicated while the simulation goes on; the commit of every batch
-// is waited for, in order (see window). Nothing the simulation does
-// depends on raft's answer: a failed commit is retried until it succeeds
-// or the run fails (Err). Without a quorum the batch waits, in order, for
-// the quorum to return: the API server only lets writes through while
-// etcd has a quorum, so these are the few writes the simulated API server
-// does not gate (events).
+// Append hands one virtual instant's mutations to raft (store.Log): the
+// batch joins the open raft entry, which is handed in once it is large
+// enough and before anything reads the members. Objects in the store are
+// immutable, so they are encoded and replicated while the simulation goes
+// on; the commit of every entry is waited for, in order (see window).
+// Nothing the simulation does depends on raft's answer: a failed commit is
+// retried until it succeeds or the run fails (Err). Without a quorum the
+// batch waits, in order, for the quorum to return: the API server only
+// lets writes through while etcd has a quorum, so these are the few
+// writes the simulated API server does not gate (events).
 func (c *Cluster) Append(batch []store.Mutation) error {
 	c.next++
 	if len(c.pending) > 0 || !c.quorum() {
-		data, err := encodeBatch(nil, c.next, batch)
+		if err := c.ship(); err != nil {
+			return err
+		}
+		data, vals, err := encodeBatch(nil, nil, c.next, batch)
 		if err != nil {
 			return err
 		}
+		c.shared.put(c.next, c.next, vals)
 		c.pending = append(c.pending, data)
 		return c.flush()
+	}
+	if c.open == nil {
+		c.open = make([]byte, 0, groupBytes+groupBytes/4)
+		c.openFirst = c.next
+	}
+	var err error
+	c.open, c.openVals, err = encodeBatch(c.open, c.openVals, c.next, batch)
+	if err != nil {
+		return err
+	}
+	c.openN++
+	if len(c.open) >= groupBytes || c.openN >= groupBatches {
+		return c.ship()
+	}
+	return nil
+}
+
+// ship hands the open entry to raft.
+func (c *Cluster) ship() error {
+	if c.openN == 0 {
+		return nil
+	}
+	data, first, last, vals := c.open, c.openFirst, c.next, c.openVals
+	c.open, c.openVals, c.openN = nil, nil, 0
+	c.shared.put(first, last, vals)
+	if len(c.pending) > 0 || !c.quorum() {
+		c.pending = append(c.pending, data)
+		return nil
 	}
 	if c.inflight == window {
 		if err := c.waitOne(); err != nil {
@@ -76,12 +128,9 @@ func (c *Cluster) Append(batch []store.Mutation) error {
 	if err != nil {
 		return err
 	}
-	data, err := encodeBatch(make([]byte, 0, 512*len(batch)+16), c.next, batch)
-	if err != nil {
-		return err
-	}
-	c.jobs <- job{seq: c.next, data: data, r: c.members[l].raft}
+	c.jobs <- job{seq: last, data: data, r: c.members[l].raft}
 	c.inflight++
+	c.sinceCompact += len(data)
 	return nil
 }
 
@@ -111,11 +160,46 @@ func (c *Cluster) waitOne() error {
 		}
 	}
 	c.committed = res.seq
+	c.afterCommit()
 	return nil
 }
 
-// drain waits for every batch in flight.
+// afterCommit forgets the shared encodings every live member has applied
+// and, once enough was replicated and every live member caught up with
+// the commits, has every member snapshot so that raft truncates its log.
+func (c *Cluster) afterCommit() {
+	min := c.committed
+	for _, m := range c.members {
+		if m.live() {
+			if applied, _ := m.fsm.progress(); applied < min {
+				min = applied
+			}
+		}
+	}
+	c.shared.prune(min)
+	if c.sinceCompact < compactBytes || min < c.committed {
+		return
+	}
+	c.sinceCompact = 0
+	for _, m := range c.members {
+		if r := m.raft; r != nil {
+			// Snapshot blocks until raft's snapshot goroutine takes the
+			// request; nothing waits for the result (raft reports
+			// "nothing new to snapshot" and the like as errors).
+			c.snapshots.Add(1)
+			go func() {
+				defer c.snapshots.Done()
+				_ = r.Snapshot().Error()
+			}()
+		}
+	}
+}
+
+// drain hands in the open entry and waits for every entry in flight.
 func (c *Cluster) drain() error {
+	if err := c.ship(); err != nil {
+		return err
+	}
 	for c.inflight > 0 {
 		if err := c.waitOne(); err != nil {
 			return err
@@ -124,7 +208,7 @@ func (c *Cluster) drain() error {
 	return nil
 }
 
-// Pending is the number of batches waiting for a quorum.
+// Pending is the number of raft entries waiting for a quorum.
 func (c *Cluster) Pending() int { return len(c.pending) }
 
 // Committed is the sequence number of the last batch raft committed.
@@ -142,10 +226,15 @@ func (c *Cluster) flush() error {
 		if err := c.apply(c.pending[0]); err != nil {
 			return err
 		}
-		c.committed++
+		seq, err := lastSeq(c.pending[0])
+		if err != nil {
+			return err
+		}
+		c.committed = seq
 		c.pending = c.pending[1:]
 	}
 	c.pending = nil
+	c.afterCommit()
 	return nil
 }
 
@@ -273,5 +362,6 @@ func (c *Cluster) Sync() error {
 		}
 		m.frozen = nil
 	}
+	c.afterCommit()
 	return nil
 }

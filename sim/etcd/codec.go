@@ -8,11 +8,12 @@ import (
 	"github.com/kubesim/kubesim/sim/store"
 )
 
-// A batch is one raft log entry: the mutations of one virtual instant,
-// numbered by seq so that an entry applied twice (a retried Apply whose
-// first attempt did commit) is recognised and skipped.
+// A batch is the mutations of one virtual instant, numbered by seq so
+// that a batch applied twice (a retried Apply whose first attempt did
+// commit) is recognised and skipped. A raft entry holds one or more
+// batches of consecutive instants, one after the other:
 //
-//	uvarint seq, uvarint count, then per mutation:
+//	per batch: uvarint seq, uvarint count, then per mutation:
 //	byte type, uvarint rev, string kind, string key, bytes object
 //
 // Objects are encoded as Kubernetes protobuf (what etcd stores for the
@@ -30,8 +31,19 @@ type protoUnmarshaler interface {
 	Unmarshal([]byte) error
 }
 
-// encodeBatch appends the encoding of batch to buf.
-func encodeBatch(buf []byte, seq uint64, batch []store.Mutation) ([]byte, error) {
+// sharedVal is one mutation's object as every member's FSM keeps it: the
+// encoding in an allocation of its own (not a slice of the raft entry,
+// which would keep the whole entry alive as long as one object of it is
+// current) and the store's key string. The members are in one process and
+// hold the same bytes, so they share one copy instead of three.
+type sharedVal struct {
+	kind, key string
+	value     []byte // nil for a deletion
+}
+
+// encodeBatch appends the encoding of batch to buf, and each mutation's
+// shared encoding to vals.
+func encodeBatch(buf []byte, vals []sharedVal, seq uint64, batch []store.Mutation) ([]byte, []sharedVal, error) {
 	buf = binary.AppendUvarint(buf, seq)
 	buf = binary.AppendUvarint(buf, uint64(len(batch)))
 	for _, m := range batch {
@@ -41,30 +53,23 @@ func encodeBatch(buf []byte, seq uint64, batch []store.Mutation) ([]byte, error)
 		buf = appendString(buf, m.Key)
 		if m.Type == store.Deleted || m.Object == nil {
 			buf = binary.AppendUvarint(buf, 0)
+			vals = append(vals, sharedVal{kind: m.Kind, key: m.Key})
 			continue
 		}
 		pm, ok := m.Object.(protoMarshaler)
 		if !ok {
-			return nil, fmt.Errorf("etcd: %s %s has no protobuf encoding", m.Kind, m.Key)
+			return nil, nil, fmt.Errorf("etcd: %s %s has no protobuf encoding", m.Kind, m.Key)
 		}
 		n := pm.Size()
-		buf = binary.AppendUvarint(buf, uint64(n))
-		start := len(buf)
-		buf = grow(buf, n)
-		if _, err := pm.MarshalToSizedBuffer(buf[start : start+n]); err != nil {
-			return nil, fmt.Errorf("etcd: encode %s %s: %w", m.Kind, m.Key, err)
+		v := make([]byte, n)
+		if _, err := pm.MarshalToSizedBuffer(v); err != nil {
+			return nil, nil, fmt.Errorf("etcd: encode %s %s: %w", m.Kind, m.Key, err)
 		}
+		buf = binary.AppendUvarint(buf, uint64(n))
+		buf = append(buf, v...)
+		vals = append(vals, sharedVal{kind: m.Kind, key: m.Key, value: v})
 	}
-	return buf, nil
-}
-
-func grow(buf []byte, n int) []byte {
-	if cap(buf)-len(buf) < n {
-		nb := make([]byte, len(buf), 2*cap(buf)+n)
-		copy(nb, buf)
-		buf = nb
-	}
-	return buf[:len(buf)+n]
+	return buf, vals, nil
 }
 
 func appendString(buf []byte, s string) []byte {
@@ -130,8 +135,9 @@ func (r *reader) byte() byte {
 	return c
 }
 
-// decodeBatch calls fn for every mutation of an encoded batch.
-func decodeBatch(data []byte, fn func(seq uint64, e entry)) (seq uint64, err error) {
+// decodeBatch calls fn for every mutation of the first batch in data and
+// returns its sequence number and the bytes after it.
+func decodeBatch(data []byte, fn func(seq uint64, e entry)) (seq uint64, rest []byte, err error) {
 	r := &reader{b: data}
 	seq = r.uvarint()
 	n := r.uvarint()
@@ -146,7 +152,19 @@ func decodeBatch(data []byte, fn func(seq uint64, e entry)) (seq uint64, err err
 			fn(seq, e)
 		}
 	}
-	return seq, r.err
+	return seq, r.b, r.err
+}
+
+// lastSeq is the sequence number of the last batch of a raft entry.
+func lastSeq(data []byte) (uint64, error) {
+	var seq uint64
+	for len(data) > 0 {
+		var err error
+		if seq, data, err = decodeBatch(data, func(uint64, entry) {}); err != nil {
+			return 0, err
+		}
+	}
+	return seq, nil
 }
 
 // decodeObject turns a stored value back into a typed object.

@@ -46,11 +46,12 @@ const (
 )
 
 // Log compaction: raft snapshots a member once this many entries
-// accumulated, keeping trailingLogs entries for followers slightly behind.
-// Variables so that tests can force catching up from a snapshot.
+// accumulated, keeping trailingLogs entries for followers slightly behind
+// (an entry holds up to groupBytes; see also compactBytes). Variables so
+// that tests can force catching up from a snapshot.
 var (
-	snapshotThreshold uint64 = 32768
-	trailingLogs      uint64 = 8192
+	snapshotThreshold uint64 = 4096
+	trailingLogs      uint64 = 128
 )
 
 // Cluster is a running raft cluster holding the object store's data.
@@ -64,8 +65,21 @@ type Cluster struct {
 	jobs      chan job
 	results   chan result
 	worker    chan struct{} // closed when the encoder goroutine ends
-	inflight  int           // batches handed to the encoder, not yet waited for
+	inflight  int           // entries handed to the pipeline, not yet waited for
 	closeOnce sync.Once
+
+	// The open raft entry: encoded batches not handed to raft yet, the
+	// sequence number of its first batch, how many batches it holds and
+	// their objects' encodings for the members to share.
+	open      []byte
+	openFirst uint64
+	openN     int
+	openVals  []sharedVal
+	shared    *sharedTable
+	// sinceCompact counts the bytes handed to raft since the members
+	// last snapshotted; snapshots tracks the snapshot requests running.
+	sinceCompact int
+	snapshots    sync.WaitGroup
 }
 
 // member is one etcd member: its durable stores survive a stop, its FSM
@@ -96,7 +110,7 @@ func New(n int) (*Cluster, error) {
 	if n != 1 && n != 3 && n != 5 {
 		return nil, fmt.Errorf("etcd: %d members: must be 1, 3 or 5", n)
 	}
-	c := &Cluster{want: 0}
+	c := &Cluster{want: 0, shared: newSharedTable()}
 	c.startPipeline()
 	var servers []raft.Server
 	for i := 0; i < n; i++ {
@@ -153,7 +167,7 @@ func raftConfig(id raft.ServerID) *raft.Config {
 func (c *Cluster) boot(i int) error {
 	m := c.members[i]
 	_, m.trans = raft.NewInmemTransportWithTimeout(m.addr, transportTimeout)
-	m.fsm = newFSM()
+	m.fsm = newFSM(c.shared)
 	r, err := raft.NewRaft(raftConfig(m.id), m.fsm, m.logs, m.logs, m.snaps, m.trans)
 	if err != nil {
 		return fmt.Errorf("etcd: start %s: %w", m.name, err)
@@ -225,6 +239,7 @@ func (c *Cluster) Close() {
 				m.raft = nil
 			}
 		}
+		c.snapshots.Wait()
 	})
 }
 

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 	corev1 "k8s.io/api/core/v1"
@@ -56,9 +58,7 @@ func requireConverged(t *testing.T, c *Cluster, w *writer) {
 	require.NoError(t, err)
 	for _, m := range c.members {
 		require.NotNil(t, m.fsm)
-		m.fsm.mu.Lock()
-		got := len(m.fsm.data)
-		m.fsm.mu.Unlock()
+		got := m.fsm.len()
 		require.Equal(t, len(w.want), got, "%s holds %d objects, want %d", m.name, got, len(w.want))
 		for k, v := range w.want {
 			b, ok := m.fsm.get("ConfigMap", k[len("ConfigMap/"):])
@@ -96,21 +96,39 @@ func TestMemberCount(t *testing.T) {
 func TestCodecRoundTrip(t *testing.T) {
 	w := newWriter()
 	batch := []store.Mutation{w.put("a", "1"), w.put("b", "2"), w.del("a")}
-	data, err := encodeBatch(nil, 7, batch)
+	data, vals, err := encodeBatch(nil, nil, 7, batch)
 	require.NoError(t, err)
+	require.Len(t, vals, 3)
+	// A second batch in the same raft entry.
+	data, vals, err = encodeBatch(data, vals, 8, []store.Mutation{w.put("c", "3")})
+	require.NoError(t, err)
+	require.Len(t, vals, 4)
 	var got []entry
-	seq, err := decodeBatch(data, func(_ uint64, e entry) { got = append(got, e) })
+	seq, rest, err := decodeBatch(data, func(_ uint64, e entry) { got = append(got, e) })
 	require.NoError(t, err)
 	require.Equal(t, uint64(7), seq)
 	require.Len(t, got, 3)
 	require.Equal(t, store.Deleted, got[2].typ)
 	require.Empty(t, got[2].value)
+	require.Nil(t, vals[2].value)
 	obj, err := decodeObject("ConfigMap", got[1].value)
 	require.NoError(t, err)
 	require.Equal(t, "2", obj.(*corev1.ConfigMap).Data["v"])
 	require.Equal(t, "2", obj.GetResourceVersion())
+	require.Equal(t, got[1].value, vals[1].value, "the shared encoding is the replicated one")
+	require.Equal(t, "default/b", vals[1].key)
 
-	_, err = decodeBatch(data[:len(data)-3], func(uint64, entry) {})
+	seq, rest, err = decodeBatch(rest, func(_ uint64, e entry) { require.Equal(t, "default/c", string(e.key)) })
+	require.NoError(t, err)
+	require.Equal(t, uint64(8), seq)
+	require.Empty(t, rest)
+	last, err := lastSeq(data)
+	require.NoError(t, err)
+	require.Equal(t, uint64(8), last)
+
+	_, _, err = decodeBatch(data[:len(data)-3], func(uint64, entry) {})
+	require.NoError(t, err, "the first batch is whole")
+	_, err = lastSeq(data[:len(data)-3])
 	require.ErrorIs(t, err, errCorrupt)
 }
 
@@ -190,8 +208,10 @@ func TestNoQuorumQueues(t *testing.T) {
 // stopped member has, so the member is sent a snapshot; a member that
 // restarts restores its own snapshot first.
 func TestCatchUpFromSnapshot(t *testing.T) {
-	defer func(s, l uint64) { snapshotThreshold, trailingLogs = s, l }(snapshotThreshold, trailingLogs)
-	snapshotThreshold, trailingLogs = 16, 4
+	defer func(s, l uint64, g int) {
+		snapshotThreshold, trailingLogs, groupBatches = s, l, g
+	}(snapshotThreshold, trailingLogs, groupBatches)
+	snapshotThreshold, trailingLogs, groupBatches = 16, 4, 1 // one batch per raft entry
 	c, err := New(3)
 	require.NoError(t, err)
 	defer c.Close()
@@ -303,6 +323,87 @@ func chaos(t *testing.T, seed uint64, n, steps int) {
 		if m.partitioned {
 			require.NoError(t, c.Heal(m.name))
 		}
+	}
+	requireConverged(t, c, w)
+}
+
+// TestInstantsShareRaftEntries: consecutive batches travel in one raft
+// entry, and the members still count and apply every batch.
+func TestInstantsShareRaftEntries(t *testing.T) {
+	c, err := New(3)
+	require.NoError(t, err)
+	defer c.Close()
+	w := newWriter()
+	require.NoError(t, c.Sync())
+	before := c.members[0].raft.LastIndex()
+	for i := 0; i < 50; i++ {
+		require.NoError(t, c.Append([]store.Mutation{w.put(fmt.Sprint("cm-", i%7), fmt.Sprint(i))}))
+	}
+	requireConverged(t, c, w)
+	st, err := c.Status()
+	require.NoError(t, err)
+	require.Equal(t, uint64(50), st[0].Applied, "every batch counts")
+	// raft may add entries of its own (a leader elected under load
+	// appends one): count the commands.
+	commands := 0
+	for i := before + 1; i <= c.members[0].raft.LastIndex(); i++ {
+		var l raft.Log
+		require.NoError(t, c.members[0].logs.GetLog(i, &l))
+		if l.Type == raft.LogCommand {
+			commands++
+		}
+	}
+	require.Equal(t, 1, commands, "50 small batches made one raft entry")
+}
+
+// TestMembersShareEncodings: the members hold one copy of each object's
+// encoding between them, not one each, and none of them keeps a slice of
+// a raft entry; a member that applies the entries later (after the
+// others forgot the shared copies) holds the same bytes in its own copy.
+func TestMembersShareEncodings(t *testing.T) {
+	c, err := New(3)
+	require.NoError(t, err)
+	defer c.Close()
+	w := newWriter()
+	require.NoError(t, c.Append([]store.Mutation{w.put("a", "1"), w.put("b", "2")}))
+	require.NoError(t, c.Stop("etcd-3"))
+	require.NoError(t, c.Append([]store.Mutation{w.put("a", "3")}))
+	require.NoError(t, c.Sync())
+	v1, ok := c.Lookup("etcd-1", "ConfigMap", "default/a")
+	require.True(t, ok)
+	v2, ok := c.Lookup("etcd-2", "ConfigMap", "default/a")
+	require.True(t, ok)
+	require.Equal(t, w.want["ConfigMap/default/a"], v1)
+	require.Same(t, &v1[0], &v2[0], "etcd-1 and etcd-2 share the encoding")
+	require.Equal(t, len(v1), cap(v1), "the encoding is an allocation of its own, not a slice of the raft entry")
+	c.shared.mu.Lock()
+	require.Empty(t, c.shared.order, "shared copies are forgotten once every live member applied them")
+	c.shared.mu.Unlock()
+	require.NoError(t, c.Start("etcd-3"))
+	requireConverged(t, c, w)
+	v3, ok := c.Lookup("etcd-3", "ConfigMap", "default/a")
+	require.True(t, ok)
+	require.NotSame(t, &v1[0], &v3[0], "etcd-3 applied the entry late: a copy of its own")
+}
+
+// TestLogTruncatedAsItGrows: once enough was replicated, every member
+// snapshots and raft drops the old entries from its log.
+func TestLogTruncatedAsItGrows(t *testing.T) {
+	defer func(b, g int, l uint64) { compactBytes, groupBatches, trailingLogs = b, g, l }(compactBytes, groupBatches, trailingLogs)
+	compactBytes, groupBatches, trailingLogs = 2<<10, 1, 4
+	c, err := New(3)
+	require.NoError(t, err)
+	defer c.Close()
+	w := newWriter()
+	for i := 0; i < 200; i++ {
+		require.NoError(t, c.Append([]store.Mutation{w.put(fmt.Sprint("cm-", i%13), fmt.Sprint(i))}))
+	}
+	require.NoError(t, c.Sync())
+	for _, m := range c.members {
+		require.Eventually(t, func() bool {
+			first, err := m.logs.FirstIndex()
+			return err == nil && first > 100
+		}, 20*time.Second, 10*time.Millisecond, "%s truncated its log", m.name)
 	}
 	requireConverged(t, c, w)
 }

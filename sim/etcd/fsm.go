@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -16,68 +17,128 @@ import (
 )
 
 // fsm is one member's copy of the cluster state: every object's encoded
-// bytes under "Kind/namespace/name", the number of batches applied and the
-// last store revision they carried. raft calls Apply and Snapshot from its
-// own goroutine; the simulation reads under the mutex.
+// bytes by kind and "namespace/name" key (the order of "Kind/key" strings,
+// which the content hash and snapshots use, is the order of kind, then
+// key: kinds are letters only and '/' sorts before every letter), the
+// number of batches applied and the last store revision they carried.
+// raft calls Apply and Snapshot from its own goroutine; the simulation
+// reads under the mutex.
 type fsm struct {
-	mu      sync.Mutex
-	data    map[string][]byte
-	shared  bool   // data is referenced by a snapshot: copy before writing
+	mu   sync.Mutex
+	data map[string]map[string][]byte // kind -> key -> encoding
+	// owned lists the kinds whose map this FSM may write; the others are
+	// shared with a snapshot and copied before the first write.
+	owned   map[string]bool
+	shared  *sharedTable
 	applied uint64 // batches applied (the sequence number of the last one)
 	rev     int64  // store revision of the last mutation applied
 	err     error  // first inconsistency seen (a batch out of order)
 }
 
-func newFSM() *fsm { return &fsm{data: map[string][]byte{}} }
+func newFSM(shared *sharedTable) *fsm {
+	return &fsm{data: map[string]map[string][]byte{}, owned: map[string]bool{}, shared: shared}
+}
 
 func fsmKey(kind, key string) string { return kind + "/" + key }
 
-// Apply applies one committed batch. A batch whose sequence number was
-// already applied is a retried Apply that committed twice: skipped.
+// Apply applies one committed raft entry, batch by batch. A batch whose
+// sequence number was already applied is part of a retried Apply that
+// committed twice: skipped.
 func (f *fsm) Apply(l *raft.Log) interface{} {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	seq, err := peekSeq(l.Data)
+	first, err := peekSeq(l.Data)
 	if err != nil {
 		f.fail(err)
 		return err
 	}
-	if seq <= f.applied {
-		return nil
+	vals := f.shared.get(first)
+	data := l.Data
+	i := 0 // index of the mutation in the entry
+	for len(data) > 0 {
+		seq, err := peekSeq(data)
+		if err != nil {
+			f.fail(err)
+			return err
+		}
+		skip := seq <= f.applied
+		if !skip && seq != f.applied+1 {
+			// An earlier entry failed to commit and will be retried
+			// before this one is retried: every member skips it alike.
+			return errOutOfOrder
+		}
+		data, err = f.applyBatch(data, skip, vals, &i)
+		if err != nil {
+			f.fail(err)
+			return err
+		}
+		if !skip {
+			f.applied = seq
+		}
 	}
-	if seq != f.applied+1 {
-		// An earlier batch failed to commit and will be retried before
-		// this one is retried: every member skips it alike.
-		return errOutOfOrder
-	}
-	if f.shared {
-		f.data = maps.Clone(f.data)
-		f.shared = false
-	}
-	var kb []byte
-	_, err = decodeBatch(l.Data, func(_ uint64, e entry) {
-		kb = append(append(append(kb[:0], e.kind...), '/'), e.key...)
-		if e.typ == store.Deleted {
-			delete(f.data, string(kb))
-			f.rev = e.rev
+	return nil
+}
+
+// applyBatch applies the first batch of data (or only walks it, if skip)
+// and returns the bytes after it. Each value is stored as the shared copy
+// when that holds exactly the committed bytes, else as a copy of its own.
+func (f *fsm) applyBatch(data []byte, skip bool, vals []sharedVal, i *int) ([]byte, error) {
+	_, rest, err := decodeBatch(data, func(_ uint64, e entry) {
+		j := *i
+		*i++
+		if skip {
 			return
 		}
-		// The value aliases the log entry, which every member shares in
-		// process (InmemTransport passes entries by pointer): copying it
-		// would cost a copy per member for no benefit. Entries are never
-		// modified.
-		f.data[string(kb)] = e.value
+		var sv sharedVal
+		if j < len(vals) && vals[j].key == string(e.key) && vals[j].kind == string(e.kind) && bytes.Equal(vals[j].value, e.value) {
+			sv = vals[j]
+		} else {
+			sv = sharedVal{kind: string(e.kind), key: string(e.key)}
+			if e.typ != store.Deleted {
+				sv.value = bytes.Clone(e.value)
+				if sv.value == nil {
+					sv.value = []byte{}
+				}
+			}
+		}
+		m := f.writable(sv.kind)
+		if e.typ == store.Deleted {
+			delete(m, sv.key)
+		} else {
+			m[sv.key] = sv.value
+		}
 		f.rev = e.rev
 	})
-	if err != nil {
-		f.fail(err)
-		return err
+	return rest, err
+}
+
+// writable returns kind's map, copying it first if a snapshot shares it.
+func (f *fsm) writable(kind string) map[string][]byte {
+	m := f.data[kind]
+	if !f.owned[kind] {
+		if m == nil {
+			m = map[string][]byte{}
+		} else {
+			m = maps.Clone(m)
+		}
+		f.data[kind] = m
+		f.owned[kind] = true
 	}
-	f.applied = seq
-	return nil
+	return m
+}
+
+// len is the number of objects held.
+func (f *fsm) len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, m := range f.data {
+		n += len(m)
+	}
+	return n
 }
 
 // errOutOfOrder answers an Apply of a batch whose predecessor is not
@@ -96,13 +157,14 @@ func peekSeq(data []byte) (uint64, error) {
 	return seq, r.err
 }
 
-// Snapshot hands the current map to the snapshot; the next Apply copies it
-// (values are never modified in place, so a shallow copy is enough).
+// Snapshot hands the current maps to the snapshot; the next Apply copies
+// the map of each kind it writes (values are never modified in place, so
+// a shallow copy is enough).
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.shared = true
-	return &fsmSnapshot{data: f.data, applied: f.applied, rev: f.rev}, nil
+	clear(f.owned)
+	return &fsmSnapshot{data: maps.Clone(f.data), applied: f.applied, rev: f.rev}, nil
 }
 
 // Restore replaces the state with a snapshot's.
@@ -116,22 +178,33 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	applied := r.uvarint()
 	rev := int64(r.uvarint())
 	n := r.uvarint()
-	data := make(map[string][]byte, n)
+	data := map[string]map[string][]byte{}
+	owned := map[string]bool{}
 	for i := uint64(0); i < n && r.err == nil; i++ {
-		k := string(r.bytes())
-		data[k] = r.bytes()
+		k := r.bytes()
+		v := r.bytes()
+		slash := bytes.IndexByte(k, '/')
+		if slash < 0 {
+			return errCorrupt
+		}
+		kind := string(k[:slash])
+		if data[kind] == nil {
+			data[kind] = map[string][]byte{}
+			owned[kind] = true
+		}
+		data[kind][string(k[slash+1:])] = v
 	}
 	if r.err != nil {
 		return r.err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.data, f.shared, f.applied, f.rev = data, false, applied, rev
+	f.data, f.owned, f.applied, f.rev = data, owned, applied, rev
 	return nil
 }
 
 type fsmSnapshot struct {
-	data    map[string][]byte
+	data    map[string]map[string][]byte
 	applied uint64
 	rev     int64
 }
@@ -156,24 +229,36 @@ func (s *fsmSnapshot) encode() []byte {
 	buf := make([]byte, 0, s.size())
 	buf = binary.AppendUvarint(buf, s.applied)
 	buf = binary.AppendUvarint(buf, uint64(s.rev))
-	buf = binary.AppendUvarint(buf, uint64(len(s.data)))
+	n := 0
+	for _, m := range s.data {
+		n += len(m)
+	}
+	buf = binary.AppendUvarint(buf, uint64(n))
 	// Map order does not matter here: the content, not the bytes, is
 	// what the members compare.
-	for k, v := range s.data {
-		buf = appendString(buf, k)
-		buf = binary.AppendUvarint(buf, uint64(len(v)))
-		buf = append(buf, v...)
+	for kind, m := range s.data {
+		for k, v := range m {
+			buf = binary.AppendUvarint(buf, uint64(len(kind)+1+len(k)))
+			buf = append(append(append(buf, kind...), '/'), k...)
+			buf = binary.AppendUvarint(buf, uint64(len(v)))
+			buf = append(buf, v...)
+		}
 	}
 	return buf
 }
 
 // size is len(encode()) without encoding.
 func (s *fsmSnapshot) size() int {
-	n := uvarintLen(s.applied) + uvarintLen(uint64(s.rev)) + uvarintLen(uint64(len(s.data)))
-	for k, v := range s.data {
-		n += uvarintLen(uint64(len(k))) + len(k) + uvarintLen(uint64(len(v))) + len(v)
+	n := uvarintLen(s.applied) + uvarintLen(uint64(s.rev))
+	count := 0
+	for kind, m := range s.data {
+		count += len(m)
+		for k, v := range m {
+			kl := len(kind) + 1 + len(k)
+			n += uvarintLen(uint64(kl)) + kl + uvarintLen(uint64(len(v))) + len(v)
+		}
 	}
-	return n
+	return n + uvarintLen(uint64(count))
 }
 
 func uvarintLen(x uint64) int {
@@ -201,40 +286,54 @@ func (f *fsm) progress() (applied uint64, err error) {
 	return f.applied, f.err
 }
 
-// state hashes the content: SHA-256 over the keys in sorted order, each
-// followed by its value, both length-prefixed.
+// state hashes the content: SHA-256 over the "Kind/key" strings in
+// sorted order, each followed by its value, both length-prefixed.
 func (f *fsm) state() state {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	keys := slices.Sorted(maps.Keys(f.data))
 	h := sha256.New()
 	var n [binary.MaxVarintLen64]byte
-	for _, k := range keys {
-		v := f.data[k]
-		h.Write(n[:binary.PutUvarint(n[:], uint64(len(k)))])
-		io.WriteString(h, k)
+	f.each(func(kind, key string, v []byte) bool {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(kind)+1+len(key)))])
+		io.WriteString(h, kind)
+		io.WriteString(h, "/")
+		io.WriteString(h, key)
 		h.Write(n[:binary.PutUvarint(n[:], uint64(len(v)))])
 		h.Write(v)
-	}
+		return true
+	})
 	return state{Applied: f.applied, Rev: f.rev, Hash: "sha256:" + hex.EncodeToString(h.Sum(nil)), Err: f.err}
+}
+
+// each calls fn for every object in "Kind/key" order until fn returns
+// false. The caller holds the mutex.
+func (f *fsm) each(fn func(kind, key string, value []byte) bool) {
+	for _, kind := range slices.Sorted(maps.Keys(f.data)) {
+		m := f.data[kind]
+		for _, key := range slices.Sorted(maps.Keys(m)) {
+			if !fn(kind, key, m[key]) {
+				return
+			}
+		}
+	}
 }
 
 // objects decodes the whole content (etcdctl snapshot save), in key order.
 func (f *fsm) objects() ([]store.Object, int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	keys := slices.Sorted(maps.Keys(f.data))
-	out := make([]store.Object, 0, len(keys))
-	for _, k := range keys {
-		i := 0
-		for i < len(k) && k[i] != '/' {
-			i++
-		}
-		obj, err := decodeObject(k[:i], f.data[k])
-		if err != nil {
-			return nil, 0, err
+	var out []store.Object
+	var err error
+	f.each(func(kind, _ string, v []byte) bool {
+		var obj store.Object
+		if obj, err = decodeObject(kind, v); err != nil {
+			return false
 		}
 		out = append(out, obj)
+		return true
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	return out, f.rev, nil
 }
@@ -244,6 +343,49 @@ func (f *fsm) objects() ([]store.Object, int64, error) {
 func (f *fsm) get(kind, key string) ([]byte, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	v, ok := f.data[fsmKey(kind, key)]
+	v, ok := f.data[kind][key]
 	return v, ok
+}
+
+// sharedTable holds the shared encodings of the raft entries handed in
+// (by the sequence number of each entry's first batch) until every live
+// member applied them. A member that applies an entry later (it was down
+// or cut off) keeps copies of its own.
+type sharedTable struct {
+	mu      sync.Mutex
+	byFirst map[uint64][]sharedVal
+	order   []sharedSpan // entries in order
+}
+
+type sharedSpan struct{ first, last uint64 }
+
+func newSharedTable() *sharedTable { return &sharedTable{byFirst: map[uint64][]sharedVal{}} }
+
+func (t *sharedTable) put(first, last uint64, vals []sharedVal) {
+	if len(vals) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.byFirst[first] = vals
+	t.order = append(t.order, sharedSpan{first: first, last: last})
+}
+
+func (t *sharedTable) get(first uint64) []sharedVal {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.byFirst[first]
+}
+
+// prune forgets the entries whose batches were all applied (up to
+// applied) by every live member.
+func (t *sharedTable) prune(applied uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for n < len(t.order) && t.order[n].last <= applied {
+		delete(t.byFirst, t.order[n].first)
+		n++
+	}
+	t.order = append(t.order[:0], t.order[n:]...)
 }
