@@ -169,7 +169,8 @@ func Run(cfg Config) (Result, error) {
 	}
 	var c *cluster.Cluster
 	running := 0
-	run, err := runner.Start(s, runner.Options{Observe: func(cl *cluster.Cluster) {
+	// As `kubesim run --report json` runs it.
+	run, err := runner.Start(s, runner.Options{NoPlayByPlay: true, Observe: func(cl *cluster.Cluster) {
 		c = cl
 		if cfg.PlainStore {
 			c.Etcd.DisableReplication()

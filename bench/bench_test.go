@@ -55,11 +55,12 @@ func TestBenchRunsWhatRunRuns(t *testing.T) {
 	require.Equal(t, rep.TraceHash, res.TraceHash)
 	require.Equal(t, rep.Events, res.TraceLines)
 
-	names := map[string]bool{}
-	for _, sh := range res.CPUShares {
-		names[sh.Component] = true
+	// A run this small has few CPU samples: only check they are
+	// attributed to components by name, not to raw function names.
+	require.NotEmpty(t, res.CPUShares)
+	for _, sh := range append(res.CPUShares, res.HeapShares...) {
+		require.NotContains(t, sh.Component, ".", "a component, not a function: %v", sh)
 	}
-	require.True(t, names["scheduler"] || names["store+watch"] || names["kubelets"], "CPU is attributed to components: %v", res.CPUShares)
 	require.NotEmpty(t, res.HeapShares)
 	require.Positive(t, res.HeapInUse)
 }

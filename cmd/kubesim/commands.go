@@ -142,7 +142,8 @@ func runScenario(ctx context.Context, out io.Writer, arg string, f runFlags) err
 	if f.report != "text" && f.report != "json" {
 		return badInput(fmt.Errorf("--report must be text or json, not %q", f.report))
 	}
-	opts := runner.Options{MaxEventsPerInstant: f.maxEvents}
+	// The JSON report has no play-by-play: do not collect one.
+	opts := runner.Options{MaxEventsPerInstant: f.maxEvents, NoPlayByPlay: f.report == "json"}
 	seed, err := parseSeed(f.seed)
 	if err != nil {
 		return err

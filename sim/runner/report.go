@@ -114,7 +114,7 @@ type TimelineEntry struct {
 }
 
 // snapshot fills the final-state parts of the report.
-func snapshot(c *cluster.Cluster, r *Report) {
+func snapshot(c *cluster.Cluster, r *Report, placement bool) {
 	st := c.Store
 	r.Pods = map[string]int{"Pending": 0, "Running": 0, "Succeeded": 0, "Failed": 0, "Unknown": 0}
 	r.PodStatus = map[string]int{}
@@ -127,7 +127,9 @@ func snapshot(c *cluster.Cluster, r *Report) {
 		}
 		r.Pods[phase]++
 	}
-	r.Placement = map[string][]string{}
+	if placement {
+		r.Placement = map[string][]string{}
+	}
 	for _, n := range c.Nodes() {
 		o, ok := st.Get("Node", "", n.Name)
 		if !ok {
@@ -135,14 +137,16 @@ func snapshot(c *cluster.Cluster, r *Report) {
 		}
 		node := o.(*corev1.Node)
 		req := NodeRequests(c, n.Name)
-		pods := st.ByIndex("Pod", "spec.nodeName", n.Name)
-		names := make([]string, 0, len(pods))
-		for _, p := range pods {
-			if !podutil.IsTerminal(p.(*corev1.Pod)) {
-				names = append(names, p.GetNamespace()+"/"+p.GetName())
+		if placement {
+			pods := st.ByIndex("Pod", "spec.nodeName", n.Name)
+			names := make([]string, 0, len(pods))
+			for _, p := range pods {
+				if !podutil.IsTerminal(p.(*corev1.Pod)) {
+					names = append(names, p.GetNamespace()+"/"+p.GetName())
+				}
 			}
+			r.Placement[n.Name] = names
 		}
-		r.Placement[n.Name] = names
 		alloc := node.Status.Allocatable
 		r.Nodes = append(r.Nodes, NodeReport{
 			Name: n.Name, Group: n.Group, Zone: n.Zone, InstanceType: node.Labels[corev1.LabelInstanceTypeStable],

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -34,12 +35,23 @@ func TestLibraryScenarios(t *testing.T) {
 				require.True(t, e.Passed, "expectation %d (%s) failed: %s", e.Index, e.Description, e.Message)
 			}
 
+			// The second run is the one `--report json` makes: no
+			// play-by-play, the same JSON report.
 			prev := runtime.GOMAXPROCS(1)
-			second, err := runner.Run(s, runner.Options{})
+			second, err := runner.Run(s, runner.Options{NoPlayByPlay: true})
 			runtime.GOMAXPROCS(prev)
 			require.NoError(t, err)
 			require.Equal(t, first.TraceHash, second.TraceHash, "same scenario and seed must give the same trace")
 			require.Equal(t, first.Events, second.Events)
+			firstJSON, err := json.Marshal(first)
+			require.NoError(t, err)
+			secondJSON, err := json.Marshal(second)
+			require.NoError(t, err)
+			require.JSONEq(t, string(firstJSON), string(secondJSON))
+			require.Nil(t, second.Placement)
+			for _, e := range second.Timeline {
+				require.Contains(t, []string{"Action", "Failed"}, e.Type, "no cluster Events in the timeline: %+v", e)
+			}
 
 			var text bytes.Buffer
 			require.NoError(t, first.WriteText(&text))
