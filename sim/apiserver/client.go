@@ -76,7 +76,7 @@ func (c *Client) Create(obj store.Object) (store.Object, error) {
 	obj.SetCreationTimestamp(s.now())
 	obj.SetResourceVersion("")
 	obj.SetDeletionTimestamp(nil)
-	if hasGeneration(info.Kind) {
+	if info.Generation {
 		obj.SetGeneration(1)
 	}
 	s.allocate(obj)
@@ -120,9 +120,9 @@ func (c *Client) update(obj store.Object, verb string, status bool) (store.Objec
 		return nil, apierrors.NewConflict(info.GroupResource(), obj.GetName(), errConflict)
 	}
 	if status {
-		obj = withStatus(old, obj)
+		obj = withStatus(info, old, obj)
 	} else {
-		keepStatus(obj, old)
+		keepStatus(info, obj, old)
 		Default(obj)
 		if err := Validate(obj); err != nil {
 			return nil, err
@@ -137,7 +137,7 @@ func (c *Client) update(obj store.Object, verb string, status bool) (store.Objec
 	obj.SetDeletionTimestamp(old.GetDeletionTimestamp())
 	obj.SetDeletionGracePeriodSeconds(old.GetDeletionGracePeriodSeconds())
 	obj.SetGeneration(old.GetGeneration())
-	if !status && hasGeneration(info.Kind) && specChanged(obj, old) {
+	if !status && info.Generation && specChanged(obj, old) {
 		obj.SetGeneration(old.GetGeneration() + 1)
 	}
 	obj.SetResourceVersion("")
@@ -409,15 +409,16 @@ func unhealthyEvictable(st *store.Store, pdb *policyv1.PodDisruptionBudget, pod 
 	return d > 0 && currentHealthy(st, pdb) >= d
 }
 
-// Scale sets spec.replicas of a Deployment, ReplicaSet or StatefulSet (the
-// scale subresource).
+// Scale sets spec.replicas of a kind with a scale subresource (Deployment,
+// ReplicaSet, StatefulSet).
 func (c *Client) Scale(kind, namespace, name string, replicas int32) error {
 	o, err := c.Get(kind, namespace, name)
 	if err != nil {
 		return err
 	}
 	obj := o.DeepCopyObject().(store.Object)
-	if !setReplicas(obj, replicas) {
+	info, _ := store.KindOf(obj)
+	if !setReplicas(info, obj, replicas) {
 		return apierrors.NewBadRequest(fmt.Sprintf("%s does not have a scale subresource", kind))
 	}
 	_, err = c.update(obj, "scale", false)

@@ -2,10 +2,9 @@ package apiserver
 
 import (
 	"errors"
+	"reflect"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -39,64 +38,59 @@ func (s *Server) generateName(kind, namespace, base string) string {
 	}
 }
 
-func hasGeneration(kind string) bool {
-	switch kind {
-	case "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "PodDisruptionBudget", "Job", "CronJob", "HorizontalPodAutoscaler":
-		return true
+// The functions below act on an object's spec and status the same way for
+// every kind, as the store's kind table describes it: a kind with a status
+// subresource keeps its status on a main-resource update, a kind with
+// Generation counts spec changes, a kind with a scale subresource has
+// spec.replicas. Every such kind has the Spec and Status fields of the
+// Kubernetes API's Go types.
+
+// fieldIndex holds, per registered object type, the index of its Spec
+// and Status fields (built once: FieldByName on every status write would
+// cost more than the write).
+var fieldIndex = func() map[reflect.Type]map[string]int {
+	m := map[reflect.Type]map[string]int{}
+	for _, k := range store.Kinds() {
+		info, _ := store.LookupKind(k)
+		t := reflect.TypeOf(info.New())
+		idx := map[string]int{}
+		for _, name := range []string{"Spec", "Status"} {
+			if f, ok := t.Elem().FieldByName(name); ok && len(f.Index) == 1 {
+				idx[name] = f.Index[0]
+			}
+		}
+		m[t] = idx
 	}
-	return false
+	return m
+}()
+
+// topField is the named top-level field (Spec, Status) of an object, or
+// the zero Value.
+func topField(obj store.Object, name string) reflect.Value {
+	i, ok := fieldIndex[reflect.TypeOf(obj)][name]
+	if !ok {
+		return reflect.Value{}
+	}
+	return reflect.ValueOf(obj).Elem().Field(i)
 }
 
+// specChanged reports whether obj's spec differs from old's.
 func specChanged(obj, old store.Object) bool {
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		return !equality.Semantic.DeepEqual(o.Spec, old.(*appsv1.Deployment).Spec)
-	case *appsv1.ReplicaSet:
-		return !equality.Semantic.DeepEqual(o.Spec, old.(*appsv1.ReplicaSet).Spec)
-	case *appsv1.DaemonSet:
-		return !equality.Semantic.DeepEqual(o.Spec, old.(*appsv1.DaemonSet).Spec)
-	case *appsv1.StatefulSet:
-		return !equality.Semantic.DeepEqual(o.Spec, old.(*appsv1.StatefulSet).Spec)
-	case *policyv1.PodDisruptionBudget:
-		return !equality.Semantic.DeepEqual(o.Spec, old.(*policyv1.PodDisruptionBudget).Spec)
-	case *batchv1.Job:
-		return !equality.Semantic.DeepEqual(o.Spec, old.(*batchv1.Job).Spec)
-	case *batchv1.CronJob:
-		return !equality.Semantic.DeepEqual(o.Spec, old.(*batchv1.CronJob).Spec)
-	case *autoscalingv2.HorizontalPodAutoscaler:
-		return !equality.Semantic.DeepEqual(o.Spec, old.(*autoscalingv2.HorizontalPodAutoscaler).Spec)
+	a, b := topField(obj, "Spec"), topField(old, "Spec")
+	if !a.IsValid() || !b.IsValid() {
+		return false
 	}
-	return false
+	return !equality.Semantic.DeepEqual(a.Interface(), b.Interface())
 }
 
 // keepStatus copies old's status into obj: a main-resource update never
-// changes status.
-func keepStatus(obj, old store.Object) {
-	switch o := obj.(type) {
-	case *corev1.Pod:
-		o.Status = old.(*corev1.Pod).Status
-	case *corev1.Node:
-		o.Status = old.(*corev1.Node).Status
-	case *corev1.Namespace:
-		o.Status = old.(*corev1.Namespace).Status
-	case *corev1.Service:
-		o.Status = old.(*corev1.Service).Status
-	case *appsv1.Deployment:
-		o.Status = old.(*appsv1.Deployment).Status
-	case *appsv1.ReplicaSet:
-		o.Status = old.(*appsv1.ReplicaSet).Status
-	case *appsv1.DaemonSet:
-		o.Status = old.(*appsv1.DaemonSet).Status
-	case *appsv1.StatefulSet:
-		o.Status = old.(*appsv1.StatefulSet).Status
-	case *policyv1.PodDisruptionBudget:
-		o.Status = old.(*policyv1.PodDisruptionBudget).Status
-	case *batchv1.Job:
-		o.Status = old.(*batchv1.Job).Status
-	case *batchv1.CronJob:
-		o.Status = old.(*batchv1.CronJob).Status
-	case *autoscalingv2.HorizontalPodAutoscaler:
-		o.Status = old.(*autoscalingv2.HorizontalPodAutoscaler).Status
+// changes the status of a kind with a status subresource.
+func keepStatus(info *store.KindInfo, obj, old store.Object) {
+	if !info.HasSubresource("status") {
+		return
+	}
+	if dst, src := topField(obj, "Status"), topField(old, "Status"); dst.IsValid() && src.IsValid() {
+		dst.Set(src)
 	}
 }
 
@@ -106,71 +100,27 @@ func keepStatus(obj, old store.Object) {
 // old one instead of deep-copying them on every status write — at 150,000
 // pods that is most of the API server's CPU and memory. Kinds without a
 // status subresource are taken whole.
-func withStatus(old, obj store.Object) store.Object {
-	switch o := obj.(type) {
-	case *corev1.Pod:
-		c := *old.(*corev1.Pod)
-		c.Status = o.Status
-		return &c
-	case *corev1.Node:
-		c := *old.(*corev1.Node)
-		c.Status = o.Status
-		return &c
-	case *corev1.Namespace:
-		c := *old.(*corev1.Namespace)
-		c.Status = o.Status
-		return &c
-	case *corev1.Service:
-		c := *old.(*corev1.Service)
-		c.Status = o.Status
-		return &c
-	case *appsv1.Deployment:
-		c := *old.(*appsv1.Deployment)
-		c.Status = o.Status
-		return &c
-	case *appsv1.ReplicaSet:
-		c := *old.(*appsv1.ReplicaSet)
-		c.Status = o.Status
-		return &c
-	case *appsv1.DaemonSet:
-		c := *old.(*appsv1.DaemonSet)
-		c.Status = o.Status
-		return &c
-	case *appsv1.StatefulSet:
-		c := *old.(*appsv1.StatefulSet)
-		c.Status = o.Status
-		return &c
-	case *policyv1.PodDisruptionBudget:
-		c := *old.(*policyv1.PodDisruptionBudget)
-		c.Status = o.Status
-		return &c
-	case *batchv1.Job:
-		c := *old.(*batchv1.Job)
-		c.Status = o.Status
-		return &c
-	case *batchv1.CronJob:
-		c := *old.(*batchv1.CronJob)
-		c.Status = o.Status
-		return &c
-	case *autoscalingv2.HorizontalPodAutoscaler:
-		c := *old.(*autoscalingv2.HorizontalPodAutoscaler)
-		c.Status = o.Status
-		return &c
+func withStatus(info *store.KindInfo, old, obj store.Object) store.Object {
+	status := topField(obj, "Status")
+	if !info.HasSubresource("status") || !status.IsValid() {
+		return obj
 	}
-	return obj
+	c := reflect.New(reflect.TypeOf(old).Elem())
+	c.Elem().Set(reflect.ValueOf(old).Elem())
+	c.Elem().Field(fieldIndex[reflect.TypeOf(old)]["Status"]).Set(status)
+	return c.Interface().(store.Object)
 }
 
-func setReplicas(obj store.Object, n int32) bool {
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		o.Spec.Replicas = &n
-	case *appsv1.ReplicaSet:
-		o.Spec.Replicas = &n
-	case *appsv1.StatefulSet:
-		o.Spec.Replicas = &n
-	default:
+// setReplicas sets spec.replicas of a kind with a scale subresource.
+func setReplicas(info *store.KindInfo, obj store.Object, n int32) bool {
+	if !info.HasSubresource("scale") {
 		return false
 	}
+	r := topField(obj, "Spec").FieldByName("Replicas")
+	if !r.IsValid() || r.Type() != reflect.TypeFor[*int32]() {
+		return false
+	}
+	r.Set(reflect.ValueOf(&n))
 	return true
 }
 

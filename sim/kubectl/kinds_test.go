@@ -6,50 +6,15 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/store/storetest"
 )
-
-// kindSamples is one valid object of every kind the store (and so the
-// Kubernetes API server) holds, named "sample". A kind added to the store
-// without a sample here fails TestEveryKindEveryVerb.
-var kindSamples = map[string]string{
-	"Namespace": `metadata: {name: sample}`,
-	"Node":      `metadata: {name: sample}`,
-	"Pod":       `{metadata: {name: sample, namespace: default}, spec: {containers: [{name: c, image: nginx}]}}`,
-	"Service":   `{metadata: {name: sample, namespace: default}, spec: {selector: {app: x}, ports: [{port: 80}]}}`,
-	"ConfigMap": `{metadata: {name: sample, namespace: default}, data: {k: v}}`,
-	"Secret":    `{metadata: {name: sample, namespace: default}}`,
-	"Event": `{metadata: {name: sample, namespace: default}, involvedObject: {kind: Pod, name: x, namespace: default},
-		reason: Test, message: m, type: Normal}`,
-	"ServiceAccount": `{metadata: {name: sample, namespace: default}}`,
-	"Deployment": `{metadata: {name: sample, namespace: default}, spec: {replicas: 1, selector: {matchLabels: {app: s}},
-		template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: nginx}]}}}}`,
-	"ReplicaSet": `{metadata: {name: sample, namespace: default}, spec: {replicas: 1, selector: {matchLabels: {app: s}},
-		template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: nginx}]}}}}`,
-	"DaemonSet": `{metadata: {name: sample, namespace: default}, spec: {selector: {matchLabels: {app: s}},
-		template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: nginx}]}}}}`,
-	"StatefulSet": `{metadata: {name: sample, namespace: default}, spec: {replicas: 1, serviceName: s, selector: {matchLabels: {app: s}},
-		template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: nginx}]}}}}`,
-	"ControllerRevision":  `{metadata: {name: sample, namespace: default}, revision: 1}`,
-	"EndpointSlice":       `{metadata: {name: sample, namespace: default}, addressType: IPv4}`,
-	"PodDisruptionBudget": `{metadata: {name: sample, namespace: default}, spec: {minAvailable: 1, selector: {matchLabels: {app: s}}}}`,
-	"Lease":               `{metadata: {name: sample, namespace: default}}`,
-	"Job": `{metadata: {name: sample, namespace: default}, spec: {template: {spec: {restartPolicy: Never,
-		containers: [{name: c, image: perl}]}}}}`,
-	"CronJob": `{metadata: {name: sample, namespace: default}, spec: {schedule: "*/5 * * * *", jobTemplate: {spec: {template: {spec: {
-		restartPolicy: OnFailure, containers: [{name: c, image: busybox}]}}}}}}`,
-	"HorizontalPodAutoscaler": `{metadata: {name: sample, namespace: default}, spec: {maxReplicas: 3,
-		scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}}}`,
-}
 
 func sampleOf(t *testing.T, info *store.KindInfo) store.Object {
 	t.Helper()
-	src, ok := kindSamples[info.Kind]
-	require.True(t, ok, "kind %s has no sample in kindSamples: add one", info.Kind)
-	obj := info.New()
-	require.NoError(t, yaml.UnmarshalStrict([]byte(src), obj), info.Kind)
+	obj, err := storetest.Sample(info.Kind)
+	require.NoError(t, err)
 	return obj
 }
 

@@ -41,7 +41,11 @@ type KindInfo struct {
 	// scale, binding, eviction, log.
 	Subresources []string
 	Namespaced   bool
-	New          func() Object
+	// Generation: the API server sets metadata.generation to 1 on create
+	// and bumps it on every spec change (controllers report
+	// status.observedGeneration).
+	Generation bool
+	New        func() Object
 }
 
 // GroupResource is the kind's group and resource, as API errors name it.
@@ -106,27 +110,27 @@ var kindTable = []KindInfo{
 		New: func() Object { return &corev1.Event{} }},
 	{GroupVersion: corev1.SchemeGroupVersion, Resource: "serviceaccounts", ShortNames: []string{"sa"}, Namespaced: true,
 		New: func() Object { return &corev1.ServiceAccount{} }},
-	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "deployments", ShortNames: []string{"deploy"}, Categories: all, Namespaced: true, Subresources: statusAndScale,
+	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "deployments", Generation: true, ShortNames: []string{"deploy"}, Categories: all, Namespaced: true, Subresources: statusAndScale,
 		New: func() Object { return &appsv1.Deployment{} }},
-	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "replicasets", ShortNames: []string{"rs"}, Categories: all, Namespaced: true, Subresources: statusAndScale,
+	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "replicasets", Generation: true, ShortNames: []string{"rs"}, Categories: all, Namespaced: true, Subresources: statusAndScale,
 		New: func() Object { return &appsv1.ReplicaSet{} }},
-	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "daemonsets", ShortNames: []string{"ds"}, Categories: all, Namespaced: true, Subresources: statusOnly,
+	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "daemonsets", Generation: true, ShortNames: []string{"ds"}, Categories: all, Namespaced: true, Subresources: statusOnly,
 		New: func() Object { return &appsv1.DaemonSet{} }},
-	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "statefulsets", ShortNames: []string{"sts"}, Categories: all, Namespaced: true, Subresources: statusAndScale,
+	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "statefulsets", Generation: true, ShortNames: []string{"sts"}, Categories: all, Namespaced: true, Subresources: statusAndScale,
 		New: func() Object { return &appsv1.StatefulSet{} }},
 	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "controllerrevisions", Namespaced: true,
 		New: func() Object { return &appsv1.ControllerRevision{} }},
 	{GroupVersion: discoveryv1.SchemeGroupVersion, Resource: "endpointslices", Namespaced: true,
 		New: func() Object { return &discoveryv1.EndpointSlice{} }},
-	{GroupVersion: policyv1.SchemeGroupVersion, Resource: "poddisruptionbudgets", ShortNames: []string{"pdb"}, Namespaced: true, Subresources: statusOnly,
+	{GroupVersion: policyv1.SchemeGroupVersion, Resource: "poddisruptionbudgets", Generation: true, ShortNames: []string{"pdb"}, Namespaced: true, Subresources: statusOnly,
 		New: func() Object { return &policyv1.PodDisruptionBudget{} }},
 	{GroupVersion: coordinationv1.SchemeGroupVersion, Resource: "leases", Namespaced: true,
 		New: func() Object { return &coordinationv1.Lease{} }},
-	{GroupVersion: batchv1.SchemeGroupVersion, Resource: "jobs", Categories: all, Namespaced: true, Subresources: statusOnly,
+	{GroupVersion: batchv1.SchemeGroupVersion, Resource: "jobs", Generation: true, Categories: all, Namespaced: true, Subresources: statusOnly,
 		New: func() Object { return &batchv1.Job{} }},
-	{GroupVersion: batchv1.SchemeGroupVersion, Resource: "cronjobs", ShortNames: []string{"cj"}, Categories: all, Namespaced: true, Subresources: statusOnly,
+	{GroupVersion: batchv1.SchemeGroupVersion, Resource: "cronjobs", Generation: true, ShortNames: []string{"cj"}, Categories: all, Namespaced: true, Subresources: statusOnly,
 		New: func() Object { return &batchv1.CronJob{} }},
-	{GroupVersion: autoscalingv2.SchemeGroupVersion, Resource: "horizontalpodautoscalers", ShortNames: []string{"hpa"}, Categories: all, Namespaced: true, Subresources: statusOnly,
+	{GroupVersion: autoscalingv2.SchemeGroupVersion, Resource: "horizontalpodautoscalers", Generation: true, ShortNames: []string{"hpa"}, Categories: all, Namespaced: true, Subresources: statusOnly,
 		New: func() Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
 }
 

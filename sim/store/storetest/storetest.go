@@ -1,0 +1,64 @@
+// Package storetest holds test fixtures over the store's kind table: one
+// valid object of every kind, so tests can go over every kind the
+// simulator serves and a new kind cannot be forgotten by them.
+package storetest
+
+import (
+	"fmt"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// kindSamples is one valid object of every kind the store (and so the
+// Kubernetes API server) holds, named "sample". A kind added to the store
+// without a sample here fails the tests that go over every kind.
+var kindSamples = map[string]string{
+	"Namespace": `metadata: {name: sample}`,
+	"Node":      `metadata: {name: sample}`,
+	"Pod":       `{metadata: {name: sample, namespace: default}, spec: {containers: [{name: c, image: nginx}]}}`,
+	"Service":   `{metadata: {name: sample, namespace: default}, spec: {selector: {app: x}, ports: [{port: 80}]}}`,
+	"ConfigMap": `{metadata: {name: sample, namespace: default}, data: {k: v}}`,
+	"Secret":    `{metadata: {name: sample, namespace: default}}`,
+	"Event": `{metadata: {name: sample, namespace: default}, involvedObject: {kind: Pod, name: x, namespace: default},
+		reason: Test, message: m, type: Normal}`,
+	"ServiceAccount": `{metadata: {name: sample, namespace: default}}`,
+	"Deployment": `{metadata: {name: sample, namespace: default}, spec: {replicas: 1, selector: {matchLabels: {app: s}},
+		template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: nginx}]}}}}`,
+	"ReplicaSet": `{metadata: {name: sample, namespace: default}, spec: {replicas: 1, selector: {matchLabels: {app: s}},
+		template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: nginx}]}}}}`,
+	"DaemonSet": `{metadata: {name: sample, namespace: default}, spec: {selector: {matchLabels: {app: s}},
+		template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: nginx}]}}}}`,
+	"StatefulSet": `{metadata: {name: sample, namespace: default}, spec: {replicas: 1, serviceName: s, selector: {matchLabels: {app: s}},
+		template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: nginx}]}}}}`,
+	"ControllerRevision":  `{metadata: {name: sample, namespace: default}, revision: 1}`,
+	"EndpointSlice":       `{metadata: {name: sample, namespace: default}, addressType: IPv4}`,
+	"PodDisruptionBudget": `{metadata: {name: sample, namespace: default}, spec: {minAvailable: 1, selector: {matchLabels: {app: s}}}}`,
+	"Lease":               `{metadata: {name: sample, namespace: default}}`,
+	"Job": `{metadata: {name: sample, namespace: default}, spec: {template: {spec: {restartPolicy: Never,
+		containers: [{name: c, image: perl}]}}}}`,
+	"CronJob": `{metadata: {name: sample, namespace: default}, spec: {schedule: "*/5 * * * *", jobTemplate: {spec: {template: {spec: {
+		restartPolicy: OnFailure, containers: [{name: c, image: busybox}]}}}}}}`,
+	"HorizontalPodAutoscaler": `{metadata: {name: sample, namespace: default}, spec: {maxReplicas: 3,
+		scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}}}`,
+}
+
+// Sample returns a fresh valid object of kind, named "sample" (in
+// namespace "default" when the kind is namespaced), as a person would
+// write it (not defaulted). It fails for a kind without a sample.
+func Sample(kind string) (store.Object, error) {
+	info, ok := store.LookupKind(kind)
+	if !ok {
+		return nil, fmt.Errorf("storetest: unknown kind %q", kind)
+	}
+	src, ok := kindSamples[kind]
+	if !ok {
+		return nil, fmt.Errorf("storetest: kind %s has no sample: add one to kindSamples", kind)
+	}
+	obj := info.New()
+	if err := yaml.UnmarshalStrict([]byte(src), obj); err != nil {
+		return nil, fmt.Errorf("storetest: sample %s: %w", kind, err)
+	}
+	return obj, nil
+}
