@@ -127,8 +127,11 @@ func (rep *Report) costChart() (*plot.Plot, error) {
 	p.Add(bc, bb)
 	p.Legend.Add("cost", bc)
 	p.Legend.Add("LP lower bound", bb)
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs = vg.Points(40)
+	p.Y.Max *= 1.25 // room for the legend above the bars
 	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
 	return p, nil
 }
 

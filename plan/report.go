@@ -130,8 +130,8 @@ type FailureReport struct {
 	Reproduce string `json:"reproduce"`
 }
 
-// maxFailuresListed bounds the failures listed per candidate.
-const maxFailuresListed = 10
+// maxFailuresListed bounds the failures the text report lists per candidate.
+const maxFailuresListed = 4
 
 // BuildReport merges partial results into the report. The partials must
 // come from the same plan and sweep and together hold every run once.
@@ -191,13 +191,11 @@ func BuildReport(parts []*Partial) (*Report, error) {
 			}
 			cpu, mem = append(cpu, r.CPU), append(mem, r.Memory)
 			cmd := reproduce(h.Out, &r)
-			if r.Error != "" && len(cr.Failures) < maxFailuresListed {
+			if r.Error != "" {
 				cr.Failures = append(cr.Failures, FailureReport{Fault: r.Variant, Seed: r.Seed, SLO: "(run)", Message: r.Error, Reproduce: cmd})
 			}
 			for _, f := range r.Failures {
-				if len(cr.Failures) < maxFailuresListed {
-					cr.Failures = append(cr.Failures, FailureReport{Fault: r.Variant, Seed: r.Seed, SLO: f.SLO, Message: f.Expectation + ": " + f.Message, Reproduce: cmd})
-				}
+				cr.Failures = append(cr.Failures, FailureReport{Fault: r.Variant, Seed: r.Seed, SLO: f.SLO, Message: f.Expectation + ": " + f.Message, Reproduce: cmd})
 			}
 		}
 		if len(cpu) > 0 {
@@ -327,28 +325,16 @@ func (rep *Report) WriteText(w io.Writer) error {
 			failed = true
 		}
 		fmt.Fprintf(w, "  %s: %d of %d runs failed\n", c.Name, c.FailedRuns, c.Runs)
-		for _, f := range c.Failures {
+		for i, f := range c.Failures {
+			if i == maxFailuresListed {
+				fmt.Fprintf(w, "    … %d more (all in --report json)\n", len(c.Failures)-maxFailuresListed)
+				break
+			}
 			fmt.Fprintf(w, "    %s seed %d: %s: %s\n      %s\n", f.Fault, f.Seed, f.SLO, oneLine(f.Message), f.Reproduce)
-		}
-		if n := countFailures(rep, c.Name); n > len(c.Failures) {
-			fmt.Fprintf(w, "    … %d more (see --report json)\n", n-len(c.Failures))
 		}
 	}
 	_, err := fmt.Fprintln(w)
 	return err
-}
-
-func countFailures(rep *Report, cand string) int {
-	n := 0
-	for _, r := range rep.results {
-		if r.Candidate == cand {
-			n += len(r.Failures)
-			if r.Error != "" {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // order lists the passing candidates by rank, then the others in plan order.

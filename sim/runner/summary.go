@@ -36,11 +36,11 @@ func (rep *Report) WriteSummary(w io.Writer) error {
 			v = "FAIL"
 		}
 		line := fmt.Sprintf("  %s  line %d: %s", v, e.Line, e.Description)
-		if e.At != "" {
-			line += " (at " + e.At + ")"
+		if e.AtSeconds != nil {
+			line += " (at " + time.Duration(*e.AtSeconds*float64(time.Second)).Round(time.Millisecond).String() + ")"
 		}
 		if e.RecoverySeconds != nil {
-			line += fmt.Sprintf(" recovered in %s", time.Duration(*e.RecoverySeconds*float64(time.Second)))
+			line += fmt.Sprintf(" recovered in %s", time.Duration(*e.RecoverySeconds*float64(time.Second)).Round(time.Millisecond))
 		}
 		if !e.Passed && e.Message != "" {
 			line += ": " + e.Message
