@@ -168,7 +168,7 @@ func deref(p *int32) int32 {
 }
 
 // machinesOf are the candidate's instance types with the overhead taken off.
-func machinesOf(c Candidate, o Overhead) []Machine {
+func machinesOf(c Candidate, o Overhead, region string) []Machine {
 	var types []string
 	for _, g := range c.NodeGroups {
 		if !slices.Contains(types, g.InstanceType) {
@@ -182,7 +182,11 @@ func machinesOf(c Candidate, o Overhead) []Machine {
 			continue
 		}
 		a := t.Allocatable()
-		out = append(out, Machine{Type: name, PricePerHour: t.PricePerHour,
+		price, err := cloud.Price(region, name, cloud.OnDemand)
+		if err != nil {
+			continue
+		}
+		out = append(out, Machine{Type: name, PricePerHour: price,
 			MilliCPU:  float64(a.Cpu().MilliValue()) - o.MilliCPU,
 			MemoryMiB: float64(a.Memory().Value())/(1<<20) - o.MemoryMiB,
 			Pods:      float64(a.Pods().Value()) - o.Pods})

@@ -39,7 +39,7 @@ type Plan struct {
 	// Settle is when the workloads should be up; faults default to it.
 	Settle     time.Duration
 	Seeds      int    // runs use seeds 1..Seeds
-	Region     string // default us-east-1
+	Region     string // default us-east-1: prices (sim/cloud.Price) and default zones
 	Workloads  []scenarios.Object
 	Candidates []Candidate
 	Faults     []Fault
@@ -237,8 +237,8 @@ func (p *parser) header(f *fields, pl *Plan) {
 	}
 	if v, ok := f.vals["region"]; ok {
 		if r, ok := p.str(v, "region"); ok {
-			if r != "us-east-1" {
-				p.errorf(v, "the catalogue's prices are us-east-1 on-demand", "region %q has no prices in the catalogue", r)
+			if _, known := cloud.LookupRegion(r); !known {
+				p.errorf(v, scenarios.DidYouMean(r, cloud.RegionNames(), "regions"), "region %q has no prices in the catalogue", r)
 			}
 			pl.Region = r
 		}

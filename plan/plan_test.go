@@ -141,3 +141,23 @@ func TestShardOutOfRange(t *testing.T) {
 	_, err = Sweep(pl, Options{Shard: 3, Shards: 3})
 	require.ErrorContains(t, err, "shard 3 out of range 0..2")
 }
+
+func TestRegionPricesAndZones(t *testing.T) {
+	src, err := os.ReadFile("testdata/small.yaml")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS("testdata")))
+	path := filepath.Join(dir, "eu.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(src), "seeds: 2", "seeds: 2\nregion: eu-west-1", 1)), 0o644))
+	pl, err := Load(path)
+	require.NoError(t, err)
+	h := pl.header(1, 0, 1, 0, "")
+	require.InDelta(t, 2*0.107, h.Candidates[0].CostPerHour, 1e-9, "eu-west-1 charges $0.107 for an m5.large")
+	data, _, err := pl.scenarioYAML(pl.Candidates[0], pl.variants(pl.Candidates[0])[0])
+	require.NoError(t, err)
+	require.Contains(t, string(data), "eu-west-1a")
+
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(src), "seeds: 2", "seeds: 2\nregion: eu-west-9", 1)), 0o644))
+	_, err = Load(path)
+	require.ErrorContains(t, err, `region "eu-west-9" has no prices in the catalogue`)
+}

@@ -54,13 +54,13 @@ func (pl *Plan) header(seeds, shard, shards, total int, out string) Header {
 		cs := CandidateStatic{Name: c.Name}
 		var parts []string
 		for _, g := range c.NodeGroups {
-			t, _ := cloud.Lookup(g.InstanceType)
+			price, _ := cloud.Price(pl.Region, g.InstanceType, cloud.OnDemand) // both validated at load
 			cs.Nodes += g.Count
-			cs.CostPerHour += float64(g.Count) * t.PricePerHour
+			cs.CostPerHour += float64(g.Count) * price
 			parts = append(parts, fmt.Sprintf("%d×%s", g.Count, g.InstanceType))
 		}
 		cs.Setup = strings.Join(parts, " + ")
-		b, err := LowerBound(machinesOf(c, overhead), demand)
+		b, err := LowerBound(machinesOf(c, overhead, pl.Region), demand)
 		if err != nil {
 			cs.BoundError = err.Error()
 		} else {
