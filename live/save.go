@@ -62,7 +62,7 @@ func (s *Session) Save(dir, name string) (string, error) {
 	if name == "" || filepath.Base(name) != name {
 		return "", fmt.Errorf("live: %q is not a file name", name)
 	}
-	for _, rel := range referencedFiles(s.scenario) {
+	for _, rel := range s.scenario.Files() {
 		b, err := s.scenario.ReadFile(rel)
 		if err != nil {
 			return "", err
@@ -77,37 +77,6 @@ func (s *Session) Save(dir, name string) (string, error) {
 	}
 	p := filepath.Join(dir, name+".yaml")
 	return p, os.WriteFile(p, data, 0o644)
-}
-
-// referencedFiles lists the files a scenario names: workload and apply
-// `file:` entries and `kubectl apply -f` arguments.
-func referencedFiles(s *scenarios.Scenario) []string {
-	var doc yaml.Node
-	if yaml.Unmarshal(s.Raw(), &doc) != nil || len(doc.Content) == 0 {
-		return nil
-	}
-	seen := map[string]bool{}
-	var out []string
-	add := func(f string) {
-		if f != "" && !seen[f] {
-			seen[f] = true
-			out = append(out, f)
-		}
-	}
-	root := doc.Content[0]
-	if w := mappingValue(root, "workloads"); w != nil {
-		for _, item := range w.Content {
-			if f := mappingValue(item, "file"); f != nil {
-				add(f.Value)
-			}
-		}
-	}
-	for _, a := range s.Timeline {
-		for _, f := range action.Files(a.Do) {
-			add(f)
-		}
-	}
-	return out
 }
 
 // actionNode renders one timeline entry with its action's write-back.

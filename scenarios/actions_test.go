@@ -107,3 +107,25 @@ func TestEveryActionRoundTrips(t *testing.T) {
 			"%s does not round-trip:\nparsed  %#v\nwritten %s\nparsed  %#v", actionCases[i], s.Timeline[i].Do, written[i], again.Timeline[i].Do)
 	}
 }
+
+// TestFilesNamesEveryReferencedFile: the files a scenario reads (what a
+// saved session and an export copy) come from the eksctl config, the
+// workloads and the actions' registry entries, each once.
+func TestFilesNamesEveryReferencedFile(t *testing.T) {
+	fsys := fstest.MapFS{"eks.yaml": testFS["eks.yaml"], "web.yaml": testFS["web.yaml"], "manifests/extra.yaml": actionFiles["manifests/extra.yaml"]}
+	s, err := Parse("s.yaml", []byte(`name: files
+duration: 10m
+cluster: {eksctl: eks.yaml}
+workloads:
+  - file: web.yaml
+timeline:
+  - at: 3m
+    kubectl: apply --filename=web.yaml
+  - at: 2m
+    apply: {file: manifests/extra.yaml}
+  - at: 1m
+    kubectl: apply -f manifests/extra.yaml
+`), fsys)
+	require.NoError(t, err)
+	require.Equal(t, []string{"eks.yaml", "web.yaml", "manifests/extra.yaml"}, s.Files())
+}

@@ -9,24 +9,28 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kubesim/kubesim/sim/action"
 )
 
 // LibraryFiles returns the files a library scenario reads besides its
-// own YAML (workload and apply files, kubectl -f arguments), relative to
-// the scenario, in the order they appear.
+// own YAML (see Scenario.Files).
 func LibraryFiles(name string) ([]string, error) {
-	src, err := LibrarySource(name)
+	s, err := LoadLibrary(name)
 	if err != nil {
 		return nil, err
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, err
-	}
+	return s.Files(), nil
+}
+
+// Files lists the files the scenario reads besides its own YAML, relative
+// to it: the eksctl config, workload `file:` entries, then what the
+// timeline's actions name (apply files, `kubectl apply -f` arguments), in
+// time order, each once.
+func (s *Scenario) Files() []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(f string) {
@@ -35,35 +39,23 @@ func LibraryFiles(name string) ([]string, error) {
 			out = append(out, f)
 		}
 	}
-	walkFiles(&doc, add)
-	return out, nil
-}
-
-// kubectlFile finds the -f / --filename arguments of a kubectl line.
-var kubectlFile = regexp.MustCompile(`(?:^|\s)(?:-f|--filename)(?:\s+|=)(\S+)`)
-
-// walkFiles calls add for every `file:` value and kubectl -f argument.
-func walkFiles(n *yaml.Node, add func(string)) {
-	switch n.Kind {
-	case yaml.DocumentNode, yaml.SequenceNode:
-		for _, c := range n.Content {
-			walkFiles(c, add)
-		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			switch {
-			case k.Value == "file" && v.Kind == yaml.ScalarNode:
-				add(v.Value)
-			case k.Value == "kubectl" && v.Kind == yaml.ScalarNode:
-				for _, m := range kubectlFile.FindAllStringSubmatch(v.Value, -1) {
-					add(m[1])
+	add(s.Cluster.Eksctl)
+	var doc yaml.Node
+	if yaml.Unmarshal(s.raw, &doc) == nil && len(doc.Content) > 0 {
+		if wl := mapValue(doc.Content[0], "workloads"); wl != nil {
+			for _, it := range wl.Content {
+				if f := mapValue(it, "file"); f != nil && f.Kind == yaml.ScalarNode {
+					add(f.Value)
 				}
-			default:
-				walkFiles(v, add)
 			}
 		}
 	}
+	for _, a := range s.Timeline {
+		for _, f := range action.Files(a.Do) {
+			add(f)
+		}
+	}
+	return out
 }
 
 // ExportLibrary writes a library scenario and the files it reads into
