@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -10,8 +9,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim/action"
 	"github.com/kubesim/kubesim/sim/cloud"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 // variant is one concrete form of a fault entry for a candidate: each
@@ -160,7 +159,7 @@ func (pl *Plan) scenarioYAML(c Candidate, v variant) ([]byte, []expectOrigin, er
 		doc.Cluster.NodeGroups = append(doc.Cluster.NodeGroups, nodeGroupDoc{Name: g.Name, InstanceType: g.InstanceType, Count: g.Count, Zones: zones})
 	}
 	for _, o := range pl.Workloads {
-		m, err := manifestMap(o.Obj)
+		m, err := action.ManifestMap(o.Obj)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -169,17 +168,14 @@ func (pl *Plan) scenarioYAML(c Candidate, v variant) ([]byte, []expectOrigin, er
 	faultAt := time.Duration(-1)
 	f := v.fault
 	entry := map[string]any{"at": f.At.String(), "name": "fault"}
+	var fault action.Action
 	switch f.Kind {
 	case FaultAnyNode:
-		entry["fail"] = map[string]any{"node": v.Node}
+		fault = &action.Fail{Node: v.Node}
 	case FaultEachZone:
-		part := map[string]any{"zone": v.Zone}
-		if f.For > 0 {
-			part["for"] = f.For.String()
-		}
-		entry["partition"] = part
+		fault = &action.Partition{Zone: v.Zone, For: f.For}
 	case FaultEtcd:
-		entry["etcd"] = map[string]any{"stop": "etcd-1"}
+		fault = &action.Etcd{Op: "stop", Arg: "etcd-1"}
 	case FaultTimeline:
 		var items []map[string]any
 		if err := f.Timeline.Decode(&items); err != nil {
@@ -193,6 +189,13 @@ func (pl *Plan) scenarioYAML(c Candidate, v variant) ([]byte, []expectOrigin, er
 		for _, it := range items {
 			doc.Timeline = append(doc.Timeline, it)
 		}
+	}
+	if fault != nil {
+		v, err := action.Write(fault)
+		if err != nil {
+			return nil, nil, err
+		}
+		entry[fault.ActionName()] = v
 	}
 	after := "fault"
 	switch f.Kind {
@@ -265,27 +268,6 @@ func replicas(d *appsv1.Deployment) int32 {
 		return 1
 	}
 	return *d.Spec.Replicas
-}
-
-// manifestMap is an object as plain data (apiVersion and kind set), for
-// the generated scenario's inline manifests.
-func manifestMap(obj store.Object) (map[string]any, error) {
-	data, err := json.Marshal(obj)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, err
-	}
-	if info, err := store.KindOf(obj); err == nil {
-		m["apiVersion"], m["kind"] = info.GroupVersion.String(), info.Kind
-	}
-	if md, ok := m["metadata"].(map[string]any); ok {
-		delete(md, "creationTimestamp")
-	}
-	delete(m, "status")
-	return m, nil
 }
 
 // dnsName makes a valid scenario name: lower case, '-' for anything else,
