@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/kubeversion"
 )
 
 // logEvery is the virtual-time spacing of a container's modelled log
@@ -33,7 +34,7 @@ func logLine(pod *corev1.Pod, c corev1.Container, i int, at time.Time) string {
 		if ip == "" {
 			ip = "10.0.0.1"
 		}
-		return fmt.Sprintf(`%s - - [%s] "GET / HTTP/1.1" 200 615 "-" "kube-probe/1.32" "-"`, ip, at.Format("02/Jan/2006:15:04:05 -0700"))
+		return fmt.Sprintf(`%s - - [%s] "GET / HTTP/1.1" 200 615 "-" "kube-probe/%s.%s" "-"`, ip, at.Format("02/Jan/2006:15:04:05 -0700"), kubeversion.Major, kubeversion.Minor)
 	}
 	h := fnv.New32a()
 	fmt.Fprintf(h, "%s/%s/%s/%d", pod.Namespace, pod.Name, c.Name, i)

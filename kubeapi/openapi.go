@@ -13,6 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/kubesim/kubesim/sim/kubeversion"
 )
 
 // The OpenAPI v3 documents describe the paths and operations of every
@@ -110,7 +112,7 @@ func openAPIDoc(gv schema.GroupVersion) map[string]any {
 	}
 	return map[string]any{
 		"openapi":    "3.0.0",
-		"info":       map[string]string{"title": "Kubernetes (kubesim)", "version": "v1.32.0"},
+		"info":       map[string]string{"title": "Kubernetes (kubesim)", "version": kubeversion.GitVersion},
 		"paths":      paths,
 		"components": map[string]any{"schemas": gen.schemas},
 	}
@@ -188,7 +190,7 @@ func openAPIV2Doc() ([]byte, error) {
 	}
 	b, err := json.Marshal(map[string]any{
 		"swagger": "2.0",
-		"info":    map[string]string{"title": "Kubernetes (kubesim)", "version": "v1.32.0"},
+		"info":    map[string]string{"title": "Kubernetes (kubesim)", "version": kubeversion.GitVersion},
 		"paths":   paths,
 	})
 	if err != nil {

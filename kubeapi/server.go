@@ -29,6 +29,7 @@ import (
 
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/kubeversion"
 )
 
 // Options tune a server.
@@ -43,7 +44,8 @@ type Options struct {
 	// WatchBuffer is how many events a watch may have in flight before it
 	// is closed as too slow (default 4096).
 	WatchBuffer int
-	// Version is what /version reports as gitVersion (default v1.32.0).
+	// Version is what /version reports as gitVersion (default
+	// kubeversion.GitVersion, the release the simulator models).
 	Version string
 }
 
@@ -75,7 +77,7 @@ func New(sess *live.Session, opts Options) *Server {
 		opts.WatchBuffer = 4096
 	}
 	if opts.Version == "" {
-		opts.Version = "v1.32.0"
+		opts.Version = kubeversion.GitVersion
 	}
 	openAPIDocs() // generated and encoded once per process, here rather than on a request
 	s := &Server{sess: sess, opts: opts, done: make(chan struct{})}

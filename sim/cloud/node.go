@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/kubeversion"
 )
 
 // Well-known labels EKS nodes carry besides the upstream ones.
@@ -16,9 +18,11 @@ const (
 	LabelCapacityType = "eks.amazonaws.com/capacityType"
 )
 
-// Versions an EKS 1.32 node reports in status.nodeInfo.
+// Versions a node reports in status.nodeInfo. The kubelet is the release
+// the simulator models (EKS builds append "-eks-<commit>", which is not
+// modelled); the rest are an Amazon Linux 2023 EKS AMI's.
 const (
-	KubeletVersion          = "v1.32.3-eks-473151a"
+	KubeletVersion          = kubeversion.GitVersion
 	ContainerRuntimeVersion = "containerd://1.7.27"
 	OSImage                 = "Amazon Linux 2023.7.20250414"
 	KernelVersion           = "6.1.132-147.221.amzn2023.x86_64"
