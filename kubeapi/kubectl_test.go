@@ -140,7 +140,7 @@ func TestKubectlCKASession(t *testing.T) {
 	require.Regexp(t, spaced("probe", "0/1", "Pending"), k.ok("get", "pod", "probe"))
 	out = k.ok("get", "events", "--field-selector", "involvedObject.name=probe")
 	require.Contains(t, out, "FailedScheduling")
-	require.Contains(t, out, "untolerated taint {dedicated: batch}")
+	require.Contains(t, out, "untolerated taint(s)")
 	require.Contains(t, k.ok("delete", "pod", "probe"), `pod "probe" deleted`)
 	require.Contains(t, k.ok("apply", "-f", pod), "pod/probe created")
 	require.Contains(t, k.ok("wait", "--for=condition=Ready", "pod/probe", "--timeout=60s"), "pod/probe condition met")

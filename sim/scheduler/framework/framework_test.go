@@ -25,11 +25,11 @@ func TestFitErrorMessage(t *testing.T) {
 	}{{
 		name: "upstream example",
 		diag: Diagnosis{
-			NodeStatuses:  []NodeStatus{st("Insufficient cpu"), st("node(s) had untolerated taint {dedicated: batch}"), st("Insufficient cpu"), st("node(s) had untolerated taint {dedicated: batch}"), st("node(s) had untolerated taint {dedicated: batch}")},
+			NodeStatuses:  []NodeStatus{st("Insufficient cpu"), st("node(s) had untolerated taint(s)"), st("Insufficient cpu"), st("node(s) had untolerated taint(s)"), st("node(s) had untolerated taint(s)")},
 			PostFilterMsg: "preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.",
 		},
 		n:    5,
-		want: "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {dedicated: batch}. preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.",
+		want: "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s). preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.",
 	}, {
 		// Counts sort as strings, as upstream: "10 ..." before "2 ...".
 		name: "string sort and multiple reasons per node",

@@ -34,10 +34,10 @@ func hardEffect(t *corev1.Taint) bool {
 	return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
 }
 
-// ErrReason is upstream's reason for an untolerated taint.
-func ErrReason(t *corev1.Taint) string {
-	return "node(s) had untolerated taint {" + t.Key + ": " + t.Value + "}"
-}
+// ErrReasonUntolerated is the Filter reason for a node with a taint the
+// pod does not tolerate, as v1.34+ print it (older releases named the
+// taint: "node(s) had untolerated taint {key: value}").
+const ErrReasonUntolerated = "node(s) had untolerated taint(s)"
 
 // Filter rejects the node at its first untolerated NoSchedule or
 // NoExecute taint.
@@ -45,11 +45,10 @@ func (*TaintToleration) Filter(_ *framework.CycleState, pod *corev1.Pod, ni *fra
 	if len(ni.Taints) == 0 {
 		return nil
 	}
-	t, found := framework.FindUntoleratedTaint(ni.Taints, pod.Spec.Tolerations, hardEffect)
-	if !found {
+	if _, found := framework.FindUntoleratedTaint(ni.Taints, pod.Spec.Tolerations, hardEffect); !found {
 		return nil
 	}
-	return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReason(t)).WithPlugin(Name)
+	return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonUntolerated).WithPlugin(Name)
 }
 
 // PreScore keeps the pod's tolerations that can apply to PreferNoSchedule

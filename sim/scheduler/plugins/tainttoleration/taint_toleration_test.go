@@ -19,17 +19,17 @@ func TestFilter(t *testing.T) {
 	}{
 		{"no taints", st.Node("n", "1", "1Gi", 10).Obj(), st.Pod("p").Obj(), ""},
 		{"untolerated NoSchedule", st.Node("n", "1", "1Gi", 10).Taint("dedicated", "batch", corev1.TaintEffectNoSchedule).Obj(),
-			st.Pod("p").Obj(), "node(s) had untolerated taint {dedicated: batch}"},
+			st.Pod("p").Obj(), "node(s) had untolerated taint(s)"},
 		{"tolerated by Equal", st.Node("n", "1", "1Gi", 10).Taint("dedicated", "batch", corev1.TaintEffectNoSchedule).Obj(),
 			st.Pod("p").Toleration("dedicated", "batch", corev1.TolerationOpEqual, corev1.TaintEffectNoSchedule).Obj(), ""},
 		{"wrong value", st.Node("n", "1", "1Gi", 10).Taint("dedicated", "batch", corev1.TaintEffectNoSchedule).Obj(),
-			st.Pod("p").Toleration("dedicated", "web", corev1.TolerationOpEqual, "").Obj(), "node(s) had untolerated taint {dedicated: batch}"},
+			st.Pod("p").Toleration("dedicated", "web", corev1.TolerationOpEqual, "").Obj(), "node(s) had untolerated taint(s)"},
 		{"tolerated by Exists without key", st.Node("n", "1", "1Gi", 10).Taint("a", "b", corev1.TaintEffectNoExecute).Obj(),
 			st.Pod("p").Toleration("", "", corev1.TolerationOpExists, "").Obj(), ""},
 		{"PreferNoSchedule does not filter", st.Node("n", "1", "1Gi", 10).Taint("a", "b", corev1.TaintEffectPreferNoSchedule).Obj(),
 			st.Pod("p").Obj(), ""},
 		{"empty value prints empty", st.Node("n", "1", "1Gi", 10).Taint("node-role.kubernetes.io/control-plane", "", corev1.TaintEffectNoSchedule).Obj(),
-			st.Pod("p").Obj(), "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"},
+			st.Pod("p").Obj(), "node(s) had untolerated taint(s)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
