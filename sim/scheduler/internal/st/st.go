@@ -1,0 +1,247 @@
+// Package st has pod and node builders with the names and meaning of
+// upstream's scheduler test wrappers (k8s.io/kubernetes
+// pkg/scheduler/testing: st.MakePod(), st.MakeNode(), ...), so that
+// upstream's plugin test tables can be ported with their inputs
+// unchanged. Only the builders those tables use are here.
+package st
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+const pauseImage = "registry.k8s.io/pause:3.10"
+
+// ContainerWrapper builds a container.
+type ContainerWrapper struct{ corev1.Container }
+
+// MakeContainer starts an empty container.
+func MakeContainer() *ContainerWrapper { return &ContainerWrapper{} }
+
+// Obj returns the container.
+func (c *ContainerWrapper) Obj() corev1.Container { return c.Container }
+
+// Name sets the name.
+func (c *ContainerWrapper) Name(n string) *ContainerWrapper { c.Container.Name = n; return c }
+
+// Image sets the image.
+func (c *ContainerWrapper) Image(i string) *ContainerWrapper { c.Container.Image = i; return c }
+
+// HostPort sets one port with this host port.
+func (c *ContainerWrapper) HostPort(p int32) *ContainerWrapper {
+	c.Ports = []corev1.ContainerPort{{HostPort: p}}
+	return c
+}
+
+// ContainerPort sets the ports.
+func (c *ContainerWrapper) ContainerPort(ports []corev1.ContainerPort) *ContainerWrapper {
+	c.Ports = ports
+	return c
+}
+
+// ResourceRequests sets the requests.
+func (c *ContainerWrapper) ResourceRequests(m map[corev1.ResourceName]string) *ContainerWrapper {
+	c.Resources.Requests = list(m)
+	return c
+}
+
+// RestartPolicy sets the container restart policy (Always: a sidecar).
+func (c *ContainerWrapper) RestartPolicy(p corev1.ContainerRestartPolicy) *ContainerWrapper {
+	c.Container.RestartPolicy = &p
+	return c
+}
+
+func list(m map[corev1.ResourceName]string) corev1.ResourceList {
+	l := corev1.ResourceList{}
+	for k, v := range m {
+		l[k] = resource.MustParse(v)
+	}
+	return l
+}
+
+// PodWrapper builds a pod.
+type PodWrapper struct{ corev1.Pod }
+
+// MakePod starts an empty pod.
+func MakePod() *PodWrapper { return &PodWrapper{} }
+
+// Obj returns the pod.
+func (p *PodWrapper) Obj() *corev1.Pod { return &p.Pod }
+
+// Name sets the name.
+func (p *PodWrapper) Name(s string) *PodWrapper { p.SetName(s); return p }
+
+// UID sets the UID.
+func (p *PodWrapper) UID(s string) *PodWrapper { p.SetUID(types.UID(s)); return p }
+
+// Namespace sets the namespace.
+func (p *PodWrapper) Namespace(s string) *PodWrapper { p.SetNamespace(s); return p }
+
+// Node assigns the pod.
+func (p *PodWrapper) Node(s string) *PodWrapper { p.Spec.NodeName = s; return p }
+
+// Priority sets the priority.
+func (p *PodWrapper) Priority(v int32) *PodWrapper { p.Spec.Priority = &v; return p }
+
+// Label sets a label.
+func (p *PodWrapper) Label(k, v string) *PodWrapper {
+	if p.Labels == nil {
+		p.Labels = map[string]string{}
+	}
+	p.Labels[k] = v
+	return p
+}
+
+// CreationTimestamp sets the creation time.
+func (p *PodWrapper) CreationTimestamp(t metav1.Time) *PodWrapper { p.ObjectMeta.CreationTimestamp = t; return p }
+
+// Container adds a container con<N> with the image.
+func (p *PodWrapper) Container(image string) *PodWrapper {
+	name := fmt.Sprintf("con%d", len(p.Spec.Containers))
+	p.Spec.Containers = append(p.Spec.Containers, MakeContainer().Name(name).Image(image).Obj())
+	return p
+}
+
+// Req adds a container con<N> with these requests (none when empty).
+func (p *PodWrapper) Req(m map[corev1.ResourceName]string) *PodWrapper {
+	if len(m) == 0 {
+		return p
+	}
+	name := fmt.Sprintf("con%d", len(p.Spec.Containers))
+	p.Spec.Containers = append(p.Spec.Containers, MakeContainer().Name(name).Image(pauseImage).ResourceRequests(m).Obj())
+	return p
+}
+
+// InitReq adds an init container init-con<N> with these requests.
+func (p *PodWrapper) InitReq(m map[corev1.ResourceName]string) *PodWrapper {
+	if len(m) == 0 {
+		return p
+	}
+	name := fmt.Sprintf("init-con%d", len(p.Spec.InitContainers))
+	p.Spec.InitContainers = append(p.Spec.InitContainers, MakeContainer().Name(name).Image(pauseImage).ResourceRequests(m).Obj())
+	return p
+}
+
+// SidecarReq adds a native sidecar sidecar-con<N> with these requests.
+func (p *PodWrapper) SidecarReq(m map[corev1.ResourceName]string) *PodWrapper {
+	if len(m) == 0 {
+		return p
+	}
+	name := fmt.Sprintf("sidecar-con%d", len(p.Spec.InitContainers))
+	p.Spec.InitContainers = append(p.Spec.InitContainers, MakeContainer().Name(name).Image(pauseImage).
+		RestartPolicy(corev1.ContainerRestartPolicyAlways).ResourceRequests(m).Obj())
+	return p
+}
+
+// Overhead sets the pod overhead.
+func (p *PodWrapper) Overhead(rl corev1.ResourceList) *PodWrapper { p.Spec.Overhead = rl; return p }
+
+// Resources sets pod-level resources.
+func (p *PodWrapper) Resources(r corev1.ResourceRequirements) *PodWrapper { p.Spec.Resources = &r; return p }
+
+// PodLevelResourceRequests sets pod-level requests (none when empty).
+func (p *PodWrapper) PodLevelResourceRequests(m map[corev1.ResourceName]string) *PodWrapper {
+	if len(m) == 0 {
+		return p
+	}
+	p.Spec.Resources = &corev1.ResourceRequirements{Requests: list(m)}
+	return p
+}
+
+// HostPort adds a container with one host port.
+func (p *PodWrapper) HostPort(port int32) *PodWrapper {
+	p.Spec.Containers = append(p.Spec.Containers, MakeContainer().Name("container").Image("pause").HostPort(port).Obj())
+	return p
+}
+
+// ContainerPort adds a container with these ports.
+func (p *PodWrapper) ContainerPort(ports []corev1.ContainerPort) *PodWrapper {
+	p.Spec.Containers = append(p.Spec.Containers, MakeContainer().Name("container").Image("pause").ContainerPort(ports).Obj())
+	return p
+}
+
+// InitContainerPort adds an init container (a sidecar when sidecar) with
+// these ports.
+func (p *PodWrapper) InitContainerPort(sidecar bool, ports []corev1.ContainerPort) *PodWrapper {
+	c := MakeContainer().Name("init-container").Image("pause").ContainerPort(ports)
+	if sidecar {
+		c.RestartPolicy(corev1.ContainerRestartPolicyAlways)
+	}
+	p.Spec.InitContainers = append(p.Spec.InitContainers, c.Obj())
+	return p
+}
+
+// Toleration adds an Exists toleration of key.
+func (p *PodWrapper) Toleration(key string) *PodWrapper {
+	p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists})
+	return p
+}
+
+// Tolerations sets the tolerations.
+func (p *PodWrapper) Tolerations(t []corev1.Toleration) *PodWrapper { p.Spec.Tolerations = t; return p }
+
+// NodeSelector sets the node selector.
+func (p *PodWrapper) NodeSelector(m map[string]string) *PodWrapper { p.Spec.NodeSelector = m; return p }
+
+// NodeWrapper builds a node.
+type NodeWrapper struct{ corev1.Node }
+
+// MakeNode starts a node with 32 pods of capacity.
+func MakeNode() *NodeWrapper { return (&NodeWrapper{}).Capacity(nil) }
+
+// Obj returns the node.
+func (n *NodeWrapper) Obj() *corev1.Node { return &n.Node }
+
+// Name sets the name.
+func (n *NodeWrapper) Name(s string) *NodeWrapper { n.SetName(s); return n }
+
+// Label sets a label.
+func (n *NodeWrapper) Label(k, v string) *NodeWrapper {
+	if n.Labels == nil {
+		n.Labels = map[string]string{}
+	}
+	n.Labels[k] = v
+	return n
+}
+
+// Capacity sets capacity and allocatable: pods 32 plus these.
+func (n *NodeWrapper) Capacity(m map[corev1.ResourceName]string) *NodeWrapper {
+	res := corev1.ResourceList{corev1.ResourcePods: resource.MustParse("32")}
+	for k, v := range m {
+		res[k] = resource.MustParse(v)
+	}
+	n.Status.Capacity, n.Status.Allocatable = res, res
+	return n
+}
+
+// Images sets the node's images (name -> size in bytes).
+func (n *NodeWrapper) Images(images map[string]int64) *NodeWrapper {
+	var out []corev1.ContainerImage
+	for name, size := range images {
+		out = append(out, corev1.ContainerImage{Names: []string{name}, SizeBytes: size})
+	}
+	n.Status.Images = out
+	return n
+}
+
+// Taints sets the taints.
+func (n *NodeWrapper) Taints(t []corev1.Taint) *NodeWrapper { n.Spec.Taints = t; return n }
+
+// Named returns pods with the empty names filled in (pod-<i>), so that a
+// cache keyed by namespace/name holds every one of them as upstream's
+// snapshot does.
+func Named(pods []*corev1.Pod) []*corev1.Pod {
+	out := make([]*corev1.Pod, len(pods))
+	for i, p := range pods {
+		if p.Name == "" {
+			p = p.DeepCopy()
+			p.Name = fmt.Sprintf("pod-%d", i)
+		}
+		out[i] = p
+	}
+	return out
+}
