@@ -42,7 +42,10 @@ func (b *BalancedAllocation) PreScore(state *framework.CycleState, pod *corev1.P
 	return nil
 }
 
-// Score is (1 - std-dev of the CPU and memory fractions) * 100.
+// Score rates how much placing the pod improves the node's balance
+// (v1.37's balancedResourceScorer): with B = BalancedScore before and
+// after, 50 + (50 + after - before)/2, so an unchanged balance scores 75,
+// an improved one up to 100 and a worsened one down to 50.
 func (b *BalancedAllocation) Score(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
 	var req podutil.Resources
 	if v, err := state.Read(balancedKey); err == nil {
@@ -50,7 +53,7 @@ func (b *BalancedAllocation) Score(state *framework.CycleState, pod *corev1.Pod,
 	} else {
 		req = podutil.PodRequests(pod)
 	}
-	return BalancedScore(ni.Requested.Add(req), ni.Allocatable), nil
+	return balancedImprovement(ni.Requested, req, ni.Allocatable), nil
 }
 
 // ScoreNodes implements framework.BatchScorer.
@@ -62,9 +65,14 @@ func (b *BalancedAllocation) ScoreNodes(state *framework.CycleState, pod *corev1
 		req = podutil.PodRequests(pod)
 	}
 	for j, ni := range nodes {
-		scores[j].Score = BalancedScore(ni.Requested.Add(req), ni.Allocatable)
+		scores[j].Score = balancedImprovement(ni.Requested, req, ni.Allocatable)
 	}
 	return nil
+}
+
+func balancedImprovement(used, pod, alloc podutil.Resources) int64 {
+	with, without := BalancedScore(used.Add(pod), alloc), BalancedScore(used, alloc)
+	return framework.MaxNodeScore/2 + (framework.MaxNodeScore/2+with-without)/2
 }
 
 // BalancedScore scores how evenly requested fills alloc across CPU and

@@ -52,8 +52,9 @@ func TestFitScoreThroughPlugin(t *testing.T) {
 		require.True(t, status.IsSuccess())
 		require.Equal(t, want, got["n1"], strategy)
 	}
+	// Balance before 90 (50%/30%), after 87 (75%/50%): 50 + (50+87-90)/2.
 	got, _ := st.Scores(NewBalancedAllocation(), c, pod)
-	require.Equal(t, int64(87), got["n1"])
+	require.Equal(t, int64(73), got["n1"])
 }
 
 func TestNonZeroDefaultsInScore(t *testing.T) {
