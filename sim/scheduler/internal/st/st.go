@@ -97,7 +97,10 @@ func (p *PodWrapper) Label(k, v string) *PodWrapper {
 }
 
 // CreationTimestamp sets the creation time.
-func (p *PodWrapper) CreationTimestamp(t metav1.Time) *PodWrapper { p.ObjectMeta.CreationTimestamp = t; return p }
+func (p *PodWrapper) CreationTimestamp(t metav1.Time) *PodWrapper {
+	p.ObjectMeta.CreationTimestamp = t
+	return p
+}
 
 // Container adds a container con<N> with the image.
 func (p *PodWrapper) Container(image string) *PodWrapper {
@@ -141,7 +144,10 @@ func (p *PodWrapper) SidecarReq(m map[corev1.ResourceName]string) *PodWrapper {
 func (p *PodWrapper) Overhead(rl corev1.ResourceList) *PodWrapper { p.Spec.Overhead = rl; return p }
 
 // Resources sets pod-level resources.
-func (p *PodWrapper) Resources(r corev1.ResourceRequirements) *PodWrapper { p.Spec.Resources = &r; return p }
+func (p *PodWrapper) Resources(r corev1.ResourceRequirements) *PodWrapper {
+	p.Spec.Resources = &r
+	return p
+}
 
 // PodLevelResourceRequests sets pod-level requests (none when empty).
 func (p *PodWrapper) PodLevelResourceRequests(m map[corev1.ResourceName]string) *PodWrapper {
