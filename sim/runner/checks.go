@@ -57,6 +57,9 @@ type check struct {
 	lastRev int64
 	lastOK  bool
 	lastMsg string
+	// pendingFor: the oldest Pending pod at lastRev ("" when none).
+	oldest     time.Time
+	oldestName string
 }
 
 func newChecks(exps []scenarios.Expectation) []*check {
@@ -187,8 +190,21 @@ func (r *ExpectationResult) setAt(d time.Duration) {
 // holds evaluates the expectation now, re-using the last answer when the
 // store did not change and the condition reads nothing else.
 func (ck *check) holds(c *cluster.Cluster) (bool, string) {
-	storeOnly := ck.exp.EtcdQuorum == nil && ck.exp.PendingFor == nil
 	rev := c.Store.Rev()
+	if pf := ck.exp.PendingFor; pf != nil {
+		// The answer moves with the clock too: cache the oldest Pending
+		// pod (a scan of every pod) per store revision, compare its age now.
+		if !ck.cached || rev != ck.lastRev {
+			ck.oldest, ck.oldestName = oldestPending(c)
+			ck.cached, ck.lastRev = true, rev
+		}
+		if ck.oldestName == "" {
+			return true, ""
+		}
+		age := sim.Epoch.Add(c.Engine.Elapsed()).Sub(ck.oldest)
+		return age <= pf.AtMost, fmt.Sprintf("pod %s Pending for %s, want at most %s", ck.oldestName, age, pf.AtMost)
+	}
+	storeOnly := ck.exp.EtcdQuorum == nil
 	if storeOnly && ck.cached && rev == ck.lastRev {
 		return ck.lastOK, ck.lastMsg
 	}
@@ -249,18 +265,6 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 			}
 		}
 		return n == e.Pending.Count, fmt.Sprintf("%d pods pending, want %d", n, e.Pending.Count)
-	case e.PendingFor != nil:
-		now := sim.Epoch.Add(c.Engine.Elapsed())
-		for _, o := range st.List("Pod", "") {
-			p := o.(*corev1.Pod)
-			if (p.Status.Phase != corev1.PodPending && p.Status.Phase != "") || p.DeletionTimestamp != nil {
-				continue
-			}
-			if age := now.Sub(p.CreationTimestamp.Time); age > e.PendingFor.AtMost {
-				return false, fmt.Sprintf("pod %s/%s Pending for %s, want at most %s", p.Namespace, p.Name, age, e.PendingFor.AtMost)
-			}
-		}
-		return true, ""
 	case e.EtcdQuorum != nil:
 		q := c.Etcd.Quorum()
 		return q == *e.EtcdQuorum, fmt.Sprintf("etcd quorum is %v", q)
@@ -312,6 +316,24 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 				r.Deployment, cmp.Or(rev, "<none>"), d.Status.UpdatedReplicas, ptr.Deref(d.Spec.Replicas, 1), d.Status.AvailableReplicas, r.Revision)
 	}
 	return false, "empty expectation"
+}
+
+// oldestPending is the creation time and name of the pod Pending the
+// longest (earliest created; ties by name), "" when none is.
+func oldestPending(c *cluster.Cluster) (time.Time, string) {
+	var t time.Time
+	name := ""
+	for _, o := range c.Store.List("Pod", "") {
+		p := o.(*corev1.Pod)
+		if (p.Status.Phase != corev1.PodPending && p.Status.Phase != "") || p.DeletionTimestamp != nil {
+			continue
+		}
+		n := p.Namespace + "/" + p.Name
+		if ct := p.CreationTimestamp.Time; name == "" || ct.Before(t) || ct.Equal(t) && n < name {
+			t, name = ct, n
+		}
+	}
+	return t, name
 }
 
 // podRunning: phase Running, not being deleted, and every container
