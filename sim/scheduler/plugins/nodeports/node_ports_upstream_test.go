@@ -1,0 +1,203 @@
+package nodeports
+
+// Ported from upstream, inputs and expected values unchanged, harness
+// adapted (the node's pods go through our scheduler cache; statuses are
+// compared by code and reasons):
+//   kubernetes v1.37.2 pkg/scheduler/framework/plugins/nodeports/node_ports_test.go
+//     TestNodePorts
+// Not ported: TestPreFilterDisabled and TestGetContainerPorts (upstream
+// internals: a missing PreFilter state, and the plugin's private port
+// list helper, whose behaviour TestNodePorts covers through Filter), and
+// the queueing-hint tests (the simulator requeues by cluster event).
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/scheduler/internal/schedtest"
+	"github.com/kubesim/kubesim/sim/scheduler/internal/st"
+)
+
+func newPod(host string, hostPortInfos ...string) *v1.Pod {
+	networkPorts := []v1.ContainerPort{}
+	for _, portInfo := range hostPortInfos {
+		splited := strings.Split(portInfo, "/")
+		hostPort, _ := strconv.Atoi(splited[2])
+		networkPorts = append(networkPorts, v1.ContainerPort{HostIP: splited[1], HostPort: int32(hostPort), Protocol: v1.Protocol(splited[0])})
+	}
+	return st.MakePod().Node(host).ContainerPort(networkPorts).Obj()
+}
+
+// newNodeInfoPods stands for upstream's framework.NewNodeInfo(pods...).
+func newNodeInfoPods(pods ...*v1.Pod) []*v1.Pod { return pods }
+
+func sameStatus(want, got *framework.Status) bool {
+	if want.Code() != got.Code() {
+		return false
+	}
+	w, g := want.Reasons(), got.Reasons()
+	if len(w) != len(g) {
+		return false
+	}
+	for i := range w {
+		if w[i] != g[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestNodePortsUpstream(t *testing.T) {
+	tests := []struct {
+		pod                 *v1.Pod
+		nodeInfo            []*v1.Pod
+		name                string
+		wantPreFilterStatus *framework.Status
+		wantFilterStatus    *framework.Status
+	}{
+		{
+			pod:                 &v1.Pod{},
+			nodeInfo:            newNodeInfoPods(),
+			name:                "skip filter",
+			wantPreFilterStatus: framework.NewStatus(framework.Skip),
+		},
+		{
+			pod: newPod("m1", "UDP/127.0.0.1/8080"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "UDP/127.0.0.1/9090")),
+			name: "other port",
+		},
+		{
+			pod: newPod("m1", "UDP/127.0.0.1/8080"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "UDP/127.0.0.1/8080")),
+			name:             "same udp port",
+			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
+		},
+		{
+			pod: newPod("m1", "TCP/127.0.0.1/8080"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "TCP/127.0.0.1/8080")),
+			name:             "same tcp port",
+			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
+		},
+		{
+			pod: newPod("m1", "TCP/127.0.0.1/8080"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "TCP/127.0.0.2/8080")),
+			name: "different host ip",
+		},
+		{
+			pod: newPod("m1", "UDP/127.0.0.1/8080"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "TCP/127.0.0.1/8080")),
+			name: "different protocol",
+		},
+		{
+			pod: newPod("m1", "UDP/127.0.0.1/8000", "UDP/127.0.0.1/8080"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "UDP/127.0.0.1/8080")),
+			name:             "second udp port conflict",
+			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
+		},
+		{
+			pod: newPod("m1", "TCP/127.0.0.1/8001", "UDP/127.0.0.1/8080"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "TCP/127.0.0.1/8001", "UDP/127.0.0.1/8081")),
+			name:             "first tcp port conflict",
+			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
+		},
+		{
+			pod: newPod("m1", "TCP/0.0.0.0/8001"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "TCP/127.0.0.1/8001")),
+			name:             "first tcp port conflict due to 0.0.0.0 hostIP",
+			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
+		},
+		{
+			pod: newPod("m1", "TCP/10.0.10.10/8001", "TCP/0.0.0.0/8001"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "TCP/127.0.0.1/8001")),
+			name:             "TCP hostPort conflict due to 0.0.0.0 hostIP",
+			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
+		},
+		{
+			pod: newPod("m1", "TCP/127.0.0.1/8001"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "TCP/0.0.0.0/8001")),
+			name:             "second tcp port conflict to 0.0.0.0 hostIP",
+			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
+		},
+		{
+			pod: newPod("m1", "UDP/127.0.0.1/8001"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "TCP/0.0.0.0/8001")),
+			name: "second different protocol",
+		},
+		{
+			pod: newPod("m1", "UDP/127.0.0.1/8001"),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "TCP/0.0.0.0/8001", "UDP/0.0.0.0/8001")),
+			name:             "UDP hostPort conflict due to 0.0.0.0 hostIP",
+			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
+		},
+		{
+			pod: st.MakePod().
+				InitContainerPort(false /* sidecar */, []v1.ContainerPort{
+					{
+						ContainerPort: 8001,
+						HostPort:      8001,
+						Protocol:      v1.ProtocolTCP,
+					},
+				}).Obj(),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "TCP/0.0.0.0/8001")),
+			name:                "non-sidecar initContainer using hostPort",
+			wantPreFilterStatus: framework.NewStatus(framework.Skip),
+		},
+		{
+			pod: st.MakePod().
+				InitContainerPort(true /* sidecar */, []v1.ContainerPort{
+					{
+						ContainerPort: 8001,
+						HostPort:      8001,
+						Protocol:      v1.ProtocolTCP,
+					},
+				}).Obj(),
+			nodeInfo: newNodeInfoPods(
+				newPod("m1", "TCP/0.0.0.0/8001")),
+			name:             "TCP hostPort conflict from sidecar initContainer",
+			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
+		},
+	}
+
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			node := st.MakeNode().Name("node").Obj()
+			pods := st.Named(test.nodeInfo)
+			for i, p := range pods {
+				p = p.DeepCopy()
+				p.Spec.NodeName = "node"
+				pods[i] = p
+			}
+			c := schedtest.Snapshot([]*v1.Node{node}, pods)
+			p := New()
+			state := framework.NewCycleState()
+			pre := p.PreFilter(state, test.pod)
+			if !sameStatus(test.wantPreFilterStatus, pre) {
+				t.Errorf("preFilter status: want %v, got %v", test.wantPreFilterStatus, pre)
+			}
+			if pre.IsSkip() {
+				return
+			}
+			got := p.Filter(state, test.pod, c.Get("node"))
+			if !sameStatus(test.wantFilterStatus, got) {
+				t.Errorf("filter status: want %v, got %v", test.wantFilterStatus, got)
+			}
+		})
+	}
+}
