@@ -2,6 +2,7 @@ package kubectl
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,6 +59,22 @@ func verbsFor(info *store.KindInfo) []kindVerb {
 			require.Equal(t, int32(3), replicasOf(stored(t, f, info)))
 		}})
 	}
+	if slices.Contains(restartableKinds, info.Kind) {
+		vs = append(vs, kindVerb{fmt.Sprintf("rollout restart %s/sample%s", pick(4), ns), func(t *testing.T, f *fixture, info *store.KindInfo) {
+			require.NotEmpty(t, restartTemplateOf(stored(t, f, info)).Annotations[RestartedAtAnnotation])
+		}})
+	}
+	if sample, _ := storetest.Sample(info.Kind); podSpecOf(sample) != nil {
+		vs = append(vs, kindVerb{fmt.Sprintf("set image %s/sample c=busybox:1.37%s", pick(5), ns), func(t *testing.T, f *fixture, info *store.KindInfo) {
+			require.Equal(t, "busybox:1.37", podSpecOf(stored(t, f, info)).Containers[0].Image)
+		}})
+	}
+	if slices.Contains(exposableKinds, info.Kind) {
+		vs = append(vs, kindVerb{fmt.Sprintf("expose %s/sample --port=80 --name=sample-exposed%s", pick(6), ns), func(t *testing.T, f *fixture, info *store.KindInfo) {
+			_, ok := f.st.Get("Service", "default", "sample-exposed")
+			require.True(t, ok, "the Service exposing %s/sample", info.Kind)
+		}})
+	}
 	if info.Kind == "Node" {
 		for _, l := range []string{"cordon sample", "uncordon sample", "taint nodes sample k=v:NoSchedule", "drain sample --ignore-daemonsets"} {
 			vs = append(vs, kindVerb{l, func(t *testing.T, f *fixture, info *store.KindInfo) { stored(t, f, info) }})
@@ -75,7 +92,8 @@ func verbsFor(info *store.KindInfo) []kindVerb {
 // TestEveryKindEveryVerb runs every command of the scenario kubectl subset
 // that applies to a kind, for every kind of the store's kind table: apply
 // from a file, label, annotate, scale where the kind has a scale
-// subresource, the node commands for Nodes, and delete, with the type
+// subresource, rollout restart, set image and expose for the kinds they
+// work on, the node commands for Nodes, and delete, with the type
 // spelled each way kubectl accepts it.
 func TestEveryKindEveryVerb(t *testing.T) {
 	for _, kind := range store.Kinds() {

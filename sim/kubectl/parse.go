@@ -1,6 +1,7 @@
 package kubectl
 
 import (
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -338,6 +339,13 @@ func checkEffect(e string) error {
 	return errorf("invalid taint effect: %s, unsupported taint effect", e)
 }
 
+// exposableKinds are the kinds expose reads a selector from, as upstream
+// (less ReplicationController, which the simulator does not serve).
+var exposableKinds = []string{"Deployment", "ReplicaSet", "Pod", "Service"}
+
+// restartableKinds are the kinds rollout restart restarts, as upstream.
+var restartableKinds = []string{"Deployment", "DaemonSet", "StatefulSet"}
+
 // parseRollout reads the deployment of rollout undo/restart.
 func parseRollout(c *Command, f *flagValues, args []string) error {
 	if len(args) == 0 {
@@ -351,7 +359,12 @@ func parseRollout(c *Command, f *flagValues, args []string) error {
 		return errorf("resource(s) were provided, but no name was specified")
 	}
 	for _, t := range targets {
-		if t.Kind != "Deployment" {
+		switch {
+		case c.Verb == RolloutRestart:
+			if !slices.Contains(restartableKinds, t.Kind) {
+				return errorf("%s: restarting is not supported", ref(t.Kind, t.Name))
+			}
+		case t.Kind != "Deployment":
 			return errorf("%s: the simulator supports %s for deployments only", ref(t.Kind, t.Name), c.Verb)
 		}
 	}
@@ -418,9 +431,7 @@ func parseExpose(c *Command, f *flagValues, args []string) error {
 	if len(targets) > 1 {
 		return errorf("expose takes exactly one resource, got %d", len(targets))
 	}
-	switch targets[0].Kind {
-	case "Deployment", "ReplicaSet", "Pod", "Service":
-	default:
+	if !slices.Contains(exposableKinds, targets[0].Kind) {
 		return errorf("cannot expose a %s", targets[0].Kind)
 	}
 	c.Kind, c.Targets, c.Name = targets[0].Kind, targets, targets[0].Name

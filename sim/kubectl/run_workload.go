@@ -7,6 +7,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,25 +49,42 @@ func (r *runner) rolloutRestart() (string, error) {
 		if err != nil {
 			return err
 		}
-		d := o.(*appsv1.Deployment)
-		if d.Spec.Paused {
+		if d, ok := o.(*appsv1.Deployment); ok && d.Spec.Paused {
 			return errorf("deployments.apps %q can't restart paused deployment (run rollout resume first)", d.Name)
 		}
+		cp := o.DeepCopyObject().(store.Object)
+		tmpl := restartTemplateOf(cp)
+		if tmpl == nil {
+			return errorf("%s: restarting is not supported", ref(t.Kind, t.Name))
+		}
 		stamp := r.env.Engine.Now().Format(time.RFC3339)
-		if d.Spec.Template.Annotations[RestartedAtAnnotation] == stamp {
+		if tmpl.Annotations[RestartedAtAnnotation] == stamp {
 			return errorf("failed to create patch for %s: if restart has already been triggered within the past second, please wait before attempting to trigger another", ref(t.Kind, t.Name))
 		}
-		cp := d.DeepCopy()
-		if cp.Spec.Template.Annotations == nil {
-			cp.Spec.Template.Annotations = map[string]string{}
+		if tmpl.Annotations == nil {
+			tmpl.Annotations = map[string]string{}
 		}
-		cp.Spec.Template.Annotations[RestartedAtAnnotation] = stamp
+		tmpl.Annotations[RestartedAtAnnotation] = stamp
 		if _, err := r.env.Client.Update(cp); err != nil {
 			return err
 		}
 		r.printf(ref(t.Kind, t.Name) + " restarted")
 		return nil
 	})
+}
+
+// restartTemplateOf is the pod template rollout restart annotates: the
+// kinds upstream kubectl restarts (Deployment, DaemonSet, StatefulSet).
+func restartTemplateOf(o store.Object) *corev1.PodTemplateSpec {
+	switch w := o.(type) {
+	case *appsv1.Deployment:
+		return &w.Spec.Template
+	case *appsv1.DaemonSet:
+		return &w.Spec.Template
+	case *appsv1.StatefulSet:
+		return &w.Spec.Template
+	}
+	return nil
 }
 
 // podSpecOf returns the pod spec (template) of a workload or pod.
@@ -80,6 +98,8 @@ func podSpecOf(o store.Object) *corev1.PodSpec {
 		return &w.Spec.Template.Spec
 	case *appsv1.StatefulSet:
 		return &w.Spec.Template.Spec
+	case *batchv1.CronJob:
+		return &w.Spec.JobTemplate.Spec.Template.Spec
 	case *corev1.Pod:
 		return &w.Spec
 	}

@@ -17,7 +17,7 @@ import (
 var kindSamples = map[string]string{
 	"Namespace": `metadata: {name: sample}`,
 	"Node":      `metadata: {name: sample}`,
-	"Pod":       `{metadata: {name: sample, namespace: default}, spec: {containers: [{name: c, image: nginx}]}}`,
+	"Pod":       `{metadata: {name: sample, namespace: default, labels: {app: s}}, spec: {containers: [{name: c, image: nginx}]}}`,
 	"Service":   `{metadata: {name: sample, namespace: default}, spec: {selector: {app: x}, ports: [{port: 80}]}}`,
 	"ConfigMap": `{metadata: {name: sample, namespace: default}, data: {k: v}}`,
 	"Secret":    `{metadata: {name: sample, namespace: default}}`,
