@@ -12,6 +12,10 @@ import (
 
 const module = "github.com/kubesim/kubesim/"
 
+// shared are the packages under sim/controllers that are not controllers
+// but what controllers share.
+var shared = map[string]bool{"controllerutil": true, "history": true}
+
 // importProblem says why the package in dir (relative to sim/) may not
 // import path, or "" if it may: imports point down.
 func importProblem(dir, path string) string {
@@ -33,8 +37,8 @@ func importProblem(dir, path string) string {
 	}
 	if own, ok := strings.CutPrefix(dir, "controllers/"); ok {
 		mine, theirs := strings.SplitN(own, "/", 2)[0], strings.SplitN(ctrl, "/", 2)[0]
-		if mine != theirs && theirs != "controllerutil" && mine != "controllerutil" {
-			return "a controller never imports another controller (share through controllerutil)"
+		if mine != theirs && !shared[theirs] && !shared[mine] {
+			return "a controller never imports another controller (share through controllerutil or history)"
 		}
 	}
 	return ""
@@ -78,6 +82,7 @@ func TestImportProblemRules(t *testing.T) {
 		{"apiserver", module + "sim/cron", false},
 		{"controllers/deployment", module + "sim/controllers/replicaset", true},
 		{"controllers/deployment", module + "sim/controllers/controllerutil", false},
+		{"controllers/statefulset", module + "sim/controllers/history", false},
 		{"controllers/nodelifecycle", module + "sim/controllers/nodelifecycle/tainteviction", false},
 		{"cluster", module + "sim/controllers/deployment", false},
 		{"runner", "k8s.io/api/core/v1", false},

@@ -1,73 +1,20 @@
 package statefulset
 
 import (
-	"bytes"
-	"encoding/binary"
-	"encoding/json"
-	"hash/fnv"
-	"slices"
-	"strconv"
-
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/rand"
 
-	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
+	"github.com/kubesim/kubesim/sim/controllers/history"
 )
 
 // RevisionLabel is the pod label naming the ControllerRevision the pod
 // was made from (its value is the revision's name, "<set>-<hash>").
 const RevisionLabel = appsv1.StatefulSetRevisionLabel
 
-// revisionData is a StatefulSet's ControllerRevision data: its template
-// as a strategic-merge patch replacing the whole template (what `kubectl
-// rollout undo statefulset` applies).
-func revisionData(set *appsv1.StatefulSet) ([]byte, error) {
-	raw, err := json.Marshal(set.Spec.Template)
-	if err != nil {
-		return nil, err
-	}
-	var tmpl map[string]any
-	if err := json.Unmarshal(raw, &tmpl); err != nil {
-		return nil, err
-	}
-	tmpl["$patch"] = "replace"
-	return json.Marshal(map[string]any{"spec": map[string]any{"template": tmpl}})
-}
-
-// templateOf decodes the template stored in a revision, so pods below
-// the partition keep being made from the current revision.
-func templateOf(cr *appsv1.ControllerRevision) (*corev1.PodTemplateSpec, error) {
-	var d struct {
-		Spec struct {
-			Template corev1.PodTemplateSpec `json:"template"`
-		} `json:"spec"`
-	}
-	if err := json.Unmarshal(cr.Data.Raw, &d); err != nil {
-		return nil, err
-	}
-	return &d.Spec.Template, nil
-}
-
-// hashRevision is upstream's HashControllerRevision: FNV-32a over the
-// data and the collision count, safely encoded.
-func hashRevision(data []byte, collisionCount *int32) string {
-	h := fnv.New32a()
-	h.Write(data)
-	if collisionCount != nil {
-		b := make([]byte, 8)
-		binary.LittleEndian.PutUint32(b, uint32(*collisionCount))
-		h.Write(b)
-	}
-	return rand.SafeEncodeString(strconv.FormatUint(uint64(h.Sum32()), 10))
-}
-
-// history is a set's revisions, sorted by revision number.
-type history struct {
+// setHistory is a set's revisions, sorted by revision number.
+type setHistory struct {
 	revisions []*appsv1.ControllerRevision
 	current   *appsv1.ControllerRevision
 	update    *appsv1.ControllerRevision
@@ -77,16 +24,16 @@ type history struct {
 // getRevisions lists the set's revisions, finds or creates the update
 // revision (the current template), and picks the current revision
 // (status.currentRevision, or the update revision on first sync).
-func (c *Controller) getRevisions(set *appsv1.StatefulSet) (*history, error) {
-	h := &history{}
+func (c *Controller) getRevisions(set *appsv1.StatefulSet) (*setHistory, error) {
+	h := &setHistory{}
 	if set.Status.CollisionCount != nil {
 		h.collision = *set.Status.CollisionCount
 	}
 	for _, o := range controllerutil.ControlledBy(c.Store, "ControllerRevision", set) {
 		h.revisions = append(h.revisions, o.(*appsv1.ControllerRevision))
 	}
-	slices.SortStableFunc(h.revisions, func(a, b *appsv1.ControllerRevision) int { return int(a.Revision - b.Revision) })
-	data, err := revisionData(set)
+	history.Sort(h.revisions)
+	data, err := history.Data(&set.Spec.Template)
 	if err != nil {
 		return nil, err
 	}
@@ -104,12 +51,11 @@ func (c *Controller) getRevisions(set *appsv1.StatefulSet) (*history, error) {
 	return h, nil
 }
 
-func (c *Controller) findOrCreateUpdate(set *appsv1.StatefulSet, h *history, data []byte) error {
-	var maxRev int64
+func (c *Controller) findOrCreateUpdate(set *appsv1.StatefulSet, h *setHistory, data []byte) error {
+	maxRev := history.MaxRevision(h.revisions)
 	var equal *appsv1.ControllerRevision
 	for _, r := range h.revisions {
-		maxRev = max(maxRev, r.Revision)
-		if bytes.Equal(r.Data.Raw, data) {
+		if history.Equal(r, data) {
 			equal = r
 		}
 	}
@@ -119,13 +65,11 @@ func (c *Controller) findOrCreateUpdate(set *appsv1.StatefulSet, h *history, dat
 		return nil
 	case equal != nil:
 		// A rollback to an old template: renumber it as the newest.
-		cp := equal.DeepCopy()
-		cp.Revision = maxRev + 1
-		out, err := c.Client.Update(cp)
+		out, err := history.Renumber(c.Client, equal, maxRev+1)
 		if err != nil {
 			return err
 		}
-		h.update = out.(*appsv1.ControllerRevision)
+		h.update = out
 		return nil
 	}
 	out, err := c.createRevision(set, h, data, maxRev+1)
@@ -139,19 +83,10 @@ func (c *Controller) findOrCreateUpdate(set *appsv1.StatefulSet, h *history, dat
 
 // createRevision creates "<set>-<hash>"; a name taken by different data
 // bumps the collision count and retries with the next hash.
-func (c *Controller) createRevision(set *appsv1.StatefulSet, h *history, data []byte, revision int64) (*appsv1.ControllerRevision, error) {
+func (c *Controller) createRevision(set *appsv1.StatefulSet, h *setHistory, data []byte, revision int64) (*appsv1.ControllerRevision, error) {
 	for {
 		cc := h.collision
-		hash := hashRevision(data, &cc)
-		cr := &appsv1.ControllerRevision{
-			ObjectMeta: metav1.ObjectMeta{
-				Name: set.Name + "-" + hash, Namespace: set.Namespace,
-				Labels:          controllerutil.CloneAndAddLabel(set.Spec.Template.Labels, appsv1.ControllerRevisionHashLabelKey, hash),
-				OwnerReferences: []metav1.OwnerReference{controllerutil.NewControllerRef(set, "StatefulSet")},
-			},
-			Data:     runtime.RawExtension{Raw: data},
-			Revision: revision,
-		}
+		cr := history.New(set, "StatefulSet", set.Spec.Template.Labels, history.Hash(data, &cc), data, revision)
 		out, err := c.Client.Create(cr)
 		if err == nil {
 			return out.(*appsv1.ControllerRevision), nil
@@ -160,7 +95,7 @@ func (c *Controller) createRevision(set *appsv1.StatefulSet, h *history, data []
 			return nil, err
 		}
 		if o, ok := c.Store.Get("ControllerRevision", set.Namespace, cr.Name); ok {
-			if ex := o.(*appsv1.ControllerRevision); bytes.Equal(ex.Data.Raw, data) && isOwnedBy(ex, set) {
+			if ex := o.(*appsv1.ControllerRevision); history.Equal(ex, data) && isOwnedBy(ex, set) {
 				return ex, nil
 			}
 		}
@@ -180,22 +115,12 @@ func isOwnedBy(o metav1.Object, owner metav1.Object) bool {
 // truncateHistory deletes the oldest revisions beyond
 // revisionHistoryLimit that are neither current, update, nor still run
 // by a pod.
-func (c *Controller) truncateHistory(set *appsv1.StatefulSet, h *history, live map[string]bool) error {
-	limit := 10
-	if set.Spec.RevisionHistoryLimit != nil {
-		limit = int(*set.Spec.RevisionHistoryLimit)
-	}
+func (c *Controller) truncateHistory(set *appsv1.StatefulSet, h *setHistory, live map[string]bool) error {
 	var old []*appsv1.ControllerRevision
 	for _, r := range h.revisions {
 		if r.Name != h.current.Name && r.Name != h.update.Name && !live[r.Name] {
 			old = append(old, r)
 		}
 	}
-	for i := 0; i < len(old)-limit; i++ {
-		err := c.Client.Delete("ControllerRevision", old[i].Namespace, old[i].Name, apiserver.DeleteOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return err
-		}
-	}
-	return nil
+	return history.Truncate(c.Client, old, history.Limit(set.Spec.RevisionHistoryLimit), nil)
 }

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
+	"github.com/kubesim/kubesim/sim/controllers/history"
 	"github.com/kubesim/kubesim/sim/podutil"
 )
 
@@ -17,7 +18,7 @@ import (
 type run struct {
 	c          *Controller
 	set        *appsv1.StatefulSet
-	h          *history
+	h          *setHistory
 	curTmpl    *corev1.PodTemplateSpec
 	start      int
 	replicas   []*corev1.Pod // index = ordinal-start; nil = missing
@@ -29,8 +30,8 @@ type run struct {
 	firstUnhlt *corev1.Pod
 }
 
-func newRun(c *Controller, set *appsv1.StatefulSet, h *history, pods []*corev1.Pod) (*run, error) {
-	cur, err := templateOf(h.current)
+func newRun(c *Controller, set *appsv1.StatefulSet, h *setHistory, pods []*corev1.Pod) (*run, error) {
+	cur, err := history.Template(h.current)
 	if err != nil {
 		return nil, err
 	}
