@@ -15,7 +15,7 @@ import (
 // recorded. The returned object is the store's (shared, immutable).
 func (s *Session) APIWrite(resolve func(c *cluster.Cluster) (*scenarios.APIRequest, error)) (store.Object, error) {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
@@ -32,6 +32,7 @@ func (s *Session) APIWrite(resolve func(c *cluster.Cluster) (*scenarios.APIReque
 	}
 	s.refreshLocked()
 	s.mu.Unlock()
+	s.poke() // the write may have scheduled work before the loop's next wake
 	s.publish()
 	return obj, err
 }

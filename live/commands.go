@@ -85,7 +85,7 @@ func (s *Session) Act(name string, value any) (string, error) {
 
 func (s *Session) inject(cmd Command, a scenarios.Action) (string, error) {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return "", ErrClosed
 	}
@@ -105,6 +105,7 @@ func (s *Session) inject(cmd Command, a scenarios.Action) (string, error) {
 	s.recorded = append(s.recorded, rec)
 	s.refreshLocked()
 	s.mu.Unlock()
+	s.poke() // the command may have scheduled work before the loop's next wake
 	s.publish()
 	if rec.Err != "" {
 		return rec.Output, errors.New(rec.Err)

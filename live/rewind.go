@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/runner"
 )
 
@@ -12,46 +13,92 @@ import (
 // commands recorded up to t. Commands recorded after t are dropped: the
 // session continues from there, paused. Rewinding forward (t beyond now)
 // just runs ahead.
+//
+// The session pauses at once; the new cluster is built without holding
+// the session (the old one still answers reads meanwhile) and swapped in
+// at the end. A Close during the rebuild ends it with ErrClosed.
 func (s *Session) Rewind(t time.Duration) error {
 	if t < 0 {
 		return fmt.Errorf("live: cannot rewind to %s", t)
 	}
+	s.travelMu.Lock()
+	defer s.travelMu.Unlock()
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	if t >= s.c.Engine.Elapsed() {
-		s.c.Engine.RunUntil(t)
-	} else if err := s.rebuildLocked(t); err != nil {
-		s.mu.Unlock()
+	s.paused = true
+	now := s.c.Engine.Elapsed()
+	recorded := append([]Recorded(nil), s.recorded...)
+	s.refreshLocked()
+	s.mu.Unlock()
+	s.publish()
+	if t >= now {
+		return s.runTo(t)
+	}
+	run, hist, kept, err := s.rebuild(t, recorded)
+	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		run.Cluster.Etcd.Close()
+		return ErrClosed
+	}
+	s.c.Etcd.Close()
+	s.run, s.c, s.hist, s.recorded = run, run.Cluster, hist, kept
 	s.paused = true
 	s.refreshLocked()
 	s.mu.Unlock()
 	s.publish()
+	s.poke()
 	return nil
 }
 
-func (s *Session) rebuildLocked(t time.Duration) error {
+// rebuild replays the scenario and the commands recorded up to t on a new
+// cluster of its own (no lock needed), checking for Close between events.
+func (s *Session) rebuild(t time.Duration, recorded []Recorded) (*runner.Running, *history, []Recorded, error) {
 	seed := s.seed
 	run, err := runner.Start(s.scenario, runner.Options{Seed: &seed})
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	hist := newHistory(run.Cluster)
 	var kept []Recorded
-	for _, r := range s.recorded {
+	e := run.Cluster.Engine
+	for _, r := range recorded {
 		if r.At > t {
 			break
 		}
-		run.Cluster.Engine.RunUntil(r.At)
+		if !s.runEngine(e, r.At) {
+			run.Cluster.Etcd.Close()
+			return nil, nil, nil, ErrClosed
+		}
 		run.Inject(r.Action)
 		kept = append(kept, r)
 	}
-	run.Cluster.Engine.RunUntil(t)
-	s.c.Etcd.Close()
-	s.run, s.c, s.hist, s.recorded = run, run.Cluster, hist, kept
-	return nil
+	if !s.runEngine(e, t) {
+		run.Cluster.Etcd.Close()
+		return nil, nil, nil, ErrClosed
+	}
+	return run, hist, kept, nil
+}
+
+// runEngine is e.RunUntil(t) that gives up (false) when the session
+// closes.
+func (s *Session) runEngine(e *sim.Engine, t time.Duration) bool {
+	for {
+		next, ok := e.NextAt()
+		if !ok || next > t {
+			break
+		}
+		if s.closed.Load() {
+			return false
+		}
+		e.Step()
+	}
+	e.RunUntil(t)
+	return true
 }

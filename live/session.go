@@ -8,12 +8,21 @@
 // the current virtual time and records them, so that a session saved as a
 // scenario file replays to the same trace hash. Frontends read immutable
 // View snapshots and listen to a change feed; they never touch the store.
+//
+// The loop never holds the session's lock for long: it runs events in
+// chunks bounded by a number of events and a slice of wall time, and lets
+// commands and reads in between, so every call is answered promptly at any
+// speed and Close returns promptly even in the middle of a burst. An idle
+// session (paused, or paced with nothing due) sleeps until the next event
+// is due or a command arrives.
 package live
 
 import (
 	"errors"
 	"math"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kubesim/kubesim/scenarios"
@@ -38,16 +47,35 @@ type Options struct {
 	Speed float64
 	// Paused starts the session paused.
 	Paused bool
-	// Tick is the wall-clock period of the pacing loop (default 1/30 s).
+	// Tick is the shortest wall-clock sleep of the pacing loop and the
+	// shortest interval between two views published while time runs
+	// (default 1/30 s).
 	Tick time.Duration
 	// Until, if non-zero, pauses the session when virtual time reaches it
 	// (default: the scenario's duration, if any; runs on after a resume).
 	Until time.Duration
 }
 
+// Bounds of the work done while holding the session's lock: one chunk
+// runs at most chunkSteps events and stops after chunkBudget of wall time,
+// whatever the speed; reads, commands and Close get in between chunks.
+const (
+	chunkSteps  = 5000
+	chunkBudget = 5 * time.Millisecond
+	// maxLag is how far (in wall time) the simulation may fall behind its
+	// pace before the lag is dropped: a cluster too big for the speed
+	// runs as fast as it can instead of bursting to catch up later.
+	maxLag = time.Second
+	// idleWake is the longest the loop sleeps while virtual time runs with
+	// nothing due: the view's clock moves on at least this often.
+	idleWake = 250 * time.Millisecond
+)
+
 // Session is one running simulation shared by interactive frontends. All
 // methods are safe for concurrent use.
 type Session struct {
+	// mu guards the cluster (engine and store) and the fields below it.
+	// It is held for bounded chunks of work only.
 	mu       sync.Mutex
 	scenario *scenarios.Scenario
 	run      *runner.Running
@@ -58,21 +86,31 @@ type Session struct {
 	tick     time.Duration
 	recorded []Recorded
 	version  uint64
-	view     *View
 	hist     *history
+	// viewSteps is the engine's step count the current view was built at.
+	viewSteps   uint64
+	viewWall    time.Time
+	refreshCost time.Duration
+
+	// view is the latest snapshot, read without the lock.
+	view atomic.Pointer[View]
 
 	subsMu sync.Mutex
 	subs   map[*subscriber]struct{}
 
+	travelMu sync.Mutex // one rewind at a time
+
 	wake   chan struct{}
 	done   chan struct{}
-	closed bool
+	closed atomic.Bool
+	wakes  atomic.Uint64 // pacing loop iterations (tests: no busy polling)
+	once   sync.Once
 	wg     sync.WaitGroup
 	seed   uint64
 }
 
 // New builds the scenario's cluster at virtual time zero. Call Start to
-// begin pacing; until then the session only moves by Step.
+// begin pacing; until then the session only moves by Step and RunFor.
 func New(s *scenarios.Scenario, opts Options) (*Session, error) {
 	run, err := runner.Start(s, runner.Options{Seed: opts.Seed})
 	if err != nil {
@@ -107,16 +145,19 @@ func (s *Session) Start() {
 	go s.loop()
 }
 
-// Close stops the pacing loop and every subscription.
+// Close stops the pacing loop and every subscription. It returns promptly
+// whatever the loop is doing: the loop and every long operation (RunFor,
+// Rewind) check the closed flag between events.
 func (s *Session) Close() {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	first := false
+	s.once.Do(func() {
+		first = true
+		s.closed.Store(true)
+		close(s.done)
+	})
+	if !first {
 		return
 	}
-	s.closed = true
-	close(s.done)
-	s.mu.Unlock()
 	s.wg.Wait()
 	s.mu.Lock()
 	s.c.Etcd.Close() // raft's goroutines end with the session
@@ -129,78 +170,143 @@ func (s *Session) Close() {
 	s.subsMu.Unlock()
 }
 
-// loop advances virtual time by speed x wall time every tick.
+// Closed reports whether Close was called.
+func (s *Session) Closed() bool { return s.closed.Load() }
+
+// loop paces virtual time against the wall clock: virtual time moves by
+// speed x wall time, in bounded chunks; between chunks it sleeps until
+// the next event is due, a command arrives or the session closes.
 func (s *Session) loop() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.tick)
-	defer t.Stop()
-	last := time.Now()
-	for {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	p := pacer{wall: time.Now()}
+	for !s.closed.Load() {
+		sleep := s.advance(&p)
+		if sleep == 0 {
+			runtime.Gosched()
+			continue
+		}
+		var fire <-chan time.Time
+		if sleep > 0 {
+			timer.Reset(sleep)
+			fire = timer.C
+		}
 		select {
 		case <-s.done:
 			return
 		case <-s.wake:
-		case <-t.C:
+		case <-fire:
 		}
-		now := time.Now()
-		wall := now.Sub(last)
-		last = now
-		s.advance(wall)
+		if sleep > 0 && !timer.Stop() {
+			select { // drain a fired timer that the select did not take
+			case <-timer.C:
+			default:
+			}
+		}
 	}
 }
 
-// maxEventsPerTick bounds the work of one tick at "as fast as possible",
-// so commands and snapshots are served between bursts.
-const maxEventsPerTick = 20000
+// pacer is the loop's position: the virtual time it heads for and the
+// wall time that target corresponds to.
+type pacer struct {
+	target time.Duration
+	wall   time.Time
+	// waited says the loop last waited for a command (paused, or
+	// nothing to run): the wall time spent waiting does not count.
+	waited bool
+}
 
-func (s *Session) advance(wall time.Duration) {
+// advance runs one chunk and says how long to sleep: 0 to go on at once,
+// a positive duration, or -1 to wait for a command.
+func (s *Session) advance(p *pacer) time.Duration {
+	s.wakes.Add(1)
 	s.mu.Lock()
-	if s.closed || s.paused {
-		s.mu.Unlock()
-		return
+	defer s.mu.Unlock()
+	now := time.Now()
+	wall := now.Sub(p.wall)
+	p.wall = now
+	if p.waited {
+		wall, p.waited = 0, false
+	}
+	if s.closed.Load() {
+		return -1
 	}
 	e := s.c.Engine
-	changed := false
-	if math.IsInf(s.speed, 1) {
-		for i := 0; i < maxEventsPerTick; i++ {
-			next, ok := e.NextAt()
-			if !ok || (s.until > 0 && next > s.until) {
-				break
-			}
-			e.Step()
-			changed = true
-		}
-		if next, ok := e.NextAt(); !ok || (s.until > 0 && next > s.until) {
-			s.reachUntilLocked()
-		}
-	} else {
-		target := e.Elapsed() + time.Duration(float64(wall)*s.speed)
-		if s.until > 0 && target >= s.until && e.Elapsed() < s.until {
-			target = s.until
-		}
-		before := e.Steps()
-		e.RunUntil(target)
-		changed = e.Steps() != before || wall > 0
-		if s.until > 0 && e.Elapsed() >= s.until && !s.pastUntil() {
-			s.paused = true
-		}
+	if s.paused {
+		p.target, p.waited = e.Elapsed(), true
+		return -1
 	}
-	if changed {
-		s.refreshLocked()
+	if p.target < e.Elapsed() {
+		p.target = e.Elapsed() // RunFor, Rewind or Step moved time
 	}
-	s.mu.Unlock()
-	if changed {
-		s.publish()
+	fast := math.IsInf(s.speed, 1)
+	target := time.Duration(math.MaxInt64)
+	if !fast {
+		p.target += time.Duration(float64(wall) * s.speed)
+		if lag := time.Duration(float64(maxLag) * s.speed); p.target-e.Elapsed() > lag {
+			p.target = e.Elapsed() + lag
+		}
+		target = p.target
 	}
-}
-
-func (s *Session) reachUntilLocked() {
-	if s.until > 0 && s.c.Engine.Elapsed() < s.until {
-		s.c.Engine.RunUntil(s.until)
+	if s.until > 0 && e.Elapsed() <= s.until && target > s.until {
+		target = s.until
 	}
-	if s.until > 0 {
+	reached := s.runLocked(target, now.Add(chunkBudget), fast && target == math.MaxInt64)
+	stopped := s.until > 0 && e.Elapsed() == s.until && reached
+	if stopped {
 		s.paused = true
 	}
+	if !reached {
+		// More to do: publish at most every tick (or five times what a
+		// view costs to build, for a huge cluster), and go on.
+		if now.Sub(s.viewWall) >= max(s.tick, 5*s.refreshCost) {
+			s.refreshLocked()
+			s.publish()
+		}
+		return 0
+	}
+	if e.Steps() != s.viewSteps || stopped {
+		s.refreshLocked()
+	} else if v := s.view.Load(); v.Time != e.Elapsed() {
+		s.retimeLocked()
+	}
+	s.publish()
+	if s.paused || fast {
+		p.waited = true
+		return -1 // paused at the end, or nothing left to run
+	}
+	next, ok := e.NextAt()
+	if !ok {
+		return idleWake
+	}
+	due := time.Duration(float64(next-e.Elapsed()) / s.speed)
+	if s.until > 0 && e.Elapsed() < s.until {
+		due = min(due, time.Duration(float64(s.until-e.Elapsed())/s.speed))
+	}
+	return min(max(due, s.tick), idleWake)
+}
+
+// runLocked runs the events due at or before target, at most chunkSteps
+// of them and until the wall-clock deadline, and reports whether it got
+// there; then (unless open is set: as fast as possible with no end) the
+// clock moves to target. It stops early when the session closes.
+func (s *Session) runLocked(target time.Duration, deadline time.Time, open bool) bool {
+	e := s.c.Engine
+	for i := 0; ; i++ {
+		next, ok := e.NextAt()
+		if !ok || next > target {
+			break
+		}
+		if i >= chunkSteps || (i&63 == 63 && time.Now().After(deadline)) || s.closed.Load() {
+			return false
+		}
+		e.Step()
+	}
+	if !open && target > e.Elapsed() {
+		e.RunUntil(target) // nothing is due: only moves the clock
+	}
+	return true
 }
 
 // pastUntil reports whether the user resumed after the scenario's end
@@ -251,6 +357,7 @@ func (s *Session) SetSpeed(x float64) {
 	s.speed = x
 	s.refreshLocked()
 	s.mu.Unlock()
+	s.poke()
 	s.publish()
 }
 
@@ -282,6 +389,10 @@ func (s *Session) stepSpeed(dir int) {
 // reports whether there was one.
 func (s *Session) Step() bool {
 	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return false
+	}
 	s.paused = true
 	ok := s.c.Engine.Step()
 	s.refreshLocked()
@@ -290,14 +401,38 @@ func (s *Session) Step() bool {
 	return ok
 }
 
-// RunFor advances virtual time by d at once, as fast as possible (tests,
-// "skip ahead" buttons). The session stays paused or running as it was.
-func (s *Session) RunFor(d time.Duration) {
+// RunFor advances virtual time by d, as fast as possible (tests, "skip
+// ahead" buttons), in bounded chunks: reads and commands are served
+// meanwhile, and a Close ends it early (it then returns ErrClosed). The
+// session stays paused or running as it was.
+func (s *Session) RunFor(d time.Duration) error {
 	s.mu.Lock()
-	s.c.Engine.RunUntil(s.c.Engine.Elapsed() + d)
-	s.refreshLocked()
+	target := s.c.Engine.Elapsed() + d
 	s.mu.Unlock()
-	s.publish()
+	return s.runTo(target)
+}
+
+// runTo runs the session's cluster to virtual time t in chunks.
+func (s *Session) runTo(t time.Duration) error {
+	for {
+		s.mu.Lock()
+		if s.closed.Load() {
+			s.mu.Unlock()
+			return ErrClosed
+		}
+		c := s.c
+		reached := c.Engine.Elapsed() >= t || s.runLocked(t, time.Now().Add(chunkBudget), false)
+		if reached || time.Since(s.viewWall) >= max(s.tick, 5*s.refreshCost) {
+			s.refreshLocked()
+		}
+		s.mu.Unlock()
+		s.publish()
+		if reached {
+			s.poke()
+			return nil
+		}
+		runtime.Gosched()
+	}
 }
 
 // With runs fn with exclusive access to the cluster, between events.

@@ -92,16 +92,28 @@ type EtcdMemberView struct {
 // maxEvents bounds the events a view carries.
 const maxEvents = 500
 
-// Snapshot returns the current view (shared and immutable: do not modify).
-func (s *Session) Snapshot() *View {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.view
+// Snapshot returns the current view (shared and immutable: do not
+// modify). It never waits for the simulation.
+func (s *Session) Snapshot() *View { return s.view.Load() }
+
+// retimeLocked publishes the current view with the clock moved on, when
+// time passed but no event ran (an idle session's clock); s.mu is held.
+func (s *Session) retimeLocked() {
+	s.version++
+	v := *s.view.Load()
+	v.Version, v.Time = s.version, s.c.Engine.Elapsed()
+	s.view.Store(&v)
 }
 
 // refreshLocked rebuilds the view; s.mu is held.
 func (s *Session) refreshLocked() {
+	began := time.Now()
+	defer func() {
+		s.viewWall = time.Now()
+		s.refreshCost = s.viewWall.Sub(began)
+	}()
 	s.version++
+	s.viewSteps = s.c.Engine.Steps()
 	c := s.c
 	st := c.Store
 	e := c.Engine
@@ -194,7 +206,7 @@ func (s *Session) refreshLocked() {
 	}
 	v.Events = eventViews(s.run.Report().Timeline)
 	v.Etcd = etcdView(s)
-	s.view = v
+	s.view.Store(v)
 }
 
 func eventViews(tl []runner.TimelineEntry) []EventView {

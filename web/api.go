@@ -280,8 +280,7 @@ func (s *Server) travel(sess *live.Session, req controlRequest) error {
 		if t > maxRunAhead {
 			return fmt.Errorf("run at most %s ahead at once", maxRunAhead)
 		}
-		sess.RunFor(t)
-		return nil
+		return sess.RunFor(t)
 	}
 	if limit := max(v.Time, v.Until) + maxRunAhead; t > limit {
 		return fmt.Errorf("cannot travel to %s: at most %s", t, limit)
