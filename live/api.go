@@ -19,9 +19,20 @@ func (s *Session) APIWrite(resolve func(c *cluster.Cluster) (*scenarios.APIReque
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
+	if err := s.stoppedLocked(); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
 	c := s.c
 	at := c.Engine.Elapsed()
 	req, obj, err := s.run.InjectAPI(func() (*scenarios.APIRequest, error) { return resolve(c) })
+	if req == nil && err == nil {
+		// The engine stopped before the write's turn came (a livelock
+		// in the instant, or Close): nothing was written.
+		err = s.haltErrLocked()
+		s.mu.Unlock()
+		return nil, err
+	}
 	if req != nil {
 		rec := Recorded{At: at, Action: scenarios.Action{At: at, Do: req},
 			Command: Command{Verb: "api", Kind: req.Kind, Namespace: req.Namespace, Name: req.Name}}

@@ -89,7 +89,18 @@ func (s *Session) inject(cmd Command, a scenarios.Action) (string, error) {
 		s.mu.Unlock()
 		return "", ErrClosed
 	}
+	if err := s.stoppedLocked(); err != nil {
+		s.mu.Unlock()
+		return "", err
+	}
 	entries := s.run.Inject(a)
+	if len(entries) == 0 && s.c.Engine.Err() != nil {
+		// The engine stopped before the command's turn came (a livelock
+		// in the instant, or Close): nothing ran.
+		err := s.haltErrLocked()
+		s.mu.Unlock()
+		return "", err
+	}
 	a.At = s.c.Engine.Elapsed()
 	rec := Recorded{At: a.At, Command: cmd, Action: a}
 	var out []string

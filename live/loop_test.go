@@ -224,3 +224,36 @@ func TestPacingFollowsTheWallClock(t *testing.T) {
 	v1, w1 := s.Snapshot().Time, time.Now()
 	require.LessOrEqual(t, v1-v0, time.Duration(float64(w1.Sub(w0))*100)+time.Second, "never ahead of the pace")
 }
+
+// TestASessionThatStopsItselfStaysPaused: when the engine's livelock
+// guard stops the simulation (here an event at 1m that keeps rescheduling
+// itself at the same instant), the loop pauses instead of spinning, the
+// view says why, commands are refused with the reason and Close is prompt.
+func TestASessionThatStopsItselfStaysPaused(t *testing.T) {
+	s := busySession(t, Options{Speed: AsFastAsPossible})
+	s.With(func(c *cluster.Cluster) {
+		c.Engine.MaxEventsPerInstant = 1000
+		var spin func()
+		spin = func() { c.Engine.After(0, "test/spin", spin) }
+		c.Engine.At(time.Minute, "test/spin", spin)
+	})
+	s.Start()
+	require.Eventually(t, func() bool { return s.Snapshot().Stopped != "" }, 30*time.Second, 10*time.Millisecond)
+	v := s.Snapshot()
+	require.True(t, v.Paused)
+	require.Contains(t, v.Stopped, "stopped itself")
+	require.Contains(t, v.Stopped, "test/spin")
+	require.Equal(t, time.Minute, v.Time)
+	require.Error(t, s.Err())
+	_, err := s.Do(Command{Verb: "cordon", Node: "general-1"})
+	require.ErrorContains(t, err, "stopped itself")
+	require.ErrorContains(t, s.RunFor(time.Minute), "stopped itself")
+	s.Resume()
+	w := s.wakes.Load()
+	time.Sleep(200 * time.Millisecond)
+	require.LessOrEqual(t, s.wakes.Load()-w, uint64(3), "a resumed stopped session does not spin")
+	require.True(t, s.Snapshot().Paused)
+	start := time.Now()
+	s.Close()
+	require.Less(t, time.Since(start), time.Second)
+}

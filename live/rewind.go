@@ -49,6 +49,7 @@ func (s *Session) Rewind(t time.Duration) error {
 	}
 	s.c.Etcd.Close()
 	s.run, s.c, s.hist, s.recorded = run, run.Cluster, hist, kept
+	s.engine.Store(run.Cluster.Engine)
 	s.paused = true
 	s.refreshLocked()
 	s.mu.Unlock()
@@ -72,33 +73,35 @@ func (s *Session) rebuild(t time.Duration, recorded []Recorded) (*runner.Running
 		if r.At > t {
 			break
 		}
-		if !s.runEngine(e, r.At) {
+		if err := s.runEngine(e, r.At); err != nil {
 			run.Cluster.Etcd.Close()
-			return nil, nil, nil, ErrClosed
+			return nil, nil, nil, err
 		}
 		run.Inject(r.Action)
 		kept = append(kept, r)
 	}
-	if !s.runEngine(e, t) {
+	if err := s.runEngine(e, t); err != nil {
 		run.Cluster.Etcd.Close()
-		return nil, nil, nil, ErrClosed
+		return nil, nil, nil, err
 	}
 	return run, hist, kept, nil
 }
 
-// runEngine is e.RunUntil(t) that gives up (false) when the session
-// closes.
-func (s *Session) runEngine(e *sim.Engine, t time.Duration) bool {
+// runEngine is e.RunUntil(t) that gives up with ErrClosed when the
+// session closes (or with the engine's error if it stopped itself).
+func (s *Session) runEngine(e *sim.Engine, t time.Duration) error {
 	for {
 		next, ok := e.NextAt()
 		if !ok || next > t {
 			break
 		}
 		if s.closed.Load() {
-			return false
+			return ErrClosed
 		}
-		e.Step()
+		if !e.Step() {
+			return e.Err()
+		}
 	}
 	e.RunUntil(t)
-	return true
+	return e.Err()
 }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/runner"
 )
@@ -94,6 +95,8 @@ type Session struct {
 
 	// view is the latest snapshot, read without the lock.
 	view atomic.Pointer[View]
+	// engine is s.c.Engine, for Close to interrupt without the lock.
+	engine atomic.Pointer[sim.Engine]
 
 	subsMu sync.Mutex
 	subs   map[*subscriber]struct{}
@@ -132,6 +135,7 @@ func New(s *scenarios.Scenario, opts Options) (*Session, error) {
 	if ss.until == 0 {
 		ss.until = s.Duration
 	}
+	ss.engine.Store(run.Cluster.Engine)
 	ss.refreshLocked()
 	return ss, nil
 }
@@ -153,6 +157,7 @@ func (s *Session) Close() {
 	s.once.Do(func() {
 		first = true
 		s.closed.Store(true)
+		s.engine.Load().Interrupt() // a write's or command's instant ends at once
 		close(s.done)
 	})
 	if !first {
@@ -172,6 +177,36 @@ func (s *Session) Close() {
 
 // Closed reports whether Close was called.
 func (s *Session) Closed() bool { return s.closed.Load() }
+
+// Err is why the simulation stopped itself (a *sim.LivelockError: virtual
+// time could not advance), or nil. A stopped session stays paused: it
+// still answers reads, and refuses commands with this error.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stoppedLocked()
+}
+
+// haltErrLocked is why the engine refuses to run: ErrClosed for a
+// closing session, else the engine's own error.
+func (s *Session) haltErrLocked() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if err := s.c.Engine.Err(); err != nil {
+		return err
+	}
+	return errors.New("live: the simulation did not run the input")
+}
+
+// stoppedLocked is the engine's error unless it is the interruption of a
+// closing session.
+func (s *Session) stoppedLocked() error {
+	if err := s.c.Engine.Err(); err != nil && !s.closed.Load() {
+		return err
+	}
+	return nil
+}
 
 // loop paces virtual time against the wall clock: virtual time moves by
 // speed x wall time, in bounded chunks; between chunks it sleeps until
@@ -253,7 +288,7 @@ func (s *Session) advance(p *pacer) time.Duration {
 		target = s.until
 	}
 	reached := s.runLocked(target, now.Add(chunkBudget), fast && target == math.MaxInt64)
-	stopped := s.until > 0 && e.Elapsed() == s.until && reached
+	stopped := (s.until > 0 && e.Elapsed() == s.until && reached) || e.Err() != nil
 	if stopped {
 		s.paused = true
 	}
@@ -290,7 +325,9 @@ func (s *Session) advance(p *pacer) time.Duration {
 // runLocked runs the events due at or before target, at most chunkSteps
 // of them and until the wall-clock deadline, and reports whether it got
 // there; then (unless open is set: as fast as possible with no end) the
-// clock moves to target. It stops early when the session closes.
+// clock moves to target. It stops early when the session closes, and
+// reports true when the engine stopped itself (a livelock: Engine.Err),
+// after which nothing runs any more.
 func (s *Session) runLocked(target time.Duration, deadline time.Time, open bool) bool {
 	e := s.c.Engine
 	for i := 0; ; i++ {
@@ -301,7 +338,12 @@ func (s *Session) runLocked(target time.Duration, deadline time.Time, open bool)
 		if i >= chunkSteps || (i&63 == 63 && time.Now().After(deadline)) || s.closed.Load() {
 			return false
 		}
-		e.Step()
+		if !e.Step() {
+			return true // the engine stopped itself (see stopLocked)
+		}
+	}
+	if e.Err() != nil {
+		return true
 	}
 	if !open && target > e.Elapsed() {
 		e.RunUntil(target) // nothing is due: only moves the clock
@@ -404,7 +446,8 @@ func (s *Session) Step() bool {
 // RunFor advances virtual time by d, as fast as possible (tests, "skip
 // ahead" buttons), in bounded chunks: reads and commands are served
 // meanwhile, and a Close ends it early (it then returns ErrClosed). The
-// session stays paused or running as it was.
+// session stays paused or running as it was. It returns the engine's
+// error if the simulation stopped itself (see Err).
 func (s *Session) RunFor(d time.Duration) error {
 	s.mu.Lock()
 	target := s.c.Engine.Elapsed() + d
@@ -420,8 +463,12 @@ func (s *Session) runTo(t time.Duration) error {
 			s.mu.Unlock()
 			return ErrClosed
 		}
-		c := s.c
-		reached := c.Engine.Elapsed() >= t || s.runLocked(t, time.Now().Add(chunkBudget), false)
+		e := s.c.Engine
+		reached := e.Elapsed() >= t || s.runLocked(t, time.Now().Add(chunkBudget), false)
+		err := e.Err()
+		if err != nil {
+			s.paused = true
+		}
 		if reached || time.Since(s.viewWall) >= max(s.tick, 5*s.refreshCost) {
 			s.refreshLocked()
 		}
@@ -429,7 +476,7 @@ func (s *Session) runTo(t time.Duration) error {
 		s.publish()
 		if reached {
 			s.poke()
-			return nil
+			return err
 		}
 		runtime.Gosched()
 	}

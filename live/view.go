@@ -28,6 +28,9 @@ type View struct {
 	Etcd      EtcdView
 	Counts    Counts
 	TraceHash string
+	// Stopped is why the simulation stopped itself (a livelock: virtual
+	// time could not advance), or "". The session is then paused for good.
+	Stopped string
 }
 
 // Counts are the header's numbers.
@@ -206,6 +209,9 @@ func (s *Session) refreshLocked() {
 	}
 	v.Events = eventViews(s.run.Report().Timeline)
 	v.Etcd = etcdView(s)
+	if err := s.stoppedLocked(); err != nil {
+		v.Stopped = err.Error()
+	}
 	s.view.Store(v)
 }
 

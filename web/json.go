@@ -33,6 +33,8 @@ type viewJSON struct {
 	Etcd      etcdJSON       `json:"etcd"`
 	Counts    countsJSON     `json:"counts"`
 	TraceHash string         `json:"traceHash"`
+	// Stopped is why the simulation stopped itself (a livelock), if it did.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 type resJSON struct {
@@ -137,7 +139,7 @@ func podsJSON(in []live.PodView) []podJSON {
 func toViewJSON(gen uint64, v *live.View) *viewJSON {
 	out := &viewJSON{Session: gen, Version: v.Version, Scenario: v.Scenario, Time: secs(v.Time),
 		Speed: speedJSON(v.Speed), Speeds: live.Speeds, Paused: v.Paused, Until: secs(v.Until),
-		Pending: podsJSON(v.Pending), TraceHash: v.TraceHash,
+		Pending: podsJSON(v.Pending), TraceHash: v.TraceHash, Stopped: v.Stopped,
 		Counts: countsJSON{v.Counts.Nodes, v.Counts.NodesReady, v.Counts.Pods, v.Counts.Running,
 			v.Counts.Pending, v.Counts.Failed, v.Counts.Succeeded},
 		Etcd: etcdJSON{Leader: v.Etcd.Leader, Quorum: v.Etcd.Quorum}}

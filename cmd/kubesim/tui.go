@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -18,7 +23,7 @@ func init() {
 		if !isTerminal(cmd) {
 			return false, nil
 		}
-		return true, runTUI("demo", tuiFlags{speed: defaultSpeedFlag})
+		return true, runTUI(cmd.Context(), "demo", tuiFlags{speed: defaultSpeedFlag}, nil)
 	}
 }
 
@@ -51,7 +56,7 @@ scenario file that replays to the same trace. Press ? for help.`,
 		Args: atMostOneScenario("tui"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := scenarioOrDemo(args)
-			return runTUI(name, f)
+			return runTUI(cmd.Context(), name, f, nil)
 		},
 	}
 	cmd.Flags().StringVar(&f.seed, "seed", "", seedUsage)
@@ -60,7 +65,11 @@ scenario file that replays to the same trace. Press ? for help.`,
 	return cmd
 }
 
-func runTUI(arg string, f tuiFlags) error {
+// runTUI shows the session until the user quits or ctx ends (SIGINT or
+// SIGTERM: in the terminal's raw mode Ctrl-C is a key the UI handles
+// itself, but a signal from elsewhere must end the program too). screen
+// is nil for the terminal (tests pass a simulation screen).
+func runTUI(ctx context.Context, arg string, f tuiFlags, screen tcell.Screen) error {
 	opts := live.Options{Paused: f.paused}
 	seed, err := parseSeed(f.seed)
 	if err != nil {
@@ -80,5 +89,23 @@ func runTUI(arg string, f tuiFlags) error {
 	}
 	defer sess.Close()
 	sess.Start()
-	return tui.New(sess, tui.Options{}).Run()
+	app := tui.New(sess, tui.Options{Screen: screen})
+	done := make(chan error, 1)
+	go func() { done <- app.Run() }()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	app.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		// The UI did not stop: end anyway (the deferred Close is prompt).
+		return errors.New("the terminal UI did not stop within 5 s of the signal")
+	}
 }
