@@ -129,3 +129,17 @@ timeline:
 	require.NoError(t, err)
 	require.Equal(t, []string{"eks.yaml", "web.yaml", "manifests/extra.yaml"}, s.Files())
 }
+
+// TestProblemNodeFollowsDottedFields: a validation problem about a nested
+// field is positioned at that field's value.
+func TestProblemNodeFollowsDottedFields(t *testing.T) {
+	var doc yaml.Node
+	require.NoError(t, yaml.Unmarshal([]byte("ec2:\n  insufficientCapacity: {type: m5.large, zone: us-east-1z}\n"), &doc))
+	v := doc.Content[0].Content[1]
+	n := problemNode(v, "insufficientCapacity.zone")
+	require.Equal(t, "us-east-1z", n.Value)
+	require.Equal(t, 2, n.Line)
+	require.Equal(t, 48, n.Column)
+	require.Same(t, v, problemNode(v, ""))
+	require.Equal(t, yaml.MappingNode, problemNode(v, "insufficientCapacity.nothing").Kind, "the deepest node found")
+}

@@ -126,16 +126,27 @@ func (p *parser) action(f *fields, w *action.World) (action.Action, bool) {
 	return a, true
 }
 
-// problemNode is the value of field in the mapping n, or n itself.
+// problemNode is the value at field (a dotted path of mapping keys,
+// "insufficientCapacity.zone") below n, or the deepest node of it found.
 func problemNode(n *yaml.Node, field string) *yaml.Node {
 	n = resolve(n)
-	if field == "" || n == nil || n.Kind != yaml.MappingNode {
+	if field == "" {
 		return n
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if resolve(n.Content[i]).Value == field {
-			return resolve(n.Content[i+1])
+	for _, key := range strings.Split(field, ".") {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return n
 		}
+		next := (*yaml.Node)(nil)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if resolve(n.Content[i]).Value == key {
+				next = resolve(n.Content[i+1])
+			}
+		}
+		if next == nil {
+			return n
+		}
+		n = next
 	}
 	return n
 }

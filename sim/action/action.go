@@ -82,8 +82,9 @@ type World struct {
 }
 
 // Problem is a validation failure: the message and hint as the scenario
-// loader prints them, and the field of the action's mapping it is about
-// ("" = the action's value itself).
+// loader prints them, and the field of the action's value it is about, a
+// dotted path of keys ("node", "insufficientCapacity.zone"; "" = the
+// value itself), where the loader positions the error.
 type Problem struct {
 	Field, Msg, Hint string
 }
