@@ -30,8 +30,8 @@ var phaseOrdinal = map[corev1.PodPhase]int{corev1.PodPending: 0, corev1.PodUnkno
 // Less reports whether pod i should be deleted before pod j:
 // unscheduled < scheduled; Pending < Unknown < Running; not ready < ready;
 // lower deletion cost; more related pods on the node; ready more recently
-// (log2 buckets); more restarts; created more recently (log2 buckets);
-// UID as the tie-break within a bucket.
+// (log2 buckets); more restarts (app containers, then sidecars); created
+// more recently (log2 buckets); UID as the tie-break within a bucket.
 func (s RankedPods) Less(i, j int) bool {
 	a, b := s.Pods[i], s.Pods[j]
 	if a.Spec.NodeName != b.Spec.NodeName && (a.Spec.NodeName == "" || b.Spec.NodeName == "") {
@@ -57,6 +57,9 @@ func (s RankedPods) Less(i, j int) bool {
 	}
 	if ra, rb := maxRestarts(a), maxRestarts(b); ra != rb {
 		return ra > rb
+	}
+	if ra, rb := maxSidecarRestarts(a), maxSidecarRestarts(b); ra != rb {
+		return ra > rb // same app-container restarts: the sidecars' decide
 	}
 	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
 		return s.newerFirst(a, b, a.CreationTimestamp, b.CreationTimestamp)
@@ -95,6 +98,20 @@ func maxRestarts(p *corev1.Pod) int32 {
 	var n int32
 	for _, cs := range p.Status.ContainerStatuses {
 		n = max(n, cs.RestartCount)
+	}
+	return n
+}
+
+// maxSidecarRestarts is the highest restart count of the pod's native
+// sidecars (restartable init containers).
+func maxSidecarRestarts(p *corev1.Pod) int32 {
+	var n int32
+	for _, cs := range p.Status.InitContainerStatuses {
+		for i := range p.Spec.InitContainers {
+			if c := &p.Spec.InitContainers[i]; c.Name == cs.Name && podutil.IsRestartableInitContainer(c) {
+				n = max(n, cs.RestartCount)
+			}
+		}
 	}
 	return n
 }
