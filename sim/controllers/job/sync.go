@@ -204,7 +204,7 @@ func (c *Controller) manage(key string, job *batchv1.Job, st *batchv1.JobStatus,
 		return nil
 	}
 	if n := cnt.failuresSinceSuccess; n > 0 {
-		if wait := cnt.lastFailure.Add(Backoff(n)).Sub(now); wait > 0 {
+		if wait := remainingBackoff(int32(n), &cnt.lastFailure, now, DefaultBackoff, MaxBackoff); wait > 0 {
 			c.Queue.AddAfter(key, wait)
 			return nil
 		}
@@ -214,12 +214,30 @@ func (c *Controller) manage(key string, job *batchv1.Job, st *batchv1.JobStatus,
 
 // Backoff is the delay before recreating a pod after n consecutive
 // failures: 10 s, 20 s, 40 s, ... capped at MaxBackoff.
-func Backoff(n int) time.Duration {
-	d := DefaultBackoff
-	for i := 1; i < n && d < MaxBackoff; i++ {
-		d *= 2
+func Backoff(n int) time.Duration { return backoffFor(int32(n), DefaultBackoff, MaxBackoff) }
+
+func backoffFor(failures int32, def, maxBackoff time.Duration) time.Duration {
+	d := def
+	for i := int32(1); i < failures; i++ {
+		if d *= 2; d >= maxBackoff {
+			return maxBackoff
+		}
 	}
-	return min(d, MaxBackoff)
+	return min(d, maxBackoff)
+}
+
+// remainingBackoff is upstream's getRemainingTimeForFailuresCount: how
+// long after now the next pod may be created, given failures consecutive
+// failures, the last at lastFailure.
+func remainingBackoff(failures int32, lastFailure *time.Time, now time.Time, def, maxBackoff time.Duration) time.Duration {
+	if failures == 0 {
+		return 0
+	}
+	d, elapsed := backoffFor(failures, def, maxBackoff), now.Sub(*lastFailure)
+	if d < elapsed {
+		return 0
+	}
+	return d - elapsed
 }
 
 func (c *Controller) createPods(key string, job *batchv1.Job, n int, cnt *podCounts) error {
