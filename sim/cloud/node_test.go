@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/kubesim/kubesim/sim/kubeversion"
 )
 
 func TestNodeObject(t *testing.T) {
@@ -42,7 +44,7 @@ func TestNodeObject(t *testing.T) {
 	require.Equal(t, int64(29), n.Status.Capacity.Pods().Value())
 	require.Equal(t, "amd64", n.Status.NodeInfo.Architecture)
 	require.Equal(t, "linux", n.Status.NodeInfo.OperatingSystem)
-	require.Regexp(t, `^v1\.32\.\d+-eks-`, n.Status.NodeInfo.KubeletVersion)
+	require.Equal(t, kubeversion.GitVersion, n.Status.NodeInfo.KubeletVersion, "the release the simulator models")
 	require.Regexp(t, `^containerd://1\.7\.`, n.Status.NodeInfo.ContainerRuntimeVersion)
 	require.Contains(t, n.Status.NodeInfo.OSImage, "Amazon Linux 2023")
 	require.Empty(t, n.Status.Conditions)
