@@ -104,6 +104,7 @@ type Timer struct {
 	index int
 	name  string
 	fn    func()
+	cause int64 // the trace record current when it was scheduled
 }
 
 // At returns the virtual time the timer fires at.
@@ -150,7 +151,7 @@ func (e *Engine) At(t time.Duration, name string, fn func()) *Timer {
 		t = e.now
 	}
 	e.seq++
-	tm := &Timer{at: t, seq: e.seq, name: name, fn: fn}
+	tm := &Timer{at: t, seq: e.seq, name: name, fn: fn, cause: e.trace.CurrentCause()}
 	heap.Push(&e.queue, tm)
 	return tm
 }
@@ -230,6 +231,7 @@ func (e *Engine) Step() bool {
 	heap.Pop(&e.queue)
 	tm.index = -1
 	e.now = tm.at
+	e.trace.startEvent(tm.cause)
 	e.steps++
 	e.busy = true
 	if tm.at != e.instantAt || e.steps == 1 {

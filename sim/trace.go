@@ -57,6 +57,16 @@ type Trace struct {
 	subs []func(*Record)
 	keep bool
 	kept []Record
+
+	// Cause links: a side structure, never part of the hashed lines. cur
+	// is the record the running event acts upon (the engine sets it from
+	// the event's timer): it is the cause of every record the event
+	// writes, and the last of those is the cause of the timers the event
+	// schedules after it (a watch delivery, a requeue).
+	cur    int64            // the running event's cause
+	latest int64            // the last record the running event wrote (0: none yet)
+	links  []int64          // links[i] is the cause of record i+1 (0: none), when kept
+	lastOf map[string]int64 // "kind/namespace/name" -> its latest record, when kept
 }
 
 // NewTrace returns an empty trace.
@@ -74,12 +84,63 @@ func (t *Trace) Records() []Record { return t.kept }
 // Subscribe calls fn with every future record.
 func (t *Trace) Subscribe(fn func(*Record)) { t.subs = append(t.subs, fn) }
 
+// KeepLinks makes the trace remember each record's cause (see Cause) and
+// each object's latest record (see LastOf): what `kubesim explain` walks.
+// The lines and the hash do not change.
+func (t *Trace) KeepLinks() {
+	if t.lastOf == nil {
+		t.lastOf = map[string]int64{}
+		t.links = make([]int64, t.n, t.n+1024) // earlier records: no known cause
+	}
+}
+
+// Cause is the record that led to record id (1-based line number), 0 for
+// none or when links are not kept.
+func (t *Trace) Cause(id int64) int64 {
+	if id < 1 || id > int64(len(t.links)) {
+		return 0
+	}
+	return t.links[id-1]
+}
+
+// LastOf is the latest record about an object so far (0: none, or links
+// not kept).
+func (t *Trace) LastOf(kind, namespace, name string) int64 {
+	return t.lastOf[kind+"/"+namespace+"/"+name]
+}
+
+// Linking reports whether cause links are kept (components skip their
+// bookkeeping otherwise).
+func (t *Trace) Linking() bool { return t.lastOf != nil }
+
+// CurrentCause is the record the running event acts upon.
+func (t *Trace) CurrentCause() int64 {
+	if t.latest != 0 {
+		return t.latest
+	}
+	return t.cur
+}
+
+// startEvent is called by the engine as an event starts running.
+func (t *Trace) startEvent(cause int64) { t.cur, t.latest = cause, 0 }
+
+// SetCause makes record id the cause of what the running event does next.
+// Components call it when the cause is not the event that woke them: a
+// node marked Unknown is caused by the last thing heard from it, not by
+// the monitor's tick.
+func (t *Trace) SetCause(id int64) { t.cur, t.latest = id, 0 }
+
 // Add appends a record.
 func (t *Trace) Add(r Record) {
 	t.buf = r.AppendJSON(t.buf[:0])
 	t.buf = append(t.buf, '\n')
 	t.h.Write(t.buf)
 	t.n++
+	if t.lastOf != nil {
+		t.links = append(t.links, t.cur)
+		t.lastOf[r.Kind+"/"+r.Namespace+"/"+r.Name] = t.n
+	}
+	t.latest = t.n
 	if t.w != nil && t.werr == nil {
 		_, t.werr = t.w.Write(t.buf)
 	}

@@ -55,6 +55,9 @@ func (k *Kubelet) flushPod(p *podState) {
 	if equality.Semantic.DeepEqual(&st, &cur.Status) {
 		return
 	}
+	if tr := k.engine.Trace(); tr.Linking() { // explain: the status follows the pod's own story
+		tr.SetCause(tr.LastOf("Pod", cur.Namespace, cur.Name))
+	}
 	obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: cur.Name, Namespace: cur.Namespace}, Status: st}
 	_, _ = k.client.UpdateStatus(obj)
 }

@@ -52,6 +52,9 @@ func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
 	}
 	pod := o.(*corev1.Pod)
 	p.Pod = pod
+	if tr := s.engine.Trace(); tr.Linking() { // explain: this attempt is about the pod, not the last one
+		tr.SetCause(tr.LastOf("Pod", pod.Namespace, pod.Name))
+	}
 	cycle := s.queue.SchedulingCycle()
 	s.stats.Attempts++
 	node, err := s.schedulePod(pod)

@@ -585,9 +585,14 @@ func (w *watcher) deliver(e *sim.Engine) {
 	}
 	due := slices.Clone(w.pending[:n])
 	w.pending = append(w.pending[:0], w.pending[n:]...)
+	tr := e.Trace()
 	for _, p := range due {
 		if w.stopped {
 			return
+		}
+		if tr.Linking() { // explain: a delivery is caused by the write it delivers
+			o := p.ev.Object
+			tr.SetCause(tr.LastOf(MustKind(o), o.GetNamespace(), o.GetName()))
 		}
 		w.fn(p.ev)
 	}

@@ -59,6 +59,10 @@ type Queue struct {
 	timer    *sim.Timer
 	bucket   bucket
 	after    string // timer name of delayed adds
+	// causes is the trace record behind each queued key's latest Add
+	// (only while the trace keeps cause links): processing the key is
+	// caused by it, not by whatever key the queue processed before.
+	causes map[string]int64
 }
 
 // New returns a queue that calls fn for each key. The rate limiter's zero
@@ -142,6 +146,12 @@ func (q *Queue) Len() int { return len(q.order) - q.head }
 
 // Add queues key unless it is already waiting.
 func (q *Queue) Add(key string) {
+	if tr := q.engine.Trace(); tr.Linking() {
+		if q.causes == nil {
+			q.causes = map[string]int64{}
+		}
+		q.causes[key] = tr.CurrentCause()
+	}
 	if q.queued[key] {
 		return
 	}
@@ -188,6 +198,10 @@ func (q *Queue) process() {
 		q.head = 0
 	}
 	delete(q.queued, key)
+	if c, ok := q.causes[key]; ok {
+		q.engine.Trace().SetCause(c)
+		delete(q.causes, key)
+	}
 	q.engine.Note(q.cfg.Name, key)
 	if err := q.fn(key); err != nil {
 		q.AddRateLimited(key)

@@ -249,6 +249,10 @@ func (c *Controller) monitorNodeHealth() {
 // transition to not ready. Only a node that changed state costs a pod
 // lookup.
 func (c *Controller) monitorNode(n *corev1.Node, counts map[string]*zoneCount) {
+	// Whatever this pass does to the node is caused by the last thing
+	// recorded about it (a fault, its last status), not by the monitor's
+	// tick (a side link for `kubesim explain`; the trace is unchanged).
+	c.engine.Trace().SetCause(c.engine.Trace().LastOf("Node", "", n.Name))
 	observed, current, err := c.tryUpdateNodeHealth(n)
 	if err != nil {
 		return
