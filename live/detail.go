@@ -134,13 +134,26 @@ func conditionsOf(o store.Object, start time.Time) []ConditionView {
 // Events of cluster-scoped objects (nodes) live in "default", as upstream
 // records them. (The store has no index by involved object: this scans
 // the namespace's events, fine for a drawer, not for a hot path.)
+// eventObjectIndex indexes events by "namespace/kind/name" of the object
+// they involve (the event's namespace for cluster-scoped objects).
+const eventObjectIndex = "live.involvedObject"
+
+func eventObject(o store.Object) []string {
+	ev := o.(*corev1.Event)
+	return []string{ev.Namespace + "/" + ev.InvolvedObject.Kind + "/" + ev.InvolvedObject.Name}
+}
+
 func eventsFor(st *store.Store, kind, ns, name string, start time.Time) []EventView {
 	evNS := ns
 	if evNS == "" {
 		evNS = metav1.NamespaceDefault
 	}
 	var out []EventView
-	for _, o := range st.List("Event", evNS) {
+	// An index by involved object (added on first use: it does not touch
+	// the objects or the trace), so a drawer in a cluster of 100,000
+	// events reads a handful instead of listing them all.
+	st.AddIndex("Event", eventObjectIndex, eventObject)
+	for _, o := range st.ByIndex("Event", eventObjectIndex, evNS+"/"+kind+"/"+name) {
 		ev := o.(*corev1.Event)
 		ref := ev.InvolvedObject
 		if ref.Kind != kind || ref.Name != name || ref.Namespace != ns {

@@ -70,6 +70,12 @@ func serve(t *testing.T, src string, speed float64) (*Server, string) {
 	sess, err := live.New(sc, live.Options{Speed: speed, Tick: 20 * time.Millisecond})
 	require.NoError(t, err)
 	sess.Start()
+	return serveSession(t, sess)
+}
+
+// serveSession serves a started session on a test server.
+func serveSession(t *testing.T, sess *live.Session) (*Server, string) {
+	t.Helper()
 	srv := New(sess, Options{LoopbackOnly: true, Throttle: 50 * time.Millisecond})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -26,7 +28,7 @@ type viewJSON struct {
 	Speeds    []float64      `json:"speeds"`
 	Paused    bool           `json:"paused"`
 	Until     float64        `json:"until"`
-	Nodes     []nodeJSON     `json:"nodes"`
+	Nodes     []nodeJSON     `json:"nodes,omitempty"` // encoded apart: see encodeView
 	Pending   []podJSON      `json:"pending"`
 	Workloads []workloadJSON `json:"workloads"`
 	Events    []eventJSON    `json:"events"`
@@ -164,33 +166,112 @@ func toViewJSON(gen uint64, v *live.View) *viewJSON {
 }
 
 // viewCache holds the latest snapshot's JSON, encoded once however many
-// tabs are open. cost is how long the encoding took: streams space their
+// tabs are open: the whole view, and apart from it the view without its
+// nodes (head) and each node on its own, from which the streams make
+// deltas. cost is how long the encoding took: streams space their
 // snapshots by a multiple of it, so a huge cluster is sent less often
 // rather than keeping a core busy encoding.
 type viewCache struct {
 	mu      sync.Mutex
 	sess    *live.Session
 	version uint64
-	body    []byte
+	enc     *encodedView
 	cost    time.Duration
+}
+
+// encodedView is one snapshot as JSON pieces (immutable once built).
+type encodedView struct {
+	version uint64
+	body    []byte   // the whole view (/api/view, the first stream message)
+	head    []byte   // the view without "nodes"
+	names   []string // the nodes in order
+	nodes   [][]byte // each node's JSON, like names
 }
 
 // viewBody returns the current snapshot's JSON and its version.
 func (s *Server) viewBody(sess *live.Session, gen uint64) ([]byte, uint64, time.Duration) {
+	e, cost := s.encoded(sess, gen)
+	return e.body, e.version, cost
+}
+
+// encoded returns the current snapshot encoded, from the cache when it
+// is the same version.
+func (s *Server) encoded(sess *live.Session, gen uint64) (*encodedView, time.Duration) {
 	v := sess.Snapshot()
 	c := &s.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.sess == sess && c.version == v.Version && c.body != nil {
-		return c.body, v.Version, c.cost
+	if c.sess == sess && c.enc != nil && c.enc.version == v.Version {
+		return c.enc, c.cost
 	}
 	start := time.Now()
-	b, err := json.Marshal(toViewJSON(gen, v))
-	if err != nil { // cannot happen: plain data
-		b = []byte(`{"error":` + strconv.Quote(err.Error()) + `}`)
+	e := encodeView(gen, v)
+	c.sess, c.enc, c.cost = sess, e, time.Since(start)
+	return e, c.cost
+}
+
+func encodeView(gen uint64, v *live.View) *encodedView {
+	j := toViewJSON(gen, v)
+	nodes := j.Nodes
+	j.Nodes = nil
+	e := &encodedView{version: v.Version, names: make([]string, len(nodes)), nodes: make([][]byte, len(nodes))}
+	e.head = mustJSON(j)
+	var b bytes.Buffer
+	b.Grow(len(e.head) + 200*len(nodes))
+	b.WriteString(`{"nodes":[`)
+	for i := range nodes {
+		e.names[i] = nodes[i].Name
+		e.nodes[i] = mustJSON(&nodes[i])
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(e.nodes[i])
 	}
-	c.sess, c.version, c.body, c.cost = sess, v.Version, b, time.Since(start)
-	return b, v.Version, c.cost
+	b.WriteString("],")
+	b.Write(e.head[1:]) // the head without its opening brace
+	e.body = b.Bytes()
+	return e
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil { // cannot happen: plain data
+		return []byte(`{"error":` + strconv.Quote(err.Error()) + `}`)
+	}
+	return b
+}
+
+// delta is what a stream sends after its first snapshot: the view without
+// its nodes, the nodes that changed since the last message, and the
+// node names in order when the set or the order changed (else null).
+func (e *encodedView) delta(prev *encodedView) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"head":`)
+	b.Write(e.head)
+	b.WriteString(`,"nodes":[`)
+	old := make(map[string][]byte, len(prev.names))
+	for i, n := range prev.names {
+		old[n] = prev.nodes[i]
+	}
+	first := true
+	for i, n := range e.names {
+		if o, ok := old[n]; ok && bytes.Equal(o, e.nodes[i]) {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		b.Write(e.nodes[i])
+	}
+	b.WriteString(`],"names":`)
+	if slices.Equal(e.names, prev.names) {
+		b.WriteString("null")
+	} else {
+		b.Write(mustJSON(e.names))
+	}
+	b.WriteByte('}')
+	return b.Bytes()
 }
 
 type errorJSON struct {

@@ -42,8 +42,9 @@ type Options struct {
 	// Throttle is the minimum interval between two snapshots on one
 	// event stream (default 100 ms: at most 10 per second).
 	Throttle time.Duration
-	// KeepAlive is the interval of comment lines on an idle stream
-	// (default 15 s).
+	// KeepAlive is the interval of "ping" events on an idle stream (the
+	// page calls the stream stalled after 12 s without any message;
+	// default 4 s).
 	KeepAlive time.Duration
 	// DisableLoad refuses to load scenarios from the page: set it when
 	// the session is shared with another frontend (kubesim serve), which
@@ -77,7 +78,7 @@ func New(sess *live.Session, opts Options) *Server {
 		opts.Throttle = 100 * time.Millisecond
 	}
 	if opts.KeepAlive <= 0 {
-		opts.KeepAlive = 15 * time.Second
+		opts.KeepAlive = 4 * time.Second
 	}
 	return &Server{opts: opts, sess: sess, gen: 1, swapped: make(chan struct{}), done: make(chan struct{})}
 }

@@ -392,24 +392,80 @@ func TestEventStream(t *testing.T) {
 	defer resp.Body.Close()
 	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
 	rd := bufio.NewReader(resp.Body)
+	// The page's model: a whole view, then deltas applied to it.
+	var model viewJSON
+	deltas, changedNodes := 0, 0
 	next := func() viewJSON {
 		t.Helper()
+		event := ""
 		for {
 			line, err := rd.ReadString('\n')
 			require.NoError(t, err)
-			if data, ok := strings.CutPrefix(line, "data: "); ok {
-				var v viewJSON
-				require.NoError(t, json.Unmarshal([]byte(data), &v))
-				return v
+			if ev, ok := strings.CutPrefix(line, "event: "); ok {
+				event = strings.TrimSpace(ev)
+			}
+			data, ok := strings.CutPrefix(line, "data: ")
+			if !ok {
+				continue
+			}
+			switch event {
+			case "view":
+				model = viewJSON{}
+				require.NoError(t, json.Unmarshal([]byte(data), &model))
+				return model
+			case "delta":
+				var d struct {
+					Head  viewJSON   `json:"head"`
+					Nodes []nodeJSON `json:"nodes"`
+					Names []string   `json:"names"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(data), &d))
+				byName := map[string]nodeJSON{}
+				names := d.Names
+				for _, n := range model.Nodes {
+					byName[n.Name] = n
+					if d.Names == nil {
+						names = append(names, n.Name)
+					}
+				}
+				for _, n := range d.Nodes {
+					byName[n.Name] = n
+				}
+				model = d.Head
+				for _, n := range names {
+					model.Nodes = append(model.Nodes, byName[n])
+				}
+				deltas++
+				changedNodes += len(d.Nodes)
+				return model
 			}
 		}
 	}
 	v := next()
 	require.Equal(t, 60.0, v.Time)
+	require.Len(t, v.Nodes, 3)
 	srv.Session().RunFor(10 * time.Second)
 	v = next()
 	require.Equal(t, 70.0, v.Time)
 	require.Equal(t, uint64(1), v.Session)
+	srv.Session().RunFor(5 * time.Minute)
+	for v.Time < 370 {
+		v = next()
+	}
+	require.Positive(t, deltas, "after the first view, deltas")
+	var full viewJSON
+	r0 := do(t, ts, "GET", "/api/view", "", nil)
+	require.Equal(t, 200, r0.code)
+	require.NoError(t, json.Unmarshal([]byte(r0.body), &full))
+	require.Equal(t, full.Version, v.Version)
+	require.Equal(t, full, v, "the deltas rebuild exactly the server's view")
+
+	// A quiet cluster changes few nodes: a pause sends the head alone.
+	before := changedNodes
+	srv.Session().Pause()
+	v = next()
+	require.True(t, v.Paused)
+	require.Equal(t, before, changedNodes, "pausing changes no node: the delta carries none")
 
 	r := do(t, ts, "POST", "/api/load", `{"library":"unschedulable-pod"}`, nil)
 	require.Equal(t, 200, r.code)

@@ -11,8 +11,11 @@ import (
 // long (its handler goroutine would otherwise wait on a full socket).
 const streamWriteTimeout = 10 * time.Second
 
-// handleEvents streams snapshots as Server-Sent Events ("view" events
-// carrying the /api/view JSON). The session's feed only says "something
+// handleEvents streams snapshots as Server-Sent Events: a "view" event
+// carrying the /api/view JSON first, then "delta" events carrying the
+// view without its nodes and only the nodes that changed (a node failing
+// in a 1,000-node cluster changes a handful), and "ping" events while
+// nothing changes. The session's feed only says "something
 // changed" into a bounded buffer, never blocking the simulation; the
 // stream sends the latest snapshot at most once per throttle interval.
 // Loading a scenario moves the stream to the new session.
@@ -41,19 +44,23 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 // (false) or the session is replaced (true).
 func (s *Server) stream(w http.ResponseWriter, rc *http.ResponseController, r *http.Request,
 	sess *live.Session, gen uint64, feed <-chan live.Change, swapped <-chan struct{}) bool {
-	var sent uint64
+	var sent *encodedView
 	var lastSend time.Time
 	send := func() bool {
-		body, version, _ := s.viewBody(sess, gen)
-		if version == sent && sent != 0 {
+		e, _ := s.encoded(sess, gen)
+		if sent != nil && e.version == sent.version {
 			return true
 		}
+		msg := append([]byte("event: view\ndata: "), e.body...)
+		if sent != nil {
+			msg = append([]byte("event: delta\ndata: "), e.delta(sent)...)
+		}
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		_, err := w.Write(append(append([]byte("event: view\ndata: "), body...), '\n', '\n'))
+		_, err := w.Write(append(msg, '\n', '\n'))
 		if err == nil {
 			err = rc.Flush()
 		}
-		sent, lastSend = version, time.Now()
+		sent, lastSend = e, time.Now()
 		return err == nil
 	}
 	if !send() {
@@ -92,7 +99,9 @@ func (s *Server) stream(w http.ResponseWriter, rc *http.ResponseController, r *h
 			}
 		case <-keep.C:
 			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil || rc.Flush() != nil {
+			// An event, not a comment: the page sees it and knows the
+			// stream is alive while nothing changes.
+			if _, err := w.Write([]byte("event: ping\ndata: {}\n\n")); err != nil || rc.Flush() != nil {
 				return false
 			}
 		}

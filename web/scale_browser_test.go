@@ -1,0 +1,166 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/live"
+	"github.com/kubesim/kubesim/scenarios"
+)
+
+// The page at scale, measured in headless Chromium with the Performance
+// API. Building 1,000 nodes and 30,000 pods takes minutes of CPU, so
+// these run when KUBESIM_BROWSER_SCALE=1 (the figures are in the log):
+//
+//	KUBESIM_BROWSER_SCALE=1 KUBESIM_SCREENSHOTS=docs go test ./web -run TestBrowserScale -v -timeout 30m
+
+func scaleScenario(nodes, deployments, replicas int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `name: scale-%d
+seed: 1
+duration: 2h
+cluster:
+  addons: false
+  nodeGroups:
+    - {name: general, instanceType: m5.4xlarge, count: %d}
+workloads:
+`, nodes, nodes)
+	for i := range deployments {
+		fmt.Fprintf(&b, `  - manifest:
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: app-%d}
+      spec:
+        replicas: %d
+        selector: {matchLabels: {app: app-%d}}
+        template:
+          metadata: {labels: {app: app-%d}}
+          spec:
+            containers:
+              - {name: c, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 128Mi}}}
+`, i, replicas, i, i)
+	}
+	return b.String()
+}
+
+// scaleSession builds the cluster paused until every pod runs.
+func scaleSession(t *testing.T, nodes, deployments, replicas int) (*Server, string) {
+	t.Helper()
+	if os.Getenv("KUBESIM_BROWSER_SCALE") == "" {
+		t.Skip("set KUBESIM_BROWSER_SCALE=1 to measure the page at scale (minutes of CPU)")
+	}
+	sc, err := scenarios.Parse("scale.yaml", []byte(scaleScenario(nodes, deployments, replicas)), nil)
+	require.NoError(t, err)
+	sess, err := live.New(sc, live.Options{Paused: true, Tick: 20 * time.Millisecond})
+	require.NoError(t, err)
+	start := time.Now()
+	for sess.Snapshot().Counts.Running < deployments*replicas && sess.Snapshot().Time < 10*time.Minute {
+		sess.RunFor(time.Minute)
+	}
+	require.Equal(t, deployments*replicas, sess.Snapshot().Counts.Running)
+	t.Logf("%d nodes / %d pods running at %s virtual, built in %s", nodes, deployments*replicas, sess.Snapshot().Time, time.Since(start).Round(time.Second))
+	sess.Start()
+	srv, url := serveSession(t, sess)
+	return srv, url
+}
+
+// TestBrowserScaleThousandNodes: 1,000 nodes / 30,000 pods render as the
+// compact map in under 2 s, and the page keeps at least 30 frames a
+// second while a node fails and its 30 pods are evicted and replaced.
+func TestBrowserScaleThousandNodes(t *testing.T) {
+	srv, url := scaleSession(t, 1000, 100, 300)
+	sess := srv.Session()
+	ctx := browser(t, 10*time.Minute)
+
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
+	waitJS(t, ctx, "the map of 1,000 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '1000'`)
+	first := evalJS[float64](t, ctx, `performance.getEntriesByName('kubesim-first-map')[0].startTime`)
+	t.Logf("FIGURE first render (navigation start to the first map), 1,000 nodes / 30,000 pods: %.0f ms", first)
+	t.Logf("FIGURE breakdown: first view received at %.0f ms, parsed at %.0f ms (%d bytes, server encoding %s)",
+		evalJS[float64](t, ctx, `performance.getEntriesByName('kubesim-view-received')[0].startTime`),
+		evalJS[float64](t, ctx, `performance.getEntriesByName('kubesim-view-parsed')[0].startTime`),
+		func() int { b, _, _ := srv.viewBody(sess, 1); return len(b) }(), func() time.Duration { _, _, c := srv.viewBody(sess, 1); return c }())
+	screenshot(t, ctx, "web-1000-nodes.png")
+	require.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll('.pod, .node').length`), "no element per pod or node")
+	require.Equal(t, "compact", evalJS[string](t, ctx, `document.body.dataset.mode`))
+	firstOK := first < 2000 // checked at the end, after the frame-rate figure is measured too
+
+	// Fail a node and wait, paused, until just before its pods' eviction.
+	victim := "general-500"
+	_, err := sess.Do(live.Command{Verb: "fail", Node: victim})
+	require.NoError(t, err)
+	sess.RunFor(5*time.Minute + 45*time.Second)
+	before := sess.Snapshot().Version
+	sess.SetSpeed(10)
+	sess.Resume()
+	fps := evalAwait[map[string]float64](t, ctx, `new Promise((done) => {
+	  const t0 = performance.now(); let frames = 0, worst = 0, last = t0;
+	  const v0 = Number(document.body.dataset.version);
+	  const tick = (now) => { frames++; worst = Math.max(worst, now - last); last = now;
+	    if (now - t0 < 6000) requestAnimationFrame(tick);
+	    else done({ fps: frames / ((now - t0) / 1000), worstFrameMs: worst, updates: Number(document.body.dataset.version) - v0 }); };
+	  requestAnimationFrame(tick);
+	})`)
+	sess.Pause()
+	v := sess.Snapshot()
+	t.Logf("FIGURE while %s fails and its pods move: %.1f frames/s, worst frame %.0f ms, %d view versions applied", victim, fps["fps"], fps["worstFrameMs"], int(fps["updates"]))
+	require.Greater(t, v.Version, before, "the cluster changed during the measurement")
+	terminating := 0
+	for _, n := range v.Nodes {
+		if n.Name != victim {
+			continue
+		}
+		for _, p := range n.Pods {
+			if p.State == "Terminating" {
+				terminating++
+			}
+		}
+	}
+	require.Positive(t, terminating, "the failed node's pods were evicted during the measurement")
+	require.Positive(t, fps["updates"], "the page applied updates while measuring")
+	screenshot(t, ctx, "web-1000-nodes-failure.png")
+	require.GreaterOrEqual(t, fps["fps"], 30.0)
+	require.True(t, firstOK, "first render under 2 s: %.0f ms", first)
+}
+
+// TestBrowserScaleNodeDrawer: at 200 nodes a click on a node's tile opens
+// its drawer with its YAML in under 200 ms.
+func TestBrowserScaleNodeDrawer(t *testing.T) {
+	_, url := scaleSession(t, 200, 20, 150)
+	ctx := browser(t, 5*time.Minute)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
+	waitJS(t, ctx, "the map of 200 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '200'`)
+	var times []float64
+	for _, name := range []string{"general-57", "general-123", "general-190"} {
+		ms := evalAwait[float64](t, ctx, fmt.Sprintf(`new Promise((done) => {
+		  const t = map.tiles.find((t) => t.node.name === %q);
+		  const r = map.canvas.getBoundingClientRect();
+		  const t0 = performance.now();
+		  map.canvas.dispatchEvent(new MouseEvent('click', { clientX: r.left + t.x + 2, clientY: r.top + t.y + 2, bubbles: true }));
+		  const check = () => { if (document.querySelector('#drawer-yaml').textContent.includes('name: ' + %q)) done(performance.now() - t0); else requestAnimationFrame(check); };
+		  check();
+		})`, name, name))
+		t.Logf("FIGURE node drawer of %s at 200 nodes: %.0f ms", name, ms)
+		times = append(times, ms)
+	}
+	// The median of three: the first click also builds the session's event
+	// index (once), and a busy machine adds noise to any single click.
+	slices.Sort(times)
+	require.Less(t, times[1], 200.0, "a node's drawer opens in under 200 ms")
+}
+
+// evalAwait evaluates an expression that returns a promise and waits for it.
+func evalAwait[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	require.NoError(t, err, expr)
+	return v
+}
