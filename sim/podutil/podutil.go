@@ -1,6 +1,8 @@
 // Package podutil holds the small facts about pods and nodes that several
-// components need (requests, readiness, ownership), computed the way
-// upstream computes them.
+// components need (requests, readiness, ownership, and the READY, STATUS
+// and RESTARTS columns of `kubectl get pods`), computed the way upstream
+// computes them. It is the one place for each: the API server's tables,
+// the live views (TUI, web page), the reports and the controllers use it.
 package podutil
 
 import (
