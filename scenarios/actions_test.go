@@ -25,6 +25,8 @@ var actionCases = []string{
 	`drain: {node: general-3}`,
 	`partition: {zone: us-east-1b, for: 90s}`,
 	`partition: {zone: us-east-1a}`,
+	`ec2: {insufficientCapacity: {type: m5.large, zone: us-east-1a, for: 20m}}`,
+	`ec2: {insufficientCapacity: {type: c7g.large, zone: us-east-1b}}`,
 	`etcd: {stop: etcd-2}`,
 	`etcd: {start: etcd-2}`,
 	`etcd: {partition: etcd-3}`,

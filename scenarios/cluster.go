@@ -9,13 +9,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+
+	"github.com/kubesim/kubesim/sim/cloud"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kubesim/kubesim/internal/textdist"
 )
 
-var nodeGroupFields = []string{"name", "instanceType", "capacity", "count", "min", "max", "zones", "labels", "taints"}
+var nodeGroupFields = []string{"name", "instanceType", "capacity", "capacityType", "count", "min", "max", "zones", "labels", "taints"}
 
 // cluster decodes the cluster section, applying the EKS defaults.
 func (p *parser) cluster(n *yaml.Node, present bool, scenarioPos Pos) Cluster {
@@ -24,9 +26,16 @@ func (p *parser) cluster(n *yaml.Node, present bool, scenarioPos Pos) Cluster {
 		p.errAt(p.file, scenarioPos, "add a `cluster:` with at least one node group", "missing required field \"cluster\"")
 		return c
 	}
-	f, ok := p.mapping(n, "cluster", "controlPlane", "zones", "addons", "nodeGroups", "eksctl")
+	c.Region = cloud.DefaultRegion
+	f, ok := p.mapping(n, "cluster", "controlPlane", "region", "zones", "addons", "nodeGroups", "eksctl", "autoscaling")
 	if !ok {
 		return c
+	}
+	if v, ok := f.vals["region"]; ok {
+		c.Region = p.region(v)
+	}
+	if v, ok := f.vals["autoscaling"]; ok {
+		p.autoscaling(v, &c)
 	}
 	p.controlPlane(f.vals["controlPlane"], &c.ControlPlane)
 	if v, ok := f.vals["addons"]; ok {
@@ -34,6 +43,9 @@ func (p *parser) cluster(n *yaml.Node, present bool, scenarioPos Pos) Cluster {
 	}
 	zonesGiven := f.has("zones")
 	c.Zones = p.zones(f.vals["zones"], zonesGiven)
+	if r, _ := cloud.LookupRegion(c.Region); !zonesGiven && c.Region != cloud.DefaultRegion {
+		c.Zones = slices.Clone(r.Zones) // the region's zones
+	}
 	switch {
 	case f.has("nodeGroups") && f.has("eksctl"):
 		p.errorf(f.keys["eksctl"], "keep one of them", "cluster: give either nodeGroups or eksctl, not both")
@@ -135,6 +147,12 @@ func (p *parser) nodeGroup(n *yaml.Node, path string, zones []string) (NodeGroup
 	p.nodeGroupName(f, path, &g)
 	p.nodeGroupMachine(f, path, &g)
 	p.nodeGroupSize(f, path, &g)
+	if v, ok := f.vals["capacityType"]; ok {
+		g.CapacityType = p.capacityType(v, path+".capacityType")
+		if g.InstanceType == "" && g.CapacityType != "" {
+			p.errorf(f.keys["capacityType"], "give an instanceType: only EC2 machines have a capacity type", "%s: capacityType needs an instanceType", path)
+		}
+	}
 	if v, ok := f.vals["zones"]; ok {
 		g.Zones = p.groupZones(v, path+".zones", zones)
 	}

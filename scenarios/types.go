@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubesim/kubesim/sim/action"
+	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -46,6 +47,12 @@ type Cluster struct {
 	// Eksctl is the eksctl ClusterConfig the node groups were read from
 	// (as written in the scenario), or "".
 	Eksctl string
+	// Region prices the machines (default us-east-1); without zones, the
+	// cluster takes the region's three zones.
+	Region string
+	// ClusterAutoscaler is cluster.autoscaling.clusterAutoscaler: nil when
+	// off, else its options (upstream's flags; zero = default).
+	ClusterAutoscaler *clusterautoscaler.Options
 }
 
 // ControlPlane sizes the control plane (EKS: 2 API servers, 3 etcd members).
@@ -61,6 +68,7 @@ type NodeGroup struct {
 	Capacity     corev1.ResourceList // cpu, memory, pods when InstanceType is ""
 	Count        int                 // nodes at start
 	Min, Max     int                 // autoscaling bounds (default Count)
+	CapacityType string              // ON_DEMAND (default) or SPOT
 	Zones        []string            // as loaded: the group's zones, else the cluster's
 	Labels       map[string]string
 	Taints       []corev1.Taint

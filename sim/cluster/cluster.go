@@ -21,6 +21,7 @@ import (
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
 	"github.com/kubesim/kubesim/sim/cloud"
+	"github.com/kubesim/kubesim/sim/cost"
 	"github.com/kubesim/kubesim/sim/kubelet"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -80,6 +81,8 @@ type Cluster struct {
 
 	EC2 *cloud.EC2
 	CA  *clusterautoscaler.Autoscaler // nil unless configured
+	// Cost meters what the machines cost and charges the pods.
+	Cost *cost.Meter
 
 	cfg       Config
 	nodes     []*Node
@@ -109,6 +112,8 @@ func New(cfg Config) (*Cluster, error) {
 	c.EC2 = cloud.NewEC2(e, cfg.Region)
 	c.EC2.OnRunning = c.instanceRunning
 	c.EC2.OnTerminated = c.instanceTerminated
+	c.Cost = cost.New(e, st, c.EC2)
+	c.Cost.Start()
 	c.Etcd = newEtcd(c, cfg.EtcdMembers, cfg.Zones)
 	c.API.WriteGate = c.Etcd.writeGate
 	sys := c.API.Client("kube-apiserver")

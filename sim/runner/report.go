@@ -34,6 +34,8 @@ type Report struct {
 	PodStatus    map[string]int      `json:"podStatus"`
 	Etcd         EtcdReport          `json:"etcd"`
 	Expectations []ExpectationResult `json:"expectations"`
+	// Cost is what the machines cost (EC2 prices of the region).
+	Cost *CostReport `json:"cost,omitempty"`
 
 	// Timeline is what happened, in order (text report only).
 	Timeline []TimelineEntry `json:"-"`

@@ -70,10 +70,12 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 	if opts.Seed != nil {
 		seed = *opts.Seed
 	}
-	cfg := cluster.Config{Seed: seed, Zones: s.Cluster.Zones, Addons: s.Cluster.Addons, EtcdMembers: s.Cluster.ControlPlane.EtcdMembers}
+	cfg := cluster.Config{Seed: seed, Zones: s.Cluster.Zones, Addons: s.Cluster.Addons, EtcdMembers: s.Cluster.ControlPlane.EtcdMembers,
+		Region: s.Cluster.Region, ClusterAutoscaler: s.Cluster.ClusterAutoscaler}
 	for _, g := range s.Cluster.NodeGroups {
 		cfg.NodeGroups = append(cfg.NodeGroups, cluster.NodeGroup{Name: g.Name, InstanceType: g.InstanceType,
-			Capacity: g.Capacity, Count: g.Count, Zones: g.Zones, Labels: g.Labels, Taints: g.Taints})
+			Capacity: g.Capacity, Count: g.Count, Min: g.Min, Max: g.Max, CapacityType: g.CapacityType,
+			Zones: g.Zones, Labels: g.Labels, Taints: g.Taints})
 	}
 	cfg.Trace = opts.Trace
 	c, err := cluster.New(cfg)
@@ -82,6 +84,9 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 	}
 	run := &Running{Scenario: s, Cluster: c, end: s.Duration, opts: opts,
 		report: &Report{Scenario: s.Name, Seed: seed}}
+	if s.Duration > 0 {
+		c.Cost.Sample(sampleInterval(s.Duration))
+	}
 	run.kubectl = &kubectl.Env{
 		Engine: c.Engine, Client: c.Client("kubectl"),
 		Rollback: func(ns, name string, rev int64) error {
@@ -151,6 +156,7 @@ func (r *Running) Finish() (*Report, error) {
 	rep.TraceHash = e.Trace().Hash()
 	rep.Events = e.Trace().Len()
 	snapshot(r.Cluster, rep, !r.opts.NoPlayByPlay)
+	rep.Cost = costReport(r.Cluster)
 	if err := r.Cluster.Etcd.Err(); err != nil {
 		return nil, err
 	}

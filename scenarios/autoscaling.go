@@ -1,0 +1,169 @@
+package scenarios
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kubesim/kubesim/internal/textdist"
+	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
+	"github.com/kubesim/kubesim/sim/cloud"
+)
+
+// region reads cluster.region: a region the catalogue has prices for.
+func (p *parser) region(n *yaml.Node) string {
+	r, ok := p.str(n, "cluster.region")
+	if !ok {
+		return cloud.DefaultRegion
+	}
+	if _, known := cloud.LookupRegion(r); !known {
+		p.errorf(n, textdist.DidYouMean(r, cloud.RegionNames(), "regions"), "cluster.region: no prices for region %q", r)
+		return cloud.DefaultRegion
+	}
+	return r
+}
+
+// autoscaling reads cluster.autoscaling.
+func (p *parser) autoscaling(n *yaml.Node, c *Cluster) {
+	f, ok := p.mapping(n, "cluster.autoscaling", "clusterAutoscaler")
+	if !ok {
+		return
+	}
+	if v, ok := f.vals["clusterAutoscaler"]; ok {
+		c.ClusterAutoscaler = p.clusterAutoscaler(v)
+	}
+}
+
+// clusterAutoscaler reads Cluster Autoscaler's options: upstream's flag
+// names in camelCase, each with its type; {} turns it on with the
+// defaults.
+func (p *parser) clusterAutoscaler(n *yaml.Node) *clusterautoscaler.Options {
+	const path = "cluster.autoscaling.clusterAutoscaler"
+	o := &clusterautoscaler.Options{}
+	f, ok := p.mapping(n, path, clusterautoscaler.Fields...)
+	if !ok {
+		return o
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"scanInterval", &o.ScanInterval},
+		{"scaleDownDelayAfterAdd", &o.ScaleDownDelayAfterAdd},
+		{"scaleDownDelayAfterDelete", &o.ScaleDownDelayAfterDelete},
+		{"scaleDownDelayAfterFailure", &o.ScaleDownDelayAfterFailure},
+		{"scaleDownUnneededTime", &o.ScaleDownUnneededTime},
+		{"maxNodeProvisionTime", &o.MaxNodeProvisionTime},
+		{"initialNodeGroupBackoffDuration", &o.InitialNodeGroupBackoffDuration},
+		{"maxNodeGroupBackoffDuration", &o.MaxNodeGroupBackoffDuration},
+		{"nodeGroupBackoffResetTimeout", &o.NodeGroupBackoffResetTimeout},
+		{"newPodScaleUpDelay", &o.NewPodScaleUpDelay},
+	} {
+		if v, ok := f.vals[d.name]; ok {
+			if x, ok := p.duration(v, path+"."+d.name); ok {
+				*d.dst = x
+			}
+		}
+	}
+	if v, ok := f.vals["scanInterval"]; ok && o.ScanInterval == 0 {
+		p.errorf(v, "upstream's default is 10s", "%s.scanInterval must be positive", path)
+	}
+	boolPtr := func(name string) *bool {
+		if v, ok := f.vals[name]; ok {
+			if b, ok := p.boolean(v, path+"."+name); ok {
+				return &b
+			}
+		}
+		return nil
+	}
+	o.ScaleDownEnabled = boolPtr("scaleDownEnabled")
+	o.SkipNodesWithSystemPods = boolPtr("skipNodesWithSystemPods")
+	o.SkipNodesWithLocalStorage = boolPtr("skipNodesWithLocalStorage")
+	if b := boolPtr("balanceSimilarNodeGroups"); b != nil {
+		o.BalanceSimilarNodeGroups = *b
+	}
+	if b := boolPtr("ignoreDaemonsetsUtilization"); b != nil {
+		o.IgnoreDaemonSetsUtilization = *b
+	}
+	integer := func(name string, lo, hi int64) (int, bool) {
+		if v, ok := f.vals[name]; ok {
+			x, ok := p.integer(v, path+"."+name, lo, hi)
+			return int(x), ok
+		}
+		return 0, false
+	}
+	if x, ok := integer("maxGracefulTerminationSec", 0, 1<<20); ok {
+		o.MaxGracefulTerminationSec = x
+	}
+	if x, ok := integer("maxEmptyBulkDelete", 1, 1000); ok {
+		o.MaxEmptyBulkDelete = x
+	}
+	if x, ok := integer("maxDrainParallelism", 1, 1000); ok {
+		o.MaxDrainParallelism = x
+	}
+	if x, ok := integer("expendablePodsPriorityCutoff", math.MinInt32, math.MaxInt32); ok {
+		c := int32(x)
+		o.ExpendablePodsPriorityCutoff = &c
+	}
+	if v, ok := f.vals["scaleDownUtilizationThreshold"]; ok {
+		if x, ok := p.fraction(v, path+".scaleDownUtilizationThreshold"); ok {
+			o.ScaleDownUtilizationThreshold = x
+		}
+	}
+	if v, ok := f.vals["expander"]; ok {
+		if s, ok := p.str(v, path+".expander"); ok {
+			for _, e := range strings.Split(s, ",") {
+				if e = strings.TrimSpace(e); !contains(clusterautoscaler.Expanders, e) {
+					p.errorf(v, textdist.DidYouMean(e, clusterautoscaler.Expanders, "expanders"), "%s.expander: unknown expander %q", path, e)
+				}
+			}
+			o.Expander = s
+		}
+	}
+	if d := o.Defaults(); d.MaxNodeGroupBackoffDuration < d.InitialNodeGroupBackoffDuration {
+		p.errorf(n, "", "%s: maxNodeGroupBackoffDuration %v is shorter than initialNodeGroupBackoffDuration %v", path, d.MaxNodeGroupBackoffDuration, d.InitialNodeGroupBackoffDuration)
+	}
+	return o
+}
+
+// fraction reads a number in (0, 1].
+func (p *parser) fraction(n *yaml.Node, path string) (float64, bool) {
+	r := resolve(n)
+	if r == nil || r.Kind != yaml.ScalarNode {
+		p.errorf(n, "", "%s: expected a number between 0 and 1, got %s", path, describe(n))
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(r.Value, 64)
+	if err != nil || x <= 0 || x > 1 {
+		p.errorf(n, "e.g. 0.5 (half of allocatable)", "%s: expected a number greater than 0 and at most 1, got %q", path, r.Value)
+		return 0, false
+	}
+	return x, true
+}
+
+// capacityType reads a node group's ON_DEMAND or SPOT.
+func (p *parser) capacityType(n *yaml.Node, path string) string {
+	s, ok := p.str(n, path)
+	if !ok {
+		return ""
+	}
+	switch s {
+	case cloud.OnDemand, cloud.Spot:
+		return s
+	}
+	p.errorf(n, textdist.DidYouMean(strings.ToUpper(strings.ReplaceAll(s, "-", "_")), []string{cloud.OnDemand, cloud.Spot}, "capacity types"),
+		"%s: unknown capacity type %q (EKS managed node groups take ON_DEMAND or SPOT)", path, s)
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

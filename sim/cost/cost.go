@@ -1,0 +1,241 @@
+// Package cost meters what a simulated cluster costs: every EC2 instance
+// is billed per second from running to terminated at its type's price in
+// the cluster's region and capacity type; each pod is charged its share
+// of its node's price while it occupies the node (the mean of its cpu and
+// memory requests over the node's allocatable, the way Kubecost and
+// OpenCost allocate), the rest of a node's price is idle; and a sampler
+// records nodes, cost per hour and requested versus allocatable over time.
+package cost
+
+import (
+	"maps"
+	"math"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/cloud"
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Workload names what a pod belongs to: its top controller (a
+// ReplicaSet's Deployment) or, for a bare pod, the pod.
+type Workload struct {
+	Kind, Namespace, Name string
+}
+
+// Sample is the cluster at one moment.
+type Sample struct {
+	T              time.Duration
+	Nodes          int     // billed machines
+	PerHour        float64 // USD per hour of the billed machines
+	CPURequested   int64   // millicores requested by pods on nodes
+	CPUAllocatable int64
+	MemRequested   int64 // bytes
+	MemAllocatable int64
+}
+
+// Meter accumulates the costs of one run.
+type Meter struct {
+	engine *sim.Engine
+	st     *store.Store
+	ec2    *cloud.EC2
+	every  time.Duration
+
+	pods    map[string]*podCharge // by key
+	byLoad  map[Workload]float64  // USD charged so far, finished charges
+	samples []Sample
+}
+
+type podCharge struct {
+	node   string
+	since  time.Duration
+	share  float64 // of the node's price
+	price  float64 // node's USD per hour
+	load   Workload
+	active bool
+}
+
+// New returns a meter over the cluster's store and EC2. Call Start.
+func New(engine *sim.Engine, st *store.Store, ec2 *cloud.EC2) *Meter {
+	return &Meter{engine: engine, st: st, ec2: ec2, pods: map[string]*podCharge{}, byLoad: map[Workload]float64{}}
+}
+
+// Start watches pods (for the per-workload charges).
+func (m *Meter) Start() { m.st.Watch("Pod", 0, m.onPod) }
+
+// Sample records a Sample now and every interval from now on (a run with
+// an end calls it; the timer would keep an open-ended engine busy).
+func (m *Meter) Sample(every time.Duration) {
+	if every <= 0 || m.every > 0 {
+		return
+	}
+	m.every = every
+	m.sample()
+}
+
+func (m *Meter) now() time.Duration { return m.engine.Elapsed() }
+
+func (m *Meter) onPod(ev store.Event) {
+	pod := ev.Object.(*corev1.Pod)
+	key := store.KeyOf(pod)
+	occupies := ev.Type != store.Deleted && pod.Spec.NodeName != "" && !podutil.IsTerminal(pod)
+	c := m.pods[key]
+	if c != nil && (!occupies || c.node != pod.Spec.NodeName) {
+		m.close(c)
+		delete(m.pods, key)
+		c = nil
+	}
+	if !occupies || c != nil {
+		return
+	}
+	share, price := m.shareOf(pod)
+	m.pods[key] = &podCharge{node: pod.Spec.NodeName, since: m.now(), share: share, price: price, load: m.workloadOf(pod), active: true}
+}
+
+// shareOf is a pod's share of its node and the node's price per hour.
+func (m *Meter) shareOf(pod *corev1.Pod) (float64, float64) {
+	in, ok := m.ec2.Instance(pod.Spec.NodeName)
+	if !ok {
+		return 0, 0
+	}
+	o, ok := m.st.Get("Node", "", pod.Spec.NodeName)
+	if !ok {
+		return 0, in.PricePerHour
+	}
+	alloc := podutil.NodeAllocatable(o.(*corev1.Node))
+	req := podutil.PodRequests(pod)
+	var s float64
+	if alloc.MilliCPU > 0 {
+		s += float64(req.MilliCPU) / float64(alloc.MilliCPU) / 2
+	}
+	if alloc.Memory > 0 {
+		s += float64(req.Memory) / float64(alloc.Memory) / 2
+	}
+	return math.Min(s, 1), in.PricePerHour
+}
+
+func (m *Meter) close(c *podCharge) {
+	if !c.active {
+		return
+	}
+	c.active = false
+	m.byLoad[c.load] += (m.now() - c.since).Hours() * c.share * c.price
+}
+
+// workloadOf follows controller references up: Pod -> ReplicaSet ->
+// Deployment, Pod -> Job -> CronJob, etc.
+func (m *Meter) workloadOf(pod *corev1.Pod) Workload {
+	var obj store.Object = pod
+	w := Workload{Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name}
+	for range 4 {
+		ref := podutil.ControllerOf(obj)
+		if ref == nil {
+			break
+		}
+		w = Workload{Kind: ref.Kind, Namespace: pod.Namespace, Name: ref.Name}
+		o, ok := m.st.Get(ref.Kind, pod.Namespace, ref.Name)
+		if !ok {
+			break
+		}
+		obj = o
+	}
+	return w
+}
+
+func (m *Meter) sample() {
+	m.samples = append(m.samples, m.Now())
+	m.engine.After(m.every, "cost/sample", m.sample)
+}
+
+// Now is the cluster at this moment.
+func (m *Meter) Now() Sample {
+	s := Sample{T: m.now()}
+	for _, in := range m.ec2.Instances() {
+		if in.Billed() {
+			s.Nodes++
+			s.PerHour += in.PricePerHour
+		}
+	}
+	for _, o := range m.st.List("Node", "") {
+		a := podutil.NodeAllocatable(o.(*corev1.Node))
+		s.CPUAllocatable += a.MilliCPU
+		s.MemAllocatable += a.Memory
+	}
+	for _, key := range slices.Sorted(maps.Keys(m.pods)) {
+		ns, name := store.SplitKey(key)
+		if o, ok := m.st.Get("Pod", ns, name); ok {
+			r := podutil.PodRequests(o.(*corev1.Pod))
+			s.CPURequested += r.MilliCPU
+			s.MemRequested += r.Memory
+		}
+	}
+	return s
+}
+
+// Samples are the samples so far, in time order.
+func (m *Meter) Samples() []Sample { return m.samples }
+
+// Summary is the cost of the run so far.
+type Summary struct {
+	Region         string
+	Total          float64 // USD
+	PerHour        float64 // USD per hour now
+	AveragePerHour float64 // Total over the elapsed time
+	NodeHours      float64
+	ByInstanceType map[string]float64
+	ByCapacityType map[string]float64
+	ByWorkload     map[Workload]float64
+	Idle           float64 // node cost no pod request accounts for
+}
+
+// Summary totals the costs up to now.
+func (m *Meter) Summary() Summary {
+	now := m.now()
+	s := Summary{Region: m.ec2.Region(), ByInstanceType: map[string]float64{}, ByCapacityType: map[string]float64{}, ByWorkload: map[Workload]float64{}}
+	for _, in := range m.ec2.Instances() {
+		c := in.Cost(now)
+		s.Total += c
+		s.NodeHours += in.Hours(now)
+		if c > 0 {
+			s.ByInstanceType[in.Type] += c
+			s.ByCapacityType[in.CapacityType] += c
+		}
+		if in.Billed() {
+			s.PerHour += in.PricePerHour
+		}
+	}
+	if h := now.Hours(); h > 0 {
+		s.AveragePerHour = s.Total / h
+	}
+	for _, w := range slices.SortedFunc(maps.Keys(m.byLoad), cmpWorkload) {
+		s.ByWorkload[w] += m.byLoad[w]
+	}
+	for _, key := range slices.Sorted(maps.Keys(m.pods)) {
+		c := m.pods[key]
+		if c.active {
+			s.ByWorkload[c.load] += (now - c.since).Hours() * c.share * c.price
+		}
+	}
+	allocated := 0.0
+	for _, w := range slices.SortedFunc(maps.Keys(s.ByWorkload), cmpWorkload) {
+		allocated += s.ByWorkload[w]
+	}
+	s.Idle = math.Max(s.Total-allocated, 0)
+	return s
+}
+
+func cmpWorkload(a, b Workload) int {
+	for _, d := range [][2]string{{a.Namespace, b.Namespace}, {a.Kind, b.Kind}, {a.Name, b.Name}} {
+		if d[0] != d[1] {
+			if d[0] < d[1] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}

@@ -1,0 +1,61 @@
+package cost_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/cost"
+)
+
+// Two on-demand m5.large for an hour cost 2 x $0.096; a bare pod asking
+// for half a node's cpu and half its memory is charged half that node's
+// price for the time it occupies it; the rest is idle.
+func TestMeterBillsMachinesAndChargesPods(t *testing.T) {
+	c, err := cluster.New(cluster.Config{Seed: 1, EtcdMembers: 1, Region: "us-east-1",
+		NodeGroups: []cluster.NodeGroup{{Name: "ng", InstanceType: "m5.large", Count: 2}}})
+	require.NoError(t, err)
+	t.Cleanup(c.Etcd.Close)
+	c.Cost.Sample(10 * time.Minute)
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "half"},
+		Spec: corev1.PodSpec{NodeName: "ng-1", Containers: []corev1.Container{{Name: "c", Image: "nginx:1.27",
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+				corev1.ResourceCPU: resource.MustParse("965m"), corev1.ResourceMemory: resource.MustParse("3479Mi")}}}}}}
+	_, err = c.Client("test").Create(pod)
+	require.NoError(t, err)
+	c.Engine.RunUntil(time.Hour)
+
+	s := c.Cost.Summary()
+	require.InDelta(t, 0.192, s.Total, 1e-9)
+	require.InDelta(t, 0.192, s.PerHour, 1e-9)
+	require.InDelta(t, 0.192, s.AveragePerHour, 1e-9)
+	require.InDelta(t, 2, s.NodeHours, 1e-9)
+	require.InDelta(t, 0.192, s.ByInstanceType["m5.large"], 1e-9)
+	require.InDelta(t, 0.192, s.ByCapacityType["ON_DEMAND"], 1e-9)
+	half := s.ByWorkload[cost.Workload{Kind: "Pod", Namespace: "default", Name: "half"}]
+	require.InDelta(t, 0.096/2, half, 0.0001, "half a node for (almost) an hour")
+	require.Less(t, half, 0.096/2)
+	require.InDelta(t, s.Total-half, s.Idle, 1e-9)
+
+	samples := c.Cost.Samples()
+	require.Len(t, samples, 7) // 0, 10m, ..., 60m
+	last := samples[len(samples)-1]
+	require.Equal(t, 2, last.Nodes)
+	require.Equal(t, int64(965), last.CPURequested)
+	require.Equal(t, int64(2*1930), last.CPUAllocatable)
+
+	spot, err := cluster.New(cluster.Config{Seed: 1, EtcdMembers: 1, Region: "eu-west-1", Zones: []string{"eu-west-1a"},
+		NodeGroups: []cluster.NodeGroup{{Name: "s", InstanceType: "m5.large", Count: 1, CapacityType: "SPOT"}}})
+	require.NoError(t, err)
+	t.Cleanup(spot.Etcd.Close)
+	spot.Engine.RunUntil(time.Hour)
+	ss := spot.Cost.Summary()
+	require.Equal(t, "eu-west-1", ss.Region)
+	require.Positive(t, ss.ByCapacityType["SPOT"])
+	require.Less(t, ss.Total, 0.107, "spot is cheaper than eu-west-1 on-demand")
+}
