@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -22,24 +23,46 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // TestLibraryScenarios runs every library scenario twice (once with
 // GOMAXPROCS=1) with the invariants checked after every event: the trace
 // hashes must be equal, every expectation must hold, and the text report
-// must match its golden file.
+// must match its golden file. The first runs are parallel; the
+// GOMAXPROCS=1 runs come after them, one at a time (GOMAXPROCS is
+// process-wide: toggling it inside parallel subtests would change the
+// other subtests' runs too).
 func TestLibraryScenarios(t *testing.T) {
+	var mu sync.Mutex
+	firsts := map[string]*runner.Report{}
+	t.Run("parallel", func(t *testing.T) {
+		for _, entry := range scenarios.Library() {
+			t.Run(entry.Name, func(t *testing.T) {
+				t.Parallel()
+				s, err := scenarios.LoadLibrary(entry.Name)
+				require.NoError(t, err)
+				first, err := runner.Run(s, runner.Options{CheckInvariants: true})
+				require.NoError(t, err)
+				for _, e := range first.Expectations {
+					require.True(t, e.Passed, "expectation %d (%s) failed: %s", e.Index, e.Description, e.Message)
+				}
+				var text bytes.Buffer
+				require.NoError(t, first.WriteText(&text))
+				golden(t, filepath.Join("testdata", entry.Name+".golden"), text.Bytes())
+				mu.Lock()
+				firsts[entry.Name] = first
+				mu.Unlock()
+			})
+		}
+	})
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
 	for _, entry := range scenarios.Library() {
-		t.Run(entry.Name, func(t *testing.T) {
-			t.Parallel()
+		t.Run("GOMAXPROCS=1/"+entry.Name, func(t *testing.T) {
+			first := firsts[entry.Name]
+			if first == nil {
+				t.Skipf("the first run of %s failed (see above)", entry.Name)
+			}
 			s, err := scenarios.LoadLibrary(entry.Name)
 			require.NoError(t, err)
-			first, err := runner.Run(s, runner.Options{CheckInvariants: true})
-			require.NoError(t, err)
-			for _, e := range first.Expectations {
-				require.True(t, e.Passed, "expectation %d (%s) failed: %s", e.Index, e.Description, e.Message)
-			}
-
 			// The second run is the one `--report json` makes: no
 			// play-by-play, the same JSON report.
-			prev := runtime.GOMAXPROCS(1)
 			second, err := runner.Run(s, runner.Options{NoPlayByPlay: true})
-			runtime.GOMAXPROCS(prev)
 			require.NoError(t, err)
 			require.Equal(t, first.TraceHash, second.TraceHash, "same scenario and seed must give the same trace")
 			require.Equal(t, first.Events, second.Events)
@@ -52,10 +75,6 @@ func TestLibraryScenarios(t *testing.T) {
 			for _, e := range second.Timeline {
 				require.Contains(t, []string{"Action", "Failed"}, e.Type, "no cluster Events in the timeline: %+v", e)
 			}
-
-			var text bytes.Buffer
-			require.NoError(t, first.WriteText(&text))
-			golden(t, filepath.Join("testdata", entry.Name+".golden"), text.Bytes())
 		})
 	}
 }
