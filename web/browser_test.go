@@ -233,7 +233,7 @@ const hostile = `<img src=x onerror=alert(1)>`
 // value the API server refuses and echoes, a manifest) and checks it is
 // shown as text and never parsed.
 func TestBrowserHostileStringsShowAsText(t *testing.T) {
-	ctx := browser(t, 30*time.Second)
+	ctx := browser(t, 5*time.Minute) // generous: the machine may be busy
 	src := strings.Replace(e2eScenario, "metadata: {labels: {app: web}}", `metadata:
             labels: {app: web}
             annotations: {note: "`+hostile+`"}`, 1)
