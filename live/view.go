@@ -37,6 +37,11 @@ type View struct {
 type Counts struct {
 	Nodes, NodesReady                         int
 	Pods, Running, Pending, Failed, Succeeded int
+	// Machines are the EC2 instances being billed; CostPerHour is their
+	// price per hour (USD, the cluster's region) and CostTotal what the
+	// run has cost so far.
+	Machines               int
+	CostPerHour, CostTotal float64
 }
 
 // NodeView is one node and the pods bound to it.
@@ -122,6 +127,11 @@ func (s *Session) refreshLocked() {
 	e := c.Engine
 	v := &View{Version: s.version, Scenario: s.scenario.Name, Time: e.Elapsed(), Speed: s.speed,
 		Paused: s.paused, Until: s.until, TraceHash: e.Trace().Hash()}
+	if c.Cost != nil {
+		now := c.Cost.Now()
+		v.Counts.Machines, v.Counts.CostPerHour = now.Nodes, now.PerHour
+		v.Counts.CostTotal = c.Cost.Summary().Total
+	}
 	start := e.Now().Add(-e.Elapsed())
 	since := func(t time.Time) time.Duration { return t.Sub(start) }
 	rsOwner := map[string]string{}
