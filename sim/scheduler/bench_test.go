@@ -22,6 +22,12 @@ func setupScale(tb testing.TB, nodes, replicaSets, podsPer int) (*world, *Schedu
 	}
 	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
 	s.Start()
+	addReplicaSets(tb, w, replicaSets, podsPer)
+	return w, s
+}
+
+// addReplicaSets creates replicaSets ReplicaSets with podsPer pods each.
+func addReplicaSets(tb testing.TB, w *world, replicaSets, podsPer int) {
 	for r := 0; r < replicaSets; r++ {
 		lbls := map[string]string{"app": fmt.Sprintf("app-%d", r), "pod-template-hash": "abc12"}
 		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("app-%d-abc12", r), Namespace: "default"},
@@ -34,7 +40,6 @@ func setupScale(tb testing.TB, nodes, replicaSets, podsPer int) (*world, *Schedu
 			w.addPod(tb, makePod(fmt.Sprintf("app-%d-abc12-%d", r, i), "100m", "200Mi", lbls))
 		}
 	}
-	return w, s
 }
 
 func TestScaleAllBoundAndSpread(t *testing.T) {
@@ -73,8 +78,23 @@ func TestDeterministic(t *testing.T) {
 
 // BenchmarkSchedule5000Nodes schedules 20,000 pods (200 ReplicaSets x 100)
 // onto 5,000 nodes and reports pods/s of wall time.
+// The sub-benchmarks filter sequentially and in parallel rounds.
 func BenchmarkSchedule5000Nodes(b *testing.B) {
+	defer func(m int) { filterParallelMin = m }(filterParallelMin)
+	for _, mode := range []struct {
+		name string
+		min  int
+	}{{"filter=sequential", 1 << 30}, {"filter=parallel", filterParallelMin}} {
+		b.Run(mode.name, func(b *testing.B) {
+			filterParallelMin = mode.min
+			benchmarkSchedule(b)
+		})
+	}
+}
+
+func benchmarkSchedule(b *testing.B) {
 	const pods = 20000
+	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		w, s := setupScale(b, 5000, 200, pods/200)

@@ -119,23 +119,33 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 	feasible, statuses := s.feasible[:0], s.statuses[:0]
 	n := len(nodes)
 	processed := 0
-	at := s.nextStartNodeIndex % n
-	for i := 0; i < n && len(feasible) < want; i++ {
-		ni := nodes[at]
-		if at++; at == n { // wrap without a division per node
-			at = 0
-		}
-		processed++
-		st := s.fwk.RunFilterPlugins(s.state, pod, ni)
-		switch {
-		case st.IsSuccess():
-			feasible = append(feasible, ni)
-		case st.Code() == framework.Error:
-			return nil, diag, st.AsError()
-		default:
-			statuses = append(statuses, framework.NodeStatus{Node: ni, Status: st})
+	start := s.nextStartNodeIndex % n
+	at := start
+	// Candidates are filtered in rounds (in parallel when a round is
+	// large, see parallel.go) and read back in rotation order until want
+	// feasible nodes are found: the same nodes, statuses and count of
+	// processed nodes as filtering one node after the other.
+	for processed < n && len(feasible) < want {
+		m := min(n-processed, max(want-len(feasible), filterChunk))
+		results := s.filterRound(pod, nodes, start, processed, m)
+		for k := 0; k < m && len(feasible) < want; k++ {
+			ni := nodes[at]
+			if at++; at == n { // wrap without a division per node
+				at = 0
+			}
+			processed++
+			st := results[k]
+			switch {
+			case st.IsSuccess():
+				feasible = append(feasible, ni)
+			case st.Code() == framework.Error:
+				return nil, diag, st.AsError()
+			default:
+				statuses = append(statuses, framework.NodeStatus{Node: ni, Status: st})
+			}
 		}
 	}
+	clear(s.filterOut) // drop the statuses for the garbage collector
 	s.nextStartNodeIndex = (s.nextStartNodeIndex + processed) % n
 	s.feasible, s.statuses = feasible, statuses
 	if len(feasible) == 0 {

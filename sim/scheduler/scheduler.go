@@ -82,7 +82,9 @@ type Scheduler struct {
 	// scratch reused by every cycle
 	feasible []*framework.NodeInfo
 	statuses []framework.NodeStatus
-	totals   []int64
+	// filterOut holds one filter round's statuses (parallel.go).
+	filterOut []*framework.Status
+	totals    []int64
 }
 
 // New builds a scheduler writing through client. Call Start to begin.
