@@ -216,7 +216,11 @@ var nodeVerbs = []string{"fail", "recover", "cordon", "uncordon", "drain"}
 func (s *Session) worldLocked() *action.World {
 	c := s.c
 	names := c.NodeNames()
-	w := &action.World{Nodes: map[string]bool{}, NodeHint: "nodes: " + strings.Join(names, ", "),
+	hint := strings.Join(names, ", ")
+	if len(names) > 8 {
+		hint = fmt.Sprintf("%s, … %s (%d nodes)", strings.Join(names[:3], ", "), names[len(names)-1], len(names))
+	}
+	w := &action.World{Nodes: map[string]bool{}, NodeHint: "nodes: " + hint,
 		Zones: c.Config().Zones, Snapshots: map[string]bool{}}
 	for _, n := range names {
 		w.Nodes[n] = true

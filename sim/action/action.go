@@ -182,7 +182,7 @@ func Example(name string) string {
 func Known(name string) bool { _, ok := defs[name]; return ok }
 
 func lookup(a Action) (*def, error) {
-	if a == nil || reflect.ValueOf(a).IsNil() {
+	if v := reflect.ValueOf(a); a == nil || v.Kind() == reflect.Pointer && v.IsNil() {
 		return nil, fmt.Errorf("action: no action")
 	}
 	d, ok := defs[a.ActionName()]
