@@ -78,7 +78,7 @@ func scaleSession(t *testing.T, nodes, deployments, replicas int) (*Server, stri
 func TestBrowserScaleThousandNodes(t *testing.T) {
 	srv, url := scaleSession(t, 1000, 100, 300)
 	sess := srv.Session()
-	ctx := browser(t, 10*time.Minute)
+	ctx := browser(t, 45*time.Minute) // failing a node and running to its eviction takes long at this size
 
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
 	waitJS(t, ctx, "the map of 1,000 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '1000'`)
