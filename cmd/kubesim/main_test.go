@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -194,7 +196,7 @@ func TestSignalStopsALongRun(t *testing.T) {
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			require.NoError(t, cmd.Start())
-			time.Sleep(500 * time.Millisecond) // let it get going; the signal may come at any point
+			waitCatching(t, cmd.Process.Pid, sig.(syscall.Signal))
 			require.NoError(t, cmd.Process.Signal(sig))
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
@@ -210,4 +212,28 @@ func TestSignalStopsALongRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitCatching waits (generously: the machine may be busy) until process
+// pid is simulating — it has used 0.2 s of CPU, read from /proc/PID/stat —
+// and so has long installed its handler for sig: a signal sent earlier
+// would kill it the default way. (The SigCgt mask cannot tell: the Go
+// runtime catches every signal from its first instruction.)
+func waitCatching(t *testing.T, pid int, _ syscall.Signal) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Skip("no /proc: cannot tell when the run has started")
+		}
+		f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+		utime, _ := strconv.ParseUint(f[11], 10, 64)
+		stime, _ := strconv.ParseUint(f[12], 10, 64)
+		if utime+stime >= 20 { // clock ticks of 10 ms
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("kubesim never started simulating")
 }
