@@ -2,7 +2,6 @@ package live
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -15,52 +14,9 @@ import (
 	"github.com/kubesim/kubesim/sim/cluster"
 )
 
-// busy keeps the engine working at every virtual minute: 20 nodes, 300
-// pods and a CronJob starting a Job a minute. One virtual hour is tens of
-// thousands of events, seconds of wall time.
-const busy = `name: busy
-seed: 7
-duration: 24h
-cluster:
-  nodeGroups:
-    - {name: general, instanceType: m5.xlarge, count: 20}
-workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 300
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers:
-              - name: nginx
-                image: nginx:1.27
-                resources: {requests: {cpu: 50m, memory: 64Mi}}
-  - manifest:
-      apiVersion: batch/v1
-      kind: CronJob
-      metadata: {name: tick}
-      spec:
-        schedule: "* * * * *"
-        jobTemplate:
-          spec:
-            template:
-              spec:
-                restartPolicy: Never
-                containers:
-                  - name: sleep
-                    image: busybox:1.36
-                    command: [sleep, "20"]
-                    resources: {requests: {cpu: 10m, memory: 16Mi}}
-`
-
 func busySession(t *testing.T, opts Options) *Session {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "busy.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(busy), 0o644))
+	p := filepath.Join("testdata", "busy.yaml")
 	sc, err := scenarios.Load(p)
 	require.NoError(t, err)
 	s, err := New(sc, opts)

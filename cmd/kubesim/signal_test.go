@@ -2,14 +2,18 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -19,51 +23,20 @@ import (
 )
 
 // busyCluster keeps a live session's loop working flat out at --speed
-// max: 20 nodes, 300 pods and a Job a minute for a year.
-const busyCluster = `name: busy
-seed: 7
-duration: 8760h
-cluster:
-  nodeGroups:
-    - {name: general, instanceType: m5.xlarge, count: 20}
-workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 300
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers:
-              - name: nginx
-                image: nginx:1.27
-                resources: {requests: {cpu: 50m, memory: 64Mi}}
-  - manifest:
-      apiVersion: batch/v1
-      kind: CronJob
-      metadata: {name: tick}
-      spec:
-        schedule: "* * * * *"
-        jobTemplate:
-          spec:
-            template:
-              spec:
-                restartPolicy: Never
-                containers:
-                  - name: sleep
-                    image: busybox:1.36
-                    command: [sleep, "20"]
-                    resources: {requests: {cpu: 10m, memory: 16Mi}}
-`
+// max for a year: the live package's busy cluster (20 nodes, 300 pods and
+// a Job a minute) with a longer duration.
+func busyCluster(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "live", "testdata", "busy.yaml"))
+	require.NoError(t, err)
+	return strings.Replace(string(data), "duration: 24h", "duration: 8760h", 1)
+}
 
 // TestSignalStopsServeAndWeb: SIGTERM or SIGINT ends `kubesim serve` (with
 // a watch open) and `kubesim web` promptly while their session runs as
 // fast as possible, exiting 0 (the way to stop a server).
 func TestSignalStopsServeAndWeb(t *testing.T) {
-	scenario := writeScenario(t, busyCluster)
+	scenario := writeScenario(t, busyCluster(t))
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -142,7 +115,7 @@ func TestSignalStopsTheTUI(t *testing.T) {
 	scr := tcell.NewSimulationScreen("UTF-8")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runTUI(ctx, writeScenario(t, busyCluster), tuiFlags{speed: "max"}, scr) }()
+	go func() { done <- runTUI(ctx, writeScenario(t, busyCluster(t)), tuiFlags{speed: "max"}, scr) }()
 	time.Sleep(time.Second)
 	cancel()
 	select {
@@ -151,4 +124,57 @@ func TestSignalStopsTheTUI(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the TUI ignored the cancellation for 30 s")
 	}
+}
+
+// TestSignalStopsALongRun: SIGTERM or SIGINT ends `kubesim run` promptly
+// whatever the engine is doing (here: ten years of virtual time), with exit
+// code 130 and a message.
+func TestSignalStopsALongRun(t *testing.T) {
+	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
+		t.Run(sig.String(), func(t *testing.T) {
+			body := strings.Replace(strings.Replace(small, "REPLICAS", "3", 1), "duration: 2m", "duration: 87600h", 1)
+			cmd := exec.Command(binary, "run", writeScenario(t, body))
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			waitCatching(t, cmd.Process.Pid, sig.(syscall.Signal))
+			require.NoError(t, cmd.Process.Signal(sig))
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				var ee *exec.ExitError
+				require.ErrorAs(t, err, &ee)
+				require.Equal(t, 130, ee.ExitCode(), stderr.String())
+				require.Contains(t, stderr.String(), "interrupted")
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("kubesim run ignored the signal for a minute")
+			}
+		})
+	}
+}
+
+// waitCatching waits (generously: the machine may be busy) until process
+// pid is simulating — it has used 0.2 s of CPU, read from /proc/PID/stat —
+// and so has long installed its handler for sig: a signal sent earlier
+// would kill it the default way. (The SigCgt mask cannot tell: the Go
+// runtime catches every signal from its first instruction.)
+func waitCatching(t *testing.T, pid int, _ syscall.Signal) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Skip("no /proc: cannot tell when the run has started")
+		}
+		f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+		utime, _ := strconv.ParseUint(f[11], 10, 64)
+		stime, _ := strconv.ParseUint(f[12], 10, 64)
+		if utime+stime >= 20 { // clock ticks of 10 ms
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("kubesim never started simulating")
 }

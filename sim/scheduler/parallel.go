@@ -67,6 +67,9 @@ func (s *Scheduler) filterRound(pod *corev1.Pod, nodes []*framework.NodeInfo, st
 	}
 	wg.Add(workers)
 	for w := 1; w < workers; w++ {
+		// Deliberate goroutines in sim/ (see the file comment): each
+		// writes only its own slots of out, and wg.Wait orders every write
+		// before the read-back, so no result depends on scheduling.
 		go work()
 	}
 	work() // the simulation's goroutine takes chunks too
