@@ -148,7 +148,7 @@ func TestSignalStopsALongRun(t *testing.T) {
 				require.Equal(t, 130, ee.ExitCode(), stderr.String())
 				require.Contains(t, stderr.String(), "interrupted")
 			case <-time.After(60 * time.Second):
-				cmd.Process.Kill()
+				_ = cmd.Process.Kill()
 				t.Fatal("kubesim run ignored the signal for a minute")
 			}
 		})
