@@ -61,6 +61,7 @@ func (p *parser) clusterAutoscaler(n *yaml.Node) *clusterautoscaler.Options {
 		{"maxNodeGroupBackoffDuration", &o.MaxNodeGroupBackoffDuration},
 		{"nodeGroupBackoffResetTimeout", &o.NodeGroupBackoffResetTimeout},
 		{"newPodScaleUpDelay", &o.NewPodScaleUpDelay},
+		{"unremovableNodeRecheckTimeout", &o.UnremovableNodeRecheckTimeout},
 	} {
 		if v, ok := f.vals[d.name]; ok {
 			if x, ok := p.duration(v, path+"."+d.name); ok {

@@ -46,6 +46,8 @@ type Meter struct {
 	every  time.Duration
 
 	pods    map[string]*podCharge // by key
+	reqCPU  int64                 // millicores requested by the pods in pods
+	reqMem  int64                 // bytes
 	byLoad  map[Workload]float64  // USD charged so far, finished charges
 	samples []Sample
 }
@@ -57,6 +59,8 @@ type podCharge struct {
 	price  float64 // node's USD per hour
 	load   Workload
 	active bool
+	cpu    int64 // the pod's requests, kept in the meter's running totals
+	mem    int64
 }
 
 // New returns a meter over the cluster's store and EC2. Call Start.
@@ -89,11 +93,21 @@ func (m *Meter) onPod(ev store.Event) {
 		delete(m.pods, key)
 		c = nil
 	}
-	if !occupies || c != nil {
+	if !occupies {
+		return
+	}
+	req := podutil.PodRequests(pod)
+	if c != nil { // still on its node: its requests may have been resized
+		m.reqCPU += req.MilliCPU - c.cpu
+		m.reqMem += req.Memory - c.mem
+		c.cpu, c.mem = req.MilliCPU, req.Memory
 		return
 	}
 	share, price := m.shareOf(pod)
-	m.pods[key] = &podCharge{node: pod.Spec.NodeName, since: m.now(), share: share, price: price, load: m.workloadOf(pod), active: true}
+	m.pods[key] = &podCharge{node: pod.Spec.NodeName, since: m.now(), share: share, price: price, load: m.workloadOf(pod), active: true,
+		cpu: req.MilliCPU, mem: req.Memory}
+	m.reqCPU += req.MilliCPU
+	m.reqMem += req.Memory
 }
 
 // shareOf is a pod's share of its node and the node's price per hour.
@@ -123,6 +137,8 @@ func (m *Meter) close(c *podCharge) {
 		return
 	}
 	c.active = false
+	m.reqCPU -= c.cpu
+	m.reqMem -= c.mem
 	m.byLoad[c.load] += (m.now() - c.since).Hours() * c.share * c.price
 }
 
@@ -165,14 +181,7 @@ func (m *Meter) Now() Sample {
 		s.CPUAllocatable += a.MilliCPU
 		s.MemAllocatable += a.Memory
 	}
-	for _, key := range slices.Sorted(maps.Keys(m.pods)) {
-		ns, name := store.SplitKey(key)
-		if o, ok := m.st.Get("Pod", ns, name); ok {
-			r := podutil.PodRequests(o.(*corev1.Pod))
-			s.CPURequested += r.MilliCPU
-			s.MemRequested += r.Memory
-		}
-	}
+	s.CPURequested, s.MemRequested = m.reqCPU, m.reqMem
 	return s
 }
 

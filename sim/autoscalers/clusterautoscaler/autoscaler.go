@@ -51,6 +51,8 @@ type Autoscaler struct {
 
 	lastScaleUp, lastScaleDownDelete, lastScaleDownFail time.Duration
 	unneededSince                                       map[string]time.Duration
+	unremovableUntil                                    map[string]time.Duration // node -> no removal simulation before
+	hints, oldHints                                     map[string]string        // pod key -> node it fitted on in the last simulations
 	backoff                                             map[string]*backoff
 	deleting                                            map[string]*deletion // nodes being drained / removed
 	notTriggered                                        map[string]notice    // pod key -> last NotTriggerScaleUp
@@ -61,6 +63,9 @@ type Autoscaler struct {
 // Stats count what the autoscaler did.
 type Stats struct {
 	Loops, ScaleUps, NodesAdded, NodesRemoved, FailedScaleUps int
+	// RemovalSimulations counts nodes whose removal was simulated (their
+	// pods sought a place elsewhere).
+	RemovalSimulations int
 }
 
 type backoff struct {
@@ -82,6 +87,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cloud CloudProvider, opts
 		engine: engine, client: client, st: client.Server().Store(), opts: opts, cloud: cloud,
 		rnd: engine.Rand("cluster-autoscaler"), snap: cache.New(), state: framework.NewCycleState(),
 		pending: map[string]*corev1.Pod{}, unneededSince: map[string]time.Duration{},
+		unremovableUntil: map[string]time.Duration{}, hints: map[string]string{}, oldHints: map[string]string{},
 		backoff: map[string]*backoff{}, deleting: map[string]*deletion{}, notTriggered: map[string]notice{},
 		lastScaleUp: never, lastScaleDownDelete: never, lastScaleDownFail: never,
 	}
@@ -127,6 +133,7 @@ func (a *Autoscaler) onNode(ev store.Event) {
 	case store.Deleted:
 		a.snap.RemoveNode(node)
 		delete(a.unneededSince, node.Name)
+		delete(a.unremovableUntil, node.Name)
 	}
 }
 

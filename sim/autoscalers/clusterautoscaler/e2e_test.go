@@ -172,4 +172,10 @@ func TestPDBWithNoDisruptionsKeepsNode(t *testing.T) {
 		names = append(names, o.GetName())
 	}
 	require.Equal(t, []string{dbNode}, names, "the idle nodes went down to min 1, the protected one stayed: %s", strings.Join(names, ","))
+	// The blocked node is simulated again only every
+	// unremovable-node-recheck-timeout (5m), not on each 10 s loop: 180
+	// loops in 30 minutes, at most one simulation per node per 5 minutes.
+	sims := c.CA.Stats().RemovalSimulations
+	require.Positive(t, sims)
+	require.LessOrEqual(t, sims, 3*(30/5+1), "removal simulations in 30 minutes over 3 nodes")
 }

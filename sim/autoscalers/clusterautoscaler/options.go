@@ -74,6 +74,10 @@ type Options struct {
 	ExpendablePodsPriorityCutoff *int32
 	// NewPodScaleUpDelay is --new-pod-scale-up-delay (0s).
 	NewPodScaleUpDelay time.Duration
+	// UnremovableNodeRecheckTimeout is --unremovable-node-recheck-timeout
+	// (5m): a node whose removal simulation failed (a pod that cannot
+	// move, or no place for it) is not simulated again before then.
+	UnremovableNodeRecheckTimeout time.Duration
 }
 
 // Expander names.
@@ -95,7 +99,7 @@ var Fields = []string{"scanInterval", "expander", "scaleDownEnabled", "scaleDown
 	"skipNodesWithSystemPods", "skipNodesWithLocalStorage", "ignoreDaemonsetsUtilization",
 	"initialNodeGroupBackoffDuration", "maxNodeGroupBackoffDuration", "nodeGroupBackoffResetTimeout",
 	"maxGracefulTerminationSec", "maxEmptyBulkDelete", "maxDrainParallelism",
-	"expendablePodsPriorityCutoff", "newPodScaleUpDelay"}
+	"expendablePodsPriorityCutoff", "newPodScaleUpDelay", "unremovableNodeRecheckTimeout"}
 
 // Defaults returns o with every unset field at upstream's default.
 func (o Options) Defaults() Options {
@@ -129,6 +133,7 @@ func (o Options) Defaults() Options {
 	def(&o.InitialNodeGroupBackoffDuration, 5*time.Minute)
 	def(&o.MaxNodeGroupBackoffDuration, 30*time.Minute)
 	def(&o.NodeGroupBackoffResetTimeout, 3*time.Hour)
+	def(&o.UnremovableNodeRecheckTimeout, 5*time.Minute)
 	if o.MaxGracefulTerminationSec == 0 {
 		o.MaxGracefulTerminationSec = 600
 	}

@@ -55,6 +55,7 @@ func (a *Autoscaler) scaleDown(groups []NodeGroup) int {
 	var u undo
 	defer a.revert(&u)
 	now := a.now()
+	a.oldHints, a.hints = a.hints, map[string]string{} // hints older than one loop are dropped, as upstream's
 	byName := map[string]NodeGroup{}
 	removable := map[string]int{}
 	for _, g := range groups {
@@ -144,15 +145,23 @@ func (a *Autoscaler) unneeded(n *corev1.Node, group string, planned map[string]b
 	if util >= a.opts.ScaleDownUtilizationThreshold {
 		return candidate{}, false
 	}
+	now := a.now()
+	if now < a.unremovableUntil[n.Name] {
+		return candidate{}, false // recently unremovable: not simulated again yet
+	}
+	delete(a.unremovableUntil, n.Name)
+	a.stats.RemovalSimulations++
 	pods, ok := a.podsToMove(ni, budgets)
 	if !ok {
+		a.unremovableUntil[n.Name] = now + a.opts.UnremovableNodeRecheckTimeout
 		return candidate{}, false
 	}
 	var mine undo
 	for _, p := range pods {
-		target := a.findPlace(p, func(o *framework.NodeInfo) bool { return o.Name() == n.Name || planned[o.Name()] })
+		target := a.findPlaceHinted(p, func(o *framework.NodeInfo) bool { return o.Name() == n.Name || planned[o.Name()] })
 		if target == "" {
 			a.revert(&mine)
+			a.unremovableUntil[n.Name] = now + a.opts.UnremovableNodeRecheckTimeout
 			return candidate{}, false
 		}
 		a.move(&mine, p, target)

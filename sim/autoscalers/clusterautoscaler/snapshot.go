@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // undo records snapshot changes made by a simulation, to revert them.
@@ -93,6 +94,30 @@ func (a *Autoscaler) move(u *undo, pod *corev1.Pod, node string) {
 	cp.Spec.NodeName = node
 	a.snap.UpdatePod(&cp)
 	u.moved = append(u.moved, pod)
+}
+
+// findPlaceHinted is upstream's hinting simulator: a pod first tries the
+// node it fitted on in this or the previous loop's simulations, then
+// every node in order; where it lands becomes its hint. Without it every
+// removal simulation walks the whole cluster for every pod (quadratic in
+// the node count per loop).
+func (a *Autoscaler) findPlaceHinted(pod *corev1.Pod, skip func(*framework.NodeInfo) bool) string {
+	key := store.KeyOf(pod)
+	hint, ok := a.hints[key]
+	if !ok {
+		hint, ok = a.oldHints[key]
+	}
+	if ok {
+		if ni := a.snap.Get(hint); ni != nil && (skip == nil || !skip(ni)) && a.check(pod, ni).IsSuccess() {
+			a.hints[key] = hint
+			return hint
+		}
+	}
+	target := a.findPlace(pod, skip)
+	if target != "" {
+		a.hints[key] = target
+	}
+	return target
 }
 
 // findPlace returns the first node of the snapshot (in its order) where
