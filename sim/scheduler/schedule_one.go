@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
@@ -115,6 +116,18 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 		}
 		return nil, diag, nil
 	}
+	all := len(nodes)
+	// A PreFilterResult (NodeAffinity on metadata.name, as DaemonSet pods
+	// have) narrows the nodes filtered; the others count as rejected by
+	// the narrowing plugins, as upstream's absent-nodes status.
+	names, narrowedBy := s.state.PreFilterNodes()
+	if names != nil {
+		nodes = s.narrowed(names)
+		diag.UnschedulablePlugins = narrowedBy
+		if len(nodes) == 0 { // named nodes that do not exist
+			return nil, s.absent(diag, nil, narrowedBy, all), nil
+		}
+	}
 	want := s.numFeasibleNodesToFind(len(nodes))
 	feasible, statuses := s.feasible[:0], s.statuses[:0]
 	n := len(nodes)
@@ -146,13 +159,58 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 		}
 	}
 	clear(s.filterOut) // drop the statuses for the garbage collector
-	s.nextStartNodeIndex = (s.nextStartNodeIndex + processed) % n
+	s.nextStartNodeIndex = (s.nextStartNodeIndex + processed) % all
 	s.feasible, s.statuses = feasible, statuses
 	if len(feasible) == 0 {
+		if names != nil {
+			return feasible, s.absent(diag, statuses, narrowedBy, all), nil
+		}
 		diag.NodeStatuses = slices.Clone(statuses)
 		diag.UnschedulablePlugins = rejectors(statuses)
 	}
 	return feasible, diag, nil
+}
+
+// narrowed returns the existing nodes among names, sorted by name
+// (upstream walks its set in no particular order; one name is the common
+// case).
+func (s *Scheduler) narrowed(names sets.Set[string]) []*framework.NodeInfo {
+	var out []*framework.NodeInfo
+	for _, name := range sets.List(names) {
+		if ni := s.cache.Get(name); ni != nil && ni.Node() != nil {
+			out = append(out, ni)
+		}
+	}
+	return out
+}
+
+// absent completes the diagnosis of a narrowed cycle that found no node:
+// the filtered nodes' statuses, then every other node as rejected with
+// "node(s) didn't satisfy plugin(s) [X]", so that the FailedScheduling
+// histogram counts all nodes as upstream's does.
+func (s *Scheduler) absent(diag framework.Diagnosis, statuses []framework.NodeStatus, narrowedBy []string, all int) framework.Diagnosis {
+	st := framework.NewStatus(framework.UnschedulableAndUnresolvable,
+		fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", narrowedBy)).WithPlugin(narrowedBy[0])
+	seen := make(map[string]bool, len(statuses))
+	diag.NodeStatuses = make([]framework.NodeStatus, 0, all)
+	for _, ns := range statuses {
+		seen[ns.Node.Name()] = true
+		diag.NodeStatuses = append(diag.NodeStatuses, ns)
+	}
+	for _, ni := range s.cache.NodeInfos() {
+		if !seen[ni.Name()] {
+			diag.NodeStatuses = append(diag.NodeStatuses, framework.NodeStatus{Node: ni, Status: st})
+		}
+	}
+	plugins := rejectors(statuses)
+	for _, p := range narrowedBy {
+		if !slices.Contains(plugins, p) {
+			plugins = append(plugins, p)
+		}
+	}
+	slices.Sort(plugins)
+	diag.UnschedulablePlugins = plugins
+	return diag
 }
 
 func rejectors(statuses []framework.NodeStatus) []string {

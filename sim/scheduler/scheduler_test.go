@@ -226,3 +226,46 @@ func TestMostAllocatedPacks(t *testing.T) {
 	// Bin packing fills nodes instead of spreading over all four.
 	require.Len(t, used, 2)
 }
+
+// A pod pinned to one node by a metadata.name node affinity (a DaemonSet
+// pod) is filtered on that node only; upstream's FailedScheduling counts
+// the other nodes under "node(s) didn't satisfy plugin(s) [NodeAffinity]"
+// (NodeAffinity's PreFilterResult), not as affinity mismatches.
+func TestFailedSchedulingPinnedPod(t *testing.T) {
+	tests := []struct {
+		name, pin, want string
+	}{{
+		name: "pinned node full",
+		pin:  nodeName(1),
+		want: "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. " +
+			"preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.",
+	}, {
+		name: "pinned node does not exist",
+		pin:  "gone",
+		want: "0/3 nodes are available: 3 node(s) didn't satisfy plugin(s) [NodeAffinity]. " +
+			"preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, 1)
+			for i := 0; i < 3; i++ {
+				w.addNode(t, makeNode(nodeName(i), "", "2", "8Gi", 110))
+				f := makePod(fmt.Sprintf("filler-%d", i), "1500m", "", nil)
+				f.Spec.NodeName = nodeName(i)
+				w.addPod(t, f)
+			}
+			s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+			s.Start()
+			p := makePod("ds", "1", "", nil)
+			p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+				RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+					MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{tc.pin}}},
+				}}},
+			}}
+			w.addPod(t, p)
+			w.engine.RunUntil(time.Second)
+			require.Equal(t, tc.want, s.PendingReason("default", "ds"))
+			require.Empty(t, w.pod(t, "ds").Spec.NodeName)
+		})
+	}
+}

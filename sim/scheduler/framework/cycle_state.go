@@ -1,6 +1,10 @@
 package framework
 
-import "fmt"
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/util/sets"
+)
 
 // StateKey names one piece of per-cycle data (usually the plugin name plus
 // the extension point that wrote it).
@@ -18,6 +22,10 @@ type CycleState struct {
 	// score plugin lists: the plugins that returned Skip this cycle.
 	skipFilter uint64
 	skipScore  uint64
+	// nodes is the merged PreFilterResult of this cycle (nil = all
+	// nodes); narrowedBy names the plugins that narrowed it, sorted.
+	nodes      sets.Set[string]
+	narrowedBy []string
 }
 
 // NewCycleState returns an empty state.
@@ -28,7 +36,13 @@ func (c *CycleState) Reset() {
 	clear(c.values)
 	c.keys, c.values = c.keys[:0], c.values[:0]
 	c.skipFilter, c.skipScore = 0, 0
+	c.nodes, c.narrowedBy = nil, nil
 }
+
+// PreFilterNodes returns the node names the PreFilter plugins narrowed
+// this cycle to (nil = every node) and the plugins that narrowed it,
+// sorted: upstream's merged PreFilterResult.
+func (c *CycleState) PreFilterNodes() (sets.Set[string], []string) { return c.nodes, c.narrowedBy }
 
 // Write stores v under key.
 func (c *CycleState) Write(key StateKey, v any) {

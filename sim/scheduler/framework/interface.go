@@ -2,6 +2,7 @@ package framework
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
 )
 
 // MaxNodeScore is the highest score a Score plugin may give after
@@ -22,6 +23,15 @@ type Plugin interface {
 type PreFilterPlugin interface {
 	Plugin
 	PreFilter(state *CycleState, pod *corev1.Pod) *Status
+}
+
+// PreFilterResultPlugin is a PreFilter plugin that may also narrow the
+// nodes worth filtering (upstream's PreFilterResult): after its PreFilter
+// succeeded, PreFilterResult returns the only node names that can fit,
+// or nil for every node. The framework intersects the plugins' sets.
+type PreFilterResultPlugin interface {
+	PreFilterPlugin
+	PreFilterResult(state *CycleState) sets.Set[string]
 }
 
 // FilterPlugin decides whether the pod may run on one node.

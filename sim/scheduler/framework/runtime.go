@@ -2,8 +2,10 @@ package framework
 
 import (
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
 )
 
 // PluginSpec enables a plugin with its score weight (ignored unless it is
@@ -87,11 +89,20 @@ func (f *Framework) HasScorePlugins() bool { return len(f.score) > 0 }
 
 // RunPreFilterPlugins runs every PreFilter; the first rejection or error
 // ends the cycle. Skips switch the plugin's Filter off for this cycle.
+// The node sets of PreFilterResultPlugins are intersected into the state
+// (CycleState.PreFilterNodes); an empty intersection rejects the pod as
+// upstream does: "node(s) didn't satisfy plugin X" (or "plugin(s) [X Y]
+// simultaneously").
 func (f *Framework) RunPreFilterPlugins(state *CycleState, pod *corev1.Pod) *Status {
 	for i, p := range f.preFilter {
 		st := p.PreFilter(state, pod)
 		switch {
 		case st.IsSuccess():
+			if r, ok := p.(PreFilterResultPlugin); ok {
+				if st := state.mergePreFilterResult(p.Name(), r.PreFilterResult(state)); st != nil {
+					return st
+				}
+			}
 		case st.IsSkip():
 			if j := f.filterOf[i]; j >= 0 {
 				state.skipFilter |= 1 << j
@@ -129,6 +140,11 @@ func (f *Framework) RunPreScorePlugins(state *CycleState, pod *corev1.Pod, nodes
 		st := p.PreScore(state, pod, nodes)
 		switch {
 		case st.IsSuccess():
+			if r, ok := p.(PreFilterResultPlugin); ok {
+				if st := state.mergePreFilterResult(p.Name(), r.PreFilterResult(state)); st != nil {
+					return st
+				}
+			}
 		case st.IsSkip():
 			if j := f.scoreOf[i]; j >= 0 {
 				state.skipScore |= 1 << j
@@ -231,4 +247,27 @@ func DefaultNormalizeScore(maxPriority int64, reverse bool, scores []NodeScore) 
 		}
 		scores[i].Score = s
 	}
+}
+
+// mergePreFilterResult intersects names (nil = all nodes) into the
+// cycle's node set and returns the rejection when nothing is left.
+func (c *CycleState) mergePreFilterResult(plugin string, names sets.Set[string]) *Status {
+	if names == nil {
+		return nil
+	}
+	c.narrowedBy = append(c.narrowedBy, plugin)
+	slices.Sort(c.narrowedBy)
+	if c.nodes == nil {
+		c.nodes = names.Clone()
+	} else {
+		c.nodes = c.nodes.Intersection(names)
+	}
+	if len(c.nodes) > 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("node(s) didn't satisfy plugin(s) %v simultaneously", c.narrowedBy)
+	if len(c.narrowedBy) == 1 {
+		msg = fmt.Sprintf("node(s) didn't satisfy plugin %v", c.narrowedBy[0])
+	}
+	return NewStatus(UnschedulableAndUnresolvable, msg).WithPlugin(plugin)
 }

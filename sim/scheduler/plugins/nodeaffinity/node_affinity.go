@@ -5,6 +5,9 @@ package nodeaffinity
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+	helpers "k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
 )
@@ -27,10 +30,11 @@ var statusMismatch = framework.NewStatus(framework.UnschedulableAndUnresolvable,
 type NodeAffinity struct{}
 
 var (
-	_ framework.PreFilterPlugin = &NodeAffinity{}
-	_ framework.FilterPlugin    = &NodeAffinity{}
-	_ framework.PreScorePlugin  = &NodeAffinity{}
-	_ framework.ScorePlugin     = &NodeAffinity{}
+	_ framework.PreFilterPlugin       = &NodeAffinity{}
+	_ framework.PreFilterResultPlugin = &NodeAffinity{}
+	_ framework.FilterPlugin          = &NodeAffinity{}
+	_ framework.PreScorePlugin        = &NodeAffinity{}
+	_ framework.ScorePlugin           = &NodeAffinity{}
 )
 
 // New returns the plugin.
@@ -39,13 +43,61 @@ func New() *NodeAffinity { return &NodeAffinity{} }
 // Name implements framework.Plugin.
 func (*NodeAffinity) Name() string { return Name }
 
+// ErrReasonConflict is upstream's PreFilter rejection when every
+// required term names (metadata.name In) a disjoint set of nodes.
+const ErrReasonConflict = "pod affinity terms conflict"
+
+type preFilterState struct {
+	required RequiredNodeAffinity
+	nodes    sets.Set[string] // nil = any node
+}
+
 // PreFilter parses the pod's hard constraints once; none means Skip.
+// When every required term pins metadata.name (DaemonSet pods do), the
+// pinned names narrow the nodes worth filtering (PreFilterResult), and
+// terms whose names cannot all hold reject the pod: upstream's rules.
 func (*NodeAffinity) PreFilter(state *framework.CycleState, pod *corev1.Pod) *framework.Status {
 	r := GetRequiredNodeAffinity(pod)
 	if r.IsEmpty() {
 		return framework.SkipStatus
 	}
-	state.Write(preFilterKey, &r)
+	s := &preFilterState{required: r}
+	state.Write(preFilterKey, s)
+	a := pod.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return nil
+	}
+	var names sets.Set[string]
+	for _, t := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		var term sets.Set[string]
+		for _, f := range t.MatchFields {
+			if f.Key != metav1.ObjectNameField || f.Operator != corev1.NodeSelectorOpIn {
+				continue
+			}
+			if v := sets.New(f.Values...); term == nil {
+				term = v
+			} else {
+				term = term.Intersection(v)
+			}
+		}
+		if term == nil { // this term allows any node name: so do the ORed terms
+			return nil
+		}
+		names = names.Union(term)
+	}
+	if names != nil && len(names) == 0 {
+		return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonConflict)
+	}
+	s.nodes = names
+	return nil
+}
+
+// PreFilterResult returns the node names PreFilter narrowed the pod to,
+// nil for any node.
+func (*NodeAffinity) PreFilterResult(state *framework.CycleState) sets.Set[string] {
+	if v, err := state.Read(preFilterKey); err == nil {
+		return v.(*preFilterState).nodes
+	}
 	return nil
 }
 
@@ -53,7 +105,7 @@ func (*NodeAffinity) PreFilter(state *framework.CycleState, pod *corev1.Pod) *fr
 func (*NodeAffinity) Filter(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
 	var r *RequiredNodeAffinity
 	if v, err := state.Read(preFilterKey); err == nil {
-		r = v.(*RequiredNodeAffinity)
+		r = &v.(*preFilterState).required
 	} else {
 		rr := GetRequiredNodeAffinity(pod)
 		r = &rr
@@ -69,13 +121,19 @@ type weightedTerm struct {
 	weight int64
 }
 
-// PreScore parses the preferred terms; none means Skip.
+// PreScore parses the preferred terms; none means Skip. A term that is
+// not valid (a malformed key or value) is an error, with the message of
+// upstream's parser (k8s.io/component-helpers nodeaffinity).
 func (*NodeAffinity) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
 	a := pod.Spec.Affinity
 	if a == nil || a.NodeAffinity == nil || len(a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution) == 0 {
 		return framework.SkipStatus
 	}
-	state.Write(preScoreKey, parsePreferred(a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution))
+	prefs := a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+	if _, err := helpers.NewPreferredSchedulingTerms(prefs); err != nil {
+		return framework.AsStatus(err)
+	}
+	state.Write(preScoreKey, parsePreferred(prefs))
 	return nil
 }
 
