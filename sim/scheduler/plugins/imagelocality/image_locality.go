@@ -62,7 +62,8 @@ func (pl *ImageLocality) PreScore(state *framework.CycleState, pod *corev1.Pod, 
 	return nil
 }
 
-// podImageIDs appends the ids of the pod's (init) container images in
+// podImageIDs appends the ids of the pod's (init) container and image
+// volume images in
 // the fully qualified form the kubelet reports in node status
 // ("nginx:1.27" -> "docker.io/library/nginx:1.27"), which the cache
 // interns.
@@ -72,6 +73,13 @@ func (pl *ImageLocality) podImageIDs(pod *corev1.Pod, dst []int32) []int32 {
 	}
 	for i := range pod.Spec.Containers {
 		dst = append(dst, pl.imageID(pod.Spec.Containers[i].Image))
+	}
+	// Image volumes (ImageVolume, GA since v1.36) count as one more image
+	// each, as upstream's sumImageScores does.
+	for i := range pod.Spec.Volumes {
+		if v := pod.Spec.Volumes[i].Image; v != nil {
+			dst = append(dst, pl.imageID(v.Reference))
+		}
 	}
 	return dst
 }
