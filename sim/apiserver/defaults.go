@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -37,6 +38,10 @@ func Default(obj store.Object) {
 		defaultCronJob(o)
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		defaultHPA(o)
+	case *karpv1.NodePool:
+		defaultNodePool(o)
+	case *karpv1.NodeClaim:
+		defaultNodeClaim(o)
 	case *appsv1.StatefulSet:
 		if o.Spec.Replicas == nil {
 			o.Spec.Replicas = ptr(int32(1))

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -75,6 +76,12 @@ func Validate(obj store.Object) error {
 		errs = append(errs, validateCronJob(o)...)
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		errs = append(errs, validateHPA(o)...)
+	case *karpv1.NodePool:
+		errs = append(errs, validateNodePool(o)...)
+	case *karpv1.NodeClaim:
+		errs = append(errs, validateNodeClaim(o)...)
+	case *karpv1.EC2NodeClass:
+		errs = append(errs, validateEC2NodeClass(o)...)
 	case *policyv1.PodDisruptionBudget:
 		p := field.NewPath("spec")
 		if o.Spec.MinAvailable != nil && o.Spec.MaxUnavailable != nil {

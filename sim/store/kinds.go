@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
 )
 
 // Object is a Kubernetes API object: typed metadata plus runtime.Object.
@@ -85,6 +87,7 @@ var (
 	all            = []string{"all"}
 	statusOnly     = []string{"status"}
 	statusAndScale = []string{"status", "scale"}
+	karpenter      = []string{"karpenter"}
 )
 
 // kindTable is every kind the simulator knows, in the order the store
@@ -132,6 +135,13 @@ var kindTable = []KindInfo{
 		New: func() Object { return &batchv1.CronJob{} }},
 	{GroupVersion: autoscalingv2.SchemeGroupVersion, Resource: "horizontalpodautoscalers", Generation: true, ShortNames: []string{"hpa"}, Categories: all, Namespaced: true, Subresources: statusOnly,
 		New: func() Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
+	// Karpenter's custom resources, as its CRDs define them.
+	{GroupVersion: karpv1.SchemeGroupVersion, Resource: "nodepools", Generation: true, Categories: karpenter, Subresources: statusOnly,
+		New: func() Object { return &karpv1.NodePool{} }},
+	{GroupVersion: karpv1.SchemeGroupVersion, Resource: "nodeclaims", Generation: true, Categories: karpenter, Subresources: statusOnly,
+		New: func() Object { return &karpv1.NodeClaim{} }},
+	{GroupVersion: karpv1.AWSSchemeGroupVersion, Resource: "ec2nodeclasses", Generation: true, ShortNames: []string{"ec2nc", "ec2ncs"}, Categories: karpenter, Subresources: statusOnly,
+		New: func() Object { return &karpv1.EC2NodeClass{} }},
 }
 
 func init() {

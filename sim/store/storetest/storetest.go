@@ -42,6 +42,13 @@ var kindSamples = map[string]string{
 		restartPolicy: OnFailure, containers: [{name: c, image: busybox}]}}}}}}`,
 	"HorizontalPodAutoscaler": `{metadata: {name: sample, namespace: default}, spec: {maxReplicas: 3,
 		scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}}}`,
+	"NodePool": `{metadata: {name: sample}, spec: {template: {spec: {
+		requirements: [{key: karpenter.sh/capacity-type, operator: In, values: [spot, on-demand]}],
+		nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}}}}}`,
+	"NodeClaim": `{metadata: {name: sample}, spec: {requirements: [{key: node.kubernetes.io/instance-type, operator: In, values: [m5.large]}],
+		nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}}}`,
+	"EC2NodeClass": `{metadata: {name: sample}, spec: {role: KarpenterNodeRole-sample, amiSelectorTerms: [{alias: al2023@latest}],
+		subnetSelectorTerms: [{tags: {karpenter.sh/discovery: sample}}], securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: sample}}]}}`,
 }
 
 // Sample returns a fresh valid object of kind, named "sample" (in
