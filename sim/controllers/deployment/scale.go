@@ -120,8 +120,10 @@ func fraction(rs *appsv1.ReplicaSet, d *appsv1.Deployment) int32 {
 		return -*rs.Spec.Replicas
 	}
 	total := want + MaxSurge(d)
+	// A missing or zero max-replicas annotation (a third party removed or
+	// broke it) falls back to the Deployment's current size, as upstream.
 	annotated, ok := intAnnotation(rs, MaxReplicasAnnotation)
-	if !ok {
+	if !ok || annotated == 0 {
 		annotated = d.Status.Replicas
 	}
 	if annotated == 0 {

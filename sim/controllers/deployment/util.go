@@ -47,8 +47,10 @@ func isRollingUpdate(d *appsv1.Deployment) bool {
 }
 
 // resolveFenceposts turns maxSurge (rounded up) and maxUnavailable
-// (rounded down) into numbers; both zero means one unavailable.
-func resolveFenceposts(surge, unavail *intstr.IntOrString, desired int32) (int32, int32) {
+// (rounded down) into numbers; both zero means one unavailable. A value
+// that is neither a number nor a percentage is an error (the API server
+// rejects it; upstream's helpers then count 0).
+func resolveFenceposts(surge, unavail *intstr.IntOrString, desired int32) (int32, int32, error) {
 	zero := intstr.FromInt32(0)
 	if surge == nil {
 		surge = &zero
@@ -56,12 +58,18 @@ func resolveFenceposts(surge, unavail *intstr.IntOrString, desired int32) (int32
 	if unavail == nil {
 		unavail = &zero
 	}
-	s, _ := intstr.GetScaledValueFromIntOrPercent(surge, int(desired), true)
-	u, _ := intstr.GetScaledValueFromIntOrPercent(unavail, int(desired), false)
+	s, err := intstr.GetScaledValueFromIntOrPercent(surge, int(desired), true)
+	if err != nil {
+		return 0, 0, err
+	}
+	u, err := intstr.GetScaledValueFromIntOrPercent(unavail, int(desired), false)
+	if err != nil {
+		return 0, 0, err
+	}
 	if s == 0 && u == 0 {
 		u = 1
 	}
-	return int32(s), int32(u)
+	return int32(s), int32(u), nil
 }
 
 // MaxSurge is the number of pods a rolling update may run above
@@ -70,7 +78,10 @@ func MaxSurge(d *appsv1.Deployment) int32 {
 	if !isRollingUpdate(d) {
 		return 0
 	}
-	s, _ := resolveFenceposts(d.Spec.Strategy.RollingUpdate.MaxSurge, d.Spec.Strategy.RollingUpdate.MaxUnavailable, replicas(d.Spec.Replicas))
+	s, _, err := resolveFenceposts(d.Spec.Strategy.RollingUpdate.MaxSurge, d.Spec.Strategy.RollingUpdate.MaxUnavailable, replicas(d.Spec.Replicas))
+	if err != nil {
+		return 0
+	}
 	return s
 }
 
@@ -81,7 +92,10 @@ func MaxUnavailable(d *appsv1.Deployment) int32 {
 	if !isRollingUpdate(d) || r == 0 {
 		return 0
 	}
-	_, u := resolveFenceposts(d.Spec.Strategy.RollingUpdate.MaxSurge, d.Spec.Strategy.RollingUpdate.MaxUnavailable, r)
+	_, u, err := resolveFenceposts(d.Spec.Strategy.RollingUpdate.MaxSurge, d.Spec.Strategy.RollingUpdate.MaxUnavailable, r)
+	if err != nil {
+		return 0
+	}
 	return min(u, r)
 }
 
