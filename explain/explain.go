@@ -34,6 +34,7 @@ type Recorder struct {
 	tr    *sim.Trace
 	first int64 // the id of recs[0]
 	recs  []sim.Record
+	keep  int // 0: every record; else at least the last keep records
 }
 
 // Attach starts recording a trace's records and cause links. Attach it
@@ -41,8 +42,22 @@ type Recorder struct {
 func Attach(tr *sim.Trace) *Recorder {
 	tr.KeepLinks()
 	r := &Recorder{tr: tr, first: tr.Len() + 1}
-	tr.Subscribe(func(x *sim.Record) { r.recs = append(r.recs, *x) })
+	tr.Subscribe(r.add)
 	return r
+}
+
+// Bound makes the recorder keep only (at least) the last n records, for a
+// session that runs for hours: a chain reaching further back ends there.
+func (r *Recorder) Bound(n int) { r.keep = n }
+
+func (r *Recorder) add(x *sim.Record) {
+	if r.keep > 0 && len(r.recs) >= 2*r.keep {
+		// Drop the older half in one copy: amortised O(1) per record.
+		drop := len(r.recs) - r.keep
+		r.recs = append(r.recs[:0:0], r.recs[drop:]...)
+		r.first += int64(drop)
+	}
+	r.recs = append(r.recs, *x)
 }
 
 // Record returns record id (1-based, the trace's line number).

@@ -165,3 +165,23 @@ func TestParseObject(t *testing.T) {
 	_, _, err = ParseObject("frob/x")
 	require.ErrorContains(t, err, "unknown kind")
 }
+
+// TestBoundKeepsTheNewest: a bounded recorder (a live session's) keeps
+// at least its bound of the newest records at their trace ids and drops
+// the oldest, so memory stays flat over hours.
+func TestBoundKeepsTheNewest(t *testing.T) {
+	tr := sim.NewTrace()
+	rec := Attach(tr)
+	rec.Bound(10)
+	for i := range 35 {
+		tr.Add(sim.Record{T: time.Duration(i), Component: "c", Verb: "v", Kind: "Pod", Name: "p"})
+	}
+	require.LessOrEqual(t, len(rec.recs), 20, "at most twice the bound")
+	for id := int64(26); id <= 35; id++ {
+		r, ok := rec.Record(id)
+		require.True(t, ok, "record %d kept", id)
+		require.Equal(t, time.Duration(id-1), r.T, "record %d is the trace's line %d", id, id)
+	}
+	_, ok := rec.Record(1)
+	require.False(t, ok, "the oldest record dropped")
+}

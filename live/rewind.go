@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kubesim/kubesim/explain"
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/runner"
 )
@@ -37,7 +38,7 @@ func (s *Session) Rewind(t time.Duration) error {
 	if t >= now {
 		return s.runTo(t)
 	}
-	run, hist, kept, err := s.rebuild(t, recorded)
+	run, why, hist, kept, err := s.rebuild(t, recorded)
 	if err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func (s *Session) Rewind(t time.Duration) error {
 		return ErrClosed
 	}
 	s.c.Etcd.Close()
-	s.run, s.c, s.hist, s.recorded = run, run.Cluster, hist, kept
+	s.run, s.c, s.hist, s.recorded, s.why = run, run.Cluster, hist, kept, why
 	s.engine.Store(run.Cluster.Engine)
 	s.paused = true
 	s.refreshLocked()
@@ -60,11 +61,11 @@ func (s *Session) Rewind(t time.Duration) error {
 
 // rebuild replays the scenario and the commands recorded up to t on a new
 // cluster of its own (no lock needed), checking for Close between events.
-func (s *Session) rebuild(t time.Duration, recorded []Recorded) (*runner.Running, *history, []Recorded, error) {
+func (s *Session) rebuild(t time.Duration, recorded []Recorded) (*runner.Running, *explain.Recorder, *history, []Recorded, error) {
 	seed := s.seed
-	run, err := runner.Start(s.scenario, runner.Options{Seed: &seed})
+	run, why, err := start(s.scenario, &seed)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	hist := newHistory(run.Cluster)
 	var kept []Recorded
@@ -75,16 +76,16 @@ func (s *Session) rebuild(t time.Duration, recorded []Recorded) (*runner.Running
 		}
 		if err := s.runEngine(e, r.At); err != nil {
 			run.Cluster.Etcd.Close()
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		run.Inject(r.Action)
 		kept = append(kept, r)
 	}
 	if err := s.runEngine(e, t); err != nil {
 		run.Cluster.Etcd.Close()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return run, hist, kept, nil
+	return run, why, hist, kept, nil
 }
 
 // runEngine is e.RunUntil(t) that gives up with ErrClosed when the

@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kubesim/kubesim/explain"
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/cluster"
@@ -88,6 +89,10 @@ type Session struct {
 	recorded []Recorded
 	version  uint64
 	hist     *history
+	why      *explain.Recorder // the trace's recent records and causes, for Explain
+	// behind says the last chunk could not reach the pace's target: the
+	// cluster is too big for the speed and the view runs late.
+	behind bool
 	// viewSteps is the engine's step count the current view was built at.
 	viewSteps   uint64
 	viewWall    time.Time
@@ -115,12 +120,12 @@ type Session struct {
 // New builds the scenario's cluster at virtual time zero. Call Start to
 // begin pacing; until then the session only moves by Step and RunFor.
 func New(s *scenarios.Scenario, opts Options) (*Session, error) {
-	run, err := runner.Start(s, runner.Options{Seed: opts.Seed})
+	run, why, err := start(s, opts.Seed)
 	if err != nil {
 		return nil, err
 	}
 	ss := &Session{
-		scenario: s, run: run, c: run.Cluster,
+		scenario: s, run: run, c: run.Cluster, why: why,
 		speed: opts.Speed, paused: opts.Paused, until: opts.Until, tick: opts.Tick,
 		subs: map[*subscriber]struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{}),
 		seed: run.Cluster.Engine.Seed(),
@@ -138,6 +143,22 @@ func New(s *scenarios.Scenario, opts Options) (*Session, error) {
 	ss.engine.Store(run.Cluster.Engine)
 	ss.refreshLocked()
 	return ss, nil
+}
+
+// explainKeep is how many of the newest trace records a session keeps for
+// Explain (a few hundred bytes each): enough for the stories of the last
+// minutes of a large cluster, flat memory over hours.
+const explainKeep = 200_000
+
+// start builds the scenario's cluster with a recorder of its trace's
+// causes attached from the first event.
+func start(s *scenarios.Scenario, seed *uint64) (*runner.Running, *explain.Recorder, error) {
+	var why *explain.Recorder
+	run, err := runner.Start(s, runner.Options{Seed: seed, Observe: func(c *cluster.Cluster) {
+		why = explain.Attach(c.Engine.Trace())
+		why.Bound(explainKeep)
+	}})
+	return run, why, err
 }
 
 // Scenario is the scenario the session started from.
@@ -269,7 +290,7 @@ func (s *Session) advance(p *pacer) time.Duration {
 	}
 	e := s.c.Engine
 	if s.paused {
-		p.target, p.waited = e.Elapsed(), true
+		p.target, p.waited, s.behind = e.Elapsed(), true, false
 		return -1
 	}
 	if p.target < e.Elapsed() {
@@ -288,6 +309,7 @@ func (s *Session) advance(p *pacer) time.Duration {
 		target = s.until
 	}
 	reached := s.runLocked(target, now.Add(chunkBudget), fast && target == math.MaxInt64)
+	s.behind = !fast && !reached && p.target-e.Elapsed() > time.Duration(float64(maxLag)*s.speed/2)
 	stopped := (s.until > 0 && e.Elapsed() == s.until && reached) || e.Err() != nil
 	if stopped {
 		s.paused = true

@@ -31,6 +31,10 @@ type View struct {
 	// Stopped is why the simulation stopped itself (a livelock: virtual
 	// time could not advance), or "". The session is then paused for good.
 	Stopped string
+	// CatchingUp says the simulation runs behind its speed (more than
+	// half a wall second): the cluster is too big for the speed, and the
+	// frontends say so rather than look frozen.
+	CatchingUp bool
 }
 
 // Counts are the header's numbers.
@@ -109,7 +113,7 @@ func (s *Session) Snapshot() *View { return s.view.Load() }
 func (s *Session) retimeLocked() {
 	s.version++
 	v := *s.view.Load()
-	v.Version, v.Time = s.version, s.c.Engine.Elapsed()
+	v.Version, v.Time, v.CatchingUp = s.version, s.c.Engine.Elapsed(), s.behind
 	s.view.Store(&v)
 }
 
@@ -126,7 +130,7 @@ func (s *Session) refreshLocked() {
 	st := c.Store
 	e := c.Engine
 	v := &View{Version: s.version, Scenario: s.scenario.Name, Time: e.Elapsed(), Speed: s.speed,
-		Paused: s.paused, Until: s.until, TraceHash: e.Trace().Hash()}
+		Paused: s.paused, Until: s.until, TraceHash: e.Trace().Hash(), CatchingUp: s.behind}
 	if c.Cost != nil {
 		now := c.Cost.Now()
 		v.Counts.Machines, v.Counts.CostPerHour = now.Nodes, now.PerHour

@@ -249,6 +249,9 @@ func (e *Engine) Step() bool {
 	if e.AfterStep != nil {
 		e.AfterStep()
 	}
+	// Whatever is scheduled between events (a person's command in a live
+	// session) was caused by nothing in the simulation.
+	e.trace.startEvent(0)
 	return true
 }
 

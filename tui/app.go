@@ -49,6 +49,7 @@ type App struct {
 	sel      render.Selection
 	detail   string
 	detailOf string
+	why      bool // the describe pane shows the selection's causal chain
 	detailV  uint64
 	detailAt time.Time
 	msg      string
@@ -175,7 +176,10 @@ func (a *App) refresh() {
 	stale := a.view != nil && a.view.Version != a.detailV && time.Since(a.detailAt) >= a.opts.DetailEvery
 	if key != a.detailOf || stale {
 		a.detail = ""
-		if kind != "" {
+		switch {
+		case kind != "" && a.why:
+			a.detail = a.sess.ExplainText(kind, ns, name)
+		case kind != "":
 			a.detail = a.sess.Describe(kind, ns, name)
 		}
 		a.detailOf, a.detailAt = key, time.Now()
@@ -202,7 +206,7 @@ func (a *App) render(w, h, colors int) render.Frame {
 		a.theme = render.NewTheme(colors)
 	}
 	a.canvas.Reset(w, h)
-	a.frame = render.Render(a.canvas, render.Input{View: a.view, Sel: a.sel, Detail: a.detail,
+	a.frame = render.Render(a.canvas, render.Input{View: a.view, Sel: a.sel, Detail: a.detail, Why: a.why,
 		Message: a.msg, MessageErr: a.msgErr, Theme: a.theme, Hover: a.hover, Nav: a.nav})
 	return a.frame
 }

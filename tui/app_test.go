@@ -522,3 +522,43 @@ workloads:
 	require.Less(t, lat[len(lat)/2], 250*time.Millisecond, "keys are answered promptly (median of 10)")
 	require.Less(t, lat[len(lat)-1], 5*time.Second, "no key waits for the simulation to catch up")
 }
+
+// TestWhyShowsTheChainOfAReplacementPod: a learner fails a node, lets
+// the cluster heal, selects a replacement pod and presses y: the describe
+// pane turns into the chain of causes, with the upstream rules, and y
+// again brings the describe text back.
+func TestWhyShowsTheChainOfAReplacementPod(t *testing.T) {
+	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
+	require.NoError(t, s.RunFor(time.Minute))
+	_, err := s.Do(live.Command{Verb: "fail", Node: "general-2"})
+	require.NoError(t, err)
+	require.NoError(t, s.RunFor(7*time.Minute))
+	var pod live.PodView
+	for _, n := range s.Snapshot().Nodes {
+		for _, p := range n.Pods {
+			if p.Owner == "Deployment/web" && p.Created > pod.Created {
+				pod = p
+			}
+		}
+	}
+	require.Greater(t, pod.Created, 6*time.Minute, "a replacement pod")
+	u := start(t, s, 200, 60, t.TempDir())
+	u.press(':')
+	for _, r := range "pods" {
+		u.press(r)
+	}
+	u.pressKey(tcell.KeyEnter)
+	u.press('/')
+	for _, r := range pod.Name {
+		u.press(r)
+	}
+	u.pressKey(tcell.KeyEnter)
+	u.waitFor("Describe pod/" + pod.Name)
+	u.press('y')
+	scr := u.waitFor("Why pod/" + pod.Name)
+	for _, want := range []string{"chaos fail node/general-2", "taint-eviction", "tolerationSeconds"} {
+		require.Contains(t, scr, want)
+	}
+	u.press('y')
+	u.waitFor("Describe pod/" + pod.Name)
+}

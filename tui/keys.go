@@ -93,6 +93,8 @@ func (a *App) rune(r rune) {
 		a.nodeCommand("drain")
 	case 'x':
 		a.deletePod()
+	case 'y':
+		a.why, a.detailOf, a.sel.Scroll = !a.why, "", 0 // redo the pane now
 	case 's':
 		a.openScale()
 	case 'e':

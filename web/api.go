@@ -97,6 +97,41 @@ func (s *Server) handleDetail(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// stepJSON is one step of a causal chain (live.Session.Explain).
+type stepJSON struct {
+	T         float64 `json:"t"` // virtual seconds
+	Component string  `json:"component"`
+	Verb      string  `json:"verb"`
+	Kind      string  `json:"kind"`
+	Name      string  `json:"name"`
+	Summary   string  `json:"summary,omitempty"`
+	Rule      string  `json:"rule,omitempty"`
+}
+
+// handleExplain answers "why is this object in this state?": the chain of
+// causes from the session's trace, oldest first.
+func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	kind, ns, name := q.Get("kind"), q.Get("ns"), q.Get("name")
+	if kind == "" || name == "" {
+		writeError(w, http.StatusBadRequest, "explain needs kind and name (and ns for namespaced kinds)")
+		return
+	}
+	steps, err := s.Session().Explain(kind, ns, name)
+	if err != nil {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	out := struct {
+		Steps []stepJSON `json:"steps"`
+	}{Steps: make([]stepJSON, 0, len(steps))}
+	for i := len(steps) - 1; i >= 0; i-- {
+		x := steps[i].Record
+		out.Steps = append(out.Steps, stepJSON{secs(x.T), x.Component, x.Verb, x.Kind, x.Name, x.Summary, steps[i].Rule})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 func (s *Server) handleEtcd(w http.ResponseWriter, _ *http.Request) {
 	sess := s.Session()
 	members, err := s.etcd.get(sess)

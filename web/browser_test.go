@@ -180,6 +180,10 @@ func TestBrowserFailANodeAndTravelBack(t *testing.T) {
 	sess.SetSpeed(1000)
 
 	waitJS(t, ctx, "the node NotReady", fmt.Sprintf(`document.querySelector('.node[data-node="%s"]').classList.contains('notready')`, victim))
+	// The drawer, still open on the node, tells why: the failure, then
+	// the lifecycle controller after its grace period.
+	waitJS(t, ctx, "the node's chain of causes in the drawer", `(() => { const w = document.querySelector('#drawer-why').textContent;
+		return w.includes('chaos') && w.includes('node-monitor-grace-period'); })()`)
 	// After the 300s not-ready toleration the pods are evicted and come
 	// back on the other nodes; the old ones stay Terminating on the dead node.
 	waitJS(t, ctx, "six web pods running on the other nodes", fmt.Sprintf(

@@ -166,6 +166,27 @@ func TestDetailAndEtcd(t *testing.T) {
 		require.NotEmpty(t, r.json(t)["error"])
 	}
 
+	// Why: the pod's chain of causes, oldest first, ending at the pod.
+	w := do(t, ts, "GET", "/api/explain?kind=Pod&ns="+pod.Namespace+"&name="+pod.Name, "", nil)
+	require.Equal(t, 200, w.code, w.body)
+	var why struct{ Steps []stepJSON }
+	require.NoError(t, json.Unmarshal([]byte(w.body), &why))
+	require.NotEmpty(t, why.Steps)
+	last := why.Steps[len(why.Steps)-1]
+	require.Equal(t, pod.Name, last.Name, "the chain ends at the pod")
+	var comps []string
+	for i, st := range why.Steps {
+		comps = append(comps, st.Component)
+		if i > 0 {
+			require.GreaterOrEqual(t, st.T, why.Steps[i-1].T, "oldest first")
+		}
+	}
+	require.Contains(t, comps, "default-scheduler", "the pod was bound by the scheduler: %v", comps)
+	for _, q := range []string{"kind=Pod", "name=x"} {
+		require.Equal(t, 400, do(t, ts, "GET", "/api/explain?"+q, "", nil).code, q)
+	}
+	require.Equal(t, 404, do(t, ts, "GET", "/api/explain?kind=Pod&ns=default&name=nope", "", nil).code)
+
 	e := do(t, ts, "GET", "/api/etcd", "", nil)
 	require.Equal(t, 200, e.code)
 	var ej etcdJSON

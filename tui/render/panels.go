@@ -50,10 +50,14 @@ func (f *frame) drawHeader(r Rect) {
 	put(" "+v.Scenario+"  ", th.Bold)
 	put(ClockText(v.Time)+" ", th.Bold)
 	switch {
+	case v.Stopped != "":
+		put(" STOPPED ", th.Bad.Reverse(true))
 	case Ended(v):
 		put(" ENDED ", th.Warn.Reverse(true))
 	case v.Paused:
 		put(" PAUSED ", th.Warn.Reverse(true))
+	case v.CatchingUp:
+		put(" ▶ catching up… ", th.Warn)
 	default:
 		put(" ▶ ", th.Good)
 	}
@@ -83,7 +87,7 @@ func (f *frame) drawHeader(r Rect) {
 var FooterKeys = [][2]string{
 	{"space", "pause"}, {".", "step"}, {"+/-", "speed"}, {":", "view"}, {"/", "filter"}, {"tab/arrows", "select"},
 	{"f", "fail"}, {"r", "recover"}, {"c", "cordon"}, {"d", "drain"}, {"s", "scale"},
-	{"x", "delete pod"}, {"e", "etcd"}, {"w", "save"}, {"?", "help"}, {"q", "quit"},
+	{"x", "delete pod"}, {"y", "why"}, {"e", "etcd"}, {"w", "save"}, {"?", "help"}, {"q", "quit"},
 }
 
 // drawFooter shows the last message (if any), then the keys.
@@ -211,6 +215,28 @@ func scrollTo(pods []live.PodView, key string, rows int) int {
 }
 
 // wrap cuts text into at most n lines of w cells, at spaces when it can.
+// wrapIndented wraps each line to w columns, continuing it indented by
+// indent (a chain's steps are long sentences; cut off they say nothing).
+func wrapIndented(lines []string, w, indent int) []string {
+	var out []string
+	pad := strings.Repeat(" ", indent)
+	for _, l := range lines {
+		parts := wrap(l, w, 1)
+		if len(parts) == 0 {
+			out = append(out, l)
+			continue
+		}
+		out = append(out, parts[0])
+		rest := strings.TrimLeft(string([]rune(l)[len([]rune(parts[0])):]), " ")
+		if rest != "" && w > indent+10 {
+			for _, p := range wrap(rest, w-indent, 1000) {
+				out = append(out, pad+p)
+			}
+		}
+	}
+	return out
+}
+
 func wrap(text string, w, n int) []string {
 	var out []string
 	rs := []rune(text)
@@ -349,12 +375,15 @@ func (f *frame) drawEvents(r Rect) {
 }
 
 // drawDetail shows the describe text of the selection, scrolled.
-func (f *frame) drawDetail(r Rect, text string) {
+func (f *frame) drawDetail(r Rect, text string, why bool) {
 	if r.H <= 0 {
 		return
 	}
 	kind, _, name := f.sel.Subject(f.v)
 	title := " Describe"
+	if why {
+		title = " Why"
+	}
 	switch {
 	case kind != "":
 		title += " " + strings.ToLower(kind) + "/" + name
@@ -372,6 +401,9 @@ func (f *frame) drawDetail(r Rect, text string) {
 	r.Y += len(sum)
 	r.H -= len(sum)
 	lines := strings.Split(text, "\n")
+	if why {
+		lines = wrapIndented(lines, r.W, 11)
+	}
 	first := min(max(0, f.sel.Scroll), max(0, len(lines)-1))
 	for i := 0; i < r.H-1 && first+i < len(lines); i++ {
 		f.c.Text(r.X, r.Y+1+i, r.W, lines[first+i], f.th.Base)

@@ -9,6 +9,9 @@ type Input struct {
 	// Detail is the describe text of Sel.Subject (the caller asks the
 	// session for it; the renderer never reads the cluster).
 	Detail string
+	// Why says Detail is the selection's causal chain (live.ExplainText)
+	// rather than its describe text.
+	Why bool
 	// Message is the outcome of the last command, shown in the footer.
 	Message    string
 	MessageErr bool
@@ -57,16 +60,19 @@ func Render(c *Canvas, in Input) Frame {
 	f.drawEtcd(l.Etcd)
 	f.drawPending(l.Pending)
 	f.drawWorkloads(l.Workloads)
-	f.drawDetail(l.Detail, in.Detail)
+	f.drawDetail(l.Detail, in.Detail, in.Why)
 	f.drawEvents(l.Events)
-	msg := in.Message
+	msg, isErr := in.Message, in.MessageErr
+	if msg == "" && in.View.Stopped != "" {
+		msg, isErr = "the simulation stopped itself: "+in.View.Stopped, true
+	}
 	if msg == "" && Ended(in.View) {
 		msg = "scenario ended at " + ClockText(in.View.Until) + " — space continues past its duration; fault keys run on from here"
 	}
 	if in.Nav.Prompt != 0 {
 		f.drawPrompt(l.Footer, in.Nav)
 	} else {
-		f.drawFooter(l.Footer, msg, in.MessageErr)
+		f.drawFooter(l.Footer, msg, isErr)
 	}
 	out.Hits = f.hits
 	return out
@@ -104,6 +110,8 @@ Break things (on the selected node, pod, workload or etcd member)
   d  drain the node (kubectl drain --ignore-daemonsets)
   s  scale the workload (type the replicas, enter)
   x  delete the pod
+  y  why: the describe pane shows the chain of causes that brought the
+     selection to its state (each step: component, time, upstream rule)
   e  stop / start the etcd member
   w  save the session as a scenario file (replays to the same trace)
   q  quit

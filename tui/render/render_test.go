@@ -437,6 +437,17 @@ func TestRenderShowsStatesAndReasons(t *testing.T) {
 	c.Reset(c.W, c.H)
 	Render(c, Input{View: v})
 	require.Contains(t, c.Row(0), "PAUSED")
+
+	v.Paused, v.CatchingUp = false, true
+	c.Reset(c.W, c.H)
+	Render(c, Input{View: v})
+	require.Contains(t, c.Row(0), "catching up…", "a cluster behind its speed says so, not frozen")
+
+	v.Paused, v.Stopped = true, "livelock: deployment-controller repeats on key default/web"
+	c.Reset(c.W, c.H)
+	Render(c, Input{View: v})
+	require.Contains(t, c.Row(0), "STOPPED")
+	require.Contains(t, c.String(), "the simulation stopped itself: livelock", "the reason in the footer")
 }
 
 func hitRect(t *testing.T, f Frame, focus Focus, key string) Rect {

@@ -764,12 +764,30 @@ async function refreshDetail(force) {
         el('td', null, e.count > 1 ? `${e.message} (x${e.count})` : e.message));
       return tr;
     }));
+    refreshWhy(d, q);
   } catch (e) {
     if (state.drawer !== d) return;
+    $('#drawer-why').replaceChildren();
     $('#drawer-yaml').textContent = e.status === 404 ? `${d.kind} ${d.name} no longer exists.` : e.message;
     $('#drawer-conditions tbody').replaceChildren();
     $('#drawer-events tbody').replaceChildren();
   }
+}
+
+// refreshWhy fills the drawer's causal chain: each step's time, the gap
+// since the step before, the component, what it did and the upstream rule.
+async function refreshWhy(d, q) {
+  let steps = [];
+  try { steps = (await api('GET', '/api/explain?' + q.toString())).steps; } catch (_) { /* nothing recorded */ }
+  if (state.drawer !== d) return;
+  $('#drawer-why').replaceChildren(...steps.map((s, i) => {
+    const li = el('li');
+    const gap = i > 0 ? ` (+${fmtDur(s.t - steps[i - 1].t)})` : '';
+    li.append(el('span', 'when', fmtDur(s.t) + gap), ' ',
+      el('b', null, s.component), ` ${s.verb} ${s.kind.toLowerCase()}/${s.name}` + (s.summary ? `: ${s.summary}` : ''));
+    if (s.rule) li.append(el('span', 'rule', 'why: ' + s.rule));
+    return li;
+  }));
 }
 
 // ---- scenario loading ------------------------------------------------------------
