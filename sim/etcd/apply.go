@@ -280,7 +280,12 @@ func (c *Cluster) leader() (int, error) {
 		return c.want, nil
 	}
 	l := -1
-	err := waitFor("a leader", func() bool { l = c.raftLeader(); return l >= 0 })
+	err := waitFor("a leader", func() bool {
+		if l = c.raftLeader(); l < 0 {
+			c.campaign()
+		}
+		return l >= 0
+	})
 	return l, err
 }
 
@@ -329,6 +334,7 @@ func (c *Cluster) enforceLeader() error {
 			_ = c.members[l].raft.LeadershipTransferToServer(target.id, target.addr).Error()
 			return c.raftLeader() == c.want
 		}
+		c.campaign()
 		return false
 	})
 }
@@ -344,6 +350,7 @@ func (c *Cluster) Sync() error {
 	if !c.quorum() {
 		return nil
 	}
+	c.nudge()
 	for _, m := range c.members {
 		if !m.live() {
 			continue
@@ -353,6 +360,9 @@ func (c *Cluster) Sync() error {
 		if err := waitFor(m.name+" catching up", func() bool {
 			applied, err := f.progress()
 			ferr = err
+			if err == nil && applied < c.committed && c.raftLeader() < 0 {
+				c.campaign() // only a leader tells a member what is committed
+			}
 			return err != nil || applied >= c.committed
 		}); err != nil {
 			return err
@@ -364,4 +374,91 @@ func (c *Cluster) Sync() error {
 	}
 	c.afterCommit()
 	return nil
+}
+
+// nudge has the leader tell every follower its commit index now, if a
+// live member has not applied every committed batch yet: a follower
+// learns the index from the next append, which an idle leader sends only
+// every commitTimeout. A barrier is an empty entry; appending it
+// replicates at once, carrying the index. Nothing waits for the barrier
+// itself, and it changes no member's state.
+func (c *Cluster) nudge() {
+	behind := false
+	for _, m := range c.members {
+		if m.live() {
+			if applied, err := m.fsm.progress(); err == nil && applied < c.committed {
+				behind = true
+			}
+		}
+	}
+	if l := c.raftLeader(); behind && l >= 0 {
+		c.members[l].raft.Barrier(0)
+	}
+}
+
+// campaign has a live member stand for election now, when raft has no
+// leader and the live members form a quorum (the cluster just started, or
+// regained its quorum): raft would wait out a heartbeat timeout first
+// (raftTimeout, kept long so that an idle cluster sleeps). It sends the
+// member raft's TimeoutNow, the message a leadership transfer ends with,
+// as etcd's Campaign does. The simulation's choice stands first; if its
+// log is too far behind to win, the next attempt (campaignEvery later)
+// asks the next live member. enforceLeader moves leadership on to the
+// chosen member afterwards.
+func (c *Cluster) campaign() {
+	if !c.quorum() || time.Since(c.campaigned) < campaignEvery {
+		return
+	}
+	c.campaigned = time.Now()
+	var live []int
+	for i, m := range c.members {
+		if m.live() {
+			live = append(live, i)
+		}
+	}
+	first := 0
+	for k, i := range live {
+		if i == c.want {
+			first = k
+		}
+	}
+	c.timeoutNow(live[(first+c.campaigns)%len(live)])
+	c.campaigns++
+}
+
+// rejoined refreshes the leader's replication after member i rejoined
+// (Start, Heal): while a follower is out of reach, the leader retries it
+// ever more slowly (raft backs off up to ten seconds) and would bring it
+// up to date only at its next try. A leader that just took over
+// replicates to every member at once, so leadership moves to another
+// member that stayed in contact (a transfer: one round trip), and the
+// next enforceLeader moves it back to the simulation's choice. Without
+// such a member the leader lost its quorum while i was away, and the
+// election that follows starts replication afresh anyway.
+func (c *Cluster) rejoined(i int) {
+	l := c.raftLeader()
+	if l < 0 {
+		return
+	}
+	for j, m := range c.members {
+		if j != i && j != l && m.live() {
+			// A failed transfer leaves the leader in place: the member
+			// then catches up at the leader's next try.
+			_ = c.members[l].raft.LeadershipTransferToServer(m.id, m.addr).Error()
+			return
+		}
+	}
+}
+
+// timeoutNow sends member i raft's TimeoutNow: it stands for election at
+// once, without a pre-vote, as the target of a leadership transfer does.
+func (c *Cluster) timeoutNow(i int) {
+	m := c.members[i]
+	_, t := raft.NewInmemTransportWithTimeout("kubesim-campaign", transportTimeout)
+	defer func() { _ = t.Close() }()
+	t.Connect(m.addr, m.trans)
+	req := raft.TimeoutNowRequest{RPCHeader: raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax}}
+	// A member that is shutting down may not answer; whoever waits for a
+	// leader polls raft and asks again.
+	_ = t.TimeoutNow(m.id, m.addr, &req, &raft.TimeoutNowResponse{})
 }

@@ -43,6 +43,7 @@ func (c *Cluster) Start(name string) error {
 	if err := c.boot(i); err != nil {
 		return err
 	}
+	c.rejoined(i)
 	return c.Sync()
 }
 
@@ -80,6 +81,7 @@ func (c *Cluster) Heal(name string) error {
 	m.partitioned = false
 	if m.running() {
 		c.connect(i)
+		c.rejoined(i)
 	}
 	return c.Sync()
 }
