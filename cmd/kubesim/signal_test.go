@@ -5,14 +5,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -164,14 +162,7 @@ func waitCatching(t *testing.T, pid int, _ syscall.Signal) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			t.Skip("no /proc: cannot tell when the run has started")
-		}
-		f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-		utime, _ := strconv.ParseUint(f[11], 10, 64)
-		stime, _ := strconv.ParseUint(f[12], 10, 64)
-		if utime+stime >= 20 { // clock ticks of 10 ms
+		if processCPU(t, pid) >= 200*time.Millisecond {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

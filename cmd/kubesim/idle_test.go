@@ -1,0 +1,131 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// processCPU is the CPU time (user + system) process pid used so far, read
+// from /proc/PID/stat; the test skips without /proc.
+func processCPU(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Skip("no /proc: cannot read a process's CPU time")
+	}
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	utime, err := strconv.ParseUint(f[11], 10, 64)
+	require.NoError(t, err)
+	stime, err := strconv.ParseUint(f[12], 10, 64)
+	require.NoError(t, err)
+	return time.Duration(utime+stime) * 10 * time.Millisecond // clock ticks of 10 ms
+}
+
+// startServer starts kubesim with args and returns the process and the
+// address it printed.
+func startServer(t *testing.T, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd, waitForURL(t, stdout)
+}
+
+// TestIdleServerCPU measures what `kubesim serve` and `kubesim web` cost
+// with nothing to do on a small cluster: paused at the scenario's end, and
+// paced at real time between events (node heartbeats every 10 s, lease
+// renewals). Before raft's idle timers were lengthened (sim/etcd) each
+// used 5-6% of a core; now about 1%. The figure is the process's own CPU
+// time over a wall window, so a busy machine does not inflate it much; the
+// bound is generous.
+func TestIdleServerCPU(t *testing.T) {
+	if testing.Short() {
+		t.Skip("watches four servers for several wall seconds")
+	}
+	body := strings.Replace(strings.Replace(small, "REPLICAS", "3", 1), "duration: 2m", "duration: DURATION", 1)
+	for _, face := range []string{"serve", "web"} {
+		for _, mode := range []string{"paused", "real-time"} {
+			t.Run(face+"/"+mode, func(t *testing.T) {
+				t.Parallel()
+				duration, speed := "2m", "max" // runs to its end at once, then pauses
+				if mode == "real-time" {
+					duration, speed = "24h", "1"
+				}
+				args := []string{face, writeScenario(t, strings.Replace(body, "DURATION", duration, 1)),
+					"--speed", speed, "--listen", "127.0.0.1:0"}
+				if face == "serve" {
+					args = append(args, "--kubeconfig", filepath.Join(t.TempDir(), "kc"))
+				}
+				cmd, _ := startServer(t, args...)
+				time.Sleep(3 * time.Second) // start-up: the cluster boots, pods start
+				const window = 4 * time.Second
+				cpu0, wall0 := processCPU(t, cmd.Process.Pid), time.Now()
+				time.Sleep(window)
+				cpu, wall := processCPU(t, cmd.Process.Pid)-cpu0, time.Since(wall0)
+				pct := 100 * float64(cpu) / float64(wall)
+				t.Logf("kubesim %s %s: %.2f%% of a core (%s CPU over %s)", face, mode, pct, cpu, wall.Round(time.Millisecond))
+				require.Less(t, pct, 3.0, "an idle session should sleep")
+			})
+		}
+	}
+}
+
+// TestReadLatencyDuringBurst reads `kubesim serve` (a GET and a LIST of
+// the Kubernetes API) and `kubesim web` (/api/view) over HTTP while a busy
+// cluster (20 nodes, 300 pods, a Job a minute) runs at x1000, and reports
+// the worst latency of each. The session answers between bounded chunks
+// of work (target 100 ms); the assertion allows for a loaded machine.
+func TestReadLatencyDuringBurst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a busy cluster at x1000 for seconds")
+	}
+	scenario := writeScenario(t, busyCluster(t))
+	client := &http.Client{Timeout: 30 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	get := func(url string) time.Duration {
+		start := time.Now()
+		resp, err := client.Get(url)
+		require.NoError(t, err)
+		_, err = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		require.Equal(t, http.StatusOK, resp.StatusCode, url)
+		return time.Since(start)
+	}
+	for _, face := range []string{"serve", "web"} {
+		args := []string{face, scenario, "--speed", "1000", "--listen", "127.0.0.1:0"}
+		paths := []string{"/api/view"}
+		if face == "serve" {
+			args = append(args, "--kubeconfig", filepath.Join(t.TempDir(), "kc"))
+			paths = []string{"/api/v1/nodes/general-1", "/api/v1/pods", "/apis/apps/v1/namespaces/default/deployments"}
+		}
+		_, url := startServer(t, args...)
+		worst := map[string]time.Duration{}
+		for end := time.Now().Add(4 * time.Second); time.Now().Before(end); {
+			for _, p := range paths {
+				worst[p] = max(worst[p], get(url+p))
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		for _, p := range paths {
+			t.Logf("kubesim %s at x1000: worst GET %s %s", face, p, worst[p].Round(time.Millisecond))
+			require.Less(t, worst[p], 2*time.Second, "%s %s waited behind the loop", face, p)
+		}
+	}
+}
