@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/kubesim/kubesim/sim/store"
@@ -21,7 +22,9 @@ const (
 )
 
 // admit runs the admission plugins we model, in upstream order:
-// NamespaceLifecycle, Priority, DefaultTolerationSeconds.
+// NamespaceLifecycle, LimitRanger, Priority, DefaultTolerationSeconds,
+// DefaultStorageClass, ResourceQuota (last: it charges what the others
+// defaulted).
 func (s *Server) admit(obj store.Object) error {
 	info, _ := store.KindOf(obj)
 	if info.Namespaced && info.Kind != "Event" {
@@ -34,25 +37,23 @@ func (s *Server) admit(obj store.Object) error {
 				fmt.Errorf("unable to create new content in namespace %s because it is being terminated", obj.GetNamespace()))
 		}
 	}
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return nil
-	}
-	switch pod.Spec.PriorityClassName {
-	case "system-node-critical":
-		pod.Spec.Priority = ptr(SystemNodeCritical)
-	case "system-cluster-critical":
-		pod.Spec.Priority = ptr(SystemClusterCritical)
-	case "":
-		if pod.Spec.Priority == nil {
-			pod.Spec.Priority = ptr(int32(0))
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		if err := s.admitPriority(o); err != nil {
+			return err
 		}
-	default:
-		return apierrors.NewForbidden(corev1.Resource("pods"), pod.Name,
-			fmt.Errorf("no PriorityClass with name %s was found", pod.Spec.PriorityClassName))
+		addDefaultTolerations(o)
+		if err := s.admitLimitRanges(o); err != nil {
+			return err
+		}
+	case *schedulingv1.PriorityClass:
+		if err := s.admitPriorityClass(o); err != nil {
+			return err
+		}
+	case *corev1.PersistentVolumeClaim:
+		s.admitDefaultStorageClass(o)
 	}
-	addDefaultTolerations(pod)
-	return nil
+	return s.admitQuota(obj)
 }
 
 func addDefaultTolerations(pod *corev1.Pod) {

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -78,10 +79,15 @@ func TestPriorityAdmission(t *testing.T) {
 		{"system-cluster-critical", "system-cluster-critical", nil, 2000000000, ""},
 		{"no class", "", nil, 0, ""},
 		{"unknown class", "gold", nil, 0, `pods "p" is forbidden: no PriorityClass with name gold was found`},
+		{"user class", "silver", nil, 500, ""},
+		{"priority given with the class", "silver", ptr(int32(500)), 500, ""},
+		{"priority differing from the class", "silver", ptr(int32(7)), 0,
+			`pods "p" is forbidden: the integer value of priority (7) must not be provided in pod spec; priority admission controller computed 500 from the given PriorityClass name`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, 1)
+			f.create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "silver"}, Value: 500})
 			p := newPod("p")
 			p.Spec.PriorityClassName = tc.class
 			p.Spec.Priority = tc.priority
@@ -98,6 +104,19 @@ func TestPriorityAdmission(t *testing.T) {
 		})
 	}
 	require.Equal(t, int32(2000001000), apiserver.SystemNodeCritical)
+
+	// A global default class gives pods without a class its value and
+	// name; a second default is refused.
+	f := newFixture(t, 1)
+	f.create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "normal"}, Value: 100, GlobalDefault: true})
+	_, err := f.admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "other"}, Value: 5, GlobalDefault: true})
+	require.EqualError(t, err, `priorityclasses.scheduling.k8s.io "other" is forbidden: PriorityClass normal is already marked as default. Only one default can exist`)
+	p := f.create(newPod("p")).(*corev1.Pod)
+	require.Equal(t, int32(100), *p.Spec.Priority)
+	require.Equal(t, "normal", p.Spec.PriorityClassName)
+	require.Equal(t, corev1.PreemptLowerPriority, *p.Spec.PreemptionPolicy)
+	_, err = f.admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "huge"}, Value: 2000000000})
+	require.ErrorContains(t, err, "value: Forbidden: maximum allowed value of a user defined priority is 1000000000")
 	require.Equal(t, int32(2000000000), apiserver.SystemClusterCritical)
 }
 

@@ -130,6 +130,9 @@ func (c *Client) update(obj store.Object, verb string, status bool) (store.Objec
 		if err := validateUpdate(obj, old); err != nil {
 			return nil, err
 		}
+		if err := s.validateStorageUpdate(obj, old); err != nil {
+			return nil, err
+		}
 	}
 	// Identity and server-owned metadata never change through an update.
 	obj.SetUID(old.GetUID())

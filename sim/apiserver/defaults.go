@@ -66,6 +66,8 @@ func Default(obj store.Object) {
 			o.Labels = map[string]string{}
 		}
 		o.Labels[corev1.LabelMetadataName] = o.Name
+	default:
+		defaultStorageKinds(obj)
 	}
 }
 

@@ -89,6 +89,7 @@ func Validate(obj store.Object) error {
 		}
 		errs = append(errs, metav1validation.ValidateLabelSelector(o.Spec.Selector, metav1validation.LabelSelectorValidationOptions{}, p.Child("selector"))...)
 	}
+	errs = append(errs, validateStorageKinds(obj)...)
 	if len(errs) == 0 {
 		return nil
 	}

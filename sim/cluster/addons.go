@@ -4,10 +4,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -104,7 +106,7 @@ func Addons() []store.Object {
 			Selector:       &metav1.LabelSelector{MatchLabels: dnsLabels},
 		},
 	}
-	return []store.Object{awsNode, kubeProxy, coreDNS, kubeDNS, pdb}
+	return []store.Object{awsNode, kubeProxy, coreDNS, kubeDNS, pdb, GP3StorageClass()}
 }
 
 func daemonSet(ns, name string, sel map[string]string, spec corev1.PodSpec) *appsv1.DaemonSet {
@@ -131,3 +133,20 @@ func requests(cpu, mem string) corev1.ResourceRequirements {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// EBSCSIProvisioner is the Amazon EBS CSI driver's name.
+const EBSCSIProvisioner = "ebs.csi.aws.com"
+
+// GP3StorageClass is the cluster's default StorageClass: EBS gp3 volumes
+// through the EBS CSI driver add-on, bound when a pod first uses the claim
+// (so the volume is made in that pod's zone), expandable, encrypted.
+func GP3StorageClass() *storagev1.StorageClass {
+	return &storagev1.StorageClass{
+		ObjectMeta:           metav1.ObjectMeta{Name: "gp3", Annotations: map[string]string{apiserver.IsDefaultClassAnnotation: "true"}},
+		Provisioner:          EBSCSIProvisioner,
+		Parameters:           map[string]string{"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
+		ReclaimPolicy:        ptr(corev1.PersistentVolumeReclaimDelete),
+		VolumeBindingMode:    ptr(storagev1.VolumeBindingWaitForFirstConsumer),
+		AllowVolumeExpansion: ptr(true),
+	}
+}

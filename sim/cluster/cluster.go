@@ -125,6 +125,11 @@ func New(cfg Config) (*Cluster, error) {
 	if _, err := sys.Create(kubernetesService()); err != nil {
 		return nil, err
 	}
+	for _, pc := range apiserver.SystemPriorityClasses() {
+		if _, err := sys.Create(pc); err != nil {
+			return nil, err
+		}
+	}
 	c.startControlPlane()
 	for _, g := range cfg.NodeGroups {
 		for i := 0; i < g.Count; i++ {

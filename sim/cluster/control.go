@@ -14,6 +14,7 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle/podgc"
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle/tainteviction"
 	"github.com/kubesim/kubesim/sim/controllers/replicaset"
+	"github.com/kubesim/kubesim/sim/controllers/resourcequota"
 	"github.com/kubesim/kubesim/sim/controllers/statefulset"
 	"github.com/kubesim/kubesim/sim/scheduler"
 )
@@ -41,6 +42,7 @@ func (c *Cluster) startControlPlane() {
 		job.New(e, c.Client(job.Name), job.Config{}),
 		cronjob.New(e, c.Client(cronjob.Name), cronjob.Config{}),
 		statefulset.New(e, c.Client(statefulset.Name), statefulset.Config{}),
+		resourcequota.New(e, c.Client(resourcequota.Name), resourcequota.Config{}),
 	}
 	for _, s := range c.starters {
 		s.Start()

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestSchedulesAndSpreads(t *testing.T) {
@@ -120,9 +122,10 @@ func TestPreemptsLowerPriorityPod(t *testing.T) {
 	w.addPod(t, low)
 	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
 	s.Start()
+	_, err := w.admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 1000})
+	require.NoError(t, err)
 	high := makePod("high", "1", "", nil)
-	prio := int32(1000)
-	high.Spec.Priority = &prio
+	high.Spec.PriorityClassName = "high" // admission sets spec.priority from the class
 	w.addPod(t, high)
 	w.engine.RunUntil(time.Second)
 

@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -142,6 +144,18 @@ var kindTable = []KindInfo{
 		New: func() Object { return &karpv1.NodeClaim{} }},
 	{GroupVersion: karpv1.AWSSchemeGroupVersion, Resource: "ec2nodeclasses", Generation: true, ShortNames: []string{"ec2nc", "ec2ncs"}, Categories: karpenter, Subresources: statusOnly,
 		New: func() Object { return &karpv1.EC2NodeClass{} }},
+	{GroupVersion: storagev1.SchemeGroupVersion, Resource: "storageclasses", ShortNames: []string{"sc"},
+		New: func() Object { return &storagev1.StorageClass{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "persistentvolumes", ShortNames: []string{"pv"}, Subresources: statusOnly,
+		New: func() Object { return &corev1.PersistentVolume{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "persistentvolumeclaims", ShortNames: []string{"pvc"}, Namespaced: true, Subresources: statusOnly,
+		New: func() Object { return &corev1.PersistentVolumeClaim{} }},
+	{GroupVersion: schedulingv1.SchemeGroupVersion, Resource: "priorityclasses", ShortNames: []string{"pc"},
+		New: func() Object { return &schedulingv1.PriorityClass{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "resourcequotas", ShortNames: []string{"quota"}, Namespaced: true, Subresources: statusOnly,
+		New: func() Object { return &corev1.ResourceQuota{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "limitranges", ShortNames: []string{"limits"}, Namespaced: true,
+		New: func() Object { return &corev1.LimitRange{} }},
 }
 
 func init() {

@@ -49,6 +49,13 @@ var kindSamples = map[string]string{
 		nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}}}`,
 	"EC2NodeClass": `{metadata: {name: sample}, spec: {role: KarpenterNodeRole-sample, amiSelectorTerms: [{alias: al2023@latest}],
 		subnetSelectorTerms: [{tags: {karpenter.sh/discovery: sample}}], securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: sample}}]}}`,
+	"StorageClass":     `{metadata: {name: sample}, provisioner: ebs.csi.aws.com}`,
+	"PersistentVolume": `{metadata: {name: sample}, spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], hostPath: {path: /data}}}`,
+	"PersistentVolumeClaim": `{metadata: {name: sample, namespace: default}, spec: {accessModes: [ReadWriteOnce],
+		resources: {requests: {storage: 1Gi}}}}`,
+	"PriorityClass": `{metadata: {name: sample}, value: 1000}`,
+	"ResourceQuota": `{metadata: {name: sample, namespace: default}, spec: {hard: {pods: "10"}}}`,
+	"LimitRange":    `{metadata: {name: sample, namespace: default}, spec: {limits: [{type: Container, default: {cpu: 500m}}]}}`,
 }
 
 // Sample returns a fresh valid object of kind, named "sample" (in

@@ -1,0 +1,105 @@
+// Package resourcequota models kube-controller-manager's resource quota
+// controller: it keeps each ResourceQuota's status (hard as the spec says,
+// used as the namespace's objects charge) current, so `kubectl describe
+// quota` and `kubectl get quota` show what is left. Admission itself is
+// the API server's ResourceQuota plugin, counting the same way.
+package resourcequota
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/workqueue"
+)
+
+// Name is the controller's client name.
+const Name = "resourcequota-controller"
+
+// Config tunes the controller; zero values mean the defaults.
+type Config struct {
+	WatchLatency time.Duration
+	Queue        workqueue.Config
+}
+
+// Controller keeps ResourceQuota status.
+type Controller struct {
+	engine *sim.Engine
+	client *apiserver.Client
+	store  *store.Store
+	queue  *workqueue.Queue
+	cfg    Config
+}
+
+// New returns a resource quota controller.
+func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+	if cfg.WatchLatency == 0 {
+		cfg.WatchLatency = 2 * time.Millisecond
+	}
+	if cfg.Queue == (workqueue.Config{}) {
+		cfg.Queue = workqueue.DefaultConfig
+	}
+	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
+	c.queue = workqueue.New(engine, cfg.Queue.Named(Name), c.sync)
+	return c
+}
+
+// countedKinds are the kinds whose changes can change a quota's usage.
+var countedKinds = []string{"Pod", "PersistentVolumeClaim", "Service", "ConfigMap", "Secret"}
+
+// Start watches quotas and the objects they count, and queues every
+// existing quota.
+func (c *Controller) Start() {
+	c.store.Watch("ResourceQuota", c.cfg.WatchLatency, func(ev store.Event) {
+		if ev.Type == store.Deleted {
+			return
+		}
+		if ev.Type == store.Modified && equality.Semantic.DeepEqual(ev.Old.(*corev1.ResourceQuota).Spec, ev.Object.(*corev1.ResourceQuota).Spec) {
+			return // a status write (ours)
+		}
+		c.queue.Add(store.KeyOf(ev.Object))
+		c.queueNamespace(ev.Object.GetNamespace()) // the quota counts itself
+	})
+	for _, kind := range countedKinds {
+		c.store.Watch(kind, c.cfg.WatchLatency, c.onObject)
+	}
+	for _, o := range c.store.List("ResourceQuota", "") {
+		c.queue.Add(store.KeyOf(o))
+	}
+}
+
+// onObject queues the namespace's quotas when an object's charge may have
+// changed (created, deleted, or a pod that became terminal).
+func (c *Controller) onObject(ev store.Event) {
+	if ev.Type == store.Modified && equality.Semantic.DeepEqual(apiserver.QuotaUsage(ev.Old), apiserver.QuotaUsage(ev.Object)) {
+		return
+	}
+	c.queueNamespace(ev.Object.GetNamespace())
+}
+
+func (c *Controller) queueNamespace(ns string) {
+	for _, o := range c.store.List("ResourceQuota", ns) {
+		c.queue.Add(store.KeyOf(o))
+	}
+}
+
+func (c *Controller) sync(key string) error {
+	ns, name := store.SplitKey(key)
+	o, ok := c.store.Get("ResourceQuota", ns, name)
+	if !ok {
+		return nil
+	}
+	q := o.(*corev1.ResourceQuota)
+	st := corev1.ResourceQuotaStatus{Hard: q.Spec.Hard.DeepCopy(), Used: apiserver.QuotaUsed(c.store, q)}
+	if equality.Semantic.DeepEqual(st, q.Status) {
+		return nil
+	}
+	n := *q
+	n.Status = st
+	_, err := c.client.UpdateStatus(&n)
+	return err
+}
