@@ -1,0 +1,156 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/live"
+)
+
+// labFixture is a lab behind a real TLS API on a loopback port, with a
+// kubeconfig for kubectl.
+type labFixture struct {
+	r          *Runner
+	served     *Served
+	kubeconfig string
+	home       string
+}
+
+func newLabFixture(t *testing.T, l *Lab, opts Options) *labFixture {
+	t.Helper()
+	r := NewRunner([]*Lab{l}, opts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s, err := ServeAPI(r, ln)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	kc := filepath.Join(dir, "kubeconfig")
+	require.NoError(t, os.WriteFile(kc, s.Kubeconfig, 0o600))
+	t.Cleanup(func() {
+		r.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Close(ctx)
+	})
+	return &labFixture{r: r, served: s, kubeconfig: kc, home: dir}
+}
+
+// check evaluates the lab's checks now (not counted as the learner's).
+func (f *labFixture) check(t *testing.T) []Result {
+	t.Helper()
+	st, err := f.r.Check(context.Background(), false)
+	require.NoError(t, err)
+	return st.Results
+}
+
+func allPass(rs []Result) bool {
+	for _, r := range rs {
+		if !r.Pass {
+			return false
+		}
+	}
+	return len(rs) > 0
+}
+
+func report(rs []Result) string {
+	var b strings.Builder
+	for _, r := range rs {
+		fmt.Fprintf(&b, "  pass=%v %s\n    expected: %s\n    found:    %s\n", r.Pass, r.Name, r.Expected, r.Found)
+	}
+	return b.String()
+}
+
+// kubectlPath is the real kubectl, if installed.
+func kubectlPath() string {
+	p, err := exec.LookPath("kubectl")
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// runStep replays one solution step: kubectl with the real binary
+// (through the live session's kubectl subset where it is not installed),
+// etcdctl and ssh through the lab's stand-ins.
+func (f *labFixture) runStep(t *testing.T, s Step) {
+	t.Helper()
+	args, err := s.Args()
+	require.NoError(t, err)
+	if args[0] != "kubectl" {
+		out, err := f.r.Do(args)
+		require.NoError(t, err, "%s: %s", s.Run, out)
+		return
+	}
+	bin := kubectlPath()
+	if bin == "" {
+		if s.Stdin != "" {
+			t.Skipf("kubectl is not installed and %q reads standard input", s.Run)
+		}
+		_, err := f.r.Session().Do(live.Command{Verb: "kubectl", Line: strings.Join(args[1:], " ")})
+		require.NoError(t, err, s.Run)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args[1:]...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+f.kubeconfig, "HOME="+f.home)
+	cmd.Stdin = strings.NewReader(s.Stdin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Run(), "%s:\n%s", s.Run, out.String())
+}
+
+// TestLabsUntouchedFail: a lab's checks do not pass from the state the
+// learner did not change, even after a long wait — the cluster does not
+// fix itself.
+func TestLabsUntouchedFail(t *testing.T) {
+	labs, err := Library()
+	require.NoError(t, err)
+	for _, l := range labs {
+		t.Run(l.Name, func(t *testing.T) {
+			t.Parallel()
+			f := newLabFixture(t, l, Options{Paused: true})
+			rs := f.check(t)
+			require.False(t, allPass(rs), "the untouched lab passes at its start:\n%s", report(rs))
+			require.NoError(t, f.r.Session().RunFor(15*time.Minute))
+			rs = f.check(t)
+			require.False(t, allPass(rs), "the untouched lab passes 15 minutes later:\n%s", report(rs))
+		})
+	}
+}
+
+// TestLabSolutions replays every lab's recorded solution with the real
+// kubectl against the lab's API; afterwards every check passes (virtual
+// time runs at ×30 meanwhile: rollouts, evictions and restores finish).
+func TestLabSolutions(t *testing.T) {
+	labs, err := Library()
+	require.NoError(t, err)
+	for _, l := range labs {
+		t.Run(l.Name, func(t *testing.T) {
+			t.Parallel()
+			f := newLabFixture(t, l, Options{Speed: 30})
+			for _, s := range l.Solution {
+				f.runStep(t, s)
+			}
+			var rs []Result
+			deadline := time.Now().Add(3 * time.Minute) // wall-clock bound on a loaded machine
+			for time.Now().Before(deadline) {
+				if rs = f.check(t); allPass(rs) {
+					return
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			t.Fatalf("after the solution (virtual time %s) the checks do not all pass:\n%s", f.r.Session().Snapshot().Time, report(rs))
+		})
+	}
+}

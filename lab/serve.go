@@ -1,0 +1,66 @@
+package lab
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/kubesim/kubesim/kubeapi"
+)
+
+// Served is a Runner's Kubernetes API on a TLS listener, as `kubesim
+// serve` serves it: a self-signed certificate and a kubeconfig that
+// trusts it.
+type Served struct {
+	URL        string
+	Kubeconfig []byte
+	Config     *rest.Config
+	srv        *http.Server
+	errc       chan error
+}
+
+// ServeAPI serves r's API on ln and starts r (its first lab's cluster).
+func ServeAPI(r *Runner, ln net.Listener) (*Served, error) {
+	host, port, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	cert, caPEM, err := kubeapi.SelfSigned(host)
+	if err != nil {
+		return nil, err
+	}
+	// Loopback only: the token is in the kubeconfig (kubectl asks for a
+	// user otherwise) but not required.
+	token := kubeapi.NewToken()
+	url := "https://" + net.JoinHostPort(host, port)
+	s := &Served{URL: url, Kubeconfig: kubeapi.Kubeconfig(url, caPEM, token), errc: make(chan error, 1),
+		Config: &rest.Config{Host: url, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM},
+			UserAgent: "kubesim-lab-check", QPS: -1}}
+	if err := r.Start(s.Config); err != nil {
+		return nil, err
+	}
+	s.srv = &http.Server{Handler: r.APIHandler(), ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	go func() { s.errc <- s.srv.ServeTLS(ln, "", "") }()
+	return s, nil
+}
+
+// Err receives the server's error if it stops by itself.
+func (s *Served) Err() <-chan error { return s.errc }
+
+// Close stops serving (the runner's watches must be closed first, by
+// Runner.Close, or Shutdown waits for them until ctx ends).
+func (s *Served) Close(ctx context.Context) error {
+	if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
