@@ -1,7 +1,9 @@
 package apiserver
 
 import (
+	"regexp"
 	"strings"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -125,22 +127,17 @@ func validateJobSpec(j *batchv1.Job, s *batchv1.JobSpec, p *field.Path) field.Er
 }
 
 // validateCronJob checks the schedule (with the controller's parser), the
-// time zone (only UTC is modelled) and the job template.
+// time zone and the job template, with upstream's rules and messages.
 func validateCronJob(c *batchv1.CronJob) field.ErrorList {
 	p := field.NewPath("spec")
 	var errs field.ErrorList
+	if _, err := cron.Parse(c.Spec.Schedule); err != nil {
+		errs = append(errs, field.Invalid(p.Child("schedule"), c.Spec.Schedule, err.Error()))
+	}
 	if strings.Contains(c.Spec.Schedule, "TZ") {
 		errs = append(errs, field.Invalid(p.Child("schedule"), c.Spec.Schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
-	} else if _, err := cron.Parse(c.Spec.Schedule); err != nil || strings.HasPrefix(c.Spec.Schedule, "@every") {
-		msg := "unsupported schedule"
-		if err != nil {
-			msg = err.Error()
-		}
-		errs = append(errs, field.Invalid(p.Child("schedule"), c.Spec.Schedule, msg))
 	}
-	if tz := c.Spec.TimeZone; tz != nil && *tz != "UTC" && *tz != "Etc/UTC" {
-		errs = append(errs, field.Invalid(p.Child("timeZone"), *tz, "unknown time zone "+*tz+" (kubesim only models UTC)"))
-	}
+	errs = append(errs, validateTimeZone(c.Spec.TimeZone, p.Child("timeZone"))...)
 	switch c.Spec.ConcurrencyPolicy {
 	case batchv1.AllowConcurrent, batchv1.ForbidConcurrent, batchv1.ReplaceConcurrent:
 	default:
@@ -155,5 +152,33 @@ func validateCronJob(c *batchv1.CronJob) field.ErrorList {
 		js.Selector = nil // the Job's selector is generated when it is created
 	}
 	errs = append(errs, validateJobSpec(nil, &js, p.Child("jobTemplate", "spec"))...)
+	return errs
+}
+
+// validTimeZoneCharacters is what one part of an IANA zone name may hold
+// (upstream tolerates digits and '+' for legacy names).
+var validTimeZoneCharacters = regexp.MustCompile(`^[A-Za-z\.\-_0-9+]{1,14}$`)
+
+// validateTimeZone accepts nil or an IANA zone name the (embedded) time
+// zone database knows, as upstream's validation does.
+func validateTimeZone(tz *string, p *field.Path) field.ErrorList {
+	if tz == nil {
+		return nil
+	}
+	if *tz == "" {
+		return field.ErrorList{field.Invalid(p, *tz, "timeZone must be nil or non-empty string")}
+	}
+	for _, part := range strings.Split(*tz, "/") {
+		if part == "." || part == ".." || strings.HasPrefix(part, "-") || !validTimeZoneCharacters.MatchString(part) {
+			return field.ErrorList{field.Invalid(p, *tz, "unknown time zone "+*tz)}
+		}
+	}
+	var errs field.ErrorList
+	if strings.EqualFold(*tz, "Local") {
+		errs = append(errs, field.Invalid(p, *tz, "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"))
+	}
+	if _, err := time.LoadLocation(*tz); err != nil {
+		errs = append(errs, field.Invalid(p, *tz, err.Error()))
+	}
 	return errs
 }

@@ -6,8 +6,6 @@
 package cronjob
 
 import (
-	"time"
-
 	batchv1 "k8s.io/api/batch/v1"
 
 	"github.com/kubesim/kubesim/sim"
@@ -64,10 +62,4 @@ func (c *Controller) onJob(ev store.Event) {
 		return
 	}
 	c.Queue.Add(store.Key(ev.Object.GetNamespace(), ref.Name))
-}
-
-// requeueAt syncs key again just after t (upstream adds 100 ms so the
-// clock has surely passed the scheduled time).
-func (c *Controller) requeueAt(key string, t time.Time) {
-	c.Queue.AddAfter(key, t.Sub(c.Engine.Now())+100*time.Millisecond)
 }

@@ -1,6 +1,7 @@
 package cronjob_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -73,16 +74,55 @@ func TestAllowRunsConcurrently(t *testing.T) {
 	require.Len(t, o.(*batchv1.CronJob).Status.Active, 3, "all three run at once")
 }
 
+// TestTimeZoneValidation: upstream's rules for spec.timeZone and
+// spec.schedule, with its messages.
 func TestTimeZoneValidation(t *testing.T) {
 	c, err := cluster.New(cluster.Config{Seed: 1})
 	require.NoError(t, err)
-	cj := cron("tz", "", "true")
-	tz := "Europe/Paris"
+	zone := func(s string) *string { return &s }
+	for _, tc := range []struct {
+		name, schedule string
+		tz             *string
+		want           string
+	}{
+		{"unknown zone", "0 * * * *", zone("Mars/Olympus"), `spec.timeZone: Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus`},
+		{"bad characters", "0 * * * *", zone("Europe/../Paris"), `spec.timeZone: Invalid value: "Europe/../Paris": unknown time zone Europe/../Paris`},
+		{"empty zone", "0 * * * *", zone(""), "timeZone must be nil or non-empty string"},
+		{"Local", "0 * * * *", zone("Local"), "timeZone must be an explicit time zone"},
+		{"minute out of range", "61 * * * *", nil, `spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61`},
+		{"Sunday is 0", "0 0 * * 7", nil, "end of range (7) above maximum (6): 7"},
+		{"zone in schedule", "TZ=Europe/Paris 0 * * * *", nil, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cj := cron("bad", "", "true")
+			cj.Spec.Schedule, cj.Spec.TimeZone = tc.schedule, tc.tz
+			_, err := c.Client("test").Create(cj)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	for i, ok := range []struct{ schedule, tz string }{{"0 9 * * 1-5", "Europe/Paris"}, {"@every 90m", "UTC"}} {
+		cj := cron(fmt.Sprintf("ok-%d", i), "", "true")
+		cj.Spec.Schedule, cj.Spec.TimeZone = ok.schedule, &ok.tz
+		_, err := c.Client("test").Create(cj)
+		require.NoError(t, err, ok.schedule)
+	}
+}
+
+// TestTimeZoneSchedule: a CronJob in spec.timeZone fires at the zone's
+// wall-clock time. 09:00 in New York on 1 January 2026 (EST, UTC-5) is
+// 14:00 UTC; the Job is created 100 ms after the scheduled time, as
+// upstream's requeue delta makes it.
+func TestTimeZoneSchedule(t *testing.T) {
+	cj := cron("ny", "", "true")
+	cj.Spec.Schedule = "0 9 * * *"
+	tz := "America/New_York"
 	cj.Spec.TimeZone = &tz
-	_, err = c.Client("test").Create(cj)
-	require.ErrorContains(t, err, "spec.timeZone")
-	cj = cron("bad", "", "true")
-	cj.Spec.Schedule = "61 * * * *"
-	_, err = c.Client("test").Create(cj)
-	require.ErrorContains(t, err, "spec.schedule")
+	c := run(t, cj, 14*time.Hour+time.Minute)
+	jobs := c.Store.List("Job", "default")
+	require.Len(t, jobs, 1)
+	want := sim.Epoch.Add(14 * time.Hour)
+	require.Equal(t, cronjob.JobName("ny", want), jobs[0].GetName())
+	require.Equal(t, want.Add(100*time.Millisecond), jobs[0].GetCreationTimestamp().UTC())
+	o, _ := c.Store.Get("CronJob", "default", "ny")
+	require.True(t, want.Equal(o.(*batchv1.CronJob).Status.LastScheduleTime.Time))
 }

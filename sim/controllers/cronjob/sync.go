@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -28,11 +29,12 @@ const (
 	JobAlreadyActive    = "JobAlreadyActive"
 	MissSchedule        = "MissSchedule"
 	UnparseableSchedule = "UnparseableSchedule"
+	InvalidSchedule     = "InvalidSchedule"
+	UnknownTimeZone     = "UnknownTimeZone"
+	UnsupportedSchedule = "UnsupportedSchedule"
 
 	// ScheduledTimestampAnnotation records the scheduled time on each Job.
 	ScheduledTimestampAnnotation = "batch.kubernetes.io/cronjob-scheduled-timestamp"
-	// maxMissed is how many missed start times are tolerated silently.
-	maxMissed = 100
 )
 
 // sync reconciles one CronJob: status.active against its Jobs, history
@@ -155,36 +157,50 @@ func (c *Controller) deleteJob(cj *batchv1.CronJob, j *batchv1.Job) {
 }
 
 // schedule starts the most recent missed run, if any, and requeues the
-// CronJob for the next one.
+// CronJob for the next one: upstream's syncCronJob from the time-zone
+// check on, with its events and messages.
 func (c *Controller) schedule(key string, cj *batchv1.CronJob, st *batchv1.CronJobStatus) error {
-	sched, err := cron.Parse(cj.Spec.Schedule)
+	if tz := cj.Spec.TimeZone; tz != nil {
+		if _, err := time.LoadLocation(*tz); err != nil {
+			c.Client.Event(cj, corev1.EventTypeWarning, UnknownTimeZone, fmt.Sprintf("invalid timeZone: %q: %s", *tz, err))
+			return nil
+		}
+	}
+	if strings.Contains(cj.Spec.Schedule, "TZ") {
+		c.Client.Event(cj, corev1.EventTypeWarning, UnsupportedSchedule, fmt.Sprintf("CRON_TZ or TZ used in schedule %q is not officially supported, see https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/ for more details", cj.Spec.Schedule))
+	}
+	sched, err := cron.Parse(formatSchedule(cj))
 	if err != nil {
-		c.Client.Event(cj, corev1.EventTypeWarning, UnparseableSchedule, "unparseable schedule: "+cj.Spec.Schedule+" : "+err.Error())
+		c.Client.Event(cj, corev1.EventTypeWarning, UnparseableSchedule, fmt.Sprintf("unparseable schedule: %q : %s", cj.Spec.Schedule, err))
 		return nil
 	}
 	now := c.Engine.Now()
-	earliest := cj.CreationTimestamp.Time
-	if st.LastScheduleTime != nil {
-		earliest = st.LastScheduleTime.Time
-	}
-	if d := cj.Spec.StartingDeadlineSeconds; d != nil {
-		if from := now.Add(-time.Duration(*d) * time.Second); from.After(earliest) {
-			earliest = from
-		}
-	}
-	last, missed := mostRecent(sched, earliest, now)
-	if next := sched.Next(now); !next.IsZero() {
-		c.requeueAt(key, next)
-	}
-	if last.IsZero() {
+	// The decisions below read the status as this sync leaves it.
+	view := *cj
+	view.Status = *st
+	scheduled, tooMany, err := nextScheduleTime(&view, now, sched)
+	if err != nil {
+		c.Client.Event(cj, corev1.EventTypeWarning, InvalidSchedule, fmt.Sprintf("invalid schedule: %s : %s", cj.Spec.Schedule, err))
 		return nil
 	}
-	if missed > maxMissed {
-		c.Client.Event(cj, corev1.EventTypeWarning, TooManyMissedTimes,
-			fmt.Sprintf("too many missed start times: %d. Set or decrease .spec.startingDeadlineSeconds or check clock skew", missed))
+	if tooMany {
+		c.Client.Event(cj, corev1.EventTypeWarning, TooManyMissedTimes, "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew")
 	}
-	if d := cj.Spec.StartingDeadlineSeconds; d != nil && last.Add(time.Duration(*d)*time.Second).Before(now) {
-		c.Client.Event(cj, corev1.EventTypeWarning, MissSchedule, "Missed scheduled time to start a job: "+last.Format(time.RFC1123Z))
+	defer func() { c.requeueNext(key, &view, st, now, sched) }()
+	if scheduled == nil {
+		return nil
+	}
+	if d := cj.Spec.StartingDeadlineSeconds; d != nil && scheduled.Add(time.Duration(*d)*time.Second).Before(now) {
+		c.Client.Event(cj, corev1.EventTypeWarning, MissSchedule, "Missed scheduled time to start a job: "+scheduled.UTC().Format(time.RFC1123Z))
+		return nil
+	}
+	name := JobName(cj.Name, *scheduled)
+	for _, r := range st.Active {
+		if r.Name == name && r.Namespace == cj.Namespace {
+			return nil // this start time is already processed
+		}
+	}
+	if st.LastScheduleTime.Equal(&metav1.Time{Time: *scheduled}) {
 		return nil
 	}
 	if len(st.Active) > 0 {
@@ -201,19 +217,18 @@ func (c *Controller) schedule(key string, cj *batchv1.CronJob, st *batchv1.CronJ
 			st.Active = nil
 		}
 	}
-	return c.createJob(cj, st, last)
+	return c.createJob(cj, st, *scheduled)
 }
 
-// mostRecent is the latest scheduled time in (earliest, now] and how many
-// there were.
-func mostRecent(s *cron.Schedule, earliest, now time.Time) (time.Time, int) {
-	var last time.Time
-	n := 0
-	for t := s.Next(earliest); !t.IsZero() && !t.After(now); t = s.Next(t) {
-		last = t
-		n++
+// requeueNext syncs the CronJob again when its next start time is due,
+// as upstream's nextScheduleTimeDuration says, from the status this sync
+// writes. A schedule that never fires again is not requeued.
+func (c *Controller) requeueNext(key string, view *batchv1.CronJob, st *batchv1.CronJobStatus, now time.Time, sched *cron.Schedule) {
+	view.Status = *st
+	if sched.Next(now).IsZero() {
+		return
 	}
-	return last, n
+	c.Queue.AddAfter(key, nextScheduleTimeDuration(view, now, sched))
 }
 
 // JobName is the name of the Job for a scheduled time: the CronJob's name
