@@ -7,6 +7,7 @@ package st
 
 import (
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -250,4 +251,108 @@ func Named(pods []*corev1.Pod) []*corev1.Pod {
 		out[i] = p
 	}
 	return out
+}
+
+// LabelSelectorWrapper builds a label selector.
+type LabelSelectorWrapper struct{ metav1.LabelSelector }
+
+// MakeLabelSelector starts an empty selector.
+func MakeLabelSelector() *LabelSelectorWrapper { return &LabelSelectorWrapper{} }
+
+// Label adds k=v to matchLabels.
+func (s *LabelSelectorWrapper) Label(k, v string) *LabelSelectorWrapper {
+	if s.MatchLabels == nil {
+		s.MatchLabels = map[string]string{}
+	}
+	s.MatchLabels[k] = v
+	return s
+}
+
+func (s *LabelSelectorWrapper) expr(k string, op metav1.LabelSelectorOperator, vals []string) *LabelSelectorWrapper {
+	s.MatchExpressions = append(s.MatchExpressions, metav1.LabelSelectorRequirement{Key: k, Operator: op, Values: vals})
+	return s
+}
+
+// In adds a "key In vals" expression.
+func (s *LabelSelectorWrapper) In(k string, vals []string) *LabelSelectorWrapper {
+	return s.expr(k, metav1.LabelSelectorOpIn, vals)
+}
+
+// NotIn adds a "key NotIn vals" expression.
+func (s *LabelSelectorWrapper) NotIn(k string, vals []string) *LabelSelectorWrapper {
+	return s.expr(k, metav1.LabelSelectorOpNotIn, vals)
+}
+
+// Exists adds a "key Exists" expression.
+func (s *LabelSelectorWrapper) Exists(k string) *LabelSelectorWrapper {
+	return s.expr(k, metav1.LabelSelectorOpExists, nil)
+}
+
+// NotExist adds a "key DoesNotExist" expression.
+func (s *LabelSelectorWrapper) NotExist(k string) *LabelSelectorWrapper {
+	return s.expr(k, metav1.LabelSelectorOpDoesNotExist, nil)
+}
+
+// Obj returns the selector.
+func (s *LabelSelectorWrapper) Obj() *metav1.LabelSelector { return &s.LabelSelector }
+
+// SpreadConstraint adds a topology spread constraint.
+func (p *PodWrapper) SpreadConstraint(maxSkew int, tpKey string, mode corev1.UnsatisfiableConstraintAction, selector *metav1.LabelSelector,
+	minDomains *int32, nodeAffinityPolicy, nodeTaintsPolicy *corev1.NodeInclusionPolicy, matchLabelKeys []string) *PodWrapper {
+	p.Spec.TopologySpreadConstraints = append(p.Spec.TopologySpreadConstraints, corev1.TopologySpreadConstraint{
+		MaxSkew: int32(maxSkew), TopologyKey: tpKey, WhenUnsatisfiable: mode, LabelSelector: selector,
+		MinDomains: minDomains, NodeAffinityPolicy: nodeAffinityPolicy, NodeTaintsPolicy: nodeTaintsPolicy, MatchLabelKeys: matchLabelKeys,
+	})
+	return p
+}
+
+// NodeSelectorType says whether a node selector requirement is a label
+// expression or a field (metadata.name) requirement.
+type NodeSelectorType int
+
+// The node selector requirement types.
+const (
+	NodeSelectorTypeMatchExpressions NodeSelectorType = iota
+	NodeSelectorTypeMatchFields
+)
+
+func (p *PodWrapper) requiredNodeAffinity(term corev1.NodeSelectorTerm) *PodWrapper {
+	if p.Spec.Affinity == nil {
+		p.Spec.Affinity = &corev1.Affinity{}
+	}
+	if p.Spec.Affinity.NodeAffinity == nil {
+		p.Spec.Affinity.NodeAffinity = &corev1.NodeAffinity{}
+	}
+	p.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution = &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{term}}
+	return p
+}
+
+// NodeAffinityIn sets the required node affinity to one term "key In
+// vals" (a label expression or a field requirement).
+func (p *PodWrapper) NodeAffinityIn(key string, vals []string, t NodeSelectorType) *PodWrapper {
+	r := corev1.NodeSelectorRequirement{Key: key, Operator: corev1.NodeSelectorOpIn, Values: vals}
+	var term corev1.NodeSelectorTerm
+	if t == NodeSelectorTypeMatchExpressions {
+		term.MatchExpressions = []corev1.NodeSelectorRequirement{r}
+	} else {
+		term.MatchFields = []corev1.NodeSelectorRequirement{r}
+	}
+	return p.requiredNodeAffinity(term)
+}
+
+// NodeAffinityNotIn sets the required node affinity to one term "key
+// NotIn vals".
+func (p *PodWrapper) NodeAffinityNotIn(key string, vals []string) *PodWrapper {
+	return p.requiredNodeAffinity(corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{
+		{Key: key, Operator: corev1.NodeSelectorOpNotIn, Values: vals}}})
+}
+
+// terminatingSince is the deletion timestamp Terminating sets: a fixed
+// time, the value does not matter to the scheduler.
+var terminatingSince = metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+
+// Terminating marks the pod as being deleted.
+func (p *PodWrapper) Terminating() *PodWrapper {
+	p.DeletionTimestamp = &terminatingSince
+	return p
 }
