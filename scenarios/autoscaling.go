@@ -10,6 +10,7 @@ import (
 
 	"github.com/kubesim/kubesim/internal/textdist"
 	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
+	"github.com/kubesim/kubesim/sim/autoscalers/karpenter"
 	"github.com/kubesim/kubesim/sim/cloud"
 )
 
@@ -28,13 +29,53 @@ func (p *parser) region(n *yaml.Node) string {
 
 // autoscaling reads cluster.autoscaling.
 func (p *parser) autoscaling(n *yaml.Node, c *Cluster) {
-	f, ok := p.mapping(n, "cluster.autoscaling", "clusterAutoscaler")
+	f, ok := p.mapping(n, "cluster.autoscaling", "clusterAutoscaler", "karpenter")
 	if !ok {
 		return
 	}
 	if v, ok := f.vals["clusterAutoscaler"]; ok {
 		c.ClusterAutoscaler = p.clusterAutoscaler(v)
 	}
+	if v, ok := f.vals["karpenter"]; ok {
+		c.Karpenter = p.karpenter(v)
+	}
+}
+
+// karpenter reads Karpenter's settings (its Helm values / environment):
+// batchIdleDuration, batchMaxDuration and featureGates; {} turns it on
+// with upstream's defaults.
+func (p *parser) karpenter(n *yaml.Node) *karpenter.Options {
+	const path = "cluster.autoscaling.karpenter"
+	o := &karpenter.Options{}
+	f, ok := p.mapping(n, path, "batchIdleDuration", "batchMaxDuration", "featureGates")
+	if !ok {
+		return o
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"batchIdleDuration", &o.BatchIdleDuration}, {"batchMaxDuration", &o.BatchMaxDuration}} {
+		if v, ok := f.vals[d.name]; ok {
+			if x, ok := p.duration(v, path+"."+d.name); ok {
+				if x <= 0 {
+					p.errorf(v, "upstream's defaults are 1s (idle) and 10s (max)", "%s.%s must be positive", path, d.name)
+				}
+				*d.dst = x
+			}
+		}
+	}
+	if d := o.Defaults(); d.BatchMaxDuration < d.BatchIdleDuration {
+		p.errorf(n, "", "%s: batchMaxDuration %v is shorter than batchIdleDuration %v", path, d.BatchMaxDuration, d.BatchIdleDuration)
+	}
+	if v, ok := f.vals["featureGates"]; ok {
+		g, ok := p.mapping(v, path+".featureGates", "spotToSpotConsolidation")
+		if ok {
+			if b, ok := g.vals["spotToSpotConsolidation"]; ok {
+				o.SpotToSpotConsolidation, _ = p.boolean(b, path+".featureGates.spotToSpotConsolidation")
+			}
+		}
+	}
+	return o
 }
 
 // clusterAutoscaler reads Cluster Autoscaler's options: upstream's flag

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim/action"
 	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
+	"github.com/kubesim/kubesim/sim/autoscalers/karpenter"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -53,6 +54,9 @@ type Cluster struct {
 	// ClusterAutoscaler is cluster.autoscaling.clusterAutoscaler: nil when
 	// off, else its options (upstream's flags; zero = default).
 	ClusterAutoscaler *clusterautoscaler.Options
+	// Karpenter is cluster.autoscaling.karpenter: nil when Karpenter does
+	// not run. NodePools and EC2NodeClasses come as workload manifests.
+	Karpenter *karpenter.Options
 }
 
 // ControlPlane sizes the control plane (EKS: 2 API servers, 3 etcd members).

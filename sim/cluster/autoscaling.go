@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
+	"github.com/kubesim/kubesim/sim/autoscalers/karpenter"
 	"github.com/kubesim/kubesim/sim/cloud"
 )
 
@@ -155,5 +156,9 @@ func (c *Cluster) startAutoscalers() {
 	if c.cfg.ClusterAutoscaler != nil {
 		c.CA = clusterautoscaler.New(c.Engine, c.Client(clusterautoscaler.Name), caCloud{c}, *c.cfg.ClusterAutoscaler)
 		c.CA.Start()
+	}
+	if c.cfg.Karpenter != nil {
+		c.Karpenter = karpenter.New(c.Engine, c.Client(karpenter.Name), karpenterCloud{c}, *c.cfg.Karpenter)
+		c.Karpenter.Start()
 	}
 }

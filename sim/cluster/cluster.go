@@ -20,6 +20,7 @@ import (
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
+	"github.com/kubesim/kubesim/sim/autoscalers/karpenter"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/cost"
 	"github.com/kubesim/kubesim/sim/kubelet"
@@ -55,6 +56,9 @@ type Config struct {
 	// ClusterAutoscaler, if set, runs Cluster Autoscaler over the node
 	// groups (between their min and max) with these options.
 	ClusterAutoscaler *clusterautoscaler.Options
+	// Karpenter, if set, runs Karpenter (NodePools and EC2NodeClasses
+	// come as objects) with these options.
+	Karpenter *karpenter.Options
 	// Trace, if set, receives every trace line from the first one on.
 	Trace io.Writer
 }
@@ -69,6 +73,7 @@ type Node struct {
 	Failed            bool
 	Partitioned       bool
 	Instance          *cloud.Instance // nil for custom-capacity groups
+	NodePool          string          // the Karpenter NodePool that launched it ("" for node groups)
 	spec              cloud.NodeSpec
 }
 
@@ -81,6 +86,8 @@ type Cluster struct {
 
 	EC2 *cloud.EC2
 	CA  *clusterautoscaler.Autoscaler // nil unless configured
+	// Karpenter is the Karpenter controller (nil unless configured).
+	Karpenter *karpenter.Controller
 	// Cost meters what the machines cost and charges the pods.
 	Cost *cost.Meter
 

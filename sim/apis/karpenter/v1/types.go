@@ -79,6 +79,12 @@ const (
 	DisruptionReasonDrifted       = "Drifted"
 )
 
+// Karpenter's extra node selector operators.
+const (
+	NodeSelectorOpGte corev1.NodeSelectorOperator = "Gte"
+	NodeSelectorOpLte corev1.NodeSelectorOperator = "Lte"
+)
+
 // NillableDuration is a duration or "Never" ("720h", "30s", "Never").
 type NillableDuration string
 

@@ -1,0 +1,731 @@
+package karpenter
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/cloud"
+	"github.com/kubesim/kubesim/sim/cron"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// candidate is a node Karpenter may disrupt.
+type candidate struct {
+	cs    *claimState
+	nc    *karpv1.NodeClaim
+	np    *karpv1.NodePool
+	node  *corev1.Node
+	pods  []*corev1.Pod // pods to move
+	price float64
+	spot  bool
+}
+
+// command is a disruption decision.
+type command struct {
+	reason     string // Empty, Underutilized, Drifted
+	method     string // for the trace
+	cands      []*candidate
+	plans      []*plan
+	replaced   []string // replacement NodeClaims launched
+	decidedAt  time.Duration
+	validating bool
+}
+
+// disrupt is the disruption controller's poll: statuses first, then the
+// methods in upstream's order (emptiness, drift, multi-node and
+// single-node consolidation); one command at a time.
+func (c *Controller) disrupt() {
+	c.pollTimer = c.engine.After(DisruptionPollPeriod, "karpenter/disruption", c.disrupt)
+	c.syncStatus()
+	if c.pendingCmd != nil {
+		return
+	}
+	for _, m := range []func() *command{c.emptiness, c.drift, c.multiNode, c.singleNode} {
+		if cmd := m(); cmd != nil {
+			if cmd.reason == karpv1.DisruptionReasonUnderutilized {
+				// Consolidation decisions are validated after 15 s: the
+				// cluster must still agree before anything is disrupted.
+				cmd.validating, cmd.decidedAt = true, c.now()
+				c.pendingCmd = cmd
+				c.engine.After(ConsolidationTTL, "karpenter/consolidation-validate", c.validate)
+				return
+			}
+			c.pendingCmd = cmd
+			c.execute(cmd)
+			return
+		}
+	}
+}
+
+// title is how upstream's events spell a reason ("Underutilized").
+func title(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// syncStatus writes the Consolidatable and Drifted conditions and the
+// NodePools' status.
+func (c *Controller) syncStatus() {
+	pools := map[string]*karpv1.NodePool{}
+	for _, o := range c.st.List("NodePool", "") {
+		pools[o.GetName()] = o.(*karpv1.NodePool)
+	}
+	for _, name := range sortedKeys(c.claims) {
+		cs := c.claims[name]
+		o, ok := c.st.Get("NodeClaim", "", name)
+		if !ok || cs.deleting || cs.initializedAt == 0 {
+			continue
+		}
+		nc := o.(*karpv1.NodeClaim)
+		np := pools[cs.nodePool]
+		if np == nil {
+			continue
+		}
+		want := metav1.ConditionFalse
+		if d, ok, _ := np.Spec.Disruption.ConsolidateAfter.Get(); ok && c.now() >= max(cs.lastPodEvent, cs.initializedAt)+d {
+			want = metav1.ConditionTrue
+		}
+		cons := karpv1.Condition(nc.Status.Conditions, karpv1.ConditionConsolidatable)
+		drift := c.driftReason(nc, np)
+		dc := karpv1.Condition(nc.Status.Conditions, karpv1.ConditionDrifted)
+		consChanged := (cons == nil && want == metav1.ConditionTrue) || (cons != nil && cons.Status != want)
+		driftChanged := (drift != "" && (dc == nil || dc.Reason != drift)) || (drift == "" && dc != nil)
+		if !consChanged && !driftChanged {
+			continue
+		}
+		c.update(name, nil, func(nc *karpv1.NodeClaim) {
+			if want == metav1.ConditionTrue {
+				karpv1.SetCondition(&nc.Status.Conditions, c.condition(karpv1.ConditionConsolidatable, metav1.ConditionTrue, "Consolidatable", "", nc.Generation))
+			} else {
+				karpv1.RemoveCondition(&nc.Status.Conditions, karpv1.ConditionConsolidatable)
+			}
+			if drift != "" {
+				karpv1.SetCondition(&nc.Status.Conditions, c.condition(karpv1.ConditionDrifted, metav1.ConditionTrue, drift, "", nc.Generation))
+			} else {
+				karpv1.RemoveCondition(&nc.Status.Conditions, karpv1.ConditionDrifted)
+			}
+		})
+	}
+	c.syncNodePools()
+}
+
+// driftReason says why a NodeClaim no longer matches its NodePool or
+// EC2NodeClass ("" when it does).
+func (c *Controller) driftReason(nc *karpv1.NodeClaim, np *karpv1.NodePool) string {
+	if h := nc.Annotations[karpv1.AnnotationNodePoolHash]; h != "" && h != nodePoolHash(np) {
+		return "NodePoolDrifted"
+	}
+	if !admits(np.Spec.Template.Spec.Requirements, nc.Labels) {
+		return "RequirementsDrifted"
+	}
+	ncls := c.nodeClass(np)
+	if ncls == nil {
+		return ""
+	}
+	if h := nc.Annotations[karpv1.AnnotationNodeClassHash]; h != "" && h != nodeClassHash(ncls) {
+		return "NodeClassDrifted"
+	}
+	if nc.Status.ImageID != "" && nc.Status.ImageID != imageID(ncls, nc.Labels[corev1.LabelArchStable]) {
+		return "AMIDrift"
+	}
+	return ""
+}
+
+// syncNodePools writes each NodePool's status: its nodes, their
+// resources, and its readiness.
+func (c *Controller) syncNodePools() {
+	usage := c.nodePoolUsage(nil)
+	for _, o := range c.st.List("NodePool", "") {
+		np := o.(*karpv1.NodePool)
+		next := np.DeepCopy()
+		res := corev1.ResourceList{}
+		var nodes int64
+		if u := usage[np.Name]; u != nil {
+			for k, v := range u {
+				if k == "nodes" {
+					nodes = v.Value()
+					continue
+				}
+				res[k] = v
+			}
+		}
+		next.Status.Resources = res
+		next.Status.Nodes = &nodes
+		ready, reason, msg := metav1.ConditionTrue, "Ready", ""
+		classOK := c.nodeClass(np) != nil
+		if !classOK {
+			ready, reason, msg = metav1.ConditionFalse, "NodeClassNotReady", "NodeClassReady=False"
+		}
+		karpv1.SetCondition(&next.Status.Conditions, c.condition(karpv1.ConditionValidationSucceeded, metav1.ConditionTrue, "ValidationSucceeded", "", np.Generation))
+		if classOK {
+			karpv1.SetCondition(&next.Status.Conditions, c.condition(karpv1.ConditionNodeClassReady, metav1.ConditionTrue, "NodeClassReady", "", np.Generation))
+		} else {
+			karpv1.SetCondition(&next.Status.Conditions, c.condition(karpv1.ConditionNodeClassReady, metav1.ConditionFalse, "NodeClassNotFound", "Failed to resolve NodeClass", np.Generation))
+		}
+		karpv1.SetCondition(&next.Status.Conditions, c.condition(karpv1.ConditionReady, ready, reason, msg, np.Generation))
+		a, _ := json.Marshal(np.Status)
+		b, _ := json.Marshal(next.Status)
+		if string(a) != string(b) {
+			_, _ = c.client.UpdateStatus(next)
+		}
+	}
+}
+
+// onNodePool keeps NodePool status current and reconsiders pending pods
+// (a new NodePool may fit them).
+func (c *Controller) onNodePool(ev store.Event) {
+	if ev.Type == store.Deleted {
+		return
+	}
+	if ev.Type == store.Added {
+		c.engine.After(0, "karpenter/nodepool-status", c.syncNodePools)
+		c.retrigger()
+	}
+}
+
+// onNodeClass resolves an EC2NodeClass's subnets, security groups and
+// AMIs into its status and marks it Ready.
+func (c *Controller) onNodeClass(ev store.Event) {
+	if ev.Type == store.Deleted {
+		return
+	}
+	ncls := ev.Object.(*karpv1.EC2NodeClass)
+	next := ncls.DeepCopy()
+	next.Status.Subnets = nil
+	for i, z := range c.cloud.Zones() {
+		next.Status.Subnets = append(next.Status.Subnets, karpv1.Subnet{ID: "subnet-0" + hexID("subnet/" + ncls.Name + "/" + z)[:16], Zone: z,
+			ZoneID: zoneID(z, i)})
+	}
+	next.Status.SecurityGroups = []karpv1.SecurityGroup{{ID: "sg-0" + hexID("sg/" + ncls.Name)[:16], Name: "eks-cluster-sg"}}
+	next.Status.AMIs = nil
+	for _, arch := range []string{"amd64", "arm64"} {
+		next.Status.AMIs = append(next.Status.AMIs, karpv1.AMI{ID: imageID(ncls, arch), Name: amiName(ncls, arch),
+			Requirements: []corev1.NodeSelectorRequirement{{Key: corev1.LabelArchStable, Operator: corev1.NodeSelectorOpIn, Values: []string{arch}}}})
+	}
+	if ncls.Spec.InstanceProfile != nil {
+		next.Status.InstanceProfile = *ncls.Spec.InstanceProfile
+	} else {
+		next.Status.InstanceProfile = "kubesim_" + hexID("profile/" + ncls.Spec.Role)[:19]
+	}
+	for _, t := range []string{"AMIsReady", "SubnetsReady", "SecurityGroupsReady", "InstanceProfileReady", karpv1.ConditionValidationSucceeded, karpv1.ConditionReady} {
+		karpv1.SetCondition(&next.Status.Conditions, c.condition(t, metav1.ConditionTrue, t, "", ncls.Generation))
+	}
+	a, _ := json.Marshal(ncls.Status)
+	b, _ := json.Marshal(next.Status)
+	if string(a) != string(b) {
+		_, _ = c.client.UpdateStatus(next)
+	}
+	c.retrigger()
+}
+
+// hexID is a deterministic 32-hex-digit id for s.
+func hexID(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
+}
+
+func zoneID(zone string, i int) string {
+	r := cloud.Region(zone)
+	short := map[string]string{"us-east-1": "use1", "us-east-2": "use2", "us-west-2": "usw2", "eu-west-1": "euw1", "eu-central-1": "euc1"}[r]
+	if short == "" {
+		short = r
+	}
+	return short + "-az" + strconv.Itoa(i+1)
+}
+
+func amiName(ncls *karpv1.EC2NodeClass, arch string) string {
+	alias := "al2023@latest"
+	if len(ncls.Spec.AMISelectorTerms) > 0 && ncls.Spec.AMISelectorTerms[0].Alias != "" {
+		alias = ncls.Spec.AMISelectorTerms[0].Alias
+	}
+	fam, ver, _ := strings.Cut(alias, "@")
+	a := "x86_64"
+	if arch == "arm64" {
+		a = "arm64"
+	}
+	return "amazon-eks-node-" + fam + "-" + a + "-standard-1.37-" + ver
+}
+
+// --- candidates and budgets ---
+
+// candidates lists the disruptable nodes (sorted by disruption cost:
+// fewest pods first, then name). blocked reports the reason a node is not
+// one, for the DisruptionBlocked events.
+func (c *Controller) candidates() []*candidate {
+	pools := map[string]*karpv1.NodePool{}
+	for _, o := range c.st.List("NodePool", "") {
+		pools[o.GetName()] = o.(*karpv1.NodePool)
+	}
+	pdbs := c.pdbBudgets()
+	var out []*candidate
+	for _, name := range sortedKeys(c.claims) {
+		cs := c.claims[name]
+		if cs.deleting || cs.initializedAt == 0 || cs.nodeName == "" {
+			continue
+		}
+		o, ok := c.st.Get("NodeClaim", "", name)
+		if !ok || o.GetDeletionTimestamp() != nil {
+			continue
+		}
+		no, ok := c.st.Get("Node", "", cs.nodeName)
+		np := pools[cs.nodePool]
+		if !ok || np == nil {
+			continue
+		}
+		node := no.(*corev1.Node)
+		nc := o.(*karpv1.NodeClaim)
+		if node.Annotations[karpv1.AnnotationDoNotDisrupt] == "true" {
+			c.blocked(node, nc, `disruption is blocked through the "karpenter.sh/do-not-disrupt" annotation`)
+			continue
+		}
+		if slices.ContainsFunc(node.Spec.Taints, func(t corev1.Taint) bool { return t.Key == karpv1.TaintDisrupted }) {
+			continue
+		}
+		pods := c.drainable(node.Name)
+		why := ""
+		for _, p := range pods {
+			if p.Annotations[karpv1.AnnotationDoNotDisrupt] == "true" {
+				why = fmt.Sprintf(`pod %q has "karpenter.sh/do-not-disrupt" annotation`, p.Namespace+"/"+p.Name)
+				break
+			}
+			for _, k := range c.matchingPDBs(p) {
+				if pdbs[k] <= 0 {
+					why = fmt.Sprintf("pdb %q prevents pod evictions", k)
+					break
+				}
+			}
+			if why != "" {
+				break
+			}
+		}
+		if why != "" {
+			c.blocked(node, nc, why)
+			continue
+		}
+		ct := nc.Labels[karpv1.LabelCapacityType]
+		price, _ := c.cloud.Price(nc.Labels[corev1.LabelInstanceTypeStable], eksCapacityType(ct))
+		out = append(out, &candidate{cs: cs, nc: nc, np: np, node: node, pods: pods, price: price, spot: ct == karpv1.CapacityTypeSpot})
+	}
+	slices.SortStableFunc(out, func(a, b *candidate) int {
+		if len(a.pods) != len(b.pods) {
+			return len(a.pods) - len(b.pods)
+		}
+		return strings.Compare(a.node.Name, b.node.Name)
+	})
+	return out
+}
+
+// blocked emits DisruptionBlocked on the node and NodeClaim, at most once
+// per 15 minutes per message, as upstream dedupes it.
+func (c *Controller) blocked(node *corev1.Node, nc *karpv1.NodeClaim, msg string) {
+	key := nc.Name + "|" + msg
+	if at, ok := c.blockedAt[key]; ok && c.now()-at < 15*time.Minute {
+		return
+	}
+	c.blockedAt[key] = c.now()
+	c.client.Event(node, corev1.EventTypeNormal, "DisruptionBlocked", msg)
+	c.client.Event(nc, corev1.EventTypeNormal, "DisruptionBlocked", msg)
+}
+
+func (c *Controller) pdbBudgets() map[string]int32 {
+	out := map[string]int32{}
+	for _, o := range c.st.List("PodDisruptionBudget", "") {
+		out[store.KeyOf(o)] = apiserver.DisruptionsAllowed(c.st, o.(*policyv1.PodDisruptionBudget))
+	}
+	return out
+}
+
+func (c *Controller) matchingPDBs(p *corev1.Pod) []string {
+	var out []string
+	for _, o := range c.st.List("PodDisruptionBudget", p.Namespace) {
+		pdb := o.(*policyv1.PodDisruptionBudget)
+		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err != nil || sel.Empty() || !sel.Matches(labels.Set(p.Labels)) {
+			continue
+		}
+		out = append(out, store.KeyOf(pdb))
+	}
+	return out
+}
+
+// allowed is how many more of np's nodes may be disrupted for reason now:
+// the smallest active budget (a percentage of the NodePool's nodes,
+// rounded up), less the nodes already being disrupted or not yet ready.
+func (c *Controller) allowed(np *karpv1.NodePool, reason string) int {
+	total, disrupting := 0, 0
+	for _, name := range sortedKeys(c.claims) {
+		cs := c.claims[name]
+		if cs.nodePool != np.Name {
+			continue
+		}
+		total++
+		if cs.deleting || cs.initializedAt == 0 || c.isDisrupting(cs) {
+			disrupting++
+		}
+	}
+	limit := math.MaxInt32
+	for _, b := range np.Spec.Disruption.Budgets {
+		if len(b.Reasons) > 0 && !slices.Contains(b.Reasons, reason) {
+			continue
+		}
+		if !c.budgetActive(b) {
+			continue
+		}
+		n := 0
+		if p, ok := strings.CutSuffix(b.Nodes, "%"); ok {
+			pct, _ := strconv.Atoi(p)
+			n = int(math.Ceil(float64(total) * float64(pct) / 100))
+		} else {
+			n, _ = strconv.Atoi(b.Nodes)
+		}
+		limit = min(limit, n)
+	}
+	return max(0, limit-disrupting)
+}
+
+func (c *Controller) isDisrupting(cs *claimState) bool {
+	if c.pendingCmd == nil || c.pendingCmd.validating {
+		return false
+	}
+	return slices.ContainsFunc(c.pendingCmd.cands, func(x *candidate) bool { return x.cs == cs })
+}
+
+// budgetActive reports whether a scheduled budget is in its window: the
+// schedule (UTC) fired no longer than duration ago.
+func (c *Controller) budgetActive(b karpv1.Budget) bool {
+	if b.Schedule == nil || b.Duration == nil {
+		return true
+	}
+	s, err := cron.Parse(*b.Schedule)
+	if err != nil {
+		return false
+	}
+	now := c.engine.Now().UTC()
+	next := s.Next(now.Add(-b.Duration.Duration).Add(-time.Minute))
+	return !next.IsZero() && !next.After(now)
+}
+
+// --- methods ---
+
+func consolidatable(cd *candidate) bool {
+	return karpv1.IsTrue(cd.nc.Status.Conditions, karpv1.ConditionConsolidatable)
+}
+
+// emptiness deletes consolidatable nodes with no pods to move, within
+// the Empty budget of each NodePool.
+func (c *Controller) emptiness() *command {
+	var picked []*candidate
+	used := map[string]int{}
+	for _, cd := range c.candidates() {
+		if len(cd.pods) > 0 || !consolidatable(cd) {
+			continue
+		}
+		if used[cd.np.Name] >= c.allowed(cd.np, karpv1.DisruptionReasonEmpty) {
+			c.budgetBlocked(cd.np, karpv1.DisruptionReasonEmpty)
+			continue
+		}
+		used[cd.np.Name]++
+		picked = append(picked, cd)
+	}
+	if len(picked) == 0 {
+		return nil
+	}
+	return &command{reason: karpv1.DisruptionReasonEmpty, method: "emptiness", cands: picked}
+}
+
+func (c *Controller) budgetBlocked(np *karpv1.NodePool, reason string) {
+	key := "nodepool/" + np.Name + "|" + reason
+	if at, ok := c.blockedAt[key]; ok && c.now()-at < time.Minute {
+		return
+	}
+	c.blockedAt[key] = c.now()
+	c.client.Event(np, corev1.EventTypeNormal, "DisruptionBlocked", fmt.Sprintf("No allowed disruptions for disruption reason %s due to blocking budget", reason))
+}
+
+// drift replaces one drifted node per poll, within the Drifted budget.
+func (c *Controller) drift() *command {
+	for _, cd := range c.candidates() {
+		if !karpv1.IsTrue(cd.nc.Status.Conditions, karpv1.ConditionDrifted) {
+			continue
+		}
+		if c.allowed(cd.np, karpv1.DisruptionReasonDrifted) < 1 {
+			c.budgetBlocked(cd.np, karpv1.DisruptionReasonDrifted)
+			continue
+		}
+		plans, ok := c.simulate([]*candidate{cd})
+		if !ok {
+			continue
+		}
+		return &command{reason: karpv1.DisruptionReasonDrifted, method: "drift", cands: []*candidate{cd}, plans: plans}
+	}
+	return nil
+}
+
+// underutilized lists the consolidation candidates: consolidatable, of a
+// WhenEmptyOrUnderutilized NodePool, within the Underutilized budget.
+func (c *Controller) underutilized() []*candidate {
+	var out []*candidate
+	used := map[string]int{}
+	for _, cd := range c.candidates() {
+		if !consolidatable(cd) || cd.np.Spec.Disruption.ConsolidationPolicy != karpv1.ConsolidationPolicyWhenEmptyOrUnderutilized {
+			continue
+		}
+		if used[cd.np.Name] >= c.allowed(cd.np, karpv1.DisruptionReasonUnderutilized) {
+			c.budgetBlocked(cd.np, karpv1.DisruptionReasonUnderutilized)
+			continue
+		}
+		used[cd.np.Name]++
+		out = append(out, cd)
+	}
+	return out
+}
+
+// worth reports whether a consolidation of cands into plans saves money:
+// deleting always does; a single replacement must be cheaper than the
+// candidates together, and spot is not replaced by spot unless the
+// SpotToSpotConsolidation feature gate is on.
+func (c *Controller) worth(cands []*candidate, plans []*plan) bool {
+	switch len(plans) {
+	case 0:
+		return true
+	case 1:
+	default:
+		return false
+	}
+	total := 0.0
+	allSpot := true
+	for _, cd := range cands {
+		total += cd.price
+		allSpot = allSpot && cd.spot
+	}
+	p := plans[0]
+	if allSpot && slices.Contains(p.cts, karpv1.CapacityTypeSpot) && !c.opts.SpotToSpotConsolidation {
+		if len(cands) == 1 {
+			return false
+		}
+		p.cts = []string{karpv1.CapacityTypeOnDemand}
+	}
+	// Only the types cheaper than what they replace are launched.
+	var cheaper []cloud.InstanceType
+	for _, t := range p.types {
+		if off, ok := c.cheapest([]cloud.InstanceType{t}, p.zone, p.cts); ok && off.price < total {
+			cheaper = append(cheaper, t)
+		}
+	}
+	if len(cheaper) == 0 {
+		return false
+	}
+	p.types = cheaper
+	return true
+}
+
+// multiNode finds the largest prefix of the candidates (at most 100) that
+// can go at once, replaced by at most one cheaper node (binary search, as
+// upstream).
+func (c *Controller) multiNode() *command {
+	cands := c.underutilized()
+	if len(cands) > 100 {
+		cands = cands[:100]
+	}
+	if len(cands) < 2 {
+		return nil
+	}
+	var best *command
+	lo, hi := 2, len(cands)
+	for lo <= hi {
+		mid := (lo + hi) / 2
+		plans, ok := c.simulate(cands[:mid])
+		if ok && c.worth(cands[:mid], plans) {
+			best = &command{reason: karpv1.DisruptionReasonUnderutilized, method: "multi-node consolidation", cands: slices.Clone(cands[:mid]), plans: plans}
+			lo = mid + 1
+		} else {
+			hi = mid - 1
+		}
+	}
+	return best
+}
+
+// singleNode finds the first candidate that can be deleted or replaced
+// by a cheaper node.
+func (c *Controller) singleNode() *command {
+	for _, cd := range c.underutilized() {
+		plans, ok := c.simulate([]*candidate{cd})
+		if ok && c.worth([]*candidate{cd}, plans) {
+			return &command{reason: karpv1.DisruptionReasonUnderutilized, method: "single-node consolidation", cands: []*candidate{cd}, plans: plans}
+		}
+	}
+	return nil
+}
+
+// simulate moves the candidates' pods to the rest of the cluster (and
+// NodeClaims in flight), opening new plans for what does not fit. It
+// fails when a pod fits nowhere.
+func (c *Controller) simulate(cands []*candidate) ([]*plan, bool) {
+	u := &undo{}
+	defer c.revert(u)
+	exclude := c.deletingNodes()
+	for _, cd := range cands {
+		exclude[cd.node.Name] = true
+	}
+	var pods []*corev1.Pod
+	for _, cd := range cands {
+		for _, p := range cd.pods {
+			if c.snap.RemovePod(p) {
+				u.hid = append(u.hid, p)
+			}
+			cp := p.DeepCopy()
+			cp.Spec.NodeName = ""
+			pods = append(pods, cp)
+		}
+	}
+	sortPods(pods)
+	c.addInflight(u)
+	k := c.newPacker(u, exclude)
+	for _, p := range pods {
+		if _, ok := k.add(p); !ok {
+			return nil, false
+		}
+	}
+	return k.plans, true
+}
+
+// validate re-checks a consolidation decision 15 s later: every
+// candidate must still be one, and the simulation must still give the
+// same outcome.
+func (c *Controller) validate() {
+	cmd := c.pendingCmd
+	if cmd == nil || !cmd.validating {
+		return
+	}
+	c.pendingCmd = nil
+	current := map[string]*candidate{}
+	for _, cd := range c.underutilized() {
+		current[cd.cs.name] = cd
+	}
+	var fresh []*candidate
+	for _, cd := range cmd.cands {
+		n, ok := current[cd.cs.name]
+		if !ok {
+			c.trace("consolidation-invalid", cd.cs.name, "no longer a candidate")
+			return
+		}
+		fresh = append(fresh, n)
+	}
+	plans, ok := c.simulate(fresh)
+	if !ok || len(plans) > len(cmd.plans) || !c.worth(fresh, plans) {
+		c.trace("consolidation-invalid", fresh[0].cs.name, "simulation changed")
+		return
+	}
+	cmd.cands, cmd.plans, cmd.validating = fresh, plans, false
+	c.pendingCmd = cmd
+	c.execute(cmd)
+}
+
+// execute carries a command out: replacements first (the candidates
+// tainted so nothing new lands on them), the candidates deleted once the
+// replacements are initialized.
+func (c *Controller) execute(cmd *command) {
+	names := make([]string, len(cmd.cands))
+	for i, cd := range cmd.cands {
+		names[i] = cd.node.Name
+		c.update(cd.cs.name, nil, func(nc *karpv1.NodeClaim) {
+			karpv1.SetCondition(&nc.Status.Conditions, c.condition(karpv1.ConditionDisruptionReason, metav1.ConditionTrue, title(cmd.reason), "", nc.Generation))
+		})
+		c.taintDisrupted(cd.node.Name)
+	}
+	summary := fmt.Sprintf("%s: %s, %d pods", cmd.method, strings.Join(names, ","), podCount(cmd.cands))
+	if len(cmd.plans) > 0 {
+		summary += fmt.Sprintf(", %d replacement(s)", len(cmd.plans))
+	}
+	c.trace("disrupt", cmd.cands[0].cs.name, summary)
+	switch cmd.reason {
+	case karpv1.DisruptionReasonEmpty:
+		c.stats.EmptyDeletes += len(cmd.cands)
+	case karpv1.DisruptionReasonUnderutilized:
+		c.stats.Consolidations++
+	}
+	for _, p := range cmd.plans {
+		if name := c.createNodeClaim(p, title(cmd.reason)); name != "" {
+			cmd.replaced = append(cmd.replaced, name)
+			c.stats.Replacements++
+		}
+	}
+	if len(cmd.plans) > 0 && len(cmd.replaced) < len(cmd.plans) {
+		c.abort(cmd, "replacement could not be launched")
+		return
+	}
+	c.proceed(cmd)
+}
+
+func podCount(cands []*candidate) int {
+	n := 0
+	for _, cd := range cands {
+		n += len(cd.pods)
+	}
+	return n
+}
+
+// proceed deletes a command's candidates once its replacements are
+// initialized (re-checked every second while waiting).
+func (c *Controller) proceed(cmd *command) {
+	if c.pendingCmd != cmd {
+		return
+	}
+	for _, name := range cmd.replaced {
+		cs := c.claims[name]
+		if cs == nil || cs.deleting {
+			c.abort(cmd, "replacement "+name+" was deleted")
+			return
+		}
+		if cs.initializedAt == 0 {
+			if o, ok := c.st.Get("NodeClaim", "", name); ok {
+				if cd := cmd.cands[0]; c.now()-cs.launchedAt < time.Second {
+					c.client.Event(cd.nc, corev1.EventTypeNormal, "DisruptionWaitingReadiness", "Waiting on readiness to continue disruption")
+					_ = o
+				}
+			}
+			c.engine.After(time.Second, "karpenter/disruption-wait", func() { c.proceed(cmd) })
+			return
+		}
+	}
+	for _, cd := range cmd.cands {
+		c.client.Event(cd.node, corev1.EventTypeNormal, "DisruptionTerminating", "Disrupting Node: "+title(cmd.reason))
+		c.client.Event(cd.nc, corev1.EventTypeNormal, "DisruptionTerminating", "Disrupting NodeClaim: "+title(cmd.reason))
+		c.deleteClaim(cd.cs.name)
+	}
+	c.pendingCmd = nil
+}
+
+// abort gives a command up: the candidates lose the disrupted taint.
+func (c *Controller) abort(cmd *command, why string) {
+	for _, cd := range cmd.cands {
+		c.updateNode(cd.node.Name, func(n *corev1.Node) bool {
+			n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, func(t corev1.Taint) bool { return t.Key == karpv1.TaintDisrupted })
+			return true
+		})
+		c.update(cd.cs.name, nil, func(nc *karpv1.NodeClaim) {
+			karpv1.RemoveCondition(&nc.Status.Conditions, karpv1.ConditionDisruptionReason)
+		})
+	}
+	c.trace("disrupt-aborted", cmd.cands[0].cs.name, why)
+	if c.pendingCmd == cmd {
+		c.pendingCmd = nil
+	}
+}
+

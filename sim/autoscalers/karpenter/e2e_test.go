@@ -1,0 +1,243 @@
+package karpenter_test
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/autoscalers/karpenter"
+	"github.com/kubesim/kubesim/sim/cloud"
+	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/podutil"
+)
+
+// newCluster is a cluster with a small system node group, Karpenter, an
+// EC2NodeClass and the given NodePool.
+func newCluster(t testing.TB, np *karpv1.NodePool) *cluster.Cluster {
+	t.Helper()
+	c, err := cluster.New(cluster.Config{Seed: 1, EtcdMembers: 1, Addons: true, Karpenter: &karpenter.Options{},
+		NodeGroups: []cluster.NodeGroup{{Name: "system", InstanceType: "m5.large", Count: 1,
+			Taints: []corev1.Taint{{Key: "CriticalAddonsOnly", Effect: corev1.TaintEffectNoSchedule}}}}})
+	require.NoError(t, err)
+	t.Cleanup(c.Etcd.Close)
+	cl := c.Client("test")
+	_, err = cl.Create(&karpv1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: karpv1.EC2NodeClassSpec{
+		Role: "KarpenterNodeRole", AMISelectorTerms: []karpv1.AMISelectorTerm{{Alias: "al2023@latest"}},
+		SubnetSelectorTerms:        []karpv1.SelectorTerm{{Tags: map[string]string{"karpenter.sh/discovery": "test"}}},
+		SecurityGroupSelectorTerms: []karpv1.SelectorTerm{{Tags: map[string]string{"karpenter.sh/discovery": "test"}}}}})
+	require.NoError(t, err)
+	_, err = cl.Create(np)
+	require.NoError(t, err)
+	return c
+}
+
+func nodePool(consolidateAfter string, reqs ...karpv1.NodeSelectorRequirementWithMinValues) *karpv1.NodePool {
+	return &karpv1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: karpv1.NodePoolSpec{
+		Template: karpv1.NodeClaimTemplate{Spec: karpv1.NodeClaimTemplateSpec{Requirements: reqs,
+			NodeClassRef: &karpv1.NodeClassReference{Group: "karpenter.k8s.aws", Kind: "EC2NodeClass", Name: "default"}}},
+		Disruption: karpv1.Disruption{ConsolidateAfter: karpv1.NillableDuration(consolidateAfter)}}}
+}
+
+func req(key string, values ...string) karpv1.NodeSelectorRequirementWithMinValues {
+	return karpv1.NodeSelectorRequirementWithMinValues{Key: key, Operator: corev1.NodeSelectorOpIn, Values: values}
+}
+
+func deployment(name string, replicas int32, cpu, mem string) *appsv1.Deployment {
+	lbl := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: lbl},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: lbl},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27",
+					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+						corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)}}}}},
+			},
+		},
+	}
+}
+
+func runningPods(c *cluster.Cluster, app string) int {
+	n := 0
+	for _, o := range c.Store.List("Pod", "default") {
+		p := o.(*corev1.Pod)
+		if p.Labels["app"] == app && p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+			n++
+		}
+	}
+	return n
+}
+
+func nodeClaims(c *cluster.Cluster) []*karpv1.NodeClaim {
+	var out []*karpv1.NodeClaim
+	for _, o := range c.Store.List("NodeClaim", "") {
+		out = append(out, o.(*karpv1.NodeClaim))
+	}
+	return out
+}
+
+func karpenterNodes(c *cluster.Cluster) []*corev1.Node {
+	var out []*corev1.Node
+	for _, o := range c.Store.List("Node", "") {
+		if n := o.(*corev1.Node); n.Labels[karpv1.LabelNodePool] != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func events(c *cluster.Cluster, reason string) []*corev1.Event {
+	var out []*corev1.Event
+	for _, o := range c.Store.List("Event", "") {
+		if e := o.(*corev1.Event); e.Reason == reason {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// daemonOverhead sums the requests of one pod of every DaemonSet.
+func daemonOverhead(c *cluster.Cluster) podutil.Resources {
+	var sum podutil.Resources
+	for _, o := range c.Store.List("DaemonSet", "") {
+		ds := o.(*appsv1.DaemonSet)
+		sum = sum.Add(podutil.PodRequests(&corev1.Pod{Spec: ds.Spec.Template.Spec}))
+	}
+	return sum
+}
+
+// cheapestFitting is the brute-force answer: the cheapest catalogue type
+// of the allowed categories and architecture, priced for capacityType,
+// whose allocatable holds need.
+func cheapestFitting(t *testing.T, categories []string, arch, capacityType string, need podutil.Resources) string {
+	best, bestPrice := "", math.Inf(1)
+	for _, name := range cloud.Names() {
+		it, _ := cloud.Lookup(name)
+		if it.Arch != arch || !contains(categories, it.Category()) {
+			continue
+		}
+		a := it.Allocatable()
+		if !need.Fits(podutil.Resources{MilliCPU: a.Cpu().MilliValue(), Memory: a.Memory().Value(), Pods: a.Pods().Value()}) {
+			continue
+		}
+		p, err := cloud.Price(cloud.DefaultRegion, name, capacityType)
+		require.NoError(t, err)
+		if p < bestPrice {
+			best, bestPrice = name, p
+		}
+	}
+	require.NotEmpty(t, best)
+	return best
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestProvisionsCheapestFittingTypeForBatch: ten pending pods arrive in
+// one batch; Karpenter launches one NodeClaim of the cheapest type that
+// holds them all (with the DaemonSet pods), spot when the NodePool allows
+// it, and every pod runs on it.
+func TestProvisionsCheapestFittingTypeForBatch(t *testing.T) {
+	for _, tc := range []struct {
+		name, capacityType, label string
+	}{
+		{"on-demand", cloud.OnDemand, karpv1.CapacityTypeOnDemand},
+		{"spot preferred", cloud.Spot, karpv1.CapacityTypeSpot},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cts := []string{karpv1.CapacityTypeOnDemand}
+			if tc.capacityType == cloud.Spot {
+				cts = []string{karpv1.CapacityTypeSpot, karpv1.CapacityTypeOnDemand}
+			}
+			categories := []string{"c", "m", "r"}
+			c := newCluster(t, nodePool("Never", req(karpv1.LabelCapacityType, cts...),
+				req(karpv1.LabelInstanceCategory, categories...), req(corev1.LabelArchStable, "amd64")))
+			c.Engine.RunUntil(5 * time.Second)
+			_, err := c.Client("test").Create(deployment("web", 10, "700m", "1Gi"))
+			require.NoError(t, err)
+			c.Engine.RunUntil(3 * time.Minute)
+
+			claims := nodeClaims(c)
+			require.Len(t, claims, 1, "one batch, one NodeClaim")
+			one := podutil.PodRequests(&corev1.Pod{Spec: deployment("web", 1, "700m", "1Gi").Spec.Template.Spec})
+			need := daemonOverhead(c)
+			for range 10 {
+				need = need.Add(one)
+			}
+			want := cheapestFitting(t, categories, "amd64", tc.capacityType, need)
+			require.Equal(t, want, claims[0].Labels[corev1.LabelInstanceTypeStable])
+			require.Equal(t, tc.label, claims[0].Labels[karpv1.LabelCapacityType])
+			for _, cond := range []string{karpv1.ConditionLaunched, karpv1.ConditionRegistered, karpv1.ConditionInitialized, karpv1.ConditionReady} {
+				require.True(t, karpv1.IsTrue(claims[0].Status.Conditions, cond), cond)
+			}
+			require.Equal(t, 10, runningPods(c, "web"))
+			for _, o := range c.Store.List("Pod", "default") {
+				require.Equal(t, claims[0].Status.NodeName, o.(*corev1.Pod).Spec.NodeName)
+			}
+			require.Len(t, events(c, "Nominated"), 10)
+		})
+	}
+}
+
+// TestConsolidatesTwoHalfEmptyNodes: two m5.large nodes each left with
+// one pod after a scale-in are consolidated: one node is deleted (its pod
+// moves to the other) only after consolidateAfter and the 15 s
+// validation.
+func TestConsolidatesTwoHalfEmptyNodes(t *testing.T) {
+	c := newCluster(t, nodePool("1m", req(karpv1.LabelCapacityType, karpv1.CapacityTypeOnDemand),
+		req(corev1.LabelInstanceTypeStable, "m5.large")))
+	c.Engine.RunUntil(5 * time.Second)
+	cl := c.Client("test")
+	// Two fillers that may not share a node leave room for one web pod
+	// beside each (an m5.large holds two pods of 800m).
+	filler := deployment("filler", 2, "800m", "512Mi")
+	filler.Spec.Template.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{TopologyKey: corev1.LabelHostname,
+			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "filler"}}}}}}
+	_, err := cl.Create(filler)
+	require.NoError(t, err)
+	_, err = cl.Create(deployment("web", 2, "800m", "512Mi"))
+	require.NoError(t, err)
+	c.Engine.RunUntil(2 * time.Minute)
+	require.Equal(t, 2, runningPods(c, "web"))
+	require.Equal(t, 2, runningPods(c, "filler"))
+	require.Len(t, karpenterNodes(c), 2)
+
+	require.NoError(t, cl.Delete("Deployment", "default", "filler", apiserver.DeleteOptions{}))
+	scaledAt := c.Engine.Elapsed()
+	c.Engine.RunUntil(scaledAt + 5*time.Second)
+	perNode := map[string]int{}
+	for _, o := range c.Store.List("Pod", "default") {
+		if p := o.(*corev1.Pod); p.DeletionTimestamp == nil && p.Labels["app"] == "web" {
+			perNode[p.Spec.NodeName]++
+		}
+	}
+	require.Len(t, perNode, 2, "the scale-in leaves one pod on each node: %v", perNode)
+
+	// Nothing happens before consolidateAfter (1m) has passed.
+	c.Engine.RunUntil(scaledAt + 55*time.Second)
+	require.Empty(t, events(c, "DisruptionTerminating"))
+	c.Engine.RunUntil(scaledAt + 4*time.Minute)
+	require.Len(t, karpenterNodes(c), 1)
+	require.Equal(t, 2, runningPods(c, "web"))
+	term := events(c, "DisruptionTerminating")
+	require.NotEmpty(t, term)
+	require.Contains(t, term[0].Message, "Underutilized")
+	require.Len(t, nodeClaims(c), 1)
+}

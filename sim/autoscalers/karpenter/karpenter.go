@@ -1,0 +1,200 @@
+// Package karpenter simulates Karpenter (karpenter.sh/v1 with the AWS
+// provider): NodePools and NodeClaims as objects in the store, provisioning
+// in batches with price-aware packing over the EC2 catalogue, the NodeClaim
+// lifecycle (Launched, Registered, Initialized), termination with drain,
+// expiration, drift, consolidation within disruption budgets, and spot
+// interruption handling. It asks the cloud for machines and never creates
+// Node objects: the kubelet registers them, as on EKS.
+//
+// The timings and rules are upstream's (kubernetes-sigs/karpenter and
+// aws/karpenter-provider-aws): batch idle 1 s / max 10 s, disruption
+// polling 10 s, consolidation validation 15 s, unavailable offerings cached
+// 3 min, registration TTL 15 min.
+package karpenter
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/scheduler"
+	"github.com/kubesim/kubesim/sim/scheduler/cache"
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Name is the component (and event source) name.
+const Name = "karpenter"
+
+// Upstream's fixed timings.
+const (
+	WatchLatency            = 10 * time.Millisecond
+	DisruptionPollPeriod    = 10 * time.Second
+	ConsolidationTTL        = 15 * time.Second // a consolidation decision is revalidated after this
+	UnavailableOfferingsTTL = 3 * time.Minute
+	RegistrationTTL         = 15 * time.Minute
+	EvictionRetry           = 5 * time.Second
+	// MaxInstanceTypes is how many instance types a NodeClaim carries
+	// (upstream truncates the flexible set to 60, cheapest first).
+	MaxInstanceTypes = 60
+)
+
+// Options are the controller's settings (its Helm values / flags).
+type Options struct {
+	// BatchIdleDuration and BatchMaxDuration bound a provisioning batch
+	// (BATCH_IDLE_DURATION 1s, BATCH_MAX_DURATION 10s).
+	BatchIdleDuration, BatchMaxDuration time.Duration
+	// SpotToSpotConsolidation is the feature gate of the same name
+	// (off by default: a spot node is only deleted, never replaced by a
+	// cheaper spot node).
+	SpotToSpotConsolidation bool
+}
+
+// Defaults fills in upstream's defaults.
+func (o Options) Defaults() Options {
+	if o.BatchIdleDuration == 0 {
+		o.BatchIdleDuration = time.Second
+	}
+	if o.BatchMaxDuration == 0 {
+		o.BatchMaxDuration = 10 * time.Second
+	}
+	return o
+}
+
+// LaunchRequest asks the cloud for one instance of a NodeClaim.
+type LaunchRequest struct {
+	NodeClaim, NodePool      string
+	Type, Zone, CapacityType string // CapacityType as EKS spells it: ON_DEMAND or SPOT
+	ImageID                  string
+	Labels                   map[string]string
+	Taints                   []corev1.Taint
+}
+
+// Launched is what the cloud answers for a launch.
+type Launched struct {
+	NodeName, ProviderID, ImageID string
+}
+
+// CloudProvider is what Karpenter needs of AWS.
+type CloudProvider interface {
+	// Region prices the offerings.
+	Region() string
+	// Zones are the zones the EC2NodeClass's subnets cover.
+	Zones() []string
+	// Price of an offering (capacity type ON_DEMAND or SPOT).
+	Price(typ, capacityType string) (float64, bool)
+	// Create launches the instance; an *cloud.InsufficientCapacityError
+	// means the offering has no capacity now.
+	Create(req LaunchRequest) (Launched, error)
+	// Delete terminates the instance behind a node.
+	Delete(nodeName string) error
+}
+
+// Stats count what Karpenter did.
+type Stats struct {
+	Batches, NodeClaimsCreated, NodeClaimsDeleted, LaunchFailures int
+	Consolidations, EmptyDeletes, Replacements, Interruptions     int
+}
+
+// Controller is the simulated Karpenter.
+type Controller struct {
+	engine *sim.Engine
+	client *apiserver.Client
+	st     *store.Store
+	opts   Options
+	cloud  CloudProvider
+	rnd    *sim.Rand
+
+	snap  *cache.Cache
+	fwk   *framework.Framework
+	state *framework.CycleState
+	stops []func()
+
+	// batch window
+	batchStart, lastPending time.Duration
+	batchTimer, pollTimer   *sim.Timer
+	batching                bool
+
+	pending    map[string]*corev1.Pod // unassigned pods by key
+	nominated  map[string]string      // pod key -> NodeClaim it waits for
+	claims     map[string]*claimState // by NodeClaim name
+	ice        map[offeringKey]time.Duration
+	pendingCmd *command // consolidation decision awaiting validation
+	blockedAt  map[string]time.Duration
+	stats      Stats
+}
+
+type claimState struct {
+	name, nodePool string
+	nodeName       string
+	launchedAt     time.Duration
+	lastPodEvent   time.Duration
+	initializedAt  time.Duration
+	deleting       bool          // termination started
+	drainStarted   time.Duration // when eviction began
+	terminated     bool          // instance terminate asked
+	interrupted    bool
+	timer          *sim.Timer
+}
+
+// New returns a Karpenter controller writing through client (named
+// Name). Call Start to begin.
+func New(engine *sim.Engine, client *apiserver.Client, cloud CloudProvider, opts Options) *Controller {
+	c := &Controller{
+		engine: engine, client: client, st: client.Server().Store(), opts: opts.Defaults(), cloud: cloud,
+		rnd: engine.Rand("karpenter"), snap: cache.New(), state: framework.NewCycleState(),
+		pending: map[string]*corev1.Pod{}, nominated: map[string]string{}, claims: map[string]*claimState{},
+		ice: map[offeringKey]time.Duration{}, blockedAt: map[string]time.Duration{},
+	}
+	c.fwk = scheduler.NewFilterFramework(c.snap, c.st)
+	return c
+}
+
+// Options are the effective options.
+func (c *Controller) Options() Options { return c.opts }
+
+// Stats returns the counters.
+func (c *Controller) Stats() Stats { return c.stats }
+
+func (c *Controller) now() time.Duration { return c.engine.Elapsed() }
+
+// Start lists and watches nodes, pods and Karpenter's objects, and starts
+// the disruption loop.
+func (c *Controller) Start() {
+	for _, o := range c.st.List("Node", "") {
+		c.snap.AddNode(o.(*corev1.Node))
+	}
+	for _, o := range c.st.List("Pod", "") {
+		c.onPod(store.Event{Type: store.Added, Object: o})
+	}
+	c.stops = append(c.stops,
+		c.st.Watch("Node", WatchLatency, c.onNode),
+		c.st.Watch("Pod", WatchLatency, c.onPod),
+		c.st.Watch("NodeClaim", WatchLatency, c.onNodeClaim),
+		c.st.Watch("NodePool", WatchLatency, c.onNodePool),
+		c.st.Watch("EC2NodeClass", WatchLatency, c.onNodeClass),
+	)
+	for _, o := range c.st.List("EC2NodeClass", "") {
+		c.onNodeClass(store.Event{Type: store.Added, Object: o})
+	}
+	for _, o := range c.st.List("NodePool", "") {
+		c.onNodePool(store.Event{Type: store.Added, Object: o})
+	}
+	c.pollTimer = c.engine.After(DisruptionPollPeriod, "karpenter/disruption", c.disrupt)
+}
+
+// Stop ends the watches and timers.
+func (c *Controller) Stop() {
+	for _, s := range c.stops {
+		s()
+	}
+	c.stops = nil
+	c.engine.Cancel(c.pollTimer)
+	c.engine.Cancel(c.batchTimer)
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,0 +1,627 @@
+package karpenter
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
+
+	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
+	"github.com/kubesim/kubesim/sim/cloud"
+	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+func resourceInt(n int64) *resource.Quantity { return resource.NewQuantity(n, resource.DecimalSI) }
+
+func resourceMilli(n int64) *resource.Quantity {
+	return resource.NewMilliQuantity(n, resource.DecimalSI)
+}
+
+func resourceBytes(n int64) *resource.Quantity { return resource.NewQuantity(n, resource.BinarySI) }
+
+// provisionable reports whether Karpenter provisions for a pod: not
+// bound, not terminating, marked unschedulable by the scheduler, not a
+// DaemonSet pod (those follow nodes), and not waiting for a NodeClaim.
+func (c *Controller) provisionable(p *corev1.Pod) bool {
+	if p.Spec.NodeName != "" || p.DeletionTimestamp != nil || podutil.IsTerminal(p) || isDaemonSet(p) {
+		return false
+	}
+	if _, ok := c.nominated[store.KeyOf(p)]; ok {
+		return false
+	}
+	for _, cond := range p.Status.Conditions {
+		if cond.Type == corev1.PodScheduled && cond.Status == corev1.ConditionFalse && cond.Reason == corev1.PodReasonUnschedulable {
+			return true
+		}
+	}
+	return false
+}
+
+func isDaemonSet(p *corev1.Pod) bool {
+	ref := podutil.ControllerOf(p)
+	return ref != nil && ref.Kind == "DaemonSet"
+}
+
+// trigger opens or extends the batch window: it closes BatchIdleDuration
+// after the last pending pod arrived, or BatchMaxDuration after it opened.
+func (c *Controller) trigger() {
+	now := c.now()
+	if !c.batching {
+		c.batching, c.batchStart = true, now
+	}
+	c.lastPending = now
+	at := min(now+c.opts.BatchIdleDuration, c.batchStart+c.opts.BatchMaxDuration)
+	c.engine.Cancel(c.batchTimer)
+	c.batchTimer = c.engine.At(at, "karpenter/batch", c.provision)
+}
+
+// undo records the hypothetical changes made to the snapshot.
+type undo struct {
+	nodes []*corev1.Node
+	added []*corev1.Pod
+	moved []*corev1.Pod // originals of pods moved elsewhere
+	hid   []*corev1.Pod // pods removed (candidates' pods)
+}
+
+func (c *Controller) revert(u *undo) {
+	for i := len(u.moved) - 1; i >= 0; i-- {
+		c.snap.UpdatePod(u.moved[i])
+	}
+	for i := len(u.added) - 1; i >= 0; i-- {
+		c.snap.RemovePod(u.added[i])
+	}
+	for i := len(u.nodes) - 1; i >= 0; i-- {
+		if ni := c.snap.Get(u.nodes[i].Name); ni != nil {
+			c.snap.RemoveNode(ni.Node())
+		}
+	}
+	for _, p := range u.hid {
+		c.snap.AddPod(p)
+	}
+	*u = undo{}
+}
+
+func (c *Controller) place(u *undo, pod *corev1.Pod, node string) {
+	cp := *pod
+	cp.Spec.NodeName = node
+	if pod.Spec.NodeName != "" {
+		c.snap.UpdatePod(&cp)
+		u.moved = append(u.moved, pod)
+		return
+	}
+	c.snap.AddPod(&cp)
+	u.added = append(u.added, &cp)
+}
+
+// check runs the scheduler's PreFilter and Filter plugins for pod on ni.
+func (c *Controller) check(pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
+	c.state.Reset()
+	if st := c.fwk.RunPreFilterPlugins(c.state, pod); !st.IsSuccess() {
+		return st
+	}
+	return c.fwk.RunFilterPlugins(c.state, pod, ni)
+}
+
+// findPlace returns a snapshot node where pod fits (first in the
+// snapshot's order, skipping those skip rejects), or "".
+func (c *Controller) findPlace(pod *corev1.Pod, skip func(*framework.NodeInfo) bool) string {
+	c.state.Reset()
+	if st := c.fwk.RunPreFilterPlugins(c.state, pod); !st.IsSuccess() {
+		return ""
+	}
+	for _, ni := range c.snap.NodeInfos() {
+		if skip != nil && skip(ni) {
+			continue
+		}
+		if c.fwk.RunFilterPlugins(c.state, pod, ni).IsSuccess() {
+			return ni.Name()
+		}
+	}
+	return ""
+}
+
+// nodeLabels are the labels a NodePool's node of type t in zone with
+// capacity type ct carries: the template's, single-valued custom
+// requirements, the offering's well-known labels and karpenter.sh's.
+func nodeLabels(np *karpv1.NodePool, t cloud.InstanceType, zone, ct string) map[string]string {
+	out := map[string]string{}
+	for k, v := range np.Spec.Template.Labels {
+		out[k] = v
+	}
+	for _, r := range np.Spec.Template.Spec.Requirements {
+		if !wellKnown[r.Key] && r.Operator == corev1.NodeSelectorOpIn && len(r.Values) > 0 {
+			out[r.Key] = r.Values[0]
+		}
+	}
+	for k, v := range typeLabels(t) {
+		out[k] = v
+	}
+	out[corev1.LabelTopologyZone] = zone
+	out[karpv1.LabelCapacityType] = ct
+	out[karpv1.LabelNodePool] = np.Name
+	if ref := np.Spec.Template.Spec.NodeClassRef; ref != nil {
+		out[karpv1.LabelEC2NodeClass] = ref.Name
+	}
+	return out
+}
+
+// templateNode is the Node a NodeClaim of type t would register, Ready.
+func templateNode(name string, np *karpv1.NodePool, t cloud.InstanceType, zone, ct string) *corev1.Node {
+	n := cloud.NodeObject(cloud.NodeSpec{Name: name, Zone: zone, InstanceType: t.Name, CapacityType: eksCapacityType(ct),
+		Labels: nodeLabels(np, t, zone, ct), Taints: np.Spec.Template.Spec.Taints, Capacity: t.Capacity(), Allocatable: t.Allocatable()})
+	n.Labels[corev1.LabelHostname] = name
+	delete(n.Labels, cloud.LabelCapacityType)
+	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
+	return n
+}
+
+// labelNode is a Node with only the labels of an offering, for
+// nodeaffinity matching.
+func labelNode(np *karpv1.NodePool, t cloud.InstanceType, zone, ct string) *corev1.Node {
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Labels: nodeLabels(np, t, zone, ct)}}
+}
+
+// daemonSetTolerations are added by the DaemonSet controller to its pods.
+var daemonSetTolerations = []corev1.Toleration{
+	{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
+	{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
+	{Key: corev1.TaintNodeDiskPressure, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+	{Key: corev1.TaintNodeMemoryPressure, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+	{Key: corev1.TaintNodePIDPressure, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+	{Key: corev1.TaintNodeUnschedulable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+}
+
+// addDaemonPods places a pod of every DaemonSet that would run on the
+// snapshot node name; it returns their requests (the node's overhead).
+func (c *Controller) addDaemonPods(u *undo, name string) podutil.Resources {
+	var sum podutil.Resources
+	ni := c.snap.Get(name)
+	for _, o := range c.st.List("DaemonSet", "") {
+		ds := o.(*appsv1.DaemonSet)
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ds.Namespace, Name: ds.Name + "-" + name, UID: types.UID(ds.Name + "-" + name),
+				Labels: ds.Spec.Template.Labels, OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ds, appsv1.SchemeGroupVersion.WithKind("DaemonSet"))}},
+			Spec: *ds.Spec.Template.Spec.DeepCopy(),
+		}
+		p.Spec.Tolerations = append(p.Spec.Tolerations, daemonSetTolerations...)
+		if c.check(p, ni).IsSuccess() {
+			c.place(u, p, name)
+			sum = sum.Add(podutil.PodRequests(p))
+		}
+	}
+	return sum
+}
+
+// plan is one new NodeClaim being packed.
+type plan struct {
+	np       *karpv1.NodePool
+	zone     string
+	cts      []string
+	types    []cloud.InstanceType // still fitting, cheapest first
+	node     string               // its hypothetical node in the snapshot
+	nodeType string               // the type the hypothetical node has now
+	pods     []*corev1.Pod
+	requests podutil.Resources // pods and daemon pods
+}
+
+// packer packs pods onto existing capacity and new NodeClaims.
+type packer struct {
+	c     *Controller
+	u     *undo
+	pools []*karpv1.NodePool
+	usage map[string]corev1.ResourceList
+	plans []*plan
+	seq   int
+	// exclude names snapshot nodes pods may not go to (candidates of a
+	// consolidation, nodes being deleted).
+	exclude map[string]bool
+	// inflight records the pods packed onto NodeClaims in flight.
+	inflight map[*corev1.Pod]string
+}
+
+// Name prefixes of the snapshot's hypothetical nodes.
+const (
+	planPrefix     = "nodeclaim-plan-"
+	inflightPrefix = "inflight-"
+)
+
+func (c *Controller) newPacker(u *undo, exclude map[string]bool) *packer {
+	return &packer{c: c, u: u, pools: c.readyNodePools(), usage: c.nodePoolUsage(exclude), exclude: exclude}
+}
+
+// readyNodePools lists the NodePools that can launch (not deleting, their
+// EC2NodeClass present), by weight (highest first) then name.
+func (c *Controller) readyNodePools() []*karpv1.NodePool {
+	var out []*karpv1.NodePool
+	for _, o := range c.st.List("NodePool", "") {
+		np := o.(*karpv1.NodePool)
+		if np.DeletionTimestamp != nil || c.nodeClass(np) == nil {
+			continue
+		}
+		out = append(out, np)
+	}
+	weight := func(np *karpv1.NodePool) int32 {
+		if np.Spec.Weight == nil {
+			return 0
+		}
+		return *np.Spec.Weight
+	}
+	slices.SortStableFunc(out, func(a, b *karpv1.NodePool) int {
+		if wa, wb := weight(a), weight(b); wa != wb {
+			return int(wb - wa)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out
+}
+
+// nodeClass is the EC2NodeClass a NodePool references, or nil.
+func (c *Controller) nodeClass(np *karpv1.NodePool) *karpv1.EC2NodeClass {
+	ref := np.Spec.Template.Spec.NodeClassRef
+	if ref == nil {
+		return nil
+	}
+	o, ok := c.st.Get("EC2NodeClass", "", ref.Name)
+	if !ok || o.GetDeletionTimestamp() != nil {
+		return nil
+	}
+	return o.(*karpv1.EC2NodeClass)
+}
+
+// nodePoolUsage sums the capacity of each NodePool's NodeClaims (not
+// those excluded), plus a "nodes" count.
+func (c *Controller) nodePoolUsage(exclude map[string]bool) map[string]corev1.ResourceList {
+	out := map[string]corev1.ResourceList{}
+	for _, o := range c.st.List("NodeClaim", "") {
+		nc := o.(*karpv1.NodeClaim)
+		if exclude[nc.Status.NodeName] && nc.Status.NodeName != "" {
+			continue
+		}
+		np := nc.Labels[karpv1.LabelNodePool]
+		if out[np] == nil {
+			out[np] = corev1.ResourceList{}
+		}
+		for name, q := range nc.Status.Capacity {
+			cur := out[np][name]
+			cur.Add(q)
+			out[np][name] = cur
+		}
+		n := out[np]["nodes"]
+		n.Add(*resourceInt(1))
+		out[np]["nodes"] = n
+	}
+	return out
+}
+
+// add places pod on existing capacity or a plan, or opens a new plan; it
+// returns why it could not.
+func (k *packer) add(pod *corev1.Pod) (string, bool) {
+	c := k.c
+	skip := func(ni *framework.NodeInfo) bool {
+		return k.exclude[ni.Name()] || strings.HasPrefix(ni.Name(), planPrefix)
+	}
+	if node := c.findPlace(pod, skip); node != "" {
+		c.place(k.u, pod, node)
+		if claim, ok := strings.CutPrefix(node, inflightPrefix); ok && k.inflight != nil {
+			k.inflight[pod] = claim
+		}
+		return "", true
+	}
+	for _, p := range k.plans {
+		if k.addToPlan(p, pod) {
+			return "", true
+		}
+	}
+	if len(k.pools) == 0 {
+		return "no nodepools found", false
+	}
+	var why []string
+	for _, np := range k.pools {
+		reason, ok := k.open(np, pod)
+		if ok {
+			return "", true
+		}
+		why = append(why, fmt.Sprintf("incompatible with nodepool %q, %s", np.Name, reason))
+	}
+	return strings.Join(why, "; "), false
+}
+
+// fitTypes narrows types to those whose offering labels the pod's
+// required node affinity and node selector admit and whose allocatable
+// holds req.
+func fitTypes(pod *corev1.Pod, np *karpv1.NodePool, ts []cloud.InstanceType, zone, ct string, req podutil.Resources) []cloud.InstanceType {
+	aff := nodeaffinity.GetRequiredNodeAffinity(pod)
+	var out []cloud.InstanceType
+	for _, t := range ts {
+		if ok, _ := aff.Match(labelNode(np, t, zone, ct)); !ok {
+			continue
+		}
+		if req.Fits(allocatable(t)) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// largest is the type with the most allocatable CPU (then memory).
+func largest(ts []cloud.InstanceType) cloud.InstanceType {
+	best := ts[0]
+	for _, t := range ts[1:] {
+		a, b := allocatable(t), allocatable(best)
+		if a.MilliCPU > b.MilliCPU || (a.MilliCPU == b.MilliCPU && a.Memory > b.Memory) {
+			best = t
+		}
+	}
+	return best
+}
+
+// resize makes the plan's hypothetical node the largest type it may
+// still become.
+func (k *packer) resize(p *plan) {
+	t := largest(p.types)
+	if t.Name == p.nodeType {
+		return
+	}
+	ni := k.c.snap.Get(p.node)
+	old := ni.Node()
+	n := templateNode(p.node, p.np, t, p.zone, p.cts[0])
+	k.c.snap.UpdateNode(old, n)
+	p.nodeType = t.Name
+}
+
+func (k *packer) addToPlan(p *plan, pod *corev1.Pod) bool {
+	req := p.requests.Add(podutil.PodRequests(pod))
+	ts := fitTypes(pod, p.np, p.types, p.zone, p.cts[0], req)
+	if len(ts) == 0 {
+		return false
+	}
+	if !k.c.check(pod, k.c.snap.Get(p.node)).IsSuccess() {
+		return false
+	}
+	k.c.place(k.u, pod, p.node)
+	p.pods, p.requests, p.types = append(p.pods, pod), req, ts
+	k.resize(p)
+	return true
+}
+
+// open starts a new plan for pod in NodePool np: the zone with the fewest
+// of the NodePool's nodes first, each zone tried until the scheduler's
+// filters pass on the largest type that fits.
+func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
+	c := k.c
+	allCTs := capacityTypes(np.Spec.Template.Spec.Requirements)
+	if len(allCTs) == 0 {
+		return "incompatible requirements, key karpenter.sh/capacity-type", false
+	}
+	var types []cloud.InstanceType
+	for _, t := range nodePoolTypes(np) {
+		if limitsAllow(np, k.usage[np.Name], t) {
+			types = append(types, t)
+		}
+	}
+	if len(types) == 0 {
+		return fmt.Sprintf("all available instance types exceed limits for nodepool: %q", np.Name), false
+	}
+	reason := "no instance type satisfied resources and requirements"
+	for _, zone := range k.zoneOrder(np) {
+		var avail []cloud.InstanceType
+		for _, t := range types {
+			for _, ct := range allCTs {
+				if c.available(offeringKey{t.Name, zone, ct}) {
+					avail = append(avail, t)
+					break
+				}
+			}
+		}
+		if len(avail) == 0 {
+			continue
+		}
+		k.seq++
+		name := planPrefix + strconv.Itoa(k.seq)
+		big := largest(avail)
+		n := templateNode(name, np, big, zone, allCTs[0])
+		c.snap.AddNode(n)
+		k.u.nodes = append(k.u.nodes, n)
+		overhead := k.c.addDaemonPods(k.u, name)
+		req := overhead.Add(podutil.PodRequests(pod))
+		// The capacity types the pod admits, and the types that fit it
+		// under the first of them (spot first when allowed).
+		var cts []string
+		var ts []cloud.InstanceType
+		for _, ct := range allCTs {
+			if fit := fitTypes(pod, np, avail, zone, ct, req); len(fit) > 0 {
+				if len(cts) == 0 {
+					ts = fit
+				}
+				cts = append(cts, ct)
+			}
+		}
+		if len(ts) == 0 {
+			c.removeNode(k.u, name)
+			continue
+		}
+		if cts[0] != allCTs[0] {
+			old := c.snap.Get(name).Node()
+			c.snap.UpdateNode(old, templateNode(name, np, big, zone, cts[0]))
+		}
+		p := &plan{np: np, zone: zone, cts: cts, types: ts, node: name, nodeType: big.Name, requests: overhead}
+		k.resize(p)
+		if st := c.check(pod, c.snap.Get(name)); !st.IsSuccess() {
+			reason = strings.Join(st.Reasons(), ", ")
+			c.removeNode(k.u, name)
+			continue
+		}
+		c.place(k.u, pod, name)
+		p.pods, p.requests = []*corev1.Pod{pod}, req
+		k.plans = append(k.plans, p)
+		return "", true
+	}
+	return reason, false
+}
+
+// removeNode drops a hypothetical node and its pods from the snapshot
+// (keeping the undo log consistent).
+func (c *Controller) removeNode(u *undo, name string) {
+	var keep []*corev1.Pod
+	for _, p := range u.added {
+		if p.Spec.NodeName == name {
+			c.snap.RemovePod(p)
+			continue
+		}
+		keep = append(keep, p)
+	}
+	u.added = keep
+	for i, n := range u.nodes {
+		if n.Name == name {
+			if ni := c.snap.Get(name); ni != nil {
+				c.snap.RemoveNode(ni.Node())
+			}
+			u.nodes = append(u.nodes[:i], u.nodes[i+1:]...)
+			break
+		}
+	}
+}
+
+// zoneOrder lists a NodePool's zones, those with fewest of its NodeClaims
+// first (ties by name).
+func (k *packer) zoneOrder(np *karpv1.NodePool) []string {
+	count := map[string]int{}
+	for _, o := range k.c.st.List("NodeClaim", "") {
+		nc := o.(*karpv1.NodeClaim)
+		if nc.Labels[karpv1.LabelNodePool] == np.Name {
+			count[nc.Labels[corev1.LabelTopologyZone]]++
+		}
+	}
+	for _, p := range k.plans {
+		if p.np.Name == np.Name {
+			count[p.zone]++
+		}
+	}
+	zones := k.c.zones(np)
+	slices.SortStableFunc(zones, func(a, b string) int { return count[a] - count[b] })
+	return zones
+}
+
+// sortPods orders pods as upstream's queue does: largest requests first
+// (CPU, then memory), then by key for a stable order.
+func sortPods(pods []*corev1.Pod) {
+	slices.SortStableFunc(pods, func(a, b *corev1.Pod) int {
+		ra, rb := podutil.PodRequests(a), podutil.PodRequests(b)
+		switch {
+		case ra.MilliCPU != rb.MilliCPU:
+			return int(rb.MilliCPU - ra.MilliCPU)
+		case ra.Memory != rb.Memory:
+			if ra.Memory > rb.Memory {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(store.KeyOf(a), store.KeyOf(b))
+	})
+}
+
+// addInflight puts every launched NodeClaim whose node is not initialized
+// yet into the snapshot as a Ready node holding the pods nominated to it.
+func (c *Controller) addInflight(u *undo) {
+	byClaim := map[string][]*corev1.Pod{}
+	for _, key := range sortedKeys(c.nominated) {
+		if p := c.pending[key]; p != nil {
+			byClaim[c.nominated[key]] = append(byClaim[c.nominated[key]], p)
+		}
+	}
+	for _, name := range sortedKeys(c.claims) {
+		cs := c.claims[name]
+		if cs.deleting || cs.initializedAt > 0 {
+			continue
+		}
+		o, ok := c.st.Get("NodeClaim", "", name)
+		if !ok {
+			continue
+		}
+		nc := o.(*karpv1.NodeClaim)
+		np, ok := c.st.Get("NodePool", "", cs.nodePool)
+		t, known := cloud.Lookup(nc.Labels[corev1.LabelInstanceTypeStable])
+		if !ok || !known {
+			continue
+		}
+		n := templateNode(inflightPrefix+name, np.(*karpv1.NodePool), t, nc.Labels[corev1.LabelTopologyZone], nc.Labels[karpv1.LabelCapacityType])
+		c.snap.AddNode(n)
+		u.nodes = append(u.nodes, n)
+		c.addDaemonPods(u, n.Name)
+		for _, p := range byClaim[name] {
+			c.place(u, p, n.Name)
+		}
+	}
+}
+
+// provision closes the batch: it packs the provisionable pods and
+// creates a NodeClaim per new node needed.
+func (c *Controller) provision() {
+	c.batching = false
+	c.stats.Batches++
+	var pods []*corev1.Pod
+	for _, key := range sortedKeys(c.pending) {
+		if p := c.pending[key]; c.provisionable(p) {
+			pods = append(pods, p)
+		}
+	}
+	if len(pods) == 0 {
+		return
+	}
+	sortPods(pods)
+	u := &undo{}
+	c.addInflight(u)
+	k := c.newPacker(u, c.deletingNodes())
+	k.inflight = map[*corev1.Pod]string{}
+	failed := map[*corev1.Pod]string{}
+	for _, p := range pods {
+		if why, ok := k.add(p); !ok {
+			failed[p] = why
+		}
+	}
+	plans := k.plans
+	c.revert(u)
+	for _, p := range pods {
+		if claim, ok := k.inflight[p]; ok {
+			c.nominated[store.KeyOf(p)] = claim
+			c.client.Event(p, corev1.EventTypeNormal, "Nominated", "Pod should schedule on: nodeclaim/"+claim)
+		}
+	}
+	for _, p := range pods {
+		if why, ok := failed[p]; ok {
+			c.client.Event(p, corev1.EventTypeWarning, "FailedScheduling", "Failed to schedule pod, "+why)
+		}
+	}
+	for _, p := range plans {
+		c.createNodeClaim(p, "")
+	}
+}
+
+// deletingNodes names the nodes whose NodeClaims are being deleted or
+// disrupted: no pod is packed onto them.
+func (c *Controller) deletingNodes() map[string]bool {
+	out := map[string]bool{}
+	for _, name := range sortedKeys(c.claims) {
+		if cs := c.claims[name]; cs.deleting && cs.nodeName != "" {
+			out[cs.nodeName] = true
+		}
+	}
+	for _, o := range c.st.List("Node", "") {
+		n := o.(*corev1.Node)
+		for _, t := range n.Spec.Taints {
+			if t.Key == karpv1.TaintDisrupted {
+				out[n.Name] = true
+			}
+		}
+	}
+	return out
+}
