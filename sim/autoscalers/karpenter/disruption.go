@@ -728,4 +728,3 @@ func (c *Controller) abort(cmd *command, why string) {
 		c.pendingCmd = nil
 	}
 }
-

@@ -247,4 +247,3 @@ func limitsAllow(np *karpv1.NodePool, usage corev1.ResourceList, t cloud.Instanc
 	}
 	return true
 }
-
