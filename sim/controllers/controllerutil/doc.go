@@ -59,3 +59,13 @@ func (c Config) Defaulted() Config {
 	}
 	return c
 }
+
+// WithDefaultQueue is c with workqueue.DefaultConfig's timing when c sets
+// none: the controllers built with a queue latency (5 ms, 1 ms an item)
+// when handed a zero Config keep it.
+func (c Config) WithDefaultQueue() Config {
+	if c.Queue == (workqueue.Config{}) {
+		c.Queue = workqueue.DefaultConfig
+	}
+	return c
+}

@@ -6,8 +6,6 @@
 package disruption
 
 import (
-	"time"
-
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -16,53 +14,38 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
-	"github.com/kubesim/kubesim/sim/workqueue"
 )
 
 // Name is the controller's client and event source name.
 const Name = "disruption-controller"
 
 // Config tunes the controller; zero values mean the defaults.
-type Config struct {
-	WatchLatency time.Duration
-	Queue        workqueue.Config
-}
+type Config = controllerutil.Config
 
 // Controller keeps PodDisruptionBudget status.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
-	store  *store.Store
-	queue  *workqueue.Queue
-	cfg    Config
+	controllerutil.Base
 }
 
 // New returns a disruption controller.
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	if cfg.WatchLatency == 0 {
-		cfg.WatchLatency = 2 * time.Millisecond
-	}
-	if cfg.Queue == (workqueue.Config{}) {
-		cfg.Queue = workqueue.DefaultConfig
-	}
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
-	c.queue = workqueue.New(engine, cfg.Queue.Named("disruption-controller"), c.sync)
+	c := &Controller{}
+	c.Base = controllerutil.NewBase(engine, client, Name, cfg.WithDefaultQueue(), c.sync)
 	return c
 }
 
 // Start watches budgets and pods and queues every existing budget.
 func (c *Controller) Start() {
-	c.store.Watch("PodDisruptionBudget", c.cfg.WatchLatency, func(ev store.Event) {
+	c.Watch("PodDisruptionBudget", func(ev store.Event) {
 		if ev.Type == store.Modified && statusOnly(ev.Old, ev.Object) {
 			return // our own write
 		}
-		c.queue.Add(store.KeyOf(ev.Object))
+		c.Queue.Add(store.KeyOf(ev.Object))
 	})
-	c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod)
-	for _, o := range c.store.List("PodDisruptionBudget", "") {
-		c.queue.Add(store.KeyOf(o))
-	}
+	c.Watch("Pod", c.onPod)
+	c.QueueAll("PodDisruptionBudget")
 }
 
 func statusOnly(a, b store.Object) bool {
@@ -75,14 +58,14 @@ func (c *Controller) onPod(ev store.Event) {
 	if ev.Old != nil {
 		pods = append(pods, ev.Old)
 	}
-	for _, o := range c.store.List("PodDisruptionBudget", ev.Object.GetNamespace()) {
+	for _, o := range c.Store.List("PodDisruptionBudget", ev.Object.GetNamespace()) {
 		sel, err := metav1.LabelSelectorAsSelector(o.(*policyv1.PodDisruptionBudget).Spec.Selector)
 		if err != nil {
 			continue
 		}
 		for _, p := range pods {
 			if sel.Matches(labels.Set(p.GetLabels())) {
-				c.queue.Add(store.KeyOf(o))
+				c.Queue.Add(store.KeyOf(o))
 				break
 			}
 		}
@@ -91,18 +74,18 @@ func (c *Controller) onPod(ev store.Event) {
 
 func (c *Controller) sync(key string) error {
 	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("PodDisruptionBudget", ns, name)
+	o, ok := c.Store.Get("PodDisruptionBudget", ns, name)
 	if !ok {
 		return nil
 	}
 	pdb := o.(*policyv1.PodDisruptionBudget)
-	st := Status(c.store, pdb, metav1.NewTime(c.engine.Now()))
+	st := Status(c.Store, pdb, metav1.NewTime(c.Engine.Now()))
 	if equality.Semantic.DeepEqual(st, pdb.Status) {
 		return nil
 	}
 	n := *pdb
 	n.Status = st
-	_, err := c.client.UpdateStatus(&n)
+	_, err := c.Client.UpdateStatus(&n)
 	return err
 }
 

@@ -8,44 +8,39 @@
 package endpointslice
 
 import (
+	"cmp"
 	"maps"
 	"slices"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
-	"github.com/kubesim/kubesim/sim/workqueue"
 )
 
 // ManagedBy is the endpointslice.kubernetes.io/managed-by value of the
 // controller's slices.
 const ManagedBy = "endpointslice-controller.k8s.io"
 
-// Config tunes the controller.
+// Config tunes the controller: the informer delay and queue timing every
+// controller has, and the slice size.
 type Config struct {
-	// WatchLatency is the informer delay of the controller's watches.
-	WatchLatency time.Duration
-	// Queue is the timing of the service work queue.
-	Queue workqueue.Config
+	controllerutil.Config
 	// MaxEndpointsPerSlice is --max-endpoints-per-slice (100).
 	MaxEndpointsPerSlice int
 }
 
-// DefaultConfig holds upstream's defaults and a 2 ms informer delay.
-var DefaultConfig = Config{WatchLatency: 2 * time.Millisecond, Queue: workqueue.DefaultConfig, MaxEndpointsPerSlice: 100}
+// DefaultMaxEndpointsPerSlice is upstream's --max-endpoints-per-slice.
+const DefaultMaxEndpointsPerSlice = 100
 
 // Controller is the EndpointSlice controller.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
-	store  *store.Store
-	cfg    Config
-	queue  *workqueue.Queue
+	controllerutil.Base
+	maxPerSlice int
 
 	// bySelector indexes services by one "namespace/key=value" pair of
 	// their selector, so a pod event finds its services without listing
@@ -58,18 +53,9 @@ type Controller struct {
 // New returns an EndpointSlice controller writing through client
 // (upstream "endpointslice-controller").
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	if cfg.WatchLatency == 0 {
-		cfg.WatchLatency = DefaultConfig.WatchLatency
-	}
-	if cfg.Queue == (workqueue.Config{}) {
-		cfg.Queue = DefaultConfig.Queue
-	}
-	if cfg.MaxEndpointsPerSlice <= 0 {
-		cfg.MaxEndpointsPerSlice = DefaultConfig.MaxEndpointsPerSlice
-	}
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
+	c := &Controller{maxPerSlice: cmp.Or(max(cfg.MaxEndpointsPerSlice, 0), DefaultMaxEndpointsPerSlice),
 		bySelector: map[string]map[string]struct{}{}, svcIndex: map[string]string{}}
-	c.queue = workqueue.New(engine, cfg.Queue.Named("endpointslice-controller"), c.sync)
+	c.Base = controllerutil.NewBase(engine, client, "endpointslice-controller", cfg.WithDefaultQueue(), c.sync)
 	return c
 }
 
@@ -79,13 +65,13 @@ func (c *Controller) Start() {
 		return
 	}
 	c.started = true
-	c.store.Watch("Service", c.cfg.WatchLatency, c.onService)
-	c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod)
-	c.store.Watch("EndpointSlice", c.cfg.WatchLatency, c.onSlice)
+	c.Watch("Service", c.onService)
+	c.Watch("Pod", c.onPod)
+	c.Watch("EndpointSlice", c.onSlice)
 	// The informers' initial list: every existing service is synced.
-	for _, o := range c.store.List("Service", "") {
+	for _, o := range c.Store.List("Service", "") {
 		c.index(o.(*corev1.Service))
-		c.queue.Add(store.KeyOf(o))
+		c.Queue.Add(store.KeyOf(o))
 	}
 }
 
@@ -95,7 +81,7 @@ func (c *Controller) onService(ev store.Event) {
 	if ev.Type != store.Deleted {
 		c.index(ev.Object.(*corev1.Service))
 	}
-	c.queue.Add(key)
+	c.Queue.Add(key)
 }
 
 // index files a service under the smallest key=value pair of its
@@ -141,7 +127,7 @@ func (c *Controller) onSlice(ev store.Event) {
 	}
 	l := ev.Object.GetLabels()
 	if l[discoveryv1.LabelManagedBy] == ManagedBy && l[discoveryv1.LabelServiceName] != "" {
-		c.queue.Add(store.Key(ev.Object.GetNamespace(), l[discoveryv1.LabelServiceName]))
+		c.Queue.Add(store.Key(ev.Object.GetNamespace(), l[discoveryv1.LabelServiceName]))
 	}
 }
 
@@ -165,7 +151,7 @@ func (c *Controller) enqueueServicesOf(ns string, lbls map[string]string) {
 	for k, v := range lbls {
 		for key := range c.bySelector[ns+"/"+k+"="+v] {
 			sns, name := store.SplitKey(key)
-			o, ok := c.store.Get("Service", sns, name)
+			o, ok := c.Store.Get("Service", sns, name)
 			if ok && selects(o.(*corev1.Service).Spec.Selector, lbls) {
 				keys = append(keys, key)
 			}
@@ -174,7 +160,7 @@ func (c *Controller) enqueueServicesOf(ns string, lbls map[string]string) {
 	// Sorted: map order must not decide the queue order.
 	slices.Sort(keys)
 	for _, key := range keys {
-		c.queue.Add(key)
+		c.Queue.Add(key)
 	}
 }
 

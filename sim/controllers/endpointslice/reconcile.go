@@ -28,7 +28,7 @@ type group struct {
 
 func (c *Controller) sync(key string) error {
 	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("Service", ns, name)
+	o, ok := c.Store.Get("Service", ns, name)
 	if !ok {
 		return nil // the garbage collector removes the slices
 	}
@@ -38,7 +38,7 @@ func (c *Controller) sync(key string) error {
 	}
 	desired := c.desired(svc)
 	existing := map[string][]*discoveryv1.EndpointSlice{}
-	for _, so := range c.store.ByIndex("EndpointSlice", store.LabelIndex, discoveryv1.LabelServiceName+"="+svc.Name) {
+	for _, so := range c.Store.ByIndex("EndpointSlice", store.LabelIndex, discoveryv1.LabelServiceName+"="+svc.Name) {
 		s := so.(*discoveryv1.EndpointSlice)
 		if s.Namespace != svc.Namespace || s.Labels[discoveryv1.LabelManagedBy] != ManagedBy || s.AddressType != discoveryv1.AddressTypeIPv4 {
 			continue
@@ -54,7 +54,7 @@ func (c *Controller) sync(key string) error {
 func (c *Controller) desired(svc *corev1.Service) map[string]*group {
 	out := map[string]*group{}
 	sel := labels.SelectorFromSet(svc.Spec.Selector)
-	for _, po := range c.store.Select("Pod", svc.Namespace, sel) {
+	for _, po := range c.Store.Select("Pod", svc.Namespace, sel) {
 		pod := po.(*corev1.Pod)
 		addr := ipv4(pod)
 		if podutil.IsTerminal(pod) || addr == "" {
@@ -100,7 +100,7 @@ func (c *Controller) podToEndpoint(pod *corev1.Pod, svc *corev1.Service, addr st
 	if pod.Spec.NodeName != "" {
 		n := pod.Spec.NodeName
 		ep.NodeName = &n
-		if no, ok := c.store.Get("Node", "", n); ok {
+		if no, ok := c.Store.Get("Node", "", n); ok {
 			if z := no.GetLabels()[corev1.LabelTopologyZone]; z != "" {
 				ep.Zone = &z
 			}

@@ -43,7 +43,7 @@ func (c *Controller) plan(svc *corev1.Service, desired map[string]*group, existi
 	var p plan
 	var recycle []*discoveryv1.EndpointSlice
 	wantLabels := sliceLabels(svc)
-	max := c.cfg.MaxEndpointsPerSlice
+	max := c.maxPerSlice
 	keys := slices.Sorted(maps.Keys(existing))
 	for k := range desired {
 		if _, ok := existing[k]; !ok {
@@ -189,17 +189,17 @@ func (c *Controller) placeholder(svc *corev1.Service, existing map[string][]*dis
 func (c *Controller) apply(p plan) error {
 	var errs []error
 	for _, s := range p.creates {
-		if _, err := c.client.Create(s); err != nil {
+		if _, err := c.Client.Create(s); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	for _, s := range p.updates {
-		if _, err := c.client.Update(s); ignoreNotFound(err) != nil {
+		if _, err := c.Client.Update(s); ignoreNotFound(err) != nil {
 			errs = append(errs, err)
 		}
 	}
 	for _, s := range p.deletes {
-		if err := c.client.Delete("EndpointSlice", s.Namespace, s.Name, apiDeleteOptions); ignoreNotFound(err) != nil {
+		if err := c.Client.Delete("EndpointSlice", s.Namespace, s.Name, apiDeleteOptions); ignoreNotFound(err) != nil {
 			errs = append(errs, err)
 		}
 	}

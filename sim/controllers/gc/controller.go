@@ -14,59 +14,44 @@ package gc
 import (
 	"slices"
 	"strings"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
-	"github.com/kubesim/kubesim/sim/workqueue"
 )
 
-// Config tunes the collector.
+// Config tunes the collector: the informer delay and queue timing every
+// controller has, and the kinds it watches.
 type Config struct {
-	// WatchLatency is the informer delay of the collector's watches.
-	WatchLatency time.Duration
-	// Queue is the timing of the collector's work queue.
-	Queue workqueue.Config
+	controllerutil.Config
 	// Kinds are the kinds watched as owners and dependents (default: every
 	// registered kind except Event).
 	Kinds []string
 }
 
-// DefaultConfig is a 2 ms informer delay and the default work queue.
-var DefaultConfig = Config{WatchLatency: 2 * time.Millisecond, Queue: workqueue.DefaultConfig}
-
 // Controller is the garbage collector.
 type Controller struct {
-	engine  *sim.Engine
-	client  *apiserver.Client
-	store   *store.Store
-	cfg     Config
-	queue   *workqueue.Queue
+	controllerutil.Base
+	kinds   []string
 	started bool
 }
 
 // New returns a garbage collector writing through client (upstream
 // "generic-garbage-collector").
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	if cfg.WatchLatency == 0 {
-		cfg.WatchLatency = DefaultConfig.WatchLatency
-	}
-	if cfg.Queue == (workqueue.Config{}) {
-		cfg.Queue = DefaultConfig.Queue
-	}
-	if len(cfg.Kinds) == 0 {
+	c := &Controller{kinds: cfg.Kinds}
+	if len(c.kinds) == 0 {
 		for _, k := range store.Kinds() {
 			if k != "Event" {
-				cfg.Kinds = append(cfg.Kinds, k)
+				c.kinds = append(c.kinds, k)
 			}
 		}
 	}
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
-	c.queue = workqueue.New(engine, cfg.Queue.Named("garbage-collector"), c.sync)
+	c.Base = controllerutil.NewBase(engine, client, "garbage-collector", cfg.WithDefaultQueue(), c.sync)
 	return c
 }
 
@@ -76,13 +61,13 @@ func (c *Controller) Start() {
 		return
 	}
 	c.started = true
-	for _, k := range c.cfg.Kinds {
-		c.store.Watch(k, c.cfg.WatchLatency, c.onEvent)
+	for _, k := range c.kinds {
+		c.Watch(k, c.onEvent)
 	}
 	// The informers' initial list, once: objects already waiting for the
 	// collector, or already missing an owner.
-	for _, k := range c.cfg.Kinds {
-		for _, o := range c.store.List(k, "") {
+	for _, k := range c.kinds {
+		for _, o := range c.Store.List(k, "") {
 			c.onEvent(store.Event{Type: store.Added, Kind: k, Object: o})
 		}
 	}
@@ -114,7 +99,7 @@ func (c *Controller) onEvent(ev store.Event) {
 		return
 	}
 	if obj.GetDeletionTimestamp() != nil && (hasFinalizer(obj, metav1.FinalizerDeleteDependents) || hasFinalizer(obj, metav1.FinalizerOrphanDependents)) {
-		c.queue.Add(key(ev.Kind, obj))
+		c.Queue.Add(key(ev.Kind, obj))
 		if hasFinalizer(obj, metav1.FinalizerDeleteDependents) {
 			c.enqueueDependents(obj.GetUID())
 		}
@@ -128,7 +113,7 @@ func (c *Controller) onEvent(ev store.Event) {
 	}
 	for _, r := range refs {
 		if c.ownerState(obj.GetNamespace(), r) != ownerSolid {
-			c.queue.Add(key(ev.Kind, obj))
+			c.Queue.Add(key(ev.Kind, obj))
 			return
 		}
 	}
@@ -144,12 +129,12 @@ func ownerUIDs(refs []metav1.OwnerReference) []types.UID {
 
 // enqueueDependents queues every object that lists uid as an owner.
 func (c *Controller) enqueueDependents(uid types.UID) {
-	for _, k := range c.cfg.Kinds {
-		if c.store.CountIndex(k, store.OwnerIndex, string(uid)) == 0 {
+	for _, k := range c.kinds {
+		if c.Store.CountIndex(k, store.OwnerIndex, string(uid)) == 0 {
 			continue
 		}
-		for _, d := range c.store.ByIndex(k, store.OwnerIndex, string(uid)) {
-			c.queue.Add(key(k, d))
+		for _, d := range c.Store.ByIndex(k, store.OwnerIndex, string(uid)) {
+			c.Queue.Add(key(k, d))
 		}
 	}
 }
@@ -159,7 +144,7 @@ func (c *Controller) enqueueDependents(uid types.UID) {
 func (c *Controller) enqueueDeletingOwners(obj store.Object) {
 	for _, r := range obj.GetOwnerReferences() {
 		if o := c.owner(obj.GetNamespace(), r); o != nil && o.GetDeletionTimestamp() != nil && hasFinalizer(o, metav1.FinalizerDeleteDependents) {
-			c.queue.Add(key(r.Kind, o))
+			c.Queue.Add(key(r.Kind, o))
 		}
 	}
 }
@@ -187,7 +172,7 @@ func (c *Controller) owner(ns string, r metav1.OwnerReference) store.Object {
 	if !info.Namespaced {
 		ns = ""
 	}
-	o, ok := c.store.Get(r.Kind, ns, r.Name)
+	o, ok := c.Store.Get(r.Kind, ns, r.Name)
 	if !ok || o.GetUID() != r.UID {
 		return nil
 	}
@@ -210,11 +195,11 @@ func (c *Controller) ownerState(ns string, r metav1.OwnerReference) ownerStatus 
 func (c *Controller) dependents(owner store.Object) []dependent {
 	uid := string(owner.GetUID())
 	var out []dependent
-	for _, k := range c.cfg.Kinds {
-		if c.store.CountIndex(k, store.OwnerIndex, uid) == 0 {
+	for _, k := range c.kinds {
+		if c.Store.CountIndex(k, store.OwnerIndex, uid) == 0 {
 			continue
 		}
-		for _, d := range c.store.ByIndex(k, store.OwnerIndex, uid) {
+		for _, d := range c.Store.ByIndex(k, store.OwnerIndex, uid) {
 			if owner.GetNamespace() != "" && d.GetNamespace() != owner.GetNamespace() {
 				continue
 			}

@@ -16,7 +16,7 @@ import (
 // attemptToOrphan workers).
 func (c *Controller) sync(k string) error {
 	kind, ns, name := parseKey(k)
-	obj, ok := c.store.Get(kind, ns, name)
+	obj, ok := c.Store.Get(kind, ns, name)
 	if !ok {
 		return nil
 	}
@@ -74,7 +74,7 @@ func (c *Controller) attemptToDelete(kind string, obj store.Object) error {
 }
 
 func (c *Controller) delete(kind string, obj store.Object, policy metav1.DeletionPropagation) error {
-	err := c.client.Delete(kind, obj.GetNamespace(), obj.GetName(), apiserver.DeleteOptions{Propagation: policy})
+	err := c.Client.Delete(kind, obj.GetNamespace(), obj.GetName(), apiserver.DeleteOptions{Propagation: policy})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -92,7 +92,7 @@ func (c *Controller) processDeletingDependents(kind string, owner store.Object) 
 			blocking++
 		}
 		if d.obj.GetDeletionTimestamp() == nil {
-			c.queue.Add(kindKey(d))
+			c.Queue.Add(kindKey(d))
 		}
 	}
 	if blocking > 0 {
@@ -123,7 +123,7 @@ func (c *Controller) removeOwnerRefs(obj store.Object, uids []types.UID) error {
 		refs = nil
 	}
 	cp.SetOwnerReferences(refs)
-	_, err := c.client.Update(cp)
+	_, err := c.Client.Update(cp)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -139,7 +139,7 @@ func (c *Controller) removeFinalizer(obj store.Object, f string) error {
 		fins = nil
 	}
 	cp.SetFinalizers(fins)
-	_, err := c.client.Update(cp)
+	_, err := c.Client.Update(cp)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

@@ -6,6 +6,7 @@
 package namespace
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,32 +18,26 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
-	"github.com/kubesim/kubesim/sim/workqueue"
 )
 
-// Config tunes the controller.
+// Config tunes the controller: the informer delay and queue timing every
+// controller has, and the recheck delay.
 type Config struct {
-	// WatchLatency is the informer delay of the namespace watch.
-	WatchLatency time.Duration
-	// Queue is the timing of the work queue.
-	Queue workqueue.Config
+	controllerutil.Config
 	// RecheckDelay is how soon a namespace whose remaining content has no
 	// grace period to wait for is checked again.
 	RecheckDelay time.Duration
 }
 
-// DefaultConfig is a 2 ms informer delay, the default queue and a 5 s
-// recheck.
-var DefaultConfig = Config{WatchLatency: 2 * time.Millisecond, Queue: workqueue.DefaultConfig, RecheckDelay: 5 * time.Second}
+// DefaultRecheckDelay is how soon a namespace is checked again by default.
+const DefaultRecheckDelay = 5 * time.Second
 
 // Controller is the namespace controller.
 type Controller struct {
-	engine  *sim.Engine
-	client  *apiserver.Client
-	store   *store.Store
-	cfg     Config
-	queue   *workqueue.Queue
+	controllerutil.Base
+	recheck time.Duration
 	kinds   []string
 	started bool
 }
@@ -50,23 +45,14 @@ type Controller struct {
 // New returns a namespace controller writing through client (upstream
 // "namespace-controller").
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	if cfg.WatchLatency == 0 {
-		cfg.WatchLatency = DefaultConfig.WatchLatency
-	}
-	if cfg.Queue == (workqueue.Config{}) {
-		cfg.Queue = DefaultConfig.Queue
-	}
-	if cfg.RecheckDelay == 0 {
-		cfg.RecheckDelay = DefaultConfig.RecheckDelay
-	}
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
+	c := &Controller{recheck: cmp.Or(cfg.RecheckDelay, DefaultRecheckDelay)}
 	for _, k := range store.Kinds() {
 		if info, _ := store.LookupKind(k); info.Namespaced {
 			c.kinds = append(c.kinds, k)
 		}
 	}
 	slices.Sort(c.kinds)
-	c.queue = workqueue.New(engine, cfg.Queue.Named("namespace-controller"), c.sync)
+	c.Base = controllerutil.NewBase(engine, client, "namespace-controller", cfg.WithDefaultQueue(), c.sync)
 	return c
 }
 
@@ -76,14 +62,14 @@ func (c *Controller) Start() {
 		return
 	}
 	c.started = true
-	c.store.Watch("Namespace", c.cfg.WatchLatency, func(ev store.Event) {
+	c.Watch("Namespace", func(ev store.Event) {
 		if ev.Type != store.Deleted && ev.Object.GetDeletionTimestamp() != nil {
-			c.queue.Add(ev.Object.GetName())
+			c.Queue.Add(ev.Object.GetName())
 		}
 	})
-	for _, o := range c.store.List("Namespace", "") {
+	for _, o := range c.Store.List("Namespace", "") {
 		if o.GetDeletionTimestamp() != nil {
-			c.queue.Add(o.GetName())
+			c.Queue.Add(o.GetName())
 		}
 	}
 }
@@ -96,7 +82,7 @@ type remaining struct {
 }
 
 func (c *Controller) sync(name string) error {
-	o, ok := c.store.Get("Namespace", "", name)
+	o, ok := c.Store.Get("Namespace", "", name)
 	if !ok || o.GetDeletionTimestamp() == nil {
 		return nil
 	}
@@ -110,12 +96,12 @@ func (c *Controller) sync(name string) error {
 	if len(rem.byResource) > 0 {
 		d := rem.wait
 		if d <= 0 {
-			d = c.cfg.RecheckDelay
+			d = c.recheck
 		}
-		c.queue.AddAfter(name, d)
+		c.Queue.AddAfter(name, d)
 		return nil
 	}
-	err := c.client.FinalizeNamespace(name)
+	err := c.Client.FinalizeNamespace(name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -127,17 +113,17 @@ func (c *Controller) sync(name string) error {
 func (c *Controller) deleteAllContent(ns string) (remaining, []error) {
 	rem := remaining{byResource: map[string]int{}, byFinalizer: map[string]int{}}
 	var errs []error
-	now := c.engine.Elapsed()
+	now := c.Engine.Elapsed()
 	for _, kind := range c.kinds {
 		info, _ := store.LookupKind(kind)
-		for _, obj := range c.store.List(kind, ns) {
+		for _, obj := range c.Store.List(kind, ns) {
 			if obj.GetDeletionTimestamp() == nil {
-				err := c.client.Delete(kind, ns, obj.GetName(), apiserver.DeleteOptions{Propagation: metav1.DeletePropagationBackground})
+				err := c.Client.Delete(kind, ns, obj.GetName(), apiserver.DeleteOptions{Propagation: metav1.DeletePropagationBackground})
 				if err != nil && !apierrors.IsNotFound(err) {
 					errs = append(errs, err)
 				}
 			}
-			cur, ok := c.store.Get(kind, ns, obj.GetName())
+			cur, ok := c.Store.Get(kind, ns, obj.GetName())
 			if !ok {
 				continue
 			}
@@ -203,7 +189,7 @@ func countList(m map[string]int, format string) string {
 // transition time of a condition whose status did not change.
 func (c *Controller) updateConditions(ns *corev1.Namespace, rem remaining, errs []error) error {
 	want := conditions(rem, errs)
-	now := metav1.NewTime(c.engine.Now())
+	now := metav1.NewTime(c.Engine.Now())
 	changed := len(ns.Status.Conditions) != len(want)
 	for i := range want {
 		want[i].LastTransitionTime = now
@@ -224,6 +210,6 @@ func (c *Controller) updateConditions(ns *corev1.Namespace, rem remaining, errs 
 	}
 	cp := ns.DeepCopy()
 	cp.Status.Conditions = want
-	_, err := c.client.UpdateStatus(cp)
+	_, err := c.Client.UpdateStatus(cp)
 	return err
 }
