@@ -97,7 +97,9 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 	start := time.Now()
 	defer func() { t.Logf("%s: %s", what, time.Since(start).Round(time.Millisecond)) }()
 	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		// !!: an expression that is null before the page has built what
+		// it names (querySelector) means "not yet", not an error.
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
 		require.NoError(t, err, "waiting for %s: %s", what, expr)
 		if ok {
 			return

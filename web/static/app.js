@@ -164,7 +164,7 @@ function podBlock(p) {
   return e;
 }
 
-function updatePod(e, p, alloc) {
+function updatePod(e, p, alloc, node) {
   const binW = 232;
   const share = alloc.cpu > 0 ? p.cpu / alloc.cpu : 0;
   const w = Math.max(10, Math.min(binW, Math.round(share * 4 * binW) - 2));
@@ -173,7 +173,7 @@ function updatePod(e, p, alloc) {
   e.className = 'pod ' + stateClass(p.state) + (p.ready ? '' : ' unready') + (e.classList.contains('new') ? ' new' : '');
   e.dataset.state = p.state;
   e.dataset.owner = p.owner || '';
-  e.dataset.node = p.node || '';
+  e.dataset.node = node || '';
   e.title = `${p.ns}/${p.name}\n${p.state}${p.restarts ? ' (' + p.restarts + ' restarts)' : ''}\n${p.owner || 'bare pod'}\ncpu ${fmtCPU(p.cpu)}  memory ${fmtMem(p.mem)}`;
   const label = w >= 40 ? (p.owner ? p.owner.split('/')[1] : p.name) : '';
   if (e.firstChild === null || e.firstChild.nodeType !== Node.TEXT_NODE) e.prepend(document.createTextNode(''));
@@ -259,7 +259,7 @@ function renderCluster(v) {
         depart(p.owner, first.get(k));
       }
       podInfo.set(k, { state: p.state, owner: p.owner });
-      updatePod(e, p, n.allocatable);
+      updatePod(e, p, n.allocatable, n.name);
       place(ne.pods, e, i); // in the view's order
     });
   }
@@ -510,7 +510,7 @@ function renderPending(v) {
     name.href = '#';
     name.addEventListener('click', (ev) => { ev.preventDefault(); openDrawer('Pod', p.ns, p.name); });
     const sw = el('span', 'swatch'); sw.style.backgroundColor = colourOf(p.owner);
-    li.append(sw, name, el('span', 'muted', ` ${fmtDur(v.time - p.created)}`));
+    li.append(sw, name, el('span', 'muted', ` ${fmtDur(v.time - (p.created || 0))}`));
     li.append(el('span', 'reason', p.reason || p.state));
     frag.append(li);
   }
