@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,17 +117,16 @@ func (f *labFixture) runStep(t *testing.T, s Step) {
 func TestLabsUntouchedFail(t *testing.T) {
 	labs, err := Library()
 	require.NoError(t, err)
-	for _, l := range labs {
-		t.Run(l.Name, func(t *testing.T) {
-			t.Parallel()
+	eachLab(t, labs, 2, func(t *testing.T, l *Lab) {
+		{
 			f := newLabFixture(t, l, Options{Paused: true})
 			rs := f.check(t)
 			require.False(t, allPass(rs), "the untouched lab passes at its start:\n%s", report(rs))
 			require.NoError(t, f.r.Session().RunFor(15*time.Minute))
 			rs = f.check(t)
 			require.False(t, allPass(rs), "the untouched lab passes 15 minutes later:\n%s", report(rs))
-		})
-	}
+		}
+	})
 }
 
 // TestLabSolutions replays every lab's recorded solution with the real
@@ -135,10 +135,9 @@ func TestLabsUntouchedFail(t *testing.T) {
 func TestLabSolutions(t *testing.T) {
 	labs, err := Library()
 	require.NoError(t, err)
-	for _, l := range labs {
-		t.Run(l.Name, func(t *testing.T) {
-			t.Parallel()
-			f := newLabFixture(t, l, Options{Speed: 30})
+	eachLab(t, labs, 6, func(t *testing.T, l *Lab) {
+		{
+			f := newLabFixture(t, l, Options{Speed: 100})
 			for _, s := range l.Solution {
 				f.runStep(t, s)
 			}
@@ -151,6 +150,27 @@ func TestLabSolutions(t *testing.T) {
 				time.Sleep(200 * time.Millisecond)
 			}
 			t.Fatalf("after the solution (virtual time %s) the checks do not all pass:\n%s", f.r.Session().Snapshot().Time, report(rs))
-		})
+		}
+	})
+}
+
+// eachLab runs fn on every lab as a subtest, width at a time: the
+// solutions mostly wait (kubectl processes, the paced clusters), so more
+// of them run at once than the cores t.Parallel would allow. With -short,
+// every third lab only.
+func eachLab(t *testing.T, labs []*Lab, width int, fn func(*testing.T, *Lab)) {
+	sem := make(chan struct{}, width)
+	var wg sync.WaitGroup
+	for i, l := range labs {
+		if testing.Short() && i%3 != 0 {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			t.Run(l.Name, func(t *testing.T) { fn(t, l) })
+		}()
 	}
+	wg.Wait()
 }
