@@ -1,9 +1,12 @@
 package framework
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 )
 
 // AffinityTerm is a parsed PodAffinityTerm: which pods (label selector,
@@ -43,6 +46,12 @@ func (t *AffinityTerm) Matches(pod *corev1.Pod, nsLabels labels.Set) bool {
 // NewAffinityTerm parses term for a pod in namespace ns. Invalid selectors
 // select nothing (the API server rejects them anyway).
 func NewAffinityTerm(ns string, term *corev1.PodAffinityTerm) AffinityTerm {
+	t, _ := parseAffinityTerm(ns, term)
+	return t
+}
+
+// parseAffinityTerm is NewAffinityTerm with the selector's parse error.
+func parseAffinityTerm(ns string, term *corev1.PodAffinityTerm) (AffinityTerm, error) {
 	t := AffinityTerm{TopologyKey: term.TopologyKey, Namespaces: term.Namespaces}
 	sel, err := metav1.LabelSelectorAsSelector(term.LabelSelector)
 	if err != nil {
@@ -50,35 +59,61 @@ func NewAffinityTerm(ns string, term *corev1.PodAffinityTerm) AffinityTerm {
 	}
 	t.Selector = sel
 	if term.NamespaceSelector != nil {
-		nsSel, err := metav1.LabelSelectorAsSelector(term.NamespaceSelector)
-		if err == nil {
+		nsSel, nerr := metav1.LabelSelectorAsSelector(term.NamespaceSelector)
+		if nerr == nil {
 			t.NamespaceSelector = nsSel
+		} else if err == nil {
+			err = nerr
 		}
 	}
 	if len(t.Namespaces) == 0 && term.NamespaceSelector == nil {
 		t.Namespaces = []string{ns}
 	}
+	return t, err
+}
+
+// affinityParser collects the terms of one list and its first parse
+// error, prefixed with the list's name as upstream's NewPodInfo does.
+type affinityParser struct {
+	ns   string
+	errs []error
+}
+
+func (p *affinityParser) term(list string, failed *bool, term *corev1.PodAffinityTerm) AffinityTerm {
+	t, err := parseAffinityTerm(p.ns, term)
+	if err != nil && !*failed {
+		*failed = true
+		p.errs = append(p.errs, fmt.Errorf("%s: %w", list, err))
+	}
 	return t
 }
 
 func (pi *PodInfo) parseAffinity(a *corev1.Affinity) {
-	ns := pi.Pod.Namespace
+	p := affinityParser{ns: pi.Pod.Namespace}
+	var failed [4]bool
 	if pa := a.PodAffinity; pa != nil {
 		for i := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
-			pi.RequiredAffinityTerms = append(pi.RequiredAffinityTerms, NewAffinityTerm(ns, &pa.RequiredDuringSchedulingIgnoredDuringExecution[i]))
-		}
-		for i := range pa.PreferredDuringSchedulingIgnoredDuringExecution {
-			w := &pa.PreferredDuringSchedulingIgnoredDuringExecution[i]
-			pi.PreferredAffinityTerms = append(pi.PreferredAffinityTerms, WeightedAffinityTerm{NewAffinityTerm(ns, &w.PodAffinityTerm), w.Weight})
+			pi.RequiredAffinityTerms = append(pi.RequiredAffinityTerms, p.term("requiredAffinityTerms", &failed[0], &pa.RequiredDuringSchedulingIgnoredDuringExecution[i]))
 		}
 	}
 	if pa := a.PodAntiAffinity; pa != nil {
 		for i := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
-			pi.RequiredAntiAffinityTerms = append(pi.RequiredAntiAffinityTerms, NewAffinityTerm(ns, &pa.RequiredDuringSchedulingIgnoredDuringExecution[i]))
+			pi.RequiredAntiAffinityTerms = append(pi.RequiredAntiAffinityTerms, p.term("requiredAntiAffinityTerms", &failed[1], &pa.RequiredDuringSchedulingIgnoredDuringExecution[i]))
 		}
+	}
+	if pa := a.PodAffinity; pa != nil {
 		for i := range pa.PreferredDuringSchedulingIgnoredDuringExecution {
 			w := &pa.PreferredDuringSchedulingIgnoredDuringExecution[i]
-			pi.PreferredAntiAffinityTerms = append(pi.PreferredAntiAffinityTerms, WeightedAffinityTerm{NewAffinityTerm(ns, &w.PodAffinityTerm), w.Weight})
+			pi.PreferredAffinityTerms = append(pi.PreferredAffinityTerms, WeightedAffinityTerm{p.term("preferredAffinityTerms", &failed[2], &w.PodAffinityTerm), w.Weight})
 		}
+	}
+	if pa := a.PodAntiAffinity; pa != nil {
+		for i := range pa.PreferredDuringSchedulingIgnoredDuringExecution {
+			w := &pa.PreferredDuringSchedulingIgnoredDuringExecution[i]
+			pi.PreferredAntiAffinityTerms = append(pi.PreferredAntiAffinityTerms, WeightedAffinityTerm{p.term("preferredAntiAffinityTerms", &failed[3], &w.PodAffinityTerm), w.Weight})
+		}
+	}
+	if len(p.errs) > 0 {
+		pi.ParseErr = utilerrors.NewAggregate(p.errs)
 	}
 }

@@ -25,6 +25,11 @@ type PodInfo struct {
 	RequiredAntiAffinityTerms  []AffinityTerm
 	PreferredAffinityTerms     []WeightedAffinityTerm
 	PreferredAntiAffinityTerms []WeightedAffinityTerm
+	// ParseErr says why a selector of the pod's affinity terms does not
+	// parse (nil if all do), as upstream's NewPodInfo reports it: the
+	// InterPodAffinity plugin rejects such a pod. The term itself selects
+	// nothing.
+	ParseErr error
 
 	// Node is the node the pod is assigned (or assumed) to, nil for a
 	// pending pod. The cache sets it.
@@ -53,6 +58,7 @@ func (pi *PodInfo) Update(pod *corev1.Pod) {
 	pi.Ports = PodHostPorts(pod, pi.Ports[:0])
 	pi.RequiredAffinityTerms, pi.RequiredAntiAffinityTerms = nil, nil
 	pi.PreferredAffinityTerms, pi.PreferredAntiAffinityTerms = nil, nil
+	pi.ParseErr = nil
 	if a := pod.Spec.Affinity; a != nil {
 		pi.parseAffinity(a)
 	}

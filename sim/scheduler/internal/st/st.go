@@ -90,10 +90,10 @@ func (p *PodWrapper) Priority(v int32) *PodWrapper { p.Spec.Priority = &v; retur
 
 // Label sets a label.
 func (p *PodWrapper) Label(k, v string) *PodWrapper {
-	if p.Labels == nil {
-		p.Labels = map[string]string{}
+	if p.ObjectMeta.Labels == nil {
+		p.ObjectMeta.Labels = map[string]string{}
 	}
-	p.Labels[k] = v
+	p.ObjectMeta.Labels[k] = v
 	return p
 }
 
@@ -355,4 +355,109 @@ var terminatingSince = metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC
 func (p *PodWrapper) Terminating() *PodWrapper {
 	p.DeletionTimestamp = &terminatingSince
 	return p
+}
+
+// Labels sets these labels.
+func (p *PodWrapper) Labels(m map[string]string) *PodWrapper {
+	for k, v := range m {
+		p.Label(k, v)
+	}
+	return p
+}
+
+// PodAffinityKind says which pod (anti-)affinity list a builder fills.
+type PodAffinityKind int
+
+// The pod affinity kinds of upstream's wrappers.
+const (
+	NilPodAffinity PodAffinityKind = iota
+	PodAffinityWithRequiredReq
+	PodAffinityWithPreferredReq
+	PodAffinityWithRequiredPreferredReq
+	PodAntiAffinityWithRequiredReq
+	PodAntiAffinityWithPreferredReq
+	PodAntiAffinityWithRequiredPreferredReq
+)
+
+// podAffinityTerms adds the term to the required and/or preferred
+// (weight 1) lists the kind names.
+func podAffinityTerms(term corev1.PodAffinityTerm, required, preferred bool,
+	req *[]corev1.PodAffinityTerm, pref *[]corev1.WeightedPodAffinityTerm) {
+	if required {
+		*req = append(*req, term)
+	}
+	if preferred {
+		*pref = append(*pref, corev1.WeightedPodAffinityTerm{Weight: 1, PodAffinityTerm: term})
+	}
+}
+
+// PodAffinity adds a pod affinity term of this kind.
+func (p *PodWrapper) PodAffinity(topologyKey string, sel *metav1.LabelSelector, kind PodAffinityKind) *PodWrapper {
+	if kind == NilPodAffinity {
+		return p
+	}
+	if p.Spec.Affinity == nil {
+		p.Spec.Affinity = &corev1.Affinity{}
+	}
+	if p.Spec.Affinity.PodAffinity == nil {
+		p.Spec.Affinity.PodAffinity = &corev1.PodAffinity{}
+	}
+	a := p.Spec.Affinity.PodAffinity
+	podAffinityTerms(corev1.PodAffinityTerm{LabelSelector: sel, TopologyKey: topologyKey},
+		kind == PodAffinityWithRequiredReq || kind == PodAffinityWithRequiredPreferredReq,
+		kind == PodAffinityWithPreferredReq || kind == PodAffinityWithRequiredPreferredReq,
+		&a.RequiredDuringSchedulingIgnoredDuringExecution, &a.PreferredDuringSchedulingIgnoredDuringExecution)
+	return p
+}
+
+// PodAntiAffinity adds a pod anti-affinity term of this kind.
+func (p *PodWrapper) PodAntiAffinity(topologyKey string, sel *metav1.LabelSelector, kind PodAffinityKind) *PodWrapper {
+	if kind == NilPodAffinity {
+		return p
+	}
+	if p.Spec.Affinity == nil {
+		p.Spec.Affinity = &corev1.Affinity{}
+	}
+	if p.Spec.Affinity.PodAntiAffinity == nil {
+		p.Spec.Affinity.PodAntiAffinity = &corev1.PodAntiAffinity{}
+	}
+	a := p.Spec.Affinity.PodAntiAffinity
+	podAffinityTerms(corev1.PodAffinityTerm{LabelSelector: sel, TopologyKey: topologyKey},
+		kind == PodAntiAffinityWithRequiredReq || kind == PodAntiAffinityWithRequiredPreferredReq,
+		kind == PodAntiAffinityWithPreferredReq || kind == PodAntiAffinityWithRequiredPreferredReq,
+		&a.RequiredDuringSchedulingIgnoredDuringExecution, &a.PreferredDuringSchedulingIgnoredDuringExecution)
+	return p
+}
+
+// PodAffinityExists adds a pod affinity term selecting labelKey Exists.
+func (p *PodWrapper) PodAffinityExists(labelKey, topologyKey string, kind PodAffinityKind) *PodWrapper {
+	return p.PodAffinity(topologyKey, MakeLabelSelector().Exists(labelKey).Obj(), kind)
+}
+
+// PodAntiAffinityExists adds an anti-affinity term selecting labelKey
+// Exists.
+func (p *PodWrapper) PodAntiAffinityExists(labelKey, topologyKey string, kind PodAffinityKind) *PodWrapper {
+	return p.PodAntiAffinity(topologyKey, MakeLabelSelector().Exists(labelKey).Obj(), kind)
+}
+
+// PodAffinityIn adds a pod affinity term selecting labelKey In vals.
+func (p *PodWrapper) PodAffinityIn(labelKey, topologyKey string, vals []string, kind PodAffinityKind) *PodWrapper {
+	return p.PodAffinity(topologyKey, MakeLabelSelector().In(labelKey, vals).Obj(), kind)
+}
+
+// PodAntiAffinityIn adds an anti-affinity term selecting labelKey In
+// vals.
+func (p *PodWrapper) PodAntiAffinityIn(labelKey, topologyKey string, vals []string, kind PodAffinityKind) *PodWrapper {
+	return p.PodAntiAffinity(topologyKey, MakeLabelSelector().In(labelKey, vals).Obj(), kind)
+}
+
+// PodAffinityNotIn adds a pod affinity term selecting labelKey NotIn vals.
+func (p *PodWrapper) PodAffinityNotIn(labelKey, topologyKey string, vals []string, kind PodAffinityKind) *PodWrapper {
+	return p.PodAffinity(topologyKey, MakeLabelSelector().NotIn(labelKey, vals).Obj(), kind)
+}
+
+// PodAntiAffinityNotIn adds an anti-affinity term selecting labelKey
+// NotIn vals.
+func (p *PodWrapper) PodAntiAffinityNotIn(labelKey, topologyKey string, vals []string, kind PodAffinityKind) *PodWrapper {
+	return p.PodAntiAffinity(topologyKey, MakeLabelSelector().NotIn(labelKey, vals).Obj(), kind)
 }

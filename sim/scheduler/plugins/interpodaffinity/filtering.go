@@ -1,6 +1,8 @@
 package interpodaffinity
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
@@ -32,7 +34,11 @@ func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *corev1.P
 		return framework.SkipStatus
 	}
 	pi := incoming(pod)
-	if len(pi.RequiredAffinityTerms) == 0 && len(pi.RequiredAntiAffinityTerms) == 0 && pl.lister.NumPodsWithRequiredAntiAffinity() == 0 {
+	if pi.ParseErr != nil {
+		return framework.NewStatus(framework.UnschedulableAndUnresolvable, fmt.Sprintf("parsing pod: %+v", pi.ParseErr))
+	}
+	noTerms := len(pi.RequiredAffinityTerms) == 0 && len(pi.RequiredAntiAffinityTerms) == 0
+	if noTerms && pl.lister.NumPodsWithRequiredAntiAffinity() == 0 {
 		return framework.SkipStatus
 	}
 	s := &preFilterState{pod: pi, existingAnti: map[topologyPair]int{}, affinity: map[topologyPair]int{}, anti: map[topologyPair]int{}}
@@ -49,10 +55,36 @@ func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *corev1.P
 			}
 		}
 	}
-	countTerms(pl, pi.RequiredAffinityTerms, s.affinity)
+	if noTerms && len(s.existingAnti) == 0 {
+		return framework.SkipStatus // no existing pod's anti-affinity selects this pod
+	}
+	pl.countAffinity(pi.RequiredAffinityTerms, s.affinity)
 	countTerms(pl, pi.RequiredAntiAffinityTerms, s.anti)
 	state.Write(preFilterKey, s)
 	return nil
+}
+
+// countAffinity counts, per topology pair of each term, the existing pods
+// that match every one of the required affinity terms: upstream counts a
+// pod for the affinity only when it satisfies all terms at once, so that
+// two terms on one topology key are not met by two different pods.
+func (pl *InterPodAffinity) countAffinity(terms []framework.AffinityTerm, into map[topologyPair]int) {
+	if len(terms) == 0 {
+		return
+	}
+	pl.forEachMatch(&terms[0], func(ex *framework.PodInfo) {
+		nsLabels := pl.namespaceLabels(ex.Pod.Namespace)
+		for i := 1; i < len(terms); i++ {
+			if !terms[i].Matches(ex.Pod, nsLabels) {
+				return
+			}
+		}
+		for i := range terms {
+			if v, ok := nodeLabel(ex, terms[i].TopologyKey); ok {
+				into[topologyPair{terms[i].TopologyKey, v}]++
+			}
+		}
+	})
 }
 
 func countTerms(pl *InterPodAffinity, terms []framework.AffinityTerm, into map[topologyPair]int) {

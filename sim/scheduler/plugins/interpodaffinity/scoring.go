@@ -1,6 +1,7 @@
 package interpodaffinity
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -35,6 +36,9 @@ func (pl *InterPodAffinity) PreScore(state *framework.CycleState, pod *corev1.Po
 		return framework.SkipStatus
 	}
 	pi := incoming(pod)
+	if pi.ParseErr != nil {
+		return framework.AsStatus(fmt.Errorf("failed to parse pod: %w", pi.ParseErr))
+	}
 	hasOwn := len(pi.PreferredAffinityTerms)+len(pi.PreferredAntiAffinityTerms) > 0
 	if !hasOwn && pl.lister.NumPodsWithAffinity() == 0 {
 		return framework.SkipStatus
@@ -61,6 +65,9 @@ func (pl *InterPodAffinity) PreScore(state *framework.CycleState, pod *corev1.Po
 				existingTerms(s, ex, pod, nsLabels)
 			}
 		}
+	}
+	if len(s.keys) == 0 {
+		return framework.SkipStatus // no term scores any domain
 	}
 	state.Write(preScoreKey, s)
 	return nil
