@@ -1,0 +1,107 @@
+package cloud
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// published is every catalogue type as AWS publishes it, written out
+// independently of the catalogue:
+//   - vCPU, memory (GiB), GPUs: the EC2 instance type specifications
+//     (docs.aws.amazon.com/ec2/latest/instancetypes, "general purpose",
+//     "compute optimized", "memory optimized", "accelerated computing").
+//   - price: EC2 On-Demand, Linux, us-east-1, USD per hour
+//     (aws.amazon.com/ec2/pricing/on-demand; the same figures as
+//     aws/karpenter-provider-aws pkg/providers/pricing/zz_generated.pricing_aws.go).
+//   - max pods: amazon-eks-ami templates/shared/runtime/eni-max-pods.txt
+//     (the eniMaxPods table of instances_test.go).
+var published = map[string]struct {
+	vcpu  int
+	gib   int64
+	gpus  int
+	price float64
+}{
+	"m5.large": {2, 8, 0, 0.096}, "m5.xlarge": {4, 16, 0, 0.192}, "m5.2xlarge": {8, 32, 0, 0.384},
+	"m5.4xlarge": {16, 64, 0, 0.768}, "m5.8xlarge": {32, 128, 0, 1.536},
+	"m6i.large": {2, 8, 0, 0.096}, "m6i.xlarge": {4, 16, 0, 0.192}, "m6i.2xlarge": {8, 32, 0, 0.384}, "m6i.4xlarge": {16, 64, 0, 0.768},
+	"m7i.large": {2, 8, 0, 0.1008}, "m7i.xlarge": {4, 16, 0, 0.2016}, "m7i.2xlarge": {8, 32, 0, 0.4032}, "m7i.4xlarge": {16, 64, 0, 0.8064},
+	"m6g.medium": {1, 4, 0, 0.0385}, "m6g.large": {2, 8, 0, 0.077}, "m6g.xlarge": {4, 16, 0, 0.154}, "m6g.2xlarge": {8, 32, 0, 0.308},
+	"m7g.medium": {1, 4, 0, 0.0408}, "m7g.large": {2, 8, 0, 0.0816}, "m7g.xlarge": {4, 16, 0, 0.1632}, "m7g.2xlarge": {8, 32, 0, 0.3264},
+	"c5.large": {2, 4, 0, 0.085}, "c5.xlarge": {4, 8, 0, 0.17}, "c5.2xlarge": {8, 16, 0, 0.34}, "c5.4xlarge": {16, 32, 0, 0.68},
+	"c6i.large": {2, 4, 0, 0.085}, "c6i.xlarge": {4, 8, 0, 0.17}, "c6i.2xlarge": {8, 16, 0, 0.34}, "c6i.4xlarge": {16, 32, 0, 0.68},
+	"c7i.large": {2, 4, 0, 0.08925}, "c7i.xlarge": {4, 8, 0, 0.1785}, "c7i.2xlarge": {8, 16, 0, 0.357}, "c7i.4xlarge": {16, 32, 0, 0.714},
+	"c7g.medium": {1, 2, 0, 0.0363}, "c7g.large": {2, 4, 0, 0.0725}, "c7g.xlarge": {4, 8, 0, 0.145}, "c7g.2xlarge": {8, 16, 0, 0.29},
+	"r5.large": {2, 16, 0, 0.126}, "r5.xlarge": {4, 32, 0, 0.252}, "r5.2xlarge": {8, 64, 0, 0.504}, "r5.4xlarge": {16, 128, 0, 1.008},
+	"r6i.large": {2, 16, 0, 0.126}, "r6i.xlarge": {4, 32, 0, 0.252}, "r6i.2xlarge": {8, 64, 0, 0.504},
+	"r7g.medium": {1, 8, 0, 0.0536}, "r7g.large": {2, 16, 0, 0.1071}, "r7g.xlarge": {4, 32, 0, 0.2142}, "r7g.2xlarge": {8, 64, 0, 0.4284},
+	"t3.medium": {2, 4, 0, 0.0416}, "t3.large": {2, 8, 0, 0.0832}, "t3.xlarge": {4, 16, 0, 0.1664}, "t3.2xlarge": {8, 32, 0, 0.3328},
+	"t4g.medium": {2, 4, 0, 0.0336}, "t4g.large": {2, 8, 0, 0.0672}, "t4g.xlarge": {4, 16, 0, 0.1344}, "t4g.2xlarge": {8, 32, 0, 0.2688},
+	"g4dn.xlarge": {4, 16, 1, 0.526}, "g5.xlarge": {4, 16, 1, 1.006},
+}
+
+// eksReservedMilliCPU is the EKS AMI's kube-reserved CPU as its
+// documentation states it (amazon-eks-ami nodeadm, after GKE's ladder):
+// 6% of the first core, 1% of the second, 0.5% of the third and fourth,
+// 0.25% of every core above four, in millicores, rounded down.
+func eksReservedMilliCPU(vcpu int) int64 {
+	pct := 0.0
+	for core := 1; core <= vcpu; core++ {
+		switch {
+		case core == 1:
+			pct += 6
+		case core == 2:
+			pct += 1
+		case core <= 4:
+			pct += 0.5
+		default:
+			pct += 0.25
+		}
+	}
+	return int64(math.Floor(pct * 10))
+}
+
+// TestCatalogueAgainstPublishedSizes checks every catalogue type's size,
+// price and pod density against the published data above, and its
+// allocatable CPU and memory against the EKS AMI formulas: CPU is the
+// vCPUs less kube-reserved; memory is what the kubelet sees (nominal less
+// the measured VM overhead) less kube-reserved (11 MiB per pod + 255 MiB)
+// less the 100 MiB hard eviction threshold.
+func TestCatalogueAgainstPublishedSizes(t *testing.T) {
+	require.Len(t, Names(), len(published), "every catalogue type has a published row, and no more")
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			p, ok := published[name]
+			require.True(t, ok, "no published row")
+			it, _ := Lookup(name)
+			require.Equal(t, p.vcpu, it.VCPU)
+			require.Equal(t, p.gib*1024, it.MemoryMiB)
+			require.Equal(t, p.gpus, it.GPUs)
+			require.Equal(t, p.price, it.PricePerHour)
+			require.Equal(t, eniMaxPods[name], it.MaxPods())
+
+			// The VM overhead is Karpenter's measurement; it must look like
+			// one (a few percent of the nominal memory), or the 7.5%
+			// default rounded up where none exists.
+			ov := it.MemoryOverheadMiB()
+			if it.VMOverheadMiB < 0 {
+				require.Equal(t, int64(math.Ceil(float64(it.MemoryMiB)*0.075)), ov)
+			} else {
+				require.InDelta(t, 0.06, float64(ov)/float64(it.MemoryMiB), 0.05, "overhead %d MiB of %d", ov, it.MemoryMiB)
+			}
+
+			a := it.Allocatable()
+			wantCPU := int64(p.vcpu)*1000 - eksReservedMilliCPU(p.vcpu)
+			require.Equal(t, wantCPU, a.Cpu().MilliValue())
+			wantMem := p.gib*1024 - ov - (11*int64(eniMaxPods[name]) + 255) - 100
+			requireQty(t, fmt.Sprintf("%dMi", wantMem), a[corev1.ResourceMemory])
+			require.Equal(t, int64(eniMaxPods[name]), a.Pods().Value())
+			if p.gpus > 0 {
+				require.Equal(t, int64(p.gpus), a.Name(ResourceGPU, "").Value())
+			}
+		})
+	}
+}
