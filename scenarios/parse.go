@@ -150,7 +150,7 @@ func (p *parser) yamlError(err error) {
 
 // scenario decodes the top-level mapping.
 func (p *parser) scenario(n *yaml.Node) *Scenario {
-	f, ok := p.mapping(n, "scenario", "name", "description", "seed", "duration", "cluster", "workloads", "timeline", "expect")
+	f, ok := p.mapping(n, "scenario", "name", "description", "seed", "duration", "cluster", "workloads", "load", "timeline", "expect")
 	s := &Scenario{Seed: 1, Path: p.file}
 	if !ok {
 		return s
@@ -158,6 +158,9 @@ func (p *parser) scenario(n *yaml.Node) *Scenario {
 	p.scenarioHeader(f, s)
 	s.Cluster = p.cluster(f.vals["cluster"], f.has("cluster"), f.pos())
 	s.Workloads = p.workloads(f.vals["workloads"])
+	if v, ok := f.vals["load"]; ok {
+		s.Loads = p.loads(v, s)
+	}
 	s.Timeline = p.timeline(f.vals["timeline"], s)
 	s.Expect = p.expectations(f.vals["expect"], s)
 	return s

@@ -15,6 +15,7 @@ import (
 	"github.com/kubesim/kubesim/sim/action"
 	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
 	"github.com/kubesim/kubesim/sim/autoscalers/karpenter"
+	"github.com/kubesim/kubesim/sim/metrics"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -25,10 +26,11 @@ type Scenario struct {
 	Seed        uint64        // default 1
 	Duration    time.Duration // 0 when the file gives none
 	Cluster     Cluster
-	Workloads   []Object      // created at t=0, in file order
-	Timeline    []Action      // sorted by At; file order among equal times
-	Expect      []Expectation // in file order
-	Path        string        // the file it came from
+	Workloads   []Object       // created at t=0, in file order
+	Loads       []metrics.Load // traffic per workload (the load model)
+	Timeline    []Action       // sorted by At; file order among equal times
+	Expect      []Expectation  // in file order
+	Path        string         // the file it came from
 
 	manifests map[string][]Object // `kubectl apply -f` files, read at load time
 	src       *source             // where to read further manifests from

@@ -137,6 +137,9 @@ func (e *Engine) Trace() *Trace { return e.trace }
 // Rand returns the named random stream (see Streams).
 func (e *Engine) Rand(stream string) *Rand { return e.streams.Get(stream) }
 
+// Keyed is Streams.Keyed of the engine's streams.
+func (e *Engine) Keyed(name string, key uint64) *Rand { return e.streams.Keyed(name, key) }
+
 // Seed is the root seed.
 func (e *Engine) Seed() uint64 { return e.streams.seed }
 

@@ -38,3 +38,12 @@ func (s *Streams) Get(name string) *Rand {
 func (r *Rand) Jitter(d int64, f float64) int64 {
 	return int64(float64(d) * (1 - f + 2*f*r.Float64()))
 }
+
+// Keyed returns a fresh random stream determined only by the root seed,
+// name and key, for draws that must not depend on how often or in which
+// order they are taken (a sample read on demand, per object and instant).
+func (s *Streams) Keyed(name string, key uint64) *Rand {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return &Rand{rand.New(rand.NewPCG(s.seed^h.Sum64(), key))}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/cost"
 	"github.com/kubesim/kubesim/sim/kubelet"
+	"github.com/kubesim/kubesim/sim/metrics"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -59,6 +60,10 @@ type Config struct {
 	// Karpenter, if set, runs Karpenter (NodePools and EC2NodeClasses
 	// come as objects) with these options.
 	Karpenter *karpenter.Options
+	// Loads are the workloads' traffic (the load model); MetricInterval
+	// is metrics-server's scrape interval (0 = 15 s).
+	Loads          []metrics.Load
+	MetricInterval time.Duration
 	// Trace, if set, receives every trace line from the first one on.
 	Trace io.Writer
 }
@@ -90,6 +95,8 @@ type Cluster struct {
 	Karpenter *karpenter.Controller
 	// Cost meters what the machines cost and charges the pods.
 	Cost *cost.Meter
+	// Metrics is metrics-server over the load model.
+	Metrics *metrics.Server
 
 	cfg       Config
 	nodes     []*Node
@@ -121,6 +128,8 @@ func New(cfg Config) (*Cluster, error) {
 	c.EC2.OnTerminated = c.instanceTerminated
 	c.Cost = cost.New(e, st, c.EC2)
 	c.Cost.Start()
+	c.Metrics = metrics.New(e, st, metrics.Config{Interval: cfg.MetricInterval, Loads: cfg.Loads})
+	c.Cost.UsedCPU = c.Metrics.UsedCPUMilli
 	c.Etcd = newEtcd(c, cfg.EtcdMembers, cfg.Zones)
 	c.API.WriteGate = c.Etcd.writeGate
 	sys := c.API.Client("kube-apiserver")

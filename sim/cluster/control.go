@@ -27,6 +27,7 @@ func (c *Cluster) startControlPlane() {
 	e := c.Engine
 	c.sched = scheduler.New(e, c.Client("default-scheduler"), scheduler.Config{ScoringStrategy: c.cfg.ScoringStrategy})
 	c.starters = []interface{ Start() }{
+		c.Metrics,
 		c.sched,
 		replicaset.New(e, c.Client("replicaset-controller"), replicaset.Config{}),
 		deployment.New(e, c.Client("deployment-controller"), deployment.Config{}),
@@ -38,7 +39,7 @@ func (c *Cluster) startControlPlane() {
 		disruption.New(e, c.Client(disruption.Name), disruption.Config{}),
 		gc.New(e, c.Client("generic-garbage-collector"), gc.Config{}),
 		namespace.New(e, c.Client("namespace-controller"), namespace.Config{}),
-		hpa.New(e, c.Client(hpa.Name), hpa.Config{}),
+		hpa.New(e, c.Client(hpa.Name), hpa.Config{Metrics: c.Metrics}),
 		job.New(e, c.Client(job.Name), job.Config{}),
 		cronjob.New(e, c.Client(cronjob.Name), cronjob.Config{}),
 		statefulset.New(e, c.Client(statefulset.Name), statefulset.Config{}),

@@ -33,6 +33,7 @@ type Sample struct {
 	Nodes          int     // billed machines
 	PerHour        float64 // USD per hour of the billed machines
 	CPURequested   int64   // millicores requested by pods on nodes
+	CPUUsed        int64   // millicores used by pods (metrics-server's latest scrape)
 	CPUAllocatable int64
 	MemRequested   int64 // bytes
 	MemAllocatable int64
@@ -40,6 +41,9 @@ type Sample struct {
 
 // Meter accumulates the costs of one run.
 type Meter struct {
+	// UsedCPU, if set, is the pods' CPU use now (millicores).
+	UsedCPU func() int64
+
 	engine *sim.Engine
 	st     *store.Store
 	ec2    *cloud.EC2
@@ -182,6 +186,9 @@ func (m *Meter) Now() Sample {
 		s.MemAllocatable += a.Memory
 	}
 	s.CPURequested, s.MemRequested = m.reqCPU, m.reqMem
+	if m.UsedCPU != nil {
+		s.CPUUsed = m.UsedCPU()
+	}
 	return s
 }
 

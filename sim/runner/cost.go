@@ -51,6 +51,7 @@ type UtilizationSample struct {
 	Nodes          int     `json:"nodes"`
 	PerHour        float64 `json:"perHour"`
 	CPURequested   float64 `json:"cpuRequested"` // cores
+	CPUUsed        float64 `json:"cpuUsed"`      // cores (metrics-server)
 	CPUAllocatable float64 `json:"cpuAllocatable"`
 	MemRequested   float64 `json:"memoryRequestedGiB"`
 	MemAllocatable float64 `json:"memoryAllocatableGiB"`
@@ -86,7 +87,7 @@ func costReport(c *cluster.Cluster) *CostReport {
 	}
 	for _, x := range c.Cost.Samples() {
 		r.Utilization = append(r.Utilization, UtilizationSample{Seconds: x.T.Seconds(), Nodes: x.Nodes, PerHour: cents(x.PerHour),
-			CPURequested: float64(x.CPURequested) / 1000, CPUAllocatable: float64(x.CPUAllocatable) / 1000,
+			CPURequested: float64(x.CPURequested) / 1000, CPUUsed: float64(x.CPUUsed) / 1000, CPUAllocatable: float64(x.CPUAllocatable) / 1000,
 			MemRequested: gib(x.MemRequested), MemAllocatable: gib(x.MemAllocatable)})
 	}
 	return r

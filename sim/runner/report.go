@@ -36,6 +36,8 @@ type Report struct {
 	Expectations []ExpectationResult `json:"expectations"`
 	// Cost is what the machines cost (EC2 prices of the region).
 	Cost *CostReport `json:"cost,omitempty"`
+	// Load is each load's traffic and CPU saturation.
+	Load []LoadReport `json:"load,omitempty"`
 
 	// Timeline is what happened, in order (text report only).
 	Timeline []TimelineEntry `json:"-"`

@@ -68,6 +68,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "ETCD  %d/%d healthy, leader %s, quorum %v\n", rep.Etcd.Healthy, rep.Etcd.Members, cmp.Or(rep.Etcd.Leader, "<none>"), rep.Etcd.Quorum)
 	writeEtcdMembers(w, rep.Etcd.MemberStatus)
 	writeCost(w, rep.Cost)
+	writeLoad(w, rep.Load)
 
 	if len(rep.Expectations) > 0 {
 		fmt.Fprintln(w, "\nEXPECTATIONS")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/metrics"
 	"github.com/kubesim/kubesim/sim/store"
 	"github.com/kubesim/kubesim/sim/workqueue"
 )
@@ -30,6 +31,15 @@ type Config struct {
 	WatchLatency time.Duration
 	// Queue is the work queue's timing (workqueue.DefaultConfig).
 	Queue workqueue.Config
+	// Metrics is the resource metrics API (metrics-server); nil reads
+	// each pod's steady usage from the sim.kubesim.io/cpu annotations at
+	// the moment of the sync (PodCPU).
+	Metrics PodMetrics
+}
+
+// PodMetrics is the resource metrics API: the latest sample of a pod.
+type PodMetrics interface {
+	Pod(namespace, name string) (metrics.PodSample, bool)
 }
 
 func (c *Config) fill() {

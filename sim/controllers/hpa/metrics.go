@@ -34,10 +34,19 @@ func PodCPU(pod *corev1.Pod, workloadAnnotations map[string]string, now time.Tim
 	return usageMilli, true
 }
 
-// metricsOf is the metrics model's answer for the target's pods: a
-// sample taken now over MetricWindow for every pod that has one.
-func metricsOf(pods []*corev1.Pod, ann map[string]string, now time.Time) map[string]podMetric {
+// metricsOf is the resource metrics API's answer for the target's pods:
+// metrics-server's latest sample of every pod that has one, or without a
+// metrics server a sample taken now over MetricWindow.
+func (c *Controller) metricsOf(pods []*corev1.Pod, ann map[string]string, now time.Time) map[string]podMetric {
 	out := make(map[string]podMetric, len(pods))
+	if c.cfg.Metrics != nil {
+		for _, p := range pods {
+			if s, ok := c.cfg.Metrics.Pod(p.Namespace, p.Name); ok {
+				out[p.Name] = podMetric{usage: s.CPUMilli, at: s.Timestamp, window: s.Window}
+			}
+		}
+		return out
+	}
 	for _, p := range pods {
 		if usage, ok := PodCPU(p, ann, now); ok {
 			out[p.Name] = podMetric{usage: usage, at: now, window: MetricWindow}

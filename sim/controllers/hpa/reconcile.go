@@ -143,7 +143,7 @@ func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, 
 	pods := c.podsOf(hpa.Namespace, tgt.selector)
 	cfg := defaultCalcConfig
 	cfg.tolerances = tolerancesOf(hpa)
-	rec, err := resourceReplicas(tgt.spec, pods, metricsOf(pods, tgt.annotations, now), "", t, cfg, now)
+	rec, err := resourceReplicas(tgt.spec, pods, c.metricsOf(pods, tgt.annotations, now), "", t, cfg, now)
 	if err != nil {
 		return 0, "", nil, fmt.Errorf("failed to get cpu utilization: %w", err)
 	}
