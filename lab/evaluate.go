@@ -28,6 +28,9 @@ type Result struct {
 	Pass     bool   `json:"pass"`
 	Expected string `json:"expected"`
 	Found    string `json:"found"`
+	// Constraint: the check passed when the lab started; it must stay
+	// true ("do not delete the Deployment") and earns nothing by itself.
+	Constraint bool `json:"constraint,omitempty"`
 }
 
 // EtcdState is what the lab's etcdctl stand-in has done: the snapshots

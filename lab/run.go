@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -50,7 +51,6 @@ type Runner struct {
 	mu      sync.Mutex
 	insts   []*instance // one per lab, started on first visit
 	cur     int
-	client  dynamic.Interface
 	exam    *examClock
 	results *ExamResult
 }
@@ -67,6 +67,13 @@ type instance struct {
 	checks  int
 	started time.Time
 	resets  int
+	// client reads this lab's API (in process, through the same handler
+	// kubectl reaches over TLS).
+	client dynamic.Interface
+	// baseline says which checks passed when the lab started: those are
+	// constraints ("do not delete the Deployment"), worth no points by
+	// themselves but breaking one loses the lab's points.
+	baseline []bool
 }
 
 // NewRunner prepares labs (one, or an exam's); Start builds the first.
@@ -87,16 +94,9 @@ func NewRunner(labs []*Lab, opts Options) *Runner {
 const ExamDuration = 2 * time.Hour
 
 // Start builds the first lab's cluster and runs it through its warm-up.
-// config is how checks reach the API the runner serves (its URL, CA and
-// token), as kubectl does.
-func (r *Runner) Start(config *rest.Config) error {
-	c, err := dynamic.NewForConfig(config)
-	if err != nil {
-		return err
-	}
+func (r *Runner) Start() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.client = c
 	if r.opts.Exam {
 		r.exam = &examClock{limit: r.opts.ExamDuration, since: r.opts.Now()}
 	}
@@ -135,12 +135,32 @@ func (r *Runner) build(l *Lab) (*instance, error) {
 		sess.Start()
 	}
 	ws := web.New(sess, web.Options{LoopbackOnly: true, DisableLoad: true})
-	return &instance{
-		lab: l, sess: sess,
-		api: kubeapi.New(sess, kubeapi.Options{}),
-		web: ws, webH: ws.Handler(),
-		started: r.opts.Now(),
-	}, nil
+	api := kubeapi.New(sess, kubeapi.Options{})
+	client, err := dynamic.NewForConfig(&rest.Config{Host: "http://127.0.0.1", Transport: handlerTransport{api},
+		UserAgent: "kubesim-lab-check", QPS: -1})
+	if err != nil {
+		ws.Close()
+		api.Close()
+		return nil, err
+	}
+	in := &instance{lab: l, sess: sess, api: api, web: ws, webH: ws.Handler(), started: r.opts.Now(), client: client}
+	for _, res := range Evaluate(context.Background(), in.target(), l.Checks) {
+		in.baseline = append(in.baseline, res.Pass)
+	}
+	return in, nil
+}
+
+// handlerTransport sends a client's requests straight to an API handler.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, req)
+	return rec.Result(), nil
+}
+
+func (in *instance) target() Target {
+	return Target{Client: in.client, Etcd: func() EtcdState { return etcdState(in.sess) }}
 }
 
 // visitLocked makes lab i the current one: its cluster runs, the others'
@@ -205,8 +225,11 @@ func (r *Runner) Check(ctx context.Context, count bool) (Status, error) {
 }
 
 func (r *Runner) evaluate(ctx context.Context, in *instance) []Result {
-	t := Target{Client: r.client, Etcd: func() EtcdState { return etcdState(in.sess) }}
-	return Evaluate(ctx, t, in.lab.Checks)
+	res := Evaluate(ctx, in.target(), in.lab.Checks)
+	for i := range res {
+		res[i].Constraint = in.baseline[i]
+	}
+	return res
 }
 
 // etcdState reads the snapshots the control plane holds and the
@@ -438,20 +461,13 @@ func (r *Runner) Finish(ctx context.Context) (*ExamResult, error) {
 	}
 	used := r.exam.limit - r.exam.left(r.opts.Now())
 	insts := slices.Clone(r.insts)
-	cur := r.cur
 	r.mu.Unlock()
 	res := &ExamResult{Used: used.Round(time.Second).String()}
 	for i, l := range r.labs {
 		tr := TaskResult{Task: i + 1, Lab: l.Name, Domain: l.Domain, Of: l.Points}
 		if in := insts[i]; in != nil {
-			// The API follows the current task: visit each to check it.
-			r.mu.Lock()
-			err := r.visitLocked(i)
-			r.mu.Unlock()
-			if err == nil {
-				tr.Results = r.evaluate(ctx, in)
-				tr.Points = Score(l.Points, tr.Results)
-			}
+			tr.Results = r.evaluate(ctx, in)
+			tr.Points = Score(l.Points, tr.Results)
 		}
 		res.Tasks = append(res.Tasks, tr)
 		res.Points += tr.Points
@@ -474,7 +490,6 @@ func (r *Runner) Finish(ctx context.Context) (*ExamResult, error) {
 	}
 	res.Passed = res.Percent >= PassMark
 	r.mu.Lock()
-	_ = r.visitLocked(cur)
 	r.results = res
 	for _, in := range r.insts {
 		if in != nil {
@@ -486,18 +501,26 @@ func (r *Runner) Finish(ctx context.Context) (*ExamResult, error) {
 }
 
 // Score is a lab's points earned for its check results: a share of the
-// points for each check that passes, rounded to a tenth.
+// points for each check that passes and did not pass when the lab started,
+// rounded to a tenth; nothing if a constraint (a check that passed at the
+// start) is broken.
 func Score(points int, results []Result) float64 {
-	if len(results) == 0 {
-		return 0
-	}
-	pass := 0
+	progress, pass := 0, 0
 	for _, r := range results {
-		if r.Pass {
-			pass++
+		switch {
+		case r.Constraint && !r.Pass:
+			return 0
+		case r.Constraint:
+		case r.Pass:
+			progress, pass = progress+1, pass+1
+		default:
+			progress++
 		}
 	}
-	return math.Round(10*float64(points)*float64(pass)/float64(len(results))) / 10
+	if progress == 0 {
+		return 0
+	}
+	return math.Round(10*float64(points)*float64(pass)/float64(progress)) / 10
 }
 
 // Status is what the learner sees of the current lab.

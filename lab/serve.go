@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"k8s.io/client-go/rest"
-
 	"github.com/kubesim/kubesim/kubeapi"
 )
 
@@ -19,7 +17,6 @@ import (
 type Served struct {
 	URL        string
 	Kubeconfig []byte
-	Config     *rest.Config
 	srv        *http.Server
 	errc       chan error
 }
@@ -41,10 +38,8 @@ func ServeAPI(r *Runner, ln net.Listener) (*Served, error) {
 	// user otherwise) but not required.
 	token := kubeapi.NewToken()
 	url := "https://" + net.JoinHostPort(host, port)
-	s := &Served{URL: url, Kubeconfig: kubeapi.Kubeconfig(url, caPEM, token), errc: make(chan error, 1),
-		Config: &rest.Config{Host: url, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM},
-			UserAgent: "kubesim-lab-check", QPS: -1}}
-	if err := r.Start(s.Config); err != nil {
+	s := &Served{URL: url, Kubeconfig: kubeapi.Kubeconfig(url, caPEM, token), errc: make(chan error, 1)}
+	if err := r.Start(); err != nil {
 		return nil, err
 	}
 	s.srv = &http.Server{Handler: r.APIHandler(), ReadHeaderTimeout: 10 * time.Second,

@@ -416,7 +416,11 @@ func newLabCheckCmd(dir func() string) *cobra.Command {
 				if r.Pass {
 					mark, pass = "PASS", pass+1
 				}
-				fmt.Fprintf(out, "%s  %s\n", mark, r.Name)
+				name := r.Name
+				if r.Constraint {
+					name += " (held from the start: must stay true)"
+				}
+				fmt.Fprintf(out, "%s  %s\n", mark, name)
 				if !r.Pass {
 					fmt.Fprintf(out, "      expected: %s\n      found:    %s\n", r.Expected, r.Found)
 				}
