@@ -79,7 +79,9 @@ func (c *Client) Create(obj store.Object) (store.Object, error) {
 	if info.Generation {
 		obj.SetGeneration(1)
 	}
-	s.allocate(obj)
+	if err := s.allocate(obj); err != nil {
+		return nil, err
+	}
 	out, err := s.store.Create(obj)
 	if err != nil {
 		return nil, err
@@ -132,6 +134,11 @@ func (c *Client) update(obj store.Object, verb string, status bool) (store.Objec
 		}
 		if err := s.validateStorageUpdate(obj, old); err != nil {
 			return nil, err
+		}
+		if svc, ok := obj.(*corev1.Service); ok {
+			if err := s.allocateService(svc, old.(*corev1.Service)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	// Identity and server-owned metadata never change through an update.

@@ -144,6 +144,7 @@ func defaultService(s *corev1.Service) {
 	if s.Spec.SessionAffinity == "" {
 		s.Spec.SessionAffinity = corev1.ServiceAffinityNone
 	}
+	defaultServiceFamilies(s)
 	if s.Spec.InternalTrafficPolicy == nil {
 		p := corev1.ServiceInternalTrafficPolicyCluster
 		s.Spec.InternalTrafficPolicy = &p

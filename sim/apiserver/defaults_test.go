@@ -278,7 +278,7 @@ func TestServiceClusterIPAllocation(t *testing.T) {
 		// The counter still moved for the two well-known services.
 		{"default", "api", nil, "10.100.0.14", []string{"10.100.0.14"}},
 		{"default", "fixed", func(s *corev1.Service) { s.Spec.ClusterIP = "10.100.9.9" }, "10.100.9.9", []string{"10.100.9.9"}},
-		{"default", "headless", func(s *corev1.Service) { s.Spec.ClusterIP = corev1.ClusterIPNone }, "None", nil},
+		{"default", "headless", func(s *corev1.Service) { s.Spec.ClusterIP = corev1.ClusterIPNone }, "None", []string{"None"}},
 		{"default", "ext", func(s *corev1.Service) {
 			s.Spec.Type = corev1.ServiceTypeExternalName
 			s.Spec.ExternalName = "example.com"

@@ -125,44 +125,18 @@ func setReplicas(info *store.KindInfo, obj store.Object, n int32) bool {
 }
 
 // allocate assigns server-side resources on create (a Service's cluster
-// IP from the EKS default service CIDR 10.100.0.0/16).
-func (s *Server) allocate(obj store.Object) {
+// IP and node ports, services.go).
+func (s *Server) allocate(obj store.Object) error {
 	if j, ok := obj.(*batchv1.Job); ok {
 		generateJobSelector(j) // needs the UID, assigned just before
 	}
-	svc, ok := obj.(*corev1.Service)
-	if !ok || svc.Spec.ClusterIP == corev1.ClusterIPNone || svc.Spec.Type == corev1.ServiceTypeExternalName {
-		return
+	if svc, ok := obj.(*corev1.Service); ok {
+		return s.allocateService(svc, nil)
 	}
-	if svc.Spec.ClusterIP == "" {
-		s.serviceIPs++
-		n := s.serviceIPs + 10 // .0.1 is the kubernetes service, .0.10 is kube-dns
-		if svc.Namespace == metav1.NamespaceDefault && svc.Name == "kubernetes" {
-			n = 1
-		} else if svc.Namespace == metav1.NamespaceSystem && svc.Name == "kube-dns" {
-			n = 10
-		}
-		svc.Spec.ClusterIP = ipString(10, 100, byte(n>>8), byte(n))
-	}
-	svc.Spec.ClusterIPs = []string{svc.Spec.ClusterIP}
+	return nil
 }
 
 func (s *Server) release(store.Object) {}
-
-func ipString(a, b, c, d byte) string {
-	return itoa(a) + "." + itoa(b) + "." + itoa(c) + "." + itoa(d)
-}
-
-func itoa(b byte) string {
-	const digits = "0123456789"
-	if b < 10 {
-		return digits[b : b+1]
-	}
-	if b < 100 {
-		return string([]byte{digits[b/10], digits[b%10]})
-	}
-	return string([]byte{digits[b/100], digits[b/10%10], digits[b%10]})
-}
 
 // DisruptionsAllowed computes a PodDisruptionBudget's allowed disruptions
 // from the pods it selects, as the disruption controller does (never

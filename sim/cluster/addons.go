@@ -3,6 +3,7 @@ package cluster
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -18,7 +19,7 @@ const ecr = "602401143452.dkr.ecr.us-east-1.amazonaws.com/"
 
 // Addons are the objects an EKS cluster starts with: the kube-proxy and
 // aws-node (VPC CNI) DaemonSets and CoreDNS (two replicas, its Service and
-// PodDisruptionBudget), with the requests, priorities and tolerations the
+// PodDisruptionBudget) and the alb IngressClass, with the requests, priorities and tolerations the
 // EKS add-ons ship with, so they take room on nodes as in a real cluster.
 func Addons() []store.Object {
 	sys := metav1.NamespaceSystem
@@ -106,7 +107,13 @@ func Addons() []store.Object {
 			Selector:       &metav1.LabelSelector{MatchLabels: dnsLabels},
 		},
 	}
-	return []store.Object{awsNode, kubeProxy, coreDNS, kubeDNS, pdb, GP3StorageClass()}
+	// The AWS Load Balancer Controller's IngressClass, as its Helm chart
+	// installs it (the controller itself runs as sim/controllers/awslb).
+	alb := &networkingv1.IngressClass{
+		ObjectMeta: metav1.ObjectMeta{Name: "alb", Labels: map[string]string{"app.kubernetes.io/name": "aws-load-balancer-controller"}},
+		Spec:       networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb"},
+	}
+	return []store.Object{awsNode, kubeProxy, coreDNS, kubeDNS, pdb, GP3StorageClass(), alb}
 }
 
 func daemonSet(ns, name string, sel map[string]string, spec corev1.PodSpec) *appsv1.DaemonSet {

@@ -1,10 +1,13 @@
 package cluster
 
 import (
+	"github.com/kubesim/kubesim/sim/controllers/awslb"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/cronjob"
 	"github.com/kubesim/kubesim/sim/controllers/daemonset"
 	"github.com/kubesim/kubesim/sim/controllers/deployment"
 	"github.com/kubesim/kubesim/sim/controllers/disruption"
+	"github.com/kubesim/kubesim/sim/controllers/endpoints"
 	"github.com/kubesim/kubesim/sim/controllers/endpointslice"
 	"github.com/kubesim/kubesim/sim/controllers/gc"
 	"github.com/kubesim/kubesim/sim/controllers/hpa"
@@ -44,6 +47,8 @@ func (c *Cluster) startControlPlane() {
 		cronjob.New(e, c.Client(cronjob.Name), cronjob.Config{}),
 		statefulset.New(e, c.Client(statefulset.Name), statefulset.Config{}),
 		resourcequota.New(e, c.Client(resourcequota.Name), resourcequota.Config{}),
+		endpoints.New(e, c.Client(endpoints.Name), controllerutil.Config{}),
+		awslb.New(e, c.Client(awslb.Name), awslb.Config{Region: c.EC2.Region()}),
 	}
 	for _, s := range c.starters {
 		s.Start()

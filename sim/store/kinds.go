@@ -12,6 +12,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -156,6 +157,14 @@ var kindTable = []KindInfo{
 		New: func() Object { return &corev1.ResourceQuota{} }},
 	{GroupVersion: corev1.SchemeGroupVersion, Resource: "limitranges", ShortNames: []string{"limits"}, Namespaced: true,
 		New: func() Object { return &corev1.LimitRange{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "endpoints", Singular: "endpoints", ShortNames: []string{"ep"}, Namespaced: true,
+		New: func() Object { return &corev1.Endpoints{} }},
+	{GroupVersion: networkingv1.SchemeGroupVersion, Resource: "ingressclasses",
+		New: func() Object { return &networkingv1.IngressClass{} }},
+	{GroupVersion: networkingv1.SchemeGroupVersion, Resource: "ingresses", Generation: true, ShortNames: []string{"ing"}, Namespaced: true, Subresources: statusOnly,
+		New: func() Object { return &networkingv1.Ingress{} }},
+	{GroupVersion: networkingv1.SchemeGroupVersion, Resource: "networkpolicies", Generation: true, ShortNames: []string{"netpol"}, Namespaced: true,
+		New: func() Object { return &networkingv1.NetworkPolicy{} }},
 }
 
 func init() {

@@ -56,6 +56,11 @@ var kindSamples = map[string]string{
 	"PriorityClass": `{metadata: {name: sample}, value: 1000}`,
 	"ResourceQuota": `{metadata: {name: sample, namespace: default}, spec: {hard: {pods: "10"}}}`,
 	"LimitRange":    `{metadata: {name: sample, namespace: default}, spec: {limits: [{type: Container, default: {cpu: 500m}}]}}`,
+	"Endpoints":     `{metadata: {name: sample, namespace: default}, subsets: [{addresses: [{ip: 10.0.1.5}], ports: [{port: 80}]}]}`,
+	"IngressClass":  `{metadata: {name: sample}, spec: {controller: ingress.k8s.aws/alb}}`,
+	"Ingress": `{metadata: {name: sample, namespace: default}, spec: {ingressClassName: alb, rules: [{http: {paths: [{path: /, pathType: Prefix,
+		backend: {service: {name: web, port: {number: 80}}}}]}}]}}`,
+	"NetworkPolicy": `{metadata: {name: sample, namespace: default}, spec: {podSelector: {matchLabels: {app: s}}}}`,
 }
 
 // Sample returns a fresh valid object of kind, named "sample" (in

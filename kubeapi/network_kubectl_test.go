@@ -1,0 +1,137 @@
+package kubeapi
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+const netManifest = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+        ports: [{containerPort: 80, name: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-np}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80, nodePort: 30080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-lb}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec:
+  ingressClassName: alb
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+`
+
+const dupNodePort = `apiVersion: v1
+kind: Service
+metadata: {name: other-np}
+spec:
+  type: NodePort
+  selector: {app: other}
+  ports: [{port: 80, nodePort: 30080}]
+`
+
+// waitFor polls kubectl until out matches re (virtual time runs at the
+// fixture's speed; the bound is generous for a loaded machine).
+func waitFor(t *testing.T, k kubectl, re *regexp.Regexp, args ...string) string {
+	t.Helper()
+	var out string
+	require.Eventually(t, func() bool {
+		out, _ = k.run(args...)
+		return re.MatchString(out)
+	}, 60*time.Second, 200*time.Millisecond, "kubectl %s never matched %s", strings.Join(args, " "), re)
+	return out
+}
+
+// TestKubectlServices: with the real kubectl, the Services of a CKA
+// networking task behave as on EKS: v1 Endpoints list the ready pods
+// (`get ep`), a NodePort service gets its port and a duplicate is
+// refused with upstream's message and nothing created, a LoadBalancer
+// service and an alb Ingress get the load balancer hostnames the AWS
+// Load Balancer Controller writes.
+func TestKubectlServices(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{speed: 20})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "net.yaml")
+	require.NoError(t, os.WriteFile(manifest, []byte(netManifest), 0o644))
+	dup := filepath.Join(dir, "dup.yaml")
+	require.NoError(t, os.WriteFile(dup, []byte(dupNodePort), 0o644))
+
+	out := k.ok("apply", "-f", manifest)
+	require.Contains(t, out, "service/web-np created")
+	require.Contains(t, out, "ingress.networking.k8s.io/web created")
+	k.ok("rollout", "status", "deploy/web", "--timeout=60s")
+
+	out = waitFor(t, k, regexp.MustCompile(`web\s+100\.64\.\d+\.\d+:80,100\.64\.\d+\.\d+:80\s`), "get", "ep", "web")
+	require.Regexp(t, spaced("NAME", "ENDPOINTS", "AGE"), out)
+
+	out = k.ok("get", "svc")
+	require.Regexp(t, `web-np\s+NodePort\s+10\.100\.\d+\.\d+\s+<none>\s+80:30080/TCP`, out)
+	require.Regexp(t, `web-lb\s+LoadBalancer\s+10\.100\.\d+\.\d+\s+\S+\s+80:3\d{4}/TCP`, out)
+
+	out, err := k.run("apply", "-f", dup)
+	require.Error(t, err)
+	require.Contains(t, out, `The Service "other-np" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated`)
+	out, err = k.run("get", "svc", "other-np")
+	require.Error(t, err, "nothing was created")
+	require.Contains(t, out, `services "other-np" not found`)
+
+	waitFor(t, k, regexp.MustCompile(`web-lb\s+LoadBalancer\s+\S+\s+k8s-default-weblb-[0-9a-f]{10}-[0-9a-f]{16}\.elb\.us-east-1\.amazonaws\.com`), "get", "svc", "web-lb")
+	out = k.ok("describe", "svc", "web-lb")
+	require.Regexp(t, `LoadBalancer Ingress:\s+k8s-default-weblb-`, out)
+	require.Regexp(t, `Normal\s+SuccessfullyReconciled\s+\S+\s+aws-load-balancer-controller\s+Successfully reconciled`, out)
+
+	out = waitFor(t, k, regexp.MustCompile(`web\s+alb\s+shop\.example\.com\s+k8s-default-web-[0-9a-f]{10}-\d{10}\.us-east-1\.elb\.amazonaws\.com\s+80`), "get", "ingress")
+	require.Regexp(t, spaced("NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"), out)
+	require.Regexp(t, `alb\s+ingress\.k8s\.aws/alb\s+<none>`, k.ok("get", "ingressclass"))
+
+	// Scaling to zero empties the endpoints.
+	k.ok("scale", "deploy/web", "--replicas=0")
+	waitFor(t, k, regexp.MustCompile(`web\s+<none>\s`), "get", "endpoints", "web")
+	// Deleting the LoadBalancer service goes through the controller's finalizer.
+	k.ok("delete", "svc", "web-lb", "--timeout=60s")
+	_, err = k.run("get", "svc", "web-lb")
+	require.Error(t, err)
+}
