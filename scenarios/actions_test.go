@@ -27,6 +27,8 @@ var actionCases = []string{
 	`partition: {zone: us-east-1a}`,
 	`ec2: {insufficientCapacity: {type: m5.large, zone: us-east-1a, for: 20m}}`,
 	`ec2: {insufficientCapacity: {type: c7g.large, zone: us-east-1b}}`,
+	`spot: {interrupt: general-1}`,
+	`spot: {interrupt: random}`,
 	`etcd: {stop: etcd-2}`,
 	`etcd: {start: etcd-2}`,
 	`etcd: {partition: etcd-3}`,

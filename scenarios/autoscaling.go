@@ -209,3 +209,29 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// spotRates reads cluster.spotInterruptionRates: interruptions per
+// instance-hour by instance type, "*" for every other type.
+func (p *parser) spotRates(n *yaml.Node) map[string]float64 {
+	const path = "cluster.spotInterruptionRates"
+	r := resolve(n)
+	if r == nil || r.Kind != yaml.MappingNode {
+		p.errorf(n, `e.g. {"*": 0.01, c5.large: 0.05} (interruptions per instance-hour)`, "%s: expected a mapping of instance type to rate, got %s", path, describe(n))
+		return nil
+	}
+	out := map[string]float64{}
+	for i := 0; i+1 < len(r.Content); i += 2 {
+		k, v := r.Content[i], resolve(r.Content[i+1])
+		if _, known := cloud.Lookup(k.Value); k.Value != "*" && !known {
+			p.errorf(k, textdist.DidYouMean(k.Value, cloud.Names(), "instance types"), "%s: unknown instance type %q (or \"*\" for every type)", path, k.Value)
+			continue
+		}
+		x, err := strconv.ParseFloat(v.Value, 64)
+		if v.Kind != yaml.ScalarNode || err != nil || x < 0 || math.IsInf(x, 0) || math.IsNaN(x) {
+			p.errorf(v, "interruptions per instance-hour, e.g. 0.05", "%s.%s: expected a number of at least 0, got %q", path, k.Value, v.Value)
+			continue
+		}
+		out[k.Value] = x
+	}
+	return out
+}

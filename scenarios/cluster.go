@@ -27,7 +27,7 @@ func (p *parser) cluster(n *yaml.Node, present bool, scenarioPos Pos) Cluster {
 		return c
 	}
 	c.Region = cloud.DefaultRegion
-	f, ok := p.mapping(n, "cluster", "controlPlane", "region", "zones", "addons", "nodeGroups", "eksctl", "autoscaling")
+	f, ok := p.mapping(n, "cluster", "controlPlane", "region", "zones", "addons", "nodeGroups", "eksctl", "autoscaling", "spotInterruptionRates")
 	if !ok {
 		return c
 	}
@@ -36,6 +36,9 @@ func (p *parser) cluster(n *yaml.Node, present bool, scenarioPos Pos) Cluster {
 	}
 	if v, ok := f.vals["autoscaling"]; ok {
 		p.autoscaling(v, &c)
+	}
+	if v, ok := f.vals["spotInterruptionRates"]; ok {
+		c.SpotInterruptionRates = p.spotRates(v)
 	}
 	p.controlPlane(f.vals["controlPlane"], &c.ControlPlane)
 	if v, ok := f.vals["addons"]; ok {

@@ -59,6 +59,9 @@ type Cluster struct {
 	// Karpenter is cluster.autoscaling.karpenter: nil when Karpenter does
 	// not run. NodePools and EC2NodeClasses come as workload manifests.
 	Karpenter *karpenter.Options
+	// SpotInterruptionRates is cluster.spotInterruptionRates:
+	// interruptions per spot instance-hour by type ("*" for the rest).
+	SpotInterruptionRates map[string]float64
 }
 
 // ControlPlane sizes the control plane (EKS: 2 API servers, 3 etcd members).

@@ -47,6 +47,8 @@ type Instance struct {
 	// LaunchedAt, RunningAt, TerminatedAt are virtual times (RunningAt and
 	// TerminatedAt 0 until reached). EC2 bills from running to terminated.
 	LaunchedAt, RunningAt, TerminatedAt time.Duration
+
+	interrupted bool // the two-minute notice was sent
 }
 
 // LaunchRequest asks for one instance.
@@ -88,6 +90,71 @@ type EC2 struct {
 	// OnTerminated is called when an instance begins shutting down: its
 	// machine is gone.
 	OnTerminated func(*Instance)
+	// OnInterruption is called when EC2 sends a spot instance its
+	// two-minute interruption notice (the EventBridge event Karpenter's
+	// interruption queue receives).
+	OnInterruption func(*Instance)
+
+	// SpotInterruptionRates are interruptions per instance-hour by type
+	// ("*" for every type not named); each running spot instance draws
+	// its time to interruption from an exponential distribution (stream
+	// "cloud/spot").
+	SpotInterruptionRates map[string]float64
+	spotRnd               *sim.Rand
+}
+
+// SpotInterruptionNotice is the warning EC2 gives before it reclaims a
+// spot instance.
+const SpotInterruptionNotice = 2 * time.Minute
+
+// Interrupt sends a running spot instance its two-minute interruption
+// notice; EC2 terminates it when the notice expires.
+func (c *EC2) Interrupt(name string) error {
+	in := c.byName[name]
+	switch {
+	case in == nil:
+		return fmt.Errorf("ec2: no instance for node %q", name)
+	case in.CapacityType != Spot:
+		return fmt.Errorf("ec2: node %q is an on-demand instance: only spot instances are interrupted", name)
+	case in.State != Running && in.State != Pending:
+		return fmt.Errorf("ec2: node %q: its instance is %s", name, in.State)
+	case in.interrupted:
+		return fmt.Errorf("ec2: node %q has had its interruption notice already", name)
+	}
+	in.interrupted = true
+	c.trace("spot-interruption-warning", in.Name, "terminates in "+SpotInterruptionNotice.String())
+	if c.OnInterruption != nil {
+		c.OnInterruption(in)
+	}
+	c.engine.After(SpotInterruptionNotice, "ec2/spot-reclaim", func() { _ = c.Terminate(in.Name) })
+	return nil
+}
+
+// scheduleSpotInterruption draws when a spot instance will be interrupted
+// under the configured rate for its type.
+func (c *EC2) scheduleSpotInterruption(in *Instance) {
+	if in.CapacityType != Spot || len(c.SpotInterruptionRates) == 0 {
+		return
+	}
+	rate, ok := c.SpotInterruptionRates[in.Type]
+	if !ok {
+		rate = c.SpotInterruptionRates["*"]
+	}
+	if rate <= 0 {
+		return
+	}
+	if c.spotRnd == nil {
+		c.spotRnd = c.engine.Rand("cloud/spot")
+	}
+	hours := c.spotRnd.ExpFloat64() / rate
+	if hours > 1e6 {
+		return
+	}
+	c.engine.After(time.Duration(hours*float64(time.Hour)), "ec2/spot-interruption", func() {
+		if in.State == Running && !in.interrupted {
+			_ = c.Interrupt(in.Name)
+		}
+	})
 }
 
 // NewEC2 returns the EC2 model of region (prices) driven by engine.
@@ -110,6 +177,7 @@ func (c *EC2) between(r [2]time.Duration) time.Duration {
 func (c *EC2) Adopt(req LaunchRequest) *Instance {
 	in := c.newInstance(req)
 	in.State, in.RunningAt = Running, c.engine.Elapsed()
+	c.scheduleSpotInterruption(in)
 	return in
 }
 
@@ -145,6 +213,7 @@ func (c *EC2) Launch(req LaunchRequest) (*Instance, error) {
 		}
 		in.State, in.RunningAt = Running, c.engine.Elapsed()
 		c.trace("running", in.Name, in.ID)
+		c.scheduleSpotInterruption(in)
 		c.engine.After(c.between(BootTime), "ec2/boot", func() {
 			if in.State == Running && c.OnRunning != nil {
 				c.OnRunning(in)

@@ -64,6 +64,9 @@ type Config struct {
 	// is metrics-server's scrape interval (0 = 15 s).
 	Loads          []metrics.Load
 	MetricInterval time.Duration
+	// SpotInterruptionRates are spot interruptions per instance-hour by
+	// instance type ("*" for the rest); nil: none but injected ones.
+	SpotInterruptionRates map[string]float64
 	// Trace, if set, receives every trace line from the first one on.
 	Trace io.Writer
 }
@@ -126,6 +129,8 @@ func New(cfg Config) (*Cluster, error) {
 	c.EC2 = cloud.NewEC2(e, cfg.Region)
 	c.EC2.OnRunning = c.instanceRunning
 	c.EC2.OnTerminated = c.instanceTerminated
+	c.EC2.OnInterruption = c.instanceInterrupted
+	c.EC2.SpotInterruptionRates = cfg.SpotInterruptionRates
 	c.Cost = cost.New(e, st, c.EC2)
 	c.Cost.Start()
 	c.Metrics = metrics.New(e, st, metrics.Config{Interval: cfg.MetricInterval, Loads: cfg.Loads})

@@ -46,3 +46,33 @@ func (p karpenterCloud) Create(req karpenter.LaunchRequest) (karpenter.Launched,
 }
 
 func (p karpenterCloud) Delete(nodeName string) error { return p.c.TerminateNode(nodeName) }
+
+// InterruptSpot sends the spot instance behind node its two-minute
+// interruption notice (the instance is reclaimed when it expires).
+// node "random" picks one of the running spot instances with the
+// "chaos/spot" stream.
+func (c *Cluster) InterruptSpot(node string) (string, error) {
+	if node == "random" {
+		var spot []string
+		for _, n := range c.nodes {
+			if n.Instance != nil && n.Instance.CapacityType == cloud.Spot && n.Instance.State == cloud.Running && n.Kubelet != nil && !n.Failed {
+				spot = append(spot, n.Name)
+			}
+		}
+		if len(spot) == 0 {
+			return "", fmt.Errorf("no running spot instance to interrupt")
+		}
+		node = spot[c.Engine.Rand("chaos/spot").IntN(len(spot))]
+	}
+	if _, err := c.node(node); err != nil {
+		return node, err
+	}
+	c.traceFault("spot-interrupt", node, "spot interruption notice")
+	return node, c.EC2.Interrupt(node)
+}
+
+func (c *Cluster) instanceInterrupted(in *cloud.Instance) {
+	if c.Karpenter != nil {
+		c.Karpenter.Interrupted(in.Name)
+	}
+}

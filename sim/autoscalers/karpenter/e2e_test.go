@@ -241,3 +241,58 @@ func TestConsolidatesTwoHalfEmptyNodes(t *testing.T) {
 	require.Contains(t, term[0].Message, "Underutilized")
 	require.Len(t, nodeClaims(c), 1)
 }
+
+// TestSpotInterruptionDrainsWithinNotice: a spot node gets EC2's
+// two-minute notice; Karpenter cordons and drains it at once, launches a
+// replacement (not the interrupted offering) and the pods run again
+// before EC2 reclaims the instance.
+func TestSpotInterruptionDrainsWithinNotice(t *testing.T) {
+	c := newCluster(t, nodePool("Never", req(karpv1.LabelCapacityType, karpv1.CapacityTypeSpot),
+		req(karpv1.LabelInstanceCategory, "c", "m"), req(corev1.LabelArchStable, "amd64")))
+	c.Engine.RunUntil(5 * time.Second)
+	_, err := c.Client("test").Create(deployment("web", 4, "500m", "512Mi"))
+	require.NoError(t, err)
+	c.Engine.RunUntil(2 * time.Minute)
+	require.Equal(t, 4, runningPods(c, "web"))
+	nodes := karpenterNodes(c)
+	require.Len(t, nodes, 1)
+	victim := nodes[0]
+	victimType := victim.Labels[corev1.LabelInstanceTypeStable]
+
+	noticeAt := c.Engine.Elapsed()
+	_, err = c.InterruptSpot(victim.Name)
+	require.NoError(t, err)
+
+	// Every pod has left the victim, and a replacement runs them, before
+	// the notice expires.
+	drained := time.Duration(-1)
+	for at := noticeAt; at < noticeAt+cloud.SpotInterruptionNotice; at += 100 * time.Millisecond {
+		c.Engine.RunUntil(at)
+		left := 0
+		for _, o := range c.Store.List("Pod", "default") {
+			if p := o.(*corev1.Pod); p.Spec.NodeName == victim.Name && p.Labels["app"] == "web" {
+				left++
+			}
+		}
+		if left == 0 && drained < 0 {
+			drained = at - noticeAt
+		}
+	}
+	require.GreaterOrEqual(t, drained, time.Duration(0), "the node was not drained within the notice")
+	require.Len(t, events(c, "SpotInterrupted"), 2, "on the node and on its NodeClaim")
+	require.Equal(t, 4, runningPods(c, "web"), "the pods run elsewhere before the instance is reclaimed")
+	claims := nodeClaims(c)
+	require.Len(t, claims, 1)
+	require.NotEqual(t, victim.Name, claims[0].Status.NodeName)
+	require.Equal(t, karpv1.CapacityTypeSpot, claims[0].Labels[karpv1.LabelCapacityType])
+	if claims[0].Labels[corev1.LabelTopologyZone] == victim.Labels[corev1.LabelTopologyZone] {
+		require.NotEqual(t, victimType, claims[0].Labels[corev1.LabelInstanceTypeStable], "the interrupted offering is cached unavailable")
+	}
+	t.Logf("drained %v after the notice", drained)
+
+	c.Engine.RunUntil(noticeAt + cloud.SpotInterruptionNotice + 15*time.Second)
+	_, ok := c.Store.Get("Node", "", victim.Name)
+	require.False(t, ok, "EC2 reclaimed the instance and its Node is gone")
+	in, _ := c.EC2.Instance(victim.Name)
+	require.Equal(t, cloud.Terminated, in.State)
+}

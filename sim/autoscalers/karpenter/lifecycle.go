@@ -604,3 +604,31 @@ func (c *Controller) podEvent(node string) {
 func (c *Controller) trace(verb, name, summary string) {
 	c.engine.Trace().Add(sim.Record{T: c.now(), Component: Name, Verb: verb, Kind: "NodeClaim", Name: name, Summary: summary})
 }
+
+// Interrupted is the interruption controller receiving a spot
+// interruption warning for a node: SpotInterrupted events, the offering
+// cached unavailable, and the NodeClaim deleted at once so that its pods
+// are evicted and replacement capacity launched before EC2 reclaims the
+// instance two minutes after the notice.
+func (c *Controller) Interrupted(node string) {
+	cs := c.claimOfNode(node)
+	if cs == nil {
+		return
+	}
+	c.stats.Interruptions++
+	cs.interrupted = true
+	o, ok := c.st.Get("NodeClaim", "", cs.name)
+	if !ok {
+		return
+	}
+	nc := o.(*karpv1.NodeClaim)
+	c.markUnavailable(offeringKey{nc.Labels[corev1.LabelInstanceTypeStable], nc.Labels[corev1.LabelTopologyZone], karpv1.CapacityTypeSpot})
+	c.client.Event(nc, corev1.EventTypeWarning, "SpotInterrupted", "Spot interruption warning was triggered")
+	if n, ok := c.st.Get("Node", "", node); ok {
+		c.client.Event(n, corev1.EventTypeWarning, "SpotInterrupted", "Spot interruption warning was triggered")
+	}
+	c.trace("interrupted", cs.name, "spot interruption warning for "+node)
+	if !cs.deleting {
+		c.deleteClaim(cs.name)
+	}
+}
