@@ -40,14 +40,19 @@ type fixture struct {
 }
 
 type fixtureOpts struct {
-	speed   float64 // 0: paused (tests move time with RunFor)
-	token   string
-	options Options
+	scenario string  // "" = testScenario
+	speed    float64 // 0: paused (tests move time with RunFor)
+	token    string
+	options  Options
 }
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	t.Helper()
-	sc, err := scenarios.Parse("kubeapi-test.yaml", []byte(testScenario), nil)
+	src := testScenario
+	if o.scenario != "" {
+		src = o.scenario
+	}
+	sc, err := scenarios.Parse("kubeapi-test.yaml", []byte(src), nil)
 	require.NoError(t, err)
 	lo := live.Options{Paused: o.speed == 0, Speed: o.speed, Tick: 10 * time.Millisecond}
 	sess, err := live.New(sc, lo)

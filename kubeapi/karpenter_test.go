@@ -78,3 +78,59 @@ spec:
 	require.Contains(t, out, `spec.disruption.consolidationPolicy: Unsupported value: "Sometimes"`)
 	require.Contains(t, out, `spec.disruption.budgets[0].nodes: Invalid value: "110%"`)
 }
+
+// karpenterScenario runs Karpenter with a spot-or-on-demand NodePool.
+const karpenterScenario = `name: kubeapi-karpenter
+seed: 3
+duration: 30m
+cluster:
+  autoscaling:
+    karpenter: {}
+  nodeGroups:
+    - {name: system, instanceType: m5.large, count: 1, taints: [{key: CriticalAddonsOnly, effect: NoSchedule}]}
+workloads:
+  - manifest:
+      apiVersion: karpenter.k8s.aws/v1
+      kind: EC2NodeClass
+      metadata: {name: default}
+      spec:
+        role: KarpenterNodeRole-demo
+        amiSelectorTerms: [{alias: al2023@latest}]
+        subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+        securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+  - manifest:
+      apiVersion: karpenter.sh/v1
+      kind: NodePool
+      metadata: {name: default}
+      spec:
+        template:
+          spec:
+            requirements:
+              - {key: karpenter.sh/capacity-type, operator: In, values: [spot, on-demand]}
+              - {key: kubernetes.io/arch, operator: In, values: [amd64]}
+            nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+`
+
+// TestKubectlGetNodeClaims: a Deployment created with the real kubectl
+// gets a NodeClaim from Karpenter; kubectl lists it with the CRD's columns
+// (type, capacity type, zone, node, Ready) and the NodePool counts it.
+func TestKubectlGetNodeClaims(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{speed: 50, scenario: karpenterScenario})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	require.Contains(t, k.ok("create", "deployment", "web", "--image=nginx:1.27", "--replicas=3"), "deployment.apps/web created")
+	require.Contains(t, k.ok("set", "resources", "deployment/web", "--requests=cpu=500m,memory=256Mi"), "resource requirements updated")
+	require.Contains(t, k.ok("rollout", "status", "deploy/web", "--timeout=120s"), "successfully rolled out")
+	out := k.ok("wait", "nodeclaims", "--all", "--for=condition=Ready", "--timeout=60s")
+	require.Regexp(t, `nodeclaim.karpenter.sh/default-\S+ condition met`, out)
+
+	out = k.ok("get", "nodeclaims", "-o", "wide")
+	require.Regexp(t, spaced("NAME", "TYPE", "CAPACITY", "ZONE", "NODE", "READY", "AGE", "IMAGEID", "ID", "NODEPOOL", "NODECLASS", "DRIFTED"), out)
+	require.Regexp(t, `default-\S+\s+\S+\.\S+\s+spot\s+us-east-1[abc]\s+ip-192-168-\S+\.compute\.internal\s+True\s+\S+\s+ami-0\S+\s+aws:///us-east-1[abc]/i-0\S+\s+default\s+default`, out)
+	node := k.ok("get", "nodeclaims", "-o", "jsonpath={.items[0].status.nodeName}")
+	require.Contains(t, k.ok("get", "node", node, "--show-labels"), "karpenter.sh/initialized=true")
+	require.Regexp(t, spaced("default", "default", "1", "True"), k.ok("get", "nodepools"))
+	require.Contains(t, k.ok("describe", "nodeclaim"), "Launched")
+}
