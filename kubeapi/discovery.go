@@ -48,6 +48,9 @@ func apiGroupOf(group string) (metav1.APIGroup, bool) {
 			g.Versions = append(g.Versions, metav1.GroupVersionForDiscovery{GroupVersion: gv.String(), Version: gv.Version})
 		}
 	}
+	if group == metricsGV.Group {
+		return metricsGroup(), true
+	}
 	if len(g.Versions) == 0 {
 		return g, false
 	}
@@ -65,6 +68,9 @@ func (s *Server) apiGroups(w http.ResponseWriter) {
 		g.TypeMeta = metav1.TypeMeta{}
 		list.Groups = append(list.Groups, g)
 	}
+	mg := metricsGroup() // the aggregated resource metrics API (metrics-server)
+	mg.TypeMeta = metav1.TypeMeta{}
+	list.Groups = append(list.Groups, mg)
 	writeJSON(w, http.StatusOK, list)
 }
 

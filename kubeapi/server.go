@@ -204,6 +204,9 @@ func (s *Server) routeAPI(w http.ResponseWriter, r *http.Request, p string) {
 	case parts[0] == "apis" && len(parts) == 2:
 		s.apiGroup(w, parts[1])
 		return
+	case parts[0] == "apis" && len(parts) >= 3 && parts[1] == metricsGV.Group && parts[2] == metricsGV.Version:
+		s.serveMetrics(w, r, parts[3:])
+		return
 	case parts[0] == "apis" && len(parts) >= 3:
 		gv, rest = schema.GroupVersion{Group: parts[1], Version: parts[2]}, parts[3:]
 	default:
