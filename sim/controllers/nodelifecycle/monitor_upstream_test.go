@@ -1,0 +1,350 @@
+package nodelifecycle
+
+// Ported from upstream, inputs and expected values unchanged, harness
+// adapted:
+//   kubernetes v1.37.2 pkg/controller/nodelifecycle/node_lifecycle_controller_test.go
+//     TestMonitorNodeHealthUpdateStatus
+// Harness: the simulator's clock starts at sim.Epoch, so every timestamp
+// of a case is shifted by the same amount (fakeNow becomes the clock's
+// start; the differences between times, which are what the monitor
+// reads, are unchanged). The node is written to the store directly (the
+// API server would stamp its own creation time); a pass is
+// monitorNodeHealth, run once, then again after timeToPass with the
+// case's new status. Upstream's request counts are a fake client's; here
+// "no action" is checked as the node left unwritten, and the pod status
+// update as the pod's Ready condition after the controller's pod queue
+// has run. The grace periods are the case's: 50 s monitor, 60 s startup.
+// Not ported yet: the other monitorNodeHealth tables (eviction and zone
+// states, leases, taints), which drive the same code through
+// controller_test.go's scenarios.
+
+import (
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// fakeNodeHandler stands for upstream's testutil.FakeNodeHandler: the
+// existing nodes and the pods.
+type fakeNodeHandler struct {
+	Existing  []*v1.Node
+	Clientset []*v1.Pod
+}
+
+// newPod is upstream's testutil.NewPod: a ready pod bound to host.
+func newPod(name, host string) *v1.Pod {
+	return &v1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+		Spec:       v1.PodSpec{NodeName: host},
+		Status:     v1.PodStatus{Conditions: []v1.PodCondition{{Type: v1.PodReady, Status: v1.ConditionTrue}}},
+	}
+}
+
+// shiftNode moves every timestamp of n by d.
+func shiftNode(n *v1.Node, d time.Duration) *v1.Node {
+	n = n.DeepCopy()
+	n.CreationTimestamp = metav1.NewTime(n.CreationTimestamp.Add(d))
+	shiftStatus(&n.Status, d)
+	return n
+}
+
+func shiftStatus(st *v1.NodeStatus, d time.Duration) {
+	for i := range st.Conditions {
+		c := &st.Conditions[i]
+		c.LastHeartbeatTime = metav1.NewTime(c.LastHeartbeatTime.Add(d))
+		c.LastTransitionTime = metav1.NewTime(c.LastTransitionTime.Add(d))
+	}
+}
+
+func TestMonitorNodeHealthUpdateStatusUpstream(t *testing.T) {
+	fakeNow := metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC)
+	table := []struct {
+		fakeNodeHandler         *fakeNodeHandler
+		timeToPass              time.Duration
+		newNodeStatus           v1.NodeStatus
+		expectedRequestCount    int
+		expectedNodes           []*v1.Node
+		expectedPodStatusUpdate bool
+	}{
+		// Node created long time ago, without status:
+		// Expect Unknown status posted from node controller.
+		{
+			fakeNodeHandler: &fakeNodeHandler{
+				Existing: []*v1.Node{
+					{
+						ObjectMeta: metav1.ObjectMeta{
+							Name:              "node0",
+							CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
+						},
+					},
+				},
+				Clientset: []*v1.Pod{newPod("pod0", "node0")},
+			},
+			expectedRequestCount: 2, // List+Update
+			expectedNodes: []*v1.Node{
+				{
+					ObjectMeta: metav1.ObjectMeta{
+						Name:              "node0",
+						CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
+					},
+					Status: v1.NodeStatus{
+						Conditions: []v1.NodeCondition{
+							{
+								Type:               v1.NodeReady,
+								Status:             v1.ConditionUnknown,
+								Reason:             "NodeStatusNeverUpdated",
+								Message:            "Kubelet never posted node status.",
+								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
+								LastTransitionTime: fakeNow,
+							},
+							{
+								Type:               v1.NodeMemoryPressure,
+								Status:             v1.ConditionUnknown,
+								Reason:             "NodeStatusNeverUpdated",
+								Message:            "Kubelet never posted node status.",
+								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
+								LastTransitionTime: fakeNow,
+							},
+							{
+								Type:               v1.NodeDiskPressure,
+								Status:             v1.ConditionUnknown,
+								Reason:             "NodeStatusNeverUpdated",
+								Message:            "Kubelet never posted node status.",
+								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
+								LastTransitionTime: fakeNow,
+							},
+							{
+								Type:               v1.NodePIDPressure,
+								Status:             v1.ConditionUnknown,
+								Reason:             "NodeStatusNeverUpdated",
+								Message:            "Kubelet never posted node status.",
+								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
+								LastTransitionTime: fakeNow,
+							},
+						},
+					},
+				},
+			},
+			expectedPodStatusUpdate: false, // Pod was never scheduled
+		},
+		// Node created recently, without status.
+		// Expect no action from node controller (within startup grace period).
+		{
+			fakeNodeHandler: &fakeNodeHandler{
+				Existing: []*v1.Node{
+					{
+						ObjectMeta: metav1.ObjectMeta{
+							Name:              "node0",
+							CreationTimestamp: fakeNow,
+						},
+					},
+				},
+				Clientset: []*v1.Pod{newPod("pod0", "node0")},
+			},
+			expectedRequestCount:    1, // List
+			expectedNodes:           nil,
+			expectedPodStatusUpdate: false,
+		},
+		// Node created long time ago, with status updated by kubelet exceeds grace period.
+		// Expect Unknown status posted from node controller.
+		{
+			fakeNodeHandler: &fakeNodeHandler{
+				Existing: []*v1.Node{
+					{
+						ObjectMeta: metav1.ObjectMeta{
+							Name:              "node0",
+							CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
+						},
+						Status: v1.NodeStatus{
+							Conditions: []v1.NodeCondition{
+								{
+									Type:   v1.NodeReady,
+									Status: v1.ConditionTrue,
+									// Node status hasn't been updated for 1hr.
+									LastHeartbeatTime:  metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
+									LastTransitionTime: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
+								},
+							},
+							Capacity: v1.ResourceList{
+								v1.ResourceName(v1.ResourceCPU):    resource.MustParse("10"),
+								v1.ResourceName(v1.ResourceMemory): resource.MustParse("10G"),
+							},
+						},
+					},
+				},
+				Clientset: []*v1.Pod{newPod("pod0", "node0")},
+			},
+			expectedRequestCount: 3, // (List+)List+Update
+			timeToPass:           time.Hour,
+			newNodeStatus: v1.NodeStatus{
+				Conditions: []v1.NodeCondition{
+					{
+						Type:   v1.NodeReady,
+						Status: v1.ConditionTrue,
+						// Node status hasn't been updated for 1hr.
+						LastHeartbeatTime:  metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
+						LastTransitionTime: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
+					},
+				},
+				Capacity: v1.ResourceList{
+					v1.ResourceName(v1.ResourceCPU):    resource.MustParse("10"),
+					v1.ResourceName(v1.ResourceMemory): resource.MustParse("10G"),
+				},
+			},
+			expectedNodes: []*v1.Node{
+				{
+					ObjectMeta: metav1.ObjectMeta{
+						Name:              "node0",
+						CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
+					},
+					Status: v1.NodeStatus{
+						Conditions: []v1.NodeCondition{
+							{
+								Type:               v1.NodeReady,
+								Status:             v1.ConditionUnknown,
+								Reason:             "NodeStatusUnknown",
+								Message:            "Kubelet stopped posting node status.",
+								LastHeartbeatTime:  metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
+								LastTransitionTime: metav1.Time{Time: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC).Add(time.Hour)},
+							},
+							{
+								Type:               v1.NodeMemoryPressure,
+								Status:             v1.ConditionUnknown,
+								Reason:             "NodeStatusNeverUpdated",
+								Message:            "Kubelet never posted node status.",
+								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC), // should default to node creation time if condition was never updated
+								LastTransitionTime: metav1.Time{Time: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC).Add(time.Hour)},
+							},
+							{
+								Type:               v1.NodeDiskPressure,
+								Status:             v1.ConditionUnknown,
+								Reason:             "NodeStatusNeverUpdated",
+								Message:            "Kubelet never posted node status.",
+								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC), // should default to node creation time if condition was never updated
+								LastTransitionTime: metav1.Time{Time: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC).Add(time.Hour)},
+							},
+							{
+								Type:               v1.NodePIDPressure,
+								Status:             v1.ConditionUnknown,
+								Reason:             "NodeStatusNeverUpdated",
+								Message:            "Kubelet never posted node status.",
+								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC), // should default to node creation time if condition was never updated
+								LastTransitionTime: metav1.Time{Time: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC).Add(time.Hour)},
+							},
+						},
+						Capacity: v1.ResourceList{
+							v1.ResourceName(v1.ResourceCPU):    resource.MustParse("10"),
+							v1.ResourceName(v1.ResourceMemory): resource.MustParse("10G"),
+						},
+					},
+				},
+			},
+			expectedPodStatusUpdate: true,
+		},
+		// Node created long time ago, with status updated recently.
+		// Expect no action from node controller (within monitor grace period).
+		{
+			fakeNodeHandler: &fakeNodeHandler{
+				Existing: []*v1.Node{
+					{
+						ObjectMeta: metav1.ObjectMeta{
+							Name:              "node0",
+							CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
+						},
+						Status: v1.NodeStatus{
+							Conditions: []v1.NodeCondition{
+								{
+									Type:   v1.NodeReady,
+									Status: v1.ConditionTrue,
+									// Node status has just been updated.
+									LastHeartbeatTime:  fakeNow,
+									LastTransitionTime: fakeNow,
+								},
+							},
+							Capacity: v1.ResourceList{
+								v1.ResourceName(v1.ResourceCPU):    resource.MustParse("10"),
+								v1.ResourceName(v1.ResourceMemory): resource.MustParse("10G"),
+							},
+						},
+					},
+				},
+				Clientset: []*v1.Pod{newPod("pod0", "node0")},
+			},
+			expectedRequestCount:    1, // List
+			expectedNodes:           nil,
+			expectedPodStatusUpdate: false,
+		},
+	}
+	for i, item := range table {
+		e := sim.NewEngine(1)
+		st := store.New(e)
+		srv := apiserver.New(e, st)
+		shift := e.Now().Sub(fakeNow.Time)
+		for _, ns := range []string{"default", v1.NamespaceNodeLease} {
+			if _, err := srv.Client("test").Create(&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := st.Create(shiftNode(item.fakeNodeHandler.Existing[0], shift)); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range item.fakeNodeHandler.Clientset {
+			if _, err := st.Create(p.DeepCopy()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := New(e, srv.Client("node-lifecycle-controller"), Config{MonitorGracePeriod: 50 * time.Second, StartupGracePeriod: 60 * time.Second, MonitorPeriod: 5 * time.Second})
+		c.monitorNodeHealth()
+		if item.timeToPass > 0 {
+			e.RunUntil(e.Elapsed() + item.timeToPass)
+			o, _ := st.Get("Node", "", "node0")
+			n := o.(*v1.Node).DeepCopy()
+			n.Status = *item.newNodeStatus.DeepCopy()
+			shiftStatus(&n.Status, shift)
+			if _, err := st.Update(n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		o, _ := st.Get("Node", "", "node0")
+		before := o.GetResourceVersion()
+		if item.timeToPass > 0 {
+			c.monitorNodeHealth()
+		}
+		e.RunUntil(e.Elapsed() + time.Second) // the pod queue
+		o, _ = st.Get("Node", "", "node0")
+		got := o.(*v1.Node)
+		if item.expectedNodes == nil {
+			if item.timeToPass > 0 && got.GetResourceVersion() != before {
+				t.Errorf("Case[%d] expected no node update, got %v", i, got.Status.Conditions)
+			}
+			if item.timeToPass == 0 && len(got.Status.Conditions) != len(item.fakeNodeHandler.Existing[0].Status.Conditions) {
+				t.Errorf("Case[%d] expected no node update, got %v", i, got.Status.Conditions)
+			}
+		} else {
+			want := shiftNode(item.expectedNodes[0], shift)
+			if !apiequality.Semantic.DeepEqual(want.Status, got.Status) {
+				t.Errorf("Case[%d] unexpected node status:\nwant %+v\ngot  %+v", i, want.Status.Conditions, got.Status.Conditions)
+			}
+		}
+		podStatusUpdated := false
+		for _, p := range item.fakeNodeHandler.Clientset {
+			o, _ := st.Get("Pod", p.Namespace, p.Name)
+			for _, cond := range o.(*v1.Pod).Status.Conditions {
+				if cond.Type == v1.PodReady && cond.Status != v1.ConditionTrue {
+					podStatusUpdated = true
+				}
+			}
+		}
+		if podStatusUpdated != item.expectedPodStatusUpdate {
+			t.Errorf("Case[%d] expect pod status updated to be %v, but got %v", i, item.expectedPodStatusUpdate, podStatusUpdated)
+		}
+	}
+}
