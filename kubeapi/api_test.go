@@ -49,7 +49,7 @@ func (f *fixture) do(t *testing.T, method, path, contentType string, body []byte
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	var st metav1.Status
-	json.Unmarshal(b, &st)
+	require.NoError(t, json.Unmarshal(b, &st), string(b))
 	return resp.StatusCode, st
 }
 
@@ -169,16 +169,16 @@ func TestAPISessionReplaysToTheSameTrace(t *testing.T) {
 	deps := f.client.AppsV1().Deployments("default")
 	_, err := deps.Create(ctx, deployment("web", 3), metav1.CreateOptions{})
 	require.NoError(t, err)
-	f.sess.RunFor(47*time.Second + 310*time.Millisecond)
+	require.NoError(t, f.sess.RunFor(47*time.Second+310*time.Millisecond))
 	_, err = deps.Patch(ctx, "web", types.StrategicMergePatchType, []byte(`{"spec":{"template":{"spec":{"containers":[{"name":"main","image":"nginx:1.28"}]}}}}`), metav1.PatchOptions{})
 	require.NoError(t, err)
-	f.sess.RunFor(time.Second)
+	require.NoError(t, f.sess.RunFor(time.Second))
 	sc, err := deps.GetScale(ctx, "web", metav1.GetOptions{})
 	require.NoError(t, err)
 	sc.Spec.Replicas = 5
 	_, err = deps.UpdateScale(ctx, "web", sc, metav1.UpdateOptions{})
 	require.NoError(t, err)
-	f.sess.RunFor(2 * time.Minute)
+	require.NoError(t, f.sess.RunFor(2*time.Minute))
 	pods, err := f.client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
 	require.NoError(t, err)
 	require.NoError(t, f.client.CoreV1().Pods("default").Delete(ctx, pods.Items[0].Name, metav1.DeleteOptions{}))
@@ -188,7 +188,7 @@ func TestAPISessionReplaysToTheSameTrace(t *testing.T) {
 	require.Error(t, err, "a refused write is recorded too")
 	require.Len(t, f.sess.Recorded(), 6)
 
-	f.sess.RunFor(f.sess.Scenario().Duration - f.sess.Snapshot().Time)
+	require.NoError(t, f.sess.RunFor(f.sess.Scenario().Duration-f.sess.Snapshot().Time))
 	want := f.sess.Snapshot().TraceHash
 	path, err := f.sess.Save(t.TempDir(), "session")
 	require.NoError(t, err)

@@ -18,13 +18,13 @@ func TestKubectlJobsAndCronJobs(t *testing.T) {
 	k := kubectl{t: t, config: f.kubeconfig(t)}
 
 	require.Contains(t, k.ok("create", "job", "hello", "--image=busybox:1.36", "--", "sleep", "3"), "job.batch/hello created")
-	f.sess.RunFor(30 * time.Second)
+	require.NoError(t, f.sess.RunFor(30*time.Second))
 	out := k.ok("get", "jobs")
 	require.Regexp(t, spaced("NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"), out)
 	require.Regexp(t, spaced("hello", "Complete", "1/1"), out)
 
 	require.Contains(t, k.ok("create", "cronjob", "tick", "--image=busybox:1.36", "--schedule=*/1 * * * *", "--", "true"), "cronjob.batch/tick created")
-	f.sess.RunFor(2*time.Minute + 10*time.Second)
+	require.NoError(t, f.sess.RunFor(2*time.Minute+10*time.Second))
 	out = k.ok("get", "cronjobs")
 	require.Regexp(t, spaced("NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"), out)
 	require.Regexp(t, spaced("tick", "*/1 * * * *", "<none>", "False"), out)

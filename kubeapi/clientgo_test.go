@@ -88,7 +88,7 @@ func TestWorkloadsScaleAndSelectors(t *testing.T) {
 	deps := f.client.AppsV1().Deployments("default")
 	_, err := deps.Create(ctx, deployment("web", 3), metav1.CreateOptions{})
 	require.NoError(t, err)
-	f.sess.RunFor(time.Minute)
+	require.NoError(t, f.sess.RunFor(time.Minute))
 
 	pods, err := f.client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
 	require.NoError(t, err)
@@ -107,7 +107,7 @@ func TestWorkloadsScaleAndSelectors(t *testing.T) {
 	_, err = deps.Patch(ctx, "web", types.StrategicMergePatchType,
 		[]byte(`{"spec":{"template":{"spec":{"containers":[{"name":"main","image":"nginx:1.28"}]}}}}`), metav1.PatchOptions{})
 	require.NoError(t, err)
-	f.sess.RunFor(2 * time.Minute)
+	require.NoError(t, f.sess.RunFor(2*time.Minute))
 	d, err := deps.Get(ctx, "web", metav1.GetOptions{})
 	require.NoError(t, err)
 	require.EqualValues(t, 5, *d.Spec.Replicas)
@@ -249,7 +249,7 @@ func TestDeleteCollectionAndGracefulPodDelete(t *testing.T) {
 
 	_, err = f.client.AppsV1().Deployments("default").Create(ctx, deployment("web", 1), metav1.CreateOptions{})
 	require.NoError(t, err)
-	f.sess.RunFor(time.Minute)
+	require.NoError(t, f.sess.RunFor(time.Minute))
 	pods, err := f.client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
 	require.NoError(t, err)
 	require.Len(t, pods.Items, 1)
@@ -258,7 +258,7 @@ func TestDeleteCollectionAndGracefulPodDelete(t *testing.T) {
 	p, err := f.client.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
 	require.NoError(t, err, "a running pod terminates gracefully")
 	require.NotNil(t, p.DeletionTimestamp)
-	f.sess.RunFor(time.Minute)
+	require.NoError(t, f.sess.RunFor(time.Minute))
 	_, err = f.client.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
 	require.True(t, apierrors.IsNotFound(err), "the kubelet finished the deletion, got %v", err)
 }

@@ -57,7 +57,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	lo := live.Options{Paused: o.speed == 0, Speed: o.speed, Tick: 10 * time.Millisecond}
 	sess, err := live.New(sc, lo)
 	require.NoError(t, err)
-	sess.RunFor(30 * time.Second) // nodes Ready, add-ons running
+	require.NoError(t, sess.RunFor(30*time.Second)) // nodes Ready, add-ons running
 	if o.speed > 0 {
 		sess.Start()
 	}

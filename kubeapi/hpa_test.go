@@ -43,7 +43,7 @@ func TestKubectlAutoscale(t *testing.T) {
 	manifest := filepath.Join(t.TempDir(), "web.yaml")
 	require.NoError(t, os.WriteFile(manifest, []byte(loadedWeb), 0o644))
 	require.Contains(t, k.ok("apply", "-f", manifest), "deployment.apps/web created")
-	f.sess.RunFor(time.Minute)
+	require.NoError(t, f.sess.RunFor(time.Minute))
 
 	out := k.ok("autoscale", "deployment", "web", "--cpu-percent=50", "--min=1", "--max=5")
 	require.Contains(t, out, "horizontalpodautoscaler.autoscaling/web autoscaled")
@@ -51,7 +51,7 @@ func TestKubectlAutoscale(t *testing.T) {
 	require.Regexp(t, spaced("NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"), out)
 	require.Regexp(t, spaced("web", "Deployment/web", "cpu: <unknown>/50%", "1", "5", "0"), out)
 
-	f.sess.RunFor(20 * time.Second)
+	require.NoError(t, f.sess.RunFor(20*time.Second))
 	out = k.ok("get", "hpa", "web")
 	require.Regexp(t, spaced("web", "Deployment/web", "cpu: 90%/50%", "1", "5", "4"), out)
 	require.Equal(t, "4", k.ok("get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"))

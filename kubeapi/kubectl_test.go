@@ -136,7 +136,7 @@ func TestKubectlCKASession(t *testing.T) {
 
 	require.Contains(t, k.ok("taint", "nodes", "general-2", "general-3", "dedicated=batch:NoSchedule"), "node/general-3 tainted")
 	require.Contains(t, k.ok("run", "probe", "--image=busybox:1.36", "--restart=Never", "--", "sleep", "3600"), "pod/probe created")
-	f.sess.RunFor(10 * time.Second)
+	require.NoError(t, f.sess.RunFor(10*time.Second))
 	require.Regexp(t, spaced("probe", "0/1", "Pending"), k.ok("get", "pod", "probe"))
 	out = k.ok("get", "events", "--field-selector", "involvedObject.name=probe")
 	require.Contains(t, out, "FailedScheduling")
@@ -146,7 +146,7 @@ func TestKubectlCKASession(t *testing.T) {
 	require.Contains(t, k.ok("wait", "--for=condition=Ready", "pod/probe", "--timeout=60s"), "pod/probe condition met")
 
 	require.Contains(t, k.ok("expose", "deploy/web", "--port=80"), "service/web exposed")
-	f.sess.RunFor(5 * time.Second)
+	require.NoError(t, f.sess.RunFor(5*time.Second))
 	require.Regexp(t, spaced("web", "ClusterIP", "10.100."), k.ok("get", "svc", "web"))
 	require.Regexp(t, `web-\S+\s+IPv4\s+80\s+100\.64\.`, k.ok("get", "endpointslices", "-l", "kubernetes.io/service-name=web"))
 
@@ -179,7 +179,7 @@ func TestKubectlCKASession(t *testing.T) {
 
 	// The whole session replays.
 	f.sess.Pause()
-	f.sess.RunFor(f.sess.Scenario().Duration - f.sess.Snapshot().Time)
+	require.NoError(t, f.sess.RunFor(f.sess.Scenario().Duration-f.sess.Snapshot().Time))
 	want := f.sess.Snapshot().TraceHash
 	path, err := f.sess.Save(t.TempDir(), "session")
 	require.NoError(t, err)

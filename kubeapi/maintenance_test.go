@@ -45,7 +45,7 @@ func (k kubectl) background(out *syncBuffer, args ...string) {
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+k.config, "HOME="+filepath.Dir(k.config))
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(k.t, cmd.Start())
-	k.t.Cleanup(func() { cancel(); cmd.Wait() })
+	k.t.Cleanup(func() { cancel(); _ = cmd.Wait() }) // killed: an error
 }
 
 // TestKubectlNodeMaintenanceLoop is the sequence after which `kubesim
@@ -117,7 +117,7 @@ func TestKubectlNodeMaintenanceLoop(t *testing.T) {
 				// Say where the server was: the stall this test guards
 				// against is diagnosed from these stacks.
 				var stacks strings.Builder
-				pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+				_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1) // a strings.Builder does not fail
 				t.Fatalf("kubectl drain %s (round %d): %v\n%s\nsession at %s, paused %v, stopped %q\nserver goroutines:\n%s",
 					node, round, err, out, f.sess.Snapshot().Time, f.sess.Snapshot().Paused, f.sess.Snapshot().Stopped, stacks.String())
 			}

@@ -77,7 +77,7 @@ func (s *Server) openAPIV3(w http.ResponseWriter, r *http.Request, rest string) 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Etag", `"`+d.hash+`"`)
-	w.Write(d.json)
+	_, _ = w.Write(d.json) // a client gone mid-reply is nothing to act on
 }
 
 func openAPIDoc(gv schema.GroupVersion) map[string]any {
@@ -163,7 +163,7 @@ func (s *Server) openAPIV2(w http.ResponseWriter) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
-	w.Write(s.v2Doc)
+	_, _ = w.Write(s.v2Doc) // a client gone mid-reply is nothing to act on
 }
 
 func openAPIV2Doc() ([]byte, error) {

@@ -147,14 +147,14 @@ func applyOp(doc any, op jsonPatchOp) (any, error) {
 func normalize(v any) any {
 	b, _ := json.Marshal(v)
 	var out any
-	json.Unmarshal(b, &out)
+	_ = json.Unmarshal(b, &out) // b was just marshalled
 	return out
 }
 
 func deepCopyJSON(v any) any {
 	b, _ := json.Marshal(v)
 	var out any
-	decodeJSON(b, &out)
+	_ = decodeJSON(b, &out) // b was just marshalled
 	return out
 }
 

@@ -23,8 +23,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	w.Write(b)
-	w.Write([]byte("\n"))
+	_, _ = w.Write(b) // a client gone mid-reply is nothing to act on
+	_, _ = w.Write([]byte("\n"))
 }
 
 // statusOf turns any error into the metav1.Status kube-apiserver would

@@ -152,7 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.version(w)
 	case p == "/healthz" || p == "/livez" || p == "/readyz":
 		w.Header().Set("Content-Type", "text/plain")
-		w.Write([]byte("ok"))
+		_, _ = w.Write([]byte("ok"))
 	case p == "/api":
 		s.apiVersions(w)
 	case p == "/apis":

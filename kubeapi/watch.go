@@ -94,10 +94,12 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, t target) {
 			}
 		case <-wt.gone:
 			for n := len(wt.ch); n > 0; n-- {
-				emit(<-wt.ch)
+				if emit(<-wt.ch) != nil {
+					return // the client went away
+				}
 			}
 			st := statusOf(expired("The resourceVersion for the provided watch is too old."))
-			enc.Encode(map[string]any{"type": "ERROR", "object": st})
+			_ = enc.Encode(map[string]any{"type": "ERROR", "object": st}) // the stream ends here either way
 			if flusher != nil {
 				flusher.Flush()
 			}

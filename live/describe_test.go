@@ -10,7 +10,7 @@ import (
 
 func TestDescribeLikeKubectl(t *testing.T) {
 	s := newSession(t, "unschedulable-pod")
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 	v := s.Snapshot()
 	node := v.Nodes[0]
 	d := s.Describe("Node", "", node.Name)

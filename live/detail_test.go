@@ -9,7 +9,7 @@ import (
 
 func TestDetail(t *testing.T) {
 	s := newSession(t, "node-failure")
-	s.RunFor(3 * time.Minute) // general-1 failed at 2m: NotReady by now
+	require.NoError(t, s.RunFor(3*time.Minute)) // general-1 failed at 2m: NotReady by now
 	pod := s.Snapshot().Nodes[1].Pods[0]
 	for _, tc := range []struct {
 		kind, ns, name string
@@ -61,10 +61,10 @@ func TestDetail(t *testing.T) {
 
 func TestEtcdMembers(t *testing.T) {
 	s := newSession(t, "demo")
-	s.RunFor(30 * time.Second)
+	require.NoError(t, s.RunFor(30*time.Second))
 	_, err := s.Do(Command{Verb: "etcd-stop", Member: "etcd-3"})
 	require.NoError(t, err)
-	s.RunFor(10 * time.Second)
+	require.NoError(t, s.RunFor(10*time.Second))
 	ms, err := s.EtcdMembers()
 	require.NoError(t, err)
 	require.Len(t, ms, 3)
@@ -73,12 +73,12 @@ func TestEtcdMembers(t *testing.T) {
 	require.NotEmpty(t, ms[0].Zone)
 	require.Positive(t, ms[0].AppliedIndex)
 	require.Greater(t, ms[0].AppliedIndex, ms[2].AppliedIndex, "the stopped member fell behind")
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 
 	plain := newSession(t, "demo") // the same story, nobody looking
-	plain.RunFor(30 * time.Second)
+	require.NoError(t, plain.RunFor(30*time.Second))
 	_, err = plain.Do(Command{Verb: "etcd-stop", Member: "etcd-3"})
 	require.NoError(t, err)
-	plain.RunFor(70 * time.Second)
+	require.NoError(t, plain.RunFor(70*time.Second))
 	require.Equal(t, plain.Snapshot().TraceHash, s.Snapshot().TraceHash, "reading the status changes nothing")
 }

@@ -73,7 +73,7 @@ func TestReadsAreAnsweredDuringABurst(t *testing.T) {
 	}
 	for _, speed := range []float64{1000, AsFastAsPossible} {
 		s := busySession(t, Options{Speed: speed})
-		s.RunFor(2 * time.Minute) // the pods exist
+		require.NoError(t, s.RunFor(2*time.Minute)) // the pods exist
 		s.Start()
 		skip := make(chan error, 1)
 		go func() { skip <- s.RunFor(3 * time.Hour) }()
@@ -100,10 +100,10 @@ func TestReadsAreAnsweredDuringABurst(t *testing.T) {
 func TestCloseEndsEveryLongOperation(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	s := busySession(t, Options{Speed: AsFastAsPossible})
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 	_, err := s.Do(Command{Verb: "scale", Name: "web", Replicas: 310})
 	require.NoError(t, err)
-	s.RunFor(5 * time.Minute)
+	require.NoError(t, s.RunFor(5*time.Minute))
 	s.Start()
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
@@ -148,7 +148,7 @@ func TestCloseEndsEveryLongOperation(t *testing.T) {
 // not at a fixed frame rate.
 func TestIdleSessionSleeps(t *testing.T) {
 	s := newSession(t, "demo")
-	s.RunFor(5 * time.Minute) // past the start-up
+	require.NoError(t, s.RunFor(5*time.Minute)) // past the start-up
 	s.Start()
 	time.Sleep(100 * time.Millisecond)
 	w0 := s.wakes.Load()

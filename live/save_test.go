@@ -18,7 +18,7 @@ import (
 // the session's trace.
 func TestSaveWritesEveryAction(t *testing.T) {
 	s := newSession(t, "node-failure")
-	s.RunFor(30 * time.Second)
+	require.NoError(t, s.RunFor(30*time.Second))
 	steps := []struct {
 		name  string
 		value any
@@ -36,7 +36,7 @@ func TestSaveWritesEveryAction(t *testing.T) {
 	for _, st := range steps {
 		_, err := s.Act(st.name, st.value)
 		require.NoError(t, err, st.name)
-		s.RunFor(20 * time.Second)
+		require.NoError(t, s.RunFor(20*time.Second))
 	}
 	_, err := s.Act("etcd", map[string]any{"restore": "never-taken"})
 	require.ErrorContains(t, err, `no snapshot "never-taken"`)
@@ -46,7 +46,7 @@ func TestSaveWritesEveryAction(t *testing.T) {
 	require.ErrorContains(t, err, `did you mean "fail"?`)
 	recorded := s.Recorded()
 	require.Len(t, recorded, len(steps))
-	s.RunFor(s.Scenario().Duration - s.Snapshot().Time)
+	require.NoError(t, s.RunFor(s.Scenario().Duration-s.Snapshot().Time))
 	want := s.Snapshot().TraceHash
 
 	path, err := s.Save(t.TempDir(), "session")

@@ -28,7 +28,7 @@ func newSession(t *testing.T, name string) *Session {
 // replay through the plain runner to the same trace hash.
 func TestSavedSessionReplaysToTheSameTrace(t *testing.T) {
 	s := newSession(t, "node-failure") // refers to manifests/web.yaml: Save must carry it
-	s.RunFor(37*time.Second + 123*time.Millisecond)
+	require.NoError(t, s.RunFor(37*time.Second+123*time.Millisecond))
 	_, err := s.Do(Command{Verb: "scale", Name: "web", Replicas: 8})
 	require.NoError(t, err)
 	s.Step()
@@ -37,11 +37,11 @@ func TestSavedSessionReplaysToTheSameTrace(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Do(Command{Verb: "etcd-partition", Member: "etcd-2"})
 	require.NoError(t, err)
-	s.RunFor(20 * time.Second)
+	require.NoError(t, s.RunFor(20*time.Second))
 	require.Equal(t, "partitioned", s.Snapshot().Etcd.Members[1].State)
 	_, err = s.Do(Command{Verb: "etcd-heal", Member: "etcd-2"})
 	require.NoError(t, err)
-	s.RunFor(3 * time.Minute)
+	require.NoError(t, s.RunFor(3*time.Minute))
 	_, err = s.Do(Command{Verb: "apply", Manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n"})
 	require.NoError(t, err)
 	pod := s.Snapshot().Nodes[0].Pods[0]
@@ -52,7 +52,7 @@ func TestSavedSessionReplaysToTheSameTrace(t *testing.T) {
 	_, err = s.Do(Command{Verb: "scale", Name: "no-such-deployment", Replicas: 2})
 	require.ErrorContains(t, err, "not found", "the cluster's refusal is an error")
 	require.Len(t, s.Recorded(), 7, "a refusal by the cluster is recorded (it is part of the story); an impossible command is not")
-	s.RunFor(s.Scenario().Duration - s.Snapshot().Time)
+	require.NoError(t, s.RunFor(s.Scenario().Duration-s.Snapshot().Time))
 	want := s.Snapshot().TraceHash
 
 	dir := t.TempDir()
@@ -67,7 +67,7 @@ func TestSavedSessionReplaysToTheSameTrace(t *testing.T) {
 
 	// A different command sequence gives a different trace.
 	other := newSession(t, "node-failure")
-	other.RunFor(s.Scenario().Duration)
+	require.NoError(t, other.RunFor(s.Scenario().Duration))
 	require.NotEqual(t, want, other.Snapshot().TraceHash)
 }
 
@@ -111,7 +111,7 @@ func TestPacingPauseAndSpeed(t *testing.T) {
 
 func TestViewShowsNodesPodsAndPending(t *testing.T) {
 	s := newSession(t, "unschedulable-pod")
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 	v := s.Snapshot()
 	require.NotEmpty(t, v.Nodes)
 	require.Equal(t, v.Counts.Nodes, len(v.Nodes))
@@ -149,16 +149,16 @@ func TestBadCommands(t *testing.T) {
 // time, and the session goes on from there.
 func TestRewindShowsThePastAndResumesFromIt(t *testing.T) {
 	s := newSession(t, "node-failure")
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 	_, err := s.Do(Command{Verb: "scale", Name: "web", Replicas: 9})
 	require.NoError(t, err)
-	s.RunFor(2 * time.Minute) // the scenario fails general-1 at 2m
+	require.NoError(t, s.RunFor(2*time.Minute)) // the scenario fails general-1 at 2m
 	at90 := func() string {
 		fresh := newSession(t, "node-failure")
-		fresh.RunFor(time.Minute)
+		require.NoError(t, fresh.RunFor(time.Minute))
 		_, err := fresh.Do(Command{Verb: "scale", Name: "web", Replicas: 9})
 		require.NoError(t, err)
-		fresh.RunFor(30 * time.Second)
+		require.NoError(t, fresh.RunFor(30*time.Second))
 		return fresh.Snapshot().TraceHash
 	}()
 	require.NotEmpty(t, s.History())
@@ -173,6 +173,6 @@ func TestRewindShowsThePastAndResumesFromIt(t *testing.T) {
 	}
 	require.NoError(t, s.Rewind(10*time.Second))
 	require.Empty(t, s.Recorded(), "commands after the rewind point are dropped")
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 	require.Equal(t, 70*time.Second, s.Snapshot().Time)
 }

@@ -71,8 +71,8 @@ slos:
 // shrink it.
 func BenchmarkPlanSweep(b *testing.B) {
 	seeds, cands, dur := 10, 8, "1h"
-	fmt.Sscan(os.Getenv("PLAN_BENCH_SEEDS"), &seeds)
-	fmt.Sscan(os.Getenv("PLAN_BENCH_CANDIDATES"), &cands)
+	_, _ = fmt.Sscan(os.Getenv("PLAN_BENCH_SEEDS"), &seeds)
+	_, _ = fmt.Sscan(os.Getenv("PLAN_BENCH_CANDIDATES"), &cands)
 	if d := os.Getenv("PLAN_BENCH_DURATION"); d != "" {
 		dur = d
 	}

@@ -141,7 +141,7 @@ func parse(file string, data []byte, workloads func(*yaml.Node) ([]scenarios.Obj
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		line := 1
-		fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &line)
+		_, _ = fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &line)
 		p.errs = append(p.errs, &scenarios.Error{File: file, Line: line, Column: 1, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")})
 		return nil, p.err()
 	}

@@ -138,7 +138,7 @@ func (u *ui) waitFor(text string) string {
 func (u *ui) press(r rune)         { u.scr.InjectKey(tcell.KeyRune, r, tcell.ModNone) }
 func (u *ui) pressKey(k tcell.Key) { u.scr.InjectKey(k, 0, tcell.ModNone) }
 func (u *ui) redraw()              { u.a.app.QueueUpdateDraw(u.a.refresh) }
-func (u *ui) resize(w, h int)      { u.scr.SetSize(w, h); u.scr.PostEvent(tcell.NewEventResize(w, h)) }
+func (u *ui) resize(w, h int)      { u.scr.SetSize(w, h); _ = u.scr.PostEvent(tcell.NewEventResize(w, h)) }
 func (u *ui) hit(focus render.Focus, key string) (h render.Hit) {
 	u.t.Helper()
 	u.inLoop(func() {
@@ -175,7 +175,7 @@ func podArea(box render.Rect) render.Rect {
 // after the 300s eviction window.
 func TestFailNodeShowsNotReadyAndPodsMoveAway(t *testing.T) {
 	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 	u := start(t, s, 140, 44, t.TempDir())
 	u.press('l')
 	u.waitFor("Describe node/general-2")
@@ -191,13 +191,13 @@ func TestFailNodeShowsNotReadyAndPodsMoveAway(t *testing.T) {
 	}
 	require.Positive(t, onFailed, "the failed node ran web pods")
 
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 	u.redraw()
 	scr := u.waitFor("NotReady")
 	require.Contains(t, region(scr, u.hit(render.FocusNodes, "general-2").R), "NotReady")
 	require.Contains(t, scr, "nodes 2/3 Ready")
 
-	s.RunFor(6 * time.Minute)
+	require.NoError(t, s.RunFor(6*time.Minute))
 	u.redraw()
 	var box string
 	require.True(t, assertEventually(func() bool {
@@ -265,27 +265,27 @@ func TestPauseStopsVirtualTime(t *testing.T) {
 func TestSaveReplaysToTheSessionsTrace(t *testing.T) {
 	sc := loadScenario(t, threeNodes)
 	s := newSession(t, sc, live.Options{Paused: true})
-	s.RunFor(45 * time.Second)
+	require.NoError(t, s.RunFor(45*time.Second))
 	dir := t.TempDir()
 	u := start(t, s, 120, 40, dir)
 	u.press('c')
 	u.waitFor("cordon general-1")
 	u.waitFor("Cordoned")
-	s.RunFor(10 * time.Second)
+	require.NoError(t, s.RunFor(10*time.Second))
 	u.press('s')
 	u.waitFor("scale deploy/web")
 	u.pressKey(tcell.KeyBackspace2)
 	u.press('9')
 	u.pressKey(tcell.KeyEnter)
 	u.waitFor("scale deploy/web to 9")
-	s.RunFor(20 * time.Second)
+	require.NoError(t, s.RunFor(20*time.Second))
 	u.pressKey(tcell.KeyTab) // pods of general-1
 	u.press('x')
 	u.waitFor("delete pod")
 	u.press('c') // uncordon
 	u.waitFor("uncordon general-1")
 	require.Len(t, s.Recorded(), 4)
-	s.RunFor(sc.Duration - s.Snapshot().Time)
+	require.NoError(t, s.RunFor(sc.Duration-s.Snapshot().Time))
 	want := s.Snapshot().TraceHash
 	u.press('w')
 	scr := u.waitFor("saved ")
@@ -316,7 +316,7 @@ func TestEtcdKeyStopsAndStartsAMember(t *testing.T) {
 
 func TestMouseClickSelectsANode(t *testing.T) {
 	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 	u := start(t, s, 120, 40, t.TempDir())
 	h := u.hit(render.FocusNodes, "general-3")
 	u.scr.InjectMouse(h.R.X+2, h.R.Y+1, tcell.Button1, tcell.ModNone)
@@ -327,7 +327,7 @@ func TestMouseClickSelectsANode(t *testing.T) {
 
 func TestResizeRedraws(t *testing.T) {
 	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 	u := start(t, s, 120, 40, t.TempDir())
 	for _, sz := range [][2]int{{80, 24}, {200, 60}, {40, 12}, {80, 24}} {
 		u.resize(sz[0], sz[1])
@@ -360,7 +360,7 @@ cluster:
     - {name: general, instanceType: m5.large, count: 200}
 `)
 	s := newSession(t, sc, live.Options{Paused: true})
-	s.RunFor(10 * time.Second)
+	require.NoError(t, s.RunFor(10*time.Second))
 	u := start(t, s, 120, 40, t.TempDir())
 	scr := u.waitFor("heat-map")
 	require.Contains(t, scr, "Nodes 200")
@@ -371,7 +371,7 @@ cluster:
 	u.waitFor("Describe node/general-")
 	u.press('f')
 	u.waitFor("fail general-")
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 	u.redraw()
 	u.waitFor("199/200")
 	require.Contains(t, u.screen(), "X", "the failed node is an X in the heat-map")
@@ -381,7 +381,7 @@ cluster:
 // replicas; typing a number replaces it rather than appending to it.
 func TestScalePromptReplacesItsValue(t *testing.T) {
 	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
-	s.RunFor(30 * time.Second)
+	require.NoError(t, s.RunFor(30*time.Second))
 	u := start(t, s, 120, 40, t.TempDir())
 	u.press('s')
 	u.waitFor("scale deploy/web")
@@ -420,7 +420,7 @@ func TestEndOfScenarioSaysSoAndFaultKeysRunOn(t *testing.T) {
 // selected, and x deletes the selected row's pod.
 func TestViewsFilterAndNamespaceByKeys(t *testing.T) {
 	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
-	s.RunFor(time.Minute)
+	require.NoError(t, s.RunFor(time.Minute))
 	u := start(t, s, 160, 40, t.TempDir())
 	typeText := func(text string) {
 		for _, r := range text {

@@ -63,7 +63,7 @@ func scaleSession(t *testing.T, nodes, deployments, replicas int) (*Server, stri
 	require.NoError(t, err)
 	start := time.Now()
 	for sess.Snapshot().Counts.Running < deployments*replicas && sess.Snapshot().Time < 10*time.Minute {
-		sess.RunFor(time.Minute)
+		require.NoError(t, sess.RunFor(time.Minute))
 	}
 	require.Equal(t, deployments*replicas, sess.Snapshot().Counts.Running)
 	t.Logf("%d nodes / %d pods running at %s virtual, built in %s", nodes, deployments*replicas, sess.Snapshot().Time, time.Since(start).Round(time.Second))
@@ -97,7 +97,7 @@ func TestBrowserScaleThousandNodes(t *testing.T) {
 	victim := "general-500"
 	_, err := sess.Do(live.Command{Verb: "fail", Node: victim})
 	require.NoError(t, err)
-	sess.RunFor(5*time.Minute + 45*time.Second)
+	require.NoError(t, sess.RunFor(5*time.Minute+45*time.Second))
 	before := sess.Snapshot().Version
 	sess.SetSpeed(10)
 	sess.Resume()

@@ -23,7 +23,7 @@ func newTestServer(t *testing.T, name string, opts Options) (*Server, *httptest.
 	require.NoError(t, err)
 	sess, err := live.New(sc, live.Options{Paused: true})
 	require.NoError(t, err)
-	sess.RunFor(time.Minute)
+	require.NoError(t, sess.RunFor(time.Minute))
 	opts.Session.Paused = true
 	srv := New(sess, opts)
 	ts := httptest.NewServer(srv.Handler())
@@ -465,7 +465,7 @@ func TestEventStream(t *testing.T) {
 	v := next()
 	require.Equal(t, 60.0, v.Time)
 	require.Len(t, v.Nodes, 3)
-	srv.Session().RunFor(10 * time.Second)
+	require.NoError(t, srv.Session().RunFor(10*time.Second))
 	// A run that takes more than one chunk of wall time (a slow or busy
 	// machine) streams its intermediate snapshots too.
 	for v = next(); v.Time < 70; v = next() {
@@ -473,7 +473,7 @@ func TestEventStream(t *testing.T) {
 	}
 	require.Equal(t, 70.0, v.Time)
 	require.Equal(t, uint64(1), v.Session)
-	srv.Session().RunFor(5 * time.Minute)
+	require.NoError(t, srv.Session().RunFor(5*time.Minute))
 	for v.Time < 370 {
 		v = next()
 	}

@@ -142,7 +142,7 @@ func runServe(ctx context.Context, out io.Writer, arg string, f serveFlags) erro
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if ws != nil {
-		ws.Shutdown(sctx)
+		_ = ws.Shutdown(sctx)
 	}
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err

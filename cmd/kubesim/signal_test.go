@@ -48,7 +48,7 @@ func TestSignalStopsServeAndWeb(t *testing.T) {
 				stdout, err := cmd.StdoutPipe()
 				require.NoError(t, err)
 				require.NoError(t, cmd.Start())
-				t.Cleanup(func() { cmd.Process.Kill() })
+				t.Cleanup(func() { _ = cmd.Process.Kill() })
 				url := waitForURL(t, stdout)
 				if tc.name == "serve" {
 					watch(t, url+"/api/v1/pods?watch=true")
@@ -104,7 +104,7 @@ func watch(t *testing.T, url string) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	_, err = resp.Body.Read(make([]byte, 1))
 	require.NoError(t, err)
-	go func() { io.Copy(io.Discard, resp.Body); resp.Body.Close() }()
+	go func() { _, _ = io.Copy(io.Discard, resp.Body); resp.Body.Close() }()
 }
 
 // TestSignalStopsTheTUI: the terminal UI ends when its context is

@@ -100,14 +100,14 @@ func (e *Etcd) raft() *etcd.Cluster {
 	e.repl = r
 	for _, m := range e.members {
 		if m.Down {
-			e.fail(r.Stop(m.Name))
+			_ = e.fail(r.Stop(m.Name))
 		}
 		if m.Partitioned {
-			e.fail(r.Partition(m.Name))
+			_ = e.fail(r.Partition(m.Name))
 		}
 	}
 	if l := e.Leader(); l != "" {
-		e.fail(r.SetLeader(l))
+		_ = e.fail(r.SetLeader(l))
 	}
 	return r
 }
@@ -238,7 +238,7 @@ func (e *Etcd) set(name, verb string, fn func(*EtcdMember) error, onRaft func(*e
 		return err
 	}
 	if r := e.repl; r != nil && e.err == nil {
-		e.fail(onRaft(r, name))
+		_ = e.fail(onRaft(r, name))
 	}
 	e.trace(verb, name, "")
 	e.reconsider()
@@ -280,7 +280,7 @@ func (e *Etcd) elect() {
 	e.leader = healthy[e.rand.IntN(len(healthy))]
 	name := e.members[e.leader].Name
 	if r := e.repl; r != nil && e.err == nil {
-		e.fail(r.SetLeader(name))
+		_ = e.fail(r.SetLeader(name))
 	}
 	e.trace("leader", name, "")
 }

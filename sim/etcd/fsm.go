@@ -218,7 +218,7 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 		return sink.Close()
 	}
 	if _, err := sink.Write(s.encode()); err != nil {
-		sink.Cancel()
+		_ = sink.Cancel() // already failing with err
 		return err
 	}
 	return sink.Close()
@@ -295,9 +295,9 @@ func (f *fsm) state() state {
 	var n [binary.MaxVarintLen64]byte
 	f.each(func(kind, key string, v []byte) bool {
 		h.Write(n[:binary.PutUvarint(n[:], uint64(len(kind)+1+len(key)))])
-		io.WriteString(h, kind)
-		io.WriteString(h, "/")
-		io.WriteString(h, key)
+		_, _ = io.WriteString(h, kind) // a hash.Hash never fails
+		_, _ = io.WriteString(h, "/")
+		_, _ = io.WriteString(h, key)
 		h.Write(n[:binary.PutUvarint(n[:], uint64(len(v)))])
 		h.Write(v)
 		return true
