@@ -69,6 +69,15 @@ spec:
   ports: [{port: 80, nodePort: 30080}]
 `
 
+const badNetpol = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+  - from: [{ipBlock: {cidr: 10.0.0.0/33}}]
+`
+
 // waitFor polls kubectl until out matches re (virtual time runs at the
 // fixture's speed; the bound is generous for a loaded machine).
 func waitFor(t *testing.T, k kubectl, re *regexp.Regexp, args ...string) string {
@@ -126,6 +135,18 @@ func TestKubectlServices(t *testing.T) {
 	out = waitFor(t, k, regexp.MustCompile(`web\s+alb\s+shop\.example\.com\s+k8s-default-web-[0-9a-f]{10}-\d{10}\.us-east-1\.elb\.amazonaws\.com\s+80`), "get", "ingress")
 	require.Regexp(t, spaced("NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"), out)
 	require.Regexp(t, `alb\s+ingress\.k8s\.aws/alb\s+<none>`, k.ok("get", "ingressclass"))
+
+	// A NetworkPolicy with a malformed CIDR is refused, a valid one listed.
+	bad := filepath.Join(dir, "bad-netpol.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte(badNetpol), 0o644))
+	out, err = k.run("apply", "-f", bad)
+	require.Error(t, err)
+	require.Contains(t, out, `The NetworkPolicy "db" is invalid: spec.ingress[0].from[0].ipBlock.cidr: Invalid value: "10.0.0.0/33": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)`)
+	out, _ = k.run("get", "netpol")
+	require.Contains(t, out, "No resources found in default namespace.")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(badNetpol, "/33", "/16", 1)), 0o644))
+	require.Contains(t, k.ok("apply", "-f", bad), "networkpolicy.networking.k8s.io/db created")
+	require.Regexp(t, `db\s+app=db\s`, k.ok("get", "netpol"))
 
 	// Scaling to zero empties the endpoints.
 	k.ok("scale", "deploy/web", "--replicas=0")

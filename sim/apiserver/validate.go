@@ -9,6 +9,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -70,6 +71,8 @@ func Validate(obj store.Object) error {
 		errs = append(errs, validateSelectorTemplate(o.Spec.Selector, &o.Spec.Template, field.NewPath("spec"))...)
 	case *corev1.Service:
 		errs = append(errs, validateService(o)...)
+	case *networkingv1.NetworkPolicy:
+		errs = append(errs, validateNetworkPolicy(o)...)
 	case *batchv1.Job:
 		errs = append(errs, validateJobSpec(o, &o.Spec, field.NewPath("spec"))...)
 	case *batchv1.CronJob:
