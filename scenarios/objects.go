@@ -9,6 +9,7 @@ import (
 	sigsjson "sigs.k8s.io/json"
 
 	"github.com/kubesim/kubesim/internal/textdist"
+	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -170,6 +171,13 @@ func (p *parser) object(n *yaml.Node) (Object, bool) {
 	if err := apiserver.Validate(check); err != nil {
 		p.errorf(f.node, "", "%s", err.Error())
 		return Object{}, false
+	}
+	if np, ok := check.(*karpv1.NodePool); ok {
+		before := len(p.errs)
+		p.checkNodePool(np, f.node)
+		if len(p.errs) > before {
+			return Object{}, false
+		}
 	}
 	return Object{Obj: obj, Pos: f.pos(), Source: p.file}, true
 }
