@@ -55,6 +55,7 @@ func Default(obj store.Object) {
 		if o.Spec.RevisionHistoryLimit == nil {
 			o.Spec.RevisionHistoryLimit = ptr(int32(10))
 		}
+		defaultClaimTemplates(o)
 		defaultPodSpec(&o.Spec.Template.Spec)
 	case *corev1.Service:
 		defaultService(o)

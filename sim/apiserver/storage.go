@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -274,4 +275,23 @@ func (s *Server) validateStorageUpdate(obj, old store.Object) error {
 		}
 	}
 	return nil
+}
+
+// defaultClaimTemplates: a StatefulSet's PVC retention policy defaults to
+// Retain/Retain and its claim templates get the claim defaults.
+func defaultClaimTemplates(set *appsv1.StatefulSet) {
+	if set.Spec.PersistentVolumeClaimRetentionPolicy == nil {
+		set.Spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{}
+	}
+	if p := set.Spec.PersistentVolumeClaimRetentionPolicy; p.WhenDeleted == "" {
+		p.WhenDeleted = appsv1.RetainPersistentVolumeClaimRetentionPolicyType
+	}
+	if p := set.Spec.PersistentVolumeClaimRetentionPolicy; p.WhenScaled == "" {
+		p.WhenScaled = appsv1.RetainPersistentVolumeClaimRetentionPolicyType
+	}
+	for i := range set.Spec.VolumeClaimTemplates {
+		if t := &set.Spec.VolumeClaimTemplates[i]; t.Spec.VolumeMode == nil {
+			t.Spec.VolumeMode = ptr(corev1.PersistentVolumeFilesystem)
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle"
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle/podgc"
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle/tainteviction"
+	"github.com/kubesim/kubesim/sim/controllers/persistentvolume"
 	"github.com/kubesim/kubesim/sim/controllers/replicaset"
 	"github.com/kubesim/kubesim/sim/controllers/resourcequota"
 	"github.com/kubesim/kubesim/sim/controllers/statefulset"
@@ -49,6 +50,7 @@ func (c *Cluster) startControlPlane() {
 		resourcequota.New(e, c.Client(resourcequota.Name), resourcequota.Config{}),
 		endpoints.New(e, c.Client(endpoints.Name), controllerutil.Config{}),
 		awslb.New(e, c.Client(awslb.Name), awslb.Config{Region: c.EC2.Region()}),
+		persistentvolume.New(e, c.Client(persistentvolume.Name), c.Client(persistentvolume.ProvisionerName), persistentvolume.Config{}),
 	}
 	for _, s := range c.starters {
 		s.Start()

@@ -81,6 +81,14 @@ func (c *container) create(res images.Resolved) {
 	k := c.p.k
 	c.image, c.imageID = res.Ref.String(), res.ImageID()
 	c.beh = images.BehaviorOf(res.Image, c.spec.Name, c.spec.Command, c.spec.Args, c.p.pod.Annotations)
+	if msg := k.containerConfigError(c.p.pod, c.spec); msg != "" {
+		// The kubelet retries on its next pod sync.
+		k.event(c.p.pod, corev1.EventTypeWarning, "Failed", "Error: "+msg)
+		c.toWaiting("CreateContainerConfigError", msg)
+		c.p.k.markDirty(c.p)
+		c.after(configRetry, "kubelet/config-retry", c.begin)
+		return
+	}
 	c.after(k.jitter(createLatency, 0.5), "kubelet/create", func() {
 		c.id = k.newContainerID()
 		if c.beh.StartError != "" {

@@ -52,6 +52,10 @@ type podState struct {
 
 	dirty bool
 	conds [4]condState // ReadyToStart, Initialized, Ready, ContainersReady
+
+	mountStart    time.Duration // when the volume manager began waiting
+	mountTimedOut bool
+	attached      []string // volumes attached to the node for this pod
 }
 
 type condState struct {
@@ -141,7 +145,7 @@ func (k *Kubelet) addPod(pod *corev1.Pod) {
 		return
 	}
 	k.markDirty(p)
-	p.createSandbox()
+	p.mountVolumes(p.createSandbox)
 }
 
 // admit checks the pod's requests against what is left of allocatable,

@@ -11,7 +11,9 @@ import (
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/scheduler/plugins/volumebinding"
 	"github.com/kubesim/kubesim/sim/scheduler/queue"
+	"github.com/kubesim/kubesim/sim/volumeutil"
 )
 
 // ErrNoNodesAvailable is upstream's error when the cluster has no nodes.
@@ -63,6 +65,10 @@ func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
 		s.handleFailure(p, pod, err, cycle)
 		return
 	}
+	if err := s.selectNodeForClaims(node); err != nil {
+		s.handleFailure(p, pod, fmt.Errorf("running PreBind plugin %q: %w", volumebinding.Name, err), cycle)
+		return
+	}
 	if err := s.client.Bind(pod.Namespace, pod.Name, node); err != nil {
 		s.handleFailure(p, pod, fmt.Errorf("binding rejected: %w", err), cycle)
 		return
@@ -75,6 +81,29 @@ func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
 	s.queue.Done(p)
 	delete(s.pending, p.Key)
 	s.stats.Scheduled++
+}
+
+// selectNodeForClaims is VolumeBinding's PreBind: the pod's unbound
+// WaitForFirstConsumer claims learn the chosen node (the
+// volume.kubernetes.io/selected-node annotation), so the PersistentVolume
+// controller binds or provisions them there. (Upstream's PreBind also
+// waits until they are bound before binding the pod; here the pod is
+// bound at once and its kubelet waits for the volume instead.)
+func (s *Scheduler) selectNodeForClaims(node string) error {
+	for _, pvc := range volumebinding.UnboundWaitingClaims(s.state) {
+		if pvc.Annotations[volumeutil.AnnSelectedNode] == node {
+			continue
+		}
+		n := pvc.DeepCopy()
+		if n.Annotations == nil {
+			n.Annotations = map[string]string{}
+		}
+		n.Annotations[volumeutil.AnnSelectedNode] = node
+		if _, err := s.client.Update(n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // schedulePod picks a node for pod or returns a *framework.FitError (or

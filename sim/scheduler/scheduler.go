@@ -25,6 +25,7 @@ import (
 	"github.com/kubesim/kubesim/sim/scheduler/plugins/nodeunschedulable"
 	"github.com/kubesim/kubesim/sim/scheduler/plugins/podtopologyspread"
 	"github.com/kubesim/kubesim/sim/scheduler/plugins/tainttoleration"
+	"github.com/kubesim/kubesim/sim/scheduler/plugins/volumebinding"
 	"github.com/kubesim/kubesim/sim/scheduler/queue"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -124,7 +125,7 @@ const (
 )
 
 // defaultFramework enables upstream's default plugins in upstream's
-// filter order (volume plugins are not modelled).
+// filter order.
 func (s *Scheduler) defaultFramework() *framework.Framework {
 	specs := DefaultPlugins(s.cache, s.st, s.cfg.ScoringStrategy)
 	var dp *defaultpreemption.DefaultPreemption
@@ -152,6 +153,7 @@ func DefaultPlugins(lister framework.SharedLister, st *store.Store, scoringStrat
 		{Plugin: nodeaffinity.New(), Weight: weightNodeAffinity},
 		{Plugin: nodeports.New()},
 		{Plugin: noderesources.NewFit(scoringStrategy), Weight: weightFit},
+		{Plugin: volumebinding.New(st)},
 		{Plugin: podtopologyspread.New(lister, podtopologyspread.NewStoreSelectors(st)), Weight: weightPodTopologySpread},
 		{Plugin: interpodaffinity.New(lister, namespaceLabels(st)), Weight: weightInterPodAffinity},
 		{Plugin: noderesources.NewBalancedAllocation(), Weight: weightBalanced},

@@ -121,6 +121,9 @@ func (c *Controller) recordEvent(verb string, set *appsv1.StatefulSet, pod strin
 }
 
 func (c *Controller) createPod(set *appsv1.StatefulSet, pod *corev1.Pod) error {
+	if err := c.createClaims(set, pod); err != nil {
+		return err
+	}
 	_, err := c.Client.Create(pod)
 	c.recordEvent("Create", set, pod.Name, err)
 	return err

@@ -194,6 +194,7 @@ func (r *run) newPod(tmpl *corev1.PodTemplateSpec, i int, rev string) *corev1.Po
 	}
 	pod.Labels[RevisionLabel] = rev
 	r.setIdentity(pod, i)
+	claimVolumes(r.set, pod)
 	return pod
 }
 
@@ -232,6 +233,7 @@ func (r *run) processCondemned(p *corev1.Pod) (bool, error) {
 	if r.monotonic && !r.healthy(p) && p != r.firstUnhlt {
 		return true, nil
 	}
+	r.c.condemnClaims(r.set, p)
 	if err := r.c.deletePod(r.set, p); err != nil {
 		return true, err
 	}

@@ -1,0 +1,83 @@
+package kubeapi
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+const configPods = `apiVersion: v1
+kind: Pod
+metadata: {name: envfrom}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    envFrom: [{configMapRef: {name: app-config}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: key}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    env:
+    - name: MODE
+      valueFrom: {configMapKeyRef: {name: other, key: mode}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: other}
+data: {level: debug}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: vol}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    volumeMounts: [{name: certs, mountPath: /etc/certs}]
+  volumes:
+  - name: certs
+    secret: {secretName: tls}
+`
+
+// TestKubectlConfigErrors: a missing ConfigMap in envFrom, a missing key
+// and a missing Secret volume keep pods from running with upstream's
+// reasons and messages; creating what is missing lets them start.
+func TestKubectlConfigErrors(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	p := filepath.Join(t.TempDir(), "pods.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(configPods), 0o644))
+	k.ok("apply", "-f", p)
+	f.sess.RunFor(30 * time.Second)
+
+	out := k.ok("get", "pods")
+	require.Regexp(t, spaced("envfrom", "0/1", "CreateContainerConfigError"), out)
+	require.Regexp(t, spaced("key", "0/1", "CreateContainerConfigError"), out)
+	require.Regexp(t, spaced("vol", "0/1", "ContainerCreating"), out)
+	require.Equal(t, `configmap "app-config" not found`,
+		k.ok("get", "pod", "envfrom", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.message}"))
+	require.Equal(t, `couldn't find key mode in ConfigMap default/other`,
+		k.ok("get", "pod", "key", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.message}"))
+	require.Regexp(t, `Warning\s+Failed\s+.*Error: configmap "app-config" not found`, k.ok("describe", "pod", "envfrom"))
+	require.Regexp(t, `Warning\s+FailedMount\s+.*MountVolume.SetUp failed for volume "certs" : secret "tls" not found`, k.ok("describe", "pod", "vol"))
+
+	k.ok("create", "configmap", "app-config", "--from-literal=color=blue")
+	k.ok("create", "secret", "generic", "tls", "--from-literal=tls.crt=x")
+	k.ok("patch", "configmap", "other", "-p", `{"data":{"mode":"fast"}}`)
+	f.sess.RunFor(30 * time.Second)
+	out = k.ok("get", "pods")
+	for _, name := range []string{"envfrom", "key", "vol"} {
+		require.Regexp(t, spaced(name, "1/1", "Running"), out)
+	}
+}

@@ -1,0 +1,152 @@
+package kubeapi
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+const dataPod = `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 5Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  containers:
+  - name: db
+    image: postgres:16
+    env: [{name: POSTGRES_PASSWORD, value: secret}]
+    volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: data}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: fast}
+spec:
+  storageClassName: fast
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: spare}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+`
+
+const webSet = `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: web
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+        volumeMounts: [{name: www, mountPath: /usr/share/nginx/html}]
+  volumeClaimTemplates:
+  - metadata: {name: www}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+`
+
+// TestKubectlStorage: a claim of the default gp3 class waits for its
+// first consumer, is provisioned in the pod's zone and bound, and the pod
+// runs with it; a claim naming a class that does not exist stays Pending
+// with upstream's ProvisioningFailed event; then the classic lesson: a
+// StatefulSet pod whose EBS volume lives in the zone of a failed node
+// cannot run anywhere else ("volume node affinity conflict").
+func TestKubectlStorage(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+
+	out := k.ok("apply", "-f", write("data.yaml", dataPod))
+	require.Contains(t, out, "persistentvolumeclaim/data created")
+	f.sess.RunFor(time.Minute)
+
+	out = k.ok("get", "pvc")
+	require.Regexp(t, spaced("NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"), out)
+	require.Regexp(t, `data\s+Bound\s+pvc-[0-9a-f-]+\s+5Gi\s+RWO\s+gp3\s+<unset>`, out)
+	require.Regexp(t, spaced("fast", "Pending", "fast"), out)
+	require.Regexp(t, `db\s+1/1\s+Running`, k.ok("get", "pod", "db"))
+	pv := strings.TrimSpace(k.ok("get", "pvc", "data", "-o", "jsonpath={.spec.volumeName}"))
+	out = k.ok("get", "pv")
+	require.Regexp(t, spaced(pv, "5Gi", "RWO", "Delete", "Bound", "default/data", "gp3"), out)
+	node := k.ok("get", "pod", "db", "-o", "jsonpath={.spec.nodeName}")
+	zone := k.ok("get", "node", node, "-o", `jsonpath={.metadata.labels.topology\.kubernetes\.io/zone}`)
+	require.Equal(t, zone, k.ok("get", "pv", pv, "-o", "jsonpath={.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}"),
+		"the volume is made in the zone of the node the pod was scheduled to")
+	ev := k.ok("get", "events", "--field-selector", "involvedObject.name=data")
+	for _, want := range []string{"ExternalProvisioning", "Provisioning", "ProvisioningSucceeded"} {
+		require.Regexp(t, `Normal\s+`+want+`\s`, ev)
+	}
+	require.Contains(t, k.ok("describe", "pod", "db"), "AttachVolume.Attach succeeded for volume \""+pv+"\"")
+	require.Regexp(t, spaced("spare", "Pending", "gp3"), k.ok("get", "pvc", "spare"))
+	require.Regexp(t, `Normal\s+WaitForFirstConsumer\s+persistentvolumeclaim/spare\s+waiting for first consumer to be created before binding`,
+		k.ok("get", "events", "--field-selector", "involvedObject.name=spare"))
+	ev = k.ok("get", "events", "--field-selector", "involvedObject.name=fast")
+	require.Regexp(t, `Warning\s+ProvisioningFailed\s+persistentvolumeclaim/fast\s+storageclass.storage.k8s.io "fast" not found`, ev)
+
+	// Expansion: gp3 allows it; the volume grows and the claim reports it.
+	k.ok("patch", "pvc", "data", "-p", `{"spec":{"resources":{"requests":{"storage":"8Gi"}}}}`)
+	f.sess.RunFor(30 * time.Second)
+	require.Regexp(t, `data\s+Bound\s+\S+\s+8Gi`, k.ok("get", "pvc", "data"))
+	out, err := k.run("patch", "pvc", "data", "-p", `{"spec":{"resources":{"requests":{"storage":"1Gi"}}}}`)
+	require.Error(t, err)
+	require.Contains(t, out, "spec.resources.requests.storage: Forbidden: field can not be less than status.capacity")
+
+	// Deleting the pod and the claim deletes the volume (reclaim policy Delete).
+	k.ok("delete", "pod", "db", "--wait=false")
+	k.ok("delete", "pvc", "data", "--wait=false")
+	f.sess.RunFor(time.Minute)
+	out, err = k.run("get", "pv", pv)
+	require.Error(t, err, out)
+	require.Contains(t, out, `persistentvolumes "`+pv+`" not found`)
+
+	// The zone lesson.
+	require.Contains(t, k.ok("apply", "-f", write("web.yaml", webSet)), "statefulset.apps/web created")
+	f.sess.RunFor(time.Minute)
+	require.Regexp(t, `www-web-0\s+Bound`, k.ok("get", "pvc"))
+	require.Regexp(t, `web-0\s+1/1\s+Running`, k.ok("get", "pod", "web-0"))
+	node = k.ok("get", "pod", "web-0", "-o", "jsonpath={.spec.nodeName}")
+	zone = k.ok("get", "node", node, "-o", `jsonpath={.metadata.labels.topology\.kubernetes\.io/zone}`)
+	_, err = f.sess.Act("fail", map[string]any{"node": node})
+	require.NoError(t, err)
+	f.sess.RunFor(7 * time.Minute)
+	// The pod on the lost node is stuck Terminating: force-delete it, as
+	// an operator does; the StatefulSet recreates web-0, which cannot run.
+	k.ok("delete", "pod", "web-0", "--force", "--grace-period=0")
+	f.sess.RunFor(30 * time.Second)
+	require.Regexp(t, `web-0\s+0/1\s+Pending`, k.ok("get", "pod", "web-0"))
+	out = k.ok("describe", "pod", "web-0")
+	require.Regexp(t, regexp.MustCompile(`FailedScheduling\s+.*0/3 nodes are available: 1 node\(s\) had untolerated taint.*2 node\(s\) had volume node affinity conflict`), out)
+	pv = strings.TrimSpace(k.ok("get", "pvc", "www-web-0", "-o", "jsonpath={.spec.volumeName}"))
+	require.Equal(t, zone, k.ok("get", "pv", pv, "-o", "jsonpath={.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}"))
+}

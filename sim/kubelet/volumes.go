@@ -1,0 +1,180 @@
+package kubelet
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Volume timing: the EBS attach of a new volume (AttachVolume until the
+// device shows up), how often the volume manager retries a mount that
+// failed, and how long a pod waits before the kubelet reports it gave up
+// waiting (upstream's 2m3s WaitForAttachAndMount timeout).
+const (
+	attachLatency = 2 * time.Second
+	mountRetry    = 2 * time.Second
+	mountTimeout  = 2*time.Minute + 3*time.Second
+	configRetry   = 10 * time.Second
+)
+
+// mountVolumes resolves the pod's volumes before its sandbox starts, as
+// the kubelet's volume manager does: configMap, secret and projected
+// volumes need their objects (unless optional), persistentVolumeClaim
+// volumes need a bound claim whose volume is then attached. A missing
+// object gives FailedMount events and the pod stays ContainerCreating
+// until it appears.
+func (p *podState) mountVolumes(then func()) {
+	p.mountStart = p.k.now()
+	p.tryMount(then)
+}
+
+func (p *podState) tryMount(then func()) {
+	k := p.k
+	if p.deleted || p.terminating {
+		return
+	}
+	errs, waiting, attach := p.checkVolumes()
+	for _, e := range errs {
+		k.event(p.pod, corev1.EventTypeWarning, "FailedMount", e)
+	}
+	if len(errs) == 0 && len(waiting) == 0 {
+		if len(attach) == 0 {
+			then()
+			return
+		}
+		p.timer = k.after(k.jitter(attachLatency, 0.3), "kubelet/attach", func() {
+			p.timer = nil
+			for _, pv := range attach {
+				k.event(p.pod, corev1.EventTypeNormal, "SuccessfulAttachVolume", fmt.Sprintf("AttachVolume.Attach succeeded for volume %q", pv))
+				p.attached = append(p.attached, pv)
+			}
+			then()
+		})
+		return
+	}
+	if len(waiting) > 0 && k.now()-p.mountStart >= mountTimeout && !p.mountTimedOut {
+		p.mountTimedOut = true
+		names := strings.Join(waiting, " ")
+		k.event(p.pod, corev1.EventTypeWarning, "FailedMount",
+			fmt.Sprintf("Unable to attach or mount volumes: unmounted volumes=[%s], unattached volumes=[%s]: timed out waiting for the condition", names, names))
+	}
+	retry := mountRetry
+	if len(errs) > 0 {
+		retry = configRetry
+	}
+	p.timer = k.after(retry, "kubelet/mount", func() {
+		p.timer = nil
+		p.tryMount(then)
+	})
+}
+
+// checkVolumes: mount errors (FailedMount messages), volumes still
+// waiting for their claim to bind, and bound volumes not yet attached.
+func (p *podState) checkVolumes() (errs, waiting, attach []string) {
+	k := p.k
+	ns := p.pod.Namespace
+	for _, v := range p.pod.Spec.Volumes {
+		prefix := fmt.Sprintf("MountVolume.SetUp failed for volume %q : ", v.Name)
+		switch {
+		case v.ConfigMap != nil:
+			if _, ok := k.store.Get("ConfigMap", ns, v.ConfigMap.Name); !ok && !deref(v.ConfigMap.Optional) {
+				errs = append(errs, prefix+fmt.Sprintf("configmap %q not found", v.ConfigMap.Name))
+			}
+		case v.Secret != nil:
+			if _, ok := k.store.Get("Secret", ns, v.Secret.SecretName); !ok && !deref(v.Secret.Optional) {
+				errs = append(errs, prefix+fmt.Sprintf("secret %q not found", v.Secret.SecretName))
+			}
+		case v.Projected != nil:
+			for _, s := range v.Projected.Sources {
+				if s.ConfigMap != nil && !deref(s.ConfigMap.Optional) {
+					if _, ok := k.store.Get("ConfigMap", ns, s.ConfigMap.Name); !ok {
+						errs = append(errs, prefix+fmt.Sprintf("configmap %q not found", s.ConfigMap.Name))
+					}
+				}
+				if s.Secret != nil && !deref(s.Secret.Optional) {
+					if _, ok := k.store.Get("Secret", ns, s.Secret.Name); !ok {
+						errs = append(errs, prefix+fmt.Sprintf("secret %q not found", s.Secret.Name))
+					}
+				}
+			}
+		case v.PersistentVolumeClaim != nil:
+			o, ok := k.store.Get("PersistentVolumeClaim", ns, v.PersistentVolumeClaim.ClaimName)
+			if !ok {
+				errs = append(errs, fmt.Sprintf("Unable to attach or mount volumes: unmounted volumes=[%s]: error processing PVC %s/%s: PVC %s/%s not found",
+					v.Name, ns, v.PersistentVolumeClaim.ClaimName, ns, v.PersistentVolumeClaim.ClaimName))
+				continue
+			}
+			pvc := o.(*corev1.PersistentVolumeClaim)
+			if pvc.Spec.VolumeName == "" || pvc.Status.Phase != corev1.ClaimBound {
+				waiting = append(waiting, v.Name)
+				continue
+			}
+			if !slices.Contains(p.attached, pvc.Spec.VolumeName) {
+				attach = append(attach, pvc.Spec.VolumeName)
+			}
+		}
+	}
+	return errs, waiting, attach
+}
+
+func deref(b *bool) bool { return b != nil && *b }
+
+// containerConfigError is why a container's environment cannot be built
+// (upstream's makeEnvironmentVariables): a ConfigMap or Secret it names
+// is missing, or lacks a key, and is not optional. "" when it can start.
+func (k *Kubelet) containerConfigError(pod *corev1.Pod, c *corev1.Container) string {
+	ns := pod.Namespace
+	for _, ef := range c.EnvFrom {
+		switch {
+		case ef.ConfigMapRef != nil:
+			if _, ok := k.store.Get("ConfigMap", ns, ef.ConfigMapRef.Name); !ok && !deref(ef.ConfigMapRef.Optional) {
+				return fmt.Sprintf("configmap %q not found", ef.ConfigMapRef.Name)
+			}
+		case ef.SecretRef != nil:
+			if _, ok := k.store.Get("Secret", ns, ef.SecretRef.Name); !ok && !deref(ef.SecretRef.Optional) {
+				return fmt.Sprintf("secret %q not found", ef.SecretRef.Name)
+			}
+		}
+	}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil {
+			continue
+		}
+		switch r := e.ValueFrom; {
+		case r.ConfigMapKeyRef != nil:
+			ref := r.ConfigMapKeyRef
+			o, ok := k.store.Get("ConfigMap", ns, ref.Name)
+			if !ok {
+				if deref(ref.Optional) {
+					continue
+				}
+				return fmt.Sprintf("configmap %q not found", ref.Name)
+			}
+			cm := o.(*corev1.ConfigMap)
+			_, inData := cm.Data[ref.Key]
+			_, inBinary := cm.BinaryData[ref.Key]
+			if !inData && !inBinary && !deref(ref.Optional) {
+				return fmt.Sprintf("couldn't find key %s in ConfigMap %s/%s", ref.Key, ns, ref.Name)
+			}
+		case r.SecretKeyRef != nil:
+			ref := r.SecretKeyRef
+			o, ok := k.store.Get("Secret", ns, ref.Name)
+			if !ok {
+				if deref(ref.Optional) {
+					continue
+				}
+				return fmt.Sprintf("secret %q not found", ref.Name)
+			}
+			s := o.(*corev1.Secret)
+			_, inData := s.Data[ref.Key]
+			_, inString := s.StringData[ref.Key]
+			if !inData && !inString && !deref(ref.Optional) {
+				return fmt.Sprintf("couldn't find key %s in Secret %s/%s", ref.Key, ns, ref.Name)
+			}
+		}
+	}
+	return ""
+}
