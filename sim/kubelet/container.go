@@ -43,11 +43,13 @@ type container struct {
 	restarts        int32
 	restartPending  bool // the next start is a restart
 	started, ready  bool
-	id              string
-	image, imageID  string
-	pulling         bool
-	beh             images.Behavior
-	timer           *sim.Timer
+	// noReadyUntilRestart: readiness failed for good (until a restart).
+	noReadyUntilRestart bool
+	id                  string
+	image, imageID      string
+	pulling             bool
+	beh                 images.Behavior
+	timer               *sim.Timer
 
 	backoff        time.Duration // crash loop
 	backoffUpdated time.Duration
@@ -125,12 +127,19 @@ func (c *container) run() {
 	case c.beh.ReadyAfterSet:
 		readyAt = max(startedAt, now+c.beh.ReadyAfter)
 	}
+	c.noReadyUntilRestart = false
+	if rp := c.spec.ReadinessProbe; rp != nil && !c.init {
+		if from, _, fails := c.probeFailure(rp, now); fails && from <= now {
+			readyAt = -1 // never passes
+		}
+	}
 	c.started = startedAt == now
 	c.ready = readyAt == now && !c.init
 	if !c.ready && !c.init {
 		c.scheduleReadiness(startedAt, readyAt)
 	}
 	c.scheduleExit(now)
+	c.scheduleProbeFailures(now)
 }
 
 func (c *container) appWarmUp() time.Duration {
@@ -156,7 +165,13 @@ func (c *container) scheduleReadiness(startedAt, readyAt time.Duration) {
 	if !c.started {
 		set(startedAt, func() { c.started = true })
 	}
-	set(readyAt, func() { c.ready = true })
+	if readyAt >= 0 {
+		set(readyAt, func() {
+			if !c.noReadyUntilRestart {
+				c.ready = true
+			}
+		})
+	}
 }
 
 // scheduleExit arranges the process's own end: exit, crash or OOM kill.

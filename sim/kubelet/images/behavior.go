@@ -32,6 +32,9 @@ const (
 	AnnotationMemory        = "sim.kubesim.io/memory"
 	AnnotationIgnoreSIGTERM = "sim.kubesim.io/ignore-sigterm"
 	AnnotationStopDelay     = "sim.kubesim.io/stop-delay"
+	// AnnotationUnhealthyAfter: the app stops answering its probes this
+	// long after it started (liveness restarts it, readiness unreadies it).
+	AnnotationUnhealthyAfter = "sim.kubesim.io/unhealthy-after"
 )
 
 // Behavior is how a container's process behaves once started.
@@ -57,6 +60,9 @@ type Behavior struct {
 	// StartError, if set, is why the runtime cannot start the process
 	// (the container terminates at once with reason StartError, exit 128).
 	StartError string
+	// UnhealthyAfter: probes fail from this long after the start.
+	UnhealthyAfter    time.Duration
+	UnhealthyAfterSet bool
 }
 
 // BehaviorOf derives the behaviour of a container running image img with
@@ -146,6 +152,9 @@ func applyAnnotations(b *Behavior, container string, ann map[string]string) {
 	}
 	if d, ok := dur(AnnotationStopDelay); ok {
 		b.StopTime = d
+	}
+	if d, ok := dur(AnnotationUnhealthyAfter); ok {
+		b.UnhealthyAfter, b.UnhealthyAfterSet = d, true
 	}
 	code, hasCode := int32(1), false
 	if v, ok := get(AnnotationExitCode); ok {

@@ -1,0 +1,66 @@
+package kubeapi
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+const probePods = `apiVersion: v1
+kind: Pod
+metadata:
+  name: liveness
+  annotations: {sim.kubesim.io/unhealthy-after: 30s}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    livenessProbe:
+      httpGet: {path: /healthz, port: 80}
+      initialDelaySeconds: 5
+      periodSeconds: 5
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: unready}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    ports: [{containerPort: 80}]
+    readinessProbe:
+      httpGet: {path: /, port: 8080}
+      periodSeconds: 5
+`
+
+// TestKubectlProbes: a liveness probe that starts failing restarts the
+// container (RESTARTS, Unhealthy and Killing events as upstream), and a
+// readiness probe aimed at a port nothing serves keeps the pod 0/1.
+func TestKubectlProbes(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	p := filepath.Join(t.TempDir(), "pods.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(probePods), 0o644))
+	k.ok("apply", "-f", p)
+	f.sess.RunFor(20 * time.Second)
+	out := k.ok("get", "pods")
+	require.Regexp(t, spaced("liveness", "1/1", "Running", "0"), out)
+	require.Regexp(t, spaced("unready", "0/1", "Running", "0"), out)
+
+	f.sess.RunFor(40 * time.Second) // unhealthy from ~30s: 3 failures 5s apart, then the restart
+	require.Regexp(t, `liveness\s+1/1\s+Running\s+1 \(\S+ ago\)`, k.ok("get", "pod", "liveness"))
+	out = k.ok("describe", "pod", "liveness")
+	require.Regexp(t, `Warning\s+Unhealthy\s+.*Liveness probe failed: HTTP probe failed with statuscode: 500`, out)
+	require.Regexp(t, `Normal\s+Killing\s+.*Container app failed liveness probe, will be restarted`, out)
+	require.Regexp(t, `Restart Count:\s+1`, out)
+
+	out = k.ok("describe", "pod", "unready")
+	require.Regexp(t, `Warning\s+Unhealthy\s+.*Readiness probe failed: Get "http://[0-9.]+:8080/": dial tcp [0-9.]+:8080: connect: connection refused`, out)
+	require.Regexp(t, spaced("unready", "0/1", "Running", "0"), k.ok("get", "pod", "unready"))
+}
