@@ -59,7 +59,7 @@ func TestKubectlConfigErrors(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "pods.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(configPods), 0o644))
 	k.ok("apply", "-f", p)
-	f.sess.RunFor(30 * time.Second)
+	require.NoError(t, f.sess.RunFor(30*time.Second))
 
 	out := k.ok("get", "pods")
 	require.Regexp(t, spaced("envfrom", "0/1", "CreateContainerConfigError"), out)
@@ -75,7 +75,7 @@ func TestKubectlConfigErrors(t *testing.T) {
 	k.ok("create", "configmap", "app-config", "--from-literal=color=blue")
 	k.ok("create", "secret", "generic", "tls", "--from-literal=tls.crt=x")
 	k.ok("patch", "configmap", "other", "-p", `{"data":{"mode":"fast"}}`)
-	f.sess.RunFor(30 * time.Second)
+	require.NoError(t, f.sess.RunFor(30*time.Second))
 	out = k.ok("get", "pods")
 	for _, name := range []string{"envfrom", "key", "vol"} {
 		require.Regexp(t, spaced(name, "1/1", "Running"), out)

@@ -48,12 +48,12 @@ func TestKubectlProbes(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "pods.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(probePods), 0o644))
 	k.ok("apply", "-f", p)
-	f.sess.RunFor(20 * time.Second)
+	require.NoError(t, f.sess.RunFor(20*time.Second))
 	out := k.ok("get", "pods")
 	require.Regexp(t, spaced("liveness", "1/1", "Running", "0"), out)
 	require.Regexp(t, spaced("unready", "0/1", "Running", "0"), out)
 
-	f.sess.RunFor(40 * time.Second) // unhealthy from ~30s: 3 failures 5s apart, then the restart
+	require.NoError(t, f.sess.RunFor(40*time.Second)) // unhealthy from ~30s: 3 failures 5s apart, then the restart
 	require.Regexp(t, `liveness\s+1/1\s+Running\s+1 \(\S+ ago\)`, k.ok("get", "pod", "liveness"))
 	out = k.ok("describe", "pod", "liveness")
 	require.Regexp(t, `Warning\s+Unhealthy\s+.*Liveness probe failed: HTTP probe failed with statuscode: 500`, out)

@@ -89,7 +89,7 @@ func TestKubectlStorage(t *testing.T) {
 
 	out := k.ok("apply", "-f", write("data.yaml", dataPod))
 	require.Contains(t, out, "persistentvolumeclaim/data created")
-	f.sess.RunFor(time.Minute)
+	require.NoError(t, f.sess.RunFor(time.Minute))
 
 	out = k.ok("get", "pvc")
 	require.Regexp(t, spaced("NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"), out)
@@ -116,7 +116,7 @@ func TestKubectlStorage(t *testing.T) {
 
 	// Expansion: gp3 allows it; the volume grows and the claim reports it.
 	k.ok("patch", "pvc", "data", "-p", `{"spec":{"resources":{"requests":{"storage":"8Gi"}}}}`)
-	f.sess.RunFor(30 * time.Second)
+	require.NoError(t, f.sess.RunFor(30*time.Second))
 	require.Regexp(t, `data\s+Bound\s+\S+\s+8Gi`, k.ok("get", "pvc", "data"))
 	out, err := k.run("patch", "pvc", "data", "-p", `{"spec":{"resources":{"requests":{"storage":"1Gi"}}}}`)
 	require.Error(t, err)
@@ -125,25 +125,25 @@ func TestKubectlStorage(t *testing.T) {
 	// Deleting the pod and the claim deletes the volume (reclaim policy Delete).
 	k.ok("delete", "pod", "db", "--wait=false")
 	k.ok("delete", "pvc", "data", "--wait=false")
-	f.sess.RunFor(time.Minute)
+	require.NoError(t, f.sess.RunFor(time.Minute))
 	out, err = k.run("get", "pv", pv)
 	require.Error(t, err, out)
 	require.Contains(t, out, `persistentvolumes "`+pv+`" not found`)
 
 	// The zone lesson.
 	require.Contains(t, k.ok("apply", "-f", write("web.yaml", webSet)), "statefulset.apps/web created")
-	f.sess.RunFor(time.Minute)
+	require.NoError(t, f.sess.RunFor(time.Minute))
 	require.Regexp(t, `www-web-0\s+Bound`, k.ok("get", "pvc"))
 	require.Regexp(t, `web-0\s+1/1\s+Running`, k.ok("get", "pod", "web-0"))
 	node = k.ok("get", "pod", "web-0", "-o", "jsonpath={.spec.nodeName}")
 	zone = k.ok("get", "node", node, "-o", `jsonpath={.metadata.labels.topology\.kubernetes\.io/zone}`)
 	_, err = f.sess.Act("fail", map[string]any{"node": node})
 	require.NoError(t, err)
-	f.sess.RunFor(7 * time.Minute)
+	require.NoError(t, f.sess.RunFor(7*time.Minute))
 	// The pod on the lost node is stuck Terminating: force-delete it, as
 	// an operator does; the StatefulSet recreates web-0, which cannot run.
 	k.ok("delete", "pod", "web-0", "--force", "--grace-period=0")
-	f.sess.RunFor(30 * time.Second)
+	require.NoError(t, f.sess.RunFor(30*time.Second))
 	require.Regexp(t, `web-0\s+0/1\s+Pending`, k.ok("get", "pod", "web-0"))
 	out = k.ok("describe", "pod", "web-0")
 	require.Regexp(t, regexp.MustCompile(`FailedScheduling\s+.*0/3 nodes are available: 1 node\(s\) had untolerated taint.*2 node\(s\) had volume node affinity conflict`), out)
