@@ -97,6 +97,7 @@ func (s *Server) resourceList(w http.ResponseWriter, gv schema.GroupVersion) {
 			list.APIResources = append(list.APIResources, subresourceInfo(r, sub))
 		}
 	}
+	list.APIResources = append(list.APIResources, reviewAPIResources(gv)...)
 	if len(list.APIResources) == 0 {
 		writeError(w, pathNotFound())
 		return
@@ -123,6 +124,11 @@ func subresourceInfo(r *resource, sub string) metav1.APIResource {
 	case "log":
 		a.Kind = "Pod"
 		a.Verbs = []string{"get"}
+	case "token":
+		a.Group, a.Version, a.Kind = "authentication.k8s.io", "v1", "TokenRequest"
+		a.Verbs = []string{"create"}
+	case "approval":
+		a.Verbs = []string{"get", "patch", "update"}
 	}
 	return a
 }

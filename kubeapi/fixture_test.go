@@ -1,7 +1,7 @@
 package kubeapi
 
 import (
-	"crypto/tls"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -63,20 +63,25 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	}
 	opts := o.options
 	opts.Token = o.token
+	admin := o.token
+	if admin == "" {
+		admin = "kubesim-test-admin"
+	}
+	opts.AdminToken = admin
 	api := New(sess, opts)
 	cert, caPEM, err := SelfSigned()
 	require.NoError(t, err)
 	ts := httptest.NewUnstartedServer(api)
 	ts.EnableHTTP2 = true
-	ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	ts.TLS = TLSConfig(cert)
 	ts.StartTLS()
-	f := &fixture{sess: sess, api: api, ts: ts, caPEM: caPEM, token: o.token}
+	f := &fixture{sess: sess, api: api, ts: ts, caPEM: caPEM, token: admin}
 	t.Cleanup(func() {
 		api.Close()
 		ts.Close()
 		sess.Close()
 	})
-	f.config = &rest.Config{Host: ts.URL, BearerToken: o.token, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}, UserAgent: "kubeapi-test/v0"}
+	f.config = &rest.Config{Host: ts.URL, BearerToken: admin, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}, UserAgent: "kubeapi-test/v0"}
 	f.client, err = kubernetes.NewForConfig(f.config)
 	require.NoError(t, err)
 	return f
@@ -85,19 +90,22 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 // httpClient trusts the fixture's certificate.
 func (f *fixture) httpClient(t *testing.T) *http.Client {
 	t.Helper()
-	tr, err := rest.TransportFor(&rest.Config{Host: f.ts.URL, TLSClientConfig: rest.TLSClientConfig{CAData: f.caPEM}})
+	tr, err := rest.TransportFor(&rest.Config{Host: f.ts.URL, BearerToken: f.token, TLSClientConfig: rest.TLSClientConfig{CAData: f.caPEM}})
 	require.NoError(t, err)
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
+// caPool trusts the fixture's serving certificate.
+func (f *fixture) caPool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AppendCertsFromPEM(f.caPEM)
+	return p
 }
 
 // kubeconfig writes a kubeconfig for the fixture and returns its path.
 func (f *fixture) kubeconfig(t *testing.T) string {
 	t.Helper()
-	token := f.token
-	if token == "" {
-		token = "unused"
-	}
 	p := filepath.Join(t.TempDir(), "kubeconfig")
-	require.NoError(t, os.WriteFile(p, Kubeconfig(f.ts.URL, f.caPEM, token), 0o600))
+	require.NoError(t, os.WriteFile(p, Kubeconfig(f.ts.URL, f.caPEM, f.token), 0o600))
 	return p
 }

@@ -99,7 +99,7 @@ func lower(s string) string { return strings.ToLower(s) }
 // groupVersions lists the served group/versions, core first.
 func groupVersions() []schema.GroupVersion {
 	var out []schema.GroupVersion
-	for _, r := range resources {
+	for _, r := range append(slices.Clone(resources), reviewResources...) {
 		if !slices.Contains(out, r.gv) {
 			out = append(out, r.gv)
 		}

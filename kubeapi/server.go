@@ -34,8 +34,15 @@ import (
 
 // Options tune a server.
 type Options struct {
-	// Token, if set, is the bearer token every request must carry.
+	// Token, if set, is the bearer token every request must carry (a
+	// server listening beyond loopback).
 	Token string
+	// AdminToken is the bearer token that authenticates as AdminUser
+	// (system:masters), the one the written kubeconfig carries. Other
+	// requests authenticate with a ServiceAccount token or a client
+	// certificate signed by the cluster CA, or are system:anonymous;
+	// every request is authorized by RBAC.
+	AdminToken string
 	// MaxBody bounds request bodies (default 3 MiB, as kube-apiserver).
 	MaxBody int64
 	// BookmarkEvery is the wall-clock period of watch bookmarks
@@ -54,6 +61,8 @@ type Server struct {
 	sess *live.Session
 	opts Options
 	hub  *hub
+
+	saKey []byte
 
 	v2Once sync.Once
 	v2Doc  []byte
@@ -80,7 +89,7 @@ func New(sess *live.Session, opts Options) *Server {
 		opts.Version = kubeversion.GitVersion
 	}
 	openAPIDocs() // generated and encoded once per process, here rather than on a request
-	s := &Server{sess: sess, opts: opts, done: make(chan struct{})}
+	s := &Server{sess: sess, opts: opts, done: make(chan struct{}), saKey: newSigningKey()}
 	s.hub = newHub(opts.WatchBuffer)
 	s.with(func(*cluster.Cluster) {})
 	s.wg.Add(1)
@@ -147,6 +156,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
 	}
 	p := strings.TrimSuffix(r.URL.Path, "/")
+	if !strings.HasPrefix(p, "/api/") && !strings.HasPrefix(p, "/apis/") {
+		user, err := s.admit(r, nil)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		r = withUser(r, user)
+	}
 	switch {
 	case p == "/version":
 		s.version(w)
@@ -202,6 +219,10 @@ func (s *Server) routeAPI(w http.ResponseWriter, r *http.Request, p string) {
 	case parts[0] == "api" && len(parts) >= 2:
 		gv, rest = schema.GroupVersion{Version: parts[1]}, parts[2:]
 	case parts[0] == "apis" && len(parts) == 2:
+		if _, err := s.admit(r, nil); err != nil {
+			writeError(w, err)
+			return
+		}
 		s.apiGroup(w, parts[1])
 		return
 	case parts[0] == "apis" && len(parts) >= 3 && parts[1] == metricsGV.Group && parts[2] == metricsGV.Version:
@@ -214,7 +235,24 @@ func (s *Server) routeAPI(w http.ResponseWriter, r *http.Request, p string) {
 		return
 	}
 	if len(rest) == 0 {
+		if _, err := s.admit(r, nil); err != nil {
+			writeError(w, err)
+			return
+		}
 		s.resourceList(w, gv)
+		return
+	}
+	if rv := reviewResource(gv, rest); rv != nil {
+		t := target{res: rv}
+		if rv.namespaced && len(rest) == 3 && rest[0] == "namespaces" {
+			t.namespace = rest[1]
+		}
+		user, err := s.admit(r, &t)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		s.review(w, withUser(r, user), t)
 		return
 	}
 	t, ok := parseTarget(gv, rest)
@@ -222,7 +260,12 @@ func (s *Server) routeAPI(w http.ResponseWriter, r *http.Request, p string) {
 		writeError(w, pathNotFound())
 		return
 	}
-	s.dispatch(w, r, t)
+	user, err := s.admit(r, &t)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.dispatch(w, withUser(r, user), t)
 }
 
 func parseTarget(gv schema.GroupVersion, rest []string) (target, bool) {
@@ -268,6 +311,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, t target) {
 		writeError(w, methodNotSupported(t.res, strings.ToLower(r.Method)))
 	case r.Method == http.MethodPost && t.name == "":
 		s.create(w, r, t)
+	case r.Method == http.MethodPost && t.sub == "token":
+		s.tokenRequest(w, r, t)
 	case r.Method == http.MethodPost && t.sub == "eviction":
 		s.evict(w, r, t)
 	case r.Method == http.MethodPost && t.sub == "binding":

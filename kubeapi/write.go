@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -146,6 +147,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, t target) {
 		writeError(w, err)
 		return
 	}
+	if csr, ok := obj.(*certificatesv1.CertificateSigningRequest); ok {
+		requestedBy(csr, userOf(r))
+	}
 	out, err := s.write(dry, func(*cluster.Cluster) (*scenarios.APIRequest, error) {
 		req := request(r, t, "create")
 		req.Name, req.Object = obj.GetName(), obj
@@ -167,6 +171,10 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, t target) {
 	}
 	if t.sub == "scale" {
 		s.putScale(w, r, t, body, v, dry)
+		return
+	}
+	if t.sub == "approval" {
+		s.approval(w, r, t, body, v, dry)
 		return
 	}
 	obj, err := decodeObject(t.res, body, v)

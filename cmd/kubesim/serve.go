@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -106,7 +105,7 @@ func runServe(ctx context.Context, out io.Writer, arg string, f serveFlags) erro
 	}
 	sess.Start()
 	defer sess.Close()
-	api := kubeapi.New(sess, kubeapi.Options{Token: required})
+	api := kubeapi.New(sess, kubeapi.Options{Token: required, AdminToken: token})
 	defer api.Close()
 
 	server := "https://" + ln.Addr().String()
@@ -120,8 +119,7 @@ func runServe(ctx context.Context, out io.Writer, arg string, f serveFlags) erro
 	if err := os.WriteFile(path, kubeapi.Kubeconfig(server, caPEM, token), 0o600); err != nil {
 		return badInput(fmt.Errorf("cannot write the kubeconfig: %w", err))
 	}
-	hs := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	hs := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, TLSConfig: kubeapi.TLSConfig(cert)}
 	errc := make(chan error, 2)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	var ws *http.Server

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -165,6 +166,10 @@ func (c *Client) update(obj store.Object, verb string, status bool) (store.Objec
 
 func isPod(o store.Object) bool { _, ok := o.(*corev1.Pod); return ok }
 
+// ImmortalNamespaces cannot be deleted (the NamespaceLifecycle admission
+// plugin's immortal namespaces).
+var ImmortalNamespaces = []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic}
+
 // DeleteOptions are the options of a delete call.
 type DeleteOptions struct {
 	// GracePeriodSeconds overrides the pod's terminationGracePeriodSeconds;
@@ -198,6 +203,9 @@ func (c *Client) Delete(kind, namespace, name string, opts DeleteOptions) error 
 		return c.deletePod(pod, opts)
 	}
 	if ns, ok := old.(*corev1.Namespace); ok {
+		if slices.Contains(ImmortalNamespaces, ns.Name) {
+			return apierrors.NewForbidden(info.GroupResource(), ns.Name, errors.New("this namespace may not be deleted"))
+		}
 		return c.deleteNamespace(ns)
 	}
 	fin := old.GetFinalizers()

@@ -59,6 +59,10 @@ func Default(obj store.Object) {
 		defaultPodSpec(&o.Spec.Template.Spec)
 	case *corev1.Service:
 		defaultService(o)
+	case *corev1.Secret:
+		if o.Type == "" {
+			o.Type = corev1.SecretTypeOpaque
+		}
 	case *corev1.Namespace:
 		if o.Status.Phase == "" {
 			o.Status.Phase = corev1.NamespaceActive

@@ -8,9 +8,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,6 +40,8 @@ func Validate(obj store.Object) error {
 		nameFn = apivalidation.ValidateNamespaceName
 	case "Service":
 		nameFn = apivalidation.NameIsDNS1035Label
+	case "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "CertificateSigningRequest":
+		nameFn = validatePathSegmentName
 	}
 	meta, _ := obj.(metav1.Object)
 	om := metav1.ObjectMeta{}
@@ -85,6 +89,19 @@ func Validate(obj store.Object) error {
 		errs = append(errs, validateNodeClaim(o)...)
 	case *karpv1.EC2NodeClass:
 		errs = append(errs, validateEC2NodeClass(o)...)
+	case *rbacv1.Role:
+		errs = append(errs, validateRules(o.Rules, true)...)
+	case *rbacv1.ClusterRole:
+		errs = append(errs, validateRules(o.Rules, false)...)
+		errs = append(errs, validateAggregation(o.AggregationRule)...)
+	case *rbacv1.RoleBinding:
+		errs = append(errs, validateRoleRef(o.RoleRef, []string{"Role", "ClusterRole"})...)
+		errs = append(errs, validateSubjects(o.Subjects, true)...)
+	case *rbacv1.ClusterRoleBinding:
+		errs = append(errs, validateRoleRef(o.RoleRef, []string{"ClusterRole"})...)
+		errs = append(errs, validateSubjects(o.Subjects, false)...)
+	case *certificatesv1.CertificateSigningRequest:
+		errs = append(errs, validateCSR(o)...)
 	case *policyv1.PodDisruptionBudget:
 		p := field.NewPath("spec")
 		if o.Spec.MinAvailable != nil && o.Spec.MaxUnavailable != nil {
@@ -121,6 +138,16 @@ func validateUpdate(obj, old store.Object) error {
 		if !apiEqualSelector(o.Spec.Selector, old.(*appsv1.DaemonSet).Spec.Selector) {
 			errs = append(errs, field.Invalid(field.NewPath("spec", "selector"), o.Spec.Selector, "field is immutable"))
 		}
+	case *rbacv1.RoleBinding:
+		if o.RoleRef != old.(*rbacv1.RoleBinding).RoleRef {
+			errs = append(errs, field.Invalid(field.NewPath("roleRef"), o.RoleRef, "field is immutable"))
+		}
+	case *rbacv1.ClusterRoleBinding:
+		if o.RoleRef != old.(*rbacv1.ClusterRoleBinding).RoleRef {
+			errs = append(errs, field.Invalid(field.NewPath("roleRef"), o.RoleRef, "field is immutable"))
+		}
+	case *certificatesv1.CertificateSigningRequest:
+		errs = append(errs, validateCSRUpdate(o, old.(*certificatesv1.CertificateSigningRequest))...)
 	case *corev1.Pod:
 		op := old.(*corev1.Pod)
 		if o.Spec.NodeName != op.Spec.NodeName && op.Spec.NodeName != "" {

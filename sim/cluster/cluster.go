@@ -25,6 +25,8 @@ import (
 	"github.com/kubesim/kubesim/sim/cost"
 	"github.com/kubesim/kubesim/sim/kubelet"
 	"github.com/kubesim/kubesim/sim/metrics"
+	"github.com/kubesim/kubesim/sim/pki"
+	"github.com/kubesim/kubesim/sim/rbac"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -100,6 +102,9 @@ type Cluster struct {
 	Cost *cost.Meter
 	// Metrics is metrics-server over the load model.
 	Metrics *metrics.Server
+	// PKI is the cluster CA: it signs approved client certificate
+	// requests and authenticates client certificates.
+	PKI *pki.CA
 
 	cfg       Config
 	nodes     []*Node
@@ -151,6 +156,16 @@ func New(cfg Config) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	for _, o := range rbac.BootstrapPolicy() {
+		if _, err := sys.Create(o); err != nil {
+			return nil, fmt.Errorf("cluster: bootstrap policy %s: %w", o.GetName(), err)
+		}
+	}
+	ca, err := pki.New(e)
+	if err != nil {
+		return nil, err
+	}
+	c.PKI = ca
 	c.startControlPlane()
 	for _, g := range cfg.NodeGroups {
 		for i := 0; i < g.Count; i++ {

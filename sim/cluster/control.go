@@ -3,7 +3,9 @@ package cluster
 import (
 	"github.com/kubesim/kubesim/sim/controllers/awslb"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
+	"github.com/kubesim/kubesim/sim/controllers/clusterroleaggregation"
 	"github.com/kubesim/kubesim/sim/controllers/cronjob"
+	"github.com/kubesim/kubesim/sim/controllers/csrsigning"
 	"github.com/kubesim/kubesim/sim/controllers/daemonset"
 	"github.com/kubesim/kubesim/sim/controllers/deployment"
 	"github.com/kubesim/kubesim/sim/controllers/disruption"
@@ -19,6 +21,8 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/persistentvolume"
 	"github.com/kubesim/kubesim/sim/controllers/replicaset"
 	"github.com/kubesim/kubesim/sim/controllers/resourcequota"
+	"github.com/kubesim/kubesim/sim/controllers/rootcacert"
+	"github.com/kubesim/kubesim/sim/controllers/serviceaccount"
 	"github.com/kubesim/kubesim/sim/controllers/statefulset"
 	"github.com/kubesim/kubesim/sim/scheduler"
 )
@@ -51,6 +55,10 @@ func (c *Cluster) startControlPlane() {
 		endpoints.New(e, c.Client(endpoints.Name), controllerutil.Config{}),
 		awslb.New(e, c.Client(awslb.Name), awslb.Config{Region: c.EC2.Region()}),
 		persistentvolume.New(e, c.Client(persistentvolume.Name), c.Client(persistentvolume.ProvisionerName), persistentvolume.Config{}),
+		clusterroleaggregation.New(e, c.Client(clusterroleaggregation.Name), clusterroleaggregation.Config{}),
+		serviceaccount.New(e, c.Client(serviceaccount.Name), serviceaccount.Config{}),
+		rootcacert.New(e, c.Client(rootcacert.Name), rootcacert.Config{}, c.PKI.CertPEM),
+		csrsigning.New(e, c.Client(csrsigning.Name), csrsigning.Config{}, c.PKI),
 	}
 	for _, s := range c.starters {
 		s.Start()

@@ -9,11 +9,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -114,7 +116,7 @@ var kindTable = []KindInfo{
 		New: func() Object { return &corev1.Secret{} }},
 	{GroupVersion: corev1.SchemeGroupVersion, Resource: "events", ShortNames: []string{"ev"}, Namespaced: true,
 		New: func() Object { return &corev1.Event{} }},
-	{GroupVersion: corev1.SchemeGroupVersion, Resource: "serviceaccounts", ShortNames: []string{"sa"}, Namespaced: true,
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "serviceaccounts", ShortNames: []string{"sa"}, Namespaced: true, Subresources: []string{"token"},
 		New: func() Object { return &corev1.ServiceAccount{} }},
 	{GroupVersion: appsv1.SchemeGroupVersion, Resource: "deployments", Generation: true, ShortNames: []string{"deploy"}, Categories: all, Namespaced: true, Subresources: statusAndScale,
 		New: func() Object { return &appsv1.Deployment{} }},
@@ -165,6 +167,17 @@ var kindTable = []KindInfo{
 		New: func() Object { return &networkingv1.Ingress{} }},
 	{GroupVersion: networkingv1.SchemeGroupVersion, Resource: "networkpolicies", Generation: true, ShortNames: []string{"netpol"}, Namespaced: true,
 		New: func() Object { return &networkingv1.NetworkPolicy{} }},
+	{GroupVersion: rbacv1.SchemeGroupVersion, Resource: "clusterroles",
+		New: func() Object { return &rbacv1.ClusterRole{} }},
+	{GroupVersion: rbacv1.SchemeGroupVersion, Resource: "clusterrolebindings",
+		New: func() Object { return &rbacv1.ClusterRoleBinding{} }},
+	{GroupVersion: rbacv1.SchemeGroupVersion, Resource: "roles", Namespaced: true,
+		New: func() Object { return &rbacv1.Role{} }},
+	{GroupVersion: rbacv1.SchemeGroupVersion, Resource: "rolebindings", Namespaced: true,
+		New: func() Object { return &rbacv1.RoleBinding{} }},
+	{GroupVersion: certificatesv1.SchemeGroupVersion, Resource: "certificatesigningrequests", ShortNames: []string{"csr"},
+		Subresources: []string{"status", "approval"},
+		New:          func() Object { return &certificatesv1.CertificateSigningRequest{} }},
 }
 
 func init() {

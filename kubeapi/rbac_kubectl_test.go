@@ -1,0 +1,163 @@
+package kubeapi
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// newUserKey writes a private key and a certificate request for user in
+// groups, as `openssl genrsa` and `openssl req -subj /CN=user/O=group`
+// would, and returns the paths and the request's PEM.
+func newUserKey(t *testing.T, dir, user string, groups ...string) (keyPath string, csrPEM []byte) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: user, Organization: groups}}, key)
+	require.NoError(t, err)
+	keyPath = filepath.Join(dir, user+".key")
+	require.NoError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600))
+	return keyPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+}
+
+const csrManifest = `apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata:
+  name: %s
+spec:
+  request: %s
+  signerName: kubernetes.io/kube-apiserver-client
+  expirationSeconds: 86400
+  usages: [client auth]
+`
+
+// waitFor polls kubectl until its output satisfies ok (the simulation runs
+// at ×20; the bound is generous for a loaded machine).
+func (k kubectl) waitFor(ok func(string) bool, args ...string) string {
+	k.t.Helper()
+	var out string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		out, _ = k.run(args...)
+		if ok(out) {
+			return out
+		}
+	}
+	k.t.Fatalf("kubectl %s never satisfied the condition; last output:\n%s", strings.Join(args, " "), out)
+	return ""
+}
+
+// TestKubectlRBACSession is the CKA's RBAC and identity lessons with the
+// real kubectl: a user added through a CertificateSigningRequest approved
+// with kubectl certificate approve, Forbidden until a Role and RoleBinding
+// grant access, kubectl auth can-i (also with --as and --list), a
+// ServiceAccount token bound to the aggregated view role, bad RBAC input
+// refused, and the namespaces that cannot be deleted.
+func TestKubectlRBACSession(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s: the real-kubectl RBAC test needs it", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{speed: 20})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	dir := t.TempDir()
+
+	// Every namespace has its default ServiceAccount and the CA bundle.
+	require.Regexp(t, spaced("default", "0"), k.ok("get", "sa", "default"))
+	require.Contains(t, k.ok("get", "cm", "kube-root-ca.crt", "-n", "kube-public", "-o", "jsonpath={.data.ca\\.crt}"), "BEGIN CERTIFICATE")
+	require.Regexp(t, spaced("cluster-admin", "ClusterRole/cluster-admin"), k.ok("get", "clusterrolebindings"))
+	require.Contains(t, k.ok("auth", "whoami"), "system:masters")
+
+	// A new user: key, CSR, approval, certificate.
+	keyPath, csrPEM := newUserKey(t, dir, "jane", "dev")
+	csrFile := filepath.Join(dir, "jane-csr.yaml")
+	require.NoError(t, os.WriteFile(csrFile, []byte(fmt.Sprintf(csrManifest, "jane", base64.StdEncoding.EncodeToString(csrPEM))), 0o644))
+	require.Contains(t, k.ok("apply", "-f", csrFile), "certificatesigningrequest.certificates.k8s.io/jane created")
+	require.Regexp(t, `jane\s+\S+\s+kubernetes.io/kube-apiserver-client\s+kubernetes-admin\s+24h\s+Pending`, k.ok("get", "csr", "jane"))
+	require.Contains(t, k.ok("certificate", "approve", "jane"), "certificatesigningrequest.certificates.k8s.io/jane approved")
+	k.waitFor(func(out string) bool { return strings.Contains(out, "Approved,Issued") }, "get", "csr", "jane")
+	crt, err := base64.StdEncoding.DecodeString(k.ok("get", "csr", "jane", "-o", "jsonpath={.status.certificate}"))
+	require.NoError(t, err)
+	block, _ := pem.Decode(crt)
+	require.NotNil(t, block, "status.certificate is a PEM certificate")
+	cert, err := x509.ParseCertificate(block.Bytes)
+	require.NoError(t, err)
+	require.Equal(t, "jane", cert.Subject.CommonName)
+	require.Equal(t, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, cert.ExtKeyUsage)
+	require.InDelta(t, (24*time.Hour + 5*time.Minute).Seconds(), cert.NotAfter.Sub(cert.NotBefore).Seconds(), 1, "expirationSeconds, backdated 5m")
+	crtPath := filepath.Join(dir, "jane.crt")
+	require.NoError(t, os.WriteFile(crtPath, crt, 0o600))
+	require.Contains(t, k.ok("config", "set-credentials", "jane", "--client-key="+keyPath, "--client-certificate="+crtPath, "--embed-certs=true"), `User "jane" set.`)
+	require.Contains(t, k.ok("config", "set-context", "jane", "--cluster=kubesim", "--user=jane", "--namespace=default"), `Context "jane" created.`)
+
+	// Forbidden, as upstream words it.
+	out, err := k.run("--context", "jane", "get", "pods")
+	require.Error(t, err)
+	require.Contains(t, out, `Error from server (Forbidden): pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "default"`)
+	out, err = k.run("auth", "can-i", "list", "pods", "--as", "jane")
+	require.Error(t, err, "can-i exits 1 for no")
+	require.Equal(t, "no", strings.TrimSpace(out))
+	out = k.ok("--context", "jane", "auth", "whoami")
+	require.Regexp(t, spaced("Username", "jane"), out)
+	require.Contains(t, out, "[dev system:authenticated]")
+
+	// A Role and a RoleBinding grant it.
+	require.Contains(t, k.ok("create", "role", "pod-reader", "--verb=get,list,watch", "--resource=pods"), "role.rbac.authorization.k8s.io/pod-reader created")
+	require.Contains(t, k.ok("create", "rolebinding", "jane-pods", "--role=pod-reader", "--user=jane"), "rolebinding.rbac.authorization.k8s.io/jane-pods created")
+	require.Regexp(t, `jane-pods\s+Role/pod-reader\s+\S+\s+jane`, k.ok("get", "rolebinding", "jane-pods", "-o", "wide"))
+	require.Contains(t, k.ok("--context", "jane", "get", "pods"), "No resources found in default namespace.")
+	require.Equal(t, "yes", strings.TrimSpace(k.ok("auth", "can-i", "list", "pods", "--as", "jane")))
+	out, err = k.run("--context", "jane", "auth", "can-i", "delete", "pods")
+	require.Error(t, err)
+	require.Equal(t, "no", strings.TrimSpace(out))
+	out, err = k.run("--context", "jane", "get", "pods", "-n", "kube-system")
+	require.Error(t, err, "the binding is in default only")
+	require.Contains(t, out, `in the namespace "kube-system"`)
+	out = k.ok("--context", "jane", "auth", "can-i", "--list")
+	require.Regexp(t, spaced("pods", "[]", "[]", "[get list watch]"), out)
+	require.Regexp(t, spaced("selfsubjectaccessreviews.authorization.k8s.io", "[]", "[]", "[create]"), out)
+
+	// Impersonation needs the impersonate verb.
+	out, err = k.run("--context", "jane", "get", "pods", "--as", "bob")
+	require.Error(t, err)
+	require.Contains(t, out, `users "bob" is forbidden: User "jane" cannot impersonate resource "users" in API group "" at the cluster scope`)
+
+	// A ServiceAccount token, bound to the aggregated view ClusterRole.
+	require.Contains(t, k.ok("create", "sa", "bot"), "serviceaccount/bot created")
+	token := strings.TrimSpace(k.ok("create", "token", "bot", "--duration=1h"))
+	require.Len(t, strings.Split(token, "."), 3, "a JWT")
+	out, err = k.run("--token", token, "get", "deploy")
+	require.Error(t, err)
+	require.Contains(t, out, `User "system:serviceaccount:default:bot" cannot list resource "deployments" in API group "apps" in the namespace "default"`)
+	require.Contains(t, k.ok("create", "rolebinding", "bot-view", "--clusterrole=view", "--serviceaccount=default:bot"), "created")
+	k.ok("--token", token, "get", "deploy")
+	out, err = k.run("--token", token, "delete", "sa", "default")
+	require.Error(t, err, "view does not delete")
+	require.Contains(t, out, `cannot delete resource "serviceaccounts"`)
+	_, err = k.run("--token", "not-a-token", "get", "pods")
+	require.Error(t, err)
+
+	// Bad RBAC input is refused with upstream's message and changes nothing.
+	bad := filepath.Join(dir, "bad-role.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: bad}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: []\n"), 0o644))
+	out, err = k.run("apply", "-f", bad)
+	require.Error(t, err)
+	require.Contains(t, out, `The Role "bad" is invalid: rules[0].verbs: Required value: verbs must contain at least one value`)
+	out, err = k.run("get", "role", "bad")
+	require.Error(t, err)
+	require.Contains(t, out, `roles.rbac.authorization.k8s.io "bad" not found`)
+
+	// Namespaces kube-apiserver will not delete.
+	out, err = k.run("delete", "namespace", "kube-system")
+	require.Error(t, err)
+	require.Contains(t, out, `namespaces "kube-system" is forbidden: this namespace may not be deleted`)
+}

@@ -1,0 +1,65 @@
+// Package serviceaccount models kube-controller-manager's service account
+// controller (pkg/controller/serviceaccount): every active namespace has
+// a ServiceAccount called default, created with the namespace and
+// recreated if deleted.
+package serviceaccount
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Name is the component name.
+const Name = "service-account-controller"
+
+// Default is the ServiceAccount every namespace gets.
+const Default = "default"
+
+// Config tunes the controller.
+type Config = controllerutil.Config
+
+// Controller is the service account controller.
+type Controller struct{ controllerutil.Base }
+
+// New returns a controller writing through client.
+func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+	c := &Controller{}
+	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
+	return c
+}
+
+// Start watches namespaces and ServiceAccounts.
+func (c *Controller) Start() {
+	c.Watch("Namespace", func(ev store.Event) {
+		if ev.Type != store.Deleted {
+			c.Queue.Add(ev.Object.GetName())
+		}
+	})
+	c.Watch("ServiceAccount", func(ev store.Event) {
+		if ev.Type == store.Deleted && ev.Object.GetName() == Default {
+			c.Queue.Add(ev.Object.GetNamespace())
+		}
+	})
+	c.QueueAll("Namespace")
+}
+
+func (c *Controller) sync(ns string) error {
+	o, ok := c.Store.Get("Namespace", "", ns)
+	if !ok || o.(*corev1.Namespace).Status.Phase != corev1.NamespaceActive || o.GetDeletionTimestamp() != nil {
+		return nil
+	}
+	if _, ok := c.Store.Get("ServiceAccount", ns, Default); ok {
+		return nil
+	}
+	_, err := c.Client.Create(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: Default}})
+	if apierrors.IsAlreadyExists(err) || apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {
+		return nil
+	}
+	return err
+}
