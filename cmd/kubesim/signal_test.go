@@ -51,7 +51,7 @@ func TestSignalStopsServeAndWeb(t *testing.T) {
 				t.Cleanup(func() { _ = cmd.Process.Kill() })
 				url := waitForURL(t, stdout)
 				if tc.name == "serve" {
-					watch(t, url+"/api/v1/pods?watch=true")
+					watch(t, url+"/api/v1/pods?watch=true", kubeconfigToken(t, tc.args[len(tc.args)-1]))
 				}
 				time.Sleep(300 * time.Millisecond) // the loop is busy
 				require.NoError(t, cmd.Process.Signal(sig))
@@ -95,11 +95,25 @@ func waitForURL(t *testing.T, r io.Reader) string {
 	return ""
 }
 
-// watch opens a streaming request and reads its first bytes.
-func watch(t *testing.T, url string) {
+// kubeconfigToken is the admin token of the kubeconfig serve wrote.
+func kubeconfigToken(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	m := regexp.MustCompile(`token: ([0-9a-f]+)`).FindSubmatch(b)
+	require.NotNil(t, m, "the kubeconfig carries a token:\n%s", b)
+	return string(m[1])
+}
+
+// watch opens a streaming request with the admin token and reads its
+// first bytes.
+func watch(t *testing.T, url, token string) {
 	t.Helper()
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	resp, err := client.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	_, err = resp.Body.Read(make([]byte, 1))

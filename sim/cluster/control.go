@@ -2,8 +2,8 @@ package cluster
 
 import (
 	"github.com/kubesim/kubesim/sim/controllers/awslb"
-	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/clusterroleaggregation"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/cronjob"
 	"github.com/kubesim/kubesim/sim/controllers/csrsigning"
 	"github.com/kubesim/kubesim/sim/controllers/daemonset"

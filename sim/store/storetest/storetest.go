@@ -60,7 +60,14 @@ var kindSamples = map[string]string{
 	"IngressClass":  `{metadata: {name: sample}, spec: {controller: ingress.k8s.aws/alb}}`,
 	"Ingress": `{metadata: {name: sample, namespace: default}, spec: {ingressClassName: alb, rules: [{http: {paths: [{path: /, pathType: Prefix,
 		backend: {service: {name: web, port: {number: 80}}}}]}}]}}`,
-	"NetworkPolicy": `{metadata: {name: sample, namespace: default}, spec: {podSelector: {matchLabels: {app: s}}}}`,
+	"NetworkPolicy":      `{metadata: {name: sample, namespace: default}, spec: {podSelector: {matchLabels: {app: s}}}}`,
+	"ClusterRole":        `{metadata: {name: sample}, rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]}`,
+	"ClusterRoleBinding": `{metadata: {name: sample}, roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}, subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: jane}]}`,
+	"Role":               `{metadata: {name: sample, namespace: default}, rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]}`,
+	"RoleBinding":        `{metadata: {name: sample, namespace: default}, roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: sample}, subjects: [{kind: ServiceAccount, name: default}]}`,
+	// An Ed25519 certificate request for CN=sample.
+	"CertificateSigningRequest": `{metadata: {name: sample}, spec: {signerName: kubernetes.io/kube-apiserver-client, usages: [client auth],
+		request: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlHUU1FUUNBUUF3RVRFUE1BMEdBMVVFQXhNR2MyRnRjR3hsTUNvd0JRWURLMlZ3QXlFQU8yb252TTYycEMxaQpvNmpRS204TmMyVXlGWGNkNGtPbU9zQklvWXRaMmltZ0FEQUZCZ01yWlhBRFFRQzBuWjFISXpvbzJQck9ENzVECjZiRnpPVFZTaFp5N2dyMTV6Z2V5WUgvejlSNTVtOWVzMm1kNmpGcUh3ZXJmNTRvYlVQR0tQcXo2NExJOXRZcnoKaFc4RgotLS0tLUVORCBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K}}`,
 }
 
 // Sample returns a fresh valid object of kind, named "sample" (in
