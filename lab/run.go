@@ -48,6 +48,10 @@ type Runner struct {
 	opts Options
 	labs []*Lab
 
+	// admin is the bearer token every lab's API server takes as
+	// kubernetes-admin: the kubeconfig's, and the checks' client's.
+	admin string
+
 	mu      sync.Mutex
 	insts   []*instance // one per lab, started on first visit
 	cur     int
@@ -87,8 +91,12 @@ func NewRunner(labs []*Lab, opts Options) *Runner {
 	if opts.Exam && opts.ExamDuration == 0 {
 		opts.ExamDuration = ExamDuration
 	}
-	return &Runner{opts: opts, labs: labs, insts: make([]*instance, len(labs))}
+	return &Runner{opts: opts, labs: labs, insts: make([]*instance, len(labs)), admin: kubeapi.NewToken()}
 }
+
+// AdminToken is the bearer token the labs' API takes as kubernetes-admin
+// (system:masters), for the kubeconfig.
+func (r *Runner) AdminToken() string { return r.admin }
 
 // ExamDuration is the CKA's time limit.
 const ExamDuration = 2 * time.Hour
@@ -135,8 +143,8 @@ func (r *Runner) build(l *Lab) (*instance, error) {
 		sess.Start()
 	}
 	ws := web.New(sess, web.Options{LoopbackOnly: true, DisableLoad: true})
-	api := kubeapi.New(sess, kubeapi.Options{})
-	client, err := dynamic.NewForConfig(&rest.Config{Host: "http://127.0.0.1", Transport: handlerTransport{api},
+	api := kubeapi.New(sess, kubeapi.Options{AdminToken: r.admin})
+	client, err := dynamic.NewForConfig(&rest.Config{Host: "http://127.0.0.1", Transport: handlerTransport{api}, BearerToken: r.admin,
 		UserAgent: "kubesim-lab-check", QPS: -1})
 	if err != nil {
 		ws.Close()

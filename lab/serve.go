@@ -2,7 +2,6 @@ package lab
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -34,16 +33,15 @@ func ServeAPI(r *Runner, ln net.Listener) (*Served, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Loopback only: the token is in the kubeconfig (kubectl asks for a
-	// user otherwise) but not required.
-	token := kubeapi.NewToken()
+	// The kubeconfig's token is the labs' admin (RBAC applies to every
+	// request, as on a real cluster).
+	token := r.AdminToken()
 	url := "https://" + net.JoinHostPort(host, port)
 	s := &Served{URL: url, Kubeconfig: kubeapi.Kubeconfig(url, caPEM, token), errc: make(chan error, 1)}
 	if err := r.Start(); err != nil {
 		return nil, err
 	}
-	s.srv = &http.Server{Handler: r.APIHandler(), ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	s.srv = &http.Server{Handler: r.APIHandler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: kubeapi.TLSConfig(cert)}
 	go func() { s.errc <- s.srv.ServeTLS(ln, "", "") }()
 	return s, nil
 }
