@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -22,6 +23,17 @@ import (
 type Client struct {
 	s         *Server
 	component string
+	uids      *sim.Rand // nil: the API server's shared UID stream
+}
+
+// WithUIDStream returns a client whose created objects draw their UIDs
+// from the named random stream instead of the shared one: system objects
+// created in every cluster (the bootstrap RBAC policy, each namespace's
+// default ServiceAccount and kube-root-ca.crt) so that adding them does
+// not shift the UIDs of every workload object, and so their seeded
+// behaviour (metrics noise is keyed by pod UID).
+func (c *Client) WithUIDStream(name string) *Client {
+	return &Client{s: c.s, component: c.component, uids: c.s.engine.Rand(name)}
 }
 
 // Component is the name writes are attributed to.
@@ -73,7 +85,7 @@ func (c *Client) Create(obj store.Object) (store.Object, error) {
 	if _, exists := s.store.Get(info.Kind, obj.GetNamespace(), obj.GetName()); exists {
 		return nil, apierrors.NewAlreadyExists(info.GroupResource(), obj.GetName())
 	}
-	obj.SetUID(s.newUID())
+	obj.SetUID(s.newUID(c.uids))
 	obj.SetCreationTimestamp(s.now())
 	obj.SetResourceVersion("")
 	obj.SetDeletionTimestamp(nil)

@@ -66,7 +66,7 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 		FirstTimestamp: now, LastTimestamp: now,
 		ReportingController: sourceComponent(c.component),
 	}
-	ev.UID = c.s.newUID()
+	ev.UID = c.s.newUID(nil)
 	ev.CreationTimestamp = now
 	out, err := c.s.store.Create(ev)
 	if err != nil {

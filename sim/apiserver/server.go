@@ -47,9 +47,12 @@ func (s *Server) Engine() *sim.Engine { return s.engine }
 // Client returns a client whose writes are attributed to component.
 func (s *Server) Client(component string) *Client { return &Client{s: s, component: component} }
 
-func (s *Server) newUID() types.UID {
+func (s *Server) newUID(r *sim.Rand) types.UID {
 	var b [16]byte
-	hi, lo := s.uids.Uint64(), s.uids.Uint64()
+	if r == nil {
+		r = s.uids
+	}
+	hi, lo := r.Uint64(), r.Uint64()
 	for i := 0; i < 8; i++ {
 		b[i] = byte(hi >> (8 * i))
 		b[8+i] = byte(lo >> (8 * i))

@@ -156,8 +156,9 @@ func New(cfg Config) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	bootstrap := sys.WithUIDStream(SystemUIDs)
 	for _, o := range rbac.BootstrapPolicy() {
-		if _, err := sys.Create(o); err != nil {
+		if _, err := bootstrap.Create(o); err != nil {
 			return nil, fmt.Errorf("cluster: bootstrap policy %s: %w", o.GetName(), err)
 		}
 	}
@@ -196,6 +197,10 @@ func kubernetesService() *corev1.Service {
 
 // Config is the configuration the cluster was built with.
 func (c *Cluster) Config() Config { return c.cfg }
+
+// SystemUIDs is the UID stream of the objects every cluster has (bootstrap
+// RBAC policy, per-namespace ServiceAccount and CA bundle).
+const SystemUIDs = "apiserver/uid/system"
 
 // Client returns an API client attributed to component.
 func (c *Cluster) Client(component string) *apiserver.Client { return c.API.Client(component) }

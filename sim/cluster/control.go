@@ -56,8 +56,8 @@ func (c *Cluster) startControlPlane() {
 		awslb.New(e, c.Client(awslb.Name), awslb.Config{Region: c.EC2.Region()}),
 		persistentvolume.New(e, c.Client(persistentvolume.Name), c.Client(persistentvolume.ProvisionerName), persistentvolume.Config{}),
 		clusterroleaggregation.New(e, c.Client(clusterroleaggregation.Name), clusterroleaggregation.Config{}),
-		serviceaccount.New(e, c.Client(serviceaccount.Name), serviceaccount.Config{}),
-		rootcacert.New(e, c.Client(rootcacert.Name), rootcacert.Config{}, c.PKI.CertPEM),
+		serviceaccount.New(e, c.Client(serviceaccount.Name).WithUIDStream(SystemUIDs), serviceaccount.Config{}),
+		rootcacert.New(e, c.Client(rootcacert.Name).WithUIDStream(SystemUIDs), rootcacert.Config{}, c.PKI.CertPEM),
 		csrsigning.New(e, c.Client(csrsigning.Name), csrsigning.Config{}, c.PKI),
 	}
 	for _, s := range c.starters {
