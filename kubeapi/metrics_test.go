@@ -51,7 +51,7 @@ func TestKubectlTop(t *testing.T) {
 
 	// A pod metrics-server has not sampled twice yet has no metrics.
 	require.Contains(t, k.ok("scale", "deploy/web", "--replicas=3"), "scaled")
-	require.NoError(t, f.sess.RunFor(3 * time.Second))
+	require.NoError(t, f.sess.RunFor(3*time.Second))
 	out, err = k.run("top", "pods", "-l", "app=web")
 	require.NoError(t, err, out)
 	require.Len(t, regexp.MustCompile(`web-\S+\s+180m`).FindAllString(out, -1), 2, "the new pod is not listed yet: %s", out)
