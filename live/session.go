@@ -147,7 +147,8 @@ func New(s *scenarios.Scenario, opts Options) (*Session, error) {
 
 // explainKeep is how many of the newest trace records a session keeps for
 // Explain (a few hundred bytes each): enough for the stories of the last
-// minutes of a large cluster, flat memory over hours.
+// minutes of a large cluster. The recorder stays within twice this over
+// hours; the trace's cause links still grow by 8 bytes a record.
 const explainKeep = 200_000
 
 // start builds the scenario's cluster with a recorder of its trace's
