@@ -70,7 +70,7 @@ func (s *Scheduler) filterRound(pod *corev1.Pod, nodes []*framework.NodeInfo, st
 		// Deliberate goroutines in sim/ (see the file comment): each
 		// writes only its own slots of out, and wg.Wait orders every write
 		// before the read-back, so no result depends on scheduling.
-		go work()
+		go work() // determinism holds: disjoint slots of out, joined by wg.Wait before any read (see above)
 	}
 	work() // the simulation's goroutine takes chunks too
 	wg.Wait()
