@@ -7,14 +7,11 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/store"
 )
-
-var batchV1 = schema.GroupVersion{Group: "batch", Version: "v1"}
 
 // kubectl's job and cronjob columns (printers.go upstream, v1.32).
 func init() {

@@ -129,13 +129,14 @@ func (v *validation) unmarshal(body []byte, out any, kind string, gv schema.Grou
 
 // dryRun reports whether the request asks for dryRun=All.
 func dryRun(q url.Values) (bool, error) {
-	for _, d := range q["dryRun"] {
-		if d != "All" {
-			return false, badRequest("dryRun parameter unsupported: %q (only All)", d)
-		}
-		return true, nil
+	d := q["dryRun"]
+	if len(d) == 0 {
+		return false, nil
 	}
-	return false, nil
+	if d[0] != "All" {
+		return false, badRequest("dryRun parameter unsupported: %q (only All)", d[0])
+	}
+	return true, nil
 }
 
 func unprocessable(msg string) error {

@@ -14,8 +14,6 @@ import (
 	"github.com/kubesim/kubesim/sim/store"
 )
 
-var autoscalingV2 = schema.GroupVersion{Group: "autoscaling", Version: "v2"}
-
 // kubectl v1.32's `get hpa` columns.
 func init() {
 	printers["HorizontalPodAutoscaler"] = &printer{cols("Name", "Reference", "Targets", "MinPods", "MaxPods", "Replicas", "Age"), hpaCells}

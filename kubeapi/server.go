@@ -117,13 +117,6 @@ func (s *Server) with(fn func(c *cluster.Cluster)) {
 	})
 }
 
-// now is the virtual wall-clock time (for ages in tables).
-func (s *Server) now() time.Time {
-	var t time.Time
-	s.sess.With(func(c *cluster.Cluster) { t = c.Engine.Now() })
-	return t
-}
-
 // background sends watch bookmarks and notices rewinds.
 func (s *Server) background() {
 	defer s.wg.Done()

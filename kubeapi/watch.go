@@ -156,7 +156,7 @@ func (s *Server) watchEvent(r *resource, it watchItem, asTable bool, include str
 		o.SetResourceVersion(itoa(it.rev))
 		return map[string]any{"type": it.typ, "object": typed(o, r.gvk())}
 	}
-	var obj any = r.serve(it.obj)
+	obj := r.serve(it.obj)
 	if asTable {
 		obj = table(r, []store.Object{it.obj}, it.now, include, metav1.ListMeta{ResourceVersion: it.obj.GetResourceVersion()}, true)
 	}

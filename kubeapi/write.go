@@ -319,10 +319,10 @@ func deleteRequest(r *http.Request, t target, opts metav1.DeleteOptions, c *clus
 	}
 	if p := opts.Preconditions; p != nil {
 		if p.UID != nil && *p.UID != cur.GetUID() {
-			return nil, apierrors.NewConflict(t.res.groupResource(), t.name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *p.UID, cur.GetUID()))
+			return nil, apierrors.NewConflict(t.res.groupResource(), t.name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *p.UID, cur.GetUID())) //nolint:staticcheck // ST1005: upstream's message, word for word
 		}
 		if p.ResourceVersion != nil && *p.ResourceVersion != cur.GetResourceVersion() {
-			return nil, apierrors.NewConflict(t.res.groupResource(), t.name, fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *p.ResourceVersion, cur.GetResourceVersion()))
+			return nil, apierrors.NewConflict(t.res.groupResource(), t.name, fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *p.ResourceVersion, cur.GetResourceVersion())) //nolint:staticcheck // ST1005: upstream's message, word for word
 		}
 	}
 	req := request(r, t, "delete")

@@ -75,7 +75,7 @@ func stamp(t metav1.Time) string {
 	if t.IsZero() {
 		return "<unset>"
 	}
-	return t.Time.Format(time.RFC1123Z)
+	return t.Format(time.RFC1123Z)
 }
 
 func (d *describer) age(t metav1.Time) string {
@@ -434,7 +434,7 @@ func (d *describer) events(kind string, o store.Object) {
 		d.line(0, "Events:\t<none>")
 		return
 	}
-	slices.SortStableFunc(evs, func(a, b *corev1.Event) int { return a.LastTimestamp.Time.Compare(b.LastTimestamp.Time) })
+	slices.SortStableFunc(evs, func(a, b *corev1.Event) int { return a.LastTimestamp.Compare(b.LastTimestamp.Time) })
 	d.line(0, "Events:")
 	d.line(1, "Type\tReason\tAge\tFrom\tMessage")
 	d.line(1, "----\t------\t----\t----\t-------")

@@ -374,9 +374,6 @@ func (s *Session) runLocked(target time.Duration, deadline time.Time, open bool)
 	return true
 }
 
-// pastUntil reports whether the user resumed after the scenario's end
-// (then the session runs on without stopping).
-func (s *Session) pastUntil() bool { return s.until > 0 && s.c.Engine.Elapsed() > s.until }
 
 // Pause stops virtual time.
 func (s *Session) Pause() { s.setPaused(true) }

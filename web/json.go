@@ -184,11 +184,10 @@ func toViewJSON(gen uint64, v *live.View) *viewJSON {
 // snapshots by a multiple of it, so a huge cluster is sent less often
 // rather than keeping a core busy encoding.
 type viewCache struct {
-	mu      sync.Mutex
-	sess    *live.Session
-	version uint64
-	enc     *encodedView
-	cost    time.Duration
+	mu   sync.Mutex
+	sess *live.Session
+	enc  *encodedView
+	cost time.Duration
 }
 
 // encodedView is one snapshot as JSON pieces (immutable once built).

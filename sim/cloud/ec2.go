@@ -196,7 +196,7 @@ func (c *EC2) newInstance(req LaunchRequest) *Instance {
 // otherwise the instance is pending, then running, then its kubelet starts.
 func (c *EC2) Launch(req LaunchRequest) (*Instance, error) {
 	if _, ok := Lookup(req.Type); !ok {
-		return nil, fmt.Errorf("InvalidParameterValue: Invalid value '%s' for InstanceType.", req.Type)
+		return nil, fmt.Errorf("InvalidParameterValue: Invalid value '%s' for InstanceType.", req.Type) //nolint:staticcheck // ST1005: EC2's error text, word for word
 	}
 	if c.byName[req.Name] != nil {
 		return nil, fmt.Errorf("ec2: an instance for node %q exists already", req.Name)

@@ -280,28 +280,28 @@ func chaos(t *testing.T, seed uint64, n, steps int) {
 		return names[rnd.IntN(len(names))]
 	}
 	for step := 0; step < steps; step++ {
-		switch r := rnd.IntN(20); {
-		case r == 0:
+		switch rnd.IntN(20) {
+		case 0:
 			if l := c.raftLeader(); l >= 0 {
 				require.NoError(t, c.Stop(c.members[l].name), "kill the leader")
 			}
-		case r == 1:
+		case 1:
 			if name := pick((*member).running); name != "" {
 				require.NoError(t, c.Stop(name))
 			}
-		case r == 2 || r == 3:
+		case 2, 3:
 			if name := pick(func(m *member) bool { return !m.running() }); name != "" {
 				require.NoError(t, c.Start(name))
 			}
-		case r == 4:
+		case 4:
 			if name := pick(func(m *member) bool { return !m.partitioned }); name != "" {
 				require.NoError(t, c.Partition(name))
 			}
-		case r == 5 || r == 6:
+		case 5, 6:
 			if name := pick(func(m *member) bool { return m.partitioned }); name != "" {
 				require.NoError(t, c.Heal(name))
 			}
-		case r == 7:
+		case 7:
 			if name := pick((*member).live); name != "" {
 				require.NoError(t, c.SetLeader(name))
 			}

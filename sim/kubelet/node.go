@@ -38,8 +38,6 @@ type nodeState struct {
 	registered bool
 }
 
-// conditionTypes in the order the kubelet reports them.
-var conditionTypes = [4]corev1.NodeConditionType{corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure, corev1.NodeReady}
 
 func (k *Kubelet) register(ready bool) {
 	n := &k.node

@@ -23,7 +23,6 @@ type invariants struct {
 	err     error
 	lastRV  int64
 	gone    map[string]time.Duration // owner UID -> when it disappeared
-	ownerOf map[string]bool          // UIDs of live objects
 }
 
 var writeVerbs = map[string]bool{"create": true, "update": true, "status": true, "bind": true, "delete": true, "remove": true, "event": true, "scale": true}

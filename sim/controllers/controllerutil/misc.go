@@ -9,7 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/util/dump"
+	"k8s.io/utils/dump"
 	"k8s.io/apimachinery/pkg/util/rand"
 
 	"github.com/kubesim/kubesim/sim/store"
@@ -22,7 +22,7 @@ func sortByKey(objs []store.Object) {
 }
 
 // ComputeHash is upstream's template hash: FNV-32a over the spew dump of
-// the template (apimachinery's dump.ForHash, the printer upstream's
+// the template (k8s.io/utils dump.ForHash, the printer upstream's
 // DeepHashObject uses), then the collision count as 8 little-endian bytes,
 // rendered with SafeEncodeString (no vowels, so never a word).
 func ComputeHash(t *corev1.PodTemplateSpec, collisionCount *int32) string {

@@ -53,7 +53,6 @@ func hotCPUCreationTime() metav1.Time  { return metav1.Time{Time: fixtureNow} }
 func coolCPUCreationTime() metav1.Time { return metav1.Time{Time: fixtureNow.Add(-3 * time.Minute)} }
 
 // Tolerances as upstream spells its literal (scale-down, scale-up).
-func upstreamTolerances(down, up float64) *Tolerances { return &Tolerances{Down: down, Up: up} }
 
 type cpuResource struct {
 	requests []resource.Quantity

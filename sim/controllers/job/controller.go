@@ -74,10 +74,10 @@ func (c *Controller) onPod(ev store.Event) {
 		return
 	}
 	key := store.Key(pod.Namespace, ref.Name)
-	switch {
-	case ev.Type == store.Added:
+	switch ev.Type {
+	case store.Added:
 		c.exp.CreationObserved(key)
-	case ev.Type == store.Modified:
+	case store.Modified:
 		old := ev.Old.(*corev1.Pod)
 		if old.Status.Phase == pod.Status.Phase && podutil.IsReady(old) == podutil.IsReady(pod) &&
 			old.DeletionTimestamp.Equal(pod.DeletionTimestamp) && podRestarts(old) == podRestarts(pod) {
