@@ -27,6 +27,7 @@ type Check struct {
 	Workload *WorkloadCheck
 	Etcd     *EtcdCheck
 	Service  *ServiceCheck
+	Access   *AccessCheck
 }
 
 // ObjectCheck: an object exists (or not) and its fields match.
@@ -139,7 +140,7 @@ type ServiceCheck struct {
 }
 
 // checkTypes are the check kinds a lab file may use.
-var checkTypes = []string{"object", "pods", "nodes", "workload", "etcd", "service"}
+var checkTypes = []string{"object", "pods", "nodes", "workload", "etcd", "service", "access"}
 
 // workloadKinds are the kinds a workload check understands.
 var workloadKinds = []string{"Deployment", "StatefulSet", "DaemonSet"}
@@ -209,6 +210,11 @@ func (p *parser) check(n *yaml.Node) (Check, bool) {
 		if ok = p.strictDecode(val, what, c.Etcd); ok && c.Etcd.Snapshot == "" {
 			p.errorf(val, "e.g. `etcd: {snapshot: backup, restored: true}`", "etcd check: snapshot is required")
 			ok = false
+		}
+	case "access":
+		c.Access = &AccessCheck{}
+		if ok = p.strictDecode(val, what, c.Access); ok {
+			ok = p.accessCheck(val, c.Access)
 		}
 	case "service":
 		c.Service = &ServiceCheck{}
@@ -485,6 +491,8 @@ func (c Check) describe() string {
 			return s + fmt.Sprintf(" with at least %d ready endpoints", *sc.Min)
 		}
 		return s + " with ready endpoints"
+	case c.Access != nil:
+		return c.Access.describe()
 	case c.Etcd != nil:
 		if c.Etcd.Restored {
 			return fmt.Sprintf("etcd snapshot %q saved and restored", c.Etcd.Snapshot)

@@ -73,6 +73,8 @@ func (t Target) evaluate(ctx context.Context, c Check) Result {
 		return t.etcd(c.Etcd)
 	case c.Service != nil:
 		return t.service(ctx, c.Service)
+	case c.Access != nil:
+		return t.access(ctx, c.Access)
 	}
 	return Result{Expected: "a known check", Found: "an empty check"}
 }

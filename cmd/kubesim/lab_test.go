@@ -29,9 +29,10 @@ checks:
   - workload: {name: web}
 `
 	cases := map[string]struct{ from, to, want string }{
-		"unknown check type": {"  - workload: {name: web}", "  - reachable: {from: a, to: b}", `:9:5: unknown check type "reachable"`},
-		"kind not served":    {"  - workload: {name: web}", "  - object: {kind: Gateway, name: web}", `:9:20: kind "Gateway" is not served by the API`},
-		"hints without task": {"task: Do something.\n", "", `:6:8: hints without a task`},
+		"unknown check type":  {"  - workload: {name: web}", "  - reachable: {from: a, to: b}", `:9:5: unknown check type "reachable"`},
+		"kind not served":     {"  - workload: {name: web}", "  - object: {kind: Gateway, name: web}", `:9:20: kind "Gateway" is not served by the API`},
+		"hints without task":  {"task: Do something.\n", "", `:6:8: hints without a task`},
+		"resource not served": {"  - workload: {name: web}", "  - access: {user: jane, verb: get, resource: gateways}", `:9:47: access check: resource "gateways" is not served by the API`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

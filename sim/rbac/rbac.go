@@ -138,7 +138,7 @@ func visit(st *store.Store, user User, namespace string, fn func(source string, 
 		}
 		rules := roleRules(st, b.RoleRef, namespace)
 		for i := range rules {
-			src := fmt.Sprintf("RoleBinding %q of %s %q to %s", b.Namespace+"/"+b.Name, b.RoleRef.Kind, b.RoleRef.Name, describeSubject(subj))
+			src := fmt.Sprintf("RoleBinding %q of %s %q to %s", b.Name+"/"+b.Namespace, b.RoleRef.Kind, b.RoleRef.Name, describeSubject(subj))
 			if !fn(src, &rules[i]) {
 				return
 			}
