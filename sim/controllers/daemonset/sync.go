@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
@@ -19,11 +18,7 @@ import (
 
 // Event reasons.
 const (
-	SuccessfulCreate = "SuccessfulCreate"
-	FailedCreate     = "FailedCreate"
-	SuccessfulDelete = "SuccessfulDelete"
-	FailedDelete     = "FailedDelete"
-	FailedDaemonPod  = "FailedDaemonPod"
+	FailedDaemonPod = "FailedDaemonPod"
 	// templateGenerationAnnotation is set by upstream's API server on
 	// DaemonSets; pods carry its value in pod-template-generation.
 	templateGenerationAnnotation = "deprecated.daemonset.template.generation"
@@ -261,13 +256,8 @@ func (c *Controller) syncNodes(key string, ds *appsv1.DaemonSet, del []*corev1.P
 		next++
 		pod := controllerutil.PodFromTemplate(tmpl, ds, &ref)
 		pinToNode(&pod.Spec, node)
-		out, err := c.Client.Create(pod)
-		if err != nil {
-			c.Client.Event(ds, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
-			return err
-		}
-		c.Client.Event(ds, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
-		return nil
+		_, err := c.CreatePod(ds, pod)
+		return err
 	})
 	for i := ok; i < len(create); i++ {
 		c.exp.CreationObserved(key)
@@ -282,18 +272,12 @@ func (c *Controller) syncNodes(key string, ds *appsv1.DaemonSet, del []*corev1.P
 func (c *Controller) deletePods(key string, ds *appsv1.DaemonSet, del []*corev1.Pod, keys []string) error {
 	var first error
 	for i, p := range del {
-		err := c.Client.Delete("Pod", p.Namespace, p.Name, apiserver.DeleteOptions{})
-		if err != nil {
+		if err := c.DeletePod(ds, p); err != nil {
 			c.exp.DeletionObserved(key, keys[i])
-			if !apierrors.IsNotFound(err) {
-				c.Client.Event(ds, corev1.EventTypeWarning, FailedDelete, fmt.Sprintf("Error deleting: %v", err))
-				if first == nil {
-					first = err
-				}
+			if first == nil && !apierrors.IsNotFound(err) {
+				first = err
 			}
-			continue
 		}
-		c.Client.Event(ds, corev1.EventTypeNormal, SuccessfulDelete, "Deleted pod: "+p.Name)
 	}
 	return first
 }

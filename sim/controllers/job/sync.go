@@ -1,7 +1,6 @@
 package job
 
 import (
-	"fmt"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -18,9 +17,6 @@ import (
 
 // Event reasons and condition messages, as upstream.
 const (
-	SuccessfulCreate     = "SuccessfulCreate"
-	FailedCreate         = "FailedCreate"
-	SuccessfulDelete     = "SuccessfulDelete"
 	Completed            = "Completed"
 	BackoffLimitExceeded = "BackoffLimitExceeded"
 	DeadlineExceeded     = "DeadlineExceeded"
@@ -245,17 +241,15 @@ func (c *Controller) createPods(key string, job *batchv1.Job, n int, cnt *podCou
 	ref := controllerRef(job)
 	var first error
 	for i := 0; i < n; i++ {
-		out, err := c.Client.Create(controllerutil.PodFromTemplate(&job.Spec.Template, job, &ref))
+		out, err := c.CreatePod(job, controllerutil.PodFromTemplate(&job.Spec.Template, job, &ref))
 		if err != nil {
 			c.exp.CreationObserved(key)
-			c.Client.Event(job, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
 			if first == nil {
 				first = err
 			}
 			continue
 		}
-		cnt.active = append(cnt.active, out.(*corev1.Pod))
-		c.Client.Event(job, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
+		cnt.active = append(cnt.active, out)
 	}
 	return first
 }
@@ -268,12 +262,7 @@ func controllerRef(job *batchv1.Job) metav1.OwnerReference {
 
 func (c *Controller) deletePods(job *batchv1.Job, pods []*corev1.Pod) {
 	for _, p := range pods {
-		err := c.Client.Delete("Pod", p.Namespace, p.Name, apiserver.DeleteOptions{})
-		if err == nil {
-			c.Client.Event(job, corev1.EventTypeNormal, SuccessfulDelete, "Deleted pod: "+p.Name)
-		} else if !apierrors.IsNotFound(err) {
-			c.Client.Event(job, corev1.EventTypeWarning, "FailedDelete", fmt.Sprintf("Error deleting: %v", err))
-		}
+		_ = c.DeletePod(job, p) // the event says what failed; the next sync tries again
 	}
 }
 

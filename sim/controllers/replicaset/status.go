@@ -8,11 +8,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
 )
-
-var apiserverDeleteOptions = apiserver.DeleteOptions{}
 
 // CalculateStatus is the ReplicaSet's status given its active pods, the
 // error of this sync's creates or deletes, and the time: counts of
@@ -38,9 +36,9 @@ func CalculateStatus(rs *appsv1.ReplicaSet, active []*corev1.Pod, manageErr erro
 	failure := condition(st.Conditions, appsv1.ReplicaSetReplicaFailure)
 	switch {
 	case manageErr != nil && failure == nil:
-		reason := "FailedCreate"
+		reason := controllerutil.FailedCreate
 		if len(active) > int(*rs.Spec.Replicas) {
-			reason = "FailedDelete"
+			reason = controllerutil.FailedDelete
 		}
 		st.Conditions = append(st.Conditions, appsv1.ReplicaSetCondition{
 			Type: appsv1.ReplicaSetReplicaFailure, Status: corev1.ConditionTrue,

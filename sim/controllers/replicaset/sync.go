@@ -1,7 +1,6 @@
 package replicaset
 
 import (
-	"fmt"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -12,14 +11,6 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
-)
-
-// Event reasons of the pod control, as upstream.
-const (
-	SuccessfulCreate = "SuccessfulCreate"
-	FailedCreate     = "FailedCreate"
-	SuccessfulDelete = "SuccessfulDelete"
-	FailedDelete     = "FailedDelete"
 )
 
 // sync reconciles one ReplicaSet: claim its pods, create or delete the
@@ -88,16 +79,11 @@ func (c *Controller) createPods(key string, rs *appsv1.ReplicaSet, n int) error 
 	ref := controllerutil.NewControllerRef(rs, "ReplicaSet")
 	ok, err := controllerutil.SlowStartBatch(n, controllerutil.SlowStartInitialBatchSize, func() error {
 		pod := controllerutil.PodFromTemplate(&rs.Spec.Template, rs, &ref)
-		out, err := c.Client.Create(pod)
-		if err != nil {
-			c.Client.Event(rs, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
-			if apierrors.IsForbidden(err) && c.namespaceTerminating(rs.Namespace) {
-				return nil
-			}
-			return err
+		_, err := c.CreatePod(rs, pod)
+		if err != nil && apierrors.IsForbidden(err) && c.namespaceTerminating(rs.Namespace) {
+			return nil
 		}
-		c.Client.Event(rs, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
-		return nil
+		return err
 	})
 	for i := ok; i < n; i++ {
 		c.exp.CreationObserved(key)
@@ -119,18 +105,12 @@ func (c *Controller) deletePods(key string, rs *appsv1.ReplicaSet, active []*cor
 	c.exp.ExpectDeletions(key, keys)
 	var first error
 	for i, p := range victims {
-		err := c.Client.Delete("Pod", p.Namespace, p.Name, apiserverDeleteOptions)
-		if err != nil {
+		if err := c.DeletePod(rs, p); err != nil {
 			c.exp.DeletionObserved(key, keys[i])
-			if !apierrors.IsNotFound(err) {
-				c.Client.Event(rs, corev1.EventTypeWarning, FailedDelete, fmt.Sprintf("Error deleting: %v", err))
-				if first == nil {
-					first = err
-				}
+			if first == nil && !apierrors.IsNotFound(err) {
+				first = err
 			}
-			continue
 		}
-		c.Client.Event(rs, corev1.EventTypeNormal, SuccessfulDelete, "Deleted pod: "+p.Name)
 	}
 	return first
 }

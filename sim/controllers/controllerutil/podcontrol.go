@@ -1,0 +1,46 @@
+package controllerutil
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// Event reasons of upstream's pod control (pkg/controller's RealPodControl),
+// shared by every controller that creates or deletes pods for an owner.
+const (
+	SuccessfulCreate = "SuccessfulCreate"
+	FailedCreate     = "FailedCreate"
+	SuccessfulDelete = "SuccessfulDelete"
+	FailedDelete     = "FailedDelete"
+)
+
+// CreatePod creates pod for owner and records the event upstream's pod
+// control records: "Created pod: NAME", or a warning "Error creating: ERR".
+func (b *Base) CreatePod(owner store.Object, pod *corev1.Pod) (*corev1.Pod, error) {
+	out, err := b.Client.Create(pod)
+	if err != nil {
+		b.Client.Event(owner, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
+		return nil, err
+	}
+	b.Client.Event(owner, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
+	return out.(*corev1.Pod), nil
+}
+
+// DeletePod deletes pod for owner and records "Deleted pod: NAME", or a
+// warning "Error deleting: ERR". A pod already gone is returned as
+// NotFound without an event, as upstream: it is what the owner wanted.
+func (b *Base) DeletePod(owner store.Object, pod *corev1.Pod) error {
+	err := b.Client.Delete("Pod", pod.Namespace, pod.Name, apiserver.DeleteOptions{})
+	switch {
+	case err == nil:
+		b.Client.Event(owner, corev1.EventTypeNormal, SuccessfulDelete, "Deleted pod: "+pod.Name)
+	case !apierrors.IsNotFound(err):
+		b.Client.Event(owner, corev1.EventTypeWarning, FailedDelete, fmt.Sprintf("Error deleting: %v", err))
+	}
+	return err
+}
