@@ -135,7 +135,7 @@ func (s *Scheduler) defaultFramework() *framework.Framework {
 	}
 	f := framework.NewFramework(specs...)
 	if dp != nil {
-		dp.SetFilter(f.RunFilterPlugins)
+		dp.SetFramework(f)
 	}
 	return f
 }

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"fmt"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/util/sets"
 )
@@ -65,4 +66,20 @@ func (c *CycleState) Read(key StateKey) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("framework: %q not found in cycle state", key)
+}
+
+// Clone returns a copy of the state for a what-if evaluation (preemption's
+// dry run on one node): values implementing StateCloner are deep-copied,
+// the others shared.
+func (c *CycleState) Clone() *CycleState {
+	out := *c
+	out.keys = slices.Clone(c.keys)
+	out.values = slices.Clone(c.values)
+	for i, v := range out.values {
+		if sc, ok := v.(StateCloner); ok {
+			out.values[i] = sc.CloneState()
+		}
+	}
+	out.narrowedBy = slices.Clone(c.narrowedBy)
+	return &out
 }

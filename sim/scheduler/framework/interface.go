@@ -34,6 +34,24 @@ type PreFilterResultPlugin interface {
 	PreFilterResult(state *CycleState) sets.Set[string]
 }
 
+// PreFilterExtensions is a PreFilter plugin whose cycle state counts
+// pods: preemption's dry run removes victims from, and gives reprieved
+// pods back to, a copy of the cycle state through it (upstream's
+// PreFilterExtensions AddPod/RemovePod). The node is the (cloned) node
+// the pod is added to or removed from.
+type PreFilterExtensions interface {
+	PreFilterPlugin
+	AddPod(state *CycleState, podToSchedule *corev1.Pod, podToAdd *PodInfo, node *NodeInfo) *Status
+	RemovePod(state *CycleState, podToSchedule *corev1.Pod, podToRemove *PodInfo, node *NodeInfo) *Status
+}
+
+// StateCloner is cycle-state data that preemption's dry run changes
+// (through PreFilterExtensions): CycleState.Clone deep-copies it. Data
+// that does not implement it is shared between the copies, read-only.
+type StateCloner interface {
+	CloneState() any
+}
+
 // FilterPlugin decides whether the pod may run on one node.
 type FilterPlugin interface {
 	Plugin

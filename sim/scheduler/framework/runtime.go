@@ -134,6 +134,39 @@ func (f *Framework) RunFilterPlugins(state *CycleState, pod *corev1.Pod, node *N
 	return nil
 }
 
+// RunPreFilterExtensionAddPod tells every PreFilter plugin with
+// PreFilterExtensions (and not skipped this cycle) that podToAdd now runs
+// on node; the first failure is returned as an Error, as upstream.
+func (f *Framework) RunPreFilterExtensionAddPod(state *CycleState, podToSchedule *corev1.Pod, podToAdd *PodInfo, node *NodeInfo) *Status {
+	return f.runPreFilterExtension(state, "AddPod", func(e PreFilterExtensions) *Status {
+		return e.AddPod(state, podToSchedule, podToAdd, node)
+	})
+}
+
+// RunPreFilterExtensionRemovePod is RunPreFilterExtensionAddPod for a pod
+// that no longer runs on node.
+func (f *Framework) RunPreFilterExtensionRemovePod(state *CycleState, podToSchedule *corev1.Pod, podToRemove *PodInfo, node *NodeInfo) *Status {
+	return f.runPreFilterExtension(state, "RemovePod", func(e PreFilterExtensions) *Status {
+		return e.RemovePod(state, podToSchedule, podToRemove, node)
+	})
+}
+
+func (f *Framework) runPreFilterExtension(state *CycleState, op string, call func(PreFilterExtensions) *Status) *Status {
+	for i, p := range f.preFilter {
+		e, ok := p.(PreFilterExtensions)
+		if !ok {
+			continue
+		}
+		if j := f.filterOf[i]; j >= 0 && state.skipFilter&(1<<j) != 0 {
+			continue
+		}
+		if st := call(e); !st.IsSuccess() {
+			return AsStatus(fmt.Errorf("running %s on PreFilter plugin %q: %w", op, p.Name(), st.AsError()))
+		}
+	}
+	return nil
+}
+
 // RunPreScorePlugins runs every PreScore over the feasible nodes.
 func (f *Framework) RunPreScorePlugins(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo) *Status {
 	for i, p := range f.preScore {

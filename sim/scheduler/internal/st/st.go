@@ -103,6 +103,15 @@ func (p *PodWrapper) CreationTimestamp(t metav1.Time) *PodWrapper {
 	return p
 }
 
+// StartTime sets the pod's status.startTime.
+func (p *PodWrapper) StartTime(t metav1.Time) *PodWrapper { p.Status.StartTime = &t; return p }
+
+// PodGroupName puts the pod in a PodGroup (spec.schedulingGroup).
+func (p *PodWrapper) PodGroupName(name string) *PodWrapper {
+	p.Spec.SchedulingGroup = &corev1.PodSchedulingGroup{PodGroupName: &name}
+	return p
+}
+
 // Container adds a container con<N> with the image.
 func (p *PodWrapper) Container(image string) *PodWrapper {
 	name := fmt.Sprintf("con%d", len(p.Spec.Containers))

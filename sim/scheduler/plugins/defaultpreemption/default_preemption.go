@@ -6,8 +6,10 @@
 package defaultpreemption
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -29,15 +31,22 @@ const (
 	MsgTerminatingOnNomin = "not eligible due to a terminating pod on the nominated node."
 )
 
-// Candidates: at least 100 nodes or 10% of them are dry-run before
-// choosing.
+// Candidates: at least 100 nodes or 10% of the nodes where preemption
+// might help are dry-run before choosing (upstream's DefaultPreemptionArgs
+// defaults).
 const (
-	minCandidateNodesPercentage = 10
-	minCandidateNodesAbsolute   = 100
+	DefaultMinCandidateNodesPercentage = 10
+	DefaultMinCandidateNodesAbsolute   = 100
 )
 
-// FilterFunc runs the Filter plugins for pod on a node.
-type FilterFunc func(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status
+// Framework is what preemption needs of the scheduling framework: the
+// Filter plugins, and the PreFilter extensions that keep a copy of the
+// cycle state in step with the pods removed and given back on a node.
+type Framework interface {
+	RunFilterPlugins(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status
+	RunPreFilterExtensionAddPod(state *framework.CycleState, pod *corev1.Pod, pi *framework.PodInfo, ni *framework.NodeInfo) *framework.Status
+	RunPreFilterExtensionRemovePod(state *framework.CycleState, pod *corev1.Pod, pi *framework.PodInfo, ni *framework.NodeInfo) *framework.Status
+}
 
 // PDBLister returns the PodDisruptionBudgets of a namespace with how many
 // disruptions each still allows.
@@ -46,21 +55,26 @@ type PDBLister func(namespace string) ([]*policyv1.PodDisruptionBudget, []int32)
 // DefaultPreemption is the plugin.
 type DefaultPreemption struct {
 	lister framework.SharedLister
-	filter FilterFunc
+	fwk    Framework
 	pdbs   PDBLister
 	rand   *sim.Rand
+	// MinCandidateNodesPercentage and MinCandidateNodesAbsolute are
+	// upstream's DefaultPreemptionArgs (defaults 10 and 100).
+	MinCandidateNodesPercentage, MinCandidateNodesAbsolute int
 }
 
 var _ framework.PostFilterPlugin = &DefaultPreemption{}
 
-// New returns the plugin. filter must run the framework's Filter plugins
-// (set with SetFilter when the framework is built after the plugin).
+// New returns the plugin; SetFramework must give it the framework it is
+// part of (built after the plugin) before the first PostFilter.
 func New(lister framework.SharedLister, pdbs PDBLister, r *sim.Rand) *DefaultPreemption {
-	return &DefaultPreemption{lister: lister, pdbs: pdbs, rand: r}
+	return &DefaultPreemption{lister: lister, pdbs: pdbs, rand: r,
+		MinCandidateNodesPercentage: DefaultMinCandidateNodesPercentage, MinCandidateNodesAbsolute: DefaultMinCandidateNodesAbsolute}
 }
 
-// SetFilter sets the function that runs the Filter plugins.
-func (pl *DefaultPreemption) SetFilter(f FilterFunc) { pl.filter = f }
+// SetFramework sets the framework whose Filter plugins and PreFilter
+// extensions the dry run uses.
+func (pl *DefaultPreemption) SetFramework(f Framework) { pl.fwk = f }
 
 // Name implements framework.Plugin.
 func (*DefaultPreemption) Name() string { return Name }
@@ -79,7 +93,10 @@ func (pl *DefaultPreemption) PostFilter(state *framework.CycleState, pod *corev1
 		return nil, framework.NewStatus(framework.Unschedulable, "preemption: "+msg)
 	}
 	all := pl.lister.NodeInfos()
-	cands, nodeStatuses := pl.findCandidates(state, pod, statuses, len(all))
+	cands, nodeStatuses, err := pl.findCandidates(state, pod, statuses)
+	if err != nil && len(cands) == 0 {
+		return nil, framework.NewStatus(framework.Error, "preemption: "+err.Error())
+	}
 	if len(cands) == 0 {
 		fe := &framework.FitError{Pod: pod, NumAllNodes: len(all), Diagnosis: framework.Diagnosis{NodeStatuses: nodeStatuses}}
 		return nil, framework.NewStatus(framework.Unschedulable, "preemption: "+fe.Error())
@@ -117,9 +134,10 @@ func (pl *DefaultPreemption) eligible(pod *corev1.Pod, statuses []framework.Node
 	return true, ""
 }
 
-// findCandidates dry-runs preemption on the nodes where it might help,
-// from a random offset, until enough candidates are found.
-func (pl *DefaultPreemption) findCandidates(state *framework.CycleState, pod *corev1.Pod, statuses []framework.NodeStatus, numAll int) ([]candidate, []framework.NodeStatus) {
+// findCandidates dry-runs preemption on the nodes where it might help
+// (those not rejected as UnschedulableAndUnresolvable), from a random
+// offset, until enough candidates are found.
+func (pl *DefaultPreemption) findCandidates(state *framework.CycleState, pod *corev1.Pod, statuses []framework.NodeStatus) ([]candidate, []framework.NodeStatus, error) {
 	var potential []*framework.NodeInfo
 	var out []framework.NodeStatus
 	notHelpful := framework.NewStatus(framework.UnschedulableAndUnresolvable, MsgNotHelpful).WithPlugin(Name)
@@ -131,31 +149,55 @@ func (pl *DefaultPreemption) findCandidates(state *framework.CycleState, pod *co
 		potential = append(potential, ns.Node)
 	}
 	if len(potential) == 0 {
-		return nil, out
+		return nil, out, nil
 	}
-	want := max(numAll*minCandidateNodesPercentage/100, minCandidateNodesAbsolute)
-	want = min(want, len(potential))
-	offset := 0
-	if pl.rand != nil {
-		offset = pl.rand.IntN(len(potential))
-	}
+	offset, want := pl.offsetAndNumCandidates(len(potential))
 	var pdbs []*policyv1.PodDisruptionBudget
 	var allowed []int32
 	if pl.pdbs != nil {
 		pdbs, allowed = pl.pdbs(pod.Namespace)
 	}
+	cands, dryRun, err := pl.dryRunPreemption(state, pod, potential, pdbs, allowed, offset, want)
+	return cands, append(out, dryRun...), err
+}
+
+// offsetAndNumCandidates is where the dry run starts among numNodes
+// potential nodes (random) and how many candidates it looks for: the
+// larger of MinCandidateNodesPercentage of them and
+// MinCandidateNodesAbsolute, at most all of them.
+func (pl *DefaultPreemption) offsetAndNumCandidates(numNodes int) (offset, num int) {
+	num = max(numNodes*pl.MinCandidateNodesPercentage/100, pl.MinCandidateNodesAbsolute)
+	num = min(num, numNodes)
+	if pl.rand != nil {
+		offset = pl.rand.IntN(numNodes)
+	}
+	return offset, num
+}
+
+// dryRunPreemption selects victims on each node from offset on (wrapping
+// around) and stops once numCandidates candidates are found, at least one
+// of them violating no PodDisruptionBudget; it keeps at most numCandidates
+// of each kind. Candidates that violate none come first. The nodes that cannot be candidates get their status;
+// errors are also returned (an aggregate, as upstream's).
+func (pl *DefaultPreemption) dryRunPreemption(state *framework.CycleState, pod *corev1.Pod, potential []*framework.NodeInfo, pdbs []*policyv1.PodDisruptionBudget, allowed []int32, offset, numCandidates int) ([]candidate, []framework.NodeStatus, error) {
+	var out []framework.NodeStatus
+	var errs []string
 	var nonViolating, violating []candidate
 	for i := range potential {
 		ni := potential[(offset+i)%len(potential)]
-		victims, nv, st := pl.selectVictimsOnNode(state, pod, ni, pdbs, allowed)
+		victims, nv, st := pl.selectVictimsOnNode(state.Clone(), pod, ni, pdbs, allowed)
 		if st.IsSuccess() && len(victims) > 0 {
+			// Each list holds at most numCandidates (upstream's
+			// fixed-size candidate lists): further ones are dropped.
 			c := candidate{node: ni, victims: victims, pdbViolations: nv}
 			if nv == 0 {
-				nonViolating = append(nonViolating, c)
-			} else {
+				if len(nonViolating) < numCandidates {
+					nonViolating = append(nonViolating, c)
+				}
+			} else if len(violating) < numCandidates {
 				violating = append(violating, c)
 			}
-			if len(nonViolating) > 0 && len(nonViolating)+len(violating) >= want {
+			if len(nonViolating) > 0 && len(nonViolating)+len(violating) >= numCandidates {
 				break
 			}
 			continue
@@ -163,49 +205,74 @@ func (pl *DefaultPreemption) findCandidates(state *framework.CycleState, pod *co
 		if st.IsSuccess() {
 			st = framework.AsStatus(fmt.Errorf("expected at least one victim pod on node %q", ni.Name()))
 		}
+		if st.Code() == framework.Error {
+			errs = append(errs, st.Message())
+		}
 		out = append(out, framework.NodeStatus{Node: ni, Status: st})
 	}
-	return append(nonViolating, violating...), out
+	var err error
+	switch {
+	case len(errs) == 1:
+		err = errors.New(errs[0])
+	case len(errs) > 1:
+		err = errors.New("[" + strings.Join(errs, ", ") + "]")
+	}
+	return append(nonViolating, violating...), out, err
 }
 
-// selectVictimsOnNode removes every lower-priority pod, checks the pod
-// then fits, and reprieves as many victims as possible (PDB-violating
+// selectVictimsOnNode removes every lower-priority pod (from a copy of the
+// node and, through the PreFilter extensions, from state, which the
+// caller gives as a copy), checks the pod then fits, and reprieves as many victims as possible (PDB-violating
 // ones first, most important first).
 func (pl *DefaultPreemption) selectVictimsOnNode(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo, pdbs []*policyv1.PodDisruptionBudget, allowed []int32) ([]*framework.PodInfo, int, *framework.Status) {
 	clone := ni.Clone()
+	remove := func(pi *framework.PodInfo) *framework.Status {
+		clone.RemovePodInfoFromClone(pi)
+		return pl.fwk.RunPreFilterExtensionRemovePod(state, pod, pi, clone)
+	}
 	prio := podPriority(pod)
 	var potential []*framework.PodInfo
 	for _, pi := range ni.Pods {
 		if pi.Priority < prio {
 			potential = append(potential, pi)
-			clone.RemovePodInfoFromClone(pi)
+			if st := remove(pi); !st.IsSuccess() {
+				return nil, 0, st
+			}
 		}
 	}
 	if len(potential) == 0 {
 		return nil, 0, framework.NewStatus(framework.UnschedulableAndUnresolvable, MsgNoVictims).WithPlugin(Name)
 	}
-	if st := pl.filter(state, pod, clone); !st.IsSuccess() {
+	if st := pl.fwk.RunFilterPlugins(state, pod, clone); !st.IsSuccess() {
 		return nil, 0, st
 	}
 	slices.SortStableFunc(potential, moreImportantFirst)
 	violatingPods, nonViolatingPods := splitByPDB(potential, pdbs, allowed)
 	var victims []*framework.PodInfo
 	numViolating := 0
-	reprieve := func(pi *framework.PodInfo, violates bool) {
+	reprieve := func(pi *framework.PodInfo, violates bool) *framework.Status {
 		clone.AddPodInfoToClone(pi)
-		if !pl.filter(state, pod, clone).IsSuccess() {
-			clone.RemovePodInfoFromClone(pi)
-			victims = append(victims, pi)
-			if violates {
-				numViolating++
-			}
+		if st := pl.fwk.RunPreFilterExtensionAddPod(state, pod, pi, clone); !st.IsSuccess() {
+			return st
 		}
+		if pl.fwk.RunFilterPlugins(state, pod, clone).IsSuccess() {
+			return nil
+		}
+		victims = append(victims, pi)
+		if violates {
+			numViolating++
+		}
+		return remove(pi)
 	}
 	for _, pi := range violatingPods {
-		reprieve(pi, true)
+		if st := reprieve(pi, true); !st.IsSuccess() {
+			return nil, 0, st
+		}
 	}
 	for _, pi := range nonViolatingPods {
-		reprieve(pi, false)
+		if st := reprieve(pi, false); !st.IsSuccess() {
+			return nil, 0, st
+		}
 	}
 	slices.SortStableFunc(victims, moreImportantFirst)
 	return victims, numViolating, nil

@@ -25,7 +25,7 @@ func run(t *testing.T, nodes []*corev1.Node, pods []*corev1.Pod, pod *corev1.Pod
 		}
 	}
 	pl := New(c, nil, sim.NewEngine(1).Rand("t"))
-	pl.SetFilter(fwk.RunFilterPlugins)
+	pl.SetFramework(fwk)
 	return pl.PostFilter(state, pod, statuses)
 }
 

@@ -8,11 +8,11 @@ package defaultpreemption
 //   kubernetes v1.37.2 pkg/scheduler/framework/plugins/defaultpreemption/default_preemption_test.go
 //     TestSelectVictimsOnNode
 // Skipped, with the reason: the "Workload Aware" and "Cross-node
-// PodGroup" cases (workload-aware preemption of PodGroups, the alpha
-// GenericWorkload feature, is not modelled). Not ported yet: the other
-// tests of that file (PostFilter, DryRunPreemption, SelectBestCandidate
-// and the custom selection/ordering tests), which need upstream's fake
-// framework handles; default_preemption_test.go covers candidate choice.
+// PodGroup" cases (13 of 19): every one of them builds PodGroups and
+// turns on the alpha GenericWorkload / workload-aware preemption feature,
+// which the simulator does not model (no PodGroup API, no gang
+// scheduling); none is a plain-pod case in disguise. The rest of that
+// file's tables are in preemption_upstream_test.go.
 
 import (
 	"strings"
@@ -192,7 +192,7 @@ func TestSelectVictimsOnNodeUpstream(t *testing.T) {
 				t.Errorf("Unexpected PreFilter Status: %v", status)
 			}
 			pl := New(c, nil, sim.NewEngine(1).Rand("test"))
-			pl.SetFilter(framework.RunFilterPlugins)
+			pl.SetFramework(framework)
 			allowed := make([]int32, len(tt.pdbs))
 			for i, pdb := range tt.pdbs {
 				allowed[i] = pdb.Status.DisruptionsAllowed

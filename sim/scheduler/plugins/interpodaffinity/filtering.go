@@ -2,6 +2,7 @@ package interpodaffinity
 
 import (
 	"fmt"
+	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -153,4 +154,73 @@ func (s *preFilterState) satisfiesAffinity(node *corev1.Node) bool {
 		}
 	}
 	return true
+}
+
+// CloneState copies the counts for preemption's dry run, which changes
+// them through AddPod and RemovePod.
+func (s *preFilterState) CloneState() any {
+	return &preFilterState{pod: s.pod, existingAnti: maps.Clone(s.existingAnti), affinity: maps.Clone(s.affinity), anti: maps.Clone(s.anti)}
+}
+
+// AddPod counts podToAdd, now on node, as PreFilter would have.
+func (pl *InterPodAffinity) AddPod(state *framework.CycleState, pod *corev1.Pod, podToAdd *framework.PodInfo, node *framework.NodeInfo) *framework.Status {
+	return pl.updateWithPod(state, pod, podToAdd, node, 1)
+}
+
+// RemovePod stops counting podToRemove, no longer on node.
+func (pl *InterPodAffinity) RemovePod(state *framework.CycleState, pod *corev1.Pod, podToRemove *framework.PodInfo, node *framework.NodeInfo) *framework.Status {
+	return pl.updateWithPod(state, pod, podToRemove, node, -1)
+}
+
+// updateWithPod adds delta to every count the pod takes part in: its own
+// required anti-affinity against the incoming pod, and the incoming pod's
+// required affinity (all terms at once) and anti-affinity terms. A count
+// down to zero is deleted, so that "no matching pod anywhere" holds again
+// once the last one is gone.
+func (pl *InterPodAffinity) updateWithPod(state *framework.CycleState, pod *corev1.Pod, pi *framework.PodInfo, ni *framework.NodeInfo, delta int) *framework.Status {
+	v, err := state.Read(preFilterKey)
+	if err != nil {
+		return framework.AsStatus(err)
+	}
+	s := v.(*preFilterState)
+	node := ni.Node()
+	if node == nil {
+		return nil
+	}
+	update := func(m map[topologyPair]int, key string) {
+		if val, ok := node.Labels[key]; ok {
+			p := topologyPair{key, val}
+			m[p] += delta
+			if m[p] == 0 {
+				delete(m, p)
+			}
+		}
+	}
+	inNs := pl.namespaceLabels(pod.Namespace)
+	for i := range pi.RequiredAntiAffinityTerms {
+		if t := &pi.RequiredAntiAffinityTerms[i]; t.Matches(pod, inNs) {
+			update(s.existingAnti, t.TopologyKey)
+		}
+	}
+	exNs := pl.namespaceLabels(pi.Pod.Namespace)
+	if terms := s.pod.RequiredAffinityTerms; len(terms) > 0 {
+		all := true
+		for i := range terms {
+			if !terms[i].Matches(pi.Pod, exNs) {
+				all = false
+				break
+			}
+		}
+		if all {
+			for i := range terms {
+				update(s.affinity, terms[i].TopologyKey)
+			}
+		}
+	}
+	for i := range s.pod.RequiredAntiAffinityTerms {
+		if t := &s.pod.RequiredAntiAffinityTerms[i]; t.Matches(pi.Pod, exNs) {
+			update(s.anti, t.TopologyKey)
+		}
+	}
+	return nil
 }

@@ -39,10 +39,11 @@ type InterPodAffinity struct {
 }
 
 var (
-	_ framework.PreFilterPlugin = &InterPodAffinity{}
-	_ framework.FilterPlugin    = &InterPodAffinity{}
-	_ framework.PreScorePlugin  = &InterPodAffinity{}
-	_ framework.ScorePlugin     = &InterPodAffinity{}
+	_ framework.PreFilterPlugin     = &InterPodAffinity{}
+	_ framework.PreFilterExtensions = &InterPodAffinity{}
+	_ framework.FilterPlugin        = &InterPodAffinity{}
+	_ framework.PreScorePlugin      = &InterPodAffinity{}
+	_ framework.ScorePlugin         = &InterPodAffinity{}
 )
 
 // New returns the plugin.

@@ -1,7 +1,9 @@
 package podtopologyspread
 
 import (
+	"maps"
 	"math"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -95,6 +97,56 @@ func (pl *PodTopologySpread) Filter(state *framework.CycleState, pod *corev1.Pod
 		if s.tpValueToMatchNum[i][tpVal]+self-minMatch > int(c.MaxSkew) {
 			return statusNotMatch
 		}
+	}
+	return nil
+}
+
+// CloneState copies the counts for preemption's dry run, which changes
+// them through AddPod and RemovePod.
+func (s *preFilterState) CloneState() any {
+	c := &preFilterState{constraints: s.constraints, tpValueToMatchNum: make([]map[string]int, len(s.tpValueToMatchNum)), minMatchNum: slices.Clone(s.minMatchNum)}
+	for i, m := range s.tpValueToMatchNum {
+		c.tpValueToMatchNum[i] = maps.Clone(m)
+	}
+	return c
+}
+
+// AddPod counts podToAdd, now on node, as PreFilter would have.
+func (pl *PodTopologySpread) AddPod(state *framework.CycleState, pod *corev1.Pod, podToAdd *framework.PodInfo, node *framework.NodeInfo) *framework.Status {
+	return updateWithPod(state, pod, podToAdd, node, 1)
+}
+
+// RemovePod stops counting podToRemove, no longer on node.
+func (pl *PodTopologySpread) RemovePod(state *framework.CycleState, pod *corev1.Pod, podToRemove *framework.PodInfo, node *framework.NodeInfo) *framework.Status {
+	return updateWithPod(state, pod, podToRemove, node, -1)
+}
+
+// updateWithPod adds delta to the domain of node for every constraint
+// whose selector matches the pod (same namespace as the incoming pod, on
+// a node that takes part in the constraint), then recomputes the minima.
+func updateWithPod(state *framework.CycleState, pod *corev1.Pod, pi *framework.PodInfo, ni *framework.NodeInfo, delta int) *framework.Status {
+	v, err := state.Read(preFilterKey)
+	if err != nil {
+		return framework.AsStatus(err)
+	}
+	s := v.(*preFilterState)
+	node := ni.Node()
+	if node == nil || pi.Pod.Namespace != pod.Namespace || !nodeHasKeys(node, s.constraints) {
+		return nil
+	}
+	aff := nodeaffinity.GetRequiredNodeAffinity(pod)
+	podLabels := labels.Set(pi.Pod.Labels)
+	for i := range s.constraints {
+		c := &s.constraints[i]
+		if !c.Selector.Matches(podLabels) || !c.matchNodeInclusion(pod, node, &aff) {
+			continue
+		}
+		s.tpValueToMatchNum[i][node.Labels[c.TopologyKey]] += delta
+		m := math.MaxInt
+		for _, n := range s.tpValueToMatchNum[i] {
+			m = min(m, n)
+		}
+		s.minMatchNum[i] = m
 	}
 	return nil
 }

@@ -17,10 +17,11 @@ type PodTopologySpread struct {
 }
 
 var (
-	_ framework.PreFilterPlugin = &PodTopologySpread{}
-	_ framework.FilterPlugin    = &PodTopologySpread{}
-	_ framework.PreScorePlugin  = &PodTopologySpread{}
-	_ framework.ScorePlugin     = &PodTopologySpread{}
+	_ framework.PreFilterPlugin     = &PodTopologySpread{}
+	_ framework.PreFilterExtensions = &PodTopologySpread{}
+	_ framework.FilterPlugin        = &PodTopologySpread{}
+	_ framework.PreScorePlugin      = &PodTopologySpread{}
+	_ framework.ScorePlugin         = &PodTopologySpread{}
 )
 
 // New returns the plugin over the cache lister; defaults (may be nil)
