@@ -142,7 +142,7 @@ func (r *Runner) build(l *Lab) (*instance, error) {
 	if !r.opts.Paused {
 		sess.Start()
 	}
-	ws := web.New(sess, web.Options{LoopbackOnly: true, DisableLoad: true})
+	ws := web.New(sess, web.Options{LoopbackOnly: true, DisableLoad: true, SameOriginFrames: true})
 	api := kubeapi.New(sess, kubeapi.Options{AdminToken: r.admin})
 	client, err := dynamic.NewForConfig(&rest.Config{Host: "http://127.0.0.1", Transport: handlerTransport{api}, BearerToken: r.admin,
 		UserAgent: "kubesim-lab-check", QPS: -1})

@@ -24,10 +24,14 @@ func (s *Server) secure(next http.Handler) http.Handler {
 	inner := cop.Handler(s.bodyRules(next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		ancestors, xfo := "'none'", "DENY"
+		if s.opts.SameOriginFrames {
+			ancestors, xfo = "'self'", "SAMEORIGIN"
+		}
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "+ancestors)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Frame-Options", xfo)
 		if s.opts.LoopbackOnly && !loopbackHost(r.Host) {
 			writeError(w, http.StatusForbidden, "unexpected Host header "+quote(r.Host)+": this server only answers on a loopback address")
 			return

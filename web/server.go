@@ -50,6 +50,10 @@ type Options struct {
 	// the session is shared with another frontend (kubesim serve), which
 	// would keep driving the replaced, closed session.
 	DisableLoad bool
+	// SameOriginFrames lets pages of the same origin show the UI in a
+	// frame (kubesim lab's page shows the cluster beside the task);
+	// otherwise no page may frame it (clickjacking).
+	SameOriginFrames bool
 }
 
 // Server is the web UI of one live session at a time (loading a scenario

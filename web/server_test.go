@@ -81,6 +81,13 @@ func TestPageAndAssets(t *testing.T) {
 		require.Equal(t, "nosniff", r.hdr.Get("X-Content-Type-Options"))
 	}
 	require.Equal(t, 404, do(t, ts, "GET", "/static/nope.js", "", nil).code)
+	page := do(t, ts, "GET", "/", "", nil)
+	require.Equal(t, "DENY", page.hdr.Get("X-Frame-Options"), "no page may frame the UI")
+	require.Contains(t, page.hdr.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	_, framed := newTestServer(t, "demo", Options{LoopbackOnly: true, SameOriginFrames: true})
+	page = do(t, framed, "GET", "/", "", nil)
+	require.Equal(t, "SAMEORIGIN", page.hdr.Get("X-Frame-Options"), "the lab page frames the UI from the same origin")
+	require.Contains(t, page.hdr.Get("Content-Security-Policy"), "frame-ancestors 'self'")
 	require.NotContains(t, do(t, ts, "GET", "/", "", nil).body, "innerHTML")
 	require.NotContains(t, do(t, ts, "GET", "/static/app.js", "", nil).body, "innerHTML", "data reaches the DOM as text only")
 }
