@@ -235,18 +235,38 @@ func (c *Controller) syncRolloutStatus(allRSs []*appsv1.ReplicaSet, newRS *appsv
 	return err
 }
 
+// requeueStuck checks the Deployment again when its progress deadline
+// would pass (rate-limited when that is under a second away).
 func (c *Controller) requeueStuck(d *appsv1.Deployment, st appsv1.DeploymentStatus) {
-	cond := getCondition(st, appsv1.DeploymentProgressing)
-	if !hasProgressDeadline(d) || cond == nil || DeploymentComplete(d, &st) || cond.Reason == TimedOutReason {
-		return
-	}
-	after := cond.LastUpdateTime.Add(time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second).Sub(c.now())
 	key := store.KeyOf(d)
-	if after < time.Second {
+	switch after := stuckRecheckAfter(d, st, c.now()); {
+	case after < 0:
+	case after == 0:
 		c.Queue.AddRateLimited(key)
-		return
+	default:
+		// A second more, as upstream, against sub-second skew.
+		c.Queue.AddAfter(key, after+time.Second)
 	}
-	c.Queue.AddAfter(key, after+time.Second)
+}
+
+// stuckRecheckAfter is upstream's requeueStuckDeployment: -1 when no
+// progress check is needed (no deadline, no Progressing condition in the
+// current status, the rollout complete or already timed out), 0 when the
+// deadline is less than a second away or past, else the time until the
+// condition's lastUpdateTime plus progressDeadlineSeconds.
+func stuckRecheckAfter(d *appsv1.Deployment, st appsv1.DeploymentStatus, now time.Time) time.Duration {
+	cond := getCondition(d.Status, appsv1.DeploymentProgressing)
+	if !hasProgressDeadline(d) || cond == nil {
+		return -1
+	}
+	if DeploymentComplete(d, &st) || cond.Reason == TimedOutReason {
+		return -1
+	}
+	after := cond.LastUpdateTime.Add(time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second).Sub(now)
+	if after < time.Second {
+		return 0
+	}
+	return after
 }
 
 // cleanupDeployment deletes the oldest old ReplicaSets beyond
