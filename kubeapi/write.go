@@ -150,7 +150,12 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, t target) {
 	if csr, ok := obj.(*certificatesv1.CertificateSigningRequest); ok {
 		requestedBy(csr, userOf(r))
 	}
-	out, err := s.write(dry, func(*cluster.Cluster) (*scenarios.APIRequest, error) {
+	if err := writeOptionsError(r, "create", ""); err != nil {
+		writeError(w, err)
+		return
+	}
+	out, err := s.write(dry, func(c *cluster.Cluster) (*scenarios.APIRequest, error) {
+		trackUpdate(c.Engine.Now(), nil, obj, managerName(r))
 		req := request(r, t, "create")
 		req.Name, req.Object = obj.GetName(), obj
 		return req, precheck(obj)
@@ -189,7 +194,14 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, t target) {
 	if t.sub == "status" {
 		verb = "status"
 	}
-	out, err := s.write(dry, func(*cluster.Cluster) (*scenarios.APIRequest, error) {
+	if err := writeOptionsError(r, "update", ""); err != nil {
+		writeError(w, err)
+		return
+	}
+	out, err := s.write(dry, func(c *cluster.Cluster) (*scenarios.APIRequest, error) {
+		if cur, ok := c.Store.Get(t.res.kind, t.namespaceOf(), t.name); ok && verb == "update" {
+			trackUpdate(c.Engine.Now(), cur, obj, managerName(r))
+		}
 		req := request(r, t, verb)
 		req.Object = obj
 		return req, precheck(obj)
@@ -206,11 +218,8 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, t target) {
 func patchType(r *http.Request) (types.PatchType, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch pt := types.PatchType(ct); pt {
-	case types.JSONPatchType, types.MergePatchType, types.StrategicMergePatchType:
+	case types.JSONPatchType, types.MergePatchType, types.StrategicMergePatchType, types.ApplyYAMLPatchType:
 		return pt, nil
-	case types.ApplyYAMLPatchType, types.ApplyCBORPatchType:
-		return "", statusError(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType,
-			"server-side apply is not supported by kubesim; use client-side kubectl apply")
 	}
 	return "", unsupportedMediaType(ct)
 }
@@ -225,11 +234,17 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, t target) {
 		return
 	}
 	v, dry, body, err := writeParams(r)
+	if err == nil {
+		err = writeOptionsError(r, "patch", pt)
+	}
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	out, err := s.write(dry, func(c *cluster.Cluster) (*scenarios.APIRequest, error) {
+		if pt == types.ApplyYAMLPatchType && t.sub == "" {
+			return serverSideApply(c, r, t, body, v)
+		}
 		cur, ok := c.Store.Get(t.res.kind, t.namespaceOf(), t.name)
 		if !ok {
 			return nil, notFound(t.res.groupResource(), t.name)
@@ -255,6 +270,8 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, t target) {
 		verb := "update"
 		if t.sub == "status" {
 			verb = "status"
+		} else {
+			trackUpdate(c.Engine.Now(), cur, obj, managerName(r))
 		}
 		req := request(r, t, verb)
 		req.Object = obj
