@@ -14,9 +14,8 @@ package nodelifecycle
 // "no action" is checked as the node left unwritten, and the pod status
 // update as the pod's Ready condition after the controller's pod queue
 // has run. The grace periods are the case's: 50 s monitor, 60 s startup.
-// Not ported yet: the other monitorNodeHealth tables (eviction and zone
-// states, leases, taints), which drive the same code through
-// controller_test.go's scenarios.
+// The lease and mark-pods-not-ready tables are in
+// monitor_lease_upstream_test.go.
 
 import (
 	"testing"
