@@ -1,0 +1,135 @@
+package network
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Response is an HTTP server's answer.
+type Response struct {
+	Status int
+	// StatusText is the status line's text ("OK", "Not Found").
+	StatusText string
+	Server     string // the Server header, "" for none
+	Type       string // Content-Type
+	Body       string
+}
+
+// nginxIndex is the page nginx's Docker image serves at /.
+const nginxIndex = `<!DOCTYPE html>
+<html>
+<head>
+<title>Welcome to nginx!</title>
+<style>
+html { color-scheme: light dark; }
+body { width: 35em; margin: 0 auto;
+font-family: Tahoma, Verdana, Arial, sans-serif; }
+</style>
+</head>
+<body>
+<h1>Welcome to nginx!</h1>
+<p>If you see this page, the nginx web server is successfully installed and
+working. Further configuration is required.</p>
+
+<p>For online documentation and support please refer to
+<a href="http://nginx.org/">nginx.org</a>.<br/>
+Commercial support is available at
+<a href="http://nginx.com/">nginx.com</a>.</p>
+
+<p><em>Thank you for using nginx.</em></p>
+</body>
+</html>
+`
+
+func nginxError(code int) string {
+	t := http.StatusText(code)
+	return "<html>\r\n<head><title>" + itoa(code) + " " + t + "</title></head>\r\n<body>\r\n<center><h1>" +
+		itoa(code) + " " + t + "</h1></center>\r\n<hr><center>nginx/1.27.5</center>\r\n</body>\r\n</html>\r\n"
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+func resp(code int, server, typ, body string) Response {
+	return Response{Status: code, StatusText: http.StatusText(code), Server: server, Type: typ, Body: body}
+}
+
+// Get is the server's answer to GET path (host is the Host header).
+// Non-HTTP listeners return status 0: the connection is closed without an
+// HTTP answer.
+func (s Server) Get(urlPath, host string) Response {
+	if !s.HTTP {
+		return Response{}
+	}
+	p := urlPath
+	if p == "" {
+		p = "/"
+	}
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	hostname := ""
+	if s.Pod != nil {
+		hostname = s.Pod.Name
+		if s.Pod.Spec.Hostname != "" {
+			hostname = s.Pod.Spec.Hostname
+		}
+	}
+	switch s.App {
+	case "nginx", "ingress-nginx":
+		if p == "/" || p == "/index.html" {
+			return resp(200, "nginx/1.27.5", "text/html", nginxIndex)
+		}
+		return resp(404, "nginx/1.27.5", "text/html", nginxError(404))
+	case "httpd":
+		if p == "/" || p == "/index.html" {
+			return resp(200, "Apache/2.4.63 (Unix)", "text/html", "<html><body><h1>It works!</h1></body></html>\n")
+		}
+		return resp(404, "Apache/2.4.63 (Unix)", "text/html; charset=iso-8859-1",
+			"<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n")
+	case "http-echo":
+		return resp(200, "", "text/plain; charset=utf-8", s.Text+"\n")
+	case "agnhost-serve-hostname":
+		return resp(200, "", "text/plain; charset=utf-8", hostname)
+	case "agnhost-netexec":
+		if p == "/hostname" {
+			return resp(200, "", "text/plain; charset=utf-8", hostname)
+		}
+		if p == "/healthz" || p == "/readyz" {
+			return resp(200, "", "text/plain; charset=utf-8", "")
+		}
+		if p == "/" || p == "/echo" {
+			return resp(200, "", "text/plain; charset=utf-8", "")
+		}
+		return resp(404, "", "text/plain; charset=utf-8", "404 page not found\n")
+	case "hello-app":
+		return resp(200, "", "text/plain; charset=utf-8", "Hello, world!\nVersion: 1.0.0\nHostname: "+hostname+"\n")
+	case "coredns-health":
+		if p == "/health" {
+			return resp(200, "", "text/plain; charset=utf-8", "OK")
+		}
+		return resp(404, "", "text/plain; charset=utf-8", "404 page not found\n")
+	case "coredns-ready":
+		if p == "/ready" {
+			return resp(200, "", "text/plain; charset=utf-8", "OK")
+		}
+		return resp(404, "", "text/plain; charset=utf-8", "404 page not found\n")
+	case "busybox-httpd", "python-http.server":
+		if p == "/" {
+			return resp(404, "", "text/html", "<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD>\n<BODY><H1>404 Not Found</H1>\nThe requested URL was not found\n</BODY></HTML>\n")
+		}
+		return resp(404, "", "text/html", "<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD>\n<BODY><H1>404 Not Found</H1>\nThe requested URL was not found\n</BODY></HTML>\n")
+	}
+	// An application the simulator does not model: it answers, with a
+	// line naming the pod so load-balancing is visible.
+	return resp(200, "", "text/plain; charset=utf-8", "Hello from "+hostname+"\n")
+}

@@ -1,0 +1,307 @@
+package netcmd
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/network"
+)
+
+const wgetUsage = `BusyBox v1.37.0 (2024-09-26 21:31:42 UTC) multi-call binary.
+
+Usage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]
+	[--post-data STR | --post-file FILE] [-Y on/off]
+	[-P DIR] [-U AGENT] [-T SEC] URL...
+
+Retrieve files via HTTP or FTP
+`
+
+type wgetOpts struct {
+	quiet, spider, serverResp bool
+	out                       string // -O
+	outSet                    bool
+	timeout                   int // -T, seconds; 0 = the default (900)
+	urls                      []string
+}
+
+func parseWget(args []string) (wgetOpts, string) {
+	o := wgetOpts{timeout: 900}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		next := func() (string, bool) {
+			if i+1 < len(args) {
+				i++
+				return args[i], true
+			}
+			return "", false
+		}
+		switch {
+		case a == "--":
+			o.urls = append(o.urls, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "--"):
+			name, val, has := strings.Cut(a[2:], "=")
+			needs := map[string]bool{"output-document": true, "timeout": true, "user-agent": true, "header": true,
+				"post-data": true, "post-file": true, "directory-prefix": true, "proxy": true, "tries": true, "output-file": true}
+			if needs[name] && !has {
+				v, ok := next()
+				if !ok {
+					return o, fmt.Sprintf("wget: option '--%s' requires an argument\n", name)
+				}
+				val = v
+			}
+			switch name {
+			case "quiet":
+				o.quiet = true
+			case "spider":
+				o.spider = true
+			case "server-response":
+				o.serverResp = true
+			case "output-document":
+				o.out, o.outSet = val, true
+			case "timeout":
+				n, err := strconv.Atoi(val)
+				if err != nil || n < 0 {
+					return o, fmt.Sprintf("wget: invalid number '%s'\n", val)
+				}
+				o.timeout = n
+			case "user-agent", "header", "post-data", "post-file", "directory-prefix", "proxy", "tries", "output-file",
+				"continue", "no-check-certificate", "no-verbose":
+			default:
+				return o, fmt.Sprintf("wget: unrecognized option '%s'\n", a)
+			}
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			flags := a[1:]
+			for j := 0; j < len(flags); j++ {
+				c := flags[j]
+				switch c {
+				case 'q':
+					o.quiet = true
+				case 'S':
+					o.serverResp = true
+				case 'c':
+				case 'O', 'T', 'o', 'P', 'U', 'Y', 't':
+					val := flags[j+1:]
+					if val == "" {
+						v, ok := next()
+						if !ok {
+							return o, fmt.Sprintf("wget: option requires an argument -- '%c'\n", c)
+						}
+						val = v
+					}
+					j = len(flags)
+					switch c {
+					case 'O':
+						o.out, o.outSet = val, true
+					case 'T':
+						n, err := strconv.Atoi(val)
+						if err != nil || n < 0 {
+							return o, fmt.Sprintf("wget: invalid number '%s'\n", val)
+						}
+						o.timeout = n
+					}
+				default:
+					return o, fmt.Sprintf("wget: invalid option -- '%c'\n", c)
+				}
+			}
+		default:
+			o.urls = append(o.urls, a)
+		}
+	}
+	if len(o.urls) == 0 {
+		return o, wgetUsage
+	}
+	return o, ""
+}
+
+// target is a parsed http URL.
+type target struct {
+	scheme, host, path string
+	port               int
+}
+
+func parseURL(raw string) (target, bool) {
+	s := raw
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Hostname() == "" {
+		return target{}, false
+	}
+	t := target{scheme: strings.ToLower(u.Scheme), host: u.Hostname(), path: u.RequestURI()}
+	switch t.scheme {
+	case "http":
+		t.port = 80
+	case "https":
+		t.port = 443
+	default:
+		return t, false
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return target{}, false
+		}
+		t.port = n
+	}
+	return t, true
+}
+
+// fetch is one HTTP GET from a pod: resolution, connection, answer.
+type fetch struct {
+	t        target
+	res      resolved
+	addr     netip.Addr
+	conn     network.Conn
+	response network.Response
+}
+
+func doFetch(env Env, t target) fetch {
+	f := fetch{t: t}
+	f.res = resolveVia(env, t.host, "")
+	if len(f.res.Addrs) == 0 {
+		return f
+	}
+	f.addr = f.res.Addrs[0]
+	f.conn = network.Dial(env.State, env.Pod, f.addr, int32(t.port), corev1.ProtocolTCP, env.Pick)
+	if f.conn.Outcome == network.Connected {
+		f.response = f.conn.Server.Get(t.path, t.host)
+	}
+	return f
+}
+
+// wget is busybox wget.
+func wget(env Env, args []string, fl flavour) Result {
+	o, usage := parseWget(args)
+	if usage != "" {
+		return Result{Stderr: usage, ExitCode: 1}
+	}
+	var res Result
+	var stderr, stdout strings.Builder
+	fail := func(msg string) Result {
+		stderr.WriteString("wget: " + msg + "\n")
+		res.Stdout, res.Stderr, res.ExitCode = stdout.String(), stderr.String(), 1
+		return res
+	}
+	for _, raw := range o.urls {
+		t, ok := parseURL(raw)
+		if !ok {
+			if strings.Contains(raw, "://") && !strings.HasPrefix(raw, "http") {
+				return fail("not an http or ftp url: " + raw)
+			}
+			return fail(fmt.Sprintf("bad address '%s'", raw))
+		}
+		f := doFetch(env, t)
+		res.Elapsed += f.res.elapsed
+		if len(f.res.Addrs) == 0 {
+			return fail(fmt.Sprintf("bad address '%s'", t.host))
+		}
+		if !o.quiet {
+			fmt.Fprintf(&stderr, "Connecting to %s (%s:%d)\n", t.host, f.addr, t.port)
+		}
+		switch f.conn.Outcome {
+		case network.Refused:
+			res.Elapsed += rtt
+			return fail(fmt.Sprintf("can't connect to remote host (%s): Connection refused", f.addr))
+		case network.TimedOut:
+			if o.timeout > 0 && time.Duration(o.timeout)*time.Second < synTimeout {
+				res.Elapsed += time.Duration(o.timeout) * time.Second
+				return fail("download timed out")
+			}
+			res.Elapsed += synTimeout
+			return fail(fmt.Sprintf("can't connect to remote host (%s): %s", f.addr, errnoText(network.TimedOut, fl.musl)))
+		}
+		res.Elapsed += 2 * rtt
+		r := f.response
+		if r.Status == 0 {
+			return fail("error getting response: Connection reset by peer")
+		}
+		if o.serverResp {
+			fmt.Fprintf(&stderr, "  HTTP/1.1 %d %s\n", r.Status, r.StatusText)
+			if r.Server != "" {
+				fmt.Fprintf(&stderr, "  Server: %s\n", r.Server)
+			}
+			fmt.Fprintf(&stderr, "  Content-Type: %s\n  Content-Length: %d\n  Connection: close\n  \n", r.Type, len(r.Body))
+		}
+		if r.Status >= 400 {
+			return fail(fmt.Sprintf("server returned error: HTTP/1.1 %d %s", r.Status, r.StatusText))
+		}
+		if o.spider {
+			if !o.quiet {
+				stderr.WriteString("remote file exists\n")
+			}
+			continue
+		}
+		name := o.out
+		if !o.outSet {
+			name = path.Base(t.path)
+			if i := strings.IndexAny(name, "?#"); i >= 0 {
+				name = name[:i]
+			}
+			if name == "/" || name == "." || name == "" {
+				name = "index.html"
+			}
+		}
+		if name == "-" {
+			stdout.WriteString(r.Body)
+			if !o.quiet {
+				stderr.WriteString("writing to stdout\n")
+				stderr.WriteString(progress("-", len(r.Body), env.TTY))
+				stderr.WriteString("written to stdout\n")
+			}
+			continue
+		}
+		if res.Files == nil {
+			res.Files = map[string]string{}
+		}
+		res.Files[name] = r.Body
+		if !o.quiet {
+			fmt.Fprintf(&stderr, "saving to '%s'\n", name)
+			stderr.WriteString(progress(path.Base(name), len(r.Body), env.TTY))
+			fmt.Fprintf(&stderr, "'%s' saved\n", name)
+		}
+	}
+	res.Stdout, res.Stderr = stdout.String(), stderr.String()
+	return res
+}
+
+// progress is busybox's final progress bar line for a finished
+// download: on a terminal it is redrawn with \r and ends with a newline,
+// otherwise it is printed once without one.
+func progress(file string, size int, tty bool) string {
+	line := fmt.Sprintf("%-20.20s %3d%% |%s| %5s%3d:%02d:%02d ETA", file, 100, strings.Repeat("*", 32), size5(size), 0, 0, 0)
+	if tty {
+		return "\r" + line + "\n"
+	}
+	return line
+}
+
+// size5 is busybox's smart_ulltoa5: five characters, scaled by 1024
+// with a k/M/G suffix beyond 99999 ("92.1k", " 123M").
+func size5(n int) string {
+	if n <= 99999 {
+		return fmt.Sprintf("%5d", n)
+	}
+	ul, idx := uint64(n)*10, 0
+	for {
+		ul /= 1024
+		idx++
+		if ul < 100000 {
+			break
+		}
+	}
+	u, v := ul/10, ul%10
+	scale := " kMGTPEZY"[idx : idx+1]
+	if u >= 100 {
+		return fmt.Sprintf("%4d%s", u, scale)
+	}
+	return fmt.Sprintf("%2d.%d%s", u, v, scale)
+}
