@@ -97,6 +97,7 @@ type Session struct {
 	viewSteps   uint64
 	viewWall    time.Time
 	refreshCost time.Duration
+	memo        viewMemo // the last refresh's pod and node views
 
 	// view is the latest snapshot, read without the lock.
 	view atomic.Pointer[View]
@@ -373,7 +374,6 @@ func (s *Session) runLocked(target time.Duration, deadline time.Time, open bool)
 	}
 	return true
 }
-
 
 // Pause stops virtual time.
 func (s *Session) Pause() { s.setPaused(true) }

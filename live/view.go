@@ -138,53 +138,20 @@ func (s *Session) refreshLocked() {
 	}
 	start := e.Now().Add(-e.Elapsed())
 	since := func(t time.Time) time.Duration { return t.Sub(start) }
-	rsOwner := map[string]string{}
+	m := s.memo.begin(c)
 	for _, o := range st.List("ReplicaSet", "") {
 		if ref := podutil.ControllerOf(o); ref != nil {
-			rsOwner[o.GetNamespace()+"/"+o.GetName()] = ref.Kind + "/" + ref.Name
+			m.rsOwner[o.GetUID()] = ref.Kind + "/" + ref.Name
 		}
 	}
-	podView := func(p *corev1.Pod) PodView {
-		line := podutil.LineOf(p)
-		pv := PodView{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, State: line.Status,
-			Ready: podutil.IsReady(p), Restarts: int32(line.Restarts), Requests: podutil.PodRequests(p),
-			Created: since(p.CreationTimestamp.Time)}
-		if ref := podutil.ControllerOf(p); ref != nil {
-			pv.Owner = ref.Kind + "/" + ref.Name
-			if ref.Kind == "ReplicaSet" {
-				if o, ok := rsOwner[p.Namespace+"/"+ref.Name]; ok {
-					pv.Owner = o
-				}
-			}
-		}
-		pv.Containers, pv.ContainersReady, pv.Labels = line.Total, line.Ready, p.Labels
-		for _, cond := range p.Status.Conditions {
-			if cond.Type == corev1.PodScheduled && cond.Status == corev1.ConditionFalse {
-				pv.Reason = cond.Message
-			}
-		}
-		return pv
-	}
+	podView := func(p *corev1.Pod) PodView { return m.pod(p, since) }
 	for _, n := range c.Nodes() {
 		o, ok := st.Get("Node", "", n.Name)
 		if !ok {
 			continue
 		}
 		node := o.(*corev1.Node)
-		nv := NodeView{Name: n.Name, Zone: n.Zone, Group: n.Group, InstanceType: node.Labels[corev1.LabelInstanceTypeStable],
-			Ready: string(podutil.NodeReady(node)), Unschedulable: node.Spec.Unschedulable, Allocatable: podutil.NodeAllocatable(node)}
-		for _, t := range node.Spec.Taints {
-			nv.Taints = append(nv.Taints, t.ToString())
-		}
-		for _, po := range st.ByIndex("Pod", "spec.nodeName", n.Name) {
-			p := po.(*corev1.Pod)
-			if podutil.IsTerminal(p) {
-				continue
-			}
-			pv := podView(p)
-			nv.Requested = nv.Requested.Add(pv.Requests)
-			nv.Pods = append(nv.Pods, pv)
-		}
+		nv := m.node(node, n.Zone, n.Group, st.ByIndex("Pod", "spec.nodeName", n.Name), since)
 		v.Counts.Nodes++
 		if nv.Ready == "True" {
 			v.Counts.NodesReady++
@@ -226,6 +193,7 @@ func (s *Session) refreshLocked() {
 	if err := s.stoppedLocked(); err != nil {
 		v.Stopped = err.Error()
 	}
+	m.end()
 	s.view.Store(v)
 }
 
