@@ -54,6 +54,9 @@ var requestOptions = resourcehelper.PodResourcesOptions{
 // started before it and the pod taking the larger of that and the sum;
 // pod-level requests where set; plus the pod overhead. Pods is 1.
 func PodRequests(p *corev1.Pod) Resources {
+	if r, ok := requests(p, false); ok {
+		return r
+	}
 	return fromList(resourcehelper.PodRequests(p, requestOptions))
 }
 
@@ -87,6 +90,9 @@ const (
 // resource scorers compute it. When pod-level requests are set, a default
 // applies only to a resource missing at both levels.
 func NonZeroRequests(p *corev1.Pod) Resources {
+	if r, ok := requests(p, true); ok {
+		return r
+	}
 	opts := requestOptions
 	opts.NonMissingContainerRequests = corev1.ResourceList{
 		corev1.ResourceCPU:    *resource.NewMilliQuantity(DefaultMilliCPURequest, resource.DecimalSI),

@@ -515,6 +515,7 @@ type watcher struct {
 	latency time.Duration
 	fn      Handler
 	pending []pendingEvent
+	spare   []pendingEvent // a cleared array for deliver to swap in
 	timer   *sim.Timer
 	stopped bool
 }
@@ -583,8 +584,20 @@ func (w *watcher) deliver(e *sim.Engine) {
 	for n < len(w.pending) && w.pending[n].due <= now {
 		n++
 	}
-	due := slices.Clone(w.pending[:n])
-	w.pending = append(w.pending[:0], w.pending[n:]...)
+	// The due events stay in the old array, the rest move to the spare
+	// one (handlers may queue more there); once delivered, the old array
+	// is cleared (no object stays reachable from it) and becomes the
+	// spare: no allocation per delivery.
+	old := w.pending
+	due := old[:n]
+	w.pending = append(w.spare[:0], old[n:]...)
+	w.spare = nil
+	defer func() {
+		clear(old)
+		if w.spare == nil {
+			w.spare = old[:0]
+		}
+	}()
 	tr := e.Trace()
 	for _, p := range due {
 		if w.stopped {

@@ -1,0 +1,167 @@
+package podutil
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	resourcehelper "k8s.io/component-helpers/resource"
+)
+
+// TestRequestsMatchUpstream holds the allocation-free requests to
+// component-helpers' PodRequests on generated pods: app containers,
+// native sidecars and init containers in any order, container statuses
+// with allocated and actuated resources (resized up or down, a resize
+// infeasible or not), overhead, missing requests and quantities of odd
+// precision. Pods with pod-level requests must be refused (they take
+// upstream's own path).
+func TestRequestsMatchUpstream(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 150000))
+	nonZero := requestOptions
+	nonZero.NonMissingContainerRequests = corev1.ResourceList{
+		corev1.ResourceCPU:    *resource.NewMilliQuantity(DefaultMilliCPURequest, resource.DecimalSI),
+		corev1.ResourceMemory: *resource.NewQuantity(DefaultMemoryRequest, resource.BinarySI),
+	}
+	fast := 0
+	for i := 0; i < 5000; i++ {
+		p := randomPod(rng)
+		want := fromList(resourcehelper.PodRequests(p, requestOptions))
+		got, ok := requests(p, false)
+		if resourcehelper.IsPodLevelRequestsSet(p) {
+			if ok {
+				t.Fatalf("pod %d has pod-level requests but took the fast path", i)
+			}
+			continue
+		}
+		if !ok {
+			if p.Status.Resources != nil && p.Status.AllocatedResources != nil {
+				continue // pod-level resize status: upstream's path
+			}
+			t.Fatalf("pod %d refused by the fast path", i)
+		}
+		fast++
+		if got != want {
+			t.Fatalf("pod %d: PodRequests = %+v, upstream %+v\n%s", i, got, want, describe(p))
+		}
+		if got, want := PodRequests(p), want; got != want {
+			t.Fatalf("pod %d: exported PodRequests = %+v, upstream %+v", i, got, want)
+		}
+		wantNZ := fromList(resourcehelper.PodRequests(p, nonZero))
+		if gotNZ, _ := requests(p, true); gotNZ != wantNZ {
+			t.Fatalf("pod %d: NonZeroRequests = %+v, upstream %+v\n%s", i, gotNZ, wantNZ, describe(p))
+		}
+	}
+	if fast < 4000 {
+		t.Fatalf("only %d of 5000 generated pods took the fast path: the generator no longer tests it", fast)
+	}
+}
+
+// TestRequestsAllocateNothing: the point of the fast path.
+func TestRequestsAllocateNothing(t *testing.T) {
+	p := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{
+		{Name: "a", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")}}},
+		{Name: "b"},
+	}}}
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "a", AllocatedResources: p.Spec.Containers[0].Resources.Requests,
+		Resources: &corev1.ResourceRequirements{Requests: p.Spec.Containers[0].Resources.Requests}}}
+	if n := testing.AllocsPerRun(100, func() { PodRequests(p); NonZeroRequests(p) }); n != 0 {
+		t.Fatalf("PodRequests and NonZeroRequests allocate %.0f times per call, want 0", n)
+	}
+	if got := NonZeroRequests(p); got.MilliCPU != 200 || got.Memory != 128<<20+DefaultMemoryRequest {
+		t.Fatalf("NonZeroRequests = %+v, want 200m and 128Mi+200Mi", got)
+	}
+}
+
+var quantities = []string{"0", "1", "100m", "250m", "1500m", "0.5m", "2", "1.5", "64Mi", "128Mi", "1Gi", "1G", "100M", "123456789", "3.3333", "1e3", "7Ki"}
+
+func randomList(rng *rand.Rand) corev1.ResourceList {
+	if rng.IntN(4) == 0 {
+		return nil
+	}
+	l := corev1.ResourceList{}
+	if rng.IntN(4) != 0 {
+		l[corev1.ResourceCPU] = resource.MustParse(quantities[rng.IntN(len(quantities))])
+	}
+	if rng.IntN(4) != 0 {
+		l[corev1.ResourceMemory] = resource.MustParse(quantities[rng.IntN(len(quantities))])
+	}
+	if rng.IntN(8) == 0 {
+		l[corev1.ResourceEphemeralStorage] = resource.MustParse("1Gi")
+	}
+	return l
+}
+
+func randomPod(rng *rand.Rand) *corev1.Pod {
+	p := &corev1.Pod{}
+	always := corev1.ContainerRestartPolicyAlways
+	for i, n := 0, rng.IntN(4); i < n; i++ {
+		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: fmt.Sprintf("c%d", i),
+			Resources: corev1.ResourceRequirements{Requests: randomList(rng)}})
+	}
+	if rng.IntN(3) == 0 {
+		for i, n := 0, 1+rng.IntN(3); i < n; i++ {
+			c := corev1.Container{Name: fmt.Sprintf("i%d", i), Resources: corev1.ResourceRequirements{Requests: randomList(rng)}}
+			if rng.IntN(2) == 0 {
+				c.RestartPolicy = &always
+			}
+			p.Spec.InitContainers = append(p.Spec.InitContainers, c)
+		}
+	}
+	statuses := func(cs []corev1.Container) []corev1.ContainerStatus {
+		var out []corev1.ContainerStatus
+		for _, c := range cs {
+			if rng.IntN(3) == 0 {
+				continue
+			}
+			s := corev1.ContainerStatus{Name: c.Name}
+			switch rng.IntN(3) {
+			case 0:
+				s.AllocatedResources = c.Resources.Requests
+			case 1:
+				s.AllocatedResources = randomList(rng)
+			}
+			if rng.IntN(2) == 0 {
+				s.Resources = &corev1.ResourceRequirements{Requests: randomList(rng)}
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	p.Status.ContainerStatuses = statuses(p.Spec.Containers)
+	p.Status.InitContainerStatuses = statuses(p.Spec.InitContainers)
+	if rng.IntN(4) == 0 {
+		reason := corev1.PodReasonInfeasible
+		if rng.IntN(2) == 0 {
+			reason = corev1.PodReasonDeferred
+		}
+		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.PodResizePending, Status: corev1.ConditionTrue, Reason: reason})
+	}
+	if rng.IntN(5) == 0 {
+		p.Spec.Overhead = randomList(rng)
+	}
+	if rng.IntN(20) == 0 {
+		p.Spec.Resources = &corev1.ResourceRequirements{Requests: randomList(rng)}
+	}
+	if rng.IntN(20) == 0 {
+		p.Status.Resources = &corev1.ResourceRequirements{Requests: randomList(rng)}
+		p.Status.AllocatedResources = randomList(rng)
+	}
+	return p
+}
+
+func describe(p *corev1.Pod) string {
+	s := ""
+	for _, c := range p.Spec.Containers {
+		s += fmt.Sprintf("container %s %v\n", c.Name, c.Resources.Requests)
+	}
+	for _, c := range p.Spec.InitContainers {
+		s += fmt.Sprintf("init %s sidecar=%t %v\n", c.Name, c.RestartPolicy != nil, c.Resources.Requests)
+	}
+	for _, cs := range append(p.Status.ContainerStatuses, p.Status.InitContainerStatuses...) {
+		s += fmt.Sprintf("status %s allocated %v resources %v\n", cs.Name, cs.AllocatedResources, cs.Resources)
+	}
+	return s + fmt.Sprintf("conditions %v overhead %v", p.Status.Conditions, p.Spec.Overhead)
+}
