@@ -25,6 +25,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubesim/kubesim/live"
@@ -191,7 +192,9 @@ func (s *Server) authorized(r *http.Request) bool {
 func pathNotFound() error {
 	e := apierrors.NewNotFound(schema.GroupResource{}, "")
 	e.ErrStatus.Message = "the server could not find the requested resource"
-	e.ErrStatus.Details = nil
+	// kube-apiserver's 404 for an unknown path carries an empty details
+	// object, and kubectl debug dereferences it.
+	e.ErrStatus.Details = &metav1.StatusDetails{}
 	return e
 }
 

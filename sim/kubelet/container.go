@@ -43,6 +43,7 @@ type container struct {
 	restarts        int32
 	restartPending  bool // the next start is a restart
 	started, ready  bool
+	initialized     bool // a sidecar that has started once (counted in initDone)
 	// noReadyUntilRestart: readiness failed for good (until a restart).
 	noReadyUntilRestart bool
 	id                  string
@@ -116,30 +117,52 @@ func (c *container) run() {
 	k.markDirty(p)
 	now := k.now()
 	startedAt := now
-	if sp := c.spec.StartupProbe; sp != nil && !c.init {
+	probed := !c.init || c.sidecar() // a sidecar is probed like an app container
+	if sp := c.spec.StartupProbe; sp != nil && probed {
 		startedAt = p.probeSuccess(sp, now, now+c.appWarmUp())
 	}
 	readyAt := startedAt
 	switch rp := c.spec.ReadinessProbe; {
-	case c.init:
+	case !probed:
 	case rp != nil:
 		readyAt = p.probeSuccess(rp, startedAt, max(startedAt, now+c.appWarmUp()))
 	case c.beh.ReadyAfterSet:
 		readyAt = max(startedAt, now+c.beh.ReadyAfter)
 	}
 	c.noReadyUntilRestart = false
-	if rp := c.spec.ReadinessProbe; rp != nil && !c.init {
+	if rp := c.spec.ReadinessProbe; rp != nil && probed {
 		if from, _, fails := c.probeFailure(rp, now); fails && from <= now {
 			readyAt = -1 // never passes
 		}
 	}
 	c.started = startedAt == now
-	c.ready = readyAt == now && !c.init
-	if !c.ready && !c.init {
+	c.ready = readyAt == now && probed
+	if !c.ready && probed {
 		c.scheduleReadiness(startedAt, readyAt)
 	}
 	c.scheduleExit(now)
 	c.scheduleProbeFailures(now)
+	if c.started {
+		c.sidecarStarted()
+	}
+}
+
+// sidecar: a restartable init container (restartPolicy: Always), which
+// keeps running beside the app containers.
+func (c *container) sidecar() bool {
+	return c.init && c.spec.RestartPolicy != nil && *c.spec.RestartPolicy == corev1.ContainerRestartPolicyAlways
+}
+
+// sidecarStarted: once a sidecar has started (its startup probe passed,
+// if it has one) the kubelet moves on to the next init container, or to
+// the app containers.
+func (c *container) sidecarStarted() {
+	if !c.sidecar() || c.initialized {
+		return
+	}
+	c.initialized = true
+	c.p.initDone++
+	c.p.startNext()
 }
 
 func (c *container) appWarmUp() time.Duration {
@@ -163,7 +186,10 @@ func (c *container) scheduleReadiness(startedAt, readyAt time.Duration) {
 		})
 	}
 	if !c.started {
-		set(startedAt, func() { c.started = true })
+		set(startedAt, func() {
+			c.started = true
+			c.sidecarStarted()
+		})
 	}
 	if readyAt >= 0 {
 		set(readyAt, func() {

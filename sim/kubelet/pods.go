@@ -216,6 +216,11 @@ func (p *podState) releaseIP() {
 // startNext starts the next init container, or all app containers once
 // the init containers are done.
 func (p *podState) startNext() {
+	for _, c := range p.inits[:p.initDone] {
+		if c.sidecar() && c.state == cWaiting && c.timer == nil && !c.pulling {
+			c.begin() // a sidecar again after the machine came back
+		}
+	}
 	if p.initDone < len(p.inits) {
 		p.inits[p.initDone].begin()
 		return
@@ -236,6 +241,10 @@ func (p *podState) onExit(c *container) {
 		return
 	}
 	policy := p.pod.Spec.RestartPolicy
+	if c.sidecar() {
+		c.scheduleRestart() // whatever the pod's restart policy
+		return
+	}
 	if c.init {
 		if c.exitCode == 0 {
 			p.initDone++
@@ -254,7 +263,26 @@ func (p *podState) onExit(c *container) {
 		return
 	}
 	if ph := p.computePhase(); ph == corev1.PodSucceeded || ph == corev1.PodFailed {
+		p.stopSidecars()
 		p.finish(ph)
+	}
+}
+
+// stopSidecars ends the sidecars of a pod whose app containers are done
+// (a Job's pod): they do not hold it Running.
+func (p *podState) stopSidecars() {
+	now := metav1.NewTime(p.k.engine.Now())
+	for _, c := range p.inits {
+		if !c.sidecar() || c.state != cRunning {
+			continue
+		}
+		code, reason := int32(0), "Completed"
+		if c.beh.IgnoresSIGTERM {
+			code, reason = 137, "Error"
+		}
+		p.k.event(p.pod, corev1.EventTypeNormal, "Killing", "Stopping container "+c.spec.Name)
+		c.state, c.exitCode, c.reason, c.message = cTerminated, code, reason, ""
+		c.finishedAt, c.ready = now, false
 	}
 }
 

@@ -152,7 +152,9 @@ func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.P
 		return c.state == cTerminated && c.exitCode == 0 || p.initDone > indexOf(p.inits, c)
 	})
 	add(1, corev1.PodInitialized, len(pendingInit) == 0, "ContainersNotInitialized", "containers with incomplete status: ["+strings.Join(pendingInit, " ")+"]")
-	unready := p.unfinished(p.ctrs, func(c *container) bool { return c.ready })
+	// Sidecars count for readiness, before the app containers.
+	unready := p.unfinished(p.inits, func(c *container) bool { return !c.sidecar() || c.ready })
+	unready = append(unready, p.unfinished(p.ctrs, func(c *container) bool { return c.ready })...)
 	reason, msg := "ContainersNotReady", "containers with unready status: ["+strings.Join(unready, " ")+"]"
 	if phase == corev1.PodSucceeded || phase == corev1.PodFailed {
 		reason, msg = "PodCompleted", ""
