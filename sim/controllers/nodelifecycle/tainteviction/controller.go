@@ -213,7 +213,9 @@ func (c *Controller) processPodOnNode(pod *corev1.Pod, taints []corev1.Taint, no
 		return
 	}
 	start, trigger := now, now+min
-	if w := c.work[key]; w != nil {
+	// A deletion that already fired counts as none here, as upstream's
+	// (nil) queue entry: addWork then keeps it and nothing is rescheduled.
+	if w := c.work[key]; w != nil && w.timer != nil {
 		start = w.createdAt
 		if start+min < trigger {
 			return
