@@ -65,7 +65,6 @@ type fields struct {
 	order []string
 }
 
-
 // mapping checks that n is a mapping with only allowed keys.
 func (p *parser) mapping(n *yaml.Node, path string, allowed ...string) (*fields, bool) {
 	n = resolve(n)

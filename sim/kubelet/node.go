@@ -38,7 +38,6 @@ type nodeState struct {
 	registered bool
 }
 
-
 func (k *Kubelet) register(ready bool) {
 	n := &k.node
 	n.tmpl = cloud.NodeObject(k.spec)

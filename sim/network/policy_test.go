@@ -77,9 +77,9 @@ func policy(namespace, name string, spec networkingv1.NetworkPolicySpec) *networ
 }
 
 func proto(p corev1.Protocol) *corev1.Protocol { return &p }
-func port(n int) *intstr.IntOrString         { p := intstr.FromInt32(int32(n)); return &p }
-func named(s string) *intstr.IntOrString     { p := intstr.FromString(s); return &p }
-func i32(n int32) *int32                     { return &n }
+func port(n int) *intstr.IntOrString           { p := intstr.FromInt32(int32(n)); return &p }
+func named(s string) *intstr.IntOrString       { p := intstr.FromString(s); return &p }
+func i32(n int32) *int32                       { return &n }
 
 // The example policy of the Kubernetes NetworkPolicy concepts page
 // ("test-network-policy"): db pods in default accept TCP 6379 from

@@ -19,10 +19,10 @@ const ownerGrace = 5 * time.Second
 // invariants are the properties that hold after every event of every
 // run; tests turn them on (they cost a scan of the cluster per event).
 type invariants struct {
-	c       *cluster.Cluster
-	err     error
-	lastRV  int64
-	gone    map[string]time.Duration // owner UID -> when it disappeared
+	c      *cluster.Cluster
+	err    error
+	lastRV int64
+	gone   map[string]time.Duration // owner UID -> when it disappeared
 }
 
 var writeVerbs = map[string]bool{"create": true, "update": true, "status": true, "bind": true, "delete": true, "remove": true, "event": true, "scale": true}
