@@ -66,6 +66,8 @@ type Config struct {
 	// is metrics-server's scrape interval (0 = 15 s).
 	Loads          []metrics.Load
 	MetricInterval time.Duration
+	// EagerMetrics makes metrics-server recompute every scrape (tests).
+	EagerMetrics bool
 	// SpotInterruptionRates are spot interruptions per instance-hour by
 	// instance type ("*" for the rest); nil: none but injected ones.
 	SpotInterruptionRates map[string]float64
@@ -138,7 +140,7 @@ func New(cfg Config) (*Cluster, error) {
 	c.EC2.SpotInterruptionRates = cfg.SpotInterruptionRates
 	c.Cost = cost.New(e, st, c.EC2)
 	c.Cost.Start()
-	c.Metrics = metrics.New(e, st, metrics.Config{Interval: cfg.MetricInterval, Loads: cfg.Loads})
+	c.Metrics = metrics.New(e, st, metrics.Config{Interval: cfg.MetricInterval, Loads: cfg.Loads, Eager: cfg.EagerMetrics})
 	c.Cost.UsedCPU = c.Metrics.UsedCPUMilli
 	c.Etcd = newEtcd(c, cfg.EtcdMembers, cfg.Zones)
 	c.API.WriteGate = c.Etcd.writeGate

@@ -1,6 +1,8 @@
 package metrics_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/kubelet/images"
 	"github.com/kubesim/kubesim/sim/metrics"
 )
 
@@ -114,4 +117,115 @@ func TestSamplesAreDeterministic(t *testing.T) {
 	a := run(t, l, web(3, ""), 10*time.Minute)
 	b := run(t, l, web(3, ""), 10*time.Minute)
 	require.Equal(t, webSamples(a), webSamples(b))
+}
+
+// scrapeLog records, after every scrape, every pod's and node's sample
+// and the cluster's CPU use.
+type scrapeLog struct {
+	c    *cluster.Cluster
+	rows [][]string
+}
+
+func (l *scrapeLog) record() {
+	var row []string
+	for _, k := range l.c.Metrics.PodKeys() {
+		ns, name := splitKey(k)
+		s, _ := l.c.Metrics.Pod(ns, name)
+		row = append(row, fmt.Sprintf("pod %s %+v", k, s))
+	}
+	for _, n := range l.c.Metrics.NodeNames() {
+		s, _ := l.c.Metrics.Node(n)
+		row = append(row, fmt.Sprintf("node %+v", s))
+	}
+	row = append(row, fmt.Sprintf("used %d at %v", l.c.Metrics.UsedCPUMilli(), l.c.Engine.Elapsed()))
+	l.rows = append(l.rows, row)
+}
+
+func splitKey(k string) (string, string) {
+	ns, name, _ := strings.Cut(k, "/")
+	return ns, name
+}
+
+// churn runs a cluster through what changes a scrape: pods starting
+// (the two-scrape rule), a workload's sim.kubesim.io/cpu annotation
+// changing, a node failing and its pods moving, a node joining, a
+// scale-up, then a long quiet spell.
+func churn(t *testing.T, eager bool) (*scrapeLog, *cluster.Cluster) {
+	t.Helper()
+	c, err := cluster.New(cluster.Config{Seed: 7, EtcdMembers: 1, EagerMetrics: eager,
+		NodeGroups: []cluster.NodeGroup{{Name: "ng", InstanceType: "m5.large", Count: 3}}})
+	require.NoError(t, err)
+	t.Cleanup(c.Etcd.Close)
+	l := &scrapeLog{c: c}
+	c.Metrics.OnScrape(l.record)
+	kc := c.Client("kubectl")
+	_, err = kc.Create(web(4, ""))
+	require.NoError(t, err)
+	batch := web(3, "")
+	batch.Name = "batch"
+	batch.Spec.Selector.MatchLabels = map[string]string{"app": "batch"}
+	batch.Spec.Template.Labels = map[string]string{"app": "batch"}
+	_, err = kc.Create(batch)
+	require.NoError(t, err)
+
+	c.Engine.RunUntil(2 * time.Minute)
+	o, ok := c.Store.Get("Deployment", "default", "batch")
+	require.True(t, ok)
+	d := o.(*appsv1.Deployment).DeepCopy()
+	d.Annotations = map[string]string{images.AnnotationCPU: "180m"}
+	_, err = kc.Update(d)
+	require.NoError(t, err)
+
+	c.Engine.RunUntil(4 * time.Minute)
+	require.NoError(t, c.FailNode("ng-1"))
+	c.Engine.RunUntil(6 * time.Minute)
+	_, err = c.AddNode(cluster.NodeGroup{Name: "ng", InstanceType: "m5.large"}, false)
+	require.NoError(t, err)
+	c.Engine.RunUntil(12 * time.Minute)
+	o, _ = c.Store.Get("Deployment", "default", "web")
+	d = o.(*appsv1.Deployment).DeepCopy()
+	*d.Spec.Replicas = 6
+	_, err = kc.Update(d)
+	require.NoError(t, err)
+	c.Engine.RunUntil(40 * time.Minute)
+	return l, c
+}
+
+// The incremental server (a scrape that finds nothing changed keeps the
+// previous samples) gives exactly the samples of one recomputing every
+// scrape, while recomputing far less often.
+func TestIncrementalScrapesMatchEager(t *testing.T) {
+	eager, ce := churn(t, true)
+	lazy, cl := churn(t, false)
+	require.Equal(t, len(eager.rows), len(lazy.rows))
+	for i := range eager.rows {
+		require.Equal(t, eager.rows[i], lazy.rows[i], "scrape %d", i)
+	}
+	all, computed := cl.Metrics.Scrapes()
+	allE, computedE := ce.Metrics.Scrapes()
+	require.Equal(t, allE, computedE, "the eager server recomputes every scrape")
+	require.Equal(t, uint64(40*4+1), all)
+	require.Less(t, computed, all/2, "quiet spells cost no recomputation")
+
+	// The log is not vacuous: the annotation moved batch's use to 180m,
+	// the failed node's pods left it, the scale-up added pods.
+	before, after := lazy.rows[6], lazy.rows[len(lazy.rows)-1]
+	require.True(t, containsSub(after, "CPUMilli:180"), "batch pods use the annotation's 180m")
+	require.False(t, containsSub(before, "CPUMilli:180"))
+	// (The failed node's pods keep their samples: the model does not yet
+	// know that metrics-server cannot reach a dead kubelet.)
+	require.Equal(t, 6+3, countSub(after, "pod default/")-countSub(after, "Node:ng-1 "), "web's 6 and batch's 3 pods elsewhere have samples")
+	require.True(t, containsSub(after, "Node:ng-4 "), "the new node runs pods")
+}
+
+func containsSub(rows []string, sub string) bool { return countSub(rows, sub) > 0 }
+
+func countSub(rows []string, sub string) int {
+	n := 0
+	for _, r := range rows {
+		if strings.Contains(r, sub) {
+			n++
+		}
+	}
+	return n
 }

@@ -56,6 +56,9 @@ func (l Load) Key() string { return l.Kind + "/" + l.Namespace + "/" + l.Name }
 type Config struct {
 	Interval time.Duration // 0 = DefaultInterval
 	Loads    []Load
+	// Eager recomputes every scrape even when nothing it depends on
+	// changed (tests compare it with the default, incremental server).
+	Eager bool
 }
 
 // ContainerUsage is one container's use over a sample's window.
@@ -106,15 +109,29 @@ type Server struct {
 	loads    []Load
 	stats    []LoadStats
 	scrapes  uint64
+	computed uint64 // scrapes that recomputed the samples
 
 	pods     map[string]*PodSample  // the latest scrape, by pod key
 	nodes    map[string]*NodeSample // by node name
 	owner    map[string]string      // pod key -> its workload's "kind/name" (the pod's namespace)
 	at       time.Duration          // the latest scrape
+	window   time.Duration          // its window (samples carry at and window from here)
 	usedCPU  int64                  // millicores over every pod at the latest scrape
 	timer    *sim.Timer
 	stopped  bool
 	onScrape []func()
+
+	// Without loads a scrape is a function of the pods, their nodes'
+	// allocatable CPU and their workloads' annotations, and of time only
+	// through the two-scrape rule: while none of those changed (dirty
+	// unset, no pod's second scrape due before eligibleAt) the previous
+	// samples stand and a scrape costs nothing. An idle cluster's hour
+	// then costs 240 empty timer events instead of 240 passes over every
+	// pod.
+	eager      bool
+	dirty      bool
+	eligibleAt time.Duration     // the earliest a Running pod passes the two-scrape rule (0 = none waiting)
+	watched    map[string]func() // the owner kinds watched for annotation changes
 }
 
 // New returns a server over st; call Start.
@@ -123,7 +140,7 @@ func New(engine *sim.Engine, st *store.Store, cfg Config) *Server {
 		cfg.Interval = DefaultInterval
 	}
 	s := &Server{engine: engine, st: st, interval: cfg.Interval, loads: cfg.Loads, pods: map[string]*PodSample{},
-		nodes: map[string]*NodeSample{}, owner: map[string]string{}}
+		nodes: map[string]*NodeSample{}, owner: map[string]string{}, eager: cfg.Eager, dirty: true, watched: map[string]func(){}}
 	for _, l := range cfg.Loads {
 		s.stats = append(s.stats, LoadStats{Load: l, MinReadyPods: -1})
 	}
@@ -137,12 +154,50 @@ func (s *Server) Interval() time.Duration { return s.interval }
 func (s *Server) Loads() []Load { return s.loads }
 
 // Start scrapes now and every interval.
-func (s *Server) Start() { s.timer = s.engine.After(0, "metrics-server/scrape", s.scrape) }
+func (s *Server) Start() {
+	// Synchronous watches (no delivery latency, so no engine events and
+	// no change to anyone's event order) tell the server when a scrape
+	// could come out differently.
+	s.watched["Pod"] = s.st.Watch("Pod", 0, func(store.Event) { s.dirty = true })
+	s.watched["Node"] = s.st.Watch("Node", 0, func(ev store.Event) {
+		if ev.Type != store.Modified || allocatableCPU(ev.Object) != allocatableCPU(ev.Old) {
+			s.dirty = true
+		}
+	})
+	s.timer = s.engine.After(0, "metrics-server/scrape", s.scrape)
+}
 
 // Stop ends the scrapes.
 func (s *Server) Stop() {
 	s.stopped = true
 	s.engine.Cancel(s.timer)
+	for _, k := range slices.Sorted(maps.Keys(s.watched)) {
+		s.watched[k]()
+	}
+	s.watched = map[string]func(){}
+}
+
+// watchOwnerKind watches a kind that tops some pod's owner chain: a
+// change to its annotations (sim.kubesim.io/cpu) changes its pods' use.
+func (s *Server) watchOwnerKind(kind string) {
+	if _, ok := s.watched[kind]; ok || s.stopped {
+		return
+	}
+	if _, ok := store.LookupKind(kind); !ok {
+		return
+	}
+	s.watched[kind] = s.st.Watch(kind, 0, func(ev store.Event) {
+		if ev.Type != store.Modified || !maps.Equal(ev.Object.GetAnnotations(), ev.Old.GetAnnotations()) {
+			s.dirty = true
+		}
+	})
+}
+
+func allocatableCPU(o store.Object) int64 {
+	if n, ok := o.(*corev1.Node); ok {
+		return podutil.NodeAllocatable(n).MilliCPU
+	}
+	return 0
 }
 
 // OnScrape calls fn after every scrape.
@@ -154,7 +209,9 @@ func (s *Server) Pod(namespace, name string) (PodSample, bool) {
 	if !ok {
 		return PodSample{}, false
 	}
-	return *p, true
+	out := *p
+	out.Timestamp, out.Window = sim.Epoch.Add(s.at), s.window
+	return out, true
 }
 
 // Node is the latest sample of a node.
@@ -163,7 +220,9 @@ func (s *Server) Node(name string) (NodeSample, bool) {
 	if !ok {
 		return NodeSample{}, false
 	}
-	return *n, true
+	out := *n
+	out.Timestamp, out.Window = sim.Epoch.Add(s.at), s.window
+	return out, true
 }
 
 // PodKeys and NodeNames list what has samples, sorted.
@@ -171,6 +230,10 @@ func (s *Server) PodKeys() []string { return sortedKeys(s.pods) }
 
 // NodeNames lists the nodes with samples, sorted.
 func (s *Server) NodeNames() []string { return sortedKeys(s.nodes) }
+
+// Scrapes counts the scrapes so far and those that had to recompute the
+// samples (the rest found nothing changed).
+func (s *Server) Scrapes() (all, computed uint64) { return s.scrapes, s.computed }
 
 // UsedCPUMilli is every pod's CPU use at the latest scrape.
 func (s *Server) UsedCPUMilli() int64 { return s.usedCPU }
@@ -192,8 +255,16 @@ func (s *Server) scrape() {
 	if s.scrapes > 0 {
 		window = now - s.at
 	}
-	s.at = now
+	s.at, s.window = now, window
 	s.scrapes++
+	if !s.eager && len(s.loads) == 0 && !s.dirty && (s.eligibleAt == 0 || now < s.eligibleAt) {
+		for _, fn := range s.onScrape {
+			fn()
+		}
+		return
+	}
+	s.dirty, s.eligibleAt = false, 0
+	s.computed++
 
 	// Each load's per-pod demand: its traffic over its Ready pods.
 	type share struct {
@@ -232,7 +303,13 @@ func (s *Server) scrape() {
 	loadOf := map[*PodSample]int{}
 	for _, o := range s.st.List("Pod", "") {
 		p := o.(*corev1.Pod)
-		if p.Spec.NodeName == "" || p.Status.Phase != corev1.PodRunning || !s.hasTwoScrapes(p) {
+		if p.Spec.NodeName == "" || p.Status.Phase != corev1.PodRunning {
+			continue
+		}
+		if due, ok := s.secondScrape(p); !ok {
+			if due > 0 && (s.eligibleAt == 0 || due < s.eligibleAt) {
+				s.eligibleAt = due
+			}
 			continue
 		}
 		key := store.KeyOf(p)
@@ -341,21 +418,28 @@ func (s *Server) scrape() {
 	}
 }
 
-// hasTwoScrapes: metrics-server reports a container's rate from two
+// secondScrape: metrics-server reports a container's rate from two
 // scrapes, so every container must have been running since the previous
-// scrape.
-func (s *Server) hasTwoScrapes(p *corev1.Pod) bool {
+// scrape. When they all run but one started too recently, due is the
+// virtual time from which the pod passes (0 when only a change to the pod
+// can make it pass).
+func (s *Server) secondScrape(p *corev1.Pod) (due time.Duration, ok bool) {
 	if len(p.Status.ContainerStatuses) < len(p.Spec.Containers) {
-		return false
+		return 0, false
 	}
 	since := s.engine.Now().Add(-s.interval)
+	ok = true
 	for i := range p.Status.ContainerStatuses {
 		r := p.Status.ContainerStatuses[i].State.Running
-		if r == nil || r.StartedAt.After(since) {
-			return false
+		if r == nil {
+			return 0, false
+		}
+		if r.StartedAt.After(since) {
+			ok = false
+			due = max(due, r.StartedAt.Sub(sim.Epoch)+s.interval)
 		}
 	}
-	return true
+	return due, ok
 }
 
 // noise is the pod's factor this scrape: a draw from a normal
@@ -395,6 +479,10 @@ func (s *Server) workloadAnnotations(p *corev1.Pod) map[string]string {
 			obj = o
 		}
 		s.owner[key] = ref
+		if ref != "" {
+			kind, _ := splitRef(ref)
+			s.watchOwnerKind(kind)
+		}
 	}
 	if ref == "" {
 		return nil
