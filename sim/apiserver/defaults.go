@@ -7,6 +7,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
@@ -59,6 +60,8 @@ func Default(obj store.Object) {
 		defaultPodSpec(&o.Spec.Template.Spec)
 	case *corev1.Service:
 		defaultService(o)
+	case *networkingv1.NetworkPolicy:
+		defaultNetworkPolicy(o)
 	case *corev1.Secret:
 		if o.Type == "" {
 			o.Type = corev1.SecretTypeOpaque

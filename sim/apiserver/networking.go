@@ -131,3 +131,29 @@ func validateIPBlock(b *networkingv1.IPBlock, p *field.Path) field.ErrorList {
 	}
 	return errs
 }
+
+// defaultNetworkPolicy applies the networking/v1 defaults: policyTypes
+// Ingress (plus Egress when the policy has egress rules) when none are
+// given, and protocol TCP on every port entry.
+func defaultNetworkPolicy(np *networkingv1.NetworkPolicy) {
+	if len(np.Spec.PolicyTypes) == 0 {
+		np.Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
+		if len(np.Spec.Egress) > 0 {
+			np.Spec.PolicyTypes = append(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress)
+		}
+	}
+	tcp := func(ports []networkingv1.NetworkPolicyPort) {
+		for i := range ports {
+			if ports[i].Protocol == nil {
+				p := corev1.ProtocolTCP
+				ports[i].Protocol = &p
+			}
+		}
+	}
+	for i := range np.Spec.Ingress {
+		tcp(np.Spec.Ingress[i].Ports)
+	}
+	for i := range np.Spec.Egress {
+		tcp(np.Spec.Egress[i].Ports)
+	}
+}

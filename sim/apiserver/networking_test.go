@@ -51,3 +51,33 @@ func TestNetworkPolicyValidation(t *testing.T) {
 	out := f.create(ok)
 	require.Equal(t, int64(1), out.(metav1.Object).GetGeneration())
 }
+
+// TestNetworkPolicyDefaults: networking/v1 defaulting — policyTypes
+// Ingress when none are given, Ingress and Egress when egress rules
+// exist, given types kept; every port's protocol TCP.
+func TestNetworkPolicyDefaults(t *testing.T) {
+	f := newFixture(t, 1)
+	tests := []struct {
+		name, spec string
+		want       []networkingv1.PolicyType
+	}{
+		{"deny-all", `{podSelector: {}}`, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}},
+		{"with-egress", `{podSelector: {}, egress: [{ports: [{port: 53, protocol: UDP}, {port: 53}]}]}`,
+			[]networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}},
+		{"egress-only", `{podSelector: {}, policyTypes: [Egress]}`, []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := f.create(netpol(t, `{metadata: {name: `+tc.name+`, namespace: default}, spec: `+tc.spec+`}`)).(*networkingv1.NetworkPolicy)
+			require.Equal(t, tc.want, out.Spec.PolicyTypes)
+			for _, r := range out.Spec.Egress {
+				for _, p := range r.Ports {
+					require.NotNil(t, p.Protocol)
+				}
+			}
+		})
+	}
+	out := f.create(netpol(t, `{metadata: {name: ports, namespace: default}, spec: {ingress: [{ports: [{port: 80}, {port: 53, protocol: UDP}]}]}}`)).(*networkingv1.NetworkPolicy)
+	require.Equal(t, "TCP", string(*out.Spec.Ingress[0].Ports[0].Protocol))
+	require.Equal(t, "UDP", string(*out.Spec.Ingress[0].Ports[1].Protocol))
+}
