@@ -138,7 +138,16 @@ func CoreDNS(st State, name string, t RRType) Reply {
 	name = canonical(name)
 	switch {
 	case name == ClusterDomain || strings.HasSuffix(name, "."+ClusterDomain):
-		return kubernetesZone(st, strings.TrimSuffix(strings.TrimSuffix(name, ClusterDomain), "."), name, t)
+		r := kubernetesZone(st, strings.TrimSuffix(strings.TrimSuffix(name, ClusterDomain), "."), name, t)
+		// The kubernetes plugin resolves an ExternalName's target itself
+		// (through CoreDNS) and adds its records after the CNAME.
+		if len(r.Answer) == 1 && r.Answer[0].Type == TypeCNAME && t != TypeCNAME {
+			target := r.Answer[0].Target
+			if target != name && !strings.HasSuffix(target, "."+ClusterDomain) {
+				r.Answer = append(r.Answer, vpcResolver(st, target, t).Answer...)
+			}
+		}
+		return r
 	case strings.HasSuffix(name, ".in-addr.arpa"):
 		if addr, ok := parsePTR(name); ok {
 			if target := clusterPTR(st, addr); target != "" {
@@ -187,7 +196,9 @@ func kubernetesZone(st State, rel, full string, t RRType) Reply {
 			return nx
 		}
 		if svc.Spec.Type == corev1.ServiceTypeExternalName {
-			return answerIf(t, TypeCNAME, RR{Name: full, Type: TypeCNAME, TTL: clusterTTL, Target: canonical(svc.Spec.ExternalName)}, true)
+			// A CNAME answers every question type; the client follows it.
+			return Reply{RCode: NoError, Authoritative: true,
+				Answer: []RR{{Name: full, Type: TypeCNAME, TTL: clusterTTL, Target: canonical(svc.Spec.ExternalName)}}}
 		}
 		if t == TypeSRV {
 			return srvAnswer(st, svc, full, "", "")

@@ -275,6 +275,9 @@ func chase(st State, pod *corev1.Pod, ex Exchange, pick Pick, res *Resolution) (
 				target = rr.Target
 			}
 		}
+		if len(addrs) > 0 && target != "" {
+			return addrs, target
+		}
 		if len(addrs) > 0 || target == "" || ex.Reply.RCode != NoError {
 			return addrs, name
 		}

@@ -73,9 +73,17 @@ func Listeners(pod *corev1.Pod) []Server {
 	if pod == nil || isFinished(pod) {
 		return nil
 	}
+	// A running container serves once its app has warmed up, which the
+	// kubelet reports as Ready; one with a readiness probe may serve
+	// while its probe fails (a probe on the wrong path), so it counts as
+	// serving from the start.
+	probed := map[string]bool{}
+	for _, c := range pod.Spec.Containers {
+		probed[c.Name] = c.ReadinessProbe != nil
+	}
 	running := map[string]bool{}
 	for _, cs := range append(append([]corev1.ContainerStatus{}, pod.Status.ContainerStatuses...), pod.Status.InitContainerStatuses...) {
-		if cs.State.Running != nil {
+		if cs.State.Running != nil && (cs.Ready || probed[cs.Name]) {
 			running[cs.Name] = true
 		}
 	}
