@@ -516,6 +516,7 @@ type watcher struct {
 	fn      Handler
 	pending []pendingEvent
 	spare   []pendingEvent // a cleared array for deliver to swap in
+	run     func()         // the timer's function: deliver
 	timer   *sim.Timer
 	stopped bool
 }
@@ -573,7 +574,10 @@ func (w *watcher) push(e *sim.Engine, ev Event) {
 }
 
 func (w *watcher) schedule(e *sim.Engine) {
-	w.timer = e.At(w.pending[0].due, "watch", func() { w.deliver(e) })
+	if w.run == nil {
+		w.run = func() { w.deliver(e) } // one closure per watcher, not per delivery
+	}
+	w.timer = e.At(w.pending[0].due, "watch", w.run)
 }
 
 func (w *watcher) deliver(e *sim.Engine) {
