@@ -211,7 +211,55 @@ func external(st State, c Conn, src Peer, listening bool, what string) Conn {
 		c.Outcome, c.Reason = TimedOut, what+" does not answer on this port"
 		return c
 	}
-	c.Outcome, c.Server = Connected, Server{Port: c.Port, Protocol: c.Protocol, App: what, HTTP: c.Port == 80}
+	c.Outcome, c.Server = Connected, Server{Port: c.Port, Protocol: c.Protocol, App: what, HTTP: c.Port == 80 || c.Port == 443}
 	c.Reason = what + " accepted"
+	return c
+}
+
+// ProtocolICMP is the pseudo-protocol of ping in flows: a policy rule
+// that lists ports never matches it, a rule without ports does.
+const ProtocolICMP corev1.Protocol = "ICMP"
+
+// Echo is a ping from pod to addr: Connected when a reply comes back,
+// TimedOut when none does. A Service's cluster IP never answers (it is
+// virtual: kube-proxy only forwards the Service's ports), nor does the
+// VPC resolver; pods, nodes and the modelled internet hosts do, unless a
+// NetworkPolicy drops the packets.
+func Echo(st State, from *corev1.Pod, addr netip.Addr) Conn {
+	c := Conn{Addr: addr, Protocol: ProtocolICMP}
+	src := PeerOf(from)
+	switch {
+	case addr.IsLoopback() || addr == podIP(from):
+		c.Outcome, c.Backend, c.Reason = Connected, from, "the pod itself"
+		return c
+	case !addr.IsValid() || addr.IsUnspecified():
+		c.Outcome, c.Reason = TimedOut, "invalid address"
+		return c
+	}
+	if svc := ServiceByIP(st, addr); svc != nil {
+		c.Service, c.Outcome = svc, TimedOut
+		c.Reason = fmt.Sprintf("%s is the virtual cluster IP of Service %s/%s: kube-proxy forwards only its ports, nothing answers a ping", addr, svc.Namespace, svc.Name)
+		return c
+	}
+	var to Peer
+	switch dst := PodByIP(st, addr); {
+	case dst != nil:
+		to = PeerOf(dst)
+		c.Backend = dst
+	case NodeByIP(st, addr) != nil:
+		to = Peer{IP: addr}
+	default:
+		if _, ok := internetHostByIP(addr); !ok {
+			c.Outcome, c.Reason = TimedOut, fmt.Sprintf("no host answers at %s", addr)
+			return c
+		}
+		to = Peer{IP: addr}
+	}
+	v := Check(st, Flow{From: src, To: to, Protocol: ProtocolICMP})
+	if !v.Allowed {
+		c.Outcome, c.Verdict, c.Reason = TimedOut, v, v.Reason()
+		return c
+	}
+	c.Outcome, c.Reason = Connected, "echo reply"
 	return c
 }

@@ -13,6 +13,8 @@ type Response struct {
 	Server     string // the Server header, "" for none
 	Type       string // Content-Type
 	Body       string
+	// Location is a redirect's target.
+	Location string
 }
 
 // nginxIndex is the page nginx's Docker image serves at /.
@@ -77,6 +79,12 @@ func (s Server) Get(urlPath, host string) Response {
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
 		p = p[:i]
 	}
+	if s.Pod == nil {
+		if s.Port == 443 {
+			return externalGet(s.App+":443", p)
+		}
+		return externalGet(s.App, p)
+	}
 	hostname := ""
 	if s.Pod != nil {
 		hostname = s.Pod.Name
@@ -132,4 +140,29 @@ func (s Server) Get(urlPath, host string) Response {
 	// An application the simulator does not model: it answers, with a
 	// line naming the pod so load-balancing is visible.
 	return resp(200, "", "text/plain; charset=utf-8", "Hello from "+hostname+"\n")
+}
+
+// exampleDomain is example.com's page (IANA's reserved example domain).
+const exampleDomain = `<!doctype html><html lang="en"><head><title>Example Domain</title><meta name="viewport" content="width=device-width, initial-scale=1"><style>body{background:#eee;width:60vw;margin:15vh auto;font-family:system-ui,sans-serif}h1{font-size:1.5em}div{opacity:0.8}a:link,a:visited{color:#348}</style><body><div><h1>Example Domain</h1><p>This domain is for use in documentation examples without needing permission. Avoid use in operations.<p><a href="https://iana.org/domains/example">Learn more</a></div></body></html>
+`
+
+// externalGet is the answer of a modelled internet host over plain
+// HTTP: example.com serves its page, the others redirect to HTTPS (or
+// to www, as google.com does).
+func externalGet(host, urlPath string) Response {
+	if strings.HasSuffix(host, ":443") {
+		host = strings.TrimSuffix(host, ":443")
+		return resp(200, "", "text/html; charset=utf-8", "<!doctype html><html><head><title>"+host+"</title></head><body></body></html>\n")
+	}
+	switch host {
+	case "example.com", "www.example.com":
+		return resp(200, "", "text/html", exampleDomain)
+	case "google.com":
+		r := resp(301, "gws", "text/html; charset=UTF-8", "<HTML><HEAD><meta http-equiv=\"content-type\" content=\"text/html;charset=utf-8\">\n<TITLE>301 Moved</TITLE></HEAD><BODY>\n<H1>301 Moved</H1>\nThe document has moved\n<A HREF=\"http://www.google.com"+urlPath+"\">here</A>.\r\n</BODY></HTML>\r\n")
+		r.Location = "http://www.google.com" + urlPath
+		return r
+	}
+	r := resp(301, "", "text/html", "")
+	r.Location = "https://" + host + urlPath
+	return r
 }

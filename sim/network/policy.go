@@ -59,8 +59,12 @@ func (v Verdict) Reason() string {
 	if len(v.Isolating) > 1 {
 		what = "NetworkPolicies " + strings.Join(v.Isolating, ", ")
 	}
-	return fmt.Sprintf("%s is isolated for %s by %s, and no %s rule allows traffic %s on port %d/%s",
-		pod, dir, what, dir, other, v.Flow.Port, v.Flow.protocol())
+	on := fmt.Sprintf("on port %d/%s", v.Flow.Port, v.Flow.protocol())
+	if v.Flow.Protocol == ProtocolICMP {
+		on = "over ICMP"
+	}
+	return fmt.Sprintf("%s is isolated for %s by %s, and no %s rule allows traffic %s %s",
+		pod, dir, what, dir, other, on)
 }
 
 // PolicyTypes is the policy's effective policyTypes, defaulted as the API

@@ -10,7 +10,7 @@ import (
 )
 
 type curlOpts struct {
-	silent, showErr, include, head, fail, verbose bool
+	silent, showErr, include, head, fail, verbose, follow bool
 	out                                           string
 	maxTime, connectTimeout                       time.Duration
 	writeOut                                      string
@@ -95,7 +95,9 @@ func parseCurl(args []string) (curlOpts, string) {
 				o.connectTimeout = d
 			case "w", "write-out":
 				o.writeOut = val
-			case "L", "location", "k", "insecure", "H", "header", "X", "request", "d", "data", "A", "user-agent",
+			case "L", "location":
+				o.follow = true
+			case "k", "insecure", "H", "header", "X", "request", "d", "data", "A", "user-agent",
 				"u", "user", "e", "x", "proxy", "resolve", "retry", "cacert", "4", "ipv4", "n", "N", "no-buffer", "q":
 			default:
 				return o, fmt.Sprintf("curl: option %s: is unknown\ncurl: try 'curl --help' or 'curl --manual' for more information\n", a)
@@ -149,7 +151,11 @@ func curl(env Env, args []string, fl flavour) Result {
 		res.Stdout, res.Stderr, res.ExitCode = stdout.String(), stderr.String(), code
 		return res
 	}
-	for _, raw := range o.urls {
+	urls := append([]string{}, o.urls...)
+	redirects := 0
+	for len(urls) > 0 {
+		raw := urls[0]
+		urls = urls[1:]
 		t, ok := parseURL(raw)
 		if !ok {
 			if strings.Contains(raw, "://") {
@@ -204,6 +210,16 @@ func curl(env Env, args []string, fl flavour) Result {
 			}
 			return failed(52, "Empty reply from server")
 		}
+		if o.follow && r.Status >= 300 && r.Status < 400 && r.Location != "" {
+			if redirects++; redirects > 50 {
+				return failed(47, "Maximum (50) redirects followed")
+			}
+			if meter {
+				stderr.WriteString(curlMeter(len(r.Body), 2*rtt, true))
+			}
+			urls = append([]string{r.Location}, urls...)
+			continue
+		}
 		if o.fail && r.Status >= 400 {
 			if meter {
 				stderr.WriteString(curlMeter(0, res.Elapsed, false))
@@ -215,6 +231,9 @@ func curl(env Env, args []string, fl flavour) Result {
 			fmt.Fprintf(&body, "HTTP/1.1 %d %s\r\n", r.Status, r.StatusText)
 			if r.Server != "" {
 				fmt.Fprintf(&body, "Server: %s\r\n", r.Server)
+			}
+			if r.Location != "" {
+				fmt.Fprintf(&body, "Location: %s\r\n", r.Location)
 			}
 			fmt.Fprintf(&body, "Content-Type: %s\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n", r.Type, len(r.Body))
 		}

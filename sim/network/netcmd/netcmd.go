@@ -56,7 +56,7 @@ type Result struct {
 }
 
 // Commands lists the command names Run handles.
-var Commands = []string{"nslookup", "dig", "host", "wget", "curl", "nc", "netcat"}
+var Commands = []string{"nslookup", "dig", "host", "wget", "curl", "nc", "netcat", "ping"}
 
 // Run runs argv if argv[0] is one of Commands (ok false otherwise). The
 // caller decides beforehand whether the image has the command (Has).
@@ -86,6 +86,8 @@ func Run(env Env, argv []string) (res Result, ok bool) {
 		return wget(env, argv[1:], f), true
 	case "curl":
 		return curl(env, argv[1:], f), true
+	case "ping":
+		return ping(env, argv[1:]), true
 	default:
 		return nc(env, argv[1:], f), true
 	}
@@ -189,6 +191,8 @@ func Has(image, command string) bool {
 		return f.curl != ""
 	case "nc", "netcat":
 		return f.nc
+	case "ping":
+		return f.busybox
 	}
 	return false
 }

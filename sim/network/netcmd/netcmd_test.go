@@ -222,3 +222,82 @@ func TestServiceWithoutReadyEndpointsRefuses(t *testing.T) {
 	res = w.exec("nc", "-zvv", "-w", "2", "web", "80")
 	require.Equal(t, "nc: web ("+w.clusterIP("web")+":80): Connection refused\n", res.Stderr)
 }
+
+func (w *world) execIn(pod string, argv ...string) netcmd.Result {
+	w.t.Helper()
+	res, ok := netcmd.Run(netcmd.Env{State: w.c.Store, Pod: w.pod("default", pod), Now: w.c.Engine.Now()}, argv)
+	require.True(w.t, ok)
+	return res
+}
+
+func TestCurlPingAndTheInternet(t *testing.T) {
+	w := newWorld(t)
+	w.create(&corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "curl"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "curl", Image: "curlimages/curl:8.17.0",
+			Command: []string{"sleep", "infinity"}}}},
+	})
+	w.run(30 * time.Second)
+	require.True(t, netcmd.Has("curlimages/curl:8.17.0", "curl"))
+
+	res := w.execIn("curl", "curl", "-sS", "http://web")
+	require.Equal(t, 0, res.ExitCode, res.Stderr)
+	require.Contains(t, res.Stdout, "Welcome to nginx!")
+
+	// Without -s, curl draws its meter on stderr when stdout is no terminal.
+	res = w.execIn("curl", "curl", "http://web")
+	require.Contains(t, res.Stderr, "  % Total    % Received % Xferd")
+	require.Contains(t, res.Stderr, "100   615  100   615")
+
+	res = w.execIn("curl", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}\\n", "http://web/missing")
+	require.Equal(t, "404\n", res.Stdout)
+
+	res = w.execIn("curl", "curl", "-sS", "http://nosuch")
+	require.Equal(t, 6, res.ExitCode)
+	require.Equal(t, "curl: (6) Could not resolve host: nosuch\n", res.Stderr)
+
+	res = w.execIn("curl", "curl", "-sS", "http://web:8080")
+	require.Equal(t, 28, res.ExitCode, "a port the Service lacks: dropped, the kernel gives up after its SYN retries")
+
+	// The internet through the NAT gateway, and a deny-all egress.
+	res = w.exec("wget", "-qO-", "http://example.com")
+	require.Equal(t, 0, res.ExitCode, res.Stderr)
+	require.Contains(t, res.Stdout, "<h1>Example Domain</h1>")
+	res = w.execIn("curl", "curl", "-sI", "http://google.com")
+	require.Contains(t, res.Stdout, "HTTP/1.1 301 Moved Permanently\r\n")
+	require.Contains(t, res.Stdout, "Location: http://www.google.com/\r\n")
+
+	// ping: pods answer, a cluster IP never does.
+	webPod := ""
+	for _, o := range w.c.Store.List("Pod", "default") {
+		if o.GetLabels()["app"] == "web" {
+			webPod = o.(*corev1.Pod).Status.PodIP
+		}
+	}
+	res = w.exec("ping", "-c", "2", webPod)
+	require.Equal(t, 0, res.ExitCode, res.Stdout)
+	require.Regexp(t, `^PING `+regexp.QuoteMeta(webPod)+` \(`+regexp.QuoteMeta(webPod)+`\): 56 data bytes
+64 bytes from `+regexp.QuoteMeta(webPod)+`: seq=0 ttl=6[23] time=\d\.\d{3} ms
+64 bytes from .*: seq=1 ttl=6[23] time=\d\.\d{3} ms
+
+--- .* ping statistics ---
+2 packets transmitted, 2 packets received, 0% packet loss
+round-trip min/avg/max = [\d./]+ ms
+$`, res.Stdout)
+	res = w.exec("ping", "-c", "3", "web")
+	require.Equal(t, 1, res.ExitCode)
+	require.Equal(t, "PING web ("+w.clusterIP("web")+"): 56 data bytes\n\n--- web ping statistics ---\n3 packets transmitted, 0 packets received, 100% packet loss\n", res.Stdout)
+
+	w.create(&networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "deny-egress"},
+		Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}},
+	})
+	w.run(time.Second)
+	res = w.exec("ping", "-c", "1", webPod)
+	require.Equal(t, 1, res.ExitCode)
+	res = w.execIn("curl", "curl", "-sS", "--connect-timeout", "3", "http://"+webPod)
+	require.Equal(t, 28, res.ExitCode)
+	require.Equal(t, "curl: (28) Failed to connect to "+webPod+" port 80 after 3001 ms: Timeout was reached\n", res.Stderr)
+	require.Equal(t, 3*time.Second, res.Elapsed)
+}

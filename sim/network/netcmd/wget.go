@@ -191,7 +191,11 @@ func wget(env Env, args []string, fl flavour) Result {
 		res.Stdout, res.Stderr, res.ExitCode = stdout.String(), stderr.String(), 1
 		return res
 	}
-	for _, raw := range o.urls {
+	urls := append([]string{}, o.urls...)
+	redirects := 0
+	for len(urls) > 0 {
+		raw := urls[0]
+		urls = urls[1:]
 		t, ok := parseURL(raw)
 		if !ok {
 			if strings.Contains(raw, "://") && !strings.HasPrefix(raw, "http") {
@@ -231,7 +235,15 @@ func wget(env Env, args []string, fl flavour) Result {
 			}
 			fmt.Fprintf(&stderr, "  Content-Type: %s\n  Content-Length: %d\n  Connection: close\n  \n", r.Type, len(r.Body))
 		}
-		if r.Status >= 400 {
+		if r.Status >= 300 && r.Status < 400 && r.Location != "" {
+			// busybox follows up to 16 redirects.
+			if redirects++; redirects > 16 {
+				return fail("too many redirections")
+			}
+			urls = append([]string{r.Location}, urls...)
+			continue
+		}
+		if r.Status >= 400 || r.Status >= 300 {
 			return fail(fmt.Sprintf("server returned error: HTTP/1.1 %d %s", r.Status, r.StatusText))
 		}
 		if o.spider {
