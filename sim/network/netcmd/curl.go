@@ -11,10 +11,10 @@ import (
 
 type curlOpts struct {
 	silent, showErr, include, head, fail, verbose, follow bool
-	out                                           string
-	maxTime, connectTimeout                       time.Duration
-	writeOut                                      string
-	urls                                          []string
+	out                                                   string
+	maxTime, connectTimeout                               time.Duration
+	writeOut                                              string
+	urls                                                  []string
 }
 
 func parseCurl(args []string) (curlOpts, string) {
