@@ -132,6 +132,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{"s.yaml:10:13: expect[0]: within 13m0s ends after the end of the run (duration 10m0s)\n  hint: raise `duration:` or check earlier"}},
 		{"two counts", base + "expect:\n  - always: true\n    podsReady: {selector: app=web, count: 3, atLeast: 2}\n",
 			[]string{"s.yaml:8:46: expect[0].podsReady: expected exactly one of count, atLeast, atMost\n  hint: `count: 6` (exactly), `atLeast: 4` or `atMost: 0`"}},
+		{"nodesReady two bounds", base + "expect:\n  - always: true\n    nodesReady: {atLeast: 2, atMost: 5}\n",
+			[]string{"s.yaml:8:30: expect[0].nodesReady: expected exactly one of count, atLeast, atMost\n  hint: `count: 6` (exactly), `atLeast: 4` or `atMost: 0`"}},
 		{"until without from", base + "expect:\n  - at: 1m\n    until: 2m\n    noPDBViolated: true\n",
 			[]string{"s.yaml:8:5: expect[0]: until needs from\n  hint: write `from: 2m` with `until:`"}},
 		{"after the end", base + "timeline:\n  - at: 11m\n    kubectl: get pods\n",

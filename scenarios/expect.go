@@ -213,8 +213,9 @@ func (p *parser) expectCheck(f *fields, path string, e *Expectation) bool {
 	case "crashLoopBackOff":
 		e.CrashLoop = p.podsRunning(v, cp)
 	case "nodesReady":
-		if c, ok := p.countOnly(v, cp); ok {
-			e.NodesReady = &NodesReady{Count: c}
+		if f, ok := p.mapping(v, cp, "count", "atLeast", "atMost"); ok {
+			want := p.count(f, cp)
+			e.NodesReady = &NodesReady{Count: want.N, Want: want}
 		}
 	case "pending":
 		if c, ok := p.countOnly(v, cp); ok {

@@ -108,9 +108,11 @@ type PodsRunning struct {
 	Want                Count
 }
 
-// NodesReady: Count nodes are Ready.
+// NodesReady: the number of Ready nodes satisfies Want (`count`,
+// `atLeast` or `atMost`); Count is Want's number.
 type NodesReady struct {
 	Count int
+	Want  Count
 }
 
 // Pending: Count pods (all namespaces) are in phase Pending.
@@ -188,6 +190,9 @@ func (e Expectation) check() string {
 	case e.CrashLoop != nil:
 		return "crashLoopBackOff " + e.CrashLoop.describe()
 	case e.NodesReady != nil:
+		if w := e.NodesReady.Want; w.Op != "" && w.Op != "==" {
+			return "nodesReady " + w.Op + strconv.Itoa(w.N)
+		}
 		return fmt.Sprintf("nodesReady %d", e.NodesReady.Count)
 	case e.NoOvercommit:
 		return "noOvercommit"

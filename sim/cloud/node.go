@@ -32,7 +32,7 @@ const (
 // NodeSpec describes a node to register.
 type NodeSpec struct {
 	Name         string
-	Group        string // node group (eks.amazonaws.com/nodegroup)
+	Group        string // managed node group (eks.amazonaws.com/nodegroup and capacityType labels); "" for Karpenter's nodes
 	Zone         string // e.g. us-east-1a; the region is the zone less its letter
 	InstanceType string
 	// Capacity and Allocatable of the machine: from the instance catalogue,
@@ -124,10 +124,10 @@ func NodeObject(spec NodeSpec) *corev1.Node {
 		corev1.LabelInstanceType:       spec.InstanceType,
 		corev1.LabelTopologyZone:       spec.Zone,
 		corev1.LabelTopologyRegion:     region,
-		LabelCapacityType:              capType,
 	}
-	if spec.Group != "" {
+	if spec.Group != "" { // the labels of an EKS managed node group's nodes
 		labels[LabelNodeGroup] = spec.Group
+		labels[LabelCapacityType] = capType
 	}
 	if spec.InstanceType == "" {
 		delete(labels, corev1.LabelInstanceTypeStable)

@@ -243,7 +243,11 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 				n++
 			}
 		}
-		return n == e.NodesReady.Count, fmt.Sprintf("%d nodes ready, want %d", n, e.NodesReady.Count)
+		want := e.NodesReady.Want
+		if want.Op == "" {
+			want = scenarios.Count{Op: "==", N: e.NodesReady.Count}
+		}
+		return want.Holds(n), fmt.Sprintf("%d nodes ready, %s", n, want.Want())
 	case e.NoOvercommit:
 		for _, n := range c.Nodes() {
 			o, ok := st.Get("Node", "", n.Name)

@@ -183,6 +183,11 @@ func TestProvisionsCheapestFittingTypeForBatch(t *testing.T) {
 			want := cheapestFitting(t, categories, "amd64", tc.capacityType, need)
 			require.Equal(t, want, claims[0].Labels[corev1.LabelInstanceTypeStable])
 			require.Equal(t, tc.label, claims[0].Labels[karpv1.LabelCapacityType])
+			no, ok := c.Store.Get("Node", "", claims[0].Status.NodeName)
+			require.True(t, ok)
+			require.Equal(t, tc.label, no.GetLabels()[karpv1.LabelCapacityType], "Karpenter's capacity-type label")
+			require.NotContains(t, no.GetLabels(), cloud.LabelCapacityType, "the managed node group label is not on Karpenter's nodes")
+			require.NotContains(t, no.GetLabels(), cloud.LabelNodeGroup)
 			for _, cond := range []string{karpv1.ConditionLaunched, karpv1.ConditionRegistered, karpv1.ConditionInitialized, karpv1.ConditionReady} {
 				require.True(t, karpv1.IsTrue(claims[0].Status.Conditions, cond), cond)
 			}

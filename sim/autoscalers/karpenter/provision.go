@@ -159,7 +159,6 @@ func templateNode(name string, np *karpv1.NodePool, t cloud.InstanceType, zone, 
 	n := cloud.NodeObject(cloud.NodeSpec{Name: name, Zone: zone, InstanceType: t.Name, CapacityType: eksCapacityType(ct),
 		Labels: nodeLabels(np, t, zone, ct), Taints: np.Spec.Template.Spec.Taints, Capacity: t.Capacity(), Allocatable: t.Allocatable()})
 	n.Labels[corev1.LabelHostname] = name
-	delete(n.Labels, cloud.LabelCapacityType)
 	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
 	return n
 }
