@@ -57,6 +57,10 @@ type check struct {
 	lastRev int64
 	lastOK  bool
 	lastMsg string
+	// deploymentReady and available read one Deployment: their answer
+	// moves only with that object (its resourceVersion; "" = not found),
+	// not with every lease renewal in the cluster.
+	lastObjRV string
 	// pendingFor: the oldest Pending pod at lastRev ("" when none).
 	oldest     time.Time
 	oldestName string
@@ -204,6 +208,18 @@ func (ck *check) holds(c *cluster.Cluster) (bool, string) {
 		age := sim.Epoch.Add(c.Engine.Elapsed()).Sub(ck.oldest)
 		return age <= pf.AtMost, fmt.Sprintf("pod %s Pending for %s, want at most %s", ck.oldestName, age, pf.AtMost)
 	}
+	if ns, name, one := oneDeployment(ck.exp); one {
+		rv := ""
+		if o, found := c.Store.Get("Deployment", ns, name); found {
+			rv = o.GetResourceVersion()
+		}
+		if ck.cached && rv == ck.lastObjRV {
+			return ck.lastOK, ck.lastMsg
+		}
+		ok, msg := holds(c, ck.exp)
+		ck.cached, ck.lastObjRV, ck.lastOK, ck.lastMsg = true, rv, ok, msg
+		return ok, msg
+	}
 	storeOnly := ck.exp.EtcdQuorum == nil
 	if storeOnly && ck.cached && rev == ck.lastRev {
 		return ck.lastOK, ck.lastMsg
@@ -211,6 +227,18 @@ func (ck *check) holds(c *cluster.Cluster) (bool, string) {
 	ok, msg := holds(c, ck.exp)
 	ck.cached, ck.lastRev, ck.lastOK, ck.lastMsg = true, rev, ok, msg
 	return ok, msg
+}
+
+// oneDeployment names the Deployment an expectation reads, when that is
+// all it reads.
+func oneDeployment(e scenarios.Expectation) (namespace, name string, ok bool) {
+	switch {
+	case e.DeploymentReady != nil:
+		return nsOr(e.DeploymentReady.Namespace), e.DeploymentReady.Name, true
+	case e.Available != nil:
+		return nsOr(e.Available.Namespace), e.Available.Deployment, true
+	}
+	return "", "", false
 }
 
 // holds evaluates an expectation's condition against the cluster now.
