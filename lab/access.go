@@ -209,8 +209,45 @@ func (c *AccessCheck) review() *authorizationv1.SubjectAccessReview {
 
 var subjectAccessReviews = authorizationv1.SchemeGroupVersion.WithResource("subjectaccessreviews")
 
+// canI is the kubectl command that asks the check's question as the
+// learner would, and the answer wanted.
+func (c *AccessCheck) canI() string {
+	r := c.resource
+	if c.group != "" {
+		r += "." + c.group
+	}
+	if c.ResourceName != "" {
+		r += "/" + c.ResourceName
+	}
+	if c.Subresource != "" {
+		r += " --subresource=" + c.Subresource
+	}
+	s := "kubectl auth can-i " + c.Verb + " " + r
+	if c.Namespace != "" {
+		s += " -n " + c.Namespace
+	}
+	if c.ServiceAccount != "" {
+		ns, name, _ := strings.Cut(c.ServiceAccount, "/")
+		s += " --as=" + rbac.ServiceAccountPrefix + ns + ":" + name
+	} else {
+		if c.User != "" {
+			s += " --as=" + c.User
+		} else {
+			s += " --as=" + placeholderUser
+		}
+		for _, g := range c.Groups {
+			s += " --as-group=" + g
+		}
+	}
+	return s + ": " + map[bool]string{true: "yes", false: "no"}[c.want()]
+}
+
+// placeholderUser stands for "any member of the groups" when a check names
+// groups only (kubectl impersonates groups only together with a user).
+const placeholderUser = "someone"
+
 func (t Target) access(ctx context.Context, c *AccessCheck) Result {
-	exp := c.describe()
+	exp := c.canI()
 	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(c.review())
 	if err != nil {
 		return failed(exp, err)
@@ -223,12 +260,12 @@ func (t Target) access(ctx context.Context, c *AccessCheck) Result {
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(out.Object, &rv); err != nil {
 		return failed(exp, err)
 	}
-	found := map[bool]string{true: "allowed", false: "denied"}[rv.Status.Allowed]
+	found := map[bool]string{true: "yes", false: "no"}[rv.Status.Allowed]
 	switch {
 	case rv.Status.Reason != "":
-		found += ": " + rv.Status.Reason
+		found += " (" + rv.Status.Reason + ")"
 	case !rv.Status.Allowed:
-		found += ": no Role or ClusterRole bound to the subject grants it"
+		found += " (no Role or ClusterRole bound to the subject grants it)"
 	}
 	return Result{Pass: rv.Status.Allowed == c.want(), Expected: exp, Found: found}
 }

@@ -1,6 +1,9 @@
 package lab
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -31,7 +34,8 @@ func TestAccessCheck(t *testing.T) {
 	rs := f.check(t)
 	r := byName(rs, canDelete)
 	require.False(t, r.Pass, report(rs))
-	require.Equal(t, "denied: no Role or ClusterRole bound to the subject grants it", r.Found)
+	require.Equal(t, "no (no Role or ClusterRole bound to the subject grants it)", r.Found)
+	require.Equal(t, "kubectl auth can-i delete deployments.apps -n dev --as=jane: yes", r.Expected)
 	r = byName(rs, noSecrets)
 	require.True(t, r.Pass && r.Constraint, report(rs))
 
@@ -41,7 +45,7 @@ func TestAccessCheck(t *testing.T) {
 	require.True(t, byName(rs, canDelete).Pass, report(rs))
 	r = byName(rs, noSecrets)
 	require.False(t, r.Pass)
-	require.Contains(t, r.Found, `allowed: RBAC: allowed by ClusterRoleBinding "jane-admin" of ClusterRole "cluster-admin" to User "jane"`)
+	require.Contains(t, r.Found, `yes (RBAC: allowed by ClusterRoleBinding "jane-admin" of ClusterRole "cluster-admin" to User "jane"`)
 	require.Zero(t, Score(l.Points, rs), "a constraint is broken")
 
 	f.runStep(t, Step{Run: "kubectl delete clusterrolebinding jane-admin"})
@@ -64,11 +68,12 @@ func TestAccessCheckServiceAccount(t *testing.T) {
 	rs := f.check(t)
 	require.False(t, rs[0].Pass, report(rs))
 	require.Equal(t, "ServiceAccount ci/deployer can patch deployments.apps in ci", rs[0].Name)
+	require.Equal(t, "kubectl auth can-i patch deployments.apps -n ci --as=system:serviceaccount:ci:deployer: yes", rs[0].Expected)
 	f.runStep(t, Step{Run: "kubectl create role patcher -n ci --verb=patch --resource=deployments"})
 	f.runStep(t, Step{Run: "kubectl create rolebinding patcher -n ci --role=patcher --group=system:serviceaccounts:ci"})
 	rs = f.check(t)
 	require.True(t, allPass(rs), report(rs))
-	require.True(t, strings.HasPrefix(rs[0].Found, `allowed: RBAC: allowed by RoleBinding "patcher/ci"`), rs[0].Found)
+	require.True(t, strings.HasPrefix(rs[0].Found, `yes (RBAC: allowed by RoleBinding "patcher/ci"`), rs[0].Found)
 }
 
 func TestParseAccessErrors(t *testing.T) {
@@ -94,4 +99,47 @@ func TestParseAccessErrors(t *testing.T) {
 	l, err := Parse("t.yaml", []byte(src), nil)
 	require.NoError(t, err)
 	require.Equal(t, "user jane can get deployments.apps/scale in x", l.Checks[0].Name)
+}
+
+// TestAccessChecksAgreeWithKubectl: for every access check of the RBAC
+// labs, before and after the solution, the real `kubectl auth can-i` the
+// check prints as its expectation answers what the check found.
+func TestAccessChecksAgreeWithKubectl(t *testing.T) {
+	bin := kubectlPath()
+	if bin == "" {
+		t.Skip("kubectl is not installed")
+	}
+	for _, name := range []string{"role-missing-verb", "rbac-developer"} {
+		t.Run(name, func(t *testing.T) {
+			l, err := LoadLibrary(name)
+			require.NoError(t, err)
+			f := newLabFixture(t, l, Options{Paused: true})
+			agree := func(when string) {
+				n := 0
+				for _, r := range f.check(t) {
+					line, want, ok := strings.Cut(r.Expected, ": ")
+					if !ok || !strings.HasPrefix(line, "kubectl auth can-i ") {
+						continue
+					}
+					n++
+					args := strings.Fields(strings.TrimPrefix(line, "kubectl "))
+					cmd := exec.Command(bin, args...)
+					cmd.Env = append(os.Environ(), "KUBECONFIG="+f.kubeconfig, "HOME="+f.home)
+					var out bytes.Buffer
+					cmd.Stdout = &out
+					_ = cmd.Run() // can-i exits 1 for "no"; the answer is on stdout
+					got := strings.TrimSpace(out.String())
+					found := strings.SplitN(r.Found, " ", 2)[0]
+					require.Equal(t, found, got, "%s %s: the check found %q, kubectl says %q", when, line, r.Found, got)
+					require.Equal(t, r.Pass, got == want, "%s %s", when, line)
+				}
+				require.Positive(t, n)
+			}
+			agree("untouched:")
+			for _, s := range l.Solution {
+				f.runStep(t, s)
+			}
+			agree("solved:")
+		})
+	}
 }

@@ -106,7 +106,7 @@ func TestLabPageInBrowser(t *testing.T) {
 	require.Equal(t, 4, evalJS[int](t, ctx, `[...document.querySelectorAll('#results .check.pass')].filter(c => c.textContent.includes('held from the start')).length`))
 	first := evalJS[string](t, ctx, `document.querySelector('#results .check').textContent`)
 	require.Contains(t, first, "ServiceAccount ci/deployer can patch deployments.apps in ci")
-	require.Contains(t, first, "found: denied")
+	require.Contains(t, first, "found: no (no Role")
 	require.Equal(t, "0/5", evalJS[string](t, ctx, `document.querySelector('#score').textContent`))
 	require.Zero(t, f.r.Status().Checks, "the page's live checks are not the learner's")
 
@@ -124,7 +124,7 @@ func TestLabPageInBrowser(t *testing.T) {
 		f.runStep(t, s)
 	}
 	waitJS(t, ctx, "every check passing, live", `document.querySelectorAll('#results .check.pass').length === 5 && document.querySelector('#score').textContent === '5/5'`)
-	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#results .check').textContent`), `allowed: RBAC: allowed by RoleBinding "deployer/ci"`)
+	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#results .check').textContent`), `yes (RBAC: allowed by RoleBinding "deployer/ci"`)
 
 	// The Check button counts.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#check"))))
