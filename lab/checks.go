@@ -28,6 +28,8 @@ type Check struct {
 	Etcd     *EtcdCheck
 	Service  *ServiceCheck
 	Access   *AccessCheck
+	Reach    *ReachCheck
+	DNS      *DNSCheck
 }
 
 // ObjectCheck: an object exists (or not) and its fields match.
@@ -140,7 +142,7 @@ type ServiceCheck struct {
 }
 
 // checkTypes are the check kinds a lab file may use.
-var checkTypes = []string{"object", "pods", "nodes", "workload", "etcd", "service", "access"}
+var checkTypes = []string{"object", "pods", "nodes", "workload", "etcd", "service", "access", "reach", "dns"}
 
 // workloadKinds are the kinds a workload check understands.
 var workloadKinds = []string{"Deployment", "StatefulSet", "DaemonSet"}
@@ -210,6 +212,16 @@ func (p *parser) check(n *yaml.Node) (Check, bool) {
 		if ok = p.strictDecode(val, what, c.Etcd); ok && c.Etcd.Snapshot == "" {
 			p.errorf(val, "e.g. `etcd: {snapshot: backup, restored: true}`", "etcd check: snapshot is required")
 			ok = false
+		}
+	case "reach":
+		c.Reach = &ReachCheck{}
+		if ok = p.strictDecode(val, what, c.Reach); ok {
+			ok = p.reachCheck(val, c.Reach)
+		}
+	case "dns":
+		c.DNS = &DNSCheck{}
+		if ok = p.strictDecode(val, what, c.DNS); ok {
+			ok = p.dnsCheck(val, c.DNS)
 		}
 	case "access":
 		c.Access = &AccessCheck{}
@@ -493,6 +505,10 @@ func (c Check) describe() string {
 		return s + " with ready endpoints"
 	case c.Access != nil:
 		return c.Access.describe()
+	case c.Reach != nil:
+		return c.Reach.describe()
+	case c.DNS != nil:
+		return c.DNS.describe()
 	case c.Etcd != nil:
 		if c.Etcd.Restored {
 			return fmt.Sprintf("etcd snapshot %q saved and restored", c.Etcd.Snapshot)

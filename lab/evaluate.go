@@ -75,6 +75,10 @@ func (t Target) evaluate(ctx context.Context, c Check) Result {
 		return t.service(ctx, c.Service)
 	case c.Access != nil:
 		return t.access(ctx, c.Access)
+	case c.Reach != nil:
+		return t.reach(ctx, c.Reach)
+	case c.DNS != nil:
+		return t.dns(ctx, c.DNS)
 	}
 	return Result{Expected: "a known check", Found: "an empty check"}
 }
