@@ -100,6 +100,11 @@ func attributes(r *http.Request, t *target) rbac.Attributes {
 	default:
 		a.Verb = strings.ToLower(r.Method)
 	}
+	if t.sub == "exec" || t.sub == "attach" || t.sub == "portforward" {
+		// A WebSocket upgrade is a GET, authorized as create as upstream
+		// (AuthorizePodWebsocketUpgradeCreatePermission).
+		a.Verb = "create"
+	}
 	return a
 }
 

@@ -65,6 +65,8 @@ type Server struct {
 
 	saKey []byte
 
+	overlays overlays
+
 	v2Once sync.Once
 	v2Doc  []byte
 	v2Err  error
@@ -293,6 +295,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, t target) {
 	q := r.URL.Query()
 	watch := q.Get("watch") == "true" || q.Get("watch") == "1"
 	switch {
+	case (r.Method == http.MethodGet || r.Method == http.MethodPost) && t.sub == "exec":
+		s.podExec(w, r, t)
 	case r.Method == http.MethodGet && t.sub == "log":
 		s.podLog(w, r, t)
 	case r.Method == http.MethodGet && t.sub == "scale":
