@@ -31,6 +31,9 @@ func (s *Session) ScenarioYAML() ([]byte, error) {
 	}
 	root := doc.Content[0]
 	setScalar(root, "seed", strconv.FormatUint(seed, 10), "!!int")
+	if st := s.scenario.StartTime; !st.IsZero() {
+		setScalar(root, "startTime", st.UTC().Format(time.RFC3339), "!!str")
+	}
 	dur := s.scenario.Duration
 	if now > dur {
 		dur = now

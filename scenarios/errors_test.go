@@ -75,6 +75,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{`s.yaml:2:11: invalid duration "5 minutes": use a Go duration like 90s, 5m or 1h30m`}},
 		{"bare number duration", strings.Replace(base, "10m", "90", 1),
 			[]string{"s.yaml:2:11: invalid duration \"90\": use a Go duration like 90s, 5m or 1h30m\n  hint: a bare number has no unit: write 90s for seconds or 90m for minutes"}},
+		{"start time not a timestamp", strings.Replace(base, "duration: 10m", "startTime: yesterday\nduration: 10m", 1),
+			[]string{"s.yaml:2:12: startTime \"yesterday\" is not an RFC 3339 timestamp\n  hint: write it as an RFC 3339 timestamp, e.g. startTime: \"2026-12-04T01:05:00Z\""}},
 		{"wrong type", strings.Replace(base, "count: 3", "count: three", 1),
 			[]string{`s.yaml:5:54: cluster.nodeGroups[0].count: expected an integer, got "three"`}},
 		{"string expected", strings.Replace(base, "name: t", "name: 42", 1),

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -150,7 +151,7 @@ func (p *parser) yamlError(err error) {
 
 // scenario decodes the top-level mapping.
 func (p *parser) scenario(n *yaml.Node) *Scenario {
-	f, ok := p.mapping(n, "scenario", "name", "description", "seed", "duration", "cluster", "workloads", "load", "timeline", "expect")
+	f, ok := p.mapping(n, "scenario", "name", "description", "seed", "startTime", "duration", "cluster", "workloads", "load", "timeline", "expect")
 	s := &Scenario{Seed: 1, Path: p.file}
 	if !ok {
 		return s
@@ -183,6 +184,9 @@ func (p *parser) scenarioHeader(f *fields, s *Scenario) {
 		seed, _ := p.integer(v, "seed", 0, 1<<63-1)
 		s.Seed = uint64(seed)
 	}
+	if v, ok := f.vals["startTime"]; ok {
+		s.StartTime = p.startTime(v)
+	}
 	if v, ok := f.vals["duration"]; ok {
 		d, ok := p.duration(v, "duration")
 		s.Duration = d
@@ -190,4 +194,24 @@ func (p *parser) scenarioHeader(f *fields, s *Scenario) {
 			p.errorf(v, "", "duration must be positive")
 		}
 	}
+}
+
+// startTime reads the timestamp of virtual time zero (RFC 3339, UTC or
+// with an offset).
+func (p *parser) startTime(v *yaml.Node) time.Time {
+	n := resolve(v)
+	if n == nil || n.Kind != yaml.ScalarNode {
+		p.errorf(v, "write it as an RFC 3339 timestamp, e.g. startTime: \"2026-12-04T01:05:00Z\"", "startTime must be a timestamp")
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, n.Value)
+	if err != nil {
+		p.errorf(v, "write it as an RFC 3339 timestamp, e.g. startTime: \"2026-12-04T01:05:00Z\"", "startTime %q is not an RFC 3339 timestamp", n.Value)
+		return time.Time{}
+	}
+	if t.Year() < 1970 || t.Year() > 9999 {
+		p.errorf(v, "", "startTime %q is out of range (years 1970 to 9999)", n.Value)
+		return time.Time{}
+	}
+	return t.UTC()
 }

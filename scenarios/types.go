@@ -23,14 +23,17 @@ import (
 type Scenario struct {
 	Name        string
 	Description string
-	Seed        uint64        // default 1
-	Duration    time.Duration // 0 when the file gives none
-	Cluster     Cluster
-	Workloads   []Object       // created at t=0, in file order
-	Loads       []metrics.Load // traffic per workload (the load model)
-	Timeline    []Action       // sorted by At; file order among equal times
-	Expect      []Expectation  // in file order
-	Path        string         // the file it came from
+	Seed        uint64 // default 1
+	// StartTime is virtual time zero as a timestamp; zero means sim.Epoch.
+	// A served session records the wall-clock time it began here.
+	StartTime time.Time
+	Duration  time.Duration // 0 when the file gives none
+	Cluster   Cluster
+	Workloads []Object       // created at t=0, in file order
+	Loads     []metrics.Load // traffic per workload (the load model)
+	Timeline  []Action       // sorted by At; file order among equal times
+	Expect    []Expectation  // in file order
+	Path      string         // the file it came from
 
 	manifests map[string][]Object // `kubectl apply -f` files, read at load time
 	src       *source             // where to read further manifests from

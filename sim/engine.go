@@ -17,8 +17,9 @@ import (
 	"time"
 )
 
-// Epoch is virtual time zero. Every timestamp the simulation writes into an
-// object (creationTimestamp, lastTransitionTime, ...) is Epoch plus the
+// Epoch is virtual time zero unless the scenario names its own start
+// (SetStart). Every timestamp the simulation writes into an object
+// (creationTimestamp, lastTransitionTime, ...) is the start plus the
 // virtual time elapsed, so traces do not depend on when a run happens.
 var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
@@ -26,6 +27,7 @@ var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 // for concurrent use: one goroutine drives it (the live session wraps it for
 // interactive use).
 type Engine struct {
+	start   time.Time // virtual time zero as a timestamp
 	now     time.Duration
 	seq     uint64
 	queue   eventQueue
@@ -116,11 +118,20 @@ func (t *Timer) Name() string { return t.name }
 // NewEngine returns an engine at virtual time zero whose random streams
 // derive from seed.
 func NewEngine(seed uint64) *Engine {
-	return &Engine{streams: NewStreams(seed), trace: NewTrace()}
+	return &Engine{start: Epoch, streams: NewStreams(seed), trace: NewTrace()}
 }
 
+// SetStart makes t virtual time zero (instead of Epoch). It must be
+// called before anything reads the clock: a served session starts at the
+// wall-clock time it began, recorded in the scenario so a replay starts
+// there too.
+func (e *Engine) SetStart(t time.Time) { e.start = t.UTC() }
+
+// Start is virtual time zero as a timestamp.
+func (e *Engine) Start() time.Time { return e.start }
+
 // Now is the current virtual time as a wall-clock-like timestamp.
-func (e *Engine) Now() time.Time { return Epoch.Add(e.now) }
+func (e *Engine) Now() time.Time { return e.start.Add(e.now) }
 
 // Elapsed is the virtual time since the start of the run.
 func (e *Engine) Elapsed() time.Duration { return e.now }

@@ -98,6 +98,12 @@ func runServe(ctx context.Context, out io.Writer, arg string, f serveFlags) erro
 	if err != nil {
 		return badInput(fmt.Errorf("cannot listen on %s: %w", f.listen, err))
 	}
+	if sc.StartTime.IsZero() {
+		// The served clock starts now, so the ages kubectl computes
+		// itself (describe's events, -o yaml) read right; a saved session
+		// records it and replays from the same instant.
+		sc.StartTime = time.Now().UTC().Truncate(time.Second)
+	}
 	sess, err := live.New(sc, live.Options{Speed: speed, Paused: f.paused, Seed: seed})
 	if err != nil {
 		ln.Close()

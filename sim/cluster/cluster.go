@@ -45,7 +45,9 @@ type NodeGroup struct {
 
 // Config describes the cluster to build.
 type Config struct {
-	Seed       uint64
+	Seed uint64
+	// StartTime is virtual time zero (zero: sim.Epoch).
+	StartTime  time.Time
 	Zones      []string
 	Addons     bool
 	NodeGroups []NodeGroup
@@ -128,6 +130,9 @@ func New(cfg Config) (*Cluster, error) {
 		cfg.EtcdMembers = 3
 	}
 	e := sim.NewEngine(cfg.Seed)
+	if !cfg.StartTime.IsZero() {
+		e.SetStart(cfg.StartTime)
+	}
 	if cfg.Trace != nil {
 		e.Trace().SetWriter(cfg.Trace)
 	}

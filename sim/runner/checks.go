@@ -17,7 +17,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/scenarios"
-	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/podutil"
 )
@@ -205,7 +204,7 @@ func (ck *check) holds(c *cluster.Cluster) (bool, string) {
 		if ck.oldestName == "" {
 			return true, ""
 		}
-		age := sim.Epoch.Add(c.Engine.Elapsed()).Sub(ck.oldest)
+		age := c.Engine.Now().Sub(ck.oldest)
 		return age <= pf.AtMost, fmt.Sprintf("pod %s Pending for %s, want at most %s", ck.oldestName, age, pf.AtMost)
 	}
 	if ns, name, one := oneDeployment(ck.exp); one {

@@ -70,7 +70,7 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 	if opts.Seed != nil {
 		seed = *opts.Seed
 	}
-	cfg := cluster.Config{Seed: seed, Zones: s.Cluster.Zones, Addons: s.Cluster.Addons, EtcdMembers: s.Cluster.ControlPlane.EtcdMembers,
+	cfg := cluster.Config{Seed: seed, StartTime: s.StartTime, Zones: s.Cluster.Zones, Addons: s.Cluster.Addons, EtcdMembers: s.Cluster.ControlPlane.EtcdMembers,
 		Region: s.Cluster.Region, ClusterAutoscaler: s.Cluster.ClusterAutoscaler,
 		Karpenter: s.Cluster.Karpenter, Loads: s.Loads, SpotInterruptionRates: s.Cluster.SpotInterruptionRates}
 	for _, g := range s.Cluster.NodeGroups {

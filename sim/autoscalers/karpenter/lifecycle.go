@@ -372,7 +372,7 @@ func (c *Controller) scheduleExpiry(name string) {
 	if !ok {
 		return
 	}
-	created := nc.CreationTimestamp.Sub(sim.Epoch)
+	created := nc.CreationTimestamp.Sub(c.engine.Start())
 	c.engine.At(max(created+d, c.now()), "karpenter/expiration", func() {
 		cs := c.claims[name]
 		if cs == nil || cs.deleting {

@@ -132,7 +132,7 @@ func (c *Controller) deleteAllContent(ns string) (remaining, []error) {
 				rem.byFinalizer[f]++
 			}
 			if dt := cur.GetDeletionTimestamp(); dt != nil && kind == "Pod" {
-				if left := dt.Sub(sim.Epoch) - now; left > rem.wait {
+				if left := dt.Sub(c.Engine.Start()) - now; left > rem.wait {
 					rem.wait = left
 				}
 			}

@@ -7,8 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/kubesim/kubesim/sim"
 )
 
 // Reasons and messages the controller writes into node conditions.
@@ -70,7 +68,7 @@ func (c *Controller) tryUpdateNodeHealth(n *corev1.Node) (observed corev1.NodeCo
 			LastHeartbeatTime: n.CreationTimestamp, LastTransitionTime: n.CreationTimestamp}
 		grace = c.cfg.StartupGracePeriod
 		if h == nil {
-			created := n.CreationTimestamp.Sub(sim.Epoch)
+			created := n.CreationTimestamp.Sub(c.engine.Start())
 			h = &nodeHealth{probe: created, readyTransition: created}
 		}
 		h.hasCond = false
