@@ -565,3 +565,29 @@ func TestWhyShowsTheChainOfAReplacementPod(t *testing.T) {
 	u.press('y')
 	u.waitFor("Describe pod/" + pod.Name)
 }
+
+// TestDemoPicture is the README's picture of the terminal UI: the
+// built-in demo nine minutes in (general-2 died at 3m, its pods were
+// evicted at about 8m50s and run again elsewhere), at 110×32. With
+// KUBESIM_SCREENSHOTS=DIR it also writes the screen to DIR/tui-demo.txt:
+//
+//	KUBESIM_SCREENSHOTS=../docs go test ./tui -run TestDemoPicture
+func TestDemoPicture(t *testing.T) {
+	sc, err := scenarios.LoadLibrary("demo")
+	require.NoError(t, err)
+	s := newSession(t, sc, live.Options{Paused: true, Speed: live.DefaultSpeed})
+	require.NoError(t, s.RunFor(9*time.Minute+30*time.Second))
+	u := start(t, s, 110, 32, t.TempDir())
+	u.redraw()
+	scr := u.waitFor("NotReady")
+	require.Contains(t, scr, "9m30s", "the header shows the virtual time")
+	require.Contains(t, scr, "general-2")
+	require.Contains(t, scr, "nodes 2/3 Ready")
+	if dir := os.Getenv("KUBESIM_SCREENSHOTS"); dir != "" {
+		var lines []string
+		for _, l := range strings.Split(strings.TrimRight(scr, "\n"), "\n") {
+			lines = append(lines, strings.TrimRight(l, " "))
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "tui-demo.txt"), []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+	}
+}
