@@ -15,6 +15,7 @@ type JUnitSuites struct {
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
 	Suites   []JUnitSuite `xml:"testsuite"`
 }
 
@@ -23,6 +24,7 @@ type JUnitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
 	Cases    []JUnitCase `xml:"testcase"`
 }
 
@@ -32,10 +34,13 @@ type JUnitCase struct {
 	ClassName string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *JUnitFailure `xml:"failure,omitempty"`
+	// Error: the run itself broke (the scenario could not be built or
+	// the simulation stopped), as opposed to a missed expectation.
+	Error     *JUnitFailure `xml:"error,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
-// JUnitFailure says why a case failed.
+// JUnitFailure says why a case failed (or errored).
 type JUnitFailure struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
@@ -46,17 +51,21 @@ type JUnitFailure struct {
 func (s *JUnitSuite) add(c JUnitCase) {
 	s.Cases = append(s.Cases, c)
 	s.Tests++
-	if c.Failure != nil {
+	switch {
+	case c.Error != nil:
+		s.Errors++
+	case c.Failure != nil:
 		s.Failures++
 	}
 }
 
 // Write prints the document with its XML header.
 func (j *JUnitSuites) Write(w io.Writer) error {
-	j.Tests, j.Failures = 0, 0
+	j.Tests, j.Failures, j.Errors = 0, 0, 0
 	for _, s := range j.Suites {
 		j.Tests += s.Tests
 		j.Failures += s.Failures
+		j.Errors += s.Errors
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -71,7 +80,7 @@ func (j *JUnitSuites) Write(w io.Writer) error {
 }
 
 // JUnit is the plan report as JUnit XML: a suite per candidate, a case
-// per run and SLO.
+// per run (its missed SLOs in the failure, a run that broke as an error).
 func (rep *Report) JUnit() *JUnitSuites {
 	doc := &JUnitSuites{Name: "kubesim plan " + rep.Plan}
 	for _, c := range rep.Candidates {
@@ -82,8 +91,11 @@ func (rep *Report) JUnit() *JUnitSuites {
 			}
 			name := fmt.Sprintf("%s seed %d", r.Variant, r.Seed)
 			jc := JUnitCase{Name: name, ClassName: "plan." + rep.Plan + "." + c.Name, Time: "0"}
-			if r.Error != "" || len(r.Failures) > 0 {
-				msg := r.Error
+			switch {
+			case r.Error != "":
+				jc.Error = &JUnitFailure{Message: "run failed", Type: "error", Text: r.Error + "\nreproduce: " + reproduce(rep.out, &r)}
+			case len(r.Failures) > 0:
+				msg := ""
 				for _, f := range r.Failures {
 					if msg != "" {
 						msg += "\n"

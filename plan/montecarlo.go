@@ -176,7 +176,7 @@ func (mc *MonteCarlo) JUnitSuite() JUnitSuite {
 		seed := mc.Seeds[i]
 		if rep == nil {
 			suite.add(JUnitCase{Name: fmt.Sprintf("seed %d", seed), ClassName: "scenario." + mc.Scenario, Time: "0",
-				Failure: &JUnitFailure{Message: "simulation failed", Type: "error", Text: fmt.Sprintf("kubesim run %s --seed %d", mc.Arg, seed)}})
+				Error: &JUnitFailure{Message: "simulation failed", Type: "error", Text: fmt.Sprintf("reproduce: kubesim run %s --seed %d", mc.Arg, seed)}})
 			continue
 		}
 		for _, e := range rep.Expectations {

@@ -57,6 +57,9 @@ Job, JOB_COMPLETION_INDEX and JOB_COMPLETIONS set the shard.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("seeds") && f.seeds == 0 {
+				return badInput(fmt.Errorf("--seeds 0 runs nothing: give a positive number of seeds (or leave --seeds out for the plan's)"))
+			}
 			return runPlan(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
 		},
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	junitparser "github.com/joshdk/go-junit"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubesim/kubesim/plan"
@@ -59,24 +60,37 @@ func TestMonteCarloJUnit(t *testing.T) {
 	require.Contains(t, out, "FAIL  chaos over seeds 1..4")
 	require.Contains(t, out, "kubesim run "+file+" --seed ")
 
+	// A JUnit parser CI tools use (go-junit) reads it: one suite, a
+	// case per expectation and seed, the failures with their reproduce
+	// command, and the counts the document claims.
+	suites, err := junitparser.IngestFile(junit)
+	require.NoError(t, err)
+	require.Len(t, suites, 1)
+	s := suites[0]
+	require.Equal(t, "chaos", s.Name)
+	require.Len(t, s.Tests, 12, "3 expectations × 4 seeds")
+	failures, names := 0, map[string]bool{}
+	for _, c := range s.Tests {
+		require.NotEmpty(t, c.Name)
+		require.False(t, names[c.Name], "case names are unique: %s", c.Name)
+		names[c.Name] = true
+		switch c.Status {
+		case junitparser.StatusFailed:
+			failures++
+			require.Contains(t, c.Error.Error(), "reproduce: kubesim run "+file+" --seed ")
+		default:
+			require.Equal(t, junitparser.StatusPassed, c.Status)
+		}
+	}
+	require.Positive(t, failures)
+	require.Less(t, failures, 12)
 	data, err := os.ReadFile(junit)
 	require.NoError(t, err)
 	var doc plan.JUnitSuites
 	require.NoError(t, xml.Unmarshal(data, &doc))
-	require.Len(t, doc.Suites, 1)
-	require.Equal(t, 12, doc.Tests, "3 expectations × 4 seeds")
-	require.Len(t, doc.Suites[0].Cases, 12)
-	failures := 0
-	for _, c := range doc.Suites[0].Cases {
-		require.NotEmpty(t, c.Name)
-		if c.Failure != nil {
-			failures++
-			require.Contains(t, c.Failure.Text, "reproduce: kubesim run")
-		}
-	}
-	require.Equal(t, doc.Failures, failures)
-	require.Positive(t, failures)
-	require.Less(t, failures, 12)
+	require.Equal(t, 12, doc.Tests)
+	require.Equal(t, failures, doc.Failures, "the counts in the document match its cases")
+	require.Zero(t, doc.Errors)
 
 	// JSON: passed counts and recovery distribution.
 	out, _, _ = kubesim(t, "run", file, "--seeds", "1..2", "--report", "json")
@@ -99,7 +113,8 @@ func TestPlanCLI(t *testing.T) {
 	require.NoError(t, os.CopyFS(dir, os.DirFS("../../plan/testdata")))
 	file := filepath.Join(dir, "small.yaml")
 	out := filepath.Join(dir, "out")
-	html, stderr, code := kubesim(t, "plan", file, "--report", "html", "--out", out, "--workers", "2")
+	junit := filepath.Join(dir, "plan.xml")
+	html, stderr, code := kubesim(t, "plan", file, "--report", "html", "--out", out, "--workers", "2", "--junit", junit)
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, html, "<svg")
 	require.NotContains(t, html, "http://www.w3.org/1999/xhtml\"") // sanity: inline svg, no external refs
@@ -109,38 +124,92 @@ func TestPlanCLI(t *testing.T) {
 	entries, err := os.ReadDir(out)
 	require.NoError(t, err)
 	require.NotEmpty(t, entries, "the failing runs' scenarios are written for the reproduce commands")
+
+	// The JUnit XML: a suite per candidate, a case per run; each failed
+	// case's reproduce command names a scenario that was written.
+	suites, err := junitparser.IngestFile(junit)
+	require.NoError(t, err)
+	require.Len(t, suites, 3, "three candidates")
+	runs, failed := 0, 0
+	for _, s := range suites {
+		for _, c := range s.Tests {
+			runs++
+			if c.Status == junitparser.StatusFailed {
+				failed++
+				_, cmd, ok := strings.Cut(c.Error.Error(), "reproduce: ")
+				require.True(t, ok, c.Error.Error())
+				f := strings.Fields(cmd)
+				require.Equal(t, []string{"kubesim", "run"}, f[:2])
+				require.FileExists(t, f[2])
+			} else {
+				require.Equal(t, junitparser.StatusPassed, c.Status)
+			}
+		}
+	}
+	require.Equal(t, 12, runs)
+	require.Positive(t, failed)
 }
 
-// TestPlanBadInput: exit 2, a positioned message, nothing written.
+// TestPlanBadInput: exit 2, a positioned message, nothing written (no
+// --out directory, no JUnit file, nothing on stdout).
 func TestPlanBadInput(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(dir, os.DirFS("../../plan/testdata")))
 	file := filepath.Join(dir, "small.yaml")
 	src, err := os.ReadFile(file)
 	require.NoError(t, err)
-	bad := filepath.Join(dir, "bad.yaml")
-	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(src), "instanceType: m5.xlarge", "instanceType: m5.xlarg", 1)), 0o644))
+	variant := func(name, from, to string) string {
+		t.Helper()
+		v := strings.Replace(string(src), from, to, 1)
+		require.NotEqual(t, string(src), v)
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(v), 0o644))
+		return path
+	}
+	bad := variant("bad.yaml", "instanceType: m5.xlarge", "instanceType: m5.xlarg")
+	noWorkload := variant("noworkload.yaml", "deployment: web,", "deployment: wbe,")
+	zeroSeeds := variant("zeroseeds.yaml", "seeds: 2", "seeds: 0")
+
+	// Two shards' partial results, the second from another plan (one
+	// more candidate): merge refuses them.
+	other := variant("other.yaml", "faults:", "  - name: four\n    nodeGroups:\n      - {name: ng, instanceType: m5.large, count: 4}\nfaults:")
+	parts := filepath.Join(dir, "parts")
+	_, stderr, code := kubesim(t, "plan", file, "--seeds", "1", "--shard", "0/2", "--out", parts)
+	require.Equal(t, 0, code, stderr)
+	_, stderr, code = kubesim(t, "plan", other, "--seeds", "1", "--shard", "1/2", "--out", parts)
+	require.Equal(t, 0, code, stderr)
 
 	out := filepath.Join(dir, "out")
+	junit := filepath.Join(dir, "report.xml")
 	cases := []struct {
 		args []string
 		env  []string
 		want string
 	}{
-		{[]string{"plan", bad, "--out", out}, nil, "bad.yaml:16:34: candidates[1].nodeGroups[0]: unknown instance type \"m5.xlarg\""},
+		{[]string{"plan", bad, "--out", out, "--junit", junit}, nil,
+			"bad.yaml:16:34: candidates[1].nodeGroups[0]: unknown instance type \"m5.xlarg\"\n  hint: did you mean \"m5.xlarge\"?"},
+		{[]string{"plan", noWorkload, "--out", out, "--junit", junit}, nil,
+			"noworkload.yaml:25:29: slos[1].available: no Deployment \"wbe\" in namespace default among the workloads\n  hint: did you mean \"web\"?"},
+		{[]string{"plan", zeroSeeds, "--out", out, "--junit", junit}, nil, "zeroseeds.yaml:7:8: seeds: 0 runs nothing"},
+		{[]string{"plan", file, "--seeds", "0", "--out", out, "--junit", junit}, nil, "--seeds 0 runs nothing"},
+		{[]string{"plan", file, "--seeds", "-1", "--out", out}, nil, "--seeds must be positive"},
 		{[]string{"plan", file, "--shard", "3/3", "--out", out}, nil, "shard index 3 is out of range 0..2"},
 		{[]string{"plan", file, "--out", out}, []string{"JOB_COMPLETION_INDEX=5", "JOB_COMPLETIONS=2"}, "shard index 5 is out of range 0..1"},
-		{[]string{"plan", file, "--seeds", "-1", "--out", out}, nil, "--seeds must be positive"},
-		{[]string{"plan", "merge", dir}, nil, "no partial results"},
+		{[]string{"plan", "merge", dir, "--junit", junit}, nil, "no partial results"},
+		{[]string{"plan", "merge", parts, "--junit", junit}, nil, filepath.Join(parts, "partial-1-of-2.json") + ":4:"},
 	}
 	for _, tc := range cases {
 		stdout, stderr, code := kubesimEnv(t, tc.env, tc.args...)
 		require.Equal(t, 2, code, "%v: %s", tc.args, stderr)
 		require.Contains(t, stderr, tc.want)
 		require.Empty(t, stdout)
-		_, err := os.Stat(out)
-		require.True(t, os.IsNotExist(err), "nothing written on bad input")
+		for _, p := range []string{out, junit} {
+			_, err := os.Stat(p)
+			require.True(t, os.IsNotExist(err), "%v: nothing written on bad input, but %s exists", tc.args, p)
+		}
 	}
+	_, stderr, _ = kubesim(t, "plan", "merge", parts)
+	require.Contains(t, stderr, "cannot be merged")
 }
 
 func kubesimEnv(t *testing.T, env []string, args ...string) (string, string, int) {
