@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/live"
 )
 
 const sidecarPods = `apiVersion: v1
@@ -60,4 +62,71 @@ func TestUnknownPathNotFoundHasDetails(t *testing.T) {
 		require.Equal(t, "the server could not find the requested resource", st.Message, path)
 		require.NotNil(t, st.Details, "%s: the 404 has a details object", path)
 	}
+}
+
+// TestKubectlHealthEndpoints: /readyz?verbose, /livez and /readyz/etcd as
+// kube-apiserver answers them, and the etcd checks fail while the
+// simulated etcd has lost its quorum.
+func TestKubectlHealthEndpoints(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	out := k.ok("get", "--raw", "/readyz?verbose")
+	require.Regexp(t, `(?s)^\[\+\]ping ok\n\[\+\]log ok\n\[\+\]etcd ok\n\[\+\]etcd-readiness ok\n\[\+\]informer-sync ok\n.*\[\+\]poststarthook/rbac/bootstrap-roles ok\n.*\[\+\]shutdown ok\nreadyz check passed\n$`, out)
+	require.Equal(t, "ok", k.ok("get", "--raw", "/readyz"))
+	require.Equal(t, "ok", k.ok("get", "--raw", "/livez/etcd"))
+	out = k.ok("get", "--raw", "/livez?verbose&exclude=etcd")
+	require.Contains(t, out, "[+]etcd excluded: ok\n")
+	require.NotContains(t, out, "etcd-readiness", "livez has no readiness checks")
+	require.Contains(t, out, "livez check passed")
+
+	for _, m := range []string{"etcd-1", "etcd-2"} {
+		_, err := f.sess.Do(live.Command{Verb: "etcd-stop", Member: m})
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.sess.RunFor(5*time.Second))
+	out, err := k.run("get", "--raw", "/readyz")
+	require.Error(t, err, out)
+	require.Contains(t, out, `[-]etcd failed: reason withheld`)
+	require.Contains(t, out, `readyz check failed`)
+}
+
+// TestKubectlRoleVerbsAsUpstream: RBAC accepts any verb string (upstream
+// validates only that a rule has verbs), so a Role with an unknown verb
+// is stored and grants exactly that verb; a rule without verbs is refused
+// with kube-apiserver's message and nothing is stored.
+func TestKubectlRoleVerbsAsUpstream(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	p := filepath.Join(t.TempDir(), "role.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(`apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: odd}
+rules: [{apiGroups: [""], resources: [pods], verbs: [frobnicate]}]
+`), 0o644))
+	require.Contains(t, k.ok("create", "-f", p), "role.rbac.authorization.k8s.io/odd created")
+	k.ok("create", "rolebinding", "odd", "--role=odd", "--user=jane")
+	out := k.ok("auth", "can-i", "frobnicate", "pods", "--as=jane")
+	require.Contains(t, out, "yes")
+	require.Contains(t, out, "Warning: verb 'frobnicate' is not a known verb", "kubectl's own warning")
+	out, err := k.run("auth", "can-i", "get", "pods", "--as=jane")
+	require.Error(t, err)
+	require.Equal(t, "no\n", out)
+
+	require.NoError(t, os.WriteFile(p, []byte(`apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: empty}
+rules: [{apiGroups: [""], resources: [pods], verbs: []}]
+`), 0o644))
+	out, err = k.run("create", "-f", p)
+	require.Error(t, err, out)
+	require.Contains(t, out, `The Role "empty" is invalid: rules[0].verbs: Required value: verbs must contain at least one value`)
+	out, err = k.run("get", "role", "empty")
+	require.Error(t, err)
+	require.Contains(t, out, `roles.rbac.authorization.k8s.io "empty" not found`)
 }

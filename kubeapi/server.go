@@ -163,9 +163,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "/version":
 		s.version(w)
-	case p == "/healthz" || p == "/livez" || p == "/readyz":
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("ok"))
+	case p == "/healthz" || p == "/livez" || p == "/readyz" ||
+		strings.HasPrefix(p, "/healthz/") || strings.HasPrefix(p, "/livez/") || strings.HasPrefix(p, "/readyz/"):
+		s.health(w, r, p)
 	case p == "/api":
 		s.apiVersions(w)
 	case p == "/apis":
