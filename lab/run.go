@@ -284,8 +284,10 @@ func (r *Runner) Reset() error {
 	in.hints, in.started, in.checks, in.resets = old.hints, old.started, old.checks, old.resets+1
 	r.insts[r.cur] = in
 	old.close()
-	if r.exam != nil && r.exam.paused {
-		in.sess.Pause()
+	// build leaves the new cluster paused after its warm-up, as for a
+	// lab not yet visited: it runs unless the exam's clock is stopped.
+	if (r.exam == nil || !r.exam.paused) && !r.opts.Paused {
+		in.sess.Resume()
 	}
 	return nil
 }
