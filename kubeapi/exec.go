@@ -281,7 +281,7 @@ func (s *Server) podExec(w http.ResponseWriter, r *http.Request, t target) {
 
 	host := &execHost{s: s, ctx: ctx, ns: pod.Namespace, name: pod.Name, uid: pod.UID, container: container, restarts: restarts}
 	sh, err := shell.New(shell.Config{Host: host, Pod: pod, Container: container, Name: opts.command[0],
-		Overlay: s.overlays.get(overlayKey{pod.UID, container, restarts}), Token: s.podToken})
+		Overlay: s.overlays.get(overlayKey{pod.UID, container, restarts}), Token: s.podToken, TTY: opts.tty})
 	if err != nil {
 		s.writeExecStatus(errStream, 0, apierrors.NewBadRequest(err.Error()), opts.command)
 		return

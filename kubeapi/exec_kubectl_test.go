@@ -222,3 +222,104 @@ func exitCode(err error) int {
 	}
 	return 0
 }
+
+const execNetwork = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+        ports: [{name: http, containerPort: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, labels: {run: client}}
+spec:
+  containers:
+  - name: client
+    image: busybox:1.36
+    command: [sleep, "3600"]
+`
+
+const denyWeb = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-deny}
+spec:
+  podSelector: {matchLabels: {app: web}}
+`
+
+const allowClient = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-client}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {run: client}}}]
+    ports: [{port: http}]
+`
+
+// TestKubectlExecNetwork: the network commands answer from the network
+// model through kubectl exec — nslookup of a Service, wget through it,
+// a NetworkPolicy that drops the traffic (wget times out on the virtual
+// clock) and one that lets the client in again.
+func TestKubectlExecNetwork(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{speed: 20}) // commands take virtual time: the clock runs
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	apply := func(name, manifest string) {
+		p := filepath.Join(t.TempDir(), name)
+		require.NoError(t, os.WriteFile(p, []byte(manifest), 0o644))
+		k.ok("apply", "-f", p)
+		require.NoError(t, f.sess.RunFor(30*time.Second))
+	}
+	apply("net.yaml", execNetwork)
+	ip := k.ok("get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}")
+
+	// busybox's nslookup also asks the search path's other names (and
+	// exits 1 for their NXDOMAINs), as the real one does.
+	out, _ := k.run("exec", "client", "--", "nslookup", "web")
+	require.Contains(t, out, "Name:\tweb.default.svc.cluster.local\nAddress: "+ip+"\n")
+	out, err := k.run("exec", "client", "--", "nslookup", "nosuch")
+	require.Equal(t, 1, exitCode(err), out)
+	require.Contains(t, out, "** server can't find nosuch")
+	require.Contains(t, k.ok("exec", "client", "--", "wget", "-qO-", "-T2", "http://web"), "<title>Welcome to nginx!</title>")
+	require.Contains(t, k.ok("exec", "client", "--", "cat", "/etc/resolv.conf"), "search default.svc.cluster.local svc.cluster.local cluster.local")
+
+	// Dropped: wget waits out its 2 s on the virtual clock.
+	apply("deny.yaml", denyWeb)
+	now := func() (t time.Time) {
+		f.sess.With(func(cl *cluster.Cluster) { t = cl.Engine.Now() })
+		return t
+	}
+	before := now()
+	out, err = k.run("exec", "client", "--", "wget", "-qO-", "-T2", "http://web")
+	require.Equal(t, 1, exitCode(err), out)
+	require.Equal(t, "wget: download timed out\ncommand terminated with exit code 1\n", out)
+	require.GreaterOrEqual(t, now().Sub(before), 2*time.Second, "the timeout is waited out on the virtual clock")
+
+	apply("allow.yaml", allowClient)
+	require.Contains(t, k.ok("exec", "client", "--", "wget", "-qO-", "-T2", "http://web"), "Welcome to nginx!")
+	// The nginx image has curl (not wget); curl answers as curl does.
+	out, err = k.run("exec", "deploy/web", "--", "wget", "http://web")
+	require.Equal(t, 1, exitCode(err), out)
+	require.Contains(t, out, `OCI runtime exec failed: exec failed: unable to start container process: exec: "wget": executable file not found in $PATH`)
+	require.Contains(t, k.ok("exec", "deploy/web", "--", "curl", "-s", "http://localhost"), "Welcome to nginx!")
+	// The web pods themselves are not let in: curl gives up (exit 28).
+	out, err = k.run("exec", "deploy/web", "--", "curl", "-s", "-m", "1", "http://web")
+	require.Equal(t, 28, exitCode(err), out)
+}

@@ -12,6 +12,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/kubesim/kubesim/sim/network"
 )
 
 // Overlay is a container's writable layer: the files scripts wrote and
@@ -140,8 +142,8 @@ func (sh *Shell) fsView(st *State) *fsView {
 	}
 	pod := sh.pod
 	v.addFile("/etc/hostname", sh.hostname()+"\n")
-	v.addFile("/etc/hosts", hostsFile(pod, sh.hostname()))
-	v.addFile("/etc/resolv.conf", resolvConf(st, pod))
+	v.addFile("/etc/hosts", network.HostsFile(pod))
+	v.addFile("/etc/resolv.conf", network.ResolvConfOf(st.Store, pod).String())
 	v.addFile("/etc/os-release", sh.img.osRelease())
 	v.addFile("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
 	v.addFile("/etc/group", "root:x:0:\nnogroup:x:65534:\n")
@@ -429,65 +431,6 @@ func resourceFieldRef(pod *corev1.Pod, ctr *corev1.Container, ref *corev1.Resour
 	}
 	v, d := q.Value(), div.Value()
 	return strconv.FormatInt((v+d-1)/d, 10)
-}
-
-// hostsFile is the kubelet-managed /etc/hosts.
-func hostsFile(pod *corev1.Pod, hostname string) string {
-	var b strings.Builder
-	b.WriteString("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n")
-	if pod.Status.PodIP != "" {
-		name := hostname
-		if pod.Spec.Subdomain != "" {
-			name = fmt.Sprintf("%s.%s.%s.svc.cluster.local\t%s", hostname, pod.Spec.Subdomain, pod.Namespace, hostname)
-		}
-		fmt.Fprintf(&b, "%s\t%s\n", pod.Status.PodIP, name)
-	}
-	for _, ha := range pod.Spec.HostAliases {
-		fmt.Fprintf(&b, "\n# Entries added by HostAliases.\n%s\t%s\n", ha.IP, strings.Join(ha.Hostnames, "\t"))
-	}
-	return b.String()
-}
-
-// resolvConf is the kubelet's resolv.conf for the pod's DNS policy.
-func resolvConf(st *State, pod *corev1.Pod) string {
-	dnsIP := "10.100.0.10"
-	if o, ok := st.Store.Get("Service", "kube-system", "kube-dns"); ok {
-		if ip := o.(*corev1.Service).Spec.ClusterIP; ip != "" && ip != corev1.ClusterIPNone {
-			dnsIP = ip
-		}
-	}
-	host := "search ec2.internal\nnameserver 10.0.0.2\n"
-	switch pod.Spec.DNSPolicy {
-	case corev1.DNSDefault:
-		return host
-	case corev1.DNSNone:
-		var b strings.Builder
-		if c := pod.Spec.DNSConfig; c != nil {
-			if len(c.Searches) > 0 {
-				fmt.Fprintf(&b, "search %s\n", strings.Join(c.Searches, " "))
-			}
-			for _, ns := range c.Nameservers {
-				fmt.Fprintf(&b, "nameserver %s\n", ns)
-			}
-			var opts []string
-			for _, o := range c.Options {
-				if o.Value != nil {
-					opts = append(opts, o.Name+":"+*o.Value)
-				} else {
-					opts = append(opts, o.Name)
-				}
-			}
-			if len(opts) > 0 {
-				fmt.Fprintf(&b, "options %s\n", strings.Join(opts, " "))
-			}
-		}
-		return b.String()
-	case corev1.DNSClusterFirstWithHostNet, corev1.DNSClusterFirst, "":
-		if pod.Spec.HostNetwork && pod.Spec.DNSPolicy != corev1.DNSClusterFirstWithHostNet {
-			return host
-		}
-	}
-	return fmt.Sprintf("search %s.svc.cluster.local svc.cluster.local cluster.local ec2.internal\nnameserver %s\noptions ndots:5\n", pod.Namespace, dnsIP)
 }
 
 // readFile reads a file for a command: content, or an error message

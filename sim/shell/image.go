@@ -6,11 +6,14 @@ import (
 	"strings"
 
 	"github.com/kubesim/kubesim/sim/kubelet/images"
+	"github.com/kubesim/kubesim/sim/network/netcmd"
 )
 
 // Image is what a container's file system holds: whether it has a shell
 // and which one, the utilities on its PATH, its own variables and files.
 type Image struct {
+	// Ref is the reference as the pod spec gives it.
+	Ref        string
 	Repository string
 	Tag        string
 	// NoShell: a distroless or scratch image (only its own binary).
@@ -58,7 +61,7 @@ func ImageOf(ref string) Image {
 			tag = "latest"
 		}
 	}
-	img := Image{Repository: name, Tag: tag, Flavor: Ash}
+	img := Image{Ref: ref, Repository: name, Tag: tag, Flavor: Ash}
 	base := path.Base(name)
 	has := func(parts ...string) bool {
 		for _, p := range parts {
@@ -179,6 +182,9 @@ func (img Image) Has(name string) bool {
 	}
 	if name == "bash" {
 		return img.Bash
+	}
+	if isNetCommand(name) {
+		return netcmd.Has(img.Ref, name)
 	}
 	if slices.Contains(img.Tools, name) {
 		return true

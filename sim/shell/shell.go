@@ -119,6 +119,8 @@ type Shell struct {
 	status int
 	steps  int
 	lineNo int
+	tty    bool
+	picks  uint64
 	// Commands is the shell's command table (Commands unless replaced).
 	Commands map[string]Command
 	// Token, if set, is the ServiceAccount token the container's token
@@ -137,12 +139,14 @@ type Config struct {
 	// Overlay holds the container's written files; nil gives a fresh one.
 	Overlay *Overlay
 	Token   func(st *State, namespace, serviceAccount string) string
+	// TTY: the shell's output is a terminal (kubectl exec -t).
+	TTY bool
 }
 
 // New starts a shell in a container of a pod; the environment is built
 // from the pod spec and the cluster as the kubelet builds it.
 func New(cfg Config) (*Shell, error) {
-	sh := &Shell{host: cfg.Host, pod: cfg.Pod, cwd: "/", fs: cfg.Overlay, Commands: Commands, Token: cfg.Token, name: cfg.Name}
+	sh := &Shell{host: cfg.Host, pod: cfg.Pod, cwd: "/", fs: cfg.Overlay, Commands: Commands, Token: cfg.Token, name: cfg.Name, tty: cfg.TTY}
 	if sh.fs == nil {
 		sh.fs = NewOverlay()
 	}
