@@ -49,8 +49,7 @@ func (s *Session) Describe(kind, namespace, name string) string {
 		case *appsv1.StatefulSet:
 			d.statefulSet(obj)
 		default:
-			d.line(0, "Name:\t%s", o.GetName())
-			d.events(kind, o)
+			d.generic(kind, o)
 		}
 		tw.Flush()
 		out = strings.TrimRight(b.String(), "\n")
