@@ -96,6 +96,11 @@ type Result struct {
 	Events      uint64 // engine events
 	TraceLines  int64
 	PeakRSS     int64 // bytes
+	// Allocs and AllocBytes are the heap allocations of the whole run
+	// (objects and bytes; runtime.MemStats Mallocs and TotalAlloc), the
+	// figure that CPU time on a busy machine hides.
+	Allocs     uint64
+	AllocBytes uint64
 	HeapInUse   int64 // bytes, at the end of the run
 	TraceHash   string
 	Phases      []Phase
@@ -113,6 +118,11 @@ func (r Result) String() string {
 	fmt.Fprintf(&b, "; %s virtual in %s wall (cpu %s); %d events, %.0f events/s, %.0f pods/s; %d trace lines; peak RSS %d MiB; %s\n",
 		r.VirtualTime, r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), r.Events,
 		float64(r.Events)/r.Wall.Seconds(), float64(r.Running)/r.Wall.Seconds(), r.TraceLines, r.PeakRSS>>20, r.TraceHash)
+	fmt.Fprintf(&b, "allocated: %d objects, %d MiB", r.Allocs, r.AllocBytes>>20)
+	if r.Running > 0 {
+		fmt.Fprintf(&b, " (%d objects, %d KiB per Running pod)", r.Allocs/uint64(r.Running), r.AllocBytes/uint64(r.Running)>>10)
+	}
+	b.WriteString("\n")
 	b.WriteString("phases:\n")
 	for _, p := range r.Phases {
 		fmt.Fprintf(&b, "  %-28s %9s wall   to %s virtual, %d events\n", p.Name, p.Wall.Round(time.Millisecond), p.Virtual, p.Events)
@@ -161,6 +171,8 @@ func Run(cfg Config) (Result, error) {
 		return res, err
 	}
 
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	var cpuProf bytes.Buffer
 	if cfg.Breakdown || cfg.CPUProfile != "" {
 		if err := pprof.StartCPUProfile(&cpuProf); err != nil {
@@ -234,6 +246,9 @@ func Run(cfg Config) (Result, error) {
 	res.Events = e.Steps()
 	res.TraceLines = e.Trace().Len()
 	res.PeakRSS = PeakRSS()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	res.Allocs, res.AllocBytes = ms.Mallocs-ms0.Mallocs, ms.TotalAlloc-ms0.TotalAlloc
 	res.Running = running
 	if rep != nil {
 		res.TraceHash = rep.TraceHash

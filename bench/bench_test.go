@@ -20,6 +20,10 @@ func benchmark(b *testing.B, cfg Config) {
 		b.ReportMetric(float64(res.Events)/res.Wall.Seconds(), "events/s")
 		b.ReportMetric(float64(res.PeakRSS>>20), "peakRSS-MiB")
 		b.ReportMetric(res.AllRunning.Seconds(), "allRunning-virtual-s")
+		if res.Running > 0 {
+			b.ReportMetric(float64(res.Allocs)/float64(res.Running), "allocs/pod")
+			b.ReportMetric(float64(res.AllocBytes)/float64(res.Running), "B/pod")
+		}
 		b.Log(res)
 	}
 }
@@ -54,6 +58,9 @@ func TestBenchRunsWhatRunRuns(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, rep.TraceHash, res.TraceHash)
 	require.Equal(t, rep.Events, res.TraceLines)
+	require.Positive(t, res.Allocs)
+	require.Greater(t, res.AllocBytes, res.Allocs, "bytes, not objects")
+	require.Contains(t, res.String(), "per Running pod")
 
 	// A run this small has few CPU samples: only check they are
 	// attributed to components by name, not to raw function names.

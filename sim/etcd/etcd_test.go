@@ -411,3 +411,54 @@ func TestLogTruncatedAsItGrows(t *testing.T) {
 	}
 	requireConverged(t, c, w)
 }
+
+// TestStatusHashesSharedContentOnce: members holding the same encodings
+// report the hash computed once; a member holding equal bytes in copies
+// of its own, or different content, is hashed on its own, so a hash
+// still tells members apart.
+func TestStatusHashesSharedContentOnce(t *testing.T) {
+	w := newWriter()
+	a, b := newFSM(newSharedTable()), newFSM(newSharedTable())
+	batch := []store.Mutation{w.put("x", "1"), w.put("y", "2")}
+	data, vals, err := encodeBatch(nil, nil, 1, batch)
+	require.NoError(t, err)
+	apply := func(f *fsm, shared []sharedVal) {
+		f.shared.put(1, 1, shared)
+		require.Nil(t, f.Apply(&raft.Log{Type: raft.LogCommand, Data: data}))
+	}
+	apply(a, vals)
+	apply(b, vals)
+	require.True(t, a.sameContent(b), "the same shared encodings")
+	require.Equal(t, a.state().Hash, b.state().Hash)
+
+	c := newFSM(newSharedTable())
+	apply(c, nil) // applied late: copies of its own
+	require.False(t, a.sameContent(c), "equal bytes in other memory are not decided by identity")
+	require.Equal(t, a.state().Hash, c.state().Hash, "but hash the same")
+
+	d := newFSM(newSharedTable())
+	apply(d, vals)
+	_, vals2, err := encodeBatch(nil, nil, 2, []store.Mutation{w.put("x", "changed")})
+	require.NoError(t, err)
+	data2, _, err := encodeBatch(nil, nil, 2, []store.Mutation{w.put("x", "changed")})
+	require.NoError(t, err)
+	d.shared.put(2, 2, vals2)
+	require.Nil(t, d.Apply(&raft.Log{Type: raft.LogCommand, Data: data2}))
+	require.False(t, a.sameContent(d))
+	require.NotEqual(t, a.state().Hash, d.state().Hash)
+
+	// Through the cluster: the members agree, and a stopped member that
+	// missed a write reports its own (frozen) hash.
+	cl, err := New(3)
+	require.NoError(t, err)
+	defer cl.Close()
+	w = newWriter()
+	require.NoError(t, cl.Append([]store.Mutation{w.put("a", "1")}))
+	require.NoError(t, cl.Stop("etcd-3"))
+	require.NoError(t, cl.Append([]store.Mutation{w.put("a", "2")}))
+	st, err := cl.Status()
+	require.NoError(t, err)
+	require.Equal(t, st[0].Hash, st[1].Hash)
+	require.NotEqual(t, st[0].Hash, st[2].Hash, "etcd-3 stopped before the second write")
+	require.Equal(t, cl.members[1].fsm.state().Hash, st[1].Hash, "the shared hash is etcd-2's own")
+}

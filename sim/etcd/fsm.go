@@ -305,6 +305,38 @@ func (f *fsm) state() state {
 	return state{Applied: f.applied, Rev: f.rev, Hash: "sha256:" + hex.EncodeToString(h.Sum(nil)), Err: f.err}
 }
 
+// sameContent reports whether f holds exactly what o holds, deciding it
+// by identity: the same batches applied, the same keys, each value the
+// same bytes in memory (members that applied the same entries share their
+// encodings). It may answer false for equal content held in different
+// copies (a member restored from a snapshot); its hash is then computed.
+func (f *fsm) sameContent(o *fsm) bool {
+	if f == o {
+		return true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if f.err != nil || o.err != nil || f.applied != o.applied || f.rev != o.rev || len(f.data) != len(o.data) {
+		return false
+	}
+	// The answer does not depend on the order of iteration.
+	for kind, m := range f.data {
+		om, ok := o.data[kind]
+		if !ok || len(om) != len(m) {
+			return false
+		}
+		for key, v := range m {
+			ov, ok := om[key]
+			if !ok || len(ov) != len(v) || (len(v) > 0 && &ov[0] != &v[0]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // each calls fn for every object in "Kind/key" order until fn returns
 // false. The caller holds the mutex.
 func (f *fsm) each(fn func(kind, key string, value []byte) bool) {

@@ -150,11 +150,21 @@ func (c *Cluster) Status() ([]MemberStatus, error) {
 		return nil, err
 	}
 	out := make([]MemberStatus, len(c.members))
+	var hashed *fsm // the last member whose content was hashed
+	var hashedState state
 	for i, m := range c.members {
 		st := m.frozen
 		if st == nil {
-			s := m.fsm.state()
-			st = &s
+			// Members in contact hold the same bytes (shared encodings):
+			// hashing a second copy of the same content is wasted.
+			if hashed != nil && m.fsm.sameContent(hashed) {
+				s := hashedState
+				st = &s
+			} else {
+				hashed, hashedState = m.fsm, m.fsm.state()
+				s := hashedState
+				st = &s
+			}
 		}
 		if st.Err != nil {
 			return nil, st.Err

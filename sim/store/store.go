@@ -521,6 +521,11 @@ type watcher struct {
 	stopped bool
 }
 
+// maxSpare is the largest delivery buffer a watcher keeps for the next
+// delivery: a burst of thousands of events should not keep its array
+// alive for the rest of the run.
+const maxSpare = 1024
+
 type pendingEvent struct {
 	due time.Duration
 	ev  Event
@@ -598,7 +603,7 @@ func (w *watcher) deliver(e *sim.Engine) {
 	w.spare = nil
 	defer func() {
 		clear(old)
-		if w.spare == nil {
+		if w.spare == nil && cap(old) <= maxSpare {
 			w.spare = old[:0]
 		}
 	}()
