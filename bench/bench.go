@@ -101,11 +101,11 @@ type Result struct {
 	// figure that CPU time on a busy machine hides.
 	Allocs     uint64
 	AllocBytes uint64
-	HeapInUse   int64 // bytes, at the end of the run
-	TraceHash   string
-	Phases      []Phase
-	CPUShares   []Share
-	HeapShares  []Share
+	HeapInUse  int64 // bytes, at the end of the run
+	TraceHash  string
+	Phases     []Phase
+	CPUShares  []Share
+	HeapShares []Share
 }
 
 // String is the one-paragraph summary followed by the breakdown.
