@@ -1,0 +1,87 @@
+package kubeapi
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+const logPods = `apiVersion: v1
+kind: Pod
+metadata: {name: hello}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: hello
+    image: busybox:1.36
+    args: [echo, hello from the pod]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ticker}
+spec:
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: [sh, -c, 'while true; do echo "tick $(date +%T)"; sleep 10; done']
+  - name: side
+    image: busybox:1.36
+    command: [sh, -c, 'echo side up; sleep 3600']
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: crash}
+spec:
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: [sh, -c, 'echo starting; sleep 5; echo giving up >&2; exit 1']
+`
+
+// TestKubectlLogs: logs come from the command the container runs (echo,
+// a loop on the virtual clock), --tail, --since, -c, --all-containers,
+// --previous of a restarted container and upstream's error without one.
+func TestKubectlLogs(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	p := filepath.Join(t.TempDir(), "pods.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(logPods), 0o644))
+	k.ok("apply", "-f", p)
+	require.NoError(t, f.sess.RunFor(65*time.Second))
+
+	require.Equal(t, "hello from the pod\n", k.ok("logs", "hello"))
+	require.Regexp(t, spaced("hello", "0/1", "Completed"), k.ok("get", "pod", "hello"))
+
+	out := k.ok("logs", "ticker", "-c", "main")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.GreaterOrEqual(t, len(lines), 5, out)
+	require.Regexp(t, `^tick \d\d:\d\d:\d\d$`, lines[0])
+	require.NotEqual(t, lines[0], lines[1], "each line carries the virtual time it was written")
+	require.Equal(t, strings.Join(lines[len(lines)-2:], "\n")+"\n", k.ok("logs", "ticker", "-c", "main", "--tail=2"))
+	since := strings.TrimSpace(k.ok("logs", "ticker", "-c", "main", "--since=25s"))
+	require.Len(t, strings.Split(since, "\n"), 3, since) // the clock's last 25 s: lines 10 s apart
+	require.Equal(t, "side up\n", k.ok("logs", "ticker", "-c", "side"))
+	all := k.ok("logs", "ticker", "--all-containers")
+	require.Contains(t, all, "side up\n")
+	require.Contains(t, all, lines[0]+"\n")
+	ts := k.ok("logs", "ticker", "-c", "side", "--timestamps")
+	require.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z side up\n$`, ts)
+
+	// The crashing container restarted: --previous is the last instance's
+	// output, stdout and stderr.
+	require.Regexp(t, `crash\s+0/1\s+\S+\s+[1-9]`, k.ok("get", "pod", "crash"))
+	require.Equal(t, "starting\ngiving up\n", k.ok("logs", "crash", "--previous"))
+	out, err := k.run("logs", "ticker", "-c", "main", "--previous")
+	require.Error(t, err)
+	require.Contains(t, out, `previous terminated container "main" in pod "ticker" not found`)
+	out, err = k.run("logs", "ticker", "--tail=1")
+	require.NoError(t, err)
+	require.Contains(t, out, `Defaulted container "main" out of: main, side`)
+}
