@@ -16,7 +16,7 @@ import (
 var (
 	timingNames = []string{"by", "at", "always", "within", "after", "from", "until"}
 	checkNames  = []string{"deploymentReady", "podsRunning", "podsReady", "nodesReady", "noOvercommit", "pending", "pendingFor",
-		"etcdQuorum", "restarts", "crashLoopBackOff", "available", "noPDBViolated", "image", "revision"}
+		"etcdQuorum", "restarts", "crashLoopBackOff", "available", "noPDBViolated", "image", "revision", "reachable"}
 )
 
 // maxCount bounds counts in expectations (pods, replicas, nodes).
@@ -251,6 +251,8 @@ func (p *parser) expectCheck(f *fields, path string, e *Expectation) bool {
 		e.Image = p.imageCheck(v, cp)
 	case "revision":
 		e.Revision = p.revisionCheck(v, cp)
+	case "reachable":
+		e.Reachable = p.reachable(v, cp)
 	}
 	return len(p.errs) == before
 }
@@ -401,4 +403,47 @@ func (p *parser) requiredCount(f *fields, name, path string) int {
 	}
 	c, _ := p.integer(v, path+"."+name, 0, maxCount)
 	return int(c)
+}
+
+// reachable reads {from, namespace, to: HOST:PORT, protocol, blocked}.
+func (p *parser) reachable(n *yaml.Node, path string) *Reachable {
+	f, ok := p.mapping(n, path, "from", "namespace", "to", "protocol", "blocked")
+	if !ok {
+		return nil
+	}
+	r := &Reachable{Namespace: "default", Protocol: "TCP"}
+	if v, ok := f.vals["namespace"]; ok {
+		r.Namespace, _ = p.str(v, path+".namespace")
+	}
+	if from, ok := p.requiredString(f, "from", path); ok {
+		if _, err := labels.Parse(from); err != nil {
+			p.errorf(f.vals["from"], "a label selector, e.g. `from: app=client`", "%s.from: %v", path, err)
+		}
+		r.From = from
+	}
+	if to, ok := p.requiredString(f, "to", path); ok {
+		i := strings.LastIndexByte(to, ':')
+		port := 0
+		if i > 0 {
+			_, err := fmt.Sscanf(to[i+1:], "%d", &port)
+			if err != nil || fmt.Sprint(port) != to[i+1:] {
+				port = 0
+			}
+		}
+		if i <= 0 || port < 1 || port > 65535 {
+			p.errorf(f.vals["to"], "HOST:PORT, e.g. `to: web:80` or `to: db.prod:5432`", "%s.to: %q is not HOST:PORT", path, to)
+		} else {
+			r.Host, r.Port = to[:i], int32(port)
+		}
+	}
+	if v, ok := f.vals["protocol"]; ok {
+		r.Protocol, _ = p.str(v, path+".protocol")
+		if r.Protocol != "TCP" && r.Protocol != "UDP" {
+			p.errorf(v, "TCP or UDP", "%s.protocol: unsupported protocol %q", path, r.Protocol)
+		}
+	}
+	if v, ok := f.vals["blocked"]; ok {
+		r.Blocked, _ = p.boolean(v, path+".blocked")
+	}
+	return r
 }

@@ -51,6 +51,7 @@ type Expectation struct {
 	NoPDBViolated   bool
 	Image           *ImageCheck
 	Revision        *RevisionCheck
+	Reachable       *Reachable
 }
 
 // Count is a comparison against a number: exactly (==), at least (>=) or
@@ -233,4 +234,16 @@ func orAll(sel string) string {
 		return "all"
 	}
 	return sel
+}
+
+// Reachable: every running pod matching From in Namespace can open a
+// connection to Host:Port (Blocked: none can), as the network model
+// judges it — DNS through CoreDNS, kube-proxy to ready endpoints, the
+// NetworkPolicies of both ends, something listening.
+type Reachable struct {
+	Namespace, From string
+	Host            string
+	Port            int32
+	Protocol        string // TCP or UDP
+	Blocked         bool
 }

@@ -263,3 +263,15 @@ func Echo(st State, from *corev1.Pod, addr netip.Addr) Conn {
 	c.Outcome, c.Reason = Connected, "echo reply"
 	return c
 }
+
+// Connect is what a process in pod experiences connecting to host:port
+// (a Service name, name.namespace, a FQDN or an address): the name
+// resolved through the pod's resolver, then Dial. When the name does not
+// resolve, Resolution.Err says why and Conn is zero.
+func Connect(st State, from *corev1.Pod, host string, port int32, proto corev1.Protocol, pick Pick) (Resolution, Conn) {
+	r := Resolve(st, from, host, pick)
+	if len(r.Addrs) == 0 {
+		return r, Conn{}
+	}
+	return r, Dial(st, from, r.Addrs[0], port, proto, pick)
+}

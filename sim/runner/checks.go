@@ -263,6 +263,8 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 		return countPods(c, e.CrashLoop, "in CrashLoopBackOff", func(p *corev1.Pod) bool {
 			return podutil.Status(p) == "CrashLoopBackOff"
 		})
+	case e.Reachable != nil:
+		return reachable(c, e.Reachable)
 	case e.NodesReady != nil:
 		n := 0
 		for _, o := range st.List("Node", "") {
