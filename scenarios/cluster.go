@@ -27,7 +27,7 @@ func (p *parser) cluster(n *yaml.Node, present bool, scenarioPos Pos) Cluster {
 		return c
 	}
 	c.Region = cloud.DefaultRegion
-	f, ok := p.mapping(n, "cluster", "controlPlane", "region", "zones", "addons", "nodeGroups", "eksctl", "autoscaling", "spotInterruptionRates")
+	f, ok := p.mapping(n, "cluster", "controlPlane", "region", "zones", "addons", "nodeGroups", "eksctl", "autoscaling", "spotInterruptionRates", "fargate")
 	if !ok {
 		return c
 	}
@@ -39,6 +39,9 @@ func (p *parser) cluster(n *yaml.Node, present bool, scenarioPos Pos) Cluster {
 	}
 	if v, ok := f.vals["spotInterruptionRates"]; ok {
 		c.SpotInterruptionRates = p.spotRates(v)
+	}
+	if v, ok := f.vals["fargate"]; ok {
+		c.Fargate = p.fargate(v)
 	}
 	p.controlPlane(f.vals["controlPlane"], &c.ControlPlane)
 	if v, ok := f.vals["addons"]; ok {

@@ -65,6 +65,9 @@ type Cluster struct {
 	// SpotInterruptionRates is cluster.spotInterruptionRates:
 	// interruptions per spot instance-hour by type ("*" for the rest).
 	SpotInterruptionRates map[string]float64
+	// Fargate is cluster.fargate.profiles: the pods they select run on
+	// Fargate, one micro-VM each.
+	Fargate []FargateProfile
 }
 
 // ControlPlane sizes the control plane (EKS: 2 API servers, 3 etcd members).

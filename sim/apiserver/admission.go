@@ -46,6 +46,9 @@ func (s *Server) admit(obj store.Object) error {
 		if err := s.admitLimitRanges(o); err != nil {
 			return err
 		}
+		for _, hook := range s.PodWebhooks {
+			hook(o)
+		}
 	case *schedulingv1.PriorityClass:
 		if err := s.admitPriorityClass(o); err != nil {
 			return err

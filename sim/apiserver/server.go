@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -26,6 +27,10 @@ type Server struct {
 	// WriteGate, if set, is asked before every write; an error fails the
 	// write (etcd without quorum answers this way).
 	WriteGate func() error
+	// PodWebhooks are mutating admission webhooks for pods, run on create
+	// after the built-in admission plugins (EKS registers its Fargate
+	// webhook this way).
+	PodWebhooks []func(*corev1.Pod)
 
 	events     eventRecorder
 	serviceIPs uint32

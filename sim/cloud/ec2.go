@@ -207,6 +207,12 @@ func (c *EC2) Launch(req LaunchRequest) (*Instance, error) {
 	}
 	in := c.newInstance(req)
 	c.trace("launch", in.Name, in.Type+" "+in.CapacityType+" in "+in.Zone)
+	c.boot(in)
+	return in, nil
+}
+
+// boot takes a pending instance to running, then starts its kubelet.
+func (c *EC2) boot(in *Instance) {
 	c.engine.After(c.between(PendingTime), "ec2/running", func() {
 		if in.State != Pending {
 			return
@@ -220,6 +226,25 @@ func (c *EC2) Launch(req LaunchRequest) (*Instance, error) {
 			}
 		})
 	})
+}
+
+// LaunchFargate starts the micro-VM of a Fargate pod: it goes pending,
+// running and boots like an instance (the same seeded delays), and is
+// billed per second at its size's vCPU and GB prices.
+func (c *EC2) LaunchFargate(name, zone string, size FargateSize) (*Instance, error) {
+	price, err := FargatePrice(c.region, size)
+	if err != nil {
+		return nil, err
+	}
+	if c.byName[name] != nil {
+		return nil, fmt.Errorf("fargate: a machine for node %q exists already", name)
+	}
+	in := &Instance{ID: InstanceID(name), Name: name, Type: FargateInstanceType, Zone: zone, CapacityType: FargateCapacityType,
+		Group: FargateInstanceType, State: Pending, PricePerHour: price, LaunchedAt: c.engine.Elapsed()}
+	c.instances = append(c.instances, in)
+	c.byName[name] = in
+	c.trace("launch", in.Name, "fargate "+size.String()+" in "+zone)
+	c.boot(in)
 	return in, nil
 }
 

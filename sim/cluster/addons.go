@@ -24,8 +24,13 @@ const ecr = "602401143452.dkr.ecr.us-east-1.amazonaws.com/"
 func Addons() []store.Object {
 	sys := metav1.NamespaceSystem
 	tolerateAll := []corev1.Toleration{{Operator: corev1.TolerationOpExists}}
+	// The EKS add-on manifests keep the node agents off Fargate, hybrid and
+	// Auto Mode nodes, which bring their own.
+	notFargate := &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{
+			Key: "eks.amazonaws.com/compute-type", Operator: corev1.NodeSelectorOpNotIn, Values: []string{"fargate", "hybrid", "auto"}}}}}}}}
 	kubeProxy := daemonSet(sys, "kube-proxy", map[string]string{"k8s-app": "kube-proxy"}, corev1.PodSpec{
-		PriorityClassName: "system-node-critical", HostNetwork: true, Tolerations: tolerateAll,
+		PriorityClassName: "system-node-critical", HostNetwork: true, Tolerations: tolerateAll, Affinity: notFargate,
 		Containers: []corev1.Container{{
 			Name: "kube-proxy", Image: ecr + "eks/kube-proxy:v1.32.0-minimal-eksbuild.2",
 			Command:   []string{"kube-proxy", "--v=2", "--config=/var/lib/kube-proxy-config/config"},
@@ -33,7 +38,7 @@ func Addons() []store.Object {
 		}},
 	})
 	awsNode := daemonSet(sys, "aws-node", map[string]string{"k8s-app": "aws-node"}, corev1.PodSpec{
-		PriorityClassName: "system-node-critical", HostNetwork: true, Tolerations: tolerateAll,
+		PriorityClassName: "system-node-critical", HostNetwork: true, Tolerations: tolerateAll, Affinity: notFargate,
 		InitContainers: []corev1.Container{{
 			Name: "aws-vpc-cni-init", Image: ecr + "amazon-k8s-cni-init:v1.19.2-eksbuild.1",
 			Resources: requests("25m", ""),

@@ -73,6 +73,8 @@ type Config struct {
 	// SpotInterruptionRates are spot interruptions per instance-hour by
 	// instance type ("*" for the rest); nil: none but injected ones.
 	SpotInterruptionRates map[string]float64
+	// FargateProfiles, if any, run the pods they select on Fargate.
+	FargateProfiles []FargateProfile
 	// Trace, if set, receives every trace line from the first one on.
 	Trace io.Writer
 }
@@ -175,6 +177,9 @@ func New(cfg Config) (*Cluster, error) {
 	}
 	c.PKI = ca
 	c.startControlPlane()
+	if len(cfg.FargateProfiles) > 0 {
+		c.startFargate()
+	}
 	for _, g := range cfg.NodeGroups {
 		for i := 0; i < g.Count; i++ {
 			if _, err := c.AddNode(g, true); err != nil {

@@ -1,0 +1,93 @@
+package scenarios
+
+import (
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// FargateProfile is one of cluster.fargate.profiles: the pods in a
+// selector's namespace with all of its labels run on Fargate.
+type FargateProfile struct {
+	Name      string
+	Selectors []FargateSelector
+}
+
+// FargateSelector is a namespace and optional labels.
+type FargateSelector struct {
+	Namespace string
+	Labels    map[string]string
+}
+
+// EKS's CreateFargateProfile limits.
+const (
+	maxFargateSelectors = 5
+	maxFargateLabels    = 5
+)
+
+// fargate reads cluster.fargate: {profiles: [{name, selectors: [{namespace, labels}]}]}.
+func (p *parser) fargate(n *yaml.Node) []FargateProfile {
+	f, ok := p.mapping(n, "cluster.fargate", "profiles")
+	if !ok {
+		return nil
+	}
+	items, ok := p.sequence(f.vals["profiles"], "cluster.fargate.profiles")
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		p.errAt(p.file, f.pos(), "e.g. `profiles: [{name: fp, selectors: [{namespace: batch}]}]`", "cluster.fargate: at least one profile is required")
+	}
+	var out []FargateProfile
+	seen := map[string]bool{}
+	for i, it := range items {
+		path := "cluster.fargate.profiles[" + strconv.Itoa(i) + "]"
+		pf, ok := p.mapping(it, path, "name", "selectors")
+		if !ok {
+			continue
+		}
+		prof := FargateProfile{}
+		prof.Name, _ = p.requiredString(pf, "name", path)
+		if prof.Name != "" {
+			if seen[prof.Name] {
+				p.errorf(pf.vals["name"], "give every profile its own name", "%s.name: profile %q is defined twice", path, prof.Name)
+			}
+			seen[prof.Name] = true
+			if errs := validation.IsDNS1123Subdomain(prof.Name); len(errs) > 0 {
+				p.errorf(pf.vals["name"], "", "%s.name: %q: %s", path, prof.Name, errs[0])
+			}
+		}
+		sels, ok := p.sequence(pf.vals["selectors"], path+".selectors")
+		switch {
+		case !ok:
+		case !pf.has("selectors") || len(sels) == 0:
+			p.errAt(p.file, pf.pos(), "e.g. `selectors: [{namespace: batch, labels: {tier: jobs}}]`", path+": at least one selector is required")
+		case len(sels) > maxFargateSelectors:
+			p.errorf(sels[maxFargateSelectors], "split them over several profiles", "%s.selectors: %d selectors, EKS allows at most %d per profile", path, len(sels), maxFargateSelectors)
+		}
+		for j, sn := range sels {
+			sp := path + ".selectors[" + strconv.Itoa(j) + "]"
+			sf, ok := p.mapping(sn, sp, "namespace", "labels")
+			if !ok {
+				continue
+			}
+			sel := FargateSelector{}
+			sel.Namespace, _ = p.requiredString(sf, "namespace", sp)
+			if sel.Namespace != "" {
+				if errs := validation.IsDNS1123Label(sel.Namespace); len(errs) > 0 {
+					p.errorf(sf.vals["namespace"], "", "%s.namespace: %q: %s", sp, sel.Namespace, errs[0])
+				}
+			}
+			if v, ok := sf.vals["labels"]; ok {
+				sel.Labels = p.labels(v, sp+".labels")
+				if len(sel.Labels) > maxFargateLabels {
+					p.errorf(v, "", "%s.labels: %d labels, EKS allows at most %d per selector", sp, len(sel.Labels), maxFargateLabels)
+				}
+			}
+			prof.Selectors = append(prof.Selectors, sel)
+		}
+		out = append(out, prof)
+	}
+	return out
+}
