@@ -18,6 +18,10 @@ type Sample struct {
 	Running, Pending, Succeeded, Failed int
 	CPURequested, CPUAllocatable        int64 // millicores
 	MemRequested, MemAllocatable        int64 // bytes
+	// Machines are the billed machines (EC2 instances and Fargate pods'
+	// VMs) and CostPerHour their price per hour (USD).
+	Machines    int
+	CostPerHour float64
 }
 
 // history samples the cluster at the end of the first instant of every
@@ -68,6 +72,12 @@ func takeSample(c *cluster.Cluster, now time.Duration) Sample {
 		a := podutil.NodeAllocatable(o.(*corev1.Node))
 		s.CPUAllocatable += a.MilliCPU
 		s.MemAllocatable += a.Memory
+	}
+	for _, in := range c.EC2.Instances() {
+		if in.Billed() {
+			s.Machines++
+			s.CostPerHour += in.PricePerHour
+		}
 	}
 	return s
 }

@@ -36,6 +36,8 @@ type sampleJSON struct {
 	CPUAlloc  int64   `json:"cpuAlloc"`
 	MemReq    int64   `json:"memReq"`
 	MemAlloc  int64   `json:"memAlloc"`
+	Machines  int     `json:"machines"`
+	PerHour   float64 `json:"costPerHour"`
 }
 
 func (s *Server) handleHistory(w http.ResponseWriter, _ *http.Request) {
@@ -48,7 +50,7 @@ func (s *Server) handleHistory(w http.ResponseWriter, _ *http.Request) {
 	}{gen, secs(live.SampleEvery), make([]sampleJSON, len(h))}
 	for i, x := range h {
 		out.Samples[i] = sampleJSON{secs(x.T), x.Running, x.Pending, x.Succeeded, x.Failed,
-			x.CPURequested, x.CPUAllocatable, x.MemRequested, x.MemAllocatable}
+			x.CPURequested, x.CPUAllocatable, x.MemRequested, x.MemAllocatable, x.Machines, x.CostPerHour}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

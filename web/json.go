@@ -116,6 +116,11 @@ type countsJSON struct {
 	Pending    int `json:"pending"`
 	Failed     int `json:"failed"`
 	Succeeded  int `json:"succeeded"`
+	// Machines are the billed machines; CostPerHour their USD per hour
+	// and CostTotal the run's cost so far.
+	Machines    int     `json:"machines"`
+	CostPerHour float64 `json:"costPerHour"`
+	CostTotal   float64 `json:"costTotal"`
 }
 
 // maxStreamEvents bounds the events each snapshot carries.
@@ -155,7 +160,7 @@ func toViewJSON(gen uint64, v *live.View) *viewJSON {
 		Speed: speedJSON(v.Speed), Speeds: live.Speeds, Paused: v.Paused, Until: secs(v.Until),
 		Pending: podsJSON(v.Pending), TraceHash: v.TraceHash, Stopped: v.Stopped,
 		Counts: countsJSON{v.Counts.Nodes, v.Counts.NodesReady, v.Counts.Pods, v.Counts.Running,
-			v.Counts.Pending, v.Counts.Failed, v.Counts.Succeeded},
+			v.Counts.Pending, v.Counts.Failed, v.Counts.Succeeded, v.Counts.Machines, v.Counts.CostPerHour, v.Counts.CostTotal},
 		Etcd: etcdJSON{Leader: v.Etcd.Leader, Quorum: v.Etcd.Quorum}}
 	for _, n := range v.Nodes {
 		out.Nodes = append(out.Nodes, nodeJSON{n.Name, n.Zone, n.Group, n.InstanceType, n.Ready, n.Unschedulable,

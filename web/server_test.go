@@ -105,6 +105,10 @@ func TestViewHistoryScenariosAndSave(t *testing.T) {
 	require.NotEmpty(t, view.Nodes[0].Pods)
 	require.Len(t, view.Etcd.Members, 3)
 	require.NotEmpty(t, view.Workloads)
+	// The demo's three m5.large machines at us-east-1's $0.096 an hour.
+	require.Equal(t, 3, view.Counts.Machines)
+	require.InDelta(t, 3*0.096, view.Counts.CostPerHour, 1e-9)
+	require.InDelta(t, 3*0.096/60, view.Counts.CostTotal, 1e-9, "a minute of three machines")
 
 	h := do(t, ts, "GET", "/api/history", "", nil)
 	require.Equal(t, 200, h.code)
@@ -114,6 +118,8 @@ func TestViewHistoryScenariosAndSave(t *testing.T) {
 	last := hist.Samples[len(hist.Samples)-1]
 	require.Positive(t, last.CPUAlloc)
 	require.Positive(t, last.Running)
+	require.Equal(t, 3, last.Machines, "the charts plot the billed machines")
+	require.InDelta(t, 3*0.096, last.PerHour, 1e-9, "and what they cost per hour")
 
 	sc := do(t, ts, "GET", "/api/scenarios", "", nil).json(t)
 	require.Equal(t, "demo", sc["current"])

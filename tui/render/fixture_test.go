@@ -81,7 +81,7 @@ func fixtureView() *live.View {
 		},
 		Etcd: live.EtcdView{Leader: "etcd-1", Quorum: true, Members: []live.EtcdMemberView{
 			{Name: "etcd-1", Zone: "us-east-1a", State: "leader"}, {Name: "etcd-2", Zone: "us-east-1b", State: "down"}, {Name: "etcd-3", Zone: "us-east-1c", State: "follower"}}},
-		Counts: live.Counts{Nodes: 3, NodesReady: 2, Pods: 10, Running: 6, Pending: 2},
+		Counts: live.Counts{Nodes: 3, NodesReady: 2, Pods: 10, Running: 6, Pending: 2, Machines: 3, CostPerHour: 0.288},
 	}
 	return v
 }
@@ -111,7 +111,7 @@ func bigView(n, podsPer int) *live.View {
 	for i := 0; i < 500; i++ {
 		v.Events = append(v.Events, live.EventView{Time: time.Duration(i) * time.Second, Type: "Normal", Reason: "Scheduled", Object: fmt.Sprintf("pod/app-%d", i), Message: "Successfully assigned"})
 	}
-	v.Counts = live.Counts{Nodes: n, NodesReady: n - n/50, Pods: n * podsPer, Running: n * podsPer}
+	v.Counts = live.Counts{Nodes: n, NodesReady: n - n/50, Pods: n * podsPer, Running: n * podsPer, Machines: n, CostPerHour: float64(n) * 0.768}
 	return v
 }
 

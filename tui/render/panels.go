@@ -67,6 +67,7 @@ func (f *frame) drawHeader(r Rect) {
 		nodeSt = th.Bad
 	}
 	put(fmt.Sprintf("nodes %d/%d Ready", v.Counts.NodesReady, v.Counts.Nodes), nodeSt)
+	put(fmt.Sprintf("  $%.3f/h", v.Counts.CostPerHour), th.Base)
 	put(fmt.Sprintf("  pods %d Running", v.Counts.Running), th.Base)
 	pendSt := th.Base
 	if v.Counts.Pending > 0 {

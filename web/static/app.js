@@ -636,6 +636,7 @@ function renderHeader(v) {
   const c = v.counts;
   $('#counts').replaceChildren(
     el('span', null, `nodes ${c.nodesReady}/${c.nodes} ready`),
+    el('span', 'cost', `$${(c.costPerHour || 0).toFixed(3)}/h ($${(c.costTotal || 0).toFixed(2)} so far)`),
     el('span', null, `pods ${c.running} running`),
     el('span', c.pending ? 'warn' : null, `${c.pending} pending`),
     el('span', null, c.failed ? `${c.failed} failed` : ''));
@@ -687,6 +688,8 @@ function renderTimeline(v) {
     { get: (s) => s.memAlloc / GiB, colour: '#9ca3af', label: 'allocatable' },
     { get: (s) => s.memReq / GiB, colour: '#7c3aed', label: 'requested' }], tmax, now);
   chart($('#chart-pending'), history, [{ get: (s) => s.pending, colour: '#d97706', label: 'pending' }], tmax, now);
+  chart($('#chart-nodes'), history, [{ get: (s) => s.machines || 0, colour: '#0f766e', label: 'billed machines' }], tmax, now);
+  chart($('#chart-cost'), history, [{ get: (s) => s.costPerHour || 0, colour: '#b45309', label: 'USD per hour' }], tmax, now);
   const sc = $('#scrubber');
   if (!state.scrubbing) {
     sc.max = String(tmax);
