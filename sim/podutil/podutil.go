@@ -7,34 +7,140 @@ package podutil
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	resourcehelper "k8s.io/component-helpers/resource"
 )
 
-// Resources is an amount of CPU (millicores), memory (bytes) and pods.
+// Resources is an amount of CPU (millicores), memory (bytes) and pods,
+// plus the other resources the scheduler fits (Scalars).
 type Resources struct {
 	MilliCPU int64
 	Memory   int64
 	Pods     int64
+	// Scalars are the resources other than cpu, memory and pods that
+	// kube-scheduler fits: ephemeral-storage, hugepages-*, and extended
+	// resources such as nvidia.com/gpu (upstream's EphemeralStorage and
+	// ScalarResources). Sorted by name, no zero entries, nil for most
+	// pods; never modified in place (Add and Sub return new slices).
+	Scalars []Scalar
+}
+
+// Scalar is one amount of a resource other than cpu, memory and pods.
+type Scalar struct {
+	Name  corev1.ResourceName
+	Value int64
 }
 
 // Add returns r + o.
 func (r Resources) Add(o Resources) Resources {
-	return Resources{r.MilliCPU + o.MilliCPU, r.Memory + o.Memory, r.Pods + o.Pods}
+	return Resources{r.MilliCPU + o.MilliCPU, r.Memory + o.Memory, r.Pods + o.Pods, mergeScalars(r.Scalars, o.Scalars, 1)}
 }
 
 // Sub returns r - o.
 func (r Resources) Sub(o Resources) Resources {
-	return Resources{r.MilliCPU - o.MilliCPU, r.Memory - o.Memory, r.Pods - o.Pods}
+	return Resources{r.MilliCPU - o.MilliCPU, r.Memory - o.Memory, r.Pods - o.Pods, mergeScalars(r.Scalars, o.Scalars, -1)}
 }
 
-// Fits reports whether r is within capacity c in every dimension.
+// Scalar returns the amount of resource name (0 when absent).
+func (r Resources) Scalar(name corev1.ResourceName) int64 {
+	for _, s := range r.Scalars {
+		if s.Name == name {
+			return s.Value
+		}
+	}
+	return 0
+}
+
+// mergeScalars returns a + sign*b, sorted, without zero entries. It
+// allocates only when b has entries.
+func mergeScalars(a, b []Scalar, sign int64) []Scalar {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]Scalar, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		var s Scalar
+		switch {
+		case j == len(b) || (i < len(a) && a[i].Name < b[j].Name):
+			s = a[i]
+			i++
+		case i == len(a) || b[j].Name < a[i].Name:
+			s = Scalar{b[j].Name, sign * b[j].Value}
+			j++
+		default:
+			s = Scalar{a[i].Name, a[i].Value + sign*b[j].Value}
+			i++
+			j++
+		}
+		if s.Value != 0 {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// IsScalarResourceName reports whether kube-scheduler fits resource name
+// beside cpu, memory and pods: ephemeral-storage, hugepages-*,
+// attachable-volumes-*, resources in the kubernetes.io namespace
+// (prefixed native resources) and extended resources (a domain-prefixed
+// name outside kubernetes.io, not a quota "requests." name).
+func IsScalarResourceName(name corev1.ResourceName) bool {
+	n := string(name)
+	switch {
+	case name == corev1.ResourceEphemeralStorage,
+		strings.HasPrefix(n, corev1.ResourceHugePagesPrefix),
+		strings.HasPrefix(n, "attachable-volumes-"):
+		return true
+	case !strings.Contains(n, "/"):
+		return false
+	case strings.Contains(n, "kubernetes.io/"):
+		return true
+	}
+	return !strings.HasPrefix(n, corev1.DefaultResourceRequestsPrefix) && len(validation.IsQualifiedName(n)) == 0
+}
+
+// scalarsOf collects the scalar resources of l, sorted by name.
+func scalarsOf(l corev1.ResourceList) []Scalar {
+	var out []Scalar
+	for name, q := range l {
+		if IsScalarResourceName(name) {
+			if v := q.Value(); v != 0 {
+				out = append(out, Scalar{name, v})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Scalar) int { return strings.Compare(string(a.Name), string(b.Name)) })
+	return out
+}
+
+// Equal reports whether r and o are the same amounts.
+func (r Resources) Equal(o Resources) bool {
+	return r.MilliCPU == o.MilliCPU && r.Memory == o.Memory && r.Pods == o.Pods && slices.Equal(r.Scalars, o.Scalars)
+}
+
+// Fits reports whether r is within capacity c in every dimension,
+// the scalar resources included.
 func (r Resources) Fits(c Resources) bool {
-	return r.MilliCPU <= c.MilliCPU && r.Memory <= c.Memory && r.Pods <= c.Pods
+	if r.MilliCPU > c.MilliCPU || r.Memory > c.Memory || r.Pods > c.Pods {
+		return false
+	}
+	for _, s := range r.Scalars {
+		if s.Value > c.Scalar(s.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 // requestOptions are the options the v1.37 scheduler (NodeInfo and the
@@ -74,6 +180,7 @@ func fromList(l corev1.ResourceList) Resources {
 	if q, ok := l[corev1.ResourceMemory]; ok {
 		r.Memory = q.Value()
 	}
+	r.Scalars = scalarsOf(l)
 	return r
 }
 
@@ -164,10 +271,14 @@ func ContainerRequestSum(p *corev1.Pod, container string, name corev1.ResourceNa
 	return sum, nil
 }
 
-// NodeAllocatable is a node's allocatable CPU, memory and pods.
-func NodeAllocatable(n *corev1.Node) Resources {
-	a := n.Status.Allocatable
-	return Resources{a.Cpu().MilliValue(), a.Memory().Value(), a.Pods().Value()}
+// NodeAllocatable is a node's allocatable CPU, memory, pods and scalar
+// resources.
+func NodeAllocatable(n *corev1.Node) Resources { return AllocatableOf(n.Status.Allocatable) }
+
+// AllocatableOf is an allocatable list (a node's, an instance type's) as
+// Resources.
+func AllocatableOf(a corev1.ResourceList) Resources {
+	return Resources{a.Cpu().MilliValue(), a.Memory().Value(), a.Pods().Value(), scalarsOf(a)}
 }
 
 // IsTerminal reports whether the pod has finished (Succeeded or Failed).

@@ -1,6 +1,8 @@
 package podutil
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	resourcehelper "k8s.io/component-helpers/resource"
@@ -10,8 +12,9 @@ import (
 // for a pod's requests on nearly every pod event: at 30,000 pods
 // component-helpers' PodRequests, which builds a ResourceList map per
 // container and per aggregate, made a third of all the bytes the
-// simulation allocated. requests computes the same two numbers (CPU and
-// memory; nothing else is modelled) one resource at a time with
+// simulation allocated. requests computes the same numbers (CPU, memory
+// and, for the few pods that request them, the scalar resources) one
+// resource at a time with
 // resource.Quantity arithmetic, so that nothing is allocated. Every step
 // of upstream's aggregation is per resource (sums, maxima, the defaults
 // substituted for a missing request), which is what makes this exact;
@@ -42,7 +45,47 @@ func requests(p *corev1.Pod, nonZero bool) (Resources, bool) {
 			mem.Add(q)
 		}
 	}
-	return Resources{MilliCPU: cpu.MilliValue(), Memory: mem.Value(), Pods: 1}, true
+	return Resources{MilliCPU: cpu.MilliValue(), Memory: mem.Value(), Pods: 1, Scalars: scalarRequests(p, infeasible)}, true
+}
+
+// scalarRequests aggregates the pod's scalar resources (ephemeral-storage,
+// hugepages, extended resources) the same way, with no default for a
+// missing request; nil, allocating nothing, when no list names one.
+func scalarRequests(p *corev1.Pod, infeasible bool) []Scalar {
+	var names []corev1.ResourceName
+	note := func(l corev1.ResourceList) {
+		for name := range l {
+			if IsScalarResourceName(name) && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	for _, cs := range [][]corev1.Container{p.Spec.Containers, p.Spec.InitContainers} {
+		for i := range cs {
+			note(cs[i].Resources.Requests)
+		}
+	}
+	for _, st := range [][]corev1.ContainerStatus{p.Status.ContainerStatuses, p.Status.InitContainerStatuses} {
+		for i := range st {
+			note(st[i].AllocatedResources)
+			if st[i].Resources != nil {
+				note(st[i].Resources.Requests)
+			}
+		}
+	}
+	note(p.Spec.Overhead)
+	if len(names) == 0 {
+		return nil
+	}
+	l := make(corev1.ResourceList, len(names))
+	for _, name := range names {
+		q := podResource(p, name, false, resource.Quantity{}, infeasible)
+		if o, ok := p.Spec.Overhead[name]; ok {
+			q.Add(o)
+		}
+		l[name] = q
+	}
+	return scalarsOf(l)
 }
 
 // Which list of a container's requests an aggregate reads (upstream's

@@ -42,14 +42,14 @@ func TestRequestsMatchUpstream(t *testing.T) {
 			t.Fatalf("pod %d refused by the fast path", i)
 		}
 		fast++
-		if got != want {
+		if !got.Equal(want) {
 			t.Fatalf("pod %d: PodRequests = %+v, upstream %+v\n%s", i, got, want, describe(p))
 		}
-		if got, want := PodRequests(p), want; got != want {
+		if got, want := PodRequests(p), want; !got.Equal(want) {
 			t.Fatalf("pod %d: exported PodRequests = %+v, upstream %+v", i, got, want)
 		}
 		wantNZ := fromList(resourcehelper.PodRequests(p, nonZero))
-		if gotNZ, _ := requests(p, true); gotNZ != wantNZ {
+		if gotNZ, _ := requests(p, true); !gotNZ.Equal(wantNZ) {
 			t.Fatalf("pod %d: NonZeroRequests = %+v, upstream %+v\n%s", i, gotNZ, wantNZ, describe(p))
 		}
 	}

@@ -5,9 +5,8 @@ package podutil
 // the options the v1.37 scheduler and kubelet use):
 //   k8s.io/component-helpers v0.37.2 resource/helpers_test.go
 //     TestPodResourceRequests, TestPodResourceLimits, TestPodLevelResourceRequests
-// Only CPU and memory are compared: the simulator models no other
-// resource (hugepages, ephemeral storage and extended resources are not
-// scheduled on). Cases whose options the scheduler never passes are
+// CPU, memory and the scalar resources (ephemeral storage, hugepages,
+// extended resources) are compared. Cases whose options the scheduler never passes are
 // skipped, each with its reason (see skipReason).
 
 import (
@@ -697,7 +696,7 @@ func TestPodResourceRequestsUpstream(t *testing.T) {
 					Conditions: tc.podResizeStatus},
 			}
 			populatePodStatusResourcesForTest(p)
-			if got, want := PodRequests(p), wantCPUMemory(tc.expectedRequests); got != want {
+			if got, want := PodRequests(p), wantCPUMemory(tc.expectedRequests); !got.Equal(want) {
 				t.Errorf("got %+v, want %+v", got, want)
 			}
 		})
@@ -1296,7 +1295,7 @@ func TestPodResourceLimitsUpstream(t *testing.T) {
 				Status: v1.PodStatus{ContainerStatuses: tc.containerStatuses, InitContainerStatuses: tc.initContainerStatuses},
 			}
 			populatePodStatusResourcesForTest(p)
-			if got, want := PodLimits(p), wantCPUMemory(tc.expectedLimits); got != want {
+			if got, want := PodLimits(p), wantCPUMemory(tc.expectedLimits); !got.Equal(want) {
 				t.Errorf("got %+v, want %+v", got, want)
 			}
 		})
@@ -1668,7 +1667,7 @@ func TestPodLevelResourceRequestsUpstream(t *testing.T) {
 			}
 			p := &v1.Pod{Spec: v1.PodSpec{Resources: &tc.podResources, Overhead: tc.overhead,
 				Containers: tc.containers, InitContainers: tc.initContainers}}
-			if got, want := PodRequests(p), wantCPUMemory(tc.expectedRequests); got != want {
+			if got, want := PodRequests(p), wantCPUMemory(tc.expectedRequests); !got.Equal(want) {
 				t.Errorf("got %+v, want %+v", got, want)
 			}
 		})

@@ -139,7 +139,7 @@ func nodeChange(old, node *corev1.Node) (ev clusterEvent, ok bool) {
 	if !equality.Semantic.DeepEqual(old.Labels, node.Labels) {
 		ev.plugins = append(ev.plugins, nodeaffinity.Name, podtopologyspread.Name, interpodaffinity.Name)
 	}
-	if podutil.NodeAllocatable(old) != podutil.NodeAllocatable(node) {
+	if !podutil.NodeAllocatable(old).Equal(podutil.NodeAllocatable(node)) {
 		ev.plugins = append(ev.plugins, noderesources.FitName)
 	}
 	return ev, len(ev.plugins) > 0

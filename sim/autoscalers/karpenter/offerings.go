@@ -222,8 +222,7 @@ func (c *Controller) cheapest(types []cloud.InstanceType, zone string, cts []str
 
 // allocatable is a type's allocatable as scheduler resources.
 func allocatable(t cloud.InstanceType) podutil.Resources {
-	a := t.Allocatable()
-	return podutil.Resources{MilliCPU: a.Cpu().MilliValue(), Memory: a.Memory().Value(), Pods: a.Pods().Value()}
+	return podutil.AllocatableOf(t.Allocatable())
 }
 
 // limitsAllow reports whether adding a node of type t keeps a NodePool

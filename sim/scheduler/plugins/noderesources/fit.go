@@ -91,13 +91,14 @@ func (f *Fit) Filter(state *framework.CycleState, pod *corev1.Pod, ni *framework
 }
 
 // InsufficientResources lists upstream's reasons why req does not fit the
-// node, in upstream order (pods, cpu, memory).
+// node, in upstream order (pods, cpu, memory, then ephemeral-storage,
+// hugepages and extended resources such as nvidia.com/gpu, by name).
 func InsufficientResources(req podutil.Resources, ni *framework.NodeInfo) (reasons []string, unresolvable bool) {
 	alloc, used := ni.Allocatable, ni.Requested
 	if used.Pods+1 > alloc.Pods {
 		reasons = append(reasons, ReasonTooManyPods)
 	}
-	if req.MilliCPU == 0 && req.Memory == 0 {
+	if req.MilliCPU == 0 && req.Memory == 0 && len(req.Scalars) == 0 {
 		return reasons, false
 	}
 	if req.MilliCPU > 0 && req.MilliCPU > alloc.MilliCPU-used.MilliCPU {
@@ -107,6 +108,12 @@ func InsufficientResources(req podutil.Resources, ni *framework.NodeInfo) (reaso
 	if req.Memory > 0 && req.Memory > alloc.Memory-used.Memory {
 		reasons = append(reasons, ReasonInsufficientMemory)
 		unresolvable = unresolvable || req.Memory > alloc.Memory
+	}
+	for _, s := range req.Scalars {
+		if a := alloc.Scalar(s.Name); s.Value > a-used.Scalar(s.Name) {
+			reasons = append(reasons, "Insufficient "+string(s.Name))
+			unresolvable = unresolvable || s.Value > a
+		}
 	}
 	return reasons, unresolvable
 }

@@ -5,9 +5,7 @@ package noderesources
 // compared by code and reasons, insufficient resources by reason):
 //   kubernetes v1.37.2 pkg/scheduler/framework/plugins/noderesources/fit_test.go
 //     TestEnoughRequests, TestRestartableInitContainers
-// Skipped with t.Skip and the reason: cases whose pod requests extended
-// resources, hugepages or ephemeral storage (the simulator schedules cpu,
-// memory and pod count only), cases with non-default plugin arguments
+// Skipped with t.Skip and the reason: cases with non-default plugin arguments
 // (ignored resources), DRA extended-resource cases, and pod-level
 // resource cases run with PodLevelResources disabled (on by default in
 // v1.37).
@@ -111,28 +109,6 @@ func getErrReason(rn v1.ResourceName) string { return fmt.Sprintf("Insufficient 
 
 // newNodeInfoPods stands for upstream's framework.NewNodeInfo(pods...).
 func newNodeInfoPods(pods ...*v1.Pod) []*v1.Pod { return pods }
-
-// unmodelledResource names a non-zero request of a resource other than
-// cpu, memory and pods, which the simulator does not schedule on.
-func unmodelledResource(p *v1.Pod) string {
-	lists := []v1.ResourceList{p.Spec.Overhead}
-	if p.Spec.Resources != nil {
-		lists = append(lists, p.Spec.Resources.Requests)
-	}
-	for _, cs := range [][]v1.Container{p.Spec.Containers, p.Spec.InitContainers} {
-		for _, c := range cs {
-			lists = append(lists, c.Resources.Requests)
-		}
-	}
-	for _, l := range lists {
-		for name, q := range l {
-			if name != v1.ResourceCPU && name != v1.ResourceMemory && name != v1.ResourcePods && !q.IsZero() {
-				return string(name)
-			}
-		}
-	}
-	return ""
-}
 
 func sameStatus(want, got *framework.Status) bool {
 	if want.Code() != got.Code() {
@@ -724,8 +700,6 @@ func TestEnoughRequests(t *testing.T) {
 				t.Skip("DRA extended resources are not modelled")
 			case len(test.args.IgnoredResources) > 0 || len(test.args.IgnoredResourceGroups) > 0:
 				t.Skip("NodeResourcesFit arguments (ignored resources) are not configurable in the simulator")
-			case unmodelledResource(test.pod) != "":
-				t.Skip("requests " + unmodelledResource(test.pod) + ": the simulator schedules cpu, memory and pods only")
 			case test.pod.Spec.Resources != nil && !test.podLevelResourcesEnabled:
 				t.Skip("PodLevelResources disabled: on by default in v1.37")
 			}
