@@ -17,7 +17,7 @@ import (
 func newFargateCluster(t *testing.T) *Cluster {
 	t.Helper()
 	c, err := New(Config{Seed: 1, EtcdMembers: 1, Addons: true,
-		NodeGroups: []NodeGroup{{Name: "ng", InstanceType: "m5.large", Count: 1}},
+		NodeGroups:      []NodeGroup{{Name: "ng", InstanceType: "m5.large", Count: 1}},
 		FargateProfiles: []FargateProfile{{Name: "jobs", Selectors: []FargateSelector{{Namespace: "batch", Labels: map[string]string{"tier": "jobs"}}}}}})
 	require.NoError(t, err)
 	t.Cleanup(c.Etcd.Close)
