@@ -124,6 +124,17 @@ func subresourceInfo(r *resource, sub string) metav1.APIResource {
 	case "log":
 		a.Kind = "Pod"
 		a.Verbs = []string{"get"}
+	case "exec":
+		a.Kind = "PodExecOptions"
+		a.Verbs = []string{"create", "get"}
+	case "portforward":
+		a.Kind = "PodPortForwardOptions"
+		a.Verbs = []string{"create", "get"}
+	case "attach":
+		a.Kind = "PodAttachOptions"
+		a.Verbs = []string{"create", "get"}
+	case "ephemeralcontainers":
+		a.Verbs = []string{"get", "patch", "update"}
 	case "token":
 		a.Group, a.Version, a.Kind = "authentication.k8s.io", "v1", "TokenRequest"
 		a.Verbs = []string{"create"}
