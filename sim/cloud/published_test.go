@@ -17,6 +17,7 @@ import (
 //   - price: EC2 On-Demand, Linux, us-east-1, USD per hour
 //     (aws.amazon.com/ec2/pricing/on-demand; the same figures as
 //     aws/karpenter-provider-aws pkg/providers/pricing/zz_generated.pricing_aws.go).
+//   - VM memory overhead: publishedOverheadMiB below.
 //   - max pods: amazon-eks-ami templates/shared/runtime/eni-max-pods.txt
 //     (the eniMaxPods table of instances_test.go).
 var published = map[string]struct {
@@ -41,6 +42,29 @@ var published = map[string]struct {
 	"t3.medium": {2, 4, 0, 0.0416}, "t3.large": {2, 8, 0, 0.0832}, "t3.xlarge": {4, 16, 0, 0.1664}, "t3.2xlarge": {8, 32, 0, 0.3328},
 	"t4g.medium": {2, 4, 0, 0.0336}, "t4g.large": {2, 8, 0, 0.0672}, "t4g.xlarge": {4, 16, 0, 0.1344}, "t4g.2xlarge": {8, 32, 0, 0.2688},
 	"g4dn.xlarge": {4, 16, 1, 0.526}, "g5.xlarge": {4, 16, 1, 1.006},
+}
+
+// publishedOverheadMiB is the VM memory overhead Karpenter measured per
+// type (nominal memory less what the kubelet reports), copied from
+// aws/karpenter-provider-aws commit 33450d8f82ded870ce65fbde3cec14dbb2c04f50
+// pkg/providers/instancetype/zz_generated.memory_overhead.go
+// (MemoryOverheadMebibytes). c7i is absent there: those types take
+// Karpenter's vmMemoryOverheadPercent default, 7.5% rounded up.
+var publishedOverheadMiB = map[string]int64{
+	"m5.large": 559, "m5.xlarge": 868, "m5.2xlarge": 1149, "m5.4xlarge": 2718, "m5.8xlarge": 3746,
+	"m6i.large": 405, "m6i.xlarge": 672, "m6i.2xlarge": 1205, "m6i.4xlarge": 2270,
+	"m7i.large": 421, "m7i.xlarge": 688, "m7i.2xlarge": 1221, "m7i.4xlarge": 2286,
+	"m6g.medium": 296, "m6g.large": 452, "m6g.xlarge": 766, "m6g.2xlarge": 1392,
+	"m7g.medium": 280, "m7g.large": 420, "m7g.xlarge": 702, "m7g.2xlarge": 1266,
+	"c5.large": 405, "c5.xlarge": 560, "c5.2xlarge": 869, "c5.4xlarge": 1710,
+	"c6i.large": 273, "c6i.xlarge": 406, "c6i.2xlarge": 673, "c6i.4xlarge": 1206,
+	"c7g.medium": 209, "c7g.large": 280, "c7g.xlarge": 420, "c7g.2xlarge": 702,
+	"r5.large": 699, "r5.xlarge": 1148, "r5.2xlarge": 2045, "r5.4xlarge": 3742,
+	"r6i.large": 671, "r6i.xlarge": 1204, "r6i.2xlarge": 2269,
+	"r7g.medium": 420, "r7g.large": 702, "r7g.xlarge": 1266, "r7g.2xlarge": 2393,
+	"t3.medium": 253, "t3.large": 365, "t3.xlarge": 590, "t3.2xlarge": 1039,
+	"t4g.medium": 256, "t4g.large": 374, "t4g.xlarge": 608, "t4g.2xlarge": 1078,
+	"g4dn.xlarge": 700, "g5.xlarge": 590,
 }
 
 // eksReservedMilliCPU is the EKS AMI's kube-reserved CPU as its
@@ -83,15 +107,13 @@ func TestCatalogueAgainstPublishedSizes(t *testing.T) {
 			require.Equal(t, p.price, it.PricePerHour)
 			require.Equal(t, eniMaxPods[name], it.MaxPods())
 
-			// The VM overhead is Karpenter's measurement; it must look like
-			// one (a few percent of the nominal memory), or the 7.5%
+			// The VM overhead is Karpenter's measurement, or the 7.5%
 			// default rounded up where none exists.
-			ov := it.MemoryOverheadMiB()
-			if it.VMOverheadMiB < 0 {
-				require.Equal(t, int64(math.Ceil(float64(it.MemoryMiB)*0.075)), ov)
-			} else {
-				require.InDelta(t, 0.06, float64(ov)/float64(it.MemoryMiB), 0.05, "overhead %d MiB of %d", ov, it.MemoryMiB)
+			ov, measured := publishedOverheadMiB[name]
+			if !measured {
+				ov = int64(math.Ceil(float64(p.gib*1024) * 0.075))
 			}
+			require.Equal(t, ov, it.MemoryOverheadMiB())
 
 			a := it.Allocatable()
 			wantCPU := int64(p.vcpu)*1000 - eksReservedMilliCPU(p.vcpu)
