@@ -72,8 +72,19 @@ func (r *Runner) ControlHandler(token string) http.Handler {
 		}
 		return r.Status(), nil
 	}))
-	mux.HandleFunc("POST /lab/api/pause", api(func(*http.Request) (any, error) { return r.Status(), r.Pause() }))
-	mux.HandleFunc("POST /lab/api/resume", api(func(*http.Request) (any, error) { return r.Status(), r.Resume() }))
+	// The status is the one after the timer stopped or started again.
+	mux.HandleFunc("POST /lab/api/pause", api(func(*http.Request) (any, error) {
+		if err := r.Pause(); err != nil {
+			return nil, err
+		}
+		return r.Status(), nil
+	}))
+	mux.HandleFunc("POST /lab/api/resume", api(func(*http.Request) (any, error) {
+		if err := r.Resume(); err != nil {
+			return nil, err
+		}
+		return r.Status(), nil
+	}))
 	mux.HandleFunc("POST /lab/api/finish", api(func(req *http.Request) (any, error) { return r.Finish(req.Context()) }))
 	mux.Handle("/", r.WebHandler())
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
