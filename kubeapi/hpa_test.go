@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 const loadedWeb = `apiVersion: apps/v1
@@ -76,7 +77,7 @@ func TestAutoscalingDiscovery(t *testing.T) {
 	require.Equal(t, 1, n)
 
 	in := &autoscalingv1.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "h"},
-		Spec: autoscalingv1.HorizontalPodAutoscalerSpec{MaxReplicas: 3, TargetCPUUtilizationPercentage: ptrTo(int32(60)),
+		Spec: autoscalingv1.HorizontalPodAutoscalerSpec{MaxReplicas: 3, TargetCPUUtilizationPercentage: ptr.To(int32(60)),
 			ScaleTargetRef: autoscalingv1.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}}}
 	_, err = f.client.AutoscalingV1().HorizontalPodAutoscalers("default").Create(context.Background(), in, metav1.CreateOptions{})
 	require.NoError(t, err)
@@ -88,5 +89,3 @@ func TestAutoscalingDiscovery(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int32(60), *v1.Spec.TargetCPUUtilizationPercentage)
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,13 +30,13 @@ func (c Candidate) zones(region string) []string {
 	var out []string
 	for _, g := range c.NodeGroups {
 		for _, z := range g.Zones {
-			if !contains(out, z) {
+			if !slices.Contains(out, z) {
 				out = append(out, z)
 			}
 		}
 		if len(g.Zones) == 0 {
 			for _, z := range regionZones(region) {
-				if !contains(out, z) {
+				if !slices.Contains(out, z) {
 					out = append(out, z)
 				}
 			}
@@ -61,15 +62,6 @@ func regionZones(region string) []string {
 		return r.Zones
 	}
 	return scenarios.DefaultZones
-}
-
-func contains(s []string, x string) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // variants expands the plan's faults for a candidate, in plan order.

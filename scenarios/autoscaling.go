@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,7 +159,7 @@ func (p *parser) clusterAutoscaler(n *yaml.Node) *clusterautoscaler.Options {
 	if v, ok := f.vals["expander"]; ok {
 		if s, ok := p.str(v, path+".expander"); ok {
 			for _, e := range strings.Split(s, ",") {
-				if e = strings.TrimSpace(e); !contains(clusterautoscaler.Expanders, e) {
+				if e = strings.TrimSpace(e); !slices.Contains(clusterautoscaler.Expanders, e) {
 					p.errorf(v, textdist.DidYouMean(e, clusterautoscaler.Expanders, "expanders"), "%s.expander: unknown expander %q", path, e)
 				}
 			}
@@ -199,15 +200,6 @@ func (p *parser) capacityType(n *yaml.Node, path string) string {
 	p.errorf(n, textdist.DidYouMean(strings.ToUpper(strings.ReplaceAll(s, "-", "_")), []string{cloud.OnDemand, cloud.Spot}, "capacity types"),
 		"%s: unknown capacity type %q (EKS managed node groups take ON_DEMAND or SPOT)", path, s)
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // spotRates reads cluster.spotInterruptionRates: interruptions per

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,7 +85,7 @@ func validateRequirements(reqs []karpv1.NodeSelectorRequirementWithMinValues, p 
 			errs = append(errs, field.Invalid(rp.Child("key"), r.Key, `label domain "karpenter.sh" is restricted`))
 		}
 		op := string(r.Operator)
-		if !contains(requirementOperators, op) {
+		if !slices.Contains(requirementOperators, op) {
 			errs = append(errs, field.NotSupported(rp.Child("operator"), op, requirementOperators))
 			continue
 		}
@@ -174,7 +175,7 @@ func validateNodePool(np *karpv1.NodePool) field.ErrorList {
 	dp := sp.Child("disruption")
 	errs = append(errs, validateNillableDuration(d.ConsolidateAfter, dp.Child("consolidateAfter"))...)
 	policies := []string{karpv1.ConsolidationPolicyWhenEmpty, karpv1.ConsolidationPolicyWhenEmptyOrUnderutilized}
-	if d.ConsolidationPolicy != "" && !contains(policies, d.ConsolidationPolicy) {
+	if d.ConsolidationPolicy != "" && !slices.Contains(policies, d.ConsolidationPolicy) {
 		errs = append(errs, field.NotSupported(dp.Child("consolidationPolicy"), d.ConsolidationPolicy, policies))
 	}
 	if len(d.Budgets) > 50 {
@@ -187,7 +188,7 @@ func validateNodePool(np *karpv1.NodePool) field.ErrorList {
 			errs = append(errs, field.Invalid(bp.Child("nodes"), b.Nodes, `should match '^((100|[0-9]{1,2})%|[0-9]+)$' (a count such as 2, or a percentage such as 10%)`))
 		}
 		for j, r := range b.Reasons {
-			if !contains(reasons, r) {
+			if !slices.Contains(reasons, r) {
 				errs = append(errs, field.NotSupported(bp.Child("reasons").Index(j), r, reasons))
 			}
 		}
@@ -237,7 +238,7 @@ func validateEC2NodeClass(c *karpv1.EC2NodeClass) field.ErrorList {
 			continue
 		}
 		fam, ver, ok := strings.Cut(t.Alias, "@")
-		if !ok || !contains(amiAliasFamilies, fam) || ver == "" {
+		if !ok || !slices.Contains(amiAliasFamilies, fam) || ver == "" {
 			errs = append(errs, field.Invalid(sp.Child("amiSelectorTerms").Index(i).Child("alias"), t.Alias,
 				fmt.Sprintf("'alias' is improperly formatted, must match the format 'family@version' (families: %s)", strings.Join(amiAliasFamilies, ", "))))
 		}
@@ -255,13 +256,4 @@ func validateEC2NodeClass(c *karpv1.EC2NodeClass) field.ErrorList {
 		errs = append(errs, field.Invalid(sp, "", "must specify exactly one of ['role', 'instanceProfile']"))
 	}
 	return errs
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 
@@ -45,18 +46,8 @@ func (p caCloud) NodeGroups() []clusterautoscaler.NodeGroup {
 		price, _ := cloud.Price(p.c.EC2.Region(), g.InstanceType, g.CapacityType)
 		out = append(out, clusterautoscaler.NodeGroup{Name: g.Name, Min: lo, Max: hi, Template: p.template(g), PricePerHour: price})
 	}
-	slices.SortFunc(out, func(a, b clusterautoscaler.NodeGroup) int { return cmpStr(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b clusterautoscaler.NodeGroup) int { return cmp.Compare(a.Name, b.Name) })
 	return out
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // template is the Node a new machine of g would register, Ready.

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -81,7 +82,7 @@ func costReport(c *cluster.Cluster) *CostReport {
 		if d := s.ByWorkload[b] - s.ByWorkload[a]; d != 0 {
 			return cmpFloat(d)
 		}
-		return cmpStrings(a.Namespace+"/"+a.Kind+"/"+a.Name, b.Namespace+"/"+b.Kind+"/"+b.Name)
+		return cmp.Compare(a.Namespace+"/"+a.Kind+"/"+a.Name, b.Namespace+"/"+b.Kind+"/"+b.Name)
 	}) {
 		r.ByWorkload = append(r.ByWorkload, WorkloadCost{Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Cost: cents(s.ByWorkload[w])})
 	}
@@ -100,16 +101,6 @@ func cmpFloat(d float64) int {
 		return 1
 	}
 	return -1
-}
-
-func cmpStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // writeCost prints the cost block of the text report.

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"time"
@@ -182,9 +183,9 @@ func snapshot(c *cluster.Cluster, r *Report, placement bool) {
 	}
 	slices.SortStableFunc(r.Workloads, func(a, b WorkloadReport) int {
 		if a.Namespace != b.Namespace {
-			return cmpStr(a.Namespace, b.Namespace)
+			return cmp.Compare(a.Namespace, b.Namespace)
 		}
-		return cmpStr(a.Kind+"/"+a.Name, b.Kind+"/"+b.Name)
+		return cmp.Compare(a.Kind+"/"+a.Name, b.Kind+"/"+b.Name)
 	})
 	r.Etcd = EtcdReport{Members: len(c.Etcd.Members()), Healthy: c.Etcd.HealthyCount(), Leader: c.Etcd.Leader(), Quorum: c.Etcd.Quorum()}
 	// A raft failure is reported by Finish through Etcd.Err.
@@ -193,16 +194,6 @@ func snapshot(c *cluster.Cluster, r *Report, placement bool) {
 		r.Etcd.MemberStatus = append(r.Etcd.MemberStatus, EtcdMemberReport{Name: m.Name, State: m.State,
 			AppliedIndex: m.AppliedIndex, Revision: m.Revision, FSMHash: m.FSMHash})
 	}
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func qty(q *resource.Quantity) string { return q.String() }

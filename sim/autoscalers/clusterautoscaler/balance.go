@@ -1,6 +1,7 @@
 package clusterautoscaler
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -74,7 +75,7 @@ func (a *Autoscaler) balance(best Option, options []Option, targets map[string]i
 		if d := targets[x.Group.Name] - targets[y.Group.Name]; d != 0 {
 			return d
 		}
-		return cmpString(x.Group.Name, y.Group.Name)
+		return cmp.Compare(x.Group.Name, y.Group.Name)
 	})
 	size := make([]int, len(set))
 	for i, o := range set {
@@ -116,14 +117,4 @@ func (a *Autoscaler) balance(best Option, options []Option, targets map[string]i
 		}
 	}
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

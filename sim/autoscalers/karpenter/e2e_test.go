@@ -2,6 +2,7 @@ package karpenter_test
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -123,7 +124,7 @@ func cheapestFitting(t *testing.T, categories []string, arch, capacityType strin
 	best, bestPrice := "", math.Inf(1)
 	for _, name := range cloud.Names() {
 		it, _ := cloud.Lookup(name)
-		if it.Arch != arch || !contains(categories, it.Category()) {
+		if it.Arch != arch || !slices.Contains(categories, it.Category()) {
 			continue
 		}
 		a := it.Allocatable()
@@ -138,15 +139,6 @@ func cheapestFitting(t *testing.T, categories []string, arch, capacityType strin
 	}
 	require.NotEmpty(t, best)
 	return best
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestProvisionsCheapestFittingTypeForBatch: ten pending pods arrive in

@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim"
 	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
@@ -116,7 +117,7 @@ func (c *Controller) createNodeClaim(p *plan, reason string) string {
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Annotations: annotations,
 			Finalizers: []string{karpv1.TerminationFinalizer},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: karpv1.SchemeGroupVersion.String(), Kind: "NodePool", Name: np.Name,
-				UID: np.UID, BlockOwnerDeletion: ptrTo(true)}}},
+				UID: np.UID, BlockOwnerDeletion: ptr.To(true)}}},
 		Spec: karpv1.NodeClaimSpec{
 			Taints: np.Spec.Template.Spec.Taints, StartupTaints: np.Spec.Template.Spec.StartupTaints,
 			Requirements: reqs, NodeClassRef: np.Spec.Template.Spec.NodeClassRef,
@@ -145,8 +146,6 @@ func (c *Controller) createNodeClaim(p *plan, reason string) string {
 	c.launch(nc, p)
 	return name
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 func toList(r podutil.Resources) corev1.ResourceList {
 	return corev1.ResourceList{
@@ -302,7 +301,7 @@ func (c *Controller) onNode(ev store.Event) {
 		n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, func(t corev1.Taint) bool { return t.Key == karpv1.TaintUnregistered })
 		n.Labels[karpv1.LabelRegistered] = "true"
 		n.OwnerReferences = []metav1.OwnerReference{{APIVersion: karpv1.SchemeGroupVersion.String(), Kind: "NodeClaim", Name: cs.name,
-			UID: c.claimUID(cs.name), BlockOwnerDeletion: ptrTo(true)}}
+			UID: c.claimUID(cs.name), BlockOwnerDeletion: ptr.To(true)}}
 		return true
 	})
 	c.update(cs.name, nil, func(nc *karpv1.NodeClaim) {

@@ -1,6 +1,7 @@
 package karpenter
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 
@@ -159,18 +160,8 @@ func nodePoolTypes(np *karpv1.NodePool) []cloud.InstanceType {
 			out = append(out, t)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b cloud.InstanceType) int { return cmpFloat(a.PricePerHour, b.PricePerHour) })
+	slices.SortStableFunc(out, func(a, b cloud.InstanceType) int { return cmp.Compare(a.PricePerHour, b.PricePerHour) })
 	return out
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // zones are the zones a NodePool admits among the cloud's.

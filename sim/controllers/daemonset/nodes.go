@@ -1,6 +1,7 @@
 package daemonset
 
 import (
+	"slices"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -150,9 +151,9 @@ func termMatches(t *corev1.NodeSelectorTerm, node *corev1.Node) bool {
 func requirementMatches(r *corev1.NodeSelectorRequirement, v string, ok bool) bool {
 	switch r.Operator {
 	case corev1.NodeSelectorOpIn:
-		return ok && contains(r.Values, v)
+		return ok && slices.Contains(r.Values, v)
 	case corev1.NodeSelectorOpNotIn:
-		return !ok || !contains(r.Values, v)
+		return !ok || !slices.Contains(r.Values, v)
 	case corev1.NodeSelectorOpExists:
 		return ok
 	case corev1.NodeSelectorOpDoesNotExist:
@@ -170,15 +171,6 @@ func requirementMatches(r *corev1.NodeSelectorRequirement, v string, ok bool) bo
 			return have > want
 		}
 		return have < want
-	}
-	return false
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
 	}
 	return false
 }

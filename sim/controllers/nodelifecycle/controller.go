@@ -10,6 +10,7 @@
 package nodelifecycle
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -310,7 +311,7 @@ func (c *Controller) classifyNodes(nodes []*corev1.Node) (added, deleted, newZon
 			deleted = append(deleted, n)
 		}
 	}
-	slices.SortFunc(deleted, func(a, b *corev1.Node) int { return compareStrings(a.Name, b.Name) })
+	slices.SortFunc(deleted, func(a, b *corev1.Node) int { return cmp.Compare(a.Name, b.Name) })
 	return added, deleted, newZones
 }
 
@@ -319,16 +320,6 @@ func (c *Controller) zoneKey(n *corev1.Node) string {
 		return zk
 	}
 	return ZoneKey(n)
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (c *Controller) podsOn(node string) []*corev1.Pod {

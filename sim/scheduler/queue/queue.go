@@ -6,6 +6,7 @@
 package queue
 
 import (
+	"cmp"
 	"container/heap"
 	"slices"
 	"time"
@@ -265,18 +266,8 @@ func (q *Queue) sortedUnschedulable() []*QueuedPodInfo {
 	for _, p := range q.unschedulable {
 		out = append(out, p)
 	}
-	slices.SortFunc(out, func(a, b *QueuedPodInfo) int { return cmpUint(a.seq, b.seq) })
+	slices.SortFunc(out, func(a, b *QueuedPodInfo) int { return cmp.Compare(a.seq, b.seq) })
 	return out
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (q *Queue) activeOrBackoff(p *QueuedPodInfo) {
