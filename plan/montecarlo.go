@@ -48,6 +48,9 @@ type MCFailure struct {
 	Seed      uint64   `json:"seed"`
 	Failed    []string `json:"failed"`
 	Reproduce string   `json:"reproduce"`
+	// TraceHash is the seed's trace hash, as the reproduce command's run
+	// prints it (`--report json`).
+	TraceHash string `json:"traceHash,omitempty"`
 }
 
 // RunSeeds runs s once per seed in [from, to] on workers goroutines and
@@ -72,7 +75,7 @@ func RunSeeds(s *scenarios.Scenario, arg string, from, to uint64, workers int, p
 			defer wg.Done()
 			for i := range jobs {
 				seed := seeds[i]
-				reps[i], errs[i] = runner.Run(s, runner.Options{Seed: &seed})
+				reps[i], errs[i] = runner.Run(s, runner.Options{Seed: &seed, NoPlayByPlay: true})
 				mu.Lock()
 				done++
 				if progress != nil {
@@ -118,7 +121,7 @@ func RunSeeds(s *scenarios.Scenario, arg string, from, to uint64, workers int, p
 			mc.SeedsPassed++
 		} else {
 			mc.Passed = false
-			mc.Failing = append(mc.Failing, MCFailure{Seed: seeds[i], Failed: failed, Reproduce: cmd})
+			mc.Failing = append(mc.Failing, MCFailure{Seed: seeds[i], Failed: failed, Reproduce: cmd, TraceHash: rep.TraceHash})
 		}
 	}
 	for j, xs := range rec {

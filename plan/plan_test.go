@@ -13,6 +13,8 @@ import (
 	"github.com/kubesim/kubesim/sim/runner"
 )
 
+// textOf is every report format of the merged partials, one after the
+// other (text, JSON, HTML with its charts).
 func textOf(t *testing.T, parts ...*Partial) string {
 	t.Helper()
 	rep, err := BuildReport(parts)
@@ -20,6 +22,7 @@ func textOf(t *testing.T, parts ...*Partial) string {
 	var b bytes.Buffer
 	require.NoError(t, rep.WriteText(&b))
 	require.NoError(t, rep.WriteJSON(&b))
+	require.NoError(t, rep.WriteHTML(&b))
 	return b.String()
 }
 

@@ -128,6 +128,9 @@ type FailureReport struct {
 	SLO       string `json:"slo"`
 	Message   string `json:"message"`
 	Reproduce string `json:"reproduce"`
+	// TraceHash is the failed run's trace hash: the reproduce command's
+	// run (`--report json`) prints the same one.
+	TraceHash string `json:"traceHash,omitempty"`
 }
 
 // maxFailuresListed bounds the failures the text report lists per candidate.
@@ -192,10 +195,10 @@ func BuildReport(parts []*Partial) (*Report, error) {
 			cpu, mem = append(cpu, r.CPU), append(mem, r.Memory)
 			cmd := reproduce(h.Out, &r)
 			if r.Error != "" {
-				cr.Failures = append(cr.Failures, FailureReport{Fault: r.Variant, Seed: r.Seed, SLO: "(run)", Message: r.Error, Reproduce: cmd})
+				cr.Failures = append(cr.Failures, FailureReport{Fault: r.Variant, Seed: r.Seed, SLO: "(run)", Message: r.Error, Reproduce: cmd, TraceHash: r.TraceHash})
 			}
 			for _, f := range r.Failures {
-				cr.Failures = append(cr.Failures, FailureReport{Fault: r.Variant, Seed: r.Seed, SLO: f.SLO, Message: f.Expectation + ": " + f.Message, Reproduce: cmd})
+				cr.Failures = append(cr.Failures, FailureReport{Fault: r.Variant, Seed: r.Seed, SLO: f.SLO, Message: f.Expectation + ": " + f.Message, Reproduce: cmd, TraceHash: r.TraceHash})
 			}
 		}
 		if len(cpu) > 0 {

@@ -151,7 +151,7 @@ func (pl *Plan) runOne(index int, c cell, out string) RunResult {
 		return res
 	}
 	pending := &pendingSeries{}
-	rep, err := runner.Run(s, runner.Options{Seed: &c.seed, Observe: pending.observe})
+	rep, err := runner.Run(s, runner.Options{Seed: &c.seed, Observe: pending.observe, NoPlayByPlay: true})
 	if err != nil {
 		res.Error = err.Error()
 		return res

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubesim/kubesim/plan"
+	"github.com/kubesim/kubesim/sim/runner"
 )
 
 // A chaos file whose recovery fails for some seeds only: the victim pod's
@@ -222,4 +224,67 @@ func kubesimEnv(t *testing.T, env []string, args ...string) (string, string, int
 		t.Setenv(k, v)
 	}
 	return kubesim(t, args...)
+}
+
+// TestPrintedCommandReproduces: the command a report prints for a failed
+// run is run as printed (the CLI, a fresh process) and gives that run
+// again: the same trace hash, the same expectations failed.
+func TestPrintedCommandReproduces(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS("../../plan/testdata")))
+	out := filepath.Join(dir, "out")
+	stdout, stderr, code := kubesim(t, "plan", filepath.Join(dir, "small.yaml"), "--report", "json", "--out", out)
+	require.Equal(t, 0, code, stderr)
+	var rep plan.Report
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	require.Equal(t, "two", rep.Candidates[0].Name)
+	require.NotEmpty(t, rep.Candidates[0].Failures)
+	rerun := func(cmd string) runner.Report {
+		t.Helper()
+		f := strings.Fields(cmd)
+		require.Equal(t, []string{"kubesim", "run"}, f[:2], cmd)
+		stdout, stderr, code := kubesim(t, append(f[1:], "--report", "json")...)
+		require.Equal(t, 1, code, "the reproduced run fails again: %s", stderr)
+		var r runner.Report
+		require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+		return r
+	}
+	// Every failure of the first failing run: one rerun answers for all.
+	f0 := rep.Candidates[0].Failures[0]
+	r := rerun(f0.Reproduce)
+	require.Equal(t, f0.TraceHash, r.TraceHash)
+	require.NotEmpty(t, r.TraceHash)
+	require.Equal(t, f0.Seed, r.Seed)
+	var failed []string
+	for _, e := range r.Expectations {
+		if !e.Passed {
+			failed = append(failed, e.Description+": "+e.Message)
+		}
+	}
+	var want []string
+	for _, f := range rep.Candidates[0].Failures {
+		if f.Reproduce == f0.Reproduce {
+			want = append(want, f.Message)
+		}
+	}
+	require.Equal(t, want, failed, "the rerun fails the same SLOs with the same messages")
+
+	// Monte Carlo: a failing seed's command gives that seed's run.
+	file := writeScenario(t, chaos)
+	stdout, stderr, code = kubesim(t, "run", file, "--seeds", "1..4", "--report", "json")
+	require.Equal(t, 1, code, stderr)
+	var mc plan.MonteCarlo
+	require.NoError(t, json.Unmarshal([]byte(stdout), &mc))
+	require.NotEmpty(t, mc.Failing)
+	bad := mc.Failing[0]
+	require.Equal(t, fmt.Sprintf("kubesim run %s --seed %d", file, bad.Seed), bad.Reproduce)
+	r = rerun(bad.Reproduce)
+	require.Equal(t, bad.TraceHash, r.TraceHash)
+	failed = nil
+	for _, e := range r.Expectations {
+		if !e.Passed {
+			failed = append(failed, fmt.Sprintf("line %d: %s: %s", e.Line, e.Description, e.Message))
+		}
+	}
+	require.Equal(t, bad.Failed, failed)
 }
