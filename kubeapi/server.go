@@ -299,6 +299,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, t target) {
 		s.podExec(w, r, t)
 	case (r.Method == http.MethodGet || r.Method == http.MethodPost) && t.sub == "portforward":
 		s.podPortForward(w, r, t)
+	case (r.Method == http.MethodPatch || r.Method == http.MethodPut) && t.sub == "ephemeralcontainers":
+		s.updateEphemeral(w, r, t)
 	case r.Method == http.MethodGet && t.sub == "log":
 		s.podLog(w, r, t)
 	case r.Method == http.MethodGet && t.sub == "scale":

@@ -196,6 +196,10 @@ func defaultPodSpec(s *corev1.PodSpec) {
 	for i := range s.Containers {
 		defaultContainer(&s.Containers[i])
 	}
+	for i := range s.EphemeralContainers {
+		c := (*corev1.Container)(&s.EphemeralContainers[i].EphemeralContainerCommon)
+		defaultContainer(c)
+	}
 }
 
 func defaultContainer(c *corev1.Container) {

@@ -1,6 +1,8 @@
 package kubelet
 
 import (
+	"path"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -30,9 +32,10 @@ const (
 
 // container is one container of a pod, as the runtime runs it.
 type container struct {
-	p    *podState
-	spec *corev1.Container
-	init bool
+	p         *podState
+	spec      *corev1.Container
+	init      bool
+	ephemeral bool
 
 	state           cstate
 	reason, message string // of the waiting or terminated state
@@ -84,6 +87,11 @@ func (c *container) create(res images.Resolved) {
 	k := c.p.k
 	c.image, c.imageID = res.Ref.String(), res.ImageID()
 	c.beh = images.BehaviorOf(res.Image, c.spec.Name, c.spec.Command, c.spec.Args, c.p.pod.Annotations)
+	if c.spec.Stdin && readsStdin(c.spec) {
+		// A shell given stdin (kubectl run -i, kubectl debug -i) waits
+		// for its input rather than reading EOF.
+		c.beh.Forever, c.beh.RunFor = true, 0
+	}
 	if msg := k.containerConfigError(c.p.pod, c.spec); msg != "" {
 		// The kubelet retries on its next pod sync.
 		k.event(c.p.pod, corev1.EventTypeWarning, "Failed", "Error: "+msg)
@@ -102,6 +110,26 @@ func (c *container) create(res images.Resolved) {
 		k.event(c.p.pod, corev1.EventTypeNormal, "Created", "Created container: "+c.spec.Name)
 		c.after(k.jitter(startLatency, 0.5)+c.beh.StartDelay, "kubelet/start", c.run)
 	})
+}
+
+// readsStdin: the container's process is a shell reading commands from
+// stdin (the image's default command, or a shell without -c).
+func readsStdin(spec *corev1.Container) bool {
+	argv := append(append([]string(nil), spec.Command...), spec.Args...)
+	if len(argv) == 0 {
+		return true
+	}
+	switch path.Base(argv[0]) {
+	case "sh", "bash", "ash", "dash", "zsh", "ksh":
+	default:
+		return false
+	}
+	for _, a := range argv[1:] {
+		if strings.HasPrefix(a, "-") && strings.Contains(a, "c") {
+			return false
+		}
+	}
+	return true
 }
 
 // run: the process started.

@@ -45,6 +45,7 @@ type podState struct {
 	rebooted    bool // the machine died under it
 	initDone    int
 	inits, ctrs []*container
+	ephs        []*container // ephemeral containers (kubectl debug), in spec order
 
 	terminating, finished, deleted bool
 	phase                          corev1.PodPhase
@@ -121,6 +122,24 @@ func (k *Kubelet) syncPod(pod *corev1.Pod) {
 		p.terminate()
 	case p.rebooted:
 		p.restartAfterReboot()
+	default:
+		p.startEphemeral()
+	}
+}
+
+// startEphemeral starts the ephemeral containers added to a running pod
+// since the last sync (they run once and are never restarted).
+func (p *podState) startEphemeral() {
+	if !p.sandbox || p.finished || p.terminating {
+		return
+	}
+	for i := len(p.ephs); i < len(p.pod.Spec.EphemeralContainers); i++ {
+		spec := corev1.Container(p.pod.Spec.EphemeralContainers[i].EphemeralContainerCommon)
+		c := newContainer(p, &spec, false)
+		c.ephemeral, c.reason = true, "ContainerCreating"
+		p.ephs = append(p.ephs, c)
+		p.k.markDirty(p)
+		c.begin()
 	}
 }
 
@@ -184,6 +203,7 @@ func (p *podState) createSandbox() {
 		p.sandbox = true
 		p.assignIP()
 		p.startNext()
+		p.startEphemeral()
 	})
 }
 
@@ -239,6 +259,9 @@ func (p *podState) onExit(c *container) {
 	if p.terminating {
 		p.maybeFinishTermination()
 		return
+	}
+	if c.ephemeral {
+		return // never restarted, no part of the pod's phase
 	}
 	policy := p.pod.Spec.RestartPolicy
 	if c.sidecar() {
@@ -324,10 +347,10 @@ func (p *podState) cancelTimers() {
 }
 
 func (p *podState) all() []*container {
-	if len(p.inits) == 0 {
+	if len(p.inits) == 0 && len(p.ephs) == 0 {
 		return p.ctrs
 	}
-	return append(append([]*container(nil), p.inits...), p.ctrs...)
+	return append(append(append([]*container(nil), p.inits...), p.ctrs...), p.ephs...)
 }
 
 // forget drops a pod the API server no longer has.
@@ -412,6 +435,11 @@ func (p *podState) machineDied() {
 		c.timer = nil
 		c.pulling = false
 		switch {
+		case c.ephemeral:
+			if c.state != cTerminated {
+				c.state, c.exitCode, c.reason, c.message = cTerminated, 255, "Unknown", ""
+				c.finishedAt = now
+			}
 		case c.state == cRunning:
 			c.last = &corev1.ContainerStateTerminated{ExitCode: 255, Reason: "Unknown", StartedAt: c.startedAt, FinishedAt: now, ContainerID: c.id}
 			c.state, c.reason, c.message = cWaiting, "ContainerCreating", ""

@@ -97,6 +97,14 @@ func (p *podState) buildStatus(cur *corev1.Pod) corev1.PodStatus {
 	for i, c := range p.ctrs {
 		st.ContainerStatuses[i] = c.status()
 	}
+	if len(p.ephs) > 0 {
+		st.EphemeralContainerStatuses = make([]corev1.ContainerStatus, len(p.ephs))
+		for i, c := range p.ephs {
+			cs := c.status()
+			cs.Ready = false // ephemeral containers are never ready
+			st.EphemeralContainerStatuses[i] = cs
+		}
+	}
 	return st
 }
 

@@ -106,7 +106,7 @@ var kindTable = []KindInfo{
 	{GroupVersion: corev1.SchemeGroupVersion, Resource: "nodes", ShortNames: []string{"no"}, Subresources: statusOnly,
 		New: func() Object { return &corev1.Node{} }},
 	{GroupVersion: corev1.SchemeGroupVersion, Resource: "pods", ShortNames: []string{"po"}, Categories: all, Namespaced: true,
-		Subresources: []string{"status", "binding", "eviction", "log", "exec", "portforward"},
+		Subresources: []string{"status", "binding", "eviction", "log", "exec", "portforward", "ephemeralcontainers", "attach"},
 		New:          func() Object { return &corev1.Pod{} }},
 	{GroupVersion: corev1.SchemeGroupVersion, Resource: "services", ShortNames: []string{"svc"}, Categories: all, Namespaced: true, Subresources: statusOnly,
 		New: func() Object { return &corev1.Service{} }},

@@ -1,0 +1,76 @@
+package kubeapi
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const debugManifest = `apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.27
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+`
+
+// TestKubectlDebug: `kubectl debug` adds an ephemeral container to a
+// running pod (the pods/ephemeralcontainers subresource), the kubelet
+// starts it (events and ephemeralContainerStatuses as upstream), and the
+// network tools of its image answer from inside the pod; a name already
+// taken is refused with upstream's message and nothing changes.
+// `kubectl debug node/…` creates the node-debugger pod on the node.
+func TestKubectlDebug(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{speed: 20})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	p := filepath.Join(t.TempDir(), "debug.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(debugManifest), 0o644))
+	k.ok("apply", "-f", p)
+	k.ok("wait", "--for=condition=Ready", "pod/web", "--timeout=60s")
+
+	// nginx's image has no nslookup: the debug container brings busybox's.
+	out, err := k.run("exec", "web", "--", "nslookup", "web")
+	require.Error(t, err)
+	require.Contains(t, out, `exec: "nslookup": executable file not found in $PATH`)
+
+	out = k.ok("debug", "web", "--image=busybox:1.36", "-c", "dbg", "--target=nginx", "--", "sleep", "3600")
+	require.Contains(t, out, `Targeting container "nginx".`)
+	waitFor(t, k, regexp.MustCompile(`^true$`), "get", "pod", "web", "-o", `jsonpath={.status.ephemeralContainerStatuses[?(@.name=="dbg")].started}`)
+	out = k.ok("describe", "pod", "web")
+	require.Regexp(t, `Ephemeral Containers:\s+dbg:`, out)
+	require.Regexp(t, `Normal\s+Started\s+.*Started container dbg`, out)
+	out, _ = k.run("exec", "web", "-c", "dbg", "--", "nslookup", "web") // busybox exits 1 for the search path's NXDOMAINs
+	require.Contains(t, out, "Name:\tweb.default.svc.cluster.local")
+	require.Contains(t, k.ok("exec", "web", "-c", "dbg", "--", "wget", "-qO-", "http://localhost"), "Welcome to nginx!")
+	require.Regexp(t, spaced("web", "1/1", "Running", "0"), k.ok("get", "pod", "web"))
+
+	// A taken name is refused, and the pod keeps its one debug container.
+	out, err = k.run("debug", "web", "--image=busybox:1.36", "-c", "nginx", "--", "sleep", "1")
+	require.Error(t, err)
+	require.Contains(t, out, `Pod "web" is invalid: spec.ephemeralContainers[1].name: Duplicate value: "nginx"`)
+	require.Equal(t, "dbg", k.ok("get", "pod", "web", "-o", "jsonpath={.spec.ephemeralContainers[*].name}"))
+
+	// A node: the debugger pod runs on it with the host's namespaces.
+	node := strings.TrimSpace(k.ok("get", "pod", "web", "-o", "jsonpath={.spec.nodeName}"))
+	out = k.ok("debug", "node/"+node, "--image=busybox:1.36", "--", "sleep", "3600")
+	m := regexp.MustCompile(`Creating debugging pod (node-debugger-` + regexp.QuoteMeta(node) + `-[a-z0-9]{5}) with container debugger on node ` + regexp.QuoteMeta(node) + `\.`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	k.ok("wait", "--for=condition=Ready", "pod/"+m[1], "--timeout=60s")
+	require.Equal(t, "true true", k.ok("get", "pod", m[1], "-o", "jsonpath={.spec.hostNetwork} {.spec.hostPID}"))
+
+}
