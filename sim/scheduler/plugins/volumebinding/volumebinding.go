@@ -10,6 +10,7 @@ package volumebinding
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -34,7 +35,6 @@ const (
 	ErrReasonMaxVolumes    = "node(s) exceed max volume count"
 	ErrReasonRWOPConflict  = "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode"
 	errUnboundImmediate    = "pod has unbound immediate PersistentVolumeClaims"
-	zoneLabelBeta          = "failure-domain.beta.kubernetes.io/zone"
 	noProvisionerSentinels = volumeutil.NoProvisioner
 )
 
@@ -239,20 +239,57 @@ func (p *Plugin) Filter(state *framework.CycleState, pod *corev1.Pod, ni *framew
 		return framework.NewStatus(framework.UnschedulableAndUnresolvable, reasons...).WithPlugin(Name)
 	}
 	for _, ci := range s.claims {
-		if ci.pv == nil {
-			continue
-		}
-		for _, key := range []string{corev1.LabelTopologyZone, zoneLabelBeta} {
-			want, ok := ci.pv.Labels[key]
-			if !ok {
-				continue
-			}
-			if node.Labels[key] != want {
-				return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonZoneConflict).WithPlugin(ZoneName)
-			}
+		if ci.pv != nil && !zoneFits(node, ci.pv) {
+			return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonZoneConflict).WithPlugin(ZoneName)
 		}
 	}
 	return nil
+}
+
+// topologyLabels are the node and volume labels VolumeZone compares, with
+// the GA label a beta one falls back to on a node lacking the beta one.
+var topologyLabels = []struct{ key, ga string }{
+	{corev1.LabelFailureDomainBetaZone, corev1.LabelTopologyZone},
+	{corev1.LabelFailureDomainBetaRegion, corev1.LabelTopologyRegion},
+	{corev1.LabelTopologyZone, corev1.LabelTopologyZone},
+	{corev1.LabelTopologyRegion, corev1.LabelTopologyRegion},
+}
+
+// zoneFits is upstream's VolumeZone check of one bound volume: a node
+// with no zone or region label fits any volume; otherwise each zone or
+// region label of the volume, a set of values separated by "__", must
+// hold the node's value of the same label, or of the GA label when the
+// volume's is a beta one the node lacks. A volume label that does not
+// parse as such a set is ignored, as upstream does.
+func zoneFits(node *corev1.Node, pv *corev1.PersistentVolume) bool {
+	constrained := false
+	for _, l := range topologyLabels {
+		if _, ok := node.Labels[l.key]; ok {
+			constrained = true
+			break
+		}
+	}
+	if !constrained {
+		return true
+	}
+	for _, l := range topologyLabels {
+		want, ok := pv.Labels[l.key]
+		if !ok {
+			continue
+		}
+		values := strings.Split(want, "__")
+		if slices.ContainsFunc(values, func(v string) bool { return strings.TrimSpace(v) == "" }) {
+			continue
+		}
+		v, ok := node.Labels[l.key]
+		if !ok {
+			v, ok = node.Labels[l.ga]
+		}
+		if !ok || !slices.ContainsFunc(values, func(z string) bool { return strings.TrimSpace(z) == v }) {
+			return false
+		}
+	}
+	return true
 }
 
 // UnboundWaitingClaims are the pod's claims a node choice will bind
