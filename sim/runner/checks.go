@@ -60,6 +60,9 @@ type check struct {
 	// moves only with that object (its resourceVersion; "" = not found),
 	// not with every lease renewal in the cluster.
 	lastObjRV string
+	// lastKindRev: the store's Deployment revision at lastObjRV (when it
+	// has not moved, neither has the Deployment: no lookup).
+	lastKindRev int64
 	// pendingFor: the oldest Pending pod at lastRev ("" when none).
 	oldest     time.Time
 	oldestName string
@@ -208,6 +211,11 @@ func (ck *check) holds(c *cluster.Cluster) (bool, string) {
 		return age <= pf.AtMost, fmt.Sprintf("pod %s Pending for %s, want at most %s", ck.oldestName, age, pf.AtMost)
 	}
 	if ns, name, one := oneDeployment(ck.exp); one {
+		kr := c.Store.KindRev("Deployment")
+		if ck.cached && kr == ck.lastKindRev {
+			return ck.lastOK, ck.lastMsg
+		}
+		ck.lastKindRev = kr
 		rv := ""
 		if o, found := c.Store.Get("Deployment", ns, name); found {
 			rv = o.GetResourceVersion()

@@ -85,6 +85,7 @@ type table struct {
 	indexers map[string]IndexFunc
 	index    map[string]map[string]*indexSet  // index -> value -> objects
 	watchIdx map[string]map[string][]*watcher // index -> value -> watchers
+	rev      int64                            // the revision of the kind's last change
 }
 
 // Built-in indexes.
@@ -164,6 +165,16 @@ func (s *Store) commit() {
 
 // Rev is the current global revision.
 func (s *Store) Rev() int64 { return s.rev }
+
+// KindRev is the revision of the last change to an object of kind (0 if
+// none): a reader of one kind can tell that nothing it reads moved while
+// the global revision moves with every lease renewal.
+func (s *Store) KindRev(kind string) int64 {
+	if t := s.tables[kind]; t != nil {
+		return t.rev
+	}
+	return 0
+}
 
 // AddIndex registers an index on kind. Must be called before objects of
 // the kind are added.
@@ -472,9 +483,13 @@ func (s *Store) Restore(rev int64, objs []Object) {
 	if rev > s.rev {
 		s.rev = rev
 	}
+	for _, t := range s.tables {
+		t.rev = s.rev
+	}
 }
 
 func (s *Store) record(t *table, typ EventType, key string, obj, old Object) {
+	t.rev = s.rev
 	s.batch = append(s.batch, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: key, Object: obj})
 	ev := Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev}
 	if typ == Deleted {

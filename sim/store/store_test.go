@@ -97,3 +97,26 @@ func TestWatchLatencyAndBatching(t *testing.T) {
 	require.Len(t, log.batches, 2, "one batch per virtual instant")
 	require.Len(t, log.batches[0], 2)
 }
+
+// TestKindRev: a kind's revision moves with its own changes only.
+func TestKindRev(t *testing.T) {
+	s := store.New(sim.NewEngine(1))
+	require.Zero(t, s.KindRev("Pod"))
+	require.Zero(t, s.KindRev("NoSuchKind"))
+	a, err := s.Create(pod("a", "", nil))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, s.KindRev("Pod"))
+	_, err = s.Create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}})
+	require.NoError(t, err)
+	require.EqualValues(t, 1, s.KindRev("Pod"), "a Node does not move the Pods' revision")
+	require.EqualValues(t, 2, s.KindRev("Node"))
+	_, err = s.Update(a.(*corev1.Pod).DeepCopy())
+	require.NoError(t, err)
+	require.EqualValues(t, 3, s.KindRev("Pod"))
+	_, err = s.Delete("Pod", "default", "a")
+	require.NoError(t, err)
+	require.EqualValues(t, 4, s.KindRev("Pod"))
+	require.EqualValues(t, 2, s.KindRev("Node"))
+	s.Restore(9, nil)
+	require.EqualValues(t, 9, s.KindRev("Node"), "a restore replaces every kind")
+}
