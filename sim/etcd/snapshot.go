@@ -76,6 +76,9 @@ func (s *snapSink) Write(p []byte) (int, error) {
 func (s *snapSink) Close() error {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
+	if old := s.store.latest; old != nil && old.image != nil && old.image != s.image {
+		old.image.drop() // no one can open it any more
+	}
 	s.store.latest = s
 	return nil
 }
