@@ -24,6 +24,9 @@ type viewMemo struct {
 	// rsOwner maps a ReplicaSet's UID to its controller ("Deployment/web"),
 	// rebuilt every refresh (ReplicaSets are few).
 	rsOwner map[types.UID]string
+	// stamps counts the node views built, across clusters (a rewind
+	// starts a new memo but never reuses a stamp): NodeView.Stamp.
+	stamps uint64
 }
 
 type podMemo struct {
@@ -46,7 +49,7 @@ type nodeMemo struct {
 // begin starts a refresh of c's view.
 func (m *viewMemo) begin(c *cluster.Cluster) *viewMemo {
 	if m.cluster != c || m.pods == nil {
-		*m = viewMemo{cluster: c, pods: map[types.UID]podMemo{}, nodes: map[string]nodeMemo{}}
+		*m = viewMemo{cluster: c, pods: map[types.UID]podMemo{}, nodes: map[string]nodeMemo{}, stamps: m.stamps}
 	}
 	m.gen++
 	m.rsOwner = make(map[types.UID]string, len(m.rsOwner))
@@ -124,6 +127,8 @@ func (m *viewMemo) node(node *corev1.Node, zone, group string, pods []store.Obje
 	}
 	nv := NodeView{Name: node.Name, Zone: zone, Group: group, InstanceType: node.Labels[corev1.LabelInstanceTypeStable],
 		Ready: string(podutil.NodeReady(node)), Unschedulable: node.Spec.Unschedulable, Allocatable: podutil.NodeAllocatable(node)}
+	m.stamps++
+	nv.Stamp = m.stamps
 	for _, t := range node.Spec.Taints {
 		nv.Taints = append(nv.Taints, t.ToString())
 	}

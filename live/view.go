@@ -56,6 +56,11 @@ type NodeView struct {
 	Taints                          []string
 	Allocatable, Requested          podutil.Resources
 	Pods                            []PodView
+	// Stamp changes whenever the view of the node or of one of its pods
+	// changes; two views of a session with the same node name and Stamp
+	// are equal, so a frontend may reuse what it made of the last one
+	// (the web page re-encodes only the nodes that changed).
+	Stamp uint64
 }
 
 // PodView is one pod as a block.

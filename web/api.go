@@ -26,6 +26,30 @@ func (s *Server) handleView(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(body)
 }
 
+// handlePods lists one node's pods in full, from the current snapshot:
+// the details a compact view leaves out, asked for when the page points
+// at a node's pods. The answer carries the snapshot's version and the
+// node's stamp, so the page knows which pods the map drew.
+func (s *Server) handlePods(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("node")
+	if name == "" {
+		writeError(w, http.StatusBadRequest, "pods needs node=NAME")
+		return
+	}
+	v := s.Session().Snapshot()
+	for i := range v.Nodes {
+		if n := &v.Nodes[i]; n.Name == name {
+			writeJSON(w, http.StatusOK, struct {
+				Version uint64    `json:"version"`
+				Node    string    `json:"node"`
+				Pods    []podJSON `json:"pods"`
+			}{v.Version, n.Name, nodePodsJSON(n.Pods)})
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, fmt.Sprintf("no node %q", name))
+}
+
 type sampleJSON struct {
 	T         float64 `json:"t"`
 	Running   int     `json:"running"`

@@ -274,3 +274,39 @@ func TestBrowserHostileStringsShowAsText(t *testing.T) {
 	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#events').innerHTML`), "&lt;img src=x onerror=alert(1)&gt;", "escaped in the DOM")
 	_ = srv
 }
+
+// TestBrowserCompactMapNamesPodsOnDemand: a view whose pods come without
+// names (a big cluster's, here forced on three nodes) is drawn as the
+// map, and pointing at a pod asks for its node's pods and opens the
+// right pod's drawer.
+func TestBrowserCompactMapNamesPodsOnDemand(t *testing.T) {
+	sc, err := scenarios.Parse("e2e.yaml", []byte(e2eScenario), nil)
+	require.NoError(t, err)
+	sess, err := live.New(sc, live.Options{Paused: true, Tick: 20 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, sess.RunFor(2*time.Minute))
+	sess.Start()
+	srv := New(sess, Options{LoopbackOnly: true, CompactNodes: 2})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { srv.Close(); ts.Close() })
+
+	ctx := browser(t, 3*time.Minute)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/")))
+	waitJS(t, ctx, "the map of 3 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '3'`)
+	require.Equal(t, "compact", evalJS[string](t, ctx, `document.body.dataset.mode`))
+	// The first tile's first pod, as the map drew it: no name yet.
+	node := evalJS[string](t, ctx, `map.tiles[0].node.name`)
+	require.Empty(t, evalJS[string](t, ctx, `map.tiles[0].node.pods[0].name || ''`), "compact pods carry no name")
+	var want string
+	for _, n := range sess.Snapshot().Nodes {
+		if n.Name == node {
+			want = n.Pods[0].Name
+		}
+	}
+	require.NotEmpty(t, want)
+	require.True(t, evalJS[bool](t, ctx, `(() => {
+	  const t = map.tiles[0], r = map.canvas.getBoundingClientRect();
+	  return map.canvas.dispatchEvent(new MouseEvent('click', { clientX: r.left + t.px + 1, clientY: r.top + t.py + 1, bubbles: true }));
+	})()`))
+	waitJS(t, ctx, "the pod's drawer", fmt.Sprintf(`document.querySelector('#drawer-yaml').textContent.includes('name: ' + %q)`, want))
+}

@@ -54,6 +54,10 @@ type Options struct {
 	// frame (kubesim lab's page shows the cluster beside the task);
 	// otherwise no page may frame it (clickjacking).
 	SameOriginFrames bool
+	// CompactNodes and CompactPods: beyond this many nodes (default 60)
+	// or pods on nodes (default 3,000) the view carries pods compactly
+	// and the page draws the cluster as a map.
+	CompactNodes, CompactPods int
 }
 
 // Server is the web UI of one live session at a time (loading a scenario
@@ -147,6 +151,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/view", s.handleView)
 	mux.HandleFunc("GET /api/history", s.handleHistory)
 	mux.HandleFunc("GET /api/detail", s.handleDetail)
+	mux.HandleFunc("GET /api/pods", s.handlePods)
 	mux.HandleFunc("GET /api/explain", s.handleExplain)
 	mux.HandleFunc("GET /api/etcd", s.handleEtcd)
 	mux.HandleFunc("GET /api/scenarios", s.handleScenarios)

@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -418,9 +419,20 @@ func TestToken(t *testing.T) {
 }
 
 // TestEventStream reads snapshots from /events: one at once, more as the
-// session moves, a switch to a loaded scenario, and the end on Close.
+// session moves, a switch to a loaded scenario, and the end on Close; with
+// pods in full, and compactly as a big cluster's are sent.
 func TestEventStream(t *testing.T) {
-	srv, ts := newTestServer(t, "demo", Options{LoopbackOnly: true, Throttle: 20 * time.Millisecond})
+	for _, compact := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compact=%t", compact), func(t *testing.T) { testEventStream(t, compact) })
+	}
+}
+
+func testEventStream(t *testing.T, compact bool) {
+	opts := Options{LoopbackOnly: true, Throttle: 20 * time.Millisecond}
+	if compact {
+		opts.CompactNodes = 2 // the demo has 3
+	}
+	srv, ts := newTestServer(t, "demo", opts)
 	resp, err := ts.Client().Get(ts.URL + "/events")
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -478,6 +490,16 @@ func TestEventStream(t *testing.T) {
 	v := next()
 	require.Equal(t, 60.0, v.Time)
 	require.Len(t, v.Nodes, 3)
+	require.Equal(t, compact, v.Compact)
+	for _, n := range v.Nodes {
+		if compact {
+			require.Empty(t, n.Pods, "a compact node lists no pods")
+			requireCompactPods(t, ts, n)
+		} else {
+			require.NotEmpty(t, n.Pods)
+			require.Empty(t, n.PodKeys)
+		}
+	}
 	require.NoError(t, srv.Session().RunFor(10*time.Second))
 	// A run that takes more than one chunk of wall time (a slow or busy
 	// machine) streams its intermediate snapshots too.
@@ -514,6 +536,68 @@ func TestEventStream(t *testing.T) {
 	srv.Close()
 	_, err = io.ReadAll(rd)
 	require.NoError(t, err, "the stream ends cleanly on Close")
+}
+
+// requireCompactPods: a compact node's pod keys decode to the owners,
+// states and readiness /api/pods lists in full, in the same order.
+func requireCompactPods(t *testing.T, ts *httptest.Server, n nodeJSON) {
+	t.Helper()
+	var full struct {
+		Node string    `json:"node"`
+		Pods []podJSON `json:"pods"`
+	}
+	r := do(t, ts, "GET", "/api/pods?node="+n.Name, "", nil)
+	require.Equal(t, 200, r.code, r.body)
+	require.NoError(t, json.Unmarshal([]byte(r.body), &full))
+	require.Equal(t, n.Name, full.Node)
+	require.NotEmpty(t, full.Pods)
+	require.Len(t, n.PodKeys, 2*len(full.Pods))
+	for i, p := range full.Pods {
+		o, s := n.PodKeys[2*i], n.PodKeys[2*i+1]
+		require.Equal(t, p.Owner, n.PodOwners[o], "pod %d", i)
+		require.Equal(t, p.State, n.PodStates[s/2], "pod %d", i)
+		require.Equal(t, p.Ready, s%2 == 1, "pod %d", i)
+		require.NotEmpty(t, p.Name)
+	}
+}
+
+// TestUnchangedNodesKeepTheirJSON: a snapshot re-encodes only the nodes
+// whose view changed (their stamp), and the whole body is what a fresh
+// encoding gives.
+func TestUnchangedNodesKeepTheirJSON(t *testing.T) {
+	srv, _ := newTestServer(t, "node-failure", Options{LoopbackOnly: true})
+	sess := srv.Session()
+	e1, _ := srv.encoded(sess, 1)
+	_, err := sess.Do(live.Command{Verb: "cordon", Node: sess.Snapshot().Nodes[0].Name})
+	require.NoError(t, err)
+	e2, _ := srv.encoded(sess, 1)
+	require.Greater(t, e2.version, e1.version)
+	require.Len(t, e2.nodes, len(e1.nodes))
+	reused := 0
+	for i := range e2.nodes {
+		same := &e2.nodes[i][0] == &e1.nodes[i][0]
+		require.Equal(t, e1.stamps[i] == e2.stamps[i], same, "node %s: reused exactly when its stamp stayed", e2.names[i])
+		if same {
+			reused++
+		}
+	}
+	require.Equal(t, len(e2.nodes)-1, reused, "only the cordoned node re-encoded")
+	fresh := encodeView(1, sess.Snapshot(), nil, false)
+	require.JSONEq(t, string(fresh.whole()), string(e2.whole()))
+	require.Contains(t, string(e2.delta(e1)), `"unschedulable":true`)
+}
+
+// TestPendingListIsBounded: thousands of pending pods are counted, and the
+// oldest maxPendingSent listed.
+func TestPendingListIsBounded(t *testing.T) {
+	srv, ts := newTestServer(t, "demo", Options{LoopbackOnly: true})
+	_, err := srv.Session().Do(live.Command{Verb: "scale", Kind: "deployment", Namespace: "default", Name: "web", Replicas: 400})
+	require.NoError(t, err)
+	require.NoError(t, srv.Session().RunFor(time.Minute))
+	var v viewJSON
+	require.NoError(t, json.Unmarshal([]byte(do(t, ts, "GET", "/api/view", "", nil).body), &v))
+	require.Greater(t, v.PendingTotal, maxPendingSent, "more pending than listed")
+	require.Len(t, v.Pending, maxPendingSent)
 }
 
 // TestSlowClientNeverStallsTheSimulation opens streams nobody reads: the

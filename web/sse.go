@@ -51,7 +51,7 @@ func (s *Server) stream(w http.ResponseWriter, rc *http.ResponseController, r *h
 		if sent != nil && e.version == sent.version {
 			return true
 		}
-		msg := append([]byte("event: view\ndata: "), e.body...)
+		msg := append([]byte("event: view\ndata: "), e.whole()...)
 		if sent != nil {
 			msg = append([]byte("event: delta\ndata: "), e.delta(sent)...)
 		}

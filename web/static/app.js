@@ -325,6 +325,7 @@ const map = { canvas: null, tiles: [], sections: [], cols: 6, selected: '' };
 // wantCompact: the cards of the fullest zone would be far taller than the
 // window.
 function wantCompact(v) {
+  if (v.compact) return true; // the server sends a big cluster's pods without names: only the map draws them
   const perZone = new Map();
   for (const n of v.nodes || []) perZone.set(n.zone, (perZone.get(n.zone) || 0) + 1);
   let most = 0;
@@ -350,16 +351,24 @@ function ensureMap() {
   legend.id = 'map-legend';
   const c = el('canvas');
   c.id = 'map';
-  c.addEventListener('click', (ev) => {
+  c.addEventListener('click', async (ev) => {
     const hit = mapHit(ev);
     if (!hit) return;
-    if (hit.pod) openDrawer('Pod', hit.pod.ns, hit.pod.name); else openDrawer('Node', '', hit.node.name);
+    if (!hit.pod) { openDrawer('Node', '', hit.node.name); return; }
+    const p = await namedPod(hit);
+    if (p) openDrawer('Pod', p.ns, p.name); else openDrawer('Node', '', hit.node.name);
   });
-  c.addEventListener('mousemove', (ev) => {
+  const title = (hit, p) => !hit ? '' : hit.pod ? `${p ? `${p.ns}/${p.name}` : hit.pod.owner || 'pod'}\n${hit.pod.state}\non ${hit.node.name}` :
+    `${hit.node.name}  ${hit.node.zone}  ${hit.node.instanceType}\nReady: ${hit.node.ready}\ncpu ${fmtCPU(hit.node.requested.cpu)} / ${fmtCPU(hit.node.allocatable.cpu)} requested`;
+  c.addEventListener('mousemove', async (ev) => {
     const hit = mapHit(ev);
-    const t = !hit ? '' : hit.pod ? `${hit.pod.ns}/${hit.pod.name}\n${hit.pod.state}\non ${hit.node.name}` :
-      `${hit.node.name}  ${hit.node.zone}  ${hit.node.instanceType}\nReady: ${hit.node.ready}\ncpu ${fmtCPU(hit.node.requested.cpu)} / ${fmtCPU(hit.node.allocatable.cpu)} requested`;
+    const t = title(hit, hit && hit.pod && hit.pod.name ? hit.pod : null);
     if (c.title !== t) c.title = t;
+    if (hit && hit.pod && !hit.pod.name) {
+      const p = await namedPod(hit);
+      const again = mapHit(ev);
+      if (p && again && again.node === hit.node && again.pod === hit.pod) c.title = title(hit, p);
+    }
   });
   cluster.replaceChildren(legend, c);
   cluster.classList.add('compact');
@@ -385,6 +394,37 @@ function mapHit(ev) {
     return { node: t.node };
   }
   return null;
+}
+
+// A compact view's pods have no names (the map does not need them): a
+// node's pods are asked for when one is pointed at, once per version of
+// the node (the node object is replaced when any of its pods changes).
+const nodePods = new WeakMap(); // node object -> Promise of its pods
+function namedPod(hit) {
+  if (hit.pod.name) return Promise.resolve(hit.pod);
+  let got = nodePods.get(hit.node);
+  if (!got) {
+    got = api('GET', '/api/pods?node=' + encodeURIComponent(hit.node.name)).then((r) => r.pods, () => null);
+    nodePods.set(hit.node, got);
+  }
+  return got.then((pods) => {
+    const p = pods && pods[hit.pod.i];
+    return p && (p.owner || '') === hit.pod.owner ? p : null;
+  });
+}
+
+// expand gives a compact node (pods as owner and state indices, see
+// compactPods in json.go) the pods the map draws: owner, state, ready and
+// the index to ask its name by.
+function expand(n) {
+  if (!n.pk) return n;
+  const pods = new Array(n.pk.length / 2);
+  for (let i = 0, j = 0; j < n.pk.length; i++, j += 2) {
+    const s = n.pk[j + 1];
+    pods[i] = { i, owner: n.po[n.pk[j]], state: n.ps[s >> 1], ready: (s & 1) === 1 };
+  }
+  n.pods = pods;
+  return n;
 }
 
 function podFill(p) {
@@ -501,7 +541,8 @@ function drawMap(v) {
 function renderPending(v) {
   const list = $('#pending');
   const pending = v.pending || [];
-  $('#pending-count').textContent = String(pending.length);
+  const total = v.pendingTotal === undefined ? pending.length : v.pendingTotal; // the server lists the oldest 200
+  $('#pending-count').textContent = String(total);
   const frag = document.createDocumentFragment();
   for (const p of pending.slice(0, 200)) {
     const li = el('li');
@@ -514,7 +555,8 @@ function renderPending(v) {
     li.append(el('span', 'reason', p.reason || p.state));
     frag.append(li);
   }
-  if (pending.length > 200) frag.append(el('li', 'muted', `… and ${pending.length - 200} more`));
+  const shown = Math.min(200, pending.length);
+  if (total > shown) frag.append(el('li', 'muted', `… and ${total - shown} more`));
   list.replaceChildren(frag);
 }
 
@@ -884,16 +926,17 @@ function render(v) {
 
 // The stream: a whole view first, then deltas (the view without its
 // nodes, the nodes that changed, and the node order when it changed).
-const stream = { names: [], nodes: new Map(), lastMsg: 0, lastVersion: 0, lastChange: 0, samples: [], status: '' };
+const stream = { names: [], nodes: new Map(), lastMsg: 0, lastVersion: 0, lastChange: 0, samples: [], status: '',
+  messages: 0, bytes: 0 }; // views and deltas received, and their size (the scale test reads them)
 
 function applyView(v) {
   stream.names = (v.nodes || []).map((n) => n.name);
-  stream.nodes = new Map((v.nodes || []).map((n) => [n.name, n]));
+  stream.nodes = new Map((v.nodes || []).map((n) => [n.name, expand(n)]));
   return v;
 }
 
 function applyDelta(d) {
-  for (const n of d.nodes || []) stream.nodes.set(n.name, n);
+  for (const n of d.nodes || []) stream.nodes.set(n.name, expand(n));
   if (d.names) {
     stream.names = d.names;
     const keep = new Set(d.names);
@@ -948,6 +991,7 @@ function connect() {
     // first map or cards are drawn).
     const first = !performance.getEntriesByName('kubesim-view-received').length;
     if (first) performance.mark('kubesim-view-received');
+    stream.messages++; stream.bytes += e.data.length;
     try {
       const v = applyView(JSON.parse(e.data));
       if (first) performance.mark('kubesim-view-parsed');
@@ -955,6 +999,7 @@ function connect() {
     } catch (err) { console.error(err); }
   });
   es.addEventListener('delta', (e) => {
+    stream.messages++; stream.bytes += e.data.length;
     try { const v = applyDelta(JSON.parse(e.data)); received(v); render(v); judgeConn(); } catch (err) { console.error(err); }
   });
   es.addEventListener('ping', () => { received(null); judgeConn(); });
