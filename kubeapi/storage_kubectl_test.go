@@ -150,3 +150,101 @@ func TestKubectlStorage(t *testing.T) {
 	pv = strings.TrimSpace(k.ok("get", "pvc", "www-web-0", "-o", "jsonpath={.spec.volumeName}"))
 	require.Equal(t, zone, k.ok("get", "pv", pv, "-o", "jsonpath={.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}"))
 }
+
+const staticVolume = `apiVersion: v1
+kind: PersistentVolume
+metadata: {name: task-pv}
+spec:
+  storageClassName: manual
+  capacity: {storage: 10Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: /mnt/data}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: task-pvc}
+spec:
+  storageClassName: manual
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 3Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: task-pod}
+spec:
+  containers:
+  - name: web
+    image: nginx:1.27
+    volumeMounts: [{name: data, mountPath: /usr/share/nginx/html}]
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: task-pvc}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: shared}
+spec:
+  accessModes: [ReadWriteMany]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: shared}
+spec:
+  containers:
+  - {name: app, image: nginx:1.27, volumeMounts: [{name: data, mountPath: /data}]}
+  volumes:
+  - {name: data, persistentVolumeClaim: {claimName: shared}}
+`
+
+// TestKubectlStaticVolume: the exam's hostPath volume bound statically to
+// a claim of a class no provisioner serves; the claim a running pod mounts
+// stays Terminating (kubernetes.io/pvc-protection) until the pod goes;
+// the Retain volume is then Released, and Available again once its
+// claimRef is removed; a ReadWriteMany claim of the EBS class fails to
+// provision with the EBS CSI driver's error.
+func TestKubectlStaticVolume(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	p := filepath.Join(t.TempDir(), "static.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(staticVolume), 0o644))
+	out := k.ok("apply", "-f", p)
+	require.Contains(t, out, "persistentvolume/task-pv created")
+	require.NoError(t, f.sess.RunFor(30*time.Second))
+
+	require.Regexp(t, spaced("task-pv", "10Gi", "RWO", "Retain", "Bound", "default/task-pvc", "manual"), k.ok("get", "pv", "task-pv"))
+	require.Regexp(t, spaced("task-pvc", "Bound", "task-pv", "10Gi", "RWO", "manual"), k.ok("get", "pvc", "task-pvc"))
+	require.Regexp(t, spaced("task-pod", "1/1", "Running"), k.ok("get", "pod", "task-pod"))
+	require.Equal(t, "kubernetes.io/pv-protection", k.ok("get", "pv", "task-pv", "-o", "jsonpath={.metadata.finalizers[*]}"))
+
+	// A claim in use is not deleted under its pod.
+	require.Contains(t, k.ok("delete", "pvc", "task-pvc", "--wait=false"), `persistentvolumeclaim "task-pvc" deleted`)
+	require.NoError(t, f.sess.RunFor(10*time.Second))
+	require.Regexp(t, spaced("task-pvc", "Terminating", "task-pv"), k.ok("get", "pvc", "task-pvc"))
+	out = k.ok("describe", "pvc", "task-pvc")
+	require.Regexp(t, `Finalizers:\s+\[kubernetes.io/pvc-protection\]`, out)
+	require.Regexp(t, `Used By:\s+task-pod`, out)
+	require.Regexp(t, spaced("task-pod", "1/1", "Running"), k.ok("get", "pod", "task-pod"))
+
+	k.ok("delete", "pod", "task-pod", "--wait=false")
+	require.NoError(t, f.sess.RunFor(time.Minute))
+	out, err := k.run("get", "pvc", "task-pvc")
+	require.Error(t, err, out)
+	require.Contains(t, out, `persistentvolumeclaims "task-pvc" not found`)
+	require.Regexp(t, spaced("task-pv", "10Gi", "RWO", "Retain", "Released", "default/task-pvc", "manual"), k.ok("get", "pv", "task-pv"))
+
+	// The administrator makes the retained volume reusable.
+	k.ok("patch", "pv", "task-pv", "--type=json", "-p", `[{"op":"remove","path":"/spec/claimRef"}]`)
+	require.NoError(t, f.sess.RunFor(10*time.Second))
+	require.Regexp(t, `task-pv\s+10Gi\s+RWO\s+Retain\s+Available\s+manual`, k.ok("get", "pv", "task-pv"))
+
+	// EBS volumes attach to one node.
+	require.Regexp(t, spaced("shared", "Pending", "gp3"), k.ok("get", "pvc", "shared"))
+	require.Regexp(t, `Warning\s+ProvisioningFailed\s+.*failed to provision volume with StorageClass "gp3": rpc error: code = InvalidArgument desc = Volume capabilities MULTI_NODE_MULTI_WRITER not supported. Only AccessModes\[ReadWriteOnce\] supported.`,
+		k.ok("describe", "pvc", "shared"))
+	require.Empty(t, k.ok("get", "pv", "-o", "jsonpath={.items[?(@.spec.claimRef.name==\"shared\")].metadata.name}"), "no volume was made")
+}

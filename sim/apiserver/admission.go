@@ -2,12 +2,14 @@ package apiserver
 
 import (
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/volumeutil"
 )
 
 // DefaultTolerationSeconds is how long pods tolerate a not-ready or
@@ -23,8 +25,8 @@ const (
 
 // admit runs the admission plugins we model, in upstream order:
 // NamespaceLifecycle, LimitRanger, Priority, DefaultTolerationSeconds,
-// DefaultStorageClass, ResourceQuota (last: it charges what the others
-// defaulted).
+// DefaultStorageClass, StorageObjectInUseProtection, ResourceQuota (last:
+// it charges what the others defaulted).
 func (s *Server) admit(obj store.Object) error {
 	info, _ := store.KindOf(obj)
 	if info.Namespaced && info.Kind != "Event" {
@@ -55,8 +57,20 @@ func (s *Server) admit(obj store.Object) error {
 		}
 	case *corev1.PersistentVolumeClaim:
 		s.admitDefaultStorageClass(o)
+		addFinalizer(o, volumeutil.PVCProtectionFinalizer)
+	case *corev1.PersistentVolume:
+		addFinalizer(o, volumeutil.PVProtectionFinalizer)
 	}
 	return s.admitQuota(obj)
+}
+
+// addFinalizer is StorageObjectInUseProtection: a new claim or volume
+// carries the finalizer its protection controller removes once it is no
+// longer in use.
+func addFinalizer(o store.Object, fin string) {
+	if !slices.Contains(o.GetFinalizers(), fin) {
+		o.SetFinalizers(append(o.GetFinalizers(), fin))
+	}
 }
 
 func addDefaultTolerations(pod *corev1.Pod) {

@@ -24,6 +24,7 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/rootcacert"
 	"github.com/kubesim/kubesim/sim/controllers/serviceaccount"
 	"github.com/kubesim/kubesim/sim/controllers/statefulset"
+	"github.com/kubesim/kubesim/sim/controllers/storageprotection"
 	"github.com/kubesim/kubesim/sim/scheduler"
 )
 
@@ -55,6 +56,7 @@ func (c *Cluster) startControlPlane() {
 		endpoints.New(e, c.Client(endpoints.Name), controllerutil.Config{}),
 		awslb.New(e, c.Client(awslb.Name), awslb.Config{Region: c.EC2.Region()}),
 		persistentvolume.New(e, c.Client(persistentvolume.Name), c.Client(persistentvolume.ProvisionerName), persistentvolume.Config{}),
+		storageprotection.New(e, c.Client(storageprotection.PVCName), c.Client(storageprotection.PVName), storageprotection.Config{}),
 		clusterroleaggregation.New(e, c.Client(clusterroleaggregation.Name), clusterroleaggregation.Config{}),
 		serviceaccount.New(e, c.Client(serviceaccount.Name).WithUIDStream(SystemUIDs), serviceaccount.Config{}),
 		rootcacert.New(e, c.Client(rootcacert.Name).WithUIDStream(SystemUIDs), rootcacert.Config{}, c.PKI.CertPEM),

@@ -14,6 +14,7 @@ import (
 	"github.com/kubesim/kubesim/sim/scheduler/plugins/nodeunschedulable"
 	"github.com/kubesim/kubesim/sim/scheduler/plugins/podtopologyspread"
 	"github.com/kubesim/kubesim/sim/scheduler/plugins/tainttoleration"
+	"github.com/kubesim/kubesim/sim/scheduler/plugins/volumebinding"
 	"github.com/kubesim/kubesim/sim/scheduler/queue"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -34,7 +35,21 @@ func (s *Scheduler) Start() {
 	s.stops = append(s.stops,
 		s.st.Watch("Node", s.cfg.WatchLatency, s.onNode),
 		s.st.Watch("Pod", s.cfg.WatchLatency, s.onPod),
+		s.st.Watch("PersistentVolumeClaim", s.cfg.WatchLatency, s.onStorage),
+		s.st.Watch("PersistentVolume", s.cfg.WatchLatency, s.onStorage),
+		s.st.Watch("StorageClass", s.cfg.WatchLatency, s.onStorage),
 	)
+}
+
+// volumeChanged is a claim, volume or class added or changed: it may help
+// the pods the volume plugins turned away (a claim bound, a volume
+// created), as upstream's plugins register for these events.
+var volumeChanged = clusterEvent{plugins: []string{volumebinding.Name, volumebinding.ZoneName, volumebinding.LimitsName, volumebinding.RestrictionsName}}
+
+func (s *Scheduler) onStorage(ev store.Event) {
+	if ev.Type != store.Deleted {
+		s.moveOnEvent(volumeChanged)
+	}
 }
 
 // responsible reports whether a pending pod is ours to schedule.
@@ -120,8 +135,9 @@ type clusterEvent struct {
 
 var (
 	nodeAdded          = clusterEvent{all: true}
-	assignedPodDeleted = clusterEvent{plugins: []string{noderesources.FitName, nodeports.Name, podtopologyspread.Name, interpodaffinity.Name}}
-	assignedPodAdded   = clusterEvent{plugins: []string{podtopologyspread.Name, interpodaffinity.Name}}
+	assignedPodDeleted = clusterEvent{plugins: []string{noderesources.FitName, nodeports.Name, podtopologyspread.Name, interpodaffinity.Name,
+		volumebinding.LimitsName, volumebinding.RestrictionsName}}
+	assignedPodAdded = clusterEvent{plugins: []string{podtopologyspread.Name, interpodaffinity.Name}}
 )
 
 // nodeChange classifies a node update; ok is false if it changes nothing

@@ -23,6 +23,9 @@ const (
 	AnnBoundByController     = "pv.kubernetes.io/bound-by-controller"
 	AnnProvisionedBy         = "pv.kubernetes.io/provisioned-by"
 	NoProvisioner            = "kubernetes.io/no-provisioner"
+	// The StorageObjectInUseProtection finalizers.
+	PVCProtectionFinalizer = "kubernetes.io/pvc-protection"
+	PVProtectionFinalizer  = "kubernetes.io/pv-protection"
 	// ZoneKey is the topology key EBS volumes are pinned to.
 	ZoneKey = corev1.LabelTopologyZone
 )

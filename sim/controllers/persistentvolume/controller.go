@@ -64,6 +64,13 @@ type Controller struct {
 	resizing     map[string]bool
 	deleting     map[string]bool
 	waitNoted    map[string]bool // claims told WaitForFirstConsumer
+	retries      map[string]retry
+}
+
+// retry is a claim's failed provisioning attempts.
+type retry struct {
+	failures int
+	pending  bool
 }
 
 // New returns the controller; csi is the client the EBS CSI driver's
@@ -77,7 +84,7 @@ func New(engine *sim.Engine, client, csi *apiserver.Client, cfg Config) *Control
 	}
 	c := &Controller{engine: engine, client: client, csi: csi, store: client.Server().Store(), cfg: cfg,
 		rand: engine.Rand("ebs-csi"), provisioning: map[string]bool{}, resizing: map[string]bool{},
-		deleting: map[string]bool{}, waitNoted: map[string]bool{}}
+		deleting: map[string]bool{}, waitNoted: map[string]bool{}, retries: map[string]retry{}}
 	c.claims = workqueue.New(engine, cfg.Queue.Named(Name+"/claims"), c.syncClaim)
 	c.vols = workqueue.New(engine, cfg.Queue.Named(Name+"/volumes"), c.syncVolume)
 	return c
@@ -89,6 +96,7 @@ func (c *Controller) Start() {
 		key := store.KeyOf(ev.Object)
 		if ev.Type == store.Deleted {
 			delete(c.waitNoted, key)
+			delete(c.retries, key)
 			if pv := ev.Object.(*corev1.PersistentVolumeClaim).Spec.VolumeName; pv != "" {
 				c.vols.Add(pv)
 			}
@@ -258,8 +266,17 @@ func (c *Controller) provision(pvc *corev1.PersistentVolumeClaim, sc *storagev1.
 	} else {
 		zone = c.firstZone()
 	}
-	c.provisioning[key] = true
+	if c.retries[key].pending {
+		return nil // a failed CreateVolume is retried after its backoff
+	}
 	c.csi.Event(pvc, corev1.EventTypeNormal, "Provisioning", fmt.Sprintf("External provisioner is provisioning volume for claim %q", key))
+	if msg := ebsCapabilities(pvc, sc); msg != "" {
+		c.csi.Event(pvc, corev1.EventTypeWarning, "ProvisioningFailed", "failed to provision volume with StorageClass \""+sc.Name+"\": "+msg)
+		c.retryProvision(key)
+		return nil
+	}
+	delete(c.retries, key)
+	c.provisioning[key] = true
 	uid := pvc.UID
 	c.engine.After(c.jitter(createLatency), "ebs-csi/create-volume", func() {
 		delete(c.provisioning, key)
@@ -277,6 +294,44 @@ func (c *Controller) provision(pvc *corev1.PersistentVolumeClaim, sc *storagev1.
 		c.csi.Event(cur, corev1.EventTypeNormal, "ProvisioningSucceeded", "Successfully provisioned volume "+pv.Name)
 	})
 	return nil
+}
+
+// retryProvision queues the claim again after the external provisioner's
+// backoff (--retry-interval-start 1s doubling to --retry-interval-max 5m).
+func (c *Controller) retryProvision(key string) {
+	r := c.retries[key]
+	delay := min(time.Second<<min(r.failures, 9), 5*time.Minute)
+	c.retries[key] = retry{failures: r.failures + 1, pending: true}
+	c.engine.After(delay, "ebs-csi/retry-provision", func() {
+		if r, ok := c.retries[key]; ok {
+			r.pending = false
+			c.retries[key] = r
+			c.claims.Add(key)
+		}
+	})
+}
+
+// ebsCapabilities is the EBS CSI driver's CreateVolume check of the
+// access modes (its error, or ""): an EBS volume attaches to one node, except io2 block
+// volumes with Multi-Attach (ReadWriteMany, volumeMode Block).
+func ebsCapabilities(pvc *corev1.PersistentVolumeClaim, sc *storagev1.StorageClass) string {
+	block := pvc.Spec.VolumeMode != nil && *pvc.Spec.VolumeMode == corev1.PersistentVolumeBlock
+	for _, m := range pvc.Spec.AccessModes {
+		var mode string
+		switch m {
+		case corev1.ReadWriteMany:
+			if block && sc.Parameters["type"] == "io2" {
+				continue
+			}
+			mode = "MULTI_NODE_MULTI_WRITER"
+		case corev1.ReadOnlyMany:
+			mode = "MULTI_NODE_READER_ONLY"
+		default:
+			continue
+		}
+		return "rpc error: code = InvalidArgument desc = Volume capabilities " + mode + " not supported. Only AccessModes[ReadWriteOnce] supported."
+	}
+	return ""
 }
 
 func allowedZone(sc *storagev1.StorageClass) string {
@@ -474,10 +529,9 @@ func (c *Controller) syncVolume(name string) error {
 	pv := o.(*corev1.PersistentVolume)
 	ref := pv.Spec.ClaimRef
 	if ref == nil {
-		if pv.Status.Phase == corev1.VolumePending || pv.Status.Phase == "" {
-			return c.setPhase(pv, corev1.VolumeAvailable, "")
-		}
-		return nil
+		// Unclaimed: Available, also a Released volume whose claimRef an
+		// administrator removed to make it reusable.
+		return c.setPhase(pv, corev1.VolumeAvailable, "")
 	}
 	claim, ok := c.store.Get("PersistentVolumeClaim", ref.Namespace, ref.Name)
 	if ok && (ref.UID == "" || claim.GetUID() == ref.UID) {
