@@ -71,8 +71,9 @@ var areas = []area{
 		none:     "not ported: VolumeBinding's tables drive the volume binder's cache and a fake PV controller, NodeVolumeLimits' tables CSINode and CSIDriver objects, none of which the simulator's combined volume plugin has (it reads claims, volumes and classes from the store, and the EBS attachment limit from the instance type); VolumeRestrictions' tables are inline GCE/AWS/RBD/iSCSI disks, not modelled, and ReadWriteOncePod cases whose claims are unbound and classless, which the shared PreFilter rejects as VolumeBinding does"},
 	{name: "Pod request helpers", files: []string{"sim/podutil/requests_upstream_test.go"},
 		upstream: "k8s.io/component-helpers resource/helpers_test.go"},
-	{name: "Deployment util and rolling update", files: []string{"sim/controllers/deployment/util_upstream_test.go"},
-		upstream: "pkg/controller/deployment/util/deployment_util_test.go, pkg/controller/deployment/rolling_test.go"},
+	{name: "Deployment util, rolling update and scaling", files: []string{
+		"sim/controllers/deployment/util_upstream_test.go", "sim/controllers/deployment/sync_upstream_test.go",
+	}, upstream: "pkg/controller/deployment/util/deployment_util_test.go, pkg/controller/deployment/rolling_test.go, pkg/controller/deployment/sync_test.go"},
 	{name: "Deployment progress", files: []string{"sim/controllers/deployment/progress_upstream_test.go"},
 		upstream: "pkg/controller/deployment/progress_test.go"},
 	{name: "ReplicaSet pod ranking", files: []string{"sim/controllers/controllerutil/ranking_upstream_test.go"},
@@ -347,12 +348,13 @@ func TestFidelityTables(t *testing.T) {
 }
 
 // checkEveryPortIsCounted fails when a *_upstream_test.go file belongs
-// to no area, so a new port cannot go uncounted, and when an area's file
-// does not name its upstream source.
+// to no area, so a new port cannot go uncounted, and when an area's
+// ported files and its upstream sources do not cite each other.
 func checkEveryPortIsCounted(t *testing.T, root string) {
 	t.Helper()
 	counted := map[string]bool{}
 	for _, a := range areas {
+		cited := map[string]bool{}
 		for _, f := range a.files {
 			counted[f] = true
 			if !strings.HasSuffix(f, "_upstream_test.go") {
@@ -362,10 +364,19 @@ func checkEveryPortIsCounted(t *testing.T, root string) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			citesOne := false
 			for _, u := range strings.Split(a.upstream, ", ") {
-				if base := filepath.Base(u); !bytes.Contains(src, []byte(base)) {
-					t.Errorf("%s does not cite its upstream file %s", f, base)
+				if base := filepath.Base(u); bytes.Contains(src, []byte(base)) {
+					cited[base], citesOne = true, true
 				}
+			}
+			if !citesOne {
+				t.Errorf("%s cites none of its area's upstream files (%s)", f, a.upstream)
+			}
+		}
+		for _, u := range strings.Split(a.upstream, ", ") {
+			if base := filepath.Base(u); len(cited) > 0 && !cited[base] {
+				t.Errorf("area %q: no ported file cites %s", a.name, base)
 			}
 		}
 	}
