@@ -63,6 +63,7 @@ func RunSeeds(s *scenarios.Scenario, arg string, from, to uint64, workers int, p
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
+	defer batchGC()()
 	reps := make([]*runner.Report, len(seeds))
 	errs := make([]error, len(seeds))
 	jobs := make(chan int)

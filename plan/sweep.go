@@ -2,7 +2,9 @@ package plan
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -106,6 +108,7 @@ func Sweep(pl *Plan, opts Options) (*Partial, error) {
 		workers = runtime.NumCPU()
 	}
 	workers = max(1, min(workers, len(mine)))
+	defer batchGC()()
 	results := make([]RunResult, len(mine))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -133,6 +136,19 @@ func Sweep(pl *Plan, opts Options) (*Partial, error) {
 	close(jobs)
 	wg.Wait()
 	return &Partial{Header: pl.header(seeds, opts.Shard, shards, len(all), opts.Out), Results: results}, nil
+}
+
+// batchGC lets the heap grow to three times the live data between
+// collections (GOGC=200) while a batch of runs is under way, unless the
+// user set GOGC: a run's heap is mostly its cluster, live until the run
+// ends, and collecting it twice as often cost a plan sweep 7% more CPU
+// (farm-bench, 3 runs × 3 pairs). It returns the undo.
+func batchGC() func() {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return func() {}
+	}
+	old := debug.SetGCPercent(200)
+	return func() { debug.SetGCPercent(old) }
 }
 
 // runOne runs one cell as an ordinary scenario run.
