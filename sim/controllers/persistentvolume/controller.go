@@ -147,6 +147,9 @@ func (c *Controller) syncClaim(key string) error {
 		return nil
 	}
 	if pvc.Spec.VolumeName != "" {
+		if pvc.Annotations[volumeutil.AnnBindCompleted] == "" {
+			return c.syncPreBoundClaim(pvc)
+		}
 		return c.syncBoundClaim(pvc)
 	}
 	// A volume pre-bound to this claim (claimRef) binds first.
@@ -193,6 +196,64 @@ func (c *Controller) syncClaim(key string) error {
 		return nil
 	}
 	return c.provision(pvc, sc, node)
+}
+
+// syncPreBoundClaim binds a claim its author pre-bound to a volume
+// (spec.volumeName, the bind not yet completed), as upstream's
+// syncUnboundClaim does: a missing volume or one bound to another claim
+// leaves the claim Pending; an unbound volume that satisfies the claim
+// gets the claim's reference and both become Bound.
+func (c *Controller) syncPreBoundClaim(pvc *corev1.PersistentVolumeClaim) error {
+	o, ok := c.store.Get("PersistentVolume", "", pvc.Spec.VolumeName)
+	if !ok {
+		return c.pending(pvc)
+	}
+	pv := o.(*corev1.PersistentVolume)
+	if r := pv.Spec.ClaimRef; r != nil {
+		if r.Namespace != pvc.Namespace || r.Name != pvc.Name || (r.UID != "" && r.UID != pvc.UID) {
+			c.client.Event(pvc, corev1.EventTypeWarning, "FailedBinding", "volume \""+pv.Name+"\" already bound to a different claim.")
+			return c.pending(pvc)
+		}
+		return c.bind(pvc, pv)
+	}
+	if msg := unsatisfied(pvc, pv); msg != "" {
+		c.client.Event(pvc, corev1.EventTypeWarning, "VolumeMismatch", "Cannot bind to requested volume \""+pv.Name+"\": "+msg)
+		return c.pending(pvc)
+	}
+	return c.bind(pvc, pv)
+}
+
+// unsatisfied says why a volume cannot serve a claim pre-bound to it
+// (upstream's checkVolumeSatisfyClaim: size, class, volume mode, access
+// modes), or "".
+func unsatisfied(pvc *corev1.PersistentVolumeClaim, pv *corev1.PersistentVolume) string {
+	want := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+	if have := capacity(pv); have.Cmp(want) < 0 {
+		return "requested PV is too small"
+	}
+	if pv.Spec.StorageClassName != volumeutil.ClassOf(pvc) {
+		return "storageClassName does not match"
+	}
+	if pvc.Spec.VolumeMode != nil && pv.Spec.VolumeMode != nil && *pvc.Spec.VolumeMode != *pv.Spec.VolumeMode {
+		return "incompatible volumeMode"
+	}
+	for _, m := range pvc.Spec.AccessModes {
+		if !slices.Contains(pv.Spec.AccessModes, m) {
+			return "incompatible accessMode"
+		}
+	}
+	return ""
+}
+
+// pending keeps a claim that cannot bind in phase Pending.
+func (c *Controller) pending(pvc *corev1.PersistentVolumeClaim) error {
+	if pvc.Status.Phase == corev1.ClaimPending {
+		return nil
+	}
+	n := pvc.DeepCopy()
+	n.Status.Phase = corev1.ClaimPending
+	_, err := c.client.UpdateStatus(n)
+	return err
 }
 
 // preBoundVolume is a volume whose claimRef names this claim.
@@ -436,12 +497,13 @@ func (c *Controller) bind(pvc *corev1.PersistentVolumeClaim, pv *corev1.Persiste
 		}
 	}
 	n := pvc.DeepCopy()
+	preBound := n.Spec.VolumeName == pv.Name // by its author: not bound by the controller
 	n.Spec.VolumeName = pv.Name
 	if n.Annotations == nil {
 		n.Annotations = map[string]string{}
 	}
 	n.Annotations[volumeutil.AnnBindCompleted] = "yes"
-	if pv.Annotations[volumeutil.AnnProvisionedBy] == "" {
+	if pv.Annotations[volumeutil.AnnProvisionedBy] == "" && !preBound {
 		n.Annotations[volumeutil.AnnBoundByController] = "yes"
 	}
 	out, err := c.client.Update(n)
