@@ -264,7 +264,7 @@ func serverSideApply(c *cluster.Cluster, r *http.Request, t target, body []byte,
 	}
 	req := request(r, t, verb)
 	req.Name, req.Object = obj.GetName(), obj
-	return req, precheck(obj)
+	return req, admitWrite(c, r, obj)
 }
 
 // checkApplied refuses an applied configuration that names another

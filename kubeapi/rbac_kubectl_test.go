@@ -161,3 +161,60 @@ func TestKubectlRBACSession(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, out, `namespaces "kube-system" is forbidden: this namespace may not be deleted`)
 }
+
+// TestKubectlRBACEscalation: a user who may write roles and bindings still
+// cannot grant what they do not hold (upstream's escalation check and its
+// message), until they are given bind on the role; a ClusterRole with an
+// aggregationRule collects the rules of the roles its selector labels;
+// cluster-scoped requests are refused "at the cluster scope".
+func TestKubectlRBACEscalation(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{speed: 20})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	k.ok("create", "sa", "dev")
+	k.ok("create", "role", "rbac-admin", "--verb=get,list,create", "--resource=roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,pods")
+	k.ok("create", "rolebinding", "dev-rbac", "--role=rbac-admin", "--serviceaccount=default:dev")
+	dev := strings.TrimSpace(k.ok("create", "token", "dev"))
+	const groups = `(groups=["system:serviceaccounts" "system:serviceaccounts:default" "system:authenticated"])`
+
+	out, err := k.run("--token", dev, "create", "role", "deleter", "--verb=delete,get", "--resource=pods,deployments")
+	require.Error(t, err, out)
+	require.Equal(t, `Error from server (Forbidden): roles.rbac.authorization.k8s.io "deleter" is forbidden: user "system:serviceaccount:default:dev" `+groups+` is attempting to grant RBAC permissions not currently held:
+{APIGroups:[""], Resources:["pods"], Verbs:["delete"]}
+{APIGroups:["apps"], Resources:["deployments"], Verbs:["delete" "get"]}`, strings.TrimSpace(out))
+	out, err = k.run("get", "role", "deleter")
+	require.Error(t, err, "nothing was created: %s", out)
+	require.Contains(t, k.ok("--token", dev, "create", "role", "reader", "--verb=get,list", "--resource=pods"), "role.rbac.authorization.k8s.io/reader created", "rules the user holds")
+	require.Contains(t, k.ok("--token", dev, "create", "rolebinding", "bob-reader", "--role=reader", "--user=bob"), "created")
+
+	out, err = k.run("--token", dev, "create", "rolebinding", "bob-admin", "--clusterrole=admin", "--user=bob")
+	require.Error(t, err, out)
+	require.Contains(t, out, `rolebindings.rbac.authorization.k8s.io "bob-admin" is forbidden: user "system:serviceaccount:default:dev" `+groups+` is attempting to grant RBAC permissions not currently held:`)
+	require.Contains(t, out, "\n"+`{APIGroups:["apps"], Resources:["deployments"], Verbs:["create" "update" "patch" "delete" "deletecollection" "get" "list" "watch"]}`+"\n")
+	require.Equal(t, "no", strings.TrimSpace(func() string { o, _ := k.run("auth", "can-i", "delete", "deployments", "--as", "bob"); return o }()))
+
+	// The bind verb on that one ClusterRole lets dev grant it.
+	k.ok("create", "clusterrole", "bind-admin", "--verb=bind", "--resource=clusterroles", "--resource-name=admin")
+	k.ok("create", "rolebinding", "dev-bind", "--clusterrole=bind-admin", "--serviceaccount=default:dev")
+	require.Contains(t, k.ok("--token", dev, "create", "rolebinding", "bob-admin", "--clusterrole=admin", "--user=bob"), "rolebinding.rbac.authorization.k8s.io/bob-admin created")
+	require.Equal(t, "yes", strings.TrimSpace(k.ok("auth", "can-i", "delete", "deployments", "--as", "bob")))
+	out, err = k.run("--token", dev, "create", "rolebinding", "bob-edit", "--clusterrole=edit", "--user=bob")
+	require.Error(t, err, "bind was granted on admin only: %s", out)
+	out, err = k.run("--token", dev, "create", "rolebinding", "ghost", "--clusterrole=nope", "--user=bob")
+	require.Error(t, err, out)
+	require.Contains(t, out, `rolebindings.rbac.authorization.k8s.io "ghost" is forbidden: clusterroles.rbac.authorization.k8s.io "nope" not found`)
+
+	// Cluster scope, and an aggregated ClusterRole.
+	out, err = k.run("--token", dev, "get", "nodes")
+	require.Error(t, err, out)
+	require.Contains(t, out, `nodes is forbidden: User "system:serviceaccount:default:dev" cannot list resource "nodes" in API group "" at the cluster scope`)
+	require.Contains(t, k.ok("create", "clusterrole", "monitoring", "--aggregation-rule=rbac.example.com/aggregate-to-monitoring=true"), "created")
+	k.ok("create", "clusterrolebinding", "dev-monitoring", "--clusterrole=monitoring", "--serviceaccount=default:dev")
+	k.ok("create", "clusterrole", "node-reader", "--verb=get,list,watch", "--resource=nodes")
+	k.ok("label", "clusterrole", "node-reader", "rbac.example.com/aggregate-to-monitoring=true")
+	out = k.waitFor(func(out string) bool { return strings.Contains(out, "nodes") }, "describe", "clusterrole", "monitoring")
+	require.Regexp(t, spaced("nodes", "[]", "[]", "[get list watch]"), out)
+	require.Regexp(t, `general-\d\s+Ready`, k.ok("--token", dev, "get", "nodes"))
+}

@@ -158,7 +158,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, t target) {
 		trackUpdate(c.Engine.Now(), nil, obj, managerName(r))
 		req := request(r, t, "create")
 		req.Name, req.Object = obj.GetName(), obj
-		return req, precheck(obj)
+		return req, admitWrite(c, r, obj)
 	})
 	if err != nil {
 		writeError(w, err)
@@ -204,7 +204,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, t target) {
 		}
 		req := request(r, t, verb)
 		req.Object = obj
-		return req, precheck(obj)
+		return req, admitWrite(c, r, obj)
 	})
 	if err != nil {
 		writeError(w, err)
@@ -275,7 +275,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, t target) {
 		}
 		req := request(r, t, verb)
 		req.Object = obj
-		return req, precheck(obj)
+		return req, admitWrite(c, r, obj)
 	})
 	if err != nil {
 		writeError(w, err)
