@@ -65,6 +65,24 @@ func TestKubectlDebug(t *testing.T) {
 	require.Contains(t, out, `Pod "web" is invalid: spec.ephemeralContainers[1].name: Duplicate value: "nginx"`)
 	require.Equal(t, "dbg", k.ok("get", "pod", "web", "-o", "jsonpath={.spec.ephemeralContainers[*].name}"))
 
+	// -i attaches to the debug container's shell: it runs what stdin
+	// says, and its end is the container's.
+	out = k.in("hostname\nwget -qO- http://localhost | grep title\nexit 3\n", "debug", "-i", "web", "--image=busybox:1.36", "-c", "sh")
+	require.Contains(t, out, "If you don't see a command prompt, try pressing enter.")
+	require.Contains(t, out, "web\n<title>Welcome to nginx!</title>\n")
+	waitFor(t, k, regexp.MustCompile(`^3 Error$`), "get", "pod", "web", "-o", `jsonpath={.status.ephemeralContainerStatuses[?(@.name=="sh")].state.terminated.exitCode} {.status.ephemeralContainerStatuses[?(@.name=="sh")].state.terminated.reason}`)
+	out, err = k.run("exec", "web", "-c", "sh", "--", "true")
+	require.Error(t, err)
+	require.Contains(t, out, `unable to upgrade connection: container not found ("sh")`)
+
+	// kubectl run -i --rm: the pod's output, then the pod goes.
+	out = k.ok("run", "tmp", "-i", "--rm", "--restart=Never", "--image=busybox:1.36", "--", "wget", "-qO-", "-T2", "http://web")
+	require.Contains(t, out, "<title>Welcome to nginx!</title>")
+	require.Contains(t, out, `pod "tmp" deleted`)
+	out = k.in("echo hi from $(hostname)\n", "run", "tmp2", "-i", "--rm", "--restart=Never", "--image=busybox:1.36", "--", "sh")
+	require.Contains(t, out, "hi from tmp2\n")
+	require.Contains(t, out, `pod "tmp2" deleted`)
+
 	// A node: the debugger pod runs on it with the host's namespaces.
 	node := strings.TrimSpace(k.ok("get", "pod", "web", "-o", "jsonpath={.spec.nodeName}"))
 	out = k.ok("debug", "node/"+node, "--image=busybox:1.36", "--", "sleep", "3600")

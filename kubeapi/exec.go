@@ -183,41 +183,94 @@ func (s *Server) podExec(w http.ResponseWriter, r *http.Request, t target) {
 	}
 	pod, container, restarts, err := s.execTarget(t, opts.container)
 	if err != nil {
-		var nf errContainerNotFound
-		if errors.As(err, &nf) {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = io.WriteString(w, nf.Error())
-			return
-		}
-		writeError(w, err)
+		writeTargetError(w, err)
 		return
 	}
+	st, ok := s.openStreams(w, r, opts, "exec")
+	if !ok {
+		return
+	}
+	defer st.close()
+	s.wg.Add(1)
+	defer s.wg.Done()
+
+	host := &execHost{s: s, ctx: st.ctx, ns: pod.Namespace, name: pod.Name, uid: pod.UID, container: container, restarts: restarts}
+	sh, err := shell.New(shell.Config{Host: host, Pod: pod, Container: container, Name: opts.command[0],
+		Overlay: s.overlays.get(overlayKey{pod.UID, container, restarts}), Token: s.podToken, TTY: opts.tty})
+	if err != nil {
+		s.writeExecStatus(st.errs, 0, apierrors.NewBadRequest(err.Error()), opts.command)
+		return
+	}
+	var code int
+	if opts.tty && opts.stdin && len(opts.command) == 1 && sh.HasShell(opts.command[0]) && isShellName(opts.command[0]) {
+		code = interactive(sh, st.stdin, st.stdout)
+	} else {
+		code, err = sh.Exec(opts.command, st.stdin, st.stdout, st.stderr)
+	}
+	var ee *shell.ExecError
+	if errors.As(err, &ee) {
+		s.writeExecStatus(st.errs, 0, apierrors.NewInternalError(ociError(pod, container, ee)), opts.command)
+		return
+	}
+	if errors.Is(err, errStreamEnded) {
+		return
+	}
+	s.writeExecStatus(st.errs, code, nil, opts.command)
+}
+
+// writeTargetError answers a failed execTarget: the kubelet's plain-text
+// 404 for a container that does not run, else the Status.
+func writeTargetError(w http.ResponseWriter, err error) {
+	var nf errContainerNotFound
+	if errors.As(err, &nf) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, nf.Error())
+		return
+	}
+	writeError(w, err)
+}
+
+// streams are an exec's or attach's open channels.
+type streams struct {
+	conn                 *wsstream.Conn
+	ctx                  context.Context
+	cancel               context.CancelFunc
+	stdin                io.Reader
+	stdout, stderr, errs io.Writer
+}
+
+func (st *streams) close() {
+	st.cancel()
+	_ = st.conn.Close()
+}
+
+// openStreams upgrades the request to the remote command protocol (what
+// kubectl exec and attach speak): ok is false when the handshake failed
+// (it answered). ctx ends when the client goes or the server stops.
+func (s *Server) openStreams(w http.ResponseWriter, r *http.Request, opts execOptions, what string) (*streams, bool) {
 	if !wsstream.IsWebSocketRequest(r) {
 		// kubectl tries SPDY only after a WebSocket upgrade failed, which
-		// happens only for the errors answered above.
-		writeError(w, badRequest("kubesim serves exec over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) only"))
-		return
+		// happens only for the errors answered before.
+		writeError(w, badRequest("kubesim serves %s over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) only", what))
+		return nil, false
 	}
 	conn := wsstream.NewConn(execProtocols())
 	conn.SetIdleTimeout(streamIdleTimeout)
 	// A client that hangs up is no error worth logging on the terminal
 	// kubesim serve runs in.
 	r = r.WithContext(klog.NewContext(r.Context(), logr.Discard()))
-	_, streams, err := conn.Open(w, r)
+	_, chans, err := conn.Open(w, r)
 	if err != nil {
-		return // the handshake already answered
+		return nil, false // the handshake already answered
 	}
-	defer func() { _ = conn.Close() }()
-	s.wg.Add(1)
-	defer s.wg.Done()
 
 	// client-go creates its stream readers only after the upgrade and
 	// drops frames that arrive before: output waits until the client has
 	// spoken (a terminal size, stdin) or a moment has passed.
 	g := newGate(clientReadyWait)
-	out := func(ch int) io.Writer { return &gatedWriter{g: g, w: streams[ch]} }
-	errStream := out(errorChannel)
+	out := func(ch int) io.Writer { return &gatedWriter{g: g, w: chans[ch]} }
+	st := &streams{conn: conn, errs: out(errorChannel), stdout: io.Discard, stderr: io.Discard, stdin: strings.NewReader("")}
 
 	// The lowest writable channel gets an empty frame: the client knows
 	// the stream is up (as the kubelet does).
@@ -227,19 +280,18 @@ func (s *Server) podExec(w http.ResponseWriter, r *http.Request, t target) {
 	case opts.stderr:
 		_, _ = out(stderrChannel).Write(nil)
 	default:
-		_, _ = errStream.Write(nil)
+		_, _ = st.errs.Write(nil)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	st.ctx, st.cancel = context.WithCancel(context.Background())
 	// The resize channel only ends when the connection does: a closed
 	// connection cancels a sleeping command. Sizes are read and dropped
 	// (the modelled tools do not lay out to the terminal).
 	go func() {
-		defer cancel()
+		defer st.cancel()
 		buf := make([]byte, 512)
 		for {
-			n, err := streams[resizeChannel].Read(buf)
+			n, err := chans[resizeChannel].Read(buf)
 			if n > 0 {
 				g.open()
 			}
@@ -250,57 +302,33 @@ func (s *Server) podExec(w http.ResponseWriter, r *http.Request, t target) {
 	}()
 	go func() {
 		select {
-		case <-ctx.Done():
+		case <-st.ctx.Done():
 		case <-s.done:
-			cancel()
+			st.cancel()
 		}
 	}()
 
-	stdout, stderr := io.Writer(io.Discard), io.Writer(io.Discard)
 	if opts.stdout {
-		stdout = out(stdoutChannel)
+		st.stdout = out(stdoutChannel)
 	}
 	if opts.stderr {
-		stderr = out(stderrChannel)
+		st.stderr = out(stderrChannel)
 	}
 	if opts.tty {
-		stdout = &crlfWriter{w: stdout}
-		stderr = stdout
+		st.stdout = &crlfWriter{w: st.stdout}
+		st.stderr = st.stdout
 	}
-	var stdin io.Reader = strings.NewReader("")
 	if opts.stdin {
 		// Stdin is drained as it comes (bounded), so that a command that
 		// does not read it never stalls the connection's reader.
 		buf := newStreamBuffer(maxStdin)
 		go func() {
-			_, err := io.Copy(buf, &openOnRead{r: streams[stdinChannel], g: g})
+			_, err := io.Copy(buf, &openOnRead{r: chans[stdinChannel], g: g})
 			buf.CloseWithError(err)
 		}()
-		stdin = buf
+		st.stdin = buf
 	}
-
-	host := &execHost{s: s, ctx: ctx, ns: pod.Namespace, name: pod.Name, uid: pod.UID, container: container, restarts: restarts}
-	sh, err := shell.New(shell.Config{Host: host, Pod: pod, Container: container, Name: opts.command[0],
-		Overlay: s.overlays.get(overlayKey{pod.UID, container, restarts}), Token: s.podToken, TTY: opts.tty})
-	if err != nil {
-		s.writeExecStatus(errStream, 0, apierrors.NewBadRequest(err.Error()), opts.command)
-		return
-	}
-	var code int
-	if opts.tty && opts.stdin && len(opts.command) == 1 && sh.HasShell(opts.command[0]) && isShellName(opts.command[0]) {
-		code = interactive(sh, stdin, stdout)
-	} else {
-		code, err = sh.Exec(opts.command, stdin, stdout, stderr)
-	}
-	var ee *shell.ExecError
-	if errors.As(err, &ee) {
-		s.writeExecStatus(errStream, 0, apierrors.NewInternalError(ociError(pod, container, ee)), opts.command)
-		return
-	}
-	if errors.Is(err, errStreamEnded) {
-		return
-	}
-	s.writeExecStatus(errStream, code, nil, opts.command)
+	return st, true
 }
 
 func isShellName(cmd string) bool {

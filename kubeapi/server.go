@@ -297,6 +297,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, t target) {
 	switch {
 	case (r.Method == http.MethodGet || r.Method == http.MethodPost) && t.sub == "exec":
 		s.podExec(w, r, t)
+	case (r.Method == http.MethodGet || r.Method == http.MethodPost) && t.sub == "attach":
+		s.podAttach(w, r, t)
 	case (r.Method == http.MethodGet || r.Method == http.MethodPost) && t.sub == "portforward":
 		s.podPortForward(w, r, t)
 	case (r.Method == http.MethodPatch || r.Method == http.MethodPut) && t.sub == "ephemeralcontainers":

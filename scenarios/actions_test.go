@@ -51,6 +51,8 @@ var actionCases = []string{
 	`api: {verb: evict, kind: Pod, namespace: default, name: p}`,
 	`api: {verb: bind, kind: Pod, namespace: default, name: p, node: general-1}`,
 	`api: {verb: scale, kind: Deployment, namespace: default, name: web, replicas: 0}`,
+	`exit: {pod: web-1, container: web, code: 3}`,
+	`exit: {namespace: kube-system, pod: debug, container: debugger}`,
 }
 
 const actionsHead = `name: actions

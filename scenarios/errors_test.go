@@ -102,7 +102,7 @@ func TestParseErrors(t *testing.T) {
 		{"restore without snapshot", base + "timeline:\n  - at: 5m\n    etcd: {snapshot: s1}\n  - at: 1m\n    etcd: {restore: s1}\n",
 			[]string{"s.yaml:10:21: etcd.restore: no snapshot \"s1\" was taken before this point\n  hint: take it first with an earlier `etcd: {snapshot: s1}`"}},
 		{"no action", base + "timeline:\n  - at: 1m\n",
-			[]string{"s.yaml:7:5: timeline[0]: timeline entry has no action\n  hint: add one of: api, apply, cordon, delete, drain, ec2, etcd, fail, kubectl, partition, recover, spot, uncordon"}},
+			[]string{"s.yaml:7:5: timeline[0]: timeline entry has no action\n  hint: add one of: api, apply, cordon, delete, drain, ec2, etcd, exit, fail, kubectl, partition, recover, spot, uncordon"}},
 		{"two actions", base + "timeline:\n  - at: 1m\n    cordon: {node: general-1}\n    drain: {node: general-1}\n",
 			[]string{"s.yaml:9:5: timeline[0]: timeline entry has 2 actions (cordon, drain); give one action per entry\n  hint: split it into several entries with the same `at:`"}},
 		{"invalid object", base + "workloads:\n  - file: mismatch.yaml\n",

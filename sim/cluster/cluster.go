@@ -445,3 +445,20 @@ func (c *Cluster) traceFault(verb, target, summary string) {
 	}
 	c.Engine.Trace().Add(sim.Record{T: c.Engine.Elapsed(), Component: "chaos", Verb: verb, Kind: kind, Name: target, RV: c.Store.Rev(), Summary: summary})
 }
+
+// ContainerExit ends a running container's process with code (the
+// `exit` action: an attached shell's input ended).
+func (c *Cluster) ContainerExit(namespace, pod, container string, code int32) error {
+	o, ok := c.Store.Get("Pod", namespace, pod)
+	if !ok {
+		return fmt.Errorf("no pod %s/%s", namespace, pod)
+	}
+	n, err := c.node(o.(*corev1.Pod).Spec.NodeName)
+	if err != nil {
+		return err
+	}
+	if n.Kubelet == nil {
+		return fmt.Errorf("node %s has no kubelet", n.Name)
+	}
+	return n.Kubelet.ContainerExit(o.GetUID(), container, code)
+}

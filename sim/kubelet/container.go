@@ -87,7 +87,7 @@ func (c *container) create(res images.Resolved) {
 	k := c.p.k
 	c.image, c.imageID = res.Ref.String(), res.ImageID()
 	c.beh = images.BehaviorOf(res.Image, c.spec.Name, c.spec.Command, c.spec.Args, c.p.pod.Annotations)
-	if c.spec.Stdin && readsStdin(c.spec) {
+	if c.spec.Stdin && ReadsStdin(c.spec) {
 		// A shell given stdin (kubectl run -i, kubectl debug -i) waits
 		// for its input rather than reading EOF.
 		c.beh.Forever, c.beh.RunFor = true, 0
@@ -112,9 +112,9 @@ func (c *container) create(res images.Resolved) {
 	})
 }
 
-// readsStdin: the container's process is a shell reading commands from
+// ReadsStdin: the container's process is a shell reading commands from
 // stdin (the image's default command, or a shell without -c).
-func readsStdin(spec *corev1.Container) bool {
+func ReadsStdin(spec *corev1.Container) bool {
 	argv := append(append([]string(nil), spec.Command...), spec.Args...)
 	if len(argv) == 0 {
 		return true

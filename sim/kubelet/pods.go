@@ -460,3 +460,29 @@ func (p *podState) restartAfterReboot() {
 	p.k.markDirty(p)
 	p.createSandbox()
 }
+
+// ContainerExit ends the running process of one of the pod's containers
+// with code, as if it exited on its own.
+func (k *Kubelet) ContainerExit(uid types.UID, name string, code int32) error {
+	p := k.pods[uid]
+	if p == nil {
+		return fmt.Errorf("pod %s does not run on node %s", uid, k.name)
+	}
+	for _, c := range p.all() {
+		if c.spec.Name != name {
+			continue
+		}
+		if c.state != cRunning {
+			return fmt.Errorf("container %s is not running", name)
+		}
+		k.engine.Cancel(c.timer)
+		c.timer = nil
+		reason := "Completed"
+		if code != 0 {
+			reason = "Error"
+		}
+		c.terminated(code, reason, "", c.startedAt)
+		return nil
+	}
+	return fmt.Errorf("no container %s in pod %s", name, p.key)
+}
