@@ -132,6 +132,46 @@ type Server struct {
 	dirty      bool
 	eligibleAt time.Duration     // the earliest a Running pod passes the two-scrape rule (0 = none waiting)
 	watched    map[string]func() // the owner kinds watched for annotation changes
+
+	// static caches, per pod key, what a scrape derives from the pod
+	// object alone (its key, requests, limits, and whether it passed the
+	// two-scrape rule): store objects are replaced, never modified, so an
+	// entry holds while the pod pointer is the same.
+	static map[string]*podStatic
+}
+
+// podStatic is what a scrape derives from one version of a pod.
+type podStatic struct {
+	pod        *corev1.Pod
+	key        string
+	passed     bool  // the two-scrape rule held (it keeps holding: time only advances)
+	totalReq   int64 // millicores requested over the containers
+	containers []containerStatic
+}
+
+type containerStatic struct {
+	reqMilli, limitMilli int64 // limitMilli 0: no limit
+	memBytes             int64
+}
+
+func newPodStatic(p *corev1.Pod, key string) *podStatic {
+	ps := &podStatic{pod: p, key: key, containers: make([]containerStatic, len(p.Spec.Containers))}
+	for i := range p.Spec.Containers {
+		c := &p.Spec.Containers[i]
+		cs := &ps.containers[i]
+		if q, ok := c.Resources.Requests[corev1.ResourceCPU]; ok {
+			cs.reqMilli = q.MilliValue()
+		}
+		ps.totalReq += cs.reqMilli
+		if lim, ok := c.Resources.Limits[corev1.ResourceCPU]; ok && !lim.IsZero() {
+			cs.limitMilli = lim.MilliValue()
+		}
+		cs.memBytes = DefaultMemoryBytes
+		if q, ok := c.Resources.Requests[corev1.ResourceMemory]; ok && !q.IsZero() {
+			cs.memBytes = q.Value()
+		}
+	}
+	return ps
 }
 
 // New returns a server over st; call Start.
@@ -140,7 +180,8 @@ func New(engine *sim.Engine, st *store.Store, cfg Config) *Server {
 		cfg.Interval = DefaultInterval
 	}
 	s := &Server{engine: engine, st: st, interval: cfg.Interval, loads: cfg.Loads, pods: map[string]*PodSample{},
-		nodes: map[string]*NodeSample{}, owner: map[string]string{}, eager: cfg.Eager, dirty: true, watched: map[string]func(){}}
+		nodes: map[string]*NodeSample{}, owner: map[string]string{}, eager: cfg.Eager, dirty: true, watched: map[string]func(){},
+		static: map[string]*podStatic{}}
 	for _, l := range cfg.Loads {
 		s.stats = append(s.stats, LoadStats{Load: l, MinReadyPods: -1})
 	}
@@ -301,19 +342,30 @@ func (s *Server) scrape() {
 	pods := map[string]*PodSample{}
 	byNode := map[string][]*PodSample{}
 	loadOf := map[*PodSample]int{}
+	static := make(map[string]*podStatic, len(s.static))
 	for _, o := range s.st.List("Pod", "") {
 		p := o.(*corev1.Pod)
 		if p.Spec.NodeName == "" || p.Status.Phase != corev1.PodRunning {
 			continue
 		}
-		if due, ok := s.secondScrape(p); !ok {
-			if due > 0 && (s.eligibleAt == 0 || due < s.eligibleAt) {
-				s.eligibleAt = due
-			}
-			continue
-		}
 		key := store.KeyOf(p)
-		ps := &PodSample{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, Timestamp: wall, Window: window}
+		pst := s.static[key]
+		if pst == nil || pst.pod != p {
+			pst = newPodStatic(p, key)
+		}
+		static[key] = pst
+		if !pst.passed {
+			due, ok := s.secondScrape(p)
+			if !ok {
+				if due > 0 && (s.eligibleAt == 0 || due < s.eligibleAt) {
+					s.eligibleAt = due
+				}
+				continue
+			}
+			pst.passed = true
+		}
+		ps := &PodSample{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, Timestamp: wall, Window: window,
+			Containers: make([]ContainerUsage, 0, len(p.Spec.Containers))}
 		sh, loaded := shares[key]
 		noise := 1.0
 		if loaded {
@@ -324,36 +376,30 @@ func (s *Server) scrape() {
 		if !loaded {
 			ann = s.workloadAnnotations(p)
 		}
-		var totalReq int64
-		for i := range p.Spec.Containers {
-			totalReq += p.Spec.Containers[i].Resources.Requests.Cpu().MilliValue()
-		}
 		for i := range p.Spec.Containers {
 			c := &p.Spec.Containers[i]
+			cs := &pst.containers[i]
 			var demand float64
 			if loaded {
 				part := 1 / float64(len(p.Spec.Containers))
-				if totalReq > 0 {
-					part = float64(c.Resources.Requests.Cpu().MilliValue()) / float64(totalReq)
+				if pst.totalReq > 0 {
+					part = float64(cs.reqMilli) / float64(pst.totalReq)
 				}
 				demand = images.DefaultIdleCPUMilli + sh.demand*part*noise
 			} else {
 				demand = float64(images.CPUUsageMilli(c, ann, p.Annotations))
 			}
 			used := demand
-			if lim, ok := c.Resources.Limits[corev1.ResourceCPU]; ok && !lim.IsZero() {
-				used = math.Min(used, float64(lim.MilliValue())) // CFS quota throttles above the limit
-			}
-			mem := int64(DefaultMemoryBytes)
-			if q, ok := c.Resources.Requests[corev1.ResourceMemory]; ok && !q.IsZero() {
-				mem = q.Value()
+			if cs.limitMilli > 0 {
+				used = math.Min(used, float64(cs.limitMilli)) // CFS quota throttles above the limit
 			}
 			ps.DemandMilli += demand
-			ps.Containers = append(ps.Containers, ContainerUsage{Name: c.Name, CPUMilli: int64(math.Round(used)), MemoryBytes: mem})
+			ps.Containers = append(ps.Containers, ContainerUsage{Name: c.Name, CPUMilli: int64(math.Round(used)), MemoryBytes: cs.memBytes})
 		}
 		pods[key] = ps
 		byNode[ps.Node] = append(byNode[ps.Node], ps)
 	}
+	s.static = static
 
 	// A node whose pods want more than its cores shares them out in
 	// proportion to what each wants.

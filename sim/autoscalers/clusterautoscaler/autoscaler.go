@@ -57,6 +57,7 @@ type Autoscaler struct {
 	deleting                                            map[string]*deletion // nodes being drained / removed
 	notTriggered                                        map[string]notice    // pod key -> last NotTriggerScaleUp
 	status                                              string               // last ConfigMap status written
+	statusDoc                                           *statusDoc           // the document it was marshalled from
 	stats                                               Stats
 }
 

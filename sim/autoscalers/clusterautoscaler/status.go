@@ -1,6 +1,7 @@
 package clusterautoscaler
 
 import (
+	"reflect"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -116,6 +117,10 @@ func (a *Autoscaler) writeStatus(groups []NodeGroup, candidates int) {
 		all.Health.NodeCounts.Unregistered += gs.Health.NodeCounts.Unregistered
 		doc.NodeGroups = append(doc.NodeGroups, gs)
 	}
+	if a.statusDoc != nil && reflect.DeepEqual(*a.statusDoc, doc) {
+		return // unchanged: skip marshalling it again
+	}
+	a.statusDoc = &doc
 	b, err := yaml.Marshal(doc)
 	if err != nil {
 		return

@@ -153,7 +153,10 @@ func (c *Controller) syncNodePools() {
 	usage := c.nodePoolUsage(nil)
 	for _, o := range c.st.List("NodePool", "") {
 		np := o.(*karpv1.NodePool)
-		next := np.DeepCopy()
+		// The status alone first (conditions are values, cloned): the
+		// whole NodePool is copied only to write a change.
+		st := np.Status
+		st.Conditions = slices.Clone(np.Status.Conditions)
 		res := corev1.ResourceList{}
 		var nodes int64
 		if u := usage[np.Name]; u != nil {
@@ -165,23 +168,25 @@ func (c *Controller) syncNodePools() {
 				res[k] = v
 			}
 		}
-		next.Status.Resources = res
-		next.Status.Nodes = &nodes
+		st.Resources = res
+		st.Nodes = &nodes
 		ready, reason, msg := metav1.ConditionTrue, "Ready", ""
 		classOK := c.nodeClass(np) != nil
 		if !classOK {
 			ready, reason, msg = metav1.ConditionFalse, "NodeClassNotReady", "NodeClassReady=False"
 		}
-		karpv1.SetCondition(&next.Status.Conditions, c.condition(karpv1.ConditionValidationSucceeded, metav1.ConditionTrue, "ValidationSucceeded", "", np.Generation))
+		karpv1.SetCondition(&st.Conditions, c.condition(karpv1.ConditionValidationSucceeded, metav1.ConditionTrue, "ValidationSucceeded", "", np.Generation))
 		if classOK {
-			karpv1.SetCondition(&next.Status.Conditions, c.condition(karpv1.ConditionNodeClassReady, metav1.ConditionTrue, "NodeClassReady", "", np.Generation))
+			karpv1.SetCondition(&st.Conditions, c.condition(karpv1.ConditionNodeClassReady, metav1.ConditionTrue, "NodeClassReady", "", np.Generation))
 		} else {
-			karpv1.SetCondition(&next.Status.Conditions, c.condition(karpv1.ConditionNodeClassReady, metav1.ConditionFalse, "NodeClassNotFound", "Failed to resolve NodeClass", np.Generation))
+			karpv1.SetCondition(&st.Conditions, c.condition(karpv1.ConditionNodeClassReady, metav1.ConditionFalse, "NodeClassNotFound", "Failed to resolve NodeClass", np.Generation))
 		}
-		karpv1.SetCondition(&next.Status.Conditions, c.condition(karpv1.ConditionReady, ready, reason, msg, np.Generation))
+		karpv1.SetCondition(&st.Conditions, c.condition(karpv1.ConditionReady, ready, reason, msg, np.Generation))
 		a, _ := json.Marshal(np.Status)
-		b, _ := json.Marshal(next.Status)
+		b, _ := json.Marshal(st)
 		if string(a) != string(b) {
+			next := np.DeepCopy()
+			next.Status = st
 			_, _ = c.client.UpdateStatus(next)
 		}
 	}
@@ -190,6 +195,7 @@ func (c *Controller) syncNodePools() {
 // onNodePool keeps NodePool status current and reconsiders pending pods
 // (a new NodePool may fit them).
 func (c *Controller) onNodePool(ev store.Event) {
+	c.markUnconsolidated() // as upstream's NodePool state controller
 	if ev.Type == store.Deleted {
 		return
 	}
@@ -482,11 +488,13 @@ func (c *Controller) drift() *command {
 func (c *Controller) underutilized() []*candidate {
 	var out []*candidate
 	used := map[string]int{}
+	c.budgetHit = false
 	for _, cd := range c.candidates() {
 		if !consolidatable(cd) || cd.np.Spec.Disruption.ConsolidationPolicy != karpv1.ConsolidationPolicyWhenEmptyOrUnderutilized {
 			continue
 		}
 		if used[cd.np.Name] >= c.allowed(cd.np, karpv1.DisruptionReasonUnderutilized) {
+			c.budgetHit = true
 			c.budgetBlocked(cd.np, karpv1.DisruptionReasonUnderutilized)
 			continue
 		}
@@ -539,6 +547,10 @@ func (c *Controller) worth(cands []*candidate, plans []*plan) bool {
 // can go at once, replaced by at most one cheaper node (binary search, as
 // upstream).
 func (c *Controller) multiNode() *command {
+	const method = "multi-node consolidation"
+	if c.isConsolidated(method) {
+		return nil
+	}
 	cands := c.underutilized()
 	if len(cands) > 100 {
 		cands = cands[:100]
@@ -552,11 +564,14 @@ func (c *Controller) multiNode() *command {
 		mid := (lo + hi) / 2
 		plans, ok := c.simulate(cands[:mid])
 		if ok && c.worth(cands[:mid], plans) {
-			best = &command{reason: karpv1.DisruptionReasonUnderutilized, method: "multi-node consolidation", cands: slices.Clone(cands[:mid]), plans: plans}
+			best = &command{reason: karpv1.DisruptionReasonUnderutilized, method: method, cands: slices.Clone(cands[:mid]), plans: plans}
 			lo = mid + 1
 		} else {
 			hi = mid - 1
 		}
+	}
+	if best == nil {
+		c.markConsolidated(method)
 	}
 	return best
 }
@@ -564,13 +579,52 @@ func (c *Controller) multiNode() *command {
 // singleNode finds the first candidate that can be deleted or replaced
 // by a cheaper node.
 func (c *Controller) singleNode() *command {
-	for _, cd := range c.underutilized() {
+	const method = "single-node consolidation"
+	if c.isConsolidated(method) {
+		return nil
+	}
+	cands := c.underutilized()
+	if len(cands) == 0 {
+		return nil // no candidates: upstream does not get as far as computing
+	}
+	for _, cd := range cands {
 		plans, ok := c.simulate([]*candidate{cd})
 		if ok && c.worth([]*candidate{cd}, plans) {
-			return &command{reason: karpv1.DisruptionReasonUnderutilized, method: "single-node consolidation", cands: []*candidate{cd}, plans: plans}
+			return &command{reason: karpv1.DisruptionReasonUnderutilized, method: method, cands: []*candidate{cd}, plans: plans}
 		}
 	}
+	c.markConsolidated(method)
 	return nil
+}
+
+// markUnconsolidated records that something changed that may make
+// consolidation possible.
+func (c *Controller) markUnconsolidated() {
+	c.stateSeq++
+	c.stateAt = c.now()
+}
+
+// consolidationState is the counter, moved on when nothing changed for
+// ConsolidationStateTTL.
+func (c *Controller) consolidationState() uint64 {
+	if c.now()-c.stateAt >= ConsolidationStateTTL {
+		c.markUnconsolidated()
+	}
+	return c.stateSeq
+}
+
+// isConsolidated reports whether method found nothing to do in the
+// current consolidation state.
+func (c *Controller) isConsolidated(method string) bool {
+	return c.consolidated[method] == c.consolidationState()
+}
+
+// markConsolidated records that method found nothing to do, unless a
+// disruption budget left candidates out (they may be allowed next time).
+func (c *Controller) markConsolidated(method string) {
+	if !c.budgetHit {
+		c.consolidated[method] = c.consolidationState()
+	}
 }
 
 // simulate moves the candidates' pods to the rest of the cluster (and

@@ -38,6 +38,10 @@ const (
 	UnavailableOfferingsTTL = 3 * time.Minute
 	RegistrationTTL         = 15 * time.Minute
 	EvictionRetry           = 5 * time.Second
+	// ConsolidationStateTTL: with nothing changed, the consolidation
+	// methods look at the cluster again after this (upstream's five
+	// minutes, for what it cannot watch, such as offerings coming back).
+	ConsolidationStateTTL = 5 * time.Minute
 	// MaxInstanceTypes is how many instance types a NodeClaim carries
 	// (upstream truncates the flexible set to 60, cheapest first).
 	MaxInstanceTypes = 60
@@ -125,7 +129,18 @@ type Controller struct {
 	ice        map[offeringKey]time.Duration
 	pendingCmd *command // consolidation decision awaiting validation
 	blockedAt  map[string]time.Duration
-	stats      Stats
+
+	// Upstream's consolidation state: a counter bumped whenever
+	// something that could make consolidation possible changes (a pod
+	// bound or gone, a node or NodeClaim added or removed, a NodePool
+	// changed), and at the latest every ConsolidationStateTTL. A
+	// consolidation method that found nothing to do records the counter
+	// and does not simulate again until it moves.
+	stateSeq     uint64
+	stateAt      time.Duration
+	consolidated map[string]uint64 // method -> stateSeq when it found nothing
+	budgetHit    bool              // the last underutilized() left candidates out for a budget
+	stats        Stats
 }
 
 type claimState struct {
@@ -148,7 +163,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cloud CloudProvider, opts
 		engine: engine, client: client, st: client.Server().Store(), opts: opts.Defaults(), cloud: cloud,
 		rnd: engine.Rand("karpenter"), snap: cache.New(), state: framework.NewCycleState(),
 		pending: map[string]*corev1.Pod{}, nominated: map[string]string{}, claims: map[string]*claimState{},
-		ice: map[offeringKey]time.Duration{}, blockedAt: map[string]time.Duration{},
+		ice: map[offeringKey]time.Duration{}, blockedAt: map[string]time.Duration{}, stateSeq: 1, consolidated: map[string]uint64{},
 	}
 	c.fwk = scheduler.NewFilterFramework(c.snap, c.st)
 	return c

@@ -279,10 +279,12 @@ func (c *Controller) onNode(ev store.Event) {
 	switch ev.Type {
 	case store.Added:
 		c.snap.AddNode(node)
+		c.markUnconsolidated()
 	case store.Modified:
 		c.snap.UpdateNode(ev.Old.(*corev1.Node), node)
 	case store.Deleted:
 		c.snap.RemoveNode(node)
+		c.markUnconsolidated()
 		return
 	}
 	cs := c.claimOfNode(node.Name)
@@ -396,6 +398,9 @@ func (c *Controller) deleteClaim(name string) {
 func (c *Controller) onNodeClaim(ev store.Event) {
 	nc := ev.Object.(*karpv1.NodeClaim)
 	cs := c.claims[nc.Name]
+	if ev.Type != store.Modified {
+		c.markUnconsolidated()
+	}
 	if ev.Type == store.Deleted {
 		if cs != nil {
 			c.engine.Cancel(cs.timer)
@@ -595,6 +600,7 @@ func (c *Controller) onPod(ev store.Event) {
 }
 
 func (c *Controller) podEvent(node string) {
+	c.markUnconsolidated()
 	if cs := c.claimOfNode(node); cs != nil {
 		cs.lastPodEvent = c.now()
 	}

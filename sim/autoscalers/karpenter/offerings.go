@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -24,7 +25,27 @@ type offering struct {
 // typeLabels are the well-known labels a node of type t carries, as
 // Karpenter's AWS provider computes them.
 func typeLabels(t cloud.InstanceType) map[string]string {
-	return map[string]string{
+	return derived(t).labels
+}
+
+// typeDerived is what typeLabels and allocatable derive from an instance
+// type, computed once per type: consolidation asks for them for every type
+// in every simulation. The labels map is shared: callers never modify it.
+type typeDerived struct {
+	t      cloud.InstanceType
+	labels map[string]string
+	alloc  podutil.Resources
+}
+
+// derivedCache maps a type's name to its typeDerived (a sync.Map: the
+// clusters of parallel tests share it).
+var derivedCache sync.Map
+
+func derived(t cloud.InstanceType) *typeDerived {
+	if d, ok := derivedCache.Load(t.Name); ok && d.(*typeDerived).t == t {
+		return d.(*typeDerived)
+	}
+	labels := map[string]string{
 		corev1.LabelInstanceTypeStable: t.Name,
 		corev1.LabelArchStable:         t.Arch,
 		corev1.LabelOSStable:           "linux",
@@ -35,6 +56,11 @@ func typeLabels(t cloud.InstanceType) map[string]string {
 		karpv1.LabelInstanceCPU:        strconv.Itoa(t.VCPU),
 		karpv1.LabelInstanceMemory:     strconv.FormatInt(t.MemoryMiB, 10),
 	}
+	d := &typeDerived{t: t, labels: labels, alloc: podutil.AllocatableOf(t.Allocatable())}
+	if _, ok := derivedCache.Load(t.Name); !ok {
+		derivedCache.Store(t.Name, d)
+	}
+	return d
 }
 
 // wellKnown are the requirement keys that select offerings; any other key
@@ -213,7 +239,7 @@ func (c *Controller) cheapest(types []cloud.InstanceType, zone string, cts []str
 
 // allocatable is a type's allocatable as scheduler resources.
 func allocatable(t cloud.InstanceType) podutil.Resources {
-	return podutil.AllocatableOf(t.Allocatable())
+	return derived(t).alloc
 }
 
 // limitsAllow reports whether adding a node of type t keeps a NodePool

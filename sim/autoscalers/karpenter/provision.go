@@ -339,10 +339,15 @@ func (k *packer) add(pod *corev1.Pod) (string, bool) {
 // holds req.
 func fitTypes(pod *corev1.Pod, np *karpv1.NodePool, ts []cloud.InstanceType, zone, ct string, req podutil.Resources) []cloud.InstanceType {
 	aff := nodeaffinity.GetRequiredNodeAffinity(pod)
+	// Only a node selector or required node affinity looks at the labels.
+	selects := len(pod.Spec.NodeSelector) > 0 || (pod.Spec.Affinity != nil && pod.Spec.Affinity.NodeAffinity != nil &&
+		pod.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil)
 	var out []cloud.InstanceType
 	for _, t := range ts {
-		if ok, _ := aff.Match(labelNode(np, t, zone, ct)); !ok {
-			continue
+		if selects {
+			if ok, _ := aff.Match(labelNode(np, t, zone, ct)); !ok {
+				continue
+			}
 		}
 		if req.Fits(allocatable(t)) {
 			out = append(out, t)
