@@ -567,7 +567,7 @@ func TestWhyShowsTheChainOfAReplacementPod(t *testing.T) {
 }
 
 // TestDemoPicture is the README's picture of the terminal UI: the
-// built-in demo nine minutes in (general-2 died at 3m, its pods were
+// built-in demo nine minutes in (general-2 fails at 3m, its pods are
 // evicted at about 8m50s and run again elsewhere), at 110×32. With
 // KUBESIM_SCREENSHOTS=DIR it also writes the screen to DIR/tui-demo.txt:
 //

@@ -309,4 +309,62 @@ func TestBrowserCompactMapNamesPodsOnDemand(t *testing.T) {
 	  return map.canvas.dispatchEvent(new MouseEvent('click', { clientX: r.left + t.px + 1, clientY: r.top + t.py + 1, bubbles: true }));
 	})()`))
 	waitJS(t, ctx, "the pod's drawer", fmt.Sprintf(`document.querySelector('#drawer-yaml').textContent.includes('name: ' + %q)`, want))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#drawer-close`))))
+
+	// A change to one node repaints its tile alone, and the picture is
+	// the one a full redraw paints.
+	other := evalJS[string](t, ctx, `map.tiles[1].node.name`)
+	before := evalJS[int](t, ctx, `map.repaints || 0`)
+	_, err = sess.Do(live.Command{Verb: "cordon", Node: other})
+	require.NoError(t, err)
+	waitJS(t, ctx, "the cordoned tile repainted", fmt.Sprintf(`(map.repaints || 0) > %d && map.byName.get(%q).node.unschedulable`, before, other))
+	require.True(t, evalJS[bool](t, ctx, `(() => {
+	  const inPlace = map.canvas.toDataURL();
+	  drawMap(state.view, null);
+	  return map.canvas.toDataURL() === inPlace;
+	})()`), "repainting in place gives the full redraw's picture")
+}
+
+// TestBrowserLivePillTellsTheTruth: the pill says "catching up…" while a
+// cluster of 3,000 starting pods runs behind ×1000, "live" once it keeps
+// up (at ×5), and "stalled" when the server goes quiet (no snapshot, no ping for
+// 12 s).
+func TestBrowserLivePillTellsTheTruth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 3,000 pods")
+	}
+	ctx := browser(t, 4*time.Minute)
+	pill := `document.querySelector('#conn').dataset.status`
+
+	sc, err := scenarios.Parse("busy.yaml", []byte(scaleScenario(60, 30, 100)), nil)
+	require.NoError(t, err)
+	sess, err := live.New(sc, live.Options{Speed: 1000, Paused: true, Tick: 20 * time.Millisecond})
+	require.NoError(t, err)
+	sess.Start()
+	_, url := serveSession(t, sess)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
+	waitJS(t, ctx, "the first view", `document.body.dataset.version`)
+	sess.Resume() // 3,000 pods start at once: the simulation falls behind ×1000
+	waitJS(t, ctx, "catching up", pill+` === 'catching up…'`)
+	require.Eventually(t, func() bool { return sess.Snapshot().Counts.Running == 3000 }, 3*time.Minute, 50*time.Millisecond)
+	sess.SetSpeed(live.DefaultSpeed) // a pace the machine keeps, however busy
+	waitJS(t, ctx, "live once the cluster keeps up", pill+` === 'live'`)
+
+	// A server that sends nothing more: a paused session, no pings.
+	quiet, err := live.New(loadDemo(t), live.Options{Paused: true})
+	require.NoError(t, err)
+	quiet.Start()
+	srv := New(quiet, Options{LoopbackOnly: true, KeepAlive: time.Hour})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { srv.Close(); ts.Close() })
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/")))
+	waitJS(t, ctx, "live while paused", pill+` === 'live'`)
+	waitJS(t, ctx, "stalled after 12 s of silence", pill+` === 'stalled'`)
+}
+
+func loadDemo(t *testing.T) *scenarios.Scenario {
+	t.Helper()
+	sc, err := scenarios.LoadLibrary("demo")
+	require.NoError(t, err)
+	return sc
 }

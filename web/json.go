@@ -43,6 +43,8 @@ type viewJSON struct {
 	TraceHash string         `json:"traceHash"`
 	// Stopped is why the simulation stopped itself (a livelock), if it did.
 	Stopped string `json:"stopped,omitempty"`
+	// CatchingUp: the simulation runs behind its speed (live.View).
+	CatchingUp bool `json:"catchingUp,omitempty"`
 }
 
 type resJSON struct {
@@ -207,7 +209,7 @@ func nodePodsJSON(in []live.PodView) []podJSON {
 func toViewJSON(gen uint64, v *live.View) *viewJSON {
 	out := &viewJSON{Session: gen, Version: v.Version, Scenario: v.Scenario, Time: secs(v.Time),
 		Speed: speedJSON(v.Speed), Speeds: live.Speeds, Paused: v.Paused, Until: secs(v.Until),
-		Pending: podsJSON(v.Pending), TraceHash: v.TraceHash, Stopped: v.Stopped,
+		Pending: podsJSON(v.Pending), TraceHash: v.TraceHash, Stopped: v.Stopped, CatchingUp: v.CatchingUp,
 		Counts: countsJSON{v.Counts.Nodes, v.Counts.NodesReady, v.Counts.Pods, v.Counts.Running,
 			v.Counts.Pending, v.Counts.Failed, v.Counts.Succeeded, v.Counts.Machines, v.Counts.CostPerHour, v.Counts.CostTotal},
 		Etcd: etcdJSON{Leader: v.Etcd.Leader, Quorum: v.Etcd.Quorum}}
