@@ -78,8 +78,9 @@ var areas = []area{
 		upstream: "pkg/controller/deployment/progress_test.go"},
 	{name: "ReplicaSet pod ranking", files: []string{"sim/controllers/controllerutil/ranking_upstream_test.go"},
 		upstream: "pkg/controller/controller_utils_test.go"},
-	{name: "HPA replica calculator", files: []string{"sim/controllers/hpa/replica_calculator_upstream_test.go"},
-		upstream: "pkg/controller/podautoscaler/replica_calculator_test.go"},
+	{name: "HPA replica calculator and scaling rules", files: []string{
+		"sim/controllers/hpa/replica_calculator_upstream_test.go", "sim/controllers/hpa/horizontal_upstream_test.go",
+	}, upstream: "pkg/controller/podautoscaler/replica_calculator_test.go, pkg/controller/podautoscaler/horizontal_test.go"},
 	{name: "Job backoff", files: []string{"sim/controllers/job/backoff_upstream_test.go"},
 		upstream: "pkg/controller/job/backoff_utils_test.go"},
 	{name: "CronJob schedule", files: []string{"sim/controllers/cronjob/utils_upstream_test.go"},

@@ -140,3 +140,26 @@ func TestValidation(t *testing.T) {
 	_, err = c.Client("test").Create(h)
 	require.ErrorContains(t, err, "spec.metrics[0].resource.target.averageUtilization: Required value")
 }
+
+// An HPA without spec.behavior takes upstream's legacy path: one step
+// goes to at most max(2×current, 4) (from 1 replica: 4, where the default
+// behavior rules would allow 1+4 = 5), limited as ScaleUpLimit.
+func TestLegacyScaleUpLimitWithoutBehavior(t *testing.T) {
+	c, err := cluster.New(cluster.Config{Seed: 1, NodeGroups: []cluster.NodeGroup{{Name: "g", InstanceType: "m5.large", Count: 3}}})
+	require.NoError(t, err)
+	cl := c.Client("test")
+	d := web("1000m") // 500% of the 200m request
+	d.Spec.Replicas = ptr(int32(1))
+	_, err = cl.Create(d)
+	require.NoError(t, err)
+	c.Engine.RunUntil(c.Engine.Elapsed() + time.Minute)
+	_, err = cl.Create(autoscaler(50))
+	require.NoError(t, err)
+
+	c.Engine.RunUntil(c.Engine.Elapsed() + 5*time.Second)
+	require.Equal(t, int32(4), replicas(t, c))
+	h := getHPA(t, c)
+	require.Nil(t, h.Spec.Behavior, "the API server defaults no behavior")
+	require.Equal(t, "ScaleUpLimit", condition(h, hpa.ScalingLimited).Reason)
+	require.Equal(t, corev1.ConditionTrue, condition(h, hpa.ScalingLimited).Status)
+}

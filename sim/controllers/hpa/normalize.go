@@ -74,6 +74,66 @@ func normalize(hist *history, up, down *autoscalingv2.HPAScalingRules, current, 
 	return l
 }
 
+// Scale-up bound of an HPA without spec.behavior (upstream's
+// scaleUpLimitFactor and scaleUpLimitMinimum).
+const (
+	scaleUpLimitFactor  = 2.0
+	scaleUpLimitMinimum = 4.0
+)
+
+// normalizeLegacy is upstream's normalizeDesiredReplicas, the path of an
+// HPA without spec.behavior (the API server does not default one): the
+// highest recommendation of the downscale stabilisation window, the new
+// one included, then convertDesiredReplicasWithRules.
+func normalizeLegacy(hist *history, current, desired, minR, maxR int32, now time.Time) limits {
+	var l limits
+	stable := desired
+	cutoff := now.Add(-DownscaleStabilization)
+	old := -1 // upstream overwrites the last sample older than the window
+	for i, r := range hist.recommendations {
+		if r.at.Before(cutoff) {
+			old = i
+			continue
+		}
+		stable = max(stable, r.value)
+	}
+	if old >= 0 {
+		hist.recommendations[old] = timed{now, desired}
+	} else {
+		hist.recommendations = append(hist.recommendations, timed{now, desired})
+	}
+	if stable != desired {
+		l.stableReason, l.stableMessage = "ScaleDownStabilized", "recent recommendations were higher than current one, applying the highest recent recommendation"
+	} else {
+		l.stableReason, l.stableMessage = "ReadyForNewScale", "recommended size matches current size"
+	}
+	l.stable = stable
+	l.replicas, l.limitReason, l.limitMessage = convertWithRules(current, stable, minR, maxR)
+	return l
+}
+
+// legacyScaleUpLimit is the most an HPA without spec.behavior scales up to in
+// one step: max(2×current, 4).
+func legacyScaleUpLimit(current int32) int32 {
+	return int32(math.Max(scaleUpLimitFactor*float64(current), scaleUpLimitMinimum))
+}
+
+// convertWithRules is upstream's convertDesiredReplicasWithRules: desired
+// within min/max, and at most legacyScaleUpLimit.
+func convertWithRules(current, desired, minR, maxR int32) (int32, string, string) {
+	maxAllowed, reason, msg := maxR, "TooManyReplicas", "the desired replica count is more than the maximum replica count"
+	if limit := legacyScaleUpLimit(current); maxR > limit {
+		maxAllowed, reason, msg = limit, "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate"
+	}
+	switch {
+	case desired < minR:
+		return minR, "TooFewReplicas", "the desired replica count is less than the minimum replica count"
+	case desired > maxAllowed:
+		return maxAllowed, reason, msg
+	}
+	return desired, "DesiredWithinRange", "the desired count is within the acceptable range"
+}
+
 // stabilize records desired and returns the stabilised recommendation.
 func stabilize(hist *history, upWindow, downWindow time.Duration, current, desired int32, now time.Time) int32 {
 	upRec, downRec := desired, desired

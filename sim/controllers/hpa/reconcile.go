@@ -77,8 +77,10 @@ func (c *Controller) reconcile(key string, hpa *autoscalingv2.HorizontalPodAutos
 		}
 		setCondition(st, AbleToScale, corev1.ConditionTrue, "SucceededRescale", fmt.Sprintf("the HPA controller was able to update the target scale to %d", desired), now)
 		c.client.Event(hpa, corev1.EventTypeNormal, "SuccessfulRescale", fmt.Sprintf("New size: %d; reason: %s", desired, reason))
-		up, down := behaviorOf(hpa)
-		hist.record(current, desired, up, down, now)
+		if hpa.Spec.Behavior != nil { // upstream's storeScaleEvent keeps none without behavior
+			up, down := behaviorOf(hpa)
+			hist.record(current, desired, up, down, now)
+		}
 		t := metav1.NewTime(now)
 		st.LastScaleTime = &t
 	} else if current != 0 {
@@ -104,8 +106,13 @@ func (c *Controller) fromMetrics(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt
 	}
 	st.CurrentMetrics = metrics
 	setCondition(st, ScalingActive, corev1.ConditionTrue, "ValidMetricFound", "the HPA was able to successfully calculate a replica count from "+reason, now)
-	up, down := behaviorOf(hpa)
-	l := normalize(hist, up, down, tgt.spec, desired, minR, hpa.Spec.MaxReplicas, now)
+	var l limits
+	if hpa.Spec.Behavior == nil {
+		l = normalizeLegacy(hist, tgt.spec, desired, minR, hpa.Spec.MaxReplicas, now)
+	} else {
+		up, down := behaviorOf(hpa)
+		l = normalize(hist, up, down, tgt.spec, desired, minR, hpa.Spec.MaxReplicas, now)
+	}
 	setCondition(st, AbleToScale, corev1.ConditionTrue, l.stableReason, l.stableMessage, now)
 	limited := corev1.ConditionFalse
 	if l.replicas != l.stable {
