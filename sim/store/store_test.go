@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -119,4 +120,40 @@ func TestKindRev(t *testing.T) {
 	require.EqualValues(t, 2, s.KindRev("Node"))
 	s.Restore(9, nil)
 	require.EqualValues(t, 9, s.KindRev("Node"), "a restore replaces every kind")
+}
+
+// spyLog looks past the end of each batch it is handed, into the array
+// the store reuses.
+type spyLog struct{ stale int }
+
+func (l *spyLog) Append(b []store.Mutation) error {
+	for _, m := range b[len(b):cap(b)] {
+		if m.Object != nil {
+			l.stale++
+		}
+	}
+	return nil
+}
+
+// TestBatchArrayKeepsNoObject: the store reuses its batch array from one
+// instant to the next; a short batch after a long one must not leave the
+// long one's objects reachable past its end (they would stay alive for
+// the rest of the run).
+func TestBatchArrayKeepsNoObject(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := store.New(e)
+	log := &spyLog{}
+	s.SetLog(log)
+	e.At(time.Second, "burst", func() {
+		for i := 0; i < 50; i++ {
+			_, err := s.Create(pod(fmt.Sprint("p", i), "n1", nil))
+			require.NoError(t, err)
+		}
+	})
+	e.At(2*time.Second, "one", func() {
+		_, err := s.Create(pod("q", "n1", nil))
+		require.NoError(t, err)
+	})
+	e.RunUntil(time.Minute)
+	require.Zero(t, log.stale, "objects of an earlier batch still reachable from the reused array")
 }
