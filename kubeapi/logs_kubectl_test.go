@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/sim/cluster"
 )
 
 const logPods = `apiVersion: v1
@@ -84,4 +86,36 @@ func TestKubectlLogs(t *testing.T) {
 	out, err = k.run("logs", "ticker", "--tail=1")
 	require.NoError(t, err)
 	require.Contains(t, out, `Defaulted container "main" out of: main, side`)
+}
+
+const countPod = `apiVersion: v1
+kind: Pod
+metadata: {name: counter}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: count
+    image: busybox:1.36
+    command: [sh, -c, 'echo line 1; sleep 20; echo line 2; sleep 20; echo line 3; sleep 20; echo line 4']
+`
+
+// TestKubectlLogsFollow: `kubectl logs -f` prints lines as the virtual
+// clock writes them and ends when the container does.
+func TestKubectlLogsFollow(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{speed: 20})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	p := filepath.Join(t.TempDir(), "counter.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(countPod), 0o644))
+	k.ok("apply", "-f", p)
+	var start time.Time
+	f.sess.With(func(cl *cluster.Cluster) { start = cl.Engine.Now() })
+	out := k.ok("logs", "-f", "counter")
+	require.Equal(t, "line 1\nline 2\nline 3\nline 4\n", out)
+	var end time.Time
+	f.sess.With(func(cl *cluster.Cluster) { end = cl.Engine.Now() })
+	require.GreaterOrEqual(t, end.Sub(start), 50*time.Second, "the follow lasted until the container's end on the virtual clock")
+	require.Regexp(t, spaced("counter", "0/1", "Completed"), k.ok("get", "pod", "counter"))
 }

@@ -34,11 +34,28 @@ spec:
     readinessProbe:
       httpGet: {path: /, port: 8080}
       periodSeconds: 5
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: never-started}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    ports: [{containerPort: 80}]
+    startupProbe:
+      httpGet: {path: /, port: 8080}
+      periodSeconds: 5
+      failureThreshold: 3
+    livenessProbe:
+      httpGet: {path: /, port: 80}
 `
 
 // TestKubectlProbes: a liveness probe that starts failing restarts the
-// container (RESTARTS, Unhealthy and Killing events as upstream), and a
-// readiness probe aimed at a port nothing serves keeps the pod 0/1.
+// container (RESTARTS, Unhealthy and Killing events as upstream), a
+// readiness probe aimed at a port nothing serves keeps the pod 0/1, and a
+// startup probe that never passes restarts its container after
+// failureThreshold failures (its liveness probe never runs).
 func TestKubectlProbes(t *testing.T) {
 	if _, err := os.Stat(kubectlPath); err != nil {
 		t.Skipf("kubectl is not installed at %s", kubectlPath)
@@ -63,4 +80,10 @@ func TestKubectlProbes(t *testing.T) {
 	out = k.ok("describe", "pod", "unready")
 	require.Regexp(t, `Warning\s+Unhealthy\s+.*Readiness probe failed: Get "http://[0-9.]+:8080/": dial tcp [0-9.]+:8080: connect: connection refused`, out)
 	require.Regexp(t, spaced("unready", "0/1", "Running", "0"), k.ok("get", "pod", "unready"))
+
+	out = k.ok("describe", "pod", "never-started")
+	require.Regexp(t, `Warning\s+Unhealthy\s+.*Startup probe failed: Get "http://[0-9.]+:8080/": dial tcp [0-9.]+:8080: connect: connection refused`, out)
+	require.Regexp(t, `Normal\s+Killing\s+.*Container app failed startup probe, will be restarted`, out)
+	require.NotContains(t, out, "Liveness probe failed")
+	require.Regexp(t, `never-started\s+0/1\s+\S+\s+[1-9]`, k.ok("get", "pod", "never-started"))
 }

@@ -148,6 +148,15 @@ func (c *container) run() {
 	probed := !c.init || c.sidecar() // a sidecar is probed like an app container
 	if sp := c.spec.StartupProbe; sp != nil && probed {
 		startedAt = p.probeSuccess(sp, now, now+c.appWarmUp())
+		if from, _, fails := c.probeFailure(sp, now); fails && from <= startedAt {
+			// The startup probe never passes: the other probes never
+			// run, and failureThreshold failures restart the container.
+			c.noReadyUntilRestart = false
+			c.started, c.ready = false, false
+			c.scheduleExit(now)
+			c.scheduleStartupFailure(now)
+			return
+		}
 	}
 	readyAt := startedAt
 	switch rp := c.spec.ReadinessProbe; {

@@ -135,7 +135,7 @@ func (c *container) scheduleProbeFailures(startedAt time.Duration) {
 					}
 					c.noReadyUntilRestart = true
 				} else {
-					c.killForLiveness(pr)
+					c.killForProbe("liveness", pr)
 					return
 				}
 			}
@@ -145,11 +145,37 @@ func (c *container) scheduleProbeFailures(startedAt time.Duration) {
 	}
 }
 
-// killForLiveness stops the container for a restart: SIGTERM, SIGKILL
-// at the end of the grace period (the probe's own, else the pod's).
-func (c *container) killForLiveness(pr *corev1.Probe) {
+// scheduleStartupFailure plays a startup probe that never passes: an
+// Unhealthy event each tick from the first one, and the kill for a
+// restart at the failureThreshold-th failure.
+func (c *container) scheduleStartupFailure(startedAt time.Duration) {
+	k, p := c.p.k, c.p
+	pr := c.spec.StartupProbe
+	from, msg, _ := c.probeFailure(pr, startedAt)
+	gen := c.restarts
+	first := p.firstTick(pr, max(from, startedAt+time.Duration(pr.InitialDelaySeconds)*time.Second))
+	period, threshold := probePeriod(pr), failureThreshold(pr)
+	var tick func(n int)
+	tick = func(n int) {
+		if c.state != cRunning || c.restarts != gen || p.terminating || p.deleted {
+			return
+		}
+		k.event(p.pod, corev1.EventTypeWarning, "Unhealthy", "Startup probe failed: "+msg)
+		if n+1 >= threshold {
+			c.killForProbe("startup", pr)
+			return
+		}
+		k.after(period, "kubelet/probe", func() { tick(n + 1) })
+	}
+	k.after(first-k.now(), "kubelet/probe", func() { tick(0) })
+}
+
+// killForProbe stops the container for a restart after its liveness or
+// startup probe failed: SIGTERM, SIGKILL at the end of the grace period
+// (the probe's own, else the pod's).
+func (c *container) killForProbe(kind string, pr *corev1.Probe) {
 	k := c.p.k
-	k.event(c.p.pod, corev1.EventTypeNormal, "Killing", fmt.Sprintf("Container %s failed liveness probe, will be restarted", c.spec.Name))
+	k.event(c.p.pod, corev1.EventTypeNormal, "Killing", fmt.Sprintf("Container %s failed %s probe, will be restarted", c.spec.Name, kind))
 	grace := time.Duration(corev1.DefaultTerminationGracePeriodSeconds) * time.Second
 	if g := c.p.pod.Spec.TerminationGracePeriodSeconds; g != nil {
 		grace = time.Duration(*g) * time.Second
