@@ -245,6 +245,14 @@ spec:
   ports: [{port: 80, targetPort: http}]
 ---
 apiVersion: v1
+kind: Service
+metadata: {name: web-headless}
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+---
+apiVersion: v1
 kind: Pod
 metadata: {name: client, labels: {run: client}}
 spec:
@@ -299,6 +307,18 @@ func TestKubectlExecNetwork(t *testing.T) {
 	require.Contains(t, out, "** server can't find nosuch")
 	require.Contains(t, k.ok("exec", "client", "--", "wget", "-qO-", "-T2", "http://web"), "<title>Welcome to nginx!</title>")
 	require.Contains(t, k.ok("exec", "client", "--", "cat", "/etc/resolv.conf"), "search default.svc.cluster.local svc.cluster.local cluster.local")
+
+	// A headless Service's name answers with every ready pod's IP, and
+	// its EndpointSlice lists them.
+	podIPs := strings.Fields(k.ok("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].status.podIP}"))
+	require.Len(t, podIPs, 2)
+	out, _ = k.run("exec", "client", "--", "nslookup", "web-headless.default.svc.cluster.local")
+	for _, pip := range podIPs {
+		require.Contains(t, out, "Name:\tweb-headless.default.svc.cluster.local\nAddress: "+pip+"\n")
+	}
+	out = k.ok("get", "endpointslices", "-l", "kubernetes.io/service-name=web-headless")
+	require.Regexp(t, spaced("NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"), out)
+	require.Regexp(t, `web-headless-[a-z0-9]{5}\s+IPv4\s+80\s+[0-9.]+,[0-9.]+\s`, out)
 
 	// Dropped: wget waits out its 2 s on the virtual clock.
 	apply("deny.yaml", denyWeb)
