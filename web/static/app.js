@@ -841,8 +841,10 @@ async function refreshDetail(force) {
   if (!d) return;
   const now = Date.now();
   // At most once a second, or rarer when the server takes long to answer
-  // (a huge cluster): the drawer must not keep the simulation busy.
-  if (!force && now - state.lastDetail < Math.max(1000, 20 * (state.detailCost || 0))) return;
+  // (a huge cluster): the drawer must not keep the simulation busy. But
+  // at least every 10 s: one slow answer on a busy machine must not
+  // freeze the drawer for minutes.
+  if (!force && now - state.lastDetail < Math.min(10000, Math.max(1000, 20 * (state.detailCost || 0)))) return;
   state.lastDetail = now;
   const q = new URLSearchParams({ kind: d.kind, ns: d.ns, name: d.name });
   try {
