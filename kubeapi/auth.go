@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/controllers/serviceaccount"
 	"github.com/kubesim/kubesim/sim/rbac"
 )
 
@@ -42,6 +43,9 @@ func (s *Server) authenticate(r *http.Request, c *cluster.Cluster) (rbac.User, e
 			return AdminUser, nil
 		}
 		if u, ok := s.serviceAccountToken(tok, c); ok {
+			return u, nil
+		}
+		if u, ok := legacyToken(tok, c); ok {
 			return u, nil
 		}
 		return rbac.User{}, apierrors.NewUnauthorized("Unauthorized")
@@ -285,6 +289,36 @@ func (s *Server) serviceAccountToken(tok string, c *cluster.Cluster) (rbac.User,
 		return rbac.User{}, false
 	}
 	return rbac.ServiceAccountUser(cl.K8s.Namespace, cl.K8s.ServiceAccount.Name, cl.K8s.ServiceAccount.UID), true
+}
+
+// legacyToken authenticates a token the tokens controller wrote into a
+// kubernetes.io/service-account-token Secret: valid while that Secret
+// holds it and its ServiceAccount exists with the UID recorded on it.
+func legacyToken(tok string, c *cluster.Cluster) (rbac.User, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return rbac.User{}, false
+	}
+	body, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var cl map[string]any
+	if err != nil || json.Unmarshal(body, &cl) != nil || cl["iss"] != serviceaccount.LegacyIssuer {
+		return rbac.User{}, false
+	}
+	ns, _ := cl["kubernetes.io/serviceaccount/namespace"].(string)
+	name, _ := cl["kubernetes.io/serviceaccount/secret.name"].(string)
+	o, ok := c.Store.Get("Secret", ns, name)
+	if !ok {
+		return rbac.User{}, false
+	}
+	secret := o.(*corev1.Secret)
+	if secret.Type != corev1.SecretTypeServiceAccountToken || subtle.ConstantTimeCompare(secret.Data[corev1.ServiceAccountTokenKey], []byte(tok)) != 1 {
+		return rbac.User{}, false
+	}
+	sa, ok := c.Store.Get("ServiceAccount", ns, secret.Annotations[corev1.ServiceAccountNameKey])
+	if !ok || string(sa.GetUID()) != secret.Annotations[corev1.ServiceAccountUIDKey] {
+		return rbac.User{}, false
+	}
+	return rbac.ServiceAccountUser(ns, sa.GetName(), string(sa.GetUID())), true
 }
 
 type userKey struct{}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -217,4 +218,63 @@ func TestKubectlRBACEscalation(t *testing.T) {
 	out = k.waitFor(func(out string) bool { return strings.Contains(out, "nodes") }, "describe", "clusterrole", "monitoring")
 	require.Regexp(t, spaced("nodes", "[]", "[]", "[get list watch]"), out)
 	require.Regexp(t, `general-\d\s+Ready`, k.ok("--token", dev, "get", "nodes"))
+}
+
+const tokenSecret = `apiVersion: v1
+kind: Secret
+metadata:
+  name: bot-token
+  annotations: {kubernetes.io/service-account.name: bot}
+type: kubernetes.io/service-account-token
+`
+
+// TestKubectlServiceAccountSecrets: a long-lived token Secret for a
+// ServiceAccount is filled in by the tokens controller and authenticates
+// as the ServiceAccount; deleting the ServiceAccount deletes it; a pod
+// naming a ServiceAccount that does not exist is refused by the
+// ServiceAccount admission plugin, and a Deployment's ReplicaSet reports
+// it.
+func TestKubectlServiceAccountSecrets(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{speed: 20})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	k.ok("create", "sa", "bot")
+	p := filepath.Join(t.TempDir(), "secret.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(tokenSecret), 0o644))
+	require.Contains(t, k.ok("apply", "-f", p), "secret/bot-token created")
+	out := k.waitFor(func(out string) bool {
+		return regexp.MustCompile(`bot-token\s+kubernetes.io/service-account-token\s+3`).MatchString(out)
+	}, "get", "secret", "bot-token")
+	require.Regexp(t, spaced("NAME", "TYPE", "DATA", "AGE"), out)
+	out = k.ok("describe", "secret", "bot-token")
+	require.Regexp(t, `kubernetes.io/service-account.uid:\s+`+regexp.QuoteMeta(k.ok("get", "sa", "bot", "-o", "jsonpath={.metadata.uid}")), out)
+	require.Regexp(t, `namespace:\s+7 bytes`, out)
+	require.Regexp(t, `ca.crt:\s+\d+ bytes`, out)
+	enc := k.ok("get", "secret", "bot-token", "-o", "jsonpath={.data.token}")
+	tok, err := base64.StdEncoding.DecodeString(enc)
+	require.NoError(t, err)
+	require.Regexp(t, `Username\s+system:serviceaccount:default:bot`, k.ok("--token", string(tok), "auth", "whoami"))
+	out, err = k.run("--token", string(tok), "get", "pods")
+	require.Error(t, err)
+	require.Contains(t, out, `User "system:serviceaccount:default:bot" cannot list resource "pods"`)
+	_, err = k.run("--token", string(tok)+"x", "get", "pods")
+	require.Error(t, err, "a token not held by the Secret does not authenticate")
+
+	k.ok("delete", "sa", "bot")
+	k.waitFor(func(out string) bool { return strings.Contains(out, `secrets "bot-token" not found`) }, "get", "secret", "bot-token")
+	_, err = k.run("--token", string(tok), "auth", "whoami")
+	require.Error(t, err, "the token went with its Secret")
+
+	out, err = k.run("run", "app", "--image=nginx:1.27", "--overrides", `{"spec":{"serviceAccountName":"builder"}}`)
+	require.Error(t, err, out)
+	require.Contains(t, out, `pods "app" is forbidden: service account default/builder was not found, retry after the service account is created`)
+	k.ok("create", "deployment", "web", "--image=nginx:1.27")
+	k.ok("patch", "deployment", "web", "-p", `{"spec":{"template":{"spec":{"serviceAccountName":"builder"}}}}`)
+	out = k.waitFor(func(out string) bool { return strings.Contains(out, "FailedCreate") },
+		"get", "events", "--field-selector", "reason=FailedCreate")
+	require.Contains(t, out, `is forbidden: service account default/builder was not found, retry after the service account is created`)
+	k.ok("create", "sa", "builder")
+	k.waitFor(func(out string) bool { return strings.Contains(out, "builder") }, "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].spec.serviceAccountName}")
 }

@@ -24,7 +24,7 @@ const (
 )
 
 // admit runs the admission plugins we model, in upstream order:
-// NamespaceLifecycle, LimitRanger, Priority, DefaultTolerationSeconds,
+// NamespaceLifecycle, ServiceAccount, LimitRanger, Priority, DefaultTolerationSeconds,
 // DefaultStorageClass, StorageObjectInUseProtection, ResourceQuota (last:
 // it charges what the others defaulted).
 func (s *Server) admit(obj store.Object) error {
@@ -41,6 +41,9 @@ func (s *Server) admit(obj store.Object) error {
 	}
 	switch o := obj.(type) {
 	case *corev1.Pod:
+		if err := s.admitServiceAccount(o); err != nil {
+			return err
+		}
 		if err := s.admitPriority(o); err != nil {
 			return err
 		}
@@ -62,6 +65,24 @@ func (s *Server) admit(obj store.Object) error {
 		addFinalizer(o, volumeutil.PVProtectionFinalizer)
 	}
 	return s.admitQuota(obj)
+}
+
+// admitServiceAccount is the ServiceAccount admission plugin's lookup: a
+// pod naming a ServiceAccount that does not exist is refused. (Upstream
+// also refuses while a new namespace's default ServiceAccount is not yet
+// created; here pods of the default account are admitted, so that
+// workloads created with their namespace do not depend on the service
+// account controller's timing.)
+func (s *Server) admitServiceAccount(pod *corev1.Pod) error {
+	name := pod.Spec.ServiceAccountName
+	if name == "" || name == "default" {
+		return nil
+	}
+	if _, ok := s.store.Get("ServiceAccount", pod.Namespace, name); ok {
+		return nil
+	}
+	return apierrors.NewForbidden(corev1.Resource("pods"), pod.Name,
+		fmt.Errorf("service account %s/%s was not found, retry after the service account is created", pod.Namespace, name))
 }
 
 // addFinalizer is StorageObjectInUseProtection: a new claim or volume

@@ -59,6 +59,7 @@ func (c *Cluster) startControlPlane() {
 		storageprotection.New(e, c.Client(storageprotection.PVCName), c.Client(storageprotection.PVName), storageprotection.Config{}),
 		clusterroleaggregation.New(e, c.Client(clusterroleaggregation.Name), clusterroleaggregation.Config{}),
 		serviceaccount.New(e, c.Client(serviceaccount.Name).WithUIDStream(SystemUIDs), serviceaccount.Config{}),
+		serviceaccount.NewTokens(e, c.Client(serviceaccount.TokensName), serviceaccount.Config{}, c.PKI.CertPEM),
 		rootcacert.New(e, c.Client(rootcacert.Name).WithUIDStream(SystemUIDs), rootcacert.Config{}, c.PKI.CertPEM),
 		csrsigning.New(e, c.Client(csrsigning.Name), csrsigning.Config{}, c.PKI),
 	}
