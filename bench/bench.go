@@ -47,6 +47,11 @@ type Config struct {
 	// Duration is the scenario's virtual duration (default 30m); the run
 	// goes on after every pod is Running until it ends.
 	Duration time.Duration
+	// Autoscaler, if set (ClusterAutoscaler or Karpenter), makes the
+	// generated scenario the diurnal day of GenerateDiurnal: Nodes is then
+	// the most nodes the autoscaler may run, Replicas is ignored and
+	// Duration defaults to 24h.
+	Autoscaler string
 	// Scenario, if set, is a scenario file (or library name) to run
 	// instead of the generated one; Nodes, Deployments, Replicas,
 	// InstanceType, EtcdMembers, NoAddons and Duration are then ignored.
@@ -65,6 +70,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Duration == 0 {
 		cfg.Duration = 30 * time.Minute
+		if cfg.Autoscaler != "" {
+			cfg.Duration = 24 * time.Hour
+		}
 	}
 	return cfg
 }
@@ -89,6 +97,8 @@ type Result struct {
 	Name        string
 	Pods        int // pods expected Running (0 = unknown: a scenario file)
 	Running     int // pods of the default namespace Running at the end
+	PeakRunning int // the most pods of the default namespace Running at once
+	PeakNodes   int // the most Node objects at once
 	Wall        time.Duration
 	CPU         time.Duration // user + system of the whole process
 	AllRunning  time.Duration // virtual time when every expected pod was Running
@@ -114,6 +124,9 @@ func (r Result) String() string {
 	fmt.Fprintf(&b, "%s: %d pods Running", r.Name, r.Running)
 	if r.Pods > 0 {
 		fmt.Fprintf(&b, " (all %d at %s virtual)", r.Pods, r.AllRunning.Round(time.Millisecond))
+	}
+	if r.PeakNodes > 0 {
+		fmt.Fprintf(&b, " (at most %d at once, on at most %d nodes)", r.PeakRunning, r.PeakNodes)
 	}
 	fmt.Fprintf(&b, "; %s virtual in %s wall (cpu %s); %d events, %.0f events/s, %.0f pods/s; %d trace lines; peak RSS %d MiB; %s\n",
 		r.VirtualTime, r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), r.Events,
@@ -159,10 +172,14 @@ func Run(cfg Config) (Result, error) {
 	start := time.Now()
 	var s *scenarios.Scenario
 	var err error
-	if cfg.Scenario != "" {
+	switch {
+	case cfg.Scenario != "":
 		s, err = scenarios.Resolve(cfg.Scenario)
 		res.Name = cfg.Scenario
-	} else {
+	case cfg.Autoscaler != "":
+		s, err = GenerateDiurnal(cfg)
+		res.Name = fmt.Sprintf("diurnal %s day, %d Deployments with HPAs, up to %d nodes, %s", cfg.Autoscaler, cfg.Deployments, cfg.Nodes, cfg.Duration)
+	default:
 		s, err = Generate(cfg)
 		res.Name = fmt.Sprintf("%d nodes / %d pods", cfg.Nodes, cfg.Deployments*cfg.Replicas)
 		res.Pods = cfg.Deployments * cfg.Replicas
@@ -180,7 +197,7 @@ func Run(cfg Config) (Result, error) {
 		}
 	}
 	var c *cluster.Cluster
-	running := 0
+	running, nodes := 0, 0
 	// As `kubesim run --report json` runs it.
 	run, err := runner.Start(s, runner.Options{NoPlayByPlay: true, Observe: func(cl *cluster.Cluster) {
 		c = cl
@@ -200,8 +217,20 @@ func Run(cfg Config) (Result, error) {
 			switch {
 			case now && !was:
 				running++
+				res.PeakRunning = max(res.PeakRunning, running)
 			case was && !now:
 				running--
+			}
+		})
+		nodes = len(c.Store.List("Node", ""))
+		res.PeakNodes = nodes
+		c.Store.Watch("Node", 0, func(ev store.Event) {
+			switch ev.Type {
+			case store.Added:
+				nodes++
+				res.PeakNodes = max(res.PeakNodes, nodes)
+			case store.Deleted:
+				nodes--
 			}
 		})
 	}})

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,10 +31,14 @@ Running), then prints the wall time of each phase and, with --breakdown, the
 CPU time and the memory in use per component. Given a scenario file or library
 name it runs that instead. --table runs the scaling shapes 1k/30k, 2k/60k,
 5k/150k and 10k/300k, each in a fresh process (so that each peak RSS is its
-own), and prints one line per shape.`,
+own), and prints one line per shape. --autoscaler runs the capacity planner's
+day instead: traffic following a sine over 24 hours into --deployments
+Deployments, each with its HPA, under Cluster Autoscaler or Karpenter, growing
+the cluster up to --nodes nodes and back.`,
 		Example: `  kubesim bench --nodes 1000 --deployments 300 --replicas 100 --addons=false --breakdown
   kubesim bench --nodes 5000 --deployments 1500 --replicas 100 --addons=false
   kubesim bench --table --table-max-nodes 5000 --addons=false
+  kubesim bench --autoscaler cluster-autoscaler --deployments 50 --nodes 200
   kubesim bench my-scenario.yaml --breakdown`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -52,6 +58,14 @@ own), and prints one line per shape.`,
 			}
 			if len(args) == 1 {
 				cfg.Scenario = args[0]
+			}
+			if cfg.Autoscaler != "" {
+				if !slices.Contains(bench.Autoscalers, cfg.Autoscaler) {
+					return badInput(fmt.Errorf("--autoscaler must be one of %s, got %q", strings.Join(bench.Autoscalers, ", "), cfg.Autoscaler))
+				}
+				if !cmd.Flags().Changed("duration") {
+					cfg.Duration = 24 * time.Hour
+				}
 			}
 			cfg.NoAddons = !addons
 			out := cmd.OutOrStdout()
@@ -82,6 +96,7 @@ own), and prints one line per shape.`,
 	cmd.Flags().BoolVar(&cfg.Breakdown, "breakdown", false, "profile the run and print CPU time and memory per component")
 	cmd.Flags().StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile to this file")
 	cmd.Flags().StringVar(&cfg.HeapProfile, "memprofile", "", "write a heap profile (taken at the end of the run, before the report) to this file")
+	cmd.Flags().StringVar(&cfg.Autoscaler, "autoscaler", "", "run the diurnal day instead: a sine of traffic over --deployments Deployments with HPAs, under cluster-autoscaler or karpenter, up to --nodes nodes (duration 24h unless --duration)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().BoolVar(&table, "table", false, "run the scaling shapes (1k/30k, 2k/60k, 5k/150k, 10k/300k) and print a table")
 	cmd.Flags().IntVar(&tableMax, "table-max-nodes", 10000, "with --table, skip the shapes with more nodes than this")
