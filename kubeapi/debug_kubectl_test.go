@@ -90,5 +90,13 @@ func TestKubectlDebug(t *testing.T) {
 	require.NotNil(t, m, out)
 	k.ok("wait", "--for=condition=Ready", "pod/"+m[1], "--timeout=60s")
 	require.Equal(t, "true true", k.ok("get", "pod", m[1], "-o", "jsonpath={.spec.hostNetwork} {.spec.hostPID}"))
+	// The node's file system is at /host: its OS and the kubelet's
+	// configuration as nodeadm writes it on EKS.
+	require.Contains(t, k.ok("exec", m[1], "--", "cat", "/host/etc/os-release"), `PRETTY_NAME="Amazon Linux 2023`)
+	cfg := k.ok("exec", m[1], "--", "cat", "/host/etc/kubernetes/kubelet/config.json")
+	require.Contains(t, cfg, `"maxPods": 29`) // an m5.large
+	require.Contains(t, cfg, `"10.100.0.10"`)
+	require.Contains(t, cfg, `"memory": "574Mi"`) // EKS's kube-reserved for 29 pods
+	require.Equal(t, node+"\n", k.ok("exec", m[1], "--", "cat", "/host/etc/hostname"))
 
 }

@@ -294,6 +294,8 @@ func volumeFiles(st *State, pod *corev1.Pod, ctr *corev1.Container, vol *corev1.
 			}
 		}
 		return files, true
+	case vol.HostPath != nil:
+		return hostFiles(st, pod, vol.HostPath.Path), false
 	}
 	return files, false
 }
