@@ -1,6 +1,7 @@
 package kubeapi
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,4 +86,71 @@ func TestKubectlQuotaAndLimits(t *testing.T) {
 		return strings.Contains(quota, "pods: 1/2")
 	}, 60*time.Second, 200*time.Millisecond, "quota status after the delete: %s", quota)
 	k.ok("run", "c", "-n", "team", "--image=nginx:1.27")
+}
+
+const storageLimits = `apiVersion: v1
+kind: LimitRange
+metadata: {name: claims, namespace: store}
+spec:
+  limits:
+  - type: PersistentVolumeClaim
+    min: {storage: 1Gi}
+    max: {storage: 2Gi}
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: objects, namespace: store}
+spec:
+  hard: {persistentvolumeclaims: "1", requests.storage: 5Gi, count/deployments.apps: "1"}
+`
+
+const claim = `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: %s, namespace: store}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: %s}}
+`
+
+// TestKubectlQuotaCountsAndClaimLimits: a LimitRange of type
+// PersistentVolumeClaim bounds the storage a claim asks for, a quota
+// counts claims and their storage, and count/deployments.apps is both
+// enforced and reported in the quota's status.
+func TestKubectlQuotaCountsAndClaimLimits(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{speed: 20})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	dir := t.TempDir()
+	apply := func(body string) (string, error) {
+		p := filepath.Join(dir, "x.yaml")
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return k.run("apply", "-f", p)
+	}
+	k.ok("create", "namespace", "store")
+	out, err := apply(storageLimits)
+	require.NoError(t, err, out)
+
+	out, err = apply(fmt.Sprintf(claim, "big", "3Gi"))
+	require.Error(t, err, out)
+	require.Contains(t, out, `persistentvolumeclaims "big" is forbidden: maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 3Gi`)
+	out, err = apply(fmt.Sprintf(claim, "tiny", "500Mi"))
+	require.Error(t, err, out)
+	require.Contains(t, out, `persistentvolumeclaims "tiny" is forbidden: minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 500Mi`)
+	out, err = apply(fmt.Sprintf(claim, "data", "2Gi"))
+	require.NoError(t, err, out)
+	out, err = apply(fmt.Sprintf(claim, "more", "1Gi"))
+	require.Error(t, err, out)
+	require.Contains(t, out, `persistentvolumeclaims "more" is forbidden: exceeded quota: objects, requested: persistentvolumeclaims=1, used: persistentvolumeclaims=1, limited: persistentvolumeclaims=1`)
+
+	k.ok("create", "deployment", "web", "-n", "store", "--image=nginx:1.27")
+	out, err = k.run("create", "deployment", "api", "-n", "store", "--image=nginx:1.27")
+	require.Error(t, err, out)
+	require.Contains(t, out, `deployments.apps "api" is forbidden: exceeded quota: objects, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1`)
+	k.waitFor(func(out string) bool {
+		return strings.Contains(out, "count/deployments.apps: 1/1, persistentvolumeclaims: 1/1, requests.storage: 2Gi/5Gi")
+	}, "get", "quota", "objects", "-n", "store")
+	k.ok("delete", "deployment", "web", "-n", "store")
+	k.waitFor(func(out string) bool { return strings.Contains(out, "count/deployments.apps: 0/1") }, "get", "quota", "objects", "-n", "store")
 }

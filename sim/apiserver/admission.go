@@ -61,6 +61,9 @@ func (s *Server) admit(obj store.Object) error {
 	case *corev1.PersistentVolumeClaim:
 		s.admitDefaultStorageClass(o)
 		addFinalizer(o, volumeutil.PVCProtectionFinalizer)
+		if err := s.admitClaimLimitRanges(o); err != nil {
+			return err
+		}
 	case *corev1.PersistentVolume:
 		addFinalizer(o, volumeutil.PVProtectionFinalizer)
 	}

@@ -75,6 +75,36 @@ func (s *Server) admitLimitRanges(pod *corev1.Pod) error {
 	return apierrors.NewForbidden(corev1.Resource("pods"), pod.Name, utilerrors.NewAggregate(errs))
 }
 
+// admitClaimLimitRanges is the LimitRanger for claims: a
+// PersistentVolumeClaim limit's min and max bound the storage a new claim
+// requests (its limits are not the user's input, as upstream).
+func (s *Server) admitClaimLimitRanges(pvc *corev1.PersistentVolumeClaim) error {
+	var errs []error
+	for _, o := range s.store.List("LimitRange", pvc.Namespace) {
+		for _, it := range o.(*corev1.LimitRange).Spec.Limits {
+			if it.Type != corev1.LimitTypePersistentVolumeClaim {
+				continue
+			}
+			typ := string(it.Type)
+			for _, k := range sortedResources(it.Min) {
+				if err := minConstraint(typ, string(k), it.Min[k], pvc.Spec.Resources.Requests, nil); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			for _, k := range sortedResources(it.Max) {
+				r, ok := pvc.Spec.Resources.Requests[k]
+				if enforced := it.Max[k]; ok && milli(r) > milli(enforced) {
+					errs = append(errs, fmt.Errorf("maximum %s usage per %s is %s, but request is %s", k, typ, enforced.String(), r.String()))
+				}
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return apierrors.NewForbidden(corev1.Resource("persistentvolumeclaims"), pvc.Name, utilerrors.NewAggregate(errs))
+}
+
 func mergeLimitDefaults(pod *corev1.Pod, lr *corev1.LimitRange) {
 	var def corev1.ResourceRequirements
 	for _, it := range lr.Spec.Limits {

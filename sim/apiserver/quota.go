@@ -97,7 +97,7 @@ func QuotaUsed(st *store.Store, q *corev1.ResourceQuota) corev1.ResourceList {
 	}
 	kinds := quotaKinds
 	for r := range q.Spec.Hard {
-		if k := countKind(string(r)); k != "" && !slices.Contains(kinds, k) {
+		if k := CountKind(string(r)); k != "" && !slices.Contains(kinds, k) {
 			kinds = append(slices.Clone(kinds), k)
 		}
 	}
@@ -117,8 +117,8 @@ func QuotaUsed(st *store.Store, q *corev1.ResourceQuota) corev1.ResourceList {
 	return used
 }
 
-// countKind is the kind a count/<resource>.<group> quota names, or "".
-func countKind(r string) string {
+// CountKind is the kind a count/<resource>.<group> quota names, or "".
+func CountKind(r string) string {
 	res, ok := strings.CutPrefix(r, "count/")
 	if !ok {
 		return ""
@@ -253,7 +253,7 @@ func (s *Server) countQuotaExists(obj store.Object) bool {
 	kind := store.MustKind(obj)
 	for _, o := range s.store.List("ResourceQuota", obj.GetNamespace()) {
 		for r := range o.(*corev1.ResourceQuota).Spec.Hard {
-			if countKind(string(r)) == kind {
+			if CountKind(string(r)) == kind {
 				return true
 			}
 		}

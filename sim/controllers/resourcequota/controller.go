@@ -6,6 +6,7 @@
 package resourcequota
 
 import (
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,6 +34,9 @@ type Controller struct {
 	store  *store.Store
 	queue  *workqueue.Queue
 	cfg    Config
+	// watched are the kinds whose changes are watched: countedKinds and
+	// those a quota's count/<resource>.<group> names.
+	watched map[string]bool
 }
 
 // New returns a resource quota controller.
@@ -64,8 +68,9 @@ func (c *Controller) Start() {
 		c.queue.Add(store.KeyOf(ev.Object))
 		c.queueNamespace(ev.Object.GetNamespace()) // the quota counts itself
 	})
+	c.watched = map[string]bool{}
 	for _, kind := range countedKinds {
-		c.store.Watch(kind, c.cfg.WatchLatency, c.onObject)
+		c.watch(kind)
 	}
 	for _, o := range c.store.List("ResourceQuota", "") {
 		c.queue.Add(store.KeyOf(o))
@@ -90,6 +95,16 @@ func (c *Controller) onObject(ev store.Event) {
 	}
 }
 
+// watch starts watching kind, once (upstream's quota monitors: a
+// count/<resource> quota gets its resource watched).
+func (c *Controller) watch(kind string) {
+	if c.watched[kind] {
+		return
+	}
+	c.watched[kind] = true
+	c.store.Watch(kind, c.cfg.WatchLatency, c.onObject)
+}
+
 func (c *Controller) queueNamespace(ns string) {
 	for _, o := range c.store.List("ResourceQuota", ns) {
 		c.queue.Add(store.KeyOf(o))
@@ -103,6 +118,11 @@ func (c *Controller) sync(key string) error {
 		return nil
 	}
 	q := o.(*corev1.ResourceQuota)
+	for _, r := range sortedNames(q.Spec.Hard) {
+		if k := apiserver.CountKind(string(r)); k != "" {
+			c.watch(k)
+		}
+	}
 	st := corev1.ResourceQuotaStatus{Hard: q.Spec.Hard.DeepCopy(), Used: apiserver.QuotaUsed(c.store, q)}
 	if equality.Semantic.DeepEqual(st, q.Status) {
 		return nil
@@ -111,4 +131,13 @@ func (c *Controller) sync(key string) error {
 	n.Status = st
 	_, err := c.client.UpdateStatus(&n)
 	return err
+}
+
+func sortedNames(l corev1.ResourceList) []corev1.ResourceName {
+	out := make([]corev1.ResourceName, 0, len(l))
+	for k := range l {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
