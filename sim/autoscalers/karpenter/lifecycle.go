@@ -454,11 +454,15 @@ func (c *Controller) taintDisrupted(node string) {
 // drainable lists the pods a drain evicts from node: not DaemonSet, not
 // mirror, not terminal.
 func (c *Controller) drainable(node string) []*corev1.Pod {
-	var out []*corev1.Pod
 	ni := c.snap.Get(node)
 	if ni == nil {
 		return nil
 	}
+	type keyed struct {
+		key string
+		pod *corev1.Pod
+	}
+	var ks []keyed
 	for _, pi := range ni.Pods {
 		p := pi.Pod
 		if podutil.IsTerminal(p) || isDaemonSet(p) {
@@ -467,9 +471,17 @@ func (c *Controller) drainable(node string) []*corev1.Pod {
 		if _, mirror := p.Annotations[corev1.MirrorPodAnnotationKey]; mirror {
 			continue
 		}
-		out = append(out, p)
+		ks = append(ks, keyed{store.KeyOf(p), p})
 	}
-	slices.SortFunc(out, func(a, b *corev1.Pod) int { return strings.Compare(store.KeyOf(a), store.KeyOf(b)) })
+	// By key, each key built once (not twice per comparison).
+	slices.SortFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	if len(ks) == 0 {
+		return nil
+	}
+	out := make([]*corev1.Pod, len(ks))
+	for i, k := range ks {
+		out[i] = k.pod
+	}
 	return out
 }
 
