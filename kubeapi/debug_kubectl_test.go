@@ -83,6 +83,11 @@ func TestKubectlDebug(t *testing.T) {
 	require.Contains(t, out, "hi from tmp2\n")
 	require.Contains(t, out, `pod "tmp2" deleted`)
 
+	// --copy-to: a copy of the pod with the debug container beside the app.
+	k.ok("debug", "web", "--copy-to=web-copy", "--image=busybox:1.36", "-c", "dbg", "--", "sleep", "3600")
+	waitFor(t, k, regexp.MustCompile(`web-copy\s+2/2\s+Running`), "get", "pod", "web-copy")
+	require.Equal(t, "nginx dbg", k.ok("get", "pod", "web-copy", "-o", "jsonpath={.spec.containers[*].name}"))
+
 	// A node: the debugger pod runs on it with the host's namespaces.
 	node := strings.TrimSpace(k.ok("get", "pod", "web", "-o", "jsonpath={.spec.nodeName}"))
 	out = k.ok("debug", "node/"+node, "--image=busybox:1.36", "--", "sleep", "3600")

@@ -31,6 +31,15 @@ func TestKubectlTop(t *testing.T) {
 	require.Regexp(t, spaced("NAME", "CPU(cores)", "MEMORY(bytes)"), out)
 	require.Len(t, regexp.MustCompile(`web-\S+\s+180m\s+64Mi`).FindAllString(out, -1), 2, out)
 
+	// --containers splits a pod's usage by container; -A adds NAMESPACE
+	// (the add-ons' pods are sampled too).
+	out = k.ok("top", "pods", "-l", "app=web", "--containers")
+	require.Regexp(t, spaced("POD", "NAME", "CPU(cores)", "MEMORY(bytes)"), out)
+	require.Len(t, regexp.MustCompile(`web-\S+\s+main\s+180m\s+64Mi`).FindAllString(out, -1), 2, out)
+	out = k.ok("top", "pods", "-A", "--sort-by=cpu")
+	require.Regexp(t, spaced("NAMESPACE", "NAME", "CPU(cores)", "MEMORY(bytes)"), out)
+	require.Regexp(t, `kube-system\s+coredns-\S+\s+\d+m`, out)
+
 	out = k.ok("top", "nodes")
 	require.Regexp(t, spaced("NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"), out)
 	require.Len(t, regexp.MustCompile(`(?m)^general-\d\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%`).FindAllString(out, -1), 3, out)
