@@ -133,9 +133,16 @@ func names(labs []*Lab) []string {
 }
 
 // FuzzParse: whatever the input, the parser returns a lab or an error,
-// never panics.
+// never panics. The seeds are testdata/fuzz-seeds and the library's labs.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(goodLab))
+	for _, n := range LibraryNames() { // every check type, solution form and scenario shape in use
+		b, err := libraryFS.ReadFile("library/" + n + ".yaml")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	entries, _ := os.ReadDir("testdata/fuzz-seeds")
 	for _, e := range entries {
 		if b, err := os.ReadFile(filepath.Join("testdata/fuzz-seeds", e.Name())); err == nil {
