@@ -323,6 +323,25 @@ func TestBrowserCompactMapNamesPodsOnDemand(t *testing.T) {
 	  drawMap(state.view, null);
 	  return map.canvas.toDataURL() === inPlace;
 	})()`), "repainting in place gives the full redraw's picture")
+
+	// The events table, kept row by row as its window slides, shows the
+	// view's newest 150 events with their ages.
+	_, err = sess.Do(live.Command{Verb: "uncordon", Node: other})
+	require.NoError(t, err)
+	for _, replicas := range []int32{12, 18, 6} { // each step adds dozens of events: the window slides
+		_, err = sess.Do(live.Command{Verb: "scale", Kind: "deployment", Namespace: "default", Name: "web", Replicas: replicas})
+		require.NoError(t, err)
+		require.NoError(t, sess.RunFor(time.Minute))
+		latest := sess.Snapshot()
+		waitJS(t, ctx, "the newest view", fmt.Sprintf(`Number(document.body.dataset.version) >= %d`, latest.Version))
+		require.True(t, evalJS[bool](t, ctx, `(() => {
+		  const v = state.view, evs = v.events.slice(-150);
+		  const rows = [...document.querySelectorAll('#events tbody tr')];
+		  return evs.length > 0 && rows.length === evs.length && rows.every((tr, i) => tr.children[0].textContent === fmtDur(v.time - evs[i].t) &&
+		    tr.children[2].textContent === evs[i].reason && tr.children[3].textContent === evs[i].object);
+		})()`), "the events table is the view's newest events (%d replicas)", replicas)
+	}
+	require.Greater(t, len(sess.Snapshot().Events), 150, "more events than the table shows")
 }
 
 // TestBrowserLivePillTellsTheTruth: the pill says "catching up…" while a
