@@ -45,10 +45,22 @@ spec:
   volumes:
   - name: certs
     secret: {secretName: tls}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: items}
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    volumeMounts: [{name: conf, mountPath: /etc/app}]
+  volumes:
+  - name: conf
+    configMap: {name: other, items: [{key: mode, path: mode.conf}]}
 `
 
-// TestKubectlConfigErrors: a missing ConfigMap in envFrom, a missing key
-// and a missing Secret volume keep pods from running with upstream's
+// TestKubectlConfigErrors: a missing ConfigMap in envFrom, a missing key,
+// a missing Secret volume and a configMap volume item naming a missing key keep pods from running with upstream's
 // reasons and messages; creating what is missing lets them start.
 func TestKubectlConfigErrors(t *testing.T) {
 	if _, err := os.Stat(kubectlPath); err != nil {
@@ -65,6 +77,7 @@ func TestKubectlConfigErrors(t *testing.T) {
 	require.Regexp(t, spaced("envfrom", "0/1", "CreateContainerConfigError"), out)
 	require.Regexp(t, spaced("key", "0/1", "CreateContainerConfigError"), out)
 	require.Regexp(t, spaced("vol", "0/1", "ContainerCreating"), out)
+	require.Regexp(t, spaced("items", "0/1", "ContainerCreating"), out)
 	require.Equal(t, `configmap "app-config" not found`,
 		k.ok("get", "pod", "envfrom", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.message}"))
 	require.Equal(t, `couldn't find key mode in ConfigMap default/other`,
@@ -72,12 +85,14 @@ func TestKubectlConfigErrors(t *testing.T) {
 	require.Regexp(t, `Warning\s+Failed\s+.*Error: configmap "app-config" not found`, k.ok("describe", "pod", "envfrom"))
 	require.Regexp(t, `Warning\s+FailedMount\s+.*MountVolume.SetUp failed for volume "certs" : secret "tls" not found`, k.ok("describe", "pod", "vol"))
 
+	require.Regexp(t, `Warning\s+FailedMount\s+.*MountVolume.SetUp failed for volume "conf" : configmap references non-existent config key: mode`, k.ok("describe", "pod", "items"))
+
 	k.ok("create", "configmap", "app-config", "--from-literal=color=blue")
 	k.ok("create", "secret", "generic", "tls", "--from-literal=tls.crt=x")
 	k.ok("patch", "configmap", "other", "-p", `{"data":{"mode":"fast"}}`)
 	require.NoError(t, f.sess.RunFor(30*time.Second))
 	out = k.ok("get", "pods")
-	for _, name := range []string{"envfrom", "key", "vol"} {
+	for _, name := range []string{"envfrom", "key", "vol", "items"} {
 		require.Regexp(t, spaced(name, "1/1", "Running"), out)
 	}
 }

@@ -80,23 +80,23 @@ func (p *podState) checkVolumes() (errs, waiting, attach []string) {
 		prefix := fmt.Sprintf("MountVolume.SetUp failed for volume %q : ", v.Name)
 		switch {
 		case v.ConfigMap != nil:
-			if _, ok := k.store.Get("ConfigMap", ns, v.ConfigMap.Name); !ok && !deref(v.ConfigMap.Optional) {
-				errs = append(errs, prefix+fmt.Sprintf("configmap %q not found", v.ConfigMap.Name))
+			if err := k.configMapPayload(ns, v.ConfigMap.Name, v.ConfigMap.Items, v.ConfigMap.Optional); err != "" {
+				errs = append(errs, prefix+err)
 			}
 		case v.Secret != nil:
-			if _, ok := k.store.Get("Secret", ns, v.Secret.SecretName); !ok && !deref(v.Secret.Optional) {
-				errs = append(errs, prefix+fmt.Sprintf("secret %q not found", v.Secret.SecretName))
+			if err := k.secretPayload(ns, v.Secret.SecretName, v.Secret.Items, v.Secret.Optional); err != "" {
+				errs = append(errs, prefix+err)
 			}
 		case v.Projected != nil:
 			for _, s := range v.Projected.Sources {
-				if s.ConfigMap != nil && !deref(s.ConfigMap.Optional) {
-					if _, ok := k.store.Get("ConfigMap", ns, s.ConfigMap.Name); !ok {
-						errs = append(errs, prefix+fmt.Sprintf("configmap %q not found", s.ConfigMap.Name))
+				if s.ConfigMap != nil {
+					if err := k.configMapPayload(ns, s.ConfigMap.Name, s.ConfigMap.Items, s.ConfigMap.Optional); err != "" {
+						errs = append(errs, prefix+err)
 					}
 				}
-				if s.Secret != nil && !deref(s.Secret.Optional) {
-					if _, ok := k.store.Get("Secret", ns, s.Secret.Name); !ok {
-						errs = append(errs, prefix+fmt.Sprintf("secret %q not found", s.Secret.Name))
+				if s.Secret != nil {
+					if err := k.secretPayload(ns, s.Secret.Name, s.Secret.Items, s.Secret.Optional); err != "" {
+						errs = append(errs, prefix+err)
 					}
 				}
 			}
@@ -121,6 +121,49 @@ func (p *podState) checkVolumes() (errs, waiting, attach []string) {
 }
 
 func deref(b *bool) bool { return b != nil && *b }
+
+// configMapPayload is why a configMap volume (or projection) cannot be
+// set up, as the kubelet's configmap plugin words it, or "": the
+// ConfigMap is missing, or an item names a key it lacks (unless
+// optional).
+func (k *Kubelet) configMapPayload(ns, name string, items []corev1.KeyToPath, optional *bool) string {
+	o, ok := k.store.Get("ConfigMap", ns, name)
+	if !ok {
+		if deref(optional) {
+			return ""
+		}
+		return fmt.Sprintf("configmap %q not found", name)
+	}
+	cm := o.(*corev1.ConfigMap)
+	for _, it := range items {
+		_, inData := cm.Data[it.Key]
+		_, inBinary := cm.BinaryData[it.Key]
+		if !inData && !inBinary && !deref(optional) {
+			return "configmap references non-existent config key: " + it.Key
+		}
+	}
+	return ""
+}
+
+// secretPayload is configMapPayload for a secret volume.
+func (k *Kubelet) secretPayload(ns, name string, items []corev1.KeyToPath, optional *bool) string {
+	o, ok := k.store.Get("Secret", ns, name)
+	if !ok {
+		if deref(optional) {
+			return ""
+		}
+		return fmt.Sprintf("secret %q not found", name)
+	}
+	sec := o.(*corev1.Secret)
+	for _, it := range items {
+		_, inData := sec.Data[it.Key]
+		_, inString := sec.StringData[it.Key]
+		if !inData && !inString && !deref(optional) {
+			return "references non-existent secret key: " + it.Key
+		}
+	}
+	return ""
+}
 
 // containerConfigError is why a container's environment cannot be built
 // (upstream's makeEnvironmentVariables): a ConfigMap or Secret it names
