@@ -165,7 +165,12 @@ func (fw *forwarder) serve(conn httpstream.Connection, streams <-chan httpstream
 	sweep := time.NewTicker(time.Second)
 	defer sweep.Stop()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		// Closing the connection ends the forwards' reads: they return
+		// before the server's Close stops waiting for this handler.
+		_ = conn.Close()
+		wg.Wait()
+	}()
 	for {
 		select {
 		case <-conn.CloseChan():

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -161,4 +162,41 @@ func TestKubectlPortForward(t *testing.T) {
 	out, err = k.run("port-forward", "pod/nosuch", "8080:80")
 	require.Error(t, err)
 	require.Contains(t, out, `pods "nosuch" not found`)
+}
+
+// TestPortForwardEndsWithTheServer: a forward in progress (a client that
+// keeps its connection open) does not keep the API server's Close
+// waiting.
+func TestPortForwardEndsWithTheServer(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{speed: 20})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	p := filepath.Join(t.TempDir(), "pf.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(portForwardManifest), 0o644))
+	k.ok("apply", "-f", p)
+	k.ok("rollout", "status", "deploy/web", "--timeout=60s")
+	addr, _ := k.portForward(nil, "deploy/web", "80", "80")
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	require.Equal(t, 200, resp.StatusCode)
+
+	closed := make(chan struct{})
+	go func() {
+		f.api.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the API server's Close waited on an open port-forward")
+	}
 }
