@@ -39,6 +39,14 @@ type evaluator struct {
 	exited      bool
 	handlesTerm bool
 	notFound    string // the first command that does not exist
+	// loops are the open for loops: when each began and how many times
+	// its body runs.
+	loops []forLoop
+}
+
+type forLoop struct {
+	start time.Duration
+	n     int
 }
 
 func runScript(img *Image, script string, b *Behavior) {
@@ -107,12 +115,23 @@ func (e *evaluator) statement(words []string) {
 		return
 	}
 	switch words[0] {
-	case "done", "fi", "}", ")", "esac":
+	case "done":
+		// A for loop's body ran once: its time counts once per item.
+		if n := len(e.loops); n > 0 {
+			l := e.loops[n-1]
+			e.loops = e.loops[:n-1]
+			e.elapsed = l.start + (e.elapsed-l.start)*time.Duration(l.n)
+		}
+		return
+	case "fi", "}", ")", "esac":
 		return
 	case "while", "until":
 		e.forever = true // pod scripts loop until killed
 		return
-	case "for", "case":
+	case "for":
+		e.loops = append(e.loops, forLoop{start: e.elapsed, n: forItems(words)})
+		return
+	case "case":
 		return
 	case "trap":
 		for _, w := range words[1:] {
@@ -124,6 +143,21 @@ func (e *evaluator) statement(words []string) {
 		return
 	}
 	e.command(words)
+}
+
+// forItems is how many times `for VAR in WORDS` runs its body: the
+// number of literal words; a list expanded at run time ($(seq 1 5), a
+// glob) counts once.
+func forItems(words []string) int {
+	if len(words) < 3 || words[2] != "in" {
+		return 1
+	}
+	for _, w := range words[3:] {
+		if strings.ContainsAny(w, "$`*?") {
+			return 1
+		}
+	}
+	return max(len(words)-3, 1)
 }
 
 func (e *evaluator) command(argv []string) {
