@@ -195,7 +195,9 @@ func (c *Controller) syncNodePools() {
 // onNodePool keeps NodePool status current and reconsiders pending pods
 // (a new NodePool may fit them).
 func (c *Controller) onNodePool(ev store.Event) {
-	c.markUnconsolidated() // as upstream's NodePool state controller
+	if ev.Type != store.Modified || ev.Old.(*karpv1.NodePool).Generation != ev.Object.(*karpv1.NodePool).Generation {
+		c.markUnconsolidated() // the NodePool changed (not its status): as upstream's NodePool state controller
+	}
 	if ev.Type == store.Deleted {
 		return
 	}
@@ -485,7 +487,14 @@ func (c *Controller) drift() *command {
 
 // underutilized lists the consolidation candidates: consolidatable, of a
 // WhenEmptyOrUnderutilized NodePool, within the Underutilized budget.
-func (c *Controller) underutilized() []*candidate {
+func (c *Controller) underutilized() []*candidate { return c.underutilizedBy(true) }
+
+// underutilizedBy lists the consolidation candidates; with count, each
+// candidate takes one of its NodePool's allowed disruptions (multi-node
+// consolidation disrupts them all at once), without, a NodePool's
+// candidates are all listed while it allows one (single-node
+// consolidation disrupts only the one it picks), as upstream.
+func (c *Controller) underutilizedBy(count bool) []*candidate {
 	var out []*candidate
 	used := map[string]int{}
 	c.budgetHit = false
@@ -498,7 +507,9 @@ func (c *Controller) underutilized() []*candidate {
 			c.budgetBlocked(cd.np, karpv1.DisruptionReasonUnderutilized)
 			continue
 		}
-		used[cd.np.Name]++
+		if count {
+			used[cd.np.Name]++
+		}
 		out = append(out, cd)
 	}
 	return out
@@ -583,7 +594,7 @@ func (c *Controller) singleNode() *command {
 	if c.isConsolidated(method) {
 		return nil
 	}
-	cands := c.underutilized()
+	cands := c.underutilizedBy(false)
 	if len(cands) == 0 {
 		return nil // no candidates: upstream does not get as far as computing
 	}
@@ -631,6 +642,7 @@ func (c *Controller) markConsolidated(method string) {
 // NodeClaims in flight), opening new plans for what does not fit. It
 // fails when a pod fits nowhere.
 func (c *Controller) simulate(cands []*candidate) ([]*plan, bool) {
+	c.stats.Simulations++
 	u := &undo{}
 	defer c.revert(u)
 	exclude := c.deletingNodes()
@@ -669,7 +681,7 @@ func (c *Controller) validate() {
 	}
 	c.pendingCmd = nil
 	current := map[string]*candidate{}
-	for _, cd := range c.underutilized() {
+	for _, cd := range c.underutilizedBy(len(cmd.cands) > 1) { // as the method listed them
 		current[cd.cs.name] = cd
 	}
 	var fresh []*candidate

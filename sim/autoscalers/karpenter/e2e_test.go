@@ -293,3 +293,33 @@ func TestSpotInterruptionDrainsWithinNotice(t *testing.T) {
 	in, _ := c.EC2.Instance(victim.Name)
 	require.Equal(t, cloud.Terminated, in.State)
 }
+
+// TestConsolidationWaitsForAChange: two nodes that cannot be consolidated
+// (each holds one of two pods that may not share a node, and no cheaper
+// type is allowed) are simulated when they become consolidatable, then,
+// with nothing changing, only when upstream's consolidation state times
+// out every 5 minutes — not on each 10 s poll.
+func TestConsolidationWaitsForAChange(t *testing.T) {
+	c := newCluster(t, nodePool("1m", req(karpv1.LabelCapacityType, karpv1.CapacityTypeOnDemand),
+		req(corev1.LabelInstanceTypeStable, "m5.large")))
+	c.Engine.RunUntil(5 * time.Second)
+	filler := deployment("filler", 2, "800m", "512Mi")
+	filler.Spec.Template.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{TopologyKey: corev1.LabelHostname,
+			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "filler"}}}}}}
+	_, err := c.Client("test").Create(filler)
+	require.NoError(t, err)
+	c.Engine.RunUntil(5 * time.Minute)
+	require.Equal(t, 2, runningPods(c, "filler"))
+	require.Len(t, karpenterNodes(c), 2)
+	before := c.Karpenter.Stats().Simulations
+	require.Positive(t, before, "the consolidatable nodes were simulated")
+	c.Engine.RunUntil(35 * time.Minute)
+	require.Len(t, karpenterNodes(c), 2, "nothing to consolidate")
+	// 30 minutes are 180 polls; one look per 5 minutes is 6 or 7, each
+	// at most a single-node pass (2 simulations) and a multi-node one
+	// (1 for two candidates).
+	sims := c.Karpenter.Stats().Simulations - before
+	require.Positive(t, sims, "the state times out and the nodes are looked at again")
+	require.LessOrEqual(t, sims, 7*3, "simulations in 30 unchanged minutes")
+}

@@ -102,6 +102,9 @@ type CloudProvider interface {
 type Stats struct {
 	Batches, NodeClaimsCreated, NodeClaimsDeleted, LaunchFailures int
 	Consolidations, EmptyDeletes, Replacements, Interruptions     int
+	// Simulations counts consolidation simulations (a set of candidates'
+	// pods placed on the rest of the cluster).
+	Simulations int
 }
 
 // Controller is the simulated Karpenter.
