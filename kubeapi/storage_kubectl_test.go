@@ -248,3 +248,40 @@ func TestKubectlStaticVolume(t *testing.T) {
 		k.ok("describe", "pvc", "shared"))
 	require.Empty(t, k.ok("get", "pv", "-o", "jsonpath={.items[?(@.spec.claimRef.name==\"shared\")].metadata.name}"), "no volume was made")
 }
+
+// TestKubectlStatefulSetClaimRetention: volumeClaimTemplates give each
+// replica its claim; with persistentVolumeClaimRetentionPolicy Delete the
+// claim of a replica scaled away goes with its pod, and deleting the
+// StatefulSet deletes the rest once their pods are gone (pvc-protection),
+// their EBS volumes with them; the default (Retain) keeps them.
+func TestKubectlStatefulSetClaimRetention(t *testing.T) {
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, fixtureOpts{})
+	k := kubectl{t: t, config: f.kubeconfig(t)}
+	p := filepath.Join(t.TempDir(), "sets.yaml")
+	deleting := strings.ReplaceAll(strings.Replace(webSet, "replicas: 1", "replicas: 2\n  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenScaled: Delete}", 1), "web", "db")
+	require.NoError(t, os.WriteFile(p, []byte(webSet+"---\n"+deleting), 0o644))
+	k.ok("apply", "-f", p)
+	require.NoError(t, f.sess.RunFor(2*time.Minute))
+	out := k.ok("get", "pvc")
+	for _, name := range []string{"www-web-0", "www-db-0", "www-db-1"} {
+		require.Regexp(t, name+`\s+Bound`, out)
+	}
+	require.Equal(t, "StatefulSet", k.ok("get", "pvc", "www-db-0", "-o", "jsonpath={.metadata.ownerReferences[0].kind}"), "whenDeleted: Delete makes the set the claims' owner")
+
+	k.ok("scale", "statefulset", "db", "--replicas=1")
+	require.NoError(t, f.sess.RunFor(2*time.Minute))
+	out = k.ok("get", "pvc")
+	require.NotContains(t, out, "www-db-1", "whenScaled: Delete")
+	require.Regexp(t, `www-db-0\s+Bound`, out)
+
+	k.ok("delete", "statefulset", "db", "web")
+	require.NoError(t, f.sess.RunFor(2*time.Minute))
+	out = k.ok("get", "pvc")
+	require.NotContains(t, out, "www-db-", "whenDeleted: Delete")
+	require.Regexp(t, `www-web-0\s+Bound`, out, "Retain (the default) keeps the claim")
+	require.Len(t, strings.Fields(k.ok("get", "pv", "-o", "jsonpath={.items[*].metadata.name}")), 1, "the deleted claims' volumes went with them")
+	require.Empty(t, k.ok("get", "pods", "-l", "app=db", "-o", "name"))
+}

@@ -3,6 +3,7 @@ package statefulset
 import (
 	"fmt"
 	"maps"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -89,7 +90,7 @@ func (c *Controller) createClaims(set *appsv1.StatefulSet, pod *corev1.Pod) erro
 }
 
 // condemnClaims: with WhenScaled: Delete, a pod removed by a scale-down
-// becomes the owner of its claims, which go with it.
+// becomes the only owner of its claims, which go with it.
 func (c *Controller) condemnClaims(set *appsv1.StatefulSet, pod *corev1.Pod) {
 	if retention(set).WhenScaled != appsv1.DeletePersistentVolumeClaimRetentionPolicyType {
 		return
@@ -111,6 +112,10 @@ func (c *Controller) condemnClaims(set *appsv1.StatefulSet, pod *corev1.Pod) {
 		}
 		ref := controllerutil.NewControllerRef(pod, "Pod")
 		ref.APIVersion, ref.Controller = "v1", nil
+		// The set lets go (whenDeleted: Delete made it an owner too): the
+		// garbage collector deletes a dependent only once every owner is
+		// gone.
+		pvc.OwnerReferences = slices.DeleteFunc(pvc.OwnerReferences, func(r metav1.OwnerReference) bool { return r.UID == set.UID })
 		pvc.OwnerReferences = append(pvc.OwnerReferences, ref)
 		_, _ = c.Client.Update(pvc) // retried on the next sync of the set if it failed
 	}
