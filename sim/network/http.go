@@ -3,6 +3,8 @@ package network
 import (
 	"net/http"
 	"strings"
+
+	"github.com/kubesim/kubesim/sim/kubelet/images"
 )
 
 // Response is an HTTP server's answer.
@@ -16,32 +18,6 @@ type Response struct {
 	// Location is a redirect's target.
 	Location string
 }
-
-// nginxIndex is the page nginx's Docker image serves at /.
-const nginxIndex = `<!DOCTYPE html>
-<html>
-<head>
-<title>Welcome to nginx!</title>
-<style>
-html { color-scheme: light dark; }
-body { width: 35em; margin: 0 auto;
-font-family: Tahoma, Verdana, Arial, sans-serif; }
-</style>
-</head>
-<body>
-<h1>Welcome to nginx!</h1>
-<p>If you see this page, the nginx web server is successfully installed and
-working. Further configuration is required.</p>
-
-<p>For online documentation and support please refer to
-<a href="http://nginx.org/">nginx.org</a>.<br/>
-Commercial support is available at
-<a href="http://nginx.com/">nginx.com</a>.</p>
-
-<p><em>Thank you for using nginx.</em></p>
-</body>
-</html>
-`
 
 func nginxError(code int) string {
 	t := http.StatusText(code)
@@ -95,7 +71,7 @@ func (s Server) Get(urlPath, host string) Response {
 	switch s.App {
 	case "nginx", "ingress-nginx":
 		if p == "/" || p == "/index.html" {
-			return resp(200, "nginx/1.27.5", "text/html", nginxIndex)
+			return resp(200, "nginx/1.27.5", "text/html", images.NginxIndex)
 		}
 		return resp(404, "nginx/1.27.5", "text/html", nginxError(404))
 	case "httpd":

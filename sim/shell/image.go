@@ -98,7 +98,7 @@ func ImageOf(ref string) Image {
 		img.Lacks = []string{"ps"}
 		img.Entrypoint = []string{"nginx: master process nginx -g daemon off;"}
 		img.Env = []EnvVar{{"NGINX_VERSION", versionOf(tag, "1.29.3")}, {"NJS_VERSION", "0.9.4"}, {"NJS_RELEASE", "1~bookworm"}, {"PKG_RELEASE", "1~bookworm"}, {"DYNPKG_RELEASE", "1~bookworm"}}
-		img.Files = []File{{"/usr/share/nginx/html/index.html", NginxIndex}, {"/usr/share/nginx/html/50x.html", "<!DOCTYPE html>\n<html>\n<head>\n<title>Error</title>\n</head>\n<body>\n<h1>An error occurred.</h1>\n</body>\n</html>\n"},
+		img.Files = []File{{"/usr/share/nginx/html/index.html", images.NginxIndex}, {"/usr/share/nginx/html/50x.html", "<!DOCTYPE html>\n<html>\n<head>\n<title>Error</title>\n</head>\n<body>\n<h1>An error occurred.</h1>\n</body>\n</html>\n"},
 			{"/etc/nginx/conf.d/default.conf", "server {\n    listen       80;\n    listen  [::]:80;\n    server_name  localhost;\n\n    location / {\n        root   /usr/share/nginx/html;\n        index  index.html index.htm;\n    }\n}\n"}}
 	case has("library/httpd"):
 		debian("httpd", "httpd-foreground")
@@ -236,32 +236,6 @@ func (img Image) osRelease() string {
 	}
 	return "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\nHOME_URL=\"https://www.debian.org/\"\n"
 }
-
-// NginxIndex is nginx's default page (615 bytes, as its access log says).
-const NginxIndex = `<!DOCTYPE html>
-<html>
-<head>
-<title>Welcome to nginx!</title>
-<style>
-html { color-scheme: light dark; }
-body { width: 35em; margin: 0 auto;
-font-family: Tahoma, Verdana, Arial, sans-serif; }
-</style>
-</head>
-<body>
-<h1>Welcome to nginx!</h1>
-<p>If you see this page, the nginx web server is successfully installed and
-working. Further configuration is required.</p>
-
-<p>For online documentation and support please refer to
-<a href="http://nginx.org/">nginx.org</a>.<br/>
-Commercial support is available at
-<a href="http://nginx.com/">nginx.com</a>.</p>
-
-<p><em>Thank you for using nginx.</em></p>
-</body>
-</html>
-`
 
 // mainCommand is PID 1's command line.
 func (sh *Shell) mainCommand() []string {

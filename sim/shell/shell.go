@@ -26,6 +26,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubesim/kubesim/sim/kubelet/images"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -587,7 +588,7 @@ func (sh *Shell) sleep(argv []string, errw io.Writer) error {
 			total = 1<<62 - 1
 			break
 		}
-		d, ok := parseDuration(a)
+		d, ok := images.ParseSleep(a)
 		if !ok {
 			_, _ = fmt.Fprintf(errw, "sleep: invalid number '%s'\n", a)
 			sh.status = 1
@@ -601,27 +602,6 @@ func (sh *Shell) sleep(argv []string, errw io.Writer) error {
 	}
 	sh.status = 0
 	return nil
-}
-
-// parseDuration reads sleep's operand: a number with an optional s, m, h
-// or d suffix.
-func parseDuration(a string) (time.Duration, bool) {
-	unit := time.Second
-	switch {
-	case strings.HasSuffix(a, "s"):
-		a = a[:len(a)-1]
-	case strings.HasSuffix(a, "m"):
-		a, unit = a[:len(a)-1], time.Minute
-	case strings.HasSuffix(a, "h"):
-		a, unit = a[:len(a)-1], time.Hour
-	case strings.HasSuffix(a, "d"):
-		a, unit = a[:len(a)-1], 24*time.Hour
-	}
-	f, err := strconv.ParseFloat(a, 64)
-	if err != nil || f < 0 || f > 1e9 {
-		return 0, false
-	}
-	return time.Duration(f * float64(unit)), true
 }
 
 // notFound is the shell's message for a missing command.

@@ -153,3 +153,29 @@ func TestCatalogueNames(t *testing.T) {
 	_, err = Default().Resolve(r)
 	require.NoError(t, err, "the default catalogue is unchanged")
 }
+
+// TestParseSleep pins the operands sleep accepts; the kubelet's command
+// model and the exec shell both read them here.
+func TestParseSleep(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"30", 30 * time.Second, true},
+		{"1.5m", 90 * time.Second, true},
+		{"2h", 2 * time.Hour, true},
+		{"1d", 24 * time.Hour, true},
+		{"0", 0, true},
+		{"-1", 0, false},
+		{"abc", 0, false},
+		{"NaN", 0, false},
+		{"1e30d", 0, false}, // past what a Duration holds: refused, not wrapped
+		{"", 0, false},
+	} {
+		got, ok := ParseSleep(tc.in)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("ParseSleep(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package images
 
 import (
+	"math"
 	"path"
 	"slices"
 	"strconv"
@@ -238,7 +239,7 @@ func (e *evaluator) sleep(args []string) {
 			e.forever = true
 			return
 		}
-		d, ok := parseSleep(a)
+		d, ok := ParseSleep(a)
 		if !ok {
 			e.status = 1
 			return
@@ -249,9 +250,9 @@ func (e *evaluator) sleep(args []string) {
 	e.status = 0
 }
 
-// parseSleep reads sleep's operand: a number with an optional s/m/h/d
-// suffix.
-func parseSleep(a string) (time.Duration, bool) {
+// ParseSleep reads sleep's operand: a number with an optional s, m, h or
+// d suffix (the exec shell uses it too, so both agree on what sleep accepts).
+func ParseSleep(a string) (time.Duration, bool) {
 	unit := time.Second
 	switch {
 	case strings.HasSuffix(a, "s"):
@@ -264,8 +265,8 @@ func parseSleep(a string) (time.Duration, bool) {
 		a, unit = a[:len(a)-1], 24*time.Hour
 	}
 	f, err := strconv.ParseFloat(a, 64)
-	if err != nil || f < 0 {
-		return 0, false
+	if err != nil || !(f >= 0) || f*float64(unit) >= math.MaxInt64 {
+		return 0, false // not a number (NaN too), negative, or past what a Duration holds
 	}
 	return time.Duration(f * float64(unit)), true
 }
