@@ -250,7 +250,7 @@ the same file not ported and why.
 		c := counts[i]
 		var links []string
 		for _, f := range a.files {
-			links = append(links, fmt.Sprintf("[%s](../%s)", filepath.Base(f), f))
+			links = append(links, "`"+f+"`")
 		}
 		files := strings.Join(links, "<br>")
 		if a.none != "" {
