@@ -19,9 +19,6 @@ var wallClock = map[string]bool{
 	"AfterFunc": true, "NewTimer": true, "NewTicker": true, "Tick": true,
 }
 
-// parallelFilterFile may start goroutines (see determinismProblems).
-const parallelFilterFile = "scheduler/parallel.go"
-
 // seededRand are the math/rand functions that build a seeded generator
 // rather than draw from the global one.
 var seededRand = map[string]bool{
@@ -91,12 +88,7 @@ func determinismProblems(fset *token.FileSet, f *ast.File, path string, test boo
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.GoStmt:
-			// The scheduler's parallel filter is the one exception
-			// outside sim/etcd: its goroutines evaluate pure Filter
-			// calls into per-node slots read back in order (see the
-			// file), and a test checks placements and traces for
-			// GOMAXPROCS 1, 2 and 8.
-			if !test && filepath.ToSlash(path) != parallelFilterFile {
+			if !test {
 				report(n, "go statement: the engine runs everything on one goroutine in virtual time; schedule an event instead")
 			}
 		case *ast.SelectorExpr:

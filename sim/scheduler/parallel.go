@@ -1,18 +1,19 @@
 package scheduler
 
 import (
+	"context"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/util/workqueue"
 
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
 )
 
 // Parallel filtering, as upstream's scheduler filters nodes with 16
-// workers. This is the one place in sim/ outside sim/etcd that starts
-// goroutines, and it cannot change a result: Filter plugins only read the
+// workers through client-go's workqueue.ParallelizeUntil (its
+// parallelize package), which is what runs the workers here too. It
+// cannot change a result: Filter plugins only read the
 // pod, the node and the cycle state their PreFilter wrote (none of them
 // writes anything during Filter), each node's status lands in its own
 // slot, and the slots are read back in candidate order by the same loop
@@ -53,26 +54,13 @@ func (s *Scheduler) filterRound(pod *corev1.Pod, nodes []*framework.NodeInfo, st
 		eval(0, m)
 		return out
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	work := func() {
-		defer wg.Done()
-		for {
-			lo := int(next.Add(int64(filterChunk))) - filterChunk
-			if lo >= m {
-				return
-			}
-			eval(lo, min(lo+filterChunk, m))
-		}
-	}
-	wg.Add(workers)
-	for w := 1; w < workers; w++ {
-		// Deliberate goroutines in sim/ (see the file comment): each
-		// writes only its own slots of out, and wg.Wait orders every write
-		// before the read-back, so no result depends on scheduling.
-		go work() // determinism holds: disjoint slots of out, joined by wg.Wait before any read (see above)
-	}
-	work() // the simulation's goroutine takes chunks too
-	wg.Wait()
+	// Chunk c covers candidates [c*filterChunk, (c+1)*filterChunk). The
+	// simulation's goroutine waits in ParallelizeUntil until every chunk is
+	// done, so every write to out happens before the read-back.
+	chunks := (m + filterChunk - 1) / filterChunk
+	workqueue.ParallelizeUntil(context.Background(), workers, chunks, func(c int) {
+		lo := c * filterChunk
+		eval(lo, min(lo+filterChunk, m))
+	})
 	return out
 }
