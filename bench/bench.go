@@ -371,7 +371,7 @@ func Generate(cfg Config) (*scenarios.Scenario, error) {
 	}
 	var m bytes.Buffer
 	for i := 0; i < cfg.Deployments; i++ {
-		writeDeployment(&m, "app-"+strconv.Itoa(i), cfg.Replicas)
+		writeDeployment(&m, "app-"+strconv.Itoa(i), cfg.Replicas, "{requests: {cpu: 100m, memory: 128Mi}}")
 	}
 	fsys := fstest.MapFS{
 		"bench/scenario.yaml":    {Data: sc.Bytes()},
@@ -380,7 +380,9 @@ func Generate(cfg Config) (*scenarios.Scenario, error) {
 	return scenarios.Parse("bench/scenario.yaml", sc.Bytes(), fsys)
 }
 
-func writeDeployment(w io.Writer, name string, replicas int) {
+// writeDeployment writes a Deployment of nginx pods with the given
+// resources (a flow-style YAML mapping).
+func writeDeployment(w io.Writer, name string, replicas int, resources string) {
 	fmt.Fprintf(w, `---
 apiVersion: apps/v1
 kind: Deployment
@@ -394,8 +396,8 @@ spec:
       containers:
         - name: app
           image: nginx:1.27
-          resources: {requests: {cpu: 100m, memory: 128Mi}}
-`, name, replicas)
+          resources: %[3]s
+`, name, replicas, resources)
 }
 
 // cpuTime is the process's user + system CPU time so far.

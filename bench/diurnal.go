@@ -106,21 +106,8 @@ spec:
 `
 
 func writeAutoscaledDeployment(w io.Writer, name string) {
+	writeDeployment(w, name, diurnalMinReplicas, `{requests: {cpu: 500m, memory: 512Mi}, limits: {cpu: "1"}}`)
 	fmt.Fprintf(w, `---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: %[1]s}
-spec:
-  replicas: %[2]d
-  selector: {matchLabels: {app: %[1]s}}
-  template:
-    metadata: {labels: {app: %[1]s}}
-    spec:
-      containers:
-        - name: app
-          image: nginx:1.27
-          resources: {requests: {cpu: 500m, memory: 512Mi}, limits: {cpu: "1"}}
----
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata: {name: %[1]s}
