@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 )
 
 // Volume timing: the EBS attach of a new volume (AttachVolume until the
@@ -120,8 +121,6 @@ func (p *podState) checkVolumes() (errs, waiting, attach []string) {
 	return errs, waiting, attach
 }
 
-func deref(b *bool) bool { return b != nil && *b }
-
 // configMapPayload is why a configMap volume (or projection) cannot be
 // set up, as the kubelet's configmap plugin words it, or "": the
 // ConfigMap is missing, or an item names a key it lacks (unless
@@ -129,7 +128,7 @@ func deref(b *bool) bool { return b != nil && *b }
 func (k *Kubelet) configMapPayload(ns, name string, items []corev1.KeyToPath, optional *bool) string {
 	o, ok := k.store.Get("ConfigMap", ns, name)
 	if !ok {
-		if deref(optional) {
+		if ptr.Deref(optional, false) {
 			return ""
 		}
 		return fmt.Sprintf("configmap %q not found", name)
@@ -138,7 +137,7 @@ func (k *Kubelet) configMapPayload(ns, name string, items []corev1.KeyToPath, op
 	for _, it := range items {
 		_, inData := cm.Data[it.Key]
 		_, inBinary := cm.BinaryData[it.Key]
-		if !inData && !inBinary && !deref(optional) {
+		if !inData && !inBinary && !ptr.Deref(optional, false) {
 			return "configmap references non-existent config key: " + it.Key
 		}
 	}
@@ -149,7 +148,7 @@ func (k *Kubelet) configMapPayload(ns, name string, items []corev1.KeyToPath, op
 func (k *Kubelet) secretPayload(ns, name string, items []corev1.KeyToPath, optional *bool) string {
 	o, ok := k.store.Get("Secret", ns, name)
 	if !ok {
-		if deref(optional) {
+		if ptr.Deref(optional, false) {
 			return ""
 		}
 		return fmt.Sprintf("secret %q not found", name)
@@ -158,7 +157,7 @@ func (k *Kubelet) secretPayload(ns, name string, items []corev1.KeyToPath, optio
 	for _, it := range items {
 		_, inData := sec.Data[it.Key]
 		_, inString := sec.StringData[it.Key]
-		if !inData && !inString && !deref(optional) {
+		if !inData && !inString && !ptr.Deref(optional, false) {
 			return "references non-existent secret key: " + it.Key
 		}
 	}
@@ -173,11 +172,11 @@ func (k *Kubelet) containerConfigError(pod *corev1.Pod, c *corev1.Container) str
 	for _, ef := range c.EnvFrom {
 		switch {
 		case ef.ConfigMapRef != nil:
-			if _, ok := k.store.Get("ConfigMap", ns, ef.ConfigMapRef.Name); !ok && !deref(ef.ConfigMapRef.Optional) {
+			if _, ok := k.store.Get("ConfigMap", ns, ef.ConfigMapRef.Name); !ok && !ptr.Deref(ef.ConfigMapRef.Optional, false) {
 				return fmt.Sprintf("configmap %q not found", ef.ConfigMapRef.Name)
 			}
 		case ef.SecretRef != nil:
-			if _, ok := k.store.Get("Secret", ns, ef.SecretRef.Name); !ok && !deref(ef.SecretRef.Optional) {
+			if _, ok := k.store.Get("Secret", ns, ef.SecretRef.Name); !ok && !ptr.Deref(ef.SecretRef.Optional, false) {
 				return fmt.Sprintf("secret %q not found", ef.SecretRef.Name)
 			}
 		}
@@ -191,7 +190,7 @@ func (k *Kubelet) containerConfigError(pod *corev1.Pod, c *corev1.Container) str
 			ref := r.ConfigMapKeyRef
 			o, ok := k.store.Get("ConfigMap", ns, ref.Name)
 			if !ok {
-				if deref(ref.Optional) {
+				if ptr.Deref(ref.Optional, false) {
 					continue
 				}
 				return fmt.Sprintf("configmap %q not found", ref.Name)
@@ -199,14 +198,14 @@ func (k *Kubelet) containerConfigError(pod *corev1.Pod, c *corev1.Container) str
 			cm := o.(*corev1.ConfigMap)
 			_, inData := cm.Data[ref.Key]
 			_, inBinary := cm.BinaryData[ref.Key]
-			if !inData && !inBinary && !deref(ref.Optional) {
+			if !inData && !inBinary && !ptr.Deref(ref.Optional, false) {
 				return fmt.Sprintf("couldn't find key %s in ConfigMap %s/%s", ref.Key, ns, ref.Name)
 			}
 		case r.SecretKeyRef != nil:
 			ref := r.SecretKeyRef
 			o, ok := k.store.Get("Secret", ns, ref.Name)
 			if !ok {
-				if deref(ref.Optional) {
+				if ptr.Deref(ref.Optional, false) {
 					continue
 				}
 				return fmt.Sprintf("secret %q not found", ref.Name)
@@ -214,7 +213,7 @@ func (k *Kubelet) containerConfigError(pod *corev1.Pod, c *corev1.Container) str
 			s := o.(*corev1.Secret)
 			_, inData := s.Data[ref.Key]
 			_, inString := s.StringData[ref.Key]
-			if !inData && !inString && !deref(ref.Optional) {
+			if !inData && !inString && !ptr.Deref(ref.Optional, false) {
 				return fmt.Sprintf("couldn't find key %s in Secret %s/%s", ref.Key, ns, ref.Name)
 			}
 		}
