@@ -28,6 +28,15 @@ func importProblem(dir, path string) string {
 	case "live", "tui", "web", "kubeapi", "cmd":
 		return "sim/ never imports a frontend"
 	}
+	if as, ok := strings.CutPrefix(rel, "sim/autoscalers/"); ok {
+		if own, ok := strings.CutPrefix(dir, "autoscalers/"); ok {
+			mine, theirs := strings.SplitN(own, "/", 2)[0], strings.SplitN(as, "/", 2)[0]
+			if mine != theirs && mine != "simulator" && theirs != "simulator" {
+				return "an autoscaler never imports another autoscaler (share through autoscalers/simulator)"
+			}
+		}
+		return ""
+	}
 	ctrl, isCtrl := strings.CutPrefix(rel, "sim/controllers/")
 	if !isCtrl {
 		return ""
@@ -46,7 +55,8 @@ func importProblem(dir, path string) string {
 
 // TestImportsPointDown checks the layering the design promises on every
 // non-test file of sim/: no frontend imports, no controller in the API
-// server, no controller importing another.
+// server, no controller importing another, no autoscaler importing
+// another.
 func TestImportsPointDown(t *testing.T) {
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
@@ -86,6 +96,8 @@ func TestImportProblemRules(t *testing.T) {
 		{"controllers/nodelifecycle", module + "sim/controllers/nodelifecycle/tainteviction", false},
 		{"cluster", module + "sim/controllers/deployment", false},
 		{"runner", "k8s.io/api/core/v1", false},
+		{"autoscalers/karpenter", module + "sim/autoscalers/clusterautoscaler", true},
+		{"autoscalers/clusterautoscaler", module + "sim/autoscalers/simulator", false},
 	} {
 		if got := importProblem(tc.dir, tc.path) != ""; got != tc.bad {
 			t.Errorf("sim/%s importing %s: problem=%v, want %v", tc.dir, tc.path, got, tc.bad)

@@ -9,9 +9,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
-	"github.com/kubesim/kubesim/sim/scheduler"
-	"github.com/kubesim/kubesim/sim/scheduler/cache"
-	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/autoscalers/simulator"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -39,15 +37,12 @@ type Autoscaler struct {
 	cloud  CloudProvider
 	rnd    *sim.Rand
 
-	// snap is the autoscaler's cluster snapshot (its own informer cache,
-	// like the scheduler's): simulations add template nodes and move pods
-	// in it, and undo every change before the loop ends.
-	snap    *cache.Cache
-	fwk     *framework.Framework
-	state   *framework.CycleState
-	pending map[string]*corev1.Pod // unassigned pods by key
-	stops   []func()
-	timer   *sim.Timer
+	// snap is the autoscaler's cluster snapshot: simulations add template
+	// nodes and move pods in it, and undo every change before the loop
+	// ends.
+	snap  *simulator.Snapshot
+	stops []func()
+	timer *sim.Timer
 
 	lastScaleUp, lastScaleDownDelete, lastScaleDownFail time.Duration
 	unneededSince                                       map[string]time.Duration
@@ -86,13 +81,11 @@ func New(engine *sim.Engine, client *apiserver.Client, cloud CloudProvider, opts
 	never := -time.Duration(1 << 62)
 	a := &Autoscaler{
 		engine: engine, client: client, st: client.Server().Store(), opts: opts, cloud: cloud,
-		rnd: engine.Rand("cluster-autoscaler"), snap: cache.New(), state: framework.NewCycleState(),
-		pending: map[string]*corev1.Pod{}, unneededSince: map[string]time.Duration{},
+		rnd: engine.Rand("cluster-autoscaler"), snap: simulator.New(client.Server().Store()), unneededSince: map[string]time.Duration{},
 		unremovableUntil: map[string]time.Duration{}, hints: map[string]string{}, oldHints: map[string]string{},
 		backoff: map[string]*backoff{}, deleting: map[string]*deletion{}, notTriggered: map[string]notice{},
 		lastScaleUp: never, lastScaleDownDelete: never, lastScaleDownFail: never,
 	}
-	a.fwk = scheduler.NewFilterFramework(a.snap, a.st)
 	return a
 }
 
@@ -125,37 +118,17 @@ func (a *Autoscaler) Stop() {
 }
 
 func (a *Autoscaler) onNode(ev store.Event) {
-	node := ev.Object.(*corev1.Node)
-	switch ev.Type {
-	case store.Added:
-		a.snap.AddNode(node)
-	case store.Modified:
-		a.snap.UpdateNode(ev.Old.(*corev1.Node), node)
-	case store.Deleted:
-		a.snap.RemoveNode(node)
+	a.snap.TrackNode(ev)
+	if node := ev.Object.(*corev1.Node); ev.Type == store.Deleted {
 		delete(a.unneededSince, node.Name)
 		delete(a.unremovableUntil, node.Name)
 	}
 }
 
 func (a *Autoscaler) onPod(ev store.Event) {
-	pod := ev.Object.(*corev1.Pod)
-	key := store.KeyOf(pod)
-	if ev.Type == store.Deleted {
-		delete(a.pending, key)
+	if _, key, pending := a.snap.TrackPod(ev); !pending {
 		delete(a.notTriggered, key)
-		if pod.Spec.NodeName != "" {
-			a.snap.RemovePod(pod)
-		}
-		return
 	}
-	if pod.Spec.NodeName != "" {
-		delete(a.pending, key)
-		delete(a.notTriggered, key)
-		a.snap.UpdatePod(pod)
-		return
-	}
-	a.pending[key] = pod
 }
 
 func (a *Autoscaler) now() time.Duration { return a.engine.Elapsed() }
@@ -225,5 +198,3 @@ func (a *Autoscaler) checkProvisionTimeouts(groups []NodeGroup) {
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
-
-func slicesSort(s []string) { slices.Sort(s) }

@@ -7,16 +7,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubesim/kubesim/sim"
-	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/autoscalers/simulator"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 // Drain timing: evictions refused by a budget are retried every 5 s for
@@ -52,8 +49,8 @@ func (a *Autoscaler) scaleDown(groups []NodeGroup) int {
 	if !*a.opts.ScaleDownEnabled {
 		return 0
 	}
-	var u undo
-	defer a.revert(&u)
+	var u simulator.Undo
+	defer a.snap.Revert(&u)
 	now := a.now()
 	a.oldHints, a.hints = a.hints, map[string]string{} // hints older than one loop are dropped, as upstream's
 	byName := map[string]NodeGroup{}
@@ -66,7 +63,7 @@ func (a *Autoscaler) scaleDown(groups []NodeGroup) int {
 	for name := range a.deleting {
 		planned[name] = true
 	}
-	budgets := a.pdbBudgets()
+	budgets := a.snap.PDBBudgets()
 	var cands []candidate
 	seen := map[string]bool{}
 	nodes := a.groupNodes()
@@ -127,7 +124,7 @@ func (a *Autoscaler) scaleDown(groups []NodeGroup) int {
 // utilisation threshold and every pod that must move finds a place on the
 // other nodes (moved there in the snapshot, so the next candidate cannot
 // count on the same room).
-func (a *Autoscaler) unneeded(n *corev1.Node, group string, planned map[string]bool, budgets map[string]int32, u *undo) (candidate, bool) {
+func (a *Autoscaler) unneeded(n *corev1.Node, group string, planned map[string]bool, budgets map[string]int32, u *simulator.Undo) (candidate, bool) {
 	if planned[n.Name] || n.Annotations[AnnotationScaleDownDisabled] == "true" || podutil.NodeReady(n) != corev1.ConditionTrue {
 		return candidate{}, false
 	}
@@ -156,17 +153,17 @@ func (a *Autoscaler) unneeded(n *corev1.Node, group string, planned map[string]b
 		a.unremovableUntil[n.Name] = now + a.opts.UnremovableNodeRecheckTimeout
 		return candidate{}, false
 	}
-	var mine undo
+	var mine simulator.Undo
 	for _, p := range pods {
 		target := a.findPlaceHinted(p, func(o *framework.NodeInfo) bool { return o.Name() == n.Name || planned[o.Name()] })
 		if target == "" {
-			a.revert(&mine)
+			a.snap.Revert(&mine)
 			a.unremovableUntil[n.Name] = now + a.opts.UnremovableNodeRecheckTimeout
 			return candidate{}, false
 		}
-		a.move(&mine, p, target)
+		a.snap.Place(&mine, p, target)
 	}
-	u.moved = append(u.moved, mine.moved...)
+	u.Merge(&mine)
 	return candidate{node: n.Name, group: group, util: util, cpu: cpu, mem: mem, pods: pods}, true
 }
 
@@ -177,7 +174,7 @@ func (a *Autoscaler) utilization(ni *framework.NodeInfo) (cpu, mem float64) {
 	var req podutil.Resources
 	for _, pi := range ni.Pods {
 		p := pi.Pod
-		if isMirror(p) || (a.opts.IgnoreDaemonSetsUtilization && isDaemonSet(p)) {
+		if simulator.IsMirror(p) || (a.opts.IgnoreDaemonSetsUtilization && simulator.IsDaemonSet(p)) {
 			continue
 		}
 		req = req.Add(pi.Requests)
@@ -191,16 +188,6 @@ func (a *Autoscaler) utilization(ni *framework.NodeInfo) (cpu, mem float64) {
 	return cpu, mem
 }
 
-func isMirror(p *corev1.Pod) bool {
-	_, ok := p.Annotations[corev1.MirrorPodAnnotationKey]
-	return ok
-}
-
-func isDaemonSet(p *corev1.Pod) bool {
-	c := podutil.ControllerOf(p)
-	return c != nil && c.Kind == "DaemonSet"
-}
-
 // podsToMove lists the pods a drain would evict, or reports false when a
 // pod blocks the node's removal: safe-to-evict "false", no controller,
 // a kube-system pod without a budget, local storage, or a budget with no
@@ -209,12 +196,8 @@ func isDaemonSet(p *corev1.Pod) bool {
 func (a *Autoscaler) podsToMove(ni *framework.NodeInfo, budgets map[string]int32) ([]*corev1.Pod, bool) {
 	var out []*corev1.Pod
 	use := map[string]int32{}
-	for _, key := range podKeys(ni) {
-		p := a.snapPod(ni, key)
-		if podutil.IsTerminal(p) || isMirror(p) || isDaemonSet(p) {
-			continue
-		}
-		pdbs := a.matchingPDBs(p)
+	for _, p := range a.snap.Drainable(ni.Name()) {
+		pdbs := a.snap.MatchingPDBs(p)
 		safe := p.Annotations[AnnotationSafeToEvict]
 		switch {
 		case safe == "false":
@@ -241,24 +224,6 @@ func (a *Autoscaler) podsToMove(ni *framework.NodeInfo, budgets map[string]int32
 	return out, true
 }
 
-func podKeys(ni *framework.NodeInfo) []string {
-	keys := make([]string, 0, len(ni.Pods))
-	for _, pi := range ni.Pods {
-		keys = append(keys, store.KeyOf(pi.Pod))
-	}
-	slicesSort(keys)
-	return keys
-}
-
-func (a *Autoscaler) snapPod(ni *framework.NodeInfo, key string) *corev1.Pod {
-	for _, pi := range ni.Pods {
-		if store.KeyOf(pi.Pod) == key {
-			return pi.Pod
-		}
-	}
-	return nil
-}
-
 func hasLocalStorage(p *corev1.Pod) bool {
 	for _, v := range p.Spec.Volumes {
 		if v.HostPath != nil || (v.EmptyDir != nil && v.EmptyDir.Medium != corev1.StorageMediumMemory) {
@@ -266,28 +231,6 @@ func hasLocalStorage(p *corev1.Pod) bool {
 		}
 	}
 	return false
-}
-
-// pdbBudgets are the disruptions each PodDisruptionBudget allows now.
-func (a *Autoscaler) pdbBudgets() map[string]int32 {
-	out := map[string]int32{}
-	for _, o := range a.st.List("PodDisruptionBudget", "") {
-		out[store.KeyOf(o)] = apiserver.DisruptionsAllowed(a.st, o.(*policyv1.PodDisruptionBudget))
-	}
-	return out
-}
-
-func (a *Autoscaler) matchingPDBs(p *corev1.Pod) []string {
-	var out []string
-	for _, o := range a.st.List("PodDisruptionBudget", p.Namespace) {
-		pdb := o.(*policyv1.PodDisruptionBudget)
-		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(p.Labels)) {
-			continue
-		}
-		out = append(out, store.KeyOf(pdb))
-	}
-	return out
 }
 
 // startDeletion taints the node ToBeDeletedByClusterAutoscaler, evicts

@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubesim/kubesim/sim/autoscalers/simulator"
 	"github.com/kubesim/kubesim/sim/podutil"
 )
 
@@ -25,8 +26,8 @@ type Option struct {
 func (a *Autoscaler) unschedulablePods() []*corev1.Pod {
 	var out []*corev1.Pod
 	now := a.engine.Now()
-	for _, key := range sortedKeys(a.pending) {
-		p := a.pending[key]
+	for _, key := range sortedKeys(a.snap.Pending) {
+		p := a.snap.Pending[key]
 		if p.DeletionTimestamp != nil || podutil.IsTerminal(p) || p.Spec.SchedulerName != corev1.DefaultSchedulerName {
 			continue
 		}
@@ -57,8 +58,8 @@ func (a *Autoscaler) scaleUp(groups []NodeGroup) bool {
 	if len(pods) == 0 {
 		return false
 	}
-	var base undo
-	defer a.revert(&base)
+	var base simulator.Undo
+	defer a.snap.Revert(&base)
 	nodes := a.groupNodes()
 	targets := map[string]int{}
 	for _, g := range groups {
@@ -76,8 +77,8 @@ func (a *Autoscaler) scaleUp(groups []NodeGroup) bool {
 	// Filter out pods schedulable on existing or upcoming nodes.
 	var rest []*corev1.Pod
 	for _, p := range pods {
-		if n := a.findPlace(p, nil); n != "" {
-			a.place(&base, p, n)
+		if n := a.snap.FindPlace(p, nil); n != "" {
+			a.snap.Place(&base, p, n)
 			continue
 		}
 		rest = append(rest, p)
@@ -156,8 +157,8 @@ func (a *Autoscaler) scaleUp(groups []NodeGroup) bool {
 // estimate tries the pods on g's template node and packs those that fit
 // onto as few new nodes as the binpacking estimator would, at most limit.
 func (a *Autoscaler) estimate(g NodeGroup, limit int, pods []*corev1.Pod, reasons []map[string]int, helped []bool) (Option, bool) {
-	var u undo
-	defer a.revert(&u)
+	var u simulator.Undo
+	defer a.snap.Revert(&u)
 	probe := a.addTemplate(&u, g, 999)
 	type cand struct {
 		pod   *corev1.Pod
@@ -167,7 +168,7 @@ func (a *Autoscaler) estimate(g NodeGroup, limit int, pods []*corev1.Pod, reason
 	var fit []cand
 	alloc := podutil.NodeAllocatable(g.Template)
 	for i, p := range pods {
-		if st := a.check(p, probe); !st.IsSuccess() {
+		if st := a.snap.Check(p, probe); !st.IsSuccess() {
 			for _, r := range st.Reasons() {
 				reasons[i][nodeReason(r)]++
 			}
@@ -183,7 +184,7 @@ func (a *Autoscaler) estimate(g NodeGroup, limit int, pods []*corev1.Pod, reason
 		}
 		fit = append(fit, cand{p, i, score})
 	}
-	a.revert(&u)
+	a.snap.Revert(&u)
 	if len(fit) == 0 {
 		return Option{}, false
 	}
@@ -202,16 +203,16 @@ func (a *Autoscaler) estimate(g NodeGroup, limit int, pods []*corev1.Pod, reason
 	for _, c := range fit {
 		placed := false
 		for _, n := range opened {
-			if a.check(c.pod, a.snap.Get(n)).IsSuccess() {
-				a.place(&u, c.pod, n)
+			if a.snap.Check(c.pod, a.snap.Get(n)).IsSuccess() {
+				a.snap.Place(&u, c.pod, n)
 				placed = true
 				break
 			}
 		}
 		if !placed && len(opened) < limit {
 			ni := a.addTemplate(&u, g, len(opened))
-			if a.check(c.pod, ni).IsSuccess() {
-				a.place(&u, c.pod, ni.Name())
+			if a.snap.Check(c.pod, ni).IsSuccess() {
+				a.snap.Place(&u, c.pod, ni.Name())
 				opened = append(opened, ni.Name())
 				placed = true
 			}

@@ -12,12 +12,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
-	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/autoscalers/simulator"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/cron"
 	"github.com/kubesim/kubesim/sim/store"
@@ -280,7 +278,7 @@ func (c *Controller) candidates() []*candidate {
 	for _, o := range c.st.List("NodePool", "") {
 		pools[o.GetName()] = o.(*karpv1.NodePool)
 	}
-	pdbs := c.pdbBudgets()
+	pdbs := c.snap.PDBBudgets()
 	var out []*candidate
 	for _, name := range sortedKeys(c.claims) {
 		cs := c.claims[name]
@@ -305,14 +303,14 @@ func (c *Controller) candidates() []*candidate {
 		if slices.ContainsFunc(node.Spec.Taints, func(t corev1.Taint) bool { return t.Key == karpv1.TaintDisrupted }) {
 			continue
 		}
-		pods := c.drainable(node.Name)
+		pods := c.snap.Drainable(node.Name)
 		why := ""
 		for _, p := range pods {
 			if p.Annotations[karpv1.AnnotationDoNotDisrupt] == "true" {
 				why = fmt.Sprintf(`pod %q has "karpenter.sh/do-not-disrupt" annotation`, p.Namespace+"/"+p.Name)
 				break
 			}
-			for _, k := range c.matchingPDBs(p) {
+			for _, k := range c.snap.MatchingPDBs(p) {
 				if pdbs[k] <= 0 {
 					why = fmt.Sprintf("pdb %q prevents pod evictions", k)
 					break
@@ -349,27 +347,6 @@ func (c *Controller) blocked(node *corev1.Node, nc *karpv1.NodeClaim, msg string
 	c.blockedAt[key] = c.now()
 	c.client.Event(node, corev1.EventTypeNormal, "DisruptionBlocked", msg)
 	c.client.Event(nc, corev1.EventTypeNormal, "DisruptionBlocked", msg)
-}
-
-func (c *Controller) pdbBudgets() map[string]int32 {
-	out := map[string]int32{}
-	for _, o := range c.st.List("PodDisruptionBudget", "") {
-		out[store.KeyOf(o)] = apiserver.DisruptionsAllowed(c.st, o.(*policyv1.PodDisruptionBudget))
-	}
-	return out
-}
-
-func (c *Controller) matchingPDBs(p *corev1.Pod) []string {
-	var out []string
-	for _, o := range c.st.List("PodDisruptionBudget", p.Namespace) {
-		pdb := o.(*policyv1.PodDisruptionBudget)
-		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(p.Labels)) {
-			continue
-		}
-		out = append(out, store.KeyOf(pdb))
-	}
-	return out
 }
 
 // allowed is how many more of np's nodes may be disrupted for reason now:
@@ -643,8 +620,8 @@ func (c *Controller) markConsolidated(method string) {
 // fails when a pod fits nowhere.
 func (c *Controller) simulate(cands []*candidate) ([]*plan, bool) {
 	c.stats.Simulations++
-	u := &undo{}
-	defer c.revert(u)
+	u := &simulator.Undo{}
+	defer c.snap.Revert(u)
 	exclude := c.deletingNodes()
 	for _, cd := range cands {
 		exclude[cd.node.Name] = true
@@ -652,9 +629,7 @@ func (c *Controller) simulate(cands []*candidate) ([]*plan, bool) {
 	var pods []*corev1.Pod
 	for _, cd := range cands {
 		for _, p := range cd.pods {
-			if c.snap.RemovePod(p) {
-				u.hid = append(u.hid, p)
-			}
+			c.snap.Hide(u, p)
 			cp := p.DeepCopy()
 			cp.Spec.NodeName = ""
 			pods = append(pods, cp)

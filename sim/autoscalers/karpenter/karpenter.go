@@ -21,9 +21,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
-	"github.com/kubesim/kubesim/sim/scheduler"
-	"github.com/kubesim/kubesim/sim/scheduler/cache"
-	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/autoscalers/simulator"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -116,9 +114,7 @@ type Controller struct {
 	cloud  CloudProvider
 	rnd    *sim.Rand
 
-	snap  *cache.Cache
-	fwk   *framework.Framework
-	state *framework.CycleState
+	snap  *simulator.Snapshot
 	stops []func()
 
 	// batch window
@@ -126,7 +122,6 @@ type Controller struct {
 	batchTimer, pollTimer   *sim.Timer
 	batching                bool
 
-	pending    map[string]*corev1.Pod // unassigned pods by key
 	nominated  map[string]string      // pod key -> NodeClaim it waits for
 	claims     map[string]*claimState // by NodeClaim name
 	ice        map[offeringKey]time.Duration
@@ -164,11 +159,10 @@ type claimState struct {
 func New(engine *sim.Engine, client *apiserver.Client, cloud CloudProvider, opts Options) *Controller {
 	c := &Controller{
 		engine: engine, client: client, st: client.Server().Store(), opts: opts.Defaults(), cloud: cloud,
-		rnd: engine.Rand("karpenter"), snap: cache.New(), state: framework.NewCycleState(),
-		pending: map[string]*corev1.Pod{}, nominated: map[string]string{}, claims: map[string]*claimState{},
+		rnd: engine.Rand("karpenter"), snap: simulator.New(client.Server().Store()),
+		nominated: map[string]string{}, claims: map[string]*claimState{},
 		ice: map[offeringKey]time.Duration{}, blockedAt: map[string]time.Duration{}, stateSeq: 1, consolidated: map[string]uint64{},
 	}
-	c.fwk = scheduler.NewFilterFramework(c.snap, c.st)
 	return c
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -215,8 +214,8 @@ func (c *Controller) launch(nc *karpv1.NodeClaim, p *plan) {
 
 // retrigger opens a batch when provisionable pods remain.
 func (c *Controller) retrigger() {
-	for _, key := range sortedKeys(c.pending) {
-		if c.provisionable(c.pending[key]) {
+	for _, key := range sortedKeys(c.snap.Pending) {
+		if c.provisionable(c.snap.Pending[key]) {
 			c.trigger()
 			return
 		}
@@ -276,14 +275,11 @@ func (c *Controller) claimOfNode(node string) *claimState {
 // turn Ready.
 func (c *Controller) onNode(ev store.Event) {
 	node := ev.Object.(*corev1.Node)
+	c.snap.TrackNode(ev)
 	switch ev.Type {
 	case store.Added:
-		c.snap.AddNode(node)
 		c.markUnconsolidated()
-	case store.Modified:
-		c.snap.UpdateNode(ev.Old.(*corev1.Node), node)
 	case store.Deleted:
-		c.snap.RemoveNode(node)
 		c.markUnconsolidated()
 		return
 	}
@@ -451,40 +447,6 @@ func (c *Controller) taintDisrupted(node string) {
 	})
 }
 
-// drainable lists the pods a drain evicts from node: not DaemonSet, not
-// mirror, not terminal.
-func (c *Controller) drainable(node string) []*corev1.Pod {
-	ni := c.snap.Get(node)
-	if ni == nil {
-		return nil
-	}
-	type keyed struct {
-		key string
-		pod *corev1.Pod
-	}
-	var ks []keyed
-	for _, pi := range ni.Pods {
-		p := pi.Pod
-		if podutil.IsTerminal(p) || isDaemonSet(p) {
-			continue
-		}
-		if _, mirror := p.Annotations[corev1.MirrorPodAnnotationKey]; mirror {
-			continue
-		}
-		ks = append(ks, keyed{store.KeyOf(p), p})
-	}
-	// By key, each key built once (not twice per comparison).
-	slices.SortFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
-	if len(ks) == 0 {
-		return nil
-	}
-	out := make([]*corev1.Pod, len(ks))
-	for i, k := range ks {
-		out[i] = k.pod
-	}
-	return out
-}
-
 func (c *Controller) drain(cs *claimState) {
 	if c.claims[cs.name] != cs {
 		return
@@ -497,7 +459,7 @@ func (c *Controller) drain(cs *claimState) {
 	}
 	forced := tgp >= 0 && c.now()-cs.drainStarted >= tgp
 	left := false
-	for _, p := range c.drainable(cs.nodeName) {
+	for _, p := range c.snap.Drainable(cs.nodeName) {
 		cur, ok := c.st.Get("Pod", p.Namespace, p.Name)
 		if !ok {
 			continue
@@ -581,33 +543,23 @@ func (c *Controller) finish(name string) {
 // batch) and pod events on Karpenter's nodes (consolidateAfter counts
 // from the last one).
 func (c *Controller) onPod(ev store.Event) {
-	pod := ev.Object.(*corev1.Pod)
-	key := store.KeyOf(pod)
-	if ev.Type == store.Deleted {
-		delete(c.pending, key)
-		delete(c.nominated, key)
-		if pod.Spec.NodeName != "" {
-			c.snap.RemovePod(pod)
-			c.podEvent(pod.Spec.NodeName)
+	pod, key, pending := c.snap.TrackPod(ev)
+	if pending {
+		if c.provisionable(pod) {
+			c.trigger()
 		}
 		return
 	}
-	if pod.Spec.NodeName != "" {
-		delete(c.pending, key)
-		delete(c.nominated, key)
-		var old *corev1.Pod
-		if ev.Old != nil {
-			old = ev.Old.(*corev1.Pod)
-		}
-		c.snap.UpdatePod(pod)
+	delete(c.nominated, key)
+	switch {
+	case pod.Spec.NodeName == "": // a pending pod deleted
+	case ev.Type == store.Deleted:
+		c.podEvent(pod.Spec.NodeName)
+	default:
+		old, _ := ev.Old.(*corev1.Pod)
 		if old == nil || old.Spec.NodeName == "" || podutil.IsTerminal(pod) != podutil.IsTerminal(old) {
 			c.podEvent(pod.Spec.NodeName)
 		}
-		return
-	}
-	c.pending[key] = pod
-	if c.provisionable(pod) {
-		c.trigger()
 	}
 }
 

@@ -6,14 +6,13 @@ import (
 	"strconv"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 
 	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
+	"github.com/kubesim/kubesim/sim/autoscalers/simulator"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
@@ -32,7 +31,7 @@ func resourceBytes(n int64) *resource.Quantity { return resource.NewQuantity(n, 
 // bound, not terminating, marked unschedulable by the scheduler, not a
 // DaemonSet pod (those follow nodes), and not waiting for a NodeClaim.
 func (c *Controller) provisionable(p *corev1.Pod) bool {
-	if p.Spec.NodeName != "" || p.DeletionTimestamp != nil || podutil.IsTerminal(p) || isDaemonSet(p) {
+	if p.Spec.NodeName != "" || p.DeletionTimestamp != nil || podutil.IsTerminal(p) || simulator.IsDaemonSet(p) {
 		return false
 	}
 	if _, ok := c.nominated[store.KeyOf(p)]; ok {
@@ -46,11 +45,6 @@ func (c *Controller) provisionable(p *corev1.Pod) bool {
 	return false
 }
 
-func isDaemonSet(p *corev1.Pod) bool {
-	ref := podutil.ControllerOf(p)
-	return ref != nil && ref.Kind == "DaemonSet"
-}
-
 // trigger opens or extends the batch window: it closes BatchIdleDuration
 // after the last pending pod arrived, or BatchMaxDuration after it opened.
 func (c *Controller) trigger() {
@@ -62,71 +56,6 @@ func (c *Controller) trigger() {
 	at := min(now+c.opts.BatchIdleDuration, c.batchStart+c.opts.BatchMaxDuration)
 	c.engine.Cancel(c.batchTimer)
 	c.batchTimer = c.engine.At(at, "karpenter/batch", c.provision)
-}
-
-// undo records the hypothetical changes made to the snapshot.
-type undo struct {
-	nodes []*corev1.Node
-	added []*corev1.Pod
-	moved []*corev1.Pod // originals of pods moved elsewhere
-	hid   []*corev1.Pod // pods removed (candidates' pods)
-}
-
-func (c *Controller) revert(u *undo) {
-	for i := len(u.moved) - 1; i >= 0; i-- {
-		c.snap.UpdatePod(u.moved[i])
-	}
-	for i := len(u.added) - 1; i >= 0; i-- {
-		c.snap.RemovePod(u.added[i])
-	}
-	for i := len(u.nodes) - 1; i >= 0; i-- {
-		if ni := c.snap.Get(u.nodes[i].Name); ni != nil {
-			c.snap.RemoveNode(ni.Node())
-		}
-	}
-	for _, p := range u.hid {
-		c.snap.AddPod(p)
-	}
-	*u = undo{}
-}
-
-func (c *Controller) place(u *undo, pod *corev1.Pod, node string) {
-	cp := *pod
-	cp.Spec.NodeName = node
-	if pod.Spec.NodeName != "" {
-		c.snap.UpdatePod(&cp)
-		u.moved = append(u.moved, pod)
-		return
-	}
-	c.snap.AddPod(&cp)
-	u.added = append(u.added, &cp)
-}
-
-// check runs the scheduler's PreFilter and Filter plugins for pod on ni.
-func (c *Controller) check(pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
-	c.state.Reset()
-	if st := c.fwk.RunPreFilterPlugins(c.state, pod); !st.IsSuccess() {
-		return st
-	}
-	return c.fwk.RunFilterPlugins(c.state, pod, ni)
-}
-
-// findPlace returns a snapshot node where pod fits (first in the
-// snapshot's order, skipping those skip rejects), or "".
-func (c *Controller) findPlace(pod *corev1.Pod, skip func(*framework.NodeInfo) bool) string {
-	c.state.Reset()
-	if st := c.fwk.RunPreFilterPlugins(c.state, pod); !st.IsSuccess() {
-		return ""
-	}
-	for _, ni := range c.snap.NodeInfos() {
-		if skip != nil && skip(ni) {
-			continue
-		}
-		if c.fwk.RunFilterPlugins(c.state, pod, ni).IsSuccess() {
-			return ni.Name()
-		}
-	}
-	return ""
 }
 
 // nodeLabels are the labels a NodePool's node of type t in zone with
@@ -169,37 +98,6 @@ func labelNode(np *karpv1.NodePool, t cloud.InstanceType, zone, ct string) *core
 	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Labels: nodeLabels(np, t, zone, ct)}}
 }
 
-// daemonSetTolerations are added by the DaemonSet controller to its pods.
-var daemonSetTolerations = []corev1.Toleration{
-	{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
-	{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
-	{Key: corev1.TaintNodeDiskPressure, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
-	{Key: corev1.TaintNodeMemoryPressure, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
-	{Key: corev1.TaintNodePIDPressure, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
-	{Key: corev1.TaintNodeUnschedulable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
-}
-
-// addDaemonPods places a pod of every DaemonSet that would run on the
-// snapshot node name; it returns their requests (the node's overhead).
-func (c *Controller) addDaemonPods(u *undo, name string) podutil.Resources {
-	var sum podutil.Resources
-	ni := c.snap.Get(name)
-	for _, o := range c.st.List("DaemonSet", "") {
-		ds := o.(*appsv1.DaemonSet)
-		p := &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ds.Namespace, Name: ds.Name + "-" + name, UID: types.UID(ds.Name + "-" + name),
-				Labels: ds.Spec.Template.Labels, OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ds, appsv1.SchemeGroupVersion.WithKind("DaemonSet"))}},
-			Spec: *ds.Spec.Template.Spec.DeepCopy(),
-		}
-		p.Spec.Tolerations = append(p.Spec.Tolerations, daemonSetTolerations...)
-		if c.check(p, ni).IsSuccess() {
-			c.place(u, p, name)
-			sum = sum.Add(podutil.PodRequests(p))
-		}
-	}
-	return sum
-}
-
 // plan is one new NodeClaim being packed.
 type plan struct {
 	np       *karpv1.NodePool
@@ -215,7 +113,7 @@ type plan struct {
 // packer packs pods onto existing capacity and new NodeClaims.
 type packer struct {
 	c     *Controller
-	u     *undo
+	u     *simulator.Undo
 	pools []*karpv1.NodePool
 	usage map[string]corev1.ResourceList
 	plans []*plan
@@ -233,7 +131,7 @@ const (
 	inflightPrefix = "inflight-"
 )
 
-func (c *Controller) newPacker(u *undo, exclude map[string]bool) *packer {
+func (c *Controller) newPacker(u *simulator.Undo, exclude map[string]bool) *packer {
 	return &packer{c: c, u: u, pools: c.readyNodePools(), usage: c.nodePoolUsage(exclude), exclude: exclude}
 }
 
@@ -308,8 +206,8 @@ func (k *packer) add(pod *corev1.Pod) (string, bool) {
 	skip := func(ni *framework.NodeInfo) bool {
 		return k.exclude[ni.Name()] || strings.HasPrefix(ni.Name(), planPrefix)
 	}
-	if node := c.findPlace(pod, skip); node != "" {
-		c.place(k.u, pod, node)
+	if node := c.snap.FindPlace(pod, skip); node != "" {
+		c.snap.Place(k.u, pod, node)
 		if claim, ok := strings.CutPrefix(node, inflightPrefix); ok && k.inflight != nil {
 			k.inflight[pod] = claim
 		}
@@ -388,10 +286,10 @@ func (k *packer) addToPlan(p *plan, pod *corev1.Pod) bool {
 	if len(ts) == 0 {
 		return false
 	}
-	if !k.c.check(pod, k.c.snap.Get(p.node)).IsSuccess() {
+	if !k.c.snap.Check(pod, k.c.snap.Get(p.node)).IsSuccess() {
 		return false
 	}
-	k.c.place(k.u, pod, p.node)
+	k.c.snap.Place(k.u, pod, p.node)
 	p.pods, p.requests, p.types = append(p.pods, pod), req, ts
 	k.resize(p)
 	return true
@@ -433,9 +331,8 @@ func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
 		name := planPrefix + strconv.Itoa(k.seq)
 		big := largest(avail)
 		n := templateNode(name, np, big, zone, allCTs[0])
-		c.snap.AddNode(n)
-		k.u.nodes = append(k.u.nodes, n)
-		overhead := k.c.addDaemonPods(k.u, name)
+		c.snap.AddTemporaryNode(k.u, n)
+		overhead := c.snap.AddDaemonPods(k.u, name)
 		req := overhead.Add(podutil.PodRequests(pod))
 		// The capacity types the pod admits, and the types that fit it
 		// under the first of them (spot first when allowed).
@@ -450,7 +347,7 @@ func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
 			}
 		}
 		if len(ts) == 0 {
-			c.removeNode(k.u, name)
+			c.snap.RemoveTemporaryNode(k.u, name)
 			continue
 		}
 		if cts[0] != allCTs[0] {
@@ -459,40 +356,17 @@ func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
 		}
 		p := &plan{np: np, zone: zone, cts: cts, types: ts, node: name, nodeType: big.Name, requests: overhead}
 		k.resize(p)
-		if st := c.check(pod, c.snap.Get(name)); !st.IsSuccess() {
+		if st := c.snap.Check(pod, c.snap.Get(name)); !st.IsSuccess() {
 			reason = strings.Join(st.Reasons(), ", ")
-			c.removeNode(k.u, name)
+			c.snap.RemoveTemporaryNode(k.u, name)
 			continue
 		}
-		c.place(k.u, pod, name)
+		c.snap.Place(k.u, pod, name)
 		p.pods, p.requests = []*corev1.Pod{pod}, req
 		k.plans = append(k.plans, p)
 		return "", true
 	}
 	return reason, false
-}
-
-// removeNode drops a hypothetical node and its pods from the snapshot
-// (keeping the undo log consistent).
-func (c *Controller) removeNode(u *undo, name string) {
-	var keep []*corev1.Pod
-	for _, p := range u.added {
-		if p.Spec.NodeName == name {
-			c.snap.RemovePod(p)
-			continue
-		}
-		keep = append(keep, p)
-	}
-	u.added = keep
-	for i, n := range u.nodes {
-		if n.Name == name {
-			if ni := c.snap.Get(name); ni != nil {
-				c.snap.RemoveNode(ni.Node())
-			}
-			u.nodes = append(u.nodes[:i], u.nodes[i+1:]...)
-			break
-		}
-	}
 }
 
 // zoneOrder lists a NodePool's zones, those with fewest of its NodeClaims
@@ -535,10 +409,10 @@ func sortPods(pods []*corev1.Pod) {
 
 // addInflight puts every launched NodeClaim whose node is not initialized
 // yet into the snapshot as a Ready node holding the pods nominated to it.
-func (c *Controller) addInflight(u *undo) {
+func (c *Controller) addInflight(u *simulator.Undo) {
 	byClaim := map[string][]*corev1.Pod{}
 	for _, key := range sortedKeys(c.nominated) {
-		if p := c.pending[key]; p != nil {
+		if p := c.snap.Pending[key]; p != nil {
 			byClaim[c.nominated[key]] = append(byClaim[c.nominated[key]], p)
 		}
 	}
@@ -558,11 +432,10 @@ func (c *Controller) addInflight(u *undo) {
 			continue
 		}
 		n := templateNode(inflightPrefix+name, np.(*karpv1.NodePool), t, nc.Labels[corev1.LabelTopologyZone], nc.Labels[karpv1.LabelCapacityType])
-		c.snap.AddNode(n)
-		u.nodes = append(u.nodes, n)
-		c.addDaemonPods(u, n.Name)
+		c.snap.AddTemporaryNode(u, n)
+		c.snap.AddDaemonPods(u, n.Name)
 		for _, p := range byClaim[name] {
-			c.place(u, p, n.Name)
+			c.snap.Place(u, p, n.Name)
 		}
 	}
 }
@@ -573,8 +446,8 @@ func (c *Controller) provision() {
 	c.batching = false
 	c.stats.Batches++
 	var pods []*corev1.Pod
-	for _, key := range sortedKeys(c.pending) {
-		if p := c.pending[key]; c.provisionable(p) {
+	for _, key := range sortedKeys(c.snap.Pending) {
+		if p := c.snap.Pending[key]; c.provisionable(p) {
 			pods = append(pods, p)
 		}
 	}
@@ -582,7 +455,7 @@ func (c *Controller) provision() {
 		return
 	}
 	sortPods(pods)
-	u := &undo{}
+	u := &simulator.Undo{}
 	c.addInflight(u)
 	k := c.newPacker(u, c.deletingNodes())
 	k.inflight = map[*corev1.Pod]string{}
@@ -593,7 +466,7 @@ func (c *Controller) provision() {
 		}
 	}
 	plans := k.plans
-	c.revert(u)
+	c.snap.Revert(u)
 	for _, p := range pods {
 		if claim, ok := k.inflight[p]; ok {
 			c.nominated[store.KeyOf(p)] = claim
