@@ -29,19 +29,18 @@ func parseCurl(args []string) (curlOpts, string) {
 	withArg := map[string]bool{"o": true, "m": true, "w": true, "H": true, "X": true, "d": true, "A": true, "u": true, "e": true, "x": true,
 		"output": true, "max-time": true, "connect-timeout": true, "write-out": true, "header": true, "request": true, "data": true,
 		"user-agent": true, "user": true, "resolve": true, "retry": true, "cacert": true, "proxy": true}
+	flags := map[string]*bool{"s": &o.silent, "silent": &o.silent, "S": &o.showErr, "show-error": &o.showErr,
+		"i": &o.include, "include": &o.include, "I": &o.head, "head": &o.head, "f": &o.fail, "fail": &o.fail,
+		"v": &o.verbose, "verbose": &o.verbose, "L": &o.follow, "location": &o.follow}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		var opts []string // normalised option names
 		var val string
 		switch {
 		case strings.HasPrefix(a, "--"):
-			name, v, has := strings.Cut(a[2:], "=")
-			if withArg[name] && !has {
-				if i+1 >= len(args) {
-					return o, fmt.Sprintf("curl: option %s: requires parameter\ncurl: try 'curl --help' or 'curl --manual' for more information\n", a)
-				}
-				i++
-				v = args[i]
+			name, v, ok := longOption(args, &i, withArg)
+			if !ok {
+				return o, fmt.Sprintf("curl: option %s: requires parameter\ncurl: try 'curl --help' or 'curl --manual' for more information\n", a)
 			}
 			opts, val = []string{name}, v
 		case strings.HasPrefix(a, "-") && len(a) > 1:
@@ -66,37 +65,25 @@ func parseCurl(args []string) (curlOpts, string) {
 			continue
 		}
 		for _, op := range opts {
+			if b := flags[op]; b != nil {
+				*b = true
+				continue
+			}
 			switch op {
-			case "s", "silent":
-				o.silent = true
-			case "S", "show-error":
-				o.showErr = true
-			case "i", "include":
-				o.include = true
-			case "I", "head":
-				o.head = true
-			case "f", "fail":
-				o.fail = true
-			case "v", "verbose":
-				o.verbose = true
 			case "o", "output":
 				o.out = val
-			case "m", "max-time":
+			case "m", "max-time", "connect-timeout":
 				d, ok := seconds(val)
 				if !ok {
 					return o, "curl: option " + a + ": expected a proper numerical parameter\ncurl: try 'curl --help' or 'curl --manual' for more information\n"
 				}
-				o.maxTime = d
-			case "connect-timeout":
-				d, ok := seconds(val)
-				if !ok {
-					return o, "curl: option " + a + ": expected a proper numerical parameter\ncurl: try 'curl --help' or 'curl --manual' for more information\n"
+				if op == "connect-timeout" {
+					o.connectTimeout = d
+				} else {
+					o.maxTime = d
 				}
-				o.connectTimeout = d
 			case "w", "write-out":
 				o.writeOut = val
-			case "L", "location":
-				o.follow = true
 			case "k", "insecure", "H", "header", "X", "request", "d", "data", "A", "user-agent",
 				"u", "user", "e", "x", "proxy", "resolve", "retry", "cacert", "4", "ipv4", "n", "N", "no-buffer", "q":
 			default:
@@ -151,11 +138,9 @@ func curl(env Env, args []string, fl flavour) Result {
 		res.Stdout, res.Stderr, res.ExitCode = stdout.String(), stderr.String(), code
 		return res
 	}
-	urls := append([]string{}, o.urls...)
-	redirects := 0
-	for len(urls) > 0 {
-		raw := urls[0]
-		urls = urls[1:]
+	q := urlQueue{urls: o.urls}
+	for q.more() {
+		raw := q.next()
 		t, ok := parseURL(raw)
 		if !ok {
 			if strings.Contains(raw, "://") {
@@ -211,13 +196,12 @@ func curl(env Env, args []string, fl flavour) Result {
 			return failed(52, "Empty reply from server")
 		}
 		if o.follow && r.Status >= 300 && r.Status < 400 && r.Location != "" {
-			if redirects++; redirects > 50 {
+			if !q.redirect(r.Location, 50) {
 				return failed(47, "Maximum (50) redirects followed")
 			}
 			if meter {
 				stderr.WriteString(curlMeter(len(r.Body), 2*rtt, true))
 			}
-			urls = append([]string{r.Location}, urls...)
 			continue
 		}
 		if o.fail && r.Status >= 400 {
@@ -244,10 +228,7 @@ func curl(env Env, args []string, fl flavour) Result {
 			stderr.WriteString(curlMeter(len(r.Body), 2*rtt, true))
 		}
 		if o.out != "" && o.out != "-" {
-			if res.Files == nil {
-				res.Files = map[string]string{}
-			}
-			res.Files[o.out] = body.String()
+			res.writeFile(o.out, body.String())
 		} else {
 			stdout.WriteString(body.String())
 		}

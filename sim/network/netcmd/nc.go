@@ -19,45 +19,27 @@ func nc(env Env, args []string, fl flavour) Result {
 	var zero, udp, listen bool
 	verbose := 0
 	wait := 0
-	var pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") || len(a) == 1 {
-			pos = append(pos, a)
-			continue
+	pos, msg := shortOptions("nc", args, "wpsiqeo", func(c byte, v string) (bool, string) {
+		var msg string
+		switch c {
+		case 'z':
+			zero = true
+		case 'v':
+			verbose++
+		case 'u':
+			udp = true
+		case 'l':
+			listen = true
+		case 'w':
+			wait, msg = count("nc", v)
+		case 'n', 'k', 'N', '4', 'p', 's', 'i', 'q', 'e', 'o':
+		default:
+			return false, ""
 		}
-		for j := 1; j < len(a); j++ {
-			switch c := a[j]; c {
-			case 'z':
-				zero = true
-			case 'v':
-				verbose++
-			case 'u':
-				udp = true
-			case 'l':
-				listen = true
-			case 'n', 'k', 'N', '4':
-			case 'w', 'p', 's', 'i', 'q', 'e', 'o':
-				v := a[j+1:]
-				if v == "" {
-					if i+1 >= len(args) {
-						return Result{Stderr: fmt.Sprintf("nc: option requires an argument -- '%c'\n", c), ExitCode: 1}
-					}
-					i++
-					v = args[i]
-				}
-				j = len(a)
-				if c == 'w' {
-					n, err := strconv.Atoi(v)
-					if err != nil || n < 0 {
-						return Result{Stderr: fmt.Sprintf("nc: invalid number '%s'\n", v), ExitCode: 1}
-					}
-					wait = n
-				}
-			default:
-				return Result{Stderr: fmt.Sprintf("nc: invalid option -- '%c'\n", c), ExitCode: 1}
-			}
-		}
+		return true, msg
+	})
+	if msg != "" {
+		return Result{Stderr: msg, ExitCode: 1}
 	}
 	if listen {
 		return Result{Stderr: "nc: listening is not modelled: start the listener as the container's command\n", ExitCode: 1}
@@ -126,7 +108,7 @@ func nc(env Env, args []string, fl flavour) Result {
 			res.Elapsed += synTimeout
 		}
 	}
-	msg := errnoText(outcome, fl.musl)
+	msg = errnoText(outcome, fl.musl)
 	if fl.bindTools {
 		if verbose > 0 {
 			fmt.Fprintf(&stderr, "nc: connect to %s (%s) port %d (%s) failed: %s\n", host, addr, port, strings.ToLower(string(proto)), msg)

@@ -111,18 +111,28 @@ func nslookup(env Env, args []string) Result {
 				fmt.Fprintf(&out, "** server can't find %s: %s\n", ex.Name, r.RCode)
 				res.ExitCode = 1
 			} else {
-				if !r.Authoritative {
-					out.WriteString("Non-authoritative answer:\n")
-				}
-				for _, rr := range r.Answer {
-					out.WriteString(busyboxRR(rr))
-				}
+				writeAnswer(&out, r)
 			}
 			out.WriteString("\n")
 		}
 		res.Stdout = out.String()
 		return res
 	}
+	return noServers(res, &out)
+}
+
+// writeAnswer writes a reply's answer section as busybox prints it.
+func writeAnswer(out *strings.Builder, r network.Reply) {
+	if !r.Authoritative {
+		out.WriteString("Non-authoritative answer:\n")
+	}
+	for _, rr := range r.Answer {
+		out.WriteString(busyboxRR(rr))
+	}
+}
+
+// noServers ends an nslookup whose servers all timed out.
+func noServers(res Result, out *strings.Builder) Result {
 	out.WriteString(";; connection timed out; no servers could be reached\n\n")
 	res.Stdout, res.ExitCode = out.String(), 1
 	return res
@@ -288,17 +298,10 @@ func bindNslookup(env Env, args []string) Result {
 			res.Stdout, res.ExitCode = out.String(), 1
 			return res
 		}
-		if !last.Reply.Authoritative {
-			out.WriteString("Non-authoritative answer:\n")
-		}
-		for _, rr := range last.Reply.Answer {
-			out.WriteString(busyboxRR(rr))
-		}
+		writeAnswer(&out, last.Reply)
 		out.WriteString("\n")
 		res.Stdout = out.String()
 		return res
 	}
-	out.WriteString(";; connection timed out; no servers could be reached\n\n")
-	res.Stdout, res.ExitCode = out.String(), 1
-	return res
+	return noServers(res, &out)
 }

@@ -2,7 +2,6 @@ package netcmd
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,52 +11,35 @@ import (
 // ping is busybox ping. Without -c it would run until interrupted; the
 // model stops after 4 packets, as `ping -c 4` does.
 func ping(env Env, args []string) Result {
-	count, quiet := 4, false
+	packets, quiet := 4, false
 	wait := 10
-	var pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") || len(a) == 1 {
-			pos = append(pos, a)
-			continue
+	pos, msg := shortOptions("ping", args, "cWwsitI", func(c byte, v string) (bool, string) {
+		var n int
+		var msg string
+		switch c {
+		case 'q':
+			quiet = true
+		case 'c':
+			packets, msg = count("ping", v)
+		case 'W':
+			wait, msg = count("ping", v)
+		case 'w':
+			n, msg = count("ping", v)
+			packets = max(n, 1)
+		case '4', 'n', 's', 'i', 't', 'I':
+		default:
+			return false, ""
 		}
-		for j := 1; j < len(a); j++ {
-			switch c := a[j]; c {
-			case 'q':
-				quiet = true
-			case '4', 'n':
-			case 'c', 'W', 'w', 's', 'i', 't', 'I':
-				v := a[j+1:]
-				if v == "" {
-					if i+1 >= len(args) {
-						return Result{Stderr: fmt.Sprintf("ping: option requires an argument -- '%c'\n", c), ExitCode: 1}
-					}
-					i++
-					v = args[i]
-				}
-				j = len(a)
-				n, err := strconv.Atoi(v)
-				if (c == 'c' || c == 'W' || c == 'w') && (err != nil || n < 0) {
-					return Result{Stderr: fmt.Sprintf("ping: invalid number '%s'\n", v), ExitCode: 1}
-				}
-				switch c {
-				case 'c':
-					count = n
-				case 'W':
-					wait = n
-				case 'w':
-					count = max(n, 1)
-				}
-			default:
-				return Result{Stderr: fmt.Sprintf("ping: invalid option -- '%c'\n", c), ExitCode: 1}
-			}
-		}
+		return true, msg
+	})
+	if msg != "" {
+		return Result{Stderr: msg, ExitCode: 1}
 	}
 	if len(pos) != 1 {
 		return Result{Stderr: "BusyBox v1.37.0 (2024-09-26 21:31:42 UTC) multi-call binary.\n\nUsage: ping [OPTIONS] HOST\n", ExitCode: 1}
 	}
-	if count == 0 {
-		count = 4
+	if packets == 0 {
+		packets = 4
 	}
 	host := pos[0]
 	var res Result
@@ -81,7 +63,7 @@ func ping(env Env, args []string) Result {
 	}
 	times := []float64{}
 	if c.Outcome == network.Connected {
-		for i := 0; i < count; i++ {
+		for i := 0; i < packets; i++ {
 			t := 0.060 + 0.011*float64((i*7)%5)
 			if ttl == 62 {
 				t += 0.35
@@ -91,19 +73,19 @@ func ping(env Env, args []string) Result {
 				fmt.Fprintf(&out, "64 bytes from %s: seq=%d ttl=%d time=%.3f ms\n", addr, i, ttl, t)
 			}
 		}
-		received = count
+		received = packets
 	}
 	fmt.Fprintf(&out, "\n--- %s ping statistics ---\n%d packets transmitted, %d packets received, %d%% packet loss\n",
-		host, count, received, 100*(count-received)/count)
+		host, packets, received, 100*(packets-received)/packets)
 	if received > 0 {
 		lo, hi, sum := times[0], times[0], 0.0
 		for _, t := range times {
 			lo, hi, sum = min(lo, t), max(hi, t), sum+t
 		}
 		fmt.Fprintf(&out, "round-trip min/avg/max = %.3f/%.3f/%.3f ms\n", lo, sum/float64(len(times)), hi)
-		res.Elapsed += time.Duration(count-1) * time.Second
+		res.Elapsed += time.Duration(packets-1) * time.Second
 	} else {
-		res.Elapsed += time.Duration(count-1)*time.Second + time.Duration(wait)*time.Second
+		res.Elapsed += time.Duration(packets-1)*time.Second + time.Duration(wait)*time.Second
 		res.ExitCode = 1
 	}
 	res.Stdout = out.String()

@@ -31,88 +31,58 @@ type wgetOpts struct {
 	urls                      []string
 }
 
+// wgetShort are wget's short options by their long names.
+var wgetShort = map[byte]string{'q': "quiet", 'S': "server-response", 'c': "continue", 'O': "output-document", 'T': "timeout",
+	'o': "output-file", 'P': "directory-prefix", 'U': "user-agent", 'Y': "proxy", 't': "tries"}
+
+// wgetValued are the long options that take a value.
+var wgetValued = map[string]bool{"output-document": true, "timeout": true, "user-agent": true, "header": true,
+	"post-data": true, "post-file": true, "directory-prefix": true, "proxy": true, "tries": true, "output-file": true}
+
 func parseWget(args []string) (wgetOpts, string) {
 	o := wgetOpts{timeout: 900}
+	set := func(name, val string) (known bool, msg string) {
+		switch name {
+		case "quiet":
+			o.quiet = true
+		case "spider":
+			o.spider = true
+		case "server-response":
+			o.serverResp = true
+		case "output-document":
+			o.out, o.outSet = val, true
+		case "timeout":
+			o.timeout, msg = count("wget", val)
+		case "user-agent", "header", "post-data", "post-file", "directory-prefix", "proxy", "tries", "output-file",
+			"continue", "no-check-certificate", "no-verbose":
+		default:
+			return false, ""
+		}
+		return true, msg
+	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		next := func() (string, bool) {
-			if i+1 < len(args) {
-				i++
-				return args[i], true
-			}
-			return "", false
-		}
+		var msg string
 		switch {
 		case a == "--":
 			o.urls = append(o.urls, args[i+1:]...)
 			i = len(args)
 		case strings.HasPrefix(a, "--"):
-			name, val, has := strings.Cut(a[2:], "=")
-			needs := map[string]bool{"output-document": true, "timeout": true, "user-agent": true, "header": true,
-				"post-data": true, "post-file": true, "directory-prefix": true, "proxy": true, "tries": true, "output-file": true}
-			if needs[name] && !has {
-				v, ok := next()
-				if !ok {
-					return o, fmt.Sprintf("wget: option '--%s' requires an argument\n", name)
-				}
-				val = v
+			name, val, ok := longOption(args, &i, wgetValued)
+			if !ok {
+				return o, fmt.Sprintf("wget: option '--%s' requires an argument\n", name)
 			}
-			switch name {
-			case "quiet":
-				o.quiet = true
-			case "spider":
-				o.spider = true
-			case "server-response":
-				o.serverResp = true
-			case "output-document":
-				o.out, o.outSet = val, true
-			case "timeout":
-				n, err := strconv.Atoi(val)
-				if err != nil || n < 0 {
-					return o, fmt.Sprintf("wget: invalid number '%s'\n", val)
-				}
-				o.timeout = n
-			case "user-agent", "header", "post-data", "post-file", "directory-prefix", "proxy", "tries", "output-file",
-				"continue", "no-check-certificate", "no-verbose":
-			default:
-				return o, fmt.Sprintf("wget: unrecognized option '%s'\n", a)
+			var known bool
+			if known, msg = set(name, val); !known {
+				msg = fmt.Sprintf("wget: unrecognized option '%s'\n", a)
 			}
 		case strings.HasPrefix(a, "-") && len(a) > 1:
-			flags := a[1:]
-			for j := 0; j < len(flags); j++ {
-				c := flags[j]
-				switch c {
-				case 'q':
-					o.quiet = true
-				case 'S':
-					o.serverResp = true
-				case 'c':
-				case 'O', 'T', 'o', 'P', 'U', 'Y', 't':
-					val := flags[j+1:]
-					if val == "" {
-						v, ok := next()
-						if !ok {
-							return o, fmt.Sprintf("wget: option requires an argument -- '%c'\n", c)
-						}
-						val = v
-					}
-					j = len(flags)
-					switch c {
-					case 'O':
-						o.out, o.outSet = val, true
-					case 'T':
-						n, err := strconv.Atoi(val)
-						if err != nil || n < 0 {
-							return o, fmt.Sprintf("wget: invalid number '%s'\n", val)
-						}
-						o.timeout = n
-					}
-				default:
-					return o, fmt.Sprintf("wget: invalid option -- '%c'\n", c)
-				}
-			}
+			msg = optionCluster("wget", args, &i, "OToPUYt", func(c byte, v string) (bool, string) { return set(wgetShort[c], v) })
 		default:
 			o.urls = append(o.urls, a)
+		}
+		if msg != "" {
+			return o, msg
 		}
 	}
 	if len(o.urls) == 0 {
@@ -164,6 +134,39 @@ type fetch struct {
 	response network.Response
 }
 
+// urlQueue is the URLs a download command fetches in turn; a redirect's
+// location is fetched next.
+type urlQueue struct {
+	urls      []string
+	redirects int
+}
+
+func (q *urlQueue) more() bool { return len(q.urls) > 0 }
+
+func (q *urlQueue) next() string {
+	raw := q.urls[0]
+	q.urls = q.urls[1:]
+	return raw
+}
+
+// redirect queues location first, unless limit redirects were followed
+// already.
+func (q *urlQueue) redirect(location string, limit int) bool {
+	if q.redirects++; q.redirects > limit {
+		return false
+	}
+	q.urls = append([]string{location}, q.urls...)
+	return true
+}
+
+// writeFile records a file the command wrote.
+func (r *Result) writeFile(name, content string) {
+	if r.Files == nil {
+		r.Files = map[string]string{}
+	}
+	r.Files[name] = content
+}
+
 func doFetch(env Env, t target) fetch {
 	f := fetch{t: t}
 	f.res = resolveVia(env, t.host, "")
@@ -191,11 +194,9 @@ func wget(env Env, args []string, fl flavour) Result {
 		res.Stdout, res.Stderr, res.ExitCode = stdout.String(), stderr.String(), 1
 		return res
 	}
-	urls := append([]string{}, o.urls...)
-	redirects := 0
-	for len(urls) > 0 {
-		raw := urls[0]
-		urls = urls[1:]
+	q := urlQueue{urls: o.urls}
+	for q.more() {
+		raw := q.next()
 		t, ok := parseURL(raw)
 		if !ok {
 			if strings.Contains(raw, "://") && !strings.HasPrefix(raw, "http") {
@@ -237,10 +238,9 @@ func wget(env Env, args []string, fl flavour) Result {
 		}
 		if r.Status >= 300 && r.Status < 400 && r.Location != "" {
 			// busybox follows up to 16 redirects.
-			if redirects++; redirects > 16 {
+			if !q.redirect(r.Location, 16) {
 				return fail("too many redirections")
 			}
-			urls = append([]string{r.Location}, urls...)
 			continue
 		}
 		if r.Status >= 400 || r.Status >= 300 {
@@ -271,10 +271,7 @@ func wget(env Env, args []string, fl flavour) Result {
 			}
 			continue
 		}
-		if res.Files == nil {
-			res.Files = map[string]string{}
-		}
-		res.Files[name] = r.Body
+		res.writeFile(name, r.Body)
 		if !o.quiet {
 			fmt.Fprintf(&stderr, "saving to '%s'\n", name)
 			stderr.WriteString(progress(path.Base(name), len(r.Body), env.TTY))
