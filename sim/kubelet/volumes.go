@@ -81,22 +81,22 @@ func (p *podState) checkVolumes() (errs, waiting, attach []string) {
 		prefix := fmt.Sprintf("MountVolume.SetUp failed for volume %q : ", v.Name)
 		switch {
 		case v.ConfigMap != nil:
-			if err := k.configMapPayload(ns, v.ConfigMap.Name, v.ConfigMap.Items, v.ConfigMap.Optional); err != "" {
+			if err := k.payloadError("ConfigMap", ns, v.ConfigMap.Name, v.ConfigMap.Items, v.ConfigMap.Optional); err != "" {
 				errs = append(errs, prefix+err)
 			}
 		case v.Secret != nil:
-			if err := k.secretPayload(ns, v.Secret.SecretName, v.Secret.Items, v.Secret.Optional); err != "" {
+			if err := k.payloadError("Secret", ns, v.Secret.SecretName, v.Secret.Items, v.Secret.Optional); err != "" {
 				errs = append(errs, prefix+err)
 			}
 		case v.Projected != nil:
 			for _, s := range v.Projected.Sources {
 				if s.ConfigMap != nil {
-					if err := k.configMapPayload(ns, s.ConfigMap.Name, s.ConfigMap.Items, s.ConfigMap.Optional); err != "" {
+					if err := k.payloadError("ConfigMap", ns, s.ConfigMap.Name, s.ConfigMap.Items, s.ConfigMap.Optional); err != "" {
 						errs = append(errs, prefix+err)
 					}
 				}
 				if s.Secret != nil {
-					if err := k.secretPayload(ns, s.Secret.Name, s.Secret.Items, s.Secret.Optional); err != "" {
+					if err := k.payloadError("Secret", ns, s.Secret.Name, s.Secret.Items, s.Secret.Optional); err != "" {
 						errs = append(errs, prefix+err)
 					}
 				}
@@ -121,44 +121,46 @@ func (p *podState) checkVolumes() (errs, waiting, attach []string) {
 	return errs, waiting, attach
 }
 
-// configMapPayload is why a configMap volume (or projection) cannot be
-// set up, as the kubelet's configmap plugin words it, or "": the
-// ConfigMap is missing, or an item names a key it lacks (unless
-// optional).
-func (k *Kubelet) configMapPayload(ns, name string, items []corev1.KeyToPath, optional *bool) string {
-	o, ok := k.store.Get("ConfigMap", ns, name)
+// configKeys reports which keys the ConfigMap or Secret (kind) ns/name
+// holds, or false when it does not exist.
+func (k *Kubelet) configKeys(kind, ns, name string) (has func(key string) bool, ok bool) {
+	o, ok := k.store.Get(kind, ns, name)
 	if !ok {
-		if ptr.Deref(optional, false) {
-			return ""
-		}
-		return fmt.Sprintf("configmap %q not found", name)
+		return nil, false
 	}
-	cm := o.(*corev1.ConfigMap)
-	for _, it := range items {
-		_, inData := cm.Data[it.Key]
-		_, inBinary := cm.BinaryData[it.Key]
-		if !inData && !inBinary && !ptr.Deref(optional, false) {
-			return "configmap references non-existent config key: " + it.Key
-		}
+	switch obj := o.(type) {
+	case *corev1.ConfigMap:
+		return func(key string) bool { _, a := obj.Data[key]; _, b := obj.BinaryData[key]; return a || b }, true
+	case *corev1.Secret:
+		return func(key string) bool { _, a := obj.Data[key]; _, b := obj.StringData[key]; return a || b }, true
 	}
-	return ""
+	return nil, false
 }
 
-// secretPayload is configMapPayload for a secret volume.
-func (k *Kubelet) secretPayload(ns, name string, items []corev1.KeyToPath, optional *bool) string {
-	o, ok := k.store.Get("Secret", ns, name)
-	if !ok {
-		if ptr.Deref(optional, false) {
-			return ""
-		}
-		return fmt.Sprintf("secret %q not found", name)
+// notFound is the kubelet's message for a missing ConfigMap or Secret.
+func notFound(kind, name string) string {
+	return fmt.Sprintf("%s %q not found", strings.ToLower(kind), name)
+}
+
+// payloadError is why a configMap or secret volume (or projection) cannot
+// be set up, as the kubelet's configmap and secret plugins word it, or
+// "": the object (kind) is missing, or an item names a key it lacks
+// (unless optional).
+func (k *Kubelet) payloadError(kind, ns, name string, items []corev1.KeyToPath, optional *bool) string {
+	if ptr.Deref(optional, false) {
+		return ""
 	}
-	sec := o.(*corev1.Secret)
+	has, ok := k.configKeys(kind, ns, name)
+	if !ok {
+		return notFound(kind, name)
+	}
 	for _, it := range items {
-		_, inData := sec.Data[it.Key]
-		_, inString := sec.StringData[it.Key]
-		if !inData && !inString && !ptr.Deref(optional, false) {
+		switch {
+		case has(it.Key):
+		case kind == "Secret":
 			return "references non-existent secret key: " + it.Key
+		default:
+			return "configmap references non-existent config key: " + it.Key
 		}
 	}
 	return ""
@@ -173,49 +175,36 @@ func (k *Kubelet) containerConfigError(pod *corev1.Pod, c *corev1.Container) str
 		switch {
 		case ef.ConfigMapRef != nil:
 			if _, ok := k.store.Get("ConfigMap", ns, ef.ConfigMapRef.Name); !ok && !ptr.Deref(ef.ConfigMapRef.Optional, false) {
-				return fmt.Sprintf("configmap %q not found", ef.ConfigMapRef.Name)
+				return notFound("ConfigMap", ef.ConfigMapRef.Name)
 			}
 		case ef.SecretRef != nil:
 			if _, ok := k.store.Get("Secret", ns, ef.SecretRef.Name); !ok && !ptr.Deref(ef.SecretRef.Optional, false) {
-				return fmt.Sprintf("secret %q not found", ef.SecretRef.Name)
+				return notFound("Secret", ef.SecretRef.Name)
 			}
 		}
 	}
 	for _, e := range c.Env {
-		if e.ValueFrom == nil {
+		var kind, name, key string
+		var optional *bool
+		switch r := e.ValueFrom; {
+		case r == nil:
+			continue
+		case r.ConfigMapKeyRef != nil:
+			kind, name, key, optional = "ConfigMap", r.ConfigMapKeyRef.Name, r.ConfigMapKeyRef.Key, r.ConfigMapKeyRef.Optional
+		case r.SecretKeyRef != nil:
+			kind, name, key, optional = "Secret", r.SecretKeyRef.Name, r.SecretKeyRef.Key, r.SecretKeyRef.Optional
+		default:
 			continue
 		}
-		switch r := e.ValueFrom; {
-		case r.ConfigMapKeyRef != nil:
-			ref := r.ConfigMapKeyRef
-			o, ok := k.store.Get("ConfigMap", ns, ref.Name)
-			if !ok {
-				if ptr.Deref(ref.Optional, false) {
-					continue
-				}
-				return fmt.Sprintf("configmap %q not found", ref.Name)
-			}
-			cm := o.(*corev1.ConfigMap)
-			_, inData := cm.Data[ref.Key]
-			_, inBinary := cm.BinaryData[ref.Key]
-			if !inData && !inBinary && !ptr.Deref(ref.Optional, false) {
-				return fmt.Sprintf("couldn't find key %s in ConfigMap %s/%s", ref.Key, ns, ref.Name)
-			}
-		case r.SecretKeyRef != nil:
-			ref := r.SecretKeyRef
-			o, ok := k.store.Get("Secret", ns, ref.Name)
-			if !ok {
-				if ptr.Deref(ref.Optional, false) {
-					continue
-				}
-				return fmt.Sprintf("secret %q not found", ref.Name)
-			}
-			s := o.(*corev1.Secret)
-			_, inData := s.Data[ref.Key]
-			_, inString := s.StringData[ref.Key]
-			if !inData && !inString && !ptr.Deref(ref.Optional, false) {
-				return fmt.Sprintf("couldn't find key %s in Secret %s/%s", ref.Key, ns, ref.Name)
-			}
+		if ptr.Deref(optional, false) {
+			continue
+		}
+		has, ok := k.configKeys(kind, ns, name)
+		if !ok {
+			return notFound(kind, name)
+		}
+		if !has(key) {
+			return fmt.Sprintf("couldn't find key %s in %s %s/%s", key, kind, ns, name)
 		}
 	}
 	return ""
