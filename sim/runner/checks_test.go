@@ -19,18 +19,7 @@ cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 1}
 workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 2
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers:
-              - {name: web, image: "nginx:1.999"}
+`+deploymentYAML("web", 2, `{name: web, image: "nginx:1.999"}`)+`
 expect:
   - at: 2m
     podsRunning: {selector: app=web, count: 2}

@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -19,6 +20,23 @@ func runYAML(t *testing.T, src string) *runner.Report {
 	return rep
 }
 
+// deploymentYAML is a scenario's workloads entry for the Deployment name:
+// replicas pods labelled app=name, running the one container given as a
+// YAML flow mapping.
+func deploymentYAML(name string, replicas int, container string) string {
+	return fmt.Sprintf(`  - manifest:
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: %[1]s}
+      spec:
+        replicas: %[2]d
+        selector: {matchLabels: {app: %[1]s}}
+        template:
+          metadata: {labels: {app: %[1]s}}
+          spec:
+            containers: [%[3]s]`, name, replicas, container)
+}
+
 func verdicts(rep *runner.Report) map[int]runner.ExpectationResult {
 	out := map[int]runner.ExpectationResult{}
 	for _, e := range rep.Expectations {
@@ -29,7 +47,7 @@ func verdicts(rep *runner.Report) map[int]runner.ExpectationResult {
 
 // Two pods of 800m fit on an m5.large (1930m); with one of three nodes
 // dead for good, two of the six replicas can never run again.
-const lostCapacity = `
+var lostCapacity = `
 name: lost-capacity
 duration: 10m
 cluster:
@@ -37,18 +55,7 @@ cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 3}
 workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 6
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers:
-              - {name: web, image: nginx:1.27, resources: {requests: {cpu: 800m, memory: 128Mi}}}
+` + deploymentYAML("web", 6, `{name: web, image: nginx:1.27, resources: {requests: {cpu: 800m, memory: 128Mi}}}`) + `
 timeline:
   - at: 1m
     name: node-down
@@ -108,18 +115,7 @@ cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 3}
 workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 3
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers:
-              - {name: web, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 128Mi}}}
+` + deploymentYAML("web", 3, `{name: web, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 128Mi}}}`) + `
 timeline:
   - at: 1m
     fail: {node: general-1}

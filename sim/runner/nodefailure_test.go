@@ -14,7 +14,7 @@ import (
 	"github.com/kubesim/kubesim/sim/store"
 )
 
-const nodeFailure = `
+var nodeFailure = `
 name: node-failure-timing
 seed: 3
 duration: 12m
@@ -22,20 +22,7 @@ cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 3}
 workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 6
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers:
-              - name: web
-                image: nginx:1.27
-                resources: {requests: {cpu: 100m, memory: 128Mi}}
+` + deploymentYAML("web", 6, `{name: web, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 128Mi}}}`) + `
 timeline:
   - at: 2m
     fail: {node: general-1}

@@ -8,51 +8,21 @@ import (
 	"github.com/kubesim/kubesim/scenarios"
 )
 
-const reachableScenario = `
+var reachableScenario = `
 name: reachable
 duration: 4m
 cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 2}
 workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: db}
-      spec:
-        replicas: 1
-        selector: {matchLabels: {app: db}}
-        template:
-          metadata: {labels: {app: db}}
-          spec:
-            containers: [{name: redis, image: "redis:7"}]
+` + deploymentYAML("db", 1, `{name: redis, image: "redis:7"}`) + `
   - manifest:
       apiVersion: v1
       kind: Service
       metadata: {name: db}
       spec: {selector: {app: db}, ports: [{port: 6379}]}
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: api}
-      spec:
-        replicas: 2
-        selector: {matchLabels: {app: api}}
-        template:
-          metadata: {labels: {app: api}}
-          spec:
-            containers: [{name: api, image: "busybox:1.37", command: [sleep, infinity]}]
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 1
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers: [{name: web, image: "busybox:1.37", command: [sleep, infinity]}]
+` + deploymentYAML("api", 2, `{name: api, image: "busybox:1.37", command: [sleep, infinity]}`) + `
+` + deploymentYAML("web", 1, `{name: web, image: "busybox:1.37", command: [sleep, infinity]}`) + `
   - manifest:
       apiVersion: networking.k8s.io/v1
       kind: NetworkPolicy
