@@ -110,6 +110,12 @@ type Entry[A Action] struct {
 	// Example is a complete timeline value, shown when the entry is
 	// malformed ("{node: general-1}").
 	Example string
+	// Fields are the keys of an action whose value is a mapping: the
+	// registry checks the mapping against them and hands it to
+	// ParseFields. An action of another shape (kubectl's command line)
+	// sets Parse instead.
+	Fields      []string
+	ParseFields func(d Decoder, f *Fields) (A, bool)
 	// Parse reads the action's YAML value; problems go to d.
 	Parse func(d Decoder, n *yaml.Node) (A, bool)
 	// Validate checks the action against the cluster (nil: nothing to
@@ -145,13 +151,25 @@ var (
 // Register adds an action to the vocabulary. It panics on a duplicate or
 // incomplete entry (a programming error, found by any test).
 func Register[A Action](e Entry[A]) {
-	if _, dup := defs[e.Name]; dup || e.Name == "" || e.Parse == nil || e.Run == nil || e.Write == nil {
+	if _, dup := defs[e.Name]; dup || e.Name == "" || (e.Parse == nil) == (e.ParseFields == nil) ||
+		(e.Fields == nil) != (e.ParseFields == nil) || e.Run == nil || e.Write == nil {
 		panic(fmt.Sprintf("action: bad or duplicate entry %q", e.Name))
+	}
+	parse := e.Parse
+	if e.ParseFields != nil {
+		parse = func(dec Decoder, n *yaml.Node) (A, bool) {
+			f, ok := dec.Mapping(n, e.Name, e.Fields...)
+			if !ok {
+				var zero A
+				return zero, false
+			}
+			return e.ParseFields(dec, f)
+		}
 	}
 	d := &def{
 		name: e.Name, example: e.Example, typ: reflect.TypeFor[A](),
 		parse: func(dec Decoder, n *yaml.Node) (Action, bool) {
-			a, ok := e.Parse(dec, n)
+			a, ok := parse(dec, n)
 			return a, ok
 		},
 		run:   func(env *Env, a Action) { e.Run(env, a.(A)) },

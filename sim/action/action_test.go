@@ -31,6 +31,17 @@ func TestRegistryRefusesWhatItDoesNotKnow(t *testing.T) {
 	require.Panics(t, func() {
 		action.Register(action.Entry[*action.Fail]{Name: "fail"})
 	}, "a second entry for a name")
+	type probe = action.Entry[*action.Fail]
+	run, write := func(*action.Env, *action.Fail) {}, func(*action.Fail) (any, error) { return nil, nil }
+	parseFields := func(action.Decoder, *action.Fields) (*action.Fail, bool) { return nil, false }
+	for name, e := range map[string]probe{
+		"no parse":               {Name: "probe", Run: run, Write: write},
+		"fields without a parse": {Name: "probe", Fields: []string{"node"}, Run: run, Write: write},
+		"a parse without fields": {Name: "probe", ParseFields: parseFields, Run: run, Write: write},
+	} {
+		require.Panics(t, func() { action.Register(e) }, name)
+	}
+	require.False(t, action.Known("probe"))
 }
 
 // TestValidateAgainstTheWorld: the checks the loader and the live session

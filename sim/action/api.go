@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/internal/textdist"
@@ -49,22 +48,20 @@ var apiFields = []string{"verb", "user", "kind", "namespace", "name", "object", 
 
 func init() {
 	Register(Entry[*API]{
-		Name:    "api",
-		Example: "{verb: delete, kind: Pod, namespace: default, name: web-1}",
-		Parse:   parseAPI,
-		Run:     func(env *Env, a *API) { _, _ = RunAPI(env, a) }, // the outcome is noted
-		Write:   writeAPI,
+		Name:        "api",
+		Example:     "{verb: delete, kind: Pod, namespace: default, name: web-1}",
+		Fields:      apiFields,
+		ParseFields: parseAPI,
+		Run:         func(env *Env, a *API) { _, _ = RunAPI(env, a) }, // the outcome is noted
+		Write:       writeAPI,
 	})
 }
 
 // parseAPI reads a recorded API request. The object is decoded as the API
 // server received it (not validated here: a refused write is part of the
 // recorded story and fails again, the same way, on replay).
-func parseAPI(d Decoder, n *yaml.Node) (*API, bool) {
-	f, ok := d.Mapping(n, "api", apiFields...)
-	if !ok {
-		return nil, false
-	}
+func parseAPI(d Decoder, f *Fields) (*API, bool) {
+	var ok bool
 	before := d.Errors()
 	r := &API{}
 	if r.Verb, ok = d.RequiredString(f, "verb", "api"); ok && !slices.Contains(APIVerbs, r.Verb) {

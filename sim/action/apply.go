@@ -3,8 +3,6 @@ package action
 import (
 	"fmt"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/kubesim/kubesim/sim/kubectl"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -22,17 +20,15 @@ func init() {
 	Register(Entry[*Apply]{
 		Name:    "apply",
 		Example: "{file: manifests/web-v2.yaml}",
-		Parse: func(d Decoder, n *yaml.Node) (*Apply, bool) {
-			f, ok := d.Mapping(n, "apply", "file", "manifest")
-			if !ok {
-				return nil, false
-			}
+		Fields:  []string{"file", "manifest"},
+		ParseFields: func(d Decoder, f *Fields) (*Apply, bool) {
 			before := d.Errors()
 			a := &Apply{}
 			switch {
 			case f.Has("file") && f.Has("manifest"):
 				d.Errorf(f.Keys["manifest"], "use two timeline entries", "apply: give either file or manifest, not both")
 			case f.Has("file"):
+				var ok bool
 				if a.File, ok = d.String(f.Vals["file"], "apply.file"); ok {
 					a.Objects = d.ApplyFile(f.Vals["file"], "apply.file")
 				}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -22,10 +21,11 @@ func (*Delete) ActionName() string { return "delete" }
 
 func init() {
 	Register(Entry[*Delete]{
-		Name:    "delete",
-		Example: "{kind: Pod, selector: app=web}",
-		Parse:   parseDelete,
-		Run:     runDelete,
+		Name:        "delete",
+		Example:     "{kind: Pod, selector: app=web}",
+		Fields:      []string{"kind", "namespace", "name", "selector"},
+		ParseFields: parseDelete,
+		Run:         runDelete,
 		Write: func(a *Delete) (any, error) {
 			m := map[string]any{"kind": a.Kind}
 			if a.Namespace != "" {
@@ -42,11 +42,8 @@ func init() {
 }
 
 // parseDelete reads {kind, namespace, name | selector}.
-func parseDelete(d Decoder, n *yaml.Node) (*Delete, bool) {
-	f, ok := d.Mapping(n, "delete", "kind", "namespace", "name", "selector")
-	if !ok {
-		return nil, false
-	}
+func parseDelete(d Decoder, f *Fields) (*Delete, bool) {
+	var ok bool
 	before := d.Errors()
 	a := &Delete{}
 	var info *store.KindInfo

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/kubesim/kubesim/internal/textdist"
 	"github.com/kubesim/kubesim/sim/cloud"
 )
@@ -31,14 +29,11 @@ func init() {
 	Register(Entry[*EC2]{
 		Name:    "ec2",
 		Example: "{insufficientCapacity: {type: m5.large, zone: us-east-1a, for: 20m}}",
-		Parse: func(d Decoder, n *yaml.Node) (*EC2, bool) {
-			f, ok := d.Mapping(n, "ec2", "insufficientCapacity")
-			if !ok {
-				return nil, false
-			}
+		Fields:  []string{"insufficientCapacity"},
+		ParseFields: func(d Decoder, f *Fields) (*EC2, bool) {
 			v, ok := f.Vals["insufficientCapacity"]
 			if !ok {
-				d.Errorf(n, "e.g. {insufficientCapacity: {type: m5.large, zone: us-east-1a, for: 20m}}", "ec2: missing required field \"insufficientCapacity\"")
+				d.Errorf(f.Node, "e.g. {insufficientCapacity: {type: m5.large, zone: us-east-1a, for: 20m}}", "ec2: missing required field \"insufficientCapacity\"")
 				return nil, false
 			}
 			g, ok := d.Mapping(v, "ec2.insufficientCapacity", "type", "zone", "for")

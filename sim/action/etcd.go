@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // EtcdOps are the operations of an etcd action: stop, start, partition
@@ -21,21 +19,18 @@ func (*Etcd) ActionName() string { return "etcd" }
 
 func init() {
 	Register(Entry[*Etcd]{
-		Name:     "etcd",
-		Example:  "{stop: etcd-1}",
-		Parse:    parseEtcd,
-		Validate: validateEtcd,
-		Run:      runEtcd,
-		Write:    func(a *Etcd) (any, error) { return map[string]any{a.Op: a.Arg}, nil },
+		Name:        "etcd",
+		Example:     "{stop: etcd-1}",
+		Fields:      EtcdOps,
+		ParseFields: parseEtcd,
+		Validate:    validateEtcd,
+		Run:         runEtcd,
+		Write:       func(a *Etcd) (any, error) { return map[string]any{a.Op: a.Arg}, nil },
 	})
 }
 
 // parseEtcd reads exactly one operation.
-func parseEtcd(d Decoder, n *yaml.Node) (*Etcd, bool) {
-	f, ok := d.Mapping(n, "etcd", EtcdOps...)
-	if !ok {
-		return nil, false
-	}
+func parseEtcd(d Decoder, f *Fields) (*Etcd, bool) {
 	if len(f.Order) != 1 {
 		at := f.Node
 		if len(f.Order) > 1 {

@@ -1,7 +1,6 @@
 package action
 
 import (
-	"go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -19,11 +18,8 @@ func init() {
 	Register(Entry[*Exit]{
 		Name:    "exit",
 		Example: "{pod: debug, container: debugger, code: 0}",
-		Parse: func(d Decoder, n *yaml.Node) (*Exit, bool) {
-			f, ok := d.Mapping(n, "exit", "namespace", "pod", "container", "code")
-			if !ok {
-				return nil, false
-			}
+		Fields:  []string{"namespace", "pod", "container", "code"},
+		ParseFields: func(d Decoder, f *Fields) (*Exit, bool) {
 			before := d.Errors()
 			a := &Exit{Namespace: metav1.NamespaceDefault}
 			if v, ok := f.Vals["namespace"]; ok {

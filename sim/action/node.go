@@ -2,8 +2,6 @@ package action
 
 import (
 	"fmt"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Fail stops a node's machine: its kubelet stops, its heartbeats end.
@@ -52,14 +50,11 @@ func nodeEntry[A Action](name string, mk func(string) A, node func(A) string, ru
 	Register(Entry[A]{
 		Name:    name,
 		Example: "{node: general-1}",
-		Parse: func(d Decoder, n *yaml.Node) (A, bool) {
-			var zero A
-			f, ok := d.Mapping(n, name, "node")
-			if !ok {
-				return zero, false
-			}
+		Fields:  []string{"node"},
+		ParseFields: func(d Decoder, f *Fields) (A, bool) {
 			v, ok := d.RequiredString(f, "node", name)
 			if !ok {
+				var zero A
 				return zero, false
 			}
 			return mk(v), true

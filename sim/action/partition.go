@@ -5,8 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/kubesim/kubesim/internal/textdist"
 )
 
@@ -23,15 +21,13 @@ func init() {
 	Register(Entry[*Partition]{
 		Name:    "partition",
 		Example: "{zone: us-east-1a, for: 2m}",
-		Parse: func(d Decoder, n *yaml.Node) (*Partition, bool) {
-			f, ok := d.Mapping(n, "partition", "zone", "for")
+		Fields:  []string{"zone", "for"},
+		ParseFields: func(d Decoder, f *Fields) (*Partition, bool) {
+			zone, ok := d.RequiredString(f, "zone", "partition")
 			if !ok {
 				return nil, false
 			}
-			a := &Partition{}
-			if a.Zone, ok = d.RequiredString(f, "zone", "partition"); !ok {
-				return nil, false
-			}
+			a := &Partition{Zone: zone}
 			if v, ok := f.Vals["for"]; ok {
 				if a.For, ok = d.Duration(v, "partition.for"); !ok {
 					return nil, false

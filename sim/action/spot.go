@@ -2,8 +2,6 @@ package action
 
 import (
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Spot is a fault of EC2's spot market: Interrupt sends the spot instance
@@ -20,11 +18,8 @@ func init() {
 	Register(Entry[*Spot]{
 		Name:    "spot",
 		Example: "{interrupt: NODE}",
-		Parse: func(d Decoder, n *yaml.Node) (*Spot, bool) {
-			f, ok := d.Mapping(n, "spot", "interrupt")
-			if !ok {
-				return nil, false
-			}
+		Fields:  []string{"interrupt"},
+		ParseFields: func(d Decoder, f *Fields) (*Spot, bool) {
 			v, ok := d.RequiredString(f, "interrupt", "spot")
 			if !ok {
 				return nil, false
