@@ -25,16 +25,8 @@ func runYAML(t *testing.T, src string) *runner.Report {
 // YAML flow mapping.
 func deploymentYAML(name string, replicas int, container string) string {
 	return fmt.Sprintf(`  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: %[1]s}
-      spec:
-        replicas: %[2]d
-        selector: {matchLabels: {app: %[1]s}}
-        template:
-          metadata: {labels: {app: %[1]s}}
-          spec:
-            containers: [%[3]s]`, name, replicas, container)
+      {apiVersion: apps/v1, kind: Deployment, metadata: {name: %[1]s}, spec: {replicas: %[2]d,
+        selector: {matchLabels: {app: %[1]s}}, template: {metadata: {labels: {app: %[1]s}}, spec: {containers: [%[3]s]}}}}`, name, replicas, container)
 }
 
 func verdicts(rep *runner.Report) map[int]runner.ExpectationResult {
