@@ -167,17 +167,14 @@ func (f *Framework) runPreFilterExtension(state *CycleState, op string, call fun
 	return nil
 }
 
-// RunPreScorePlugins runs every PreScore over the feasible nodes.
+// RunPreScorePlugins runs every PreScore over the feasible nodes; Skip
+// switches the plugin's Score off for this cycle. (A PreFilterResult was
+// merged in PreFilter already: upstream does not look at it again here.)
 func (f *Framework) RunPreScorePlugins(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo) *Status {
 	for i, p := range f.preScore {
 		st := p.PreScore(state, pod, nodes)
 		switch {
 		case st.IsSuccess():
-			if r, ok := p.(PreFilterResultPlugin); ok {
-				if st := state.mergePreFilterResult(p.Name(), r.PreFilterResult(state)); st != nil {
-					return st
-				}
-			}
 		case st.IsSkip():
 			if j := f.scoreOf[i]; j >= 0 {
 				state.skipScore |= 1 << j
