@@ -7,14 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/kubesim/kubesim/sim/podutil"
-	"github.com/kubesim/kubesim/sim/scheduler/plugins/interpodaffinity"
-	"github.com/kubesim/kubesim/sim/scheduler/plugins/nodeaffinity"
-	"github.com/kubesim/kubesim/sim/scheduler/plugins/nodeports"
-	"github.com/kubesim/kubesim/sim/scheduler/plugins/noderesources"
-	"github.com/kubesim/kubesim/sim/scheduler/plugins/nodeunschedulable"
-	"github.com/kubesim/kubesim/sim/scheduler/plugins/podtopologyspread"
-	"github.com/kubesim/kubesim/sim/scheduler/plugins/tainttoleration"
-	"github.com/kubesim/kubesim/sim/scheduler/plugins/volumebinding"
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
 	"github.com/kubesim/kubesim/sim/scheduler/queue"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -41,14 +34,11 @@ func (s *Scheduler) Start() {
 	)
 }
 
-// volumeChanged is a claim, volume or class added or changed: it may help
-// the pods the volume plugins turned away (a claim bound, a volume
-// created), as upstream's plugins register for these events.
-var volumeChanged = clusterEvent{plugins: []string{volumebinding.Name, volumebinding.ZoneName, volumebinding.LimitsName, volumebinding.RestrictionsName}}
-
+// onStorage: a claim, volume or class added or changed may help the pods
+// the volume plugins turned away (a claim bound, a volume created).
 func (s *Scheduler) onStorage(ev store.Event) {
 	if ev.Type != store.Deleted {
-		s.moveOnEvent(volumeChanged)
+		s.moveOnEvent(framework.StorageChange)
 	}
 }
 
@@ -68,7 +58,7 @@ func (s *Scheduler) onPod(ev store.Event) {
 			return
 		}
 		if s.cache.RemovePod(pod) {
-			s.moveOnEvent(assignedPodDeleted)
+			s.moveOnEvent(framework.AssignedPodDelete)
 		}
 	default:
 		if pod.Spec.NodeName != "" {
@@ -96,9 +86,9 @@ func (s *Scheduler) onAssignedPod(ev store.Event, pod *corev1.Pod) {
 	s.cache.UpdatePod(pod)
 	switch {
 	case wasCounted && podutil.IsTerminal(pod):
-		s.moveOnEvent(assignedPodDeleted) // finished pods free their room
+		s.moveOnEvent(framework.AssignedPodDelete) // finished pods free their room
 	case !wasCounted && ev.Type == store.Added:
-		s.moveOnEvent(assignedPodAdded)
+		s.moveOnEvent(framework.AssignedPodAdd)
 	}
 }
 
@@ -113,66 +103,55 @@ func (s *Scheduler) onNode(ev store.Event) {
 	switch ev.Type {
 	case store.Added:
 		s.cache.AddNode(node)
-		s.moveOnEvent(nodeAdded)
+		s.queue.MoveAllToActiveOrBackoff(nil) // a new node may fit anyone
 	case store.Modified:
 		old := ev.Old.(*corev1.Node)
 		s.cache.UpdateNode(old, node)
-		if ev, ok := nodeChange(old, node); ok {
-			s.moveOnEvent(ev)
+		if podutil.NodeReady(old) != podutil.NodeReady(node) && podutil.NodeReady(node) == corev1.ConditionTrue {
+			s.queue.MoveAllToActiveOrBackoff(nil) // a node coming back: retry everyone
+			return
 		}
+		s.moveOnEvent(nodeChanges(old, node)...)
 	case store.Deleted:
 		s.cache.RemoveNode(node)
 	}
 }
 
-// clusterEvent says which rejections an event may resolve (upstream's
-// queueing hints, simplified to plugin sets): pods rejected by one of
-// plugins, or every pod when all is set.
-type clusterEvent struct {
-	all     bool
-	plugins []string
-}
-
-var (
-	nodeAdded          = clusterEvent{all: true}
-	assignedPodDeleted = clusterEvent{plugins: []string{noderesources.FitName, nodeports.Name, podtopologyspread.Name, interpodaffinity.Name,
-		volumebinding.LimitsName, volumebinding.RestrictionsName}}
-	assignedPodAdded = clusterEvent{plugins: []string{podtopologyspread.Name, interpodaffinity.Name}}
-)
-
-// nodeChange classifies a node update; ok is false if it changes nothing
-// the scheduler looks at.
-func nodeChange(old, node *corev1.Node) (ev clusterEvent, ok bool) {
-	if podutil.NodeReady(old) != podutil.NodeReady(node) && podutil.NodeReady(node) == corev1.ConditionTrue {
-		return clusterEvent{all: true}, true // a node coming back: retry everyone
-	}
+// nodeChanges lists what a node update changed that plugins register
+// for (upstream's node update events).
+func nodeChanges(old, node *corev1.Node) []framework.ClusterEvent {
+	var evs []framework.ClusterEvent
 	if old.Spec.Unschedulable && !node.Spec.Unschedulable {
-		ev.plugins = append(ev.plugins, nodeunschedulable.Name)
+		evs = append(evs, framework.NodeSchedulable)
 	}
 	if !equality.Semantic.DeepEqual(old.Spec.Taints, node.Spec.Taints) {
-		ev.plugins = append(ev.plugins, tainttoleration.Name)
+		evs = append(evs, framework.NodeTaintChange)
 	}
 	if !equality.Semantic.DeepEqual(old.Labels, node.Labels) {
-		ev.plugins = append(ev.plugins, nodeaffinity.Name, podtopologyspread.Name, interpodaffinity.Name)
+		evs = append(evs, framework.NodeLabelChange)
 	}
 	if !podutil.NodeAllocatable(old).Equal(podutil.NodeAllocatable(node)) {
-		ev.plugins = append(ev.plugins, noderesources.FitName)
+		evs = append(evs, framework.NodeAllocatableChange)
 	}
-	return ev, len(ev.plugins) > 0
+	return evs
 }
 
-// moveOnEvent moves the unschedulable pods an event may help.
-func (s *Scheduler) moveOnEvent(ev clusterEvent) {
-	if ev.all {
-		s.queue.MoveAllToActiveOrBackoff(nil)
+// moveOnEvent moves the unschedulable pods the events may help: those
+// rejected by a plugin registered for one of them (or by none).
+func (s *Scheduler) moveOnEvent(evs ...framework.ClusterEvent) {
+	if len(evs) == 0 {
 		return
+	}
+	var plugins []string
+	for _, ev := range evs {
+		plugins = append(plugins, s.fwk.PluginsFor(ev)...)
 	}
 	s.queue.MoveAllToActiveOrBackoff(func(p *queue.QueuedPodInfo) bool {
 		if len(p.UnschedulablePlugins) == 0 {
 			return true
 		}
 		for _, name := range p.UnschedulablePlugins {
-			if slices.Contains(ev.plugins, name) {
+			if slices.Contains(plugins, name) {
 				return true
 			}
 		}

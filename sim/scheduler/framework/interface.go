@@ -148,3 +148,29 @@ type SharedLister interface {
 	// zero). It lets a batch scorer test a node with one load.
 	ImageNodes(id int32) []uint64
 }
+
+// ClusterEvent is a change in the cluster that may make schedulable a
+// pod a plugin rejected (upstream's framework.ClusterEvent, named by what
+// changed).
+type ClusterEvent int
+
+// The events plugins register for.
+const (
+	AssignedPodAdd        ClusterEvent = iota // a pod bound to a node
+	AssignedPodDelete                         // a pod left its node (deleted or finished)
+	NodeSchedulable                           // a cordoned node uncordoned
+	NodeTaintChange                           // a node's taints changed
+	NodeLabelChange                           // a node's labels changed
+	NodeAllocatableChange                     // a node's allocatable changed
+	StorageChange                             // a PVC, PV or StorageClass added or updated
+)
+
+// EnqueueExtensions is a plugin whose rejections some cluster events may
+// resolve (upstream's EnqueueExtensions, without queueing hints): the
+// scheduler moves the pods it rejected back to the active queue on those
+// events only. EventsToRegister keys them by the plugin name a rejection
+// carries (one plugin may reject under several upstream plugin names).
+type EnqueueExtensions interface {
+	Plugin
+	EventsToRegister() map[string][]ClusterEvent
+}

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -32,6 +33,10 @@ type Framework struct {
 	scoreOf  []int
 
 	scratch []NodeScore
+
+	// enqueue lists, per cluster event, the plugin names whose rejections
+	// it may resolve (from EnqueueExtensions).
+	enqueue map[ClusterEvent][]string
 }
 
 // NewFramework builds a framework from plugins in order. At most 64
@@ -54,6 +59,17 @@ func NewFramework(specs ...PluginSpec) *Framework {
 		}
 		if p, ok := s.Plugin.(PostFilterPlugin); ok {
 			f.postFilter = append(f.postFilter, p)
+		}
+		if p, ok := s.Plugin.(EnqueueExtensions); ok {
+			if f.enqueue == nil {
+				f.enqueue = map[ClusterEvent][]string{}
+			}
+			reg := p.EventsToRegister()
+			for _, name := range slices.Sorted(maps.Keys(reg)) {
+				for _, ev := range reg[name] {
+					f.enqueue[ev] = append(f.enqueue[ev], name)
+				}
+			}
 		}
 	}
 	for _, s := range specs {
@@ -80,6 +96,9 @@ func indexByName[P Plugin](list []P, name string) int {
 	}
 	return -1
 }
+
+// PluginsFor lists the plugin names whose rejections ev may resolve.
+func (f *Framework) PluginsFor(ev ClusterEvent) []string { return f.enqueue[ev] }
 
 // HasFilterPlugins reports whether any Filter plugin is enabled.
 func (f *Framework) HasFilterPlugins() bool { return len(f.filter) > 0 }

@@ -127,6 +127,11 @@ func (pl *InterPodAffinity) Filter(state *framework.CycleState, pod *corev1.Pod,
 	return nil
 }
 
+// EventsToRegister implements framework.EnqueueExtensions: pods and node labels decide which topologies match.
+func (*InterPodAffinity) EventsToRegister() map[string][]framework.ClusterEvent {
+	return map[string][]framework.ClusterEvent{Name: {framework.AssignedPodAdd, framework.AssignedPodDelete, framework.NodeLabelChange}}
+}
+
 // satisfiesAffinity: every required affinity term has a matching pod in
 // the node's domain — or no pod matches any term anywhere and the pod
 // matches its own terms (the first pod of a group may go anywhere).

@@ -116,6 +116,11 @@ func (*NodeAffinity) Filter(state *framework.CycleState, pod *corev1.Pod, ni *fr
 	return nil
 }
 
+// EventsToRegister implements framework.EnqueueExtensions: a node's labels changed.
+func (*NodeAffinity) EventsToRegister() map[string][]framework.ClusterEvent {
+	return map[string][]framework.ClusterEvent{Name: {framework.NodeLabelChange}}
+}
+
 type weightedTerm struct {
 	term   NodeSelectorTerm
 	weight int64

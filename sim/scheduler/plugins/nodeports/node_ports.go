@@ -57,6 +57,11 @@ func (*NodePorts) Filter(state *framework.CycleState, pod *corev1.Pod, ni *frame
 	return nil
 }
 
+// EventsToRegister implements framework.EnqueueExtensions: a pod leaving a node frees its host ports.
+func (*NodePorts) EventsToRegister() map[string][]framework.ClusterEvent {
+	return map[string][]framework.ClusterEvent{Name: {framework.AssignedPodDelete}}
+}
+
 // Fits reports whether none of ports is bound on the node.
 func Fits(ports []framework.HostPort, ni *framework.NodeInfo) bool {
 	return len(ports) == 0 || !ni.UsedPortsConflict(ports)

@@ -90,6 +90,11 @@ func (f *Fit) Filter(state *framework.CycleState, pod *corev1.Pod, ni *framework
 	return framework.NewStatus(code, reasons...).WithPlugin(FitName)
 }
 
+// EventsToRegister implements framework.EnqueueExtensions: a pod leaving a node frees room; a node growing has more of it.
+func (*Fit) EventsToRegister() map[string][]framework.ClusterEvent {
+	return map[string][]framework.ClusterEvent{FitName: {framework.AssignedPodDelete, framework.NodeAllocatableChange}}
+}
+
 // InsufficientResources lists upstream's reasons why req does not fit the
 // node, in upstream order (pods, cpu, memory, then ephemeral-storage,
 // hugepages and extended resources such as nvidia.com/gpu, by name).

@@ -48,3 +48,8 @@ func (*NodeUnschedulable) Filter(_ *framework.CycleState, pod *corev1.Pod, ni *f
 	}
 	return statusUnschedulable
 }
+
+// EventsToRegister implements framework.EnqueueExtensions: an uncordoned node.
+func (*NodeUnschedulable) EventsToRegister() map[string][]framework.ClusterEvent {
+	return map[string][]framework.ClusterEvent{Name: {framework.NodeSchedulable}}
+}

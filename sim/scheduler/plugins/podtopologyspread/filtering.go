@@ -101,6 +101,11 @@ func (pl *PodTopologySpread) Filter(state *framework.CycleState, pod *corev1.Pod
 	return nil
 }
 
+// EventsToRegister implements framework.EnqueueExtensions: pods and node labels decide the domains and their counts.
+func (*PodTopologySpread) EventsToRegister() map[string][]framework.ClusterEvent {
+	return map[string][]framework.ClusterEvent{Name: {framework.AssignedPodAdd, framework.AssignedPodDelete, framework.NodeLabelChange}}
+}
+
 // CloneState copies the counts for preemption's dry run, which changes
 // them through AddPod and RemovePod.
 func (s *preFilterState) CloneState() any {

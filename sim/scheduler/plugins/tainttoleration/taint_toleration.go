@@ -51,6 +51,11 @@ func (*TaintToleration) Filter(_ *framework.CycleState, pod *corev1.Pod, ni *fra
 	return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonUntolerated).WithPlugin(Name)
 }
 
+// EventsToRegister implements framework.EnqueueExtensions: a node's taints changed.
+func (*TaintToleration) EventsToRegister() map[string][]framework.ClusterEvent {
+	return map[string][]framework.ClusterEvent{Name: {framework.NodeTaintChange}}
+}
+
 // PreScore keeps the pod's tolerations that can apply to PreferNoSchedule
 // taints.
 func (*TaintToleration) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {

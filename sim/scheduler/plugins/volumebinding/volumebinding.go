@@ -246,6 +246,16 @@ func (p *Plugin) Filter(state *framework.CycleState, pod *corev1.Pod, ni *framew
 	return nil
 }
 
+// EventsToRegister implements framework.EnqueueExtensions: a claim bound or a volume created; a pod leaving a node frees a volume slot or a ReadWriteOncePod claim.
+func (*Plugin) EventsToRegister() map[string][]framework.ClusterEvent {
+	return map[string][]framework.ClusterEvent{
+		Name:             {framework.StorageChange},
+		ZoneName:         {framework.StorageChange},
+		LimitsName:       {framework.StorageChange, framework.AssignedPodDelete},
+		RestrictionsName: {framework.StorageChange, framework.AssignedPodDelete},
+	}
+}
+
 // topologyLabels are the node and volume labels VolumeZone compares, with
 // the GA label a beta one falls back to on a node lacking the beta one.
 var topologyLabels = []struct{ key, ga string }{
