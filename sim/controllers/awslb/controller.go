@@ -72,23 +72,21 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 		c.delay = 3 * time.Second
 	}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg.Config, c.sync)
-	return c
-}
-
-// Start watches Services, Ingresses and IngressClasses.
-func (c *Controller) Start() {
-	c.Watch("Service", func(ev store.Event) { c.Queue.Add("Service/" + store.KeyOf(ev.Object)) })
-	c.Watch("Ingress", func(ev store.Event) { c.Queue.Add("Ingress/" + store.KeyOf(ev.Object)) })
-	c.Watch("IngressClass", func(store.Event) {
+	c.Handles("Service", func(ev store.Event) { c.Queue.Add("Service/" + store.KeyOf(ev.Object)) })
+	c.Handles("Ingress", func(ev store.Event) { c.Queue.Add("Ingress/" + store.KeyOf(ev.Object)) })
+	c.Handles("IngressClass", func(store.Event) {
 		for _, o := range c.Store.List("Ingress", "") {
 			c.Queue.Add("Ingress/" + store.KeyOf(o))
 		}
 	})
-	for _, kind := range []string{"Service", "Ingress"} {
-		for _, o := range c.Store.List(kind, "") {
-			c.Queue.Add(kind + "/" + store.KeyOf(o))
+	c.OnStart(func() {
+		for _, kind := range []string{"Service", "Ingress"} {
+			for _, o := range c.Store.List(kind, "") {
+				c.Queue.Add(kind + "/" + store.KeyOf(o))
+			}
 		}
-	}
+	})
+	return c
 }
 
 func (c *Controller) sync(key string) error {

@@ -22,24 +22,18 @@ import (
 // Name is the component name.
 const Name = "clusterrole-aggregation-controller"
 
-// Config tunes the controller.
-type Config = controllerutil.Config
-
 // Controller is the ClusterRole aggregation controller.
 type Controller struct{ controllerutil.Base }
 
 // New returns a controller writing through client.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
+	// Any change of a ClusterRole may change an aggregated role, so every
+	// aggregated role is queued (upstream enqueues them all too).
+	c.Handles("ClusterRole", func(store.Event) { c.queueAggregated() })
+	c.OnStart(c.queueAggregated)
 	return c
-}
-
-// Start watches ClusterRoles: any change may change an aggregated role,
-// so every aggregated role is queued (upstream enqueues them all too).
-func (c *Controller) Start() {
-	c.Watch("ClusterRole", func(store.Event) { c.queueAggregated() })
-	c.queueAggregated()
 }
 
 func (c *Controller) queueAggregated() {

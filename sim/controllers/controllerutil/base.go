@@ -9,19 +9,21 @@ import (
 
 // Base is the skeleton every controller of the simulated
 // kube-controller-manager shares: where it runs, how it writes, what it
-// reads, its defaulted configuration, its work queue and its watches.
-// A controller embeds it and builds it with NewBase:
+// reads, its defaulted configuration, its work queue, its watches and its
+// start. A controller embeds it, builds it with NewBase and declares its
+// event handlers there, as upstream's NewController registers them on
+// the informers:
 //
-//	c := &Controller{...}
-//	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
-//
-//	func (c *Controller) Start() {
-//		c.Watch("ReplicaSet", c.onReplicaSet)
-//		c.Watch("Pod", c.onPod)
-//		c.QueueAll("ReplicaSet") // the informers' initial list
+//	func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
+//		c := &Controller{...}
+//		c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
+//		c.Reconciles("ReplicaSet", c.onReplicaSet) // its keys are queued on start
+//		c.Handles("Pod", c.onPod)
+//		return c
 //	}
 //
-// Stop (a crashed controller manager) comes with it.
+// Start (opening the watches, then the informers' initial list) and Stop
+// (a crashed controller manager) come with it.
 type Base struct {
 	Engine *sim.Engine
 	Client *apiserver.Client
@@ -31,8 +33,17 @@ type Base struct {
 	// Queue is the controller's work queue, named after it; nil when
 	// NewBase was given no reconciler (a controller with several queues
 	// makes its own).
-	Queue   *workqueue.Queue
-	watches Watches
+	Queue *workqueue.Queue
+
+	handlers []handler
+	onStart  []func()
+	started  bool
+	watches  Watches
+}
+
+type handler struct {
+	kind string
+	fn   func(store.Event)
 }
 
 // NewBase defaults cfg (Config.Defaulted) and makes the work queue called
@@ -45,6 +56,40 @@ func NewBase(engine *sim.Engine, client *apiserver.Client, name string, cfg Conf
 		b.Queue = workqueue.New(engine, cfg.Queue.Named(name), sync)
 	}
 	return b
+}
+
+// Handles declares a watch that Start opens: fn gets every change of
+// kind, WatchLatency after it happens, until Stop. Watches open in the
+// order they are declared.
+func (b *Base) Handles(kind string, fn func(store.Event)) {
+	b.handlers = append(b.handlers, handler{kind, fn})
+}
+
+// Reconciles declares the kind whose keys the work queue holds: Start
+// watches it with fn and, once every watch is open, queues the key of
+// each existing object of kind.
+func (b *Base) Reconciles(kind string, fn func(store.Event)) {
+	b.Handles(kind, fn)
+	b.OnStart(func() { b.QueueAll(kind) })
+}
+
+// OnStart declares what Start does once the watches are open (the
+// informers' initial list, a first monitor pass), in declaration order.
+func (b *Base) OnStart(fn func()) { b.onStart = append(b.onStart, fn) }
+
+// Start opens the declared watches, then runs what OnStart declared. A
+// second Start does nothing.
+func (b *Base) Start() {
+	if b.started {
+		return
+	}
+	b.started = true
+	for _, h := range b.handlers {
+		b.Watch(h.kind, h.fn)
+	}
+	for _, fn := range b.onStart {
+		fn()
+	}
 }
 
 // Watch calls fn for every change of kind, WatchLatency after it happens,

@@ -18,9 +18,6 @@ import (
 // Name is the component (and event source) name.
 const Name = "cronjob-controller"
 
-// Config tunes the controller.
-type Config = controllerutil.Config
-
 // Controller is the CronJob controller.
 type Controller struct {
 	controllerutil.Base
@@ -28,17 +25,12 @@ type Controller struct {
 
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
+	c.Reconciles("CronJob", c.onCronJob)
+	c.Handles("Job", c.onJob)
 	return c
-}
-
-// Start watches CronJobs and Jobs and queues every existing CronJob.
-func (c *Controller) Start() {
-	c.Watch("CronJob", c.onCronJob)
-	c.Watch("Job", c.onJob)
-	c.QueueAll("CronJob")
 }
 
 func (c *Controller) onCronJob(ev store.Event) {

@@ -34,9 +34,6 @@ const Name = "csrsigning-controller"
 // --cluster-signing-duration default.
 const SigningDuration = 365 * 24 * time.Hour
 
-// Config tunes the controller.
-type Config = controllerutil.Config
-
 // Controller signs approved client certificate requests.
 type Controller struct {
 	controllerutil.Base
@@ -44,20 +41,15 @@ type Controller struct {
 }
 
 // New returns a controller writing through client and signing with ca.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config, ca *pki.CA) *Controller {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config, ca *pki.CA) *Controller {
 	c := &Controller{ca: ca}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
-	return c
-}
-
-// Start watches CertificateSigningRequests.
-func (c *Controller) Start() {
-	c.Watch("CertificateSigningRequest", func(ev store.Event) {
+	c.Reconciles("CertificateSigningRequest", func(ev store.Event) {
 		if ev.Type != store.Deleted {
 			c.Queue.Add(ev.Object.GetName())
 		}
 	})
-	c.QueueAll("CertificateSigningRequest")
+	return c
 }
 
 func hasCondition(csr *certificatesv1.CertificateSigningRequest, t certificatesv1.RequestConditionType) bool {

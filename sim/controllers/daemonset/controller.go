@@ -25,12 +25,6 @@ import (
 // Name is the component (and event source) name.
 const Name = "daemonset-controller"
 
-// Config tunes the controller.
-type Config = controllerutil.Config
-
-// DefaultConfig is the upstream-like configuration.
-func DefaultConfig() Config { return controllerutil.DefaultConfig() }
-
 // Failed daemon pods are replaced with a per-node backoff (upstream's
 // failedPodsBackoff: 1 s doubling to 15 min), so a kubelet that keeps
 // rejecting the pod is not hot-looped.
@@ -53,18 +47,14 @@ type backoff struct {
 
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{exp: controllerutil.NewExpectations(engine), backoff: map[string]backoff{}}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
+	c.Handles("DaemonSet", c.onDaemonSet)
+	c.Handles("Pod", c.onPod)
+	c.Handles("Node", c.onNode)
+	c.OnStart(c.queueAll)
 	return c
-}
-
-// Start watches DaemonSets, pods and nodes and queues every DaemonSet.
-func (c *Controller) Start() {
-	c.Watch("DaemonSet", c.onDaemonSet)
-	c.Watch("Pod", c.onPod)
-	c.Watch("Node", c.onNode)
-	c.queueAll()
 }
 
 func (c *Controller) queueAll() {

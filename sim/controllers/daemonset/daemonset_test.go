@@ -59,7 +59,7 @@ func TestSyncPlacesOnePodPerEligibleNode(t *testing.T) {
 	ds.Spec.Template.Spec.NodeSelector = map[string]string{"pool": "a"}
 	_, err := w.Admin.Create(ds)
 	require.NoError(t, err)
-	c := New(w.Engine, w.Server.Client(Name), DefaultConfig())
+	c := New(w.Engine, w.Server.Client(Name), controllerutil.DefaultConfig())
 	require.NoError(t, c.sync("default/agent"))
 
 	require.Equal(t, map[string]int{"plain": 1, "cordoned": 1, "notready": 1, "pressure": 1}, podNodes(w))
@@ -119,7 +119,7 @@ func newWorld(t *testing.T, nodes int) (*fake.World, *Controller) {
 	}
 	w.RunScheduler()
 	w.RunKubelet()
-	c := New(w.Engine, w.Server.Client(Name), DefaultConfig())
+	c := New(w.Engine, w.Server.Client(Name), controllerutil.DefaultConfig())
 	c.Start()
 	return w, c
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 )
 
@@ -17,7 +18,7 @@ func BenchmarkDaemonSetManyNodes(b *testing.B) {
 		w := fake.New(1)
 		w.RunScheduler()
 		w.RunKubelet()
-		New(w.Engine, w.Server.Client(Name), DefaultConfig()).Start()
+		New(w.Engine, w.Server.Client(Name), controllerutil.DefaultConfig()).Start()
 		_, err := w.Admin.Create(newDS("agent", "agent:1"))
 		require.NoError(b, err)
 		const n = 5000

@@ -25,12 +25,6 @@ import (
 // Name is the component (and event source) name.
 const Name = "deployment-controller"
 
-// Config tunes the controller.
-type Config = controllerutil.Config
-
-// DefaultConfig is the upstream-like configuration.
-func DefaultConfig() Config { return controllerutil.DefaultConfig() }
-
 // Controller is the Deployment controller.
 type Controller struct {
 	controllerutil.Base
@@ -48,19 +42,13 @@ type eqEntry struct {
 
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{tmplEq: map[types.UID]eqEntry{}}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
+	c.Reconciles("Deployment", c.onDeployment)
+	c.Handles("ReplicaSet", c.onReplicaSet)
+	c.Handles("Pod", c.onPod)
 	return c
-}
-
-// Start watches Deployments, ReplicaSets and pods and queues every
-// existing Deployment.
-func (c *Controller) Start() {
-	c.Watch("Deployment", c.onDeployment)
-	c.Watch("ReplicaSet", c.onReplicaSet)
-	c.Watch("Pod", c.onPod)
-	c.QueueAll("Deployment")
 }
 
 func (c *Controller) onDeployment(ev store.Event) {

@@ -52,8 +52,8 @@ func newEnv(t *testing.T) *env {
 	}
 	w.RunScheduler()
 	w.RunKubelet()
-	rc := replicaset.New(w.Engine, w.Server.Client(replicaset.Name), replicaset.DefaultConfig())
-	dc := New(w.Engine, w.Server.Client(Name), DefaultConfig())
+	rc := replicaset.New(w.Engine, w.Server.Client(replicaset.Name), controllerutil.DefaultConfig())
+	dc := New(w.Engine, w.Server.Client(Name), controllerutil.DefaultConfig())
 	rc.Start()
 	dc.Start()
 	return &env{World: w, dc: dc}
@@ -95,7 +95,7 @@ func TestSyncCreatesNewReplicaSet(t *testing.T) {
 	w := fake.New(1)
 	_, err := w.Admin.Create(newDeployment("web", 3, "nginx:1.27"))
 	require.NoError(t, err)
-	dc := New(w.Engine, w.Server.Client(Name), DefaultConfig())
+	dc := New(w.Engine, w.Server.Client(Name), controllerutil.DefaultConfig())
 	require.NoError(t, dc.sync("default/web"))
 
 	d := func() *appsv1.Deployment {

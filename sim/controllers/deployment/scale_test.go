@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/controllers/replicaset"
 )
@@ -20,8 +21,8 @@ func runMany(t testing.TB, n, r, nodes int) string {
 	}
 	w.RunScheduler()
 	w.RunKubelet()
-	replicaset.New(w.Engine, w.Server.Client(replicaset.Name), replicaset.DefaultConfig()).Start()
-	New(w.Engine, w.Server.Client(Name), DefaultConfig()).Start()
+	replicaset.New(w.Engine, w.Server.Client(replicaset.Name), controllerutil.DefaultConfig()).Start()
+	New(w.Engine, w.Server.Client(Name), controllerutil.DefaultConfig()).Start()
 	for i := 0; i < n; i++ {
 		_, err := w.Admin.Create(newDeployment(fmt.Sprintf("app%d", i), int32(r), "nginx:1"))
 		require.NoError(t, err)

@@ -34,6 +34,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 )
 
@@ -210,7 +211,7 @@ func testController(t *testing.T, rss ...*apps.ReplicaSet) (*Controller, *fake.W
 		}
 		out[i] = o.(*apps.ReplicaSet)
 	}
-	return New(w.Engine, w.Server.Client(Name), DefaultConfig()), w, out
+	return New(w.Engine, w.Server.Client(Name), controllerutil.DefaultConfig()), w, out
 }
 
 // storedReplicas reads a ReplicaSet's spec.replicas back from the store.

@@ -21,31 +21,23 @@ import (
 // Name is the controller's client and event source name.
 const Name = "disruption-controller"
 
-// Config tunes the controller; zero values mean the defaults.
-type Config = controllerutil.Config
-
 // Controller keeps PodDisruptionBudget status.
 type Controller struct {
 	controllerutil.Base
 }
 
 // New returns a disruption controller.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg.WithDefaultQueue(), c.sync)
-	return c
-}
-
-// Start watches budgets and pods and queues every existing budget.
-func (c *Controller) Start() {
-	c.Watch("PodDisruptionBudget", func(ev store.Event) {
+	c.Reconciles("PodDisruptionBudget", func(ev store.Event) {
 		if ev.Type == store.Modified && statusOnly(ev.Old, ev.Object) {
 			return // our own write
 		}
 		c.Queue.Add(store.KeyOf(ev.Object))
 	})
-	c.Watch("Pod", c.onPod)
-	c.QueueAll("PodDisruptionBudget")
+	c.Handles("Pod", c.onPod)
+	return c
 }
 
 func statusOnly(a, b store.Object) bool {

@@ -51,21 +51,16 @@ type Controller struct {
 func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
-	return c
-}
-
-// Start watches services, pods and endpoints and queues every service.
-func (c *Controller) Start() {
-	c.Watch("Service", func(ev store.Event) { c.Queue.Add(store.KeyOf(ev.Object)) })
-	c.Watch("Pod", c.onPod)
-	c.Watch("Endpoints", func(ev store.Event) {
+	c.Reconciles("Service", func(ev store.Event) { c.Queue.Add(store.KeyOf(ev.Object)) })
+	c.Handles("Pod", c.onPod)
+	c.Handles("Endpoints", func(ev store.Event) {
 		// Endpoints changed or deleted behind the controller's back
 		// are put right.
 		if ev.Type == store.Deleted || ev.Object.GetAnnotations()[LastChangeTriggerTime] == "" {
 			c.Queue.Add(store.KeyOf(ev.Object))
 		}
 	})
-	c.QueueAll("Service")
+	return c
 }
 
 func (c *Controller) onPod(ev store.Event) {

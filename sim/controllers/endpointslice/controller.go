@@ -47,7 +47,6 @@ type Controller struct {
 	// every service of the namespace.
 	bySelector map[string]map[string]struct{}
 	svcIndex   map[string]string
-	started    bool
 }
 
 // New returns an EndpointSlice controller writing through client
@@ -56,23 +55,17 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	c := &Controller{maxPerSlice: cmp.Or(max(cfg.MaxEndpointsPerSlice, 0), DefaultMaxEndpointsPerSlice),
 		bySelector: map[string]map[string]struct{}{}, svcIndex: map[string]string{}}
 	c.Base = controllerutil.NewBase(engine, client, "endpointslice-controller", cfg.WithDefaultQueue(), c.sync)
+	c.Handles("Service", c.onService)
+	c.Handles("Pod", c.onPod)
+	c.Handles("EndpointSlice", c.onSlice)
+	c.OnStart(func() {
+		// The informers' initial list: every existing service is synced.
+		for _, o := range c.Store.List("Service", "") {
+			c.index(o.(*corev1.Service))
+			c.Queue.Add(store.KeyOf(o))
+		}
+	})
 	return c
-}
-
-// Start registers the watches.
-func (c *Controller) Start() {
-	if c.started {
-		return
-	}
-	c.started = true
-	c.Watch("Service", c.onService)
-	c.Watch("Pod", c.onPod)
-	c.Watch("EndpointSlice", c.onSlice)
-	// The informers' initial list: every existing service is synced.
-	for _, o := range c.Store.List("Service", "") {
-		c.index(o.(*corev1.Service))
-		c.Queue.Add(store.KeyOf(o))
-	}
 }
 
 func (c *Controller) onService(ev store.Event) {

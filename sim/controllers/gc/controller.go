@@ -36,8 +36,7 @@ type Config struct {
 // Controller is the garbage collector.
 type Controller struct {
 	controllerutil.Base
-	kinds   []string
-	started bool
+	kinds []string
 }
 
 // New returns a garbage collector writing through client (upstream
@@ -52,25 +51,19 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 		}
 	}
 	c.Base = controllerutil.NewBase(engine, client, "garbage-collector", cfg.WithDefaultQueue(), c.sync)
-	return c
-}
-
-// Start registers a watch per kind.
-func (c *Controller) Start() {
-	if c.started {
-		return
-	}
-	c.started = true
 	for _, k := range c.kinds {
-		c.Watch(k, c.onEvent)
+		c.Handles(k, c.onEvent)
 	}
 	// The informers' initial list, once: objects already waiting for the
 	// collector, or already missing an owner.
-	for _, k := range c.kinds {
-		for _, o := range c.Store.List(k, "") {
-			c.onEvent(store.Event{Type: store.Added, Kind: k, Object: o})
+	c.OnStart(func() {
+		for _, k := range c.kinds {
+			for _, o := range c.Store.List(k, "") {
+				c.onEvent(store.Event{Type: store.Added, Kind: k, Object: o})
+			}
 		}
-	}
+	})
+	return c
 }
 
 // key is "Kind/namespace/name" or "Kind/name".

@@ -28,9 +28,6 @@ const (
 	MaxBackoff     = 10 * time.Minute
 )
 
-// Config tunes the controller.
-type Config = controllerutil.Config
-
 // Controller is the Job controller.
 type Controller struct {
 	controllerutil.Base
@@ -39,17 +36,12 @@ type Controller struct {
 
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{exp: controllerutil.NewExpectations(engine)}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
+	c.Reconciles("Job", c.onJob)
+	c.Handles("Pod", c.onPod)
 	return c
-}
-
-// Start watches Jobs and pods and queues every existing Job.
-func (c *Controller) Start() {
-	c.Watch("Job", c.onJob)
-	c.Watch("Pod", c.onPod)
-	c.QueueAll("Job")
 }
 
 func (c *Controller) onJob(ev store.Event) {

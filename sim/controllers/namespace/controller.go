@@ -39,7 +39,6 @@ type Controller struct {
 	controllerutil.Base
 	recheck time.Duration
 	kinds   []string
-	started bool
 }
 
 // New returns a namespace controller writing through client (upstream
@@ -53,25 +52,19 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	}
 	slices.Sort(c.kinds)
 	c.Base = controllerutil.NewBase(engine, client, "namespace-controller", cfg.WithDefaultQueue(), c.sync)
-	return c
-}
-
-// Start watches namespaces.
-func (c *Controller) Start() {
-	if c.started {
-		return
-	}
-	c.started = true
-	c.Watch("Namespace", func(ev store.Event) {
+	c.Handles("Namespace", func(ev store.Event) {
 		if ev.Type != store.Deleted && ev.Object.GetDeletionTimestamp() != nil {
 			c.Queue.Add(ev.Object.GetName())
 		}
 	})
-	for _, o := range c.Store.List("Namespace", "") {
-		if o.GetDeletionTimestamp() != nil {
-			c.Queue.Add(o.GetName())
+	c.OnStart(func() {
+		for _, o := range c.Store.List("Namespace", "") {
+			if o.GetDeletionTimestamp() != nil {
+				c.Queue.Add(o.GetName())
+			}
 		}
-	}
+	})
+	return c
 }
 
 // remaining counts what is left of a namespace's content.

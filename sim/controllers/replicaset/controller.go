@@ -23,12 +23,6 @@ import (
 // Name is the component (and event source) name.
 const Name = "replicaset-controller"
 
-// Config tunes the controller.
-type Config = controllerutil.Config
-
-// DefaultConfig is the upstream-like configuration.
-func DefaultConfig() Config { return controllerutil.DefaultConfig() }
-
 // Controller is the ReplicaSet controller.
 type Controller struct {
 	controllerutil.Base
@@ -37,18 +31,12 @@ type Controller struct {
 
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{exp: controllerutil.NewExpectations(engine)}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
+	c.Reconciles("ReplicaSet", c.onReplicaSet)
+	c.Handles("Pod", c.onPod)
 	return c
-}
-
-// Start watches ReplicaSets and pods and queues every existing
-// ReplicaSet (the informers' initial list).
-func (c *Controller) Start() {
-	c.Watch("ReplicaSet", c.onReplicaSet)
-	c.Watch("Pod", c.onPod)
-	c.QueueAll("ReplicaSet")
 }
 
 func (c *Controller) onReplicaSet(ev store.Event) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/podutil"
 )
@@ -39,7 +40,7 @@ func setup(t *testing.T, rs ...*appsv1.ReplicaSet) (*fake.World, *Controller) {
 		_, err := w.Admin.Create(r)
 		require.NoError(t, err)
 	}
-	c := New(w.Engine, w.Server.Client(Name), DefaultConfig())
+	c := New(w.Engine, w.Server.Client(Name), controllerutil.DefaultConfig())
 	return w, c
 }
 

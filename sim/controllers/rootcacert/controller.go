@@ -24,9 +24,6 @@ const (
 	DataKey       = "ca.crt"
 )
 
-// Config tunes the controller.
-type Config = controllerutil.Config
-
 // Controller is the root CA certificate publisher.
 type Controller struct {
 	controllerutil.Base
@@ -34,25 +31,20 @@ type Controller struct {
 }
 
 // New returns a controller writing through client that publishes caPEM.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config, caPEM []byte) *Controller {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config, caPEM []byte) *Controller {
 	c := &Controller{caPEM: string(caPEM)}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
-	return c
-}
-
-// Start watches namespaces and the published ConfigMaps.
-func (c *Controller) Start() {
-	c.Watch("Namespace", func(ev store.Event) {
+	c.Reconciles("Namespace", func(ev store.Event) {
 		if ev.Type != store.Deleted {
 			c.Queue.Add(ev.Object.GetName())
 		}
 	})
-	c.Watch("ConfigMap", func(ev store.Event) {
+	c.Handles("ConfigMap", func(ev store.Event) {
 		if ev.Object.GetName() == ConfigMapName {
 			c.Queue.Add(ev.Object.GetNamespace())
 		}
 	})
-	c.QueueAll("Namespace")
+	return c
 }
 
 func (c *Controller) sync(ns string) error {

@@ -21,32 +21,24 @@ const Name = "service-account-controller"
 // Default is the ServiceAccount every namespace gets.
 const Default = "default"
 
-// Config tunes the controller.
-type Config = controllerutil.Config
-
 // Controller is the service account controller.
 type Controller struct{ controllerutil.Base }
 
 // New returns a controller writing through client.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
-	return c
-}
-
-// Start watches namespaces and ServiceAccounts.
-func (c *Controller) Start() {
-	c.Watch("Namespace", func(ev store.Event) {
+	c.Reconciles("Namespace", func(ev store.Event) {
 		if ev.Type != store.Deleted {
 			c.Queue.Add(ev.Object.GetName())
 		}
 	})
-	c.Watch("ServiceAccount", func(ev store.Event) {
+	c.Handles("ServiceAccount", func(ev store.Event) {
 		if ev.Type == store.Deleted && ev.Object.GetName() == Default {
 			c.Queue.Add(ev.Object.GetNamespace())
 		}
 	})
-	c.QueueAll("Namespace")
+	return c
 }
 
 func (c *Controller) sync(ns string) error {

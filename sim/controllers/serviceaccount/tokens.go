@@ -34,20 +34,15 @@ type TokensController struct {
 }
 
 // NewTokens returns the tokens controller writing through client.
-func NewTokens(engine *sim.Engine, client *apiserver.Client, cfg Config, caPEM []byte) *TokensController {
+func NewTokens(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config, caPEM []byte) *TokensController {
 	c := &TokensController{caPEM: caPEM}
 	c.Base = controllerutil.NewBase(engine, client, TokensName, cfg, c.sync)
-	return c
-}
-
-// Start watches token Secrets and ServiceAccounts.
-func (c *TokensController) Start() {
-	c.Watch("Secret", func(ev store.Event) {
+	c.Handles("Secret", func(ev store.Event) {
 		if ev.Type != store.Deleted && ev.Object.(*corev1.Secret).Type == corev1.SecretTypeServiceAccountToken {
 			c.Queue.Add(store.KeyOf(ev.Object))
 		}
 	})
-	c.Watch("ServiceAccount", func(ev store.Event) {
+	c.Handles("ServiceAccount", func(ev store.Event) {
 		if ev.Type != store.Deleted {
 			return
 		}
@@ -58,11 +53,14 @@ func (c *TokensController) Start() {
 			}
 		}
 	})
-	for _, o := range c.Store.List("Secret", "") {
-		if o.(*corev1.Secret).Type == corev1.SecretTypeServiceAccountToken {
-			c.Queue.Add(store.KeyOf(o))
+	c.OnStart(func() {
+		for _, o := range c.Store.List("Secret", "") {
+			if o.(*corev1.Secret).Type == corev1.SecretTypeServiceAccountToken {
+				c.Queue.Add(store.KeyOf(o))
+			}
 		}
-	}
+	})
+	return c
 }
 
 func (c *TokensController) sync(key string) error {

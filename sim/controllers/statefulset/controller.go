@@ -29,12 +29,6 @@ import (
 // Name is the component (and event source) name.
 const Name = "statefulset-controller"
 
-// Config tunes the controller.
-type Config = controllerutil.Config
-
-// DefaultConfig is the upstream-like configuration.
-func DefaultConfig() Config { return controllerutil.DefaultConfig() }
-
 // Controller is the StatefulSet controller.
 type Controller struct {
 	controllerutil.Base
@@ -42,17 +36,12 @@ type Controller struct {
 
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
+	c.Reconciles("StatefulSet", c.onSet)
+	c.Handles("Pod", c.onPod)
 	return c
-}
-
-// Start watches StatefulSets and pods and queues every StatefulSet.
-func (c *Controller) Start() {
-	c.Watch("StatefulSet", c.onSet)
-	c.Watch("Pod", c.onPod)
-	c.QueueAll("StatefulSet")
 }
 
 func (c *Controller) onSet(ev store.Event) {

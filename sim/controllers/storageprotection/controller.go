@@ -33,9 +33,6 @@ const (
 	PVFinalizer  = volumeutil.PVProtectionFinalizer
 )
 
-// Config tunes the controllers.
-type Config = controllerutil.Config
-
 // Controller is both protection controllers: claims are queued by their
 // namespace/name key, volumes by "/" and their name.
 type Controller struct {
@@ -45,25 +42,20 @@ type Controller struct {
 
 // New returns the controllers; pvcClient and pvClient are the clients
 // each writes with.
-func New(engine *sim.Engine, pvcClient, pvClient *apiserver.Client, cfg Config) *Controller {
+func New(engine *sim.Engine, pvcClient, pvClient *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{pvClient: pvClient}
 	c.Base = controllerutil.NewBase(engine, pvcClient, PVCName, cfg, c.sync)
-	return c
-}
-
-// Start watches claims, volumes and the pods that use claims.
-func (c *Controller) Start() {
-	c.Watch("PersistentVolumeClaim", func(ev store.Event) {
+	c.Handles("PersistentVolumeClaim", func(ev store.Event) {
 		if ev.Type != store.Deleted && ev.Object.GetDeletionTimestamp() != nil {
 			c.Queue.Add(store.KeyOf(ev.Object))
 		}
 	})
-	c.Watch("PersistentVolume", func(ev store.Event) {
+	c.Handles("PersistentVolume", func(ev store.Event) {
 		if ev.Type != store.Deleted && ev.Object.GetDeletionTimestamp() != nil {
 			c.Queue.Add("/" + ev.Object.GetName())
 		}
 	})
-	c.Watch("Pod", func(ev store.Event) {
+	c.Handles("Pod", func(ev store.Event) {
 		pod := ev.Object.(*corev1.Pod)
 		if ev.Type != store.Deleted && !terminal(pod) {
 			return // a live pod only ever holds a claim in use
@@ -74,16 +66,19 @@ func (c *Controller) Start() {
 			}
 		}
 	})
-	for _, o := range c.Store.List("PersistentVolumeClaim", "") {
-		if o.GetDeletionTimestamp() != nil {
-			c.Queue.Add(store.KeyOf(o))
+	c.OnStart(func() {
+		for _, o := range c.Store.List("PersistentVolumeClaim", "") {
+			if o.GetDeletionTimestamp() != nil {
+				c.Queue.Add(store.KeyOf(o))
+			}
 		}
-	}
-	for _, o := range c.Store.List("PersistentVolume", "") {
-		if o.GetDeletionTimestamp() != nil {
-			c.Queue.Add("/" + o.GetName())
+		for _, o := range c.Store.List("PersistentVolume", "") {
+			if o.GetDeletionTimestamp() != nil {
+				c.Queue.Add("/" + o.GetName())
+			}
 		}
-	}
+	})
+	return c
 }
 
 func terminal(pod *corev1.Pod) bool {
