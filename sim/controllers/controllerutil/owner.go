@@ -1,6 +1,8 @@
 package controllerutil
 
 import (
+	"maps"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -134,8 +136,8 @@ func PodFromTemplate(t *corev1.PodTemplateSpec, parent metav1.Object, ref *metav
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:    parent.GetNamespace(),
 			GenerateName: PodsPrefix(parent.GetName()),
-			Labels:       copyMap(t.Labels),
-			Annotations:  copyMap(t.Annotations),
+			Labels:       maps.Clone(t.Labels),
+			Annotations:  maps.Clone(t.Annotations),
 			Finalizers:   append([]string(nil), t.Finalizers...),
 		},
 		Spec: *t.Spec.DeepCopy(),
@@ -154,15 +156,4 @@ func PodsPrefix(name string) string {
 		return name
 	}
 	return p
-}
-
-func copyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

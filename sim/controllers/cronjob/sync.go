@@ -2,6 +2,7 @@ package cronjob
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +17,6 @@ import (
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/cron"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 // Event reasons, as upstream.
@@ -40,12 +40,10 @@ const (
 // sync reconciles one CronJob: status.active against its Jobs, history
 // cleanup, then the schedule.
 func (c *Controller) sync(key string) error {
-	ns, name := store.SplitKey(key)
-	o, ok := c.Store.Get("CronJob", ns, name)
+	cj, ok := controllerutil.Get[*batchv1.CronJob](c.Store, "CronJob", key)
 	if !ok {
 		return nil
 	}
-	cj := o.(*batchv1.CronJob)
 	if cj.DeletionTimestamp != nil {
 		return nil
 	}
@@ -242,8 +240,8 @@ func (c *Controller) createJob(cj *batchv1.CronJob, st *batchv1.CronJobStatus, s
 	j := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: JobName(cj.Name, scheduled), Namespace: cj.Namespace,
-			Labels:      copyMap(t.Labels),
-			Annotations: copyMap(t.Annotations),
+			Labels:      maps.Clone(t.Labels),
+			Annotations: maps.Clone(t.Annotations),
 		},
 		Spec: *t.Spec.DeepCopy(),
 	}
@@ -267,15 +265,4 @@ func (c *Controller) createJob(cj *batchv1.CronJob, st *batchv1.CronJobStatus, s
 	}
 	st.LastScheduleTime = &metav1.Time{Time: scheduled}
 	return nil
-}
-
-func copyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

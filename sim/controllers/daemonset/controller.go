@@ -121,27 +121,17 @@ func (c *Controller) onPod(ev store.Event) {
 	}
 }
 
+// ownerKey is the key of the DaemonSet controlling pod, if it exists.
 func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
-	ref := podutil.ControllerOf(pod)
-	if ref == nil || ref.Kind != "DaemonSet" {
-		return "", false
-	}
-	o, ok := c.Store.Get("DaemonSet", pod.Namespace, ref.Name)
-	if !ok || o.GetUID() != ref.UID {
-		return "", false
-	}
-	return store.Key(pod.Namespace, ref.Name), true
+	return controllerutil.ControllerKey(c.Store, "DaemonSet", pod)
 }
 
 func (c *Controller) queueMatching(pod *corev1.Pod) {
 	if pod.DeletionTimestamp != nil {
 		return
 	}
-	for _, o := range c.Store.List("DaemonSet", pod.Namespace) {
-		sel, err := metav1.LabelSelectorAsSelector(o.(*appsv1.DaemonSet).Spec.Selector)
-		if err == nil && !sel.Empty() && sel.Matches(labels.Set(pod.Labels)) {
-			c.enqueue(store.KeyOf(o))
-		}
+	for _, key := range controllerutil.Selecting(c.Store, "DaemonSet", pod, func(ds *appsv1.DaemonSet) *metav1.LabelSelector { return ds.Spec.Selector }) {
+		c.enqueue(key)
 	}
 }
 

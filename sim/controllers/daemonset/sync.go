@@ -29,13 +29,11 @@ const (
 // the watch has caught up) create and delete pods node by node, roll old
 // pods, trim history, and write status.
 func (c *Controller) sync(key string) error {
-	ns, name := store.SplitKey(key)
-	o, ok := c.Store.Get("DaemonSet", ns, name)
+	ds, ok := controllerutil.Get[*appsv1.DaemonSet](c.Store, "DaemonSet", key)
 	if !ok {
 		c.exp.Delete(key)
 		return nil
 	}
-	ds := o.(*appsv1.DaemonSet)
 	sel, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
 	if err != nil {
 		return nil

@@ -87,27 +87,18 @@ func sameController(a, b metav1.Object) bool {
 
 // queueOwner queues the Deployment controlling rs, if any.
 func (c *Controller) queueOwner(rs *appsv1.ReplicaSet) bool {
-	ref := podutil.ControllerOf(rs)
-	if ref == nil || ref.Kind != "Deployment" {
-		return false
+	key, ok := controllerutil.ControllerKey(c.Store, "Deployment", rs)
+	if ok {
+		c.Queue.Add(key)
 	}
-	o, ok := c.Store.Get("Deployment", rs.Namespace, ref.Name)
-	if !ok || o.GetUID() != ref.UID {
-		return false
-	}
-	c.Queue.Add(store.KeyOf(o))
-	return true
+	return ok
 }
 
 // queueMatching queues the Deployments whose selector matches an orphan
 // ReplicaSet, so one adopts it.
 func (c *Controller) queueMatching(rs *appsv1.ReplicaSet) {
-	for _, o := range c.Store.List("Deployment", rs.Namespace) {
-		d := o.(*appsv1.Deployment)
-		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-		if err == nil && !sel.Empty() && sel.Matches(labels.Set(rs.Labels)) {
-			c.Queue.Add(store.KeyOf(d))
-		}
+	for _, key := range controllerutil.Selecting(c.Store, "Deployment", rs, func(d *appsv1.Deployment) *metav1.LabelSelector { return d.Spec.Selector }) {
+		c.Queue.Add(key)
 	}
 }
 

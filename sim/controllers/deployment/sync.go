@@ -12,7 +12,6 @@ import (
 
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 // sync reconciles one Deployment, as upstream's syncDeployment: claim its
@@ -20,12 +19,10 @@ import (
 // or roll out with the strategy, and write status. The Deployment read
 // from the store is never modified; each write returns the next version.
 func (c *Controller) sync(key string) error {
-	ns, name := store.SplitKey(key)
-	o, ok := c.Store.Get("Deployment", ns, name)
+	d, ok := controllerutil.Get[*appsv1.Deployment](c.Store, "Deployment", key)
 	if !ok {
 		return nil
 	}
-	d := o.(*appsv1.Deployment)
 	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
 	if err != nil {
 		return nil

@@ -65,12 +65,10 @@ func (c *Controller) onPod(ev store.Event) {
 }
 
 func (c *Controller) sync(key string) error {
-	ns, name := store.SplitKey(key)
-	o, ok := c.Store.Get("PodDisruptionBudget", ns, name)
+	pdb, ok := controllerutil.Get[*policyv1.PodDisruptionBudget](c.Store, "PodDisruptionBudget", key)
 	if !ok {
 		return nil
 	}
-	pdb := o.(*policyv1.PodDisruptionBudget)
 	st := Status(c.Store, pdb, metav1.NewTime(c.Engine.Now()))
 	if equality.Semantic.DeepEqual(st, pdb.Status) {
 		return nil

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -27,12 +28,10 @@ type group struct {
 }
 
 func (c *Controller) sync(key string) error {
-	ns, name := store.SplitKey(key)
-	o, ok := c.Store.Get("Service", ns, name)
+	svc, ok := controllerutil.Get[*corev1.Service](c.Store, "Service", key)
 	if !ok {
 		return nil // the garbage collector removes the slices
 	}
-	svc := o.(*corev1.Service)
 	if len(svc.Spec.Selector) == 0 || svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return nil
 	}

@@ -8,7 +8,6 @@ package job
 import (
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubesim/kubesim/sim"
@@ -85,14 +84,4 @@ func podRestarts(p *corev1.Pod) int32 {
 		n += p.Status.ContainerStatuses[i].RestartCount
 	}
 	return n
-}
-
-// jobOf returns the Job stored under key.
-func (c *Controller) jobOf(key string) (*batchv1.Job, bool) {
-	ns, name := store.SplitKey(key)
-	o, ok := c.Store.Get("Job", ns, name)
-	if !ok {
-		return nil, false
-	}
-	return o.(*batchv1.Job), true
 }

@@ -39,7 +39,7 @@ type podCounts struct {
 // sync reconciles one Job. Level triggered: the pods are re-read from the
 // owner index each time.
 func (c *Controller) sync(key string) error {
-	job, ok := c.jobOf(key)
+	job, ok := controllerutil.Get[*batchv1.Job](c.Store, "Job", key)
 	if !ok {
 		c.exp.Delete(key)
 		return nil

@@ -7,7 +7,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 )
 
 // Pod event the controller records when it marks a pod not ready.
@@ -55,12 +55,10 @@ func readyIndex(p *corev1.Pod) int {
 
 // processPod marks a pod that was bound to an unhealthy node not ready.
 func (c *Controller) processPod(key string) error {
-	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("Pod", ns, name)
+	pod, ok := controllerutil.Get[*corev1.Pod](c.store, "Pod", key)
 	if !ok {
 		return nil
 	}
-	pod := o.(*corev1.Pod)
 	h := c.health[pod.Spec.NodeName]
 	if h == nil || !h.hasCond {
 		return nil

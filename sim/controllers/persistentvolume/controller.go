@@ -23,6 +23,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
 	"github.com/kubesim/kubesim/sim/volumeutil"
 	"github.com/kubesim/kubesim/sim/workqueue"
@@ -137,12 +138,10 @@ func (c *Controller) jitter(d time.Duration) time.Duration {
 }
 
 func (c *Controller) syncClaim(key string) error {
-	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("PersistentVolumeClaim", ns, name)
+	pvc, ok := controllerutil.Get[*corev1.PersistentVolumeClaim](c.store, "PersistentVolumeClaim", key)
 	if !ok {
 		return nil
 	}
-	pvc := o.(*corev1.PersistentVolumeClaim)
 	if pvc.DeletionTimestamp != nil {
 		return nil
 	}

@@ -125,15 +125,7 @@ func relevantChange(old, pod *corev1.Pod) bool {
 
 // ownerKey is the key of the ReplicaSet controlling pod, if it exists.
 func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
-	ref := podutil.ControllerOf(pod)
-	if ref == nil || ref.Kind != "ReplicaSet" {
-		return "", false
-	}
-	o, ok := c.Store.Get("ReplicaSet", pod.Namespace, ref.Name)
-	if !ok || o.GetUID() != ref.UID {
-		return "", false
-	}
-	return store.Key(pod.Namespace, ref.Name), true
+	return controllerutil.ControllerKey(c.Store, "ReplicaSet", pod)
 }
 
 // queueMatching queues every ReplicaSet whose selector matches an orphan
@@ -142,12 +134,7 @@ func (c *Controller) queueMatching(pod *corev1.Pod) {
 	if pod.DeletionTimestamp != nil {
 		return
 	}
-	for _, o := range c.Store.List("ReplicaSet", pod.Namespace) {
-		rs := o.(*appsv1.ReplicaSet)
-		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		c.Queue.Add(store.KeyOf(rs))
+	for _, key := range controllerutil.Selecting(c.Store, "ReplicaSet", pod, func(rs *appsv1.ReplicaSet) *metav1.LabelSelector { return rs.Spec.Selector }) {
+		c.Queue.Add(key)
 	}
 }

@@ -17,13 +17,11 @@ import (
 // difference if the watch has caught up with earlier actions, then write
 // status. Level triggered: everything is re-read from the store.
 func (c *Controller) sync(key string) error {
-	ns, name := store.SplitKey(key)
-	o, ok := c.Store.Get("ReplicaSet", ns, name)
+	rs, ok := controllerutil.Get[*appsv1.ReplicaSet](c.Store, "ReplicaSet", key)
 	if !ok {
 		c.exp.Delete(key)
 		return nil
 	}
-	rs := o.(*appsv1.ReplicaSet)
 	needsSync := c.exp.Satisfied(key)
 	sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
 	"github.com/kubesim/kubesim/sim/workqueue"
 )
@@ -112,12 +113,10 @@ func (c *Controller) queueNamespace(ns string) {
 }
 
 func (c *Controller) sync(key string) error {
-	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("ResourceQuota", ns, name)
+	q, ok := controllerutil.Get[*corev1.ResourceQuota](c.store, "ResourceQuota", key)
 	if !ok {
 		return nil
 	}
-	q := o.(*corev1.ResourceQuota)
 	for _, r := range sortedNames(q.Spec.Hard) {
 		if k := apiserver.CountKind(string(r)); k != "" {
 			c.watch(k)

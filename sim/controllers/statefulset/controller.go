@@ -88,22 +88,11 @@ func (c *Controller) queueOwner(pod *corev1.Pod) {
 
 // ownerKey is the key of the StatefulSet controlling pod, if it exists.
 func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
-	ref := podutil.ControllerOf(pod)
-	if ref == nil || ref.Kind != "StatefulSet" {
-		return "", false
-	}
-	o, ok := c.Store.Get("StatefulSet", pod.Namespace, ref.Name)
-	if !ok || o.GetUID() != ref.UID {
-		return "", false
-	}
-	return store.Key(pod.Namespace, ref.Name), true
+	return controllerutil.ControllerKey(c.Store, "StatefulSet", pod)
 }
 
 func (c *Controller) queueMatching(pod *corev1.Pod) {
-	for _, o := range c.Store.List("StatefulSet", pod.Namespace) {
-		sel, err := metav1.LabelSelectorAsSelector(o.(*appsv1.StatefulSet).Spec.Selector)
-		if err == nil && !sel.Empty() && sel.Matches(labels.Set(pod.Labels)) {
-			c.Queue.Add(store.KeyOf(o))
-		}
+	for _, key := range controllerutil.Selecting(c.Store, "StatefulSet", pod, func(set *appsv1.StatefulSet) *metav1.LabelSelector { return set.Spec.Selector }) {
+		c.Queue.Add(key)
 	}
 }

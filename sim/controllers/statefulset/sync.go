@@ -15,7 +15,6 @@ import (
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 // sync reconciles one StatefulSet: claim its pods, record the template
@@ -23,12 +22,10 @@ import (
 // status and trim history. Level triggered: everything is re-read from
 // the store.
 func (c *Controller) sync(key string) error {
-	ns, name := store.SplitKey(key)
-	o, ok := c.Store.Get("StatefulSet", ns, name)
+	set, ok := controllerutil.Get[*appsv1.StatefulSet](c.Store, "StatefulSet", key)
 	if !ok {
 		return nil
 	}
-	set := o.(*appsv1.StatefulSet)
 	sel, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
 	if err != nil || sel.Empty() || set.DeletionTimestamp != nil {
 		return nil
