@@ -82,37 +82,37 @@ func (p *parser) accessCheck(n *yaml.Node, c *AccessCheck) bool {
 	}
 	switch {
 	case who == 0 && len(c.Groups) == 0:
-		p.errorf(n, "e.g. `user: jane` or `serviceAccount: ci/deployer`", "access check: say who (user, groups or serviceAccount)")
+		p.Errorf(n, "e.g. `user: jane` or `serviceAccount: ci/deployer`", "access check: say who (user, groups or serviceAccount)")
 		ok = false
 	case c.ServiceAccount != "" && (c.User != "" || len(c.Groups) > 0):
-		p.errorf(valueOf(n, "serviceAccount"), "a ServiceAccount's groups are its token's", "access check: serviceAccount or user/groups, not both")
+		p.Errorf(valueOf(n, "serviceAccount"), "a ServiceAccount's groups are its token's", "access check: serviceAccount or user/groups, not both")
 		ok = false
 	case c.ServiceAccount != "":
 		ns, name, found := strings.Cut(c.ServiceAccount, "/")
 		if !found || ns == "" || name == "" || strings.Contains(name, "/") {
-			p.errorf(valueOf(n, "serviceAccount"), "NAMESPACE/NAME, e.g. ci/deployer", "access check: serviceAccount %q is not NAMESPACE/NAME", c.ServiceAccount)
+			p.Errorf(valueOf(n, "serviceAccount"), "NAMESPACE/NAME, e.g. ci/deployer", "access check: serviceAccount %q is not NAMESPACE/NAME", c.ServiceAccount)
 			ok = false
 		}
 	}
 	if slices.Contains(c.Groups, rbac.SystemMasters) {
-		p.errorf(valueOf(n, "groups"), "system:masters bypasses RBAC: the answer is always yes", "access check: the group %s cannot be checked", rbac.SystemMasters)
+		p.Errorf(valueOf(n, "groups"), "system:masters bypasses RBAC: the answer is always yes", "access check: the group %s cannot be checked", rbac.SystemMasters)
 		ok = false
 	}
 	switch {
 	case c.Verb == "":
-		p.errorf(n, "e.g. `verb: create`", "access check: verb is required")
+		p.Errorf(n, "e.g. `verb: create`", "access check: verb is required")
 		ok = false
 	case !slices.Contains(accessVerbs, c.Verb):
-		p.errorf(valueOf(n, "verb"), textdist.DidYouMean(c.Verb, accessVerbs, "verbs"), "access check: unknown verb %q (verbs: %s)", c.Verb, strings.Join(accessVerbs, ", "))
+		p.Errorf(valueOf(n, "verb"), textdist.DidYouMean(c.Verb, accessVerbs, "verbs"), "access check: unknown verb %q (verbs: %s)", c.Verb, strings.Join(accessVerbs, ", "))
 		ok = false
 	}
 	if c.Resource == "" {
-		p.errorf(n, "e.g. `resource: deployments` or `resource: pods/log`", "access check: resource is required")
+		p.Errorf(n, "e.g. `resource: deployments` or `resource: pods/log`", "access check: resource is required")
 		return false
 	}
 	res, sub, hasSub := strings.Cut(c.Resource, "/")
 	if hasSub && c.Subresource != "" {
-		p.errorf(valueOf(n, "subresource"), "", "access check: the subresource is given twice (%s and subresource: %s)", c.Resource, c.Subresource)
+		p.Errorf(valueOf(n, "subresource"), "", "access check: the subresource is given twice (%s and subresource: %s)", c.Resource, c.Subresource)
 		return false
 	}
 	if !hasSub {
@@ -124,14 +124,14 @@ func (p *parser) accessCheck(n *yaml.Node, c *AccessCheck) bool {
 		if s := textdist.Suggest(res, store.ResourceNames()); s != "" {
 			hint = fmt.Sprintf("did you mean %q?", s)
 		}
-		p.errorf(valueOf(n, "resource"), hint,
+		p.Errorf(valueOf(n, "resource"), hint,
 			"access check: resource %q is not served by the API", res)
 		return false
 	}
 	c.group, c.resource, c.Subresource = info.GroupVersion.Group, info.Resource, sub
 	if sub != "" && !info.HasSubresource(sub) && !slices.Contains(rbacSubresources[info.Resource], sub) {
 		subs := append(slices.Clone(info.Subresources), rbacSubresources[info.Resource]...)
-		p.errorf(valueOf(n, "resource"), textdist.DidYouMean(sub, subs, "subresources"),
+		p.Errorf(valueOf(n, "resource"), textdist.DidYouMean(sub, subs, "subresources"),
 			"access check: %s has no subresource %q (subresources: %s)", info.Resource, sub, orNone(subs))
 		ok = false
 	}
@@ -139,7 +139,7 @@ func (p *parser) accessCheck(n *yaml.Node, c *AccessCheck) bool {
 	case info.Namespaced && c.Namespace == "":
 		c.Namespace = "default"
 	case !info.Namespaced && c.Namespace != "":
-		p.errorf(valueOf(n, "namespace"), "remove namespace", "access check: %s are cluster-scoped, they have no namespace", info.Resource)
+		p.Errorf(valueOf(n, "namespace"), "remove namespace", "access check: %s are cluster-scoped, they have no namespace", info.Resource)
 		ok = false
 	}
 	return ok

@@ -149,32 +149,32 @@ var workloadKinds = []string{"Deployment", "StatefulSet", "DaemonSet"}
 
 // check reads one entry of `checks:`.
 func (p *parser) check(n *yaml.Node) (Check, bool) {
-	c := Check{Pos: posOf(n)}
+	c := Check{Pos: scenarios.NodePos(n)}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, "e.g. `- pods: {selector: app=web, count: 3}`", "a check is a mapping, not %s", describe(n))
+		p.Errorf(n, "e.g. `- pods: {selector: app=web, count: 3}`", "a check is a mapping, not %s", scenarios.DescribeNode(n))
 		return c, false
 	}
 	var typ string
 	var val *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
+		k, v := n.Content[i], scenarios.ResolveNode(n.Content[i+1])
 		switch {
 		case k.Value == "name":
 			c.Name = strings.TrimSpace(p.scalar(v, "check name"))
 		case slices.Contains(checkTypes, k.Value):
 			if typ != "" {
-				p.errorf(k, "split it into two checks", "a check has one type, found %s and %s", typ, k.Value)
+				p.Errorf(k, "split it into two checks", "a check has one type, found %s and %s", typ, k.Value)
 				return c, false
 			}
 			typ, val = k.Value, v
 		default:
-			p.errorf(k, textdist.DidYouMean(k.Value, append([]string{"name"}, checkTypes...), "check types"),
+			p.Errorf(k, textdist.DidYouMean(k.Value, append([]string{"name"}, checkTypes...), "check types"),
 				"unknown check type %q (check types: %s)", k.Value, strings.Join(checkTypes, ", "))
 			return c, false
 		}
 	}
 	if typ == "" {
-		p.errorf(n, "add one of "+strings.Join(checkTypes, ", "), "the check has no type")
+		p.Errorf(n, "add one of "+strings.Join(checkTypes, ", "), "the check has no type")
 		return c, false
 	}
 	what := typ + " check"
@@ -200,7 +200,7 @@ func (p *parser) check(n *yaml.Node) (Check, bool) {
 				ok = false
 			}
 			if c.Workload.Name == "" {
-				p.errorf(val, "", "workload check: name is required")
+				p.Errorf(val, "", "workload check: name is required")
 				ok = false
 			}
 			if c.Workload.Namespace == "" {
@@ -210,7 +210,7 @@ func (p *parser) check(n *yaml.Node) (Check, bool) {
 	case "etcd":
 		c.Etcd = &EtcdCheck{}
 		if ok = p.strictDecode(val, what, c.Etcd); ok && c.Etcd.Snapshot == "" {
-			p.errorf(val, "e.g. `etcd: {snapshot: backup, restored: true}`", "etcd check: snapshot is required")
+			p.Errorf(val, "e.g. `etcd: {snapshot: backup, restored: true}`", "etcd check: snapshot is required")
 			ok = false
 		}
 	case "reach":
@@ -232,7 +232,7 @@ func (p *parser) check(n *yaml.Node) (Check, bool) {
 		c.Service = &ServiceCheck{}
 		if ok = p.strictDecode(val, what, c.Service); ok {
 			if c.Service.Name == "" {
-				p.errorf(val, "", "service check: name is required")
+				p.Errorf(val, "", "service check: name is required")
 				ok = false
 			}
 			if c.Service.Namespace == "" {
@@ -240,7 +240,7 @@ func (p *parser) check(n *yaml.Node) (Check, bool) {
 			}
 			types := []string{"", "ClusterIP", "NodePort", "LoadBalancer", "ExternalName"}
 			if !slices.Contains(types, c.Service.Type) {
-				p.errorf(val, textdist.DidYouMean(c.Service.Type, types[1:], "types"), "service check: unknown Service type %q", c.Service.Type)
+				p.Errorf(val, textdist.DidYouMean(c.Service.Type, types[1:], "types"), "service check: unknown Service type %q", c.Service.Type)
 				ok = false
 			}
 		}
@@ -261,15 +261,15 @@ func (p *parser) kindError(n *yaml.Node, kind string, allowed []string) {
 		}
 	}
 	if _, served := store.LookupKind(kind); !served {
-		p.errorf(at, textdist.DidYouMean(kind, store.Kinds(), "kinds"), "kind %q is not served by the API (kinds: %s)", kind, strings.Join(store.Kinds(), ", "))
+		p.Errorf(at, textdist.DidYouMean(kind, store.Kinds(), "kinds"), "kind %q is not served by the API (kinds: %s)", kind, strings.Join(store.Kinds(), ", "))
 		return
 	}
-	p.errorf(at, "", "this check applies to %s, not %s", strings.Join(allowed, ", "), kind)
+	p.Errorf(at, "", "this check applies to %s, not %s", strings.Join(allowed, ", "), kind)
 }
 
 func (p *parser) objectCheck(n *yaml.Node, what string) (*ObjectCheck, bool) {
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, "", "%s must be a mapping, not %s", what, describe(n))
+		p.Errorf(n, "", "%s must be a mapping, not %s", what, scenarios.DescribeNode(n))
 		return nil, false
 	}
 	f := p.fields(n, what, []string{"kind", "name", "namespace", "absent", "fields"})
@@ -278,14 +278,14 @@ func (p *parser) objectCheck(n *yaml.Node, what string) (*ObjectCheck, bool) {
 	info, served := store.LookupKind(o.Kind)
 	switch {
 	case o.Kind == "":
-		p.errorf(n, "e.g. `kind: Deployment`", "%s: kind is required", what)
+		p.Errorf(n, "e.g. `kind: Deployment`", "%s: kind is required", what)
 		ok = false
 	case !served:
 		p.kindError(n, o.Kind, nil)
 		ok = false
 	}
 	if o.Name == "" {
-		p.errorf(n, "", "%s: name is required", what)
+		p.Errorf(n, "", "%s: name is required", what)
 		ok = false
 	}
 	if served {
@@ -293,7 +293,7 @@ func (p *parser) objectCheck(n *yaml.Node, what string) (*ObjectCheck, bool) {
 			o.Namespace = "default"
 		}
 		if !info.Namespaced && o.Namespace != "" {
-			p.errorf(f["namespace"], "remove namespace", "%s: %s is cluster-scoped, it has no namespace", what, o.Kind)
+			p.Errorf(f["namespace"], "remove namespace", "%s: %s is cluster-scoped, it has no namespace", what, o.Kind)
 			ok = false
 		}
 	}
@@ -302,40 +302,40 @@ func (p *parser) objectCheck(n *yaml.Node, what string) (*ObjectCheck, bool) {
 	}
 	if v, has := f["fields"]; has {
 		if v.Kind != yaml.MappingNode {
-			p.errorf(v, `e.g. fields: {"{.spec.replicas}": 3}`, "%s: fields must be a mapping of JSONPath to value", what)
+			p.Errorf(v, `e.g. fields: {"{.spec.replicas}": 3}`, "%s: fields must be a mapping of JSONPath to value", what)
 			return o, false
 		}
 		if o.Absent {
-			p.errorf(v, "", "%s: an absent object has no fields to match", what)
+			p.Errorf(v, "", "%s: an absent object has no fields to match", what)
 			ok = false
 		}
 		for i := 0; i+1 < len(v.Content); i += 2 {
-			k, val := v.Content[i], resolve(v.Content[i+1])
+			k, val := v.Content[i], scenarios.ResolveNode(v.Content[i+1])
 			m := FieldMatch{Path: k.Value, Op: "equals"}
 			switch val.Kind {
 			case yaml.ScalarNode:
 				m.Want = val.Value
 			case yaml.MappingNode:
 				if len(val.Content) != 2 || !slices.Contains(fieldOps, val.Content[0].Value) || val.Content[1].Kind != yaml.ScalarNode {
-					p.errorf(val, "one of "+strings.Join(fieldOps, ", ")+" with a value", "%s: field %s: a match is a value or {OP: value}", what, k.Value)
+					p.Errorf(val, "one of "+strings.Join(fieldOps, ", ")+" with a value", "%s: field %s: a match is a value or {OP: value}", what, k.Value)
 					ok = false
 					continue
 				}
 				m.Op, m.Want = val.Content[0].Value, val.Content[1].Value
 			default:
-				p.errorf(val, "", "%s: field %s: expected a value, not %s", what, k.Value, describe(val))
+				p.Errorf(val, "", "%s: field %s: expected a value, not %s", what, k.Value, scenarios.DescribeNode(val))
 				ok = false
 				continue
 			}
 			jp, err := compilePath(m.Path)
 			if err != nil {
-				p.errorf(k, "kubectl's JSONPath, e.g. {.spec.template.spec.containers[0].image}", "%s: field %q: %v", what, m.Path, err)
+				p.Errorf(k, "kubectl's JSONPath, e.g. {.spec.template.spec.containers[0].image}", "%s: field %q: %v", what, m.Path, err)
 				ok = false
 				continue
 			}
 			if m.Op == "matches" {
 				if _, err := compileMatch(m.Want); err != nil {
-					p.errorf(val, "", "%s: field %s: %v", what, k.Value, err)
+					p.Errorf(val, "", "%s: field %s: %v", what, k.Value, err)
 					ok = false
 					continue
 				}
@@ -370,25 +370,25 @@ func (p *parser) podsCheck(n *yaml.Node, c *PodsCheck) bool {
 	}
 	phases := []string{"Pending", "Running", "Succeeded", "Failed"}
 	if !slices.Contains(phases, c.Phase) {
-		p.errorf(n, textdist.DidYouMean(c.Phase, phases, "phases"), "pods check: unknown phase %q", c.Phase)
+		p.Errorf(n, textdist.DidYouMean(c.Phase, phases, "phases"), "pods check: unknown phase %q", c.Phase)
 		ok = false
 	}
 	for _, sel := range []string{c.Selector, c.NodeSelector} {
 		if _, err := labels.Parse(sel); err != nil {
-			p.errorf(n, "e.g. app=web,tier!=db", "pods check: bad label selector %q: %v", sel, err)
+			p.Errorf(n, "e.g. app=web,tier!=db", "pods check: bad label selector %q: %v", sel, err)
 			ok = false
 		}
 	}
 	if c.Selector == "" {
-		p.errorf(n, "e.g. `selector: app=web`", "pods check: selector is required")
+		p.Errorf(n, "e.g. `selector: app=web`", "pods check: selector is required")
 		ok = false
 	}
 	if c.Count == nil && c.Min == nil {
-		p.errorf(n, "add `count: N` or `min: N`", "pods check: say how many pods (count or min)")
+		p.Errorf(n, "add `count: N` or `min: N`", "pods check: say how many pods (count or min)")
 		ok = false
 	}
 	if c.Spread != nil && c.Spread.TopologyKey == "" {
-		p.errorf(n, "e.g. topology.kubernetes.io/zone", "pods check: spread needs a topologyKey")
+		p.Errorf(n, "e.g. topology.kubernetes.io/zone", "pods check: spread needs a topologyKey")
 		ok = false
 	}
 	return ok
@@ -397,19 +397,19 @@ func (p *parser) podsCheck(n *yaml.Node, c *PodsCheck) bool {
 func (p *parser) nodesCheck(n *yaml.Node, c *NodesCheck) bool {
 	ok := true
 	if c.Name != "" && c.Selector != "" {
-		p.errorf(n, "", "nodes check: name or selector, not both")
+		p.Errorf(n, "", "nodes check: name or selector, not both")
 		ok = false
 	}
 	for _, sel := range []string{c.Selector, c.Labels} {
 		if _, err := labels.Parse(sel); err != nil {
-			p.errorf(n, "", "nodes check: bad label selector %q: %v", sel, err)
+			p.Errorf(n, "", "nodes check: bad label selector %q: %v", sel, err)
 			ok = false
 		}
 	}
 	for _, t := range []string{c.Taint, c.NoTaint} {
 		if t != "" {
 			if _, _, _, err := parseTaint(t); err != nil {
-				p.errorf(n, "key[=value]:Effect, e.g. dedicated=gpu:NoSchedule", "nodes check: %v", err)
+				p.Errorf(n, "key[=value]:Effect, e.g. dedicated=gpu:NoSchedule", "nodes check: %v", err)
 				ok = false
 			}
 		}

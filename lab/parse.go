@@ -76,68 +76,55 @@ type parser struct {
 	// fsys is where an embedded or in-memory lab's files are; nil for a
 	// lab on disk (scenarios.Load guards its paths).
 	fsys fs.FS
-	errs scenarios.ErrorList
-}
-
-func (p *parser) errorf(n *yaml.Node, hint, format string, args ...any) {
-	pos := posOf(n)
-	p.errs = append(p.errs, &scenarios.Error{File: p.file, Line: pos.Line, Column: pos.Column,
-		Msg: fmt.Sprintf(format, args...), Hint: hint})
-}
-
-func posOf(n *yaml.Node) scenarios.Pos {
-	if n == nil {
-		return scenarios.Pos{Line: 1, Column: 1}
-	}
-	return scenarios.Pos{Line: max(n.Line, 1), Column: max(n.Column, 1)}
+	*scenarios.NodeReader
 }
 
 // labFields are a lab file's top-level fields.
 var labFields = []string{"name", "title", "domain", "points", "warmup", "scenario", "task", "hints", "checks", "solution"}
 
 func parse(file string, data []byte, fsys fs.FS) (l *Lab, err error) {
-	p := &parser{file: file, data: data, fsys: fsys}
+	p := &parser{file: file, data: data, fsys: fsys, NodeReader: scenarios.NewNodeReader(file)}
 	root := p.document()
-	if len(p.errs) > 0 {
-		return nil, p.result()
+	if p.Count() > 0 {
+		return nil, p.Err()
 	}
 	if root == nil {
-		p.errs = append(p.errs, &scenarios.Error{File: file, Line: 1, Column: 1, Msg: "empty lab file",
+		p.Add(&scenarios.Error{File: file, Line: 1, Column: 1, Msg: "empty lab file",
 			Hint: "start with `name: my-lab`; see docs/lab-format.md"})
-		return nil, p.result()
+		return nil, p.Err()
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root, "see docs/lab-format.md", "a lab file is a mapping (name:, task:, checks: ...), not %s", describe(root))
-		return nil, p.result()
+		p.Errorf(root, "see docs/lab-format.md", "a lab file is a mapping (name:, task:, checks: ...), not %s", scenarios.DescribeNode(root))
+		return nil, p.Err()
 	}
 	f := p.fields(root, "lab", labFields)
 	l = &Lab{File: file, Raw: append([]byte(nil), data...), Warmup: DefaultWarmup}
 	l.Name = p.str(f, "name", true)
 	if l.Name != "" && !nameRE.MatchString(l.Name) {
-		p.errorf(f["name"], "use lower-case letters, digits and '-', e.g. `broken-image`", "lab name %q is not a valid name", l.Name)
+		p.Errorf(f["name"], "use lower-case letters, digits and '-', e.g. `broken-image`", "lab name %q is not a valid name", l.Name)
 	}
 	l.Title = p.str(f, "title", true)
 	if n, ok := f["domain"]; ok {
 		l.Domain = p.scalar(n, "domain")
 		if _, known := LookupDomain(l.Domain); !known && l.Domain != "" {
-			p.errorf(n, textdist.DidYouMean(l.Domain, DomainNames(), "domains"), "unknown CKA domain %q (domains: %s)", l.Domain, strings.Join(DomainNames(), ", "))
+			p.Errorf(n, textdist.DidYouMean(l.Domain, DomainNames(), "domains"), "unknown CKA domain %q (domains: %s)", l.Domain, strings.Join(DomainNames(), ", "))
 		}
 	} else {
-		p.errorf(root, "add `domain:` (one of "+strings.Join(DomainNames(), ", ")+")", "the lab has no domain")
+		p.Errorf(root, "add `domain:` (one of "+strings.Join(DomainNames(), ", ")+")", "the lab has no domain")
 	}
 	if n, ok := f["points"]; ok {
 		v, err := strconv.Atoi(p.scalar(n, "points"))
 		if err != nil || v < 1 || v > 100 {
-			p.errorf(n, "the CKA weighs a task 2 to 13 points", "points must be a whole number from 1 to 100, not %s", describe(n))
+			p.Errorf(n, "the CKA weighs a task 2 to 13 points", "points must be a whole number from 1 to 100, not %s", scenarios.DescribeNode(n))
 		}
 		l.Points = v
 	} else {
-		p.errorf(root, "add `points: 7`", "the lab has no points value")
+		p.Errorf(root, "add `points: 7`", "the lab has no points value")
 	}
 	if n, ok := f["warmup"]; ok {
 		d, err := time.ParseDuration(p.scalar(n, "warmup"))
 		if err != nil || d < 0 || d > 2*time.Hour {
-			p.errorf(n, "a duration such as 90s or 2m", "warmup must be a duration from 0 to 2h, not %s", describe(n))
+			p.Errorf(n, "a duration such as 90s or 2m", "warmup must be a duration from 0 to 2h, not %s", scenarios.DescribeNode(n))
 		}
 		l.Warmup = d
 	}
@@ -145,32 +132,32 @@ func parse(file string, data []byte, fsys fs.FS) (l *Lab, err error) {
 	if hasTask {
 		l.Task = strings.TrimSpace(p.scalar(task, "task"))
 		if l.Task == "" {
-			p.errorf(task, "say what the learner must achieve, in Markdown", "the task is empty")
+			p.Errorf(task, "say what the learner must achieve, in Markdown", "the task is empty")
 		}
 	}
 	if n, ok := f["hints"]; ok {
 		if !hasTask {
-			p.errorf(n, "add `task:` (Markdown) before the hints", "hints without a task: a hint helps with a task, and this lab has none")
+			p.Errorf(n, "add `task:` (Markdown) before the hints", "hints without a task: a hint helps with a task, and this lab has none")
 		}
 		for _, h := range p.list(n, "hints") {
 			s := strings.TrimSpace(p.scalar(h, "a hint"))
 			if s == "" {
-				p.errorf(h, "", "a hint is empty")
+				p.Errorf(h, "", "a hint is empty")
 			}
 			l.Hints = append(l.Hints, s)
 		}
 	} else if !hasTask {
-		p.errorf(root, "add `task: |` with what the learner must do, in Markdown", "the lab has no task")
+		p.Errorf(root, "add `task: |` with what the learner must do, in Markdown", "the lab has no task")
 	}
 	if n, ok := f["scenario"]; ok {
 		l.Scenario = p.scenario(n, root)
 	} else {
-		p.errorf(root, "add `scenario:` (a library scenario name, a file, or the scenario inline)", "the lab has no starting scenario")
+		p.Errorf(root, "add `scenario:` (a library scenario name, a file, or the scenario inline)", "the lab has no starting scenario")
 	}
 	if n, ok := f["checks"]; ok {
 		items := p.list(n, "checks")
 		if len(items) == 0 && n.Kind == yaml.SequenceNode {
-			p.errorf(n, "", "a lab needs at least one check")
+			p.Errorf(n, "", "a lab needs at least one check")
 		}
 		for _, c := range items {
 			if chk, ok := p.check(c); ok {
@@ -178,15 +165,15 @@ func parse(file string, data []byte, fsys fs.FS) (l *Lab, err error) {
 			}
 		}
 	} else {
-		p.errorf(root, "add `checks:` with at least one check; see docs/lab-format.md", "the lab has no checks")
+		p.Errorf(root, "add `checks:` with at least one check; see docs/lab-format.md", "the lab has no checks")
 	}
 	if n, ok := f["solution"]; ok {
 		for _, s := range p.list(n, "solution") {
 			l.Solution = append(l.Solution, p.step(s))
 		}
 	}
-	if len(p.errs) > 0 {
-		return nil, p.result()
+	if p.Count() > 0 {
+		return nil, p.Err()
 	}
 	return l, nil
 }
@@ -198,26 +185,12 @@ const DefaultWarmup = 90 * time.Second
 
 var nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
-func (p *parser) result() error {
-	l := slices.Clone(p.errs)
-	slices.SortStableFunc(l, func(a, b *scenarios.Error) int {
-		if a.File != b.File {
-			return strings.Compare(a.File, b.File)
-		}
-		if a.Line != b.Line {
-			return a.Line - b.Line
-		}
-		return a.Column - b.Column
-	})
-	return l
-}
-
 // document parses the one YAML document of the file.
 func (p *parser) document() (root *yaml.Node) {
 	defer func() {
 		if r := recover(); r != nil {
 			root = nil
-			p.errs = append(p.errs, &scenarios.Error{File: p.file, Line: 1, Column: 1, Msg: fmt.Sprintf("invalid YAML: %v", r)})
+			p.Add(&scenarios.Error{File: p.file, Line: 1, Column: 1, Msg: fmt.Sprintf("invalid YAML: %v", r)})
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(p.data))
@@ -236,7 +209,7 @@ func (p *parser) document() (root *yaml.Node) {
 				msg = yamlLineRE.ReplaceAllString(msg, "")
 			}
 			msg = strings.TrimPrefix(msg, "yaml: ")
-			p.errs = append(p.errs, &scenarios.Error{File: p.file, Line: line, Column: 1, Msg: "invalid YAML: " + msg})
+			p.Add(&scenarios.Error{File: p.file, Line: line, Column: 1, Msg: "invalid YAML: " + msg})
 			return nil
 		}
 		if len(doc.Content) > 0 {
@@ -245,7 +218,7 @@ func (p *parser) document() (root *yaml.Node) {
 			docs = append(docs, nil)
 		}
 		if len(docs) > 1 {
-			p.errorf(doc.Content[0], "one lab per file", "a lab file holds one YAML document")
+			p.Errorf(doc.Content[0], "one lab per file", "a lab file holds one YAML document")
 			return nil
 		}
 	}
@@ -264,48 +237,41 @@ func (p *parser) fields(n *yaml.Node, what string, allowed []string) map[string]
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			p.errorf(k, "", "%s: a key must be a plain name", what)
+			p.Errorf(k, "", "%s: a key must be a plain name", what)
 			continue
 		}
 		if !slices.Contains(allowed, k.Value) {
-			p.errorf(k, textdist.DidYouMean(k.Value, allowed, "fields"), "%s: unknown field %q", what, k.Value)
+			p.Errorf(k, textdist.DidYouMean(k.Value, allowed, "fields"), "%s: unknown field %q", what, k.Value)
 			continue
 		}
 		if _, dup := out[k.Value]; dup {
-			p.errorf(k, "remove one of them", "%s: field %q given twice", what, k.Value)
+			p.Errorf(k, "remove one of them", "%s: field %q given twice", what, k.Value)
 			continue
 		}
-		out[k.Value] = resolve(v)
+		out[k.Value] = scenarios.ResolveNode(v)
 	}
 	return out
-}
-
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
-		n = n.Alias
-	}
-	return n
 }
 
 func (p *parser) str(f map[string]*yaml.Node, key string, required bool) string {
 	n, ok := f[key]
 	if !ok {
 		if required {
-			p.errs = append(p.errs, &scenarios.Error{File: p.file, Line: 1, Column: 1, Msg: fmt.Sprintf("the lab has no %s", key),
+			p.Add(&scenarios.Error{File: p.file, Line: 1, Column: 1, Msg: fmt.Sprintf("the lab has no %s", key),
 				Hint: fmt.Sprintf("add `%s:`", key)})
 		}
 		return ""
 	}
 	s := strings.TrimSpace(p.scalar(n, key))
 	if s == "" && required {
-		p.errorf(n, "", "%s is empty", key)
+		p.Errorf(n, "", "%s is empty", key)
 	}
 	return s
 }
 
 func (p *parser) scalar(n *yaml.Node, what string) string {
 	if n == nil || n.Kind != yaml.ScalarNode {
-		p.errorf(n, "", "%s must be a single value, not %s", what, describe(n))
+		p.Errorf(n, "", "%s must be a single value, not %s", what, scenarios.DescribeNode(n))
 		return ""
 	}
 	if n.ShortTag() == "!!null" {
@@ -316,36 +282,14 @@ func (p *parser) scalar(n *yaml.Node, what string) string {
 
 func (p *parser) list(n *yaml.Node, what string) []*yaml.Node {
 	if n.Kind != yaml.SequenceNode {
-		p.errorf(n, "write it as a list (`- ...`)", "%s must be a list, not %s", what, describe(n))
+		p.Errorf(n, "write it as a list (`- ...`)", "%s must be a list, not %s", what, scenarios.DescribeNode(n))
 		return nil
 	}
 	out := make([]*yaml.Node, len(n.Content))
 	for i, c := range n.Content {
-		out[i] = resolve(c)
+		out[i] = scenarios.ResolveNode(c)
 	}
 	return out
-}
-
-func describe(n *yaml.Node) string {
-	if n == nil {
-		return "nothing"
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!null" {
-			return "null"
-		}
-		v := n.Value
-		if len(v) > 40 {
-			v = v[:40] + "…"
-		}
-		return strconv.Quote(v)
-	}
-	return "an unsupported YAML node"
 }
 
 // step reads one solution step: a command line, or {run:, stdin:}.
@@ -361,17 +305,17 @@ func (p *parser) step(n *yaml.Node) Step {
 			s.Stdin = p.scalar(v, "stdin")
 		}
 	default:
-		p.errorf(n, "", "a solution step is a command line or {run:, stdin:}, not %s", describe(n))
+		p.Errorf(n, "", "a solution step is a command line or {run:, stdin:}, not %s", scenarios.DescribeNode(n))
 		return s
 	}
 	words, err := s.Args()
 	switch {
 	case err != nil:
-		p.errorf(n, "", "solution step: %v", err)
+		p.Errorf(n, "", "solution step: %v", err)
 	case len(words) == 0:
-		p.errorf(n, "", "a solution step is empty")
+		p.Errorf(n, "", "a solution step is empty")
 	case !slices.Contains(stepCommands, words[0]):
-		p.errorf(n, "a step starts with "+strings.Join(stepCommands, ", "), "solution step: unknown command %q", words[0])
+		p.Errorf(n, "a step starts with "+strings.Join(stepCommands, ", "), "solution step: unknown command %q", words[0])
 	}
 	return s
 }
@@ -390,7 +334,7 @@ func (p *parser) scenario(n *yaml.Node, root *yaml.Node) *scenarios.Scenario {
 	case yaml.MappingNode:
 		return p.scenarioInline(n, root)
 	}
-	p.errorf(n, "a library scenario name, a file name, or the scenario inline", "scenario must be a name or a mapping, not %s", describe(n))
+	p.Errorf(n, "a library scenario name, a file name, or the scenario inline", "scenario must be a name or a mapping, not %s", scenarios.DescribeNode(n))
 	return nil
 }
 
@@ -399,12 +343,12 @@ func (p *parser) scenarioRef(n *yaml.Node) *scenarios.Scenario {
 	isFile := strings.HasSuffix(ref, ".yaml") || strings.HasSuffix(ref, ".yml") || strings.ContainsAny(ref, `/\`)
 	if !isFile {
 		if !slices.Contains(scenarios.LibraryNames(), ref) {
-			p.errorf(n, textdist.DidYouMean(ref, scenarios.LibraryNames(), "library scenarios"), "no library scenario named %q", ref)
+			p.Errorf(n, textdist.DidYouMean(ref, scenarios.LibraryNames(), "library scenarios"), "no library scenario named %q", ref)
 			return nil
 		}
 		s, err := scenarios.LoadLibrary(ref)
 		if err != nil {
-			p.errorf(n, "", "scenario %s: %v", ref, err)
+			p.Errorf(n, "", "scenario %s: %v", ref, err)
 		}
 		return s
 	}
@@ -412,7 +356,7 @@ func (p *parser) scenarioRef(n *yaml.Node) *scenarios.Scenario {
 	var err error
 	if p.fsys == nil {
 		if filepath.IsAbs(ref) || slices.Contains(strings.Split(filepath.ToSlash(ref), "/"), "..") {
-			p.errorf(n, "keep the scenario next to the lab", "scenario file %q must be inside the lab's directory", ref)
+			p.Errorf(n, "keep the scenario next to the lab", "scenario file %q must be inside the lab's directory", ref)
 			return nil
 		}
 		s, err = scenarios.Load(filepath.Join(filepath.Dir(p.file), ref))
@@ -420,7 +364,7 @@ func (p *parser) scenarioRef(n *yaml.Node) *scenarios.Scenario {
 		rel := path.Join(path.Dir(p.file), ref)
 		data, rerr := fs.ReadFile(p.fsys, rel)
 		if rerr != nil {
-			p.errorf(n, "", "cannot read scenario file %q: %v", ref, rerr)
+			p.Errorf(n, "", "cannot read scenario file %q: %v", ref, rerr)
 			return nil
 		}
 		s, err = scenarios.Parse(rel, data, p.fsys)
@@ -428,9 +372,9 @@ func (p *parser) scenarioRef(n *yaml.Node) *scenarios.Scenario {
 	if err != nil {
 		var list scenarios.ErrorList
 		if errors.As(err, &list) {
-			p.errs = append(p.errs, list...)
+			p.Add(list...)
 		} else {
-			p.errorf(n, "", "scenario file %q: %v", ref, err)
+			p.Errorf(n, "", "scenario file %q: %v", ref, err)
 		}
 		return nil
 	}
@@ -450,7 +394,7 @@ func (p *parser) scenarioInline(n *yaml.Node, root *yaml.Node) *scenarios.Scenar
 		}
 	}
 	if first < 0 || first >= len(lines) || n.Column < 1 {
-		p.errorf(n, "", "cannot locate the inline scenario")
+		p.Errorf(n, "", "cannot locate the inline scenario")
 		return nil
 	}
 	off := n.Column - 1
@@ -477,7 +421,7 @@ func (p *parser) scenarioInline(n *yaml.Node, root *yaml.Node) *scenarios.Scenar
 	if err != nil {
 		var list scenarios.ErrorList
 		if !errors.As(err, &list) {
-			p.errorf(n, "", "scenario: %v", err)
+			p.Errorf(n, "", "scenario: %v", err)
 			return nil
 		}
 		for _, e := range list {
@@ -488,7 +432,7 @@ func (p *parser) scenarioInline(n *yaml.Node, root *yaml.Node) *scenarios.Scenar
 				c.Column += off
 			}
 			c.Msg = "scenario: " + c.Msg
-			p.errs = append(p.errs, &c)
+			p.Add(&c)
 		}
 		return nil
 	}
@@ -510,7 +454,7 @@ func cutCols(line string, n int) string {
 // at their position.
 func (p *parser) strictDecode(n *yaml.Node, what string, out any) bool {
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, "", "%s must be a mapping, not %s", what, describe(n))
+		p.Errorf(n, "", "%s must be a mapping, not %s", what, scenarios.DescribeNode(n))
 		return false
 	}
 	ok := p.checkKeys(n, what, reflect.TypeOf(out).Elem())
@@ -524,10 +468,10 @@ func (p *parser) strictDecode(n *yaml.Node, what string, out any) bool {
 					line, _ = strconv.Atoi(m[1])
 				}
 				msg := yamlLineRE.ReplaceAllString(e, "")
-				p.errs = append(p.errs, &scenarios.Error{File: p.file, Line: line, Column: 1, Msg: what + ": " + msg})
+				p.Add(&scenarios.Error{File: p.file, Line: line, Column: 1, Msg: what + ": " + msg})
 			}
 		} else {
-			p.errorf(n, "", "%s: %v", what, err)
+			p.Errorf(n, "", "%s: %v", what, err)
 		}
 	}
 	return ok
@@ -553,15 +497,15 @@ func (p *parser) checkKeys(n *yaml.Node, what string, t reflect.Type) bool {
 	ok := true
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
+		k, v := n.Content[i], scenarios.ResolveNode(n.Content[i+1])
 		ft, known := names[k.Value]
 		if !known {
-			p.errorf(k, textdist.DidYouMean(k.Value, order, "fields"), "%s: unknown field %q (fields: %s)", what, k.Value, strings.Join(order, ", "))
+			p.Errorf(k, textdist.DidYouMean(k.Value, order, "fields"), "%s: unknown field %q (fields: %s)", what, k.Value, strings.Join(order, ", "))
 			ok = false
 			continue
 		}
 		if seen[k.Value] {
-			p.errorf(k, "remove one of them", "%s: field %q given twice", what, k.Value)
+			p.Errorf(k, "remove one of them", "%s: field %q given twice", what, k.Value)
 			ok = false
 		}
 		seen[k.Value] = true

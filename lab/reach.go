@@ -69,14 +69,14 @@ func (p *parser) podRef(n *yaml.Node, what string, r *PodRef) bool {
 	}
 	switch {
 	case r.Pod == "" && r.Selector == "":
-		p.errorf(at, "e.g. `from: {namespace: shop, selector: app=web}`", "%s: from needs a pod or a selector", what)
+		p.Errorf(at, "e.g. `from: {namespace: shop, selector: app=web}`", "%s: from needs a pod or a selector", what)
 		ok = false
 	case r.Pod != "" && r.Selector != "":
-		p.errorf(at, "", "%s: from names a pod or a selector, not both", what)
+		p.Errorf(at, "", "%s: from names a pod or a selector, not both", what)
 		ok = false
 	}
 	if _, err := labels.Parse(r.Selector); err != nil {
-		p.errorf(at, "e.g. app=web,tier!=db", "%s: bad label selector %q: %v", what, r.Selector, err)
+		p.Errorf(at, "e.g. app=web,tier!=db", "%s: bad label selector %q: %v", what, r.Selector, err)
 		ok = false
 	}
 	return ok
@@ -97,23 +97,23 @@ func (p *parser) reachCheck(n *yaml.Node, c *ReachCheck) bool {
 		}
 	}
 	if set != 1 {
-		p.errorf(at, "e.g. `to: {namespace: prod, selector: tier=db}`, `to: {service: api}` or `to: {host: api.prod}`",
+		p.Errorf(at, "e.g. `to: {namespace: prod, selector: tier=db}`, `to: {service: api}` or `to: {host: api.prod}`",
 			"%s: to names exactly one of selector, pod, service or host", what)
 		ok = false
 	}
 	if _, err := labels.Parse(to.Selector); err != nil {
-		p.errorf(at, "e.g. app=web,tier!=db", "%s: bad label selector %q: %v", what, to.Selector, err)
+		p.Errorf(at, "e.g. app=web,tier!=db", "%s: bad label selector %q: %v", what, to.Selector, err)
 		ok = false
 	}
 	if c.Port < 1 || c.Port > 65535 {
-		p.errorf(valueOf(n, "port"), "e.g. `port: 5432`", "%s: port must be 1 to 65535, not %d", what, c.Port)
+		p.Errorf(valueOf(n, "port"), "e.g. `port: 5432`", "%s: port must be 1 to 65535, not %d", what, c.Port)
 		ok = false
 	}
 	if c.Protocol == "" {
 		c.Protocol = "TCP"
 	}
 	if !slices.Contains(protocols, c.Protocol) {
-		p.errorf(valueOf(n, "protocol"), textdist.DidYouMean(c.Protocol, protocols, "protocols"), "%s: unknown protocol %q", what, c.Protocol)
+		p.Errorf(valueOf(n, "protocol"), textdist.DidYouMean(c.Protocol, protocols, "protocols"), "%s: unknown protocol %q", what, c.Protocol)
 		ok = false
 	}
 	return ok
@@ -124,10 +124,10 @@ func (p *parser) dnsCheck(n *yaml.Node, c *DNSCheck) bool {
 	name := strings.TrimSuffix(c.Name, ".")
 	switch {
 	case c.Name == "":
-		p.errorf(n, "e.g. `name: kubernetes.default`", "dns check: name is required")
+		p.Errorf(n, "e.g. `name: kubernetes.default`", "dns check: name is required")
 		ok = false
 	case len(name) > 253 || strings.ContainsAny(name, " /:@") || strings.Contains(name, ".."):
-		p.errorf(valueOf(n, "name"), "", "dns check: %q is not a host name", c.Name)
+		p.Errorf(valueOf(n, "name"), "", "dns check: %q is not a host name", c.Name)
 		ok = false
 	}
 	return ok

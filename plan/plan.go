@@ -136,37 +136,44 @@ func Parse(filename string, data []byte, fsys fs.FS) (*Plan, error) {
 	})
 }
 
+// parser walks a plan file's YAML nodes with the scenario loader's node
+// reader, so its errors have the scenario loader's form (file:line:column,
+// message, hint).
+type parser struct {
+	*scenarios.NodeReader
+}
+
 func parse(file string, data []byte, workloads func(*yaml.Node) ([]scenarios.Object, error)) (*Plan, error) {
-	p := &parser{file: file}
+	p := &parser{scenarios.NewNodeReader(file)}
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		line := 1
 		_, _ = fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &line)
-		p.errs = append(p.errs, &scenarios.Error{File: file, Line: line, Column: 1, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")})
-		return nil, p.err()
+		p.Add(&scenarios.Error{File: file, Line: line, Column: 1, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")})
+		return nil, p.Err()
 	}
-	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-		p.errorf(nil, "start with `name: my-plan`", "empty plan file")
-		return nil, p.err()
+	if len(doc.Content) == 0 || scenarios.IsNull(doc.Content[0]) {
+		p.Errorf(nil, "start with `name: my-plan`", "empty plan file")
+		return nil, p.Err()
 	}
 	sum := sha256.Sum256(data)
 	pl := &Plan{Path: file, Digest: "sha256:" + hex.EncodeToString(sum[:]), Duration: 30 * time.Minute, Settle: 5 * time.Minute, Region: "us-east-1"}
-	f, ok := p.mapping(doc.Content[0], "plan", "name", "description", "duration", "settle", "seeds", "region", "workloads", "candidates", "faults", "slos")
+	f, ok := p.Mapping(doc.Content[0], "plan", "name", "description", "duration", "settle", "seeds", "region", "workloads", "candidates", "faults", "slos")
 	if !ok {
-		return nil, p.err()
+		return nil, p.Err()
 	}
 	p.header(f, pl)
-	if v, ok := f.vals["workloads"]; ok {
+	if v, ok := f.Vals["workloads"]; ok {
 		objs, err := workloads(v)
 		var list scenarios.ErrorList
 		if errors.As(err, &list) {
-			p.errs = append(p.errs, list...)
+			p.Add(list...)
 		} else if err != nil {
 			return nil, err
 		}
 		pl.Workloads = objs
 	} else {
-		p.errorf(f.node, "e.g. `workloads: [{file: manifests/web.yaml}]`", "plan: missing required field \"workloads\"")
+		p.Errorf(f.Node, "e.g. `workloads: [{file: manifests/web.yaml}]`", "plan: missing required field \"workloads\"")
 	}
 	pl.Candidates = p.candidates(f, pl)
 	pl.Faults = p.faults(f, pl)
@@ -174,13 +181,13 @@ func parse(file string, data []byte, workloads func(*yaml.Node) ([]scenarios.Obj
 	for _, s := range pl.SLOs {
 		for _, ft := range pl.Faults {
 			if s.Kind == SLOAllReady && ft.Kind != FaultNone && ft.Kind != FaultTimeline && ft.At+s.Within > pl.Duration {
-				p.errs = append(p.errs, &scenarios.Error{File: file, Line: s.Pos.Line, Column: s.Pos.Column,
+				p.Add(&scenarios.Error{File: file, Line: s.Pos.Line, Column: s.Pos.Column,
 					Msg:  fmt.Sprintf("allReady within %s after fault %s (at %s) ends after the runs (duration %s)", s.Within, ft.Name, ft.At, pl.Duration),
 					Hint: "raise `duration:` or shorten `within:`"})
 			}
 		}
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	// Every scenario the plan expands to must load: a mistake in a
@@ -188,131 +195,131 @@ func parse(file string, data []byte, workloads func(*yaml.Node) ([]scenarios.Obj
 	for _, c := range pl.Candidates {
 		for _, v := range pl.variants(c) {
 			if _, err := pl.Scenario(c, v); err != nil {
-				p.errs = append(p.errs, &scenarios.Error{File: file, Line: v.fault.Pos.Line, Column: v.fault.Pos.Column,
+				p.Add(&scenarios.Error{File: file, Line: v.fault.Pos.Line, Column: v.fault.Pos.Column,
 					Msg: fmt.Sprintf("candidate %s under fault %s: the generated scenario does not load: %v", c.Name, v.Name, err)})
-				return nil, p.err()
+				return nil, p.Err()
 			}
 		}
 	}
 	return pl, nil
 }
 
-func (p *parser) header(f *fields, pl *Plan) {
-	if v, ok := f.vals["name"]; !ok {
-		p.errorf(f.node, "add `name: my-plan`", "plan: missing required field \"name\"")
-	} else if name, ok := p.str(v, "name"); ok {
+func (p *parser) header(f *scenarios.Fields, pl *Plan) {
+	if v, ok := f.Vals["name"]; !ok {
+		p.Errorf(f.Node, "add `name: my-plan`", "plan: missing required field \"name\"")
+	} else if name, ok := p.Str(v, "name"); ok {
 		if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
-			p.errorf(v, "lower case letters, digits and '-'", "name %q is not a DNS-1123 label: %s", name, strings.Join(msgs, "; "))
+			p.Errorf(v, "lower case letters, digits and '-'", "name %q is not a DNS-1123 label: %s", name, strings.Join(msgs, "; "))
 		}
 		pl.Name = name
 	}
-	if v, ok := f.vals["description"]; ok && !isNull(v) {
-		pl.Description, _ = p.str(v, "description")
+	if v, ok := f.Vals["description"]; ok && !scenarios.IsNull(v) {
+		pl.Description, _ = p.Str(v, "description")
 	}
-	if v, ok := f.vals["duration"]; ok {
-		if d, ok := p.duration(v, "duration"); ok {
+	if v, ok := f.Vals["duration"]; ok {
+		if d, ok := p.Duration(v, "duration"); ok {
 			if d == 0 {
-				p.errorf(v, "", "duration must be positive")
+				p.Errorf(v, "", "duration must be positive")
 			}
 			pl.Duration = d
 		}
 	}
-	if v, ok := f.vals["settle"]; ok {
-		pl.Settle, _ = p.duration(v, "settle")
+	if v, ok := f.Vals["settle"]; ok {
+		pl.Settle, _ = p.Duration(v, "settle")
 	}
 	if pl.Settle >= pl.Duration {
-		n := f.vals["settle"]
+		n := f.Vals["settle"]
 		if n == nil {
-			n = f.vals["duration"]
+			n = f.Vals["duration"]
 		}
-		p.errorf(n, "faults happen after `settle:`; raise `duration:`", "settle %s is not before the end of the runs (duration %s)", pl.Settle, pl.Duration)
+		p.Errorf(n, "faults happen after `settle:`; raise `duration:`", "settle %s is not before the end of the runs (duration %s)", pl.Settle, pl.Duration)
 	}
-	if v, ok := f.vals["seeds"]; !ok {
-		p.errorf(f.node, "e.g. `seeds: 10` (runs use seeds 1..10)", "plan: missing required field \"seeds\"")
-	} else if n, ok := p.integer(v, "seeds", 0, maxSeeds); ok {
+	if v, ok := f.Vals["seeds"]; !ok {
+		p.Errorf(f.Node, "e.g. `seeds: 10` (runs use seeds 1..10)", "plan: missing required field \"seeds\"")
+	} else if n, ok := p.Integer(v, "seeds", 0, maxSeeds); ok {
 		if n == 0 {
-			p.errorf(v, "e.g. `seeds: 10` (runs use seeds 1..10)", "seeds: 0 runs nothing")
+			p.Errorf(v, "e.g. `seeds: 10` (runs use seeds 1..10)", "seeds: 0 runs nothing")
 		}
 		pl.Seeds = int(n)
 	}
-	if v, ok := f.vals["region"]; ok {
-		if r, ok := p.str(v, "region"); ok {
+	if v, ok := f.Vals["region"]; ok {
+		if r, ok := p.Str(v, "region"); ok {
 			if _, known := cloud.LookupRegion(r); !known {
-				p.errorf(v, scenarios.DidYouMean(r, cloud.RegionNames(), "regions"), "region %q has no prices in the catalogue", r)
+				p.Errorf(v, scenarios.DidYouMean(r, cloud.RegionNames(), "regions"), "region %q has no prices in the catalogue", r)
 			}
 			pl.Region = r
 		}
 	}
 }
 
-func (p *parser) candidates(f *fields, pl *Plan) []Candidate {
-	v, ok := f.vals["candidates"]
+func (p *parser) candidates(f *scenarios.Fields, pl *Plan) []Candidate {
+	v, ok := f.Vals["candidates"]
 	if !ok {
-		p.errorf(f.node, "e.g. `candidates: [{name: small, nodeGroups: [{name: ng, instanceType: m5.large, count: 3}]}]`", "plan: missing required field \"candidates\"")
+		p.Errorf(f.Node, "e.g. `candidates: [{name: small, nodeGroups: [{name: ng, instanceType: m5.large, count: 3}]}]`", "plan: missing required field \"candidates\"")
 		return nil
 	}
 	var out []Candidate
 	seen := map[string]int{}
-	items := p.sequence(v, "candidates")
-	if len(items) == 0 && !isNull(v) && resolve(v).Kind == yaml.SequenceNode || isNull(v) {
-		p.errorf(v, "", "candidates: the plan needs at least one candidate")
+	items, _ := p.Sequence(v, "candidates")
+	if len(items) == 0 && !scenarios.IsNull(v) && scenarios.ResolveNode(v).Kind == yaml.SequenceNode || scenarios.IsNull(v) {
+		p.Errorf(v, "", "candidates: the plan needs at least one candidate")
 	}
 	for i, it := range items {
 		path := fmt.Sprintf("candidates[%d]", i)
-		cf, ok := p.mapping(it, path, "name", "nodeGroups")
+		cf, ok := p.Mapping(it, path, "name", "nodeGroups")
 		if !ok {
 			continue
 		}
-		c := Candidate{Pos: pos(cf.node)}
-		if nv, ok := cf.vals["name"]; !ok {
-			p.errorf(cf.node, "", "%s: missing required field \"name\"", path)
-		} else if name, ok := p.str(nv, path+".name"); ok {
+		c := Candidate{Pos: scenarios.NodePos(cf.Node)}
+		if nv, ok := cf.Vals["name"]; !ok {
+			p.Errorf(cf.Node, "", "%s: missing required field \"name\"", path)
+		} else if name, ok := p.Str(nv, path+".name"); ok {
 			if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 || len(name) > 30 {
-				p.errorf(nv, "lower case letters, digits and '-', at most 30 characters", "%s.name %q is not a short DNS-1123 label", path, name)
+				p.Errorf(nv, "lower case letters, digits and '-', at most 30 characters", "%s.name %q is not a short DNS-1123 label", path, name)
 			}
 			if prev, dup := seen[name]; dup {
-				p.errorf(nv, "", "%s: candidate name %q is used twice (first at line %d)", path, name, prev)
+				p.Errorf(nv, "", "%s: candidate name %q is used twice (first at line %d)", path, name, prev)
 			}
 			seen[name] = nv.Line
 			c.Name = name
 		}
-		groups := p.sequence(cf.vals["nodeGroups"], path+".nodeGroups")
+		groups, _ := p.Sequence(cf.Vals["nodeGroups"], path+".nodeGroups")
 		if len(groups) == 0 {
-			p.errorf(cf.node, "e.g. `nodeGroups: [{name: ng, instanceType: m5.large, count: 3}]`", "%s: at least one node group is needed", path)
+			p.Errorf(cf.Node, "e.g. `nodeGroups: [{name: ng, instanceType: m5.large, count: 3}]`", "%s: at least one node group is needed", path)
 		}
 		gnames := map[string]bool{}
 		for j, g := range groups {
 			gp := fmt.Sprintf("%s.nodeGroups[%d]", path, j)
-			gf, ok := p.mapping(g, gp, "name", "instanceType", "count", "zones")
+			gf, ok := p.Mapping(g, gp, "name", "instanceType", "count", "zones")
 			if !ok {
 				continue
 			}
 			ng := NodeGroup{}
-			if nv, ok := gf.vals["name"]; !ok {
-				p.errorf(gf.node, "", "%s: missing required field \"name\"", gp)
-			} else if ng.Name, ok = p.str(nv, gp+".name"); ok {
+			if nv, ok := gf.Vals["name"]; !ok {
+				p.Errorf(gf.Node, "", "%s: missing required field \"name\"", gp)
+			} else if ng.Name, ok = p.Str(nv, gp+".name"); ok {
 				if gnames[ng.Name] {
-					p.errorf(nv, "", "%s: node group %q is used twice", gp, ng.Name)
+					p.Errorf(nv, "", "%s: node group %q is used twice", gp, ng.Name)
 				}
 				gnames[ng.Name] = true
 			}
-			if tv, ok := gf.vals["instanceType"]; !ok {
-				p.errorf(gf.node, "", "%s: missing required field \"instanceType\"", gp)
-			} else if ng.InstanceType, ok = p.str(tv, gp+".instanceType"); ok {
+			if tv, ok := gf.Vals["instanceType"]; !ok {
+				p.Errorf(gf.Node, "", "%s: missing required field \"instanceType\"", gp)
+			} else if ng.InstanceType, ok = p.Str(tv, gp+".instanceType"); ok {
 				if _, known := cloud.Lookup(ng.InstanceType); !known {
-					p.errorf(tv, scenarios.InstanceTypeHint(ng.InstanceType), "%s: unknown instance type %q", gp, ng.InstanceType)
+					p.Errorf(tv, scenarios.InstanceTypeHint(ng.InstanceType), "%s: unknown instance type %q", gp, ng.InstanceType)
 				}
 			}
-			if cv, ok := gf.vals["count"]; !ok {
-				p.errorf(gf.node, "", "%s: missing required field \"count\"", gp)
-			} else if n, ok := p.integer(cv, gp+".count", 1, 5000); ok {
+			if cv, ok := gf.Vals["count"]; !ok {
+				p.Errorf(gf.Node, "", "%s: missing required field \"count\"", gp)
+			} else if n, ok := p.Integer(cv, gp+".count", 1, 5000); ok {
 				ng.Count = int(n)
 			}
-			if zv, ok := gf.vals["zones"]; ok {
-				ng.Zones = p.stringList(zv, gp+".zones")
+			if zv, ok := gf.Vals["zones"]; ok {
+				ng.Zones, _ = p.StringList(zv, gp+".zones")
 				for k, z := range ng.Zones {
 					if !strings.HasPrefix(z, pl.Region) {
-						p.errorf(resolve(zv).Content[k], "", "%s.zones: zone %q is not in region %s", gp, z, pl.Region)
+						p.Errorf(scenarios.ResolveNode(zv).Content[k], "", "%s.zones: zone %q is not in region %s", gp, z, pl.Region)
 					}
 				}
 			}
@@ -323,85 +330,86 @@ func (p *parser) candidates(f *fields, pl *Plan) []Candidate {
 	return out
 }
 
-func (p *parser) faults(f *fields, pl *Plan) []Fault {
-	v, ok := f.vals["faults"]
+func (p *parser) faults(f *scenarios.Fields, pl *Plan) []Fault {
+	v, ok := f.Vals["faults"]
 	if !ok {
-		return []Fault{{Kind: FaultNone, Name: "none", Pos: pos(f.node)}}
+		return []Fault{{Kind: FaultNone, Name: "none", Pos: scenarios.NodePos(f.Node)}}
 	}
 	var out []Fault
 	names := map[string]bool{}
-	for i, it := range p.sequence(v, "faults") {
+	items, _ := p.Sequence(v, "faults")
+	for i, it := range items {
 		path := fmt.Sprintf("faults[%d]", i)
-		before := len(p.errs)
-		ff, ok := p.mapping(it, path, append(append([]string{}, faultKinds...), "name", "at", "for")...)
+		before := p.Count()
+		ff, ok := p.Mapping(it, path, append(append([]string{}, faultKinds...), "name", "at", "for")...)
 		if !ok {
 			continue
 		}
 		var kinds []string
-		for _, k := range ff.order {
+		for _, k := range ff.Order {
 			if slices.Contains(faultKinds, k) {
 				kinds = append(kinds, k)
 			}
 		}
 		if len(kinds) != 1 {
-			if len(p.errs) > before {
+			if p.Count() > before {
 				continue // an unknown key already explains it
 			}
-			p.errorf(ff.node, "one of: "+strings.Join(faultKinds, ", "), "%s: expected exactly one fault kind", path)
+			p.Errorf(ff.Node, "one of: "+strings.Join(faultKinds, ", "), "%s: expected exactly one fault kind", path)
 			continue
 		}
-		ft := Fault{Kind: FaultKind(kinds[0]), Name: kinds[0], At: pl.Settle, Pos: pos(ff.node)}
-		kv := ff.vals[kinds[0]]
+		ft := Fault{Kind: FaultKind(kinds[0]), Name: kinds[0], At: pl.Settle, Pos: scenarios.NodePos(ff.Node)}
+		kv := ff.Vals[kinds[0]]
 		switch ft.Kind {
 		case FaultTimeline:
-			if len(p.sequence(kv, path+".timeline")) == 0 {
-				p.errorf(kv, "scenario timeline entries, e.g. [{at: 5m, fail: {node: ng-1}}]", "%s.timeline: needs at least one entry", path)
+			if entries, _ := p.Sequence(kv, path+".timeline"); len(entries) == 0 {
+				p.Errorf(kv, "scenario timeline entries, e.g. [{at: 5m, fail: {node: ng-1}}]", "%s.timeline: needs at least one entry", path)
 			}
 			ft.Timeline = kv
 		default:
-			if b := resolve(kv); b == nil || b.Kind != yaml.ScalarNode || b.Value != "true" {
-				p.errorf(kv, "write `"+kinds[0]+": true`", "%s.%s: expected true", path, kinds[0])
+			if b := scenarios.ResolveNode(kv); b == nil || b.Kind != yaml.ScalarNode || b.Value != "true" {
+				p.Errorf(kv, "write `"+kinds[0]+": true`", "%s.%s: expected true", path, kinds[0])
 			}
 		}
-		if nv, ok := ff.vals["name"]; ok {
-			if n, ok := p.str(nv, path+".name"); ok {
+		if nv, ok := ff.Vals["name"]; ok {
+			if n, ok := p.Str(nv, path+".name"); ok {
 				if msgs := validation.IsDNS1123Label(n); len(msgs) > 0 || len(n) > 20 {
-					p.errorf(nv, "lower case letters, digits and '-', at most 20 characters", "%s.name %q is not a short DNS-1123 label", path, n)
+					p.Errorf(nv, "lower case letters, digits and '-', at most 20 characters", "%s.name %q is not a short DNS-1123 label", path, n)
 				}
 				ft.Name = n
 			}
 		}
 		if names[ft.Name] {
-			p.errorf(ff.node, "give it a `name:`", "%s: fault name %q is used twice", path, ft.Name)
+			p.Errorf(ff.Node, "give it a `name:`", "%s: fault name %q is used twice", path, ft.Name)
 		}
 		names[ft.Name] = true
-		if av, ok := ff.vals["at"]; ok {
+		if av, ok := ff.Vals["at"]; ok {
 			if ft.Kind == FaultNone || ft.Kind == FaultTimeline {
-				p.errorf(ff.keys["at"], "", "%s: at applies to anyNode, eachZone and etcdMember", path)
-			} else if d, ok := p.duration(av, path+".at"); ok {
+				p.Errorf(ff.Keys["at"], "", "%s: at applies to anyNode, eachZone and etcdMember", path)
+			} else if d, ok := p.Duration(av, path+".at"); ok {
 				if d >= pl.Duration {
-					p.errorf(av, "", "%s.at %s is not before the end of the runs (duration %s)", path, d, pl.Duration)
+					p.Errorf(av, "", "%s.at %s is not before the end of the runs (duration %s)", path, d, pl.Duration)
 				}
 				ft.At = d
 			}
 		}
-		if fv, ok := ff.vals["for"]; ok {
+		if fv, ok := ff.Vals["for"]; ok {
 			if ft.Kind != FaultEachZone {
-				p.errorf(ff.keys["for"], "", "%s: for applies to eachZone", path)
+				p.Errorf(ff.Keys["for"], "", "%s: for applies to eachZone", path)
 			} else {
-				ft.For, _ = p.duration(fv, path+".for")
+				ft.For, _ = p.Duration(fv, path+".for")
 			}
 		}
 		out = append(out, ft)
 	}
-	if len(out) == 0 && len(p.errs) == 0 {
-		p.errorf(v, "e.g. `faults: [{none: true}, {anyNode: true}]`", "faults: the plan needs at least one fault (none: true for a quiet run)")
+	if len(out) == 0 && p.Count() == 0 {
+		p.Errorf(v, "e.g. `faults: [{none: true}, {anyNode: true}]`", "faults: the plan needs at least one fault (none: true for a quiet run)")
 	}
 	return out
 }
 
-func (p *parser) slos(f *fields, pl *Plan) []SLO {
-	v, ok := f.vals["slos"]
+func (p *parser) slos(f *scenarios.Fields, pl *Plan) []SLO {
+	v, ok := f.Vals["slos"]
 	if !ok {
 		return nil
 	}
@@ -418,50 +426,51 @@ func (p *parser) slos(f *fields, pl *Plan) []SLO {
 		}
 	}
 	var out []SLO
-	for i, it := range p.sequence(v, "slos") {
+	items, _ := p.Sequence(v, "slos")
+	for i, it := range items {
 		path := fmt.Sprintf("slos[%d]", i)
-		sf, ok := p.mapping(it, path, sloKinds...)
+		sf, ok := p.Mapping(it, path, sloKinds...)
 		if !ok {
 			continue
 		}
-		if len(sf.order) != 1 {
-			p.errorf(sf.node, "one SLO per entry: "+strings.Join(sloKinds, ", "), "%s: expected exactly one SLO", path)
+		if len(sf.Order) != 1 {
+			p.Errorf(sf.Node, "one SLO per entry: "+strings.Join(sloKinds, ", "), "%s: expected exactly one SLO", path)
 			continue
 		}
-		k := sf.order[0]
-		s := SLO{Kind: SLOKind(k), Pos: pos(sf.node)}
-		sv := sf.vals[k]
+		k := sf.Order[0]
+		s := SLO{Kind: SLOKind(k), Pos: scenarios.NodePos(sf.Node)}
+		sv := sf.Vals[k]
 		switch s.Kind {
 		case SLOAllReady:
-			if af, ok := p.mapping(sv, path+"."+k, "within"); ok {
-				if wv, ok := af.vals["within"]; !ok {
-					p.errorf(af.node, "e.g. `allReady: {within: 10m}`", "%s.%s: missing required field \"within\"", path, k)
+			if af, ok := p.Mapping(sv, path+"."+k, "within"); ok {
+				if wv, ok := af.Vals["within"]; !ok {
+					p.Errorf(af.Node, "e.g. `allReady: {within: 10m}`", "%s.%s: missing required field \"within\"", path, k)
 				} else {
-					s.Within, _ = p.duration(wv, path+"."+k+".within")
+					s.Within, _ = p.Duration(wv, path+"."+k+".within")
 				}
 			}
 			if len(depNames) == 0 {
-				p.errorf(sv, "", "%s: the workloads hold no Deployment", path)
+				p.Errorf(sv, "", "%s: the workloads hold no Deployment", path)
 			}
 		case SLONoPendingAfter:
-			s.Within, _ = p.duration(sv, path+"."+k)
+			s.Within, _ = p.Duration(sv, path+"."+k)
 		case SLOAvailable:
-			af, ok := p.mapping(sv, path+"."+k, "namespace", "deployment", "atLeast")
+			af, ok := p.Mapping(sv, path+"."+k, "namespace", "deployment", "atLeast")
 			if !ok {
 				continue
 			}
 			s.Namespace = "default"
-			if nv, ok := af.vals["namespace"]; ok {
-				s.Namespace, _ = p.str(nv, path+".available.namespace")
+			if nv, ok := af.Vals["namespace"]; ok {
+				s.Namespace, _ = p.Str(nv, path+".available.namespace")
 			}
-			if dv, ok := af.vals["deployment"]; !ok {
-				p.errorf(af.node, "", "%s.available: missing required field \"deployment\"", path)
-			} else if s.Deployment, ok = p.str(dv, path+".available.deployment"); ok && !deps[s.Namespace+"/"+s.Deployment] {
-				p.errorf(dv, scenarios.DidYouMean(s.Deployment, depNames, "Deployments"), "%s.available: no Deployment %q in namespace %s among the workloads", path, s.Deployment, s.Namespace)
+			if dv, ok := af.Vals["deployment"]; !ok {
+				p.Errorf(af.Node, "", "%s.available: missing required field \"deployment\"", path)
+			} else if s.Deployment, ok = p.Str(dv, path+".available.deployment"); ok && !deps[s.Namespace+"/"+s.Deployment] {
+				p.Errorf(dv, scenarios.DidYouMean(s.Deployment, depNames, "Deployments"), "%s.available: no Deployment %q in namespace %s among the workloads", path, s.Deployment, s.Namespace)
 			}
-			if lv, ok := af.vals["atLeast"]; !ok {
-				p.errorf(af.node, "", "%s.available: missing required field \"atLeast\"", path)
-			} else if n, ok := p.integer(lv, path+".available.atLeast", 0, 1<<31-1); ok {
+			if lv, ok := af.Vals["atLeast"]; !ok {
+				p.Errorf(af.Node, "", "%s.available: missing required field \"atLeast\"", path)
+			} else if n, ok := p.Integer(lv, path+".available.atLeast", 0, 1<<31-1); ok {
 				s.AtLeast = int32(n)
 			}
 		}

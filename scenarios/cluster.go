@@ -27,40 +27,40 @@ func (p *parser) cluster(n *yaml.Node, present bool, scenarioPos Pos) Cluster {
 		return c
 	}
 	c.Region = cloud.DefaultRegion
-	f, ok := p.mapping(n, "cluster", "controlPlane", "region", "zones", "addons", "nodeGroups", "eksctl", "autoscaling", "spotInterruptionRates", "fargate")
+	f, ok := p.Mapping(n, "cluster", "controlPlane", "region", "zones", "addons", "nodeGroups", "eksctl", "autoscaling", "spotInterruptionRates", "fargate")
 	if !ok {
 		return c
 	}
-	if v, ok := f.vals["region"]; ok {
+	if v, ok := f.Vals["region"]; ok {
 		c.Region = p.region(v)
 	}
-	if v, ok := f.vals["autoscaling"]; ok {
+	if v, ok := f.Vals["autoscaling"]; ok {
 		p.autoscaling(v, &c)
 	}
-	if v, ok := f.vals["spotInterruptionRates"]; ok {
+	if v, ok := f.Vals["spotInterruptionRates"]; ok {
 		c.SpotInterruptionRates = p.spotRates(v)
 	}
-	if v, ok := f.vals["fargate"]; ok {
+	if v, ok := f.Vals["fargate"]; ok {
 		c.Fargate = p.fargate(v)
 	}
-	p.controlPlane(f.vals["controlPlane"], &c.ControlPlane)
-	if v, ok := f.vals["addons"]; ok {
-		c.Addons, _ = p.boolean(v, "cluster.addons")
+	p.controlPlane(f.Vals["controlPlane"], &c.ControlPlane)
+	if v, ok := f.Vals["addons"]; ok {
+		c.Addons, _ = p.Boolean(v, "cluster.addons")
 	}
-	zonesGiven := f.has("zones")
-	c.Zones = p.zones(f.vals["zones"], zonesGiven)
+	zonesGiven := f.Has("zones")
+	c.Zones = p.zones(f.Vals["zones"], zonesGiven)
 	if r, _ := cloud.LookupRegion(c.Region); !zonesGiven && c.Region != cloud.DefaultRegion {
 		c.Zones = slices.Clone(r.Zones) // the region's zones
 	}
 	switch {
-	case f.has("nodeGroups") && f.has("eksctl"):
-		p.errorf(f.keys["eksctl"], "keep one of them", "cluster: give either nodeGroups or eksctl, not both")
-	case f.has("eksctl"):
-		c.Eksctl, c.NodeGroups = p.eksctl(f.vals["eksctl"], &c, zonesGiven)
-	case f.has("nodeGroups"):
-		c.NodeGroups = p.nodeGroups(f.vals["nodeGroups"], c.Zones)
+	case f.Has("nodeGroups") && f.Has("eksctl"):
+		p.Errorf(f.Keys["eksctl"], "keep one of them", "cluster: give either nodeGroups or eksctl, not both")
+	case f.Has("eksctl"):
+		c.Eksctl, c.NodeGroups = p.eksctl(f.Vals["eksctl"], &c, zonesGiven)
+	case f.Has("nodeGroups"):
+		c.NodeGroups = p.nodeGroups(f.Vals["nodeGroups"], c.Zones)
 	default:
-		p.errAt(p.file, f.pos(), "add `nodeGroups:` (e.g. - {name: general, instanceType: m5.large, count: 3}) or `eksctl: cluster.yaml`", "cluster: at least one node group is required")
+		p.errAt(p.file, f.Pos(), "add `nodeGroups:` (e.g. - {name: general, instanceType: m5.large, count: 3}) or `eksctl: cluster.yaml`", "cluster: at least one node group is required")
 	}
 	p.checkNodeTotal(c.NodeGroups, f)
 	return c
@@ -70,23 +70,23 @@ func (p *parser) controlPlane(n *yaml.Node, cp *ControlPlane) {
 	if n == nil {
 		return
 	}
-	f, ok := p.mapping(n, "cluster.controlPlane", "apiServers", "etcdMembers")
+	f, ok := p.Mapping(n, "cluster.controlPlane", "apiServers", "etcdMembers")
 	if !ok {
 		return
 	}
-	if v, ok := f.vals["apiServers"]; ok {
-		if x, ok := p.integer(v, "cluster.controlPlane.apiServers", 1, 16); ok {
+	if v, ok := f.Vals["apiServers"]; ok {
+		if x, ok := p.Integer(v, "cluster.controlPlane.apiServers", 1, 16); ok {
 			cp.APIServers = int(x)
 		}
 	}
-	if v, ok := f.vals["etcdMembers"]; ok {
-		x, ok := p.integer(v, "cluster.controlPlane.etcdMembers", 0, 1<<31)
+	if v, ok := f.Vals["etcdMembers"]; ok {
+		x, ok := p.Integer(v, "cluster.controlPlane.etcdMembers", 0, 1<<31)
 		if ok && x != 1 && x != 3 && x != 5 {
 			hint := "3 tolerates one failed member, 5 tolerates two"
 			if x%2 == 0 {
 				hint = fmt.Sprintf("an even count adds no fault tolerance: %d members need %d for quorum and survive %d failure(s), like %d members", x, x/2+1, (x-1)/2, x-1)
 			}
-			p.errorf(v, hint, "cluster.controlPlane.etcdMembers must be 1, 3 or 5, got %d", x)
+			p.Errorf(v, hint, "cluster.controlPlane.etcdMembers must be 1, 3 or 5, got %d", x)
 		} else if ok {
 			cp.EtcdMembers = int(x)
 		}
@@ -98,20 +98,20 @@ func (p *parser) zones(n *yaml.Node, given bool) []string {
 	if !given {
 		return slices.Clone(DefaultZones)
 	}
-	zs, ok := p.stringList(n, "cluster.zones")
+	zs, ok := p.StringList(n, "cluster.zones")
 	if !ok {
 		return slices.Clone(DefaultZones)
 	}
 	if len(zs) == 0 {
-		p.errorf(n, "remove the field for the default us-east-1a, us-east-1b, us-east-1c", "cluster.zones must name at least one zone")
+		p.Errorf(n, "remove the field for the default us-east-1a, us-east-1b, us-east-1c", "cluster.zones must name at least one zone")
 		return slices.Clone(DefaultZones)
 	}
-	items, _ := p.sequence(n, "cluster.zones")
+	items, _ := p.Sequence(n, "cluster.zones")
 	for i, z := range zs {
 		if msgs := validation.IsDNS1123Label(z); len(msgs) > 0 {
-			p.errorf(items[i], "", "cluster.zones[%d]: zone %q is not a valid name: %s", i, z, strings.Join(msgs, "; "))
+			p.Errorf(items[i], "", "cluster.zones[%d]: zone %q is not a valid name: %s", i, z, strings.Join(msgs, "; "))
 		} else if slices.Contains(zs[:i], z) {
-			p.errorf(items[i], "", "cluster.zones[%d]: zone %q is listed twice", i, z)
+			p.Errorf(items[i], "", "cluster.zones[%d]: zone %q is listed twice", i, z)
 		}
 	}
 	return zs
@@ -119,12 +119,12 @@ func (p *parser) zones(n *yaml.Node, given bool) []string {
 
 // nodeGroups reads the node group list.
 func (p *parser) nodeGroups(n *yaml.Node, zones []string) []NodeGroup {
-	items, ok := p.sequence(n, "cluster.nodeGroups")
+	items, ok := p.Sequence(n, "cluster.nodeGroups")
 	if !ok {
 		return nil
 	}
 	if len(items) == 0 {
-		p.errorf(n, "add e.g. - {name: general, instanceType: m5.large, count: 3}", "cluster.nodeGroups: at least one node group is required")
+		p.Errorf(n, "add e.g. - {name: general, instanceType: m5.large, count: 3}", "cluster.nodeGroups: at least one node group is required")
 	}
 	var out []NodeGroup
 	seen := map[string]*yaml.Node{}
@@ -134,7 +134,7 @@ func (p *parser) nodeGroups(n *yaml.Node, zones []string) []NodeGroup {
 			continue
 		}
 		if prev, dup := seen[g.Name]; dup {
-			p.errorf(nameNode, "node names are <group>-<i>: each group needs its own name", "duplicate node group name %q (first at line %d)", g.Name, prev.Line)
+			p.Errorf(nameNode, "node names are <group>-<i>: each group needs its own name", "duplicate node group name %q (first at line %d)", g.Name, prev.Line)
 			continue
 		}
 		seen[g.Name] = nameNode
@@ -146,137 +146,137 @@ func (p *parser) nodeGroups(n *yaml.Node, zones []string) []NodeGroup {
 // nodeGroup reads one node group.
 func (p *parser) nodeGroup(n *yaml.Node, path string, zones []string) (NodeGroup, *yaml.Node, bool) {
 	var g NodeGroup
-	f, ok := p.mapping(n, path, nodeGroupFields...)
+	f, ok := p.Mapping(n, path, nodeGroupFields...)
 	if !ok {
 		return g, nil, false
 	}
 	p.nodeGroupName(f, path, &g)
 	p.nodeGroupMachine(f, path, &g)
 	p.nodeGroupSize(f, path, &g)
-	if v, ok := f.vals["capacityType"]; ok {
+	if v, ok := f.Vals["capacityType"]; ok {
 		g.CapacityType = p.capacityType(v, path+".capacityType")
 		if g.InstanceType == "" && g.CapacityType != "" {
-			p.errorf(f.keys["capacityType"], "give an instanceType: only EC2 machines have a capacity type", "%s: capacityType needs an instanceType", path)
+			p.Errorf(f.Keys["capacityType"], "give an instanceType: only EC2 machines have a capacity type", "%s: capacityType needs an instanceType", path)
 		}
 	}
-	if v, ok := f.vals["zones"]; ok {
+	if v, ok := f.Vals["zones"]; ok {
 		g.Zones = p.groupZones(v, path+".zones", zones)
 	}
 	if len(g.Zones) == 0 {
 		g.Zones = slices.Clone(zones)
 	}
-	if v, ok := f.vals["labels"]; ok {
+	if v, ok := f.Vals["labels"]; ok {
 		g.Labels = p.labels(v, path+".labels")
 	}
-	if v, ok := f.vals["taints"]; ok {
+	if v, ok := f.Vals["taints"]; ok {
 		g.Taints = p.taints(v, path+".taints")
 	}
-	return g, f.vals["name"], g.Name != ""
+	return g, f.Vals["name"], g.Name != ""
 }
 
-func (p *parser) nodeGroupName(f *fields, path string, g *NodeGroup) {
-	v, ok := f.vals["name"]
+func (p *parser) nodeGroupName(f *Fields, path string, g *NodeGroup) {
+	v, ok := f.Vals["name"]
 	if !ok {
-		p.errAt(p.file, f.pos(), "add e.g. `name: general`", fmt.Sprintf("%s: missing required field \"name\"", path))
+		p.errAt(p.file, f.Pos(), "add e.g. `name: general`", fmt.Sprintf("%s: missing required field \"name\"", path))
 		return
 	}
-	if name, ok := p.str(v, path+".name"); ok {
+	if name, ok := p.Str(v, path+".name"); ok {
 		if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
-			p.errorf(v, "node names are <group>-<i>, so use lower case letters, digits and '-'", "%s.name: %q is not a DNS-1123 label: %s", path, name, strings.Join(msgs, "; "))
+			p.Errorf(v, "node names are <group>-<i>, so use lower case letters, digits and '-'", "%s.name: %q is not a DNS-1123 label: %s", path, name, strings.Join(msgs, "; "))
 		}
 		g.Name = name
 	}
 }
 
 // nodeGroupMachine reads instanceType or capacity (exactly one).
-func (p *parser) nodeGroupMachine(f *fields, path string, g *NodeGroup) {
-	it, hasIT := f.vals["instanceType"]
-	capN, hasCap := f.vals["capacity"]
+func (p *parser) nodeGroupMachine(f *Fields, path string, g *NodeGroup) {
+	it, hasIT := f.Vals["instanceType"]
+	capN, hasCap := f.Vals["capacity"]
 	switch {
 	case hasIT && hasCap:
-		p.errorf(f.keys["capacity"], "the instance type defines the capacity; drop one of them", "%s: give either instanceType or capacity, not both", path)
+		p.Errorf(f.Keys["capacity"], "the instance type defines the capacity; drop one of them", "%s: give either instanceType or capacity, not both", path)
 	case hasIT:
-		if name, ok := p.str(it, path+".instanceType"); ok {
+		if name, ok := p.Str(it, path+".instanceType"); ok {
 			if !instanceTypeKnown(name) {
-				p.errorf(it, instanceTypeHint(name), "%s.instanceType: unknown instance type %q", path, name)
+				p.Errorf(it, instanceTypeHint(name), "%s.instanceType: unknown instance type %q", path, name)
 			}
 			g.InstanceType = name
 		}
 	case hasCap:
 		g.Capacity = p.capacity(capN, path+".capacity")
 	default:
-		p.errAt(p.file, f.pos(), "add e.g. `instanceType: m5.large` or `capacity: {cpu: \"4\", memory: 16Gi, pods: 110}`", path+": missing instanceType or capacity")
+		p.errAt(p.file, f.Pos(), "add e.g. `instanceType: m5.large` or `capacity: {cpu: \"4\", memory: 16Gi, pods: 110}`", path+": missing instanceType or capacity")
 	}
 }
 
 // capacity reads a custom machine size: cpu and memory required, pods
 // defaulting to 110 (the kubelet's default max pods).
 func (p *parser) capacity(n *yaml.Node, path string) corev1.ResourceList {
-	f, ok := p.mapping(n, path, "cpu", "memory", "pods", "ephemeral-storage")
+	f, ok := p.Mapping(n, path, "cpu", "memory", "pods", "ephemeral-storage")
 	if !ok {
 		return nil
 	}
 	out := corev1.ResourceList{}
-	for _, name := range f.order {
-		v := f.vals[name]
-		vn := resolve(v)
-		if vn == nil || vn.Kind != yaml.ScalarNode || isNull(vn) {
-			p.errorf(v, "", "%s.%s: expected a quantity like 4, 500m or 16Gi, got %s", path, name, describe(v))
+	for _, name := range f.Order {
+		v := f.Vals[name]
+		vn := ResolveNode(v)
+		if vn == nil || vn.Kind != yaml.ScalarNode || IsNull(vn) {
+			p.Errorf(v, "", "%s.%s: expected a quantity like 4, 500m or 16Gi, got %s", path, name, DescribeNode(v))
 			continue
 		}
 		q, err := resource.ParseQuantity(vn.Value)
 		if err != nil || q.Sign() <= 0 {
-			p.errorf(v, "e.g. cpu: \"4\" or 3500m, memory: 16Gi, pods: 110", "%s.%s: invalid quantity %q: must be a positive quantity", path, name, vn.Value)
+			p.Errorf(v, "e.g. cpu: \"4\" or 3500m, memory: 16Gi, pods: 110", "%s.%s: invalid quantity %q: must be a positive quantity", path, name, vn.Value)
 			continue
 		}
 		out[corev1.ResourceName(name)] = q
 	}
 	for _, req := range []string{"cpu", "memory"} {
-		if !f.has(req) {
-			p.errAt(p.file, f.pos(), "", fmt.Sprintf("%s: missing required field %q", path, req))
+		if !f.Has(req) {
+			p.errAt(p.file, f.Pos(), "", fmt.Sprintf("%s: missing required field %q", path, req))
 		}
 	}
-	if !f.has("pods") {
+	if !f.Has("pods") {
 		out[corev1.ResourcePods] = resource.MustParse("110")
 	}
 	return out
 }
 
 // nodeGroupSize reads count, min and max (min and max default to count).
-func (p *parser) nodeGroupSize(f *fields, path string, g *NodeGroup) {
+func (p *parser) nodeGroupSize(f *Fields, path string, g *NodeGroup) {
 	read := func(name string, dst *int) bool {
-		v, ok := f.vals[name]
+		v, ok := f.Vals[name]
 		if !ok {
 			return false
 		}
-		x, ok := p.integer(v, path+"."+name, 0, maxNodes)
+		x, ok := p.Integer(v, path+"."+name, 0, maxNodes)
 		*dst = int(x)
 		return ok
 	}
-	if _, ok := f.vals["count"]; !ok {
-		p.errAt(p.file, f.pos(), "add e.g. `count: 3`", path+": missing required field \"count\"")
+	if _, ok := f.Vals["count"]; !ok {
+		p.errAt(p.file, f.Pos(), "add e.g. `count: 3`", path+": missing required field \"count\"")
 	}
 	read("count", &g.Count)
 	g.Min, g.Max = g.Count, g.Count
 	hasMin, hasMax := read("min", &g.Min), read("max", &g.Max)
 	switch {
 	case hasMin && g.Min > g.Count:
-		p.errorf(f.vals["min"], "", "%s: min %d is larger than count %d", path, g.Min, g.Count)
+		p.Errorf(f.Vals["min"], "", "%s: min %d is larger than count %d", path, g.Min, g.Count)
 	case hasMax && g.Max < g.Count:
-		p.errorf(f.vals["max"], "", "%s: max %d is smaller than count %d", path, g.Max, g.Count)
+		p.Errorf(f.Vals["max"], "", "%s: max %d is smaller than count %d", path, g.Max, g.Count)
 	}
 }
 
 // groupZones reads a group's zones, which must be zones of the cluster.
 func (p *parser) groupZones(n *yaml.Node, path string, clusterZones []string) []string {
-	zs, ok := p.stringList(n, path)
+	zs, ok := p.StringList(n, path)
 	if !ok {
 		return nil
 	}
-	items, _ := p.sequence(n, path)
+	items, _ := p.Sequence(n, path)
 	for i, z := range zs {
 		if !slices.Contains(clusterZones, z) {
-			p.errorf(items[i], "cluster zones: "+strings.Join(clusterZones, ", ")+" (add it to cluster.zones)", "%s[%d]: zone %q is not a zone of the cluster", path, i, z)
+			p.Errorf(items[i], "cluster zones: "+strings.Join(clusterZones, ", ")+" (add it to cluster.zones)", "%s[%d]: zone %q is not a zone of the cluster", path, i, z)
 		}
 	}
 	return zs
@@ -284,44 +284,44 @@ func (p *parser) groupZones(n *yaml.Node, path string, clusterZones []string) []
 
 // labels reads node labels, validated as Kubernetes labels.
 func (p *parser) labels(n *yaml.Node, path string) map[string]string {
-	m, ok := p.stringMap(n, path)
+	m, ok := p.StringMap(n, path)
 	if !ok {
 		return nil
 	}
 	if errs := metav1validation.ValidateLabels(m, field.NewPath(path)); len(errs) > 0 {
-		p.errorf(n, "", "%s", errs.ToAggregate().Error())
+		p.Errorf(n, "", "%s", errs.ToAggregate().Error())
 	}
 	return m
 }
 
 // taints reads taints in Kubernetes syntax: {key, value, effect}.
 func (p *parser) taints(n *yaml.Node, path string) []corev1.Taint {
-	items, ok := p.sequence(n, path)
+	items, ok := p.Sequence(n, path)
 	if !ok {
 		return nil
 	}
 	var out []corev1.Taint
 	for i, it := range items {
 		ip := fmt.Sprintf("%s[%d]", path, i)
-		f, ok := p.mapping(it, ip, "key", "value", "effect")
+		f, ok := p.Mapping(it, ip, "key", "value", "effect")
 		if !ok {
 			continue
 		}
 		var t corev1.Taint
 		if t.Key, ok = p.requiredString(f, "key", ip); ok {
 			if msgs := validation.IsQualifiedName(t.Key); len(msgs) > 0 {
-				p.errorf(f.vals["key"], "", "%s.key: %q is not a valid taint key: %s", ip, t.Key, strings.Join(msgs, "; "))
+				p.Errorf(f.Vals["key"], "", "%s.key: %q is not a valid taint key: %s", ip, t.Key, strings.Join(msgs, "; "))
 			}
 		}
-		if v, ok := f.vals["value"]; ok {
-			val, _ := p.str(v, ip+".value")
+		if v, ok := f.Vals["value"]; ok {
+			val, _ := p.Str(v, ip+".value")
 			t.Value = val
 		}
 		if e, ok := p.requiredString(f, "effect", ip); ok {
 			t.Effect = corev1.TaintEffect(e)
 			effects := []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
 			if !slices.Contains(effects, e) {
-				p.errorf(f.vals["effect"], textdist.DidYouMean(e, effects, "effects"), "%s.effect: unsupported taint effect %q", ip, e)
+				p.Errorf(f.Vals["effect"], textdist.DidYouMean(e, effects, "effects"), "%s.effect: unsupported taint effect %q", ip, e)
 			}
 		}
 		out = append(out, t)
@@ -330,22 +330,22 @@ func (p *parser) taints(n *yaml.Node, path string) []corev1.Taint {
 }
 
 // requiredString reads a string field that must be present.
-func (p *parser) requiredString(f *fields, name, path string) (string, bool) {
-	v, ok := f.vals[name]
+func (p *parser) requiredString(f *Fields, name, path string) (string, bool) {
+	v, ok := f.Vals[name]
 	if !ok {
-		p.errAt(p.file, f.pos(), "", fmt.Sprintf("%s: missing required field %q", path, name))
+		p.errAt(p.file, f.Pos(), "", fmt.Sprintf("%s: missing required field %q", path, name))
 		return "", false
 	}
-	return p.str(v, path+"."+name)
+	return p.Str(v, path+"."+name)
 }
 
 // checkNodeTotal bounds the cluster size.
-func (p *parser) checkNodeTotal(groups []NodeGroup, f *fields) {
+func (p *parser) checkNodeTotal(groups []NodeGroup, f *Fields) {
 	total := 0
 	for _, g := range groups {
 		total += g.Max
 	}
 	if total > maxNodes {
-		p.errAt(p.file, f.pos(), "", fmt.Sprintf("cluster: %d nodes (counting node group max) exceed the limit of %d", total, maxNodes))
+		p.errAt(p.file, f.Pos(), "", fmt.Sprintf("cluster: %d nodes (counting node group max) exceed the limit of %d", total, maxNodes))
 	}
 }

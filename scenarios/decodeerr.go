@@ -26,7 +26,7 @@ func (p *parser) strictError(err error, w *jsonWriter, info *store.KindInfo, lab
 	fieldPath := fe.FieldPath()
 	pos := objPos
 	if k, ok := w.keys[fieldPath]; ok {
-		pos = nodePos(k)
+		pos = NodePos(k)
 	}
 	if !strings.HasPrefix(err.Error(), "unknown field") {
 		p.errAt(p.file, pos, "", fmt.Sprintf("%s: %v", label, err))
@@ -71,13 +71,13 @@ func explainPath(parent string) string {
 func (p *parser) decodeError(err error, w *jsonWriter, info *store.KindInfo, label string, objPos Pos) {
 	if te, ok := typeErrorOf(err); ok {
 		if s, ok := w.at(te.offset - 1); ok {
-			p.errorf(s.node, "", "%s: %s: expected %s, got %s", label, displayPath(s.path), goTypeName(te.typ), describe(s.node))
+			p.Errorf(s.node, "", "%s: %s: expected %s, got %s", label, displayPath(s.path), goTypeName(te.typ), DescribeNode(s.node))
 			return
 		}
 	}
 	bad := w.badQuantities(reflect.TypeOf(info.New()))
 	for _, s := range bad {
-		p.errorf(s.node, "e.g. 500m or 2 for cpu, 128Mi or 1Gi for memory", "%s: %s: invalid quantity %s", label, displayPath(s.path), describe(s.node))
+		p.Errorf(s.node, "e.g. 500m or 2 for cpu, 128Mi or 1Gi for memory", "%s: %s: invalid quantity %s", label, displayPath(s.path), DescribeNode(s.node))
 	}
 	if len(bad) == 0 {
 		p.errAt(p.file, objPos, "", fmt.Sprintf("%s: %v", label, err))

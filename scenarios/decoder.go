@@ -23,35 +23,35 @@ type decoder struct{ p *parser }
 var _ action.Decoder = decoder{}
 
 func (d decoder) Errorf(n *yaml.Node, hint, format string, args ...any) {
-	d.p.errorf(n, hint, format, args...)
+	d.p.Errorf(n, hint, format, args...)
 }
 
 func (d decoder) Errors() int { return len(d.p.errs) }
 
-func toActionFields(f *fields) *action.Fields {
-	return &action.Fields{Node: f.node, Vals: f.vals, Keys: f.keys, Order: f.order}
+func toActionFields(f *Fields) *action.Fields {
+	return &action.Fields{Node: f.Node, Vals: f.Vals, Keys: f.Keys, Order: f.Order}
 }
 
 func (d decoder) Mapping(n *yaml.Node, path string, allowed ...string) (*action.Fields, bool) {
-	f, ok := d.p.mapping(n, path, allowed...)
+	f, ok := d.p.Mapping(n, path, allowed...)
 	if !ok {
 		return nil, false
 	}
 	return toActionFields(f), true
 }
 
-func (d decoder) String(n *yaml.Node, path string) (string, bool) { return d.p.str(n, path) }
+func (d decoder) String(n *yaml.Node, path string) (string, bool) { return d.p.Str(n, path) }
 
 func (d decoder) RequiredString(f *action.Fields, name, path string) (string, bool) {
-	return d.p.requiredString(&fields{node: f.Node, vals: f.Vals, keys: f.Keys, order: f.Order}, name, path)
+	return d.p.requiredString(&Fields{Node: f.Node, Vals: f.Vals, Keys: f.Keys, Order: f.Order}, name, path)
 }
 
 func (d decoder) Integer(n *yaml.Node, path string, lo, hi int64) (int64, bool) {
-	return d.p.integer(n, path, lo, hi)
+	return d.p.Integer(n, path, lo, hi)
 }
 
 func (d decoder) Duration(n *yaml.Node, path string) (time.Duration, bool) {
-	return d.p.duration(n, path)
+	return d.p.Duration(n, path)
 }
 
 func objectsOf(objs []Object) []store.Object {
@@ -93,7 +93,7 @@ func (d decoder) Object(n *yaml.Node, path string, obj any) bool {
 		return false
 	}
 	if err := json.Unmarshal(w.buf.Bytes(), obj); err != nil {
-		d.p.errorf(n, "", "%s: %v", path, err)
+		d.p.Errorf(n, "", "%s: %v", path, err)
 		return false
 	}
 	return true

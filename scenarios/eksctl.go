@@ -24,7 +24,7 @@ func (p *parser) eksctl(n *yaml.Node, c *Cluster, zonesGiven bool) (string, []No
 	p.file = p.display(rel)
 	defer func() { p.file = saved }()
 	docs := p.documents(data)
-	if len(docs) == 0 || isNull(docs[0]) {
+	if len(docs) == 0 || IsNull(docs[0]) {
 		if len(p.errs) == 0 || p.errs[len(p.errs)-1].File != p.file {
 			p.errAt(p.file, Pos{1, 1}, "", "empty eksctl config")
 		}
@@ -42,18 +42,18 @@ func (p *parser) eksctl(n *yaml.Node, c *Cluster, zonesGiven bool) (string, []No
 	}
 	var groups []NodeGroup
 	seen := map[string]*yaml.Node{}
-	for _, key := range f.order {
+	for _, key := range f.Order {
 		if key != "managedNodeGroups" && key != "nodeGroups" {
 			continue
 		}
-		items, _ := p.sequence(f.vals[key], key)
+		items, _ := p.Sequence(f.Vals[key], key)
 		for i, it := range items {
 			g, nameNode, ok := p.eksctlGroup(it, fmt.Sprintf("%s[%d]", key, i), c.Zones)
 			if !ok {
 				continue
 			}
 			if prev, dup := seen[g.Name]; dup {
-				p.errorf(nameNode, "", "duplicate node group name %q (first at line %d)", g.Name, prev.Line)
+				p.Errorf(nameNode, "", "duplicate node group name %q (first at line %d)", g.Name, prev.Line)
 				continue
 			}
 			seen[g.Name] = nameNode
@@ -61,31 +61,31 @@ func (p *parser) eksctl(n *yaml.Node, c *Cluster, zonesGiven bool) (string, []No
 		}
 	}
 	if len(groups) == 0 {
-		p.errAt(p.file, f.pos(), "add managedNodeGroups: [{name: ng-1, instanceType: m5.large, desiredCapacity: 3}]", "eksctl config has no managedNodeGroups or nodeGroups")
+		p.errAt(p.file, f.Pos(), "add managedNodeGroups: [{name: ng-1, instanceType: m5.large, desiredCapacity: 3}]", "eksctl config has no managedNodeGroups or nodeGroups")
 	}
 	return rel, groups
 }
 
 // eksctlHeader checks that the document is an eksctl ClusterConfig.
-func (p *parser) eksctlHeader(f *fields) {
-	if v, ok := f.vals["kind"]; !ok || scalarValue(v) != "ClusterConfig" {
-		p.errAt(p.file, f.pos(), "eksctl files start with `apiVersion: eksctl.io/v1alpha5` and `kind: ClusterConfig`", "not an eksctl ClusterConfig (kind must be ClusterConfig)")
+func (p *parser) eksctlHeader(f *Fields) {
+	if v, ok := f.Vals["kind"]; !ok || ScalarValue(v) != "ClusterConfig" {
+		p.errAt(p.file, f.Pos(), "eksctl files start with `apiVersion: eksctl.io/v1alpha5` and `kind: ClusterConfig`", "not an eksctl ClusterConfig (kind must be ClusterConfig)")
 	}
-	if v, ok := f.vals["apiVersion"]; ok && !strings.HasPrefix(scalarValue(v), "eksctl.io/") {
-		p.errorf(v, "use apiVersion: eksctl.io/v1alpha5", "apiVersion %q is not an eksctl API version", scalarValue(v))
+	if v, ok := f.Vals["apiVersion"]; ok && !strings.HasPrefix(ScalarValue(v), "eksctl.io/") {
+		p.Errorf(v, "use apiVersion: eksctl.io/v1alpha5", "apiVersion %q is not an eksctl API version", ScalarValue(v))
 	}
 }
 
 // eksctlZones is the config's availabilityZones, else the union of its
 // node groups' zones, in order.
-func (p *parser) eksctlZones(f *fields) []string {
-	if v, ok := f.vals["availabilityZones"]; ok {
-		zs, _ := p.stringList(v, "availabilityZones")
+func (p *parser) eksctlZones(f *Fields) []string {
+	if v, ok := f.Vals["availabilityZones"]; ok {
+		zs, _ := p.StringList(v, "availabilityZones")
 		return zs
 	}
 	var out []string
 	for _, key := range []string{"managedNodeGroups", "nodeGroups"} {
-		items, _ := p.sequence(f.vals[key], key)
+		items, _ := p.Sequence(f.Vals[key], key)
 		for _, it := range items {
 			if it == nil || it.Kind != yaml.MappingNode {
 				continue
@@ -94,12 +94,12 @@ func (p *parser) eksctlZones(f *fields) []string {
 				if it.Content[i].Value != "availabilityZones" {
 					continue
 				}
-				zl := resolve(it.Content[i+1])
+				zl := ResolveNode(it.Content[i+1])
 				if zl == nil || zl.Kind != yaml.SequenceNode {
 					continue
 				}
 				for _, z := range zl.Content {
-					if z = resolve(z); z != nil && z.Kind == yaml.ScalarNode && !slices.Contains(out, z.Value) {
+					if z = ResolveNode(z); z != nil && z.Kind == yaml.ScalarNode && !slices.Contains(out, z.Value) {
 						out = append(out, z.Value)
 					}
 				}
@@ -117,35 +117,35 @@ func (p *parser) eksctlGroup(n *yaml.Node, path string, zones []string) (NodeGro
 	if !ok {
 		return g, nil, false
 	}
-	nameNode := f.vals["name"]
+	nameNode := f.Vals["name"]
 	if name, ok := p.requiredString(f, "name", path); ok {
 		if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
-			p.errorf(nameNode, "", "%s.name: %q is not a DNS-1123 label: %s", path, name, strings.Join(msgs, "; "))
+			p.Errorf(nameNode, "", "%s.name: %q is not a DNS-1123 label: %s", path, name, strings.Join(msgs, "; "))
 		}
 		g.Name = name
 	}
 	p.eksctlInstanceType(f, path, &g)
 	p.eksctlSize(f, path, &g)
-	if v, ok := f.vals["availabilityZones"]; ok {
+	if v, ok := f.Vals["availabilityZones"]; ok {
 		g.Zones = p.groupZones(v, path+".availabilityZones", zones)
 	}
 	if len(g.Zones) == 0 {
 		g.Zones = slices.Clone(zones)
 	}
-	if v, ok := f.vals["labels"]; ok {
+	if v, ok := f.Vals["labels"]; ok {
 		g.Labels = p.labels(v, path+".labels")
 	}
-	if v, ok := f.vals["taints"]; ok {
+	if v, ok := f.Vals["taints"]; ok {
 		g.Taints = p.taints(v, path+".taints")
 	}
 	return g, nameNode, g.Name != ""
 }
 
-func (p *parser) eksctlInstanceType(f *fields, path string, g *NodeGroup) {
-	v, ok := f.vals["instanceType"]
+func (p *parser) eksctlInstanceType(f *Fields, path string, g *NodeGroup) {
+	v, ok := f.Vals["instanceType"]
 	if !ok {
-		if list, ok := f.vals["instanceTypes"]; ok {
-			if items, _ := p.sequence(list, path+".instanceTypes"); len(items) > 0 {
+		if list, ok := f.Vals["instanceTypes"]; ok {
+			if items, _ := p.Sequence(list, path+".instanceTypes"); len(items) > 0 {
 				v = items[0]
 			}
 		}
@@ -153,54 +153,54 @@ func (p *parser) eksctlInstanceType(f *fields, path string, g *NodeGroup) {
 	if v == nil {
 		return
 	}
-	if name, ok := p.str(v, path+".instanceType"); ok {
+	if name, ok := p.Str(v, path+".instanceType"); ok {
 		if !instanceTypeKnown(name) {
-			p.errorf(v, instanceTypeHint(name), "%s.instanceType: unknown instance type %q", path, name)
+			p.Errorf(v, instanceTypeHint(name), "%s.instanceType: unknown instance type %q", path, name)
 		}
 		g.InstanceType = name
 	}
 }
 
-func (p *parser) eksctlSize(f *fields, path string, g *NodeGroup) {
+func (p *parser) eksctlSize(f *Fields, path string, g *NodeGroup) {
 	read := func(name string, dst *int) bool {
-		v, ok := f.vals[name]
+		v, ok := f.Vals[name]
 		if !ok {
 			return false
 		}
-		x, ok := p.integer(v, path+"."+name, 0, maxNodes)
+		x, ok := p.Integer(v, path+"."+name, 0, maxNodes)
 		*dst = int(x)
 		return ok
 	}
 	read("desiredCapacity", &g.Count)
 	g.Min, g.Max = g.Count, g.Count
 	if read("minSize", &g.Min) && g.Min > g.Count {
-		p.errorf(f.vals["minSize"], "", "%s: minSize %d is larger than desiredCapacity %d", path, g.Min, g.Count)
+		p.Errorf(f.Vals["minSize"], "", "%s: minSize %d is larger than desiredCapacity %d", path, g.Min, g.Count)
 	}
 	if read("maxSize", &g.Max) && g.Max < g.Count {
-		p.errorf(f.vals["maxSize"], "", "%s: maxSize %d is smaller than desiredCapacity %d", path, g.Max, g.Count)
+		p.Errorf(f.Vals["maxSize"], "", "%s: maxSize %d is smaller than desiredCapacity %d", path, g.Max, g.Count)
 	}
 }
 
 // looseMapping is mapping without the unknown-field check, for files in
 // foreign formats of which only a part is read.
-func (p *parser) looseMapping(n *yaml.Node, path string) (*fields, bool) {
-	n = resolve(n)
+func (p *parser) looseMapping(n *yaml.Node, path string) (*Fields, bool) {
+	n = ResolveNode(n)
 	if n == nil || n.Kind != yaml.MappingNode {
-		p.errorf(n, "", "%s: expected a mapping, got %s", path, describe(n))
+		p.Errorf(n, "", "%s: expected a mapping, got %s", path, DescribeNode(n))
 		return nil, false
 	}
-	f := &fields{node: n, vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}}
+	f := &Fields{Node: n, Vals: map[string]*yaml.Node{}, Keys: map[string]*yaml.Node{}}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := resolve(n.Content[i])
+		k := ResolveNode(n.Content[i])
 		if k == nil || k.Kind != yaml.ScalarNode {
 			continue
 		}
-		if _, dup := f.keys[k.Value]; dup {
-			p.errorf(k, "", "%s: field %q is given twice", path, k.Value)
+		if _, dup := f.Keys[k.Value]; dup {
+			p.Errorf(k, "", "%s: field %q is given twice", path, k.Value)
 			continue
 		}
-		f.keys[k.Value], f.vals[k.Value] = k, resolve(n.Content[i+1])
-		f.order = append(f.order, k.Value)
+		f.Keys[k.Value], f.Vals[k.Value] = k, ResolveNode(n.Content[i+1])
+		f.Order = append(f.Order, k.Value)
 	}
 	return f, true
 }

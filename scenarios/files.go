@@ -18,7 +18,7 @@ const maxFileSize = 16 << 20
 // the scenario's directory). It refuses paths that leave the directory:
 // absolute paths, ".." escapes and (with Load) symlinks pointing outside.
 func (p *parser) readRef(n *yaml.Node, what string) (string, []byte, bool) {
-	rel, ok := p.str(n, what)
+	rel, ok := p.Str(n, what)
 	if !ok {
 		return "", nil, false
 	}
@@ -30,16 +30,16 @@ func (p *parser) readRef(n *yaml.Node, what string) (string, []byte, bool) {
 func (p *parser) readPath(n *yaml.Node, rel, what string) ([]byte, bool) {
 	const keep = "keep manifests next to the scenario file or in a folder below it"
 	if rel == "" {
-		p.errorf(n, "", "%s: empty file name", what)
+		p.Errorf(n, "", "%s: empty file name", what)
 		return nil, false
 	}
 	slash := filepath.ToSlash(rel)
 	if filepath.IsAbs(rel) || path.IsAbs(slash) || !filepath.IsLocal(rel) || !fs.ValidPath(path.Clean(slash)) {
-		p.errorf(n, keep, "%s: path %q leaves the scenario's directory", what, rel)
+		p.Errorf(n, keep, "%s: path %q leaves the scenario's directory", what, rel)
 		return nil, false
 	}
 	if p.fsys == nil {
-		p.errorf(n, "", "%s: cannot read %q: this scenario was given without a file system", what, rel)
+		p.Errorf(n, "", "%s: cannot read %q: this scenario was given without a file system", what, rel)
 		return nil, false
 	}
 	name := path.Clean(path.Join(p.dir, slash))
@@ -48,11 +48,11 @@ func (p *parser) readPath(n *yaml.Node, rel, what string) ([]byte, bool) {
 	case err == nil:
 		return data, true
 	case errors.Is(err, fs.ErrNotExist):
-		p.errorf(n, "the path is relative to the scenario file's directory", "%s: file %q not found", what, rel)
+		p.Errorf(n, "the path is relative to the scenario file's directory", "%s: file %q not found", what, rel)
 	case strings.Contains(err.Error(), "escapes"):
-		p.errorf(n, keep, "%s: path %q leaves the scenario's directory (through a symlink)", what, rel)
+		p.Errorf(n, keep, "%s: path %q leaves the scenario's directory (through a symlink)", what, rel)
 	default:
-		p.errorf(n, "", "%s: cannot read %q: %v", what, rel, unwrapPathError(err))
+		p.Errorf(n, "", "%s: cannot read %q: %v", what, rel, unwrapPathError(err))
 	}
 	return nil, false
 }

@@ -47,7 +47,7 @@ func (p *parser) toJSON(n *yaml.Node) (*jsonWriter, bool) {
 
 func (w *jsonWriter) fail(n *yaml.Node, hint, format string, args ...any) {
 	if w.ok {
-		w.p.errorf(n, hint, format, args...)
+		w.p.Errorf(n, hint, format, args...)
 	}
 	w.ok = false
 }
@@ -73,7 +73,7 @@ func (w *jsonWriter) value(n *yaml.Node, path string, depth int) {
 		return
 	}
 	alias := n
-	n = resolve(n)
+	n = ResolveNode(n)
 	switch {
 	case n == nil:
 		w.fail(alias, "", "%s: unresolvable alias", shortPath(path))
@@ -145,9 +145,9 @@ func (w *jsonWriter) pairs(n *yaml.Node, path string, depth int) []pair {
 	var own, merged []pair
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := resolve(n.Content[i])
+		k := ResolveNode(n.Content[i])
 		if k == nil || k.Kind != yaml.ScalarNode {
-			w.fail(n.Content[i], "", "%s: a mapping key must be a plain value, got %s", shortPath(path), describe(k))
+			w.fail(n.Content[i], "", "%s: a mapping key must be a plain value, got %s", shortPath(path), DescribeNode(k))
 			return nil
 		}
 		if k.ShortTag() == "!!merge" {
@@ -173,14 +173,14 @@ func (w *jsonWriter) pairs(n *yaml.Node, path string, depth int) []pair {
 // mergeSources expands the value of a merge key: a mapping or a list of
 // mappings.
 func (w *jsonWriter) mergeSources(v *yaml.Node, path string, depth int) []pair {
-	v = resolve(v)
+	v = ResolveNode(v)
 	var srcs []*yaml.Node
 	switch {
 	case v != nil && v.Kind == yaml.MappingNode:
 		srcs = []*yaml.Node{v}
 	case v != nil && v.Kind == yaml.SequenceNode:
 		for _, c := range v.Content {
-			srcs = append(srcs, resolve(c))
+			srcs = append(srcs, ResolveNode(c))
 		}
 	}
 	var out []pair

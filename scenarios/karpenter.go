@@ -18,7 +18,7 @@ import (
 // index) from n; nil when a step is missing.
 func child(n *yaml.Node, path ...any) *yaml.Node {
 	for _, step := range path {
-		n = resolve(n)
+		n = ResolveNode(n)
 		if n == nil {
 			return nil
 		}
@@ -74,7 +74,7 @@ func (p *parser) checkNodePool(np *karpv1.NodePool, n *yaml.Node) {
 					keys = append(keys, k)
 				}
 			}
-			p.errorf(orNode(child(at, "key"), at), textdist.DidYouMean(r.Key, keys, "keys"), "%s.key: unknown label %q in the restricted domain \"karpenter.k8s.aws\"", path, r.Key)
+			p.Errorf(orNode(child(at, "key"), at), textdist.DidYouMean(r.Key, keys, "keys"), "%s.key: unknown label %q in the restricted domain \"karpenter.k8s.aws\"", path, r.Key)
 			continue
 		}
 		values, ok := known[r.Key]
@@ -83,7 +83,7 @@ func (p *parser) checkNodePool(np *karpv1.NodePool, n *yaml.Node) {
 		}
 		for j, v := range r.Values {
 			if !slices.Contains(values, v) {
-				p.errorf(orNode(child(at, "values", j), at), textdist.DidYouMean(v, values, "values"), "%s.values[%d]: unknown %s %q", path, j, r.Key, v)
+				p.Errorf(orNode(child(at, "values", j), at), textdist.DidYouMean(v, values, "values"), "%s.values[%d]: unknown %s %q", path, j, r.Key, v)
 			}
 		}
 	}
@@ -108,7 +108,7 @@ func (p *parser) checkNodePool(np *karpv1.NodePool, n *yaml.Node) {
 		if smallest >= 0 && limit.MilliValue() < smallest {
 			t, _ := cloud.Lookup(name)
 			q := t.Capacity()[res]
-			p.errorf(orNode(child(n, "spec", "limits", string(res)), n), "raise the limit or allow smaller instance types",
+			p.Errorf(orNode(child(n, "spec", "limits", string(res)), n), "raise the limit or allow smaller instance types",
 				"NodePool %s: spec.limits.%s %s is below one node: the smallest instance type it allows, %s, has %s", np.Name, res, limit.String(), name, q.String())
 		}
 	}

@@ -27,7 +27,7 @@ var loadKinds = map[string]string{"deployment": "Deployment", "statefulset": "St
 // loads reads the top-level load list: each entry a target workload (one
 // of the scenario's workloads), a curve and a CPU cost per request.
 func (p *parser) loads(n *yaml.Node, s *Scenario) []metrics.Load {
-	items, ok := p.sequence(n, "load")
+	items, ok := p.Sequence(n, "load")
 	if !ok {
 		return nil
 	}
@@ -35,35 +35,35 @@ func (p *parser) loads(n *yaml.Node, s *Scenario) []metrics.Load {
 	seen := map[string]bool{}
 	for i, it := range items {
 		path := "load[" + strconv.Itoa(i) + "]"
-		f, ok := p.mapping(it, path, "target", "namespace", "curve", "cpuPerRequest", "noise")
+		f, ok := p.Mapping(it, path, "target", "namespace", "curve", "cpuPerRequest", "noise")
 		if !ok {
 			continue
 		}
 		var l metrics.Load
 		okAll := p.loadTarget(f, path, s, &l)
-		if !f.has("curve") {
-			p.errAt(p.file, f.pos(), "e.g. `curve: {constant: 100}` (requests per second)", path+": missing required field \"curve\"")
+		if !f.Has("curve") {
+			p.errAt(p.file, f.Pos(), "e.g. `curve: {constant: 100}` (requests per second)", path+": missing required field \"curve\"")
 			okAll = false
-		} else if c, ok := p.curve(f.vals["curve"], path+".curve"); ok {
+		} else if c, ok := p.curve(f.Vals["curve"], path+".curve"); ok {
 			l.Curve = c
 		} else {
 			okAll = false
 		}
-		if !f.has("cpuPerRequest") {
-			p.errAt(p.file, f.pos(), "e.g. `cpuPerRequest: 2m` (millicores per request per second)", path+": missing required field \"cpuPerRequest\"")
+		if !f.Has("cpuPerRequest") {
+			p.errAt(p.file, f.Pos(), "e.g. `cpuPerRequest: 2m` (millicores per request per second)", path+": missing required field \"cpuPerRequest\"")
 			okAll = false
-		} else if m, ok := p.cpuPerRequest(f.vals["cpuPerRequest"], path+".cpuPerRequest"); ok {
+		} else if m, ok := p.cpuPerRequest(f.Vals["cpuPerRequest"], path+".cpuPerRequest"); ok {
 			l.CPUPerRequest = m
 		} else {
 			okAll = false
 		}
-		if v, ok := f.vals["noise"]; ok {
+		if v, ok := f.Vals["noise"]; ok {
 			x, ok := p.nonNegative(v, path+".noise")
 			switch {
 			case !ok:
 				okAll = false
 			case x > 1:
-				p.errorf(v, "e.g. 0.05 (5% standard deviation)", "%s.noise: expected a relative standard deviation between 0 and 1, got %g", path, x)
+				p.Errorf(v, "e.g. 0.05 (5% standard deviation)", "%s.noise: expected a relative standard deviation between 0 and 1, got %g", path, x)
 				okAll = false
 			case x == 0:
 				l.Noise = -1 // none
@@ -75,7 +75,7 @@ func (p *parser) loads(n *yaml.Node, s *Scenario) []metrics.Load {
 			continue
 		}
 		if seen[l.Key()] {
-			p.errorf(f.vals["target"], "give one load entry per workload", "%s: %s/%s already has a load", path, strings.ToLower(l.Kind), l.Name)
+			p.Errorf(f.Vals["target"], "give one load entry per workload", "%s: %s/%s already has a load", path, strings.ToLower(l.Kind), l.Name)
 			continue
 		}
 		seen[l.Key()] = true
@@ -86,30 +86,30 @@ func (p *parser) loads(n *yaml.Node, s *Scenario) []metrics.Load {
 
 // loadTarget reads target ("deployment/web") and namespace, and checks
 // the workload is one of the scenario's.
-func (p *parser) loadTarget(f *fields, path string, s *Scenario, l *metrics.Load) bool {
-	if !f.has("target") {
-		p.errAt(p.file, f.pos(), "e.g. `target: deployment/web`", path+": missing required field \"target\"")
+func (p *parser) loadTarget(f *Fields, path string, s *Scenario, l *metrics.Load) bool {
+	if !f.Has("target") {
+		p.errAt(p.file, f.Pos(), "e.g. `target: deployment/web`", path+": missing required field \"target\"")
 		return false
 	}
-	v := f.vals["target"]
-	t, ok := p.str(v, path+".target")
+	v := f.Vals["target"]
+	t, ok := p.Str(v, path+".target")
 	if !ok {
 		return false
 	}
 	kind, name, found := strings.Cut(t, "/")
 	if !found || name == "" {
-		p.errorf(v, "e.g. deployment/web", "%s.target: expected KIND/NAME, got %q", path, t)
+		p.Errorf(v, "e.g. deployment/web", "%s.target: expected KIND/NAME, got %q", path, t)
 		return false
 	}
 	l.Kind = loadKinds[strings.ToLower(kind)]
 	if l.Kind == "" {
-		p.errorf(v, textdist.DidYouMean(strings.ToLower(kind), []string{"deployment", "replicaset", "statefulset"}, "kinds"),
+		p.Errorf(v, textdist.DidYouMean(strings.ToLower(kind), []string{"deployment", "replicaset", "statefulset"}, "kinds"),
 			"%s.target: %q cannot receive traffic", path, kind)
 		return false
 	}
 	l.Name, l.Namespace = name, "default"
-	if nv, ok := f.vals["namespace"]; ok {
-		if ns, ok := p.str(nv, path+".namespace"); ok {
+	if nv, ok := f.Vals["namespace"]; ok {
+		if ns, ok := p.Str(nv, path+".namespace"); ok {
 			l.Namespace = ns
 		}
 	}
@@ -133,25 +133,25 @@ func (p *parser) loadTarget(f *fields, path string, s *Scenario, l *metrics.Load
 	if len(names) > 0 {
 		hint = textdist.DidYouMean(t, names, "targets")
 	}
-	p.errorf(v, hint, "%s.target: no %s %q in namespace %q among the workloads", path, l.Kind, l.Name, l.Namespace)
+	p.Errorf(v, hint, "%s.target: no %s %q in namespace %q among the workloads", path, l.Kind, l.Name, l.Namespace)
 	return false
 }
 
 // cpuPerRequest reads a CPU quantity (2m, 0.5m, 500u) per request/s.
 func (p *parser) cpuPerRequest(n *yaml.Node, path string) (float64, bool) {
-	r := resolve(n)
+	r := ResolveNode(n)
 	if r == nil || r.Kind != yaml.ScalarNode {
-		p.errorf(n, "", "%s: expected a CPU quantity like 2m, got %s", path, describe(n))
+		p.Errorf(n, "", "%s: expected a CPU quantity like 2m, got %s", path, DescribeNode(n))
 		return 0, false
 	}
 	q, err := resource.ParseQuantity(r.Value)
 	if err != nil {
-		p.errorf(n, "e.g. 2m (two millicores per request per second) or 500u", "%s: invalid CPU quantity %q", path, r.Value)
+		p.Errorf(n, "e.g. 2m (two millicores per request per second) or 500u", "%s: invalid CPU quantity %q", path, r.Value)
 		return 0, false
 	}
 	m := q.AsApproximateFloat64() * 1000
 	if m <= 0 {
-		p.errorf(n, "", "%s: must be positive, got %q", path, r.Value)
+		p.Errorf(n, "", "%s: must be positive, got %q", path, r.Value)
 		return 0, false
 	}
 	return m, true
@@ -159,18 +159,18 @@ func (p *parser) cpuPerRequest(n *yaml.Node, path string) (float64, bool) {
 
 // nonNegative reads a number >= 0.
 func (p *parser) nonNegative(n *yaml.Node, path string) (float64, bool) {
-	r := resolve(n)
+	r := ResolveNode(n)
 	if r == nil || r.Kind != yaml.ScalarNode {
-		p.errorf(n, "", "%s: expected a number, got %s", path, describe(n))
+		p.Errorf(n, "", "%s: expected a number, got %s", path, DescribeNode(n))
 		return 0, false
 	}
 	x, err := strconv.ParseFloat(r.Value, 64)
 	if err != nil {
-		p.errorf(n, "", "%s: expected a number, got %q", path, r.Value)
+		p.Errorf(n, "", "%s: expected a number, got %q", path, r.Value)
 		return 0, false
 	}
 	if x < 0 {
-		p.errorf(n, "traffic and its parameters cannot be negative", "%s: negative value %s", path, r.Value)
+		p.Errorf(n, "traffic and its parameters cannot be negative", "%s: negative value %s", path, r.Value)
 		return 0, false
 	}
 	return x, true
@@ -178,33 +178,33 @@ func (p *parser) nonNegative(n *yaml.Node, path string) (float64, bool) {
 
 // curve reads a curve mapping with exactly one kind.
 func (p *parser) curve(n *yaml.Node, path string) (metrics.Curve, bool) {
-	f, ok := p.mapping(n, path, curveKinds...)
+	f, ok := p.Mapping(n, path, curveKinds...)
 	if !ok {
 		return nil, false
 	}
 	var kinds []string
-	for _, k := range f.order {
+	for _, k := range f.Order {
 		if slices.Contains(curveKinds, k) {
 			kinds = append(kinds, k)
 		}
 	}
-	if r := resolve(n); len(kinds) == 0 && r != nil && len(r.Content) > 0 {
+	if r := ResolveNode(n); len(kinds) == 0 && r != nil && len(r.Content) > 0 {
 		return nil, false // an unknown kind, reported by mapping
 	}
 	if len(kinds) != 1 {
-		p.errAt(p.file, f.pos(), "e.g. `curve: {diurnal: {min: 50, max: 800, period: 24h, peakAt: 14h}}`",
+		p.errAt(p.file, f.Pos(), "e.g. `curve: {diurnal: {min: 50, max: 800, period: 24h, peakAt: 14h}}`",
 			path+": give exactly one of "+strings.Join(curveKinds, ", "))
 		return nil, false
 	}
 	kind := kinds[0]
-	v := f.vals[kind]
+	v := f.Vals[kind]
 	path += "." + kind
 	switch kind {
 	case "constant":
 		x, ok := p.nonNegative(v, path)
 		return metrics.Constant{Rate: x}, ok
 	case "step":
-		g, ok := p.mapping(v, path, "from", "to", "at")
+		g, ok := p.Mapping(v, path, "from", "to", "at")
 		if !ok {
 			return nil, false
 		}
@@ -212,43 +212,43 @@ func (p *parser) curve(n *yaml.Node, path string) (metrics.Curve, bool) {
 		ok = p.rates(g, path, map[string]*float64{"from": &c.From, "to": &c.To}) && p.times(g, path, map[string]*time.Duration{"at": &c.At})
 		return c, ok
 	case "ramp":
-		g, ok := p.mapping(v, path, "from", "to", "start", "end")
+		g, ok := p.Mapping(v, path, "from", "to", "start", "end")
 		if !ok {
 			return nil, false
 		}
 		var c metrics.Ramp
 		ok = p.rates(g, path, map[string]*float64{"from": &c.From, "to": &c.To}) && p.times(g, path, map[string]*time.Duration{"start": &c.Start, "end": &c.End})
 		if ok && c.End <= c.Start {
-			p.errorf(g.vals["end"], "", "%s: end %v must be after start %v", path, c.End, c.Start)
+			p.Errorf(g.Vals["end"], "", "%s: end %v must be after start %v", path, c.End, c.Start)
 			return nil, false
 		}
 		return c, ok
 	case "diurnal":
-		g, ok := p.mapping(v, path, "min", "max", "period", "peakAt")
+		g, ok := p.Mapping(v, path, "min", "max", "period", "peakAt")
 		if !ok {
 			return nil, false
 		}
 		c := metrics.Diurnal{Period: 24 * time.Hour}
 		ok = p.rates(g, path, map[string]*float64{"min": &c.Min, "max": &c.Max})
-		if pv, has := g.vals["period"]; has {
-			d, dok := p.duration(pv, path+".period")
+		if pv, has := g.Vals["period"]; has {
+			d, dok := p.Duration(pv, path+".period")
 			if dok && d == 0 {
-				p.errorf(pv, "", "%s.period must be positive", path)
+				p.Errorf(pv, "", "%s.period must be positive", path)
 				dok = false
 			}
 			c.Period, ok = d, ok && dok
 		}
-		if pv, has := g.vals["peakAt"]; has {
-			d, dok := p.duration(pv, path+".peakAt")
+		if pv, has := g.Vals["peakAt"]; has {
+			d, dok := p.Duration(pv, path+".peakAt")
 			c.PeakAt, ok = d, ok && dok
 		}
 		if ok && c.Max < c.Min {
-			p.errorf(g.vals["max"], "", "%s: max %g is below min %g", path, c.Max, c.Min)
+			p.Errorf(g.Vals["max"], "", "%s: max %g is below min %g", path, c.Max, c.Min)
 			return nil, false
 		}
 		return c, ok
 	case "spike":
-		g, ok := p.mapping(v, path, "base", "peak", "at", "for")
+		g, ok := p.Mapping(v, path, "base", "peak", "at", "for")
 		if !ok {
 			return nil, false
 		}
@@ -260,12 +260,12 @@ func (p *parser) curve(n *yaml.Node, path string) (metrics.Curve, bool) {
 }
 
 // rates reads required non-negative numbers.
-func (p *parser) rates(g *fields, path string, dst map[string]*float64) bool {
+func (p *parser) rates(g *Fields, path string, dst map[string]*float64) bool {
 	ok := true
 	for _, k := range sortedKeys(dst) {
-		v, has := g.vals[k]
+		v, has := g.Vals[k]
 		if !has {
-			p.errAt(p.file, g.pos(), "", path+": missing required field \""+k+"\" (requests per second)")
+			p.errAt(p.file, g.Pos(), "", path+": missing required field \""+k+"\" (requests per second)")
 			ok = false
 			continue
 		}
@@ -277,16 +277,16 @@ func (p *parser) rates(g *fields, path string, dst map[string]*float64) bool {
 }
 
 // times reads required durations.
-func (p *parser) times(g *fields, path string, dst map[string]*time.Duration) bool {
+func (p *parser) times(g *Fields, path string, dst map[string]*time.Duration) bool {
 	ok := true
 	for _, k := range sortedKeys(dst) {
-		v, has := g.vals[k]
+		v, has := g.Vals[k]
 		if !has {
-			p.errAt(p.file, g.pos(), "", path+": missing required field \""+k+"\" (a duration like 2h)")
+			p.errAt(p.file, g.Pos(), "", path+": missing required field \""+k+"\" (a duration like 2h)")
 			ok = false
 			continue
 		}
-		d, dok := p.duration(v, path+"."+k)
+		d, dok := p.Duration(v, path+"."+k)
 		*dst[k] = d
 		ok = ok && dok
 	}
@@ -347,7 +347,7 @@ func (p *parser) csvCurve(n *yaml.Node, path string) (metrics.Curve, bool) {
 		c.Points = append(c.Points, metrics.Point{T: t, Rate: x})
 	}
 	if len(c.Points) == 0 {
-		p.errorf(n, "each row is TIME,RPS, e.g. 30m,120", "%s: %q has no rows", path, rel)
+		p.Errorf(n, "each row is TIME,RPS, e.g. 30m,120", "%s: %q has no rows", path, rel)
 		return nil, false
 	}
 	return c, true

@@ -19,7 +19,7 @@ var builtinNamespaces = []string{"default", "kube-system", "kube-public", "kube-
 
 // workloads reads the objects created at t=0.
 func (p *parser) workloads(n *yaml.Node) []Object {
-	items, ok := p.sequence(n, "workloads")
+	items, ok := p.Sequence(n, "workloads")
 	if !ok {
 		return nil
 	}
@@ -34,25 +34,25 @@ func (p *parser) workloads(n *yaml.Node) []Object {
 
 // manifestRef reads a {file: ...} or {manifest: ...} entry.
 func (p *parser) manifestRef(n *yaml.Node, path string) []Object {
-	if r := resolve(n); r != nil && r.Kind == yaml.MappingNode && hasKey(r, "kind") && !hasKey(r, "manifest") {
-		p.errorf(n, "indent the object under `manifest:` (or put it in a file and use `file:`)", "%s: a Kubernetes object here must be wrapped as `manifest: {...}`", path)
+	if r := ResolveNode(n); r != nil && r.Kind == yaml.MappingNode && hasKey(r, "kind") && !hasKey(r, "manifest") {
+		p.Errorf(n, "indent the object under `manifest:` (or put it in a file and use `file:`)", "%s: a Kubernetes object here must be wrapped as `manifest: {...}`", path)
 		return nil
 	}
-	f, ok := p.mapping(n, path, "file", "manifest")
+	f, ok := p.Mapping(n, path, "file", "manifest")
 	if !ok {
 		return nil
 	}
 	switch {
-	case f.has("file") && f.has("manifest"):
-		p.errorf(f.keys["manifest"], "use two entries", "%s: give either file or manifest, not both", path)
-	case f.has("file"):
-		return p.manifestFile(f.vals["file"], path+".file")
-	case f.has("manifest"):
-		if o, ok := p.object(f.vals["manifest"]); ok {
+	case f.Has("file") && f.Has("manifest"):
+		p.Errorf(f.Keys["manifest"], "use two entries", "%s: give either file or manifest, not both", path)
+	case f.Has("file"):
+		return p.manifestFile(f.Vals["file"], path+".file")
+	case f.Has("manifest"):
+		if o, ok := p.object(f.Vals["manifest"]); ok {
 			return []Object{o}
 		}
 	default:
-		p.errAt(p.file, f.pos(), "e.g. `- file: manifests/web.yaml` or `- manifest: {apiVersion: v1, kind: Pod, ...}`", path+": expected `file:` or `manifest:`")
+		p.errAt(p.file, f.Pos(), "e.g. `- file: manifests/web.yaml` or `- manifest: {apiVersion: v1, kind: Pod, ...}`", path+": expected `file:` or `manifest:`")
 	}
 	return nil
 }
@@ -69,7 +69,7 @@ func hasKey(n *yaml.Node, key string) bool {
 // manifestFile reads every object of the (multi-document) manifest file
 // named by the string node n.
 func (p *parser) manifestFile(n *yaml.Node, path string) []Object {
-	rel, ok := p.str(n, path)
+	rel, ok := p.Str(n, path)
 	if !ok {
 		return nil
 	}
@@ -89,7 +89,7 @@ func (p *parser) manifestPath(n *yaml.Node, rel, path string) []Object {
 	var objs []Object
 	docs := p.documents(data)
 	for _, d := range docs {
-		if isNull(d) {
+		if IsNull(d) {
 			continue // empty document, e.g. after a trailing ---
 		}
 		objs = append(objs, p.objectOrList(d)...)
@@ -98,14 +98,14 @@ func (p *parser) manifestPath(n *yaml.Node, rel, path string) []Object {
 		p.errAt(p.file, Pos{1, 1}, "", "manifest file holds no objects")
 	}
 	for i := range objs {
-		objs[i].refFile, objs[i].refPos = saved, nodePos(n)
+		objs[i].refFile, objs[i].refPos = saved, NodePos(n)
 	}
 	return objs
 }
 
 // objectOrList reads one object, or the items of a `kind: List`.
 func (p *parser) objectOrList(n *yaml.Node) []Object {
-	r := resolve(n)
+	r := ResolveNode(n)
 	if r == nil || r.Kind != yaml.MappingNode || !isListKind(r) {
 		if o, ok := p.object(n); ok {
 			return []Object{o}
@@ -113,7 +113,7 @@ func (p *parser) objectOrList(n *yaml.Node) []Object {
 		return nil
 	}
 	f, _ := p.looseMapping(r, "List")
-	items, _ := p.sequence(f.vals["items"], "items")
+	items, _ := p.Sequence(f.Vals["items"], "items")
 	var out []Object
 	for _, it := range items {
 		if o, ok := p.object(it); ok {
@@ -125,7 +125,7 @@ func (p *parser) objectOrList(n *yaml.Node) []Object {
 
 func isListKind(n *yaml.Node) bool {
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == "kind" && scalarValue(n.Content[i+1]) == "List" {
+		if n.Content[i].Value == "kind" && ScalarValue(n.Content[i+1]) == "List" {
 			return true
 		}
 	}
@@ -143,7 +143,7 @@ func (p *parser) object(n *yaml.Node) (Object, bool) {
 	if !ok {
 		return Object{}, false
 	}
-	w, ok := p.toJSON(f.node)
+	w, ok := p.toJSON(f.Node)
 	if !ok {
 		return Object{}, false
 	}
@@ -151,11 +151,11 @@ func (p *parser) object(n *yaml.Node) (Object, bool) {
 	label := objectLabel(info.Kind, f)
 	strictErrs, err := sigsjson.UnmarshalStrict(w.buf.Bytes(), obj)
 	if err != nil {
-		p.decodeError(err, w, info, label, f.pos())
+		p.decodeError(err, w, info, label, f.Pos())
 		return Object{}, false
 	}
 	for _, se := range strictErrs {
-		p.strictError(se, w, info, label, f.pos())
+		p.strictError(se, w, info, label, f.Pos())
 	}
 	if len(strictErrs) > 0 {
 		return Object{}, false
@@ -169,61 +169,61 @@ func (p *parser) object(n *yaml.Node) (Object, bool) {
 	}
 	apiserver.Default(check)
 	if err := apiserver.Validate(check); err != nil {
-		p.errorf(f.node, "", "%s", err.Error())
+		p.Errorf(f.Node, "", "%s", err.Error())
 		return Object{}, false
 	}
 	if np, ok := check.(*karpv1.NodePool); ok {
 		before := len(p.errs)
-		p.checkNodePool(np, f.node)
+		p.checkNodePool(np, f.Node)
 		if len(p.errs) > before {
 			return Object{}, false
 		}
 	}
-	return Object{Obj: obj, Pos: f.pos(), Source: p.file}, true
+	return Object{Obj: obj, Pos: f.Pos(), Source: p.file}, true
 }
 
 // objectKind checks kind and apiVersion against the kinds the simulator
 // serves.
-func (p *parser) objectKind(f *fields) (*store.KindInfo, bool) {
+func (p *parser) objectKind(f *Fields) (*store.KindInfo, bool) {
 	kinds := store.Kinds()
-	kn, ok := f.vals["kind"]
+	kn, ok := f.Vals["kind"]
 	if !ok {
-		p.errAt(p.file, f.pos(), "kinds: "+strings.Join(kinds, ", "), "manifest: missing required field \"kind\"")
+		p.errAt(p.file, f.Pos(), "kinds: "+strings.Join(kinds, ", "), "manifest: missing required field \"kind\"")
 		return nil, false
 	}
-	kind, ok := p.str(kn, "kind")
+	kind, ok := p.Str(kn, "kind")
 	if !ok {
 		return nil, false
 	}
 	info, ok := store.LookupKind(kind)
 	if !ok {
-		p.errorf(kn, textdist.DidYouMean(kind, kinds, "kinds"), "unknown kind %q", kind)
+		p.Errorf(kn, textdist.DidYouMean(kind, kinds, "kinds"), "unknown kind %q", kind)
 		return nil, false
 	}
 	if kind == "Node" {
-		p.errorf(kn, "describe machines under cluster.nodeGroups: nodes register themselves", "Node objects cannot be created from manifests")
+		p.Errorf(kn, "describe machines under cluster.nodeGroups: nodes register themselves", "Node objects cannot be created from manifests")
 		return nil, false
 	}
 	want := info.GroupVersion.String()
-	av, ok := f.vals["apiVersion"]
+	av, ok := f.Vals["apiVersion"]
 	if !ok {
-		p.errAt(p.file, f.pos(), "add `apiVersion: "+want+"`", "manifest: missing required field \"apiVersion\"")
+		p.errAt(p.file, f.Pos(), "add `apiVersion: "+want+"`", "manifest: missing required field \"apiVersion\"")
 		return nil, false
 	}
-	got, ok := p.str(av, "apiVersion")
+	got, ok := p.Str(av, "apiVersion")
 	if ok && got != want {
-		p.errorf(av, "use `apiVersion: "+want+"`", "apiVersion %q does not serve kind %s", got, kind)
+		p.Errorf(av, "use `apiVersion: "+want+"`", "apiVersion %q does not serve kind %s", got, kind)
 		ok = false
 	}
 	return info, ok
 }
 
 // objectLabel names an object in messages: `Deployment "web"`.
-func objectLabel(kind string, f *fields) string {
-	if md := resolve(f.vals["metadata"]); md != nil && md.Kind == yaml.MappingNode {
+func objectLabel(kind string, f *Fields) string {
+	if md := ResolveNode(f.Vals["metadata"]); md != nil && md.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(md.Content); i += 2 {
 			if md.Content[i].Value == "name" {
-				if name := scalarValue(md.Content[i+1]); name != "" {
+				if name := ScalarValue(md.Content[i+1]); name != "" {
 					return fmt.Sprintf("%s %q", kind, name)
 				}
 			}
@@ -284,7 +284,7 @@ func ParseManifest(data []byte) ([]Object, error) {
 	var objs []Object
 	docs := p.documents(data)
 	for _, d := range docs {
-		if isNull(d) {
+		if IsNull(d) {
 			continue
 		}
 		objs = append(objs, p.objectOrList(d)...)

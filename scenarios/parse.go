@@ -29,8 +29,7 @@ type parser struct {
 	// display names a file referenced by the scenario (relative to it) in
 	// error messages.
 	display func(rel string) string
-	file    string
-	errs    ErrorList
+	NodeReader
 	// budget is how many more YAML nodes manifests may expand to (aliases
 	// can make a small file huge).
 	budget int
@@ -39,16 +38,6 @@ type parser struct {
 	manifests map[string][]Object
 	// src is how to read more files later (Scenario.ReadManifests).
 	src *source
-}
-
-// errorf records an error at node n of the current file.
-func (p *parser) errorf(n *yaml.Node, hint, format string, args ...any) {
-	p.errAt(p.file, nodePos(n), hint, fmt.Sprintf(format, args...))
-}
-
-// errAt records an error at a position of a file.
-func (p *parser) errAt(file string, pos Pos, hint, msg string) {
-	p.errs = append(p.errs, &Error{File: file, Line: pos.Line, Column: pos.Column, Msg: msg, Hint: hint})
 }
 
 // Load reads and validates the scenario file at path. Manifest and eksctl
@@ -82,7 +71,7 @@ func Parse(filename string, data []byte, fsys fs.FS) (*Scenario, error) {
 }
 
 func newParser(file string, fsys fs.FS, src *source) *parser {
-	return &parser{fsys: fsys, dir: src.dir, display: src.display, file: file, budget: maxValues,
+	return &parser{fsys: fsys, dir: src.dir, display: src.display, NodeReader: NodeReader{file: file}, budget: maxValues,
 		manifests: map[string][]Object{}, src: src}
 }
 
@@ -92,12 +81,12 @@ func (p *parser) parse(data []byte) (*Scenario, error) {
 	if len(p.errs) > 0 {
 		return nil, p.errs.errOrNil()
 	}
-	if len(docs) == 0 || isNull(docs[0]) {
+	if len(docs) == 0 || IsNull(docs[0]) {
 		p.errAt(p.file, Pos{1, 1}, "start with `name: my-scenario`", "empty scenario file")
 		return nil, p.errs.errOrNil()
 	}
 	if len(docs) > 1 {
-		p.errorf(docs[1], "put manifests in workloads (inline `manifest:` or `file:`)", "a scenario file holds one YAML document, found %d", len(docs))
+		p.Errorf(docs[1], "put manifests in workloads (inline `manifest:` or `file:`)", "a scenario file holds one YAML document, found %d", len(docs))
 	}
 	s := p.scenario(docs[0])
 	if err := p.errs.errOrNil(); err != nil {
@@ -151,47 +140,47 @@ func (p *parser) yamlError(err error) {
 
 // scenario decodes the top-level mapping.
 func (p *parser) scenario(n *yaml.Node) *Scenario {
-	f, ok := p.mapping(n, "scenario", "name", "description", "seed", "startTime", "duration", "cluster", "workloads", "load", "timeline", "expect")
+	f, ok := p.Mapping(n, "scenario", "name", "description", "seed", "startTime", "duration", "cluster", "workloads", "load", "timeline", "expect")
 	s := &Scenario{Seed: 1, Path: p.file}
 	if !ok {
 		return s
 	}
 	p.scenarioHeader(f, s)
-	s.Cluster = p.cluster(f.vals["cluster"], f.has("cluster"), f.pos())
-	s.Workloads = p.workloads(f.vals["workloads"])
-	if v, ok := f.vals["load"]; ok {
+	s.Cluster = p.cluster(f.Vals["cluster"], f.Has("cluster"), f.Pos())
+	s.Workloads = p.workloads(f.Vals["workloads"])
+	if v, ok := f.Vals["load"]; ok {
 		s.Loads = p.loads(v, s)
 	}
-	s.Timeline = p.timeline(f.vals["timeline"], s)
-	s.Expect = p.expectations(f.vals["expect"], s)
+	s.Timeline = p.timeline(f.Vals["timeline"], s)
+	s.Expect = p.expectations(f.Vals["expect"], s)
 	return s
 }
 
 // scenarioHeader reads name, description, seed and duration.
-func (p *parser) scenarioHeader(f *fields, s *Scenario) {
-	if !f.has("name") {
-		p.errAt(p.file, f.pos(), "add `name: my-scenario` (lower case letters, digits and '-')", "missing required field \"name\"")
-	} else if name, ok := p.str(f.vals["name"], "name"); ok {
+func (p *parser) scenarioHeader(f *Fields, s *Scenario) {
+	if !f.Has("name") {
+		p.errAt(p.file, f.Pos(), "add `name: my-scenario` (lower case letters, digits and '-')", "missing required field \"name\"")
+	} else if name, ok := p.Str(f.Vals["name"], "name"); ok {
 		if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
-			p.errorf(f.vals["name"], "use lower case letters, digits and '-', e.g. node-failure", "name %q is not a DNS-1123 label: %s", name, strings.Join(msgs, "; "))
+			p.Errorf(f.Vals["name"], "use lower case letters, digits and '-', e.g. node-failure", "name %q is not a DNS-1123 label: %s", name, strings.Join(msgs, "; "))
 		}
 		s.Name = name
 	}
-	if v, ok := f.vals["description"]; ok && !isNull(v) {
-		s.Description, _ = p.str(v, "description")
+	if v, ok := f.Vals["description"]; ok && !IsNull(v) {
+		s.Description, _ = p.Str(v, "description")
 	}
-	if v, ok := f.vals["seed"]; ok {
-		seed, _ := p.integer(v, "seed", 0, 1<<63-1)
+	if v, ok := f.Vals["seed"]; ok {
+		seed, _ := p.Integer(v, "seed", 0, 1<<63-1)
 		s.Seed = uint64(seed)
 	}
-	if v, ok := f.vals["startTime"]; ok {
+	if v, ok := f.Vals["startTime"]; ok {
 		s.StartTime = p.startTime(v)
 	}
-	if v, ok := f.vals["duration"]; ok {
-		d, ok := p.duration(v, "duration")
+	if v, ok := f.Vals["duration"]; ok {
+		d, ok := p.Duration(v, "duration")
 		s.Duration = d
 		if ok && d == 0 {
-			p.errorf(v, "", "duration must be positive")
+			p.Errorf(v, "", "duration must be positive")
 		}
 	}
 }
@@ -199,18 +188,18 @@ func (p *parser) scenarioHeader(f *fields, s *Scenario) {
 // startTime reads the timestamp of virtual time zero (RFC 3339, UTC or
 // with an offset).
 func (p *parser) startTime(v *yaml.Node) time.Time {
-	n := resolve(v)
+	n := ResolveNode(v)
 	if n == nil || n.Kind != yaml.ScalarNode {
-		p.errorf(v, "write it as an RFC 3339 timestamp, e.g. startTime: \"2026-12-04T01:05:00Z\"", "startTime must be a timestamp")
+		p.Errorf(v, "write it as an RFC 3339 timestamp, e.g. startTime: \"2026-12-04T01:05:00Z\"", "startTime must be a timestamp")
 		return time.Time{}
 	}
 	t, err := time.Parse(time.RFC3339, n.Value)
 	if err != nil {
-		p.errorf(v, "write it as an RFC 3339 timestamp, e.g. startTime: \"2026-12-04T01:05:00Z\"", "startTime %q is not an RFC 3339 timestamp", n.Value)
+		p.Errorf(v, "write it as an RFC 3339 timestamp, e.g. startTime: \"2026-12-04T01:05:00Z\"", "startTime %q is not an RFC 3339 timestamp", n.Value)
 		return time.Time{}
 	}
 	if t.Year() < 1970 || t.Year() > 9999 {
-		p.errorf(v, "", "startTime %q is out of range (years 1970 to 9999)", n.Value)
+		p.Errorf(v, "", "startTime %q is out of range (years 1970 to 9999)", n.Value)
 		return time.Time{}
 	}
 	return t.UTC()

@@ -13,21 +13,21 @@ import (
 )
 
 type rawAction struct {
-	f  *fields
+	f  *Fields
 	at time.Duration
 }
 
 // timeline reads the actions and returns them sorted by time (file order
 // among equal times), the order in which they run.
 func (p *parser) timeline(n *yaml.Node, s *Scenario) []Action {
-	items, ok := p.sequence(n, "timeline")
+	items, ok := p.Sequence(n, "timeline")
 	if !ok {
 		return nil
 	}
 	var raws []rawAction
 	for i, it := range items {
 		path := fmt.Sprintf("timeline[%d]", i)
-		f, ok := p.mapping(it, path, append([]string{"at", "name"}, action.Names()...)...)
+		f, ok := p.Mapping(it, path, append([]string{"at", "name"}, action.Names()...)...)
 		if !ok {
 			continue
 		}
@@ -42,7 +42,7 @@ func (p *parser) timeline(n *yaml.Node, s *Scenario) []Action {
 	for _, r := range raws {
 		name := p.actionName(r.f, out)
 		if a, ok := p.action(r.f, w); ok {
-			out = append(out, Action{At: r.at, Pos: r.f.pos(), Name: name, Do: a})
+			out = append(out, Action{At: r.at, Pos: r.f.Pos(), Name: name, Do: a})
 		}
 	}
 	return out
@@ -66,36 +66,36 @@ func (s *Scenario) world() *action.World {
 }
 
 // actionTime reads `at`, which must fall within the run.
-func (p *parser) actionTime(f *fields, path string, dur time.Duration) (time.Duration, bool) {
-	v, ok := f.vals["at"]
+func (p *parser) actionTime(f *Fields, path string, dur time.Duration) (time.Duration, bool) {
+	v, ok := f.Vals["at"]
 	if !ok {
-		p.errAt(p.file, f.pos(), "add e.g. `at: 2m` (virtual time from the start)", path+": missing required field \"at\"")
+		p.errAt(p.file, f.Pos(), "add e.g. `at: 2m` (virtual time from the start)", path+": missing required field \"at\"")
 		return 0, false
 	}
-	at, ok := p.duration(v, path+".at")
+	at, ok := p.Duration(v, path+".at")
 	if ok && dur > 0 && at > dur {
-		p.errorf(v, "raise `duration:` or move the action earlier", "%s: at %s is after the end of the run (duration %s)", path, at, dur)
+		p.Errorf(v, "raise `duration:` or move the action earlier", "%s: at %s is after the end of the run (duration %s)", path, at, dur)
 		return 0, false
 	}
 	return at, ok
 }
 
 // oneAction checks that the entry holds exactly one action.
-func (p *parser) oneAction(f *fields, path string) bool {
+func (p *parser) oneAction(f *Fields, path string) bool {
 	var present []string
-	for _, k := range f.order {
+	for _, k := range f.Order {
 		if k != "at" && k != "name" {
 			present = append(present, k)
 		}
 	}
 	switch len(present) {
 	case 0:
-		p.errAt(p.file, f.pos(), "add one of: "+strings.Join(action.Names(), ", "), path+": timeline entry has no action")
+		p.errAt(p.file, f.Pos(), "add one of: "+strings.Join(action.Names(), ", "), path+": timeline entry has no action")
 		return false
 	case 1:
 		return true
 	}
-	p.errorf(f.keys[present[1]], "split it into several entries with the same `at:`",
+	p.Errorf(f.Keys[present[1]], "split it into several entries with the same `at:`",
 		"%s: timeline entry has %d actions (%s); give one action per entry", path, len(present), strings.Join(present, ", "))
 	return false
 }
@@ -103,16 +103,16 @@ func (p *parser) oneAction(f *fields, path string) bool {
 // action decodes the entry's action with its registry entry and checks it
 // against the cluster (in time order, so a restore sees the snapshots
 // taken before it).
-func (p *parser) action(f *fields, w *action.World) (action.Action, bool) {
+func (p *parser) action(f *Fields, w *action.World) (action.Action, bool) {
 	var name string
-	for _, k := range f.order {
+	for _, k := range f.Order {
 		if k != "at" && k != "name" {
 			name = k
 		}
 	}
-	v, key := f.vals[name], f.keys[name]
+	v, key := f.Vals[name], f.Keys[name]
 	if !action.Known(name) {
-		p.errorf(key, "", "unknown action %q", name)
+		p.Errorf(key, "", "unknown action %q", name)
 		return nil, false
 	}
 	a, ok := action.Parse(decoder{p}, name, v)
@@ -120,7 +120,7 @@ func (p *parser) action(f *fields, w *action.World) (action.Action, bool) {
 		return nil, false
 	}
 	if prob := action.Validate(a, w); prob != nil {
-		p.errorf(problemNode(v, prob.Field), prob.Hint, "%s", prob.Msg)
+		p.Errorf(problemNode(v, prob.Field), prob.Hint, "%s", prob.Msg)
 		return nil, false
 	}
 	return a, true
@@ -129,7 +129,7 @@ func (p *parser) action(f *fields, w *action.World) (action.Action, bool) {
 // problemNode is the value at field (a dotted path of mapping keys,
 // "insufficientCapacity.zone") below n, or the deepest node of it found.
 func problemNode(n *yaml.Node, field string) *yaml.Node {
-	n = resolve(n)
+	n = ResolveNode(n)
 	if field == "" {
 		return n
 	}
@@ -139,8 +139,8 @@ func problemNode(n *yaml.Node, field string) *yaml.Node {
 		}
 		next := (*yaml.Node)(nil)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if resolve(n.Content[i]).Value == key {
-				next = resolve(n.Content[i+1])
+			if ResolveNode(n.Content[i]).Value == key {
+				next = ResolveNode(n.Content[i+1])
 			}
 		}
 		if next == nil {
