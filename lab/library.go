@@ -3,12 +3,8 @@ package lab
 import (
 	"embed"
 	"fmt"
-	"io/fs"
-	"os"
-	"path"
-	"slices"
-	"strings"
 
+	"github.com/kubesim/kubesim/internal/library"
 	"github.com/kubesim/kubesim/internal/textdist"
 )
 
@@ -16,23 +12,12 @@ import (
 var libraryFS embed.FS
 
 // LibraryNames lists the built-in labs, sorted.
-func LibraryNames() []string {
-	entries, _ := fs.ReadDir(libraryFS, "library")
-	var out []string
-	for _, e := range entries {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".yaml") {
-			out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
-		}
-	}
-	slices.Sort(out)
-	return out
-}
+func LibraryNames() []string { return library.Names(libraryFS) }
 
 // LoadLibrary loads the built-in lab called name.
 func LoadLibrary(name string) (*Lab, error) {
-	file := path.Join("library", name+".yaml")
-	data, err := libraryFS.ReadFile(file)
-	if err != nil || strings.ContainsAny(name, `/\`) {
+	file, data, ok := library.Read(libraryFS, name)
+	if !ok {
 		return nil, unknownLab(name)
 	}
 	return Parse(file, data, libraryFS)
@@ -54,13 +39,7 @@ func Library() ([]*Lab, error) {
 // Resolve loads a lab named on a command line: a lab file, else a
 // built-in lab's name.
 func Resolve(arg string) (*Lab, error) {
-	if info, err := os.Stat(arg); err == nil && !info.IsDir() {
-		return Load(arg)
-	}
-	if strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
-		return nil, fmt.Errorf("lab file %q not found", arg)
-	}
-	return LoadLibrary(arg)
+	return library.Resolve(arg, "lab", Load, LoadLibrary)
 }
 
 func unknownLab(name string) error {

@@ -3,14 +3,13 @@ package scenarios
 import (
 	"embed"
 	"fmt"
-	"io/fs"
-	"os"
 	"path"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kubesim/kubesim/internal/library"
 	"github.com/kubesim/kubesim/internal/textdist"
 )
 
@@ -27,10 +26,10 @@ type Entry struct {
 
 // Library lists the built-in scenarios, sorted by name.
 func Library() []Entry {
-	files, _ := fs.Glob(libraryFS, "library/*.yaml")
-	out := make([]Entry, 0, len(files))
-	for _, f := range files {
-		out = append(out, libraryEntry(f))
+	names := library.Names(libraryFS)
+	out := make([]Entry, 0, len(names))
+	for _, n := range names {
+		out = append(out, libraryEntry(library.File(n)))
 	}
 	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -73,38 +72,23 @@ func LoadLibrary(name string) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(libraryFile(name), data, libraryFS)
+	return Parse(library.File(name), data, libraryFS)
 }
 
 // LibrarySource returns the YAML text of the built-in scenario called
 // name (for `kubesim scenarios show`).
 func LibrarySource(name string) ([]byte, error) {
-	file := libraryFile(name)
-	if !fs.ValidPath(file) || strings.ContainsAny(name, "/\\") {
-		return nil, unknownScenario(name)
-	}
-	data, err := libraryFS.ReadFile(file)
-	if err != nil {
+	_, data, ok := library.Read(libraryFS, name)
+	if !ok {
 		return nil, unknownScenario(name)
 	}
 	return data, nil
 }
 
-func libraryFile(name string) string { return "library/" + name + ".yaml" }
-
 // Resolve loads a scenario named on a command line: an existing file
 // path, else a library scenario name.
 func Resolve(arg string) (*Scenario, error) {
-	if info, err := os.Stat(arg); err == nil && !info.IsDir() {
-		return Load(arg)
-	}
-	if slices.Contains(LibraryNames(), arg) {
-		return LoadLibrary(arg)
-	}
-	if strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
-		return nil, fmt.Errorf("scenario file %q not found", arg)
-	}
-	return nil, unknownScenario(arg)
+	return library.Resolve(arg, "scenario", Load, LoadLibrary)
 }
 
 func unknownScenario(name string) error {
@@ -120,5 +104,5 @@ func unknownScenario(name string) error {
 // called name, so that its manifests resolve: tests run library scenarios
 // with changed timelines this way.
 func ParseLibraryVariant(name string, data []byte) (*Scenario, error) {
-	return Parse(libraryFile(name), data, libraryFS)
+	return Parse(library.File(name), data, libraryFS)
 }
