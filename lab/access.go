@@ -158,13 +158,19 @@ func (c *AccessCheck) subject() string {
 	return "group " + strings.Join(c.Groups, ",")
 }
 
+// groupResource is the resource as kubectl names it: "deployments.apps",
+// or "pods" for the core group.
+func (c *AccessCheck) groupResource() string {
+	if c.group == "" {
+		return c.resource
+	}
+	return c.resource + "." + c.group
+}
+
 // question is "create deployments.apps in ci", as kubectl auth can-i
 // words its arguments.
 func (c *AccessCheck) question() string {
-	r := c.resource
-	if c.group != "" {
-		r += "." + c.group
-	}
+	r := c.groupResource()
 	if c.Subresource != "" {
 		r += "/" + c.Subresource
 	}
@@ -212,10 +218,7 @@ var subjectAccessReviews = authorizationv1.SchemeGroupVersion.WithResource("subj
 // canI is the kubectl command that asks the check's question as the
 // learner would, and the answer wanted.
 func (c *AccessCheck) canI() string {
-	r := c.resource
-	if c.group != "" {
-		r += "." + c.group
-	}
+	r := c.groupResource()
 	if c.ResourceName != "" {
 		r += "/" + c.ResourceName
 	}

@@ -184,71 +184,80 @@ func (p *parser) check(n *yaml.Node) (Check, bool) {
 		c.Object, ok = p.objectCheck(val, what)
 	case "pods":
 		c.Pods = &PodsCheck{}
-		if ok = p.strictDecode(val, what, c.Pods); ok {
-			ok = p.podsCheck(val, c.Pods)
-		}
+		ok = decodeCheck(p, val, what, c.Pods, p.podsCheck)
 	case "nodes":
 		c.Nodes = &NodesCheck{}
-		if ok = p.strictDecode(val, what, c.Nodes); ok {
-			ok = p.nodesCheck(val, c.Nodes)
-		}
+		ok = decodeCheck(p, val, what, c.Nodes, p.nodesCheck)
 	case "workload":
 		c.Workload = &WorkloadCheck{Kind: "Deployment"}
-		if ok = p.strictDecode(val, what, c.Workload); ok {
-			if !slices.Contains(workloadKinds, c.Workload.Kind) {
-				p.kindError(val, c.Workload.Kind, workloadKinds)
-				ok = false
-			}
-			if c.Workload.Name == "" {
-				p.Errorf(val, "", "workload check: name is required")
-				ok = false
-			}
-			if c.Workload.Namespace == "" {
-				c.Workload.Namespace = "default"
-			}
-		}
+		ok = decodeCheck(p, val, what, c.Workload, p.workloadCheck)
 	case "etcd":
 		c.Etcd = &EtcdCheck{}
-		if ok = p.strictDecode(val, what, c.Etcd); ok && c.Etcd.Snapshot == "" {
-			p.Errorf(val, "e.g. `etcd: {snapshot: backup, restored: true}`", "etcd check: snapshot is required")
-			ok = false
-		}
+		ok = decodeCheck(p, val, what, c.Etcd, p.etcdCheck)
 	case "reach":
 		c.Reach = &ReachCheck{}
-		if ok = p.strictDecode(val, what, c.Reach); ok {
-			ok = p.reachCheck(val, c.Reach)
-		}
+		ok = decodeCheck(p, val, what, c.Reach, p.reachCheck)
 	case "dns":
 		c.DNS = &DNSCheck{}
-		if ok = p.strictDecode(val, what, c.DNS); ok {
-			ok = p.dnsCheck(val, c.DNS)
-		}
+		ok = decodeCheck(p, val, what, c.DNS, p.dnsCheck)
 	case "access":
 		c.Access = &AccessCheck{}
-		if ok = p.strictDecode(val, what, c.Access); ok {
-			ok = p.accessCheck(val, c.Access)
-		}
+		ok = decodeCheck(p, val, what, c.Access, p.accessCheck)
 	case "service":
 		c.Service = &ServiceCheck{}
-		if ok = p.strictDecode(val, what, c.Service); ok {
-			if c.Service.Name == "" {
-				p.Errorf(val, "", "service check: name is required")
-				ok = false
-			}
-			if c.Service.Namespace == "" {
-				c.Service.Namespace = "default"
-			}
-			types := []string{"", "ClusterIP", "NodePort", "LoadBalancer", "ExternalName"}
-			if !slices.Contains(types, c.Service.Type) {
-				p.Errorf(val, textdist.DidYouMean(c.Service.Type, types[1:], "types"), "service check: unknown Service type %q", c.Service.Type)
-				ok = false
-			}
-		}
+		ok = decodeCheck(p, val, what, c.Service, p.serviceCheck)
 	}
 	if ok && c.Name == "" {
 		c.Name = c.describe()
 	}
 	return c, ok
+}
+
+// decodeCheck decodes a check's fields strictly into c, then validates
+// what decoding cannot (required fields, known values, defaults).
+func decodeCheck[T any](p *parser, val *yaml.Node, what string, c *T, validate func(*yaml.Node, *T) bool) bool {
+	return p.strictDecode(val, what, c) && validate(val, c)
+}
+
+func (p *parser) workloadCheck(val *yaml.Node, c *WorkloadCheck) bool {
+	ok := true
+	if !slices.Contains(workloadKinds, c.Kind) {
+		p.kindError(val, c.Kind, workloadKinds)
+		ok = false
+	}
+	if c.Name == "" {
+		p.Errorf(val, "", "workload check: name is required")
+		ok = false
+	}
+	if c.Namespace == "" {
+		c.Namespace = "default"
+	}
+	return ok
+}
+
+func (p *parser) etcdCheck(val *yaml.Node, c *EtcdCheck) bool {
+	if c.Snapshot == "" {
+		p.Errorf(val, "e.g. `etcd: {snapshot: backup, restored: true}`", "etcd check: snapshot is required")
+		return false
+	}
+	return true
+}
+
+func (p *parser) serviceCheck(val *yaml.Node, c *ServiceCheck) bool {
+	ok := true
+	if c.Name == "" {
+		p.Errorf(val, "", "service check: name is required")
+		ok = false
+	}
+	if c.Namespace == "" {
+		c.Namespace = "default"
+	}
+	types := []string{"", "ClusterIP", "NodePort", "LoadBalancer", "ExternalName"}
+	if !slices.Contains(types, c.Type) {
+		p.Errorf(val, textdist.DidYouMean(c.Type, types[1:], "types"), "service check: unknown Service type %q", c.Type)
+		ok = false
+	}
+	return ok
 }
 
 // kindError reports a kind the check cannot use: one the API does not
