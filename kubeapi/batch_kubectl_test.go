@@ -1,7 +1,6 @@
 package kubeapi
 
 import (
-	"os"
 	"testing"
 	"time"
 
@@ -11,11 +10,7 @@ import (
 // TestKubectlJobsAndCronJobs creates a Job and a CronJob with the real
 // kubectl and reads them back through the Job and CronJob printers.
 func TestKubectlJobsAndCronJobs(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	f, k := newKubectl(t, fixtureOpts{})
 
 	require.Contains(t, k.ok("create", "job", "hello", "--image=busybox:1.36", "--", "sleep", "3"), "job.batch/hello created")
 	require.NoError(t, f.sess.RunFor(30*time.Second))

@@ -1,8 +1,6 @@
 package kubeapi
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -63,13 +61,8 @@ spec:
 // a missing Secret volume and a configMap volume item naming a missing key keep pods from running with upstream's
 // reasons and messages; creating what is missing lets them start.
 func TestKubectlConfigErrors(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	p := filepath.Join(t.TempDir(), "pods.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(configPods), 0o644))
+	f, k := newKubectl(t, fixtureOpts{})
+	p := k.file(configPods)
 	k.ok("apply", "-f", p)
 	require.NoError(t, f.sess.RunFor(30*time.Second))
 

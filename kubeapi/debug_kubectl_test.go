@@ -1,8 +1,6 @@
 package kubeapi
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,14 +31,8 @@ spec:
 // taken is refused with upstream's message and nothing changes.
 // `kubectl debug node/…` creates the node-debugger pod on the node.
 func TestKubectlDebug(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	p := filepath.Join(t.TempDir(), "debug.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(debugManifest), 0o644))
-	k.ok("apply", "-f", p)
+	_, k := newKubectl(t, fixtureOpts{speed: 20})
+	k.apply(debugManifest)
 	k.ok("wait", "--for=condition=Ready", "pod/web", "--timeout=60s")
 
 	// nginx's image has no nslookup: the debug container brings busybox's.

@@ -98,11 +98,7 @@ spec:
 // image without a shell, a pod that is not running, stdin, and sleep on
 // the virtual clock.
 func TestKubectlExec(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	f, k := newKubectl(t, fixtureOpts{})
 	dir := t.TempDir()
 	objs, pods := filepath.Join(dir, "objs.yaml"), filepath.Join(dir, "pods.yaml")
 	require.NoError(t, os.WriteFile(objs, []byte(execObjects), 0o644))
@@ -284,11 +280,7 @@ spec:
 // a NetworkPolicy that drops the traffic (wget times out on the virtual
 // clock) and one that lets the client in again.
 func TestKubectlExecNetwork(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20}) // commands take virtual time: the clock runs
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	f, k := newKubectl(t, fixtureOpts{speed: 20}) // commands take virtual time: the clock runs
 	apply := func(name, manifest string) {
 		p := filepath.Join(t.TempDir(), name)
 		require.NoError(t, os.WriteFile(p, []byte(manifest), 0o644))

@@ -3,7 +3,6 @@ package kubeapi
 import (
 	"encoding/json"
 	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,11 +13,7 @@ import (
 // OpenAPI v3 schemas and asserts on its output: field names, types and
 // the descriptions of k8s.io/api's SwaggerDoc.
 func TestKubectlExplain(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s: the real-kubectl explain test needs it", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	_, k := newKubectl(t, fixtureOpts{})
 
 	out := k.ok("explain", "deployment.spec.strategy")
 	require.Regexp(t, spaced("GROUP:", "apps"), out)

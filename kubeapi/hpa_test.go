@@ -2,8 +2,6 @@ package kubeapi
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -36,14 +34,8 @@ spec:
 // TestKubectlAutoscale creates an HPA with `kubectl autoscale` and reads
 // it back with `kubectl get hpa` in kubectl's columns.
 func TestKubectlAutoscale(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	manifest := filepath.Join(t.TempDir(), "web.yaml")
-	require.NoError(t, os.WriteFile(manifest, []byte(loadedWeb), 0o644))
-	require.Contains(t, k.ok("apply", "-f", manifest), "deployment.apps/web created")
+	f, k := newKubectl(t, fixtureOpts{})
+	require.Contains(t, k.apply(loadedWeb), "deployment.apps/web created")
 	require.NoError(t, f.sess.RunFor(time.Minute))
 
 	out := k.ok("autoscale", "deployment", "web", "--cpu-percent=50", "--min=1", "--max=5")

@@ -37,11 +37,7 @@ spec:
 // Karpenter's kinds with their CRDs' printer columns and defaults, finds
 // them by category and short name, and gets the CRD validation messages.
 func TestKubectlKarpenterKinds(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	_, k := newKubectl(t, fixtureOpts{speed: 20})
 	dir := t.TempDir()
 	manifest := filepath.Join(dir, "karpenter.yaml")
 	require.NoError(t, os.WriteFile(manifest, []byte(karpenterManifest), 0o644))
@@ -115,11 +111,7 @@ workloads:
 // gets a NodeClaim from Karpenter; kubectl lists it with the CRD's columns
 // (type, capacity type, zone, node, Ready) and the NodePool counts it.
 func TestKubectlGetNodeClaims(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 50, scenario: karpenterScenario})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	_, k := newKubectl(t, fixtureOpts{speed: 50, scenario: karpenterScenario})
 	require.Contains(t, k.ok("create", "deployment", "web", "--image=nginx:1.27", "--replicas=3"), "deployment.apps/web created")
 	require.Contains(t, k.ok("set", "resources", "deployment/web", "--requests=cpu=500m,memory=256Mi"), "resource requirements updated")
 	require.Contains(t, k.ok("rollout", "status", "deploy/web", "--timeout=120s"), "successfully rolled out")

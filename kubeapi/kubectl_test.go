@@ -34,6 +34,32 @@ func (k kubectl) run(args ...string) (string, error) {
 	return string(out), err
 }
 
+// newKubectl starts a fixture and the real kubectl configured for it,
+// skipping the test where kubectl is not installed.
+func newKubectl(t *testing.T, o fixtureOpts) (*fixture, kubectl) {
+	t.Helper()
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Skipf("kubectl is not installed at %s", kubectlPath)
+	}
+	f := newFixture(t, o)
+	return f, kubectl{t: t, config: f.kubeconfig(t)}
+}
+
+// file writes body to a file of its own and returns its path, for -f.
+func (k kubectl) file(body string) string {
+	k.t.Helper()
+	p := filepath.Join(k.t.TempDir(), "manifest.yaml")
+	require.NoError(k.t, os.WriteFile(p, []byte(body), 0o644))
+	return p
+}
+
+// apply runs `kubectl apply -f` on body, requires success and returns the
+// output.
+func (k kubectl) apply(body string) string {
+	k.t.Helper()
+	return k.ok("apply", "-f", k.file(body))
+}
+
 // ok runs kubectl, requires success and returns its output.
 func (k kubectl) ok(args ...string) string {
 	k.t.Helper()
@@ -96,11 +122,7 @@ func spaced(words ...string) *regexp.Regexp {
 // session against the simulation, asserting on its real output, then
 // replays the recorded session to the same trace.
 func TestKubectlCKASession(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s: the real-kubectl session test needs it", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	f, k := newKubectl(t, fixtureOpts{speed: 20})
 	dir := t.TempDir()
 	manifest := filepath.Join(dir, "web.yaml")
 	require.NoError(t, os.WriteFile(manifest, []byte(webManifest), 0o644))

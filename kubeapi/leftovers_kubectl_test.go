@@ -35,14 +35,8 @@ spec:
 // sidecar) lets the app containers start once it runs and counts in
 // READY (2/2), and it does not keep a finished pod running.
 func TestKubectlNativeSidecar(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	p := filepath.Join(t.TempDir(), "pods.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(sidecarPods), 0o644))
-	k.ok("apply", "-f", p)
+	f, k := newKubectl(t, fixtureOpts{})
+	k.apply(sidecarPods)
 	require.NoError(t, f.sess.RunFor(60*time.Second))
 	out := k.ok("get", "pods")
 	require.Regexp(t, spaced("with-sidecar", "2/2", "Running", "0"), out)
@@ -68,11 +62,7 @@ func TestUnknownPathNotFoundHasDetails(t *testing.T) {
 // kube-apiserver answers them, and the etcd checks fail while the
 // simulated etcd has lost its quorum.
 func TestKubectlHealthEndpoints(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	f, k := newKubectl(t, fixtureOpts{})
 	out := k.ok("get", "--raw", "/readyz?verbose")
 	require.Regexp(t, `(?s)^\[\+\]ping ok\n\[\+\]log ok\n\[\+\]etcd ok\n\[\+\]etcd-readiness ok\n\[\+\]informer-sync ok\n.*\[\+\]poststarthook/rbac/bootstrap-roles ok\n.*\[\+\]shutdown ok\nreadyz check passed\n$`, out)
 	require.Equal(t, "ok", k.ok("get", "--raw", "/readyz"))
@@ -98,11 +88,7 @@ func TestKubectlHealthEndpoints(t *testing.T) {
 // is stored and grants exactly that verb; a rule without verbs is refused
 // with kube-apiserver's message and nothing is stored.
 func TestKubectlRoleVerbsAsUpstream(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	_, k := newKubectl(t, fixtureOpts{})
 	p := filepath.Join(t.TempDir(), "role.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(`apiVersion: rbac.authorization.k8s.io/v1
 kind: Role

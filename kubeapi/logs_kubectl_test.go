@@ -1,8 +1,6 @@
 package kubeapi
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,14 +46,8 @@ spec:
 // a loop on the virtual clock), --tail, --since, -c, --all-containers,
 // --previous of a restarted container and upstream's error without one.
 func TestKubectlLogs(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	p := filepath.Join(t.TempDir(), "pods.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(logPods), 0o644))
-	k.ok("apply", "-f", p)
+	f, k := newKubectl(t, fixtureOpts{})
+	k.apply(logPods)
 	require.NoError(t, f.sess.RunFor(65*time.Second))
 
 	require.Equal(t, "hello from the pod\n", k.ok("logs", "hello"))
@@ -102,14 +94,8 @@ spec:
 // TestKubectlLogsFollow: `kubectl logs -f` prints lines as the virtual
 // clock writes them and ends when the container does.
 func TestKubectlLogsFollow(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	p := filepath.Join(t.TempDir(), "counter.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(countPod), 0o644))
-	k.ok("apply", "-f", p)
+	f, k := newKubectl(t, fixtureOpts{speed: 20})
+	k.apply(countPod)
 	var start time.Time
 	f.sess.With(func(cl *cluster.Cluster) { start = cl.Engine.Now() })
 	out := k.ok("logs", "-f", "counter")

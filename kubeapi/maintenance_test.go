@@ -55,11 +55,7 @@ func (k kubectl) background(out *syncBuffer, args ...string) {
 // timeouts), /readyz must keep answering, and the watches must still be
 // streaming at the end.
 func TestKubectlNodeMaintenanceLoop(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s: the real-kubectl maintenance test needs it", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 30})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	f, k := newKubectl(t, fixtureOpts{speed: 30})
 	manifest := filepath.Join(t.TempDir(), "web.yaml")
 	// The Deployment without its PodDisruptionBudget: the maintenance
 	// loop is about the server staying responsive, not about budgets.

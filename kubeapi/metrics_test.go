@@ -3,8 +3,6 @@ package kubeapi
 import (
 	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -17,14 +15,8 @@ import (
 // `kubectl top nodes|pods` show metrics-server's samples: each web pod's
 // 180m (its Deployment's sim.kubesim.io/cpu) and a node's sum of its pods.
 func TestKubectlTop(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	manifest := filepath.Join(t.TempDir(), "web.yaml")
-	require.NoError(t, os.WriteFile(manifest, []byte(loadedWeb), 0o644))
-	require.Contains(t, k.ok("apply", "-f", manifest), "deployment.apps/web created")
+	f, k := newKubectl(t, fixtureOpts{})
+	require.Contains(t, k.apply(loadedWeb), "deployment.apps/web created")
 	require.NoError(t, f.sess.RunFor(time.Minute))
 
 	out := k.ok("top", "pods", "-l", "app=web")

@@ -97,11 +97,7 @@ func waitFor(t *testing.T, k kubectl, re *regexp.Regexp, args ...string) string 
 // service and an alb Ingress get the load balancer hostnames the AWS
 // Load Balancer Controller writes.
 func TestKubectlServices(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	_, k := newKubectl(t, fixtureOpts{speed: 20})
 	dir := t.TempDir()
 	manifest := filepath.Join(dir, "net.yaml")
 	require.NoError(t, os.WriteFile(manifest, []byte(netManifest), 0o644))

@@ -116,14 +116,8 @@ func httpGet(t *testing.T, url string) (*http.Response, string) {
 // network namespace), and reports containerd's error for a port nothing
 // listens on and kubectl's own for a pod that is not running.
 func TestKubectlPortForward(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	p := filepath.Join(t.TempDir(), "pf.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(portForwardManifest), 0o644))
-	k.ok("apply", "-f", p)
+	_, k := newKubectl(t, fixtureOpts{speed: 20})
+	k.apply(portForwardManifest)
 	k.ok("rollout", "status", "deploy/web", "--timeout=60s")
 	pod := strings.TrimSpace(k.ok("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}"))
 
@@ -168,14 +162,8 @@ func TestKubectlPortForward(t *testing.T) {
 // keeps its connection open) does not keep the API server's Close
 // waiting.
 func TestPortForwardEndsWithTheServer(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	p := filepath.Join(t.TempDir(), "pf.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(portForwardManifest), 0o644))
-	k.ok("apply", "-f", p)
+	f, k := newKubectl(t, fixtureOpts{speed: 20})
+	k.apply(portForwardManifest)
 	k.ok("rollout", "status", "deploy/web", "--timeout=60s")
 	addr, _ := k.portForward(nil, "deploy/web", "80", "80")
 	conn, err := net.Dial("tcp", addr)

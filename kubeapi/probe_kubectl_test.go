@@ -1,8 +1,6 @@
 package kubeapi
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -57,14 +55,8 @@ spec:
 // startup probe that never passes restarts its container after
 // failureThreshold failures (its liveness probe never runs).
 func TestKubectlProbes(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	p := filepath.Join(t.TempDir(), "pods.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(probePods), 0o644))
-	k.ok("apply", "-f", p)
+	f, k := newKubectl(t, fixtureOpts{})
+	k.apply(probePods)
 	require.NoError(t, f.sess.RunFor(20*time.Second))
 	out := k.ok("get", "pods")
 	require.Regexp(t, spaced("liveness", "1/1", "Running", "0"), out)

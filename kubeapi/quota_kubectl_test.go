@@ -35,11 +35,7 @@ spec:
 // upstream's message, nothing created by a refusal, and the quota's
 // status as `kubectl get quota` prints it.
 func TestKubectlQuotaAndLimits(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	_, k := newKubectl(t, fixtureOpts{speed: 20})
 
 	require.Regexp(t, spaced("gp3 (default)", "ebs.csi.aws.com", "Delete", "WaitForFirstConsumer", "true"), k.ok("get", "storageclass"))
 	out := k.ok("get", "priorityclasses")
@@ -47,9 +43,7 @@ func TestKubectlQuotaAndLimits(t *testing.T) {
 	require.Regexp(t, spaced("system-node-critical", "2000001000", "false"), out)
 
 	k.ok("create", "namespace", "team")
-	file := filepath.Join(t.TempDir(), "quota.yaml")
-	require.NoError(t, os.WriteFile(file, []byte(teamQuota), 0o644))
-	out = k.ok("apply", "-f", file)
+	out = k.apply(teamQuota)
 	require.Contains(t, out, "resourcequota/compute created")
 	require.Contains(t, out, "limitrange/defaults created")
 
@@ -117,11 +111,7 @@ spec:
 // counts claims and their storage, and count/deployments.apps is both
 // enforced and reported in the quota's status.
 func TestKubectlQuotaCountsAndClaimLimits(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	_, k := newKubectl(t, fixtureOpts{speed: 20})
 	dir := t.TempDir()
 	apply := func(body string) (string, error) {
 		p := filepath.Join(dir, "x.yaml")

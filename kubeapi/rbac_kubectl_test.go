@@ -65,11 +65,7 @@ func (k kubectl) waitFor(ok func(string) bool, args ...string) string {
 // ServiceAccount token bound to the aggregated view role, bad RBAC input
 // refused, and the namespaces that cannot be deleted.
 func TestKubectlRBACSession(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s: the real-kubectl RBAC test needs it", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	_, k := newKubectl(t, fixtureOpts{speed: 20})
 	dir := t.TempDir()
 
 	// Every namespace has its default ServiceAccount and the CA bundle.
@@ -169,11 +165,7 @@ func TestKubectlRBACSession(t *testing.T) {
 // aggregationRule collects the rules of the roles its selector labels;
 // cluster-scoped requests are refused "at the cluster scope".
 func TestKubectlRBACEscalation(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	_, k := newKubectl(t, fixtureOpts{speed: 20})
 	k.ok("create", "sa", "dev")
 	k.ok("create", "role", "rbac-admin", "--verb=get,list,create", "--resource=roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,pods")
 	k.ok("create", "rolebinding", "dev-rbac", "--role=rbac-admin", "--serviceaccount=default:dev")
@@ -235,14 +227,9 @@ type: kubernetes.io/service-account-token
 // ServiceAccount admission plugin, and a Deployment's ReplicaSet reports
 // it.
 func TestKubectlServiceAccountSecrets(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{speed: 20})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	_, k := newKubectl(t, fixtureOpts{speed: 20})
 	k.ok("create", "sa", "bot")
-	p := filepath.Join(t.TempDir(), "secret.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(tokenSecret), 0o644))
+	p := k.file(tokenSecret)
 	require.Contains(t, k.ok("apply", "-f", p), "secret/bot-token created")
 	out := k.waitFor(func(out string) bool {
 		return regexp.MustCompile(`bot-token\s+kubernetes.io/service-account-token\s+3`).MatchString(out)

@@ -2,7 +2,6 @@ package kubeapi
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,13 +34,8 @@ spec:
 // field another manager changed is a conflict until --force-conflicts,
 // and a field dropped from the applied configuration is removed.
 func TestKubectlServerSideApply(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	p := filepath.Join(t.TempDir(), "web.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(ssaDeployment), 0o644))
+	_, k := newKubectl(t, fixtureOpts{})
+	p := k.file(ssaDeployment)
 
 	require.Contains(t, k.ok("apply", "--server-side", "-f", p), "deployment.apps/web serverside-applied")
 	out := k.ok("get", "deploy", "web", "-o", "yaml", "--show-managed-fields")
@@ -89,11 +83,7 @@ func TestKubectlServerSideApply(t *testing.T) {
 // an object last applied client-side moves to server-side apply without
 // conflicts when its configuration is unchanged.
 func TestKubectlManagedFieldsOfUpdates(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	f, k := newKubectl(t, fixtureOpts{})
 	k.ok("create", "deployment", "api", "--image=nginx:1.27")
 	out := k.ok("get", "deploy", "api", "-o", "yaml", "--show-managed-fields")
 	require.Regexp(t, `manager: kubectl-create\n\s+operation: Update`, out)
@@ -102,8 +92,7 @@ func TestKubectlManagedFieldsOfUpdates(t *testing.T) {
 	f.sess.With(func(c *cluster.Cluster) { now = c.Engine.Now() })
 	require.Contains(t, out, `time: "`+now.UTC().Format(time.RFC3339)+`"`, "managed fields are stamped with the served clock")
 
-	p := filepath.Join(t.TempDir(), "web.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(ssaDeployment), 0o644))
+	p := k.file(ssaDeployment)
 	k.ok("apply", "-f", p)
 	out = k.ok("get", "deploy", "web", "-o", "yaml", "--show-managed-fields")
 	require.Regexp(t, `manager: kubectl-client-side-apply\n\s+operation: Update`, out)

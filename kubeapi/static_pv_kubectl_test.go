@@ -1,8 +1,6 @@
 package kubeapi
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -62,14 +60,8 @@ spec:
 // small for its claim, or a volume that does not exist, leaves the claim
 // Pending (the first with upstream's VolumeMismatch event).
 func TestKubectlPreBoundClaim(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	p := filepath.Join(t.TempDir(), "static.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(staticVolumes), 0o644))
-	k.ok("apply", "-f", p)
+	f, k := newKubectl(t, fixtureOpts{})
+	k.apply(staticVolumes)
 	require.NoError(t, f.sess.RunFor(time.Minute))
 
 	require.Regexp(t, spaced("invoices", "50Gi", "RWO", "Retain", "Bound", "default/invoices"), k.ok("get", "pv", "invoices"))

@@ -75,11 +75,7 @@ spec:
 // StatefulSet pod whose EBS volume lives in the zone of a failed node
 // cannot run anywhere else ("volume node affinity conflict").
 func TestKubectlStorage(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	f, k := newKubectl(t, fixtureOpts{})
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
@@ -205,13 +201,8 @@ spec:
 // claimRef is removed; a ReadWriteMany claim of the EBS class fails to
 // provision with the EBS CSI driver's error.
 func TestKubectlStaticVolume(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
-	p := filepath.Join(t.TempDir(), "static.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(staticVolume), 0o644))
+	f, k := newKubectl(t, fixtureOpts{})
+	p := k.file(staticVolume)
 	out := k.ok("apply", "-f", p)
 	require.Contains(t, out, "persistentvolume/task-pv created")
 	require.NoError(t, f.sess.RunFor(30*time.Second))
@@ -255,11 +246,7 @@ func TestKubectlStaticVolume(t *testing.T) {
 // StatefulSet deletes the rest once their pods are gone (pvc-protection),
 // their EBS volumes with them; the default (Retain) keeps them.
 func TestKubectlStatefulSetClaimRetention(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	f, k := newKubectl(t, fixtureOpts{})
 	p := filepath.Join(t.TempDir(), "sets.yaml")
 	deleting := strings.ReplaceAll(strings.Replace(webSet, "replicas: 1", "replicas: 2\n  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenScaled: Delete}", 1), "web", "db")
 	require.NoError(t, os.WriteFile(p, []byte(webSet+"---\n"+deleting), 0o644))
