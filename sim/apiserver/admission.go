@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/store"
 	"github.com/kubesim/kubesim/sim/volumeutil"
@@ -110,7 +111,7 @@ func addDefaultTolerations(pod *corev1.Pod) {
 		if !has {
 			pod.Spec.Tolerations = append(pod.Spec.Tolerations, corev1.Toleration{
 				Key: key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute,
-				TolerationSeconds: ptr(DefaultTolerationSeconds),
+				TolerationSeconds: ptr.To(DefaultTolerationSeconds),
 			})
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 )
 
 // Upstream's autoscaling/v2 defaults: minReplicas 1, a CPU target of 80%
@@ -20,12 +21,12 @@ const (
 
 func defaultHPA(h *autoscalingv2.HorizontalPodAutoscaler) {
 	if h.Spec.MinReplicas == nil {
-		h.Spec.MinReplicas = ptr(int32(1))
+		h.Spec.MinReplicas = ptr.To(int32(1))
 	}
 	if len(h.Spec.Metrics) == 0 {
 		h.Spec.Metrics = []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType,
 			Resource: &autoscalingv2.ResourceMetricSource{Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{
-				Type: autoscalingv2.UtilizationMetricType, AverageUtilization: ptr(int32(defaultCPUUtilization))}}}}
+				Type: autoscalingv2.UtilizationMetricType, AverageUtilization: ptr.To(int32(defaultCPUUtilization))}}}}
 	}
 	if b := h.Spec.Behavior; b != nil {
 		b.ScaleUp = defaultScalingRules(b.ScaleUp, DefaultScaleUpRules())
@@ -36,8 +37,8 @@ func defaultHPA(h *autoscalingv2.HorizontalPodAutoscaler) {
 // DefaultScaleUpRules are the scale-up rules of an HPA without behavior.
 func DefaultScaleUpRules() *autoscalingv2.HPAScalingRules {
 	return &autoscalingv2.HPAScalingRules{
-		StabilizationWindowSeconds: ptr(int32(defaultUpStabilization)),
-		SelectPolicy:               ptr(autoscalingv2.MaxChangePolicySelect),
+		StabilizationWindowSeconds: ptr.To(int32(defaultUpStabilization)),
+		SelectPolicy:               ptr.To(autoscalingv2.MaxChangePolicySelect),
 		Policies: []autoscalingv2.HPAScalingPolicy{
 			{Type: autoscalingv2.PodsScalingPolicy, Value: defaultScaleUpPods, PeriodSeconds: defaultScalingPeriod},
 			{Type: autoscalingv2.PercentScalingPolicy, Value: defaultScalingPercent, PeriodSeconds: defaultScalingPeriod},
@@ -49,7 +50,7 @@ func DefaultScaleUpRules() *autoscalingv2.HPAScalingRules {
 // behavior (a nil window means the controller's 300 s default).
 func DefaultScaleDownRules() *autoscalingv2.HPAScalingRules {
 	return &autoscalingv2.HPAScalingRules{
-		SelectPolicy: ptr(autoscalingv2.MaxChangePolicySelect),
+		SelectPolicy: ptr.To(autoscalingv2.MaxChangePolicySelect),
 		Policies: []autoscalingv2.HPAScalingPolicy{
 			{Type: autoscalingv2.PercentScalingPolicy, Value: defaultScalingPercent, PeriodSeconds: defaultScalingPeriod},
 		},

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/cron"
 )
@@ -26,22 +27,22 @@ const (
 func defaultJob(j *batchv1.Job) {
 	s := &j.Spec
 	if s.Completions == nil && s.Parallelism == nil {
-		s.Completions, s.Parallelism = ptr(int32(1)), ptr(int32(1))
+		s.Completions, s.Parallelism = ptr.To(int32(1)), ptr.To(int32(1))
 	}
 	if s.Parallelism == nil {
-		s.Parallelism = ptr(int32(1))
+		s.Parallelism = ptr.To(int32(1))
 	}
 	if s.BackoffLimit == nil {
-		s.BackoffLimit = ptr(int32(6))
+		s.BackoffLimit = ptr.To(int32(6))
 	}
 	if s.CompletionMode == nil {
-		s.CompletionMode = ptr(batchv1.NonIndexedCompletion)
+		s.CompletionMode = ptr.To(batchv1.NonIndexedCompletion)
 	}
 	if s.Suspend == nil {
-		s.Suspend = ptr(false)
+		s.Suspend = ptr.To(false)
 	}
 	if s.PodReplacementPolicy == nil && s.PodFailurePolicy == nil {
-		s.PodReplacementPolicy = ptr(batchv1.TerminatingOrFailed)
+		s.PodReplacementPolicy = ptr.To(batchv1.TerminatingOrFailed)
 	}
 	if len(j.Labels) == 0 && len(s.Template.Labels) > 0 {
 		defaultTemplateLabels(&s.Template, &j.Labels)
@@ -56,13 +57,13 @@ func defaultCronJob(c *batchv1.CronJob) {
 		s.ConcurrencyPolicy = batchv1.AllowConcurrent
 	}
 	if s.Suspend == nil {
-		s.Suspend = ptr(false)
+		s.Suspend = ptr.To(false)
 	}
 	if s.SuccessfulJobsHistoryLimit == nil {
-		s.SuccessfulJobsHistoryLimit = ptr(int32(3))
+		s.SuccessfulJobsHistoryLimit = ptr.To(int32(3))
 	}
 	if s.FailedJobsHistoryLimit == nil {
-		s.FailedJobsHistoryLimit = ptr(int32(1))
+		s.FailedJobsHistoryLimit = ptr.To(int32(1))
 	}
 	defaultPodSpec(&s.JobTemplate.Spec.Template.Spec)
 }

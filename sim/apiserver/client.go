@@ -59,11 +59,8 @@ func (c *Client) Get(kind, namespace, name string) (store.Object, error) {
 // by the server afterwards.
 func (c *Client) Create(obj store.Object) (store.Object, error) {
 	s := c.s
-	info, err := store.KindOf(obj)
+	info, err := s.writable(obj)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.gate(); err != nil {
 		return nil, err
 	}
 	if obj.GetName() == "" && obj.GetGenerateName() != "" {
@@ -117,11 +114,8 @@ func (c *Client) UpdateStatus(obj store.Object) (store.Object, error) {
 
 func (c *Client) update(obj store.Object, verb string, status bool) (store.Object, error) {
 	s := c.s
-	info, err := store.KindOf(obj)
+	info, err := s.writable(obj)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.gate(); err != nil {
 		return nil, err
 	}
 	if info.Namespaced && obj.GetNamespace() == "" {

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"cmp"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -9,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
 	"github.com/kubesim/kubesim/sim/store"
@@ -20,15 +22,11 @@ func Default(obj store.Object) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		defaultPodSpec(&o.Spec)
-		if o.Status.Phase == "" {
-			o.Status.Phase = corev1.PodPending
-		}
+		o.Status.Phase = cmp.Or(o.Status.Phase, corev1.PodPending)
 	case *appsv1.Deployment:
 		defaultDeployment(o)
 	case *appsv1.ReplicaSet:
-		if o.Spec.Replicas == nil {
-			o.Spec.Replicas = ptr(int32(1))
-		}
+		o.Spec.Replicas = cmp.Or(o.Spec.Replicas, ptr.To(int32(1)))
 		defaultTemplateLabels(&o.Spec.Template, &o.Labels)
 		defaultPodSpec(&o.Spec.Template.Spec)
 	case *appsv1.DaemonSet:
@@ -44,18 +42,10 @@ func Default(obj store.Object) {
 	case *karpv1.NodeClaim:
 		defaultNodeClaim(o)
 	case *appsv1.StatefulSet:
-		if o.Spec.Replicas == nil {
-			o.Spec.Replicas = ptr(int32(1))
-		}
-		if o.Spec.PodManagementPolicy == "" {
-			o.Spec.PodManagementPolicy = appsv1.OrderedReadyPodManagement
-		}
-		if o.Spec.UpdateStrategy.Type == "" {
-			o.Spec.UpdateStrategy.Type = appsv1.RollingUpdateStatefulSetStrategyType
-		}
-		if o.Spec.RevisionHistoryLimit == nil {
-			o.Spec.RevisionHistoryLimit = ptr(int32(10))
-		}
+		o.Spec.Replicas = cmp.Or(o.Spec.Replicas, ptr.To(int32(1)))
+		o.Spec.PodManagementPolicy = cmp.Or(o.Spec.PodManagementPolicy, appsv1.OrderedReadyPodManagement)
+		o.Spec.UpdateStrategy.Type = cmp.Or(o.Spec.UpdateStrategy.Type, appsv1.RollingUpdateStatefulSetStrategyType)
+		o.Spec.RevisionHistoryLimit = cmp.Or(o.Spec.RevisionHistoryLimit, ptr.To(int32(10)))
 		defaultClaimTemplates(o)
 		defaultPodSpec(&o.Spec.Template.Spec)
 	case *corev1.Service:
@@ -63,13 +53,9 @@ func Default(obj store.Object) {
 	case *networkingv1.NetworkPolicy:
 		defaultNetworkPolicy(o)
 	case *corev1.Secret:
-		if o.Type == "" {
-			o.Type = corev1.SecretTypeOpaque
-		}
+		o.Type = cmp.Or(o.Type, corev1.SecretTypeOpaque)
 	case *corev1.Namespace:
-		if o.Status.Phase == "" {
-			o.Status.Phase = corev1.NamespaceActive
-		}
+		o.Status.Phase = cmp.Or(o.Status.Phase, corev1.NamespaceActive)
 		if o.Labels == nil {
 			o.Labels = map[string]string{}
 		}
@@ -78,8 +64,6 @@ func Default(obj store.Object) {
 		defaultStorageKinds(obj)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func defaultTemplateLabels(t *corev1.PodTemplateSpec, objLabels *map[string]string) {
 	if len(*objLabels) == 0 && len(t.Labels) > 0 {
@@ -91,16 +75,10 @@ func defaultTemplateLabels(t *corev1.PodTemplateSpec, objLabels *map[string]stri
 }
 
 func defaultDeployment(d *appsv1.Deployment) {
-	if d.Spec.Replicas == nil {
-		d.Spec.Replicas = ptr(int32(1))
-	}
-	if d.Spec.Strategy.Type == "" {
-		d.Spec.Strategy.Type = appsv1.RollingUpdateDeploymentStrategyType
-	}
+	d.Spec.Replicas = cmp.Or(d.Spec.Replicas, ptr.To(int32(1)))
+	d.Spec.Strategy.Type = cmp.Or(d.Spec.Strategy.Type, appsv1.RollingUpdateDeploymentStrategyType)
 	if d.Spec.Strategy.Type == appsv1.RollingUpdateDeploymentStrategyType {
-		if d.Spec.Strategy.RollingUpdate == nil {
-			d.Spec.Strategy.RollingUpdate = &appsv1.RollingUpdateDeployment{}
-		}
+		d.Spec.Strategy.RollingUpdate = cmp.Or(d.Spec.Strategy.RollingUpdate, &appsv1.RollingUpdateDeployment{})
 		// Two values: the fields must not alias one another.
 		if d.Spec.Strategy.RollingUpdate.MaxSurge == nil {
 			q := intstr.FromString("25%")
@@ -111,24 +89,16 @@ func defaultDeployment(d *appsv1.Deployment) {
 			d.Spec.Strategy.RollingUpdate.MaxUnavailable = &q
 		}
 	}
-	if d.Spec.RevisionHistoryLimit == nil {
-		d.Spec.RevisionHistoryLimit = ptr(int32(10))
-	}
-	if d.Spec.ProgressDeadlineSeconds == nil {
-		d.Spec.ProgressDeadlineSeconds = ptr(int32(600))
-	}
+	d.Spec.RevisionHistoryLimit = cmp.Or(d.Spec.RevisionHistoryLimit, ptr.To(int32(10)))
+	d.Spec.ProgressDeadlineSeconds = cmp.Or(d.Spec.ProgressDeadlineSeconds, ptr.To(int32(600)))
 	defaultTemplateLabels(&d.Spec.Template, &d.Labels)
 	defaultPodSpec(&d.Spec.Template.Spec)
 }
 
 func defaultDaemonSet(d *appsv1.DaemonSet) {
-	if d.Spec.UpdateStrategy.Type == "" {
-		d.Spec.UpdateStrategy.Type = appsv1.RollingUpdateDaemonSetStrategyType
-	}
+	d.Spec.UpdateStrategy.Type = cmp.Or(d.Spec.UpdateStrategy.Type, appsv1.RollingUpdateDaemonSetStrategyType)
 	if d.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
-		if d.Spec.UpdateStrategy.RollingUpdate == nil {
-			d.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateDaemonSet{}
-		}
+		d.Spec.UpdateStrategy.RollingUpdate = cmp.Or(d.Spec.UpdateStrategy.RollingUpdate, &appsv1.RollingUpdateDaemonSet{})
 		if d.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable == nil {
 			v := intstr.FromInt32(1)
 			d.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable = &v
@@ -138,20 +108,14 @@ func defaultDaemonSet(d *appsv1.DaemonSet) {
 			d.Spec.UpdateStrategy.RollingUpdate.MaxSurge = &v
 		}
 	}
-	if d.Spec.RevisionHistoryLimit == nil {
-		d.Spec.RevisionHistoryLimit = ptr(int32(10))
-	}
+	d.Spec.RevisionHistoryLimit = cmp.Or(d.Spec.RevisionHistoryLimit, ptr.To(int32(10)))
 	defaultTemplateLabels(&d.Spec.Template, &d.Labels)
 	defaultPodSpec(&d.Spec.Template.Spec)
 }
 
 func defaultService(s *corev1.Service) {
-	if s.Spec.Type == "" {
-		s.Spec.Type = corev1.ServiceTypeClusterIP
-	}
-	if s.Spec.SessionAffinity == "" {
-		s.Spec.SessionAffinity = corev1.ServiceAffinityNone
-	}
+	s.Spec.Type = cmp.Or(s.Spec.Type, corev1.ServiceTypeClusterIP)
+	s.Spec.SessionAffinity = cmp.Or(s.Spec.SessionAffinity, corev1.ServiceAffinityNone)
 	defaultServiceFamilies(s)
 	if s.Spec.InternalTrafficPolicy == nil {
 		p := corev1.ServiceInternalTrafficPolicyCluster
@@ -159,9 +123,7 @@ func defaultService(s *corev1.Service) {
 	}
 	for i := range s.Spec.Ports {
 		p := &s.Spec.Ports[i]
-		if p.Protocol == "" {
-			p.Protocol = corev1.ProtocolTCP
-		}
+		p.Protocol = cmp.Or(p.Protocol, corev1.ProtocolTCP)
 		if p.TargetPort == (intstr.IntOrString{}) {
 			p.TargetPort = intstr.FromInt32(p.Port)
 		}
@@ -169,27 +131,13 @@ func defaultService(s *corev1.Service) {
 }
 
 func defaultPodSpec(s *corev1.PodSpec) {
-	if s.RestartPolicy == "" {
-		s.RestartPolicy = corev1.RestartPolicyAlways
-	}
-	if s.TerminationGracePeriodSeconds == nil {
-		s.TerminationGracePeriodSeconds = ptr(int64(corev1.DefaultTerminationGracePeriodSeconds))
-	}
-	if s.DNSPolicy == "" {
-		s.DNSPolicy = corev1.DNSClusterFirst
-	}
-	if s.SchedulerName == "" {
-		s.SchedulerName = corev1.DefaultSchedulerName
-	}
-	if s.ServiceAccountName == "" {
-		s.ServiceAccountName = "default"
-	}
-	if s.SecurityContext == nil {
-		s.SecurityContext = &corev1.PodSecurityContext{}
-	}
-	if s.EnableServiceLinks == nil {
-		s.EnableServiceLinks = ptr(true)
-	}
+	s.RestartPolicy = cmp.Or(s.RestartPolicy, corev1.RestartPolicyAlways)
+	s.TerminationGracePeriodSeconds = cmp.Or(s.TerminationGracePeriodSeconds, ptr.To(int64(corev1.DefaultTerminationGracePeriodSeconds)))
+	s.DNSPolicy = cmp.Or(s.DNSPolicy, corev1.DNSClusterFirst)
+	s.SchedulerName = cmp.Or(s.SchedulerName, corev1.DefaultSchedulerName)
+	s.ServiceAccountName = cmp.Or(s.ServiceAccountName, "default")
+	s.SecurityContext = cmp.Or(s.SecurityContext, &corev1.PodSecurityContext{})
+	s.EnableServiceLinks = cmp.Or(s.EnableServiceLinks, ptr.To(true))
 	for i := range s.InitContainers {
 		defaultContainer(&s.InitContainers[i])
 	}
@@ -203,19 +151,11 @@ func defaultPodSpec(s *corev1.PodSpec) {
 }
 
 func defaultContainer(c *corev1.Container) {
-	if c.ImagePullPolicy == "" {
-		c.ImagePullPolicy = DefaultPullPolicy(c.Image)
-	}
-	if c.TerminationMessagePath == "" {
-		c.TerminationMessagePath = corev1.TerminationMessagePathDefault
-	}
-	if c.TerminationMessagePolicy == "" {
-		c.TerminationMessagePolicy = corev1.TerminationMessageReadFile
-	}
+	c.ImagePullPolicy = cmp.Or(c.ImagePullPolicy, DefaultPullPolicy(c.Image))
+	c.TerminationMessagePath = cmp.Or(c.TerminationMessagePath, corev1.TerminationMessagePathDefault)
+	c.TerminationMessagePolicy = cmp.Or(c.TerminationMessagePolicy, corev1.TerminationMessageReadFile)
 	for i := range c.Ports {
-		if c.Ports[i].Protocol == "" {
-			c.Ports[i].Protocol = corev1.ProtocolTCP
-		}
+		c.Ports[i].Protocol = cmp.Or(c.Ports[i].Protocol, corev1.ProtocolTCP)
 	}
 	// Requests default to limits when only limits are given.
 	for name, q := range c.Resources.Limits {
@@ -230,18 +170,10 @@ func defaultContainer(c *corev1.Container) {
 		if p == nil {
 			continue
 		}
-		if p.PeriodSeconds == 0 {
-			p.PeriodSeconds = 10
-		}
-		if p.TimeoutSeconds == 0 {
-			p.TimeoutSeconds = 1
-		}
-		if p.SuccessThreshold == 0 {
-			p.SuccessThreshold = 1
-		}
-		if p.FailureThreshold == 0 {
-			p.FailureThreshold = 3
-		}
+		p.PeriodSeconds = cmp.Or(p.PeriodSeconds, 10)
+		p.TimeoutSeconds = cmp.Or(p.TimeoutSeconds, 1)
+		p.SuccessThreshold = cmp.Or(p.SuccessThreshold, 1)
+		p.FailureThreshold = cmp.Or(p.FailureThreshold, 3)
 	}
 }
 

@@ -87,7 +87,7 @@ func (s *Server) admitClaimLimitRanges(pvc *corev1.PersistentVolumeClaim) error 
 			}
 			typ := string(it.Type)
 			for _, k := range sortedResources(it.Min) {
-				if err := minConstraint(typ, string(k), it.Min[k], pvc.Spec.Resources.Requests, nil); err != nil {
+				if err := boundConstraint("minimum", typ, string(k), it.Min[k], pvc.Spec.Resources.Requests, nil); err != nil {
 					errs = append(errs, err)
 				}
 			}
@@ -178,12 +178,12 @@ func validateLimitRange(pod *corev1.Pod, lr *corev1.LimitRange) []error {
 	var errs []error
 	check := func(typ string, it corev1.LimitRangeItem, req, lim corev1.ResourceList) {
 		for _, k := range sortedResources(it.Min) {
-			if err := minConstraint(typ, string(k), it.Min[k], req, lim); err != nil {
+			if err := boundConstraint("minimum", typ, string(k), it.Min[k], req, lim); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		for _, k := range sortedResources(it.Max) {
-			if err := maxConstraint(typ, string(k), it.Max[k], req, lim); err != nil {
+			if err := boundConstraint("maximum", typ, string(k), it.Max[k], req, lim); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -243,30 +243,26 @@ func maxList(dst, src corev1.ResourceList) {
 
 func milli(q resource.Quantity) int64 { return q.MilliValue() }
 
-func minConstraint(typ, name string, enforced resource.Quantity, req, lim corev1.ResourceList) error {
+// boundConstraint is upstream's minConstraint (bound "minimum") and
+// maxConstraint ("maximum"): the value the bound is about (the request
+// for a minimum, the limit for a maximum) must be given and within it,
+// and the other value, when given, within it too.
+func boundConstraint(bound, typ, name string, enforced resource.Quantity, req, lim corev1.ResourceList) error {
 	r, hasReq := req[corev1.ResourceName(name)]
 	l, hasLim := lim[corev1.ResourceName(name)]
-	switch {
-	case !hasReq:
-		return fmt.Errorf("minimum %s usage per %s is %s.  No request is specified", name, typ, enforced.String())
-	case milli(r) < milli(enforced):
-		return fmt.Errorf("minimum %s usage per %s is %s, but request is %s", name, typ, enforced.String(), r.String())
-	case hasLim && milli(l) < milli(enforced):
-		return fmt.Errorf("minimum %s usage per %s is %s, but limit is %s", name, typ, enforced.String(), l.String())
+	first, hasFirst, firstName, second, hasSecond, secondName := r, hasReq, "request", l, hasLim, "limit"
+	outside := func(q resource.Quantity) bool { return milli(q) < milli(enforced) }
+	if bound == "maximum" {
+		first, hasFirst, firstName, second, hasSecond, secondName = l, hasLim, "limit", r, hasReq, "request"
+		outside = func(q resource.Quantity) bool { return milli(q) > milli(enforced) }
 	}
-	return nil
-}
-
-func maxConstraint(typ, name string, enforced resource.Quantity, req, lim corev1.ResourceList) error {
-	r, hasReq := req[corev1.ResourceName(name)]
-	l, hasLim := lim[corev1.ResourceName(name)]
 	switch {
-	case !hasLim:
-		return fmt.Errorf("maximum %s usage per %s is %s.  No limit is specified", name, typ, enforced.String())
-	case milli(l) > milli(enforced):
-		return fmt.Errorf("maximum %s usage per %s is %s, but limit is %s", name, typ, enforced.String(), l.String())
-	case hasReq && milli(r) > milli(enforced):
-		return fmt.Errorf("maximum %s usage per %s is %s, but request is %s", name, typ, enforced.String(), r.String())
+	case !hasFirst:
+		return fmt.Errorf("%s %s usage per %s is %s.  No %s is specified", bound, name, typ, enforced.String(), firstName)
+	case outside(first):
+		return fmt.Errorf("%s %s usage per %s is %s, but %s is %s", bound, name, typ, enforced.String(), firstName, first.String())
+	case hasSecond && outside(second):
+		return fmt.Errorf("%s %s usage per %s is %s, but %s is %s", bound, name, typ, enforced.String(), secondName, second.String())
 	}
 	return nil
 }

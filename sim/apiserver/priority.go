@@ -7,6 +7,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -35,7 +36,7 @@ func (s *Server) priorityClass(name string) (*schedulingv1.PriorityClass, bool) 
 	}
 	for _, pc := range SystemPriorityClasses() {
 		if pc.Name == name {
-			pc.PreemptionPolicy = ptr(corev1.PreemptLowerPriority)
+			pc.PreemptionPolicy = ptr.To(corev1.PreemptLowerPriority)
 			return pc, true
 		}
 	}
@@ -78,13 +79,13 @@ func (s *Server) admitPriority(pod *corev1.Pod) error {
 		return apierrors.NewForbidden(corev1.Resource("pods"), pod.Name,
 			fmt.Errorf("the integer value of priority (%d) must not be provided in pod spec; priority admission controller computed %d from the given PriorityClass name", *pod.Spec.Priority, priority))
 	}
-	pod.Spec.Priority = ptr(priority)
+	pod.Spec.Priority = ptr.To(priority)
 	if policy != nil {
 		if pod.Spec.PreemptionPolicy != nil && *pod.Spec.PreemptionPolicy != *policy {
 			return apierrors.NewForbidden(corev1.Resource("pods"), pod.Name,
 				fmt.Errorf("the string value of PreemptionPolicy (%s) must not be provided in pod spec; priority admission controller computed %s from the given PriorityClass name", *pod.Spec.PreemptionPolicy, *policy))
 		}
-		pod.Spec.PreemptionPolicy = ptr(*policy)
+		pod.Spec.PreemptionPolicy = ptr.To(*policy)
 	}
 	return nil
 }

@@ -78,6 +78,16 @@ func (s *Server) trace(component, verb string, obj store.Object, summary string)
 	})
 }
 
+// writable returns the kind of obj, about to be written, once the write
+// gate lets the write through.
+func (s *Server) writable(obj store.Object) (*store.KindInfo, error) {
+	info, err := store.KindOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	return info, s.gate()
+}
+
 func (s *Server) gate() error {
 	if s.WriteGate == nil {
 		return nil

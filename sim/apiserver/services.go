@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -264,7 +265,7 @@ func defaultServiceFamilies(svc *corev1.Service) {
 		}
 	}
 	if svc.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.AllocateLoadBalancerNodePorts == nil {
-		svc.Spec.AllocateLoadBalancerNodePorts = ptr(true)
+		svc.Spec.AllocateLoadBalancerNodePorts = ptr.To(true)
 	}
 	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
 		svc.Spec.AllocateLoadBalancerNodePorts = nil

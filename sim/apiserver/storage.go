@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -24,31 +25,31 @@ func defaultStorageKinds(obj store.Object) {
 	switch o := obj.(type) {
 	case *storagev1.StorageClass:
 		if o.ReclaimPolicy == nil {
-			o.ReclaimPolicy = ptr(corev1.PersistentVolumeReclaimDelete)
+			o.ReclaimPolicy = ptr.To(corev1.PersistentVolumeReclaimDelete)
 		}
 		if o.VolumeBindingMode == nil {
-			o.VolumeBindingMode = ptr(storagev1.VolumeBindingImmediate)
+			o.VolumeBindingMode = ptr.To(storagev1.VolumeBindingImmediate)
 		}
 	case *corev1.PersistentVolume:
 		if o.Spec.PersistentVolumeReclaimPolicy == "" {
 			o.Spec.PersistentVolumeReclaimPolicy = corev1.PersistentVolumeReclaimRetain
 		}
 		if o.Spec.VolumeMode == nil {
-			o.Spec.VolumeMode = ptr(corev1.PersistentVolumeFilesystem)
+			o.Spec.VolumeMode = ptr.To(corev1.PersistentVolumeFilesystem)
 		}
 		if o.Status.Phase == "" {
 			o.Status.Phase = corev1.VolumePending
 		}
 	case *corev1.PersistentVolumeClaim:
 		if o.Spec.VolumeMode == nil {
-			o.Spec.VolumeMode = ptr(corev1.PersistentVolumeFilesystem)
+			o.Spec.VolumeMode = ptr.To(corev1.PersistentVolumeFilesystem)
 		}
 		if o.Status.Phase == "" {
 			o.Status.Phase = corev1.ClaimPending
 		}
 	case *schedulingv1.PriorityClass:
 		if o.PreemptionPolicy == nil {
-			o.PreemptionPolicy = ptr(corev1.PreemptLowerPriority)
+			o.PreemptionPolicy = ptr.To(corev1.PreemptLowerPriority)
 		}
 	case *corev1.LimitRange:
 		defaultLimitRange(o)
@@ -63,7 +64,7 @@ func (s *Server) admitDefaultStorageClass(pvc *corev1.PersistentVolumeClaim) {
 		return
 	}
 	if sc := DefaultStorageClass(s.store); sc != nil {
-		pvc.Spec.StorageClassName = ptr(sc.Name)
+		pvc.Spec.StorageClassName = ptr.To(sc.Name)
 	}
 }
 
@@ -291,7 +292,7 @@ func defaultClaimTemplates(set *appsv1.StatefulSet) {
 	}
 	for i := range set.Spec.VolumeClaimTemplates {
 		if t := &set.Spec.VolumeClaimTemplates[i]; t.Spec.VolumeMode == nil {
-			t.Spec.VolumeMode = ptr(corev1.PersistentVolumeFilesystem)
+			t.Spec.VolumeMode = ptr.To(corev1.PersistentVolumeFilesystem)
 		}
 	}
 }
