@@ -12,9 +12,12 @@
 package clusterautoscaler
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
+
+	"k8s.io/utils/ptr"
 )
 
 // Options are Cluster Autoscaler's flags, under their upstream names
@@ -103,50 +106,25 @@ var Fields = []string{"scanInterval", "expander", "scaleDownEnabled", "scaleDown
 
 // Defaults returns o with every unset field at upstream's default.
 func (o Options) Defaults() Options {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	def(&o.ScanInterval, 10*time.Second)
-	if o.Expander == "" {
-		o.Expander = ExpanderLeastWaste
-	}
-	t := true
-	if o.ScaleDownEnabled == nil {
-		o.ScaleDownEnabled = &t
-	}
-	def(&o.ScaleDownDelayAfterAdd, 10*time.Minute)
-	def(&o.ScaleDownDelayAfterDelete, o.ScanInterval)
-	def(&o.ScaleDownDelayAfterFailure, 3*time.Minute)
-	def(&o.ScaleDownUnneededTime, 10*time.Minute)
-	if o.ScaleDownUtilizationThreshold == 0 {
-		o.ScaleDownUtilizationThreshold = 0.5
-	}
-	def(&o.MaxNodeProvisionTime, 15*time.Minute)
-	if o.SkipNodesWithSystemPods == nil {
-		o.SkipNodesWithSystemPods = &t
-	}
-	if o.SkipNodesWithLocalStorage == nil {
-		o.SkipNodesWithLocalStorage = &t
-	}
-	def(&o.InitialNodeGroupBackoffDuration, 5*time.Minute)
-	def(&o.MaxNodeGroupBackoffDuration, 30*time.Minute)
-	def(&o.NodeGroupBackoffResetTimeout, 3*time.Hour)
-	def(&o.UnremovableNodeRecheckTimeout, 5*time.Minute)
-	if o.MaxGracefulTerminationSec == 0 {
-		o.MaxGracefulTerminationSec = 600
-	}
-	if o.MaxEmptyBulkDelete == 0 {
-		o.MaxEmptyBulkDelete = 10
-	}
-	if o.MaxDrainParallelism == 0 {
-		o.MaxDrainParallelism = 1
-	}
-	if o.ExpendablePodsPriorityCutoff == nil {
-		c := int32(-10)
-		o.ExpendablePodsPriorityCutoff = &c
-	}
+	o.ScanInterval = cmp.Or(o.ScanInterval, 10*time.Second)
+	o.Expander = cmp.Or(o.Expander, ExpanderLeastWaste)
+	o.ScaleDownEnabled = cmp.Or(o.ScaleDownEnabled, ptr.To(true))
+	o.ScaleDownDelayAfterAdd = cmp.Or(o.ScaleDownDelayAfterAdd, 10*time.Minute)
+	o.ScaleDownDelayAfterDelete = cmp.Or(o.ScaleDownDelayAfterDelete, o.ScanInterval)
+	o.ScaleDownDelayAfterFailure = cmp.Or(o.ScaleDownDelayAfterFailure, 3*time.Minute)
+	o.ScaleDownUnneededTime = cmp.Or(o.ScaleDownUnneededTime, 10*time.Minute)
+	o.ScaleDownUtilizationThreshold = cmp.Or(o.ScaleDownUtilizationThreshold, 0.5)
+	o.MaxNodeProvisionTime = cmp.Or(o.MaxNodeProvisionTime, 15*time.Minute)
+	o.SkipNodesWithSystemPods = cmp.Or(o.SkipNodesWithSystemPods, ptr.To(true))
+	o.SkipNodesWithLocalStorage = cmp.Or(o.SkipNodesWithLocalStorage, ptr.To(true))
+	o.InitialNodeGroupBackoffDuration = cmp.Or(o.InitialNodeGroupBackoffDuration, 5*time.Minute)
+	o.MaxNodeGroupBackoffDuration = cmp.Or(o.MaxNodeGroupBackoffDuration, 30*time.Minute)
+	o.NodeGroupBackoffResetTimeout = cmp.Or(o.NodeGroupBackoffResetTimeout, 3*time.Hour)
+	o.UnremovableNodeRecheckTimeout = cmp.Or(o.UnremovableNodeRecheckTimeout, 5*time.Minute)
+	o.MaxGracefulTerminationSec = cmp.Or(o.MaxGracefulTerminationSec, 600)
+	o.MaxEmptyBulkDelete = cmp.Or(o.MaxEmptyBulkDelete, 10)
+	o.MaxDrainParallelism = cmp.Or(o.MaxDrainParallelism, 1)
+	o.ExpendablePodsPriorityCutoff = cmp.Or(o.ExpendablePodsPriorityCutoff, ptr.To[int32](-10))
 	return o
 }
 
