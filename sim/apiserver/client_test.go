@@ -303,6 +303,16 @@ func TestUpdateNotFound(t *testing.T) {
 }
 
 func TestDeleteUnboundPodIsImmediate(t *testing.T) {
+	// finished binds the pod and ends it in phase.
+	finished := func(phase corev1.PodPhase) func(f *fixture) {
+		return func(f *fixture) {
+			require.NoError(t, f.admin.Bind("default", "p", "n1"))
+			p := f.pod("p").DeepCopy()
+			p.Status.Phase = phase
+			_, err := f.admin.UpdateStatus(p)
+			require.NoError(t, err)
+		}
+	}
 	tests := []struct {
 		name  string
 		setup func(f *fixture)
@@ -318,20 +328,8 @@ func TestDeleteUnboundPodIsImmediate(t *testing.T) {
 			_, err := f.admin.Update(p)
 			require.NoError(t, err)
 		}, apiserver.DeleteOptions{}},
-		{"bound, succeeded", func(f *fixture) {
-			require.NoError(t, f.admin.Bind("default", "p", "n1"))
-			p := f.pod("p").DeepCopy()
-			p.Status.Phase = corev1.PodSucceeded
-			_, err := f.admin.UpdateStatus(p)
-			require.NoError(t, err)
-		}, apiserver.DeleteOptions{}},
-		{"bound, failed", func(f *fixture) {
-			require.NoError(t, f.admin.Bind("default", "p", "n1"))
-			p := f.pod("p").DeepCopy()
-			p.Status.Phase = corev1.PodFailed
-			_, err := f.admin.UpdateStatus(p)
-			require.NoError(t, err)
-		}, apiserver.DeleteOptions{}},
+		{"bound, succeeded", finished(corev1.PodSucceeded), apiserver.DeleteOptions{}},
+		{"bound, failed", finished(corev1.PodFailed), apiserver.DeleteOptions{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
