@@ -66,6 +66,22 @@ func (f *fixture) run(line string) (string, error) {
 	return c.Run(f.env)
 }
 
+// step is a kubectl line and what it prints, or the error it fails with.
+type step struct{ line, want, wantErr string }
+
+// steps runs the lines in order, checking each outcome.
+func (f *fixture) steps(steps []step) {
+	for _, s := range steps {
+		out, err := f.run(s.line)
+		if s.wantErr != "" {
+			require.EqualError(f.t, err, s.wantErr, s.line)
+			continue
+		}
+		require.NoError(f.t, err, s.line)
+		require.Equal(f.t, s.want, out, s.line)
+	}
+}
+
 func (f *fixture) node(name string) {
 	f.create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/hostname": name}}})
 }

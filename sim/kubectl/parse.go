@@ -435,12 +435,8 @@ func parseExpose(c *Command, f *flagValues, args []string) error {
 		return errorf("cannot expose a %s", targets[0].Kind)
 	}
 	c.Kind, c.Targets, c.Name = targets[0].Kind, targets, targets[0].Name
-	if p := f.str("port"); p != "" {
-		n, perr := parsePort(p)
-		if perr != nil {
-			return perr
-		}
-		c.Port = n
+	if err := c.setPort(f); err != nil {
+		return err
 	}
 	c.TargetPort, c.Service = f.str("target-port"), f.str("name")
 	c.Type, c.Protocol = f.str("type"), f.str("protocol")
@@ -452,19 +448,25 @@ func parseExpose(c *Command, f *flagValues, args []string) error {
 	return nil
 }
 
-// parsePort reads a --port value as kubectl's generators do (strconv.Atoi).
-func parsePort(p string) (int32, error) {
+// setPort reads --port, when given, into c.Port as kubectl's generators
+// do (strconv.Atoi).
+func (c *Command) setPort(f *flagValues) error {
+	p := f.str("port")
+	if p == "" {
+		return nil
+	}
 	n := 0
 	for _, r := range p {
 		if r < '0' || r > '9' || n > 65535 {
-			return 0, errorf("strconv.Atoi: parsing %q: invalid syntax", p)
+			return errorf("strconv.Atoi: parsing %q: invalid syntax", p)
 		}
 		n = n*10 + int(r-'0')
 	}
-	if p == "" || n < 1 || n > 65535 {
-		return 0, errorf("invalid port %q: must be between 1 and 65535", p)
+	if n < 1 || n > 65535 {
+		return errorf("invalid port %q: must be between 1 and 65535", p)
 	}
-	return int32(n), nil
+	c.Port = int32(n)
+	return nil
 }
 
 func parseRun(c *Command, f *flagValues, args []string) error {
@@ -478,12 +480,8 @@ func parseRun(c *Command, f *flagValues, args []string) error {
 		return errorf("run with a command or arguments is not supported in the simulator: %s", strings.Join(args[1:], " "))
 	}
 	c.Name, c.Kind, c.Image = args[0], "Pod", []string{f.str("image")}
-	if p := f.str("port"); p != "" {
-		n, err := parsePort(p)
-		if err != nil {
-			return err
-		}
-		c.Port = n
+	if err := c.setPort(f); err != nil {
+		return err
 	}
 	c.Labels, c.Restart = f.str("labels"), f.str("restart")
 	if c.Labels != "" {

@@ -137,6 +137,18 @@ func (r *runner) targets() []Target {
 
 // each runs fn on every target, collecting kubectl-worded errors and
 // carrying on like kubectl does with the remaining objects.
+// eachObject is each over the targets' stored objects: a target that
+// does not exist is an error of its own.
+func (r *runner) eachObject(fn func(t Target, o store.Object) error) (string, error) {
+	return r.each(func(t Target) error {
+		o, err := r.get(t)
+		if err != nil {
+			return err
+		}
+		return fn(t, o)
+	})
+}
+
 func (r *runner) each(fn func(t Target) error) (string, error) {
 	var errs []error
 	for _, t := range r.targets() {

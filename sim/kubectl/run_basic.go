@@ -12,11 +12,7 @@ import (
 )
 
 func (r *runner) scale() (string, error) {
-	return r.each(func(t Target) error {
-		o, err := r.get(t)
-		if err != nil {
-			return err
-		}
+	return r.eachObject(func(t Target, o store.Object) error {
 		if want := r.c.CurrentReplicas; want >= 0 {
 			if cur := replicasOf(o); cur != want {
 				return errorf("Expected replicas to be %d, was %d", want, cur)

@@ -13,11 +13,7 @@ import (
 
 // taint adds and removes node taints like kubectl taint.
 func (r *runner) taint() (string, error) {
-	return r.each(func(t Target) error {
-		o, err := r.get(t)
-		if err != nil {
-			return err
-		}
+	return r.eachObject(func(t Target, o store.Object) error {
 		n := o.(*corev1.Node).DeepCopy()
 		taints, op, err := r.applyTaints(n.Name, n.Spec.Taints)
 		if err != nil {
@@ -86,11 +82,7 @@ func (r *runner) applyTaints(node string, cur []corev1.Taint) ([]corev1.Taint, s
 // meta runs label and annotate.
 func (r *runner) meta() (string, error) {
 	isLabel := r.c.Verb == Label
-	return r.each(func(t Target) error {
-		o, err := r.get(t)
-		if err != nil {
-			return err
-		}
+	return r.eachObject(func(t Target, o store.Object) error {
 		obj := o.DeepCopyObject().(store.Object)
 		cur := obj.GetAnnotations()
 		if isLabel {

@@ -16,16 +16,14 @@ import (
 func TestScale(t *testing.T) {
 	f := newFixture(t)
 	f.deployment("web", 2)
-	out, err := f.run("kubectl scale deployment/web --replicas=6")
-	require.NoError(t, err)
-	require.Equal(t, "deployment.apps/web scaled\n", out)
+	f.steps([]step{{line: "kubectl scale deployment/web --replicas=6", want: "deployment.apps/web scaled\n"}})
 	require.EqualValues(t, 6, *f.getDeployment("web").Spec.Replicas)
 
-	_, err = f.run("scale deploy web --replicas=1 --current-replicas=3")
+	_, err := f.run("scale deploy web --replicas=1 --current-replicas=3")
 	require.EqualError(t, err, "error: Expected replicas to be 3, was 6")
 	require.EqualValues(t, 6, *f.getDeployment("web").Spec.Replicas)
 
-	out, err = f.run("scale deploy/wbe deploy/web --replicas=4")
+	out, err := f.run("scale deploy/wbe deploy/web --replicas=4")
 	require.Equal(t, "deployment.apps/web scaled\n", out)
 	require.EqualError(t, err, `Error from server (NotFound): deployments.apps "wbe" not found`)
 	require.EqualValues(t, 4, *f.getDeployment("web").Spec.Replicas)
@@ -37,17 +35,12 @@ func TestScale(t *testing.T) {
 func TestCordonUncordon(t *testing.T) {
 	f := newFixture(t)
 	f.node("general-1")
-	steps := []struct{ line, want string }{
-		{"cordon general-1", "node/general-1 cordoned\n"},
-		{"cordon general-1", "node/general-1 already cordoned\n"},
-		{"uncordon general-1", "node/general-1 uncordoned\n"},
-		{"uncordon no/general-1", "node/general-1 already uncordoned\n"},
-	}
-	for _, s := range steps {
-		out, err := f.run(s.line)
-		require.NoError(t, err)
-		require.Equal(t, s.want, out, s.line)
-	}
+	f.steps([]step{
+		{line: "cordon general-1", want: "node/general-1 cordoned\n"},
+		{line: "cordon general-1", want: "node/general-1 already cordoned\n"},
+		{line: "uncordon general-1", want: "node/general-1 uncordoned\n"},
+		{line: "uncordon no/general-1", want: "node/general-1 already uncordoned\n"},
+	})
 	require.False(t, f.getNode("general-1").Spec.Unschedulable)
 	_, err := f.run("cordon general-1")
 	require.NoError(t, err)
@@ -59,7 +52,7 @@ func TestCordonUncordon(t *testing.T) {
 func TestTaint(t *testing.T) {
 	f := newFixture(t)
 	f.node("general-1")
-	steps := []struct{ line, want, wantErr string }{
+	f.steps([]step{
 		{line: "taint nodes general-1 dedicated=batch:NoSchedule gpu:NoExecute", want: "node/general-1 tainted\n"},
 		{line: "taint nodes general-1 dedicated=web:NoSchedule",
 			wantErr: "error: node general-1 already has dedicated taint(s) with same effect(s) and --overwrite is false"},
@@ -67,16 +60,7 @@ func TestTaint(t *testing.T) {
 		{line: "taint nodes general-1 gpu- spot=yes:PreferNoSchedule", want: "node/general-1 modified\n"},
 		{line: "taint nodes general-1 nope-", wantErr: `error: taint "nope" not found`},
 		{line: "taint nodes general-1 spot:PreferNoSchedule-", want: "node/general-1 untainted\n"},
-	}
-	for _, s := range steps {
-		out, err := f.run(s.line)
-		if s.wantErr != "" {
-			require.EqualError(t, err, s.wantErr, s.line)
-			continue
-		}
-		require.NoError(t, err, s.line)
-		require.Equal(t, s.want, out, s.line)
-	}
+	})
 	taints := f.getNode("general-1").Spec.Taints
 	require.Len(t, taints, 1)
 	require.Equal(t, corev1.Taint{Key: "dedicated", Value: "web", Effect: corev1.TaintEffectNoSchedule}, taints[0])
@@ -86,7 +70,7 @@ func TestLabelAnnotate(t *testing.T) {
 	f := newFixture(t)
 	f.node("general-1")
 	f.pod("web-1", podOpts{labels: map[string]string{"app": "web", "env": "dev"}})
-	steps := []struct{ line, want, wantErr string }{
+	f.steps([]step{
 		{line: "label node general-1 pool=spot", want: "node/general-1 labeled\n"},
 		{line: "label pods web-1 env=prod", wantErr: "error: 'env' already has a value (dev), and --overwrite is false"},
 		{line: "label pods web-1 env=prod --overwrite", want: "pod/web-1 labeled\n"},
@@ -98,16 +82,7 @@ func TestLabelAnnotate(t *testing.T) {
 			wantErr: "error: --overwrite is false but found the following declared annotation(s): 'note' already has a value (hello world)"},
 		{line: "label pods -l app=web tier=front", want: "pod/web-1 labeled\n"},
 		{line: "label pods -l app=nothing tier=front", want: "No resources found in default namespace.\n"},
-	}
-	for _, s := range steps {
-		out, err := f.run(s.line)
-		if s.wantErr != "" {
-			require.EqualError(t, err, s.wantErr, s.line)
-			continue
-		}
-		require.NoError(t, err, s.line)
-		require.Equal(t, s.want, out, s.line)
-	}
+	})
 	require.Equal(t, "spot", f.getNode("general-1").Labels["pool"])
 	p, _ := f.st.Get("Pod", "default", "web-1")
 	require.Equal(t, map[string]string{"app": "web", "tier": "front"}, p.GetLabels())
@@ -190,14 +165,12 @@ func TestRollout(t *testing.T) {
 func TestSetImage(t *testing.T) {
 	f := newFixture(t)
 	f.deployment("web", 2)
-	out, err := f.run("set image deployment/web web=nginx:1.26 sidecar=envoy:v2")
-	require.NoError(t, err)
-	require.Equal(t, "deployment.apps/web image updated\n", out)
+	f.steps([]step{{line: "set image deployment/web web=nginx:1.26 sidecar=envoy:v2", want: "deployment.apps/web image updated\n"}})
 	cs := f.getDeployment("web").Spec.Template.Spec.Containers
 	require.Equal(t, "nginx:1.26", cs[0].Image)
 	require.Equal(t, "envoy:v2", cs[1].Image)
 
-	out, err = f.run("set image deployment/web web=nginx:1.26")
+	out, err := f.run("set image deployment/web web=nginx:1.26")
 	require.NoError(t, err)
 	require.Empty(t, out, "no change, nothing printed")
 	out, err = f.run("set image deployment/web nope=x:1 web=nginx:1.27")

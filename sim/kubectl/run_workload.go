@@ -44,11 +44,7 @@ func (r *runner) rolloutUndo() (string, error) {
 }
 
 func (r *runner) rolloutRestart() (string, error) {
-	return r.each(func(t Target) error {
-		o, err := r.get(t)
-		if err != nil {
-			return err
-		}
+	return r.eachObject(func(t Target, o store.Object) error {
 		if d, ok := o.(*appsv1.Deployment); ok && d.Spec.Paused {
 			return errorf("deployments.apps %q can't restart paused deployment (run rollout resume first)", d.Name)
 		}
