@@ -1,8 +1,11 @@
 package live
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -11,139 +14,297 @@ import (
 	"github.com/kubesim/kubesim/sim/store"
 )
 
-// viewMemo remembers the pod and node views of the last refresh by the
-// objects' resourceVersions, so that a refresh rebuilds only what changed:
-// at 1,000 nodes a node failure changes a few dozen pods of 30,000, and a
-// refresh had cost a request aggregation per pod (most of its time). The
-// views it hands out are shared and immutable, like the View itself.
+// viewMemo keeps the last refresh's view of the pods and nodes up to date
+// from the store's watch events, so that a refresh costs what changed
+// since the last one, not the cluster's size: at 1,000 nodes a node
+// failure changes a few dozen pods of 30,000, and a refresh that walked
+// every pod (to count phases, list the pending ones and look each up)
+// cost ~70 ms however little moved. Watches of pods, nodes and
+// ReplicaSets (latency zero: called as the store changes, under the
+// session's lock, adding no event to the simulation) mark what is dirty;
+// a refresh rebuilds the dirty pods' views, the nodes they left or joined
+// and the pending list when it moved, and keeps the rest. The views it
+// hands out are shared and immutable, like the View itself.
 type viewMemo struct {
 	cluster *cluster.Cluster // the memo is for one cluster: a rewind starts afresh
-	gen     uint64
-	pods    map[types.UID]podMemo
+	stop    []func()         // ends the watches on cluster
+	dirty   *dirtySet        // filled by the watches between refreshes
+	pods    map[types.UID]*podMemo
 	nodes   map[string]nodeMemo
+	gen     uint64
 	// rsOwner maps a ReplicaSet's UID to its controller ("Deployment/web"),
-	// rebuilt every refresh (ReplicaSets are few).
+	// for the ReplicaSets that have one.
 	rsOwner map[types.UID]string
+	// pending are the unscheduled pods; pendingView is them as the view
+	// lists them (oldest first), rebuilt when one came, went or changed.
+	pending      map[types.UID]*podMemo
+	pendingView  []PodView
+	pendingMoved bool
+	// phases counts the pods by the header's columns.
+	phases Counts
+	// workloads is the last list of workloads, kept while no
+	// Deployment, DaemonSet or StatefulSet changed (workloadRevs).
+	workloads    []WorkloadView
+	workloadRevs [3]int64
+	workloadsOK  bool
+	// events is the last view's events, kept while the timeline did not
+	// grow (its entries never change once written).
+	events    []EventView
+	eventsLen int
 	// stamps counts the node views built, across clusters (a rewind
 	// starts a new memo but never reuses a stamp): NodeView.Stamp.
 	stamps uint64
 }
 
+// dirtySet is what changed since the last refresh, as the watches saw it.
+type dirtySet struct {
+	pods  map[types.UID]*corev1.Pod // the latest version; nil: deleted
+	nodes map[string]bool
+	rs    map[types.UID]*appsv1.ReplicaSet // the latest version; nil: deleted
+}
+
+func newDirtySet() *dirtySet {
+	return &dirtySet{pods: map[types.UID]*corev1.Pod{}, nodes: map[string]bool{}, rs: map[types.UID]*appsv1.ReplicaSet{}}
+}
+
 type podMemo struct {
 	rv  string
-	gen uint64
+	key string // the store's key, namespace/name: the pending list's tie-break
 	pv  PodView
-	// rs is the owning ReplicaSet's UID, whose own owner is looked up
-	// afresh each time (adoption and orphaning change it); rsOwner is
-	// "ReplicaSet/NAME", the owner shown when the ReplicaSet has none.
-	rs      types.UID
-	rsOwner string
+	// rs is the owning ReplicaSet's UID, whose own owner is rsOwner's
+	// (adoption and orphaning change it); rsDefault is "ReplicaSet/NAME",
+	// the owner shown when the ReplicaSet has none.
+	rs        types.UID
+	rsDefault string
+	phase     corev1.PodPhase
+	pending   bool
 }
 
 type nodeMemo struct {
-	rv  string
-	gen uint64
-	nv  NodeView
+	gen         uint64
+	zone, group string
+	nv          NodeView
 }
 
-// begin starts a refresh of c's view.
+// forget ends the memo's watches and drops everything it knows but the
+// stamps: the next refresh starts from nothing.
+func (m *viewMemo) forget() {
+	for _, stop := range m.stop {
+		stop()
+	}
+	*m = viewMemo{stamps: m.stamps}
+}
+
+// begin starts a refresh of c's view: from nothing for a new cluster
+// (every pod and ReplicaSet dirty), else from what changed.
 func (m *viewMemo) begin(c *cluster.Cluster) *viewMemo {
 	if m.cluster != c || m.pods == nil {
-		*m = viewMemo{cluster: c, pods: map[types.UID]podMemo{}, nodes: map[string]nodeMemo{}, stamps: m.stamps}
+		m.forget()
+		m.cluster, m.dirty = c, newDirtySet()
+		m.pods, m.nodes, m.pending = map[types.UID]*podMemo{}, map[string]nodeMemo{}, map[types.UID]*podMemo{}
+		m.rsOwner = map[types.UID]string{}
+		m.pendingMoved = true
+		d, st := m.dirty, c.Store
+		m.stop = []func(){
+			st.Watch("Pod", 0, latest(d.pods)),
+			st.Watch("Node", 0, func(ev store.Event) { d.nodes[ev.Object.GetName()] = true }),
+			st.Watch("ReplicaSet", 0, latest(d.rs)),
+		}
+		for _, o := range st.List("ReplicaSet", "") {
+			d.rs[o.GetUID()] = o.(*appsv1.ReplicaSet)
+		}
+		for _, o := range st.List("Pod", "") {
+			d.pods[o.GetUID()] = o.(*corev1.Pod)
+		}
 	}
 	m.gen++
-	m.rsOwner = make(map[types.UID]string, len(m.rsOwner))
 	return m
 }
 
-// end forgets the pods and nodes this refresh did not see.
-func (m *viewMemo) end() {
-	for uid, pm := range m.pods {
-		if pm.gen != m.gen {
-			delete(m.pods, uid)
+// latest is a watch handler keeping the latest version of each object
+// by UID in into (nil once deleted).
+func latest[T store.Object](into map[types.UID]T) store.Handler {
+	return func(ev store.Event) {
+		o := ev.Object.(T)
+		if ev.Type == store.Deleted {
+			var deleted T
+			into[o.GetUID()] = deleted
+		} else {
+			into[o.GetUID()] = o
 		}
 	}
+}
+
+// update applies what changed since the last refresh to the pods' views,
+// the phase counts and the pending set, and marks the nodes whose pods
+// changed.
+func (m *viewMemo) update(st *store.Store, since func(time.Time) time.Duration) {
+	d := m.dirty
+	for uid, rs := range d.rs {
+		owner := ""
+		if rs != nil {
+			if ref := podutil.ControllerOf(rs); ref != nil {
+				owner = ref.Kind + "/" + ref.Name
+			}
+		}
+		if owner == m.rsOwner[uid] {
+			continue
+		}
+		if owner == "" {
+			delete(m.rsOwner, uid)
+		} else {
+			m.rsOwner[uid] = owner
+		}
+		for _, o := range st.ByIndex("Pod", store.OwnerIndex, string(uid)) {
+			if _, ok := d.pods[o.GetUID()]; !ok {
+				d.pods[o.GetUID()] = o.(*corev1.Pod)
+			}
+		}
+	}
+	clear(d.rs)
+	for uid, p := range d.pods {
+		old := m.pods[uid]
+		if old != nil {
+			m.remove(uid, old)
+		}
+		if p == nil {
+			continue
+		}
+		pm := &podMemo{rv: p.ResourceVersion, phase: p.Status.Phase, pending: p.Spec.NodeName == "" && p.DeletionTimestamp == nil}
+		if old != nil && old.rv == p.ResourceVersion {
+			pm.key, pm.pv, pm.rs, pm.rsDefault = old.key, old.pv, old.rs, old.rsDefault
+		} else {
+			pm.key, pm.pv = store.KeyOf(p), newPodView(p, since)
+			if ref := podutil.ControllerOf(p); ref != nil && ref.Kind == "ReplicaSet" {
+				pm.rs, pm.rsDefault = ref.UID, pm.pv.Owner
+			}
+		}
+		if pm.rs != "" {
+			pm.pv.Owner = cmp.Or(m.rsOwner[pm.rs], pm.rsDefault)
+		}
+		m.add(uid, pm)
+	}
+	clear(d.pods)
+}
+
+// add counts a pod's memo in.
+func (m *viewMemo) add(uid types.UID, pm *podMemo) {
+	m.pods[uid] = pm
+	m.count(pm.phase, +1)
+	if pm.pending {
+		m.pending[uid], m.pendingMoved = pm, true
+	}
+	if pm.pv.Node != "" {
+		m.dirty.nodes[pm.pv.Node] = true
+	}
+}
+
+// remove counts a pod's memo out.
+func (m *viewMemo) remove(uid types.UID, pm *podMemo) {
+	delete(m.pods, uid)
+	m.count(pm.phase, -1)
+	if pm.pending {
+		delete(m.pending, uid)
+		m.pendingMoved = true
+	}
+	if pm.pv.Node != "" {
+		m.dirty.nodes[pm.pv.Node] = true
+	}
+}
+
+func (m *viewMemo) count(phase corev1.PodPhase, n int) {
+	c := &m.phases
+	c.Pods += n
+	switch phase {
+	case corev1.PodRunning:
+		c.Running += n
+	case corev1.PodSucceeded:
+		c.Succeeded += n
+	case corev1.PodFailed:
+		c.Failed += n
+	default:
+		c.Pending += n
+	}
+}
+
+// pendingPods is the pending pods oldest first (by name when created at
+// the same time), the last list while none came, went or changed.
+func (m *viewMemo) pendingPods() []PodView {
+	if !m.pendingMoved {
+		return m.pendingView
+	}
+	pms := make([]*podMemo, 0, len(m.pending))
+	for _, pm := range m.pending {
+		pms = append(pms, pm)
+	}
+	slices.SortFunc(pms, func(a, b *podMemo) int {
+		return cmp.Or(cmp.Compare(a.pv.Created, b.pv.Created), cmp.Compare(a.key, b.key))
+	})
+	m.pendingView = nil
+	for _, pm := range pms {
+		m.pendingView = append(m.pendingView, pm.pv)
+	}
+	m.pendingMoved = false
+	return m.pendingView
+}
+
+// end forgets the nodes this refresh did not see and what was dirty.
+func (m *viewMemo) end() {
 	for name, nm := range m.nodes {
 		if nm.gen != m.gen {
 			delete(m.nodes, name)
 		}
 	}
+	clear(m.dirty.nodes)
 }
 
-// lookup returns p's memo, building it if p changed since it was made,
-// and whether the memo's view was unchanged.
-func (m *viewMemo) lookup(p *corev1.Pod, since func(time.Time) time.Duration) (podMemo, bool) {
-	pm, ok := m.pods[p.UID]
-	hit := ok && pm.rv == p.ResourceVersion
-	if !hit {
-		pm = podMemo{rv: p.ResourceVersion, pv: newPodView(p, since)}
-		if ref := podutil.ControllerOf(p); ref != nil && ref.Kind == "ReplicaSet" {
-			pm.rs, pm.rsOwner = ref.UID, pm.pv.Owner
-		}
-	}
-	if pm.rs != "" {
-		owner, ok := m.rsOwner[pm.rs]
-		if !ok {
-			owner = pm.rsOwner
-		}
-		if owner != pm.pv.Owner {
-			pm.pv.Owner, hit = owner, false
-		}
-	}
-	pm.gen = m.gen
-	m.pods[p.UID] = pm
-	return pm, hit
-}
-
-// pod returns p's view.
-func (m *viewMemo) pod(p *corev1.Pod, since func(time.Time) time.Duration) PodView {
-	pm, _ := m.lookup(p, since)
-	return pm.pv
-}
-
-// node returns node's view with its (non-terminal) pods, the last one
-// unchanged when neither the node nor any of its pods changed.
-func (m *viewMemo) node(node *corev1.Node, zone, group string, pods []store.Object, since func(time.Time) time.Duration) NodeView {
-	nm, ok := m.nodes[node.Name]
-	same := ok && nm.rv == node.ResourceVersion
-	live := pods[:0]
-	for _, o := range pods {
-		if p := o.(*corev1.Pod); !podutil.IsTerminal(p) {
-			live = append(live, o)
-		}
-	}
-	same = same && len(live) == len(nm.nv.Pods)
-	for i, o := range live {
-		p := o.(*corev1.Pod)
-		pm, hit := m.lookup(p, since)
-		if same && (!hit || nm.nv.Pods[i].Name != pm.pv.Name || nm.nv.Pods[i].Namespace != pm.pv.Namespace || nm.nv.Pods[i].Owner != pm.pv.Owner) {
-			same = false
-		}
-	}
-	if same {
+// node returns node's view with its (non-terminal) pods: the last one
+// when neither the node nor any of its pods changed since.
+func (m *viewMemo) node(st *store.Store, n *cluster.Node, since func(time.Time) time.Duration) (NodeView, bool) {
+	nm, ok := m.nodes[n.Name]
+	if ok && !m.dirty.nodes[n.Name] && nm.zone == n.Zone && nm.group == n.Group {
 		nm.gen = m.gen
-		m.nodes[node.Name] = nm
-		return nm.nv
+		m.nodes[n.Name] = nm
+		return nm.nv, true
 	}
-	nv := NodeView{Name: node.Name, Zone: zone, Group: group, InstanceType: node.Labels[corev1.LabelInstanceTypeStable],
+	o, ok := st.Get("Node", "", n.Name)
+	if !ok {
+		return NodeView{}, false
+	}
+	node := o.(*corev1.Node)
+	nv := NodeView{Name: node.Name, Zone: n.Zone, Group: n.Group, InstanceType: node.Labels[corev1.LabelInstanceTypeStable],
 		Ready: string(podutil.NodeReady(node)), Unschedulable: node.Spec.Unschedulable, Allocatable: podutil.NodeAllocatable(node)}
 	m.stamps++
 	nv.Stamp = m.stamps
 	for _, t := range node.Spec.Taints {
 		nv.Taints = append(nv.Taints, t.ToString())
 	}
-	nv.Pods = make([]PodView, 0, len(live))
-	for _, o := range live {
-		pv := m.pods[o.(*corev1.Pod).UID].pv
+	pods := st.ByIndex("Pod", store.NodeNameIndex, n.Name)
+	nv.Pods = make([]PodView, 0, len(pods))
+	for _, o := range pods {
+		p := o.(*corev1.Pod)
+		if podutil.IsTerminal(p) {
+			continue
+		}
+		pv := newPodViewOf(m.pods[p.UID], p, since)
 		nv.Requested = nv.Requested.Add(pv.Requests)
 		nv.Pods = append(nv.Pods, pv)
 	}
-	m.nodes[node.Name] = nodeMemo{rv: node.ResourceVersion, gen: m.gen, nv: nv}
-	return nv
+	m.nodes[n.Name] = nodeMemo{gen: m.gen, zone: n.Zone, group: n.Group, nv: nv}
+	return nv, true
+}
+
+// newPodViewOf is pm's view, or p's built afresh if the memo has none
+// (it cannot happen: the watch sees every pod).
+func newPodViewOf(pm *podMemo, p *corev1.Pod, since func(time.Time) time.Duration) PodView {
+	if pm == nil {
+		return newPodView(p, since)
+	}
+	return pm.pv
 }
 
 // newPodView builds p's view (its owner as p's controller; a ReplicaSet's
-// controller is put in by lookup).
+// controller is put in by update).
 func newPodView(p *corev1.Pod, since func(time.Time) time.Duration) PodView {
 	line := podutil.LineOf(p)
 	pv := PodView{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, State: line.Status,

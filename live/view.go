@@ -1,15 +1,15 @@
 package live
 
 import (
-	"slices"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/runner"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // View is an immutable snapshot of the cluster for frontends: plain data,
@@ -25,9 +25,13 @@ type View struct {
 	Pending   []PodView // unscheduled pods, oldest first
 	Workloads []WorkloadView
 	Events    []EventView // the most recent last
-	Etcd      EtcdView
-	Counts    Counts
-	TraceHash string
+	// EventsTotal is how many events the run has had: the last of Events
+	// is event number EventsTotal (a frontend that has seen N sends or
+	// shows only the last EventsTotal-N).
+	EventsTotal int
+	Etcd        EtcdView
+	Counts      Counts
+	TraceHash   string
 	// Stopped is why the simulation stopped itself (a livelock: virtual
 	// time could not advance), or "". The session is then paused for good.
 	Stopped string
@@ -136,64 +140,31 @@ func (s *Session) refreshLocked() {
 	e := c.Engine
 	v := &View{Version: s.version, Scenario: s.scenario.Name, Time: e.Elapsed(), Speed: s.speed,
 		Paused: s.paused, Until: s.until, TraceHash: e.Trace().Hash(), CatchingUp: s.behind}
-	if c.Cost != nil {
-		now := c.Cost.Now()
-		v.Counts.Machines, v.Counts.CostPerHour = now.Nodes, now.PerHour
-		v.Counts.CostTotal = c.Cost.Summary().Total
+	if c.EC2 != nil {
+		v.Counts.Machines, v.Counts.CostPerHour, v.Counts.CostTotal = bill(c, e.Elapsed())
 	}
 	start := e.Now().Add(-e.Elapsed())
 	since := func(t time.Time) time.Duration { return t.Sub(start) }
 	m := s.memo.begin(c)
-	for _, o := range st.List("ReplicaSet", "") {
-		if ref := podutil.ControllerOf(o); ref != nil {
-			m.rsOwner[o.GetUID()] = ref.Kind + "/" + ref.Name
-		}
-	}
-	podView := func(p *corev1.Pod) PodView { return m.pod(p, since) }
+	m.update(st, since)
+	v.Nodes = make([]NodeView, 0, len(c.Nodes()))
 	for _, n := range c.Nodes() {
-		o, ok := st.Get("Node", "", n.Name)
+		nv, ok := m.node(st, n, since)
 		if !ok {
 			continue
 		}
-		node := o.(*corev1.Node)
-		nv := m.node(node, n.Zone, n.Group, st.ByIndex("Pod", "spec.nodeName", n.Name), since)
 		v.Counts.Nodes++
 		if nv.Ready == "True" {
 			v.Counts.NodesReady++
 		}
 		v.Nodes = append(v.Nodes, nv)
 	}
-	for _, o := range st.List("Pod", "") {
-		p := o.(*corev1.Pod)
-		v.Counts.Pods++
-		switch p.Status.Phase {
-		case corev1.PodRunning:
-			v.Counts.Running++
-		case corev1.PodSucceeded:
-			v.Counts.Succeeded++
-		case corev1.PodFailed:
-			v.Counts.Failed++
-		default:
-			v.Counts.Pending++
-		}
-		if p.Spec.NodeName == "" && p.DeletionTimestamp == nil {
-			v.Pending = append(v.Pending, podView(p))
-		}
-	}
-	slices.SortStableFunc(v.Pending, func(a, b PodView) int { return int(a.Created - b.Created) })
-	for _, o := range st.List("Deployment", "") {
-		d := o.(*appsv1.Deployment)
-		v.Workloads = append(v.Workloads, WorkloadView{"Deployment", d.Namespace, d.Name, ptr.Deref(d.Spec.Replicas, 1), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas})
-	}
-	for _, o := range st.List("DaemonSet", "") {
-		d := o.(*appsv1.DaemonSet)
-		v.Workloads = append(v.Workloads, WorkloadView{"DaemonSet", d.Namespace, d.Name, d.Status.DesiredNumberScheduled, d.Status.NumberReady, d.Status.NumberAvailable, d.Status.UpdatedNumberScheduled})
-	}
-	for _, o := range st.List("StatefulSet", "") {
-		d := o.(*appsv1.StatefulSet)
-		v.Workloads = append(v.Workloads, WorkloadView{"StatefulSet", d.Namespace, d.Name, ptr.Deref(d.Spec.Replicas, 1), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas})
-	}
-	v.Events = eventViews(s.run.Report().Timeline)
+	p := m.phases
+	v.Counts.Pods, v.Counts.Running, v.Counts.Pending, v.Counts.Failed, v.Counts.Succeeded = p.Pods, p.Running, p.Pending, p.Failed, p.Succeeded
+	v.Pending = m.pendingPods()
+	v.Workloads = m.workloadViews(st)
+	v.Events = m.eventViews(s.run.Report().Timeline)
+	v.EventsTotal = len(s.run.Report().Timeline)
 	v.Etcd = etcdView(s)
 	if err := s.stoppedLocked(); err != nil {
 		v.Stopped = err.Error()
@@ -202,7 +173,52 @@ func (s *Session) refreshLocked() {
 	s.view.Store(v)
 }
 
-func eventViews(tl []runner.TimelineEntry) []EventView {
+// bill is the header's cost: the machines billed now, what they cost
+// per hour and what the run has cost so far (what cost.Meter's Now and
+// Summary say, without Summary's per-pod breakdown: at 30,000 pods that
+// sorted every pod's charge on each refresh).
+func bill(c *cluster.Cluster, now time.Duration) (machines int, perHour, total float64) {
+	for _, in := range c.EC2.Instances() {
+		total += in.Cost(now)
+		if in.Billed() {
+			machines++
+			perHour += in.PricePerHour
+		}
+	}
+	return machines, perHour, total
+}
+
+// workloadViews lists the Deployments, DaemonSets and StatefulSets: the
+// last list while none of them changed.
+func (m *viewMemo) workloadViews(st *store.Store) []WorkloadView {
+	revs := [3]int64{st.KindRev("Deployment"), st.KindRev("DaemonSet"), st.KindRev("StatefulSet")}
+	if m.workloadsOK && revs == m.workloadRevs {
+		return m.workloads
+	}
+	var out []WorkloadView
+	for _, o := range st.List("Deployment", "") {
+		d := o.(*appsv1.Deployment)
+		out = append(out, WorkloadView{"Deployment", d.Namespace, d.Name, ptr.Deref(d.Spec.Replicas, 1), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas})
+	}
+	for _, o := range st.List("DaemonSet", "") {
+		d := o.(*appsv1.DaemonSet)
+		out = append(out, WorkloadView{"DaemonSet", d.Namespace, d.Name, d.Status.DesiredNumberScheduled, d.Status.NumberReady, d.Status.NumberAvailable, d.Status.UpdatedNumberScheduled})
+	}
+	for _, o := range st.List("StatefulSet", "") {
+		d := o.(*appsv1.StatefulSet)
+		out = append(out, WorkloadView{"StatefulSet", d.Namespace, d.Name, ptr.Deref(d.Spec.Replicas, 1), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas})
+	}
+	m.workloads, m.workloadRevs, m.workloadsOK = out, revs, true
+	return out
+}
+
+// eventViews is the newest maxEvents entries of the timeline: the last
+// list while the timeline did not grow (it only ever appends).
+func (m *viewMemo) eventViews(tl []runner.TimelineEntry) []EventView {
+	if m.events != nil && len(tl) == m.eventsLen {
+		return m.events
+	}
+	m.eventsLen = len(tl)
 	if len(tl) > maxEvents {
 		tl = tl[len(tl)-maxEvents:]
 	}
@@ -210,6 +226,7 @@ func eventViews(tl []runner.TimelineEntry) []EventView {
 	for i, t := range tl {
 		out[i] = EventView{Time: t.T, Type: t.Type, Reason: t.Reason, Object: t.Object, Message: t.Message, Count: t.Count}
 	}
+	m.events = out
 	return out
 }
 
