@@ -37,10 +37,14 @@ type viewJSON struct {
 	// the page draws the map and asks /api/pods for names.
 	Compact   bool           `json:"compact,omitempty"`
 	Workloads []workloadJSON `json:"workloads"`
-	Events    []eventJSON    `json:"events"`
-	Etcd      etcdJSON       `json:"etcd"`
-	Counts    countsJSON     `json:"counts"`
-	TraceHash string         `json:"traceHash"`
+	// Events are the newest maxStreamEvents events (encoded apart: see
+	// encodeView); EventsTotal is how many the run has had, the last
+	// listed being number EventsTotal.
+	Events      []eventJSON `json:"events,omitempty"`
+	EventsTotal int         `json:"eventsTotal"`
+	Etcd        etcdJSON    `json:"etcd"`
+	Counts      countsJSON  `json:"counts"`
+	TraceHash   string      `json:"traceHash"`
 	// Stopped is why the simulation stopped itself (a livelock), if it did.
 	Stopped string `json:"stopped,omitempty"`
 	// CatchingUp: the simulation runs behind its speed (live.View).
@@ -209,7 +213,7 @@ func nodePodsJSON(in []live.PodView) []podJSON {
 func toViewJSON(gen uint64, v *live.View) *viewJSON {
 	out := &viewJSON{Session: gen, Version: v.Version, Scenario: v.Scenario, Time: secs(v.Time),
 		Speed: speedJSON(v.Speed), Speeds: live.Speeds, Paused: v.Paused, Until: secs(v.Until),
-		Pending: podsJSON(v.Pending), TraceHash: v.TraceHash, Stopped: v.Stopped, CatchingUp: v.CatchingUp,
+		Pending: podsJSON(v.Pending), EventsTotal: v.EventsTotal, TraceHash: v.TraceHash, Stopped: v.Stopped, CatchingUp: v.CatchingUp,
 		Counts: countsJSON{v.Counts.Nodes, v.Counts.NodesReady, v.Counts.Pods, v.Counts.Running,
 			v.Counts.Pending, v.Counts.Failed, v.Counts.Succeeded, v.Counts.Machines, v.Counts.CostPerHour, v.Counts.CostTotal},
 		Etcd: etcdJSON{Leader: v.Etcd.Leader, Quorum: v.Etcd.Quorum}}
@@ -233,8 +237,9 @@ func toViewJSON(gen uint64, v *live.View) *viewJSON {
 }
 
 // viewCache holds the latest snapshot's JSON, encoded once however many
-// tabs are open: apart from each other, the view without its nodes (head)
-// and each node on its own, from which the streams make deltas. A node
+// tabs are open: apart from each other, the view without its nodes and
+// events (head), each node on its own and each event on its own, from
+// which the streams make deltas. A node
 // whose view did not change since the last snapshot (the same
 // live.NodeView.Stamp) keeps its JSON, so at 1,000 nodes a snapshot costs
 // what changed, not 30,000 pods. cost is how long the encoding took:
@@ -251,11 +256,15 @@ type viewCache struct {
 type encodedView struct {
 	version uint64
 	compact bool     // nodes carry their pods compactly (see compactPods)
-	head    []byte   // the view without "nodes"
+	head    []byte   // the view without "nodes" and "events"
 	names   []string // the nodes in order
 	stamps  []uint64 // each node's live.NodeView.Stamp, like names
 	nodes   [][]byte // each node's JSON, like names
 	index   map[string]int
+	// events are the newest events' JSON, oldest first; the last is
+	// event number eventsTotal of the run.
+	events      [][]byte
+	eventsTotal int
 
 	bodyOnce sync.Once
 	body     []byte // the whole view (/api/view, the first stream message)
@@ -325,8 +334,12 @@ func encodeView(gen uint64, v *live.View, prev *encodedView, compact bool) *enco
 	if len(j.Pending) > maxPendingSent {
 		j.Pending = j.Pending[:maxPendingSent]
 	}
-	j.Nodes = nil
-	e := &encodedView{version: v.Version, compact: compact, head: mustJSON(j),
+	events := make([][]byte, len(j.Events))
+	for i, ev := range j.Events {
+		events[i] = mustJSON(ev)
+	}
+	j.Nodes, j.Events = nil, nil
+	e := &encodedView{version: v.Version, compact: compact, head: mustJSON(j), events: events, eventsTotal: j.EventsTotal,
 		names: make([]string, len(v.Nodes)), stamps: make([]uint64, len(v.Nodes)),
 		nodes: make([][]byte, len(v.Nodes)), index: make(map[string]int, len(v.Nodes))}
 	if prev != nil && prev.compact != compact {
@@ -350,22 +363,53 @@ func encodeView(gen uint64, v *live.View, prev *encodedView, compact bool) *enco
 // message send it.
 func (e *encodedView) whole() []byte {
 	e.bodyOnce.Do(func() {
-		size := len(e.head) + 16
+		size := len(e.head) + 32
 		for _, n := range e.nodes {
 			size += len(n) + 1
 		}
-		b := make([]byte, 0, size)
-		b = append(b, `{"nodes":[`...)
-		for i, n := range e.nodes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, n...)
+		for _, ev := range e.events {
+			size += len(ev) + 1
 		}
-		b = append(b, "],"...)
+		b := make([]byte, 0, size)
+		b = append(b, `{"nodes":`...)
+		b = appendList(b, e.nodes)
+		b = append(b, `,"events":`...)
+		b = appendList(b, e.events)
+		b = append(b, ',')
 		e.body = append(b, e.head[1:]...) // the head without its opening brace
 	})
 	return e.body
+}
+
+// appendList appends the JSON array of items (each a JSON value).
+func appendList(b []byte, items [][]byte) []byte {
+	b = append(b, '[')
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	return append(b, ']')
+}
+
+// newEvents are the events of e that prev (the last message) did not
+// have, and whether they replace the page's list rather than follow it:
+// when the run's events are not prev's followed by new ones (a rewind
+// replaced the timeline) or more came than e lists.
+func (e *encodedView) newEvents(prev *encodedView) (events [][]byte, reset bool) {
+	k := e.eventsTotal - prev.eventsTotal
+	if k < 0 || k > len(e.events) {
+		return e.events, true
+	}
+	if n := len(prev.events); n > 0 {
+		// prev's newest event must be where it was: just before the new ones.
+		at := len(e.events) - k - 1
+		if at < 0 || !bytes.Equal(e.events[at], prev.events[n-1]) {
+			return e.events, true
+		}
+	}
+	return e.events[len(e.events)-k:], false
 }
 
 func mustJSON(v any) []byte {
@@ -377,12 +421,20 @@ func mustJSON(v any) []byte {
 }
 
 // delta is what a stream sends after its first snapshot: the view without
-// its nodes, the nodes that changed since the last message, and the
-// node names in order when the set or the order changed (else null).
+// its nodes and events, the events that came since the last message
+// (the page keeps the newest; "eventsReset" says they replace its list),
+// the nodes that changed, and the node names in order when the set or
+// the order changed (else null).
 func (e *encodedView) delta(prev *encodedView) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"head":`)
 	b.Write(e.head)
+	evs, reset := e.newEvents(prev)
+	b.WriteString(`,"events":`)
+	b.Write(appendList(nil, evs))
+	if reset {
+		b.WriteString(`,"eventsReset":true`)
+	}
 	b.WriteString(`,"nodes":[`)
 	first := true
 	for i, n := range e.names {

@@ -440,7 +440,7 @@ func testEventStream(t *testing.T, compact bool) {
 	rd := bufio.NewReader(resp.Body)
 	// The page's model: a whole view, then deltas applied to it.
 	var model viewJSON
-	deltas, changedNodes := 0, 0
+	deltas, changedNodes, newEvents := 0, 0, 0
 	next := func() viewJSON {
 		t.Helper()
 		event := ""
@@ -461,11 +461,22 @@ func testEventStream(t *testing.T, compact bool) {
 				return model
 			case "delta":
 				var d struct {
-					Head  viewJSON   `json:"head"`
-					Nodes []nodeJSON `json:"nodes"`
-					Names []string   `json:"names"`
+					Head        viewJSON    `json:"head"`
+					Events      []eventJSON `json:"events"`
+					EventsReset bool        `json:"eventsReset"`
+					Nodes       []nodeJSON  `json:"nodes"`
+					Names       []string    `json:"names"`
 				}
 				require.NoError(t, json.Unmarshal([]byte(data), &d))
+				require.Empty(t, d.Head.Events, "a delta's head carries no events")
+				events := append(model.Events, d.Events...)
+				if d.EventsReset {
+					events = d.Events
+				}
+				if len(events) > maxStreamEvents {
+					events = events[len(events)-maxStreamEvents:]
+				}
+				newEvents += len(d.Events)
 				byName := map[string]nodeJSON{}
 				names := d.Names
 				for _, n := range model.Nodes {
@@ -478,6 +489,7 @@ func testEventStream(t *testing.T, compact bool) {
 					byName[n.Name] = n
 				}
 				model = d.Head
+				model.Events = events
 				for _, n := range names {
 					model.Nodes = append(model.Nodes, byName[n])
 				}
@@ -519,6 +531,7 @@ func testEventStream(t *testing.T, compact bool) {
 	require.NoError(t, json.Unmarshal([]byte(r0.body), &full))
 	require.Equal(t, full.Version, v.Version)
 	require.Equal(t, full, v, "the deltas rebuild exactly the server's view")
+	require.Positive(t, newEvents, "the deltas carried the new events")
 
 	// A quiet cluster changes few nodes: a pause sends the head alone.
 	before := changedNodes
@@ -614,4 +627,56 @@ func TestSlowClientNeverStallsTheSimulation(t *testing.T) {
 	sess.Start()
 	sess.Resume()
 	require.Eventually(t, func() bool { return sess.Snapshot().Time >= 15*time.Minute }, 20*time.Second, 10*time.Millisecond)
+}
+
+// TestDeltaCarriesOnlyNewEvents: a delta carries the events that came
+// since the last message, not the whole window again; the page's list
+// (the last one's followed by these, the newest maxStreamEvents kept)
+// is then the current view's. A rewind, which replaces the run's events,
+// sends the whole window with eventsReset.
+func TestDeltaCarriesOnlyNewEvents(t *testing.T) {
+	srv, _ := newTestServer(t, "node-failure", Options{LoopbackOnly: true})
+	sess := srv.Session()
+	require.NoError(t, sess.RunFor(2*time.Minute))
+	type deltaJSON struct {
+		Events      []eventJSON `json:"events"`
+		EventsReset bool        `json:"eventsReset"`
+	}
+	var page []eventJSON
+	first, _ := srv.encoded(sess, 1)
+	var whole viewJSON
+	require.NoError(t, json.Unmarshal(first.whole(), &whole))
+	page = whole.Events
+	require.NotEmpty(t, page)
+	prev := first
+	for range 3 {
+		_, err := sess.Do(live.Command{Verb: "scale", Kind: "deployment", Namespace: "default", Name: "web", Replicas: int32(3 + len(page)%5)})
+		require.NoError(t, err)
+		require.NoError(t, sess.RunFor(30*time.Second))
+		e, _ := srv.encoded(sess, 1)
+		var d deltaJSON
+		require.NoError(t, json.Unmarshal(e.delta(prev), &d))
+		require.False(t, d.EventsReset)
+		require.Equal(t, e.eventsTotal-prev.eventsTotal, len(d.Events), "only the new events")
+		require.NotEmpty(t, d.Events)
+		page = append(page, d.Events...)
+		if len(page) > maxStreamEvents {
+			page = page[len(page)-maxStreamEvents:]
+		}
+		var now viewJSON
+		require.NoError(t, json.Unmarshal(e.whole(), &now))
+		require.Equal(t, now.Events, page, "the page's events are the view's")
+		var none deltaJSON
+		require.NoError(t, json.Unmarshal(e.delta(e), &none))
+		require.Empty(t, none.Events, "no new events, none sent")
+		prev = e
+	}
+	require.NoError(t, sess.Rewind(time.Minute))
+	e, _ := srv.encoded(sess, 1)
+	var d deltaJSON
+	require.NoError(t, json.Unmarshal(e.delta(prev), &d))
+	require.True(t, d.EventsReset, "a rewind replaces the page's events")
+	var now viewJSON
+	require.NoError(t, json.Unmarshal(e.whole(), &now))
+	require.Equal(t, now.Events, d.Events)
 }

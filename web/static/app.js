@@ -1008,8 +1008,11 @@ function render(v) {
 }
 
 // The stream: a whole view first, then deltas (the view without its
-// nodes, the nodes that changed, and the node order when it changed).
-const stream = { names: [], nodes: new Map(), lastMsg: 0, lastVersion: 0, lastChange: 0, samples: [], status: '',
+// nodes and events, the events that came since, the nodes that changed,
+// and the node order when it changed). The page keeps the newest events
+// as the whole view listed them.
+const maxEvents = 200;
+const stream = { names: [], nodes: new Map(), events: [], lastMsg: 0, lastVersion: 0, lastChange: 0, samples: [], status: '',
   // views and deltas received, their size, and the time spent parsing and
   // drawing them (the scale test reads these)
   messages: 0, bytes: 0, workMs: 0, worstWorkMs: 0 };
@@ -1025,6 +1028,7 @@ function applyView(v) {
   stream.changed = null; // everything
   stream.names = (v.nodes || []).map((n) => n.name);
   stream.nodes = new Map((v.nodes || []).map((n) => [n.name, expand(n)]));
+  stream.events = v.events || [];
   return v;
 }
 
@@ -1036,8 +1040,11 @@ function applyDelta(d) {
     const keep = new Set(d.names);
     for (const k of stream.nodes.keys()) if (!keep.has(k)) stream.nodes.delete(k);
   }
+  stream.events = d.eventsReset ? d.events || [] : stream.events.concat(d.events || []);
+  if (stream.events.length > maxEvents) stream.events = stream.events.slice(-maxEvents);
   const v = d.head;
   v.nodes = stream.names.map((n) => stream.nodes.get(n));
+  v.events = stream.events;
   return v;
 }
 
