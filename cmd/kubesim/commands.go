@@ -191,12 +191,16 @@ func newScenariosCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			width := terminalWidth(out)
+			nameWidth := 0
+			for _, e := range scenarios.Library() {
+				nameWidth = max(nameWidth, len(e.Name))
+			}
 			for _, e := range scenarios.Library() {
 				if long {
 					fmt.Fprintf(out, "%s\n  %s\n\n", e.Name, e.Description)
 					continue
 				}
-				fmt.Fprintln(out, listLine(e.Name, e.Description, width))
+				fmt.Fprintln(out, listLine(e.Name, e.Description, nameWidth, width))
 			}
 			return nil
 		},
@@ -268,11 +272,12 @@ func runSimulation(ctx context.Context, s *scenarios.Scenario, opts runner.Optio
 	return rep, nil
 }
 
-// listLine is one scenario of `scenarios list`: the name, then its
-// description cut to the terminal's width, at the end of a sentence when
-// one ends far enough in.
-func listLine(name, desc string, width int) string {
-	line := fmt.Sprintf("%-22s %s", name, desc)
+// listLine is one scenario of `scenarios list`: the name padded to
+// nameWidth (the descriptions start in one column), then its description
+// cut to the terminal's width, at the end of a sentence when one ends far
+// enough in.
+func listLine(name, desc string, nameWidth, width int) string {
+	line := fmt.Sprintf("%-*s  %s", nameWidth, name, desc)
 	if r := []rune(line); len(r) > width {
 		cut := string(r[:width])
 		if i := strings.LastIndex(cut, ". "); i >= width/2 {

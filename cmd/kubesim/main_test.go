@@ -139,8 +139,10 @@ func TestScenariosListAndShow(t *testing.T) {
 		names = append(names, strings.Fields(l)[0])
 	}
 	require.Contains(t, names, "demo")
+	column := strings.Index(lines[0], strings.Fields(lines[0])[1])
 	for _, l := range lines {
 		require.LessOrEqual(t, len([]rune(l)), 100, "one line per scenario, cut to the (default) width: %q", l)
+		require.Equal(t, column, strings.Index(l, strings.Fields(l)[1]), "the descriptions start in one column: %q", l)
 	}
 	show, _, code := kubesim(t, "scenarios", "show", "demo")
 	require.Equal(t, 0, code)
