@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -101,4 +102,21 @@ func TestWebBadInput(t *testing.T) {
 		require.Equal(t, 2, code, "%v: %s", args, stderr)
 		require.Contains(t, stderr, "error:", args)
 	}
+}
+
+// TestWebTakesASeed: --seed overrides the scenario's seed, as for run:
+// the session saved from the page carries it.
+func TestWebTakesASeed(t *testing.T) {
+	saved := func(f webFlags) string {
+		url, _, _ := launchWeb(t, "demo", f)
+		resp, err := http.Get(url + "api/session.yaml")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, 200, resp.StatusCode)
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(b)
+	}
+	require.Contains(t, saved(webFlags{listen: "127.0.0.1:0", speed: "1", paused: true, seed: "7"}), "\nseed: 7\n")
+	require.NotContains(t, saved(webFlags{listen: "127.0.0.1:0", speed: "1", paused: true}), "\nseed: 7\n", "the scenario's own seed")
 }
