@@ -18,6 +18,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
 	"github.com/kubesim/kubesim/sim/workqueue"
 )
@@ -26,8 +27,11 @@ import (
 // (upstream's recorder is named "node-controller").
 const EventComponent = "node-controller"
 
-// Config holds the controller's kube-controller-manager flags.
+// Config holds the controller's kube-controller-manager flags, besides
+// the informer delay and the timing of the NoSchedule-taint and pod work
+// queues every controller has.
 type Config struct {
+	controllerutil.Config
 	// MonitorPeriod is --node-monitor-period: how often node health is
 	// checked.
 	MonitorPeriod time.Duration
@@ -52,10 +56,6 @@ type Config struct {
 	// EvictionPassPeriod is how often the NoExecute tainting queues are
 	// worked (upstream's NodeEvictionPeriod).
 	EvictionPassPeriod time.Duration
-	// WatchLatency is the informer delay of the controller's watches.
-	WatchLatency time.Duration
-	// Queue is the timing of the NoSchedule-taint and pod work queues.
-	Queue workqueue.Config
 }
 
 // DefaultConfig holds upstream's defaults (v1.32+).
@@ -68,8 +68,7 @@ var DefaultConfig = Config{
 	LargeClusterThreshold:  50,
 	UnhealthyZoneThreshold: 0.55,
 	EvictionPassPeriod:     100 * time.Millisecond,
-	WatchLatency:           2 * time.Millisecond,
-	Queue:                  workqueue.DefaultConfig,
+	Config:                 controllerutil.DefaultConfig(),
 }
 
 // withDefaults fills the zero fields of c from DefaultConfig, so callers
@@ -80,7 +79,6 @@ func (c Config) withDefaults() Config {
 	setDur(&c.MonitorGracePeriod, d.MonitorGracePeriod)
 	setDur(&c.StartupGracePeriod, d.StartupGracePeriod)
 	setDur(&c.EvictionPassPeriod, d.EvictionPassPeriod)
-	setDur(&c.WatchLatency, d.WatchLatency)
 	if c.EvictionRate == 0 {
 		c.EvictionRate = d.EvictionRate
 	}
@@ -93,9 +91,7 @@ func (c Config) withDefaults() Config {
 	if c.UnhealthyZoneThreshold == 0 {
 		c.UnhealthyZoneThreshold = d.UnhealthyZoneThreshold
 	}
-	if c.Queue == (workqueue.Config{}) {
-		c.Queue = d.Queue
-	}
+	c.Config = c.Config.Defaulted().WithDefaultQueue()
 	return c
 }
 
@@ -107,10 +103,8 @@ func setDur(p *time.Duration, d time.Duration) {
 
 // Controller is the node lifecycle controller.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
+	controllerutil.Base
 	events *apiserver.Client
-	store  *store.Store
 	cfg    Config
 
 	known   map[string]*corev1.Node
@@ -123,40 +117,31 @@ type Controller struct {
 	noSchedule *workqueue.Queue
 	pods       *workqueue.Queue
 	passTimer  *sim.Timer
-	started    bool
 }
 
 // New returns a node lifecycle controller writing through client (upstream
 // "node-lifecycle-controller"); its events come from "node-controller".
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	c := &Controller{
-		engine: engine, client: client, events: client.Server().Client(EventComponent),
-		store: client.Server().Store(), cfg: cfg.withDefaults(),
+		events: client.Server().Client(EventComponent), cfg: cfg.withDefaults(),
 		known: map[string]*corev1.Node{}, health: map[string]*nodeHealth{}, retry: map[string]bool{},
 		states: map[string]ZoneState{}, tainter: map[string]*timedQueue{},
 	}
+	c.Base = controllerutil.NewBase(engine, client, "node-lifecycle-controller", c.cfg.Config, nil)
 	c.noSchedule = workqueue.New(engine, c.cfg.Queue.Named("node-lifecycle-controller/taint"), c.doNoScheduleTaintingPass)
 	c.pods = workqueue.New(engine, c.cfg.Queue.Named("node-lifecycle-controller/pods"), c.processPod)
+	c.Handles("Node", c.onNode)
+	c.Handles("Pod", c.onPod)
+	// Start then queues every node and starts the monitor loop, whose
+	// first pass runs at once (wait.Until semantics).
+	c.OnStart(func() {
+		for _, o := range c.Store.List("Node", "") {
+			c.noSchedule.Add(o.GetName())
+		}
+		c.Engine.After(0, "node-lifecycle/monitor", c.monitorLoop)
+	})
 	return c
 }
-
-// Start registers the watches and starts the monitor loop, whose first
-// pass runs at once (wait.Until semantics).
-func (c *Controller) Start() {
-	if c.started {
-		return
-	}
-	c.started = true
-	c.store.Watch("Node", c.cfg.WatchLatency, c.onNode)
-	c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod)
-	for _, o := range c.store.List("Node", "") {
-		c.noSchedule.Add(o.GetName())
-	}
-	c.engine.After(0, "node-lifecycle/monitor", c.monitorLoop)
-}
-
-// Config is the effective configuration.
-func (c *Controller) Config() Config { return c.cfg }
 
 // ZoneStates returns each zone's state, keyed like upstream's zone key
 // (region + ":\x00:" + zone; "" for unlabelled nodes).
@@ -170,7 +155,7 @@ func (c *Controller) ZoneStates() map[string]ZoneState {
 
 func (c *Controller) monitorLoop() {
 	c.monitorNodeHealth()
-	c.engine.After(c.cfg.MonitorPeriod, "node-lifecycle/monitor", c.monitorLoop)
+	c.Engine.After(c.cfg.MonitorPeriod, "node-lifecycle/monitor", c.monitorLoop)
 }
 
 // onNode queues a NoSchedule taint pass for every added or changed node
@@ -208,7 +193,7 @@ func (c *Controller) onPod(ev store.Event) {
 
 // monitorNodeHealth is one pass of the monitor loop.
 func (c *Controller) monitorNodeHealth() {
-	objs := c.store.List("Node", "")
+	objs := c.Store.List("Node", "")
 	nodes := make([]*corev1.Node, len(objs))
 	zones := make(map[*corev1.Node]string, len(objs))
 	for i, o := range objs {
@@ -253,7 +238,7 @@ func (c *Controller) monitorNode(n *corev1.Node, counts map[string]*zoneCount) {
 	// Whatever this pass does to the node is caused by the last thing
 	// recorded about it (a fault, its last status), not by the monitor's
 	// tick (a side link for `kubesim explain`; the trace is unchanged).
-	c.engine.Trace().SetCause(c.engine.Trace().LastOf("Node", "", n.Name))
+	c.Engine.Trace().SetCause(c.Engine.Trace().LastOf("Node", "", n.Name))
 	observed, current, err := c.tryUpdateNodeHealth(n)
 	if err != nil {
 		return
@@ -323,7 +308,7 @@ func (c *Controller) zoneKey(n *corev1.Node) string {
 }
 
 func (c *Controller) podsOn(node string) []*corev1.Pod {
-	objs := c.store.ByIndex("Pod", store.NodeNameIndex, node)
+	objs := c.Store.ByIndex("Pod", store.NodeNameIndex, node)
 	out := make([]*corev1.Pod, len(objs))
 	for i, o := range objs {
 		out[i] = o.(*corev1.Pod)

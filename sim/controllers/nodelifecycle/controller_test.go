@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle"
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle/podgc"
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle/tainteviction"
@@ -16,7 +17,7 @@ import (
 func startControllers(f *fixture, cfg nodelifecycle.Config) *nodelifecycle.Controller {
 	nlc := nodelifecycle.New(f.e, f.srv.Client("node-lifecycle-controller"), cfg)
 	nlc.Start()
-	tainteviction.New(f.e, f.srv.Client("taint-eviction-controller"), tainteviction.Config{}).Start()
+	tainteviction.New(f.e, f.srv.Client("taint-eviction-controller"), controllerutil.Config{}).Start()
 	return nlc
 }
 

@@ -59,7 +59,7 @@ func condition(st *corev1.NodeStatus, t corev1.NodeConditionType) *corev1.NodeCo
 // period, writes Unknown conditions. It returns the Ready condition as
 // observed before this pass and as it is now (nil if never posted).
 func (c *Controller) tryUpdateNodeHealth(n *corev1.Node) (observed corev1.NodeCondition, current *corev1.NodeCondition, err error) {
-	now := c.engine.Elapsed()
+	now := c.Engine.Elapsed()
 	h := c.health[n.Name]
 	current = readyCondition(n)
 	grace := c.cfg.MonitorGracePeriod
@@ -68,7 +68,7 @@ func (c *Controller) tryUpdateNodeHealth(n *corev1.Node) (observed corev1.NodeCo
 			LastHeartbeatTime: n.CreationTimestamp, LastTransitionTime: n.CreationTimestamp}
 		grace = c.cfg.StartupGracePeriod
 		if h == nil {
-			created := n.CreationTimestamp.Sub(c.engine.Start())
+			created := n.CreationTimestamp.Sub(c.Engine.Start())
 			h = &nodeHealth{probe: created, readyTransition: created}
 		}
 		h.hasCond = false
@@ -100,7 +100,7 @@ func (c *Controller) tryUpdateNodeHealth(n *corev1.Node) (observed corev1.NodeCo
 // renewed since the last pass (the cheap heartbeat kubelets send every
 // 10 s).
 func (c *Controller) observeLease(name string, h *nodeHealth, now time.Duration) {
-	o, ok := c.store.Get("Lease", NodeLeaseNamespace, name)
+	o, ok := c.Store.Get("Lease", NodeLeaseNamespace, name)
 	if !ok {
 		return
 	}
@@ -133,7 +133,7 @@ func needsUnknown(n *corev1.Node) bool {
 }
 
 func (c *Controller) markUnknown(n *corev1.Node, h *nodeHealth, observed corev1.NodeCondition, now time.Duration) (corev1.NodeCondition, *corev1.NodeCondition, error) {
-	ts := metav1.NewTime(c.engine.Now())
+	ts := metav1.NewTime(c.Engine.Now())
 	cp := n.DeepCopy()
 	for _, t := range unknownConditions {
 		cond := condition(&cp.Status, t)
@@ -154,7 +154,7 @@ func (c *Controller) markUnknown(n *corev1.Node, h *nodeHealth, observed corev1.
 	if equality.Semantic.DeepEqual(current, &observed) {
 		return observed, current, nil
 	}
-	if _, err := c.client.UpdateStatus(cp); err != nil {
+	if _, err := c.Client.UpdateStatus(cp); err != nil {
 		return observed, readyCondition(n), err
 	}
 	c.health[n.Name] = &nodeHealth{probe: h.probe, readyTransition: now, cond: *current, hasCond: true,

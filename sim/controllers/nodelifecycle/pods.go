@@ -32,8 +32,8 @@ func (c *Controller) markPodsNotReady(pods []*corev1.Pod, node string) error {
 		cp := p.DeepCopy()
 		cond := &cp.Status.Conditions[i]
 		cond.Status = corev1.ConditionFalse
-		cond.LastTransitionTime = metav1.NewTime(c.engine.Now())
-		if _, err := c.client.UpdateStatus(cp); err != nil {
+		cond.LastTransitionTime = metav1.NewTime(c.Engine.Now())
+		if _, err := c.Client.UpdateStatus(cp); err != nil {
 			if !apierrors.IsNotFound(err) {
 				errs = append(errs, err)
 			}
@@ -55,7 +55,7 @@ func readyIndex(p *corev1.Pod) int {
 
 // processPod marks a pod that was bound to an unhealthy node not ready.
 func (c *Controller) processPod(key string) error {
-	pod, ok := controllerutil.Get[*corev1.Pod](c.store, "Pod", key)
+	pod, ok := controllerutil.Get[*corev1.Pod](c.Store, "Pod", key)
 	if !ok {
 		return nil
 	}
@@ -63,7 +63,7 @@ func (c *Controller) processPod(key string) error {
 	if h == nil || !h.hasCond {
 		return nil
 	}
-	if _, ok := c.store.Get("Node", "", pod.Spec.NodeName); !ok {
+	if _, ok := c.Store.Get("Node", "", pod.Spec.NodeName); !ok {
 		return errors.New("nodelifecycle: node " + pod.Spec.NodeName + " not found")
 	}
 	if h.cond.Status == corev1.ConditionTrue {

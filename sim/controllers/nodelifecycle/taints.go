@@ -79,7 +79,7 @@ func (c *Controller) markNodeForTainting(n *corev1.Node, status corev1.Condition
 	if status == corev1.ConditionUnknown && !hasTaint(n.Spec.Taints, &UnreachableTaint) {
 		q.remove(n.Name)
 	}
-	ok := q.add(n.Name, string(n.UID), c.engine.Elapsed())
+	ok := q.add(n.Name, string(n.UID), c.Engine.Elapsed())
 	if ok {
 		c.schedulePass()
 	}
@@ -99,12 +99,12 @@ func (c *Controller) markNodeAsReachable(n *corev1.Node) bool {
 // swapTaints adds taints (stamped with timeAdded = now) and removes
 // others in one node update. Taints already present are kept as they are.
 func (c *Controller) swapTaints(name string, add, remove []corev1.Taint) bool {
-	o, ok := c.store.Get("Node", "", name)
+	o, ok := c.Store.Get("Node", "", name)
 	if !ok {
 		return false
 	}
 	n := o.(*corev1.Node)
-	now := metav1.NewTime(c.engine.Now())
+	now := metav1.NewTime(c.Engine.Now())
 	taints := make([]corev1.Taint, 0, len(n.Spec.Taints)+len(add))
 	changed := false
 	for _, t := range n.Spec.Taints {
@@ -129,7 +129,7 @@ func (c *Controller) swapTaints(name string, add, remove []corev1.Taint) bool {
 		taints = nil
 	}
 	cp.Spec.Taints = taints
-	_, err := c.client.Update(cp)
+	_, err := c.Client.Update(cp)
 	return err == nil
 }
 
@@ -137,7 +137,7 @@ func (c *Controller) swapTaints(name string, add, remove []corev1.Taint) bool {
 // (TaintNodesByCondition) and the unschedulable taint in line with its
 // conditions and spec.unschedulable.
 func (c *Controller) doNoScheduleTaintingPass(name string) error {
-	o, ok := c.store.Get("Node", "", name)
+	o, ok := c.Store.Get("Node", "", name)
 	if !ok {
 		return nil
 	}
@@ -183,15 +183,15 @@ func (c *Controller) schedulePass() {
 		return
 	}
 	p := c.cfg.EvictionPassPeriod
-	now := c.engine.Elapsed()
+	now := c.Engine.Elapsed()
 	at := (now/p + 1) * p
-	c.passTimer = c.engine.At(at, "node-lifecycle/taint-pass", c.doNoExecuteTaintingPass)
+	c.passTimer = c.Engine.At(at, "node-lifecycle/taint-pass", c.doNoExecuteTaintingPass)
 }
 
 // doNoExecuteTaintingPass works every zone's tainter under its limiter.
 func (c *Controller) doNoExecuteTaintingPass() {
 	c.passTimer = nil
-	now := c.engine.Elapsed()
+	now := c.Engine.Elapsed()
 	pending := false
 	for _, zk := range slices.Sorted(maps.Keys(c.tainter)) {
 		q := c.tainter[zk]
@@ -208,7 +208,7 @@ func (c *Controller) doNoExecuteTaintingPass() {
 // taintNode applies the NoExecute taint matching the node's current Ready
 // status (not-ready and unreachable are mutually exclusive).
 func (c *Controller) taintNode(v *timedValue) (bool, time.Duration) {
-	o, ok := c.store.Get("Node", "", v.value)
+	o, ok := c.Store.Get("Node", "", v.value)
 	if !ok {
 		return true, 0
 	}

@@ -120,7 +120,7 @@ func (c *Controller) handleDisruption(counts map[string]*zoneCount, nodes []*cor
 	if allAreFull && allWasFull {
 		return
 	}
-	now := c.engine.Elapsed()
+	now := c.Engine.Elapsed()
 	switch {
 	case allAreFull:
 		for _, n := range nodes {
@@ -161,7 +161,7 @@ func (c *Controller) queueFor(zk string) *timedQueue {
 }
 
 func (c *Controller) setLimiterInZone(zk string, size int, s ZoneState) {
-	now := c.engine.Elapsed()
+	now := c.Engine.Elapsed()
 	switch s {
 	case StateNormal, StateFullDisruption:
 		c.queueFor(zk).swapLimiter(c.cfg.EvictionRate, now)

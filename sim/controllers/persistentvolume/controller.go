@@ -44,22 +44,13 @@ const (
 	deleteLatency = 2 * time.Second
 )
 
-// Config tunes the controller; zero values mean the defaults.
-type Config struct {
-	WatchLatency time.Duration
-	Queue        workqueue.Config
-}
-
 // Controller is the binder plus the EBS CSI provisioner.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
+	controllerutil.Base
 	csi    *apiserver.Client
-	store  *store.Store
 	claims *workqueue.Queue
 	vols   *workqueue.Queue
 	rand   *sim.Rand
-	cfg    Config
 
 	provisioning map[string]bool // claim keys with a CreateVolume in flight
 	resizing     map[string]bool
@@ -76,24 +67,13 @@ type retry struct {
 
 // New returns the controller; csi is the client the EBS CSI driver's
 // sidecars write with.
-func New(engine *sim.Engine, client, csi *apiserver.Client, cfg Config) *Controller {
-	if cfg.WatchLatency == 0 {
-		cfg.WatchLatency = 2 * time.Millisecond
-	}
-	if cfg.Queue == (workqueue.Config{}) {
-		cfg.Queue = workqueue.DefaultConfig
-	}
-	c := &Controller{engine: engine, client: client, csi: csi, store: client.Server().Store(), cfg: cfg,
+func New(engine *sim.Engine, client, csi *apiserver.Client, cfg controllerutil.Config) *Controller {
+	c := &Controller{Base: controllerutil.NewBase(engine, client, Name, cfg.WithDefaultQueue(), nil), csi: csi,
 		rand: engine.Rand("ebs-csi"), provisioning: map[string]bool{}, resizing: map[string]bool{},
 		deleting: map[string]bool{}, waitNoted: map[string]bool{}, retries: map[string]retry{}}
-	c.claims = workqueue.New(engine, cfg.Queue.Named(Name+"/claims"), c.syncClaim)
-	c.vols = workqueue.New(engine, cfg.Queue.Named(Name+"/volumes"), c.syncVolume)
-	return c
-}
-
-// Start watches claims, volumes and classes, and queues what exists.
-func (c *Controller) Start() {
-	c.store.Watch("PersistentVolumeClaim", c.cfg.WatchLatency, func(ev store.Event) {
+	c.claims = workqueue.New(engine, c.Config.Queue.Named(Name+"/claims"), c.syncClaim)
+	c.vols = workqueue.New(engine, c.Config.Queue.Named(Name+"/volumes"), c.syncVolume)
+	c.Handles("PersistentVolumeClaim", func(ev store.Event) {
 		key := store.KeyOf(ev.Object)
 		if ev.Type == store.Deleted {
 			delete(c.waitNoted, key)
@@ -105,7 +85,7 @@ func (c *Controller) Start() {
 		}
 		c.claims.Add(key)
 	})
-	c.store.Watch("PersistentVolume", c.cfg.WatchLatency, func(ev store.Event) {
+	c.Handles("PersistentVolume", func(ev store.Event) {
 		pv := ev.Object.(*corev1.PersistentVolume)
 		if ev.Type != store.Deleted {
 			c.vols.Add(pv.Name)
@@ -116,17 +96,20 @@ func (c *Controller) Start() {
 			c.queuePending() // a new volume may match a waiting claim
 		}
 	})
-	c.store.Watch("StorageClass", c.cfg.WatchLatency, func(store.Event) { c.queuePending() })
-	for _, o := range c.store.List("PersistentVolume", "") {
-		c.vols.Add(o.GetName())
-	}
-	for _, o := range c.store.List("PersistentVolumeClaim", "") {
-		c.claims.Add(store.KeyOf(o))
-	}
+	c.Handles("StorageClass", func(store.Event) { c.queuePending() })
+	c.OnStart(func() {
+		for _, o := range c.Store.List("PersistentVolume", "") {
+			c.vols.Add(o.GetName())
+		}
+		for _, o := range c.Store.List("PersistentVolumeClaim", "") {
+			c.claims.Add(store.KeyOf(o))
+		}
+	})
+	return c
 }
 
 func (c *Controller) queuePending() {
-	for _, o := range c.store.List("PersistentVolumeClaim", "") {
+	for _, o := range c.Store.List("PersistentVolumeClaim", "") {
 		if o.(*corev1.PersistentVolumeClaim).Status.Phase == corev1.ClaimPending {
 			c.claims.Add(store.KeyOf(o))
 		}
@@ -138,7 +121,7 @@ func (c *Controller) jitter(d time.Duration) time.Duration {
 }
 
 func (c *Controller) syncClaim(key string) error {
-	pvc, ok := controllerutil.Get[*corev1.PersistentVolumeClaim](c.store, "PersistentVolumeClaim", key)
+	pvc, ok := controllerutil.Get[*corev1.PersistentVolumeClaim](c.Store, "PersistentVolumeClaim", key)
 	if !ok {
 		return nil
 	}
@@ -158,7 +141,7 @@ func (c *Controller) syncClaim(key string) error {
 	cls := volumeutil.ClassOf(pvc)
 	var sc *storagev1.StorageClass
 	if cls != "" {
-		if o, ok := c.store.Get("StorageClass", "", cls); ok {
+		if o, ok := c.Store.Get("StorageClass", "", cls); ok {
 			sc = o.(*storagev1.StorageClass)
 		}
 	}
@@ -167,13 +150,13 @@ func (c *Controller) syncClaim(key string) error {
 	if wffc && selected == "" {
 		if !c.waitNoted[key] {
 			c.waitNoted[key] = true
-			c.client.Event(pvc, corev1.EventTypeNormal, "WaitForFirstConsumer", "waiting for first consumer to be created before binding")
+			c.Client.Event(pvc, corev1.EventTypeNormal, "WaitForFirstConsumer", "waiting for first consumer to be created before binding")
 		}
 		return nil
 	}
 	var node *corev1.Node
 	if selected != "" {
-		if o, ok := c.store.Get("Node", "", selected); ok {
+		if o, ok := c.Store.Get("Node", "", selected); ok {
 			node = o.(*corev1.Node)
 		}
 	}
@@ -182,15 +165,15 @@ func (c *Controller) syncClaim(key string) error {
 	}
 	switch {
 	case cls == "":
-		c.client.Event(pvc, corev1.EventTypeNormal, "FailedBinding", "no persistent volumes available for this claim and no storage class is set")
+		c.Client.Event(pvc, corev1.EventTypeNormal, "FailedBinding", "no persistent volumes available for this claim and no storage class is set")
 		return nil
 	case sc == nil:
-		c.client.Event(pvc, corev1.EventTypeWarning, "ProvisioningFailed", fmt.Sprintf("storageclass.storage.k8s.io %q not found", cls))
+		c.Client.Event(pvc, corev1.EventTypeWarning, "ProvisioningFailed", fmt.Sprintf("storageclass.storage.k8s.io %q not found", cls))
 		return nil
 	case sc.Provisioner == volumeutil.NoProvisioner:
-		c.client.Event(pvc, corev1.EventTypeNormal, "WaitForPodScheduled", "waiting for pod to be scheduled")
+		c.Client.Event(pvc, corev1.EventTypeNormal, "WaitForPodScheduled", "waiting for pod to be scheduled")
 		if !wffc {
-			c.client.Event(pvc, corev1.EventTypeNormal, "FailedBinding", "no persistent volumes available for this claim and no storage class is set")
+			c.Client.Event(pvc, corev1.EventTypeNormal, "FailedBinding", "no persistent volumes available for this claim and no storage class is set")
 		}
 		return nil
 	}
@@ -203,20 +186,20 @@ func (c *Controller) syncClaim(key string) error {
 // leaves the claim Pending; an unbound volume that satisfies the claim
 // gets the claim's reference and both become Bound.
 func (c *Controller) syncPreBoundClaim(pvc *corev1.PersistentVolumeClaim) error {
-	o, ok := c.store.Get("PersistentVolume", "", pvc.Spec.VolumeName)
+	o, ok := c.Store.Get("PersistentVolume", "", pvc.Spec.VolumeName)
 	if !ok {
 		return c.pending(pvc)
 	}
 	pv := o.(*corev1.PersistentVolume)
 	if r := pv.Spec.ClaimRef; r != nil {
 		if r.Namespace != pvc.Namespace || r.Name != pvc.Name || (r.UID != "" && r.UID != pvc.UID) {
-			c.client.Event(pvc, corev1.EventTypeWarning, "FailedBinding", "volume \""+pv.Name+"\" already bound to a different claim.")
+			c.Client.Event(pvc, corev1.EventTypeWarning, "FailedBinding", "volume \""+pv.Name+"\" already bound to a different claim.")
 			return c.pending(pvc)
 		}
 		return c.bind(pvc, pv)
 	}
 	if msg := unsatisfied(pvc, pv); msg != "" {
-		c.client.Event(pvc, corev1.EventTypeWarning, "VolumeMismatch", "Cannot bind to requested volume \""+pv.Name+"\": "+msg)
+		c.Client.Event(pvc, corev1.EventTypeWarning, "VolumeMismatch", "Cannot bind to requested volume \""+pv.Name+"\": "+msg)
 		return c.pending(pvc)
 	}
 	return c.bind(pvc, pv)
@@ -251,13 +234,13 @@ func (c *Controller) pending(pvc *corev1.PersistentVolumeClaim) error {
 	}
 	n := pvc.DeepCopy()
 	n.Status.Phase = corev1.ClaimPending
-	_, err := c.client.UpdateStatus(n)
+	_, err := c.Client.UpdateStatus(n)
 	return err
 }
 
 // preBoundVolume is a volume whose claimRef names this claim.
 func (c *Controller) preBoundVolume(pvc *corev1.PersistentVolumeClaim) *corev1.PersistentVolume {
-	for _, o := range c.store.List("PersistentVolume", "") {
+	for _, o := range c.Store.List("PersistentVolume", "") {
 		pv := o.(*corev1.PersistentVolume)
 		if r := pv.Spec.ClaimRef; r != nil && r.Namespace == pvc.Namespace && r.Name == pvc.Name &&
 			(r.UID == "" || r.UID == pvc.UID) && pv.Status.Phase != corev1.VolumeReleased && pv.DeletionTimestamp == nil {
@@ -272,7 +255,7 @@ func (c *Controller) preBoundVolume(pvc *corev1.PersistentVolumeClaim) *corev1.P
 // selected) a node affinity that node matches.
 func (c *Controller) findVolume(pvc *corev1.PersistentVolumeClaim, node *corev1.Node) *corev1.PersistentVolume {
 	var best *corev1.PersistentVolume
-	for _, o := range c.store.List("PersistentVolume", "") {
+	for _, o := range c.Store.List("PersistentVolume", "") {
 		pv := o.(*corev1.PersistentVolume)
 		if !volumeutil.VolumeMatches(pvc, pv) {
 			continue
@@ -307,12 +290,12 @@ func (c *Controller) provision(pvc *corev1.PersistentVolumeClaim, sc *storagev1.
 		}
 		n.Annotations[volumeutil.AnnStorageProvisioner] = sc.Provisioner
 		n.Annotations[volumeutil.AnnBetaStorageProvisoner] = sc.Provisioner
-		out, err := c.client.Update(n)
+		out, err := c.Client.Update(n)
 		if err != nil {
 			return err
 		}
 		pvc = out.(*corev1.PersistentVolumeClaim)
-		c.client.Event(pvc, corev1.EventTypeNormal, "ExternalProvisioning",
+		c.Client.Event(pvc, corev1.EventTypeNormal, "ExternalProvisioning",
 			fmt.Sprintf("Waiting for a volume to be created either by the external provisioner '%s' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.", sc.Provisioner))
 	}
 	if sc.Provisioner != ProvisionerName || c.provisioning[key] {
@@ -338,9 +321,9 @@ func (c *Controller) provision(pvc *corev1.PersistentVolumeClaim, sc *storagev1.
 	delete(c.retries, key)
 	c.provisioning[key] = true
 	uid := pvc.UID
-	c.engine.After(c.jitter(createLatency), "ebs-csi/create-volume", func() {
+	c.Engine.After(c.jitter(createLatency), "ebs-csi/create-volume", func() {
 		delete(c.provisioning, key)
-		o, ok := c.store.Get("PersistentVolumeClaim", pvc.Namespace, pvc.Name)
+		o, ok := c.Store.Get("PersistentVolumeClaim", pvc.Namespace, pvc.Name)
 		if !ok || o.GetUID() != uid || o.(*corev1.PersistentVolumeClaim).Spec.VolumeName != "" {
 			return
 		}
@@ -362,7 +345,7 @@ func (c *Controller) retryProvision(key string) {
 	r := c.retries[key]
 	delay := min(time.Second<<min(r.failures, 9), 5*time.Minute)
 	c.retries[key] = retry{failures: r.failures + 1, pending: true}
-	c.engine.After(delay, "ebs-csi/retry-provision", func() {
+	c.Engine.After(delay, "ebs-csi/retry-provision", func() {
 		if r, ok := c.retries[key]; ok {
 			r.pending = false
 			c.retries[key] = r
@@ -407,7 +390,7 @@ func allowedZone(sc *storagev1.StorageClass) string {
 
 func (c *Controller) firstZone() string {
 	var zones []string
-	for _, o := range c.store.List("Node", "") {
+	for _, o := range c.Store.List("Node", "") {
 		if z := o.GetLabels()[volumeutil.ZoneKey]; z != "" {
 			zones = append(zones, z)
 		}
@@ -481,7 +464,7 @@ func (c *Controller) bind(pvc *corev1.PersistentVolumeClaim, pv *corev1.Persiste
 			n.Annotations = map[string]string{}
 		}
 		n.Annotations[volumeutil.AnnBoundByController] = "yes"
-		out, err := c.client.Update(n)
+		out, err := c.Client.Update(n)
 		if err != nil {
 			return err
 		}
@@ -490,8 +473,8 @@ func (c *Controller) bind(pvc *corev1.PersistentVolumeClaim, pv *corev1.Persiste
 	if pv.Status.Phase != corev1.VolumeBound {
 		n := pv.DeepCopy()
 		n.Status.Phase = corev1.VolumeBound
-		n.Status.LastPhaseTransitionTime = ptrTime(metav1.NewTime(c.engine.Now()))
-		if _, err := c.client.UpdateStatus(n); err != nil {
+		n.Status.LastPhaseTransitionTime = ptrTime(metav1.NewTime(c.Engine.Now()))
+		if _, err := c.Client.UpdateStatus(n); err != nil {
 			return err
 		}
 	}
@@ -505,7 +488,7 @@ func (c *Controller) bind(pvc *corev1.PersistentVolumeClaim, pv *corev1.Persiste
 	if pv.Annotations[volumeutil.AnnProvisionedBy] == "" && !preBound {
 		n.Annotations[volumeutil.AnnBoundByController] = "yes"
 	}
-	out, err := c.client.Update(n)
+	out, err := c.Client.Update(n)
 	if err != nil {
 		return err
 	}
@@ -517,13 +500,13 @@ func ptrTime(t metav1.Time) *metav1.Time { return &t }
 // syncBoundClaim keeps a bound claim's status (phase, capacity, access
 // modes) and runs the EBS resizer when the request grew.
 func (c *Controller) syncBoundClaim(pvc *corev1.PersistentVolumeClaim) error {
-	o, ok := c.store.Get("PersistentVolume", "", pvc.Spec.VolumeName)
+	o, ok := c.Store.Get("PersistentVolume", "", pvc.Spec.VolumeName)
 	if !ok {
 		if pvc.Status.Phase != corev1.ClaimLost {
 			n := pvc.DeepCopy()
 			n.Status.Phase = corev1.ClaimLost
-			_, err := c.client.UpdateStatus(n)
-			c.client.Event(pvc, corev1.EventTypeWarning, "ClaimLost", "Bound claim has lost its PersistentVolume. Data on the volume is lost!")
+			_, err := c.Client.UpdateStatus(n)
+			c.Client.Event(pvc, corev1.EventTypeWarning, "ClaimLost", "Bound claim has lost its PersistentVolume. Data on the volume is lost!")
 			return err
 		}
 		return nil
@@ -534,7 +517,7 @@ func (c *Controller) syncBoundClaim(pvc *corev1.PersistentVolumeClaim) error {
 		n.Status.Phase = corev1.ClaimBound
 		n.Status.AccessModes = pv.Spec.AccessModes
 		n.Status.Capacity = corev1.ResourceList{corev1.ResourceStorage: capacity(pv)}
-		if _, err := c.client.UpdateStatus(n); err != nil {
+		if _, err := c.Client.UpdateStatus(n); err != nil {
 			return err
 		}
 		return nil
@@ -548,7 +531,7 @@ func (c *Controller) syncBoundClaim(pvc *corev1.PersistentVolumeClaim) error {
 				n := pvc.DeepCopy()
 				n.Status.Capacity = corev1.ResourceList{corev1.ResourceStorage: have}
 				n.Status.Conditions = nil
-				_, err := c.client.UpdateStatus(n)
+				_, err := c.Client.UpdateStatus(n)
 				if err == nil {
 					c.csi.Event(pvc, corev1.EventTypeNormal, "FileSystemResizeSuccessful", "MountVolume.NodeExpandVolume succeeded for volume \""+pv.Name+"\"")
 				}
@@ -559,9 +542,9 @@ func (c *Controller) syncBoundClaim(pvc *corev1.PersistentVolumeClaim) error {
 	}
 	c.resizing[key] = true
 	c.csi.Event(pvc, corev1.EventTypeNormal, "Resizing", "External resizer is resizing volume "+pv.Name)
-	c.engine.After(c.jitter(resizeLatency), "ebs-csi/modify-volume", func() {
+	c.Engine.After(c.jitter(resizeLatency), "ebs-csi/modify-volume", func() {
 		delete(c.resizing, key)
-		o, ok := c.store.Get("PersistentVolume", "", pv.Name)
+		o, ok := c.Store.Get("PersistentVolume", "", pv.Name)
 		if !ok {
 			return
 		}
@@ -572,7 +555,7 @@ func (c *Controller) syncBoundClaim(pvc *corev1.PersistentVolumeClaim) error {
 			c.claims.AddRateLimited(key)
 			return
 		}
-		if o, ok := c.store.Get("PersistentVolumeClaim", pvc.Namespace, pvc.Name); ok {
+		if o, ok := c.Store.Get("PersistentVolumeClaim", pvc.Namespace, pvc.Name); ok {
 			c.csi.Event(o, corev1.EventTypeNormal, "VolumeResizeSuccessful", "Resize volume succeeded")
 		}
 	})
@@ -583,7 +566,7 @@ func (c *Controller) syncBoundClaim(pvc *corev1.PersistentVolumeClaim) error {
 // volume whose claim is gone (Delete: the EBS volume and the object go;
 // Retain: Released, kept for an administrator).
 func (c *Controller) syncVolume(name string) error {
-	o, ok := c.store.Get("PersistentVolume", "", name)
+	o, ok := c.Store.Get("PersistentVolume", "", name)
 	if !ok {
 		return nil
 	}
@@ -594,7 +577,7 @@ func (c *Controller) syncVolume(name string) error {
 		// administrator removed to make it reusable.
 		return c.setPhase(pv, corev1.VolumeAvailable, "")
 	}
-	claim, ok := c.store.Get("PersistentVolumeClaim", ref.Namespace, ref.Name)
+	claim, ok := c.Store.Get("PersistentVolumeClaim", ref.Namespace, ref.Name)
 	if ok && (ref.UID == "" || claim.GetUID() == ref.UID) {
 		if claim.(*corev1.PersistentVolumeClaim).Spec.VolumeName == pv.Name && pv.Status.Phase != corev1.VolumeBound {
 			return c.setPhase(pv, corev1.VolumeBound, "")
@@ -616,16 +599,16 @@ func (c *Controller) syncVolume(name string) error {
 	switch pv.Spec.PersistentVolumeReclaimPolicy {
 	case corev1.PersistentVolumeReclaimDelete:
 		if pv.Spec.CSI == nil || pv.Spec.CSI.Driver != ProvisionerName {
-			c.client.Event(pv, corev1.EventTypeWarning, "VolumeFailedDelete", "error getting deleter volume plugin for volume \""+pv.Name+"\": no deletable volume plugin matched")
+			c.Client.Event(pv, corev1.EventTypeWarning, "VolumeFailedDelete", "error getting deleter volume plugin for volume \""+pv.Name+"\": no deletable volume plugin matched")
 			return c.setPhase(pv, corev1.VolumeFailed, "error getting deleter volume plugin for volume \""+pv.Name+"\": no deletable volume plugin matched")
 		}
 		if c.deleting[pv.Name] {
 			return nil
 		}
 		c.deleting[pv.Name] = true
-		c.engine.After(c.jitter(deleteLatency), "ebs-csi/delete-volume", func() {
+		c.Engine.After(c.jitter(deleteLatency), "ebs-csi/delete-volume", func() {
 			delete(c.deleting, name)
-			o, ok := c.store.Get("PersistentVolume", "", name)
+			o, ok := c.Store.Get("PersistentVolume", "", name)
 			if !ok {
 				return
 			}
@@ -635,12 +618,12 @@ func (c *Controller) syncVolume(name string) error {
 				c.vols.AddRateLimited(name)
 				return
 			}
-			if _, ok := c.store.Get("PersistentVolume", "", name); ok {
+			if _, ok := c.Store.Get("PersistentVolume", "", name); ok {
 				_ = c.csi.Delete("PersistentVolume", "", name, apiserver.DeleteOptions{})
 			}
 		})
 	case corev1.PersistentVolumeReclaimRecycle:
-		c.client.Event(pv, corev1.EventTypeWarning, "VolumeFailedRecycle", "No recycler plugin found for the volume!")
+		c.Client.Event(pv, corev1.EventTypeWarning, "VolumeFailedRecycle", "No recycler plugin found for the volume!")
 	}
 	return nil
 }
@@ -655,7 +638,7 @@ func (c *Controller) setPhase(pv *corev1.PersistentVolume, phase corev1.Persiste
 	if msg != "" {
 		n.Status.Reason = strings.SplitN(msg, ":", 2)[0]
 	}
-	n.Status.LastPhaseTransitionTime = ptrTime(metav1.NewTime(c.engine.Now()))
-	_, err := c.client.UpdateStatus(n)
+	n.Status.LastPhaseTransitionTime = ptrTime(metav1.NewTime(c.Engine.Now()))
+	_, err := c.Client.UpdateStatus(n)
 	return err
 }

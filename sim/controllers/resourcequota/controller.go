@@ -7,7 +7,6 @@ package resourcequota
 
 import (
 	"slices"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -16,67 +15,46 @@ import (
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
-	"github.com/kubesim/kubesim/sim/workqueue"
 )
 
 // Name is the controller's client name.
 const Name = "resourcequota-controller"
 
-// Config tunes the controller; zero values mean the defaults.
-type Config struct {
-	WatchLatency time.Duration
-	Queue        workqueue.Config
-}
-
 // Controller keeps ResourceQuota status.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
-	store  *store.Store
-	queue  *workqueue.Queue
-	cfg    Config
+	controllerutil.Base
 	// watched are the kinds whose changes are watched: countedKinds and
 	// those a quota's count/<resource>.<group> names.
 	watched map[string]bool
 }
 
 // New returns a resource quota controller.
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	if cfg.WatchLatency == 0 {
-		cfg.WatchLatency = 2 * time.Millisecond
-	}
-	if cfg.Queue == (workqueue.Config{}) {
-		cfg.Queue = workqueue.DefaultConfig
-	}
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg}
-	c.queue = workqueue.New(engine, cfg.Queue.Named(Name), c.sync)
-	return c
-}
-
-// countedKinds are the kinds whose changes can change a quota's usage.
-var countedKinds = []string{"Pod", "PersistentVolumeClaim", "Service", "ConfigMap", "Secret"}
-
-// Start watches quotas and the objects they count, and queues every
-// existing quota.
-func (c *Controller) Start() {
-	c.store.Watch("ResourceQuota", c.cfg.WatchLatency, func(ev store.Event) {
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
+	c := &Controller{}
+	c.Base = controllerutil.NewBase(engine, client, Name, cfg.WithDefaultQueue(), c.sync)
+	c.Handles("ResourceQuota", func(ev store.Event) {
 		if ev.Type == store.Deleted {
 			return
 		}
 		if ev.Type == store.Modified && equality.Semantic.DeepEqual(ev.Old.(*corev1.ResourceQuota).Spec, ev.Object.(*corev1.ResourceQuota).Spec) {
 			return // a status write (ours)
 		}
-		c.queue.Add(store.KeyOf(ev.Object))
+		c.Queue.Add(store.KeyOf(ev.Object))
 		c.queueNamespace(ev.Object.GetNamespace()) // the quota counts itself
 	})
-	c.watched = map[string]bool{}
-	for _, kind := range countedKinds {
-		c.watch(kind)
-	}
-	for _, o := range c.store.List("ResourceQuota", "") {
-		c.queue.Add(store.KeyOf(o))
-	}
+	// Then the objects quotas count, and every existing quota.
+	c.OnStart(func() {
+		c.watched = map[string]bool{}
+		for _, kind := range countedKinds {
+			c.watch(kind)
+		}
+		c.QueueAll("ResourceQuota")
+	})
+	return c
 }
+
+// countedKinds are the kinds whose changes can change a quota's usage.
+var countedKinds = []string{"Pod", "PersistentVolumeClaim", "Service", "ConfigMap", "Secret"}
 
 // onObject queues the namespace's quotas when an object's charge may have
 // changed (created, deleted, or a pod that became terminal).
@@ -84,7 +62,7 @@ func (c *Controller) onObject(ev store.Event) {
 	// Most namespaces have no quota: nothing to charge, and the usage of
 	// each pod update is not worth computing (at 30,000 pods it was a
 	// tenth of all the bytes allocated).
-	quotas := c.store.List("ResourceQuota", ev.Object.GetNamespace())
+	quotas := c.Store.List("ResourceQuota", ev.Object.GetNamespace())
 	if len(quotas) == 0 {
 		return
 	}
@@ -92,7 +70,7 @@ func (c *Controller) onObject(ev store.Event) {
 		return
 	}
 	for _, o := range quotas {
-		c.queue.Add(store.KeyOf(o))
+		c.Queue.Add(store.KeyOf(o))
 	}
 }
 
@@ -103,17 +81,17 @@ func (c *Controller) watch(kind string) {
 		return
 	}
 	c.watched[kind] = true
-	c.store.Watch(kind, c.cfg.WatchLatency, c.onObject)
+	c.Watch(kind, c.onObject)
 }
 
 func (c *Controller) queueNamespace(ns string) {
-	for _, o := range c.store.List("ResourceQuota", ns) {
-		c.queue.Add(store.KeyOf(o))
+	for _, o := range c.Store.List("ResourceQuota", ns) {
+		c.Queue.Add(store.KeyOf(o))
 	}
 }
 
 func (c *Controller) sync(key string) error {
-	q, ok := controllerutil.Get[*corev1.ResourceQuota](c.store, "ResourceQuota", key)
+	q, ok := controllerutil.Get[*corev1.ResourceQuota](c.Store, "ResourceQuota", key)
 	if !ok {
 		return nil
 	}
@@ -122,13 +100,13 @@ func (c *Controller) sync(key string) error {
 			c.watch(k)
 		}
 	}
-	st := corev1.ResourceQuotaStatus{Hard: q.Spec.Hard.DeepCopy(), Used: apiserver.QuotaUsed(c.store, q)}
+	st := corev1.ResourceQuotaStatus{Hard: q.Spec.Hard.DeepCopy(), Used: apiserver.QuotaUsed(c.Store, q)}
 	if equality.Semantic.DeepEqual(st, q.Status) {
 		return nil
 	}
 	n := *q
 	n.Status = st
-	_, err := c.client.UpdateStatus(&n)
+	_, err := c.Client.UpdateStatus(&n)
 	return err
 }
 

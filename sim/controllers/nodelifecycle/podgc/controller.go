@@ -7,6 +7,7 @@
 package podgc
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -24,58 +26,44 @@ const (
 	MessageDeletionByPodGC = "PodGC: node no longer exists"
 )
 
-// Config tunes the collector.
+// Config tunes the collector: the informer delay every controller has,
+// and its own periods (zero: upstream's).
 type Config struct {
+	controllerutil.Config
 	// CheckPeriod is how often the collector runs (upstream gcCheckPeriod).
 	CheckPeriod time.Duration
 	// Quarantine is how long a node must stay missing before its pods go
 	// (upstream quarantineTime).
 	Quarantine time.Duration
-	// WatchLatency is the informer delay of the node watch.
-	WatchLatency time.Duration
 }
 
-// DefaultConfig holds upstream's values.
-var DefaultConfig = Config{CheckPeriod: 20 * time.Second, Quarantine: 40 * time.Second, WatchLatency: 2 * time.Millisecond}
+// Upstream's gcCheckPeriod and quarantineTime.
+const (
+	DefaultCheckPeriod = 20 * time.Second
+	DefaultQuarantine  = 40 * time.Second
+)
 
 // Controller is the pod garbage collector.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
-	store  *store.Store
-	cfg    Config
+	controllerutil.Base
+	period, quarantine time.Duration
 
 	// missing maps a node name to when it was seen missing.
 	missing map[string]time.Duration
-	started bool
 }
 
 // New returns a pod garbage collector writing through client (upstream
 // "pod-garbage-collector").
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	if cfg.CheckPeriod == 0 {
-		cfg.CheckPeriod = DefaultConfig.CheckPeriod
-	}
-	if cfg.Quarantine == 0 {
-		cfg.Quarantine = DefaultConfig.Quarantine
-	}
-	if cfg.WatchLatency == 0 {
-		cfg.WatchLatency = DefaultConfig.WatchLatency
-	}
-	return &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
+	c := &Controller{period: cmp.Or(cfg.CheckPeriod, DefaultCheckPeriod), quarantine: cmp.Or(cfg.Quarantine, DefaultQuarantine),
 		missing: map[string]time.Duration{}}
-}
-
-// Start watches nodes and starts the periodic collection. Only deleted
-// nodes are tracked, so a pass never scans all pods: it looks up the pods
-// of each quarantined node through the spec.nodeName index.
-func (c *Controller) Start() {
-	if c.started {
-		return
-	}
-	c.started = true
-	c.store.Watch("Node", c.cfg.WatchLatency, c.onNode)
-	c.engine.After(c.cfg.CheckPeriod, "podgc", c.loop)
+	c.Base = controllerutil.NewBase(engine, client, "pod-garbage-collector", cfg.Config, nil)
+	// Only deleted nodes are tracked, so a pass never scans all pods: it
+	// looks up the pods of each quarantined node through the
+	// spec.nodeName index.
+	c.Handles("Node", c.onNode)
+	c.OnStart(func() { c.Engine.After(c.period, "podgc", c.loop) })
+	return c
 }
 
 func (c *Controller) onNode(ev store.Event) {
@@ -85,34 +73,34 @@ func (c *Controller) onNode(ev store.Event) {
 		return
 	}
 	if _, ok := c.missing[name]; !ok {
-		c.missing[name] = c.engine.Elapsed()
+		c.missing[name] = c.Engine.Elapsed()
 	}
 }
 
 func (c *Controller) loop() {
 	c.gcOrphaned()
-	c.engine.After(c.cfg.CheckPeriod, "podgc", c.loop)
+	c.Engine.After(c.period, "podgc", c.loop)
 }
 
 // gcOrphaned force-deletes the pods of nodes missing for longer than the
 // quarantine.
 func (c *Controller) gcOrphaned() {
-	now := c.engine.Elapsed()
+	now := c.Engine.Elapsed()
 	names := make([]string, 0, len(c.missing))
 	for n := range c.missing {
 		names = append(names, n)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if now-c.missing[name] < c.cfg.Quarantine {
+		if now-c.missing[name] < c.quarantine {
 			continue
 		}
-		if _, exists := c.store.Get("Node", "", name); exists {
+		if _, exists := c.Store.Get("Node", "", name); exists {
 			delete(c.missing, name)
 			continue
 		}
 		left := false
-		for _, o := range c.store.ByIndex("Pod", store.NodeNameIndex, name) {
+		for _, o := range c.Store.ByIndex("Pod", store.NodeNameIndex, name) {
 			if c.markFailedAndDelete(o.(*corev1.Pod)) != nil {
 				left = true
 			}
@@ -131,13 +119,13 @@ func (c *Controller) markFailedAndDelete(pod *corev1.Pod) error {
 		cp := pod.DeepCopy()
 		cp.Status.Phase = corev1.PodFailed
 		setCondition(&cp.Status, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue,
-			Reason: ReasonDeletionByPodGC, Message: MessageDeletionByPodGC, LastTransitionTime: metav1.NewTime(c.engine.Now())})
-		if _, err := c.client.UpdateStatus(cp); err != nil {
+			Reason: ReasonDeletionByPodGC, Message: MessageDeletionByPodGC, LastTransitionTime: metav1.NewTime(c.Engine.Now())})
+		if _, err := c.Client.UpdateStatus(cp); err != nil {
 			return err
 		}
 	}
 	zero := int64(0)
-	return c.client.Delete("Pod", pod.Namespace, pod.Name, apiserver.DeleteOptions{GracePeriodSeconds: &zero})
+	return c.Client.Delete("Pod", pod.Namespace, pod.Name, apiserver.DeleteOptions{GracePeriodSeconds: &zero})
 }
 
 func setCondition(st *corev1.PodStatus, cond corev1.PodCondition) {

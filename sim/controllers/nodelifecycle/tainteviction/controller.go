@@ -18,6 +18,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
 	"github.com/kubesim/kubesim/sim/workqueue"
 )
@@ -29,29 +30,14 @@ const (
 	MessageDeletionByTaintMgr  = "Taint manager: deleting due to NoExecute taint"
 )
 
-// Config tunes the controller.
-type Config struct {
-	// WatchLatency is the informer delay of the node and pod watches.
-	WatchLatency time.Duration
-	// Queue is the timing of the node and pod update queues.
-	Queue workqueue.Config
-}
-
-// DefaultConfig is a 2 ms informer delay and the default work queue.
-var DefaultConfig = Config{WatchLatency: 2 * time.Millisecond, Queue: workqueue.DefaultConfig}
-
 // Controller is the taint eviction controller.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
-	store  *store.Store
-	cfg    Config
+	controllerutil.Base
 
 	tainted map[string][]corev1.Taint
 	work    map[string]*work
 	nodes   *workqueue.Queue
 	pods    *workqueue.Queue
-	started bool
 }
 
 // work is one scheduled deletion. After it fired it stays (timer nil) so
@@ -64,33 +50,21 @@ type work struct {
 
 // New returns a taint eviction controller writing through client
 // (upstream "taint-eviction-controller").
-func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	if cfg.WatchLatency == 0 {
-		cfg.WatchLatency = DefaultConfig.WatchLatency
-	}
-	if cfg.Queue == (workqueue.Config{}) {
-		cfg.Queue = DefaultConfig.Queue
-	}
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
+func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
+	c := &Controller{Base: controllerutil.NewBase(engine, client, "taint-eviction-controller", cfg.WithDefaultQueue(), nil),
 		tainted: map[string][]corev1.Taint{}, work: map[string]*work{}}
-	c.nodes = workqueue.New(engine, cfg.Queue.Named("taint-eviction-controller/nodes"), c.handleNodeUpdate)
-	c.pods = workqueue.New(engine, cfg.Queue.Named("taint-eviction-controller/pods"), c.handlePodUpdate)
-	return c
-}
-
-// Start registers the watches.
-func (c *Controller) Start() {
-	if c.started {
-		return
-	}
-	c.started = true
-	c.store.Watch("Node", c.cfg.WatchLatency, c.onNode)
-	c.store.Watch("Pod", c.cfg.WatchLatency, c.onPod)
-	for _, o := range c.store.List("Node", "") {
-		if len(noExecuteTaints(o.(*corev1.Node).Spec.Taints)) > 0 {
-			c.nodes.Add(o.GetName())
+	c.nodes = workqueue.New(engine, c.Config.Queue.Named("taint-eviction-controller/nodes"), c.handleNodeUpdate)
+	c.pods = workqueue.New(engine, c.Config.Queue.Named("taint-eviction-controller/pods"), c.handlePodUpdate)
+	c.Handles("Node", c.onNode)
+	c.Handles("Pod", c.onPod)
+	c.OnStart(func() {
+		for _, o := range c.Store.List("Node", "") {
+			if len(noExecuteTaints(o.(*corev1.Node).Spec.Taints)) > 0 {
+				c.nodes.Add(o.GetName())
+			}
 		}
-	}
+	})
+	return c
 }
 
 // Scheduled reports when the deletion of pod ns/name is due, if one is
@@ -154,7 +128,7 @@ func noExecuteTaints(taints []corev1.Taint) []corev1.Taint {
 // handleNodeUpdate re-evaluates every pod on a node whose NoExecute
 // taints changed.
 func (c *Controller) handleNodeUpdate(name string) error {
-	o, ok := c.store.Get("Node", "", name)
+	o, ok := c.Store.Get("Node", "", name)
 	if !ok {
 		delete(c.tainted, name)
 		return nil
@@ -165,8 +139,8 @@ func (c *Controller) handleNodeUpdate(name string) error {
 	} else {
 		c.tainted[name] = taints
 	}
-	now := c.engine.Elapsed()
-	for _, po := range c.store.ByIndex("Pod", store.NodeNameIndex, name) {
+	now := c.Engine.Elapsed()
+	for _, po := range c.Store.ByIndex("Pod", store.NodeNameIndex, name) {
 		pod := po.(*corev1.Pod)
 		if len(taints) == 0 {
 			c.cancel(store.KeyOf(pod))
@@ -179,7 +153,7 @@ func (c *Controller) handleNodeUpdate(name string) error {
 
 func (c *Controller) handlePodUpdate(key string) error {
 	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("Pod", ns, name)
+	o, ok := c.Store.Get("Pod", ns, name)
 	if !ok {
 		c.cancel(key)
 		return nil
@@ -189,7 +163,7 @@ func (c *Controller) handlePodUpdate(key string) error {
 	if pod.Spec.NodeName == "" || !ok {
 		return nil
 	}
-	c.processPodOnNode(pod, taints, c.engine.Elapsed())
+	c.processPodOnNode(pod, taints, c.Engine.Elapsed())
 	return nil
 }
 
@@ -230,7 +204,7 @@ func (c *Controller) addWork(key string, createdAt, fireAt time.Duration) {
 		return
 	}
 	w := &work{createdAt: createdAt, fireAt: fireAt}
-	w.timer = c.engine.At(fireAt, "taint-eviction", func() { c.fire(key, w) })
+	w.timer = c.Engine.At(fireAt, "taint-eviction", func() { c.fire(key, w) })
 	c.work[key] = w
 }
 
@@ -245,10 +219,10 @@ func (c *Controller) cancel(key string) {
 	if w.timer == nil {
 		return
 	}
-	c.engine.Cancel(w.timer)
+	c.Engine.Cancel(w.timer)
 	ns, name := store.SplitKey(key)
-	if o, ok := c.store.Get("Pod", ns, name); ok {
-		c.client.Event(o, corev1.EventTypeNormal, ReasonTaintManagerEviction, "Cancelling deletion of Pod "+key)
+	if o, ok := c.Store.Get("Pod", ns, name); ok {
+		c.Client.Event(o, corev1.EventTypeNormal, ReasonTaintManagerEviction, "Cancelling deletion of Pod "+key)
 	}
 }
 
@@ -257,11 +231,11 @@ func (c *Controller) cancel(key string) {
 func (c *Controller) fire(key string, w *work) {
 	w.timer = nil
 	ns, name := store.SplitKey(key)
-	o, ok := c.store.Get("Pod", ns, name)
+	o, ok := c.Store.Get("Pod", ns, name)
 	if !ok {
 		return
 	}
-	c.client.Event(o, corev1.EventTypeNormal, ReasonTaintManagerEviction, "Marking for deletion Pod "+key)
+	c.Client.Event(o, corev1.EventTypeNormal, ReasonTaintManagerEviction, "Marking for deletion Pod "+key)
 	if err := c.deletePod(o.(*corev1.Pod)); err != nil && !apierrors.IsNotFound(err) {
 		delete(c.work, key)
 	}
@@ -270,12 +244,12 @@ func (c *Controller) fire(key string, w *work) {
 func (c *Controller) deletePod(pod *corev1.Pod) error {
 	if needsDisruptionTarget(pod) {
 		cp := pod.DeepCopy()
-		setDisruptionTarget(cp, c.engine.Now())
-		if _, err := c.client.UpdateStatus(cp); err != nil {
+		setDisruptionTarget(cp, c.Engine.Now())
+		if _, err := c.Client.UpdateStatus(cp); err != nil {
 			return err
 		}
 	}
-	return c.client.Delete("Pod", pod.Namespace, pod.Name, apiserver.DeleteOptions{})
+	return c.Client.Delete("Pod", pod.Namespace, pod.Name, apiserver.DeleteOptions{})
 }
 
 // needsDisruptionTarget reports whether p lacks the taint manager's

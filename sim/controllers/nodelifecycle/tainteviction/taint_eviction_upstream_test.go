@@ -37,6 +37,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -112,7 +113,7 @@ func newWorld(t *testing.T) *world {
 			t.Fatal(err)
 		}
 	}
-	return &world{t: t, e: e, s: s, c: New(e, srv.Client("taint-eviction-controller"), DefaultConfig)}
+	return &world{t: t, e: e, s: s, c: New(e, srv.Client("taint-eviction-controller"), controllerutil.DefaultConfig())}
 }
 
 // put creates or replaces o in the store.
