@@ -295,9 +295,10 @@ func IsReady(p *corev1.Pod) bool { return conditionTrue(p, corev1.PodReady) }
 
 // ReadySince is when the pod last became Ready (zero if not ready).
 func ReadySince(p *corev1.Pod) metav1.Time {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-			return c.LastTransitionTime
+	cs := p.Status.Conditions
+	for i := range cs {
+		if cs[i].Type == corev1.PodReady && cs[i].Status == corev1.ConditionTrue {
+			return cs[i].LastTransitionTime
 		}
 	}
 	return metav1.Time{}
@@ -318,9 +319,10 @@ func IsAvailable(p *corev1.Pod, minReadySeconds int32, now metav1.Time) bool {
 
 // NodeReady is the status of the node's Ready condition (Unknown if absent).
 func NodeReady(n *corev1.Node) corev1.ConditionStatus {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status
+	cs := n.Status.Conditions
+	for i := range cs {
+		if cs[i].Type == corev1.NodeReady {
+			return cs[i].Status
 		}
 	}
 	return corev1.ConditionUnknown

@@ -145,10 +145,14 @@ func later(at *metav1.Time, t *corev1.ContainerStateTerminated) {
 	}
 }
 
+// conditionTrue indexes the conditions rather than ranging over copies:
+// a PodCondition is 120 bytes, and controllers test every pod's Ready
+// condition on every sync.
 func conditionTrue(p *corev1.Pod, t corev1.PodConditionType) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == t {
-			return c.Status == corev1.ConditionTrue
+	cs := p.Status.Conditions
+	for i := range cs {
+		if cs[i].Type == t {
+			return cs[i].Status == corev1.ConditionTrue
 		}
 	}
 	return false

@@ -63,15 +63,35 @@ type check struct {
 	// lastKindRev: the store's Deployment revision at lastObjRV (when it
 	// has not moved, neither has the Deployment: no lookup).
 	lastKindRev int64
+	// revs is shared by a run's checks: the Deployment revision is looked
+	// up once per instant, not once per check.
+	revs *kindRevs
 	// pendingFor: the oldest Pending pod at lastRev ("" when none).
 	oldest     time.Time
 	oldestName string
 }
 
-func newChecks(exps []scenarios.Expectation) []*check {
+// kindRevs caches the store's Deployment revision (store.KindRev) while
+// the checks are evaluated at one moment: the run invalidates it before
+// each round, and the checks only read.
+type kindRevs struct {
+	valid       bool
+	deployments int64
+}
+
+func (k *kindRevs) invalidate() { k.valid = false }
+
+func (k *kindRevs) deploymentRev(c *cluster.Cluster) int64 {
+	if !k.valid {
+		k.valid, k.deployments = true, c.Store.KindRev("Deployment")
+	}
+	return k.deployments
+}
+
+func newChecks(exps []scenarios.Expectation, revs *kindRevs) []*check {
 	out := make([]*check, len(exps))
 	for i, e := range exps {
-		ck := &check{exp: e, end: -1}
+		ck := &check{exp: e, end: -1, revs: revs}
 		switch {
 		case e.At != nil:
 			ck.mode, ck.start, ck.end = modeAt, *e.At, *e.At
@@ -211,7 +231,7 @@ func (ck *check) holds(c *cluster.Cluster) (bool, string) {
 		return age <= pf.AtMost, fmt.Sprintf("pod %s Pending for %s, want at most %s", ck.oldestName, age, pf.AtMost)
 	}
 	if ns, name, one := oneDeployment(ck.exp); one {
-		kr := c.Store.KindRev("Deployment")
+		kr := ck.revs.deploymentRev(c)
 		if ck.cached && kr == ck.lastKindRev {
 			return ck.lastOK, ck.lastMsg
 		}

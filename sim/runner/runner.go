@@ -58,6 +58,7 @@ type Running struct {
 	report   *Report
 	opts     Options
 	checks   []*check
+	revs     *kindRevs // the checks' shared Deployment revision, once per instant
 	inv      *invariants
 	kubectl  *kubectl.Env
 	actions  *action.Env
@@ -127,7 +128,8 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 		a := &s.Timeline[i]
 		c.Engine.AtEnd(a.At, "timeline", func() { run.act(a) })
 	}
-	run.checks = newChecks(s.Expect)
+	run.revs = &kindRevs{}
+	run.checks = newChecks(s.Expect, run.revs)
 	c.Engine.OnInstantEnd(run.onInstant)
 	return run, nil
 }
@@ -150,6 +152,7 @@ func (r *Running) Finish() (*Report, error) {
 		if err := r.runTo(t); err != nil {
 			return nil, err
 		}
+		r.revs.invalidate()
 		for _, ck := range r.checks {
 			if slices.Contains(ck.stops(), t) {
 				ck.evaluateAt(r.Cluster)
@@ -202,6 +205,7 @@ func (r *Running) runTo(t time.Duration) error {
 
 func (r *Running) onInstant() {
 	now := r.Cluster.Engine.Elapsed()
+	r.revs.invalidate()
 	for _, ck := range r.checks {
 		ck.evaluateInstant(r.Cluster, now)
 	}

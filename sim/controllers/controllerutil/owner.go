@@ -29,10 +29,11 @@ func NewControllerRef(owner metav1.Object, kind string) metav1.OwnerReference {
 // ControlledBy returns the objects of kind whose controller is owner
 // (found through the owner index, not by listing).
 func ControlledBy(st *store.Store, kind string, owner metav1.Object) []store.Object {
-	objs := st.ByIndex(kind, store.OwnerIndex, string(owner.GetUID()))
+	uid := owner.GetUID()
+	objs := st.ByIndex(kind, store.OwnerIndex, string(uid))
 	out := objs[:0]
 	for _, o := range objs {
-		if ref := podutil.ControllerOf(o); ref != nil && ref.UID == owner.GetUID() {
+		if ref := podutil.ControllerOf(o); ref != nil && ref.UID == uid {
 			out = append(out, o)
 		}
 	}
@@ -44,15 +45,18 @@ func ControlledBy(st *store.Store, kind string, owner metav1.Object) []store.Obj
 // and that match, release those it controls that no longer match, and
 // adopt matching orphans. Objects controlled by someone else are ignored.
 // The result is sorted by key. Adopting and releasing write through c.
+// matchLabels are the matchLabels of the LabelSelector sel was made from.
 func Claim(c *apiserver.Client, kind string, owner metav1.Object, ownerKind string, sel labels.Selector, matchLabels map[string]string) ([]store.Object, error) {
 	st := c.Server().Store()
 	owned := ControlledBy(st, kind, owner)
 	out := make([]store.Object, 0, len(owned))
+	var unmatched []store.Object
 	for _, o := range owned {
 		if sel.Matches(labels.Set(o.GetLabels())) {
 			out = append(out, o)
 			continue
 		}
+		unmatched = append(unmatched, o)
 		if owner.GetDeletionTimestamp() != nil {
 			continue
 		}
@@ -60,7 +64,7 @@ func Claim(c *apiserver.Client, kind string, owner metav1.Object, ownerKind stri
 			return nil, err
 		}
 	}
-	if owner.GetDeletionTimestamp() != nil || !mayHaveOrphans(st, kind, owned, matchLabels) {
+	if owner.GetDeletionTimestamp() != nil || !mayHaveOrphans(st, kind, len(out), unmatched, matchLabels) {
 		return out, nil
 	}
 	adopted := false
@@ -85,12 +89,14 @@ func Claim(c *apiserver.Client, kind string, owner metav1.Object, ownerKind stri
 
 // mayHaveOrphans is a cheap test that spares the selector query in the
 // common case: if every object carrying one of the selector's label pairs
-// is already ours, no orphan can match. The answer does not depend on
-// which pair proves it, so the map order cannot leak.
-func mayHaveOrphans(st *store.Store, kind string, owned []store.Object, matchLabels map[string]string) bool {
+// is already ours, no orphan can match. matched objects of ours matched
+// the selector, so they carry every pair of its matchLabels; only the
+// unmatched ones are looked at. The answer does not depend on which pair
+// proves it, so the map order cannot leak.
+func mayHaveOrphans(st *store.Store, kind string, matched int, unmatched []store.Object, matchLabels map[string]string) bool {
 	for k, v := range matchLabels {
-		n := 0
-		for _, o := range owned {
+		n := matched
+		for _, o := range unmatched {
 			if o.GetLabels()[k] == v {
 				n++
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
+	"github.com/kubesim/kubesim/sim/controllers/history"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -38,6 +39,7 @@ type Controller struct {
 	controllerutil.Base
 	exp     *controllerutil.Expectations
 	backoff map[string]backoff
+	revData history.DataCache
 }
 
 type backoff struct {
@@ -83,6 +85,7 @@ func (c *Controller) onDaemonSet(ev store.Event) {
 	key := store.KeyOf(ev.Object)
 	if ev.Type == store.Deleted {
 		c.exp.Delete(key)
+		c.revData.Forget(ev.Object.GetUID())
 	}
 	if ev.Type == store.Modified {
 		o, n := ev.Old.(*appsv1.DaemonSet), ev.Object.(*appsv1.DaemonSet)

@@ -17,7 +17,7 @@ const HashLabel = appsv1.DefaultDaemonSetUniqueLabelKey
 // current template, bumping its revision above the old ones, and returns
 // it with the old revisions.
 func (c *Controller) constructHistory(ds *appsv1.DaemonSet) (*appsv1.ControllerRevision, []*appsv1.ControllerRevision, error) {
-	data, err := history.Data(&ds.Spec.Template)
+	data, err := c.revData.Data(ds, &ds.Spec.Template)
 	if err != nil {
 		return nil, nil, err
 	}

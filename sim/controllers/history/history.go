@@ -19,6 +19,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/utils/ptr"
 
@@ -53,6 +54,42 @@ func Data(t *corev1.PodTemplateSpec) ([]byte, error) {
 	tmpl["$patch"] = "replace"
 	return json.Marshal(map[string]any{"spec": map[string]any{"template": tmpl}})
 }
+
+// DataCache remembers each workload's revision data for its generation.
+// The API server bumps metadata.generation with every spec change, so a
+// workload whose generation did not move has the same template, and a
+// sync need not marshal it again (a DaemonSet is synced on every event of
+// every one of its pods). The zero value is ready to use; it is not safe
+// for concurrent use.
+type DataCache struct {
+	m map[types.UID]cachedData
+}
+
+type cachedData struct {
+	generation int64
+	data       []byte
+}
+
+// Data is Data(t) for workload, t being workload's spec.template. The
+// bytes are shared between calls: callers must not modify them.
+func (c *DataCache) Data(workload metav1.Object, t *corev1.PodTemplateSpec) ([]byte, error) {
+	uid, gen := workload.GetUID(), workload.GetGeneration()
+	if e, ok := c.m[uid]; ok && e.generation == gen && uid != "" && gen != 0 {
+		return e.data, nil
+	}
+	data, err := Data(t)
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = map[types.UID]cachedData{}
+	}
+	c.m[uid] = cachedData{gen, data}
+	return data, nil
+}
+
+// Forget drops workload's entry (the workload was deleted).
+func (c *DataCache) Forget(uid types.UID) { delete(c.m, uid) }
 
 // Template decodes the pod template stored in a revision's data.
 func Template(cr *appsv1.ControllerRevision) (*corev1.PodTemplateSpec, error) {

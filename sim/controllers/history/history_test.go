@@ -36,6 +36,42 @@ func TestDataReplacesTheTemplateAndDecodesBack(t *testing.T) {
 	require.False(t, Equal(r, other))
 }
 
+func TestDataCacheFollowsTheGeneration(t *testing.T) {
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{UID: "u1", Generation: 1}}
+	ds.Spec.Template = *template("nginx:1.27")
+	var c DataCache
+	first, err := c.Data(ds, &ds.Spec.Template)
+	require.NoError(t, err)
+	want, _ := Data(&ds.Spec.Template)
+	require.Equal(t, want, first)
+
+	// A new spec comes with a new generation: the data follows it.
+	ds.Spec.Template = *template("nginx:1.28")
+	ds.Generation = 2
+	second, err := c.Data(ds, &ds.Spec.Template)
+	require.NoError(t, err)
+	want, _ = Data(&ds.Spec.Template)
+	require.Equal(t, want, second)
+	require.NotEqual(t, first, second)
+
+	// Without a UID or a generation nothing is trusted to the cache.
+	bare := &appsv1.DaemonSet{}
+	bare.Spec.Template = *template("nginx:1.29")
+	got, err := c.Data(bare, &bare.Spec.Template)
+	require.NoError(t, err)
+	require.Contains(t, string(got), "nginx:1.29")
+	bare.Spec.Template = *template("nginx:1.30")
+	got, err = c.Data(bare, &bare.Spec.Template)
+	require.NoError(t, err)
+	require.Contains(t, string(got), "nginx:1.30")
+
+	c.Forget("u1")
+	ds.Spec.Template = *template("nginx:1.31") // same generation, forgotten: recomputed
+	got, err = c.Data(ds, &ds.Spec.Template)
+	require.NoError(t, err)
+	require.Contains(t, string(got), "nginx:1.31")
+}
+
 func TestHashDependsOnDataAndCollisionCount(t *testing.T) {
 	a, b := []byte("a"), []byte("b")
 	require.Equal(t, Hash(a, nil), Hash(a, nil))

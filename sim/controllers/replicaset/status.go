@@ -21,14 +21,15 @@ func CalculateStatus(rs *appsv1.ReplicaSet, active []*corev1.Pod, manageErr erro
 	st := rs.Status
 	st.Conditions = append([]appsv1.ReplicaSetCondition(nil), rs.Status.Conditions...)
 	mnow := metav1.NewTime(now)
+	want := labelPairs(rs.Spec.Template.Labels)
 	var full, ready, avail int32
 	for _, p := range active {
-		if hasLabels(p.Labels, rs.Spec.Template.Labels) {
+		if hasLabels(p.Labels, want) {
 			full++
 		}
 		if podutil.IsReady(p) {
 			ready++
-			if podutil.IsAvailable(p, rs.Spec.MinReadySeconds, mnow) {
+			if rs.Spec.MinReadySeconds == 0 || podutil.IsAvailable(p, rs.Spec.MinReadySeconds, mnow) {
 				avail++
 			}
 		}
@@ -79,11 +80,24 @@ func statusEqual(a, b appsv1.ReplicaSetStatus) bool {
 		a.ObservedGeneration == b.ObservedGeneration && equality.Semantic.DeepEqual(a.Conditions, b.Conditions)
 }
 
+// labelPair is one label of the template.
+type labelPair struct{ key, value string }
+
+// labelPairs lists a template's labels once per sync, so that the test of
+// each pod does not iterate the template's map again.
+func labelPairs(m map[string]string) []labelPair {
+	out := make([]labelPair, 0, len(m))
+	for k, v := range m {
+		out = append(out, labelPair{k, v})
+	}
+	return out
+}
+
 // hasLabels reports whether have contains every pair of want (the
 // "fully labelled" test).
-func hasLabels(have, want map[string]string) bool {
-	for k, v := range want {
-		if w, ok := have[k]; !ok || w != v {
+func hasLabels(have map[string]string, want []labelPair) bool {
+	for _, l := range want {
+		if w, ok := have[l.key]; !ok || w != l.value {
 			return false
 		}
 	}
