@@ -155,6 +155,33 @@ func TestRegistersNodeAndLease(t *testing.T) {
 	require.Equal(t, 1, statuses, "one report after nodeStatusReportFrequency")
 }
 
+// Renewals move only renewTime of the Lease the kubelet wrote; a Lease
+// someone else changed in between (a label, an acquireTime) is written
+// whole again, as the kubelet's Update always did.
+func TestLeaseRenewalKeepsTheKubeletsLease(t *testing.T) {
+	h := newHarness(t, true)
+	h.run(30 * time.Second)
+	before := h.lease()
+	require.Nil(t, before.Spec.AcquireTime, "the first renewal's Update cleared it")
+	h.run(10 * time.Second)
+	after := h.lease()
+	require.True(t, before.Spec.RenewTime.Before(after.Spec.RenewTime))
+	cp := before.DeepCopy()
+	cp.Spec.RenewTime, cp.ResourceVersion = after.Spec.RenewTime, after.ResourceVersion
+	require.Equal(t, cp, after, "only renewTime (and the resourceVersion) moved")
+
+	other := after.DeepCopy()
+	other.Labels = map[string]string{"by": "someone-else"}
+	other.Spec.AcquireTime = other.Spec.RenewTime
+	_, err := h.client.Update(other)
+	require.NoError(t, err)
+	h.run(11 * time.Second)
+	again := h.lease()
+	require.Empty(t, again.Labels, "the kubelet wrote its whole Lease again")
+	require.Nil(t, again.Spec.AcquireTime)
+	require.True(t, after.Spec.RenewTime.Before(again.Spec.RenewTime))
+}
+
 func (h *harness) lease() *coordinationv1.Lease {
 	o, ok := h.store.Get("Lease", NodeLeaseNamespace, "node-1")
 	require.True(h.t, ok)

@@ -36,6 +36,11 @@ type nodeState struct {
 	posted     bool
 	changed    bool
 	registered bool
+	// lease is the Lease as this kubelet's last Update stored it, and
+	// leaseOwner the node UID it named as owner: while both still hold,
+	// a renewal only moves renewTime (apiserver.Client.RenewLease).
+	lease      *coordinationv1.Lease
+	leaseOwner string
 }
 
 func (k *Kubelet) register(ready bool) {
@@ -146,6 +151,16 @@ func (k *Kubelet) leaseTick() {
 // renewLease writes the node's Lease (creating it the first time).
 func (k *Kubelet) renewLease() {
 	now := metav1.NewMicroTime(k.engine.Now())
+	if held := k.node.lease; held != nil && k.node.leaseOwner == k.node.uid {
+		out, ok, err := k.client.RenewLease(held, now)
+		if ok {
+			if err == nil {
+				k.node.lease = out
+			}
+			return
+		}
+	}
+	k.node.lease = nil
 	secs := int32(k.cfg.LeaseDuration / time.Second)
 	l := &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: k.name, Namespace: NodeLeaseNamespace},
@@ -156,7 +171,14 @@ func (k *Kubelet) renewLease() {
 	if k.node.uid != "" {
 		l.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: k.name, UID: typesUID(k.node.uid)}}
 	}
-	if _, err := k.client.Update(l); apierrors.IsNotFound(err) {
+	out, err := k.client.Update(l)
+	if err == nil {
+		// Renewals of this object only move renewTime. (A Lease just
+		// created still has its acquireTime, which the next Update clears,
+		// so it is not remembered.)
+		k.node.lease, k.node.leaseOwner = out.(*coordinationv1.Lease), k.node.uid
+	}
+	if apierrors.IsNotFound(err) {
 		l.Spec.AcquireTime = &now
 		_, _ = k.client.Create(l)
 	}

@@ -1,0 +1,79 @@
+package apiserver_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
+)
+
+func heartbeat(name string, at time.Time) *coordinationv1.Lease {
+	now, holder, secs := metav1.NewMicroTime(at), name, int32(40)
+	return &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs, RenewTime: &now},
+	}
+}
+
+// A renewal stores what an Update moving only renewTime stores, and
+// writes the same trace record: two servers, one renewing through Update,
+// the other through RenewLease, end with equal Leases and equal traces.
+func TestRenewLeaseIsAnUpdateOfRenewTime(t *testing.T) {
+	run := func(renew func(c *apiserver.Client, held *coordinationv1.Lease, at time.Time) *coordinationv1.Lease) (*coordinationv1.Lease, []sim.Record) {
+		f := newFixture(t, 1)
+		c := f.srv.Client("kubelet/n1")
+		f.create(heartbeat("n1", f.eng.Now()))
+		out, err := c.Update(heartbeat("n1", f.eng.Now()))
+		require.NoError(t, err)
+		held := out.(*coordinationv1.Lease)
+		for range 3 {
+			f.advance(10 * time.Second)
+			held = renew(c, held, f.eng.Now())
+		}
+		return held, f.eng.Trace().Records()
+	}
+	viaUpdate, updTrace := run(func(c *apiserver.Client, _ *coordinationv1.Lease, at time.Time) *coordinationv1.Lease {
+		out, err := c.Update(heartbeat("n1", at))
+		require.NoError(t, err)
+		return out.(*coordinationv1.Lease)
+	})
+	viaRenew, renTrace := run(func(c *apiserver.Client, held *coordinationv1.Lease, at time.Time) *coordinationv1.Lease {
+		out, ok, err := c.RenewLease(held, metav1.NewMicroTime(at))
+		require.True(t, ok)
+		require.NoError(t, err)
+		return out
+	})
+	require.Equal(t, viaUpdate, viaRenew)
+	require.Equal(t, updTrace, renTrace)
+	last := renTrace[len(renTrace)-3:]
+	for i, r := range last {
+		require.Equal(t, "update", r.Verb, "every renewal is a write")
+		require.Equal(t, "Lease", r.Kind)
+		if i > 0 {
+			require.Greater(t, r.RV, last[i-1].RV)
+		}
+	}
+}
+
+// A Lease someone else wrote since (or deleted) is not renewed: the
+// holder must write it whole.
+func TestRenewLeaseRefusesAStaleLease(t *testing.T) {
+	f := newFixture(t, 1)
+	held := f.create(heartbeat("n1", f.eng.Now())).(*coordinationv1.Lease)
+	other := held.DeepCopy()
+	other.Labels = map[string]string{"touched": "yes"}
+	_, err := f.admin.Update(other)
+	require.NoError(t, err)
+	before := f.eng.Trace().Len()
+	out, ok, err := f.srv.Client("kubelet/n1").RenewLease(held, metav1.NewMicroTime(f.eng.Now()))
+	require.False(t, ok)
+	require.NoError(t, err)
+	require.Nil(t, out)
+	require.Equal(t, before, f.eng.Trace().Len(), "nothing written")
+	require.Equal(t, "yes", f.get("Lease", "default", "n1").GetLabels()["touched"])
+}
