@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/controllers/controllertest"
 	"github.com/kubesim/kubesim/sim/controllers/cronjob"
 )
 
@@ -26,9 +27,8 @@ func cron(name string, policy batchv1.ConcurrencyPolicy, cmd ...string) *batchv1
 }
 
 func run(t *testing.T, cj *batchv1.CronJob, d time.Duration) *cluster.Cluster {
-	c, err := cluster.New(cluster.Config{Seed: 1, NodeGroups: []cluster.NodeGroup{{Name: "g", InstanceType: "m5.large", Count: 2}}})
-	require.NoError(t, err)
-	_, err = c.Client("test").Create(cj)
+	c := controllertest.Cluster(t, 2)
+	_, err := c.Client("test").Create(cj)
 	require.NoError(t, err)
 	c.Engine.RunUntil(d)
 	return c
@@ -77,8 +77,7 @@ func TestAllowRunsConcurrently(t *testing.T) {
 // TestTimeZoneValidation: upstream's rules for spec.timeZone and
 // spec.schedule, with its messages.
 func TestTimeZoneValidation(t *testing.T) {
-	c, err := cluster.New(cluster.Config{Seed: 1})
-	require.NoError(t, err)
+	c := controllertest.Cluster(t, 0)
 	zone := func(s string) *string { return &s }
 	for _, tc := range []struct {
 		name, schedule string

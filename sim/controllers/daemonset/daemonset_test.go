@@ -30,9 +30,7 @@ func newDS(name, image string) *appsv1.DaemonSet {
 }
 
 func getDS(t *testing.T, w *fake.World, name string) *appsv1.DaemonSet {
-	o, ok := w.Store.Get("DaemonSet", "default", name)
-	require.True(t, ok)
-	return o.(*appsv1.DaemonSet)
+	return fake.Get[*appsv1.DaemonSet](t, w.Store, "DaemonSet", name)
 }
 
 // podNodes maps node -> active daemon pod names pinned or bound there.

@@ -11,18 +11,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/controllers/controllertest"
 )
 
 func TestBudgetStatusFollowsThePods(t *testing.T) {
-	c, err := cluster.New(cluster.Config{Seed: 1, NodeGroups: []cluster.NodeGroup{{Name: "general", InstanceType: "m5.large", Count: 2}}})
-	require.NoError(t, err)
+	c := controllertest.Cluster(t, 2)
 	c.Etcd.DisableReplication()
 	defer c.Etcd.Close()
 	kc := c.Client("test")
 	three := int32(3)
 	l := map[string]string{"app": "web"}
-	_, err = kc.Create(&appsv1.Deployment{
+	_, err := kc.Create(&appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"},
 		Spec: appsv1.DeploymentSpec{Replicas: &three, Selector: &metav1.LabelSelector{MatchLabels: l},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: l},

@@ -11,34 +11,27 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/controllers/endpointslice"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
+// fixture is the test world with the controller started.
 type fixture struct {
-	t    *testing.T
-	e    *sim.Engine
-	st   *store.Store
-	kube *apiserver.Client
+	*fake.World
+	t *testing.T
 }
 
 func newFixture(t *testing.T) *fixture {
-	e := sim.NewEngine(11)
-	e.Trace().Keep()
-	st := store.New(e)
-	srv := apiserver.New(e, st)
-	f := &fixture{t: t, e: e, st: st, kube: srv.Client("test")}
-	_, err := f.kube.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
-	require.NoError(t, err)
-	_, err = f.kube.Create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1", Labels: map[string]string{corev1.LabelTopologyZone: "us-east-1a"}}})
-	require.NoError(t, err)
-	_, err = f.kube.Create(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+	w := fake.New(11)
+	w.Engine.Trace().Keep()
+	w.AddNode("n1", map[string]string{corev1.LabelTopologyZone: "us-east-1a"})
+	f := &fixture{World: w, t: t}
+	_, err := f.Admin.Create(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"},
 			Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromString("http")}}}})
 	require.NoError(t, err)
-	endpointslice.New(e, srv.Client("endpointslice-controller"), endpointslice.Config{}).Start()
+	endpointslice.New(w.Engine, w.Server.Client("endpointslice-controller"), endpointslice.Config{}).Start()
 	return f
 }
 
@@ -46,7 +39,7 @@ func (f *fixture) addPod(name string, ip string, ready bool) {
 	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: map[string]string{"app": "web"}},
 		Spec: corev1.PodSpec{NodeName: "n1", Containers: []corev1.Container{{Name: "c", Image: "nginx:1.27",
 			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}}}}}
-	_, err := f.kube.Create(p)
+	_, err := f.Admin.Create(p)
 	require.NoError(f.t, err)
 	if ip != "" {
 		f.setStatus(name, ip, ready)
@@ -54,7 +47,7 @@ func (f *fixture) addPod(name string, ip string, ready bool) {
 }
 
 func (f *fixture) setStatus(name, ip string, ready bool) {
-	o, ok := f.st.Get("Pod", "default", name)
+	o, ok := f.Store.Get("Pod", "default", name)
 	require.True(f.t, ok)
 	p := o.(*corev1.Pod).DeepCopy()
 	p.Status.Phase = corev1.PodRunning
@@ -64,23 +57,23 @@ func (f *fixture) setStatus(name, ip string, ready bool) {
 		st = corev1.ConditionTrue
 	}
 	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: st}}
-	_, err := f.kube.UpdateStatus(p)
+	_, err := f.Admin.UpdateStatus(p)
 	require.NoError(f.t, err)
 }
 
 func (f *fixture) slices() []*discoveryv1.EndpointSlice {
 	var out []*discoveryv1.EndpointSlice
-	for _, o := range f.st.List("EndpointSlice", "default") {
+	for _, o := range f.Store.List("EndpointSlice", "default") {
 		out = append(out, o.(*discoveryv1.EndpointSlice))
 	}
 	return out
 }
 
-func (f *fixture) run() { f.e.RunUntil(f.e.Elapsed() + 2*time.Second) }
+func (f *fixture) run() { f.Engine.RunUntil(f.Engine.Elapsed() + 2*time.Second) }
 
 func (f *fixture) writes() int {
 	n := 0
-	for _, r := range f.e.Trace().Records() {
+	for _, r := range f.Engine.Trace().Records() {
 		if r.Component == "endpointslice-controller" {
 			n++
 		}
@@ -131,23 +124,23 @@ func TestEndpointSliceLifecycle(t *testing.T) {
 
 	// An update that cannot change an endpoint writes nothing.
 	before := f.writes()
-	o, _ := f.st.Get("Pod", "default", "web-b")
+	o, _ := f.Store.Get("Pod", "default", "web-b")
 	p := o.(*corev1.Pod).DeepCopy()
 	p.Annotations = map[string]string{"x": "y"}
-	_, err := f.kube.Update(p)
+	_, err := f.Admin.Update(p)
 	require.NoError(t, err)
 	f.setStatus("web-c", "10.0.1.3", true)
 	f.run()
 	require.Equal(t, before, f.writes())
 
 	// Terminating: not ready, still serving.
-	require.NoError(t, f.kube.Delete("Pod", "default", "web-b", apiserver.DeleteOptions{}))
+	require.NoError(t, f.Admin.Delete("Pod", "default", "web-b", apiserver.DeleteOptions{}))
 	f.run()
 	require.Equal(t, epState{false, true, true}, states(f.slices()[0])["web-b"])
 	require.Equal(t, s.Name, f.slices()[0].Name, "updated in place")
 
 	zero := int64(0)
-	require.NoError(t, f.kube.Delete("Pod", "default", "web-b", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+	require.NoError(t, f.Admin.Delete("Pod", "default", "web-b", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
 	f.run()
 	require.Len(t, states(f.slices()[0]), 2)
 }

@@ -9,30 +9,23 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/controllers/gc"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
+// fixture is the test world with the controller started.
 type fixture struct {
-	t    *testing.T
-	e    *sim.Engine
-	st   *store.Store
-	kube *apiserver.Client
+	*fake.World
+	t *testing.T
 }
 
 func newFixture(t *testing.T) *fixture {
-	e := sim.NewEngine(3)
-	st := store.New(e)
-	srv := apiserver.New(e, st)
-	f := &fixture{t: t, e: e, st: st, kube: srv.Client("test")}
-	_, err := f.kube.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
-	require.NoError(t, err)
-	_, err = f.kube.Create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}})
-	require.NoError(t, err)
-	gc.New(e, srv.Client("generic-garbage-collector"), gc.Config{}).Start()
-	return f
+	w := fake.New(3)
+	w.AddNode("n1", nil)
+	gc.New(w.Engine, w.Server.Client("generic-garbage-collector"), gc.Config{}).Start()
+	return &fixture{World: w, t: t}
 }
 
 func ref(kind string, o metav1.Object) metav1.OwnerReference {
@@ -54,10 +47,10 @@ func template() corev1.PodTemplateSpec {
 // tree creates Deployment web -> ReplicaSet web-1 -> pods web-1-{a,b},
 // the pods bound to n1 (so their deletion is graceful) when bound.
 func (f *fixture) tree(bound bool) {
-	d, err := f.kube.Create(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+	d, err := f.Admin.Create(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
 		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: template()}})
 	require.NoError(f.t, err)
-	rs, err := f.kube.Create(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "default",
+	rs, err := f.Admin.Create(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "default",
 		OwnerReferences: []metav1.OwnerReference{ref("Deployment", d)}},
 		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: template()}})
 	require.NoError(f.t, err)
@@ -67,29 +60,29 @@ func (f *fixture) tree(bound bool) {
 		if bound {
 			p.Spec.NodeName = "n1"
 		}
-		_, err := f.kube.Create(p)
+		_, err := f.Admin.Create(p)
 		require.NoError(f.t, err)
 	}
 }
 
 func (f *fixture) exists(kind, name string) bool {
-	_, ok := f.st.Get(kind, "default", name)
+	_, ok := f.Store.Get(kind, "default", name)
 	return ok
 }
 
 func (f *fixture) get(kind, name string) store.Object {
-	o, _ := f.st.Get(kind, "default", name)
+	o, _ := f.Store.Get(kind, "default", name)
 	return o
 }
 
-func (f *fixture) run(d time.Duration) { f.e.RunUntil(f.e.Elapsed() + d) }
+func (f *fixture) run(d time.Duration) { f.Engine.RunUntil(f.Engine.Elapsed() + d) }
 
 func TestBackgroundCascade(t *testing.T) {
 	f := newFixture(t)
 	f.tree(false)
 	f.run(time.Second)
 	require.True(t, f.exists("Pod", "web-1-a"), "solid owners: nothing collected")
-	require.NoError(t, f.kube.Delete("Deployment", "default", "web", apiserver.DeleteOptions{}))
+	require.NoError(t, f.Admin.Delete("Deployment", "default", "web", apiserver.DeleteOptions{}))
 	require.False(t, f.exists("Deployment", "web"))
 	f.run(time.Second)
 	require.False(t, f.exists("ReplicaSet", "web-1"))
@@ -101,7 +94,7 @@ func TestForegroundCascade(t *testing.T) {
 	f := newFixture(t)
 	f.tree(true)
 	f.run(time.Second)
-	require.NoError(t, f.kube.Delete("Deployment", "default", "web", apiserver.DeleteOptions{Propagation: metav1.DeletePropagationForeground}))
+	require.NoError(t, f.Admin.Delete("Deployment", "default", "web", apiserver.DeleteOptions{Propagation: metav1.DeletePropagationForeground}))
 	f.run(time.Second)
 	// The pods are terminating (no kubelet finishes them), so the RS and
 	// the Deployment wait with their foregroundDeletion finalizers.
@@ -113,10 +106,10 @@ func TestForegroundCascade(t *testing.T) {
 	require.True(t, f.exists("Deployment", "web"))
 
 	zero := int64(0)
-	require.NoError(t, f.kube.Delete("Pod", "default", "web-1-a", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+	require.NoError(t, f.Admin.Delete("Pod", "default", "web-1-a", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
 	f.run(time.Second)
 	require.True(t, f.exists("ReplicaSet", "web-1"), "one blocking pod left")
-	require.NoError(t, f.kube.Delete("Pod", "default", "web-1-b", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+	require.NoError(t, f.Admin.Delete("Pod", "default", "web-1-b", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
 	f.run(time.Second)
 	require.False(t, f.exists("ReplicaSet", "web-1"))
 	require.False(t, f.exists("Deployment", "web"))
@@ -126,7 +119,7 @@ func TestOrphanCascade(t *testing.T) {
 	f := newFixture(t)
 	f.tree(false)
 	f.run(time.Second)
-	require.NoError(t, f.kube.Delete("ReplicaSet", "default", "web-1", apiserver.DeleteOptions{Propagation: metav1.DeletePropagationOrphan}))
+	require.NoError(t, f.Admin.Delete("ReplicaSet", "default", "web-1", apiserver.DeleteOptions{Propagation: metav1.DeletePropagationOrphan}))
 	f.run(time.Second)
 	require.False(t, f.exists("ReplicaSet", "web-1"))
 	for _, p := range []string{"web-1-a", "web-1-b"} {
@@ -141,14 +134,14 @@ func TestOrphanCascade(t *testing.T) {
 // reference.
 func TestDanglingAndMixedOwners(t *testing.T) {
 	f := newFixture(t)
-	svc, err := f.kube.Create(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+	svc, err := f.Admin.Create(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
 		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
 	require.NoError(t, err)
 	ghost := metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "gone", UID: "00000000-dead"}
-	_, err = f.kube.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "orphan", Namespace: "default",
+	_, err = f.Admin.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "orphan", Namespace: "default",
 		OwnerReferences: []metav1.OwnerReference{ghost}}})
 	require.NoError(t, err)
-	_, err = f.kube.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "mixed", Namespace: "default",
+	_, err = f.Admin.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "mixed", Namespace: "default",
 		OwnerReferences: []metav1.OwnerReference{ghost, ref("Service", svc)}}})
 	require.NoError(t, err)
 	f.run(time.Second)

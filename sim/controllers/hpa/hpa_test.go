@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/controllers/controllertest"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/controllers/hpa"
 	"github.com/kubesim/kubesim/sim/kubelet/images"
 )
@@ -40,15 +42,11 @@ func autoscaler(target int32) *autoscalingv2.HorizontalPodAutoscaler {
 }
 
 func replicas(t *testing.T, c *cluster.Cluster) int32 {
-	o, ok := c.Store.Get("Deployment", "default", "web")
-	require.True(t, ok)
-	return *o.(*appsv1.Deployment).Spec.Replicas
+	return *fake.Get[*appsv1.Deployment](t, c.Store, "Deployment", "web").Spec.Replicas
 }
 
 func getHPA(t *testing.T, c *cluster.Cluster) *autoscalingv2.HorizontalPodAutoscaler {
-	o, ok := c.Store.Get("HorizontalPodAutoscaler", "default", "web")
-	require.True(t, ok)
-	return o.(*autoscalingv2.HorizontalPodAutoscaler)
+	return fake.Get[*autoscalingv2.HorizontalPodAutoscaler](t, c.Store, "HorizontalPodAutoscaler", "web")
 }
 
 func condition(h *autoscalingv2.HorizontalPodAutoscaler, typ autoscalingv2.HorizontalPodAutoscalerConditionType) autoscalingv2.HorizontalPodAutoscalerCondition {
@@ -75,10 +73,9 @@ func events(t *testing.T, c *cluster.Cluster, reason string) []string {
 // Deployment scales up, and after the load drops it scales down only
 // once the 5-minute stabilisation window has passed.
 func TestScalesUpThenDownAfterTheWindow(t *testing.T) {
-	c, err := cluster.New(cluster.Config{Seed: 1, NodeGroups: []cluster.NodeGroup{{Name: "g", InstanceType: "m5.large", Count: 3}}})
-	require.NoError(t, err)
+	c := controllertest.Cluster(t, 3)
 	cl := c.Client("test")
-	_, err = cl.Create(web("180m"))
+	_, err := cl.Create(web("180m"))
 	require.NoError(t, err)
 	c.Engine.RunUntil(c.Engine.Elapsed() + time.Minute)
 	out, err := cl.Create(autoscaler(50))
@@ -117,9 +114,8 @@ func TestScalesUpThenDownAfterTheWindow(t *testing.T) {
 }
 
 func TestFailedGetScale(t *testing.T) {
-	c, err := cluster.New(cluster.Config{Seed: 1, NodeGroups: []cluster.NodeGroup{{Name: "g", InstanceType: "m5.large", Count: 1}}})
-	require.NoError(t, err)
-	_, err = c.Client("test").Create(autoscaler(50))
+	c := controllertest.Cluster(t, 1)
+	_, err := c.Client("test").Create(autoscaler(50))
 	require.NoError(t, err)
 	c.Engine.RunUntil(c.Engine.Elapsed() + 20*time.Second)
 	h := getHPA(t, c)
@@ -129,11 +125,10 @@ func TestFailedGetScale(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
-	c, err := cluster.New(cluster.Config{Seed: 1})
-	require.NoError(t, err)
+	c := controllertest.Cluster(t, 0)
 	h := autoscaler(50)
 	h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr(int32(3)), 2
-	_, err = c.Client("test").Create(h)
+	_, err := c.Client("test").Create(h)
 	require.ErrorContains(t, err, "spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`")
 	h = autoscaler(50)
 	h.Spec.Metrics[0].Resource.Target.AverageUtilization = nil
@@ -145,12 +140,11 @@ func TestValidation(t *testing.T) {
 // goes to at most max(2×current, 4) (from 1 replica: 4, where the default
 // behavior rules would allow 1+4 = 5), limited as ScaleUpLimit.
 func TestLegacyScaleUpLimitWithoutBehavior(t *testing.T) {
-	c, err := cluster.New(cluster.Config{Seed: 1, NodeGroups: []cluster.NodeGroup{{Name: "g", InstanceType: "m5.large", Count: 3}}})
-	require.NoError(t, err)
+	c := controllertest.Cluster(t, 3)
 	cl := c.Client("test")
 	d := web("1000m") // 500% of the 200m request
 	d.Spec.Replicas = ptr(int32(1))
-	_, err = cl.Create(d)
+	_, err := cl.Create(d)
 	require.NoError(t, err)
 	c.Engine.RunUntil(c.Engine.Elapsed() + time.Minute)
 	_, err = cl.Create(autoscaler(50))

@@ -13,14 +13,10 @@ import (
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/controllers/controllertest"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/controllers/job"
 )
-
-func newCluster(t *testing.T) *cluster.Cluster {
-	c, err := cluster.New(cluster.Config{Seed: 1, NodeGroups: []cluster.NodeGroup{{Name: "g", InstanceType: "m5.large", Count: 2}}})
-	require.NoError(t, err)
-	return c
-}
 
 func busyboxJob(name string, completions, parallelism, backoff *int32, cmd ...string) *batchv1.Job {
 	return &batchv1.Job{
@@ -34,9 +30,7 @@ func busyboxJob(name string, completions, parallelism, backoff *int32, cmd ...st
 func ptr[T any](v T) *T { return &v }
 
 func getJob(t *testing.T, c *cluster.Cluster, name string) *batchv1.Job {
-	o, ok := c.Store.Get("Job", "default", name)
-	require.True(t, ok)
-	return o.(*batchv1.Job)
+	return fake.Get[*batchv1.Job](t, c.Store, "Job", name)
 }
 
 func hasCondition(j *batchv1.Job, typ batchv1.JobConditionType) *batchv1.JobCondition {
@@ -49,7 +43,7 @@ func hasCondition(j *batchv1.Job, typ batchv1.JobConditionType) *batchv1.JobCond
 }
 
 func TestDefaultsAndSelector(t *testing.T) {
-	c := newCluster(t)
+	c := controllertest.Cluster(t, 2)
 	out, err := c.Client("test").Create(busyboxJob("d", nil, nil, nil, "true"))
 	require.NoError(t, err)
 	j := out.(*batchv1.Job)
@@ -68,7 +62,7 @@ func TestDefaultsAndSelector(t *testing.T) {
 
 // TestCompletions: 3 completions, 2 at a time, 5 s each: two waves.
 func TestCompletions(t *testing.T) {
-	c := newCluster(t)
+	c := controllertest.Cluster(t, 2)
 	_, err := c.Client("test").Create(busyboxJob("work", ptr(int32(3)), ptr(int32(2)), nil, "sleep", "5"))
 	require.NoError(t, err)
 	peak := int32(0)
@@ -100,7 +94,7 @@ func mustSel(t *testing.T, j *batchv1.Job) labels.Selector {
 // TestBackoffLimit: a pod exiting 1 with backoffLimit 2 fails three
 // times, each replacement waiting 10 s then 20 s after the last failure.
 func TestBackoffLimit(t *testing.T) {
-	c := newCluster(t)
+	c := controllertest.Cluster(t, 2)
 	_, err := c.Client("test").Create(busyboxJob("fail", nil, nil, ptr(int32(2)), "sh", "-c", "exit 1"))
 	require.NoError(t, err)
 	c.Engine.RunWhile(10*time.Minute, func() bool { return hasCondition(getJob(t, c, "fail"), batchv1.JobFailed) == nil })
@@ -138,7 +132,7 @@ func TestBackoffSequence(t *testing.T) {
 }
 
 func TestActiveDeadline(t *testing.T) {
-	c := newCluster(t)
+	c := controllertest.Cluster(t, 2)
 	j := busyboxJob("slow", nil, nil, nil, "sleep", "600")
 	j.Spec.ActiveDeadlineSeconds = ptr(int64(30))
 	_, err := c.Client("test").Create(j)

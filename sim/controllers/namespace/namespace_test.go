@@ -9,23 +9,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/controllers/namespace"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 func TestNamespaceDeletionCascade(t *testing.T) {
-	e := sim.NewEngine(5)
-	st := store.New(e)
-	srv := apiserver.New(e, st)
-	kube := srv.Client("test")
-	for _, ns := range []string{"default", "team"} {
-		_, err := kube.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-		require.NoError(t, err)
-	}
-	_, err := kube.Create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}})
+	w := fake.New(5)
+	e, st, srv, kube := w.Engine, w.Store, w.Server, w.Admin
+	_, err := kube.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team"}})
 	require.NoError(t, err)
+	w.AddNode("n1", nil)
 	labels := map[string]string{"app": "web"}
 	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx:1.27"}}}}

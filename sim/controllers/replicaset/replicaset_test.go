@@ -45,9 +45,7 @@ func setup(t *testing.T, rs ...*appsv1.ReplicaSet) (*fake.World, *Controller) {
 }
 
 func getRS(t *testing.T, w *fake.World, name string) *appsv1.ReplicaSet {
-	o, ok := w.Store.Get("ReplicaSet", "default", name)
-	require.True(t, ok)
-	return o.(*appsv1.ReplicaSet)
+	return fake.Get[*appsv1.ReplicaSet](t, w.Store, "ReplicaSet", name)
 }
 
 func TestSyncCreatesPodsWithControllerRef(t *testing.T) {

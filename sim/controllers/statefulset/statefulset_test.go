@@ -12,15 +12,11 @@ import (
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/controllers/controllertest"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
-
-func newCluster(t *testing.T, nodes int) *cluster.Cluster {
-	c, err := cluster.New(cluster.Config{Seed: 1, NodeGroups: []cluster.NodeGroup{{Name: "g", InstanceType: "m5.large", Count: nodes}}})
-	require.NoError(t, err)
-	return c
-}
 
 func newSet(name string, replicas int32, policy appsv1.PodManagementPolicyType) *appsv1.StatefulSet {
 	l := map[string]string{"app": name}
@@ -82,9 +78,7 @@ func (h *history) uid(t *testing.T, name string, n int) types.UID {
 }
 
 func getSet(t *testing.T, c *cluster.Cluster, name string) *appsv1.StatefulSet {
-	o, ok := c.Store.Get("StatefulSet", "default", name)
-	require.True(t, ok)
-	return o.(*appsv1.StatefulSet)
+	return fake.Get[*appsv1.StatefulSet](t, c.Store, "StatefulSet", name)
 }
 
 func getPod(c *cluster.Cluster, name string) (*corev1.Pod, bool) {
@@ -122,7 +116,7 @@ func events(t *testing.T, c *cluster.Cluster, set string) []string {
 }
 
 func TestOrderedCreation(t *testing.T) {
-	c := newCluster(t, 2)
+	c := controllertest.Cluster(t, 2)
 	h := watch(c)
 	create(t, c, newSet("web", 3, ""))
 	runUntilReady(t, c, "web", 3)
@@ -157,7 +151,7 @@ func TestOrderedCreation(t *testing.T) {
 }
 
 func TestScaleDownFromTheTop(t *testing.T) {
-	c := newCluster(t, 2)
+	c := controllertest.Cluster(t, 2)
 	h := watch(c)
 	create(t, c, newSet("web", 3, ""))
 	runUntilReady(t, c, "web", 3)
@@ -174,7 +168,7 @@ func TestScaleDownFromTheTop(t *testing.T) {
 }
 
 func TestParallelCreatesAllAtOnce(t *testing.T) {
-	c := newCluster(t, 2)
+	c := controllertest.Cluster(t, 2)
 	h := watch(c)
 	create(t, c, newSet("web", 3, appsv1.ParallelPodManagement))
 	runUntilReady(t, c, "web", 3)
@@ -186,7 +180,7 @@ func TestParallelCreatesAllAtOnce(t *testing.T) {
 }
 
 func TestDeletedPodComesBackWithSameName(t *testing.T) {
-	c := newCluster(t, 2)
+	c := controllertest.Cluster(t, 2)
 	h := watch(c)
 	create(t, c, newSet("web", 3, ""))
 	runUntilReady(t, c, "web", 3)
@@ -209,7 +203,7 @@ func TestDeletedPodComesBackWithSameName(t *testing.T) {
 }
 
 func TestRollingUpdateWithPartition(t *testing.T) {
-	c := newCluster(t, 2)
+	c := controllertest.Cluster(t, 2)
 	h := watch(c)
 	create(t, c, newSet("web", 3, ""))
 	runUntilReady(t, c, "web", 3)
@@ -254,7 +248,7 @@ func TestRollingUpdateWithPartition(t *testing.T) {
 }
 
 func TestNodeFailureLeavesPodTerminating(t *testing.T) {
-	c := newCluster(t, 2)
+	c := controllertest.Cluster(t, 2)
 	h := watch(c)
 	create(t, c, newSet("db", 2, ""))
 	runUntilReady(t, c, "db", 2)
@@ -279,7 +273,7 @@ func TestNodeFailureLeavesPodTerminating(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestOnDeleteWaitsForManualDeletion(t *testing.T) {
-	c := newCluster(t, 2)
+	c := controllertest.Cluster(t, 2)
 	set := newSet("web", 2, appsv1.ParallelPodManagement)
 	set.Spec.UpdateStrategy = appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType}
 	create(t, c, set)

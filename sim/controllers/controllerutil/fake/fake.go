@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -203,3 +206,12 @@ func (w *World) Events(kind, name string) []string {
 
 // Run advances the engine by d.
 func (w *World) Run(d time.Duration) { w.Engine.RunUntil(w.Engine.Elapsed() + d) }
+
+// Get returns the object of kind called name in the default namespace, as
+// T; the test fails if there is none.
+func Get[T store.Object](t testing.TB, st *store.Store, kind, name string) T {
+	t.Helper()
+	o, ok := st.Get(kind, "default", name)
+	require.True(t, ok, "no %s default/%s", kind, name)
+	return o.(T)
+}
