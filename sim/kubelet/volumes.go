@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/kubesim/kubesim/sim/volumeutil"
 )
 
 // Volume timing: the EBS attach of a new volume (AttachVolume until the
@@ -128,13 +130,8 @@ func (k *Kubelet) configKeys(kind, ns, name string) (has func(key string) bool, 
 	if !ok {
 		return nil, false
 	}
-	switch obj := o.(type) {
-	case *corev1.ConfigMap:
-		return func(key string) bool { _, a := obj.Data[key]; _, b := obj.BinaryData[key]; return a || b }, true
-	case *corev1.Secret:
-		return func(key string) bool { _, a := obj.Data[key]; _, b := obj.StringData[key]; return a || b }, true
-	}
-	return nil, false
+	payload := volumeutil.Payload(o)
+	return func(key string) bool { _, ok := payload[key]; return ok }, payload != nil
 }
 
 // notFound is the kubelet's message for a missing ConfigMap or Secret.

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"path"
@@ -198,27 +199,29 @@ func cat(c *Call) int {
 	return status
 }
 
-func ls(c *Call) int {
-	var long, all, almost, one bool
-	var paths []string
-	for _, a := range c.Args[1:] {
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
+// flagWords reads single-letter flag clusters ("-la") into flags
+// (letters it does not list are ignored) and returns the other words;
+// leadingOnly stops reading flags at the first other word (grep's
+// PATTERN may start with a dash after it).
+func flagWords(args []string, flags map[rune]*bool, leadingOnly bool) []string {
+	var rest []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && len(a) > 1 && (!leadingOnly || len(rest) == 0) {
 			for _, f := range a[1:] {
-				switch f {
-				case 'l':
-					long = true
-				case 'a':
-					all = true
-				case 'A':
-					almost = true
-				case '1':
-					one = true
+				if p := flags[f]; p != nil {
+					*p = true
 				}
 			}
 			continue
 		}
-		paths = append(paths, a)
+		rest = append(rest, a)
 	}
+	return rest
+}
+
+func ls(c *Call) int {
+	var long, all, almost, one bool
+	paths := flagWords(c.Args[1:], map[rune]*bool{'l': &long, 'a': &all, 'A': &almost, '1': &one}, false)
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
@@ -426,7 +429,7 @@ func ps(c *Call) int {
 	main := c.Sh.mainCommand()
 	start := startedAt(c.Pod(), c.Container().Name)
 	user := "root"
-	if u := runAsUser(c.Pod(), c.Container()); u != nil && *u != 0 {
+	if u, _ := runAs(c.Pod(), c.Container()); u != nil && *u != 0 {
 		user = strconv.FormatInt(*u, 10)
 	}
 	cpu := "0:00"
@@ -452,24 +455,17 @@ func ps(c *Call) int {
 	return 0
 }
 
-func runAsUser(pod *corev1.Pod, ctr *corev1.Container) *int64 {
-	if ctr.SecurityContext != nil && ctr.SecurityContext.RunAsUser != nil {
-		return ctr.SecurityContext.RunAsUser
+// runAs is the user and group the container runs as: its own security
+// context's, else the pod's (nil: the image's, root here), as the
+// kubelet's effective security context.
+func runAs(pod *corev1.Pod, ctr *corev1.Container) (user, group *int64) {
+	if psc := pod.Spec.SecurityContext; psc != nil {
+		user, group = psc.RunAsUser, psc.RunAsGroup
 	}
-	if pod.Spec.SecurityContext != nil {
-		return pod.Spec.SecurityContext.RunAsUser
+	if sc := ctr.SecurityContext; sc != nil {
+		user, group = cmp.Or(sc.RunAsUser, user), cmp.Or(sc.RunAsGroup, group)
 	}
-	return nil
-}
-
-func runAsGroup(pod *corev1.Pod, ctr *corev1.Container) *int64 {
-	if ctr.SecurityContext != nil && ctr.SecurityContext.RunAsGroup != nil {
-		return ctr.SecurityContext.RunAsGroup
-	}
-	if pod.Spec.SecurityContext != nil {
-		return pod.Spec.SecurityContext.RunAsGroup
-	}
-	return nil
+	return user, group
 }
 
 // id prints the process's identity from the pod's security context
@@ -477,10 +473,11 @@ func runAsGroup(pod *corev1.Pod, ctr *corev1.Container) *int64 {
 // sets them).
 func id(c *Call) int {
 	uid, gid := int64(0), int64(0)
-	if u := runAsUser(c.Pod(), c.Container()); u != nil {
+	u, g := runAs(c.Pod(), c.Container())
+	if u != nil {
 		uid = *u
 	}
-	if g := runAsGroup(c.Pod(), c.Container()); g != nil {
+	if g != nil {
 		gid = *g
 	}
 	name := func(n int64) string {
@@ -521,7 +518,7 @@ func id(c *Call) int {
 }
 
 func whoami(c *Call) int {
-	if u := runAsUser(c.Pod(), c.Container()); u != nil && *u != 0 {
+	if u, _ := runAs(c.Pod(), c.Container()); u != nil && *u != 0 {
 		if c.gnu() {
 			c.Errorf("whoami: cannot find name for user ID %d\n", *u)
 		} else {
@@ -701,25 +698,7 @@ func wc(c *Call) int {
 
 func grep(c *Call) int {
 	var ignore, invert, count, quiet bool
-	var rest []string
-	for _, a := range c.Args[1:] {
-		if strings.HasPrefix(a, "-") && len(a) > 1 && len(rest) == 0 {
-			for _, f := range a[1:] {
-				switch f {
-				case 'i':
-					ignore = true
-				case 'v':
-					invert = true
-				case 'c':
-					count = true
-				case 'q':
-					quiet = true
-				}
-			}
-			continue
-		}
-		rest = append(rest, a)
-	}
+	rest := flagWords(c.Args[1:], map[rune]*bool{'i': &ignore, 'v': &invert, 'c': &count, 'q': &quiet}, true)
 	if len(rest) == 0 {
 		c.Errorf("Usage: grep [-icqv] PATTERN [FILE]...\n")
 		return 2

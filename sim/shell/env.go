@@ -11,6 +11,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kubesim/kubesim/sim/volumeutil"
 )
 
 // EnvVar is one variable of a process's environment.
@@ -57,12 +59,7 @@ func Environment(st *State, pod *corev1.Pod, ctr *corev1.Container, img Image) [
 			}
 		case ef.SecretRef != nil:
 			if o, ok := st.Store.Get("Secret", pod.Namespace, ef.SecretRef.Name); ok {
-				s := o.(*corev1.Secret)
-				data = map[string]string{}
-				for k, v := range s.Data {
-					data[k] = string(v)
-				}
-				maps.Copy(data, s.StringData)
+				data = volumeutil.Payload(o)
 			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(data)) {

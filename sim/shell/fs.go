@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/kubesim/kubesim/sim/network"
+	"github.com/kubesim/kubesim/sim/volumeutil"
 )
 
 // Overlay is a container's writable layer: the files scripts wrote and
@@ -272,10 +273,10 @@ func volumeFiles(st *State, pod *corev1.Pod, ctr *corev1.Container, vol *corev1.
 	files := map[string]string{}
 	switch {
 	case vol.ConfigMap != nil:
-		addConfigMap(st, pod.Namespace, vol.ConfigMap.Name, vol.ConfigMap.Items, files)
+		addPayload(st, "ConfigMap", pod.Namespace, vol.ConfigMap.Name, vol.ConfigMap.Items, files)
 		return files, true
 	case vol.Secret != nil:
-		addSecret(st, pod.Namespace, vol.Secret.SecretName, vol.Secret.Items, files)
+		addPayload(st, "Secret", pod.Namespace, vol.Secret.SecretName, vol.Secret.Items, files)
 		return files, true
 	case vol.DownwardAPI != nil:
 		addDownward(pod, ctr, vol.DownwardAPI.Items, files)
@@ -284,9 +285,9 @@ func volumeFiles(st *State, pod *corev1.Pod, ctr *corev1.Container, vol *corev1.
 		for _, src := range vol.Projected.Sources {
 			switch {
 			case src.ConfigMap != nil:
-				addConfigMap(st, pod.Namespace, src.ConfigMap.Name, src.ConfigMap.Items, files)
+				addPayload(st, "ConfigMap", pod.Namespace, src.ConfigMap.Name, src.ConfigMap.Items, files)
 			case src.Secret != nil:
-				addSecret(st, pod.Namespace, src.Secret.Name, src.Secret.Items, files)
+				addPayload(st, "Secret", pod.Namespace, src.Secret.Name, src.Secret.Items, files)
 			case src.DownwardAPI != nil:
 				addDownward(pod, ctr, src.DownwardAPI.Items, files)
 			case src.ServiceAccountToken != nil:
@@ -300,32 +301,12 @@ func volumeFiles(st *State, pod *corev1.Pod, ctr *corev1.Container, vol *corev1.
 	return files, false
 }
 
-func addConfigMap(st *State, ns, name string, items []corev1.KeyToPath, files map[string]string) {
-	o, ok := st.Store.Get("ConfigMap", ns, name)
-	if !ok {
-		return
+// addPayload adds the files of a configMap or secret (kind) volume or
+// projection.
+func addPayload(st *State, kind, ns, name string, items []corev1.KeyToPath, files map[string]string) {
+	if o, ok := st.Store.Get(kind, ns, name); ok {
+		addItems(volumeutil.Payload(o), items, files)
 	}
-	cm := o.(*corev1.ConfigMap)
-	data := map[string]string{}
-	maps.Copy(data, cm.Data)
-	for k, b := range cm.BinaryData {
-		data[k] = string(b)
-	}
-	addItems(data, items, files)
-}
-
-func addSecret(st *State, ns, name string, items []corev1.KeyToPath, files map[string]string) {
-	o, ok := st.Store.Get("Secret", ns, name)
-	if !ok {
-		return
-	}
-	s := o.(*corev1.Secret)
-	data := map[string]string{}
-	for k, b := range s.Data {
-		data[k] = string(b)
-	}
-	maps.Copy(data, s.StringData)
-	addItems(data, items, files)
 }
 
 func addItems(data map[string]string, items []corev1.KeyToPath, files map[string]string) {
@@ -405,20 +386,16 @@ func resourceFieldRef(pod *corev1.Pod, ctr *corev1.Container, ref *corev1.Resour
 		}
 	}
 	var q resource.Quantity
-	var ok bool
-	switch ref.Resource {
-	case "limits.cpu":
-		q, ok = c.Resources.Limits[corev1.ResourceCPU]
-	case "limits.memory":
-		q, ok = c.Resources.Limits[corev1.ResourceMemory]
-	case "requests.cpu":
-		q, ok = c.Resources.Requests[corev1.ResourceCPU]
-	case "requests.memory":
-		q, ok = c.Resources.Requests[corev1.ResourceMemory]
-	case "limits.ephemeral-storage":
-		q, ok = c.Resources.Limits[corev1.ResourceEphemeralStorage]
-	case "requests.ephemeral-storage":
-		q, ok = c.Resources.Requests[corev1.ResourceEphemeralStorage]
+	ok := false
+	list, name, _ := strings.Cut(ref.Resource, ".")
+	switch r := corev1.ResourceName(name); r {
+	case corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage:
+		switch list {
+		case "limits":
+			q, ok = c.Resources.Limits[r]
+		case "requests":
+			q, ok = c.Resources.Requests[r]
+		}
 	}
 	if !ok {
 		return "0"

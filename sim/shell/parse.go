@@ -202,6 +202,23 @@ func lexWord(s string) (word, int, error) {
 		lit.WriteString(text)
 	}
 	i := 0
+	// dollar reads the $ or ` expansion at s[i]; a lone $ is literal.
+	dollar := func(quoted bool) error {
+		seg, n, err := lexDollar(s[i:])
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			addLit("$", quoted)
+			i++
+			return nil
+		}
+		flush()
+		seg.quoted = quoted
+		w.segs = append(w.segs, seg)
+		i += n
+		return nil
+	}
 	for i < len(s) && !isMeta(s[i]) {
 		switch c := s[i]; c {
 		case '\\':
@@ -243,19 +260,9 @@ func lexWord(s string) (word, int, error) {
 						i++
 					}
 				case '$', '`':
-					seg, n, err := lexDollar(s[i:])
-					if err != nil {
+					if err := dollar(true); err != nil {
 						return w, 0, err
 					}
-					if n == 0 {
-						addLit("$", true)
-						i++
-						continue
-					}
-					flush()
-					seg.quoted = true
-					w.segs = append(w.segs, seg)
-					i += n
 				default:
 					addLit(string(s[i]), true)
 					i++
@@ -265,18 +272,9 @@ func lexWord(s string) (word, int, error) {
 				w.segs = append(w.segs, segment{kind: segLit, quoted: true}) // ""
 			}
 		case '$', '`':
-			seg, n, err := lexDollar(s[i:])
-			if err != nil {
+			if err := dollar(false); err != nil {
 				return w, 0, err
 			}
-			if n == 0 {
-				addLit("$", false)
-				i++
-				continue
-			}
-			flush()
-			w.segs = append(w.segs, seg)
-			i += n
 		default:
 			addLit(string(c), false)
 			i++
@@ -485,6 +483,18 @@ func (p *parser) pipeline(stop []string) (node, error) {
 	return pl, nil
 }
 
+// doGroup reads a loop's body: do LIST done.
+func (p *parser) doGroup() (*list, error) {
+	if err := p.expect("do"); err != nil {
+		return nil, err
+	}
+	body, err := p.list([]string{"done"})
+	if err != nil {
+		return nil, err
+	}
+	return body, p.expect("done")
+}
+
 func (p *parser) expect(word string) error {
 	if _, ok := p.reserved(word); !ok {
 		return p.unexpected(p.peek())
@@ -519,14 +529,8 @@ func (p *parser) command(stop []string) (node, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := p.expect("do"); err != nil {
-				return nil, err
-			}
-			body, err := p.list([]string{"done"})
+			body, err := p.doGroup()
 			if err != nil {
-				return nil, err
-			}
-			if err := p.expect("done"); err != nil {
 				return nil, err
 			}
 			return &whileCmd{until: kw == "until", cond: cond, body: body}, nil
@@ -548,14 +552,8 @@ func (p *parser) command(stop []string) (node, error) {
 				}
 			}
 			p.skipNewlines()
-			if err := p.expect("do"); err != nil {
-				return nil, err
-			}
-			body, err := p.list([]string{"done"})
+			body, err := p.doGroup()
 			if err != nil {
-				return nil, err
-			}
-			if err := p.expect("done"); err != nil {
 				return nil, err
 			}
 			f.body = body

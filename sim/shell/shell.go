@@ -604,38 +604,31 @@ func (sh *Shell) sleep(argv []string, errw io.Writer) error {
 	return nil
 }
 
-// notFound is the shell's message for a missing command.
-func (sh *Shell) notFound(w io.Writer, name string) {
+// complain writes an error in the shell's own words, given as each
+// flavour words it: dash prefixes its name and the script's line
+// number, bash "bash:", busybox ash its name.
+func (sh *Shell) complain(w io.Writer, dash, bash, ash string) {
 	switch sh.flavor {
 	case Dash:
-		_, _ = fmt.Fprintf(w, "%s: %d: %s: not found\n", sh.name, sh.lineNo, name)
+		_, _ = fmt.Fprintf(w, "%s: %d: %s\n", sh.name, sh.lineNo, dash)
 	case Bash:
-		_, _ = fmt.Fprintf(w, "bash: %s: command not found\n", name)
+		_, _ = fmt.Fprintf(w, "bash: %s\n", bash)
 	default:
-		_, _ = fmt.Fprintf(w, "%s: %s: not found\n", sh.name, name)
+		_, _ = fmt.Fprintf(w, "%s: %s\n", sh.name, ash)
 	}
+}
+
+// notFound is the shell's message for a missing command.
+func (sh *Shell) notFound(w io.Writer, name string) {
+	sh.complain(w, name+": not found", name+": command not found", name+": not found")
 }
 
 func (sh *Shell) cdError(w io.Writer, dir string) {
-	switch sh.flavor {
-	case Dash:
-		_, _ = fmt.Fprintf(w, "%s: %d: cd: can't cd to %s\n", sh.name, sh.lineNo, dir)
-	case Bash:
-		_, _ = fmt.Fprintf(w, "bash: cd: %s: No such file or directory\n", dir)
-	default:
-		_, _ = fmt.Fprintf(w, "%s: cd: can't cd to %s: No such file or directory\n", sh.name, dir)
-	}
+	sh.complain(w, "cd: can't cd to "+dir, "cd: "+dir+": No such file or directory", "cd: can't cd to "+dir+": No such file or directory")
 }
 
 func (sh *Shell) notNumber(w io.Writer, cmd, arg string) {
-	switch sh.flavor {
-	case Dash:
-		_, _ = fmt.Fprintf(w, "%s: %d: %s: Illegal number: %s\n", sh.name, sh.lineNo, cmd, arg)
-	case Bash:
-		_, _ = fmt.Fprintf(w, "bash: %s: %s: numeric argument required\n", cmd, arg)
-	default:
-		_, _ = fmt.Fprintf(w, "%s: %s: Illegal number: %s\n", sh.name, cmd, arg)
-	}
+	sh.complain(w, cmd+": Illegal number: "+arg, cmd+": "+arg+": numeric argument required", cmd+": Illegal number: "+arg)
 }
 
 // abs resolves p against the working directory.

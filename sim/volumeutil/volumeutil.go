@@ -6,12 +6,14 @@
 package volumeutil
 
 import (
+	"maps"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Annotations and labels of the binding protocol (upstream's names).
@@ -145,4 +147,27 @@ func EBSAttachLimit(enis int) int {
 		return 25
 	}
 	return max(28-1-enis, 1)
+}
+
+// Payload is what a configMap or secret volume projects, by key: a
+// ConfigMap's data and binaryData, a Secret's data and stringData (which
+// the API server folds into data, stringData winning); nil for any other
+// object.
+func Payload(o runtime.Object) map[string]string {
+	out := map[string]string{}
+	switch o := o.(type) {
+	case *corev1.ConfigMap:
+		maps.Copy(out, o.Data)
+		for k, b := range o.BinaryData {
+			out[k] = string(b)
+		}
+	case *corev1.Secret:
+		for k, b := range o.Data {
+			out[k] = string(b)
+		}
+		maps.Copy(out, o.StringData)
+	default:
+		return nil
+	}
+	return out
 }
