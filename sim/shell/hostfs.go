@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/network"
 )
 
@@ -42,24 +43,9 @@ func hostFiles(st *State, pod *corev1.Pod, dir string) map[string]string {
 	return out
 }
 
-// reservedCPU is EKS's kube-reserved CPU for the node's cores: 6% of the
-// first, 1% of the second, 0.5% of the next two, 0.25% of the rest.
+// reservedCPU is EKS's kube-reserved CPU for the node's cores.
 func reservedCPU(node *corev1.Node) string {
-	cores := node.Status.Capacity.Cpu().Value()
-	m := int64(0)
-	for i := int64(1); i <= cores; i++ {
-		switch {
-		case i == 1:
-			m += 600
-		case i == 2:
-			m += 100
-		case i <= 4:
-			m += 50
-		default:
-			m += 25
-		}
-	}
-	return strconv.FormatInt(m/10, 10) + "m"
+	return strconv.FormatInt(cloud.KubeReservedMilliCPU(int(node.Status.Capacity.Cpu().Value())), 10) + "m"
 }
 
 func clusterCA(st *State) string {
