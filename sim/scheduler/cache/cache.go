@@ -306,20 +306,16 @@ func (c *Cache) detach(pi *framework.PodInfo) {
 	}
 }
 
-func (c *Cache) nsSet(ns string) *podSet {
-	s := c.byNS[ns]
-	if s == nil {
-		s = newPodSet()
-		c.byNS[ns] = s
-	}
-	return s
-}
+func (c *Cache) nsSet(ns string) *podSet { return podSetOf(c.byNS, ns) }
 
-func (c *Cache) labelSet(k labelKey) *podSet {
-	s := c.byLabel[k]
+func (c *Cache) labelSet(k labelKey) *podSet { return podSetOf(c.byLabel, k) }
+
+// podSetOf is m's set for k, created empty the first time.
+func podSetOf[K comparable](m map[K]*podSet, k K) *podSet {
+	s := m[k]
 	if s == nil {
 		s = newPodSet()
-		c.byLabel[k] = s
+		m[k] = s
 	}
 	return s
 }
