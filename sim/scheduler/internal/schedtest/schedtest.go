@@ -3,6 +3,8 @@
 package schedtest
 
 import (
+	"cmp"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -134,9 +136,7 @@ func appTerm(key, app string) corev1.PodAffinityTerm {
 // PodAffinity adds a required pod affinity term for app=<app>.
 func (p *PodWrapper) PodAffinity(key, app string) *PodWrapper {
 	a := p.affinity()
-	if a.PodAffinity == nil {
-		a.PodAffinity = &corev1.PodAffinity{}
-	}
+	a.PodAffinity = cmp.Or(a.PodAffinity, &corev1.PodAffinity{})
 	a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution = append(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution, appTerm(key, app))
 	return p
 }
@@ -144,9 +144,7 @@ func (p *PodWrapper) PodAffinity(key, app string) *PodWrapper {
 // PodAntiAffinity adds a required anti-affinity term for app=<app>.
 func (p *PodWrapper) PodAntiAffinity(key, app string) *PodWrapper {
 	a := p.affinity()
-	if a.PodAntiAffinity == nil {
-		a.PodAntiAffinity = &corev1.PodAntiAffinity{}
-	}
+	a.PodAntiAffinity = cmp.Or(a.PodAntiAffinity, &corev1.PodAntiAffinity{})
 	a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution = append(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution, appTerm(key, app))
 	return p
 }

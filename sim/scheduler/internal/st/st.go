@@ -6,6 +6,7 @@
 package st
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -124,9 +125,13 @@ func (p *PodWrapper) Req(m map[corev1.ResourceName]string) *PodWrapper {
 	if len(m) == 0 {
 		return p
 	}
-	name := fmt.Sprintf("con%d", len(p.Spec.Containers))
-	p.Spec.Containers = append(p.Spec.Containers, MakeContainer().Name(name).Image(pauseImage).ResourceRequests(m).Obj())
+	p.Spec.Containers = append(p.Spec.Containers, requesting("con", len(p.Spec.Containers), m).Obj())
 	return p
+}
+
+// requesting is a pause container <prefix><n> with these requests.
+func requesting(prefix string, n int, m map[corev1.ResourceName]string) *ContainerWrapper {
+	return MakeContainer().Name(fmt.Sprintf("%s%d", prefix, n)).Image(pauseImage).ResourceRequests(m)
 }
 
 // InitReq adds an init container init-con<N> with these requests.
@@ -134,8 +139,7 @@ func (p *PodWrapper) InitReq(m map[corev1.ResourceName]string) *PodWrapper {
 	if len(m) == 0 {
 		return p
 	}
-	name := fmt.Sprintf("init-con%d", len(p.Spec.InitContainers))
-	p.Spec.InitContainers = append(p.Spec.InitContainers, MakeContainer().Name(name).Image(pauseImage).ResourceRequests(m).Obj())
+	p.Spec.InitContainers = append(p.Spec.InitContainers, requesting("init-con", len(p.Spec.InitContainers), m).Obj())
 	return p
 }
 
@@ -144,9 +148,8 @@ func (p *PodWrapper) SidecarReq(m map[corev1.ResourceName]string) *PodWrapper {
 	if len(m) == 0 {
 		return p
 	}
-	name := fmt.Sprintf("sidecar-con%d", len(p.Spec.InitContainers))
-	p.Spec.InitContainers = append(p.Spec.InitContainers, MakeContainer().Name(name).Image(pauseImage).
-		RestartPolicy(corev1.ContainerRestartPolicyAlways).ResourceRequests(m).Obj())
+	p.Spec.InitContainers = append(p.Spec.InitContainers,
+		requesting("sidecar-con", len(p.Spec.InitContainers), m).RestartPolicy(corev1.ContainerRestartPolicyAlways).Obj())
 	return p
 }
 
@@ -390,51 +393,45 @@ const (
 
 // podAffinityTerms adds the term to the required and/or preferred
 // (weight 1) lists the kind names.
-func podAffinityTerms(term corev1.PodAffinityTerm, required, preferred bool,
-	req *[]corev1.PodAffinityTerm, pref *[]corev1.WeightedPodAffinityTerm) {
+// PodAffinity adds a pod affinity term of this kind.
+func (p *PodWrapper) PodAffinity(topologyKey string, sel *metav1.LabelSelector, kind PodAffinityKind) *PodWrapper {
+	return p.podAffinityTerm(corev1.PodAffinityTerm{LabelSelector: sel, TopologyKey: topologyKey}, kind, false)
+}
+
+// PodAntiAffinity adds a pod anti-affinity term of this kind.
+func (p *PodWrapper) PodAntiAffinity(topologyKey string, sel *metav1.LabelSelector, kind PodAffinityKind) *PodWrapper {
+	return p.podAffinityTerm(corev1.PodAffinityTerm{LabelSelector: sel, TopologyKey: topologyKey}, kind, true)
+}
+
+// podAffinityTerm adds term to the pod's affinity (or anti-affinity) as
+// a required term, a preferred one of weight 1, or both, as kind says.
+func (p *PodWrapper) podAffinityTerm(term corev1.PodAffinityTerm, kind PodAffinityKind, anti bool) *PodWrapper {
+	if kind == NilPodAffinity {
+		return p
+	}
+	p.Spec.Affinity = cmp.Or(p.Spec.Affinity, &corev1.Affinity{})
+	var req *[]corev1.PodAffinityTerm
+	var pref *[]corev1.WeightedPodAffinityTerm
+	var required, preferred bool
+	if anti {
+		a := cmp.Or(p.Spec.Affinity.PodAntiAffinity, &corev1.PodAntiAffinity{})
+		p.Spec.Affinity.PodAntiAffinity = a
+		req, pref = &a.RequiredDuringSchedulingIgnoredDuringExecution, &a.PreferredDuringSchedulingIgnoredDuringExecution
+		required = kind == PodAntiAffinityWithRequiredReq || kind == PodAntiAffinityWithRequiredPreferredReq
+		preferred = kind == PodAntiAffinityWithPreferredReq || kind == PodAntiAffinityWithRequiredPreferredReq
+	} else {
+		a := cmp.Or(p.Spec.Affinity.PodAffinity, &corev1.PodAffinity{})
+		p.Spec.Affinity.PodAffinity = a
+		req, pref = &a.RequiredDuringSchedulingIgnoredDuringExecution, &a.PreferredDuringSchedulingIgnoredDuringExecution
+		required = kind == PodAffinityWithRequiredReq || kind == PodAffinityWithRequiredPreferredReq
+		preferred = kind == PodAffinityWithPreferredReq || kind == PodAffinityWithRequiredPreferredReq
+	}
 	if required {
 		*req = append(*req, term)
 	}
 	if preferred {
 		*pref = append(*pref, corev1.WeightedPodAffinityTerm{Weight: 1, PodAffinityTerm: term})
 	}
-}
-
-// PodAffinity adds a pod affinity term of this kind.
-func (p *PodWrapper) PodAffinity(topologyKey string, sel *metav1.LabelSelector, kind PodAffinityKind) *PodWrapper {
-	if kind == NilPodAffinity {
-		return p
-	}
-	if p.Spec.Affinity == nil {
-		p.Spec.Affinity = &corev1.Affinity{}
-	}
-	if p.Spec.Affinity.PodAffinity == nil {
-		p.Spec.Affinity.PodAffinity = &corev1.PodAffinity{}
-	}
-	a := p.Spec.Affinity.PodAffinity
-	podAffinityTerms(corev1.PodAffinityTerm{LabelSelector: sel, TopologyKey: topologyKey},
-		kind == PodAffinityWithRequiredReq || kind == PodAffinityWithRequiredPreferredReq,
-		kind == PodAffinityWithPreferredReq || kind == PodAffinityWithRequiredPreferredReq,
-		&a.RequiredDuringSchedulingIgnoredDuringExecution, &a.PreferredDuringSchedulingIgnoredDuringExecution)
-	return p
-}
-
-// PodAntiAffinity adds a pod anti-affinity term of this kind.
-func (p *PodWrapper) PodAntiAffinity(topologyKey string, sel *metav1.LabelSelector, kind PodAffinityKind) *PodWrapper {
-	if kind == NilPodAffinity {
-		return p
-	}
-	if p.Spec.Affinity == nil {
-		p.Spec.Affinity = &corev1.Affinity{}
-	}
-	if p.Spec.Affinity.PodAntiAffinity == nil {
-		p.Spec.Affinity.PodAntiAffinity = &corev1.PodAntiAffinity{}
-	}
-	a := p.Spec.Affinity.PodAntiAffinity
-	podAffinityTerms(corev1.PodAffinityTerm{LabelSelector: sel, TopologyKey: topologyKey},
-		kind == PodAntiAffinityWithRequiredReq || kind == PodAntiAffinityWithRequiredPreferredReq,
-		kind == PodAntiAffinityWithPreferredReq || kind == PodAntiAffinityWithRequiredPreferredReq,
-		&a.RequiredDuringSchedulingIgnoredDuringExecution, &a.PreferredDuringSchedulingIgnoredDuringExecution)
 	return p
 }
 
