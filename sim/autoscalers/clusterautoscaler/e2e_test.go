@@ -6,14 +6,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
+	"github.com/kubesim/kubesim/sim/autoscalers/internal/e2e"
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/podutil"
 )
@@ -30,34 +29,6 @@ func newClusterAddons(t testing.TB, addons bool, opts clusterautoscaler.Options,
 	return c
 }
 
-func deployment(name string, replicas int32, cpu string, annotations map[string]string) *appsv1.Deployment {
-	lbl := map[string]string{"app": name}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: lbl},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: lbl, Annotations: annotations},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27",
-					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
-						corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("256Mi")}}}}},
-			},
-		},
-	}
-}
-
-func runningPods(c *cluster.Cluster, app string) int {
-	n := 0
-	for _, o := range c.Store.List("Pod", "default") {
-		p := o.(*corev1.Pod)
-		if p.Labels["app"] == app && p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
-			n++
-		}
-	}
-	return n
-}
-
 func readyNodes(c *cluster.Cluster) int {
 	n := 0
 	for _, o := range c.Store.List("Node", "") {
@@ -66,16 +37,6 @@ func readyNodes(c *cluster.Cluster) int {
 		}
 	}
 	return n
-}
-
-func events(c *cluster.Cluster, reason string) []*corev1.Event {
-	var out []*corev1.Event
-	for _, o := range c.Store.List("Event", "") {
-		if e := o.(*corev1.Event); e.Reason == reason {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 func scale(t testing.TB, c *cluster.Cluster, name string, n int32) {
@@ -88,17 +49,17 @@ func scale(t testing.TB, c *cluster.Cluster, name string, n int32) {
 // TriggeredScaleUp with upstream's message.
 func TestScaleUpFromPendingPods(t *testing.T) {
 	c := newCluster(t, clusterautoscaler.Options{}, cluster.NodeGroup{Name: "ng", InstanceType: "m5.large", Count: 1, Min: 1, Max: 6})
-	_, err := c.Client("kubectl").Create(deployment("web", 6, "800m", nil))
+	_, err := c.Client("kubectl").Create(e2e.Deployment("web", 6, "800m", "256Mi"))
 	require.NoError(t, err)
-	ok := c.Engine.RunWhile(5*time.Minute, func() bool { return runningPods(c, "web") < 6 })
-	require.True(t, ok, "all pods run within 5 minutes (running %d)", runningPods(c, "web"))
+	ok := c.Engine.RunWhile(5*time.Minute, func() bool { return e2e.RunningPods(c, "web") < 6 })
+	require.True(t, ok, "all pods run within 5 minutes (running %d)", e2e.RunningPods(c, "web"))
 	took := c.Engine.Elapsed()
 	require.Greater(t, took, 30*time.Second, "a new node takes EC2 + kubelet time")
 	// 800m pods: two per m5.large (1930m) beside the DaemonSet pods (175m);
 	// the first node also holds both CoreDNS pods, so one web pod: one
 	// scale-up of exactly the 3 nodes needed, none of them without a web pod.
 	require.Equal(t, 4, readyNodes(c))
-	require.Len(t, events(c, "ScaledUpGroup"), 1)
+	require.Len(t, e2e.Events(c, "ScaledUpGroup"), 1)
 	perNode := map[string]int{}
 	for _, o := range c.Store.List("Pod", "default") {
 		perNode[o.(*corev1.Pod).Spec.NodeName]++
@@ -106,7 +67,7 @@ func TestScaleUpFromPendingPods(t *testing.T) {
 	for _, o := range c.Store.List("Node", "") {
 		require.Positive(t, perNode[o.GetName()], "node %s has a web pod", o.GetName())
 	}
-	ev := events(c, "TriggeredScaleUp")
+	ev := e2e.Events(c, "TriggeredScaleUp")
 	require.NotEmpty(t, ev)
 	require.Regexp(t, `^pod triggered scale-up: \[\{ng 1->[0-9] \(max: 6\)\}\]$`, ev[0].Message)
 	require.Equal(t, clusterautoscaler.Name, ev[0].Source.Component)
@@ -120,9 +81,9 @@ func TestScaleUpFromPendingPods(t *testing.T) {
 // never below min.
 func TestScaleDownOnlyAfterUnneededTime(t *testing.T) {
 	c := newCluster(t, clusterautoscaler.Options{}, cluster.NodeGroup{Name: "ng", InstanceType: "m5.large", Count: 1, Min: 1, Max: 6})
-	_, err := c.Client("kubectl").Create(deployment("web", 6, "800m", nil))
+	_, err := c.Client("kubectl").Create(e2e.Deployment("web", 6, "800m", "256Mi"))
 	require.NoError(t, err)
-	require.True(t, c.Engine.RunWhile(5*time.Minute, func() bool { return runningPods(c, "web") < 6 }))
+	require.True(t, c.Engine.RunWhile(5*time.Minute, func() bool { return e2e.RunningPods(c, "web") < 6 }))
 	peak := readyNodes(c)
 	c.Engine.RunUntil(15 * time.Minute) // past delay-after-add
 	require.Equal(t, peak, readyNodes(c), "nothing is unneeded while the pods run")
@@ -130,19 +91,19 @@ func TestScaleDownOnlyAfterUnneededTime(t *testing.T) {
 	scaledIn := c.Engine.Elapsed()
 	c.Engine.RunUntil(scaledIn + 9*time.Minute + 30*time.Second)
 	require.Equal(t, peak, readyNodes(c), "no node goes before scale-down-unneeded-time")
-	require.Empty(t, events(c, "ScaleDownEmpty"))
+	require.Empty(t, e2e.Events(c, "ScaleDownEmpty"))
 	c.Engine.RunUntil(scaledIn + 25*time.Minute)
 	require.Less(t, readyNodes(c), peak)
 	require.GreaterOrEqual(t, readyNodes(c), 1)
-	require.NotEmpty(t, append(events(c, "ScaleDownEmpty"), events(c, "ScaleDown")...))
+	require.NotEmpty(t, append(e2e.Events(c, "ScaleDownEmpty"), e2e.Events(c, "ScaleDown")...))
 	first := c.Engine.Elapsed()
-	for _, e := range append(events(c, "ScaleDownEmpty"), events(c, "ScaleDown")...) {
+	for _, e := range append(e2e.Events(c, "ScaleDownEmpty"), e2e.Events(c, "ScaleDown")...) {
 		if at := e.FirstTimestamp.Sub(c.Engine.Now()) + c.Engine.Elapsed(); at < first {
 			first = at
 		}
 	}
 	require.GreaterOrEqual(t, first, scaledIn+10*time.Minute, "first scale-down at %v, scale-in at %v", first, scaledIn)
-	require.Equal(t, 1, runningPods(c, "web"))
+	require.Equal(t, 1, e2e.RunningPods(c, "web"))
 }
 
 // A node whose pod is covered by a PodDisruptionBudget that allows no
@@ -150,7 +111,7 @@ func TestScaleDownOnlyAfterUnneededTime(t *testing.T) {
 func TestPDBWithNoDisruptionsKeepsNode(t *testing.T) {
 	c := newClusterAddons(t, false, clusterautoscaler.Options{ScaleDownUnneededTime: time.Minute, ScaleDownDelayAfterAdd: time.Minute},
 		cluster.NodeGroup{Name: "ng", InstanceType: "m5.large", Count: 3, Min: 1, Max: 6})
-	_, err := c.Client("kubectl").Create(deployment("db", 1, "100m", nil))
+	_, err := c.Client("kubectl").Create(e2e.Deployment("db", 1, "100m", "256Mi"))
 	require.NoError(t, err)
 	one := intstr.FromInt32(1)
 	_, err = c.Client("kubectl").Create(&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "db"},
@@ -166,7 +127,7 @@ func TestPDBWithNoDisruptionsKeepsNode(t *testing.T) {
 	require.NotEmpty(t, dbNode)
 	_, ok := c.Store.Get("Node", "", dbNode)
 	require.True(t, ok, "the node of the PDB-protected pod stays")
-	require.Equal(t, 1, runningPods(c, "db"))
+	require.Equal(t, 1, e2e.RunningPods(c, "db"))
 	var names []string
 	for _, o := range c.Store.List("Node", "") {
 		names = append(names, o.GetName())

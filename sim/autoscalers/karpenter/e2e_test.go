@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/autoscalers/internal/e2e"
 	"github.com/kubesim/kubesim/sim/autoscalers/karpenter"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/cluster"
@@ -51,34 +51,6 @@ func req(key string, values ...string) karpv1.NodeSelectorRequirementWithMinValu
 	return karpv1.NodeSelectorRequirementWithMinValues{Key: key, Operator: corev1.NodeSelectorOpIn, Values: values}
 }
 
-func deployment(name string, replicas int32, cpu, mem string) *appsv1.Deployment {
-	lbl := map[string]string{"app": name}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: lbl},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: lbl},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27",
-					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
-						corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)}}}}},
-			},
-		},
-	}
-}
-
-func runningPods(c *cluster.Cluster, app string) int {
-	n := 0
-	for _, o := range c.Store.List("Pod", "default") {
-		p := o.(*corev1.Pod)
-		if p.Labels["app"] == app && p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
-			n++
-		}
-	}
-	return n
-}
-
 func nodeClaims(c *cluster.Cluster) []*karpv1.NodeClaim {
 	var out []*karpv1.NodeClaim
 	for _, o := range c.Store.List("NodeClaim", "") {
@@ -92,16 +64,6 @@ func karpenterNodes(c *cluster.Cluster) []*corev1.Node {
 	for _, o := range c.Store.List("Node", "") {
 		if n := o.(*corev1.Node); n.Labels[karpv1.LabelNodePool] != "" {
 			out = append(out, n)
-		}
-	}
-	return out
-}
-
-func events(c *cluster.Cluster, reason string) []*corev1.Event {
-	var out []*corev1.Event
-	for _, o := range c.Store.List("Event", "") {
-		if e := o.(*corev1.Event); e.Reason == reason {
-			out = append(out, e)
 		}
 	}
 	return out
@@ -161,13 +123,13 @@ func TestProvisionsCheapestFittingTypeForBatch(t *testing.T) {
 			c := newCluster(t, nodePool("Never", req(karpv1.LabelCapacityType, cts...),
 				req(karpv1.LabelInstanceCategory, categories...), req(corev1.LabelArchStable, "amd64")))
 			c.Engine.RunUntil(5 * time.Second)
-			_, err := c.Client("test").Create(deployment("web", 10, "700m", "1Gi"))
+			_, err := c.Client("test").Create(e2e.Deployment("web", 10, "700m", "1Gi"))
 			require.NoError(t, err)
 			c.Engine.RunUntil(3 * time.Minute)
 
 			claims := nodeClaims(c)
 			require.Len(t, claims, 1, "one batch, one NodeClaim")
-			one := podutil.PodRequests(&corev1.Pod{Spec: deployment("web", 1, "700m", "1Gi").Spec.Template.Spec})
+			one := podutil.PodRequests(&corev1.Pod{Spec: e2e.Deployment("web", 1, "700m", "1Gi").Spec.Template.Spec})
 			need := daemonOverhead(c)
 			for range 10 {
 				need = need.Add(one)
@@ -183,11 +145,11 @@ func TestProvisionsCheapestFittingTypeForBatch(t *testing.T) {
 			for _, cond := range []string{karpv1.ConditionLaunched, karpv1.ConditionRegistered, karpv1.ConditionInitialized, karpv1.ConditionReady} {
 				require.True(t, karpv1.IsTrue(claims[0].Status.Conditions, cond), cond)
 			}
-			require.Equal(t, 10, runningPods(c, "web"))
+			require.Equal(t, 10, e2e.RunningPods(c, "web"))
 			for _, o := range c.Store.List("Pod", "default") {
 				require.Equal(t, claims[0].Status.NodeName, o.(*corev1.Pod).Spec.NodeName)
 			}
-			require.Len(t, events(c, "Nominated"), 10)
+			require.Len(t, e2e.Events(c, "Nominated"), 10)
 		})
 	}
 }
@@ -203,17 +165,17 @@ func TestConsolidatesTwoHalfEmptyNodes(t *testing.T) {
 	cl := c.Client("test")
 	// Two fillers that may not share a node leave room for one web pod
 	// beside each (an m5.large holds two pods of 800m).
-	filler := deployment("filler", 2, "800m", "512Mi")
+	filler := e2e.Deployment("filler", 2, "800m", "512Mi")
 	filler.Spec.Template.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
 		RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{TopologyKey: corev1.LabelHostname,
 			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "filler"}}}}}}
 	_, err := cl.Create(filler)
 	require.NoError(t, err)
-	_, err = cl.Create(deployment("web", 2, "800m", "512Mi"))
+	_, err = cl.Create(e2e.Deployment("web", 2, "800m", "512Mi"))
 	require.NoError(t, err)
 	c.Engine.RunUntil(2 * time.Minute)
-	require.Equal(t, 2, runningPods(c, "web"))
-	require.Equal(t, 2, runningPods(c, "filler"))
+	require.Equal(t, 2, e2e.RunningPods(c, "web"))
+	require.Equal(t, 2, e2e.RunningPods(c, "filler"))
 	require.Len(t, karpenterNodes(c), 2)
 
 	require.NoError(t, cl.Delete("Deployment", "default", "filler", apiserver.DeleteOptions{}))
@@ -229,11 +191,11 @@ func TestConsolidatesTwoHalfEmptyNodes(t *testing.T) {
 
 	// Nothing happens before consolidateAfter (1m) has passed.
 	c.Engine.RunUntil(scaledAt + 55*time.Second)
-	require.Empty(t, events(c, "DisruptionTerminating"))
+	require.Empty(t, e2e.Events(c, "DisruptionTerminating"))
 	c.Engine.RunUntil(scaledAt + 4*time.Minute)
 	require.Len(t, karpenterNodes(c), 1)
-	require.Equal(t, 2, runningPods(c, "web"))
-	term := events(c, "DisruptionTerminating")
+	require.Equal(t, 2, e2e.RunningPods(c, "web"))
+	term := e2e.Events(c, "DisruptionTerminating")
 	require.NotEmpty(t, term)
 	require.Contains(t, term[0].Message, "Underutilized")
 	require.Len(t, nodeClaims(c), 1)
@@ -247,10 +209,10 @@ func TestSpotInterruptionDrainsWithinNotice(t *testing.T) {
 	c := newCluster(t, nodePool("Never", req(karpv1.LabelCapacityType, karpv1.CapacityTypeSpot),
 		req(karpv1.LabelInstanceCategory, "c", "m"), req(corev1.LabelArchStable, "amd64")))
 	c.Engine.RunUntil(5 * time.Second)
-	_, err := c.Client("test").Create(deployment("web", 4, "500m", "512Mi"))
+	_, err := c.Client("test").Create(e2e.Deployment("web", 4, "500m", "512Mi"))
 	require.NoError(t, err)
 	c.Engine.RunUntil(2 * time.Minute)
-	require.Equal(t, 4, runningPods(c, "web"))
+	require.Equal(t, 4, e2e.RunningPods(c, "web"))
 	nodes := karpenterNodes(c)
 	require.Len(t, nodes, 1)
 	victim := nodes[0]
@@ -276,8 +238,8 @@ func TestSpotInterruptionDrainsWithinNotice(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, drained, time.Duration(0), "the node was not drained within the notice")
-	require.Len(t, events(c, "SpotInterrupted"), 2, "on the node and on its NodeClaim")
-	require.Equal(t, 4, runningPods(c, "web"), "the pods run elsewhere before the instance is reclaimed")
+	require.Len(t, e2e.Events(c, "SpotInterrupted"), 2, "on the node and on its NodeClaim")
+	require.Equal(t, 4, e2e.RunningPods(c, "web"), "the pods run elsewhere before the instance is reclaimed")
 	claims := nodeClaims(c)
 	require.Len(t, claims, 1)
 	require.NotEqual(t, victim.Name, claims[0].Status.NodeName)
@@ -303,14 +265,14 @@ func TestConsolidationWaitsForAChange(t *testing.T) {
 	c := newCluster(t, nodePool("1m", req(karpv1.LabelCapacityType, karpv1.CapacityTypeOnDemand),
 		req(corev1.LabelInstanceTypeStable, "m5.large")))
 	c.Engine.RunUntil(5 * time.Second)
-	filler := deployment("filler", 2, "800m", "512Mi")
+	filler := e2e.Deployment("filler", 2, "800m", "512Mi")
 	filler.Spec.Template.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
 		RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{TopologyKey: corev1.LabelHostname,
 			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "filler"}}}}}}
 	_, err := c.Client("test").Create(filler)
 	require.NoError(t, err)
 	c.Engine.RunUntil(5 * time.Minute)
-	require.Equal(t, 2, runningPods(c, "filler"))
+	require.Equal(t, 2, e2e.RunningPods(c, "filler"))
 	require.Len(t, karpenterNodes(c), 2)
 	before := c.Karpenter.Stats().Simulations
 	require.Positive(t, before, "the consolidatable nodes were simulated")
