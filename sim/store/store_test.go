@@ -99,6 +99,27 @@ func TestWatchLatencyAndBatching(t *testing.T) {
 	require.Len(t, log.batches[0], 2)
 }
 
+// TestWatchFiltered: an event the filter refuses is never scheduled (no
+// timer, no delivery); the accepted ones arrive as with Watch.
+func TestWatchFiltered(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := store.New(e)
+	var got []string
+	s.WatchFiltered("Pod", 10*time.Millisecond, func(ev store.Event) bool { return ev.Type != store.Modified },
+		func(ev store.Event) { got = append(got, ev.Type.String()+" "+ev.Object.GetName()) })
+	a, err := s.Create(pod("a", "n1", nil))
+	require.NoError(t, err)
+	e.RunUntil(time.Second)
+	require.Equal(t, []string{"ADDED a"}, got)
+	_, err = s.Update(a)
+	require.NoError(t, err)
+	require.Zero(t, e.Pending(), "a refused event schedules nothing")
+	_, err = s.Delete("Pod", "default", "a")
+	require.NoError(t, err)
+	e.RunUntil(2 * time.Second)
+	require.Equal(t, []string{"ADDED a", "DELETED a"}, got)
+}
+
 // TestKindRev: a kind's revision moves with its own changes only.
 func TestKindRev(t *testing.T) {
 	s := store.New(sim.NewEngine(1))

@@ -43,6 +43,7 @@ type Base struct {
 
 type handler struct {
 	kind string
+	keep func(store.Event) bool // nil: every event
 	fn   func(store.Event)
 }
 
@@ -62,7 +63,15 @@ func NewBase(engine *sim.Engine, client *apiserver.Client, name string, cfg Conf
 // kind, WatchLatency after it happens, until Stop. Watches open in the
 // order they are declared.
 func (b *Base) Handles(kind string, fn func(store.Event)) {
-	b.handlers = append(b.handlers, handler{kind, fn})
+	b.handlers = append(b.handlers, handler{kind: kind, fn: fn})
+}
+
+// HandlesFiltered is Handles for the events keep accepts: keep reads only
+// the event, as the change happens, and the events it refuses are never
+// delivered (store.WatchFiltered). It is for handlers that ignore most
+// changes of a kind whatever the state when they arrive.
+func (b *Base) HandlesFiltered(kind string, keep func(store.Event) bool, fn func(store.Event)) {
+	b.handlers = append(b.handlers, handler{kind: kind, keep: keep, fn: fn})
 }
 
 // Reconciles declares the kind whose keys the work queue holds: Start
@@ -85,7 +94,7 @@ func (b *Base) Start() {
 	}
 	b.started = true
 	for _, h := range b.handlers {
-		b.Watch(h.kind, h.fn)
+		b.watches = append(b.watches, b.Store.WatchFiltered(h.kind, b.Config.WatchLatency, h.keep, h.fn))
 	}
 	for _, fn := range b.onStart {
 		fn()

@@ -52,7 +52,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	}
 	c.Base = controllerutil.NewBase(engine, client, "garbage-collector", cfg.WithDefaultQueue(), c.sync)
 	for _, k := range c.kinds {
-		c.Handles(k, c.onEvent)
+		c.HandlesFiltered(k, relevant, c.onEvent)
 	}
 	// The informers' initial list, once: objects already waiting for the
 	// collector, or already missing an owner.
@@ -91,19 +91,16 @@ func (c *Controller) onEvent(ev store.Event) {
 		c.enqueueDeletingOwners(obj)
 		return
 	}
-	if obj.GetDeletionTimestamp() != nil && (hasFinalizer(obj, metav1.FinalizerDeleteDependents) || hasFinalizer(obj, metav1.FinalizerOrphanDependents)) {
+	if deletingWithGCFinalizer(obj) {
 		c.Queue.Add(key(ev.Kind, obj))
 		if hasFinalizer(obj, metav1.FinalizerDeleteDependents) {
 			c.enqueueDependents(obj.GetUID())
 		}
 	}
+	if !ownersChanged(ev) {
+		return
+	}
 	refs := obj.GetOwnerReferences()
-	if len(refs) == 0 {
-		return
-	}
-	if ev.Old != nil && slices.Equal(ownerUIDs(ev.Old.GetOwnerReferences()), ownerUIDs(refs)) {
-		return
-	}
 	for _, r := range refs {
 		if c.ownerState(obj.GetNamespace(), r) != ownerSolid {
 			c.Queue.Add(key(ev.Kind, obj))
@@ -112,12 +109,32 @@ func (c *Controller) onEvent(ev store.Event) {
 	}
 }
 
-func ownerUIDs(refs []metav1.OwnerReference) []types.UID {
-	out := make([]types.UID, len(refs))
-	for i, r := range refs {
-		out[i] = r.UID
+// relevant reports whether onEvent acts on ev, from the event alone: the
+// watches refuse the rest as the change happens (upstream's graph builder
+// receives every update - a node's lease renewal every 10 s - and drops
+// those whose owner references did not change; here they are not
+// delivered at all).
+func relevant(ev store.Event) bool {
+	return ev.Type == store.Deleted || deletingWithGCFinalizer(ev.Object) || ownersChanged(ev)
+}
+
+// deletingWithGCFinalizer: obj is being deleted in the foreground or
+// orphaning its dependents, which the collector must handle.
+func deletingWithGCFinalizer(obj store.Object) bool {
+	return obj.GetDeletionTimestamp() != nil &&
+		(hasFinalizer(obj, metav1.FinalizerDeleteDependents) || hasFinalizer(obj, metav1.FinalizerOrphanDependents))
+}
+
+// ownersChanged: ev brings an object with owner references it did not
+// have before (a new object, or other owner UIDs).
+func ownersChanged(ev store.Event) bool {
+	refs := ev.Object.GetOwnerReferences()
+	if len(refs) == 0 {
+		return false
 	}
-	return out
+	return ev.Old == nil || !slices.EqualFunc(ev.Old.GetOwnerReferences(), refs, func(a, b metav1.OwnerReference) bool {
+		return a.UID == b.UID
+	})
 }
 
 // enqueueDependents queues every object that lists uid as an owner.

@@ -151,3 +151,27 @@ func TestDanglingAndMixedOwners(t *testing.T) {
 	require.Len(t, mixed.GetOwnerReferences(), 1)
 	require.Equal(t, "Service", mixed.GetOwnerReferences()[0].Kind)
 }
+
+// An update that leaves the owners alone (a lease renewal) is not
+// delivered to the collector at all; new owners, deletions and objects
+// being deleted with a GC finalizer are.
+func TestOnlyOwnerChangesAreDelivered(t *testing.T) {
+	f := newFixture(t)
+	f.run(time.Second)
+	node, _ := f.Store.Get("Node", "", "n1")
+	t0 := true
+	lease := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "n1", Namespace: "default",
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: "n1", UID: node.GetUID(), Controller: &t0}}}}
+	out, err := f.Admin.Create(lease)
+	require.NoError(t, err)
+	require.NotZero(t, f.Engine.Pending(), "a new object with owners is delivered")
+	f.run(time.Second)
+	require.Zero(t, f.Engine.Pending())
+	cp := out.DeepCopyObject().(*corev1.ConfigMap)
+	cp.Data = map[string]string{"renewed": "1"}
+	_, err = f.Admin.Update(cp)
+	require.NoError(t, err)
+	require.Zero(t, f.Engine.Pending(), "same owners: nothing scheduled")
+	require.NoError(t, f.Admin.Delete("ConfigMap", "default", "n1", apiserver.DeleteOptions{}))
+	require.NotZero(t, f.Engine.Pending(), "a deletion is delivered")
+}
