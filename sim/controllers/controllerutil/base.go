@@ -35,6 +35,7 @@ type Base struct {
 	// makes its own).
 	Queue *workqueue.Queue
 
+	name     string
 	handlers []handler
 	onStart  []func()
 	started  bool
@@ -52,11 +53,17 @@ type handler struct {
 // server's.
 func NewBase(engine *sim.Engine, client *apiserver.Client, name string, cfg Config, sync workqueue.Reconciler) Base {
 	cfg = cfg.Defaulted()
-	b := Base{Engine: engine, Client: client, Store: client.Server().Store(), Config: cfg}
+	b := Base{Engine: engine, Client: client, Store: client.Server().Store(), Config: cfg, name: name}
 	if sync != nil {
 		b.Queue = workqueue.New(engine, cfg.Queue.Named(name), sync)
 	}
 	return b
+}
+
+// NewQueue makes a further work queue, called "<name>/<suffix>", that
+// runs sync: for a controller with several queues.
+func (b *Base) NewQueue(suffix string, sync workqueue.Reconciler) *workqueue.Queue {
+	return workqueue.New(b.Engine, b.Config.Queue.Named(b.name+"/"+suffix), sync)
 }
 
 // Handles declares a watch that Start opens: fn gets every change of
@@ -80,6 +87,18 @@ func (b *Base) HandlesFiltered(kind string, keep func(store.Event) bool, fn func
 func (b *Base) Reconciles(kind string, fn func(store.Event)) {
 	b.Handles(kind, fn)
 	b.OnStart(func() { b.QueueAll(kind) })
+}
+
+// ReconcilesNamespaces is Reconciles for a controller that keeps
+// something in every namespace (the root CA ConfigMap, the default
+// ServiceAccount): its queue holds namespace names, each queued on start
+// and whenever the namespace changes.
+func (b *Base) ReconcilesNamespaces() {
+	b.Reconciles("Namespace", func(ev store.Event) {
+		if ev.Type != store.Deleted {
+			b.Queue.Add(ev.Object.GetName())
+		}
+	})
 }
 
 // OnStart declares what Start does once the watches are open (the

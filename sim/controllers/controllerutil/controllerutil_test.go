@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 var now = sim.Epoch.Add(10 * time.Hour)
@@ -143,4 +145,39 @@ func TestComputeHash(t *testing.T) {
 
 func TestPodsPrefix(t *testing.T) {
 	require.Equal(t, "web-", PodsPrefix("web"))
+}
+
+// TestBaseStart: Start opens the declared watches, queues the reconciled
+// kind's existing objects once, runs OnStart after the watches, and a
+// second Start neither doubles a watch nor queues again; Stop ends the
+// watches.
+func TestBaseStart(t *testing.T) {
+	w := fake.New(1)
+	e, admin := w.Engine, w.Admin
+	_, err := admin.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a"}})
+	require.NoError(t, err)
+	var synced, seen, steps []string
+	b := NewBase(e, w.Server.Client("c"), "c", Config{}, func(key string) error { synced = append(synced, key); return nil })
+	b.Reconciles("Namespace", func(ev store.Event) { b.Queue.Add(ev.Object.GetName()) })
+	b.Handles("ConfigMap", func(ev store.Event) { seen = append(seen, store.KeyOf(ev.Object)) })
+	b.OnStart(func() { steps = append(steps, "started") })
+	require.Empty(t, b.watches, "nothing is watched before Start")
+
+	b.Start()
+	b.Start()
+	require.Len(t, b.watches, 2)
+	require.Equal(t, []string{"started"}, steps)
+	e.RunUntil(time.Second)
+	require.Equal(t, []string{"a", "default"}, synced)
+
+	_, err = admin.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "x"}})
+	require.NoError(t, err)
+	e.RunUntil(2 * time.Second)
+	require.Equal(t, []string{"a/x"}, seen, "one watch per declaration, even after two Starts")
+
+	b.Stop()
+	_, err = admin.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "y"}})
+	require.NoError(t, err)
+	e.RunUntil(3 * time.Second)
+	require.Equal(t, []string{"a/x"}, seen)
 }

@@ -1,6 +1,7 @@
 package controllerutil
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -51,4 +52,11 @@ func Selecting[T store.Object](st *store.Store, kind string, obj metav1.Object, 
 		}
 	}
 	return keys
+}
+
+// ActiveNamespace reports whether namespace ns exists, is Active and is
+// not being deleted: where a controller may still create objects.
+func ActiveNamespace(st *store.Store, ns string) bool {
+	o, ok := st.Get("Namespace", "", ns)
+	return ok && o.(*corev1.Namespace).Status.Phase == corev1.NamespaceActive && o.GetDeletionTimestamp() == nil
 }

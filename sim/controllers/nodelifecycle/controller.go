@@ -128,8 +128,8 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 		states: map[string]ZoneState{}, tainter: map[string]*timedQueue{},
 	}
 	c.Base = controllerutil.NewBase(engine, client, "node-lifecycle-controller", c.cfg.Config, nil)
-	c.noSchedule = workqueue.New(engine, c.cfg.Queue.Named("node-lifecycle-controller/taint"), c.doNoScheduleTaintingPass)
-	c.pods = workqueue.New(engine, c.cfg.Queue.Named("node-lifecycle-controller/pods"), c.processPod)
+	c.noSchedule = c.NewQueue("taint", c.doNoScheduleTaintingPass)
+	c.pods = c.NewQueue("pods", c.processPod)
 	c.Handles("Node", c.onNode)
 	c.Handles("Pod", c.onPod)
 	// Start then queues every node and starts the monitor loop, whose

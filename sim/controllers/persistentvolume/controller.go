@@ -71,8 +71,8 @@ func New(engine *sim.Engine, client, csi *apiserver.Client, cfg controllerutil.C
 	c := &Controller{Base: controllerutil.NewBase(engine, client, Name, cfg.WithDefaultQueue(), nil), csi: csi,
 		rand: engine.Rand("ebs-csi"), provisioning: map[string]bool{}, resizing: map[string]bool{},
 		deleting: map[string]bool{}, waitNoted: map[string]bool{}, retries: map[string]retry{}}
-	c.claims = workqueue.New(engine, c.Config.Queue.Named(Name+"/claims"), c.syncClaim)
-	c.vols = workqueue.New(engine, c.Config.Queue.Named(Name+"/volumes"), c.syncVolume)
+	c.claims = c.NewQueue("claims", c.syncClaim)
+	c.vols = c.NewQueue("volumes", c.syncVolume)
 	c.Handles("PersistentVolumeClaim", func(ev store.Event) {
 		key := store.KeyOf(ev.Object)
 		if ev.Type == store.Deleted {

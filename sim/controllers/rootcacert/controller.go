@@ -34,11 +34,7 @@ type Controller struct {
 func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config, caPEM []byte) *Controller {
 	c := &Controller{caPEM: string(caPEM)}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
-	c.Reconciles("Namespace", func(ev store.Event) {
-		if ev.Type != store.Deleted {
-			c.Queue.Add(ev.Object.GetName())
-		}
-	})
+	c.ReconcilesNamespaces()
 	c.Handles("ConfigMap", func(ev store.Event) {
 		if ev.Object.GetName() == ConfigMapName {
 			c.Queue.Add(ev.Object.GetNamespace())
@@ -48,8 +44,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config
 }
 
 func (c *Controller) sync(ns string) error {
-	o, ok := c.Store.Get("Namespace", "", ns)
-	if !ok || o.(*corev1.Namespace).Status.Phase != corev1.NamespaceActive || o.GetDeletionTimestamp() != nil {
+	if !controllerutil.ActiveNamespace(c.Store, ns) {
 		return nil
 	}
 	data := map[string]string{DataKey: c.caPEM}

@@ -28,11 +28,7 @@ type Controller struct{ controllerutil.Base }
 func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{}
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
-	c.Reconciles("Namespace", func(ev store.Event) {
-		if ev.Type != store.Deleted {
-			c.Queue.Add(ev.Object.GetName())
-		}
-	})
+	c.ReconcilesNamespaces()
 	c.Handles("ServiceAccount", func(ev store.Event) {
 		if ev.Type == store.Deleted && ev.Object.GetName() == Default {
 			c.Queue.Add(ev.Object.GetNamespace())
@@ -42,8 +38,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config
 }
 
 func (c *Controller) sync(ns string) error {
-	o, ok := c.Store.Get("Namespace", "", ns)
-	if !ok || o.(*corev1.Namespace).Status.Phase != corev1.NamespaceActive || o.GetDeletionTimestamp() != nil {
+	if !controllerutil.ActiveNamespace(c.Store, ns) {
 		return nil
 	}
 	if _, ok := c.Store.Get("ServiceAccount", ns, Default); ok {

@@ -53,8 +53,8 @@ type work struct {
 func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
 	c := &Controller{Base: controllerutil.NewBase(engine, client, "taint-eviction-controller", cfg.WithDefaultQueue(), nil),
 		tainted: map[string][]corev1.Taint{}, work: map[string]*work{}}
-	c.nodes = workqueue.New(engine, c.Config.Queue.Named("taint-eviction-controller/nodes"), c.handleNodeUpdate)
-	c.pods = workqueue.New(engine, c.Config.Queue.Named("taint-eviction-controller/pods"), c.handlePodUpdate)
+	c.nodes = c.NewQueue("nodes", c.handleNodeUpdate)
+	c.pods = c.NewQueue("pods", c.handlePodUpdate)
 	c.Handles("Node", c.onNode)
 	c.Handles("Pod", c.onPod)
 	c.OnStart(func() {
