@@ -24,10 +24,7 @@ func newDeployment(name string, n int32, image string) *appsv1.Deployment {
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &n,
 			Selector: &metav1.LabelSelector{MatchLabels: l},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: l},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: image}}},
-			},
+			Template: fake.Template(l, image),
 		},
 	}
 }
@@ -46,8 +43,13 @@ type env struct {
 // newEnv starts both controllers, a scheduler and a kubelet on 3 nodes.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	w := fake.New(7)
-	for i := 1; i <= 3; i++ {
+	return newEnvWith(7, 3)
+}
+
+// newEnvWith is newEnv with the seed and number of nodes (n1, n2, ...).
+func newEnvWith(seed uint64, nodes int) *env {
+	w := fake.New(seed)
+	for i := 1; i <= nodes; i++ {
 		w.AddNode(fmt.Sprintf("n%d", i), nil)
 	}
 	w.RunScheduler()
@@ -60,9 +62,7 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) deployment(t *testing.T, name string) *appsv1.Deployment {
-	o, ok := e.Store.Get("Deployment", "default", name)
-	require.True(t, ok)
-	return o.(*appsv1.Deployment)
+	return fake.Get[*appsv1.Deployment](t, e.Store, "Deployment", name)
 }
 
 func (e *env) replicaSets(d *appsv1.Deployment) []*appsv1.ReplicaSet {
@@ -372,4 +372,30 @@ func TestPausedDeploymentDoesNotRoll(t *testing.T) {
 	e.Run(time.Minute)
 	active, _ = e.CountPods(imageIs("nginx:2"))
 	require.Equal(t, 2, active)
+}
+
+// runMany creates n Deployments of r replicas on nodes nodes and runs
+// until every pod is available; it returns the trace hash.
+func runMany(t testing.TB, n, r, nodes int) string {
+	w := newEnvWith(42, nodes)
+	for i := 0; i < n; i++ {
+		_, err := w.Admin.Create(newDeployment(fmt.Sprintf("app%d", i), int32(r), "nginx:1"))
+		require.NoError(t, err)
+	}
+	w.Run(2 * time.Minute)
+	_, avail := w.CountPods(nil)
+	require.Equal(t, n*r, avail)
+	return w.Engine.Trace().Hash()
+}
+
+func TestDeterministicTrace(t *testing.T) {
+	require.Equal(t, runMany(t, 5, 10, 4), runMany(t, 5, 10, 4))
+}
+
+// BenchmarkManyDeployments is the shape of the scale target (1,500 x 100)
+// at a tenth of the size: go test -bench Many -benchtime 1x.
+func BenchmarkManyDeployments(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		runMany(b, 150, 100, 500)
+	}
 }

@@ -40,8 +40,7 @@ func ref(kind string, o metav1.Object) metav1.OwnerReference {
 var labels = map[string]string{"app": "web"}
 
 func template() corev1.PodTemplateSpec {
-	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx:1.27"}}}}
+	return fake.Template(labels, "nginx:1.27")
 }
 
 // tree creates Deployment web -> ReplicaSet web-1 -> pods web-1-{a,b},

@@ -21,8 +21,7 @@ func TestNamespaceDeletionCascade(t *testing.T) {
 	require.NoError(t, err)
 	w.AddNode("n1", nil)
 	labels := map[string]string{"app": "web"}
-	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx:1.27"}}}}
+	tmpl := fake.Template(labels, "nginx:1.27")
 	for _, ns := range []string{"default", "team"} {
 		_, err = kube.Create(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
 			Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl}})

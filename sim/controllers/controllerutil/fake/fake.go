@@ -215,3 +215,10 @@ func Get[T store.Object](t testing.TB, st *store.Store, kind, name string) T {
 	require.True(t, ok, "no %s default/%s", kind, name)
 	return o.(T)
 }
+
+// Template is a pod template with labels and one container, "c", running
+// image: what the workload tests' objects run.
+func Template(labels map[string]string, image string) corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: image}}}}
+}
