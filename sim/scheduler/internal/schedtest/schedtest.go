@@ -221,6 +221,27 @@ func Scores(pl framework.ScorePlugin, c *cache.Cache, pod *corev1.Pod) (map[stri
 			return nil, st
 		}
 	}
+	scores, st := ScoreNodes(pl, state, pod, nodes)
+	if !st.IsSuccess() {
+		return nil, st
+	}
+	out := map[string]int64{}
+	for _, s := range scores {
+		out[s.Name] = s.Score
+	}
+	return out, nil
+}
+
+// NodeScore is a node's name and score, as upstream's plugin tests list
+// them.
+type NodeScore struct {
+	Name  string
+	Score int64
+}
+
+// ScoreNodes runs a score plugin's Score on each node, in order, then its
+// NormalizeScore; PreScore, when the test wants it, ran on state before.
+func ScoreNodes(pl framework.ScorePlugin, state *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo) ([]NodeScore, *framework.Status) {
 	scores := make([]framework.NodeScore, len(nodes))
 	for i, n := range nodes {
 		s, st := pl.Score(state, pod, n)
@@ -234,9 +255,9 @@ func Scores(pl framework.ScorePlugin, c *cache.Cache, pod *corev1.Pod) (map[stri
 			return nil, st
 		}
 	}
-	out := map[string]int64{}
-	for _, s := range scores {
-		out[s.Node.Name()] = s.Score
+	out := make([]NodeScore, len(scores))
+	for i, s := range scores {
+		out[i] = NodeScore{Name: s.Node.Name(), Score: s.Score}
 	}
 	return out, nil
 }

@@ -23,10 +23,7 @@ import (
 	"github.com/kubesim/kubesim/sim/scheduler/internal/schedtest"
 )
 
-type nodeScore struct {
-	Name  string
-	Score int64
-}
+type nodeScore = schedtest.NodeScore
 
 func TestImageLocalityPriorityUpstream(t *testing.T) {
 	test40250 := v1.PodSpec{

@@ -46,10 +46,7 @@ var (
 	}
 )
 
-type nodeScore struct {
-	Name  string
-	Score int64
-}
+type nodeScore = schedtest.NodeScore
 
 // nsLabelsOf stands for upstream's namespace informer over objs.
 func nsLabelsOf(objs []runtime.Object) NamespaceLabels {
@@ -100,22 +97,7 @@ func scoreAll(p *InterPodAffinity, pod *v1.Pod, nodes []*v1.Node, c interface {
 	if status := p.PreScore(state, pod, infos); !status.IsSuccess() {
 		return nil, status
 	}
-	scores := make([]fwk.NodeScore, len(infos))
-	for i, ni := range infos {
-		s, status := p.Score(state, pod, ni)
-		if !status.IsSuccess() {
-			return nil, status
-		}
-		scores[i] = fwk.NodeScore{Node: ni, Score: s}
-	}
-	if status := p.NormalizeScore(state, pod, scores); !status.IsSuccess() {
-		return nil, status
-	}
-	var out []nodeScore
-	for _, s := range scores {
-		out = append(out, nodeScore{Name: s.Node.Name(), Score: s.Score})
-	}
-	return out, nil
+	return schedtest.ScoreNodes(p, state, pod, infos)
 }
 
 func TestRequiredAffinitySingleNodeUpstream(t *testing.T) {

@@ -41,10 +41,7 @@ type nodeAffinityArgs struct{ AddedAffinity *v1.NodeAffinity }
 // preFilterResult stands for upstream's fwk.PreFilterResult.
 type preFilterResult struct{ NodeNames sets.Set[string] }
 
-type nodeScore struct {
-	Name  string
-	Score int64
-}
+type nodeScore = schedtest.NodeScore
 
 func sameStatus(want, got *fwk.Status) bool {
 	return want.Code() == got.Code() && want.Message() == got.Message()
@@ -1211,20 +1208,13 @@ func TestNodeAffinityPriorityUpstream(t *testing.T) {
 					return
 				}
 			}
-			var scores []fwk.NodeScore
-			for _, n := range test.nodes {
-				score, status := p.Score(state, test.pod, c.Get(n.Name))
-				if !status.IsSuccess() {
-					t.Errorf("unexpected error: %v", status)
-				}
-				scores = append(scores, fwk.NodeScore{Node: c.Get(n.Name), Score: score})
+			infos := make([]*fwk.NodeInfo, len(test.nodes))
+			for i, n := range test.nodes {
+				infos[i] = c.Get(n.Name)
 			}
-			if status := p.NormalizeScore(state, test.pod, scores); !status.IsSuccess() {
+			gotList, status := schedtest.ScoreNodes(p, state, test.pod, infos)
+			if !status.IsSuccess() {
 				t.Errorf("unexpected error: %v", status)
-			}
-			var gotList []nodeScore
-			for _, s := range scores {
-				gotList = append(gotList, nodeScore{Name: s.Node.Name(), Score: s.Score})
 			}
 			if fmt.Sprint(test.expectedList) != fmt.Sprint(gotList) {
 				t.Errorf("scores: want %v, got %v", test.expectedList, gotList)

@@ -23,10 +23,7 @@ import (
 	"github.com/kubesim/kubesim/sim/scheduler/internal/st"
 )
 
-type nodeScore struct {
-	Name  string
-	Score int64
-}
+type nodeScore = schedtest.NodeScore
 
 type resourceSpec struct {
 	Name   string

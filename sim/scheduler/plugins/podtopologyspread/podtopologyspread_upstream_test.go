@@ -40,10 +40,7 @@ var (
 	taints = []v1.Taint{{Key: v1.TaintNodeUnschedulable, Value: "", Effect: v1.TaintEffectNoSchedule}}
 )
 
-type nodeScore struct {
-	Name  string
-	Score int64
-}
+type nodeScore = schedtest.NodeScore
 
 // gateSkip is the reason to skip a case that turns a feature off and
 // uses that feature's fields; "" to run it.
@@ -1869,20 +1866,9 @@ func TestPodTopologySpreadScoreUpstream(t *testing.T) {
 			if !status.IsSuccess() {
 				t.Errorf("unexpected error: %v", status)
 			}
-			scores := make([]fwk.NodeScore, len(tt.nodes))
-			for i, ni := range candidates {
-				score, status := p.Score(state, tt.pod, ni)
-				if !status.IsSuccess() {
-					t.Errorf("unexpected error: %v", status)
-				}
-				scores[i] = fwk.NodeScore{Node: ni, Score: score}
-			}
-			if status := p.NormalizeScore(state, tt.pod, scores); !status.IsSuccess() {
+			gotList, status := schedtest.ScoreNodes(p, state, tt.pod, candidates)
+			if !status.IsSuccess() {
 				t.Errorf("unexpected error: %v", status)
-			}
-			var gotList []nodeScore
-			for _, sc := range scores {
-				gotList = append(gotList, nodeScore{Name: sc.Node.Name(), Score: sc.Score})
 			}
 			if fmt.Sprint(tt.want) != fmt.Sprint(gotList) {
 				t.Errorf("unexpected scores: want %v, got %v", tt.want, gotList)

@@ -25,10 +25,7 @@ import (
 
 const comparisonOpsSkip = "TaintTolerationComparisonOperators is alpha, off by default in v1.37"
 
-type nodeScore struct {
-	Name  string
-	Score int64
-}
+type nodeScore = schedtest.NodeScore
 
 func nodeWithTaints(nodeName string, taints []v1.Taint) *v1.Node {
 	return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName}, Spec: v1.NodeSpec{Taints: taints}}
