@@ -9,7 +9,6 @@
 package sim
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"sort"
@@ -161,13 +160,30 @@ func (e *Engine) OnInstantEnd(fn func()) { e.instantHooks = append(e.instantHook
 // At schedules fn at absolute virtual time t (clamped to now: the past
 // cannot be changed).
 func (e *Engine) At(t time.Duration, name string, fn func()) *Timer {
+	tm := &Timer{name: name, fn: fn}
+	e.push(tm, t)
+	return tm
+}
+
+// push queues tm at t (not before now) with the next sequence number, as
+// a newly scheduled event.
+func (e *Engine) push(tm *Timer, t time.Duration) {
 	if t < e.now {
 		t = e.now
 	}
 	e.seq++
-	tm := &Timer{at: t, seq: e.seq, name: name, fn: fn, cause: e.trace.CurrentCause()}
-	heap.Push(&e.queue, tm)
-	return tm
+	tm.at, tm.late, tm.seq, tm.cause = t, false, e.seq, e.trace.CurrentCause()
+	e.queue.push(tm)
+}
+
+// Reschedule queues tm again at absolute virtual time t, exactly as At
+// with the timer's name and function would (a new sequence number, the
+// current cause), but without allocating: a component that keeps one
+// timer for a recurring event (a watch's deliveries) reuses it. A pending
+// tm is moved; a fired or cancelled one is queued again.
+func (e *Engine) Reschedule(tm *Timer, t time.Duration) {
+	e.Cancel(tm)
+	e.push(tm, t)
 }
 
 // AtEnd schedules fn at virtual time t after every ordinary event of that
@@ -178,7 +194,7 @@ func (e *Engine) At(t time.Duration, name string, fn func()) *Timer {
 func (e *Engine) AtEnd(t time.Duration, name string, fn func()) *Timer {
 	tm := e.At(t, name, fn)
 	tm.late = true
-	heap.Fix(&e.queue, tm.index)
+	e.queue.fix(tm)
 	return tm
 }
 
@@ -190,10 +206,10 @@ func (e *Engine) After(d time.Duration, name string, fn func()) *Timer {
 // Cancel removes t from the queue if it is still pending. Cancelling a nil,
 // fired or already cancelled timer is a no-op.
 func (e *Engine) Cancel(t *Timer) {
-	if t == nil || t.index < 0 || t.index >= len(e.queue) || e.queue[t.index] != t {
+	if t == nil || t.index < 0 || t.index >= len(e.queue) || e.queue[t.index].tm != t {
 		return
 	}
-	heap.Remove(&e.queue, t.index)
+	e.queue.remove(t.index)
 	t.index = -1
 }
 
@@ -202,7 +218,7 @@ func (e *Engine) NextAt() (time.Duration, bool) {
 	if len(e.queue) == 0 {
 		return 0, false
 	}
-	return e.queue[0].at, true
+	return e.queue[0].tm.at, true
 }
 
 // Note records what the running event works on (a component and a key),
@@ -236,13 +252,13 @@ func (e *Engine) Step() bool {
 		e.endInstant()
 		return false
 	}
-	tm := e.queue[0]
+	tm := e.queue[0].tm
 	if tm.at > e.now {
 		e.endInstant()
 		// A hook may have scheduled work at the current instant.
-		tm = e.queue[0]
+		tm = e.queue[0].tm
 	}
-	heap.Pop(&e.queue)
+	e.queue.remove(0)
 	tm.index = -1
 	e.now = tm.at
 	e.trace.startEvent(tm.cause)
@@ -343,34 +359,101 @@ func (e *Engine) endInstant() {
 
 // eventQueue is a min-heap of timers ordered by (time, late, sequence):
 // events at the same instant run in the order they were scheduled, late
-// ones (AtEnd) after all others.
-type eventQueue []*Timer
+// ones (AtEnd) after all others. Each slot carries its timer's ordering
+// key, so that sifting compares contiguous values instead of following a
+// pointer to each timer (container/heap's interface calls and those loads
+// were a tenth of the engine's own time).
+type eventQueue []queued
 
-func (q eventQueue) Len() int { return len(q) }
-func (q eventQueue) Less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
-	}
-	if q[i].late != q[j].late {
-		return q[j].late
-	}
-	return q[i].seq < q[j].seq
+type queued struct {
+	at  time.Duration
+	key uint64 // the sequence number, with lateBit for an AtEnd timer
+	tm  *Timer
 }
-func (q eventQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index = i
-	q[j].index = j
+
+const lateBit = 1 << 63
+
+func (a queued) less(b queued) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.key < b.key
 }
-func (q *eventQueue) Push(x any) {
-	tm := x.(*Timer)
+
+func slot(tm *Timer) queued {
+	k := tm.seq
+	if tm.late {
+		k |= lateBit
+	}
+	return queued{at: tm.at, key: k, tm: tm}
+}
+
+func (q *eventQueue) push(tm *Timer) {
 	tm.index = len(*q)
-	*q = append(*q, tm)
+	*q = append(*q, slot(tm))
+	q.up(tm.index)
 }
-func (q *eventQueue) Pop() any {
-	old := *q
-	n := len(old)
-	tm := old[n-1]
-	old[n-1] = nil
-	*q = old[:n-1]
-	return tm
+
+// fix restores the order after tm's time or lateness changed.
+func (q eventQueue) fix(tm *Timer) {
+	q[tm.index] = slot(tm)
+	if !q.down(tm.index) {
+		q.up(tm.index)
+	}
+}
+
+// remove takes the timer at position i out of the queue.
+func (q *eventQueue) remove(i int) {
+	h := *q
+	n := len(h) - 1
+	tm := h[i].tm
+	if i != n {
+		h.swap(i, n)
+	}
+	h[n] = queued{}
+	*q = h[:n]
+	if i != n {
+		if !(*q).down(i) {
+			(*q).up(i)
+		}
+	}
+	tm.index = -1
+}
+
+func (q eventQueue) swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].tm.index = i
+	q[j].tm.index = j
+}
+
+func (q eventQueue) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !q[j].less(q[i]) {
+			break
+		}
+		q.swap(i, j)
+		j = i
+	}
+}
+
+// down sifts position i0 down; it reports whether the slot moved.
+func (q eventQueue) down(i0 int) bool {
+	n := len(q)
+	i := i0
+	for {
+		j := 2*i + 1
+		if j >= n || j < 0 {
+			break
+		}
+		if r := j + 1; r < n && q[r].less(q[j]) {
+			j = r
+		}
+		if !q[j].less(q[i]) {
+			break
+		}
+		q.swap(i, j)
+		i = j
+	}
+	return i > i0
 }

@@ -546,8 +546,11 @@ type watcher struct {
 	keep    func(Event) bool // nil: every event
 	pending []pendingEvent
 	spare   []pendingEvent // a cleared array for deliver to swap in
-	run     func()         // the timer's function: deliver
+	// timer delivers the due events; it is kept and rescheduled, not
+	// allocated per delivery. armed: a delivery is scheduled or running
+	// (events that handlers cause then wait for it).
 	timer   *sim.Timer
+	armed   bool
 	stopped bool
 }
 
@@ -612,20 +615,22 @@ func (w *watcher) push(e *sim.Engine, ev Event) {
 		return
 	}
 	w.pending = append(w.pending, pendingEvent{due: e.Elapsed() + w.latency, ev: ev})
-	if w.timer == nil {
+	if !w.armed {
 		w.schedule(e)
 	}
 }
 
 func (w *watcher) schedule(e *sim.Engine) {
-	if w.run == nil {
-		w.run = func() { w.deliver(e) } // one closure per watcher, not per delivery
+	w.armed = true
+	if w.timer == nil {
+		w.timer = e.At(w.pending[0].due, "watch", func() { w.deliver(e) })
+		return
 	}
-	w.timer = e.At(w.pending[0].due, "watch", w.run)
+	e.Reschedule(w.timer, w.pending[0].due)
 }
 
 func (w *watcher) deliver(e *sim.Engine) {
-	// w.timer stays set while handlers run so that events they cause are
+	// w.armed stays set while handlers run so that events they cause are
 	// queued, not scheduled twice.
 	now := e.Elapsed()
 	n := 0
@@ -657,7 +662,7 @@ func (w *watcher) deliver(e *sim.Engine) {
 		}
 		w.fn(p.ev)
 	}
-	w.timer = nil
+	w.armed = false
 	if len(w.pending) > 0 && !w.stopped {
 		w.schedule(e)
 	}
