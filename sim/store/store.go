@@ -18,6 +18,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 
@@ -76,6 +77,7 @@ type Store struct {
 	batch    []Mutation
 	log      Log
 	logErr   error
+	keyBuf   []byte // Get's lookup key, built without allocating
 }
 
 type table struct {
@@ -86,6 +88,8 @@ type table struct {
 	indexers map[string]IndexFunc
 	index    map[string]map[string]*indexSet  // index -> value -> objects
 	watchIdx map[string]map[string][]*watcher // index -> value -> watchers
+	watched  []string                         // the keys of watchIdx, sorted
+	buf      []byte                           // an index value being built
 	rev      int64                            // the revision of the kind's last change
 }
 
@@ -255,6 +259,9 @@ func (t *table) removeIndex(name string, fn IndexFunc, key string, obj Object) {
 // updateIndex moves key from old's index values to obj's, replacing the
 // object in place where the value did not change.
 func (t *table) updateIndex(name string, fn IndexFunc, key string, obj, old Object) {
+	if t.replaceInPlace(name, key, obj, old) {
+		return
+	}
 	oldVals, newVals := fn(old), fn(obj)
 	idx := t.index[name]
 	for _, v := range oldVals {
@@ -277,13 +284,71 @@ func (t *table) updateIndex(name string, fn IndexFunc, key string, obj, old Obje
 	}
 }
 
+// replaceInPlace handles the common update of the built-in indexes, one
+// whose index values did not change (a status update keeps the labels,
+// owners and node): the new version replaces the old one in the same
+// sets, found without building the values' strings. It reports whether it
+// applied.
+func (t *table) replaceInPlace(name, key string, obj, old Object) bool {
+	idx := t.index[name]
+	switch name {
+	case LabelIndex:
+		l := obj.GetLabels()
+		if !maps.Equal(l, old.GetLabels()) {
+			return false
+		}
+		for k, v := range l { // each set is updated on its own: order does not matter
+			t.buf = append(append(append(t.buf[:0], k...), '='), v...)
+			idx[string(t.buf)].replace(key, obj)
+		}
+		return true
+	case OwnerIndex:
+		refs, oldRefs := obj.GetOwnerReferences(), old.GetOwnerReferences()
+		if !slices.EqualFunc(refs, oldRefs, func(a, b metav1.OwnerReference) bool { return a.UID == b.UID }) {
+			return false
+		}
+		for _, r := range refs {
+			idx[string(r.UID)].replace(key, obj)
+		}
+		return true
+	case NodeNameIndex:
+		p, ok := obj.(*corev1.Pod)
+		op, oldOK := old.(*corev1.Pod)
+		if !ok || !oldOK || p.Spec.NodeName != op.Spec.NodeName {
+			return false
+		}
+		if p.Spec.NodeName != "" {
+			idx[p.Spec.NodeName].replace(key, obj)
+		}
+		return true
+	}
+	return false
+}
+
+// replace puts obj in place of the object of key, which the set holds.
+func (s *indexSet) replace(key string, obj Object) {
+	if s == nil {
+		return
+	}
+	if i, found := slices.BinarySearch(s.keys, key); found {
+		s.objs[i] = obj
+	}
+}
+
 // Get returns the object of kind with the given namespace and name.
 func (s *Store) Get(kind, namespace, name string) (Object, bool) {
 	t := s.tables[kind]
 	if t == nil {
 		return nil, false
 	}
-	o, ok := t.objs[Key(namespace, name)]
+	if namespace == "" {
+		o, ok := t.objs[name]
+		return o, ok
+	}
+	// The key is built in a reused buffer: a map lookup by string(bytes)
+	// does not allocate (every Get allocated its key string before).
+	s.keyBuf = append(append(append(s.keyBuf[:0], namespace...), '/'), name...)
+	o, ok := t.objs[string(s.keyBuf)]
 	return o, ok
 }
 
@@ -512,12 +577,14 @@ func (s *Store) record(t *table, typ EventType, key string, obj, old Object) {
 	for _, w := range s.watchers[t.kind.Kind] {
 		w.push(s.engine, ev)
 	}
-	for _, name := range slices.Sorted(maps.Keys(t.watchIdx)) {
+	for _, name := range t.watched {
 		byVal := t.watchIdx[name]
 		fn := t.indexers[name]
-		var seen []*watcher
+		var seenArr [4]*watcher
+		var valArr [2]string
+		seen := seenArr[:0]
 		if obj != nil {
-			for _, v := range fn(obj) {
+			for _, v := range indexValues(name, fn, obj, valArr[:0]) {
 				for _, w := range byVal[v] {
 					w.push(s.engine, ev)
 					seen = append(seen, w)
@@ -525,7 +592,7 @@ func (s *Store) record(t *table, typ EventType, key string, obj, old Object) {
 			}
 		}
 		if old != nil {
-			for _, v := range fn(old) {
+			for _, v := range indexValues(name, fn, old, valArr[:0]) {
 				for _, w := range byVal[v] {
 					if !slices.Contains(seen, w) {
 						w.push(s.engine, ev)
@@ -535,6 +602,19 @@ func (s *Store) record(t *table, typ EventType, key string, obj, old Object) {
 			}
 		}
 	}
+}
+
+// indexValues appends obj's values of the index to buf: fn's, except for
+// a pod's node name, which is appended without allocating (every pod
+// event is matched against the kubelets' watches by it).
+func indexValues(name string, fn IndexFunc, obj Object, buf []string) []string {
+	if p, ok := obj.(*corev1.Pod); ok && name == NodeNameIndex {
+		if p.Spec.NodeName == "" {
+			return buf
+		}
+		return append(buf, p.Spec.NodeName)
+	}
+	return append(buf, fn(obj)...)
 }
 
 // Handler receives watch events.
@@ -594,6 +674,7 @@ func (s *Store) WatchIndex(kind, index, value string, latency time.Duration, fn 
 	w := &watcher{latency: latency, fn: fn}
 	if t.watchIdx[index] == nil {
 		t.watchIdx[index] = map[string][]*watcher{}
+		t.watched = slices.Sorted(maps.Keys(t.watchIdx))
 	}
 	t.watchIdx[index][value] = append(t.watchIdx[index][value], w)
 	return func() {
