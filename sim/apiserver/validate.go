@@ -43,10 +43,10 @@ func Validate(obj store.Object) error {
 	case "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "CertificateSigningRequest":
 		nameFn = validatePathSegmentName
 	}
-	meta, _ := obj.(metav1.Object)
-	om := metav1.ObjectMeta{}
-	accessorToMeta(meta, &om)
-	errs := apivalidation.ValidateObjectMeta(&om, info.Namespaced, nameFn, field.NewPath("metadata"))
+	// The object's own metadata, through its accessor (what
+	// ValidateObjectMeta itself calls): copying it into an ObjectMeta
+	// first cost an allocation per write.
+	errs := apivalidation.ValidateObjectMetaAccessor(obj, info.Namespaced, nameFn, field.NewPath("metadata"))
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		errs = append(errs, validatePodSpec(&o.Spec, field.NewPath("spec"))...)
@@ -114,16 +114,6 @@ func Validate(obj store.Object) error {
 		return nil
 	}
 	return apierrors.NewInvalid(info.GVK().GroupKind(), obj.GetName(), errs)
-}
-
-func accessorToMeta(m metav1.Object, om *metav1.ObjectMeta) {
-	om.Name = m.GetName()
-	om.GenerateName = m.GetGenerateName()
-	om.Namespace = m.GetNamespace()
-	om.Labels = m.GetLabels()
-	om.Annotations = m.GetAnnotations()
-	om.OwnerReferences = m.GetOwnerReferences()
-	om.Finalizers = m.GetFinalizers()
 }
 
 func validateUpdate(obj, old store.Object) error {
@@ -235,7 +225,7 @@ func validatePodSpec(s *corev1.PodSpec, p *field.Path) field.ErrorList {
 	for i := range s.Containers {
 		errs = append(errs, validateContainer(&s.Containers[i], names, p.Child("containers").Index(i))...)
 	}
-	if s.RestartPolicy != "" && !sets.New(restartPolicies...).Has(string(s.RestartPolicy)) {
+	if s.RestartPolicy != "" && !slices.Contains(restartPolicies, string(s.RestartPolicy)) {
 		errs = append(errs, field.NotSupported(p.Child("restartPolicy"), s.RestartPolicy, restartPolicies))
 	}
 	if s.NodeName != "" {
@@ -245,20 +235,22 @@ func validatePodSpec(s *corev1.PodSpec, p *field.Path) field.ErrorList {
 	}
 	errs = append(errs, metav1validation.ValidateLabels(s.NodeSelector, p.Child("nodeSelector"))...)
 	for i, t := range s.Tolerations {
-		tp := p.Child("tolerations").Index(i)
+		// The path is built only for an error: every pod carries the
+		// default tolerations.
+		tp := func() *field.Path { return p.Child("tolerations").Index(i) }
 		if t.Operator == corev1.TolerationOpExists && t.Value != "" {
-			errs = append(errs, field.Invalid(tp.Child("operator"), t.Value, "value must be empty when `operator` is 'Exists'"))
+			errs = append(errs, field.Invalid(tp().Child("operator"), t.Value, "value must be empty when `operator` is 'Exists'"))
 		}
 		if t.Operator != "" && t.Operator != corev1.TolerationOpExists && t.Operator != corev1.TolerationOpEqual {
-			errs = append(errs, field.NotSupported(tp.Child("operator"), t.Operator, []string{"Equal", "Exists"}))
+			errs = append(errs, field.NotSupported(tp().Child("operator"), t.Operator, []string{"Equal", "Exists"}))
 		}
 		if t.Key == "" && t.Operator != corev1.TolerationOpExists {
-			errs = append(errs, field.Invalid(tp.Child("operator"), t.Operator, "operator must be Exists when `key` is empty, which means \"match all values and all keys\""))
+			errs = append(errs, field.Invalid(tp().Child("operator"), t.Operator, "operator must be Exists when `key` is empty, which means \"match all values and all keys\""))
 		}
 		switch t.Effect {
 		case "", corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
 		default:
-			errs = append(errs, field.NotSupported(tp.Child("effect"), t.Effect, []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}))
+			errs = append(errs, field.NotSupported(tp().Child("effect"), t.Effect, []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}))
 		}
 	}
 	if s.TerminationGracePeriodSeconds != nil && *s.TerminationGracePeriodSeconds < 0 {
