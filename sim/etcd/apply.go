@@ -17,7 +17,7 @@ import (
 const window = 64
 
 // Grouping: the batches of consecutive virtual instants travel in one
-// raft entry of up to groupBytes (or groupBatches batches), because raft
+// raft entry standing for up to groupBytes (or groupBatches batches), because raft
 // costs per entry (futures, channels, replication round trips) far more
 // than per byte, and at scale most instants carry one or two mutations (a
 // lease renewal). Every batch keeps its own sequence number inside the
@@ -83,25 +83,26 @@ func (c *Cluster) Append(batch []store.Mutation) error {
 		if err := c.ship(); err != nil {
 			return err
 		}
-		data, vals, err := encodeBatch(nil, nil, c.next, batch)
+		data, vals, _, err := encodeBatch(nil, nil, c.next, batch)
 		if err != nil {
 			return err
 		}
-		c.shared.put(c.next, c.next, vals)
+		c.shared.put(c.next, vals)
 		c.pending = append(c.pending, data)
 		return c.flush()
 	}
-	if c.open == nil {
-		c.open = make([]byte, 0, groupBytes+groupBytes/4)
+	if c.openN == 0 {
 		c.openFirst = c.next
 	}
 	var err error
-	c.open, c.openVals, err = encodeBatch(c.open, c.openVals, c.next, batch)
+	var n int
+	c.open, c.openVals, n, err = encodeBatch(c.open, c.openVals, c.next, batch)
 	if err != nil {
 		return err
 	}
 	c.openN++
-	if len(c.open) >= groupBytes || c.openN >= groupBatches {
+	c.openBytes += n
+	if c.openBytes >= groupBytes || c.openN >= groupBatches {
 		return c.ship()
 	}
 	return nil
@@ -112,9 +113,9 @@ func (c *Cluster) ship() error {
 	if c.openN == 0 {
 		return nil
 	}
-	data, first, last, vals := c.open, c.openFirst, c.next, c.openVals
-	c.open, c.openVals, c.openN = nil, nil, 0
-	c.shared.put(first, last, vals)
+	data, first, last, vals, size := c.open, c.openFirst, c.next, c.openVals, c.openBytes
+	c.open, c.openVals, c.openN, c.openBytes = nil, nil, 0, 0
+	c.shared.put(first, vals)
 	if len(c.pending) > 0 || !c.quorum() {
 		c.pending = append(c.pending, data)
 		return nil
@@ -130,7 +131,7 @@ func (c *Cluster) ship() error {
 	}
 	c.jobs <- job{seq: last, data: data, r: c.members[l].raft}
 	c.inflight++
-	c.sinceCompact += len(data)
+	c.sinceCompact += size
 	return nil
 }
 
@@ -160,13 +161,22 @@ func (c *Cluster) waitOne() error {
 		}
 	}
 	c.committed = res.seq
+	c.released(res.data)
 	c.afterCommit()
 	return nil
 }
 
-// afterCommit forgets the shared encodings every live member has applied
-// and, once enough was replicated and every live member caught up with
-// the commits, has every member snapshot so that raft truncates its log.
+// released lets go of the cluster's hold on a committed entry's shared
+// encodings: from now on the logs holding the entry keep them.
+func (c *Cluster) released(data []byte) {
+	if first, err := peekSeq(data); err == nil {
+		c.shared.release(first)
+	}
+}
+
+// afterCommit, once enough was replicated and every live member caught
+// up with the commits, has every member snapshot so that raft truncates
+// its log (and the shared encodings only the dropped entries held go).
 func (c *Cluster) afterCommit() {
 	min := c.committed
 	for _, m := range c.members {
@@ -176,7 +186,6 @@ func (c *Cluster) afterCommit() {
 			}
 		}
 	}
-	c.shared.prune(min)
 	if c.sinceCompact < compactBytes || min < c.committed {
 		return
 	}
@@ -231,6 +240,7 @@ func (c *Cluster) flush() error {
 			return err
 		}
 		c.committed = seq
+		c.released(c.pending[0])
 		c.pending = c.pending[1:]
 	}
 	c.pending = nil

@@ -69,7 +69,7 @@ const (
 
 // Log compaction: raft snapshots a member once this many entries
 // accumulated, keeping trailingLogs entries for followers slightly behind
-// (an entry holds up to groupBytes; see also compactBytes). Variables so
+// (an entry stands for up to groupBytes; see also compactBytes). Variables so
 // that tests can force catching up from a snapshot.
 var (
 	snapshotThreshold uint64 = 4096
@@ -91,15 +91,18 @@ type Cluster struct {
 	closeOnce sync.Once
 
 	// The open raft entry: encoded batches not handed to raft yet, the
-	// sequence number of its first batch, how many batches it holds and
-	// their objects' encodings for the members to share.
+	// sequence number of its first batch, how many batches it holds,
+	// their objects' encodings for the members to share and the bytes it
+	// stands for (the entry and those encodings).
 	open      []byte
 	openFirst uint64
 	openN     int
 	openVals  []sharedVal
+	openBytes int
 	shared    *sharedTable
-	// sinceCompact counts the bytes handed to raft since the members
-	// last snapshotted; snapshots tracks the snapshot requests running.
+	// sinceCompact counts the bytes handed to raft (entries and the
+	// encodings they refer to) since the members last snapshotted;
+	// snapshots tracks the snapshot requests running.
 	sinceCompact int
 	snapshots    sync.WaitGroup
 	// campaigned is when campaign last asked a member to stand; campaigns
@@ -114,7 +117,7 @@ type member struct {
 	name        string
 	id          raft.ServerID
 	addr        raft.ServerAddress
-	logs        *raft.InmemStore
+	logs        *logStore
 	snaps       *snapStore
 	trans       *raft.InmemTransport
 	fsm         *fsm
@@ -141,7 +144,7 @@ func New(n int) (*Cluster, error) {
 	var servers []raft.Server
 	for i := 0; i < n; i++ {
 		m := &member{name: Name(i), id: raft.ServerID(Name(i)), addr: raft.ServerAddress(Name(i)),
-			logs: raft.NewInmemStore(), snaps: &snapStore{}}
+			logs: newLogStore(c.shared), snaps: &snapStore{}}
 		c.members = append(c.members, m)
 		servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: m.id, Address: m.addr})
 	}

@@ -96,11 +96,12 @@ func TestMemberCount(t *testing.T) {
 func TestCodecRoundTrip(t *testing.T) {
 	w := newWriter()
 	batch := []store.Mutation{w.put("a", "1"), w.put("b", "2"), w.del("a")}
-	data, vals, err := encodeBatch(nil, nil, 7, batch)
+	data, vals, size, err := encodeBatch(nil, nil, 7, batch)
 	require.NoError(t, err)
 	require.Len(t, vals, 3)
+	require.Equal(t, len(data)+len(vals[0].value)+len(vals[1].value), size, "the entry and the encodings it refers to")
 	// A second batch in the same raft entry.
-	data, vals, err = encodeBatch(data, vals, 8, []store.Mutation{w.put("c", "3")})
+	data, vals, _, err = encodeBatch(data, vals, 8, []store.Mutation{w.put("c", "3")})
 	require.NoError(t, err)
 	require.Len(t, vals, 4)
 	var got []entry
@@ -109,13 +110,14 @@ func TestCodecRoundTrip(t *testing.T) {
 	require.Equal(t, uint64(7), seq)
 	require.Len(t, got, 3)
 	require.Equal(t, store.Deleted, got[2].typ)
-	require.Empty(t, got[2].value)
+	require.Zero(t, got[2].size)
 	require.Nil(t, vals[2].value)
-	obj, err := decodeObject("ConfigMap", got[1].value)
+	obj, err := decodeObject("ConfigMap", vals[1].value)
 	require.NoError(t, err)
 	require.Equal(t, "2", obj.(*corev1.ConfigMap).Data["v"])
 	require.Equal(t, "2", obj.GetResourceVersion())
-	require.Equal(t, got[1].value, vals[1].value, "the shared encoding is the replicated one")
+	require.Equal(t, uint64(len(vals[1].value)), got[1].size, "the entry names the shared encoding's size")
+	require.Equal(t, w.want["ConfigMap/default/b"], vals[1].value)
 	require.Equal(t, "default/b", vals[1].key)
 
 	seq, rest, err = decodeBatch(rest, func(_ uint64, e entry) { require.Equal(t, "default/c", string(e.key)) })
@@ -361,10 +363,13 @@ func TestInstantsShareRaftEntries(t *testing.T) {
 }
 
 // TestMembersShareEncodings: the members hold one copy of each object's
-// encoding between them, not one each, and none of them keeps a slice of
-// a raft entry; a member that applies the entries later (after the
-// others forgot the shared copies) holds the same bytes in its own copy.
+// encoding between them, not one each, and the raft entries refer to it
+// instead of holding a copy; a member that applies the entries later
+// (from the leader's log) shares it too. Once every log dropped the
+// entries, the shared table forgets them.
 func TestMembersShareEncodings(t *testing.T) {
+	defer func(b, g int, l uint64) { compactBytes, groupBatches, trailingLogs = b, g, l }(compactBytes, groupBatches, trailingLogs)
+	compactBytes, groupBatches, trailingLogs = 1<<30, 1, 4
 	c, err := New(3)
 	require.NoError(t, err)
 	defer c.Close()
@@ -379,15 +384,40 @@ func TestMembersShareEncodings(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, w.want["ConfigMap/default/a"], v1)
 	require.Same(t, &v1[0], &v2[0], "etcd-1 and etcd-2 share the encoding")
-	require.Equal(t, len(v1), cap(v1), "the encoding is an allocation of its own, not a slice of the raft entry")
-	c.shared.mu.Lock()
-	require.Empty(t, c.shared.order, "shared copies are forgotten once every live member applied them")
-	c.shared.mu.Unlock()
+	require.Equal(t, len(v1), cap(v1), "the encoding is an allocation of its own")
+	var l raft.Log
+	last, err := c.members[0].logs.LastIndex()
+	require.NoError(t, err)
+	for i := last; ; i-- {
+		require.NoError(t, c.members[0].logs.GetLog(i, &l))
+		if l.Type == raft.LogCommand {
+			break
+		}
+	}
+	require.Less(t, len(l.Data), len(v1), "the raft entry refers to the encoding, it holds no copy")
+	require.NotZero(t, c.shared.held(), "the logs hold the entries: their encodings are kept")
 	require.NoError(t, c.Start("etcd-3"))
 	requireConverged(t, c, w)
 	v3, ok := c.Lookup("etcd-3", "ConfigMap", "default/a")
 	require.True(t, ok)
-	require.NotSame(t, &v1[0], &v3[0], "etcd-3 applied the entry late: a copy of its own")
+	require.Same(t, &v1[0], &v3[0], "etcd-3 applied the entry late, from the leader's log: the same bytes")
+
+	// Enough writes for every member to snapshot and drop the old entries
+	// from its log: the shared table holds only what the logs still hold.
+	compactBytes = 2 << 10
+	for i := 0; i < 200; i++ {
+		require.NoError(t, c.Append([]store.Mutation{w.put(fmt.Sprint("cm-", i%13), fmt.Sprint(i))}))
+	}
+	require.NoError(t, c.Sync())
+	require.Eventually(t, func() bool {
+		for _, m := range c.members {
+			if first, err := m.logs.FirstIndex(); err != nil || first < 100 {
+				return false
+			}
+		}
+		return c.shared.held() < 100
+	}, 20*time.Second, 10*time.Millisecond, "the dropped entries' encodings are forgotten")
+	requireConverged(t, c, w)
 }
 
 // TestLogTruncatedAsItGrows: once enough was replicated, every member
@@ -420,10 +450,10 @@ func TestStatusHashesSharedContentOnce(t *testing.T) {
 	w := newWriter()
 	a, b := newFSM(newSharedTable()), newFSM(newSharedTable())
 	batch := []store.Mutation{w.put("x", "1"), w.put("y", "2")}
-	data, vals, err := encodeBatch(nil, nil, 1, batch)
+	data, vals, _, err := encodeBatch(nil, nil, 1, batch)
 	require.NoError(t, err)
 	apply := func(f *fsm, shared []sharedVal) {
-		f.shared.put(1, 1, shared)
+		f.shared.put(1, shared)
 		require.Nil(t, f.Apply(&raft.Log{Type: raft.LogCommand, Data: data}))
 	}
 	apply(a, vals)
@@ -431,18 +461,17 @@ func TestStatusHashesSharedContentOnce(t *testing.T) {
 	require.True(t, a.sameContent(b), "the same shared encodings")
 	require.Equal(t, a.state().Hash, b.state().Hash)
 
-	c := newFSM(newSharedTable())
-	apply(c, nil) // applied late: copies of its own
+	img, err := a.Snapshot()
+	require.NoError(t, err)
+	c := restored(t, img) // restored from a snapshot: copies of its own
 	require.False(t, a.sameContent(c), "equal bytes in other memory are not decided by identity")
 	require.Equal(t, a.state().Hash, c.state().Hash, "but hash the same")
 
 	d := newFSM(newSharedTable())
 	apply(d, vals)
-	_, vals2, err := encodeBatch(nil, nil, 2, []store.Mutation{w.put("x", "changed")})
+	data2, vals2, _, err := encodeBatch(nil, nil, 2, []store.Mutation{w.put("x", "changed")})
 	require.NoError(t, err)
-	data2, _, err := encodeBatch(nil, nil, 2, []store.Mutation{w.put("x", "changed")})
-	require.NoError(t, err)
-	d.shared.put(2, 2, vals2)
+	d.shared.put(2, vals2)
 	require.Nil(t, d.Apply(&raft.Log{Type: raft.LogCommand, Data: data2}))
 	require.False(t, a.sameContent(d))
 	require.NotEqual(t, a.state().Hash, d.state().Hash)

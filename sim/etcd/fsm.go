@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -84,26 +85,26 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 }
 
 // applyBatch applies the first batch of data (or only walks it, if skip)
-// and returns the bytes after it. Each value is stored as the shared copy
-// when that holds exactly the committed bytes, else as a copy of its own.
+// and returns the bytes after it. Each value is the entry's shared
+// encoding, checked against what the entry says of it.
 func (f *fsm) applyBatch(data []byte, skip bool, vals []sharedVal, i *int) ([]byte, error) {
-	_, rest, err := decodeBatch(data, func(_ uint64, e entry) {
+	var bad error
+	_, rest, err := decodeBatch(data, func(seq uint64, e entry) {
 		j := *i
 		*i++
-		if skip {
+		if skip || bad != nil {
 			return
 		}
 		var sv sharedVal
-		if j < len(vals) && vals[j].key == string(e.key) && vals[j].kind == string(e.kind) && bytes.Equal(vals[j].value, e.value) {
+		switch {
+		case j < len(vals) && vals[j].key == string(e.key) && vals[j].kind == string(e.kind) &&
+			uint64(len(vals[j].value)) == e.size && (e.typ == store.Deleted) == (vals[j].value == nil):
 			sv = vals[j]
-		} else {
-			sv = sharedVal{kind: string(e.kind), key: string(e.key)}
-			if e.typ != store.Deleted {
-				sv.value = bytes.Clone(e.value)
-				if sv.value == nil {
-					sv.value = []byte{}
-				}
-			}
+		case e.typ == store.Deleted:
+			sv = sharedVal{kind: string(e.kind), key: string(e.key)} // a deletion needs no encoding
+		default:
+			bad = fmt.Errorf("%w: batch %d: the encoding of %s %s is not held", errCorrupt, seq, e.kind, e.key)
+			return
 		}
 		m := f.data[sv.kind]
 		if m == nil {
@@ -120,6 +121,9 @@ func (f *fsm) applyBatch(data []byte, skip bool, vals []sharedVal, i *int) ([]by
 		}
 		f.rev = e.rev
 	})
+	if err == nil {
+		err = bad
+	}
 	return rest, err
 }
 
@@ -467,45 +471,127 @@ func (f *fsm) get(kind, key string) ([]byte, bool) {
 	return v, ok
 }
 
-// sharedTable holds the shared encodings of the raft entries handed in
-// (by the sequence number of each entry's first batch) until every live
-// member applied them. A member that applies an entry later (it was down
-// or cut off) keeps copies of its own.
+// sharedTable holds the shared encodings of the raft entries (by the
+// sequence number of each entry's first batch) while anything may still
+// apply them: from the moment the entry is handed in until it commits,
+// and while a member's log holds it (a member that was down or cut off
+// applies it from there, or from the leader's log). Once every log
+// dropped the entry, a member that still lacks it catches up from a
+// snapshot, which carries the bytes.
 type sharedTable struct {
 	mu      sync.Mutex
-	byFirst map[uint64][]sharedVal
-	order   []sharedSpan // entries in order
+	entries map[uint64]*sharedEntry
 }
 
-type sharedSpan struct{ first, last uint64 }
+type sharedEntry struct {
+	vals []sharedVal
+	refs int // logs holding the entry, plus one until it committed
+}
 
-func newSharedTable() *sharedTable { return &sharedTable{byFirst: map[uint64][]sharedVal{}} }
+func newSharedTable() *sharedTable { return &sharedTable{entries: map[uint64]*sharedEntry{}} }
 
-func (t *sharedTable) put(first, last uint64, vals []sharedVal) {
-	if len(vals) == 0 {
-		return
-	}
+// put holds the encodings of the entry whose first batch is first until
+// release is called for it (the entry committed).
+func (t *sharedTable) put(first uint64, vals []sharedVal) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.byFirst[first] = vals
-	t.order = append(t.order, sharedSpan{first: first, last: last})
+	t.entries[first] = &sharedEntry{vals: vals, refs: 1}
 }
 
 func (t *sharedTable) get(first uint64) []sharedVal {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.byFirst[first]
+	if e := t.entries[first]; e != nil {
+		return e.vals
+	}
+	return nil
 }
 
-// prune forgets the entries whose batches were all applied (up to
-// applied) by every live member.
-func (t *sharedTable) prune(applied uint64) {
+// retain counts one more holder of the entry's encodings (a log storing
+// it); an entry no longer held is not brought back.
+func (t *sharedTable) retain(first uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n := 0
-	for n < len(t.order) && t.order[n].last <= applied {
-		delete(t.byFirst, t.order[n].first)
-		n++
+	if e := t.entries[first]; e != nil {
+		e.refs++
 	}
-	t.order = append(t.order[:0], t.order[n:]...)
+}
+
+// release counts one holder less, and forgets the encodings once none is
+// left.
+func (t *sharedTable) release(first uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e := t.entries[first]; e != nil {
+		if e.refs--; e.refs <= 0 {
+			delete(t.entries, first)
+		}
+	}
+}
+
+// held is the number of entries whose encodings are held.
+func (t *sharedTable) held() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.entries)
+}
+
+// logStore is a member's raft log (raft's in-memory store) that tells the
+// shared table which entries it holds.
+type logStore struct {
+	*raft.InmemStore
+	shared *sharedTable
+	mu     sync.Mutex // one change of the log at a time
+}
+
+func newLogStore(shared *sharedTable) *logStore {
+	return &logStore{InmemStore: raft.NewInmemStore(), shared: shared}
+}
+
+// entryFirst is the sequence number of a command entry's first batch.
+func entryFirst(l *raft.Log) (uint64, bool) {
+	if l.Type != raft.LogCommand {
+		return 0, false
+	}
+	seq, err := peekSeq(l.Data)
+	return seq, err == nil
+}
+
+// StoreLog implements raft.LogStore.
+func (s *logStore) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{l}) }
+
+// StoreLogs implements raft.LogStore: each command entry stored is a
+// holder of its encodings (one overwritten stops being one).
+func (s *logStore) StoreLogs(logs []*raft.Log) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var old raft.Log
+	for _, l := range logs {
+		if s.GetLog(l.Index, &old) == nil {
+			if first, ok := entryFirst(&old); ok {
+				s.shared.release(first)
+			}
+		}
+		if first, ok := entryFirst(l); ok {
+			s.shared.retain(first)
+		}
+	}
+	return s.InmemStore.StoreLogs(logs)
+}
+
+// DeleteRange implements raft.LogStore: the entries dropped (log
+// compaction, a follower's conflicting suffix) stop holding their
+// encodings.
+func (s *logStore) DeleteRange(min, max uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var l raft.Log
+	for i := min; i <= max; i++ {
+		if s.GetLog(i, &l) == nil {
+			if first, ok := entryFirst(&l); ok {
+				s.shared.release(first)
+			}
+		}
+	}
+	return s.InmemStore.DeleteRange(min, max)
 }

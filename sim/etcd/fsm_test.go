@@ -16,8 +16,9 @@ func applyAll(t *testing.T, f *fsm, seq *uint64, batches ...[]store.Mutation) {
 	t.Helper()
 	for _, b := range batches {
 		*seq++
-		data, _, err := encodeBatch(nil, nil, *seq, b)
+		data, vals, _, err := encodeBatch(nil, nil, *seq, b)
 		require.NoError(t, err)
+		f.shared.put(*seq, vals)
 		require.Nil(t, f.Apply(&raft.Log{Type: raft.LogCommand, Data: data}))
 	}
 }
@@ -79,4 +80,29 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 	require.Empty(t, f.images)
 	require.Equal(t, other.state().Hash, f.state().Hash)
 	require.Equal(t, after.Hash, restored(t, img2).state().Hash)
+}
+
+// An entry whose shared encodings are not held (or do not match what the
+// entry names) fails the member clearly instead of storing wrong bytes;
+// a deletion needs none.
+func TestEntryWithoutEncodingsFails(t *testing.T) {
+	w := newWriter()
+	put := w.put("a", "1")
+	data, vals, _, err := encodeBatch(nil, nil, 1, []store.Mutation{put})
+	require.NoError(t, err)
+
+	f := newFSM(newSharedTable())
+	require.ErrorIs(t, f.Apply(&raft.Log{Type: raft.LogCommand, Data: data}).(error), errCorrupt)
+	_, ok := f.get("ConfigMap", "default/a")
+	require.False(t, ok)
+
+	g := newFSM(newSharedTable())
+	vals[0].value = vals[0].value[:len(vals[0].value)-1]
+	g.shared.put(1, vals)
+	require.ErrorIs(t, g.Apply(&raft.Log{Type: raft.LogCommand, Data: data}).(error), errCorrupt, "a shorter encoding than the entry names")
+
+	del, _, _, err := encodeBatch(nil, nil, 1, []store.Mutation{w.del("a")})
+	require.NoError(t, err)
+	h := newFSM(newSharedTable())
+	require.Nil(t, h.Apply(&raft.Log{Type: raft.LogCommand, Data: del}))
 }
