@@ -10,11 +10,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -150,18 +148,17 @@ func newLabValidateCmd() *cobra.Command {
 }
 
 type labStartFlags struct {
+	liveFlags // --paused is not offered: a lab starts when its scenario has warmed up
 	listen    string
 	web       bool
 	webListen string
-	speed     string
-	seed      string
 	// exam
 	examSeed string
 	duration time.Duration
 }
 
 func newLabStartCmd(dir func() string) *cobra.Command {
-	f := labStartFlags{speed: "1"}
+	f := labStartFlags{liveFlags: liveFlags{speed: "1"}}
 	cmd := &cobra.Command{
 		Use:   "start NAME|FILE",
 		Short: "Run a lab: its cluster behind the Kubernetes API, the task, and the export KUBECONFIG line",
@@ -179,9 +176,7 @@ func newLabStartCmd(dir func() string) *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return runLab(ctx, cmd.OutOrStdout(), dir(), []*lab.Lab{l}, f, false)
+			return runLab(cmd.Context(), cmd.OutOrStdout(), dir(), []*lab.Lab{l}, f, false)
 		},
 	}
 	addLabRunFlags(cmd, &f)
@@ -197,7 +192,7 @@ func addLabRunFlags(cmd *cobra.Command, f *labStartFlags) {
 }
 
 func newLabExamCmd(dir func() string) *cobra.Command {
-	f := labStartFlags{speed: "1", examSeed: "", duration: lab.ExamDuration}
+	f := labStartFlags{liveFlags: liveFlags{speed: "1"}, duration: lab.ExamDuration}
 	cmd := &cobra.Command{
 		Use:   "exam",
 		Short: "A mock CKA exam: 17 labs drawn by domain weight (seeded), a two-hour pausable timer, a graded result",
@@ -229,9 +224,7 @@ No checks, hints or solutions until the end, as in the exam.`,
 			}
 			exam := lab.DrawExam(labs, seed)
 			fmt.Fprintf(cmd.OutOrStdout(), "Mock exam (seed %d): %d tasks, %s\n", seed, len(exam), f.duration)
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return runLab(ctx, cmd.OutOrStdout(), dir(), exam, f, true)
+			return runLab(cmd.Context(), cmd.OutOrStdout(), dir(), exam, f, true)
 		},
 	}
 	addLabRunFlags(cmd, &f)
@@ -243,11 +236,7 @@ No checks, hints or solutions until the end, as in the exam.`,
 // runLab serves the labs until ctx ends (or an exam's time runs out and
 // it is graded).
 func runLab(ctx context.Context, out io.Writer, dir string, labs []*lab.Lab, f labStartFlags, exam bool) error {
-	speed, err := parseSpeed(f.speed)
-	if err != nil {
-		return badInput(err)
-	}
-	seed, err := parseSeed(f.seed)
+	opts, err := f.options()
 	if err != nil {
 		return err
 	}
@@ -265,16 +254,16 @@ func runLab(ctx context.Context, out io.Writer, dir string, labs []*lab.Lab, f l
 			return badInput(fmt.Errorf("a lab (%s) is already running from %s (pid %d); stop it first or use another --dir", st.Lab, dir, st.PID))
 		}
 	}
-	ln, err := net.Listen("tcp", f.listen)
+	ln, err := listen(f.listen)
 	if err != nil {
-		return badInput(fmt.Errorf("cannot listen on %s: %w", f.listen, err))
+		return err
 	}
-	cln, err := net.Listen("tcp", f.webListen)
+	cln, err := listen(f.webListen)
 	if err != nil {
 		ln.Close()
-		return badInput(fmt.Errorf("cannot listen on %s: %w", f.webListen, err))
+		return err
 	}
-	r := lab.NewRunner(labs, lab.Options{Speed: speed, Seed: seed, Exam: exam, ExamDuration: f.duration})
+	r := lab.NewRunner(labs, lab.Options{Speed: opts.Speed, Seed: opts.Seed, Exam: exam, ExamDuration: f.duration})
 	served, err := lab.ServeAPI(r, ln)
 	if err != nil {
 		ln.Close()

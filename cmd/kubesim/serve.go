@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,16 +21,14 @@ import (
 func init() { extraCommands = append(extraCommands, newServeCmd) }
 
 type serveFlags struct {
+	liveFlags
 	listen     string
 	kubeconfig string
-	speed      string
-	seed       string
-	paused     bool
 	web        string
 }
 
 func newServeCmd() *cobra.Command {
-	f := serveFlags{speed: defaultSpeedFlag}
+	f := serveFlags{liveFlags: liveFlags{speed: defaultSpeedFlag}}
 	cmd := &cobra.Command{
 		Use:   "serve [FILE|NAME]",
 		Short: "Serve the Kubernetes API over a live simulation, for the real kubectl (default: the demo)",
@@ -51,27 +46,18 @@ Every write is recorded at its virtual time, so the session replays.`,
   kubesim serve my-scenario.yaml --listen 0.0.0.0:6443 --web 127.0.0.1:8080`,
 		Args: atMostOneScenario("serve"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			arg := scenarioOrDemo(args)
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return runServe(ctx, cmd.OutOrStdout(), arg, f)
+			return runServe(cmd.Context(), cmd.OutOrStdout(), scenarioOrDemo(args), f)
 		},
 	}
 	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:6443", "address of the Kubernetes API; a non-loopback address requires the bearer token")
 	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "kubesim.kubeconfig", "where to write the kubeconfig")
-	cmd.Flags().StringVar(&f.speed, "speed", f.speed, speedUsage)
-	cmd.Flags().StringVar(&f.seed, "seed", "", seedUsage)
-	cmd.Flags().BoolVar(&f.paused, "paused", false, "start paused")
+	f.add(cmd, "start paused")
 	cmd.Flags().StringVar(&f.web, "web", "", "also serve the web UI on this address (e.g. 127.0.0.1:8080)")
 	return cmd
 }
 
 func runServe(ctx context.Context, out io.Writer, arg string, f serveFlags) error {
-	speed, err := parseSpeed(f.speed)
-	if err != nil {
-		return badInput(err)
-	}
-	seed, err := parseSeed(f.seed)
+	opts, err := f.options()
 	if err != nil {
 		return err
 	}
@@ -94,9 +80,9 @@ func runServe(ctx context.Context, out io.Writer, arg string, f serveFlags) erro
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", f.listen)
+	ln, err := listen(f.listen)
 	if err != nil {
-		return badInput(fmt.Errorf("cannot listen on %s: %w", f.listen, err))
+		return err
 	}
 	if sc.StartTime.IsZero() {
 		// The served clock starts now, so the ages kubectl computes
@@ -104,7 +90,7 @@ func runServe(ctx context.Context, out io.Writer, arg string, f serveFlags) erro
 		// records it and replays from the same instant.
 		sc.StartTime = time.Now().UTC().Truncate(time.Second)
 	}
-	sess, err := live.New(sc, live.Options{Speed: speed, Paused: f.paused, Seed: seed})
+	sess, err := live.New(sc, opts)
 	if err != nil {
 		ln.Close()
 		return &exitError{3, fmt.Errorf("cannot start the simulation: %w", err)}
@@ -131,38 +117,24 @@ func runServe(ctx context.Context, out io.Writer, arg string, f serveFlags) erro
 	var ws *http.Server
 	if f.web != "" {
 		if ws, err = startWeb(sess, f.web, errc); err != nil {
-			return badInput(err)
+			return err
 		}
 		fmt.Fprintf(out, "kubesim serve: web UI at http://%s/\n", f.web)
 	}
 	fmt.Fprintf(out, "kubesim serve: %q at %s (Ctrl-C to stop)\n", sc.Name, server)
 	fmt.Fprintf(out, "export KUBECONFIG=%s\n", path)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	api.Close() // ends the watches, so Shutdown does not wait on them
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if ws != nil {
-		_ = ws.Shutdown(sctx)
-	}
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return serveUntil(ctx, errc, api.Close, hs, ws)
 }
 
 // startWeb serves the web UI over the same session (plain HTTP, loopback
 // only).
 func startWeb(sess *live.Session, addr string, errc chan<- error) (*http.Server, error) {
 	if !web.IsLoopback(addr) {
-		return nil, fmt.Errorf("--web must be a loopback address, not %q", addr)
+		return nil, badInput(fmt.Errorf("--web must be a loopback address, not %q", addr))
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(addr)
 	if err != nil {
-		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+		return nil, err
 	}
 	srv := web.New(sess, web.Options{LoopbackOnly: true})
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}

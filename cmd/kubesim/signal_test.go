@@ -127,7 +127,7 @@ func TestSignalStopsTheTUI(t *testing.T) {
 	scr := tcell.NewSimulationScreen("UTF-8")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runTUI(ctx, writeScenario(t, busyCluster(t)), tuiFlags{speed: "max"}, scr) }()
+	go func() { done <- runTUI(ctx, writeScenario(t, busyCluster(t)), liveFlags{speed: "max"}, scr) }()
 	time.Sleep(time.Second)
 	cancel()
 	select {

@@ -23,7 +23,7 @@ func init() {
 		if !isTerminal(cmd) {
 			return false, nil
 		}
-		return true, runTUI(cmd.Context(), "demo", tuiFlags{speed: defaultSpeedFlag}, nil)
+		return true, runTUI(cmd.Context(), "demo", liveFlags{speed: defaultSpeedFlag}, nil)
 	}
 }
 
@@ -34,14 +34,8 @@ func isTerminal(cmd *cobra.Command) bool {
 	return ok && term.IsTerminal(int(out.Fd())) && term.IsTerminal(int(os.Stdin.Fd()))
 }
 
-type tuiFlags struct {
-	seed   string
-	speed  string
-	paused bool
-}
-
 func newTUICmd() *cobra.Command {
-	f := tuiFlags{speed: defaultSpeedFlag}
+	f := liveFlags{speed: defaultSpeedFlag}
 	cmd := &cobra.Command{
 		Use:   "tui [FILE|NAME]",
 		Short: "Watch a scenario in the terminal and break things with a key (default: the demo)",
@@ -59,9 +53,7 @@ scenario file that replays to the same trace. Press ? for help.`,
 			return runTUI(cmd.Context(), name, f, nil)
 		},
 	}
-	cmd.Flags().StringVar(&f.seed, "seed", "", seedUsage)
-	cmd.Flags().StringVar(&f.speed, "speed", f.speed, speedUsage)
-	cmd.Flags().BoolVar(&f.paused, "paused", false, "start paused (space resumes)")
+	f.add(cmd, "start paused (space resumes)")
 	return cmd
 }
 
@@ -69,15 +61,10 @@ scenario file that replays to the same trace. Press ? for help.`,
 // SIGTERM: in the terminal's raw mode Ctrl-C is a key the UI handles
 // itself, but a signal from elsewhere must end the program too). screen
 // is nil for the terminal (tests pass a simulation screen).
-func runTUI(ctx context.Context, arg string, f tuiFlags, screen tcell.Screen) error {
-	opts := live.Options{Paused: f.paused}
-	seed, err := parseSeed(f.seed)
+func runTUI(ctx context.Context, arg string, f liveFlags, screen tcell.Screen) error {
+	opts, err := f.options()
 	if err != nil {
 		return err
-	}
-	opts.Seed = seed
-	if opts.Speed, err = parseSpeed(f.speed); err != nil {
-		return badInput(err)
 	}
 	sc, err := scenarios.Resolve(arg)
 	if err != nil {

@@ -4,15 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,14 +21,12 @@ import (
 func init() { extraCommands = append(extraCommands, newWebCmd) }
 
 type webFlags struct {
+	liveFlags
 	listen string
-	speed  string
-	seed   string
-	paused bool
 }
 
 func newWebCmd() *cobra.Command {
-	f := webFlags{speed: defaultSpeedFlag}
+	f := webFlags{liveFlags: liveFlags{speed: defaultSpeedFlag}}
 	cmd := &cobra.Command{
 		Use:   "web [FILE|NAME]",
 		Short: "Serve the simulation as an animated page in the browser (default: the demo)",
@@ -48,16 +42,11 @@ requires the token printed at start (it is part of the printed URL).`,
   kubesim web my-scenario.yaml --listen 0.0.0.0:8080`,
 		Args: atMostOneScenario("web"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			arg := scenarioOrDemo(args)
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return runWeb(ctx, cmd.OutOrStdout(), arg, f, nil)
+			return runWeb(cmd.Context(), cmd.OutOrStdout(), scenarioOrDemo(args), f, nil)
 		},
 	}
 	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to serve on; a non-loopback address requires the printed token")
-	cmd.Flags().StringVar(&f.speed, "speed", f.speed, speedUsage)
-	cmd.Flags().StringVar(&f.seed, "seed", "", seedUsage)
-	cmd.Flags().BoolVar(&f.paused, "paused", false, "start paused")
+	f.add(cmd, "start paused")
 	return cmd
 }
 
@@ -78,11 +67,7 @@ func parseSpeed(s string) (float64, error) {
 // runWeb serves until ctx ends. ready, if set, receives the URL to open
 // once the server listens (tests).
 func runWeb(ctx context.Context, out io.Writer, arg string, f webFlags, ready func(url, token string)) error {
-	speed, err := parseSpeed(f.speed)
-	if err != nil {
-		return badInput(err)
-	}
-	seed, err := parseSeed(f.seed)
+	opts, err := f.options()
 	if err != nil {
 		return err
 	}
@@ -100,17 +85,17 @@ func runWeb(ctx context.Context, out io.Writer, arg string, f webFlags, ready fu
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", f.listen)
+	ln, err := listen(f.listen)
 	if err != nil {
-		return badInput(fmt.Errorf("cannot listen on %s: %w", f.listen, err))
+		return err
 	}
-	sess, err := live.New(sc, live.Options{Speed: speed, Paused: f.paused, Seed: seed})
+	sess, err := live.New(sc, opts)
 	if err != nil {
 		ln.Close()
 		return &exitError{3, fmt.Errorf("cannot start the simulation: %w", err)}
 	}
 	sess.Start()
-	srv := web.New(sess, web.Options{Token: token, LoopbackOnly: loopback, Session: live.Options{Speed: speed}})
+	srv := web.New(sess, web.Options{Token: token, LoopbackOnly: loopback, Session: live.Options{Speed: opts.Speed}})
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + "/"
 	if token != "" {
@@ -124,18 +109,7 @@ func runWeb(ctx context.Context, out io.Writer, arg string, f webFlags, ready fu
 	if ready != nil {
 		ready(url, token)
 	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	srv.Close() // ends the event streams, so Shutdown does not wait on them
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return serveUntil(ctx, errc, srv.Close, hs)
 }
 
 func newToken() (string, error) {

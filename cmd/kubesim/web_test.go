@@ -47,7 +47,7 @@ func launchWeb(t *testing.T, arg string, f webFlags) (string, string, string) {
 }
 
 func TestWebServesTheScenarioOnLoopback(t *testing.T) {
-	url, token, out := launchWeb(t, "node-failure", webFlags{listen: "127.0.0.1:0", speed: "10"})
+	url, token, out := launchWeb(t, "node-failure", webFlags{listen: "127.0.0.1:0", liveFlags: liveFlags{speed: "10"}})
 	require.Empty(t, token, "loopback needs no token")
 	require.True(t, strings.HasPrefix(url, "http://127.0.0.1:"), url)
 	require.Contains(t, out, `serving "node-failure" at `+url)
@@ -66,7 +66,7 @@ func TestWebServesTheScenarioOnLoopback(t *testing.T) {
 }
 
 func TestWebOnOtherAddressesNeedsTheToken(t *testing.T) {
-	url, token, out := launchWeb(t, "demo", webFlags{listen: "0.0.0.0:0", speed: "max", paused: true})
+	url, token, out := launchWeb(t, "demo", webFlags{listen: "0.0.0.0:0", liveFlags: liveFlags{speed: "max", paused: true}})
 	require.Len(t, token, 32)
 	require.Contains(t, out, "the token is "+token)
 	require.True(t, strings.HasSuffix(url, "/?token="+token), url)
@@ -117,6 +117,6 @@ func TestWebTakesASeed(t *testing.T) {
 		require.NoError(t, err)
 		return string(b)
 	}
-	require.Contains(t, saved(webFlags{listen: "127.0.0.1:0", speed: "1", paused: true, seed: "7"}), "\nseed: 7\n")
-	require.NotContains(t, saved(webFlags{listen: "127.0.0.1:0", speed: "1", paused: true}), "\nseed: 7\n", "the scenario's own seed")
+	require.Contains(t, saved(webFlags{listen: "127.0.0.1:0", liveFlags: liveFlags{speed: "1", paused: true, seed: "7"}}), "\nseed: 7\n")
+	require.NotContains(t, saved(webFlags{listen: "127.0.0.1:0", liveFlags: liveFlags{speed: "1", paused: true}}), "\nseed: 7\n", "the scenario's own seed")
 }
