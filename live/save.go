@@ -39,7 +39,7 @@ func (s *Session) ScenarioYAML() ([]byte, error) {
 		dur = now
 	}
 	setScalar(root, "duration", dur.String(), "!!str")
-	tl := mappingValue(root, "timeline")
+	tl := scenarios.MapValue(root, "timeline")
 	if tl == nil || tl.Kind != yaml.SequenceNode {
 		tl = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 		setValue(root, "timeline", tl)
@@ -97,18 +97,6 @@ func actionNode(at time.Duration, a scenarios.Action) (*yaml.Node, error) {
 		return nil, err
 	}
 	return &n, nil
-}
-
-func mappingValue(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
 }
 
 func setValue(m *yaml.Node, key string, v *yaml.Node) {

@@ -42,9 +42,9 @@ func (s *Scenario) Files() []string {
 	add(s.Cluster.Eksctl)
 	var doc yaml.Node
 	if yaml.Unmarshal(s.raw, &doc) == nil && len(doc.Content) > 0 {
-		if wl := mapValue(doc.Content[0], "workloads"); wl != nil {
+		if wl := MapValue(doc.Content[0], "workloads"); wl != nil {
 			for _, it := range wl.Content {
-				if f := mapValue(it, "file"); f != nil && f.Kind == yaml.ScalarNode {
+				if f := MapValue(it, "file"); f != nil && f.Kind == yaml.ScalarNode {
 					add(f.Value)
 				}
 			}
@@ -144,55 +144,34 @@ func InlineLibrary(name string) ([]byte, error) {
 		}
 		return docs, nil
 	}
-	if wl := mapValue(root, "workloads"); wl != nil && wl.Kind == yaml.SequenceNode {
-		var items []*yaml.Node
-		for _, it := range wl.Content {
-			f := mapValue(it, "file")
-			if f == nil || f.Kind != yaml.ScalarNode {
-				items = append(items, it)
-				continue
+	// A workload naming a file becomes one manifest entry per document; a
+	// timeline apply naming a file becomes one apply per document.
+	err = inlineFiles(MapValue(root, "workloads"), func(it *yaml.Node) *yaml.Node { return MapValue(it, "file") }, read,
+		func(it *yaml.Node, i int, doc *yaml.Node, file string) *yaml.Node {
+			m := mapping("manifest", doc)
+			if i == 0 {
+				m.HeadComment = strings.TrimSpace(it.HeadComment + "\nfrom " + file)
 			}
-			docs, err := read(f.Value)
-			if err != nil {
-				return nil, err
-			}
-			for i, d := range docs {
-				m := mapping("manifest", d)
-				if i == 0 {
-					m.HeadComment = strings.TrimSpace(it.HeadComment + "\nfrom " + f.Value)
-				}
-				items = append(items, m)
-			}
-		}
-		wl.Content = items
+			return m
+		})
+	if err != nil {
+		return nil, err
 	}
-	if tl := mapValue(root, "timeline"); tl != nil && tl.Kind == yaml.SequenceNode {
-		var items []*yaml.Node
-		for _, it := range tl.Content {
-			ap := mapValue(it, "apply")
-			f := mapValue(ap, "file")
-			if f == nil || f.Kind != yaml.ScalarNode {
-				items = append(items, it)
-				continue
-			}
-			docs, err := read(f.Value)
-			if err != nil {
-				return nil, err
-			}
-			for _, d := range docs {
-				c := *it
-				c.Content = nil
-				for i := 0; i+1 < len(it.Content); i += 2 {
-					k, v := it.Content[i], it.Content[i+1]
-					if k.Value == "apply" {
-						v = mapping("manifest", d)
-					}
-					c.Content = append(c.Content, k, v)
+	err = inlineFiles(MapValue(root, "timeline"), func(it *yaml.Node) *yaml.Node { return MapValue(MapValue(it, "apply"), "file") }, read,
+		func(it *yaml.Node, _ int, doc *yaml.Node, _ string) *yaml.Node {
+			c := *it
+			c.Content = nil
+			for i := 0; i+1 < len(it.Content); i += 2 {
+				k, v := it.Content[i], it.Content[i+1]
+				if k.Value == "apply" {
+					v = mapping("manifest", doc)
 				}
-				items = append(items, &c)
+				c.Content = append(c.Content, k, v)
 			}
-		}
-		tl.Content = items
+			return &c
+		})
+	if err != nil {
+		return nil, err
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# The library scenario %s with its manifests inline: it runs on its own.\n", name)
@@ -208,16 +187,30 @@ func InlineLibrary(name string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// mapValue is the value of key in a mapping node (nil if absent).
-func mapValue(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
+// inlineFiles replaces each item of the list seq that names a manifest
+// file (file finds the name in an item; nil: it names none) with one item
+// per document of that file, made by inline (i counts the documents).
+func inlineFiles(seq *yaml.Node, file func(it *yaml.Node) *yaml.Node, read func(string) ([]*yaml.Node, error),
+	inline func(it *yaml.Node, i int, doc *yaml.Node, file string) *yaml.Node) error {
+	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return nil
 	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
+	var items []*yaml.Node
+	for _, it := range seq.Content {
+		f := file(it)
+		if f == nil || f.Kind != yaml.ScalarNode {
+			items = append(items, it)
+			continue
+		}
+		docs, err := read(f.Value)
+		if err != nil {
+			return err
+		}
+		for i, d := range docs {
+			items = append(items, inline(it, i, d, f.Value))
 		}
 	}
+	seq.Content = items
 	return nil
 }
 

@@ -160,6 +160,20 @@ func (p *NodeReader) Sequence(n *yaml.Node, path string) ([]*yaml.Node, bool) {
 	return out, true
 }
 
+// MapValue is the value of key in a mapping node, as written (nil when m
+// is no mapping or has no such key).
+func MapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
 // IsNull reports whether n is absent or an explicit null.
 func IsNull(n *yaml.Node) bool {
 	return n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
