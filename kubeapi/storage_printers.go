@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/volumeutil"
 )
 
 // kubectl's columns for the storage, quota and priority kinds (upstream's
@@ -52,24 +53,6 @@ func storageClassCells(o store.Object, now time.Time) []any {
 	return []any{name, sc.Provisioner, reclaim, mode, expand, age(sc.CreationTimestamp, now)}
 }
 
-// accessModes is kubectl's short form ("RWO,ROX").
-func accessModes(modes []corev1.PersistentVolumeAccessMode) string {
-	var out []string
-	for _, m := range modes {
-		switch m {
-		case corev1.ReadWriteOnce:
-			out = append(out, "RWO")
-		case corev1.ReadOnlyMany:
-			out = append(out, "ROX")
-		case corev1.ReadWriteMany:
-			out = append(out, "RWX")
-		case corev1.ReadWriteOncePod:
-			out = append(out, "RWOP")
-		}
-	}
-	return strings.Join(out, ",")
-}
-
 func volumeMode(m *corev1.PersistentVolumeMode) string {
 	if m == nil {
 		return "<unset>"
@@ -91,7 +74,7 @@ func pvCells(o store.Object, now time.Time) []any {
 		claim = r.Namespace + "/" + r.Name
 	}
 	capacity := pv.Spec.Capacity[corev1.ResourceStorage]
-	return []any{pv.Name, capacity.String(), accessModes(pv.Spec.AccessModes), string(pv.Spec.PersistentVolumeReclaimPolicy),
+	return []any{pv.Name, capacity.String(), volumeutil.AccessModesString(pv.Spec.AccessModes), string(pv.Spec.PersistentVolumeReclaimPolicy),
 		string(pv.Status.Phase), claim, pv.Spec.StorageClassName, orUnset(pv.Spec.VolumeAttributesClassName), pv.Status.Reason,
 		age(pv.CreationTimestamp, now), volumeMode(pv.Spec.VolumeMode)}
 }
@@ -107,7 +90,7 @@ func pvcCells(o store.Object, now time.Time) []any {
 		if q, ok := pvc.Status.Capacity[corev1.ResourceStorage]; ok {
 			capacity = q.String()
 		}
-		modes = accessModes(pvc.Status.AccessModes)
+		modes = volumeutil.AccessModesString(pvc.Status.AccessModes)
 	}
 	class := ""
 	if pvc.Spec.StorageClassName != nil {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/store"
+	"github.com/kubesim/kubesim/sim/volumeutil"
 )
 
 // generic describes a kind without its own describer as kubectl's
@@ -54,24 +55,6 @@ func (d *describer) annotations(m map[string]string) {
 	}
 }
 
-// accessModes abbreviates as kubectl does (RWO, ROX, RWX, RWOP).
-func accessModes(modes []corev1.PersistentVolumeAccessMode) string {
-	var out []string
-	for _, m := range modes {
-		switch m {
-		case corev1.ReadWriteOnce:
-			out = append(out, "RWO")
-		case corev1.ReadOnlyMany:
-			out = append(out, "ROX")
-		case corev1.ReadWriteMany:
-			out = append(out, "RWX")
-		case corev1.ReadWriteOncePod:
-			out = append(out, "RWOP")
-		}
-	}
-	return strings.Join(out, ",")
-}
-
 func (d *describer) pvc(c *corev1.PersistentVolumeClaim) {
 	d.line(0, "Name:\t%s", c.Name)
 	d.line(0, "Namespace:\t%s", c.Namespace)
@@ -90,7 +73,7 @@ func (d *describer) pvc(c *corev1.PersistentVolumeClaim) {
 		capacity = q.String()
 	}
 	d.line(0, "Capacity:\t%s", capacity)
-	d.line(0, "Access Modes:\t%s", accessModes(c.Status.AccessModes))
+	d.line(0, "Access Modes:\t%s", volumeutil.AccessModesString(c.Status.AccessModes))
 	d.line(0, "VolumeMode:\t%s", ptr.Deref(c.Spec.VolumeMode, corev1.PersistentVolumeFilesystem))
 	var users []string
 	for _, po := range d.c.Store.List("Pod", c.Namespace) {
@@ -123,7 +106,7 @@ func (d *describer) pv(v *corev1.PersistentVolume) {
 	}
 	d.line(0, "Claim:\t%s", claim)
 	d.line(0, "Reclaim Policy:\t%s", v.Spec.PersistentVolumeReclaimPolicy)
-	d.line(0, "Access Modes:\t%s", accessModes(v.Spec.AccessModes))
+	d.line(0, "Access Modes:\t%s", volumeutil.AccessModesString(v.Spec.AccessModes))
 	d.line(0, "VolumeMode:\t%s", ptr.Deref(v.Spec.VolumeMode, corev1.PersistentVolumeFilesystem))
 	capacity := ""
 	if q, ok := v.Spec.Capacity[corev1.ResourceStorage]; ok {

@@ -8,6 +8,7 @@ package volumeutil
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -170,4 +171,24 @@ func Payload(o runtime.Object) map[string]string {
 		return nil
 	}
 	return out
+}
+
+// AccessModesString is the short form kubectl prints access modes in
+// ("RWO,ROX"), for the API server's tables and the live session's
+// describe.
+func AccessModesString(modes []corev1.PersistentVolumeAccessMode) string {
+	var out []string
+	for _, m := range modes {
+		switch m {
+		case corev1.ReadWriteOnce:
+			out = append(out, "RWO")
+		case corev1.ReadOnlyMany:
+			out = append(out, "ROX")
+		case corev1.ReadWriteMany:
+			out = append(out, "RWX")
+		case corev1.ReadWriteOncePod:
+			out = append(out, "RWOP")
+		}
+	}
+	return strings.Join(out, ",")
 }
