@@ -31,18 +31,12 @@ func (s *Server) podAttach(w http.ResponseWriter, r *http.Request, t target) {
 	if opts.tty && opts.stderr {
 		opts.stderr = false
 	}
-	pod, container, restarts, err := s.execTarget(t, opts.container)
-	if err != nil {
-		writeTargetError(w, err)
-		return
-	}
-	st, ok := s.openStreams(w, r, opts, "attach")
+	st, ok := s.openContainer(w, r, t, opts, "attach")
 	if !ok {
 		return
 	}
 	defer st.close()
-	s.wg.Add(1)
-	defer s.wg.Done()
+	pod, container := st.pod, st.container
 
 	ctr := shell.FindContainer(pod, container)
 	if !ctr.Stdin || !kubelet.ReadsStdin(ctr) || !opts.stdin {
@@ -53,9 +47,7 @@ func (s *Server) podAttach(w http.ResponseWriter, r *http.Request, t target) {
 	if len(argv) == 0 {
 		argv = []string{"sh"}
 	}
-	host := &execHost{s: s, ctx: st.ctx, ns: pod.Namespace, name: pod.Name, uid: pod.UID, container: container, restarts: restarts}
-	sh, err := shell.New(shell.Config{Host: host, Pod: pod, Container: container, Name: argv[0],
-		Overlay: s.overlays.get(overlayKey{pod.UID, container, restarts}), Token: s.podToken, TTY: opts.tty})
+	sh, err := s.containerShell(st, argv[0], opts.tty)
 	if err != nil {
 		s.writeExecStatus(st.errs, 0, apierrors.NewBadRequest(err.Error()), argv)
 		return

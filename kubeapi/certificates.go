@@ -40,23 +40,20 @@ func requestedBy(csr *certificatesv1.CertificateSigningRequest, u rbac.User) {
 // Besides update on the subresource, the user needs the approve verb on
 // the request's signer (resource signers, named by the signer name).
 func (s *Server) approval(w http.ResponseWriter, r *http.Request, t target, body []byte, v *validation, dry bool) {
-	obj, err := decodeObject(t.res, body, v)
-	if err == nil {
-		err = placed(obj, t)
-	}
+	obj, err := t.decode(body, v)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	sent := obj.(*certificatesv1.CertificateSigningRequest)
 	out, err := s.write(dry, func(c *cluster.Cluster) (*scenarios.APIRequest, error) {
-		cur, ok := c.Store.Get(t.res.kind, "", t.name)
-		if !ok {
-			return nil, notFound(t.res.groupResource(), t.name)
+		cur, err := t.current(c) // CSRs are cluster-scoped
+		if err != nil {
+			return nil, err
 		}
 		csr := cur.(*certificatesv1.CertificateSigningRequest)
-		if rv := sent.ResourceVersion; rv != "" && rv != csr.ResourceVersion {
-			return nil, apierrors.NewConflict(t.res.groupResource(), t.name, fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+		if err := staleVersion(t.res.groupResource(), t.name, sent.ResourceVersion, csr.ResourceVersion); err != nil {
+			return nil, err
 		}
 		a := rbac.Attributes{User: userOf(r), Verb: "approve", ResourceRequest: true, APIGroup: "certificates.k8s.io",
 			Resource: "signers", Name: csr.Spec.SignerName}
@@ -96,11 +93,7 @@ func (s *Server) approval(w http.ResponseWriter, r *http.Request, t target, body
 		req.Object = up
 		return req, precheck(up)
 	})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t.res.serve(out))
+	t.reply(w, nil, http.StatusOK, out, err)
 }
 
 // tokenRequest is POST serviceaccounts/NAME/token (kubectl create token):

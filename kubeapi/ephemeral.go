@@ -71,12 +71,7 @@ func (s *Server) updateEphemeral(w http.ResponseWriter, r *http.Request, t targe
 		req.Object = pod
 		return req, nil
 	})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	v.header(w)
-	writeJSON(w, http.StatusOK, t.res.serve(out))
+	t.reply(w, v, http.StatusOK, out, err)
 }
 
 // validateEphemeral checks a pod's ephemeral containers against the

@@ -113,6 +113,39 @@ func (o *overlays) get(k overlayKey) *shell.Overlay {
 	return ov
 }
 
+// pod is the pod a pods/<name>/<subresource> request names, or NotFound.
+func (t target) pod(cl *cluster.Cluster) (*corev1.Pod, error) {
+	o, ok := cl.Store.Get("Pod", t.namespace, t.name)
+	if !ok {
+		return nil, notFound(t.res.groupResource(), t.name)
+	}
+	return o.(*corev1.Pod), nil
+}
+
+// podContainer is the pod a pods/<name>/<subresource> request names and
+// the container it asks for: the pod's only container when it names none,
+// else a container the pod has.
+func (t target) podContainer(cl *cluster.Cluster, container string) (*corev1.Pod, string, error) {
+	pod, err := t.pod(cl)
+	if err != nil {
+		return nil, "", err
+	}
+	if container == "" {
+		if len(pod.Spec.Containers) != 1 {
+			var names []string
+			for _, c := range pod.Spec.Containers {
+				names = append(names, c.Name)
+			}
+			return nil, "", badRequest("a container name must be specified for pod %s, choose one of: [%s]", pod.Name, strings.Join(names, " "))
+		}
+		container = pod.Spec.Containers[0].Name
+	}
+	if shell.FindContainer(pod, container) == nil {
+		return nil, "", badRequest("container %s is not valid for pod %s", container, pod.Name)
+	}
+	return pod, container, nil
+}
+
 // execTarget checks the pod and container as kube-apiserver and the
 // kubelet do before a stream is opened.
 func (s *Server) execTarget(t target, container string) (*corev1.Pod, string, int32, error) {
@@ -120,25 +153,7 @@ func (s *Server) execTarget(t target, container string) (*corev1.Pod, string, in
 	var restarts int32
 	var err error
 	s.with(func(cl *cluster.Cluster) {
-		o, ok := cl.Store.Get("Pod", t.namespace, t.name)
-		if !ok {
-			err = notFound(t.res.groupResource(), t.name)
-			return
-		}
-		pod = o.(*corev1.Pod)
-		if container == "" {
-			if len(pod.Spec.Containers) != 1 {
-				var names []string
-				for _, c := range pod.Spec.Containers {
-					names = append(names, c.Name)
-				}
-				err = badRequest("a container name must be specified for pod %s, choose one of: [%s]", pod.Name, strings.Join(names, " "))
-				return
-			}
-			container = pod.Spec.Containers[0].Name
-		}
-		if shell.FindContainer(pod, container) == nil {
-			err = badRequest("container %s is not valid for pod %s", container, pod.Name)
+		if pod, container, err = t.podContainer(cl, container); err != nil {
 			return
 		}
 		if pod.Spec.NodeName == "" {
@@ -181,22 +196,14 @@ func (s *Server) podExec(w http.ResponseWriter, r *http.Request, t target) {
 		writeError(w, err)
 		return
 	}
-	pod, container, restarts, err := s.execTarget(t, opts.container)
-	if err != nil {
-		writeTargetError(w, err)
-		return
-	}
-	st, ok := s.openStreams(w, r, opts, "exec")
+	st, ok := s.openContainer(w, r, t, opts, "exec")
 	if !ok {
 		return
 	}
 	defer st.close()
-	s.wg.Add(1)
-	defer s.wg.Done()
+	pod, container := st.pod, st.container
 
-	host := &execHost{s: s, ctx: st.ctx, ns: pod.Namespace, name: pod.Name, uid: pod.UID, container: container, restarts: restarts}
-	sh, err := shell.New(shell.Config{Host: host, Pod: pod, Container: container, Name: opts.command[0],
-		Overlay: s.overlays.get(overlayKey{pod.UID, container, restarts}), Token: s.podToken, TTY: opts.tty})
+	sh, err := s.containerShell(st, opts.command[0], opts.tty)
 	if err != nil {
 		s.writeExecStatus(st.errs, 0, apierrors.NewBadRequest(err.Error()), opts.command)
 		return
@@ -238,11 +245,49 @@ type streams struct {
 	cancel               context.CancelFunc
 	stdin                io.Reader
 	stdout, stderr, errs io.Writer
+	// The running container the streams reach (openContainer), and the
+	// server's count of open streams to release on close.
+	pod       *corev1.Pod
+	container string
+	restarts  int32
+	done      func()
 }
 
 func (st *streams) close() {
+	if st.done != nil {
+		st.done()
+	}
 	st.cancel()
 	_ = st.conn.Close()
+}
+
+// openContainer checks the running container a request names (as
+// execTarget does) and opens the remote command streams to it; ok is false
+// when it answered the request already. The server's Close waits for the
+// streams until the caller closes them.
+func (s *Server) openContainer(w http.ResponseWriter, r *http.Request, t target, opts execOptions, what string) (*streams, bool) {
+	pod, container, restarts, err := s.execTarget(t, opts.container)
+	if err != nil {
+		writeTargetError(w, err)
+		return nil, false
+	}
+	st, ok := s.openStreams(w, r, opts, what)
+	if !ok {
+		return nil, false
+	}
+	s.wg.Add(1)
+	st.pod, st.container, st.restarts, st.done = pod, container, restarts, s.wg.Done
+	return st, true
+}
+
+// containerShell is the shell model inside the streams' container,
+// running the program name (its filesystem changes kept per container
+// instance).
+func (s *Server) containerShell(st *streams, name string, tty bool) (*shell.Shell, error) {
+	pod, container, restarts := st.pod, st.container, st.restarts
+	host := &execHost{s: s, ctx: st.ctx, ns: pod.Namespace, name: pod.Name, uid: pod.UID, container: container, restarts: restarts}
+	return shell.New(shell.Config{Host: host, Pod: pod, Container: container, Name: name,
+		Overlay: s.overlays.get(overlayKey{pod.UID, container, restarts}), Token: s.podToken, TTY: tty})
 }
 
 // openStreams upgrades the request to the remote command protocol (what

@@ -231,25 +231,8 @@ func (s *Server) logStart(t target, lr *logRequest) (instance, error) {
 	var inst instance
 	var err error
 	s.with(func(cl *cluster.Cluster) {
-		o, ok := cl.Store.Get("Pod", t.namespace, t.name)
-		if !ok {
-			err = notFound(t.res.groupResource(), t.name)
-			return
-		}
-		pod := o.(*corev1.Pod)
-		if lr.container == "" {
-			if len(pod.Spec.Containers) != 1 {
-				var names []string
-				for _, c := range pod.Spec.Containers {
-					names = append(names, c.Name)
-				}
-				err = badRequest("a container name must be specified for pod %s, choose one of: [%s]", pod.Name, strings.Join(names, " "))
-				return
-			}
-			lr.container = pod.Spec.Containers[0].Name
-		}
-		if shell.FindContainer(pod, lr.container) == nil {
-			err = badRequest("container %s is not valid for pod %s", lr.container, pod.Name)
+		var pod *corev1.Pod
+		if pod, lr.container, err = t.podContainer(cl, lr.container); err != nil {
 			return
 		}
 		for _, cs := range allStatuses(pod) {

@@ -45,12 +45,9 @@ func (s *Server) podPortForward(w http.ResponseWriter, r *http.Request, t target
 	var pod *corev1.Pod
 	var err error
 	s.with(func(cl *cluster.Cluster) {
-		o, ok := cl.Store.Get("Pod", t.namespace, t.name)
-		if !ok {
-			err = notFound(t.res.groupResource(), t.name)
+		if pod, err = t.pod(cl); err != nil {
 			return
 		}
-		pod = o.(*corev1.Pod)
 		if pod.Spec.NodeName == "" {
 			err = badRequest("pod %s does not have a host assigned", pod.Name)
 		}

@@ -13,6 +13,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -40,6 +41,52 @@ func (s *Server) write(dry bool, resolve func(c *cluster.Cluster) (*scenarios.AP
 	return out, err
 }
 
+// staleVersion is the conflict of a write that names a resourceVersion
+// (sent) other than the stored object's (current); none when it names none.
+func staleVersion(gr schema.GroupResource, name, sent, current string) error {
+	if sent == "" || sent == current {
+		return nil
+	}
+	return apierrors.NewConflict(gr, name, fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+}
+
+// decode decodes a write's body into an object of the target's resource
+// and checks that it names the target's namespace and name.
+func (t target) decode(body []byte, v *validation) (store.Object, error) {
+	obj, err := decodeObject(t.res, body, v)
+	if err == nil {
+		err = placed(obj, t)
+	}
+	return obj, err
+}
+
+// current is the stored object the target names, or NotFound.
+func (t target) current(c *cluster.Cluster) (store.Object, error) {
+	cur, ok := c.Store.Get(t.res.kind, t.namespaceOf(), t.name)
+	if !ok {
+		return nil, notFound(t.res.groupResource(), t.name)
+	}
+	return cur, nil
+}
+
+// reply answers a write with its error, or with code and the object it
+// wrote (as a Scale for the scale subresource) after the validation's
+// warnings (v nil: none).
+func (t target) reply(w http.ResponseWriter, v *validation, code int, out store.Object, err error) {
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if v != nil {
+		v.header(w)
+	}
+	if t.sub == "scale" {
+		writeJSON(w, code, scaleOf(out))
+		return
+	}
+	writeJSON(w, code, t.res.serve(out))
+}
+
 // checkDry validates what a write would store, without storing it.
 func checkDry(c *cluster.Cluster, req *scenarios.APIRequest) (store.Object, error) {
 	cur, exists := c.Store.Get(req.Kind, req.Namespace, req.Name)
@@ -58,8 +105,8 @@ func checkDry(c *cluster.Cluster, req *scenarios.APIRequest) (store.Object, erro
 			return nil, apierrors.NewNotFound(info.GroupResource(), req.Name)
 		}
 		obj := req.APIObject()
-		if rv := obj.GetResourceVersion(); rv != "" && rv != cur.GetResourceVersion() {
-			return nil, apierrors.NewConflict(info.GroupResource(), req.Name, fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+		if err := staleVersion(info.GroupResource(), req.Name, obj.GetResourceVersion(), cur.GetResourceVersion()); err != nil {
+			return nil, err
 		}
 		apiserver.Default(obj)
 		return obj, apiserver.Validate(obj)
@@ -139,10 +186,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, t target) {
 		writeError(w, err)
 		return
 	}
-	obj, err := decodeObject(t.res, body, v)
-	if err == nil {
-		err = placed(obj, t)
-	}
+	obj, err := t.decode(body, v)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -160,12 +204,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, t target) {
 		req.Name, req.Object = obj.GetName(), obj
 		return req, admitWrite(c, r, obj)
 	})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	v.header(w)
-	writeJSON(w, http.StatusCreated, t.res.serve(out))
+	t.reply(w, v, http.StatusCreated, out, err)
 }
 
 func (s *Server) update(w http.ResponseWriter, r *http.Request, t target) {
@@ -182,36 +221,20 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, t target) {
 		s.approval(w, r, t, body, v, dry)
 		return
 	}
-	obj, err := decodeObject(t.res, body, v)
-	if err == nil {
-		err = placed(obj, t)
-	}
+	obj, err := t.decode(body, v)
 	if err != nil {
 		writeError(w, err)
 		return
-	}
-	verb := "update"
-	if t.sub == "status" {
-		verb = "status"
 	}
 	if err := writeOptionsError(r, "update", ""); err != nil {
 		writeError(w, err)
 		return
 	}
 	out, err := s.write(dry, func(c *cluster.Cluster) (*scenarios.APIRequest, error) {
-		if cur, ok := c.Store.Get(t.res.kind, t.namespaceOf(), t.name); ok && verb == "update" {
-			trackUpdate(c.Engine.Now(), cur, obj, managerName(r))
-		}
-		req := request(r, t, verb)
-		req.Object = obj
-		return req, admitWrite(c, r, obj)
+		cur, _ := c.Store.Get(t.res.kind, t.namespaceOf(), t.name)
+		return updateRequest(c, r, t, cur, obj)
 	})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	v.header(w)
-	writeJSON(w, http.StatusOK, t.res.serve(out))
+	t.reply(w, v, http.StatusOK, out, err)
 }
 
 // patchType is the patch format named by the request's Content-Type.
@@ -245,9 +268,9 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, t target) {
 		if pt == types.ApplyYAMLPatchType && t.sub == "" {
 			return serverSideApply(c, r, t, body, v)
 		}
-		cur, ok := c.Store.Get(t.res.kind, t.namespaceOf(), t.name)
-		if !ok {
-			return nil, notFound(t.res.groupResource(), t.name)
+		cur, err := t.current(c)
+		if err != nil {
+			return nil, err
 		}
 		if t.sub == "scale" {
 			return patchScale(r, t, cur, pt, body, v)
@@ -267,26 +290,24 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, t target) {
 		if obj.GetName() != cur.GetName() || obj.GetNamespace() != cur.GetNamespace() {
 			return nil, badRequest("a patch may not change the object's name or namespace")
 		}
-		verb := "update"
-		if t.sub == "status" {
-			verb = "status"
-		} else {
-			trackUpdate(c.Engine.Now(), cur, obj, managerName(r))
-		}
-		req := request(r, t, verb)
-		req.Object = obj
-		return req, admitWrite(c, r, obj)
+		return updateRequest(c, r, t, cur, obj)
 	})
-	if err != nil {
-		writeError(w, err)
-		return
+	t.reply(w, v, http.StatusOK, out, err)
+}
+
+// updateRequest is the recorded update of the target to obj (a status
+// write for the status subresource); an update of a stored object (cur)
+// tracks the fields the request's manager changed.
+func updateRequest(c *cluster.Cluster, r *http.Request, t target, cur, obj store.Object) (*scenarios.APIRequest, error) {
+	verb := "update"
+	if t.sub == "status" {
+		verb = "status"
+	} else if cur != nil {
+		trackUpdate(c.Engine.Now(), cur, obj, managerName(r))
 	}
-	v.header(w)
-	if t.sub == "scale" {
-		writeJSON(w, http.StatusOK, scaleOf(out))
-		return
-	}
-	writeJSON(w, http.StatusOK, t.res.serve(out))
+	req := request(r, t, verb)
+	req.Object = obj
+	return req, admitWrite(c, r, obj)
 }
 
 // deleteOptions reads a delete's options from the body and the query.
@@ -510,20 +531,16 @@ func (s *Server) putScale(w http.ResponseWriter, r *http.Request, t target, body
 		return
 	}
 	out, err := s.write(dry, func(c *cluster.Cluster) (*scenarios.APIRequest, error) {
-		cur, ok := c.Store.Get(t.res.kind, t.namespaceOf(), t.name)
-		if !ok {
-			return nil, notFound(t.res.groupResource(), t.name)
+		cur, err := t.current(c)
+		if err != nil {
+			return nil, err
 		}
-		if rv := sc.ResourceVersion; rv != "" && rv != cur.GetResourceVersion() {
-			return nil, apierrors.NewConflict(t.res.groupResource(), t.name, fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+		if err := staleVersion(t.res.groupResource(), t.name, sc.ResourceVersion, cur.GetResourceVersion()); err != nil {
+			return nil, err
 		}
 		return scaleRequest(r, t, sc.Spec.Replicas)
 	})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, scaleOf(out))
+	t.reply(w, nil, http.StatusOK, out, err)
 }
 
 func patchScale(r *http.Request, t target, cur store.Object, pt types.PatchType, body []byte, v *validation) (*scenarios.APIRequest, error) {
