@@ -159,8 +159,16 @@ func (p *parser) nodeGroup(n *yaml.Node, path string, zones []string) (NodeGroup
 			p.Errorf(f.Keys["capacityType"], "give an instanceType: only EC2 machines have a capacity type", "%s: capacityType needs an instanceType", path)
 		}
 	}
-	if v, ok := f.Vals["zones"]; ok {
-		g.Zones = p.groupZones(v, path+".zones", zones)
+	p.groupPlacement(f, path, "zones", zones, &g)
+	return g, f.Vals["name"], g.Name != ""
+}
+
+// groupPlacement reads where a node group's nodes go and what marks them,
+// the same in a scenario and an eksctl file: its zones (the field
+// zonesKey; default every zone of the cluster), labels and taints.
+func (p *parser) groupPlacement(f *Fields, path, zonesKey string, zones []string, g *NodeGroup) {
+	if v, ok := f.Vals[zonesKey]; ok {
+		g.Zones = p.groupZones(v, path+"."+zonesKey, zones)
 	}
 	if len(g.Zones) == 0 {
 		g.Zones = slices.Clone(zones)
@@ -171,7 +179,6 @@ func (p *parser) nodeGroup(n *yaml.Node, path string, zones []string) (NodeGroup
 	if v, ok := f.Vals["taints"]; ok {
 		g.Taints = p.taints(v, path+".taints")
 	}
-	return g, f.Vals["name"], g.Name != ""
 }
 
 func (p *parser) nodeGroupName(f *Fields, path string, g *NodeGroup) {

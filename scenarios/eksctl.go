@@ -126,18 +126,7 @@ func (p *parser) eksctlGroup(n *yaml.Node, path string, zones []string) (NodeGro
 	}
 	p.eksctlInstanceType(f, path, &g)
 	p.eksctlSize(f, path, &g)
-	if v, ok := f.Vals["availabilityZones"]; ok {
-		g.Zones = p.groupZones(v, path+".availabilityZones", zones)
-	}
-	if len(g.Zones) == 0 {
-		g.Zones = slices.Clone(zones)
-	}
-	if v, ok := f.Vals["labels"]; ok {
-		g.Labels = p.labels(v, path+".labels")
-	}
-	if v, ok := f.Vals["taints"]; ok {
-		g.Taints = p.taints(v, path+".taints")
-	}
+	p.groupPlacement(f, path, "availabilityZones", zones, &g)
 	return g, nameNode, g.Name != ""
 }
 

@@ -264,9 +264,7 @@ func (p *parser) deploymentReady(n *yaml.Node, path string) *DeploymentReady {
 	}
 	d := &DeploymentReady{Namespace: "default"}
 	d.Name, _ = p.requiredString(f, "name", path)
-	if v, ok := f.Vals["namespace"]; ok {
-		d.Namespace, _ = p.Str(v, path+".namespace")
-	}
+	d.Namespace = p.optionalString(f, "namespace", path, d.Namespace)
 	d.Replicas = int32(p.requiredCount(f, "replicas", path))
 	return d
 }
@@ -278,9 +276,7 @@ func (p *parser) podsRunning(n *yaml.Node, path string) *PodsRunning {
 		return nil
 	}
 	r := &PodsRunning{Namespace: "default"}
-	if v, ok := f.Vals["namespace"]; ok {
-		r.Namespace, _ = p.Str(v, path+".namespace")
-	}
+	r.Namespace = p.optionalString(f, "namespace", path, r.Namespace)
 	r.Selector = p.selector(f, path)
 	r.Want = p.count(f, path)
 	r.Count = r.Want.N
@@ -326,9 +322,7 @@ func (p *parser) restarts(n *yaml.Node, path string) *Restarts {
 		return nil
 	}
 	r := &Restarts{Namespace: "default"}
-	if v, ok := f.Vals["namespace"]; ok {
-		r.Namespace, _ = p.Str(v, path+".namespace")
-	}
+	r.Namespace = p.optionalString(f, "namespace", path, r.Namespace)
 	r.Selector = p.selector(f, path)
 	r.AtMost = p.requiredCount(f, "atMost", path)
 	return r
@@ -340,9 +334,7 @@ func (p *parser) available(n *yaml.Node, path string) *Available {
 		return nil
 	}
 	a := &Available{Namespace: "default"}
-	if v, ok := f.Vals["namespace"]; ok {
-		a.Namespace, _ = p.Str(v, path+".namespace")
-	}
+	a.Namespace = p.optionalString(f, "namespace", path, a.Namespace)
 	a.Deployment, _ = p.requiredString(f, "deployment", path)
 	a.AtLeast = int32(p.requiredCount(f, "atLeast", path))
 	return a
@@ -354,12 +346,8 @@ func (p *parser) imageCheck(n *yaml.Node, path string) *ImageCheck {
 		return nil
 	}
 	c := &ImageCheck{Namespace: "default"}
-	if v, ok := f.Vals["namespace"]; ok {
-		c.Namespace, _ = p.Str(v, path+".namespace")
-	}
-	if v, ok := f.Vals["container"]; ok {
-		c.Container, _ = p.Str(v, path+".container")
-	}
+	c.Namespace = p.optionalString(f, "namespace", path, c.Namespace)
+	c.Container = p.optionalString(f, "container", path, c.Container)
 	c.Deployment, _ = p.requiredString(f, "deployment", path)
 	c.Image, _ = p.requiredString(f, "image", path)
 	return c
@@ -371,9 +359,7 @@ func (p *parser) revisionCheck(n *yaml.Node, path string) *RevisionCheck {
 		return nil
 	}
 	c := &RevisionCheck{Namespace: "default"}
-	if v, ok := f.Vals["namespace"]; ok {
-		c.Namespace, _ = p.Str(v, path+".namespace")
-	}
+	c.Namespace = p.optionalString(f, "namespace", path, c.Namespace)
 	c.Deployment, _ = p.requiredString(f, "deployment", path)
 	if v, ok := f.Vals["revision"]; !ok {
 		p.errAt(p.file, f.Pos(), "", path+": missing required field \"revision\"")
@@ -412,9 +398,7 @@ func (p *parser) reachable(n *yaml.Node, path string) *Reachable {
 		return nil
 	}
 	r := &Reachable{Namespace: "default", Protocol: "TCP"}
-	if v, ok := f.Vals["namespace"]; ok {
-		r.Namespace, _ = p.Str(v, path+".namespace")
-	}
+	r.Namespace = p.optionalString(f, "namespace", path, r.Namespace)
 	if from, ok := p.requiredString(f, "from", path); ok {
 		if _, err := labels.Parse(from); err != nil {
 			p.Errorf(f.Vals["from"], "a label selector, e.g. `from: app=client`", "%s.from: %v", path, err)

@@ -259,38 +259,32 @@ func (p *parser) curve(n *yaml.Node, path string) (metrics.Curve, bool) {
 	return p.csvCurve(v, path)
 }
 
-// rates reads required non-negative numbers.
-func (p *parser) rates(g *Fields, path string, dst map[string]*float64) bool {
+// requiredFields reads the required fields named by dst's keys (in name
+// order) with read into dst; what says what a missing field holds.
+func requiredFields[T any](p *parser, g *Fields, path, what string, dst map[string]*T, read func(*yaml.Node, string) (T, bool)) bool {
 	ok := true
 	for _, k := range sortedKeys(dst) {
 		v, has := g.Vals[k]
 		if !has {
-			p.errAt(p.file, g.Pos(), "", path+": missing required field \""+k+"\" (requests per second)")
+			p.errAt(p.file, g.Pos(), "", path+": missing required field \""+k+"\" ("+what+")")
 			ok = false
 			continue
 		}
-		x, xok := p.nonNegative(v, path+"."+k)
+		x, xok := read(v, path+"."+k)
 		*dst[k] = x
 		ok = ok && xok
 	}
 	return ok
 }
 
+// rates reads required non-negative numbers.
+func (p *parser) rates(g *Fields, path string, dst map[string]*float64) bool {
+	return requiredFields(p, g, path, "requests per second", dst, p.nonNegative)
+}
+
 // times reads required durations.
 func (p *parser) times(g *Fields, path string, dst map[string]*time.Duration) bool {
-	ok := true
-	for _, k := range sortedKeys(dst) {
-		v, has := g.Vals[k]
-		if !has {
-			p.errAt(p.file, g.Pos(), "", path+": missing required field \""+k+"\" (a duration like 2h)")
-			ok = false
-			continue
-		}
-		d, dok := p.Duration(v, path+"."+k)
-		*dst[k] = d
-		ok = ok && dok
-	}
-	return ok
+	return requiredFields(p, g, path, "a duration like 2h", dst, p.Duration)
 }
 
 // csvCurve reads a replayed curve: a CSV file next to the scenario with

@@ -209,6 +209,17 @@ func (p *NodeReader) Integer(n *yaml.Node, path string, lo, hi int64) (int64, bo
 	return v, true
 }
 
+// optionalString reads the optional string field key of f (at path.key);
+// def when it is absent.
+func (p *NodeReader) optionalString(f *Fields, key, path, def string) string {
+	v, ok := f.Vals[key]
+	if !ok {
+		return def
+	}
+	s, _ := p.Str(v, path+"."+key)
+	return s
+}
+
 // Boolean reads true or false.
 func (p *NodeReader) Boolean(n *yaml.Node, path string) (bool, bool) {
 	n = ResolveNode(n)
