@@ -136,26 +136,38 @@ func (c *Controller) syncService(svc *corev1.Service) error {
 		}
 		return nil
 	}
-	if !has {
+	host := NLBHostname(svc.Namespace, svc.Name, string(svc.UID), c.region)
+	published := len(svc.Status.LoadBalancer.Ingress) == 1 && svc.Status.LoadBalancer.Ingress[0].Hostname == host
+	return c.provision(svc, "Service/"+store.KeyOf(svc), ServiceFinalizer, published, func() store.Object {
 		n := svc.DeepCopy()
-		n.Finalizers = append(n.Finalizers, ServiceFinalizer)
+		n.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{Hostname: host}}
+		return n
+	})
+}
+
+// provision is what an NLB for a Service and an ALB for an Ingress share
+// once the object is one the controller serves: put the finalizer on
+// first, then wait out the provisioning delay from the object's creation,
+// then publish the load balancer's hostname (withHost: a copy of o with
+// it in status) unless o's status already has it.
+func (c *Controller) provision(o store.Object, key, finalizer string, published bool, withHost func() store.Object) error {
+	if !slices.Contains(o.GetFinalizers(), finalizer) {
+		n := o.DeepCopyObject().(store.Object)
+		n.SetFinalizers(append(n.GetFinalizers(), finalizer))
 		if _, err := c.Client.Update(n); err != nil {
 			return err
 		}
-		c.Queue.AddAfter("Service/"+store.KeyOf(svc), c.delay)
+		c.Queue.AddAfter(key, c.delay)
 		return nil
 	}
-	host := NLBHostname(svc.Namespace, svc.Name, string(svc.UID), c.region)
-	if len(svc.Status.LoadBalancer.Ingress) == 1 && svc.Status.LoadBalancer.Ingress[0].Hostname == host {
+	if published {
 		return nil
 	}
-	if age := c.Engine.Now().Sub(svc.CreationTimestamp.Time); age < c.delay {
-		c.Queue.AddAfter("Service/"+store.KeyOf(svc), c.delay-age)
+	if age := c.Engine.Now().Sub(o.GetCreationTimestamp().Time); age < c.delay {
+		c.Queue.AddAfter(key, c.delay-age)
 		return nil
 	}
-	n := svc.DeepCopy()
-	n.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{Hostname: host}}
-	out, err := c.Client.UpdateStatus(n)
+	out, err := c.Client.UpdateStatus(withHost())
 	if err != nil {
 		return err
 	}
@@ -206,31 +218,13 @@ func (c *Controller) syncIngress(ing *networkingv1.Ingress) error {
 		}
 		return nil
 	}
-	if !has {
-		n := ing.DeepCopy()
-		n.Finalizers = append(n.Finalizers, IngressFinalizer)
-		if _, err := c.Client.Update(n); err != nil {
-			return err
-		}
-		c.Queue.AddAfter("Ingress/"+store.KeyOf(ing), c.delay)
-		return nil
-	}
 	host := ALBHostname(ing.Namespace, ing.Name, string(ing.UID), c.region)
-	if len(ing.Status.LoadBalancer.Ingress) == 1 && ing.Status.LoadBalancer.Ingress[0].Hostname == host {
-		return nil
-	}
-	if age := c.Engine.Now().Sub(ing.CreationTimestamp.Time); age < c.delay {
-		c.Queue.AddAfter("Ingress/"+store.KeyOf(ing), c.delay-age)
-		return nil
-	}
-	n := ing.DeepCopy()
-	n.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{Hostname: host}}
-	out, err := c.Client.UpdateStatus(n)
-	if err != nil {
-		return err
-	}
-	c.Client.Event(out, corev1.EventTypeNormal, "SuccessfullyReconciled", "Successfully reconciled")
-	return nil
+	published := len(ing.Status.LoadBalancer.Ingress) == 1 && ing.Status.LoadBalancer.Ingress[0].Hostname == host
+	return c.provision(ing, "Ingress/"+store.KeyOf(ing), IngressFinalizer, published, func() store.Object {
+		n := ing.DeepCopy()
+		n.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{Hostname: host}}
+		return n
+	})
 }
 
 // lbName is the controller's load balancer name: "k8s-", the namespace

@@ -197,55 +197,49 @@ func changeSince(events []timed, period time.Duration, now time.Time) int32 {
 	return n
 }
 
+// scaleUpLimit is upstream's calculateScaleUpLimitWithScalingRules.
 func scaleUpLimit(current int32, hist *history, r *autoscalingv2.HPAScalingRules, now time.Time) int32 {
+	return policyLimit(current, hist, r, now, true)
+}
+
+// scaleDownLimit is upstream's calculateScaleDownLimitWithBehaviors.
+func scaleDownLimit(current int32, hist *history, r *autoscalingv2.HPAScalingRules, now time.Time) int32 {
+	return policyLimit(current, hist, r, now, false)
+}
+
+// policyLimit is the count the scaling policies let one step reach from
+// current, up or down: each policy proposes a count from the replicas
+// before its period's changes, and selectPolicy Max (the default) takes
+// the proposal that changes most, Min the one that changes least.
+// Percentages round up when scaling up and down when scaling down.
+func policyLimit(current int32, hist *history, r *autoscalingv2.HPAScalingRules, now time.Time, up bool) int32 {
 	if r.SelectPolicy != nil && *r.SelectPolicy == autoscalingv2.DisabledPolicySelect {
 		return current
 	}
 	selectMin := r.SelectPolicy != nil && *r.SelectPolicy == autoscalingv2.MinChangePolicySelect
+	lowest := up == selectMin // keep the lowest proposal, or the highest
 	result := int32(math.MinInt32)
-	if selectMin {
+	if lowest {
 		result = math.MaxInt32
 	}
 	for _, p := range r.Policies {
 		period := time.Duration(p.PeriodSeconds) * time.Second
 		start := current - changeSince(hist.ups, period, now) + changeSince(hist.downs, period, now)
 		var proposed int32
-		if p.Type == autoscalingv2.PodsScalingPolicy {
+		switch {
+		case p.Type == autoscalingv2.PodsScalingPolicy && up:
 			proposed = start + p.Value
-		} else {
-			proposed = int32(math.Ceil(float64(start) * (1 + float64(p.Value)/100)))
-		}
-		if selectMin {
-			result = min(result, proposed)
-		} else {
-			result = max(result, proposed)
-		}
-	}
-	return result
-}
-
-func scaleDownLimit(current int32, hist *history, r *autoscalingv2.HPAScalingRules, now time.Time) int32 {
-	if r.SelectPolicy != nil && *r.SelectPolicy == autoscalingv2.DisabledPolicySelect {
-		return current
-	}
-	selectMin := r.SelectPolicy != nil && *r.SelectPolicy == autoscalingv2.MinChangePolicySelect
-	result := int32(math.MaxInt32)
-	if selectMin {
-		result = math.MinInt32
-	}
-	for _, p := range r.Policies {
-		period := time.Duration(p.PeriodSeconds) * time.Second
-		start := current - changeSince(hist.ups, period, now) + changeSince(hist.downs, period, now)
-		var proposed int32
-		if p.Type == autoscalingv2.PodsScalingPolicy {
+		case p.Type == autoscalingv2.PodsScalingPolicy:
 			proposed = start - p.Value
-		} else {
+		case up:
+			proposed = int32(math.Ceil(float64(start) * (1 + float64(p.Value)/100)))
+		default:
 			proposed = int32(float64(start) * (1 - float64(p.Value)/100))
 		}
-		if selectMin {
-			result = max(result, proposed)
-		} else {
+		if lowest {
 			result = min(result, proposed)
+		} else {
+			result = max(result, proposed)
 		}
 	}
 	return result
