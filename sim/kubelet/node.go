@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"time"
@@ -231,15 +232,7 @@ func (k *Kubelet) nodeImages() []corev1.ContainerImage {
 			SizeBytes: im.res.SizeBytes,
 		})
 	}
-	slices.SortStableFunc(out, func(a, b corev1.ContainerImage) int {
-		switch {
-		case a.SizeBytes > b.SizeBytes:
-			return -1
-		case a.SizeBytes < b.SizeBytes:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b corev1.ContainerImage) int { return cmp.Compare(b.SizeBytes, a.SizeBytes) }) // largest first
 	if len(out) > maxImagesInStatus {
 		out = out[:maxImagesInStatus]
 	}

@@ -1,6 +1,7 @@
 package clusterautoscaler
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -189,15 +190,7 @@ func (a *Autoscaler) estimate(g NodeGroup, limit int, pods []*corev1.Pod, reason
 		return Option{}, false
 	}
 	// Largest pods first (upstream's binpacking estimator order).
-	slices.SortStableFunc(fit, func(x, y cand) int {
-		switch {
-		case x.score > y.score:
-			return -1
-		case x.score < y.score:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(fit, func(x, y cand) int { return cmp.Compare(y.score, x.score) })
 	opt := Option{Group: g}
 	var opened []string
 	for _, c := range fit {
