@@ -1,6 +1,7 @@
 package deployment
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -143,30 +144,17 @@ func byRevision(a, b *appsv1.ReplicaSet) int {
 
 // bySizeNewer orders larger first, then newer first (proportional
 // scale-up gives leftovers to the largest, newest).
-func bySizeNewer(a, b *appsv1.ReplicaSet) int {
-	if *a.Spec.Replicas == *b.Spec.Replicas {
-		return byCreation(b, a)
-	}
-	if *a.Spec.Replicas > *b.Spec.Replicas {
-		return -1
-	}
-	return 1
-}
+func bySizeNewer(a, b *appsv1.ReplicaSet) int { return cmp.Or(bySize(a, b), byCreation(b, a)) }
 
 // bySizeOlder orders larger first, then older first.
-func bySizeOlder(a, b *appsv1.ReplicaSet) int {
-	if *a.Spec.Replicas == *b.Spec.Replicas {
-		return byCreation(a, b)
-	}
-	if *a.Spec.Replicas > *b.Spec.Replicas {
-		return -1
-	}
-	return 1
-}
+func bySizeOlder(a, b *appsv1.ReplicaSet) int { return cmp.Or(bySize(a, b), byCreation(a, b)) }
 
-func sortedRS(rss []*appsv1.ReplicaSet, cmp func(a, b *appsv1.ReplicaSet) int) []*appsv1.ReplicaSet {
+// bySize orders larger first.
+func bySize(a, b *appsv1.ReplicaSet) int { return cmp.Compare(*b.Spec.Replicas, *a.Spec.Replicas) }
+
+func sortedRS(rss []*appsv1.ReplicaSet, order func(a, b *appsv1.ReplicaSet) int) []*appsv1.ReplicaSet {
 	out := slices.Clone(rss)
-	slices.SortStableFunc(out, cmp)
+	slices.SortStableFunc(out, order)
 	return out
 }
 

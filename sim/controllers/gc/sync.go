@@ -115,14 +115,27 @@ func (c *Controller) orphanDependents(kind string, owner store.Object) error {
 }
 
 func (c *Controller) removeOwnerRefs(obj store.Object, uids []types.UID) error {
-	cp := obj.DeepCopyObject().(store.Object)
-	refs := slices.DeleteFunc(slices.Clone(obj.GetOwnerReferences()), func(r metav1.OwnerReference) bool {
-		return slices.Contains(uids, r.UID)
+	return c.update(obj, func(cp store.Object) {
+		refs := slices.DeleteFunc(cp.GetOwnerReferences(), func(r metav1.OwnerReference) bool {
+			return slices.Contains(uids, r.UID)
+		})
+		cp.SetOwnerReferences(nilIfEmpty(refs))
 	})
-	if len(refs) == 0 {
-		refs = nil
-	}
-	cp.SetOwnerReferences(refs)
+}
+
+// removeFinalizer drops one finalizer; the API server removes the object
+// when it was the last.
+func (c *Controller) removeFinalizer(obj store.Object, f string) error {
+	return c.update(obj, func(cp store.Object) {
+		cp.SetFinalizers(nilIfEmpty(slices.DeleteFunc(cp.GetFinalizers(), func(x string) bool { return x == f })))
+	})
+}
+
+// update writes a copy of obj changed by edit; an object gone meanwhile
+// is no error.
+func (c *Controller) update(obj store.Object, edit func(cp store.Object)) error {
+	cp := obj.DeepCopyObject().(store.Object)
+	edit(cp)
 	_, err := c.Client.Update(cp)
 	if apierrors.IsNotFound(err) {
 		return nil
@@ -130,18 +143,9 @@ func (c *Controller) removeOwnerRefs(obj store.Object, uids []types.UID) error {
 	return err
 }
 
-// removeFinalizer drops one finalizer; the API server removes the object
-// when it was the last.
-func (c *Controller) removeFinalizer(obj store.Object, f string) error {
-	cp := obj.DeepCopyObject().(store.Object)
-	fins := slices.DeleteFunc(slices.Clone(obj.GetFinalizers()), func(x string) bool { return x == f })
-	if len(fins) == 0 {
-		fins = nil
-	}
-	cp.SetFinalizers(fins)
-	_, err := c.Client.Update(cp)
-	if apierrors.IsNotFound(err) {
+func nilIfEmpty[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
 		return nil
 	}
-	return err
+	return s
 }
