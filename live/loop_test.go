@@ -214,3 +214,26 @@ func TestASessionThatStopsItselfStaysPaused(t *testing.T) {
 	s.Close()
 	require.Less(t, time.Since(start), time.Second)
 }
+
+// TestAsFastAsPossibleIsBehindWhenSlowerThanTheWallClock: a session run
+// as fast as possible is behind (the faces say "catching up…") while, with
+// work left, its virtual time moves slower than the wall clock, judged
+// per half second; not once it outruns the clock or has nothing left.
+func TestAsFastAsPossibleIsBehindWhenSlowerThanTheWallClock(t *testing.T) {
+	p := &pacer{}
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	behind := false
+	step := func(ms int, elapsed time.Duration, reached bool) bool {
+		behind = p.fastBehind(at(ms), elapsed, reached, behind)
+		return behind
+	}
+	require.False(t, step(0, 0, false), "nothing judged yet")
+	require.False(t, step(100, 10*time.Millisecond, false), "the window is not over")
+	require.True(t, step(600, 300*time.Millisecond, false), "0.3 s of virtual time in 0.6 s of wall time")
+	require.True(t, step(700, 310*time.Millisecond, false), "kept until the next judgement")
+	require.True(t, step(1200, 700*time.Millisecond, false), "0.4 s in 0.6 s")
+	require.False(t, step(1800, 30*time.Second, false), "29 s in 0.6 s: faster than the clock")
+	require.True(t, step(2400, 30*time.Second, false), "a burst stops virtual time")
+	require.False(t, step(2450, 30*time.Second, true), "nothing left to run")
+}

@@ -273,6 +273,29 @@ type pacer struct {
 	// waited says the loop last waited for a command (paused, or
 	// nothing to run): the wall time spent waiting does not count.
 	waited bool
+	// markWall and markTime start the window over which a session as
+	// fast as possible is judged behind: slower than the wall clock.
+	markWall time.Time
+	markTime time.Duration
+}
+
+// fastBehind says whether a session running as fast as possible runs
+// behind: with work left, virtual time moved slower than the wall clock
+// over the last half second (a burst of thousands of pods at 200 nodes
+// crawls at a fraction of x1). It is judged once per half second, so the
+// state does not flicker between chunks.
+func (p *pacer) fastBehind(now time.Time, elapsed time.Duration, reached, was bool) bool {
+	if reached || p.markWall.IsZero() {
+		p.markWall, p.markTime = now, elapsed
+		return was && !reached
+	}
+	wall := now.Sub(p.markWall)
+	if wall < maxLag/2 {
+		return was
+	}
+	behind := elapsed-p.markTime < wall
+	p.markWall, p.markTime = now, elapsed
+	return behind
 }
 
 // advance runs one chunk and says how long to sleep: 0 to go on at once,
@@ -293,6 +316,7 @@ func (s *Session) advance(p *pacer) time.Duration {
 	e := s.c.Engine
 	if s.paused {
 		p.target, p.waited, s.behind = e.Elapsed(), true, false
+		p.markWall = time.Time{}
 		return -1
 	}
 	if p.target < e.Elapsed() {
@@ -311,7 +335,12 @@ func (s *Session) advance(p *pacer) time.Duration {
 		target = s.until
 	}
 	reached := s.runLocked(target, now.Add(chunkBudget), fast && target == math.MaxInt64)
-	s.behind = !fast && !reached && p.target-e.Elapsed() > time.Duration(float64(maxLag)*s.speed/2)
+	if fast {
+		s.behind = p.fastBehind(now, e.Elapsed(), reached, s.behind)
+	} else {
+		p.markWall = time.Time{}
+		s.behind = !reached && p.target-e.Elapsed() > time.Duration(float64(maxLag)*s.speed/2)
+	}
 	stopped := (s.until > 0 && e.Elapsed() == s.until && reached) || e.Err() != nil
 	if stopped {
 		s.paused = true
