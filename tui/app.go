@@ -5,13 +5,15 @@
 // feeds it snapshots, maps keys and clicks to session commands, and
 // copies the rendered cells to the terminal.
 //
-// Threading: tview's event loop owns every field of App. The session's
-// change feed is read by one goroutine that only queues refreshes
-// (app.QueueUpdateDraw), at most FPS times a second.
+// Threading: tview's event loop owns every field of App but frameCost.
+// The session's change feed is read by one goroutine that only queues
+// refreshes (app.QueueUpdateDraw), at most FPS times a second and at
+// most a quarter of the time: keys never wait behind a queue of frames.
 package tui
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -45,21 +47,34 @@ type App struct {
 	board *board
 	input *tview.InputField
 
-	view     *live.View
-	sel      render.Selection
-	detail   string
-	detailOf string
-	why      bool // the describe pane shows the selection's causal chain
-	detailV  uint64
-	detailAt time.Time
-	msg      string
-	msgErr   bool
-	theme    *render.Theme
-	canvas   *render.Canvas
-	frame    render.Frame
-	modal    string // "", "help" or "scale"
-	hover    string // the node under the mouse pointer
-	nav      render.Nav
+	view *live.View
+	sel  render.Selection
+	// detail is the describe pane's text (or the chain of causes: why)
+	// of detailOf, the selection it was asked for; it is read off the
+	// event loop (readDetail), detailBusy while a read is under way,
+	// detailWant when the selection changed since the last read began.
+	detail     string
+	detailOf   string
+	detailBusy bool
+	detailWant bool
+	why        bool // the describe pane shows the selection's causal chain
+	detailV    uint64
+	detailAt   time.Time
+	msg        string
+	msgErr     bool
+	theme      *render.Theme
+	canvas     *render.Canvas
+	frame      render.Frame
+	modal      string // "", "help" or "scale"
+	hover      string // the node under the mouse pointer
+	nav        render.Nav
+
+	// frameStart is when the refresh of a frame the session asked for
+	// began (zero: the next draw is not one); frameCost is how long its
+	// refresh and drawing took (wall time: on a busy machine, more), which
+	// the pump waits three times over before the next.
+	frameStart time.Time
+	frameCost  atomic.Int64
 
 	quit     chan struct{}
 	quitOnce sync.Once
@@ -88,6 +103,12 @@ func New(sess *live.Session, opts Options) *App {
 	if opts.Screen != nil {
 		a.app.SetScreen(opts.Screen)
 	}
+	a.app.SetAfterDrawFunc(func(tcell.Screen) {
+		if !a.frameStart.IsZero() {
+			a.frameCost.Store(int64(time.Since(a.frameStart)))
+			a.frameStart = time.Time{}
+		}
+	})
 	a.app.EnableMouse(true)
 	a.app.SetRoot(a.pages, true).SetFocus(a.board)
 	a.app.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
@@ -128,12 +149,16 @@ func (a *App) Stop() {
 func (a *App) signalQuit() { a.quitOnce.Do(func() { close(a.quit) }) }
 
 // pump turns the session's change feed into at most FPS refreshes a
-// second: changes only mark the view dirty, a ticker redraws.
+// second: changes only mark the view dirty, a ticker redraws. A frame
+// that took long (200 nodes on a loaded machine: tens of milliseconds)
+// spaces the next ones, so that the event loop spends at most a quarter
+// of its time on the session's frames and a key is answered at once.
 func (a *App) pump(feed <-chan live.Change) {
 	defer close(a.pumpDone)
 	t := time.NewTicker(time.Second / time.Duration(a.opts.FPS))
 	defer t.Stop()
 	dirty := false
+	var last time.Time
 	for {
 		select {
 		case <-a.quit:
@@ -143,14 +168,17 @@ func (a *App) pump(feed <-chan live.Change) {
 				feed = nil
 			}
 			dirty = true
-		case <-t.C:
-			if !dirty {
+		case now := <-t.C:
+			if !dirty || now.Sub(last) < 3*time.Duration(a.frameCost.Load()) {
 				continue
 			}
-			dirty = false
+			dirty, last = false, now
 			done := make(chan struct{})
 			go func() {
-				a.app.QueueUpdateDraw(a.refresh)
+				a.app.QueueUpdateDraw(func() {
+					a.frameStart = time.Now()
+					a.refresh()
+				})
 				close(done)
 			}()
 			select {
@@ -173,20 +201,51 @@ func (a *App) refresh() {
 	a.sel = a.sel.Normalize(a.view)
 	kind, ns, name := a.sel.Subject(a.view)
 	key := kind + "/" + ns + "/" + name
-	stale := a.view != nil && a.view.Version != a.detailV && time.Since(a.detailAt) >= a.opts.DetailEvery
-	if key != a.detailOf || stale {
-		a.detail = ""
-		switch {
-		case kind != "" && a.why:
-			a.detail = a.sess.ExplainText(kind, ns, name)
-		case kind != "":
-			a.detail = a.sess.Describe(kind, ns, name)
-		}
-		a.detailOf, a.detailAt = key, time.Now()
-		if a.view != nil {
-			a.detailV = a.view.Version
-		}
+	if a.why {
+		key = "why " + key
 	}
+	if key != a.detailOf {
+		a.detail, a.detailOf, a.detailWant = "", key, true
+	}
+	stale := a.view != nil && a.view.Version != a.detailV && time.Since(a.detailAt) >= a.opts.DetailEvery
+	if (!a.detailWant && !stale) || a.detailBusy {
+		return
+	}
+	a.detailWant, a.detailAt = false, time.Now()
+	if a.view != nil {
+		a.detailV = a.view.Version
+	}
+	if kind == "" {
+		a.detail = ""
+		return
+	}
+	a.detailBusy = true
+	go a.readDetail(key, a.why, kind, ns, name)
+}
+
+// readDetail reads the selection's describe text or chain of causes off
+// the event loop (both wait for the session's lock: on a busy machine the
+// simulation may hold it for long, and a key must not wait for that) and
+// shows it if the selection is still the same.
+func (a *App) readDetail(key string, why bool, kind, ns, name string) {
+	var text string
+	if why {
+		text = a.sess.ExplainText(kind, ns, name)
+	} else {
+		text = a.sess.Describe(kind, ns, name)
+	}
+	select {
+	case <-a.quit:
+		return
+	default:
+	}
+	a.app.QueueUpdateDraw(func() {
+		a.detailBusy = false
+		if key == a.detailOf {
+			a.detail = text
+		}
+		a.refresh() // the selection may have moved meanwhile
+	})
 }
 
 // say sets the footer message.

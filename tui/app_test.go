@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -477,13 +478,74 @@ func TestViewsFilterAndNamespaceByKeys(t *testing.T) {
 }
 
 // TestKeysAnswerWhileABigClusterCatchesUp: 200 nodes start 3,000 pods
-// while the UI is open; every key must still be answered promptly (the
-// UI renders from snapshots and never waits for the simulation).
+// while the UI is open, at the top speed (x1000) and as fast as possible;
+// the simulation runs behind, and the UI says so: the header reads
+// "catching up…" with its virtual clock moving, and keys are answered
+// within 100 ms of what the same keys take with the simulation paused
+// (the UI renders from snapshots and never waits for the simulation; the
+// paused figure is what the machine gives the UI at that moment: on a
+// machine with a load average of 30 on 2 cores, 10-30 ms typically and
+// up to 100-200 ms).
 func TestKeysAnswerWhileABigClusterCatchesUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a 200-node cluster")
 	}
-	sc := loadScenario(t, `name: big
+	for _, speed := range []float64{live.Speeds[len(live.Speeds)-1], live.AsFastAsPossible} {
+		t.Run(render.SpeedText(speed), func(t *testing.T) {
+			sc := loadScenario(t, bigCluster)
+			s := newSession(t, sc, live.Options{Speed: speed, Paused: true})
+			s.Start()
+			u := start(t, s, 160, 48, t.TempDir())
+			key := func() (time.Duration, string) {
+				began := time.Now()
+				u.press(':')
+				screen := u.waitFor("enter: go")
+				took := time.Since(began)
+				u.pressKey(tcell.KeyEscape)
+				require.Eventually(t, func() bool { return !strings.Contains(u.screen(), "enter: go") }, 10*time.Second, time.Millisecond)
+				time.Sleep(100 * time.Millisecond)
+				return took, screen
+			}
+			var paused []time.Duration
+			for range 10 {
+				took, _ := key()
+				paused = append(paused, took)
+			}
+			s.Resume() // the 3,000 pods start now, with the UI open
+			var lat []time.Duration
+			clocks := map[string]bool{} // the header's clock while it said catching up
+			began := time.Now()
+			for len(lat) < 20 || (len(clocks) < 2 && time.Since(began) < time.Minute) {
+				took, screen := key()
+				lat = append(lat, took)
+				if header := strings.Fields(strings.SplitN(screen, "\n", 2)[0]); strings.Contains(screen, "catching up…") && len(header) > 2 {
+					clocks[header[2]] = true
+				}
+			}
+			v := s.Snapshot()
+			slices.Sort(lat)
+			slices.Sort(paused)
+			p90, pausedP90 := lat[len(lat)*9/10], paused[len(paused)*9/10]
+			t.Logf("FIGURE key latency at %s over %s while %d/3000 pods came up (%s virtual): median %s, 90th percentile %s, worst %s (paused, before: median %s, 90th percentile %s); catching up at clocks %v",
+				render.SpeedText(speed), time.Since(began).Round(time.Millisecond), v.Counts.Running, v.Time.Round(time.Millisecond),
+				lat[len(lat)/2].Round(time.Millisecond), p90.Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond),
+				paused[len(paused)/2].Round(time.Millisecond), pausedP90.Round(time.Millisecond), slices.Sorted(maps.Keys(clocks)))
+			require.GreaterOrEqual(t, len(clocks), 2, "the header said catching up… with its virtual clock moving (not sitting at 0s)")
+			// A typical key within 100 ms of the paused figure; the slow
+			// tail is what a machine this busy gives any thread, within
+			// 200 ms of the paused tail (when the UI read the describe
+			// pane under the session's lock, a key waited for the
+			// simulation's thread to get a core again: a tail of 0.6-0.8 s;
+			// before the session's loop was bounded, for the whole burst).
+			require.LessOrEqual(t, lat[len(lat)/2], paused[len(paused)/2]+100*time.Millisecond, "keys are answered within 100 ms of a paused session's answer")
+			require.LessOrEqual(t, p90, pausedP90+200*time.Millisecond, "the slowest keys too")
+			require.Less(t, lat[len(lat)-1], 2*time.Second, "no key waits for the simulation to catch up")
+		})
+	}
+}
+
+// bigCluster is 200 nodes starting 3,000 pods at once.
+const bigCluster = `name: big
 seed: 1
 duration: 30m
 cluster:
@@ -503,34 +565,7 @@ workloads:
           spec:
             containers:
               - {name: c, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 64Mi}}}
-`)
-	s := newSession(t, sc, live.Options{Speed: live.AsFastAsPossible})
-	s.Start()
-	u := start(t, s, 160, 48, t.TempDir())
-	var lat []time.Duration
-	began := time.Now()
-	// Keys over several wall seconds while the 3,000 pods start: the
-	// first seconds are the burst the session runs behind on.
-	for i := 0; i < 20; i++ {
-		began := time.Now()
-		u.press(':')
-		u.waitFor("enter: go")
-		lat = append(lat, time.Since(began))
-		u.pressKey(tcell.KeyEscape)
-		require.Eventually(t, func() bool { return !strings.Contains(u.screen(), "enter: go") }, 10*time.Second, time.Millisecond)
-		time.Sleep(250 * time.Millisecond)
-	}
-	v := s.Snapshot()
-	slices.Sort(lat)
-	t.Logf("FIGURE key latency over %s while %d/3000 pods came up (%s virtual): median %s, worst %s",
-		time.Since(began).Round(time.Millisecond), v.Counts.Running, v.Time, lat[len(lat)/2], lat[len(lat)-1])
-	require.Positive(t, v.Time, "virtual time moves while the session catches up (the header does not sit at 0s)")
-	// The target is 100 ms; the bound leaves room for a machine busy with
-	// other tests (before the session's loop was bounded, a key waited
-	// for the whole burst: tens of seconds at this size).
-	require.Less(t, lat[len(lat)/2], 250*time.Millisecond, "keys are answered promptly (median of 10)")
-	require.Less(t, lat[len(lat)-1], 5*time.Second, "no key waits for the simulation to catch up")
-}
+`
 
 // TestWhyShowsTheChainOfAReplacementPod: a learner fails a node, lets
 // the cluster heal, selects a replacement pod and presses y: the describe
@@ -564,7 +599,8 @@ func TestWhyShowsTheChainOfAReplacementPod(t *testing.T) {
 	u.pressKey(tcell.KeyEnter)
 	u.waitFor("Describe pod/" + pod.Name)
 	u.press('y')
-	scr := u.waitFor("Why pod/" + pod.Name)
+	u.waitFor("Why pod/" + pod.Name)
+	scr := u.waitFor("chaos fail node/general-2") // the chain is read off the event loop
 	for _, want := range []string{"chaos fail node/general-2", "taint-eviction", "tolerationSeconds"} {
 		require.Contains(t, scr, want)
 	}
