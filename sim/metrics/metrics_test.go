@@ -150,9 +150,9 @@ func splitKey(k string) (string, string) {
 // (the two-scrape rule), a workload's sim.kubesim.io/cpu annotation
 // changing, a node failing and its pods moving, a node joining, a
 // scale-up, then a long quiet spell.
-func churn(t *testing.T, eager bool) (*scrapeLog, *cluster.Cluster) {
+func churn(t *testing.T, eager bool, loads ...metrics.Load) (*scrapeLog, *cluster.Cluster) {
 	t.Helper()
-	c, err := cluster.New(cluster.Config{Seed: 7, EtcdMembers: 1, EagerMetrics: eager,
+	c, err := cluster.New(cluster.Config{Seed: 7, EtcdMembers: 1, EagerMetrics: eager, Loads: loads,
 		NodeGroups: []cluster.NodeGroup{{Name: "ng", InstanceType: "m5.large", Count: 3}}})
 	require.NoError(t, err)
 	t.Cleanup(c.Etcd.Close)
@@ -216,6 +216,29 @@ func TestIncrementalScrapesMatchEager(t *testing.T) {
 	// know that metrics-server cannot reach a dead kubelet.)
 	require.Equal(t, 6+3, countSub(after, "pod default/")-countSub(after, "Node:ng-1 "), "web's 6 and batch's 3 pods elsewhere have samples")
 	require.True(t, containsSub(after, "Node:ng-4 "), "the new node runs pods")
+}
+
+// With loads every scrape computes (traffic and noise move), but from
+// the pods that changed only: the samples and the loads' statistics are
+// exactly those of a server that recomputes everything from the store.
+func TestIncrementalLoadedScrapesMatchEager(t *testing.T) {
+	loads := []metrics.Load{
+		{Kind: "Deployment", Namespace: "default", Name: "web", Curve: metrics.Diurnal{Min: 50, Max: 900, Period: 20 * time.Minute}, CPUPerRequest: 1},
+		{Kind: "Deployment", Namespace: "default", Name: "batch", Curve: metrics.Constant{Rate: 9000}, CPUPerRequest: 1, Noise: -1},
+		{Kind: "Deployment", Namespace: "default", Name: "absent", Curve: metrics.Constant{Rate: 10}, CPUPerRequest: 1},
+	}
+	eager, ce := churn(t, true, loads...)
+	lazy, cl := churn(t, false, loads...)
+	require.Equal(t, len(eager.rows), len(lazy.rows))
+	for i := range eager.rows {
+		require.Equal(t, eager.rows[i], lazy.rows[i], "scrape %d", i)
+	}
+	require.Equal(t, ce.Metrics.Stats(), cl.Metrics.Stats())
+	st := cl.Metrics.Stats()
+	require.Equal(t, 6, st[0].PeakReadyPods, "web scaled to 6")
+	require.Positive(t, st[1].Saturated, "batch wants 3 cores a pod; an m5.large has 2")
+	require.Zero(t, st[2].PeakReadyPods, "no workload, no pods")
+	require.True(t, containsSub(lazy.rows[len(lazy.rows)-1], "Node:ng-4 "), "the new node runs pods")
 }
 
 func containsSub(rows []string, sub string) bool { return countSub(rows, sub) > 0 }

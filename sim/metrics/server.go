@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -111,8 +112,7 @@ type Server struct {
 	scrapes  uint64
 	computed uint64 // scrapes that recomputed the samples
 
-	pods     map[string]*PodSample  // the latest scrape, by pod key
-	nodes    map[string]*NodeSample // by node name
+	nodes    map[string]*NodeSample // the latest scrape, by node name
 	owner    map[string]string      // pod key -> its workload's "kind/name" (the pod's namespace)
 	at       time.Duration          // the latest scrape
 	window   time.Duration          // its window (samples carry at and window from here)
@@ -133,20 +133,40 @@ type Server struct {
 	eligibleAt time.Duration     // the earliest a Running pod passes the two-scrape rule (0 = none waiting)
 	watched    map[string]func() // the owner kinds watched for annotation changes
 
-	// static caches, per pod key, what a scrape derives from the pod
-	// object alone (its key, requests, limits, and whether it passed the
-	// two-scrape rule): store objects are replaced, never modified, so an
-	// entry holds while the pod pointer is the same.
-	static map[string]*podStatic
+	// With loads every scrape computes new samples (the traffic and the
+	// noise move), but only from what changed: entries keeps, per pod
+	// key, what a scrape derives from the pod object alone, refreshed
+	// for the pods the watch reported (changed) since the last scrape;
+	// list holds the entries in key order (the order the per-load sums
+	// are taken in). A scrape then costs a pass over the pods with no
+	// store reads, label matching or map building.
+	entries   map[string]*podEntry
+	list      []*podEntry
+	changed   map[string]bool // pod keys written since the last scrape
+	resync    bool            // re-read every pod (the first scrape; eager)
+	idleStale bool            // a workload's annotations changed: every idle use is to recompute
+	selectors []loadSelector  // per load
+	accs      map[string]*nodeAcc
+	ready     []int     // per load, its Ready pods this scrape
+	perPod    []float64 // per load, each Ready pod's share of the demand (millicores)
+	demand    []float64 // per load, this scrape's demand and use over its pods
+	served    []float64
+	keyBuf    []byte
 }
 
-// podStatic is what a scrape derives from one version of a pod.
-type podStatic struct {
+// podEntry is what a scrape derives from one version of a pod.
+type podEntry struct {
 	pod        *corev1.Pod
 	key        string
+	uidHash    uint64
 	passed     bool  // the two-scrape rule held (it keeps holding: time only advances)
+	sampled    bool  // Running on a node: it has a sample once it passed
+	ready      bool  // on a node, not being deleted and Ready: it shares its loads' traffic
+	loads      []int // the loads whose workload selects it, ascending
 	totalReq   int64 // millicores requested over the containers
 	containers []containerStatic
+	idle       []int64    // per container, its steady use without a load (nil: to compute)
+	sample     *PodSample // the latest scrape's (nil: none)
 }
 
 type containerStatic struct {
@@ -154,15 +174,32 @@ type containerStatic struct {
 	memBytes             int64
 }
 
-func newPodStatic(p *corev1.Pod, key string) *podStatic {
-	ps := &podStatic{pod: p, key: key, containers: make([]containerStatic, len(p.Spec.Containers))}
+// loadSelector is a load's workload and the selector computed from it.
+type loadSelector struct {
+	obj   store.Object
+	field *metav1.LabelSelector
+	sel   labels.Selector // nil: the workload is missing or selects nothing
+}
+
+// nodeAcc gathers one node's pods in a scrape.
+type nodeAcc struct {
+	stamp    uint64 // the scrape that last touched it
+	node     *corev1.Node
+	capMilli int64
+	exists   bool
+	want     int64
+	sample   *NodeSample
+}
+
+func newPodEntry(p *corev1.Pod, key string) *podEntry {
+	e := &podEntry{pod: p, key: key, containers: make([]containerStatic, len(p.Spec.Containers))}
 	for i := range p.Spec.Containers {
 		c := &p.Spec.Containers[i]
-		cs := &ps.containers[i]
+		cs := &e.containers[i]
 		if q, ok := c.Resources.Requests[corev1.ResourceCPU]; ok {
 			cs.reqMilli = q.MilliValue()
 		}
-		ps.totalReq += cs.reqMilli
+		e.totalReq += cs.reqMilli
 		if lim, ok := c.Resources.Limits[corev1.ResourceCPU]; ok && !lim.IsZero() {
 			cs.limitMilli = lim.MilliValue()
 		}
@@ -171,7 +208,12 @@ func newPodStatic(p *corev1.Pod, key string) *podStatic {
 			cs.memBytes = q.Value()
 		}
 	}
-	return ps
+	h := fnv.New64a()
+	h.Write([]byte(p.UID))
+	e.uidHash = h.Sum64()
+	e.sampled = p.Spec.NodeName != "" && p.Status.Phase == corev1.PodRunning
+	e.ready = p.Spec.NodeName != "" && p.DeletionTimestamp == nil && podutil.IsReady(p)
+	return e
 }
 
 // New returns a server over st; call Start.
@@ -179,9 +221,11 @@ func New(engine *sim.Engine, st *store.Store, cfg Config) *Server {
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultInterval
 	}
-	s := &Server{engine: engine, st: st, interval: cfg.Interval, loads: cfg.Loads, pods: map[string]*PodSample{},
+	s := &Server{engine: engine, st: st, interval: cfg.Interval, loads: cfg.Loads,
 		nodes: map[string]*NodeSample{}, owner: map[string]string{}, eager: cfg.Eager, dirty: true, watched: map[string]func(){},
-		static: map[string]*podStatic{}}
+		entries: map[string]*podEntry{}, changed: map[string]bool{}, resync: true, accs: map[string]*nodeAcc{},
+		selectors: make([]loadSelector, len(cfg.Loads)), ready: make([]int, len(cfg.Loads)), perPod: make([]float64, len(cfg.Loads)),
+		demand: make([]float64, len(cfg.Loads)), served: make([]float64, len(cfg.Loads))}
 	for _, l := range cfg.Loads {
 		s.stats = append(s.stats, LoadStats{Load: l, MinReadyPods: -1})
 	}
@@ -199,7 +243,10 @@ func (s *Server) Start() {
 	// Synchronous watches (no delivery latency, so no engine events and
 	// no change to anyone's event order) tell the server when a scrape
 	// could come out differently.
-	s.watched["Pod"] = s.st.Watch("Pod", 0, func(store.Event) { s.dirty = true })
+	s.watched["Pod"] = s.st.Watch("Pod", 0, func(ev store.Event) {
+		s.dirty = true
+		s.changed[store.KeyOf(ev.Object)] = true
+	})
 	s.watched["Node"] = s.st.Watch("Node", 0, func(ev store.Event) {
 		if ev.Type != store.Modified || allocatableCPU(ev.Object) != allocatableCPU(ev.Old) {
 			s.dirty = true
@@ -229,7 +276,7 @@ func (s *Server) watchOwnerKind(kind string) {
 	}
 	s.watched[kind] = s.st.Watch(kind, 0, func(ev store.Event) {
 		if ev.Type != store.Modified || !maps.Equal(ev.Object.GetAnnotations(), ev.Old.GetAnnotations()) {
-			s.dirty = true
+			s.dirty, s.idleStale = true, true
 		}
 	})
 }
@@ -246,13 +293,29 @@ func (s *Server) OnScrape(fn func()) { s.onScrape = append(s.onScrape, fn) }
 
 // Pod is the latest sample of a pod, if metrics-server has one.
 func (s *Server) Pod(namespace, name string) (PodSample, bool) {
-	p, ok := s.pods[store.Key(namespace, name)]
-	if !ok {
+	e := s.entries[store.Key(namespace, name)]
+	if e == nil || e.sample == nil {
 		return PodSample{}, false
 	}
-	out := *p
+	out := *e.sample
+	out.Containers = slices.Clone(out.Containers) // the server reuses its own
 	out.Timestamp, out.Window = sim.Epoch.Add(s.at), s.window
 	return out, true
+}
+
+// PodCPU is the latest sample's CPU use of a pod and the window it ends
+// (what the HPA reads), without copying the sample.
+func (s *Server) PodCPU(namespace, name string) (milli int64, at time.Time, window time.Duration, ok bool) {
+	s.keyBuf = s.keyBuf[:0]
+	if namespace != "" { // as store.Key
+		s.keyBuf = append(append(s.keyBuf, namespace...), '/')
+	}
+	s.keyBuf = append(s.keyBuf, name...)
+	e := s.entries[string(s.keyBuf)] // (a lookup by converted bytes allocates nothing)
+	if e == nil || e.sample == nil {
+		return 0, time.Time{}, 0, false
+	}
+	return e.sample.CPUMilli, sim.Epoch.Add(s.at), s.window, true
 }
 
 // Node is the latest sample of a node.
@@ -266,8 +329,16 @@ func (s *Server) Node(name string) (NodeSample, bool) {
 	return out, true
 }
 
-// PodKeys and NodeNames list what has samples, sorted.
-func (s *Server) PodKeys() []string { return sortedKeys(s.pods) }
+// PodKeys lists the pods with samples, sorted.
+func (s *Server) PodKeys() []string {
+	var out []string
+	for _, e := range s.list {
+		if e.sample != nil {
+			out = append(out, e.key)
+		}
+	}
+	return out
+}
 
 // NodeNames lists the nodes with samples, sorted.
 func (s *Server) NodeNames() []string { return sortedKeys(s.nodes) }
@@ -306,123 +377,79 @@ func (s *Server) scrape() {
 	}
 	s.dirty, s.eligibleAt = false, 0
 	s.computed++
+	s.refresh()
 
 	// Each load's per-pod demand: its traffic over its Ready pods.
-	type share struct {
-		load   int
-		demand float64 // millicores per pod
-	}
-	shares := map[string]share{}
-	readyOf := make([]int, len(s.loads))
-	for i, l := range s.loads {
-		sel, ok := s.selectorOf(l)
-		if !ok {
-			continue
-		}
-		var ready []string
-		for _, o := range s.st.Select("Pod", l.Namespace, sel) {
-			p := o.(*corev1.Pod)
-			if p.Spec.NodeName != "" && p.DeletionTimestamp == nil && podutil.IsReady(p) {
-				ready = append(ready, store.KeyOf(p))
+	clear(s.ready)
+	for _, e := range s.list {
+		if e.ready {
+			for _, i := range e.loads {
+				s.ready[i]++
 			}
 		}
-		readyOf[i] = len(ready)
+	}
+	for i, l := range s.loads {
+		if s.selectors[i].sel == nil {
+			continue
+		}
+		n := s.ready[i]
 		rps := math.Max(l.Curve.RPS(now), 0)
 		st := &s.stats[i]
 		st.PeakRPS = math.Max(st.PeakRPS, rps)
-		st.PeakReadyPods = max(st.PeakReadyPods, len(ready))
-		if st.PeakReadyPods > 0 && (st.MinReadyPods < 0 || len(ready) < st.MinReadyPods) { // from the first Ready pod on
-			st.MinReadyPods = len(ready)
+		st.PeakReadyPods = max(st.PeakReadyPods, n)
+		if st.PeakReadyPods > 0 && (st.MinReadyPods < 0 || n < st.MinReadyPods) { // from the first Ready pod on
+			st.MinReadyPods = n
 		}
-		for _, k := range ready {
-			shares[k] = share{load: i, demand: rps * l.CPUPerRequest / float64(len(ready))}
-		}
+		s.perPod[i] = rps * l.CPUPerRequest / float64(n)
 	}
 
-	pods := map[string]*PodSample{}
-	byNode := map[string][]*PodSample{}
-	loadOf := map[*PodSample]int{}
-	static := make(map[string]*podStatic, len(s.static))
-	for _, o := range s.st.List("Pod", "") {
-		p := o.(*corev1.Pod)
-		if p.Spec.NodeName == "" || p.Status.Phase != corev1.PodRunning {
+	// Each pod's use as it would be unthrottled, added up per node.
+	for _, e := range s.list {
+		if !s.sample(e, wall, window) {
 			continue
 		}
-		key := store.KeyOf(p)
-		pst := s.static[key]
-		if pst == nil || pst.pod != p {
-			pst = newPodStatic(p, key)
+		acc := s.accs[e.sample.Node]
+		if acc == nil {
+			acc = &nodeAcc{}
+			s.accs[e.sample.Node] = acc
 		}
-		static[key] = pst
-		if !pst.passed {
-			due, ok := s.secondScrape(p)
-			if !ok {
-				if due > 0 && (s.eligibleAt == 0 || due < s.eligibleAt) {
-					s.eligibleAt = due
-				}
-				continue
-			}
-			pst.passed = true
+		if acc.stamp != s.computed {
+			acc.stamp, acc.want = s.computed, 0
+			s.nodeOf(e.sample.Node, acc)
 		}
-		ps := &PodSample{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, Timestamp: wall, Window: window,
-			Containers: make([]ContainerUsage, 0, len(p.Spec.Containers))}
-		sh, loaded := shares[key]
-		noise := 1.0
-		if loaded {
-			noise = s.noise(p, s.loads[sh.load].Noise)
-			loadOf[ps] = sh.load
+		for _, c := range e.sample.Containers {
+			acc.want += c.CPUMilli
 		}
-		var ann map[string]string
-		if !loaded {
-			ann = s.workloadAnnotations(p)
-		}
-		for i := range p.Spec.Containers {
-			c := &p.Spec.Containers[i]
-			cs := &pst.containers[i]
-			var demand float64
-			if loaded {
-				part := 1 / float64(len(p.Spec.Containers))
-				if pst.totalReq > 0 {
-					part = float64(cs.reqMilli) / float64(pst.totalReq)
-				}
-				demand = images.DefaultIdleCPUMilli + sh.demand*part*noise
-			} else {
-				demand = float64(images.CPUUsageMilli(c, ann, p.Annotations))
-			}
-			used := demand
-			if cs.limitMilli > 0 {
-				used = math.Min(used, float64(cs.limitMilli)) // CFS quota throttles above the limit
-			}
-			ps.DemandMilli += demand
-			ps.Containers = append(ps.Containers, ContainerUsage{Name: c.Name, CPUMilli: int64(math.Round(used)), MemoryBytes: cs.memBytes})
-		}
-		pods[key] = ps
-		byNode[ps.Node] = append(byNode[ps.Node], ps)
 	}
-	s.static = static
 
 	// A node whose pods want more than its cores shares them out in
-	// proportion to what each wants.
-	nodes := map[string]*NodeSample{}
+	// proportion to what each wants; per load, what was asked for and
+	// what was served over the window (summed in pod key order).
+	nodes := make(map[string]*NodeSample, len(s.nodes))
+	clear(s.demand)
+	clear(s.served)
 	var used int64
-	for _, name := range sortedKeys(byNode) {
-		o, ok := s.st.Get("Node", "", name)
-		if !ok {
+	for _, e := range s.list {
+		ps := e.sample
+		if ps == nil {
 			continue
 		}
-		capMilli := podutil.NodeAllocatable(o.(*corev1.Node)).MilliCPU
-		var want int64
-		for _, ps := range byNode[name] {
-			for _, c := range ps.Containers {
-				want += c.CPUMilli
+		acc := s.accs[ps.Node]
+		if acc.exists {
+			f := 1.0
+			if acc.capMilli > 0 && acc.want > acc.capMilli {
+				f = float64(acc.capMilli) / float64(acc.want)
 			}
-		}
-		f := 1.0
-		if capMilli > 0 && want > capMilli {
-			f = float64(capMilli) / float64(want)
-		}
-		ns := &NodeSample{Name: name, Timestamp: wall, Window: window}
-		for _, ps := range byNode[name] {
+			ns := nodes[ps.Node]
+			if ns == nil {
+				ns = acc.sample
+				if ns == nil {
+					ns = &NodeSample{Name: ps.Node}
+					acc.sample = ns
+				}
+				ns.Timestamp, ns.Window, ns.CPUMilli, ns.MemoryBytes = wall, window, 0, 0
+				nodes[ps.Node] = ns
+			}
 			for i := range ps.Containers {
 				c := &ps.Containers[i]
 				c.CPUMilli = int64(math.Floor(float64(c.CPUMilli) * f))
@@ -431,37 +458,240 @@ func (s *Server) scrape() {
 			}
 			ns.CPUMilli += ps.CPUMilli
 			ns.MemoryBytes += ps.MemoryBytes
+			used += ps.CPUMilli
 		}
-		used += ns.CPUMilli
-		nodes[name] = ns
-	}
-
-	// Per load: what was asked for and what was served over the window.
-	demand := make([]float64, len(s.loads))
-	served := make([]float64, len(s.loads))
-	for _, key := range sortedKeys(pods) {
-		ps := pods[key]
-		if i, ok := loadOf[ps]; ok {
-			demand[i] += ps.DemandMilli
-			served[i] += float64(ps.CPUMilli)
+		if i, ok := e.load(); ok {
+			s.demand[i] += ps.DemandMilli
+			s.served[i] += float64(ps.CPUMilli)
 		}
 	}
 	for i := range s.loads {
 		st := &s.stats[i]
-		st.DemandMilliSeconds += demand[i] * window.Seconds()
-		st.ServedMilliSeconds += served[i] * window.Seconds()
-		if demand[i] > 0 {
-			un := math.Max(0, 1-served[i]/demand[i])
+		st.DemandMilliSeconds += s.demand[i] * window.Seconds()
+		st.ServedMilliSeconds += s.served[i] * window.Seconds()
+		if s.demand[i] > 0 {
+			un := math.Max(0, 1-s.served[i]/s.demand[i])
 			if un > 0.01 {
 				st.Saturated += window
 			}
 			st.PeakUnserved = math.Max(st.PeakUnserved, un)
 		}
 	}
-	s.pods, s.nodes, s.usedCPU = pods, nodes, used
+	for name, acc := range s.accs {
+		if acc.stamp != s.computed {
+			delete(s.accs, name) // no pod on it this time
+		}
+	}
+	s.nodes, s.usedCPU = nodes, used
 	for _, fn := range s.onScrape {
 		fn()
 	}
+}
+
+// load is the load whose traffic the pod serves: the last of its loads'
+// (as each load's Ready pods are handed their share in order), if it is
+// Ready.
+func (e *podEntry) load() (int, bool) {
+	if !e.ready || len(e.loads) == 0 {
+		return 0, false
+	}
+	return e.loads[len(e.loads)-1], true
+}
+
+// sample computes the pod's sample before its node's throttling (false
+// when it has none this scrape).
+func (s *Server) sample(e *podEntry, wall time.Time, window time.Duration) bool {
+	if !e.sampled {
+		e.sample = nil
+		return false
+	}
+	p := e.pod
+	if !e.passed {
+		due, ok := s.secondScrape(p)
+		if !ok {
+			if due > 0 && (s.eligibleAt == 0 || due < s.eligibleAt) {
+				s.eligibleAt = due
+			}
+			e.sample = nil
+			return false
+		}
+		e.passed = true
+	}
+	ps := e.sample
+	if ps == nil {
+		ps = &PodSample{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName,
+			Containers: make([]ContainerUsage, 0, len(p.Spec.Containers))}
+		e.sample = ps
+	}
+	ps.Timestamp, ps.Window = wall, window
+	ps.Containers = ps.Containers[:0]
+	ps.CPUMilli, ps.MemoryBytes, ps.DemandMilli = 0, 0, 0
+	li, loaded := e.load()
+	noise := 1.0
+	if loaded {
+		noise = s.noise(e.uidHash, s.loads[li].Noise)
+	} else if e.idle == nil || s.eager {
+		ann := s.workloadAnnotations(p)
+		e.idle = make([]int64, len(p.Spec.Containers))
+		for i := range p.Spec.Containers {
+			e.idle[i] = images.CPUUsageMilli(&p.Spec.Containers[i], ann, p.Annotations)
+		}
+	}
+	for i := range p.Spec.Containers {
+		cs := &e.containers[i]
+		var demand float64
+		if loaded {
+			part := 1 / float64(len(p.Spec.Containers))
+			if e.totalReq > 0 {
+				part = float64(cs.reqMilli) / float64(e.totalReq)
+			}
+			demand = images.DefaultIdleCPUMilli + s.perPod[li]*part*noise
+		} else {
+			demand = float64(e.idle[i])
+		}
+		used := demand
+		if cs.limitMilli > 0 {
+			used = math.Min(used, float64(cs.limitMilli)) // CFS quota throttles above the limit
+		}
+		ps.DemandMilli += demand
+		ps.Containers = append(ps.Containers, ContainerUsage{Name: p.Spec.Containers[i].Name, CPUMilli: int64(math.Round(used)), MemoryBytes: cs.memBytes})
+	}
+	return true
+}
+
+// nodeOf reads the node's allocatable CPU into acc (kept while the node
+// object is the same).
+func (s *Server) nodeOf(name string, acc *nodeAcc) {
+	o, ok := s.st.Get("Node", "", name)
+	acc.exists = ok
+	if !ok {
+		acc.node, acc.sample = nil, nil
+		return
+	}
+	if n := o.(*corev1.Node); n != acc.node {
+		acc.node, acc.capMilli = n, podutil.NodeAllocatable(n).MilliCPU
+	}
+}
+
+// refresh brings the entries up to date with the store: the loads'
+// selectors, then the pods written since the last scrape (every pod on
+// the first scrape, in eager mode, or when a selector changed).
+func (s *Server) refresh() {
+	all := s.resync || s.eager
+	s.resync = false
+	for i, l := range s.loads {
+		if s.refreshSelector(i, l) {
+			all = true
+		}
+	}
+	if s.idleStale {
+		s.idleStale = false
+		for _, e := range s.list {
+			e.idle = nil
+		}
+	}
+	if all {
+		clear(s.changed)
+		keep := make(map[string]*podEntry, len(s.entries))
+		s.list = s.list[:0]
+		for _, o := range s.st.List("Pod", "") {
+			e := s.entry(o.(*corev1.Pod), true)
+			keep[e.key] = e
+			s.list = append(s.list, e)
+		}
+		s.entries = keep
+		return
+	}
+	if len(s.changed) == 0 {
+		return
+	}
+	for _, key := range slices.Sorted(maps.Keys(s.changed)) {
+		ns, name, _ := strings.Cut(key, "/")
+		o, ok := s.st.Get("Pod", ns, name)
+		_, had := s.entries[key]
+		if !ok {
+			if had {
+				delete(s.entries, key)
+				i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
+				s.list = slices.Delete(s.list, i, i+1)
+			}
+			continue
+		}
+		e := s.entry(o.(*corev1.Pod), false)
+		if !had {
+			s.entries[key] = e
+			i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
+			s.list = slices.Insert(s.list, i, e)
+		} else if s.entries[key] != e {
+			s.entries[key] = e
+			i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
+			s.list[i] = e
+		}
+	}
+	clear(s.changed)
+}
+
+// entry is the pod's entry: the current one while the pod object is
+// the same (unless fresh asks for its loads to be matched again), else a
+// new one that keeps the sample to reuse its memory.
+func (s *Server) entry(p *corev1.Pod, fresh bool) *podEntry {
+	key := store.KeyOf(p)
+	old := s.entries[key]
+	if old != nil && old.pod == p {
+		if fresh {
+			old.loads = s.matchLoads(p, old.loads[:0])
+			if s.eager {
+				old.idle = nil
+			}
+		}
+		return old
+	}
+	e := newPodEntry(p, key)
+	e.loads = s.matchLoads(p, nil)
+	if old != nil && old.sample != nil && old.sample.Node == p.Spec.NodeName {
+		e.sample = old.sample
+	}
+	return e
+}
+
+// matchLoads appends the loads whose workload selects the pod.
+func (s *Server) matchLoads(p *corev1.Pod, out []int) []int {
+	for i, l := range s.loads {
+		if sel := s.selectors[i].sel; sel != nil && p.Namespace == l.Namespace && sel.Matches(labels.Set(p.Labels)) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// refreshSelector re-reads load i's workload; true when its selector
+// changed (or it appeared or went).
+func (s *Server) refreshSelector(i int, l Load) bool {
+	ls := &s.selectors[i]
+	o, ok := s.st.Get(l.Kind, l.Namespace, l.Name)
+	if !ok {
+		o = nil
+	}
+	if o == ls.obj && !s.eager {
+		return false
+	}
+	var field *metav1.LabelSelector
+	if o != nil {
+		field = selectorField(o)
+	}
+	ls.obj = o
+	if ls.sel != nil && field != nil && !s.eager && (field == ls.field || equality.Semantic.DeepEqual(field, ls.field)) {
+		ls.field = field
+		return false
+	}
+	was := ls.sel != nil
+	ls.field, ls.sel = field, nil
+	if field != nil {
+		if sel, err := metav1.LabelSelectorAsSelector(field); err == nil && !sel.Empty() {
+			ls.sel = sel
+		}
+	}
+	return was || ls.sel != nil
 }
 
 // secondScrape: metrics-server reports a container's rate from two
@@ -491,16 +721,14 @@ func (s *Server) secondScrape(p *corev1.Pod) (due time.Duration, ok bool) {
 // noise is the pod's factor this scrape: a draw from a normal
 // distribution around 1, seeded by the run's seed, the pod and the scrape
 // (so reading the metrics never shifts anyone's random numbers).
-func (s *Server) noise(p *corev1.Pod, sigma float64) float64 {
+func (s *Server) noise(uidHash uint64, sigma float64) float64 {
 	switch {
 	case sigma == 0:
 		sigma = DefaultNoise
 	case sigma < 0:
 		return 1
 	}
-	h := fnv.New64a()
-	h.Write([]byte(p.UID))
-	src := s.engine.Keyed("metrics/noise", h.Sum64()^s.scrapes)
+	src := s.engine.Keyed("metrics/noise", uidHash^s.scrapes)
 	return math.Max(0, distuv.Normal{Mu: 1, Sigma: sigma, Src: src}.Rand())
 }
 
@@ -539,24 +767,6 @@ func (s *Server) workloadAnnotations(p *corev1.Pod) map[string]string {
 	}
 	return nil
 }
-
-func (s *Server) selectorOf(l Load) (labelsSelector, bool) {
-	o, ok := s.st.Get(l.Kind, l.Namespace, l.Name)
-	if !ok {
-		return nil, false
-	}
-	sel := selectorField(o)
-	if sel == nil {
-		return nil, false
-	}
-	ls, err := metav1.LabelSelectorAsSelector(sel)
-	if err != nil || ls.Empty() {
-		return nil, false
-	}
-	return ls, true
-}
-
-type labelsSelector = labels.Selector
 
 func selectorField(o store.Object) *metav1.LabelSelector {
 	switch w := o.(type) {

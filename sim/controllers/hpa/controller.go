@@ -7,15 +7,17 @@
 package hpa
 
 import (
+	"maps"
 	"strings"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
-	"github.com/kubesim/kubesim/sim/metrics"
 	"github.com/kubesim/kubesim/sim/store"
 	"github.com/kubesim/kubesim/sim/workqueue"
 )
@@ -37,9 +39,11 @@ type Config struct {
 	Metrics PodMetrics
 }
 
-// PodMetrics is the resource metrics API: the latest sample of a pod.
+// PodMetrics is the resource metrics API: the CPU use in the latest
+// sample of a pod, and when that sample's window ended and how long it
+// was (metrics.Server).
 type PodMetrics interface {
-	Pod(namespace, name string) (metrics.PodSample, bool)
+	PodCPU(namespace, name string) (milli int64, at time.Time, window time.Duration, ok bool)
 }
 
 func (c *Config) fill() {
@@ -63,6 +67,15 @@ type Controller struct {
 	queue   *workqueue.Queue
 	stop    func()
 	history map[string]*history // by HPA key; only ever indexed
+	// selectors caches, by HPA key, its target's parsed label selector:
+	// the target object changes with every scale and status write, its
+	// selector almost never.
+	selectors map[string]cachedSelector
+}
+
+type cachedSelector struct {
+	field *metav1.LabelSelector
+	sel   labels.Selector
 }
 
 // New returns a controller writing through client (whose component name
@@ -70,7 +83,7 @@ type Controller struct {
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	cfg.fill()
 	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
-		history: map[string]*history{}}
+		history: map[string]*history{}, selectors: map[string]cachedSelector{}}
 	c.queue = workqueue.New(engine, cfg.Queue.Named("horizontal-pod-autoscaler"), c.sync)
 	return c
 }
@@ -98,6 +111,7 @@ func (c *Controller) onHPA(ev store.Event) {
 	switch ev.Type {
 	case store.Deleted:
 		delete(c.history, key)
+		delete(c.selectors, key)
 		return
 	case store.Modified:
 		if ev.Old.(*autoscalingv2.HorizontalPodAutoscaler).Generation == ev.Object.(*autoscalingv2.HorizontalPodAutoscaler).Generation {
@@ -113,15 +127,50 @@ func (c *Controller) sync(key string) error {
 	o, ok := c.store.Get("HorizontalPodAutoscaler", ns, name)
 	if !ok {
 		delete(c.history, key)
+		delete(c.selectors, key)
 		return nil
 	}
 	hpa := o.(*autoscalingv2.HorizontalPodAutoscaler)
 	c.queue.AddAfter(key, c.cfg.SyncPeriod)
-	out := hpa.DeepCopy()
-	c.reconcile(key, out)
+	// reconcile writes the status only: the rest of the stored object is
+	// shared, never modified (the API server's status update takes the
+	// status alone).
+	out := *hpa
+	hpa.Status.DeepCopyInto(&out.Status)
+	c.reconcile(key, &out)
 	if equality.Semantic.DeepEqual(out.Status, hpa.Status) {
 		return nil
 	}
-	_, err := c.client.UpdateStatus(out)
+	_, err := c.client.UpdateStatus(&out)
 	return err
+}
+
+// sameSelector reports whether two label selectors are equal, without
+// reflection for the common case of labels only.
+func sameSelector(a, b *metav1.LabelSelector) bool {
+	switch {
+	case a == b:
+		return true
+	case a == nil || b == nil:
+		return false
+	case len(a.MatchExpressions) == 0 && len(b.MatchExpressions) == 0:
+		return maps.Equal(a.MatchLabels, b.MatchLabels)
+	}
+	return equality.Semantic.DeepEqual(*a, *b)
+}
+
+// selectorOf is the parsed form of a target's selector, cached per HPA
+// while the selector stays equal.
+func (c *Controller) selectorOf(key string, field *metav1.LabelSelector) (labels.Selector, error) {
+	if cs, ok := c.selectors[key]; ok && sameSelector(cs.field, field) {
+		c.selectors[key] = cachedSelector{field: field, sel: cs.sel} // the next sync compares pointers
+		return cs.sel, nil
+	}
+	sel, err := metav1.LabelSelectorAsSelector(field)
+	if err != nil {
+		delete(c.selectors, key)
+		return nil, err
+	}
+	c.selectors[key] = cachedSelector{field: field, sel: sel}
+	return sel, nil
 }

@@ -41,8 +41,8 @@ func (c *Controller) metricsOf(pods []*corev1.Pod, ann map[string]string, now ti
 	out := make(map[string]podMetric, len(pods))
 	if c.cfg.Metrics != nil {
 		for _, p := range pods {
-			if s, ok := c.cfg.Metrics.Pod(p.Namespace, p.Name); ok {
-				out[p.Name] = podMetric{usage: s.CPUMilli, at: s.Timestamp, window: s.Window}
+			if usage, at, window, ok := c.cfg.Metrics.PodCPU(p.Namespace, p.Name); ok {
+				out[p.Name] = podMetric{usage: usage, at: at, window: window}
 			}
 		}
 		return out

@@ -39,7 +39,7 @@ func (c *Controller) reconcile(key string, hpa *autoscalingv2.HorizontalPodAutos
 	now := c.engine.Now()
 	st := &hpa.Status
 	st.ObservedGeneration = &hpa.Generation
-	tgt, err := c.scaleOf(hpa)
+	tgt, err := c.scaleOf(key, hpa)
 	if err != nil {
 		c.client.Event(hpa, corev1.EventTypeWarning, "FailedGetScale", err.Error())
 		setCondition(st, AbleToScale, corev1.ConditionFalse, "FailedGetScale", "the HPA controller was unable to get the target's current scale: "+err.Error(), now)
@@ -173,7 +173,7 @@ func (c *Controller) podsOf(ns string, sel labels.Selector) []*corev1.Pod {
 }
 
 // scaleOf reads the target's scale subresource.
-func (c *Controller) scaleOf(hpa *autoscalingv2.HorizontalPodAutoscaler) (*scaleTarget, error) {
+func (c *Controller) scaleOf(key string, hpa *autoscalingv2.HorizontalPodAutoscaler) (*scaleTarget, error) {
 	ref := hpa.Spec.ScaleTargetRef
 	resourceName := strings.ToLower(ref.Kind) + "s.apps"
 	o, ok := c.store.Get(ref.Kind, hpa.Namespace, ref.Name)
@@ -194,7 +194,7 @@ func (c *Controller) scaleOf(hpa *autoscalingv2.HorizontalPodAutoscaler) (*scale
 	if !ok {
 		return nil, fmt.Errorf("%s %q not found", resourceName, ref.Name)
 	}
-	s, err := metav1.LabelSelectorAsSelector(sel)
+	s, err := c.selectorOf(key, sel)
 	if err != nil {
 		return nil, err
 	}
