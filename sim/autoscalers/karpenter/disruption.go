@@ -52,6 +52,8 @@ func (c *Controller) disrupt() {
 	if c.pendingCmd != nil {
 		return
 	}
+	c.polling, c.pollCands, c.pollDone = true, nil, false
+	defer func() { c.polling, c.pollCands, c.pollDone = false, nil, false }()
 	for _, m := range []func() *command{c.emptiness, c.drift, c.multiNode, c.singleNode} {
 		if cmd := m(); cmd != nil {
 			if cmd.reason == karpv1.DisruptionReasonUnderutilized {
@@ -274,6 +276,17 @@ func amiName(ncls *karpv1.EC2NodeClass, arch string) string {
 // fewest pods first, then name). blocked reports the reason a node is not
 // one, for the DisruptionBlocked events.
 func (c *Controller) candidates() []*candidate {
+	if c.polling && c.pollDone {
+		return c.pollCands
+	}
+	out := c.listCandidates()
+	if c.polling {
+		c.pollCands, c.pollDone = out, true
+	}
+	return out
+}
+
+func (c *Controller) listCandidates() []*candidate {
 	pools := map[string]*karpv1.NodePool{}
 	for _, o := range c.st.List("NodePool", "") {
 		pools[o.GetName()] = o.(*karpv1.NodePool)
@@ -492,6 +505,31 @@ func (c *Controller) underutilizedBy(count bool) []*candidate {
 	return out
 }
 
+// mayBeWorth is worth's test for a single plan, without narrowing it:
+// false when no type the plan may still become is cheaper than the
+// candidates.
+func (c *Controller) mayBeWorth(cands []*candidate, p *plan) bool {
+	total := 0.0
+	allSpot := true
+	for _, cd := range cands {
+		total += cd.price
+		allSpot = allSpot && cd.spot
+	}
+	cts := p.cts
+	if allSpot && slices.Contains(cts, karpv1.CapacityTypeSpot) && !c.opts.SpotToSpotConsolidation {
+		if len(cands) == 1 {
+			return false
+		}
+		cts = []string{karpv1.CapacityTypeOnDemand}
+	}
+	for _, t := range p.types {
+		if off, ok := c.cheapest([]cloud.InstanceType{t}, p.zone, cts); ok && off.price < total {
+			return true
+		}
+	}
+	return false
+}
+
 // worth reports whether a consolidation of cands into plans saves money:
 // deleting always does; a single replacement must be cheaper than the
 // candidates together, and spot is not replaced by spot unless the
@@ -550,8 +588,8 @@ func (c *Controller) multiNode() *command {
 	lo, hi := 2, len(cands)
 	for lo <= hi {
 		mid := (lo + hi) / 2
-		plans, ok := c.simulate(cands[:mid])
-		if ok && c.worth(cands[:mid], plans) {
+		plans, ok := c.consolidation(cands[:mid])
+		if ok {
 			best = &command{reason: karpv1.DisruptionReasonUnderutilized, method: method, cands: slices.Clone(cands[:mid]), plans: plans}
 			lo = mid + 1
 		} else {
@@ -576,8 +614,8 @@ func (c *Controller) singleNode() *command {
 		return nil // no candidates: upstream does not get as far as computing
 	}
 	for _, cd := range cands {
-		plans, ok := c.simulate([]*candidate{cd})
-		if ok && c.worth([]*candidate{cd}, plans) {
+		plans, ok := c.consolidation([]*candidate{cd})
+		if ok {
 			return &command{reason: karpv1.DisruptionReasonUnderutilized, method: method, cands: []*candidate{cd}, plans: plans}
 		}
 	}
@@ -619,6 +657,23 @@ func (c *Controller) markConsolidated(method string) {
 // NodeClaims in flight), opening new plans for what does not fit. It
 // fails when a pod fits nowhere.
 func (c *Controller) simulate(cands []*candidate) ([]*plan, bool) {
+	return c.simulateFor(cands, false)
+}
+
+// consolidation is simulate for a consolidation, which only goes ahead
+// when worth says so: it gives up as soon as the outcome cannot be worth
+// it (a second new node, or one with no type cheaper than the
+// candidates, as a plan's types only narrow as pods are added), which
+// is the same answer without packing the rest of the pods.
+func (c *Controller) consolidation(cands []*candidate) ([]*plan, bool) {
+	plans, ok := c.simulateFor(cands, true)
+	if !ok || !c.worth(cands, plans) {
+		return nil, false
+	}
+	return plans, true
+}
+
+func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*plan, bool) {
 	c.stats.Simulations++
 	u := &simulator.Undo{}
 	defer c.snap.Revert(u)
@@ -630,16 +685,26 @@ func (c *Controller) simulate(cands []*candidate) ([]*plan, bool) {
 	for _, cd := range cands {
 		for _, p := range cd.pods {
 			c.snap.Hide(u, p)
-			cp := p.DeepCopy()
+			cp := *p // the copy's own spec; the rest is only read
 			cp.Spec.NodeName = ""
-			pods = append(pods, cp)
+			pods = append(pods, &cp)
+			r := c.requests(p) // (makes c.reqs)
+			c.reqs[&cp] = r
 		}
 	}
-	sortPods(pods)
+	defer func() {
+		for _, p := range pods {
+			delete(c.reqs, p)
+		}
+	}()
+	sortPods(pods, c.requests)
 	c.addInflight(u)
 	k := c.newPacker(u, exclude)
 	for _, p := range pods {
 		if _, ok := k.add(p); !ok {
+			return nil, false
+		}
+		if consolidating && len(k.plans) > 0 && (len(k.plans) > 1 || !c.mayBeWorth(cands, k.plans[0])) {
 			return nil, false
 		}
 	}
@@ -668,8 +733,8 @@ func (c *Controller) validate() {
 		}
 		fresh = append(fresh, n)
 	}
-	plans, ok := c.simulate(fresh)
-	if !ok || len(plans) > len(cmd.plans) || !c.worth(fresh, plans) {
+	plans, ok := c.consolidation(fresh)
+	if !ok || len(plans) > len(cmd.plans) {
 		c.trace("consolidation-invalid", fresh[0].cs.name, "simulation changed")
 		return
 	}

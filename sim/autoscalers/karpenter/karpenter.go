@@ -20,8 +20,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubesim/kubesim/sim"
+	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/autoscalers/simulator"
+	"github.com/kubesim/kubesim/sim/cloud"
+	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -139,6 +142,22 @@ type Controller struct {
 	consolidated map[string]uint64 // method -> stateSeq when it found nothing
 	budgetHit    bool              // the last underutilized() left candidates out for a budget
 	stats        Stats
+
+	// polling is set during a disruption poll, whose methods all read
+	// the same candidates (listed once, in pollCands, while nothing is
+	// written).
+	polling   bool
+	pollCands []*candidate
+	pollDone  bool
+	reqs      map[*corev1.Pod]podutil.Resources // see requests
+	// npTypes caches, per NodePool name, the instance types its
+	// requirements admit (for the NodePool object it was computed from).
+	npTypes map[string]nodePoolTypeList
+}
+
+type nodePoolTypeList struct {
+	np    *karpv1.NodePool
+	types []cloud.InstanceType
 }
 
 type claimState struct {

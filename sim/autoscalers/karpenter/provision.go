@@ -281,7 +281,7 @@ func (k *packer) resize(p *plan) {
 }
 
 func (k *packer) addToPlan(p *plan, pod *corev1.Pod) bool {
-	req := p.requests.Add(podutil.PodRequests(pod))
+	req := p.requests.Add(k.c.requests(pod))
 	ts := fitTypes(pod, p.np, p.types, p.zone, p.cts[0], req)
 	if len(ts) == 0 {
 		return false
@@ -305,7 +305,7 @@ func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
 		return "incompatible requirements, key karpenter.sh/capacity-type", false
 	}
 	var types []cloud.InstanceType
-	for _, t := range nodePoolTypes(np) {
+	for _, t := range c.nodePoolTypes(np) {
 		if limitsAllow(np, k.usage[np.Name], t) {
 			types = append(types, t)
 		}
@@ -333,7 +333,7 @@ func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
 		n := templateNode(name, np, big, zone, allCTs[0])
 		c.snap.AddTemporaryNode(k.u, n)
 		overhead := c.snap.AddDaemonPods(k.u, name)
-		req := overhead.Add(podutil.PodRequests(pod))
+		req := overhead.Add(c.requests(pod))
 		// The capacity types the pod admits, and the types that fit it
 		// under the first of them (spot first when allowed).
 		var cts []string
@@ -391,9 +391,18 @@ func (k *packer) zoneOrder(np *karpv1.NodePool) []string {
 
 // sortPods orders pods as upstream's queue does: largest requests first
 // (CPU, then memory), then by key for a stable order.
-func sortPods(pods []*corev1.Pod) {
-	slices.SortStableFunc(pods, func(a, b *corev1.Pod) int {
-		ra, rb := podutil.PodRequests(a), podutil.PodRequests(b)
+func sortPods(pods []*corev1.Pod, requests func(*corev1.Pod) podutil.Resources) {
+	type keyed struct {
+		req podutil.Resources
+		key string
+		pod *corev1.Pod
+	}
+	ks := make([]keyed, len(pods))
+	for i, p := range pods { // each key built once, not twice per comparison
+		ks[i] = keyed{requests(p), store.KeyOf(p), p}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		ra, rb := a.req, b.req
 		switch {
 		case ra.MilliCPU != rb.MilliCPU:
 			return int(rb.MilliCPU - ra.MilliCPU)
@@ -403,8 +412,39 @@ func sortPods(pods []*corev1.Pod) {
 			}
 			return 1
 		}
-		return strings.Compare(store.KeyOf(a), store.KeyOf(b))
+		return strings.Compare(a.key, b.key)
 	})
+	for i, k := range ks {
+		pods[i] = k.pod
+	}
+}
+
+// nodePoolTypes is nodePoolTypes(np), kept while the NodePool object is
+// the same.
+func (c *Controller) nodePoolTypes(np *karpv1.NodePool) []cloud.InstanceType {
+	if e, ok := c.npTypes[np.Name]; ok && e.np == np {
+		return e.types
+	}
+	ts := nodePoolTypes(np)
+	if c.npTypes == nil {
+		c.npTypes = map[string]nodePoolTypeList{}
+	}
+	c.npTypes[np.Name] = nodePoolTypeList{np: np, types: ts}
+	return ts
+}
+
+// requests is a pod's requests, remembered per pod object (an object in
+// the store is replaced, never changed, so its requests hold).
+func (c *Controller) requests(p *corev1.Pod) podutil.Resources {
+	if r, ok := c.reqs[p]; ok {
+		return r
+	}
+	r := podutil.PodRequests(p)
+	if c.reqs == nil || len(c.reqs) >= 4096 { // pods gone or replaced are forgotten wholesale
+		c.reqs = map[*corev1.Pod]podutil.Resources{}
+	}
+	c.reqs[p] = r
+	return r
 }
 
 // addInflight puts every launched NodeClaim whose node is not initialized
@@ -454,7 +494,7 @@ func (c *Controller) provision() {
 	if len(pods) == 0 {
 		return
 	}
-	sortPods(pods)
+	sortPods(pods, c.requests)
 	u := &simulator.Undo{}
 	c.addInflight(u)
 	k := c.newPacker(u, c.deletingNodes())

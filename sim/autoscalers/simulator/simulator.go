@@ -42,6 +42,15 @@ type Snapshot struct {
 	st    *store.Store
 	fwk   *framework.Framework
 	state *framework.CycleState
+	// daemonSpecs caches, per DaemonSet object, the spec its pods get
+	// and their requests (AddDaemonPods runs for every template node of
+	// every simulation).
+	daemonSpecs map[*appsv1.DaemonSet]*daemonSpec
+}
+
+type daemonSpec struct {
+	spec     *corev1.PodSpec
+	requests podutil.Resources
 }
 
 // New returns an empty snapshot whose filters read objects other than
@@ -203,15 +212,24 @@ func (s *Snapshot) AddDaemonPods(u *Undo, name string) podutil.Resources {
 	ni := s.Get(name)
 	for _, o := range s.st.List("DaemonSet", "") {
 		ds := o.(*appsv1.DaemonSet)
+		ent := s.daemonSpecs[ds]
+		if ent == nil {
+			spec := ds.Spec.Template.Spec.DeepCopy()
+			spec.Tolerations = append(spec.Tolerations, daemonSetTolerations...)
+			ent = &daemonSpec{spec: spec, requests: podutil.PodRequests(&corev1.Pod{Spec: *spec})}
+			if s.daemonSpecs == nil || len(s.daemonSpecs) > 64 { // replaced DaemonSet objects are forgotten wholesale
+				s.daemonSpecs = map[*appsv1.DaemonSet]*daemonSpec{}
+			}
+			s.daemonSpecs[ds] = ent
+		}
 		p := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ds.Namespace, Name: ds.Name + "-" + name, UID: types.UID(ds.Name + "-" + name),
 				Labels: ds.Spec.Template.Labels, OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ds, appsv1.SchemeGroupVersion.WithKind("DaemonSet"))}},
-			Spec: *ds.Spec.Template.Spec.DeepCopy(),
+			Spec: *ent.spec, // its slices shared between the daemon pods, only read
 		}
-		p.Spec.Tolerations = append(p.Spec.Tolerations, daemonSetTolerations...)
 		if s.Check(p, ni).IsSuccess() {
 			s.Place(u, p, name)
-			sum = sum.Add(podutil.PodRequests(p))
+			sum = sum.Add(ent.requests)
 		}
 	}
 	return sum
