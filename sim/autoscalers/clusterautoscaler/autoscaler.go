@@ -54,6 +54,13 @@ type Autoscaler struct {
 	status                                              string               // last ConfigMap status written
 	statusDoc                                           *statusDoc           // the document it was marshalled from
 	stats                                               Stats
+
+	// utilCache keeps each snapshot node's utilization while the node
+	// info is unchanged (its generation moves with every pod and node
+	// change): most nodes' pods do not change from one loop to the next.
+	utilCache map[string]cachedUtil
+	// groupOf caches each node's group while the node object is the same.
+	groupOf map[string]nodeGroupOf
 }
 
 // Stats count what the autoscaler did.
@@ -85,6 +92,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cloud CloudProvider, opts
 		unremovableUntil: map[string]time.Duration{}, hints: map[string]string{}, oldHints: map[string]string{},
 		backoff: map[string]*backoff{}, deleting: map[string]*deletion{}, notTriggered: map[string]notice{},
 		lastScaleUp: never, lastScaleDownDelete: never, lastScaleDownFail: never,
+		utilCache: map[string]cachedUtil{}, groupOf: map[string]nodeGroupOf{},
 	}
 	return a
 }
@@ -122,6 +130,8 @@ func (a *Autoscaler) onNode(ev store.Event) {
 	if node := ev.Object.(*corev1.Node); ev.Type == store.Deleted {
 		delete(a.unneededSince, node.Name)
 		delete(a.unremovableUntil, node.Name)
+		delete(a.utilCache, node.Name)
+		delete(a.groupOf, node.Name)
 	}
 }
 
@@ -153,11 +163,21 @@ func (a *Autoscaler) groupNodes() map[string][]*corev1.Node {
 	out := map[string][]*corev1.Node{}
 	for _, o := range a.st.List("Node", "") {
 		n := o.(*corev1.Node)
-		if g := a.cloud.NodeGroupOf(n); g != "" {
+		c, ok := a.groupOf[n.Name]
+		if !ok || c.node != n {
+			c = nodeGroupOf{node: n, group: a.cloud.NodeGroupOf(n)}
+			a.groupOf[n.Name] = c
+		}
+		if g := c.group; g != "" {
 			out[g] = append(out[g], n)
 		}
 	}
 	return out
+}
+
+type nodeGroupOf struct {
+	node  *corev1.Node
+	group string
 }
 
 // inBackoff reports whether a group's scale-ups are suspended.

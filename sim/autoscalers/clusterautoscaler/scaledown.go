@@ -171,6 +171,21 @@ func (a *Autoscaler) unneeded(n *corev1.Node, group string, planned map[string]b
 // (DaemonSet pods count unless --ignore-daemonsets-utilization; mirror
 // pods never).
 func (a *Autoscaler) utilization(ni *framework.NodeInfo) (cpu, mem float64) {
+	if c, ok := a.utilCache[ni.Name()]; ok && c.ni == ni && c.gen == ni.Generation {
+		return c.cpu, c.mem
+	}
+	cpu, mem = a.computeUtilization(ni)
+	a.utilCache[ni.Name()] = cachedUtil{ni: ni, gen: ni.Generation, cpu: cpu, mem: mem}
+	return cpu, mem
+}
+
+type cachedUtil struct {
+	ni       *framework.NodeInfo
+	gen      int64
+	cpu, mem float64
+}
+
+func (a *Autoscaler) computeUtilization(ni *framework.NodeInfo) (cpu, mem float64) {
 	var req podutil.Resources
 	for _, pi := range ni.Pods {
 		p := pi.Pod
