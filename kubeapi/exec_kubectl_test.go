@@ -219,20 +219,7 @@ func exitCode(err error) int {
 	return 0
 }
 
-const execNetwork = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.27
-        ports: [{name: http, containerPort: 80}]
----
+var execNetwork = nginxWeb(2) + `---
 apiVersion: v1
 kind: Service
 metadata: {name: web}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubesim/kubesim/internal/testutil"
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim/runner"
 )
@@ -66,6 +67,12 @@ func (k kubectl) ok(args ...string) string {
 	out, err := k.run(args...)
 	require.NoError(k.t, err, "kubectl %s:\n%s", strings.Join(args, " "), out)
 	return out
+}
+
+// nginxWeb is Deployment web: replicas nginx pods (app=web) serving the
+// port named http.
+func nginxWeb(replicas int) string {
+	return testutil.Deployment("web", replicas, "{name: nginx, image: nginx:1.27, ports: [{containerPort: 80, name: http}]}")
 }
 
 const webManifest = `apiVersion: apps/v1

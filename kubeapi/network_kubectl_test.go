@@ -11,20 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const netManifest = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.27
-        ports: [{containerPort: 80, name: http}]
----
+var netManifest = nginxWeb(2) + `---
 apiVersion: v1
 kind: Service
 metadata: {name: web}

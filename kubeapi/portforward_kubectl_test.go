@@ -17,20 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const portForwardManifest = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.27
-        ports: [{containerPort: 80, name: http}]
----
+var portForwardManifest = nginxWeb(1) + `---
 apiVersion: v1
 kind: Service
 metadata: {name: web}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubesim/kubesim/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -47,26 +48,12 @@ spec:
   resources: {requests: {storage: 1Gi}}
 `
 
-const webSet = `apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: web}
-spec:
-  serviceName: web
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.27
-        volumeMounts: [{name: www, mountPath: /usr/share/nginx/html}]
-  volumeClaimTemplates:
-  - metadata: {name: www}
-    spec:
-      accessModes: [ReadWriteOnce]
-      resources: {requests: {storage: 1Gi}}
-`
+var webSet = testutil.Workload("StatefulSet", "web", 1,
+	"{name: nginx, image: nginx:1.27, volumeMounts: [{name: www, mountPath: /usr/share/nginx/html}]}",
+	"serviceName: web",
+	"volumeClaimTemplates:",
+	"- metadata: {name: www}",
+	"  spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}")
 
 // TestKubectlStorage: a claim of the default gp3 class waits for its
 // first consumer, is provisioned in the pod's zone and bound, and the pod

@@ -12,6 +12,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubesim/kubesim/internal/testutil"
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim/runner"
@@ -20,28 +21,14 @@ import (
 
 // threeNodes is a quiet cluster: no timeline of its own, so the test's
 // keys are the only thing that happens to it.
-const threeNodes = `name: three
+var threeNodes = `name: three
 seed: 3
 duration: 20m
 cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 3}
 workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 6
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers:
-              - name: nginx
-                image: nginx:1.27
-                resources: {requests: {cpu: 200m, memory: 128Mi}}
-`
+` + testutil.InScenario(testutil.Deployment("web", 6, "{name: nginx, image: nginx:1.27, resources: {requests: {cpu: 200m, memory: 128Mi}}}"))
 
 func loadScenario(t *testing.T, body string) *scenarios.Scenario {
 	t.Helper()
@@ -545,7 +532,7 @@ func TestKeysAnswerWhileABigClusterCatchesUp(t *testing.T) {
 }
 
 // bigCluster is 200 nodes starting 3,000 pods at once.
-const bigCluster = `name: big
+var bigCluster = `name: big
 seed: 1
 duration: 30m
 cluster:
@@ -553,19 +540,7 @@ cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 200}
 workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 3000
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers:
-              - {name: c, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 64Mi}}}
-`
+` + testutil.InScenario(testutil.Deployment("web", 3000, "{name: c, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 64Mi}}}"))
 
 // TestWhyShowsTheChainOfAReplacementPod: a learner fails a node, lets
 // the cluster heal, selects a replacement pod and presses y: the describe

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubesim/kubesim/internal/testutil"
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
 )
@@ -118,7 +119,7 @@ func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
 	return v
 }
 
-const e2eScenario = `name: web-e2e
+var e2eScenario = `name: web-e2e
 seed: 3
 duration: 30m
 cluster:
@@ -127,21 +128,7 @@ cluster:
       instanceType: m5.large
       count: 3
 workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web, labels: {app: web}}
-      spec:
-        replicas: 6
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers:
-              - name: nginx
-                image: nginx:1.27
-                resources: {requests: {cpu: 200m, memory: 128Mi}}
-`
+` + testutil.InScenario(testutil.Deployment("web", 6, "{name: nginx, image: nginx:1.27, resources: {requests: {cpu: 200m, memory: 128Mi}}}"))
 
 const runningWeb = `.pod[data-owner="Deployment/web"][data-state="Running"]`
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubesim/kubesim/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -52,24 +53,14 @@ func writeScenario(t *testing.T, body string) string {
 	return p
 }
 
-const small = `name: small
+var small = `name: small
 duration: 2m
 cluster:
   addons: false
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 2}
 workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 3
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec: {containers: [{name: web, image: "nginx:1.27"}]}
-expect:
+` + testutil.InScenario(testutil.Deployment("web", 3, "{name: web, image: \"nginx:1.27\"}")) + `expect:
   - by: 1m
     deploymentReady: {name: web, replicas: REPLICAS}
 `

@@ -12,32 +12,21 @@ import (
 	junitparser "github.com/joshdk/go-junit"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubesim/kubesim/internal/testutil"
 	"github.com/kubesim/kubesim/plan"
 	"github.com/kubesim/kubesim/sim/runner"
 )
 
 // A chaos file whose recovery fails for some seeds only: the victim pod's
 // node depends on the seed, and only general-1 is failed.
-const chaos = `name: chaos
+var chaos = `name: chaos
 duration: 9m
 cluster:
   addons: false
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 3}
 workloads:
-  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: web}
-      spec:
-        replicas: 3
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers:
-              - {name: web, image: nginx:1.27, resources: {requests: {cpu: 100m}}}
-timeline:
+` + testutil.InScenario(testutil.Deployment("web", 3, "{name: web, image: nginx:1.27, resources: {requests: {cpu: 100m}}}")) + `timeline:
   - at: 1m
     name: node-down
     fail: {node: general-1}

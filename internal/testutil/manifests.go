@@ -1,0 +1,53 @@
+// Package testutil holds what the tests of several packages share: the
+// manifests of the small workloads they run. It imports nothing of the
+// simulator, so any package's tests can use it.
+package testutil
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Deployment is the manifest of a Deployment called name with replicas
+// pods labelled app=<name>, each running the one container given as a
+// YAML flow mapping, e.g. `{name: nginx, image: nginx:1.27}`.
+func Deployment(name string, replicas int, container string) string {
+	return Workload("Deployment", name, replicas, container)
+}
+
+// Workload is the manifest of a workload of kind (Deployment,
+// StatefulSet, ...) called name with replicas pods labelled app=<name>,
+// each running the one container given as a YAML flow mapping; spec adds
+// fields to the workload's spec, one YAML line each (e.g.
+// "serviceName: web"), written after the pod template.
+func Workload(kind, name string, replicas int, container string, spec ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `apiVersion: apps/v1
+kind: %[1]s
+metadata: {name: %[2]s}
+spec:
+  replicas: %[3]d
+  selector: {matchLabels: {app: %[2]s}}
+  template:
+    metadata: {labels: {app: %[2]s}}
+    spec:
+      containers:
+      - %[4]s
+`, kind, name, replicas, container)
+	for _, l := range spec {
+		b.WriteString("  " + l + "\n")
+	}
+	return b.String()
+}
+
+// InScenario is manifest as an entry of a scenario's workloads list:
+// "  - manifest:" and the manifest indented under it.
+func InScenario(manifest string) string {
+	var b strings.Builder
+	b.WriteString("  - manifest:\n")
+	for _, l := range strings.SplitAfter(strings.TrimSuffix(manifest, "\n"), "\n") {
+		b.WriteString("      " + l)
+	}
+	b.WriteString("\n")
+	return b.String()
+}

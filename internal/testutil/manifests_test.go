@@ -1,0 +1,39 @@
+package testutil
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/yaml"
+)
+
+func TestWorkload(t *testing.T) {
+	var set appsv1.StatefulSet
+	src := Workload("StatefulSet", "db", 2, "{name: pg, image: postgres:17}", "serviceName: db",
+		"volumeClaimTemplates:", "- metadata: {name: data}")
+	require.NoError(t, yaml.UnmarshalStrict([]byte(src), &set), src)
+	require.Equal(t, "StatefulSet", set.Kind)
+	require.Equal(t, "db", set.Name)
+	require.Equal(t, int32(2), *set.Spec.Replicas)
+	require.Equal(t, map[string]string{"app": "db"}, set.Spec.Selector.MatchLabels)
+	require.Equal(t, map[string]string{"app": "db"}, set.Spec.Template.Labels)
+	require.Len(t, set.Spec.Template.Spec.Containers, 1)
+	require.Equal(t, "postgres:17", set.Spec.Template.Spec.Containers[0].Image)
+	require.Equal(t, "db", set.Spec.ServiceName)
+	require.Equal(t, "data", set.Spec.VolumeClaimTemplates[0].Name)
+}
+
+func TestInScenario(t *testing.T) {
+	var doc struct {
+		Workloads []struct {
+			Manifest appsv1.Deployment `json:"manifest"`
+		} `json:"workloads"`
+	}
+	src := "workloads:\n" + InScenario(Deployment("web", 3, "{name: nginx, image: nginx:1.27}"))
+	require.NoError(t, yaml.Unmarshal([]byte(src), &doc), src)
+	require.Len(t, doc.Workloads, 1)
+	require.Equal(t, "web", doc.Workloads[0].Manifest.Name)
+	require.Equal(t, int32(3), *doc.Workloads[0].Manifest.Spec.Replicas)
+	require.Equal(t, "nginx", doc.Workloads[0].Manifest.Spec.Template.Spec.Containers[0].Name)
+}
