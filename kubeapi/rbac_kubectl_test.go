@@ -256,12 +256,12 @@ func TestKubectlServiceAccountSecrets(t *testing.T) {
 
 	out, err = k.run("run", "app", "--image=nginx:1.27", "--overrides", `{"spec":{"serviceAccountName":"builder"}}`)
 	require.Error(t, err, out)
-	require.Contains(t, out, `pods "app" is forbidden: service account default/builder was not found, retry after the service account is created`)
+	require.Contains(t, out, `pods "app" is forbidden: error looking up service account default/builder: serviceaccount "builder" not found`)
 	k.ok("create", "deployment", "web", "--image=nginx:1.27")
 	k.ok("patch", "deployment", "web", "-p", `{"spec":{"template":{"spec":{"serviceAccountName":"builder"}}}}`)
 	out = k.waitFor(func(out string) bool { return strings.Contains(out, "FailedCreate") },
 		"get", "events", "--field-selector", "reason=FailedCreate")
-	require.Contains(t, out, `is forbidden: service account default/builder was not found, retry after the service account is created`)
+	require.Contains(t, out, `is forbidden: error looking up service account default/builder: serviceaccount "builder" not found`)
 	k.ok("create", "sa", "builder")
 	k.waitFor(func(out string) bool { return strings.Contains(out, "builder") }, "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].spec.serviceAccountName}")
 }

@@ -71,24 +71,6 @@ func (s *Server) admit(obj store.Object) error {
 	return s.admitQuota(obj)
 }
 
-// admitServiceAccount is the ServiceAccount admission plugin's lookup: a
-// pod naming a ServiceAccount that does not exist is refused. (Upstream
-// also refuses while a new namespace's default ServiceAccount is not yet
-// created; here pods of the default account are admitted, so that
-// workloads created with their namespace do not depend on the service
-// account controller's timing.)
-func (s *Server) admitServiceAccount(pod *corev1.Pod) error {
-	name := pod.Spec.ServiceAccountName
-	if name == "" || name == "default" {
-		return nil
-	}
-	if _, ok := s.store.Get("ServiceAccount", pod.Namespace, name); ok {
-		return nil
-	}
-	return apierrors.NewForbidden(corev1.Resource("pods"), pod.Name,
-		fmt.Errorf("service account %s/%s was not found, retry after the service account is created", pod.Namespace, name))
-}
-
 // addFinalizer is StorageObjectInUseProtection: a new claim or volume
 // carries the finalizer its protection controller removes once it is no
 // longer in use.

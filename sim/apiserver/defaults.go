@@ -135,7 +135,6 @@ func defaultPodSpec(s *corev1.PodSpec) {
 	s.TerminationGracePeriodSeconds = cmp.Or(s.TerminationGracePeriodSeconds, ptr.To(int64(corev1.DefaultTerminationGracePeriodSeconds)))
 	s.DNSPolicy = cmp.Or(s.DNSPolicy, corev1.DNSClusterFirst)
 	s.SchedulerName = cmp.Or(s.SchedulerName, corev1.DefaultSchedulerName)
-	s.ServiceAccountName = cmp.Or(s.ServiceAccountName, "default")
 	s.SecurityContext = cmp.Or(s.SecurityContext, &corev1.PodSecurityContext{})
 	s.EnableServiceLinks = cmp.Or(s.EnableServiceLinks, ptr.To(true))
 	for i := range s.InitContainers {

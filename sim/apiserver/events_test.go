@@ -10,6 +10,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 )
 
 func events(f *fixture, ns string) []*corev1.Event {
@@ -138,7 +139,7 @@ func TestEventForClusterScopedObject(t *testing.T) {
 // exempts them, so the last events of its pods are not lost.
 func TestEventInTerminatingNamespace(t *testing.T) {
 	f := newFixture(t, 1)
-	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team"}})
+	require.NoError(t, apiservertest.Namespace(f.admin, "team"))
 	p := newPod("p")
 	p.Namespace = "team"
 	pod := f.create(p)

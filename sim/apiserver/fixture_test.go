@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -32,7 +33,7 @@ func newFixture(t *testing.T, seed uint64) *fixture {
 	st := store.New(eng)
 	srv := apiserver.New(eng, st)
 	f := &fixture{t: t, eng: eng, st: st, srv: srv, admin: srv.Client("admin")}
-	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
+	require.NoError(t, apiservertest.Namespace(f.admin, "default"))
 	return f
 }
 

@@ -25,17 +25,23 @@ func secondsDuration(s int64) time.Duration { return time.Duration(s) * time.Sec
 const nameAlphabet = "bcdfghjklmnpqrstvwxz2456789"
 
 func (s *Server) generateName(kind, namespace, base string) string {
-	r := s.engine.Rand("apiserver/names")
 	for {
-		b := make([]byte, 5)
-		for i := range b {
-			b[i] = nameAlphabet[r.IntN(len(nameAlphabet))]
-		}
-		name := base + string(b)
+		name := base + s.randomSuffix("apiserver/names")
 		if _, taken := s.store.Get(kind, namespace, name); !taken {
 			return name
 		}
 	}
+}
+
+// randomSuffix is five characters of nameAlphabet from the named stream
+// (upstream's utilrand.String(5)).
+func (s *Server) randomSuffix(stream string) string {
+	r := s.engine.Rand(stream)
+	b := make([]byte, 5)
+	for i := range b {
+		b[i] = nameAlphabet[r.IntN(len(nameAlphabet))]
+	}
+	return string(b)
 }
 
 // The functions below act on an object's spec and status the same way for

@@ -35,6 +35,13 @@ type schedulerHandle = *scheduler.Scheduler
 func (c *Cluster) startControlPlane() {
 	e := c.Engine
 	c.sched = scheduler.New(e, c.Client("default-scheduler"), scheduler.Config{ScoringStrategy: c.cfg.ScoringStrategy})
+	accounts := serviceaccount.New(e, c.Client(serviceaccount.Name).WithUIDStream(SystemUIDs), controllerutil.Config{})
+	rootCA := rootcacert.New(e, c.Client(rootcacert.Name).WithUIDStream(SystemUIDs), controllerutil.Config{}, c.PKI.CertPEM)
+	// The built-in namespaces of a running cluster already have their
+	// default ServiceAccount and CA bundle: pods applied at time zero
+	// pass the ServiceAccount admission plugin and mount their token.
+	accounts.Settle()
+	rootCA.Settle()
 	c.starters = []interface{ Start() }{
 		c.Metrics,
 		c.sched,
@@ -58,9 +65,9 @@ func (c *Cluster) startControlPlane() {
 		persistentvolume.New(e, c.Client(persistentvolume.Name), c.Client(persistentvolume.ProvisionerName), controllerutil.Config{}),
 		storageprotection.New(e, c.Client(storageprotection.PVCName), c.Client(storageprotection.PVName), controllerutil.Config{}),
 		clusterroleaggregation.New(e, c.Client(clusterroleaggregation.Name), controllerutil.Config{}),
-		serviceaccount.New(e, c.Client(serviceaccount.Name).WithUIDStream(SystemUIDs), controllerutil.Config{}),
+		accounts,
 		serviceaccount.NewTokens(e, c.Client(serviceaccount.TokensName), controllerutil.Config{}, c.PKI.CertPEM),
-		rootcacert.New(e, c.Client(rootcacert.Name).WithUIDStream(SystemUIDs), controllerutil.Config{}, c.PKI.CertPEM),
+		rootCA,
 		csrsigning.New(e, c.Client(csrsigning.Name), controllerutil.Config{}, c.PKI),
 	}
 	for _, s := range c.starters {

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/cloud"
 )
 
@@ -21,7 +22,7 @@ func newFargateCluster(t *testing.T) *Cluster {
 		FargateProfiles: []FargateProfile{{Name: "jobs", Selectors: []FargateSelector{{Namespace: "batch", Labels: map[string]string{"tier": "jobs"}}}}}})
 	require.NoError(t, err)
 	t.Cleanup(c.Etcd.Close)
-	_, err = c.Client("test").Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "batch"}})
+	err = apiservertest.Namespace(c.Client("test"), "batch")
 	require.NoError(t, err)
 	return c
 }

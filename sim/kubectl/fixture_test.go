@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -48,8 +49,9 @@ func newFixture(t *testing.T) *fixture {
 		},
 		Done: func(out string, err error) { f.doneOut, f.doneErr = out, err; f.dones++ },
 	}
-	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
-	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-system"}})
+	for _, ns := range []string{"default", "kube-system"} {
+		require.NoError(t, apiservertest.Namespace(f.admin, ns))
+	}
 	return f
 }
 

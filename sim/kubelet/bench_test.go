@@ -11,6 +11,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -24,7 +25,7 @@ func BenchmarkKubelet200Pods(b *testing.B) {
 		srv := apiserver.New(e, st)
 		c := srv.Client("test")
 		for _, ns := range []string{"default", NodeLeaseNamespace} {
-			if _, err := c.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			if err := apiservertest.Namespace(c, ns); err != nil {
 				b.Fatal(err)
 			}
 		}

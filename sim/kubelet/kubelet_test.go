@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -32,7 +33,7 @@ func newHarness(t *testing.T, ready bool) *harness {
 	srv := apiserver.New(e, st)
 	c := srv.Client("test")
 	for _, ns := range []string{"default", NodeLeaseNamespace} {
-		_, err := c.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+		err := apiservertest.Namespace(c, ns)
 		require.NoError(t, err)
 	}
 	spec := cloud.NodeSpec{Name: "node-1", Group: "general", Zone: "us-east-1a", InstanceType: "m5.large", Index: 1}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -26,7 +27,7 @@ func newWorld(t testing.TB, seed uint64) *world {
 	st := store.New(e)
 	srv := apiserver.New(e, st)
 	w := &world{engine: e, st: st, srv: srv, admin: srv.Client("test")}
-	_, err := w.admin.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
+	err := apiservertest.Namespace(w.admin, "default")
 	require.NoError(t, err)
 	return w
 }

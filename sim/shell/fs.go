@@ -2,6 +2,7 @@ package shell
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -131,9 +132,6 @@ func (v *fsView) readOnly(p string) bool {
 	return false
 }
 
-// SATokenDir is where the ServiceAccount token is mounted.
-const SATokenDir = "/var/run/secrets/kubernetes.io/serviceaccount"
-
 // fsView builds the container's file system from the pod and the
 // cluster.
 func (sh *Shell) fsView(st *State) *fsView {
@@ -157,18 +155,14 @@ func (sh *Shell) fsView(st *State) *fsView {
 	for i := range pod.Spec.Volumes {
 		vols[pod.Spec.Volumes[i].Name] = &pod.Spec.Volumes[i]
 	}
-	mountedSA := false
 	for _, m := range sh.ctr.VolumeMounts {
 		mp := path.Clean(m.MountPath)
-		if mp == SATokenDir {
-			mountedSA = true
-		}
 		vol := vols[m.Name]
 		if vol == nil {
 			continue
 		}
 		v.addDir(mp)
-		files, ro := volumeFiles(st, pod, sh.ctr, vol)
+		files, ro := sh.volumeFiles(st, vol)
 		if ro || m.ReadOnly {
 			v.ro = append(v.ro, mp)
 		}
@@ -193,14 +187,6 @@ func (sh *Shell) fsView(st *State) *fsView {
 		if ro && len(keys) > 0 {
 			v.entries[mp+"/..data"] = &entry{dir: true, link: "..2025_01_01_00_00_00.000000001"}
 		}
-	}
-	if !mountedSA && automount(st, pod) {
-		v.addDir(SATokenDir)
-		v.ro = append(v.ro, SATokenDir)
-		for k, c := range saFiles(st, pod, sh.Token) {
-			v.addFile(SATokenDir+"/"+k, c).link = "..data/" + k
-		}
-		v.entries[SATokenDir+"/..data"] = &entry{dir: true, link: "..2025_01_01_00_00_00.000000001"}
 	}
 	return v
 }
@@ -234,42 +220,10 @@ func modeString(m int32) string {
 	return string(b)
 }
 
-// automount: the ServiceAccount admission plugin mounts the token unless
-// the pod or its ServiceAccount opts out.
-func automount(st *State, pod *corev1.Pod) bool {
-	if pod.Spec.AutomountServiceAccountToken != nil {
-		return *pod.Spec.AutomountServiceAccountToken
-	}
-	name := pod.Spec.ServiceAccountName
-	if name == "" {
-		name = "default"
-	}
-	if o, ok := st.Store.Get("ServiceAccount", pod.Namespace, name); ok {
-		if sa := o.(*corev1.ServiceAccount); sa.AutomountServiceAccountToken != nil {
-			return *sa.AutomountServiceAccountToken
-		}
-	}
-	return true
-}
-
-func saFiles(st *State, pod *corev1.Pod, token func(st *State, ns, sa string) string) map[string]string {
-	sa := pod.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
-	}
-	files := map[string]string{"namespace": pod.Namespace}
-	if o, ok := st.Store.Get("ConfigMap", pod.Namespace, "kube-root-ca.crt"); ok {
-		files["ca.crt"] = o.(*corev1.ConfigMap).Data["ca.crt"]
-	}
-	if token != nil {
-		files["token"] = token(st, pod.Namespace, sa)
-	}
-	return files
-}
-
 // volumeFiles are the files a volume presents, by relative path, and
 // whether the volume is read-only (the projected kinds are).
-func volumeFiles(st *State, pod *corev1.Pod, ctr *corev1.Container, vol *corev1.Volume) (map[string]string, bool) {
+func (sh *Shell) volumeFiles(st *State, vol *corev1.Volume) (map[string]string, bool) {
+	pod, ctr := sh.pod, sh.ctr
 	files := map[string]string{}
 	switch {
 	case vol.ConfigMap != nil:
@@ -291,7 +245,7 @@ func volumeFiles(st *State, pod *corev1.Pod, ctr *corev1.Container, vol *corev1.
 			case src.DownwardAPI != nil:
 				addDownward(pod, ctr, src.DownwardAPI.Items, files)
 			case src.ServiceAccountToken != nil:
-				files[src.ServiceAccountToken.Path] = ""
+				files[src.ServiceAccountToken.Path] = sh.token(st, pod)
 			}
 		}
 		return files, true
@@ -537,4 +491,13 @@ func (sh *Shell) applyRedirects(rs []redirect, in io.Reader, out, errw io.Writer
 		}
 	}
 	return in, out, errw, closeAll, true
+}
+
+// token is the bound ServiceAccount token the kubelet writes into a
+// serviceAccountToken projection ("" when the shell has no issuer).
+func (sh *Shell) token(st *State, pod *corev1.Pod) string {
+	if sh.Token == nil {
+		return ""
+	}
+	return sh.Token(st, pod.Namespace, cmp.Or(pod.Spec.ServiceAccountName, "default"))
 }

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/controllers/namespace"
 )
@@ -17,7 +18,7 @@ import (
 func TestNamespaceDeletionCascade(t *testing.T) {
 	w := fake.New(5)
 	e, st, srv, kube := w.Engine, w.Store, w.Server, w.Admin
-	_, err := kube.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team"}})
+	err := apiservertest.Namespace(kube, "team")
 	require.NoError(t, err)
 	w.AddNode("n1", nil)
 	labels := map[string]string{"app": "web"}
@@ -68,6 +69,7 @@ func TestNamespaceDeletionCascade(t *testing.T) {
 	_, ok = st.Get("Namespace", "", "team")
 	require.False(t, ok, "finalized once empty")
 	for _, k := range []string{"Deployment", "ConfigMap", "Pod"} {
-		require.Len(t, st.List(k, "default"), 1, "other namespaces untouched: %s", k)
+		_, ok := st.Get(k, "default", map[string]string{"Deployment": "web", "ConfigMap": "cfg", "Pod": "web-x"}[k])
+		require.True(t, ok, "other namespaces untouched: %s", k)
 	}
 }

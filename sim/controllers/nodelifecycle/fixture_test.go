@@ -11,6 +11,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -31,7 +32,7 @@ func newFixture(t *testing.T) *fixture {
 	srv := apiserver.New(e, st)
 	f := &fixture{t: t, e: e, st: st, srv: srv, kube: srv.Client("test"), silent: map[string]bool{}}
 	for _, ns := range []string{"default", corev1.NamespaceNodeLease} {
-		_, err := f.kube.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+		err := apiservertest.Namespace(f.kube, ns)
 		require.NoError(t, err)
 	}
 	return f

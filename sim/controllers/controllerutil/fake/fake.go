@@ -19,6 +19,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -48,7 +49,9 @@ func New(seed uint64) *World {
 	srv := apiserver.New(e, st)
 	w := &World{Engine: e, Store: st, Server: srv, Admin: srv.Client("test"),
 		ReadyAfter: time.Second, StopAfter: 2 * time.Second}
-	w.must(w.Admin.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}}))
+	if err := apiservertest.Namespace(w.Admin, "default"); err != nil {
+		panic(err)
+	}
 	return w
 }
 
