@@ -1,11 +1,11 @@
 package daemonset
 
 import (
-	"slices"
-	"strconv"
-
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingcorev1 "k8s.io/component-helpers/scheduling/corev1"
+	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
+	"k8s.io/klog/v2"
 )
 
 // daemonTolerations are the tolerations every DaemonSet pod gets (upstream
@@ -36,52 +36,17 @@ func daemonTolerations(spec *corev1.PodSpec) []corev1.Toleration {
 	return out
 }
 
-// tolerates reports whether toleration t tolerates taint (Equal or
-// Exists; an empty key with Exists tolerates everything; an empty effect
-// matches every effect).
-func tolerates(t *corev1.Toleration, taint *corev1.Taint) bool {
-	if t.Effect != "" && t.Effect != taint.Effect {
-		return false
-	}
-	if t.Key != "" && t.Key != taint.Key {
-		return false
-	}
-	switch t.Operator {
-	case corev1.TolerationOpExists:
-		return true
-	case "", corev1.TolerationOpEqual:
-		return t.Value == taint.Value
-	}
-	return false
-}
-
-func untolerated(taints []corev1.Taint, tols []corev1.Toleration, effect func(corev1.TaintEffect) bool) bool {
-	for i := range taints {
-		if !effect(taints[i].Effect) {
-			continue
-		}
-		ok := false
-		for j := range tols {
-			if tolerates(&tols[j], &taints[i]) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return true
-		}
-	}
-	return false
-}
-
 // placement is what decides where a DaemonSet runs, computed once per sync.
 type placement struct {
-	spec *corev1.PodSpec
-	tols []corev1.Toleration
+	spec     *corev1.PodSpec
+	tols     []corev1.Toleration
+	affinity nodeaffinity.RequiredNodeAffinity
 }
 
 func newPlacement(ds *appsv1.DaemonSet) placement {
-	return placement{spec: &ds.Spec.Template.Spec, tols: daemonTolerations(&ds.Spec.Template.Spec)}
+	spec := &ds.Spec.Template.Spec
+	return placement{spec: spec, tols: daemonTolerations(spec),
+		affinity: nodeaffinity.NewRequiredNodeAffinity(spec.NodeSelector, spec.Affinity)}
 }
 
 // ShouldRun is upstream's NodeShouldRunDaemonPod: shouldRun says a daemon
@@ -95,84 +60,26 @@ func (p placement) shouldRun(node *corev1.Node) (bool, bool) {
 	if p.spec.NodeName != "" && p.spec.NodeName != node.Name {
 		return false, false
 	}
-	if !matchesNodeSelector(p.spec, node) {
+	// spec.nodeSelector and the required node affinity, as upstream's
+	// predicates (an unparsable selector matches no node).
+	if fits, _ := p.affinity.Match(node); !fits {
 		return false, false
 	}
-	noSchedOrExec := func(e corev1.TaintEffect) bool {
-		return e == corev1.TaintEffectNoSchedule || e == corev1.TaintEffectNoExecute
+	noSchedOrExec := func(t *corev1.Taint) bool {
+		return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
 	}
-	if untolerated(node.Spec.Taints, p.tols, noSchedOrExec) {
-		exec := func(e corev1.TaintEffect) bool { return e == corev1.TaintEffectNoExecute }
-		return false, !untolerated(node.Spec.Taints, p.tols, exec)
+	if p.untolerated(node, noSchedOrExec) {
+		exec := func(t *corev1.Taint) bool { return t.Effect == corev1.TaintEffectNoExecute }
+		return false, !p.untolerated(node, exec)
 	}
 	return true, true
 }
 
-// matchesNodeSelector checks spec.nodeSelector and the required node
-// affinity terms (ORed; expressions and fields within a term ANDed).
-func matchesNodeSelector(spec *corev1.PodSpec, node *corev1.Node) bool {
-	for k, v := range spec.NodeSelector {
-		if w, ok := node.Labels[k]; !ok || w != v {
-			return false
-		}
-	}
-	a := spec.Affinity
-	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
-		return true
-	}
-	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
-		if termMatches(&term, node) {
-			return true
-		}
-	}
-	return false
-}
-
-func termMatches(t *corev1.NodeSelectorTerm, node *corev1.Node) bool {
-	if len(t.MatchExpressions) == 0 && len(t.MatchFields) == 0 {
-		return false // an empty term matches nothing
-	}
-	for i := range t.MatchExpressions {
-		r := &t.MatchExpressions[i]
-		v, ok := node.Labels[r.Key]
-		if !requirementMatches(r, v, ok) {
-			return false
-		}
-	}
-	for i := range t.MatchFields {
-		r := &t.MatchFields[i]
-		if r.Key != "metadata.name" || !requirementMatches(r, node.Name, true) {
-			return false
-		}
-	}
-	return true
-}
-
-func requirementMatches(r *corev1.NodeSelectorRequirement, v string, ok bool) bool {
-	switch r.Operator {
-	case corev1.NodeSelectorOpIn:
-		return ok && slices.Contains(r.Values, v)
-	case corev1.NodeSelectorOpNotIn:
-		return !ok || !slices.Contains(r.Values, v)
-	case corev1.NodeSelectorOpExists:
-		return ok
-	case corev1.NodeSelectorOpDoesNotExist:
-		return !ok
-	case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
-		if !ok || len(r.Values) != 1 {
-			return false
-		}
-		have, err1 := strconv.ParseInt(v, 10, 64)
-		want, err2 := strconv.ParseInt(r.Values[0], 10, 64)
-		if err1 != nil || err2 != nil {
-			return false
-		}
-		if r.Operator == corev1.NodeSelectorOpGt {
-			return have > want
-		}
-		return have < want
-	}
-	return false
+// untolerated reports whether one of the node's taints that filter
+// selects is not tolerated by the daemon pod.
+func (p placement) untolerated(node *corev1.Node, filter func(*corev1.Taint) bool) bool {
+	_, found := schedulingcorev1.FindMatchingUntoleratedTaint(klog.Background(), node.Spec.Taints, p.tols, filter, false)
+	return found
 }
 
 // pinToNode replaces the pod's required node affinity with one term
