@@ -327,6 +327,14 @@ func TestBrowserCompactMapNamesPodsOnDemand(t *testing.T) {
 		  return evs.length > 0 && rows.length === evs.length && rows.every((tr, i) => tr.children[0].textContent === fmtDur(v.time - evs[i].t) &&
 		    tr.children[2].textContent === evs[i].reason && tr.children[3].textContent === evs[i].object);
 		})()`), "the events table is the view's newest events (%d replicas)", replicas)
+		// The page's events, the first view's followed by each delta's new
+		// ones, are the session's newest.
+		var want []string
+		for _, e := range latest.Events[max(0, len(latest.Events)-150):] {
+			want = append(want, fmt.Sprintf("%.3f %s %s", e.Time.Seconds(), e.Reason, e.Object))
+		}
+		require.Equal(t, want, evalJS[[]string](t, ctx, `state.view.events.slice(-150).map((e) => e.t.toFixed(3) + ' ' + e.reason + ' ' + e.object)`),
+			"the page's events are the session's (%d replicas)", replicas)
 	}
 	require.Greater(t, len(sess.Snapshot().Events), 150, "more events than the table shows")
 }
