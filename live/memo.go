@@ -241,8 +241,11 @@ func (m *viewMemo) pendingPods() []PodView {
 		return cmp.Or(cmp.Compare(a.pv.Created, b.pv.Created), cmp.Compare(a.key, b.key))
 	})
 	m.pendingView = nil
-	for _, pm := range pms {
-		m.pendingView = append(m.pendingView, pm.pv)
+	if len(pms) > 0 {
+		m.pendingView = make([]PodView, len(pms))
+		for i, pm := range pms {
+			m.pendingView[i] = pm.pv
+		}
 	}
 	m.pendingMoved = false
 	return m.pendingView
