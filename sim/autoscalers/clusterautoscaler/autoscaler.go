@@ -30,18 +30,9 @@ const WatchLatency = 10 * time.Millisecond
 
 // Autoscaler is the simulated Cluster Autoscaler.
 type Autoscaler struct {
-	engine *sim.Engine
-	client *apiserver.Client
-	st     *store.Store
-	opts   Options
-	cloud  CloudProvider
-	rnd    *sim.Rand
-
-	// snap is the autoscaler's cluster snapshot: simulations add template
-	// nodes and move pods in it, and undo every change before the loop
-	// ends.
-	snap  *simulator.Snapshot
-	stops []func()
+	simulator.Base
+	opts  Options
+	cloud CloudProvider
 	timer *sim.Timer
 
 	lastScaleUp, lastScaleDownDelete, lastScaleDownFail time.Duration
@@ -87,8 +78,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cloud CloudProvider, opts
 	opts = opts.Defaults()
 	never := -time.Duration(1 << 62)
 	a := &Autoscaler{
-		engine: engine, client: client, st: client.Server().Store(), opts: opts, cloud: cloud,
-		rnd: engine.Rand("cluster-autoscaler"), snap: simulator.New(client.Server().Store()), unneededSince: map[string]time.Duration{},
+		Base: simulator.NewBase(engine, client, Name), opts: opts, cloud: cloud, unneededSince: map[string]time.Duration{},
 		unremovableUntil: map[string]time.Duration{}, hints: map[string]string{}, oldHints: map[string]string{},
 		backoff: map[string]*backoff{}, deleting: map[string]*deletion{}, notTriggered: map[string]notice{},
 		lastScaleUp: never, lastScaleDownDelete: never, lastScaleDownFail: never,
@@ -106,27 +96,18 @@ func (a *Autoscaler) Stats() Stats { return a.stats }
 // Start lists and watches nodes and pods, then runs the loop every scan
 // interval.
 func (a *Autoscaler) Start() {
-	for _, o := range a.st.List("Node", "") {
-		a.snap.AddNode(o.(*corev1.Node))
-	}
-	for _, o := range a.st.List("Pod", "") {
-		a.onPod(store.Event{Type: store.Added, Object: o})
-	}
-	a.stops = append(a.stops, a.st.Watch("Node", WatchLatency, a.onNode), a.st.Watch("Pod", WatchLatency, a.onPod))
-	a.timer = a.engine.After(a.opts.ScanInterval, "cluster-autoscaler/loop", a.loop)
+	a.StartInformers(WatchLatency, a.onNode, a.onPod)
+	a.timer = a.Engine.After(a.opts.ScanInterval, "cluster-autoscaler/loop", a.loop)
 }
 
 // Stop ends the watches and the loop.
 func (a *Autoscaler) Stop() {
-	for _, s := range a.stops {
-		s()
-	}
-	a.stops = nil
-	a.engine.Cancel(a.timer)
+	a.StopWatches()
+	a.Engine.Cancel(a.timer)
 }
 
 func (a *Autoscaler) onNode(ev store.Event) {
-	a.snap.TrackNode(ev)
+	a.Snap.TrackNode(ev)
 	if node := ev.Object.(*corev1.Node); ev.Type == store.Deleted {
 		delete(a.unneededSince, node.Name)
 		delete(a.unremovableUntil, node.Name)
@@ -136,17 +117,17 @@ func (a *Autoscaler) onNode(ev store.Event) {
 }
 
 func (a *Autoscaler) onPod(ev store.Event) {
-	if _, key, pending := a.snap.TrackPod(ev); !pending {
+	if _, key, pending := a.Snap.TrackPod(ev); !pending {
 		delete(a.notTriggered, key)
 	}
 }
 
-func (a *Autoscaler) now() time.Duration { return a.engine.Elapsed() }
+func (a *Autoscaler) now() time.Duration { return a.Engine.Elapsed() }
 
 // loop is RunOnce: scale-up first; scale-down only when nothing was
 // added in this loop.
 func (a *Autoscaler) loop() {
-	a.timer = a.engine.After(a.opts.ScanInterval, "cluster-autoscaler/loop", a.loop)
+	a.timer = a.Engine.After(a.opts.ScanInterval, "cluster-autoscaler/loop", a.loop)
 	a.stats.Loops++
 	groups := a.cloud.NodeGroups()
 	a.checkProvisionTimeouts(groups)
@@ -161,7 +142,7 @@ func (a *Autoscaler) loop() {
 // groupNodes lists the registered nodes of each group, by group name.
 func (a *Autoscaler) groupNodes() map[string][]*corev1.Node {
 	out := map[string][]*corev1.Node{}
-	for _, o := range a.st.List("Node", "") {
+	for _, o := range a.Store.List("Node", "") {
 		n := o.(*corev1.Node)
 		c, ok := a.groupOf[n.Name]
 		if !ok || c.node != n {

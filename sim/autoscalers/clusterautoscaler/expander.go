@@ -35,7 +35,7 @@ func (a *Autoscaler) expand(options []Option) Option {
 	if len(best) == 1 {
 		return best[0]
 	}
-	return best[a.rnd.IntN(len(best))]
+	return best[a.Rand.IntN(len(best))]
 }
 
 // keepBest keeps the options with the lowest score.
@@ -86,7 +86,7 @@ func priceScore(o Option) float64 {
 // (data.priorities: "priority: [group-name regexps]"). Without the
 // ConfigMap, or when nothing matches, every option stays.
 func (a *Autoscaler) priorityBest(options []Option) []Option {
-	o, ok := a.st.Get("ConfigMap", "kube-system", PriorityConfigMap)
+	o, ok := a.Store.Get("ConfigMap", "kube-system", PriorityConfigMap)
 	if !ok {
 		return options
 	}

@@ -82,7 +82,7 @@ func TestPriorityFollowsTheConfigMapThenTheNextExpander(t *testing.T) {
 	a := newTestAutoscaler(t, "priority,least-waste", 1)
 	// Without the ConfigMap every option stays: least-waste decides.
 	require.Equal(t, "c5-xlarge", a.expand(options()).Group.Name)
-	_, err := a.client.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: PriorityConfigMap},
+	_, err := a.Client.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: PriorityConfigMap},
 		Data: map[string]string{"priorities": "10:\n  - .*-large\n50:\n  - r5-.*\n  - m5-.*\n"}})
 	require.NoError(t, err)
 	// Priority 50 keeps r5-large, m5-large and m5-xlarge (c5-xlarge only
@@ -90,12 +90,12 @@ func TestPriorityFollowsTheConfigMapThenTheNextExpander(t *testing.T) {
 	// pair among them (2x1930m and 2x6959Mi waste less than one m5.xlarge's
 	// 3920m and 14523Mi).
 	require.Equal(t, "m5-large", a.expand(options()).Group.Name)
-	_, err = a.client.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "other"}})
+	_, err = a.Client.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "other"}})
 	require.NoError(t, err)
-	o, _ := a.st.Get("ConfigMap", "kube-system", PriorityConfigMap)
+	o, _ := a.Store.Get("ConfigMap", "kube-system", PriorityConfigMap)
 	cm := o.(*corev1.ConfigMap).DeepCopy()
 	cm.Data["priorities"] = "10:\n  - .*\n90:\n  - t3-medium\n"
-	_, err = a.client.Update(cm)
+	_, err = a.Client.Update(cm)
 	require.NoError(t, err)
 	require.Equal(t, "t3-medium", a.expand(options()).Group.Name, "the highest priority wins even when it schedules fewer pods")
 }

@@ -50,7 +50,7 @@ func (a *Autoscaler) scaleDown(groups []NodeGroup) int {
 		return 0
 	}
 	var u simulator.Undo
-	defer a.snap.Revert(&u)
+	defer a.Snap.Revert(&u)
 	now := a.now()
 	a.oldHints, a.hints = a.hints, map[string]string{} // hints older than one loop are dropped, as upstream's
 	byName := map[string]NodeGroup{}
@@ -63,7 +63,7 @@ func (a *Autoscaler) scaleDown(groups []NodeGroup) int {
 	for name := range a.deleting {
 		planned[name] = true
 	}
-	budgets := a.snap.PDBBudgets()
+	budgets := a.Snap.PDBBudgets()
 	var cands []candidate
 	seen := map[string]bool{}
 	nodes := a.groupNodes()
@@ -133,7 +133,7 @@ func (a *Autoscaler) unneeded(n *corev1.Node, group string, planned map[string]b
 			return candidate{}, false
 		}
 	}
-	ni := a.snap.Get(n.Name)
+	ni := a.Snap.Get(n.Name)
 	if ni == nil {
 		return candidate{}, false
 	}
@@ -157,11 +157,11 @@ func (a *Autoscaler) unneeded(n *corev1.Node, group string, planned map[string]b
 	for _, p := range pods {
 		target := a.findPlaceHinted(p, func(o *framework.NodeInfo) bool { return o.Name() == n.Name || planned[o.Name()] })
 		if target == "" {
-			a.snap.Revert(&mine)
+			a.Snap.Revert(&mine)
 			a.unremovableUntil[n.Name] = now + a.opts.UnremovableNodeRecheckTimeout
 			return candidate{}, false
 		}
-		a.snap.Place(&mine, p, target)
+		a.Snap.Place(&mine, p, target)
 	}
 	u.Merge(&mine)
 	return candidate{node: n.Name, group: group, util: util, cpu: cpu, mem: mem, pods: pods}, true
@@ -211,8 +211,8 @@ func (a *Autoscaler) computeUtilization(ni *framework.NodeInfo) (cpu, mem float6
 func (a *Autoscaler) podsToMove(ni *framework.NodeInfo, budgets map[string]int32) ([]*corev1.Pod, bool) {
 	var out []*corev1.Pod
 	use := map[string]int32{}
-	for _, p := range a.snap.Drainable(ni.Name()) {
-		pdbs := a.snap.MatchingPDBs(p)
+	for _, p := range a.Snap.Drainable(ni.Name()) {
+		pdbs := a.Snap.MatchingPDBs(p)
 		safe := p.Annotations[AnnotationSafeToEvict]
 		switch {
 		case safe == "false":
@@ -251,21 +251,21 @@ func hasLocalStorage(p *corev1.Pod) bool {
 // startDeletion taints the node ToBeDeletedByClusterAutoscaler, evicts
 // its pods and removes the machine once they are gone.
 func (a *Autoscaler) startDeletion(c candidate) {
-	o, ok := a.st.Get("Node", "", c.node)
+	o, ok := a.Store.Get("Node", "", c.node)
 	if !ok {
 		return
 	}
 	node := o.(*corev1.Node).DeepCopy()
 	node.Spec.Taints = append(node.Spec.Taints, corev1.Taint{Key: TaintToBeDeleted,
-		Value: strconv.FormatInt(a.engine.Now().Unix(), 10), Effect: corev1.TaintEffectNoSchedule})
-	if _, err := a.client.Update(node); err != nil {
+		Value: strconv.FormatInt(a.Engine.Now().Unix(), 10), Effect: corev1.TaintEffectNoSchedule})
+	if _, err := a.Client.Update(node); err != nil {
 		a.lastScaleDownFail = a.now()
 		return
 	}
 	d := &deletion{node: c.node, group: c.group, empty: len(c.pods) == 0, pods: c.pods, started: a.now()}
 	a.deleting[c.node] = d
 	delete(a.unneededSince, c.node)
-	a.client.Event(node, corev1.EventTypeNormal, "ScaleDown", "marked the node as toBeDeleted/unschedulable")
+	a.Client.Event(node, corev1.EventTypeNormal, "ScaleDown", "marked the node as toBeDeleted/unschedulable")
 	if d.empty {
 		a.statusEvent(corev1.EventTypeNormal, "ScaleDownEmpty", fmt.Sprintf("Scale-down: removing empty node %q", c.node))
 		a.removeNode(d)
@@ -278,7 +278,7 @@ func (a *Autoscaler) startDeletion(c candidate) {
 	a.statusEvent(corev1.EventTypeNormal, "ScaleDown", fmt.Sprintf("Scale-down: removing node %s, utilization: {%.2f %.2f 0 cpu %.2f}, pods to reschedule: %s",
 		c.node, c.cpu, c.mem, c.util, strings.Join(names, ",")))
 	for _, p := range c.pods {
-		a.client.Event(p, corev1.EventTypeNormal, "ScaleDown", "deleting pod for node scale down")
+		a.Client.Event(p, corev1.EventTypeNormal, "ScaleDown", "deleting pod for node scale down")
 	}
 	a.drain(d)
 }
@@ -288,7 +288,7 @@ func (a *Autoscaler) startDeletion(c candidate) {
 func (a *Autoscaler) drain(d *deletion) {
 	left := false
 	for _, p := range d.pods {
-		cur, ok := a.st.Get("Pod", p.Namespace, p.Name)
+		cur, ok := a.Store.Get("Pod", p.Namespace, p.Name)
 		if !ok || cur.GetUID() != p.UID || cur.(*corev1.Pod).Spec.NodeName != d.node {
 			continue
 		}
@@ -296,7 +296,7 @@ func (a *Autoscaler) drain(d *deletion) {
 			left = true
 			continue
 		}
-		if err := a.client.Evict(p.Namespace, p.Name); err != nil && !apierrors.IsNotFound(err) {
+		if err := a.Client.Evict(p.Namespace, p.Name); err != nil && !apierrors.IsNotFound(err) {
 			if a.now()-d.started >= MaxPodEvictionTime {
 				a.failDeletion(d, fmt.Sprintf("failed to evict pod %s/%s within allowed timeout (last error: %v)", p.Namespace, p.Name, err))
 				return
@@ -312,7 +312,7 @@ func (a *Autoscaler) drain(d *deletion) {
 		a.removeNode(d) // pods still terminating: upstream deletes the node anyway
 		return
 	}
-	d.timer = a.engine.After(evictionRetry, "cluster-autoscaler/drain", func() { a.drain(d) })
+	d.timer = a.Engine.After(evictionRetry, "cluster-autoscaler/drain", func() { a.drain(d) })
 }
 
 func (a *Autoscaler) removeNode(d *deletion) {
@@ -328,7 +328,7 @@ func (a *Autoscaler) removeNode(d *deletion) {
 func (a *Autoscaler) failDeletion(d *deletion, msg string) {
 	delete(a.deleting, d.node)
 	a.lastScaleDownFail = a.now()
-	o, ok := a.st.Get("Node", "", d.node)
+	o, ok := a.Store.Get("Node", "", d.node)
 	if !ok {
 		return
 	}
@@ -340,6 +340,6 @@ func (a *Autoscaler) failDeletion(d *deletion, msg string) {
 		}
 	}
 	node.Spec.Taints = keep
-	_, _ = a.client.Update(node)
-	a.client.Event(node, corev1.EventTypeWarning, "ScaleDownFailed", msg)
+	_, _ = a.Client.Update(node)
+	a.Client.Event(node, corev1.EventTypeWarning, "ScaleDownFailed", msg)
 }

@@ -26,9 +26,9 @@ type Option struct {
 // Unschedulable, oldest key order, minus expendable and too-young ones.
 func (a *Autoscaler) unschedulablePods() []*corev1.Pod {
 	var out []*corev1.Pod
-	now := a.engine.Now()
-	for _, key := range sortedKeys(a.snap.Pending) {
-		p := a.snap.Pending[key]
+	now := a.Engine.Now()
+	for _, key := range sortedKeys(a.Snap.Pending) {
+		p := a.Snap.Pending[key]
 		if p.DeletionTimestamp != nil || podutil.IsTerminal(p) || p.Spec.SchedulerName != corev1.DefaultSchedulerName {
 			continue
 		}
@@ -60,7 +60,7 @@ func (a *Autoscaler) scaleUp(groups []NodeGroup) bool {
 		return false
 	}
 	var base simulator.Undo
-	defer a.snap.Revert(&base)
+	defer a.Snap.Revert(&base)
 	nodes := a.groupNodes()
 	targets := map[string]int{}
 	for _, g := range groups {
@@ -78,8 +78,8 @@ func (a *Autoscaler) scaleUp(groups []NodeGroup) bool {
 	// Filter out pods schedulable on existing or upcoming nodes.
 	var rest []*corev1.Pod
 	for _, p := range pods {
-		if n := a.snap.FindPlace(p, nil); n != "" {
-			a.snap.Place(&base, p, n)
+		if n := a.Snap.FindPlace(p, nil); n != "" {
+			a.Snap.Place(&base, p, n)
 			continue
 		}
 		rest = append(rest, p)
@@ -149,7 +149,7 @@ func (a *Autoscaler) scaleUp(groups []NodeGroup) bool {
 	msg := "pod triggered scale-up: [" + strings.Join(infos, " ") + "]"
 	for _, o := range plan {
 		for _, p := range o.Pods {
-			a.client.Event(p, corev1.EventTypeNormal, "TriggeredScaleUp", msg)
+			a.Client.Event(p, corev1.EventTypeNormal, "TriggeredScaleUp", msg)
 		}
 	}
 	return true
@@ -159,7 +159,7 @@ func (a *Autoscaler) scaleUp(groups []NodeGroup) bool {
 // onto as few new nodes as the binpacking estimator would, at most limit.
 func (a *Autoscaler) estimate(g NodeGroup, limit int, pods []*corev1.Pod, reasons []map[string]int, helped []bool) (Option, bool) {
 	var u simulator.Undo
-	defer a.snap.Revert(&u)
+	defer a.Snap.Revert(&u)
 	probe := a.addTemplate(&u, g, 999)
 	type cand struct {
 		pod   *corev1.Pod
@@ -169,7 +169,7 @@ func (a *Autoscaler) estimate(g NodeGroup, limit int, pods []*corev1.Pod, reason
 	var fit []cand
 	alloc := podutil.NodeAllocatable(g.Template)
 	for i, p := range pods {
-		if st := a.snap.Check(p, probe); !st.IsSuccess() {
+		if st := a.Snap.Check(p, probe); !st.IsSuccess() {
 			for _, r := range st.Reasons() {
 				reasons[i][nodeReason(r)]++
 			}
@@ -185,7 +185,7 @@ func (a *Autoscaler) estimate(g NodeGroup, limit int, pods []*corev1.Pod, reason
 		}
 		fit = append(fit, cand{p, i, score})
 	}
-	a.snap.Revert(&u)
+	a.Snap.Revert(&u)
 	if len(fit) == 0 {
 		return Option{}, false
 	}
@@ -196,16 +196,16 @@ func (a *Autoscaler) estimate(g NodeGroup, limit int, pods []*corev1.Pod, reason
 	for _, c := range fit {
 		placed := false
 		for _, n := range opened {
-			if a.snap.Check(c.pod, a.snap.Get(n)).IsSuccess() {
-				a.snap.Place(&u, c.pod, n)
+			if a.Snap.Check(c.pod, a.Snap.Get(n)).IsSuccess() {
+				a.Snap.Place(&u, c.pod, n)
 				placed = true
 				break
 			}
 		}
 		if !placed && len(opened) < limit {
 			ni := a.addTemplate(&u, g, len(opened))
-			if a.snap.Check(c.pod, ni).IsSuccess() {
-				a.snap.Place(&u, c.pod, ni.Name())
+			if a.Snap.Check(c.pod, ni).IsSuccess() {
+				a.Snap.Place(&u, c.pod, ni.Name())
 				opened = append(opened, ni.Name())
 				placed = true
 			}
@@ -244,5 +244,5 @@ func (a *Autoscaler) notTriggerScaleUp(p *corev1.Pod, reasons map[string]int) {
 		return
 	}
 	a.notTriggered[key] = notice{msg: msg, at: a.now()}
-	a.client.Event(p, corev1.EventTypeNormal, "NotTriggerScaleUp", msg)
+	a.Client.Event(p, corev1.EventTypeNormal, "NotTriggerScaleUp", msg)
 }

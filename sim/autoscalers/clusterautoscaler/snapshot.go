@@ -17,9 +17,9 @@ func (a *Autoscaler) addTemplate(u *simulator.Undo, g NodeGroup, i int) *framewo
 	n := g.Template.DeepCopy()
 	n.Name = "template-node-for-" + g.Name + "-" + strconv.Itoa(i)
 	n.Labels[corev1.LabelHostname] = n.Name
-	a.snap.AddTemporaryNode(u, n)
-	a.snap.AddDaemonPods(u, n.Name)
-	return a.snap.Get(n.Name)
+	a.Snap.AddTemporaryNode(u, n)
+	a.Snap.AddDaemonPods(u, n.Name)
+	return a.Snap.Get(n.Name)
 }
 
 // findPlaceHinted is upstream's hinting simulator: a pod first tries the
@@ -34,12 +34,12 @@ func (a *Autoscaler) findPlaceHinted(pod *corev1.Pod, skip func(*framework.NodeI
 		hint, ok = a.oldHints[key]
 	}
 	if ok {
-		if ni := a.snap.Get(hint); ni != nil && (skip == nil || !skip(ni)) && a.snap.Check(pod, ni).IsSuccess() {
+		if ni := a.Snap.Get(hint); ni != nil && (skip == nil || !skip(ni)) && a.Snap.Check(pod, ni).IsSuccess() {
 			a.hints[key] = hint
 			return hint
 		}
 	}
-	target := a.snap.FindPlace(pod, skip)
+	target := a.Snap.FindPlace(pod, skip)
 	if target != "" {
 		a.hints[key] = target
 	}

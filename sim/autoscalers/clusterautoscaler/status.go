@@ -125,7 +125,7 @@ func (a *Autoscaler) writeStatus(groups []NodeGroup, candidates int) {
 	if err != nil {
 		return
 	}
-	text := "time: " + a.engine.Now().Format("2006-01-02 15:04:05.000000000 -0700 MST") + "\n" + string(b)
+	text := "time: " + a.Engine.Now().Format("2006-01-02 15:04:05.000000000 -0700 MST") + "\n" + string(b)
 	if string(b) == a.status {
 		return
 	}
@@ -134,13 +134,13 @@ func (a *Autoscaler) writeStatus(groups []NodeGroup, candidates int) {
 }
 
 func (a *Autoscaler) putStatus(text string) {
-	ts := a.engine.Now().Format(time.RFC3339)
-	o, err := a.client.Get("ConfigMap", metav1.NamespaceSystem, StatusConfigMap)
+	ts := a.Engine.Now().Format(time.RFC3339)
+	o, err := a.Client.Get("ConfigMap", metav1.NamespaceSystem, StatusConfigMap)
 	if apierrors.IsNotFound(err) {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: StatusConfigMap,
 			Annotations: map[string]string{"cluster-autoscaler.kubernetes.io/last-updated": ts}},
 			Data: map[string]string{"status": text}}
-		_, _ = a.client.Create(cm)
+		_, _ = a.Client.Create(cm)
 		return
 	}
 	if err != nil {
@@ -152,18 +152,18 @@ func (a *Autoscaler) putStatus(text string) {
 	}
 	cm.Annotations["cluster-autoscaler.kubernetes.io/last-updated"] = ts
 	cm.Data = map[string]string{"status": text}
-	_, _ = a.client.Update(cm)
+	_, _ = a.Client.Update(cm)
 }
 
 // statusEvent records an event on the status ConfigMap (creating it
 // first if the autoscaler has not written it yet).
 func (a *Autoscaler) statusEvent(eventType, reason, msg string) {
-	o, ok := a.st.Get("ConfigMap", metav1.NamespaceSystem, StatusConfigMap)
+	o, ok := a.Store.Get("ConfigMap", metav1.NamespaceSystem, StatusConfigMap)
 	if !ok {
 		a.putStatus("autoscalerStatus: Initializing\n")
-		if o, ok = a.st.Get("ConfigMap", metav1.NamespaceSystem, StatusConfigMap); !ok {
+		if o, ok = a.Store.Get("ConfigMap", metav1.NamespaceSystem, StatusConfigMap); !ok {
 			return
 		}
 	}
-	a.client.Event(o, eventType, reason, msg)
+	a.Client.Event(o, eventType, reason, msg)
 }

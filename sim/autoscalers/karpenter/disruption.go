@@ -47,7 +47,7 @@ type command struct {
 // methods in upstream's order (emptiness, drift, multi-node and
 // single-node consolidation); one command at a time.
 func (c *Controller) disrupt() {
-	c.pollTimer = c.engine.After(DisruptionPollPeriod, "karpenter/disruption", c.disrupt)
+	c.pollTimer = c.Engine.After(DisruptionPollPeriod, "karpenter/disruption", c.disrupt)
 	c.syncStatus()
 	if c.pendingCmd != nil {
 		return
@@ -61,7 +61,7 @@ func (c *Controller) disrupt() {
 				// cluster must still agree before anything is disrupted.
 				cmd.validating, cmd.decidedAt = true, c.now()
 				c.pendingCmd = cmd
-				c.engine.After(ConsolidationTTL, "karpenter/consolidation-validate", c.validate)
+				c.Engine.After(ConsolidationTTL, "karpenter/consolidation-validate", c.validate)
 				return
 			}
 			c.pendingCmd = cmd
@@ -83,12 +83,12 @@ func title(s string) string {
 // NodePools' status.
 func (c *Controller) syncStatus() {
 	pools := map[string]*karpv1.NodePool{}
-	for _, o := range c.st.List("NodePool", "") {
+	for _, o := range c.Store.List("NodePool", "") {
 		pools[o.GetName()] = o.(*karpv1.NodePool)
 	}
 	for _, name := range sortedKeys(c.claims) {
 		cs := c.claims[name]
-		o, ok := c.st.Get("NodeClaim", "", name)
+		o, ok := c.Store.Get("NodeClaim", "", name)
 		if !ok || cs.deleting || cs.initializedAt == 0 {
 			continue
 		}
@@ -151,7 +151,7 @@ func (c *Controller) driftReason(nc *karpv1.NodeClaim, np *karpv1.NodePool) stri
 // resources, and its readiness.
 func (c *Controller) syncNodePools() {
 	usage := c.nodePoolUsage(nil)
-	for _, o := range c.st.List("NodePool", "") {
+	for _, o := range c.Store.List("NodePool", "") {
 		np := o.(*karpv1.NodePool)
 		// The status alone first (conditions are values, cloned): the
 		// whole NodePool is copied only to write a change.
@@ -187,7 +187,7 @@ func (c *Controller) syncNodePools() {
 		if string(a) != string(b) {
 			next := np.DeepCopy()
 			next.Status = st
-			_, _ = c.client.UpdateStatus(next)
+			_, _ = c.Client.UpdateStatus(next)
 		}
 	}
 }
@@ -202,7 +202,7 @@ func (c *Controller) onNodePool(ev store.Event) {
 		return
 	}
 	if ev.Type == store.Added {
-		c.engine.After(0, "karpenter/nodepool-status", c.syncNodePools)
+		c.Engine.After(0, "karpenter/nodepool-status", c.syncNodePools)
 		c.retrigger()
 	}
 }
@@ -237,7 +237,7 @@ func (c *Controller) onNodeClass(ev store.Event) {
 	a, _ := json.Marshal(ncls.Status)
 	b, _ := json.Marshal(next.Status)
 	if string(a) != string(b) {
-		_, _ = c.client.UpdateStatus(next)
+		_, _ = c.Client.UpdateStatus(next)
 	}
 	c.retrigger()
 }
@@ -288,21 +288,21 @@ func (c *Controller) candidates() []*candidate {
 
 func (c *Controller) listCandidates() []*candidate {
 	pools := map[string]*karpv1.NodePool{}
-	for _, o := range c.st.List("NodePool", "") {
+	for _, o := range c.Store.List("NodePool", "") {
 		pools[o.GetName()] = o.(*karpv1.NodePool)
 	}
-	pdbs := c.snap.PDBBudgets()
+	pdbs := c.Snap.PDBBudgets()
 	var out []*candidate
 	for _, name := range sortedKeys(c.claims) {
 		cs := c.claims[name]
 		if cs.deleting || cs.initializedAt == 0 || cs.nodeName == "" {
 			continue
 		}
-		o, ok := c.st.Get("NodeClaim", "", name)
+		o, ok := c.Store.Get("NodeClaim", "", name)
 		if !ok || o.GetDeletionTimestamp() != nil {
 			continue
 		}
-		no, ok := c.st.Get("Node", "", cs.nodeName)
+		no, ok := c.Store.Get("Node", "", cs.nodeName)
 		np := pools[cs.nodePool]
 		if !ok || np == nil {
 			continue
@@ -316,14 +316,14 @@ func (c *Controller) listCandidates() []*candidate {
 		if slices.ContainsFunc(node.Spec.Taints, func(t corev1.Taint) bool { return t.Key == karpv1.TaintDisrupted }) {
 			continue
 		}
-		pods := c.snap.Drainable(node.Name)
+		pods := c.Snap.Drainable(node.Name)
 		why := ""
 		for _, p := range pods {
 			if p.Annotations[karpv1.AnnotationDoNotDisrupt] == "true" {
 				why = fmt.Sprintf(`pod %q has "karpenter.sh/do-not-disrupt" annotation`, p.Namespace+"/"+p.Name)
 				break
 			}
-			for _, k := range c.snap.MatchingPDBs(p) {
+			for _, k := range c.Snap.MatchingPDBs(p) {
 				if pdbs[k] <= 0 {
 					why = fmt.Sprintf("pdb %q prevents pod evictions", k)
 					break
@@ -358,8 +358,8 @@ func (c *Controller) blocked(node *corev1.Node, nc *karpv1.NodeClaim, msg string
 		return
 	}
 	c.blockedAt[key] = c.now()
-	c.client.Event(node, corev1.EventTypeNormal, "DisruptionBlocked", msg)
-	c.client.Event(nc, corev1.EventTypeNormal, "DisruptionBlocked", msg)
+	c.Client.Event(node, corev1.EventTypeNormal, "DisruptionBlocked", msg)
+	c.Client.Event(nc, corev1.EventTypeNormal, "DisruptionBlocked", msg)
 }
 
 // allowed is how many more of np's nodes may be disrupted for reason now:
@@ -414,7 +414,7 @@ func (c *Controller) budgetActive(b karpv1.Budget) bool {
 	if err != nil {
 		return false
 	}
-	now := c.engine.Now().UTC()
+	now := c.Engine.Now().UTC()
 	next := s.Next(now.Add(-b.Duration.Duration).Add(-time.Minute))
 	return !next.IsZero() && !next.After(now)
 }
@@ -453,7 +453,7 @@ func (c *Controller) budgetBlocked(np *karpv1.NodePool, reason string) {
 		return
 	}
 	c.blockedAt[key] = c.now()
-	c.client.Event(np, corev1.EventTypeNormal, "DisruptionBlocked", fmt.Sprintf("No allowed disruptions for disruption reason %s due to blocking budget", reason))
+	c.Client.Event(np, corev1.EventTypeNormal, "DisruptionBlocked", fmt.Sprintf("No allowed disruptions for disruption reason %s due to blocking budget", reason))
 }
 
 // drift replaces one drifted node per poll, within the Drifted budget.
@@ -676,7 +676,7 @@ func (c *Controller) consolidation(cands []*candidate) ([]*plan, bool) {
 func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*plan, bool) {
 	c.stats.Simulations++
 	u := &simulator.Undo{}
-	defer c.snap.Revert(u)
+	defer c.Snap.Revert(u)
 	exclude := c.deletingNodes()
 	for _, cd := range cands {
 		exclude[cd.node.Name] = true
@@ -684,7 +684,7 @@ func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*pla
 	var pods []*corev1.Pod
 	for _, cd := range cands {
 		for _, p := range cd.pods {
-			c.snap.Hide(u, p)
+			c.Snap.Hide(u, p)
 			cp := *p // the copy's own spec; the rest is only read
 			cp.Spec.NodeName = ""
 			pods = append(pods, &cp)
@@ -800,19 +800,19 @@ func (c *Controller) proceed(cmd *command) {
 			return
 		}
 		if cs.initializedAt == 0 {
-			if o, ok := c.st.Get("NodeClaim", "", name); ok {
+			if o, ok := c.Store.Get("NodeClaim", "", name); ok {
 				if cd := cmd.cands[0]; c.now()-cs.launchedAt < time.Second {
-					c.client.Event(cd.nc, corev1.EventTypeNormal, "DisruptionWaitingReadiness", "Waiting on readiness to continue disruption")
+					c.Client.Event(cd.nc, corev1.EventTypeNormal, "DisruptionWaitingReadiness", "Waiting on readiness to continue disruption")
 					_ = o
 				}
 			}
-			c.engine.After(time.Second, "karpenter/disruption-wait", func() { c.proceed(cmd) })
+			c.Engine.After(time.Second, "karpenter/disruption-wait", func() { c.proceed(cmd) })
 			return
 		}
 	}
 	for _, cd := range cmd.cands {
-		c.client.Event(cd.node, corev1.EventTypeNormal, "DisruptionTerminating", "Disrupting Node: "+title(cmd.reason))
-		c.client.Event(cd.nc, corev1.EventTypeNormal, "DisruptionTerminating", "Disrupting NodeClaim: "+title(cmd.reason))
+		c.Client.Event(cd.node, corev1.EventTypeNormal, "DisruptionTerminating", "Disrupting Node: "+title(cmd.reason))
+		c.Client.Event(cd.nc, corev1.EventTypeNormal, "DisruptionTerminating", "Disrupting NodeClaim: "+title(cmd.reason))
 		c.deleteClaim(cd.cs.name)
 	}
 	c.pendingCmd = nil

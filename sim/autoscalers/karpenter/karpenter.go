@@ -110,15 +110,9 @@ type Stats struct {
 
 // Controller is the simulated Karpenter.
 type Controller struct {
-	engine *sim.Engine
-	client *apiserver.Client
-	st     *store.Store
-	opts   Options
-	cloud  CloudProvider
-	rnd    *sim.Rand
-
-	snap  *simulator.Snapshot
-	stops []func()
+	simulator.Base
+	opts  Options
+	cloud CloudProvider
 
 	// batch window
 	batchStart, lastPending time.Duration
@@ -177,8 +171,7 @@ type claimState struct {
 // Name). Call Start to begin.
 func New(engine *sim.Engine, client *apiserver.Client, cloud CloudProvider, opts Options) *Controller {
 	c := &Controller{
-		engine: engine, client: client, st: client.Server().Store(), opts: opts.Defaults(), cloud: cloud,
-		rnd: engine.Rand("karpenter"), snap: simulator.New(client.Server().Store()),
+		Base: simulator.NewBase(engine, client, Name), opts: opts.Defaults(), cloud: cloud,
 		nominated: map[string]string{}, claims: map[string]*claimState{},
 		ice: map[offeringKey]time.Duration{}, blockedAt: map[string]time.Duration{}, stateSeq: 1, consolidated: map[string]uint64{},
 	}
@@ -191,41 +184,29 @@ func (c *Controller) Options() Options { return c.opts }
 // Stats returns the counters.
 func (c *Controller) Stats() Stats { return c.stats }
 
-func (c *Controller) now() time.Duration { return c.engine.Elapsed() }
+func (c *Controller) now() time.Duration { return c.Engine.Elapsed() }
 
 // Start lists and watches nodes, pods and Karpenter's objects, and starts
 // the disruption loop.
 func (c *Controller) Start() {
-	for _, o := range c.st.List("Node", "") {
-		c.snap.AddNode(o.(*corev1.Node))
-	}
-	for _, o := range c.st.List("Pod", "") {
-		c.onPod(store.Event{Type: store.Added, Object: o})
-	}
-	c.stops = append(c.stops,
-		c.st.Watch("Node", WatchLatency, c.onNode),
-		c.st.Watch("Pod", WatchLatency, c.onPod),
-		c.st.Watch("NodeClaim", WatchLatency, c.onNodeClaim),
-		c.st.Watch("NodePool", WatchLatency, c.onNodePool),
-		c.st.Watch("EC2NodeClass", WatchLatency, c.onNodeClass),
-	)
-	for _, o := range c.st.List("EC2NodeClass", "") {
+	c.StartInformers(WatchLatency, c.onNode, c.onPod)
+	c.Watch("NodeClaim", WatchLatency, c.onNodeClaim)
+	c.Watch("NodePool", WatchLatency, c.onNodePool)
+	c.Watch("EC2NodeClass", WatchLatency, c.onNodeClass)
+	for _, o := range c.Store.List("EC2NodeClass", "") {
 		c.onNodeClass(store.Event{Type: store.Added, Object: o})
 	}
-	for _, o := range c.st.List("NodePool", "") {
+	for _, o := range c.Store.List("NodePool", "") {
 		c.onNodePool(store.Event{Type: store.Added, Object: o})
 	}
-	c.pollTimer = c.engine.After(DisruptionPollPeriod, "karpenter/disruption", c.disrupt)
+	c.pollTimer = c.Engine.After(DisruptionPollPeriod, "karpenter/disruption", c.disrupt)
 }
 
 // Stop ends the watches and timers.
 func (c *Controller) Stop() {
-	for _, s := range c.stops {
-		s()
-	}
-	c.stops = nil
-	c.engine.Cancel(c.pollTimer)
-	c.engine.Cancel(c.batchTimer)
+	c.StopWatches()
+	c.Engine.Cancel(c.pollTimer)
+	c.Engine.Cancel(c.batchTimer)
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

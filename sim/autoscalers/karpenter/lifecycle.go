@@ -32,10 +32,10 @@ func (c *Controller) claimName(np string) string {
 	for {
 		b := make([]byte, 5)
 		for i := range b {
-			b[i] = nameAlphabet[c.rnd.IntN(len(nameAlphabet))]
+			b[i] = nameAlphabet[c.Rand.IntN(len(nameAlphabet))]
 		}
 		name := np + "-" + string(b)
-		if _, ok := c.st.Get("NodeClaim", "", name); !ok {
+		if _, ok := c.Store.Get("NodeClaim", "", name); !ok {
 			return name
 		}
 	}
@@ -80,7 +80,7 @@ func imageID(nc *karpv1.EC2NodeClass, arch string) string {
 
 func (c *Controller) condition(t string, status metav1.ConditionStatus, reason, msg string, gen int64) metav1.Condition {
 	return metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen,
-		LastTransitionTime: metav1.NewTime(c.engine.Now())}
+		LastTransitionTime: metav1.NewTime(c.Engine.Now())}
 }
 
 // createNodeClaim creates the NodeClaim of a plan and launches it; reason
@@ -124,7 +124,7 @@ func (c *Controller) createNodeClaim(p *plan, reason string) string {
 			TerminationGracePeriod: np.Spec.Template.Spec.TerminationGracePeriod, ExpireAfter: np.Spec.Template.Spec.ExpireAfter,
 		},
 	}
-	created, err := c.client.Create(nc)
+	created, err := c.Client.Create(nc)
 	if err != nil {
 		return ""
 	}
@@ -133,14 +133,14 @@ func (c *Controller) createNodeClaim(p *plan, reason string) string {
 	cs := &claimState{name: name, nodePool: np.Name, lastPodEvent: c.now()}
 	c.claims[name] = cs
 	if reason != "" {
-		c.client.Event(nc, corev1.EventTypeNormal, "DisruptionLaunching", "Launching NodeClaim: "+reason)
+		c.Client.Event(nc, corev1.EventTypeNormal, "DisruptionLaunching", "Launching NodeClaim: "+reason)
 	}
 	for _, pod := range p.pods {
 		if reason != "" {
 			break // a disruption moves running pods: nothing to nominate
 		}
 		c.nominated[store.KeyOf(pod)] = name
-		c.client.Event(pod, corev1.EventTypeNormal, "Nominated", "Pod should schedule on: nodeclaim/"+name)
+		c.Client.Event(pod, corev1.EventTypeNormal, "Nominated", "Pod should schedule on: nodeclaim/"+name)
 	}
 	c.launch(nc, p)
 	return name
@@ -197,7 +197,7 @@ func (c *Controller) launch(nc *karpv1.NodeClaim, p *plan) {
 			karpv1.SetCondition(&nc.Status.Conditions, c.condition(karpv1.ConditionReady, metav1.ConditionUnknown, "AwaitingReconciliation", "object is awaiting reconciliation", nc.Generation))
 		})
 		c.trace("launch", nc.Name, off.typ+" "+off.capacityType+" in "+off.zone+" ($"+strconv.FormatFloat(off.price, 'f', 4, 64)+"/h)")
-		cs.timer = c.engine.After(RegistrationTTL, "karpenter/registration-ttl", func() { c.registrationTimeout(nc.Name) })
+		cs.timer = c.Engine.After(RegistrationTTL, "karpenter/registration-ttl", func() { c.registrationTimeout(nc.Name) })
 		return
 	}
 	c.stats.LaunchFailures++
@@ -205,8 +205,8 @@ func (c *Controller) launch(nc *karpv1.NodeClaim, p *plan) {
 	if lastErr != nil {
 		msg = lastErr.Error()
 	}
-	if cur, ok := c.st.Get("NodeClaim", "", nc.Name); ok {
-		c.client.Event(cur, corev1.EventTypeWarning, "InsufficientCapacityError", fmt.Sprintf("NodeClaim %s event: %s", nc.Name, msg))
+	if cur, ok := c.Store.Get("NodeClaim", "", nc.Name); ok {
+		c.Client.Event(cur, corev1.EventTypeWarning, "InsufficientCapacityError", fmt.Sprintf("NodeClaim %s event: %s", nc.Name, msg))
 	}
 	c.finish(nc.Name)
 	c.retrigger()
@@ -214,8 +214,8 @@ func (c *Controller) launch(nc *karpv1.NodeClaim, p *plan) {
 
 // retrigger opens a batch when provisionable pods remain.
 func (c *Controller) retrigger() {
-	for _, key := range sortedKeys(c.snap.Pending) {
-		if c.provisionable(c.snap.Pending[key]) {
+	for _, key := range sortedKeys(c.Snap.Pending) {
+		if c.provisionable(c.Snap.Pending[key]) {
 			c.trigger()
 			return
 		}
@@ -227,7 +227,7 @@ func (c *Controller) registrationTimeout(name string) {
 	if cs == nil || cs.deleting {
 		return
 	}
-	if _, ok := c.st.Get("Node", "", cs.nodeName); ok {
+	if _, ok := c.Store.Get("Node", "", cs.nodeName); ok {
 		return
 	}
 	c.trace("registration-timeout", name, "no node registered within "+RegistrationTTL.String())
@@ -238,26 +238,26 @@ func (c *Controller) registrationTimeout(name string) {
 // NodeClaim (either may be nil).
 func (c *Controller) update(name string, meta, status func(*karpv1.NodeClaim)) {
 	if meta != nil {
-		if o, ok := c.st.Get("NodeClaim", "", name); ok {
+		if o, ok := c.Store.Get("NodeClaim", "", name); ok {
 			nc := o.(*karpv1.NodeClaim).DeepCopy()
 			meta(nc)
-			_, _ = c.client.Update(nc)
+			_, _ = c.Client.Update(nc)
 		}
 	}
 	if status != nil {
-		if o, ok := c.st.Get("NodeClaim", "", name); ok {
+		if o, ok := c.Store.Get("NodeClaim", "", name); ok {
 			nc := o.(*karpv1.NodeClaim).DeepCopy()
 			status(nc)
-			_, _ = c.client.UpdateStatus(nc)
+			_, _ = c.Client.UpdateStatus(nc)
 		}
 	}
 }
 
 func (c *Controller) updateNode(name string, fn func(*corev1.Node) bool) {
-	if o, ok := c.st.Get("Node", "", name); ok {
+	if o, ok := c.Store.Get("Node", "", name); ok {
 		n := o.(*corev1.Node).DeepCopy()
 		if fn(n) {
-			_, _ = c.client.Update(n)
+			_, _ = c.Client.Update(n)
 		}
 	}
 }
@@ -275,7 +275,7 @@ func (c *Controller) claimOfNode(node string) *claimState {
 // turn Ready.
 func (c *Controller) onNode(ev store.Event) {
 	node := ev.Object.(*corev1.Node)
-	c.snap.TrackNode(ev)
+	c.Snap.TrackNode(ev)
 	switch ev.Type {
 	case store.Added:
 		c.markUnconsolidated()
@@ -287,7 +287,7 @@ func (c *Controller) onNode(ev store.Event) {
 	if cs == nil || cs.deleting {
 		return
 	}
-	if o, ok := c.st.Get("NodeClaim", "", cs.name); !ok || karpv1.IsTrue(o.(*karpv1.NodeClaim).Status.Conditions, karpv1.ConditionRegistered) {
+	if o, ok := c.Store.Get("NodeClaim", "", cs.name); !ok || karpv1.IsTrue(o.(*karpv1.NodeClaim).Status.Conditions, karpv1.ConditionRegistered) {
 		if ok && cs.initializedAt == 0 && nodeReady(node) {
 			c.initialize(cs, node)
 		}
@@ -312,7 +312,7 @@ func (c *Controller) onNode(ev store.Event) {
 }
 
 func (c *Controller) claimUID(name string) types.UID {
-	if o, ok := c.st.Get("NodeClaim", "", name); ok {
+	if o, ok := c.Store.Get("NodeClaim", "", name); ok {
 		return o.GetUID()
 	}
 	return ""
@@ -332,7 +332,7 @@ func nodeReady(n *corev1.Node) bool {
 // (a CNI or security daemon) that would remove them on a real cluster.
 func (c *Controller) initialize(cs *claimState, node *corev1.Node) {
 	cs.initializedAt = c.now()
-	o, ok := c.st.Get("NodeClaim", "", cs.name)
+	o, ok := c.Store.Get("NodeClaim", "", cs.name)
 	if !ok {
 		return
 	}
@@ -360,7 +360,7 @@ func (c *Controller) initialize(cs *claimState, node *corev1.Node) {
 // scheduleExpiry deletes the NodeClaim expireAfter after its creation
 // (v1: expiration is forceful, outside disruption budgets).
 func (c *Controller) scheduleExpiry(name string) {
-	o, ok := c.st.Get("NodeClaim", "", name)
+	o, ok := c.Store.Get("NodeClaim", "", name)
 	if !ok {
 		return
 	}
@@ -369,15 +369,15 @@ func (c *Controller) scheduleExpiry(name string) {
 	if !ok {
 		return
 	}
-	created := nc.CreationTimestamp.Sub(c.engine.Start())
-	c.engine.At(max(created+d, c.now()), "karpenter/expiration", func() {
+	created := nc.CreationTimestamp.Sub(c.Engine.Start())
+	c.Engine.At(max(created+d, c.now()), "karpenter/expiration", func() {
 		cs := c.claims[name]
 		if cs == nil || cs.deleting {
 			return
 		}
 		c.trace("expire", name, "expireAfter "+string(nc.Spec.ExpireAfter)+" elapsed")
-		if cur, ok := c.st.Get("NodeClaim", "", name); ok {
-			c.client.Event(cur, corev1.EventTypeNormal, "Expired", "NodeClaim expired after "+string(nc.Spec.ExpireAfter))
+		if cur, ok := c.Store.Get("NodeClaim", "", name); ok {
+			c.Client.Event(cur, corev1.EventTypeNormal, "Expired", "NodeClaim expired after "+string(nc.Spec.ExpireAfter))
 		}
 		c.deleteClaim(name)
 	})
@@ -386,7 +386,7 @@ func (c *Controller) scheduleExpiry(name string) {
 // deleteClaim deletes a NodeClaim through the API: its finalizer holds it
 // while the termination controller drains and terminates.
 func (c *Controller) deleteClaim(name string) {
-	_ = c.client.Delete("NodeClaim", "", name, apiserver.DeleteOptions{})
+	_ = c.Client.Delete("NodeClaim", "", name, apiserver.DeleteOptions{})
 }
 
 // onNodeClaim starts termination when a NodeClaim is being deleted (by
@@ -399,7 +399,7 @@ func (c *Controller) onNodeClaim(ev store.Event) {
 	}
 	if ev.Type == store.Deleted {
 		if cs != nil {
-			c.engine.Cancel(cs.timer)
+			c.Engine.Cancel(cs.timer)
 			delete(c.claims, nc.Name)
 		}
 		return
@@ -421,13 +421,13 @@ func (c *Controller) onNodeClaim(ev store.Event) {
 // the NodeClaim.
 func (c *Controller) terminate(cs *claimState) {
 	cs.deleting, cs.drainStarted = true, c.now()
-	c.engine.Cancel(cs.timer)
+	c.Engine.Cancel(cs.timer)
 	for _, key := range sortedKeys(c.nominated) {
 		if c.nominated[key] == cs.name {
 			delete(c.nominated, key)
 		}
 	}
-	if _, ok := c.st.Get("Node", "", cs.nodeName); !ok || cs.nodeName == "" {
+	if _, ok := c.Store.Get("Node", "", cs.nodeName); !ok || cs.nodeName == "" {
 		c.release(cs)
 		return
 	}
@@ -452,15 +452,15 @@ func (c *Controller) drain(cs *claimState) {
 		return
 	}
 	var tgp time.Duration = -1
-	if o, ok := c.st.Get("NodeClaim", "", cs.name); ok {
+	if o, ok := c.Store.Get("NodeClaim", "", cs.name); ok {
 		if g := o.(*karpv1.NodeClaim).Spec.TerminationGracePeriod; g != nil {
 			tgp = g.Duration
 		}
 	}
 	forced := tgp >= 0 && c.now()-cs.drainStarted >= tgp
 	left := false
-	for _, p := range c.snap.Drainable(cs.nodeName) {
-		cur, ok := c.st.Get("Pod", p.Namespace, p.Name)
+	for _, p := range c.Snap.Drainable(cs.nodeName) {
+		cur, ok := c.Store.Get("Pod", p.Namespace, p.Name)
 		if !ok {
 			continue
 		}
@@ -469,20 +469,20 @@ func (c *Controller) drain(cs *claimState) {
 			continue
 		}
 		if forced {
-			_ = c.client.Delete("Pod", p.Namespace, p.Name, apiserver.DeleteOptions{})
+			_ = c.Client.Delete("Pod", p.Namespace, p.Name, apiserver.DeleteOptions{})
 			continue
 		}
 		if cur.GetAnnotations()[karpv1.AnnotationDoNotDisrupt] == "true" {
 			continue // waits for the terminationGracePeriod (or the machine's end)
 		}
-		if err := c.client.Evict(p.Namespace, p.Name); err == nil {
-			c.client.Event(cur, corev1.EventTypeNormal, "Evicted", "Evicted pod: "+c.evictReason(cs))
+		if err := c.Client.Evict(p.Namespace, p.Name); err == nil {
+			c.Client.Event(cur, corev1.EventTypeNormal, "Evicted", "Evicted pod: "+c.evictReason(cs))
 		} else if !apierrors.IsNotFound(err) && !apierrors.IsTooManyRequests(err) {
 			c.trace("evict-failed", p.Namespace+"/"+p.Name, err.Error())
 		}
 	}
 	if left {
-		cs.timer = c.engine.After(EvictionRetry, "karpenter/drain", func() { c.drain(cs) })
+		cs.timer = c.Engine.After(EvictionRetry, "karpenter/drain", func() { c.drain(cs) })
 		return
 	}
 	c.update(cs.name, nil, func(nc *karpv1.NodeClaim) {
@@ -492,7 +492,7 @@ func (c *Controller) drain(cs *claimState) {
 }
 
 func (c *Controller) evictReason(cs *claimState) string {
-	if o, ok := c.st.Get("NodeClaim", "", cs.name); ok {
+	if o, ok := c.Store.Get("NodeClaim", "", cs.name); ok {
 		if cond := karpv1.Condition(o.(*karpv1.NodeClaim).Status.Conditions, karpv1.ConditionDisruptionReason); cond != nil {
 			return cond.Reason
 		}
@@ -520,21 +520,21 @@ func (c *Controller) release(cs *claimState) {
 
 // finish removes the termination finalizer (deleting the NodeClaim).
 func (c *Controller) finish(name string) {
-	o, ok := c.st.Get("NodeClaim", "", name)
+	o, ok := c.Store.Get("NodeClaim", "", name)
 	if !ok {
 		return
 	}
 	nc := o.(*karpv1.NodeClaim).DeepCopy()
 	if nc.DeletionTimestamp == nil {
-		_ = c.client.Delete("NodeClaim", "", name, apiserver.DeleteOptions{})
-		o, ok = c.st.Get("NodeClaim", "", name)
+		_ = c.Client.Delete("NodeClaim", "", name, apiserver.DeleteOptions{})
+		o, ok = c.Store.Get("NodeClaim", "", name)
 		if !ok {
 			return
 		}
 		nc = o.(*karpv1.NodeClaim).DeepCopy()
 	}
 	nc.Finalizers = slices.DeleteFunc(nc.Finalizers, func(f string) bool { return f == karpv1.TerminationFinalizer })
-	if _, err := c.client.Update(nc); err == nil {
+	if _, err := c.Client.Update(nc); err == nil {
 		c.stats.NodeClaimsDeleted++
 	}
 }
@@ -543,7 +543,7 @@ func (c *Controller) finish(name string) {
 // batch) and pod events on Karpenter's nodes (consolidateAfter counts
 // from the last one).
 func (c *Controller) onPod(ev store.Event) {
-	pod, key, pending := c.snap.TrackPod(ev)
+	pod, key, pending := c.Snap.TrackPod(ev)
 	if pending {
 		if c.provisionable(pod) {
 			c.trigger()
@@ -571,7 +571,7 @@ func (c *Controller) podEvent(node string) {
 }
 
 func (c *Controller) trace(verb, name, summary string) {
-	c.engine.Trace().Add(sim.Record{T: c.now(), Component: Name, Verb: verb, Kind: "NodeClaim", Name: name, Summary: summary})
+	c.Engine.Trace().Add(sim.Record{T: c.now(), Component: Name, Verb: verb, Kind: "NodeClaim", Name: name, Summary: summary})
 }
 
 // Interrupted is the interruption controller receiving a spot
@@ -586,15 +586,15 @@ func (c *Controller) Interrupted(node string) {
 	}
 	c.stats.Interruptions++
 	cs.interrupted = true
-	o, ok := c.st.Get("NodeClaim", "", cs.name)
+	o, ok := c.Store.Get("NodeClaim", "", cs.name)
 	if !ok {
 		return
 	}
 	nc := o.(*karpv1.NodeClaim)
 	c.markUnavailable(offeringKey{nc.Labels[corev1.LabelInstanceTypeStable], nc.Labels[corev1.LabelTopologyZone], karpv1.CapacityTypeSpot})
-	c.client.Event(nc, corev1.EventTypeWarning, "SpotInterrupted", "Spot interruption warning was triggered")
-	if n, ok := c.st.Get("Node", "", node); ok {
-		c.client.Event(n, corev1.EventTypeWarning, "SpotInterrupted", "Spot interruption warning was triggered")
+	c.Client.Event(nc, corev1.EventTypeWarning, "SpotInterrupted", "Spot interruption warning was triggered")
+	if n, ok := c.Store.Get("Node", "", node); ok {
+		c.Client.Event(n, corev1.EventTypeWarning, "SpotInterrupted", "Spot interruption warning was triggered")
 	}
 	c.trace("interrupted", cs.name, "spot interruption warning for "+node)
 	if !cs.deleting {

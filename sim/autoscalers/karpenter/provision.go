@@ -54,8 +54,8 @@ func (c *Controller) trigger() {
 	}
 	c.lastPending = now
 	at := min(now+c.opts.BatchIdleDuration, c.batchStart+c.opts.BatchMaxDuration)
-	c.engine.Cancel(c.batchTimer)
-	c.batchTimer = c.engine.At(at, "karpenter/batch", c.provision)
+	c.Engine.Cancel(c.batchTimer)
+	c.batchTimer = c.Engine.At(at, "karpenter/batch", c.provision)
 }
 
 // nodeLabels are the labels a NodePool's node of type t in zone with
@@ -139,7 +139,7 @@ func (c *Controller) newPacker(u *simulator.Undo, exclude map[string]bool) *pack
 // EC2NodeClass present), by weight (highest first) then name.
 func (c *Controller) readyNodePools() []*karpv1.NodePool {
 	var out []*karpv1.NodePool
-	for _, o := range c.st.List("NodePool", "") {
+	for _, o := range c.Store.List("NodePool", "") {
 		np := o.(*karpv1.NodePool)
 		if np.DeletionTimestamp != nil || c.nodeClass(np) == nil {
 			continue
@@ -167,7 +167,7 @@ func (c *Controller) nodeClass(np *karpv1.NodePool) *karpv1.EC2NodeClass {
 	if ref == nil {
 		return nil
 	}
-	o, ok := c.st.Get("EC2NodeClass", "", ref.Name)
+	o, ok := c.Store.Get("EC2NodeClass", "", ref.Name)
 	if !ok || o.GetDeletionTimestamp() != nil {
 		return nil
 	}
@@ -178,7 +178,7 @@ func (c *Controller) nodeClass(np *karpv1.NodePool) *karpv1.EC2NodeClass {
 // those excluded), plus a "nodes" count.
 func (c *Controller) nodePoolUsage(exclude map[string]bool) map[string]corev1.ResourceList {
 	out := map[string]corev1.ResourceList{}
-	for _, o := range c.st.List("NodeClaim", "") {
+	for _, o := range c.Store.List("NodeClaim", "") {
 		nc := o.(*karpv1.NodeClaim)
 		if exclude[nc.Status.NodeName] && nc.Status.NodeName != "" {
 			continue
@@ -206,8 +206,8 @@ func (k *packer) add(pod *corev1.Pod) (string, bool) {
 	skip := func(ni *framework.NodeInfo) bool {
 		return k.exclude[ni.Name()] || strings.HasPrefix(ni.Name(), planPrefix)
 	}
-	if node := c.snap.FindPlace(pod, skip); node != "" {
-		c.snap.Place(k.u, pod, node)
+	if node := c.Snap.FindPlace(pod, skip); node != "" {
+		c.Snap.Place(k.u, pod, node)
 		if claim, ok := strings.CutPrefix(node, inflightPrefix); ok && k.inflight != nil {
 			k.inflight[pod] = claim
 		}
@@ -273,10 +273,10 @@ func (k *packer) resize(p *plan) {
 	if t.Name == p.nodeType {
 		return
 	}
-	ni := k.c.snap.Get(p.node)
+	ni := k.c.Snap.Get(p.node)
 	old := ni.Node()
 	n := templateNode(p.node, p.np, t, p.zone, p.cts[0])
-	k.c.snap.UpdateNode(old, n)
+	k.c.Snap.UpdateNode(old, n)
 	p.nodeType = t.Name
 }
 
@@ -286,10 +286,10 @@ func (k *packer) addToPlan(p *plan, pod *corev1.Pod) bool {
 	if len(ts) == 0 {
 		return false
 	}
-	if !k.c.snap.Check(pod, k.c.snap.Get(p.node)).IsSuccess() {
+	if !k.c.Snap.Check(pod, k.c.Snap.Get(p.node)).IsSuccess() {
 		return false
 	}
-	k.c.snap.Place(k.u, pod, p.node)
+	k.c.Snap.Place(k.u, pod, p.node)
 	p.pods, p.requests, p.types = append(p.pods, pod), req, ts
 	k.resize(p)
 	return true
@@ -331,8 +331,8 @@ func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
 		name := planPrefix + strconv.Itoa(k.seq)
 		big := largest(avail)
 		n := templateNode(name, np, big, zone, allCTs[0])
-		c.snap.AddTemporaryNode(k.u, n)
-		overhead := c.snap.AddDaemonPods(k.u, name)
+		c.Snap.AddTemporaryNode(k.u, n)
+		overhead := c.Snap.AddDaemonPods(k.u, name)
 		req := overhead.Add(c.requests(pod))
 		// The capacity types the pod admits, and the types that fit it
 		// under the first of them (spot first when allowed).
@@ -347,21 +347,21 @@ func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
 			}
 		}
 		if len(ts) == 0 {
-			c.snap.RemoveTemporaryNode(k.u, name)
+			c.Snap.RemoveTemporaryNode(k.u, name)
 			continue
 		}
 		if cts[0] != allCTs[0] {
-			old := c.snap.Get(name).Node()
-			c.snap.UpdateNode(old, templateNode(name, np, big, zone, cts[0]))
+			old := c.Snap.Get(name).Node()
+			c.Snap.UpdateNode(old, templateNode(name, np, big, zone, cts[0]))
 		}
 		p := &plan{np: np, zone: zone, cts: cts, types: ts, node: name, nodeType: big.Name, requests: overhead}
 		k.resize(p)
-		if st := c.snap.Check(pod, c.snap.Get(name)); !st.IsSuccess() {
+		if st := c.Snap.Check(pod, c.Snap.Get(name)); !st.IsSuccess() {
 			reason = strings.Join(st.Reasons(), ", ")
-			c.snap.RemoveTemporaryNode(k.u, name)
+			c.Snap.RemoveTemporaryNode(k.u, name)
 			continue
 		}
-		c.snap.Place(k.u, pod, name)
+		c.Snap.Place(k.u, pod, name)
 		p.pods, p.requests = []*corev1.Pod{pod}, req
 		k.plans = append(k.plans, p)
 		return "", true
@@ -373,7 +373,7 @@ func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
 // first (ties by name).
 func (k *packer) zoneOrder(np *karpv1.NodePool) []string {
 	count := map[string]int{}
-	for _, o := range k.c.st.List("NodeClaim", "") {
+	for _, o := range k.c.Store.List("NodeClaim", "") {
 		nc := o.(*karpv1.NodeClaim)
 		if nc.Labels[karpv1.LabelNodePool] == np.Name {
 			count[nc.Labels[corev1.LabelTopologyZone]]++
@@ -452,7 +452,7 @@ func (c *Controller) requests(p *corev1.Pod) podutil.Resources {
 func (c *Controller) addInflight(u *simulator.Undo) {
 	byClaim := map[string][]*corev1.Pod{}
 	for _, key := range sortedKeys(c.nominated) {
-		if p := c.snap.Pending[key]; p != nil {
+		if p := c.Snap.Pending[key]; p != nil {
 			byClaim[c.nominated[key]] = append(byClaim[c.nominated[key]], p)
 		}
 	}
@@ -461,21 +461,21 @@ func (c *Controller) addInflight(u *simulator.Undo) {
 		if cs.deleting || cs.initializedAt > 0 {
 			continue
 		}
-		o, ok := c.st.Get("NodeClaim", "", name)
+		o, ok := c.Store.Get("NodeClaim", "", name)
 		if !ok {
 			continue
 		}
 		nc := o.(*karpv1.NodeClaim)
-		np, ok := c.st.Get("NodePool", "", cs.nodePool)
+		np, ok := c.Store.Get("NodePool", "", cs.nodePool)
 		t, known := cloud.Lookup(nc.Labels[corev1.LabelInstanceTypeStable])
 		if !ok || !known {
 			continue
 		}
 		n := templateNode(inflightPrefix+name, np.(*karpv1.NodePool), t, nc.Labels[corev1.LabelTopologyZone], nc.Labels[karpv1.LabelCapacityType])
-		c.snap.AddTemporaryNode(u, n)
-		c.snap.AddDaemonPods(u, n.Name)
+		c.Snap.AddTemporaryNode(u, n)
+		c.Snap.AddDaemonPods(u, n.Name)
 		for _, p := range byClaim[name] {
-			c.snap.Place(u, p, n.Name)
+			c.Snap.Place(u, p, n.Name)
 		}
 	}
 }
@@ -486,8 +486,8 @@ func (c *Controller) provision() {
 	c.batching = false
 	c.stats.Batches++
 	var pods []*corev1.Pod
-	for _, key := range sortedKeys(c.snap.Pending) {
-		if p := c.snap.Pending[key]; c.provisionable(p) {
+	for _, key := range sortedKeys(c.Snap.Pending) {
+		if p := c.Snap.Pending[key]; c.provisionable(p) {
 			pods = append(pods, p)
 		}
 	}
@@ -506,16 +506,16 @@ func (c *Controller) provision() {
 		}
 	}
 	plans := k.plans
-	c.snap.Revert(u)
+	c.Snap.Revert(u)
 	for _, p := range pods {
 		if claim, ok := k.inflight[p]; ok {
 			c.nominated[store.KeyOf(p)] = claim
-			c.client.Event(p, corev1.EventTypeNormal, "Nominated", "Pod should schedule on: nodeclaim/"+claim)
+			c.Client.Event(p, corev1.EventTypeNormal, "Nominated", "Pod should schedule on: nodeclaim/"+claim)
 		}
 	}
 	for _, p := range pods {
 		if why, ok := failed[p]; ok {
-			c.client.Event(p, corev1.EventTypeWarning, "FailedScheduling", "Failed to schedule pod, "+why)
+			c.Client.Event(p, corev1.EventTypeWarning, "FailedScheduling", "Failed to schedule pod, "+why)
 		}
 	}
 	for _, p := range plans {
@@ -532,7 +532,7 @@ func (c *Controller) deletingNodes() map[string]bool {
 			out[cs.nodeName] = true
 		}
 	}
-	for _, o := range c.st.List("Node", "") {
+	for _, o := range c.Store.List("Node", "") {
 		n := o.(*corev1.Node)
 		for _, t := range n.Spec.Taints {
 			if t.Key == karpv1.TaintDisrupted {
