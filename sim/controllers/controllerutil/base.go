@@ -36,6 +36,8 @@ type Base struct {
 	Queue *workqueue.Queue
 
 	name     string
+	sync     workqueue.Reconciler
+	kind     string // what Reconciles named
 	handlers []handler
 	onStart  []func()
 	started  bool
@@ -53,7 +55,7 @@ type handler struct {
 // server's.
 func NewBase(engine *sim.Engine, client *apiserver.Client, name string, cfg Config, sync workqueue.Reconciler) Base {
 	cfg = cfg.Defaulted()
-	b := Base{Engine: engine, Client: client, Store: client.Server().Store(), Config: cfg, name: name}
+	b := Base{Engine: engine, Client: client, Store: client.Server().Store(), Config: cfg, name: name, sync: sync}
 	if sync != nil {
 		b.Queue = workqueue.New(engine, cfg.Queue.Named(name), sync)
 	}
@@ -85,6 +87,7 @@ func (b *Base) HandlesFiltered(kind string, keep func(store.Event) bool, fn func
 // watches it with fn and, once every watch is open, queues the key of
 // each existing object of kind.
 func (b *Base) Reconciles(kind string, fn func(store.Event)) {
+	b.kind = kind
 	b.Handles(kind, fn)
 	b.OnStart(func() { b.QueueAll(kind) })
 }
@@ -131,6 +134,16 @@ func (b *Base) Watch(kind string, fn func(store.Event)) {
 func (b *Base) QueueAll(kind string) {
 	for _, o := range b.Store.List(kind, "") {
 		b.Queue.Add(store.KeyOf(o))
+	}
+}
+
+// Settle reconciles every existing object of the kind Reconciles named at
+// once, outside the queue, as in a cluster that has been running for a
+// while: the cluster builds what exists at time zero this way. A failed
+// write is retried by the queue once started.
+func (b *Base) Settle() {
+	for _, o := range b.Store.List(b.kind, "") {
+		_ = b.sync(store.KeyOf(o))
 	}
 }
 

@@ -147,7 +147,7 @@ func TestPodsPrefix(t *testing.T) {
 	require.Equal(t, "web-", PodsPrefix("web"))
 }
 
-// TestBaseStart: Start opens the declared watches, queues the reconciled
+// TestBaseStart: Settle reconciles the existing objects at once; Start opens the declared watches, queues the reconciled
 // kind's existing objects once, runs OnStart after the watches, and a
 // second Start neither doubles a watch nor queues again; Stop ends the
 // watches.
@@ -162,6 +162,9 @@ func TestBaseStart(t *testing.T) {
 	b.Handles("ConfigMap", func(ev store.Event) { seen = append(seen, store.KeyOf(ev.Object)) })
 	b.OnStart(func() { steps = append(steps, "started") })
 	require.Empty(t, b.watches, "nothing is watched before Start")
+	b.Settle()
+	require.Equal(t, []string{"a", "default"}, synced, "Settle reconciles what exists, outside the queue")
+	synced = nil
 
 	b.Start()
 	b.Start()

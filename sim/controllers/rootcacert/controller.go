@@ -43,16 +43,6 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config
 	return c
 }
 
-// Settle gives every existing namespace its kube-root-ca.crt ConfigMap at once, as
-// in a cluster that has been running for a while: the cluster builds its
-// built-in namespaces this way at time zero, so that a pod applied then
-// is admitted and its token volume mounts.
-func (c *Controller) Settle() {
-	for _, o := range c.Store.List("Namespace", "") {
-		_ = c.sync(o.GetName()) // a failed write is retried by the queue once started
-	}
-}
-
 func (c *Controller) sync(ns string) error {
 	if !controllerutil.ActiveNamespace(c.Store, ns) {
 		return nil
