@@ -130,15 +130,9 @@ func (p *parser) nodeGroups(n *yaml.Node, zones []string) []NodeGroup {
 	seen := map[string]*yaml.Node{}
 	for i, it := range items {
 		g, nameNode, ok := p.nodeGroup(it, fmt.Sprintf("cluster.nodeGroups[%d]", i), zones)
-		if !ok {
-			continue
+		if ok && p.uniqueGroup(seen, g.Name, nameNode, "node names are <group>-<i>: each group needs its own name") {
+			out = append(out, g)
 		}
-		if prev, dup := seen[g.Name]; dup {
-			p.Errorf(nameNode, "node names are <group>-<i>: each group needs its own name", "duplicate node group name %q (first at line %d)", g.Name, prev.Line)
-			continue
-		}
-		seen[g.Name] = nameNode
-		out = append(out, g)
 	}
 	return out
 }
@@ -161,6 +155,17 @@ func (p *parser) nodeGroup(n *yaml.Node, path string, zones []string) (NodeGroup
 	}
 	p.groupPlacement(f, path, "zones", zones, &g)
 	return g, f.Vals["name"], g.Name != ""
+}
+
+// uniqueGroup records the node group called name (its name at nameNode)
+// in seen, or reports it as a duplicate (hint: what to do about it).
+func (p *parser) uniqueGroup(seen map[string]*yaml.Node, name string, nameNode *yaml.Node, hint string) bool {
+	if prev, dup := seen[name]; dup {
+		p.Errorf(nameNode, hint, "duplicate node group name %q (first at line %d)", name, prev.Line)
+		return false
+	}
+	seen[name] = nameNode
+	return true
 }
 
 // groupPlacement reads where a node group's nodes go and what marks them,

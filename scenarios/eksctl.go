@@ -49,15 +49,9 @@ func (p *parser) eksctl(n *yaml.Node, c *Cluster, zonesGiven bool) (string, []No
 		items, _ := p.Sequence(f.Vals[key], key)
 		for i, it := range items {
 			g, nameNode, ok := p.eksctlGroup(it, fmt.Sprintf("%s[%d]", key, i), c.Zones)
-			if !ok {
-				continue
+			if ok && p.uniqueGroup(seen, g.Name, nameNode, "") {
+				groups = append(groups, g)
 			}
-			if prev, dup := seen[g.Name]; dup {
-				p.Errorf(nameNode, "", "duplicate node group name %q (first at line %d)", g.Name, prev.Line)
-				continue
-			}
-			seen[g.Name] = nameNode
-			groups = append(groups, g)
 		}
 	}
 	if len(groups) == 0 {
@@ -170,26 +164,3 @@ func (p *parser) eksctlSize(f *Fields, path string, g *NodeGroup) {
 	}
 }
 
-// looseMapping is mapping without the unknown-field check, for files in
-// foreign formats of which only a part is read.
-func (p *parser) looseMapping(n *yaml.Node, path string) (*Fields, bool) {
-	n = ResolveNode(n)
-	if n == nil || n.Kind != yaml.MappingNode {
-		p.Errorf(n, "", "%s: expected a mapping, got %s", path, DescribeNode(n))
-		return nil, false
-	}
-	f := &Fields{Node: n, Vals: map[string]*yaml.Node{}, Keys: map[string]*yaml.Node{}}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := ResolveNode(n.Content[i])
-		if k == nil || k.Kind != yaml.ScalarNode {
-			continue
-		}
-		if _, dup := f.Keys[k.Value]; dup {
-			p.Errorf(k, "", "%s: field %q is given twice", path, k.Value)
-			continue
-		}
-		f.Keys[k.Value], f.Vals[k.Value] = k, ResolveNode(n.Content[i+1])
-		f.Order = append(f.Order, k.Value)
-	}
-	return f, true
-}

@@ -112,6 +112,17 @@ func DescribeNode(n *yaml.Node) string {
 // (reporting unknown and duplicate keys) and returns its fields; ok is
 // false when n is not a mapping at all.
 func (p *NodeReader) Mapping(n *yaml.Node, path string, allowed ...string) (*Fields, bool) {
+	return p.mapping(n, path, true, allowed)
+}
+
+// looseMapping is Mapping without the check of the keys (only duplicates
+// are reported), for files in foreign formats of which only a part is
+// read.
+func (p *NodeReader) looseMapping(n *yaml.Node, path string) (*Fields, bool) {
+	return p.mapping(n, path, false, nil)
+}
+
+func (p *NodeReader) mapping(n *yaml.Node, path string, strict bool, allowed []string) (*Fields, bool) {
 	n = ResolveNode(n)
 	if n == nil || n.Kind != yaml.MappingNode {
 		p.Errorf(n, "", "%s: expected a mapping, got %s", path, DescribeNode(n))
@@ -121,10 +132,12 @@ func (p *NodeReader) Mapping(n *yaml.Node, path string, allowed ...string) (*Fie
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := ResolveNode(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
-			p.Errorf(n.Content[i], "", "%s: a field name must be a plain string, got %s", path, DescribeNode(k))
+			if strict {
+				p.Errorf(n.Content[i], "", "%s: a field name must be a plain string, got %s", path, DescribeNode(k))
+			}
 			continue
 		}
-		if k.ShortTag() == "!!merge" {
+		if strict && k.ShortTag() == "!!merge" {
 			p.Errorf(k, "write the fields out; anchors and aliases (*name) work for whole values", "%s: YAML merge keys (<<) are not supported in scenario files", path)
 			continue
 		}
@@ -132,7 +145,7 @@ func (p *NodeReader) Mapping(n *yaml.Node, path string, allowed ...string) (*Fie
 			p.Errorf(k, "", "%s: field %q is given twice (first at line %d)", path, k.Value, prev.Line)
 			continue
 		}
-		if !slices.Contains(allowed, k.Value) {
+		if strict && !slices.Contains(allowed, k.Value) {
 			p.Errorf(k, textdist.DidYouMean(k.Value, allowed, "fields"), "unknown field %q in %s", k.Value, path)
 			continue
 		}
