@@ -3,77 +3,21 @@ package lab
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/internal/browsertest"
 )
 
 // The browser test drives the lab page (`kubesim lab start --web`) in a
 // real headless Chromium, as web/'s browser tests drive the cluster page.
 // It skips, saying so, only when no Chromium binary is found.
 
-func chromiumPath() string {
-	for _, p := range []string{os.Getenv("KUBESIM_CHROMIUM"), "chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	return ""
-}
-
 func browser(t *testing.T, limit time.Duration) context.Context {
-	t.Helper()
-	path := chromiumPath()
-	if path == "" {
-		t.Skip("no chromium binary found (install it: apt-get install -y chromium; or set KUBESIM_CHROMIUM)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	require.NoError(t, chromedp.Do(ctx), "start chromium")
-	return ctx
-}
-
-// waitJS polls a JavaScript boolean expression in the page for up to a
-// minute and a half (a busy machine renders slowly).
-func waitJS(t *testing.T, ctx context.Context, what, expr string) {
-	t.Helper()
-	start := time.Now()
-	defer func() { t.Logf("%s: %s", what, time.Since(start).Round(time.Millisecond)) }()
-	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
-		require.NoError(t, err, "waiting for %s: %s", what, expr)
-		if ok {
-			return
-		}
-		if time.Since(start) > 90*time.Second {
-			t.Fatalf("waiting for %s: still false after %s: %s", what, time.Since(start).Round(time.Second), expr)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
-	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	require.NoError(t, err, expr)
-	return v
+	return browsertest.Start(t, limit, 1400, 900)
 }
 
 // TestLabPageInBrowser: the lab page shows the task (its Markdown
@@ -91,31 +35,31 @@ func TestLabPageInBrowser(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/lab")))
 
 	// The task, rendered.
-	waitJS(t, ctx, "the title", `document.querySelector('#title').textContent === 'A deploy bot that is forbidden to deploy'`)
-	require.True(t, evalJS[bool](t, ctx, `[...document.querySelectorAll('#task code')].some(c => c.textContent === 'ci/deployer')`), "inline code in the task")
-	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#task pre').textContent`), "cannot patch resource")
-	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#meta').textContent`), "troubleshooting · 5 points")
+	browsertest.WaitJS(t, ctx, "the title", `document.querySelector('#title').textContent === 'A deploy bot that is forbidden to deploy'`)
+	require.True(t, browsertest.Eval[bool](t, ctx, `[...document.querySelectorAll('#task code')].some(c => c.textContent === 'ci/deployer')`), "inline code in the task")
+	require.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('#task pre').textContent`), "cannot patch resource")
+	require.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('#meta').textContent`), "troubleshooting · 5 points")
 
 	// The cluster beside it: the web view in the frame, with the lab's nodes.
-	waitJS(t, ctx, "the cluster's two nodes in the frame", `(() => { const d = document.querySelector('#cluster').contentDocument;
+	browsertest.WaitJS(t, ctx, "the cluster's two nodes in the frame", `(() => { const d = document.querySelector('#cluster').contentDocument;
 		return d && d.querySelectorAll('.node').length === 2 })()`)
 
 	// Live checks: the permission is missing, the constraints hold.
-	waitJS(t, ctx, "live check results", `document.querySelectorAll('#results .check').length === 5`)
-	require.Equal(t, 1, evalJS[int](t, ctx, `document.querySelectorAll('#results .check.fail').length`))
-	require.Equal(t, 4, evalJS[int](t, ctx, `[...document.querySelectorAll('#results .check.pass')].filter(c => c.textContent.includes('held from the start')).length`))
-	first := evalJS[string](t, ctx, `document.querySelector('#results .check').textContent`)
+	browsertest.WaitJS(t, ctx, "live check results", `document.querySelectorAll('#results .check').length === 5`)
+	require.Equal(t, 1, browsertest.Eval[int](t, ctx, `document.querySelectorAll('#results .check.fail').length`))
+	require.Equal(t, 4, browsertest.Eval[int](t, ctx, `[...document.querySelectorAll('#results .check.pass')].filter(c => c.textContent.includes('held from the start')).length`))
+	first := browsertest.Eval[string](t, ctx, `document.querySelector('#results .check').textContent`)
 	require.Contains(t, first, "ServiceAccount ci/deployer can patch deployments.apps in ci")
 	require.Contains(t, first, "found: no (no Role")
-	require.Equal(t, "0/5", evalJS[string](t, ctx, `document.querySelector('#score').textContent`))
+	require.Equal(t, "0/5", browsertest.Eval[string](t, ctx, `document.querySelector('#score').textContent`))
 	require.Zero(t, f.r.Status().Checks, "the page's live checks are not the learner's")
 
 	// Hints only on request, one at a time.
-	require.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll('#hints .hint').length`))
+	require.Zero(t, browsertest.Eval[int](t, ctx, `document.querySelectorAll('#hints .hint').length`))
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#hint"))))
-	waitJS(t, ctx, "the first hint", `document.querySelectorAll('#hints .hint').length === 1`)
-	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#hints .hint').textContent`), "Hint 1/3")
-	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#hints .hint code').textContent`), "kubectl auth can-i")
+	browsertest.WaitJS(t, ctx, "the first hint", `document.querySelectorAll('#hints .hint').length === 1`)
+	require.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('#hints .hint').textContent`), "Hint 1/3")
+	require.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('#hints .hint code').textContent`), "kubectl auth can-i")
 	require.Len(t, f.r.Status().Hints, 1)
 
 	// The learner fixes the Role with kubectl in a terminal; the page
@@ -123,8 +67,8 @@ func TestLabPageInBrowser(t *testing.T) {
 	for _, s := range l.Solution {
 		f.runStep(t, s)
 	}
-	waitJS(t, ctx, "every check passing, live", `document.querySelectorAll('#results .check.pass').length === 5 && document.querySelector('#score').textContent === '5/5'`)
-	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#results .check').textContent`), `yes (RBAC: allowed by RoleBinding "deployer/ci"`)
+	browsertest.WaitJS(t, ctx, "every check passing, live", `document.querySelectorAll('#results .check.pass').length === 5 && document.querySelector('#score').textContent === '5/5'`)
+	require.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('#results .check').textContent`), `yes (RBAC: allowed by RoleBinding "deployer/ci"`)
 
 	// The Check button counts.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#check"))))
@@ -132,6 +76,6 @@ func TestLabPageInBrowser(t *testing.T) {
 
 	// Reset from the page: the Role is back as it was, the checks fail again.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; document.querySelector('#reset').click()`)))
-	waitJS(t, ctx, "the broken start again", `document.querySelectorAll('#results .check.fail').length === 1 && document.querySelector('#meta').textContent.includes('1 resets')`)
+	browsertest.WaitJS(t, ctx, "the broken start again", `document.querySelectorAll('#results .check.fail').length === 1 && document.querySelector('#meta').textContent.includes('1 resets')`)
 	require.Equal(t, 1, f.r.Status().Resets)
 }

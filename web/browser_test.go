@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubesim/kubesim/internal/browsertest"
 	"github.com/kubesim/kubesim/internal/testutil"
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
@@ -23,44 +23,10 @@ import (
 // The browser tests drive the page in a real headless Chromium (Debian's
 // package chromium). They skip, saying so, only when no binary is found.
 
-func chromiumPath() string {
-	for _, p := range []string{os.Getenv("KUBESIM_CHROMIUM"), "chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	return ""
-}
-
 // browser starts a fresh headless Chromium; the context ends with the test
 // (or after limit).
 func browser(t *testing.T, limit time.Duration) context.Context {
-	t.Helper()
-	path := chromiumPath()
-	if path == "" {
-		t.Skip("no chromium binary found (install it: apt-get install -y chromium; or set KUBESIM_CHROMIUM)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1600, 1200),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	require.NoError(t, chromedp.Do(ctx), "start chromium")
-	return ctx
+	return browsertest.Start(t, limit, 1600, 1200)
 }
 
 // serve runs a session of the scenario source at the given speed.
@@ -90,35 +56,6 @@ func serveSession(t *testing.T, sess *live.Session) (*Server, string) {
 	return srv, ts.URL + "/"
 }
 
-// waitJS polls a JavaScript boolean expression in the page, from the
-// test's side, for up to a minute and a half (generous: a busy machine
-// renders slowly; what the page waits for is virtual time).
-func waitJS(t *testing.T, ctx context.Context, what, expr string) {
-	t.Helper()
-	start := time.Now()
-	defer func() { t.Logf("%s: %s", what, time.Since(start).Round(time.Millisecond)) }()
-	for {
-		// !!: an expression that is null before the page has built what
-		// it names (querySelector) means "not yet", not an error.
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
-		require.NoError(t, err, "waiting for %s: %s", what, expr)
-		if ok {
-			return
-		}
-		if time.Since(start) > 90*time.Second {
-			t.Fatalf("waiting for %s: still false after %s: %s", what, time.Since(start).Round(time.Second), expr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
-	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	require.NoError(t, err, expr)
-	return v
-}
-
 var e2eScenario = `name: web-e2e
 seed: 3
 duration: 30m
@@ -143,10 +80,10 @@ func TestBrowserFailANodeAndTravelBack(t *testing.T) {
 	sess := srv.Session()
 
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
-	waitJS(t, ctx, "three nodes in three zones", `document.querySelectorAll('.zone .node').length === 3 && document.querySelectorAll('.zone').length === 3`)
-	waitJS(t, ctx, "six web pods running", fmt.Sprintf(`document.querySelectorAll('%s').length === 6`, runningWeb))
-	victim := evalJS[string](t, ctx, fmt.Sprintf(`document.querySelector('%s').dataset.node`, runningWeb))
-	onVictim := evalJS[int](t, ctx, fmt.Sprintf(`document.querySelectorAll('.node[data-node="%s"] %s').length`, victim, runningWeb))
+	browsertest.WaitJS(t, ctx, "three nodes in three zones", `document.querySelectorAll('.zone .node').length === 3 && document.querySelectorAll('.zone').length === 3`)
+	browsertest.WaitJS(t, ctx, "six web pods running", fmt.Sprintf(`document.querySelectorAll('%s').length === 6`, runningWeb))
+	victim := browsertest.Eval[string](t, ctx, fmt.Sprintf(`document.querySelector('%s').dataset.node`, runningWeb))
+	onVictim := browsertest.Eval[int](t, ctx, fmt.Sprintf(`document.querySelectorAll('.node[data-node="%s"] %s').length`, victim, runningWeb))
 	require.Positive(t, onVictim)
 
 	// Click the node (its header, not a pod), then "Fail node" in the drawer.
@@ -154,8 +91,8 @@ func TestBrowserFailANodeAndTravelBack(t *testing.T) {
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`.node[data-node="%s"] .node-name`, victim))),
 		chromedp.WaitVisible(chromedp.CSS(`#drawer button[data-action="fail"]`)),
 	))
-	require.Equal(t, victim, evalJS[string](t, ctx, `document.querySelector('#drawer').dataset.name`))
-	waitJS(t, ctx, "the node's YAML in the drawer", `document.querySelector('#drawer-yaml').textContent.includes('kind: Node')`)
+	require.Equal(t, victim, browsertest.Eval[string](t, ctx, `document.querySelector('#drawer').dataset.name`))
+	browsertest.WaitJS(t, ctx, "the node's YAML in the drawer", `document.querySelector('#drawer-yaml').textContent.includes('kind: Node')`)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#drawer button[data-action="fail"]`))))
 	require.Eventually(t, func() bool { return len(sess.Recorded()) == 1 }, 5*time.Second, 20*time.Millisecond)
 	failedAt := sess.Recorded()[0].At
@@ -168,20 +105,20 @@ func TestBrowserFailANodeAndTravelBack(t *testing.T) {
 	// rather than depend on how fast this machine runs x100.
 	sess.SetSpeed(1000)
 
-	waitJS(t, ctx, "the node NotReady", fmt.Sprintf(`document.querySelector('.node[data-node="%s"]').classList.contains('notready')`, victim))
+	browsertest.WaitJS(t, ctx, "the node NotReady", fmt.Sprintf(`document.querySelector('.node[data-node="%s"]').classList.contains('notready')`, victim))
 	// The drawer, still open on the node, tells why: the failure, then
 	// the lifecycle controller after its grace period.
-	waitJS(t, ctx, "the node's chain of causes in the drawer", `(() => { const w = document.querySelector('#drawer-why').textContent;
+	browsertest.WaitJS(t, ctx, "the node's chain of causes in the drawer", `(() => { const w = document.querySelector('#drawer-why').textContent;
 		return w.includes('chaos') && w.includes('node-monitor-grace-period'); })()`)
 	// After the 300s not-ready toleration the pods are evicted and come
 	// back on the other nodes; the old ones stay Terminating on the dead node.
-	waitJS(t, ctx, "six web pods running on the other nodes", fmt.Sprintf(
+	browsertest.WaitJS(t, ctx, "six web pods running on the other nodes", fmt.Sprintf(
 		`document.querySelectorAll('.node:not([data-node="%s"]) %s').length === 6 && document.querySelectorAll('.node[data-node="%s"] .pod[data-owner="Deployment/web"][data-state="Terminating"]').length === %d`,
 		victim, runningWeb, victim, onVictim))
 	evictedAt := sess.Snapshot().Time
 	sess.SetSpeed(100) // back to the demo's pace
 	require.Greater(t, evictedAt-failedAt, 5*time.Minute, "pods wait out the eviction window")
-	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#events').textContent`), "NodeNotReady")
+	require.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('#events').textContent`), "NodeNotReady")
 
 	screenshot(t, ctx, "after-failure.png")
 
@@ -190,16 +127,16 @@ func TestBrowserFailANodeAndTravelBack(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
 		`(() => { const s = document.querySelector('#scrubber'); s.value = '%d';
 		  s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); })()`, back))))
-	waitJS(t, ctx, "the past on screen", fmt.Sprintf(
+	browsertest.WaitJS(t, ctx, "the past on screen", fmt.Sprintf(
 		`Number(document.querySelector('#time').dataset.seconds) === %d && document.querySelector('#runstate').textContent === 'paused' && !document.querySelector('.node[data-node="%s"]').classList.contains('notready') && document.querySelectorAll('%s').length === 6`,
 		back, victim, runningWeb))
 	require.Equal(t, time.Duration(back)*time.Second, sess.Snapshot().Time)
 	require.Empty(t, sess.Recorded(), "the failure lay after the rewind point")
-	require.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll('.pod[data-state="Terminating"]').length`))
+	require.Zero(t, browsertest.Eval[int](t, ctx, `document.querySelectorAll('.pod[data-state="Terminating"]').length`))
 
 	// Resume from there (the drawer closed: it covers the right side).
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#drawer-close`)), chromedp.Click(chromedp.CSS(`#resume`))))
-	waitJS(t, ctx, "time moving again", fmt.Sprintf(`Number(document.querySelector('#time').dataset.seconds) > %d`, back+5))
+	browsertest.WaitJS(t, ctx, "time moving again", fmt.Sprintf(`Number(document.querySelector('#time').dataset.seconds) > %d`, back+5))
 	screenshot(t, ctx, "after-rewind.png")
 }
 
@@ -237,13 +174,13 @@ func TestBrowserHostileStringsShowAsText(t *testing.T) {
 		chromedp.Navigate(url),
 		chromedp.Evaluate[chromedp.Void](`window.__alerts = 0; window.alert = () => { window.__alerts++; }`),
 	))
-	waitJS(t, ctx, "web pods on nodes", `document.querySelectorAll('.pod[data-owner="Deployment/web"]').length > 0`)
-	waitJS(t, ctx, "the hostile image in the event stream", fmt.Sprintf(`document.querySelector('#events').textContent.includes(%q)`, hostile))
+	browsertest.WaitJS(t, ctx, "web pods on nodes", `document.querySelectorAll('.pod[data-owner="Deployment/web"]').length > 0`)
+	browsertest.WaitJS(t, ctx, "the hostile image in the event stream", fmt.Sprintf(`document.querySelector('#events').textContent.includes(%q)`, hostile))
 
 	// The pod's drawer: the annotation in its YAML, as text.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.pod[data-owner="Deployment/web"]`))))
-	waitJS(t, ctx, "the pod's YAML", `document.querySelector('#drawer-yaml').textContent.includes('kind: Pod')`)
-	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#drawer-yaml').textContent`), "note: <img src=x onerror=alert(1)>")
+	browsertest.WaitJS(t, ctx, "the pod's YAML", `document.querySelector('#drawer-yaml').textContent.includes('kind: Pod')`)
+	require.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('#drawer-yaml').textContent`), "note: <img src=x onerror=alert(1)>")
 
 	// A label value the API server refuses: its message echoes the value.
 	manifest := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: evil\n  labels: {x: \"" + hostile + "\"}\n"
@@ -252,13 +189,13 @@ func TestBrowserHostileStringsShowAsText(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#manifest`), manifest),
 		chromedp.Click(chromedp.CSS(`#apply`)),
 	))
-	waitJS(t, ctx, "the refusal shown", `!document.querySelector('#message').hidden || document.querySelector('#apply-errors').children.length > 0`)
-	shown := evalJS[string](t, ctx, `document.querySelector('#message').textContent + document.querySelector('#apply-errors').textContent`)
+	browsertest.WaitJS(t, ctx, "the refusal shown", `!document.querySelector('#message').hidden || document.querySelector('#apply-errors').children.length > 0`)
+	shown := browsertest.Eval[string](t, ctx, `document.querySelector('#message').textContent + document.querySelector('#apply-errors').textContent`)
 	require.Contains(t, shown, hostile, "the refusal names the value, as text")
 
-	require.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll('img').length`), "no element was created from data")
-	require.Zero(t, evalJS[int](t, ctx, `window.__alerts`), "no script ran")
-	require.Contains(t, evalJS[string](t, ctx, `document.querySelector('#events').innerHTML`), "&lt;img src=x onerror=alert(1)&gt;", "escaped in the DOM")
+	require.Zero(t, browsertest.Eval[int](t, ctx, `document.querySelectorAll('img').length`), "no element was created from data")
+	require.Zero(t, browsertest.Eval[int](t, ctx, `window.__alerts`), "no script ran")
+	require.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('#events').innerHTML`), "&lt;img src=x onerror=alert(1)&gt;", "escaped in the DOM")
 	_ = srv
 }
 
@@ -279,11 +216,11 @@ func TestBrowserCompactMapNamesPodsOnDemand(t *testing.T) {
 
 	ctx := browser(t, 3*time.Minute)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/")))
-	waitJS(t, ctx, "the map of 3 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '3'`)
-	require.Equal(t, "compact", evalJS[string](t, ctx, `document.body.dataset.mode`))
+	browsertest.WaitJS(t, ctx, "the map of 3 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '3'`)
+	require.Equal(t, "compact", browsertest.Eval[string](t, ctx, `document.body.dataset.mode`))
 	// The first tile's first pod, as the map drew it: no name yet.
-	node := evalJS[string](t, ctx, `map.tiles[0].node.name`)
-	require.Empty(t, evalJS[string](t, ctx, `map.tiles[0].node.pods[0].name || ''`), "compact pods carry no name")
+	node := browsertest.Eval[string](t, ctx, `map.tiles[0].node.name`)
+	require.Empty(t, browsertest.Eval[string](t, ctx, `map.tiles[0].node.pods[0].name || ''`), "compact pods carry no name")
 	var want string
 	for _, n := range sess.Snapshot().Nodes {
 		if n.Name == node {
@@ -291,21 +228,21 @@ func TestBrowserCompactMapNamesPodsOnDemand(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, want)
-	require.True(t, evalJS[bool](t, ctx, `(() => {
+	require.True(t, browsertest.Eval[bool](t, ctx, `(() => {
 	  const t = map.tiles[0], r = map.canvas.getBoundingClientRect();
 	  return map.canvas.dispatchEvent(new MouseEvent('click', { clientX: r.left + t.px + 1, clientY: r.top + t.py + 1, bubbles: true }));
 	})()`))
-	waitJS(t, ctx, "the pod's drawer", fmt.Sprintf(`document.querySelector('#drawer-yaml').textContent.includes('name: ' + %q)`, want))
+	browsertest.WaitJS(t, ctx, "the pod's drawer", fmt.Sprintf(`document.querySelector('#drawer-yaml').textContent.includes('name: ' + %q)`, want))
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#drawer-close`))))
 
 	// A change to one node repaints its tile alone, and the picture is
 	// the one a full redraw paints.
-	other := evalJS[string](t, ctx, `map.tiles[1].node.name`)
-	before := evalJS[int](t, ctx, `map.repaints || 0`)
+	other := browsertest.Eval[string](t, ctx, `map.tiles[1].node.name`)
+	before := browsertest.Eval[int](t, ctx, `map.repaints || 0`)
 	_, err = sess.Do(live.Command{Verb: "cordon", Node: other})
 	require.NoError(t, err)
-	waitJS(t, ctx, "the cordoned tile repainted", fmt.Sprintf(`(map.repaints || 0) > %d && map.byName.get(%q).node.unschedulable`, before, other))
-	require.True(t, evalJS[bool](t, ctx, `(() => {
+	browsertest.WaitJS(t, ctx, "the cordoned tile repainted", fmt.Sprintf(`(map.repaints || 0) > %d && map.byName.get(%q).node.unschedulable`, before, other))
+	require.True(t, browsertest.Eval[bool](t, ctx, `(() => {
 	  const inPlace = map.canvas.toDataURL();
 	  drawMap(state.view, null);
 	  return map.canvas.toDataURL() === inPlace;
@@ -320,8 +257,8 @@ func TestBrowserCompactMapNamesPodsOnDemand(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, sess.RunFor(time.Minute))
 		latest := sess.Snapshot()
-		waitJS(t, ctx, "the newest view", fmt.Sprintf(`Number(document.body.dataset.version) >= %d`, latest.Version))
-		require.True(t, evalJS[bool](t, ctx, `(() => {
+		browsertest.WaitJS(t, ctx, "the newest view", fmt.Sprintf(`Number(document.body.dataset.version) >= %d`, latest.Version))
+		require.True(t, browsertest.Eval[bool](t, ctx, `(() => {
 		  const v = state.view, evs = v.events.slice(-150);
 		  const rows = [...document.querySelectorAll('#events tbody tr')];
 		  return evs.length > 0 && rows.length === evs.length && rows.every((tr, i) => tr.children[0].textContent === fmtDur(v.time - evs[i].t) &&
@@ -333,7 +270,7 @@ func TestBrowserCompactMapNamesPodsOnDemand(t *testing.T) {
 		for _, e := range latest.Events[max(0, len(latest.Events)-150):] {
 			want = append(want, fmt.Sprintf("%.3f %s %s", e.Time.Seconds(), e.Reason, e.Object))
 		}
-		require.Equal(t, want, evalJS[[]string](t, ctx, `state.view.events.slice(-150).map((e) => e.t.toFixed(3) + ' ' + e.reason + ' ' + e.object)`),
+		require.Equal(t, want, browsertest.Eval[[]string](t, ctx, `state.view.events.slice(-150).map((e) => e.t.toFixed(3) + ' ' + e.reason + ' ' + e.object)`),
 			"the page's events are the session's (%d replicas)", replicas)
 	}
 	require.Greater(t, len(sess.Snapshot().Events), 150, "more events than the table shows")
@@ -357,12 +294,12 @@ func TestBrowserLivePillTellsTheTruth(t *testing.T) {
 	sess.Start()
 	_, url := serveSession(t, sess)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
-	waitJS(t, ctx, "the first view", `document.body.dataset.version`)
+	browsertest.WaitJS(t, ctx, "the first view", `document.body.dataset.version`)
 	sess.Resume() // 3,000 pods start at once: the simulation falls behind ×1000
-	waitJS(t, ctx, "catching up", pill+` === 'catching up…'`)
+	browsertest.WaitJS(t, ctx, "catching up", pill+` === 'catching up…'`)
 	require.Eventually(t, func() bool { return sess.Snapshot().Counts.Running == 3000 }, 3*time.Minute, 50*time.Millisecond)
 	sess.SetSpeed(live.DefaultSpeed) // a pace the machine keeps, however busy
-	waitJS(t, ctx, "live once the cluster keeps up", pill+` === 'live'`)
+	browsertest.WaitJS(t, ctx, "live once the cluster keeps up", pill+` === 'live'`)
 
 	// A server that sends nothing more: a paused session, no pings.
 	quiet, err := live.New(loadDemo(t), live.Options{Paused: true})
@@ -372,8 +309,8 @@ func TestBrowserLivePillTellsTheTruth(t *testing.T) {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { srv.Close(); ts.Close() })
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/")))
-	waitJS(t, ctx, "live while paused", pill+` === 'live'`)
-	waitJS(t, ctx, "stalled after 12 s of silence", pill+` === 'stalled'`)
+	browsertest.WaitJS(t, ctx, "live while paused", pill+` === 'live'`)
+	browsertest.WaitJS(t, ctx, "stalled after 12 s of silence", pill+` === 'stalled'`)
 }
 
 func loadDemo(t *testing.T) *scenarios.Scenario {

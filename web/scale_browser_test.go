@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kubesim/kubesim/internal/browsertest"
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
 )
@@ -81,17 +82,17 @@ func TestBrowserScaleThousandNodes(t *testing.T) {
 	ctx := browser(t, 45*time.Minute) // failing a node and running to its eviction takes long at this size
 
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
-	waitJS(t, ctx, "the map of 1,000 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '1000'`)
-	first := evalJS[float64](t, ctx, `performance.getEntriesByName('kubesim-first-map')[0].startTime`)
+	browsertest.WaitJS(t, ctx, "the map of 1,000 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '1000'`)
+	first := browsertest.Eval[float64](t, ctx, `performance.getEntriesByName('kubesim-first-map')[0].startTime`)
 	t.Logf("FIGURE first render (navigation start to the first map), 1,000 nodes / 30,000 pods: %.0f ms", first)
 	t.Logf("FIGURE breakdown: first view received at %.0f ms, parsed at %.0f ms (%d bytes, server encoding %s)",
-		evalJS[float64](t, ctx, `performance.getEntriesByName('kubesim-view-received')[0].startTime`),
-		evalJS[float64](t, ctx, `performance.getEntriesByName('kubesim-view-parsed')[0].startTime`),
+		browsertest.Eval[float64](t, ctx, `performance.getEntriesByName('kubesim-view-received')[0].startTime`),
+		browsertest.Eval[float64](t, ctx, `performance.getEntriesByName('kubesim-view-parsed')[0].startTime`),
 		func() int { b, _, _ := srv.viewBody(sess, 1); return len(b) }(), func() time.Duration { _, _, c := srv.viewBody(sess, 1); return c }())
-	t.Logf("FIGURE DOM nodes of the page at 1,000 nodes: %d", evalJS[int](t, ctx, `document.getElementsByTagName('*').length`))
+	t.Logf("FIGURE DOM nodes of the page at 1,000 nodes: %d", browsertest.Eval[int](t, ctx, `document.getElementsByTagName('*').length`))
 	screenshot(t, ctx, "web-1000-nodes-map.png")
-	require.Zero(t, evalJS[int](t, ctx, `document.querySelectorAll('.pod, .node').length`), "no element per pod or node")
-	require.Equal(t, "compact", evalJS[string](t, ctx, `document.body.dataset.mode`))
+	require.Zero(t, browsertest.Eval[int](t, ctx, `document.querySelectorAll('.pod, .node').length`), "no element per pod or node")
+	require.Equal(t, "compact", browsertest.Eval[string](t, ctx, `document.body.dataset.mode`))
 	firstOK := first < 2000 // checked at the end, after the frame-rate figure is measured too
 
 	// Fail a node, run paused to just before its pods' eviction (5m55s to
@@ -151,7 +152,7 @@ func TestBrowserScaleNodeDrawer(t *testing.T) {
 	_, url := scaleSession(t, 200, 20, 150)
 	ctx := browser(t, 5*time.Minute)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
-	waitJS(t, ctx, "the map of 200 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '200'`)
+	browsertest.WaitJS(t, ctx, "the map of 200 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '200'`)
 	var times []float64
 	for _, name := range []string{"general-57", "general-123", "general-190"} {
 		ms := evalAwait[float64](t, ctx, fmt.Sprintf(`new Promise((done) => {
