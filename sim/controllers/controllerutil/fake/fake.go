@@ -55,12 +55,6 @@ func New(seed uint64) *World {
 	return w
 }
 
-func (w *World) must(_ store.Object, err error) {
-	if err != nil {
-		panic(err)
-	}
-}
-
 // AddNode creates a ready node with the given labels and taints.
 func (w *World) AddNode(name string, labels map[string]string, taints ...corev1.Taint) *corev1.Node {
 	n := &corev1.Node{
