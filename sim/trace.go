@@ -34,11 +34,14 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = append(b, `,"k":`...)
 	b = appendJSONString(b, r.Kind)
 	b = append(b, `,"o":`...)
+	b = append(b, '"')
 	if r.Namespace != "" {
-		b = appendJSONString(b, r.Namespace+"/"+r.Name)
-	} else {
-		b = appendJSONString(b, r.Name)
+		// "namespace/name" written in place, not concatenated first (a
+		// string allocated per trace line); the escaping is per character,
+		// so the bytes are the same.
+		b = append(appendJSONChars(b, r.Namespace), '/')
 	}
+	b = append(appendJSONChars(b, r.Name), '"')
 	b = append(b, `,"rv":`...)
 	b = strconv.AppendInt(b, r.RV, 10)
 	b = append(b, `,"s":`...)
@@ -169,7 +172,12 @@ const hexDigits = "0123456789abcdef"
 // appendJSONString appends s as a JSON string, escaping as encoding/json
 // does for the characters that must be escaped (and <, >, & for safety).
 func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
+	return append(appendJSONChars(append(b, '"'), s), '"')
+}
+
+// appendJSONChars appends s escaped as inside a JSON string, without the
+// quotes.
+func appendJSONChars(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -198,5 +206,5 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	return append(b, '"')
+	return b
 }
