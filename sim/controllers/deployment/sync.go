@@ -175,11 +175,7 @@ func (c *Controller) syncExistingNewRS(d *appsv1.Deployment, rs *appsv1.ReplicaS
 		return rs, d, err
 	}
 	if hasProgressDeadline(d) && getCondition(d.Status, appsv1.DeploymentProgressing) == nil {
-		st := d.Status
-		st.Conditions = append([]appsv1.DeploymentCondition(nil), d.Status.Conditions...)
-		setCondition(&st, newCondition(appsv1.DeploymentProgressing, corev1.ConditionTrue, FoundNewRSReason,
-			fmt.Sprintf("Found new replica set %q", rs.Name), c.now()))
-		d, err = c.writeStatus(d, st)
+		d, err = c.writeProgressing(d, corev1.ConditionTrue, FoundNewRSReason, fmt.Sprintf("Found new replica set %q", rs.Name))
 	}
 	return rs, d, err
 }
@@ -224,11 +220,7 @@ func (c *Controller) createNewRS(d *appsv1.Deployment, oldRSs []*appsv1.ReplicaS
 		return created, d, err
 	}
 	if hasProgressDeadline(d) {
-		st := d.Status
-		st.Conditions = append([]appsv1.DeploymentCondition(nil), d.Status.Conditions...)
-		setCondition(&st, newCondition(appsv1.DeploymentProgressing, corev1.ConditionTrue, NewReplicaSetReason,
-			fmt.Sprintf("Created new replica set %q", created.Name), c.now()))
-		d, err = c.writeStatus(d, st)
+		d, err = c.writeProgressing(d, corev1.ConditionTrue, NewReplicaSetReason, fmt.Sprintf("Created new replica set %q", created.Name))
 	}
 	return created, d, err
 }
@@ -277,10 +269,7 @@ func (c *Controller) onNameTaken(d *appsv1.Deployment, rs *appsv1.ReplicaSet) (*
 func (c *Controller) failedRSCreate(d *appsv1.Deployment, name string, err error) error {
 	msg := fmt.Sprintf("Failed to create new replica set %q: %v", name, err)
 	if hasProgressDeadline(d) {
-		st := d.Status
-		st.Conditions = append([]appsv1.DeploymentCondition(nil), d.Status.Conditions...)
-		setCondition(&st, newCondition(appsv1.DeploymentProgressing, corev1.ConditionFalse, FailedRSCreateReason, msg, c.now()))
-		_, _ = c.writeStatus(d, st)
+		_, _ = c.writeProgressing(d, corev1.ConditionFalse, FailedRSCreateReason, msg)
 	}
 	c.Client.Event(d, corev1.EventTypeWarning, FailedRSCreateReason, msg)
 	return err
@@ -302,4 +291,13 @@ func newRSReplicas(d *appsv1.Deployment, allRSs []*appsv1.ReplicaSet, newRS *app
 	}
 	up := min(maxTotal-current, want-*newRS.Spec.Replicas)
 	return *newRS.Spec.Replicas + up
+}
+
+// writeProgressing writes d's status with its Progressing condition set
+// to status, reason and message.
+func (c *Controller) writeProgressing(d *appsv1.Deployment, status corev1.ConditionStatus, reason, msg string) (*appsv1.Deployment, error) {
+	st := d.Status
+	st.Conditions = append([]appsv1.DeploymentCondition(nil), d.Status.Conditions...)
+	setCondition(&st, newCondition(appsv1.DeploymentProgressing, status, reason, msg, c.now()))
+	return c.writeStatus(d, st)
 }
