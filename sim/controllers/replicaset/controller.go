@@ -26,7 +26,8 @@ const Name = "replicaset-controller"
 // Controller is the ReplicaSet controller.
 type Controller struct {
 	controllerutil.Base
-	exp *controllerutil.Expectations
+	exp    *controllerutil.Expectations
+	claims controllerutil.ClaimMemo
 }
 
 // New returns a controller writing through client (whose component name
@@ -43,6 +44,7 @@ func (c *Controller) onReplicaSet(ev store.Event) {
 	key := store.KeyOf(ev.Object)
 	if ev.Type == store.Deleted {
 		c.exp.Delete(key)
+		c.claims.Forget(ev.Object.GetUID())
 	}
 	if ev.Type == store.Modified && statusOnly(ev.Old, ev.Object) {
 		return // our own status write: nothing new to reconcile

@@ -27,7 +27,7 @@ func (c *Controller) sync(key string) error {
 	if err != nil {
 		return nil // invalid selector: nothing to do until it changes
 	}
-	claimed, err := controllerutil.Claim(c.Client, "Pod", rs, "ReplicaSet", sel, rs.Spec.Selector.MatchLabels)
+	claimed, err := c.claims.Claim(c.Client, "Pod", rs, "ReplicaSet", sel, rs.Spec.Selector.MatchLabels)
 	if err != nil {
 		return err
 	}
