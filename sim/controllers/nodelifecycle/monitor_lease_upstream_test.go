@@ -27,10 +27,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-
-	"github.com/kubesim/kubesim/sim"
-	"github.com/kubesim/kubesim/sim/apiserver"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 func createNodeLease(nodeName string, renewTime metav1.MicroTime) *coordv1.Lease {
@@ -64,15 +60,7 @@ type monitorCase struct {
 // and checks the node writes, the node status and the pods' readiness.
 func runMonitorCase(t *testing.T, fakeNow metav1.Time, item monitorCase) {
 	t.Helper()
-	e := sim.NewEngine(1)
-	st := store.New(e)
-	srv := apiserver.New(e, st)
-	shift := e.Now().Sub(fakeNow.Time)
-	for _, ns := range []string{"default", v1.NamespaceNodeLease} {
-		if _, err := srv.Client("test").Create(&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e, st, srv, shift := upstreamWorld(t, fakeNow)
 	if _, err := st.Create(shiftNode(item.node, shift)); err != nil {
 		t.Fatal(err)
 	}

@@ -283,15 +283,7 @@ func TestMonitorNodeHealthUpdateStatusUpstream(t *testing.T) {
 		},
 	}
 	for i, item := range table {
-		e := sim.NewEngine(1)
-		st := store.New(e)
-		srv := apiserver.New(e, st)
-		shift := e.Now().Sub(fakeNow.Time)
-		for _, ns := range []string{"default", v1.NamespaceNodeLease} {
-			if _, err := srv.Client("test").Create(&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		e, st, srv, shift := upstreamWorld(t, fakeNow)
 		if _, err := st.Create(shiftNode(item.fakeNodeHandler.Existing[0], shift)); err != nil {
 			t.Fatal(err)
 		}
@@ -346,4 +338,21 @@ func TestMonitorNodeHealthUpdateStatusUpstream(t *testing.T) {
 			t.Errorf("Case[%d] expect pod status updated to be %v, but got %v", i, item.expectedPodStatusUpdate, podStatusUpdated)
 		}
 	}
+}
+
+// upstreamWorld is the harness the ported monitor tests share: an engine
+// starting at sim.Epoch, a store and an API server with the default and
+// kube-node-lease namespaces, and the shift that moves upstream's fakeNow
+// to the engine's start.
+func upstreamWorld(t *testing.T, fakeNow metav1.Time) (*sim.Engine, *store.Store, *apiserver.Server, time.Duration) {
+	t.Helper()
+	e := sim.NewEngine(1)
+	st := store.New(e)
+	srv := apiserver.New(e, st)
+	for _, ns := range []string{"default", v1.NamespaceNodeLease} {
+		if _, err := srv.Client("test").Create(&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e, st, srv, e.Now().Sub(fakeNow.Time)
 }

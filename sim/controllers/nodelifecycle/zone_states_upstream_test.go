@@ -20,10 +20,6 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/kubesim/kubesim/sim"
-	"github.com/kubesim/kubesim/sim/apiserver"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 func createZoneID(region, zone string) string { return region + ":\x00:" + zone }
@@ -197,15 +193,7 @@ func TestMonitorNodeHealthUpstream(t *testing.T) {
 	for _, testName := range slices.Sorted(maps.Keys(tests)) {
 		tt := tests[testName]
 		t.Run(testName, func(t *testing.T) {
-			e := sim.NewEngine(1)
-			st := store.New(e)
-			srv := apiserver.New(e, st)
-			shift := e.Now().Sub(fakeNow.Time)
-			for _, ns := range []string{"default", v1.NamespaceNodeLease} {
-				if _, err := srv.Client("test").Create(&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			e, st, srv, shift := upstreamWorld(t, fakeNow)
 			for _, n := range tt.nodeList {
 				if _, err := st.Create(shiftNode(n, shift)); err != nil {
 					t.Fatal(err)
