@@ -2,35 +2,12 @@ package live
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/kubesim/kubesim/internal/testutil"
 	"github.com/kubesim/kubesim/scenarios"
 )
-
-// scaleScenario is nodes m5.4xlarge nodes running deployments × replicas
-// pods of 100m/128Mi, add-ons off: the shape of the web page's scale test.
-func scaleScenario(nodes, deployments, replicas int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "name: scale\nseed: 1\nduration: 2h\ncluster:\n  addons: false\n  nodeGroups:\n    - {name: general, instanceType: m5.4xlarge, count: %d}\nworkloads:\n", nodes)
-	for i := range deployments {
-		fmt.Fprintf(&b, `  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: app-%d}
-      spec:
-        replicas: %d
-        selector: {matchLabels: {app: app-%d}}
-        template:
-          metadata: {labels: {app: app-%d}}
-          spec:
-            containers:
-              - {name: c, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 128Mi}}}
-`, i, replicas, i, i)
-	}
-	return b.String()
-}
 
 // BenchmarkRefresh is the cost of one view of a big cluster (300 nodes /
 // 9,000 pods and 1,000 nodes / 30,000 pods), built once it runs steadily:
@@ -84,7 +61,7 @@ func BenchmarkRefresh(b *testing.B) {
 // steadySession is a paused session of scaleScenario run until every pod
 // runs.
 func steadySession(b *testing.B, nodes, deployments, replicas int) *Session {
-	sc, err := scenarios.Parse("scale.yaml", []byte(scaleScenario(nodes, deployments, replicas)), nil)
+	sc, err := scenarios.Parse("scale.yaml", []byte(testutil.ScaleScenario("scale", nodes, deployments, replicas)), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

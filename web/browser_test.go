@@ -287,7 +287,7 @@ func TestBrowserLivePillTellsTheTruth(t *testing.T) {
 	ctx := browser(t, 4*time.Minute)
 	pill := `document.querySelector('#conn').dataset.status`
 
-	sc, err := scenarios.Parse("busy.yaml", []byte(scaleScenario(60, 30, 100)), nil)
+	sc, err := scenarios.Parse("busy.yaml", []byte(testutil.ScaleScenario("scale-60", 60, 30, 100)), nil)
 	require.NoError(t, err)
 	sess, err := live.New(sc, live.Options{Speed: 1000, Paused: true, Tick: 20 * time.Millisecond})
 	require.NoError(t, err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubesim/kubesim/internal/browsertest"
+	"github.com/kubesim/kubesim/internal/testutil"
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
 )
@@ -23,42 +23,13 @@ import (
 //
 //	KUBESIM_BROWSER_SCALE=1 KUBESIM_SCREENSHOTS=docs go test ./web -run TestBrowserScale -v -timeout 30m
 
-func scaleScenario(nodes, deployments, replicas int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `name: scale-%d
-seed: 1
-duration: 2h
-cluster:
-  addons: false
-  nodeGroups:
-    - {name: general, instanceType: m5.4xlarge, count: %d}
-workloads:
-`, nodes, nodes)
-	for i := range deployments {
-		fmt.Fprintf(&b, `  - manifest:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {name: app-%d}
-      spec:
-        replicas: %d
-        selector: {matchLabels: {app: app-%d}}
-        template:
-          metadata: {labels: {app: app-%d}}
-          spec:
-            containers:
-              - {name: c, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 128Mi}}}
-`, i, replicas, i, i)
-	}
-	return b.String()
-}
-
 // scaleSession builds the cluster paused until every pod runs.
 func scaleSession(t *testing.T, nodes, deployments, replicas int) (*Server, string) {
 	t.Helper()
 	if os.Getenv("KUBESIM_BROWSER_SCALE") == "" {
 		t.Skip("set KUBESIM_BROWSER_SCALE=1 to measure the page at scale (minutes of CPU)")
 	}
-	sc, err := scenarios.Parse("scale.yaml", []byte(scaleScenario(nodes, deployments, replicas)), nil)
+	sc, err := scenarios.Parse("scale.yaml", []byte(testutil.ScaleScenario(fmt.Sprintf("scale-%d", nodes), nodes, deployments, replicas)), nil)
 	require.NoError(t, err)
 	sess, err := live.New(sc, live.Options{Paused: true, Tick: 20 * time.Millisecond})
 	require.NoError(t, err)

@@ -51,3 +51,17 @@ func InScenario(manifest string) string {
 	b.WriteString("\n")
 	return b.String()
 }
+
+// ScaleScenario is a scenario called name of nodes m5.4xlarge nodes (no
+// add-ons) running deployments Deployments app-0, app-1, ... of replicas
+// pods of 100m/128Mi each: the big cluster the live session's benchmarks
+// and the web page's scale test measure.
+func ScaleScenario(name string, nodes, deployments, replicas int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "name: %s\nseed: 1\nduration: 2h\ncluster:\n  addons: false\n  nodeGroups:\n    - {name: general, instanceType: m5.4xlarge, count: %d}\nworkloads:\n", name, nodes)
+	for i := range deployments {
+		b.WriteString(InScenario(Deployment(fmt.Sprintf("app-%d", i), replicas,
+			"{name: c, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 128Mi}}}")))
+	}
+	return b.String()
+}

@@ -37,3 +37,24 @@ func TestInScenario(t *testing.T) {
 	require.Equal(t, int32(3), *doc.Workloads[0].Manifest.Spec.Replicas)
 	require.Equal(t, "nginx", doc.Workloads[0].Manifest.Spec.Template.Spec.Containers[0].Name)
 }
+
+func TestScaleScenario(t *testing.T) {
+	var doc struct {
+		Name    string `json:"name"`
+		Cluster struct {
+			NodeGroups []struct {
+				Count int `json:"count"`
+			} `json:"nodeGroups"`
+		} `json:"cluster"`
+		Workloads []struct {
+			Manifest appsv1.Deployment `json:"manifest"`
+		} `json:"workloads"`
+	}
+	src := ScaleScenario("scale", 10, 3, 7)
+	require.NoError(t, yaml.Unmarshal([]byte(src), &doc), src)
+	require.Equal(t, "scale", doc.Name)
+	require.Equal(t, 10, doc.Cluster.NodeGroups[0].Count)
+	require.Len(t, doc.Workloads, 3)
+	require.Equal(t, "app-2", doc.Workloads[2].Manifest.Name)
+	require.Equal(t, int32(7), *doc.Workloads[2].Manifest.Spec.Replicas)
+}
