@@ -219,14 +219,7 @@ func exitCode(err error) int {
 	return 0
 }
 
-var execNetwork = nginxWeb(2) + `---
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports: [{port: 80, targetPort: http}]
----
+var execNetwork = nginxWeb(2) + "---\n" + webService + `---
 apiVersion: v1
 kind: Service
 metadata: {name: web-headless}

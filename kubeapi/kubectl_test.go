@@ -75,6 +75,15 @@ func nginxWeb(replicas int) string {
 	return testutil.Deployment("web", replicas, "{name: nginx, image: nginx:1.27, ports: [{containerPort: 80, name: http}]}")
 }
 
+// webService is Service web: port 80 to nginxWeb's http port.
+const webService = `apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+`
+
 const webManifest = `apiVersion: apps/v1
 kind: Deployment
 metadata:

@@ -11,14 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var netManifest = nginxWeb(2) + `---
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports: [{port: 80, targetPort: http}]
----
+var netManifest = nginxWeb(2) + "---\n" + webService + `---
 apiVersion: v1
 kind: Service
 metadata: {name: web-np}
