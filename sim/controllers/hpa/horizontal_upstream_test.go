@@ -179,10 +179,11 @@ func TestConvertDesiredReplicasWithRules(t *testing.T) {
 	}
 }
 
-func TestCalculateScaleUpLimitWithScalingRules(t *testing.T) {
+// minChangeRules are the rules of both of upstream's limit tests below:
+// selectPolicy Min over 2 pods and 50 % a minute.
+func minChangeRules() *autoscalingv2.HPAScalingRules {
 	policy := autoscalingv2.MinChangePolicySelect
-
-	calculated := scaleUpLimit(1, &history{}, &autoscalingv2.HPAScalingRules{
+	return &autoscalingv2.HPAScalingRules{
 		StabilizationWindowSeconds: ptr.To[int32](300),
 		SelectPolicy:               &policy,
 		Policies: []autoscalingv2.HPAScalingPolicy{
@@ -197,32 +198,17 @@ func TestCalculateScaleUpLimitWithScalingRules(t *testing.T) {
 				PeriodSeconds: 60,
 			},
 		},
-	}, hpaNow)
-	if calculated != 2 {
+	}
+}
+
+func TestCalculateScaleUpLimitWithScalingRules(t *testing.T) {
+	if calculated := scaleUpLimit(1, &history{}, minChangeRules(), hpaNow); calculated != 2 {
 		t.Errorf("got %d, want 2", calculated)
 	}
 }
 
 func TestCalculateScaleDownLimitWithBehaviors(t *testing.T) {
-	policy := autoscalingv2.MinChangePolicySelect
-
-	calculated := scaleDownLimit(5, &history{}, &autoscalingv2.HPAScalingRules{
-		StabilizationWindowSeconds: ptr.To[int32](300),
-		SelectPolicy:               &policy,
-		Policies: []autoscalingv2.HPAScalingPolicy{
-			{
-				Type:          autoscalingv2.PodsScalingPolicy,
-				Value:         2,
-				PeriodSeconds: 60,
-			},
-			{
-				Type:          autoscalingv2.PercentScalingPolicy,
-				Value:         50,
-				PeriodSeconds: 60,
-			},
-		},
-	}, hpaNow)
-	if calculated != 3 {
+	if calculated := scaleDownLimit(5, &history{}, minChangeRules(), hpaNow); calculated != 3 {
 		t.Errorf("got %d, want 3", calculated)
 	}
 }
