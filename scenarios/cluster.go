@@ -254,17 +254,21 @@ func (p *parser) capacity(n *yaml.Node, path string) corev1.ResourceList {
 	return out
 }
 
+// nodeCount reads the optional node count name of a node group into dst;
+// false when it is absent or invalid.
+func (p *parser) nodeCount(f *Fields, path, name string, dst *int) bool {
+	v, ok := f.Vals[name]
+	if !ok {
+		return false
+	}
+	x, ok := p.Integer(v, path+"."+name, 0, maxNodes)
+	*dst = int(x)
+	return ok
+}
+
 // nodeGroupSize reads count, min and max (min and max default to count).
 func (p *parser) nodeGroupSize(f *Fields, path string, g *NodeGroup) {
-	read := func(name string, dst *int) bool {
-		v, ok := f.Vals[name]
-		if !ok {
-			return false
-		}
-		x, ok := p.Integer(v, path+"."+name, 0, maxNodes)
-		*dst = int(x)
-		return ok
-	}
+	read := func(name string, dst *int) bool { return p.nodeCount(f, path, name, dst) }
 	if _, ok := f.Vals["count"]; !ok {
 		p.errAt(p.file, f.Pos(), "add e.g. `count: 3`", path+": missing required field \"count\"")
 	}

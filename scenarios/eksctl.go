@@ -145,15 +145,7 @@ func (p *parser) eksctlInstanceType(f *Fields, path string, g *NodeGroup) {
 }
 
 func (p *parser) eksctlSize(f *Fields, path string, g *NodeGroup) {
-	read := func(name string, dst *int) bool {
-		v, ok := f.Vals[name]
-		if !ok {
-			return false
-		}
-		x, ok := p.Integer(v, path+"."+name, 0, maxNodes)
-		*dst = int(x)
-		return ok
-	}
+	read := func(name string, dst *int) bool { return p.nodeCount(f, path, name, dst) }
 	read("desiredCapacity", &g.Count)
 	g.Min, g.Max = g.Count, g.Count
 	if read("minSize", &g.Min) && g.Min > g.Count {
