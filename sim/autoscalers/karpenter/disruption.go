@@ -53,7 +53,7 @@ func (c *Controller) disrupt() {
 		return
 	}
 	c.polling, c.pollCands, c.pollDone = true, nil, false
-	defer func() { c.polling, c.pollCands, c.pollDone = false, nil, false }()
+	defer func() { c.polling, c.pollCands, c.pollDone, c.reqs = false, nil, false, nil }()
 	for _, m := range []func() *command{c.emptiness, c.drift, c.multiNode, c.singleNode} {
 		if cmd := m(); cmd != nil {
 			if cmd.reason == karpv1.DisruptionReasonUnderutilized {

@@ -434,7 +434,9 @@ func (c *Controller) nodePoolTypes(np *karpv1.NodePool) []cloud.InstanceType {
 }
 
 // requests is a pod's requests, remembered per pod object (an object in
-// the store is replaced, never changed, so its requests hold).
+// the store is replaced, never changed, so its requests hold) for the
+// rest of a disruption poll: the map is dropped after each poll, so it
+// never holds on to pods the store has replaced.
 func (c *Controller) requests(p *corev1.Pod) podutil.Resources {
 	if r, ok := c.reqs[p]; ok {
 		return r
