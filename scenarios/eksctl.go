@@ -155,4 +155,3 @@ func (p *parser) eksctlSize(f *Fields, path string, g *NodeGroup) {
 		p.Errorf(f.Vals["maxSize"], "", "%s: maxSize %d is smaller than desiredCapacity %d", path, g.Max, g.Count)
 	}
 }
-
