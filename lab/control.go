@@ -120,8 +120,11 @@ func (r *Runner) Solution() ([]Step, error) {
 	return r.insts[r.cur].lab.Solution, nil
 }
 
-// WatchTime finishes the exam when its time runs out; it returns when
-// ctx ends or the exam is over (with the result, if it finished here).
+// WatchTime finishes the exam when its time runs out and returns its
+// result, so that the process can print it and end. An exam finished
+// early by the candidate (`kubesim lab finish`) keeps the lab running —
+// its solutions are shown from then on — so WatchTime then waits for
+// ctx alone and returns nil.
 func (r *Runner) WatchTime(ctx context.Context, every time.Duration) *ExamResult {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -134,6 +137,7 @@ func (r *Runner) WatchTime(ctx context.Context, every time.Duration) *ExamResult
 			over := r.results != nil
 			r.mu.Unlock()
 			if over {
+				<-ctx.Done()
 				return nil
 			}
 			if r.TimeUp() {
