@@ -33,12 +33,6 @@ func (c *ContainerWrapper) Name(n string) *ContainerWrapper { c.Container.Name =
 // Image sets the image.
 func (c *ContainerWrapper) Image(i string) *ContainerWrapper { c.Container.Image = i; return c }
 
-// HostPort sets one port with this host port.
-func (c *ContainerWrapper) HostPort(p int32) *ContainerWrapper {
-	c.Ports = []corev1.ContainerPort{{HostPort: p}}
-	return c
-}
-
 // ContainerPort sets the ports.
 func (c *ContainerWrapper) ContainerPort(ports []corev1.ContainerPort) *ContainerWrapper {
 	c.Ports = ports
@@ -98,12 +92,6 @@ func (p *PodWrapper) Label(k, v string) *PodWrapper {
 	return p
 }
 
-// CreationTimestamp sets the creation time.
-func (p *PodWrapper) CreationTimestamp(t metav1.Time) *PodWrapper {
-	p.ObjectMeta.CreationTimestamp = t
-	return p
-}
-
 // StartTime sets the pod's status.startTime.
 func (p *PodWrapper) StartTime(t metav1.Time) *PodWrapper { p.Status.StartTime = &t; return p }
 
@@ -125,55 +113,8 @@ func (p *PodWrapper) Req(m map[corev1.ResourceName]string) *PodWrapper {
 	if len(m) == 0 {
 		return p
 	}
-	p.Spec.Containers = append(p.Spec.Containers, requesting("con", len(p.Spec.Containers), m).Obj())
-	return p
-}
-
-// requesting is a pause container <prefix><n> with these requests.
-func requesting(prefix string, n int, m map[corev1.ResourceName]string) *ContainerWrapper {
-	return MakeContainer().Name(fmt.Sprintf("%s%d", prefix, n)).Image(pauseImage).ResourceRequests(m)
-}
-
-// InitReq adds an init container init-con<N> with these requests.
-func (p *PodWrapper) InitReq(m map[corev1.ResourceName]string) *PodWrapper {
-	if len(m) == 0 {
-		return p
-	}
-	p.Spec.InitContainers = append(p.Spec.InitContainers, requesting("init-con", len(p.Spec.InitContainers), m).Obj())
-	return p
-}
-
-// SidecarReq adds a native sidecar sidecar-con<N> with these requests.
-func (p *PodWrapper) SidecarReq(m map[corev1.ResourceName]string) *PodWrapper {
-	if len(m) == 0 {
-		return p
-	}
-	p.Spec.InitContainers = append(p.Spec.InitContainers,
-		requesting("sidecar-con", len(p.Spec.InitContainers), m).RestartPolicy(corev1.ContainerRestartPolicyAlways).Obj())
-	return p
-}
-
-// Overhead sets the pod overhead.
-func (p *PodWrapper) Overhead(rl corev1.ResourceList) *PodWrapper { p.Spec.Overhead = rl; return p }
-
-// Resources sets pod-level resources.
-func (p *PodWrapper) Resources(r corev1.ResourceRequirements) *PodWrapper {
-	p.Spec.Resources = &r
-	return p
-}
-
-// PodLevelResourceRequests sets pod-level requests (none when empty).
-func (p *PodWrapper) PodLevelResourceRequests(m map[corev1.ResourceName]string) *PodWrapper {
-	if len(m) == 0 {
-		return p
-	}
-	p.Spec.Resources = &corev1.ResourceRequirements{Requests: list(m)}
-	return p
-}
-
-// HostPort adds a container with one host port.
-func (p *PodWrapper) HostPort(port int32) *PodWrapper {
-	p.Spec.Containers = append(p.Spec.Containers, MakeContainer().Name("container").Image("pause").HostPort(port).Obj())
+	name := fmt.Sprintf("con%d", len(p.Spec.Containers))
+	p.Spec.Containers = append(p.Spec.Containers, MakeContainer().Name(name).Image(pauseImage).ResourceRequests(m).Obj())
 	return p
 }
 
@@ -193,15 +134,6 @@ func (p *PodWrapper) InitContainerPort(sidecar bool, ports []corev1.ContainerPor
 	p.Spec.InitContainers = append(p.Spec.InitContainers, c.Obj())
 	return p
 }
-
-// Toleration adds an Exists toleration of key.
-func (p *PodWrapper) Toleration(key string) *PodWrapper {
-	p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists})
-	return p
-}
-
-// Tolerations sets the tolerations.
-func (p *PodWrapper) Tolerations(t []corev1.Toleration) *PodWrapper { p.Spec.Tolerations = t; return p }
 
 // NodeSelector sets the node selector.
 func (p *PodWrapper) NodeSelector(m map[string]string) *PodWrapper { p.Spec.NodeSelector = m; return p }
@@ -237,16 +169,6 @@ func (n *NodeWrapper) Capacity(m map[corev1.ResourceName]string) *NodeWrapper {
 	return n
 }
 
-// Images sets the node's images (name -> size in bytes).
-func (n *NodeWrapper) Images(images map[string]int64) *NodeWrapper {
-	var out []corev1.ContainerImage
-	for name, size := range images {
-		out = append(out, corev1.ContainerImage{Names: []string{name}, SizeBytes: size})
-	}
-	n.Status.Images = out
-	return n
-}
-
 // Taints sets the taints.
 func (n *NodeWrapper) Taints(t []corev1.Taint) *NodeWrapper { n.Spec.Taints = t; return n }
 
@@ -271,15 +193,6 @@ type LabelSelectorWrapper struct{ metav1.LabelSelector }
 // MakeLabelSelector starts an empty selector.
 func MakeLabelSelector() *LabelSelectorWrapper { return &LabelSelectorWrapper{} }
 
-// Label adds k=v to matchLabels.
-func (s *LabelSelectorWrapper) Label(k, v string) *LabelSelectorWrapper {
-	if s.MatchLabels == nil {
-		s.MatchLabels = map[string]string{}
-	}
-	s.MatchLabels[k] = v
-	return s
-}
-
 func (s *LabelSelectorWrapper) expr(k string, op metav1.LabelSelectorOperator, vals []string) *LabelSelectorWrapper {
 	s.MatchExpressions = append(s.MatchExpressions, metav1.LabelSelectorRequirement{Key: k, Operator: op, Values: vals})
 	return s
@@ -298,11 +211,6 @@ func (s *LabelSelectorWrapper) NotIn(k string, vals []string) *LabelSelectorWrap
 // Exists adds a "key Exists" expression.
 func (s *LabelSelectorWrapper) Exists(k string) *LabelSelectorWrapper {
 	return s.expr(k, metav1.LabelSelectorOpExists, nil)
-}
-
-// NotExist adds a "key DoesNotExist" expression.
-func (s *LabelSelectorWrapper) NotExist(k string) *LabelSelectorWrapper {
-	return s.expr(k, metav1.LabelSelectorOpDoesNotExist, nil)
 }
 
 // Obj returns the selector.
