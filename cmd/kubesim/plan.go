@@ -287,6 +287,18 @@ func runMany(ctx context.Context, out, errOut io.Writer, args []string, f runFla
 		}
 		all = append(all, s)
 	}
+	if f.trace != "" && (len(all) > 1 || f.seeds != "") {
+		return badInput(fmt.Errorf("--trace writes the trace of one run: give one scenario and no --seeds"))
+	}
+	opts := runner.Options{Seed: seed, MaxEventsPerInstant: f.maxEvents}
+	if f.trace != "" {
+		tf, err := os.Create(f.trace)
+		if err != nil {
+			return badInput(err)
+		}
+		defer tf.Close()
+		opts.Trace = tf
+	}
 	doc := &plan.JUnitSuites{Name: "kubesim run"}
 	passed := true
 	enc := json.NewEncoder(out)
@@ -312,7 +324,7 @@ func runMany(ctx context.Context, out, errOut io.Writer, args []string, f runFla
 			doc.Suites = append(doc.Suites, mc.JUnitSuite())
 			continue
 		}
-		rep, err := runSimulation(ctx, s, runner.Options{Seed: seed, MaxEventsPerInstant: f.maxEvents})
+		rep, err := runSimulation(ctx, s, opts)
 		if err != nil {
 			return err
 		}

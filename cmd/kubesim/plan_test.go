@@ -99,6 +99,29 @@ func TestRunSeveralWithSummary(t *testing.T) {
 	require.NotContains(t, out, "TIMELINE")
 }
 
+// TestSummaryKeepsTrace: --summary changes what is printed, not what is
+// traced; --trace with several runs is refused before anything is written.
+func TestSummaryKeepsTrace(t *testing.T) {
+	dir := t.TempDir()
+	plain, summary := filepath.Join(dir, "plain.jsonl"), filepath.Join(dir, "summary.jsonl")
+	_, stderr, code := kubesim(t, "run", "unschedulable-pod", "--trace", plain)
+	require.Equal(t, 0, code, stderr)
+	_, stderr, code = kubesim(t, "run", "unschedulable-pod", "--summary", "--trace", summary)
+	require.Equal(t, 0, code, stderr)
+	want, err := os.ReadFile(plain)
+	require.NoError(t, err)
+	got, err := os.ReadFile(summary)
+	require.NoError(t, err)
+	require.NotEmpty(t, want)
+	require.Equal(t, string(want), string(got))
+
+	several := filepath.Join(dir, "several.jsonl")
+	_, stderr, code = kubesim(t, "run", "unschedulable-pod", "node-failure", "--summary", "--trace", several)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "--trace writes the trace of one run")
+	require.NoFileExists(t, several)
+}
+
 func TestPlanCLI(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(dir, os.DirFS("../../plan/testdata")))
