@@ -7,6 +7,7 @@
 package hpa
 
 import (
+	"cmp"
 	"maps"
 	"strings"
 	"time"
@@ -18,8 +19,8 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
-	"github.com/kubesim/kubesim/sim/workqueue"
 )
 
 // Name is the component (and event source) name.
@@ -27,12 +28,11 @@ const Name = "horizontal-pod-autoscaler"
 
 // Config tunes the controller; zero fields take the defaults.
 type Config struct {
+	// Config is the informer delay (10 ms unless set) and the work
+	// queue's timing (workqueue.DefaultConfig unless set).
+	controllerutil.Config
 	// SyncPeriod is --horizontal-pod-autoscaler-sync-period (15 s).
 	SyncPeriod time.Duration
-	// WatchLatency is the informer delay.
-	WatchLatency time.Duration
-	// Queue is the work queue's timing (workqueue.DefaultConfig).
-	Queue workqueue.Config
 	// Metrics is the resource metrics API (metrics-server); nil reads
 	// each pod's steady usage from the sim.kubesim.io/cpu annotations at
 	// the moment of the sync (PodCPU).
@@ -46,27 +46,19 @@ type PodMetrics interface {
 	PodCPU(namespace, name string) (milli int64, at time.Time, window time.Duration, ok bool)
 }
 
-func (c *Config) fill() {
-	if c.SyncPeriod == 0 {
-		c.SyncPeriod = 15 * time.Second
-	}
-	if c.WatchLatency == 0 {
-		c.WatchLatency = 10 * time.Millisecond
-	}
-	if c.Queue == (workqueue.Config{}) {
-		c.Queue = workqueue.DefaultConfig
-	}
-}
+// DefaultSyncPeriod is upstream's --horizontal-pod-autoscaler-sync-period.
+const DefaultSyncPeriod = 15 * time.Second
+
+// DefaultWatchLatency is the HPA controller's informer delay when its
+// Config sets none.
+const DefaultWatchLatency = 10 * time.Millisecond
 
 // Controller is the HPA controller.
 type Controller struct {
-	engine  *sim.Engine
-	client  *apiserver.Client
-	store   *store.Store
-	cfg     Config
-	queue   *workqueue.Queue
-	stop    func()
-	history map[string]*history // by HPA key; only ever indexed
+	controllerutil.Base
+	syncPeriod time.Duration
+	metrics    PodMetrics
+	history    map[string]*history // by HPA key; only ever indexed
 	// selectors caches, by HPA key, its target's parsed label selector:
 	// the target object changes with every scale and status write, its
 	// selector almost never.
@@ -79,29 +71,15 @@ type cachedSelector struct {
 }
 
 // New returns a controller writing through client (whose component name
-// should be Name). Call Start to begin watching.
+// should be Name). Call Start to begin watching HPAs; every existing one
+// is queued then.
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
-	cfg.fill()
-	c := &Controller{engine: engine, client: client, store: client.Server().Store(), cfg: cfg,
+	c := &Controller{syncPeriod: cmp.Or(cfg.SyncPeriod, DefaultSyncPeriod), metrics: cfg.Metrics,
 		history: map[string]*history{}, selectors: map[string]cachedSelector{}}
-	c.queue = workqueue.New(engine, cfg.Queue.Named("horizontal-pod-autoscaler"), c.sync)
+	cfg.WatchLatency = cmp.Or(cfg.WatchLatency, DefaultWatchLatency)
+	c.Base = controllerutil.NewBase(engine, client, Name, cfg.WithDefaultQueue(), c.sync)
+	c.Reconciles("HorizontalPodAutoscaler", c.onHPA)
 	return c
-}
-
-// Start watches HPAs and queues every existing one.
-func (c *Controller) Start() {
-	c.stop = c.store.Watch("HorizontalPodAutoscaler", c.cfg.WatchLatency, c.onHPA)
-	for _, o := range c.store.List("HorizontalPodAutoscaler", "") {
-		c.queue.Add(store.KeyOf(o))
-	}
-}
-
-// Stop ends the watch.
-func (c *Controller) Stop() {
-	if c.stop != nil {
-		c.stop()
-		c.stop = nil
-	}
 }
 
 // onHPA queues new HPAs and spec changes; status writes (ours) are not
@@ -118,20 +96,20 @@ func (c *Controller) onHPA(ev store.Event) {
 			return
 		}
 	}
-	c.queue.Add(key)
+	c.Queue.Add(key)
 }
 
 // sync reconciles one HPA and schedules its next periodic sync.
 func (c *Controller) sync(key string) error {
 	ns, name, _ := strings.Cut(key, "/")
-	o, ok := c.store.Get("HorizontalPodAutoscaler", ns, name)
+	o, ok := c.Store.Get("HorizontalPodAutoscaler", ns, name)
 	if !ok {
 		delete(c.history, key)
 		delete(c.selectors, key)
 		return nil
 	}
 	hpa := o.(*autoscalingv2.HorizontalPodAutoscaler)
-	c.queue.AddAfter(key, c.cfg.SyncPeriod)
+	c.Queue.AddAfter(key, c.syncPeriod)
 	// reconcile writes the status only: the rest of the stored object is
 	// shared, never modified (the API server's status update takes the
 	// status alone).
@@ -141,7 +119,7 @@ func (c *Controller) sync(key string) error {
 	if equality.Semantic.DeepEqual(out.Status, hpa.Status) {
 		return nil
 	}
-	_, err := c.client.UpdateStatus(&out)
+	_, err := c.Client.UpdateStatus(&out)
 	return err
 }
 

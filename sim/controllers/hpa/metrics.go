@@ -39,9 +39,9 @@ func PodCPU(pod *corev1.Pod, workloadAnnotations map[string]string, now time.Tim
 // metrics server a sample taken now over MetricWindow.
 func (c *Controller) metricsOf(pods []*corev1.Pod, ann map[string]string, now time.Time) map[string]podMetric {
 	out := make(map[string]podMetric, len(pods))
-	if c.cfg.Metrics != nil {
+	if c.metrics != nil {
 		for _, p := range pods {
-			if usage, at, window, ok := c.cfg.Metrics.PodCPU(p.Namespace, p.Name); ok {
+			if usage, at, window, ok := c.metrics.PodCPU(p.Namespace, p.Name); ok {
 				out[p.Name] = podMetric{usage: usage, at: at, window: window}
 			}
 		}

@@ -36,12 +36,12 @@ type scaleTarget struct {
 // reconcile is upstream's reconcileAutoscaler on a copy of the HPA whose
 // status it fills in.
 func (c *Controller) reconcile(key string, hpa *autoscalingv2.HorizontalPodAutoscaler) {
-	now := c.engine.Now()
+	now := c.Engine.Now()
 	st := &hpa.Status
 	st.ObservedGeneration = &hpa.Generation
 	tgt, err := c.scaleOf(key, hpa)
 	if err != nil {
-		c.client.Event(hpa, corev1.EventTypeWarning, "FailedGetScale", err.Error())
+		c.Client.Event(hpa, corev1.EventTypeWarning, "FailedGetScale", err.Error())
 		setCondition(st, AbleToScale, corev1.ConditionFalse, "FailedGetScale", "the HPA controller was unable to get the target's current scale: "+err.Error(), now)
 		return
 	}
@@ -70,13 +70,13 @@ func (c *Controller) reconcile(key string, hpa *autoscalingv2.HorizontalPodAutos
 		}
 	}
 	if current != 0 && desired != current {
-		if err := c.client.Scale(tgt.kind, hpa.Namespace, tgt.obj.GetName(), desired); err != nil {
-			c.client.Event(hpa, corev1.EventTypeWarning, "FailedRescale", fmt.Sprintf("New size: %d; reason: %s; error: %v", desired, reason, err))
+		if err := c.Client.Scale(tgt.kind, hpa.Namespace, tgt.obj.GetName(), desired); err != nil {
+			c.Client.Event(hpa, corev1.EventTypeWarning, "FailedRescale", fmt.Sprintf("New size: %d; reason: %s; error: %v", desired, reason, err))
 			setCondition(st, AbleToScale, corev1.ConditionFalse, "FailedUpdateScale", "the HPA controller was unable to update the target scale: "+err.Error(), now)
 			return
 		}
 		setCondition(st, AbleToScale, corev1.ConditionTrue, "SucceededRescale", fmt.Sprintf("the HPA controller was able to update the target scale to %d", desired), now)
-		c.client.Event(hpa, corev1.EventTypeNormal, "SuccessfulRescale", fmt.Sprintf("New size: %d; reason: %s", desired, reason))
+		c.Client.Event(hpa, corev1.EventTypeNormal, "SuccessfulRescale", fmt.Sprintf("New size: %d; reason: %s", desired, reason))
 		if hpa.Spec.Behavior != nil { // upstream's storeScaleEvent keeps none without behavior
 			up, down := behaviorOf(hpa)
 			hist.record(current, desired, up, down, now)
@@ -96,8 +96,8 @@ func (c *Controller) fromMetrics(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt
 	st := &hpa.Status
 	desired, reason, metrics, err := c.metricReplicas(hpa, tgt, now)
 	if err != nil {
-		c.client.Event(hpa, corev1.EventTypeWarning, "FailedGetResourceMetric", err.Error())
-		c.client.Event(hpa, corev1.EventTypeWarning, "FailedComputeMetricsReplicas", "invalid metrics (1 invalid out of 1), first error is: "+err.Error())
+		c.Client.Event(hpa, corev1.EventTypeWarning, "FailedGetResourceMetric", err.Error())
+		c.Client.Event(hpa, corev1.EventTypeWarning, "FailedComputeMetricsReplicas", "invalid metrics (1 invalid out of 1), first error is: "+err.Error())
 		setCondition(st, ScalingActive, corev1.ConditionFalse, "FailedGetResourceMetric", "the HPA was unable to compute the replica count: "+err.Error(), now)
 		st.CurrentMetrics = []autoscalingv2.MetricStatus{{Type: autoscalingv2.ResourceMetricSourceType,
 			Resource: &autoscalingv2.ResourceMetricStatus{Name: corev1.ResourceCPU}}}
@@ -164,7 +164,7 @@ func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, 
 }
 
 func (c *Controller) podsOf(ns string, sel labels.Selector) []*corev1.Pod {
-	objs := c.store.Select("Pod", ns, sel)
+	objs := c.Store.Select("Pod", ns, sel)
 	pods := make([]*corev1.Pod, len(objs))
 	for i, o := range objs {
 		pods[i] = o.(*corev1.Pod)
@@ -176,7 +176,7 @@ func (c *Controller) podsOf(ns string, sel labels.Selector) []*corev1.Pod {
 func (c *Controller) scaleOf(key string, hpa *autoscalingv2.HorizontalPodAutoscaler) (*scaleTarget, error) {
 	ref := hpa.Spec.ScaleTargetRef
 	resourceName := strings.ToLower(ref.Kind) + "s.apps"
-	o, ok := c.store.Get(ref.Kind, hpa.Namespace, ref.Name)
+	o, ok := c.Store.Get(ref.Kind, hpa.Namespace, ref.Name)
 	var sel *metav1.LabelSelector
 	var spec *int32
 	switch w := o.(type) {
