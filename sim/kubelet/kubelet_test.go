@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,27 +20,38 @@ import (
 )
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	engine *sim.Engine
 	store  *store.Store
 	client *apiserver.Client
 	k      *Kubelet
 }
 
+// newHarness is one m5.large node, node-1, whose kubelet has started
+// (ready or not), with the trace kept for the tests to read.
 func newHarness(t *testing.T, ready bool) *harness {
-	e := sim.NewEngine(1)
-	e.Trace().Keep()
+	spec := cloud.NodeSpec{Name: "node-1", Group: "general", Zone: "us-east-1a", InstanceType: "m5.large", Index: 1}
+	return newNodeHarness(t, 1, spec, ready, true)
+}
+
+// newNodeHarness is an engine seeded with seed, an API server with the
+// default and node-lease namespaces, and the started kubelet of the node
+// spec describes.
+func newNodeHarness(tb testing.TB, seed uint64, spec cloud.NodeSpec, ready, keepTrace bool) *harness {
+	e := sim.NewEngine(seed)
+	if keepTrace {
+		e.Trace().Keep()
+	}
 	st := store.New(e)
 	srv := apiserver.New(e, st)
 	c := srv.Client("test")
 	for _, ns := range []string{"default", NodeLeaseNamespace} {
 		err := apiservertest.Namespace(c, ns)
-		require.NoError(t, err)
+		require.NoError(tb, err)
 	}
-	spec := cloud.NodeSpec{Name: "node-1", Group: "general", Zone: "us-east-1a", InstanceType: "m5.large", Index: 1}
-	k := New(e, srv.Client("kubelet/node-1"), spec, Config{})
+	k := New(e, srv.Client("kubelet/"+spec.Name), spec, Config{})
 	k.Start(ready)
-	return &harness{t: t, engine: e, store: st, client: c, k: k}
+	return &harness{t: tb, engine: e, store: st, client: c, k: k}
 }
 
 func (h *harness) run(d time.Duration) { h.engine.RunUntil(h.engine.Elapsed() + d) }
@@ -54,7 +66,7 @@ func (h *harness) runPod(name string, mutate func(*corev1.Pod)) {
 	}
 	_, err := h.client.Create(pod)
 	require.NoError(h.t, err)
-	require.NoError(h.t, h.client.Bind("default", name, "node-1"))
+	require.NoError(h.t, h.client.Bind("default", name, h.k.name))
 }
 
 func (h *harness) pod(name string) *corev1.Pod {
@@ -579,4 +591,33 @@ func TestReassertsPodStatusAfterNodeControllerMarkedItNotReady(t *testing.T) {
 	require.True(t, r, "the kubelet re-asserts the pod's Ready condition")
 	n, _ = h.store.Get("Node", "", "node-1")
 	require.Equal(t, corev1.ConditionTrue, cond(n.(*corev1.Node), corev1.NodeReady).Status)
+}
+
+// BenchmarkKubelet200Pods: one kubelet takes 200 pods from binding to
+// Running and Ready, then keeps heartbeating for 10 virtual minutes.
+func BenchmarkKubelet200Pods(b *testing.B) {
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU: resource.MustParse("64"), corev1.ResourceMemory: resource.MustParse("256Gi"),
+		corev1.ResourcePods: resource.MustParse("250"),
+	}
+	spec := cloud.NodeSpec{Name: "big", Zone: "us-east-1a", Capacity: capacity, Allocatable: capacity}
+	for i := 0; i < b.N; i++ {
+		h := newNodeHarness(b, uint64(i), spec, true, false)
+		for j := 0; j < 200; j++ {
+			h.runPod("web-"+strconv.Itoa(j), func(p *corev1.Pod) {
+				p.Labels = map[string]string{"app": "web"}
+				p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}
+			})
+		}
+		h.run(10 * time.Minute)
+		running := 0
+		for _, o := range h.store.List("Pod", "default") {
+			if o.(*corev1.Pod).Status.Phase == corev1.PodRunning {
+				running++
+			}
+		}
+		if running != 200 {
+			b.Fatalf("%d pods running", running)
+		}
+	}
 }
