@@ -130,29 +130,31 @@ func conditionsOf(o store.Object, start time.Time) []ConditionView {
 	return out
 }
 
-// eventsFor lists the core/v1 events whose involvedObject is the object.
-// Events of cluster-scoped objects (nodes) live in "default", as upstream
-// records them. (The store has no index by involved object: this scans
-// the namespace's events, fine for a drawer, not for a hot path.)
 // eventObjectIndex indexes events by "namespace/kind/name" of the object
 // they involve (the event's namespace for cluster-scoped objects).
 const eventObjectIndex = "live.involvedObject"
+
+// indexEvents keeps the store's index of events by involved object. A
+// session adds it before the first event, so the index grows with each
+// event written (it touches neither the objects nor the trace); adding it
+// again is a no-op.
+func indexEvents(st *store.Store) { st.AddIndex("Event", eventObjectIndex, eventObject) }
 
 func eventObject(o store.Object) []string {
 	ev := o.(*corev1.Event)
 	return []string{ev.Namespace + "/" + ev.InvolvedObject.Kind + "/" + ev.InvolvedObject.Name}
 }
 
+// eventsFor lists the core/v1 events whose involvedObject is the object.
+// Events of cluster-scoped objects (nodes) live in "default", as upstream
+// records them.
 func eventsFor(st *store.Store, kind, ns, name string, start time.Time) []EventView {
 	evNS := ns
 	if evNS == "" {
 		evNS = metav1.NamespaceDefault
 	}
 	var out []EventView
-	// An index by involved object (added on first use: it does not touch
-	// the objects or the trace), so a drawer in a cluster of 100,000
-	// events reads a handful instead of listing them all.
-	st.AddIndex("Event", eventObjectIndex, eventObject)
+	indexEvents(st) // a cluster built outside a session (tests) indexes its events here, once
 	for _, o := range st.ByIndex("Event", eventObjectIndex, evNS+"/"+kind+"/"+name) {
 		ev := o.(*corev1.Event)
 		ref := ev.InvolvedObject

@@ -153,12 +153,15 @@ func New(s *scenarios.Scenario, opts Options) (*Session, error) {
 const explainKeep = 200_000
 
 // start builds the scenario's cluster with a recorder of its trace's
-// causes attached from the first event.
+// causes attached from the first event, and the store's index of events
+// by involved object kept from the first event too, so that a drawer's
+// first open reads a handful of events instead of indexing them all.
 func start(s *scenarios.Scenario, seed *uint64) (*runner.Running, *explain.Recorder, error) {
 	var why *explain.Recorder
 	run, err := runner.Start(s, runner.Options{Seed: seed, Observe: func(c *cluster.Cluster) {
 		why = explain.Attach(c.Engine.Trace())
 		why.Bound(explainKeep)
+		indexEvents(c.Store)
 	}})
 	return run, why, err
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,14 +118,17 @@ func TestBrowserScaleThousandNodes(t *testing.T) {
 }
 
 // TestBrowserScaleNodeDrawer: at 200 nodes a click on a node's tile opens
-// its drawer with its YAML in under 200 ms.
+// its drawer with its YAML in under 200 ms, the first click too: the
+// session keeps its index of events by object from the first event, so
+// the first drawer does not build it (that first click took 438 ms).
+// Every click is held to the bar, no retries; the figures are logged with
+// the machine's load, which they depend on.
 func TestBrowserScaleNodeDrawer(t *testing.T) {
 	_, url := scaleSession(t, 200, 20, 150)
 	ctx := browser(t, 5*time.Minute)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
 	browsertest.WaitJS(t, ctx, "the map of 200 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '200'`)
-	var times []float64
-	for _, name := range []string{"general-57", "general-123", "general-190"} {
+	for i, name := range []string{"general-57", "general-123", "general-190"} {
 		ms := evalAwait[float64](t, ctx, fmt.Sprintf(`new Promise((done) => {
 		  const t = map.tiles.find((t) => t.node.name === %q);
 		  const r = map.canvas.getBoundingClientRect();
@@ -134,13 +137,19 @@ func TestBrowserScaleNodeDrawer(t *testing.T) {
 		  const check = () => { if (document.querySelector('#drawer-yaml').textContent.includes('name: ' + %q)) done(performance.now() - t0); else requestAnimationFrame(check); };
 		  check();
 		})`, name, name))
-		t.Logf("FIGURE node drawer of %s at 200 nodes: %.0f ms", name, ms)
-		times = append(times, ms)
+		t.Logf("FIGURE node drawer of %s at 200 nodes (open %d): %.0f ms, load %s", name, i+1, ms, loadAverage())
+		require.Less(t, ms, 200.0, "drawer %d (%s) opens in under 200 ms", i+1, name)
 	}
-	// The median of three: the first click also builds the session's event
-	// index (once), and a busy machine adds noise to any single click.
-	slices.Sort(times)
-	require.Less(t, times[1], 200.0, "a node's drawer opens in under 200 ms")
+}
+
+// loadAverage is the machine's 1-minute load average (Linux), for the log
+// beside a figure.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 // evalAwait evaluates an expression that returns a promise and waits for it.
