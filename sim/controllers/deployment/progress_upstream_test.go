@@ -78,96 +78,40 @@ func TestUpstreamRequeueStuckDeployment(t *testing.T) {
 		},
 	}
 
+	at := func(hour, minute, sec, nsec int) time.Time {
+		return metav1.Date(2017, 2, 15, hour, minute, sec, nsec, time.UTC).Time
+	}
+
+	// A case's status is its Deployment's: upstream's cases give the same
+	// three numbers to currentDeployment and to newDeploymentStatus.
 	tests := []struct {
 		name     string
 		d        *apps.Deployment
-		status   apps.DeploymentStatus
-		nowFn    func() time.Time
+		now      time.Time
 		expected time.Duration
 	}{
-		{
-			name:     "nil progressDeadlineSeconds specified",
-			d:        currentDeployment(nil, 4, 3, 3, 2, nil),
-			status:   newDeploymentStatus(3, 3, 2),
-			expected: time.Duration(-1),
-		},
-		{
-			name:     "infinite progressDeadlineSeconds specified",
-			d:        currentDeployment(&infinite, 4, 3, 3, 2, nil),
-			status:   newDeploymentStatus(3, 3, 2),
-			expected: time.Duration(-1),
-		},
-		{
-			name:     "no progressing condition found",
-			d:        currentDeployment(&pds, 4, 3, 3, 2, nil),
-			status:   newDeploymentStatus(3, 3, 2),
-			expected: time.Duration(-1),
-		},
-		{
-			name:     "complete deployment does not need to be requeued",
-			d:        currentDeployment(&pds, 3, 3, 3, 3, nil),
-			status:   newDeploymentStatus(3, 3, 3),
-			expected: time.Duration(-1),
-		},
-		{
-			name:     "already failed deployment does not need to be requeued",
-			d:        currentDeployment(&pds, 3, 3, 3, 0, failed),
-			status:   newDeploymentStatus(3, 3, 0),
-			expected: time.Duration(-1),
-		},
-		{
-			name:     "stuck deployment - 30s",
-			d:        currentDeployment(&pds, 3, 3, 3, 1, stuck),
-			status:   newDeploymentStatus(3, 3, 1),
-			nowFn:    func() time.Time { return metav1.Date(2017, 2, 15, 18, 49, 30, 0, time.UTC).Time },
-			expected: 30 * time.Second,
-		},
-		{
-			name:     "stuck deployment - 1s",
-			d:        currentDeployment(&pds, 3, 3, 3, 1, stuck),
-			status:   newDeploymentStatus(3, 3, 1),
-			nowFn:    func() time.Time { return metav1.Date(2017, 2, 15, 18, 49, 59, 0, time.UTC).Time },
-			expected: 1 * time.Second,
-		},
-		{
-			name:     "failed deployment - less than a second => now",
-			d:        currentDeployment(&pds, 3, 3, 3, 1, stuck),
-			status:   newDeploymentStatus(3, 3, 1),
-			nowFn:    func() time.Time { return metav1.Date(2017, 2, 15, 18, 49, 59, 1, time.UTC).Time },
-			expected: time.Duration(0),
-		},
-		{
-			name:     "failed deployment - now",
-			d:        currentDeployment(&pds, 3, 3, 3, 1, stuck),
-			status:   newDeploymentStatus(3, 3, 1),
-			nowFn:    func() time.Time { return metav1.Date(2017, 2, 15, 18, 50, 0, 0, time.UTC).Time },
-			expected: time.Duration(0),
-		},
-		{
-			name:     "failed deployment - 1s after deadline",
-			d:        currentDeployment(&pds, 3, 3, 3, 1, stuck),
-			status:   newDeploymentStatus(3, 3, 1),
-			nowFn:    func() time.Time { return metav1.Date(2017, 2, 15, 18, 50, 1, 0, time.UTC).Time },
-			expected: time.Duration(0),
-		},
-		{
-			name:     "failed deployment - 60s after deadline",
-			d:        currentDeployment(&pds, 3, 3, 3, 1, stuck),
-			status:   newDeploymentStatus(3, 3, 1),
-			nowFn:    func() time.Time { return metav1.Date(2017, 2, 15, 18, 51, 0, 0, time.UTC).Time },
-			expected: time.Duration(0),
-		},
+		{"nil progressDeadlineSeconds specified", currentDeployment(nil, 4, 3, 3, 2, nil), time.Time{}, -1},
+		{"infinite progressDeadlineSeconds specified", currentDeployment(&infinite, 4, 3, 3, 2, nil), time.Time{}, -1},
+		{"no progressing condition found", currentDeployment(&pds, 4, 3, 3, 2, nil), time.Time{}, -1},
+		{"complete deployment does not need to be requeued", currentDeployment(&pds, 3, 3, 3, 3, nil), time.Time{}, -1},
+		{"already failed deployment does not need to be requeued", currentDeployment(&pds, 3, 3, 3, 0, failed), time.Time{}, -1},
+		{"stuck deployment - 30s", currentDeployment(&pds, 3, 3, 3, 1, stuck), at(18, 49, 30, 0), 30 * time.Second},
+		{"stuck deployment - 1s", currentDeployment(&pds, 3, 3, 3, 1, stuck), at(18, 49, 59, 0), 1 * time.Second},
+		{"failed deployment - less than a second => now", currentDeployment(&pds, 3, 3, 3, 1, stuck), at(18, 49, 59, 1), 0},
+		{"failed deployment - now", currentDeployment(&pds, 3, 3, 3, 1, stuck), at(18, 50, 0, 0), 0},
+		{"failed deployment - 1s after deadline", currentDeployment(&pds, 3, 3, 3, 1, stuck), at(18, 50, 1, 0), 0},
+		{"failed deployment - 60s after deadline", currentDeployment(&pds, 3, 3, 3, 1, stuck), at(18, 51, 0, 0), 0},
 	}
 
 	// Upstream's nowFn stays at the last one set when a case gives none
 	// (those cases return before the time matters).
-	nowFn := func() time.Time { return time.Time{} }
+	var now time.Time
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			if test.nowFn != nil {
-				nowFn = test.nowFn
+			if !test.now.IsZero() {
+				now = test.now
 			}
-			got := stuckRecheckAfter(test.d, test.status, nowFn())
+			got := stuckRecheckAfter(test.d, test.d.Status, now)
 			if got != test.expected {
 				t.Errorf("%s: got duration: %v, expected duration: %v", test.name, got, test.expected)
 			}
@@ -199,6 +143,20 @@ func TestUpstreamSyncRolloutStatus(t *testing.T) {
 		LastTransitionTime: testTime,
 	}
 
+	conds := func(c ...apps.DeploymentCondition) []apps.DeploymentCondition {
+		return append([]apps.DeploymentCondition{}, c...)
+	}
+	rss := func(r ...*apps.ReplicaSet) []*apps.ReplicaSet { return append([]*apps.ReplicaSet{}, r...) }
+	avail := newRSWithAvailable
+	progressing, updated, available, timedOut := apps.DeploymentProgressing, ReplicaSetUpdatedReason, NewRSAvailableReason, TimedOutReason
+	isTrue, isFalse := v1.ConditionTrue, v1.ConditionFalse
+	var unset metav1.Time
+
+	// A case: its name, the Deployment and ReplicaSets given, the
+	// Progressing condition wanted (none where the type is empty), and
+	// whether its last update and last transition times must be the ones
+	// the Deployment had (upstream's lastUpdate and lastTransition,
+	// testTime where set).
 	tests := []struct {
 		name            string
 		d               *apps.Deployment
@@ -210,106 +168,28 @@ func TestUpstreamSyncRolloutStatus(t *testing.T) {
 		lastUpdate      metav1.Time
 		lastTransition  metav1.Time
 	}{
-		{
-			name:   "General: remove Progressing condition and do not estimate progress if deployment has no Progress Deadline",
-			d:      currentDeployment(nil, 3, 2, 2, 2, []apps.DeploymentCondition{replicaSetUpdated}),
-			allRSs: []*apps.ReplicaSet{newRSWithAvailable("bar", 0, 1, 1)},
-			newRS:  newRSWithAvailable("foo", 3, 2, 2),
-		},
-		{
-			name:            "General: do not estimate progress of deployment with only one active ReplicaSet",
-			d:               currentDeployment(&pds, 3, 3, 3, 3, []apps.DeploymentCondition{newRSAvailable}),
-			allRSs:          []*apps.ReplicaSet{newRSWithAvailable("bar", 3, 3, 3)},
-			conditionType:   apps.DeploymentProgressing,
-			conditionStatus: v1.ConditionTrue,
-			conditionReason: NewRSAvailableReason,
-			lastUpdate:      testTime,
-			lastTransition:  testTime,
-		},
-		{
-			name:            "DeploymentProgressing: dont update lastTransitionTime if deployment already has Progressing=True",
-			d:               currentDeployment(&pds, 3, 2, 2, 2, []apps.DeploymentCondition{replicaSetUpdated}),
-			allRSs:          []*apps.ReplicaSet{newRSWithAvailable("bar", 0, 1, 1)},
-			newRS:           newRSWithAvailable("foo", 3, 2, 2),
-			conditionType:   apps.DeploymentProgressing,
-			conditionStatus: v1.ConditionTrue,
-			conditionReason: ReplicaSetUpdatedReason,
-			lastTransition:  testTime,
-		},
-		{
-			name:            "DeploymentProgressing: update everything if deployment has Progressing=False",
-			d:               currentDeployment(&pds, 3, 2, 2, 2, []apps.DeploymentCondition{failedTimedOut}),
-			allRSs:          []*apps.ReplicaSet{newRSWithAvailable("bar", 0, 1, 1)},
-			newRS:           newRSWithAvailable("foo", 3, 2, 2),
-			conditionType:   apps.DeploymentProgressing,
-			conditionStatus: v1.ConditionTrue,
-			conditionReason: ReplicaSetUpdatedReason,
-		},
-		{
-			name:            "DeploymentProgressing: create Progressing condition if it does not exist",
-			d:               currentDeployment(&pds, 3, 2, 2, 2, []apps.DeploymentCondition{}),
-			allRSs:          []*apps.ReplicaSet{newRSWithAvailable("bar", 0, 1, 1)},
-			newRS:           newRSWithAvailable("foo", 3, 2, 2),
-			conditionType:   apps.DeploymentProgressing,
-			conditionStatus: v1.ConditionTrue,
-			conditionReason: ReplicaSetUpdatedReason,
-		},
-		{
-			name:            "DeploymentComplete: dont update lastTransitionTime if deployment already has Progressing=True",
-			d:               currentDeployment(&pds, 3, 3, 3, 3, []apps.DeploymentCondition{replicaSetUpdated}),
-			allRSs:          []*apps.ReplicaSet{},
-			newRS:           newRSWithAvailable("foo", 3, 3, 3),
-			conditionType:   apps.DeploymentProgressing,
-			conditionStatus: v1.ConditionTrue,
-			conditionReason: NewRSAvailableReason,
-			lastTransition:  testTime,
-		},
-		{
-			name:            "DeploymentComplete: update everything if deployment has Progressing=False",
-			d:               currentDeployment(&pds, 3, 3, 3, 3, []apps.DeploymentCondition{failedTimedOut}),
-			allRSs:          []*apps.ReplicaSet{},
-			newRS:           newRSWithAvailable("foo", 3, 3, 3),
-			conditionType:   apps.DeploymentProgressing,
-			conditionStatus: v1.ConditionTrue,
-			conditionReason: NewRSAvailableReason,
-		},
-		{
-			name:            "DeploymentComplete: create Progressing condition if it does not exist",
-			d:               currentDeployment(&pds, 3, 3, 3, 3, []apps.DeploymentCondition{}),
-			allRSs:          []*apps.ReplicaSet{},
-			newRS:           newRSWithAvailable("foo", 3, 3, 3),
-			conditionType:   apps.DeploymentProgressing,
-			conditionStatus: v1.ConditionTrue,
-			conditionReason: NewRSAvailableReason,
-		},
-		{
-			name:            "DeploymentComplete: defend against NPE when newRS=nil",
-			d:               currentDeployment(&pds, 0, 3, 3, 3, []apps.DeploymentCondition{replicaSetUpdated}),
-			allRSs:          []*apps.ReplicaSet{newRSWithAvailable("foo", 0, 0, 0)},
-			conditionType:   apps.DeploymentProgressing,
-			conditionStatus: v1.ConditionTrue,
-			conditionReason: NewRSAvailableReason,
-		},
-		{
-			name:            "DeploymentTimedOut: update status if rollout exceeds Progress Deadline",
-			d:               currentDeployment(&pds, 3, 2, 2, 2, []apps.DeploymentCondition{replicaSetUpdated}),
-			allRSs:          []*apps.ReplicaSet{},
-			newRS:           newRSWithAvailable("foo", 3, 2, 2),
-			conditionType:   apps.DeploymentProgressing,
-			conditionStatus: v1.ConditionFalse,
-			conditionReason: TimedOutReason,
-		},
-		{
-			name:            "DeploymentTimedOut: do not update status if deployment has existing timedOut condition",
-			d:               currentDeployment(&pds, 3, 2, 2, 2, []apps.DeploymentCondition{failedTimedOut}),
-			allRSs:          []*apps.ReplicaSet{},
-			newRS:           newRSWithAvailable("foo", 3, 2, 2),
-			conditionType:   apps.DeploymentProgressing,
-			conditionStatus: v1.ConditionFalse,
-			conditionReason: TimedOutReason,
-			lastUpdate:      testTime,
-			lastTransition:  testTime,
-		},
+		{"General: remove Progressing condition and do not estimate progress if deployment has no Progress Deadline",
+			currentDeployment(nil, 3, 2, 2, 2, conds(replicaSetUpdated)), rss(avail("bar", 0, 1, 1)), avail("foo", 3, 2, 2), "", "", "", unset, unset},
+		{"General: do not estimate progress of deployment with only one active ReplicaSet",
+			currentDeployment(&pds, 3, 3, 3, 3, conds(newRSAvailable)), rss(avail("bar", 3, 3, 3)), nil, progressing, isTrue, available, testTime, testTime},
+		{"DeploymentProgressing: dont update lastTransitionTime if deployment already has Progressing=True",
+			currentDeployment(&pds, 3, 2, 2, 2, conds(replicaSetUpdated)), rss(avail("bar", 0, 1, 1)), avail("foo", 3, 2, 2), progressing, isTrue, updated, unset, testTime},
+		{"DeploymentProgressing: update everything if deployment has Progressing=False",
+			currentDeployment(&pds, 3, 2, 2, 2, conds(failedTimedOut)), rss(avail("bar", 0, 1, 1)), avail("foo", 3, 2, 2), progressing, isTrue, updated, unset, unset},
+		{"DeploymentProgressing: create Progressing condition if it does not exist",
+			currentDeployment(&pds, 3, 2, 2, 2, conds()), rss(avail("bar", 0, 1, 1)), avail("foo", 3, 2, 2), progressing, isTrue, updated, unset, unset},
+		{"DeploymentComplete: dont update lastTransitionTime if deployment already has Progressing=True",
+			currentDeployment(&pds, 3, 3, 3, 3, conds(replicaSetUpdated)), rss(), avail("foo", 3, 3, 3), progressing, isTrue, available, unset, testTime},
+		{"DeploymentComplete: update everything if deployment has Progressing=False",
+			currentDeployment(&pds, 3, 3, 3, 3, conds(failedTimedOut)), rss(), avail("foo", 3, 3, 3), progressing, isTrue, available, unset, unset},
+		{"DeploymentComplete: create Progressing condition if it does not exist",
+			currentDeployment(&pds, 3, 3, 3, 3, conds()), rss(), avail("foo", 3, 3, 3), progressing, isTrue, available, unset, unset},
+		{"DeploymentComplete: defend against NPE when newRS=nil",
+			currentDeployment(&pds, 0, 3, 3, 3, conds(replicaSetUpdated)), rss(avail("foo", 0, 0, 0)), nil, progressing, isTrue, available, unset, unset},
+		{"DeploymentTimedOut: update status if rollout exceeds Progress Deadline",
+			currentDeployment(&pds, 3, 2, 2, 2, conds(replicaSetUpdated)), rss(), avail("foo", 3, 2, 2), progressing, isFalse, timedOut, unset, unset},
+		{"DeploymentTimedOut: do not update status if deployment has existing timedOut condition",
+			currentDeployment(&pds, 3, 2, 2, 2, conds(failedTimedOut)), rss(), avail("foo", 3, 2, 2), progressing, isFalse, timedOut, testTime, testTime},
 	}
 
 	for _, test := range tests {
