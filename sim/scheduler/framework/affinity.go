@@ -43,14 +43,9 @@ func (t *AffinityTerm) Matches(pod *corev1.Pod, nsLabels labels.Set) bool {
 	return inNS && t.Selector.Matches(labels.Set(pod.Labels))
 }
 
-// NewAffinityTerm parses term for a pod in namespace ns. Invalid selectors
-// select nothing (the API server rejects them anyway).
-func NewAffinityTerm(ns string, term *corev1.PodAffinityTerm) AffinityTerm {
-	t, _ := parseAffinityTerm(ns, term)
-	return t
-}
-
-// parseAffinityTerm is NewAffinityTerm with the selector's parse error.
+// parseAffinityTerm parses term for a pod in namespace ns. An invalid
+// selector selects nothing (the API server rejects them anyway) and is
+// returned as the error.
 func parseAffinityTerm(ns string, term *corev1.PodAffinityTerm) (AffinityTerm, error) {
 	t := AffinityTerm{TopologyKey: term.TopologyKey, Namespaces: term.Namespaces}
 	sel, err := metav1.LabelSelectorAsSelector(term.LabelSelector)

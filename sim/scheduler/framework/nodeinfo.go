@@ -1,8 +1,6 @@
 package framework
 
 import (
-	"strings"
-
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubesim/kubesim/sim/podutil"
@@ -351,13 +349,4 @@ func (n *NodeInfo) HasImage(id int32) bool {
 		}
 	}
 	return lo < len(ids) && ids[lo] == id
-}
-
-// NormalizedImageName adds the implicit ":latest" tag to an image without
-// a tag or digest, as the kubelet reports image names.
-func NormalizedImageName(name string) string {
-	if strings.LastIndex(name, ":") <= strings.LastIndex(name, "/") {
-		return name + ":latest"
-	}
-	return name
 }

@@ -12,7 +12,6 @@ package v1
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -409,13 +408,4 @@ func RemoveCondition(conds *[]metav1.Condition, t string) bool {
 		}
 	}
 	return false
-}
-
-// CapacityTypeLabel is Karpenter's spelling of an EKS capacity type
-// (ON_DEMAND -> on-demand, SPOT -> spot).
-func CapacityTypeLabel(eks string) string {
-	if strings.EqualFold(eks, "SPOT") || eks == CapacityTypeSpot {
-		return CapacityTypeSpot
-	}
-	return CapacityTypeOnDemand
 }
