@@ -92,12 +92,6 @@ func (p *PodWrapper) Image(img string) *PodWrapper { p.Spec.Containers[0].Image 
 // Priority sets the priority.
 func (p *PodWrapper) Priority(v int32) *PodWrapper { p.Spec.Priority = &v; return p }
 
-// HostPort adds a host port to the first container.
-func (p *PodWrapper) HostPort(ip string, proto corev1.Protocol, port int32) *PodWrapper {
-	p.Spec.Containers[0].Ports = append(p.Spec.Containers[0].Ports, corev1.ContainerPort{HostIP: ip, Protocol: proto, HostPort: port, ContainerPort: port})
-	return p
-}
-
 // Toleration adds a toleration.
 func (p *PodWrapper) Toleration(k, v string, op corev1.TolerationOperator, e corev1.TaintEffect) *PodWrapper {
 	p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: k, Value: v, Operator: op, Effect: e})
