@@ -99,6 +99,8 @@ type Kubelet struct {
 	dirty      []*podState
 	flushTimer *sim.Timer
 
+	statusTimer, leaseTimer *sim.Timer // the heartbeat loops' (startHeartbeats)
+
 	slots    []bool // pod IP slots in use
 	images   map[string]*imageState
 	inflight int // image pulls under way

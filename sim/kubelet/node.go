@@ -101,9 +101,12 @@ func (k *Kubelet) setReady(ready bool, msg string) {
 
 // startHeartbeats runs the node status loop and the lease renewal loop,
 // each at a per-node random phase so that thousands of nodes spread out.
+// Each loop keeps its one timer and reschedules it on every tick, so a
+// steady-state heartbeat allocates nothing; a failure voids the timers
+// (their generation is gone) and the restart starts new ones.
 func (k *Kubelet) startHeartbeats() {
-	k.after(time.Duration(k.rnd.Int64N(int64(k.cfg.StatusInterval))), "kubelet/status", k.statusTick)
-	k.after(time.Duration(k.rnd.Int64N(int64(k.renewInterval()))), "kubelet/lease", k.leaseTick)
+	k.statusTimer = k.after(time.Duration(k.rnd.Int64N(int64(k.cfg.StatusInterval))), "kubelet/status", k.statusTick)
+	k.leaseTimer = k.after(time.Duration(k.rnd.Int64N(int64(k.renewInterval()))), "kubelet/lease", k.leaseTick)
 }
 
 func (k *Kubelet) renewInterval() time.Duration { return k.cfg.LeaseDuration / 4 }
@@ -124,7 +127,7 @@ func (k *Kubelet) statusTick() {
 			}
 		}
 	}
-	k.after(k.cfg.StatusInterval, "kubelet/status", k.statusTick)
+	k.engine.Reschedule(k.statusTimer, k.now()+k.cfg.StatusInterval)
 }
 
 // storedReadyDiffers reports whether someone else (the node lifecycle
@@ -146,7 +149,7 @@ func (k *Kubelet) leaseTick() {
 		k.renewLease()
 	}
 	jitter := time.Duration(k.rnd.Int64N(int64(k.renewInterval())/25 + 1)) // JitterUntil factor 0.04
-	k.after(k.renewInterval()+jitter, "kubelet/lease", k.leaseTick)
+	k.engine.Reschedule(k.leaseTimer, k.now()+k.renewInterval()+jitter)
 }
 
 // renewLease writes the node's Lease (creating it the first time).
@@ -163,10 +166,11 @@ func (k *Kubelet) renewLease() {
 	}
 	k.node.lease = nil
 	secs := int32(k.cfg.LeaseDuration / time.Second)
+	renew := now // on the heap only on this path: a renewal passes now by value
 	l := &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: k.name, Namespace: NodeLeaseNamespace},
 		Spec: coordinationv1.LeaseSpec{
-			HolderIdentity: &k.name, LeaseDurationSeconds: &secs, RenewTime: &now,
+			HolderIdentity: &k.name, LeaseDurationSeconds: &secs, RenewTime: &renew,
 		},
 	}
 	if k.node.uid != "" {
@@ -180,7 +184,7 @@ func (k *Kubelet) renewLease() {
 		k.node.lease, k.node.leaseOwner = out.(*coordinationv1.Lease), k.node.uid
 	}
 	if apierrors.IsNotFound(err) {
-		l.Spec.AcquireTime = &now
+		l.Spec.AcquireTime = &renew
 		_, _ = k.client.Create(l)
 	}
 }
