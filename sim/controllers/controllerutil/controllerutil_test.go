@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
@@ -183,4 +184,37 @@ func TestBaseStart(t *testing.T) {
 	require.NoError(t, err)
 	e.RunUntil(3 * time.Second)
 	require.Equal(t, []string{"a/x"}, seen)
+}
+
+// TestSelectorMemo: the memo parses an owner's selector once per version
+// of spec.selector, parses a changed one again, and reports an invalid
+// selector's error as LabelSelectorAsSelector does.
+func TestSelectorMemo(t *testing.T) {
+	var m SelectorMemo
+	web := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+	first, err := m.Selector("rs1", web)
+	require.NoError(t, err)
+	again, err := m.Selector("rs1", web)
+	require.NoError(t, err)
+	require.Equal(t, first, again)
+	require.True(t, again.Matches(labels.Set{"app": "web"}))
+
+	api := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "api"}}
+	changed, err := m.Selector("rs1", api)
+	require.NoError(t, err)
+	require.False(t, changed.Matches(labels.Set{"app": "web"}), "a new spec.selector is parsed again")
+	require.True(t, changed.Matches(labels.Set{"app": "api"}))
+
+	bad := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: "Near"}}}
+	_, err = m.Selector("rs2", bad)
+	require.Error(t, err)
+	_, err = m.Selector("rs2", bad)
+	require.Error(t, err, "an invalid selector stays an error")
+
+	none, err := m.Selector("rs3", nil)
+	require.NoError(t, err)
+	require.False(t, none.Matches(labels.Set{"app": "web"}), "a nil selector selects nothing")
+
+	m.Forget("rs1")
+	require.NotContains(t, m.owners, types.UID("rs1"))
 }

@@ -4,6 +4,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
@@ -60,3 +61,38 @@ func ActiveNamespace(st *store.Store, ns string) bool {
 	o, ok := st.Get("Namespace", "", ns)
 	return ok && o.(*corev1.Namespace).Status.Phase == corev1.NamespaceActive && o.GetDeletionTimestamp() == nil
 }
+
+// SelectorMemo remembers, per owner, its label selector parsed into a
+// labels.Selector. Stored objects are immutable and a status write
+// shares the spec of the version it replaces, so while an owner's
+// spec.selector is the same *metav1.LabelSelector the parsed selector is
+// still right; a spec change is a new pointer and parses again. A
+// ReplicaSet or Deployment is synced on every event of its pods and
+// parsing was most of what a sync allocated. The zero value is ready to
+// use; it is not safe for concurrent use.
+type SelectorMemo struct {
+	owners map[types.UID]parsedSelector
+}
+
+type parsedSelector struct {
+	src *metav1.LabelSelector
+	sel labels.Selector
+	err error
+}
+
+// Selector is metav1.LabelSelectorAsSelector(ls) for owner's spec
+// selector ls. The result is shared: callers only read it.
+func (m *SelectorMemo) Selector(owner types.UID, ls *metav1.LabelSelector) (labels.Selector, error) {
+	if p, ok := m.owners[owner]; ok && p.src == ls && ls != nil {
+		return p.sel, p.err
+	}
+	sel, err := metav1.LabelSelectorAsSelector(ls)
+	if m.owners == nil {
+		m.owners = map[types.UID]parsedSelector{}
+	}
+	m.owners[owner] = parsedSelector{src: ls, sel: sel, err: err}
+	return sel, err
+}
+
+// Forget drops what was remembered for owner (it was deleted).
+func (m *SelectorMemo) Forget(owner types.UID) { delete(m.owners, owner) }

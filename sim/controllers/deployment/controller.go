@@ -32,6 +32,7 @@ type Controller struct {
 	// with a generation bump, and the comparison is the costliest step of
 	// a sync.
 	tmplEq map[types.UID]eqEntry
+	sels   controllerutil.SelectorMemo
 }
 
 type eqEntry struct {
@@ -52,6 +53,9 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config
 }
 
 func (c *Controller) onDeployment(ev store.Event) {
+	if ev.Type == store.Deleted {
+		c.sels.Forget(ev.Object.GetUID())
+	}
 	if ev.Type == store.Modified {
 		o, n := ev.Old.(*appsv1.Deployment), ev.Object.(*appsv1.Deployment)
 		if o.Generation == n.Generation && o.DeletionTimestamp.Equal(n.DeletionTimestamp) &&

@@ -23,7 +23,7 @@ func (c *Controller) sync(key string) error {
 	if !ok {
 		return nil
 	}
-	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+	sel, err := c.sels.Selector(d.UID, d.Spec.Selector)
 	if err != nil {
 		return nil
 	}

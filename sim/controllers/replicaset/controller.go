@@ -28,6 +28,7 @@ type Controller struct {
 	controllerutil.Base
 	exp    *controllerutil.Expectations
 	claims controllerutil.ClaimMemo
+	sels   controllerutil.SelectorMemo
 }
 
 // New returns a controller writing through client (whose component name
@@ -45,6 +46,7 @@ func (c *Controller) onReplicaSet(ev store.Event) {
 	if ev.Type == store.Deleted {
 		c.exp.Delete(key)
 		c.claims.Forget(ev.Object.GetUID())
+		c.sels.Forget(ev.Object.GetUID())
 	}
 	if ev.Type == store.Modified && statusOnly(ev.Old, ev.Object) {
 		return // our own status write: nothing new to reconcile

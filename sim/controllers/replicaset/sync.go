@@ -6,7 +6,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
@@ -23,7 +22,7 @@ func (c *Controller) sync(key string) error {
 		return nil
 	}
 	needsSync := c.exp.Satisfied(key)
-	sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+	sel, err := c.sels.Selector(rs.UID, rs.Spec.Selector)
 	if err != nil {
 		return nil // invalid selector: nothing to do until it changes
 	}
