@@ -75,7 +75,10 @@ func waitFor(t *testing.T, k kubectl, re *regexp.Regexp, args ...string) string 
 // (`get ep`), a NodePort service gets its port and a duplicate is
 // refused with upstream's message and nothing created, a LoadBalancer
 // service and an alb Ingress get the load balancer hostnames the AWS
-// Load Balancer Controller writes.
+// Load Balancer Controller writes; from a pod, wget reaches nginx by a
+// node port, by the NLB's name and by the ALB's (routed by the Host
+// header), and a NetworkPolicy admitting only pods cuts both load
+// balancers off.
 func TestKubectlServices(t *testing.T) {
 	_, k := newKubectl(t, fixtureOpts{speed: 20})
 	dir := t.TempDir()
@@ -111,6 +114,38 @@ func TestKubectlServices(t *testing.T) {
 	out = waitFor(t, k, regexp.MustCompile(`web\s+alb\s+shop\.example\.com\s+k8s-default-web-[0-9a-f]{10}-\d{10}\.us-east-1\.elb\.amazonaws\.com\s+80`), "get", "ingress")
 	require.Regexp(t, spaced("NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"), out)
 	require.Regexp(t, `alb\s+ingress\.k8s\.aws/alb\s+<none>`, k.ok("get", "ingressclass"))
+
+	// From a pod, the node port on a node's address, the NLB's name and
+	// the ALB's name (routed by host and path) all reach nginx.
+	k.ok("run", "client", "--image=busybox:1.36", "--", "sleep", "3600")
+	k.ok("wait", "--for=condition=Ready", "pod/client", "--timeout=60s")
+	nodeIP := k.ok("get", "nodes", "-o", `jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}`)
+	require.Contains(t, k.ok("exec", "client", "--", "wget", "-qO-", "-T2", "http://"+nodeIP+":30080"), "<title>Welcome to nginx!</title>")
+	nlb := k.ok("get", "svc", "web-lb", "-o", "jsonpath={.status.loadBalancer.ingress[0].hostname}")
+	out = k.ok("exec", "client", "--", "nslookup", nlb)
+	require.Regexp(t, `Name:\s+`+regexp.QuoteMeta(nlb)+`\nAddress: 192\.168\.`, out)
+	require.Contains(t, k.ok("exec", "client", "--", "wget", "-qO-", "-T2", "http://"+nlb), "<title>Welcome to nginx!</title>")
+	alb := k.ok("get", "ingress", "web", "-o", "jsonpath={.status.loadBalancer.ingress[0].hostname}")
+	require.Contains(t, k.ok("exec", "client", "--", "wget", "-qO-", "-T2", "--header", "Host: shop.example.com", "http://"+alb), "<title>Welcome to nginx!</title>")
+	out, err = k.run("exec", "client", "--", "wget", "-qO-", "-T2", "http://"+alb)
+	require.Error(t, err, "no rule for the ALB's own name: the controller's default 404")
+	require.Contains(t, out, "wget: server returned error: HTTP/1.1 404 Not Found")
+	// Isolating nginx to in-cluster pods cuts the load balancers off.
+	k.apply(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-pods-only}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{podSelector: {}}]}]
+`)
+	out, err = k.run("exec", "client", "--", "wget", "-qO-", "--header", "Host: shop.example.com", "http://"+alb)
+	require.Error(t, err)
+	require.Contains(t, out, "wget: server returned error: HTTP/1.1 504 Gateway Time-out")
+	out, err = k.run("exec", "client", "--", "wget", "-qO-", "-T2", "http://"+nlb)
+	require.Error(t, err)
+	require.Contains(t, out, "wget: download timed out")
+	require.Contains(t, k.ok("exec", "client", "--", "wget", "-qO-", "-T2", "http://web"), "<title>Welcome to nginx!</title>", "pods still reach it")
+	k.ok("delete", "netpol", "web-pods-only")
 
 	// A NetworkPolicy with a malformed CIDR is refused, a valid one listed.
 	bad := filepath.Join(dir, "bad-netpol.yaml")

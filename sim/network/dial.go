@@ -42,6 +42,8 @@ type Conn struct {
 	// Server is what accepted the connection (Connected only; Pod is nil
 	// for hosts outside the cluster).
 	Server Server
+	// LoadBalancer is the load balancer the address belongs to, if any.
+	LoadBalancer *LoadBalancer
 	// Verdict is the NetworkPolicy verdict when a policy dropped the
 	// connection.
 	Verdict Verdict
@@ -58,7 +60,8 @@ type Pick func(n int) int
 // translated by kube-proxy to one ready endpoint (none: rejected); the
 // flow is then judged by the NetworkPolicies of both ends (dropped:
 // timeout) and finally meets whatever listens on the destination port
-// (nothing: refused).
+// (nothing: refused). A load balancer's address leads through it
+// (toLoadBalancer).
 func Dial(st State, from *corev1.Pod, addr netip.Addr, port int32, proto corev1.Protocol, pick Pick) Conn {
 	if proto == "" {
 		proto = corev1.ProtocolTCP
@@ -99,6 +102,9 @@ func Dial(st State, from *corev1.Pod, addr netip.Addr, port int32, proto corev1.
 	}
 	if dst := PodByIP(st, addr); dst != nil {
 		return toPod(st, c, src, dst, port)
+	}
+	if lb, ok := LoadBalancerByIP(st, addr); ok {
+		return toLoadBalancer(st, c, src, lb, pick)
 	}
 	if addr == VPCResolver {
 		return external(st, c, src, port == 53, "the VPC resolver")
@@ -249,6 +255,10 @@ func Echo(st State, from *corev1.Pod, addr netip.Addr) Conn {
 	case NodeByIP(st, addr) != nil:
 		to = Peer{IP: addr}
 	default:
+		if lb, ok := LoadBalancerByIP(st, addr); ok {
+			c.Outcome, c.Reason = TimedOut, lb.String()+" does not answer ICMP"
+			return c
+		}
 		if _, ok := internetHostByIP(addr); !ok {
 			c.Outcome, c.Reason = TimedOut, fmt.Sprintf("no host answers at %s", addr)
 			return c

@@ -376,8 +376,8 @@ func clusterPTR(st State, addr netip.Addr) string {
 }
 
 // vpcResolver answers as the Amazon-provided DNS server: EC2 private DNS
-// names (ip-192-168-0-4.ec2.internal) both ways, the modelled internet
-// hosts, NXDOMAIN for the rest (cluster.local names mean nothing to it).
+// names (ip-192-168-0-4.ec2.internal) both ways, the DNS names of the
+// load balancers (LoadBalancers), the modelled internet hosts, NXDOMAIN for the rest (cluster.local names mean nothing to it).
 func vpcResolver(st State, name string, t RRType) Reply {
 	if strings.HasSuffix(name, ".in-addr.arpa") {
 		if addr, ok := parsePTR(name); ok {
@@ -389,6 +389,15 @@ func vpcResolver(st State, name string, t RRType) Reply {
 	}
 	if addr, ok := ec2Address(name, region(st)); ok {
 		return answerAddr(name, t, addr, false, 60)
+	}
+	if lb, ok := LoadBalancerByName(st, name); ok {
+		r := Reply{RCode: NoError}
+		if t == TypeA || t == TypeANY {
+			for _, a := range lb.Addrs {
+				r.Answer = append(r.Answer, RR{Name: name, Type: TypeA, TTL: 60, A: a})
+			}
+		}
+		return r
 	}
 	return publicResolver(name, t)
 }

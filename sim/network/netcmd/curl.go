@@ -15,6 +15,7 @@ type curlOpts struct {
 	maxTime, connectTimeout                               time.Duration
 	writeOut                                              string
 	urls                                                  []string
+	hostHeader                                            string // -H 'Host: …'
 }
 
 func parseCurl(args []string) (curlOpts, string) {
@@ -84,7 +85,9 @@ func parseCurl(args []string) (curlOpts, string) {
 				}
 			case "w", "write-out":
 				o.writeOut = val
-			case "k", "insecure", "H", "header", "X", "request", "d", "data", "A", "user-agent",
+			case "H", "header":
+				o.hostHeader = hostHeader(val, o.hostHeader)
+			case "k", "insecure", "X", "request", "d", "data", "A", "user-agent",
 				"u", "user", "e", "x", "proxy", "resolve", "retry", "cacert", "4", "ipv4", "n", "N", "no-buffer", "q":
 			default:
 				return o, fmt.Sprintf("curl: option %s: is unknown\ncurl: try 'curl --help' or 'curl --manual' for more information\n", a)
@@ -151,6 +154,7 @@ func curl(env Env, args []string, fl flavour) Result {
 		if meter {
 			stderr.WriteString(curlMeterHead)
 		}
+		t.hostHeader = o.hostHeader
 		f := doFetch(env, t)
 		res.Elapsed += f.res.elapsed
 		if len(f.res.Addrs) == 0 {

@@ -29,6 +29,7 @@ type wgetOpts struct {
 	outSet                    bool
 	timeout                   int // -T, seconds; 0 = the default (900)
 	urls                      []string
+	hostHeader                string // --header 'Host: …'
 }
 
 // wgetShort are wget's short options by their long names.
@@ -53,7 +54,9 @@ func parseWget(args []string) (wgetOpts, string) {
 			o.out, o.outSet = val, true
 		case "timeout":
 			o.timeout, msg = count("wget", val)
-		case "user-agent", "header", "post-data", "post-file", "directory-prefix", "proxy", "tries", "output-file",
+		case "header":
+			o.hostHeader = hostHeader(val, o.hostHeader)
+		case "user-agent", "post-data", "post-file", "directory-prefix", "proxy", "tries", "output-file",
 			"continue", "no-check-certificate", "no-verbose":
 		default:
 			return false, ""
@@ -95,6 +98,18 @@ func parseWget(args []string) (wgetOpts, string) {
 type target struct {
 	scheme, host, path string
 	port               int
+	// hostHeader is the Host header given on the command line ("": the
+	// URL's host).
+	hostHeader string
+}
+
+// hostHeader is the value of a "Host: …" header line, else was.
+func hostHeader(line, was string) string {
+	name, v, ok := strings.Cut(line, ":")
+	if !ok || !strings.EqualFold(strings.TrimSpace(name), "host") {
+		return was
+	}
+	return strings.TrimSpace(v)
 }
 
 func parseURL(raw string) (target, bool) {
@@ -175,9 +190,11 @@ func doFetch(env Env, t target) fetch {
 	}
 	f.addr = f.res.Addrs[0]
 	f.conn = network.Dial(env.State, env.Pod, f.addr, int32(t.port), corev1.ProtocolTCP, env.Pick)
-	if f.conn.Outcome == network.Connected {
-		f.response = f.conn.Server.Get(t.path, t.host)
+	host := t.host
+	if t.hostHeader != "" {
+		host = t.hostHeader
 	}
+	f.response = network.Fetch(env.State, f.conn, t.path, host, env.Pick)
 	return f
 }
 
@@ -204,6 +221,7 @@ func wget(env Env, args []string, fl flavour) Result {
 			}
 			return fail(fmt.Sprintf("bad address '%s'", raw))
 		}
+		t.hostHeader = o.hostHeader
 		f := doFetch(env, t)
 		res.Elapsed += f.res.elapsed
 		if len(f.res.Addrs) == 0 {
