@@ -2,7 +2,8 @@ package tainttoleration
 
 // Ported from upstream, inputs and expected values unchanged, harness
 // adapted (our cache snapshot and plugin; statuses compared by code and
-// reasons):
+// reasons; each case one row, its taints and tolerations built by
+// taint/toleration; the two filter tests share one case type and runner):
 //   kubernetes v1.37.2 pkg/scheduler/framework/plugins/tainttoleration/taint_toleration_test.go
 //     TestTaintTolerationScore, TestTaintTolerationFilter,
 //     TestTaintTolerationFilterWithFeatureGate
@@ -27,24 +28,37 @@ const comparisonOpsSkip = "TaintTolerationComparisonOperators is alpha, off by d
 
 type nodeScore = schedtest.NodeScore
 
-func nodeWithTaints(nodeName string, taints []v1.Taint) *v1.Node {
+// The cases' taints and tolerations, written as upstream writes them, one
+// call each: what a case varies is its keys, values, operators and effects.
+const (
+	prefer     = v1.TaintEffectPreferNoSchedule
+	noSchedule = v1.TaintEffectNoSchedule
+	equal      = v1.TolerationOpEqual
+)
+
+var untolerated = framework.NewStatus(framework.UnschedulableAndUnresolvable, "node(s) had untolerated taint(s)")
+
+func taint(key, value string, effect v1.TaintEffect) v1.Taint {
+	return v1.Taint{Key: key, Value: value, Effect: effect}
+}
+
+func toleration(key string, op v1.TolerationOperator, value string, effect v1.TaintEffect) v1.Toleration {
+	return v1.Toleration{Key: key, Operator: op, Value: value, Effect: effect}
+}
+
+func nodeWithTaints(nodeName string, taints ...v1.Taint) *v1.Node {
 	return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName}, Spec: v1.NodeSpec{Taints: taints}}
 }
 
-func podWithTolerations(podName string, tolerations []v1.Toleration) *v1.Pod {
+func podWithTolerations(podName string, tolerations ...v1.Toleration) *v1.Pod {
 	return &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: podName}, Spec: v1.PodSpec{Tolerations: tolerations}}
 }
 
-func sameStatus(want, got *framework.Status) bool {
-	return want.Code() == got.Code() && fmt.Sprint(want.Reasons()) == fmt.Sprint(got.Reasons())
-}
-
-func filterOn(pod *v1.Pod, node *v1.Node) *framework.Status {
-	c := schedtest.Snapshot([]*v1.Node{node}, nil)
-	return New().Filter(framework.NewCycleState(), pod, c.Get(node.Name))
-}
-
 func TestTaintTolerationScore(t *testing.T) {
+	const most = framework.MaxNodeScore
+	armPrefer, ssdPrefer := taint("cpu-type", "arm64", prefer), taint("disk-type", "ssd", prefer)
+	// A case: its name, the pod, the nodes, their expected scores in node
+	// order, and whether it needs TaintTolerationComparisonOperators.
 	tests := []struct {
 		name                               string
 		pod                                *v1.Pod
@@ -53,225 +67,38 @@ func TestTaintTolerationScore(t *testing.T) {
 		enableTaintTolerationComparisonOps bool
 	}{
 		// basic test case
-		{
-			name: "node with taints tolerated by the pod, gets a higher score than those node with intolerable taints",
-			pod: podWithTolerations("pod1", []v1.Toleration{{
-				Key:      "foo",
-				Operator: v1.TolerationOpEqual,
-				Value:    "bar",
-				Effect:   v1.TaintEffectPreferNoSchedule,
-			}}),
-			nodes: []*v1.Node{
-				nodeWithTaints("nodeA", []v1.Taint{{
-					Key:    "foo",
-					Value:  "bar",
-					Effect: v1.TaintEffectPreferNoSchedule,
-				}}),
-				nodeWithTaints("nodeB", []v1.Taint{{
-					Key:    "foo",
-					Value:  "blah",
-					Effect: v1.TaintEffectPreferNoSchedule,
-				}}),
-			},
-			expectedList: []nodeScore{
-				{Name: "nodeA", Score: framework.MaxNodeScore},
-				{Name: "nodeB", Score: 0},
-			},
-		},
+		{"node with taints tolerated by the pod, gets a higher score than those node with intolerable taints",
+			podWithTolerations("pod1", toleration("foo", equal, "bar", prefer)),
+			[]*v1.Node{nodeWithTaints("nodeA", taint("foo", "bar", prefer)), nodeWithTaints("nodeB", taint("foo", "blah", prefer))},
+			[]nodeScore{{Name: "nodeA", Score: most}, {Name: "nodeB", Score: 0}}, false},
 		// the count of taints that are tolerated by pod, does not matter.
-		{
-			name: "the nodes that all of their taints are tolerated by the pod, get the same score, no matter how many tolerable taints a node has",
-			pod: podWithTolerations("pod1", []v1.Toleration{
-				{
-					Key:      "cpu-type",
-					Operator: v1.TolerationOpEqual,
-					Value:    "arm64",
-					Effect:   v1.TaintEffectPreferNoSchedule,
-				}, {
-					Key:      "disk-type",
-					Operator: v1.TolerationOpEqual,
-					Value:    "ssd",
-					Effect:   v1.TaintEffectPreferNoSchedule,
-				},
-			}),
-			nodes: []*v1.Node{
-				nodeWithTaints("nodeA", []v1.Taint{}),
-				nodeWithTaints("nodeB", []v1.Taint{
-					{
-						Key:    "cpu-type",
-						Value:  "arm64",
-						Effect: v1.TaintEffectPreferNoSchedule,
-					},
-				}),
-				nodeWithTaints("nodeC", []v1.Taint{
-					{
-						Key:    "cpu-type",
-						Value:  "arm64",
-						Effect: v1.TaintEffectPreferNoSchedule,
-					}, {
-						Key:    "disk-type",
-						Value:  "ssd",
-						Effect: v1.TaintEffectPreferNoSchedule,
-					},
-				}),
-			},
-			expectedList: []nodeScore{
-				{Name: "nodeA", Score: framework.MaxNodeScore},
-				{Name: "nodeB", Score: framework.MaxNodeScore},
-				{Name: "nodeC", Score: framework.MaxNodeScore},
-			},
-		},
+		{"the nodes that all of their taints are tolerated by the pod, get the same score, no matter how many tolerable taints a node has",
+			podWithTolerations("pod1", toleration("cpu-type", equal, "arm64", prefer), toleration("disk-type", equal, "ssd", prefer)),
+			[]*v1.Node{nodeWithTaints("nodeA"), nodeWithTaints("nodeB", armPrefer), nodeWithTaints("nodeC", armPrefer, ssdPrefer)},
+			[]nodeScore{{Name: "nodeA", Score: most}, {Name: "nodeB", Score: most}, {Name: "nodeC", Score: most}}, false},
 		// the count of taints on a node that are not tolerated by pod, matters.
-		{
-			name: "the more intolerable taints a node has, the lower score it gets.",
-			pod: podWithTolerations("pod1", []v1.Toleration{{
-				Key:      "foo",
-				Operator: v1.TolerationOpEqual,
-				Value:    "bar",
-				Effect:   v1.TaintEffectPreferNoSchedule,
-			}}),
-			nodes: []*v1.Node{
-				nodeWithTaints("nodeA", []v1.Taint{}),
-				nodeWithTaints("nodeB", []v1.Taint{
-					{
-						Key:    "cpu-type",
-						Value:  "arm64",
-						Effect: v1.TaintEffectPreferNoSchedule,
-					},
-				}),
-				nodeWithTaints("nodeC", []v1.Taint{
-					{
-						Key:    "cpu-type",
-						Value:  "arm64",
-						Effect: v1.TaintEffectPreferNoSchedule,
-					}, {
-						Key:    "disk-type",
-						Value:  "ssd",
-						Effect: v1.TaintEffectPreferNoSchedule,
-					},
-				}),
-			},
-			expectedList: []nodeScore{
-				{Name: "nodeA", Score: framework.MaxNodeScore},
-				{Name: "nodeB", Score: 50},
-				{Name: "nodeC", Score: 0},
-			},
-		},
+		{"the more intolerable taints a node has, the lower score it gets.",
+			podWithTolerations("pod1", toleration("foo", equal, "bar", prefer)),
+			[]*v1.Node{nodeWithTaints("nodeA"), nodeWithTaints("nodeB", armPrefer), nodeWithTaints("nodeC", armPrefer, ssdPrefer)},
+			[]nodeScore{{Name: "nodeA", Score: most}, {Name: "nodeB", Score: 50}, {Name: "nodeC", Score: 0}}, false},
 		// taints-tolerations priority only takes care about the taints and tolerations that have effect PreferNoSchedule
-		{
-			name: "only taints and tolerations that have effect PreferNoSchedule are checked by taints-tolerations priority function",
-			pod: podWithTolerations("pod1", []v1.Toleration{
-				{
-					Key:      "cpu-type",
-					Operator: v1.TolerationOpEqual,
-					Value:    "arm64",
-					Effect:   v1.TaintEffectNoSchedule,
-				}, {
-					Key:      "disk-type",
-					Operator: v1.TolerationOpEqual,
-					Value:    "ssd",
-					Effect:   v1.TaintEffectNoSchedule,
-				},
-			}),
-			nodes: []*v1.Node{
-				nodeWithTaints("nodeA", []v1.Taint{}),
-				nodeWithTaints("nodeB", []v1.Taint{
-					{
-						Key:    "cpu-type",
-						Value:  "arm64",
-						Effect: v1.TaintEffectNoSchedule,
-					},
-				}),
-				nodeWithTaints("nodeC", []v1.Taint{
-					{
-						Key:    "cpu-type",
-						Value:  "arm64",
-						Effect: v1.TaintEffectPreferNoSchedule,
-					}, {
-						Key:    "disk-type",
-						Value:  "ssd",
-						Effect: v1.TaintEffectPreferNoSchedule,
-					},
-				}),
-			},
-			expectedList: []nodeScore{
-				{Name: "nodeA", Score: framework.MaxNodeScore},
-				{Name: "nodeB", Score: framework.MaxNodeScore},
-				{Name: "nodeC", Score: 0},
-			},
-		},
-		{
-			name: "Default behaviour No taints and tolerations, lands on node with no taints",
-			//pod without tolerations
-			pod: podWithTolerations("pod1", []v1.Toleration{}),
-			nodes: []*v1.Node{
-				//Node without taints
-				nodeWithTaints("nodeA", []v1.Taint{}),
-				nodeWithTaints("nodeB", []v1.Taint{
-					{
-						Key:    "cpu-type",
-						Value:  "arm64",
-						Effect: v1.TaintEffectPreferNoSchedule,
-					},
-				}),
-			},
-			expectedList: []nodeScore{
-				{Name: "nodeA", Score: framework.MaxNodeScore},
-				{Name: "nodeB", Score: 0},
-			},
-		},
-		{
-			name: "Numeric Gt operator: pod with Gt toleration prefers nodes with matching SLA taint",
-			pod: podWithTolerations("pod1", []v1.Toleration{{
-				Key:      "node.kubernetes.io/sla",
-				Operator: "Gt",
-				Value:    "950",
-				Effect:   v1.TaintEffectPreferNoSchedule,
-			}}),
-			nodes: []*v1.Node{
-				nodeWithTaints("nodeA", []v1.Taint{{
-					Key:    "node.kubernetes.io/sla",
-					Value:  "800",
-					Effect: v1.TaintEffectPreferNoSchedule,
-				}}),
-				nodeWithTaints("nodeB", []v1.Taint{{
-					Key:    "node.kubernetes.io/sla",
-					Value:  "999",
-					Effect: v1.TaintEffectPreferNoSchedule,
-				}}),
-			},
-			expectedList: []nodeScore{
-				{Name: "nodeA", Score: 0},
-				{Name: "nodeB", Score: framework.MaxNodeScore},
-			},
-			enableTaintTolerationComparisonOps: true,
-		},
-		{
-			name: "Numeric Lt operator: pod with Lt toleration prefers nodes with matching SLA taint",
-			pod: podWithTolerations("pod1", []v1.Toleration{{
-				Key:      "node.kubernetes.io/sla",
-				Operator: "Lt",
-				Value:    "800",
-				Effect:   v1.TaintEffectPreferNoSchedule,
-			}}),
-			nodes: []*v1.Node{
-				nodeWithTaints("nodeA", []v1.Taint{{
-					Key:    "node.kubernetes.io/sla",
-					Value:  "950",
-					Effect: v1.TaintEffectPreferNoSchedule,
-				}}),
-				nodeWithTaints("nodeB", []v1.Taint{{
-					Key:    "node.kubernetes.io/sla",
-					Value:  "700",
-					Effect: v1.TaintEffectPreferNoSchedule,
-				}}),
-			},
-			expectedList: []nodeScore{
-				{Name: "nodeA", Score: 0},
-				{Name: "nodeB", Score: framework.MaxNodeScore},
-			},
-			enableTaintTolerationComparisonOps: true,
-		},
+		{"only taints and tolerations that have effect PreferNoSchedule are checked by taints-tolerations priority function",
+			podWithTolerations("pod1", toleration("cpu-type", equal, "arm64", noSchedule), toleration("disk-type", equal, "ssd", noSchedule)),
+			[]*v1.Node{nodeWithTaints("nodeA"), nodeWithTaints("nodeB", taint("cpu-type", "arm64", noSchedule)), nodeWithTaints("nodeC", armPrefer, ssdPrefer)},
+			[]nodeScore{{Name: "nodeA", Score: most}, {Name: "nodeB", Score: most}, {Name: "nodeC", Score: 0}}, false},
+		// pod without tolerations; nodeA without taints
+		{"Default behaviour No taints and tolerations, lands on node with no taints",
+			podWithTolerations("pod1"),
+			[]*v1.Node{nodeWithTaints("nodeA"), nodeWithTaints("nodeB", armPrefer)},
+			[]nodeScore{{Name: "nodeA", Score: most}, {Name: "nodeB", Score: 0}}, false},
+		{"Numeric Gt operator: pod with Gt toleration prefers nodes with matching SLA taint",
+			podWithTolerations("pod1", toleration("node.kubernetes.io/sla", "Gt", "950", prefer)),
+			[]*v1.Node{nodeWithTaints("nodeA", taint("node.kubernetes.io/sla", "800", prefer)), nodeWithTaints("nodeB", taint("node.kubernetes.io/sla", "999", prefer))},
+			[]nodeScore{{Name: "nodeA", Score: 0}, {Name: "nodeB", Score: most}}, true},
+		{"Numeric Lt operator: pod with Lt toleration prefers nodes with matching SLA taint",
+			podWithTolerations("pod1", toleration("node.kubernetes.io/sla", "Lt", "800", prefer)),
+			[]*v1.Node{nodeWithTaints("nodeA", taint("node.kubernetes.io/sla", "950", prefer)), nodeWithTaints("nodeB", taint("node.kubernetes.io/sla", "700", prefer))},
+			[]nodeScore{{Name: "nodeA", Score: 0}, {Name: "nodeB", Score: most}}, true},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -292,194 +119,103 @@ func TestTaintTolerationScore(t *testing.T) {
 	}
 }
 
-func TestTaintTolerationFilter(t *testing.T) {
-	tests := []struct {
-		name                               string
-		pod                                *v1.Pod
-		node                               *v1.Node
-		wantStatus                         *framework.Status
-		enableTaintTolerationComparisonOps bool
-	}{
-		{
-			name:       "A pod having no tolerations can't be scheduled onto a node with nonempty taints",
-			pod:        podWithTolerations("pod1", []v1.Toleration{}),
-			node:       nodeWithTaints("nodeA", []v1.Taint{{Key: "dedicated", Value: "user1", Effect: "NoSchedule"}}),
-			wantStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, "node(s) had untolerated taint(s)"),
-		},
-		{
-			name: "A pod which can be scheduled on a dedicated node assigned to user1 with effect NoSchedule",
-			pod:  podWithTolerations("pod1", []v1.Toleration{{Key: "dedicated", Value: "user1", Effect: "NoSchedule"}}),
-			node: nodeWithTaints("nodeA", []v1.Taint{{Key: "dedicated", Value: "user1", Effect: "NoSchedule"}}),
-		},
-		{
-			name:       "A pod which can't be scheduled on a dedicated node assigned to user2 with effect NoSchedule",
-			pod:        podWithTolerations("pod1", []v1.Toleration{{Key: "dedicated", Operator: "Equal", Value: "user2", Effect: "NoSchedule"}}),
-			node:       nodeWithTaints("nodeA", []v1.Taint{{Key: "dedicated", Value: "user1", Effect: "NoSchedule"}}),
-			wantStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, "node(s) had untolerated taint(s)"),
-		},
-		{
-			name: "A pod can be scheduled onto the node, with a toleration uses operator Exists that tolerates the taints on the node",
-			pod:  podWithTolerations("pod1", []v1.Toleration{{Key: "foo", Operator: "Exists", Effect: "NoSchedule"}}),
-			node: nodeWithTaints("nodeA", []v1.Taint{{Key: "foo", Value: "bar", Effect: "NoSchedule"}}),
-		},
-		{
-			name: "A pod has multiple tolerations, node has multiple taints, all the taints are tolerated, pod can be scheduled onto the node",
-			pod: podWithTolerations("pod1", []v1.Toleration{
-				{Key: "dedicated", Operator: "Equal", Value: "user2", Effect: "NoSchedule"},
-				{Key: "foo", Operator: "Exists", Effect: "NoSchedule"},
-			}),
-			node: nodeWithTaints("nodeA", []v1.Taint{
-				{Key: "dedicated", Value: "user2", Effect: "NoSchedule"},
-				{Key: "foo", Value: "bar", Effect: "NoSchedule"},
-			}),
-		},
-		{
-			name: "A pod has a toleration that keys and values match the taint on the node, but (non-empty) effect doesn't match, " +
-				"can't be scheduled onto the node",
-			pod:        podWithTolerations("pod1", []v1.Toleration{{Key: "foo", Operator: "Equal", Value: "bar", Effect: "PreferNoSchedule"}}),
-			node:       nodeWithTaints("nodeA", []v1.Taint{{Key: "foo", Value: "bar", Effect: "NoSchedule"}}),
-			wantStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, "node(s) had untolerated taint(s)"),
-		},
-		{
-			name: "The pod has a toleration that keys and values match the taint on the node, the effect of toleration is empty, " +
-				"and the effect of taint is NoSchedule. Pod can be scheduled onto the node",
-			pod:  podWithTolerations("pod1", []v1.Toleration{{Key: "foo", Operator: "Equal", Value: "bar"}}),
-			node: nodeWithTaints("nodeA", []v1.Taint{{Key: "foo", Value: "bar", Effect: "NoSchedule"}}),
-		},
-		{
-			name: "The pod has a toleration that key and value don't match the taint on the node, " +
-				"but the effect of taint on node is PreferNoSchedule. Pod can be scheduled onto the node",
-			pod:  podWithTolerations("pod1", []v1.Toleration{{Key: "dedicated", Operator: "Equal", Value: "user2", Effect: "NoSchedule"}}),
-			node: nodeWithTaints("nodeA", []v1.Taint{{Key: "dedicated", Value: "user1", Effect: "PreferNoSchedule"}}),
-		},
-		{
-			name: "The pod has no toleration, " +
-				"but the effect of taint on node is PreferNoSchedule. Pod can be scheduled onto the node",
-			pod:  podWithTolerations("pod1", []v1.Toleration{}),
-			node: nodeWithTaints("nodeA", []v1.Taint{{Key: "dedicated", Value: "user1", Effect: "PreferNoSchedule"}}),
-		},
-		{
-			name:                               "Pod with Gt toleration cannot be scheduled on node when taint value is lower than threshold",
-			pod:                                podWithTolerations("pod1", []v1.Toleration{{Key: "node.example.com/priority-level", Operator: "Gt", Value: "950", Effect: "NoSchedule"}}),
-			node:                               nodeWithTaints("nodeA", []v1.Taint{{Key: "node.example.com/priority-level", Value: "800", Effect: "NoSchedule"}}),
-			wantStatus:                         framework.NewStatus(framework.UnschedulableAndUnresolvable, "node(s) had untolerated taint(s)"),
-			enableTaintTolerationComparisonOps: true,
-		},
-		{
-			name:                               "Pod with Gt toleration can be scheduled on node when taint value is higher than threshold",
-			pod:                                podWithTolerations("pod1", []v1.Toleration{{Key: "node.kubernetes.io/sla", Operator: "Gt", Value: "750", Effect: "NoSchedule"}}),
-			node:                               nodeWithTaints("nodeA", []v1.Taint{{Key: "node.kubernetes.io/sla", Value: "950", Effect: "NoSchedule"}}),
-			enableTaintTolerationComparisonOps: true,
-		},
-		{
-			name:                               "Pod with Lt toleration cannot be scheduled on node when taint value is higher than threshold",
-			pod:                                podWithTolerations("pod1", []v1.Toleration{{Key: "node.example.com/priority-level", Operator: "Lt", Value: "800", Effect: "NoSchedule"}}),
-			node:                               nodeWithTaints("nodeA", []v1.Taint{{Key: "node.example.com/priority-level", Value: "950", Effect: "NoSchedule"}}),
-			wantStatus:                         framework.NewStatus(framework.UnschedulableAndUnresolvable, "node(s) had untolerated taint(s)"),
-			enableTaintTolerationComparisonOps: true,
-		},
-		{
-			name:                               "Pod with Lt toleration can be scheduled on node when taint value is lower than threshold",
-			pod:                                podWithTolerations("pod1", []v1.Toleration{{Key: "node.kubernetes.io/sla", Operator: "Lt", Value: "950", Effect: "NoSchedule"}}),
-			node:                               nodeWithTaints("nodeA", []v1.Taint{{Key: "node.kubernetes.io/sla", Value: "800", Effect: "NoSchedule"}}),
-			enableTaintTolerationComparisonOps: true,
-		},
-		{
-			name: "Pod with Gt toleration cannot be scheduled on node with non-numeric taint value",
-			pod:  podWithTolerations("pod1", []v1.Toleration{{Key: "node.kubernetes.io/sla", Operator: "Gt", Value: "950", Effect: "NoSchedule"}}),
-			node: nodeWithTaints("nodeA", []v1.Taint{{Key: "node.kubernetes.io/sla", Value: "high", Effect: "NoSchedule"}}),
-			wantStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable,
-				"node(s) had untolerated taint(s)"),
-			enableTaintTolerationComparisonOps: true,
-		},
-	}
+// filterCase is a case of TestTaintTolerationFilter and of
+// TestTaintTolerationFilterWithFeatureGate: its name, the pod, the node,
+// the expected status (nil: the pod fits) and whether it needs
+// TaintTolerationComparisonOperators.
+type filterCase struct {
+	name                               string
+	pod                                *v1.Pod
+	node                               *v1.Node
+	wantStatus                         *framework.Status
+	enableTaintTolerationComparisonOps bool
+}
+
+// runFilterCases runs Filter for each case on a snapshot of its one node
+// and compares the status by code and reasons.
+func runFilterCases(t *testing.T, tests []filterCase) {
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
 			if test.enableTaintTolerationComparisonOps {
 				t.Skip(comparisonOpsSkip)
 			}
-			if got := filterOn(test.pod, test.node); !sameStatus(test.wantStatus, got) {
+			c := schedtest.Snapshot([]*v1.Node{test.node}, nil)
+			got := New().Filter(framework.NewCycleState(), test.pod, c.Get(test.node.Name))
+			if test.wantStatus.Code() != got.Code() || fmt.Sprint(test.wantStatus.Reasons()) != fmt.Sprint(got.Reasons()) {
 				t.Errorf("status: want %v, got %v", test.wantStatus, got)
 			}
 		})
 	}
 }
 
-func TestTaintTolerationFilterWithFeatureGate(t *testing.T) {
-	tests := []struct {
-		name                               string
-		pod                                *v1.Pod
-		node                               *v1.Node
-		enableTaintTolerationComparisonOps bool
-		wantStatus                         *framework.Status
-	}{
-		{
-			name:                               "Pod with Gt toleration can be scheduled when feature gate is enabled and taint value is higher",
-			pod:                                podWithTolerations("pod1", []v1.Toleration{{Key: "node.kubernetes.io/sla", Operator: "Gt", Value: "750", Effect: "NoSchedule"}}),
-			node:                               nodeWithTaints("nodeA", []v1.Taint{{Key: "node.kubernetes.io/sla", Value: "950", Effect: "NoSchedule"}}),
-			enableTaintTolerationComparisonOps: true,
-			wantStatus:                         nil,
-		},
-		{
-			name: "Pod with Gt toleration cannot be scheduled when feature gate is disabled",
-			pod: podWithTolerations("pod1", []v1.Toleration{
-				{Key: "node.kubernetes.io/sla", Operator: "Gt", Value: "750", Effect: "NoSchedule"},
-			}),
-			node:                               nodeWithTaints("nodeA", []v1.Taint{{Key: "node.kubernetes.io/sla", Value: "950", Effect: "NoSchedule"}}),
-			enableTaintTolerationComparisonOps: false,
-			wantStatus:                         framework.NewStatus(framework.UnschedulableAndUnresolvable, "node(s) had untolerated taint(s)"),
-		},
-		{
-			name:                               "Pod with Lt toleration can be scheduled when feature gate is enabled and taint value is lower",
-			pod:                                podWithTolerations("pod1", []v1.Toleration{{Key: "node.kubernetes.io/sla", Operator: "Lt", Value: "950", Effect: "NoSchedule"}}),
-			node:                               nodeWithTaints("nodeA", []v1.Taint{{Key: "node.kubernetes.io/sla", Value: "800", Effect: "NoSchedule"}}),
-			enableTaintTolerationComparisonOps: true,
-			wantStatus:                         nil,
-		},
-		{
-			name: "Pod with Lt toleration cannot be scheduled when feature gate is disabled",
-			pod: podWithTolerations("pod1", []v1.Toleration{
-				{Key: "node.kubernetes.io/sla", Operator: "Lt", Value: "950", Effect: "NoSchedule"},
-			}),
-			node:                               nodeWithTaints("nodeA", []v1.Taint{{Key: "node.kubernetes.io/sla", Value: "800", Effect: "NoSchedule"}}),
-			enableTaintTolerationComparisonOps: false,
-			wantStatus:                         framework.NewStatus(framework.UnschedulableAndUnresolvable, "node(s) had untolerated taint(s)"),
-		},
-		{
-			name: "Pod with mixed tolerations (Equal and Gt) when feature gate is disabled - only Equal is honored",
-			pod: podWithTolerations("pod1", []v1.Toleration{
-				{Key: "dedicated", Operator: "Equal", Value: "user1", Effect: "NoSchedule"},
-				{Key: "node.kubernetes.io/sla", Operator: "Gt", Value: "750", Effect: "NoSchedule"},
-			}),
-			node: nodeWithTaints("nodeA", []v1.Taint{
-				{Key: "dedicated", Value: "user1", Effect: "NoSchedule"},
-			}),
-			enableTaintTolerationComparisonOps: false,
-			wantStatus:                         nil,
-		},
-		{
-			name: "Pod with mixed tolerations, Gt toleration needed but filtered out when feature gate is disabled",
-			pod: podWithTolerations("pod1", []v1.Toleration{
-				{Key: "dedicated", Operator: "Equal", Value: "user1", Effect: "NoSchedule"},
-				{Key: "node.kubernetes.io/sla", Operator: "Gt", Value: "750", Effect: "NoSchedule"},
-			}),
-			node: nodeWithTaints("nodeA", []v1.Taint{
-				{Key: "dedicated", Value: "user1", Effect: "NoSchedule"},
-				{Key: "node.kubernetes.io/sla", Value: "950", Effect: "NoSchedule"},
-			}),
-			enableTaintTolerationComparisonOps: false,
-			wantStatus:                         framework.NewStatus(framework.UnschedulableAndUnresolvable, "node(s) had untolerated taint(s)"),
-		},
+func TestTaintTolerationFilter(t *testing.T) {
+	dedicated1 := taint("dedicated", "user1", "NoSchedule")
+	fooBar := taint("foo", "bar", "NoSchedule")
+	slaGt := func(v string) v1.Toleration { return toleration("node.kubernetes.io/sla", "Gt", v, "NoSchedule") }
+	slaLt := func(v string) v1.Toleration { return toleration("node.kubernetes.io/sla", "Lt", v, "NoSchedule") }
+	sla := func(v string) v1.Taint { return taint("node.kubernetes.io/sla", v, "NoSchedule") }
+	level := func(op v1.TolerationOperator, v string) v1.Toleration {
+		return toleration("node.example.com/priority-level", op, v, "NoSchedule")
 	}
+	levelTaint := func(v string) v1.Taint { return taint("node.example.com/priority-level", v, "NoSchedule") }
+	runFilterCases(t, []filterCase{
+		{"A pod having no tolerations can't be scheduled onto a node with nonempty taints",
+			podWithTolerations("pod1"), nodeWithTaints("nodeA", dedicated1), untolerated, false},
+		{"A pod which can be scheduled on a dedicated node assigned to user1 with effect NoSchedule",
+			podWithTolerations("pod1", toleration("dedicated", "", "user1", "NoSchedule")), nodeWithTaints("nodeA", dedicated1), nil, false},
+		{"A pod which can't be scheduled on a dedicated node assigned to user2 with effect NoSchedule",
+			podWithTolerations("pod1", toleration("dedicated", "Equal", "user2", "NoSchedule")), nodeWithTaints("nodeA", dedicated1), untolerated, false},
+		{"A pod can be scheduled onto the node, with a toleration uses operator Exists that tolerates the taints on the node",
+			podWithTolerations("pod1", toleration("foo", "Exists", "", "NoSchedule")), nodeWithTaints("nodeA", fooBar), nil, false},
+		{"A pod has multiple tolerations, node has multiple taints, all the taints are tolerated, pod can be scheduled onto the node",
+			podWithTolerations("pod1", toleration("dedicated", "Equal", "user2", "NoSchedule"), toleration("foo", "Exists", "", "NoSchedule")),
+			nodeWithTaints("nodeA", taint("dedicated", "user2", "NoSchedule"), fooBar), nil, false},
+		{"A pod has a toleration that keys and values match the taint on the node, but (non-empty) effect doesn't match, " +
+			"can't be scheduled onto the node",
+			podWithTolerations("pod1", toleration("foo", "Equal", "bar", "PreferNoSchedule")), nodeWithTaints("nodeA", fooBar), untolerated, false},
+		{"The pod has a toleration that keys and values match the taint on the node, the effect of toleration is empty, " +
+			"and the effect of taint is NoSchedule. Pod can be scheduled onto the node",
+			podWithTolerations("pod1", toleration("foo", "Equal", "bar", "")), nodeWithTaints("nodeA", fooBar), nil, false},
+		{"The pod has a toleration that key and value don't match the taint on the node, " +
+			"but the effect of taint on node is PreferNoSchedule. Pod can be scheduled onto the node",
+			podWithTolerations("pod1", toleration("dedicated", "Equal", "user2", "NoSchedule")),
+			nodeWithTaints("nodeA", taint("dedicated", "user1", "PreferNoSchedule")), nil, false},
+		{"The pod has no toleration, " +
+			"but the effect of taint on node is PreferNoSchedule. Pod can be scheduled onto the node",
+			podWithTolerations("pod1"), nodeWithTaints("nodeA", taint("dedicated", "user1", "PreferNoSchedule")), nil, false},
+		{"Pod with Gt toleration cannot be scheduled on node when taint value is lower than threshold",
+			podWithTolerations("pod1", level("Gt", "950")), nodeWithTaints("nodeA", levelTaint("800")), untolerated, true},
+		{"Pod with Gt toleration can be scheduled on node when taint value is higher than threshold",
+			podWithTolerations("pod1", slaGt("750")), nodeWithTaints("nodeA", sla("950")), nil, true},
+		{"Pod with Lt toleration cannot be scheduled on node when taint value is higher than threshold",
+			podWithTolerations("pod1", level("Lt", "800")), nodeWithTaints("nodeA", levelTaint("950")), untolerated, true},
+		{"Pod with Lt toleration can be scheduled on node when taint value is lower than threshold",
+			podWithTolerations("pod1", slaLt("950")), nodeWithTaints("nodeA", sla("800")), nil, true},
+		{"Pod with Gt toleration cannot be scheduled on node with non-numeric taint value",
+			podWithTolerations("pod1", slaGt("950")), nodeWithTaints("nodeA", sla("high")), untolerated, true},
+	})
+}
 
-	for _, test := range tests {
-		t.Run(test.name, func(t *testing.T) {
-			if test.enableTaintTolerationComparisonOps {
-				t.Skip(comparisonOpsSkip)
-			}
-			if got := filterOn(test.pod, test.node); !sameStatus(test.wantStatus, got) {
-				t.Errorf("status: want %v, got %v", test.wantStatus, got)
-			}
-		})
+func TestTaintTolerationFilterWithFeatureGate(t *testing.T) {
+	sla := func(v string) v1.Taint { return taint("node.kubernetes.io/sla", v, "NoSchedule") }
+	slaTol := func(op v1.TolerationOperator, v string) v1.Toleration {
+		return toleration("node.kubernetes.io/sla", op, v, "NoSchedule")
 	}
+	dedicated := toleration("dedicated", "Equal", "user1", "NoSchedule")
+	runFilterCases(t, []filterCase{
+		{"Pod with Gt toleration can be scheduled when feature gate is enabled and taint value is higher",
+			podWithTolerations("pod1", slaTol("Gt", "750")), nodeWithTaints("nodeA", sla("950")), nil, true},
+		{"Pod with Gt toleration cannot be scheduled when feature gate is disabled",
+			podWithTolerations("pod1", slaTol("Gt", "750")), nodeWithTaints("nodeA", sla("950")), untolerated, false},
+		{"Pod with Lt toleration can be scheduled when feature gate is enabled and taint value is lower",
+			podWithTolerations("pod1", slaTol("Lt", "950")), nodeWithTaints("nodeA", sla("800")), nil, true},
+		{"Pod with Lt toleration cannot be scheduled when feature gate is disabled",
+			podWithTolerations("pod1", slaTol("Lt", "950")), nodeWithTaints("nodeA", sla("800")), untolerated, false},
+		{"Pod with mixed tolerations (Equal and Gt) when feature gate is disabled - only Equal is honored",
+			podWithTolerations("pod1", dedicated, slaTol("Gt", "750")),
+			nodeWithTaints("nodeA", taint("dedicated", "user1", "NoSchedule")), nil, false},
+		{"Pod with mixed tolerations, Gt toleration needed but filtered out when feature gate is disabled",
+			podWithTolerations("pod1", dedicated, slaTol("Gt", "750")),
+			nodeWithTaints("nodeA", taint("dedicated", "user1", "NoSchedule"), sla("950")), untolerated, false},
+	})
 }
