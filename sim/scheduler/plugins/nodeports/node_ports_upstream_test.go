@@ -2,7 +2,7 @@ package nodeports
 
 // Ported from upstream, inputs and expected values unchanged, harness
 // adapted (the node's pods go through our scheduler cache; statuses are
-// compared by code and reasons):
+// compared by code and reasons; each case one row):
 //   kubernetes v1.37.2 pkg/scheduler/framework/plugins/nodeports/node_ports_test.go
 //     TestNodePorts
 // Not ported: TestPreFilterDisabled and TestGetContainerPorts (upstream
@@ -52,127 +52,41 @@ func sameStatus(want, got *framework.Status) bool {
 }
 
 func TestNodePortsUpstream(t *testing.T) {
+	skip := framework.NewStatus(framework.Skip)
+	conflict := framework.NewStatus(framework.Unschedulable, ErrReason)
+	hostPort8001 := []v1.ContainerPort{{ContainerPort: 8001, HostPort: 8001, Protocol: v1.ProtocolTCP}}
+	// A case: its name, the pod, the pods already on the node, and the
+	// expected PreFilter and Filter statuses (nil: success).
 	tests := []struct {
+		name                string
 		pod                 *v1.Pod
 		nodeInfo            []*v1.Pod
-		name                string
 		wantPreFilterStatus *framework.Status
 		wantFilterStatus    *framework.Status
 	}{
-		{
-			pod:                 &v1.Pod{},
-			nodeInfo:            newNodeInfoPods(),
-			name:                "skip filter",
-			wantPreFilterStatus: framework.NewStatus(framework.Skip),
-		},
-		{
-			pod: newPod("m1", "UDP/127.0.0.1/8080"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "UDP/127.0.0.1/9090")),
-			name: "other port",
-		},
-		{
-			pod: newPod("m1", "UDP/127.0.0.1/8080"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "UDP/127.0.0.1/8080")),
-			name:             "same udp port",
-			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
-		},
-		{
-			pod: newPod("m1", "TCP/127.0.0.1/8080"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "TCP/127.0.0.1/8080")),
-			name:             "same tcp port",
-			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
-		},
-		{
-			pod: newPod("m1", "TCP/127.0.0.1/8080"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "TCP/127.0.0.2/8080")),
-			name: "different host ip",
-		},
-		{
-			pod: newPod("m1", "UDP/127.0.0.1/8080"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "TCP/127.0.0.1/8080")),
-			name: "different protocol",
-		},
-		{
-			pod: newPod("m1", "UDP/127.0.0.1/8000", "UDP/127.0.0.1/8080"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "UDP/127.0.0.1/8080")),
-			name:             "second udp port conflict",
-			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
-		},
-		{
-			pod: newPod("m1", "TCP/127.0.0.1/8001", "UDP/127.0.0.1/8080"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "TCP/127.0.0.1/8001", "UDP/127.0.0.1/8081")),
-			name:             "first tcp port conflict",
-			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
-		},
-		{
-			pod: newPod("m1", "TCP/0.0.0.0/8001"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "TCP/127.0.0.1/8001")),
-			name:             "first tcp port conflict due to 0.0.0.0 hostIP",
-			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
-		},
-		{
-			pod: newPod("m1", "TCP/10.0.10.10/8001", "TCP/0.0.0.0/8001"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "TCP/127.0.0.1/8001")),
-			name:             "TCP hostPort conflict due to 0.0.0.0 hostIP",
-			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
-		},
-		{
-			pod: newPod("m1", "TCP/127.0.0.1/8001"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "TCP/0.0.0.0/8001")),
-			name:             "second tcp port conflict to 0.0.0.0 hostIP",
-			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
-		},
-		{
-			pod: newPod("m1", "UDP/127.0.0.1/8001"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "TCP/0.0.0.0/8001")),
-			name: "second different protocol",
-		},
-		{
-			pod: newPod("m1", "UDP/127.0.0.1/8001"),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "TCP/0.0.0.0/8001", "UDP/0.0.0.0/8001")),
-			name:             "UDP hostPort conflict due to 0.0.0.0 hostIP",
-			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
-		},
-		{
-			pod: st.MakePod().
-				InitContainerPort(false /* sidecar */, []v1.ContainerPort{
-					{
-						ContainerPort: 8001,
-						HostPort:      8001,
-						Protocol:      v1.ProtocolTCP,
-					},
-				}).Obj(),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "TCP/0.0.0.0/8001")),
-			name:                "non-sidecar initContainer using hostPort",
-			wantPreFilterStatus: framework.NewStatus(framework.Skip),
-		},
-		{
-			pod: st.MakePod().
-				InitContainerPort(true /* sidecar */, []v1.ContainerPort{
-					{
-						ContainerPort: 8001,
-						HostPort:      8001,
-						Protocol:      v1.ProtocolTCP,
-					},
-				}).Obj(),
-			nodeInfo: newNodeInfoPods(
-				newPod("m1", "TCP/0.0.0.0/8001")),
-			name:             "TCP hostPort conflict from sidecar initContainer",
-			wantFilterStatus: framework.NewStatus(framework.Unschedulable, ErrReason),
-		},
+		{"skip filter", &v1.Pod{}, newNodeInfoPods(), skip, nil},
+		{"other port", newPod("m1", "UDP/127.0.0.1/8080"), newNodeInfoPods(newPod("m1", "UDP/127.0.0.1/9090")), nil, nil},
+		{"same udp port", newPod("m1", "UDP/127.0.0.1/8080"), newNodeInfoPods(newPod("m1", "UDP/127.0.0.1/8080")), nil, conflict},
+		{"same tcp port", newPod("m1", "TCP/127.0.0.1/8080"), newNodeInfoPods(newPod("m1", "TCP/127.0.0.1/8080")), nil, conflict},
+		{"different host ip", newPod("m1", "TCP/127.0.0.1/8080"), newNodeInfoPods(newPod("m1", "TCP/127.0.0.2/8080")), nil, nil},
+		{"different protocol", newPod("m1", "UDP/127.0.0.1/8080"), newNodeInfoPods(newPod("m1", "TCP/127.0.0.1/8080")), nil, nil},
+		{"second udp port conflict", newPod("m1", "UDP/127.0.0.1/8000", "UDP/127.0.0.1/8080"),
+			newNodeInfoPods(newPod("m1", "UDP/127.0.0.1/8080")), nil, conflict},
+		{"first tcp port conflict", newPod("m1", "TCP/127.0.0.1/8001", "UDP/127.0.0.1/8080"),
+			newNodeInfoPods(newPod("m1", "TCP/127.0.0.1/8001", "UDP/127.0.0.1/8081")), nil, conflict},
+		{"first tcp port conflict due to 0.0.0.0 hostIP", newPod("m1", "TCP/0.0.0.0/8001"),
+			newNodeInfoPods(newPod("m1", "TCP/127.0.0.1/8001")), nil, conflict},
+		{"TCP hostPort conflict due to 0.0.0.0 hostIP", newPod("m1", "TCP/10.0.10.10/8001", "TCP/0.0.0.0/8001"),
+			newNodeInfoPods(newPod("m1", "TCP/127.0.0.1/8001")), nil, conflict},
+		{"second tcp port conflict to 0.0.0.0 hostIP", newPod("m1", "TCP/127.0.0.1/8001"),
+			newNodeInfoPods(newPod("m1", "TCP/0.0.0.0/8001")), nil, conflict},
+		{"second different protocol", newPod("m1", "UDP/127.0.0.1/8001"), newNodeInfoPods(newPod("m1", "TCP/0.0.0.0/8001")), nil, nil},
+		{"UDP hostPort conflict due to 0.0.0.0 hostIP", newPod("m1", "UDP/127.0.0.1/8001"),
+			newNodeInfoPods(newPod("m1", "TCP/0.0.0.0/8001", "UDP/0.0.0.0/8001")), nil, conflict},
+		{"non-sidecar initContainer using hostPort", st.MakePod().InitContainerPort(false /* sidecar */, hostPort8001).Obj(),
+			newNodeInfoPods(newPod("m1", "TCP/0.0.0.0/8001")), skip, nil},
+		{"TCP hostPort conflict from sidecar initContainer", st.MakePod().InitContainerPort(true /* sidecar */, hostPort8001).Obj(),
+			newNodeInfoPods(newPod("m1", "TCP/0.0.0.0/8001")), nil, conflict},
 	}
 
 	for _, test := range tests {
