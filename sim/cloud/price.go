@@ -3,7 +3,6 @@ package cloud
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 )
 
@@ -40,9 +39,6 @@ var regions = []RegionInfo{
 	{"us-east-2", []string{"us-east-2a", "us-east-2b", "us-east-2c"}, 1},
 	{"us-west-2", []string{"us-west-2a", "us-west-2b", "us-west-2c"}, 1},
 }
-
-// Regions lists the regions with prices, sorted by name.
-func Regions() []RegionInfo { return slices.Clone(regions) }
 
 // LookupRegion returns the region called name.
 func LookupRegion(name string) (RegionInfo, bool) {

@@ -11,14 +11,11 @@ import (
 	"github.com/kubesim/kubesim/sim/podutil"
 )
 
-// CalculateStatus is the DaemonSet's status from the nodes and its pods
-// by node at now: desired (nodes that should run it), current (of those,
-// with a pod), misscheduled (pods on nodes that should not run it), and
-// of the oldest pod per node whether it is ready, available and updated.
-func CalculateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, byNode map[string][]*corev1.Pod, hash string, now time.Time) appsv1.DaemonSetStatus {
-	return calculateStatus(ds, nodes, newPlacement(ds).evaluate(nodes), byNode, hash, now)
-}
-
+// calculateStatus is the DaemonSet's status from the nodes (fits says
+// which should run it) and its pods by node at now: desired (nodes that
+// should run it), current (of those, with a pod), misscheduled (pods on
+// nodes that should not run it), and of the oldest pod per node whether
+// it is ready, available and updated.
 func calculateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, fits []fit, byNode map[string][]*corev1.Pod, hash string, now time.Time) appsv1.DaemonSetStatus {
 	mnow := metav1.NewTime(now)
 	st := ds.Status
