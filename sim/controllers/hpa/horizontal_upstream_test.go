@@ -214,68 +214,26 @@ func TestCalculateScaleDownLimitWithBehaviors(t *testing.T) {
 }
 
 func TestNormalizeDesiredReplicas(t *testing.T) {
+	// recs are recommendations, each a value and how long before now it
+	// was made.
+	recs := func(rs ...timestampedRecommendation) []timestampedRecommendation {
+		return append([]timestampedRecommendation{}, rs...)
+	}
+	ago := func(value int32, d time.Duration) timestampedRecommendation {
+		return timestampedRecommendation{value, hpaNow.Add(-d)}
+	}
 	tests := []struct {
 		name                         string
-		key                          string
 		recommendations              []timestampedRecommendation
 		prenormalizedDesiredReplicas int32
 		expectedStabilizedReplicas   int32
 		expectedLogLength            int
 	}{
-		{
-			"empty log",
-			"",
-			[]timestampedRecommendation{},
-			5,
-			5,
-			1,
-		},
-		{
-			"stabilize",
-			"",
-			[]timestampedRecommendation{
-				{4, hpaNow.Add(-2 * time.Minute)},
-				{5, hpaNow.Add(-1 * time.Minute)},
-			},
-			3,
-			5,
-			3,
-		},
-		{
-			"no stabilize",
-			"",
-			[]timestampedRecommendation{
-				{1, hpaNow.Add(-2 * time.Minute)},
-				{2, hpaNow.Add(-1 * time.Minute)},
-			},
-			3,
-			3,
-			3,
-		},
-		{
-			"no stabilize - old recommendations",
-			"",
-			[]timestampedRecommendation{
-				{10, hpaNow.Add(-10 * time.Minute)},
-				{9, hpaNow.Add(-9 * time.Minute)},
-			},
-			3,
-			3,
-			2,
-		},
-		{
-			"stabilize - old recommendations",
-			"",
-			[]timestampedRecommendation{
-				{10, hpaNow.Add(-10 * time.Minute)},
-				{4, hpaNow.Add(-1 * time.Minute)},
-				{5, hpaNow.Add(-2 * time.Minute)},
-				{9, hpaNow.Add(-9 * time.Minute)},
-			},
-			3,
-			5,
-			4,
-		},
+		{"empty log", recs(), 5, 5, 1},
+		{"stabilize", recs(ago(4, 2*time.Minute), ago(5, time.Minute)), 3, 5, 3},
+		{"no stabilize", recs(ago(1, 2*time.Minute), ago(2, time.Minute)), 3, 3, 3},
+		{"no stabilize - old recommendations", recs(ago(10, 10*time.Minute), ago(9, 9*time.Minute)), 3, 3, 2},
+		{"stabilize - old recommendations", recs(ago(10, 10*time.Minute), ago(4, time.Minute), ago(5, 2*time.Minute), ago(9, 9*time.Minute)), 3, 5, 4},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
