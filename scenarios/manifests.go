@@ -109,13 +109,3 @@ func copyObjects(objs []Object) []store.Object {
 	}
 	return out
 }
-
-// StoreObjects returns the typed objects of a list (shared, not copied:
-// treat them as read-only, as objects read from the store).
-func StoreObjects(objs []Object) []store.Object {
-	out := make([]store.Object, len(objs))
-	for i, o := range objs {
-		out[i] = o.Obj
-	}
-	return out
-}
