@@ -139,10 +139,6 @@ func dryRun(q url.Values) (bool, error) {
 	return true, nil
 }
 
-func unprocessable(msg string) error {
-	return statusError(http.StatusUnprocessableEntity, metav1.StatusReasonInvalid, msg)
-}
-
 func statusError(code int, reason metav1.StatusReason, msg string) error {
 	return &apierrors.StatusError{ErrStatus: metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
 		Status: metav1.StatusFailure, Code: int32(code), Reason: reason, Message: msg}}
