@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -77,15 +76,7 @@ func TestAutoscalingErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("s.yaml", []byte(tc.in), testFS)
-			require.Error(t, err)
-			var list ErrorList
-			require.True(t, errors.As(err, &list), "%T: %v", err, err)
-			got := make([]string, len(list))
-			for i, e := range list {
-				got[i] = e.Error()
-			}
-			require.Equal(t, tc.want, got)
+			requireParseErrors(t, tc.in, testFS, tc.want)
 		})
 	}
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,18 +163,25 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("s.yaml", []byte(tc.in), testFS)
-			require.Error(t, err)
-			var list ErrorList
-			require.True(t, errors.As(err, &list), "%T", err)
-			got := make([]string, len(list))
-			for i, e := range list {
-				got[i] = e.Error()
-			}
-			require.Equal(t, tc.want, got)
-			require.Equal(t, strings.Join(tc.want, "\n"), err.Error())
+			requireParseErrors(t, tc.in, testFS, tc.want)
 		})
 	}
+}
+
+// requireParseErrors parses src as s.yaml with files and requires it to
+// fail with an ErrorList whose errors read want, one a line.
+func requireParseErrors(t *testing.T, src string, files fs.FS, want []string) {
+	t.Helper()
+	_, err := Parse("s.yaml", []byte(src), files)
+	require.Error(t, err)
+	var list ErrorList
+	require.True(t, errors.As(err, &list), "%T: %v", err, err)
+	got := make([]string, len(list))
+	for i, e := range list {
+		got[i] = e.Error()
+	}
+	require.Equal(t, want, got)
+	require.Equal(t, strings.Join(want, "\n"), err.Error())
 }
 
 func TestErrorFormat(t *testing.T) {
