@@ -267,13 +267,7 @@ func TestGolden(t *testing.T) {
 			c := NewCanvas(tc.w, tc.h)
 			Render(c, Input{View: v, Sel: tc.sel.Normalize(v), Detail: "Name:  (describe text)\nStatus:  Running", Message: "fail general-2"})
 			got := c.String()
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-			}
-			want, err := os.ReadFile(path)
-			require.NoError(t, err, "run go test -update to create it")
-			require.Equal(t, string(want), got)
+			requireGolden(t, tc.name, got)
 		})
 	}
 }
@@ -370,15 +364,22 @@ func TestGoldenListViews(t *testing.T) {
 			sel := tc.nav.ListSelection(v, Selection{}).Normalize(v)
 			Render(c, Input{View: v, Sel: sel, Nav: tc.nav, Detail: "Name:  (describe text)"})
 			got := c.String()
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-			}
-			want, err := os.ReadFile(path)
-			require.NoError(t, err, "run go test -update to create it")
-			require.Equal(t, string(want), got)
+			requireGolden(t, tc.name, got)
 		})
 	}
+}
+
+// requireGolden compares got with testdata/<name>.golden (rewriting the
+// file first under -update).
+func requireGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create it")
+	require.Equal(t, string(want), got)
 }
 
 // TestGoldenColours snapshots the fixture's screen with its colours at
@@ -396,13 +397,7 @@ func TestGoldenColours(t *testing.T) {
 					Detail: "Name:  web-7d9c-1\nStatus:  Running", Theme: NewTheme(d.colors)})
 				got := c.String() + "\n" + styleMap(c)
 				require.NotContains(t, got, "INVALID")
-				path := filepath.Join("testdata", name+".golden")
-				if *update {
-					require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-				}
-				want, err := os.ReadFile(path)
-				require.NoError(t, err, "run go test -update to create it")
-				require.Equal(t, string(want), got)
+				requireGolden(t, name, got)
 			})
 		}
 	}
