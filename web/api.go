@@ -96,11 +96,22 @@ type conditionJSON struct {
 	LastTransition float64 `json:"lastTransition"`
 }
 
-func (s *Server) handleDetail(w http.ResponseWriter, r *http.Request) {
+// objectQuery reads the object a request is about from its kind, ns and
+// name parameters; without kind or name it answers 400, saying what the
+// request (what) needs, and ok is false.
+func objectQuery(w http.ResponseWriter, r *http.Request, what string) (kind, ns, name string, ok bool) {
 	q := r.URL.Query()
-	kind, ns, name := q.Get("kind"), q.Get("ns"), q.Get("name")
+	kind, ns, name = q.Get("kind"), q.Get("ns"), q.Get("name")
 	if kind == "" || name == "" {
-		writeError(w, http.StatusBadRequest, "detail needs kind and name (and ns for namespaced kinds)")
+		writeError(w, http.StatusBadRequest, what+" needs kind and name (and ns for namespaced kinds)")
+		return "", "", "", false
+	}
+	return kind, ns, name, true
+}
+
+func (s *Server) handleDetail(w http.ResponseWriter, r *http.Request) {
+	kind, ns, name, ok := objectQuery(w, r, "detail")
+	if !ok {
 		return
 	}
 	d, err := s.Session().Detail(kind, ns, name)
@@ -137,10 +148,8 @@ type stepJSON struct {
 // handleExplain answers "why is this object in this state?": the chain of
 // causes from the session's trace, oldest first.
 func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	kind, ns, name := q.Get("kind"), q.Get("ns"), q.Get("name")
-	if kind == "" || name == "" {
-		writeError(w, http.StatusBadRequest, "explain needs kind and name (and ns for namespaced kinds)")
+	kind, ns, name, ok := objectQuery(w, r, "explain")
+	if !ok {
 		return
 	}
 	steps, err := s.Session().Explain(kind, ns, name)
