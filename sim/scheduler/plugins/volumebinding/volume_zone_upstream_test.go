@@ -1,7 +1,7 @@
 package volumebinding
 
 // Ported from upstream, inputs and expected values unchanged, harness
-// adapted:
+// adapted; each case one row, fits/conflicts building the usual one:
 //   kubernetes pkg/scheduler/framework/plugins/volumezone/volume_zone_test.go
 //     (commit 52a622ad6d2648599b28eec29263518162f9fcf8)
 //     TestSingleZone, TestMultiZone, TestWithBinding
@@ -45,6 +45,44 @@ func createPodWithVolume(pod, pvc string) *v1.Pod {
 		PersistentVolumeClaim: &v1.PersistentVolumeClaimVolumeSource{ClaimName: pvc}}})
 	return p
 }
+
+// pv, pvc and onHost1 build the tables' volumes, claims and node (all
+// upstream's are named host1); conflict is VolumeZone's rejection.
+func pv(name string, labels map[string]string) *v1.PersistentVolume {
+	return &v1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+}
+
+func pvc(name, volume string) *v1.PersistentVolumeClaim {
+	return &v1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: v1.PersistentVolumeClaimSpec{VolumeName: volume}}
+}
+
+func onHost1(labels map[string]string) *v1.Node {
+	return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "host1", Labels: labels}}
+}
+
+var conflict = framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonConflict)
+
+// fits and conflicts are the usual case: pod_1 with the named claim on
+// host1 with those labels, which VolumeZone admits or rejects.
+func fits(name, claim string, labels map[string]string) zoneCase {
+	return zoneCase{name: name, Pod: createPodWithVolume("pod_1", claim), Node: onHost1(labels)}
+}
+
+func conflicts(name, claim string, labels map[string]string) zoneCase {
+	c := fits(name, claim, labels)
+	c.wantFilterStatus = conflict
+	return c
+}
+
+// The label keys, short.
+const (
+	betaZone   = v1.LabelFailureDomainBetaZone
+	betaRegion = v1.LabelFailureDomainBetaRegion
+	zone       = v1.LabelTopologyZone
+	region     = v1.LabelTopologyRegion
+	useless    = "uselessLabel"
+)
 
 type zoneCase struct {
 	name                string
@@ -102,315 +140,55 @@ func runZoneCases(t *testing.T, pvs []*v1.PersistentVolume, pvcs []*v1.Persisten
 
 func TestSingleZoneUpstream(t *testing.T) {
 	pvLister := []*v1.PersistentVolume{
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_1", Labels: map[string]string{v1.LabelFailureDomainBetaZone: "us-west1-a"}},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_2", Labels: map[string]string{v1.LabelFailureDomainBetaRegion: "us-west1", "uselessLabel": "none"}},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_3", Labels: map[string]string{v1.LabelFailureDomainBetaRegion: "us-west1"}},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_Stable_1", Labels: map[string]string{v1.LabelTopologyZone: "us-west1-a"}},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_Stable_2", Labels: map[string]string{v1.LabelTopologyRegion: "us-west1", "uselessLabel": "none"}},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_Stable_3", Labels: map[string]string{v1.LabelTopologyZone: "us-west1-a", v1.LabelTopologyRegion: "us-west1-a"}},
-		},
+		pv("Vol_1", map[string]string{betaZone: "us-west1-a"}),
+		pv("Vol_2", map[string]string{betaRegion: "us-west1", useless: "none"}),
+		pv("Vol_3", map[string]string{betaRegion: "us-west1"}),
+		pv("Vol_Stable_1", map[string]string{zone: "us-west1-a"}),
+		pv("Vol_Stable_2", map[string]string{region: "us-west1", useless: "none"}),
+		pv("Vol_Stable_3", map[string]string{zone: "us-west1-a", region: "us-west1-a"}),
 	}
-
 	pvcLister := []*v1.PersistentVolumeClaim{
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_1", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_1"},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_2", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_2"},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_3", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_3"},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_4", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_not_exist"},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_Stable_1", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_Stable_1"},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_Stable_2", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_Stable_2"},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_Stable_3", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_Stable_3"},
-		},
+		pvc("PVC_1", "Vol_1"), pvc("PVC_2", "Vol_2"), pvc("PVC_3", "Vol_3"), pvc("PVC_4", "Vol_not_exist"),
+		pvc("PVC_Stable_1", "Vol_Stable_1"), pvc("PVC_Stable_2", "Vol_Stable_2"), pvc("PVC_Stable_3", "Vol_Stable_3"),
 	}
-
 	tests := []zoneCase{
-		{
-			name: "pod without volume",
-			Pod:  st.MakePod().Name("pod_1").Namespace(metav1.NamespaceDefault).Obj(),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelFailureDomainBetaZone: "us-west1-a"},
-				},
-			},
-			wantPreFilterStatus: framework.NewStatus(framework.Skip),
-		},
-		{
-			name: "node without labels",
-			Pod:  createPodWithVolume("pod_1", "PVC_1"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name: "host1",
-				},
-			},
-		},
-		{
-			name: "beta zone label matched",
-			Pod:  createPodWithVolume("pod_1", "PVC_1"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelFailureDomainBetaZone: "us-west1-a", "uselessLabel": "none"},
-				},
-			},
-		},
-		{
-			name: "beta region label matched",
-			Pod:  createPodWithVolume("pod_1", "PVC_2"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelFailureDomainBetaRegion: "us-west1", "uselessLabel": "none"},
-				},
-			},
-		},
-		{
-			name: "beta region label doesn't match",
-			Pod:  createPodWithVolume("pod_1", "PVC_2"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelFailureDomainBetaRegion: "no_us-west1", "uselessLabel": "none"},
-				},
-			},
-			wantFilterStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonConflict),
-		},
-		{
-			name: "beta zone label doesn't match",
-			Pod:  createPodWithVolume("pod_1", "PVC_1"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelFailureDomainBetaZone: "no_us-west1-a", "uselessLabel": "none"},
-				},
-			},
-			wantFilterStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonConflict),
-		},
-		{
-			name: "zone label matched",
-			Pod:  createPodWithVolume("pod_1", "PVC_Stable_1"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelTopologyZone: "us-west1-a", "uselessLabel": "none"},
-				},
-			},
-		},
-		{
-			name: "region label matched",
-			Pod:  createPodWithVolume("pod_1", "PVC_Stable_2"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelTopologyRegion: "us-west1", "uselessLabel": "none"},
-				},
-			},
-		},
-		{
-			name: "region label doesn't match",
-			Pod:  createPodWithVolume("pod_1", "PVC_Stable_2"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelTopologyRegion: "no_us-west1", "uselessLabel": "none"},
-				},
-			},
-			wantFilterStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonConflict),
-		},
-		{
-			name: "zone label doesn't match",
-			Pod:  createPodWithVolume("pod_1", "PVC_Stable_1"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelTopologyZone: "no_us-west1-a", "uselessLabel": "none"},
-				},
-			},
-			wantFilterStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonConflict),
-		},
-		{
-			name: "pv with zone and region, node with only zone",
-			Pod:  createPodWithVolume("pod_1", "PVC_Stable_3"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name: "host1",
-					Labels: map[string]string{
-						v1.LabelTopologyZone: "us-west1-a",
-					},
-				},
-			},
-			wantFilterStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonConflict),
-		},
-		{
-			name: "pv with zone,node with beta zone",
-			Pod:  createPodWithVolume("pod_1", "PVC_Stable_1"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name: "host1",
-					Labels: map[string]string{
-						v1.LabelFailureDomainBetaZone: "us-west1-a",
-					},
-				},
-			},
-			wantFilterStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonConflict),
-		},
-		{
-			name: "pv with beta label,node with ga label, matched",
-			Pod:  createPodWithVolume("pod_1", "PVC_1"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name: "host1",
-					Labels: map[string]string{
-						v1.LabelTopologyZone: "us-west1-a",
-					},
-				},
-			},
-		},
-		{
-			name: "pv with beta label,node with ga label, don't match",
-			Pod:  createPodWithVolume("pod_1", "PVC_1"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name: "host1",
-					Labels: map[string]string{
-						v1.LabelTopologyZone: "us-west1-b",
-					},
-				},
-			},
-			wantFilterStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonConflict),
-		},
+		{name: "pod without volume", Pod: st.MakePod().Name("pod_1").Namespace(metav1.NamespaceDefault).Obj(),
+			Node: onHost1(map[string]string{betaZone: "us-west1-a"}), wantPreFilterStatus: framework.NewStatus(framework.Skip)},
+		fits("node without labels", "PVC_1", nil),
+		fits("beta zone label matched", "PVC_1", map[string]string{betaZone: "us-west1-a", useless: "none"}),
+		fits("beta region label matched", "PVC_2", map[string]string{betaRegion: "us-west1", useless: "none"}),
+		conflicts("beta region label doesn't match", "PVC_2", map[string]string{betaRegion: "no_us-west1", useless: "none"}),
+		conflicts("beta zone label doesn't match", "PVC_1", map[string]string{betaZone: "no_us-west1-a", useless: "none"}),
+		fits("zone label matched", "PVC_Stable_1", map[string]string{zone: "us-west1-a", useless: "none"}),
+		fits("region label matched", "PVC_Stable_2", map[string]string{region: "us-west1", useless: "none"}),
+		conflicts("region label doesn't match", "PVC_Stable_2", map[string]string{region: "no_us-west1", useless: "none"}),
+		conflicts("zone label doesn't match", "PVC_Stable_1", map[string]string{zone: "no_us-west1-a", useless: "none"}),
+		conflicts("pv with zone and region, node with only zone", "PVC_Stable_3", map[string]string{zone: "us-west1-a"}),
+		conflicts("pv with zone,node with beta zone", "PVC_Stable_1", map[string]string{betaZone: "us-west1-a"}),
+		fits("pv with beta label,node with ga label, matched", "PVC_1", map[string]string{zone: "us-west1-a"}),
+		conflicts("pv with beta label,node with ga label, don't match", "PVC_1", map[string]string{zone: "us-west1-b"}),
 	}
 	runZoneCases(t, pvLister, pvcLister, nil, tests)
 }
 
 func TestMultiZoneUpstream(t *testing.T) {
 	pvLister := []*v1.PersistentVolume{
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_1", Labels: map[string]string{v1.LabelFailureDomainBetaZone: "us-west1-a"}},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_2", Labels: map[string]string{v1.LabelFailureDomainBetaZone: "us-west1-b", "uselessLabel": "none"}},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_3", Labels: map[string]string{v1.LabelFailureDomainBetaZone: "us-west1-c__us-west1-a"}},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_Stable_1", Labels: map[string]string{v1.LabelTopologyZone: "us-west1-a"}},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_Stable_2", Labels: map[string]string{v1.LabelTopologyZone: "us-west1-c__us-west1-a"}},
-		},
+		pv("Vol_1", map[string]string{betaZone: "us-west1-a"}),
+		pv("Vol_2", map[string]string{betaZone: "us-west1-b", useless: "none"}),
+		pv("Vol_3", map[string]string{betaZone: "us-west1-c__us-west1-a"}),
+		pv("Vol_Stable_1", map[string]string{zone: "us-west1-a"}),
+		pv("Vol_Stable_2", map[string]string{zone: "us-west1-c__us-west1-a"}),
 	}
-
 	pvcLister := []*v1.PersistentVolumeClaim{
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_1", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_1"},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_2", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_2"},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_3", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_3"},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_4", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_not_exist"},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_Stable_1", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_Stable_1"},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_Stable_2", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_Stable_2"},
-		},
+		pvc("PVC_1", "Vol_1"), pvc("PVC_2", "Vol_2"), pvc("PVC_3", "Vol_3"), pvc("PVC_4", "Vol_not_exist"),
+		pvc("PVC_Stable_1", "Vol_Stable_1"), pvc("PVC_Stable_2", "Vol_Stable_2"),
 	}
-
 	tests := []zoneCase{
-		{
-			name: "node without labels",
-			Pod:  createPodWithVolume("pod_1", "PVC_3"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name: "host1",
-				},
-			},
-		},
-		{
-			name: "beta zone label matched",
-			Pod:  createPodWithVolume("pod_1", "PVC_3"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelFailureDomainBetaZone: "us-west1-a", "uselessLabel": "none"},
-				},
-			},
-		},
-		{
-			name: "beta zone label doesn't match",
-			Pod:  createPodWithVolume("pod_1", "PVC_1"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelFailureDomainBetaZone: "us-west1-b", "uselessLabel": "none"},
-				},
-			},
-			wantFilterStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonConflict),
-		},
-		{
-			name: "zone label matched",
-			Pod:  createPodWithVolume("pod_1", "PVC_Stable_2"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelTopologyZone: "us-west1-a", "uselessLabel": "none"},
-				},
-			},
-		},
-		{
-			name: "zone label doesn't match",
-			Pod:  createPodWithVolume("pod_1", "PVC_Stable_1"),
-			Node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{
-					Name:   "host1",
-					Labels: map[string]string{v1.LabelTopologyZone: "us-west1-b", "uselessLabel": "none"},
-				},
-			},
-			wantFilterStatus: framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonConflict),
-		},
+		fits("node without labels", "PVC_3", nil),
+		fits("beta zone label matched", "PVC_3", map[string]string{betaZone: "us-west1-a", useless: "none"}),
+		conflicts("beta zone label doesn't match", "PVC_1", map[string]string{betaZone: "us-west1-b", useless: "none"}),
+		fits("zone label matched", "PVC_Stable_2", map[string]string{zone: "us-west1-a", useless: "none"}),
+		conflicts("zone label doesn't match", "PVC_Stable_1", map[string]string{zone: "us-west1-b", useless: "none"}),
 	}
 	runZoneCases(t, pvLister, pvcLister, nil, tests)
 }
@@ -438,17 +216,10 @@ func TestWithBindingUpstream(t *testing.T) {
 		},
 	}
 
-	pvLister := []*v1.PersistentVolume{
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "Vol_1", Labels: map[string]string{v1.LabelFailureDomainBetaZone: "us-west1-a"}},
-		},
-	}
+	pvLister := []*v1.PersistentVolume{pv("Vol_1", map[string]string{betaZone: "us-west1-a"})}
 
 	pvcLister := []*v1.PersistentVolumeClaim{
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "PVC_1", Namespace: "default"},
-			Spec:       v1.PersistentVolumeClaimSpec{VolumeName: "Vol_1"},
-		},
+		pvc("PVC_1", "Vol_1"),
 		{
 			ObjectMeta: metav1.ObjectMeta{Name: "PVC_NoSC", Namespace: "default"},
 			Spec:       v1.PersistentVolumeClaimSpec{StorageClassName: &class0},
@@ -466,12 +237,7 @@ func TestWithBindingUpstream(t *testing.T) {
 		},
 	}
 
-	testNode := &v1.Node{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:   "host1",
-			Labels: map[string]string{v1.LabelFailureDomainBetaZone: "us-west1-a", "uselessLabel": "none"},
-		},
-	}
+	testNode := onHost1(map[string]string{betaZone: "us-west1-a", useless: "none"})
 
 	tests := []zoneCase{
 		{
