@@ -56,6 +56,10 @@ type Mutation struct {
 	Kind   string
 	Key    string
 	Object Object // nil for Deleted
+	// Encoded is Object's protobuf encoding when the store keeps it
+	// packed (see packed.go): immutable, for the log to share instead of
+	// encoding Object again. Nil otherwise.
+	Encoded []byte
 }
 
 // Log receives the mutations of one virtual instant as one batch when the
@@ -83,8 +87,9 @@ type Store struct {
 type table struct {
 	kind     *KindInfo
 	objs     map[string]Object
-	sorted   []string // keys, sorted unless unsorted is set; nil = rebuild
-	unsorted bool     // keys were appended to sorted since it was sorted
+	packed   map[string]packedObj // a packed kind's packed objects (never also in objs)
+	sorted   []string             // keys, sorted unless unsorted is set; nil = rebuild
+	unsorted bool                 // keys were appended to sorted since it was sorted
 	indexers map[string]IndexFunc
 	index    map[string]map[string]*indexSet  // index -> value -> objects
 	watchIdx map[string]map[string][]*watcher // index -> value -> watchers
@@ -133,6 +138,9 @@ func New(engine *sim.Engine) *Store {
 			indexers: map[string]IndexFunc{LabelIndex: labelValues, OwnerIndex: ownerValues},
 			index:    map[string]map[string]*indexSet{LabelIndex: {}, OwnerIndex: {}},
 			watchIdx: map[string]map[string][]*watcher{},
+		}
+		if packable(k) {
+			s.tables[k].packed = map[string]packedObj{}
 		}
 	}
 	s.AddIndex("Pod", NodeNameIndex, nodeNameValues)
@@ -204,8 +212,74 @@ func (s *Store) AddIndex(kind, name string, fn IndexFunc) {
 	t.indexers[name] = fn
 	t.index[name] = map[string]*indexSet{}
 	for _, key := range t.sortedKeys() {
-		t.addIndex(name, fn, key, t.objs[key])
+		obj, _ := t.get(key)
+		t.addIndex(name, fn, key, obj, t.held(key, obj))
 	}
+}
+
+// get is the object of key, decoded if it is kept packed.
+func (t *table) get(key string) (Object, bool) {
+	if o, ok := t.objs[key]; ok {
+		return o, true
+	}
+	if p, ok := t.packed[key]; ok {
+		return unpack(p), true
+	}
+	return nil, false
+}
+
+// has reports whether the table holds key.
+func (t *table) has(key string) bool {
+	if _, ok := t.objs[key]; ok {
+		return true
+	}
+	_, ok := t.packed[key]
+	return ok
+}
+
+// put stores obj under key, packed if the kind is and obj packs. It
+// returns what the index sets hold for it (nil: read it back by key) and
+// its encoding if packed.
+func (t *table) put(key string, obj Object) (held Object, enc []byte) {
+	if t.packed != nil {
+		if p, ok := pack(obj); ok {
+			delete(t.objs, key)
+			t.packed[key] = p
+			return nil, p.enc
+		}
+		delete(t.packed, key)
+	}
+	t.objs[key] = obj
+	return obj, nil
+}
+
+// held is what the index sets hold for obj, stored under key.
+func (t *table) held(key string, obj Object) Object {
+	if _, ok := t.packed[key]; ok {
+		return nil
+	}
+	return obj
+}
+
+func (t *table) remove(key string) {
+	delete(t.objs, key)
+	delete(t.packed, key)
+}
+
+func (t *table) size() int { return len(t.objs) + len(t.packed) }
+
+// objects is the objects of an index set, in its order, read back where
+// the set holds none (packed).
+func (t *table) objects(set *indexSet) []Object {
+	out := slices.Clone(set.objs)
+	if t.packed != nil {
+		for i, o := range out {
+			if o == nil {
+				out[i], _ = t.get(set.keys[i])
+			}
+		}
+	}
+	return out
 }
 
 // indexSet holds the objects of one index value sorted by key, so that
@@ -232,7 +306,8 @@ func (s *indexSet) del(key string) {
 	}
 }
 
-func (t *table) addIndex(name string, fn IndexFunc, key string, obj Object) {
+// addIndex adds key to obj's values of the index; the sets hold held.
+func (t *table) addIndex(name string, fn IndexFunc, key string, obj, held Object) {
 	idx := t.index[name]
 	for _, v := range fn(obj) {
 		set := idx[v]
@@ -240,7 +315,7 @@ func (t *table) addIndex(name string, fn IndexFunc, key string, obj Object) {
 			set = &indexSet{}
 			idx[v] = set
 		}
-		set.put(key, obj)
+		set.put(key, held)
 	}
 }
 
@@ -257,9 +332,9 @@ func (t *table) removeIndex(name string, fn IndexFunc, key string, obj Object) {
 }
 
 // updateIndex moves key from old's index values to obj's, replacing the
-// object in place where the value did not change.
-func (t *table) updateIndex(name string, fn IndexFunc, key string, obj, old Object) {
-	if t.replaceInPlace(name, key, obj, old) {
+// object in place where the value did not change; the sets hold held.
+func (t *table) updateIndex(name string, fn IndexFunc, key string, obj, old, held Object) {
+	if t.replaceInPlace(name, key, obj, old, held) {
 		return
 	}
 	oldVals, newVals := fn(old), fn(obj)
@@ -280,7 +355,7 @@ func (t *table) updateIndex(name string, fn IndexFunc, key string, obj, old Obje
 			set = &indexSet{}
 			idx[v] = set
 		}
-		set.put(key, obj)
+		set.put(key, held)
 	}
 }
 
@@ -289,7 +364,7 @@ func (t *table) updateIndex(name string, fn IndexFunc, key string, obj, old Obje
 // owners and node): the new version replaces the old one in the same
 // sets, found without building the values' strings. It reports whether it
 // applied.
-func (t *table) replaceInPlace(name, key string, obj, old Object) bool {
+func (t *table) replaceInPlace(name, key string, obj, old, held Object) bool {
 	idx := t.index[name]
 	switch name {
 	case LabelIndex:
@@ -299,7 +374,7 @@ func (t *table) replaceInPlace(name, key string, obj, old Object) bool {
 		}
 		for k, v := range l { // each set is updated on its own: order does not matter
 			t.buf = append(append(append(t.buf[:0], k...), '='), v...)
-			idx[string(t.buf)].replace(key, obj)
+			idx[string(t.buf)].replace(key, held)
 		}
 		return true
 	case OwnerIndex:
@@ -308,7 +383,7 @@ func (t *table) replaceInPlace(name, key string, obj, old Object) bool {
 			return false
 		}
 		for _, r := range refs {
-			idx[string(r.UID)].replace(key, obj)
+			idx[string(r.UID)].replace(key, held)
 		}
 		return true
 	case NodeNameIndex:
@@ -318,7 +393,7 @@ func (t *table) replaceInPlace(name, key string, obj, old Object) bool {
 			return false
 		}
 		if p.Spec.NodeName != "" {
-			idx[p.Spec.NodeName].replace(key, obj)
+			idx[p.Spec.NodeName].replace(key, held)
 		}
 		return true
 	}
@@ -342,18 +417,22 @@ func (s *Store) Get(kind, namespace, name string) (Object, bool) {
 		return nil, false
 	}
 	if namespace == "" {
-		o, ok := t.objs[name]
-		return o, ok
+		return t.get(name)
 	}
 	// The key is built in a reused buffer: a map lookup by string(bytes)
 	// does not allocate (every Get allocated its key string before).
 	s.keyBuf = append(append(append(s.keyBuf[:0], namespace...), '/'), name...)
-	o, ok := t.objs[string(s.keyBuf)]
-	return o, ok
+	if o, ok := t.objs[string(s.keyBuf)]; ok {
+		return o, true
+	}
+	if p, ok := t.packed[string(s.keyBuf)]; ok {
+		return unpack(p), true
+	}
+	return nil, false
 }
 
 // Len is the number of objects of kind.
-func (s *Store) Len(kind string) int { return len(s.tables[kind].objs) }
+func (s *Store) Len(kind string) int { return s.tables[kind].size() }
 
 // List returns the objects of kind in namespace ("" = all), sorted by key.
 func (s *Store) List(kind, namespace string) []Object {
@@ -361,7 +440,10 @@ func (s *Store) List(kind, namespace string) []Object {
 	keys := t.sortedKeys()
 	out := make([]Object, 0, len(keys))
 	for _, k := range keys {
-		o := t.objs[k]
+		if t.packed != nil && namespace != "" && !strings.HasPrefix(k, namespace+"/") {
+			continue // not decoded to learn its namespace
+		}
+		o, _ := t.get(k)
 		if namespace == "" || o.GetNamespace() == namespace {
 			out = append(out, o)
 		}
@@ -371,8 +453,11 @@ func (s *Store) List(kind, namespace string) []Object {
 
 func (t *table) sortedKeys() []string {
 	if t.sorted == nil {
-		t.sorted = make([]string, 0, len(t.objs))
+		t.sorted = make([]string, 0, t.size())
 		for k := range t.objs {
+			t.sorted = append(t.sorted, k)
+		}
+		for k := range t.packed {
 			t.sorted = append(t.sorted, k)
 		}
 		t.unsorted = true
@@ -386,11 +471,12 @@ func (t *table) sortedKeys() []string {
 
 // ByIndex returns the objects of kind whose index has value, sorted by key.
 func (s *Store) ByIndex(kind, index, value string) []Object {
-	set := s.tables[kind].index[index][value]
+	t := s.tables[kind]
+	set := t.index[index][value]
 	if set == nil {
 		return nil
 	}
-	return slices.Clone(set.objs)
+	return t.objects(set)
 }
 
 // CountIndex is the number of objects of kind whose index has value.
@@ -420,12 +506,15 @@ func (s *Store) Select(kind, namespace string, sel labels.Selector) []Object {
 		if len(vals) == 1 {
 			if set := t.index[LabelIndex][r.Key()+"="+vals[0]]; set != nil {
 				cand = set.objs
+				if t.packed != nil {
+					cand = t.objects(set)
+				}
 			}
 		} else {
 			slices.Sort(vals)
 			for _, v := range vals {
 				if set := t.index[LabelIndex][r.Key()+"="+v]; set != nil {
-					cand = append(cand, set.objs...)
+					cand = append(cand, t.objects(set)...)
 				}
 			}
 			// A key has one value per label, so the sets are disjoint.
@@ -459,12 +548,12 @@ func (s *Store) Create(obj Object) (Object, error) {
 	}
 	t := s.tables[info.Kind]
 	key := KeyOf(obj)
-	if _, ok := t.objs[key]; ok {
+	if t.has(key) {
 		return nil, apierrors.NewAlreadyExists(info.GroupResource(), obj.GetName())
 	}
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
-	t.objs[key] = obj
+	held, enc := t.put(key, obj)
 	if t.sorted != nil {
 		// Sorted lazily on the next List: inserting in place would move
 		// the whole slice on every create (150,000 pods).
@@ -472,9 +561,9 @@ func (s *Store) Create(obj Object) (Object, error) {
 		t.unsorted = true
 	}
 	for name, fn := range t.indexers {
-		t.addIndex(name, fn, key, obj)
+		t.addIndex(name, fn, key, obj, held)
 	}
-	s.record(t, Added, key, obj, nil)
+	s.record(t, Added, key, obj, nil, enc)
 	return obj, nil
 }
 
@@ -487,7 +576,7 @@ func (s *Store) Update(obj Object) (Object, error) {
 	}
 	t := s.tables[info.Kind]
 	key := KeyOf(obj)
-	old, ok := t.objs[key]
+	old, ok := t.get(key)
 	if !ok {
 		return nil, apierrors.NewNotFound(info.GroupResource(), obj.GetName())
 	}
@@ -497,11 +586,11 @@ func (s *Store) Update(obj Object) (Object, error) {
 	}
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
+	held, enc := t.put(key, obj)
 	for name, fn := range t.indexers {
-		t.updateIndex(name, fn, key, obj, old)
+		t.updateIndex(name, fn, key, obj, old, held)
 	}
-	t.objs[key] = obj
-	s.record(t, Modified, key, obj, old)
+	s.record(t, Modified, key, obj, old, enc)
 	return obj, nil
 }
 
@@ -517,12 +606,12 @@ var errConflict = conflictError{}
 func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 	t := s.tables[kind]
 	key := Key(namespace, name)
-	old, ok := t.objs[key]
+	old, ok := t.get(key)
 	if !ok {
 		return nil, apierrors.NewNotFound(t.kind.GroupResource(), name)
 	}
 	s.rev++
-	delete(t.objs, key)
+	t.remove(key)
 	if t.unsorted {
 		t.sorted = nil
 	} else if t.sorted != nil {
@@ -533,7 +622,7 @@ func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 	for name, fn := range t.indexers {
 		t.removeIndex(name, fn, key, old)
 	}
-	s.record(t, Deleted, key, nil, old)
+	s.record(t, Deleted, key, nil, old, nil)
 	return old, nil
 }
 
@@ -542,6 +631,9 @@ func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 func (s *Store) Restore(rev int64, objs []Object) {
 	for _, t := range s.tables {
 		t.objs = map[string]Object{}
+		if t.packed != nil {
+			t.packed = map[string]packedObj{}
+		}
 		t.sorted, t.unsorted = nil, false
 		for name := range t.index {
 			t.index[name] = map[string]*indexSet{}
@@ -554,9 +646,9 @@ func (s *Store) Restore(rev int64, objs []Object) {
 		}
 		t := s.tables[info.Kind]
 		key := KeyOf(o)
-		t.objs[key] = o
+		held, _ := t.put(key, o)
 		for name, fn := range t.indexers {
-			t.addIndex(name, fn, key, o)
+			t.addIndex(name, fn, key, o, held)
 		}
 	}
 	if rev > s.rev {
@@ -567,9 +659,9 @@ func (s *Store) Restore(rev int64, objs []Object) {
 	}
 }
 
-func (s *Store) record(t *table, typ EventType, key string, obj, old Object) {
+func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc []byte) {
 	t.rev = s.rev
-	s.batch = append(s.batch, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: key, Object: obj})
+	s.batch = append(s.batch, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: key, Object: obj, Encoded: enc})
 	ev := Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev}
 	if typ == Deleted {
 		ev.Object = old

@@ -1,0 +1,88 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+func event(ns, name string, at time.Time) *corev1.Event {
+	now := metav1.NewTime(at)
+	return &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, UID: types.UID("u-" + name), CreationTimestamp: now},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: ns, Name: "web-1",
+			UID: "pod-uid", ResourceVersion: "7", FieldPath: "spec.containers{app}"},
+		Reason: "Started", Message: "Started container app", Type: corev1.EventTypeNormal, Count: 1,
+		Source:         corev1.EventSource{Component: "kubelet", Host: "node-1"},
+		FirstTimestamp: now, LastTimestamp: now, ReportingController: "kubelet",
+	}
+}
+
+// TestPackedEventsReadBackExactly: Events are kept as their encoding, and
+// every read (Get, List, Select, ByIndex, a watch's old and deleted
+// versions) gives back exactly what was written, sub-second timestamps
+// included; the log is handed the encoding it then shares.
+func TestPackedEventsReadBackExactly(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := store.New(e)
+	log := &recLog{}
+	s.SetLog(log)
+	at := sim.Epoch.Add(90*time.Second + 123456789*time.Nanosecond)
+	a := event("default", "a.1", at)
+	b := event("kube-system", "b.1", at.Add(time.Millisecond))
+	b.Labels = map[string]string{"app": "x"}
+	odd := event("default", "odd.1", at)
+	odd.Annotations = map[string]string{} // empty but not nil: the encoding would lose it
+	var watched []store.Event
+	s.Watch("Event", 0, func(ev store.Event) { watched = append(watched, ev) })
+	e.At(time.Millisecond, "create", func() {
+		for _, ev := range []*corev1.Event{a, b, odd} {
+			_, err := s.Create(ev)
+			require.NoError(t, err)
+		}
+	})
+	e.RunUntil(time.Second)
+	require.Len(t, log.batches, 1)
+	require.NotNil(t, log.batches[0][0].Encoded, "a packed Event hands its encoding to the log")
+	require.Nil(t, log.batches[0][2].Encoded, "an Event that does not pack is encoded by the log")
+
+	want := map[string]*corev1.Event{"a.1": a.DeepCopy(), "b.1": b.DeepCopy(), "odd.1": odd.DeepCopy()}
+	got, ok := s.Get("Event", "default", "a.1")
+	require.True(t, ok)
+	require.Equal(t, want["a.1"], got)
+	require.Equal(t, at, got.(*corev1.Event).LastTimestamp.Time, "nanoseconds and location kept")
+	list := s.List("Event", "")
+	require.Len(t, list, 3)
+	for _, o := range list {
+		require.Equal(t, want[o.GetName()], o)
+	}
+	require.Equal(t, []store.Object{want["b.1"]}, s.List("Event", "kube-system"))
+	require.Equal(t, []store.Object{want["b.1"]}, s.Select("Event", "", labels.SelectorFromSet(labels.Set{"app": "x"})))
+	require.Equal(t, []store.Object{want["b.1"]}, s.ByIndex("Event", store.LabelIndex, "app=x"))
+	require.Equal(t, 3, s.Len("Event"))
+
+	upd := got.(*corev1.Event).DeepCopy()
+	upd.Count = 2
+	upd.LastTimestamp = metav1.NewTime(at.Add(time.Second + 7))
+	_, err := s.Update(upd)
+	require.NoError(t, err)
+	got, _ = s.Get("Event", "default", "a.1")
+	require.Equal(t, upd, got)
+	_, err = s.Delete("Event", "kube-system", "b.1")
+	require.NoError(t, err)
+	require.Empty(t, s.ByIndex("Event", store.LabelIndex, "app=x"))
+	require.Len(t, watched, 5)
+	require.Equal(t, want["a.1"], watched[3].Old, "the version an update replaced")
+	require.Equal(t, want["b.1"], watched[4].Object, "the version a deletion removed")
+	_, ok = s.Get("Event", "kube-system", "b.1")
+	require.False(t, ok)
+	require.Equal(t, 2, s.Len("Event"))
+}
