@@ -265,7 +265,9 @@ func (a *App) render(w, h, colors int) render.Frame {
 		a.theme = render.NewTheme(colors)
 	}
 	a.canvas.Reset(w, h)
+	// The last frame's hits are read by clicks on this same goroutine
+	// only, so the new frame reuses their buffer.
 	a.frame = render.Render(a.canvas, render.Input{View: a.view, Sel: a.sel, Detail: a.detail, Why: a.why,
-		Message: a.msg, MessageErr: a.msgErr, Theme: a.theme, Hover: a.hover, Nav: a.nav})
+		Message: a.msg, MessageErr: a.msgErr, Theme: a.theme, Hover: a.hover, Nav: a.nav, Hits: a.frame.Hits})
 	return a.frame
 }

@@ -177,8 +177,21 @@ func HeatTile(n *live.NodeView, w int) string {
 	if pc >= 100 && w < 3 {
 		return "██"
 	}
+	if w < len(percentTexts) {
+		return percentTexts[w][max(0, pc)] // a frame of 200 tiles formats none
+	}
 	return fmt.Sprintf("%*d", w, pc)
 }
+
+// percentTexts[w][pc] is pc right-aligned in w cells, for the tile widths.
+var percentTexts = func() (t [4][101]string) {
+	for w := range t {
+		for pc := range t[w] {
+			t[w][pc] = fmt.Sprintf("%*d", w, pc)
+		}
+	}
+	return t
+}()
 
 // heatStyle is a tile's style: the heat colour behind the digits (or as
 // the glyph's colour), red for NotReady, underlined without a background

@@ -20,6 +20,9 @@ type Input struct {
 	Hover string
 	// Nav is the view, filter, namespace and prompt.
 	Nav Nav
+	// Hits, when given, is a buffer the frame's hits are appended to
+	// (the caller's previous frame's, once nothing reads them any more).
+	Hits []Hit
 }
 
 // Frame is a rendered screen: the cells, the clickable regions, the
@@ -44,7 +47,7 @@ func Render(c *Canvas, in Input) Frame {
 		return out
 	}
 	f := &frame{c: c, v: in.View, sel: in.Sel, th: th, owners: ownerColors(in.View, th), hover: in.Hover,
-		nav: in.Nav, match: NewMatcher(in.Nav.Filter)}
+		nav: in.Nav, match: NewMatcher(in.Nav.Filter), hits: in.Hits[:0]}
 	l := ComputeLayout(c.W, c.H, in.View, in.Sel)
 	if in.Nav.Mode != ModeNodes {
 		l = ComputeListLayout(c.W, c.H)
