@@ -101,9 +101,6 @@ func TestBrowserFailANodeAndTravelBack(t *testing.T) {
 	// The eviction window is minutes of virtual time: watch it at x1000
 	// rather than depend on how fast this machine runs x100.
 	sess.SetSpeed(1000)
-	// The eviction window is minutes of virtual time: watch it at x1000
-	// rather than depend on how fast this machine runs x100.
-	sess.SetSpeed(1000)
 
 	browsertest.WaitJS(t, ctx, "the node NotReady", fmt.Sprintf(`document.querySelector('.node[data-node="%s"]').classList.contains('notready')`, victim))
 	// The drawer, still open on the node, tells why: the failure, then

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func TestBrowserScaleThousandNodes(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
 	browsertest.WaitJS(t, ctx, "the map of 1,000 nodes", `document.querySelector('#map') && document.querySelector('#map').dataset.nodes === '1000'`)
 	first := browsertest.Eval[float64](t, ctx, `performance.getEntriesByName('kubesim-first-map')[0].startTime`)
-	t.Logf("FIGURE first render (navigation start to the first map), 1,000 nodes / 30,000 pods: %.0f ms", first)
+	t.Logf("FIGURE first render (navigation start to the first map), 1,000 nodes / 30,000 pods: %.0f ms, load %s", first, loadAverage())
 	t.Logf("FIGURE breakdown: first view received at %.0f ms, parsed at %.0f ms (%d bytes, server encoding %s)",
 		browsertest.Eval[float64](t, ctx, `performance.getEntriesByName('kubesim-view-received')[0].startTime`),
 		browsertest.Eval[float64](t, ctx, `performance.getEntriesByName('kubesim-view-parsed')[0].startTime`),
@@ -94,20 +95,30 @@ func TestBrowserScaleThousandNodes(t *testing.T) {
 	before, tBefore := sess.Snapshot().Version, sess.Snapshot().Time
 	fps := evalAwait[map[string]float64](t, ctx, `new Promise((done) => {
 	  const t0 = performance.now(); let frames = 0, worst = 0, last = t0;
-	  const v0 = Number(document.body.dataset.version), m0 = stream.messages, b0 = stream.bytes, w0 = stream.workMs;
+	  const v0 = Number(document.body.dataset.version), m0 = stream.messages, b0 = stream.bytes, w0 = stream.workMs, r0 = stream.renders;
+	  const p0 = { ...stream.parts };
 	  stream.worstWorkMs = 0;
 	  const tick = (now) => { frames++; worst = Math.max(worst, now - last); last = now;
 	    if (now - t0 < 6000) requestAnimationFrame(tick);
 	    else done({ fps: frames / ((now - t0) / 1000), worstFrameMs: worst, updates: Number(document.body.dataset.version) - v0,
-	      messages: stream.messages - m0, bytes: stream.bytes - b0, workMs: stream.workMs - w0, worstWorkMs: stream.worstWorkMs }); };
+	      messages: stream.messages - m0, bytes: stream.bytes - b0, workMs: stream.workMs - w0, worstWorkMs: stream.worstWorkMs,
+	      renders: stream.renders - r0, ...Object.fromEntries(Object.entries(stream.parts).map(([k, ms]) => ['part.' + k, ms - (p0[k] || 0)])) }); };
 	  requestAnimationFrame(tick);
 	})`)
 	sess.Pause()
 	v := sess.Snapshot()
-	t.Logf("FIGURE while %s fails and its pods move: %.1f frames/s, worst frame %.0f ms, %d view versions applied in %d messages of %.0f bytes on average, %s of virtual time",
-		victim, fps["fps"], fps["worstFrameMs"], int(fps["updates"]), int(fps["messages"]), fps["bytes"]/max(1, fps["messages"]), v.Time-tBefore)
-	t.Logf("FIGURE the page's work per update (parse, apply, draw the map and panels): %.0f ms on average, %.0f ms at worst",
-		fps["workMs"]/max(1, fps["messages"]), fps["worstWorkMs"])
+	t.Logf("FIGURE while %s fails and its pods move: %.1f frames/s, worst frame %.0f ms, %d view versions applied in %d messages of %.0f bytes on average, %s of virtual time, load %s",
+		victim, fps["fps"], fps["worstFrameMs"], int(fps["updates"]), int(fps["messages"]), fps["bytes"]/max(1, fps["messages"]), v.Time-tBefore, loadAverage())
+	t.Logf("FIGURE the page's work per message (parse, apply, and the drawing, at most once a frame): %.1f ms on average, %.0f ms at worst; %d drawings for %d messages",
+		fps["workMs"]/max(1, fps["messages"]), fps["worstWorkMs"], int(fps["renders"]), int(fps["messages"]))
+	var parts []string
+	for k, ms := range fps {
+		if part, ok := strings.CutPrefix(k, "part."); ok {
+			parts = append(parts, fmt.Sprintf("%s %.1f ms", part, ms/max(1, fps["renders"])))
+		}
+	}
+	slices.Sort(parts)
+	t.Logf("FIGURE a drawing's time by part, on average: %s", strings.Join(parts, ", "))
 	_, _, cost := srv.viewBody(sess, 1)
 	t.Logf("FIGURE server encoding of the last snapshot (unchanged nodes reused): %s", cost)
 	require.Greater(t, v.Version, before, "the cluster changed during the measurement")

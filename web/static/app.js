@@ -13,6 +13,12 @@ function el(tag, cls, text) {
   return e;
 }
 
+// setText writes a text only when it changed: writing the same text
+// still replaces the node and makes the browser restyle and lay out.
+function setText(e, text) {
+  if (e.textContent !== text) e.textContent = text;
+}
+
 function svgEl(tag, attrs) {
   const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
   for (const k in attrs) e.setAttribute(k, String(attrs[k]));
@@ -375,6 +381,23 @@ function ensureMap() {
   map.canvas = c;
 }
 
+// clusterWidth is the cluster panel's width, kept by a ResizeObserver:
+// reading clientWidth after the panels' writes would make the browser lay
+// the page out in the middle of every update.
+let clusterW = 0;
+function clusterWidth() {
+  if (!clusterWidth.observer) {
+    const c = $('#cluster');
+    clusterW = c.clientWidth;
+    clusterWidth.observer = new ResizeObserver((entries) => {
+      const w = Math.round(entries[entries.length - 1].contentRect.width);
+      if (w !== clusterW) { clusterW = w; if (map.canvas && state.view) drawMap(state.view); }
+    });
+    clusterWidth.observer.observe(c);
+  }
+  return clusterW;
+}
+
 function leaveMap() {
   if (!map.canvas) return;
   $('#cluster').replaceChildren();
@@ -446,7 +469,7 @@ function drawMap(v, changed) {
   for (const n of nodes) most = Math.max(most, (n.pods || []).length, n.allocatable.pods > 0 ? Math.min(n.allocatable.pods, 64) : 0);
   const cols = Math.max(4, Math.ceil(Math.sqrt(most)));
   const rows = Math.ceil(most / cols);
-  const width = Math.max(300, $('#cluster').clientWidth);
+  const width = Math.max(300, clusterWidth());
   const sel = state.drawer && state.drawer.kind === 'Node' ? state.drawer.name : '';
   const layout = `${width}|${cols}|${rows}|${nodes.length}|${sel}`;
   if (changed && map.layout === layout && map.names === stream.names && map.byName) {
@@ -591,26 +614,35 @@ function paintPods(g, paint) {
 
 // ---- side panels -------------------------------------------------------------
 
+// The pending list is rebuilt only when its pods or their reasons change;
+// otherwise only the ages that moved are rewritten.
+let pendingRows = { key: null, ages: [] };
 function renderPending(v) {
   const list = $('#pending');
-  const pending = v.pending || [];
+  const pending = (v.pending || []).slice(0, 200);
   const total = v.pendingTotal === undefined ? pending.length : v.pendingTotal; // the server lists the oldest 200
-  $('#pending-count').textContent = String(total);
-  const frag = document.createDocumentFragment();
-  for (const p of pending.slice(0, 200)) {
-    const li = el('li');
-    li.dataset.key = podKey(p);
-    const name = el('a', null, `${p.ns}/${p.name}`);
-    name.href = '#';
-    name.addEventListener('click', (ev) => { ev.preventDefault(); openDrawer('Pod', p.ns, p.name); });
-    const sw = el('span', 'swatch'); sw.style.backgroundColor = colourOf(p.owner);
-    li.append(sw, name, el('span', 'muted', ` ${fmtDur(v.time - (p.created || 0))}`));
-    li.append(el('span', 'reason', p.reason || p.state));
-    frag.append(li);
+  setText($('#pending-count'), String(total));
+  const key = total + '\u0000' + pending.map((p) => `${podKey(p)}|${p.owner}|${p.reason || p.state}`).join('\u0000');
+  if (key !== pendingRows.key) {
+    const frag = document.createDocumentFragment();
+    const ages = [];
+    for (const p of pending) {
+      const li = el('li');
+      li.dataset.key = podKey(p);
+      const name = el('a', null, `${p.ns}/${p.name}`);
+      name.href = '#';
+      name.addEventListener('click', (ev) => { ev.preventDefault(); openDrawer('Pod', p.ns, p.name); });
+      const sw = el('span', 'swatch'); sw.style.backgroundColor = colourOf(p.owner);
+      const age = el('span', 'muted');
+      ages.push(age);
+      li.append(sw, name, age, el('span', 'reason', p.reason || p.state));
+      frag.append(li);
+    }
+    if (total > pending.length) frag.append(el('li', 'muted', `… and ${total - pending.length} more`));
+    list.replaceChildren(frag);
+    pendingRows = { key, ages };
   }
-  const shown = Math.min(200, pending.length);
-  if (total > shown) frag.append(el('li', 'muted', `… and ${total - shown} more`));
-  list.replaceChildren(frag);
+  pending.forEach((p, i) => setText(pendingRows.ages[i], ` ${fmtDur(v.time - (p.created || 0))}`));
 }
 
 const workloadRows = new Map();
@@ -646,9 +678,9 @@ function renderWorkloads(v) {
       row.tr.append(act);
       workloadRows.set(k, row);
     }
-    row.cells[0].textContent = `${w.ready}/${w.desired}`;
-    row.cells[1].textContent = String(w.upToDate);
-    row.cells[2].textContent = String(w.available);
+    setText(row.cells[0], `${w.ready}/${w.desired}`);
+    setText(row.cells[1], String(w.upToDate));
+    setText(row.cells[2], String(w.available));
     if (row.input && document.activeElement !== row.input && row.desired !== w.desired) row.input.value = String(w.desired);
     row.desired = w.desired;
     place(body, row.tr, seen.size - 1);
@@ -680,7 +712,8 @@ function renderEvents(v) {
   if (unchanged && second === lastEventsSecond) return;
   lastEventsSecond = second;
   const scroll = $('.events-scroll');
-  const atBottom = scroll.scrollTop + scroll.clientHeight >= scroll.scrollHeight - 4;
+  // (read before any write of this update: a read after one lays the page out)
+  const atBottom = !unchanged && scroll.scrollTop + scroll.clientHeight >= scroll.scrollHeight - 4;
   const body = $('#events tbody');
   if (!unchanged) {
     if (shift < 0) { body.replaceChildren(); eventRows = []; shift = 0; }
@@ -698,18 +731,20 @@ function renderEvents(v) {
     }
     body.append(frag);
   }
-  for (const r of eventRows) {
-    const a = fmtDur(v.time - r.t);
-    if (r.age.textContent !== a) r.age.textContent = a;
-  }
+  for (const r of eventRows) setText(r.age, fmtDur(v.time - r.t));
   if (atBottom) scroll.scrollTop = scroll.scrollHeight;
 }
 
 let etcdDetail = new Map(); // member -> {appliedIndex}
+let etcdKey = '';
 function renderEtcd(v) {
   const q = $('#quorum');
-  q.textContent = v.etcd.quorum ? `quorum · leader ${v.etcd.leader}` : 'NO QUORUM';
-  q.className = 'pill ' + (v.etcd.quorum ? 'ok' : 'bad');
+  setText(q, v.etcd.quorum ? `quorum · leader ${v.etcd.leader}` : 'NO QUORUM');
+  const qc = 'pill ' + (v.etcd.quorum ? 'ok' : 'bad');
+  if (q.className !== qc) q.className = qc;
+  const key = (v.etcd.members || []).map((m) => { const d = etcdDetail.get(m.name); return `${m.name}|${m.zone}|${m.state}|${d ? d.appliedIndex : ''}`; }).join(',');
+  if (key === etcdKey) return; // the table is rebuilt only when a member's line changes
+  etcdKey = key;
   const frag = document.createDocumentFragment();
   for (const m of v.etcd.members || []) {
     const tr = el('tr');
@@ -743,13 +778,14 @@ async function pollEtcd() {
 
 function renderHeader(v) {
   const t = $('#time');
-  t.textContent = fmtDur(v.time);
+  setText(t, fmtDur(v.time));
   t.dataset.seconds = String(v.time);
-  $('#scenario').textContent = v.scenario;
+  setText($('#scenario'), v.scenario);
   const rs = $('#runstate');
-  rs.textContent = v.paused ? 'paused' : (v.speed ? `×${v.speed}` : 'max');
-  rs.className = 'pill ' + (v.paused ? 'warn' : 'ok');
-  $('#play').textContent = v.paused ? 'Play' : 'Pause';
+  setText(rs, v.paused ? 'paused' : (v.speed ? `×${v.speed}` : 'max'));
+  const rc = 'pill ' + (v.paused ? 'warn' : 'ok');
+  if (rs.className !== rc) rs.className = rc;
+  setText($('#play'), v.paused ? 'Play' : 'Pause');
   const sel = $('#speed');
   if (sel.options.length !== v.speeds.length + 1) {
     sel.replaceChildren(...v.speeds.map((s) => { const o = el('option', null, '×' + s); o.value = String(s); return o; }));
@@ -757,12 +793,17 @@ function renderHeader(v) {
   }
   if (document.activeElement !== sel) sel.value = v.speed ? String(v.speed) : 'max';
   const c = v.counts;
-  $('#counts').replaceChildren(
-    el('span', null, `nodes ${c.nodesReady}/${c.nodes} ready`),
-    el('span', 'cost', `$${(c.costPerHour || 0).toFixed(3)}/h ($${(c.costTotal || 0).toFixed(2)} so far)`),
-    el('span', null, `pods ${c.running} running`),
-    el('span', c.pending ? 'warn' : null, `${c.pending} pending`),
-    el('span', null, c.failed ? `${c.failed} failed` : ''));
+  const counts = $('#counts');
+  if (counts.children.length !== 5) {
+    counts.replaceChildren(el('span'), el('span', 'cost'), el('span'), el('span'), el('span'));
+  }
+  const [nodes, cost, running, pending, failed] = counts.children;
+  setText(nodes, `nodes ${c.nodesReady}/${c.nodes} ready`);
+  setText(cost, `$${(c.costPerHour || 0).toFixed(3)}/h ($${(c.costTotal || 0).toFixed(2)} so far)`);
+  setText(running, `pods ${c.running} running`);
+  setText(pending, `${c.pending} pending`);
+  pending.classList.toggle('warn', c.pending > 0);
+  setText(failed, c.failed ? `${c.failed} failed` : '');
   document.body.dataset.version = String(v.version);
   document.body.dataset.session = String(v.session);
 }
@@ -772,13 +813,25 @@ function renderHeader(v) {
 let history = [];
 // The timeline spans what happened plus a fifth more (the scrubber may run
 // ahead that far), so the charts stay readable early on.
+// The span is rounded up to a quarter of its power of ten, so that it
+// changes now and then rather than with every update (a new span redraws
+// every chart).
 function timelineMax(v) {
   const last = history.length ? history[history.length - 1].t : 0;
-  return Math.max(60, Math.ceil(Math.max(v.time, last) * 1.2));
+  const want = Math.max(60, Math.ceil(Math.max(v.time, last) * 1.2));
+  const step = Math.pow(10, Math.floor(Math.log10(want))) / 4;
+  return Math.ceil(want / step) * step;
 }
 
+// chart draws a chart's lines again only when its samples or its time
+// scale changed; otherwise only the cursor moves.
 function chart(svg, samples, series, tmax, now) {
   const W = 300, H = 90;
+  const x = (now / tmax * W).toFixed(1);
+  if (svg.drawn && svg.drawn.samples === samples && svg.drawn.tmax === tmax) {
+    if (svg.drawn.x !== x) { svg.drawn.cursor.setAttribute('x1', x); svg.drawn.cursor.setAttribute('x2', x); svg.drawn.x = x; }
+    return;
+  }
   let ymax = 1;
   for (const s of samples) for (const se of series) ymax = Math.max(ymax, se.get(s));
   ymax *= 1.1;
@@ -787,12 +840,13 @@ function chart(svg, samples, series, tmax, now) {
     const pts = samples.map((s) => `${(s.t / tmax * W).toFixed(1)},${(H - se.get(s) / ymax * H).toFixed(1)}`).join(' ');
     kids.push(svgEl('polyline', { points: pts, stroke: se.colour }));
   }
-  const x = (now / tmax * W).toFixed(1);
-  kids.push(svgEl('line', { class: 'cursor', x1: x, x2: x, y1: 0, y2: H }));
+  const cursor = svgEl('line', { class: 'cursor', x1: x, x2: x, y1: 0, y2: H });
+  kids.push(cursor);
   const title = svgEl('title', {});
   title.textContent = series.map((se) => se.label).join(', ');
   kids.push(title);
   svg.replaceChildren(...kids);
+  svg.drawn = { samples, tmax, x, cursor };
 }
 
 function renderTimeline(v) {
@@ -815,11 +869,11 @@ function renderTimeline(v) {
   chart($('#chart-cost'), history, [{ get: (s) => s.costPerHour || 0, colour: '#b45309', label: 'USD per hour' }], tmax, now);
   const sc = $('#scrubber');
   if (!state.scrubbing) {
-    sc.max = String(tmax);
-    sc.value = String(Math.floor(v.time));
-    $('#scrub-label').textContent = `${fmtDur(v.time)} of ${fmtDur(tmax)}`;
+    if (sc.max !== String(tmax)) sc.max = String(tmax);
+    if (sc.value !== String(Math.floor(v.time))) sc.value = String(Math.floor(v.time));
+    setText($('#scrub-label'), `${fmtDur(v.time)} of ${fmtDur(tmax)}`);
   }
-  $('#resume').hidden = !v.paused;
+  if ($('#resume').hidden !== !v.paused) $('#resume').hidden = !v.paused;
 }
 
 async function refreshHistory() {
@@ -994,17 +1048,28 @@ function render(v) {
     workloadRows.clear();
     leaveMap();
   }
-  renderHeader(v);
+  timed('header', () => renderHeader(v));
   const compactNow = wantCompact(v);
-  document.body.dataset.mode = compactNow ? 'compact' : 'cards';
-  if (compactNow) { if (nodeEls.size || zoneEls.size) leaveCards(); drawMap(v, newSession ? null : stream.changed); } else { leaveMap(); renderCluster(v); }
-  renderPending(v);
-  renderWorkloads(v);
-  renderEvents(v);
-  renderEtcd(v);
+  const mode = compactNow ? 'compact' : 'cards';
+  if (document.body.dataset.mode !== mode) document.body.dataset.mode = mode;
+  timed('cluster', () => {
+    if (compactNow) { if (nodeEls.size || zoneEls.size) leaveCards(); drawMap(v, newSession ? null : stream.changed); } else { leaveMap(); renderCluster(v); }
+  });
+  timed('pending', () => renderPending(v));
+  timed('workloads', () => renderWorkloads(v));
+  timed('events', () => renderEvents(v));
+  timed('etcd', () => renderEtcd(v));
   const now = Date.now();
-  if (now - state.lastHistory > 1000) { state.lastHistory = now; refreshHistory(); } else renderTimeline(v);
+  timed('timeline', () => { if (now - state.lastHistory > 1000) { state.lastHistory = now; refreshHistory(); } else renderTimeline(v); });
   refreshDetail(false);
+}
+
+// timed runs one part of an update and adds its time to stream.parts
+// (the scale test logs where an update's time goes).
+function timed(part, work) {
+  const t0 = performance.now();
+  work();
+  stream.parts[part] = (stream.parts[part] || 0) + performance.now() - t0;
 }
 
 // The stream: a whole view first, then deltas (the view without its
@@ -1015,13 +1080,35 @@ const maxEvents = 200;
 const stream = { names: [], nodes: new Map(), events: [], lastMsg: 0, lastVersion: 0, lastChange: 0, samples: [], status: '',
   // views and deltas received, their size, and the time spent parsing and
   // drawing them (the scale test reads these)
-  messages: 0, bytes: 0, workMs: 0, worstWorkMs: 0 };
+  messages: 0, bytes: 0, workMs: 0, worstWorkMs: 0, renders: 0, parts: {} };
 
 function measured(work) {
   const t0 = performance.now();
   try { work(); } catch (err) { console.error(err); }
   const ms = performance.now() - t0;
   stream.workMs += ms; stream.worstWorkMs = Math.max(stream.worstWorkMs, ms);
+}
+
+// Messages are parsed and applied to the stream's state as they come,
+// and drawn at most once an animation frame, with the nodes changed by
+// every message since the last drawing: on a busy machine several deltas
+// arrive within one frame, and drawing each would spend the frame on
+// pictures nobody sees. (A hidden page draws nothing until it shows.)
+const frame = { v: null, changed: new Set(), all: false, id: 0 };
+function queueRender(v) {
+  frame.v = v;
+  if (stream.changed === null) frame.all = true; else for (const n of stream.changed) frame.changed.add(n);
+  if (!frame.id) frame.id = requestAnimationFrame(flushRender);
+}
+function flushRender() {
+  if (frame.id) cancelAnimationFrame(frame.id);
+  frame.id = 0;
+  const v = frame.v;
+  if (!v) return;
+  stream.changed = frame.all ? null : [...frame.changed];
+  frame.v = null; frame.all = false; frame.changed.clear();
+  stream.renders++;
+  measured(() => { render(v); judgeConn(); });
 }
 
 function applyView(v) {
@@ -1097,12 +1184,13 @@ function connect() {
     measured(() => {
       const v = applyView(JSON.parse(e.data));
       if (first) performance.mark('kubesim-view-parsed');
-      received(v); render(v); judgeConn();
+      received(v); queueRender(v);
     });
+    if (first) flushRender(); // the first picture does not wait for a frame
   });
   es.addEventListener('delta', (e) => {
     stream.messages++; stream.bytes += e.data.length;
-    measured(() => { const v = applyDelta(JSON.parse(e.data)); received(v); render(v); judgeConn(); });
+    measured(() => { const v = applyDelta(JSON.parse(e.data)); received(v); queueRender(v); });
   });
   es.addEventListener('ping', () => { received(null); judgeConn(); });
   setInterval(judgeConn, 1000);
