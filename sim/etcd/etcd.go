@@ -73,7 +73,7 @@ const (
 // that tests can force catching up from a snapshot.
 var (
 	snapshotThreshold uint64 = 4096
-	trailingLogs      uint64 = 128
+	trailingLogs      uint64 = 16
 )
 
 // Cluster is a running raft cluster holding the object store's data.
