@@ -24,7 +24,6 @@ import (
 	coordv1 "k8s.io/api/coordination/v1"
 	v1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
@@ -148,39 +147,24 @@ func runMonitorCase(t *testing.T, fakeNow metav1.Time, item monitorCase) {
 }
 
 func TestMonitorNodeHealthUpdateNodeAndPodStatusWithLeaseUpstream(t *testing.T) {
-	nodeCreationTime := metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC)
-	fakeNow := metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC)
-	capacity := v1.ResourceList{
-		v1.ResourceName(v1.ResourceCPU):    resource.MustParse("10"),
-		v1.ResourceName(v1.ResourceMemory): resource.MustParse("10G"),
-	}
-	neverUpdated := func(t v1.NodeConditionType, transition metav1.Time) v1.NodeCondition {
-		return v1.NodeCondition{
-			Type:               t,
-			Status:             v1.ConditionUnknown,
-			Reason:             "NodeStatusNeverUpdated",
-			Message:            "Kubelet never posted node status.",
-			LastHeartbeatTime:  nodeCreationTime,
-			LastTransitionTime: transition,
-		}
+	nodeCreationTime, fakeNow := upstreamNodeCreationTime, upstreamFakeNow
+	anHourLater := metav1.Time{Time: fakeNow.Add(time.Hour)}
+	diskOK := func(heartbeat, transition metav1.Time) v1.NodeCondition {
+		return posted(v1.NodeDiskPressure, v1.ConditionFalse, heartbeat, transition)
 	}
 	pods := func() []*v1.Pod { return []*v1.Pod{newPod("pod0", "node0")} }
 	testcases := []monitorCase{
 		{
-			description: "Node created recently, without status. Node lease is missing.",
-			node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: fakeNow},
-			},
+			description:          "Node created recently, without status. Node lease is missing.",
+			node:                 upstreamNode(fakeNow, v1.NodeStatus{}),
 			pods:                 pods(),
 			expectedRequestCount: 1, // List
 			expectedNodes:        nil,
 			expectedPodStatus:    false,
 		},
 		{
-			description: "Node created recently, without status. Node lease is renewed recently.",
-			node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: fakeNow},
-			},
+			description:          "Node created recently, without status. Node lease is renewed recently.",
+			node:                 upstreamNode(fakeNow, v1.NodeStatus{}),
 			pods:                 pods(),
 			lease:                createNodeLease("node0", metav1.NewMicroTime(fakeNow.Time)),
 			expectedRequestCount: 1, // List
@@ -188,175 +172,77 @@ func TestMonitorNodeHealthUpdateNodeAndPodStatusWithLeaseUpstream(t *testing.T) 
 			expectedPodStatus:    false,
 		},
 		{
-			description: "Node created long time ago, without status. Node lease is missing.",
-			node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-			},
+			description:          "Node created long time ago, without status. Node lease is missing.",
+			node:                 upstreamNode(nodeCreationTime, v1.NodeStatus{}),
 			pods:                 pods(),
 			expectedRequestCount: 2, // List+Update
-			expectedNodes: []*v1.Node{{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-				Status: v1.NodeStatus{Conditions: []v1.NodeCondition{
-					neverUpdated(v1.NodeReady, fakeNow),
-					neverUpdated(v1.NodeMemoryPressure, fakeNow),
-					neverUpdated(v1.NodeDiskPressure, fakeNow),
-					neverUpdated(v1.NodePIDPressure, fakeNow),
-				}},
-			}},
-			expectedPodStatus: false, // Pod was never scheduled because the node was never ready.
+			expectedNodes:        []*v1.Node{upstreamNode(nodeCreationTime, v1.NodeStatus{Conditions: allNeverUpdated(fakeNow)})},
+			expectedPodStatus:    false, // Pod was never scheduled because the node was never ready.
 		},
 		{
-			description: "Node created long time ago, without status. Node lease is renewed recently.",
-			node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-			},
+			description:          "Node created long time ago, without status. Node lease is renewed recently.",
+			node:                 upstreamNode(nodeCreationTime, v1.NodeStatus{}),
 			pods:                 pods(),
 			lease:                createNodeLease("node0", metav1.NewMicroTime(fakeNow.Time)),
 			timeToPass:           time.Hour,
 			newLease:             createNodeLease("node0", metav1.NewMicroTime(fakeNow.Add(time.Hour))), // Lease is renewed after 1 hour.
 			expectedRequestCount: 2,                                                                     // List+List
-			expectedNodes: []*v1.Node{{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-			}},
-			expectedPodStatus: false,
+			expectedNodes:        []*v1.Node{upstreamNode(nodeCreationTime, v1.NodeStatus{})},
+			expectedPodStatus:    false,
 		},
 		{
-			description: "Node created long time ago, without status. Node lease is expired.",
-			node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-			},
+			description:          "Node created long time ago, without status. Node lease is expired.",
+			node:                 upstreamNode(nodeCreationTime, v1.NodeStatus{}),
 			pods:                 pods(),
 			lease:                createNodeLease("node0", metav1.NewMicroTime(fakeNow.Time)),
 			timeToPass:           time.Hour,
 			newLease:             createNodeLease("node0", metav1.NewMicroTime(fakeNow.Time)), // Lease is not renewed after 1 hour.
 			expectedRequestCount: 3,                                                           // List+List+Update
-			expectedNodes: []*v1.Node{{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-				Status: v1.NodeStatus{Conditions: []v1.NodeCondition{
-					neverUpdated(v1.NodeReady, metav1.Time{Time: fakeNow.Add(time.Hour)}),
-					neverUpdated(v1.NodeMemoryPressure, metav1.Time{Time: fakeNow.Add(time.Hour)}),
-					neverUpdated(v1.NodeDiskPressure, metav1.Time{Time: fakeNow.Add(time.Hour)}),
-					neverUpdated(v1.NodePIDPressure, metav1.Time{Time: fakeNow.Add(time.Hour)}),
-				}},
-			}},
-			expectedPodStatus: false,
+			expectedNodes:        []*v1.Node{upstreamNode(nodeCreationTime, v1.NodeStatus{Conditions: allNeverUpdated(anHourLater)})},
+			expectedPodStatus:    false,
 		},
 		{
-			description: "Node created long time ago, with status updated by kubelet exceeds grace period. Node lease is renewed.",
-			node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-				Status: v1.NodeStatus{
-					Conditions: []v1.NodeCondition{
-						{Type: v1.NodeReady, Status: v1.ConditionTrue, LastHeartbeatTime: fakeNow, LastTransitionTime: fakeNow},
-						{Type: v1.NodeDiskPressure, Status: v1.ConditionFalse, LastHeartbeatTime: fakeNow, LastTransitionTime: fakeNow},
-					},
-					Capacity: capacity,
-				},
-			},
+			description:          "Node created long time ago, with status updated by kubelet exceeds grace period. Node lease is renewed.",
+			node:                 upstreamNode(nodeCreationTime, withCapacity(readySince(fakeNow), diskOK(fakeNow, fakeNow))),
 			pods:                 pods(),
 			lease:                createNodeLease("node0", metav1.NewMicroTime(fakeNow.Time)),
 			expectedRequestCount: 2, // List+List
 			timeToPass:           time.Hour,
-			newNodeStatus: v1.NodeStatus{
-				// Node status hasn't been updated for 1 hour.
-				Conditions: []v1.NodeCondition{
-					{Type: v1.NodeReady, Status: v1.ConditionTrue, LastHeartbeatTime: fakeNow, LastTransitionTime: fakeNow},
-					{Type: v1.NodeDiskPressure, Status: v1.ConditionFalse, LastHeartbeatTime: fakeNow, LastTransitionTime: fakeNow},
-				},
-				Capacity: capacity,
-			},
-			newLease: createNodeLease("node0", metav1.NewMicroTime(fakeNow.Add(time.Hour))), // Lease is renewed after 1 hour.
-			expectedNodes: []*v1.Node{{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-				Status: v1.NodeStatus{
-					Conditions: []v1.NodeCondition{
-						{Type: v1.NodeReady, Status: v1.ConditionTrue, LastHeartbeatTime: fakeNow, LastTransitionTime: fakeNow},
-						{Type: v1.NodeDiskPressure, Status: v1.ConditionFalse, LastHeartbeatTime: fakeNow, LastTransitionTime: fakeNow},
-					},
-					Capacity: capacity,
-				},
-			}},
+			// Node status hasn't been updated for 1 hour.
+			newNodeStatus:     withCapacity(readySince(fakeNow), diskOK(fakeNow, fakeNow)),
+			newLease:          createNodeLease("node0", metav1.NewMicroTime(fakeNow.Add(time.Hour))), // Lease is renewed after 1 hour.
+			expectedNodes:     []*v1.Node{upstreamNode(nodeCreationTime, withCapacity(readySince(fakeNow), diskOK(fakeNow, fakeNow)))},
 			expectedPodStatus: false,
 		},
 		{
-			description: "Node created long time ago, with status updated by kubelet recently. Node lease is expired.",
-			node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-				Status: v1.NodeStatus{
-					Conditions: []v1.NodeCondition{
-						{Type: v1.NodeReady, Status: v1.ConditionTrue, LastHeartbeatTime: fakeNow, LastTransitionTime: fakeNow},
-						{Type: v1.NodeDiskPressure, Status: v1.ConditionFalse, LastHeartbeatTime: fakeNow, LastTransitionTime: fakeNow},
-					},
-					Capacity: capacity,
-				},
-			},
+			description:          "Node created long time ago, with status updated by kubelet recently. Node lease is expired.",
+			node:                 upstreamNode(nodeCreationTime, withCapacity(readySince(fakeNow), diskOK(fakeNow, fakeNow))),
 			pods:                 pods(),
 			lease:                createNodeLease("node0", metav1.NewMicroTime(fakeNow.Time)),
 			expectedRequestCount: 2, // List+List
 			timeToPass:           time.Hour,
-			newNodeStatus: v1.NodeStatus{
-				// Node status is updated after 1 hour.
-				Conditions: []v1.NodeCondition{
-					{Type: v1.NodeReady, Status: v1.ConditionTrue, LastHeartbeatTime: metav1.Time{Time: fakeNow.Add(time.Hour)}, LastTransitionTime: fakeNow},
-					{Type: v1.NodeDiskPressure, Status: v1.ConditionFalse, LastHeartbeatTime: metav1.Time{Time: fakeNow.Add(time.Hour)}, LastTransitionTime: fakeNow},
-				},
-				Capacity: capacity,
-			},
-			newLease: createNodeLease("node0", metav1.NewMicroTime(fakeNow.Time)), // Lease is not renewed after 1 hour.
-			expectedNodes: []*v1.Node{{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-				Status: v1.NodeStatus{
-					Conditions: []v1.NodeCondition{
-						{Type: v1.NodeReady, Status: v1.ConditionTrue, LastHeartbeatTime: metav1.Time{Time: fakeNow.Add(time.Hour)}, LastTransitionTime: fakeNow},
-						{Type: v1.NodeDiskPressure, Status: v1.ConditionFalse, LastHeartbeatTime: metav1.Time{Time: fakeNow.Add(time.Hour)}, LastTransitionTime: fakeNow},
-					},
-					Capacity: capacity,
-				},
-			}},
+			// Node status is updated after 1 hour.
+			newNodeStatus:     withCapacity(posted(v1.NodeReady, v1.ConditionTrue, anHourLater, fakeNow), diskOK(anHourLater, fakeNow)),
+			newLease:          createNodeLease("node0", metav1.NewMicroTime(fakeNow.Time)), // Lease is not renewed after 1 hour.
+			expectedNodes:     []*v1.Node{upstreamNode(nodeCreationTime, withCapacity(posted(v1.NodeReady, v1.ConditionTrue, anHourLater, fakeNow), diskOK(anHourLater, fakeNow)))},
 			expectedPodStatus: false,
 		},
 		{
-			description: "Node created long time ago, with status updated by kubelet exceeds grace period. Node lease is also expired.",
-			node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-				Status: v1.NodeStatus{
-					Conditions: []v1.NodeCondition{
-						{Type: v1.NodeReady, Status: v1.ConditionTrue, LastHeartbeatTime: fakeNow, LastTransitionTime: fakeNow},
-					},
-					Capacity: capacity,
-				},
-			},
+			description:          "Node created long time ago, with status updated by kubelet exceeds grace period. Node lease is also expired.",
+			node:                 upstreamNode(nodeCreationTime, withCapacity(readySince(fakeNow))),
 			pods:                 pods(),
 			lease:                createNodeLease("node0", metav1.NewMicroTime(fakeNow.Time)),
 			expectedRequestCount: 3, // List+List+Update
 			timeToPass:           time.Hour,
-			newNodeStatus: v1.NodeStatus{
-				// Node status hasn't been updated for 1 hour.
-				Conditions: []v1.NodeCondition{
-					{Type: v1.NodeReady, Status: v1.ConditionTrue, LastHeartbeatTime: fakeNow, LastTransitionTime: fakeNow},
-				},
-				Capacity: capacity,
-			},
-			newLease: createNodeLease("node0", metav1.NewMicroTime(fakeNow.Time)), // Lease is not renewed after 1 hour.
-			expectedNodes: []*v1.Node{{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: nodeCreationTime},
-				Status: v1.NodeStatus{
-					Conditions: []v1.NodeCondition{
-						{
-							Type:               v1.NodeReady,
-							Status:             v1.ConditionUnknown,
-							Reason:             "NodeStatusUnknown",
-							Message:            "Kubelet stopped posting node status.",
-							LastHeartbeatTime:  fakeNow,
-							LastTransitionTime: metav1.Time{Time: fakeNow.Add(time.Hour)},
-						},
-						neverUpdated(v1.NodeMemoryPressure, metav1.Time{Time: fakeNow.Add(time.Hour)}),
-						neverUpdated(v1.NodeDiskPressure, metav1.Time{Time: fakeNow.Add(time.Hour)}),
-						neverUpdated(v1.NodePIDPressure, metav1.Time{Time: fakeNow.Add(time.Hour)}),
-					},
-					Capacity: capacity,
-				},
-			}},
+			// Node status hasn't been updated for 1 hour.
+			newNodeStatus: withCapacity(readySince(fakeNow)),
+			newLease:      createNodeLease("node0", metav1.NewMicroTime(fakeNow.Time)), // Lease is not renewed after 1 hour.
+			expectedNodes: []*v1.Node{upstreamNode(nodeCreationTime, withCapacity(
+				stoppedPosting(fakeNow, anHourLater),
+				neverUpdated(v1.NodeMemoryPressure, anHourLater),
+				neverUpdated(v1.NodeDiskPressure, anHourLater),
+				neverUpdated(v1.NodePIDPressure, anHourLater),
+			))},
 			expectedPodStatus: true,
 		},
 	}
@@ -366,19 +252,13 @@ func TestMonitorNodeHealthUpdateNodeAndPodStatusWithLeaseUpstream(t *testing.T) 
 }
 
 func TestMonitorNodeHealthMarkPodsNotReadyUpstream(t *testing.T) {
-	fakeNow := metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC)
-	capacity := v1.ResourceList{
-		v1.ResourceName(v1.ResourceCPU):    resource.MustParse("10"),
-		v1.ResourceName(v1.ResourceMemory): resource.MustParse("10G"),
-	}
+	fakeNow := upstreamFakeNow
 	table := []monitorCase{
 		// Node created recently, without status.
 		// Expect no action from node controller (within startup grace period).
 		{
-			description: "Node created recently, without status",
-			node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: fakeNow},
-			},
+			description:       "Node created recently, without status",
+			node:              upstreamNode(fakeNow, v1.NodeStatus{}),
 			pods:              []*v1.Pod{newPod("pod0", "node0")},
 			expectedPodStatus: false,
 		},
@@ -386,19 +266,8 @@ func TestMonitorNodeHealthMarkPodsNotReadyUpstream(t *testing.T) {
 		// Expect no action from node controller (within monitor grace period).
 		{
 			description: "Node created long time ago, with status updated recently",
-			node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC)},
-				Status: v1.NodeStatus{
-					Conditions: []v1.NodeCondition{{
-						Type:   v1.NodeReady,
-						Status: v1.ConditionTrue,
-						// Node status has just been updated.
-						LastHeartbeatTime:  fakeNow,
-						LastTransitionTime: fakeNow,
-					}},
-					Capacity: capacity,
-				},
-			},
+			// Node status has just been updated.
+			node:              upstreamNode(upstreamNodeCreationTime, withCapacity(readySince(fakeNow))),
 			pods:              []*v1.Pod{newPod("pod0", "node0")},
 			expectedPodStatus: false,
 		},
@@ -406,31 +275,12 @@ func TestMonitorNodeHealthMarkPodsNotReadyUpstream(t *testing.T) {
 		// Expect pods status updated and Unknown node status posted from node controller
 		{
 			description: "Node created long time ago, with status updated by kubelet exceeds grace period",
-			node: &v1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC)},
-				Status: v1.NodeStatus{
-					Conditions: []v1.NodeCondition{{
-						Type:   v1.NodeReady,
-						Status: v1.ConditionTrue,
-						// Node status hasn't been updated for 1hr.
-						LastHeartbeatTime:  metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
-						LastTransitionTime: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
-					}},
-					Capacity: capacity,
-				},
-			},
+			// Node status hasn't been updated for 1hr.
+			node:       upstreamNode(upstreamNodeCreationTime, withCapacity(readySince(fakeNow))),
 			pods:       []*v1.Pod{newPod("pod0", "node0")},
 			timeToPass: 1 * time.Minute,
-			newNodeStatus: v1.NodeStatus{
-				Conditions: []v1.NodeCondition{{
-					Type:   v1.NodeReady,
-					Status: v1.ConditionTrue,
-					// Node status hasn't been updated for 1hr.
-					LastHeartbeatTime:  metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
-					LastTransitionTime: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
-				}},
-				Capacity: capacity,
-			},
+			// Node status hasn't been updated for 1hr.
+			newNodeStatus:     withCapacity(readySince(fakeNow)),
 			expectedPodStatus: true,
 		},
 	}

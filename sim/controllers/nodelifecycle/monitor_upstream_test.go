@@ -15,7 +15,10 @@ package nodelifecycle
 // update as the pod's Ready condition after the controller's pod queue
 // has run. The grace periods are the case's: 50 s monitor, 60 s startup.
 // The lease and mark-pods-not-ready tables are in
-// monitor_lease_upstream_test.go.
+// monitor_lease_upstream_test.go. The three tables write their nodes and
+// conditions with the builders below (upstreamNode, withCapacity,
+// neverUpdated, stoppedPosting, ...) instead of upstream's struct
+// literals; the values are the same.
 
 import (
 	"testing"
@@ -63,8 +66,83 @@ func shiftStatus(st *v1.NodeStatus, d time.Duration) {
 	}
 }
 
+// The instants and capacity upstream's monitor tables share: when the
+// node was created, the fake clock's "now", and the node's capacity.
+var (
+	upstreamNodeCreationTime = metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC)
+	upstreamFakeNow          = metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC)
+	upstreamCapacity         = v1.ResourceList{
+		v1.ResourceName(v1.ResourceCPU):    resource.MustParse("10"),
+		v1.ResourceName(v1.ResourceMemory): resource.MustParse("10G"),
+	}
+)
+
+// withCapacity is a node status of the conditions and upstreamCapacity.
+func withCapacity(conds ...v1.NodeCondition) v1.NodeStatus {
+	return v1.NodeStatus{Conditions: conds, Capacity: upstreamCapacity}
+}
+
+// upstreamNode is node0 as upstream's tables write it, created at
+// created, with status.
+func upstreamNode(created metav1.Time, status v1.NodeStatus) *v1.Node {
+	return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node0", CreationTimestamp: created}, Status: status}
+}
+
+// posted is a condition as a kubelet posts it: t is status, last heard
+// at heartbeat, since transition.
+func posted(t v1.NodeConditionType, status v1.ConditionStatus, heartbeat, transition metav1.Time) v1.NodeCondition {
+	return v1.NodeCondition{Type: t, Status: status, LastHeartbeatTime: heartbeat, LastTransitionTime: transition}
+}
+
+// readySince is the Ready=True condition a kubelet posted with its last
+// heartbeat and transition at at.
+func readySince(at metav1.Time) v1.NodeCondition {
+	return posted(v1.NodeReady, v1.ConditionTrue, at, at)
+}
+
+// neverUpdated is the condition the monitor posts for a node whose kubelet
+// never posted it: Unknown from transition, its heartbeat defaulting to
+// the node's creation time.
+func neverUpdated(t v1.NodeConditionType, transition metav1.Time) v1.NodeCondition {
+	return v1.NodeCondition{
+		Type:               t,
+		Status:             v1.ConditionUnknown,
+		Reason:             "NodeStatusNeverUpdated",
+		Message:            "Kubelet never posted node status.",
+		LastHeartbeatTime:  upstreamNodeCreationTime,
+		LastTransitionTime: transition,
+	}
+}
+
+// stoppedPosting is the Ready condition the monitor posts once a
+// kubelet's last heartbeat is older than the grace period: Unknown from
+// transition.
+func stoppedPosting(heartbeat, transition metav1.Time) v1.NodeCondition {
+	return v1.NodeCondition{
+		Type:               v1.NodeReady,
+		Status:             v1.ConditionUnknown,
+		Reason:             "NodeStatusUnknown",
+		Message:            "Kubelet stopped posting node status.",
+		LastHeartbeatTime:  heartbeat,
+		LastTransitionTime: transition,
+	}
+}
+
+// allNeverUpdated is the Ready, MemoryPressure, DiskPressure and
+// PIDPressure conditions all neverUpdated from transition.
+func allNeverUpdated(transition metav1.Time) []v1.NodeCondition {
+	return []v1.NodeCondition{
+		neverUpdated(v1.NodeReady, transition),
+		neverUpdated(v1.NodeMemoryPressure, transition),
+		neverUpdated(v1.NodeDiskPressure, transition),
+		neverUpdated(v1.NodePIDPressure, transition),
+	}
+}
+
 func TestMonitorNodeHealthUpdateStatusUpstream(t *testing.T) {
-	fakeNow := metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC)
+	fakeNow := upstreamFakeNow
+	anHourLater := metav1.Time{Time: fakeNow.Add(time.Hour)}
+	pods := func() []*v1.Pod { return []*v1.Pod{newPod("pod0", "node0")} }
 	table := []struct {
 		fakeNodeHandler         *fakeNodeHandler
 		timeToPass              time.Duration
@@ -76,78 +154,15 @@ func TestMonitorNodeHealthUpdateStatusUpstream(t *testing.T) {
 		// Node created long time ago, without status:
 		// Expect Unknown status posted from node controller.
 		{
-			fakeNodeHandler: &fakeNodeHandler{
-				Existing: []*v1.Node{
-					{
-						ObjectMeta: metav1.ObjectMeta{
-							Name:              "node0",
-							CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
-						},
-					},
-				},
-				Clientset: []*v1.Pod{newPod("pod0", "node0")},
-			},
-			expectedRequestCount: 2, // List+Update
-			expectedNodes: []*v1.Node{
-				{
-					ObjectMeta: metav1.ObjectMeta{
-						Name:              "node0",
-						CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
-					},
-					Status: v1.NodeStatus{
-						Conditions: []v1.NodeCondition{
-							{
-								Type:               v1.NodeReady,
-								Status:             v1.ConditionUnknown,
-								Reason:             "NodeStatusNeverUpdated",
-								Message:            "Kubelet never posted node status.",
-								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
-								LastTransitionTime: fakeNow,
-							},
-							{
-								Type:               v1.NodeMemoryPressure,
-								Status:             v1.ConditionUnknown,
-								Reason:             "NodeStatusNeverUpdated",
-								Message:            "Kubelet never posted node status.",
-								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
-								LastTransitionTime: fakeNow,
-							},
-							{
-								Type:               v1.NodeDiskPressure,
-								Status:             v1.ConditionUnknown,
-								Reason:             "NodeStatusNeverUpdated",
-								Message:            "Kubelet never posted node status.",
-								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
-								LastTransitionTime: fakeNow,
-							},
-							{
-								Type:               v1.NodePIDPressure,
-								Status:             v1.ConditionUnknown,
-								Reason:             "NodeStatusNeverUpdated",
-								Message:            "Kubelet never posted node status.",
-								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
-								LastTransitionTime: fakeNow,
-							},
-						},
-					},
-				},
-			},
+			fakeNodeHandler:         &fakeNodeHandler{Existing: []*v1.Node{upstreamNode(upstreamNodeCreationTime, v1.NodeStatus{})}, Clientset: pods()},
+			expectedRequestCount:    2, // List+Update
+			expectedNodes:           []*v1.Node{upstreamNode(upstreamNodeCreationTime, v1.NodeStatus{Conditions: allNeverUpdated(fakeNow)})},
 			expectedPodStatusUpdate: false, // Pod was never scheduled
 		},
 		// Node created recently, without status.
 		// Expect no action from node controller (within startup grace period).
 		{
-			fakeNodeHandler: &fakeNodeHandler{
-				Existing: []*v1.Node{
-					{
-						ObjectMeta: metav1.ObjectMeta{
-							Name:              "node0",
-							CreationTimestamp: fakeNow,
-						},
-					},
-				},
-				Clientset: []*v1.Pod{newPod("pod0", "node0")},
-			},
+			fakeNodeHandler:         &fakeNodeHandler{Existing: []*v1.Node{upstreamNode(fakeNow, v1.NodeStatus{})}, Clientset: pods()},
 			expectedRequestCount:    1, // List
 			expectedNodes:           nil,
 			expectedPodStatusUpdate: false,
@@ -156,126 +171,34 @@ func TestMonitorNodeHealthUpdateStatusUpstream(t *testing.T) {
 		// Expect Unknown status posted from node controller.
 		{
 			fakeNodeHandler: &fakeNodeHandler{
-				Existing: []*v1.Node{
-					{
-						ObjectMeta: metav1.ObjectMeta{
-							Name:              "node0",
-							CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
-						},
-						Status: v1.NodeStatus{
-							Conditions: []v1.NodeCondition{
-								{
-									Type:   v1.NodeReady,
-									Status: v1.ConditionTrue,
-									// Node status hasn't been updated for 1hr.
-									LastHeartbeatTime:  metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
-									LastTransitionTime: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
-								},
-							},
-							Capacity: v1.ResourceList{
-								v1.ResourceName(v1.ResourceCPU):    resource.MustParse("10"),
-								v1.ResourceName(v1.ResourceMemory): resource.MustParse("10G"),
-							},
-						},
-					},
-				},
-				Clientset: []*v1.Pod{newPod("pod0", "node0")},
+				// Node status hasn't been updated for 1hr.
+				Existing:  []*v1.Node{upstreamNode(upstreamNodeCreationTime, withCapacity(readySince(fakeNow)))},
+				Clientset: pods(),
 			},
 			expectedRequestCount: 3, // (List+)List+Update
 			timeToPass:           time.Hour,
-			newNodeStatus: v1.NodeStatus{
+			// Node status hasn't been updated for 1hr.
+			newNodeStatus: withCapacity(readySince(fakeNow)),
+			expectedNodes: []*v1.Node{upstreamNode(upstreamNodeCreationTime, v1.NodeStatus{
 				Conditions: []v1.NodeCondition{
-					{
-						Type:   v1.NodeReady,
-						Status: v1.ConditionTrue,
-						// Node status hasn't been updated for 1hr.
-						LastHeartbeatTime:  metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
-						LastTransitionTime: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
-					},
+					stoppedPosting(fakeNow, anHourLater),
+					// The pressure conditions' heartbeats default to the
+					// node's creation time, never having been updated.
+					neverUpdated(v1.NodeMemoryPressure, anHourLater),
+					neverUpdated(v1.NodeDiskPressure, anHourLater),
+					neverUpdated(v1.NodePIDPressure, anHourLater),
 				},
-				Capacity: v1.ResourceList{
-					v1.ResourceName(v1.ResourceCPU):    resource.MustParse("10"),
-					v1.ResourceName(v1.ResourceMemory): resource.MustParse("10G"),
-				},
-			},
-			expectedNodes: []*v1.Node{
-				{
-					ObjectMeta: metav1.ObjectMeta{
-						Name:              "node0",
-						CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
-					},
-					Status: v1.NodeStatus{
-						Conditions: []v1.NodeCondition{
-							{
-								Type:               v1.NodeReady,
-								Status:             v1.ConditionUnknown,
-								Reason:             "NodeStatusUnknown",
-								Message:            "Kubelet stopped posting node status.",
-								LastHeartbeatTime:  metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC),
-								LastTransitionTime: metav1.Time{Time: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC).Add(time.Hour)},
-							},
-							{
-								Type:               v1.NodeMemoryPressure,
-								Status:             v1.ConditionUnknown,
-								Reason:             "NodeStatusNeverUpdated",
-								Message:            "Kubelet never posted node status.",
-								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC), // should default to node creation time if condition was never updated
-								LastTransitionTime: metav1.Time{Time: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC).Add(time.Hour)},
-							},
-							{
-								Type:               v1.NodeDiskPressure,
-								Status:             v1.ConditionUnknown,
-								Reason:             "NodeStatusNeverUpdated",
-								Message:            "Kubelet never posted node status.",
-								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC), // should default to node creation time if condition was never updated
-								LastTransitionTime: metav1.Time{Time: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC).Add(time.Hour)},
-							},
-							{
-								Type:               v1.NodePIDPressure,
-								Status:             v1.ConditionUnknown,
-								Reason:             "NodeStatusNeverUpdated",
-								Message:            "Kubelet never posted node status.",
-								LastHeartbeatTime:  metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC), // should default to node creation time if condition was never updated
-								LastTransitionTime: metav1.Time{Time: metav1.Date(2015, 1, 1, 12, 0, 0, 0, time.UTC).Add(time.Hour)},
-							},
-						},
-						Capacity: v1.ResourceList{
-							v1.ResourceName(v1.ResourceCPU):    resource.MustParse("10"),
-							v1.ResourceName(v1.ResourceMemory): resource.MustParse("10G"),
-						},
-					},
-				},
-			},
+				Capacity: upstreamCapacity,
+			})},
 			expectedPodStatusUpdate: true,
 		},
 		// Node created long time ago, with status updated recently.
 		// Expect no action from node controller (within monitor grace period).
 		{
 			fakeNodeHandler: &fakeNodeHandler{
-				Existing: []*v1.Node{
-					{
-						ObjectMeta: metav1.ObjectMeta{
-							Name:              "node0",
-							CreationTimestamp: metav1.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC),
-						},
-						Status: v1.NodeStatus{
-							Conditions: []v1.NodeCondition{
-								{
-									Type:   v1.NodeReady,
-									Status: v1.ConditionTrue,
-									// Node status has just been updated.
-									LastHeartbeatTime:  fakeNow,
-									LastTransitionTime: fakeNow,
-								},
-							},
-							Capacity: v1.ResourceList{
-								v1.ResourceName(v1.ResourceCPU):    resource.MustParse("10"),
-								v1.ResourceName(v1.ResourceMemory): resource.MustParse("10G"),
-							},
-						},
-					},
-				},
-				Clientset: []*v1.Pod{newPod("pod0", "node0")},
+				// Node status has just been updated.
+				Existing:  []*v1.Node{upstreamNode(upstreamNodeCreationTime, withCapacity(readySince(fakeNow)))},
+				Clientset: pods(),
 			},
 			expectedRequestCount:    1, // List
 			expectedNodes:           nil,

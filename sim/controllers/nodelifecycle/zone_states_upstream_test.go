@@ -68,6 +68,9 @@ func TestMonitorNodeHealthUpstream(t *testing.T) {
 		return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: fakeNow, Labels: labels}, Status: status}
 	}
 
+	// The zones' ids, as upstream's CreateZoneID makes them.
+	r1z1, r1z2, r2z2 := createZoneID("region1", "zone1"), createZoneID("region1", "zone2"), createZoneID("region2", "zone2")
+
 	tests := map[string]struct {
 		nodeList                []*v1.Node
 		updatedNodeStatuses     []v1.NodeStatus
@@ -89,15 +92,9 @@ func TestMonitorNodeHealthUpstream(t *testing.T) {
 				node("node0", zoneLabels("region1", "zone1"), ready(v1.ConditionUnknown)),
 				node("node1", zoneLabels("region1", "zone2"), ready(v1.ConditionUnknown)),
 			},
-			updatedNodeStatuses: []v1.NodeStatus{unhealthyNodeNewStatus, healthyNodeNewStatus},
-			expectedInitialStates: map[string]ZoneState{
-				createZoneID("region1", "zone1"): StateFullDisruption,
-				createZoneID("region1", "zone2"): StateFullDisruption,
-			},
-			expectedFollowingStates: map[string]ZoneState{
-				createZoneID("region1", "zone1"): StateFullDisruption,
-				createZoneID("region1", "zone2"): StateNormal,
-			},
+			updatedNodeStatuses:     []v1.NodeStatus{unhealthyNodeNewStatus, healthyNodeNewStatus},
+			expectedInitialStates:   map[string]ZoneState{r1z1: StateFullDisruption, r1z2: StateFullDisruption},
+			expectedFollowingStates: map[string]ZoneState{r1z1: StateFullDisruption, r1z2: StateNormal},
 		},
 		"Partial Disruption: Nodes created recently without status conditions (happens only at cluster startup)": {
 			nodeList: []*v1.Node{
@@ -109,8 +106,8 @@ func TestMonitorNodeHealthUpstream(t *testing.T) {
 			updatedNodeStatuses: []v1.NodeStatus{unhealthyNodeNewStatus, unhealthyNodeNewStatus, unhealthyNodeNewStatus, healthyNodeNewStatus},
 			// we've not received any status for the nodes yet
 			// so the controller assumes the zones is fully disrupted
-			expectedInitialStates:   map[string]ZoneState{createZoneID("region1", "zone1"): StateFullDisruption},
-			expectedFollowingStates: map[string]ZoneState{createZoneID("region1", "zone1"): StatePartialDisruption},
+			expectedInitialStates:   map[string]ZoneState{r1z1: StateFullDisruption},
+			expectedFollowingStates: map[string]ZoneState{r1z1: StatePartialDisruption},
 		},
 		"Partial Disruption: one Node failed leading to the number of healthy Nodes to exceed the configured threshold": {
 			nodeList: []*v1.Node{
@@ -121,8 +118,8 @@ func TestMonitorNodeHealthUpstream(t *testing.T) {
 				node("node4", zoneLabels("region1", "zone1"), ready(v1.ConditionTrue)),
 			},
 			updatedNodeStatuses:     []v1.NodeStatus{unhealthyNodeNewStatus, unhealthyNodeNewStatus, unhealthyNodeNewStatus, healthyNodeNewStatus, healthyNodeNewStatus},
-			expectedInitialStates:   map[string]ZoneState{createZoneID("region1", "zone1"): StateNormal},
-			expectedFollowingStates: map[string]ZoneState{createZoneID("region1", "zone1"): StatePartialDisruption},
+			expectedInitialStates:   map[string]ZoneState{r1z1: StateNormal},
+			expectedFollowingStates: map[string]ZoneState{r1z1: StatePartialDisruption},
 		},
 		"Full Disruption: the zone has less than 2 Nodes down, the last healthy Node has failed": {
 			nodeList: []*v1.Node{
@@ -134,46 +131,34 @@ func TestMonitorNodeHealthUpstream(t *testing.T) {
 			// if a zone has a number of unhealthy nodes less or equal to 2
 			// the controller will consider it normal regardless on
 			// the ration of healthy vs unhealthy nodes
-			expectedInitialStates:   map[string]ZoneState{createZoneID("region1", "zone1"): StateNormal},
-			expectedFollowingStates: map[string]ZoneState{createZoneID("region1", "zone1"): StateFullDisruption},
+			expectedInitialStates:   map[string]ZoneState{r1z1: StateNormal},
+			expectedFollowingStates: map[string]ZoneState{r1z1: StateFullDisruption},
 		},
 		"Full Disruption: all the Nodes in one zone are down": {
 			nodeList: []*v1.Node{
 				node("node0", zoneLabels("region1", "zone1"), ready(v1.ConditionUnknown)),
 				node("node1", zoneLabels("region1", "zone2"), ready(v1.ConditionTrue)),
 			},
-			updatedNodeStatuses: []v1.NodeStatus{unhealthyNodeNewStatus, healthyNodeNewStatus},
-			expectedInitialStates: map[string]ZoneState{
-				createZoneID("region1", "zone1"): StateFullDisruption,
-				createZoneID("region1", "zone2"): StateNormal,
-			},
-			expectedFollowingStates: map[string]ZoneState{
-				createZoneID("region1", "zone1"): StateFullDisruption,
-				createZoneID("region1", "zone2"): StateNormal,
-			},
+			updatedNodeStatuses:     []v1.NodeStatus{unhealthyNodeNewStatus, healthyNodeNewStatus},
+			expectedInitialStates:   map[string]ZoneState{r1z1: StateFullDisruption, r1z2: StateNormal},
+			expectedFollowingStates: map[string]ZoneState{r1z1: StateFullDisruption, r1z2: StateNormal},
 		},
 		"Full Disruption: all the Nodes in both the zones are down": {
 			nodeList: []*v1.Node{
 				node("node0", zoneLabels("region1", "zone1"), ready(v1.ConditionUnknown)),
 				node("node1", zoneLabels("region2", "zone2"), ready(v1.ConditionUnknown)),
 			},
-			updatedNodeStatuses: []v1.NodeStatus{unhealthyNodeNewStatus, unhealthyNodeNewStatus},
-			expectedInitialStates: map[string]ZoneState{
-				createZoneID("region1", "zone1"): StateFullDisruption,
-				createZoneID("region2", "zone2"): StateFullDisruption,
-			},
-			expectedFollowingStates: map[string]ZoneState{
-				createZoneID("region1", "zone1"): StateFullDisruption,
-				createZoneID("region2", "zone2"): StateFullDisruption,
-			},
+			updatedNodeStatuses:     []v1.NodeStatus{unhealthyNodeNewStatus, unhealthyNodeNewStatus},
+			expectedInitialStates:   map[string]ZoneState{r1z1: StateFullDisruption, r2z2: StateFullDisruption},
+			expectedFollowingStates: map[string]ZoneState{r1z1: StateFullDisruption, r2z2: StateFullDisruption},
 		},
 		"Full Disruption: Ready condition removed from the Node": {
 			nodeList: []*v1.Node{
 				node("node0", zoneLabels("region1", "zone1"), ready(v1.ConditionTrue)),
 			},
 			updatedNodeStatuses:     []v1.NodeStatus{{Conditions: []v1.NodeCondition{}}},
-			expectedInitialStates:   map[string]ZoneState{createZoneID("region1", "zone1"): StateNormal},
-			expectedFollowingStates: map[string]ZoneState{createZoneID("region1", "zone1"): StateFullDisruption},
+			expectedInitialStates:   map[string]ZoneState{r1z1: StateNormal},
+			expectedFollowingStates: map[string]ZoneState{r1z1: StateFullDisruption},
 		},
 		"Full Disruption: the only available Node has the node.kubernetes.io/exclude-disruption label": {
 			nodeList: []*v1.Node{
@@ -185,8 +170,8 @@ func TestMonitorNodeHealthUpstream(t *testing.T) {
 				}(), ready(v1.ConditionTrue)),
 			},
 			updatedNodeStatuses:     []v1.NodeStatus{unhealthyNodeNewStatus, healthyNodeNewStatus},
-			expectedInitialStates:   map[string]ZoneState{createZoneID("region1", "zone1"): StateFullDisruption},
-			expectedFollowingStates: map[string]ZoneState{createZoneID("region1", "zone1"): StateFullDisruption},
+			expectedInitialStates:   map[string]ZoneState{r1z1: StateFullDisruption},
+			expectedFollowingStates: map[string]ZoneState{r1z1: StateFullDisruption},
 		},
 	}
 
