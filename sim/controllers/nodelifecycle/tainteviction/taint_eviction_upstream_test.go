@@ -8,6 +8,8 @@ package tainteviction
 //     TestUpdateNodeWithMultipleTaints, TestUpdateNodeWithMultiplePods,
 //     TestGetMinTolerationTime, TestEventualConsistency,
 //     TestPodDeletionEvent
+// Cases are one row each, or built with small helpers (taintedNode1,
+// withTolerations, startedWorld) where upstream repeats a literal.
 // Harness: nodes and pods live in a store (written directly, as upstream's
 // indexers), the controller watches it, and time is the engine's virtual
 // clock instead of sleeps. Upstream's "patch" is the pod's
@@ -86,6 +88,12 @@ func addToleration(pod *corev1.Pod, index int, duration int64) *corev1.Pod {
 	return pod
 }
 
+// withTolerations is pod with its tolerations replaced by tolerations.
+func withTolerations(pod *corev1.Pod, tolerations ...corev1.Toleration) *corev1.Pod {
+	pod.Spec.Tolerations = tolerations
+	return pod
+}
+
 func addTaintsToNode(node *corev1.Node, _, _ string, indices []int) *corev1.Node {
 	taints := []corev1.Taint{}
 	for _, index := range indices {
@@ -93,6 +101,12 @@ func addTaintsToNode(node *corev1.Node, _, _ string, indices []int) *corev1.Node
 	}
 	node.Spec.Taints = taints
 	return node
+}
+
+// taintedNode1 is controller.taintedNodes with node1 carrying NoExecute
+// taint 1, as most cases set it.
+func taintedNode1() map[string][]corev1.Taint {
+	return map[string][]corev1.Taint{"node1": {createNoExecuteTaint(1)}}
 }
 
 // world is the harness: an engine, a store and the controller.
@@ -114,6 +128,21 @@ func newWorld(t *testing.T) *world {
 		}
 	}
 	return &world{t: t, e: e, s: s, c: New(e, srv.Client("taint-eviction-controller"), controllerutil.DefaultConfig())}
+}
+
+// startedWorld is a world whose store holds pods and, unless it is nil,
+// node when the controller starts.
+func startedWorld(t *testing.T, pods []corev1.Pod, node *corev1.Node) *world {
+	t.Helper()
+	w := newWorld(t)
+	for i := range pods {
+		w.put(&pods[i])
+	}
+	if node != nil {
+		w.put(node)
+	}
+	w.c.Start()
+	return w
 }
 
 // put creates or replaces o in the store.
@@ -195,58 +224,17 @@ func TestCreatePodUpstream(t *testing.T) {
 		expectPatch  bool
 		expectDelete bool
 	}{
-		{
-			description:  "not scheduled - ignore",
-			pod:          newPod("pod1", ""),
-			taintedNodes: map[string][]corev1.Taint{},
-			expectDelete: false,
-		},
-		{
-			description:  "scheduled on untainted Node",
-			pod:          newPod("pod1", "node1"),
-			taintedNodes: map[string][]corev1.Taint{},
-			expectDelete: false,
-		},
-		{
-			description: "schedule on tainted Node",
-			pod:         newPod("pod1", "node1"),
-			taintedNodes: map[string][]corev1.Taint{
-				"node1": {createNoExecuteTaint(1)},
-			},
-			expectPatch:  true,
-			expectDelete: true,
-		},
-		{
-			description: "schedule on tainted Node with finite toleration",
-			pod:         addToleration(newPod("pod1", "node1"), 1, 100),
-			taintedNodes: map[string][]corev1.Taint{
-				"node1": {createNoExecuteTaint(1)},
-			},
-			expectDelete: false,
-		},
-		{
-			description: "schedule on tainted Node with infinite toleration",
-			pod:         addToleration(newPod("pod1", "node1"), 1, -1),
-			taintedNodes: map[string][]corev1.Taint{
-				"node1": {createNoExecuteTaint(1)},
-			},
-			expectDelete: false,
-		},
-		{
-			description: "schedule on tainted Node with infinite invalid toleration",
-			pod:         addToleration(newPod("pod1", "node1"), 2, -1),
-			taintedNodes: map[string][]corev1.Taint{
-				"node1": {createNoExecuteTaint(1)},
-			},
-			expectPatch:  true,
-			expectDelete: true,
-		},
+		{"not scheduled - ignore", newPod("pod1", ""), map[string][]corev1.Taint{}, false, false},
+		{"scheduled on untainted Node", newPod("pod1", "node1"), map[string][]corev1.Taint{}, false, false},
+		{"schedule on tainted Node", newPod("pod1", "node1"), taintedNode1(), true, true},
+		{"schedule on tainted Node with finite toleration", addToleration(newPod("pod1", "node1"), 1, 100), taintedNode1(), false, false},
+		{"schedule on tainted Node with infinite toleration", addToleration(newPod("pod1", "node1"), 1, -1), taintedNode1(), false, false},
+		{"schedule on tainted Node with infinite invalid toleration", addToleration(newPod("pod1", "node1"), 2, -1), taintedNode1(), true, true},
 	}
 
 	for _, item := range testCases {
 		t.Run(item.description, func(t *testing.T) {
-			w := newWorld(t)
-			w.c.Start()
+			w := startedWorld(t, nil, nil)
 			w.c.tainted = item.taintedNodes
 			w.put(item.pod)
 			w.verifyPodActions(item.description, []string{"pod1"}, item.expectPatch, item.expectDelete)
@@ -255,11 +243,8 @@ func TestCreatePodUpstream(t *testing.T) {
 }
 
 func TestDeletePodUpstream(t *testing.T) {
-	w := newWorld(t)
-	w.c.Start()
-	w.c.tainted = map[string][]corev1.Taint{
-		"node1": {createNoExecuteTaint(1)},
-	}
+	w := startedWorld(t, nil, nil)
+	w.c.tainted = taintedNode1()
 	w.put(newPod("pod1", "node1"))
 	if _, err := w.s.Delete("Pod", "default", "pod1"); err != nil {
 		t.Fatal(err)
@@ -278,53 +263,15 @@ func TestUpdatePodUpstream(t *testing.T) {
 		expectPatch               bool
 		expectDelete              bool
 	}{
-		{
-			description: "scheduling onto tainted Node",
-			prevPod:     newPod("pod1", ""),
-			newPod:      newPod("pod1", "node1"),
-			taintedNodes: map[string][]corev1.Taint{
-				"node1": {createNoExecuteTaint(1)},
-			},
-			expectPatch:  true,
-			expectDelete: true,
-		},
-		{
-			description: "scheduling onto tainted Node with toleration",
-			prevPod:     addToleration(newPod("pod1", ""), 1, -1),
-			newPod:      addToleration(newPod("pod1", "node1"), 1, -1),
-			taintedNodes: map[string][]corev1.Taint{
-				"node1": {createNoExecuteTaint(1)},
-			},
-			expectDelete: false,
-		},
-		{
-			description:               "removing toleration",
-			prevPod:                   addToleration(newPod("pod1", "node1"), 1, 100),
-			newPod:                    newPod("pod1", "node1"),
-			awaitForScheduledEviction: true,
-			taintedNodes: map[string][]corev1.Taint{
-				"node1": {createNoExecuteTaint(1)},
-			},
-			expectPatch:  true,
-			expectDelete: true,
-		},
-		{
-			description:               "lengthening toleration shouldn't work",
-			prevPod:                   addToleration(newPod("pod1", "node1"), 1, 1),
-			newPod:                    addToleration(newPod("pod1", "node1"), 1, 100),
-			awaitForScheduledEviction: true,
-			taintedNodes: map[string][]corev1.Taint{
-				"node1": {createNoExecuteTaint(1)},
-			},
-			expectPatch:  true,
-			expectDelete: true,
-		},
+		{"scheduling onto tainted Node", newPod("pod1", ""), false, newPod("pod1", "node1"), taintedNode1(), true, true},
+		{"scheduling onto tainted Node with toleration", addToleration(newPod("pod1", ""), 1, -1), false, addToleration(newPod("pod1", "node1"), 1, -1), taintedNode1(), false, false},
+		{"removing toleration", addToleration(newPod("pod1", "node1"), 1, 100), true, newPod("pod1", "node1"), taintedNode1(), true, true},
+		{"lengthening toleration shouldn't work", addToleration(newPod("pod1", "node1"), 1, 1), true, addToleration(newPod("pod1", "node1"), 1, 100), taintedNode1(), true, true},
 	}
 
 	for _, item := range testCases {
 		t.Run(item.description, func(t *testing.T) {
-			w := newWorld(t)
-			w.c.Start()
+			w := startedWorld(t, nil, nil)
 			w.c.tainted = item.taintedNodes
 			w.put(item.prevPod)
 			if item.awaitForScheduledEviction {
@@ -354,28 +301,22 @@ func TestCreateNodeUpstream(t *testing.T) {
 		expectDelete bool
 	}{
 		{
-			description: "Creating Node matching already assigned Pod",
-			pods: []corev1.Pod{
-				*newPod("pod1", "node1"),
-			},
+			description:  "Creating Node matching already assigned Pod",
+			pods:         []corev1.Pod{*newPod("pod1", "node1")},
 			node:         newNode("node1"),
 			expectPatch:  false,
 			expectDelete: false,
 		},
 		{
-			description: "Creating tainted Node matching already assigned Pod",
-			pods: []corev1.Pod{
-				*newPod("pod1", "node1"),
-			},
+			description:  "Creating tainted Node matching already assigned Pod",
+			pods:         []corev1.Pod{*newPod("pod1", "node1")},
 			node:         addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1}),
 			expectPatch:  true,
 			expectDelete: true,
 		},
 		{
-			description: "Creating tainted Node matching already assigned tolerating Pod",
-			pods: []corev1.Pod{
-				*addToleration(newPod("pod1", "node1"), 1, -1),
-			},
+			description:  "Creating tainted Node matching already assigned tolerating Pod",
+			pods:         []corev1.Pod{*addToleration(newPod("pod1", "node1"), 1, -1)},
 			node:         addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1}),
 			expectPatch:  false,
 			expectDelete: false,
@@ -384,11 +325,7 @@ func TestCreateNodeUpstream(t *testing.T) {
 
 	for _, item := range testCases {
 		t.Run(item.description, func(t *testing.T) {
-			w := newWorld(t)
-			for i := range item.pods {
-				w.put(&item.pods[i])
-			}
-			w.c.Start()
+			w := startedWorld(t, item.pods, nil)
 			w.put(item.node)
 			w.verifyPodActions(item.description, []string{"pod1"}, item.expectPatch, item.expectDelete)
 		})
@@ -396,12 +333,8 @@ func TestCreateNodeUpstream(t *testing.T) {
 }
 
 func TestDeleteNodeUpstream(t *testing.T) {
-	w := newWorld(t)
-	w.put(newNode("node1"))
-	w.c.Start()
-	w.c.tainted = map[string][]corev1.Taint{
-		"node1": {createNoExecuteTaint(1)},
-	}
+	w := startedWorld(t, nil, newNode("node1"))
+	w.c.tainted = taintedNode1()
 	if _, err := w.s.Delete("Node", "", "node1"); err != nil {
 		t.Fatal(err)
 	}
@@ -426,39 +359,31 @@ func TestUpdateNodeUpstream(t *testing.T) {
 		additionalSleep time.Duration
 	}{
 		{
-			description: "Added taint, expect node patched and deleted",
-			pods: []corev1.Pod{
-				*newPod("pod1", "node1"),
-			},
+			description:  "Added taint, expect node patched and deleted",
+			pods:         []corev1.Pod{*newPod("pod1", "node1")},
 			oldNode:      newNode("node1"),
 			newNode:      addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1}),
 			expectPatch:  true,
 			expectDelete: true,
 		},
 		{
-			description: "Added tolerated taint",
-			pods: []corev1.Pod{
-				*addToleration(newPod("pod1", "node1"), 1, 100),
-			},
+			description:  "Added tolerated taint",
+			pods:         []corev1.Pod{*addToleration(newPod("pod1", "node1"), 1, 100)},
 			oldNode:      newNode("node1"),
 			newNode:      addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1}),
 			expectDelete: false,
 		},
 		{
-			description: "Only one added taint tolerated",
-			pods: []corev1.Pod{
-				*addToleration(newPod("pod1", "node1"), 1, 100),
-			},
+			description:  "Only one added taint tolerated",
+			pods:         []corev1.Pod{*addToleration(newPod("pod1", "node1"), 1, 100)},
 			oldNode:      newNode("node1"),
 			newNode:      addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1, 2}),
 			expectPatch:  true,
 			expectDelete: true,
 		},
 		{
-			description: "Taint removed",
-			pods: []corev1.Pod{
-				*addToleration(newPod("pod1", "node1"), 1, 1),
-			},
+			description:     "Taint removed",
+			pods:            []corev1.Pod{*addToleration(newPod("pod1", "node1"), 1, 1)},
 			oldNode:         addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1}),
 			newNode:         newNode("node1"),
 			expectDelete:    false,
@@ -466,29 +391,10 @@ func TestUpdateNodeUpstream(t *testing.T) {
 		},
 		{
 			description: "Pod with multiple tolerations are evicted when first one runs out",
-			pods: []corev1.Pod{
-				{
-					ObjectMeta: metav1.ObjectMeta{
-						Namespace: "default",
-						Name:      "pod1",
-					},
-					Spec: corev1.PodSpec{
-						NodeName: "node1",
-						Tolerations: []corev1.Toleration{
-							{Key: "testTaint1", Value: "test1", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &[]int64{1}[0]},
-							{Key: "testTaint2", Value: "test2", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &[]int64{100}[0]},
-						},
-					},
-					Status: corev1.PodStatus{
-						Conditions: []corev1.PodCondition{
-							{
-								Type:   corev1.PodReady,
-								Status: corev1.ConditionTrue,
-							},
-						},
-					},
-				},
-			},
+			pods: []corev1.Pod{*withTolerations(newPod("pod1", "node1"),
+				corev1.Toleration{Key: "testTaint1", Value: "test1", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &[]int64{1}[0]},
+				corev1.Toleration{Key: "testTaint2", Value: "test2", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &[]int64{100}[0]},
+			)},
 			oldNode:      newNode("node1"),
 			newNode:      addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1, 2}),
 			expectPatch:  true,
@@ -498,12 +404,7 @@ func TestUpdateNodeUpstream(t *testing.T) {
 
 	for _, item := range testCases {
 		t.Run(item.description, func(t *testing.T) {
-			w := newWorld(t)
-			for i := range item.pods {
-				w.put(&item.pods[i])
-			}
-			w.put(item.oldNode)
-			w.c.Start()
+			w := startedWorld(t, item.pods, item.oldNode)
 			w.put(item.newNode)
 			if item.additionalSleep > 0 {
 				w.run(item.additionalSleep)
@@ -539,44 +440,27 @@ func TestUpdateNodeWithMultipleTaintsUpstream(t *testing.T) {
 		return ok
 	}
 
-	// no taint
-	w.put(untaintedNode)
-	if err := w.c.handleNodeUpdate("node1"); err != nil {
-		t.Fatal(err)
-	}
-	// verify pod is not queued for deletion
-	if queued() {
-		t.Fatalf("pod queued for deletion with no taints")
-	}
-
-	// no taint -> infinitely tolerated taint
-	w.put(singleTaintedNode)
-	if err := w.c.handleNodeUpdate("node1"); err != nil {
-		t.Fatal(err)
-	}
-	// verify pod is not queued for deletion
-	if queued() {
-		t.Fatalf("pod queued for deletion with permanently tolerated taint")
-	}
-
-	// infinitely tolerated taint -> temporarily tolerated taint
-	w.put(doubleTaintedNode)
-	if err := w.c.handleNodeUpdate("node1"); err != nil {
-		t.Fatal(err)
-	}
-	// verify pod is queued for deletion
-	if !queued() {
-		t.Fatalf("pod not queued for deletion after addition of temporarily tolerated taint")
-	}
-
-	// temporarily tolerated taint -> infinitely tolerated taint
-	w.put(singleTaintedNode)
-	if err := w.c.handleNodeUpdate("node1"); err != nil {
-		t.Fatal(err)
-	}
-	// verify pod is not queued for deletion
-	if queued() {
-		t.Fatalf("pod queued for deletion after removal of temporarily tolerated taint")
+	for _, step := range []struct {
+		node   *corev1.Node
+		queued bool // whether the pod is then queued for deletion
+		fail   string
+	}{
+		// no taint
+		{untaintedNode, false, "pod queued for deletion with no taints"},
+		// no taint -> infinitely tolerated taint
+		{singleTaintedNode, false, "pod queued for deletion with permanently tolerated taint"},
+		// infinitely tolerated taint -> temporarily tolerated taint
+		{doubleTaintedNode, true, "pod not queued for deletion after addition of temporarily tolerated taint"},
+		// temporarily tolerated taint -> infinitely tolerated taint
+		{singleTaintedNode, false, "pod queued for deletion after removal of temporarily tolerated taint"},
+	} {
+		w.put(step.node)
+		if err := w.c.handleNodeUpdate("node1"); err != nil {
+			t.Fatal(err)
+		}
+		if queued() != step.queued {
+			t.Fatal(step.fail)
+		}
 	}
 
 	// verify pod is not deleted
@@ -630,12 +514,7 @@ func TestUpdateNodeWithMultiplePodsUpstream(t *testing.T) {
 
 	for _, item := range testCases {
 		t.Run(item.description, func(t *testing.T) {
-			w := newWorld(t)
-			for i := range item.pods {
-				w.put(&item.pods[i])
-			}
-			w.put(item.oldNode)
-			w.c.Start()
+			w := startedWorld(t, item.pods, item.oldNode)
 			w.put(item.newNode)
 			startedAt := w.e.Elapsed()
 			slices.SortFunc(item.expectedDeleteTimes, func(a, b timestampedPod) int { return int(a.timestamp - b.timestamp) })
@@ -675,56 +554,23 @@ func TestGetMinTolerationTimeUpstream(t *testing.T) {
 	two := int64(2)
 	oneSecond := 1 * time.Second
 
+	// seconds are the tolerations' TolerationSeconds (nil: forever).
+	seconds := func(s ...*int64) []corev1.Toleration {
+		out := []corev1.Toleration{}
+		for _, x := range s {
+			out = append(out, corev1.Toleration{TolerationSeconds: x})
+		}
+		return out
+	}
 	tests := []struct {
 		tolerations []corev1.Toleration
 		expected    time.Duration
 	}{
-		{
-			tolerations: []corev1.Toleration{},
-			expected:    0,
-		},
-		{
-			tolerations: []corev1.Toleration{
-				{
-					TolerationSeconds: nil,
-				},
-			},
-			expected: -1,
-		},
-		{
-			tolerations: []corev1.Toleration{
-				{
-					TolerationSeconds: &one,
-				},
-				{
-					TolerationSeconds: &two,
-				},
-			},
-			expected: oneSecond,
-		},
-
-		{
-			tolerations: []corev1.Toleration{
-				{
-					TolerationSeconds: &one,
-				},
-				{
-					TolerationSeconds: nil,
-				},
-			},
-			expected: oneSecond,
-		},
-		{
-			tolerations: []corev1.Toleration{
-				{
-					TolerationSeconds: nil,
-				},
-				{
-					TolerationSeconds: &one,
-				},
-			},
-			expected: oneSecond,
-		},
+		{tolerations: seconds(), expected: 0},
+		{tolerations: seconds(nil), expected: -1},
+		{tolerations: seconds(&one, &two), expected: oneSecond},
+		{tolerations: seconds(&one, nil), expected: oneSecond},
+		{tolerations: seconds(nil, &one), expected: oneSecond},
 	}
 
 	for _, test := range tests {
@@ -736,6 +582,9 @@ func TestGetMinTolerationTimeUpstream(t *testing.T) {
 }
 
 func TestEventualConsistencyUpstream(t *testing.T) {
+	// Every case starts from pod1 on node1, which gets NoExecute taint 1.
+	assigned := []corev1.Pod{*newPod("pod1", "node1")}
+	untainted, tainted := newNode("node1"), addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1})
 	testCases := []struct {
 		description  string
 		pods         []corev1.Pod
@@ -746,64 +595,15 @@ func TestEventualConsistencyUpstream(t *testing.T) {
 		expectPatch  bool
 		expectDelete bool
 	}{
-		{
-			description: "existing pod2 scheduled onto tainted Node",
-			pods: []corev1.Pod{
-				*newPod("pod1", "node1"),
-			},
-			prevPod:      newPod("pod2", ""),
-			newPod:       newPod("pod2", "node1"),
-			oldNode:      newNode("node1"),
-			newNode:      addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1}),
-			expectPatch:  true,
-			expectDelete: true,
-		},
-		{
-			description: "existing pod2 with taint toleration scheduled onto tainted Node",
-			pods: []corev1.Pod{
-				*newPod("pod1", "node1"),
-			},
-			prevPod:      addToleration(newPod("pod2", ""), 1, 100),
-			newPod:       addToleration(newPod("pod2", "node1"), 1, 100),
-			oldNode:      newNode("node1"),
-			newNode:      addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1}),
-			expectPatch:  true,
-			expectDelete: true,
-		},
-		{
-			description: "new pod2 created on tainted Node",
-			pods: []corev1.Pod{
-				*newPod("pod1", "node1"),
-			},
-			prevPod:      nil,
-			newPod:       newPod("pod2", "node1"),
-			oldNode:      newNode("node1"),
-			newNode:      addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1}),
-			expectPatch:  true,
-			expectDelete: true,
-		},
-		{
-			description: "new pod2 with tait toleration created on tainted Node",
-			pods: []corev1.Pod{
-				*newPod("pod1", "node1"),
-			},
-			prevPod:      nil,
-			newPod:       addToleration(newPod("pod2", "node1"), 1, 100),
-			oldNode:      newNode("node1"),
-			newNode:      addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1}),
-			expectPatch:  true,
-			expectDelete: true,
-		},
+		{"existing pod2 scheduled onto tainted Node", assigned, newPod("pod2", ""), newPod("pod2", "node1"), untainted, tainted, true, true},
+		{"existing pod2 with taint toleration scheduled onto tainted Node", assigned, addToleration(newPod("pod2", ""), 1, 100), addToleration(newPod("pod2", "node1"), 1, 100), untainted, tainted, true, true},
+		{"new pod2 created on tainted Node", assigned, nil, newPod("pod2", "node1"), untainted, tainted, true, true},
+		{"new pod2 with tait toleration created on tainted Node", assigned, nil, addToleration(newPod("pod2", "node1"), 1, 100), untainted, tainted, true, true},
 	}
 
 	for _, item := range testCases {
 		t.Run(item.description, func(t *testing.T) {
-			w := newWorld(t)
-			for i := range item.pods {
-				w.put(&item.pods[i])
-			}
-			w.put(item.oldNode)
-			w.c.Start()
+			w := startedWorld(t, item.pods, item.oldNode)
 			if item.prevPod != nil {
 				w.put(item.prevPod)
 			}
