@@ -128,7 +128,7 @@ func (c *Controller) syncStatus() {
 // driftReason says why a NodeClaim no longer matches its NodePool or
 // EC2NodeClass ("" when it does).
 func (c *Controller) driftReason(nc *karpv1.NodeClaim, np *karpv1.NodePool) string {
-	if h := nc.Annotations[karpv1.AnnotationNodePoolHash]; h != "" && h != nodePoolHash(np) {
+	if h := nc.Annotations[karpv1.AnnotationNodePoolHash]; h != "" && h != c.hashes.nodePool(np) {
 		return "NodePoolDrifted"
 	}
 	if !admits(np.Spec.Template.Spec.Requirements, nc.Labels) {
@@ -138,13 +138,53 @@ func (c *Controller) driftReason(nc *karpv1.NodeClaim, np *karpv1.NodePool) stri
 	if ncls == nil {
 		return ""
 	}
-	if h := nc.Annotations[karpv1.AnnotationNodeClassHash]; h != "" && h != nodeClassHash(ncls) {
+	if h := nc.Annotations[karpv1.AnnotationNodeClassHash]; h != "" && h != c.hashes.nodeClass(ncls) {
 		return "NodeClassDrifted"
 	}
-	if nc.Status.ImageID != "" && nc.Status.ImageID != imageID(ncls, nc.Labels[corev1.LabelArchStable]) {
+	if nc.Status.ImageID != "" && nc.Status.ImageID != c.hashes.image(ncls, nc.Labels[corev1.LabelArchStable]) {
 		return "AMIDrift"
 	}
 	return ""
+}
+
+// driftHashes remembers the hashes and AMI ids driftReason compares
+// every NodeClaim against at every poll, per NodePool and EC2NodeClass
+// object (objects in the store are replaced, never changed).
+type driftHashes struct {
+	pools   map[*karpv1.NodePool]string
+	classes map[*karpv1.EC2NodeClass]string
+	images  map[imageKey]string
+}
+
+type imageKey struct {
+	ncls *karpv1.EC2NodeClass
+	arch string
+}
+
+// remember is m[k], computed by f the first time; a map grown past a
+// few entries (objects since replaced) is dropped wholesale.
+func remember[K comparable](m *map[K]string, k K, f func() string) string {
+	if v, ok := (*m)[k]; ok {
+		return v
+	}
+	if *m == nil || len(*m) >= 64 {
+		*m = map[K]string{}
+	}
+	v := f()
+	(*m)[k] = v
+	return v
+}
+
+func (h *driftHashes) nodePool(np *karpv1.NodePool) string {
+	return remember(&h.pools, np, func() string { return nodePoolHash(np) })
+}
+
+func (h *driftHashes) nodeClass(ncls *karpv1.EC2NodeClass) string {
+	return remember(&h.classes, ncls, func() string { return nodeClassHash(ncls) })
+}
+
+func (h *driftHashes) image(ncls *karpv1.EC2NodeClass, arch string) string {
+	return remember(&h.images, imageKey{ncls, arch}, func() string { return imageID(ncls, arch) })
 }
 
 // syncNodePools writes each NodePool's status: its nodes, their

@@ -147,6 +147,7 @@ type Controller struct {
 	// npTypes caches, per NodePool name, the instance types its
 	// requirements admit (for the NodePool object it was computed from).
 	npTypes map[string]nodePoolTypeList
+	hashes  driftHashes
 }
 
 type nodePoolTypeList struct {

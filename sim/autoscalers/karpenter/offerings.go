@@ -35,6 +35,8 @@ type typeDerived struct {
 	t      cloud.InstanceType
 	labels map[string]string
 	alloc  podutil.Resources
+	// capacity is t.Capacity(), shared and only read.
+	capacity corev1.ResourceList
 }
 
 // derivedCache maps a type's name to its typeDerived (a sync.Map: the
@@ -56,7 +58,7 @@ func derived(t cloud.InstanceType) *typeDerived {
 		karpv1.LabelInstanceCPU:        strconv.Itoa(t.VCPU),
 		karpv1.LabelInstanceMemory:     strconv.FormatInt(t.MemoryMiB, 10),
 	}
-	d := &typeDerived{t: t, labels: labels, alloc: podutil.AllocatableOf(t.Allocatable())}
+	d := &typeDerived{t: t, labels: labels, alloc: podutil.AllocatableOf(t.Allocatable()), capacity: t.Capacity()}
 	if _, ok := derivedCache.Load(t.Name); !ok {
 		derivedCache.Store(t.Name, d)
 	}
@@ -248,11 +250,13 @@ func limitsAllow(np *karpv1.NodePool, usage corev1.ResourceList, t cloud.Instanc
 	if len(np.Spec.Limits) == 0 {
 		return true
 	}
-	capacity := t.Capacity()
-	capacity["nodes"] = *resourceInt(1)
+	capacity := derived(t).capacity
 	for name, limit := range np.Spec.Limits {
 		used := usage[name]
 		add, ok := capacity[name]
+		if name == "nodes" {
+			add, ok = *resourceInt(1), true
+		}
 		if !ok {
 			continue
 		}

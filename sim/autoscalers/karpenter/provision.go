@@ -16,6 +16,7 @@ import (
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
+	"github.com/kubesim/kubesim/sim/scheduler/plugins/noderesources"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -203,8 +204,15 @@ func (c *Controller) nodePoolUsage(exclude map[string]bool) map[string]corev1.Re
 // returns why it could not.
 func (k *packer) add(pod *corev1.Pod) (string, bool) {
 	c := k.c
+	req := c.requests(pod)
 	skip := func(ni *framework.NodeInfo) bool {
-		return k.exclude[ni.Name()] || strings.HasPrefix(ni.Name(), planPrefix)
+		if k.exclude[ni.Name()] || strings.HasPrefix(ni.Name(), planPrefix) {
+			return true
+		}
+		// A node NodeResourcesFit rejects is skipped before the other
+		// filters run (the same answer: every filter must pass).
+		reasons, _ := noderesources.InsufficientResources(req, ni)
+		return len(reasons) > 0
 	}
 	if node := c.Snap.FindPlace(pod, skip); node != "" {
 		c.Snap.Place(k.u, pod, node)

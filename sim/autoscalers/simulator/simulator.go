@@ -46,11 +46,24 @@ type Snapshot struct {
 	// and their requests (AddDaemonPods runs for every template node of
 	// every simulation).
 	daemonSpecs map[*appsv1.DaemonSet]*daemonSpec
+	// drainable remembers, per node, Drainable's answer and the pod
+	// objects it was computed from: Karpenter lists every node's
+	// drainable pods at every disruption poll, and most nodes' pods are
+	// the same objects as 10 s before.
+	drainable map[string]drainableEntry
+}
+
+type drainableEntry struct {
+	from []*corev1.Pod // the node's pod objects, in the NodeInfo's order
+	out  []*corev1.Pod
 }
 
 type daemonSpec struct {
 	spec     *corev1.PodSpec
 	requests podutil.Resources
+	// info is the PodInfo the first daemon pod placed derived: the
+	// others, with the same spec, reuse it.
+	info *framework.PodInfo
 }
 
 // New returns an empty snapshot whose filters read objects other than
@@ -71,6 +84,7 @@ func (s *Snapshot) TrackNode(ev store.Event) {
 		s.UpdateNode(ev.Old.(*corev1.Node), node)
 	case store.Deleted:
 		s.RemoveNode(node)
+		delete(s.drainable, node.Name)
 	}
 }
 
@@ -131,7 +145,10 @@ type Undo struct {
 	nodes []*corev1.Node
 	added []*corev1.Pod // hypothetical pods placed on nodes
 	moved []*corev1.Pod // original versions of pods moved to other nodes
-	hid   []*corev1.Pod // pods taken off the snapshot
+	// hid are the pods taken off the snapshot, with what the cache
+	// derived from them (put back as they were, not derived again).
+	hid   []*framework.PodInfo
+	hidBy map[types.UID]*framework.PodInfo // hid by UID
 }
 
 // Revert takes every change of u back, newest first, and empties u.
@@ -145,8 +162,8 @@ func (s *Snapshot) Revert(u *Undo) {
 	for i := len(u.nodes) - 1; i >= 0; i-- {
 		s.RemoveNode(u.nodes[i])
 	}
-	for _, p := range u.hid {
-		s.AddPod(p)
+	for _, pi := range u.hid {
+		s.AddPodInfo(pi)
 	}
 	*u = Undo{}
 }
@@ -157,6 +174,12 @@ func (u *Undo) Merge(v *Undo) {
 	u.added = append(u.added, v.added...)
 	u.moved = append(u.moved, v.moved...)
 	u.hid = append(u.hid, v.hid...)
+	for uid, pi := range v.hidBy { // a set: order does not matter
+		if u.hidBy == nil {
+			u.hidBy = map[types.UID]*framework.PodInfo{}
+		}
+		u.hidBy[uid] = pi
+	}
 	*v = Undo{}
 }
 
@@ -168,8 +191,19 @@ func (s *Snapshot) AddTemporaryNode(u *Undo, n *corev1.Node) {
 }
 
 // Place puts pod on node: a pending pod is added there, an assigned one
-// moves there.
+// moves there. A pending copy of a pod u hid reuses what the cache
+// derived from the hidden pod (same spec but for the node).
 func (s *Snapshot) Place(u *Undo, pod *corev1.Pod, node string) {
+	var from *framework.PodInfo
+	if pod.Spec.NodeName == "" {
+		from = u.hidden(pod)
+	}
+	s.place(u, pod, node, from)
+}
+
+// place is Place with, for a pending pod, the PodInfo of a pod with the
+// same spec to copy (nil: the cache derives it).
+func (s *Snapshot) place(u *Undo, pod *corev1.Pod, node string, from *framework.PodInfo) {
 	cp := *pod
 	cp.Spec.NodeName = node
 	if pod.Spec.NodeName != "" {
@@ -177,17 +211,39 @@ func (s *Snapshot) Place(u *Undo, pod *corev1.Pod, node string) {
 		u.moved = append(u.moved, pod)
 		return
 	}
-	s.AddPod(&cp)
+	if from != nil {
+		s.AddPodInfo(from.WithPod(&cp))
+	} else {
+		s.AddPod(&cp)
+	}
 	u.added = append(u.added, &cp)
+}
+
+// hidden is the PodInfo of the pod u hid that pod is a copy of (same
+// key, UID and resource version), or nil.
+func (u *Undo) hidden(pod *corev1.Pod) *framework.PodInfo {
+	pi := u.hidBy[pod.UID]
+	if pi == nil || pod.UID == "" {
+		return nil
+	}
+	if h := pi.Pod; h.Name != pod.Name || h.Namespace != pod.Namespace || h.ResourceVersion != pod.ResourceVersion {
+		return nil
+	}
+	return pi
 }
 
 // Hide takes an assigned pod off the snapshot (its node is to go); it
 // reports whether the pod was there.
 func (s *Snapshot) Hide(u *Undo, pod *corev1.Pod) bool {
+	pi := s.PodInfo(pod.Namespace, pod.Name)
 	if !s.RemovePod(pod) {
 		return false
 	}
-	u.hid = append(u.hid, pod)
+	u.hid = append(u.hid, pi)
+	if u.hidBy == nil {
+		u.hidBy = map[types.UID]*framework.PodInfo{}
+	}
+	u.hidBy[pod.UID] = pi
 	return true
 }
 
@@ -228,7 +284,10 @@ func (s *Snapshot) AddDaemonPods(u *Undo, name string) podutil.Resources {
 			Spec: *ent.spec, // its slices shared between the daemon pods, only read
 		}
 		if s.Check(p, ni).IsSuccess() {
-			s.Place(u, p, name)
+			s.place(u, p, name, ent.info)
+			if ent.info == nil {
+				ent.info = s.PodInfo(p.Namespace, p.Name)
+			}
 			sum = sum.Add(ent.requests)
 		}
 	}
@@ -249,12 +308,43 @@ func IsMirror(p *corev1.Pod) bool {
 
 // Drainable lists the pods a drain of the node would evict, by key: not
 // finished, not mirror pods, not DaemonSet pods (both stay with their
-// node).
+// node). The list is shared: callers only read it.
 func (s *Snapshot) Drainable(node string) []*corev1.Pod {
 	ni := s.Get(node)
 	if ni == nil {
 		return nil
 	}
+	// Objects in the store are replaced, never changed: the same pod
+	// objects give the same answer.
+	if e, ok := s.drainable[node]; ok && sameObjects(e.from, ni.Pods) {
+		return e.out
+	}
+	out := drainable(ni)
+	from := make([]*corev1.Pod, len(ni.Pods))
+	for i, pi := range ni.Pods {
+		from[i] = pi.Pod
+	}
+	if s.drainable == nil {
+		s.drainable = map[string]drainableEntry{}
+	}
+	s.drainable[node] = drainableEntry{from: from, out: out}
+	return out
+}
+
+// sameObjects reports whether pods are the objects of infos, in order.
+func sameObjects(pods []*corev1.Pod, infos []*framework.PodInfo) bool {
+	if len(pods) != len(infos) {
+		return false
+	}
+	for i, pi := range infos {
+		if pods[i] != pi.Pod {
+			return false
+		}
+	}
+	return true
+}
+
+func drainable(ni *framework.NodeInfo) []*corev1.Pod {
 	type keyed struct {
 		key string
 		pod *corev1.Pod

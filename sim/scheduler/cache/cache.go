@@ -209,6 +209,21 @@ func (c *Cache) AddPod(pod *corev1.Pod) {
 	c.attach(pi, pod.Spec.NodeName)
 }
 
+// AddPodInfo is AddPod for a pod whose PodInfo the caller derived
+// already (pi.Pod is the pod, on no node): the autoscalers' what-if
+// placements put back or move pods they know without deriving their
+// requests and affinity again.
+func (c *Cache) AddPodInfo(pi *framework.PodInfo) {
+	pod := pi.Pod
+	key := store.KeyOf(pod)
+	if _, ok := c.pods[key]; ok || !counts(pod) {
+		c.AddPod(pod)
+		return
+	}
+	c.pods[key] = pi
+	c.attach(pi, pod.Spec.NodeName)
+}
+
 // UpdatePod applies a new version of a pod.
 func (c *Cache) UpdatePod(pod *corev1.Pod) {
 	c.AddPod(pod)

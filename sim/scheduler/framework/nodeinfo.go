@@ -44,6 +44,16 @@ func NewPodInfo(pod *corev1.Pod) *PodInfo {
 	return pi
 }
 
+// WithPod is a copy of pi for another object of the same pod whose spec
+// derives the same fields (a copy bound to another node): the
+// autoscalers' what-if placements reuse what was derived instead of
+// deriving it again. The copy is on no node.
+func (pi *PodInfo) WithPod(pod *corev1.Pod) *PodInfo {
+	cp := *pi
+	cp.Pod, cp.Node, cp.idx, cp.affIdx, cp.antiIdx = pod, nil, -1, -1, -1
+	return &cp
+}
+
 // Update recomputes the derived fields for a new version of the pod.
 func (pi *PodInfo) Update(pod *corev1.Pod) {
 	pi.Pod = pod
