@@ -12,13 +12,7 @@ import (
 // A podsRunning expectation that fails names what the other pods show in
 // kubectl's STATUS column, and the report counts every pod by it.
 func TestPodsRunningFailureNamesTheStatuses(t *testing.T) {
-	s, err := scenarios.Parse("bad-image.yaml", []byte(`
-name: bad-image
-duration: 2m
-cluster:
-  nodeGroups:
-    - {name: general, instanceType: m5.large, count: 1}
-workloads:
+	s, err := scenarios.Parse("bad-image.yaml", []byte(clusterYAML("bad-image", "2m", 1, true)+`workloads:
 `+deploymentYAML("web", 2, `{name: web, image: "nginx:1.999"}`)+`
 expect:
   - at: 2m

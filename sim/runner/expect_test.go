@@ -29,6 +29,17 @@ func deploymentYAML(name string, replicas int, container string) string {
         selector: {matchLabels: {app: %[1]s}}, template: {metadata: {labels: {app: %[1]s}}, spec: {containers: [%[3]s]}}}}`, name, replicas, container)
 }
 
+// clusterYAML is a scenario's head: its name and duration, and a cluster
+// of that many m5.large nodes in the node group "general", with the default
+// add-ons or none.
+func clusterYAML(name, duration string, nodes int, addons bool) string {
+	out := fmt.Sprintf("name: %s\nduration: %s\ncluster:\n", name, duration)
+	if !addons {
+		out += "  addons: false\n"
+	}
+	return out + fmt.Sprintf("  nodeGroups:\n    - {name: general, instanceType: m5.large, count: %d}\n", nodes)
+}
+
 func verdicts(rep *runner.Report) map[int]runner.ExpectationResult {
 	out := map[int]runner.ExpectationResult{}
 	for _, e := range rep.Expectations {
@@ -39,14 +50,7 @@ func verdicts(rep *runner.Report) map[int]runner.ExpectationResult {
 
 // Two pods of 800m fit on an m5.large (1930m); with one of three nodes
 // dead for good, two of the six replicas can never run again.
-var lostCapacity = `
-name: lost-capacity
-duration: 10m
-cluster:
-  addons: false
-  nodeGroups:
-    - {name: general, instanceType: m5.large, count: 3}
-workloads:
+var lostCapacity = clusterYAML("lost-capacity", "10m", 3, false) + `workloads:
 ` + deploymentYAML("web", 6, `{name: web, image: nginx:1.27, resources: {requests: {cpu: 800m, memory: 128Mi}}}`) + `
 timeline:
   - at: 1m
@@ -99,14 +103,7 @@ func TestExpectationsCannotLie(t *testing.T) {
 // TestRecoveryTime: with room to spare the replacements run and the
 // within/after check reports when, relative to the failure.
 func TestRecoveryTime(t *testing.T) {
-	src := `
-name: recovers
-duration: 12m
-cluster:
-  addons: false
-  nodeGroups:
-    - {name: general, instanceType: m5.large, count: 3}
-workloads:
+	src := clusterYAML("recovers", "12m", 3, false) + `workloads:
 ` + deploymentYAML("web", 3, `{name: web, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 128Mi}}}`) + `
 timeline:
   - at: 1m
@@ -143,14 +140,7 @@ expect:
 // phase Running; podsRunning must not count it, and the restart and
 // CrashLoopBackOff checks see it.
 func TestCrashLoopIsNotRunning(t *testing.T) {
-	src := `
-name: crashloop
-duration: 5m
-cluster:
-  addons: false
-  nodeGroups:
-    - {name: general, instanceType: m5.large, count: 1}
-workloads:
+	src := clusterYAML("crashloop", "5m", 1, false) + `workloads:
   - manifest:
       apiVersion: apps/v1
       kind: Deployment

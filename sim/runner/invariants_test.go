@@ -18,14 +18,7 @@ import (
 // vacuous: a pod bound straight to a node (spec.nodeName bypasses the
 // scheduler) that asks for more CPU than the node has must stop the run.
 func TestInvariantsCatchOvercommit(t *testing.T) {
-	s, err := scenarios.Parse("overcommit.yaml", []byte(`
-name: overcommit
-duration: 2m
-cluster:
-  addons: false
-  nodeGroups:
-    - {name: general, instanceType: m5.large, count: 1}
-`), nil)
+	s, err := scenarios.Parse("overcommit.yaml", []byte(clusterYAML("overcommit", "2m", 1, false)+``), nil)
 	require.NoError(t, err)
 	inject := func(c *cluster.Cluster) {
 		c.Engine.At(30*time.Second, "inject", func() {

@@ -8,13 +8,7 @@ import (
 	"github.com/kubesim/kubesim/scenarios"
 )
 
-var reachableScenario = `
-name: reachable
-duration: 4m
-cluster:
-  nodeGroups:
-    - {name: general, instanceType: m5.large, count: 2}
-workloads:
+var reachableScenario = clusterYAML("reachable", "4m", 2, true) + `workloads:
 ` + deploymentYAML("db", 1, `{name: redis, image: "redis:7"}`) + `
   - manifest:
       apiVersion: v1
