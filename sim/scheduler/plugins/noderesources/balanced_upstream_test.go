@@ -1,7 +1,8 @@
 package noderesources
 
 // Ported from upstream, inputs and expected values unchanged, harness
-// adapted (our cache snapshot and plugin instead of upstream's framework):
+// adapted (our cache snapshot and plugin instead of upstream's framework;
+// each case one row, scored building the usual one):
 //   kubernetes v1.37.2 pkg/scheduler/framework/plugins/noderesources/
 //     balanced_allocation_test.go  TestNodeResourcesBalancedAllocation
 // Skipped: cases configuring resources other than cpu and memory (t.Skip
@@ -54,218 +55,148 @@ func cpuAndMemoryAndGpu(cpuReq, memoryReq, gpuReq string) map[v1.ResourceName]st
 
 func gpu(count int64) map[string]int64 { return map[string]int64{"nvidia.com/gpu": count} }
 
+// balancedCase is a case of TestNodeResourcesBalancedAllocation.
+type balancedCase struct {
+	name                       string
+	requestedPod               *v1.Pod
+	nodes                      []*v1.Node
+	existingPods               []*v1.Pod
+	expectedScores             []nodeScore
+	args                       balancedArgs
+	runPreScore                bool
+	expectedPreScoreStatusCode framework.Code
+}
+
 func TestNodeResourcesBalancedAllocation(t *testing.T) {
 	defaultResourceBalancedAllocationSet := []resourceSpec{
 		{Name: string(v1.ResourceCPU), Weight: 1},
 		{Name: string(v1.ResourceMemory), Weight: 1},
 	}
-	tests := []struct {
-		name                       string
-		requestedPod               *v1.Pod
-		nodes                      []*v1.Node
-		existingPods               []*v1.Pod
-		expectedScores             []nodeScore
-		args                       balancedArgs
-		runPreScore                bool
-		expectedPreScoreStatusCode framework.Code
-		draObjects                 []any
-	}{
-		{
-			// bestEffort pods, skip in PreScore
-			name:                       "nothing scheduled, nothing requested, skip in PreScore",
-			requestedPod:               st.MakePod().Obj(),
-			nodes:                      []*v1.Node{makeNode("node1", 4000, 10000, nil), makeNode("node2", 4000, 10000, nil)},
-			args:                       balancedArgs{Resources: defaultResourceBalancedAllocationSet},
-			runPreScore:                true,
-			expectedPreScoreStatusCode: framework.Skip,
-		},
-		{
-			// Node1
-			//  CPU: 0 -> 3000/4000 (0% -> 75%)
-			//  Memory: 0 -> 5000/10000 (0% -> 50%)
-			//  Score: 68 (100 -> 87)
-			// Node2
-			//  CPU: 0 -> 3000/6000 (0% -> 50%)
-			//  Memory: 0 -> 5000/10000 (0% -> 50%)
-			//  Score: 75 (100 -> 100)
-			name:         "nothing scheduled, resources requested, differently sized nodes",
-			requestedPod: st.MakePod().Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemory("2000m", "3000")).Obj(),
-			nodes: []*v1.Node{
-				makeNode("node1", 4000, 10000, nil),
-				makeNode("node2", 6000, 10000, nil)},
-			expectedScores: []nodeScore{{Name: "node1", Score: 68}, {Name: "node2", Score: 75}},
-			args:           balancedArgs{Resources: defaultResourceBalancedAllocationSet},
-			runPreScore:    true,
-		},
-		{
-			// Node1
-			//  CPU: 3000 -> 6000/10000 (30% -> 60%)
-			//  Memory: 0 -> 5000/20000 (0% -> 25%)
-			//  Score: 73 (85 -> 82)
-			// Node2
-			//  CPU: 3000 -> 6000/10000 (30% -> 60%)
-			//  Memory: 5000 -> 10000/20000 (25% -> 50%)
-			//  Score: 74 (97 -> 95)
-			name:         "resources requested, pods scheduled with resources",
-			requestedPod: st.MakePod().Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemory("2000m", "3000")).Obj(),
-			nodes: []*v1.Node{
-				makeNode("node1", 10000, 20000, nil),
-				makeNode("node2", 10000, 20000, nil),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(cpuOnly("1000m")).Req(cpuOnly("2000m")).Obj(),
-				st.MakePod().Node("node2").Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemory("2000m", "3000")).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 73}, {Name: "node2", Score: 74}},
-			args:           balancedArgs{Resources: defaultResourceBalancedAllocationSet},
-			runPreScore:    true,
-		},
-		{
-			// Node1
-			//  CPU: 3000 -> 6000/10000 (30% -> 60%)
-			//  Memory: 0 -> 5000/20000 (0% -> 25%)
-			//  Score: 73 (85 -> 82)
-			// Node2
-			//  CPU: 3000 -> 6000/10000 (30% -> 60%)
-			//  Memory: 5000 -> 10000/50000 (10% -> 20%)
-			//  Score: 70 (90 -> 80)
-			name:         "resources requested, pods scheduled with resources, differently sized nodes",
-			requestedPod: st.MakePod().Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemory("2000m", "3000")).Obj(),
-			nodes: []*v1.Node{
-				makeNode("node1", 10000, 20000, nil),
-				makeNode("node2", 10000, 50000, nil),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(cpuOnly("1000m")).Req(cpuOnly("2000m")).Obj(),
-				st.MakePod().Node("node2").Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemory("2000m", "3000")).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 73}, {Name: "node2", Score: 70}},
-			args:           balancedArgs{Resources: defaultResourceBalancedAllocationSet},
-			runPreScore:    true,
-		},
-		{
-			// Node1
-			//  CPU: 3000 -> 3000/3000 (100% -> 100%)
-			//  Memory: 0 -> 5000/5000 (0% -> 100%)
-			//  Score: 100 (50 -> 100)
-			// Node2
-			//  CPU: 0 -> 0/10000 (0% -> 0%)
-			//  Memory: 0 -> 5000/5000 (0% -> 100%)
-			//  Score: 50 (100 -> 50)
-			name:         "resources requested, pods scheduled with resources, nodes to reach min/max score",
-			requestedPod: st.MakePod().Req(map[v1.ResourceName]string{"memory": "2000"}).Req(map[v1.ResourceName]string{"memory": "3000"}).Obj(),
-			nodes: []*v1.Node{
-				makeNode("node1", 3000, 5000, nil),
-				makeNode("node2", 3000, 5000, nil),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(cpuOnly("1000m")).Req(cpuOnly("2000m")).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 100}, {Name: "node2", Score: 50}},
-			args:           balancedArgs{Resources: defaultResourceBalancedAllocationSet},
-			runPreScore:    true,
-		},
-		{
-			// Node1
-			//  CPU: 3000 -> 6000/6000 (50% -> 100%)
-			//  Memory: 0 -> 0/10000 (0% -> 0%)
-			//  Score: 62 (75 -> 50)
-			// Node2
-			//  CPU: 3000 -> 6000/6000 (50% -> 100%)
-			//  Memory: 5000 -> 5000/10000 (50% -> 50%)
-			//  Score: 62 (100 -> 75)
-			name:         "requested resources at node capacity",
-			requestedPod: st.MakePod().Req(cpuOnly("1000m")).Req(cpuOnly("2000m")).Obj(),
-			nodes: []*v1.Node{
-				makeNode("node1", 6000, 10000, nil),
-				makeNode("node2", 6000, 10000, nil),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(cpuOnly("1000m")).Req(cpuOnly("2000m")).Obj(),
-				st.MakePod().Node("node2").Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemory("2000m", "3000")).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 62}, {Name: "node2", Score: 62}},
-			args:           balancedArgs{Resources: defaultResourceBalancedAllocationSet},
-			runPreScore:    true,
-		},
-		{
-			// Node1
-			//  CPU: 3000 -> 3000/3500 (85.7% -> 85.7%)
-			//  Memory: 5000 -> 5000/40000 (12.5% -> 12.5%)
-			//  GPU: 3 -> 4/8 (37.5% -> 50%)
-			//  Score: 75 (69 -> 70)
-			// Node2
-			//  CPU: 3000 -> 3000/3500 (85.7% -> 85.7%)
-			//  Memory: 5000 -> 5000/40000 (12.5% -> 12.5%)
-			//  GPU: 0 -> 1/8 (0% -> 12.5%)
-			//  Score: 76 (62 -> 65)
-			name:         "scalar resource is included in the score computation if pod requests the scalar resource",
-			requestedPod: st.MakePod().Req(cpuAndMemoryAndGpu("0", "0", "1")).Obj(),
-			nodes: []*v1.Node{
-				makeNode("node1", 3500, 40000, gpu(8)),
-				makeNode("node2", 3500, 40000, gpu(8)),
-			},
-			existingPods: []*v1.Pod{
+	withGPU := []resourceSpec{
+		{Name: string(v1.ResourceCPU), Weight: 1},
+		{Name: string(v1.ResourceMemory), Weight: 1},
+		{Name: "nvidia.com/gpu", Weight: 1},
+	}
+	// The pods upstream's cases repeat: two containers of cpu and memory
+	// (the usual incoming pod), and the same on a node or cpu only.
+	cpuAndMemoryPod := func() *st.PodWrapper {
+		return st.MakePod().Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemory("2000m", "3000"))
+	}
+	cpuOnlyOn := func(node string) *v1.Pod {
+		return st.MakePod().Node(node).Req(cpuOnly("1000m")).Req(cpuOnly("2000m")).Obj()
+	}
+	two := func(node1, node2 *v1.Node) []*v1.Node { return []*v1.Node{node1, node2} }
+	scores := func(node1, node2 int64) []nodeScore {
+		return []nodeScore{{Name: "node1", Score: node1}, {Name: "node2", Score: node2}}
+	}
+	// scored is the usual case: PreScore runs, cpu and memory weigh 1.
+	scored := func(name string, pod *v1.Pod, nodes []*v1.Node, existing []*v1.Pod, want []nodeScore) balancedCase {
+		return balancedCase{name: name, requestedPod: pod, nodes: nodes, existingPods: existing, expectedScores: want,
+			args: balancedArgs{Resources: defaultResourceBalancedAllocationSet}, runPreScore: true}
+	}
+	withoutPreScore := func(c balancedCase) balancedCase { c.runPreScore = false; return c }
+	weighing := func(r []resourceSpec, c balancedCase) balancedCase { c.args.Resources = r; return c }
+
+	tests := []balancedCase{
+		// bestEffort pods, skip in PreScore
+		{name: "nothing scheduled, nothing requested, skip in PreScore", requestedPod: st.MakePod().Obj(),
+			nodes: two(makeNode("node1", 4000, 10000, nil), makeNode("node2", 4000, 10000, nil)),
+			args:  balancedArgs{Resources: defaultResourceBalancedAllocationSet}, runPreScore: true, expectedPreScoreStatusCode: framework.Skip},
+		// Node1
+		//  CPU: 0 -> 3000/4000 (0% -> 75%)
+		//  Memory: 0 -> 5000/10000 (0% -> 50%)
+		//  Score: 68 (100 -> 87)
+		// Node2
+		//  CPU: 0 -> 3000/6000 (0% -> 50%)
+		//  Memory: 0 -> 5000/10000 (0% -> 50%)
+		//  Score: 75 (100 -> 100)
+		scored("nothing scheduled, resources requested, differently sized nodes", cpuAndMemoryPod().Obj(),
+			two(makeNode("node1", 4000, 10000, nil), makeNode("node2", 6000, 10000, nil)), nil, scores(68, 75)),
+		// Node1
+		//  CPU: 3000 -> 6000/10000 (30% -> 60%)
+		//  Memory: 0 -> 5000/20000 (0% -> 25%)
+		//  Score: 73 (85 -> 82)
+		// Node2
+		//  CPU: 3000 -> 6000/10000 (30% -> 60%)
+		//  Memory: 5000 -> 10000/20000 (25% -> 50%)
+		//  Score: 74 (97 -> 95)
+		scored("resources requested, pods scheduled with resources", cpuAndMemoryPod().Obj(),
+			two(makeNode("node1", 10000, 20000, nil), makeNode("node2", 10000, 20000, nil)),
+			[]*v1.Pod{cpuOnlyOn("node1"), cpuAndMemoryPod().Node("node2").Obj()}, scores(73, 74)),
+		// Node1
+		//  CPU: 3000 -> 6000/10000 (30% -> 60%)
+		//  Memory: 0 -> 5000/20000 (0% -> 25%)
+		//  Score: 73 (85 -> 82)
+		// Node2
+		//  CPU: 3000 -> 6000/10000 (30% -> 60%)
+		//  Memory: 5000 -> 10000/50000 (10% -> 20%)
+		//  Score: 70 (90 -> 80)
+		scored("resources requested, pods scheduled with resources, differently sized nodes", cpuAndMemoryPod().Obj(),
+			two(makeNode("node1", 10000, 20000, nil), makeNode("node2", 10000, 50000, nil)),
+			[]*v1.Pod{cpuOnlyOn("node1"), cpuAndMemoryPod().Node("node2").Obj()}, scores(73, 70)),
+		// Node1
+		//  CPU: 3000 -> 3000/3000 (100% -> 100%)
+		//  Memory: 0 -> 5000/5000 (0% -> 100%)
+		//  Score: 100 (50 -> 100)
+		// Node2
+		//  CPU: 0 -> 0/10000 (0% -> 0%)
+		//  Memory: 0 -> 5000/5000 (0% -> 100%)
+		//  Score: 50 (100 -> 50)
+		scored("resources requested, pods scheduled with resources, nodes to reach min/max score",
+			st.MakePod().Req(map[v1.ResourceName]string{"memory": "2000"}).Req(map[v1.ResourceName]string{"memory": "3000"}).Obj(),
+			two(makeNode("node1", 3000, 5000, nil), makeNode("node2", 3000, 5000, nil)), []*v1.Pod{cpuOnlyOn("node1")}, scores(100, 50)),
+		// Node1
+		//  CPU: 3000 -> 6000/6000 (50% -> 100%)
+		//  Memory: 0 -> 0/10000 (0% -> 0%)
+		//  Score: 62 (75 -> 50)
+		// Node2
+		//  CPU: 3000 -> 6000/6000 (50% -> 100%)
+		//  Memory: 5000 -> 5000/10000 (50% -> 50%)
+		//  Score: 62 (100 -> 75)
+		scored("requested resources at node capacity", st.MakePod().Req(cpuOnly("1000m")).Req(cpuOnly("2000m")).Obj(),
+			two(makeNode("node1", 6000, 10000, nil), makeNode("node2", 6000, 10000, nil)),
+			[]*v1.Pod{cpuOnlyOn("node1"), cpuAndMemoryPod().Node("node2").Obj()}, scores(62, 62)),
+		// Node1
+		//  CPU: 3000 -> 3000/3500 (85.7% -> 85.7%)
+		//  Memory: 5000 -> 5000/40000 (12.5% -> 12.5%)
+		//  GPU: 3 -> 4/8 (37.5% -> 50%)
+		//  Score: 75 (69 -> 70)
+		// Node2
+		//  CPU: 3000 -> 3000/3500 (85.7% -> 85.7%)
+		//  Memory: 5000 -> 5000/40000 (12.5% -> 12.5%)
+		//  GPU: 0 -> 1/8 (0% -> 12.5%)
+		//  Score: 76 (62 -> 65)
+		weighing(withGPU, scored("scalar resource is included in the score computation if pod requests the scalar resource",
+			st.MakePod().Req(cpuAndMemoryAndGpu("0", "0", "1")).Obj(),
+			two(makeNode("node1", 3500, 40000, gpu(8)), makeNode("node2", 3500, 40000, gpu(8))),
+			[]*v1.Pod{
 				st.MakePod().Node("node1").Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemoryAndGpu("2000m", "3000", "3")).Obj(),
-				st.MakePod().Node("node2").Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemory("2000m", "3000")).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 75}, {Name: "node2", Score: 76}},
-			args: balancedArgs{Resources: []resourceSpec{
-				{Name: string(v1.ResourceCPU), Weight: 1},
-				{Name: string(v1.ResourceMemory), Weight: 1},
-				{Name: "nvidia.com/gpu", Weight: 1},
-			}},
-			runPreScore: true,
-		},
-		{
-			// Node1
-			//  CPU: 0 -> 3000/3500 (0% -> 85.7%)
-			//  Memory: 0 -> 5000/40000 (0% -> 12.5%)
-			//  GPU: 0 -> 0/8 (scalar resource not requested by pod, ignored)
-			//  Score: 56 (100 -> 63)
-			// Node2
-			//  CPU: 0 -> 3000/3500 (0% -> 85.7%)
-			//  Memory: 0 -> 5000/40000 (0% -> 12.5%)
-			//  Score: 56 (100 -> 63)
-			name:         "scalar resource is not included in the score computation if pod doesn't request the scalar resource",
-			requestedPod: st.MakePod().Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemory("2000m", "3000")).Obj(),
-			nodes: []*v1.Node{
-				makeNode("node1", 3500, 40000, gpu(8)),
-				makeNode("node2", 3500, 40000, nil),
-			},
-			existingPods:   []*v1.Pod{},
-			expectedScores: []nodeScore{{Name: "node1", Score: 56}, {Name: "node2", Score: 56}},
-			args: balancedArgs{Resources: []resourceSpec{
-				{Name: string(v1.ResourceCPU), Weight: 1},
-				{Name: string(v1.ResourceMemory), Weight: 1},
-				{Name: "nvidia.com/gpu", Weight: 1},
-			}},
-			runPreScore: true,
-		},
-		{
-			// Whether or not prescore was called, the end result should be the same.
-			// Node1
-			//  CPU: 3000 -> 6000/10000 (30% -> 60%)
-			//  Memory: 0 -> 5000/20000 (0% -> 25%)
-			//  Score: 73 (85 -> 82)
-			// Node2
-			//  CPU: 3000 -> 6000/10000 (30% -> 60%)
-			//  Memory: 5000 -> 10000/20000 (25% -> 50%)
-			//  Score: 74 (97 -> 95)
-			name:         "resources requested, pods scheduled with resources if PreScore not called",
-			requestedPod: st.MakePod().Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemory("2000m", "3000")).Obj(),
-			nodes: []*v1.Node{
-				makeNode("node1", 10000, 20000, nil),
-				makeNode("node2", 10000, 20000, nil),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(cpuOnly("1000m")).Req(cpuOnly("2000m")).Obj(),
-				st.MakePod().Node("node2").Req(cpuAndMemory("1000m", "2000")).Req(cpuAndMemory("2000m", "3000")).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 73}, {Name: "node2", Score: 74}},
-			args:           balancedArgs{Resources: defaultResourceBalancedAllocationSet},
-			runPreScore:    false,
-		},
+				cpuAndMemoryPod().Node("node2").Obj(),
+			}, scores(75, 76))),
+		// Node1
+		//  CPU: 0 -> 3000/3500 (0% -> 85.7%)
+		//  Memory: 0 -> 5000/40000 (0% -> 12.5%)
+		//  GPU: 0 -> 0/8 (scalar resource not requested by pod, ignored)
+		//  Score: 56 (100 -> 63)
+		// Node2
+		//  CPU: 0 -> 3000/3500 (0% -> 85.7%)
+		//  Memory: 0 -> 5000/40000 (0% -> 12.5%)
+		//  Score: 56 (100 -> 63)
+		weighing(withGPU, scored("scalar resource is not included in the score computation if pod doesn't request the scalar resource",
+			cpuAndMemoryPod().Obj(), two(makeNode("node1", 3500, 40000, gpu(8)), makeNode("node2", 3500, 40000, nil)),
+			[]*v1.Pod{}, scores(56, 56))),
+		// Whether or not prescore was called, the end result should be the same.
+		// Node1
+		//  CPU: 3000 -> 6000/10000 (30% -> 60%)
+		//  Memory: 0 -> 5000/20000 (0% -> 25%)
+		//  Score: 73 (85 -> 82)
+		// Node2
+		//  CPU: 3000 -> 6000/10000 (30% -> 60%)
+		//  Memory: 5000 -> 10000/20000 (25% -> 50%)
+		//  Score: 74 (97 -> 95)
+		withoutPreScore(scored("resources requested, pods scheduled with resources if PreScore not called", cpuAndMemoryPod().Obj(),
+			two(makeNode("node1", 10000, 20000, nil), makeNode("node2", 10000, 20000, nil)),
+			[]*v1.Pod{cpuOnlyOn("node1"), cpuAndMemoryPod().Node("node2").Obj()}, scores(73, 74))),
 	}
 
 	for _, test := range tests {
