@@ -1,7 +1,8 @@
 package deployment
 
 // Ported from upstream, inputs and expected values unchanged, harness
-// adapted:
+// adapted (each case one row, with small builders for upstream's repeated
+// literals):
 //   kubernetes pkg/controller/deployment/sync_test.go
 //     (commit 78fc8e44052f699bf598f84b697b41e5a328c9c5)
 //     TestScale, TestDeploymentController_cleanupDeployment
@@ -56,6 +57,10 @@ func newRSWithStatus(name string, specReplicas, statusReplicas int, selector map
 	}
 }
 
+// rss is a list of ReplicaSets, never nil (upstream's tables write
+// []*apps.ReplicaSet{...}).
+func rss(sets ...*apps.ReplicaSet) []*apps.ReplicaSet { return append([]*apps.ReplicaSet{}, sets...) }
+
 func TestUpstreamScale(t *testing.T) {
 	newTimestamp := metav1.Date(2016, 5, 20, 2, 0, 0, 0, time.UTC)
 	oldTimestamp := metav1.Date(2016, 5, 20, 1, 0, 0, 0, time.UTC)
@@ -65,6 +70,11 @@ func TestUpstreamScale(t *testing.T) {
 		d := newUpstreamDeployment("foo", replicas, nil, nil, nil, map[string]string{"foo": "bar"})
 		d.Spec.Template.Labels["another"] = "label"
 		return d
+	}
+
+	// foo is upstream's Deployment foo of replicas.
+	foo := func(replicas int32) *apps.Deployment {
+		return newUpstreamDeployment("foo", replicas, nil, nil, nil, nil)
 	}
 
 	tests := []struct {
@@ -81,194 +91,30 @@ func TestUpstreamScale(t *testing.T) {
 
 		desiredReplicasAnnotations map[string]int32
 	}{
-		{
-			name:          "normal scaling event: 10 -> 12",
-			deployment:    newUpstreamDeployment("foo", 12, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 10, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v1", 10, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{},
-
-			expectedNew: rs("foo-v1", 12, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{},
-		},
-		{
-			name:          "normal scaling event: 10 -> 5",
-			deployment:    newUpstreamDeployment("foo", 5, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 10, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v1", 10, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{},
-
-			expectedNew: rs("foo-v1", 5, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{},
-		},
-		{
-			name:          "proportional scaling: 5 -> 10",
-			deployment:    newUpstreamDeployment("foo", 10, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 5, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v2", 2, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v1", 3, nil, oldTimestamp)},
-
-			expectedNew: rs("foo-v2", 4, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{rs("foo-v1", 6, nil, oldTimestamp)},
-		},
-		{
-			name:          "proportional scaling: 5 -> 3",
-			deployment:    newUpstreamDeployment("foo", 3, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 5, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v2", 2, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v1", 3, nil, oldTimestamp)},
-
-			expectedNew: rs("foo-v2", 1, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{rs("foo-v1", 2, nil, oldTimestamp)},
-		},
-		{
-			name:          "proportional scaling: 9 -> 4",
-			deployment:    newUpstreamDeployment("foo", 4, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 9, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v2", 8, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v1", 1, nil, oldTimestamp)},
-
-			expectedNew: rs("foo-v2", 4, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{rs("foo-v1", 0, nil, oldTimestamp)},
-		},
-		{
-			name:          "proportional scaling: 7 -> 10",
-			deployment:    newUpstreamDeployment("foo", 10, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 7, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v3", 2, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v2", 3, nil, oldTimestamp), rs("foo-v1", 2, nil, olderTimestamp)},
-
-			expectedNew: rs("foo-v3", 3, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{rs("foo-v2", 4, nil, oldTimestamp), rs("foo-v1", 3, nil, olderTimestamp)},
-		},
-		{
-			name:          "proportional scaling: 13 -> 8",
-			deployment:    newUpstreamDeployment("foo", 8, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 13, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v3", 2, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v2", 8, nil, oldTimestamp), rs("foo-v1", 3, nil, olderTimestamp)},
-
-			expectedNew: rs("foo-v3", 1, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{rs("foo-v2", 5, nil, oldTimestamp), rs("foo-v1", 2, nil, olderTimestamp)},
-		},
+		{"normal scaling event: 10 -> 12", foo(12), foo(10), rs("foo-v1", 10, nil, newTimestamp), rss(), rs("foo-v1", 12, nil, newTimestamp), rss(), nil, nil},
+		{"normal scaling event: 10 -> 5", foo(5), foo(10), rs("foo-v1", 10, nil, newTimestamp), rss(), rs("foo-v1", 5, nil, newTimestamp), rss(), nil, nil},
+		{"proportional scaling: 5 -> 10", foo(10), foo(5), rs("foo-v2", 2, nil, newTimestamp), rss(rs("foo-v1", 3, nil, oldTimestamp)), rs("foo-v2", 4, nil, newTimestamp), rss(rs("foo-v1", 6, nil, oldTimestamp)), nil, nil},
+		{"proportional scaling: 5 -> 3", foo(3), foo(5), rs("foo-v2", 2, nil, newTimestamp), rss(rs("foo-v1", 3, nil, oldTimestamp)), rs("foo-v2", 1, nil, newTimestamp), rss(rs("foo-v1", 2, nil, oldTimestamp)), nil, nil},
+		{"proportional scaling: 9 -> 4", foo(4), foo(9), rs("foo-v2", 8, nil, newTimestamp), rss(rs("foo-v1", 1, nil, oldTimestamp)), rs("foo-v2", 4, nil, newTimestamp), rss(rs("foo-v1", 0, nil, oldTimestamp)), nil, nil},
+		{"proportional scaling: 7 -> 10", foo(10), foo(7), rs("foo-v3", 2, nil, newTimestamp), rss(rs("foo-v2", 3, nil, oldTimestamp), rs("foo-v1", 2, nil, olderTimestamp)), rs("foo-v3", 3, nil, newTimestamp), rss(rs("foo-v2", 4, nil, oldTimestamp), rs("foo-v1", 3, nil, olderTimestamp)), nil, nil},
+		{"proportional scaling: 13 -> 8", foo(8), foo(13), rs("foo-v3", 2, nil, newTimestamp), rss(rs("foo-v2", 8, nil, oldTimestamp), rs("foo-v1", 3, nil, olderTimestamp)), rs("foo-v3", 1, nil, newTimestamp), rss(rs("foo-v2", 5, nil, oldTimestamp), rs("foo-v1", 2, nil, olderTimestamp)), nil, nil},
 		// Scales up the new replica set.
-		{
-			name:          "leftover distribution: 3 -> 4",
-			deployment:    newUpstreamDeployment("foo", 4, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 3, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v3", 1, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v2", 1, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)},
-
-			expectedNew: rs("foo-v3", 2, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{rs("foo-v2", 1, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)},
-		},
+		{"leftover distribution: 3 -> 4", foo(4), foo(3), rs("foo-v3", 1, nil, newTimestamp), rss(rs("foo-v2", 1, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)), rs("foo-v3", 2, nil, newTimestamp), rss(rs("foo-v2", 1, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)), nil, nil},
 		// Scales down the older replica set.
-		{
-			name:          "leftover distribution: 3 -> 2",
-			deployment:    newUpstreamDeployment("foo", 2, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 3, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v3", 1, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v2", 1, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)},
-
-			expectedNew: rs("foo-v3", 1, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{rs("foo-v2", 1, nil, oldTimestamp), rs("foo-v1", 0, nil, olderTimestamp)},
-		},
+		{"leftover distribution: 3 -> 2", foo(2), foo(3), rs("foo-v3", 1, nil, newTimestamp), rss(rs("foo-v2", 1, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)), rs("foo-v3", 1, nil, newTimestamp), rss(rs("foo-v2", 1, nil, oldTimestamp), rs("foo-v1", 0, nil, olderTimestamp)), nil, nil},
 		// Scales up the latest replica set first.
-		{
-			name:          "proportional scaling (no new rs): 4 -> 5",
-			deployment:    newUpstreamDeployment("foo", 5, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 4, nil, nil, nil, nil),
-
-			newRS:  nil,
-			oldRSs: []*apps.ReplicaSet{rs("foo-v2", 2, nil, oldTimestamp), rs("foo-v1", 2, nil, olderTimestamp)},
-
-			expectedNew: nil,
-			expectedOld: []*apps.ReplicaSet{rs("foo-v2", 3, nil, oldTimestamp), rs("foo-v1", 2, nil, olderTimestamp)},
-		},
+		{"proportional scaling (no new rs): 4 -> 5", foo(5), foo(4), nil, rss(rs("foo-v2", 2, nil, oldTimestamp), rs("foo-v1", 2, nil, olderTimestamp)), nil, rss(rs("foo-v2", 3, nil, oldTimestamp), rs("foo-v1", 2, nil, olderTimestamp)), nil, nil},
 		// Scales down to zero
-		{
-			name:          "proportional scaling: 6 -> 0",
-			deployment:    newUpstreamDeployment("foo", 0, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 6, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v3", 3, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v2", 2, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)},
-
-			expectedNew: rs("foo-v3", 0, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{rs("foo-v2", 0, nil, oldTimestamp), rs("foo-v1", 0, nil, olderTimestamp)},
-		},
+		{"proportional scaling: 6 -> 0", foo(0), foo(6), rs("foo-v3", 3, nil, newTimestamp), rss(rs("foo-v2", 2, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)), rs("foo-v3", 0, nil, newTimestamp), rss(rs("foo-v2", 0, nil, oldTimestamp), rs("foo-v1", 0, nil, olderTimestamp)), nil, nil},
 		// Scales up from zero
-		{
-			name:          "proportional scaling: 0 -> 6",
-			deployment:    newUpstreamDeployment("foo", 6, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 6, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v3", 0, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v2", 0, nil, oldTimestamp), rs("foo-v1", 0, nil, olderTimestamp)},
-
-			expectedNew:  rs("foo-v3", 6, nil, newTimestamp),
-			expectedOld:  []*apps.ReplicaSet{rs("foo-v2", 0, nil, oldTimestamp), rs("foo-v1", 0, nil, olderTimestamp)},
-			wasntUpdated: map[string]bool{"foo-v2": true, "foo-v1": true},
-		},
+		{"proportional scaling: 0 -> 6", foo(6), foo(6), rs("foo-v3", 0, nil, newTimestamp), rss(rs("foo-v2", 0, nil, oldTimestamp), rs("foo-v1", 0, nil, olderTimestamp)), rs("foo-v3", 6, nil, newTimestamp), rss(rs("foo-v2", 0, nil, oldTimestamp), rs("foo-v1", 0, nil, olderTimestamp)), map[string]bool{"foo-v2": true, "foo-v1": true}, nil},
 		// Scenario: deployment.spec.replicas == 3 ( foo-v1.spec.replicas == foo-v2.spec.replicas == foo-v3.spec.replicas == 1 )
 		// Deployment is scaled to 5. foo-v3.spec.replicas and foo-v2.spec.replicas should increment by 1 but foo-v2 fails to
 		// update.
-		{
-			name:          "failed rs update",
-			deployment:    newUpstreamDeployment("foo", 5, nil, nil, nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 5, nil, nil, nil, nil),
-
-			newRS:  rs("foo-v3", 2, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v2", 1, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)},
-
-			expectedNew:  rs("foo-v3", 2, nil, newTimestamp),
-			expectedOld:  []*apps.ReplicaSet{rs("foo-v2", 2, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)},
-			wasntUpdated: map[string]bool{"foo-v3": true, "foo-v1": true},
-
-			desiredReplicasAnnotations: map[string]int32{"foo-v2": int32(3)},
-		},
-		{
-			name:          "deployment with surge pods",
-			deployment:    newUpstreamDeployment("foo", 20, nil, ptr.To(intstr.FromInt32(2)), nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 10, nil, ptr.To(intstr.FromInt32(2)), nil, nil),
-
-			newRS:  rs("foo-v2", 6, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v1", 6, nil, oldTimestamp)},
-
-			expectedNew: rs("foo-v2", 11, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{rs("foo-v1", 11, nil, oldTimestamp)},
-		},
-		{
-			name:          "change both surge and size",
-			deployment:    newUpstreamDeployment("foo", 50, nil, ptr.To(intstr.FromInt32(6)), nil, nil),
-			oldDeployment: newUpstreamDeployment("foo", 10, nil, ptr.To(intstr.FromInt32(3)), nil, nil),
-
-			newRS:  rs("foo-v2", 5, nil, newTimestamp),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v1", 8, nil, oldTimestamp)},
-
-			expectedNew: rs("foo-v2", 22, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{rs("foo-v1", 34, nil, oldTimestamp)},
-		},
-		{
-			name:          "change both size and template",
-			deployment:    updatedTemplate(14),
-			oldDeployment: newUpstreamDeployment("foo", 10, nil, nil, nil, map[string]string{"foo": "bar"}),
-
-			newRS:  nil,
-			oldRSs: []*apps.ReplicaSet{rs("foo-v2", 7, nil, newTimestamp), rs("foo-v1", 3, nil, oldTimestamp)},
-
-			expectedNew: nil,
-			expectedOld: []*apps.ReplicaSet{rs("foo-v2", 10, nil, newTimestamp), rs("foo-v1", 4, nil, oldTimestamp)},
-		},
+		{"failed rs update", foo(5), foo(5), rs("foo-v3", 2, nil, newTimestamp), rss(rs("foo-v2", 1, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)), rs("foo-v3", 2, nil, newTimestamp), rss(rs("foo-v2", 2, nil, oldTimestamp), rs("foo-v1", 1, nil, olderTimestamp)), map[string]bool{"foo-v3": true, "foo-v1": true}, map[string]int32{"foo-v2": int32(3)}},
+		{"deployment with surge pods", newUpstreamDeployment("foo", 20, nil, ptr.To(intstr.FromInt32(2)), nil, nil), newUpstreamDeployment("foo", 10, nil, ptr.To(intstr.FromInt32(2)), nil, nil), rs("foo-v2", 6, nil, newTimestamp), rss(rs("foo-v1", 6, nil, oldTimestamp)), rs("foo-v2", 11, nil, newTimestamp), rss(rs("foo-v1", 11, nil, oldTimestamp)), nil, nil},
+		{"change both surge and size", newUpstreamDeployment("foo", 50, nil, ptr.To(intstr.FromInt32(6)), nil, nil), newUpstreamDeployment("foo", 10, nil, ptr.To(intstr.FromInt32(3)), nil, nil), rs("foo-v2", 5, nil, newTimestamp), rss(rs("foo-v1", 8, nil, oldTimestamp)), rs("foo-v2", 22, nil, newTimestamp), rss(rs("foo-v1", 34, nil, oldTimestamp)), nil, nil},
+		{"change both size and template", updatedTemplate(14), newUpstreamDeployment("foo", 10, nil, nil, nil, map[string]string{"foo": "bar"}), nil, rss(rs("foo-v2", 7, nil, newTimestamp), rs("foo-v1", 3, nil, oldTimestamp)), nil, rss(rs("foo-v2", 10, nil, newTimestamp), rs("foo-v1", 4, nil, oldTimestamp)), nil, nil},
 		{
 			name:          "saturated but broken new replica set does not affect old pods",
 			deployment:    newUpstreamDeployment("foo", 2, nil, ptr.To(intstr.FromInt32(1)), ptr.To(intstr.FromInt32(1)), nil),
@@ -279,10 +125,10 @@ func TestUpstreamScale(t *testing.T) {
 				rs.Status.AvailableReplicas = 0
 				return rs
 			}(),
-			oldRSs: []*apps.ReplicaSet{rs("foo-v1", 1, nil, oldTimestamp)},
+			oldRSs: rss(rs("foo-v1", 1, nil, oldTimestamp)),
 
 			expectedNew: rs("foo-v2", 2, nil, newTimestamp),
-			expectedOld: []*apps.ReplicaSet{rs("foo-v1", 1, nil, oldTimestamp)},
+			expectedOld: rss(rs("foo-v1", 1, nil, oldTimestamp)),
 		},
 	}
 
@@ -354,7 +200,11 @@ func TestUpstreamScale(t *testing.T) {
 
 func TestUpstreamDeploymentController_cleanupDeployment(t *testing.T) {
 	selector := map[string]string{"foo": "bar"}
-	alreadyDeleted := newRSWithStatus("foo-1", 0, 0, selector)
+	// sized is upstream's newRSWithStatus(name, spec, status, selector).
+	sized := func(name string, specReplicas, statusReplicas int) *apps.ReplicaSet {
+		return newRSWithStatus(name, specReplicas, statusReplicas, selector)
+	}
+	alreadyDeleted := sized("foo-1", 0, 0)
 	now := metav1.Now()
 	alreadyDeleted.DeletionTimestamp = &now
 
@@ -363,60 +213,14 @@ func TestUpstreamDeploymentController_cleanupDeployment(t *testing.T) {
 		revisionHistoryLimit int32
 		expectedDeletions    int
 	}{
-		{
-			oldRSs: []*apps.ReplicaSet{
-				newRSWithStatus("foo-1", 0, 0, selector),
-				newRSWithStatus("foo-2", 0, 0, selector),
-				newRSWithStatus("foo-3", 0, 0, selector),
-			},
-			revisionHistoryLimit: 1,
-			expectedDeletions:    2,
-		},
-		{
-			// Only delete the replica set with Spec.Replicas = Status.Replicas = 0.
-			oldRSs: []*apps.ReplicaSet{
-				newRSWithStatus("foo-1", 0, 0, selector),
-				newRSWithStatus("foo-2", 0, 1, selector),
-				newRSWithStatus("foo-3", 1, 0, selector),
-				newRSWithStatus("foo-4", 1, 1, selector),
-			},
-			revisionHistoryLimit: 0,
-			expectedDeletions:    1,
-		},
-
-		{
-			oldRSs: []*apps.ReplicaSet{
-				newRSWithStatus("foo-1", 0, 0, selector),
-				newRSWithStatus("foo-2", 0, 0, selector),
-			},
-			revisionHistoryLimit: 0,
-			expectedDeletions:    2,
-		},
-		{
-			oldRSs: []*apps.ReplicaSet{
-				newRSWithStatus("foo-1", 1, 1, selector),
-				newRSWithStatus("foo-2", 1, 1, selector),
-			},
-			revisionHistoryLimit: 0,
-			expectedDeletions:    0,
-		},
-		{
-			oldRSs: []*apps.ReplicaSet{
-				alreadyDeleted,
-			},
-			revisionHistoryLimit: 0,
-			expectedDeletions:    0,
-		},
-		{
-			// with unlimited revisionHistoryLimit
-			oldRSs: []*apps.ReplicaSet{
-				newRSWithStatus("foo-1", 0, 0, selector),
-				newRSWithStatus("foo-2", 0, 0, selector),
-				newRSWithStatus("foo-3", 0, 0, selector),
-			},
-			revisionHistoryLimit: math.MaxInt32,
-			expectedDeletions:    0,
-		},
+		{rss(sized("foo-1", 0, 0), sized("foo-2", 0, 0), sized("foo-3", 0, 0)), 1, 2},
+		// Only delete the replica set with Spec.Replicas = Status.Replicas = 0.
+		{rss(sized("foo-1", 0, 0), sized("foo-2", 0, 1), sized("foo-3", 1, 0), sized("foo-4", 1, 1)), 0, 1},
+		{rss(sized("foo-1", 0, 0), sized("foo-2", 0, 0)), 0, 2},
+		{rss(sized("foo-1", 1, 1), sized("foo-2", 1, 1)), 0, 0},
+		{rss(alreadyDeleted), 0, 0},
+		// with unlimited revisionHistoryLimit
+		{rss(sized("foo-1", 0, 0), sized("foo-2", 0, 0), sized("foo-3", 0, 0)), math.MaxInt32, 0},
 	}
 
 	for i := range tests {
