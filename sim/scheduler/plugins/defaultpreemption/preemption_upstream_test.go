@@ -978,22 +978,12 @@ func TestDryRunPreemptionUpstream(t *testing.T) {
 		},
 	}
 
-	labelKeys := []string{"hostname", "zone", "region"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			nodes := make([]*v1.Node, len(tt.nodeNames))
+			nodes := nodesNamed(tt.nodeNames)
 			codes := map[string]fwk.Code{}
-			for i, nodeName := range tt.nodeNames {
-				nodeWrapper := st.MakeNode().Capacity(veryLargeRes)
-				// Split node name by '/' to form labels in a format of
-				// {"hostname": tpKeys[0], "zone": tpKeys[1], "region": tpKeys[2]}
-				tpKeys := strings.Split(nodeName, "/")
-				nodeWrapper.Name(tpKeys[0])
-				for i, labelVal := range tpKeys {
-					nodeWrapper.Label(labelKeys[i], labelVal)
-				}
-				nodes[i] = nodeWrapper.Obj()
-				codes[tpKeys[0]] = tt.fakeFilterRC
+			for _, n := range nodes {
+				codes[n.Name] = tt.fakeFilterRC
 			}
 			c := schedtest.Snapshot(nodes, tt.initPods)
 			fake := &fakeFilter{codes: codes}

@@ -4,7 +4,7 @@ package defaultpreemption
 // adapted (nodes and pods go through our scheduler cache; the Filter
 // plugins are NodeResourcesFit, as upstream's set-up with an always-
 // passing fake filter; a PDB's DisruptionsAllowed is what our PDB lister
-// reports):
+// reports; each case one row, onNode1 building it):
 //   kubernetes v1.37.2 pkg/scheduler/framework/plugins/defaultpreemption/default_preemption_test.go
 //     TestSelectVictimsOnNode
 // Skipped, with the reason: the "Workload Aware" and "Cross-node
@@ -35,157 +35,118 @@ const workloadSkip = "workload-aware preemption (PodGroups, alpha GenericWorkloa
 var (
 	lowPriority, midPriority, highPriority = int32(0), int32(100), int32(1000)
 
-	smallRes = map[v1.ResourceName]string{
-		v1.ResourceCPU:    "100m",
-		v1.ResourceMemory: "100",
-	}
-	mediumRes = map[v1.ResourceName]string{
-		v1.ResourceCPU:    "200m",
-		v1.ResourceMemory: "200",
-	}
-	largeRes = map[v1.ResourceName]string{
-		v1.ResourceCPU:    "300m",
-		v1.ResourceMemory: "300",
-	}
-	veryLargeRes = map[v1.ResourceName]string{
-		v1.ResourceCPU:    "500m",
-		v1.ResourceMemory: "500",
-	}
+	smallRes     = cpuAndMemory("100m", "100")
+	mediumRes    = cpuAndMemory("200m", "200")
+	largeRes     = cpuAndMemory("300m", "300")
+	veryLargeRes = cpuAndMemory("500m", "500")
 )
 
-// feature stands for upstream's feature.Features (only the flag these
-// cases set).
-type feature struct{ EnableGenericWorkload bool }
+func cpuAndMemory(cpu, memory string) map[v1.ResourceName]string {
+	return map[v1.ResourceName]string{v1.ResourceCPU: cpu, v1.ResourceMemory: memory}
+}
+
+// nodesNamed makes upstream's test nodes, of veryLargeRes capacity, from
+// names of the form "hostname[/zone[/region]]", each part also a label.
+func nodesNamed(names []string) []*v1.Node {
+	labelKeys := []string{"hostname", "zone", "region"}
+	nodes := make([]*v1.Node, len(names))
+	for i, nodeName := range names {
+		nodeWrapper := st.MakeNode().Capacity(veryLargeRes)
+		tpKeys := strings.Split(nodeName, "/")
+		nodeWrapper.Name(tpKeys[0])
+		for i, labelVal := range tpKeys {
+			nodeWrapper.Label(labelKeys[i], labelVal)
+		}
+		nodes[i] = nodeWrapper.Obj()
+	}
+	return nodes
+}
+
+// workloadCases are TestSelectVictimsOnNode's cases that turn on the alpha
+// GenericWorkload feature and build PodGroups, listed by name only.
+var workloadCases = []string{
+	"Workload Aware: Atomic preemption of PodGroup",
+	"Workload Aware: prefer single pod over podGroup for preemption candidate",
+	"Workload Aware: preempt lower priority pod group instead of higher priority single pod",
+	"Workload Aware: preempt lower priority single pod instead of higher priority pod group",
+	"Workload Aware: PDB: PodGroup as victim with 2 PDB violations",
+	"Workload Aware: PDB: Prefer non-violating PodGroup over lower-priority violating PodGroup (DisruptionModeAll)",
+	"Workload Aware: PDB: Prefer non-violating PodGroup over lower-priority violating PodGroup (DisruptionModeSingle)",
+	"Cross-node PodGroup: zone anti-affinity blocks reprieve via PreFilterExtension on node-a",
+	"Cross-node PodGroup: zone anti-affinity blocks reprieve via PreFilterExtension on node-b",
+	"Cross-node PodGroup: zone anti-affinity reprieve succeeds when remote pod lacks constraint label (negative control)",
+	"Cross-node PodGroup: topology spread blocks reprieve via PreFilterExtension on node-a",
+	"Cross-node PodGroup: topology spread blocks reprieve via PreFilterExtension on node-c",
+	"Cross-node PodGroup: whole pod group across multiple nodes expected to be preempted",
+}
+
+// selectVictimsCase is a case of TestSelectVictimsOnNode.
+type selectVictimsCase struct {
+	name                       string
+	nodeNames                  []string
+	mainNode                   string
+	initPods                   []*v1.Pod
+	preemptor                  *v1.Pod
+	pdbs                       []*policy.PodDisruptionBudget
+	expectedPods               sets.Set[string]
+	expectedNumViolatingVictim int
+	expectedStatus             *fwk.Status
+}
 
 func TestSelectVictimsOnNodeUpstream(t *testing.T) {
-	tests := []struct {
-		name                       string
-		nodeNames                  []string
-		mainNode                   string
-		initPods                   []*v1.Pod
-		preemptor                  *v1.Pod
-		pdbs                       []*policy.PodDisruptionBudget
-		features                   feature
-		expectedPods               sets.Set[string]
-		expectedNumViolatingVictim int
-		expectedStatus             *fwk.Status
-	}{
-		{
-			name:      "Basic: Preempt single lower priority pod",
-			nodeNames: []string{"node1"},
-			mainNode:  "node1",
-			initPods: []*v1.Pod{
-				st.MakePod().Name("victim").UID("v1").Node("node1").Priority(lowPriority).Req(largeRes).Obj(),
-			},
-			preemptor:                  st.MakePod().Name("p").UID("p").Priority(highPriority).Req(largeRes).Obj(),
-			expectedPods:               sets.New("victim"),
-			expectedNumViolatingVictim: 0,
-		},
-		{
-			name:      "Priority: Prefer lower priority victim",
-			nodeNames: []string{"node1"},
-			mainNode:  "node1",
-			initPods: []*v1.Pod{
-				st.MakePod().Name("high-prio").UID("v3").Node("node1").Priority(highPriority).Req(smallRes).Obj(),
-				st.MakePod().Name("mid-prio").UID("v2").Node("node1").Priority(midPriority).Req(smallRes).Obj(),
-				st.MakePod().Name("low-prio").UID("v1").Node("node1").Priority(lowPriority).Req(smallRes).Obj(),
-			},
-			preemptor:                  st.MakePod().Name("p").UID("p").Priority(highPriority).Req(largeRes).Obj(),
-			expectedPods:               sets.New("low-prio"),
-			expectedNumViolatingVictim: 0,
-		},
-		{
-			name:      "PDB: Prefer non-violating victim with higher priority over violating victim with lower priority",
-			nodeNames: []string{"node1"},
-			mainNode:  "node1",
-			initPods: []*v1.Pod{
-				st.MakePod().Name("victim-pdb").UID("v1").Node("node1").Label("app", "foo").Priority(lowPriority).Req(mediumRes).Obj(),
-				st.MakePod().Name("victim-no-pdb").UID("v2").Node("node1").Priority(midPriority).Req(mediumRes).Obj(),
-			},
-			pdbs: []*policy.PodDisruptionBudget{
-				{
-					Spec:   policy.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "foo"}}},
-					Status: policy.PodDisruptionBudgetStatus{DisruptionsAllowed: 0},
-				},
-			},
-			preemptor:                  st.MakePod().Name("p").UID("p").Priority(highPriority).Req(largeRes).Obj(),
-			expectedPods:               sets.New("victim-no-pdb"),
-			expectedNumViolatingVictim: 0,
-		},
-		{
-			name:      "PDB: Prefer lower prioirity pod for preemption, when preemption without pdb violation is not possible",
-			nodeNames: []string{"node1"},
-			mainNode:  "node1",
-			initPods: []*v1.Pod{
-				st.MakePod().Name("v1").UID("v1").Node("node1").Label("app", "foo").Priority(lowPriority).Req(mediumRes).Obj(),
-				st.MakePod().Name("v2").UID("v2").Node("node1").Label("app", "foo").Priority(midPriority).Req(mediumRes).Obj(),
-			},
-			pdbs: []*policy.PodDisruptionBudget{
-				{
-					Spec:   policy.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "foo"}}},
-					Status: policy.PodDisruptionBudgetStatus{DisruptionsAllowed: 0},
-				},
-			},
-			preemptor:                  st.MakePod().Name("p").UID("p").Priority(highPriority).Req(largeRes).Obj(),
-			expectedPods:               sets.New("v1"),
-			expectedNumViolatingVictim: 1,
-		},
-		{
-			name:      "Failure: Cannot preempt the victim with higher priority",
-			nodeNames: []string{"node1"},
-			mainNode:  "node1",
-			initPods: []*v1.Pod{
-				st.MakePod().Name("victim").UID("v1").Node("node1").Priority(highPriority).Obj(),
-			},
-			preemptor:                  st.MakePod().Name("p").UID("p").Priority(midPriority).Obj(),
-			expectedPods:               nil,
-			expectedNumViolatingVictim: 0,
-			expectedStatus:             fwk.NewStatus(fwk.UnschedulableAndUnresolvable),
-		},
-		{
-			name:                       "Failure: Cannot preempt if node is empty",
-			nodeNames:                  []string{"node1"},
-			mainNode:                   "node1",
-			initPods:                   []*v1.Pod{},
-			preemptor:                  st.MakePod().Name("p").UID("p").Priority(midPriority).Obj(),
-			expectedPods:               nil,
-			expectedNumViolatingVictim: 0,
-			expectedStatus:             fwk.NewStatus(fwk.UnschedulableAndUnresolvable),
-		},
-		// The workload-aware cases, listed by name only (their pods use
-		// PodGroups, which the simulator does not model).
-		{name: "Workload Aware: Atomic preemption of PodGroup", features: feature{EnableGenericWorkload: true}},
-		{name: "Workload Aware: prefer single pod over podGroup for preemption candidate", features: feature{EnableGenericWorkload: true}},
-		{name: "Workload Aware: preempt lower priority pod group instead of higher priority single pod", features: feature{EnableGenericWorkload: true}},
-		{name: "Workload Aware: preempt lower priority single pod instead of higher priority pod group", features: feature{EnableGenericWorkload: true}},
-		{name: "Workload Aware: PDB: PodGroup as victim with 2 PDB violations", features: feature{EnableGenericWorkload: true}},
-		{name: "Workload Aware: PDB: Prefer non-violating PodGroup over lower-priority violating PodGroup (DisruptionModeAll)", features: feature{EnableGenericWorkload: true}},
-		{name: "Workload Aware: PDB: Prefer non-violating PodGroup over lower-priority violating PodGroup (DisruptionModeSingle)", features: feature{EnableGenericWorkload: true}},
-		{name: "Cross-node PodGroup: zone anti-affinity blocks reprieve via PreFilterExtension on node-a", features: feature{EnableGenericWorkload: true}},
-		{name: "Cross-node PodGroup: zone anti-affinity blocks reprieve via PreFilterExtension on node-b", features: feature{EnableGenericWorkload: true}},
-		{name: "Cross-node PodGroup: zone anti-affinity reprieve succeeds when remote pod lacks constraint label (negative control)", features: feature{EnableGenericWorkload: true}},
-		{name: "Cross-node PodGroup: topology spread blocks reprieve via PreFilterExtension on node-a", features: feature{EnableGenericWorkload: true}},
-		{name: "Cross-node PodGroup: topology spread blocks reprieve via PreFilterExtension on node-c", features: feature{EnableGenericWorkload: true}},
-		{name: "Cross-node PodGroup: whole pod group across multiple nodes expected to be preempted", features: feature{EnableGenericWorkload: true}},
+	// Every ported case runs on the one node "node1" with the preemptor
+	// "p"; a case that finds no victims expects UnschedulableAndUnresolvable.
+	onNode1 := func(name string, initPods []*v1.Pod, pdbs []*policy.PodDisruptionBudget, preemptor *v1.Pod,
+		victims sets.Set[string], violating int) selectVictimsCase {
+		c := selectVictimsCase{name: name, nodeNames: []string{"node1"}, mainNode: "node1", initPods: initPods,
+			preemptor: preemptor, pdbs: pdbs, expectedPods: victims, expectedNumViolatingVictim: violating}
+		if victims == nil {
+			c.expectedStatus = fwk.NewStatus(fwk.UnschedulableAndUnresolvable)
+		}
+		return c
+	}
+	preemptor := func(priority int32) *st.PodWrapper { return st.MakePod().Name("p").UID("p").Priority(priority) }
+	victim := func(name, uid string, priority int32) *st.PodWrapper {
+		return st.MakePod().Name(name).UID(uid).Node("node1").Priority(priority)
+	}
+	fooPDB := []*policy.PodDisruptionBudget{{
+		Spec:   policy.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "foo"}}},
+		Status: policy.PodDisruptionBudgetStatus{DisruptionsAllowed: 0},
+	}}
+	tests := []selectVictimsCase{
+		onNode1("Basic: Preempt single lower priority pod",
+			[]*v1.Pod{victim("victim", "v1", lowPriority).Req(largeRes).Obj()}, nil,
+			preemptor(highPriority).Req(largeRes).Obj(), sets.New("victim"), 0),
+		onNode1("Priority: Prefer lower priority victim",
+			[]*v1.Pod{
+				victim("high-prio", "v3", highPriority).Req(smallRes).Obj(),
+				victim("mid-prio", "v2", midPriority).Req(smallRes).Obj(),
+				victim("low-prio", "v1", lowPriority).Req(smallRes).Obj(),
+			}, nil,
+			preemptor(highPriority).Req(largeRes).Obj(), sets.New("low-prio"), 0),
+		onNode1("PDB: Prefer non-violating victim with higher priority over violating victim with lower priority",
+			[]*v1.Pod{
+				victim("victim-pdb", "v1", lowPriority).Label("app", "foo").Req(mediumRes).Obj(),
+				victim("victim-no-pdb", "v2", midPriority).Req(mediumRes).Obj(),
+			}, fooPDB,
+			preemptor(highPriority).Req(largeRes).Obj(), sets.New("victim-no-pdb"), 0),
+		onNode1("PDB: Prefer lower prioirity pod for preemption, when preemption without pdb violation is not possible",
+			[]*v1.Pod{
+				victim("v1", "v1", lowPriority).Label("app", "foo").Req(mediumRes).Obj(),
+				victim("v2", "v2", midPriority).Label("app", "foo").Req(mediumRes).Obj(),
+			}, fooPDB,
+			preemptor(highPriority).Req(largeRes).Obj(), sets.New("v1"), 1),
+		onNode1("Failure: Cannot preempt the victim with higher priority",
+			[]*v1.Pod{victim("victim", "v1", highPriority).Obj()}, nil, preemptor(midPriority).Obj(), nil, 0),
+		onNode1("Failure: Cannot preempt if node is empty", []*v1.Pod{}, nil, preemptor(midPriority).Obj(), nil, 0),
+	}
+	for _, name := range workloadCases {
+		t.Run(name, func(t *testing.T) { t.Skip(workloadSkip) })
 	}
 
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.features.EnableGenericWorkload {
-				t.Skip(workloadSkip)
-			}
-			labelKeys := []string{"hostname", "zone", "region"}
-			nodes := make([]*v1.Node, len(tt.nodeNames))
-			for i, nodeName := range tt.nodeNames {
-				nodeWrapper := st.MakeNode().Capacity(veryLargeRes)
-				tpKeys := strings.Split(nodeName, "/")
-				nodeWrapper.Name(tpKeys[0])
-				for i, labelVal := range tpKeys {
-					nodeWrapper.Label(labelKeys[i], labelVal)
-				}
-				nodes[i] = nodeWrapper.Obj()
-			}
-			c := schedtest.Snapshot(nodes, tt.initPods)
+			c := schedtest.Snapshot(nodesNamed(tt.nodeNames), tt.initPods)
 			framework := fwk.NewFramework(fwk.PluginSpec{Plugin: noderesources.NewFit("")})
 			state := fwk.NewCycleState()
 			if status := framework.RunPreFilterPlugins(state, tt.preemptor); !status.IsSuccess() {
