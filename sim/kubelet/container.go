@@ -54,6 +54,7 @@ type container struct {
 	pulling             bool
 	beh                 images.Behavior
 	timer               *sim.Timer
+	workingSet          int64 // memory while running (workingSetBytes); 0: not computed yet
 
 	backoff        time.Duration // crash loop
 	backoffUpdated time.Duration

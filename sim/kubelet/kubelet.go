@@ -101,6 +101,8 @@ type Kubelet struct {
 
 	statusTimer, leaseTimer *sim.Timer // the heartbeat loops' (startHeartbeats)
 
+	eviction evictionState
+
 	slots    []bool // pod IP slots in use
 	images   map[string]*imageState
 	inflight int // image pulls under way

@@ -112,6 +112,7 @@ func (k *Kubelet) startHeartbeats() {
 func (k *Kubelet) renewInterval() time.Duration { return k.cfg.LeaseDuration / 4 }
 
 func (k *Kubelet) statusTick() {
+	k.synchronizeEviction()
 	if k.connected {
 		n := &k.node
 		overwritten := k.storedReadyDiffers()
@@ -211,6 +212,9 @@ func (k *Kubelet) nodeStatus() corev1.NodeStatus {
 		{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure", Message: "kubelet has no disk pressure"},
 		{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", Message: "kubelet has sufficient PID available"},
 		{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: msgReady},
+	}
+	if k.eviction.pressure {
+		st.Conditions[0].Status, st.Conditions[0].Reason, st.Conditions[0].Message = corev1.ConditionTrue, "KubeletHasInsufficientMemory", "kubelet has insufficient memory available"
 	}
 	if !n.ready {
 		st.Conditions[3].Status, st.Conditions[3].Reason, st.Conditions[3].Message = corev1.ConditionFalse, "KubeletNotReady", n.notReady

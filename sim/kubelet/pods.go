@@ -48,6 +48,7 @@ type podState struct {
 	ephs        []*container // ephemeral containers (kubectl debug), in spec order
 
 	terminating, finished, deleted bool
+	evicted                        bool // by the eviction manager (reason, message say why)
 	phase                          corev1.PodPhase
 	timer                          *sim.Timer
 
@@ -130,7 +131,7 @@ func (k *Kubelet) syncPod(pod *corev1.Pod) {
 // startEphemeral starts the ephemeral containers added to a running pod
 // since the last sync (they run once and are never restarted).
 func (p *podState) startEphemeral() {
-	if !p.sandbox || p.finished || p.terminating {
+	if !p.sandbox || p.finished || p.terminating || p.evicted {
 		return
 	}
 	for i := len(p.ephs); i < len(p.pod.Spec.EphemeralContainers); i++ {
@@ -182,6 +183,11 @@ func (p *podState) admit() bool {
 		res, req, used, capacity = "cpu", p.req.MilliCPU, k.used.MilliCPU, k.allocatable.MilliCPU
 	case p.req.Memory > free.Memory:
 		res, req, used, capacity = "memory", p.req.Memory, k.used.Memory, k.allocatable.Memory
+	case !k.admitUnderPressure(p.pod):
+		p.rejected, p.finished, p.phase = true, true, corev1.PodFailed
+		p.reason, p.message = reasonEvicted, "Pod was rejected: "+memoryPressureNote
+		k.event(p.pod, corev1.EventTypeWarning, p.reason, memoryPressureNote)
+		return false
 	default:
 		k.used = k.used.Add(p.req)
 		p.admitted = true
@@ -258,6 +264,10 @@ func (p *podState) onExit(c *container) {
 	k.markDirty(p)
 	if p.terminating {
 		p.maybeFinishTermination()
+		return
+	}
+	if p.evicted {
+		p.maybeFinishEviction()
 		return
 	}
 	if c.ephemeral {

@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -78,6 +79,9 @@ func (p *podState) buildStatus(cur *corev1.Pod) corev1.PodStatus {
 		QOSClass:  qosClass(&cur.Spec),
 	}
 	st.HostIPs = []corev1.HostIP{{IP: st.HostIP}}
+	if p.evicted {
+		st.Phase, st.Reason, st.Message = corev1.PodFailed, p.reason, p.message
+	}
 	st.Conditions = p.conditions(cur, st.Phase)
 	if p.rejected {
 		st.Reason, st.Message = p.reason, p.message
@@ -169,7 +173,11 @@ func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.P
 	}
 	add(2, corev1.PodReady, len(unready) == 0, reason, msg)
 	add(3, corev1.ContainersReady, len(unready) == 0, reason, msg)
-	return append(out, kept(cur)...)
+	out = append(out, kept(cur)...)
+	if p.evicted && !slices.ContainsFunc(out, func(c corev1.PodCondition) bool { return c.Type == corev1.DisruptionTarget }) {
+		out = append(out, disruptionTarget(p.message, now))
+	}
+	return out
 }
 
 func kept(cur *corev1.Pod) []corev1.PodCondition {

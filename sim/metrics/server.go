@@ -32,9 +32,8 @@ const DefaultInterval = 15 * time.Second
 const DefaultNoise = 0.05
 
 // DefaultMemoryBytes is a container's working set when it requests no
-// memory; with a request, its working set is the request (the simulator
-// does not model memory growth).
-const DefaultMemoryBytes = 64 << 20
+// memory and declares none (images.WorkingSetBytes).
+const DefaultMemoryBytes = images.DefaultWorkingSetBytes
 
 // Load is the traffic one workload receives.
 type Load struct {
@@ -203,10 +202,7 @@ func newPodEntry(p *corev1.Pod, key string) *podEntry {
 		if lim, ok := c.Resources.Limits[corev1.ResourceCPU]; ok && !lim.IsZero() {
 			cs.limitMilli = lim.MilliValue()
 		}
-		cs.memBytes = DefaultMemoryBytes
-		if q, ok := c.Resources.Requests[corev1.ResourceMemory]; ok && !q.IsZero() {
-			cs.memBytes = q.Value()
-		}
+		cs.memBytes = images.WorkingSetBytes(c.Name, c.Resources.Requests[corev1.ResourceMemory], p.Annotations)
 	}
 	h := fnv.New64a()
 	h.Write([]byte(p.UID))

@@ -167,14 +167,48 @@ func applyAnnotations(b *Behavior, container string, ann map[string]string) {
 	} else if hasCode {
 		b.Forever, b.RunFor, b.ExitCode = false, 0, code
 	}
-	if v, ok := get(AnnotationMemory); ok {
-		if q, err := resource.ParseQuantity(v); err == nil {
-			b.MemoryBytes = q.Value()
-		}
+	if n, ok := DeclaredMemory(container, ann); ok {
+		b.MemoryBytes = n
 	}
 	if v, ok := get(AnnotationIgnoreSIGTERM); ok {
 		if t, err := strconv.ParseBool(v); err == nil {
 			b.IgnoresSIGTERM = t
 		}
 	}
+}
+
+// DefaultWorkingSetBytes is the memory working set of a container that
+// requests no memory and declares none.
+const DefaultWorkingSetBytes = 64 << 20
+
+// DeclaredMemory is the resident memory the sim.kubesim.io/memory
+// annotation declares for a container (ok false: none, or invalid).
+func DeclaredMemory(container string, ann map[string]string) (int64, bool) {
+	v, ok := ann[AnnotationMemory+"."+container]
+	if !ok {
+		v, ok = ann[AnnotationMemory]
+	}
+	if !ok {
+		return 0, false
+	}
+	q, err := resource.ParseQuantity(v)
+	if err != nil || q.Sign() < 0 {
+		return 0, false
+	}
+	return q.Value(), true
+}
+
+// WorkingSetBytes is a running container's memory working set as the
+// metrics and the kubelet's eviction manager see it: what the
+// sim.kubesim.io/memory annotation declares, else its memory request
+// (the simulator does not model memory growth), else
+// DefaultWorkingSetBytes.
+func WorkingSetBytes(container string, request resource.Quantity, ann map[string]string) int64 {
+	if n, ok := DeclaredMemory(container, ann); ok {
+		return n
+	}
+	if !request.IsZero() {
+		return request.Value()
+	}
+	return DefaultWorkingSetBytes
 }

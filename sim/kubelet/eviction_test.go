@@ -1,0 +1,107 @@
+package kubelet
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/kubelet/images"
+)
+
+func (h *harness) node() *corev1.Node {
+	o, ok := h.store.Get("Node", "", h.k.name)
+	require.True(h.t, ok)
+	return o.(*corev1.Node)
+}
+
+// memoryPod requests request of memory (none: "") and uses use (the
+// sim.kubesim.io/memory annotation; none: ""), of PriorityClass class
+// ("": none).
+func memoryPod(request, use, class string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		if request != "" {
+			p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(request)}
+		}
+		if use != "" {
+			p.Annotations = map[string]string{images.AnnotationMemory: use}
+		}
+		p.Spec.PriorityClassName = class
+	}
+}
+
+// An m5.large has 6959Mi allocatable: pods using more than that leave
+// memory.available under 100Mi. The eviction manager then evicts one pod
+// per pass in upstream's order (over its request first, then lower
+// priority, then larger excess), never a critical one; the pod is Failed
+// with reason Evicted and upstream's message, the node reports
+// MemoryPressure until five minutes after the threshold was last
+// crossed, and meanwhile admits no BestEffort pod.
+func TestMemoryPressureEviction(t *testing.T) {
+	h := newHarness(t, true)
+	_, err := h.client.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 100})
+	require.NoError(t, err)
+	h.runPod("steady", memoryPod("200Mi", "", ""))                      // within its request
+	h.runPod("low", memoryPod("100Mi", "3000Mi", ""))                   // 2900Mi over, low priority
+	h.runPod("high", memoryPod("100Mi", "4000Mi", "high"))              // 3900Mi over, higher priority
+	h.runPod("critical", memoryPod("", "10Mi", "system-node-critical")) // never evicted
+	h.run(3 * time.Second)
+	require.Equal(t, corev1.PodRunning, h.pod("low").Status.Phase)
+	require.Equal(t, corev1.ConditionFalse, cond(h.node(), corev1.NodeMemoryPressure).Status)
+	evictedAt := h.engine.Elapsed()
+
+	h.run(15 * time.Second) // a pass of the eviction manager (every 10 s)
+	low := h.pod("low")
+	require.Equal(t, corev1.PodFailed, low.Status.Phase)
+	require.Equal(t, "Evicted", low.Status.Reason)
+	msg := "The node was low on resource: memory. Threshold quantity: 100Mi, available: 0. " +
+		"Container web was using 3000Mi, request is 100Mi, has larger consumption of memory. "
+	require.Equal(t, msg, low.Status.Message)
+	var dt corev1.PodCondition
+	for _, c := range low.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget {
+			dt = c
+		}
+	}
+	require.Equal(t, corev1.ConditionTrue, dt.Status)
+	require.Equal(t, "TerminationByKubelet", dt.Reason)
+	require.Equal(t, msg, dt.Message)
+	require.NotNil(t, low.Status.ContainerStatuses[0].State.Terminated, "its container was killed")
+	h.requireEvent("low", "Warning Evicted: "+msg)
+	for _, name := range []string{"steady", "high", "critical"} {
+		require.Equal(t, corev1.PodRunning, h.pod(name).Status.Phase, name)
+	}
+
+	n := h.node()
+	mp := cond(n, corev1.NodeMemoryPressure)
+	require.Equal(t, corev1.ConditionTrue, mp.Status)
+	require.Equal(t, "KubeletHasInsufficientMemory", mp.Reason)
+	require.Equal(t, "kubelet has insufficient memory available", mp.Message)
+	h.requireEvent("node-1", "Normal NodeHasInsufficientMemory: Node node-1 status is now: NodeHasInsufficientMemory")
+
+	// Under pressure a BestEffort pod is refused; a Burstable one runs.
+	h.runPod("besteffort", nil)
+	h.runPod("burstable", memoryPod("50Mi", "", ""))
+	h.run(5 * time.Second)
+	be := h.pod("besteffort")
+	require.Equal(t, corev1.PodFailed, be.Status.Phase)
+	require.Equal(t, "Evicted", be.Status.Reason)
+	require.Equal(t, "Pod was rejected: The node had condition: [MemoryPressure]. ", be.Status.Message)
+	h.requireEvent("besteffort", "Warning Evicted: The node had condition: [MemoryPressure]. ")
+	require.Equal(t, corev1.PodRunning, h.pod("burstable").Status.Phase)
+
+	// The threshold is no longer crossed: the condition clears once the
+	// transition period has passed since it last was.
+	h.run(4 * time.Minute)
+	require.Equal(t, corev1.ConditionTrue, cond(h.node(), corev1.NodeMemoryPressure).Status)
+	h.run(evictedAt + 5*time.Minute + 30*time.Second - h.engine.Elapsed())
+	mp = cond(h.node(), corev1.NodeMemoryPressure)
+	require.Equal(t, corev1.ConditionFalse, mp.Status)
+	require.Equal(t, "KubeletHasSufficientMemory", mp.Reason)
+	h.requireEvent("node-1", "Normal NodeHasSufficientMemory: Node node-1 status is now: NodeHasSufficientMemory")
+	require.Equal(t, corev1.PodRunning, h.pod("high").Status.Phase, "one eviction was enough")
+}
