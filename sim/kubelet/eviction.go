@@ -219,12 +219,7 @@ func (p *podState) evict(msg string) {
 // maybeFinishEviction makes an evicted pod terminal once none of its
 // containers runs.
 func (p *podState) maybeFinishEviction() {
-	for _, c := range p.all() {
-		if c.state == cRunning {
-			return
-		}
-	}
-	if !p.finished {
+	if !p.anyRunning() && !p.finished {
 		p.finish(corev1.PodFailed)
 	}
 }

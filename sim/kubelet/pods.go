@@ -403,10 +403,8 @@ func (p *podState) terminate() {
 
 // maybeFinishTermination deletes the pod once no container runs.
 func (p *podState) maybeFinishTermination() {
-	for _, c := range p.all() {
-		if c.state == cRunning {
-			return
-		}
+	if p.anyRunning() {
+		return
 	}
 	if !p.finished {
 		ph := corev1.PodSucceeded
@@ -423,6 +421,11 @@ func (p *podState) maybeFinishTermination() {
 	}
 	k.flushPod(p)
 	k.deletePod(p.pod)
+}
+
+// anyRunning: one of the pod's containers still runs.
+func (p *podState) anyRunning() bool {
+	return slices.ContainsFunc(p.all(), func(c *container) bool { return c.state == cRunning })
 }
 
 func (k *Kubelet) deletePod(pod *corev1.Pod) {
