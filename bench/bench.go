@@ -10,7 +10,6 @@ package bench
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"runtime"
@@ -24,6 +23,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/runner"
@@ -371,7 +371,7 @@ func Generate(cfg Config) (*scenarios.Scenario, error) {
 	}
 	var m bytes.Buffer
 	for i := 0; i < cfg.Deployments; i++ {
-		writeDeployment(&m, "app-"+strconv.Itoa(i), cfg.Replicas, "{requests: {cpu: 100m, memory: 128Mi}}")
+		m.WriteString(deployment("app-"+strconv.Itoa(i), cfg.Replicas, "{requests: {cpu: 100m, memory: 128Mi}}"))
 	}
 	fsys := fstest.MapFS{
 		"bench/scenario.yaml":    {Data: sc.Bytes()},
@@ -380,24 +380,10 @@ func Generate(cfg Config) (*scenarios.Scenario, error) {
 	return scenarios.Parse("bench/scenario.yaml", sc.Bytes(), fsys)
 }
 
-// writeDeployment writes a Deployment of nginx pods with the given
-// resources (a flow-style YAML mapping).
-func writeDeployment(w io.Writer, name string, replicas int, resources string) {
-	fmt.Fprintf(w, `---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: %[1]s}
-spec:
-  replicas: %[2]d
-  selector: {matchLabels: {app: %[1]s}}
-  template:
-    metadata: {labels: {app: %[1]s}}
-    spec:
-      containers:
-        - name: app
-          image: nginx:1.27
-          resources: %[3]s
-`, name, replicas, resources)
+// deployment is a Deployment of nginx pods with the given resources (a
+// flow-style YAML mapping), as a document of a multi-document file.
+func deployment(name string, replicas int, resources string) string {
+	return "---\n" + manifests.Deployment(name, replicas, "{name: app, image: nginx:1.27, resources: "+resources+"}")
 }
 
 // cpuTime is the process's user + system CPU time so far.

@@ -58,7 +58,7 @@ func GenerateDiurnal(cfg Config) (*scenarios.Scenario, error) {
 	}
 	sc.WriteString("workloads:\n")
 	if cfg.Autoscaler == Karpenter {
-		sc.WriteString("  - file: karpenter.yaml\n")
+		sc.WriteString("  - file: manifests/karpenter-nodeclass.yaml\n  - file: nodepool.yaml\n")
 	}
 	if cfg.Deployments > 0 {
 		sc.WriteString("  - file: deployments.yaml\nload:\n")
@@ -66,31 +66,28 @@ func GenerateDiurnal(cfg Config) (*scenarios.Scenario, error) {
 	var m bytes.Buffer
 	for i := 0; i < cfg.Deployments; i++ {
 		name := "app-" + strconv.Itoa(i)
-		writeAutoscaledDeployment(&m, name)
+		m.WriteString(deployment(name, diurnalMinReplicas, `{requests: {cpu: 500m, memory: 512Mi}, limits: {cpu: "1"}}`))
+		writeHPA(&m, name)
 		peak := 12*time.Hour + time.Duration(i%7-3)*time.Hour
 		fmt.Fprintf(&sc, "  - {target: deployment/%s, curve: {diurnal: {min: 100, max: %d, period: 24h, peakAt: %s}}, cpuPerRequest: 1m}\n",
 			name, diurnalPodRPS*(8+i%9), peak)
 	}
+	nodeClass, err := scenarios.LibraryManifest("manifests/karpenter-nodeclass.yaml")
+	if err != nil {
+		return nil, err
+	}
 	fsys := fstest.MapFS{
-		"bench/scenario.yaml":    {Data: sc.Bytes()},
-		"bench/deployments.yaml": {Data: m.Bytes()},
-		"bench/karpenter.yaml":   {Data: []byte(fmt.Sprintf(karpenterManifests, 2*cfg.Nodes))},
+		"bench/scenario.yaml":                      {Data: sc.Bytes()},
+		"bench/deployments.yaml":                   {Data: m.Bytes()},
+		"bench/manifests/karpenter-nodeclass.yaml": {Data: nodeClass},
+		"bench/nodepool.yaml":                      {Data: []byte(fmt.Sprintf(nodePool, 2*cfg.Nodes))},
 	}
 	return scenarios.Parse("bench/scenario.yaml", sc.Bytes(), fsys)
 }
 
-// karpenterManifests: the EC2NodeClass of the library scenarios and one
-// NodePool; %d is its CPU limit.
-const karpenterManifests = `apiVersion: karpenter.k8s.aws/v1
-kind: EC2NodeClass
-metadata: {name: default}
-spec:
-  role: KarpenterNodeRole-kubesim
-  amiSelectorTerms: [{alias: al2023@latest}]
-  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: kubesim}}]
-  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: kubesim}}]
----
-apiVersion: karpenter.sh/v1
+// nodePool is the Karpenter NodePool of the benchmark, beside the
+// library scenarios' EC2NodeClass; %d is its CPU limit.
+const nodePool = `apiVersion: karpenter.sh/v1
 kind: NodePool
 metadata: {name: default}
 spec:
@@ -105,8 +102,9 @@ spec:
   disruption: {consolidationPolicy: WhenEmptyOrUnderutilized, consolidateAfter: 1m}
 `
 
-func writeAutoscaledDeployment(w io.Writer, name string) {
-	writeDeployment(w, name, diurnalMinReplicas, `{requests: {cpu: 500m, memory: 512Mi}, limits: {cpu: "1"}}`)
+// writeHPA writes the HorizontalPodAutoscaler of Deployment name: 60% CPU,
+// from diurnalMinReplicas to diurnalMaxReplicas.
+func writeHPA(w io.Writer, name string) {
 	fmt.Fprintf(w, `---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler

@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/kubesim/kubesim/internal/testutil"
+	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim/runner"
 )
@@ -72,7 +72,7 @@ func (k kubectl) ok(args ...string) string {
 // nginxWeb is Deployment web: replicas nginx pods (app=web) serving the
 // port named http.
 func nginxWeb(replicas int) string {
-	return testutil.Deployment("web", replicas, "{name: nginx, image: nginx:1.27, ports: [{containerPort: 80, name: http}]}")
+	return manifests.Deployment("web", replicas, "{name: nginx, image: nginx:1.27, ports: [{containerPort: 80, name: http}]}")
 }
 
 // webService is Service web: port 80 to nginxWeb's http port.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubesim/kubesim/internal/testutil"
+	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/stretchr/testify/require"
 )
 
@@ -48,7 +48,7 @@ spec:
   resources: {requests: {storage: 1Gi}}
 `
 
-var webSet = testutil.Workload("StatefulSet", "web", 1,
+var webSet = manifests.Workload("StatefulSet", "web", 1,
 	"{name: nginx, image: nginx:1.27, volumeMounts: [{name: www, mountPath: /usr/share/nginx/html}]}",
 	"serviceName: web",
 	"volumeClaimTemplates:",

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubesim/kubesim/internal/testutil"
+	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/kubesim/kubesim/scenarios"
 )
 
@@ -61,7 +61,7 @@ func BenchmarkRefresh(b *testing.B) {
 // steadySession is a paused session of scaleScenario run until every pod
 // runs.
 func steadySession(b *testing.B, nodes, deployments, replicas int) *Session {
-	sc, err := scenarios.Parse("scale.yaml", []byte(testutil.ScaleScenario("scale", nodes, deployments, replicas)), nil)
+	sc, err := scenarios.Parse("scale.yaml", []byte(manifests.ScaleScenario("scale", nodes, deployments, replicas)), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -85,6 +85,13 @@ func LibrarySource(name string) ([]byte, error) {
 	return data, nil
 }
 
+// LibraryManifest returns a manifest file the library scenarios share
+// (e.g. "manifests/karpenter-nodeclass.yaml"), for a generated scenario
+// that uses the same objects.
+func LibraryManifest(file string) ([]byte, error) {
+	return libraryFS.ReadFile(path.Join(library.Dir, file))
+}
+
 // Resolve loads a scenario named on a command line: an existing file
 // path, else a library scenario name.
 func Resolve(arg string) (*Scenario, error) {

@@ -12,7 +12,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kubesim/kubesim/internal/testutil"
+	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim/runner"
@@ -28,7 +28,7 @@ cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 3}
 workloads:
-` + testutil.InScenario(testutil.Deployment("web", 6, "{name: nginx, image: nginx:1.27, resources: {requests: {cpu: 200m, memory: 128Mi}}}"))
+` + manifests.InScenario(manifests.Deployment("web", 6, "{name: nginx, image: nginx:1.27, resources: {requests: {cpu: 200m, memory: 128Mi}}}"))
 
 func loadScenario(t *testing.T, body string) *scenarios.Scenario {
 	t.Helper()
@@ -540,7 +540,7 @@ cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 200}
 workloads:
-` + testutil.InScenario(testutil.Deployment("web", 3000, "{name: c, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 64Mi}}}"))
+` + manifests.InScenario(manifests.Deployment("web", 3000, "{name: c, image: nginx:1.27, resources: {requests: {cpu: 100m, memory: 64Mi}}}"))
 
 // TestWhyShowsTheChainOfAReplacementPod: a learner fails a node, lets
 // the cluster heal, selects a replacement pod and presses y: the describe

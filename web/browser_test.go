@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubesim/kubesim/internal/browsertest"
-	"github.com/kubesim/kubesim/internal/testutil"
+	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
 )
@@ -65,7 +65,7 @@ cluster:
       instanceType: m5.large
       count: 3
 workloads:
-` + testutil.InScenario(testutil.Deployment("web", 6, "{name: nginx, image: nginx:1.27, resources: {requests: {cpu: 200m, memory: 128Mi}}}"))
+` + manifests.InScenario(manifests.Deployment("web", 6, "{name: nginx, image: nginx:1.27, resources: {requests: {cpu: 200m, memory: 128Mi}}}"))
 
 const runningWeb = `.pod[data-owner="Deployment/web"][data-state="Running"]`
 
@@ -284,7 +284,7 @@ func TestBrowserLivePillTellsTheTruth(t *testing.T) {
 	ctx := browser(t, 4*time.Minute)
 	pill := `document.querySelector('#conn').dataset.status`
 
-	sc, err := scenarios.Parse("busy.yaml", []byte(testutil.ScaleScenario("scale-60", 60, 30, 100)), nil)
+	sc, err := scenarios.Parse("busy.yaml", []byte(manifests.ScaleScenario("scale-60", 60, 30, 100)), nil)
 	require.NoError(t, err)
 	sess, err := live.New(sc, live.Options{Speed: 1000, Paused: true, Tick: 20 * time.Millisecond})
 	require.NoError(t, err)

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubesim/kubesim/internal/browsertest"
-	"github.com/kubesim/kubesim/internal/testutil"
+	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
 )
@@ -30,7 +30,7 @@ func scaleSession(t *testing.T, nodes, deployments, replicas int) (*Server, stri
 	if os.Getenv("KUBESIM_BROWSER_SCALE") == "" {
 		t.Skip("set KUBESIM_BROWSER_SCALE=1 to measure the page at scale (minutes of CPU)")
 	}
-	sc, err := scenarios.Parse("scale.yaml", []byte(testutil.ScaleScenario(fmt.Sprintf("scale-%d", nodes), nodes, deployments, replicas)), nil)
+	sc, err := scenarios.Parse("scale.yaml", []byte(manifests.ScaleScenario(fmt.Sprintf("scale-%d", nodes), nodes, deployments, replicas)), nil)
 	require.NoError(t, err)
 	sess, err := live.New(sc, live.Options{Paused: true, Tick: 20 * time.Millisecond})
 	require.NoError(t, err)

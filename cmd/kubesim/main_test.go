@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubesim/kubesim/internal/testutil"
+	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/stretchr/testify/require"
 )
 
@@ -60,7 +60,7 @@ cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 2}
 workloads:
-` + testutil.InScenario(testutil.Deployment("web", 3, "{name: web, image: \"nginx:1.27\"}")) + `expect:
+` + manifests.InScenario(manifests.Deployment("web", 3, "{name: web, image: \"nginx:1.27\"}")) + `expect:
   - by: 1m
     deploymentReady: {name: web, replicas: REPLICAS}
 `

@@ -12,7 +12,7 @@ import (
 	junitparser "github.com/joshdk/go-junit"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kubesim/kubesim/internal/testutil"
+	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/kubesim/kubesim/plan"
 	"github.com/kubesim/kubesim/sim/runner"
 )
@@ -26,7 +26,7 @@ cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 3}
 workloads:
-` + testutil.InScenario(testutil.Deployment("web", 3, "{name: web, image: nginx:1.27, resources: {requests: {cpu: 100m}}}")) + `timeline:
+` + manifests.InScenario(manifests.Deployment("web", 3, "{name: web, image: nginx:1.27, resources: {requests: {cpu: 100m}}}")) + `timeline:
   - at: 1m
     name: node-down
     fail: {node: general-1}

@@ -1,7 +1,8 @@
-// Package testutil holds what the tests of several packages share: the
-// manifests of the small workloads they run. It imports nothing of the
-// simulator, so any package's tests can use it.
-package testutil
+// Package manifests writes the YAML of small workloads and scenarios:
+// what the tests of several packages run and what the benchmark
+// generates. It imports nothing of the simulator, so any package can use
+// it.
+package manifests
 
 import (
 	"fmt"
