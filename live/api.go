@@ -14,9 +14,7 @@ import (
 // write to make, or an error, in which case nothing is written or
 // recorded. The returned object is the store's (shared, immutable).
 func (s *Session) APIWrite(resolve func(c *cluster.Cluster) (*scenarios.APIRequest, error)) (store.Object, error) {
-	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
+	if !s.lockOpen() {
 		return nil, ErrClosed
 	}
 	if err := s.stoppedLocked(); err != nil {

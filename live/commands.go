@@ -84,9 +84,7 @@ func (s *Session) Act(name string, value any) (string, error) {
 }
 
 func (s *Session) inject(cmd Command, a scenarios.Action) (string, error) {
-	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
+	if !s.lockOpen() {
 		return "", ErrClosed
 	}
 	if err := s.stoppedLocked(); err != nil {

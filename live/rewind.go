@@ -24,9 +24,7 @@ func (s *Session) Rewind(t time.Duration) error {
 	}
 	s.travelMu.Lock()
 	defer s.travelMu.Unlock()
-	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
+	if !s.lockOpen() {
 		return ErrClosed
 	}
 	s.paused = true
@@ -42,9 +40,7 @@ func (s *Session) Rewind(t time.Duration) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
+	if !s.lockOpen() {
 		run.Cluster.Etcd.Close()
 		return ErrClosed
 	}

@@ -479,12 +479,21 @@ func (s *Session) stepSpeed(dir int) {
 	s.SetSpeed(steps[i])
 }
 
-// Step runs exactly the next event (pausing the session first) and
-// reports whether there was one.
-func (s *Session) Step() bool {
+// lockOpen locks the session and reports true, or reports false, holding
+// nothing, once the session is closed.
+func (s *Session) lockOpen() bool {
 	s.mu.Lock()
 	if s.closed.Load() {
 		s.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// Step runs exactly the next event (pausing the session first) and
+// reports whether there was one.
+func (s *Session) Step() bool {
+	if !s.lockOpen() {
 		return false
 	}
 	s.paused = true
@@ -510,9 +519,7 @@ func (s *Session) RunFor(d time.Duration) error {
 // runTo runs the session's cluster to virtual time t in chunks.
 func (s *Session) runTo(t time.Duration) error {
 	for {
-		s.mu.Lock()
-		if s.closed.Load() {
-			s.mu.Unlock()
+		if !s.lockOpen() {
 			return ErrClosed
 		}
 		e := s.c.Engine
