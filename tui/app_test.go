@@ -47,6 +47,14 @@ func newSession(t *testing.T, sc *scenarios.Scenario, opts live.Options) *live.S
 	return s
 }
 
+// pausedThreeNodes is a paused session of threeNodes, run for d first.
+func pausedThreeNodes(t *testing.T, d time.Duration) *live.Session {
+	t.Helper()
+	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
+	require.NoError(t, s.RunFor(d))
+	return s
+}
+
 // ui is an App running on a simulation screen.
 type ui struct {
 	t   *testing.T
@@ -130,6 +138,13 @@ func (u *ui) press(r rune)         { u.scr.InjectKey(tcell.KeyRune, r, tcell.Mod
 func (u *ui) pressKey(k tcell.Key) { u.scr.InjectKey(k, 0, tcell.ModNone) }
 func (u *ui) redraw()              { u.a.app.QueueUpdateDraw(u.a.refresh) }
 func (u *ui) resize(w, h int)      { u.scr.SetSize(w, h); _ = u.scr.PostEvent(tcell.NewEventResize(w, h)) }
+
+// click presses and releases the first mouse button at x, y.
+func (u *ui) click(x, y int) {
+	u.scr.InjectMouse(x, y, tcell.Button1, tcell.ModNone)
+	u.scr.InjectMouse(x, y, tcell.ButtonNone, tcell.ModNone)
+}
+
 func (u *ui) hit(focus render.Focus, key string) (h render.Hit) {
 	u.t.Helper()
 	u.inLoop(func() {
@@ -165,8 +180,7 @@ func podArea(box render.Rect) render.Rect {
 // node-monitor grace period and its pods come back on the other nodes
 // after the 300s eviction window.
 func TestFailNodeShowsNotReadyAndPodsMoveAway(t *testing.T) {
-	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
-	require.NoError(t, s.RunFor(time.Minute))
+	s := pausedThreeNodes(t, time.Minute)
 	u := start(t, s, 140, 44, t.TempDir())
 	u.press('l')
 	u.waitFor("Describe node/general-2")
@@ -295,8 +309,7 @@ func TestEtcdKeyStopsAndStartsAMember(t *testing.T) {
 	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
 	u := start(t, s, 120, 40, t.TempDir())
 	h := u.hit(render.FocusEtcd, "etcd-2")
-	u.scr.InjectMouse(h.R.X+1, h.R.Y, tcell.Button1, tcell.ModNone)
-	u.scr.InjectMouse(h.R.X+1, h.R.Y, tcell.ButtonNone, tcell.ModNone)
+	u.click(h.R.X+1, h.R.Y)
 	u.waitFor("etcd member etcd-2")
 	u.press('e')
 	u.waitFor("stop etcd member etcd-2")
@@ -306,19 +319,16 @@ func TestEtcdKeyStopsAndStartsAMember(t *testing.T) {
 }
 
 func TestMouseClickSelectsANode(t *testing.T) {
-	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
-	require.NoError(t, s.RunFor(time.Minute))
+	s := pausedThreeNodes(t, time.Minute)
 	u := start(t, s, 120, 40, t.TempDir())
 	h := u.hit(render.FocusNodes, "general-3")
-	u.scr.InjectMouse(h.R.X+2, h.R.Y+1, tcell.Button1, tcell.ModNone)
-	u.scr.InjectMouse(h.R.X+2, h.R.Y+1, tcell.ButtonNone, tcell.ModNone)
+	u.click(h.R.X+2, h.R.Y+1)
 	u.waitFor("Describe node/general-3")
 	u.waitFor("Name:               general-3")
 }
 
 func TestResizeRedraws(t *testing.T) {
-	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
-	require.NoError(t, s.RunFor(time.Minute))
+	s := pausedThreeNodes(t, time.Minute)
 	u := start(t, s, 120, 40, t.TempDir())
 	for _, sz := range [][2]int{{80, 24}, {200, 60}, {40, 12}, {80, 24}} {
 		u.resize(sz[0], sz[1])
@@ -371,8 +381,7 @@ cluster:
 // TestScalePromptReplacesItsValue: the prompt opens with the current
 // replicas; typing a number replaces it rather than appending to it.
 func TestScalePromptReplacesItsValue(t *testing.T) {
-	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
-	require.NoError(t, s.RunFor(30*time.Second))
+	s := pausedThreeNodes(t, 30*time.Second)
 	u := start(t, s, 120, 40, t.TempDir())
 	u.press('s')
 	u.waitFor("scale deploy/web")
@@ -410,8 +419,7 @@ func TestEndOfScenarioSaysSoAndFaultKeysRunOn(t *testing.T) {
 // switches namespace, enter goes back to the nodes with that pod
 // selected, and x deletes the selected row's pod.
 func TestViewsFilterAndNamespaceByKeys(t *testing.T) {
-	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
-	require.NoError(t, s.RunFor(time.Minute))
+	s := pausedThreeNodes(t, time.Minute)
 	u := start(t, s, 160, 40, t.TempDir())
 	typeText := func(text string) {
 		for _, r := range text {
@@ -547,8 +555,7 @@ workloads:
 // pane turns into the chain of causes, with the upstream rules, and y
 // again brings the describe text back.
 func TestWhyShowsTheChainOfAReplacementPod(t *testing.T) {
-	s := newSession(t, loadScenario(t, threeNodes), live.Options{Paused: true})
-	require.NoError(t, s.RunFor(time.Minute))
+	s := pausedThreeNodes(t, time.Minute)
 	_, err := s.Do(live.Command{Verb: "fail", Node: "general-2"})
 	require.NoError(t, err)
 	require.NoError(t, s.RunFor(7*time.Minute))
