@@ -99,13 +99,9 @@ spec:
 // the virtual clock.
 func TestKubectlExec(t *testing.T) {
 	f, k := newKubectl(t, fixtureOpts{})
-	dir := t.TempDir()
-	objs, pods := filepath.Join(dir, "objs.yaml"), filepath.Join(dir, "pods.yaml")
-	require.NoError(t, os.WriteFile(objs, []byte(execObjects), 0o644))
-	require.NoError(t, os.WriteFile(pods, []byte(execPods), 0o644))
-	k.ok("apply", "-f", objs)
+	k.apply(execObjects)
 	require.NoError(t, f.sess.RunFor(time.Second))
-	k.ok("apply", "-f", pods)
+	k.apply(execPods)
 	require.NoError(t, f.sess.RunFor(30*time.Second))
 	require.Regexp(t, spaced("box", "1/1", "Running"), k.ok("get", "pods"))
 
@@ -261,13 +257,11 @@ spec:
 // clock) and one that lets the client in again.
 func TestKubectlExecNetwork(t *testing.T) {
 	f, k := newKubectl(t, fixtureOpts{speed: 20}) // commands take virtual time: the clock runs
-	apply := func(name, manifest string) {
-		p := filepath.Join(t.TempDir(), name)
-		require.NoError(t, os.WriteFile(p, []byte(manifest), 0o644))
-		k.ok("apply", "-f", p)
+	apply := func(manifest string) {
+		k.apply(manifest)
 		require.NoError(t, f.sess.RunFor(30*time.Second))
 	}
-	apply("net.yaml", execNetwork)
+	apply(execNetwork)
 	ip := k.ok("get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}")
 
 	// busybox's nslookup also asks the search path's other names (and
@@ -293,7 +287,7 @@ func TestKubectlExecNetwork(t *testing.T) {
 	require.Regexp(t, `web-headless-[a-z0-9]{5}\s+IPv4\s+80\s+[0-9.]+,[0-9.]+\s`, out)
 
 	// Dropped: wget waits out its 2 s on the virtual clock.
-	apply("deny.yaml", denyWeb)
+	apply(denyWeb)
 	now := func() (t time.Time) {
 		f.sess.With(func(cl *cluster.Cluster) { t = cl.Engine.Now() })
 		return t
@@ -304,7 +298,7 @@ func TestKubectlExecNetwork(t *testing.T) {
 	require.Equal(t, "wget: download timed out\ncommand terminated with exit code 1\n", out)
 	require.GreaterOrEqual(t, now().Sub(before), 2*time.Second, "the timeout is waited out on the virtual clock")
 
-	apply("allow.yaml", allowClient)
+	apply(allowClient)
 	require.Contains(t, k.ok("exec", "client", "--", "wget", "-qO-", "-T2", "http://web"), "Welcome to nginx!")
 	// The nginx image has curl (not wget); curl answers as curl does.
 	out, err = k.run("exec", "deploy/web", "--", "wget", "http://web")

@@ -1,8 +1,6 @@
 package kubeapi
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,9 +36,7 @@ spec:
 // them by category and short name, and gets the CRD validation messages.
 func TestKubectlKarpenterKinds(t *testing.T) {
 	_, k := newKubectl(t, fixtureOpts{speed: 20})
-	dir := t.TempDir()
-	manifest := filepath.Join(dir, "karpenter.yaml")
-	require.NoError(t, os.WriteFile(manifest, []byte(karpenterManifest), 0o644))
+	manifest := k.file(karpenterManifest)
 
 	out := k.ok("apply", "-f", manifest)
 	require.Contains(t, out, "ec2nodeclass.karpenter.k8s.aws/default created")
@@ -56,8 +52,7 @@ func TestKubectlKarpenterKinds(t *testing.T) {
 	require.Equal(t, "10%|0s|WhenEmptyOrUnderutilized|720h", k.ok("get", "nodepool", "default", "-o",
 		"jsonpath={.spec.disruption.budgets[0].nodes}|{.spec.disruption.consolidateAfter}|{.spec.disruption.consolidationPolicy}|{.spec.template.spec.expireAfter}"))
 
-	bad := filepath.Join(dir, "bad.yaml")
-	require.NoError(t, os.WriteFile(bad, []byte(`apiVersion: karpenter.sh/v1
+	bad := k.file(`apiVersion: karpenter.sh/v1
 kind: NodePool
 metadata: {name: bad}
 spec:
@@ -66,7 +61,7 @@ spec:
       requirements: [{key: karpenter.sh/nodepool, operator: In, values: [x]}, {key: node.kubernetes.io/instance-type, operator: In}]
       nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
   disruption: {consolidationPolicy: Sometimes, budgets: [{nodes: "110%"}]}
-`), 0o644))
+`)
 	out, err := k.run("apply", "-f", bad)
 	require.Error(t, err)
 	require.Contains(t, out, `label "karpenter.sh/nodepool" is restricted`)

@@ -139,11 +139,8 @@ func spaced(words ...string) *regexp.Regexp {
 // replays the recorded session to the same trace.
 func TestKubectlCKASession(t *testing.T) {
 	f, k := newKubectl(t, fixtureOpts{speed: 20})
-	dir := t.TempDir()
-	manifest := filepath.Join(dir, "web.yaml")
-	require.NoError(t, os.WriteFile(manifest, []byte(webManifest), 0o644))
-	pod := filepath.Join(dir, "probe.yaml")
-	require.NoError(t, os.WriteFile(pod, []byte(tolerantPod), 0o644))
+	manifest := k.file(webManifest)
+	pod := k.file(tolerantPod)
 
 	out := k.ok("apply", "-f", manifest)
 	require.Contains(t, out, "deployment.apps/web created")
@@ -199,12 +196,11 @@ func TestKubectlCKASession(t *testing.T) {
 	require.Contains(t, k.ok("wait", "--for=condition=Available", "deploy/web", "--timeout=30s"), "condition met")
 
 	// Bad input from kubectl: an unknown kind and a field typo.
-	bad := filepath.Join(dir, "bad.yaml")
-	require.NoError(t, os.WriteFile(bad, []byte("apiVersion: v1\nkind: Widget\nmetadata: {name: w}\n"), 0o644))
+	bad := k.file("apiVersion: v1\nkind: Widget\nmetadata: {name: w}\n")
 	out, err := k.run("apply", "-f", bad)
 	require.Error(t, err)
 	require.Contains(t, out, `no matches for kind "Widget"`)
-	require.NoError(t, os.WriteFile(bad, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndta: {a: b}\n"), 0o644))
+	bad = k.file("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndta: {a: b}\n")
 	out, err = k.run("apply", "-f", bad)
 	require.Error(t, err)
 	require.Contains(t, out, `unknown field "dta"`)

@@ -1,8 +1,6 @@
 package kubeapi
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -89,12 +87,11 @@ func TestKubectlHealthEndpoints(t *testing.T) {
 // with kube-apiserver's message and nothing is stored.
 func TestKubectlRoleVerbsAsUpstream(t *testing.T) {
 	_, k := newKubectl(t, fixtureOpts{})
-	p := filepath.Join(t.TempDir(), "role.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(`apiVersion: rbac.authorization.k8s.io/v1
+	p := k.file(`apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: odd}
 rules: [{apiGroups: [""], resources: [pods], verbs: [frobnicate]}]
-`), 0o644))
+`)
 	require.Contains(t, k.ok("create", "-f", p), "role.rbac.authorization.k8s.io/odd created")
 	k.ok("create", "rolebinding", "odd", "--role=odd", "--user=jane")
 	out := k.ok("auth", "can-i", "frobnicate", "pods", "--as=jane")
@@ -104,11 +101,11 @@ rules: [{apiGroups: [""], resources: [pods], verbs: [frobnicate]}]
 	require.Error(t, err)
 	require.Equal(t, "no\n", out)
 
-	require.NoError(t, os.WriteFile(p, []byte(`apiVersion: rbac.authorization.k8s.io/v1
+	p = k.file(`apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: empty}
 rules: [{apiGroups: [""], resources: [pods], verbs: []}]
-`), 0o644))
+`)
 	out, err = k.run("create", "-f", p)
 	require.Error(t, err, out)
 	require.Contains(t, out, `The Role "empty" is invalid: rules[0].verbs: Required value: verbs must contain at least one value`)

@@ -56,11 +56,9 @@ func (k kubectl) background(out *syncBuffer, args ...string) {
 // streaming at the end.
 func TestKubectlNodeMaintenanceLoop(t *testing.T) {
 	f, k := newKubectl(t, fixtureOpts{speed: 30})
-	manifest := filepath.Join(t.TempDir(), "web.yaml")
 	// The Deployment without its PodDisruptionBudget: the maintenance
 	// loop is about the server staying responsive, not about budgets.
-	require.NoError(t, os.WriteFile(manifest, []byte(strings.Split(webManifest, "---")[0]), 0o644))
-	k.ok("apply", "-f", manifest)
+	k.apply(strings.Split(webManifest, "---")[0])
 	k.ok("scale", "deploy/web", "--replicas=6")
 	require.Contains(t, k.ok("rollout", "status", "deploy/web", "--timeout=90s"), "successfully rolled out")
 

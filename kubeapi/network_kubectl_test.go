@@ -1,8 +1,6 @@
 package kubeapi
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -81,11 +79,8 @@ func waitFor(t *testing.T, k kubectl, re *regexp.Regexp, args ...string) string 
 // balancers off.
 func TestKubectlServices(t *testing.T) {
 	_, k := newKubectl(t, fixtureOpts{speed: 20})
-	dir := t.TempDir()
-	manifest := filepath.Join(dir, "net.yaml")
-	require.NoError(t, os.WriteFile(manifest, []byte(netManifest), 0o644))
-	dup := filepath.Join(dir, "dup.yaml")
-	require.NoError(t, os.WriteFile(dup, []byte(dupNodePort), 0o644))
+	manifest := k.file(netManifest)
+	dup := k.file(dupNodePort)
 
 	out := k.ok("apply", "-f", manifest)
 	require.Contains(t, out, "service/web-np created")
@@ -148,14 +143,13 @@ spec:
 	k.ok("delete", "netpol", "web-pods-only")
 
 	// A NetworkPolicy with a malformed CIDR is refused, a valid one listed.
-	bad := filepath.Join(dir, "bad-netpol.yaml")
-	require.NoError(t, os.WriteFile(bad, []byte(badNetpol), 0o644))
+	bad := k.file(badNetpol)
 	out, err = k.run("apply", "-f", bad)
 	require.Error(t, err)
 	require.Contains(t, out, `The NetworkPolicy "db" is invalid: spec.ingress[0].from[0].ipBlock.cidr: Invalid value: "10.0.0.0/33": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)`)
 	out, _ = k.run("get", "netpol")
 	require.Contains(t, out, "No resources found in default namespace.")
-	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(badNetpol, "/33", "/16", 1)), 0o644))
+	bad = k.file(strings.Replace(badNetpol, "/33", "/16", 1))
 	require.Contains(t, k.ok("apply", "-f", bad), "networkpolicy.networking.k8s.io/db created")
 	require.Regexp(t, `db\s+app=db\s`, k.ok("get", "netpol"))
 

@@ -2,8 +2,6 @@ package kubeapi
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -112,11 +110,8 @@ spec:
 // enforced and reported in the quota's status.
 func TestKubectlQuotaCountsAndClaimLimits(t *testing.T) {
 	_, k := newKubectl(t, fixtureOpts{speed: 20})
-	dir := t.TempDir()
 	apply := func(body string) (string, error) {
-		p := filepath.Join(dir, "x.yaml")
-		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
-		return k.run("apply", "-f", p)
+		return k.run("apply", "-f", k.file(body))
 	}
 	k.ok("create", "namespace", "store")
 	out, err := apply(storageLimits)

@@ -76,8 +76,7 @@ func TestKubectlRBACSession(t *testing.T) {
 
 	// A new user: key, CSR, approval, certificate.
 	keyPath, csrPEM := newUserKey(t, dir, "jane", "dev")
-	csrFile := filepath.Join(dir, "jane-csr.yaml")
-	require.NoError(t, os.WriteFile(csrFile, []byte(fmt.Sprintf(csrManifest, "jane", base64.StdEncoding.EncodeToString(csrPEM))), 0o644))
+	csrFile := k.file(fmt.Sprintf(csrManifest, "jane", base64.StdEncoding.EncodeToString(csrPEM)))
 	require.Contains(t, k.ok("apply", "-f", csrFile), "certificatesigningrequest.certificates.k8s.io/jane created")
 	require.Regexp(t, `jane\s+\S+\s+kubernetes.io/kube-apiserver-client\s+kubernetes-admin\s+24h\s+Pending`, k.ok("get", "csr", "jane"))
 	require.Contains(t, k.ok("certificate", "approve", "jane"), "certificatesigningrequest.certificates.k8s.io/jane approved")
@@ -144,8 +143,7 @@ func TestKubectlRBACSession(t *testing.T) {
 	require.Error(t, err)
 
 	// Bad RBAC input is refused with upstream's message and changes nothing.
-	bad := filepath.Join(dir, "bad-role.yaml")
-	require.NoError(t, os.WriteFile(bad, []byte("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: bad}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: []\n"), 0o644))
+	bad := k.file("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: bad}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: []\n")
 	out, err = k.run("apply", "-f", bad)
 	require.Error(t, err)
 	require.Contains(t, out, `The Role "bad" is invalid: rules[0].verbs: Required value: verbs must contain at least one value`)

@@ -2,7 +2,6 @@ package kubeapi
 
 import (
 	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -39,8 +38,7 @@ func TestKubectlServiceAccountToken(t *testing.T) {
 	}
 	f := newFixture(t, fixtureOpts{})
 	k := kubectl{t: t, config: f.kubeconfig(t)}
-	pods := filepath.Join(t.TempDir(), "pods.yaml")
-	require.NoError(t, os.WriteFile(pods, []byte(tokenPods), 0o644))
+	pods := k.file(tokenPods)
 	k.ok("apply", "-f", pods)
 	require.NoError(t, f.sess.RunFor(30*time.Second))
 	require.Regexp(t, spaced("mounted", "1/1", "Running"), k.ok("get", "pods"))

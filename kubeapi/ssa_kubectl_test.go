@@ -1,7 +1,6 @@
 package kubeapi
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +60,7 @@ func TestKubectlServerSideApply(t *testing.T) {
 	require.NotContains(t, out, "kubectl-patch", "forcing took the only field kubectl-patch owned")
 
 	// A label dropped from the applied configuration goes.
-	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(ssaDeployment, "labels: {app: web, tier: front}", "labels: {app: web}", 1)), 0o644))
+	p = k.file(strings.Replace(ssaDeployment, "labels: {app: web, tier: front}", "labels: {app: web}", 1))
 	k.ok("apply", "--server-side", "-f", p)
 	require.Equal(t, "web", k.ok("get", "deploy", "web", "-o", "jsonpath={.metadata.labels.app}{.metadata.labels.tier}"))
 
@@ -72,7 +71,7 @@ func TestKubectlServerSideApply(t *testing.T) {
 	require.Regexp(t, `manager: kubectl\n\s+operation: Apply`, out)
 
 	// Server-side dry run: the merged object is answered, nothing changes.
-	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(ssaDeployment, "replicas: 2", "replicas: 7", 1)), 0o644))
+	p = k.file(strings.Replace(ssaDeployment, "replicas: 2", "replicas: 7", 1))
 	require.Contains(t, k.ok("apply", "--server-side", "--force-conflicts", "--dry-run=server", "-f", p), "deployment.apps/web serverside-applied (server dry run)")
 	require.Equal(t, "2", k.ok("get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"))
 }

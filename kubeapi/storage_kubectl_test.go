@@ -1,8 +1,6 @@
 package kubeapi
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -63,14 +61,7 @@ var webSet = manifests.Workload("StatefulSet", "web", 1,
 // cannot run anywhere else ("volume node affinity conflict").
 func TestKubectlStorage(t *testing.T) {
 	f, k := newKubectl(t, fixtureOpts{})
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
-		return p
-	}
-
-	out := k.ok("apply", "-f", write("data.yaml", dataPod))
+	out := k.apply(dataPod)
 	require.Contains(t, out, "persistentvolumeclaim/data created")
 	require.NoError(t, f.sess.RunFor(time.Minute))
 
@@ -114,7 +105,7 @@ func TestKubectlStorage(t *testing.T) {
 	require.Contains(t, out, `persistentvolumes "`+pv+`" not found`)
 
 	// The zone lesson.
-	require.Contains(t, k.ok("apply", "-f", write("web.yaml", webSet)), "statefulset.apps/web created")
+	require.Contains(t, k.apply(webSet), "statefulset.apps/web created")
 	require.NoError(t, f.sess.RunFor(time.Minute))
 	require.Regexp(t, `www-web-0\s+Bound`, k.ok("get", "pvc"))
 	require.Regexp(t, `web-0\s+1/1\s+Running`, k.ok("get", "pod", "web-0"))
@@ -234,9 +225,8 @@ func TestKubectlStaticVolume(t *testing.T) {
 // their EBS volumes with them; the default (Retain) keeps them.
 func TestKubectlStatefulSetClaimRetention(t *testing.T) {
 	f, k := newKubectl(t, fixtureOpts{})
-	p := filepath.Join(t.TempDir(), "sets.yaml")
 	deleting := strings.ReplaceAll(strings.Replace(webSet, "replicas: 1", "replicas: 2\n  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenScaled: Delete}", 1), "web", "db")
-	require.NoError(t, os.WriteFile(p, []byte(webSet+"---\n"+deleting), 0o644))
+	p := k.file(webSet + "---\n" + deleting)
 	k.ok("apply", "-f", p)
 	require.NoError(t, f.sess.RunFor(2*time.Minute))
 	out := k.ok("get", "pvc")
