@@ -16,7 +16,9 @@ package deployment
 //     TestDeploymentController_scaleDownOldReplicaSetsForRollingUpdate
 // Harness: upstream's rs() ReplicaSets get a one-container template, a
 // selector where the table gives none, and distinct names where a table
-// reuses one ("foo-v2" twice), since ours are real objects in a store. No case is skipped. Not ported: the
+// reuses one ("foo-v2" twice), since ours are real objects in a store.
+// Each case is one row in the struct's field order (upstream names the
+// fields in multi-line rows). No case is skipped. Not ported: the
 // other tests of deployment_util_test.go (conditions, annotations,
 // ReplicaSet lookup helpers), which have no counterpart of the same shape
 // here.
@@ -233,62 +235,13 @@ func TestUpstreamResolveFenceposts(t *testing.T) {
 		expectUnavailable int32
 		expectError       bool
 	}{
-		{
-			maxSurge:          ptr.To("0%"),
-			maxUnavailable:    ptr.To("0%"),
-			desired:           0,
-			expectSurge:       0,
-			expectUnavailable: 1,
-			expectError:       false,
-		},
-		{
-			maxSurge:          ptr.To("39%"),
-			maxUnavailable:    ptr.To("39%"),
-			desired:           10,
-			expectSurge:       4,
-			expectUnavailable: 3,
-			expectError:       false,
-		},
-		{
-			maxSurge:          ptr.To("oops"),
-			maxUnavailable:    ptr.To("39%"),
-			desired:           10,
-			expectSurge:       0,
-			expectUnavailable: 0,
-			expectError:       true,
-		},
-		{
-			maxSurge:          ptr.To("55%"),
-			maxUnavailable:    ptr.To("urg"),
-			desired:           10,
-			expectSurge:       0,
-			expectUnavailable: 0,
-			expectError:       true,
-		},
-		{
-			maxSurge:          nil,
-			maxUnavailable:    ptr.To("39%"),
-			desired:           10,
-			expectSurge:       0,
-			expectUnavailable: 3,
-			expectError:       false,
-		},
-		{
-			maxSurge:          ptr.To("39%"),
-			maxUnavailable:    nil,
-			desired:           10,
-			expectSurge:       4,
-			expectUnavailable: 0,
-			expectError:       false,
-		},
-		{
-			maxSurge:          nil,
-			maxUnavailable:    nil,
-			desired:           10,
-			expectSurge:       0,
-			expectUnavailable: 1,
-			expectError:       false,
-		},
+		{ptr.To("0%"), ptr.To("0%"), 0, 0, 1, false},
+		{ptr.To("39%"), ptr.To("39%"), 10, 4, 3, false},
+		{ptr.To("oops"), ptr.To("39%"), 10, 0, 0, true},
+		{ptr.To("55%"), ptr.To("urg"), 10, 0, 0, true},
+		{nil, ptr.To("39%"), 10, 0, 3, false},
+		{ptr.To("39%"), nil, 10, 4, 0, false},
+		{nil, nil, 10, 0, 1, false},
 	}
 
 	for num, test := range tests {
@@ -384,26 +337,10 @@ func TestUpstreamMaxUnavailable(t *testing.T) {
 		deployment apps.Deployment
 		expected   int32
 	}{
-		{
-			name:       "maxUnavailable less than replicas",
-			deployment: deployment(10, intstr.FromInt32(5)),
-			expected:   int32(5),
-		},
-		{
-			name:       "maxUnavailable equal replicas",
-			deployment: deployment(10, intstr.FromInt32(10)),
-			expected:   int32(10),
-		},
-		{
-			name:       "maxUnavailable greater than replicas",
-			deployment: deployment(5, intstr.FromInt32(10)),
-			expected:   int32(5),
-		},
-		{
-			name:       "maxUnavailable with replicas is 0",
-			deployment: deployment(0, intstr.FromInt32(10)),
-			expected:   int32(0),
-		},
+		{"maxUnavailable less than replicas", deployment(10, intstr.FromInt32(5)), int32(5)},
+		{"maxUnavailable equal replicas", deployment(10, intstr.FromInt32(10)), int32(10)},
+		{"maxUnavailable greater than replicas", deployment(5, intstr.FromInt32(10)), int32(5)},
+		{"maxUnavailable with replicas is 0", deployment(0, intstr.FromInt32(10)), int32(0)},
 		{
 			name: "maxUnavailable with Recreate deployment strategy",
 			deployment: apps.Deployment{
@@ -415,21 +352,9 @@ func TestUpstreamMaxUnavailable(t *testing.T) {
 			},
 			expected: int32(0),
 		},
-		{
-			name:       "maxUnavailable less than replicas with percents",
-			deployment: deployment(10, intstr.FromString("50%")),
-			expected:   int32(5),
-		},
-		{
-			name:       "maxUnavailable equal replicas with percents",
-			deployment: deployment(10, intstr.FromString("100%")),
-			expected:   int32(10),
-		},
-		{
-			name:       "maxUnavailable greater than replicas with percents",
-			deployment: deployment(5, intstr.FromString("100%")),
-			expected:   int32(5),
-		},
+		{"maxUnavailable less than replicas with percents", deployment(10, intstr.FromString("50%")), int32(5)},
+		{"maxUnavailable equal replicas with percents", deployment(10, intstr.FromString("100%")), int32(10)},
+		{"maxUnavailable greater than replicas with percents", deployment(5, intstr.FromString("100%")), int32(5)},
 	}
 
 	for _, test := range tests {
@@ -471,44 +396,14 @@ func TestUpstreamDeploymentComplete(t *testing.T) {
 
 		expected bool
 	}{
-		{
-			name: "not complete: min but not all pods become available",
-
-			d:        deployment(5, 5, 5, 4, 1, 0),
-			expected: false,
-		},
-		{
-			name: "not complete: min availability is not honored",
-
-			d:        deployment(5, 5, 5, 3, 1, 0),
-			expected: false,
-		},
-		{
-			name: "complete",
-
-			d:        deployment(5, 5, 5, 5, 0, 0),
-			expected: true,
-		},
-		{
-			name: "not complete: all pods are available but not updated",
-
-			d:        deployment(5, 5, 4, 5, 0, 0),
-			expected: false,
-		},
-		{
-			name: "not complete: still running old pods",
-
-			// old replica set: spec.replicas=1, status.replicas=1, status.availableReplicas=1
-			// new replica set: spec.replicas=1, status.replicas=1, status.availableReplicas=0
-			d:        deployment(1, 2, 1, 1, 0, 1),
-			expected: false,
-		},
-		{
-			name: "not complete: one replica deployment never comes up",
-
-			d:        deployment(1, 1, 1, 0, 1, 1),
-			expected: false,
-		},
+		{"not complete: min but not all pods become available", deployment(5, 5, 5, 4, 1, 0), false},
+		{"not complete: min availability is not honored", deployment(5, 5, 5, 3, 1, 0), false},
+		{"complete", deployment(5, 5, 5, 5, 0, 0), true},
+		{"not complete: all pods are available but not updated", deployment(5, 5, 4, 5, 0, 0), false},
+		// old replica set: spec.replicas=1, status.replicas=1, status.availableReplicas=1
+		// new replica set: spec.replicas=1, status.replicas=1, status.availableReplicas=0
+		{"not complete: still running old pods", deployment(1, 2, 1, 1, 0, 1), false},
+		{"not complete: one replica deployment never comes up", deployment(1, 1, 1, 0, 1, 1), false},
 	}
 
 	for _, test := range tests {
@@ -548,62 +443,13 @@ func TestUpstreamDeploymentProgressing(t *testing.T) {
 
 		expected bool
 	}{
-		{
-			name: "progressing: updated pods",
-
-			d:         deployment(10, 4, 4, 4),
-			newStatus: newStatus(10, 6, 4, 4),
-
-			expected: true,
-		},
-		{
-			name: "not progressing",
-
-			d:         deployment(10, 4, 4, 4),
-			newStatus: newStatus(10, 4, 4, 4),
-
-			expected: false,
-		},
-		{
-			name: "progressing: old pods removed",
-
-			d:         deployment(10, 4, 6, 6),
-			newStatus: newStatus(8, 4, 6, 6),
-
-			expected: true,
-		},
-		{
-			name: "not progressing: less new pods",
-
-			d:         deployment(10, 7, 3, 3),
-			newStatus: newStatus(10, 6, 3, 3),
-
-			expected: false,
-		},
-		{
-			name: "progressing: less overall but more new pods",
-
-			d:         deployment(10, 4, 7, 7),
-			newStatus: newStatus(8, 8, 5, 5),
-
-			expected: true,
-		},
-		{
-			name: "progressing: more ready pods",
-
-			d:         deployment(10, 10, 9, 8),
-			newStatus: newStatus(10, 10, 10, 8),
-
-			expected: true,
-		},
-		{
-			name: "progressing: more available pods",
-
-			d:         deployment(10, 10, 10, 9),
-			newStatus: newStatus(10, 10, 10, 10),
-
-			expected: true,
-		},
+		{"progressing: updated pods", deployment(10, 4, 4, 4), newStatus(10, 6, 4, 4), true},
+		{"not progressing", deployment(10, 4, 4, 4), newStatus(10, 4, 4, 4), false},
+		{"progressing: old pods removed", deployment(10, 4, 6, 6), newStatus(8, 4, 6, 6), true},
+		{"not progressing: less new pods", deployment(10, 7, 3, 3), newStatus(10, 6, 3, 3), false},
+		{"progressing: less overall but more new pods", deployment(10, 4, 7, 7), newStatus(8, 8, 5, 5), true},
+		{"progressing: more ready pods", deployment(10, 10, 9, 8), newStatus(10, 10, 10, 8), true},
+		{"progressing: more available pods", deployment(10, 10, 10, 9), newStatus(10, 10, 10, 10), true},
 	}
 
 	for _, test := range tests {
@@ -651,40 +497,11 @@ func TestUpstreamDeploymentTimedOut(t *testing.T) {
 
 		expected bool
 	}{
-		{
-			name: "nil progressDeadlineSeconds specified - no timeout",
-
-			d:        deployment(apps.DeploymentProgressing, v1.ConditionTrue, "", null, timeFn(1, 9)),
-			nowFn:    func() time.Time { return timeFn(1, 20) },
-			expected: false,
-		},
-		{
-			name: "infinite progressDeadlineSeconds specified - no timeout",
-
-			d:        deployment(apps.DeploymentProgressing, v1.ConditionTrue, "", &infinite, timeFn(1, 9)),
-			nowFn:    func() time.Time { return timeFn(1, 20) },
-			expected: false,
-		},
-		{
-			name: "progressDeadlineSeconds: 10s, now - started => 00:01:20 - 00:01:09 => 11s",
-
-			d:        deployment(apps.DeploymentProgressing, v1.ConditionTrue, "", &ten, timeFn(1, 9)),
-			nowFn:    func() time.Time { return timeFn(1, 20) },
-			expected: true,
-		},
-		{
-			name: "progressDeadlineSeconds: 10s, now - started => 00:01:20 - 00:01:11 => 9s",
-
-			d:        deployment(apps.DeploymentProgressing, v1.ConditionTrue, "", &ten, timeFn(1, 11)),
-			nowFn:    func() time.Time { return timeFn(1, 20) },
-			expected: false,
-		},
-		{
-			name: "previous status was a complete deployment",
-
-			d:        deployment(apps.DeploymentProgressing, v1.ConditionTrue, NewRSAvailableReason, nil, time.Time{}),
-			expected: false,
-		},
+		{"nil progressDeadlineSeconds specified - no timeout", deployment(apps.DeploymentProgressing, v1.ConditionTrue, "", null, timeFn(1, 9)), func() time.Time { return timeFn(1, 20) }, false},
+		{"infinite progressDeadlineSeconds specified - no timeout", deployment(apps.DeploymentProgressing, v1.ConditionTrue, "", &infinite, timeFn(1, 9)), func() time.Time { return timeFn(1, 20) }, false},
+		{"progressDeadlineSeconds: 10s, now - started => 00:01:20 - 00:01:09 => 11s", deployment(apps.DeploymentProgressing, v1.ConditionTrue, "", &ten, timeFn(1, 9)), func() time.Time { return timeFn(1, 20) }, true},
+		{"progressDeadlineSeconds: 10s, now - started => 00:01:20 - 00:01:11 => 9s", deployment(apps.DeploymentProgressing, v1.ConditionTrue, "", &ten, timeFn(1, 11)), func() time.Time { return timeFn(1, 20) }, false},
+		{"previous status was a complete deployment", deployment(apps.DeploymentProgressing, v1.ConditionTrue, NewRSAvailableReason, nil, time.Time{}), nil, false},
 	}
 
 	for _, test := range tests {
@@ -701,6 +518,7 @@ func TestUpstreamDeploymentTimedOut(t *testing.T) {
 }
 
 func TestUpstreamGetReplicaSetFraction(t *testing.T) {
+	maxReplicas := func(v string) map[string]string { return map[string]string{MaxReplicasAnnotation: v} }
 	tests := []struct {
 		name                                          string
 		enableDeploymentReplicaSetTerminatingReplicas bool
@@ -711,84 +529,17 @@ func TestUpstreamGetReplicaSetFraction(t *testing.T) {
 		rsAnnotations                                 map[string]string
 		expectedFraction                              int32
 	}{
-		{
-			name:               "empty deployment always scales to 0",
-			deploymentReplicas: 0,
-			rsReplicas:         10,
-			expectedFraction:   -10,
-		},
-		{
-			name:               "unsynced deployment does not scale when max-replicas annotation is missing (removed by a 3rd party)",
-			deploymentReplicas: 10,
-			rsReplicas:         5,
-			expectedFraction:   0,
-		},
-		{
-			name:               "unsynced deployment does not scale when max-replicas annotation is incorrectly set to 0 (by a 3rd party)",
-			deploymentReplicas: 10,
-			rsReplicas:         5,
-			rsAnnotations: map[string]string{
-				MaxReplicasAnnotation: "0",
-			},
-			expectedFraction: 0,
-		},
-		{
-			name:                     "scale up by 1/5 should increase RS replicas by 1/5 when max-replicas annotation is missing (removed by a 3rd party)",
-			deploymentReplicas:       120,
-			deploymentStatusReplicas: 100,
-			rsReplicas:               50,
-			expectedFraction:         10,
-		},
-		{
-			name:                     "scale up by 1/5 should increase RS replicas by 1/5 when max-replicas annotation is incorrectly set to 0 (by a 3rd party)",
-			deploymentReplicas:       120,
-			deploymentStatusReplicas: 100,
-			rsReplicas:               50,
-			rsAnnotations: map[string]string{
-				MaxReplicasAnnotation: "0",
-			},
-			expectedFraction: 10,
-		},
-		{
-			name:               "scale up by 1/5 should increase RS replicas by 1/5",
-			deploymentReplicas: 120,
-			rsReplicas:         50,
-			rsAnnotations: map[string]string{
-				MaxReplicasAnnotation: "100",
-			},
-			expectedFraction: 10,
-		},
-		{
-			name:               "scale up with maxSurge by 1/5 should increase RS replicas approximately by 1/5",
-			deploymentReplicas: 120,
-			deploymentMaxSurge: 10,
-			rsReplicas:         50,
-			rsAnnotations: map[string]string{
-				MaxReplicasAnnotation: "110",
-			},
-			// expectedFraction is not the whole 1/5 (10) since maxSurge pods have to be taken into account
-			// and replica sets with these surge pods should proportionally scale as well during a rollout
-			expectedFraction: 9,
-		},
-		{
-			name:               "scale down by 1/6 should decrease RS replicas by 1/6",
-			deploymentReplicas: 10,
-			rsReplicas:         6,
-			rsAnnotations: map[string]string{
-				MaxReplicasAnnotation: "12",
-			},
-			expectedFraction: -1,
-		},
-		{
-			name:               "scale down with maxSurge by 1/6 should decrease RS replicas approximately by 1/6",
-			deploymentReplicas: 100,
-			deploymentMaxSurge: 10,
-			rsReplicas:         50,
-			rsAnnotations: map[string]string{
-				MaxReplicasAnnotation: "130",
-			},
-			expectedFraction: -8,
-		},
+		{"empty deployment always scales to 0", false, 0, 0, 0, 10, nil, -10},
+		{"unsynced deployment does not scale when max-replicas annotation is missing (removed by a 3rd party)", false, 10, 0, 0, 5, nil, 0},
+		{"unsynced deployment does not scale when max-replicas annotation is incorrectly set to 0 (by a 3rd party)", false, 10, 0, 0, 5, maxReplicas("0"), 0},
+		{"scale up by 1/5 should increase RS replicas by 1/5 when max-replicas annotation is missing (removed by a 3rd party)", false, 120, 100, 0, 50, nil, 10},
+		{"scale up by 1/5 should increase RS replicas by 1/5 when max-replicas annotation is incorrectly set to 0 (by a 3rd party)", false, 120, 100, 0, 50, maxReplicas("0"), 10},
+		{"scale up by 1/5 should increase RS replicas by 1/5", false, 120, 0, 0, 50, maxReplicas("100"), 10},
+		// expectedFraction is not the whole 1/5 (10) since maxSurge pods have to be taken into account
+		// and replica sets with these surge pods should proportionally scale as well during a rollout
+		{"scale up with maxSurge by 1/5 should increase RS replicas approximately by 1/5", false, 120, 0, 10, 50, maxReplicas("110"), 9},
+		{"scale down by 1/6 should decrease RS replicas by 1/6", false, 10, 0, 0, 6, maxReplicas("12"), -1},
+		{"scale down with maxSurge by 1/6 should decrease RS replicas approximately by 1/6", false, 100, 0, 10, 50, maxReplicas("130"), -8},
 	}
 
 	for _, test := range tests {
@@ -825,46 +576,13 @@ func TestUpstreamDeploymentController_reconcileNewReplicaSet(t *testing.T) {
 		scaleExpected       bool
 		expectedNewReplicas int32
 	}{
-		{
-			// Should not scale up.
-			deploymentReplicas: 10,
-			maxSurge:           intstr.FromInt32(0),
-			oldReplicas:        10,
-			newReplicas:        0,
-			scaleExpected:      false,
-		},
-		{
-			deploymentReplicas:  10,
-			maxSurge:            intstr.FromInt32(2),
-			oldReplicas:         10,
-			newReplicas:         0,
-			scaleExpected:       true,
-			expectedNewReplicas: 2,
-		},
-		{
-			deploymentReplicas:  10,
-			maxSurge:            intstr.FromInt32(2),
-			oldReplicas:         5,
-			newReplicas:         0,
-			scaleExpected:       true,
-			expectedNewReplicas: 7,
-		},
-		{
-			deploymentReplicas: 10,
-			maxSurge:           intstr.FromInt32(2),
-			oldReplicas:        10,
-			newReplicas:        2,
-			scaleExpected:      false,
-		},
-		{
-			// Should scale down.
-			deploymentReplicas:  10,
-			maxSurge:            intstr.FromInt32(2),
-			oldReplicas:         2,
-			newReplicas:         11,
-			scaleExpected:       true,
-			expectedNewReplicas: 10,
-		},
+		// Should not scale up.
+		{10, intstr.FromInt32(0), 10, 0, false, 0},
+		{10, intstr.FromInt32(2), 10, 0, true, 2},
+		{10, intstr.FromInt32(2), 5, 0, true, 7},
+		{10, intstr.FromInt32(2), 10, 2, false, 0},
+		// Should scale down.
+		{10, intstr.FromInt32(2), 2, 11, true, 10},
 	}
 
 	for i := range tests {
@@ -913,26 +631,8 @@ func TestUpstreamDeploymentController_reconcileOldReplicaSets(t *testing.T) {
 		scaleExpected       bool
 		expectedOldReplicas int32
 	}{
-		{
-			deploymentReplicas:  10,
-			maxUnavailable:      intstr.FromInt32(0),
-			oldReplicas:         10,
-			newReplicas:         0,
-			readyPodsFromOldRS:  10,
-			readyPodsFromNewRS:  0,
-			scaleExpected:       true,
-			expectedOldReplicas: 9,
-		},
-		{
-			deploymentReplicas:  10,
-			maxUnavailable:      intstr.FromInt32(2),
-			oldReplicas:         10,
-			newReplicas:         0,
-			readyPodsFromOldRS:  10,
-			readyPodsFromNewRS:  0,
-			scaleExpected:       true,
-			expectedOldReplicas: 8,
-		},
+		{10, intstr.FromInt32(0), 10, 0, 10, 0, true, 9},
+		{10, intstr.FromInt32(2), 10, 0, 10, 0, true, 8},
 		{ // expect unhealthy replicas from old replica sets been cleaned up
 			deploymentReplicas:  10,
 			maxUnavailable:      intstr.FromInt32(2),
@@ -1009,34 +709,10 @@ func TestUpstreamDeploymentController_cleanupUnhealthyReplicas(t *testing.T) {
 		maxCleanupCount      int
 		cleanupCountExpected int
 	}{
-		{
-			oldReplicas:          10,
-			readyPods:            8,
-			unHealthyPods:        2,
-			maxCleanupCount:      1,
-			cleanupCountExpected: 1,
-		},
-		{
-			oldReplicas:          10,
-			readyPods:            8,
-			unHealthyPods:        2,
-			maxCleanupCount:      3,
-			cleanupCountExpected: 2,
-		},
-		{
-			oldReplicas:          10,
-			readyPods:            8,
-			unHealthyPods:        2,
-			maxCleanupCount:      0,
-			cleanupCountExpected: 0,
-		},
-		{
-			oldReplicas:          10,
-			readyPods:            10,
-			unHealthyPods:        0,
-			maxCleanupCount:      3,
-			cleanupCountExpected: 0,
-		},
+		{10, 8, 2, 1, 1},
+		{10, 8, 2, 3, 2},
+		{10, 8, 2, 0, 0},
+		{10, 10, 0, 3, 0},
 	}
 
 	for i, test := range tests {
@@ -1072,43 +748,11 @@ func TestUpstreamDeploymentController_scaleDownOldReplicaSetsForRollingUpdate(t 
 		scaleExpected       bool
 		expectedOldReplicas int32
 	}{
-		{
-			deploymentReplicas:  10,
-			maxUnavailable:      intstr.FromInt32(0),
-			readyPods:           10,
-			oldReplicas:         10,
-			scaleExpected:       true,
-			expectedOldReplicas: 9,
-		},
-		{
-			deploymentReplicas:  10,
-			maxUnavailable:      intstr.FromInt32(2),
-			readyPods:           10,
-			oldReplicas:         10,
-			scaleExpected:       true,
-			expectedOldReplicas: 8,
-		},
-		{
-			deploymentReplicas: 10,
-			maxUnavailable:     intstr.FromInt32(2),
-			readyPods:          8,
-			oldReplicas:        10,
-			scaleExpected:      false,
-		},
-		{
-			deploymentReplicas: 10,
-			maxUnavailable:     intstr.FromInt32(2),
-			readyPods:          10,
-			oldReplicas:        0,
-			scaleExpected:      false,
-		},
-		{
-			deploymentReplicas: 10,
-			maxUnavailable:     intstr.FromInt32(2),
-			readyPods:          1,
-			oldReplicas:        10,
-			scaleExpected:      false,
-		},
+		{10, intstr.FromInt32(0), 10, 10, true, 9},
+		{10, intstr.FromInt32(2), 10, 10, true, 8},
+		{10, intstr.FromInt32(2), 8, 10, false, 0},
+		{10, intstr.FromInt32(2), 10, 0, false, 0},
+		{10, intstr.FromInt32(2), 1, 10, false, 0},
 	}
 
 	for i := range tests {
