@@ -26,6 +26,16 @@ type writer struct {
 	want map[string][]byte // fsm key -> encoding; absent = deleted
 }
 
+// startCluster starts an n-member cluster that the test closes when it
+// ends.
+func startCluster(t *testing.T, n int) *Cluster {
+	t.Helper()
+	c, err := New(n)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return c
+}
+
 func newWriter() *writer { return &writer{want: map[string][]byte{}} }
 
 func (w *writer) put(name, value string) store.Mutation {
@@ -135,9 +145,7 @@ func TestCodecRoundTrip(t *testing.T) {
 }
 
 func TestBadMemberOperations(t *testing.T) {
-	c, err := New(3)
-	require.NoError(t, err)
-	defer c.Close()
+	c := startCluster(t, 3)
 	for _, tc := range []struct {
 		name string
 		op   func() error
@@ -164,9 +172,7 @@ func TestBadMemberOperations(t *testing.T) {
 // leader the simulation picks is the one raft has, and the stopped
 // member catches up from the log when it starts again.
 func TestLeaderKillAndRestart(t *testing.T) {
-	c, err := New(3)
-	require.NoError(t, err)
-	defer c.Close()
+	c := startCluster(t, 3)
 	w := newWriter()
 	for i := 0; i < 20; i++ {
 		require.NoError(t, c.Append([]store.Mutation{w.put(fmt.Sprint("cm-", i%7), fmt.Sprint(i))}))
@@ -188,9 +194,7 @@ func TestLeaderKillAndRestart(t *testing.T) {
 // TestNoQuorumQueues: without a quorum batches wait, in order, and
 // commit when the quorum returns.
 func TestNoQuorumQueues(t *testing.T) {
-	c, err := New(3)
-	require.NoError(t, err)
-	defer c.Close()
+	c := startCluster(t, 3)
 	w := newWriter()
 	require.NoError(t, c.Append([]store.Mutation{w.put("a", "1")}))
 	require.NoError(t, c.Stop("etcd-2"))
@@ -214,9 +218,7 @@ func TestCatchUpFromSnapshot(t *testing.T) {
 		snapshotThreshold, trailingLogs, groupBatches = s, l, g
 	}(snapshotThreshold, trailingLogs, groupBatches)
 	snapshotThreshold, trailingLogs, groupBatches = 16, 4, 1 // one batch per raft entry
-	c, err := New(3)
-	require.NoError(t, err)
-	defer c.Close()
+	c := startCluster(t, 3)
 	w := newWriter()
 	write := func(n int) {
 		for i := 0; i < n; i++ {
@@ -263,24 +265,26 @@ func TestNoAcknowledgedWriteLost(t *testing.T) {
 	}
 }
 
+// pickMember is a member of c for which ok holds, drawn from rnd, or ""
+// when there is none.
+func pickMember(rnd *rand.Rand, c *Cluster, ok func(*member) bool) string {
+	var names []string
+	for _, m := range c.members {
+		if ok(m) {
+			names = append(names, m.name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return names[rnd.IntN(len(names))]
+}
+
 func chaos(t *testing.T, seed uint64, n, steps int) {
 	rnd := rand.New(rand.NewPCG(seed, 0))
-	c, err := New(n)
-	require.NoError(t, err)
-	defer c.Close()
+	c := startCluster(t, n)
 	w := newWriter()
-	pick := func(ok func(*member) bool) string {
-		var names []string
-		for _, m := range c.members {
-			if ok(m) {
-				names = append(names, m.name)
-			}
-		}
-		if len(names) == 0 {
-			return ""
-		}
-		return names[rnd.IntN(len(names))]
-	}
+	pick := func(ok func(*member) bool) string { return pickMember(rnd, c, ok) }
 	for step := 0; step < steps; step++ {
 		switch rnd.IntN(20) {
 		case 0:
@@ -336,9 +340,7 @@ func chaos(t *testing.T, seed uint64, n, steps int) {
 // TestInstantsShareRaftEntries: consecutive batches travel in one raft
 // entry, and the members still count and apply every batch.
 func TestInstantsShareRaftEntries(t *testing.T) {
-	c, err := New(3)
-	require.NoError(t, err)
-	defer c.Close()
+	c := startCluster(t, 3)
 	w := newWriter()
 	require.NoError(t, c.Sync())
 	before := c.members[0].raft.LastIndex()
@@ -370,9 +372,7 @@ func TestInstantsShareRaftEntries(t *testing.T) {
 func TestMembersShareEncodings(t *testing.T) {
 	defer func(b, g int, l uint64) { compactBytes, groupBatches, trailingLogs = b, g, l }(compactBytes, groupBatches, trailingLogs)
 	compactBytes, groupBatches, trailingLogs = 1<<30, 1, 4
-	c, err := New(3)
-	require.NoError(t, err)
-	defer c.Close()
+	c := startCluster(t, 3)
 	w := newWriter()
 	require.NoError(t, c.Append([]store.Mutation{w.put("a", "1"), w.put("b", "2")}))
 	require.NoError(t, c.Stop("etcd-3"))
@@ -425,9 +425,7 @@ func TestMembersShareEncodings(t *testing.T) {
 func TestLogTruncatedAsItGrows(t *testing.T) {
 	defer func(b, g int, l uint64) { compactBytes, groupBatches, trailingLogs = b, g, l }(compactBytes, groupBatches, trailingLogs)
 	compactBytes, groupBatches, trailingLogs = 2<<10, 1, 4
-	c, err := New(3)
-	require.NoError(t, err)
-	defer c.Close()
+	c := startCluster(t, 3)
 	w := newWriter()
 	for i := 0; i < 200; i++ {
 		require.NoError(t, c.Append([]store.Mutation{w.put(fmt.Sprint("cm-", i%13), fmt.Sprint(i))}))

@@ -29,9 +29,7 @@ func TestIdleClusterCPU(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures over two wall seconds")
 	}
-	c, err := New(3)
-	require.NoError(t, err)
-	defer c.Close()
+	c := startCluster(t, 3)
 	w := newWriter()
 	require.NoError(t, c.Append([]store.Mutation{w.put("a", "1")}))
 	requireConverged(t, c, w)

@@ -77,9 +77,7 @@ func TestLinearizable(t *testing.T) {
 
 func linearHistory(t *testing.T, seed uint64, steps int) []porcupine.Operation {
 	rnd := rand.New(rand.NewPCG(seed, 7))
-	c, err := New(3)
-	require.NoError(t, err)
-	defer c.Close()
+	c := startCluster(t, 3)
 	w := newWriter()
 	var clock int64
 	tick := func() int64 { clock++; return clock }
@@ -100,35 +98,23 @@ func linearHistory(t *testing.T, seed uint64, steps int) []porcupine.Operation {
 		}
 		opened = kept
 	}
-	pickMember := func(want func(*member) bool) string {
-		var names []string
-		for _, m := range c.members {
-			if want(m) {
-				names = append(names, m.name)
-			}
-		}
-		if len(names) == 0 {
-			return ""
-		}
-		return names[rnd.IntN(len(names))]
-	}
 	for step := 0; step < steps; step++ {
 		key := fmt.Sprint("k", rnd.IntN(4))
 		switch r := rnd.IntN(16); {
 		case r == 0:
-			if name := pickMember((*member).running); name != "" {
+			if name := pickMember(rnd, c, (*member).running); name != "" {
 				require.NoError(t, c.Stop(name))
 			}
 		case r == 1:
-			if name := pickMember(func(m *member) bool { return !m.running() }); name != "" {
+			if name := pickMember(rnd, c, func(m *member) bool { return !m.running() }); name != "" {
 				require.NoError(t, c.Start(name))
 			}
 		case r == 2:
-			if name := pickMember(func(m *member) bool { return !m.partitioned }); name != "" {
+			if name := pickMember(rnd, c, func(m *member) bool { return !m.partitioned }); name != "" {
 				require.NoError(t, c.Partition(name))
 			}
 		case r == 3:
-			if name := pickMember(func(m *member) bool { return m.partitioned }); name != "" {
+			if name := pickMember(rnd, c, func(m *member) bool { return m.partitioned }); name != "" {
 				require.NoError(t, c.Heal(name))
 			}
 		case r < 10:
@@ -143,7 +129,7 @@ func linearHistory(t *testing.T, seed uint64, steps int) []porcupine.Operation {
 			}
 			call := tick()
 			require.NoError(t, c.Sync())
-			name := pickMember((*member).live)
+			name := pickMember(rnd, c, (*member).live)
 			got := ""
 			if b, ok := c.Lookup(name, "ConfigMap", "default/"+key); ok {
 				obj, err := decodeObject("ConfigMap", b)
