@@ -4,7 +4,9 @@ package cronjob
 // adapted (our cron package wraps the same parser, robfig/cron/v3
 // ParseStandard; nextScheduleTime reports "too many missed" to its caller,
 // which records the TooManyMissedTimes event, instead of taking a
-// recorder):
+// recorder; TestNextScheduleTime's eight cases, which upstream runs in
+// turn on one CronJob, are a table whose rows state the whole CronJob
+// state each case ran with, and CronJobs are built by cronJob):
 //   kubernetes v1.37.2 pkg/controller/cronjob/utils_test.go
 //     TestNextScheduleTime, TestMostRecentScheduleTime,
 //     TestNextScheduleTimeDuration
@@ -13,6 +15,7 @@ package cronjob
 // No case is skipped.
 
 import (
+	"cmp"
 	"reflect"
 	"testing"
 	"time"
@@ -53,107 +56,58 @@ func TestUpstreamNextScheduleTime(t *testing.T) {
 			JobTemplate:       batchv1.JobTemplateSpec{},
 		},
 	}
-	{
-		// Case 1: no known start times, and none needed yet.
-		// Creation time is before T1.
-		cj.CreationTimestamp = metav1.Time{Time: T1.Add(-10 * time.Minute)}
-		// Current time is more than creation time, but less than T1.
-		now := T1.Add(-7 * time.Minute)
-		schedule, _, _ := nextScheduleTime(&cj, now, ParseSchedule(cj.Spec.Schedule))
-		if schedule != nil {
-			t.Errorf("expected no start time, got:  %v", schedule)
-		}
-	}
-	{
-		// Case 2: no known start times, and one needed.
-		// Creation time is before T1.
-		cj.CreationTimestamp = metav1.Time{Time: T1.Add(-10 * time.Minute)}
-		// Current time is after T1
-		now := T1.Add(2 * time.Second)
-		schedule, _, _ := nextScheduleTime(&cj, now, ParseSchedule(cj.Spec.Schedule))
-		if schedule == nil {
-			t.Errorf("expected 1 start time, got nil")
-		} else if !schedule.Equal(T1) {
-			t.Errorf("expected: %v, got: %v", T1, schedule)
-		}
-	}
-	{
-		// Case 3: known LastScheduleTime, no start needed.
-		// Creation time is before T1.
-		cj.CreationTimestamp = metav1.Time{Time: T1.Add(-10 * time.Minute)}
-		// Status shows a start at the expected time.
-		cj.Status.LastScheduleTime = &metav1.Time{Time: T1}
-		// Current time is after T1
-		now := T1.Add(2 * time.Minute)
-		schedule, _, _ := nextScheduleTime(&cj, now, ParseSchedule(cj.Spec.Schedule))
-		if schedule != nil {
-			t.Errorf("expected 0 start times, got: %v", schedule)
-		}
-	}
-	{
-		// Case 4: known LastScheduleTime, a start needed
-		// Creation time is before T1.
-		cj.CreationTimestamp = metav1.Time{Time: T1.Add(-10 * time.Minute)}
-		// Status shows a start at the expected time.
-		cj.Status.LastScheduleTime = &metav1.Time{Time: T1}
-		// Current time is after T1 and after T2
-		now := T2.Add(5 * time.Minute)
-		schedule, _, _ := nextScheduleTime(&cj, now, ParseSchedule(cj.Spec.Schedule))
-		if schedule == nil {
-			t.Errorf("expected 1 start times, got nil")
-		} else if !schedule.Equal(T2) {
-			t.Errorf("expected: %v, got: %v", T2, schedule)
-		}
-	}
-	{
-		// Case 5: known LastScheduleTime, two starts needed
-		cj.CreationTimestamp = metav1.Time{Time: T1.Add(-2 * time.Hour)}
-		cj.Status.LastScheduleTime = &metav1.Time{Time: T1.Add(-1 * time.Hour)}
-		// Current time is after T1 and after T2
-		now := T2.Add(5 * time.Minute)
-		schedule, _, _ := nextScheduleTime(&cj, now, ParseSchedule(cj.Spec.Schedule))
-		if schedule == nil {
-			t.Errorf("expected 1 start times, got nil")
-		} else if !schedule.Equal(T2) {
-			t.Errorf("expected: %v, got: %v", T2, schedule)
-		}
-	}
-	{
-		// Case 6: now is way way ahead of last start time, and there is no deadline.
-		cj.CreationTimestamp = metav1.Time{Time: T1.Add(-2 * time.Hour)}
-		cj.Status.LastScheduleTime = &metav1.Time{Time: T1.Add(-1 * time.Hour)}
-		now := T2.Add(10 * 24 * time.Hour)
-		schedule, _, _ := nextScheduleTime(&cj, now, ParseSchedule(cj.Spec.Schedule))
-		if schedule == nil {
-			t.Errorf("expected more than 0 missed times")
-		}
-	}
-	{
-		// Case 7: now is way way ahead of last start time, but there is a short deadline.
-		cj.CreationTimestamp = metav1.Time{Time: T1.Add(-2 * time.Hour)}
-		cj.Status.LastScheduleTime = &metav1.Time{Time: T1.Add(-1 * time.Hour)}
-		now := T2.Add(10 * 24 * time.Hour)
-		// Deadline is short
-		deadline := int64(2 * 60 * 60)
-		cj.Spec.StartingDeadlineSeconds = &deadline
-		schedule, _, _ := nextScheduleTime(&cj, now, ParseSchedule(cj.Spec.Schedule))
-		if schedule == nil {
-			t.Errorf("expected more than 0 missed times")
-		}
-	}
-	{
-		// Case 8: ensure the error from mostRecentScheduleTime gets populated up
-		cj.CreationTimestamp = metav1.Time{Time: T1.Add(10 * time.Second)}
-		cj.Status.LastScheduleTime = nil
-		now := *deltaTimeAfterTopOfTheHour(1 * time.Hour)
+	at := func(t time.Time) *metav1.Time { return &metav1.Time{Time: t} }
+	twoHours := int64(2 * 60 * 60)
+	// Upstream's eight cases run in turn on the one CronJob, each setting
+	// what it changes; here each case states the CronJob's whole state
+	// (case 8 keeps case 7's deadline, as upstream's does).
+	for _, c := range []struct {
+		name     string
+		created  time.Time
+		last     *metav1.Time // status.lastScheduleTime
+		deadline *int64       // spec.startingDeadlineSeconds
+		schedule string       // parsed instead of the CronJob's own
+		now      time.Time
+		want     *time.Time // the start time expected
+		anyStart bool       // some start time, whichever
+		wantErr  bool
+	}{
+		// Creation time is before T1; current time is more than creation time, but less than T1.
+		{name: "Case 1: no known start times, and none needed yet", created: T1.Add(-10 * time.Minute), now: T1.Add(-7 * time.Minute)},
+		// Creation time is before T1; current time is after T1.
+		{name: "Case 2: no known start times, and one needed", created: T1.Add(-10 * time.Minute), now: T1.Add(2 * time.Second), want: &T1},
+		// Status shows a start at the expected time; current time is after T1.
+		{name: "Case 3: known LastScheduleTime, no start needed", created: T1.Add(-10 * time.Minute), last: at(T1), now: T1.Add(2 * time.Minute)},
+		// Current time is after T1 and after T2.
+		{name: "Case 4: known LastScheduleTime, a start needed", created: T1.Add(-10 * time.Minute), last: at(T1), now: T2.Add(5 * time.Minute), want: &T2},
+		{name: "Case 5: known LastScheduleTime, two starts needed", created: T1.Add(-2 * time.Hour), last: at(T1.Add(-1 * time.Hour)), now: T2.Add(5 * time.Minute), want: &T2},
+		{name: "Case 6: now is way way ahead of last start time, and there is no deadline", created: T1.Add(-2 * time.Hour), last: at(T1.Add(-1 * time.Hour)), now: T2.Add(10 * 24 * time.Hour), anyStart: true},
+		{name: "Case 7: now is way way ahead of last start time, but there is a short deadline", created: T1.Add(-2 * time.Hour), last: at(T1.Add(-1 * time.Hour)), deadline: &twoHours, now: T2.Add(10 * 24 * time.Hour), anyStart: true},
 		// rouge schedule
-		schedule, _, err := nextScheduleTime(&cj, now, ParseSchedule("59 23 31 2 *"))
-		if schedule != nil {
-			t.Errorf("expected no start time, got:  %v", schedule)
-		}
-		if err == nil {
-			t.Errorf("expected error")
-		}
+		{name: "Case 8: ensure the error from mostRecentScheduleTime gets populated up", created: T1.Add(10 * time.Second), deadline: &twoHours, schedule: "59 23 31 2 *", now: *deltaTimeAfterTopOfTheHour(1 * time.Hour), wantErr: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cj := cj.DeepCopy()
+			cj.CreationTimestamp = metav1.Time{Time: c.created}
+			cj.Status.LastScheduleTime = c.last
+			cj.Spec.StartingDeadlineSeconds = c.deadline
+			sched := ParseSchedule(cmp.Or(c.schedule, cj.Spec.Schedule))
+			schedule, _, err := nextScheduleTime(cj, c.now, sched)
+			switch {
+			case c.anyStart && schedule == nil:
+				t.Errorf("expected more than 0 missed times")
+			case c.anyStart:
+			case c.want == nil && schedule != nil:
+				t.Errorf("expected no start time, got:  %v", schedule)
+			case c.want != nil && schedule == nil:
+				t.Errorf("expected 1 start time, got nil")
+			case c.want != nil && !schedule.Equal(*c.want):
+				t.Errorf("expected: %v, got: %v", *c.want, schedule)
+			}
+			if c.wantErr && err == nil {
+				t.Errorf("expected error")
+			}
+		})
 	}
 }
 
@@ -163,6 +117,16 @@ func TestUpstreamMostRecentScheduleTime(t *testing.T) {
 	metav1MinuteAfterTopOfTheHour := metav1.NewTime(*deltaTimeAfterTopOfTheHour(1 * time.Minute))
 	oneMinute := int64(60)
 	tenSeconds := int64(10)
+
+	// cronJob is a CronJob created at created with schedule, last
+	// scheduled at last and startingDeadlineSeconds deadline (nil: unset).
+	cronJob := func(created metav1.Time, schedule string, last *metav1.Time, deadline *int64) *batchv1.CronJob {
+		return &batchv1.CronJob{
+			ObjectMeta: metav1.ObjectMeta{CreationTimestamp: created},
+			Spec:       batchv1.CronJobSpec{Schedule: schedule, StartingDeadlineSeconds: deadline},
+			Status:     batchv1.CronJobStatus{LastScheduleTime: last},
+		}
+	}
 
 	tests := []struct {
 		name                  string
@@ -174,222 +138,19 @@ func TestUpstreamMostRecentScheduleTime(t *testing.T) {
 		expectedTooManyMissed missedSchedulesType
 		wantErr               bool
 	}{
-		{
-			name: "now before next schedule",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1TopOfTheHour,
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule: "0 * * * *",
-				},
-			},
-			now:                  topOfTheHour().Add(30 * time.Second),
-			expectedRecentTime:   nil,
-			expectedEarliestTime: *topOfTheHour(),
-		},
-		{
-			name: "now just after next schedule",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1TopOfTheHour,
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule: "0 * * * *",
-				},
-			},
-			now:                  topOfTheHour().Add(61 * time.Minute),
-			expectedRecentTime:   deltaTimeAfterTopOfTheHour(60 * time.Minute),
-			expectedEarliestTime: *topOfTheHour(),
-		},
-		{
-			name: "missed 5 schedules",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1.NewTime(*deltaTimeAfterTopOfTheHour(10 * time.Second)),
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule: "0 * * * *",
-				},
-			},
-			now:                   *deltaTimeAfterTopOfTheHour(301 * time.Minute),
-			expectedRecentTime:    deltaTimeAfterTopOfTheHour(300 * time.Minute),
-			expectedEarliestTime:  *deltaTimeAfterTopOfTheHour(10 * time.Second),
-			expectedTooManyMissed: fewMissed,
-		},
-		{
-			name: "complex schedule",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1TopOfTheHour,
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule: "30 6-16/4 * * 1-5",
-				},
-				Status: batchv1.CronJobStatus{
-					LastScheduleTime: &metav1HalfPastTheHour,
-				},
-			},
-			now:                   *deltaTimeAfterTopOfTheHour(24*time.Hour + 31*time.Minute),
-			expectedRecentTime:    deltaTimeAfterTopOfTheHour(24*time.Hour + 30*time.Minute),
-			expectedEarliestTime:  *deltaTimeAfterTopOfTheHour(30 * time.Minute),
-			expectedTooManyMissed: fewMissed,
-		},
-		{
-			name: "another complex schedule",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1TopOfTheHour,
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule: "30 10,11,12 * * 1-5",
-				},
-				Status: batchv1.CronJobStatus{
-					LastScheduleTime: &metav1HalfPastTheHour,
-				},
-			},
-			now:                   *deltaTimeAfterTopOfTheHour(30*time.Hour + 30*time.Minute),
-			expectedRecentTime:    nil,
-			expectedEarliestTime:  *deltaTimeAfterTopOfTheHour(30 * time.Minute),
-			expectedTooManyMissed: fewMissed,
-		},
-		{
-			name: "complex schedule with longer diff between executions",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1TopOfTheHour,
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule: "30 6-16/4 * * 1-5",
-				},
-				Status: batchv1.CronJobStatus{
-					LastScheduleTime: &metav1HalfPastTheHour,
-				},
-			},
-			now:                   *deltaTimeAfterTopOfTheHour(96*time.Hour + 31*time.Minute),
-			expectedRecentTime:    deltaTimeAfterTopOfTheHour(96*time.Hour + 30*time.Minute),
-			expectedEarliestTime:  *deltaTimeAfterTopOfTheHour(30 * time.Minute),
-			expectedTooManyMissed: fewMissed,
-		},
-		{
-			name: "complex schedule with shorter diff between executions",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1TopOfTheHour,
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule: "30 6-16/4 * * 1-5",
-				},
-			},
-			now:                   *deltaTimeAfterTopOfTheHour(24*time.Hour + 31*time.Minute),
-			expectedRecentTime:    deltaTimeAfterTopOfTheHour(24*time.Hour + 30*time.Minute),
-			expectedEarliestTime:  *topOfTheHour(),
-			expectedTooManyMissed: fewMissed,
-		},
-		{
-			name: "@every schedule",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1.NewTime(*deltaTimeAfterTopOfTheHour(-59 * time.Minute)),
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule:                "@every 1h",
-					StartingDeadlineSeconds: &tenSeconds,
-				},
-				Status: batchv1.CronJobStatus{
-					LastScheduleTime: &metav1MinuteAfterTopOfTheHour,
-				},
-			},
-			now:                   *deltaTimeAfterTopOfTheHour(7 * 24 * time.Hour),
-			expectedRecentTime:    deltaTimeAfterTopOfTheHour((6 * 24 * time.Hour) + 23*time.Hour + 1*time.Minute),
-			expectedEarliestTime:  *deltaTimeAfterTopOfTheHour(1 * time.Minute),
-			expectedTooManyMissed: manyMissed,
-		},
-		{
-			name: "rogue cronjob",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1.NewTime(*deltaTimeAfterTopOfTheHour(10 * time.Second)),
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule: "59 23 31 2 *",
-				},
-			},
-			now:                *deltaTimeAfterTopOfTheHour(1 * time.Hour),
-			expectedRecentTime: nil,
-			wantErr:            true,
-		},
-		{
-			name: "earliestTime being CreationTimestamp and LastScheduleTime",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1TopOfTheHour,
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule: "0 * * * *",
-				},
-				Status: batchv1.CronJobStatus{
-					LastScheduleTime: &metav1TopOfTheHour,
-				},
-			},
-			now:                  *deltaTimeAfterTopOfTheHour(30 * time.Second),
-			expectedEarliestTime: *topOfTheHour(),
-			expectedRecentTime:   nil,
-		},
-		{
-			name: "earliestTime being LastScheduleTime",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1TopOfTheHour,
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule: "*/5 * * * *",
-				},
-				Status: batchv1.CronJobStatus{
-					LastScheduleTime: &metav1HalfPastTheHour,
-				},
-			},
-			now:                  *deltaTimeAfterTopOfTheHour(31 * time.Minute),
-			expectedEarliestTime: *deltaTimeAfterTopOfTheHour(30 * time.Minute),
-			expectedRecentTime:   nil,
-		},
-		{
-			name: "earliestTime being LastScheduleTime (within StartingDeadlineSeconds)",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1TopOfTheHour,
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule:                "*/5 * * * *",
-					StartingDeadlineSeconds: &oneMinute,
-				},
-				Status: batchv1.CronJobStatus{
-					LastScheduleTime: &metav1HalfPastTheHour,
-				},
-			},
-			now:                  *deltaTimeAfterTopOfTheHour(31 * time.Minute),
-			expectedEarliestTime: *deltaTimeAfterTopOfTheHour(30 * time.Minute),
-			expectedRecentTime:   nil,
-		},
-		{
-			name: "earliestTime being LastScheduleTime (outside StartingDeadlineSeconds)",
-			cj: &batchv1.CronJob{
-				ObjectMeta: metav1.ObjectMeta{
-					CreationTimestamp: metav1TopOfTheHour,
-				},
-				Spec: batchv1.CronJobSpec{
-					Schedule:                "*/5 * * * *",
-					StartingDeadlineSeconds: &oneMinute,
-				},
-				Status: batchv1.CronJobStatus{
-					LastScheduleTime: &metav1HalfPastTheHour,
-				},
-			},
-			includeSDS:           true,
-			now:                  *deltaTimeAfterTopOfTheHour(32 * time.Minute),
-			expectedEarliestTime: *deltaTimeAfterTopOfTheHour(31 * time.Minute),
-			expectedRecentTime:   nil,
-		},
+		{name: "now before next schedule", cj: cronJob(metav1TopOfTheHour, "0 * * * *", nil, nil), now: topOfTheHour().Add(30 * time.Second), expectedRecentTime: nil, expectedEarliestTime: *topOfTheHour()},
+		{name: "now just after next schedule", cj: cronJob(metav1TopOfTheHour, "0 * * * *", nil, nil), now: topOfTheHour().Add(61 * time.Minute), expectedRecentTime: deltaTimeAfterTopOfTheHour(60 * time.Minute), expectedEarliestTime: *topOfTheHour()},
+		{name: "missed 5 schedules", cj: cronJob(metav1.NewTime(*deltaTimeAfterTopOfTheHour(10 * time.Second)), "0 * * * *", nil, nil), now: *deltaTimeAfterTopOfTheHour(301 * time.Minute), expectedRecentTime: deltaTimeAfterTopOfTheHour(300 * time.Minute), expectedEarliestTime: *deltaTimeAfterTopOfTheHour(10 * time.Second), expectedTooManyMissed: fewMissed},
+		{name: "complex schedule", cj: cronJob(metav1TopOfTheHour, "30 6-16/4 * * 1-5", &metav1HalfPastTheHour, nil), now: *deltaTimeAfterTopOfTheHour(24*time.Hour + 31*time.Minute), expectedRecentTime: deltaTimeAfterTopOfTheHour(24*time.Hour + 30*time.Minute), expectedEarliestTime: *deltaTimeAfterTopOfTheHour(30 * time.Minute), expectedTooManyMissed: fewMissed},
+		{name: "another complex schedule", cj: cronJob(metav1TopOfTheHour, "30 10,11,12 * * 1-5", &metav1HalfPastTheHour, nil), now: *deltaTimeAfterTopOfTheHour(30*time.Hour + 30*time.Minute), expectedRecentTime: nil, expectedEarliestTime: *deltaTimeAfterTopOfTheHour(30 * time.Minute), expectedTooManyMissed: fewMissed},
+		{name: "complex schedule with longer diff between executions", cj: cronJob(metav1TopOfTheHour, "30 6-16/4 * * 1-5", &metav1HalfPastTheHour, nil), now: *deltaTimeAfterTopOfTheHour(96*time.Hour + 31*time.Minute), expectedRecentTime: deltaTimeAfterTopOfTheHour(96*time.Hour + 30*time.Minute), expectedEarliestTime: *deltaTimeAfterTopOfTheHour(30 * time.Minute), expectedTooManyMissed: fewMissed},
+		{name: "complex schedule with shorter diff between executions", cj: cronJob(metav1TopOfTheHour, "30 6-16/4 * * 1-5", nil, nil), now: *deltaTimeAfterTopOfTheHour(24*time.Hour + 31*time.Minute), expectedRecentTime: deltaTimeAfterTopOfTheHour(24*time.Hour + 30*time.Minute), expectedEarliestTime: *topOfTheHour(), expectedTooManyMissed: fewMissed},
+		{name: "@every schedule", cj: cronJob(metav1.NewTime(*deltaTimeAfterTopOfTheHour(-59 * time.Minute)), "@every 1h", &metav1MinuteAfterTopOfTheHour, &tenSeconds), now: *deltaTimeAfterTopOfTheHour(7 * 24 * time.Hour), expectedRecentTime: deltaTimeAfterTopOfTheHour((6 * 24 * time.Hour) + 23*time.Hour + 1*time.Minute), expectedEarliestTime: *deltaTimeAfterTopOfTheHour(1 * time.Minute), expectedTooManyMissed: manyMissed},
+		{name: "rogue cronjob", cj: cronJob(metav1.NewTime(*deltaTimeAfterTopOfTheHour(10 * time.Second)), "59 23 31 2 *", nil, nil), now: *deltaTimeAfterTopOfTheHour(1 * time.Hour), expectedRecentTime: nil, wantErr: true},
+		{name: "earliestTime being CreationTimestamp and LastScheduleTime", cj: cronJob(metav1TopOfTheHour, "0 * * * *", &metav1TopOfTheHour, nil), now: *deltaTimeAfterTopOfTheHour(30 * time.Second), expectedEarliestTime: *topOfTheHour(), expectedRecentTime: nil},
+		{name: "earliestTime being LastScheduleTime", cj: cronJob(metav1TopOfTheHour, "*/5 * * * *", &metav1HalfPastTheHour, nil), now: *deltaTimeAfterTopOfTheHour(31 * time.Minute), expectedEarliestTime: *deltaTimeAfterTopOfTheHour(30 * time.Minute), expectedRecentTime: nil},
+		{name: "earliestTime being LastScheduleTime (within StartingDeadlineSeconds)", cj: cronJob(metav1TopOfTheHour, "*/5 * * * *", &metav1HalfPastTheHour, &oneMinute), now: *deltaTimeAfterTopOfTheHour(31 * time.Minute), expectedEarliestTime: *deltaTimeAfterTopOfTheHour(30 * time.Minute), expectedRecentTime: nil},
+		{name: "earliestTime being LastScheduleTime (outside StartingDeadlineSeconds)", cj: cronJob(metav1TopOfTheHour, "*/5 * * * *", &metav1HalfPastTheHour, &oneMinute), includeSDS: true, now: *deltaTimeAfterTopOfTheHour(32 * time.Minute), expectedEarliestTime: *deltaTimeAfterTopOfTheHour(31 * time.Minute), expectedRecentTime: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
