@@ -47,7 +47,7 @@ func (s *Server) podAttach(w http.ResponseWriter, r *http.Request, t target) {
 	if len(argv) == 0 {
 		argv = []string{"sh"}
 	}
-	sh, err := s.containerShell(st, argv[0], opts.tty)
+	sh, err := s.containerShell(st, argv[0], opts.tty, true)
 	if err != nil {
 		s.writeExecStatus(st.errs, 0, apierrors.NewBadRequest(err.Error()), argv)
 		return

@@ -27,7 +27,8 @@ spec:
 // TestKubectlDebug: `kubectl debug` adds an ephemeral container to a
 // running pod (the pods/ephemeralcontainers subresource), the kubelet
 // starts it (events and ephemeralContainerStatuses as upstream), and the
-// network tools of its image answer from inside the pod; a name already
+// network tools of its image answer from inside the pod, and with
+// --target its ps sees the target's processes; a name already
 // taken is refused with upstream's message and nothing changes.
 // `kubectl debug node/…` creates the node-debugger pod on the node.
 func TestKubectlDebug(t *testing.T) {
@@ -66,6 +67,12 @@ func TestKubectlDebug(t *testing.T) {
 	out, err = k.run("exec", "web", "-c", "sh", "--", "true")
 	require.Error(t, err)
 	require.Contains(t, out, `unable to upgrade connection: container not found ("sh")`)
+
+	// --target joins the target's process namespace: ps shows nginx.
+	out = k.in("ps\n", "debug", "-i", "web", "--image=busybox:1.36", "--target=nginx", "-c", "pid")
+	require.Contains(t, out, `Targeting container "nginx".`)
+	require.Regexp(t, `PID\s+USER\s+TIME\s+COMMAND\n\s+1 root\s+0:00 nginx: master process nginx -g daemon off;\n\s+29 101\s+0:00 nginx: worker process\n`+
+		`\s+30 101\s+0:00 nginx: worker process\n\s+36 root\s+0:00 sh\n\s+42 root\s+0:00 ps\n`, out)
 
 	// kubectl run -i --rm: the pod's output, then the pod goes.
 	out = k.ok("run", "tmp", "-i", "--rm", "--restart=Never", "--image=busybox:1.36", "--", "wget", "-qO-", "-T2", "http://web")

@@ -203,7 +203,7 @@ func (s *Server) podExec(w http.ResponseWriter, r *http.Request, t target) {
 	defer st.close()
 	pod, container := st.pod, st.container
 
-	sh, err := s.containerShell(st, opts.command[0], opts.tty)
+	sh, err := s.containerShell(st, opts.command[0], opts.tty, false)
 	if err != nil {
 		s.writeExecStatus(st.errs, 0, apierrors.NewBadRequest(err.Error()), opts.command)
 		return
@@ -283,11 +283,11 @@ func (s *Server) openContainer(w http.ResponseWriter, r *http.Request, t target,
 // containerShell is the shell model inside the streams' container,
 // running the program name (its filesystem changes kept per container
 // instance).
-func (s *Server) containerShell(st *streams, name string, tty bool) (*shell.Shell, error) {
+func (s *Server) containerShell(st *streams, name string, tty, main bool) (*shell.Shell, error) {
 	pod, container, restarts := st.pod, st.container, st.restarts
 	host := &execHost{s: s, ctx: st.ctx, ns: pod.Namespace, name: pod.Name, uid: pod.UID, container: container, restarts: restarts}
 	return shell.New(shell.Config{Host: host, Pod: pod, Container: container, Name: name,
-		Overlay: s.overlays.get(overlayKey{pod.UID, container, restarts}), Token: s.podToken, TTY: tty})
+		Overlay: s.overlays.get(overlayKey{pod.UID, container, restarts}), Token: s.podToken, TTY: tty, Main: main})
 }
 
 // openStreams upgrades the request to the remote command protocol (what

@@ -426,33 +426,115 @@ func strftime(f string, t time.Time) string {
 // ps lists the container's processes: PID 1 (the container's command) and
 // the shell that runs ps.
 func ps(c *Call) int {
-	main := c.Sh.mainCommand()
-	start := startedAt(c.Pod(), c.Container().Name)
 	user := "root"
 	if u, _ := runAs(c.Pod(), c.Container()); u != nil && *u != 0 {
 		user = strconv.FormatInt(*u, 10)
 	}
+	start := startedAt(c.Pod(), c.Container().Name)
 	cpu := "0:00"
 	if !start.IsZero() && c.State.Now.After(start) {
 		cpu = fmt.Sprintf("%d:%02d", int(c.State.Now.Sub(start).Minutes())/600, 0)
 	}
-	procs := [][2]string{{"1", strings.Join(main, " ")}}
-	if len(main) > 0 && strings.HasPrefix(main[0], "nginx:") {
-		procs = append(procs, [2]string{"29", "nginx: worker process"}, [2]string{"30", "nginx: worker process"})
+	procs := c.Sh.processes()
+	last, _ := strconv.Atoi(procs[len(procs)-1].pid)
+	if !c.Sh.main { // a shell exec started: 37 in a fresh container
+		last = max(last+6, 37)
+		procs = append(procs, process{strconv.Itoa(last), "", c.Sh.name})
 	}
-	procs = append(procs, [2]string{"37", c.Sh.name}, [2]string{"43", strings.Join(c.Args, " ")})
+	procs = append(procs, process{strconv.Itoa(last + 6), "", strings.Join(c.Args, " ")})
 	if c.gnu() {
 		c.Printf("    PID TTY          TIME CMD\n")
 		for _, p := range procs {
-			fmt.Fprintf(c.Stdout, "%7s ?        00:00:00 %s\n", p[0], strings.Fields(p[1] + " x")[0])
+			fmt.Fprintf(c.Stdout, "%7s ?        00:00:00 %s\n", p.pid, strings.Fields(p.cmd + " x")[0])
 		}
 		return 0
 	}
 	c.Printf("PID   USER     TIME  COMMAND\n")
 	for _, p := range procs {
-		c.Printf("%5s %-8s %5s %s\n", p[0], user, cpu, p[1])
+		c.Printf("%5s %-8s %5s %s\n", p.pid, cmp.Or(p.user, user), cpu, p.cmd)
 	}
 	return 0
+}
+
+// process is a line of ps: its PID, its user ("": the container's) and
+// command line.
+type process struct{ pid, user, cmd string }
+
+// processes are the processes the shell's PID namespace holds before
+// the shell itself: its container's main process (PID 1, and nginx's
+// workers); for an ephemeral container that targets another
+// (kubectl debug --target), the target's processes first, as the debug
+// container joins its namespace; in a pod that shares its process
+// namespace (shareProcessNamespace), the pause process as PID 1, then
+// every running container's.
+func (sh *Shell) processes() []process {
+	pod, own := sh.pod, sh.ctr
+	var ctrs []*corev1.Container
+	switch {
+	case pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace:
+		for i := range pod.Spec.Containers {
+			if i := &pod.Spec.Containers[i]; running(pod, i.Name) || i.Name == own.Name {
+				ctrs = append(ctrs, i)
+			}
+		}
+		for i := range pod.Spec.EphemeralContainers {
+			if e := &pod.Spec.EphemeralContainers[i]; running(pod, e.Name) && e.Name != own.Name {
+				ctrs = append(ctrs, FindContainer(pod, e.Name))
+			}
+		}
+		if !slices.ContainsFunc(ctrs, func(c *corev1.Container) bool { return c.Name == own.Name }) {
+			ctrs = append(ctrs, own)
+		}
+		out := []process{{pid: "1", user: "65535", cmd: "/pause"}}
+		return append(out, containerProcesses(ctrs, 7)...)
+	case targetOf(pod, own.Name) != nil:
+		ctrs = []*corev1.Container{targetOf(pod, own.Name), own}
+	default:
+		ctrs = []*corev1.Container{own}
+	}
+	return containerProcesses(ctrs, 1)
+}
+
+// containerProcesses numbers the containers' processes from pid on:
+// the first container's main process at pid, nginx's workers 28 and 29
+// after it, each further container's 6 after the last.
+func containerProcesses(ctrs []*corev1.Container, pid int) []process {
+	var out []process
+	for i, ctr := range ctrs {
+		if i > 0 {
+			pid += 6
+		}
+		main := mainCommandOf(ctr)
+		out = append(out, process{pid: strconv.Itoa(pid), cmd: strings.Join(main, " ")})
+		if len(main) > 0 && strings.HasPrefix(main[0], "nginx:") {
+			pid += 28
+			out = append(out, process{strconv.Itoa(pid), "101", "nginx: worker process"}, process{strconv.Itoa(pid + 1), "101", "nginx: worker process"})
+			pid++
+		}
+	}
+	return out
+}
+
+// targetOf is the container an ephemeral container targets (nil: none).
+func targetOf(pod *corev1.Pod, name string) *corev1.Container {
+	for _, e := range pod.Spec.EphemeralContainers {
+		if e.Name == name && e.TargetContainerName != "" {
+			return FindContainer(pod, e.TargetContainerName)
+		}
+	}
+	return nil
+}
+
+// running: the container's status says it runs.
+func running(pod *corev1.Pod, name string) bool {
+	for _, list := range [][]corev1.ContainerStatus{pod.Status.ContainerStatuses, pod.Status.EphemeralContainerStatuses} {
+		for _, cs := range list {
+			if cs.Name == name {
+				return cs.State.Running != nil
+			}
+		}
+	}
+	return false
 }
 
 // runAs is the user and group the container runs as: its own security

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kubesim/kubesim/sim/kubelet/images"
 	"github.com/kubesim/kubesim/sim/network/netcmd"
 )
@@ -238,10 +240,14 @@ func (img Image) osRelease() string {
 }
 
 // mainCommand is PID 1's command line.
-func (sh *Shell) mainCommand() []string {
-	argv := append(append([]string(nil), sh.ctr.Command...), sh.ctr.Args...)
-	if len(sh.ctr.Command) == 0 && len(sh.ctr.Args) == 0 {
-		argv = sh.img.Entrypoint
+func (sh *Shell) mainCommand() []string { return mainCommandOf(sh.ctr) }
+
+// mainCommandOf is a container's process: its command and args, else
+// its image's entrypoint.
+func mainCommandOf(ctr *corev1.Container) []string {
+	argv := append(append([]string(nil), ctr.Command...), ctr.Args...)
+	if len(ctr.Command) == 0 && len(ctr.Args) == 0 {
+		argv = ImageOf(ctr.Image).Entrypoint
 	}
 	return argv
 }

@@ -121,6 +121,7 @@ type Shell struct {
 	steps  int
 	lineNo int
 	tty    bool
+	main   bool // the container's own process
 	picks  uint64
 	// Commands is the shell's command table (Commands unless replaced).
 	Commands map[string]Command
@@ -142,12 +143,15 @@ type Config struct {
 	Token   func(st *State, namespace, serviceAccount string) string
 	// TTY: the shell's output is a terminal (kubectl exec -t).
 	TTY bool
+	// Main: the shell is the container's own process (kubectl attach,
+	// run -i, debug -i), not one exec started beside it.
+	Main bool
 }
 
 // New starts a shell in a container of a pod; the environment is built
 // from the pod spec and the cluster as the kubelet builds it.
 func New(cfg Config) (*Shell, error) {
-	sh := &Shell{host: cfg.Host, pod: cfg.Pod, cwd: "/", fs: cfg.Overlay, Commands: Commands, Token: cfg.Token, name: cfg.Name, tty: cfg.TTY}
+	sh := &Shell{host: cfg.Host, pod: cfg.Pod, cwd: "/", fs: cfg.Overlay, Commands: Commands, Token: cfg.Token, name: cfg.Name, tty: cfg.TTY, main: cfg.Main}
 	if sh.fs == nil {
 		sh.fs = NewOverlay()
 	}

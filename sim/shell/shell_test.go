@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/store"
@@ -117,4 +118,60 @@ func TestDialects(t *testing.T) {
 	ds, _ := newTestShell(t, "gcr.io/distroless/static-debian12")
 	_, err := ds.Exec([]string{"sh"}, nil, &strings.Builder{}, &strings.Builder{})
 	require.EqualError(t, err, `exec: "sh": executable file not found in $PATH`)
+}
+
+// TestPsProcessNamespaces: ps sees the processes of its PID namespace.
+// Alone, a container's own process is PID 1; an ephemeral container
+// that targets another (kubectl debug --target) joins the target's
+// namespace, so the target's processes come first; a pod sharing its
+// process namespace starts with the pause process and shows every
+// running container's. A shell that is the container's own process
+// (attach) is not listed twice.
+func TestPsProcessNamespaces(t *testing.T) {
+	running := func(name string) corev1.ContainerStatus {
+		return corev1.ContainerStatus{Name: name, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: corev1.PodSpec{NodeName: "n1",
+			Containers: []corev1.Container{{Name: "nginx", Image: "nginx:1.27"}, {Name: "side", Image: "busybox:1.36", Command: []string{"sleep", "3600"}}},
+			EphemeralContainers: []corev1.EphemeralContainer{
+				{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "dbg", Image: "busybox:1.36"}, TargetContainerName: "nginx"},
+				{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "plain", Image: "busybox:1.36", Command: []string{"sleep", "60"}}},
+			}},
+		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{running("nginx"), running("side")},
+			EphemeralContainerStatuses: []corev1.ContainerStatus{running("dbg"), running("plain")}}}
+	h := &fakeHost{st: store.New(sim.NewEngine(1)), now: time.Date(2026, 12, 4, 1, 0, 0, 0, time.UTC)}
+	ps := func(p *corev1.Pod, container string, main bool) string {
+		sh, err := New(Config{Host: h, Pod: p, Container: container, Main: main})
+		require.NoError(t, err)
+		out, errs, code := run(sh, "ps")
+		require.Zero(t, code, errs)
+		return out
+	}
+	require.Equal(t, `PID   USER     TIME  COMMAND
+    1 root      0:00 nginx: master process nginx -g daemon off;
+   29 101       0:00 nginx: worker process
+   30 101       0:00 nginx: worker process
+   36 root      0:00 sh
+   42 root      0:00 ps
+`, ps(pod, "dbg", true), "kubectl debug -it --target=nginx: the target's processes, then the debug shell")
+	require.Equal(t, `PID   USER     TIME  COMMAND
+    1 root      0:00 sleep 60
+   37 root      0:00 sh
+   43 root      0:00 ps
+`, ps(pod, "plain", false), "no target: the debug container's own namespace")
+
+	shared := pod.DeepCopy()
+	shared.Spec.ShareProcessNamespace = ptr.To(true)
+	require.Equal(t, `PID   USER     TIME  COMMAND
+    1 65535     0:00 /pause
+    7 root      0:00 nginx: master process nginx -g daemon off;
+   35 101       0:00 nginx: worker process
+   36 101       0:00 nginx: worker process
+   42 root      0:00 sleep 3600
+   48 root      0:00 sh
+   54 root      0:00 sleep 60
+   60 root      0:00 sh
+   66 root      0:00 ps
+`, ps(shared, "side", false))
 }
