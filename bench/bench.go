@@ -10,6 +10,7 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"runtime"
@@ -361,11 +362,8 @@ func shares(data []byte, valueType string) ([]Share, error) {
 func Generate(cfg Config) (*scenarios.Scenario, error) {
 	cfg = cfg.withDefaults()
 	var sc bytes.Buffer
-	fmt.Fprintf(&sc, "name: bench-%d-nodes\nduration: %s\ncluster:\n", cfg.Nodes, cfg.Duration)
-	if cfg.EtcdMembers != 0 {
-		fmt.Fprintf(&sc, "  controlPlane: {etcdMembers: %d}\n", cfg.EtcdMembers)
-	}
-	fmt.Fprintf(&sc, "  addons: %t\n  nodeGroups:\n    - {name: worker, instanceType: %s, count: %d}\n", !cfg.NoAddons, cfg.InstanceType, cfg.Nodes)
+	writeHeader(&sc, fmt.Sprintf("bench-%d-nodes", cfg.Nodes), cfg)
+	fmt.Fprintf(&sc, "  nodeGroups:\n    - {name: worker, instanceType: %s, count: %d}\n", cfg.InstanceType, cfg.Nodes)
 	if cfg.Deployments > 0 {
 		sc.WriteString("workloads:\n  - file: deployments.yaml\n")
 	}
@@ -378,6 +376,16 @@ func Generate(cfg Config) (*scenarios.Scenario, error) {
 		"bench/deployments.yaml": {Data: m.Bytes()},
 	}
 	return scenarios.Parse("bench/scenario.yaml", sc.Bytes(), fsys)
+}
+
+// writeHeader writes a generated scenario's name, duration and the
+// cluster's control plane and add-ons, up to its node groups.
+func writeHeader(w io.Writer, name string, cfg Config) {
+	fmt.Fprintf(w, "name: %s\nduration: %s\ncluster:\n", name, cfg.Duration)
+	if cfg.EtcdMembers != 0 {
+		fmt.Fprintf(w, "  controlPlane: {etcdMembers: %d}\n", cfg.EtcdMembers)
+	}
+	fmt.Fprintf(w, "  addons: %t\n", !cfg.NoAddons)
 }
 
 // deployment is a Deployment of nginx pods with the given resources (a

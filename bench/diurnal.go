@@ -42,11 +42,7 @@ const (
 func GenerateDiurnal(cfg Config) (*scenarios.Scenario, error) {
 	cfg = cfg.withDefaults()
 	var sc bytes.Buffer
-	fmt.Fprintf(&sc, "name: bench-diurnal-%s\nduration: %s\ncluster:\n", cfg.Autoscaler, cfg.Duration)
-	if cfg.EtcdMembers != 0 {
-		fmt.Fprintf(&sc, "  controlPlane: {etcdMembers: %d}\n", cfg.EtcdMembers)
-	}
-	fmt.Fprintf(&sc, "  addons: %t\n", !cfg.NoAddons)
+	writeHeader(&sc, "bench-diurnal-"+cfg.Autoscaler, cfg)
 	switch cfg.Autoscaler {
 	case ClusterAutoscaler:
 		fmt.Fprintf(&sc, "  autoscaling: {clusterAutoscaler: {}}\n  nodeGroups:\n    - {name: general, instanceType: m5.large, count: 3, min: 3, max: %d}\n", cfg.Nodes)
