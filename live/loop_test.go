@@ -237,3 +237,24 @@ func TestAsFastAsPossibleIsBehindWhenSlowerThanTheWallClock(t *testing.T) {
 	require.True(t, step(2400, 30*time.Second, false), "a burst stops virtual time")
 	require.False(t, step(2450, 30*time.Second, true), "nothing left to run")
 }
+
+// TestViewSaysCatchingUp: a session paced far faster than the cluster
+// can run says so in its view; paused, it does not. (The session is not
+// started: the test turns its pacing loop by hand.)
+func TestViewSaysCatchingUp(t *testing.T) {
+	s := newSession(t, "demo")
+	s.mu.Lock()
+	s.paused, s.speed, s.until = false, 1e9, 0 // a billion virtual seconds per wall second
+	s.mu.Unlock()
+	p := &pacer{wall: time.Now()}
+	time.Sleep(600 * time.Millisecond) // over half a wall second of pace to catch up
+	require.Zero(t, s.advance(p), "more to run at once")
+	require.True(t, s.Snapshot().CatchingUp, "behind its pace")
+
+	s.Pause()
+	s.advance(p)
+	s.mu.Lock()
+	s.refreshLocked()
+	s.mu.Unlock()
+	require.False(t, s.Snapshot().CatchingUp, "a paused session is not behind")
+}
