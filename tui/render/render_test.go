@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kubesim/kubesim/live"
+	"github.com/kubesim/kubesim/tui/render/rendertest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden snapshots in testdata/")
@@ -52,16 +53,16 @@ func TestPodMark(t *testing.T) {
 }
 
 func TestPodCellsAreProportionalToRequests(t *testing.T) {
-	n := node("n", "z", "True", false)
+	n := rendertest.Node("n", "z", "True", false)
 	for _, tc := range []struct {
 		name      string
 		req       live.PodView
 		area, out int
 	}{
-		{"half the cpu", pod("d", "a", "n", "", "Running", true, res(965, 0)), 40, 20},
-		{"memory dominates", pod("d", "a", "n", "", "Running", true, res(10, 7*1024/4)), 40, 10},
-		{"no requests still shows", pod("d", "a", "n", "", "Running", true, res(0, 0)), 40, 1},
-		{"whole node", pod("d", "a", "n", "", "Running", true, res(1930, 0)), 44, 44},
+		{"half the cpu", rendertest.Pod("d", "a", "n", "", "Running", true, rendertest.Res(965, 0)), 40, 20},
+		{"memory dominates", rendertest.Pod("d", "a", "n", "", "Running", true, rendertest.Res(10, 7*1024/4)), 40, 10},
+		{"no requests still shows", rendertest.Pod("d", "a", "n", "", "Running", true, rendertest.Res(0, 0)), 40, 1},
+		{"whole node", rendertest.Pod("d", "a", "n", "", "Running", true, rendertest.Res(1930, 0)), 44, 44},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.out, podCells(&tc.req, &n, tc.area))
@@ -75,12 +76,12 @@ func TestHeatGlyph(t *testing.T) {
 		n    live.NodeView
 		want rune
 	}{
-		{"not ready", node("n", "z", "False", false, pod("d", "a", "n", "", "Running", true, res(1930, 0))), 'X'},
-		{"unknown is not ready", node("n", "z", "Unknown", false), 'X'},
-		{"empty", node("n", "z", "True", false), '·'},
-		{"full", node("n", "z", "True", false, pod("d", "a", "n", "", "Running", true, res(1930, 0))), '█'},
-		{"a third", node("n", "z", "True", false, pod("d", "a", "n", "", "Running", true, res(643, 0))), '▃'},
-		{"a sliver rounds up", node("n", "z", "True", false, pod("d", "a", "n", "", "Running", true, res(5, 0))), '▁'},
+		{"not ready", rendertest.Node("n", "z", "False", false, rendertest.Pod("d", "a", "n", "", "Running", true, rendertest.Res(1930, 0))), 'X'},
+		{"unknown is not ready", rendertest.Node("n", "z", "Unknown", false), 'X'},
+		{"empty", rendertest.Node("n", "z", "True", false), '·'},
+		{"full", rendertest.Node("n", "z", "True", false, rendertest.Pod("d", "a", "n", "", "Running", true, rendertest.Res(1930, 0))), '█'},
+		{"a third", rendertest.Node("n", "z", "True", false, rendertest.Pod("d", "a", "n", "", "Running", true, rendertest.Res(643, 0))), '▃'},
+		{"a sliver rounds up", rendertest.Node("n", "z", "True", false, rendertest.Pod("d", "a", "n", "", "Running", true, rendertest.Res(5, 0))), '▁'},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, string(tc.want), string(HeatGlyph(&tc.n)))
@@ -91,7 +92,7 @@ func TestHeatGlyph(t *testing.T) {
 // TestPlanBins checks the three box layouts and the fallback: boxes stay
 // inside the area and never overlap.
 func TestPlanBins(t *testing.T) {
-	three := fixtureView().Nodes
+	three := rendertest.FixtureView().Nodes
 	for _, tc := range []struct {
 		name     string
 		nodes    []live.NodeView
@@ -104,8 +105,8 @@ func TestPlanBins(t *testing.T) {
 		{"zones as columns", three, 120, 30, true, false, 3, 2},
 		{"small terminal: one flat grid", three, 49, 16, true, true, 0, 1},
 		{"narrow and tall: zones stacked", three, 30, 40, true, false, 3, 2},
-		{"200 nodes do not fit in boxes", bigView(200, 15).Nodes, 140, 40, false, false, 0, 0},
-		{"12 nodes on a big screen", bigView(12, 10).Nodes, 200, 45, true, false, 3, 1},
+		{"200 nodes do not fit in boxes", rendertest.BigView(200, 15).Nodes, 140, 40, false, false, 0, 0},
+		{"12 nodes on a big screen", rendertest.BigView(12, 10).Nodes, 200, 45, true, false, 3, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, ok := planBins(tc.nodes, groupZones(tc.nodes), tc.w, tc.h)
@@ -130,7 +131,7 @@ func TestPlanBins(t *testing.T) {
 }
 
 func TestPlanHeatFitsAFewHundredNodes(t *testing.T) {
-	v := bigView(300, 1)
+	v := rendertest.BigView(300, 1)
 	zones := groupZones(v.Nodes)
 	p := planHeat(v.Nodes, zones, 60, 20)
 	require.Zero(t, p.Hidden)
@@ -213,7 +214,7 @@ func TestThemeColoursAreValidAndApartAtEveryDepth(t *testing.T) {
 }
 
 func TestSelectionNormalizeAndMove(t *testing.T) {
-	v := fixtureView()
+	v := rendertest.FixtureView()
 	s := Selection{Node: "gone", Pod: "x/y"}.Normalize(v)
 	require.Equal(t, "general-1", s.Node, "a vanished node falls back to the first")
 	require.Equal(t, "kube-system/kube-proxy-a", s.Pod)
@@ -260,9 +261,9 @@ func TestGolden(t *testing.T) {
 		{"100x30-compact", 100, 30, Selection{Node: "node-7"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := fixtureView()
+			v := rendertest.FixtureView()
 			if strings.HasSuffix(tc.name, "compact") {
-				v = bigView(150, 12)
+				v = rendertest.BigView(150, 12)
 			}
 			c := NewCanvas(tc.w, tc.h)
 			Render(c, Input{View: v, Sel: tc.sel.Normalize(v), Detail: "Name:  (describe text)\nStatus:  Running", Message: "fail general-2"})
@@ -275,7 +276,7 @@ func TestGolden(t *testing.T) {
 // TestListViews: the k9s-style views list what passes the namespace and
 // the filter, by name or by label selector, with kubectl's columns.
 func TestListViews(t *testing.T) {
-	v := fixtureView()
+	v := rendertest.FixtureView()
 	names := func(pods []*live.PodView) []string {
 		var out []string
 		for _, p := range pods {
@@ -356,9 +357,9 @@ func TestGoldenListViews(t *testing.T) {
 		{"200x60-heat-1000", 200, 60, Nav{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := fixtureView()
+			v := rendertest.FixtureView()
 			if strings.Contains(tc.name, "heat") {
-				v = bigView(1000, 12)
+				v = rendertest.BigView(1000, 12)
 			}
 			c := NewCanvas(tc.w, tc.h)
 			sel := tc.nav.ListSelection(v, Selection{}).Normalize(v)
@@ -391,7 +392,7 @@ func TestGoldenColours(t *testing.T) {
 		for _, sz := range [][2]int{{80, 24}, {200, 60}} {
 			name := fmt.Sprintf("colours-%s-%dx%d", d.name, sz[0], sz[1])
 			t.Run(name, func(t *testing.T) {
-				v := fixtureView()
+				v := rendertest.FixtureView()
 				c := NewCanvas(sz[0], sz[1])
 				Render(c, Input{View: v, Sel: Selection{Focus: FocusPods, Node: "general-1", Pod: "default/web-7d9c-1"}.Normalize(v),
 					Detail: "Name:  web-7d9c-1\nStatus:  Running", Theme: NewTheme(d.colors)})
@@ -404,7 +405,7 @@ func TestGoldenColours(t *testing.T) {
 }
 
 func TestRenderShowsStatesAndReasons(t *testing.T) {
-	v := fixtureView()
+	v := rendertest.FixtureView()
 	c := NewCanvas(120, 36)
 	f := Render(c, Input{View: v, Sel: Selection{Focus: FocusPending}.Normalize(v)})
 	text := c.String()
@@ -457,7 +458,7 @@ func hitRect(t *testing.T, f Frame, focus Focus, key string) Rect {
 }
 
 func TestRenderAnySizeWithoutPanic(t *testing.T) {
-	for _, v := range []*live.View{fixtureView(), bigView(200, 15), bigView(1, 40), {}} {
+	for _, v := range []*live.View{rendertest.FixtureView(), rendertest.BigView(200, 15), rendertest.BigView(1, 40), {}} {
 		for _, sz := range [][2]int{{0, 0}, {1, 1}, {10, 5}, {40, 12}, {80, 24}, {200, 60}, {300, 100}} {
 			c := NewCanvas(sz[0], sz[1])
 			require.NotPanics(t, func() { Render(c, Input{View: v, Sel: Selection{Focus: FocusPods}.Normalize(v)}) })
