@@ -18,6 +18,7 @@ import (
 	"github.com/kubesim/kubesim/sim/autoscalers/simulator"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/cron"
+	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -53,7 +54,7 @@ func (c *Controller) disrupt() {
 		return
 	}
 	c.polling, c.pollCands, c.pollDone = true, nil, false
-	defer func() { c.polling, c.pollCands, c.pollDone, c.reqs = false, nil, false, nil }()
+	defer func() { c.polling, c.pollCands, c.pollDone, c.reqs, c.cheaper = false, nil, false, nil, nil }()
 	for _, m := range []func() *command{c.emptiness, c.drift, c.multiNode, c.singleNode} {
 		if cmd := m(); cmd != nil {
 			if cmd.reason == karpv1.DisruptionReasonUnderutilized {
@@ -700,6 +701,37 @@ func (c *Controller) simulate(cands []*candidate) ([]*plan, bool) {
 	return c.simulateFor(cands, false)
 }
 
+// anyCheaper reports whether some offering of the pools (any type, zone
+// and allowed capacity type, available now) costs less than the
+// candidates together: without one, no plan is worth it (mayBeWorth).
+// The answer is kept for the rest of the poll, per total price.
+func (c *Controller) anyCheaper(pools []*karpv1.NodePool, cands []*candidate) bool {
+	total := 0.0
+	for _, cd := range cands {
+		total += cd.price
+	}
+	if v, ok := c.cheaper[total]; ok && c.polling {
+		return v
+	}
+	found := false
+	for _, np := range pools {
+		for _, ct := range capacityTypes(np.Spec.Template.Spec.Requirements) {
+			for _, z := range c.zones(np) {
+				if off, ok := c.cheapest(c.nodePoolTypes(np), z, []string{ct}); ok && off.price < total {
+					found = true
+				}
+			}
+		}
+	}
+	if c.polling {
+		if c.cheaper == nil {
+			c.cheaper = map[float64]bool{}
+		}
+		c.cheaper[total] = found
+	}
+	return found
+}
+
 // consolidation is simulate for a consolidation, which only goes ahead
 // when worth says so: it gives up as soon as the outcome cannot be worth
 // it (a second new node, or one with no type cheaper than the
@@ -724,11 +756,18 @@ func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*pla
 	var pods []*corev1.Pod
 	for _, cd := range cands {
 		for _, p := range cd.pods {
-			c.Snap.Hide(u, p)
+			var r podutil.Resources
+			if pi := c.Snap.Hide(u, p); pi != nil && pi.Pod == p {
+				r = pi.Requests // what the cache derived, PodRequests(p)
+			} else {
+				r = c.requests(p)
+			}
 			cp := *p // the copy's own spec; the rest is only read
 			cp.Spec.NodeName = ""
 			pods = append(pods, &cp)
-			r := c.requests(p) // (makes c.reqs)
+			if c.reqs == nil {
+				c.reqs = map[*corev1.Pod]podutil.Resources{}
+			}
 			c.reqs[&cp] = r
 		}
 	}
@@ -740,6 +779,10 @@ func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*pla
 	sortPods(pods, c.requests)
 	c.addInflight(u)
 	k := c.newPacker(u, exclude)
+	// A consolidation whose candidates no offering undercuts cannot
+	// replace them: any plan opened would fail mayBeWorth, so the pods
+	// either all fit the existing nodes or the simulation fails.
+	k.existingOnly = consolidating && !c.anyCheaper(k.pools, cands)
 	for _, p := range pods {
 		if _, ok := k.add(p); !ok {
 			return nil, false

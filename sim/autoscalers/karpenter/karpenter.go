@@ -144,6 +144,7 @@ type Controller struct {
 	pollCands []*candidate
 	pollDone  bool
 	reqs      map[*corev1.Pod]podutil.Resources // see requests
+	cheaper   map[float64]bool                  // see anyCheaper
 	// npTypes caches, per NodePool name, the instance types its
 	// requirements admit (for the NodePool object it was computed from).
 	npTypes map[string]nodePoolTypeList

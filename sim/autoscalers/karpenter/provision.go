@@ -116,6 +116,8 @@ type packer struct {
 	c     *Controller
 	u     *simulator.Undo
 	pools []*karpv1.NodePool
+	// usage is nodePoolUsage(exclude), summed when a plan is first
+	// opened (most consolidation simulations never open one).
 	usage map[string]corev1.ResourceList
 	plans []*plan
 	seq   int
@@ -124,6 +126,9 @@ type packer struct {
 	exclude map[string]bool
 	// inflight records the pods packed onto NodeClaims in flight.
 	inflight map[*corev1.Pod]string
+	// existingOnly makes add fail for a pod no existing node takes,
+	// without opening a plan.
+	existingOnly bool
 }
 
 // Name prefixes of the snapshot's hypothetical nodes.
@@ -133,7 +138,7 @@ const (
 )
 
 func (c *Controller) newPacker(u *simulator.Undo, exclude map[string]bool) *packer {
-	return &packer{c: c, u: u, pools: c.readyNodePools(), usage: c.nodePoolUsage(exclude), exclude: exclude}
+	return &packer{c: c, u: u, pools: c.readyNodePools(), exclude: exclude}
 }
 
 // readyNodePools lists the NodePools that can launch (not deleting, their
@@ -220,6 +225,9 @@ func (k *packer) add(pod *corev1.Pod) (string, bool) {
 			k.inflight[pod] = claim
 		}
 		return "", true
+	}
+	if k.existingOnly {
+		return "no existing node fits", false
 	}
 	for _, p := range k.plans {
 		if k.addToPlan(p, pod) {
@@ -311,6 +319,9 @@ func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
 	allCTs := capacityTypes(np.Spec.Template.Spec.Requirements)
 	if len(allCTs) == 0 {
 		return "incompatible requirements, key karpenter.sh/capacity-type", false
+	}
+	if k.usage == nil {
+		k.usage = c.nodePoolUsage(k.exclude)
 	}
 	var types []cloud.InstanceType
 	for _, t := range c.nodePoolTypes(np) {
@@ -460,6 +471,9 @@ func (c *Controller) requests(p *corev1.Pod) podutil.Resources {
 // addInflight puts every launched NodeClaim whose node is not initialized
 // yet into the snapshot as a Ready node holding the pods nominated to it.
 func (c *Controller) addInflight(u *simulator.Undo) {
+	if !c.anyInflight() {
+		return
+	}
 	byClaim := map[string][]*corev1.Pod{}
 	for _, key := range sortedKeys(c.nominated) {
 		if p := c.Snap.Pending[key]; p != nil {
@@ -488,6 +502,17 @@ func (c *Controller) addInflight(u *simulator.Undo) {
 			c.Snap.Place(u, p, n.Name)
 		}
 	}
+}
+
+// anyInflight reports whether a NodeClaim is launched and not yet
+// initialized (addInflight has nothing to add otherwise).
+func (c *Controller) anyInflight() bool {
+	for _, cs := range c.claims { // any: order does not matter
+		if !cs.deleting && cs.initializedAt == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // provision closes the batch: it packs the provisionable pods and

@@ -233,18 +233,19 @@ func (u *Undo) hidden(pod *corev1.Pod) *framework.PodInfo {
 }
 
 // Hide takes an assigned pod off the snapshot (its node is to go); it
-// reports whether the pod was there.
-func (s *Snapshot) Hide(u *Undo, pod *corev1.Pod) bool {
+// returns what the cache derived from the pod (its requests), nil if the
+// pod was not there.
+func (s *Snapshot) Hide(u *Undo, pod *corev1.Pod) *framework.PodInfo {
 	pi := s.PodInfo(pod.Namespace, pod.Name)
 	if !s.RemovePod(pod) {
-		return false
+		return nil
 	}
 	u.hid = append(u.hid, pi)
 	if u.hidBy == nil {
 		u.hidBy = map[types.UID]*framework.PodInfo{}
 	}
 	u.hidBy[pod.UID] = pi
-	return true
+	return pi
 }
 
 // daemonSetTolerations are the tolerations the DaemonSet controller adds
