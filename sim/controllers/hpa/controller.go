@@ -63,6 +63,7 @@ type Controller struct {
 	// the target object changes with every scale and status write, its
 	// selector almost never.
 	selectors map[string]cachedSelector
+	requests  map[requestKey]int64 // see request
 }
 
 type cachedSelector struct {
@@ -116,11 +117,41 @@ func (c *Controller) sync(key string) error {
 	out := *hpa
 	hpa.Status.DeepCopyInto(&out.Status)
 	c.reconcile(key, &out)
-	if equality.Semantic.DeepEqual(out.Status, hpa.Status) {
+	if sameStatus(&out.Status, &hpa.Status) {
 		return nil
 	}
 	_, err := c.Client.UpdateStatus(&out)
 	return err
+}
+
+// sameStatus is equality.Semantic.DeepEqual of two HPA statuses (an
+// unchanged status is not written, as upstream's updateStatusIfNeeded),
+// field by field without reflection but for the metrics: 288,000 syncs
+// in a day of 50 HPAs compare one.
+func sameStatus(a, b *autoscalingv2.HorizontalPodAutoscalerStatus) bool {
+	if a.CurrentReplicas != b.CurrentReplicas || a.DesiredReplicas != b.DesiredReplicas ||
+		!samePtr(a.ObservedGeneration, b.ObservedGeneration, func(x, y int64) bool { return x == y }) ||
+		!samePtr(a.LastScaleTime, b.LastScaleTime, func(x, y metav1.Time) bool { return x.Equal(&y) }) ||
+		len(a.Conditions) != len(b.Conditions) || len(a.CurrentMetrics) != len(b.CurrentMetrics) {
+		return false
+	}
+	for i := range a.Conditions {
+		x, y := &a.Conditions[i], &b.Conditions[i]
+		if x.Type != y.Type || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message ||
+			!x.LastTransitionTime.Equal(&y.LastTransitionTime) {
+			return false
+		}
+	}
+	return equality.Semantic.DeepEqual(a.CurrentMetrics, b.CurrentMetrics)
+}
+
+// samePtr reports whether two pointers are both nil or point to equal
+// values.
+func samePtr[T any](a, b *T, eq func(x, y T) bool) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return eq(*a, *b)
 }
 
 // sameSelector reports whether two label selectors are equal, without

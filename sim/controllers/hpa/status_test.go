@@ -1,0 +1,70 @@
+package hpa
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+)
+
+// TestSameStatusIsSemanticEquality: the status comparison that decides
+// whether a sync writes agrees with equality.Semantic.DeepEqual on every
+// field changed in turn, and on the equal forms it must accept (a nil and
+// an empty list, one quantity spelt two ways).
+func TestSameStatusIsSemanticEquality(t *testing.T) {
+	now := metav1.NewTime(sim.Epoch.Add(time.Minute))
+	base := func() autoscalingv2.HorizontalPodAutoscalerStatus {
+		gen := int64(3)
+		u := int32(55)
+		return autoscalingv2.HorizontalPodAutoscalerStatus{ObservedGeneration: &gen, LastScaleTime: &now, CurrentReplicas: 2, DesiredReplicas: 3,
+			CurrentMetrics: []autoscalingv2.MetricStatus{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricStatus{
+				Name: corev1.ResourceCPU, Current: autoscalingv2.MetricValueStatus{AverageValue: resource.NewMilliQuantity(1000, resource.DecimalSI), AverageUtilization: &u}}}},
+			Conditions: []autoscalingv2.HorizontalPodAutoscalerCondition{{Type: AbleToScale, Status: corev1.ConditionTrue, Reason: "SucceededGetScale", Message: "m", LastTransitionTime: now}}}
+	}
+	changes := map[string]func(*autoscalingv2.HorizontalPodAutoscalerStatus){
+		"nothing":            func(*autoscalingv2.HorizontalPodAutoscalerStatus) {},
+		"observedGeneration": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { g := int64(4); s.ObservedGeneration = &g },
+		"no observedGen":     func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.ObservedGeneration = nil },
+		"lastScaleTime": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) {
+			t := metav1.NewTime(now.Add(time.Second))
+			s.LastScaleTime = &t
+		},
+		"no lastScaleTime": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.LastScaleTime = nil },
+		"currentReplicas":  func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.CurrentReplicas++ },
+		"desiredReplicas":  func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.DesiredReplicas++ },
+		"metric value": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) {
+			s.CurrentMetrics[0].Resource.Current.AverageValue = resource.NewMilliQuantity(999, resource.DecimalSI)
+		},
+		"metric spelling": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) {
+			q := resource.MustParse("1")
+			s.CurrentMetrics[0].Resource.Current.AverageValue = &q
+		},
+		"no metrics":        func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.CurrentMetrics = nil },
+		"condition status":  func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.Conditions[0].Status = corev1.ConditionFalse },
+		"condition reason":  func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.Conditions[0].Reason = "x" },
+		"condition message": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.Conditions[0].Message = "x" },
+		"condition time": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) {
+			s.Conditions[0].LastTransitionTime = metav1.NewTime(now.Add(time.Second))
+		},
+		"condition type": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.Conditions[0].Type = ScalingActive },
+		"no conditions":  func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.Conditions = nil },
+		"empty conditions": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) {
+			s.Conditions = []autoscalingv2.HorizontalPodAutoscalerCondition{}
+		},
+	}
+	for name, change := range changes {
+		a, b := base(), base()
+		change(&b)
+		require.Equal(t, equality.Semantic.DeepEqual(a, b), sameStatus(&a, &b), name)
+	}
+	a, b := base(), base()
+	a.Conditions, b.Conditions = nil, []autoscalingv2.HorizontalPodAutoscalerCondition{}
+	require.True(t, sameStatus(&a, &b), "nil and empty conditions are equal, as for Semantic")
+}
