@@ -15,6 +15,15 @@ func pod(name string, prio int32) *corev1.Pod {
 	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}, Spec: corev1.PodSpec{Priority: &prio}}
 }
 
+// queueWithPod is a queue with the default configuration on a fresh
+// engine, holding the active pod default/p.
+func queueWithPod() (*sim.Engine, *Queue) {
+	e := sim.NewEngine(1)
+	q := New(e, DefaultConfig)
+	q.Add(pod("p", 0))
+	return e, q
+}
+
 func TestBackoffDuration(t *testing.T) {
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second}
 	for i, w := range want {
@@ -47,9 +56,7 @@ func fail(q *Queue, plugin string) *QueuedPodInfo {
 }
 
 func TestErrorGoesToBackoffAndFlushesOnTick(t *testing.T) {
-	e := sim.NewEngine(1)
-	q := New(e, DefaultConfig)
-	q.Add(pod("p", 0))
+	e, q := queueWithPod()
 	e.RunUntil(300 * time.Millisecond)
 	fail(q, "") // error: backoffQ, 1 s -> expires at 1.3 s
 	a, b, u := q.Lens()
@@ -63,9 +70,7 @@ func TestErrorGoesToBackoffAndFlushesOnTick(t *testing.T) {
 }
 
 func TestUnschedulablePool(t *testing.T) {
-	e := sim.NewEngine(1)
-	q := New(e, DefaultConfig)
-	q.Add(pod("p", 0))
+	e, q := queueWithPod()
 	fail(q, "NodeResourcesFit")
 	_, _, u := q.Lens()
 	require.Equal(t, 1, u)
@@ -84,9 +89,7 @@ func TestUnschedulablePool(t *testing.T) {
 }
 
 func TestEventDuringCycleSendsToBackoff(t *testing.T) {
-	e := sim.NewEngine(1)
-	q := New(e, DefaultConfig)
-	q.Add(pod("p", 0))
+	_, q := queueWithPod()
 	p := q.Pop()
 	q.MoveAllToActiveOrBackoff(nil) // e.g. a node was added while scheduling
 	p.UnschedulablePlugins = []string{"NodeResourcesFit"}
@@ -96,9 +99,7 @@ func TestEventDuringCycleSendsToBackoff(t *testing.T) {
 }
 
 func TestUnschedulableFlushAfterFiveMinutes(t *testing.T) {
-	e := sim.NewEngine(1)
-	q := New(e, DefaultConfig)
-	q.Add(pod("p", 0))
+	e, q := queueWithPod()
 	fail(q, "NodeResourcesFit") // at t=0
 	e.RunUntil(5 * time.Minute) // the 5m tick: not strictly longer than 5m
 	_, _, u := q.Lens()
@@ -109,9 +110,7 @@ func TestUnschedulableFlushAfterFiveMinutes(t *testing.T) {
 }
 
 func TestDeleteAndIdle(t *testing.T) {
-	e := sim.NewEngine(1)
-	q := New(e, DefaultConfig)
-	q.Add(pod("p", 0))
+	e, q := queueWithPod()
 	fail(q, "")
 	q.Delete(pod("p", 0))
 	require.False(t, q.Has("default", "p"))
