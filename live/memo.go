@@ -35,9 +35,11 @@ type viewMemo struct {
 	// rsOwner maps a ReplicaSet's UID to its controller ("Deployment/web"),
 	// for the ReplicaSets that have one.
 	rsOwner map[types.UID]string
-	// pending are the unscheduled pods; pendingView is them as the view
-	// lists them (oldest first), rebuilt when one came, went or changed.
-	pending      map[types.UID]*podMemo
+	// pending are the unscheduled pods oldest first (then by key), kept
+	// in order as they come and go, so that a refresh copies them rather
+	// than sorting thousands; pendingView is them as the view lists them,
+	// rebuilt when one came, went or changed.
+	pending      []*podMemo
 	pendingView  []PodView
 	pendingMoved bool
 	// phases counts the pods by the header's columns.
@@ -101,7 +103,7 @@ func (m *viewMemo) begin(c *cluster.Cluster) *viewMemo {
 	if m.cluster != c || m.pods == nil {
 		m.forget()
 		m.cluster, m.dirty = c, newDirtySet()
-		m.pods, m.nodes, m.pending = map[types.UID]*podMemo{}, map[string]nodeMemo{}, map[types.UID]*podMemo{}
+		m.pods, m.nodes, m.pending = map[types.UID]*podMemo{}, map[string]nodeMemo{}, nil
 		m.rsOwner = map[types.UID]string{}
 		m.pendingMoved = true
 		d, st := m.dirty, c.Store
@@ -192,7 +194,8 @@ func (m *viewMemo) add(uid types.UID, pm *podMemo) {
 	m.pods[uid] = pm
 	m.count(pm.phase, +1)
 	if pm.pending {
-		m.pending[uid], m.pendingMoved = pm, true
+		i, _ := slices.BinarySearchFunc(m.pending, pm, pendingOrder)
+		m.pending, m.pendingMoved = slices.Insert(m.pending, i, pm), true
 	}
 	if pm.pv.Node != "" {
 		m.dirty.nodes[pm.pv.Node] = true
@@ -204,7 +207,9 @@ func (m *viewMemo) remove(uid types.UID, pm *podMemo) {
 	delete(m.pods, uid)
 	m.count(pm.phase, -1)
 	if pm.pending {
-		delete(m.pending, uid)
+		if i, ok := slices.BinarySearchFunc(m.pending, pm, pendingOrder); ok {
+			m.pending = slices.Delete(m.pending, i, i+1)
+		}
 		m.pendingMoved = true
 	}
 	if pm.pv.Node != "" {
@@ -233,22 +238,21 @@ func (m *viewMemo) pendingPods() []PodView {
 	if !m.pendingMoved {
 		return m.pendingView
 	}
-	pms := make([]*podMemo, 0, len(m.pending))
-	for _, pm := range m.pending {
-		pms = append(pms, pm)
-	}
-	slices.SortFunc(pms, func(a, b *podMemo) int {
-		return cmp.Or(cmp.Compare(a.pv.Created, b.pv.Created), cmp.Compare(a.key, b.key))
-	})
 	m.pendingView = nil
-	if len(pms) > 0 {
-		m.pendingView = make([]PodView, len(pms))
-		for i, pm := range pms {
+	if len(m.pending) > 0 {
+		m.pendingView = make([]PodView, len(m.pending))
+		for i, pm := range m.pending {
 			m.pendingView[i] = pm.pv
 		}
 	}
 	m.pendingMoved = false
 	return m.pendingView
+}
+
+// pendingOrder is the pending list's order: oldest first, then by key
+// (namespace/name, unique among the pods).
+func pendingOrder(a, b *podMemo) int {
+	return cmp.Or(cmp.Compare(a.pv.Created, b.pv.Created), cmp.Compare(a.key, b.key))
 }
 
 // end forgets the nodes this refresh did not see and what was dirty.
