@@ -24,15 +24,7 @@ func TestTUITakesASeed(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- runTUI(ctx, "demo", liveFlags{speed: "1", paused: true, seed: seed}, scr) }()
-		defer func() {
-			cancel()
-			select {
-			case err := <-done:
-				require.NoError(t, err)
-			case <-time.After(30 * time.Second):
-				t.Error("the TUI did not stop")
-			}
-		}()
+		defer stopped(t, cancel, done, 30*time.Second, "the TUI")
 		var files []string
 		require.Eventually(t, func() bool {
 			// w until the UI has started and saved (PostEvent, unlike
@@ -62,15 +54,7 @@ func TestServeTakesASeed(t *testing.T) {
 		f := serveFlags{liveFlags: liveFlags{speed: "1", paused: true, seed: seed}, listen: "127.0.0.1:0",
 			kubeconfig: filepath.Join(t.TempDir(), "kubeconfig"), web: webAddr}
 		go func() { errc <- runServe(ctx, io.Discard, "demo", f) }()
-		defer func() {
-			cancel()
-			select {
-			case err := <-errc:
-				require.NoError(t, err, "stops cleanly")
-			case <-time.After(30 * time.Second):
-				t.Error("kubesim serve did not stop")
-			}
-		}()
+		defer stopped(t, cancel, errc, 30*time.Second, "kubesim serve")
 		var body []byte
 		require.Eventually(t, func() bool {
 			resp, err := http.Get("http://" + webAddr + "/api/session.yaml")
@@ -85,4 +69,17 @@ func TestServeTakesASeed(t *testing.T) {
 	}
 	require.Contains(t, saved("7"), "\nseed: 7\n")
 	require.NotContains(t, saved(""), "\nseed: 7\n", "the scenario's own seed")
+}
+
+// stopped cancels a command run in-process and checks that it returns
+// without error within limit.
+func stopped(t *testing.T, cancel context.CancelFunc, errc <-chan error, limit time.Duration, what string) {
+	t.Helper()
+	cancel()
+	select {
+	case err := <-errc:
+		require.NoError(t, err, "%s stops cleanly", what)
+	case <-time.After(limit):
+		t.Errorf("%s did not stop within %s", what, limit)
+	}
 }

@@ -129,13 +129,7 @@ func TestSignalStopsTheTUI(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- runTUI(ctx, writeScenario(t, busyCluster(t)), liveFlags{speed: "max"}, scr) }()
 	time.Sleep(time.Second)
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("the TUI ignored the cancellation for 30 s")
-	}
+	stopped(t, cancel, done, 30*time.Second, "the TUI")
 }
 
 // TestSignalStopsALongRun: SIGTERM or SIGINT ends `kubesim run` promptly

@@ -26,15 +26,7 @@ func launchWeb(t *testing.T, arg string, f webFlags) (string, string, string) {
 	go func() {
 		errc <- runWeb(ctx, &out, arg, f, func(url, token string) { ready <- started{url, token} })
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-errc:
-			require.NoError(t, err, "stops cleanly")
-		case <-time.After(10 * time.Second):
-			t.Error("kubesim web did not stop")
-		}
-	})
+	t.Cleanup(func() { stopped(t, cancel, errc, 10*time.Second, "kubesim web") })
 	select {
 	case s := <-ready:
 		return s.url, s.token, out.String()
