@@ -6,9 +6,11 @@ import (
 	"net/url"
 	"path"
 	"strconv"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/kubelet"
 	"github.com/kubesim/kubesim/sim/shell"
 )
@@ -18,8 +20,8 @@ import (
 // whose process is a shell given stdin runs the attached input as that
 // shell (a prompt and line editing on a terminal); when the shell ends,
 // the container's process exits with its status (recorded, so a replay
-// ends it too). Any other process's output is streamed as it grows,
-// until the container ends or the client leaves.
+// ends it too). Any other process's output is streamed as it grows
+// (attachOutput), until the container ends or the client leaves.
 func (s *Server) podAttach(w http.ResponseWriter, r *http.Request, t target) {
 	q := r.URL.Query()
 	b := func(k string) bool { v := q.Get(k); return v == "true" || v == "1" }
@@ -66,11 +68,24 @@ func (s *Server) podAttach(w http.ResponseWriter, r *http.Request, t target) {
 	s.writeExecStatus(st.errs, 0, nil, argv)
 }
 
-// attachOutput streams the container's output from its start as it
-// grows, until the container ends or the client goes.
+// attachRace is how soon after its container started an attach still
+// sees the process's first output: kubectl run -i and debug -i attach as
+// soon as the pod runs, racing the process's start.
+const attachRace = 2 * time.Second
+
+// attachOutput streams the container's output as the runtime's attach
+// does: what the process writes from now on (what it wrote before is in
+// its log only), until the container ends or the client goes. An attach
+// right after the container started (kubectl run -i) sees it all.
 func (s *Server) attachOutput(r *http.Request, t target, container string, st *streams) {
 	lr := r.Clone(st.ctx)
-	lr.URL.RawQuery = url.Values{"container": {container}, "follow": {strconv.FormatBool(true)}}.Encode()
+	q := url.Values{"container": {container}, "follow": {strconv.FormatBool(true)}}
+	s.with(func(c *cluster.Cluster) {
+		if inst, running := currentInstance(st.pod, container); running && c.Engine.Now().Sub(inst.start) > attachRace {
+			q.Set("tailLines", "0")
+		}
+	})
+	lr.URL.RawQuery = q.Encode()
 	s.podLog(&streamResponse{w: st.stdout, h: http.Header{}}, lr, t)
 	s.writeExecStatus(st.errs, 0, nil, nil)
 }

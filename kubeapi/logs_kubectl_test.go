@@ -1,6 +1,7 @@
 package kubeapi
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +105,16 @@ func TestKubectlLogsFollow(t *testing.T) {
 	f.sess.With(func(cl *cluster.Cluster) { end = cl.Engine.Now() })
 	require.GreaterOrEqual(t, end.Sub(start), 50*time.Second, "the follow lasted until the container's end on the virtual clock")
 	require.Regexp(t, spaced("counter", "0/1", "Completed"), k.ok("get", "pod", "counter"))
+}
+
+// TestKubectlAttach: `kubectl attach` streams what the process writes
+// from the moment it attached, as the runtime's attach does (the earlier
+// lines are in the log only), until the container ends.
+func TestKubectlAttach(t *testing.T) {
+	_, k := newKubectl(t, fixtureOpts{speed: 10})
+	k.apply(strings.NewReplacer("sleep 20; echo line 3; sleep 20; echo line 4", "sleep 60; echo line 3", "sleep 20", "sleep 60").Replace(countPod))
+	waitFor(t, k, regexp.MustCompile(`line 2`), "logs", "counter")
+	out := k.ok("attach", "counter")
+	require.Equal(t, "If you don't see a command prompt, try pressing enter.\nline 3\n", out, "kubectl's own hint, then only the new line")
+	require.Equal(t, "line 1\nline 2\nline 3\n", k.ok("logs", "counter"))
 }
