@@ -58,6 +58,7 @@ type Trace struct {
 	w    io.Writer
 	werr error
 	subs []func(*Record)
+	sub  Record // the record subscribers are handed (one copy, not one per line)
 	keep bool
 	kept []Record
 
@@ -84,7 +85,8 @@ func (t *Trace) Keep() { t.keep = true }
 // Records returns the retained records (see Keep).
 func (t *Trace) Records() []Record { return t.kept }
 
-// Subscribe calls fn with every future record.
+// Subscribe calls fn with every future record. The record is the
+// trace's, valid during the call only: fn copies what it keeps.
 func (t *Trace) Subscribe(fn func(*Record)) { t.subs = append(t.subs, fn) }
 
 // KeepLinks makes the trace remember each record's cause (see Cause) and
@@ -150,8 +152,11 @@ func (t *Trace) Add(r Record) {
 	if t.keep {
 		t.kept = append(t.kept, r)
 	}
-	for _, fn := range t.subs {
-		fn(&r)
+	if len(t.subs) > 0 {
+		t.sub = r
+		for _, fn := range t.subs {
+			fn(&t.sub)
+		}
 	}
 }
 
