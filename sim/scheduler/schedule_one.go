@@ -26,16 +26,22 @@ const (
 )
 
 // kick starts a cycle PerPodLatency from now if none is pending: a cycle
-// is modelled as taking that long, its decision landing at its end.
+// is modelled as taking that long, its decision landing at its end. One
+// timer serves every cycle (a cycle per pod allocates no timer).
 func (s *Scheduler) kick() {
-	if s.cycleTimer != nil || s.inCycle || !s.started {
+	if s.cycleDue || s.inCycle || !s.started {
 		return
 	}
-	s.cycleTimer = s.engine.After(s.cfg.PerPodLatency, "scheduler/cycle", s.cycle)
+	s.cycleDue = true
+	if s.cycleTimer == nil {
+		s.cycleTimer = s.engine.After(s.cfg.PerPodLatency, "scheduler/cycle", s.cycle)
+		return
+	}
+	s.engine.Reschedule(s.cycleTimer, s.engine.Elapsed()+s.cfg.PerPodLatency)
 }
 
 func (s *Scheduler) cycle() {
-	s.cycleTimer = nil
+	s.cycleDue = false
 	s.inCycle = true
 	if p := s.queue.Pop(); p != nil {
 		s.scheduleOne(p)

@@ -72,7 +72,8 @@ type Scheduler struct {
 	ties  *sim.Rand
 
 	nextStartNodeIndex int
-	cycleTimer         *sim.Timer
+	cycleTimer         *sim.Timer // reused for every cycle (kick)
+	cycleDue           bool       // cycleTimer is queued
 	inCycle            bool
 	started            bool
 	stops              []func()
@@ -210,6 +211,6 @@ func (s *Scheduler) Stop() {
 	}
 	s.stops = nil
 	s.engine.Cancel(s.cycleTimer)
-	s.cycleTimer = nil
+	s.cycleDue = false
 	s.started = false
 }

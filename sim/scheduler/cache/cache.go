@@ -11,7 +11,6 @@ import (
 
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 // Cache implements framework.SharedLister.
@@ -21,7 +20,7 @@ type Cache struct {
 	list  []*framework.NodeInfo
 	dirty bool
 
-	pods    map[string]*framework.PodInfo // key ns/name -> assigned pod
+	pods    map[podKey]*framework.PodInfo // assigned pods by namespace and name
 	byLabel map[labelKey]*podSet
 	byNS    map[string]*podSet
 	images  map[string]*framework.ImageStateSummary
@@ -51,7 +50,7 @@ type labelKey struct{ ns, key, value string }
 func New() *Cache {
 	return &Cache{
 		nodes:    map[string]*framework.NodeInfo{},
-		pods:     map[string]*framework.PodInfo{},
+		pods:     map[podKey]*framework.PodInfo{},
 		byLabel:  map[labelKey]*podSet{},
 		byNS:     map[string]*podSet{},
 		images:   map[string]*framework.ImageStateSummary{},
@@ -134,7 +133,13 @@ func (c *Cache) TopologyKeyID(key string) int {
 func (c *Cache) NumTopologyDomains(keyID int) int { return c.topo.NumDomains(keyID) }
 
 // PodInfo returns the cached assigned pod, or nil.
-func (c *Cache) PodInfo(ns, name string) *framework.PodInfo { return c.pods[store.Key(ns, name)] }
+func (c *Cache) PodInfo(ns, name string) *framework.PodInfo { return c.pods[podKey{ns, name}] }
+
+// podKey is a pod's namespace and name: a map key built without
+// allocating, where "namespace/name" is a new string per lookup.
+type podKey struct{ namespace, name string }
+
+func keyOf(pod *corev1.Pod) podKey { return podKey{pod.Namespace, pod.Name} }
 
 // AddNode adds (or refreshes) a node.
 func (c *Cache) AddNode(node *corev1.Node) {
@@ -196,7 +201,7 @@ func (c *Cache) RemoveNode(node *corev1.Node) {
 // bound by the scheduler). Pods that are not assigned or have finished are
 // ignored; a pod already cached is updated.
 func (c *Cache) AddPod(pod *corev1.Pod) {
-	key := store.KeyOf(pod)
+	key := keyOf(pod)
 	if pi, ok := c.pods[key]; ok {
 		c.updatePodInfo(pi, pod)
 		return
@@ -215,7 +220,7 @@ func (c *Cache) AddPod(pod *corev1.Pod) {
 // requests and affinity again.
 func (c *Cache) AddPodInfo(pi *framework.PodInfo) {
 	pod := pi.Pod
-	key := store.KeyOf(pod)
+	key := keyOf(pod)
 	if _, ok := c.pods[key]; ok || !counts(pod) {
 		c.AddPod(pod)
 		return
@@ -232,7 +237,7 @@ func (c *Cache) UpdatePod(pod *corev1.Pod) {
 // RemovePod forgets a pod (deleted). A pod with another UID under the same
 // name (already recreated) is left alone.
 func (c *Cache) RemovePod(pod *corev1.Pod) bool {
-	key := store.KeyOf(pod)
+	key := keyOf(pod)
 	pi, ok := c.pods[key]
 	if !ok || (pod.UID != "" && pi.Pod.UID != pod.UID) {
 		return false
@@ -254,7 +259,7 @@ func (c *Cache) updatePodInfo(pi *framework.PodInfo, pod *corev1.Pod) {
 	}
 	if !counts(pod) || pod.UID != pi.Pod.UID {
 		c.detach(pi)
-		delete(c.pods, store.KeyOf(pod))
+		delete(c.pods, keyOf(pod))
 		c.AddPod(pod)
 		return
 	}
