@@ -97,7 +97,9 @@ type Kubelet struct {
 	byKey map[string]*podState // namespace/name -> pod
 
 	dirty      []*podState
-	flushTimer *sim.Timer
+	spare      []*podState // the other dirty buffer (flush)
+	flushTimer *sim.Timer  // reused while the generation lasts (markDirty)
+	flushDue   bool        // flushTimer is queued
 
 	statusTimer, leaseTimer *sim.Timer // the heartbeat loops' (startHeartbeats)
 
@@ -181,7 +183,7 @@ func (k *Kubelet) Fail() {
 	k.alive = false
 	k.gen++
 	k.disconnect()
-	k.flushTimer = nil
+	k.flushTimer, k.flushDue = nil, false
 	k.dirty = k.dirty[:0]
 	k.resetPulls()
 	for _, p := range k.sortedPods() {

@@ -22,23 +22,32 @@ func (k *Kubelet) markDirty(p *podState) {
 		p.dirty = true
 		k.dirty = append(k.dirty, p)
 	}
-	if k.flushTimer == nil {
-		k.flushTimer = k.after(0, "kubelet/podstatus", k.flush)
+	if k.flushDue {
+		return
 	}
+	k.flushDue = true
+	if k.flushTimer == nil { // one timer per generation, rescheduled for each flush
+		k.flushTimer = k.after(0, "kubelet/podstatus", k.flush)
+		return
+	}
+	k.engine.Reschedule(k.flushTimer, k.now())
 }
 
 func (k *Kubelet) flush() {
-	k.flushTimer = nil
+	k.flushDue = false
 	if !k.online() {
 		return // kept dirty: written on reconnection
 	}
+	// Writes may mark pods dirty again: they go to the other buffer.
 	dirty := k.dirty
-	k.dirty = nil
+	k.dirty = k.spare[:0]
 	for _, p := range dirty {
 		if p.dirty {
 			k.flushPod(p)
 		}
 	}
+	clear(dirty)
+	k.spare = dirty[:0]
 }
 
 // flushPod writes the pod's status now if it differs from the stored one.
