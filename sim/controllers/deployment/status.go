@@ -176,6 +176,9 @@ func setCondition(st *appsv1.DeploymentStatus, c appsv1.DeploymentCondition) {
 }
 
 func removeCondition(st *appsv1.DeploymentStatus, t appsv1.DeploymentConditionType) {
+	if getCondition(*st, t) == nil {
+		return // nothing to remove (ReplicaFailure, on almost every sync): no copy
+	}
 	out := st.Conditions[:0:0]
 	for _, c := range st.Conditions {
 		if c.Type != t {

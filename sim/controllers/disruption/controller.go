@@ -46,20 +46,14 @@ func statusOnly(a, b store.Object) bool {
 
 // onPod queues the budgets selecting the pod (before or after the change).
 func (c *Controller) onPod(ev store.Event) {
-	pods := []store.Object{ev.Object}
-	if ev.Old != nil {
-		pods = append(pods, ev.Old)
-	}
 	for _, o := range c.Store.List("PodDisruptionBudget", ev.Object.GetNamespace()) {
 		sel, err := metav1.LabelSelectorAsSelector(o.(*policyv1.PodDisruptionBudget).Spec.Selector)
 		if err != nil {
 			continue
 		}
-		for _, p := range pods {
-			if sel.Matches(labels.Set(p.GetLabels())) {
-				c.Queue.Add(store.KeyOf(o))
-				break
-			}
+		// The pod as it is, then as it was.
+		if sel.Matches(labels.Set(ev.Object.GetLabels())) || ev.Old != nil && sel.Matches(labels.Set(ev.Old.GetLabels())) {
+			c.Queue.Add(store.KeyOf(o))
 		}
 	}
 }

@@ -42,18 +42,22 @@ type Controller struct {
 	controllerutil.Base
 	maxPerSlice int
 
-	// bySelector indexes services by one "namespace/key=value" pair of
+	// bySelector indexes services by one namespace and key=value pair of
 	// their selector, so a pod event finds its services without listing
-	// every service of the namespace.
-	bySelector map[string]map[string]struct{}
-	svcIndex   map[string]string
+	// every service of the namespace (a struct key: a pod event looks up
+	// each of its labels without building a string).
+	bySelector map[selectorPair]map[string]struct{}
+	svcIndex   map[string]selectorPair
 }
+
+// selectorPair is one label of a service's selector in its namespace.
+type selectorPair struct{ namespace, key, value string }
 
 // New returns an EndpointSlice controller writing through client
 // (upstream "endpointslice-controller").
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	c := &Controller{maxPerSlice: cmp.Or(max(cfg.MaxEndpointsPerSlice, 0), DefaultMaxEndpointsPerSlice),
-		bySelector: map[string]map[string]struct{}{}, svcIndex: map[string]string{}}
+		bySelector: map[selectorPair]map[string]struct{}{}, svcIndex: map[string]selectorPair{}}
 	c.Base = controllerutil.NewBase(engine, client, "endpointslice-controller", cfg.WithDefaultQueue(), c.sync)
 	c.Handles("Service", c.onService)
 	c.Handles("Pod", c.onPod)
@@ -83,13 +87,12 @@ func (c *Controller) index(svc *corev1.Service) {
 	if len(svc.Spec.Selector) == 0 {
 		return
 	}
-	best := ""
+	best, ik := "", selectorPair{namespace: svc.Namespace}
 	for k, v := range svc.Spec.Selector {
 		if p := k + "=" + v; best == "" || p < best {
-			best = p
+			best, ik.key, ik.value = p, k, v
 		}
 	}
-	ik := svc.Namespace + "/" + best
 	set := c.bySelector[ik]
 	if set == nil {
 		set = map[string]struct{}{}
@@ -142,7 +145,7 @@ func (c *Controller) onPod(ev store.Event) {
 func (c *Controller) enqueueServicesOf(ns string, lbls map[string]string) {
 	var keys []string
 	for k, v := range lbls {
-		for key := range c.bySelector[ns+"/"+k+"="+v] {
+		for key := range c.bySelector[selectorPair{ns, k, v}] {
 			sns, name := store.SplitKey(key)
 			o, ok := c.Store.Get("Service", sns, name)
 			if ok && selects(o.(*corev1.Service).Spec.Selector, lbls) {

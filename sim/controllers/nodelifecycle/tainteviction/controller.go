@@ -96,9 +96,8 @@ func (c *Controller) onNode(ev store.Event) {
 // the 150k-pod hot path costs a map lookup.
 func (c *Controller) onPod(ev store.Event) {
 	pod := ev.Object.(*corev1.Pod)
-	key := store.KeyOf(pod)
 	if ev.Type == store.Deleted {
-		if c.work[key] != nil {
+		if key := store.KeyOf(pod); c.work[key] != nil {
 			c.pods.Add(key)
 		}
 		return
@@ -112,7 +111,7 @@ func (c *Controller) onPod(ev store.Event) {
 			return
 		}
 	}
-	c.pods.Add(key)
+	c.pods.Add(store.KeyOf(pod)) // keyed only here: most pods run on untainted nodes
 }
 
 func noExecuteTaints(taints []corev1.Taint) []corev1.Taint {
