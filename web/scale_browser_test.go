@@ -98,11 +98,23 @@ func TestBrowserScaleThousandNodes(t *testing.T) {
 	  const v0 = Number(document.body.dataset.version), m0 = stream.messages, b0 = stream.bytes, w0 = stream.workMs, r0 = stream.renders;
 	  const p0 = { ...stream.parts };
 	  stream.worstWorkMs = 0;
+	  // Chromium's long animation frames (over 50 ms): where their time
+	  // went, the style and layout that scripts forced by name.
+	  const loaf = { 'loaf.frames': 0, 'loaf.ms': 0, 'loaf.script': 0, 'loaf.layout': 0, 'loaf.forced': 0 };
+	  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) {
+	    loaf['loaf.frames']++; loaf['loaf.ms'] += e.duration;
+	    if (e.styleAndLayoutStart) loaf['loaf.layout'] += e.startTime + e.duration - e.styleAndLayoutStart;
+	    for (const s of e.scripts) {
+	      loaf['loaf.script'] += s.duration; loaf['loaf.forced'] += s.forcedStyleAndLayoutDuration;
+	      const k = 'forced.' + (s.sourceFunctionName || s.invoker || '?');
+	      if (s.forcedStyleAndLayoutDuration > 0) loaf[k] = (loaf[k] || 0) + s.forcedStyleAndLayoutDuration;
+	    } } });
+	  obs.observe({ type: 'long-animation-frame' });
 	  const tick = (now) => { frames++; worst = Math.max(worst, now - last); last = now;
 	    if (now - t0 < 6000) requestAnimationFrame(tick);
-	    else done({ fps: frames / ((now - t0) / 1000), worstFrameMs: worst, updates: Number(document.body.dataset.version) - v0,
+	    else { obs.disconnect(); done({ ...loaf, fps: frames / ((now - t0) / 1000), worstFrameMs: worst, updates: Number(document.body.dataset.version) - v0,
 	      messages: stream.messages - m0, bytes: stream.bytes - b0, workMs: stream.workMs - w0, worstWorkMs: stream.worstWorkMs,
-	      renders: stream.renders - r0, ...Object.fromEntries(Object.entries(stream.parts).map(([k, ms]) => ['part.' + k, ms - (p0[k] || 0)])) }); };
+	      renders: stream.renders - r0, ...Object.fromEntries(Object.entries(stream.parts).map(([k, ms]) => ['part.' + k, ms - (p0[k] || 0)])) }); } };
 	  requestAnimationFrame(tick);
 	})`)
 	sess.Pause()
@@ -119,6 +131,15 @@ func TestBrowserScaleThousandNodes(t *testing.T) {
 	}
 	slices.Sort(parts)
 	t.Logf("FIGURE a drawing's time by part, on average: %s", strings.Join(parts, ", "))
+	var forced []string
+	for k, ms := range fps {
+		if fn, ok := strings.CutPrefix(k, "forced."); ok {
+			forced = append(forced, fmt.Sprintf("%s %.0f ms", fn, ms))
+		}
+	}
+	slices.Sort(forced)
+	t.Logf("FIGURE long animation frames: %d taking %.0f ms (scripts %.0f ms, of which forced style and layout %.0f ms; style and layout at the frames' end %.0f ms); forced by: %s",
+		int(fps["loaf.frames"]), fps["loaf.ms"], fps["loaf.script"], fps["loaf.forced"], fps["loaf.layout"], strings.Join(forced, ", "))
 	_, _, cost := srv.viewBody(sess, 1)
 	t.Logf("FIGURE server encoding of the last snapshot (unchanged nodes reused): %s", cost)
 	require.Greater(t, v.Version, before, "the cluster changed during the measurement")

@@ -323,10 +323,15 @@ function ghost(e, r) {
 // Beyond what fits as cards (a few dozen nodes), the cluster is drawn on
 // one canvas, like kube-ops-view: each node a small tile, grouped by zone
 // and node group, its pods as squares coloured by workload, two bars for
-// the CPU and memory requested. One canvas instead of 30,000 elements.
+// the CPU and memory requested. A few canvases instead of 30,000 elements:
+// the map is cut into bands of a few tile rows, each its own canvas, so a
+// node that changes repaints (and the browser uploads and composites) one
+// band of ~200 pixels, not a picture thousands of pixels tall.
 
 const PX = 4, PITCH = 5;       // a pod square and its spacing
-const map = { canvas: null, tiles: [], sections: [], cols: 6, selected: '' };
+const BAND_ROWS = 4;           // tile rows per canvas
+// map.canvas is the map's box (#map), holding the bands' canvases.
+const map = { canvas: null, bands: [], tiles: [], sections: [], cols: 6, selected: '' };
 
 // wantCompact: the cards of the fullest zone would be far taller than the
 // window.
@@ -355,7 +360,7 @@ function ensureMap() {
     '(faded: not ready, hollow: pending or creating, grey: terminating, red: failing); ' +
     'bars: CPU and memory requested; red border NotReady, dashed amber cordoned. Click a tile or a pod.');
   legend.id = 'map-legend';
-  const c = el('canvas');
+  const c = el('div');
   c.id = 'map';
   c.addEventListener('click', async (ev) => {
     const hit = mapHit(ev);
@@ -402,7 +407,7 @@ function leaveMap() {
   if (!map.canvas) return;
   $('#cluster').replaceChildren();
   $('#cluster').classList.remove('compact');
-  map.canvas = null; map.tiles = []; map.layout = ''; map.byName = null;
+  map.canvas = null; map.bands = []; map.tiles = []; map.layout = ''; map.byName = null;
 }
 
 function mapHit(ev) {
@@ -488,39 +493,59 @@ function drawMap(v, changed) {
   const perRow = Math.max(1, Math.floor((width - 4) / (tw + 3)));
   let y = 0;
   const sections = [];
+  const layoutBands = [];
   for (const k of keys) {
     const list = groups.get(k);
-    sections.push({ y, key: k, list, width });
-    y += 18 + Math.ceil(list.length / perRow) * (th + 3) + 6;
+    const sec = { y, key: k, list, width, heading: '' };
+    sections.push(sec);
+    const rowsN = Math.ceil(list.length / perRow);
+    for (let r0 = 0; r0 < rowsN; r0 += BAND_ROWS) {
+      const top = r0 === 0 ? y : y + 18 + r0 * (th + 3);
+      const bottom = y + 18 + Math.min(rowsN, r0 + BAND_ROWS) * (th + 3);
+      const b = { y: top, h: bottom - top };
+      if (r0 === 0) sec.band = b;
+      layoutBands.push(b);
+    }
+    y += 18 + rowsN * (th + 3) + 6;
   }
   const dpr = window.devicePixelRatio || 1;
   const H = Math.max(40, y);
-  if (c.width !== Math.round(width * dpr) || c.height !== Math.round(H * dpr)) {
-    c.width = Math.round(width * dpr); c.height = Math.round(H * dpr);
-    c.style.width = width + 'px'; c.style.height = H + 'px';
-  }
-  const g = c.getContext('2d');
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, width, H);
+  c.style.width = width + 'px'; c.style.height = H + 'px';
+  // the bands' canvases, reused in order
+  layoutBands.forEach((b, i) => {
+    const old = map.bands[i];
+    b.canvas = old ? old.canvas : el('canvas');
+    if (!old) c.append(b.canvas);
+    if (b.canvas.width !== Math.round(width * dpr) || b.canvas.height !== Math.round(b.h * dpr)) {
+      b.canvas.width = Math.round(width * dpr); b.canvas.height = Math.round(b.h * dpr);
+    }
+    b.canvas.style.top = b.y + 'px'; b.canvas.style.width = width + 'px'; b.canvas.style.height = b.h + 'px';
+    b.g = b.canvas.getContext('2d');
+    b.g.setTransform(dpr, 0, 0, dpr, 0, -b.y * dpr); // the map's coordinates
+    b.g.clearRect(0, b.y, width, b.h);
+    b.paint = new Map(); // style key -> [x, y, x, y, ...] of pod squares
+  });
+  for (const b of map.bands.slice(layoutBands.length)) b.canvas.remove();
+  map.bands = layoutBands;
   const tiles = [];
   const byName = new Map();
-  const paint = new Map(); // style key -> [x, y, x, y, ...] of pod squares
   for (const sec of sections) {
     sec.list.forEach((n, i) => {
       const x = 2 + (i % perRow) * (tw + 3), ty = sec.y + 18 + Math.floor(i / perRow) * (th + 3);
-      const t = { x, y: ty, w: tw, h: th, px: x + 9, py: ty + 3, node: n, sec };
+      const band = layoutBands.find((b) => ty >= b.y && ty < b.y + b.h);
+      const t = { x, y: ty, w: tw, h: th, px: x + 9, py: ty + 3, node: n, sec, band };
       tiles.push(t);
       byName.set(n.name, t);
-      paintTile(g, t, sel, paint);
+      paintTile(band.g, t, sel, band.paint);
     });
   }
-  paintPods(g, paint);
+  for (const b of layoutBands) paintPods(b.g, b.paint);
   map.tiles = tiles;
   map.sections = sections;
   map.byName = byName;
   map.layout = layout;
   map.names = stream.names;
-  paintHeadings(g);
+  paintHeadings();
   // The Performance API's record of the first map (the browser tests
   // read it: the first render at 1,000 nodes must stay under 2 s).
   if (!performance.getEntriesByName('kubesim-first-map').length) performance.mark('kubesim-first-map');
@@ -528,10 +553,10 @@ function drawMap(v, changed) {
   c.dataset.version = String(v.version);
 }
 
-// repaintMap repaints the tiles of the changed nodes in place.
+// repaintMap repaints the tiles of the changed nodes in place, in their
+// bands' canvases only.
 function repaintMap(v, changed, sel) {
-  const g = map.canvas.getContext('2d');
-  const paint = new Map();
+  const touched = new Set();
   for (const name of changed) {
     const t = map.byName.get(name);
     const n = stream.nodes.get(name);
@@ -540,26 +565,38 @@ function repaintMap(v, changed, sel) {
     const list = t.sec.list;
     const i = list.findIndex((x) => x.name === name);
     if (i >= 0) list[i] = n;
-    g.clearRect(t.x - 1, t.y - 1, t.w + 2, t.h + 2);
-    paintTile(g, t, sel, paint);
+    const b = t.band;
+    if (!touched.has(b)) { touched.add(b); b.paint = new Map(); }
+    b.g.clearRect(t.x - 1, t.y - 1, t.w + 2, t.h + 2);
+    paintTile(b.g, t, sel, b.paint);
   }
-  paintPods(g, paint);
-  paintHeadings(g);
+  for (const b of touched) paintPods(b.g, b.paint);
+  paintHeadings();
   map.canvas.dataset.version = String(v.version);
   map.repaints = (map.repaints || 0) + 1;
 }
 
-// paintHeadings writes each section's heading: zone, node group, Ready.
-function paintHeadings(g) {
-  g.font = '600 12px system-ui, sans-serif';
-  g.textBaseline = 'top';
+// paintHeadings writes each section's heading (zone, node group, Ready)
+// in its first band, when its text changed.
+function paintHeadings() {
   for (const sec of map.sections) {
     const [zone, group] = sec.key.split('\u0000');
     const ready = sec.list.filter((n) => n.ready === 'True').length;
+    const text = `${zone} · ${group || 'nodes'} · ${ready}/${sec.list.length} Ready`;
+    if (text === sec.heading) continue;
+    sec.heading = text;
+    const g = sec.band.g;
+    g.font = '600 12px system-ui, sans-serif';
+    g.textBaseline = 'top';
     g.clearRect(0, sec.y, sec.width, 17);
     g.fillStyle = ready < sec.list.length ? '#b91c1c' : '#4b5563';
-    g.fillText(`${zone} · ${group || 'nodes'} · ${ready}/${sec.list.length} Ready`, 2, sec.y + 2);
+    g.fillText(text, 2, sec.y + 2);
   }
+}
+
+// mapPicture is the map's pixels, band by band (the tests compare it).
+function mapPicture() {
+  return map.bands.map((b) => b.canvas.toDataURL()).join('\n');
 }
 
 // paintTile draws a tile's frame and bars, and adds its pods to paint.
@@ -711,9 +748,7 @@ function renderEvents(v) {
   const unchanged = shift === 0 && eventRows.length === keys.length;
   if (unchanged && second === lastEventsSecond) return;
   lastEventsSecond = second;
-  const scroll = $('.events-scroll');
-  // (read before any write of this update: a read after one lays the page out)
-  const atBottom = !unchanged && scroll.scrollTop + scroll.clientHeight >= scroll.scrollHeight - 4;
+  followEvents();
   const body = $('#events tbody');
   if (!unchanged) {
     if (shift < 0) { body.replaceChildren(); eventRows = []; shift = 0; }
@@ -732,7 +767,21 @@ function renderEvents(v) {
     body.append(frag);
   }
   for (const r of eventRows) setText(r.age, fmtDur(v.time - r.t));
-  if (atBottom) scroll.scrollTop = scroll.scrollHeight;
+}
+
+// followEvents keeps the events' scroll box at its newest row while the
+// reader has not scrolled up, without reading the layout in an update (a
+// read after the update's writes would lay the page out once more): the
+// position is judged when the reader scrolls, and the box is scrolled
+// down when the table grows, by a ResizeObserver, after the frame's
+// layout.
+function followEvents() {
+  if (followEvents.on) return;
+  followEvents.on = true;
+  const scroll = $('.events-scroll');
+  let follow = true;
+  scroll.addEventListener('scroll', () => { follow = scroll.scrollTop + scroll.clientHeight >= scroll.scrollHeight - 4; }, { passive: true });
+  new ResizeObserver(() => { if (follow) scroll.scrollTop = scroll.scrollHeight; }).observe($('#events'));
 }
 
 let etcdDetail = new Map(); // member -> {appliedIndex}
