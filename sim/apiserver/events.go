@@ -2,7 +2,10 @@ package apiserver
 
 import (
 	"hash/fnv"
+	"maps"
+	"slices"
 	"strconv"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -10,17 +13,175 @@ import (
 	"github.com/kubesim/kubesim/sim/store"
 )
 
-// eventRecorder writes core/v1 Events and, like client-go's correlator,
-// folds a repeat of the same event into a count on the existing one.
+// eventRecorder writes core/v1 Events as client-go's legacy recorder
+// does (tools/record, events_cache.go): its correlator folds a repeat of
+// the same event into a count on the existing one, aggregates similar
+// events (same object and reason, other messages: a ReplicaSet's "Created
+// pod: ..." for each of its pods) into one after the tenth within ten
+// minutes, and drops what a source writes about one object beyond a burst
+// of 25 writes refilled at one per five minutes. kube-scheduler records
+// through the events/v1 library instead, which neither aggregates nor
+// filters: its events are only counted.
 type eventRecorder struct {
 	s    *Server
-	seen map[uint64]string // hash of the dedup key -> event name
+	seen map[uint64]eventLog // hash of the dedup key -> what was written
+	// similar: hash of the aggregation key -> the messages seen lately.
+	similar map[uint64]aggregateRecord
+	// spam: hash of the spam key -> the source's token bucket for the object.
+	spam map[uint64]bucket
 	seq  uint64
+	// swept is when similar and spam last lost the entries that no longer
+	// make a difference (upstream's caches are LRUs of 4,096 entries).
+	swept time.Duration
 }
+
+// The correlator's defaults (client-go tools/record).
+const (
+	aggregateMaxEvents = 10
+	aggregateInterval  = 600 * time.Second
+	spamBurst          = 25
+	spamRefill         = 300 * time.Second // one write more every five minutes
+	aggregatePrefix    = "(combined from similar events): "
+)
+
+// eventLog is the correlator's observation of one event: when it was
+// first seen and the sequence number its name was made with (the name is
+// made again from them rather than kept: there is one log per event), and
+// the count written or, if the spam filter dropped writes, to be written.
+type eventLog struct {
+	first time.Duration
+	seq   uint64
+	count int32
+}
+
+// name is the event's name: the object's, the first time seen in
+// nanoseconds and the sequence number, in hex.
+func (r *eventRecorder) name(obj store.Object, l eventLog) string {
+	return obj.GetName() + "." + strconv.FormatInt(r.s.engine.Start().Add(l.first).UnixNano(), 16) + strconv.FormatUint(l.seq, 16)
+}
+
+// aggregateRecord is upstream's aggregation record: the hashes of the
+// messages seen (at most aggregateMaxEvents) and when the last came.
+type aggregateRecord struct {
+	local []uint64
+	last  time.Duration
+}
+
+// bucket is the spam filter's token bucket (upstream's is a rate.Limiter
+// per source and object; this is its arithmetic in 16 bytes, as there is
+// one for every pod): tokens after the last write, refilled at one per
+// spamRefill up to spamBurst.
+type bucket struct {
+	tokens float64
+	last   time.Duration
+}
+
+// take reports whether a token is left at now, and takes it.
+func (b *bucket) take(now time.Duration) bool {
+	b.tokens = b.at(now)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// at is the tokens the bucket holds at now.
+func (b *bucket) at(now time.Duration) float64 {
+	return min(spamBurst, b.tokens+float64(now-b.last)/float64(spamRefill))
+}
+
+// eventsV1Components record through the events/v1 library.
+var eventsV1Components = map[string]bool{"default-scheduler": true}
 
 func (r *eventRecorder) init(s *Server) {
 	r.s = s
-	r.seen = map[uint64]string{}
+	r.seen = map[uint64]eventLog{}
+	r.similar = map[uint64]aggregateRecord{}
+	r.spam = map[uint64]bucket{}
+	s.engine.OnInstantEnd(r.sweep)
+}
+
+// sweep (at the end of each instant) drops, once per aggregation interval, the aggregation records
+// older than it (the next similar event starts afresh anyway) and the
+// token buckets full again (a fresh one is full): nothing it drops could
+// change what is written, so the order it walks the maps in does not
+// matter either.
+func (r *eventRecorder) sweep() {
+	now := r.s.engine.Elapsed()
+	if now-r.swept < aggregateInterval {
+		return
+	}
+	r.swept = now
+	r.similar = keep(r.similar, func(rec aggregateRecord) bool { return now-rec.last <= aggregateInterval })
+	r.spam = keep(r.spam, func(b bucket) bool { return b.at(now) < spamBurst })
+}
+
+// keep returns m without the entries keep refuses: m itself if it loses
+// few, else a new map (a Go map never gives back the room of the entries
+// deleted, and after a burst of pods most go).
+func keep[V any](m map[uint64]V, keep func(V) bool) map[uint64]V {
+	n := 0
+	for _, v := range m {
+		if keep(v) {
+			n++
+		}
+	}
+	if n > len(m)/2 {
+		maps.DeleteFunc(m, func(_ uint64, v V) bool { return !keep(v) })
+		return m
+	}
+	out := make(map[uint64]V, n)
+	for k, v := range m {
+		if keep(v) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// aggregate is EventAggregate: the message and dedup key of the event to
+// write, the aggregate one's if similar events came often enough.
+func (r *eventRecorder) aggregate(info *store.KindInfo, obj store.Object, ns, eventType, reason, message, component string) (string, uint64) {
+	key := hashKey(info.Kind, ns, obj.GetName(), string(obj.GetUID()), eventType, reason, message, component)
+	if eventsV1Components[component] {
+		return message, key
+	}
+	aggKey := hashKey(info.Kind, ns, obj.GetName(), string(obj.GetUID()), eventType, reason, component, "aggregate")
+	now := r.s.engine.Elapsed()
+	rec, ok := r.similar[aggKey]
+	if ok && now-rec.last > aggregateInterval {
+		rec.local = rec.local[:0]
+	}
+	rec.last = now
+	if local := hashKey(message); !slices.Contains(rec.local, local) {
+		rec.local = append(rec.local, local)
+	}
+	if len(rec.local) < aggregateMaxEvents {
+		r.similar[aggKey] = rec
+		return message, key
+	}
+	// Upstream forgets an arbitrary one of the messages (a set's PopAny);
+	// the oldest here, so that runs repeat.
+	rec.local = slices.Delete(rec.local, 0, 1)
+	r.similar[aggKey] = rec
+	return aggregatePrefix + message, aggKey
+}
+
+// allow is the spam filter: whether component may write about obj now.
+func (r *eventRecorder) allow(info *store.KindInfo, obj store.Object, ns, eventType, component string) bool {
+	if eventsV1Components[component] {
+		return true
+	}
+	key := hashKey(info.Kind, ns, obj.GetName(), string(obj.GetUID()), eventType, component, "spam")
+	b, ok := r.spam[key]
+	if !ok {
+		b = bucket{tokens: spamBurst}
+	}
+	allowed := b.take(r.s.engine.Elapsed())
+	r.spam[key] = b
+	return allowed
 }
 
 // Event records an event about obj: eventType is Normal or Warning, reason
@@ -36,34 +197,44 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	if ns == "" {
 		ns = metav1.NamespaceDefault
 	}
-	// The correlator's key, hashed: at 150,000 pods the strings themselves
-	// would be a third of the memory of all events.
-	key := hashKey(info.Kind, ns, obj.GetName(), string(obj.GetUID()), eventType, reason, message, c.component)
+	// The correlator's keys, hashed: at 150,000 pods the strings
+	// themselves would be a third of the memory of all events.
+	message, key := r.aggregate(info, obj, ns, eventType, reason, message, c.component)
 	now := c.s.now()
-	if name, ok := r.seen[key]; ok {
-		if o, ok := c.s.store.Get("Event", ns, name); ok {
+	// eventObserve: the event is counted (and named, the first time) even
+	// if the spam filter then drops the write.
+	l, ok := r.seen[key]
+	if !ok {
+		r.seq++
+		l = eventLog{first: c.s.engine.Elapsed(), seq: r.seq}
+	}
+	l.count++
+	r.seen[key] = l
+	if !r.allow(info, obj, ns, eventType, c.component) {
+		return
+	}
+	if l.count > 1 {
+		if o, ok := c.s.store.Get("Event", ns, r.name(obj, l)); ok {
 			ev := o.(*corev1.Event).DeepCopy()
-			ev.Count++
+			ev.Count = l.count
 			ev.LastTimestamp = now
+			ev.Message = message // an aggregate event says the latest
 			if out, err := c.s.store.Update(ev); err == nil {
 				c.s.trace(c.component, "event", out, eventType+" "+reason+" x"+strconv.Itoa(int(ev.Count))+": "+message)
 			}
 			return
 		}
+		// Gone (or never written): created under its name, with its count.
 	}
-	r.seq++
 	ev := &corev1.Event{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      obj.GetName() + "." + strconv.FormatInt(c.s.engine.Now().UnixNano(), 16) + strconv.FormatUint(r.seq, 16),
-			Namespace: ns,
-		},
+		ObjectMeta: metav1.ObjectMeta{Name: r.name(obj, l), Namespace: ns},
 		InvolvedObject: corev1.ObjectReference{
 			Kind: info.Kind, APIVersion: info.GroupVersion.String(), Namespace: obj.GetNamespace(),
 			Name: obj.GetName(), UID: obj.GetUID(), ResourceVersion: obj.GetResourceVersion(),
 		},
-		Reason: reason, Message: message, Type: eventType, Count: 1,
+		Reason: reason, Message: message, Type: eventType, Count: l.count,
 		Source:         corev1.EventSource{Component: sourceComponent(c.component)},
-		FirstTimestamp: now, LastTimestamp: now,
+		FirstTimestamp: metav1.NewTime(c.s.engine.Start().Add(l.first)), LastTimestamp: now,
 		ReportingController: sourceComponent(c.component),
 	}
 	ev.UID = c.s.newUID(nil)
@@ -72,8 +243,11 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	if err != nil {
 		return
 	}
-	r.seen[key] = ev.Name
-	c.s.trace(c.component, "event", out, eventType+" "+reason+": "+message)
+	summary := eventType + " " + reason + ": " + message
+	if l.count > 1 {
+		summary = eventType + " " + reason + " x" + strconv.Itoa(int(l.count)) + ": " + message
+	}
+	c.s.trace(c.component, "event", out, summary)
 }
 
 // sourceComponent maps our component names to upstream event sources:

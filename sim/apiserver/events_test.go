@@ -1,6 +1,8 @@
 package apiserver_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,4 +167,52 @@ func TestEventNamesAreUnique(t *testing.T) {
 		require.False(t, seen[e.Name])
 		seen[e.Name] = true
 	}
+}
+
+// A ReplicaSet creating 100 pods writes what client-go's correlator lets
+// through: the first nine "Created pod" events, then one aggregate event
+// ("(combined from similar events): ...") counting the later ones, until
+// the spam filter's burst of 25 writes about the ReplicaSet is spent; the
+// filter refills one write per five minutes, and the count it then writes
+// includes the dropped ones.
+func TestEventAggregationAndSpamFilter(t *testing.T) {
+	f := newFixture(t, 1)
+	rs := f.create(newPod("rs")) // any object stands for the owner
+	c := f.srv.Client("replicaset-controller")
+	for i := 0; i < 100; i++ {
+		c.Event(rs, corev1.EventTypeNormal, "SuccessfulCreate", fmt.Sprintf("Created pod: rs-%d", i))
+	}
+	evs := events(f, "default")
+	require.Len(t, evs, 10)
+	var agg *corev1.Event
+	for _, e := range evs {
+		if strings.HasPrefix(e.Message, "(combined from similar events): ") {
+			require.Nil(t, agg, "one aggregate event")
+			agg = e
+		} else {
+			require.EqualValues(t, 1, e.Count, e.Message)
+		}
+	}
+	require.NotNil(t, agg)
+	require.EqualValues(t, 16, agg.Count, "writes 10 to 25 of the burst")
+	require.Equal(t, "(combined from similar events): Created pod: rs-24", agg.Message)
+
+	f.eng.RunUntil(5 * time.Minute)
+	c.Event(rs, corev1.EventTypeNormal, "SuccessfulCreate", "Created pod: rs-100")
+	got, ok := f.st.Get("Event", "default", agg.Name)
+	require.True(t, ok)
+	require.EqualValues(t, 92, got.(*corev1.Event).Count, "the dropped events are counted")
+	require.Equal(t, "(combined from similar events): Created pod: rs-100", got.(*corev1.Event).Message)
+	require.Len(t, events(f, "default"), 10)
+
+	// Ten minutes without a similar event start the aggregation afresh;
+	// the scheduler (events/v1) neither aggregates nor filters.
+	f.eng.RunUntil(16 * time.Minute)
+	c.Event(rs, corev1.EventTypeNormal, "SuccessfulCreate", "Created pod: rs-101")
+	require.Len(t, events(f, "default"), 11)
+	sched := f.srv.Client("default-scheduler")
+	for i := 0; i < 40; i++ {
+		sched.Event(rs, corev1.EventTypeNormal, "Scheduled", fmt.Sprintf("Successfully assigned default/rs-%d to node-1", i))
+	}
+	require.Len(t, events(f, "default"), 51)
 }
