@@ -37,35 +37,31 @@ type area struct {
 	none     string
 }
 
+// plugin is the area of a scheduler plugin whose tables are ported to
+// sim/scheduler/plugins/<ported>_upstream_test.go from upstream's
+// pkg/scheduler/framework/plugins/<upstream>.
+func plugin(name, ported, upstream string) area {
+	return area{name: name, files: []string{"sim/scheduler/plugins/" + ported + "_upstream_test.go"},
+		upstream: "pkg/scheduler/framework/plugins/" + upstream}
+}
+
 var areas = []area{
-	{name: "NodeResourcesFit (fit)", files: []string{"sim/scheduler/plugins/noderesources/fit_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/noderesources/fit_test.go"},
-	{name: "NodeResourcesFit (least/most allocated)", files: []string{"sim/scheduler/plugins/noderesources/allocated_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/noderesources/least_allocated_test.go, most_allocated_test.go"},
-	{name: "NodeResourcesBalancedAllocation", files: []string{"sim/scheduler/plugins/noderesources/balanced_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/noderesources/balanced_allocation_test.go"},
-	{name: "TaintToleration", files: []string{"sim/scheduler/plugins/tainttoleration/taint_toleration_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/tainttoleration/taint_toleration_test.go"},
-	{name: "NodeAffinity", files: []string{"sim/scheduler/plugins/nodeaffinity/node_affinity_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/nodeaffinity/node_affinity_test.go"},
-	{name: "NodePorts", files: []string{"sim/scheduler/plugins/nodeports/node_ports_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/nodeports/node_ports_test.go"},
-	{name: "NodeName", files: []string{"sim/scheduler/plugins/nodename/node_name_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/nodename/node_name_test.go"},
-	{name: "NodeUnschedulable", files: []string{"sim/scheduler/plugins/nodeunschedulable/node_unschedulable_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable_test.go"},
-	{name: "ImageLocality", files: []string{"sim/scheduler/plugins/imagelocality/image_locality_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/imagelocality/image_locality_test.go"},
-	{name: "PodTopologySpread", files: []string{"sim/scheduler/plugins/podtopologyspread/podtopologyspread_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/podtopologyspread/filtering_test.go, scoring_test.go"},
-	{name: "InterPodAffinity", files: []string{"sim/scheduler/plugins/interpodaffinity/interpodaffinity_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/interpodaffinity/filtering_test.go, scoring_test.go"},
+	plugin("NodeResourcesFit (fit)", "noderesources/fit", "noderesources/fit_test.go"),
+	plugin("NodeResourcesFit (least/most allocated)", "noderesources/allocated", "noderesources/least_allocated_test.go, most_allocated_test.go"),
+	plugin("NodeResourcesBalancedAllocation", "noderesources/balanced", "noderesources/balanced_allocation_test.go"),
+	plugin("TaintToleration", "tainttoleration/taint_toleration", "tainttoleration/taint_toleration_test.go"),
+	plugin("NodeAffinity", "nodeaffinity/node_affinity", "nodeaffinity/node_affinity_test.go"),
+	plugin("NodePorts", "nodeports/node_ports", "nodeports/node_ports_test.go"),
+	plugin("NodeName", "nodename/node_name", "nodename/node_name_test.go"),
+	plugin("NodeUnschedulable", "nodeunschedulable/node_unschedulable", "nodeunschedulable/node_unschedulable_test.go"),
+	plugin("ImageLocality", "imagelocality/image_locality", "imagelocality/image_locality_test.go"),
+	plugin("PodTopologySpread", "podtopologyspread/podtopologyspread", "podtopologyspread/filtering_test.go, scoring_test.go"),
+	plugin("InterPodAffinity", "interpodaffinity/interpodaffinity", "interpodaffinity/filtering_test.go, scoring_test.go"),
 	{name: "DefaultPreemption", files: []string{
 		"sim/scheduler/plugins/defaultpreemption/preemption_upstream_test.go",
 		"sim/scheduler/plugins/defaultpreemption/select_victims_upstream_test.go",
 	}, upstream: "pkg/scheduler/framework/plugins/defaultpreemption/default_preemption_test.go"},
-	{name: "VolumeZone", files: []string{"sim/scheduler/plugins/volumebinding/volume_zone_upstream_test.go"},
-		upstream: "pkg/scheduler/framework/plugins/volumezone/volume_zone_test.go"},
+	plugin("VolumeZone", "volumebinding/volume_zone", "volumezone/volume_zone_test.go"),
 	{name: "VolumeBinding, NodeVolumeLimits, VolumeRestrictions",
 		upstream: "pkg/scheduler/framework/plugins/volumebinding, nodevolumelimits, volumerestrictions",
 		none:     "not ported: VolumeBinding's tables drive the volume binder's cache and a fake PV controller, NodeVolumeLimits' tables CSINode and CSIDriver objects, none of which the simulator's combined volume plugin has (it reads claims, volumes and classes from the store, and the EBS attachment limit from the instance type); VolumeRestrictions' tables are inline GCE/AWS/RBD/iSCSI disks, not modelled, and ReadWriteOncePod cases whose claims are unbound and classless, which the shared PreFilter rejects as VolumeBinding does"},
