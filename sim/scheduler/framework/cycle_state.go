@@ -83,3 +83,19 @@ func (c *CycleState) Clone() *CycleState {
 	out.narrowedBy = slices.Clone(c.narrowedBy)
 	return &out
 }
+
+// ReadAs returns the value under key as a T, as a plugin reads back what
+// its PreFilter or PreScore wrote (upstream's getPreFilterState and
+// getPreScoreState); a missing or mistyped value is an Error status.
+func ReadAs[T any](c *CycleState, key StateKey) (T, *Status) {
+	var zero T
+	v, err := c.Read(key)
+	if err != nil {
+		return zero, AsStatus(err)
+	}
+	t, ok := v.(T)
+	if !ok {
+		return zero, AsStatus(fmt.Errorf("framework: %q holds %T, not %T", key, v, zero))
+	}
+	return t, nil
+}

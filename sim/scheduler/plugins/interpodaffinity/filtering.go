@@ -102,11 +102,10 @@ func countTerms(pl *InterPodAffinity, terms []framework.AffinityTerm, into map[t
 // Filter checks the pod's affinity, its anti-affinity, then existing pods'
 // anti-affinity, as upstream.
 func (pl *InterPodAffinity) Filter(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
-	v, err := state.Read(preFilterKey)
-	if err != nil {
-		return framework.AsStatus(err)
+	s, status := framework.ReadAs[*preFilterState](state, preFilterKey)
+	if status != nil {
+		return status
 	}
-	s := v.(*preFilterState)
 	node := ni.Node()
 	if !s.satisfiesAffinity(node) {
 		return statusAffinity
@@ -183,11 +182,10 @@ func (pl *InterPodAffinity) RemovePod(state *framework.CycleState, pod *corev1.P
 // down to zero is deleted, so that "no matching pod anywhere" holds again
 // once the last one is gone.
 func (pl *InterPodAffinity) updateWithPod(state *framework.CycleState, pod *corev1.Pod, pi *framework.PodInfo, ni *framework.NodeInfo, delta int) *framework.Status {
-	v, err := state.Read(preFilterKey)
-	if err != nil {
-		return framework.AsStatus(err)
+	s, status := framework.ReadAs[*preFilterState](state, preFilterKey)
+	if status != nil {
+		return status
 	}
-	s := v.(*preFilterState)
 	node := ni.Node()
 	if node == nil {
 		return nil

@@ -93,11 +93,10 @@ func existingTerms(s *preScoreState, ex *framework.PodInfo, pod *corev1.Pod, nsL
 
 // Score sums the node's domains' weights.
 func (pl *InterPodAffinity) Score(state *framework.CycleState, _ *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
-	v, err := state.Read(preScoreKey)
-	if err != nil {
-		return 0, framework.AsStatus(err)
+	s, status := framework.ReadAs[*preScoreState](state, preScoreKey)
+	if status != nil {
+		return 0, status
 	}
-	s := v.(*preScoreState)
 	var sum int64
 	labels := ni.Node().Labels
 	for i, k := range s.keys {

@@ -73,11 +73,10 @@ func (pl *PodTopologySpread) calPreFilterState(pod *corev1.Pod, cs []constraint)
 // Filter rejects the node if placing the pod in its domain would make the
 // domain exceed the global minimum by more than maxSkew.
 func (pl *PodTopologySpread) Filter(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
-	v, err := state.Read(preFilterKey)
-	if err != nil {
-		return framework.AsStatus(err)
+	s, status := framework.ReadAs[*preFilterState](state, preFilterKey)
+	if status != nil {
+		return status
 	}
-	s := v.(*preFilterState)
 	node := ni.Node()
 	podLabels := labels.Set(pod.Labels)
 	for i := range s.constraints {
@@ -130,11 +129,10 @@ func (pl *PodTopologySpread) RemovePod(state *framework.CycleState, pod *corev1.
 // whose selector matches the pod (same namespace as the incoming pod, on
 // a node that takes part in the constraint), then recomputes the minima.
 func updateWithPod(state *framework.CycleState, pod *corev1.Pod, pi *framework.PodInfo, ni *framework.NodeInfo, delta int) *framework.Status {
-	v, err := state.Read(preFilterKey)
-	if err != nil {
-		return framework.AsStatus(err)
+	s, status := framework.ReadAs[*preFilterState](state, preFilterKey)
+	if status != nil {
+		return status
 	}
-	s := v.(*preFilterState)
 	node := ni.Node()
 	if node == nil || pi.Pod.Namespace != pod.Namespace || !nodeHasKeys(node, s.constraints) {
 		return nil

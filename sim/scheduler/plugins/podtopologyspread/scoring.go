@@ -254,11 +254,7 @@ func (pl *PodTopologySpread) ScoreNodes(state *framework.CycleState, _ *corev1.P
 }
 
 func readPreScore(state *framework.CycleState) (*preScoreState, *framework.Status) {
-	v, err := state.Read(preScoreKey)
-	if err != nil {
-		return nil, framework.AsStatus(err)
-	}
-	return v.(*preScoreState), nil
+	return framework.ReadAs[*preScoreState](state, preScoreKey)
 }
 
 func (s *preScoreState) rawOf(ni *framework.NodeInfo) (int64, *framework.Status) {

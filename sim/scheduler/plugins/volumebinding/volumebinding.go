@@ -187,11 +187,10 @@ func ebsHandle(pv *corev1.PersistentVolume) string {
 // Filter applies, in upstream's order, VolumeRestrictions,
 // NodeVolumeLimits, VolumeBinding and VolumeZone to one node.
 func (p *Plugin) Filter(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) *framework.Status {
-	v, err := state.Read(stateKey)
-	if err != nil {
-		return framework.AsStatus(err)
+	s, status := framework.ReadAs[*preState](state, stateKey)
+	if status != nil {
+		return status
 	}
-	s := v.(*preState)
 	node := ni.Node()
 	if node == nil {
 		return framework.NewStatus(framework.UnschedulableAndUnresolvable, "node not found").WithPlugin(Name)
