@@ -218,3 +218,25 @@ func TestSelectorMemo(t *testing.T) {
 	m.Forget("rs1")
 	require.NotContains(t, m.owners, types.UID("rs1"))
 }
+
+// TestDeletePods: a pod already gone counts as observed at once and is no
+// error; a pod deleted stays expected until its watch event is observed.
+func TestDeletePods(t *testing.T) {
+	w := fake.New(1)
+	a := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "a"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}}
+	_, err := w.Admin.Create(a)
+	require.NoError(t, err)
+	gone := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "gone"}}
+	owner := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
+
+	b := NewBase(w.Engine, w.Server.Client("c"), "c", Config{}, nil)
+	x := NewExpectations(w.Engine)
+	x.ExpectDeletions("k", []string{"default/a", "default/gone"})
+	require.NoError(t, b.DeletePods(x, "k", owner, []*corev1.Pod{a, gone}))
+	_, ok := w.Store.Get("Pod", "default", "a")
+	require.False(t, ok, "a is deleted")
+	require.False(t, x.Satisfied("k"), "a's deletion is still to be observed")
+	x.DeletionObserved("k", "default/a")
+	require.True(t, x.Satisfied("k"), "gone's deletion was observed at once")
+}

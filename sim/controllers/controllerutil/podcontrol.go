@@ -44,3 +44,21 @@ func (b *Base) DeletePod(owner store.Object, pod *corev1.Pod) error {
 	}
 	return err
 }
+
+// DeletePods deletes pods for owner, each one's deletion already expected
+// under key in exp: a deletion that fails is observed at once, since no
+// watch event will report it. It returns the first error other than
+// NotFound (a pod already gone is what the owner wanted), as upstream's
+// ReplicaSet and DaemonSet controllers do after their deletions.
+func (b *Base) DeletePods(exp *Expectations, key string, owner store.Object, pods []*corev1.Pod) error {
+	var first error
+	for _, p := range pods {
+		if err := b.DeletePod(owner, p); err != nil {
+			exp.DeletionObserved(key, store.KeyOf(p))
+			if first == nil && !apierrors.IsNotFound(err) {
+				first = err
+			}
+		}
+	}
+	return first
+}

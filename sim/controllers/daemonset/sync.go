@@ -7,7 +7,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -260,24 +259,11 @@ func (c *Controller) syncNodes(key string, ds *appsv1.DaemonSet, del []*corev1.P
 	for i := ok; i < len(create); i++ {
 		c.exp.CreationObserved(key)
 	}
-	derr := c.deletePods(key, ds, del, delKeys)
+	derr := c.DeletePods(c.exp, key, ds, del)
 	if cerr != nil {
 		return cerr
 	}
 	return derr
-}
-
-func (c *Controller) deletePods(key string, ds *appsv1.DaemonSet, del []*corev1.Pod, keys []string) error {
-	var first error
-	for i, p := range del {
-		if err := c.DeletePod(ds, p); err != nil {
-			c.exp.DeletionObserved(key, keys[i])
-			if first == nil && !apierrors.IsNotFound(err) {
-				first = err
-			}
-		}
-	}
-	return first
 }
 
 // podTemplate is the DaemonSet's template with the daemon tolerations and

@@ -100,16 +100,7 @@ func (c *Controller) deletePods(key string, rs *appsv1.ReplicaSet, active []*cor
 		keys[i] = store.KeyOf(p)
 	}
 	c.exp.ExpectDeletions(key, keys)
-	var first error
-	for i, p := range victims {
-		if err := c.DeletePod(rs, p); err != nil {
-			c.exp.DeletionObserved(key, keys[i])
-			if first == nil && !apierrors.IsNotFound(err) {
-				first = err
-			}
-		}
-	}
-	return first
+	return c.DeletePods(c.exp, key, rs, victims)
 }
 
 // relatedPods are the pods of every ReplicaSet controlled by the same
