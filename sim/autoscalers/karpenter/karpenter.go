@@ -149,6 +149,8 @@ type Controller struct {
 	// requirements admit (for the NodePool object it was computed from).
 	npTypes map[string]nodePoolTypeList
 	hashes  driftHashes
+	// templates remembers hypothetical nodes (see templateNode).
+	templates map[templateKey]*corev1.Node
 }
 
 type nodePoolTypeList struct {

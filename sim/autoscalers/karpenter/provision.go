@@ -93,6 +93,32 @@ func templateNode(name string, np *karpv1.NodePool, t cloud.InstanceType, zone, 
 	return n
 }
 
+// templateNode is templateNode(...) remembered: simulations build the
+// same hypothetical nodes ("nodeclaim-plan-1" of a type in a zone) over
+// and over. The nodes are shared, only read; a NodePool object replaced
+// (changed) makes new keys, and the map is dropped wholesale when it
+// grows past a few hundred entries.
+func (c *Controller) templateNode(name string, np *karpv1.NodePool, t cloud.InstanceType, zone, ct string) *corev1.Node {
+	k := templateKey{name, np, t.Name, zone, ct}
+	if n, ok := c.templates[k]; ok {
+		return n
+	}
+	if c.templates == nil || len(c.templates) >= 512 {
+		c.templates = map[templateKey]*corev1.Node{}
+	}
+	n := templateNode(name, np, t, zone, ct)
+	c.templates[k] = n
+	return n
+}
+
+type templateKey struct {
+	name string
+	np   *karpv1.NodePool
+	typ  string
+	zone string
+	ct   string
+}
+
 // labelNode is a Node with only the labels of an offering, for
 // nodeaffinity matching.
 func labelNode(np *karpv1.NodePool, t cloud.InstanceType, zone, ct string) *corev1.Node {
@@ -256,7 +282,7 @@ func fitTypes(pod *corev1.Pod, np *karpv1.NodePool, ts []cloud.InstanceType, zon
 	// Only a node selector or required node affinity looks at the labels.
 	selects := len(pod.Spec.NodeSelector) > 0 || (pod.Spec.Affinity != nil && pod.Spec.Affinity.NodeAffinity != nil &&
 		pod.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil)
-	var out []cloud.InstanceType
+	out := make([]cloud.InstanceType, 0, len(ts))
 	for _, t := range ts {
 		if selects {
 			if ok, _ := aff.Match(labelNode(np, t, zone, ct)); !ok {
@@ -291,7 +317,7 @@ func (k *packer) resize(p *plan) {
 	}
 	ni := k.c.Snap.Get(p.node)
 	old := ni.Node()
-	n := templateNode(p.node, p.np, t, p.zone, p.cts[0])
+	n := k.c.templateNode(p.node, p.np, t, p.zone, p.cts[0])
 	k.c.Snap.UpdateNode(old, n)
 	p.nodeType = t.Name
 }
@@ -349,7 +375,7 @@ func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
 		k.seq++
 		name := planPrefix + strconv.Itoa(k.seq)
 		big := largest(avail)
-		n := templateNode(name, np, big, zone, allCTs[0])
+		n := c.templateNode(name, np, big, zone, allCTs[0])
 		c.Snap.AddTemporaryNode(k.u, n)
 		overhead := c.Snap.AddDaemonPods(k.u, name)
 		req := overhead.Add(c.requests(pod))
@@ -371,7 +397,7 @@ func (k *packer) open(np *karpv1.NodePool, pod *corev1.Pod) (string, bool) {
 		}
 		if cts[0] != allCTs[0] {
 			old := c.Snap.Get(name).Node()
-			c.Snap.UpdateNode(old, templateNode(name, np, big, zone, cts[0]))
+			c.Snap.UpdateNode(old, c.templateNode(name, np, big, zone, cts[0]))
 		}
 		p := &plan{np: np, zone: zone, cts: cts, types: ts, node: name, nodeType: big.Name, requests: overhead}
 		k.resize(p)
@@ -495,7 +521,7 @@ func (c *Controller) addInflight(u *simulator.Undo) {
 		if !ok || !known {
 			continue
 		}
-		n := templateNode(inflightPrefix+name, np.(*karpv1.NodePool), t, nc.Labels[corev1.LabelTopologyZone], nc.Labels[karpv1.LabelCapacityType])
+		n := c.templateNode(inflightPrefix+name, np.(*karpv1.NodePool), t, nc.Labels[corev1.LabelTopologyZone], nc.Labels[karpv1.LabelCapacityType])
 		c.Snap.AddTemporaryNode(u, n)
 		c.Snap.AddDaemonPods(u, n.Name)
 		for _, p := range byClaim[name] {
