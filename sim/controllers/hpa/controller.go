@@ -64,6 +64,8 @@ type Controller struct {
 	// selector almost never.
 	selectors map[string]cachedSelector
 	requests  map[requestKey]int64 // see request
+	// metricsBuf is metricsOf's answer, reused.
+	metricsBuf map[string]podMetric
 }
 
 type cachedSelector struct {

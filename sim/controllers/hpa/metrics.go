@@ -38,7 +38,13 @@ func PodCPU(pod *corev1.Pod, workloadAnnotations map[string]string, now time.Tim
 // metrics-server's latest sample of every pod that has one, or without a
 // metrics server a sample taken now over MetricWindow.
 func (c *Controller) metricsOf(pods []*corev1.Pod, ann map[string]string, now time.Time) map[string]podMetric {
-	out := make(map[string]podMetric, len(pods))
+	// One map reused by every sync (the caller only reads it until its
+	// next sync).
+	if c.metricsBuf == nil {
+		c.metricsBuf = make(map[string]podMetric, len(pods))
+	}
+	out := c.metricsBuf
+	clear(out)
 	if c.metrics != nil {
 		for _, p := range pods {
 			if usage, at, window, ok := c.metrics.PodCPU(p.Namespace, p.Name); ok {
