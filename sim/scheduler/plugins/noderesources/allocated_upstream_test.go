@@ -1,7 +1,8 @@
 package noderesources
 
 // Ported from upstream, inputs and expected values unchanged, harness
-// adapted (our cache snapshot and plugin instead of upstream's framework):
+// adapted (our cache snapshot and plugin instead of upstream's framework;
+// the usual case one row, built by scored):
 //   kubernetes v1.37.2 pkg/scheduler/framework/plugins/noderesources/
 //     least_allocated_test.go  TestLeastAllocatedScoringStrategy
 //     most_allocated_test.go   TestMostAllocatedScoringStrategy
@@ -74,70 +75,80 @@ func runScoring(t *testing.T, strategy string, requestedPod *v1.Pod, nodes []*v1
 	assert.Equal(t, expected, got, "scores")
 }
 
+// allocatedCase is a case of TestLeastAllocatedScoringStrategy or
+// TestMostAllocatedScoringStrategy.
+type allocatedCase struct {
+	name           string
+	requestedPod   *v1.Pod
+	nodes          []*v1.Node
+	existingPods   []*v1.Pod
+	expectedScores []nodeScore
+	resources      []resourceSpec
+	wantErrs       field.ErrorList
+	wantStatusCode framework.Code
+}
+
+// The builders of the two tables' cases: what upstream's literals repeat.
+
+func cpuMem(cpu, memory string) map[v1.ResourceName]string {
+	return map[v1.ResourceName]string{"cpu": cpu, "memory": memory}
+}
+
+func capacityNode(name, cpu, memory string) *v1.Node {
+	return st.MakeNode().Name(name).Capacity(cpuMem(cpu, memory)).Obj()
+}
+
+func nodes(n ...*v1.Node) []*v1.Node { return n }
+
+func podOn(node, cpu, memory string) *v1.Pod {
+	return st.MakePod().Node(node).Req(cpuMem(cpu, memory)).Obj()
+}
+
+// usualRequest is the incoming pod most cases use: two containers, 1000
+// cpu and 2000 memory, 2000 cpu and 3000 memory.
+func usualRequest() *st.PodWrapper {
+	return st.MakePod().Req(cpuMem("1000", "2000")).Req(cpuMem("2000", "3000"))
+}
+
+// scores are the expected scores of node1 and node2.
+func scores(node1, node2 int64) []nodeScore {
+	return []nodeScore{{Name: "node1", Score: node1}, {Name: "node2", Score: node2}}
+}
+
+// scored is the usual case: default resources and weights, no error.
+func scored(name string, pod *v1.Pod, nodes []*v1.Node, existing []*v1.Pod, want []nodeScore) allocatedCase {
+	return allocatedCase{name: name, requestedPod: pod, nodes: nodes, existingPods: existing,
+		expectedScores: want, resources: defaultResources}
+}
+
 func TestLeastAllocatedScoringStrategy(t *testing.T) {
-	tests := []struct {
-		name           string
-		requestedPod   *v1.Pod
-		nodes          []*v1.Node
-		existingPods   []*v1.Pod
-		expectedScores []nodeScore
-		resources      []resourceSpec
-		wantErrs       field.ErrorList
-		wantStatusCode framework.Code
-	}{
+	tests := []allocatedCase{
+		// Node1 scores (remaining resources) on 0-MaxNodeScore scale
+		// CPU Score: ((4000 - 0) * MaxNodeScore) / 4000 = MaxNodeScore
+		// Memory Score: ((10000 - 0) * MaxNodeScore) / 10000 = MaxNodeScore
+		// Node1 Score: (100 + 100) / 2 = 100
+		// Node2 scores (remaining resources) on 0-MaxNodeScore scale
+		// CPU Score: ((4000 - 0) * MaxNodeScore) / 4000 = MaxNodeScore
+		// Memory Score: ((10000 - 0) * MaxNodeScore) / 10000 = MaxNodeScore
+		// Node2 Score: (MaxNodeScore + MaxNodeScore) / 2 = MaxNodeScore
+		scored("nothing scheduled, nothing requested", st.MakePod().Obj(),
+			nodes(capacityNode("node1", "4000", "10000"), capacityNode("node2", "4000", "10000")), nil, scores(framework.MaxNodeScore, framework.MaxNodeScore)),
+		// Node1 scores on 0-MaxNodeScore scale
+		// CPU Score: ((4000 - 3000) * MaxNodeScore) / 4000 = 25
+		// Memory Score: ((10000 - 5000) * MaxNodeScore) / 10000 = 50
+		// Node1 Score: (25 + 50) / 2 = 37
+		// Node2 scores on 0-MaxNodeScore scale
+		// CPU Score: ((6000 - 3000) * MaxNodeScore) / 6000 = 50
+		// Memory Score: ((10000 - 5000) * MaxNodeScore) / 10000 = 50
+		// Node2 Score: (50 + 50) / 2 = 50
+		scored("nothing scheduled, resources requested, differently sized nodes", usualRequest().Obj(),
+			nodes(capacityNode("node1", "4000", "10000"), capacityNode("node2", "6000", "10000")), nil, scores(37, 50)),
 		{
-			// Node1 scores (remaining resources) on 0-MaxNodeScore scale
-			// CPU Score: ((4000 - 0) * MaxNodeScore) / 4000 = MaxNodeScore
-			// Memory Score: ((10000 - 0) * MaxNodeScore) / 10000 = MaxNodeScore
-			// Node1 Score: (100 + 100) / 2 = 100
-			// Node2 scores (remaining resources) on 0-MaxNodeScore scale
-			// CPU Score: ((4000 - 0) * MaxNodeScore) / 4000 = MaxNodeScore
-			// Memory Score: ((10000 - 0) * MaxNodeScore) / 10000 = MaxNodeScore
-			// Node2 Score: (MaxNodeScore + MaxNodeScore) / 2 = MaxNodeScore
-			name:         "nothing scheduled, nothing requested",
-			requestedPod: st.MakePod().Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-			},
+			name:           "Resources not set, pods scheduled with error",
+			requestedPod:   usualRequest().Obj(),
+			nodes:          nodes(capacityNode("node1", "4000", "10000"), capacityNode("node2", "6000", "10000")),
 			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: framework.MaxNodeScore}, {Name: "node2", Score: framework.MaxNodeScore}},
-			resources:      defaultResources,
-		},
-		{
-			// Node1 scores on 0-MaxNodeScore scale
-			// CPU Score: ((4000 - 3000) * MaxNodeScore) / 4000 = 25
-			// Memory Score: ((10000 - 5000) * MaxNodeScore) / 10000 = 50
-			// Node1 Score: (25 + 50) / 2 = 37
-			// Node2 scores on 0-MaxNodeScore scale
-			// CPU Score: ((6000 - 3000) * MaxNodeScore) / 6000 = 50
-			// Memory Score: ((10000 - 5000) * MaxNodeScore) / 10000 = 50
-			// Node2 Score: (50 + 50) / 2 = 50
-			name: "nothing scheduled, resources requested, differently sized nodes",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000"}).Obj(),
-			},
-			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: 37}, {Name: "node2", Score: 50}},
-			resources:      defaultResources,
-		},
-		{
-			name: "Resources not set, pods scheduled with error",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000"}).Obj(),
-			},
-			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: framework.MinNodeScore}, {Name: "node2", Score: framework.MinNodeScore}},
+			expectedScores: scores(framework.MinNodeScore, framework.MinNodeScore),
 			resources:      nil,
 			wantStatusCode: framework.Error,
 		},
@@ -152,115 +163,57 @@ func TestLeastAllocatedScoringStrategy(t *testing.T) {
 			// Node2 Score: (MaxNodeScore + MaxNodeScore) / 2 = MaxNodeScore
 			name:         "no resources requested, pods scheduled",
 			requestedPod: st.MakePod().Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Obj(),
-				st.MakePod().Node("node1").Obj(),
-				st.MakePod().Node("node2").Obj(),
-				st.MakePod().Node("node2").Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: framework.MaxNodeScore}, {Name: "node2", Score: framework.MaxNodeScore}},
+			nodes:        nodes(capacityNode("node1", "4000", "10000"), capacityNode("node2", "4000", "10000")),
+			existingPods: []*v1.Pod{st.MakePod().Node("node1").Obj(), st.MakePod().Node("node1").Obj(),
+				st.MakePod().Node("node2").Obj(), st.MakePod().Node("node2").Obj()},
+			expectedScores: scores(framework.MaxNodeScore, framework.MaxNodeScore),
 			resources:      defaultResources,
 		},
-		{
-			// Node1 scores on 0-MaxNodeScore scale
-			// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
-			// Memory Score: ((20000 - 0) * MaxNodeScore) / 20000 = MaxNodeScore
-			// Node1 Score: (40 + 100) / 2 = 70
-			// Node2 scores on 0-MaxNodeScore scale
-			// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
-			// Memory Score: ((20000 - 5000) * MaxNodeScore) / 20000 = 75
-			// Node2 Score: (40 + 75) / 2 = 57
-			name:         "no resources requested, pods scheduled with resources",
-			requestedPod: st.MakePod().Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "10000", "memory": "20000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "10000", "memory": "20000"}).Obj(),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-				st.MakePod().Node("node1").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-				st.MakePod().Node("node2").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-				st.MakePod().Node("node2").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "5000"}).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 70}, {Name: "node2", Score: 57}},
-			resources:      defaultResources,
-		},
-		{
-			// Node1 scores on 0-MaxNodeScore scale
-			// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
-			// Memory Score: ((20000 - 5000) * MaxNodeScore) / 20000 = 75
-			// Node1 Score: (40 + 75) / 2 = 57
-			// Node2 scores on 0-MaxNodeScore scale
-			// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
-			// Memory Score: ((20000 - 10000) * MaxNodeScore) / 20000 = 50
-			// Node2 Score: (40 + 50) / 2 = 45
-			name: "resources requested, pods scheduled with resources",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "10000", "memory": "20000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "10000", "memory": "20000"}).Obj(),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-				st.MakePod().Node("node2").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "5000"}).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 57}, {Name: "node2", Score: 45}},
-			resources:      defaultResources,
-		},
-		{
-			// Node1 scores on 0-MaxNodeScore scale
-			// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
-			// Memory Score: ((20000 - 5000) * MaxNodeScore) / 20000 = 75
-			// Node1 Score: (40 + 75) / 2 = 57
-			// Node2 scores on 0-MaxNodeScore scale
-			// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
-			// Memory Score: ((50000 - 10000) * MaxNodeScore) / 50000 = 80
-			// Node2 Score: (40 + 80) / 2 = 60
-			name: "resources requested, pods scheduled with resources, differently sized nodes",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "10000", "memory": "20000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "10000", "memory": "50000"}).Obj(),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-				st.MakePod().Node("node2").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "5000"}).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 57}, {Name: "node2", Score: 60}},
-			resources:      defaultResources,
-		},
-		{
-			// Node1 scores on 0-MaxNodeScore scale
-			// CPU Score: ((4000 - 6000) * MaxNodeScore) / 4000 = 0
-			// Memory Score: ((10000 - 0) * MaxNodeScore) / 10000 = MaxNodeScore
-			// Node1 Score: (0 + MaxNodeScore) / 2 = 50
-			// Node2 scores on 0-MaxNodeScore scale
-			// CPU Score: ((4000 - 6000) * MaxNodeScore) / 4000 = 0
-			// Memory Score: ((10000 - 5000) * MaxNodeScore) / 10000 = 50
-			// Node2 Score: (0 + 50) / 2 = 25
-			name:         "requested resources exceed node capacity",
-			requestedPod: st.MakePod().Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-				st.MakePod().Node("node2").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "5000"}).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 50}, {Name: "node2", Score: 25}},
-			resources:      defaultResources,
-		},
+		// Node1 scores on 0-MaxNodeScore scale
+		// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
+		// Memory Score: ((20000 - 0) * MaxNodeScore) / 20000 = MaxNodeScore
+		// Node1 Score: (40 + 100) / 2 = 70
+		// Node2 scores on 0-MaxNodeScore scale
+		// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
+		// Memory Score: ((20000 - 5000) * MaxNodeScore) / 20000 = 75
+		// Node2 Score: (40 + 75) / 2 = 57
+		scored("no resources requested, pods scheduled with resources", st.MakePod().Obj(),
+			nodes(capacityNode("node1", "10000", "20000"), capacityNode("node2", "10000", "20000")),
+			[]*v1.Pod{podOn("node1", "3000", "0"), podOn("node1", "3000", "0"),
+				podOn("node2", "3000", "0"), podOn("node2", "3000", "5000")}, scores(70, 57)),
+		// Node1 scores on 0-MaxNodeScore scale
+		// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
+		// Memory Score: ((20000 - 5000) * MaxNodeScore) / 20000 = 75
+		// Node1 Score: (40 + 75) / 2 = 57
+		// Node2 scores on 0-MaxNodeScore scale
+		// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
+		// Memory Score: ((20000 - 10000) * MaxNodeScore) / 20000 = 50
+		// Node2 Score: (40 + 50) / 2 = 45
+		scored("resources requested, pods scheduled with resources", usualRequest().Obj(),
+			nodes(capacityNode("node1", "10000", "20000"), capacityNode("node2", "10000", "20000")),
+			[]*v1.Pod{podOn("node1", "3000", "0"), podOn("node2", "3000", "5000")}, scores(57, 45)),
+		// Node1 scores on 0-MaxNodeScore scale
+		// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
+		// Memory Score: ((20000 - 5000) * MaxNodeScore) / 20000 = 75
+		// Node1 Score: (40 + 75) / 2 = 57
+		// Node2 scores on 0-MaxNodeScore scale
+		// CPU Score: ((10000 - 6000) * MaxNodeScore) / 10000 = 40
+		// Memory Score: ((50000 - 10000) * MaxNodeScore) / 50000 = 80
+		// Node2 Score: (40 + 80) / 2 = 60
+		scored("resources requested, pods scheduled with resources, differently sized nodes", usualRequest().Obj(),
+			nodes(capacityNode("node1", "10000", "20000"), capacityNode("node2", "10000", "50000")),
+			[]*v1.Pod{podOn("node1", "3000", "0"), podOn("node2", "3000", "5000")}, scores(57, 60)),
+		// Node1 scores on 0-MaxNodeScore scale
+		// CPU Score: ((4000 - 6000) * MaxNodeScore) / 4000 = 0
+		// Memory Score: ((10000 - 0) * MaxNodeScore) / 10000 = MaxNodeScore
+		// Node1 Score: (0 + MaxNodeScore) / 2 = 50
+		// Node2 scores on 0-MaxNodeScore scale
+		// CPU Score: ((4000 - 6000) * MaxNodeScore) / 4000 = 0
+		// Memory Score: ((10000 - 5000) * MaxNodeScore) / 10000 = 50
+		// Node2 Score: (0 + 50) / 2 = 25
+		scored("requested resources exceed node capacity", st.MakePod().Req(cpuMem("3000", "0")).Obj(),
+			nodes(capacityNode("node1", "4000", "10000"), capacityNode("node2", "4000", "10000")),
+			[]*v1.Pod{podOn("node1", "3000", "0"), podOn("node2", "3000", "5000")}, scores(50, 25)),
 		{
 			name:         "zero node resources, pods scheduled with resources",
 			requestedPod: st.MakePod().Obj(),
@@ -268,11 +221,8 @@ func TestLeastAllocatedScoringStrategy(t *testing.T) {
 				st.MakeNode().Name("node1").Obj(),
 				st.MakeNode().Name("node2").Obj(),
 			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-				st.MakePod().Node("node2").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "5000"}).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: framework.MinNodeScore}, {Name: "node2", Score: framework.MinNodeScore}},
+			existingPods:   []*v1.Pod{podOn("node1", "3000", "0"), podOn("node2", "3000", "5000")},
+			expectedScores: scores(framework.MinNodeScore, framework.MinNodeScore),
 			resources:      defaultResources,
 		},
 		{
@@ -282,17 +232,11 @@ func TestLeastAllocatedScoringStrategy(t *testing.T) {
 			// CPU Score: ((6000 - 3000) *100) / 6000 = 50
 			// Memory Score: ((10000 - 5000) *100) / 10000 = 50
 			// Node2 Score: (50 * 1 + 50 * 2) / (1 + 2) = 50
-			name: "nothing scheduled, resources requested with different weight on CPU and memory, differently sized nodes",
-			requestedPod: st.MakePod().Node("node1").
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000"}).Obj(),
-			},
+			name:           "nothing scheduled, resources requested with different weight on CPU and memory, differently sized nodes",
+			requestedPod:   usualRequest().Node("node1").Obj(),
+			nodes:          nodes(capacityNode("node1", "4000", "10000"), capacityNode("node2", "6000", "10000")),
 			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: 41}, {Name: "node2", Score: 50}},
+			expectedScores: scores(41, 50),
 			resources: []resourceSpec{
 				{Name: "memory", Weight: 2},
 				{Name: "cpu", Weight: 1},
@@ -300,14 +244,9 @@ func TestLeastAllocatedScoringStrategy(t *testing.T) {
 		},
 		{
 			// resource with negative weight is not allowed
-			name: "resource with negative weight",
-			requestedPod: st.MakePod().Node("node1").
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-			},
+			name:         "resource with negative weight",
+			requestedPod: usualRequest().Node("node1").Obj(),
+			nodes:        nodes(capacityNode("node1", "4000", "10000")),
 			resources: []resourceSpec{
 				{Name: "memory", Weight: -1},
 				{Name: "cpu", Weight: 1},
@@ -321,16 +260,11 @@ func TestLeastAllocatedScoringStrategy(t *testing.T) {
 		},
 		{
 			// resource with zero weight is not allowed
-			name: "resource with zero weight",
-			requestedPod: st.MakePod().Node("node1").
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-			},
+			name:           "resource with zero weight",
+			requestedPod:   usualRequest().Node("node1").Obj(),
+			nodes:          nodes(capacityNode("node1", "4000", "10000")),
 			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: 41}, {Name: "node2", Score: 50}},
+			expectedScores: scores(41, 50),
 			resources: []resourceSpec{
 				{Name: "memory", Weight: 1},
 				{Name: "cpu", Weight: 0},
@@ -344,14 +278,9 @@ func TestLeastAllocatedScoringStrategy(t *testing.T) {
 		},
 		{
 			// resource weight should be less than MaxNodeScore
-			name: "resource weight larger than MaxNodeScore",
-			requestedPod: st.MakePod().Node("node1").
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-			},
+			name:         "resource weight larger than MaxNodeScore",
+			requestedPod: usualRequest().Node("node1").Obj(),
+			nodes:        nodes(capacityNode("node1", "4000", "10000")),
 			resources: []resourceSpec{
 				{Name: "memory", Weight: 1},
 				{Name: "cpu", Weight: 101},
@@ -370,16 +299,13 @@ func TestLeastAllocatedScoringStrategy(t *testing.T) {
 			// the final scores are:
 			// - node1: (50 + 50) / 2 = 50
 			// - node2: (50 + 50) / 2 = 50
-			name: "bypass extended resource if the pod does not request",
-			requestedPod: st.MakePod().Node("node1").
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
+			name:         "bypass extended resource if the pod does not request",
+			requestedPod: usualRequest().Node("node1").Obj(),
 			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000"}).Obj(),
+				capacityNode("node1", "6000", "10000"),
 				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000", v1.ResourceName(extendedRes): "4"}).Obj(),
 			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 50}, {Name: "node2", Score: 50}},
+			expectedScores: scores(50, 50),
 			resources:      extendedResourceSet,
 		},
 		{
@@ -400,7 +326,7 @@ func TestLeastAllocatedScoringStrategy(t *testing.T) {
 				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000", v1.ResourceName(extendedRes): "10"}).Obj(),
 			},
 			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: 50}, {Name: "node2", Score: 60}},
+			expectedScores: scores(50, 60),
 			resources:      extendedResourceSet,
 		},
 		{
@@ -411,13 +337,13 @@ func TestLeastAllocatedScoringStrategy(t *testing.T) {
 			// Node2 Score: (50 * 1 + 60 * 1) / (1 + 1) = 55
 			name: "if the node doesn't have a resource",
 			requestedPod: st.MakePod().Node("node1").
-				Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "4000"}).
+				Req(cpuMem("3000", "4000")).
 				Obj(),
 			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000"}).Obj(),
+				capacityNode("node1", "6000", "10000"),
 				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000", v1.ResourceName(extendedRes): "4"}).Obj(),
 			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 55}, {Name: "node2", Score: 55}},
+			expectedScores: scores(55, 55),
 			resources: []resourceSpec{
 				{Name: extendedRes, Weight: 2},
 				{Name: string(v1.ResourceCPU), Weight: 1},
@@ -437,121 +363,59 @@ func TestLeastAllocatedScoringStrategy(t *testing.T) {
 }
 
 func TestMostAllocatedScoringStrategy(t *testing.T) {
-	tests := []struct {
-		name           string
-		requestedPod   *v1.Pod
-		nodes          []*v1.Node
-		existingPods   []*v1.Pod
-		expectedScores []nodeScore
-		resources      []resourceSpec
-		wantErrs       field.ErrorList
-		wantStatusCode framework.Code
-	}{
+	tests := []allocatedCase{
+		// Node1 scores (used resources) on 0-MaxNodeScore scale
+		// CPU Score: (0 * MaxNodeScore)  / 4000 = 0
+		// Memory Score: (0 * MaxNodeScore) / 10000 = 0
+		// Node1 Score: (0 + 0) / 2 = 0
+		// Node2 scores (used resources) on 0-MaxNodeScore scale
+		// CPU Score: (0 * MaxNodeScore) / 4000 = 0
+		// Memory Score: (0 * MaxNodeScore) / 10000 = 0
+		// Node2 Score: (0 + 0) / 2 = 0
+		scored("nothing scheduled, nothing requested", st.MakePod().Obj(),
+			nodes(capacityNode("node1", "4000", "10000"), capacityNode("node2", "4000", "10000")), nil, scores(framework.MinNodeScore, framework.MinNodeScore)),
+		// Node1 scores on 0-MaxNodeScore scale
+		// CPU Score: (3000 * MaxNodeScore) / 4000 = 75
+		// Memory Score: (5000 * MaxNodeScore) / 10000 = 50
+		// Node1 Score: (75 + 50) / 2 = 62
+		// Node2 scores on 0-MaxNodeScore scale
+		// CPU Score: (3000 * MaxNodeScore) / 6000 = 50
+		// Memory Score: (5000 * MaxNodeScore) / 10000 = 50
+		// Node2 Score: (50 + 50) / 2 = 50
+		scored("nothing scheduled, resources requested, differently sized nodes", usualRequest().Obj(),
+			nodes(capacityNode("node1", "4000", "10000"), capacityNode("node2", "6000", "10000")), nil, scores(62, 50)),
 		{
-			// Node1 scores (used resources) on 0-MaxNodeScore scale
-			// CPU Score: (0 * MaxNodeScore)  / 4000 = 0
-			// Memory Score: (0 * MaxNodeScore) / 10000 = 0
-			// Node1 Score: (0 + 0) / 2 = 0
-			// Node2 scores (used resources) on 0-MaxNodeScore scale
-			// CPU Score: (0 * MaxNodeScore) / 4000 = 0
-			// Memory Score: (0 * MaxNodeScore) / 10000 = 0
-			// Node2 Score: (0 + 0) / 2 = 0
-			name:         "nothing scheduled, nothing requested",
-			requestedPod: st.MakePod().Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-			},
+			name:           "Resources not set, pods scheduled with error",
+			requestedPod:   usualRequest().Obj(),
+			nodes:          nodes(capacityNode("node1", "4000", "10000"), capacityNode("node2", "6000", "10000")),
 			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: framework.MinNodeScore}, {Name: "node2", Score: framework.MinNodeScore}},
-			resources:      defaultResources,
-		},
-		{
-			// Node1 scores on 0-MaxNodeScore scale
-			// CPU Score: (3000 * MaxNodeScore) / 4000 = 75
-			// Memory Score: (5000 * MaxNodeScore) / 10000 = 50
-			// Node1 Score: (75 + 50) / 2 = 62
-			// Node2 scores on 0-MaxNodeScore scale
-			// CPU Score: (3000 * MaxNodeScore) / 6000 = 50
-			// Memory Score: (5000 * MaxNodeScore) / 10000 = 50
-			// Node2 Score: (50 + 50) / 2 = 50
-			name: "nothing scheduled, resources requested, differently sized nodes",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000"}).Obj(),
-			},
-			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: 62}, {Name: "node2", Score: 50}},
-			resources:      defaultResources,
-		},
-		{
-			name: "Resources not set, pods scheduled with error",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000"}).Obj(),
-			},
-			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: framework.MinNodeScore}, {Name: "node2", Score: framework.MinNodeScore}},
+			expectedScores: scores(framework.MinNodeScore, framework.MinNodeScore),
 			resources:      nil,
 			wantStatusCode: framework.Error,
 		},
-		{
-			// Node1 scores on 0-MaxNodeScore scale
-			// CPU Score: (6000 * MaxNodeScore) / 10000 = 60
-			// Memory Score: (0 * MaxNodeScore) / 20000 = 0
-			// Node1 Score: (60 + 0) / 2 = 30
-			// Node2 scores on 0-MaxNodeScore scale
-			// CPU Score: (6000 * MaxNodeScore) / 10000 = 60
-			// Memory Score: (5000 * MaxNodeScore) / 20000 = 25
-			// Node2 Score: (60 + 25) / 2 = 42
-			name:         "no resources requested, pods scheduled with resources",
-			requestedPod: st.MakePod().Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "10000", "memory": "20000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "10000", "memory": "20000"}).Obj(),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-				st.MakePod().Node("node1").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-				st.MakePod().Node("node2").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-				st.MakePod().Node("node2").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "5000"}).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 30}, {Name: "node2", Score: 42}},
-			resources:      defaultResources,
-		},
-		{
-			// Node1 scores on 0-MaxNodeScore scale
-			// CPU Score: (6000 * MaxNodeScore) / 10000 = 60
-			// Memory Score: (5000 * MaxNodeScore) / 20000 = 25
-			// Node1 Score: (60 + 25) / 2 = 42
-			// Node2 scores on 0-MaxNodeScore scale
-			// CPU Score: (6000 * MaxNodeScore) / 10000 = 60
-			// Memory Score: (10000 * MaxNodeScore) / 20000 = 50
-			// Node2 Score: (60 + 50) / 2 = 55
-			name: "resources requested, pods scheduled with resources",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "10000", "memory": "20000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "10000", "memory": "20000"}).Obj(),
-			},
-			existingPods: []*v1.Pod{
-				st.MakePod().Node("node1").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "0"}).Obj(),
-				st.MakePod().Node("node2").Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "5000"}).Obj(),
-			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 42}, {Name: "node2", Score: 55}},
-			resources:      defaultResources,
-		},
+		// Node1 scores on 0-MaxNodeScore scale
+		// CPU Score: (6000 * MaxNodeScore) / 10000 = 60
+		// Memory Score: (0 * MaxNodeScore) / 20000 = 0
+		// Node1 Score: (60 + 0) / 2 = 30
+		// Node2 scores on 0-MaxNodeScore scale
+		// CPU Score: (6000 * MaxNodeScore) / 10000 = 60
+		// Memory Score: (5000 * MaxNodeScore) / 20000 = 25
+		// Node2 Score: (60 + 25) / 2 = 42
+		scored("no resources requested, pods scheduled with resources", st.MakePod().Obj(),
+			nodes(capacityNode("node1", "10000", "20000"), capacityNode("node2", "10000", "20000")),
+			[]*v1.Pod{podOn("node1", "3000", "0"), podOn("node1", "3000", "0"),
+				podOn("node2", "3000", "0"), podOn("node2", "3000", "5000")}, scores(30, 42)),
+		// Node1 scores on 0-MaxNodeScore scale
+		// CPU Score: (6000 * MaxNodeScore) / 10000 = 60
+		// Memory Score: (5000 * MaxNodeScore) / 20000 = 25
+		// Node1 Score: (60 + 25) / 2 = 42
+		// Node2 scores on 0-MaxNodeScore scale
+		// CPU Score: (6000 * MaxNodeScore) / 10000 = 60
+		// Memory Score: (10000 * MaxNodeScore) / 20000 = 50
+		// Node2 Score: (60 + 50) / 2 = 55
+		scored("resources requested, pods scheduled with resources", usualRequest().Obj(),
+			nodes(capacityNode("node1", "10000", "20000"), capacityNode("node2", "10000", "20000")),
+			[]*v1.Pod{podOn("node1", "3000", "0"), podOn("node2", "3000", "5000")}, scores(42, 55)),
 		{
 			// Node1 scores on 0-MaxNodeScore scale
 			// CPU Score: 5000 * MaxNodeScore / 5000 return 100
@@ -563,15 +427,12 @@ func TestMostAllocatedScoringStrategy(t *testing.T) {
 			// Node2 Score: (50 + 100) / 2 = 75
 			name: "resources requested equal node capacity",
 			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "4000"}).
-				Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "5000"}).
+				Req(cpuMem("2000", "4000")).
+				Req(cpuMem("3000", "5000")).
 				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "5000", "memory": "10000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "10000", "memory": "9000"}).Obj(),
-			},
+			nodes:          nodes(capacityNode("node1", "5000", "10000"), capacityNode("node2", "10000", "9000")),
 			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: 95}, {Name: "node2", Score: 75}},
+			expectedScores: scores(95, 75),
 			resources:      defaultResources,
 		},
 		{
@@ -581,17 +442,11 @@ func TestMostAllocatedScoringStrategy(t *testing.T) {
 			// CPU Score: (3000 *100) / 6000 = 50
 			// Memory Score: (5000 *100) / 10000 = 50
 			// Node2 Score: (50 * 1 + 50 * 2) / (1 + 2) = 50
-			name: "nothing scheduled, resources requested, differently sized nodes",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000"}).Obj(),
-			},
+			name:           "nothing scheduled, resources requested, differently sized nodes",
+			requestedPod:   usualRequest().Obj(),
+			nodes:          nodes(capacityNode("node1", "4000", "10000"), capacityNode("node2", "6000", "10000")),
 			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: 58}, {Name: "node2", Score: 50}},
+			expectedScores: scores(58, 50),
 			resources: []resourceSpec{
 				{Name: "memory", Weight: 2},
 				{Name: "cpu", Weight: 1},
@@ -608,27 +463,19 @@ func TestMostAllocatedScoringStrategy(t *testing.T) {
 			// Node2 Score: (20 + 40) / 2 = 30
 			name:         "no resources requested, pods scheduled, nonzero request for resource",
 			requestedPod: st.MakePod().Container("container").Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "250m", "memory": "1000Mi"}).Obj(),
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "250m", "memory": "1000Mi"}).Obj(),
-			},
+			nodes:        nodes(capacityNode("node1", "250m", "1000Mi"), capacityNode("node2", "250m", "1000Mi")),
 			existingPods: []*v1.Pod{
 				st.MakePod().Node("node1").Container("container").Obj(),
 				st.MakePod().Node("node1").Container("container").Obj(),
 			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 80}, {Name: "node2", Score: 30}},
+			expectedScores: scores(80, 30),
 			resources:      defaultResources,
 		},
 		{
 			// resource with negative weight is not allowed
-			name: "resource with negative weight",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-			},
+			name:         "resource with negative weight",
+			requestedPod: usualRequest().Obj(),
+			nodes:        nodes(capacityNode("node2", "4000", "10000")),
 			resources: []resourceSpec{
 				{Name: "memory", Weight: -1},
 				{Name: "cpu", Weight: 1},
@@ -642,14 +489,9 @@ func TestMostAllocatedScoringStrategy(t *testing.T) {
 		},
 		{
 			// resource with zero weight is not allowed
-			name: "resource with zero weight",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-			},
+			name:         "resource with zero weight",
+			requestedPod: usualRequest().Obj(),
+			nodes:        nodes(capacityNode("node2", "4000", "10000")),
 			resources: []resourceSpec{
 				{Name: "memory", Weight: 1},
 				{Name: "cpu", Weight: 0},
@@ -663,14 +505,9 @@ func TestMostAllocatedScoringStrategy(t *testing.T) {
 		},
 		{
 			// resource weight should be less than MaxNodeScore
-			name: "resource weight larger than MaxNodeScore",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
-			nodes: []*v1.Node{
-				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "4000", "memory": "10000"}).Obj(),
-			},
+			name:         "resource weight larger than MaxNodeScore",
+			requestedPod: usualRequest().Obj(),
+			nodes:        nodes(capacityNode("node2", "4000", "10000")),
 			resources: []resourceSpec{
 				{Name: "memory", Weight: 101},
 			},
@@ -688,18 +525,15 @@ func TestMostAllocatedScoringStrategy(t *testing.T) {
 			// the final scores are:
 			// - node1: (50 + 50) / 2 = 50
 			// - node2: (50 + 50) / 2 = 50
-			name: "bypass extended resource if the pod does not request",
-			requestedPod: st.MakePod().
-				Req(map[v1.ResourceName]string{"cpu": "1000", "memory": "2000"}).
-				Req(map[v1.ResourceName]string{"cpu": "2000", "memory": "3000"}).
-				Obj(),
+			name:         "bypass extended resource if the pod does not request",
+			requestedPod: usualRequest().Obj(),
 			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000"}).Obj(),
+				capacityNode("node1", "6000", "10000"),
 				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000", v1.ResourceName(extendedRes): "4"}).Obj(),
 			},
 			resources:      extendedResourceSet,
 			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: 50}, {Name: "node2", Score: 50}},
+			expectedScores: scores(50, 50),
 		},
 		{
 			// Honor extended resource if the pod requests.
@@ -720,7 +554,7 @@ func TestMostAllocatedScoringStrategy(t *testing.T) {
 			},
 			resources:      extendedResourceSet,
 			existingPods:   nil,
-			expectedScores: []nodeScore{{Name: "node1", Score: 50}, {Name: "node2", Score: 40}},
+			expectedScores: scores(50, 40),
 		},
 		{
 			// If the node doesn't have a resource
@@ -730,13 +564,13 @@ func TestMostAllocatedScoringStrategy(t *testing.T) {
 			// Node2 Score: (50 * 1 + 40 * 1) / (1 + 1) = 45
 			name: "if the node doesn't have a resource",
 			requestedPod: st.MakePod().Node("node1").
-				Req(map[v1.ResourceName]string{"cpu": "3000", "memory": "4000"}).
+				Req(cpuMem("3000", "4000")).
 				Obj(),
 			nodes: []*v1.Node{
-				st.MakeNode().Name("node1").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000"}).Obj(),
+				capacityNode("node1", "6000", "10000"),
 				st.MakeNode().Name("node2").Capacity(map[v1.ResourceName]string{"cpu": "6000", "memory": "10000", v1.ResourceName(extendedRes): "4"}).Obj(),
 			},
-			expectedScores: []nodeScore{{Name: "node1", Score: 45}, {Name: "node2", Score: 45}},
+			expectedScores: scores(45, 45),
 			resources: []resourceSpec{
 				{Name: extendedRes, Weight: 2},
 				{Name: string(v1.ResourceCPU), Weight: 1},
