@@ -62,7 +62,7 @@ func (k *Kubelet) flushPod(p *podState) {
 	}
 	cur := o.(*corev1.Pod)
 	st := p.buildStatus(cur)
-	if equality.Semantic.DeepEqual(&st, &cur.Status) {
+	if !surelyDiffers(&st, &cur.Status) && equality.Semantic.DeepEqual(&st, &cur.Status) {
 		return
 	}
 	if tr := k.engine.Trace(); tr.Linking() { // explain: the status follows the pod's own story
@@ -70,6 +70,33 @@ func (k *Kubelet) flushPod(p *podState) {
 	}
 	obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: cur.Name, Namespace: cur.Namespace}, Status: st}
 	_, _ = k.client.UpdateStatus(obj)
+}
+
+// surelyDiffers compares the status fields a kubelet write usually
+// changes (phase, conditions, IPs, container readiness and state) and
+// reports whether one differs, as equality.Semantic would find: then the
+// reflective comparison of the whole status is not needed. false means
+// "maybe equal".
+func surelyDiffers(a, b *corev1.PodStatus) bool {
+	if a.Phase != b.Phase || a.PodIP != b.PodIP || len(a.Conditions) != len(b.Conditions) ||
+		len(a.ContainerStatuses) != len(b.ContainerStatuses) || len(a.InitContainerStatuses) != len(b.InitContainerStatuses) {
+		return true
+	}
+	for i := range a.Conditions {
+		x, y := &a.Conditions[i], &b.Conditions[i]
+		if x.Type != y.Type || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message {
+			return true
+		}
+	}
+	for i := range a.ContainerStatuses {
+		x, y := &a.ContainerStatuses[i], &b.ContainerStatuses[i]
+		if x.Ready != y.Ready || x.RestartCount != y.RestartCount || x.ContainerID != y.ContainerID ||
+			(x.State.Waiting == nil) != (y.State.Waiting == nil) || (x.State.Running == nil) != (y.State.Running == nil) ||
+			(x.State.Terminated == nil) != (y.State.Terminated == nil) {
+			return true
+		}
+	}
+	return false
 }
 
 var (
@@ -172,11 +199,20 @@ func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.P
 	pendingInit := p.unfinished(p.inits, func(c *container) bool {
 		return c.state == cTerminated && c.exitCode == 0 || p.initDone > indexOf(p.inits, c)
 	})
-	add(1, corev1.PodInitialized, len(pendingInit) == 0, "ContainersNotInitialized", "containers with incomplete status: ["+strings.Join(pendingInit, " ")+"]")
+	// The messages are built only for a condition that is False (a True
+	// one has none), not on every status write.
+	initMsg := ""
+	if len(pendingInit) > 0 {
+		initMsg = "containers with incomplete status: [" + strings.Join(pendingInit, " ") + "]"
+	}
+	add(1, corev1.PodInitialized, len(pendingInit) == 0, "ContainersNotInitialized", initMsg)
 	// Sidecars count for readiness, before the app containers.
 	unready := p.unfinished(p.inits, func(c *container) bool { return !c.sidecar() || c.ready })
 	unready = append(unready, p.unfinished(p.ctrs, func(c *container) bool { return c.ready })...)
-	reason, msg := "ContainersNotReady", "containers with unready status: ["+strings.Join(unready, " ")+"]"
+	reason, msg := "ContainersNotReady", ""
+	if len(unready) > 0 {
+		msg = "containers with unready status: [" + strings.Join(unready, " ") + "]"
+	}
 	if phase == corev1.PodSucceeded || phase == corev1.PodFailed {
 		reason, msg = "PodCompleted", ""
 	}

@@ -1,0 +1,61 @@
+package kubelet
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+)
+
+// TestSurelyDiffersAgreesWithSemanticEquality: the quick test flushPod
+// runs before the reflective comparison never calls two statuses
+// different that equality.Semantic calls equal, and catches the changes
+// a kubelet write usually makes.
+func TestSurelyDiffersAgreesWithSemanticEquality(t *testing.T) {
+	at := metav1.NewTime(sim.Epoch)
+	base := func() *corev1.PodStatus {
+		return &corev1.PodStatus{
+			Phase: corev1.PodRunning, PodIP: "10.0.0.7",
+			Conditions: []corev1.PodCondition{
+				{Type: corev1.PodReady, Status: corev1.ConditionFalse, Reason: "ContainersNotReady", Message: "containers with unready status: [app]", LastTransitionTime: at},
+			},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "app", ContainerID: "containerd://1",
+				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: at}}}},
+		}
+	}
+	cases := map[string]struct {
+		change  func(*corev1.PodStatus)
+		differs bool // surelyDiffers must say so
+	}{
+		"same":                 {func(*corev1.PodStatus) {}, false},
+		"time in another zone": {func(s *corev1.PodStatus) { s.Conditions[0].LastTransitionTime = metav1.NewTime(at.Local()) }, false},
+		"nil and empty lists":  {func(s *corev1.PodStatus) { s.InitContainerStatuses = []corev1.ContainerStatus{} }, false},
+		"later transition":     {func(s *corev1.PodStatus) { s.Conditions[0].LastTransitionTime = metav1.NewTime(at.Add(1)) }, false},
+		"host IP":              {func(s *corev1.PodStatus) { s.HostIP = "10.0.0.1" }, false},
+		"phase":                {func(s *corev1.PodStatus) { s.Phase = corev1.PodSucceeded }, true},
+		"pod IP":               {func(s *corev1.PodStatus) { s.PodIP = "" }, true},
+		"condition status":     {func(s *corev1.PodStatus) { s.Conditions[0].Status = corev1.ConditionTrue }, true},
+		"condition message":    {func(s *corev1.PodStatus) { s.Conditions[0].Message = "" }, true},
+		"one more condition":   {func(s *corev1.PodStatus) { s.Conditions = append(s.Conditions, s.Conditions[0]) }, true},
+		"ready":                {func(s *corev1.PodStatus) { s.ContainerStatuses[0].Ready = true }, true},
+		"restarted":            {func(s *corev1.PodStatus) { s.ContainerStatuses[0].RestartCount = 1 }, true},
+		"terminated": {func(s *corev1.PodStatus) {
+			s.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1}}
+		}, true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			a, b := base(), base()
+			tc.change(b)
+			got := surelyDiffers(a, b)
+			require.Equal(t, tc.differs, got)
+			if got {
+				require.False(t, equality.Semantic.DeepEqual(a, b), "surelyDiffers said different, Semantic says equal")
+			}
+		})
+	}
+}
