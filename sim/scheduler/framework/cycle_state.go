@@ -60,12 +60,21 @@ func (c *CycleState) Write(key StateKey, v any) {
 // Read returns the value under key, or an error if it was never written
 // (the plugin's pre-step did not run).
 func (c *CycleState) Read(key StateKey) (any, error) {
-	for i, k := range c.keys {
-		if k == key {
-			return c.values[i], nil
-		}
+	if v, ok := c.Lookup(key); ok {
+		return v, nil
 	}
 	return nil, fmt.Errorf("framework: %q not found in cycle state", key)
+}
+
+// Lookup is Read for a caller to whom a missing key is no error (a
+// pre-step that had nothing to record): it allocates nothing.
+func (c *CycleState) Lookup(key StateKey) (any, bool) {
+	for i, k := range c.keys {
+		if k == key {
+			return c.values[i], true
+		}
+	}
+	return nil, false
 }
 
 // Clone returns a copy of the state for a what-if evaluation (preemption's

@@ -141,3 +141,21 @@ func TestStatus(t *testing.T) {
 	require.Equal(t, "NodeResourcesFit", s.Plugin())
 	require.EqualError(t, s.AsError(), "Insufficient cpu, Insufficient memory")
 }
+
+// TestCycleStateLookup: Lookup finds what Write stored, reports a missing
+// key without an error, and forgets everything on Reset, as Read does.
+func TestCycleStateLookup(t *testing.T) {
+	c := NewCycleState()
+	_, ok := c.Lookup("PreFilterX")
+	require.False(t, ok)
+	_, err := c.Read("PreFilterX")
+	require.EqualError(t, err, `framework: "PreFilterX" not found in cycle state`)
+	c.Write("PreFilterX", 7)
+	v, ok := c.Lookup("PreFilterX")
+	require.True(t, ok)
+	require.Equal(t, 7, v)
+	c.Reset()
+	_, ok = c.Lookup("PreFilterX")
+	require.False(t, ok)
+	require.Zero(t, testing.AllocsPerRun(10, func() { c.Lookup("PreFilterX") }), "a missing key costs no allocation")
+}

@@ -79,7 +79,7 @@ func (*Plugin) Name() string { return Name }
 func (p *Plugin) PreFilter(state *framework.CycleState, pod *corev1.Pod) *framework.Status {
 	names := volumeutil.PodClaims(pod)
 	if len(names) == 0 {
-		return framework.NewStatus(framework.Skip)
+		return framework.SkipStatus
 	}
 	s := &preState{}
 	for _, n := range names {
@@ -305,9 +305,9 @@ func zoneFits(node *corev1.Node, pv *corev1.PersistentVolume) bool {
 // (unbound, WaitForFirstConsumer): the scheduler annotates them with the
 // chosen node before binding the pod.
 func UnboundWaitingClaims(state *framework.CycleState) []*corev1.PersistentVolumeClaim {
-	v, err := state.Read(stateKey)
-	if err != nil {
-		return nil
+	v, ok := state.Lookup(stateKey)
+	if !ok {
+		return nil // the pod has no claims: PreFilter skipped
 	}
 	var out []*corev1.PersistentVolumeClaim
 	for _, ci := range v.(*preState).claims {
