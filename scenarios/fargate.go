@@ -3,22 +3,10 @@ package scenarios
 import (
 	"strconv"
 
+	"github.com/kubesim/kubesim/sim/cloud"
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
-
-// FargateProfile is one of cluster.fargate.profiles: the pods in a
-// selector's namespace with all of its labels run on Fargate.
-type FargateProfile struct {
-	Name      string
-	Selectors []FargateSelector
-}
-
-// FargateSelector is a namespace and optional labels.
-type FargateSelector struct {
-	Namespace string
-	Labels    map[string]string
-}
 
 // EKS's CreateFargateProfile limits.
 const (
@@ -27,7 +15,7 @@ const (
 )
 
 // fargate reads cluster.fargate: {profiles: [{name, selectors: [{namespace, labels}]}]}.
-func (p *parser) fargate(n *yaml.Node) []FargateProfile {
+func (p *parser) fargate(n *yaml.Node) []cloud.FargateProfile {
 	f, ok := p.Mapping(n, "cluster.fargate", "profiles")
 	if !ok {
 		return nil
@@ -39,7 +27,7 @@ func (p *parser) fargate(n *yaml.Node) []FargateProfile {
 	if len(items) == 0 {
 		p.errAt(p.file, f.Pos(), "e.g. `profiles: [{name: fp, selectors: [{namespace: batch}]}]`", "cluster.fargate: at least one profile is required")
 	}
-	var out []FargateProfile
+	var out []cloud.FargateProfile
 	seen := map[string]bool{}
 	for i, it := range items {
 		path := "cluster.fargate.profiles[" + strconv.Itoa(i) + "]"
@@ -47,7 +35,7 @@ func (p *parser) fargate(n *yaml.Node) []FargateProfile {
 		if !ok {
 			continue
 		}
-		prof := FargateProfile{}
+		prof := cloud.FargateProfile{}
 		prof.Name, _ = p.requiredString(pf, "name", path)
 		if prof.Name != "" {
 			if seen[prof.Name] {
@@ -72,7 +60,7 @@ func (p *parser) fargate(n *yaml.Node) []FargateProfile {
 			if !ok {
 				continue
 			}
-			sel := FargateSelector{}
+			sel := cloud.FargateSelector{}
 			sel.Namespace, _ = p.requiredString(sf, "namespace", sp)
 			if sel.Namespace != "" {
 				if errs := validation.IsDNS1123Label(sel.Namespace); len(errs) > 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/kubesim/kubesim/sim/action"
 	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
 	"github.com/kubesim/kubesim/sim/autoscalers/karpenter"
+	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/metrics"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -67,7 +68,7 @@ type Cluster struct {
 	SpotInterruptionRates map[string]float64
 	// Fargate is cluster.fargate.profiles: the pods they select run on
 	// Fargate, one micro-VM each.
-	Fargate []FargateProfile
+	Fargate []cloud.FargateProfile
 }
 
 // ControlPlane sizes the control plane (EKS: 2 API servers, 3 etcd members).

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubesim/kubesim/sim/podutil"
 )
@@ -35,6 +36,30 @@ const (
 	// the kubelet, kube-proxy and containerd.
 	FargateMemoryOverhead = 256 << 20
 )
+
+// FargateProfile selects the pods that run on Fargate (a scenario's
+// cluster.fargate.profiles): a pod matches when it is in a selector's
+// namespace and carries all of its labels.
+type FargateProfile struct {
+	Name      string
+	Selectors []FargateSelector
+}
+
+// FargateSelector is one namespace and optional labels of a profile.
+type FargateSelector struct {
+	Namespace string
+	Labels    map[string]string
+}
+
+// Matches reports whether pod is selected by the profile.
+func (p FargateProfile) Matches(pod *corev1.Pod) bool {
+	for _, s := range p.Selectors {
+		if s.Namespace == pod.Namespace && labels.SelectorFromSet(s.Labels).Matches(labels.Set(pod.Labels)) {
+			return true
+		}
+	}
+	return false
+}
 
 // FargateSize is one of Fargate's vCPU and memory combinations.
 type FargateSize struct {

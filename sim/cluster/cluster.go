@@ -74,7 +74,7 @@ type Config struct {
 	// instance type ("*" for the rest); nil: none but injected ones.
 	SpotInterruptionRates map[string]float64
 	// FargateProfiles, if any, run the pods they select on Fargate.
-	FargateProfiles []FargateProfile
+	FargateProfiles []cloud.FargateProfile
 	// Trace, if set, receives every trace line from the first one on.
 	Trace io.Writer
 }

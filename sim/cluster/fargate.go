@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -12,29 +11,6 @@ import (
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
-
-// FargateProfile selects the pods that run on Fargate: a pod matches when
-// it is in a selector's namespace and carries all of its labels.
-type FargateProfile struct {
-	Name      string
-	Selectors []FargateSelector
-}
-
-// FargateSelector is one namespace and optional labels of a profile.
-type FargateSelector struct {
-	Namespace string
-	Labels    map[string]string
-}
-
-// matches reports whether pod is selected by the profile.
-func (p FargateProfile) matches(pod *corev1.Pod) bool {
-	for _, s := range p.Selectors {
-		if s.Namespace == pod.Namespace && labels.SelectorFromSet(s.Labels).Matches(labels.Set(pod.Labels)) {
-			return true
-		}
-	}
-	return false
-}
 
 // fargate is EKS's Fargate for the cluster: the mutating webhook that
 // hands the pods a profile selects to fargate-scheduler, and
@@ -44,7 +20,7 @@ func (p FargateProfile) matches(pod *corev1.Pod) bool {
 // pod to that node once it is Ready, and stops the VM when the pod ends.
 type fargate struct {
 	c        *Cluster
-	profiles []FargateProfile
+	profiles []cloud.FargateProfile
 	client   *apiserver.Client
 	zones    *sim.Rand
 	byPod    map[string]string // pod key -> its node
@@ -71,10 +47,10 @@ func (f *fargate) mutate(pod *corev1.Pod) {
 	if ref := podutil.ControllerOf(pod); ref != nil && ref.Kind == "DaemonSet" {
 		return
 	}
-	var chosen *FargateProfile
+	var chosen *cloud.FargateProfile
 	for i := range f.profiles {
 		p := &f.profiles[i]
-		if !p.matches(pod) {
+		if !p.Matches(pod) {
 			continue
 		}
 		if want := pod.Labels[cloud.LabelFargateProfile]; want == p.Name || chosen == nil {

@@ -19,7 +19,7 @@ func newFargateCluster(t *testing.T) *Cluster {
 	t.Helper()
 	c, err := New(Config{Seed: 1, EtcdMembers: 1, Addons: true,
 		NodeGroups:      []NodeGroup{{Name: "ng", InstanceType: "m5.large", Count: 1}},
-		FargateProfiles: []FargateProfile{{Name: "jobs", Selectors: []FargateSelector{{Namespace: "batch", Labels: map[string]string{"tier": "jobs"}}}}}})
+		FargateProfiles: []cloud.FargateProfile{{Name: "jobs", Selectors: []cloud.FargateSelector{{Namespace: "batch", Labels: map[string]string{"tier": "jobs"}}}}}})
 	require.NoError(t, err)
 	t.Cleanup(c.Etcd.Close)
 	err = apiservertest.Namespace(c.Client("test"), "batch")

@@ -73,14 +73,8 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 	}
 	cfg := cluster.Config{Seed: seed, StartTime: s.StartTime, Zones: s.Cluster.Zones, Addons: s.Cluster.Addons, EtcdMembers: s.Cluster.ControlPlane.EtcdMembers,
 		Region: s.Cluster.Region, ClusterAutoscaler: s.Cluster.ClusterAutoscaler,
-		Karpenter: s.Cluster.Karpenter, Loads: s.Loads, SpotInterruptionRates: s.Cluster.SpotInterruptionRates}
-	for _, fp := range s.Cluster.Fargate {
-		prof := cluster.FargateProfile{Name: fp.Name}
-		for _, sel := range fp.Selectors {
-			prof.Selectors = append(prof.Selectors, cluster.FargateSelector{Namespace: sel.Namespace, Labels: sel.Labels})
-		}
-		cfg.FargateProfiles = append(cfg.FargateProfiles, prof)
-	}
+		Karpenter: s.Cluster.Karpenter, Loads: s.Loads, SpotInterruptionRates: s.Cluster.SpotInterruptionRates,
+		FargateProfiles: s.Cluster.Fargate}
 	for _, g := range s.Cluster.NodeGroups {
 		cfg.NodeGroups = append(cfg.NodeGroups, cluster.NodeGroup{Name: g.Name, InstanceType: g.InstanceType,
 			Capacity: g.Capacity, Count: g.Count, Min: g.Min, Max: g.Max, CapacityType: g.CapacityType,
