@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
@@ -212,8 +213,7 @@ func TestRecreateNeverOverlaps(t *testing.T) {
 func TestRollbackAndHistoryLimit(t *testing.T) {
 	e := newEnv(t)
 	d := newDeployment("web", 2, "nginx:1")
-	limit := int32(2)
-	d.Spec.RevisionHistoryLimit = &limit
+	d.Spec.RevisionHistoryLimit = ptr.To(int32(2))
 	_, err := e.Admin.Create(d)
 	require.NoError(t, err)
 	e.Run(10 * time.Second)
@@ -307,8 +307,7 @@ func TestProgressDeadlineExceeded(t *testing.T) {
 	e := newEnv(t)
 	e.NotReady = imageIs("nginx:bad")
 	d := newDeployment("web", 2, "nginx:bad")
-	deadline := int32(30)
-	d.Spec.ProgressDeadlineSeconds = &deadline
+	d.Spec.ProgressDeadlineSeconds = ptr.To(int32(30))
 	_, err := e.Admin.Create(d)
 	require.NoError(t, err)
 	e.Run(20 * time.Second)

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/utils/ptr"
 )
 
 // pending is an existing slice with the endpoints it will hold.
@@ -208,13 +209,9 @@ func (c *Controller) apply(p plan) error {
 
 func endpointEqual(a, b *discoveryv1.Endpoint) bool {
 	return slices.Equal(a.Addresses, b.Addresses) &&
-		boolPtrEq(a.Conditions.Ready, b.Conditions.Ready) &&
-		boolPtrEq(a.Conditions.Serving, b.Conditions.Serving) &&
-		boolPtrEq(a.Conditions.Terminating, b.Conditions.Terminating) &&
-		strPtrEq(a.NodeName, b.NodeName) && strPtrEq(a.Zone, b.Zone) && strPtrEq(a.Hostname, b.Hostname) &&
+		ptr.Equal(a.Conditions.Ready, b.Conditions.Ready) &&
+		ptr.Equal(a.Conditions.Serving, b.Conditions.Serving) &&
+		ptr.Equal(a.Conditions.Terminating, b.Conditions.Terminating) &&
+		ptr.Equal(a.NodeName, b.NodeName) && ptr.Equal(a.Zone, b.Zone) && ptr.Equal(a.Hostname, b.Hostname) &&
 		a.TargetRef != nil && b.TargetRef != nil && a.TargetRef.UID == b.TargetRef.UID && a.TargetRef.Name == b.TargetRef.Name
 }
-
-func boolPtrEq(a, b *bool) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
-
-func strPtrEq(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/controllers/controllertest"
@@ -18,13 +19,11 @@ import (
 	"github.com/kubesim/kubesim/sim/kubelet/images"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 func web(cpu string) *appsv1.Deployment {
 	labels := map[string]string{"app": "web"}
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", Annotations: map[string]string{images.AnnotationCPU: cpu}},
-		Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(2)), Selector: &metav1.LabelSelector{MatchLabels: labels},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To(int32(2)), Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
 				Containers: []corev1.Container{{Name: "main", Image: "nginx:1.27", Resources: corev1.ResourceRequirements{
 					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m")}}}}}}},
@@ -37,7 +36,7 @@ func autoscaler(target int32) *autoscalingv2.HorizontalPodAutoscaler {
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MaxReplicas: 10,
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
 			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
-				Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: ptr(target)}}}}},
+				Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: ptr.To(target)}}}}},
 	}
 }
 
@@ -127,7 +126,7 @@ func TestFailedGetScale(t *testing.T) {
 func TestValidation(t *testing.T) {
 	c := controllertest.Cluster(t, 0)
 	h := autoscaler(50)
-	h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr(int32(3)), 2
+	h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr.To(int32(3)), 2
 	_, err := c.Client("test").Create(h)
 	require.ErrorContains(t, err, "spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`")
 	h = autoscaler(50)
@@ -143,7 +142,7 @@ func TestLegacyScaleUpLimitWithoutBehavior(t *testing.T) {
 	c := controllertest.Cluster(t, 3)
 	cl := c.Client("test")
 	d := web("1000m") // 500% of the 200m request
-	d.Spec.Replicas = ptr(int32(1))
+	d.Spec.Replicas = ptr.To(int32(1))
 	_, err := cl.Create(d)
 	require.NoError(t, err)
 	c.Engine.RunUntil(c.Engine.Elapsed() + time.Minute)

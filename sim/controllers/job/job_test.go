@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/cluster"
@@ -26,8 +27,6 @@ func busyboxJob(name string, completions, parallelism, backoff *int32, cmd ...st
 				Containers: []corev1.Container{{Name: "c", Image: "busybox:1.36", Command: cmd}}}}},
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func getJob(t *testing.T, c *cluster.Cluster, name string) *batchv1.Job {
 	return fake.Get[*batchv1.Job](t, c.Store, "Job", name)
@@ -63,7 +62,7 @@ func TestDefaultsAndSelector(t *testing.T) {
 // TestCompletions: 3 completions, 2 at a time, 5 s each: two waves.
 func TestCompletions(t *testing.T) {
 	c := controllertest.Cluster(t, 2)
-	_, err := c.Client("test").Create(busyboxJob("work", ptr(int32(3)), ptr(int32(2)), nil, "sleep", "5"))
+	_, err := c.Client("test").Create(busyboxJob("work", ptr.To(int32(3)), ptr.To(int32(2)), nil, "sleep", "5"))
 	require.NoError(t, err)
 	peak := int32(0)
 	c.Engine.RunWhile(5*time.Minute, func() bool {
@@ -95,7 +94,7 @@ func mustSel(t *testing.T, j *batchv1.Job) labels.Selector {
 // times, each replacement waiting 10 s then 20 s after the last failure.
 func TestBackoffLimit(t *testing.T) {
 	c := controllertest.Cluster(t, 2)
-	_, err := c.Client("test").Create(busyboxJob("fail", nil, nil, ptr(int32(2)), "sh", "-c", "exit 1"))
+	_, err := c.Client("test").Create(busyboxJob("fail", nil, nil, ptr.To(int32(2)), "sh", "-c", "exit 1"))
 	require.NoError(t, err)
 	c.Engine.RunWhile(10*time.Minute, func() bool { return hasCondition(getJob(t, c, "fail"), batchv1.JobFailed) == nil })
 	j := getJob(t, c, "fail")
@@ -134,7 +133,7 @@ func TestBackoffSequence(t *testing.T) {
 func TestActiveDeadline(t *testing.T) {
 	c := controllertest.Cluster(t, 2)
 	j := busyboxJob("slow", nil, nil, nil, "sleep", "600")
-	j.Spec.ActiveDeadlineSeconds = ptr(int64(30))
+	j.Spec.ActiveDeadlineSeconds = ptr.To(int64(30))
 	_, err := c.Client("test").Create(j)
 	require.NoError(t, err)
 	c.Engine.RunUntil(40 * time.Second)

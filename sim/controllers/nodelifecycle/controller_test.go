@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"fmt"
 
@@ -32,7 +33,7 @@ func TestDeadNode(t *testing.T) {
 	f.addNode("general-2", "us-east-1a")
 	f.addPod("web-default", "general-1")
 	f.addPod("web-60", "general-1", corev1.Toleration{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists,
-		Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(60))})
+		Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To(int64(60))})
 	f.addPod("web-forever", "general-1", corev1.Toleration{Operator: corev1.TolerationOpExists})
 	f.addPod("web-other", "general-2")
 	startControllers(f, nodelifecycle.Config{})

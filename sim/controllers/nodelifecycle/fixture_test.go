@@ -176,6 +176,4 @@ func secs(d time.Duration) float64 { return d.Seconds() }
 
 func elapsed(t metav1.Time) time.Duration { return t.Sub(sim.Epoch) }
 
-func ptr[T any](v T) *T { return &v }
-
 func apiserverDeleteOptions() apiserver.DeleteOptions { return apiserver.DeleteOptions{} }

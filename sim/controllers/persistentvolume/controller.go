@@ -20,6 +20,7 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -473,7 +474,7 @@ func (c *Controller) bind(pvc *corev1.PersistentVolumeClaim, pv *corev1.Persiste
 	if pv.Status.Phase != corev1.VolumeBound {
 		n := pv.DeepCopy()
 		n.Status.Phase = corev1.VolumeBound
-		n.Status.LastPhaseTransitionTime = ptrTime(metav1.NewTime(c.Engine.Now()))
+		n.Status.LastPhaseTransitionTime = ptr.To(metav1.NewTime(c.Engine.Now()))
 		if _, err := c.Client.UpdateStatus(n); err != nil {
 			return err
 		}
@@ -494,8 +495,6 @@ func (c *Controller) bind(pvc *corev1.PersistentVolumeClaim, pv *corev1.Persiste
 	}
 	return c.syncBoundClaim(out.(*corev1.PersistentVolumeClaim))
 }
-
-func ptrTime(t metav1.Time) *metav1.Time { return &t }
 
 // syncBoundClaim keeps a bound claim's status (phase, capacity, access
 // modes) and runs the EBS resizer when the request grew.
@@ -638,7 +637,7 @@ func (c *Controller) setPhase(pv *corev1.PersistentVolume, phase corev1.Persiste
 	if msg != "" {
 		n.Status.Reason = strings.SplitN(msg, ":", 2)[0]
 	}
-	n.Status.LastPhaseTransitionTime = ptrTime(metav1.NewTime(c.Engine.Now()))
+	n.Status.LastPhaseTransitionTime = ptr.To(metav1.NewTime(c.Engine.Now()))
 	_, err := c.Client.UpdateStatus(n)
 	return err
 }

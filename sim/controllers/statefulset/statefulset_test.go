@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/cluster"
@@ -208,7 +209,7 @@ func TestRollingUpdateWithPartition(t *testing.T) {
 
 	s := getSet(t, c, "web").DeepCopy()
 	s.Spec.Template.Spec.Containers[0].Image = "nginx:1.28"
-	s.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr(int32(1))}
+	s.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To(int32(1))}
 	_, err := c.Client("test").Update(s)
 	require.NoError(t, err)
 	c.Engine.RunWhile(c.Engine.Elapsed()+5*time.Minute, func() bool {
@@ -233,7 +234,7 @@ func TestRollingUpdateWithPartition(t *testing.T) {
 	require.GreaterOrEqual(t, h.terminating[old1], h.ready[new2], "web-1 waits for the new web-2 to be Ready")
 
 	s = getSet(t, c, "web").DeepCopy()
-	s.Spec.UpdateStrategy.RollingUpdate.Partition = ptr(int32(0))
+	s.Spec.UpdateStrategy.RollingUpdate.Partition = ptr.To(int32(0))
 	_, err = c.Client("test").Update(s)
 	require.NoError(t, err)
 	runUntilReady(t, c, "web", 3)
@@ -259,15 +260,13 @@ func TestNodeFailureLeavesPodTerminating(t *testing.T) {
 	require.NotNil(t, p2.DeletionTimestamp, "Terminating")
 	require.NotContains(t, h.deleted, p.UID)
 
-	require.NoError(t, c.Client("test").Delete("Pod", "default", "db-0", apiserver.DeleteOptions{GracePeriodSeconds: ptr(int64(0))}))
+	require.NoError(t, c.Client("test").Delete("Pod", "default", "db-0", apiserver.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))}))
 	c.Engine.RunUntil(c.Engine.Elapsed() + 2*time.Minute)
 	p3, ok := getPod(c, "db-0")
 	require.True(t, ok, "force delete lets the controller recreate it")
 	require.NotEqual(t, p.UID, p3.UID)
 	require.True(t, podutil.IsReady(p3))
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func TestOnDeleteWaitsForManualDeletion(t *testing.T) {
 	c := controllertest.Cluster(t, 2)

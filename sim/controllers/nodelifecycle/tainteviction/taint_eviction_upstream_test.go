@@ -36,6 +36,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -392,8 +393,8 @@ func TestUpdateNodeUpstream(t *testing.T) {
 		{
 			description: "Pod with multiple tolerations are evicted when first one runs out",
 			pods: []corev1.Pod{*withTolerations(newPod("pod1", "node1"),
-				corev1.Toleration{Key: "testTaint1", Value: "test1", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &[]int64{1}[0]},
-				corev1.Toleration{Key: "testTaint2", Value: "test2", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &[]int64{100}[0]},
+				corev1.Toleration{Key: "testTaint1", Value: "test1", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](1)},
+				corev1.Toleration{Key: "testTaint2", Value: "test2", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](100)},
 			)},
 			oldNode:      newNode("node1"),
 			newNode:      addTaintsToNode(newNode("node1"), "testTaint1", "taint1", []int{1, 2}),
