@@ -14,6 +14,7 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -63,7 +64,6 @@ type Controller struct {
 	// the target object changes with every scale and status write, its
 	// selector almost never.
 	selectors map[string]cachedSelector
-	requests  map[requestKey]int64 // see request
 	// metricsBuf is metricsOf's answer, reused.
 	metricsBuf map[string]podMetric
 }
@@ -144,7 +144,29 @@ func sameStatus(a, b *autoscalingv2.HorizontalPodAutoscalerStatus) bool {
 			return false
 		}
 	}
-	return equality.Semantic.DeepEqual(a.CurrentMetrics, b.CurrentMetrics)
+	for i := range a.CurrentMetrics {
+		if !sameMetric(&a.CurrentMetrics[i], &b.CurrentMetrics[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameMetric is equality.Semantic.DeepEqual of two metric statuses, by
+// hand for the Resource metrics this controller writes.
+func sameMetric(a, b *autoscalingv2.MetricStatus) bool {
+	if a.Type != b.Type || a.Object != nil || b.Object != nil || a.Pods != nil || b.Pods != nil ||
+		a.ContainerResource != nil || b.ContainerResource != nil || a.External != nil || b.External != nil {
+		return equality.Semantic.DeepEqual(*a, *b)
+	}
+	if a.Resource == nil || b.Resource == nil {
+		return a.Resource == b.Resource
+	}
+	x, y := &a.Resource.Current, &b.Resource.Current
+	sameQuantity := func(p, q resource.Quantity) bool { return p.Cmp(q) == 0 }
+	return a.Resource.Name == b.Resource.Name && samePtr(x.Value, y.Value, sameQuantity) &&
+		samePtr(x.AverageValue, y.AverageValue, sameQuantity) &&
+		samePtr(x.AverageUtilization, y.AverageUtilization, func(p, q int32) bool { return p == q })
 }
 
 // samePtr reports whether two pointers are both nil or point to equal

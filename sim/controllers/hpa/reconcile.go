@@ -11,9 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -152,7 +150,7 @@ func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, 
 	pods := c.podsOf(hpa.Namespace, tgt.selector)
 	cfg := defaultCalcConfig
 	cfg.tolerances = tolerancesOf(hpa)
-	rec, err := resourceReplicasWith(tgt.spec, pods, c.metricsOf(pods, tgt.annotations, now), "", t, cfg, now, c.request)
+	rec, err := resourceReplicas(tgt.spec, pods, c.metricsOf(pods, tgt.annotations, now), "", t, cfg, now)
 	if err != nil {
 		return 0, "", nil, fmt.Errorf("failed to get cpu utilization: %w", err)
 	}
@@ -163,33 +161,6 @@ func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, 
 	}
 	return rec.replicas, reason, []autoscalingv2.MetricStatus{{Type: autoscalingv2.ResourceMetricSourceType,
 		Resource: &autoscalingv2.ResourceMetricStatus{Name: corev1.ResourceCPU, Current: cur}}}, nil
-}
-
-// request is podutil.ContainerRequestSum remembered per pod version (UID
-// and resource version: a version of a pod never changes): every sync of
-// every HPA reads the request of each of its pods, which are mostly the
-// versions it read 15 s before.
-func (c *Controller) request(p *corev1.Pod, container string, name corev1.ResourceName) (int64, error) {
-	k := requestKey{p.UID, p.ResourceVersion, container, name}
-	if v, ok := c.requests[k]; ok && p.UID != "" && p.ResourceVersion != "" {
-		return v, nil
-	}
-	v, err := podutil.ContainerRequestSum(p, container, name)
-	if err != nil || p.UID == "" || p.ResourceVersion == "" {
-		return v, err
-	}
-	if c.requests == nil || len(c.requests) >= 8192 { // versions since replaced are forgotten wholesale
-		c.requests = map[requestKey]int64{}
-	}
-	c.requests[k] = v
-	return v, nil
-}
-
-type requestKey struct {
-	uid       types.UID
-	version   string
-	container string
-	name      corev1.ResourceName
 }
 
 func (c *Controller) podsOf(ns string, sel labels.Selector) []*corev1.Pod {

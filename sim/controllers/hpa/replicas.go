@@ -120,13 +120,6 @@ var defaultCalcConfig = calcConfig{CPUInitializationPeriod, InitialReadinessDela
 // grouping, then (for Utilization) every pod's request of the container
 // (all app containers and sidecars when container is "").
 func resourceReplicas(current int32, pods []*corev1.Pod, metrics map[string]podMetric, container string, t target, cfg calcConfig, now time.Time) (recommendation, error) {
-	return resourceReplicasWith(current, pods, metrics, container, t, cfg, now, podutil.ContainerRequestSum)
-}
-
-// resourceReplicasWith is resourceReplicas reading each pod's request
-// through request (podutil.ContainerRequestSum or a memo of it).
-func resourceReplicasWith(current int32, pods []*corev1.Pod, metrics map[string]podMetric, container string, t target, cfg calcConfig, now time.Time,
-	request func(*corev1.Pod, string, corev1.ResourceName) (int64, error)) (recommendation, error) {
 	if len(metrics) == 0 {
 		return recommendation{}, errNoMetricsAPI
 	}
@@ -148,7 +141,7 @@ func resourceReplicasWith(current int32, pods []*corev1.Pod, metrics map[string]
 	}
 	if t.utilization > 0 {
 		for i, p := range pods {
-			req, err := request(p, container, corev1.ResourceCPU)
+			req, err := podutil.ContainerRequestSum(p, container, corev1.ResourceCPU)
 			if err != nil {
 				return recommendation{}, err
 			}

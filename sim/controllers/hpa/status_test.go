@@ -46,6 +46,23 @@ func TestSameStatusIsSemanticEquality(t *testing.T) {
 			q := resource.MustParse("1")
 			s.CurrentMetrics[0].Resource.Current.AverageValue = &q
 		},
+		"metric utilization": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) {
+			u := int32(56)
+			s.CurrentMetrics[0].Resource.Current.AverageUtilization = &u
+		},
+		"no utilization": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) {
+			s.CurrentMetrics[0].Resource.Current.AverageUtilization = nil
+		},
+		"metric raw value": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) {
+			s.CurrentMetrics[0].Resource.Current.Value = resource.NewQuantity(1, resource.DecimalSI)
+		},
+		"metric name": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) {
+			s.CurrentMetrics[0].Resource.Name = corev1.ResourceMemory
+		},
+		"no resource": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.CurrentMetrics[0].Resource = nil },
+		"pods metric": func(s *autoscalingv2.HorizontalPodAutoscalerStatus) {
+			s.CurrentMetrics[0] = autoscalingv2.MetricStatus{Type: autoscalingv2.PodsMetricSourceType, Pods: &autoscalingv2.PodsMetricStatus{Metric: autoscalingv2.MetricIdentifier{Name: "qps"}}}
+		},
 		"no metrics":        func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.CurrentMetrics = nil },
 		"condition status":  func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.Conditions[0].Status = corev1.ConditionFalse },
 		"condition reason":  func(s *autoscalingv2.HorizontalPodAutoscalerStatus) { s.Conditions[0].Reason = "x" },
