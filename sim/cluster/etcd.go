@@ -185,46 +185,37 @@ func (e *Etcd) member(name string) (int, error) {
 
 // Stop stops a member (etcd process down).
 func (e *Etcd) Stop(name string) error {
-	return e.set(name, "stop", func(m *EtcdMember) error {
-		if m.Down {
-			return fmt.Errorf("etcd member %s is already stopped", name)
-		}
-		m.Down = true
-		return nil
-	}, (*etcd.Cluster).Stop)
+	return e.set(name, "stop", flip(isDown, true, "already stopped"), (*etcd.Cluster).Stop)
 }
 
 // Start starts a stopped member again; it catches up from the leader.
 func (e *Etcd) Start(name string) error {
-	return e.set(name, "start", func(m *EtcdMember) error {
-		if !m.Down {
-			return fmt.Errorf("etcd member %s is already running", name)
-		}
-		m.Down = false
-		return nil
-	}, (*etcd.Cluster).Start)
+	return e.set(name, "start", flip(isDown, false, "already running"), (*etcd.Cluster).Start)
 }
 
 // Partition cuts a member off from its peers.
 func (e *Etcd) Partition(name string) error {
-	return e.set(name, "partition", func(m *EtcdMember) error {
-		if m.Partitioned {
-			return fmt.Errorf("etcd member %s is already partitioned", name)
-		}
-		m.Partitioned = true
-		return nil
-	}, (*etcd.Cluster).Partition)
+	return e.set(name, "partition", flip(isPartitioned, true, "already partitioned"), (*etcd.Cluster).Partition)
 }
 
 // Heal reconnects a partitioned member.
 func (e *Etcd) Heal(name string) error {
-	return e.set(name, "heal", func(m *EtcdMember) error {
-		if !m.Partitioned {
-			return fmt.Errorf("etcd member %s is not partitioned", name)
+	return e.set(name, "heal", flip(isPartitioned, false, "not partitioned"), (*etcd.Cluster).Heal)
+}
+
+func isDown(m *EtcdMember) *bool        { return &m.Down }
+func isPartitioned(m *EtcdMember) *bool { return &m.Partitioned }
+
+// flip sets one of a member's flags to to, or, when it is to already,
+// fails saying the member is that.
+func flip(flag func(*EtcdMember) *bool, to bool, already string) func(*EtcdMember) error {
+	return func(m *EtcdMember) error {
+		if *flag(m) == to {
+			return fmt.Errorf("etcd member %s is %s", m.Name, already)
 		}
-		m.Partitioned = false
+		*flag(m) = to
 		return nil
-	}, (*etcd.Cluster).Heal)
+	}
 }
 
 // set changes one member in the model, then on the raft cluster. A raft
