@@ -2,48 +2,12 @@ package cloud
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
-
-// eniMaxPods is amazon-eks-ami's eni-max-pods.txt (templates/shared/
-// runtime/eni-max-pods.txt) for the catalogue's types: the pod density an
-// EKS node of each type gets without prefix delegation.
-var eniMaxPods = map[string]int{
-	"c5.large": 29, "c5.xlarge": 58, "c5.2xlarge": 58, "c5.4xlarge": 234,
-	"c6i.large": 29, "c6i.xlarge": 58, "c6i.2xlarge": 58, "c6i.4xlarge": 234,
-	"c7i.large": 29, "c7i.xlarge": 58, "c7i.2xlarge": 58, "c7i.4xlarge": 234,
-	"c7g.medium": 8, "c7g.large": 29, "c7g.xlarge": 58, "c7g.2xlarge": 58,
-	"g4dn.xlarge": 29, "g5.xlarge": 58,
-	"m5.large": 29, "m5.xlarge": 58, "m5.2xlarge": 58, "m5.4xlarge": 234, "m5.8xlarge": 234,
-	"m6g.medium": 8, "m6g.large": 29, "m6g.xlarge": 58, "m6g.2xlarge": 58,
-	"m6i.large": 29, "m6i.xlarge": 58, "m6i.2xlarge": 58, "m6i.4xlarge": 234,
-	"m7g.medium": 8, "m7g.large": 29, "m7g.xlarge": 58, "m7g.2xlarge": 58,
-	"m7i.large": 29, "m7i.xlarge": 58, "m7i.2xlarge": 58, "m7i.4xlarge": 234,
-	"r5.large": 29, "r5.xlarge": 58, "r5.2xlarge": 58, "r5.4xlarge": 234,
-	"r6i.large": 29, "r6i.xlarge": 58, "r6i.2xlarge": 58,
-	"r7g.medium": 8, "r7g.large": 29, "r7g.xlarge": 58, "r7g.2xlarge": 58,
-	"t3.medium": 17, "t3.large": 35, "t3.xlarge": 58, "t3.2xlarge": 58,
-	"t4g.medium": 17, "t4g.large": 35, "t4g.xlarge": 58, "t4g.2xlarge": 58,
-}
-
-// TestCatalogueCoversEniMaxPods checks every type's ENI formula against the
-// published table, and that the catalogue covers the families issue 11
-// asks for.
-func TestCatalogueCoversEniMaxPods(t *testing.T) {
-	require.ElementsMatch(t, Names(), slices.Collect(maps.Keys(eniMaxPods)))
-	require.GreaterOrEqual(t, len(Names()), 40)
-	for _, n := range Names() {
-		it, _ := Lookup(n)
-		require.Equal(t, eniMaxPods[n], it.MaxPods(), n)
-		require.Equal(t, eniMaxPods[n], it.ENIs*(it.IPsPerENI-1)+2, n)
-	}
-}
 
 // catalogueRows are worked examples: nominal size from EC2, the measured
 // VM overhead from Karpenter's zz_generated.memory_overhead.go, and the

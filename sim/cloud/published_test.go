@@ -2,7 +2,9 @@ package cloud
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,30 +20,31 @@ import (
 //     (aws.amazon.com/ec2/pricing/on-demand; the same figures as
 //     aws/karpenter-provider-aws pkg/providers/pricing/zz_generated.pricing_aws.go).
 //   - VM memory overhead: publishedOverheadMiB below.
-//   - max pods: amazon-eks-ami templates/shared/runtime/eni-max-pods.txt
-//     (the eniMaxPods table of instances_test.go).
+//   - max pods: amazon-eks-ami templates/shared/runtime/eni-max-pods.txt.
 var published = map[string]struct {
 	vcpu  int
 	gib   int64
 	gpus  int
 	price float64
+	// maxPods is the pod density without prefix delegation.
+	maxPods int
 }{
-	"m5.large": {2, 8, 0, 0.096}, "m5.xlarge": {4, 16, 0, 0.192}, "m5.2xlarge": {8, 32, 0, 0.384},
-	"m5.4xlarge": {16, 64, 0, 0.768}, "m5.8xlarge": {32, 128, 0, 1.536},
-	"m6i.large": {2, 8, 0, 0.096}, "m6i.xlarge": {4, 16, 0, 0.192}, "m6i.2xlarge": {8, 32, 0, 0.384}, "m6i.4xlarge": {16, 64, 0, 0.768},
-	"m7i.large": {2, 8, 0, 0.1008}, "m7i.xlarge": {4, 16, 0, 0.2016}, "m7i.2xlarge": {8, 32, 0, 0.4032}, "m7i.4xlarge": {16, 64, 0, 0.8064},
-	"m6g.medium": {1, 4, 0, 0.0385}, "m6g.large": {2, 8, 0, 0.077}, "m6g.xlarge": {4, 16, 0, 0.154}, "m6g.2xlarge": {8, 32, 0, 0.308},
-	"m7g.medium": {1, 4, 0, 0.0408}, "m7g.large": {2, 8, 0, 0.0816}, "m7g.xlarge": {4, 16, 0, 0.1632}, "m7g.2xlarge": {8, 32, 0, 0.3264},
-	"c5.large": {2, 4, 0, 0.085}, "c5.xlarge": {4, 8, 0, 0.17}, "c5.2xlarge": {8, 16, 0, 0.34}, "c5.4xlarge": {16, 32, 0, 0.68},
-	"c6i.large": {2, 4, 0, 0.085}, "c6i.xlarge": {4, 8, 0, 0.17}, "c6i.2xlarge": {8, 16, 0, 0.34}, "c6i.4xlarge": {16, 32, 0, 0.68},
-	"c7i.large": {2, 4, 0, 0.08925}, "c7i.xlarge": {4, 8, 0, 0.1785}, "c7i.2xlarge": {8, 16, 0, 0.357}, "c7i.4xlarge": {16, 32, 0, 0.714},
-	"c7g.medium": {1, 2, 0, 0.0363}, "c7g.large": {2, 4, 0, 0.0725}, "c7g.xlarge": {4, 8, 0, 0.145}, "c7g.2xlarge": {8, 16, 0, 0.29},
-	"r5.large": {2, 16, 0, 0.126}, "r5.xlarge": {4, 32, 0, 0.252}, "r5.2xlarge": {8, 64, 0, 0.504}, "r5.4xlarge": {16, 128, 0, 1.008},
-	"r6i.large": {2, 16, 0, 0.126}, "r6i.xlarge": {4, 32, 0, 0.252}, "r6i.2xlarge": {8, 64, 0, 0.504},
-	"r7g.medium": {1, 8, 0, 0.0536}, "r7g.large": {2, 16, 0, 0.1071}, "r7g.xlarge": {4, 32, 0, 0.2142}, "r7g.2xlarge": {8, 64, 0, 0.4284},
-	"t3.medium": {2, 4, 0, 0.0416}, "t3.large": {2, 8, 0, 0.0832}, "t3.xlarge": {4, 16, 0, 0.1664}, "t3.2xlarge": {8, 32, 0, 0.3328},
-	"t4g.medium": {2, 4, 0, 0.0336}, "t4g.large": {2, 8, 0, 0.0672}, "t4g.xlarge": {4, 16, 0, 0.1344}, "t4g.2xlarge": {8, 32, 0, 0.2688},
-	"g4dn.xlarge": {4, 16, 1, 0.526}, "g5.xlarge": {4, 16, 1, 1.006},
+	"m5.large": {2, 8, 0, 0.096, 29}, "m5.xlarge": {4, 16, 0, 0.192, 58}, "m5.2xlarge": {8, 32, 0, 0.384, 58},
+	"m5.4xlarge": {16, 64, 0, 0.768, 234}, "m5.8xlarge": {32, 128, 0, 1.536, 234},
+	"m6i.large": {2, 8, 0, 0.096, 29}, "m6i.xlarge": {4, 16, 0, 0.192, 58}, "m6i.2xlarge": {8, 32, 0, 0.384, 58}, "m6i.4xlarge": {16, 64, 0, 0.768, 234},
+	"m7i.large": {2, 8, 0, 0.1008, 29}, "m7i.xlarge": {4, 16, 0, 0.2016, 58}, "m7i.2xlarge": {8, 32, 0, 0.4032, 58}, "m7i.4xlarge": {16, 64, 0, 0.8064, 234},
+	"m6g.medium": {1, 4, 0, 0.0385, 8}, "m6g.large": {2, 8, 0, 0.077, 29}, "m6g.xlarge": {4, 16, 0, 0.154, 58}, "m6g.2xlarge": {8, 32, 0, 0.308, 58},
+	"m7g.medium": {1, 4, 0, 0.0408, 8}, "m7g.large": {2, 8, 0, 0.0816, 29}, "m7g.xlarge": {4, 16, 0, 0.1632, 58}, "m7g.2xlarge": {8, 32, 0, 0.3264, 58},
+	"c5.large": {2, 4, 0, 0.085, 29}, "c5.xlarge": {4, 8, 0, 0.17, 58}, "c5.2xlarge": {8, 16, 0, 0.34, 58}, "c5.4xlarge": {16, 32, 0, 0.68, 234},
+	"c6i.large": {2, 4, 0, 0.085, 29}, "c6i.xlarge": {4, 8, 0, 0.17, 58}, "c6i.2xlarge": {8, 16, 0, 0.34, 58}, "c6i.4xlarge": {16, 32, 0, 0.68, 234},
+	"c7i.large": {2, 4, 0, 0.08925, 29}, "c7i.xlarge": {4, 8, 0, 0.1785, 58}, "c7i.2xlarge": {8, 16, 0, 0.357, 58}, "c7i.4xlarge": {16, 32, 0, 0.714, 234},
+	"c7g.medium": {1, 2, 0, 0.0363, 8}, "c7g.large": {2, 4, 0, 0.0725, 29}, "c7g.xlarge": {4, 8, 0, 0.145, 58}, "c7g.2xlarge": {8, 16, 0, 0.29, 58},
+	"r5.large": {2, 16, 0, 0.126, 29}, "r5.xlarge": {4, 32, 0, 0.252, 58}, "r5.2xlarge": {8, 64, 0, 0.504, 58}, "r5.4xlarge": {16, 128, 0, 1.008, 234},
+	"r6i.large": {2, 16, 0, 0.126, 29}, "r6i.xlarge": {4, 32, 0, 0.252, 58}, "r6i.2xlarge": {8, 64, 0, 0.504, 58},
+	"r7g.medium": {1, 8, 0, 0.0536, 8}, "r7g.large": {2, 16, 0, 0.1071, 29}, "r7g.xlarge": {4, 32, 0, 0.2142, 58}, "r7g.2xlarge": {8, 64, 0, 0.4284, 58},
+	"t3.medium": {2, 4, 0, 0.0416, 17}, "t3.large": {2, 8, 0, 0.0832, 35}, "t3.xlarge": {4, 16, 0, 0.1664, 58}, "t3.2xlarge": {8, 32, 0, 0.3328, 58},
+	"t4g.medium": {2, 4, 0, 0.0336, 17}, "t4g.large": {2, 8, 0, 0.0672, 35}, "t4g.xlarge": {4, 16, 0, 0.1344, 58}, "t4g.2xlarge": {8, 32, 0, 0.2688, 58},
+	"g4dn.xlarge": {4, 16, 1, 0.526, 29}, "g5.xlarge": {4, 16, 1, 1.006, 58},
 }
 
 // publishedOverheadMiB is the VM memory overhead Karpenter measured per
@@ -105,7 +108,7 @@ func TestCatalogueAgainstPublishedSizes(t *testing.T) {
 			require.Equal(t, p.gib*1024, it.MemoryMiB)
 			require.Equal(t, p.gpus, it.GPUs)
 			require.Equal(t, p.price, it.PricePerHour)
-			require.Equal(t, eniMaxPods[name], it.MaxPods())
+			require.Equal(t, p.maxPods, it.MaxPods())
 
 			// The VM overhead is Karpenter's measurement, or the 7.5%
 			// default rounded up where none exists.
@@ -118,12 +121,25 @@ func TestCatalogueAgainstPublishedSizes(t *testing.T) {
 			a := it.Allocatable()
 			wantCPU := int64(p.vcpu)*1000 - eksReservedMilliCPU(p.vcpu)
 			require.Equal(t, wantCPU, a.Cpu().MilliValue())
-			wantMem := p.gib*1024 - ov - (11*int64(eniMaxPods[name]) + 255) - 100
+			wantMem := p.gib*1024 - ov - (11*int64(p.maxPods) + 255) - 100
 			requireQty(t, fmt.Sprintf("%dMi", wantMem), a[corev1.ResourceMemory])
-			require.Equal(t, int64(eniMaxPods[name]), a.Pods().Value())
+			require.Equal(t, int64(p.maxPods), a.Pods().Value())
 			if p.gpus > 0 {
 				require.Equal(t, int64(p.gpus), a.Name(ResourceGPU, "").Value())
 			}
 		})
+	}
+}
+
+// TestCatalogueCoversEniMaxPods checks every type's ENI formula against the
+// published table, and that the catalogue covers the families issue 11
+// asks for.
+func TestCatalogueCoversEniMaxPods(t *testing.T) {
+	require.ElementsMatch(t, Names(), slices.Collect(maps.Keys(published)))
+	require.GreaterOrEqual(t, len(Names()), 40)
+	for _, n := range Names() {
+		it, _ := Lookup(n)
+		require.Equal(t, published[n].maxPods, it.MaxPods(), n)
+		require.Equal(t, published[n].maxPods, it.ENIs*(it.IPsPerENI-1)+2, n)
 	}
 }
