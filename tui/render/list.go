@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -105,10 +106,28 @@ func (n Nav) Pods(v *live.View) []*live.PodView {
 	for i := range v.Pending {
 		add(&v.Pending[i])
 	}
-	slices.SortFunc(out, func(a, b *live.PodView) int {
-		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
-	})
+	slices.SortFunc(out, podOrder)
 	return out
+}
+
+// podOrder orders pods as their keys "namespace/name" sort (etcd's order,
+// which kubectl shows) without building the keys: a frame of the pods
+// view sorts thousands, and the concatenations were most of its
+// allocations. Namespaces hold no '/', so when two differ the one that is
+// a prefix of the other compares as if followed by '/'.
+func podOrder(a, b *live.PodView) int {
+	an, bn := a.Namespace, b.Namespace
+	if an == bn {
+		return strings.Compare(a.Name, b.Name)
+	}
+	n := min(len(an), len(bn))
+	if c := strings.Compare(an[:n], bn[:n]); c != 0 {
+		return c
+	}
+	if len(an) < len(bn) {
+		return cmp.Compare('/', bn[n])
+	}
+	return cmp.Compare(an[n], '/')
 }
 
 // Workloads are the workloads that pass the kind, namespace and filter
@@ -310,8 +329,10 @@ func fitColumns(cols []column, w int) []int {
 func (f *frame) drawList(r Rect, nav Nav) {
 	v, th := f.v, f.th
 	var cols []column
-	var rows [][]string
-	var styles []int // 0 normal, 1 warn, 2 bad
+	// n rows; rowAt builds row i and its style (0 normal, 1 warn, 2 bad)
+	// when it is drawn: a view of thousands of pods shows a screenful.
+	var n int
+	var rowAt func(i int) ([]string, int)
 	ns := nav.Namespace
 	title := ""
 	switch nav.Mode {
@@ -323,7 +344,9 @@ func (f *frame) drawList(r Rect, nav Nav) {
 		}
 		cols = append(cols, column{head: "NAME", w: 0}, column{head: "READY", w: 5, right: true}, column{head: "STATUS", w: 17},
 			column{head: "RESTARTS", w: 8, right: true, drop: 2}, column{head: "AGE", w: 5, right: true, drop: 1}, column{head: "NODE", w: 16, drop: 4})
-		for _, p := range pods {
+		n = len(pods)
+		rowAt = func(i int) ([]string, int) {
+			p := pods[i]
 			row := []string{}
 			if ns == "" {
 				row = append(row, p.Namespace)
@@ -334,7 +357,6 @@ func (f *frame) drawList(r Rect, nav Nav) {
 			}
 			row = append(row, p.Name, fmt.Sprintf("%d/%d", p.ContainersReady, p.Containers), p.State,
 				strconv.Itoa(int(p.Restarts)), Age(v.Time, p.Created), node)
-			rows = append(rows, row)
 			st := 0
 			switch m := PodMark(p); {
 			case m.Alarm:
@@ -342,7 +364,7 @@ func (f *frame) drawList(r Rect, nav Nav) {
 			case p.State != "Running" || !p.Ready:
 				st = 1
 			}
-			styles = append(styles, st)
+			return row, st
 		}
 	case ModeWorkloads:
 		title = "Workloads"
@@ -354,7 +376,10 @@ func (f *frame) drawList(r Rect, nav Nav) {
 		}
 		cols = append(cols, column{head: "NAME", w: 0}, column{head: "READY", w: 9, right: true},
 			column{head: "UP-TO-DATE", w: 11, right: true}, column{head: "AVAILABLE", w: 10, right: true})
-		for _, w := range nav.Workloads(v) {
+		ws := nav.Workloads(v)
+		n = len(ws)
+		rowAt = func(i int) ([]string, int) {
+			w := ws[i]
 			row := []string{}
 			if ns == "" {
 				row = append(row, w.Namespace)
@@ -364,19 +389,20 @@ func (f *frame) drawList(r Rect, nav Nav) {
 				name = KindShort(w.Kind) + "/" + w.Name
 			}
 			row = append(row, name, fmt.Sprintf("%d/%d", w.Ready, w.Desired), strconv.Itoa(int(w.UpToDate)), strconv.Itoa(int(w.Available)))
-			rows = append(rows, row)
 			st := 0
 			if w.Ready < w.Desired || w.Available < w.Desired {
 				st = 1
 			}
-			styles = append(styles, st)
+			return row, st
 		}
 	case ModeEvents:
 		title = "Events"
 		ns = "" // events name their object; the view carries no namespace
 		cols = []column{{head: "LAST SEEN", w: 9}, {head: "TYPE", w: 7, drop: 1}, {head: "REASON", w: 18}, {head: "OBJECT", w: 28, drop: 2}, {head: "MESSAGE", w: 0}}
-		for _, e := range nav.Events(v) {
-			rows = append(rows, []string{Age(v.Time, e.Time), e.Type, e.Reason, e.Object, e.Message})
+		evs := nav.Events(v)
+		n = len(evs)
+		rowAt = func(i int) ([]string, int) {
+			e := evs[i]
 			st := 0
 			switch e.Type {
 			case "Warning":
@@ -384,14 +410,14 @@ func (f *frame) drawList(r Rect, nav Nav) {
 			case "Failed":
 				st = 2
 			}
-			styles = append(styles, st)
+			return []string{Age(v.Time, e.Time), e.Type, e.Reason, e.Object, e.Message}, st
 		}
 	}
 	scope := ns
 	if scope == "" {
 		scope = "all"
 	}
-	title = fmt.Sprintf(" %s(%s)[%d]", title, scope, len(rows))
+	title = fmt.Sprintf(" %s(%s)[%d]", title, scope, n)
 	if nav.Filter != "" {
 		kind := "name"
 		if NewMatcher(nav.Filter).IsLabels() {
@@ -441,20 +467,21 @@ func (f *frame) drawList(r Rect, nav Nav) {
 	}
 	drawRow(r.Y+1, heads, func(int) tcell.Style { return th.Header })
 	visible := r.H - 2
-	sel := max(0, min(nav.Row, len(rows)-1))
+	sel := max(0, min(nav.Row, n-1))
 	first := max(0, sel-visible+1)
-	for i := 0; i < visible && first+i < len(rows); i++ {
+	for i := 0; i < visible && first+i < n; i++ {
 		ri := first + i
 		y := r.Y + 2 + i
-		base := [...]tcell.Style{th.Base, th.Warn, th.Bad}[styles[ri]]
+		row, style := rowAt(ri)
+		base := [...]tcell.Style{th.Base, th.Warn, th.Bad}[style]
 		if ri == sel {
 			base = th.Selected
 			f.c.Fill(Rect{r.X, y, r.W, 1}, ' ', base)
 		}
-		drawRow(y, rows[ri], func(int) tcell.Style { return base })
+		drawRow(y, row, func(int) tcell.Style { return base })
 		f.hits = append(f.hits, Hit{R: Rect{r.X, y, r.W, 1}, Focus: FocusList, Key: strconv.Itoa(ri)})
 	}
-	if len(rows) == 0 {
+	if n == 0 {
 		msg := "nothing matches"
 		if nav.Filter == "" && nav.Namespace != "" {
 			msg = "nothing in namespace " + nav.Namespace
