@@ -234,16 +234,7 @@ func etcdView(s *Session) EtcdView {
 	e := s.c.Etcd
 	ev := EtcdView{Leader: e.Leader(), Quorum: e.Quorum()}
 	for _, m := range e.Members() {
-		state := "follower"
-		switch {
-		case m.Down:
-			state = "down"
-		case m.Partitioned:
-			state = "partitioned"
-		case m.Name == ev.Leader:
-			state = "leader"
-		}
-		ev.Members = append(ev.Members, EtcdMemberView{Name: m.Name, Zone: m.Zone, State: state})
+		ev.Members = append(ev.Members, EtcdMemberView{Name: m.Name, Zone: m.Zone, State: m.State(ev.Leader)})
 	}
 	return ev
 }

@@ -51,6 +51,20 @@ type EtcdMember struct {
 // Healthy reports whether the member takes part in the quorum.
 func (m *EtcdMember) Healthy() bool { return !m.Down && !m.Partitioned }
 
+// State is the member's state as Status and the live views report it,
+// given the leader's name: down, partitioned, leader or follower.
+func (m *EtcdMember) State(leader string) string {
+	switch {
+	case m.Down:
+		return "down"
+	case m.Partitioned:
+		return "partitioned"
+	case m.Name == leader:
+		return "leader"
+	}
+	return "follower"
+}
+
 // etcd's default timings.
 const (
 	etcdHeartbeat       = 100 * time.Millisecond
@@ -302,16 +316,7 @@ func (e *Etcd) Status() ([]EtcdMemberStatus, error) {
 	out := make([]EtcdMemberStatus, len(e.members))
 	leader := e.Leader()
 	for i, m := range e.members {
-		state := "follower"
-		switch {
-		case m.Down:
-			state = "down"
-		case m.Partitioned:
-			state = "partitioned"
-		case m.Name == leader:
-			state = "leader"
-		}
-		out[i] = EtcdMemberStatus{Name: m.Name, State: state}
+		out[i] = EtcdMemberStatus{Name: m.Name, State: m.State(leader)}
 	}
 	r := e.raft()
 	if r == nil {
