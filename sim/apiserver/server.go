@@ -36,10 +36,15 @@ type Server struct {
 	serviceIPs uint32
 }
 
+// EventTTL is how long an Event lasts after its last write:
+// kube-apiserver's --event-ttl default (etcd deletes it with its lease).
+const EventTTL = time.Hour
+
 // New returns an API server over st.
 func New(engine *sim.Engine, st *store.Store) *Server {
 	s := &Server{engine: engine, store: st, uids: engine.Rand("apiserver/uid")}
 	s.events.init(s)
+	st.SetTTL("Event", EventTTL)
 	return s
 }
 

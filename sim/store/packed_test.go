@@ -86,3 +86,43 @@ func TestPackedEventsReadBackExactly(t *testing.T) {
 	require.False(t, ok)
 	require.Equal(t, 2, s.Len("Event"))
 }
+
+// TestTTL: an object of a kind with a TTL is deleted (watchers told, the
+// log handed the deletion) once it went the TTL without a write; a write
+// starts its TTL afresh.
+func TestTTL(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := store.New(e)
+	log := &recLog{}
+	s.SetLog(log)
+	s.SetTTL("Event", time.Hour)
+	var deleted []string
+	s.Watch("Event", 0, func(ev store.Event) {
+		if ev.Type == store.Deleted {
+			deleted = append(deleted, ev.Object.GetName())
+		}
+	})
+	e.At(time.Minute, "create", func() {
+		for _, n := range []string{"a", "b"} {
+			_, err := s.Create(event("default", n, e.Now()))
+			require.NoError(t, err)
+		}
+	})
+	e.At(40*time.Minute, "update b", func() {
+		o, _ := s.Get("Event", "default", "b")
+		ev := o.(*corev1.Event).DeepCopy()
+		ev.Count++
+		_, err := s.Update(ev)
+		require.NoError(t, err)
+	})
+	e.At(61*time.Minute, "tick", func() {})
+	e.RunUntil(90 * time.Minute)
+	require.Equal(t, []string{"a"}, deleted, "a expired at 1:01; b was written again at 0:40")
+	e.At(100*time.Minute, "tick", func() {})
+	e.RunUntil(2 * time.Hour)
+	require.Equal(t, []string{"a", "b"}, deleted)
+	require.Zero(t, s.Len("Event"))
+	last := log.batches[len(log.batches)-1]
+	require.Equal(t, store.Deleted, last[0].Type)
+	require.Equal(t, "default/b", last[0].Key)
+}

@@ -81,7 +81,8 @@ type Store struct {
 	batch    []Mutation
 	log      Log
 	logErr   error
-	keyBuf   []byte // Get's lookup key, built without allocating
+	keyBuf   []byte   // Get's lookup key, built without allocating
+	expiring []*table // the kinds with a TTL, by name (ttl.go)
 }
 
 type table struct {
@@ -96,6 +97,11 @@ type table struct {
 	watched  []string                         // the keys of watchIdx, sorted
 	buf      []byte                           // an index value being built
 	rev      int64                            // the revision of the kind's last change
+	// ttl, if set, is how long an object lasts after its last write;
+	// expires[expHead:] are the writes not expired yet (ttl.go).
+	ttl     time.Duration
+	expires []expiry
+	expHead int
 }
 
 // Built-in indexes.
@@ -167,6 +173,7 @@ func (s *Store) SetLog(l Log) { s.log = l }
 func (s *Store) LogErr() error { return s.logErr }
 
 func (s *Store) commit() {
+	s.expire()
 	if len(s.batch) == 0 {
 		return
 	}
@@ -661,6 +668,9 @@ func (s *Store) Restore(rev int64, objs []Object) {
 
 func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc []byte) {
 	t.rev = s.rev
+	if t.ttl > 0 && typ != Deleted {
+		t.expires = append(t.expires, expiry{due: s.engine.Elapsed() + t.ttl, rev: s.rev, key: key})
+	}
 	s.batch = append(s.batch, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: key, Object: obj, Encoded: enc})
 	ev := Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev}
 	if typ == Deleted {
