@@ -263,3 +263,25 @@ func TestKubectlServiceAccountSecrets(t *testing.T) {
 	k.ok("create", "sa", "builder")
 	k.waitFor(func(out string) bool { return strings.Contains(out, "builder") }, "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].spec.serviceAccountName}")
 }
+
+// TestKubectlControllerRoles: the system:controller: ClusterRoles of
+// upstream's controller policy are listed and described as on EKS, bound
+// to the controllers' ServiceAccounts, whose permissions auth can-i
+// answers.
+func TestKubectlControllerRoles(t *testing.T) {
+	_, k := newKubectl(t, fixtureOpts{})
+	out := k.ok("get", "clusterroles")
+	for _, name := range []string{"deployment-controller", "replicaset-controller", "persistent-volume-binder", "node-controller", "horizontal-pod-autoscaler"} {
+		require.Regexp(t, `(?m)^system:controller:`+name+`\s`, out)
+	}
+	out = k.ok("describe", "clusterrole", "system:controller:replicaset-controller")
+	require.Regexp(t, `replicasets\.apps\s+\[\]\s+\[\]\s+\[get list update watch\]`, out)
+	require.Regexp(t, `pods\s+\[\]\s+\[\]\s+\[create delete list patch watch\]`, out)
+	require.Regexp(t, `system:controller:replicaset-controller\s+ClusterRole/system:controller:replicaset-controller\s+\S+\s+kube-system/replicaset-controller`,
+		k.ok("get", "clusterrolebindings", "-o", "wide"))
+	as := "--as=system:serviceaccount:kube-system:replicaset-controller"
+	require.Equal(t, "yes\n", k.ok("auth", "can-i", "create", "pods", as))
+	out, err := k.run("auth", "can-i", "create", "secrets", as)
+	require.Error(t, err)
+	require.Equal(t, "no\n", out)
+}

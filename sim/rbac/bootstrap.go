@@ -264,7 +264,8 @@ func clusterRoleBindings() []*rbacv1.ClusterRoleBinding {
 // cluster: the default ClusterRoles (cluster-admin, admin, edit, view —
 // the last three aggregated from the system:aggregate-to-* roles by the
 // ClusterRole aggregation controller — and the system: roles of the
-// components) and their ClusterRoleBindings, labelled
+// components, the system:controller: roles of kube-controller-manager's
+// controllers) and their ClusterRoleBindings, labelled
 // kubernetes.io/bootstrapping=rbac-defaults.
 func BootstrapPolicy() []store.Object {
 	var out []store.Object
@@ -275,11 +276,11 @@ func BootstrapPolicy() []store.Object {
 		m.Labels[BootstrapLabel] = "rbac-defaults"
 		m.Annotations = map[string]string{AutoUpdate: "true"}
 	}
-	for _, r := range clusterRoles() {
+	for _, r := range append(clusterRoles(), controllerRoles()...) {
 		mark(&r.ObjectMeta)
 		out = append(out, r)
 	}
-	for _, b := range clusterRoleBindings() {
+	for _, b := range append(clusterRoleBindings(), controllerRoleBindings()...) {
 		mark(&b.ObjectMeta)
 		out = append(out, b)
 	}
