@@ -42,45 +42,83 @@ func TestSchedulesAndSpreads(t *testing.T) {
 	require.Equal(t, "default-scheduler", sched[0].Source.Component)
 }
 
+// TestFailedSchedulingMessage: the pending reason, the PodScheduled
+// condition and the FailedScheduling event carry upstream's message. A pod
+// pinned to one node by a metadata.name node affinity (a DaemonSet pod) is
+// filtered on that node only; upstream counts the other nodes under
+// "node(s) didn't satisfy plugin(s) [NodeAffinity]" (NodeAffinity's
+// PreFilterResult), not as affinity mismatches.
 func TestFailedSchedulingMessage(t *testing.T) {
+	// nodes adds three nodes of cpu each, the first cordoned (and of 4
+	// cpu) when cordonFirst is set, and a running pod of fillerCPU (if
+	// any) on every schedulable one.
+	nodes := func(t *testing.T, w *world, cpu, fillerCPU string, cordonFirst bool) {
+		for i := 0; i < 3; i++ {
+			if cordonFirst && i == 0 {
+				cordoned := makeNode(nodeName(0), "", "4", "8Gi", 110)
+				cordoned.Spec.Unschedulable = true
+				w.addNode(t, cordoned)
+				continue
+			}
+			w.addNode(t, makeNode(nodeName(i), "", cpu, "8Gi", 110))
+			if fillerCPU != "" {
+				f := makePod(fmt.Sprintf("filler-%d", i), fillerCPU, "", nil)
+				f.Spec.NodeName = nodeName(i)
+				w.addPod(t, f)
+			}
+		}
+	}
+	big := func() *corev1.Pod { return makePod("big", "2", "1Gi", nil) }
+	pinned := func(node string) *corev1.Pod {
+		p := makePod("ds", "1", "", nil)
+		p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+				MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{node}}},
+			}}},
+		}}
+		return p
+	}
 	tests := []struct {
-		name      string
-		nodeCPU   string
-		fillerCPU string // a running pod on each schedulable node
-		want      string
+		name  string
+		nodes func(t *testing.T, w *world)
+		pod   *corev1.Pod
+		want  string
 	}{{
-		name:    "request larger than any node: preemption cannot help",
-		nodeCPU: "1",
+		name:  "request larger than any node: preemption cannot help",
+		nodes: func(t *testing.T, w *world) { nodes(t, w, "1", "", true) },
+		pod:   big(),
 		want: "0/3 nodes are available: 1 node(s) were unschedulable, 2 Insufficient cpu. " +
 			"preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
 	}, {
-		name:      "nodes full of equal-priority pods: no victims",
-		nodeCPU:   "3",
-		fillerCPU: "2",
+		name:  "nodes full of equal-priority pods: no victims",
+		nodes: func(t *testing.T, w *world) { nodes(t, w, "3", "2", true) },
+		pod:   big(),
 		want: "0/3 nodes are available: 1 node(s) were unschedulable, 2 Insufficient cpu. " +
 			"preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.",
+	}, {
+		name:  "pinned node full",
+		nodes: func(t *testing.T, w *world) { nodes(t, w, "2", "1500m", false) },
+		pod:   pinned(nodeName(1)),
+		want: "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. " +
+			"preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.",
+	}, {
+		name:  "pinned node does not exist",
+		nodes: func(t *testing.T, w *world) { nodes(t, w, "2", "1500m", false) },
+		pod:   pinned("gone"),
+		want: "0/3 nodes are available: 3 node(s) didn't satisfy plugin(s) [NodeAffinity]. " +
+			"preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, 1)
-			cordoned := makeNode(nodeName(0), "", "4", "8Gi", 110)
-			cordoned.Spec.Unschedulable = true
-			w.addNode(t, cordoned)
-			for i := 1; i <= 2; i++ {
-				w.addNode(t, makeNode(nodeName(i), "", tc.nodeCPU, "8Gi", 110))
-				if tc.fillerCPU != "" {
-					f := makePod(fmt.Sprintf("filler-%d", i), tc.fillerCPU, "", nil)
-					f.Spec.NodeName = nodeName(i)
-					w.addPod(t, f)
-				}
-			}
+			tc.nodes(t, w)
 			s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
 			s.Start()
-			w.addPod(t, makePod("big", "2", "1Gi", nil))
+			w.addPod(t, tc.pod)
 			w.engine.RunUntil(time.Second)
 
-			require.Equal(t, tc.want, s.PendingReason("default", "big"))
-			p := w.pod(t, "big")
+			require.Equal(t, tc.want, s.PendingReason("default", tc.pod.Name))
+			p := w.pod(t, tc.pod.Name)
 			require.Empty(t, p.Spec.NodeName)
 			cond := podScheduledCondition(p)
 			require.NotNil(t, cond)
@@ -228,47 +266,4 @@ func TestMostAllocatedPacks(t *testing.T) {
 	}
 	// Bin packing fills nodes instead of spreading over all four.
 	require.Len(t, used, 2)
-}
-
-// A pod pinned to one node by a metadata.name node affinity (a DaemonSet
-// pod) is filtered on that node only; upstream's FailedScheduling counts
-// the other nodes under "node(s) didn't satisfy plugin(s) [NodeAffinity]"
-// (NodeAffinity's PreFilterResult), not as affinity mismatches.
-func TestFailedSchedulingPinnedPod(t *testing.T) {
-	tests := []struct {
-		name, pin, want string
-	}{{
-		name: "pinned node full",
-		pin:  nodeName(1),
-		want: "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. " +
-			"preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.",
-	}, {
-		name: "pinned node does not exist",
-		pin:  "gone",
-		want: "0/3 nodes are available: 3 node(s) didn't satisfy plugin(s) [NodeAffinity]. " +
-			"preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
-	}}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld(t, 1)
-			for i := 0; i < 3; i++ {
-				w.addNode(t, makeNode(nodeName(i), "", "2", "8Gi", 110))
-				f := makePod(fmt.Sprintf("filler-%d", i), "1500m", "", nil)
-				f.Spec.NodeName = nodeName(i)
-				w.addPod(t, f)
-			}
-			s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
-			s.Start()
-			p := makePod("ds", "1", "", nil)
-			p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
-				RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-					MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{tc.pin}}},
-				}}},
-			}}
-			w.addPod(t, p)
-			w.engine.RunUntil(time.Second)
-			require.Equal(t, tc.want, s.PendingReason("default", "ds"))
-			require.Empty(t, w.pod(t, "ds").Spec.NodeName)
-		})
-	}
 }
