@@ -197,11 +197,8 @@ func (p *podState) evict(msg string) {
 	k.event(p.pod, corev1.EventTypeWarning, reasonEvicted, msg)
 	p.evicted, p.reason, p.message = true, reasonEvicted, msg
 	e := k.engine
-	e.Cancel(p.timer)
-	p.timer = nil
+	p.cancelTimers()
 	for _, c := range p.all() {
-		e.Cancel(c.timer)
-		c.timer = nil
 		c.restartPending = false
 		switch c.state {
 		case cRunning:

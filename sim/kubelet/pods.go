@@ -346,6 +346,8 @@ func (p *podState) release() {
 	}
 }
 
+// cancelTimers cancels the pod's pending timer and each container's
+// (starts, probes, restarts).
 func (p *podState) cancelTimers() {
 	e := p.k.engine
 	e.Cancel(p.timer)
@@ -383,17 +385,12 @@ func (p *podState) terminate() {
 		return
 	}
 	p.terminating = true
-	k := p.k
 	grace := time.Duration(corev1.DefaultTerminationGracePeriodSeconds) * time.Second
 	if g := p.pod.DeletionGracePeriodSeconds; g != nil {
 		grace = time.Duration(*g) * time.Second
 	}
-	e := k.engine
-	e.Cancel(p.timer)
-	p.timer = nil
+	p.cancelTimers()
 	for _, c := range p.all() {
-		e.Cancel(c.timer)
-		c.timer = nil
 		if c.state == cRunning {
 			c.stop(grace)
 		}
