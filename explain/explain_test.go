@@ -67,14 +67,23 @@ func newest(rec *Recorder, comp, verb, kind, prefix string) sim.Record {
 	return sim.Record{}
 }
 
+// newestPodChain tells the library scenario name up to at and returns the
+// newest pod the ReplicaSet controller created (its name starting with
+// prefix) and the chain that explains it, checked against the trace.
+func newestPodChain(t *testing.T, name string, at time.Duration, prefix string) (sim.Record, []Step) {
+	t.Helper()
+	rec, lines := story(t, name, at)
+	pod := newest(rec, "replicaset", "create", "Pod", prefix)
+	chain := rec.Chain(rec.Target("Pod", "default", pod.Name, at))
+	checkAgainstTrace(t, rec, lines, chain)
+	return pod, chain
+}
+
 // TestNodeFailureChain: a replacement web pod at 9m is explained by the
 // whole story, in order, with upstream's timings between the steps.
 func TestNodeFailureChain(t *testing.T) {
-	rec, lines := story(t, "node-failure", 9*time.Minute)
-	pod := newest(rec, "replicaset", "create", "Pod", "web-")
+	pod, chain := newestPodChain(t, "node-failure", 9*time.Minute, "web-")
 	require.Greater(t, pod.T, 7*time.Minute, "a replacement created after the eviction")
-	chain := rec.Chain(rec.Target("Pod", "default", pod.Name, 9*time.Minute))
-	checkAgainstTrace(t, rec, lines, chain)
 
 	fail, a := find(chain, "chaos", "fail", "Node", "")
 	unknown, b := find(chain, "node-lifecycle", "status", "Node", "ready=Unknown")
@@ -125,10 +134,7 @@ func TestDrainChain(t *testing.T) {
 // TestRolloutChain: a v2 pod is explained by the Deployment's new
 // ReplicaSet, scaled by the rolling update started by the 2m apply.
 func TestRolloutChain(t *testing.T) {
-	rec, lines := story(t, "rolling-update", 5*time.Minute)
-	pod := newest(rec, "replicaset", "create", "Pod", "web-")
-	chain := rec.Chain(rec.Target("Pod", "default", pod.Name, 5*time.Minute))
-	checkAgainstTrace(t, rec, lines, chain)
+	pod, chain := newestPodChain(t, "rolling-update", 5*time.Minute, "web-")
 	rs, a := find(chain, "deployment", "update", "ReplicaSet", "")
 	create, b := find(chain, "replicaset", "create", "Pod", "")
 	require.True(t, a >= 0 && a < b, "new ReplicaSet scaled → pod created:\n%s", Format(chain))
@@ -141,10 +147,7 @@ func TestRolloutChain(t *testing.T) {
 // TestPendingPodChain: the unschedulable report pod is explained by its
 // creation and the scheduler's failed attempt.
 func TestPendingPodChain(t *testing.T) {
-	rec, lines := story(t, "unschedulable-pod", 2*time.Minute)
-	pod := newest(rec, "replicaset", "create", "Pod", "report-")
-	chain := rec.Chain(rec.Target("Pod", "default", pod.Name, 2*time.Minute))
-	checkAgainstTrace(t, rec, lines, chain)
+	_, chain := newestPodChain(t, "unschedulable-pod", 2*time.Minute, "report-")
 	_, a := find(chain, "deployment", "create", "ReplicaSet", "")
 	_, b := find(chain, "replicaset", "create", "Pod", "")
 	st, c := find(chain, "default-scheduler", "status", "Pod", "Pending")
