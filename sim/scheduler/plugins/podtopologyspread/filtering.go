@@ -27,17 +27,21 @@ type preFilterState struct {
 	minMatchNum       []int
 }
 
+// podConstraints are the pod's spread constraints of action or, when it
+// has none, the system default constraints that apply to it.
+func (pl *PodTopologySpread) podConstraints(pod *corev1.Pod, action corev1.UnsatisfiableConstraintAction) ([]constraint, error) {
+	if len(pod.Spec.TopologySpreadConstraints) > 0 {
+		return parseConstraints(pod, action)
+	}
+	return defaultConstraints(pod, pl.defaults, action), nil
+}
+
 // PreFilter counts matching pods per domain for the pod's hard
 // constraints; a pod without any skips the Filter.
 func (pl *PodTopologySpread) PreFilter(state *framework.CycleState, pod *corev1.Pod) *framework.Status {
-	var cs []constraint
-	if len(pod.Spec.TopologySpreadConstraints) > 0 {
-		var err error
-		if cs, err = parseConstraints(pod, corev1.DoNotSchedule); err != nil {
-			return framework.AsStatus(err)
-		}
-	} else {
-		cs = defaultConstraints(pod, pl.defaults, corev1.DoNotSchedule)
+	cs, err := pl.podConstraints(pod, corev1.DoNotSchedule)
+	if err != nil {
+		return framework.AsStatus(err)
 	}
 	if len(cs) == 0 {
 		return framework.SkipStatus

@@ -50,14 +50,9 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *corev1.P
 	if len(all) == 0 {
 		return framework.SkipStatus
 	}
-	var cs []constraint
-	if len(pod.Spec.TopologySpreadConstraints) > 0 {
-		var err error
-		if cs, err = parseConstraints(pod, corev1.ScheduleAnyway); err != nil {
-			return framework.AsStatus(err)
-		}
-	} else {
-		cs = defaultConstraints(pod, pl.defaults, corev1.ScheduleAnyway)
+	cs, err := pl.podConstraints(pod, corev1.ScheduleAnyway)
+	if err != nil {
+		return framework.AsStatus(err)
 	}
 	if len(cs) == 0 {
 		return framework.SkipStatus
