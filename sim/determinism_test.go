@@ -32,33 +32,44 @@ var seededRand = map[string]bool{
 // in tests too, a draw from math/rand's global generator. golangci-lint's
 // forbidigo covers the calls as well, but cannot see go statements.
 func TestSimIsDeterministic(t *testing.T) {
-	var problems []string
+	skip := func(path string, dir bool) bool {
+		return dir && (path == "etcd" || filepath.Base(path) == "testdata")
+	}
+	walkSim(t, parser.SkipObjectResolution, skip, func(fset *token.FileSet, path string, f *ast.File) {
+		for _, p := range determinismProblems(fset, f, path, strings.HasSuffix(path, "_test.go")) {
+			t.Error(p)
+		}
+	})
+}
+
+// walkSim parses, with mode, every Go file under sim/ that skip (given a
+// path relative to sim/ and whether it is a directory) does not pass
+// over, skipping a whole directory, and hands each file to visit.
+func walkSim(t *testing.T, mode parser.Mode, skip func(path string, dir bool) bool, visit func(fset *token.FileSet, path string, f *ast.File)) {
+	t.Helper()
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			if path == "etcd" || d.Name() == "testdata" {
+		if skip(path, d.IsDir()) {
+			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if !strings.HasSuffix(path, ".go") {
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
 			return nil
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(fset, path, nil, mode)
 		if err != nil {
 			return err
 		}
-		problems = append(problems, determinismProblems(fset, f, path, strings.HasSuffix(path, "_test.go"))...)
+		visit(fset, path, f)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Error(p)
 	}
 }
 

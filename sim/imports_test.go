@@ -1,9 +1,9 @@
 package sim
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -58,15 +58,8 @@ func importProblem(dir, path string) string {
 // server, no controller importing another, no autoscaler importing
 // another.
 func TestImportsPointDown(t *testing.T) {
-	fset := token.NewFileSet()
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return err
-		}
-		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
-		if err != nil {
-			return err
-		}
+	tests := func(path string, dir bool) bool { return !dir && strings.HasSuffix(path, "_test.go") }
+	walkSim(t, parser.ImportsOnly, tests, func(_ *token.FileSet, path string, f *ast.File) {
 		dir := filepath.ToSlash(filepath.Dir(path))
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
@@ -74,11 +67,7 @@ func TestImportsPointDown(t *testing.T) {
 				t.Errorf("sim/%s imports %s: %s", filepath.ToSlash(path), p, why)
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestImportProblemRules(t *testing.T) {
