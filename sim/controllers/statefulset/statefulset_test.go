@@ -93,6 +93,16 @@ func create(t *testing.T, c *cluster.Cluster, set *appsv1.StatefulSet) {
 }
 
 // runUntilReady runs until the set reports want ready, up-to-date pods.
+// readySet is a two-node cluster, watched from the start, whose
+// StatefulSet set is created and run until all its replicas are Ready.
+func readySet(t *testing.T, set *appsv1.StatefulSet) (*cluster.Cluster, *history) {
+	c := controllertest.Cluster(t, 2)
+	h := watch(c)
+	create(t, c, set)
+	runUntilReady(t, c, set.Name, *set.Spec.Replicas)
+	return c, h
+}
+
 func runUntilReady(t *testing.T, c *cluster.Cluster, name string, want int32) {
 	ok := c.Engine.RunWhile(c.Engine.Elapsed()+5*time.Minute, func() bool {
 		s := getSet(t, c, name)
@@ -114,10 +124,7 @@ func events(t *testing.T, c *cluster.Cluster, set string) []string {
 }
 
 func TestOrderedCreation(t *testing.T) {
-	c := controllertest.Cluster(t, 2)
-	h := watch(c)
-	create(t, c, newSet("web", 3, ""))
-	runUntilReady(t, c, "web", 3)
+	c, h := readySet(t, newSet("web", 3, ""))
 
 	names := []string{"web-0", "web-1", "web-2"}
 	for i, n := range names {
@@ -149,10 +156,7 @@ func TestOrderedCreation(t *testing.T) {
 }
 
 func TestScaleDownFromTheTop(t *testing.T) {
-	c := controllertest.Cluster(t, 2)
-	h := watch(c)
-	create(t, c, newSet("web", 3, ""))
-	runUntilReady(t, c, "web", 3)
+	c, h := readySet(t, newSet("web", 3, ""))
 	require.NoError(t, c.Client("test").Scale("StatefulSet", "default", "web", 1))
 	runUntilReady(t, c, "web", 1)
 
@@ -166,10 +170,7 @@ func TestScaleDownFromTheTop(t *testing.T) {
 }
 
 func TestParallelCreatesAllAtOnce(t *testing.T) {
-	c := controllertest.Cluster(t, 2)
-	h := watch(c)
-	create(t, c, newSet("web", 3, appsv1.ParallelPodManagement))
-	runUntilReady(t, c, "web", 3)
+	_, h := readySet(t, newSet("web", 3, appsv1.ParallelPodManagement))
 	t0 := h.created[h.uid(t, "web-0", 0)]
 	for _, n := range []string{"web-1", "web-2"} {
 		require.Equal(t, t0, h.created[h.uid(t, n, 0)], n)
@@ -178,10 +179,7 @@ func TestParallelCreatesAllAtOnce(t *testing.T) {
 }
 
 func TestDeletedPodComesBackWithSameName(t *testing.T) {
-	c := controllertest.Cluster(t, 2)
-	h := watch(c)
-	create(t, c, newSet("web", 3, ""))
-	runUntilReady(t, c, "web", 3)
+	c, h := readySet(t, newSet("web", 3, ""))
 	before, _ := getPod(c, "web-1")
 	require.NoError(t, c.Client("test").Delete("Pod", "default", "web-1", apiserver.DeleteOptions{}))
 	p, ok := getPod(c, "web-1")
@@ -201,10 +199,7 @@ func TestDeletedPodComesBackWithSameName(t *testing.T) {
 }
 
 func TestRollingUpdateWithPartition(t *testing.T) {
-	c := controllertest.Cluster(t, 2)
-	h := watch(c)
-	create(t, c, newSet("web", 3, ""))
-	runUntilReady(t, c, "web", 3)
+	c, h := readySet(t, newSet("web", 3, ""))
 	rev1 := getSet(t, c, "web").Status.CurrentRevision
 
 	s := getSet(t, c, "web").DeepCopy()
@@ -246,10 +241,7 @@ func TestRollingUpdateWithPartition(t *testing.T) {
 }
 
 func TestNodeFailureLeavesPodTerminating(t *testing.T) {
-	c := controllertest.Cluster(t, 2)
-	h := watch(c)
-	create(t, c, newSet("db", 2, ""))
-	runUntilReady(t, c, "db", 2)
+	c, h := readySet(t, newSet("db", 2, ""))
 	p, _ := getPod(c, "db-0")
 	require.NoError(t, c.FailNode(p.Spec.NodeName))
 	c.Engine.RunUntil(c.Engine.Elapsed() + 15*time.Minute)
