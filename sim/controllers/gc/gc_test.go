@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
@@ -74,12 +75,19 @@ func (f *fixture) get(kind, name string) store.Object {
 	return o
 }
 
+// newTreeFixture is a fixture whose tree (bound or not) has been created
+// and left a second for the collector to see it.
+func newTreeFixture(t *testing.T, bound bool) *fixture {
+	f := newFixture(t)
+	f.tree(bound)
+	f.run(time.Second)
+	return f
+}
+
 func (f *fixture) run(d time.Duration) { f.Engine.RunUntil(f.Engine.Elapsed() + d) }
 
 func TestBackgroundCascade(t *testing.T) {
-	f := newFixture(t)
-	f.tree(false)
-	f.run(time.Second)
+	f := newTreeFixture(t, false)
 	require.True(t, f.exists("Pod", "web-1-a"), "solid owners: nothing collected")
 	require.NoError(t, f.Admin.Delete("Deployment", "default", "web", apiserver.DeleteOptions{}))
 	require.False(t, f.exists("Deployment", "web"))
@@ -90,9 +98,7 @@ func TestBackgroundCascade(t *testing.T) {
 }
 
 func TestForegroundCascade(t *testing.T) {
-	f := newFixture(t)
-	f.tree(true)
-	f.run(time.Second)
+	f := newTreeFixture(t, true)
 	require.NoError(t, f.Admin.Delete("Deployment", "default", "web", apiserver.DeleteOptions{Propagation: metav1.DeletePropagationForeground}))
 	f.run(time.Second)
 	// The pods are terminating (no kubelet finishes them), so the RS and
@@ -104,20 +110,17 @@ func TestForegroundCascade(t *testing.T) {
 	require.Equal(t, []string{metav1.FinalizerDeleteDependents}, rs.GetFinalizers())
 	require.True(t, f.exists("Deployment", "web"))
 
-	zero := int64(0)
-	require.NoError(t, f.Admin.Delete("Pod", "default", "web-1-a", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+	require.NoError(t, f.Admin.Delete("Pod", "default", "web-1-a", apiserver.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}))
 	f.run(time.Second)
 	require.True(t, f.exists("ReplicaSet", "web-1"), "one blocking pod left")
-	require.NoError(t, f.Admin.Delete("Pod", "default", "web-1-b", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+	require.NoError(t, f.Admin.Delete("Pod", "default", "web-1-b", apiserver.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}))
 	f.run(time.Second)
 	require.False(t, f.exists("ReplicaSet", "web-1"))
 	require.False(t, f.exists("Deployment", "web"))
 }
 
 func TestOrphanCascade(t *testing.T) {
-	f := newFixture(t)
-	f.tree(false)
-	f.run(time.Second)
+	f := newTreeFixture(t, false)
 	require.NoError(t, f.Admin.Delete("ReplicaSet", "default", "web-1", apiserver.DeleteOptions{Propagation: metav1.DeletePropagationOrphan}))
 	f.run(time.Second)
 	require.False(t, f.exists("ReplicaSet", "web-1"))
