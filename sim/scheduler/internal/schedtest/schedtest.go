@@ -163,21 +163,6 @@ func (p *PodWrapper) PreferredPodAffinity(key, app string, w int32) *PodWrapper 
 	return p
 }
 
-// NodeAffinityIn adds a required node affinity term key In values.
-func (p *PodWrapper) NodeAffinityIn(key string, values ...string) *PodWrapper {
-	a := p.affinity()
-	if a.NodeAffinity == nil {
-		a.NodeAffinity = &corev1.NodeAffinity{}
-	}
-	if a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
-		a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution = &corev1.NodeSelector{}
-	}
-	ns := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution
-	ns.NodeSelectorTerms = append(ns.NodeSelectorTerms, corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{
-		{Key: key, Operator: corev1.NodeSelectorOpIn, Values: values}}})
-	return p
-}
-
 // PreferredNodeAffinity adds a preferred node affinity term key In value.
 func (p *PodWrapper) PreferredNodeAffinity(key, value string, w int32) *PodWrapper {
 	a := p.affinity()
