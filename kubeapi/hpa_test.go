@@ -11,25 +11,8 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-const loadedWeb = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  annotations: {sim.kubesim.io/cpu: 180m}
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: main
-        image: nginx:1.27
-        resources:
-          requests: {cpu: 200m}
-`
+// loadedWeb is two web pods requesting 200m, each using 180m of CPU.
+var loadedWeb = mainWeb("annotations: {sim.kubesim.io/cpu: 180m}", 2, "        resources:\n          requests: {cpu: 200m}\n")
 
 // TestKubectlAutoscale creates an HPA with `kubectl autoscale` and reads
 // it back with `kubectl get hpa` in kubectl's columns.

@@ -2,6 +2,7 @@ package kubeapi
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,13 +85,17 @@ spec:
   ports: [{port: 80, targetPort: http}]
 `
 
-const webManifest = `apiVersion: apps/v1
+// mainWeb is Deployment web: replicas pods (app=web) of one container,
+// main, running nginx:1.27 with the given further lines of the container
+// (indented for it); meta is one more line of the Deployment's metadata.
+func mainWeb(meta string, replicas int, container string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
-  labels: {app: web}
+  %s
 spec:
-  replicas: 3
+  replicas: %d
   selector:
     matchLabels: {app: web}
   template:
@@ -100,10 +105,10 @@ spec:
       containers:
       - name: main
         image: nginx:1.27
-        ports: [{containerPort: 80}]
-        resources:
-          requests: {cpu: 100m, memory: 64Mi}
----
+%s`, meta, replicas, container)
+}
+
+var webManifest = mainWeb("labels: {app: web}", 3, "        ports: [{containerPort: 80}]\n        resources:\n          requests: {cpu: 100m, memory: 64Mi}\n") + `---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:

@@ -10,23 +10,7 @@ import (
 	"github.com/kubesim/kubesim/sim/cluster"
 )
 
-const ssaDeployment = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app: web, tier: front}
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: main
-        image: nginx:1.27
-`
+var ssaDeployment = mainWeb("labels: {app: web, tier: front}", 2, "")
 
 // TestKubectlServerSideApply: kubectl apply --server-side creates and
 // updates through the field manager, managedFields say who owns what, a
