@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
 )
 
 // placements schedules a cluster where a third of the nodes cannot take
@@ -37,15 +39,19 @@ func placements(t *testing.T) (map[string]string, string) {
 	return out, w.engine.Trace().Hash()
 }
 
-// TestParallelFilterIsDeterministic: filtering in parallel rounds binds
-// every pod to the node the one-node-after-the-other filter picks, with
-// the same trace, for GOMAXPROCS 1, 2 and 8.
+// TestParallelFilterIsDeterministic: filtering in parallel rounds and
+// scoring in parallel chunks binds every pod to the node the
+// one-node-after-the-other filter and scoring pick, with the same trace,
+// for GOMAXPROCS 1, 2 and 8.
 func TestParallelFilterIsDeterministic(t *testing.T) {
 	defer func(c, m int) { filterChunk, filterParallelMin = c, m }(filterChunk, filterParallelMin)
+	defer func(c, m int) { framework.ScoreChunk, framework.ScoreParallelMin = c, m }(framework.ScoreChunk, framework.ScoreParallelMin)
 	filterChunk, filterParallelMin = 1<<30, 1<<30 // the reference: one round, no goroutines
+	framework.ScoreChunk, framework.ScoreParallelMin = 1<<30, 1<<30
 	wantNodes, wantHash := placements(t)
 
 	filterChunk, filterParallelMin = 8, 16 // many small chunks, rounds large enough to fan out
+	framework.ScoreChunk, framework.ScoreParallelMin = 7, 16
 	for _, procs := range []int{1, 2, 8} {
 		t.Run(fmt.Sprint("GOMAXPROCS=", procs), func(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))

@@ -65,7 +65,9 @@ type PreScorePlugin interface {
 	PreScore(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo) *Status
 }
 
-// ScorePlugin ranks one feasible node.
+// ScorePlugin ranks one feasible node. Score is called for several nodes
+// at once from parallel workers, as upstream's: it only reads the plugin,
+// the pod, the node and the cycle state its PreScore wrote.
 type ScorePlugin interface {
 	Plugin
 	Score(state *CycleState, pod *corev1.Pod, node *NodeInfo) (int64, *Status)
@@ -78,6 +80,9 @@ type ScorePlugin interface {
 // scores[j].Score for nodes[j] to exactly what Score would return, but
 // reads the cycle state once and avoids an interface call per node (the
 // framework's hot loop: every feasible node times every score plugin).
+// Like Score, it may run on several slices of the feasible nodes at once
+// (RunScorePlugins): it only reads the plugin, the pod, the nodes and the
+// cycle state.
 type BatchScorer interface {
 	ScoreNodes(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, scores []NodeScore) *Status
 }

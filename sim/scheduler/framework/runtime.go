@@ -1,12 +1,15 @@
 package framework
 
 import (
+	"context"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/util/workqueue"
 )
 
 // PluginSpec enables a plugin with its score weight (ignored unless it is
@@ -32,7 +35,10 @@ type Framework struct {
 	filterOf []int
 	scoreOf  []int
 
-	scratch []NodeScore
+	// scores[i] holds score plugin i's scores of the cycle's feasible
+	// nodes; failed the plugins' failures per chunk (RunScorePlugins).
+	scores [][]NodeScore
+	failed []*Status
 
 	// enqueue lists, per cluster event, the plugin names whose rejections
 	// it may resolve (from EnqueueExtensions).
@@ -205,20 +211,80 @@ func (f *Framework) RunPreScorePlugins(state *CycleState, pod *corev1.Pod, nodes
 	return nil
 }
 
+// ScoreChunk is how many consecutive feasible nodes one worker scores at
+// a time, and ScoreParallelMin the fewest feasible nodes worth scoring
+// in parallel. Variables so that tests can force the parallel path on
+// small clusters.
+var (
+	ScoreChunk       = 64
+	ScoreParallelMin = 256
+)
+
 // RunScorePlugins scores every node with every (non-skipped) plugin,
 // normalises, weights and adds the results into totals (len(nodes)).
+//
+// Raw scores are computed as upstream's scheduler computes them: in
+// parallel over the nodes (client-go's workqueue.ParallelizeUntil, as
+// the Filter phase). Each worker takes fixed chunks of the node list and
+// writes each plugin's scores into that chunk's own slots; Score plugins
+// only read the pod, the node and what their PreScore wrote. The
+// normalising, weighting and adding then run in plugin and node order
+// on one goroutine, so totals (and the first error reported, by plugin
+// then node) are the same for any GOMAXPROCS.
 func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, totals []int64) *Status {
-	if cap(f.scratch) < len(nodes) {
-		f.scratch = make([]NodeScore, len(nodes))
+	n := len(nodes)
+	for len(f.scores) < len(f.score) {
+		f.scores = append(f.scores, nil)
 	}
-	scores := f.scratch[:len(nodes)]
+	for i := range f.score {
+		if cap(f.scores[i]) < n {
+			f.scores[i] = make([]NodeScore, n)
+		}
+		f.scores[i] = f.scores[i][:n]
+	}
+	chunks := 1
+	workers := min(runtime.GOMAXPROCS(0), (n+ScoreChunk-1)/ScoreChunk)
+	parallel := n >= ScoreParallelMin && workers >= 2
+	if parallel {
+		chunks = (n + ScoreChunk - 1) / ScoreChunk
+	}
+	// failed[c*len(f.score)+i] is plugin i's first failure on chunk c.
+	if need := chunks * len(f.score); cap(f.failed) < need {
+		f.failed = make([]*Status, need)
+	}
+	failed := f.failed[:chunks*len(f.score)]
+	eval := func(c, lo, hi int) {
+		for i := range f.score {
+			if state.skipScore&(1<<i) != 0 {
+				continue
+			}
+			if st := f.scoreNodes(i, state, pod, nodes[lo:hi], f.scores[i][lo:hi]); !st.IsSuccess() {
+				failed[c*len(f.score)+i] = st
+				return // later plugins are not asked, as upstream stops at the first failure
+			}
+		}
+	}
+	if parallel {
+		// The simulation's goroutine waits in ParallelizeUntil until every
+		// chunk is done, so every write happens before the reads below.
+		workqueue.ParallelizeUntil(context.Background(), workers, chunks, func(c int) {
+			lo := c * ScoreChunk
+			eval(c, lo, min(lo+ScoreChunk, n))
+		})
+	} else {
+		eval(0, 0, n)
+	}
+	defer clear(failed)
 	for i, p := range f.score {
 		if state.skipScore&(1<<i) != 0 {
 			continue
 		}
-		if st := f.scoreNodes(i, state, pod, nodes, scores); !st.IsSuccess() {
-			return st.WithPlugin(p.Name())
+		for c := range chunks {
+			if st := failed[c*len(f.score)+i]; st != nil {
+				return st.WithPlugin(p.Name())
+			}
 		}
+		scores := f.scores[i]
 		if ext := p.ScoreExtensions(); ext != nil {
 			if st := ext.NormalizeScore(state, pod, scores); !st.IsSuccess() {
 				return st.WithPlugin(p.Name())

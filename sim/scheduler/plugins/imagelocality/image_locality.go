@@ -26,11 +26,10 @@ const preScoreKey framework.StateKey = "PreScore" + Name
 // ImageLocality is the plugin.
 type ImageLocality struct {
 	lister framework.SharedLister
-	// ids holds the current cycle's pod images as interned ids (-1 for
-	// an image no node has ever listed), one per (init) container.
-	ids []int32
-	// held is ScoreNodes' per-cycle scratch list.
-	held []heldImage
+	// pre is the current cycle's PreScore result, written to the cycle
+	// state: ScoreNodes only reads it (it may run on several node slices
+	// at once).
+	pre preScore
 	// normalized caches images.Normalize per pod image string: a cluster
 	// has few distinct images and parsing one costs allocations.
 	normalized map[string]string
@@ -57,9 +56,17 @@ func (*ImageLocality) Name() string { return Name }
 // PreScore resolves the pod's images to interned ids once, so that the
 // per-node work is integer compares.
 func (pl *ImageLocality) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
-	pl.ids = pl.podImageIDs(pod, pl.ids[:0])
-	state.Write(preScoreKey, &pl.ids)
+	pl.pre.ids = pl.podImageIDs(pod, pl.pre.ids[:0])
+	pl.pre.held = pl.heldImages(pl.pre.ids, pl.pre.held[:0])
+	state.Write(preScoreKey, &pl.pre)
 	return nil
+}
+
+// preScore is the pod's images as interned ids (-1 for an image no node
+// has ever listed), one per (init) container, and those some node holds.
+type preScore struct {
+	ids  []int32
+	held []heldImage
 }
 
 // podImageIDs appends the ids of the pod's (init) container and image
@@ -129,9 +136,9 @@ func (pl *ImageLocality) Score(state *framework.CycleState, pod *corev1.Pod, ni 
 // shared by every node that has it, so its scaled score is computed once;
 // each node then only tests its bit in the images' node bitsets.
 func (pl *ImageLocality) ScoreNodes(state *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo, scores []framework.NodeScore) *framework.Status {
-	ids := pl.stateImageIDs(state, pod)
+	pre := pl.statePreScore(state, pod)
+	ids, held := pre.ids, pre.held
 	empty := CalculatePriority(0, len(ids)) // a node without the images
-	held := pl.heldImages(ids)
 	for j, ni := range nodes {
 		if len(held) == 0 || len(ni.ImageIDs) == 0 {
 			scores[j].Score = empty
@@ -157,23 +164,29 @@ type heldImage struct {
 }
 
 // heldImages lists the pod images (duplicates included: each container
-// counts) that some node holds, reusing pl.held.
-func (pl *ImageLocality) heldImages(ids []int32) []heldImage {
+// counts) that some node holds, appended to dst.
+func (pl *ImageLocality) heldImages(ids []int32, dst []heldImage) []heldImage {
 	total := len(pl.lister.NodeInfos())
-	pl.held = pl.held[:0]
 	for _, id := range ids {
 		if st := pl.lister.ImageSummary(id); st != nil {
-			pl.held = append(pl.held, heldImage{ScaledImageScore(st, total), pl.lister.ImageNodes(id)})
+			dst = append(dst, heldImage{ScaledImageScore(st, total), pl.lister.ImageNodes(id)})
 		}
 	}
-	return pl.held
+	return dst
 }
 
 func (pl *ImageLocality) stateImageIDs(state *framework.CycleState, pod *corev1.Pod) []int32 {
-	if v, err := state.Read(preScoreKey); err == nil {
-		return *v.(*[]int32)
+	return pl.statePreScore(state, pod).ids
+}
+
+// statePreScore is PreScore's result, or (PreScore did not run: a direct
+// Score call) the same computed afresh.
+func (pl *ImageLocality) statePreScore(state *framework.CycleState, pod *corev1.Pod) *preScore {
+	if v, ok := state.Lookup(preScoreKey); ok {
+		return v.(*preScore)
 	}
-	return pl.podImageIDs(pod, nil)
+	ids := pl.podImageIDs(pod, nil)
+	return &preScore{ids: ids, held: pl.heldImages(ids, nil)}
 }
 
 // ScaledImageScore is the image size scaled by the fraction of nodes that
