@@ -69,6 +69,9 @@ func (s *Scheduler) onPod(ev store.Event) {
 			s.queue.Delete(pod)
 			return
 		}
+		if s.binding[store.KeyOf(pod)] {
+			return // assumed: its binding waits for its volumes
+		}
 		var old *corev1.Pod
 		if ev.Old != nil {
 			old = ev.Old.(*corev1.Pod)

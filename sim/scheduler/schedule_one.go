@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,6 +14,7 @@ import (
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
 	"github.com/kubesim/kubesim/sim/scheduler/plugins/volumebinding"
 	"github.com/kubesim/kubesim/sim/scheduler/queue"
+	"github.com/kubesim/kubesim/sim/store"
 	"github.com/kubesim/kubesim/sim/volumeutil"
 )
 
@@ -71,10 +73,20 @@ func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
 		s.handleFailure(p, pod, err, cycle)
 		return
 	}
-	if err := s.selectNodeForClaims(node); err != nil {
+	claims, err := s.selectNodeForClaims(node)
+	if err != nil {
 		s.handleFailure(p, pod, fmt.Errorf("running PreBind plugin %q: %w", volumebinding.Name, err), cycle)
 		return
 	}
+	if len(claims) > 0 {
+		s.waitForVolumes(p, pod, node, claims, cycle)
+		return
+	}
+	s.bind(p, pod, node, cycle)
+}
+
+// bind binds the pod to node (the binding cycle's last step).
+func (s *Scheduler) bind(p *queue.QueuedPodInfo, pod *corev1.Pod, node string, cycle int64) {
 	if err := s.client.Bind(pod.Namespace, pod.Name, node); err != nil {
 		s.handleFailure(p, pod, fmt.Errorf("binding rejected: %w", err), cycle)
 		return
@@ -89,14 +101,14 @@ func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
 	s.stats.Scheduled++
 }
 
-// selectNodeForClaims is VolumeBinding's PreBind: the pod's unbound
-// WaitForFirstConsumer claims learn the chosen node (the
+// selectNodeForClaims is the first half of VolumeBinding's PreBind: the
+// pod's unbound WaitForFirstConsumer claims learn the chosen node (the
 // volume.kubernetes.io/selected-node annotation), so the PersistentVolume
-// controller binds or provisions them there. (Upstream's PreBind also
-// waits until they are bound before binding the pod; here the pod is
-// bound at once and its kubelet waits for the volume instead.)
-func (s *Scheduler) selectNodeForClaims(node string) error {
+// controller binds or provisions them there. It returns their keys.
+func (s *Scheduler) selectNodeForClaims(node string) ([]string, error) {
+	var keys []string
 	for _, pvc := range volumebinding.UnboundWaitingClaims(s.state) {
+		keys = append(keys, store.KeyOf(pvc))
 		if pvc.Annotations[volumeutil.AnnSelectedNode] == node {
 			continue
 		}
@@ -106,10 +118,73 @@ func (s *Scheduler) selectNodeForClaims(node string) error {
 		}
 		n.Annotations[volumeutil.AnnSelectedNode] = node
 		if _, err := s.client.Update(n); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return keys, nil
+}
+
+// Volume binding waits: upstream's PreBind polls its claims every
+// second until they are bound, for --bind-timeout-seconds at most.
+const (
+	bindPollInterval = time.Second
+	bindTimeout      = 600 * time.Second
+)
+
+// waitForVolumes is the second half of VolumeBinding's PreBind: the pod
+// is assumed on node (its room taken) while its claims are provisioned
+// or bound, and bound once all are; the Scheduled event comes then. A
+// claim still unbound after the bind timeout fails the attempt.
+func (s *Scheduler) waitForVolumes(p *queue.QueuedPodInfo, pod *corev1.Pod, node string, claims []string, cycle int64) {
+	key := store.KeyOf(pod)
+	assumed := pod.DeepCopy()
+	assumed.Spec.NodeName = node
+	s.cache.AddPod(assumed)
+	s.binding[key] = true
+	start := s.engine.Elapsed()
+	var poll func()
+	poll = func() {
+		o, ok := s.st.Get("Pod", pod.Namespace, pod.Name)
+		if !ok || o.GetUID() != pod.UID || !s.responsible(o.(*corev1.Pod)) {
+			delete(s.binding, key)
+			s.cache.RemovePod(assumed)
+			s.queue.Done(p) // deleted meanwhile
+			s.moveOnEvent(framework.AssignedPodDelete)
+			return
+		}
+		cur := o.(*corev1.Pod)
+		if s.claimsBound(claims) {
+			delete(s.binding, key)
+			s.bind(p, cur, node, cycle)
+			return
+		}
+		if s.engine.Elapsed()-start >= bindTimeout {
+			delete(s.binding, key)
+			s.cache.RemovePod(assumed)
+			s.handleFailure(p, cur, fmt.Errorf("running PreBind plugin %q: binding volumes: context deadline exceeded", volumebinding.Name), cycle)
+			s.moveOnEvent(framework.AssignedPodDelete)
+			return
+		}
+		s.engine.After(bindPollInterval, "scheduler/bind-volumes", poll)
+	}
+	s.engine.After(bindPollInterval, "scheduler/bind-volumes", poll)
+}
+
+// claimsBound: every claim is bound to a volume (the PV controller
+// completed the bind).
+func (s *Scheduler) claimsBound(keys []string) bool {
+	for _, k := range keys {
+		ns, name := store.SplitKey(k)
+		o, ok := s.st.Get("PersistentVolumeClaim", ns, name)
+		if !ok {
+			return false
+		}
+		pvc := o.(*corev1.PersistentVolumeClaim)
+		if pvc.Spec.VolumeName == "" || pvc.Annotations[volumeutil.AnnBindCompleted] == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // schedulePod picks a node for pod or returns a *framework.FitError (or

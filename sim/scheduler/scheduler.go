@@ -79,6 +79,9 @@ type Scheduler struct {
 	stops              []func()
 
 	pending map[string]string // pod key -> last failure message
+	// binding are the pods whose binding waits for their volumes
+	// (VolumeBinding's PreBind), by key.
+	binding map[string]bool
 	stats   Stats
 
 	// scratch reused by every cycle
@@ -106,7 +109,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Scheduler {
 	s := &Scheduler{
 		engine: engine, client: client, st: client.Server().Store(), cfg: cfg,
 		cache: cache.New(), state: framework.NewCycleState(),
-		ties: engine.Rand("scheduler/ties"), pending: map[string]string{},
+		ties: engine.Rand("scheduler/ties"), pending: map[string]string{}, binding: map[string]bool{},
 	}
 	s.queue = queue.New(engine, cfg.Queue)
 	s.queue.OnActive = s.kick
