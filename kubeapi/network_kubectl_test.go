@@ -122,6 +122,11 @@ func TestKubectlServices(t *testing.T) {
 	require.Contains(t, k.ok("exec", "client", "--", "wget", "-qO-", "-T2", "http://"+nlb), "<title>Welcome to nginx!</title>")
 	alb := k.ok("get", "ingress", "web", "-o", "jsonpath={.status.loadBalancer.ingress[0].hostname}")
 	require.Contains(t, k.ok("exec", "client", "--", "wget", "-qO-", "-T2", "--header", "Host: shop.example.com", "http://"+alb), "<title>Welcome to nginx!</title>")
+	// curl --resolve pins the rule's host to an ALB address.
+	albIP := regexp.MustCompile(`Address: (192\.168\.\d+\.\d+)`).FindStringSubmatch(k.ok("exec", "client", "--", "nslookup", alb))
+	require.NotNil(t, albIP)
+	require.Contains(t, k.ok("exec", "deploy/web", "--", "curl", "-s", "--resolve", "shop.example.com:80:"+albIP[1], "http://shop.example.com/"),
+		"<title>Welcome to nginx!</title>")
 	out, err = k.run("exec", "client", "--", "wget", "-qO-", "-T2", "http://"+alb)
 	require.Error(t, err, "no rule for the ALB's own name: the controller's default 404")
 	require.Contains(t, out, "wget: server returned error: HTTP/1.1 404 Not Found")

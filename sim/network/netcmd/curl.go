@@ -2,6 +2,7 @@ package netcmd
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +16,8 @@ type curlOpts struct {
 	maxTime, connectTimeout                               time.Duration
 	writeOut                                              string
 	urls                                                  []string
-	hostHeader                                            string // -H 'Host: …'
+	hostHeader                                            string   // -H 'Host: …'
+	resolve                                               []string // --resolve host:port:addr
 }
 
 func parseCurl(args []string) (curlOpts, string) {
@@ -87,8 +89,10 @@ func parseCurl(args []string) (curlOpts, string) {
 				o.writeOut = val
 			case "H", "header":
 				o.hostHeader = hostHeader(val, o.hostHeader)
+			case "resolve":
+				o.resolve = append(o.resolve, val)
 			case "k", "insecure", "X", "request", "d", "data", "A", "user-agent",
-				"u", "user", "e", "x", "proxy", "resolve", "retry", "cacert", "4", "ipv4", "n", "N", "no-buffer", "q":
+				"u", "user", "e", "x", "proxy", "retry", "cacert", "4", "ipv4", "n", "N", "no-buffer", "q":
 			default:
 				return o, fmt.Sprintf("curl: option %s: is unknown\ncurl: try 'curl --help' or 'curl --manual' for more information\n", a)
 			}
@@ -155,6 +159,7 @@ func curl(env Env, args []string, fl flavour) Result {
 			stderr.WriteString(curlMeterHead)
 		}
 		t.hostHeader = o.hostHeader
+		t.pinned = pinnedAddr(o.resolve, t)
 		f := doFetch(env, t)
 		res.Elapsed += f.res.elapsed
 		if len(f.res.Addrs) == 0 {
@@ -250,3 +255,19 @@ func curl(env Env, args []string, fl flavour) Result {
 }
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
+
+// pinnedAddr is the address a --resolve entry (host:port:addr) gives the
+// URL's host and port, if one does (the invalid address otherwise).
+func pinnedAddr(entries []string, t target) netip.Addr {
+	for _, e := range entries {
+		host, rest, ok := strings.Cut(strings.TrimPrefix(e, "+"), ":")
+		port, addr, ok2 := strings.Cut(rest, ":")
+		if !ok || !ok2 || !strings.EqualFold(host, t.host) && host != "*" || port != strconv.Itoa(t.port) {
+			continue
+		}
+		if a, err := netip.ParseAddr(strings.Trim(strings.Split(addr, ",")[0], "[]")); err == nil {
+			return a
+		}
+	}
+	return netip.Addr{}
+}

@@ -101,6 +101,8 @@ type target struct {
 	// hostHeader is the Host header given on the command line ("": the
 	// URL's host).
 	hostHeader string
+	// pinned is the address curl --resolve gives host:port, if any.
+	pinned netip.Addr
 }
 
 // hostHeader is the value of a "Host: …" header line, else was.
@@ -184,7 +186,11 @@ func (r *Result) writeFile(name, content string) {
 
 func doFetch(env Env, t target) fetch {
 	f := fetch{t: t}
-	f.res = resolveVia(env, t.host, "")
+	if t.pinned.IsValid() {
+		f.res = resolved{Resolution: network.Resolution{Name: t.host, Addrs: []netip.Addr{t.pinned}}}
+	} else {
+		f.res = resolveVia(env, t.host, "")
+	}
 	if len(f.res.Addrs) == 0 {
 		return f
 	}
