@@ -155,6 +155,7 @@ func (s *Scheduler) waitForVolumes(p *queue.QueuedPodInfo, pod *corev1.Pod, node
 		cur := o.(*corev1.Pod)
 		if s.claimsBound(claims) {
 			delete(s.binding, key)
+			s.cache.RemovePod(assumed) // bind accounts the bound pod, or fails
 			s.bind(p, cur, node, cycle)
 			return
 		}
