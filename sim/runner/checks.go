@@ -274,12 +274,11 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 	switch {
 	case e.DeploymentReady != nil:
 		d := e.DeploymentReady
-		o, ok := st.Get("Deployment", nsOr(d.Namespace), d.Name)
-		if !ok {
-			return false, "deployment " + d.Name + " not found"
+		dep, missing := namedDeployment(c, d.Namespace, d.Name)
+		if dep == nil {
+			return false, missing
 		}
-		dep := o.(*appsv1.Deployment)
-		ok = dep.Status.ReadyReplicas >= d.Replicas && dep.Status.AvailableReplicas >= d.Replicas && ptr.Deref(dep.Spec.Replicas, 1) == d.Replicas
+		ok := dep.Status.ReadyReplicas >= d.Replicas && dep.Status.AvailableReplicas >= d.Replicas && ptr.Deref(dep.Spec.Replicas, 1) == d.Replicas
 		return ok, fmt.Sprintf("deployment %s: %d/%d ready", d.Name, dep.Status.ReadyReplicas, d.Replicas)
 	case e.PodsRunning != nil:
 		return countPods(c, e.PodsRunning, "running", podRunning)
@@ -346,11 +345,11 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 		return true, ""
 	case e.Available != nil:
 		a := e.Available
-		o, ok := st.Get("Deployment", nsOr(a.Namespace), a.Deployment)
-		if !ok {
-			return false, "deployment " + a.Deployment + " not found"
+		dep, missing := namedDeployment(c, a.Namespace, a.Deployment)
+		if dep == nil {
+			return false, missing
 		}
-		n := o.(*appsv1.Deployment).Status.AvailableReplicas
+		n := dep.Status.AvailableReplicas
 		return n >= a.AtLeast, fmt.Sprintf("deployment %s: %d available, want at least %d", a.Deployment, n, a.AtLeast)
 	case e.NoPDBViolated:
 		for _, o := range st.List("PodDisruptionBudget", "") {
@@ -364,11 +363,10 @@ func holds(c *cluster.Cluster, e scenarios.Expectation) (bool, string) {
 		return imageHolds(c, e.Image)
 	case e.Revision != nil:
 		r := e.Revision
-		o, ok := st.Get("Deployment", nsOr(r.Namespace), r.Deployment)
-		if !ok {
-			return false, "deployment " + r.Deployment + " not found"
+		d, missing := namedDeployment(c, r.Namespace, r.Deployment)
+		if d == nil {
+			return false, missing
 		}
-		d := o.(*appsv1.Deployment)
 		rev := d.Annotations["deployment.kubernetes.io/revision"]
 		done := d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas == ptr.Deref(d.Spec.Replicas, 1) &&
 			d.Status.Replicas == d.Status.UpdatedReplicas && d.Status.AvailableReplicas == d.Status.UpdatedReplicas
@@ -439,11 +437,10 @@ func countPods(c *cluster.Cluster, q *scenarios.PodsRunning, what string, match 
 }
 
 func imageHolds(c *cluster.Cluster, q *scenarios.ImageCheck) (bool, string) {
-	o, ok := c.Store.Get("Deployment", nsOr(q.Namespace), q.Deployment)
-	if !ok {
-		return false, "deployment " + q.Deployment + " not found"
+	d, missing := namedDeployment(c, q.Namespace, q.Deployment)
+	if d == nil {
+		return false, missing
 	}
-	d := o.(*appsv1.Deployment)
 	check := func(where string, cs []corev1.Container) (bool, string) {
 		seen := false
 		for _, ct := range cs {
@@ -477,6 +474,16 @@ func imageHolds(c *cluster.Cluster, q *scenarios.ImageCheck) (bool, string) {
 		}
 	}
 	return true, ""
+}
+
+// namedDeployment is the Deployment an expectation names, or nil and the
+// check's "not found" message.
+func namedDeployment(c *cluster.Cluster, ns, name string) (*appsv1.Deployment, string) {
+	o, ok := c.Store.Get("Deployment", nsOr(ns), name)
+	if !ok {
+		return nil, "deployment " + name + " not found"
+	}
+	return o.(*appsv1.Deployment), ""
 }
 
 func nsOr(ns string) string {
