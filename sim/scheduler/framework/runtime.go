@@ -214,10 +214,13 @@ func (f *Framework) RunPreScorePlugins(state *CycleState, pod *corev1.Pod, nodes
 // ScoreChunk is how many consecutive feasible nodes one worker scores at
 // a time, and ScoreParallelMin the fewest feasible nodes worth scoring
 // in parallel. Variables so that tests can force the parallel path on
-// small clusters.
+// small clusters. Parallel scoring is off by default: on a 2-core machine
+// a 1k-node/30k-pod bench cost 14% more CPU and 15% more wall time with
+// it (the workers' hand-off outweighs ~75 µs of scoring per cycle, and
+// the other core is the garbage collector's).
 var (
 	ScoreChunk       = 64
-	ScoreParallelMin = 256
+	ScoreParallelMin = 1 << 30
 )
 
 // RunScorePlugins scores every node with every (non-skipped) plugin,
