@@ -138,6 +138,20 @@ const seedUsage = "override the scenario's seed (the same scenario and seed give
 // speedUsage is the help of the interactive faces' --speed flag.
 var speedUsage = fmt.Sprintf(`initial speed in virtual seconds per wall second (0.25 … 1000), or "max"; every face starts at %g`, live.DefaultSpeed)
 
+// openTrace points opts at the --trace file, made afresh (path "": no
+// trace); the caller defers the close it returns.
+func openTrace(path string, opts *runner.Options) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	tf, err := os.Create(path)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	opts.Trace = tf
+	return func() { _ = tf.Close() }, nil
+}
+
 func runScenario(ctx context.Context, out io.Writer, arg string, f runFlags) error {
 	if f.report != "text" && f.report != "json" {
 		return badInput(fmt.Errorf("--report must be text or json, not %q", f.report))
@@ -153,14 +167,11 @@ func runScenario(ctx context.Context, out io.Writer, arg string, f runFlags) err
 	if err != nil {
 		return badInput(err)
 	}
-	if f.trace != "" {
-		tf, err := os.Create(f.trace)
-		if err != nil {
-			return badInput(err)
-		}
-		defer tf.Close()
-		opts.Trace = tf
+	closeTrace, err := openTrace(f.trace, &opts)
+	if err != nil {
+		return err
 	}
+	defer closeTrace()
 	rep, err := runSimulation(ctx, s, opts)
 	if err != nil {
 		return err

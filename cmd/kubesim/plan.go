@@ -291,14 +291,11 @@ func runMany(ctx context.Context, out, errOut io.Writer, args []string, f runFla
 		return badInput(fmt.Errorf("--trace writes the trace of one run: give one scenario and no --seeds"))
 	}
 	opts := runner.Options{Seed: seed, MaxEventsPerInstant: f.maxEvents}
-	if f.trace != "" {
-		tf, err := os.Create(f.trace)
-		if err != nil {
-			return badInput(err)
-		}
-		defer tf.Close()
-		opts.Trace = tf
+	closeTrace, err := openTrace(f.trace, &opts)
+	if err != nil {
+		return err
 	}
+	defer closeTrace()
 	doc := &plan.JUnitSuites{Name: "kubesim run"}
 	passed := true
 	enc := json.NewEncoder(out)
