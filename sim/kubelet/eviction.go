@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/kubelet/images"
 )
@@ -28,9 +29,6 @@ const (
 	// evictionGracePeriod is the grace a pod evicted for a hard
 	// threshold gets (upstream's immediateEvictionGracePeriodSeconds).
 	evictionGracePeriod = time.Second
-	// systemCriticalPriority is the priority from which a pod is
-	// critical (system-cluster-critical): never evicted.
-	systemCriticalPriority = 2000000000
 )
 
 // Eviction texts of the upstream kubelet.
@@ -174,7 +172,7 @@ func isCritical(pod *corev1.Pod) bool {
 	if pod.Annotations[corev1.MirrorPodAnnotationKey] != "" {
 		return true
 	}
-	return pod.Spec.Priority != nil && *pod.Spec.Priority >= systemCriticalPriority
+	return pod.Spec.Priority != nil && *pod.Spec.Priority >= apiserver.SystemClusterCritical
 }
 
 // evictionMessage is upstream's: the starved resource, the threshold and
