@@ -481,7 +481,17 @@ func (f *fsm) get(kind, key string) ([]byte, bool) {
 type sharedTable struct {
 	mu      sync.Mutex
 	entries map[uint64]*sharedEntry
+	// released are the entries no log holds any more, oldest first, kept
+	// for a grace of graceEntries releases: raft sends a follower entries
+	// it read from the leader's log, and the leader may compact them
+	// before the follower stores them (up to a window of entries in
+	// flight), so a late store must still find the encodings.
+	released []uint64
 }
+
+// graceEntries is how many released entries stay readable: twice the
+// entries the cluster keeps in flight.
+const graceEntries = 2 * window
 
 type sharedEntry struct {
 	vals []sharedVal
@@ -513,7 +523,7 @@ func (t *sharedTable) retain(first uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e := t.entries[first]; e != nil {
-		e.refs++
+		e.refs++ // a released one comes back; its stale place in released is skipped when forgotten
 	}
 }
 
@@ -523,17 +533,31 @@ func (t *sharedTable) release(first uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e := t.entries[first]; e != nil {
-		if e.refs--; e.refs <= 0 {
-			delete(t.entries, first)
+		if e.refs--; e.refs == 0 {
+			t.released = append(t.released, first)
+		}
+	}
+	for len(t.released) > graceEntries {
+		old := t.released[0]
+		t.released = t.released[1:]
+		if e := t.entries[old]; e != nil && e.refs <= 0 {
+			delete(t.entries, old)
 		}
 	}
 }
 
-// held is the number of entries whose encodings are held.
+// held is the number of entries whose encodings something holds (the
+// released ones in their grace are not counted).
 func (t *sharedTable) held() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.entries)
+	n := 0
+	for _, e := range t.entries {
+		if e.refs > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // logStore is a member's raft log (raft's in-memory store) that tells the
