@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/sim/rbac"
 )
 
 // newUserKey writes a private key and a certificate request for user in
@@ -279,6 +281,15 @@ func TestKubectlControllerRoles(t *testing.T) {
 	require.Regexp(t, `pods\s+\[\]\s+\[\]\s+\[create delete list patch watch\]`, out)
 	require.Regexp(t, `system:controller:replicaset-controller\s+ClusterRole/system:controller:replicaset-controller\s+\S+\s+kube-system/replicaset-controller`,
 		k.ok("get", "clusterrolebindings", "-o", "wide"))
+	// Each binding's ServiceAccount exists, as kube-controller-manager
+	// creates them (--use-service-account-credentials): kube-system lists
+	// the 38 of them beside its default one.
+	out = k.ok("get", "sa", "-n", "kube-system", "-o", "name")
+	for _, name := range append(rbac.ControllerServiceAccounts(), "default") {
+		require.Contains(t, out, "serviceaccount/"+name+"\n")
+	}
+	require.Len(t, rbac.ControllerServiceAccounts(), 38)
+	require.Regexp(t, spaced("replicaset-controller", "0"), k.ok("get", "sa", "-n", "kube-system", "replicaset-controller"))
 	as := "--as=system:serviceaccount:kube-system:replicaset-controller"
 	require.Equal(t, "yes\n", k.ok("auth", "can-i", "create", "pods", as))
 	out, err := k.run("auth", "can-i", "create", "secrets", as)

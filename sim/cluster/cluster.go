@@ -176,7 +176,9 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	c.PKI = ca
-	c.startControlPlane()
+	if err := c.startControlPlane(); err != nil {
+		return nil, err
+	}
 	if len(cfg.FargateProfiles) > 0 {
 		c.startFargate()
 	}

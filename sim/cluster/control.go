@@ -1,6 +1,11 @@
 package cluster
 
 import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/kubesim/kubesim/sim/controllers/awslb"
 	"github.com/kubesim/kubesim/sim/controllers/clusterroleaggregation"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
@@ -25,6 +30,7 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/serviceaccount"
 	"github.com/kubesim/kubesim/sim/controllers/statefulset"
 	"github.com/kubesim/kubesim/sim/controllers/storageprotection"
+	"github.com/kubesim/kubesim/sim/rbac"
 	"github.com/kubesim/kubesim/sim/scheduler"
 )
 
@@ -32,9 +38,18 @@ type schedulerHandle = *scheduler.Scheduler
 
 // startControlPlane creates kube-scheduler and the kube-controller-manager
 // controllers and starts them, in a fixed order.
-func (c *Cluster) startControlPlane() {
+func (c *Cluster) startControlPlane() error {
 	e := c.Engine
 	c.sched = scheduler.New(e, c.Client("default-scheduler"), scheduler.Config{ScoringStrategy: c.cfg.ScoringStrategy})
+	// kube-controller-manager runs each controller with its own
+	// ServiceAccount's credentials (--use-service-account-credentials, as
+	// on EKS) and creates those ServiceAccounts as it starts.
+	kcm := c.Client("kube-controller-manager").WithUIDStream(SystemUIDs)
+	for _, name := range rbac.ControllerServiceAccounts() {
+		if _, err := kcm.Create(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: name}}); err != nil {
+			return fmt.Errorf("cluster: ServiceAccount kube-system/%s: %w", name, err)
+		}
+	}
 	accounts := serviceaccount.New(e, c.Client(serviceaccount.Name).WithUIDStream(SystemUIDs), controllerutil.Config{})
 	rootCA := rootcacert.New(e, c.Client(rootcacert.Name).WithUIDStream(SystemUIDs), controllerutil.Config{}, c.PKI.CertPEM)
 	// The built-in namespaces of a running cluster already have their
@@ -73,6 +88,7 @@ func (c *Cluster) startControlPlane() {
 	for _, s := range c.starters {
 		s.Start()
 	}
+	return nil
 }
 
 // Scheduler is the cluster's kube-scheduler.

@@ -253,6 +253,18 @@ func controllerRoles() []*rbacv1.ClusterRole {
 	}
 }
 
+// ControllerServiceAccounts names the ServiceAccounts in kube-system that
+// the controller roles are bound to, one per controller, in the roles'
+// order: kube-controller-manager creates each before it builds that
+// controller's client (its client builder's getOrCreateServiceAccount).
+func ControllerServiceAccounts() []string {
+	var out []string
+	for _, b := range controllerRoleBindings() {
+		out = append(out, b.Subjects[0].Name)
+	}
+	return out
+}
+
 // controllerRoleBindings bind each controller role to the controller's
 // ServiceAccount in kube-system.
 func controllerRoleBindings() []*rbacv1.ClusterRoleBinding {
