@@ -87,6 +87,9 @@ func (c *container) begin() {
 func (c *container) create(res images.Resolved) {
 	k := c.p.k
 	c.image, c.imageID = res.Ref.String(), res.ImageID()
+	if im := k.images[c.image]; im != nil {
+		im.lastUsed = k.now()
+	}
 	c.beh = images.BehaviorOf(res.Image, c.spec.Name, c.spec.Command, c.spec.Args, c.p.pod.Annotations)
 	if c.spec.Stdin && ReadsStdin(c.spec) {
 		// A shell given stdin (kubectl run -i, kubectl debug -i) waits
@@ -139,6 +142,7 @@ func (c *container) run() {
 	if c.restartPending {
 		c.restarts++
 		c.restartPending = false
+		c.dropWritableLayer()
 	}
 	c.state, c.reason, c.message = cRunning, "", ""
 	c.startedAt = metav1.NewTime(k.engine.Now())
@@ -177,6 +181,9 @@ func (c *container) run() {
 	c.ready = readyAt == now && probed
 	if !c.ready && probed {
 		c.scheduleReadiness(startedAt, readyAt)
+	}
+	if len(c.beh.Writes) > 0 {
+		c.scheduleWrites()
 	}
 	c.scheduleExit(now)
 	c.scheduleProbeFailures(now)

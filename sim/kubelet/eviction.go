@@ -2,6 +2,7 @@ package kubelet
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -16,9 +17,9 @@ import (
 )
 
 // The eviction manager's settings on EKS (the AMI's evictionHard, the
-// kubelet's defaults for the rest). Only memory is observed: the
-// simulator does not model disk use, so nodefs.available<10% and
-// nodefs.inodesFree<5% never trip.
+// kubelet's defaults for the rest). memory.available and
+// nodefs.available are observed (disk.go models the root volume's use);
+// inodes are not modelled, so nodefs.inodesFree<5% never trips.
 const (
 	// evictionHardMemory is evictionHard memory.available.
 	evictionHardMemory = cloud.EvictionHardMemoryMiB << 20
@@ -33,15 +34,59 @@ const (
 
 // Eviction texts of the upstream kubelet.
 const (
-	reasonEvicted      = "Evicted"
-	memoryPressureNote = "The node had condition: [MemoryPressure]. "
+	reasonEvicted = "Evicted"
 )
 
 // evictionState is the eviction manager's memory of its node.
 type evictionState struct {
-	memoryMetAt time.Duration // when memory.available was last seen below the threshold
-	memoryMet   bool          // it ever was
-	pressure    bool          // the MemoryPressure condition is True
+	memory threshold // memory.available: MemoryPressure
+	disk   threshold // nodefs.available: DiskPressure
+
+	imageGCAt     time.Duration // the image manager's last garbage collection
+	imageGCFailed bool          // it could not free enough
+}
+
+// threshold is what the eviction manager remembers of one signal's.
+type threshold struct {
+	metAt    time.Duration // when the signal was last seen past the threshold
+	met      bool          // it ever was
+	pressure bool          // its node condition is True
+}
+
+// observe records whether the threshold is crossed now, and keeps its node
+// condition (index i of the status: 0 memory, 1 disk) True until the
+// transition period has passed since it last was, with the kubelet's
+// node event (on, off) when it flips.
+func (k *Kubelet) observe(t *threshold, crossed bool, i int, on, off string) {
+	now := k.now()
+	if crossed {
+		t.metAt, t.met = now, true
+	}
+	pressure := t.met && now-t.metAt < pressureTransitionPeriod
+	if pressure == t.pressure {
+		return
+	}
+	t.pressure = pressure
+	n := &k.node
+	n.since[i], n.changed = metav1.NewTime(k.engine.Now()), true
+	reason := off
+	if pressure {
+		reason = on
+	}
+	k.event(n.tmpl, corev1.EventTypeNormal, reason, "Node "+k.name+" status is now: "+reason)
+}
+
+// conditionsNote is upstream's "The node had condition: [...]. " of the
+// pressure conditions now True.
+func (e *evictionState) conditionsNote() string {
+	var c []string
+	if e.memory.pressure {
+		c = append(c, string(corev1.NodeMemoryPressure))
+	}
+	if e.disk.pressure {
+		c = append(c, string(corev1.NodeDiskPressure))
+	}
+	return "The node had condition: [" + strings.Join(c, " ") + "]. "
 }
 
 // workingSetBytes is the container's memory while it runs (as the
@@ -69,6 +114,9 @@ func (p *podState) podWorkingSet() (usage, request int64) {
 // resource list (the request lookups were a quarter of a steady-state
 // run's CPU).
 func (p *podState) podUsage() (usage int64) {
+	if p.disk != nil {
+		usage = p.disk.tmpfs // memory-medium emptyDirs
+	}
 	for _, c := range p.ctrs {
 		if c.state == cRunning {
 			usage += c.workingSetBytes()
@@ -93,37 +141,76 @@ func (k *Kubelet) memoryAvailable() int64 {
 
 // synchronizeEviction is one pass of the eviction manager (every 10 s,
 // its monitoring period, on the node status loop): observe
-// memory.available, keep MemoryPressure True until the transition
-// period has passed since the threshold was last crossed, and while it
-// is crossed evict one pod.
+// memory.available and nodefs.available, keep each pressure condition
+// True until the transition period has passed since its threshold was
+// last crossed, evict the pods over a local storage limit, and otherwise,
+// while a threshold is crossed, reclaim: memory first, then the disk
+// (unused images before pods), evicting at most one pod.
 func (k *Kubelet) synchronizeEviction() {
-	now := k.now()
 	available := k.memoryAvailable()
 	met := available < evictionHardMemory
 	e := &k.eviction
-	if met {
-		e.memoryMetAt, e.memoryMet = now, true
+	k.observe(&e.memory, met, 0, "NodeHasInsufficientMemory", "NodeHasSufficientMemory")
+	k.imageGC()
+	diskAvailable, diskThreshold := k.diskCapacity-k.diskUsed, nodefsThreshold(k.diskCapacity)
+	diskMet := k.diskCapacity > 0 && diskAvailable < diskThreshold
+	k.observe(&e.disk, diskMet, 1, "NodeHasDiskPressure", "NodeHasNoDiskPressure")
+	if k.localStorageEviction() {
+		return
 	}
-	pressure := e.memoryMet && now-e.memoryMetAt < pressureTransitionPeriod
-	if pressure != e.pressure {
-		e.pressure = pressure
-		n := &k.node
-		n.since[0], n.changed = metav1.NewTime(k.engine.Now()), true
-		reason := "NodeHasSufficientMemory"
-		if pressure {
-			reason = "NodeHasInsufficientMemory"
+	switch {
+	case met:
+		k.evictOne(memorySignal, available)
+	case diskMet:
+		k.event(k.node.tmpl, corev1.EventTypeWarning, "EvictionThresholdMet", "Attempting to reclaim "+string(corev1.ResourceEphemeralStorage))
+		// Node-level resources first: dead containers are already gone
+		// with their pods, so unused images.
+		k.freeImages(math.MaxInt64)
+		if diskAvailable = k.diskCapacity - k.diskUsed; diskAvailable >= diskThreshold {
+			return
 		}
-		k.event(n.tmpl, corev1.EventTypeNormal, reason, "Node "+k.name+" status is now: "+reason)
-	}
-	if met {
-		k.evictOne(available)
+		k.evictOne(diskSignal, diskAvailable)
 	}
 }
 
-// evictOne evicts the first evictable pod in upstream's memory ranking:
-// pods using more than they request first, then lower priority, then
-// larger use above request. Critical pods are never evicted.
-func (k *Kubelet) evictOne(available int64) {
+// signal is an eviction signal: the resource it starves, its threshold
+// and how a pod's use and request of it are measured.
+type signal struct {
+	resource  corev1.ResourceName
+	threshold func(k *Kubelet) int64
+	podUsage  func(p *podState) (usage, request int64)
+	ctrUsage  func(c *container) int64
+}
+
+var (
+	memorySignal = &signal{
+		resource:  corev1.ResourceMemory,
+		threshold: func(*Kubelet) int64 { return evictionHardMemory },
+		podUsage:  (*podState).podWorkingSet,
+		ctrUsage: func(c *container) int64 {
+			if c.state != cRunning {
+				return -1
+			}
+			return c.workingSetBytes()
+		},
+	}
+	diskSignal = &signal{
+		resource:  corev1.ResourceEphemeralStorage,
+		threshold: func(k *Kubelet) int64 { return nodefsThreshold(k.diskCapacity) },
+		podUsage:  (*podState).podDiskUsage,
+		ctrUsage: func(c *container) int64 {
+			if c.state == cWaiting && c.id == "" {
+				return -1
+			}
+			return c.containerDisk()
+		},
+	}
+)
+
+// evictOne evicts the first evictable pod in upstream's ranking for the
+// signal: pods using more than they request first, then lower priority,
+// then larger use above request. Critical pods are never evicted.
+func (k *Kubelet) evictOne(sig *signal, available int64) {
 	type candidate struct {
 		p              *podState
 		usage, request int64
@@ -136,7 +223,7 @@ func (k *Kubelet) evictOne(available int64) {
 		if !p.sandbox || p.finished || p.evicted || p.terminating {
 			continue
 		}
-		u, r := p.podWorkingSet()
+		u, r := sig.podUsage(p)
 		prio := int32(0)
 		if p.pod.Spec.Priority != nil {
 			prio = *p.pod.Spec.Priority
@@ -162,7 +249,7 @@ func (k *Kubelet) evictOne(available int64) {
 		if isCritical(c.p.pod) {
 			continue
 		}
-		c.p.evict(evictionMessage(c.p, available))
+		c.p.evictWith(evictionMessage(k, sig, c.p, available), true)
 		return
 	}
 }
@@ -177,32 +264,35 @@ func isCritical(pod *corev1.Pod) bool {
 
 // evictionMessage is upstream's: the starved resource, the threshold and
 // what was available, then every container using more than it requests.
-func evictionMessage(p *podState, available int64) string {
+func evictionMessage(k *Kubelet, sig *signal, p *podState, available int64) string {
 	var b strings.Builder
-	b.WriteString("The node was low on resource: memory. ")
-	b.WriteString("Threshold quantity: " + resource.NewQuantity(evictionHardMemory, resource.BinarySI).String() +
+	b.WriteString("The node was low on resource: " + string(sig.resource) + ". ")
+	b.WriteString("Threshold quantity: " + resource.NewQuantity(sig.threshold(k), resource.BinarySI).String() +
 		", available: " + resource.NewQuantity(available, resource.BinarySI).String() + ". ")
 	for _, c := range p.ctrs {
-		if c.state != cRunning {
+		u := sig.ctrUsage(c)
+		if u < 0 {
 			continue
 		}
-		req := c.spec.Resources.Requests[corev1.ResourceMemory]
-		usage := resource.NewQuantity(c.workingSetBytes(), resource.BinarySI)
+		req := c.spec.Resources.Requests[sig.resource]
+		usage := resource.NewQuantity(u, resource.BinarySI)
 		if usage.Cmp(req) > 0 {
 			b.WriteString("Container " + c.spec.Name + " was using " + usage.String() + ", request is " + req.String() +
-				", has larger consumption of memory. ")
+				", has larger consumption of " + string(sig.resource) + ". ")
 		}
 	}
 	return b.String()
 }
 
-// evict kills the pod's containers with the eviction grace period and
-// marks it Failed with reason Evicted (and a DisruptionTarget
-// condition); the pod object stays for its owner to replace.
-func (p *podState) evict(msg string) {
+// evictWith kills the pod's containers with the eviction grace period and
+// marks it Failed with reason Evicted (and, for a node-pressure
+// eviction, a DisruptionTarget condition: upstream's local storage
+// evictions set none); the pod object stays for its owner to replace.
+func (p *podState) evictWith(msg string, disruption bool) {
 	k := p.k
 	k.event(p.pod, corev1.EventTypeWarning, reasonEvicted, msg)
 	p.evicted, p.reason, p.message = true, reasonEvicted, msg
+	p.noDisruption = !disruption
 	e := k.engine
 	p.cancelTimers()
 	for _, c := range p.all() {
@@ -228,11 +318,18 @@ func (p *podState) maybeFinishEviction() {
 	}
 }
 
-// admitUnderPressure is the eviction manager's admission: under memory
-// pressure only pods that are critical, not BestEffort, or tolerate the
-// memory-pressure taint are admitted.
+// admitUnderPressure is the eviction manager's admission: under disk
+// pressure only critical pods are admitted; under memory pressure alone
+// also those not BestEffort or tolerating the memory-pressure taint.
 func (k *Kubelet) admitUnderPressure(pod *corev1.Pod) bool {
-	if !k.eviction.pressure || isCritical(pod) || qosClass(&pod.Spec) != corev1.PodQOSBestEffort {
+	e := &k.eviction
+	if !e.memory.pressure && !e.disk.pressure || isCritical(pod) {
+		return true
+	}
+	if e.disk.pressure {
+		return false
+	}
+	if qosClass(&pod.Spec) != corev1.PodQOSBestEffort {
 		return true
 	}
 	// The taint has no value: Exists, or Equal to "", tolerates it.

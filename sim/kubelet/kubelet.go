@@ -13,6 +13,7 @@ package kubelet
 import (
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
@@ -105,6 +106,10 @@ type Kubelet struct {
 
 	eviction evictionState
 
+	diskCapacity int64       // the root volume's size (0: not modelled)
+	diskUsed     int64       // of it: the OS, images, pods' emptyDirs and writable layers
+	diskDirty    []*podState // pods that wrote since the eviction manager's last pass
+
 	slots    []bool // pod IP slots in use
 	images   map[string]*imageState
 	inflight int // image pulls under way
@@ -132,6 +137,9 @@ func New(engine *sim.Engine, client *apiserver.Client, spec cloud.NodeSpec, cfg 
 		MilliCPU: spec.Allocatable.Cpu().MilliValue(),
 		Memory:   spec.Allocatable.Memory().Value(),
 		Pods:     spec.Allocatable.Pods().Value(),
+	}
+	if q, ok := spec.Capacity[corev1.ResourceEphemeralStorage]; ok && q.Sign() > 0 {
+		k.diskCapacity, k.diskUsed = q.Value(), osDiskBytes
 	}
 	return k
 }

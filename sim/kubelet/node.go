@@ -213,8 +213,11 @@ func (k *Kubelet) nodeStatus() corev1.NodeStatus {
 		{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", Message: "kubelet has sufficient PID available"},
 		{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: msgReady},
 	}
-	if k.eviction.pressure {
+	if k.eviction.memory.pressure {
 		st.Conditions[0].Status, st.Conditions[0].Reason, st.Conditions[0].Message = corev1.ConditionTrue, "KubeletHasInsufficientMemory", "kubelet has insufficient memory available"
+	}
+	if k.eviction.disk.pressure {
+		st.Conditions[1].Status, st.Conditions[1].Reason, st.Conditions[1].Message = corev1.ConditionTrue, "KubeletHasDiskPressure", "kubelet has disk pressure"
 	}
 	if !n.ready {
 		st.Conditions[3].Status, st.Conditions[3].Reason, st.Conditions[3].Message = corev1.ConditionFalse, "KubeletNotReady", n.notReady

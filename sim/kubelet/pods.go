@@ -49,6 +49,9 @@ type podState struct {
 
 	terminating, finished, deleted bool
 	evicted                        bool // by the eviction manager (reason, message say why)
+	noDisruption                   bool // evicted without a DisruptionTarget condition (a local storage limit)
+	disk                           *podDisk
+	diskChanged                    bool // in k.diskDirty
 	phase                          corev1.PodPhase
 	timer                          *sim.Timer
 
@@ -185,8 +188,9 @@ func (p *podState) admit() bool {
 		res, req, used, capacity = "memory", p.req.Memory, k.used.Memory, k.allocatable.Memory
 	case !k.admitUnderPressure(p.pod):
 		p.rejected, p.finished, p.phase = true, true, corev1.PodFailed
-		p.reason, p.message = reasonEvicted, "Pod was rejected: "+memoryPressureNote
-		k.event(p.pod, corev1.EventTypeWarning, p.reason, memoryPressureNote)
+		note := k.eviction.conditionsNote()
+		p.reason, p.message = reasonEvicted, "Pod was rejected: "+note
+		k.event(p.pod, corev1.EventTypeWarning, p.reason, note)
 		return false
 	default:
 		k.used = k.used.Add(p.req)
@@ -335,6 +339,7 @@ func (p *podState) finish(phase corev1.PodPhase) {
 	p.finished, p.phase, p.sandbox = true, phase, false
 	p.cancelTimers()
 	p.release()
+	p.releaseDisk()
 	p.k.markDirty(p)
 }
 
@@ -370,6 +375,7 @@ func (p *podState) forget() {
 	k := p.k
 	p.cancelTimers()
 	p.release()
+	p.releaseDisk()
 	p.deleted = true
 	delete(k.pods, p.uid)
 	if k.byKey[p.key] == p {

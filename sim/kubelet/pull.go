@@ -14,7 +14,9 @@ type imageState struct {
 	res     images.Resolved
 	present bool
 	pulling bool
-	waiters []func(images.Resolved, error)
+	// firstSeen and lastUsed order the image garbage collection.
+	firstSeen, lastUsed time.Duration
+	waiters             []func(images.Resolved, error)
 }
 
 // Pull timing: a registry round trip (token, manifest, config) before
@@ -123,6 +125,8 @@ func (k *Kubelet) pull(ref images.Ref, done func(images.Resolved, error)) {
 		if err == nil {
 			if !im.present {
 				k.node.changed = true
+				im.firstSeen = k.now()
+				k.diskUsed += imageDiskBytes(res)
 			}
 			im.res, im.present = res, true
 		}

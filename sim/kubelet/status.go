@@ -219,7 +219,7 @@ func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.P
 	add(2, corev1.PodReady, len(unready) == 0, reason, msg)
 	add(3, corev1.ContainersReady, len(unready) == 0, reason, msg)
 	out = append(out, kept(cur)...)
-	if p.evicted && !slices.ContainsFunc(out, func(c corev1.PodCondition) bool { return c.Type == corev1.DisruptionTarget }) {
+	if p.evicted && !p.noDisruption && !slices.ContainsFunc(out, func(c corev1.PodCondition) bool { return c.Type == corev1.DisruptionTarget }) {
 		out = append(out, disruptionTarget(p.message, now))
 	}
 	return out

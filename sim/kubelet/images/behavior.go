@@ -63,6 +63,9 @@ type Behavior struct {
 	// UnhealthyAfter: probes fail from this long after the start.
 	UnhealthyAfter    time.Duration
 	UnhealthyAfterSet bool
+	// Writes are the files the command writes, in time order (a write
+	// after the process exits never happens).
+	Writes []Write
 }
 
 // BehaviorOf derives the behaviour of a container running image img with

@@ -25,7 +25,7 @@ func init() {
 		netstat route mount umount dd tar gzip gunzip zcat base64 md5sum sha256sum stat which mkfifo readlink
 		realpath basename dirname hexdump od pwd cd export set unset source . kill killall wait nproc
 		apk apt apt-get yum dnf microdnf pip pip3 npm nc ping yes watch top httpd telnet read exit : uptime
-		sync logger getent clear stty tty nohup time diff cmp openssl ssh vi less more`) {
+		sync logger getent clear stty tty nohup time diff cmp openssl ssh vi less more fallocate truncate`) {
 		utilities[u] = true
 	}
 }
@@ -43,11 +43,14 @@ type evaluator struct {
 	// loops are the open for loops: when each began and how many times
 	// its body runs.
 	loops []forLoop
+	// writes are the files the script writes, in time order.
+	writes []Write
 }
 
 type forLoop struct {
-	start time.Duration
-	n     int
+	start  time.Duration
+	n      int
+	writes int // len(writes) when the loop began
 }
 
 func runScript(img *Image, script string, b *Behavior) {
@@ -62,7 +65,9 @@ func runScript(img *Image, script string, b *Behavior) {
 // exiting 127.
 func (e *evaluator) apply(b *Behavior, execForm bool) {
 	b.IgnoresSIGTERM = !e.handlesTerm
+	b.Writes = e.writes
 	if execForm && e.notFound != "" {
+		b.Writes = nil
 		b.Forever, b.RunFor, b.ExitCode = false, 0, 128
 		b.StartError = "failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"" +
 			e.notFound + "\": executable file not found in $PATH: unknown"
@@ -121,6 +126,18 @@ func (e *evaluator) statement(words []string) {
 		if n := len(e.loops); n > 0 {
 			l := e.loops[n-1]
 			e.loops = e.loops[:n-1]
+			body, d := slices.Clone(e.writes[l.writes:]), e.elapsed-l.start
+			for i := 1; i < l.n; i++ {
+				for _, w := range body {
+					w.At += time.Duration(i) * d
+					if strings.Contains(w.Path, "$") {
+						// A name made of the loop variable: another file
+						// each time round.
+						w.Path += "#" + strconv.Itoa(i)
+					}
+					e.writes = append(e.writes, w)
+				}
+			}
 			e.elapsed = l.start + (e.elapsed-l.start)*time.Duration(l.n)
 		}
 		return
@@ -130,7 +147,7 @@ func (e *evaluator) statement(words []string) {
 		e.forever = true // pod scripts loop until killed
 		return
 	case "for":
-		e.loops = append(e.loops, forLoop{start: e.elapsed, n: forItems(words)})
+		e.loops = append(e.loops, forLoop{start: e.elapsed, n: forItems(words), writes: len(e.writes)})
 		return
 	case "case":
 		return
@@ -189,6 +206,7 @@ func (e *evaluator) command(argv []string) {
 		e.status = 1
 	case runsForever(name, args):
 		e.forever = true
+	case e.fileWrites(name, args):
 	case utilities[name]:
 		e.status = 0
 	default:
