@@ -17,7 +17,7 @@ import (
 	"github.com/kubesim/kubesim/internal/textdist"
 )
 
-var nodeGroupFields = []string{"name", "instanceType", "capacity", "capacityType", "count", "min", "max", "zones", "labels", "taints"}
+var nodeGroupFields = []string{"name", "instanceType", "capacity", "capacityType", "count", "min", "max", "zones", "labels", "taints", "diskSize"}
 
 // cluster decodes the cluster section, applying the EKS defaults.
 func (p *parser) cluster(n *yaml.Node, present bool, scenarioPos Pos) Cluster {
@@ -153,8 +153,29 @@ func (p *parser) nodeGroup(n *yaml.Node, path string, zones []string) (NodeGroup
 			p.Errorf(f.Keys["capacityType"], "give an instanceType: only EC2 machines have a capacity type", "%s: capacityType needs an instanceType", path)
 		}
 	}
+	p.diskSize(f, path, "diskSize", &g)
 	p.groupPlacement(f, path, "zones", zones, &g)
 	return g, f.Vals["name"], g.Name != ""
+}
+
+// Root volume sizes EKS accepts for a node group: no smaller than the
+// AMI's 20 GiB snapshot, no larger than a gp3 volume.
+const minDiskGiB, maxDiskGiB = 20, 16384
+
+// diskSize reads a node group's root volume size in GiB (the field key):
+// only an EC2 machine has one (a custom capacity gives ephemeral-storage).
+func (p *parser) diskSize(f *Fields, path, key string, g *NodeGroup) {
+	v, ok := f.Vals[key]
+	if !ok {
+		return
+	}
+	if g.InstanceType == "" {
+		p.Errorf(f.Keys[key], "give capacity.ephemeral-storage instead", "%s: %s needs an instanceType", path, key)
+		return
+	}
+	if n, ok := p.Integer(v, path+"."+key, minDiskGiB, maxDiskGiB); ok {
+		g.DiskGiB = int(n)
+	}
 }
 
 // uniqueGroup records the node group called name (its name at nameNode)

@@ -103,10 +103,14 @@ func (p *parser) eksctlZones(f *Fields) []string {
 	return out
 }
 
+// eksctlVolumeGiB is eksctl's default root volume size.
+const eksctlVolumeGiB = 80
+
 // eksctlGroup converts one eksctl node group, with eksctl's defaults
-// (instanceType m5.large, desiredCapacity 2, min/max = desired).
+// (instanceType m5.large, desiredCapacity 2, min/max = desired,
+// volumeSize 80 GiB).
 func (p *parser) eksctlGroup(n *yaml.Node, path string, zones []string) (NodeGroup, *yaml.Node, bool) {
-	g := NodeGroup{InstanceType: "m5.large", Count: 2}
+	g := NodeGroup{InstanceType: "m5.large", Count: 2, DiskGiB: eksctlVolumeGiB}
 	f, ok := p.looseMapping(n, path)
 	if !ok {
 		return g, nil, false
@@ -120,6 +124,7 @@ func (p *parser) eksctlGroup(n *yaml.Node, path string, zones []string) (NodeGro
 	}
 	p.eksctlInstanceType(f, path, &g)
 	p.eksctlSize(f, path, &g)
+	p.diskSize(f, path, "volumeSize", &g)
 	p.groupPlacement(f, path, "availabilityZones", zones, &g)
 	return g, nameNode, g.Name != ""
 }

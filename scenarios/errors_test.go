@@ -50,6 +50,7 @@ managedNodeGroups:
     desiredCapacity: 2
     minSize: 1
     maxSize: 4
+    volumeSize: 50
     labels: {role: worker}
     taints: [{key: special, value: "yes", effect: NoSchedule}]
     iam: {withAddonPolicies: {autoScaler: true}}
@@ -84,6 +85,10 @@ func TestParseErrors(t *testing.T) {
 			[]string{"s.yaml:1:7: name: expected a string, got number 42\n  hint: quote it: \"42\""}},
 		{"unknown instance type", strings.Replace(base, "m5.large", "m5.lrge", 1),
 			[]string{"s.yaml:5:37: cluster.nodeGroups[0].instanceType: unknown instance type \"m5.lrge\"\n  hint: did you mean \"m5.large\"?"}},
+		{"disk too small", strings.Replace(base, "count: 3}", "count: 3, diskSize: 10}", 1),
+			[]string{"s.yaml:5:67: cluster.nodeGroups[0].diskSize: 10 is out of range (20 to 16384)"}},
+		{"disk without instance type", strings.Replace(base, "instanceType: m5.large, count: 3}", "capacity: {cpu: \"2\", memory: 8Gi}, count: 3, diskSize: 50}", 1),
+			[]string{"s.yaml:5:68: cluster.nodeGroups[0]: diskSize needs an instanceType\n  hint: give capacity.ephemeral-storage instead"}},
 		{"duplicate node group", base + "    - {name: general, instanceType: m5.large, count: 1}\n",
 			[]string{"s.yaml:6:14: duplicate node group name \"general\" (first at line 5)\n  hint: node names are <group>-<i>: each group needs its own name"}},
 		{"even etcd members", strings.Replace(base, "cluster:\n", "cluster:\n  controlPlane: {etcdMembers: 4}\n", 1),
@@ -202,11 +207,11 @@ func TestEksctl(t *testing.T) {
 	require.Equal(t, []string{"us-west-2a", "us-west-2b"}, s.Cluster.Zones)
 	require.Len(t, s.Cluster.NodeGroups, 2)
 	ng1, ng2 := s.Cluster.NodeGroups[0], s.Cluster.NodeGroups[1]
-	require.Equal(t, NodeGroup{Name: "ng-1", InstanceType: "m5.xlarge", Count: 2, Min: 1, Max: 4,
+	require.Equal(t, NodeGroup{Name: "ng-1", InstanceType: "m5.xlarge", Count: 2, Min: 1, Max: 4, DiskGiB: 50,
 		Zones: []string{"us-west-2a", "us-west-2b"}, Labels: map[string]string{"role": "worker"},
 		Taints: ng1.Taints}, ng1)
 	require.Equal(t, "special", ng1.Taints[0].Key)
-	require.Equal(t, NodeGroup{Name: "ng-2", InstanceType: "m5.large", Count: 2, Min: 2, Max: 2, Zones: []string{"us-west-2b"}}, ng2)
+	require.Equal(t, NodeGroup{Name: "ng-2", InstanceType: "m5.large", Count: 2, Min: 2, Max: 2, DiskGiB: 80, Zones: []string{"us-west-2b"}}, ng2)
 	require.Equal(t, []string{"ng-1-1", "ng-1-2", "ng-2-1", "ng-2-2"}, s.NodeNames())
 }
 

@@ -88,6 +88,9 @@ type NodeGroup struct {
 	Zones        []string            // as loaded: the group's zones, else the cluster's
 	Labels       map[string]string
 	Taints       []corev1.Taint
+	// DiskGiB is the root volume's size (EKS's diskSize, eksctl's
+	// volumeSize); 0: the default (cloud.DefaultDiskGiB).
+	DiskGiB int `json:",omitempty"`
 }
 
 // Object is one Kubernetes object from a manifest, decoded strictly into

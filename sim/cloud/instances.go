@@ -253,6 +253,16 @@ func EphemeralAllocatable(diskGiB int64) resource.Quantity {
 	return *resource.NewQuantity(b, resource.BinarySI)
 }
 
+// SetDisk sets the ephemeral storage of a machine's capacity and
+// allocatable to a root volume of diskGiB (0: leave the default).
+func SetDisk(capacity, allocatable corev1.ResourceList, diskGiB int64) {
+	if diskGiB <= 0 {
+		return
+	}
+	capacity[corev1.ResourceEphemeralStorage] = gi(diskGiB)
+	allocatable[corev1.ResourceEphemeralStorage] = EphemeralAllocatable(diskGiB)
+}
+
 func mi(n int64) resource.Quantity { return *resource.NewQuantity(n<<20, resource.BinarySI) }
 func gi(n int64) resource.Quantity { return *resource.NewQuantity(n<<30, resource.BinarySI) }
 

@@ -57,9 +57,11 @@ func (p caCloud) template(g NodeGroup) *corev1.Node {
 		zones = p.c.cfg.Zones
 	}
 	it, _ := cloud.Lookup(g.InstanceType)
+	capacity, allocatable := it.Capacity(), it.Allocatable()
+	cloud.SetDisk(capacity, allocatable, int64(g.DiskGiB))
 	n := cloud.NodeObject(cloud.NodeSpec{Name: "template-node-for-" + g.Name, Group: g.Name, Zone: zones[0],
 		InstanceType: g.InstanceType, CapacityType: g.CapacityType, Labels: g.Labels, Taints: g.Taints,
-		Capacity: it.Capacity(), Allocatable: it.Allocatable()})
+		Capacity: capacity, Allocatable: allocatable})
 	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
 	return n
 }

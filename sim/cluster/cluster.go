@@ -41,6 +41,7 @@ type NodeGroup struct {
 	Zones        []string
 	Labels       map[string]string
 	Taints       []corev1.Taint
+	DiskGiB      int // root volume size (0: cloud.DefaultDiskGiB)
 }
 
 // Config describes the cluster to build.
@@ -258,6 +259,7 @@ func (c *Cluster) newNode(g NodeGroup, zone string) (*Node, error) {
 			return nil, fmt.Errorf("cluster: unknown instance type %q", g.InstanceType)
 		}
 		spec.Capacity, spec.Allocatable = it.Capacity(), it.Allocatable()
+		cloud.SetDisk(spec.Capacity, spec.Allocatable, int64(g.DiskGiB))
 	} else {
 		spec.Capacity, spec.Allocatable = g.Capacity.DeepCopy(), g.Capacity.DeepCopy()
 	}

@@ -79,3 +79,26 @@ func TestTerminatedNodeIsDeletedAndStopsBilling(t *testing.T) {
 	require.Equal(t, hours, in.Hours(c.Engine.Elapsed()), "no billing after termination")
 	require.InDelta(t, 0.096*hours, in.Cost(c.Engine.Elapsed()), 1e-12)
 }
+
+// A node group's diskSize is its nodes' root volume: ephemeral-storage
+// capacity, and allocatable less kube-reserved 1Gi and the 10% nodefs
+// threshold (the Cluster Autoscaler's template node too); without it,
+// EKS's 20 GiB.
+func TestNodeGroupDiskSize(t *testing.T) {
+	c, err := New(Config{Seed: 1, EtcdMembers: 1, NodeGroups: []NodeGroup{
+		{Name: "big", InstanceType: "m5.large", Count: 1, DiskGiB: 100}, {Name: "std", InstanceType: "m5.large", Count: 1}}})
+	require.NoError(t, err)
+	t.Cleanup(c.Etcd.Close)
+	c.Engine.RunUntil(time.Minute)
+	for name, want := range map[string][2]string{"big-1": {"100Gi", "89Gi"}, "std-1": {"20Gi", "17Gi"}} {
+		o, ok := c.Store.Get("Node", "", name)
+		require.True(t, ok, name)
+		st := o.(*corev1.Node).Status
+		capacity, allocatable := st.Capacity[corev1.ResourceEphemeralStorage], st.Allocatable[corev1.ResourceEphemeralStorage]
+		require.Equal(t, want[0], capacity.String(), name)
+		require.Equal(t, want[1], allocatable.String(), name)
+	}
+	tmpl := caCloud{c: c}.template(c.Config().NodeGroups[0])
+	capacity := tmpl.Status.Capacity[corev1.ResourceEphemeralStorage]
+	require.Equal(t, "100Gi", capacity.String())
+}

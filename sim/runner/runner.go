@@ -78,7 +78,7 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 	for _, g := range s.Cluster.NodeGroups {
 		cfg.NodeGroups = append(cfg.NodeGroups, cluster.NodeGroup{Name: g.Name, InstanceType: g.InstanceType,
 			Capacity: g.Capacity, Count: g.Count, Min: g.Min, Max: g.Max, CapacityType: g.CapacityType,
-			Zones: g.Zones, Labels: g.Labels, Taints: g.Taints})
+			Zones: g.Zones, Labels: g.Labels, Taints: g.Taints, DiskGiB: g.DiskGiB})
 	}
 	cfg.Trace = opts.Trace
 	c, err := cluster.New(cfg)
