@@ -63,8 +63,6 @@ type DefaultPreemption struct {
 	MinCandidateNodesPercentage, MinCandidateNodesAbsolute int
 }
 
-var _ framework.PostFilterPlugin = &DefaultPreemption{}
-
 // New returns the plugin; SetFramework must give it the framework it is
 // part of (built after the plugin) before the first PostFilter.
 func New(lister framework.SharedLister, pdbs PDBLister, r *sim.Rand) *DefaultPreemption {

@@ -39,12 +39,6 @@ type ImageLocality struct {
 	idOf map[string]int32
 }
 
-var (
-	_ framework.BatchScorer    = &ImageLocality{}
-	_ framework.PreScorePlugin = &ImageLocality{}
-	_ framework.ScorePlugin    = &ImageLocality{}
-)
-
 // New returns the plugin reading node counts from lister.
 func New(lister framework.SharedLister) *ImageLocality {
 	return &ImageLocality{lister: lister, normalized: map[string]string{}, idOf: map[string]int32{}}

@@ -38,14 +38,6 @@ type InterPodAffinity struct {
 	nsLabels NamespaceLabels
 }
 
-var (
-	_ framework.PreFilterPlugin     = &InterPodAffinity{}
-	_ framework.PreFilterExtensions = &InterPodAffinity{}
-	_ framework.FilterPlugin        = &InterPodAffinity{}
-	_ framework.PreScorePlugin      = &InterPodAffinity{}
-	_ framework.ScorePlugin         = &InterPodAffinity{}
-)
-
 // New returns the plugin.
 func New(lister framework.SharedLister, nsLabels NamespaceLabels) *InterPodAffinity {
 	return &InterPodAffinity{lister: lister, nsLabels: nsLabels}

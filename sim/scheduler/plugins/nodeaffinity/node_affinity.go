@@ -29,14 +29,6 @@ var statusMismatch = framework.NewStatus(framework.UnschedulableAndUnresolvable,
 // NodeAffinity is the plugin.
 type NodeAffinity struct{}
 
-var (
-	_ framework.PreFilterPlugin       = &NodeAffinity{}
-	_ framework.PreFilterResultPlugin = &NodeAffinity{}
-	_ framework.FilterPlugin          = &NodeAffinity{}
-	_ framework.PreScorePlugin        = &NodeAffinity{}
-	_ framework.ScorePlugin           = &NodeAffinity{}
-)
-
 // New returns the plugin.
 func New() *NodeAffinity { return &NodeAffinity{} }
 

@@ -20,11 +20,6 @@ var statusMismatch = framework.NewStatus(framework.UnschedulableAndUnresolvable,
 // NodeName is the plugin.
 type NodeName struct{}
 
-var (
-	_ framework.FilterPlugin    = &NodeName{}
-	_ framework.PreFilterPlugin = &NodeName{}
-)
-
 // New returns the plugin.
 func New() *NodeName { return &NodeName{} }
 

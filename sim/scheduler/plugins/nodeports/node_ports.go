@@ -21,11 +21,6 @@ var statusConflict = framework.NewStatus(framework.Unschedulable, ErrReason).Wit
 // NodePorts is the plugin.
 type NodePorts struct{}
 
-var (
-	_ framework.PreFilterPlugin = &NodePorts{}
-	_ framework.FilterPlugin    = &NodePorts{}
-)
-
 // New returns the plugin.
 func New() *NodePorts { return &NodePorts{} }
 

@@ -19,12 +19,6 @@ type BalancedAllocation struct {
 	cur podutil.Resources
 }
 
-var (
-	_ framework.PreScorePlugin = &BalancedAllocation{}
-	_ framework.ScorePlugin    = &BalancedAllocation{}
-	_ framework.BatchScorer    = &BalancedAllocation{}
-)
-
 // NewBalancedAllocation returns the plugin.
 func NewBalancedAllocation() *BalancedAllocation { return &BalancedAllocation{} }
 

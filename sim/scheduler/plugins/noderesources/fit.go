@@ -42,14 +42,6 @@ type Fit struct {
 	nz podutil.Resources
 }
 
-var (
-	_ framework.PreFilterPlugin = &Fit{}
-	_ framework.FilterPlugin    = &Fit{}
-	_ framework.PreScorePlugin  = &Fit{}
-	_ framework.ScorePlugin     = &Fit{}
-	_ framework.BatchScorer     = &Fit{}
-)
-
 // NewFit returns the plugin scoring with strategy (LeastAllocated when
 // empty or unknown).
 func NewFit(strategy string) *Fit {

@@ -27,8 +27,6 @@ var (
 // NodeUnschedulable is the plugin.
 type NodeUnschedulable struct{}
 
-var _ framework.FilterPlugin = &NodeUnschedulable{}
-
 // New returns the plugin.
 func New() *NodeUnschedulable { return &NodeUnschedulable{} }
 

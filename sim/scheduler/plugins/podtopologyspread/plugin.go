@@ -16,14 +16,6 @@ type PodTopologySpread struct {
 	score    preScoreState
 }
 
-var (
-	_ framework.PreFilterPlugin     = &PodTopologySpread{}
-	_ framework.PreFilterExtensions = &PodTopologySpread{}
-	_ framework.FilterPlugin        = &PodTopologySpread{}
-	_ framework.PreScorePlugin      = &PodTopologySpread{}
-	_ framework.ScorePlugin         = &PodTopologySpread{}
-)
-
 // New returns the plugin over the cache lister; defaults (may be nil)
 // finds the selecting objects for the system default constraints.
 func New(lister framework.SharedLister, defaults DefaultSelector) *PodTopologySpread {

@@ -17,13 +17,6 @@ const preScoreKey framework.StateKey = "PreScore" + Name
 // TaintToleration is the plugin.
 type TaintToleration struct{}
 
-var (
-	_ framework.FilterPlugin   = &TaintToleration{}
-	_ framework.BatchScorer    = &TaintToleration{}
-	_ framework.PreScorePlugin = &TaintToleration{}
-	_ framework.ScorePlugin    = &TaintToleration{}
-)
-
 // New returns the plugin.
 func New() *TaintToleration { return &TaintToleration{} }
 

@@ -65,11 +65,6 @@ type Plugin struct {
 // New returns the plugin reading claims, volumes and classes from st.
 func New(st *store.Store) *Plugin { return &Plugin{st: st} }
 
-var (
-	_ framework.PreFilterPlugin = &Plugin{}
-	_ framework.FilterPlugin    = &Plugin{}
-)
-
 // Name is VolumeBinding's.
 func (*Plugin) Name() string { return Name }
 
