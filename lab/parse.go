@@ -1,7 +1,7 @@
 package lab
 
 import (
-	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -186,49 +186,17 @@ const DefaultWarmup = 90 * time.Second
 var nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // document parses the one YAML document of the file.
-func (p *parser) document() (root *yaml.Node) {
-	defer func() {
-		if r := recover(); r != nil {
-			root = nil
-			p.Add(&scenarios.Error{File: p.file, Line: 1, Column: 1, Msg: fmt.Sprintf("invalid YAML: %v", r)})
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(p.data))
-	var docs []*yaml.Node
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			line := 1
-			msg := err.Error()
-			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-				line, _ = strconv.Atoi(m[1])
-				msg = yamlLineRE.ReplaceAllString(msg, "")
-			}
-			msg = strings.TrimPrefix(msg, "yaml: ")
-			p.Add(&scenarios.Error{File: p.file, Line: line, Column: 1, Msg: "invalid YAML: " + msg})
-			return nil
-		}
-		if len(doc.Content) > 0 {
-			docs = append(docs, doc.Content[0])
-		} else {
-			docs = append(docs, nil)
-		}
-		if len(docs) > 1 {
-			p.Errorf(doc.Content[0], "one lab per file", "a lab file holds one YAML document")
-			return nil
-		}
+func (p *parser) document() *yaml.Node {
+	docs := p.Documents(p.data)
+	if len(docs) > 1 {
+		p.Errorf(cmp.Or(docs[1], docs[0]), "one lab per file", "a lab file holds one YAML document")
+		return nil
 	}
 	if len(docs) == 0 || docs[0] == nil || docs[0].ShortTag() == "!!null" {
 		return nil
 	}
 	return docs[0]
 }
-
-var yamlLineRE = regexp.MustCompile(`line (\d+): `)
 
 // fields checks that n's keys are among allowed and returns the values by
 // key (duplicates and unknown keys are errors).
@@ -463,11 +431,8 @@ func (p *parser) strictDecode(n *yaml.Node, what string, out any) bool {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			for _, e := range te.Errors {
-				line := n.Line
-				if m := yamlLineRE.FindStringSubmatch(e); m != nil {
-					line, _ = strconv.Atoi(m[1])
-				}
-				msg := yamlLineRE.ReplaceAllString(e, "")
+				line, msg := scenarios.SplitYAMLLine(e)
+				line = cmp.Or(line, n.Line)
 				p.Add(&scenarios.Error{File: p.file, Line: line, Column: 1, Msg: what + ": " + msg})
 			}
 		} else {

@@ -60,6 +60,9 @@ func TestParseErrors(t *testing.T) {
 		{"cluster-scoped with namespace", "  - workload: {name: web}", "  - object: {kind: Node, name: n, namespace: x}", `t.yaml:14:46: object check: Node is cluster-scoped`},
 		{"unknown library scenario", "scenario:\n  name: t\n", "scenario: node-failur\nx:\n  name: t\n", `t.yaml:5:11: no library scenario named "node-failur"`},
 		{"not yaml", "title: A test lab", "title: [", `t.yaml:1:1: invalid YAML`},
+		{"not yaml, positioned", "title: A test lab", "title: A test lab\n  x: [", `t.yaml:3:1: invalid YAML: mapping values are not allowed in this context`},
+		{"two documents", "title: A test lab", "title: A test lab\n---\nname: b", `t.yaml:4:1: a lab file holds one YAML document`},
+		{"an empty second document", "title: A test lab", "title: A test lab\n---\n", `t.yaml:5:1: a lab file holds one YAML document`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

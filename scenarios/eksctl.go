@@ -23,7 +23,7 @@ func (p *parser) eksctl(n *yaml.Node, c *Cluster, zonesGiven bool) (string, []No
 	saved := p.file
 	p.file = p.display(rel)
 	defer func() { p.file = saved }()
-	docs := p.documents(data)
+	docs := p.Documents(data)
 	if len(docs) == 0 || IsNull(docs[0]) {
 		if len(p.errs) == 0 || p.errs[len(p.errs)-1].File != p.file {
 			p.errAt(p.file, Pos{1, 1}, "", "empty eksctl config")

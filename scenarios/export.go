@@ -2,13 +2,12 @@ package scenarios
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -129,20 +128,11 @@ func InlineLibrary(name string) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("library scenario %s: %w", name, err)
 		}
-		var docs []*yaml.Node
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		for {
-			var d yaml.Node
-			if err := dec.Decode(&d); errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				return nil, fmt.Errorf("%s: %w", rel, err)
-			}
-			if len(d.Content) == 1 && d.Content[0].Kind == yaml.MappingNode {
-				docs = append(docs, d.Content[0])
-			}
+		all, err := DecodeDocuments(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", rel, err)
 		}
-		return docs, nil
+		return slices.DeleteFunc(all, func(d *yaml.Node) bool { return d == nil || d.Kind != yaml.MappingNode }), nil
 	}
 	// A workload naming a file becomes one manifest entry per document; a
 	// timeline apply naming a file becomes one apply per document.

@@ -87,7 +87,7 @@ func (p *parser) manifestPath(n *yaml.Node, rel, path string) []Object {
 	p.file = p.display(rel)
 	defer func() { p.file = saved }()
 	var objs []Object
-	docs := p.documents(data)
+	docs := p.Documents(data)
 	for _, d := range docs {
 		if IsNull(d) {
 			continue // empty document, e.g. after a trailing ---
@@ -282,7 +282,7 @@ func ParseManifest(data []byte) ([]Object, error) {
 	const name = "manifest"
 	p := newParser(name, nil, &source{dir: ".", displayDir: "."})
 	var objs []Object
-	docs := p.documents(data)
+	docs := p.Documents(data)
 	for _, d := range docs {
 		if IsNull(d) {
 			continue

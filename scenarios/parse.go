@@ -1,10 +1,6 @@
 package scenarios
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -77,7 +73,7 @@ func newParser(file string, fsys fs.FS, src *source) *parser {
 
 // parse decodes the scenario document and checks it as a whole.
 func (p *parser) parse(data []byte) (*Scenario, error) {
-	docs := p.documents(data)
+	docs := p.Documents(data)
 	if len(p.errs) > 0 {
 		return nil, p.errs.errOrNil()
 	}
@@ -94,48 +90,6 @@ func (p *parser) parse(data []byte) (*Scenario, error) {
 	}
 	s.manifests, s.src, s.raw = p.manifests, p.src, append([]byte(nil), data...)
 	return s, nil
-}
-
-// documents parses every YAML document in data. The YAML library is the
-// one call that is guarded against panics: whatever the input, the
-// loader reports an error instead of crashing.
-func (p *parser) documents(data []byte) (docs []*yaml.Node) {
-	defer func() {
-		if r := recover(); r != nil {
-			docs = nil
-			p.errAt(p.file, Pos{1, 1}, "", fmt.Sprintf("invalid YAML: %v", r))
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			return docs
-		}
-		if err != nil {
-			p.yamlError(err)
-			return nil
-		}
-		if len(doc.Content) > 0 {
-			docs = append(docs, doc.Content[0])
-		} else {
-			docs = append(docs, nil)
-		}
-	}
-}
-
-// yamlError turns a YAML syntax error ("yaml: line 3: ...") into a
-// positioned Error.
-func (p *parser) yamlError(err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
-	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
-		if i := strings.Index(msg, ": "); i >= 0 {
-			msg = msg[i+2:]
-		}
-	}
-	p.errAt(p.file, Pos{Line: max(line, 1), Column: 1}, "", "invalid YAML: "+msg)
 }
 
 // scenario decodes the top-level mapping.
