@@ -6,13 +6,10 @@ package rootcacert
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 // Name is the component name.
@@ -25,41 +22,20 @@ const (
 )
 
 // Controller is the root CA certificate publisher.
-type Controller struct {
-	controllerutil.Base
-	caPEM string
-}
+type Controller = controllerutil.PerNamespace[*corev1.ConfigMap]
 
 // New returns a controller writing through client that publishes caPEM.
 func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config, caPEM []byte) *Controller {
-	c := &Controller{caPEM: string(caPEM)}
-	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
-	c.ReconcilesNamespaces()
-	c.Handles("ConfigMap", func(ev store.Event) {
-		if ev.Object.GetName() == ConfigMapName {
-			c.Queue.Add(ev.Object.GetNamespace())
-		}
+	pem := string(caPEM)
+	return controllerutil.NewPerNamespace(engine, client, Name, cfg, controllerutil.PerNamespaceObject[*corev1.ConfigMap]{
+		Kind: "ConfigMap", Name: ConfigMapName,
+		New: func() *corev1.ConfigMap { return &corev1.ConfigMap{Data: map[string]string{DataKey: pem}} },
+		Fix: func(cm *corev1.ConfigMap) bool {
+			if cm.Data[DataKey] == pem && len(cm.Data) == 1 {
+				return false
+			}
+			cm.Data = map[string]string{DataKey: pem}
+			return true
+		},
 	})
-	return c
-}
-
-func (c *Controller) sync(ns string) error {
-	if !controllerutil.ActiveNamespace(c.Store, ns) {
-		return nil
-	}
-	data := map[string]string{DataKey: c.caPEM}
-	cur, ok := c.Store.Get("ConfigMap", ns, ConfigMapName)
-	var err error
-	switch {
-	case !ok:
-		_, err = c.Client.Create(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ConfigMapName}, Data: data})
-	case cur.(*corev1.ConfigMap).Data[DataKey] != c.caPEM || len(cur.(*corev1.ConfigMap).Data) != 1:
-		up := cur.(*corev1.ConfigMap).DeepCopy()
-		up.Data = data
-		_, err = c.Client.Update(up)
-	}
-	if apierrors.IsAlreadyExists(err) || apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || apierrors.IsConflict(err) {
-		return nil
-	}
-	return err
 }
