@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubesim/kubesim/sim/cluster"
 )
@@ -22,4 +23,11 @@ func Cluster(t testing.TB, nodes int) *cluster.Cluster {
 	c, err := cluster.New(cfg)
 	require.NoError(t, err)
 	return c
+}
+
+// JobTemplate is the pod template of the Job and CronJob tests' Jobs: one
+// container "c" running cmd in busybox:1.36, never restarted.
+func JobTemplate(cmd ...string) corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+		Containers: []corev1.Container{{Name: "c", Image: "busybox:1.36", Command: cmd}}}}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim"
@@ -20,9 +19,7 @@ func cron(name string, policy batchv1.ConcurrencyPolicy, cmd ...string) *batchv1
 	return &batchv1.CronJob{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
 		Spec: batchv1.CronJobSpec{Schedule: "*/1 * * * *", ConcurrencyPolicy: policy,
-			JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
-				Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
-					Containers: []corev1.Container{{Name: "c", Image: "busybox:1.36", Command: cmd}}}}}}},
+			JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: controllertest.JobTemplate(cmd...)}}},
 	}
 }
 

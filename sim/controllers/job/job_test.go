@@ -23,8 +23,7 @@ func busyboxJob(name string, completions, parallelism, backoff *int32, cmd ...st
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
 		Spec: batchv1.JobSpec{Completions: completions, Parallelism: parallelism, BackoffLimit: backoff,
-			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
-				Containers: []corev1.Container{{Name: "c", Image: "busybox:1.36", Command: cmd}}}}},
+			Template: controllertest.JobTemplate(cmd...)},
 	}
 }
 
