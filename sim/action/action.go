@@ -24,9 +24,11 @@ import (
 )
 
 // Action is one timeline action's arguments. Its concrete type is the
-// pointer type registered for Name().
+// pointer type registered for ActionName().
 type Action interface {
-	// Name is the action's key in a timeline entry ("fail", "etcd").
+	// ActionName is the action's key in a timeline entry ("fail",
+	// "etcd"). It does not read its receiver: the registry asks a nil
+	// value of the registered type.
 	ActionName() string
 }
 
@@ -104,9 +106,9 @@ type Env struct {
 	Note    func(verb, object, out string, err error)
 }
 
-// Entry declares one action. A is its pointer type (*Fail).
+// Entry declares one action. A is its pointer type (*Fail), whose
+// ActionName is the action's name.
 type Entry[A Action] struct {
-	Name string
 	// Example is a complete timeline value, shown when the entry is
 	// malformed ("{node: general-1}").
 	Example string
@@ -151,14 +153,15 @@ var (
 // Register adds an action to the vocabulary. It panics on a duplicate or
 // incomplete entry (a programming error, found by any test).
 func Register[A Action](e Entry[A]) {
-	if _, dup := defs[e.Name]; dup || e.Name == "" || (e.Parse == nil) == (e.ParseFields == nil) ||
+	name := nameOf[A]()
+	if _, dup := defs[name]; dup || name == "" || (e.Parse == nil) == (e.ParseFields == nil) ||
 		(e.Fields == nil) != (e.ParseFields == nil) || e.Run == nil || e.Write == nil {
-		panic(fmt.Sprintf("action: bad or duplicate entry %q", e.Name))
+		panic(fmt.Sprintf("action: bad or duplicate entry %q", name))
 	}
 	parse := e.Parse
 	if e.ParseFields != nil {
 		parse = func(dec Decoder, n *yaml.Node) (A, bool) {
-			f, ok := dec.Mapping(n, e.Name, e.Fields...)
+			f, ok := dec.Mapping(n, name, e.Fields...)
 			if !ok {
 				var zero A
 				return zero, false
@@ -167,7 +170,7 @@ func Register[A Action](e Entry[A]) {
 		}
 	}
 	d := &def{
-		name: e.Name, example: e.Example, typ: reflect.TypeFor[A](),
+		name: name, example: e.Example, typ: reflect.TypeFor[A](),
 		parse: func(dec Decoder, n *yaml.Node) (Action, bool) {
 			a, ok := parse(dec, n)
 			return a, ok
@@ -181,8 +184,14 @@ func Register[A Action](e Entry[A]) {
 	if e.Files != nil {
 		d.files = func(a Action) []string { return e.Files(a.(A)) }
 	}
-	defs[e.Name] = d
-	order = append(order, e.Name)
+	defs[name] = d
+	order = append(order, name)
+}
+
+// nameOf is the name of the action type A.
+func nameOf[A Action]() string {
+	var zero A
+	return zero.ActionName()
 }
 
 // Names lists the actions, sorted (hints list them so).

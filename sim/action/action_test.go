@@ -13,6 +13,11 @@ type unregistered struct{}
 
 func (unregistered) ActionName() string { return "fail" }
 
+// probe is an action type no entry registers.
+type probe struct{}
+
+func (*probe) ActionName() string { return "probe" }
+
 func TestRegistryRefusesWhatItDoesNotKnow(t *testing.T) {
 	names := action.Names()
 	require.True(t, slices.IsSorted(names))
@@ -29,15 +34,14 @@ func TestRegistryRefusesWhatItDoesNotKnow(t *testing.T) {
 	require.ErrorContains(t, err, "no action")
 	require.NotNil(t, action.Validate(nil, &action.World{}))
 	require.Panics(t, func() {
-		action.Register(action.Entry[*action.Fail]{Name: "fail"})
+		action.Register(action.Entry[*action.Fail]{})
 	}, "a second entry for a name")
-	type probe = action.Entry[*action.Fail]
-	run, write := func(*action.Env, *action.Fail) {}, func(*action.Fail) (any, error) { return nil, nil }
-	parseFields := func(action.Decoder, *action.Fields) (*action.Fail, bool) { return nil, false }
-	for name, e := range map[string]probe{
-		"no parse":               {Name: "probe", Run: run, Write: write},
-		"fields without a parse": {Name: "probe", Fields: []string{"node"}, Run: run, Write: write},
-		"a parse without fields": {Name: "probe", ParseFields: parseFields, Run: run, Write: write},
+	run, write := func(*action.Env, *probe) {}, func(*probe) (any, error) { return nil, nil }
+	parseFields := func(action.Decoder, *action.Fields) (*probe, bool) { return nil, false }
+	for name, e := range map[string]action.Entry[*probe]{
+		"no parse":               {Run: run, Write: write},
+		"fields without a parse": {Fields: []string{"node"}, Run: run, Write: write},
+		"a parse without fields": {ParseFields: parseFields, Run: run, Write: write},
 	} {
 		require.Panics(t, func() { action.Register(e) }, name)
 	}

@@ -48,7 +48,6 @@ var apiFields = []string{"verb", "user", "kind", "namespace", "name", "object", 
 
 func init() {
 	Register(Entry[*API]{
-		Name:        "api",
 		Example:     "{verb: delete, kind: Pod, namespace: default, name: web-1}",
 		Fields:      apiFields,
 		ParseFields: parseAPI,

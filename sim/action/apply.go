@@ -18,7 +18,6 @@ func (*Apply) ActionName() string { return "apply" }
 
 func init() {
 	Register(Entry[*Apply]{
-		Name:    "apply",
 		Example: "{file: manifests/web-v2.yaml}",
 		Fields:  []string{"file", "manifest"},
 		ParseFields: func(d Decoder, f *Fields) (*Apply, bool) {

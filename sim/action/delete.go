@@ -21,7 +21,6 @@ func (*Delete) ActionName() string { return "delete" }
 
 func init() {
 	Register(Entry[*Delete]{
-		Name:        "delete",
 		Example:     "{kind: Pod, selector: app=web}",
 		Fields:      []string{"kind", "namespace", "name", "selector"},
 		ParseFields: parseDelete,

@@ -27,7 +27,6 @@ func (*EC2) ActionName() string { return "ec2" }
 
 func init() {
 	Register(Entry[*EC2]{
-		Name:    "ec2",
 		Example: "{insufficientCapacity: {type: m5.large, zone: us-east-1a, for: 20m}}",
 		Fields:  []string{"insufficientCapacity"},
 		ParseFields: func(d Decoder, f *Fields) (*EC2, bool) {

@@ -19,7 +19,6 @@ func (*Etcd) ActionName() string { return "etcd" }
 
 func init() {
 	Register(Entry[*Etcd]{
-		Name:        "etcd",
 		Example:     "{stop: etcd-1}",
 		Fields:      EtcdOps,
 		ParseFields: parseEtcd,

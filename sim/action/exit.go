@@ -16,7 +16,6 @@ func (*Exit) ActionName() string { return "exit" }
 
 func init() {
 	Register(Entry[*Exit]{
-		Name:    "exit",
 		Example: "{pod: debug, container: debugger, code: 0}",
 		Fields:  []string{"namespace", "pod", "container", "code"},
 		ParseFields: func(d Decoder, f *Fields) (*Exit, bool) {

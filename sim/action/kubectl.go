@@ -20,7 +20,6 @@ func (*Kubectl) ActionName() string { return "kubectl" }
 
 func init() {
 	Register(Entry[*Kubectl]{
-		Name:    "kubectl",
 		Example: "scale deployment/web --replicas=6",
 		// The line is checked with the kubectl parser at load time, so a
 		// typo fails before the run rather than at its virtual minute;

@@ -27,28 +27,28 @@ func (*Uncordon) ActionName() string { return "uncordon" }
 func (*Drain) ActionName() string    { return "drain" }
 
 func init() {
-	nodeEntry("fail", func(n string) *Fail { return &Fail{n} }, func(a *Fail) string { return a.Node },
+	nodeEntry(func(n string) *Fail { return &Fail{n} }, func(a *Fail) string { return a.Node },
 		func(env *Env, node string) {
 			env.Note("fail", "node/"+node, "", env.Cluster.FailNode(node))
 		})
-	nodeEntry("recover", func(n string) *Recover { return &Recover{n} }, func(a *Recover) string { return a.Node },
+	nodeEntry(func(n string) *Recover { return &Recover{n} }, func(a *Recover) string { return a.Node },
 		func(env *Env, node string) {
 			env.Note("recover", "node/"+node, "", env.Cluster.RecoverNode(node))
 		})
-	nodeEntry("cordon", func(n string) *Cordon { return &Cordon{n} }, func(a *Cordon) string { return a.Node },
+	nodeEntry(func(n string) *Cordon { return &Cordon{n} }, func(a *Cordon) string { return a.Node },
 		func(env *Env, node string) { RunKubectl(env, "cordon "+node) })
-	nodeEntry("uncordon", func(n string) *Uncordon { return &Uncordon{n} }, func(a *Uncordon) string { return a.Node },
+	nodeEntry(func(n string) *Uncordon { return &Uncordon{n} }, func(a *Uncordon) string { return a.Node },
 		func(env *Env, node string) { RunKubectl(env, "uncordon "+node) })
-	nodeEntry("drain", func(n string) *Drain { return &Drain{n} }, func(a *Drain) string { return a.Node },
+	nodeEntry(func(n string) *Drain { return &Drain{n} }, func(a *Drain) string { return a.Node },
 		func(env *Env, node string) {
 			RunKubectl(env, "drain "+node+" --ignore-daemonsets --delete-emptydir-data")
 		})
 }
 
 // nodeEntry registers an action whose value is {node: <name>}.
-func nodeEntry[A Action](name string, mk func(string) A, node func(A) string, run func(env *Env, node string)) {
+func nodeEntry[A Action](mk func(string) A, node func(A) string, run func(env *Env, node string)) {
+	name := nameOf[A]()
 	Register(Entry[A]{
-		Name:    name,
 		Example: "{node: general-1}",
 		Fields:  []string{"node"},
 		ParseFields: func(d Decoder, f *Fields) (A, bool) {

@@ -19,7 +19,6 @@ func (*Partition) ActionName() string { return "partition" }
 
 func init() {
 	Register(Entry[*Partition]{
-		Name:    "partition",
 		Example: "{zone: us-east-1a, for: 2m}",
 		Fields:  []string{"zone", "for"},
 		ParseFields: func(d Decoder, f *Fields) (*Partition, bool) {

@@ -16,7 +16,6 @@ func (*Spot) ActionName() string { return "spot" }
 
 func init() {
 	Register(Entry[*Spot]{
-		Name:    "spot",
 		Example: "{interrupt: NODE}",
 		Fields:  []string{"interrupt"},
 		ParseFields: func(d Decoder, f *Fields) (*Spot, bool) {
