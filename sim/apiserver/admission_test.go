@@ -3,6 +3,8 @@ package apiserver_test
 import (
 	"testing"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -80,8 +82,8 @@ func TestPriorityAdmission(t *testing.T) {
 		{"no class", "", nil, 0, ""},
 		{"unknown class", "gold", nil, 0, `pods "p" is forbidden: no PriorityClass with name gold was found`},
 		{"user class", "silver", nil, 500, ""},
-		{"priority given with the class", "silver", ptr(int32(500)), 500, ""},
-		{"priority differing from the class", "silver", ptr(int32(7)), 0,
+		{"priority given with the class", "silver", ptr.To(int32(500)), 500, ""},
+		{"priority differing from the class", "silver", ptr.To(int32(7)), 0,
 			`pods "p" is forbidden: the integer value of priority (7) must not be provided in pod spec; priority admission controller computed 500 from the given PriorityClass name`},
 	}
 	for _, tc := range tests {
@@ -122,12 +124,12 @@ func TestPriorityAdmission(t *testing.T) {
 
 func TestDefaultTolerationSeconds(t *testing.T) {
 	notReady := corev1.Toleration{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists,
-		Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(300))}
+		Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To(int64(300))}
 	unreachable := corev1.Toleration{Key: "node.kubernetes.io/unreachable", Operator: corev1.TolerationOpExists,
-		Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(300))}
+		Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To(int64(300))}
 	custom := corev1.Toleration{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "gpu", Effect: corev1.TaintEffectNoSchedule}
 	ownNotReady := corev1.Toleration{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists,
-		Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(30))}
+		Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To(int64(30))}
 	anyEffectUnreachable := corev1.Toleration{Key: "node.kubernetes.io/unreachable", Operator: corev1.TolerationOpExists}
 	everything := corev1.Toleration{Operator: corev1.TolerationOpExists}
 	notReadyNoSchedule := corev1.Toleration{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -174,7 +176,7 @@ func TestDeploymentGeneration(t *testing.T) {
 		}, 1},
 		{"replicas change bumps", func() error {
 			d := cur().DeepCopy()
-			d.Spec.Replicas = ptr(int32(3))
+			d.Spec.Replicas = ptr.To(int32(3))
 			_, err := f.admin.Update(d)
 			return err
 		}, 2},
@@ -187,7 +189,7 @@ func TestDeploymentGeneration(t *testing.T) {
 		{"status write keeps generation", func() error {
 			d := cur().DeepCopy()
 			d.Status.ObservedGeneration = 3
-			d.Spec.Replicas = ptr(int32(9))
+			d.Spec.Replicas = ptr.To(int32(9))
 			_, err := f.admin.UpdateStatus(d)
 			return err
 		}, 3},
@@ -211,7 +213,7 @@ func TestUpdateKeepsStatus(t *testing.T) {
 
 	orig := f.get("Deployment", "default", "web").(*appsv1.Deployment)
 	d = orig.DeepCopy()
-	d.Spec.Replicas = ptr(int32(4))
+	d.Spec.Replicas = ptr.To(int32(4))
 	d.Status = appsv1.DeploymentStatus{Replicas: 99}
 	d.UID = "forged"
 	d.CreationTimestamp = metav1.Time{}
@@ -270,7 +272,7 @@ func TestUpdateConflicts(t *testing.T) {
 			require.NoError(t, err)
 
 			rev := f.st.Rev()
-			stale.Spec.Replicas = ptr(int32(7))
+			stale.Spec.Replicas = ptr.To(int32(7))
 			stale.Status.Replicas = 7
 			_, err = tc.write(f.admin, stale)
 			require.True(t, apierrors.IsConflict(err), "got %v", err)
@@ -320,11 +322,11 @@ func TestDeleteUnboundPodIsImmediate(t *testing.T) {
 	}{
 		{"unbound", func(f *fixture) {}, apiserver.DeleteOptions{}},
 		{"bound, grace 0", func(f *fixture) { require.NoError(t, f.admin.Bind("default", "p", "n1")) },
-			apiserver.DeleteOptions{GracePeriodSeconds: ptr(int64(0))}},
+			apiserver.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))}},
 		{"bound, spec grace 0", func(f *fixture) {
 			require.NoError(t, f.admin.Bind("default", "p", "n1"))
 			p := f.pod("p").DeepCopy()
-			p.Spec.TerminationGracePeriodSeconds = ptr(int64(0))
+			p.Spec.TerminationGracePeriodSeconds = ptr.To(int64(0))
 			_, err := f.admin.Update(p)
 			require.NoError(t, err)
 		}, apiserver.DeleteOptions{}},
@@ -365,11 +367,11 @@ func TestDeleteBoundPodIsGraceful(t *testing.T) {
 	}{
 		{"default grace from spec", 10, nil, at(40), 30, true},
 		{"repeat without grace is a no-op", 12, nil, at(40), 30, false},
-		{"shorter grace shortens", 15, ptr(int64(10)), at(25), 10, true},
-		{"longer grace does not lengthen", 16, ptr(int64(20)), at(25), 10, false},
-		{"same grace is a no-op", 16, ptr(int64(10)), at(25), 10, false},
+		{"shorter grace shortens", 15, ptr.To(int64(10)), at(25), 10, true},
+		{"longer grace does not lengthen", 16, ptr.To(int64(20)), at(25), 10, false},
+		{"same grace is a no-op", 16, ptr.To(int64(10)), at(25), 10, false},
 		// now+grace later than the current deadline: keep the earlier one.
-		{"shorter grace, later deadline", 20, ptr(int64(8)), at(25), 8, true},
+		{"shorter grace, later deadline", 20, ptr.To(int64(8)), at(25), 8, true},
 	}
 	for _, s := range steps {
 		f.eng.RunUntil(time.Duration(s.atSec) * time.Second)
@@ -394,7 +396,7 @@ func TestDeleteBoundPodIsGraceful(t *testing.T) {
 	_, err := f.admin.UpdateStatus(p)
 	require.NoError(t, err)
 	require.NotNil(t, f.pod("p").DeletionTimestamp)
-	require.NoError(t, f.admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{GracePeriodSeconds: ptr(int64(0))}))
+	require.NoError(t, f.admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))}))
 	_, ok := f.st.Get("Pod", "default", "p")
 	require.False(t, ok)
 	require.Equal(t, "remove", f.last().Verb)
@@ -404,7 +406,7 @@ func TestDeleteBoundPodUsesSpecGrace(t *testing.T) {
 	f := newFixture(t, 1)
 	f.node("n1")
 	p := newPod("p")
-	p.Spec.TerminationGracePeriodSeconds = ptr(int64(5))
+	p.Spec.TerminationGracePeriodSeconds = ptr.To(int64(5))
 	f.create(p)
 	require.NoError(t, f.admin.Bind("default", "p", "n1"))
 	f.advance(time.Minute)
@@ -619,7 +621,7 @@ func TestWriteGate(t *testing.T) {
 		{"create", func() error { _, err := f.admin.Create(newPod("new")); return err }},
 		{"update", func() error {
 			d := f.get("Deployment", "default", "web").(*appsv1.Deployment).DeepCopy()
-			d.Spec.Replicas = ptr(int32(3))
+			d.Spec.Replicas = ptr.To(int32(3))
 			_, err := f.admin.Update(d)
 			return err
 		}},
@@ -677,7 +679,7 @@ func TestTraceRecordsEveryWrite(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, rs.Delete("Pod", "default", "p", apiserver.DeleteOptions{}))
 	f.advance(30 * time.Second)
-	require.NoError(t, kubelet.Delete("Pod", "default", "p", apiserver.DeleteOptions{GracePeriodSeconds: ptr(int64(0))}))
+	require.NoError(t, kubelet.Delete("Pod", "default", "p", apiserver.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))}))
 
 	type rec struct {
 		t                time.Duration
@@ -724,7 +726,7 @@ func TestSummary(t *testing.T) {
 		{"cordoned tainted node", &corev1.Node{Spec: corev1.NodeSpec{Unschedulable: true, Taints: []corev1.Taint{{Key: "k", Effect: corev1.TaintEffectNoSchedule}}},
 			Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}},
 			"ready=True unschedulable taint=k:NoSchedule"},
-		{"deployment", &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(3))},
+		{"deployment", &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Replicas: ptr.To(int32(3))},
 			Status: appsv1.DeploymentStatus{Replicas: 3, ReadyReplicas: 2, UpdatedReplicas: 1, AvailableReplicas: 2}},
 			"replicas=3 current=3 ready=2 updated=1 available=2"},
 		{"replicaset without replicas", &appsv1.ReplicaSet{}, "replicas=1 current=0 ready=0 available=0"},

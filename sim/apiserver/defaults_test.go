@@ -3,6 +3,9 @@ package apiserver_test
 import (
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/utils/ptr"
+
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -51,8 +54,8 @@ func TestDefaultPodSpec(t *testing.T) {
 	p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: "busybox"}}
 	c := &p.Spec.Containers[0]
 	c.Ports = []corev1.ContainerPort{{ContainerPort: 80}, {ContainerPort: 53, Protocol: corev1.ProtocolUDP}}
-	c.Resources.Limits = corev1.ResourceList{corev1.ResourceCPU: mustQ("500m"), corev1.ResourceMemory: mustQ("256Mi")}
-	c.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: mustQ("100m")}
+	c.Resources.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("256Mi")}
+	c.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}
 	c.LivenessProbe = &corev1.Probe{InitialDelaySeconds: 5}
 	c.ReadinessProbe = &corev1.Probe{PeriodSeconds: 2, FailureThreshold: 7}
 	c.StartupProbe = &corev1.Probe{TimeoutSeconds: 4, SuccessThreshold: 1}
@@ -60,12 +63,12 @@ func TestDefaultPodSpec(t *testing.T) {
 
 	s := out.Spec
 	require.Equal(t, corev1.RestartPolicyAlways, s.RestartPolicy)
-	require.Equal(t, ptr(int64(30)), s.TerminationGracePeriodSeconds)
+	require.Equal(t, ptr.To(int64(30)), s.TerminationGracePeriodSeconds)
 	require.Equal(t, corev1.DNSClusterFirst, s.DNSPolicy)
 	require.Equal(t, "default-scheduler", s.SchedulerName)
 	require.Equal(t, "default", s.ServiceAccountName)
 	require.Equal(t, &corev1.PodSecurityContext{}, s.SecurityContext)
-	require.Equal(t, ptr(true), s.EnableServiceLinks)
+	require.Equal(t, ptr.To(true), s.EnableServiceLinks)
 
 	for _, ct := range []corev1.Container{s.InitContainers[0], s.Containers[0]} {
 		require.Equal(t, "/dev/termination-log", ct.TerminationMessagePath, ct.Name)
@@ -79,8 +82,8 @@ func TestDefaultPodSpec(t *testing.T) {
 	require.Equal(t, corev1.ProtocolUDP, got.Ports[1].Protocol)
 	// Only the missing request (memory) is copied from the limit; cpu keeps 100m.
 	require.Len(t, got.Resources.Requests, 2)
-	require.Equal(t, "100m", ptr(got.Resources.Requests[corev1.ResourceCPU]).String())
-	require.Equal(t, "256Mi", ptr(got.Resources.Requests[corev1.ResourceMemory]).String())
+	require.Equal(t, "100m", ptr.To(got.Resources.Requests[corev1.ResourceCPU]).String())
+	require.Equal(t, "256Mi", ptr.To(got.Resources.Requests[corev1.ResourceMemory]).String())
 
 	probes := []struct {
 		name string
@@ -99,11 +102,11 @@ func TestDefaultPodSpec(t *testing.T) {
 func TestDefaultPodSpecKeepsExplicitValues(t *testing.T) {
 	p := newPod("p")
 	p.Spec.RestartPolicy = corev1.RestartPolicyNever
-	p.Spec.TerminationGracePeriodSeconds = ptr(int64(5))
+	p.Spec.TerminationGracePeriodSeconds = ptr.To(int64(5))
 	p.Spec.DNSPolicy = corev1.DNSDefault
 	p.Spec.SchedulerName = "my-scheduler"
 	p.Spec.ServiceAccountName = "robot"
-	p.Spec.EnableServiceLinks = ptr(false)
+	p.Spec.EnableServiceLinks = ptr.To(false)
 	p.Spec.Containers[0].ImagePullPolicy = corev1.PullNever
 	p.Spec.Containers[0].Image = "nginx"
 	apiserver.Default(p)
@@ -138,10 +141,10 @@ func TestDefaultDeployment(t *testing.T) {
 		{
 			name: "partial rolling update keeps the given field",
 			mutate: func(d *appsv1.Deployment) {
-				d.Spec.Replicas = ptr(int32(0))
+				d.Spec.Replicas = ptr.To(int32(0))
 				d.Spec.Strategy.RollingUpdate = &appsv1.RollingUpdateDeployment{MaxSurge: num(3)}
-				d.Spec.RevisionHistoryLimit = ptr(int32(2))
-				d.Spec.ProgressDeadlineSeconds = ptr(int32(60))
+				d.Spec.RevisionHistoryLimit = ptr.To(int32(2))
+				d.Spec.ProgressDeadlineSeconds = ptr.To(int32(60))
 			},
 			replicas: 0,
 			strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
@@ -250,7 +253,7 @@ func TestDefaultService(t *testing.T) {
 			out := f.create(svc).(*corev1.Service)
 			require.Equal(t, corev1.ServiceTypeClusterIP, out.Spec.Type)
 			require.Equal(t, corev1.ServiceAffinityNone, out.Spec.SessionAffinity)
-			require.Equal(t, ptr(corev1.ServiceInternalTrafficPolicyCluster), out.Spec.InternalTrafficPolicy)
+			require.Equal(t, ptr.To(corev1.ServiceInternalTrafficPolicyCluster), out.Spec.InternalTrafficPolicy)
 			require.Equal(t, tc.want, out.Spec.Ports)
 		})
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -147,7 +149,7 @@ func TestEvictDeletes(t *testing.T) {
 	require.Equal(t, "kubectl", f.last().Component)
 
 	// The eviction's own grace period wins; 0 removes at once.
-	require.NoError(t, drain.EvictWithOptions("default", "b", apiserver.DeleteOptions{GracePeriodSeconds: ptr(int64(0))}))
+	require.NoError(t, drain.EvictWithOptions("default", "b", apiserver.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))}))
 	_, ok := f.st.Get("Pod", "default", "b")
 	require.False(t, ok)
 

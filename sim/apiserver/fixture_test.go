@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim"
@@ -111,10 +110,6 @@ func newService(ns, name string) *corev1.Service {
 		},
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
-
-func mustQ(s string) resource.Quantity { return resource.MustParse(s) }
 
 // records returns the trace records so far.
 func (f *fixture) records() []sim.Record { return f.eng.Trace().Records() }

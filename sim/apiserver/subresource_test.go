@@ -3,6 +3,8 @@ package apiserver_test
 import (
 	"testing"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -31,7 +33,7 @@ func kindCases() []kindCase {
 	one := intstr.FromInt32(1)
 	return []kindCase{
 		{"Pod", func() store.Object { return newPod("x") },
-			func(o store.Object) { o.(*corev1.Pod).Spec.ActiveDeadlineSeconds = ptr(int64(9)) },
+			func(o store.Object) { o.(*corev1.Pod).Spec.ActiveDeadlineSeconds = ptr.To(int64(9)) },
 			func(o store.Object) any { return o.(*corev1.Pod).Spec.ActiveDeadlineSeconds },
 			func(o store.Object) { o.(*corev1.Pod).Status.Phase = corev1.PodRunning },
 			func(o store.Object) any { return o.(*corev1.Pod).Status.Phase }, false},
@@ -77,7 +79,7 @@ func kindCases() []kindCase {
 			return &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "default"},
 				Spec: appsv1.StatefulSetSpec{Selector: web.Spec.Selector, Template: web.Spec.Template}}
 		},
-			func(o store.Object) { o.(*appsv1.StatefulSet).Spec.Replicas = ptr(int32(4)) },
+			func(o store.Object) { o.(*appsv1.StatefulSet).Spec.Replicas = ptr.To(int32(4)) },
 			func(o store.Object) any { return *o.(*appsv1.StatefulSet).Spec.Replicas },
 			func(o store.Object) { o.(*appsv1.StatefulSet).Status.CurrentReplicas = 3 },
 			func(o store.Object) any { return o.(*appsv1.StatefulSet).Status.CurrentReplicas }, true},

@@ -3,6 +3,9 @@ package apiserver_test
 import (
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/utils/ptr"
+
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -62,14 +65,14 @@ func TestCreateValidationErrors(t *testing.T) {
 		}), `Pod "p" is invalid: [spec.containers[0].name: Invalid value: "App": ` + msgDNS1123Label + `, spec.containers[0].image: Required value]`},
 		{"requests above limits", podWith(func(p *corev1.Pod) {
 			p.Spec.Containers[0].Resources = corev1.ResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceCPU: mustQ("2")},
-				Limits:   corev1.ResourceList{corev1.ResourceCPU: mustQ("1")},
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")},
 			}
 		}), `Pod "p" is invalid: spec.containers[0].resources.requests[cpu]: Invalid value: "2": must be less than or equal to cpu limit of 1`},
 		{"two requests above limits, in name order", podWith(func(p *corev1.Pod) {
 			p.Spec.Containers[0].Resources = corev1.ResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceMemory: mustQ("2Gi"), corev1.ResourceCPU: mustQ("500m")},
-				Limits:   corev1.ResourceList{corev1.ResourceMemory: mustQ("1Gi"), corev1.ResourceCPU: mustQ("250m")},
+				Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi"), corev1.ResourceCPU: resource.MustParse("500m")},
+				Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi"), corev1.ResourceCPU: resource.MustParse("250m")},
 			}
 		}), `Pod "p" is invalid: [spec.containers[0].resources.requests[cpu]: Invalid value: "500m": must be less than or equal to cpu limit of 250m, ` +
 			`spec.containers[0].resources.requests[memory]: Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi]`},
@@ -78,7 +81,7 @@ func TestCreateValidationErrors(t *testing.T) {
 		}), `Pod "p" is invalid: spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive`},
 		{"bad restart policy", podWith(func(p *corev1.Pod) { p.Spec.RestartPolicy = "Sometimes" }),
 			`Pod "p" is invalid: spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"`},
-		{"negative grace period", podWith(func(p *corev1.Pod) { p.Spec.TerminationGracePeriodSeconds = ptr(int64(-1)) }),
+		{"negative grace period", podWith(func(p *corev1.Pod) { p.Spec.TerminationGracePeriodSeconds = ptr.To(int64(-1)) }),
 			`Pod "p" is invalid: spec.terminationGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0`},
 		{"bad toleration operator", podWith(func(p *corev1.Pod) {
 			p.Spec.Tolerations = []corev1.Toleration{{Key: "k", Operator: "In", Value: "v"}}
@@ -99,7 +102,7 @@ func TestCreateValidationErrors(t *testing.T) {
 			`Deployment.apps "web" is invalid: spec.selector: Required value`},
 		{"empty selector", deployWith(func(d *appsv1.Deployment) { d.Spec.Selector = &metav1.LabelSelector{} }),
 			`Deployment.apps "web" is invalid: spec.selector: Invalid value: {}: empty selector is invalid for deployment`},
-		{"negative replicas", deployWith(func(d *appsv1.Deployment) { d.Spec.Replicas = ptr(int32(-1)) }),
+		{"negative replicas", deployWith(func(d *appsv1.Deployment) { d.Spec.Replicas = ptr.To(int32(-1)) }),
 			`Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0`},
 		{"maxSurge and maxUnavailable both 0", deployWith(func(d *appsv1.Deployment) {
 			d.Spec.Strategy.RollingUpdate = &appsv1.RollingUpdateDeployment{MaxSurge: in(0), MaxUnavailable: in(0)}
@@ -164,7 +167,7 @@ func TestCreateValidationErrors(t *testing.T) {
 func TestValidationErrorDetails(t *testing.T) {
 	f := newFixture(t, 1)
 	d := newDeployment("web")
-	d.Spec.Replicas = ptr(int32(-2))
+	d.Spec.Replicas = ptr.To(int32(-2))
 	_, err := f.admin.Create(d)
 	var se *apierrors.StatusError
 	require.ErrorAs(t, err, &se)
@@ -199,7 +202,7 @@ func TestUpdateValidation(t *testing.T) {
 		}, `Deployment.apps "web" is invalid: spec.selector: Invalid value: {"matchLabels":{"app":"web2"}}: field is immutable`},
 		{"update is validated like create", func() store.Object {
 			d := f.get("Deployment", "default", "web").(*appsv1.Deployment).DeepCopy()
-			d.Spec.Replicas = ptr(int32(-1))
+			d.Spec.Replicas = ptr.To(int32(-1))
 			return d
 		}, `Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0`},
 		{"bound pod cannot move", func() store.Object {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/store"
@@ -56,10 +57,10 @@ func Addons() []store.Object {
 	coreDNS := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Namespace: sys, Name: "coredns", Labels: map[string]string{"k8s-app": "kube-dns", "eks.amazonaws.com/component": "coredns"}},
 		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr(int32(2)),
+			Replicas: ptr.To(int32(2)),
 			Selector: &metav1.LabelSelector{MatchLabels: dnsLabels},
 			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxUnavailable: ptr(intstr.FromInt32(1))}},
+				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxUnavailable: ptr.To(intstr.FromInt32(1))}},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: dnsLabels},
 				Spec: corev1.PodSpec{
@@ -108,7 +109,7 @@ func Addons() []store.Object {
 	pdb := &policyv1.PodDisruptionBudget{
 		ObjectMeta: metav1.ObjectMeta{Namespace: sys, Name: "coredns", Labels: map[string]string{"k8s-app": "kube-dns"}},
 		Spec: policyv1.PodDisruptionBudgetSpec{
-			MaxUnavailable: ptr(intstr.FromInt32(1)),
+			MaxUnavailable: ptr.To(intstr.FromInt32(1)),
 			Selector:       &metav1.LabelSelector{MatchLabels: dnsLabels},
 		},
 	}
@@ -127,7 +128,7 @@ func daemonSet(ns, name string, sel map[string]string, spec corev1.PodSpec) *app
 		Spec: appsv1.DaemonSetSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: sel},
 			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr(intstr.FromString("10%"))}},
+				RollingUpdate: &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr.To(intstr.FromString("10%"))}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: sel}, Spec: spec},
 		},
 	}
@@ -144,8 +145,6 @@ func requests(cpu, mem string) corev1.ResourceRequirements {
 	return corev1.ResourceRequirements{Requests: r}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // EBSCSIProvisioner is the Amazon EBS CSI driver's name.
 const EBSCSIProvisioner = "ebs.csi.aws.com"
 
@@ -157,8 +156,8 @@ func GP3StorageClass() *storagev1.StorageClass {
 		ObjectMeta:           metav1.ObjectMeta{Name: "gp3", Annotations: map[string]string{apiserver.IsDefaultClassAnnotation: "true"}},
 		Provisioner:          EBSCSIProvisioner,
 		Parameters:           map[string]string{"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
-		ReclaimPolicy:        ptr(corev1.PersistentVolumeReclaimDelete),
-		VolumeBindingMode:    ptr(storagev1.VolumeBindingWaitForFirstConsumer),
-		AllowVolumeExpansion: ptr(true),
+		ReclaimPolicy:        ptr.To(corev1.PersistentVolumeReclaimDelete),
+		VolumeBindingMode:    ptr.To(storagev1.VolumeBindingWaitForFirstConsumer),
+		AllowVolumeExpansion: ptr.To(true),
 	}
 }

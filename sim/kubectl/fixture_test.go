@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -136,7 +138,7 @@ func (f *fixture) pod(name string, o podOpts) *corev1.Pod {
 	}
 	if o.ownerKind != "" {
 		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: o.ownerKind, Name: o.ownerName,
-			UID: types.UID("uid-" + o.ownerName), Controller: ptr(true)}}
+			UID: types.UID("uid-" + o.ownerName), Controller: ptr.To(true)}}
 	}
 	if o.emptyDir {
 		p.Spec.Volumes = []corev1.Volume{{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
@@ -185,7 +187,5 @@ func (f *fixture) fakeKubelet(delay time.Duration) {
 		})
 	})
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

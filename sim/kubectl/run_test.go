@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -241,7 +243,7 @@ func manifest(replicas *int32, image string, labels map[string]string) *appsv1.D
 
 func TestApply(t *testing.T) {
 	f := newFixture(t)
-	f.files["web.yaml"] = []store.Object{manifest(ptr(int32(3)), "nginx:1.25", map[string]string{"team": "a", "tier": "front"})}
+	f.files["web.yaml"] = []store.Object{manifest(ptr.To(int32(3)), "nginx:1.25", map[string]string{"team": "a", "tier": "front"})}
 	out, err := f.run("apply -f web.yaml")
 	require.NoError(t, err)
 	require.Equal(t, "deployment.apps/web created\n", out)
