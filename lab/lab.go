@@ -9,12 +9,11 @@
 package lab
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim/kubectl"
 )
 
 // Domain is one of the five CKA curriculum domains.
@@ -83,43 +82,7 @@ type Step struct {
 	Stdin string
 }
 
-// Args splits the step's command line into words: double and single
-// quotes group words, as a shell would.
-func (s Step) Args() ([]string, error) { return splitWords(s.Run) }
-
-// splitWords splits a command line as a POSIX shell would for plain
-// words and quoted strings (no variables, globs or escapes beyond \").
-func splitWords(line string) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	quote := rune(0)
-	for _, r := range line {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '"' || r == '\'':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t' || r == '\n':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if quote != 0 {
-		return nil, fmt.Errorf("unterminated %c quote in %q", quote, line)
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words, nil
-}
+// Args splits the step's command line into words as the POSIX shell a
+// learner pastes it into would (kubectl.SplitWords: quotes group words,
+// backslashes escape).
+func (s Step) Args() ([]string, error) { return kubectl.SplitWords(s.Run) }

@@ -79,3 +79,14 @@ func TestIssueLabs(t *testing.T) {
 		require.NoError(t, err, what)
 	}
 }
+
+// TestStepArgs: a solution step splits as the shell a learner pastes it
+// into would: quotes group words, a backslash escapes, an open quote is an
+// error.
+func TestStepArgs(t *testing.T) {
+	args, err := Step{Run: `kubectl -n billing patch cm x -p '{"data":{"k":"v w"}}' --type=merge note="two words" a\ b`}.Args()
+	require.NoError(t, err)
+	require.Equal(t, []string{"kubectl", "-n", "billing", "patch", "cm", "x", "-p", `{"data":{"k":"v w"}}`, "--type=merge", "note=two words", "a b"}, args)
+	_, err = Step{Run: `kubectl annotate pod x note='open`}.Args()
+	require.ErrorContains(t, err, "unterminated ' quote")
+}

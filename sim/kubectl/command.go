@@ -125,7 +125,7 @@ var kubectlCommands = []string{
 // Parse reads one kubectl command line ("kubectl" in front is optional).
 // Errors are worded like kubectl's and never panic.
 func Parse(line string) (*Command, error) {
-	words, err := splitWords(line)
+	words, err := SplitWords(line)
 	if err != nil {
 		return nil, err
 	}

@@ -2,13 +2,13 @@ package kubectl
 
 import "strings"
 
-// splitWords tokenises a command line the way a POSIX shell splits words:
+// SplitWords tokenises a command line the way a POSIX shell splits words:
 // blanks separate words, single quotes keep everything literally, double
 // quotes keep blanks but honour backslash escapes of \ " $ and `, and a
 // backslash outside quotes escapes the next character. Scenario files
 // write `kubectl: annotate pod x note="two words"` and expect the shell's
 // meaning.
-func splitWords(line string) ([]string, error) {
+func SplitWords(line string) ([]string, error) {
 	var (
 		words   []string
 		cur     strings.Builder

@@ -195,7 +195,7 @@ func TestSplitWords(t *testing.T) {
 		{`''`, []string{""}},
 	}
 	for _, tt := range tests {
-		got, err := splitWords(tt.in)
+		got, err := SplitWords(tt.in)
 		require.NoError(t, err)
 		require.Equal(t, tt.want, got, tt.in)
 	}
