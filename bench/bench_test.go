@@ -83,6 +83,13 @@ func TestComponentOfStack(t *testing.T) {
 		{[]string{"sync.(*Mutex).Lock", "github.com/hashicorp/raft.(*Raft).runFSM"}, "etcd/raft"},
 		{[]string{module + "sim/controllers/replicaset.(*Controller).sync"}, "controllers"},
 		{[]string{module + "sim.(*Trace).Add"}, "engine+trace"},
+		{[]string{module + "sim/workqueue.(*Queue).Add"}, "controllers"},
+		{[]string{module + "sim/kubelet/images.(*Shell).Run"}, "kubelets"},
+		{[]string{module + "scenarios.(*parser).cluster"}, "scenario load"},
+		{[]string{module + "sim/runner.(*Runner).check"}, "runner (timeline, checks, report)"},
+		{[]string{module + "sim/network.(*Proxy).Route"}, "network"},
+		{[]string{module + "sim/store/storetest.Seed"}, "store/storetest"},
+		{[]string{module + "plan.(*Plan).header"}, "plan"},
 		{[]string{"runtime.futex"}, "other"},
 	} {
 		require.Equal(t, tc.want, component(tc.stack), "%v", tc.stack)

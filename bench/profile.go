@@ -230,28 +230,33 @@ func component(stack []string) string {
 	return "other"
 }
 
+// components name the parts of the simulator a profile is split into: a
+// package belongs to the first entry that is the package itself or, for a
+// tree entry, a package above it.
+var components = []struct {
+	pkg  string
+	tree bool
+	name string
+}{
+	{"sim", false, "engine+trace"},
+	{"sim/scheduler", true, "scheduler"},
+	{"sim/store", false, "store+watch"},
+	{"sim/kubelet", true, "kubelets"},
+	{"sim/controllers", true, "controllers"},
+	{"sim/workqueue", false, "controllers"},
+	{"sim/apiserver", true, "apiserver"},
+	{"sim/etcd", true, "etcd/raft"},
+	{"sim/runner", false, "runner (timeline, checks, report)"},
+	{"scenarios", true, "scenario load"},
+}
+
+// componentOf is the component of a package path relative to the module;
+// another package of sim/ is its own component, named without "sim/".
 func componentOf(pkg string) string {
-	switch {
-	case pkg == "sim":
-		return "engine+trace"
-	case strings.HasPrefix(pkg, "sim/scheduler"):
-		return "scheduler"
-	case pkg == "sim/store":
-		return "store+watch"
-	case strings.HasPrefix(pkg, "sim/kubelet"):
-		return "kubelets"
-	case strings.HasPrefix(pkg, "sim/controllers"), pkg == "sim/workqueue":
-		return "controllers"
-	case strings.HasPrefix(pkg, "sim/apiserver"):
-		return "apiserver"
-	case strings.HasPrefix(pkg, "sim/etcd"):
-		return "etcd/raft"
-	case pkg == "sim/runner":
-		return "runner (timeline, checks, report)"
-	case strings.HasPrefix(pkg, "scenarios"):
-		return "scenario load"
-	case strings.HasPrefix(pkg, "sim/"):
-		return strings.TrimPrefix(pkg, "sim/")
+	for _, c := range components {
+		if pkg == c.pkg || c.tree && strings.HasPrefix(pkg, c.pkg+"/") {
+			return c.name
+		}
 	}
-	return pkg
+	return strings.TrimPrefix(pkg, "sim/")
 }
