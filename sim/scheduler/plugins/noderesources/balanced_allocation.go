@@ -41,23 +41,13 @@ func (b *BalancedAllocation) PreScore(state *framework.CycleState, pod *corev1.P
 // after, 50 + (50 + after - before)/2, so an unchanged balance scores 75,
 // an improved one up to 100 and a worsened one down to 50.
 func (b *BalancedAllocation) Score(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
-	var req podutil.Resources
-	if v, err := state.Read(balancedKey); err == nil {
-		req = *v.(*podutil.Resources)
-	} else {
-		req = podutil.PodRequests(pod)
-	}
+	req := scoreRequests(state, balancedKey, pod, podutil.PodRequests)
 	return balancedImprovement(ni.Requested, req, ni.Allocatable), nil
 }
 
 // ScoreNodes implements framework.BatchScorer.
 func (b *BalancedAllocation) ScoreNodes(state *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo, scores []framework.NodeScore) *framework.Status {
-	var req podutil.Resources
-	if v, err := state.Read(balancedKey); err == nil {
-		req = *v.(*podutil.Resources)
-	} else {
-		req = podutil.PodRequests(pod)
-	}
+	req := scoreRequests(state, balancedKey, pod, podutil.PodRequests)
 	for j, ni := range nodes {
 		scores[j].Score = balancedImprovement(ni.Requested, req, ni.Allocatable)
 	}

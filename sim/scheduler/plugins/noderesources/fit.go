@@ -119,24 +119,26 @@ func InsufficientResources(req podutil.Resources, ni *framework.NodeInfo) (reaso
 // pod (non-zero requests: containers without requests count as 100m and
 // 200 MiB), averaged with weight 1 each.
 func (f *Fit) Score(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo) (int64, *framework.Status) {
-	if v, err := state.Read(fitScoreKey); err == nil {
-		return f.score(*v.(*podutil.Resources), ni), nil
-	}
-	return f.score(podutil.NonZeroRequests(pod), ni), nil
+	return f.score(scoreRequests(state, fitScoreKey, pod, podutil.NonZeroRequests), ni), nil
 }
 
 // ScoreNodes implements framework.BatchScorer.
 func (f *Fit) ScoreNodes(state *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo, scores []framework.NodeScore) *framework.Status {
-	var req podutil.Resources
-	if v, err := state.Read(fitScoreKey); err == nil {
-		req = *v.(*podutil.Resources)
-	} else {
-		req = podutil.NonZeroRequests(pod)
-	}
+	req := scoreRequests(state, fitScoreKey, pod, podutil.NonZeroRequests)
 	for j, ni := range nodes {
 		scores[j].Score = f.score(req, ni)
 	}
 	return nil
+}
+
+// scoreRequests is the pod's requests as its PreScore wrote them under
+// key, or compute(pod) when no PreScore ran (a Score called on its own, as
+// upstream's tests call it).
+func scoreRequests(state *framework.CycleState, key framework.StateKey, pod *corev1.Pod, compute func(*corev1.Pod) podutil.Resources) podutil.Resources {
+	if v, err := state.Read(key); err == nil {
+		return *v.(*podutil.Resources)
+	}
+	return compute(pod)
 }
 
 // PreScore computes the pod's non-zero request once per cycle.
