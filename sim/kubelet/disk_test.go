@@ -95,7 +95,7 @@ func TestLocalStorageLimitEviction(t *testing.T) {
 // was last crossed.
 func TestDiskPressureEviction(t *testing.T) {
 	h := newHarness(t, true)
-	_, err := h.client.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 100})
+	_, err := h.Admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 100})
 	require.NoError(t, err)
 	// An image used once, then unused: garbage the reclaim frees.
 	h.runPod("once", func(p *corev1.Pod) {
@@ -105,7 +105,7 @@ func TestDiskPressureEviction(t *testing.T) {
 	})
 	h.run(time.Minute)
 	require.Equal(t, corev1.PodSucceeded, h.pod("once").Status.Phase)
-	require.NoError(t, h.client.Delete("Pod", "default", "once", deleteOptions(ptr.To(int64(0)))))
+	require.NoError(t, h.Admin.Delete("Pod", "default", "once", deleteOptions(ptr.To(int64(0)))))
 	h.run(2 * time.Minute)
 	before := h.k.diskUsed
 	pg := h.k.images["docker.io/library/postgres:16"]
@@ -124,7 +124,7 @@ func TestDiskPressureEviction(t *testing.T) {
 	require.Equal(t, corev1.ConditionTrue, cond(h.node(), corev1.NodeDiskPressure).Status)
 	require.Equal(t, corev1.PodRunning, h.pod("fill").Status.Phase, "no pod evicted")
 	require.Empty(t, h.eventTimes("fill", "Warning Evicted"))
-	require.NoError(t, h.client.Delete("Pod", "default", "fill", deleteOptions(ptr.To(int64(0)))))
+	require.NoError(t, h.Admin.Delete("Pod", "default", "fill", deleteOptions(ptr.To(int64(0)))))
 	h.run(10 * time.Second)
 	bb := h.k.images["docker.io/library/busybox:1.36"]
 	require.NotNil(t, bb, "pulled for fill: too recent to collect")

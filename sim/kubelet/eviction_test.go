@@ -14,7 +14,7 @@ import (
 )
 
 func (h *harness) node() *corev1.Node {
-	o, ok := h.store.Get("Node", "", h.k.name)
+	o, ok := h.Store.Get("Node", "", h.k.name)
 	require.True(h.t, ok)
 	return o.(*corev1.Node)
 }
@@ -43,7 +43,7 @@ func memoryPod(request, use, class string) func(*corev1.Pod) {
 // crossed, and meanwhile admits no BestEffort pod.
 func TestMemoryPressureEviction(t *testing.T) {
 	h := newHarness(t, true)
-	_, err := h.client.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 100})
+	_, err := h.Admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 100})
 	require.NoError(t, err)
 	h.runPod("steady", memoryPod("200Mi", "", ""))                      // within its request
 	h.runPod("low", memoryPod("100Mi", "3000Mi", ""))                   // 2900Mi over, low priority
@@ -52,7 +52,7 @@ func TestMemoryPressureEviction(t *testing.T) {
 	h.run(3 * time.Second)
 	require.Equal(t, corev1.PodRunning, h.pod("low").Status.Phase)
 	require.Equal(t, corev1.ConditionFalse, cond(h.node(), corev1.NodeMemoryPressure).Status)
-	evictedAt := h.engine.Elapsed()
+	evictedAt := h.Engine.Elapsed()
 
 	h.run(15 * time.Second) // a pass of the eviction manager (every 10 s)
 	low := h.pod("low")
@@ -98,7 +98,7 @@ func TestMemoryPressureEviction(t *testing.T) {
 	// transition period has passed since it last was.
 	h.run(4 * time.Minute)
 	require.Equal(t, corev1.ConditionTrue, cond(h.node(), corev1.NodeMemoryPressure).Status)
-	h.run(evictedAt + 5*time.Minute + 30*time.Second - h.engine.Elapsed())
+	h.run(evictedAt + 5*time.Minute + 30*time.Second - h.Engine.Elapsed())
 	mp = cond(h.node(), corev1.NodeMemoryPressure)
 	require.Equal(t, corev1.ConditionFalse, mp.Status)
 	require.Equal(t, "KubeletHasSufficientMemory", mp.Reason)

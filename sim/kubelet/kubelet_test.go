@@ -16,15 +16,12 @@ import (
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/cloud"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 type harness struct {
-	t      testing.TB
-	engine *sim.Engine
-	store  *store.Store
-	client *apiserver.Client
-	k      *Kubelet
+	*apiservertest.World
+	t testing.TB
+	k *Kubelet
 }
 
 // newHarness is one m5.large node, node-1, whose kubelet has started
@@ -38,23 +35,16 @@ func newHarness(t *testing.T, ready bool) *harness {
 // default and node-lease namespaces, and the started kubelet of the node
 // spec describes.
 func newNodeHarness(tb testing.TB, seed uint64, spec cloud.NodeSpec, ready, keepTrace bool) *harness {
-	e := sim.NewEngine(seed)
+	w := apiservertest.NewWorld(seed, "default", NodeLeaseNamespace)
 	if keepTrace {
-		e.Trace().Keep()
+		w.Engine.Trace().Keep()
 	}
-	st := store.New(e)
-	srv := apiserver.New(e, st)
-	c := srv.Client("test")
-	for _, ns := range []string{"default", NodeLeaseNamespace} {
-		err := apiservertest.Namespace(c, ns)
-		require.NoError(tb, err)
-	}
-	k := New(e, srv.Client("kubelet/"+spec.Name), spec, Config{})
+	k := New(w.Engine, w.Server.Client("kubelet/"+spec.Name), spec, Config{})
 	k.Start(ready)
-	return &harness{t: tb, engine: e, store: st, client: c, k: k}
+	return &harness{World: w, t: tb, k: k}
 }
 
-func (h *harness) run(d time.Duration) { h.engine.RunUntil(h.engine.Elapsed() + d) }
+func (h *harness) run(d time.Duration) { h.Engine.RunUntil(h.Engine.Elapsed() + d) }
 
 func (h *harness) runPod(name string, mutate func(*corev1.Pod)) {
 	pod := &corev1.Pod{
@@ -64,13 +54,13 @@ func (h *harness) runPod(name string, mutate func(*corev1.Pod)) {
 	if mutate != nil {
 		mutate(pod)
 	}
-	_, err := h.client.Create(pod)
+	_, err := h.Admin.Create(pod)
 	require.NoError(h.t, err)
-	require.NoError(h.t, h.client.Bind("default", name, h.k.name))
+	require.NoError(h.t, h.Admin.Bind("default", name, h.k.name))
 }
 
 func (h *harness) pod(name string) *corev1.Pod {
-	o, ok := h.store.Get("Pod", "default", name)
+	o, ok := h.Store.Get("Pod", "default", name)
 	if !ok {
 		return nil
 	}
@@ -86,7 +76,7 @@ type event struct {
 // shows them).
 func (h *harness) events(name string) []event {
 	var out []event
-	for _, r := range h.engine.Trace().Records() {
+	for _, r := range h.Engine.Trace().Records() {
 		if r.Verb == "event" && strings.HasPrefix(r.Name, name+".") {
 			msg := r.Summary
 			if i := strings.Index(msg, " x"); i > 0 && strings.Contains(msg[:strings.Index(msg, ":")], " x") {
@@ -129,7 +119,7 @@ func ready(p *corev1.Pod) (bool, time.Time) {
 
 func TestRegistersNodeAndLease(t *testing.T) {
 	h := newHarness(t, true)
-	o, ok := h.store.Get("Node", "", "node-1")
+	o, ok := h.Store.Get("Node", "", "node-1")
 	require.True(t, ok)
 	n := o.(*corev1.Node)
 	require.Equal(t, corev1.ConditionTrue, cond(n, corev1.NodeReady).Status)
@@ -147,7 +137,7 @@ func TestRegistersNodeAndLease(t *testing.T) {
 	// every heartbeat (only on change or every 5 min).
 	h.run(2 * time.Minute)
 	renewals, statuses := 0, 0
-	for _, r := range h.engine.Trace().Records() {
+	for _, r := range h.Engine.Trace().Records() {
 		switch {
 		case r.Kind == "Lease":
 			renewals++
@@ -160,7 +150,7 @@ func TestRegistersNodeAndLease(t *testing.T) {
 	require.WithinDuration(t, sim.Epoch.Add(2*time.Minute), h.lease().Spec.RenewTime.Time, 11*time.Second)
 	h.run(4 * time.Minute)
 	statuses = 0
-	for _, r := range h.engine.Trace().Records() {
+	for _, r := range h.Engine.Trace().Records() {
 		if r.Kind == "Node" && r.Verb == "status" {
 			statuses++
 		}
@@ -186,7 +176,7 @@ func TestLeaseRenewalKeepsTheKubeletsLease(t *testing.T) {
 	other := after.DeepCopy()
 	other.Labels = map[string]string{"by": "someone-else"}
 	other.Spec.AcquireTime = other.Spec.RenewTime
-	_, err := h.client.Update(other)
+	_, err := h.Admin.Update(other)
 	require.NoError(t, err)
 	h.run(11 * time.Second)
 	again := h.lease()
@@ -196,7 +186,7 @@ func TestLeaseRenewalKeepsTheKubeletsLease(t *testing.T) {
 }
 
 func (h *harness) lease() *coordinationv1.Lease {
-	o, ok := h.store.Get("Lease", NodeLeaseNamespace, "node-1")
+	o, ok := h.Store.Get("Lease", NodeLeaseNamespace, "node-1")
 	require.True(h.t, ok)
 	return o.(*coordinationv1.Lease)
 }
@@ -212,23 +202,23 @@ func cond(n *corev1.Node, typ corev1.NodeConditionType) corev1.NodeCondition {
 
 func TestNewNodeBecomesReady(t *testing.T) {
 	h := newHarness(t, false)
-	n, _ := h.store.Get("Node", "", "node-1")
+	n, _ := h.Store.Get("Node", "", "node-1")
 	c := cond(n.(*corev1.Node), corev1.NodeReady)
 	require.Equal(t, corev1.ConditionFalse, c.Status)
 	require.Equal(t, "KubeletNotReady", c.Reason)
 	require.Contains(t, c.Message, "container runtime network not ready")
 	h.run(9 * time.Second)
-	n, _ = h.store.Get("Node", "", "node-1")
+	n, _ = h.Store.Get("Node", "", "node-1")
 	require.Equal(t, corev1.ConditionFalse, cond(n.(*corev1.Node), corev1.NodeReady).Status)
 	h.run(12 * time.Second)
-	n, _ = h.store.Get("Node", "", "node-1")
+	n, _ = h.Store.Get("Node", "", "node-1")
 	require.Equal(t, corev1.ConditionTrue, cond(n.(*corev1.Node), corev1.NodeReady).Status)
 }
 
 func TestPodLifecycle(t *testing.T) {
 	h := newHarness(t, true)
 	h.run(time.Second)
-	t0 := h.engine.Elapsed()
+	t0 := h.Engine.Elapsed()
 	h.runPod("web", nil)
 	h.run(10 * time.Millisecond)
 	p := h.pod("web")
@@ -272,7 +262,7 @@ func TestPodLifecycle(t *testing.T) {
 
 	// Two status writes: Pending, then Running+Ready.
 	writes := 0
-	for _, r := range h.engine.Trace().Records() {
+	for _, r := range h.Engine.Trace().Records() {
 		if r.Kind == "Pod" && r.Verb == "status" && r.Name == "web" {
 			writes++
 		}
@@ -289,7 +279,7 @@ func TestPodLifecycle(t *testing.T) {
 
 	// The node reports the image at its next status post.
 	h.run(11 * time.Second)
-	n, _ := h.store.Get("Node", "", "node-1")
+	n, _ := h.Store.Get("Node", "", "node-1")
 	require.Len(t, n.(*corev1.Node).Status.Images, 1)
 	require.Contains(t, n.(*corev1.Node).Status.Images[0].Names, "docker.io/library/nginx:1.27")
 }
@@ -469,13 +459,13 @@ func TestGracefulTermination(t *testing.T) {
 			})
 			h.run(10 * time.Second)
 			require.Equal(t, corev1.PodRunning, h.pod("term").Status.Phase)
-			t0 := h.engine.Elapsed()
-			require.NoError(t, h.client.Delete("Pod", "default", "term", apiserver.DeleteOptions{}))
+			t0 := h.Engine.Elapsed()
+			require.NoError(t, h.Admin.Delete("Pod", "default", "term", apiserver.DeleteOptions{}))
 			h.run(time.Second)
 			h.requireEvent("term", "Normal Killing: Stopping container web")
-			h.engine.RunWhile(t0+time.Minute, func() bool { return h.pod("term") != nil })
+			h.Engine.RunWhile(t0+time.Minute, func() bool { return h.pod("term") != nil })
 			require.Nil(t, h.pod("term"))
-			d := h.engine.Elapsed() - t0
+			d := h.Engine.Elapsed() - t0
 			require.GreaterOrEqual(t, d, tc.min)
 			require.LessOrEqual(t, d, tc.max)
 			require.Zero(t, h.k.used.Pods, "resources released")
@@ -489,10 +479,10 @@ func TestFailStopsHeartbeatsAndRecoverResumes(t *testing.T) {
 	h.run(10 * time.Second)
 	rv := h.lease().ResourceVersion
 	h.k.Fail()
-	failedAt := h.engine.Elapsed()
-	writes := h.engine.Trace().Len()
+	failedAt := h.Engine.Elapsed()
+	writes := h.Engine.Trace().Len()
 	h.run(2 * time.Minute)
-	require.Equal(t, writes, h.engine.Trace().Len(), "no API writes from a dead kubelet")
+	require.Equal(t, writes, h.Engine.Trace().Len(), "no API writes from a dead kubelet")
 	require.Equal(t, rv, h.lease().ResourceVersion)
 
 	// The pod is deleted while the node is down: gone on recovery. Another
@@ -508,7 +498,7 @@ func TestFailStopsHeartbeatsAndRecoverResumes(t *testing.T) {
 	require.Equal(t, "Unknown", cs.LastTerminationState.Terminated.Reason)
 	r, _ := ready(p)
 	require.True(t, r)
-	n, _ := h.store.Get("Node", "", "node-1")
+	n, _ := h.Store.Get("Node", "", "node-1")
 	require.Equal(t, corev1.ConditionTrue, cond(n.(*corev1.Node), corev1.NodeReady).Status)
 }
 
@@ -518,7 +508,7 @@ func TestRecoverForgetsDeletedPods(t *testing.T) {
 	h.run(10 * time.Second)
 	h.k.Fail()
 	zero := int64(0)
-	require.NoError(t, h.client.Delete("Pod", "default", "web", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+	require.NoError(t, h.Admin.Delete("Pod", "default", "web", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
 	h.k.Recover()
 	h.run(time.Minute)
 	require.Nil(t, h.pod("web"))
@@ -533,13 +523,13 @@ func TestPartition(t *testing.T) {
 	})
 	h.run(5 * time.Second)
 	h.k.Partition(true)
-	writes := h.engine.Trace().Len()
+	writes := h.Engine.Trace().Len()
 	h.run(time.Minute)
-	require.Equal(t, writes, h.engine.Trace().Len(), "nothing reaches the API server")
+	require.Equal(t, writes, h.Engine.Trace().Len(), "nothing reaches the API server")
 	// Containers kept running (and crashing) meanwhile.
 	require.Greater(t, h.k.byKey["default/web"].ctrs[0].restarts, int32(0))
 	// A pod deleted during the partition is stopped once it heals.
-	require.NoError(t, h.client.Delete("Pod", "default", "web", apiserver.DeleteOptions{}))
+	require.NoError(t, h.Admin.Delete("Pod", "default", "web", apiserver.DeleteOptions{}))
 	h.k.Partition(false)
 	h.run(time.Second)
 	require.Greater(t, h.lease().Spec.RenewTime.Time, sim.Epoch.Add(time.Minute))
@@ -554,7 +544,7 @@ func TestDeterministic(t *testing.T) {
 			h.runPod(n, nil)
 		}
 		h.run(5 * time.Minute)
-		return h.engine.Trace().Hash()
+		return h.Engine.Trace().Hash()
 	}
 	require.Equal(t, hash(), hash())
 }
@@ -567,8 +557,8 @@ func TestReassertsPodStatusAfterNodeControllerMarkedItNotReady(t *testing.T) {
 	h := newHarness(t, true)
 	h.runPod("web", nil)
 	h.run(10 * time.Second)
-	nc := h.client.Server().Client("node-lifecycle-controller")
-	n, _ := h.store.Get("Node", "", "node-1")
+	nc := h.Admin.Server().Client("node-lifecycle-controller")
+	n, _ := h.Store.Get("Node", "", "node-1")
 	node := n.(*corev1.Node).DeepCopy()
 	for i := range node.Status.Conditions {
 		node.Status.Conditions[i].Status = corev1.ConditionUnknown
@@ -589,7 +579,7 @@ func TestReassertsPodStatusAfterNodeControllerMarkedItNotReady(t *testing.T) {
 	h.run(11 * time.Second)
 	r, _ = ready(h.pod("web"))
 	require.True(t, r, "the kubelet re-asserts the pod's Ready condition")
-	n, _ = h.store.Get("Node", "", "node-1")
+	n, _ = h.Store.Get("Node", "", "node-1")
 	require.Equal(t, corev1.ConditionTrue, cond(n.(*corev1.Node), corev1.NodeReady).Status)
 }
 
@@ -611,7 +601,7 @@ func BenchmarkKubelet200Pods(b *testing.B) {
 		}
 		h.run(10 * time.Minute)
 		running := 0
-		for _, o := range h.store.List("Pod", "default") {
+		for _, o := range h.Store.List("Pod", "default") {
 			if o.(*corev1.Pod).Status.Phase == corev1.PodRunning {
 				running++
 			}

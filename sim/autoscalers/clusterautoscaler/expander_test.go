@@ -8,19 +8,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubesim/kubesim/sim"
-	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/cloud"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 func newTestAutoscaler(t *testing.T, expander string, seed uint64) *Autoscaler {
 	t.Helper()
-	e := sim.NewEngine(seed)
-	api := apiserver.New(e, store.New(e))
-	_, err := api.Client("test").Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-system"}})
-	require.NoError(t, err)
-	return New(e, api.Client(Name), nil, Options{Expander: expander})
+	w := apiservertest.NewWorld(seed, "kube-system")
+	return New(w.Engine, w.Server.Client(Name), nil, Options{Expander: expander})
 }
 
 func group(name, instanceType string) NodeGroup {

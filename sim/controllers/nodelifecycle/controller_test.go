@@ -1,6 +1,7 @@
 package nodelifecycle_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,8 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
-	"fmt"
-
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle"
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle/podgc"
@@ -18,9 +17,9 @@ import (
 )
 
 func startControllers(f *fixture, cfg nodelifecycle.Config) *nodelifecycle.Controller {
-	nlc := nodelifecycle.New(f.e, f.srv.Client("node-lifecycle-controller"), cfg)
+	nlc := nodelifecycle.New(f.Engine, f.Server.Client("node-lifecycle-controller"), cfg)
 	nlc.Start()
-	tainteviction.New(f.e, f.srv.Client("taint-eviction-controller"), controllerutil.Config{}).Start()
+	tainteviction.New(f.Engine, f.Server.Client("taint-eviction-controller"), controllerutil.Config{}).Start()
 	return nlc
 }
 
@@ -39,11 +38,11 @@ func TestDeadNode(t *testing.T) {
 	startControllers(f, nodelifecycle.Config{})
 
 	const stop = 100 * time.Second
-	f.e.RunUntil(stop)
+	f.Engine.RunUntil(stop)
 	f.silent["general-1"] = true // last renewal was at t=100 s
 
 	require.True(t, f.runUntil(10*time.Minute, func() bool { return readyStatus(f.node("general-1")) == corev1.ConditionUnknown }))
-	unknownAt := f.e.Elapsed()
+	unknownAt := f.Engine.Elapsed()
 	require.GreaterOrEqual(t, secs(unknownAt), secs(stop+50*time.Second))
 	require.LessOrEqual(t, secs(unknownAt), secs(stop+55*time.Second))
 	n := f.node("general-1")
@@ -55,7 +54,7 @@ func TestDeadNode(t *testing.T) {
 	require.Equal(t, corev1.ConditionTrue, readyStatus(f.node("general-2")))
 	require.Equal(t, []string{"Node general-1 status is now: NodeNotReady"}, f.events("default", "NodeNotReady")[:1])
 
-	f.e.RunUntil(unknownAt + time.Second)
+	f.Engine.RunUntil(unknownAt + time.Second)
 	for _, p := range []string{"web-default", "web-60", "web-forever"} {
 		require.Equal(t, corev1.ConditionFalse, podReady(f.pod(p)), p)
 	}
@@ -75,7 +74,7 @@ func TestDeadNode(t *testing.T) {
 
 	deletedAt := func(name string) time.Duration {
 		require.True(t, f.runUntil(added+20*time.Minute, func() bool { p := f.pod(name); return p == nil || p.DeletionTimestamp != nil }), name)
-		return f.e.Elapsed() - added
+		return f.Engine.Elapsed() - added
 	}
 	d60 := deletedAt("web-60")
 	require.GreaterOrEqual(t, d60, 60*time.Second)
@@ -88,12 +87,12 @@ func TestDeadNode(t *testing.T) {
 	require.NotNil(t, p, "stays Terminating: no kubelet to finish it")
 	require.Equal(t, "DeletionByTaintManager", p.Status.Conditions[len(p.Status.Conditions)-1].Reason)
 
-	f.e.RunUntil(added + 30*time.Minute)
+	f.Engine.RunUntil(added + 30*time.Minute)
 	require.Nil(t, f.pod("web-forever").DeletionTimestamp, "tolerates forever")
 	require.Nil(t, f.pod("web-other").DeletionTimestamp)
 
 	f.revive("general-1")
-	f.e.RunUntil(f.e.Elapsed() + 6*time.Second)
+	f.Engine.RunUntil(f.Engine.Elapsed() + 6*time.Second)
 	require.Empty(t, f.node("general-1").Spec.Taints)
 	require.Equal(t, corev1.ConditionTrue, readyStatus(f.node("general-1")))
 }
@@ -102,12 +101,12 @@ func TestDeadNode(t *testing.T) {
 // marked Unknown after the 60 s startup grace.
 func TestNeverReady(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.kube.Create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "fresh"}})
+	_, err := f.Admin.Create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "fresh"}})
 	require.NoError(t, err)
 	startControllers(f, nodelifecycle.Config{})
 	require.True(t, f.runUntil(5*time.Minute, func() bool { return readyStatus(f.node("fresh")) == corev1.ConditionUnknown }))
-	require.GreaterOrEqual(t, f.e.Elapsed(), 60*time.Second)
-	require.LessOrEqual(t, f.e.Elapsed(), 65*time.Second)
+	require.GreaterOrEqual(t, f.Engine.Elapsed(), 60*time.Second)
+	require.LessOrEqual(t, f.Engine.Elapsed(), 65*time.Second)
 	n := f.node("fresh")
 	require.Len(t, n.Status.Conditions, 4)
 	require.Equal(t, "NodeStatusNeverUpdated", n.Status.Conditions[0].Reason)
@@ -120,26 +119,26 @@ func TestNoScheduleTaints(t *testing.T) {
 	f := newFixture(t)
 	f.addNode("n1", "a")
 	startControllers(f, nodelifecycle.Config{})
-	f.e.RunUntil(time.Second)
+	f.Engine.RunUntil(time.Second)
 	require.Empty(t, f.node("n1").Spec.Taints)
 
 	n := f.node("n1").DeepCopy()
 	n.Status.Conditions[1].Status = corev1.ConditionTrue // MemoryPressure
-	_, err := f.kube.UpdateStatus(n)
+	_, err := f.Admin.UpdateStatus(n)
 	require.NoError(t, err)
 	n = f.node("n1").DeepCopy()
 	n.Spec.Unschedulable = true
-	_, err = f.kube.Update(n)
+	_, err = f.Admin.Update(n)
 	require.NoError(t, err)
-	f.e.RunUntil(2 * time.Second)
+	f.Engine.RunUntil(2 * time.Second)
 	require.NotNil(t, findTaint(f.node("n1"), corev1.TaintNodeMemoryPressure, corev1.TaintEffectNoSchedule))
 	require.NotNil(t, findTaint(f.node("n1"), corev1.TaintNodeUnschedulable, corev1.TaintEffectNoSchedule))
 
 	n = f.node("n1").DeepCopy()
 	n.Status.Conditions[1].Status = corev1.ConditionFalse
-	_, err = f.kube.UpdateStatus(n)
+	_, err = f.Admin.UpdateStatus(n)
 	require.NoError(t, err)
-	f.e.RunUntil(3 * time.Second)
+	f.Engine.RunUntil(3 * time.Second)
 	require.Nil(t, findTaint(f.node("n1"), corev1.TaintNodeMemoryPressure, corev1.TaintEffectNoSchedule))
 	require.NotNil(t, findTaint(f.node("n1"), corev1.TaintNodeUnschedulable, corev1.TaintEffectNoSchedule))
 }
@@ -152,12 +151,12 @@ func TestPodGC(t *testing.T) {
 	f.addNode("n2", "a")
 	f.addPod("orphan", "n1")
 	f.addPod("kept", "n2")
-	podgc.New(f.e, f.srv.Client("pod-garbage-collector"), podgc.Config{}).Start()
-	f.e.RunUntil(5 * time.Second)
-	require.NoError(t, f.kube.Delete("Node", "", "n1", apiserverDeleteOptions()))
-	f.e.RunUntil(5*time.Second + 39*time.Second)
+	podgc.New(f.Engine, f.Server.Client("pod-garbage-collector"), podgc.Config{}).Start()
+	f.Engine.RunUntil(5 * time.Second)
+	require.NoError(t, f.Admin.Delete("Node", "", "n1", apiserverDeleteOptions()))
+	f.Engine.RunUntil(5*time.Second + 39*time.Second)
 	require.NotNil(t, f.pod("orphan"))
-	f.e.RunUntil(5*time.Second + 61*time.Second)
+	f.Engine.RunUntil(5*time.Second + 61*time.Second)
 	require.Nil(t, f.pod("orphan"))
 	require.NotNil(t, f.pod("kept"))
 }
@@ -171,6 +170,6 @@ func BenchmarkMonitor5000(b *testing.B) {
 			f.addNode(fmt.Sprintf("n-%04d", n), fmt.Sprintf("z%d", n%3))
 		}
 		startControllers(f, nodelifecycle.Config{})
-		f.e.RunUntil(10 * time.Minute)
+		f.Engine.RunUntil(10 * time.Minute)
 	}
 }

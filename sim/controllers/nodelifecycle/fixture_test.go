@@ -12,33 +12,21 @@ import (
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 // fixture is a cluster without kubelets: the test plays them, renewing
 // Leases and posting node and pod status through its own client.
 type fixture struct {
+	*apiservertest.World
 	t      *testing.T
-	e      *sim.Engine
-	st     *store.Store
-	srv    *apiserver.Server
-	kube   *apiserver.Client
 	silent map[string]bool // nodes whose fake kubelet stopped
 }
 
 func newFixture(t *testing.T) *fixture {
-	e := sim.NewEngine(7)
-	st := store.New(e)
-	srv := apiserver.New(e, st)
-	f := &fixture{t: t, e: e, st: st, srv: srv, kube: srv.Client("test"), silent: map[string]bool{}}
-	for _, ns := range []string{"default", corev1.NamespaceNodeLease} {
-		err := apiservertest.Namespace(f.kube, ns)
-		require.NoError(t, err)
-	}
-	return f
+	return &fixture{World: apiservertest.NewWorld(7, "default", corev1.NamespaceNodeLease), t: t, silent: map[string]bool{}}
 }
 
-func (f *fixture) now() metav1.Time { return metav1.NewTime(f.e.Now()) }
+func (f *fixture) now() metav1.Time { return metav1.NewTime(f.Engine.Now()) }
 
 // addNode creates a Ready node in zone with a Lease, and a fake kubelet
 // that renews the Lease every 10 s while the node is not silent.
@@ -49,15 +37,15 @@ func (f *fixture) addNode(name, zone string) {
 			corev1.LabelTopologyZone: zone, corev1.LabelTopologyRegion: "us-east-1", corev1.LabelHostname: name}},
 		Status: corev1.NodeStatus{Conditions: healthyConditions(now)},
 	}
-	_, err := f.kube.Create(n)
+	_, err := f.Admin.Create(n)
 	require.NoError(f.t, err)
-	renew := metav1.NewMicroTime(f.e.Now())
-	_, err = f.kube.Create(&coordinationv1.Lease{
+	renew := metav1.NewMicroTime(f.Engine.Now())
+	_, err = f.Admin.Create(&coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: corev1.NamespaceNodeLease},
 		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &name, RenewTime: &renew},
 	})
 	require.NoError(f.t, err)
-	f.e.After(10*time.Second, "kubelet/lease", func() { f.renewLoop(name) })
+	f.Engine.After(10*time.Second, "kubelet/lease", func() { f.renewLoop(name) })
 }
 
 func healthyConditions(now metav1.Time) []corev1.NodeCondition {
@@ -72,19 +60,19 @@ func healthyConditions(now metav1.Time) []corev1.NodeCondition {
 }
 
 func (f *fixture) renewLoop(name string) {
-	if _, ok := f.st.Get("Node", "", name); !ok {
+	if _, ok := f.Store.Get("Node", "", name); !ok {
 		return
 	}
 	if !f.silent[name] {
-		o, ok := f.st.Get("Lease", corev1.NamespaceNodeLease, name)
+		o, ok := f.Store.Get("Lease", corev1.NamespaceNodeLease, name)
 		require.True(f.t, ok)
 		l := o.(*coordinationv1.Lease).DeepCopy()
-		renew := metav1.NewMicroTime(f.e.Now())
+		renew := metav1.NewMicroTime(f.Engine.Now())
 		l.Spec.RenewTime = &renew
-		_, err := f.kube.Update(l)
+		_, err := f.Admin.Update(l)
 		require.NoError(f.t, err)
 	}
-	f.e.After(10*time.Second, "kubelet/lease", func() { f.renewLoop(name) })
+	f.Engine.After(10*time.Second, "kubelet/lease", func() { f.renewLoop(name) })
 }
 
 // revive makes a silent node's kubelet come back: Ready=True is posted and
@@ -93,18 +81,18 @@ func (f *fixture) revive(name string) {
 	f.silent[name] = false
 	n := f.node(name).DeepCopy()
 	n.Status.Conditions = healthyConditions(f.now())
-	_, err := f.kube.UpdateStatus(n)
+	_, err := f.Admin.UpdateStatus(n)
 	require.NoError(f.t, err)
 }
 
 func (f *fixture) node(name string) *corev1.Node {
-	o, ok := f.st.Get("Node", "", name)
+	o, ok := f.Store.Get("Node", "", name)
 	require.True(f.t, ok, "node %s", name)
 	return o.(*corev1.Node)
 }
 
 func (f *fixture) pod(name string) *corev1.Pod {
-	o, ok := f.st.Get("Pod", "default", name)
+	o, ok := f.Store.Get("Pod", "default", name)
 	if !ok {
 		return nil
 	}
@@ -118,19 +106,19 @@ func (f *fixture) addPod(name, node string, tolerations ...corev1.Toleration) {
 		Spec: corev1.PodSpec{NodeName: node, Tolerations: tolerations,
 			Containers: []corev1.Container{{Name: "c", Image: "nginx:1.27"}}},
 	}
-	out, err := f.kube.Create(p)
+	out, err := f.Admin.Create(p)
 	require.NoError(f.t, err)
 	cp := out.(*corev1.Pod).DeepCopy()
 	now := f.now()
 	cp.Status.Phase = corev1.PodRunning
 	cp.Status.PodIP = "10.0.0.1"
 	cp.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}
-	_, err = f.kube.UpdateStatus(cp)
+	_, err = f.Admin.UpdateStatus(cp)
 	require.NoError(f.t, err)
 }
 
 func (f *fixture) runUntil(limit time.Duration, cond func() bool) bool {
-	return f.e.RunWhile(limit, func() bool { return !cond() })
+	return f.Engine.RunWhile(limit, func() bool { return !cond() })
 }
 
 func readyStatus(n *corev1.Node) corev1.ConditionStatus {
@@ -163,7 +151,7 @@ func podReady(p *corev1.Pod) corev1.ConditionStatus {
 // events returns the messages of events with reason in namespace.
 func (f *fixture) events(ns, reason string) []string {
 	var out []string
-	for _, o := range f.st.List("Event", ns) {
+	for _, o := range f.Store.List("Event", ns) {
 		ev := o.(*corev1.Event)
 		if ev.Reason == reason {
 			out = append(out, ev.Message)

@@ -31,6 +31,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -269,13 +270,6 @@ func TestMonitorNodeHealthUpdateStatusUpstream(t *testing.T) {
 // to the engine's start.
 func upstreamWorld(t *testing.T, fakeNow metav1.Time) (*sim.Engine, *store.Store, *apiserver.Server, time.Duration) {
 	t.Helper()
-	e := sim.NewEngine(1)
-	st := store.New(e)
-	srv := apiserver.New(e, st)
-	for _, ns := range []string{"default", v1.NamespaceNodeLease} {
-		if _, err := srv.Client("test").Create(&v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return e, st, srv, e.Now().Sub(fakeNow.Time)
+	w := apiservertest.NewWorld(1, "default", v1.NamespaceNodeLease)
+	return w.Engine, w.Store, w.Server, w.Engine.Now().Sub(fakeNow.Time)
 }

@@ -60,11 +60,11 @@ func TestZoneRateLimiting(t *testing.T) {
 				}
 			}
 			nlc := startControllers(f, nodelifecycle.Config{})
-			f.e.RunUntil(30 * time.Second)
+			f.Engine.RunUntil(30 * time.Second)
 			for _, n := range dead {
 				f.silent[n] = true
 			}
-			f.e.RunUntil(30*time.Second + 10*time.Minute)
+			f.Engine.RunUntil(30*time.Second + 10*time.Minute)
 			var times []time.Duration
 			for _, n := range dead {
 				if tt := findTaint(f.node(n), corev1.TaintNodeUnreachable, corev1.TaintEffectNoExecute); tt != nil {
@@ -90,12 +90,12 @@ func TestDeterministicTrace(t *testing.T) {
 			f.addPod(fmt.Sprintf("p-%02d", i), fmt.Sprintf("n-%02d", i))
 		}
 		startControllers(f, nodelifecycle.Config{})
-		f.e.RunUntil(20 * time.Second)
+		f.Engine.RunUntil(20 * time.Second)
 		for i := 0; i < 5; i++ {
 			f.silent[fmt.Sprintf("n-%02d", i)] = true
 		}
-		f.e.RunUntil(15 * time.Minute)
-		return f.e.Trace().Hash()
+		f.Engine.RunUntil(15 * time.Minute)
+		return f.Engine.Trace().Hash()
 	}
 	require.Equal(t, run(), run())
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/podutil"
@@ -26,10 +25,7 @@ import (
 
 // World is the test cluster.
 type World struct {
-	Engine *sim.Engine
-	Store  *store.Store
-	Server *apiserver.Server
-	Admin  *apiserver.Client
+	*apiservertest.World
 
 	// ReadyAfter is how long after binding a pod becomes Running+Ready.
 	ReadyAfter time.Duration
@@ -44,15 +40,7 @@ type World struct {
 
 // New returns a world with namespace "default" and no nodes.
 func New(seed uint64) *World {
-	e := sim.NewEngine(seed)
-	st := store.New(e)
-	srv := apiserver.New(e, st)
-	w := &World{Engine: e, Store: st, Server: srv, Admin: srv.Client("test"),
-		ReadyAfter: time.Second, StopAfter: 2 * time.Second}
-	if err := apiservertest.Namespace(w.Admin, "default"); err != nil {
-		panic(err)
-	}
-	return w
+	return &World{World: apiservertest.NewWorld(seed, "default"), ReadyAfter: time.Second, StopAfter: 2 * time.Second}
 }
 
 // AddNode creates a ready node with the given labels and taints.

@@ -39,7 +39,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim"
-	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -120,15 +120,8 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	e := sim.NewEngine(1)
-	s := store.New(e)
-	srv := apiserver.New(e, s)
-	for _, ns := range []string{"default", "test"} {
-		if _, err := srv.Client("test").Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &world{t: t, e: e, s: s, c: New(e, srv.Client("taint-eviction-controller"), controllerutil.DefaultConfig())}
+	w := apiservertest.NewWorld(1, "default", "test")
+	return &world{t: t, e: w.Engine, s: w.Store, c: New(w.Engine, w.Server.Client("taint-eviction-controller"), controllerutil.DefaultConfig())}
 }
 
 // startedWorld is a world whose store holds pods and, unless it is nil,
