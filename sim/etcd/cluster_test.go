@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/cluster/clustertest"
 	"github.com/kubesim/kubesim/sim/runner"
 )
 
@@ -66,9 +67,7 @@ func TestRestartedMemberCatchesUp(t *testing.T) {
 // TestEtcdOperationErrors: refusals a person can run into at run time
 // (the scenario loader catches the rest before the run).
 func TestEtcdOperationErrors(t *testing.T) {
-	c, err := cluster.New(cluster.Config{Seed: 1, EtcdMembers: 3})
-	require.NoError(t, err)
-	defer c.Etcd.Close()
+	c := clustertest.New(t, cluster.Config{Seed: 1, EtcdMembers: 3})
 	c.Engine.RunUntil(1e9) // the raft cluster starts with the first commit
 	require.NotNil(t, c.Etcd.Raft())
 	e := c.Etcd

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/cluster/clustertest"
 	"github.com/kubesim/kubesim/sim/network"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -26,10 +27,8 @@ type env struct {
 
 func newEnv(t *testing.T, objs ...store.Object) *env {
 	t.Helper()
-	c, err := cluster.New(cluster.Config{Seed: 7, Addons: true, NodeGroups: []cluster.NodeGroup{{Name: "general", InstanceType: "m5.large", Count: 2}}})
-	require.NoError(t, err)
+	c := clustertest.New(t, cluster.Config{Seed: 7, Addons: true, NodeGroups: []cluster.NodeGroup{{Name: "general", InstanceType: "m5.large", Count: 2}}})
 	c.Etcd.DisableReplication()
-	t.Cleanup(c.Etcd.Close)
 	e := &env{t: t, c: c, kc: c.Client("test")}
 	e.create(&corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "client", Labels: map[string]string{"run": "client"}},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/cluster/clustertest"
 	"github.com/kubesim/kubesim/sim/network/netcmd"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -28,10 +29,8 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	c, err := cluster.New(cluster.Config{Seed: 1, Addons: true, NodeGroups: []cluster.NodeGroup{{Name: "general", InstanceType: "m5.large", Count: 2}}})
-	require.NoError(t, err)
+	c := clustertest.New(t, cluster.Config{Seed: 1, Addons: true, NodeGroups: []cluster.NodeGroup{{Name: "general", InstanceType: "m5.large", Count: 2}}})
 	c.Etcd.DisableReplication()
-	t.Cleanup(c.Etcd.Close)
 	w := &world{t: t, c: c, kc: c.Client("test")}
 	two := int32(2)
 	l := map[string]string{"app": "web"}
