@@ -183,7 +183,7 @@ func (pl *DefaultPreemption) dryRunPreemption(state *framework.CycleState, pod *
 	var nonViolating, violating []candidate
 	for i := range potential {
 		ni := potential[(offset+i)%len(potential)]
-		victims, nv, st := pl.selectVictimsOnNode(state.Clone(), pod, ni, pdbs, allowed)
+		victims, nv, st := pl.selectVictimsOnNode(state, pod, ni, pdbs, allowed)
 		if st.IsSuccess() && len(victims) > 0 {
 			// Each list holds at most numCandidates (upstream's
 			// fixed-size candidate lists): further ones are dropped.
@@ -219,27 +219,32 @@ func (pl *DefaultPreemption) dryRunPreemption(state *framework.CycleState, pod *
 }
 
 // selectVictimsOnNode removes every lower-priority pod (from a copy of the
-// node and, through the PreFilter extensions, from state, which the
-// caller gives as a copy), checks the pod then fits, and reprieves as many victims as possible (PDB-violating
-// ones first, most important first).
+// node and, through the PreFilter extensions, from a copy of state), checks
+// the pod then fits, and reprieves as many victims as possible
+// (PDB-violating ones first, most important first). A node without a
+// lower-priority pod is rejected before anything is copied: a pending
+// pod's PostFilter visits every node each attempt, and among equal
+// priorities (the common case) none has a victim.
 func (pl *DefaultPreemption) selectVictimsOnNode(state *framework.CycleState, pod *corev1.Pod, ni *framework.NodeInfo, pdbs []*policyv1.PodDisruptionBudget, allowed []int32) ([]*framework.PodInfo, int, *framework.Status) {
-	clone := ni.Clone()
-	remove := func(pi *framework.PodInfo) *framework.Status {
-		clone.RemovePodInfoFromClone(pi)
-		return pl.fwk.RunPreFilterExtensionRemovePod(state, pod, pi, clone)
-	}
 	prio := podPriority(pod)
 	var potential []*framework.PodInfo
 	for _, pi := range ni.Pods {
 		if pi.Priority < prio {
 			potential = append(potential, pi)
-			if st := remove(pi); !st.IsSuccess() {
-				return nil, 0, st
-			}
 		}
 	}
 	if len(potential) == 0 {
 		return nil, 0, framework.NewStatus(framework.UnschedulableAndUnresolvable, MsgNoVictims).WithPlugin(Name)
+	}
+	state, clone := state.Clone(), ni.Clone()
+	remove := func(pi *framework.PodInfo) *framework.Status {
+		clone.RemovePodInfoFromClone(pi)
+		return pl.fwk.RunPreFilterExtensionRemovePod(state, pod, pi, clone)
+	}
+	for _, pi := range potential {
+		if st := remove(pi); !st.IsSuccess() {
+			return nil, 0, st
+		}
 	}
 	if st := pl.fwk.RunFilterPlugins(state, pod, clone); !st.IsSuccess() {
 		return nil, 0, st
