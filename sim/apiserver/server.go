@@ -6,9 +6,9 @@
 package apiserver
 
 import (
-	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -58,7 +58,7 @@ func (s *Server) Engine() *sim.Engine { return s.engine }
 func (s *Server) Client(component string) *Client { return &Client{s: s, component: component} }
 
 func (s *Server) newUID(r *sim.Rand) types.UID {
-	var b [16]byte
+	var b uuid.UUID
 	if r == nil {
 		r = s.uids
 	}
@@ -67,9 +67,9 @@ func (s *Server) newUID(r *sim.Rand) types.UID {
 		b[i] = byte(hi >> (8 * i))
 		b[8+i] = byte(lo >> (8 * i))
 	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return types.UID(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]))
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return types.UID(b.String())
 }
 
 func (s *Server) now() metav1.Time { return metav1.NewTime(s.engine.Now()) }
