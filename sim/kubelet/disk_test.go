@@ -9,9 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
 
@@ -95,8 +93,7 @@ func TestLocalStorageLimitEviction(t *testing.T) {
 // was last crossed.
 func TestDiskPressureEviction(t *testing.T) {
 	h := newHarness(t, true)
-	_, err := h.Admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 100})
-	require.NoError(t, err)
+	h.highPriority()
 	// An image used once, then unused: garbage the reclaim frees.
 	h.runPod("once", func(p *corev1.Pod) {
 		p.Spec.Containers[0].Image = "postgres:16"

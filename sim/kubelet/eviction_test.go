@@ -13,6 +13,13 @@ import (
 	"github.com/kubesim/kubesim/sim/kubelet/images"
 )
 
+// highPriority creates the PriorityClass "high" (100) of the pods the
+// eviction tests rank above the others.
+func (h *harness) highPriority() {
+	_, err := h.Admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 100})
+	require.NoError(h.t, err)
+}
+
 func (h *harness) node() *corev1.Node {
 	o, ok := h.Store.Get("Node", "", h.k.name)
 	require.True(h.t, ok)
@@ -43,8 +50,7 @@ func memoryPod(request, use, class string) func(*corev1.Pod) {
 // crossed, and meanwhile admits no BestEffort pod.
 func TestMemoryPressureEviction(t *testing.T) {
 	h := newHarness(t, true)
-	_, err := h.Admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 100})
-	require.NoError(t, err)
+	h.highPriority()
 	h.runPod("steady", memoryPod("200Mi", "", ""))                      // within its request
 	h.runPod("low", memoryPod("100Mi", "3000Mi", ""))                   // 2900Mi over, low priority
 	h.runPod("high", memoryPod("100Mi", "4000Mi", "high"))              // 3900Mi over, higher priority

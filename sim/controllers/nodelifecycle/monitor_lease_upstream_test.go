@@ -59,7 +59,8 @@ type monitorCase struct {
 // and checks the node writes, the node status and the pods' readiness.
 func runMonitorCase(t *testing.T, fakeNow metav1.Time, item monitorCase) {
 	t.Helper()
-	e, st, srv, shift := upstreamWorld(t, fakeNow)
+	w, shift := upstreamWorld(fakeNow)
+	e, st, srv := w.Engine, w.Store, w.Server
 	if _, err := st.Create(shiftNode(item.node, shift)); err != nil {
 		t.Fatal(err)
 	}

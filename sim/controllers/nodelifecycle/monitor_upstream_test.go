@@ -29,10 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubesim/kubesim/sim"
-	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 // fakeNodeHandler stands for upstream's testutil.FakeNodeHandler: the
@@ -207,7 +204,8 @@ func TestMonitorNodeHealthUpdateStatusUpstream(t *testing.T) {
 		},
 	}
 	for i, item := range table {
-		e, st, srv, shift := upstreamWorld(t, fakeNow)
+		w, shift := upstreamWorld(fakeNow)
+		e, st, srv := w.Engine, w.Store, w.Server
 		if _, err := st.Create(shiftNode(item.fakeNodeHandler.Existing[0], shift)); err != nil {
 			t.Fatal(err)
 		}
@@ -268,8 +266,7 @@ func TestMonitorNodeHealthUpdateStatusUpstream(t *testing.T) {
 // starting at sim.Epoch, a store and an API server with the default and
 // kube-node-lease namespaces, and the shift that moves upstream's fakeNow
 // to the engine's start.
-func upstreamWorld(t *testing.T, fakeNow metav1.Time) (*sim.Engine, *store.Store, *apiserver.Server, time.Duration) {
-	t.Helper()
-	w := apiservertest.NewWorld(1, "default", v1.NamespaceNodeLease)
-	return w.Engine, w.Store, w.Server, w.Engine.Now().Sub(fakeNow.Time)
+func upstreamWorld(fakeNow metav1.Time) (w *apiservertest.World, shift time.Duration) {
+	w = apiservertest.NewWorld(1, "default", v1.NamespaceNodeLease)
+	return w, w.Engine.Now().Sub(fakeNow.Time)
 }

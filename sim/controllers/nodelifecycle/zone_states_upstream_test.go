@@ -178,7 +178,8 @@ func TestMonitorNodeHealthUpstream(t *testing.T) {
 	for _, testName := range slices.Sorted(maps.Keys(tests)) {
 		tt := tests[testName]
 		t.Run(testName, func(t *testing.T) {
-			e, st, srv, shift := upstreamWorld(t, fakeNow)
+			w, shift := upstreamWorld(fakeNow)
+			e, st, srv := w.Engine, w.Store, w.Server
 			for _, n := range tt.nodeList {
 				if _, err := st.Create(shiftNode(n, shift)); err != nil {
 					t.Fatal(err)
