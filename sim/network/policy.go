@@ -1,6 +1,7 @@
 package network
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 )
 
 // Flow is one connection attempt as the network policy engine sees it:
@@ -22,12 +24,7 @@ type Flow struct {
 	Protocol corev1.Protocol // "" means TCP
 }
 
-func (f Flow) protocol() corev1.Protocol {
-	if f.Protocol == "" {
-		return corev1.ProtocolTCP
-	}
-	return f.Protocol
-}
+func (f Flow) protocol() corev1.Protocol { return cmp.Or(f.Protocol, corev1.ProtocolTCP) }
 
 // Verdict is the outcome of the policy check of one flow.
 type Verdict struct {
@@ -191,11 +188,7 @@ func portsMatch(ports []networkingv1.NetworkPolicyPort, dst *corev1.Pod, port in
 		return true
 	}
 	for _, p := range ports {
-		pp := corev1.ProtocolTCP
-		if p.Protocol != nil {
-			pp = *p.Protocol
-		}
-		if pp != proto {
+		if ptr.Deref(p.Protocol, corev1.ProtocolTCP) != proto {
 			continue
 		}
 		if p.Port == nil {
@@ -230,11 +223,7 @@ func NamedPort(pod *corev1.Pod, name string, proto corev1.Protocol) (int32, bool
 	for _, cs := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
 		for _, c := range cs {
 			for _, cp := range c.Ports {
-				p := cp.Protocol
-				if p == "" {
-					p = corev1.ProtocolTCP
-				}
-				if cp.Name == name && p == proto {
+				if cp.Name == name && cmp.Or(cp.Protocol, corev1.ProtocolTCP) == proto {
 					return cp.ContainerPort, true
 				}
 			}

@@ -1,11 +1,13 @@
 package network
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/utils/ptr"
 )
 
 // Backend is one ready endpoint of a Service port: the pod (nil for a
@@ -34,15 +36,11 @@ func ServiceByIP(st State, addr netip.Addr) *corev1.Service {
 // port when nodePort is set).
 func ServicePort(svc *corev1.Service, port int32, proto corev1.Protocol, nodePort bool) (corev1.ServicePort, bool) {
 	for _, p := range svc.Spec.Ports {
-		pp := p.Protocol
-		if pp == "" {
-			pp = corev1.ProtocolTCP
-		}
 		n := p.Port
 		if nodePort {
 			n = p.NodePort
 		}
-		if n == port && pp == proto && n != 0 {
+		if n == port && cmp.Or(p.Protocol, corev1.ProtocolTCP) == proto && n != 0 {
 			return p, true
 		}
 	}
@@ -55,10 +53,7 @@ func ServicePort(svc *corev1.Service, port int32, proto corev1.Protocol, nodePor
 // only once its slice says so), or of its Endpoints object for a Service
 // without selector. A not-ready pod is never a backend.
 func Backends(st State, svc *corev1.Service, sp corev1.ServicePort) []Backend {
-	proto := sp.Protocol
-	if proto == "" {
-		proto = corev1.ProtocolTCP
-	}
+	proto := cmp.Or(sp.Protocol, corev1.ProtocolTCP)
 	var out []Backend
 	seen := map[netip.Addr]bool{}
 	add := func(ip string, port int32, ref *corev1.ObjectReference) {
@@ -117,15 +112,7 @@ func Backends(st State, svc *corev1.Service, sp corev1.ServicePort) []Backend {
 
 func slicePort(ports []discoveryv1.EndpointPort, name string, proto corev1.Protocol) (int32, bool) {
 	for _, p := range ports {
-		pp := corev1.ProtocolTCP
-		if p.Protocol != nil {
-			pp = *p.Protocol
-		}
-		n := ""
-		if p.Name != nil {
-			n = *p.Name
-		}
-		if n == name && pp == proto && p.Port != nil {
+		if ptr.Deref(p.Name, "") == name && ptr.Deref(p.Protocol, corev1.ProtocolTCP) == proto && p.Port != nil {
 			return *p.Port, true
 		}
 	}
@@ -134,11 +121,7 @@ func slicePort(ports []discoveryv1.EndpointPort, name string, proto corev1.Proto
 
 func endpointsPort(ports []corev1.EndpointPort, name string, proto corev1.Protocol) (int32, bool) {
 	for _, p := range ports {
-		pp := p.Protocol
-		if pp == "" {
-			pp = corev1.ProtocolTCP
-		}
-		if p.Name == name && pp == proto {
+		if p.Name == name && cmp.Or(p.Protocol, corev1.ProtocolTCP) == proto {
 			return p.Port, true
 		}
 	}
