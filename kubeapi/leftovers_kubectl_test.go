@@ -113,3 +113,22 @@ rules: [{apiGroups: [""], resources: [pods], verbs: []}]
 	require.Error(t, err)
 	require.Contains(t, out, `roles.rbac.authorization.k8s.io "empty" not found`)
 }
+
+// TestKubectlDiffAndSecretType: two of what real clients tripped on
+// (issue 13 item 8) that no test went through the real kubectl for:
+// `kubectl diff` of what was just applied finds nothing (a dry-run patch
+// keeps creationTimestamp), and a Secret created without a type is
+// Opaque.
+func TestKubectlDiffAndSecretType(t *testing.T) {
+	f, k := newKubectl(t, fixtureOpts{})
+	manifest := k.file(nginxWeb(2) + "---\n" + webService)
+	k.ok("apply", "-f", manifest)
+	require.NoError(t, f.sess.RunFor(time.Minute))
+	out, err := k.run("diff", "-f", manifest)
+	require.NoError(t, err, "kubectl diff finds a difference:\n%s", out)
+	require.Empty(t, out)
+
+	k.ok("create", "secret", "generic", "plain", "--from-literal=a=b")
+	require.Equal(t, "Opaque", k.ok("get", "secret", "plain", "-o", "jsonpath={.type}"))
+	require.Regexp(t, spaced("plain", "Opaque", "1"), k.ok("get", "secret", "plain"))
+}
