@@ -85,3 +85,28 @@ func TestSameStatusIsSemanticEquality(t *testing.T) {
 	a.Conditions, b.Conditions = nil, []autoscalingv2.HorizontalPodAutoscalerCondition{}
 	require.True(t, sameStatus(&a, &b), "nil and empty conditions are equal, as for Semantic")
 }
+
+// The selector cache takes a target's new selector object for the old
+// one only when the two select the same pods.
+func TestSameSelector(t *testing.T) {
+	web := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+	expr := func(op metav1.LabelSelectorOperator, vals ...string) *metav1.LabelSelector {
+		return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: op, Values: vals}}}
+	}
+	for _, tc := range []struct {
+		name string
+		a, b *metav1.LabelSelector
+		want bool
+	}{
+		{"same object", web, web, true},
+		{"equal copies", web, web.DeepCopy(), true},
+		{"other labels", web, &metav1.LabelSelector{MatchLabels: map[string]string{"app": "api"}}, false},
+		{"nil and empty labels", &metav1.LabelSelector{}, &metav1.LabelSelector{MatchLabels: map[string]string{}}, true},
+		{"one nil", web, nil, false},
+		{"equal expressions", expr(metav1.LabelSelectorOpIn, "web"), expr(metav1.LabelSelectorOpIn, "web"), true},
+		{"other operator", expr(metav1.LabelSelectorOpIn, "web"), expr(metav1.LabelSelectorOpNotIn, "web"), false},
+		{"labels against expressions", web, expr(metav1.LabelSelectorOpIn, "web"), false},
+	} {
+		require.Equal(t, tc.want, sameSelector(tc.a, tc.b), tc.name)
+	}
+}
