@@ -35,7 +35,10 @@ type viewJSON struct {
 	PendingTotal int `json:"pendingTotal"`
 	// Compact says the nodes carry their pods compactly (a big cluster):
 	// the page draws the map and asks /api/pods for names.
-	Compact   bool           `json:"compact,omitempty"`
+	Compact bool `json:"compact,omitempty"`
+	// Strings are the owners and states compact nodes' pods point at
+	// (see compactPods; encoded apart: see encodeView).
+	Strings   []string       `json:"strings,omitempty"`
 	Workloads []workloadJSON `json:"workloads"`
 	// Events are the newest maxStreamEvents events (encoded apart: see
 	// encodeView); EventsTotal is how many the run has had, the last
@@ -70,9 +73,7 @@ type nodeJSON struct {
 	Pods          []podJSON `json:"pods,omitempty"`
 	// A compact node (viewJSON.Compact) has no pods but these: see
 	// compactPods.
-	PodOwners []string `json:"po,omitempty"`
-	PodStates []string `json:"ps,omitempty"`
-	PodKeys   []int    `json:"pk,omitempty"`
+	PodKeys []int `json:"pk,omitempty"`
 }
 
 // podJSON is one pod. A node's pods leave out their node (it is the
@@ -163,12 +164,13 @@ func podsJSON(in []live.PodView) []podJSON {
 	return out
 }
 
-// nodeToJSON is one node with its pods, in full or compactly.
-func nodeToJSON(n *live.NodeView, compact bool) *nodeJSON {
+// nodeToJSON is one node with its pods, in full or, given the table of
+// strings they point at, compactly.
+func nodeToJSON(n *live.NodeView, strs *stringTable) *nodeJSON {
 	out := &nodeJSON{Name: n.Name, Zone: n.Zone, Group: n.Group, InstanceType: n.InstanceType, Ready: n.Ready,
 		Unschedulable: n.Unschedulable, Taints: n.Taints, Allocatable: res(n.Allocatable), Requested: res(n.Requested)}
-	if compact {
-		out.PodOwners, out.PodStates, out.PodKeys = compactPods(n.Pods)
+	if strs != nil {
+		out.PodKeys = compactPods(n.Pods, strs)
 	} else {
 		out.Pods = nodePodsJSON(n.Pods)
 	}
@@ -176,29 +178,45 @@ func nodeToJSON(n *live.NodeView, compact bool) *nodeJSON {
 }
 
 // compactPods is a node's pods as the map draws them, without names:
-// the owners and states each listed once, and per pod two numbers, the
-// index of its owner and twice the index of its state plus one when it
-// is ready. About 4 bytes a pod instead of 140: at 30,000 pods the first
-// view shrinks tenfold, and the page asks for a node's pods by name
-// (/api/pods) only when one is pointed at.
-func compactPods(pods []live.PodView) (owners, states []string, keys []int) {
-	keys = make([]int, 0, 2*len(pods))
+// per pod two numbers, the index of its owner in the view's strings and
+// twice the index of its state plus one when it is ready. About 5 bytes
+// a pod instead of 140, and the owners are listed once for the whole
+// view, not once per node (at 1,000 nodes each running pods of 30
+// Deployments, per-node lists were two thirds of the first view). The
+// page asks for a node's pods by name (/api/pods) only when one is
+// pointed at.
+func compactPods(pods []live.PodView, strs *stringTable) []int {
+	keys := make([]int, 0, 2*len(pods))
 	for _, p := range pods {
-		o := slices.Index(owners, p.Owner)
-		if o < 0 {
-			o, owners = len(owners), append(owners, p.Owner)
-		}
-		st := slices.Index(states, p.State)
-		if st < 0 {
-			st, states = len(states), append(states, p.State)
-		}
 		r := 0
 		if p.Ready {
 			r = 1
 		}
-		keys = append(keys, o, 2*st+r)
+		keys = append(keys, strs.index(p.Owner), 2*strs.index(p.State)+r)
 	}
-	return owners, states, keys
+	return keys
+}
+
+// stringTable numbers the owners and states of compact nodes' pods. It
+// only grows, so a node's JSON stays valid in every later snapshot that
+// shares the table; the streams send each string once. A table that
+// grew past maxStrings (a long run of Jobs, each its own owner) is
+// replaced by a fresh one, at the cost of re-encoding every node once.
+type stringTable struct {
+	ids  map[string]int
+	list []string
+}
+
+const maxStrings = 4096
+
+func (t *stringTable) index(s string) int {
+	i, ok := t.ids[s]
+	if !ok {
+		i = len(t.list)
+		t.ids[s] = i
+		t.list = append(t.list, s)
+	}
+	return i
 }
 
 // nodePodsJSON is podsJSON for the pods listed under their node.
@@ -218,7 +236,7 @@ func toViewJSON(gen uint64, v *live.View) *viewJSON {
 			v.Counts.Pending, v.Counts.Failed, v.Counts.Succeeded, v.Counts.Machines, v.Counts.CostPerHour, v.Counts.CostTotal},
 		Etcd: etcdJSON{Leader: v.Etcd.Leader, Quorum: v.Etcd.Quorum}}
 	for i := range v.Nodes {
-		out.Nodes = append(out.Nodes, *nodeToJSON(&v.Nodes[i], false))
+		out.Nodes = append(out.Nodes, *nodeToJSON(&v.Nodes[i], nil))
 	}
 	for _, w := range v.Workloads {
 		out.Workloads = append(out.Workloads, workloadJSON{w.Kind, w.Namespace, w.Name, w.Desired, w.Ready, w.Available, w.UpToDate})
@@ -255,8 +273,13 @@ type viewCache struct {
 // whole body is put together on first use).
 type encodedView struct {
 	version uint64
-	compact bool     // nodes carry their pods compactly (see compactPods)
-	head    []byte   // the view without "nodes" and "events"
+	compact bool // nodes carry their pods compactly (see compactPods)
+	// strs is the table compact nodes point at, shared with the
+	// snapshots before and after that reuse their nodes; strings is
+	// its first strings, the ones this snapshot's nodes may use.
+	strs    *stringTable
+	strings []string
+	head    []byte   // the view without "nodes", "events" and "strings"
 	names   []string // the nodes in order
 	stamps  []uint64 // each node's live.NodeView.Stamp, like names
 	nodes   [][]byte // each node's JSON, like names
@@ -342,8 +365,14 @@ func encodeView(gen uint64, v *live.View, prev *encodedView, compact bool) *enco
 	e := &encodedView{version: v.Version, compact: compact, head: mustJSON(j), events: events, eventsTotal: j.EventsTotal,
 		names: make([]string, len(v.Nodes)), stamps: make([]uint64, len(v.Nodes)),
 		nodes: make([][]byte, len(v.Nodes)), index: make(map[string]int, len(v.Nodes))}
-	if prev != nil && prev.compact != compact {
+	if prev != nil && (prev.compact != compact || compact && len(prev.strs.list) > maxStrings) {
 		prev = nil
+	}
+	if compact {
+		e.strs = &stringTable{ids: map[string]int{}}
+		if prev != nil {
+			e.strs = prev.strs
+		}
 	}
 	for i := range v.Nodes {
 		n := &v.Nodes[i]
@@ -354,7 +383,10 @@ func encodeView(gen uint64, v *live.View, prev *encodedView, compact bool) *enco
 				continue
 			}
 		}
-		e.nodes[i] = mustJSON(nodeToJSON(n, compact))
+		e.nodes[i] = mustJSON(nodeToJSON(n, e.strs))
+	}
+	if e.strs != nil {
+		e.strings = e.strs.list
 	}
 	return e
 }
@@ -370,11 +402,16 @@ func (e *encodedView) whole() []byte {
 		for _, ev := range e.events {
 			size += len(ev) + 1
 		}
-		b := make([]byte, 0, size)
+		strs := mustJSON(e.strings)
+		b := make([]byte, 0, size+len(strs))
 		b = append(b, `{"nodes":`...)
 		b = appendList(b, e.nodes)
 		b = append(b, `,"events":`...)
 		b = appendList(b, e.events)
+		if e.strings != nil {
+			b = append(b, `,"strings":`...)
+			b = append(b, strs...)
+		}
 		b = append(b, ',')
 		e.body = append(b, e.head[1:]...) // the head without its opening brace
 	})
@@ -423,8 +460,9 @@ func mustJSON(v any) []byte {
 // delta is what a stream sends after its first snapshot: the view without
 // its nodes and events, the events that came since the last message
 // (the page keeps the newest; "eventsReset" says they replace its list),
-// the nodes that changed, and the node names in order when the set or
-// the order changed (else null).
+// the strings added to the table compact nodes point at ("stringsReset":
+// a new table), the nodes that changed, and the node names in order when
+// the set or the order changed (else null).
 func (e *encodedView) delta(prev *encodedView) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"head":`)
@@ -435,10 +473,22 @@ func (e *encodedView) delta(prev *encodedView) []byte {
 	if reset {
 		b.WriteString(`,"eventsReset":true`)
 	}
+	switch e.strs {
+	case nil:
+	case prev.strs:
+		if len(e.strings) > len(prev.strings) {
+			b.WriteString(`,"strings":`)
+			b.Write(mustJSON(e.strings[len(prev.strings):]))
+		}
+	default:
+		b.WriteString(`,"strings":`)
+		b.Write(mustJSON(e.strings))
+		b.WriteString(`,"stringsReset":true`)
+	}
 	b.WriteString(`,"nodes":[`)
 	first := true
 	for i, n := range e.names {
-		if k, ok := prev.index[n]; ok && prev.compact == e.compact && prev.stamps[k] == e.stamps[i] {
+		if k, ok := prev.index[n]; ok && prev.compact == e.compact && prev.strs == e.strs && prev.stamps[k] == e.stamps[i] {
 			continue
 		}
 		if !first {

@@ -461,11 +461,13 @@ func testEventStream(t *testing.T, compact bool) {
 				return model
 			case "delta":
 				var d struct {
-					Head        viewJSON    `json:"head"`
-					Events      []eventJSON `json:"events"`
-					EventsReset bool        `json:"eventsReset"`
-					Nodes       []nodeJSON  `json:"nodes"`
-					Names       []string    `json:"names"`
+					Head         viewJSON    `json:"head"`
+					Events       []eventJSON `json:"events"`
+					EventsReset  bool        `json:"eventsReset"`
+					Strings      []string    `json:"strings"`
+					StringsReset bool        `json:"stringsReset"`
+					Nodes        []nodeJSON  `json:"nodes"`
+					Names        []string    `json:"names"`
 				}
 				require.NoError(t, json.Unmarshal([]byte(data), &d))
 				require.Empty(t, d.Head.Events, "a delta's head carries no events")
@@ -488,8 +490,13 @@ func testEventStream(t *testing.T, compact bool) {
 				for _, n := range d.Nodes {
 					byName[n.Name] = n
 				}
+				require.Empty(t, d.Head.Strings, "a delta's head carries no strings")
+				strs := append(model.Strings, d.Strings...)
+				if d.StringsReset {
+					strs = d.Strings
+				}
 				model = d.Head
-				model.Events = events
+				model.Events, model.Strings = events, strs
 				for _, n := range names {
 					model.Nodes = append(model.Nodes, byName[n])
 				}
@@ -506,7 +513,7 @@ func testEventStream(t *testing.T, compact bool) {
 	for _, n := range v.Nodes {
 		if compact {
 			require.Empty(t, n.Pods, "a compact node lists no pods")
-			requireCompactPods(t, ts, n)
+			requireCompactPods(t, ts, n, v.Strings)
 		} else {
 			require.NotEmpty(t, n.Pods)
 			require.Empty(t, n.PodKeys)
@@ -553,7 +560,7 @@ func testEventStream(t *testing.T, compact bool) {
 
 // requireCompactPods: a compact node's pod keys decode to the owners,
 // states and readiness /api/pods lists in full, in the same order.
-func requireCompactPods(t *testing.T, ts *httptest.Server, n nodeJSON) {
+func requireCompactPods(t *testing.T, ts *httptest.Server, n nodeJSON, strs []string) {
 	t.Helper()
 	var full struct {
 		Node string    `json:"node"`
@@ -567,8 +574,8 @@ func requireCompactPods(t *testing.T, ts *httptest.Server, n nodeJSON) {
 	require.Len(t, n.PodKeys, 2*len(full.Pods))
 	for i, p := range full.Pods {
 		o, s := n.PodKeys[2*i], n.PodKeys[2*i+1]
-		require.Equal(t, p.Owner, n.PodOwners[o], "pod %d", i)
-		require.Equal(t, p.State, n.PodStates[s/2], "pod %d", i)
+		require.Equal(t, p.Owner, strs[o], "pod %d", i)
+		require.Equal(t, p.State, strs[s/2], "pod %d", i)
 		require.Equal(t, p.Ready, s%2 == 1, "pod %d", i)
 		require.NotEmpty(t, p.Name)
 	}

@@ -441,15 +441,15 @@ function namedPod(hit) {
   });
 }
 
-// expand gives a compact node (pods as owner and state indices, see
-// compactPods in json.go) the pods the map draws: owner, state, ready and
-// the index to ask its name by.
+// expand gives a compact node (pods as indices of owners and states in
+// the view's strings, see compactPods in json.go) the pods the map draws:
+// owner, state, ready and the index to ask its name by.
 function expand(n) {
   if (!n.pk) return n;
-  const pods = new Array(n.pk.length / 2);
+  const pods = new Array(n.pk.length / 2), strs = stream.strings;
   for (let i = 0, j = 0; j < n.pk.length; i++, j += 2) {
     const s = n.pk[j + 1];
-    pods[i] = { i, owner: n.po[n.pk[j]], state: n.ps[s >> 1], ready: (s & 1) === 1 };
+    pods[i] = { i, owner: strs[n.pk[j]], state: strs[s >> 1], ready: (s & 1) === 1 };
   }
   n.pods = pods;
   return n;
@@ -1126,7 +1126,7 @@ function timed(part, work) {
 // and the node order when it changed). The page keeps the newest events
 // as the whole view listed them.
 const maxEvents = 200;
-const stream = { names: [], nodes: new Map(), events: [], lastMsg: 0, lastVersion: 0, lastChange: 0, samples: [], status: '',
+const stream = { names: [], nodes: new Map(), events: [], strings: [], lastMsg: 0, lastVersion: 0, lastChange: 0, samples: [], status: '',
   // views and deltas received, their size, and the time spent parsing and
   // drawing them (the scale test reads these)
   messages: 0, bytes: 0, workMs: 0, worstWorkMs: 0, renders: 0, parts: {} };
@@ -1162,6 +1162,7 @@ function flushRender() {
 
 function applyView(v) {
   stream.changed = null; // everything
+  stream.strings = v.strings || [];
   stream.names = (v.nodes || []).map((n) => n.name);
   stream.nodes = new Map((v.nodes || []).map((n) => [n.name, expand(n)]));
   stream.events = v.events || [];
@@ -1169,6 +1170,7 @@ function applyView(v) {
 }
 
 function applyDelta(d) {
+  if (d.strings) stream.strings = d.stringsReset ? d.strings : stream.strings.concat(d.strings);
   for (const n of d.nodes || []) stream.nodes.set(n.name, expand(n));
   stream.changed = d.names ? null : (d.nodes || []).map((n) => n.name);
   if (d.names) {
@@ -1222,11 +1224,12 @@ function judgeConn() {
 
 function connect() {
   setConn('connecting');
+  if (!performance.getEntriesByName('kubesim-connect').length) performance.mark('kubesim-connect');
   const es = new EventSource('/events');
   es.addEventListener('error', () => { setConn('reconnecting…'); });
   es.addEventListener('view', (e) => {
-    // Performance marks of the first view: received, parsed (then the
-    // first map or cards are drawn).
+    // Performance marks of the first view: connecting (above), received,
+    // parsed (then the first map or cards are drawn).
     const first = !performance.getEntriesByName('kubesim-view-received').length;
     if (first) performance.mark('kubesim-view-received');
     stream.messages++; stream.bytes += e.data.length;
