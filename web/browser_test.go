@@ -232,6 +232,23 @@ func TestBrowserCompactMapNamesPodsOnDemand(t *testing.T) {
 	browsertest.WaitJS(t, ctx, "the pod's drawer", fmt.Sprintf(`document.querySelector('#drawer-yaml').textContent.includes('name: ' + %q)`, want))
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#drawer-close`))))
 
+	// A node's drawer outlines its tile, repainted alone (not the whole
+	// map) in the picture a full redraw paints.
+	tile := browsertest.Eval[string](t, ctx, `map.tiles[2].node.name`)
+	repaints := browsertest.Eval[int](t, ctx, `(() => {
+	  const n = map.repaints || 0, t = map.tiles[2], r = map.canvas.getBoundingClientRect();
+	  map.canvas.dispatchEvent(new MouseEvent('click', { clientX: r.left + t.x + 2, clientY: r.top + t.y + 2, bubbles: true }));
+	  return (map.repaints || 0) - n;
+	})()`)
+	require.Equal(t, 1, repaints, "opening the drawer repainted the tiles in place")
+	browsertest.WaitJS(t, ctx, "the node's drawer", fmt.Sprintf(`document.querySelector('#drawer-yaml').textContent.includes('name: ' + %q)`, tile))
+	require.True(t, browsertest.Eval[bool](t, ctx, `(() => {
+	  const inPlace = mapPicture();
+	  drawMap(state.view, null);
+	  return map.selected === map.tiles[2].node.name && mapPicture() === inPlace;
+	})()`), "the outlined tile repainted in place is the full redraw's picture")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#drawer-close`))))
+
 	// A change to one node repaints its tile alone, and the picture is
 	// the one a full redraw paints.
 	other := browsertest.Eval[string](t, ctx, `map.tiles[1].node.name`)
