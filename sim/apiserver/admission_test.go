@@ -31,12 +31,12 @@ func TestNamespaceLifecycle(t *testing.T) {
 			apierrors.IsNotFound, `namespaces "x" not found`},
 		{"terminating namespace", func(f *fixture) {
 			f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "x"}})
-			require.NoError(t, f.admin.Delete("Namespace", "", "x", apiserver.DeleteOptions{}))
+			require.NoError(t, f.Admin.Delete("Namespace", "", "x", apiserver.DeleteOptions{}))
 		}, func() store.Object { p := newPod("p"); p.Namespace = "x"; return p },
 			apierrors.IsForbidden, `pods "p" is forbidden: unable to create new content in namespace x because it is being terminated`},
 		{"terminating namespace, deployment", func(f *fixture) {
 			f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "x"}})
-			require.NoError(t, f.admin.Delete("Namespace", "", "x", apiserver.DeleteOptions{}))
+			require.NoError(t, f.Admin.Delete("Namespace", "", "x", apiserver.DeleteOptions{}))
 		}, func() store.Object { d := newDeployment("web"); d.Namespace = "x"; return d },
 			apierrors.IsForbidden, `deployments.apps "web" is forbidden: unable to create new content in namespace x because it is being terminated`},
 	}
@@ -44,12 +44,12 @@ func TestNamespaceLifecycle(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, 1)
 			tc.setup(f)
-			rev := f.st.Rev()
-			_, err := f.admin.Create(tc.obj())
+			rev := f.Store.Rev()
+			_, err := f.Admin.Create(tc.obj())
 			require.Error(t, err)
 			require.True(t, tc.check(err), "unexpected error kind: %v", err)
 			require.Equal(t, tc.want, err.Error())
-			require.Equal(t, rev, f.st.Rev())
+			require.Equal(t, rev, f.Store.Rev())
 		})
 	}
 }
@@ -92,11 +92,11 @@ func TestPriorityAdmission(t *testing.T) {
 			p := newPod("p")
 			p.Spec.PriorityClassName = tc.class
 			p.Spec.Priority = tc.priority
-			out, err := f.admin.Create(p)
+			out, err := f.Admin.Create(p)
 			if tc.err != "" {
 				require.True(t, apierrors.IsForbidden(err), "want Forbidden, got %v", err)
 				require.Equal(t, tc.err, err.Error())
-				_, ok := f.st.Get("Pod", "default", "p")
+				_, ok := f.Store.Get("Pod", "default", "p")
 				require.False(t, ok)
 				return
 			}
@@ -110,13 +110,13 @@ func TestPriorityAdmission(t *testing.T) {
 	// name; a second default is refused.
 	f := newFixture(t, 1)
 	f.create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "normal"}, Value: 100, GlobalDefault: true})
-	_, err := f.admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "other"}, Value: 5, GlobalDefault: true})
+	_, err := f.Admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "other"}, Value: 5, GlobalDefault: true})
 	require.EqualError(t, err, `priorityclasses.scheduling.k8s.io "other" is forbidden: PriorityClass normal is already marked as default. Only one default can exist`)
 	p := f.create(newPod("p")).(*corev1.Pod)
 	require.Equal(t, int32(100), *p.Spec.Priority)
 	require.Equal(t, "normal", p.Spec.PriorityClassName)
 	require.Equal(t, corev1.PreemptLowerPriority, *p.Spec.PreemptionPolicy)
-	_, err = f.admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "huge"}, Value: 2000000000})
+	_, err = f.Admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "huge"}, Value: 2000000000})
 	require.ErrorContains(t, err, "value: Forbidden: maximum allowed value of a user defined priority is 1000000000")
 	require.Equal(t, int32(2000000000), apiserver.SystemClusterCritical)
 }

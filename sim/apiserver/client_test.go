@@ -52,10 +52,10 @@ func traceHash(t *testing.T, seed uint64) string {
 		p.GenerateName = "web-"
 		o := f.create(p)
 		f.advance(time.Second)
-		require.NoError(t, f.admin.Bind("default", o.GetName(), "n1"))
-		f.srv.Client("kubelet/n1").Event(o, corev1.EventTypeNormal, "Scheduled", "Successfully assigned")
+		require.NoError(t, f.Admin.Bind("default", o.GetName(), "n1"))
+		f.Server.Client("kubelet/n1").Event(o, corev1.EventTypeNormal, "Scheduled", "Successfully assigned")
 	}
-	return f.eng.Trace().Hash()
+	return f.Engine.Trace().Hash()
 }
 
 func TestTraceIsDeterministic(t *testing.T) {
@@ -75,9 +75,9 @@ func TestCreateMetadata(t *testing.T) {
 	require.NotEqual(t, "client-chosen", string(out.UID))
 	require.Regexp(t, uidRE, string(out.UID))
 	require.True(t, out.CreationTimestamp.Time.Equal(sim.Epoch.Add(90*time.Second)), "got %v", out.CreationTimestamp)
-	require.Equal(t, sim.Epoch.Add(90*time.Second), f.srv.Now())
+	require.Equal(t, sim.Epoch.Add(90*time.Second), f.Server.Now())
 	require.Nil(t, out.DeletionTimestamp)
-	require.Equal(t, strconv.FormatInt(f.st.Rev(), 10), out.ResourceVersion)
+	require.Equal(t, strconv.FormatInt(f.Store.Rev(), 10), out.ResourceVersion)
 	require.Equal(t, int64(0), out.Generation, "pods carry no generation here")
 	// The stored object is what Create returned.
 	require.Same(t, out, f.pod("p"))
@@ -86,11 +86,11 @@ func TestCreateMetadata(t *testing.T) {
 func TestCreateAlreadyExists(t *testing.T) {
 	f := newFixture(t, 1)
 	f.create(newDeployment("web"))
-	rev := f.st.Rev()
-	_, err := f.admin.Create(newDeployment("web"))
+	rev := f.Store.Rev()
+	_, err := f.Admin.Create(newDeployment("web"))
 	require.True(t, apierrors.IsAlreadyExists(err))
 	require.Equal(t, `deployments.apps "web" already exists`, err.Error())
-	require.Equal(t, rev, f.st.Rev())
+	require.Equal(t, rev, f.Store.Rev())
 }
 
 func TestResourceVersionIncreases(t *testing.T) {
@@ -100,20 +100,20 @@ func TestResourceVersionIncreases(t *testing.T) {
 	note := func(o store.Object) {
 		rv, err := strconv.ParseInt(o.GetResourceVersion(), 10, 64)
 		require.NoError(t, err)
-		require.Equal(t, f.st.Rev(), rv)
+		require.Equal(t, f.Store.Rev(), rv)
 		rvs = append(rvs, rv)
 	}
 	note(f.create(newPod("p")))
-	require.NoError(t, f.admin.Bind("default", "p", "n1"))
+	require.NoError(t, f.Admin.Bind("default", "p", "n1"))
 	note(f.pod("p"))
 	cp := f.pod("p").DeepCopy()
 	cp.Status.Phase = corev1.PodRunning
-	out, err := f.admin.UpdateStatus(cp)
+	out, err := f.Admin.UpdateStatus(cp)
 	require.NoError(t, err)
 	note(out)
 	cp = f.pod("p").DeepCopy()
 	cp.Labels = map[string]string{"a": "b"}
-	out, err = f.admin.Update(cp)
+	out, err = f.Admin.Update(cp)
 	require.NoError(t, err)
 	note(out)
 	note(f.create(newPod("q")))
@@ -163,36 +163,36 @@ func TestDeploymentGeneration(t *testing.T) {
 		{"label change keeps generation", func() error {
 			d := cur().DeepCopy()
 			d.Labels = map[string]string{"team": "a"}
-			_, err := f.admin.Update(d)
+			_, err := f.Admin.Update(d)
 			return err
 		}, 1},
-		{"no-op update keeps generation", func() error { _, err := f.admin.Update(cur().DeepCopy()); return err }, 1},
+		{"no-op update keeps generation", func() error { _, err := f.Admin.Update(cur().DeepCopy()); return err }, 1},
 		{"client cannot set generation", func() error {
 			d := cur().DeepCopy()
 			d.Generation = 42
-			_, err := f.admin.Update(d)
+			_, err := f.Admin.Update(d)
 			return err
 		}, 1},
 		{"replicas change bumps", func() error {
 			d := cur().DeepCopy()
 			d.Spec.Replicas = ptr.To(int32(3))
-			_, err := f.admin.Update(d)
+			_, err := f.Admin.Update(d)
 			return err
 		}, 2},
 		{"template change bumps", func() error {
 			d := cur().DeepCopy()
 			d.Spec.Template.Spec.Containers[0].Image = "nginx:1.28"
-			_, err := f.admin.Update(d)
+			_, err := f.Admin.Update(d)
 			return err
 		}, 3},
 		{"status write keeps generation", func() error {
 			d := cur().DeepCopy()
 			d.Status.ObservedGeneration = 3
 			d.Spec.Replicas = ptr.To(int32(9))
-			_, err := f.admin.UpdateStatus(d)
+			_, err := f.Admin.UpdateStatus(d)
 			return err
 		}, 3},
-		{"scale bumps", func() error { return f.admin.Scale("Deployment", "default", "web", 5) }, 4},
+		{"scale bumps", func() error { return f.Admin.Scale("Deployment", "default", "web", 5) }, 4},
 	}
 	for _, s := range steps {
 		require.NoError(t, s.write(), s.name)
@@ -207,7 +207,7 @@ func TestUpdateKeepsStatus(t *testing.T) {
 	f.create(newDeployment("web"))
 	d := f.get("Deployment", "default", "web").(*appsv1.Deployment).DeepCopy()
 	d.Status.Replicas, d.Status.ReadyReplicas = 3, 2
-	_, err := f.admin.UpdateStatus(d)
+	_, err := f.Admin.UpdateStatus(d)
 	require.NoError(t, err)
 
 	orig := f.get("Deployment", "default", "web").(*appsv1.Deployment)
@@ -216,7 +216,7 @@ func TestUpdateKeepsStatus(t *testing.T) {
 	d.Status = appsv1.DeploymentStatus{Replicas: 99}
 	d.UID = "forged"
 	d.CreationTimestamp = metav1.Time{}
-	out, err := f.admin.Update(d)
+	out, err := f.Admin.Update(d)
 	require.NoError(t, err)
 	got := out.(*appsv1.Deployment)
 	require.Equal(t, int32(4), *got.Spec.Replicas)
@@ -237,7 +237,7 @@ func TestUpdateStatusChangesOnlyStatus(t *testing.T) {
 	p.Spec.NodeName = "n1"
 	p.Status.Phase = corev1.PodFailed
 	p.Status.Message = "boom"
-	out, err := f.admin.UpdateStatus(p)
+	out, err := f.Admin.UpdateStatus(p)
 	require.NoError(t, err)
 	got := out.(*corev1.Pod)
 	require.Equal(t, corev1.PodFailed, got.Status.Phase)
@@ -267,20 +267,20 @@ func TestUpdateConflicts(t *testing.T) {
 			// Someone else writes first.
 			fresh := stale.DeepCopy()
 			fresh.Labels = map[string]string{"v": "2"}
-			_, err := f.admin.Update(fresh)
+			_, err := f.Admin.Update(fresh)
 			require.NoError(t, err)
 
-			rev := f.st.Rev()
+			rev := f.Store.Rev()
 			stale.Spec.Replicas = ptr.To(int32(7))
 			stale.Status.Replicas = 7
-			_, err = tc.write(f.admin, stale)
+			_, err = tc.write(f.Admin, stale)
 			require.True(t, apierrors.IsConflict(err), "got %v", err)
 			require.Equal(t, `Operation cannot be fulfilled on deployments.apps "web": the object has been modified; please apply your changes to the latest version and try again`, err.Error())
-			require.Equal(t, rev, f.st.Rev())
+			require.Equal(t, rev, f.Store.Rev())
 
 			// Without a resourceVersion the write is unconditional.
 			stale.ResourceVersion = ""
-			out, err := tc.write(f.admin, stale)
+			out, err := tc.write(f.Admin, stale)
 			require.NoError(t, err)
 			if tc.status {
 				require.Equal(t, int32(7), out.(*appsv1.Deployment).Status.Replicas)
@@ -294,12 +294,12 @@ func TestUpdateConflicts(t *testing.T) {
 
 func TestUpdateNotFound(t *testing.T) {
 	f := newFixture(t, 1)
-	_, err := f.admin.Update(newDeployment("nope"))
+	_, err := f.Admin.Update(newDeployment("nope"))
 	require.True(t, apierrors.IsNotFound(err))
 	require.Equal(t, `deployments.apps "nope" not found`, err.Error())
-	_, err = f.admin.Get("Deployment", "default", "nope")
+	_, err = f.Admin.Get("Deployment", "default", "nope")
 	require.Equal(t, `deployments.apps "nope" not found`, err.Error())
-	_, err = f.admin.Get("Widget", "default", "x")
+	_, err = f.Admin.Get("Widget", "default", "x")
 	require.EqualError(t, err, `apiserver: unknown kind "Widget"`)
 }
 
@@ -307,10 +307,10 @@ func TestDeleteUnboundPodIsImmediate(t *testing.T) {
 	// finished binds the pod and ends it in phase.
 	finished := func(phase corev1.PodPhase) func(f *fixture) {
 		return func(f *fixture) {
-			require.NoError(t, f.admin.Bind("default", "p", "n1"))
+			require.NoError(t, f.Admin.Bind("default", "p", "n1"))
 			p := f.pod("p").DeepCopy()
 			p.Status.Phase = phase
-			_, err := f.admin.UpdateStatus(p)
+			_, err := f.Admin.UpdateStatus(p)
 			require.NoError(t, err)
 		}
 	}
@@ -320,13 +320,13 @@ func TestDeleteUnboundPodIsImmediate(t *testing.T) {
 		opts  apiserver.DeleteOptions
 	}{
 		{"unbound", func(f *fixture) {}, apiserver.DeleteOptions{}},
-		{"bound, grace 0", func(f *fixture) { require.NoError(t, f.admin.Bind("default", "p", "n1")) },
+		{"bound, grace 0", func(f *fixture) { require.NoError(t, f.Admin.Bind("default", "p", "n1")) },
 			apiserver.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))}},
 		{"bound, spec grace 0", func(f *fixture) {
-			require.NoError(t, f.admin.Bind("default", "p", "n1"))
+			require.NoError(t, f.Admin.Bind("default", "p", "n1"))
 			p := f.pod("p").DeepCopy()
 			p.Spec.TerminationGracePeriodSeconds = ptr.To(int64(0))
-			_, err := f.admin.Update(p)
+			_, err := f.Admin.Update(p)
 			require.NoError(t, err)
 		}, apiserver.DeleteOptions{}},
 		{"bound, succeeded", finished(corev1.PodSucceeded), apiserver.DeleteOptions{}},
@@ -338,8 +338,8 @@ func TestDeleteUnboundPodIsImmediate(t *testing.T) {
 			f.node("n1")
 			f.create(newPod("p"))
 			tc.setup(f)
-			require.NoError(t, f.srv.Client("kubelet/n1").Delete("Pod", "default", "p", tc.opts))
-			_, ok := f.st.Get("Pod", "default", "p")
+			require.NoError(t, f.Server.Client("kubelet/n1").Delete("Pod", "default", "p", tc.opts))
+			_, ok := f.Store.Get("Pod", "default", "p")
 			require.False(t, ok)
 			last := f.last()
 			require.Equal(t, "remove", last.Verb)
@@ -354,7 +354,7 @@ func TestDeleteBoundPodIsGraceful(t *testing.T) {
 	f := newFixture(t, 1)
 	f.node("n1")
 	f.create(newPod("p"))
-	require.NoError(t, f.admin.Bind("default", "p", "n1"))
+	require.NoError(t, f.Admin.Bind("default", "p", "n1"))
 	at := func(s int) time.Time { return sim.Epoch.Add(time.Duration(s) * time.Second) }
 	steps := []struct {
 		name      string
@@ -373,30 +373,30 @@ func TestDeleteBoundPodIsGraceful(t *testing.T) {
 		{"shorter grace, later deadline", 20, ptr.To(int64(8)), at(25), 8, true},
 	}
 	for _, s := range steps {
-		f.eng.RunUntil(time.Duration(s.atSec) * time.Second)
-		rev := f.st.Rev()
-		require.NoError(t, f.admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{GracePeriodSeconds: s.grace}), s.name)
+		f.Engine.RunUntil(time.Duration(s.atSec) * time.Second)
+		rev := f.Store.Rev()
+		require.NoError(t, f.Admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{GracePeriodSeconds: s.grace}), s.name)
 		p := f.pod("p")
 		require.NotNil(t, p.DeletionTimestamp, s.name)
 		require.True(t, p.DeletionTimestamp.Time.Equal(s.wantTS), "%s: got %v", s.name, p.DeletionTimestamp)
 		require.Equal(t, s.wantGrace, *p.DeletionGracePeriodSeconds, s.name)
 		if s.wrote {
-			require.Equal(t, rev+1, f.st.Rev(), s.name)
+			require.Equal(t, rev+1, f.Store.Rev(), s.name)
 			require.Equal(t, "delete", f.last().Verb, s.name)
 			require.Equal(t, "grace="+strconv.FormatInt(s.wantGrace, 10)+"s", f.last().Summary, s.name)
 		} else {
-			require.Equal(t, rev, f.st.Rev(), s.name)
+			require.Equal(t, rev, f.Store.Rev(), s.name)
 		}
 	}
 	// A status write keeps the deletion mark; a grace-0 delete finishes it.
 	p := f.pod("p").DeepCopy()
 	p.DeletionTimestamp = nil
 	p.Status.Phase = corev1.PodRunning
-	_, err := f.admin.UpdateStatus(p)
+	_, err := f.Admin.UpdateStatus(p)
 	require.NoError(t, err)
 	require.NotNil(t, f.pod("p").DeletionTimestamp)
-	require.NoError(t, f.admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))}))
-	_, ok := f.st.Get("Pod", "default", "p")
+	require.NoError(t, f.Admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))}))
+	_, ok := f.Store.Get("Pod", "default", "p")
 	require.False(t, ok)
 	require.Equal(t, "remove", f.last().Verb)
 }
@@ -407,9 +407,9 @@ func TestDeleteBoundPodUsesSpecGrace(t *testing.T) {
 	p := newPod("p")
 	p.Spec.TerminationGracePeriodSeconds = ptr.To(int64(5))
 	f.create(p)
-	require.NoError(t, f.admin.Bind("default", "p", "n1"))
+	require.NoError(t, f.Admin.Bind("default", "p", "n1"))
 	f.advance(time.Minute)
-	require.NoError(t, f.admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{}))
+	require.NoError(t, f.Admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{}))
 	got := f.pod("p")
 	require.True(t, got.DeletionTimestamp.Time.Equal(sim.Epoch.Add(65*time.Second)))
 	require.Equal(t, int64(5), *got.DeletionGracePeriodSeconds)
@@ -417,14 +417,14 @@ func TestDeleteBoundPodUsesSpecGrace(t *testing.T) {
 
 func TestDeleteErrors(t *testing.T) {
 	f := newFixture(t, 1)
-	err := f.admin.Delete("Pod", "default", "nope", apiserver.DeleteOptions{})
+	err := f.Admin.Delete("Pod", "default", "nope", apiserver.DeleteOptions{})
 	require.True(t, apierrors.IsNotFound(err))
 	require.Equal(t, `pods "nope" not found`, err.Error())
-	require.EqualError(t, f.admin.Delete("Widget", "", "x", apiserver.DeleteOptions{}), `apiserver: unknown kind "Widget"`)
+	require.EqualError(t, f.Admin.Delete("Widget", "", "x", apiserver.DeleteOptions{}), `apiserver: unknown kind "Widget"`)
 	// Cluster-scoped kinds ignore a namespace.
 	f.node("n1")
-	require.NoError(t, f.admin.Delete("Node", "default", "n1", apiserver.DeleteOptions{}))
-	_, ok := f.st.Get("Node", "", "n1")
+	require.NoError(t, f.Admin.Delete("Node", "default", "n1", apiserver.DeleteOptions{}))
+	_, ok := f.Store.Get("Node", "", "n1")
 	require.False(t, ok)
 }
 
@@ -433,7 +433,7 @@ func TestDeleteWithFinalizers(t *testing.T) {
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm", Namespace: "default", Finalizers: []string{"example.com/keep"}}}
 	f.create(cm)
 	f.advance(3 * time.Second)
-	require.NoError(t, f.admin.Delete("ConfigMap", "default", "cm", apiserver.DeleteOptions{}))
+	require.NoError(t, f.Admin.Delete("ConfigMap", "default", "cm", apiserver.DeleteOptions{}))
 	got := f.get("ConfigMap", "default", "cm")
 	require.True(t, got.GetDeletionTimestamp().Time.Equal(sim.Epoch.Add(3*time.Second)))
 	require.Equal(t, int64(0), *got.GetDeletionGracePeriodSeconds())
@@ -441,25 +441,25 @@ func TestDeleteWithFinalizers(t *testing.T) {
 	require.Equal(t, "finalizers=[example.com/keep]", f.last().Summary)
 
 	// A second delete changes nothing.
-	rev := f.st.Rev()
-	require.NoError(t, f.admin.Delete("ConfigMap", "default", "cm", apiserver.DeleteOptions{}))
-	require.Equal(t, rev, f.st.Rev())
+	rev := f.Store.Rev()
+	require.NoError(t, f.Admin.Delete("ConfigMap", "default", "cm", apiserver.DeleteOptions{}))
+	require.Equal(t, rev, f.Store.Rev())
 
 	// An update that keeps the finalizer keeps the object and its mark,
 	// whatever the client sends.
 	c := got.(*corev1.ConfigMap).DeepCopy()
 	c.DeletionTimestamp = nil
 	c.Data = map[string]string{"k": "v"}
-	_, err := f.admin.Update(c)
+	_, err := f.Admin.Update(c)
 	require.NoError(t, err)
 	require.NotNil(t, f.get("ConfigMap", "default", "cm").GetDeletionTimestamp())
 
 	// Removing the last finalizer removes the object.
 	c = f.get("ConfigMap", "default", "cm").(*corev1.ConfigMap).DeepCopy()
 	c.Finalizers = nil
-	_, err = f.srv.Client("some-controller").Update(c)
+	_, err = f.Server.Client("some-controller").Update(c)
 	require.NoError(t, err)
-	_, ok := f.st.Get("ConfigMap", "default", "cm")
+	_, ok := f.Store.Get("ConfigMap", "default", "cm")
 	require.False(t, ok)
 	require.Equal(t, "remove", f.last().Verb)
 	require.Equal(t, "some-controller", f.last().Component)
@@ -485,8 +485,8 @@ func TestDeletePropagation(t *testing.T) {
 			d := newDeployment("web")
 			d.Finalizers = tc.existing
 			f.create(d)
-			require.NoError(t, f.admin.Delete("Deployment", "default", "web", apiserver.DeleteOptions{Propagation: tc.prop}))
-			o, ok := f.st.Get("Deployment", "default", "web")
+			require.NoError(t, f.Admin.Delete("Deployment", "default", "web", apiserver.DeleteOptions{Propagation: tc.prop}))
+			o, ok := f.Store.Get("Deployment", "default", "web")
 			if tc.want == nil {
 				require.False(t, ok)
 				return
@@ -502,25 +502,25 @@ func TestDeleteNamespace(t *testing.T) {
 	f := newFixture(t, 1)
 	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team"}})
 	f.advance(time.Second)
-	require.NoError(t, f.admin.Delete("Namespace", "", "team", apiserver.DeleteOptions{}))
+	require.NoError(t, f.Admin.Delete("Namespace", "", "team", apiserver.DeleteOptions{}))
 	ns := f.get("Namespace", "", "team").(*corev1.Namespace)
 	require.Equal(t, corev1.NamespaceTerminating, ns.Status.Phase)
 	require.True(t, ns.DeletionTimestamp.Time.Equal(sim.Epoch.Add(time.Second)))
 	require.Equal(t, "phase=Terminating", f.last().Summary)
 
-	rev := f.st.Rev()
-	require.NoError(t, f.admin.Delete("Namespace", "", "team", apiserver.DeleteOptions{}))
-	require.Equal(t, rev, f.st.Rev(), "second delete is a no-op")
+	rev := f.Store.Rev()
+	require.NoError(t, f.Admin.Delete("Namespace", "", "team", apiserver.DeleteOptions{}))
+	require.Equal(t, rev, f.Store.Rev(), "second delete is a no-op")
 
 	// An update does not remove a terminating namespace; the namespace
 	// controller's FinalizeNamespace does.
 	c := ns.DeepCopy()
 	c.Annotations = map[string]string{"a": "b"}
-	_, err := f.admin.Update(c)
+	_, err := f.Admin.Update(c)
 	require.NoError(t, err)
 	require.Equal(t, corev1.NamespaceTerminating, f.get("Namespace", "", "team").(*corev1.Namespace).Status.Phase)
-	require.NoError(t, f.srv.Client("namespace-controller").FinalizeNamespace("team"))
-	_, ok := f.st.Get("Namespace", "", "team")
+	require.NoError(t, f.Server.Client("namespace-controller").FinalizeNamespace("team"))
+	_, ok := f.Store.Get("Namespace", "", "team")
 	require.False(t, ok)
 }
 
@@ -529,7 +529,7 @@ func TestBind(t *testing.T) {
 	f.node("n1")
 	f.create(newPod("p"))
 	f.advance(2 * time.Second)
-	sched := f.srv.Client("scheduler")
+	sched := f.Server.Client("scheduler")
 	require.NoError(t, sched.Bind("default", "p", "n1"))
 	p := f.pod("p")
 	require.Equal(t, "n1", p.Spec.NodeName)
@@ -540,8 +540,8 @@ func TestBind(t *testing.T) {
 	require.True(t, c.LastTransitionTime.Time.Equal(sim.Epoch.Add(2*time.Second)))
 	last := f.last()
 	require.Equal(t, sim.Record{T: 2 * time.Second, Component: "scheduler", Verb: "bind", Kind: "Pod",
-		Namespace: "default", Name: "p", RV: f.st.Rev(), Summary: "node=n1"}, last)
-	require.Len(t, f.st.ByIndex("Pod", store.NodeNameIndex, "n1"), 1)
+		Namespace: "default", Name: "p", RV: f.Store.Rev(), Summary: "node=n1"}, last)
+	require.Len(t, f.Store.ByIndex("Pod", store.NodeNameIndex, "n1"), 1)
 
 	tests := []struct {
 		name, pod, node string
@@ -554,11 +554,11 @@ func TestBind(t *testing.T) {
 	}
 	f.create(newPod("q"))
 	for _, tc := range tests {
-		rev := f.st.Rev()
+		rev := f.Store.Rev()
 		err := sched.Bind("default", tc.pod, tc.node)
 		require.True(t, tc.check(err), "%s: %v", tc.name, err)
 		require.Equal(t, tc.want, err.Error(), tc.name)
-		require.Equal(t, rev, f.st.Rev(), tc.name)
+		require.Equal(t, rev, f.Store.Rev(), tc.name)
 	}
 	require.Equal(t, "", f.pod("q").Spec.NodeName)
 }
@@ -571,9 +571,9 @@ func TestBindReplacesUnschedulableCondition(t *testing.T) {
 	f.create(newPod("p"))
 	p := f.pod("p").DeepCopy()
 	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/1 nodes are available"}}
-	_, err := f.admin.UpdateStatus(p)
+	_, err := f.Admin.UpdateStatus(p)
 	require.NoError(t, err)
-	require.NoError(t, f.admin.Bind("default", "p", "n1"))
+	require.NoError(t, f.Admin.Bind("default", "p", "n1"))
 	conds := f.pod("p").Status.Conditions
 	require.Len(t, conds, 1)
 	require.Equal(t, corev1.ConditionTrue, conds[0].Status)
@@ -586,7 +586,7 @@ func TestScale(t *testing.T) {
 	rs := newDeployment("rs")
 	f.create(&appsv1.ReplicaSet{ObjectMeta: rs.ObjectMeta, Spec: appsv1.ReplicaSetSpec{Selector: rs.Spec.Selector, Template: rs.Spec.Template}})
 	f.create(newPod("p"))
-	hpa := f.srv.Client("hpa")
+	hpa := f.Server.Client("hpa")
 	require.NoError(t, hpa.Scale("Deployment", "default", "web", 7))
 	require.Equal(t, int32(7), *f.get("Deployment", "default", "web").(*appsv1.Deployment).Spec.Replicas)
 	require.Equal(t, "hpa", f.last().Component)
@@ -610,48 +610,48 @@ func TestWriteGate(t *testing.T) {
 	f.create(newDeployment("web"))
 	f.create(newPod("p"))
 	f.create(newPod("bound"))
-	require.NoError(t, f.admin.Bind("default", "bound", "n1"))
+	require.NoError(t, f.Admin.Bind("default", "bound", "n1"))
 
-	f.srv.WriteGate = func() error { return errors.New("etcdserver: request timed out") }
+	f.Server.WriteGate = func() error { return errors.New("etcdserver: request timed out") }
 	writes := []struct {
 		name string
 		do   func() error
 	}{
-		{"create", func() error { _, err := f.admin.Create(newPod("new")); return err }},
+		{"create", func() error { _, err := f.Admin.Create(newPod("new")); return err }},
 		{"update", func() error {
 			d := f.get("Deployment", "default", "web").(*appsv1.Deployment).DeepCopy()
 			d.Spec.Replicas = ptr.To(int32(3))
-			_, err := f.admin.Update(d)
+			_, err := f.Admin.Update(d)
 			return err
 		}},
 		{"status", func() error {
 			p := f.pod("p").DeepCopy()
 			p.Status.Phase = corev1.PodRunning
-			_, err := f.admin.UpdateStatus(p)
+			_, err := f.Admin.UpdateStatus(p)
 			return err
 		}},
-		{"delete", func() error { return f.admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{}) }},
-		{"bind", func() error { return f.admin.Bind("default", "p", "n1") }},
-		{"scale", func() error { return f.admin.Scale("Deployment", "default", "web", 4) }},
-		{"evict", func() error { return f.admin.Evict("default", "bound") }},
+		{"delete", func() error { return f.Admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{}) }},
+		{"bind", func() error { return f.Admin.Bind("default", "p", "n1") }},
+		{"scale", func() error { return f.Admin.Scale("Deployment", "default", "web", 4) }},
+		{"evict", func() error { return f.Admin.Evict("default", "bound") }},
 	}
 	for _, w := range writes {
-		rev, n := f.st.Rev(), len(f.records())
+		rev, n := f.Store.Rev(), len(f.records())
 		err := w.do()
 		require.True(t, apierrors.IsTimeout(err), "%s: %v", w.name, err)
 		require.Equal(t, "Timeout: etcdserver: request timed out", err.Error(), w.name)
-		require.Equal(t, rev, f.st.Rev(), "%s wrote", w.name)
+		require.Equal(t, rev, f.Store.Rev(), "%s wrote", w.name)
 		require.Len(t, f.records(), n, "%s traced", w.name)
 	}
-	_, ok := f.st.Get("Pod", "default", "new")
+	_, ok := f.Store.Get("Pod", "default", "new")
 	require.False(t, ok)
 	require.Equal(t, "", f.pod("p").Spec.NodeName)
 
 	// Quorum back: writes go through again.
-	f.srv.WriteGate = func() error { return nil }
+	f.Server.WriteGate = func() error { return nil }
 	f.create(newPod("new"))
-	f.srv.WriteGate = nil
-	require.NoError(t, f.admin.Bind("default", "new", "n1"))
+	f.Server.WriteGate = nil
+	require.NoError(t, f.Admin.Bind("default", "new", "n1"))
 }
 
 func TestTraceRecordsEveryWrite(t *testing.T) {
@@ -659,9 +659,9 @@ func TestTraceRecordsEveryWrite(t *testing.T) {
 	f.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-system"}})
 	f.node("n1")
 	start := len(f.records())
-	rs := f.srv.Client("replicaset-controller")
-	sched := f.srv.Client("scheduler")
-	kubelet := f.srv.Client("kubelet/n1")
+	rs := f.Server.Client("replicaset-controller")
+	sched := f.Server.Client("scheduler")
+	kubelet := f.Server.Client("kubelet/n1")
 
 	_, err := rs.Create(newPod("p"))
 	require.NoError(t, err)
@@ -704,7 +704,7 @@ func TestTraceRecordsEveryWrite(t *testing.T) {
 		require.Greater(t, g.RV, prevRV)
 		prevRV = g.RV
 	}
-	require.Equal(t, f.st.Rev(), prevRV)
+	require.Equal(t, f.Store.Rev(), prevRV)
 }
 
 func TestSummary(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 
 func events(f *fixture, ns string) []*corev1.Event {
 	var out []*corev1.Event
-	for _, o := range f.st.List("Event", ns) {
+	for _, o := range f.Store.List("Event", ns) {
 		out = append(out, o.(*corev1.Event))
 	}
 	return out
@@ -28,7 +28,7 @@ func TestEventFields(t *testing.T) {
 	f.node("node-1")
 	pod := f.create(newPod("p")).(*corev1.Pod)
 	f.advance(5 * time.Second)
-	f.srv.Client("kubelet/node-1").Event(pod, corev1.EventTypeNormal, "Pulled", `Container image "nginx:1.27" already present on machine`)
+	f.Server.Client("kubelet/node-1").Event(pod, corev1.EventTypeNormal, "Pulled", `Container image "nginx:1.27" already present on machine`)
 
 	evs := events(f, "default")
 	require.Len(t, evs, 1)
@@ -66,7 +66,7 @@ func TestEventSourceComponent(t *testing.T) {
 	for _, tc := range tests {
 		f := newFixture(t, 1)
 		pod := f.create(newPod("p"))
-		f.srv.Client(tc.client).Event(pod, corev1.EventTypeWarning, "R", "m")
+		f.Server.Client(tc.client).Event(pod, corev1.EventTypeWarning, "R", "m")
 		evs := events(f, "default")
 		require.Len(t, evs, 1)
 		require.Equal(t, tc.want, evs[0].Source.Component, tc.client)
@@ -76,7 +76,7 @@ func TestEventSourceComponent(t *testing.T) {
 func TestEventDedup(t *testing.T) {
 	f := newFixture(t, 1)
 	pod := f.create(newPod("p"))
-	kubelet := f.srv.Client("kubelet/node-1")
+	kubelet := f.Server.Client("kubelet/node-1")
 	kubelet.Event(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container")
 	first := events(f, "default")[0]
 
@@ -89,8 +89,8 @@ func TestEventDedup(t *testing.T) {
 		{40 * time.Second, 3, "Warning BackOff x3: Back-off restarting failed container"},
 	}
 	for _, s := range steps {
-		f.eng.RunUntil(s.at)
-		rev := f.st.Rev()
+		f.Engine.RunUntil(s.at)
+		rev := f.Store.Rev()
 		kubelet.Event(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container")
 		evs := events(f, "default")
 		require.Len(t, evs, 1)
@@ -100,7 +100,7 @@ func TestEventDedup(t *testing.T) {
 		require.Equal(t, s.count, ev.Count)
 		require.True(t, ev.FirstTimestamp.Time.Equal(sim.Epoch), "first timestamp kept")
 		require.True(t, ev.LastTimestamp.Time.Equal(sim.Epoch.Add(s.at)))
-		require.Equal(t, rev+1, f.st.Rev())
+		require.Equal(t, rev+1, f.Store.Rev())
 		require.Equal(t, "event", f.last().Verb)
 		require.Equal(t, s.summary, f.last().Summary)
 	}
@@ -116,7 +116,7 @@ func TestEventDedup(t *testing.T) {
 		{"other reason", func() { kubelet.Event(pod, corev1.EventTypeWarning, "Failed", "Back-off restarting failed container") }},
 		{"other type", func() { kubelet.Event(pod, corev1.EventTypeNormal, "BackOff", "Back-off restarting failed container") }},
 		{"other component", func() {
-			f.srv.Client("kubelet/node-2").Event(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container")
+			f.Server.Client("kubelet/node-2").Event(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container")
 		}},
 	}
 	for i, v := range variants {
@@ -128,7 +128,7 @@ func TestEventDedup(t *testing.T) {
 func TestEventForClusterScopedObject(t *testing.T) {
 	f := newFixture(t, 1)
 	node := f.create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}})
-	f.srv.Client("node-controller").Event(node, corev1.EventTypeNormal, "RegisteredNode", "Node node-1 event: Registered Node node-1 in Controller")
+	f.Server.Client("node-controller").Event(node, corev1.EventTypeNormal, "RegisteredNode", "Node node-1 event: Registered Node node-1 in Controller")
 	evs := events(f, "default")
 	require.Len(t, evs, 1)
 	require.Equal(t, "default", evs[0].Namespace)
@@ -141,12 +141,12 @@ func TestEventForClusterScopedObject(t *testing.T) {
 // exempts them, so the last events of its pods are not lost.
 func TestEventInTerminatingNamespace(t *testing.T) {
 	f := newFixture(t, 1)
-	require.NoError(t, apiservertest.Namespace(f.admin, "team"))
+	require.NoError(t, apiservertest.Namespace(f.Admin, "team"))
 	p := newPod("p")
 	p.Namespace = "team"
 	pod := f.create(p)
-	require.NoError(t, f.admin.Delete("Namespace", "", "team", apiserver.DeleteOptions{}))
-	f.srv.Client("kubelet/n1").Event(pod, corev1.EventTypeNormal, "Killing", "Stopping container app")
+	require.NoError(t, f.Admin.Delete("Namespace", "", "team", apiserver.DeleteOptions{}))
+	f.Server.Client("kubelet/n1").Event(pod, corev1.EventTypeNormal, "Killing", "Stopping container app")
 	evs := events(f, "team")
 	require.Len(t, evs, 1)
 	require.Equal(t, "Killing", evs[0].Reason)
@@ -156,7 +156,7 @@ func TestEventInTerminatingNamespace(t *testing.T) {
 func TestEventNamesAreUnique(t *testing.T) {
 	f := newFixture(t, 1)
 	pod := f.create(newPod("p"))
-	c := f.srv.Client("x")
+	c := f.Server.Client("x")
 	for _, r := range []string{"A", "B", "C", "D"} {
 		c.Event(pod, corev1.EventTypeNormal, r, "same instant")
 	}
@@ -178,7 +178,7 @@ func TestEventNamesAreUnique(t *testing.T) {
 func TestEventAggregationAndSpamFilter(t *testing.T) {
 	f := newFixture(t, 1)
 	rs := f.create(newPod("rs")) // any object stands for the owner
-	c := f.srv.Client("replicaset-controller")
+	c := f.Server.Client("replicaset-controller")
 	for i := 0; i < 100; i++ {
 		c.Event(rs, corev1.EventTypeNormal, "SuccessfulCreate", fmt.Sprintf("Created pod: rs-%d", i))
 	}
@@ -197,9 +197,9 @@ func TestEventAggregationAndSpamFilter(t *testing.T) {
 	require.EqualValues(t, 16, agg.Count, "writes 10 to 25 of the burst")
 	require.Equal(t, "(combined from similar events): Created pod: rs-24", agg.Message)
 
-	f.eng.RunUntil(5 * time.Minute)
+	f.Engine.RunUntil(5 * time.Minute)
 	c.Event(rs, corev1.EventTypeNormal, "SuccessfulCreate", "Created pod: rs-100")
-	got, ok := f.st.Get("Event", "default", agg.Name)
+	got, ok := f.Store.Get("Event", "default", agg.Name)
 	require.True(t, ok)
 	require.EqualValues(t, 92, got.(*corev1.Event).Count, "the dropped events are counted")
 	require.Equal(t, "(combined from similar events): Created pod: rs-100", got.(*corev1.Event).Message)
@@ -207,10 +207,10 @@ func TestEventAggregationAndSpamFilter(t *testing.T) {
 
 	// Ten minutes without a similar event start the aggregation afresh;
 	// the scheduler (events/v1) neither aggregates nor filters.
-	f.eng.RunUntil(16 * time.Minute)
+	f.Engine.RunUntil(16 * time.Minute)
 	c.Event(rs, corev1.EventTypeNormal, "SuccessfulCreate", "Created pod: rs-101")
 	require.Len(t, events(f, "default"), 11)
-	sched := f.srv.Client("default-scheduler")
+	sched := f.Server.Client("default-scheduler")
 	for i := 0; i < 40; i++ {
 		sched.Event(rs, corev1.EventTypeNormal, "Scheduled", fmt.Sprintf("Successfully assigned default/rs-%d to node-1", i))
 	}

@@ -101,23 +101,23 @@ func TestEvictWithPDB(t *testing.T) {
 				spec.Selector = &metav1.LabelSelector{MatchLabels: web}
 			}
 			f.create(&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "pdb", Namespace: "default"}, Spec: spec})
-			drain := f.srv.Client("kubectl")
+			drain := f.Server.Client("kubectl")
 			blocked := false
 			for i, name := range tc.evict {
-				before, _ := f.st.Get("Pod", "default", name)
-				rev := f.st.Rev()
+				before, _ := f.Store.Get("Pod", "default", name)
+				rev := f.Store.Rev()
 				err := drain.Evict("default", name)
 				if tc.allowed[i] {
 					require.NoError(t, err, "eviction %d of %s", i, name)
-					if after, ok := f.st.Get("Pod", "default", name); ok {
+					if after, ok := f.Store.Get("Pod", "default", name); ok {
 						require.NotNil(t, after.GetDeletionTimestamp(), "evicted %s not marked", name)
 					}
 					continue
 				}
 				require.True(t, apierrors.IsTooManyRequests(err), "eviction %d of %s: %v", i, name, err)
 				require.Equal(t, "Cannot evict pod as it would violate the pod's disruption budget.", err.Error())
-				require.Equal(t, rev, f.st.Rev(), "a refused eviction writes nothing")
-				after, _ := f.st.Get("Pod", "default", name)
+				require.Equal(t, rev, f.Store.Rev(), "a refused eviction writes nothing")
+				after, _ := f.Store.Get("Pod", "default", name)
 				require.Same(t, before, after)
 				if !blocked {
 					blocked = true
@@ -139,7 +139,7 @@ func TestEvictDeletes(t *testing.T) {
 	f.node("n1")
 	f.runningPod("a", "n1", web, true)
 	f.runningPod("b", "n1", web, true)
-	drain := f.srv.Client("kubectl")
+	drain := f.Server.Client("kubectl")
 
 	// No budget: a graceful delete with the pod's grace period.
 	require.NoError(t, drain.Evict("default", "a"))
@@ -149,7 +149,7 @@ func TestEvictDeletes(t *testing.T) {
 
 	// The eviction's own grace period wins; 0 removes at once.
 	require.NoError(t, drain.EvictWithOptions("default", "b", apiserver.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))}))
-	_, ok := f.st.Get("Pod", "default", "b")
+	_, ok := f.Store.Get("Pod", "default", "b")
 	require.False(t, ok)
 
 	err := drain.Evict("default", "nope")
@@ -164,15 +164,15 @@ func TestEvictTerminalPodIgnoresBudget(t *testing.T) {
 	f.runningPod("a", "n1", web, true)
 	p := f.runningPod("done", "n1", web, false).DeepCopy()
 	p.Status.Phase = corev1.PodSucceeded
-	_, err := f.admin.UpdateStatus(p)
+	_, err := f.Admin.UpdateStatus(p)
 	require.NoError(t, err)
 	in := intstr.FromInt32(1)
 	f.create(&policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "pdb", Namespace: "default"},
 		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &in, Selector: &metav1.LabelSelector{MatchLabels: web}}})
-	require.NoError(t, f.admin.Evict("default", "done"))
-	_, ok := f.st.Get("Pod", "default", "done")
+	require.NoError(t, f.Admin.Evict("default", "done"))
+	_, ok := f.Store.Get("Pod", "default", "done")
 	require.False(t, ok, "a finished pod is removed at once")
-	require.True(t, apierrors.IsTooManyRequests(f.admin.Evict("default", "a")))
+	require.True(t, apierrors.IsTooManyRequests(f.Admin.Evict("default", "a")))
 }
 
 func TestDisruptionsAllowed(t *testing.T) {
@@ -202,6 +202,6 @@ func TestDisruptionsAllowed(t *testing.T) {
 		spec := tc.spec
 		spec.Selector = &metav1.LabelSelector{MatchLabels: web}
 		pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "pdb", Namespace: "default"}, Spec: spec}
-		require.Equal(t, tc.want, apiserver.DisruptionsAllowed(f.st, pdb), tc.name)
+		require.Equal(t, tc.want, apiserver.DisruptionsAllowed(f.Store, pdb), tc.name)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim"
-	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -18,38 +17,30 @@ import (
 // fixture is an API server over an empty store with the "default"
 // namespace, a retained trace and an admin client.
 type fixture struct {
-	t     *testing.T
-	eng   *sim.Engine
-	st    *store.Store
-	srv   *apiserver.Server
-	admin *apiserver.Client
+	*apiservertest.World
+	t *testing.T
 }
 
 func newFixture(t *testing.T, seed uint64) *fixture {
-	t.Helper()
-	eng := sim.NewEngine(seed)
-	eng.Trace().Keep()
-	st := store.New(eng)
-	srv := apiserver.New(eng, st)
-	f := &fixture{t: t, eng: eng, st: st, srv: srv, admin: srv.Client("admin")}
-	require.NoError(t, apiservertest.Namespace(f.admin, "default"))
+	f := &fixture{World: apiservertest.NewWorld(seed, "default"), t: t}
+	f.Engine.Trace().Keep()
 	return f
 }
 
 // create creates obj and fails the test on error.
 func (f *fixture) create(obj store.Object) store.Object {
 	f.t.Helper()
-	out, err := f.admin.Create(obj)
+	out, err := f.Admin.Create(obj)
 	require.NoError(f.t, err)
 	return out
 }
 
 // advance moves virtual time forward by d.
-func (f *fixture) advance(d time.Duration) { f.eng.RunUntil(f.eng.Elapsed() + d) }
+func (f *fixture) advance(d time.Duration) { f.Engine.RunUntil(f.Engine.Elapsed() + d) }
 
 func (f *fixture) get(kind, ns, name string) store.Object {
 	f.t.Helper()
-	o, ok := f.st.Get(kind, ns, name)
+	o, ok := f.Store.Get(kind, ns, name)
 	require.True(f.t, ok, "%s %s/%s not found", kind, ns, name)
 	return o
 }
@@ -67,7 +58,7 @@ func (f *fixture) runningPod(name, node string, labels map[string]string, ready 
 	p := newPod(name)
 	p.Labels = labels
 	f.create(p)
-	require.NoError(f.t, f.admin.Bind("default", name, node))
+	require.NoError(f.t, f.Admin.Bind("default", name, node))
 	cp := f.pod(name).DeepCopy()
 	cp.Status.Phase = corev1.PodRunning
 	st := corev1.ConditionFalse
@@ -75,7 +66,7 @@ func (f *fixture) runningPod(name, node string, labels map[string]string, ready 
 		st = corev1.ConditionTrue
 	}
 	cp.Status.Conditions = append(cp.Status.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: st})
-	_, err := f.admin.UpdateStatus(cp)
+	_, err := f.Admin.UpdateStatus(cp)
 	require.NoError(f.t, err)
 	return f.pod(name)
 }
@@ -112,7 +103,7 @@ func newService(ns, name string) *corev1.Service {
 }
 
 // records returns the trace records so far.
-func (f *fixture) records() []sim.Record { return f.eng.Trace().Records() }
+func (f *fixture) records() []sim.Record { return f.Engine.Trace().Records() }
 
 // last returns the last trace record.
 func (f *fixture) last() sim.Record {

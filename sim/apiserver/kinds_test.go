@@ -31,14 +31,14 @@ func TestEveryKindFollowsTheKindTable(t *testing.T) {
 
 			labelled := created.DeepCopyObject().(store.Object)
 			labelled.SetLabels(map[string]string{"tier": "gold"})
-			out, err := f.admin.Update(labelled)
+			out, err := f.Admin.Update(labelled)
 			require.NoError(t, err)
 			require.Equal(t, want, out.GetGeneration(), "a metadata change is not a spec change")
 			require.Equal(t, "gold", out.GetLabels()["tier"])
 
 			relabelled := out.DeepCopyObject().(store.Object)
 			relabelled.SetLabels(map[string]string{"tier": "silver"})
-			out, err = f.admin.UpdateStatus(relabelled)
+			out, err = f.Admin.UpdateStatus(relabelled)
 			require.NoError(t, err)
 			if info.HasSubresource("status") {
 				require.Equal(t, "gold", out.GetLabels()["tier"], "the status subresource ignores metadata")
@@ -46,7 +46,7 @@ func TestEveryKindFollowsTheKindTable(t *testing.T) {
 				require.Equal(t, "silver", out.GetLabels()["tier"], "without a status subresource the object is written whole")
 			}
 
-			err = f.admin.Scale(kind, ns, name, 2)
+			err = f.Admin.Scale(kind, ns, name, 2)
 			if info.HasSubresource("scale") {
 				require.NoError(t, err)
 				require.Equal(t, want+1, f.get(kind, ns, name).GetGeneration(), "scaling changes the spec")

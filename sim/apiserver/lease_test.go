@@ -26,16 +26,16 @@ func heartbeat(name string, at time.Time) *coordinationv1.Lease {
 func TestRenewLeaseIsAnUpdateOfRenewTime(t *testing.T) {
 	run := func(renew func(c *apiserver.Client, held *coordinationv1.Lease, at time.Time) *coordinationv1.Lease) (*coordinationv1.Lease, []sim.Record) {
 		f := newFixture(t, 1)
-		c := f.srv.Client("kubelet/n1")
-		f.create(heartbeat("n1", f.eng.Now()))
-		out, err := c.Update(heartbeat("n1", f.eng.Now()))
+		c := f.Server.Client("kubelet/n1")
+		f.create(heartbeat("n1", f.Engine.Now()))
+		out, err := c.Update(heartbeat("n1", f.Engine.Now()))
 		require.NoError(t, err)
 		held := out.(*coordinationv1.Lease)
 		for range 3 {
 			f.advance(10 * time.Second)
-			held = renew(c, held, f.eng.Now())
+			held = renew(c, held, f.Engine.Now())
 		}
-		return held, f.eng.Trace().Records()
+		return held, f.Engine.Trace().Records()
 	}
 	viaUpdate, updTrace := run(func(c *apiserver.Client, _ *coordinationv1.Lease, at time.Time) *coordinationv1.Lease {
 		out, err := c.Update(heartbeat("n1", at))
@@ -64,16 +64,16 @@ func TestRenewLeaseIsAnUpdateOfRenewTime(t *testing.T) {
 // holder must write it whole.
 func TestRenewLeaseRefusesAStaleLease(t *testing.T) {
 	f := newFixture(t, 1)
-	held := f.create(heartbeat("n1", f.eng.Now())).(*coordinationv1.Lease)
+	held := f.create(heartbeat("n1", f.Engine.Now())).(*coordinationv1.Lease)
 	other := held.DeepCopy()
 	other.Labels = map[string]string{"touched": "yes"}
-	_, err := f.admin.Update(other)
+	_, err := f.Admin.Update(other)
 	require.NoError(t, err)
-	before := f.eng.Trace().Len()
-	out, ok, err := f.srv.Client("kubelet/n1").RenewLease(held, metav1.NewMicroTime(f.eng.Now()))
+	before := f.Engine.Trace().Len()
+	out, ok, err := f.Server.Client("kubelet/n1").RenewLease(held, metav1.NewMicroTime(f.Engine.Now()))
 	require.False(t, ok)
 	require.NoError(t, err)
 	require.Nil(t, out)
-	require.Equal(t, before, f.eng.Trace().Len(), "nothing written")
+	require.Equal(t, before, f.Engine.Trace().Len(), "nothing written")
 	require.Equal(t, "yes", f.get("Lease", "default", "n1").GetLabels()["touched"])
 }

@@ -38,10 +38,10 @@ func TestNetworkPolicyValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			np := netpol(t, `{metadata: {name: `+tc.name+`, namespace: default}, spec: `+tc.spec+`}`)
-			_, err := f.admin.Create(np)
+			_, err := f.Admin.Create(np)
 			require.True(t, apierrors.IsInvalid(err), "%v", err)
 			require.ErrorContains(t, err, tc.want)
-			_, err = f.admin.Get("NetworkPolicy", "default", tc.name)
+			_, err = f.Admin.Get("NetworkPolicy", "default", tc.name)
 			require.True(t, apierrors.IsNotFound(err))
 		})
 	}

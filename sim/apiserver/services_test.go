@@ -30,21 +30,21 @@ func TestNodePortAllocation(t *testing.T) {
 	require.Equal(t, corev1.ServiceExternalTrafficPolicyCluster, a.Spec.ExternalTrafficPolicy)
 
 	f.create(nodePortService("b", 30080))
-	_, err := f.admin.Create(nodePortService("c", 30080))
+	_, err := f.Admin.Create(nodePortService("c", 30080))
 	require.True(t, apierrors.IsInvalid(err), "%v", err)
 	require.EqualError(t, err, `Service "c" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated`)
-	_, err = f.admin.Get("Service", "default", "c")
+	_, err = f.Admin.Get("Service", "default", "c")
 	require.True(t, apierrors.IsNotFound(err), "a refused service is not stored")
 
-	_, err = f.admin.Create(nodePortService("d", 80))
+	_, err = f.Admin.Create(nodePortService("d", 80))
 	require.EqualError(t, err, `Service "d" is invalid: spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767`)
 
 	cip := newService("default", "e")
 	cip.Spec.Ports[0].NodePort = 30081
-	_, err = f.admin.Create(cip)
+	_, err = f.Admin.Create(cip)
 	require.ErrorContains(t, err, "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'")
 
-	require.NoError(t, f.admin.Delete("Service", "default", "b", apiserver.DeleteOptions{}))
+	require.NoError(t, f.Admin.Delete("Service", "default", "b", apiserver.DeleteOptions{}))
 	c := f.create(nodePortService("c", 30080)).(*corev1.Service)
 	require.Equal(t, int32(30080), c.Spec.Ports[0].NodePort, "the deleted service's port is free again")
 }
@@ -60,7 +60,7 @@ func TestNodePortKeptOnUpdateAndReleasedOnTypeChange(t *testing.T) {
 	u := a.DeepCopy()
 	u.Spec.Ports[0].NodePort = 0
 	u.Spec.ClusterIP, u.Spec.ClusterIPs = "", nil
-	out, err := f.admin.Update(u)
+	out, err := f.Admin.Update(u)
 	require.NoError(t, err)
 	got := out.(*corev1.Service)
 	require.Equal(t, np, got.Spec.Ports[0].NodePort)
@@ -68,12 +68,12 @@ func TestNodePortKeptOnUpdateAndReleasedOnTypeChange(t *testing.T) {
 
 	u = got.DeepCopy()
 	u.Spec.ClusterIP = "10.100.77.77"
-	_, err = f.admin.Update(u)
+	_, err = f.Admin.Update(u)
 	require.ErrorContains(t, err, "may not change once set")
 
 	u = got.DeepCopy()
 	u.Spec.Type = corev1.ServiceTypeClusterIP
-	out, err = f.admin.Update(u)
+	out, err = f.Admin.Update(u)
 	require.NoError(t, err)
 	require.Zero(t, out.(*corev1.Service).Spec.Ports[0].NodePort)
 
@@ -91,9 +91,9 @@ func TestClusterIPConflicts(t *testing.T) {
 	a := f.create(newService("default", "a")).(*corev1.Service)
 	b := newService("default", "b")
 	b.Spec.ClusterIP = a.Spec.ClusterIP
-	_, err := f.admin.Create(b)
+	_, err := f.Admin.Create(b)
 	require.EqualError(t, err, `Service "b" is invalid: spec.clusterIPs: Invalid value: ["`+a.Spec.ClusterIP+`"]: failed to allocate IP `+a.Spec.ClusterIP+`: provided IP is already allocated`)
 	b.Spec.ClusterIP = "10.0.0.5"
-	_, err = f.admin.Create(b)
+	_, err = f.Admin.Create(b)
 	require.ErrorContains(t, err, "failed to allocate IP 10.0.0.5: the provided IP (10.0.0.5) is not in the valid range. The range of valid IPs is 10.100.0.0/16")
 }

@@ -150,14 +150,14 @@ func TestCreateValidationErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, 1)
-			rev := f.st.Rev()
+			rev := f.Store.Rev()
 			n := len(f.records())
-			out, err := f.admin.Create(tc.obj())
+			out, err := f.Admin.Create(tc.obj())
 			require.Nil(t, out)
 			require.Error(t, err)
 			require.True(t, apierrors.IsInvalid(err), "want Invalid, got %v", err)
 			require.Equal(t, tc.want, err.Error())
-			require.Equal(t, rev, f.st.Rev(), "nothing written")
+			require.Equal(t, rev, f.Store.Rev(), "nothing written")
 			require.Len(t, f.records(), n, "nothing traced")
 		})
 	}
@@ -167,7 +167,7 @@ func TestValidationErrorDetails(t *testing.T) {
 	f := newFixture(t, 1)
 	d := newDeployment("web")
 	d.Spec.Replicas = ptr.To(int32(-2))
-	_, err := f.admin.Create(d)
+	_, err := f.Admin.Create(d)
 	var se *apierrors.StatusError
 	require.ErrorAs(t, err, &se)
 	st := se.Status()
@@ -186,7 +186,7 @@ func TestUpdateValidation(t *testing.T) {
 	f.node("n1")
 	f.node("n2")
 	f.create(newPod("p"))
-	require.NoError(t, f.admin.Bind("default", "p", "n1"))
+	require.NoError(t, f.Admin.Bind("default", "p", "n1"))
 
 	tests := []struct {
 		name string
@@ -212,11 +212,11 @@ func TestUpdateValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rev := f.st.Rev()
-			_, err := f.admin.Update(tc.obj())
+			rev := f.Store.Rev()
+			_, err := f.Admin.Update(tc.obj())
 			require.True(t, apierrors.IsInvalid(err), "want Invalid, got %v", err)
 			require.Equal(t, tc.want, err.Error())
-			require.Equal(t, rev, f.st.Rev())
+			require.Equal(t, rev, f.Store.Rev())
 		})
 	}
 }

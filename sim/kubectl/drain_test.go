@@ -44,14 +44,14 @@ func TestDrain(t *testing.T) {
 	require.True(t, f.getNode("n1").Spec.Unschedulable)
 	require.Zero(t, f.dones, "Done is never called from inside Run")
 
-	f.eng.RunWhile(time.Minute, func() bool { return f.dones == 0 })
+	f.Engine.RunWhile(time.Minute, func() bool { return f.dones == 0 })
 	require.Equal(t, 1, f.dones)
 	require.NoError(t, f.doneErr)
 	require.Equal(t, "pod/web-1 evicted\npod/web-2 evicted\nnode/n1 drained\n", f.doneOut)
-	require.Equal(t, 2*time.Second, f.eng.Elapsed(), "drained once the kubelet removed the pods")
-	_, ok := f.st.Get("Pod", "kube-system", "ds-1")
+	require.Equal(t, 2*time.Second, f.Engine.Elapsed(), "drained once the kubelet removed the pods")
+	_, ok := f.Store.Get("Pod", "kube-system", "ds-1")
 	require.True(t, ok, "DaemonSet pods stay")
-	_, ok = f.st.Get("Pod", "kube-system", "kube-proxy-n1")
+	_, ok = f.Store.Get("Pod", "kube-system", "kube-proxy-n1")
 	require.True(t, ok, "mirror pods stay")
 }
 
@@ -60,7 +60,7 @@ func TestDrainEmptyNode(t *testing.T) {
 	out, err := f.run("drain no/n2")
 	require.NoError(t, err)
 	require.Equal(t, "node/n2 cordoned\n", out)
-	f.eng.RunUntil(0)
+	f.Engine.RunUntil(0)
 	require.Equal(t, 1, f.dones)
 	require.Equal(t, "node/n2 drained\n", f.doneOut)
 }
@@ -92,9 +92,9 @@ func TestDrainRefusals(t *testing.T) {
 			}
 			_, err := f.run(tt.line)
 			require.EqualError(t, err, tt.want)
-			f.eng.RunUntil(time.Minute)
+			f.Engine.RunUntil(time.Minute)
 			require.Zero(t, f.dones)
-			_, ok := f.st.Get("Pod", "default", "web-1")
+			_, ok := f.Store.Get("Pod", "default", "web-1")
 			require.True(t, ok, "nothing is evicted when drain refuses")
 		})
 	}
@@ -107,7 +107,7 @@ func TestDrainForceWarns(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, out, "Warning: deleting Pods that declare no controller: default/bare; ignoring DaemonSet-managed Pods: kube-system/ds-1\n")
 	require.Contains(t, out, "evicting pod default/bare\n")
-	f.eng.RunUntil(time.Minute)
+	f.Engine.RunUntil(time.Minute)
 	require.Equal(t, 1, f.dones)
 	require.Equal(t, "pod/bare evicted\npod/web-1 evicted\npod/web-2 evicted\nnode/n1 drained\n", f.doneOut)
 }
@@ -134,22 +134,22 @@ func TestDrainBlockedByPDB(t *testing.T) {
 
 	// The budget opens at 12 s: the retries at 5 s and 10 s fail, the one
 	// at 15 s succeeds.
-	f.eng.At(12*time.Second, "test/relax-pdb", func() {
-		o, _ := f.st.Get("PodDisruptionBudget", "default", "web")
+	f.Engine.At(12*time.Second, "test/relax-pdb", func() {
+		o, _ := f.Store.Get("PodDisruptionBudget", "default", "web")
 		p := o.(*policyv1.PodDisruptionBudget).DeepCopy()
 		zero := intstr.FromInt(0)
 		p.Spec.MinAvailable = &zero
-		_, err := f.admin.Update(p)
+		_, err := f.Admin.Update(p)
 		require.NoError(t, err)
 	})
-	f.eng.RunWhile(time.Minute, func() bool { return f.dones == 0 })
+	f.Engine.RunWhile(time.Minute, func() bool { return f.dones == 0 })
 	require.Equal(t, 1, f.dones)
 	require.NoError(t, f.doneErr)
 	want := retryLines("web-1", "web-2") + retryLines("web-1", "web-2") +
 		"evicting pod default/web-1\nevicting pod default/web-2\npod/web-1 evicted\npod/web-2 evicted\nnode/n1 drained\n"
 	require.Equal(t, want, f.doneOut)
 	require.Equal(t, want, progress, "Progress streams the same output")
-	require.Equal(t, 17*time.Second, f.eng.Elapsed(), "evicted at 15 s, gone 2 s later")
+	require.Equal(t, 17*time.Second, f.Engine.Elapsed(), "evicted at 15 s, gone 2 s later")
 }
 
 func TestDrainTimeout(t *testing.T) {
@@ -157,7 +157,7 @@ func TestDrainTimeout(t *testing.T) {
 	f.pdb("web", map[string]string{"app": "web"}, 2)
 	_, err := f.run("drain n1 --ignore-daemonsets --timeout=12s")
 	require.NoError(t, err)
-	f.eng.RunUntil(time.Minute)
+	f.Engine.RunUntil(time.Minute)
 	require.Equal(t, 1, f.dones)
 	require.Equal(t, retryLines("web-1", "web-2")+retryLines("web-1", "web-2")+
 		"evicting pod default/web-1\nevicting pod default/web-2\n", f.doneOut)
@@ -175,9 +175,9 @@ func TestDrainWaitTimeout(t *testing.T) {
 	f.pod("web-1", podOpts{node: "n1", ownerKind: "ReplicaSet", ownerName: "rs", ready: true})
 	_, err := f.run("drain n1 --timeout=3500ms")
 	require.NoError(t, err)
-	f.eng.RunWhile(time.Minute, func() bool { return f.dones == 0 })
+	f.Engine.RunWhile(time.Minute, func() bool { return f.dones == 0 })
 	require.Equal(t, 1, f.dones)
-	require.Equal(t, 3500*time.Millisecond, f.eng.Elapsed(), "the wait ends at the deadline, not at the next poll")
+	require.Equal(t, 3500*time.Millisecond, f.Engine.Elapsed(), "the wait ends at the deadline, not at the next poll")
 	require.ErrorContains(t, f.doneErr, `error when waiting for pod "web-1" in namespace "default" to terminate: context deadline exceeded`)
 }
 
@@ -187,8 +187,8 @@ func TestDrainDisableEviction(t *testing.T) {
 	out, err := f.run("drain n1 --ignore-daemonsets --disable-eviction --grace-period=1")
 	require.NoError(t, err)
 	require.NotContains(t, out, "evicting")
-	o, _ := f.st.Get("Pod", "default", "web-1")
+	o, _ := f.Store.Get("Pod", "default", "web-1")
 	require.EqualValues(t, 1, *o.GetDeletionGracePeriodSeconds(), "deleted with --grace-period, ignoring the PDB")
-	f.eng.RunUntil(time.Minute)
+	f.Engine.RunUntil(time.Minute)
 	require.Equal(t, "pod/web-1 deleted\npod/web-2 deleted\nnode/n1 drained\n", f.doneOut)
 }

@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
-	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/store"
@@ -23,10 +22,8 @@ import (
 // fixture is a cluster without scheduler or kubelets: tests bind pods and
 // set their status themselves.
 type fixture struct {
+	*apiservertest.World
 	t     *testing.T
-	eng   *sim.Engine
-	st    *store.Store
-	admin *apiserver.Client
 	env   *Env
 	files map[string][]store.Object
 
@@ -36,11 +33,8 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
-	eng := sim.NewEngine(1)
-	st := store.New(eng)
-	srv := apiserver.New(eng, st)
-	f := &fixture{t: t, eng: eng, st: st, admin: srv.Client("test"), files: map[string][]store.Object{}}
-	f.env = &Env{Engine: eng, Client: srv.Client("kubectl"),
+	f := &fixture{World: apiservertest.NewWorld(1, "default", "kube-system"), t: t, files: map[string][]store.Object{}}
+	f.env = &Env{Engine: f.Engine, Client: f.Server.Client("kubectl"),
 		ReadFile: func(p string) ([]store.Object, error) {
 			objs, ok := f.files[p]
 			if !ok {
@@ -50,14 +44,11 @@ func newFixture(t *testing.T) *fixture {
 		},
 		Done: func(out string, err error) { f.doneOut, f.doneErr = out, err; f.dones++ },
 	}
-	for _, ns := range []string{"default", "kube-system"} {
-		require.NoError(t, apiservertest.Namespace(f.admin, ns))
-	}
 	return f
 }
 
 func (f *fixture) create(o store.Object) store.Object {
-	out, err := f.admin.Create(o)
+	out, err := f.Admin.Create(o)
 	require.NoError(f.t, err)
 	return out
 }
@@ -90,7 +81,7 @@ func (f *fixture) node(name string) {
 }
 
 func (f *fixture) getNode(name string) *corev1.Node {
-	o, ok := f.st.Get("Node", "", name)
+	o, ok := f.Store.Get("Node", "", name)
 	require.True(f.t, ok)
 	return o.(*corev1.Node)
 }
@@ -114,7 +105,7 @@ func (f *fixture) deployment(name string, replicas int32) *appsv1.Deployment {
 }
 
 func (f *fixture) getDeployment(name string) *appsv1.Deployment {
-	o, ok := f.st.Get("Deployment", "default", name)
+	o, ok := f.Store.Get("Deployment", "default", name)
 	require.True(f.t, ok)
 	return o.(*appsv1.Deployment)
 }
@@ -147,17 +138,17 @@ func (f *fixture) pod(name string, o podOpts) *corev1.Pod {
 	}
 	f.create(p)
 	if o.node != "" {
-		require.NoError(f.t, f.admin.Bind(o.ns, name, o.node))
+		require.NoError(f.t, f.Admin.Bind(o.ns, name, o.node))
 	}
 	if o.ready {
-		cur, _ := f.st.Get("Pod", o.ns, name)
+		cur, _ := f.Store.Get("Pod", o.ns, name)
 		cp := cur.(*corev1.Pod).DeepCopy()
 		cp.Status.Phase = corev1.PodRunning
 		cp.Status.Conditions = append(cp.Status.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue})
-		_, err := f.admin.UpdateStatus(cp)
+		_, err := f.Admin.UpdateStatus(cp)
 		require.NoError(f.t, err)
 	}
-	cur, _ := f.st.Get("Pod", o.ns, name)
+	cur, _ := f.Store.Get("Pod", o.ns, name)
 	return cur.(*corev1.Pod)
 }
 
@@ -172,16 +163,16 @@ func (f *fixture) pdb(name string, sel map[string]string, minAvailable int) {
 // fakeKubelet finishes graceful pod deletions after delay, as a kubelet
 // does once the containers stopped.
 func (f *fixture) fakeKubelet(delay time.Duration) {
-	f.st.Watch("Pod", 0, func(ev store.Event) {
+	f.Store.Watch("Pod", 0, func(ev store.Event) {
 		p := ev.Object.(*corev1.Pod)
 		if ev.Type == store.Deleted || p.DeletionTimestamp == nil || (ev.Old != nil && ev.Old.GetDeletionTimestamp() != nil) {
 			return
 		}
 		ns, name, uid := p.Namespace, p.Name, p.UID
-		f.eng.After(delay, "kubelet", func() {
-			if cur, ok := f.st.Get("Pod", ns, name); ok && cur.GetUID() == uid {
+		f.Engine.After(delay, "kubelet", func() {
+			if cur, ok := f.Store.Get("Pod", ns, name); ok && cur.GetUID() == uid {
 				zero := int64(0)
-				require.NoError(f.t, f.admin.Delete("Pod", ns, name, apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+				require.NoError(f.t, f.Admin.Delete("Pod", ns, name, apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
 			}
 		})
 	})

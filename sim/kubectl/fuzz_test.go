@@ -40,6 +40,6 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			require.NotEmpty(t, err.Error())
 		}
-		fx.eng.RunUntil(time.Minute)
+		fx.Engine.RunUntil(time.Minute)
 	})
 }

@@ -39,7 +39,7 @@ func verbsFor(info *store.KindInfo) []kindVerb {
 	}
 	pick := func(i int) string { return spell[i%len(spell)] }
 	stored := func(t *testing.T, f *fixture, info *store.KindInfo) store.Object {
-		o, ok := f.st.Get(info.Kind, map[bool]string{true: "default"}[info.Namespaced], "sample")
+		o, ok := f.Store.Get(info.Kind, map[bool]string{true: "default"}[info.Namespaced], "sample")
 		require.True(t, ok, "%s/sample is gone", info.Kind)
 		return o
 	}
@@ -71,7 +71,7 @@ func verbsFor(info *store.KindInfo) []kindVerb {
 	}
 	if slices.Contains(exposableKinds, info.Kind) {
 		vs = append(vs, kindVerb{fmt.Sprintf("expose %s/sample --port=80 --name=sample-exposed%s", pick(6), ns), func(t *testing.T, f *fixture, info *store.KindInfo) {
-			_, ok := f.st.Get("Service", "default", "sample-exposed")
+			_, ok := f.Store.Get("Service", "default", "sample-exposed")
 			require.True(t, ok, "the Service exposing %s/sample", info.Kind)
 		}})
 	}
@@ -82,7 +82,7 @@ func verbsFor(info *store.KindInfo) []kindVerb {
 	}
 	vs = append(vs, kindVerb{fmt.Sprintf("delete %s sample%s", pick(len(spell)-1), ns), func(t *testing.T, f *fixture, info *store.KindInfo) {
 		ns := map[bool]string{true: "default"}[info.Namespaced]
-		if o, ok := f.st.Get(info.Kind, ns, "sample"); ok {
+		if o, ok := f.Store.Get(info.Kind, ns, "sample"); ok {
 			require.NotNil(t, o.GetDeletionTimestamp(), "%s/sample neither deleted nor terminating", info.Kind)
 		}
 	}})

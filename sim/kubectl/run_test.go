@@ -85,7 +85,7 @@ func TestLabelAnnotate(t *testing.T) {
 		{line: "label pods -l app=nothing tier=front", want: "No resources found in default namespace.\n"},
 	})
 	require.Equal(t, "spot", f.getNode("general-1").Labels["pool"])
-	p, _ := f.st.Get("Pod", "default", "web-1")
+	p, _ := f.Store.Get("Pod", "default", "web-1")
 	require.Equal(t, map[string]string{"app": "web", "tier": "front"}, p.GetLabels())
 	require.Equal(t, "hello world", p.GetAnnotations()["note"])
 }
@@ -101,20 +101,20 @@ func TestDelete(t *testing.T) {
 	out, err := f.run("delete deploy web")
 	require.NoError(t, err)
 	require.Equal(t, "deployment.apps \"web\" deleted\n", out)
-	_, ok := f.st.Get("Deployment", "default", "web")
+	_, ok := f.Store.Get("Deployment", "default", "web")
 	require.False(t, ok)
 
 	out, err = f.run("delete pod a --grace-period=7")
 	require.NoError(t, err)
 	require.Equal(t, "pod \"a\" deleted\n", out)
-	a, ok := f.st.Get("Pod", "default", "a")
+	a, ok := f.Store.Get("Pod", "default", "a")
 	require.True(t, ok, "a bound pod is deleted gracefully")
 	require.EqualValues(t, 7, *a.GetDeletionGracePeriodSeconds())
 
 	out, err = f.run("delete pods -l app=x --force")
 	require.NoError(t, err)
 	require.Equal(t, forceWarning+"\npod \"a\" force deleted\npod \"b\" force deleted\n", out)
-	require.Equal(t, 1, f.st.Len("Pod"))
+	require.Equal(t, 1, f.Store.Len("Pod"))
 
 	out, err = f.run("delete pod c nope")
 	require.Equal(t, "pod \"c\" deleted\n", out)
@@ -151,7 +151,7 @@ func TestRollout(t *testing.T) {
 	_, err = f.run("rollout undo deployment/wbe")
 	require.EqualError(t, err, `Error from server (NotFound): deployments.apps "wbe" not found`)
 
-	f.eng.RunUntil(90 * time.Second)
+	f.Engine.RunUntil(90 * time.Second)
 	gen := f.getDeployment("web").Generation
 	out, err = f.run("rollout restart deploy/web")
 	require.NoError(t, err)
@@ -202,7 +202,7 @@ func TestCreateExposeRun(t *testing.T) {
 	out, err = f.run("expose deployment web --port=80 --name=web-svc")
 	require.NoError(t, err)
 	require.Equal(t, "service/web-svc exposed\n", out)
-	o, ok := f.st.Get("Service", "default", "web-svc")
+	o, ok := f.Store.Get("Service", "default", "web-svc")
 	require.True(t, ok)
 	svc := o.(*corev1.Service)
 	require.Equal(t, map[string]string{"app": "web"}, svc.Spec.Selector)
@@ -216,7 +216,7 @@ func TestCreateExposeRun(t *testing.T) {
 	out, err = f.run("run debug --image=busybox --restart=Never")
 	require.NoError(t, err)
 	require.Equal(t, "pod/debug created\n", out)
-	p, ok := f.st.Get("Pod", "default", "debug")
+	p, ok := f.Store.Get("Pod", "default", "debug")
 	require.True(t, ok)
 	require.Equal(t, map[string]string{"run": "debug"}, p.GetLabels())
 	require.Equal(t, corev1.RestartPolicyNever, p.(*corev1.Pod).Spec.RestartPolicy)
@@ -259,7 +259,7 @@ func TestApply(t *testing.T) {
 	cp := f.getDeployment("web").DeepCopy()
 	cp.Labels["owner"] = "ops"
 	cp.Annotations["deployment.kubernetes.io/revision"] = "1"
-	_, err = f.admin.Update(cp)
+	_, err = f.Admin.Update(cp)
 	require.NoError(t, err)
 
 	// The manifest drops "tier", drops replicas and changes the image.

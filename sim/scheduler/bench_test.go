@@ -15,12 +15,12 @@ import (
 // objects (so default topology spreading applies) with podsPer pods each,
 // created but not yet scheduled.
 func setupScale(tb testing.TB, nodes, replicaSets, podsPer int) (*world, *Scheduler) {
-	w := newWorld(tb, 42)
+	w := newWorld(42)
 	zones := []string{"us-east-1a", "us-east-1b", "us-east-1c"}
 	for i := 0; i < nodes; i++ {
 		w.addNode(tb, makeNode(nodeName(i), zones[i%3], "16", "64Gi", 110))
 	}
-	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s := New(w.Engine, w.Server.Client("default-scheduler"), Config{})
 	s.Start()
 	addReplicaSets(tb, w, replicaSets, podsPer)
 	return w, s
@@ -34,7 +34,7 @@ func addReplicaSets(tb testing.TB, w *world, replicaSets, podsPer int) {
 			Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: lbls},
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: lbls},
 					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.25"}}}}}}
-		_, err := w.admin.Create(rs)
+		_, err := w.Admin.Create(rs)
 		require.NoError(tb, err)
 		for i := 0; i < podsPer; i++ {
 			w.addPod(tb, makePod(fmt.Sprintf("app-%d-abc12-%d", r, i), "100m", "200Mi", lbls))
@@ -47,7 +47,7 @@ func TestScaleAllBoundAndSpread(t *testing.T) {
 		t.Skip("scale test")
 	}
 	w, s := setupScale(t, 300, 20, 30)
-	w.engine.RunUntil(time.Minute)
+	w.Engine.RunUntil(time.Minute)
 	require.Equal(t, uint64(600), s.Stats().Scheduled)
 	// Default spreading keeps each app's 30 pods on distinct nodes and
 	// balanced across the three zones.
@@ -70,8 +70,8 @@ func TestScaleAllBoundAndSpread(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	run := func() string {
 		w, _ := setupScale(t, 150, 5, 20)
-		w.engine.RunUntil(time.Minute)
-		return w.engine.Trace().Hash()
+		w.Engine.RunUntil(time.Minute)
+		return w.Engine.Trace().Hash()
 	}
 	require.Equal(t, run(), run())
 }
@@ -100,7 +100,7 @@ func benchmarkSchedule(b *testing.B) {
 		w, s := setupScale(b, 5000, 200, pods/200)
 		b.StartTimer()
 		start := time.Now()
-		w.engine.RunUntil(time.Hour)
+		w.Engine.RunUntil(time.Hour)
 		el := time.Since(start)
 		b.StopTimer()
 		require.Equal(b, uint64(pods), s.Stats().Scheduled)

@@ -9,28 +9,15 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
-	"github.com/kubesim/kubesim/sim/store"
 )
 
-type world struct {
-	engine *sim.Engine
-	st     *store.Store
-	srv    *apiserver.Server
-	admin  *apiserver.Client
-}
+// world is an API server with the "default" namespace and no scheduler:
+// tests add nodes and pods, then start one.
+type world struct{ *apiservertest.World }
 
-func newWorld(t testing.TB, seed uint64) *world {
-	e := sim.NewEngine(seed)
-	st := store.New(e)
-	srv := apiserver.New(e, st)
-	w := &world{engine: e, st: st, srv: srv, admin: srv.Client("test")}
-	err := apiservertest.Namespace(w.admin, "default")
-	require.NoError(t, err)
-	return w
-}
+func newWorld(seed uint64) *world { return &world{apiservertest.NewWorld(seed, "default")} }
 
 func makeNode(name, zone, cpu, mem string, pods int64) *corev1.Node {
 	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
@@ -50,7 +37,7 @@ func makeNode(name, zone, cpu, mem string, pods int64) *corev1.Node {
 }
 
 func (w *world) addNode(t testing.TB, n *corev1.Node) {
-	_, err := w.admin.Create(n)
+	_, err := w.Admin.Create(n)
 	require.NoError(t, err)
 }
 
@@ -71,19 +58,19 @@ func makePod(name, cpu, mem string, lbls map[string]string) *corev1.Pod {
 }
 
 func (w *world) addPod(t testing.TB, p *corev1.Pod) {
-	_, err := w.admin.Create(p)
+	_, err := w.Admin.Create(p)
 	require.NoError(t, err)
 }
 
 func (w *world) pod(t testing.TB, name string) *corev1.Pod {
-	o, ok := w.st.Get("Pod", "default", name)
+	o, ok := w.Store.Get("Pod", "default", name)
 	require.True(t, ok, "pod %s", name)
 	return o.(*corev1.Pod)
 }
 
 func (w *world) events(reason string) []*corev1.Event {
 	var out []*corev1.Event
-	for _, o := range w.st.List("Event", "") {
+	for _, o := range w.Store.List("Event", "") {
 		if ev := o.(*corev1.Event); ev.Reason == reason {
 			out = append(out, ev)
 		}

@@ -30,13 +30,13 @@ func placements(t *testing.T) (map[string]string, string) {
 		w.addNode(t, n)
 	}
 	addReplicaSets(t, w, 12, 25)
-	w.engine.RunUntil(time.Minute)
+	w.Engine.RunUntil(time.Minute)
 	require.Equal(t, uint64(300), s.Stats().Scheduled)
 	out := map[string]string{}
-	for _, o := range w.st.List("Pod", "") {
+	for _, o := range w.Store.List("Pod", "") {
 		out[o.GetName()] = o.(*corev1.Pod).Spec.NodeName
 	}
-	return out, w.engine.Trace().Hash()
+	return out, w.Engine.Trace().Hash()
 }
 
 // TestParallelFilterIsDeterministic: filtering in parallel rounds and

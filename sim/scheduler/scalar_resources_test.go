@@ -14,7 +14,7 @@ import (
 // plugin's nvidia.com/gpu on a g4dn/g5 node), otherwise it stays pending
 // with upstream's "Insufficient <resource>".
 func TestScalarResourcesAreFitted(t *testing.T) {
-	w := newWorld(t, 1)
+	w := newWorld(1)
 	plain := makeNode(nodeName(0), "", "4", "16Gi", 110)
 	gpu := makeNode(nodeName(1), "", "4", "16Gi", 110)
 	for _, n := range []*corev1.Node{plain, gpu} {
@@ -23,7 +23,7 @@ func TestScalarResourcesAreFitted(t *testing.T) {
 	gpu.Status.Allocatable["nvidia.com/gpu"] = resource.MustParse("1")
 	w.addNode(t, plain)
 	w.addNode(t, gpu)
-	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s := New(w.Engine, w.Server.Client("default-scheduler"), Config{})
 	s.Start()
 
 	withRequest := func(name string, res corev1.ResourceName, q string) *corev1.Pod {
@@ -35,12 +35,12 @@ func TestScalarResourcesAreFitted(t *testing.T) {
 		return p
 	}
 	w.addPod(t, withRequest("train-1", "nvidia.com/gpu", "1"))
-	w.engine.RunUntil(time.Second)
+	w.Engine.RunUntil(time.Second)
 	require.Equal(t, nodeName(1), w.pod(t, "train-1").Spec.NodeName, "the GPU pod goes to the node with a GPU")
 
 	w.addPod(t, withRequest("train-2", "nvidia.com/gpu", "1"))
 	w.addPod(t, withRequest("scratch", corev1.ResourceEphemeralStorage, "20Gi"))
-	w.engine.RunUntil(2 * time.Second)
+	w.Engine.RunUntil(2 * time.Second)
 	require.Empty(t, w.pod(t, "train-2").Spec.NodeName)
 	require.Equal(t, "0/2 nodes are available: 2 Insufficient nvidia.com/gpu. "+
 		"preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.",

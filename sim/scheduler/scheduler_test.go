@@ -12,17 +12,17 @@ import (
 )
 
 func TestSchedulesAndSpreads(t *testing.T) {
-	w := newWorld(t, 1)
+	w := newWorld(1)
 	zones := []string{"us-east-1a", "us-east-1b", "us-east-1c"}
 	for i := 0; i < 6; i++ {
 		w.addNode(t, makeNode(nodeName(i), zones[i%3], "4", "8Gi", 110))
 	}
-	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s := New(w.Engine, w.Server.Client("default-scheduler"), Config{})
 	s.Start()
 	for i := 0; i < 12; i++ {
 		w.addPod(t, makePod(fmt.Sprintf("web-%d", i), "100m", "128Mi", map[string]string{"app": "web"}))
 	}
-	w.engine.RunUntil(time.Second)
+	w.Engine.RunUntil(time.Second)
 
 	perNode := map[string]int{}
 	for i := 0; i < 12; i++ {
@@ -110,12 +110,12 @@ func TestFailedSchedulingMessage(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld(t, 1)
+			w := newWorld(1)
 			tc.nodes(t, w)
-			s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+			s := New(w.Engine, w.Server.Client("default-scheduler"), Config{})
 			s.Start()
 			w.addPod(t, tc.pod)
-			w.engine.RunUntil(time.Second)
+			w.Engine.RunUntil(time.Second)
 
 			require.Equal(t, tc.want, s.PendingReason("default", tc.pod.Name))
 			p := w.pod(t, tc.pod.Name)
@@ -143,29 +143,29 @@ func podScheduledCondition(p *corev1.Pod) *corev1.PodCondition {
 }
 
 func TestNoNodes(t *testing.T) {
-	w := newWorld(t, 1)
-	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	w := newWorld(1)
+	s := New(w.Engine, w.Server.Client("default-scheduler"), Config{})
 	s.Start()
 	w.addPod(t, makePod("p", "100m", "", nil))
-	w.engine.RunUntil(time.Second)
+	w.Engine.RunUntil(time.Second)
 	require.Equal(t, "no nodes available to schedule pods", s.PendingReason("default", "p"))
 	require.Equal(t, "SchedulerError", podScheduledCondition(w.pod(t, "p")).Reason)
 }
 
 func TestPreemptsLowerPriorityPod(t *testing.T) {
-	w := newWorld(t, 1)
+	w := newWorld(1)
 	w.addNode(t, makeNode(nodeName(0), "", "2", "8Gi", 110))
 	low := makePod("low", "1500m", "", nil)
 	low.Spec.NodeName = nodeName(0)
 	w.addPod(t, low)
-	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s := New(w.Engine, w.Server.Client("default-scheduler"), Config{})
 	s.Start()
-	_, err := w.admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 1000})
+	_, err := w.Admin.Create(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 1000})
 	require.NoError(t, err)
 	high := makePod("high", "1", "", nil)
 	high.Spec.PriorityClassName = "high" // admission sets spec.priority from the class
 	w.addPod(t, high)
-	w.engine.RunUntil(time.Second)
+	w.Engine.RunUntil(time.Second)
 
 	// The victim is terminating (graceful delete) and the preemptor is
 	// nominated to its node.
@@ -179,8 +179,8 @@ func TestPreemptsLowerPriorityPod(t *testing.T) {
 
 	// Once the victim is gone (the kubelet finishes the deletion), the
 	// preemptor is retried and bound.
-	require.NoError(t, w.admin.Delete("Pod", "default", "low", apiserverForce()))
-	w.engine.RunUntil(15 * time.Second)
+	require.NoError(t, w.Admin.Delete("Pod", "default", "low", apiserverForce()))
+	w.Engine.RunUntil(15 * time.Second)
 	require.Equal(t, nodeName(0), w.pod(t, "high").Spec.NodeName)
 }
 
@@ -198,14 +198,14 @@ func TestNumFeasibleNodesToFind(t *testing.T) {
 }
 
 func TestRequeuedOnUncordonAndOnPodDelete(t *testing.T) {
-	w := newWorld(t, 1)
+	w := newWorld(1)
 	node := makeNode(nodeName(0), "", "1", "8Gi", 110)
 	node.Spec.Unschedulable = true
 	w.addNode(t, node)
-	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s := New(w.Engine, w.Server.Client("default-scheduler"), Config{})
 	s.Start()
 	w.addPod(t, makePod("a", "600m", "", nil))
-	w.engine.RunUntil(time.Second)
+	w.Engine.RunUntil(time.Second)
 	require.Equal(t, "0/1 nodes are available: 1 node(s) were unschedulable. "+
 		"preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.", s.PendingReason("default", "a"))
 	_, _, unsched := s.Queue().Lens()
@@ -213,53 +213,53 @@ func TestRequeuedOnUncordonAndOnPodDelete(t *testing.T) {
 
 	// kubectl uncordon at 1.5 s: the node update moves the pod straight to
 	// activeQ (its 1 s backoff is over), long before the 5-minute flush.
-	w.engine.RunUntil(1500 * time.Millisecond)
-	o, _ := w.st.Get("Node", "", nodeName(0))
+	w.Engine.RunUntil(1500 * time.Millisecond)
+	o, _ := w.Store.Get("Node", "", nodeName(0))
 	n := o.(*corev1.Node).DeepCopy()
 	n.Spec.Unschedulable = false
-	_, err := w.admin.Update(n)
+	_, err := w.Admin.Update(n)
 	require.NoError(t, err)
-	w.engine.RunUntil(2 * time.Second)
+	w.Engine.RunUntil(2 * time.Second)
 	require.Equal(t, nodeName(0), w.pod(t, "a").Spec.NodeName)
 	require.Empty(t, s.PendingReason("default", "a"))
 
 	// A second pod does not fit until the first is deleted.
 	w.addPod(t, makePod("b", "600m", "", nil))
-	w.engine.RunUntil(3 * time.Second)
+	w.Engine.RunUntil(3 * time.Second)
 	require.Contains(t, s.PendingReason("default", "b"), "1 Insufficient cpu")
-	require.NoError(t, w.admin.Delete("Pod", "default", "a", apiserverForce()))
+	require.NoError(t, w.Admin.Delete("Pod", "default", "a", apiserverForce()))
 	// b failed at ~2.004 s: its 1 s backoff outlasts the delete event, so
 	// it waits in backoffQ for the 4 s flush tick.
-	w.engine.RunUntil(4 * time.Second)
+	w.Engine.RunUntil(4 * time.Second)
 	require.Empty(t, w.pod(t, "b").Spec.NodeName)
-	w.engine.RunUntil(5 * time.Second)
+	w.Engine.RunUntil(5 * time.Second)
 	require.Equal(t, nodeName(0), w.pod(t, "b").Spec.NodeName)
 }
 
 func TestIgnoresOtherSchedulers(t *testing.T) {
-	w := newWorld(t, 1)
+	w := newWorld(1)
 	w.addNode(t, makeNode(nodeName(0), "", "1", "8Gi", 110))
-	s := New(w.engine, w.srv.Client("default-scheduler"), Config{})
+	s := New(w.Engine, w.Server.Client("default-scheduler"), Config{})
 	s.Start()
 	p := makePod("custom", "", "", nil)
 	p.Spec.SchedulerName = "my-scheduler"
 	w.addPod(t, p)
-	w.engine.RunUntil(time.Second)
+	w.Engine.RunUntil(time.Second)
 	require.Empty(t, w.pod(t, "custom").Spec.NodeName)
 	require.Equal(t, uint64(0), s.Stats().Attempts)
 }
 
 func TestMostAllocatedPacks(t *testing.T) {
-	w := newWorld(t, 1)
+	w := newWorld(1)
 	for i := 0; i < 4; i++ {
 		w.addNode(t, makeNode(nodeName(i), "", "4", "8Gi", 110))
 	}
-	s := New(w.engine, w.srv.Client("default-scheduler"), Config{ScoringStrategy: "MostAllocated"})
+	s := New(w.Engine, w.Server.Client("default-scheduler"), Config{ScoringStrategy: "MostAllocated"})
 	s.Start()
 	for i := 0; i < 6; i++ {
 		w.addPod(t, makePod(fmt.Sprintf("p-%d", i), "1", "1Gi", nil))
 	}
-	w.engine.RunUntil(time.Second)
+	w.Engine.RunUntil(time.Second)
 	used := map[string]int{}
 	for i := 0; i < 6; i++ {
 		used[w.pod(t, fmt.Sprintf("p-%d", i)).Spec.NodeName]++
