@@ -328,7 +328,7 @@ func (s *Server) openStreams(w http.ResponseWriter, r *http.Request, opts execOp
 		_, _ = st.errs.Write(nil)
 	}
 
-	st.ctx, st.cancel = context.WithCancel(context.Background())
+	st.ctx, st.cancel = s.streamContext(context.Background())
 	// The resize channel only ends when the connection does: a closed
 	// connection cancels a sleeping command. Sizes are read and dropped
 	// (the modelled tools do not lay out to the terminal).
@@ -343,13 +343,6 @@ func (s *Server) openStreams(w http.ResponseWriter, r *http.Request, opts execOp
 			if err != nil {
 				return
 			}
-		}
-	}()
-	go func() {
-		select {
-		case <-st.ctx.Done():
-		case <-s.done:
-			st.cancel()
 		}
 	}()
 

@@ -183,11 +183,11 @@ func (s *Server) podLog(w http.ResponseWriter, r *http.Request, t target) {
 	}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	ctx, cancel := s.streamContext(r.Context())
+	defer cancel()
 	for {
 		select {
-		case <-r.Context().Done():
-			return
-		case <-s.done:
+		case <-ctx.Done():
 			return
 		case <-tick.C:
 			if !write(false) {

@@ -18,6 +18,7 @@
 package kubeapi
 
 import (
+	"context"
 	"crypto/subtle"
 	"net/http"
 	"strings"
@@ -107,6 +108,20 @@ func (s *Server) Close() {
 		s.wg.Wait()
 		s.sess.With(func(*cluster.Cluster) { s.hub.detach() })
 	})
+}
+
+// streamContext is the context of a long-lived response (a watch, a log
+// follow, an exec session): done when parent is or when the server closes.
+func (s *Server) streamContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-s.done:
+			cancel()
+		}
+	}()
+	return ctx, cancel
 }
 
 // with runs fn under the session's lock, first re-attaching the watch hub

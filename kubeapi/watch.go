@@ -1,6 +1,7 @@
 package kubeapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -69,15 +70,15 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, t target) {
 	if flusher != nil {
 		flusher.Flush()
 	}
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
+	// The stream ends when the client goes, the server closes or the
+	// watch times out.
+	ctx, cancel := s.streamContext(r.Context())
+	defer cancel()
+	ctx, stop := context.WithTimeout(ctx, timeout)
+	defer stop()
 	for {
 		select {
-		case <-r.Context().Done():
-			return
-		case <-s.done:
-			return
-		case <-deadline.C:
+		case <-ctx.Done():
 			return
 		case it := <-wt.ch:
 			if emit(it) != nil {
