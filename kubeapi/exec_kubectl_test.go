@@ -1,10 +1,9 @@
 package kubeapi
 
 import (
+	"context"
 	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -196,8 +195,7 @@ func TestKubectlExec(t *testing.T) {
 // in runs kubectl with stdin and requires success.
 func (k kubectl) in(stdin string, args ...string) string {
 	k.t.Helper()
-	cmd := exec.Command(kubectlPath, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+k.config, "HOME="+filepath.Dir(k.config))
+	cmd := k.command(context.Background(), args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	require.NoError(k.t, err, "kubectl %s:\n%s", strings.Join(args, " "), out)

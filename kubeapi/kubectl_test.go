@@ -26,13 +26,19 @@ type kubectl struct {
 	config string
 }
 
+// command is kubectl with args, configured for the fixture; ctx ending
+// kills it.
+func (k kubectl) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, kubectlPath, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+k.config, "HOME="+filepath.Dir(k.config))
+	return cmd
+}
+
 func (k kubectl) run(args ...string) (string, error) {
 	k.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, kubectlPath, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+k.config, "HOME="+filepath.Dir(k.config))
-	out, err := cmd.CombinedOutput()
+	out, err := k.command(ctx, args...).CombinedOutput()
 	return string(out), err
 }
 

@@ -5,9 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -41,8 +38,7 @@ func (s *syncBuffer) String() string {
 func (k kubectl) background(out *syncBuffer, args ...string) {
 	k.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, kubectlPath, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+k.config, "HOME="+filepath.Dir(k.config))
+	cmd := k.command(ctx, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(k.t, cmd.Start())
 	k.t.Cleanup(func() { cancel(); _ = cmd.Wait() }) // killed: an error

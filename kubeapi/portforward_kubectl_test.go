@@ -6,9 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -47,8 +44,8 @@ spec:
 func (k kubectl) portForward(env []string, target, remote, podPort string) (addr string, stderr *syncBuffer) {
 	k.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, kubectlPath, "port-forward", target, ":"+remote)
-	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+k.config, "HOME="+filepath.Dir(k.config)), env...)
+	cmd := k.command(ctx, "port-forward", target, ":"+remote)
+	cmd.Env = append(cmd.Env, env...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(k.t, err)
 	stderr = &syncBuffer{}

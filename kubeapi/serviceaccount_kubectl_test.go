@@ -1,7 +1,6 @@
 package kubeapi
 
 import (
-	"os"
 	"regexp"
 	"testing"
 	"time"
@@ -33,11 +32,7 @@ spec:
 // pod whose ServiceAccount — the default one of a namespace created a
 // moment ago included — does not exist yet.
 func TestKubectlServiceAccountToken(t *testing.T) {
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Skipf("kubectl is not installed at %s", kubectlPath)
-	}
-	f := newFixture(t, fixtureOpts{})
-	k := kubectl{t: t, config: f.kubeconfig(t)}
+	f, k := newKubectl(t, fixtureOpts{})
 	pods := k.file(tokenPods)
 	k.ok("apply", "-f", pods)
 	require.NoError(t, f.sess.RunFor(30*time.Second))
