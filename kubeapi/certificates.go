@@ -1,7 +1,6 @@
 package kubeapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -101,17 +100,10 @@ func (s *Server) approval(w http.ResponseWriter, r *http.Request, t target, body
 // spec.expirationSeconds (default one hour, at least ten minutes) of
 // virtual time. Nothing is stored.
 func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request, t target) {
-	body, err := readBody(r)
+	tr, err := readObject[authenticationv1.TokenRequest](r, "TokenRequest")
 	if err != nil {
 		writeError(w, err)
 		return
-	}
-	var tr authenticationv1.TokenRequest
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &tr); err != nil {
-			writeError(w, badRequest("invalid TokenRequest: %v", err))
-			return
-		}
 	}
 	ttl := int64(3600)
 	if tr.Spec.ExpirationSeconds != nil {

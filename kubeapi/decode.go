@@ -51,6 +51,27 @@ func readBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
+// readObject reads the request body (see readBody) as one object of type
+// T; kind names it in the error a malformed body gets.
+func readObject[T any](r *http.Request, kind string) (T, error) {
+	var v T
+	body, err := readBody(r)
+	if err != nil {
+		return v, err
+	}
+	return unmarshalAs[T](body, kind)
+}
+
+// unmarshalAs decodes a JSON body as one object of type T; kind names it
+// in the error a malformed body gets.
+func unmarshalAs[T any](body []byte, kind string) (T, error) {
+	var v T
+	if err := json.Unmarshal(body, &v); err != nil {
+		return v, badRequest("invalid %s: %v", kind, err)
+	}
+	return v, nil
+}
+
 // validation is the request's fieldValidation directive: Strict rejects
 // unknown and duplicate fields, Warn (the default) reports them in a
 // Warning header, Ignore drops them silently.

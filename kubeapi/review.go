@@ -1,7 +1,6 @@
 package kubeapi
 
 import (
-	"encoding/json"
 	"net/http"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -67,9 +66,9 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request, t target) {
 	var out any
 	switch t.res.kind {
 	case "SelfSubjectAccessReview":
-		var rv authorizationv1.SelfSubjectAccessReview
-		if err := json.Unmarshal(body, &rv); err != nil {
-			writeError(w, badRequest("invalid SelfSubjectAccessReview: %v", err))
+		rv, err := unmarshalAs[authorizationv1.SelfSubjectAccessReview](body, "SelfSubjectAccessReview")
+		if err != nil {
+			writeError(w, err)
 			return
 		}
 		a, err := reviewAttributes(rv.Spec.ResourceAttributes, rv.Spec.NonResourceAttributes, "")
@@ -81,9 +80,9 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request, t target) {
 		rv.Status = s.decide(a)
 		out = &rv
 	case "SubjectAccessReview", "LocalSubjectAccessReview":
-		var rv authorizationv1.SubjectAccessReview
-		if err := json.Unmarshal(body, &rv); err != nil {
-			writeError(w, badRequest("invalid %s: %v", t.res.kind, err))
+		rv, err := unmarshalAs[authorizationv1.SubjectAccessReview](body, t.res.kind)
+		if err != nil {
+			writeError(w, err)
 			return
 		}
 		if rv.Spec.User == "" && len(rv.Spec.Groups) == 0 {
@@ -104,9 +103,9 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request, t target) {
 		}
 		out = &rv
 	case "SelfSubjectRulesReview":
-		var rv authorizationv1.SelfSubjectRulesReview
-		if err := json.Unmarshal(body, &rv); err != nil {
-			writeError(w, badRequest("invalid SelfSubjectRulesReview: %v", err))
+		rv, err := unmarshalAs[authorizationv1.SelfSubjectRulesReview](body, "SelfSubjectRulesReview")
+		if err != nil {
+			writeError(w, err)
 			return
 		}
 		rv.Status = s.rules(me, rv.Spec.Namespace)

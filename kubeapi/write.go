@@ -430,14 +430,9 @@ func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request, t targ
 // evict is POST pods/<name>/eviction: refused with 429 while a
 // PodDisruptionBudget allows no disruption (kubectl drain retries).
 func (s *Server) evict(w http.ResponseWriter, r *http.Request, t target) {
-	body, err := readBody(r)
+	ev, err := readObject[policyv1.Eviction](r, "Eviction")
 	if err != nil {
 		writeError(w, err)
-		return
-	}
-	var ev policyv1.Eviction
-	if err := json.Unmarshal(body, &ev); err != nil {
-		writeError(w, badRequest("invalid Eviction: %v", err))
 		return
 	}
 	if ev.Name != "" && ev.Name != t.name {
@@ -470,14 +465,9 @@ func (s *Server) evict(w http.ResponseWriter, r *http.Request, t target) {
 
 // bind is POST pods/<name>/binding (what a scheduler does).
 func (s *Server) bind(w http.ResponseWriter, r *http.Request, t target) {
-	body, err := readBody(r)
+	b, err := readObject[corev1.Binding](r, "Binding")
 	if err != nil {
 		writeError(w, err)
-		return
-	}
-	var b corev1.Binding
-	if err := json.Unmarshal(body, &b); err != nil {
-		writeError(w, badRequest("invalid Binding: %v", err))
 		return
 	}
 	if b.Target.Name == "" {
