@@ -202,13 +202,20 @@ func (r *Runner) current() *instance {
 
 // APIHandler serves the Kubernetes API of the current lab.
 func (r *Runner) APIHandler() http.Handler {
+	return r.toCurrent(func(in *instance) http.Handler { return in.api })
+}
+
+// toCurrent serves each request with the handler of the lab current at
+// that moment (a reset or the next exam task replaces it), 503 once the
+// runner is closing.
+func (r *Runner) toCurrent(handler func(*instance) http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		in := r.current()
 		if in == nil {
 			http.Error(w, "the lab is stopping", http.StatusServiceUnavailable)
 			return
 		}
-		in.api.ServeHTTP(w, req)
+		handler(in).ServeHTTP(w, req)
 	})
 }
 
@@ -604,12 +611,5 @@ func (r *Runner) Session() *live.Session { return r.current().sess }
 
 // WebHandler serves the web UI of the current lab's cluster.
 func (r *Runner) WebHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		in := r.current()
-		if in == nil {
-			http.Error(w, "the lab is stopping", http.StatusServiceUnavailable)
-			return
-		}
-		in.webH.ServeHTTP(w, req)
-	})
+	return r.toCurrent(func(in *instance) http.Handler { return in.webH })
 }
