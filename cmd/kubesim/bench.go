@@ -40,12 +40,7 @@ the cluster up to --nodes nodes and back.`,
   kubesim bench --table --table-max-nodes 5000 --addons=false
   kubesim bench --autoscaler cluster-autoscaler --deployments 50 --nodes 200
   kubesim bench my-scenario.yaml --breakdown`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return badInput(fmt.Errorf("bench takes at most one scenario file or library name, got %d arguments", len(args)))
-			}
-			return nil
-		},
+		Args: takesArgs(0, 1, "bench takes at most one scenario file or library name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.EtcdMembers != 0 && cfg.EtcdMembers != 1 && cfg.EtcdMembers != 3 && cfg.EtcdMembers != 5 {
 				return badInput(fmt.Errorf("--etcd-members must be 1, 3 or 5, got %d", cfg.EtcdMembers))

@@ -57,9 +57,19 @@ failures. Run with no arguments for the built-in demo.`,
 // atMostOneScenario is the Args check of the interactive faces: an
 // optional scenario file or library name.
 func atMostOneScenario(verb string) cobra.PositionalArgs {
+	return takesArgs(0, 1, verb+" takes at most one scenario file or library name")
+}
+
+// takesArgs accepts from lo to hi arguments (hi < 0: no upper bound); another
+// count is bad input, saying what the command takes and what it got.
+func takesArgs(lo, hi int, takes string) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {
-		if len(args) > 1 {
-			return badInput(fmt.Errorf("%s takes at most one scenario file or library name, got %d arguments", verb, len(args)))
+		if n := len(args); n < lo || hi >= 0 && n > hi {
+			noun := "arguments"
+			if n == 1 {
+				noun = "argument"
+			}
+			return badInput(fmt.Errorf("%s (got %d %s)", takes, n, noun))
 		}
 		return nil
 	}
@@ -95,12 +105,7 @@ func newRunCmd() *cobra.Command {
   kubesim run demo --trace trace.jsonl
   kubesim run node-failure zone-outage --summary
   kubesim run my-chaos.yaml --seeds 1..200 --junit chaos.xml`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return badInput(fmt.Errorf("run takes one or more scenario files or library names"))
-			}
-			return nil
-		},
+		Args: takesArgs(1, -1, "run takes one or more scenario files or library names"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 && f.seeds == "" && f.junit == "" && !f.summary {
 				return runScenario(cmd.Context(), cmd.OutOrStdout(), args[0], f)
@@ -221,12 +226,7 @@ func newScenariosCmd() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use: "show NAME", Short: "Print a library scenario's YAML with its manifests inline (it runs on its own)",
 		Example: `  kubesim scenarios show node-failure > my.yaml && kubesim run my.yaml`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return badInput(fmt.Errorf("show takes one scenario name"))
-			}
-			return nil
-		},
+		Args:    takesArgs(1, 1, "show takes one scenario name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := scenarios.InlineLibrary(args[0])
 			if err != nil {
@@ -240,12 +240,7 @@ func newScenariosCmd() *cobra.Command {
 		Use: "export NAME DIR", Short: "Write a library scenario and its manifest files into DIR, to change and run",
 		Example: `  kubesim scenarios export node-failure ./my-failure
   kubesim run ./my-failure/node-failure.yaml`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return badInput(fmt.Errorf("export takes a scenario name and a directory, e.g. kubesim scenarios export node-failure ./my-failure"))
-			}
-			return nil
-		},
+		Args: takesArgs(2, 2, "export takes a scenario name and a directory, e.g. kubesim scenarios export node-failure ./my-failure"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			written, err := scenarios.ExportLibrary(args[0], args[1])
 			if err != nil {

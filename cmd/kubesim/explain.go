@@ -27,12 +27,7 @@ is the trace's own: every record is linked, as it is written, to the record
 its event acted upon.`,
 		Example: `  kubesim explain pod/web-79cc75ffd9-lwn5g --at 9m node-failure
   kubesim explain node/general-1 --at 4m node-failure`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return badInput(fmt.Errorf("explain takes an object and a scenario, e.g. kubesim explain pod/NAME --at 9m node-failure"))
-			}
-			return nil
-		},
+		Args: takesArgs(2, 2, "explain takes an object and a scenario, e.g. kubesim explain pod/NAME --at 9m node-failure"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, name, err := explain.ParseObject(args[0])
 			if err != nil {

@@ -165,12 +165,7 @@ func newLabStartCmd(dir func() string) *cobra.Command {
 		Example: `  kubesim lab start broken-image
   kubesim lab start etcd-backup-restore --web
   kubesim lab start ./my-lab.yaml --speed 5`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return badInput(fmt.Errorf("lab start takes one lab name or file (see kubesim lab list)"))
-			}
-			return nil
-		},
+		Args: takesArgs(1, 1, "lab start takes one lab name or file (see kubesim lab list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := lab.Resolve(args[0])
 			if err != nil {

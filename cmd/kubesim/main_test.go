@@ -173,3 +173,25 @@ func TestDemoWithNoArguments(t *testing.T) {
 	require.Contains(t, out, "Scheduled")
 	require.Contains(t, out, "NODES")
 }
+
+// TestArgumentCounts: a command given the wrong number of arguments says
+// what it takes and what it got, and exits 2 (bad input).
+func TestArgumentCounts(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run"}, "run takes one or more scenario files or library names (got 0 arguments)"},
+		{[]string{"scenarios", "show"}, "show takes one scenario name (got 0 arguments)"},
+		{[]string{"scenarios", "export", "node-failure"}, "export takes a scenario name and a directory, e.g. kubesim scenarios export node-failure ./my-failure (got 1 argument)"},
+		{[]string{"bench", "demo", "node-failure"}, "bench takes at most one scenario file or library name (got 2 arguments)"},
+		{[]string{"tui", "demo", "node-failure"}, "tui takes at most one scenario file or library name (got 2 arguments)"},
+		{[]string{"plan"}, "plan takes one plan file or library plan name (got 0 arguments)"},
+		{[]string{"plan", "merge"}, "merge takes one or more directories of partial results (got 0 arguments)"},
+		{[]string{"lab", "start", "a", "b"}, "lab start takes one lab name or file (see kubesim lab list) (got 2 arguments)"},
+	} {
+		_, stderr, code := kubesim(t, tc.args...)
+		require.Equal(t, 2, code, "%v: %s", tc.args, stderr)
+		require.Contains(t, stderr, tc.want, tc.args)
+	}
+}

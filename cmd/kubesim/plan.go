@@ -50,12 +50,7 @@ Job, JOB_COMPLETION_INDEX and JOB_COMPLETIONS set the shard.`,
   kubesim plan my-plan.yaml --seeds 20 --workers 2 --out results/
   kubesim plan my-plan.yaml --report html --out results/ > report.html
   kubesim plan my-plan.yaml --shard 0/3 --out shared/ && kubesim plan merge shared/`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return badInput(fmt.Errorf("plan takes one plan file or library plan name, got %d arguments", len(args)))
-			}
-			return nil
-		},
+		Args: takesArgs(1, 1, "plan takes one plan file or library plan name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("seeds") && f.seeds == 0 {
 				return badInput(fmt.Errorf("--seeds 0 runs nothing: give a positive number of seeds (or leave --seeds out for the plan's)"))
@@ -74,12 +69,7 @@ Job, JOB_COMPLETION_INDEX and JOB_COMPLETIONS set the shard.`,
 	merge := &cobra.Command{
 		Use:   "merge DIR...",
 		Short: "Merge the partial results of a sharded plan into its report",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return badInput(fmt.Errorf("merge takes one or more directories of partial results"))
-			}
-			return nil
-		},
+		Args:  takesArgs(1, -1, "merge takes one or more directories of partial results"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkReport(m.report); err != nil {
 				return err
