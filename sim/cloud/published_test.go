@@ -70,26 +70,12 @@ var publishedOverheadMiB = map[string]int64{
 	"g4dn.xlarge": 700, "g5.xlarge": 590,
 }
 
-// eksReservedMilliCPU is the EKS AMI's kube-reserved CPU as its
-// documentation states it (amazon-eks-ami nodeadm, after GKE's ladder):
-// 6% of the first core, 1% of the second, 0.5% of the third and fourth,
-// 0.25% of every core above four, in millicores, rounded down.
-func eksReservedMilliCPU(vcpu int) int64 {
-	pct := 0.0
-	for core := 1; core <= vcpu; core++ {
-		switch {
-		case core == 1:
-			pct += 6
-		case core == 2:
-			pct += 1
-		case core <= 4:
-			pct += 0.5
-		default:
-			pct += 0.25
-		}
-	}
-	return int64(math.Floor(pct * 10))
-}
+// eksReservedMilliCPU is the EKS AMI's kube-reserved CPU, in millicores,
+// for each vCPU count of the catalogue, as its documentation's ladder
+// gives it (amazon-eks-ami nodeadm, after GKE's): 6% of the first core,
+// 1% of the second, 0.5% of the third and fourth, 0.25% of every core
+// above four.
+var eksReservedMilliCPU = map[int]int64{1: 60, 2: 70, 4: 80, 8: 90, 16: 110, 32: 150}
 
 // TestCatalogueAgainstPublishedSizes checks every catalogue type's size,
 // price and pod density against the published data above, and its
@@ -119,7 +105,9 @@ func TestCatalogueAgainstPublishedSizes(t *testing.T) {
 			require.Equal(t, ov, it.MemoryOverheadMiB())
 
 			a := it.Allocatable()
-			wantCPU := int64(p.vcpu)*1000 - eksReservedMilliCPU(p.vcpu)
+			reserved, ok := eksReservedMilliCPU[p.vcpu]
+			require.True(t, ok, "no documented reservation for %d vCPUs", p.vcpu)
+			wantCPU := int64(p.vcpu)*1000 - reserved
 			require.Equal(t, wantCPU, a.Cpu().MilliValue())
 			wantMem := p.gib*1024 - ov - (11*int64(p.maxPods) + 255) - 100
 			requireQty(t, fmt.Sprintf("%dMi", wantMem), a[corev1.ResourceMemory])
