@@ -53,6 +53,9 @@ var actionCases = []string{
 	`api: {verb: scale, kind: Deployment, namespace: default, name: web, replicas: 0}`,
 	`exit: {pod: web-1, container: web, code: 3}`,
 	`exit: {namespace: kube-system, pod: debug, container: debugger}`,
+	`disk: {node: general-1, fill: "95%"}`,
+	`disk: {node: general-2, fill: 15Gi}`,
+	`disk: {node: general-2, fill: "0"}`,
 }
 
 const actionsHead = `name: actions

@@ -8,6 +8,7 @@ package cluster
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim"
@@ -373,6 +375,45 @@ func (c *Cluster) node(name string) (*Node, error) {
 		return nil, fmt.Errorf("no node %q (nodes: %s)", name, strings.Join(c.NodeNames(), ", "))
 	}
 	return n, nil
+}
+
+// FillDisk puts fill (a quantity, or "95%": as much as brings the
+// disk to that use; "0" removes them) of host files on the node's root
+// volume (the disk action).
+func (c *Cluster) FillDisk(name, fill string) error {
+	n, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	if n.Kubelet == nil {
+		return fmt.Errorf("node %q is still booting", name)
+	}
+	v, percent, ok := ParseDiskFill(fill)
+	if !ok {
+		return fmt.Errorf("invalid disk fill %q", fill)
+	}
+	if !n.Kubelet.FillDisk(v, percent) {
+		return fmt.Errorf("node %q has no disk model (no ephemeral-storage capacity)", name)
+	}
+	c.traceFault("disk", name, "host files "+fill)
+	return nil
+}
+
+// ParseDiskFill reads a disk fill: bytes, or (percent true) a share of
+// the disk in hundredths of a percent.
+func ParseDiskFill(s string) (n int64, percent, ok bool) {
+	if p, found := strings.CutSuffix(s, "%"); found {
+		f, err := strconv.ParseFloat(p, 64)
+		if err != nil || !(f >= 0 && f <= 100) {
+			return 0, true, false
+		}
+		return int64(math.Round(f * 100)), true, true
+	}
+	q, err := resource.ParseQuantity(s)
+	if err != nil || q.Sign() < 0 {
+		return 0, false, false
+	}
+	return q.Value(), false, true
 }
 
 // FailNode crashes a machine: its kubelet stops, its containers are gone.

@@ -53,6 +53,23 @@ func nodefsThreshold(capacity int64) int64 {
 	return int64(float64(capacity) * float64(nodefsPercent))
 }
 
+// FillDisk replaces the host files on the root volume (not the pods',
+// not images: nothing the kubelet can reclaim) with n bytes, or with as
+// much as brings the disk's use to n hundredths of a percent. It
+// reports false when the node has no disk model.
+func (k *Kubelet) FillDisk(n int64, percent bool) bool {
+	if k.diskCapacity == 0 {
+		return false
+	}
+	if percent {
+		n = max(k.diskCapacity*n/10000-(k.diskUsed-k.hostFiles), 0)
+	}
+	n = min(n, k.diskCapacity-(k.diskUsed-k.hostFiles))
+	k.diskUsed += n - k.hostFiles
+	k.hostFiles = n
+	return true
+}
+
 // podDisk is what a pod's containers wrote, by file, and where it is
 // charged. Nil until the pod's first write.
 type podDisk struct {

@@ -186,3 +186,31 @@ func TestImageGarbageCollection(t *testing.T) {
 	h.run(5 * time.Minute)
 	h.requireEvent("node-1", "Warning ImageGCFailed: "+strings.TrimPrefix(h.events("node-1")[len(h.events("node-1"))-1].msg, "Warning ImageGCFailed: "))
 }
+
+// Host files the kubelet cannot reclaim (the disk action) keep the node
+// under nodefs.available<10%: one pod is evicted per pass, in ranking
+// order, never a critical one; once the files go the pressure clears
+// after the transition period.
+func TestHostFilesFillTheDisk(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("a", nil)
+	h.runPod("b", nil)
+	h.runPod("critical", memoryPod("", "", "system-node-critical"))
+	h.run(5 * time.Second)
+	require.True(t, h.k.FillDisk(9500, true))
+	require.Equal(t, h.k.diskCapacity*95/100, h.k.diskUsed)
+	h.run(10 * time.Second)
+	require.Equal(t, corev1.PodFailed, h.pod("a").Status.Phase, "first in key order at equal use")
+	require.Equal(t, corev1.PodRunning, h.pod("b").Status.Phase, "one pod per pass")
+	h.run(10 * time.Second)
+	require.Equal(t, corev1.PodFailed, h.pod("b").Status.Phase)
+	h.run(30 * time.Second)
+	require.Equal(t, corev1.PodRunning, h.pod("critical").Status.Phase)
+	require.Equal(t, corev1.ConditionTrue, cond(h.node(), corev1.NodeDiskPressure).Status)
+
+	require.True(t, h.k.FillDisk(0, false))
+	h.run(5*time.Minute + 10*time.Second)
+	require.Equal(t, corev1.ConditionFalse, cond(h.node(), corev1.NodeDiskPressure).Status)
+	require.True(t, h.k.FillDisk(1<<50, false))
+	require.Equal(t, h.k.diskCapacity, h.k.diskUsed, "no more than the disk holds")
+}

@@ -107,7 +107,8 @@ type Kubelet struct {
 	eviction evictionState
 
 	diskCapacity int64       // the root volume's size (0: not modelled)
-	diskUsed     int64       // of it: the OS, images, pods' emptyDirs and writable layers
+	diskUsed     int64       // of it: the OS, images, pods' emptyDirs and writable layers, host files
+	hostFiles    int64       // the disk action's host files
 	diskDirty    []*podState // pods that wrote since the eviction manager's last pass
 
 	slots    []bool // pod IP slots in use
