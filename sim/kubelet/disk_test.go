@@ -214,3 +214,47 @@ func TestHostFilesFillTheDisk(t *testing.T) {
 	require.True(t, h.k.FillDisk(1<<50, false))
 	require.Equal(t, h.k.diskCapacity, h.k.diskUsed, "no more than the disk holds")
 }
+
+// The ranking, with upstream's TestOrderedByPriorityDisk cases (each
+// pod's rootfs + logs + emptyDir use against its ephemeral-storage
+// request) and TestOrderedbyDisk's (usage above request alone).
+func TestRankForEviction(t *testing.T) {
+	const mi = 1 << 20
+	const low, high = int32(-1), int32(1)
+	for _, tc := range []struct {
+		name  string
+		cands []candidate
+		want  []string
+	}{
+		{"priority disk", []candidate{
+			{key: "below-requests-high-priority-low-usage", priority: high, usage: (100 + 60 + 40) * mi, request: 1 << 30},
+			{key: "below-requests-high-priority-high-usage", priority: high, usage: (250 + 500 + 50) * mi, request: 1 << 30},
+			{key: "below-requests-low-priority-low-usage", priority: low, usage: (50 + 100 + 50) * mi, request: 1 << 30},
+			{key: "below-requests-low-priority-high-usage", priority: low, usage: (500 + 200 + 100) * mi, request: 1 << 30},
+			{key: "above-requests-high-priority-low-usage", priority: high, usage: (90 + 50 + 10) * mi, request: 100 * mi},
+			{key: "above-requests-high-priority-high-usage", priority: high, usage: (200 + 150 + 250) * mi, request: 100 * mi},
+			{key: "above-requests-low-priority-low-usage", priority: low, usage: (10 + 10 + 30) * mi},
+			{key: "above-requests-low-priority-high-usage", priority: low, usage: (200 + 100 + 200) * mi},
+		}, []string{
+			"above-requests-low-priority-high-usage", "above-requests-low-priority-low-usage",
+			"above-requests-high-priority-high-usage", "above-requests-high-priority-low-usage",
+			"below-requests-low-priority-high-usage", "below-requests-low-priority-low-usage",
+			"below-requests-high-priority-high-usage", "below-requests-high-priority-low-usage",
+		}},
+		{"disk", []candidate{
+			{key: "best-effort-high", usage: (50 + 100 + 150) * mi},
+			{key: "best-effort-low", usage: (25 + 25 + 50) * mi},
+			{key: "burstable-high", usage: (150 + 150 + 50) * mi, request: 100 * mi},
+			{key: "burstable-low", usage: (25 + 35 + 50) * mi, request: 100 * mi},
+			{key: "guaranteed-high", usage: (225 + 100 + 50) * mi, request: 400 * mi},
+			{key: "guaranteed-low", usage: (25 + 45 + 50) * mi, request: 400 * mi},
+		}, []string{"best-effort-high", "burstable-high", "best-effort-low", "burstable-low", "guaranteed-high", "guaranteed-low"}},
+	} {
+		rank(tc.cands)
+		var got []string
+		for _, c := range tc.cands {
+			got = append(got, c.key)
+		}
+		require.Equal(t, tc.want, got, tc.name)
+	}
+}

@@ -211,13 +211,6 @@ var (
 // signal: pods using more than they request first, then lower priority,
 // then larger use above request. Critical pods are never evicted.
 func (k *Kubelet) evictOne(sig *signal, available int64) {
-	type candidate struct {
-		p              *podState
-		usage, request int64
-		priority       int32
-		exceeds        bool
-		key            string
-	}
 	var cands []candidate
 	for _, p := range k.pods {
 		if !p.sandbox || p.finished || p.evicted || p.terminating {
@@ -228,11 +221,33 @@ func (k *Kubelet) evictOne(sig *signal, available int64) {
 		if p.pod.Spec.Priority != nil {
 			prio = *p.pod.Spec.Priority
 		}
-		cands = append(cands, candidate{p: p, usage: u, request: r, priority: prio, exceeds: u > r, key: p.key})
+		cands = append(cands, candidate{p: p, usage: u, request: r, priority: prio, key: p.key})
 	}
+	rank(cands)
+	for _, c := range cands {
+		if isCritical(c.p.pod) {
+			continue
+		}
+		c.p.evictWith(evictionMessage(k, sig, c.p, available), true)
+		return
+	}
+}
+
+// candidate is a pod as the eviction manager ranks it.
+type candidate struct {
+	p              *podState
+	usage, request int64
+	priority       int32
+	key            string
+}
+
+// rank orders the candidates as upstream's rank functions for memory
+// and ephemeral-storage do (orderedBy(exceedsRequests, priority, usage
+// above request)), then by key for a stable order.
+func rank(cands []candidate) {
 	slices.SortFunc(cands, func(a, b candidate) int {
-		if a.exceeds != b.exceeds {
-			if a.exceeds {
+		if ea, eb := a.usage > a.request, b.usage > b.request; ea != eb {
+			if ea {
 				return -1
 			}
 			return 1
@@ -245,13 +260,6 @@ func (k *Kubelet) evictOne(sig *signal, available int64) {
 		}
 		return strings.Compare(a.key, b.key)
 	})
-	for _, c := range cands {
-		if isCritical(c.p.pod) {
-			continue
-		}
-		c.p.evictWith(evictionMessage(k, sig, c.p, available), true)
-		return
-	}
 }
 
 // isCritical: a static or mirror pod, or one of system-critical priority.
