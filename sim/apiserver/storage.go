@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -130,7 +131,7 @@ func validateStorageKinds(obj store.Object) field.ErrorList {
 			errs = append(errs, field.Invalid(p.Child("capacity").Key(string(corev1.ResourceStorage)), q.String(), "must be greater than zero"))
 		}
 		errs = append(errs, validateAccessModes(o.Spec.AccessModes, p.Child("accessModes"))...)
-		if !containsStr(supportedReclaim, string(o.Spec.PersistentVolumeReclaimPolicy)) {
+		if !slices.Contains(supportedReclaim, string(o.Spec.PersistentVolumeReclaimPolicy)) {
 			errs = append(errs, field.NotSupported(p.Child("persistentVolumeReclaimPolicy"), o.Spec.PersistentVolumeReclaimPolicy, supportedReclaim))
 		}
 		if volumeSources(&o.Spec.PersistentVolumeSource) == 0 {
@@ -199,15 +200,6 @@ func validateStorageKinds(obj store.Object) field.ErrorList {
 		}
 	}
 	return errs
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // volumeSources counts the volume types a PV names (exactly one is valid).

@@ -2,6 +2,7 @@ package network
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/kubesim/kubesim/sim/kubelet/images"
@@ -21,20 +22,8 @@ type Response struct {
 
 func nginxError(code int) string {
 	t := http.StatusText(code)
-	return "<html>\r\n<head><title>" + itoa(code) + " " + t + "</title></head>\r\n<body>\r\n<center><h1>" +
-		itoa(code) + " " + t + "</h1></center>\r\n<hr><center>nginx/1.27.5</center>\r\n</body>\r\n</html>\r\n"
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
+	return "<html>\r\n<head><title>" + strconv.Itoa(code) + " " + t + "</title></head>\r\n<body>\r\n<center><h1>" +
+		strconv.Itoa(code) + " " + t + "</h1></center>\r\n<hr><center>nginx/1.27.5</center>\r\n</body>\r\n</html>\r\n"
 }
 
 func resp(code int, server, typ, body string) Response {

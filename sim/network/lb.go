@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -220,7 +221,7 @@ func albError(code int) Response {
 	if code == 503 {
 		r.StatusText = "Service Temporarily Unavailable"
 	}
-	title := itoa(code) + " " + r.StatusText
+	title := strconv.Itoa(code) + " " + r.StatusText
 	r.Body = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title + "</h1></center>\r\n</body>\r\n</html>\r\n"
 	return r
 }

@@ -6,6 +6,8 @@
 package cache
 
 import (
+	"maps"
+
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 
@@ -265,7 +267,7 @@ func (c *Cache) updatePodInfo(pi *framework.PodInfo, pod *corev1.Pod) {
 	}
 	// Common case (status updates): same node, same labels and requests;
 	// only swap the object.
-	if pi.Node != nil && pi.Node.Name() == pod.Spec.NodeName && sameLabels(pi.Pod.Labels, pod.Labels) && sameResources(pi.Pod, pod) {
+	if pi.Node != nil && pi.Node.Name() == pod.Spec.NodeName && maps.Equal(pi.Pod.Labels, pod.Labels) && sameResources(pi.Pod, pod) {
 		pi.Pod = pod
 		return
 	}
@@ -338,18 +340,6 @@ func podSetOf[K comparable](m map[K]*podSet, k K) *podSet {
 		m[k] = s
 	}
 	return s
-}
-
-func sameLabels(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // sameResources compares what PodInfo derives from the spec (requests of

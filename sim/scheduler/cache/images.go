@@ -175,18 +175,7 @@ func holdImages(summaries map[string]*framework.ImageStateSummary, node *corev1.
 }
 
 func sameImages(a, b []corev1.ContainerImage) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].SizeBytes != b[i].SizeBytes || len(a[i].Names) != len(b[i].Names) {
-			return false
-		}
-		for j := range a[i].Names {
-			if a[i].Names[j] != b[i].Names[j] {
-				return false
-			}
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, func(x, y corev1.ContainerImage) bool {
+		return x.SizeBytes == y.SizeBytes && slices.Equal(x.Names, y.Names)
+	})
 }
