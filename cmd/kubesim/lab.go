@@ -77,19 +77,19 @@ The running lab keeps its state in --dir (default $KUBESIM_LAB_DIR or
 	cmd.PersistentFlags().StringVar(&dir, "dir", dir, "the running lab's state directory")
 	dirOf := func() string { return dir }
 	cmd.AddCommand(newLabListCmd(), newLabStartCmd(dirOf), newLabExamCmd(dirOf), newLabValidateCmd())
-	cmd.AddCommand(newLabCheckCmd(dirOf))
+	cmd.AddCommand(labClientCmd(dirOf, "check", "Check the running lab: each check pass or fail, with what was expected and found (exit 1 unless all pass)", printCheck))
 	cmd.AddCommand(labClientCmd(dirOf, "hint", "Show the next hint of the running lab", printHints))
 	cmd.AddCommand(labClientCmd(dirOf, "reset", "Start the running lab over from its scenario", func(out io.Writer, s lab.Status) error {
 		fmt.Fprintf(out, "lab %s reset: the cluster is back at its start (time on the lab: %s)\n", s.Lab, s.Elapsed)
 		return nil
 	}))
 	cmd.AddCommand(labClientCmd(dirOf, "status", "Show the running lab's task, hints, score and time", printStatus))
-	cmd.AddCommand(newLabSolutionCmd(dirOf), labDoCmd(dirOf, "etcdctl"), labDoCmd(dirOf, "ssh"))
+	cmd.AddCommand(labClientCmd(dirOf, "solution", "Show the running lab's recorded solution", printSolution), labDoCmd(dirOf, "etcdctl"), labDoCmd(dirOf, "ssh"))
 	cmd.AddCommand(newLabTaskCmd(dirOf))
 	for _, verb := range []string{"pause", "resume"} {
 		cmd.AddCommand(labClientCmd(dirOf, verb, strings.ToUpper(verb[:1])+verb[1:]+" the exam's timer (and the cluster)", printStatus))
 	}
-	cmd.AddCommand(newLabFinishCmd(dirOf))
+	cmd.AddCommand(labClientCmd(dirOf, "finish", "End the exam and grade it: points per task and domain, and the 66% pass mark", printGrade))
 	return cmd
 }
 
@@ -383,47 +383,38 @@ func labCall(ctx context.Context, dir, method, path string, body, out any) error
 	return json.Unmarshal(data, out)
 }
 
-func newLabCheckCmd(dir func() string) *cobra.Command {
-	return &cobra.Command{
-		Use:   "check",
-		Short: "Check the running lab: each check pass or fail, with what was expected and found (exit 1 unless all pass)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var s lab.Status
-			if err := labCall(cmd.Context(), dir(), http.MethodPost, "check", nil, &s); err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			pass := 0
-			for _, r := range s.Results {
-				mark := "FAIL"
-				if r.Pass {
-					mark, pass = "PASS", pass+1
-				}
-				name := r.Name
-				if r.Constraint {
-					name += " (held from the start: must stay true)"
-				}
-				fmt.Fprintf(out, "%s  %s\n", mark, name)
-				if !r.Pass {
-					fmt.Fprintf(out, "      expected: %s\n      found:    %s\n", r.Expected, r.Found)
-				}
-			}
-			fmt.Fprintf(out, "\n%d/%d checks pass · score %s/%d · %d hints used · time on the lab %s (cluster time %s)\n",
-				pass, len(s.Results), fmtPoints(s.Score), s.Points, len(s.Hints), s.Elapsed, s.Virtual)
-			if pass != len(s.Results) {
-				return &exitError{1, nil}
-			}
-			fmt.Fprintln(out, "Lab complete.")
-			return nil
-		},
+// printCheck prints each check's verdict and the score; exit 1 unless
+// every check passes.
+func printCheck(out io.Writer, s lab.Status) error {
+	pass := 0
+	for _, r := range s.Results {
+		mark := "FAIL"
+		if r.Pass {
+			mark, pass = "PASS", pass+1
+		}
+		name := r.Name
+		if r.Constraint {
+			name += " (held from the start: must stay true)"
+		}
+		fmt.Fprintf(out, "%s  %s\n", mark, name)
+		if !r.Pass {
+			fmt.Fprintf(out, "      expected: %s\n      found:    %s\n", r.Expected, r.Found)
+		}
 	}
+	fmt.Fprintf(out, "\n%d/%d checks pass · score %s/%d · %d hints used · time on the lab %s (cluster time %s)\n",
+		pass, len(s.Results), fmtPoints(s.Score), s.Points, len(s.Hints), s.Elapsed, s.Virtual)
+	if pass != len(s.Results) {
+		return &exitError{1, nil}
+	}
+	fmt.Fprintln(out, "Lab complete.")
+	return nil
 }
 
 func fmtPoints(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
 
-// labClientCmd is a command that POSTs to the lab and prints the status.
-func labClientCmd(dir func() string, verb, short string, print func(io.Writer, lab.Status) error) *cobra.Command {
+// labClientCmd is a command that calls the running lab's verb (GET for
+// status, POST otherwise) and prints its answer.
+func labClientCmd[T any](dir func() string, verb, short string, print func(io.Writer, T) error) *cobra.Command {
 	method := http.MethodPost
 	if verb == "status" {
 		method = http.MethodGet
@@ -433,11 +424,11 @@ func labClientCmd(dir func() string, verb, short string, print func(io.Writer, l
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var s lab.Status
-			if err := labCall(cmd.Context(), dir(), method, verb, nil, &s); err != nil {
+			var answer T
+			if err := labCall(cmd.Context(), dir(), method, verb, nil, &answer); err != nil {
 				return err
 			}
-			return print(cmd.OutOrStdout(), s)
+			return print(cmd.OutOrStdout(), answer)
 		},
 	}
 }
@@ -494,26 +485,17 @@ func printOverview(out io.Writer, s lab.Status) {
 	_ = tw.Flush()
 }
 
-func newLabSolutionCmd(dir func() string) *cobra.Command {
-	return &cobra.Command{
-		Use:   "solution",
-		Short: "Show the running lab's recorded solution",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var steps []lab.Step
-			if err := labCall(cmd.Context(), dir(), http.MethodPost, "solution", nil, &steps); err != nil {
-				return err
-			}
-			for _, s := range steps {
-				if s.Stdin != "" {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s <<'EOF'\n%sEOF\n", s.Run, withNewline(s.Stdin))
-					continue
-				}
-				fmt.Fprintln(cmd.OutOrStdout(), s.Run)
-			}
-			return nil
-		},
+// printSolution prints the solution's steps as shell lines (a step's
+// standard input as a here-document).
+func printSolution(out io.Writer, steps []lab.Step) error {
+	for _, s := range steps {
+		if s.Stdin != "" {
+			fmt.Fprintf(out, "%s <<'EOF'\n%sEOF\n", s.Run, withNewline(s.Stdin))
+			continue
+		}
+		fmt.Fprintln(out, s.Run)
 	}
+	return nil
 }
 
 func withNewline(s string) string {
@@ -569,23 +551,13 @@ func newLabTaskCmd(dir func() string) *cobra.Command {
 	}
 }
 
-func newLabFinishCmd(dir func() string) *cobra.Command {
-	return &cobra.Command{
-		Use:   "finish",
-		Short: "End the exam and grade it: points per task and domain, and the 66% pass mark",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var res lab.ExamResult
-			if err := labCall(cmd.Context(), dir(), http.MethodPost, "finish", nil, &res); err != nil {
-				return err
-			}
-			printExamResult(cmd.OutOrStdout(), &res)
-			if !res.Passed {
-				return &exitError{1, nil}
-			}
-			return nil
-		},
+// printGrade prints the exam's result; exit 1 unless it passed.
+func printGrade(out io.Writer, res lab.ExamResult) error {
+	printExamResult(out, &res)
+	if !res.Passed {
+		return &exitError{1, nil}
 	}
+	return nil
 }
 
 func printExamResult(out io.Writer, res *lab.ExamResult) {
