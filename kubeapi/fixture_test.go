@@ -13,20 +13,13 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
 )
 
 // testScenario is a small cluster: three m5.large nodes and the add-ons.
-const testScenario = `name: kubeapi-test
-seed: 3
-duration: 30m
-cluster:
-  nodeGroups:
-    - name: general
-      instanceType: m5.large
-      count: 3
-`
+var testScenario = manifests.SmallCluster("kubeapi-test")
 
 // fixture is a live session served over TLS on a loopback port.
 type fixture struct {

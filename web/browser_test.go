@@ -56,16 +56,7 @@ func serveSession(t *testing.T, sess *live.Session) (*Server, string) {
 	return srv, ts.URL + "/"
 }
 
-var e2eScenario = `name: web-e2e
-seed: 3
-duration: 30m
-cluster:
-  nodeGroups:
-    - name: general
-      instanceType: m5.large
-      count: 3
-workloads:
-` + manifests.InScenario(manifests.Deployment("web", 6, "{name: nginx, image: nginx:1.27, resources: {requests: {cpu: 200m, memory: 128Mi}}}"))
+var e2eScenario = manifests.SmallCluster("web-e2e") + "workloads:\n" + manifests.InScenario(manifests.Deployment("web", 6, "{name: nginx, image: nginx:1.27, resources: {requests: {cpu: 200m, memory: 128Mi}}}"))
 
 const runningWeb = `.pod[data-owner="Deployment/web"][data-state="Running"]`
 

@@ -53,6 +53,22 @@ func InScenario(manifest string) string {
 	return b.String()
 }
 
+// SmallCluster is the header of a scenario called name on a small cluster
+// with the add-ons: three m5.large nodes, seed 3, 30 minutes (the API
+// server's and the web page's end-to-end tests run on it). Workloads
+// follow it.
+func SmallCluster(name string) string {
+	return "name: " + name + `
+seed: 3
+duration: 30m
+cluster:
+  nodeGroups:
+    - name: general
+      instanceType: m5.large
+      count: 3
+`
+}
+
 // ScaleScenario is a scenario called name of nodes m5.4xlarge nodes (no
 // add-ons) running deployments Deployments app-0, app-1, ... of replicas
 // pods of 100m/128Mi each: the big cluster the live session's benchmarks
