@@ -1,6 +1,7 @@
 package network
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -266,10 +267,7 @@ func srvAnswer(st State, svc *corev1.Service, full, port, proto string) Reply {
 	r := Reply{RCode: NoError, Authoritative: true}
 	svcName := svc.Name + "." + svc.Namespace + ".svc." + ClusterDomain
 	for _, p := range svc.Spec.Ports {
-		pp := string(p.Protocol)
-		if pp == "" {
-			pp = "TCP"
-		}
+		pp := string(cmp.Or(p.Protocol, corev1.ProtocolTCP))
 		if port != "" && (p.Name != port || !strings.EqualFold(pp, proto)) {
 			continue
 		}

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,13 +38,7 @@ func (s Server) Get(urlPath, host string) Response {
 	if !s.HTTP {
 		return Response{}
 	}
-	p := urlPath
-	if p == "" {
-		p = "/"
-	}
-	if i := strings.IndexAny(p, "?#"); i >= 0 {
-		p = p[:i]
-	}
+	p := requestPath(urlPath)
 	if s.Pod == nil {
 		if s.Port == 443 {
 			return externalGet(s.App+":443", p)
@@ -130,4 +125,14 @@ func externalGet(host, urlPath string) Response {
 	r := resp(301, "", "text/html", "")
 	r.Location = "https://" + host + urlPath
 	return r
+}
+
+// requestPath is the path a request for urlPath asks for: "/" for none,
+// without the query or fragment.
+func requestPath(urlPath string) string {
+	p := cmp.Or(urlPath, "/")
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	return p
 }

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/utils/ptr"
 )
 
 // LoadBalancer is an AWS load balancer that the AWS Load Balancer
@@ -236,13 +238,7 @@ func albError(code int) Response {
 // one a NetworkPolicy cuts off from the ALB's address 504.
 func Route(st State, lb LoadBalancer, from netip.Addr, urlPath, host string, pick Pick) Response {
 	ing := lb.Ingress
-	p := urlPath
-	if p == "" {
-		p = "/"
-	}
-	if i := strings.IndexAny(p, "?#"); i >= 0 {
-		p = p[:i]
-	}
+	p := requestPath(urlPath)
 	h := strings.ToLower(host)
 	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
 		h = h[:i]
@@ -304,15 +300,8 @@ func hostMatches(rule, host string) bool {
 }
 
 func pathMatches(hp networkingv1.HTTPIngressPath, p string) bool {
-	want := hp.Path
-	if want == "" {
-		want = "/"
-	}
-	typ := networkingv1.PathTypeImplementationSpecific
-	if hp.PathType != nil {
-		typ = *hp.PathType
-	}
-	switch typ {
+	want := cmp.Or(hp.Path, "/")
+	switch ptr.Deref(hp.PathType, networkingv1.PathTypeImplementationSpecific) {
 	case networkingv1.PathTypeExact:
 		return p == want
 	case networkingv1.PathTypePrefix:
