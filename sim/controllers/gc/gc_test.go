@@ -70,6 +70,15 @@ func (f *fixture) exists(kind, name string) bool {
 	return ok
 }
 
+// requireGone fails the test unless the objects of kind called names (in
+// namespace default) are all gone.
+func (f *fixture) requireGone(kind string, names ...string) {
+	f.t.Helper()
+	for _, name := range names {
+		require.False(f.t, f.exists(kind, name), "%s %s still exists", kind, name)
+	}
+}
+
 func (f *fixture) get(kind, name string) store.Object {
 	o, _ := f.Store.Get(kind, "default", name)
 	return o
@@ -90,11 +99,10 @@ func TestBackgroundCascade(t *testing.T) {
 	f := newTreeFixture(t, false)
 	require.True(t, f.exists("Pod", "web-1-a"), "solid owners: nothing collected")
 	require.NoError(t, f.Admin.Delete("Deployment", "default", "web", apiserver.DeleteOptions{}))
-	require.False(t, f.exists("Deployment", "web"))
+	f.requireGone("Deployment", "web")
 	f.run(time.Second)
-	require.False(t, f.exists("ReplicaSet", "web-1"))
-	require.False(t, f.exists("Pod", "web-1-a"))
-	require.False(t, f.exists("Pod", "web-1-b"))
+	f.requireGone("ReplicaSet", "web-1")
+	f.requireGone("Pod", "web-1-a", "web-1-b")
 }
 
 func TestForegroundCascade(t *testing.T) {
@@ -115,15 +123,15 @@ func TestForegroundCascade(t *testing.T) {
 	require.True(t, f.exists("ReplicaSet", "web-1"), "one blocking pod left")
 	require.NoError(t, f.Admin.Delete("Pod", "default", "web-1-b", apiserver.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}))
 	f.run(time.Second)
-	require.False(t, f.exists("ReplicaSet", "web-1"))
-	require.False(t, f.exists("Deployment", "web"))
+	f.requireGone("ReplicaSet", "web-1")
+	f.requireGone("Deployment", "web")
 }
 
 func TestOrphanCascade(t *testing.T) {
 	f := newTreeFixture(t, false)
 	require.NoError(t, f.Admin.Delete("ReplicaSet", "default", "web-1", apiserver.DeleteOptions{Propagation: metav1.DeletePropagationOrphan}))
 	f.run(time.Second)
-	require.False(t, f.exists("ReplicaSet", "web-1"))
+	f.requireGone("ReplicaSet", "web-1")
 	for _, p := range []string{"web-1-a", "web-1-b"} {
 		require.True(t, f.exists("Pod", p))
 		require.Empty(t, f.get("Pod", p).GetOwnerReferences())
@@ -147,7 +155,7 @@ func TestDanglingAndMixedOwners(t *testing.T) {
 		OwnerReferences: []metav1.OwnerReference{ghost, ref("Service", svc)}}})
 	require.NoError(t, err)
 	f.run(time.Second)
-	require.False(t, f.exists("ConfigMap", "orphan"))
+	f.requireGone("ConfigMap", "orphan")
 	mixed := f.get("ConfigMap", "mixed")
 	require.NotNil(t, mixed)
 	require.Len(t, mixed.GetOwnerReferences(), 1)
