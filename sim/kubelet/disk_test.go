@@ -258,3 +258,17 @@ func TestRankForEviction(t *testing.T) {
 		require.Equal(t, tc.want, got, tc.name)
 	}
 }
+
+// Admission counts ephemeral-storage requests against the node's
+// allocatable (17Gi of a 20Gi root volume), as upstream's.
+func TestAdmissionEphemeralStorage(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("first", diskPod("sleep 3600", "", "10Gi", ""))
+	h.runPod("second", diskPod("sleep 3600", "", "8Gi", ""))
+	h.run(5 * time.Second)
+	require.Equal(t, corev1.PodRunning, h.pod("first").Status.Phase)
+	second := h.pod("second")
+	require.Equal(t, corev1.PodFailed, second.Status.Phase)
+	require.Equal(t, "OutOfephemeral-storage", second.Status.Reason)
+	require.Equal(t, "Pod was rejected: Node didn't have enough resource: ephemeral-storage, requested: 8589934592, used: 10737418240, capacity: 18253611008", second.Status.Message)
+}

@@ -106,10 +106,13 @@ type Kubelet struct {
 
 	eviction evictionState
 
-	diskCapacity int64       // the root volume's size (0: not modelled)
-	diskUsed     int64       // of it: the OS, images, pods' emptyDirs and writable layers, host files
-	hostFiles    int64       // the disk action's host files
-	diskDirty    []*podState // pods that wrote since the eviction manager's last pass
+	diskCapacity int64 // the root volume's size (0: not modelled)
+	diskUsed     int64 // of it: the OS, images, pods' emptyDirs and writable layers, host files
+	hostFiles    int64 // the disk action's host files
+	// ephemeralAllocatable is the node's allocatable ephemeral-storage,
+	// which admission checks requests against.
+	ephemeralAllocatable int64
+	diskDirty            []*podState // pods that wrote since the eviction manager's last pass
 
 	slots    []bool // pod IP slots in use
 	images   map[string]*imageState
@@ -141,6 +144,7 @@ func New(engine *sim.Engine, client *apiserver.Client, spec cloud.NodeSpec, cfg 
 	}
 	if q, ok := spec.Capacity[corev1.ResourceEphemeralStorage]; ok && q.Sign() > 0 {
 		k.diskCapacity, k.diskUsed = q.Value(), osDiskBytes
+		k.ephemeralAllocatable = spec.Allocatable.StorageEphemeral().Value()
 	}
 	return k
 }

@@ -186,6 +186,9 @@ func (p *podState) admit() bool {
 		res, req, used, capacity = "cpu", p.req.MilliCPU, k.used.MilliCPU, k.allocatable.MilliCPU
 	case p.req.Memory > free.Memory:
 		res, req, used, capacity = "memory", p.req.Memory, k.used.Memory, k.allocatable.Memory
+	case k.ephemeralAllocatable > 0 && p.req.Scalar(corev1.ResourceEphemeralStorage) > k.ephemeralAllocatable-k.used.Scalar(corev1.ResourceEphemeralStorage):
+		res, req, used, capacity = string(corev1.ResourceEphemeralStorage), p.req.Scalar(corev1.ResourceEphemeralStorage),
+			k.used.Scalar(corev1.ResourceEphemeralStorage), k.ephemeralAllocatable
 	case !k.admitUnderPressure(p.pod):
 		p.rejected, p.finished, p.phase = true, true, corev1.PodFailed
 		note := k.eviction.conditionsNote()
