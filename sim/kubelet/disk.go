@@ -153,6 +153,7 @@ func (p *podState) chargeFile(key, bucket string, memory bool, delta int64) {
 	case memory:
 		d.volumes[bucket] += delta
 		d.tmpfs += delta
+		k.tmpfsUsed += delta
 		return
 	case strings.HasPrefix(key, "v"):
 		d.volumes[bucket] += delta
@@ -189,6 +190,7 @@ func (p *podState) releaseDisk() {
 		return
 	}
 	p.k.diskUsed -= p.disk.nodefs
+	p.k.tmpfsUsed -= p.disk.tmpfs
 	p.disk = nil
 }
 

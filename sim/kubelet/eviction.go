@@ -106,7 +106,11 @@ func (p *podState) podWorkingSet() (usage, request int64) {
 			request += req.Value()
 		}
 	}
-	return p.podUsage(), request
+	usage = p.podUsage()
+	if p.disk != nil {
+		usage += p.disk.tmpfs // memory-medium emptyDirs
+	}
+	return usage, request
 }
 
 // podUsage is the memory its running app containers use: what the
@@ -114,9 +118,6 @@ func (p *podState) podWorkingSet() (usage, request int64) {
 // resource list (the request lookups were a quarter of a steady-state
 // run's CPU).
 func (p *podState) podUsage() (usage int64) {
-	if p.disk != nil {
-		usage = p.disk.tmpfs // memory-medium emptyDirs
-	}
 	for _, c := range p.ctrs {
 		if c.state == cRunning {
 			usage += c.workingSetBytes()
@@ -130,7 +131,7 @@ func (p *podState) podUsage() (usage int64) {
 // use (their kube-reserved share), so allocatable plus the threshold
 // less the pods' use.
 func (k *Kubelet) memoryAvailable() int64 {
-	used := int64(0)
+	used := k.tmpfsUsed
 	for _, p := range k.pods { // a sum: order-independent
 		if p.sandbox && !p.finished && !p.evicted {
 			used += p.podUsage()

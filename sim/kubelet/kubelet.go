@@ -109,6 +109,7 @@ type Kubelet struct {
 	diskCapacity int64 // the root volume's size (0: not modelled)
 	diskUsed     int64 // of it: the OS, images, pods' emptyDirs and writable layers, host files
 	hostFiles    int64 // the disk action's host files
+	tmpfsUsed    int64 // the pods' medium: Memory emptyDirs (memory, summed apart from the working sets)
 	// ephemeralAllocatable is the node's allocatable ephemeral-storage,
 	// which admission checks requests against.
 	ephemeralAllocatable int64
