@@ -13,6 +13,21 @@ import (
 	"github.com/kubesim/kubesim/sim/runner"
 )
 
+// loadEdited loads testdata/small.yaml with from replaced by to, from a
+// copy of testdata (the manifests it names beside it).
+func loadEdited(t *testing.T, from, to string) (*Plan, error) {
+	t.Helper()
+	src, err := os.ReadFile("testdata/small.yaml")
+	require.NoError(t, err)
+	text := strings.Replace(string(src), from, to, 1)
+	require.NotEqual(t, string(src), text, "the edit changes nothing")
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS("testdata")))
+	path := filepath.Join(dir, "small.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	return Load(path)
+}
+
 // textOf is every report format of the merged partials, one after the
 // other (text, JSON, HTML with its charts).
 func textOf(t *testing.T, parts ...*Partial) string {
@@ -112,8 +127,6 @@ func TestMergeRefusesAnotherPlan(t *testing.T) {
 }
 
 func TestBadPlans(t *testing.T) {
-	base, err := os.ReadFile("testdata/small.yaml")
-	require.NoError(t, err)
 	cases := []struct{ name, from, to, want string }{
 		{"unknown instance type", "instanceType: m5.xlarge", "instanceType: m5.xlarg",
 			`small.yaml:16:34: candidates[1].nodeGroups[0]: unknown instance type "m5.xlarg"` + "\n  hint: did you mean \"m5.xlarge\"?"},
@@ -125,13 +138,7 @@ func TestBadPlans(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			src := strings.Replace(string(base), tc.from, tc.to, 1)
-			require.NotEqual(t, string(base), src)
-			dir := t.TempDir()
-			require.NoError(t, os.CopyFS(dir, os.DirFS("testdata")))
-			path := filepath.Join(dir, "small.yaml")
-			require.NoError(t, os.WriteFile(path, []byte(src), 0o644))
-			_, err := Load(path)
+			_, err := loadEdited(t, tc.from, tc.to)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want)
 		})
@@ -146,13 +153,7 @@ func TestShardOutOfRange(t *testing.T) {
 }
 
 func TestRegionPricesAndZones(t *testing.T) {
-	src, err := os.ReadFile("testdata/small.yaml")
-	require.NoError(t, err)
-	dir := t.TempDir()
-	require.NoError(t, os.CopyFS(dir, os.DirFS("testdata")))
-	path := filepath.Join(dir, "eu.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(src), "seeds: 2", "seeds: 2\nregion: eu-west-1", 1)), 0o644))
-	pl, err := Load(path)
+	pl, err := loadEdited(t, "seeds: 2", "seeds: 2\nregion: eu-west-1")
 	require.NoError(t, err)
 	h := pl.header(1, 0, 1, 0, "")
 	require.InDelta(t, 2*0.107, h.Candidates[0].CostPerHour, 1e-9, "eu-west-1 charges $0.107 for an m5.large")
@@ -160,7 +161,6 @@ func TestRegionPricesAndZones(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(data), "eu-west-1a")
 
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(src), "seeds: 2", "seeds: 2\nregion: eu-west-9", 1)), 0o644))
-	_, err = Load(path)
+	_, err = loadEdited(t, "seeds: 2", "seeds: 2\nregion: eu-west-9")
 	require.ErrorContains(t, err, `region "eu-west-9" has no prices in the catalogue`)
 }

@@ -1,9 +1,6 @@
 package plan
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,8 +11,6 @@ import (
 // TestFaultsBecomeTimelines: every fault kind expands to the scenario
 // entries it promises, named "fault" for the SLOs' after:.
 func TestFaultsBecomeTimelines(t *testing.T) {
-	src, err := os.ReadFile("testdata/small.yaml")
-	require.NoError(t, err)
 	faults := `faults:
   - none: true
   - anyNode: true
@@ -28,13 +23,7 @@ func TestFaultsBecomeTimelines(t *testing.T) {
       - {at: 3m, drain: {node: ng-1}}
       - {at: 4m, drain: {node: ng-2}}
 slos:`
-	text := string(src)
-	text = text[:strings.Index(text, "faults:")] + faults + text[strings.Index(text, "slos:")+len("slos:"):]
-	dir := t.TempDir()
-	require.NoError(t, os.CopyFS(dir, os.DirFS("testdata")))
-	path := filepath.Join(dir, "faults.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
-	pl, err := Load(path)
+	pl, err := loadEdited(t, "faults:\n  - none: true\n  - anyNode: true\nslos:", faults)
 	require.NoError(t, err)
 
 	three := pl.Candidates[2]
