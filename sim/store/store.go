@@ -546,17 +546,24 @@ func (s *Store) Select(kind, namespace string, sel labels.Selector) []Object {
 	return out
 }
 
+// tableOf is the table of obj's kind and obj's key in it.
+func (s *Store) tableOf(obj Object) (*table, string, error) {
+	info, err := KindOf(obj)
+	if err != nil {
+		return nil, "", err
+	}
+	return s.tables[info.Kind], KeyOf(obj), nil
+}
+
 // Create adds obj with the next revision. The caller has set every
 // field; the store sets only resourceVersion.
 func (s *Store) Create(obj Object) (Object, error) {
-	info, err := KindOf(obj)
+	t, key, err := s.tableOf(obj)
 	if err != nil {
 		return nil, err
 	}
-	t := s.tables[info.Kind]
-	key := KeyOf(obj)
 	if t.has(key) {
-		return nil, apierrors.NewAlreadyExists(info.GroupResource(), obj.GetName())
+		return nil, apierrors.NewAlreadyExists(t.kind.GroupResource(), obj.GetName())
 	}
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
@@ -577,18 +584,16 @@ func (s *Store) Create(obj Object) (Object, error) {
 // Update replaces an object. If obj carries a resourceVersion, it must
 // match the stored one (optimistic concurrency), else Conflict.
 func (s *Store) Update(obj Object) (Object, error) {
-	info, err := KindOf(obj)
+	t, key, err := s.tableOf(obj)
 	if err != nil {
 		return nil, err
 	}
-	t := s.tables[info.Kind]
-	key := KeyOf(obj)
 	old, ok := t.get(key)
 	if !ok {
-		return nil, apierrors.NewNotFound(info.GroupResource(), obj.GetName())
+		return nil, apierrors.NewNotFound(t.kind.GroupResource(), obj.GetName())
 	}
 	if rv := obj.GetResourceVersion(); rv != "" && rv != old.GetResourceVersion() {
-		return nil, apierrors.NewConflict(info.GroupResource(), obj.GetName(),
+		return nil, apierrors.NewConflict(t.kind.GroupResource(), obj.GetName(),
 			errConflict)
 	}
 	s.rev++
