@@ -6,12 +6,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kubesim/kubesim/sim/controllers/controllertest"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 )
 
 func TestBudgetStatusFollowsThePods(t *testing.T) {
@@ -24,8 +24,7 @@ func TestBudgetStatusFollowsThePods(t *testing.T) {
 	_, err := kc.Create(&appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"},
 		Spec: appsv1.DeploymentSpec{Replicas: &three, Selector: &metav1.LabelSelector{MatchLabels: l},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: l},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx:1.27"}}}}},
+			Template: fake.Template(l, "nginx:1.27")},
 	})
 	require.NoError(t, err)
 	two := intstr.FromInt32(2)
