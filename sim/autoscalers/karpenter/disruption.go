@@ -19,6 +19,7 @@ import (
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/cron"
 	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -54,7 +55,9 @@ func (c *Controller) disrupt() {
 		return
 	}
 	c.polling, c.pollCands, c.pollDone = true, nil, false
-	defer func() { c.polling, c.pollCands, c.pollDone, c.reqs, c.cheaper = false, nil, false, nil, nil }()
+	defer func() {
+		c.polling, c.pollCands, c.pollDone, c.reqs, c.cheaper, c.holds = false, nil, false, nil, nil, nil
+	}()
 	for _, m := range []func() *command{c.emptiness, c.drift, c.multiNode, c.singleNode} {
 		if cmd := m(); cmd != nil {
 			if cmd.reason == karpv1.DisruptionReasonUnderutilized {
@@ -706,30 +709,43 @@ func (c *Controller) simulate(cands []*candidate) ([]*plan, bool) {
 // candidates together: without one, no plan is worth it (mayBeWorth).
 // The answer is kept for the rest of the poll, per total price.
 func (c *Controller) anyCheaper(pools []*karpv1.NodePool, cands []*candidate) bool {
+	total := totalPrice(cands)
+	return pollCached(c, &c.cheaper, total, func() bool {
+		for _, np := range pools {
+			for _, ct := range capacityTypes(np.Spec.Template.Spec.Requirements) {
+				for _, z := range c.zones(np) {
+					if off, ok := c.cheapest(c.nodePoolTypes(np), z, []string{ct}); ok && off.price < total {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	})
+}
+
+// pollCached is (*m)[k], computed by f when not known yet; during a
+// disruption poll the answer is kept in *m (dropped after the poll).
+func pollCached[K comparable, V any](c *Controller, m *map[K]V, k K, f func() V) V {
+	if v, ok := (*m)[k]; ok && c.polling {
+		return v
+	}
+	v := f()
+	if c.polling {
+		if *m == nil {
+			*m = map[K]V{}
+		}
+		(*m)[k] = v
+	}
+	return v
+}
+
+func totalPrice(cands []*candidate) float64 {
 	total := 0.0
 	for _, cd := range cands {
 		total += cd.price
 	}
-	if v, ok := c.cheaper[total]; ok && c.polling {
-		return v
-	}
-	found := false
-	for _, np := range pools {
-		for _, ct := range capacityTypes(np.Spec.Template.Spec.Requirements) {
-			for _, z := range c.zones(np) {
-				if off, ok := c.cheapest(c.nodePoolTypes(np), z, []string{ct}); ok && off.price < total {
-					found = true
-				}
-			}
-		}
-	}
-	if c.polling {
-		if c.cheaper == nil {
-			c.cheaper = map[float64]bool{}
-		}
-		c.cheaper[total] = found
-	}
-	return found
+	return total
 }
 
 // consolidation is simulate for a consolidation, which only goes ahead
@@ -783,6 +799,9 @@ func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*pla
 	// replace them: any plan opened would fail mayBeWorth, so the pods
 	// either all fit the existing nodes or the simulation fails.
 	k.existingOnly = consolidating && !c.anyCheaper(k.pools, cands)
+	if consolidating && !c.mayHold(k, cands, pods) {
+		return nil, false
+	}
 	for _, p := range pods {
 		if _, ok := k.add(p); !ok {
 			return nil, false
@@ -792,6 +811,112 @@ func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*pla
 		}
 	}
 	return k.plans, true
+}
+
+// mayHold is a bound a consolidation's pods must pass to fit: every pod
+// placed takes at least the smallest of their requests (per resource)
+// on a node with that much room, so no more of them fit on the existing
+// nodes than each node's room divided by that smallest request, added
+// up, plus what one new node of a type cheaper than the candidates holds
+// (a consolidation opens at most one, and only a cheaper one: worth and
+// mayBeWorth). When the pods outnumber that, the simulation would fail
+// after packing some of them; mayHold says so first, with the same
+// answer. Taints no pod tolerates and the NodeResourcesFit limits are the
+// only filters it looks at: the others can only place fewer pods.
+func (c *Controller) mayHold(k *packer, cands []*candidate, pods []*corev1.Pod) bool {
+	if len(pods) == 0 {
+		return true
+	}
+	least := c.requests(pods[0])
+	for _, p := range pods[1:] {
+		r := c.requests(p)
+		least.MilliCPU, least.Memory = min(least.MilliCPU, r.MilliCPU), min(least.Memory, r.Memory)
+	}
+	room := 0
+	for _, ni := range c.Snap.NodeInfos() {
+		if k.exclude[ni.Name()] || strings.HasPrefix(ni.Name(), planPrefix) || !anyTolerates(pods, ni) {
+			continue
+		}
+		room += podsFitting(least, ni.Allocatable.Sub(ni.Requested))
+		if room >= len(pods) {
+			return true
+		}
+	}
+	if k.existingOnly {
+		return false
+	}
+	return room+c.cheaperHolds(k.pools, cands, least) >= len(pods)
+}
+
+// podsFitting is how many pods of at least least's CPU and memory (and
+// one pod slot each) fit in free.
+func podsFitting(least, free podutil.Resources) int {
+	n := max(0, free.Pods)
+	if least.MilliCPU > 0 {
+		n = min(n, max(0, free.MilliCPU)/least.MilliCPU)
+	}
+	if least.Memory > 0 {
+		n = min(n, max(0, free.Memory)/least.Memory)
+	}
+	return int(n)
+}
+
+// anyTolerates reports whether some pod tolerates the node's NoSchedule
+// and NoExecute taints (as TaintToleration and NodeUnschedulable filter).
+func anyTolerates(pods []*corev1.Pod, ni *framework.NodeInfo) bool {
+	taints := ni.Taints
+	if ni.Unschedulable {
+		taints = append(slices.Clip(taints), corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule})
+	}
+	if len(taints) == 0 {
+		return true
+	}
+	hard := func(t *corev1.Taint) bool {
+		return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
+	}
+	for _, p := range pods {
+		if _, found := framework.FindUntoleratedTaint(taints, p.Spec.Tolerations, hard); !found {
+			return true
+		}
+	}
+	return false
+}
+
+// cheaperHolds is the most pods of at least least's requests one node
+// holds whose type has an offering (any zone and capacity type of the
+// pools, available now) cheaper than the candidates together; kept for
+// the rest of the poll.
+func (c *Controller) cheaperHolds(pools []*karpv1.NodePool, cands []*candidate, least podutil.Resources) int {
+	total := totalPrice(cands)
+	return pollCached(c, &c.holds, holdKey{total, least.MilliCPU, least.Memory}, func() int {
+		most := 0
+		for _, np := range pools {
+			for _, t := range c.nodePoolTypes(np) {
+				if n := podsFitting(least, allocatable(t)); n > most && c.anyOfferingBelow(np, t, total) {
+					most = n
+				}
+			}
+		}
+		return most
+	})
+}
+
+// anyOfferingBelow reports whether type t has an offering in one of np's
+// zones and capacity types cheaper than price.
+func (c *Controller) anyOfferingBelow(np *karpv1.NodePool, t cloud.InstanceType, price float64) bool {
+	for _, ct := range capacityTypes(np.Spec.Template.Spec.Requirements) {
+		for _, z := range c.zones(np) {
+			if off, ok := c.cheapest([]cloud.InstanceType{t}, z, []string{ct}); ok && off.price < price {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type holdKey struct {
+	price         float64
+	milliCPU, mem int64
 }
 
 // validate re-checks a consolidation decision 15 s later: every

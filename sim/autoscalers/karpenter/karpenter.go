@@ -145,6 +145,7 @@ type Controller struct {
 	pollDone  bool
 	reqs      map[*corev1.Pod]podutil.Resources // see requests
 	cheaper   map[float64]bool                  // see anyCheaper
+	holds     map[holdKey]int                   // see cheaperHolds
 	// npTypes caches, per NodePool name, the instance types its
 	// requirements admit (for the NodePool object it was computed from).
 	npTypes map[string]nodePoolTypeList
