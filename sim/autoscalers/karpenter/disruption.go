@@ -12,6 +12,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
@@ -56,7 +57,7 @@ func (c *Controller) disrupt() {
 	}
 	c.polling, c.pollCands, c.pollDone = true, nil, false
 	defer func() {
-		c.polling, c.pollCands, c.pollDone, c.reqs, c.cheaper, c.holds = false, nil, false, nil, nil, nil
+		c.polling, c.pollCands, c.pollDone, c.reqs, c.cheaper, c.holds, c.allowedN = false, nil, false, nil, nil, nil, nil
 	}()
 	for _, m := range []func() *command{c.emptiness, c.drift, c.multiNode, c.singleNode} {
 		if cmd := m(); cmd != nil {
@@ -132,6 +133,27 @@ func (c *Controller) syncStatus() {
 // driftReason says why a NodeClaim no longer matches its NodePool or
 // EC2NodeClass ("" when it does).
 func (c *Controller) driftReason(nc *karpv1.NodeClaim, np *karpv1.NodePool) string {
+	// The answer only depends on the three objects (replaced, never
+	// changed), asked about every NodeClaim at every poll.
+	k := driftKey{nc, np, c.nodeClass(np)}
+	if r, ok := c.drifts[k]; ok {
+		return r
+	}
+	r := c.computeDrift(nc, np)
+	if c.drifts == nil || len(c.drifts) >= 1024 { // replaced objects are forgotten wholesale
+		c.drifts = map[driftKey]string{}
+	}
+	c.drifts[k] = r
+	return r
+}
+
+type driftKey struct {
+	nc   *karpv1.NodeClaim
+	np   *karpv1.NodePool
+	ncls *karpv1.EC2NodeClass
+}
+
+func (c *Controller) computeDrift(nc *karpv1.NodeClaim, np *karpv1.NodePool) string {
 	if h := nc.Annotations[karpv1.AnnotationNodePoolHash]; h != "" && h != c.hashes.nodePool(np) {
 		return "NodePoolDrifted"
 	}
@@ -226,9 +248,7 @@ func (c *Controller) syncNodePools() {
 			karpv1.SetCondition(&st.Conditions, c.condition(karpv1.ConditionNodeClassReady, metav1.ConditionFalse, "NodeClassNotFound", "Failed to resolve NodeClass", np.Generation))
 		}
 		karpv1.SetCondition(&st.Conditions, c.condition(karpv1.ConditionReady, ready, reason, msg, np.Generation))
-		a, _ := json.Marshal(np.Status)
-		b, _ := json.Marshal(st)
-		if string(a) != string(b) {
+		if !equality.Semantic.DeepEqual(np.Status, st) { // as upstream's NodePool counter compares
 			next := np.DeepCopy()
 			next.Status = st
 			_, _ = c.Client.UpdateStatus(next)
@@ -410,9 +430,17 @@ func (c *Controller) blocked(node *corev1.Node, nc *karpv1.NodeClaim, msg string
 // the smallest active budget (a percentage of the NodePool's nodes,
 // rounded up), less the nodes already being disrupted or not yet ready.
 func (c *Controller) allowed(np *karpv1.NodePool, reason string) int {
+	return pollCached(c, &c.allowedN, allowedKey{np, reason}, func() int { return c.countAllowed(np, reason) })
+}
+
+type allowedKey struct {
+	np     *karpv1.NodePool
+	reason string
+}
+
+func (c *Controller) countAllowed(np *karpv1.NodePool, reason string) int {
 	total, disrupting := 0, 0
-	for _, name := range sortedKeys(c.claims) {
-		cs := c.claims[name]
+	for _, cs := range c.claims { // counted: order does not matter
 		if cs.nodePool != np.Name {
 			continue
 		}

@@ -146,10 +146,12 @@ type Controller struct {
 	reqs      map[*corev1.Pod]podutil.Resources // see requests
 	cheaper   map[float64]bool                  // see anyCheaper
 	holds     map[holdKey]int                   // see cheaperHolds
+	allowedN  map[allowedKey]int                // see allowed
 	// npTypes caches, per NodePool name, the instance types its
 	// requirements admit (for the NodePool object it was computed from).
 	npTypes map[string]nodePoolTypeList
 	hashes  driftHashes
+	drifts  map[driftKey]string // see driftReason
 	// templates remembers hypothetical nodes (see templateNode).
 	templates map[templateKey]*corev1.Node
 }

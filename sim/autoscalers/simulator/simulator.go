@@ -51,6 +51,8 @@ type Snapshot struct {
 	// drainable pods at every disruption poll, and most nodes' pods are
 	// the same objects as 10 s before.
 	drainable map[string]drainableEntry
+	// pdbSelectors caches MatchingPDBs' parsed selectors.
+	pdbSelectors map[*policyv1.PodDisruptionBudget]labels.Selector
 }
 
 type drainableEntry struct {
@@ -383,13 +385,31 @@ func (s *Snapshot) MatchingPDBs(p *corev1.Pod) []string {
 	var out []string
 	for _, o := range s.st.List("PodDisruptionBudget", p.Namespace) {
 		pdb := o.(*policyv1.PodDisruptionBudget)
-		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(p.Labels)) {
+		sel := s.pdbSelector(pdb)
+		if sel == nil || !sel.Matches(labels.Set(p.Labels)) {
 			continue
 		}
 		out = append(out, store.KeyOf(pdb))
 	}
 	return out
+}
+
+// pdbSelector is the PDB's selector (nil when empty or invalid: it
+// selects nothing here), parsed once per PDB object (objects in the store
+// are replaced, never changed); replaced PDBs are forgotten wholesale.
+func (s *Snapshot) pdbSelector(pdb *policyv1.PodDisruptionBudget) labels.Selector {
+	if sel, ok := s.pdbSelectors[pdb]; ok {
+		return sel
+	}
+	sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+	if err != nil || sel.Empty() {
+		sel = nil
+	}
+	if s.pdbSelectors == nil || len(s.pdbSelectors) >= 256 {
+		s.pdbSelectors = map[*policyv1.PodDisruptionBudget]labels.Selector{}
+	}
+	s.pdbSelectors[pdb] = sel
+	return sel
 }
 
 // RemoveTemporaryNode drops a hypothetical node added with u, and the
