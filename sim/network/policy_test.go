@@ -9,6 +9,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/network"
 	"github.com/kubesim/kubesim/sim/store"
@@ -17,25 +18,9 @@ import (
 // fakeState is a State over a list of objects.
 type fakeState []store.Object
 
-func kindOf(o store.Object) string {
-	switch o.(type) {
-	case *corev1.Pod:
-		return "Pod"
-	case *corev1.Namespace:
-		return "Namespace"
-	case *corev1.Service:
-		return "Service"
-	case *networkingv1.NetworkPolicy:
-		return "NetworkPolicy"
-	case *corev1.Node:
-		return "Node"
-	}
-	return ""
-}
-
 func (s fakeState) Get(kind, ns, name string) (store.Object, bool) {
 	for _, o := range s {
-		if kindOf(o) == kind && o.GetNamespace() == ns && o.GetName() == name {
+		if store.MustKind(o) == kind && o.GetNamespace() == ns && o.GetName() == name {
 			return o, true
 		}
 	}
@@ -45,7 +30,7 @@ func (s fakeState) Get(kind, ns, name string) (store.Object, bool) {
 func (s fakeState) List(kind, ns string) []store.Object {
 	var out []store.Object
 	for _, o := range s {
-		if kindOf(o) == kind && (ns == "" || o.GetNamespace() == ns) {
+		if store.MustKind(o) == kind && (ns == "" || o.GetNamespace() == ns) {
 			out = append(out, o)
 		}
 	}
@@ -76,11 +61,6 @@ func policy(namespace, name string, spec networkingv1.NetworkPolicySpec) *networ
 	return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Spec: spec}
 }
 
-func proto(p corev1.Protocol) *corev1.Protocol { return &p }
-func port(n int) *intstr.IntOrString           { p := intstr.FromInt32(int32(n)); return &p }
-func named(s string) *intstr.IntOrString       { p := intstr.FromString(s); return &p }
-func i32(n int32) *int32                       { return &n }
-
 // The example policy of the Kubernetes NetworkPolicy concepts page
 // ("test-network-policy"): db pods in default accept TCP 6379 from
 // 172.17.0.0/16 except 172.17.1.0/24, from any pod of a namespace
@@ -96,11 +76,11 @@ func docsExample() *networkingv1.NetworkPolicy {
 				{NamespaceSelector: sel("project", "myproject")},
 				{PodSelector: sel("role", "frontend")},
 			},
-			Ports: []networkingv1.NetworkPolicyPort{{Protocol: proto(corev1.ProtocolTCP), Port: port(6379)}},
+			Ports: []networkingv1.NetworkPolicyPort{{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(6379))}},
 		}},
 		Egress: []networkingv1.NetworkPolicyEgressRule{{
 			To:    []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/24"}}},
-			Ports: []networkingv1.NetworkPolicyPort{{Protocol: proto(corev1.ProtocolTCP), Port: port(5978)}},
+			Ports: []networkingv1.NetworkPolicyPort{{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(5978))}},
 		}},
 	})
 }
@@ -198,25 +178,25 @@ func TestPolicies(t *testing.T) {
 		// Ports.
 		{name: "named port", policies: []store.Object{policy("default", "named", networkingv1.NetworkPolicySpec{
 			PodSelector: *sel("role", "db"),
-			Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Port: named("redis")}}}}})},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Port: ptr.To(intstr.FromString("redis"))}}}}})},
 			from: p(other), to: p(db), port: 6379, allowed: true},
 		{name: "named port the pod does not have", policies: []store.Object{policy("default", "named", networkingv1.NetworkPolicySpec{
 			PodSelector: *sel("role", "db"),
-			Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Port: named("http")}}}}})},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Port: ptr.To(intstr.FromString("http"))}}}}})},
 			from: p(other), to: p(db), port: 6379, denied: networkingv1.PolicyTypeIngress},
 		{name: "endPort range (docs: 32000-32768)", policies: []store.Object{policy("default", "multi-port-egress", networkingv1.NetworkPolicySpec{
 			PodSelector: *sel("role", "db"), PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
 			Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/24"}}},
-				Ports: []networkingv1.NetworkPolicyPort{{Protocol: proto(corev1.ProtocolTCP), Port: port(32000), EndPort: i32(32768)}}}}})},
+				Ports: []networkingv1.NetworkPolicyPort{{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(32000)), EndPort: ptr.To(int32(32768))}}}}})},
 			from: p(db), to: ext("10.0.0.1"), port: 32768, allowed: true},
 		{name: "endPort range: one past the end", policies: []store.Object{policy("default", "multi-port-egress", networkingv1.NetworkPolicySpec{
 			PodSelector: *sel("role", "db"), PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
 			Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/24"}}},
-				Ports: []networkingv1.NetworkPolicyPort{{Protocol: proto(corev1.ProtocolTCP), Port: port(32000), EndPort: i32(32768)}}}}})},
+				Ports: []networkingv1.NetworkPolicyPort{{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(32000)), EndPort: ptr.To(int32(32768))}}}}})},
 			from: p(db), to: ext("10.0.0.1"), port: 32769, denied: networkingv1.PolicyTypeEgress},
 		{name: "protocol without port: every port of it", policies: []store.Object{policy("default", "udp", networkingv1.NetworkPolicySpec{
 			PodSelector: *sel("role", "db"),
-			Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Protocol: proto(corev1.ProtocolUDP)}}}}})},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Protocol: ptr.To(corev1.ProtocolUDP)}}}}})},
 			from: p(other), to: p(db), port: 9999, proto: corev1.ProtocolUDP, allowed: true},
 
 		// Policies are additive, and isolation is per direction and per pod.
