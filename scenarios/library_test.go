@@ -32,7 +32,7 @@ func TestResolve(t *testing.T) {
 	require.Equal(t, "full-example", s.Name)
 
 	_, err = Resolve("node-falure")
-	require.ErrorContains(t, err, `no scenario file or library scenario named "node-falure" (library: ca-insufficient-capacity, ca-scale-down, ca-scale-up, cordon-drain, demo, diurnal-hpa-ca, diurnal-hpa-karpenter, etcd-backup-restore, etcd-lose-one-member, etcd-lose-quorum, fargate-namespace, karpenter-consolidation, karpenter-spot-interruption, node-failure, rolling-update, unschedulable-pod, zone-outage); did you mean "node-failure"?`)
+	require.ErrorContains(t, err, `no scenario file or library scenario named "node-falure" (library: ca-insufficient-capacity, ca-scale-down, ca-scale-up, cordon-drain, demo, disk-pressure, diurnal-hpa-ca, diurnal-hpa-karpenter, etcd-backup-restore, etcd-lose-one-member, etcd-lose-quorum, fargate-namespace, karpenter-consolidation, karpenter-spot-interruption, node-failure, rolling-update, unschedulable-pod, zone-outage); did you mean "node-failure"?`)
 
 	_, err = Resolve("missing/file.yaml")
 	require.EqualError(t, err, `scenario file "missing/file.yaml" not found`)
