@@ -245,3 +245,19 @@ func TestExplainInASession(t *testing.T) {
 
 	require.Equal(t, "nothing recorded about pod/nope in the recent trace", s.ExplainText("Pod", "default", "nope"))
 }
+
+// TestConditionsOfEveryKind: a detail lists the status conditions of any
+// kind that has them (a Job's, as the API serves it, here), their
+// transitions in virtual time.
+func TestConditionsOfEveryKind(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	job := `{"kind": "Job", "status": {"succeeded": 1, "conditions": [
+	  {"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached", "lastProbeTime": "2026-01-01T00:01:30Z", "lastTransitionTime": "2026-01-01T00:01:30Z"},
+	  {"type": "Complete", "status": "True", "reason": "CompletionsReached", "message": "Reached expected number of succeeded pods"}]}}`
+	conds, err := conditionsOf([]byte(job), start)
+	require.NoError(t, err)
+	require.Equal(t, []ConditionView{
+		{Type: "SuccessCriteriaMet", Status: "True", Reason: "CompletionsReached", LastTransition: 90 * time.Second},
+		{Type: "Complete", Status: "True", Reason: "CompletionsReached", Message: "Reached expected number of succeeded pods"},
+	}, conds)
+}

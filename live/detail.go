@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -66,13 +65,22 @@ func detailOf(c *cluster.Cluster, info *store.KindInfo, ns, name string) (*Objec
 	if !ok {
 		return nil, fmt.Errorf("%w: %s %q not found", ErrNoObject, info.Kind, qualified(ns, name))
 	}
-	y, err := objectYAML(o, info)
+	// Marshalling only reads: o is not copied.
+	b, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	y, err := objectYAML(b, info)
 	if err != nil {
 		return nil, err
 	}
 	start := c.Engine.Now().Add(-c.Engine.Elapsed())
+	conds, err := conditionsOf(b, start)
+	if err != nil {
+		return nil, err
+	}
 	d := &ObjectDetail{Kind: info.Kind, Namespace: ns, Name: name, YAML: y,
-		Conditions: conditionsOf(o, start), Events: eventsFor(c.Store, info.Kind, ns, name, start)}
+		Conditions: conds, Events: eventsFor(c.Store, info.Kind, ns, name, start)}
 	return d, nil
 }
 
@@ -83,13 +91,9 @@ func qualified(ns, name string) string {
 	return ns + "/" + name
 }
 
-// objectYAML renders o with apiVersion and kind set (store objects carry
-// no TypeMeta) without copying it: marshalling only reads.
-func objectYAML(o store.Object, info *store.KindInfo) (string, error) {
-	b, err := json.Marshal(o)
-	if err != nil {
-		return "", err
-	}
+// objectYAML renders an object's JSON with apiVersion and kind set (store
+// objects carry no TypeMeta).
+func objectYAML(b []byte, info *store.KindInfo) (string, error) {
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		return "", err
@@ -100,34 +104,30 @@ func objectYAML(o store.Object, info *store.KindInfo) (string, error) {
 	return string(y), err
 }
 
-// conditionsOf extracts the status conditions of the kinds that have them.
-func conditionsOf(o store.Object, start time.Time) []ConditionView {
-	since := func(t metav1.Time) time.Duration {
-		if t.IsZero() {
-			return 0
+// conditionsOf reads the status conditions of an object's JSON, whatever
+// its kind: every kind's conditions carry type, status, reason, message and
+// lastTransitionTime.
+func conditionsOf(b []byte, start time.Time) ([]ConditionView, error) {
+	var o struct {
+		Status struct {
+			Conditions []struct {
+				Type, Status, Reason, Message string
+				LastTransitionTime            metav1.Time
+			}
 		}
-		return t.Sub(start)
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return nil, err
 	}
 	var out []ConditionView
-	switch x := o.(type) {
-	case *corev1.Pod:
-		for _, c := range x.Status.Conditions {
-			out = append(out, ConditionView{string(c.Type), string(c.Status), c.Reason, c.Message, since(c.LastTransitionTime)})
+	for _, c := range o.Status.Conditions {
+		v := ConditionView{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message}
+		if !c.LastTransitionTime.IsZero() {
+			v.LastTransition = c.LastTransitionTime.Sub(start)
 		}
-	case *corev1.Node:
-		for _, c := range x.Status.Conditions {
-			out = append(out, ConditionView{string(c.Type), string(c.Status), c.Reason, c.Message, since(c.LastTransitionTime)})
-		}
-	case *appsv1.Deployment:
-		for _, c := range x.Status.Conditions {
-			out = append(out, ConditionView{string(c.Type), string(c.Status), c.Reason, c.Message, since(c.LastTransitionTime)})
-		}
-	case *appsv1.ReplicaSet:
-		for _, c := range x.Status.Conditions {
-			out = append(out, ConditionView{string(c.Type), string(c.Status), c.Reason, c.Message, since(c.LastTransitionTime)})
-		}
+		out = append(out, v)
 	}
-	return out
+	return out, nil
 }
 
 // eventObjectIndex indexes events by "namespace/kind/name" of the object
