@@ -89,14 +89,10 @@ func TestParseAccessErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
-			src := strings.Replace(goodLab, "  - workload: {name: web}", "  - access: "+c.check, 1)
-			_, err := Parse("t.yaml", []byte(src), nil)
-			require.Error(t, err)
-			require.Contains(t, err.Error(), c.want)
+			requireParseError(t, withCheck("access: "+c.check), c.want)
 		})
 	}
-	src := strings.Replace(goodLab, "  - workload: {name: web}", "  - access: {user: jane, verb: get, resource: deploy/scale, namespace: x}", 1)
-	l, err := Parse("t.yaml", []byte(src), nil)
+	l, err := Parse("t.yaml", []byte(withCheck("access: {user: jane, verb: get, resource: deploy/scale, namespace: x}")), nil)
 	require.NoError(t, err)
 	require.Equal(t, "user jane can get deployments.apps/scale in x", l.Checks[0].Name)
 }

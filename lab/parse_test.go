@@ -68,11 +68,24 @@ func TestParseErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			src := strings.Replace(goodLab, c.replace, c.with, 1)
 			require.NotEqual(t, goodLab, src, "the case changes nothing")
-			_, err := Parse("t.yaml", []byte(src), nil)
-			require.Error(t, err)
-			require.Contains(t, err.Error(), c.want)
+			requireParseError(t, src, c.want)
 		})
 	}
+}
+
+// withCheck is goodLab with its first check replaced by check (one item
+// of the checks list).
+func withCheck(check string) string {
+	return strings.Replace(goodLab, "  - workload: {name: web}", "  - "+check, 1)
+}
+
+// requireParseError requires the lab src to be refused with an error
+// containing want.
+func requireParseError(t *testing.T, src, want string) {
+	t.Helper()
+	_, err := Parse("t.yaml", []byte(src), nil)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), want)
 }
 
 // TestLoadFromDisk: a lab file next to its scenario file and manifests.

@@ -123,10 +123,7 @@ func TestParseReachErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.check, func(t *testing.T) {
-			src := strings.Replace(goodLab, "  - workload: {name: web}", "  - "+c.check, 1)
-			_, err := Parse("t.yaml", []byte(src), nil)
-			require.Error(t, err)
-			require.Contains(t, err.Error(), c.want)
+			requireParseError(t, withCheck(c.check), c.want)
 		})
 	}
 }
