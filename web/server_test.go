@@ -687,3 +687,51 @@ func TestDeltaCarriesOnlyNewEvents(t *testing.T) {
 	require.NoError(t, json.Unmarshal(e.whole(), &now))
 	require.Equal(t, now.Events, d.Events)
 }
+
+// TestStringTable: compact nodes point at one table of owners and states
+// for the whole view; a delta carries only the strings added since the
+// last message, and a table grown past maxStrings (a long run of Jobs,
+// each its own owner) is replaced: the delta then says so and carries
+// every node, whose JSON points at the new table.
+func TestStringTable(t *testing.T) {
+	pod := func(owner string) live.PodView {
+		return live.PodView{Namespace: "default", Name: owner + "-x", Owner: owner, State: "Running", Ready: true}
+	}
+	view := func(version uint64, a, b string) *live.View {
+		return &live.View{Version: version, Nodes: []live.NodeView{
+			{Name: "n1", Stamp: 1, Pods: []live.PodView{pod(a)}},
+			{Name: "n2", Stamp: version, Pods: []live.PodView{pod(b)}},
+		}}
+	}
+	type delta struct {
+		Strings      []string   `json:"strings"`
+		StringsReset bool       `json:"stringsReset"`
+		Nodes        []nodeJSON `json:"nodes"`
+	}
+	decode := func(b []byte) (d delta) {
+		require.NoError(t, json.Unmarshal(b, &d))
+		return d
+	}
+	e1 := encodeView(1, view(1, "Job/a", "Job/b"), nil, true)
+	require.Equal(t, []string{"Job/a", "Running", "Job/b"}, e1.strings)
+	var whole viewJSON
+	require.NoError(t, json.Unmarshal(e1.whole(), &whole))
+	require.Equal(t, e1.strings, whole.Strings)
+
+	e2 := encodeView(1, view(2, "Job/a", "Job/c"), e1, true)
+	d := decode(e2.delta(e1))
+	require.Equal(t, []string{"Job/c"}, d.Strings, "only the new string")
+	require.False(t, d.StringsReset)
+	require.Len(t, d.Nodes, 1, "only the changed node")
+	require.Equal(t, []int{3, 3}, d.Nodes[0].PodKeys, "Job/c, Running and ready")
+
+	for i := range maxStrings {
+		e2.strs.index(fmt.Sprintf("Job/old-%d", i))
+	}
+	e3 := encodeView(1, view(3, "Job/a", "Job/d"), e2, true)
+	require.Equal(t, []string{"Job/a", "Running", "Job/d"}, e3.strings, "a fresh table")
+	d = decode(e3.delta(e2))
+	require.True(t, d.StringsReset)
+	require.Equal(t, e3.strings, d.Strings)
+	require.Len(t, d.Nodes, 2, "every node, pointing at the new table")
+}
