@@ -2,6 +2,7 @@ package action
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -111,10 +112,7 @@ func (r *API) APIObject() store.Object {
 // the stored object after the write (for a delete, the object being
 // deleted, or its last version once gone).
 func RunAPI(env *Env, a *API) (store.Object, error) {
-	user := a.User
-	if user == "" {
-		user = "kubectl"
-	}
+	user := cmp.Or(a.User, "kubectl")
 	c := env.Cluster.Client(user)
 	st := env.Cluster.Store
 	var obj store.Object

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -77,10 +78,7 @@ func parseDelete(d Decoder, f *Fields) (*Delete, bool) {
 
 func runDelete(env *Env, d *Delete) {
 	kc := env.Kubectl.Client
-	ns := d.Namespace
-	if ns == "" {
-		ns = metav1.NamespaceDefault
-	}
+	ns := cmp.Or(d.Namespace, metav1.NamespaceDefault)
 	info, ok := store.LookupKind(d.Kind)
 	if !ok {
 		env.Note("delete", d.Kind, "", fmt.Errorf("unknown kind %q", d.Kind))

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"cmp"
 	"hash/fnv"
 	"maps"
 	"slices"
@@ -193,10 +194,7 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	if err != nil {
 		return
 	}
-	ns := obj.GetNamespace()
-	if ns == "" {
-		ns = metav1.NamespaceDefault
-	}
+	ns := cmp.Or(obj.GetNamespace(), metav1.NamespaceDefault)
 	// The correlator's keys, hashed: at 150,000 pods the strings
 	// themselves would be a third of the memory of all events.
 	message, key := r.aggregate(info, obj, ns, eventType, reason, message, c.component)

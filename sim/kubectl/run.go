@@ -1,6 +1,7 @@
 package kubectl
 
 import (
+	"cmp"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -86,10 +87,7 @@ func (r *runner) printf(line string) {
 }
 
 func (r *runner) ns() string {
-	if r.c.Namespace == "" {
-		return metav1.NamespaceDefault
-	}
-	return r.c.Namespace
+	return cmp.Or(r.c.Namespace, metav1.NamespaceDefault)
 }
 
 // nsFor is the namespace of kind (empty for cluster-scoped kinds).

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -61,10 +62,7 @@ const (
 func ResolvConfOf(st State, pod *corev1.Pod) ResolvConf {
 	node := ResolvConf{Nameservers: []string{VPCResolver.String()}, Searches: []string{SearchDomain(region(st))}}
 	var r ResolvConf
-	policy := pod.Spec.DNSPolicy
-	if policy == "" {
-		policy = corev1.DNSClusterFirst
-	}
+	policy := cmp.Or(pod.Spec.DNSPolicy, corev1.DNSClusterFirst)
 	if policy == corev1.DNSClusterFirst && pod.Spec.HostNetwork {
 		policy = corev1.DNSDefault
 	}
@@ -111,10 +109,7 @@ func ResolvConfOf(st State, pod *corev1.Pod) ResolvConf {
 // Hostname is the pod's hostname: spec.hostname, else its name (cut to
 // 63 characters).
 func Hostname(pod *corev1.Pod) string {
-	h := pod.Spec.Hostname
-	if h == "" {
-		h = pod.Name
-	}
+	h := cmp.Or(pod.Spec.Hostname, pod.Name)
 	if len(h) > 63 {
 		h = strings.TrimRight(h[:63], "-.")
 	}

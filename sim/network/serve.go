@@ -1,6 +1,7 @@
 package network
 
 import (
+	"cmp"
 	"path"
 	"strconv"
 	"strings"
@@ -129,10 +130,7 @@ func containerListens(c *corev1.Container) []listenText {
 	if !known {
 		var out []listenText
 		for _, p := range c.Ports {
-			proto := p.Protocol
-			if proto == "" {
-				proto = corev1.ProtocolTCP
-			}
+			proto := cmp.Or(p.Protocol, corev1.ProtocolTCP)
 			out = append(out, listenText{listen: listen{port: p.ContainerPort, proto: proto, app: "app", http: proto == corev1.ProtocolTCP}})
 		}
 		return out

@@ -11,6 +11,7 @@
 package rbac
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -185,10 +186,7 @@ func appliesTo(user User, subjects []rbacv1.Subject, bindingNamespace string) (r
 				return s, true
 			}
 		case rbacv1.ServiceAccountKind:
-			ns := s.Namespace
-			if ns == "" {
-				ns = bindingNamespace
-			}
+			ns := cmp.Or(s.Namespace, bindingNamespace)
 			if ns != "" && user.Name == ServiceAccountPrefix+ns+":"+s.Name {
 				return s, true
 			}

@@ -487,8 +487,5 @@ func namedDeployment(c *cluster.Cluster, ns, name string) (*appsv1.Deployment, s
 }
 
 func nsOr(ns string) string {
-	if ns == "" {
-		return metav1.NamespaceDefault
-	}
-	return ns
+	return cmp.Or(ns, metav1.NamespaceDefault)
 }

@@ -126,10 +126,7 @@ func snapshot(c *cluster.Cluster, r *Report, placement bool) {
 	for _, o := range st.List("Pod", "") {
 		p := o.(*corev1.Pod)
 		r.PodStatus[podutil.Status(p)]++
-		phase := string(p.Status.Phase)
-		if phase == "" {
-			phase = "Pending"
-		}
+		phase := cmp.Or(string(p.Status.Phase), "Pending")
 		r.Pods[phase]++
 	}
 	if placement {

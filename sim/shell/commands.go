@@ -300,10 +300,7 @@ func longLine(c *Call, e *entry, name string) string {
 	case e.dir:
 		return fmt.Sprintf("drwxr-xr-x    2 root     root  %10d %s %s", 4096, when, name)
 	}
-	mode := e.mode
-	if mode == "" {
-		mode = "-rw-r--r--"
-	}
+	mode := cmp.Or(e.mode, "-rw-r--r--")
 	return fmt.Sprintf("%s    1 root     root  %10d %s %s", mode, len(e.content), when, name)
 }
 

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net"
@@ -209,10 +210,7 @@ func serviceEnv(st *State, pod *corev1.Pod, ctr *corev1.Container) []EnvVar {
 			}
 		}
 		for i, sp := range svc.Spec.Ports {
-			proto := string(sp.Protocol)
-			if proto == "" {
-				proto = "TCP"
-			}
+			proto := cmp.Or(string(sp.Protocol), "TCP")
 			port := strconv.Itoa(int(sp.Port))
 			url := strings.ToLower(proto) + "://" + net.JoinHostPort(ip, port)
 			if i == 0 {
