@@ -250,15 +250,7 @@ func TestLabExamTimeUp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		require.NoError(t, err, stderr.String())
-	case <-time.After(2 * time.Minute):
-		_ = cmd.Process.Kill()
-		t.Fatalf("the exam did not end when its time ran out:\n%s", stdout.String())
-	}
+	require.NoError(t, waitExit(t, cmd, 2*time.Minute, "the exam did not end when its time ran out"), stderr.String())
 	out := stdout.String()
 	require.Contains(t, out, "Time is up.")
 	require.Regexp(t, `Score 0/\d+ = 0% \(pass mark 66%\): FAIL · time used 2s`, out)

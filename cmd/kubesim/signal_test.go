@@ -55,16 +55,28 @@ func TestSignalStopsServeAndWeb(t *testing.T) {
 				}
 				time.Sleep(300 * time.Millisecond) // the loop is busy
 				require.NoError(t, cmd.Process.Signal(sig))
-				done := make(chan error, 1)
-				go func() { done <- cmd.Wait() }()
-				select {
-				case err := <-done:
-					require.NoError(t, err, "a signal stops the server cleanly")
-				case <-time.After(30 * time.Second):
-					t.Fatalf("kubesim %s ignored %s for 30 s", tc.name, sig)
-				}
+				err = waitExit(t, cmd, 30*time.Second, "kubesim "+tc.name+" did not stop on "+sig.String())
+				require.NoError(t, err, "a signal stops the server cleanly")
 			})
 		}
+	}
+}
+
+// waitExit waits up to limit for the started process cmd to end and
+// returns how it ended; past limit it kills the process and fails the
+// test, saying what did not happen.
+func waitExit(t *testing.T, cmd *exec.Cmd, limit time.Duration, what string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(limit):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s within %s", what, limit)
+		return nil
 	}
 }
 
@@ -145,18 +157,11 @@ func TestSignalStopsALongRun(t *testing.T) {
 			require.NoError(t, cmd.Start())
 			waitCatching(t, cmd.Process.Pid, sig.(syscall.Signal))
 			require.NoError(t, cmd.Process.Signal(sig))
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case err := <-done:
-				var ee *exec.ExitError
-				require.ErrorAs(t, err, &ee)
-				require.Equal(t, 130, ee.ExitCode(), stderr.String())
-				require.Contains(t, stderr.String(), "interrupted")
-			case <-time.After(60 * time.Second):
-				_ = cmd.Process.Kill()
-				t.Fatal("kubesim run ignored the signal for a minute")
-			}
+			err := waitExit(t, cmd, time.Minute, "kubesim run did not stop on "+sig.String())
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee)
+			require.Equal(t, 130, ee.ExitCode(), stderr.String())
+			require.Contains(t, stderr.String(), "interrupted")
 		})
 	}
 }
