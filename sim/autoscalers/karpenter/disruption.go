@@ -865,7 +865,8 @@ func (c *Controller) mayHold(k *packer, cands []*candidate, pods []*corev1.Pod) 
 		if k.exclude[ni.Name()] || strings.HasPrefix(ni.Name(), planPrefix) || !anyTolerates(pods, ni) {
 			continue
 		}
-		room += podsFitting(least, ni.Allocatable.Sub(ni.Requested))
+		a, r := ni.Allocatable, ni.Requested // (not Sub: its scalars are not read, and would be allocated)
+		room += podsFitting(least, podutil.Resources{MilliCPU: a.MilliCPU - r.MilliCPU, Memory: a.Memory - r.Memory, Pods: a.Pods - r.Pods})
 		if room >= len(pods) {
 			return true
 		}
