@@ -74,8 +74,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd, limit time.Duration, what string) err
 		return err
 	case <-time.After(limit):
 		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("%s within %s", what, limit)
+		t.Fatalf("%s within %s (killed: %v)", what, limit, <-done)
 		return nil
 	}
 }
