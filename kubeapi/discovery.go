@@ -98,6 +98,9 @@ func (s *Server) resourceList(w http.ResponseWriter, gv schema.GroupVersion) {
 		}
 	}
 	list.APIResources = append(list.APIResources, reviewAPIResources(gv)...)
+	if gv == componentStatuses.gv {
+		list.APIResources = append(list.APIResources, componentStatusAPIResource())
+	}
 	if len(list.APIResources) == 0 {
 		writeError(w, pathNotFound())
 		return

@@ -132,3 +132,28 @@ func TestKubectlDiffAndSecretType(t *testing.T) {
 	require.Equal(t, "Opaque", k.ok("get", "secret", "plain", "-o", "jsonpath={.type}"))
 	require.Regexp(t, spaced("plain", "Opaque", "1"), k.ok("get", "secret", "plain"))
 }
+
+// TestKubectlComponentStatuses: `kubectl get cs` (issue 13 item 8) as
+// kube-apiserver answers it: deprecated with a warning, the scheduler,
+// the controller manager and etcd probed healthy, etcd unhealthy while it
+// has no quorum.
+func TestKubectlComponentStatuses(t *testing.T) {
+	f, k := newKubectl(t, fixtureOpts{})
+	out := k.ok("get", "cs")
+	require.Contains(t, out, "Warning: v1 ComponentStatus is deprecated in v1.19+")
+	require.Regexp(t, spaced("NAME", "STATUS", "MESSAGE", "ERROR"), out)
+	for _, c := range []string{"scheduler", "controller-manager", "etcd-0"} {
+		require.Regexp(t, `(?m)^`+c+`\s+Healthy\s+ok\s*$`, out)
+	}
+	require.Equal(t, "Warning: v1 ComponentStatus is deprecated in v1.19+\nHealthy True ok", k.ok("get", "componentstatus", "etcd-0", "-o", `jsonpath={.conditions[0].type} {.conditions[0].status} {.conditions[0].message}`))
+	out, err := k.run("get", "cs", "nosuch")
+	require.Error(t, err)
+	require.Contains(t, out, `Error from server (NotFound): componentstatuses "nosuch" not found`)
+
+	for _, m := range []string{"etcd-1", "etcd-2"} {
+		_, err := f.sess.Do(live.Command{Verb: "etcd-stop", Member: m})
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.sess.RunFor(5*time.Second))
+	require.Regexp(t, `(?m)^etcd-0\s+Unhealthy\s+etcdserver: request timed out\s*$`, k.ok("get", "cs"))
+}

@@ -268,6 +268,14 @@ func (s *Server) routeAPI(w http.ResponseWriter, r *http.Request, p string) {
 		s.review(w, withUser(r, user), t)
 		return
 	}
+	if t, ok := componentStatusTarget(gv, rest); ok {
+		if _, err := s.admit(r, &t); err != nil {
+			writeError(w, err)
+			return
+		}
+		s.componentStatus(w, r, t)
+		return
+	}
 	t, ok := parseTarget(gv, rest)
 	if !ok {
 		writeError(w, pathNotFound())
