@@ -6,6 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
@@ -59,10 +60,7 @@ func Summary(obj store.Object) string {
 }
 
 func writeReplicas(b *strings.Builder, spec *int32, cur, ready, updated, avail int32) {
-	want := int32(1)
-	if spec != nil {
-		want = *spec
-	}
+	want := ptr.Deref(spec, int32(1))
 	b.WriteString("replicas=" + strconv.Itoa(int(want)) + " current=" + strconv.Itoa(int(cur)) + " ready=" + strconv.Itoa(int(ready)))
 	if updated >= 0 {
 		b.WriteString(" updated=" + strconv.Itoa(int(updated)))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim"
@@ -67,10 +68,7 @@ type Running struct {
 
 // Start builds the cluster and schedules the scenario, without running it.
 func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
-	seed := s.Seed
-	if opts.Seed != nil {
-		seed = *opts.Seed
-	}
+	seed := ptr.Deref(opts.Seed, s.Seed)
 	cfg := cluster.Config{Seed: seed, StartTime: s.StartTime, Zones: s.Cluster.Zones, Addons: s.Cluster.Addons, EtcdMembers: s.Cluster.ControlPlane.EtcdMembers,
 		Region: s.Cluster.Region, ClusterAutoscaler: s.Cluster.ClusterAutoscaler,
 		Karpenter: s.Cluster.Karpenter, Loads: s.Loads, SpotInterruptionRates: s.Cluster.SpotInterruptionRates,
