@@ -276,12 +276,9 @@ func (t Target) reach(ctx context.Context, c *ReachCheck) Result {
 		exp = fmt.Sprintf("no connection from %s to %s on port %d/%s connects (dropped or refused)", c.From, c.To, c.Port, c.Protocol)
 	}
 	s := newAPIState(ctx, t)
-	from, fromNote := c.From.pods(s)
-	if s.err != nil {
-		return failed(exp, s.err)
-	}
-	if len(from) == 0 {
-		return Result{Expected: exp, Found: noPods(c.From.String(), fromNote)}
+	from, fromNote, none := c.From.sources(s, exp)
+	if none != nil {
+		return *none
 	}
 	// The destinations: addresses, each with what it is.
 	type dest struct {
@@ -362,6 +359,20 @@ func (t Target) reach(ctx context.Context, c *ReachCheck) Result {
 	return Result{Pass: len(bad) == 0, Expected: exp, Found: found}
 }
 
+// sources lists the pods a network check runs from (see pods); the
+// check's Result instead when the API failed or no pod matches.
+func (r PodRef) sources(s *apiState, exp string) ([]*corev1.Pod, string, *Result) {
+	pods, note := r.pods(s)
+	if s.err != nil {
+		res := failed(exp, s.err)
+		return nil, note, &res
+	}
+	if len(pods) == 0 {
+		return nil, note, &Result{Expected: exp, Found: noPods(r.String(), note)}
+	}
+	return pods, note, nil
+}
+
 func noPods(what, note string) string {
 	s := "no running pod matches (" + what + ")"
 	if note != "" {
@@ -386,12 +397,9 @@ func (t Target) dns(ctx context.Context, c *DNSCheck) Result {
 		exp = fmt.Sprintf("none of %s resolves %s", c.From, c.Name)
 	}
 	s := newAPIState(ctx, t)
-	from, note := c.From.pods(s)
-	if s.err != nil {
-		return failed(exp, s.err)
-	}
-	if len(from) == 0 {
-		return Result{Expected: exp, Found: noPods(c.From.String(), note)}
+	from, note, none := c.From.sources(s, exp)
+	if none != nil {
+		return *none
 	}
 	var resolved int
 	var lines []string
