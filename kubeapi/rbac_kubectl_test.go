@@ -154,9 +154,12 @@ func TestKubectlRBACSession(t *testing.T) {
 	require.Contains(t, out, `roles.rbac.authorization.k8s.io "bad" not found`)
 
 	// Namespaces kube-apiserver will not delete.
-	out, err = k.run("delete", "namespace", "kube-system")
-	require.Error(t, err)
-	require.Contains(t, out, `namespaces "kube-system" is forbidden: this namespace may not be deleted`)
+	for _, ns := range []string{"kube-system", "default", "kube-public"} {
+		out, err = k.run("delete", "namespace", ns)
+		require.Error(t, err)
+		require.Contains(t, out, `namespaces "`+ns+`" is forbidden: this namespace may not be deleted`)
+		require.Regexp(t, spaced(ns, "Active"), k.ok("get", "namespace", ns))
+	}
 }
 
 // TestKubectlRBACEscalation: a user who may write roles and bindings still
