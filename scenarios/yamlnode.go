@@ -158,19 +158,30 @@ func (p *NodeReader) mapping(n *yaml.Node, path string, strict bool, allowed []s
 // Sequence checks that n is a list (null counts as empty) and returns its
 // items, aliases resolved.
 func (p *NodeReader) Sequence(n *yaml.Node, path string) ([]*yaml.Node, bool) {
-	n = ResolveNode(n)
-	if IsNull(n) {
-		return nil, true
-	}
-	if n.Kind != yaml.SequenceNode {
-		p.Errorf(n, "", "%s: expected a list, got %s", path, DescribeNode(n))
-		return nil, false
+	n, ok := p.nullable(n, path, yaml.SequenceNode, "a list")
+	if n == nil {
+		return nil, ok
 	}
 	out := make([]*yaml.Node, len(n.Content))
 	for i, c := range n.Content {
 		out[i] = ResolveNode(c)
 	}
 	return out, true
+}
+
+// nullable resolves n, a value of the given kind (what names it in the
+// error) or null: nil and true for null, nil and false (recorded) for a
+// value of another kind.
+func (p *NodeReader) nullable(n *yaml.Node, path string, kind yaml.Kind, what string) (*yaml.Node, bool) {
+	n = ResolveNode(n)
+	if IsNull(n) {
+		return nil, true
+	}
+	if n.Kind != kind {
+		p.Errorf(n, "", "%s: expected %s, got %s", path, what, DescribeNode(n))
+		return nil, false
+	}
+	return n, true
 }
 
 // MapValue is the value of key in a mapping node, as written (nil when m
@@ -285,16 +296,11 @@ func (p *NodeReader) StringList(n *yaml.Node, path string) ([]string, bool) {
 
 // StringMap reads a mapping of strings to strings, in file order.
 func (p *NodeReader) StringMap(n *yaml.Node, path string) (map[string]string, bool) {
-	n = ResolveNode(n)
-	if IsNull(n) {
-		return nil, true
-	}
-	if n.Kind != yaml.MappingNode {
-		p.Errorf(n, "", "%s: expected a mapping, got %s", path, DescribeNode(n))
-		return nil, false
+	n, ok := p.nullable(n, path, yaml.MappingNode, "a mapping")
+	if n == nil {
+		return nil, ok
 	}
 	out := map[string]string{}
-	ok := true
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, kok := p.Str(n.Content[i], path+" key")
 		v, vok := p.Str(n.Content[i+1], path+"."+k)
