@@ -1,13 +1,6 @@
-// Package v1 holds the Karpenter API kinds the simulator serves: NodePool
-// and NodeClaim (karpenter.sh/v1) and a minimal EC2NodeClass
-// (karpenter.k8s.aws/v1). The Go structs are written here with upstream's
-// field names and JSON (kubernetes-sigs/karpenter pkg/apis/v1 and
-// aws/karpenter-provider-aws pkg/apis/v1) rather than imported: the
-// upstream modules pull in controller-runtime and the AWS SDK.
-//
-// Like a custom resource in a real API server, these objects are stored
-// as JSON (etcd keeps CRs as JSON), so Marshal/Unmarshal below are JSON.
 package v1
+
+//go:generate go run k8s.io/code-generator/cmd/deepcopy-gen@v0.37.2 --output-file zz_generated.deepcopy.go --go-header-file /dev/null .
 
 import (
 	"encoding/json"
@@ -16,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -175,6 +167,7 @@ type NodePoolStatus struct {
 
 // NodePool (karpenter.sh/v1) is a set of constraints on the nodes
 // Karpenter may launch, and how it may disrupt them.
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 type NodePool struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -210,6 +203,7 @@ type NodeClaimStatus struct {
 }
 
 // NodeClaim (karpenter.sh/v1) is one machine Karpenter asked for.
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 type NodeClaim struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -279,47 +273,13 @@ type EC2NodeClassStatus struct {
 
 // EC2NodeClass (karpenter.k8s.aws/v1) is the AWS side of a NodePool's
 // nodes.
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 type EC2NodeClass struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 	Spec              EC2NodeClassSpec   `json:"spec,omitempty"`
 	Status            EC2NodeClassStatus `json:"status,omitempty"`
 }
-
-// jsonCopy deep-copies through JSON: the kinds are few and small, and
-// one copy routine cannot drift from the fields.
-func jsonCopy[T any](in *T) *T {
-	if in == nil {
-		return nil
-	}
-	b, err := json.Marshal(in)
-	if err != nil {
-		panic("karpenter/v1: marshal: " + err.Error()) // every field is JSON-encodable
-	}
-	out := new(T)
-	if err := json.Unmarshal(b, out); err != nil {
-		panic("karpenter/v1: unmarshal: " + err.Error())
-	}
-	return out
-}
-
-// DeepCopy returns a deep copy.
-func (in *NodePool) DeepCopy() *NodePool { return jsonCopy(in) }
-
-// DeepCopy returns a deep copy.
-func (in *NodeClaim) DeepCopy() *NodeClaim { return jsonCopy(in) }
-
-// DeepCopy returns a deep copy.
-func (in *EC2NodeClass) DeepCopy() *EC2NodeClass { return jsonCopy(in) }
-
-// DeepCopyObject implements runtime.Object.
-func (in *NodePool) DeepCopyObject() runtime.Object { return in.DeepCopy() }
-
-// DeepCopyObject implements runtime.Object.
-func (in *NodeClaim) DeepCopyObject() runtime.Object { return in.DeepCopy() }
-
-// DeepCopyObject implements runtime.Object.
-func (in *EC2NodeClass) DeepCopyObject() runtime.Object { return in.DeepCopy() }
 
 // The storage encoding (JSON, as etcd holds custom resources).
 
