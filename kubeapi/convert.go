@@ -44,6 +44,8 @@ func workloadScale(o store.Object) (spec, status int32, sel *metav1.LabelSelecto
 		return ptr.Deref(w.Spec.Replicas, 1), w.Status.Replicas, w.Spec.Selector
 	case *appsv1.StatefulSet:
 		return ptr.Deref(w.Spec.Replicas, 1), w.Status.Replicas, w.Spec.Selector
+	case *corev1.ReplicationController:
+		return ptr.Deref(w.Spec.Replicas, 1), w.Status.Replicas, metav1.SetAsLabelSelector(w.Spec.Selector)
 	}
 	return 0, 0, nil
 }

@@ -34,6 +34,8 @@ func fieldsOf(o store.Object) fields.Set {
 		f["type"] = string(x.Type)
 	case *appsv1.ReplicaSet:
 		f["status.replicas"] = strconv.Itoa(int(x.Status.Replicas))
+	case *corev1.ReplicationController:
+		f["status.replicas"] = strconv.Itoa(int(x.Status.Replicas))
 	case *corev1.Event:
 		io := x.InvolvedObject
 		f["involvedObject.kind"] = io.Kind

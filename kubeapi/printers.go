@@ -32,6 +32,7 @@ func init() {
 	}}
 	printers["Deployment"] = &printer{cols("Name", "Ready", "Up-to-date", "Available", "Age", "+Containers", "+Images", "+Selector"), deploymentCells}
 	printers["ReplicaSet"] = &printer{cols("Name", "Desired", "Current", "Ready", "Age", "+Containers", "+Images", "+Selector"), replicaSetCells}
+	printers["ReplicationController"] = &printer{cols("Name", "Desired", "Current", "Ready", "Age", "+Containers", "+Images", "+Selector"), replicationControllerCells}
 	printers["DaemonSet"] = &printer{cols("Name", "Desired", "Current", "Ready", "Up-to-date", "Available", "Node Selector", "Age", "+Containers", "+Images", "+Selector"), daemonSetCells}
 	printers["StatefulSet"] = &printer{cols("Name", "Ready", "Age", "+Containers", "+Images"), statefulSetCells}
 	printers["Service"] = &printer{cols("Name", "Type", "Cluster-IP", "External-IP", "Port(s)", "Age", "+Selector"), serviceCells}
@@ -168,6 +169,16 @@ func replicaSetCells(o store.Object, now time.Time) []any {
 	c, i := containersImages(rs.Spec.Template.Spec)
 	return []any{rs.Name, int64(ptr.Deref(rs.Spec.Replicas, 1)), int64(rs.Status.Replicas), int64(rs.Status.ReadyReplicas),
 		age(rs.CreationTimestamp, now), c, i, metav1.FormatLabelSelector(rs.Spec.Selector)}
+}
+
+func replicationControllerCells(o store.Object, now time.Time) []any {
+	rc := o.(*corev1.ReplicationController)
+	var c, i string
+	if rc.Spec.Template != nil {
+		c, i = containersImages(rc.Spec.Template.Spec)
+	}
+	return []any{rc.Name, int64(ptr.Deref(rc.Spec.Replicas, 1)), int64(rc.Status.Replicas), int64(rc.Status.ReadyReplicas),
+		age(rc.CreationTimestamp, now), c, i, labels.FormatLabels(rc.Spec.Selector)}
 }
 
 func daemonSetCells(o store.Object, now time.Time) []any {

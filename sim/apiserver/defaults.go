@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"cmp"
+	"maps"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -29,6 +30,8 @@ func Default(obj store.Object) {
 		o.Spec.Replicas = cmp.Or(o.Spec.Replicas, ptr.To(int32(1)))
 		defaultTemplateLabels(&o.Spec.Template, &o.Labels)
 		defaultPodSpec(&o.Spec.Template.Spec)
+	case *corev1.ReplicationController:
+		defaultReplicationController(o)
 	case *appsv1.DaemonSet:
 		defaultDaemonSet(o)
 	case *batchv1.Job:
@@ -71,6 +74,24 @@ func defaultTemplateLabels(t *corev1.PodTemplateSpec, objLabels *map[string]stri
 		for k, v := range t.Labels {
 			(*objLabels)[k] = v
 		}
+	}
+}
+
+// defaultReplicationController is upstream's
+// SetDefaults_ReplicationController: the selector and the labels default
+// to the template's labels, replicas to 1; then the pod template's spec.
+func defaultReplicationController(rc *corev1.ReplicationController) {
+	if t := rc.Spec.Template; t != nil && t.Labels != nil {
+		if len(rc.Spec.Selector) == 0 {
+			rc.Spec.Selector = maps.Clone(t.Labels)
+		}
+		if len(rc.Labels) == 0 {
+			rc.Labels = maps.Clone(t.Labels)
+		}
+	}
+	rc.Spec.Replicas = cmp.Or(rc.Spec.Replicas, ptr.To(int32(1)))
+	if rc.Spec.Template != nil {
+		defaultPodSpec(&rc.Spec.Template.Spec)
 	}
 }
 

@@ -50,6 +50,8 @@ func Summary(obj store.Object) string {
 		writeReplicas(&b, o.Spec.Replicas, o.Status.Replicas, o.Status.ReadyReplicas, o.Status.UpdatedReplicas, o.Status.AvailableReplicas)
 	case *appsv1.ReplicaSet:
 		writeReplicas(&b, o.Spec.Replicas, o.Status.Replicas, o.Status.ReadyReplicas, -1, o.Status.AvailableReplicas)
+	case *corev1.ReplicationController:
+		writeReplicas(&b, o.Spec.Replicas, o.Status.Replicas, o.Status.ReadyReplicas, -1, o.Status.AvailableReplicas)
 	case *appsv1.DaemonSet:
 		b.WriteString("desired=" + strconv.Itoa(int(o.Status.DesiredNumberScheduled)) +
 			" ready=" + strconv.Itoa(int(o.Status.NumberReady)))

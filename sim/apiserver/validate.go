@@ -65,6 +65,8 @@ func Validate(obj store.Object) error {
 	case *appsv1.ReplicaSet:
 		errs = append(errs, validateReplicas(o.Spec.Replicas, field.NewPath("spec", "replicas"))...)
 		errs = append(errs, validateSelectorTemplate(o.Spec.Selector, &o.Spec.Template, field.NewPath("spec"))...)
+	case *corev1.ReplicationController:
+		errs = append(errs, validateReplicationControllerSpec(&o.Spec, field.NewPath("spec"))...)
 	case *appsv1.DaemonSet:
 		errs = append(errs, validateSelectorTemplate(o.Spec.Selector, &o.Spec.Template, field.NewPath("spec"))...)
 		if o.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyAlways {
@@ -208,6 +210,40 @@ func validateSelectorTemplate(sel *metav1.LabelSelector, t *corev1.PodTemplateSp
 		}
 	}
 	errs = append(errs, validatePodSpec(&t.Spec, tp.Child("spec"))...)
+	return errs
+}
+
+// validateReplicationControllerSpec is upstream's
+// ValidateReplicationControllerSpec: a non-negative minReadySeconds and
+// replicas, a selector that is not empty and matches the template's
+// labels, and a template whose pods restart Always and have no
+// activeDeadlineSeconds.
+func validateReplicationControllerSpec(s *corev1.ReplicationControllerSpec, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if s.MinReadySeconds < 0 {
+		errs = append(errs, field.Invalid(p.Child("minReadySeconds"), s.MinReadySeconds, "must be greater than or equal to 0"))
+	}
+	sel := labels.SelectorFromSet(s.Selector)
+	if sel.Empty() {
+		errs = append(errs, field.Required(p.Child("selector"), ""))
+	}
+	errs = append(errs, validateReplicas(s.Replicas, p.Child("replicas"))...)
+	tp := p.Child("template")
+	t := s.Template
+	if t == nil {
+		return append(errs, field.Required(tp, ""))
+	}
+	errs = append(errs, metav1validation.ValidateLabels(t.Labels, tp.Child("metadata", "labels"))...)
+	if !sel.Empty() && !sel.Matches(labels.Set(t.Labels)) {
+		errs = append(errs, field.Invalid(tp.Child("metadata", "labels"), t.Labels, "`selector` does not match template `labels`"))
+	}
+	errs = append(errs, validatePodSpec(&t.Spec, tp.Child("spec"))...)
+	if t.Spec.RestartPolicy != corev1.RestartPolicyAlways {
+		errs = append(errs, field.NotSupported(tp.Child("spec", "restartPolicy"), t.Spec.RestartPolicy, []string{string(corev1.RestartPolicyAlways)}))
+	}
+	if t.Spec.ActiveDeadlineSeconds != nil {
+		errs = append(errs, field.Invalid(tp.Child("spec", "activeDeadlineSeconds"), t.Spec.ActiveDeadlineSeconds, "activeDeadlineSeconds in ReplicationController is not Supported"))
+	}
 	return errs
 }
 

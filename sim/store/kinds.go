@@ -178,6 +178,8 @@ var kindTable = []KindInfo{
 	{GroupVersion: certificatesv1.SchemeGroupVersion, Resource: "certificatesigningrequests", ShortNames: []string{"csr"},
 		Subresources: []string{"status", "approval"},
 		New:          func() Object { return &certificatesv1.CertificateSigningRequest{} }},
+	{GroupVersion: corev1.SchemeGroupVersion, Resource: "replicationcontrollers", Generation: true, ShortNames: []string{"rc"}, Categories: all, Namespaced: true, Subresources: statusAndScale,
+		New: func() Object { return &corev1.ReplicationController{} }},
 }
 
 func init() {

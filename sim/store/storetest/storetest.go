@@ -68,6 +68,8 @@ var kindSamples = map[string]string{
 	// An Ed25519 certificate request for CN=sample.
 	"CertificateSigningRequest": `{metadata: {name: sample}, spec: {signerName: kubernetes.io/kube-apiserver-client, usages: [client auth],
 		request: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlHUU1FUUNBUUF3RVRFUE1BMEdBMVVFQXhNR2MyRnRjR3hsTUNvd0JRWURLMlZ3QXlFQU8yb252TTYycEMxaQpvNmpRS204TmMyVXlGWGNkNGtPbU9zQklvWXRaMmltZ0FEQUZCZ01yWlhBRFFRQzBuWjFISXpvbzJQck9ENzVECjZiRnpPVFZTaFp5N2dyMTV6Z2V5WUgvejlSNTVtOWVzMm1kNmpGcUh3ZXJmNTRvYlVQR0tQcXo2NExJOXRZcnoKaFc4RgotLS0tLUVORCBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K}}`,
+	"ReplicationController": `{metadata: {name: sample, namespace: default}, spec: {replicas: 1, selector: {app: s},
+		template: {metadata: {labels: {app: s}}, spec: {containers: [{name: c, image: nginx}]}}}}`,
 }
 
 // Sample returns a fresh valid object of kind, named "sample" (in

@@ -1,0 +1,103 @@
+package kubeapi
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+const nginxRC = `apiVersion: v1
+kind: ReplicationController
+metadata: {name: nginx}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: nginx-rc}}
+    spec:
+      containers:
+      - {name: nginx, image: nginx:1.27}
+`
+
+// dumpSections are the kinds `kubectl cluster-info dump` prints for each
+// namespace after the nodes, in its order (each list's kind line).
+var dumpSections = []string{"NodeList", "EventList", "ReplicationControllerList", "ServiceList",
+	"DaemonSetList", "DeploymentList", "ReplicaSetList", "PodList"}
+
+// TestKubectlReplicationController: the real kubectl creates a v1
+// ReplicationController, which the API server defaults as upstream (the
+// selector and labels from the template); get rc prints upstream's
+// columns, scale rc goes through the scale subresource, and a bad RC is
+// refused with upstream's messages.
+func TestKubectlReplicationController(t *testing.T) {
+	f, k := newKubectl(t, fixtureOpts{})
+	require.Contains(t, k.apply(nginxRC), "replicationcontroller/nginx created")
+	require.Equal(t, "nginx-rc nginx-rc 2 1",
+		k.ok("get", "rc", "nginx", "-o", `jsonpath={.spec.selector.app} {.metadata.labels.app} {.spec.replicas} {.metadata.generation}`),
+		"selector and labels default to the template's labels")
+	out := k.ok("get", "replicationcontrollers", "-o", "wide")
+	require.Regexp(t, spaced("NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"), out)
+	require.Regexp(t, spaced("nginx", "2", "0", "0"), out, "no pods until the controller syncs")
+	require.Regexp(t, spaced("nginx", "nginx:1.27", "app=nginx-rc"), out)
+
+	require.Contains(t, k.ok("scale", "rc", "nginx", "--replicas=3"), "replicationcontroller/nginx scaled")
+	require.Equal(t, "3", k.ok("get", "rc", "nginx", "-o", "jsonpath={.spec.replicas}"))
+	require.Contains(t, k.ok("get", "--raw", "/api/v1/namespaces/default/replicationcontrollers/nginx/scale"),
+		`"spec":{"replicas":3},"status":{"replicas":0,"selector":"app=nginx-rc"}`, "the scale subresource")
+	require.NoError(t, f.sess.RunFor(10*time.Second))
+
+	out, err := k.run("create", "-f", k.file(`apiVersion: v1
+kind: ReplicationController
+metadata: {name: bad}
+spec:
+  replicas: -1
+  selector: {app: other}
+  template:
+    metadata: {labels: {app: bad}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: nginx}]
+`))
+	require.Error(t, err, out)
+	require.Contains(t, out, `The ReplicationController "bad" is invalid`)
+	require.Contains(t, out, "spec.replicas: Invalid value: -1: must be greater than or equal to 0")
+	require.Contains(t, out, "spec.template.metadata.labels: Invalid value: {\"app\":\"bad\"}: `selector` does not match template `labels`")
+	require.Contains(t, out, `spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"`)
+}
+
+// TestKubectlClusterInfoDump: `kubectl cluster-info dump` (which lists
+// replicationcontrollers in every namespace) completes, to stdout, for
+// all namespaces and into an output directory.
+func TestKubectlClusterInfoDump(t *testing.T) {
+	f, k := newKubectl(t, fixtureOpts{})
+	k.apply(nginxRC)
+	require.NoError(t, f.sess.RunFor(30*time.Second))
+
+	out := k.ok("cluster-info", "dump")
+	for _, s := range dumpSections {
+		require.Contains(t, out, `"kind": "`+s+`"`, s)
+	}
+	require.Contains(t, out, `"name": "nginx"`, "the RC in default")
+	require.Contains(t, out, "==== START logs for container", "the pods' logs")
+
+	all := k.ok("cluster-info", "dump", "--all-namespaces")
+	require.Greater(t, strings.Count(all, `"kind": "ReplicationControllerList"`), strings.Count(out, `"kind": "ReplicationControllerList"`),
+		"one list per namespace")
+
+	dir := t.TempDir()
+	out = k.ok("cluster-info", "dump", "--output-directory", dir)
+	require.Contains(t, out, "Cluster info dumped to "+dir)
+	for _, name := range []string{"nodes.json", "default/replication-controllers.json", "default/services.json",
+		"default/daemonsets.json", "default/deployments.json", "default/replicasets.json", "default/pods.json",
+		"default/events.json", "kube-system/pods.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		require.NotEmpty(t, b, name)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "default", "replication-controllers.json"))
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"name": "nginx"`)
+}
