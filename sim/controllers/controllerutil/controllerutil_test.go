@@ -304,3 +304,17 @@ func TestDeletePods(t *testing.T) {
 	x.DeletionObserved("k", "default/a")
 	require.True(t, x.Satisfied("k"), "gone's deletion was observed at once")
 }
+
+// TestNewControllerRefAPIVersion: a controller reference carries its
+// owner kind's own apiVersion (a Job's pods name batch/v1, an RC's v1),
+// not apps/v1 for every kind.
+func TestNewControllerRefAPIVersion(t *testing.T) {
+	owner := &metav1.ObjectMeta{Name: "x", UID: "u"}
+	for kind, want := range map[string]string{"ReplicaSet": "apps/v1", "ReplicationController": "v1", "Job": "batch/v1",
+		"CronJob": "batch/v1", "Pod": "v1", "StatefulSet": "apps/v1"} {
+		ref := NewControllerRef(owner, kind)
+		require.Equal(t, want, ref.APIVersion, kind)
+		require.Equal(t, kind, ref.Kind)
+		require.True(t, *ref.Controller && *ref.BlockOwnerDeletion, kind)
+	}
+}

@@ -16,12 +16,18 @@ import (
 )
 
 // NewControllerRef is the ownerReference a controller puts on what it
-// creates: controller and blockOwnerDeletion true, so that foreground
-// deletion waits for the dependents.
+// creates: the owner's kind with its apiVersion from the kind table
+// ("v1" for a ReplicationController, "batch/v1" for a Job), controller
+// and blockOwnerDeletion true, so that foreground deletion waits for the
+// dependents.
 func NewControllerRef(owner metav1.Object, kind string) metav1.OwnerReference {
 	t := true
+	gv := appsv1.SchemeGroupVersion
+	if info, ok := store.LookupKind(kind); ok {
+		gv = info.GroupVersion
+	}
 	return metav1.OwnerReference{
-		APIVersion: appsv1.SchemeGroupVersion.String(), Kind: kind,
+		APIVersion: gv.String(), Kind: kind,
 		Name: owner.GetName(), UID: owner.GetUID(),
 		Controller: &t, BlockOwnerDeletion: &t,
 	}
