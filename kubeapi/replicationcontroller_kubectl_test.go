@@ -43,11 +43,21 @@ func TestKubectlReplicationController(t *testing.T) {
 	require.Regexp(t, spaced("nginx", "2", "0", "0"), out, "no pods until the controller syncs")
 	require.Regexp(t, spaced("nginx", "nginx:1.27", "app=nginx-rc"), out)
 
+	require.NoError(t, f.sess.RunFor(30*time.Second))
+	require.Regexp(t, spaced("nginx", "2", "2", "2"), k.ok("get", "rc"))
+	pods := k.ok("get", "pods", "-l", "app=nginx-rc", "-o", `jsonpath={range .items[*]}{.metadata.ownerReferences[0].apiVersion}/{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.status.phase}{"\n"}{end}`)
+	require.Equal(t, "v1/ReplicationController/nginx Running\nv1/ReplicationController/nginx Running\n", pods)
+	require.Contains(t, k.ok("describe", "rc", "nginx"), "SuccessfulCreate")
+
 	require.Contains(t, k.ok("scale", "rc", "nginx", "--replicas=3"), "replicationcontroller/nginx scaled")
 	require.Equal(t, "3", k.ok("get", "rc", "nginx", "-o", "jsonpath={.spec.replicas}"))
 	require.Contains(t, k.ok("get", "--raw", "/api/v1/namespaces/default/replicationcontrollers/nginx/scale"),
-		`"spec":{"replicas":3},"status":{"replicas":0,"selector":"app=nginx-rc"}`, "the scale subresource")
-	require.NoError(t, f.sess.RunFor(10*time.Second))
+		`"spec":{"replicas":3},"status":{"replicas":2,"selector":"app=nginx-rc"}`, "the scale subresource")
+	require.NoError(t, f.sess.RunFor(30*time.Second))
+	require.Regexp(t, spaced("nginx", "3", "3", "3"), k.ok("get", "rc"))
+	require.Equal(t, "3 3 3 3 2", k.ok("get", "rc", "nginx", "-o",
+		"jsonpath={.status.replicas} {.status.fullyLabeledReplicas} {.status.readyReplicas} {.status.availableReplicas} {.status.observedGeneration}"))
+	require.Equal(t, 3, strings.Count(k.ok("get", "pods", "-l", "app=nginx-rc", "--field-selector=status.phase=Running", "--no-headers"), "Running"))
 
 	out, err := k.run("create", "-f", k.file(`apiVersion: v1
 kind: ReplicationController
@@ -66,6 +76,10 @@ spec:
 	require.Contains(t, out, "spec.replicas: Invalid value: -1: must be greater than or equal to 0")
 	require.Contains(t, out, "spec.template.metadata.labels: Invalid value: {\"app\":\"bad\"}: `selector` does not match template `labels`")
 	require.Contains(t, out, `spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"`)
+
+	require.Contains(t, k.ok("delete", "rc", "nginx"), `replicationcontroller "nginx" deleted`)
+	require.NoError(t, f.sess.RunFor(60*time.Second))
+	require.Contains(t, k.ok("get", "pods", "-l", "app=nginx-rc"), "No resources found", "the garbage collector deletes the pods")
 }
 
 // TestKubectlClusterInfoDump: `kubectl cluster-info dump` (which lists

@@ -84,6 +84,7 @@ func (c *Cluster) startControlPlane() error {
 		serviceaccount.NewTokens(e, c.Client(serviceaccount.TokensName), controllerutil.Config{}, c.PKI.CertPEM),
 		rootCA,
 		csrsigning.New(e, c.Client(csrsigning.Name), controllerutil.Config{}, c.PKI),
+		replicaset.NewReplication(e, c.Client(replicaset.ReplicationName), controllerutil.Config{}),
 	}
 	for _, s := range c.starters {
 		s.Start()

@@ -2,13 +2,14 @@
 // controller: it keeps the number of active pods matching a ReplicaSet's
 // selector at spec.replicas, adopting orphans, creating missing pods in
 // slow-start batches and deleting surplus pods in upstream's ranking
-// order, then reports status.
+// order, then reports status. The same code over a conversion is the
+// replication controller (NewReplication), as upstream's
+// pkg/controller/replication wraps the ReplicaSet controller.
 package replicaset
 
 import (
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -23,9 +24,14 @@ import (
 // Name is the component (and event source) name.
 const Name = "replicaset-controller"
 
-// Controller is the ReplicaSet controller.
+// ReplicationName is the replication controller's component (and event
+// source) name, as upstream's.
+const ReplicationName = "replication-controller"
+
+// Controller is the ReplicaSet controller, or the replication controller.
 type Controller struct {
 	controllerutil.Base
+	kind   kindAdapter
 	exp    *controllerutil.Expectations
 	claims controllerutil.ClaimMemo
 	sels   controllerutil.SelectorMemo
@@ -34,14 +40,25 @@ type Controller struct {
 // New returns a controller writing through client (whose component name
 // should be Name). Call Start to begin watching.
 func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
-	c := &Controller{exp: controllerutil.NewExpectations(engine)}
-	c.Base = controllerutil.NewBase(engine, client, Name, cfg, c.sync)
-	c.Reconciles("ReplicaSet", c.onReplicaSet)
+	return newController(engine, client, Name, cfg, replicaSets)
+}
+
+// NewReplication returns the replication controller, keeping
+// ReplicationControllers' pods, writing through client (whose component
+// name should be ReplicationName). Call Start to begin watching.
+func NewReplication(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config) *Controller {
+	return newController(engine, client, ReplicationName, cfg, replicationControllers)
+}
+
+func newController(engine *sim.Engine, client *apiserver.Client, name string, cfg controllerutil.Config, kind kindAdapter) *Controller {
+	c := &Controller{kind: kind, exp: controllerutil.NewExpectations(engine)}
+	c.Base = controllerutil.NewBase(engine, client, name, cfg, c.sync)
+	c.Reconciles(kind.kind, c.onOwner)
 	c.Handles("Pod", c.onPod)
 	return c
 }
 
-func (c *Controller) onReplicaSet(ev store.Event) {
+func (c *Controller) onOwner(ev store.Event) {
 	key := store.KeyOf(ev.Object)
 	if ev.Type == store.Deleted {
 		c.exp.Delete(key)
@@ -56,11 +73,10 @@ func (c *Controller) onReplicaSet(ev store.Event) {
 
 // statusOnly reports whether an update changed nothing but status, so
 // the controller's own status writes do not queue a no-op sync.
-func statusOnly(oldObj, newObj store.Object) bool {
-	o, n := oldObj.(*appsv1.ReplicaSet), newObj.(*appsv1.ReplicaSet)
-	return o.Generation == n.Generation && o.DeletionTimestamp.Equal(n.DeletionTimestamp) &&
-		labels.Equals(o.Labels, n.Labels) && len(o.OwnerReferences) == len(n.OwnerReferences) &&
-		len(o.Annotations) == len(n.Annotations)
+func statusOnly(o, n store.Object) bool {
+	return o.GetGeneration() == n.GetGeneration() && o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp()) &&
+		labels.Equals(o.GetLabels(), n.GetLabels()) && len(o.GetOwnerReferences()) == len(n.GetOwnerReferences()) &&
+		len(o.GetAnnotations()) == len(n.GetAnnotations())
 }
 
 // onPod lowers expectations and queues the owning ReplicaSet, as
@@ -108,8 +124,8 @@ func (c *Controller) podUpdated(old, pod *corev1.Pod) {
 			return
 		}
 		c.Queue.Add(key)
-		if o, ok := c.Store.Get("ReplicaSet", pod.Namespace, curRef.Name); ok {
-			if mrs := o.(*appsv1.ReplicaSet).Spec.MinReadySeconds; mrs > 0 && !podutil.IsReady(old) && podutil.IsReady(pod) {
+		if o, ok := c.Store.Get(c.kind.kind, pod.Namespace, curRef.Name); ok {
+			if mrs := c.kind.view(o).Spec.MinReadySeconds; mrs > 0 && !podutil.IsReady(old) && podutil.IsReady(pod) {
 				c.Queue.AddAfter(key, time.Duration(mrs)*time.Second)
 			}
 		}
@@ -127,9 +143,10 @@ func relevantChange(old, pod *corev1.Pod) bool {
 		podutil.IsActive(old) != podutil.IsActive(pod) || !labels.Equals(old.Labels, pod.Labels)
 }
 
-// ownerKey is the key of the ReplicaSet controlling pod, if it exists.
+// ownerKey is the key of the ReplicaSet (ReplicationController)
+// controlling pod, if it exists.
 func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
-	return controllerutil.ControllerKey(c.Store, "ReplicaSet", pod)
+	return controllerutil.ControllerKey(c.Store, c.kind.kind, pod)
 }
 
 // queueMatching queues every ReplicaSet whose selector matches an orphan
@@ -138,7 +155,7 @@ func (c *Controller) queueMatching(pod *corev1.Pod) {
 	if pod.DeletionTimestamp != nil {
 		return
 	}
-	for _, key := range controllerutil.Selecting(c.Store, "ReplicaSet", pod, func(rs *appsv1.ReplicaSet) *metav1.LabelSelector { return rs.Spec.Selector }) {
+	for _, key := range controllerutil.Selecting(c.Store, c.kind.kind, pod, func(o store.Object) *metav1.LabelSelector { return c.kind.view(o).Spec.Selector }) {
 		c.Queue.Add(key)
 	}
 }

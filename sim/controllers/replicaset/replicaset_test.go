@@ -16,6 +16,7 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 func newRS(name string, replicas int32) *appsv1.ReplicaSet {
@@ -32,13 +33,23 @@ func newRS(name string, replicas int32) *appsv1.ReplicaSet {
 
 func setup(t *testing.T, rs ...*appsv1.ReplicaSet) (*fake.World, *Controller) {
 	t.Helper()
+	objs := make([]store.Object, len(rs))
+	for i, r := range rs {
+		objs[i] = r
+	}
+	return setupWith(t, New, Name, objs...)
+}
+
+// setupWith is a world holding objs and a controller made by newFn with
+// the client of component name, not started.
+func setupWith(t *testing.T, newFn func(*sim.Engine, *apiserver.Client, controllerutil.Config) *Controller, name string, objs ...store.Object) (*fake.World, *Controller) {
+	t.Helper()
 	w := fake.New(1)
-	for _, r := range rs {
-		_, err := w.Admin.Create(r)
+	for _, o := range objs {
+		_, err := w.Admin.Create(o)
 		require.NoError(t, err)
 	}
-	c := New(w.Engine, w.Server.Client(Name), controllerutil.DefaultConfig())
-	return w, c
+	return w, newFn(w.Engine, w.Server.Client(name), controllerutil.DefaultConfig())
 }
 
 func getRS(t *testing.T, w *fake.World, name string) *appsv1.ReplicaSet {

@@ -16,28 +16,29 @@ import (
 // difference if the watch has caught up with earlier actions, then write
 // status. Level triggered: everything is re-read from the store.
 func (c *Controller) sync(key string) error {
-	rs, ok := controllerutil.Get[*appsv1.ReplicaSet](c.Store, "ReplicaSet", key)
+	obj, ok := controllerutil.Get[store.Object](c.Store, c.kind.kind, key)
 	if !ok {
 		c.exp.Delete(key)
 		return nil
 	}
+	rs := c.kind.view(obj)
 	needsSync := c.exp.Satisfied(key)
 	sel, err := c.sels.Selector(rs.UID, rs.Spec.Selector)
 	if err != nil {
 		return nil // invalid selector: nothing to do until it changes
 	}
-	claimed, err := c.claims.Claim(c.Client, "Pod", rs, "ReplicaSet", sel, rs.Spec.Selector.MatchLabels)
+	claimed, err := c.claims.Claim(c.Client, "Pod", rs, c.kind.kind, sel, rs.Spec.Selector.MatchLabels)
 	if err != nil {
 		return err
 	}
 	active := activePods(claimed)
 	var manageErr error
 	if needsSync && rs.DeletionTimestamp == nil {
-		manageErr = c.manageReplicas(key, rs, active)
+		manageErr = c.manageReplicas(key, obj, rs, active)
 	}
 	now := c.Engine.Now()
 	status := CalculateStatus(rs, active, manageErr, now)
-	out, err := c.updateStatus(rs, status)
+	out, err := c.updateStatus(obj, rs, status)
 	if err != nil {
 		return err
 	}
@@ -60,23 +61,25 @@ func activePods(objs []store.Object) []*corev1.Pod {
 	return out
 }
 
-func (c *Controller) manageReplicas(key string, rs *appsv1.ReplicaSet, active []*corev1.Pod) error {
+// manageReplicas creates or deletes the difference; owner is the stored
+// object (events name it), rs its ReplicaSet view.
+func (c *Controller) manageReplicas(key string, owner store.Object, rs *appsv1.ReplicaSet, active []*corev1.Pod) error {
 	diff := len(active) - int(*rs.Spec.Replicas)
 	switch {
 	case diff < 0:
-		return c.createPods(key, rs, min(-diff, c.Config.BurstReplicas))
+		return c.createPods(key, owner, rs, min(-diff, c.Config.BurstReplicas))
 	case diff > 0:
-		return c.deletePods(key, rs, active, min(diff, c.Config.BurstReplicas))
+		return c.deletePods(key, owner, rs, active, min(diff, c.Config.BurstReplicas))
 	}
 	return nil
 }
 
-func (c *Controller) createPods(key string, rs *appsv1.ReplicaSet, n int) error {
+func (c *Controller) createPods(key string, owner store.Object, rs *appsv1.ReplicaSet, n int) error {
 	c.exp.ExpectCreations(key, n)
-	ref := controllerutil.NewControllerRef(rs, "ReplicaSet")
+	ref := controllerutil.NewControllerRef(rs, c.kind.kind)
 	ok, err := controllerutil.SlowStartBatch(n, controllerutil.SlowStartInitialBatchSize, func() error {
 		pod := controllerutil.PodFromTemplate(&rs.Spec.Template, rs, &ref)
-		_, err := c.CreatePod(rs, pod)
+		_, err := c.CreatePod(owner, pod)
 		if err != nil && apierrors.IsForbidden(err) && c.namespaceTerminating(rs.Namespace) {
 			return nil
 		}
@@ -93,14 +96,14 @@ func (c *Controller) namespaceTerminating(ns string) bool {
 	return ok && o.GetDeletionTimestamp() != nil
 }
 
-func (c *Controller) deletePods(key string, rs *appsv1.ReplicaSet, active []*corev1.Pod, n int) error {
+func (c *Controller) deletePods(key string, owner store.Object, rs *appsv1.ReplicaSet, active []*corev1.Pod, n int) error {
 	victims := controllerutil.PodsToDelete(active, c.relatedPods(rs), n, c.Engine.Now())
 	keys := make([]string, len(victims))
 	for i, p := range victims {
 		keys[i] = store.KeyOf(p)
 	}
 	c.exp.ExpectDeletions(key, keys)
-	return c.DeletePods(c.exp, key, rs, victims)
+	return c.DeletePods(c.exp, key, owner, victims)
 }
 
 // relatedPods are the pods of every ReplicaSet controlled by the same
@@ -113,7 +116,7 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet) []*corev1.Pod {
 		return nil
 	}
 	var out []*corev1.Pod
-	for _, o := range c.Store.ByIndex("ReplicaSet", store.OwnerIndex, string(ref.UID)) {
+	for _, o := range c.Store.ByIndex(c.kind.kind, store.OwnerIndex, string(ref.UID)) {
 		if r := podutil.ControllerOf(o); r == nil || r.UID != ref.UID {
 			continue
 		}
@@ -124,16 +127,14 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet) []*corev1.Pod {
 	return out
 }
 
-func (c *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSetStatus) (*appsv1.ReplicaSet, error) {
+func (c *Controller) updateStatus(owner store.Object, rs *appsv1.ReplicaSet, status appsv1.ReplicaSetStatus) (*appsv1.ReplicaSet, error) {
 	status.ObservedGeneration = rs.Generation
 	if statusEqual(rs.Status, status) {
 		return rs, nil
 	}
-	n := *rs
-	n.Status = status
-	out, err := c.Client.UpdateStatus(&n)
+	out, err := c.Client.UpdateStatus(c.kind.withStatus(owner, status))
 	if err != nil {
 		return nil, err
 	}
-	return out.(*appsv1.ReplicaSet), nil
+	return c.kind.view(out), nil
 }
