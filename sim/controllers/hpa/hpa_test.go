@@ -156,3 +156,33 @@ func TestLegacyScaleUpLimitWithoutBehavior(t *testing.T) {
 	require.Equal(t, "ScaleUpLimit", condition(h, hpa.ScalingLimited).Reason)
 	require.Equal(t, corev1.ConditionTrue, condition(h, hpa.ScalingLimited).Status)
 }
+
+// TestScalesReplicationController: an HPA's scale target may be a v1
+// ReplicationController (through its scale subresource, as upstream's
+// scale client), and a missing one is named by its resource.
+func TestScalesReplicationController(t *testing.T) {
+	c := controllertest.Cluster(t, 3)
+	cl := c.Client("test")
+	d := web("180m")
+	t0 := d.Spec.Template
+	_, err := cl.Create(&corev1.ReplicationController{ObjectMeta: d.ObjectMeta,
+		Spec: corev1.ReplicationControllerSpec{Replicas: d.Spec.Replicas, Selector: d.Spec.Selector.MatchLabels, Template: &t0}})
+	require.NoError(t, err)
+	c.Engine.RunUntil(c.Engine.Elapsed() + time.Minute)
+	h := autoscaler(50)
+	h.Spec.ScaleTargetRef = autoscalingv2.CrossVersionObjectReference{APIVersion: "v1", Kind: "ReplicationController", Name: "web"}
+	_, err = cl.Create(h)
+	require.NoError(t, err)
+	c.Engine.RunUntil(c.Engine.Elapsed() + 5*time.Second)
+	require.Equal(t, int32(4), *fake.Get[*corev1.ReplicationController](t, c.Store, "ReplicationController", "web").Spec.Replicas,
+		"90%% of a 50%% target: ceil(2*1.8)")
+	require.Equal(t, []string{"New size: 4; reason: cpu resource utilization (percentage of request) above target"}, events(t, c, "SuccessfulRescale"))
+
+	h2 := autoscaler(50)
+	h2.Name = "gone"
+	h2.Spec.ScaleTargetRef = autoscalingv2.CrossVersionObjectReference{APIVersion: "v1", Kind: "ReplicationController", Name: "gone"}
+	_, err = cl.Create(h2)
+	require.NoError(t, err)
+	c.Engine.RunUntil(c.Engine.Elapsed() + 20*time.Second)
+	require.Equal(t, []string{`replicationcontrollers "gone" not found`}, events(t, c, "FailedGetScale"))
+}

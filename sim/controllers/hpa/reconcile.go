@@ -176,6 +176,9 @@ func (c *Controller) podsOf(ns string, sel labels.Selector) []*corev1.Pod {
 func (c *Controller) scaleOf(key string, hpa *autoscalingv2.HorizontalPodAutoscaler) (*scaleTarget, error) {
 	ref := hpa.Spec.ScaleTargetRef
 	resourceName := strings.ToLower(ref.Kind) + "s.apps"
+	if info, ok := store.LookupKind(ref.Kind); ok {
+		resourceName = info.GroupResource().String()
+	}
 	o, ok := c.Store.Get(ref.Kind, hpa.Namespace, ref.Name)
 	var sel *metav1.LabelSelector
 	var spec *int32
@@ -186,6 +189,8 @@ func (c *Controller) scaleOf(key string, hpa *autoscalingv2.HorizontalPodAutosca
 		sel, spec = w.Spec.Selector, w.Spec.Replicas
 	case *appsv1.StatefulSet:
 		sel, spec = w.Spec.Selector, w.Spec.Replicas
+	case *corev1.ReplicationController:
+		sel, spec = metav1.SetAsLabelSelector(w.Spec.Selector), w.Spec.Replicas
 	default:
 		if ok || ref.Kind == "" {
 			return nil, fmt.Errorf("no scale subresource for kind %q", ref.Kind)
