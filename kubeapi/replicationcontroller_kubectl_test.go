@@ -8,19 +8,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/internal/manifests"
 )
 
-const nginxRC = `apiVersion: v1
-kind: ReplicationController
-metadata: {name: nginx}
-spec:
-  replicas: 2
-  template:
-    metadata: {labels: {app: nginx-rc}}
-    spec:
-      containers:
-      - {name: nginx, image: nginx:1.27}
-`
+var nginxRC = manifests.ReplicationController("nginx", 2, "{name: nginx, image: nginx:1.27}")
 
 // dumpSections are the kinds `kubectl cluster-info dump` prints for each
 // namespace after the nodes, in its order (each list's kind line).
@@ -35,29 +27,29 @@ var dumpSections = []string{"NodeList", "EventList", "ReplicationControllerList"
 func TestKubectlReplicationController(t *testing.T) {
 	f, k := newKubectl(t, fixtureOpts{})
 	require.Contains(t, k.apply(nginxRC), "replicationcontroller/nginx created")
-	require.Equal(t, "nginx-rc nginx-rc 2 1",
+	require.Equal(t, "nginx nginx 2 1",
 		k.ok("get", "rc", "nginx", "-o", `jsonpath={.spec.selector.app} {.metadata.labels.app} {.spec.replicas} {.metadata.generation}`),
 		"selector and labels default to the template's labels")
 	out := k.ok("get", "replicationcontrollers", "-o", "wide")
 	require.Regexp(t, spaced("NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"), out)
 	require.Regexp(t, spaced("nginx", "2", "0", "0"), out, "no pods until the controller syncs")
-	require.Regexp(t, spaced("nginx", "nginx:1.27", "app=nginx-rc"), out)
+	require.Regexp(t, spaced("nginx", "nginx:1.27", "app=nginx"), out)
 
 	require.NoError(t, f.sess.RunFor(30*time.Second))
 	require.Regexp(t, spaced("nginx", "2", "2", "2"), k.ok("get", "rc"))
-	pods := k.ok("get", "pods", "-l", "app=nginx-rc", "-o", `jsonpath={range .items[*]}{.metadata.ownerReferences[0].apiVersion}/{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.status.phase}{"\n"}{end}`)
+	pods := k.ok("get", "pods", "-l", "app=nginx", "-o", `jsonpath={range .items[*]}{.metadata.ownerReferences[0].apiVersion}/{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.status.phase}{"\n"}{end}`)
 	require.Equal(t, "v1/ReplicationController/nginx Running\nv1/ReplicationController/nginx Running\n", pods)
 	require.Contains(t, k.ok("describe", "rc", "nginx"), "SuccessfulCreate")
 
 	require.Contains(t, k.ok("scale", "rc", "nginx", "--replicas=3"), "replicationcontroller/nginx scaled")
 	require.Equal(t, "3", k.ok("get", "rc", "nginx", "-o", "jsonpath={.spec.replicas}"))
 	require.Contains(t, k.ok("get", "--raw", "/api/v1/namespaces/default/replicationcontrollers/nginx/scale"),
-		`"spec":{"replicas":3},"status":{"replicas":2,"selector":"app=nginx-rc"}`, "the scale subresource")
+		`"spec":{"replicas":3},"status":{"replicas":2,"selector":"app=nginx"}`, "the scale subresource")
 	require.NoError(t, f.sess.RunFor(30*time.Second))
 	require.Regexp(t, spaced("nginx", "3", "3", "3"), k.ok("get", "rc"))
 	require.Equal(t, "3 3 3 3 2", k.ok("get", "rc", "nginx", "-o",
 		"jsonpath={.status.replicas} {.status.fullyLabeledReplicas} {.status.readyReplicas} {.status.availableReplicas} {.status.observedGeneration}"))
-	require.Equal(t, 3, strings.Count(k.ok("get", "pods", "-l", "app=nginx-rc", "--field-selector=status.phase=Running", "--no-headers"), "Running"))
+	require.Equal(t, 3, strings.Count(k.ok("get", "pods", "-l", "app=nginx", "--field-selector=status.phase=Running", "--no-headers"), "Running"))
 
 	out, err := k.run("create", "-f", k.file(`apiVersion: v1
 kind: ReplicationController
@@ -79,7 +71,7 @@ spec:
 
 	require.Contains(t, k.ok("delete", "rc", "nginx"), `replicationcontroller "nginx" deleted`)
 	require.NoError(t, f.sess.RunFor(60*time.Second))
-	require.Contains(t, k.ok("get", "pods", "-l", "app=nginx-rc"), "No resources found", "the garbage collector deletes the pods")
+	require.Contains(t, k.ok("get", "pods", "-l", "app=nginx"), "No resources found", "the garbage collector deletes the pods")
 }
 
 // TestKubectlClusterInfoDump: `kubectl cluster-info dump` (which lists

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/utils/ptr"
 
@@ -48,6 +49,8 @@ func (s *Session) Describe(kind, namespace, name string) string {
 			d.daemonSet(obj)
 		case *appsv1.StatefulSet:
 			d.statefulSet(obj)
+		case *corev1.ReplicationController:
+			d.replicationController(obj)
 		default:
 			d.generic(kind, o)
 		}
@@ -413,6 +416,37 @@ func (d *describer) statefulSet(ss *appsv1.StatefulSet) {
 	d.line(0, "Replicas:\t%d desired | %d total", ptr.Deref(ss.Spec.Replicas, 1), ss.Status.Replicas)
 	d.podTemplate(ss.Spec.Template)
 	d.events("StatefulSet", ss)
+}
+
+// replicationController is kubectl describe rc's layout: the selector
+// map, current and desired replicas, and its pods by phase.
+func (d *describer) replicationController(rc *corev1.ReplicationController) {
+	d.line(0, "Name:\t%s", rc.Name)
+	d.line(0, "Namespace:\t%s", rc.Namespace)
+	d.line(0, "Selector:\t%s", labels.FormatLabels(rc.Spec.Selector))
+	d.labels("Labels", rc.Labels)
+	d.line(0, "Replicas:\t%d current / %d desired", rc.Status.Replicas, ptr.Deref(rc.Spec.Replicas, 1))
+	var running, waiting, succeeded, failed int
+	for _, o := range d.c.Store.ByIndex("Pod", store.OwnerIndex, string(rc.UID)) {
+		if ref := podutil.ControllerOf(o); ref == nil || ref.UID != rc.UID {
+			continue
+		}
+		switch o.(*corev1.Pod).Status.Phase {
+		case corev1.PodRunning:
+			running++
+		case corev1.PodPending:
+			waiting++
+		case corev1.PodSucceeded:
+			succeeded++
+		case corev1.PodFailed:
+			failed++
+		}
+	}
+	d.line(0, "Pods Status:\t%d Running / %d Waiting / %d Succeeded / %d Failed", running, waiting, succeeded, failed)
+	if rc.Spec.Template != nil {
+		d.podTemplate(*rc.Spec.Template)
+	}
+	d.events("ReplicationController", rc)
 }
 
 // events is describe's Events table: the object's events, oldest first,

@@ -44,10 +44,11 @@ type viewMemo struct {
 	pendingMoved bool
 	// phases counts the pods by the header's columns.
 	phases Counts
-	// workloads is the last list of workloads, kept while no
-	// Deployment, DaemonSet or StatefulSet changed (workloadRevs).
+	// workloads is the last list of workloads, kept while no Deployment,
+	// DaemonSet, StatefulSet or ReplicationController changed
+	// (workloadRevs).
 	workloads    []WorkloadView
-	workloadRevs [3]int64
+	workloadRevs [4]int64
 	workloadsOK  bool
 	// events is the last view's events, kept while the timeline did not
 	// grow (its entries never change once written).

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/cluster"
@@ -188,10 +189,10 @@ func bill(c *cluster.Cluster, now time.Duration) (machines int, perHour, total f
 	return machines, perHour, total
 }
 
-// workloadViews lists the Deployments, DaemonSets and StatefulSets: the
-// last list while none of them changed.
+// workloadViews lists the Deployments, DaemonSets, StatefulSets and
+// ReplicationControllers: the last list while none of them changed.
 func (m *viewMemo) workloadViews(st *store.Store) []WorkloadView {
-	revs := [3]int64{st.KindRev("Deployment"), st.KindRev("DaemonSet"), st.KindRev("StatefulSet")}
+	revs := [4]int64{st.KindRev("Deployment"), st.KindRev("DaemonSet"), st.KindRev("StatefulSet"), st.KindRev("ReplicationController")}
 	if m.workloadsOK && revs == m.workloadRevs {
 		return m.workloads
 	}
@@ -207,6 +208,11 @@ func (m *viewMemo) workloadViews(st *store.Store) []WorkloadView {
 	for _, o := range st.List("StatefulSet", "") {
 		d := o.(*appsv1.StatefulSet)
 		out = append(out, WorkloadView{"StatefulSet", d.Namespace, d.Name, ptr.Deref(d.Spec.Replicas, 1), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas})
+	}
+	for _, o := range st.List("ReplicationController", "") {
+		// An RC has no rollout: every pod is of its one template.
+		d := o.(*corev1.ReplicationController)
+		out = append(out, WorkloadView{"ReplicationController", d.Namespace, d.Name, ptr.Deref(d.Spec.Replicas, 1), d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.Replicas})
 	}
 	m.workloads, m.workloadRevs, m.workloadsOK = out, revs, true
 	return out

@@ -41,6 +41,24 @@ spec:
 	return b.String()
 }
 
+// ReplicationController is the manifest of a v1 ReplicationController
+// called name with replicas pods labelled app=<name>, each running the
+// one container given as a YAML flow mapping. It gives no selector: the
+// API server defaults it to the template's labels.
+func ReplicationController(name string, replicas int, container string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: ReplicationController
+metadata: {name: %[1]s}
+spec:
+  replicas: %[2]d
+  template:
+    metadata: {labels: {app: %[1]s}}
+    spec:
+      containers:
+      - %[3]s
+`, name, replicas, container)
+}
+
 // InScenario is manifest as an entry of a scenario's workloads list:
 // "  - manifest:" and the manifest indented under it.
 func InScenario(manifest string) string {

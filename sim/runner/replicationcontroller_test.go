@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/podutil"
@@ -17,24 +18,14 @@ import (
 // selector from the template); the replication controller runs its pods,
 // and a timeline's `kubectl scale rc` scales it.
 func TestScenarioReplicationController(t *testing.T) {
-	const src = `
+	src := `
 name: rc
 duration: 3m
 cluster:
   nodeGroups:
     - {name: general, instanceType: m5.large, count: 1}
 workloads:
-  - manifest:
-      apiVersion: v1
-      kind: ReplicationController
-      metadata: {name: web}
-      spec:
-        replicas: 2
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers: [{name: nginx, image: nginx:1.27}]
-timeline:
+` + manifests.InScenario(manifests.ReplicationController("web", 2, "{name: nginx, image: nginx:1.27}")) + `timeline:
   - at: 1m
     kubectl: scale rc web --replicas=3
 `

@@ -21,7 +21,7 @@ type Mode int
 const (
 	ModeNodes     Mode = iota // the nodes as bins (or the heat-map) with the side panels
 	ModePods                  // `kubectl get pods`
-	ModeWorkloads             // Deployments, DaemonSets and StatefulSets
+	ModeWorkloads             // Deployments, DaemonSets, StatefulSets and ReplicationControllers
 	ModeEvents                // `kubectl get events`
 )
 
@@ -197,7 +197,7 @@ func Namespaces(v *live.View) []string {
 // "statefulsets"), as k9s accepts them, or "workloads"/"wl".
 var viewModes = map[string]Mode{
 	"Node": ModeNodes, "Pod": ModePods, "Event": ModeEvents,
-	"Deployment": ModeWorkloads, "DaemonSet": ModeWorkloads, "StatefulSet": ModeWorkloads,
+	"Deployment": ModeWorkloads, "DaemonSet": ModeWorkloads, "StatefulSet": ModeWorkloads, "ReplicationController": ModeWorkloads,
 }
 
 // viewOf resolves a view name to its mode and, for a workload kind, the
