@@ -220,3 +220,34 @@ func TestUpdateValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateReplicationController: upstream's defaulting (selector and
+// labels from the template, replicas 1) and
+// ValidateReplicationControllerSpec's messages.
+func TestValidateReplicationController(t *testing.T) {
+	f := newFixture(t, 1)
+	tmpl := func() *corev1.PodTemplateSpec {
+		return &corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "a"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}}
+	}
+	rc := func(name string, t *corev1.PodTemplateSpec) *corev1.ReplicationController {
+		return &corev1.ReplicationController{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+			Spec: corev1.ReplicationControllerSpec{Template: t}}
+	}
+	out, err := f.Admin.Create(rc("ok", tmpl()))
+	require.NoError(t, err)
+	got := out.(*corev1.ReplicationController)
+	require.Equal(t, map[string]string{"app": "a"}, got.Spec.Selector)
+	require.Equal(t, map[string]string{"app": "a"}, got.Labels)
+	require.Equal(t, int32(1), *got.Spec.Replicas)
+
+	_, err = f.Admin.Create(rc("none", nil))
+	require.EqualError(t, err, `ReplicationController "none" is invalid: [spec.selector: Required value, spec.template: Required value]`)
+
+	bad := rc("bad", tmpl())
+	bad.Spec.Template.Spec.ActiveDeadlineSeconds = ptr.To(int64(30))
+	bad.Spec.MinReadySeconds = -1
+	_, err = f.Admin.Create(bad)
+	require.EqualError(t, err, `ReplicationController "bad" is invalid: [spec.minReadySeconds: Invalid value: -1: must be greater than or equal to 0, `+
+		`spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in ReplicationController is not Supported]`)
+}
