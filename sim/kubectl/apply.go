@@ -248,6 +248,10 @@ func keepServerFields(live, out store.Object, hadReplicas bool) {
 		if o.Spec.Replicas == nil && !hadReplicas {
 			o.Spec.Replicas = live.(*appsv1.StatefulSet).Spec.Replicas
 		}
+	case *corev1.ReplicationController:
+		if o.Spec.Replicas == nil && !hadReplicas {
+			o.Spec.Replicas = live.(*corev1.ReplicationController).Spec.Replicas
+		}
 	case *corev1.Service:
 		l := live.(*corev1.Service)
 		if o.Spec.ClusterIP == "" {

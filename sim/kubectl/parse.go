@@ -339,9 +339,8 @@ func checkEffect(e string) error {
 	return errorf("invalid taint effect: %s, unsupported taint effect", e)
 }
 
-// exposableKinds are the kinds expose reads a selector from, as upstream
-// (less ReplicationController, which the simulator does not serve).
-var exposableKinds = []string{"Deployment", "ReplicaSet", "Pod", "Service"}
+// exposableKinds are the kinds expose reads a selector from, as upstream.
+var exposableKinds = []string{"Deployment", "ReplicaSet", "ReplicationController", "Pod", "Service"}
 
 // restartableKinds are the kinds rollout restart restarts, as upstream.
 var restartableKinds = []string{"Deployment", "DaemonSet", "StatefulSet"}

@@ -35,6 +35,8 @@ func replicasOf(o store.Object) int32 {
 		p = w.Spec.Replicas
 	case *appsv1.StatefulSet:
 		p = w.Spec.Replicas
+	case *corev1.ReplicationController:
+		p = w.Spec.Replicas
 	}
 	if p == nil {
 		return 1

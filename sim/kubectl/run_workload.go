@@ -98,6 +98,10 @@ func podSpecOf(o store.Object) *corev1.PodSpec {
 		return &w.Spec.JobTemplate.Spec.Template.Spec
 	case *corev1.Pod:
 		return &w.Spec
+	case *corev1.ReplicationController:
+		if w.Spec.Template != nil {
+			return &w.Spec.Template.Spec
+		}
 	}
 	return nil
 }
@@ -262,6 +266,12 @@ func exposeIntrospect(o store.Object) (map[string]string, []int32, error) {
 		return w.Spec.Selector, ports, nil
 	case *corev1.Pod:
 		return w.Labels, containerPorts(&w.Spec), nil
+	case *corev1.ReplicationController:
+		var ports []int32
+		if spec := podSpecOf(w); spec != nil {
+			ports = containerPorts(spec)
+		}
+		return w.Spec.Selector, ports, nil
 	case *appsv1.Deployment:
 		sel = w.Spec.Selector
 	case *appsv1.ReplicaSet:
