@@ -37,6 +37,7 @@ func TestKubectlReplicationController(t *testing.T) {
 
 	require.NoError(t, f.sess.RunFor(30*time.Second))
 	require.Regexp(t, spaced("nginx", "2", "2", "2"), k.ok("get", "rc"))
+	require.Regexp(t, spaced("replicationcontroller/nginx", "2", "2", "2"), k.ok("get", "all"), "rc is in the category all")
 	pods := k.ok("get", "pods", "-l", "app=nginx", "-o", `jsonpath={range .items[*]}{.metadata.ownerReferences[0].apiVersion}/{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.status.phase}{"\n"}{end}`)
 	require.Equal(t, "v1/ReplicationController/nginx Running\nv1/ReplicationController/nginx Running\n", pods)
 	require.Contains(t, k.ok("describe", "rc", "nginx"), "SuccessfulCreate")
