@@ -73,16 +73,10 @@ func (e *evaluator) fileWrites(name string, args []string) bool {
 		var size int64 = -1
 		var file string
 		for i := 0; i < len(args); i++ {
-			switch a := args[i]; {
-			case a == "-l" && i+1 < len(args):
-				size, _ = sizeArg(args[i+1])
-				i++
-			case strings.HasPrefix(a, "-l"):
-				size, _ = sizeArg(a[2:])
-			case strings.HasPrefix(a, "--length="):
-				size, _ = sizeArg(strings.TrimPrefix(a, "--length="))
-			case !strings.HasPrefix(a, "-"):
-				file = a
+			if n, last, ok := sizeOption(args, i, "-l", "--length"); ok {
+				size, i = n, last
+			} else if !strings.HasPrefix(args[i], "-") {
+				file = args[i]
 			}
 		}
 		if size < 0 || file == "" {
@@ -94,12 +88,11 @@ func (e *evaluator) fileWrites(name string, args []string) bool {
 	case "head":
 		n, target, appendTo := int64(-1), "", false
 		for i := 0; i < len(args); i++ {
+			if size, last, ok := sizeOption(args, i, "-c", ""); ok {
+				n, i = size, last
+				continue
+			}
 			switch a := args[i]; {
-			case a == "-c" && i+1 < len(args):
-				n, _ = sizeArg(args[i+1])
-				i++
-			case strings.HasPrefix(a, "-c"):
-				n, _ = sizeArg(a[2:])
 			case (a == ">" || a == ">>") && i+1 < len(args):
 				target, appendTo = args[i+1], a == ">>"
 				i++
@@ -152,6 +145,25 @@ func ddSize(s string) (int64, bool) {
 		return 0, false
 	}
 	return satMul(n, mult), true
+}
+
+// sizeOption reads the size option at args[i] when it is one: "-c N",
+// "-cN" or, with a long name, "--length=N" (an unreadable size is 0, as
+// sizeArg gives it). last is the index of the option's last word.
+func sizeOption(args []string, i int, short, long string) (size int64, last int, ok bool) {
+	var v string
+	switch a := args[i]; {
+	case a == short && i+1 < len(args):
+		v, i = args[i+1], i+1
+	case strings.HasPrefix(a, short):
+		v = a[len(short):]
+	case long != "" && strings.HasPrefix(a, long+"="):
+		v = a[len(long)+1:]
+	default:
+		return 0, i, false
+	}
+	size, _ = sizeArg(v)
+	return size, i, true
 }
 
 // sizeArg reads the sizes of fallocate -l and head -c (as dd's, without

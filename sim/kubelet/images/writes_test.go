@@ -35,7 +35,9 @@ func TestFileWrites(t *testing.T) {
 			writes: []Write{{At: time.Second, Path: "/data/f$i", Bytes: 125 * mi}, {At: 11 * time.Second, Path: "/data/f$i#1", Bytes: 125 * mi}}},
 		{script: "fallocate -l 1G f; rm -f f", writes: []Write{{Path: "f", Bytes: gi}, {Path: "f", Remove: true}}},
 		{script: "dd if=/dev/zero of=/x bs=1kB count=3", writes: []Write{{At: writeTime(3000), Path: "/x", Bytes: 3000}}, runFor: writeTime(3000)},
-		{script: "dd if=/dev/zero of=/x", writes: nil},        // until the input ends: not modelled
+		{script: "dd if=/dev/zero of=/x", writes: nil}, // until the input ends: not modelled
+		{script: "fallocate -l2G /a; fallocate --length=1M /b; head -c1K /dev/zero > c", runFor: writeTime(1 << 10),
+			writes: []Write{{Path: "/a", Bytes: 2 * gi}, {Path: "/b", Bytes: mi}, {At: writeTime(1 << 10), Path: "c", Bytes: 1 << 10}}},
 		{script: "fallocate /x", status: 1},                   // no length
 		{script: "dd if=/dev/zero bs=1M count=1 > /dev/null"}, // to stdout
 	} {
