@@ -166,7 +166,7 @@ func TestBrowserHostileStringsShowAsText(t *testing.T) {
 	browsertest.WaitJS(t, ctx, "the hostile image in the event stream", fmt.Sprintf(`document.querySelector('#events').textContent.includes(%q)`, hostile))
 
 	// The pod's drawer: the annotation in its YAML, as text.
-	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.pod[data-owner="Deployment/web"]`))))
+	clickUntil(t, ctx, `.pod[data-owner="Deployment/web"]`, `document.querySelector('#drawer').dataset.kind === 'Pod'`)
 	browsertest.WaitJS(t, ctx, "the pod's YAML", `document.querySelector('#drawer-yaml').textContent.includes('kind: Pod')`)
 	require.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('#drawer-yaml').textContent`), "note: <img src=x onerror=alert(1)>")
 
@@ -185,6 +185,24 @@ func TestBrowserHostileStringsShowAsText(t *testing.T) {
 	require.Zero(t, browsertest.Eval[int](t, ctx, `window.__alerts`), "no script ran")
 	require.Contains(t, browsertest.Eval[string](t, ctx, `document.querySelector('#events').innerHTML`), "&lt;img src=x onerror=alert(1)&gt;", "escaped in the DOM")
 	_ = srv
+}
+
+// clickUntil clicks the first element matching sel until done holds, as
+// a person clicks again when a click missed: a click is aimed at where
+// the element was when it was found, and the map may re-lay its tiles in
+// between (pods of a failing image change state every back-off).
+func clickUntil(t *testing.T, ctx context.Context, sel, done string) {
+	t.Helper()
+	for try := 1; ; try++ {
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))))
+		for start := time.Now(); time.Since(start) < 15*time.Second; time.Sleep(50 * time.Millisecond) {
+			if browsertest.Eval[bool](t, ctx, "!!("+done+")") {
+				return
+			}
+		}
+		require.Less(t, try, 3, "clicked %s three times and still not %s", sel, done)
+		t.Logf("click %d on %s missed (%s); clicking again", try, sel, done)
+	}
 }
 
 // TestBrowserCompactMapNamesPodsOnDemand: a view whose pods come without

@@ -72,7 +72,9 @@ func WaitJS(t *testing.T, ctx context.Context, what, expr string) {
 			return
 		}
 		if time.Since(start) > 90*time.Second {
-			t.Fatalf("waiting for %s: still false after %s: %s", what, time.Since(start).Round(time.Second), expr)
+			// What a person would see, to tell why from the log alone.
+			seen, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 3000)`))
+			t.Fatalf("waiting for %s: still false after %s: %s\nthe page shows:\n%s", what, time.Since(start).Round(time.Second), expr, seen)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
