@@ -150,6 +150,10 @@ func (e *Engine) Rand(stream string) *Rand { return e.streams.Get(stream) }
 // Keyed is Streams.Keyed of the engine's streams.
 func (e *Engine) Keyed(name string, key uint64) *Rand { return e.streams.Keyed(name, key) }
 
+// Keyer is Keyed(name, ·) for a caller that draws from many keys of one
+// name in turn, without allocating per key.
+func (e *Engine) Keyer(name string) *Keyer { return e.streams.Keyer(name) }
+
 // Seed is the root seed.
 func (e *Engine) Seed() uint64 { return e.streams.seed }
 

@@ -151,6 +151,7 @@ type Server struct {
 	demand    []float64 // per load, this scrape's demand and use over its pods
 	served    []float64
 	keyBuf    []byte
+	noiseSrc  *sim.Keyer // the "metrics/noise" streams
 }
 
 // podEntry is what a scrape derives from one version of a pod.
@@ -168,7 +169,11 @@ type podEntry struct {
 	sample     *PodSample // the latest scrape's (nil: none)
 }
 
+// containerStatic is what a scrape reads of one container of the pod,
+// kept beside the entry so that the per-scrape pass over every pod does
+// not walk the pod objects themselves.
 type containerStatic struct {
+	name                 string
 	reqMilli, limitMilli int64 // limitMilli 0: no limit
 	memBytes             int64
 }
@@ -195,6 +200,7 @@ func newPodEntry(p *corev1.Pod, key string) *podEntry {
 	for i := range p.Spec.Containers {
 		c := &p.Spec.Containers[i]
 		cs := &e.containers[i]
+		cs.name = c.Name
 		if q, ok := c.Resources.Requests[corev1.ResourceCPU]; ok {
 			cs.reqMilli = q.MilliValue()
 		}
@@ -221,7 +227,8 @@ func New(engine *sim.Engine, st *store.Store, cfg Config) *Server {
 		nodes: map[string]*NodeSample{}, owner: map[string]string{}, eager: cfg.Eager, dirty: true, watched: map[string]func(){},
 		entries: map[string]*podEntry{}, changed: map[string]bool{}, resync: true, accs: map[string]*nodeAcc{},
 		selectors: make([]loadSelector, len(cfg.Loads)), ready: make([]int, len(cfg.Loads)), perPod: make([]float64, len(cfg.Loads)),
-		demand: make([]float64, len(cfg.Loads)), served: make([]float64, len(cfg.Loads))}
+		demand: make([]float64, len(cfg.Loads)), served: make([]float64, len(cfg.Loads)),
+		noiseSrc: engine.Keyer("metrics/noise")}
 	for _, l := range cfg.Loads {
 		s.stats = append(s.stats, LoadStats{Load: l, MinReadyPods: -1})
 	}
@@ -533,11 +540,11 @@ func (s *Server) sample(e *podEntry, wall time.Time, window time.Duration) bool 
 			e.idle[i] = images.CPUUsageMilli(&p.Spec.Containers[i], ann, p.Annotations)
 		}
 	}
-	for i := range p.Spec.Containers {
+	for i := range e.containers {
 		cs := &e.containers[i]
 		var demand float64
 		if loaded {
-			part := 1 / float64(len(p.Spec.Containers))
+			part := 1 / float64(len(e.containers))
 			if e.totalReq > 0 {
 				part = float64(cs.reqMilli) / float64(e.totalReq)
 			}
@@ -550,7 +557,7 @@ func (s *Server) sample(e *podEntry, wall time.Time, window time.Duration) bool 
 			used = math.Min(used, float64(cs.limitMilli)) // CFS quota throttles above the limit
 		}
 		ps.DemandMilli += demand
-		ps.Containers = append(ps.Containers, ContainerUsage{Name: p.Spec.Containers[i].Name, CPUMilli: int64(math.Round(used)), MemoryBytes: cs.memBytes})
+		ps.Containers = append(ps.Containers, ContainerUsage{Name: cs.name, CPUMilli: int64(math.Round(used)), MemoryBytes: cs.memBytes})
 	}
 	return true
 }
@@ -724,7 +731,7 @@ func (s *Server) noise(uidHash uint64, sigma float64) float64 {
 	case sigma < 0:
 		return 1
 	}
-	src := s.engine.Keyed("metrics/noise", uidHash^s.scrapes)
+	src := s.noiseSrc.Rand(uidHash ^ s.scrapes) // s.engine.Keyed("metrics/noise", ·), not allocating
 	return math.Max(0, distuv.Normal{Mu: 1, Sigma: sigma, Src: src}.Rand())
 }
 
