@@ -9,10 +9,12 @@ package hpa
 import (
 	"cmp"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -60,17 +62,35 @@ type Controller struct {
 	syncPeriod time.Duration
 	metrics    PodMetrics
 	history    map[string]*history // by HPA key; only ever indexed
-	// selectors caches, by HPA key, its target's parsed label selector:
-	// the target object changes with every scale and status write, its
-	// selector almost never.
-	selectors map[string]cachedSelector
-	// metricsBuf is metricsOf's answer, reused.
-	metricsBuf map[string]podMetric
+	// targets keeps, by HPA key, its target's selector and pods between
+	// syncs; targetList holds the same in creation order for onPod.
+	targets    map[string]*hpaTarget
+	targetList []*hpaTarget
+	stopPods   func() // onPod's watch, opened with the first target
+	// metricsBuf and samples are metricsOf's and the calculator's
+	// answers, reused.
+	metricsBuf []podMetric
+	samples    []sample
 }
 
-type cachedSelector struct {
+// hpaTarget is what the controller keeps of an HPA's scale target
+// between syncs: the parsed label selector (the target object changes
+// with every scale and status write, its selector almost never) and the
+// views of the pods it selected. 50 HPAs of 10 pods syncing every 15 s
+// would otherwise select, match and classify 2.9 million pods a day.
+type hpaTarget struct {
 	field *metav1.LabelSelector
 	sel   labels.Selector
+	ns    string
+	// listed is true while pods is what store.Select of the namespace and
+	// selector returns: onPod clears it as a pod the selector matches
+	// (before or after the write) is written, created or deleted, so a
+	// listing is only ever reused while no pod it holds, or could hold,
+	// changed. Select's answer is a function of those pods alone (the
+	// matching pods in key order).
+	listed bool
+	pods   []podView
+	spare  []podView // the previous listing's array, for the next one
 }
 
 // New returns a controller writing through client (whose component name
@@ -78,7 +98,7 @@ type cachedSelector struct {
 // is queued then.
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	c := &Controller{syncPeriod: cmp.Or(cfg.SyncPeriod, DefaultSyncPeriod), metrics: cfg.Metrics,
-		history: map[string]*history{}, selectors: map[string]cachedSelector{}}
+		history: map[string]*history{}, targets: map[string]*hpaTarget{}}
 	cfg.WatchLatency = cmp.Or(cfg.WatchLatency, DefaultWatchLatency)
 	c.Base = controllerutil.NewBase(engine, client, Name, cfg.WithDefaultQueue(), c.sync)
 	c.Reconciles("HorizontalPodAutoscaler", c.onHPA)
@@ -88,18 +108,18 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 // onHPA queues new HPAs and spec changes; status writes (ours) are not
 // news, and deleted HPAs lose their history.
 func (c *Controller) onHPA(ev store.Event) {
-	key := store.KeyOf(ev.Object)
 	switch ev.Type {
 	case store.Deleted:
+		key := store.KeyOf(ev.Object)
 		delete(c.history, key)
-		delete(c.selectors, key)
+		c.dropTarget(key)
 		return
 	case store.Modified:
 		if ev.Old.(*autoscalingv2.HorizontalPodAutoscaler).Generation == ev.Object.(*autoscalingv2.HorizontalPodAutoscaler).Generation {
 			return
 		}
 	}
-	c.Queue.Add(key)
+	c.Queue.Add(store.KeyOf(ev.Object))
 }
 
 // sync reconciles one HPA and schedules its next periodic sync.
@@ -108,7 +128,7 @@ func (c *Controller) sync(key string) error {
 	o, ok := c.Store.Get("HorizontalPodAutoscaler", ns, name)
 	if !ok {
 		delete(c.history, key)
-		delete(c.selectors, key)
+		c.dropTarget(key)
 		return nil
 	}
 	hpa := o.(*autoscalingv2.HorizontalPodAutoscaler)
@@ -192,18 +212,97 @@ func sameSelector(a, b *metav1.LabelSelector) bool {
 	return equality.Semantic.DeepEqual(*a, *b)
 }
 
-// selectorOf is the parsed form of a target's selector, cached per HPA
-// while the selector stays equal.
-func (c *Controller) selectorOf(key string, field *metav1.LabelSelector) (labels.Selector, error) {
-	if cs, ok := c.selectors[key]; ok && sameSelector(cs.field, field) {
-		c.selectors[key] = cachedSelector{field: field, sel: cs.sel} // the next sync compares pointers
-		return cs.sel, nil
+// targetOf is the HPA's target with the parsed form of the target
+// object's selector, kept while the selector stays equal.
+func (c *Controller) targetOf(key, namespace string, field *metav1.LabelSelector) (*hpaTarget, error) {
+	if t, ok := c.targets[key]; ok && sameSelector(t.field, field) {
+		t.field = field // the next sync compares pointers
+		return t, nil
 	}
 	sel, err := metav1.LabelSelectorAsSelector(field)
 	if err != nil {
-		delete(c.selectors, key)
+		c.dropTarget(key)
 		return nil, err
 	}
-	c.selectors[key] = cachedSelector{field: field, sel: sel}
-	return sel, nil
+	t := c.targets[key]
+	if t == nil {
+		t = &hpaTarget{ns: namespace}
+		c.targets[key] = t
+		c.targetList = append(c.targetList, t)
+		if c.stopPods == nil {
+			c.stopPods = c.Store.Watch("Pod", 0, c.onPod)
+		}
+	}
+	t.field, t.sel, t.listed = field, sel, false
+	return t, nil
+}
+
+// dropTarget forgets an HPA's target.
+func (c *Controller) dropTarget(key string) {
+	if t, ok := c.targets[key]; ok {
+		delete(c.targets, key)
+		c.targetList = slices.DeleteFunc(c.targetList, func(x *hpaTarget) bool { return x == t })
+	}
+}
+
+// onPod is a synchronous watch (no delivery delay, so no engine events):
+// a listing stops being reused the moment a pod it holds or could hold
+// is written.
+func (c *Controller) onPod(ev store.Event) {
+	ns := ev.Object.GetNamespace()
+	for _, t := range c.targetList {
+		if !t.listed || (t.ns != "" && t.ns != ns) {
+			continue
+		}
+		if t.sel.Matches(labels.Set(ev.Object.GetLabels())) || (ev.Old != nil && t.sel.Matches(labels.Set(ev.Old.GetLabels()))) {
+			t.listed = false
+		}
+	}
+}
+
+// Stop cancels the controller's watches; the listings, no longer kept
+// up to date, are dropped.
+func (c *Controller) Stop() {
+	c.Base.Stop()
+	if c.stopPods != nil {
+		c.stopPods()
+		c.stopPods = nil
+	}
+	clear(c.targets)
+	c.targetList = nil
+}
+
+// podsOf is the views of the pods the target selects in its namespace,
+// in key order (store.Select's answer): the kept listing while it is
+// valid, else a new listing that keeps the views of pod objects it
+// already had.
+func (c *Controller) podsOf(t *hpaTarget) []podView {
+	if t.listed {
+		return t.pods
+	}
+	objs := c.Store.Select("Pod", t.ns, t.sel)
+	out, old := t.spare[:0], t.pods
+	j := 0
+	for _, o := range objs {
+		p := o.(*corev1.Pod)
+		for j < len(old) && storeKeyLess(old[j].pod, p) {
+			j++
+		}
+		if j < len(old) && old[j].pod == p {
+			out = append(out, old[j])
+			continue
+		}
+		out = append(out, newPodView(p, ""))
+	}
+	clear(old) // keep no pod of the old listing reachable
+	t.pods, t.spare, t.listed = out, old[:0], true
+	return out
+}
+
+// storeKeyLess orders two pods by store key (namespace/name).
+func storeKeyLess(a, b *corev1.Pod) bool {
+	if a.Namespace != b.Namespace {
+		return store.Key(a.Namespace, a.Name) < store.Key(b.Namespace, b.Name)
+	}
+	return a.Name < b.Name
 }

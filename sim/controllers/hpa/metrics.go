@@ -1,6 +1,7 @@
 package hpa
 
 import (
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -34,29 +35,27 @@ func PodCPU(pod *corev1.Pod, workloadAnnotations map[string]string, now time.Tim
 	return usageMilli, true
 }
 
-// metricsOf is the resource metrics API's answer for the target's pods:
-// metrics-server's latest sample of every pod that has one, or without a
-// metrics server a sample taken now over MetricWindow.
-func (c *Controller) metricsOf(pods []*corev1.Pod, ann map[string]string, now time.Time) map[string]podMetric {
-	// One map reused by every sync (the caller only reads it until its
-	// next sync).
-	if c.metricsBuf == nil {
-		c.metricsBuf = make(map[string]podMetric, len(pods))
-	}
-	out := c.metricsBuf
-	clear(out)
-	if c.metrics != nil {
-		for _, p := range pods {
-			if usage, at, window, ok := c.metrics.PodCPU(p.Namespace, p.Name); ok {
-				out[p.Name] = podMetric{usage: usage, at: at, window: window}
-			}
+// metricsOf is the resource metrics API's answer for the target's pods,
+// pod by pod, and how many pods have a metric: metrics-server's latest
+// sample of every pod that has one, or without a metrics server a sample
+// taken now over MetricWindow. The slice is reused by every sync (the
+// caller only reads it until its next sync).
+func (c *Controller) metricsOf(pods []podView, ann map[string]string, now time.Time) ([]podMetric, int) {
+	out := slices.Grow(c.metricsBuf[:0], len(pods))[:len(pods)]
+	c.metricsBuf = out
+	n := 0
+	for i := range pods {
+		p := pods[i].pod
+		var m podMetric
+		if c.metrics != nil {
+			m.usage, m.at, m.window, m.ok = c.metrics.PodCPU(p.Namespace, p.Name)
+		} else if m.usage, m.ok = PodCPU(p, ann, now); m.ok {
+			m.at, m.window = now, MetricWindow
 		}
-		return out
-	}
-	for _, p := range pods {
-		if usage, ok := PodCPU(p, ann, now); ok {
-			out[p.Name] = podMetric{usage: usage, at: now, window: MetricWindow}
+		if m.ok {
+			n++
 		}
+		out[i] = m
 	}
-	return out
+	return out, n
 }

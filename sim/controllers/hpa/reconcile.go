@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -29,7 +28,7 @@ type scaleTarget struct {
 	obj         store.Object
 	kind        string
 	spec        int32
-	selector    labels.Selector
+	target      *hpaTarget // its selector and pods
 	annotations map[string]string
 }
 
@@ -94,7 +93,7 @@ func (c *Controller) reconcile(key string, hpa *autoscalingv2.HorizontalPodAutos
 // metric could be computed (the target is left alone).
 func (c *Controller) fromMetrics(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt *scaleTarget, hist *history, minR int32, now time.Time) (int32, string, bool) {
 	st := &hpa.Status
-	desired, reason, metrics, err := c.metricReplicas(hpa, tgt, now)
+	desired, reason, err := c.metricReplicas(hpa, tgt, now)
 	if err != nil {
 		c.Client.Event(hpa, corev1.EventTypeWarning, "FailedGetResourceMetric", err.Error())
 		c.Client.Event(hpa, corev1.EventTypeWarning, "FailedComputeMetricsReplicas", "invalid metrics (1 invalid out of 1), first error is: "+err.Error())
@@ -104,7 +103,6 @@ func (c *Controller) fromMetrics(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt
 		st.CurrentReplicas, st.DesiredReplicas = tgt.spec, tgt.spec
 		return 0, "", false
 	}
-	st.CurrentMetrics = metrics
 	setCondition(st, ScalingActive, corev1.ConditionTrue, "ValidMetricFound", "the HPA was able to successfully calculate a replica count from "+reason, now)
 	var l limits
 	if hpa.Spec.Behavior == nil {
@@ -127,8 +125,9 @@ func (c *Controller) fromMetrics(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt
 	return l.replicas, reason, true
 }
 
-// metricReplicas evaluates the HPA's first CPU Resource metric.
-func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt *scaleTarget, now time.Time) (int32, string, []autoscalingv2.MetricStatus, error) {
+// metricReplicas evaluates the HPA's first CPU Resource metric and
+// reports it in the status's currentMetrics.
+func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt *scaleTarget, now time.Time) (int32, string, error) {
 	var spec *autoscalingv2.ResourceMetricSource
 	for i := range hpa.Spec.Metrics {
 		m := &hpa.Spec.Metrics[i]
@@ -138,7 +137,7 @@ func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, 
 		}
 	}
 	if spec == nil {
-		return 0, "", nil, fmt.Errorf("the simulator only models Resource cpu metrics")
+		return 0, "", fmt.Errorf("the simulator only models Resource cpu metrics")
 	}
 	var t target
 	reason := cpuUtilization
@@ -147,38 +146,51 @@ func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, 
 	} else if spec.Target.AverageValue != nil {
 		t.averageMilli, reason = spec.Target.AverageValue.MilliValue(), cpuValue
 	}
-	pods := c.podsOf(hpa.Namespace, tgt.selector)
+	pods := c.podsOf(tgt.target)
 	cfg := defaultCalcConfig
 	cfg.tolerances = tolerancesOf(hpa)
-	rec, err := resourceReplicas(tgt.spec, pods, c.metricsOf(pods, tgt.annotations, now), "", t, cfg, now)
+	metrics, n := c.metricsOf(pods, tgt.annotations, now)
+	var rec recommendation
+	var err error
+	rec, c.samples, err = podReplicas(tgt.spec, pods, metrics, n, t, cfg, now, c.samples)
 	if err != nil {
-		return 0, "", nil, fmt.Errorf("failed to get cpu utilization: %w", err)
+		return 0, "", fmt.Errorf("failed to get cpu utilization: %w", err)
 	}
-	cur := autoscalingv2.MetricValueStatus{AverageValue: resource.NewMilliQuantity(rec.averageMilli, resource.DecimalSI)}
-	if t.utilization > 0 {
-		u := rec.utilization
-		cur.AverageUtilization = &u
-	}
-	return rec.replicas, reason, []autoscalingv2.MetricStatus{{Type: autoscalingv2.ResourceMetricSourceType,
-		Resource: &autoscalingv2.ResourceMetricStatus{Name: corev1.ResourceCPU, Current: cur}}}, nil
+	setCPUMetric(&hpa.Status, rec, t.utilization > 0)
+	return rec.replicas, reason, nil
 }
 
-func (c *Controller) podsOf(ns string, sel labels.Selector) []*corev1.Pod {
-	objs := c.Store.Select("Pod", ns, sel)
-	pods := make([]*corev1.Pod, len(objs))
-	for i, o := range objs {
-		pods[i] = o.(*corev1.Pod)
+// setCPUMetric makes the status's currentMetrics the one CPU Resource
+// metric of rec. The status is the sync's own deep copy, so the metric
+// it already holds (the last sync's) is overwritten in place rather than
+// allocated again.
+func setCPUMetric(st *autoscalingv2.HorizontalPodAutoscalerStatus, rec recommendation, utilization bool) {
+	if len(st.CurrentMetrics) != 1 || st.CurrentMetrics[0].Type != autoscalingv2.ResourceMetricSourceType ||
+		st.CurrentMetrics[0].Resource == nil || st.CurrentMetrics[0].Object != nil || st.CurrentMetrics[0].Pods != nil ||
+		st.CurrentMetrics[0].ContainerResource != nil || st.CurrentMetrics[0].External != nil {
+		st.CurrentMetrics = []autoscalingv2.MetricStatus{{Type: autoscalingv2.ResourceMetricSourceType,
+			Resource: &autoscalingv2.ResourceMetricStatus{}}}
 	}
-	return pods
+	r := st.CurrentMetrics[0].Resource
+	r.Name = corev1.ResourceCPU
+	if r.Current.AverageValue == nil {
+		r.Current.AverageValue = new(resource.Quantity)
+	}
+	*r.Current.AverageValue = *resource.NewMilliQuantity(rec.averageMilli, resource.DecimalSI)
+	r.Current.Value = nil
+	if !utilization {
+		r.Current.AverageUtilization = nil
+		return
+	}
+	if r.Current.AverageUtilization == nil {
+		r.Current.AverageUtilization = new(int32)
+	}
+	*r.Current.AverageUtilization = rec.utilization
 }
 
 // scaleOf reads the target's scale subresource.
 func (c *Controller) scaleOf(key string, hpa *autoscalingv2.HorizontalPodAutoscaler) (*scaleTarget, error) {
 	ref := hpa.Spec.ScaleTargetRef
-	resourceName := strings.ToLower(ref.Kind) + "s.apps"
-	if info, ok := store.LookupKind(ref.Kind); ok {
-		resourceName = info.GroupResource().String()
-	}
 	o, ok := c.Store.Get(ref.Kind, hpa.Namespace, ref.Name)
 	var sel *metav1.LabelSelector
 	var spec *int32
@@ -197,13 +209,17 @@ func (c *Controller) scaleOf(key string, hpa *autoscalingv2.HorizontalPodAutosca
 		}
 	}
 	if !ok {
+		resourceName := strings.ToLower(ref.Kind) + "s.apps"
+		if info, ok := store.LookupKind(ref.Kind); ok {
+			resourceName = info.GroupResource().String()
+		}
 		return nil, fmt.Errorf("%s %q not found", resourceName, ref.Name)
 	}
-	s, err := c.selectorOf(key, sel)
+	tp, err := c.targetOf(key, hpa.Namespace, sel)
 	if err != nil {
 		return nil, err
 	}
-	t := &scaleTarget{obj: o, kind: ref.Kind, selector: s, spec: 1, annotations: o.GetAnnotations()}
+	t := &scaleTarget{obj: o, kind: ref.Kind, target: tp, spec: 1, annotations: o.GetAnnotations()}
 	if spec != nil {
 		t.spec = *spec
 	}

@@ -96,11 +96,12 @@ func (t Tolerances) isWithin(ratio float64) bool {
 }
 
 // podMetric is one pod's CPU sample: usage in millicores over the window
-// ending at at.
+// ending at at (ok: the pod has one).
 type podMetric struct {
 	usage  int64
 	at     time.Time
 	window time.Duration
+	ok     bool
 }
 
 // calcConfig is the replica calculator's configuration (controller-manager
@@ -116,36 +117,52 @@ var defaultCalcConfig = calcConfig{CPUInitializationPeriod, InitialReadinessDela
 
 // resourceReplicas is upstream's GetResourceReplicas (t.utilization > 0)
 // and GetRawResourceReplicas (an AverageValue target) for CPU over pods
-// with metrics, in upstream's order of checks: pods, metrics after
-// grouping, then (for Utilization) every pod's request of the container
-// (all app containers and sidecars when container is "").
+// with metrics (by pod name, as the metrics API lists them): podReplicas
+// over the pods' views.
 func resourceReplicas(current int32, pods []*corev1.Pod, metrics map[string]podMetric, container string, t target, cfg calcConfig, now time.Time) (recommendation, error) {
-	if len(metrics) == 0 {
-		return recommendation{}, errNoMetricsAPI
+	views := make([]podView, len(pods))
+	ms := make([]podMetric, len(pods))
+	for i, p := range pods {
+		views[i] = newPodView(p, container)
+		m, ok := metrics[p.Name]
+		m.ok = ok
+		ms[i] = m
+	}
+	rec, _, err := podReplicas(current, views, ms, len(metrics), t, cfg, now, nil)
+	return rec, err
+}
+
+// podReplicas is resourceReplicas over the pods' views and their metrics
+// (metrics[i] is pods[i]'s; nMetrics counts every metric the API
+// returned), in upstream's order of checks: pods, metrics after grouping,
+// then (for Utilization) every pod's request. buf is reused for the
+// samples, and returned for the next call.
+func podReplicas(current int32, pods []podView, metrics []podMetric, nMetrics int, t target, cfg calcConfig, now time.Time, buf []sample) (recommendation, []sample, error) {
+	if nMetrics == 0 {
+		return recommendation{}, buf, errNoMetricsAPI
 	}
 	if len(pods) == 0 {
-		return recommendation{}, errNoPods
+		return recommendation{}, buf, errNoPods
 	}
-	in := make([]sample, 0, len(pods))
-	kept := len(metrics) // metrics left once unready and ignored pods' are dropped
-	for _, p := range pods {
-		m, ok := metrics[p.Name]
-		s := sample{name: p.Name, usage: m.usage, class: classify(p, ok, m.at, m.window, now, cfg)}
-		if ok && (s.class == classUnready || s.class == classIgnored) {
+	in := buf[:0]
+	kept := nMetrics // metrics left once unready and ignored pods' are dropped
+	for i := range pods {
+		p, m := &pods[i], &metrics[i]
+		s := sample{name: p.pod.Name, usage: m.usage, class: p.class(m.ok, m.at, m.window, now, cfg)}
+		if m.ok && (s.class == classUnready || s.class == classIgnored) {
 			kept--
 		}
 		in = append(in, s)
 	}
 	if kept == 0 {
-		return recommendation{}, errNoMetrics
+		return recommendation{}, in, errNoMetrics
 	}
 	if t.utilization > 0 {
-		for i, p := range pods {
-			req, err := podutil.ContainerRequestSum(p, container, corev1.ResourceCPU)
-			if err != nil {
-				return recommendation{}, err
+		for i := range pods {
+			if err := pods[i].requestErr; err != nil {
+				return recommendation{}, in, err
 			}
-			in[i].request = req
+			in[i].request = pods[i].request
 		}
 	}
 	rec, err := replicasFor(current, in, t, cfg.tolerances)
@@ -153,7 +170,7 @@ func resourceReplicas(current int32, pods []*corev1.Pod, metrics map[string]podM
 		// only metrics of pods the selector no longer lists
 		err = errNoKnownPods
 	}
-	return rec, err
+	return rec, in, err
 }
 
 // replicasFor is upstream's GetResourceReplicas (Utilization targets) and
@@ -167,49 +184,46 @@ func replicasFor(current int32, pods []sample, t target, tol Tolerances) (recomm
 	if len(pods) == 0 {
 		return recommendation{}, errNoPods
 	}
-	var ready, unready, missing []sample
-	for _, p := range pods {
+	// The calculator only ever needs sums over each class (integer sums,
+	// so in any order), not the classes' lists.
+	var ready, unready, missing usageSum
+	for i := range pods {
+		p := &pods[i]
 		switch p.class {
 		case classReady:
-			ready = append(ready, p)
+			ready.add(p.usage, p.request)
 		case classUnready:
-			unready = append(unready, p)
+			unready.add(0, p.request) // at 0 when it counts
 		case classMissing:
-			missing = append(missing, p)
+			missing.add(fallbackUsage(*p, t), p.request) // at the fallback when it counts as such
 		}
 	}
-	if len(ready) == 0 {
+	if ready.n == 0 {
 		return recommendation{}, errNoMetrics
 	}
-	ratio, rec, err := usageRatio(ready, t)
+	ratio, rec, err := ready.ratio(t)
 	if err != nil {
 		return recommendation{}, err
 	}
-	scaleUpWithUnready := len(unready) > 0 && ratio > 1.0
-	if !scaleUpWithUnready && len(missing) == 0 {
+	scaleUpWithUnready := unready.n > 0 && ratio > 1.0
+	if !scaleUpWithUnready && missing.n == 0 {
 		rec.replicas = current
 		if !tol.isWithin(ratio) {
-			rec.replicas = int32(math.Ceil(ratio * float64(len(ready))))
+			rec.replicas = int32(math.Ceil(ratio * float64(ready.n)))
 		}
 		return rec, nil
 	}
-	all := append([]sample(nil), ready...)
+	all := ready
 	if ratio != 1.0 { // at exactly 1.0 upstream leaves the missing pods out
-		for _, p := range missing {
-			p.usage = 0
-			if ratio < 1.0 {
-				p.usage = fallbackUsage(p, t)
-			}
-			all = append(all, p)
+		if ratio > 1.0 {
+			missing.usage = 0 // at 0 on a scale-up
 		}
+		all.merge(missing)
 	}
 	if scaleUpWithUnready {
-		for _, p := range unready {
-			p.usage = 0
-			all = append(all, p)
-		}
+		all.merge(unready)
 	}
-	newRatio, _, err := usageRatio(all, t)
+	newRatio, _, err := all.ratio(t)
 	if err != nil {
 		return recommendation{}, err
 	}
@@ -217,12 +231,30 @@ func replicasFor(current int32, pods []sample, t target, tol Tolerances) (recomm
 	if tol.isWithin(newRatio) || (ratio < 1.0 && newRatio > 1.0) || (ratio > 1.0 && newRatio < 1.0) {
 		return rec, nil // too small a change, or the unknown pods would reverse it
 	}
-	n := int32(math.Ceil(newRatio * float64(len(all))))
+	n := int32(math.Ceil(newRatio * float64(all.n)))
 	if (newRatio < 1.0 && n > current) || (newRatio > 1.0 && n < current) {
 		return rec, nil
 	}
 	rec.replicas = n
 	return rec, nil
+}
+
+// usageSum is the usage and requests (millicores) summed over n pods.
+type usageSum struct {
+	usage, requests int64
+	n               int
+}
+
+func (s *usageSum) add(usage, request int64) {
+	s.usage += usage
+	s.requests += request
+	s.n++
+}
+
+func (s *usageSum) merge(o usageSum) {
+	s.usage += o.usage
+	s.requests += o.requests
+	s.n += o.n
 }
 
 // fallbackUsage is what a pod without a metric is assumed to use on a
@@ -235,56 +267,84 @@ func fallbackUsage(p sample, t target) int64 {
 	return t.averageMilli
 }
 
-// usageRatio is current/target over pods, with the utilization (integer
-// percent, as upstream truncates it) and the raw average (truncated to
-// whole millicores before dividing by an AverageValue target, as
-// upstream's GetMetricUsageRatio does).
-func usageRatio(pods []sample, t target) (float64, recommendation, error) {
-	var usage, requests int64
-	for _, p := range pods {
-		usage += p.usage
-		requests += p.request
-	}
-	rec := recommendation{averageMilli: usage / int64(len(pods))}
+// ratio is current/target over the pods summed, with the utilization
+// (integer percent, as upstream truncates it) and the raw average
+// (truncated to whole millicores before dividing by an AverageValue
+// target, as upstream's GetMetricUsageRatio does).
+func (s usageSum) ratio(t target) (float64, recommendation, error) {
+	rec := recommendation{averageMilli: s.usage / int64(s.n)}
 	if t.utilization <= 0 {
 		if t.averageMilli <= 0 {
 			return 0, rec, fmt.Errorf("invalid target average value %dm", t.averageMilli)
 		}
 		return float64(rec.averageMilli) / float64(t.averageMilli), rec, nil
 	}
-	if requests == 0 {
+	if s.requests == 0 {
 		return 0, rec, errNoKnownPods
 	}
-	rec.utilization = int32(usage * 100 / requests)
+	rec.utilization = int32(s.usage * 100 / s.requests)
 	return float64(rec.utilization) / float64(t.utilization), rec, nil
 }
 
-// classify is upstream's groupPods for CPU: metricAt is the end of the
-// metric's window.
-func classify(pod *corev1.Pod, hasMetric bool, metricAt time.Time, window time.Duration, now time.Time, cfg calcConfig) podClass {
-	switch {
-	case pod.DeletionTimestamp != nil || pod.Status.Phase == corev1.PodFailed:
-		return classIgnored
-	case pod.Status.Phase == corev1.PodPending:
-		return classUnready
-	case !hasMetric:
-		return classMissing
-	}
+// podView is what the replica calculator reads of one version of a pod.
+// The store replaces a pod object on every write and never changes a
+// stored one, so a view kept with the object it was made from is exact
+// for as long as the object is the one listed: the controller keeps the
+// views of each HPA's pods between syncs (hpaTarget) and makes a new one
+// only for a pod object it has not seen.
+type podView struct {
+	pod        *corev1.Pod
+	ignored    bool // being deleted or failed
+	pending    bool
+	readyKnown bool // it has a Ready condition and a start time
+	readyFalse bool // its Ready condition is False
+	readySince time.Time
+	start      time.Time
+	request    int64 // the CPU request of the container ("" = all) in millicores
+	requestErr error // why request is unknown
+}
+
+func newPodView(pod *corev1.Pod, container string) podView {
+	v := podView{pod: pod, ignored: pod.DeletionTimestamp != nil || pod.Status.Phase == corev1.PodFailed,
+		pending: pod.Status.Phase == corev1.PodPending}
 	var cond *corev1.PodCondition
 	for i := range pod.Status.Conditions {
 		if pod.Status.Conditions[i].Type == corev1.PodReady {
 			cond = &pod.Status.Conditions[i]
 		}
 	}
-	if cond == nil || pod.Status.StartTime == nil {
+	if cond != nil && pod.Status.StartTime != nil {
+		v.readyKnown, v.readyFalse = true, cond.Status == corev1.ConditionFalse
+		v.readySince, v.start = cond.LastTransitionTime.Time, pod.Status.StartTime.Time
+	}
+	v.request, v.requestErr = podutil.ContainerRequestSum(pod, container, corev1.ResourceCPU)
+	return v
+}
+
+// classify is upstream's groupPods for CPU: metricAt is the end of the
+// metric's window.
+func classify(pod *corev1.Pod, hasMetric bool, metricAt time.Time, window time.Duration, now time.Time, cfg calcConfig) podClass {
+	v := newPodView(pod, "")
+	return v.class(hasMetric, metricAt, window, now, cfg)
+}
+
+// class is classify of the view's pod.
+func (v *podView) class(hasMetric bool, metricAt time.Time, window time.Duration, now time.Time, cfg calcConfig) podClass {
+	switch {
+	case v.ignored:
+		return classIgnored
+	case v.pending:
+		return classUnready
+	case !hasMetric:
+		return classMissing
+	case !v.readyKnown:
 		return classUnready
 	}
-	start := pod.Status.StartTime.Time
 	var unready bool
-	if start.Add(cfg.cpuInitializationPeriod).After(now) {
-		unready = cond.Status == corev1.ConditionFalse || metricAt.Before(cond.LastTransitionTime.Add(window))
+	if v.start.Add(cfg.cpuInitializationPeriod).After(now) {
+		unready = v.readyFalse || metricAt.Before(v.readySince.Add(window))
 	} else {
-		unready = cond.Status == corev1.ConditionFalse && start.Add(cfg.initialReadinessDelay).After(cond.LastTransitionTime.Time)
+		unready = v.readyFalse && v.start.Add(cfg.initialReadinessDelay).After(v.readySince)
 	}
 	if unready {
 		return classUnready
