@@ -25,8 +25,16 @@ type Record struct {
 // AppendJSON appends the record's canonical JSON encoding (fixed key order,
 // no insignificant whitespace) without a trailing newline.
 func (r *Record) AppendJSON(b []byte) []byte {
-	b = append(b, `{"t":`...)
-	b = appendJSONString(b, r.T.String())
+	return r.appendAfterT(appendT(b, r.T))
+}
+
+// appendT appends the line's start: the opening brace and the time.
+func appendT(b []byte, t time.Duration) []byte {
+	return appendJSONString(append(b, `{"t":`...), t.String())
+}
+
+// appendAfterT appends the rest of the line after appendT's part.
+func (r *Record) appendAfterT(b []byte) []byte {
 	b = append(b, `,"c":`...)
 	b = appendJSONString(b, r.Component)
 	b = append(b, `,"v":`...)
@@ -62,16 +70,27 @@ type Trace struct {
 	keep bool
 	kept []Record
 
+	// tAt and tJSON: the start of the last line written (appendT of
+	// tAt). Most lines share their instant with the one before, and
+	// formatting the duration was a fifth of writing a line; the cache is
+	// keyed by the time itself, so it is always the bytes appendT makes.
+	tAt   time.Duration
+	tJSON []byte
+
 	// Cause links: a side structure, never part of the hashed lines. cur
 	// is the record the running event acts upon (the engine sets it from
 	// the event's timer): it is the cause of every record the event
 	// writes, and the last of those is the cause of the timers the event
 	// schedules after it (a watch delivery, a requeue).
-	cur    int64            // the running event's cause
-	latest int64            // the last record the running event wrote (0: none yet)
-	links  []int64          // links[i] is the cause of record i+1 (0: none), when kept
-	lastOf map[string]int64 // "kind/namespace/name" -> its latest record, when kept
+	cur    int64               // the running event's cause
+	latest int64               // the last record the running event wrote (0: none yet)
+	links  []int64             // links[i] is the cause of record i+1 (0: none), when kept
+	lastOf map[objectRef]int64 // an object's latest record, when kept
 }
+
+// objectRef names an object in Trace.lastOf: the record's own strings,
+// so that linking a line allocates no key.
+type objectRef struct{ kind, namespace, name string }
 
 // NewTrace returns an empty trace.
 func NewTrace() *Trace { return &Trace{h: sha256.New()} }
@@ -94,7 +113,7 @@ func (t *Trace) Subscribe(fn func(*Record)) { t.subs = append(t.subs, fn) }
 // The lines and the hash do not change.
 func (t *Trace) KeepLinks() {
 	if t.lastOf == nil {
-		t.lastOf = map[string]int64{}
+		t.lastOf = map[objectRef]int64{}
 		t.links = make([]int64, t.n, t.n+1024) // earlier records: no known cause
 	}
 }
@@ -111,7 +130,7 @@ func (t *Trace) Cause(id int64) int64 {
 // LastOf is the latest record about an object so far (0: none, or links
 // not kept).
 func (t *Trace) LastOf(kind, namespace, name string) int64 {
-	return t.lastOf[kind+"/"+namespace+"/"+name]
+	return t.lastOf[objectRef{kind, namespace, name}]
 }
 
 // Linking reports whether cause links are kept (components skip their
@@ -137,13 +156,16 @@ func (t *Trace) SetCause(id int64) { t.cur, t.latest = id, 0 }
 
 // Add appends a record.
 func (t *Trace) Add(r Record) {
-	t.buf = r.AppendJSON(t.buf[:0])
+	if t.tJSON == nil || r.T != t.tAt {
+		t.tAt, t.tJSON = r.T, appendT(t.tJSON[:0], r.T)
+	}
+	t.buf = r.appendAfterT(append(t.buf[:0], t.tJSON...))
 	t.buf = append(t.buf, '\n')
 	t.h.Write(t.buf)
 	t.n++
 	if t.lastOf != nil {
 		t.links = append(t.links, t.cur)
-		t.lastOf[r.Kind+"/"+r.Namespace+"/"+r.Name] = t.n
+		t.lastOf[objectRef{r.Kind, r.Namespace, r.Name}] = t.n
 	}
 	t.latest = t.n
 	if t.w != nil && t.werr == nil {
@@ -180,36 +202,49 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(appendJSONChars(append(b, '"'), s), '"')
 }
 
+// jsonPlain is the ASCII characters appendJSONChars copies as they are.
+var jsonPlain = func() (plain [utf8.RuneSelf]bool) {
+	for c := byte(0x20); c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return plain
+}()
+
 // appendJSONChars appends s escaped as inside a JSON string, without the
-// quotes.
+// quotes. Runs of characters that need no escape (nearly all of a trace
+// line) are copied at once rather than byte by byte.
 func appendJSONChars(b []byte, s string) []byte {
+	start := 0 // s[start:i] is plain, not yet appended
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
+			if jsonPlain[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
 				b = append(b, '\\', c)
-			case c == '\n':
+			case '\n':
 				b = append(b, '\\', 'n')
-			case c == '\r':
+			case '\r':
 				b = append(b, '\\', 'r')
-			case c == '\t':
+			case '\t':
 				b = append(b, '\\', 't')
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
+			default: // another control character, <, > or &
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				b = append(b, c)
 			}
 			i++
+			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+			start = i + 1
 		}
 		i += size
 	}
-	return b
+	return append(b, s[start:]...)
 }
