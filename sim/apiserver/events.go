@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"cmp"
-	"hash/fnv"
 	"maps"
 	"slices"
 	"strconv"
@@ -30,7 +29,7 @@ type eventRecorder struct {
 	similar map[uint64]aggregateRecord
 	// spam: hash of the spam key -> the source's token bucket for the object.
 	spam map[uint64]bucket
-	seq  uint64
+	seq  uint32
 	// swept is when similar and spam last lost the entries that no longer
 	// make a difference (upstream's caches are LRUs of 4,096 entries).
 	swept time.Duration
@@ -49,16 +48,24 @@ const (
 // first seen and the sequence number its name was made with (the name is
 // made again from them rather than kept: there is one log per event), and
 // the count written or, if the spam filter dropped writes, to be written.
+// It is 16 bytes, as there is one for every event of the run: seq is 32
+// bits (four billion events would need hundreds of gigabytes first; past
+// that a name could repeat, and that event would fail to be created, as a
+// best-effort write may).
 type eventLog struct {
 	first time.Duration
-	seq   uint64
+	seq   uint32
 	count int32
 }
 
 // name is the event's name: the object's, the first time seen in
-// nanoseconds and the sequence number, in hex.
+// nanoseconds and the sequence number, in hex (built in one allocation:
+// one name is made for every event written).
 func (r *eventRecorder) name(obj store.Object, l eventLog) string {
-	return obj.GetName() + "." + strconv.FormatInt(r.s.engine.Start().Add(l.first).UnixNano(), 16) + strconv.FormatUint(l.seq, 16)
+	var buf [96]byte
+	b := append(append(buf[:0], obj.GetName()...), '.')
+	b = strconv.AppendInt(b, r.s.engine.Start().Add(l.first).UnixNano(), 16)
+	return string(strconv.AppendUint(b, uint64(l.seq), 16))
 }
 
 // aggregateRecord is upstream's aggregation record: the hashes of the
@@ -259,11 +266,24 @@ func sourceComponent(c string) string {
 	return c
 }
 
+// FNV-1a, 64 bits (hash/fnv's New64a).
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+// hashKey is the 64-bit FNV-1a hash of the parts, each followed by a zero
+// byte: what hash/fnv's New64a gives for them, computed over the strings
+// in place (no byte slice conversions or hash.Hash calls; every event
+// hashes three keys).
 func hashKey(parts ...string) uint64 {
-	h := fnv.New64a()
+	h := uint64(fnvOffset64)
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		for i := 0; i < len(p); i++ {
+			h ^= uint64(p[i])
+			h *= fnvPrime64
+		}
+		h *= fnvPrime64 // the zero byte: h ^= 0 leaves h
 	}
-	return h.Sum64()
+	return h
 }

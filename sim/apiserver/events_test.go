@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -215,4 +216,24 @@ func TestEventAggregationAndSpamFilter(t *testing.T) {
 		sched.Event(rs, corev1.EventTypeNormal, "Scheduled", fmt.Sprintf("Successfully assigned default/rs-%d to node-1", i))
 	}
 	require.Len(t, events(f, "default"), 51)
+}
+
+// The kubelet's three events about each new pod (as at scale: every pod
+// is new, so nothing aggregates).
+func BenchmarkEventKubeletPodStart(b *testing.B) {
+	w := apiservertest.NewWorld(1, "default") // the trace not kept, as in a run
+	kubelet := w.Server.Client("kubelet/node-1")
+	pods := make([]*corev1.Pod, b.N)
+	for i := range pods {
+		p := newPod(fmt.Sprintf("web-7d9f8c6b5-%06d", i))
+		p.Namespace, p.UID, p.ResourceVersion = "default", types.UID(fmt.Sprintf("6f1c4a2e-0000-4000-8000-%012d", i)), "1234"
+		pods[i] = p
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, p := range pods {
+		kubelet.Event(p, corev1.EventTypeNormal, "Pulled", `Container image "nginx:1.27" already present on machine`)
+		kubelet.Event(p, corev1.EventTypeNormal, "Created", "Created container: app")
+		kubelet.Event(p, corev1.EventTypeNormal, "Started", "Started container app")
+	}
 }

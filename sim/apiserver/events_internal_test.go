@@ -1,0 +1,48 @@
+package apiserver
+
+import (
+	"hash/fnv"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// hashKey is hash/fnv's New64a over each part and a zero byte.
+func TestHashKeyIsFNV1a(t *testing.T) {
+	for _, parts := range [][]string{
+		nil, {""}, {"", ""}, {"a"}, {"a", "b"}, {"ab"}, {"Pod", "default", "web-1", "uid", "Normal", "Pulled", "msg", "kubelet/n-1"},
+		{"héllo\x00\xff", "spam"},
+	} {
+		h := fnv.New64a()
+		for _, p := range parts {
+			h.Write([]byte(p))
+			h.Write([]byte{0})
+		}
+		require.Equal(t, h.Sum64(), hashKey(parts...), "%q", parts)
+	}
+	require.NotEqual(t, hashKey("ab", "c"), hashKey("a", "bc"))
+}
+
+// name is the object's name, the first time seen in nanoseconds and the
+// sequence number in hex, as it was built by concatenation.
+func TestEventNameFormat(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := New(e, store.New(e))
+	long := string(make([]byte, 200))
+	for _, tc := range []struct {
+		name  string
+		first time.Duration
+		seq   uint32
+	}{{"p", 0, 1}, {"web-7d9f8c6b5-x2k4q", 90*time.Second + 7, 0xabcdef}, {long, time.Hour, 1<<32 - 1}} {
+		obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: tc.name}}
+		want := tc.name + "." + strconv.FormatInt(e.Start().Add(tc.first).UnixNano(), 16) + strconv.FormatUint(uint64(tc.seq), 16)
+		require.Equal(t, want, s.events.name(obj, eventLog{first: tc.first, seq: tc.seq}))
+	}
+}
