@@ -144,7 +144,8 @@ func (c *container) run() {
 		c.restartPending = false
 		c.dropWritableLayer()
 	}
-	c.state, c.reason, c.message = cRunning, "", ""
+	c.setState(cRunning)
+	c.reason, c.message = "", ""
 	c.startedAt = metav1.NewTime(k.engine.Now())
 	k.event(p.pod, corev1.EventTypeNormal, "Started", "Started container "+c.spec.Name)
 	k.markDirty(p)
@@ -269,7 +270,8 @@ func (c *container) scheduleExit(now time.Duration) {
 
 // terminated records the end of the container's process.
 func (c *container) terminated(code int32, reason, msg string, startedAt metav1.Time) {
-	c.state, c.exitCode, c.reason, c.message = cTerminated, code, reason, msg
+	c.setState(cTerminated)
+	c.exitCode, c.reason, c.message = code, reason, msg
 	c.startedAt = startedAt
 	c.finishedAt = metav1.NewTime(c.p.k.engine.Now())
 	c.ready = false
@@ -317,7 +319,8 @@ func (c *container) toWaiting(reason, msg string) {
 		c.last = c.lastState()
 		c.restartPending = true
 	}
-	c.state, c.reason, c.message = cWaiting, reason, msg
+	c.setState(cWaiting)
+	c.reason, c.message = reason, msg
 	if reason != "" {
 		c.p.k.markDirty(c.p)
 	}

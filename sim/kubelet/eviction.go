@@ -130,14 +130,67 @@ func (p *podState) podUsage() (usage int64) {
 // less its working set, which is the pods' plus what the system daemons
 // use (their kube-reserved share), so allocatable plus the threshold
 // less the pods' use.
+//
+// The pods' use is the running total k.runningWS (see recountUsage), not
+// a sum over every pod on each pass (which was most of a steady-state
+// status tick). Only the pods whose running containers' working sets were
+// not yet computed are visited: they are computed here, on the same pass
+// the full sum first computed them, so the values are the same.
 func (k *Kubelet) memoryAvailable() int64 {
-	used := k.tmpfsUsed
-	for _, p := range k.pods { // a sum: order-independent
-		if p.sandbox && !p.finished && !p.evicted {
-			used += p.podUsage()
+	for _, p := range k.usagePending {
+		p.usagePending = false
+		p.settleUsage(true)
+	}
+	clear(k.usagePending)
+	k.usagePending = k.usagePending[:0]
+	return max(k.allocatable.Memory+evictionHardMemory-(k.tmpfsUsed+k.runningWS), 0)
+}
+
+// setState moves the container to state s. It is the one setter of
+// container states: an app container starting or stopping to run changes
+// its pod's share of the node's working set (recountUsage).
+func (c *container) setState(s cstate) {
+	c.state = s
+	if !c.init && !c.ephemeral {
+		c.p.recountUsage()
+	}
+}
+
+// recountUsage brings the pod's share of k.runningWS up to date. It is
+// called after every change of what podUsage and memoryAvailable's filter
+// read: a container state (setState), and the pod's sandbox, finished,
+// evicted and deleted flags (createSandbox, finish, machineDied,
+// evictWith, forget). It is cheap (the pod's own containers) and exact:
+// k.runningWS is then the sum the eviction manager would compute over
+// every pod, less the working sets not computed yet, whose pods wait in
+// k.usagePending (TestRunningWorkingSetTotal checks both after every
+// event of the package's tests).
+func (p *podState) recountUsage() { p.settleUsage(false) }
+
+// settleUsage is recountUsage; compute also computes the working sets
+// not computed yet (memoryAvailable's pass), else their pods are queued
+// for that pass.
+func (p *podState) settleUsage(compute bool) {
+	var usage int64
+	pending := false
+	if p.sandbox && !p.finished && !p.evicted && !p.deleted {
+		for _, c := range p.ctrs {
+			switch {
+			case c.state != cRunning:
+			case c.workingSet == 0 && !compute:
+				pending = true
+			default:
+				usage += c.workingSetBytes()
+			}
 		}
 	}
-	return max(k.allocatable.Memory+evictionHardMemory-used, 0)
+	k := p.k
+	k.runningWS += usage - p.usage
+	p.usage = usage
+	if pending && !p.usagePending {
+		p.usagePending = true
+		k.usagePending = append(k.usagePending, p)
+	}
 }
 
 // synchronizeEviction is one pass of the eviction manager (every 10 s,
@@ -301,6 +354,7 @@ func (p *podState) evictWith(msg string, disruption bool) {
 	k := p.k
 	k.event(p.pod, corev1.EventTypeWarning, reasonEvicted, msg)
 	p.evicted, p.reason, p.message = true, reasonEvicted, msg
+	p.recountUsage()
 	p.noDisruption = !disruption
 	e := k.engine
 	p.cancelTimers()
@@ -310,7 +364,8 @@ func (p *podState) evictWith(msg string, disruption bool) {
 		case cRunning:
 			c.stop(evictionGracePeriod)
 		case cWaiting:
-			c.state, c.exitCode, c.reason = cTerminated, 137, "ContainerStatusUnknown"
+			c.setState(cTerminated)
+			c.exitCode, c.reason = 137, "ContainerStatusUnknown"
 			c.message = "The container could not be located when the pod was terminated"
 			c.finishedAt = metav1.NewTime(e.Now())
 		}

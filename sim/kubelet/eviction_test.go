@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/kubelet/images"
 )
 
@@ -110,4 +113,136 @@ func TestMemoryPressureEviction(t *testing.T) {
 	require.Equal(t, "KubeletHasSufficientMemory", mp.Reason)
 	h.requireEvent("node-1", "Normal NodeHasSufficientMemory: Node node-1 status is now: NodeHasSufficientMemory")
 	require.Equal(t, corev1.PodRunning, h.pod("high").Status.Phase, "one eviction was enough")
+}
+
+// checkRunningWS fails unless k.runningWS is what memoryAvailable summed
+// over every pod before it kept a running total: the working sets of the
+// running app containers of the pods with a sandbox, neither finished nor
+// evicted, the ones not computed yet excepted (their pods must then wait
+// in k.usagePending, for memoryAvailable to compute them).
+func checkRunningWS(t *testing.T, k *Kubelet) {
+	t.Helper()
+	var want int64
+	for _, p := range k.pods {
+		if !p.sandbox || p.finished || p.evicted {
+			continue
+		}
+		for _, c := range p.ctrs {
+			switch {
+			case c.state != cRunning:
+			case c.workingSet == 0:
+				require.True(t, p.usagePending, "pod %s: container %s runs, its working set is not computed, and its pod waits for nothing", p.key, c.spec.Name)
+			default:
+				want += c.workingSet
+			}
+		}
+	}
+	require.Equal(t, want, k.runningWS, "at %v", k.now())
+}
+
+// fullMemoryAvailable is memoryAvailable as a sum over every pod.
+func fullMemoryAvailable(k *Kubelet) int64 {
+	used := k.tmpfsUsed
+	for _, p := range k.pods {
+		if p.sandbox && !p.finished && !p.evicted {
+			used += p.podUsage()
+		}
+	}
+	return max(k.allocatable.Memory+evictionHardMemory-used, 0)
+}
+
+// The running total of the working set agrees with the sum over every pod
+// through each kind of change: containers starting, crashing and
+// restarting, init containers and a sidecar, a Job's pod finishing, an
+// ephemeral container, a container killed from outside, a graceful
+// delete, the machine failing (its pods deleted meanwhile) and
+// recovering, and a memory-pressure eviction. (checkRunningWS also runs
+// after every event of the package's other tests.)
+func TestRunningWorkingSetTotal(t *testing.T) {
+	h := newHarness(t, true)
+	check := func(what string) {
+		t.Helper()
+		checkRunningWS(t, h.k)
+		require.Equal(t, fullMemoryAvailable(h.k), h.k.memoryAvailable(), what)
+		require.Empty(t, h.k.usagePending, what)
+	}
+	h.runPod("web", memoryPod("100Mi", "", ""))
+	h.runPod("crash", func(p *corev1.Pod) {
+		p.Spec.Containers[0].Image = "busybox"
+		p.Spec.Containers[0].Command = []string{"sh", "-c", "sleep 3; exit 1"}
+	})
+	always := corev1.ContainerRestartPolicyAlways
+	h.runPod("sidecar", func(p *corev1.Pod) {
+		p.Annotations = map[string]string{images.AnnotationMemory: "300Mi"}
+		p.Spec.InitContainers = []corev1.Container{
+			{Name: "setup", Image: "busybox", Command: []string{"sleep", "2"}},
+			{Name: "proxy", Image: "nginx:1.27", RestartPolicy: &always},
+		}
+		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "app", Image: "busybox", Command: []string{"sleep", "3600"}})
+	})
+	h.runPod("job", func(p *corev1.Pod) {
+		p.Spec.RestartPolicy = corev1.RestartPolicyNever
+		p.Spec.Containers[0].Image = "busybox"
+		p.Spec.Containers[0].Command = []string{"sh", "-c", "sleep 8"}
+	})
+	h.run(2 * time.Second)
+	check("starting")
+	h.run(20 * time.Second)
+	check("running, crashing, finished")
+	require.Equal(t, corev1.PodSucceeded, h.pod("job").Status.Phase)
+	require.Positive(t, h.k.runningWS)
+
+	pod := h.pod("web")
+	pod.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "busybox", Command: []string{"sleep", "5"}}}}
+	_, err := h.Admin.Update(pod)
+	require.NoError(t, err)
+	h.run(3 * time.Second)
+	check("ephemeral")
+
+	require.NoError(t, h.k.ContainerExit(pod.UID, "web", 2))
+	checkRunningWS(t, h.k)
+	h.run(3 * time.Second)
+	check("killed and restarted")
+
+	require.NoError(t, h.Admin.Delete("Pod", "default", "crash", apiserver.DeleteOptions{}))
+	h.run(40 * time.Second)
+	check("deleted")
+	require.Nil(t, h.pod("crash"))
+
+	h.k.Fail()
+	checkRunningWS(t, h.k)
+	require.Zero(t, h.k.runningWS, "no pod runs on a dead machine")
+	zero := int64(0)
+	require.NoError(t, h.Admin.Delete("Pod", "default", "sidecar", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+	h.run(time.Minute)
+	h.k.Recover()
+	h.run(time.Minute)
+	check("recovered")
+	require.Equal(t, corev1.PodRunning, h.pod("web").Status.Phase)
+
+	h.runPod("hog", memoryPod("100Mi", "7000Mi", ""))
+	h.run(30 * time.Second)
+	check("evicted")
+	require.Equal(t, "Evicted", h.pod("hog").Status.Reason)
+}
+
+// BenchmarkMemoryAvailable is the eviction manager's memory.available on
+// a node running 200 pods, as each status tick reads it.
+func BenchmarkMemoryAvailable(b *testing.B) {
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU: resource.MustParse("64"), corev1.ResourceMemory: resource.MustParse("256Gi"),
+		corev1.ResourcePods: resource.MustParse("250"),
+	}
+	spec := cloud.NodeSpec{Name: "big", Zone: "us-east-1a", Capacity: capacity, Allocatable: capacity}
+	h := newNodeHarness(b, 1, spec, true, false)
+	for j := range 200 {
+		h.runPod("web-"+strconv.Itoa(j), nil)
+	}
+	h.run(time.Minute)
+	b.ResetTimer()
+	var sum int64
+	for range b.N {
+		sum += h.k.memoryAvailable()
+	}
+	require.Positive(b, sum)
 }

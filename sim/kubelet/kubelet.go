@@ -110,6 +110,11 @@ type Kubelet struct {
 	diskUsed     int64 // of it: the OS, images, pods' emptyDirs and writable layers, host files
 	hostFiles    int64 // the disk action's host files
 	tmpfsUsed    int64 // the pods' medium: Memory emptyDirs (memory, summed apart from the working sets)
+	// runningWS is the working set of the running app containers of the
+	// pods with a sandbox, neither finished nor evicted: what
+	// memoryAvailable subtracts, kept by podState.recountUsage.
+	runningWS    int64
+	usagePending []*podState // pods with running containers whose working set is not computed yet
 	// ephemeralAllocatable is the node's allocatable ephemeral-storage,
 	// which admission checks requests against.
 	ephemeralAllocatable int64

@@ -40,6 +40,11 @@ func newNodeHarness(tb testing.TB, seed uint64, spec cloud.NodeSpec, ready, keep
 		w.Engine.Trace().Keep()
 	}
 	k := New(w.Engine, w.Server.Client("kubelet/"+spec.Name), spec, Config{})
+	if t, ok := tb.(*testing.T); ok { // not in benchmarks
+		// Every test of the package checks the running working set total
+		// after every event.
+		w.Engine.AfterStep = func() { checkRunningWS(t, k) }
+	}
 	k.Start(ready)
 	return &harness{World: w, t: tb, k: k}
 }

@@ -56,7 +56,11 @@ type podState struct {
 	timer                          *sim.Timer
 
 	dirty bool
-	conds [4]condState // ReadyToStart, Initialized, Ready, ContainersReady
+	// usage is the pod's share of k.runningWS; usagePending: it is in
+	// k.usagePending (recountUsage).
+	usage        int64
+	usagePending bool
+	conds        [4]condState // ReadyToStart, Initialized, Ready, ContainersReady
 
 	mountStart    time.Duration // when the volume manager began waiting
 	mountTimedOut bool
@@ -214,6 +218,7 @@ func (p *podState) createSandbox() {
 	p.timer = k.after(k.jitter(sandboxLatency, 0.5), "kubelet/sandbox", func() {
 		p.timer = nil
 		p.sandbox = true
+		p.recountUsage()
 		p.assignIP()
 		p.startNext()
 		p.startEphemeral()
@@ -321,7 +326,8 @@ func (p *podState) stopSidecars() {
 			code, reason = 137, "Error"
 		}
 		p.k.event(p.pod, corev1.EventTypeNormal, "Killing", "Stopping container "+c.spec.Name)
-		c.state, c.exitCode, c.reason, c.message = cTerminated, code, reason, ""
+		c.setState(cTerminated)
+		c.exitCode, c.reason, c.message = code, reason, ""
 		c.finishedAt, c.ready = now, false
 	}
 }
@@ -340,6 +346,7 @@ func (p *podState) restartsOnExit(c *container) bool {
 // finish makes the pod terminal: its sandbox goes, its resources return.
 func (p *podState) finish(phase corev1.PodPhase) {
 	p.finished, p.phase, p.sandbox = true, phase, false
+	p.recountUsage()
 	p.cancelTimers()
 	p.release()
 	p.releaseDisk()
@@ -380,6 +387,7 @@ func (p *podState) forget() {
 	p.release()
 	p.releaseDisk()
 	p.deleted = true
+	p.recountUsage()
 	delete(k.pods, p.uid)
 	if k.byKey[p.key] == p {
 		delete(k.byKey, p.key)
@@ -445,6 +453,7 @@ func (k *Kubelet) deletePod(pod *corev1.Pod) {
 // machineDied: every container is gone with the machine.
 func (p *podState) machineDied() {
 	p.sandbox = false
+	p.recountUsage()
 	if p.finished {
 		return
 	}
@@ -456,12 +465,14 @@ func (p *podState) machineDied() {
 		switch {
 		case c.ephemeral:
 			if c.state != cTerminated {
-				c.state, c.exitCode, c.reason, c.message = cTerminated, 255, "Unknown", ""
+				c.setState(cTerminated)
+				c.exitCode, c.reason, c.message = 255, "Unknown", ""
 				c.finishedAt = now
 			}
 		case c.state == cRunning:
 			c.last = &corev1.ContainerStateTerminated{ExitCode: 255, Reason: "Unknown", StartedAt: c.startedAt, FinishedAt: now, ContainerID: c.id}
-			c.state, c.reason, c.message = cWaiting, "ContainerCreating", ""
+			c.setState(cWaiting)
+			c.reason, c.message = "ContainerCreating", ""
 			c.restartPending = true
 		case c.state == cTerminated && !c.init && p.restartsOnExit(c):
 			c.toWaiting("ContainerCreating", "")
