@@ -87,12 +87,12 @@ type Store struct {
 
 type table struct {
 	kind     *KindInfo
-	objs     map[string]Object
-	packed   map[string]packedObj // a packed kind's packed objects (never also in objs)
-	sorted   []string             // keys, sorted unless unsorted is set; nil = rebuild
-	unsorted bool                 // keys were appended to sorted since it was sorted
+	entries  map[string]*entry // by key
+	packs    bool              // the kind is kept packed where its objects pack (packed.go)
+	sorted   []string          // keys, sorted unless unsorted is set; nil = rebuild
+	unsorted bool              // keys were appended to sorted since it was sorted
 	indexers map[string]IndexFunc
-	index    map[string]map[string]*indexSet  // index -> value -> objects
+	index    map[string]map[string]*indexSet  // index -> value -> entries
 	watchIdx map[string]map[string][]*watcher // index -> value -> watchers
 	watched  []string                         // the keys of watchIdx, sorted
 	buf      []byte                           // an index value being built
@@ -140,13 +140,11 @@ func New(engine *sim.Engine) *Store {
 	for _, k := range kindOrder {
 		s.tables[k] = &table{
 			kind:     kindsByName[k],
-			objs:     map[string]Object{},
+			entries:  map[string]*entry{},
+			packs:    packable(k),
 			indexers: map[string]IndexFunc{LabelIndex: labelValues, OwnerIndex: ownerValues},
 			index:    map[string]map[string]*indexSet{LabelIndex: {}, OwnerIndex: {}},
 			watchIdx: map[string]map[string][]*watcher{},
-		}
-		if packable(k) {
-			s.tables[k].packed = map[string]packedObj{}
 		}
 	}
 	s.AddIndex("Pod", NodeNameIndex, nodeNameValues)
@@ -219,102 +217,88 @@ func (s *Store) AddIndex(kind, name string, fn IndexFunc) {
 	t.indexers[name] = fn
 	t.index[name] = map[string]*indexSet{}
 	for _, key := range t.sortedKeys() {
-		obj, _ := t.get(key)
-		t.addIndex(name, fn, key, obj, t.held(key, obj))
+		e := t.entries[key]
+		t.addIndex(name, fn, e, e.object())
 	}
+}
+
+// entry is the slot of one stored object. Each version of the object
+// replaces the previous one in the same slot, and the index sets hold
+// slots, not objects: an update that leaves an object's index values
+// alone (a lease renewal, a status update: labels, owners and node kept)
+// does not touch any index set. This is exact because a slot always holds
+// the current version, whichever way it is reached.
+type entry struct {
+	key string
+	obj Object    // the object, nil when it is kept packed
+	p   packedObj // its encoding when packed
+}
+
+// object is the entry's object, decoded if it is kept packed.
+func (e *entry) object() Object {
+	if e.obj != nil {
+		return e.obj
+	}
+	return unpack(e.p)
+}
+
+// set makes obj the entry's object, packed if the kind is and obj packs,
+// and returns its encoding if packed.
+func (e *entry) set(t *table, obj Object) (enc []byte) {
+	if t.packs {
+		if p, ok := pack(obj); ok {
+			e.obj, e.p = nil, p
+			return p.enc
+		}
+	}
+	e.obj, e.p = obj, packedObj{}
+	return nil
 }
 
 // get is the object of key, decoded if it is kept packed.
 func (t *table) get(key string) (Object, bool) {
-	if o, ok := t.objs[key]; ok {
-		return o, true
-	}
-	if p, ok := t.packed[key]; ok {
-		return unpack(p), true
+	if e := t.entries[key]; e != nil {
+		return e.object(), true
 	}
 	return nil, false
 }
 
-// has reports whether the table holds key.
-func (t *table) has(key string) bool {
-	if _, ok := t.objs[key]; ok {
-		return true
-	}
-	_, ok := t.packed[key]
-	return ok
-}
+func (t *table) size() int { return len(t.entries) }
 
-// put stores obj under key, packed if the kind is and obj packs. It
-// returns what the index sets hold for it (nil: read it back by key) and
-// its encoding if packed.
-func (t *table) put(key string, obj Object) (held Object, enc []byte) {
-	if t.packed != nil {
-		if p, ok := pack(obj); ok {
-			delete(t.objs, key)
-			t.packed[key] = p
-			return nil, p.enc
-		}
-		delete(t.packed, key)
-	}
-	t.objs[key] = obj
-	return obj, nil
-}
-
-// held is what the index sets hold for obj, stored under key.
-func (t *table) held(key string, obj Object) Object {
-	if _, ok := t.packed[key]; ok {
-		return nil
-	}
-	return obj
-}
-
-func (t *table) remove(key string) {
-	delete(t.objs, key)
-	delete(t.packed, key)
-}
-
-func (t *table) size() int { return len(t.objs) + len(t.packed) }
-
-// objects is the objects of an index set, in its order, read back where
-// the set holds none (packed).
+// objects is the objects of an index set, in its order.
 func (t *table) objects(set *indexSet) []Object {
-	out := slices.Clone(set.objs)
-	if t.packed != nil {
-		for i, o := range out {
-			if o == nil {
-				out[i], _ = t.get(set.keys[i])
-			}
-		}
+	out := make([]Object, len(set.ents))
+	for i, e := range set.ents {
+		out[i] = e.object()
 	}
 	return out
 }
 
-// indexSet holds the objects of one index value sorted by key, so that
+// indexSet holds the entries of one index value sorted by key, so that
 // lookups return them in a deterministic order without sorting.
 type indexSet struct {
-	keys []string
-	objs []Object
+	ents []*entry
 }
 
-func (s *indexSet) put(key string, obj Object) {
-	i, found := slices.BinarySearch(s.keys, key)
-	if found {
-		s.objs[i] = obj
-		return
+func (s *indexSet) search(key string) (int, bool) {
+	return slices.BinarySearchFunc(s.ents, key, func(e *entry, k string) int { return strings.Compare(e.key, k) })
+}
+
+// put adds e to the set unless it is there.
+func (s *indexSet) put(e *entry) {
+	if i, found := s.search(e.key); !found {
+		s.ents = slices.Insert(s.ents, i, e)
 	}
-	s.keys = slices.Insert(s.keys, i, key)
-	s.objs = slices.Insert(s.objs, i, obj)
 }
 
 func (s *indexSet) del(key string) {
-	if i, found := slices.BinarySearch(s.keys, key); found {
-		s.keys = slices.Delete(s.keys, i, i+1)
-		s.objs = slices.Delete(s.objs, i, i+1)
+	if i, found := s.search(key); found {
+		s.ents = slices.Delete(s.ents, i, i+1)
 	}
 }
 
-// addIndex adds key to obj's values of the index; the sets hold held.
-func (t *table) addIndex(name string, fn IndexFunc, key string, obj, held Object) {
+// addIndex adds e to the sets of obj's values of the index.
+func (t *table) addIndex(name string, fn IndexFunc, e *entry, obj Object) {
 	idx := t.index[name]
 	for _, v := range fn(obj) {
 		set := idx[v]
@@ -322,38 +306,38 @@ func (t *table) addIndex(name string, fn IndexFunc, key string, obj, held Object
 			set = &indexSet{}
 			idx[v] = set
 		}
-		set.put(key, held)
+		set.put(e)
 	}
 }
 
 func (t *table) removeIndex(name string, fn IndexFunc, key string, obj Object) {
 	idx := t.index[name]
 	for _, v := range fn(obj) {
-		if set := idx[v]; set != nil {
-			set.del(key)
-			if len(set.keys) == 0 {
-				delete(idx, v)
-			}
+		t.drop(idx, v, key)
+	}
+}
+
+// drop removes key from the set of value v, and the set once empty.
+func (t *table) drop(idx map[string]*indexSet, v, key string) {
+	if set := idx[v]; set != nil {
+		set.del(key)
+		if len(set.ents) == 0 {
+			delete(idx, v)
 		}
 	}
 }
 
-// updateIndex moves key from old's index values to obj's, replacing the
-// object in place where the value did not change; the sets hold held.
-func (t *table) updateIndex(name string, fn IndexFunc, key string, obj, old, held Object) {
-	if t.replaceInPlace(name, key, obj, old, held) {
+// updateIndex moves e from old's index values to obj's. Nothing moves
+// when they are the same, the common update (see entry).
+func (t *table) updateIndex(name string, fn IndexFunc, e *entry, obj, old Object) {
+	if sameValues(name, obj, old) {
 		return
 	}
 	oldVals, newVals := fn(old), fn(obj)
 	idx := t.index[name]
 	for _, v := range oldVals {
 		if !slices.Contains(newVals, v) {
-			if set := idx[v]; set != nil {
-				set.del(key)
-				if len(set.keys) == 0 {
-					delete(idx, v)
-				}
-			}
+			t.drop(idx, v, e.key)
 		}
 	}
 	for _, v := range newVals {
@@ -362,59 +346,26 @@ func (t *table) updateIndex(name string, fn IndexFunc, key string, obj, old, hel
 			set = &indexSet{}
 			idx[v] = set
 		}
-		set.put(key, held)
+		set.put(e)
 	}
 }
 
-// replaceInPlace handles the common update of the built-in indexes, one
-// whose index values did not change (a status update keeps the labels,
-// owners and node): the new version replaces the old one in the same
-// sets, found without building the values' strings. It reports whether it
-// applied.
-func (t *table) replaceInPlace(name, key string, obj, old, held Object) bool {
-	idx := t.index[name]
+// sameValues reports, for the built-in indexes, whether obj has the same
+// index values as old, found without building the values' strings (false
+// for the other indexes: their values are compared by updateIndex).
+func sameValues(name string, obj, old Object) bool {
 	switch name {
 	case LabelIndex:
-		l := obj.GetLabels()
-		if !maps.Equal(l, old.GetLabels()) {
-			return false
-		}
-		for k, v := range l { // each set is updated on its own: order does not matter
-			t.buf = append(append(append(t.buf[:0], k...), '='), v...)
-			idx[string(t.buf)].replace(key, held)
-		}
-		return true
+		return maps.Equal(obj.GetLabels(), old.GetLabels())
 	case OwnerIndex:
-		refs, oldRefs := obj.GetOwnerReferences(), old.GetOwnerReferences()
-		if !slices.EqualFunc(refs, oldRefs, func(a, b metav1.OwnerReference) bool { return a.UID == b.UID }) {
-			return false
-		}
-		for _, r := range refs {
-			idx[string(r.UID)].replace(key, held)
-		}
-		return true
+		return slices.EqualFunc(obj.GetOwnerReferences(), old.GetOwnerReferences(),
+			func(a, b metav1.OwnerReference) bool { return a.UID == b.UID })
 	case NodeNameIndex:
 		p, ok := obj.(*corev1.Pod)
 		op, oldOK := old.(*corev1.Pod)
-		if !ok || !oldOK || p.Spec.NodeName != op.Spec.NodeName {
-			return false
-		}
-		if p.Spec.NodeName != "" {
-			idx[p.Spec.NodeName].replace(key, held)
-		}
-		return true
+		return ok && oldOK && p.Spec.NodeName == op.Spec.NodeName
 	}
 	return false
-}
-
-// replace puts obj in place of the object of key, which the set holds.
-func (s *indexSet) replace(key string, obj Object) {
-	if s == nil {
-		return
-	}
-	if i, found := slices.BinarySearch(s.keys, key); found {
-		s.objs[i] = obj
-	}
 }
 
 // Get returns the object of kind with the given namespace and name.
@@ -428,14 +379,21 @@ func (s *Store) Get(kind, namespace, name string) (Object, bool) {
 	}
 	// The key is built in a reused buffer: a map lookup by string(bytes)
 	// does not allocate (every Get allocated its key string before).
-	s.keyBuf = append(append(append(s.keyBuf[:0], namespace...), '/'), name...)
-	if o, ok := t.objs[string(s.keyBuf)]; ok {
-		return o, true
-	}
-	if p, ok := t.packed[string(s.keyBuf)]; ok {
-		return unpack(p), true
+	if e := s.lookup(t, namespace, name); e != nil {
+		return e.object(), true
 	}
 	return nil, false
+}
+
+// lookup is the entry of namespace/name in t, nil if none. The key is
+// built in a reused buffer: a map lookup by string(bytes) does not
+// allocate (every Get allocated its key string before).
+func (s *Store) lookup(t *table, namespace, name string) *entry {
+	if namespace == "" {
+		return t.entries[name]
+	}
+	s.keyBuf = append(append(append(s.keyBuf[:0], namespace...), '/'), name...)
+	return t.entries[string(s.keyBuf)]
 }
 
 // Len is the number of objects of kind.
@@ -447,7 +405,7 @@ func (s *Store) List(kind, namespace string) []Object {
 	keys := t.sortedKeys()
 	out := make([]Object, 0, len(keys))
 	for _, k := range keys {
-		if t.packed != nil && namespace != "" && !strings.HasPrefix(k, namespace+"/") {
+		if t.packs && namespace != "" && !inNamespace(k, namespace) {
 			continue // not decoded to learn its namespace
 		}
 		o, _ := t.get(k)
@@ -458,13 +416,22 @@ func (s *Store) List(kind, namespace string) []Object {
 	return out
 }
 
+// labelSet is the label index's set of key=value, found without
+// allocating the string.
+func (t *table) labelSet(key, value string) *indexSet {
+	t.buf = append(append(append(t.buf[:0], key...), '='), value...)
+	return t.index[LabelIndex][string(t.buf)]
+}
+
+// inNamespace reports whether key is of an object in namespace.
+func inNamespace(key, namespace string) bool {
+	return len(key) > len(namespace) && key[len(namespace)] == '/' && strings.HasPrefix(key, namespace)
+}
+
 func (t *table) sortedKeys() []string {
 	if t.sorted == nil {
 		t.sorted = make([]string, 0, t.size())
-		for k := range t.objs {
-			t.sorted = append(t.sorted, k)
-		}
-		for k := range t.packed {
+		for k := range t.entries {
 			t.sorted = append(t.sorted, k)
 		}
 		t.unsorted = true
@@ -489,7 +456,7 @@ func (s *Store) ByIndex(kind, index, value string) []Object {
 // CountIndex is the number of objects of kind whose index has value.
 func (s *Store) CountIndex(kind, index, value string) int {
 	if set := s.tables[kind].index[index][value]; set != nil {
-		return len(set.keys)
+		return len(set.ents)
 	}
 	return 0
 }
@@ -502,107 +469,115 @@ func (s *Store) Select(kind, namespace string, sel labels.Selector) []Object {
 		return s.List(kind, namespace)
 	}
 	reqs, _ := sel.Requirements()
-	var best []Object
+	var best []*entry
 	found := false
 	for _, r := range reqs {
 		if r.Operator() != selection.Equals && r.Operator() != selection.DoubleEquals && r.Operator() != selection.In {
 			continue
 		}
-		var cand []Object
-		vals := r.Values().UnsortedList()
+		var cand []*entry
+		vals := r.ValuesUnsorted()
+		if len(vals) > 1 {
+			slices.Sort(vals)
+			vals = slices.Compact(vals)
+		}
 		if len(vals) == 1 {
-			if set := t.index[LabelIndex][r.Key()+"="+vals[0]]; set != nil {
-				cand = set.objs
-				if t.packed != nil {
-					cand = t.objects(set)
-				}
+			if set := t.labelSet(r.Key(), vals[0]); set != nil {
+				cand = set.ents
 			}
 		} else {
-			slices.Sort(vals)
 			for _, v := range vals {
-				if set := t.index[LabelIndex][r.Key()+"="+v]; set != nil {
-					cand = append(cand, t.objects(set)...)
+				if set := t.labelSet(r.Key(), v); set != nil {
+					cand = append(cand, set.ents...)
 				}
 			}
 			// A key has one value per label, so the sets are disjoint.
-			slices.SortFunc(cand, func(a, b Object) int { return strings.Compare(KeyOf(a), KeyOf(b)) })
+			slices.SortFunc(cand, func(a, b *entry) int { return strings.Compare(a.key, b.key) })
 		}
 		if !found || len(cand) < len(best) {
 			best, found = cand, true
 		}
 	}
-	if !found {
-		best = s.List(kind, "")
-	}
 	var out []Object
-	for _, o := range best {
+	if found {
+		out = make([]Object, 0, len(best)) // usually all of them match
+	}
+	match := func(o Object) {
 		if namespace != "" && o.GetNamespace() != namespace {
-			continue
+			return
 		}
 		if sel.Matches(labels.Set(o.GetLabels())) {
 			out = append(out, o)
 		}
 	}
-	return out
-}
-
-// tableOf is the table of obj's kind and obj's key in it.
-func (s *Store) tableOf(obj Object) (*table, string, error) {
-	info, err := KindOf(obj)
-	if err != nil {
-		return nil, "", err
+	if !found {
+		for _, o := range s.List(kind, "") {
+			match(o)
+		}
+		return out
 	}
-	return s.tables[info.Kind], KeyOf(obj), nil
+	for _, e := range best {
+		match(e.object())
+	}
+	if len(out) == 0 {
+		return nil // as when nothing was appended
+	}
+	return out
 }
 
 // Create adds obj with the next revision. The caller has set every
 // field; the store sets only resourceVersion.
 func (s *Store) Create(obj Object) (Object, error) {
-	t, key, err := s.tableOf(obj)
+	info, err := KindOf(obj)
 	if err != nil {
 		return nil, err
 	}
-	if t.has(key) {
+	t := s.tables[info.Kind]
+	if s.lookup(t, obj.GetNamespace(), obj.GetName()) != nil {
 		return nil, apierrors.NewAlreadyExists(t.kind.GroupResource(), obj.GetName())
 	}
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
-	held, enc := t.put(key, obj)
+	e := &entry{key: KeyOf(obj)}
+	t.entries[e.key] = e
+	enc := e.set(t, obj)
 	if t.sorted != nil {
 		// Sorted lazily on the next List: inserting in place would move
 		// the whole slice on every create (150,000 pods).
-		t.sorted = append(t.sorted, key)
+		t.sorted = append(t.sorted, e.key)
 		t.unsorted = true
 	}
 	for name, fn := range t.indexers {
-		t.addIndex(name, fn, key, obj, held)
+		t.addIndex(name, fn, e, obj)
 	}
-	s.record(t, Added, key, obj, nil, enc)
+	s.record(t, Added, e.key, obj, nil, enc)
 	return obj, nil
 }
 
 // Update replaces an object. If obj carries a resourceVersion, it must
 // match the stored one (optimistic concurrency), else Conflict.
 func (s *Store) Update(obj Object) (Object, error) {
-	t, key, err := s.tableOf(obj)
+	info, err := KindOf(obj)
 	if err != nil {
 		return nil, err
 	}
-	old, ok := t.get(key)
-	if !ok {
+	t := s.tables[info.Kind]
+	e := s.lookup(t, obj.GetNamespace(), obj.GetName())
+	if e == nil {
 		return nil, apierrors.NewNotFound(t.kind.GroupResource(), obj.GetName())
 	}
+	old := e.object()
 	if rv := obj.GetResourceVersion(); rv != "" && rv != old.GetResourceVersion() {
 		return nil, apierrors.NewConflict(t.kind.GroupResource(), obj.GetName(),
 			errConflict)
 	}
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
-	held, enc := t.put(key, obj)
+	enc := e.set(t, obj)
 	for name, fn := range t.indexers {
-		t.updateIndex(name, fn, key, obj, old, held)
+		t.updateIndex(name, fn, e, obj, old)
 	}
-	s.record(t, Modified, key, obj, old, enc)
+	s.record(t, Modified, e.key, obj, old, enc)
 	return obj, nil
 }
 
@@ -617,13 +592,13 @@ var errConflict = conflictError{}
 // Delete removes an object.
 func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 	t := s.tables[kind]
-	key := Key(namespace, name)
-	old, ok := t.get(key)
-	if !ok {
+	e := s.lookup(t, namespace, name)
+	if e == nil {
 		return nil, apierrors.NewNotFound(t.kind.GroupResource(), name)
 	}
+	key, old := e.key, e.object()
 	s.rev++
-	t.remove(key)
+	delete(t.entries, key)
 	if t.unsorted {
 		t.sorted = nil
 	} else if t.sorted != nil {
@@ -642,10 +617,7 @@ func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 // without notifying watchers; callers resynchronise their components.
 func (s *Store) Restore(rev int64, objs []Object) {
 	for _, t := range s.tables {
-		t.objs = map[string]Object{}
-		if t.packed != nil {
-			t.packed = map[string]packedObj{}
-		}
+		t.entries = map[string]*entry{}
 		t.sorted, t.unsorted = nil, false
 		for name := range t.index {
 			t.index[name] = map[string]*indexSet{}
@@ -658,9 +630,14 @@ func (s *Store) Restore(rev int64, objs []Object) {
 		}
 		t := s.tables[info.Kind]
 		key := KeyOf(o)
-		held, _ := t.put(key, o)
+		e := t.entries[key]
+		if e == nil {
+			e = &entry{key: key}
+			t.entries[key] = e
+		}
+		e.set(t, o)
 		for name, fn := range t.indexers {
-			t.addIndex(name, fn, key, o, held)
+			t.addIndex(name, fn, e, o)
 		}
 	}
 	if rev > s.rev {
