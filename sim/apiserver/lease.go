@@ -26,13 +26,22 @@ func (c *Client) RenewLease(held *coordinationv1.Lease, renewTime metav1.MicroTi
 	if err := s.gate(); err != nil {
 		return nil, true, err
 	}
-	n := *held // shallow: stored objects are immutable, the new one shares the rest
+	// The new Lease and its renewTime are one allocation, not two.
+	// Shallow: stored objects are immutable, the new one shares the rest.
+	box := &renewedLease{Lease: *held, renewTime: renewTime}
+	n := &box.Lease
 	n.ResourceVersion = ""
-	n.Spec.RenewTime = &renewTime
-	out, err := s.store.Update(&n)
+	n.Spec.RenewTime = &box.renewTime
+	out, err := s.store.Update(n)
 	if err != nil {
 		return nil, true, err
 	}
 	s.trace(c.component, "update", out, Summary(out))
 	return out.(*coordinationv1.Lease), true, nil
+}
+
+// renewedLease holds a renewed Lease with the renewTime it points to.
+type renewedLease struct {
+	coordinationv1.Lease
+	renewTime metav1.MicroTime
 }
