@@ -3,7 +3,9 @@ package apiserver_test
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -732,8 +734,15 @@ func TestSummary(t *testing.T) {
 		{"daemonset", &appsv1.DaemonSet{Status: appsv1.DaemonSetStatus{DesiredNumberScheduled: 4, NumberReady: 3}}, "desired=4 ready=3"},
 		{"namespace", &corev1.Namespace{Status: corev1.NamespaceStatus{Phase: corev1.NamespaceActive}}, "phase=Active"},
 		{"configmap", &corev1.ConfigMap{}, ""},
+		{"node with more taints than the stack buffer holds", &corev1.Node{Spec: corev1.NodeSpec{Taints: longTaints}},
+			"ready=Unknown" + strings.Repeat(" taint="+strings.Repeat("k", 30)+":NoExecute", 5)},
 	}
 	for _, tc := range tests {
 		require.Equal(t, tc.want, apiserver.Summary(tc.obj), tc.name)
 	}
+	running := tests[1].obj
+	require.InDelta(t, 1, testing.AllocsPerRun(10, func() { apiserver.Summary(running) }), 0,
+		"a summary is allocated once, at its size")
 }
+
+var longTaints = slices.Repeat([]corev1.Taint{{Key: strings.Repeat("k", 30), Effect: corev1.TaintEffectNoExecute}}, 5)

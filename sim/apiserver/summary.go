@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"strconv"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -13,61 +12,72 @@ import (
 )
 
 // Summary is the short description of an object's state that the trace
-// records after each change.
+// records after each change. It is built in a buffer on the stack and
+// allocated once, at its final size (one trace line per write).
 func Summary(obj store.Object) string {
-	var b strings.Builder
+	var arr [128]byte
+	b := arr[:0]
 	switch o := obj.(type) {
 	case *corev1.Pod:
-		b.WriteString("phase=")
-		b.WriteString(string(o.Status.Phase))
+		b = append(b, "phase="...)
+		b = append(b, o.Status.Phase...)
 		if o.Spec.NodeName != "" {
-			b.WriteString(" node=")
-			b.WriteString(o.Spec.NodeName)
+			b = append(b, " node="...)
+			b = append(b, o.Spec.NodeName...)
 		}
 		if podutil.IsReady(o) {
-			b.WriteString(" ready")
+			b = append(b, " ready"...)
 		}
 		if r := waitingReason(o); r != "" {
-			b.WriteString(" waiting=")
-			b.WriteString(r)
+			b = append(b, " waiting="...)
+			b = append(b, r...)
 		}
 		if o.DeletionTimestamp != nil {
-			b.WriteString(" terminating")
+			b = append(b, " terminating"...)
 		}
 	case *corev1.Node:
-		b.WriteString("ready=")
-		b.WriteString(string(podutil.NodeReady(o)))
+		b = append(b, "ready="...)
+		b = append(b, podutil.NodeReady(o)...)
 		if o.Spec.Unschedulable {
-			b.WriteString(" unschedulable")
+			b = append(b, " unschedulable"...)
 		}
 		for _, t := range o.Spec.Taints {
-			b.WriteString(" taint=")
-			b.WriteString(t.Key)
-			b.WriteString(":")
-			b.WriteString(string(t.Effect))
+			b = append(b, " taint="...)
+			b = append(b, t.Key...)
+			b = append(b, ':')
+			b = append(b, t.Effect...)
 		}
 	case *appsv1.Deployment:
-		writeReplicas(&b, o.Spec.Replicas, o.Status.Replicas, o.Status.ReadyReplicas, o.Status.UpdatedReplicas, o.Status.AvailableReplicas)
+		b = appendReplicas(b, o.Spec.Replicas, o.Status.Replicas, o.Status.ReadyReplicas, o.Status.UpdatedReplicas, o.Status.AvailableReplicas)
 	case *appsv1.ReplicaSet:
-		writeReplicas(&b, o.Spec.Replicas, o.Status.Replicas, o.Status.ReadyReplicas, -1, o.Status.AvailableReplicas)
+		b = appendReplicas(b, o.Spec.Replicas, o.Status.Replicas, o.Status.ReadyReplicas, -1, o.Status.AvailableReplicas)
 	case *corev1.ReplicationController:
-		writeReplicas(&b, o.Spec.Replicas, o.Status.Replicas, o.Status.ReadyReplicas, -1, o.Status.AvailableReplicas)
+		b = appendReplicas(b, o.Spec.Replicas, o.Status.Replicas, o.Status.ReadyReplicas, -1, o.Status.AvailableReplicas)
 	case *appsv1.DaemonSet:
-		b.WriteString("desired=" + strconv.Itoa(int(o.Status.DesiredNumberScheduled)) +
-			" ready=" + strconv.Itoa(int(o.Status.NumberReady)))
+		b = append(b, "desired="...)
+		b = strconv.AppendInt(b, int64(o.Status.DesiredNumberScheduled), 10)
+		b = append(b, " ready="...)
+		b = strconv.AppendInt(b, int64(o.Status.NumberReady), 10)
 	case *corev1.Namespace:
-		b.WriteString("phase=" + string(o.Status.Phase))
+		b = append(b, "phase="...)
+		b = append(b, o.Status.Phase...)
 	}
-	return b.String()
+	return string(b)
 }
 
-func writeReplicas(b *strings.Builder, spec *int32, cur, ready, updated, avail int32) {
-	want := ptr.Deref(spec, int32(1))
-	b.WriteString("replicas=" + strconv.Itoa(int(want)) + " current=" + strconv.Itoa(int(cur)) + " ready=" + strconv.Itoa(int(ready)))
+func appendReplicas(b []byte, spec *int32, cur, ready, updated, avail int32) []byte {
+	b = append(b, "replicas="...)
+	b = strconv.AppendInt(b, int64(ptr.Deref(spec, int32(1))), 10)
+	b = append(b, " current="...)
+	b = strconv.AppendInt(b, int64(cur), 10)
+	b = append(b, " ready="...)
+	b = strconv.AppendInt(b, int64(ready), 10)
 	if updated >= 0 {
-		b.WriteString(" updated=" + strconv.Itoa(int(updated)))
+		b = append(b, " updated="...)
+		b = strconv.AppendInt(b, int64(updated), 10)
 	}
-	b.WriteString(" available=" + strconv.Itoa(int(avail)))
+	b = append(b, " available="...)
+	return strconv.AppendInt(b, int64(avail), 10)
 }
 
 func waitingReason(p *corev1.Pod) string {
