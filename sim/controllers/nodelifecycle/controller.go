@@ -107,12 +107,13 @@ type Controller struct {
 	events *apiserver.Client
 	cfg    Config
 
-	known   map[string]*corev1.Node
-	zoneOf  map[*corev1.Node]string // zone key per node version, rebuilt each pass
-	health  map[string]*nodeHealth
-	retry   map[string]bool
+	nodes   map[string]*nodeState // the known nodes (upstream's knownNodeSet and nodeHealthMap)
 	states  map[string]ZoneState
 	tainter map[string]*timedQueue
+
+	// Buffers of one monitor pass, reused by the next.
+	listed  []*corev1.Node
+	stateOf []*nodeState
 
 	noSchedule *workqueue.Queue
 	pods       *workqueue.Queue
@@ -124,7 +125,7 @@ type Controller struct {
 func New(engine *sim.Engine, client *apiserver.Client, cfg Config) *Controller {
 	c := &Controller{
 		events: client.Server().Client(EventComponent), cfg: cfg.withDefaults(),
-		known: map[string]*corev1.Node{}, health: map[string]*nodeHealth{}, retry: map[string]bool{},
+		nodes:  map[string]*nodeState{},
 		states: map[string]ZoneState{}, tainter: map[string]*timedQueue{},
 	}
 	c.Base = controllerutil.NewBase(engine, client, "node-lifecycle-controller", c.cfg.Config, nil)
@@ -163,7 +164,9 @@ func (c *Controller) monitorLoop() {
 // to the monitor period).
 func (c *Controller) onNode(ev store.Event) {
 	if ev.Type == store.Deleted {
-		delete(c.retry, ev.Object.GetName())
+		if st := c.nodes[ev.Object.GetName()]; st != nil {
+			st.retry = false
+		}
 		return
 	}
 	c.noSchedule.Add(ev.Object.GetName())
@@ -184,71 +187,72 @@ func (c *Controller) onPod(ev store.Event) {
 	if ev.Old != nil && ev.Old.(*corev1.Pod).Spec.NodeName == pod.Spec.NodeName {
 		return
 	}
-	h := c.health[pod.Spec.NodeName]
+	h := c.healthOf(pod.Spec.NodeName)
 	if h == nil || !h.hasCond || h.cond.Status == corev1.ConditionTrue {
 		return
 	}
 	c.pods.Add(store.KeyOf(pod))
 }
 
-// monitorNodeHealth is one pass of the monitor loop.
+// monitorNodeHealth is one pass of the monitor loop. Like upstream's it
+// visits every node every period; what makes a visit cheap is nodeState:
+// one map lookup finds everything known of the node, the facts derived
+// from its labels and conditions are recomputed only when the store holds
+// a new version of it, and the pass allocates nothing per node.
 func (c *Controller) monitorNodeHealth() {
 	objs := c.Store.List("Node", "")
-	nodes := make([]*corev1.Node, len(objs))
-	zones := make(map[*corev1.Node]string, len(objs))
-	for i, o := range objs {
-		n := o.(*corev1.Node)
-		nodes[i] = n
-		zk, ok := c.zoneOf[n]
-		if !ok {
-			zk = ZoneKey(n)
-		}
-		zones[n] = zk
+	nodes := c.listed[:0]
+	for _, o := range objs {
+		nodes = append(nodes, o.(*corev1.Node))
 	}
-	// Store objects are immutable, so a node version's zone key never
-	// changes: keeping last pass's keys saves rebuilding 5,000 strings.
-	c.zoneOf = zones
-	added, deleted, newZones := c.classifyNodes(nodes)
+	c.listed = nodes
+	added, newZones, deleted := c.classifyNodes(nodes)
 	for _, n := range newZones {
-		c.addZone(n)
+		c.addZone(c.zoneKey(n))
 	}
 	for _, n := range added {
 		c.nodeEvent(n, "RegisteredNode", "Registered Node "+n.Name+" in Controller")
-		c.known[n.Name] = n
-		c.addZone(n)
-		c.markNodeAsReachable(n)
+		st := &nodeState{}
+		st.observe(n)
+		c.nodes[n.Name] = st
+		c.addZone(st.zone)
+		c.markNodeAsReachable(n, st.zone)
 	}
-	for _, n := range deleted {
+	for _, st := range deleted {
+		n := st.node
 		c.nodeEvent(n, "RemovingNode", "Removing Node "+n.Name+" from Controller")
-		delete(c.known, n.Name)
-		delete(c.health, n.Name)
+		delete(c.nodes, n.Name)
 	}
 	counts := map[string]*zoneCount{}
-	for _, n := range nodes {
-		c.known[n.Name] = n
-		c.monitorNode(n, counts)
+	for i, n := range nodes {
+		st := c.stateOf[i]
+		if st == nil {
+			st = c.nodes[n.Name] // added by this pass
+		}
+		c.monitorNode(n, st, counts)
 	}
 	c.handleDisruption(counts, nodes)
+	clear(c.stateOf) // hold no node past its pass
+	clear(c.listed)
 }
 
 // monitorNode checks one node: health, taints, and pods on a fresh
 // transition to not ready. Only a node that changed state costs a pod
 // lookup.
-func (c *Controller) monitorNode(n *corev1.Node, counts map[string]*zoneCount) {
+func (c *Controller) monitorNode(n *corev1.Node, st *nodeState, counts map[string]*zoneCount) {
 	// Whatever this pass does to the node is caused by the last thing
 	// recorded about it (a fault, its last status), not by the monitor's
 	// tick (a side link for `kubesim explain`; the trace is unchanged).
 	c.Engine.Trace().SetCause(c.Engine.Trace().LastOf("Node", "", n.Name))
-	observed, current, err := c.tryUpdateNodeHealth(n)
+	observed, current, err := c.tryUpdateNodeHealth(n, st)
 	if err != nil {
 		return
 	}
-	if _, excluded := n.Labels[labelExcludeDisruption]; !excluded {
-		zk := c.zoneKey(n)
-		zc := counts[zk]
+	if !st.excluded {
+		zc := counts[st.zone]
 		if zc == nil {
 			zc = &zoneCount{}
-			counts[zk] = zc
+			counts[st.zone] = zc
 		}
 		if current != nil && current.Status == corev1.ConditionTrue {
 			zc.ready++
@@ -257,54 +261,76 @@ func (c *Controller) monitorNode(n *corev1.Node, counts map[string]*zoneCount) {
 		}
 	}
 	if current == nil {
-		delete(c.retry, n.Name)
+		st.retry = false
 		return
 	}
-	c.processTaintBaseEviction(n, observed.Status)
+	c.processTaintBaseEviction(n, st.zone, observed.Status)
 	notReadyNow := current.Status != corev1.ConditionTrue && observed.Status == corev1.ConditionTrue
 	if notReadyNow {
 		c.nodeStatusEvent(n, "NodeNotReady")
 	}
-	if notReadyNow || (c.retry[n.Name] && observed.Status != corev1.ConditionTrue) {
+	if notReadyNow || (st.retry && observed.Status != corev1.ConditionTrue) {
 		if err := c.markPodsNotReady(c.podsOn(n.Name), n.Name); err != nil {
-			c.retry[n.Name] = true
+			st.retry = true
 			return
 		}
 	}
-	delete(c.retry, n.Name)
+	st.retry = false
 }
 
 // classifyNodes splits the listed nodes into newly seen ones, known ones
-// whose zone has no state yet, and known nodes that are gone (sorted).
-func (c *Controller) classifyNodes(nodes []*corev1.Node) (added, deleted, newZones []*corev1.Node) {
+// whose zone has no state yet, and the states of known nodes that are
+// gone (sorted by name). It brings the known nodes' states up to the
+// listed versions and leaves them in c.stateOf, aligned with nodes (nil
+// for the added ones).
+func (c *Controller) classifyNodes(nodes []*corev1.Node) (added, newZones []*corev1.Node, deleted []*nodeState) {
+	sts := c.stateOf[:0]
 	for _, n := range nodes {
-		if _, ok := c.known[n.Name]; !ok {
+		st := c.nodes[n.Name]
+		sts = append(sts, st)
+		if st == nil {
 			added = append(added, n)
-		} else if _, ok := c.states[c.zoneKey(n)]; !ok {
+			continue
+		}
+		st.observe(n)
+		if _, ok := c.states[st.zone]; !ok {
 			newZones = append(newZones, n)
 		}
 	}
-	if len(c.known)+len(added) == len(nodes) {
-		return added, nil, newZones
+	c.stateOf = sts
+	if len(c.nodes)+len(added) == len(nodes) {
+		return added, newZones, nil
 	}
 	present := make(map[string]bool, len(nodes))
 	for _, n := range nodes {
 		present[n.Name] = true
 	}
-	for name, n := range c.known {
+	for name, st := range c.nodes {
 		if !present[name] {
-			deleted = append(deleted, n)
+			deleted = append(deleted, st)
 		}
 	}
-	slices.SortFunc(deleted, func(a, b *corev1.Node) int { return cmp.Compare(a.Name, b.Name) })
-	return added, deleted, newZones
+	slices.SortFunc(deleted, func(a, b *nodeState) int { return cmp.Compare(a.node.Name, b.node.Name) })
+	return added, newZones, deleted
 }
 
+// zoneKey is n's zone key, from its state when that state is of this very
+// version of the node (store objects are immutable, so a version's key
+// never changes).
 func (c *Controller) zoneKey(n *corev1.Node) string {
-	if zk, ok := c.zoneOf[n]; ok {
-		return zk
+	if st := c.nodes[n.Name]; st != nil && st.node == n {
+		return st.zone
 	}
 	return ZoneKey(n)
+}
+
+// healthOf is what the monitor last recorded of the named node's health,
+// nil before its first pass or after it was deleted.
+func (c *Controller) healthOf(name string) *nodeHealth {
+	if st := c.nodes[name]; st != nil && st.tracked {
+		return &st.health
+	}
+	return nil
 }
 
 func (c *Controller) podsOn(node string) []*corev1.Pod {

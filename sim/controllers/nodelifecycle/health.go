@@ -39,6 +39,38 @@ type nodeHealth struct {
 	hasCond         bool
 	leaseRenew      metav1.MicroTime
 	hasLease        bool
+	// lease is the Lease object leaseRenew was last compared with: while
+	// the store returns that same (immutable) object the renew time
+	// cannot have moved, and the comparison is skipped.
+	lease *coordinationv1.Lease
+}
+
+// nodeState is everything the controller keeps about one known node, so
+// that a monitor pass finds it with one lookup by name.
+type nodeState struct {
+	// node is the version of the node the last pass listed, and zone,
+	// excluded and ready are facts of that version: store objects are
+	// immutable, so they are recomputed only when the store holds a new
+	// version (observe), never read from the node's maps on every pass.
+	node     *corev1.Node
+	zone     string                // ZoneKey(node)
+	excluded bool                  // node has labelExcludeDisruption
+	ready    *corev1.NodeCondition // readyCondition(node)
+
+	health  nodeHealth
+	tracked bool // health holds something (upstream: the node is in nodeHealthMap)
+	retry   bool // marking its pods not ready failed: try again next pass
+}
+
+// observe brings the state's node facts up to version n.
+func (st *nodeState) observe(n *corev1.Node) {
+	if st.node == n {
+		return
+	}
+	st.node = n
+	st.zone = ZoneKey(n)
+	_, st.excluded = n.Labels[labelExcludeDisruption]
+	st.ready = readyCondition(n)
 }
 
 func readyCondition(n *corev1.Node) *corev1.NodeCondition {
@@ -58,37 +90,41 @@ func condition(st *corev1.NodeStatus, t corev1.NodeConditionType) *corev1.NodeCo
 // refreshes the node's probe time from new heartbeats and, past the grace
 // period, writes Unknown conditions. It returns the Ready condition as
 // observed before this pass and as it is now (nil if never posted).
-func (c *Controller) tryUpdateNodeHealth(n *corev1.Node) (observed corev1.NodeCondition, current *corev1.NodeCondition, err error) {
+//
+// st must be the state of n, brought up to this version (observe); the
+// health is updated in place.
+func (c *Controller) tryUpdateNodeHealth(n *corev1.Node, st *nodeState) (observed corev1.NodeCondition, current *corev1.NodeCondition, err error) {
 	now := c.Engine.Elapsed()
-	h := c.health[n.Name]
-	current = readyCondition(n)
+	h := &st.health
+	current = st.ready
 	grace := c.cfg.MonitorGracePeriod
 	if current == nil {
 		observed = corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionUnknown,
 			LastHeartbeatTime: n.CreationTimestamp, LastTransitionTime: n.CreationTimestamp}
 		grace = c.cfg.StartupGracePeriod
-		if h == nil {
+		if !st.tracked {
 			created := n.CreationTimestamp.Sub(c.Engine.Start())
-			h = &nodeHealth{probe: created, readyTransition: created}
+			*h = nodeHealth{probe: created, readyTransition: created}
+			st.tracked = true
 		}
 		h.hasCond = false
 	} else {
 		observed = *current
 	}
 	switch {
-	case h == nil || (!h.hasCond && current != nil):
-		h = &nodeHealth{probe: now, readyTransition: now}
+	case !st.tracked || (!h.hasCond && current != nil):
+		*h = nodeHealth{probe: now, readyTransition: now}
+		st.tracked = true
 	case h.hasCond && current != nil && !h.cond.LastHeartbeatTime.Equal(&current.LastHeartbeatTime):
 		transition := h.readyTransition
 		if !h.cond.LastTransitionTime.Equal(&current.LastTransitionTime) {
 			transition = now
 		}
-		h = &nodeHealth{probe: now, readyTransition: transition}
+		*h = nodeHealth{probe: now, readyTransition: transition}
 	}
 	if current != nil {
 		h.cond, h.hasCond = *current, true
 	}
-	c.health[n.Name] = h
 	c.observeLease(n.Name, h, now)
 	if now < h.probe+grace || !needsUnknown(n) {
 		return observed, current, nil
@@ -105,6 +141,10 @@ func (c *Controller) observeLease(name string, h *nodeHealth, now time.Duration)
 		return
 	}
 	l := o.(*coordinationv1.Lease)
+	if h.hasLease && l == h.lease {
+		return
+	}
+	h.lease = l
 	if h.hasLease && !(l.Spec.RenewTime != nil && h.leaseRenew.Before(l.Spec.RenewTime)) {
 		return
 	}
@@ -157,7 +197,7 @@ func (c *Controller) markUnknown(n *corev1.Node, h *nodeHealth, observed corev1.
 	if _, err := c.Client.UpdateStatus(cp); err != nil {
 		return observed, readyCondition(n), err
 	}
-	c.health[n.Name] = &nodeHealth{probe: h.probe, readyTransition: now, cond: *current, hasCond: true,
-		leaseRenew: h.leaseRenew, hasLease: h.hasLease}
+	*h = nodeHealth{probe: h.probe, readyTransition: now, cond: *current, hasCond: true,
+		leaseRenew: h.leaseRenew, hasLease: h.hasLease, lease: h.lease}
 	return observed, current, nil
 }

@@ -59,7 +59,7 @@ func (c *Controller) processPod(key string) error {
 	if !ok {
 		return nil
 	}
-	h := c.health[pod.Spec.NodeName]
+	h := c.healthOf(pod.Spec.NodeName)
 	if h == nil || !h.hasCond {
 		return nil
 	}

@@ -49,30 +49,32 @@ func hasTaint(taints []corev1.Taint, t *corev1.Taint) bool {
 // pass, like upstream: a node that just went Unknown is queued for its
 // NoExecute taint on the next pass, and a not-ready/unreachable taint is
 // swapped at once when the kind of unhealthiness changes.
-func (c *Controller) processTaintBaseEviction(n *corev1.Node, observed corev1.ConditionStatus) {
+//
+// zone is n's zone key.
+func (c *Controller) processTaintBaseEviction(n *corev1.Node, zone string, observed corev1.ConditionStatus) {
 	switch observed {
 	case corev1.ConditionFalse:
 		if hasTaint(n.Spec.Taints, &UnreachableTaint) {
 			c.swapTaints(n.Name, []corev1.Taint{NotReadyTaint}, []corev1.Taint{UnreachableTaint})
 		} else {
-			c.markNodeForTainting(n, corev1.ConditionFalse)
+			c.markNodeForTainting(n, zone, corev1.ConditionFalse)
 		}
 	case corev1.ConditionUnknown:
 		if hasTaint(n.Spec.Taints, &NotReadyTaint) {
 			c.swapTaints(n.Name, []corev1.Taint{UnreachableTaint}, []corev1.Taint{NotReadyTaint})
 		} else {
-			c.markNodeForTainting(n, corev1.ConditionUnknown)
+			c.markNodeForTainting(n, zone, corev1.ConditionUnknown)
 		}
 	case corev1.ConditionTrue:
-		c.markNodeAsReachable(n)
+		c.markNodeAsReachable(n, zone)
 	}
 }
 
 // markNodeForTainting queues the node in its zone's rate-limited tainter
 // (a no-op while it is already queued or was tainted and not since
 // cleared).
-func (c *Controller) markNodeForTainting(n *corev1.Node, status corev1.ConditionStatus) bool {
-	q := c.zoneQueue(n)
+func (c *Controller) markNodeForTainting(n *corev1.Node, zone string, status corev1.ConditionStatus) bool {
+	q := c.zoneQueue(zone)
 	if status == corev1.ConditionFalse && !hasTaint(n.Spec.Taints, &NotReadyTaint) {
 		q.remove(n.Name)
 	}
@@ -89,11 +91,11 @@ func (c *Controller) markNodeForTainting(n *corev1.Node, status corev1.Condition
 // markNodeAsReachable removes both NoExecute taints and forgets the node
 // in its tainter. Healthy nodes pass through here every monitor period,
 // so the common case writes nothing.
-func (c *Controller) markNodeAsReachable(n *corev1.Node) bool {
+func (c *Controller) markNodeAsReachable(n *corev1.Node, zone string) bool {
 	if hasTaint(n.Spec.Taints, &UnreachableTaint) || hasTaint(n.Spec.Taints, &NotReadyTaint) {
 		c.swapTaints(n.Name, nil, []corev1.Taint{UnreachableTaint, NotReadyTaint})
 	}
-	return c.zoneQueue(n).remove(n.Name)
+	return c.zoneQueue(zone).remove(n.Name)
 }
 
 // swapTaints adds taints (stamped with timeAdded = now) and removes

@@ -64,8 +64,9 @@ func (z *zoneCount) size() int {
 	return z.ready + z.notReady
 }
 
-func (c *Controller) addZone(n *corev1.Node) {
-	zk := ZoneKey(n)
+// addZone gives zone zk its Initial state and its tainter, unless it has
+// a state.
+func (c *Controller) addZone(zk string) {
 	if _, ok := c.states[zk]; ok {
 		return
 	}
@@ -75,11 +76,11 @@ func (c *Controller) addZone(n *corev1.Node) {
 	}
 }
 
-func (c *Controller) zoneQueue(n *corev1.Node) *timedQueue {
-	zk := c.zoneKey(n)
+// zoneQueue is the tainter of zone zk.
+func (c *Controller) zoneQueue(zk string) *timedQueue {
 	q := c.tainter[zk]
 	if q == nil {
-		c.addZone(n)
+		c.addZone(zk)
 		q = c.tainter[zk]
 	}
 	return q
@@ -124,7 +125,7 @@ func (c *Controller) handleDisruption(counts map[string]*zoneCount, nodes []*cor
 	switch {
 	case allAreFull:
 		for _, n := range nodes {
-			c.markNodeAsReachable(n)
+			c.markNodeAsReachable(n, c.zoneKey(n))
 		}
 		for _, zk := range slices.Sorted(maps.Keys(c.states)) {
 			c.queueFor(zk).swapLimiter(0, now)
@@ -132,7 +133,7 @@ func (c *Controller) handleDisruption(counts map[string]*zoneCount, nodes []*cor
 		}
 	case allWasFull:
 		for _, n := range nodes {
-			if h := c.health[n.Name]; h != nil {
+			if h := c.healthOf(n.Name); h != nil {
 				h.probe, h.readyTransition = now, now
 			}
 		}

@@ -1,0 +1,112 @@
+package nodelifecycle
+
+import (
+	"time"
+
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
+)
+
+// requireFresh checks the facts a nodeState keeps of its node against the
+// same facts computed from the node itself.
+func requireFresh(t *testing.T, st *nodeState, n *corev1.Node) {
+	t.Helper()
+	require.Same(t, n, st.node)
+	require.Equal(t, ZoneKey(n), st.zone)
+	_, excluded := n.Labels[labelExcludeDisruption]
+	require.Equal(t, excluded, st.excluded)
+	require.Equal(t, readyCondition(n), st.ready)
+}
+
+// TestNodeStateFollowsNewVersions: the facts a monitor pass reads from a
+// nodeState agree with the node after every change that matters to them
+// (zone labels, the exclude-disruption label, the Ready condition coming,
+// changing and going), because each new version of the node refreshes
+// them.
+func TestNodeStateFollowsNewVersions(t *testing.T) {
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: map[string]string{
+		corev1.LabelTopologyRegion: "us-east-1", corev1.LabelTopologyZone: "us-east-1a"}}}
+	st := &nodeState{}
+	st.observe(n)
+	requireFresh(t, st, n)
+	require.Nil(t, st.ready)
+
+	steps := []func(*corev1.Node){
+		func(n *corev1.Node) { n.Labels[corev1.LabelTopologyZone] = "us-east-1b" },
+		func(n *corev1.Node) { n.Labels[labelExcludeDisruption] = "" },
+		func(n *corev1.Node) {
+			n.Status.Conditions = []corev1.NodeCondition{
+				{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse},
+				{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
+		},
+		func(n *corev1.Node) { n.Status.Conditions[1].Status = corev1.ConditionUnknown },
+		func(n *corev1.Node) { delete(n.Labels, labelExcludeDisruption) },
+		func(n *corev1.Node) { n.Status.Conditions = n.Status.Conditions[:1] },
+		func(n *corev1.Node) { n.Labels = nil },
+	}
+	for i, change := range steps {
+		before := *st
+		next := st.node.DeepCopy()
+		change(next)
+		st.observe(next)
+		requireFresh(t, st, next)
+		require.NotEqual(t, before, *st, "step %d changed a fact", i)
+		// Observing the same version again keeps the facts.
+		st.observe(next)
+		requireFresh(t, st, next)
+	}
+}
+
+// TestObserveLeaseSkipsOnlyTheSameLease: the probe time moves when the
+// store holds a new Lease with a later renew time, and stays for the same
+// Lease object, for a new one renewed no later, and after the health was
+// reset (which forgets the Lease it compared with).
+func TestObserveLeaseSkipsOnlyTheSameLease(t *testing.T) {
+	w := apiservertest.NewWorld(1, corev1.NamespaceNodeLease)
+	c := New(w.Engine, w.Admin, Config{})
+	renew := func(d int) *coordinationv1.Lease {
+		at := metav1.NewMicroTime(sim.Epoch.Add(time.Duration(d) * time.Second))
+		name := "n"
+		return &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Name: "n", Namespace: corev1.NamespaceNodeLease},
+			Spec:       coordinationv1.LeaseSpec{HolderIdentity: &name, RenewTime: &at}}
+	}
+	_, err := w.Admin.Create(renew(10))
+	require.NoError(t, err)
+	h := &nodeHealth{}
+	c.observeLease("n", h, 5)
+	require.EqualValues(t, 5, h.probe, "first Lease seen")
+
+	c.observeLease("n", h, 6)
+	require.EqualValues(t, 5, h.probe, "same Lease object")
+
+	o, _ := w.Store.Get("Lease", corev1.NamespaceNodeLease, "n")
+	l := renew(10)
+	l.ResourceVersion = o.GetResourceVersion()
+	l.Spec.HolderIdentity = nil
+	_, err = w.Admin.Update(l)
+	require.NoError(t, err)
+	c.observeLease("n", h, 7)
+	require.EqualValues(t, 5, h.probe, "a new Lease object renewed no later")
+
+	o, _ = w.Store.Get("Lease", corev1.NamespaceNodeLease, "n")
+	l = renew(20)
+	l.ResourceVersion = o.GetResourceVersion()
+	_, err = w.Admin.Update(l)
+	require.NoError(t, err)
+	c.observeLease("n", h, 8)
+	require.EqualValues(t, 8, h.probe, "renewed later")
+	c.observeLease("n", h, 9)
+	require.EqualValues(t, 8, h.probe)
+
+	*h = nodeHealth{probe: 1}
+	c.observeLease("n", h, 10)
+	require.EqualValues(t, 10, h.probe, "a reset health takes the Lease as new")
+}
