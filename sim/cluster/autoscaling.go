@@ -14,11 +14,18 @@ import (
 
 // caCloud is the cluster's node groups as Cluster Autoscaler's AWS cloud
 // provider sees them: one Auto Scaling group per managed node group.
-type caCloud struct{ c *Cluster }
+type caCloud struct {
+	c *Cluster
+	// groups is what NodeGroups returns, built on the first call: the
+	// groups' configuration, region and prices do not change during a
+	// run, and the autoscaler asks every 10 s (it copies a template
+	// before it changes anything of it).
+	groups []clusterautoscaler.NodeGroup
+}
 
-var _ clusterautoscaler.CloudProvider = caCloud{}
+var _ clusterautoscaler.CloudProvider = (*caCloud)(nil)
 
-func (p caCloud) group(name string) (NodeGroup, bool) {
+func (p *caCloud) group(name string) (NodeGroup, bool) {
 	for _, g := range p.c.cfg.NodeGroups {
 		if g.Name == name {
 			return g, true
@@ -36,8 +43,15 @@ func bounds(g NodeGroup) (int, int) {
 	return lo, max(hi, lo)
 }
 
-func (p caCloud) NodeGroups() []clusterautoscaler.NodeGroup {
-	var out []clusterautoscaler.NodeGroup
+func (p *caCloud) NodeGroups() []clusterautoscaler.NodeGroup {
+	if p.groups == nil {
+		p.groups = p.nodeGroups()
+	}
+	return slices.Clone(p.groups)
+}
+
+func (p *caCloud) nodeGroups() []clusterautoscaler.NodeGroup {
+	out := []clusterautoscaler.NodeGroup{}
 	for _, g := range p.c.cfg.NodeGroups {
 		if g.InstanceType == "" {
 			continue // custom capacity: nothing EC2 could launch
@@ -51,7 +65,7 @@ func (p caCloud) NodeGroups() []clusterautoscaler.NodeGroup {
 }
 
 // template is the Node a new machine of g would register, Ready.
-func (p caCloud) template(g NodeGroup) *corev1.Node {
+func (p *caCloud) template(g NodeGroup) *corev1.Node {
 	zones := g.Zones
 	if len(zones) == 0 {
 		zones = p.c.cfg.Zones
@@ -66,7 +80,7 @@ func (p caCloud) template(g NodeGroup) *corev1.Node {
 	return n
 }
 
-func (p caCloud) NodeGroupOf(node *corev1.Node) string {
+func (p *caCloud) NodeGroupOf(node *corev1.Node) string {
 	name := node.Labels[cloud.LabelNodeGroup]
 	if g, ok := p.group(name); ok && g.InstanceType != "" {
 		return name
@@ -75,7 +89,7 @@ func (p caCloud) NodeGroupOf(node *corev1.Node) string {
 }
 
 // live lists the group's machines that are pending or running.
-func (p caCloud) live(group string) []*Node {
+func (p *caCloud) live(group string) []*Node {
 	var out []*Node
 	for _, n := range p.c.nodes {
 		if n.Group == group && (n.Instance == nil || n.Instance.State == cloud.Pending || n.Instance.State == cloud.Running) {
@@ -85,9 +99,9 @@ func (p caCloud) live(group string) []*Node {
 	return out
 }
 
-func (p caCloud) TargetSize(group string) int { return len(p.live(group)) }
+func (p *caCloud) TargetSize(group string) int { return len(p.live(group)) }
 
-func (p caCloud) Upcoming(group string) []clusterautoscaler.Machine {
+func (p *caCloud) Upcoming(group string) []clusterautoscaler.Machine {
 	var out []clusterautoscaler.Machine
 	for _, n := range p.live(group) {
 		if _, ok := p.c.Store.Get("Node", "", n.Name); ok || n.Instance == nil {
@@ -101,7 +115,7 @@ func (p caCloud) Upcoming(group string) []clusterautoscaler.Machine {
 // IncreaseSize launches delta machines, each in the group's zone with the
 // fewest machines (the Auto Scaling group's AZ balancing); a zone out of
 // capacity is skipped for the next one, as the ASG does.
-func (p caCloud) IncreaseSize(group string, delta int) (int, error) {
+func (p *caCloud) IncreaseSize(group string, delta int) (int, error) {
 	g, ok := p.group(group)
 	if !ok {
 		return 0, errors.New("no node group " + group)
@@ -136,7 +150,7 @@ func (p caCloud) IncreaseSize(group string, delta int) (int, error) {
 	return launched, nil
 }
 
-func (p caCloud) DeleteNode(group, node string) error {
+func (p *caCloud) DeleteNode(group, node string) error {
 	n, ok := p.c.byName[node]
 	if !ok || n.Group != group {
 		return errors.New("node " + node + " is not in group " + group)
@@ -147,7 +161,7 @@ func (p caCloud) DeleteNode(group, node string) error {
 // startAutoscalers starts the autoscalers the configuration turns on.
 func (c *Cluster) startAutoscalers() {
 	if c.cfg.ClusterAutoscaler != nil {
-		c.CA = clusterautoscaler.New(c.Engine, c.Client(clusterautoscaler.Name), caCloud{c}, *c.cfg.ClusterAutoscaler)
+		c.CA = clusterautoscaler.New(c.Engine, c.Client(clusterautoscaler.Name), &caCloud{c: c}, *c.cfg.ClusterAutoscaler)
 		c.CA.Start()
 	}
 	if c.cfg.Karpenter != nil {

@@ -98,7 +98,7 @@ func TestNodeGroupDiskSize(t *testing.T) {
 		require.Equal(t, want[0], capacity.String(), name)
 		require.Equal(t, want[1], allocatable.String(), name)
 	}
-	tmpl := caCloud{c: c}.template(c.Config().NodeGroups[0])
+	tmpl := (&caCloud{c: c}).template(c.Config().NodeGroups[0])
 	capacity := tmpl.Status.Capacity[corev1.ResourceEphemeralStorage]
 	require.Equal(t, "100Gi", capacity.String())
 }

@@ -71,8 +71,9 @@ func (a *Autoscaler) scaleDown(groups []NodeGroup) int {
 		if _, ok := byName[gname]; !ok {
 			continue
 		}
-		for _, n := range nodes[gname] {
-			c, ok := a.unneeded(n, gname, planned, budgets, &u)
+		for _, e := range nodes[gname] {
+			n := e.node
+			c, ok := a.unneeded(e, planned, budgets, &u)
 			if !ok {
 				continue
 			}
@@ -124,14 +125,10 @@ func (a *Autoscaler) scaleDown(groups []NodeGroup) int {
 // utilisation threshold and every pod that must move finds a place on the
 // other nodes (moved there in the snapshot, so the next candidate cannot
 // count on the same room).
-func (a *Autoscaler) unneeded(n *corev1.Node, group string, planned map[string]bool, budgets map[string]int32, u *simulator.Undo) (candidate, bool) {
-	if planned[n.Name] || n.Annotations[AnnotationScaleDownDisabled] == "true" || podutil.NodeReady(n) != corev1.ConditionTrue {
+func (a *Autoscaler) unneeded(e *nodeEntry, planned map[string]bool, budgets map[string]int32, u *simulator.Undo) (candidate, bool) {
+	n, group := e.node, e.group
+	if planned[n.Name] || e.scaleDownDisabled || e.ready != corev1.ConditionTrue || e.toBeDeleted {
 		return candidate{}, false
-	}
-	for _, t := range n.Spec.Taints {
-		if t.Key == TaintToBeDeleted {
-			return candidate{}, false
-		}
 	}
 	ni := a.Snap.Get(n.Name)
 	if ni == nil {

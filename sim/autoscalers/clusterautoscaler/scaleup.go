@@ -66,8 +66,8 @@ func (a *Autoscaler) scaleUp(groups []NodeGroup) bool {
 	for _, g := range groups {
 		targets[g.Name] = a.cloud.TargetSize(g.Name)
 		ready := 0
-		for _, n := range nodes[g.Name] {
-			if podutil.NodeReady(n) == corev1.ConditionTrue {
+		for _, e := range nodes[g.Name] {
+			if e.ready == corev1.ConditionTrue {
 				ready++
 			}
 		}

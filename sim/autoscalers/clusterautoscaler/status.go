@@ -8,8 +8,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
-
-	"github.com/kubesim/kubesim/sim/podutil"
 )
 
 // The status ConfigMap's document (upstream's YAML status format, since
@@ -86,13 +84,14 @@ func (a *Autoscaler) writeStatus(groups []NodeGroup, candidates int) {
 		minS, maxS := g.Min, g.Max
 		gs.Health = healthStatus{Status: "Healthy", CloudProviderTarget: &target, MinSize: &minS, MaxSize: &maxS}
 		gs.ScaleDown.Status = "NoCandidates"
-		for _, n := range nodes[g.Name] {
+		for _, e := range nodes[g.Name] {
+			n := e.node
 			c := &gs.Health.NodeCounts.Registered
 			c.Total++
 			switch {
 			case a.deleting[n.Name] != nil:
 				c.BeingDeleted++
-			case podutil.NodeReady(n) == corev1.ConditionTrue:
+			case e.ready == corev1.ConditionTrue:
 				c.Ready++
 			default:
 				c.NotStarted++
