@@ -797,11 +797,22 @@ func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*pla
 	for _, cd := range cands {
 		exclude[cd.node.Name] = true
 	}
+	// With no NodeClaim in flight, mayHold reads nothing the hiding of
+	// the candidates' pods changes (it skips their nodes, and addInflight
+	// adds nothing), so it answers first: most consolidations it rejects
+	// then cost no taking off and putting back of their pods.
+	hideFirst := c.hideFirst || !consolidating || c.anyInflight()
 	var pods []*corev1.Pod
 	for _, cd := range cands {
 		for _, p := range cd.pods {
+			var pi *framework.PodInfo
+			if hideFirst {
+				pi = c.Snap.Hide(u, p)
+			} else {
+				pi = c.Snap.PodInfo(p.Namespace, p.Name) // what Hide will return
+			}
 			var r podutil.Resources
-			if pi := c.Snap.Hide(u, p); pi != nil && pi.Pod == p {
+			if pi != nil && pi.Pod == p {
 				r = pi.Requests // what the cache derived, PodRequests(p)
 			} else {
 				r = c.requests(p)
@@ -829,6 +840,13 @@ func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*pla
 	k.existingOnly = consolidating && !c.anyCheaper(k.pools, cands)
 	if consolidating && !c.mayHold(k, cands, pods) {
 		return nil, false
+	}
+	if !hideFirst {
+		for _, cd := range cands {
+			for _, p := range cd.pods {
+				c.Snap.Hide(u, p)
+			}
+		}
 	}
 	for _, p := range pods {
 		if _, ok := k.add(p); !ok {

@@ -285,3 +285,37 @@ func TestConsolidationWaitsForAChange(t *testing.T) {
 	require.Positive(t, sims, "the state times out and the nodes are looked at again")
 	require.LessOrEqual(t, sims, 7*3, "simulations in 30 unchanged minutes")
 }
+
+// TestBoundBeforeHidingChangesNothing: answering mayHold before the
+// candidates' pods are taken off their nodes (when no NodeClaim is in
+// flight) only saves work: a day of scale-outs and scale-ins, with
+// consolidations the bound rejects and ones it lets through, leaves the
+// same trace and runs the same simulations as hiding first.
+func TestBoundBeforeHidingChangesNothing(t *testing.T) {
+	run := func(hideFirst bool) (string, karpenter.Stats) {
+		c := newCluster(t, nodePool("1m", req(karpv1.LabelCapacityType, karpv1.CapacityTypeOnDemand),
+			req(karpv1.LabelInstanceCategory, "c", "m"), req(corev1.LabelArchStable, "amd64")))
+		if hideFirst {
+			karpenter.HideFirst(c.Karpenter)
+		}
+		c.Engine.RunUntil(5 * time.Second)
+		cl := c.Client("test")
+		for _, d := range []string{"a", "b", "c"} {
+			_, err := cl.Create(e2e.Deployment(d, 1, "700m", "512Mi"))
+			require.NoError(t, err)
+		}
+		for i, n := range []int32{6, 2, 9, 1, 4, 1} {
+			for j, d := range []string{"a", "b", "c"} {
+				require.NoError(t, cl.Scale("Deployment", "default", d, max(1, n-int32(j+i)%3)))
+			}
+			c.Engine.RunUntil(c.Engine.Elapsed() + 6*time.Minute)
+		}
+		return c.Engine.Trace().Hash(), c.Karpenter.Stats()
+	}
+	hash, stats := run(false)
+	hashFirst, statsFirst := run(true)
+	require.Equal(t, hashFirst, hash)
+	require.Equal(t, statsFirst, stats)
+	require.Greater(t, stats.Simulations, 20, "consolidation was simulated: %+v", stats)
+	t.Logf("%+v", stats)
+}

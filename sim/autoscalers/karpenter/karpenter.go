@@ -154,6 +154,9 @@ type Controller struct {
 	drifts  map[driftKey]string // see driftReason
 	// templates remembers hypothetical nodes (see templateNode).
 	templates map[templateKey]*corev1.Node
+	// hideFirst makes every simulation take the candidates' pods off
+	// their nodes before mayHold (tests compare it with the default).
+	hideFirst bool
 }
 
 type nodePoolTypeList struct {
