@@ -306,3 +306,42 @@ func TestServiceClusterIPAllocationCrossesOctet(t *testing.T) {
 	// 246th service: n = 246 + 10 = 256 → 10.100.1.0.
 	require.Equal(t, "10.100.1.0", last.Spec.ClusterIP)
 }
+
+// A defaulted pod's quantities carry their canonical string, so that
+// encoding the pod (etcd does it at every write) formats none of them
+// again; the values and their string forms stay what they were.
+func TestDefaultPodCachesQuantityStrings(t *testing.T) {
+	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{
+		Name: "app", Image: "nginx:1.27",
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{
+				corev1.ResourceCPU:    resource.MustParse("0.5"),
+				corev1.ResourceMemory: resource.MustParse("128Mi"),
+			},
+			Limits: corev1.ResourceList{corev1.ResourceMemory: *resource.NewQuantity(256<<20, resource.BinarySI)},
+		},
+	}}}}
+	apiserver.Default(pod)
+	require.Zero(t, testing.AllocsPerRun(10, func() { pod.Size() }))
+
+	// The same pod with its quantities' caches dropped (Add clears it)
+	// allocates, and encodes to the same bytes.
+	uncached := pod.DeepCopy()
+	for _, l := range []corev1.ResourceList{uncached.Spec.Containers[0].Resources.Requests, uncached.Spec.Containers[0].Resources.Limits} {
+		for name, q := range l {
+			q.Add(resource.Quantity{})
+			l[name] = q
+		}
+	}
+	require.NotZero(t, testing.AllocsPerRun(10, func() { uncached.Size() }), "an uncached quantity is formatted at each Size")
+	want, err := uncached.Marshal()
+	require.NoError(t, err)
+	got, err := pod.Marshal()
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	c := pod.Spec.Containers[0].Resources
+	require.Equal(t, "500m", ptr.To(c.Requests[corev1.ResourceCPU]).String())
+	require.Equal(t, "128Mi", ptr.To(c.Requests[corev1.ResourceMemory]).String())
+	require.Equal(t, "256Mi", ptr.To(c.Limits[corev1.ResourceMemory]).String())
+	require.Zero(t, ptr.To(c.Requests[corev1.ResourceMemory]).Cmp(resource.MustParse("128Mi")))
+}
