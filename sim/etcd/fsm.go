@@ -30,7 +30,11 @@ type fsm struct {
 	// images are the snapshots of this FSM still kept (by the snapshot
 	// store, or until raft persisted them): each records what the FSM held
 	// for a key before the first change of that key since it was taken.
-	images  []*fsmSnapshot
+	images []*fsmSnapshot
+	// spare is the undo log of the last image dropped, emptied, for the
+	// next image: members snapshot every few thousand batches, and each
+	// image's log grows to about as many records.
+	spare   []undoRec
 	shared  *sharedTable
 	applied uint64 // batches applied (the sequence number of the last one)
 	rev     int64  // store revision of the last mutation applied
@@ -111,8 +115,11 @@ func (f *fsm) applyBatch(data []byte, skip bool, vals []sharedVal, i *int) ([]by
 			m = map[string][]byte{}
 			f.data[sv.kind] = m
 		}
-		for _, img := range f.images {
-			img.remember(sv.kind, sv.key, m)
+		if len(f.images) > 0 {
+			old, had := m[sv.key]
+			for _, img := range f.images {
+				img.remember(sv.kind, sv.key, old, had)
+			}
 		}
 		if e.typ == store.Deleted {
 			delete(m, sv.key)
@@ -156,15 +163,16 @@ func peekSeq(data []byte) (uint64, error) {
 
 // Snapshot takes a point-in-time image without copying anything: from
 // now on the FSM remembers, for the image, what it held for each key
-// before changing it (the first time only), so the image is the current
-// content overlaid with those old values. Its cost is proportional to the
-// keys changed while it is kept, not to the size of the state: copying
+// before changing it (the first change counts), so the image is the
+// current content overlaid with those old values. Its cost is proportional
+// to the changes while it is kept, not to the size of the state: copying
 // every map at each log compaction made compaction quadratic in the
 // cluster's size (at 150,000 pods a fifth of all allocation).
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	img := &fsmSnapshot{f: f, undo: map[string]map[string]undoVal{}, applied: f.applied, rev: f.rev}
+	img := &fsmSnapshot{f: f, undo: f.spare, compactAt: minUndo, applied: f.applied, rev: f.rev}
+	f.spare = nil
 	f.images = append(f.images, img)
 	return img, nil
 }
@@ -214,36 +222,91 @@ type undoVal struct {
 	ok bool
 }
 
+// undoRec is what key of kind held just before a change.
+type undoRec struct {
+	kind, key string
+	undoVal
+}
+
+// undoKey names a key of a kind.
+type undoKey struct{ kind, key string }
+
+// minUndo is the length of an image's undo log at which it is first
+// compacted: a member snapshots every few thousand batches, so a log
+// rarely reaches it (and costs no compaction); one kept from
+// snapshotting long (a follower behind) compacts. A variable so that
+// tests can compact often.
+var minUndo = 1 << 14
+
 // fsmSnapshot is a point-in-time image of an FSM: until materialized it
 // is f's current content overlaid with undo, the values f held when the
 // image was taken for the keys changed since; once materialized (its FSM
 // is about to be replaced wholesale) it is data. f never changes; the
 // rest is guarded by f's mutex.
 type fsmSnapshot struct {
-	f       *fsm
-	undo    map[string]map[string]undoVal // kind -> key -> value when taken
-	data    map[string]map[string][]byte
-	applied uint64
-	rev     int64
+	f *fsm
+	// undo records, in the order of the changes since the image was
+	// taken, what each changed key held before: a key's first record is
+	// what it held when taken, its later ones are redundant. Appending is
+	// what every apply of every member pays while an image is kept (that
+	// is, nearly always), so it is a slice, not a map by key (that map's
+	// lookups, inserts and growth were 60% of every member's apply at 1k
+	// nodes / 30k pods); the
+	// redundant records are dropped when the log reaches compactAt, which
+	// then doubles what it kept, so the log stays within twice the keys
+	// changed (or minUndo) at an amortized constant cost per change.
+	undo      []undoRec
+	compactAt int
+	data      map[string]map[string][]byte
+	applied   uint64
+	rev       int64
 	// kept is set once the snapshot store holds the image: it then stays
 	// attached until the store replaces it (drop), not just until raft
 	// released it (Release).
 	kept bool
 }
 
-// remember records, the first time key of kind changes after the image
-// was taken, what m (the kind's current map) holds for it. The caller
-// holds the FSM's mutex.
-func (s *fsmSnapshot) remember(kind, key string, m map[string][]byte) {
-	u := s.undo[kind]
-	if u == nil {
-		u = map[string]undoVal{}
-		s.undo[kind] = u
+// remember records that key of kind held v (ok: it existed) just before
+// a change. The caller holds the FSM's mutex.
+func (s *fsmSnapshot) remember(kind, key string, v []byte, ok bool) {
+	if len(s.undo) >= s.compactAt {
+		s.compactUndo()
 	}
-	if _, seen := u[key]; !seen {
-		v, ok := m[key]
-		u[key] = undoVal{v: v, ok: ok}
+	s.undo = append(s.undo, undoRec{kind: kind, key: key, undoVal: undoVal{v: v, ok: ok}})
+}
+
+// compactUndo keeps only each key's first record, in order, and sets the
+// length of the next compaction to twice what is left.
+func (s *fsmSnapshot) compactUndo() {
+	seen := make(map[undoKey]struct{}, len(s.undo))
+	kept := s.undo[:0]
+	for _, r := range s.undo {
+		k := undoKey{r.kind, r.key}
+		if _, dup := seen[k]; !dup {
+			seen[k] = struct{}{}
+			kept = append(kept, r)
+		}
 	}
+	clear(s.undo[len(kept):]) // let go of the dropped values
+	s.undo = kept
+	s.compactAt = max(minUndo, 2*len(kept))
+}
+
+// taken is, for every key changed since the image was taken, what it held
+// then: kind -> key -> value. The caller holds the FSM's mutex.
+func (s *fsmSnapshot) taken() map[string]map[string]undoVal {
+	out := map[string]map[string]undoVal{}
+	for _, r := range s.undo {
+		u := out[r.kind]
+		if u == nil {
+			u = map[string]undoVal{}
+			out[r.kind] = u
+		}
+		if _, seen := u[r.key]; !seen {
+			u[r.key] = r.undoVal
+		}
+	}
+	return out
 }
 
 // each calls fn for every object of the image, in no particular order.
@@ -257,8 +320,9 @@ func (s *fsmSnapshot) each(fn func(kind, key string, value []byte)) {
 		}
 		return
 	}
+	undo := s.taken()
 	for kind, m := range s.f.data {
-		u := s.undo[kind]
+		u := undo[kind]
 		for k, v := range m {
 			if old, changed := u[k]; changed {
 				if old.ok {
@@ -269,7 +333,7 @@ func (s *fsmSnapshot) each(fn func(kind, key string, value []byte)) {
 			fn(kind, k, v)
 		}
 	}
-	for kind, u := range s.undo {
+	for kind, u := range undo {
 		m := s.f.data[kind]
 		for k, old := range u {
 			if _, now := m[k]; !now && old.ok {
@@ -301,6 +365,11 @@ func (s *fsmSnapshot) drop() {
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
 	s.f.images = slices.DeleteFunc(s.f.images, func(o *fsmSnapshot) bool { return o == s })
+	if s.data == nil && cap(s.undo) > cap(s.f.spare) {
+		clear(s.undo) // let go of the values
+		s.f.spare = s.undo[:0]
+	}
+	s.undo = nil
 }
 
 // Persist hands the point-in-time image to our file-less snapshot store,

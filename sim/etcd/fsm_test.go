@@ -3,6 +3,7 @@ package etcd
 import (
 	"bytes"
 	"io"
+	"strconv"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -105,4 +106,87 @@ func TestEntryWithoutEncodingsFails(t *testing.T) {
 	require.NoError(t, err)
 	h := newFSM(newSharedTable())
 	require.Nil(t, h.Apply(&raft.Log{Type: raft.LogCommand, Data: del}))
+}
+
+// An image's undo log keeps a key's first record only once it grows: a
+// key changed many times while the image is kept costs it one record,
+// and the image still holds the value from when it was taken. The log of
+// an image dropped serves the next one, which starts empty.
+func TestSnapshotUndoLogStaysBounded(t *testing.T) {
+	defer func(n int) { minUndo = n }(minUndo)
+	minUndo = 64
+	w := newWriter()
+	f := newFSM(newSharedTable())
+	var seq uint64
+	churn := func(n int) {
+		for i := range n {
+			b := []store.Mutation{w.put("a", strconv.Itoa(i+1)), w.put("k"+strconv.Itoa(i%10), strconv.Itoa(i))}
+			if i%7 == 0 {
+				b = append(b, w.del("b"), w.put("b", strconv.Itoa(i)))
+			}
+			applyAll(t, f, &seq, b)
+		}
+	}
+	applyAll(t, f, &seq, []store.Mutation{w.put("a", "0"), w.put("b", "0")})
+	want := f.state()
+	img, err := f.Snapshot()
+	require.NoError(t, err)
+	churn(5 * minUndo)
+	u := img.(*fsmSnapshot).undo
+	require.LessOrEqual(t, len(u), minUndo, "12 keys changed: their first records and what came after the last compaction")
+	first := map[undoKey]bool{}
+	for _, r := range u[:12] {
+		first[undoKey{r.kind, r.key}] = true
+	}
+	require.Len(t, first, 12, "the first records of the 12 keys stay first")
+	require.Equal(t, want.Hash, restored(t, img).state().Hash)
+
+	img.Release()
+	require.Nil(t, img.(*fsmSnapshot).undo)
+	require.Positive(t, cap(f.spare))
+	want2 := f.state()
+	img2, err := f.Snapshot()
+	require.NoError(t, err)
+	require.Empty(t, img2.(*fsmSnapshot).undo)
+	require.Nil(t, f.spare)
+	churn(3)
+	require.Equal(t, want2.Hash, restored(t, img2).state().Hash)
+	require.NotEqual(t, want2.Hash, f.state().Hash)
+}
+
+// BenchmarkApplyWithImage is a member applying entries of updates to a
+// thousand keys while an image of it is kept (as nearly always: the
+// latest snapshot's), snapshotting every 512 entries of 8 updates (the
+// cluster snapshots every few thousand updates).
+func BenchmarkApplyWithImage(b *testing.B) {
+	w := newWriter()
+	shared := newSharedTable()
+	var logs []*raft.Log
+	for seq := uint64(1); seq <= 4096; seq++ {
+		var batch []store.Mutation
+		for j := range 8 {
+			batch = append(batch, w.put("k"+strconv.Itoa((int(seq)*8+j)%1000), strconv.Itoa(int(seq))))
+		}
+		data, vals, _, err := encodeBatch(nil, nil, seq, batch)
+		require.NoError(b, err)
+		shared.put(seq, vals)
+		logs = append(logs, &raft.Log{Type: raft.LogCommand, Data: data})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		f := newFSM(shared)
+		img, _ := f.Snapshot()
+		for i, l := range logs {
+			if i > 0 && i%512 == 0 { // the next snapshot replaces the last
+				next, _ := f.Snapshot()
+				img.Release()
+				img = next
+			}
+			if r := f.Apply(l); r != nil {
+				b.Fatal(r)
+			}
+		}
+		img.Release()
+	}
 }
