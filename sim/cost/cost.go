@@ -11,6 +11,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,12 +50,16 @@ type Meter struct {
 	ec2    *cloud.EC2
 	every  time.Duration
 
-	pods    map[string]*podCharge // by key
-	reqCPU  int64                 // millicores requested by the pods in pods
-	reqMem  int64                 // bytes
-	byLoad  map[Workload]float64  // USD charged so far, finished charges
+	pods    map[podKey]*podCharge
+	reqCPU  int64                // millicores requested by the pods in pods
+	reqMem  int64                // bytes
+	byLoad  map[Workload]float64 // USD charged so far, finished charges
 	samples []Sample
 }
+
+// podKey is a pod's namespace and name: the meter looks its charge up on
+// every pod event, and a "namespace/name" string would be made for each.
+type podKey struct{ namespace, name string }
 
 type podCharge struct {
 	node   string
@@ -69,7 +74,7 @@ type podCharge struct {
 
 // New returns a meter over the cluster's store and EC2. Call Start.
 func New(engine *sim.Engine, st *store.Store, ec2 *cloud.EC2) *Meter {
-	return &Meter{engine: engine, st: st, ec2: ec2, pods: map[string]*podCharge{}, byLoad: map[Workload]float64{}}
+	return &Meter{engine: engine, st: st, ec2: ec2, pods: map[podKey]*podCharge{}, byLoad: map[Workload]float64{}}
 }
 
 // Start watches pods (for the per-workload charges).
@@ -89,7 +94,7 @@ func (m *Meter) now() time.Duration { return m.engine.Elapsed() }
 
 func (m *Meter) onPod(ev store.Event) {
 	pod := ev.Object.(*corev1.Pod)
-	key := store.KeyOf(pod)
+	key := podKey{pod.Namespace, pod.Name}
 	occupies := ev.Type != store.Deleted && pod.Spec.NodeName != "" && !podutil.IsTerminal(pod)
 	c := m.pods[key]
 	if c != nil && (!occupies || c.node != pod.Spec.NodeName) {
@@ -230,9 +235,19 @@ func (m *Meter) Summary() Summary {
 	for _, w := range slices.SortedFunc(maps.Keys(m.byLoad), cmpWorkload) {
 		s.ByWorkload[w] += m.byLoad[w]
 	}
-	for _, key := range slices.Sorted(maps.Keys(m.pods)) {
-		c := m.pods[key]
-		if c.active {
+	// In the order of the pods' "namespace/name" keys, as the sum always
+	// went (a float sum's last bits depend on its order).
+	type keyed struct {
+		key string
+		c   *podCharge
+	}
+	charges := make([]keyed, 0, len(m.pods))
+	for k, c := range m.pods {
+		charges = append(charges, keyed{store.Key(k.namespace, k.name), c})
+	}
+	slices.SortFunc(charges, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	for _, ch := range charges {
+		if c := ch.c; c.active {
 			s.ByWorkload[c.load] += (now - c.since).Hours() * c.share * c.price
 		}
 	}
