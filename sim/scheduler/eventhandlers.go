@@ -54,7 +54,7 @@ func (s *Scheduler) onPod(ev store.Event) {
 	case store.Deleted:
 		if pod.Spec.NodeName == "" {
 			s.queue.Delete(pod)
-			delete(s.pending, store.KeyOf(pod))
+			delete(s.pending, store.Key(pod.Namespace, pod.Name))
 			return
 		}
 		if s.cache.RemovePod(pod) {
@@ -69,7 +69,7 @@ func (s *Scheduler) onPod(ev store.Event) {
 			s.queue.Delete(pod)
 			return
 		}
-		if s.binding[store.KeyOf(pod)] {
+		if s.binding[store.Key(pod.Namespace, pod.Name)] {
 			return // assumed: its binding waits for its volumes
 		}
 		var old *corev1.Pod
@@ -83,7 +83,7 @@ func (s *Scheduler) onPod(ev store.Event) {
 func (s *Scheduler) onAssignedPod(ev store.Event, pod *corev1.Pod) {
 	if ev.Old != nil && ev.Old.(*corev1.Pod).Spec.NodeName == "" {
 		s.queue.Delete(pod) // bound (by us or someone else)
-		delete(s.pending, store.KeyOf(pod))
+		delete(s.pending, store.Key(pod.Namespace, pod.Name))
 	}
 	wasCounted := s.cache.PodInfo(pod.Namespace, pod.Name) != nil
 	s.cache.UpdatePod(pod)

@@ -67,6 +67,9 @@ func TestPackedEventsReadBackExactly(t *testing.T) {
 	require.Equal(t, []store.Object{want["b.1"]}, s.List("Event", "kube-system"))
 	require.Equal(t, []store.Object{want["b.1"]}, s.Select("Event", "", labels.SelectorFromSet(labels.Set{"app": "x"})))
 	require.Equal(t, []store.Object{want["b.1"]}, s.ByIndex("Event", store.LabelIndex, "app=x"))
+	var each []store.Object
+	s.EachByIndex("Event", store.LabelIndex, "app=x", func(o store.Object) { each = append(each, o) })
+	require.Equal(t, []store.Object{want["b.1"]}, each, "EachByIndex unpacks as ByIndex does")
 	require.Equal(t, 3, s.Len("Event"))
 
 	upd := got.(*corev1.Event).DeepCopy()

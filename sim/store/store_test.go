@@ -51,6 +51,12 @@ func TestRevisionsConflictsAndIndexes(t *testing.T) {
 	}
 	require.Equal(t, []string{"a", "b"}, names(s.ByIndex("Pod", store.NodeNameIndex, "n2")))
 	require.Empty(t, s.ByIndex("Pod", store.NodeNameIndex, "n1"))
+	each := func(value string) (objs []store.Object) {
+		s.EachByIndex("Pod", store.NodeNameIndex, value, func(o store.Object) { objs = append(objs, o) })
+		return
+	}
+	require.Equal(t, s.ByIndex("Pod", store.NodeNameIndex, "n2"), each("n2"), "EachByIndex visits what ByIndex lists, in its order")
+	require.Empty(t, each("n1"))
 	sel := labels.SelectorFromSet(labels.Set{"app": "web"})
 	require.Equal(t, []string{"b"}, names(s.Select("Pod", "default", sel)))
 	sel2, _ := labels.Parse("app in (web,db),tier!=y")

@@ -256,26 +256,15 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 		f.failed = make([]*Status, need)
 	}
 	failed := f.failed[:chunks*len(f.score)]
-	eval := func(c, lo, hi int) {
-		for i := range f.score {
-			if state.skipScore&(1<<i) != 0 {
-				continue
-			}
-			if st := f.scoreNodes(i, state, pod, nodes[lo:hi], f.scores[i][lo:hi]); !st.IsSuccess() {
-				failed[c*len(f.score)+i] = st
-				return // later plugins are not asked, as upstream stops at the first failure
-			}
-		}
-	}
 	if parallel {
 		// The simulation's goroutine waits in ParallelizeUntil until every
 		// chunk is done, so every write happens before the reads below.
 		workqueue.ParallelizeUntil(context.Background(), workers, chunks, func(c int) {
 			lo := c * ScoreChunk
-			eval(c, lo, min(lo+ScoreChunk, n))
+			f.scoreChunk(state, pod, nodes, failed, c, lo, min(lo+ScoreChunk, n))
 		})
 	} else {
-		eval(0, 0, n)
+		f.scoreChunk(state, pod, nodes, failed, 0, 0, n) // no closure: nothing allocated per cycle
 	}
 	defer clear(failed)
 	for i, p := range f.score {
@@ -303,6 +292,20 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 		}
 	}
 	return nil
+}
+
+// scoreChunk scores nodes[lo:hi] (chunk c) with every non-skipped plugin,
+// recording a plugin's failure in failed[c*len(f.score)+i].
+func (f *Framework) scoreChunk(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, failed []*Status, c, lo, hi int) {
+	for i := range f.score {
+		if state.skipScore&(1<<i) != 0 {
+			continue
+		}
+		if st := f.scoreNodes(i, state, pod, nodes[lo:hi], f.scores[i][lo:hi]); !st.IsSuccess() {
+			failed[c*len(f.score)+i] = st
+			return // later plugins are not asked, as upstream stops at the first failure
+		}
+	}
 }
 
 // scoreNodes fills scores with score plugin i's raw scores.

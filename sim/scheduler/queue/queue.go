@@ -146,11 +146,11 @@ func priority(p *corev1.Pod) int32 {
 
 // Add queues a new pending pod in activeQ (or updates it if known).
 func (q *Queue) Add(pod *corev1.Pod) {
-	key := store.KeyOf(pod)
-	if p, ok := q.pods[key]; ok {
+	if p, ok := q.pods[store.Key(pod.Namespace, pod.Name)]; ok { // no allocation for a known pod
 		p.Pod = pod
 		return
 	}
+	key := store.KeyOf(pod)
 	q.seq++
 	p := &QueuedPodInfo{Pod: pod, Key: key, Timestamp: q.engine.Elapsed(), seq: q.seq, heapIdx: -1}
 	q.pods[key] = p
@@ -161,7 +161,7 @@ func (q *Queue) Add(pod *corev1.Pod) {
 // pod goes back to activeQ (or backoffQ): its spec changed in a way that
 // may let it fit now.
 func (q *Queue) Update(pod *corev1.Pod, requeue bool) {
-	p, ok := q.pods[store.KeyOf(pod)]
+	p, ok := q.pods[store.Key(pod.Namespace, pod.Name)] // a key that does not escape: no allocation
 	if !ok {
 		q.Add(pod)
 		return
@@ -175,11 +175,11 @@ func (q *Queue) Update(pod *corev1.Pod, requeue bool) {
 
 // Delete forgets a pod (deleted, bound elsewhere or no longer ours).
 func (q *Queue) Delete(pod *corev1.Pod) {
-	key := store.KeyOf(pod)
-	p, ok := q.pods[key]
+	p, ok := q.pods[store.Key(pod.Namespace, pod.Name)] // a key that does not escape: no allocation
 	if !ok {
 		return
 	}
+	key := p.Key
 	switch p.where {
 	case inActive:
 		heap.Remove(&q.active, p.heapIdx)

@@ -30,6 +30,9 @@ type preScoreState struct {
 	domCount [][]int64
 	domStamp [][]uint64
 	weights  []float64
+	// topoSize[i] is the number of feasible domains of constraint i
+	// (collectDomains' result, kept to reuse its memory).
+	topoSize []int
 	// counter[i] is the plugin counter holding constraint i's per-node
 	// counts (constraints sharing a selector share one).
 	counter []int
@@ -90,7 +93,8 @@ func domainOf(id int32) int32 {
 // number of distinct domains per constraint.
 func (s *preScoreState) collectDomains(filtered []*framework.NodeInfo, requireAll bool) []int {
 	cs := s.constraints
-	topoSize := make([]int, len(cs))
+	topoSize := append(s.topoSize[:0], make([]int, len(cs))...) // reused: no allocation per cycle
+	s.topoSize = topoSize
 	for _, ni := range filtered {
 		allKeys := true
 		for i := range cs {

@@ -27,6 +27,9 @@ const anyValue = "*"
 type StoreSelectors struct {
 	st     *store.Store
 	parsed map[types.UID]parsedSelector
+	// scratch of DefaultSelector, reused (one cycle runs at a time)
+	keys    []string
+	matched []labels.Selector
 }
 
 type parsedSelector struct {
@@ -75,61 +78,104 @@ func labelSelectorIndexValues(ls *metav1.LabelSelector) []string {
 }
 
 // DefaultSelector merges the selectors of the pod's selecting objects.
+//
+// It builds exactly the selector upstream's sequence builds (the
+// Services' merged set as a selector, plus each ReplicaSet's and
+// StatefulSet's requirements through Selector.Add), but allocates only
+// for what it returns: the candidates are visited in the store's index
+// sets, and when a single ReplicaSet or StatefulSet selects the pod (the
+// common case) its parsed selector is returned as it is: Add on an empty
+// selector copies the requirements and sorts them by key, and they are
+// sorted already (LabelSelectorAsSelector sorted them the same way;
+// sort.Sort is an insertion sort, which moves nothing in a sorted list,
+// up to 12 elements).
 func (s *StoreSelectors) DefaultSelector(pod *corev1.Pod) (labels.Selector, bool) {
 	if len(pod.Labels) == 0 {
 		return nil, false
 	}
 	podLabels := labels.Set(pod.Labels)
-	set := labels.Set{}
+	s.sortedKeys(pod)
+	var set labels.Set
 	found := false
-	for _, o := range s.candidates("Service", pod) {
+	s.eachCandidate("Service", pod, func(o store.Object) {
 		svc := o.(*corev1.Service)
-		if labels.SelectorFromSet(svc.Spec.Selector).Matches(podLabels) {
+		if selects(svc.Spec.Selector, podLabels) {
 			set = labels.Merge(set, svc.Spec.Selector)
 			found = true
 		}
-	}
-	sel := labels.SelectorFromSet(set)
+	})
+	s.matched = s.matched[:0]
 	for _, kind := range [...]string{"ReplicaSet", "StatefulSet"} {
-		for _, o := range s.candidates(kind, pod) {
+		s.eachCandidate(kind, pod, func(o store.Object) {
 			other := s.parse(o)
 			if other == nil || other.Empty() || !other.Matches(podLabels) {
-				continue
+				return
 			}
-			if reqs, ok := other.Requirements(); ok {
-				sel = sel.Add(reqs...)
+			if _, ok := other.Requirements(); ok {
+				s.matched = append(s.matched, other)
 				found = true
 			}
+		})
+	}
+	if !found {
+		return nil, false
+	}
+	if len(set) == 0 && len(s.matched) == 1 {
+		if reqs, _ := s.matched[0].Requirements(); len(reqs) <= maxInsertionSort {
+			return s.matched[0], true
 		}
 	}
-	return sel, found
+	sel := labels.SelectorFromSet(set)
+	for _, other := range s.matched {
+		reqs, _ := other.Requirements()
+		sel = sel.Add(reqs...)
+	}
+	return sel, true
 }
 
-// candidates lists the objects of kind in the pod's namespace indexed
-// under one of its labels or "*", sorted by key and without duplicates.
-func (s *StoreSelectors) candidates(kind string, pod *corev1.Pod) []store.Object {
-	keys := make([]string, 0, len(pod.Labels))
-	for k := range pod.Labels {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var out []store.Object
-	add := func(objs []store.Object) {
-		for _, o := range objs {
-			if o.GetNamespace() == pod.Namespace {
-				out = append(out, o)
-			}
+// maxInsertionSort is the longest slice sort.Sort insertion-sorts.
+const maxInsertionSort = 12
+
+// selects reports whether a Service selector (equality on every key)
+// selects the labels: labels.SelectorFromSet(sel).Matches(lbls) without
+// building the selector.
+func selects(sel map[string]string, lbls labels.Set) bool {
+	for k, v := range sel {
+		if got, ok := lbls[k]; !ok || got != v {
+			return false
 		}
 	}
-	for _, k := range keys {
-		if s.st.CountIndex(kind, selectorIndex, k+"="+pod.Labels[k]) > 0 {
-			add(s.st.ByIndex(kind, selectorIndex, k+"="+pod.Labels[k]))
+	return true
+}
+
+// sortedKeys fills s.keys with the pod's label keys, sorted.
+func (s *StoreSelectors) sortedKeys(pod *corev1.Pod) {
+	s.keys = s.keys[:0]
+	for k := range pod.Labels {
+		s.keys = append(s.keys, k)
+	}
+	slices.Sort(s.keys)
+}
+
+// eachCandidate visits the objects of kind in the pod's namespace indexed
+// under "key=value" of one of its labels (in s.keys' order, sortedKeys)
+// or "*", by key within each value. An object is indexed under one value
+// only, so none is visited twice. The "key=value" strings do not escape,
+// so short ones are built on the stack.
+func (s *StoreSelectors) eachCandidate(kind string, pod *corev1.Pod, fn func(store.Object)) {
+	visit := func(o store.Object) {
+		if o.GetNamespace() == pod.Namespace {
+			fn(o)
+		}
+	}
+	for _, k := range s.keys {
+		if v := k + "=" + pod.Labels[k]; s.st.CountIndex(kind, selectorIndex, v) > 0 {
+			s.st.EachByIndex(kind, selectorIndex, v, visit)
 		}
 	}
 	if s.st.CountIndex(kind, selectorIndex, anyValue) > 0 {
-		add(s.st.ByIndex(kind, selectorIndex, anyValue))
+		s.st.EachByIndex(kind, selectorIndex, anyValue, visit)
 	}
-	return out
 }
 
 func (s *StoreSelectors) parse(o store.Object) labels.Selector {
