@@ -54,9 +54,14 @@ func (b *BalancedAllocation) ScoreNodes(state *framework.CycleState, pod *corev1
 	return nil
 }
 
+// balancedImprovement adds CPU and memory only (BalancedScore reads
+// nothing else): Resources.Add would merge, and allocate, the scalars of
+// a pod that requests any, on every node.
 func balancedImprovement(used, pod, alloc podutil.Resources) int64 {
-	with, without := BalancedScore(used.Add(pod), alloc), BalancedScore(used, alloc)
-	return framework.MaxNodeScore/2 + (framework.MaxNodeScore/2+with-without)/2
+	with := used
+	with.MilliCPU += pod.MilliCPU
+	with.Memory += pod.Memory
+	return framework.MaxNodeScore/2 + (framework.MaxNodeScore/2+BalancedScore(with, alloc)-BalancedScore(used, alloc))/2
 }
 
 // BalancedScore scores how evenly requested fills alloc across CPU and

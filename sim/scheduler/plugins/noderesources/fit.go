@@ -34,7 +34,8 @@ const (
 
 // Fit is the NodeResourcesFit plugin.
 type Fit struct {
-	scorer func(requested, allocatable int64) int64
+	// most: the MostAllocated strategy (else LeastAllocated).
+	most bool
 	// cur is the pod request of the running cycle; one cycle runs at a
 	// time, so keeping it here saves an allocation per cycle.
 	cur podutil.Resources
@@ -45,10 +46,7 @@ type Fit struct {
 // NewFit returns the plugin scoring with strategy (LeastAllocated when
 // empty or unknown).
 func NewFit(strategy string) *Fit {
-	if strategy == MostAllocated {
-		return &Fit{scorer: MostRequestedScore}
-	}
-	return &Fit{scorer: LeastRequestedScore}
+	return &Fit{most: strategy == MostAllocated}
 }
 
 // Name implements framework.Plugin.
@@ -148,9 +146,34 @@ func (f *Fit) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framew
 	return nil
 }
 
+// score is ResourceScore of the node's non-zero requests plus the pod's.
+// Only CPU and memory are added: ResourceScore reads nothing else, and
+// Resources.Add would merge (and allocate) the scalars of a pod that
+// requests any, on every node. The strategy is a branch, not a call
+// through f.scorer, so that both scorers inline.
 func (f *Fit) score(podReq podutil.Resources, ni *framework.NodeInfo) int64 {
-	req := ni.NonZeroRequested.Add(podReq)
-	return ResourceScore(f.scorer, req, ni.Allocatable)
+	cpu, mem := ni.NonZeroRequested.MilliCPU+podReq.MilliCPU, ni.NonZeroRequested.Memory+podReq.Memory
+	allocCPU, allocMem := ni.Allocatable.MilliCPU, ni.Allocatable.Memory
+	var sum, weights int64
+	if allocCPU > 0 {
+		sum += f.scoreOne(cpu, allocCPU)
+		weights++
+	}
+	if allocMem > 0 {
+		sum += f.scoreOne(mem, allocMem)
+		weights++
+	}
+	if weights == 0 {
+		return 0
+	}
+	return sum / weights
+}
+
+func (f *Fit) scoreOne(requested, allocatable int64) int64 {
+	if f.most {
+		return MostRequestedScore(requested, allocatable)
+	}
+	return LeastRequestedScore(requested, allocatable)
 }
 
 // ResourceScore averages scorer over CPU and memory, skipping resources
