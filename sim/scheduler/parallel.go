@@ -39,19 +39,9 @@ func (s *Scheduler) filterRound(pod *corev1.Pod, nodes []*framework.NodeInfo, st
 		s.filterOut = make([]*framework.Status, m)
 	}
 	out := s.filterOut[:m]
-	n := len(nodes)
-	eval := func(lo, hi int) {
-		at := (start + done + lo) % n
-		for k := lo; k < hi; k++ {
-			out[k] = s.fwk.RunFilterPlugins(s.state, pod, nodes[at])
-			if at++; at == n {
-				at = 0
-			}
-		}
-	}
 	workers := min(runtime.GOMAXPROCS(0), (m+filterChunk-1)/filterChunk)
 	if m < filterParallelMin || workers < 2 {
-		eval(0, m)
+		s.filterRange(pod, nodes, start+done, out) // no closure: nothing allocated per cycle
 		return out
 	}
 	// Chunk c covers candidates [c*filterChunk, (c+1)*filterChunk). The
@@ -60,7 +50,20 @@ func (s *Scheduler) filterRound(pod *corev1.Pod, nodes []*framework.NodeInfo, st
 	chunks := (m + filterChunk - 1) / filterChunk
 	workqueue.ParallelizeUntil(context.Background(), workers, chunks, func(c int) {
 		lo := c * filterChunk
-		eval(lo, min(lo+filterChunk, m))
+		s.filterRange(pod, nodes, start+done+lo, out[lo:min(lo+filterChunk, m)])
 	})
 	return out
+}
+
+// filterRange fills out with the Filter statuses of len(out) candidates
+// from rotation position first on.
+func (s *Scheduler) filterRange(pod *corev1.Pod, nodes []*framework.NodeInfo, first int, out []*framework.Status) {
+	n := len(nodes)
+	at := first % n
+	for k := range out {
+		out[k] = s.fwk.RunFilterPlugins(s.state, pod, nodes[at])
+		if at++; at == n {
+			at = 0
+		}
+	}
 }
