@@ -85,7 +85,7 @@ func BenchmarkSchedule5000Nodes(b *testing.B) {
 	for _, mode := range []struct {
 		name string
 		min  int
-	}{{"filter=sequential", 1 << 30}, {"filter=parallel", filterParallelMin}} {
+	}{{"filter=sequential", 1 << 30}, {"filter=parallel", 256}} {
 		b.Run(mode.name, func(b *testing.B) {
 			filterParallelMin = mode.min
 			benchmarkSchedule(b)
