@@ -169,13 +169,9 @@ func (s *StoreSelectors) eachCandidate(kind string, pod *corev1.Pod, fn func(sto
 		}
 	}
 	for _, k := range s.keys {
-		if v := k + "=" + pod.Labels[k]; s.st.CountIndex(kind, selectorIndex, v) > 0 {
-			s.st.EachByIndex(kind, selectorIndex, v, visit)
-		}
+		s.st.EachByIndex(kind, selectorIndex, k+"="+pod.Labels[k], visit)
 	}
-	if s.st.CountIndex(kind, selectorIndex, anyValue) > 0 {
-		s.st.EachByIndex(kind, selectorIndex, anyValue, visit)
-	}
+	s.st.EachByIndex(kind, selectorIndex, anyValue, visit)
 }
 
 func (s *StoreSelectors) parse(o store.Object) labels.Selector {
