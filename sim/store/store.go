@@ -463,11 +463,8 @@ func (s *Store) EachByIndex(kind, index, value string, fn func(Object)) {
 	if set == nil {
 		return
 	}
-	for i, o := range set.objs {
-		if o == nil && t.packed != nil {
-			o, _ = t.get(set.keys[i])
-		}
-		fn(o)
+	for _, e := range set.ents {
+		fn(e.object())
 	}
 }
 
