@@ -69,9 +69,12 @@ func (r *eventRecorder) name(obj store.Object, l eventLog) string {
 }
 
 // aggregateRecord is upstream's aggregation record: the hashes of the
-// messages seen (at most aggregateMaxEvents) and when the last came.
+// messages seen (at most aggregateMaxEvents), oldest first, and when the
+// last came. A record always holds a message, the oldest in first: most
+// records (one per pod and reason) never see a second, and need no slice.
 type aggregateRecord struct {
-	local []uint64
+	first uint64
+	later []uint64
 	last  time.Duration
 }
 
@@ -150,39 +153,44 @@ func keep[V any](m map[uint64]V, keep func(V) bool) map[uint64]V {
 }
 
 // aggregate is EventAggregate: the message and dedup key of the event to
-// write, the aggregate one's if similar events came often enough.
-func (r *eventRecorder) aggregate(info *store.KindInfo, obj store.Object, ns, eventType, reason, message, component string) (string, uint64) {
-	key := hashKey(info.Kind, ns, obj.GetName(), string(obj.GetUID()), eventType, reason, message, component)
+// write, the aggregate one's if similar events came often enough. of is
+// the hash of the event's object and type (hashKey of them): the
+// correlator's three keys all start with those, hashed once.
+func (r *eventRecorder) aggregate(of uint64, reason, message, component string) (string, uint64) {
+	key := hashMore(of, reason, message, component)
 	if eventsV1Components[component] {
 		return message, key
 	}
-	aggKey := hashKey(info.Kind, ns, obj.GetName(), string(obj.GetUID()), eventType, reason, component, "aggregate")
+	aggKey := hashMore(of, reason, component, "aggregate")
 	now := r.s.engine.Elapsed()
+	local := hashKey(message)
 	rec, ok := r.similar[aggKey]
-	if ok && now-rec.last > aggregateInterval {
-		rec.local = rec.local[:0]
+	switch {
+	case !ok || now-rec.last > aggregateInterval:
+		rec = aggregateRecord{first: local, later: rec.later[:0]}
+	case local != rec.first && !slices.Contains(rec.later, local):
+		rec.later = append(rec.later, local)
 	}
 	rec.last = now
-	if local := hashKey(message); !slices.Contains(rec.local, local) {
-		rec.local = append(rec.local, local)
-	}
-	if len(rec.local) < aggregateMaxEvents {
+	if 1+len(rec.later) < aggregateMaxEvents {
 		r.similar[aggKey] = rec
 		return message, key
 	}
 	// Upstream forgets an arbitrary one of the messages (a set's PopAny);
 	// the oldest here, so that runs repeat.
-	rec.local = slices.Delete(rec.local, 0, 1)
+	rec.first = rec.later[0]
+	rec.later = slices.Delete(rec.later, 0, 1)
 	r.similar[aggKey] = rec
 	return aggregatePrefix + message, aggKey
 }
 
-// allow is the spam filter: whether component may write about obj now.
-func (r *eventRecorder) allow(info *store.KindInfo, obj store.Object, ns, eventType, component string) bool {
+// allow is the spam filter: whether component may write now about the
+// object and type hashed in of.
+func (r *eventRecorder) allow(of uint64, component string) bool {
 	if eventsV1Components[component] {
 		return true
 	}
-	key := hashKey(info.Kind, ns, obj.GetName(), string(obj.GetUID()), eventType, component, "spam")
+	key := hashMore(of, component, "spam")
 	b, ok := r.spam[key]
 	if !ok {
 		b = bucket{tokens: spamBurst}
@@ -204,7 +212,8 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	ns := cmp.Or(obj.GetNamespace(), metav1.NamespaceDefault)
 	// The correlator's keys, hashed: at 150,000 pods the strings
 	// themselves would be a third of the memory of all events.
-	message, key := r.aggregate(info, obj, ns, eventType, reason, message, c.component)
+	of := hashKey(info.Kind, ns, obj.GetName(), string(obj.GetUID()), eventType)
+	message, key := r.aggregate(of, reason, message, c.component)
 	now := c.s.now()
 	// eventObserve: the event is counted (and named, the first time) even
 	// if the spam filter then drops the write.
@@ -215,7 +224,7 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	}
 	l.count++
 	r.seen[key] = l
-	if !r.allow(info, obj, ns, eventType, c.component) {
+	if !r.allow(of, c.component) {
 		return
 	}
 	if l.count > 1 {
@@ -276,8 +285,11 @@ const (
 // byte: what hash/fnv's New64a gives for them, computed over the strings
 // in place (no byte slice conversions or hash.Hash calls; every event
 // hashes three keys).
-func hashKey(parts ...string) uint64 {
-	h := uint64(fnvOffset64)
+func hashKey(parts ...string) uint64 { return hashMore(fnvOffset64, parts...) }
+
+// hashMore continues hashKey's hash h over more parts: hashMore(hashKey(a,
+// b), c) is hashKey(a, b, c).
+func hashMore(h uint64, parts ...string) uint64 {
 	for _, p := range parts {
 		for i := 0; i < len(p); i++ {
 			h ^= uint64(p[i])
