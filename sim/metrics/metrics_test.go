@@ -252,3 +252,71 @@ func countSub(rows []string, sub string) int {
 	}
 	return n
 }
+
+// A PodRef reads exactly what PodCPU reads as long as it is valid, and
+// stops being valid when the server replaces or drops the pod's entry:
+// checked after every scrape and between scrapes through the churn of
+// pods starting, moving off a failed node, scaling and being deleted, for
+// the incremental and the eager server.
+func TestPodRefsReadAsPodCPU(t *testing.T) {
+	for _, eager := range []bool{false, true} {
+		c, err := cluster.New(cluster.Config{Seed: 7, EtcdMembers: 1, EagerMetrics: eager,
+			NodeGroups: []cluster.NodeGroup{{Name: "ng", InstanceType: "m5.large", Count: 3}},
+			Loads:      []metrics.Load{{Kind: "Deployment", Namespace: "default", Name: "web", Curve: metrics.Constant{Rate: 400}, CPUPerRequest: 1}}})
+		require.NoError(t, err)
+		t.Cleanup(c.Etcd.Close)
+		refs := map[string]metrics.PodRef{}
+		var checks, stale, sampled int
+		check := func() {
+			for _, o := range c.Store.List("Pod", "") {
+				key := o.GetNamespace() + "/" + o.GetName()
+				r, kept := refs[key]
+				if !r.Valid() {
+					if kept {
+						stale++
+					}
+					r = c.Metrics.PodRef(o.GetNamespace(), o.GetName())
+					refs[key] = r
+				}
+				m, at, w, ok := c.Metrics.PodCPUByRef(r)
+				m2, at2, w2, ok2 := c.Metrics.PodCPU(o.GetNamespace(), o.GetName())
+				require.Equal(t, []any{m2, at2, w2, ok2}, []any{m, at, w, ok}, "%s at %v", key, c.Engine.Elapsed())
+				checks++
+				if ok {
+					sampled++
+				}
+			}
+		}
+		c.Metrics.OnScrape(check)
+		var tick func()
+		tick = func() { check(); c.Engine.After(7*time.Second, "test/check", tick) }
+		c.Engine.After(7*time.Second, "test/check", tick)
+		kc := c.Client("kubectl")
+		_, err = kc.Create(web(4, ""))
+		require.NoError(t, err)
+		c.Engine.RunUntil(3 * time.Minute)
+		require.NoError(t, c.FailNode("ng-1"))
+		c.Engine.RunUntil(8 * time.Minute)
+		o, _ := c.Store.Get("Deployment", "default", "web")
+		d := o.(*appsv1.Deployment).DeepCopy()
+		*d.Spec.Replicas = 2
+		_, err = kc.Update(d)
+		require.NoError(t, err)
+		c.Engine.RunUntil(10 * time.Minute)
+		// A pod that stays but stops running: its new entry has no
+		// sample, while the replaced one still holds the last.
+		for _, o := range c.Store.List("Pod", "default") {
+			if p := o.(*corev1.Pod); p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+				p = p.DeepCopy()
+				p.Status.Phase = corev1.PodFailed
+				_, err = kc.UpdateStatus(p)
+				require.NoError(t, err)
+				break
+			}
+		}
+		c.Engine.RunUntil(12 * time.Minute)
+		require.Positive(t, sampled, "eager=%v: pods had samples", eager)
+		require.Positive(t, stale, "eager=%v: entries were replaced under kept refs", eager)
+		require.Greater(t, checks, 500)
+	}
+}

@@ -167,6 +167,10 @@ type podEntry struct {
 	containers []containerStatic
 	idle       []int64    // per container, its steady use without a load (nil: to compute)
 	sample     *PodSample // the latest scrape's (nil: none)
+	// replaced is set when the entry stops being the pod key's in
+	// entries (the pod object changed, or the pod went): a PodRef to it
+	// is then stale.
+	replaced bool
 }
 
 // containerStatic is what a scrape reads of one container of the pod,
@@ -309,16 +313,43 @@ func (s *Server) Pod(namespace, name string) (PodSample, bool) {
 // PodCPU is the latest sample's CPU use of a pod and the window it ends
 // (what the HPA reads), without copying the sample.
 func (s *Server) PodCPU(namespace, name string) (milli int64, at time.Time, window time.Duration, ok bool) {
+	return s.PodCPUByRef(s.PodRef(namespace, name))
+}
+
+// entryOf is the pod's entry (nil: none), looked up without allocating.
+func (s *Server) entryOf(namespace, name string) *podEntry {
 	s.keyBuf = s.keyBuf[:0]
 	if namespace != "" { // as store.Key
 		s.keyBuf = append(append(s.keyBuf, namespace...), '/')
 	}
 	s.keyBuf = append(s.keyBuf, name...)
-	e := s.entries[string(s.keyBuf)] // (a lookup by converted bytes allocates nothing)
-	if e == nil || e.sample == nil {
+	return s.entries[string(s.keyBuf)] // (a lookup by converted bytes allocates nothing)
+}
+
+// PodRef refers to the server's entry for one pod, for a reader that
+// asks for the same pods' samples scrape after scrape (the HPA): reading
+// through it (PodCPUByRef) costs no lookup by name. It is valid while the
+// entry is the pod's: the server marks an entry replaced the moment it
+// puts another in its place or drops it (refresh), so a valid ref reads
+// exactly what PodCPU of the pod's name reads. The zero PodRef is never
+// valid.
+type PodRef struct{ e *podEntry }
+
+// Valid reports whether r still refers to its pod's current entry.
+func (r PodRef) Valid() bool { return r.e != nil && !r.e.replaced }
+
+// PodRef is the reference to a pod's current entry (invalid when the
+// server has none: such a pod has no sample).
+func (s *Server) PodRef(namespace, name string) PodRef {
+	return PodRef{s.entryOf(namespace, name)}
+}
+
+// PodCPUByRef is PodCPU of the pod r refers to, which must be valid.
+func (s *Server) PodCPUByRef(r PodRef) (milli int64, at time.Time, window time.Duration, ok bool) {
+	if r.e == nil || r.e.sample == nil {
 		return 0, time.Time{}, 0, false
 	}
-	return e.sample.CPUMilli, sim.Epoch.Add(s.at), s.window, true
+	return r.e.sample.CPUMilli, sim.Epoch.Add(s.at), s.window, true
 }
 
 // Node is the latest sample of a node.
@@ -602,6 +633,11 @@ func (s *Server) refresh() {
 			keep[e.key] = e
 			s.list = append(s.list, e)
 		}
+		for key, e := range s.entries { // (only marks: any order)
+			if keep[key] != e {
+				e.replaced = true
+			}
+		}
 		s.entries = keep
 		return
 	}
@@ -614,6 +650,7 @@ func (s *Server) refresh() {
 		_, had := s.entries[key]
 		if !ok {
 			if had {
+				s.entries[key].replaced = true
 				delete(s.entries, key)
 				i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
 				s.list = slices.Delete(s.list, i, i+1)
@@ -626,6 +663,7 @@ func (s *Server) refresh() {
 			i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
 			s.list = slices.Insert(s.list, i, e)
 		} else if s.entries[key] != e {
+			s.entries[key].replaced = true
 			s.entries[key] = e
 			i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
 			s.list[i] = e

@@ -37,17 +37,24 @@ func PodCPU(pod *corev1.Pod, workloadAnnotations map[string]string, now time.Tim
 
 // metricsOf is the resource metrics API's answer for the target's pods,
 // pod by pod, and how many pods have a metric: metrics-server's latest
-// sample of every pod that has one, or without a metrics server a sample
-// taken now over MetricWindow. The slice is reused by every sync (the
+// sample of every pod that has one (read through the view's reference to
+// it while that is valid), or without a metrics server a sample taken now
+// over MetricWindow. The slice is reused by every sync (the
 // caller only reads it until its next sync).
 func (c *Controller) metricsOf(pods []podView, ann map[string]string, now time.Time) ([]podMetric, int) {
 	out := slices.Grow(c.metricsBuf[:0], len(pods))[:len(pods)]
 	c.metricsBuf = out
 	n := 0
 	for i := range pods {
-		p := pods[i].pod
+		v := &pods[i]
+		p := v.pod
 		var m podMetric
-		if c.metrics != nil {
+		if c.refs != nil {
+			if !v.ref.Valid() {
+				v.ref = c.refs.PodRef(p.Namespace, p.Name)
+			}
+			m.usage, m.at, m.window, m.ok = c.refs.PodCPUByRef(v.ref)
+		} else if c.metrics != nil {
 			m.usage, m.at, m.window, m.ok = c.metrics.PodCPU(p.Namespace, p.Name)
 		} else if m.usage, m.ok = PodCPU(p, ann, now); m.ok {
 			m.at, m.window = now, MetricWindow

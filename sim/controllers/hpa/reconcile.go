@@ -23,6 +23,17 @@ const (
 	cpuValue       = "cpu resource"
 )
 
+// metricDesc is how the status and events name a metric: its
+// description, the ScalingActive message and the rescale reason, built
+// once rather than every sync.
+type metricDesc struct{ name, valid, above string }
+
+func describe(name string) metricDesc {
+	return metricDesc{name, "the HPA was able to successfully calculate a replica count from " + name, name + " above target"}
+}
+
+var cpuUtilizationDesc, cpuValueDesc = describe(cpuUtilization), describe(cpuValue)
+
 // scaleTarget is the scale subresource of the HPA's target.
 type scaleTarget struct {
 	obj         store.Object
@@ -64,7 +75,7 @@ func (c *Controller) reconcile(key string, hpa *autoscalingv2.HorizontalPodAutos
 		desired, reason = minR, "Current number of replicas below Spec.MinReplicas"
 	default:
 		var ok bool
-		if desired, reason, ok = c.fromMetrics(hpa, tgt, hist, minR, now); !ok {
+		if desired, reason, ok = c.fromMetrics(hpa, &tgt, hist, minR, now); !ok {
 			return
 		}
 	}
@@ -93,7 +104,7 @@ func (c *Controller) reconcile(key string, hpa *autoscalingv2.HorizontalPodAutos
 // metric could be computed (the target is left alone).
 func (c *Controller) fromMetrics(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt *scaleTarget, hist *history, minR int32, now time.Time) (int32, string, bool) {
 	st := &hpa.Status
-	desired, reason, err := c.metricReplicas(hpa, tgt, now)
+	desired, desc, err := c.metricReplicas(hpa, tgt, now)
 	if err != nil {
 		c.Client.Event(hpa, corev1.EventTypeWarning, "FailedGetResourceMetric", err.Error())
 		c.Client.Event(hpa, corev1.EventTypeWarning, "FailedComputeMetricsReplicas", "invalid metrics (1 invalid out of 1), first error is: "+err.Error())
@@ -103,7 +114,7 @@ func (c *Controller) fromMetrics(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt
 		st.CurrentReplicas, st.DesiredReplicas = tgt.spec, tgt.spec
 		return 0, "", false
 	}
-	setCondition(st, ScalingActive, corev1.ConditionTrue, "ValidMetricFound", "the HPA was able to successfully calculate a replica count from "+reason, now)
+	setCondition(st, ScalingActive, corev1.ConditionTrue, "ValidMetricFound", desc.valid, now)
 	var l limits
 	if hpa.Spec.Behavior == nil {
 		l = normalizeLegacy(hist, tgt.spec, desired, minR, hpa.Spec.MaxReplicas, now)
@@ -118,16 +129,14 @@ func (c *Controller) fromMetrics(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt
 	}
 	setCondition(st, ScalingLimited, limited, l.limitReason, l.limitMessage, now)
 	if l.replicas < tgt.spec {
-		reason = "All metrics below target"
-	} else {
-		reason += " above target"
+		return l.replicas, "All metrics below target", true
 	}
-	return l.replicas, reason, true
+	return l.replicas, desc.above, true
 }
 
 // metricReplicas evaluates the HPA's first CPU Resource metric and
 // reports it in the status's currentMetrics.
-func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt *scaleTarget, now time.Time) (int32, string, error) {
+func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, tgt *scaleTarget, now time.Time) (int32, *metricDesc, error) {
 	var spec *autoscalingv2.ResourceMetricSource
 	for i := range hpa.Spec.Metrics {
 		m := &hpa.Spec.Metrics[i]
@@ -137,14 +146,14 @@ func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, 
 		}
 	}
 	if spec == nil {
-		return 0, "", fmt.Errorf("the simulator only models Resource cpu metrics")
+		return 0, nil, fmt.Errorf("the simulator only models Resource cpu metrics")
 	}
 	var t target
-	reason := cpuUtilization
+	desc := &cpuUtilizationDesc
 	if spec.Target.AverageUtilization != nil {
 		t.utilization = *spec.Target.AverageUtilization
 	} else if spec.Target.AverageValue != nil {
-		t.averageMilli, reason = spec.Target.AverageValue.MilliValue(), cpuValue
+		t.averageMilli, desc = spec.Target.AverageValue.MilliValue(), &cpuValueDesc
 	}
 	pods := c.podsOf(tgt.target)
 	cfg := defaultCalcConfig
@@ -154,10 +163,10 @@ func (c *Controller) metricReplicas(hpa *autoscalingv2.HorizontalPodAutoscaler, 
 	var err error
 	rec, c.samples, err = podReplicas(tgt.spec, pods, metrics, n, t, cfg, now, c.samples)
 	if err != nil {
-		return 0, "", fmt.Errorf("failed to get cpu utilization: %w", err)
+		return 0, nil, fmt.Errorf("failed to get cpu utilization: %w", err)
 	}
 	setCPUMetric(&hpa.Status, rec, t.utilization > 0)
-	return rec.replicas, reason, nil
+	return rec.replicas, desc, nil
 }
 
 // setCPUMetric makes the status's currentMetrics the one CPU Resource
@@ -189,7 +198,7 @@ func setCPUMetric(st *autoscalingv2.HorizontalPodAutoscalerStatus, rec recommend
 }
 
 // scaleOf reads the target's scale subresource.
-func (c *Controller) scaleOf(key string, hpa *autoscalingv2.HorizontalPodAutoscaler) (*scaleTarget, error) {
+func (c *Controller) scaleOf(key string, hpa *autoscalingv2.HorizontalPodAutoscaler) (scaleTarget, error) {
 	ref := hpa.Spec.ScaleTargetRef
 	o, ok := c.Store.Get(ref.Kind, hpa.Namespace, ref.Name)
 	var sel *metav1.LabelSelector
@@ -205,7 +214,7 @@ func (c *Controller) scaleOf(key string, hpa *autoscalingv2.HorizontalPodAutosca
 		sel, spec = metav1.SetAsLabelSelector(w.Spec.Selector), w.Spec.Replicas
 	default:
 		if ok || ref.Kind == "" {
-			return nil, fmt.Errorf("no scale subresource for kind %q", ref.Kind)
+			return scaleTarget{}, fmt.Errorf("no scale subresource for kind %q", ref.Kind)
 		}
 	}
 	if !ok {
@@ -213,13 +222,13 @@ func (c *Controller) scaleOf(key string, hpa *autoscalingv2.HorizontalPodAutosca
 		if info, ok := store.LookupKind(ref.Kind); ok {
 			resourceName = info.GroupResource().String()
 		}
-		return nil, fmt.Errorf("%s %q not found", resourceName, ref.Name)
+		return scaleTarget{}, fmt.Errorf("%s %q not found", resourceName, ref.Name)
 	}
 	tp, err := c.targetOf(key, hpa.Namespace, sel)
 	if err != nil {
-		return nil, err
+		return scaleTarget{}, err
 	}
-	t := &scaleTarget{obj: o, kind: ref.Kind, target: tp, spec: 1, annotations: o.GetAnnotations()}
+	t := scaleTarget{obj: o, kind: ref.Kind, target: tp, spec: 1, annotations: o.GetAnnotations()}
 	if spec != nil {
 		t.spec = *spec
 	}

@@ -9,6 +9,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubesim/kubesim/sim/metrics"
 	"github.com/kubesim/kubesim/sim/podutil"
 )
 
@@ -302,6 +303,9 @@ type podView struct {
 	start      time.Time
 	request    int64 // the CPU request of the container ("" = all) in millicores
 	requestErr error // why request is unknown
+	// ref is the metrics server's entry for the pod, found on the first
+	// read and kept while valid (metrics.PodRef).
+	ref metrics.PodRef
 }
 
 func newPodView(pod *corev1.Pod, container string) podView {

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim"
 )
@@ -108,5 +109,72 @@ func TestSameSelector(t *testing.T) {
 		{"labels against expressions", web, expr(metav1.LabelSelectorOpIn, "web"), false},
 	} {
 		require.Equal(t, tc.want, sameSelector(tc.a, tc.b), tc.name)
+	}
+}
+
+// TestStatusCopyIsDeepCopy: the sync's copy of an HPA equals the HPA with
+// its status deep-copied (reflect.DeepEqual, so nil and empty lists stay
+// as they were), for the statuses it copies by hand and those it hands to
+// DeepCopyInto; and writing through every pointer of the copy, as
+// reconcile does, leaves the stored HPA as it was.
+func TestStatusCopyIsDeepCopy(t *testing.T) {
+	now := metav1.NewTime(sim.Epoch.Add(time.Minute))
+	cpu := func(avg *resource.Quantity, u *int32) autoscalingv2.MetricStatus {
+		return autoscalingv2.MetricStatus{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricStatus{
+			Name: corev1.ResourceCPU, Current: autoscalingv2.MetricValueStatus{AverageValue: avg, AverageUtilization: u}}}
+	}
+	cond := func(typ autoscalingv2.HorizontalPodAutoscalerConditionType) autoscalingv2.HorizontalPodAutoscalerCondition {
+		return autoscalingv2.HorizontalPodAutoscalerCondition{Type: typ, Status: corev1.ConditionTrue, Reason: "r", Message: "m", LastTransitionTime: now}
+	}
+	gen, u := int64(3), int32(55)
+	withValue := cpu(nil, nil)
+	withValue.Resource.Current.Value = resource.NewQuantity(2, resource.DecimalSI)
+	for name, st := range map[string]autoscalingv2.HorizontalPodAutoscalerStatus{
+		"zero":  {},
+		"empty": {CurrentMetrics: []autoscalingv2.MetricStatus{}, Conditions: []autoscalingv2.HorizontalPodAutoscalerCondition{}},
+		"typical": {ObservedGeneration: &gen, LastScaleTime: &now, CurrentReplicas: 2, DesiredReplicas: 3,
+			CurrentMetrics: []autoscalingv2.MetricStatus{cpu(resource.NewMilliQuantity(1234, resource.DecimalSI), &u)},
+			Conditions:     []autoscalingv2.HorizontalPodAutoscalerCondition{cond(AbleToScale), cond(ScalingActive), cond(ScalingLimited)}},
+		"failed metric": {CurrentMetrics: []autoscalingv2.MetricStatus{cpu(nil, nil)}, Conditions: []autoscalingv2.HorizontalPodAutoscalerCondition{cond(AbleToScale)}},
+		"value":         {CurrentMetrics: []autoscalingv2.MetricStatus{withValue}},
+		"big quantity":  {CurrentMetrics: []autoscalingv2.MetricStatus{cpu(ptr.To(resource.MustParse("1e40")), nil)}},
+		"two metrics":   {CurrentMetrics: []autoscalingv2.MetricStatus{cpu(nil, &u), cpu(resource.NewMilliQuantity(1, resource.DecimalSI), nil)}},
+		"pods metric":   {CurrentMetrics: []autoscalingv2.MetricStatus{{Type: autoscalingv2.PodsMetricSourceType, Pods: &autoscalingv2.PodsMetricStatus{}}}},
+		"five conditions": {Conditions: []autoscalingv2.HorizontalPodAutoscalerCondition{cond(AbleToScale), cond(ScalingActive), cond(ScalingLimited),
+			cond("A"), cond("B")}},
+	} {
+		h := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "h", Namespace: "default", Generation: 4}, Status: st}
+		stored := h.DeepCopy()
+		want := *h
+		h.Status.DeepCopyInto(&want.Status)
+		got := withStatusCopy(h)
+		require.Equal(t, &want, got, name)
+		require.True(t, equality.Semantic.DeepEqual(want, *got), name)
+
+		// Write through everything reconcile may write through.
+		s := &got.Status
+		s.ObservedGeneration = &got.Generation
+		if s.LastScaleTime != nil {
+			*s.LastScaleTime = metav1.NewTime(now.Add(time.Hour))
+		}
+		for i := range s.Conditions {
+			s.Conditions[i].Reason, s.Conditions[i].LastTransitionTime = "changed", metav1.NewTime(now.Add(time.Hour))
+		}
+		s.Conditions = append(s.Conditions, cond("New"))
+		setCPUMetric(s, recommendation{averageMilli: 777, utilization: 77}, true)
+		for i := range s.CurrentMetrics {
+			if r := s.CurrentMetrics[i].Resource; r != nil {
+				if r.Current.Value != nil {
+					*r.Current.Value = resource.MustParse("9")
+				}
+				if r.Current.AverageValue != nil {
+					*r.Current.AverageValue = resource.MustParse("9")
+				}
+				if r.Current.AverageUtilization != nil {
+					*r.Current.AverageUtilization = 99
+				}
+			}
+		}
+		require.Equal(t, stored, h, "%s: the stored HPA is untouched", name)
 	}
 }
