@@ -38,7 +38,6 @@ const (
 // sample is one pod as the calculator sees it: its class, metric (usage
 // in millicores) and CPU request in millicores.
 type sample struct {
-	name    string
 	class   podClass
 	usage   int64
 	request int64
@@ -149,7 +148,7 @@ func podReplicas(current int32, pods []podView, metrics []podMetric, nMetrics in
 	kept := nMetrics // metrics left once unready and ignored pods' are dropped
 	for i := range pods {
 		p, m := &pods[i], &metrics[i]
-		s := sample{name: p.pod.Name, usage: m.usage, class: p.class(m.ok, m.at, m.window, now, cfg)}
+		s := sample{usage: m.usage, class: p.class(m.ok, m.at, m.window, now, cfg)}
 		if m.ok && (s.class == classUnready || s.class == classIgnored) {
 			kept--
 		}
