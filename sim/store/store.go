@@ -358,8 +358,11 @@ func sameValues(name string, obj, old Object) bool {
 	case LabelIndex:
 		return maps.Equal(obj.GetLabels(), old.GetLabels())
 	case OwnerIndex:
-		return slices.EqualFunc(obj.GetOwnerReferences(), old.GetOwnerReferences(),
-			func(a, b metav1.OwnerReference) bool { return a.UID == b.UID })
+		refs, oldRefs := obj.GetOwnerReferences(), old.GetOwnerReferences()
+		if len(refs) == len(oldRefs) && (len(refs) == 0 || &refs[0] == &oldRefs[0]) {
+			return true // the same array: a shallow copy's
+		}
+		return slices.EqualFunc(refs, oldRefs, func(a, b metav1.OwnerReference) bool { return a.UID == b.UID })
 	case NodeNameIndex:
 		p, ok := obj.(*corev1.Pod)
 		op, oldOK := old.(*corev1.Pod)
