@@ -105,8 +105,25 @@ func keepStatus(info *store.KindInfo, obj, old store.Object) {
 // immutable, so the new version shares its spec and metadata maps with the
 // old one instead of deep-copying them on every status write — at 150,000
 // pods that is most of the API server's CPU and memory. Kinds without a
-// status subresource are taken whole.
+// status subresource are taken whole. Pods and Nodes, most of the status
+// writes, are copied by assignment, the others through reflection: the
+// same copy.
 func withStatus(info *store.KindInfo, old, obj store.Object) store.Object {
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		c := *old.(*corev1.Pod)
+		c.Status = o.Status
+		return &c
+	case *corev1.Node:
+		c := *old.(*corev1.Node)
+		c.Status = o.Status
+		return &c
+	}
+	return withStatusReflect(info, old, obj)
+}
+
+// withStatusReflect is withStatus for any kind.
+func withStatusReflect(info *store.KindInfo, old, obj store.Object) store.Object {
 	status := topField(obj, "Status")
 	if !info.HasSubresource("status") || !status.IsValid() {
 		return obj
