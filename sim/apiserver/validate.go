@@ -256,10 +256,10 @@ func validatePodSpec(s *corev1.PodSpec, p *field.Path) field.ErrorList {
 	}
 	names := sets.New[string]()
 	for i := range s.InitContainers {
-		errs = append(errs, validateContainer(&s.InitContainers[i], names, p.Child("initContainers").Index(i))...)
+		errs = append(errs, validateContainer(&s.InitContainers[i], names, func() *field.Path { return p.Child("initContainers").Index(i) })...)
 	}
 	for i := range s.Containers {
-		errs = append(errs, validateContainer(&s.Containers[i], names, p.Child("containers").Index(i))...)
+		errs = append(errs, validateContainer(&s.Containers[i], names, func() *field.Path { return p.Child("containers").Index(i) })...)
 	}
 	if s.RestartPolicy != "" && !slices.Contains(restartPolicies, string(s.RestartPolicy)) {
 		errs = append(errs, field.NotSupported(p.Child("restartPolicy"), s.RestartPolicy, restartPolicies))
@@ -295,41 +295,70 @@ func validatePodSpec(s *corev1.PodSpec, p *field.Path) field.ErrorList {
 	return errs
 }
 
-func validateContainer(c *corev1.Container, names sets.Set[string], p *field.Path) field.ErrorList {
+// validateContainer validates one container; p is its path, built only
+// for an error (every pod of a scenario passes through here).
+func validateContainer(c *corev1.Container, names sets.Set[string], p func() *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if c.Name == "" {
-		errs = append(errs, field.Required(p.Child("name"), ""))
+		errs = append(errs, field.Required(p().Child("name"), ""))
 	} else {
 		for _, msg := range validation.IsDNS1123Label(c.Name) {
-			errs = append(errs, field.Invalid(p.Child("name"), c.Name, msg))
+			errs = append(errs, field.Invalid(p().Child("name"), c.Name, msg))
 		}
 		if names.Has(c.Name) {
-			errs = append(errs, field.Duplicate(p.Child("name"), c.Name))
+			errs = append(errs, field.Duplicate(p().Child("name"), c.Name))
 		}
 		names.Insert(c.Name)
 	}
 	if c.Image == "" {
-		errs = append(errs, field.Required(p.Child("image"), ""))
+		errs = append(errs, field.Required(p().Child("image"), ""))
 	}
-	// Sorted names: the error list must not depend on map order.
-	for _, name := range slices.Sorted(maps.Keys(c.Resources.Requests)) {
-		q := c.Resources.Requests[name]
-		rp := p.Child("resources", "requests").Key(string(name))
-		if q.Sign() < 0 {
-			errs = append(errs, field.Invalid(rp, q.String(), "must be greater than or equal to 0"))
-		}
-		if l, ok := c.Resources.Limits[name]; ok && q.Cmp(l) > 0 {
-			errs = append(errs, field.Invalid(rp, q.String(), fmt.Sprintf("must be less than or equal to %s limit of %s", name, l.String())))
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(c.Resources.Limits)) {
-		if q := c.Resources.Limits[name]; q.Sign() < 0 {
-			errs = append(errs, field.Invalid(p.Child("resources", "limits").Key(string(name)), q.String(), "must be greater than or equal to 0"))
-		}
+	if resourcesInvalid(&c.Resources) {
+		errs = append(errs, validateResources(&c.Resources, p().Child("resources"))...)
 	}
 	for i, port := range c.Ports {
 		if port.ContainerPort < 1 || port.ContainerPort > 65535 {
-			errs = append(errs, field.Invalid(p.Child("ports").Index(i).Child("containerPort"), port.ContainerPort, validation.InclusiveRangeError(1, 65535)))
+			errs = append(errs, field.Invalid(p().Child("ports").Index(i).Child("containerPort"), port.ContainerPort, validation.InclusiveRangeError(1, 65535)))
+		}
+	}
+	return errs
+}
+
+// resourcesInvalid reports whether validateResources finds an error. It
+// reads the maps in any order and builds nothing, so that valid
+// resources (all of them, in a scenario that runs) cost no sorting and
+// no paths.
+func resourcesInvalid(r *corev1.ResourceRequirements) bool {
+	for name, q := range r.Requests {
+		if l, ok := r.Limits[name]; q.Sign() < 0 || ok && q.Cmp(l) > 0 {
+			return true
+		}
+	}
+	for _, q := range r.Limits {
+		if q.Sign() < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// validateResources lists the errors of a container's requests and
+// limits, by resource name (the list must not depend on map order).
+func validateResources(r *corev1.ResourceRequirements, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, name := range slices.Sorted(maps.Keys(r.Requests)) {
+		q := r.Requests[name]
+		rp := p.Child("requests").Key(string(name))
+		if q.Sign() < 0 {
+			errs = append(errs, field.Invalid(rp, q.String(), "must be greater than or equal to 0"))
+		}
+		if l, ok := r.Limits[name]; ok && q.Cmp(l) > 0 {
+			errs = append(errs, field.Invalid(rp, q.String(), fmt.Sprintf("must be less than or equal to %s limit of %s", name, l.String())))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.Limits)) {
+		if q := r.Limits[name]; q.Sign() < 0 {
+			errs = append(errs, field.Invalid(p.Child("limits").Key(string(name)), q.String(), "must be greater than or equal to 0"))
 		}
 	}
 	return errs

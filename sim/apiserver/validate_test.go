@@ -75,6 +75,15 @@ func TestCreateValidationErrors(t *testing.T) {
 			}
 		}), `Pod "p" is invalid: [spec.containers[0].resources.requests[cpu]: Invalid value: "500m": must be less than or equal to cpu limit of 250m, ` +
 			`spec.containers[0].resources.requests[memory]: Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi]`},
+		{"negative request and limit of an init container", podWith(func(p *corev1.Pod) {
+			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: "busybox", Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("-1")},
+				Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("-1Gi")},
+			}}}
+		}), `Pod "p" is invalid: [spec.initContainers[0].resources.requests[cpu]: Invalid value: "-1": must be greater than or equal to 0, ` +
+			// Defaulting copied the limit to the missing request.
+			`spec.initContainers[0].resources.requests[memory]: Invalid value: "-1Gi": must be greater than or equal to 0, ` +
+			`spec.initContainers[0].resources.limits[memory]: Invalid value: "-1Gi": must be greater than or equal to 0]`},
 		{"container port out of range", podWith(func(p *corev1.Pod) {
 			p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 70000}}
 		}), `Pod "p" is invalid: spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive`},
