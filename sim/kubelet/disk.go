@@ -372,6 +372,7 @@ func (k *Kubelet) freeImages(want int64) int64 {
 		}
 		n := imageDiskBytes(k.images[ref].res)
 		delete(k.images, ref)
+		k.imagesChanged()
 		k.diskUsed -= n
 		freed += n
 		k.node.changed = true

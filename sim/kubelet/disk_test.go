@@ -2,6 +2,7 @@ package kubelet
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/utils/ptr"
+
+	"github.com/kubesim/kubesim/sim/apiserver"
 )
 
 // diskPod runs busybox with script, a "cache" emptyDir (sizeLimit: none
@@ -271,4 +274,35 @@ func TestAdmissionEphemeralStorage(t *testing.T) {
 	require.Equal(t, corev1.PodFailed, second.Status.Phase)
 	require.Equal(t, "OutOfephemeral-storage", second.Status.Reason)
 	require.Equal(t, "Pod was rejected: Node didn't have enough resource: ephemeral-storage, requested: 8589934592, used: 10737418240, capacity: 18253611008", second.Status.Message)
+}
+
+// The node status's image list, built again only when the images change,
+// follows pulls and the image garbage collection.
+func TestNodeImagesFollowPullsAndGC(t *testing.T) {
+	h := newHarness(t, true)
+	stored := func() []string {
+		var out []string
+		for _, im := range h.node().Status.Images {
+			out = append(out, im.Names[1])
+		}
+		return out
+	}
+	h.runPod("web", nil)
+	h.run(20 * time.Second)
+	require.Equal(t, []string{"docker.io/library/nginx:1.27"}, stored())
+	h.runPod("bb", func(p *corev1.Pod) {
+		p.Spec.Containers[0].Image = "busybox:1.36"
+		p.Spec.Containers[0].Command = []string{"sleep", "3600"}
+	})
+	h.run(20 * time.Second)
+	require.ElementsMatch(t, []string{"docker.io/library/nginx:1.27", "docker.io/library/busybox:1.36"}, stored())
+	require.Equal(t, h.k.buildNodeImages(), h.k.nodeImages())
+
+	zero := int64(0)
+	require.NoError(t, h.Admin.Delete("Pod", "default", "bb", apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+	h.run(imageMinAge)
+	require.Positive(t, h.k.freeImages(math.MaxInt64))
+	require.Equal(t, h.k.buildNodeImages(), h.k.nodeImages())
+	h.run(20 * time.Second)
+	require.Equal(t, []string{"docker.io/library/nginx:1.27"}, stored())
 }

@@ -120,9 +120,13 @@ type Kubelet struct {
 	ephemeralAllocatable int64
 	diskDirty            []*podState // pods that wrote since the eviction manager's last pass
 
-	slots    []bool // pod IP slots in use
-	images   map[string]*imageState
-	inflight int // image pulls under way
+	slots  []bool // pod IP slots in use
+	images map[string]*imageState
+	// imageList is the node status's image list while imageListValid
+	// (nodeImages).
+	imageList      []corev1.ContainerImage
+	imageListValid bool
+	inflight       int // image pulls under way
 }
 
 // New returns the kubelet of the node spec describes. client should be

@@ -42,8 +42,13 @@ func newNodeHarness(tb testing.TB, seed uint64, spec cloud.NodeSpec, ready, keep
 	k := New(w.Engine, w.Server.Client("kubelet/"+spec.Name), spec, Config{})
 	if t, ok := tb.(*testing.T); ok { // not in benchmarks
 		// Every test of the package checks the running working set total
-		// after every event.
-		w.Engine.AfterStep = func() { checkRunningWS(t, k) }
+		// and the node's image list after every event.
+		w.Engine.AfterStep = func() {
+			checkRunningWS(t, k)
+			if k.imageListValid {
+				require.Equal(t, k.buildNodeImages(), k.imageList, "at %v", k.now())
+			}
+		}
 	}
 	k.Start(ready)
 	return &harness{World: w, t: tb, k: k}

@@ -202,7 +202,8 @@ func (k *Kubelet) postNodeStatus() {
 	}
 }
 
-// nodeStatus builds a fresh status (never shared with the store).
+// nodeStatus builds a fresh status (never shared with the store, but for
+// the image list, which nobody mutates: nodeImages).
 func (k *Kubelet) nodeStatus() corev1.NodeStatus {
 	n := &k.node
 	st := *n.tmpl.Status.DeepCopy()
@@ -231,7 +232,25 @@ func (k *Kubelet) nodeStatus() corev1.NodeStatus {
 }
 
 // nodeImages lists the images on the node, largest first, at most 50.
+//
+// The list is built again only after the node's images changed
+// (imagesChanged: a pull done, an image deleted); every status post in
+// between, the one every five minutes mostly, shares it. It is never
+// mutated once built (the objects of the store are not), so sharing it
+// with the stored Node is safe.
 func (k *Kubelet) nodeImages() []corev1.ContainerImage {
+	if !k.imageListValid {
+		k.imageList, k.imageListValid = k.buildNodeImages(), true
+	}
+	return k.imageList
+}
+
+// imagesChanged invalidates the image list of the node status
+// (nodeImages).
+func (k *Kubelet) imagesChanged() { k.imageListValid = false }
+
+// buildNodeImages is nodeImages' list, built from k.images.
+func (k *Kubelet) buildNodeImages() []corev1.ContainerImage {
 	var out []corev1.ContainerImage
 	for _, ref := range slices.Sorted(maps.Keys(k.images)) {
 		im := k.images[ref]

@@ -129,6 +129,7 @@ func (k *Kubelet) pull(ref images.Ref, done func(images.Resolved, error)) {
 				k.diskUsed += imageDiskBytes(res)
 			}
 			im.res, im.present = res, true
+			k.imagesChanged()
 		}
 		waiters := im.waiters
 		im.waiters = nil
