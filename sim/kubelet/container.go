@@ -70,10 +70,17 @@ func newContainer(p *podState, spec *corev1.Container, init bool) *container {
 	return c
 }
 
+// after schedules fn in d as the container's timer. It is Kubelet.after
+// (void once the kubelet fails or restarts) in one closure rather than
+// one wrapping another: a pod's containers set several timers each.
 func (c *container) after(d time.Duration, name string, fn func()) {
-	c.timer = c.p.k.after(d, name, func() {
-		c.timer = nil
-		fn()
+	k := c.p.k
+	gen := k.gen
+	c.timer = k.engine.After(d, name, func() {
+		if k.gen == gen && k.alive {
+			c.timer = nil
+			fn()
+		}
 	})
 }
 
@@ -83,14 +90,12 @@ func (c *container) begin() {
 	c.p.k.ensureImage(c)
 }
 
-// create is called once the image is present.
-func (c *container) create(res images.Resolved) {
+// create is called once the image im is present.
+func (c *container) create(im *imageState) {
 	k := c.p.k
-	c.image, c.imageID = res.Ref.String(), res.ImageID()
-	if im := k.images[c.image]; im != nil {
-		im.lastUsed = k.now()
-	}
-	c.beh = images.BehaviorOf(res.Image, c.spec.Name, c.spec.Command, c.spec.Args, c.p.pod.Annotations)
+	c.image, c.imageID = im.ref, im.id
+	im.lastUsed = k.now()
+	c.beh = images.BehaviorOf(im.res.Image, c.spec.Name, c.spec.Command, c.spec.Args, c.p.pod.Annotations)
 	if c.spec.Stdin && ReadsStdin(c.spec) {
 		// A shell given stdin (kubectl run -i, kubectl debug -i) waits
 		// for its input rather than reading EOF.

@@ -77,6 +77,7 @@ type Kubelet struct {
 	spec   cloud.NodeSpec
 	cfg    Config
 	name   string
+	nodeIP string // cloud.NodeIP of the spec, once (every pod status carries it)
 
 	rnd     *sim.Rand // latencies
 	pullRnd *sim.Rand
@@ -136,6 +137,7 @@ func New(engine *sim.Engine, client *apiserver.Client, spec cloud.NodeSpec, cfg 
 	cfg = cfg.Defaults()
 	k := &Kubelet{
 		engine: engine, client: client, store: client.Server().Store(), spec: spec, cfg: cfg, name: spec.Name,
+		nodeIP:  cloud.NodeIP(spec.Index),
 		rnd:     engine.Rand("kubelet/" + spec.Name + "/latency"),
 		pullRnd: engine.Rand("kubelet/" + spec.Name + "/pull"),
 		idRnd:   engine.Rand("kubelet/" + spec.Name + "/ids"),

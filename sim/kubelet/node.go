@@ -258,7 +258,7 @@ func (k *Kubelet) buildNodeImages() []corev1.ContainerImage {
 			continue
 		}
 		out = append(out, corev1.ContainerImage{
-			Names:     []string{im.res.ImageID(), im.res.Ref.String()},
+			Names:     []string{im.id, ref},
 			SizeBytes: im.res.SizeBytes,
 		})
 	}

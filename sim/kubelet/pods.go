@@ -228,7 +228,7 @@ func (p *podState) createSandbox() {
 func (p *podState) assignIP() {
 	k := p.k
 	if p.pod.Spec.HostNetwork {
-		p.ip = cloud.NodeIP(k.spec.Index)
+		p.ip = k.nodeIP
 		return
 	}
 	if p.slot < 0 {

@@ -11,6 +11,10 @@ import (
 
 // imageState is one image reference on the node: present, or being pulled.
 type imageState struct {
+	// ref is the reference (its key in k.images) and id the image ID
+	// (set once pulled): every container of the image, and its status,
+	// shares these two strings.
+	ref, id string
 	res     images.Resolved
 	present bool
 	pulling bool
@@ -38,7 +42,8 @@ func (k *Kubelet) ensureImage(c *container) {
 		c.toWaiting("InvalidImageName", msg)
 		return
 	}
-	im := k.images[ref.String()]
+	key := ref.String()
+	im := k.images[key]
 	present := im != nil && im.present
 	switch policy := c.spec.ImagePullPolicy; {
 	case policy == corev1.PullNever && !present:
@@ -48,7 +53,7 @@ func (k *Kubelet) ensureImage(c *container) {
 		return
 	case present && policy != corev1.PullAlways:
 		k.event(c.p.pod, corev1.EventTypeNormal, "Pulled", fmt.Sprintf("Container image %q already present on machine", image))
-		c.create(im.res)
+		c.create(im)
 		return
 	}
 	k.event(c.p.pod, corev1.EventTypeNormal, "Pulling", fmt.Sprintf("Pulling image %q", image))
@@ -66,7 +71,7 @@ func (k *Kubelet) ensureImage(c *container) {
 		}
 		d := roundDuration(k.now() - start)
 		k.event(c.p.pod, corev1.EventTypeNormal, "Pulled", fmt.Sprintf("Successfully pulled image %q in %s (%s including waiting). Image size: %d bytes.", image, d, d, res.SizeBytes))
-		c.create(res)
+		c.create(k.images[key]) // there (and present) while its pull's waiters run
 	})
 }
 
@@ -101,7 +106,7 @@ func (k *Kubelet) pull(ref images.Ref, done func(images.Resolved, error)) {
 	key := ref.String()
 	im := k.images[key]
 	if im == nil {
-		im = &imageState{}
+		im = &imageState{ref: key}
 		k.images[key] = im
 	}
 	im.waiters = append(im.waiters, done)
@@ -128,7 +133,7 @@ func (k *Kubelet) pull(ref images.Ref, done func(images.Resolved, error)) {
 				im.firstSeen = k.now()
 				k.diskUsed += imageDiskBytes(res)
 			}
-			im.res, im.present = res, true
+			im.res, im.id, im.present = res, res.ImageID(), true
 			k.imagesChanged()
 		}
 		waiters := im.waiters

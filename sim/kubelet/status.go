@@ -8,8 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/kubesim/kubesim/sim/cloud"
 )
 
 // markDirty queues a status write for the pod. All changes of one instant
@@ -110,7 +108,7 @@ func (p *podState) buildStatus(cur *corev1.Pod) corev1.PodStatus {
 	k := p.k
 	st := corev1.PodStatus{
 		Phase:     p.computePhase(),
-		HostIP:    cloud.NodeIP(k.spec.Index),
+		HostIP:    k.nodeIP,
 		StartTime: &p.startTime,
 		QOSClass:  qosClass(&cur.Spec),
 	}
@@ -193,7 +191,7 @@ func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.P
 		out = append(out, corev1.PodCondition{Type: typ, Status: s, Reason: reason, Message: msg, LastTransitionTime: p.conds[i].since})
 	}
 	if p.rejected {
-		return append(out, kept(cur)...)
+		return appendKept(out, cur)
 	}
 	add(0, corev1.PodReadyToStartContainers, p.sandbox, "", "")
 	pendingInit := p.unfinished(p.inits, func(c *container) bool {
@@ -218,15 +216,15 @@ func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.P
 	}
 	add(2, corev1.PodReady, len(unready) == 0, reason, msg)
 	add(3, corev1.ContainersReady, len(unready) == 0, reason, msg)
-	out = append(out, kept(cur)...)
+	out = appendKept(out, cur)
 	if p.evicted && !p.noDisruption && !slices.ContainsFunc(out, func(c corev1.PodCondition) bool { return c.Type == corev1.DisruptionTarget }) {
 		out = append(out, disruptionTarget(p.message, now))
 	}
 	return out
 }
 
-func kept(cur *corev1.Pod) []corev1.PodCondition {
-	var out []corev1.PodCondition
+// appendKept appends to out the stored conditions the kubelet does not own.
+func appendKept(out []corev1.PodCondition, cur *corev1.Pod) []corev1.PodCondition {
 	for _, c := range cur.Status.Conditions {
 		switch c.Type {
 		case corev1.PodReadyToStartContainers, corev1.PodInitialized, corev1.PodReady, corev1.ContainersReady:

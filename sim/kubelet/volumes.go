@@ -8,8 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
-
-	"github.com/kubesim/kubesim/sim/volumeutil"
 )
 
 // Volume timing: the EBS attach of a new volume (AttachVolume until the
@@ -79,27 +77,32 @@ func (p *podState) tryMount(then func()) {
 func (p *podState) checkVolumes() (errs, waiting, attach []string) {
 	k := p.k
 	ns := p.pod.Namespace
-	for _, v := range p.pod.Spec.Volumes {
-		prefix := fmt.Sprintf("MountVolume.SetUp failed for volume %q : ", v.Name)
+	for i := range p.pod.Spec.Volumes {
+		v := &p.pod.Spec.Volumes[i]
+		// The message is built only for a volume that fails, not for
+		// every volume of every pod.
+		failed := func(err string) string {
+			return fmt.Sprintf("MountVolume.SetUp failed for volume %q : ", v.Name) + err
+		}
 		switch {
 		case v.ConfigMap != nil:
 			if err := k.payloadError("ConfigMap", ns, v.ConfigMap.Name, v.ConfigMap.Items, v.ConfigMap.Optional); err != "" {
-				errs = append(errs, prefix+err)
+				errs = append(errs, failed(err))
 			}
 		case v.Secret != nil:
 			if err := k.payloadError("Secret", ns, v.Secret.SecretName, v.Secret.Items, v.Secret.Optional); err != "" {
-				errs = append(errs, prefix+err)
+				errs = append(errs, failed(err))
 			}
 		case v.Projected != nil:
 			for _, s := range v.Projected.Sources {
 				if s.ConfigMap != nil {
 					if err := k.payloadError("ConfigMap", ns, s.ConfigMap.Name, s.ConfigMap.Items, s.ConfigMap.Optional); err != "" {
-						errs = append(errs, prefix+err)
+						errs = append(errs, failed(err))
 					}
 				}
 				if s.Secret != nil {
 					if err := k.payloadError("Secret", ns, s.Secret.Name, s.Secret.Items, s.Secret.Optional); err != "" {
-						errs = append(errs, prefix+err)
+						errs = append(errs, failed(err))
 					}
 				}
 			}
@@ -125,13 +128,32 @@ func (p *podState) checkVolumes() (errs, waiting, attach []string) {
 
 // configKeys reports which keys the ConfigMap or Secret (kind) ns/name
 // holds, or false when it does not exist.
-func (k *Kubelet) configKeys(kind, ns, name string) (has func(key string) bool, ok bool) {
+func (k *Kubelet) configKeys(kind, ns, name string) (keys payloadKeys, ok bool) {
 	o, ok := k.store.Get(kind, ns, name)
 	if !ok {
-		return nil, false
+		return payloadKeys{}, false
 	}
-	payload := volumeutil.Payload(o)
-	return func(key string) bool { _, ok := payload[key]; return ok }, payload != nil
+	switch o := o.(type) {
+	case *corev1.ConfigMap:
+		return payloadKeys{o.Data, o.BinaryData}, true
+	case *corev1.Secret:
+		return payloadKeys{o.StringData, o.Data}, true
+	}
+	return payloadKeys{}, false
+}
+
+// payloadKeys are the keys of a ConfigMap's or Secret's payload
+// (volumeutil.Payload's), looked up in the object's own maps: every pod's
+// service account volume checks its ConfigMap, which must not copy it.
+type payloadKeys struct {
+	text   map[string]string
+	binary map[string][]byte
+}
+
+func (p payloadKeys) has(key string) bool {
+	_, text := p.text[key]
+	_, binary := p.binary[key]
+	return text || binary
 }
 
 // notFound is the kubelet's message for a missing ConfigMap or Secret.
@@ -147,13 +169,13 @@ func (k *Kubelet) payloadError(kind, ns, name string, items []corev1.KeyToPath, 
 	if ptr.Deref(optional, false) {
 		return ""
 	}
-	has, ok := k.configKeys(kind, ns, name)
+	keys, ok := k.configKeys(kind, ns, name)
 	if !ok {
 		return notFound(kind, name)
 	}
 	for _, it := range items {
 		switch {
-		case has(it.Key):
+		case keys.has(it.Key):
 		case kind == "Secret":
 			return "references non-existent secret key: " + it.Key
 		default:
@@ -196,11 +218,11 @@ func (k *Kubelet) containerConfigError(pod *corev1.Pod, c *corev1.Container) str
 		if ptr.Deref(optional, false) {
 			continue
 		}
-		has, ok := k.configKeys(kind, ns, name)
+		keys, ok := k.configKeys(kind, ns, name)
 		if !ok {
 			return notFound(kind, name)
 		}
-		if !has(key) {
+		if !keys.has(key) {
 			return fmt.Sprintf("couldn't find key %s in %s %s/%s", key, kind, ns, name)
 		}
 	}
