@@ -55,8 +55,10 @@ type Queue struct {
 	order    []string
 	head     int
 	failures map[string]int
-	later    map[string]*sim.Timer
-	timer    *sim.Timer
+	later    map[string]*delayed
+	spare    []*delayed // fired delayed adds, reused by the next AddAfter
+	timer    *sim.Timer // the next process call, reused (see Reschedule)
+	pending  bool       // timer is queued
 	bucket   bucket
 	after    string // timer name of delayed adds
 	// causes is the trace record behind each queued key's latest Add
@@ -72,7 +74,7 @@ type Queue struct {
 func New(engine *sim.Engine, cfg Config, fn Reconciler) *Queue {
 	cfg = cfg.withLimiterDefaults()
 	return &Queue{engine: engine, cfg: cfg, fn: fn, queued: map[string]bool{},
-		failures: map[string]int{}, later: map[string]*sim.Timer{}, after: cfg.Name + "/after",
+		failures: map[string]int{}, later: map[string]*delayed{}, after: cfg.Name + "/after",
 		bucket: bucket{qps: cfg.QPS, burst: float64(cfg.Burst), tokens: float64(cfg.Burst)}}
 }
 
@@ -157,9 +159,23 @@ func (q *Queue) Add(key string) {
 	}
 	q.queued[key] = true
 	q.order = append(q.order, key)
-	if q.timer == nil {
-		q.timer = q.engine.After(q.cfg.Delay, q.cfg.Name, q.process)
+	if !q.pending {
+		q.schedule(q.cfg.Delay)
 	}
+}
+
+// schedule queues the next process call d from now. The one timer is
+// reused, which the engine makes exactly a new timer of the same name
+// (a new sequence number, the current cause): the same order of events,
+// without a Timer and a method value allocated for every key processed.
+func (q *Queue) schedule(d time.Duration) {
+	q.pending = true
+	at := q.engine.Elapsed() + d
+	if q.timer == nil {
+		q.timer = q.engine.At(at, q.cfg.Name, q.process)
+		return
+	}
+	q.engine.Reschedule(q.timer, at)
 }
 
 // AddAfter queues key after d (a controller's "check again later").
@@ -170,23 +186,50 @@ func (q *Queue) AddAfter(key string, d time.Duration) {
 		return
 	}
 	at := q.engine.Elapsed() + d
-	if t, ok := q.later[key]; ok {
-		if t.At() <= at {
+	if l, ok := q.later[key]; ok {
+		if l.tm.At() <= at {
 			return
 		}
-		q.engine.Cancel(t)
+		q.engine.Reschedule(l.tm, at) // as cancelling it and scheduling anew
+		return
 	}
-	q.later[key] = q.engine.At(at, q.after, func() {
-		delete(q.later, key)
-		q.Add(key)
-	})
+	var l *delayed
+	if n := len(q.spare); n > 0 {
+		l, q.spare = q.spare[n-1], q.spare[:n-1]
+		q.engine.Reschedule(l.tm, at)
+	} else {
+		l = &delayed{q: q}
+		l.tm = q.engine.At(at, q.after, l.fire)
+	}
+	l.key = key
+	q.later[key] = l
+}
+
+// delayed is one pending AddAfter. Once it fires it goes to the queue's
+// spare list and the next AddAfter of any key reuses it with its timer: a
+// controller that re-checks every object periodically (the HPA every
+// 15 s) no longer allocates a timer and a closure for each re-check. The
+// engine schedules a reused timer exactly as a new one (Reschedule), so
+// the order of events is unchanged.
+type delayed struct {
+	q   *Queue
+	key string
+	tm  *sim.Timer
+}
+
+func (l *delayed) fire() {
+	q, key := l.q, l.key
+	delete(q.later, key)
+	l.key = ""
+	q.spare = append(q.spare, l)
+	q.Add(key)
 }
 
 // Forget clears the key's failure count.
 func (q *Queue) Forget(key string) { delete(q.failures, key) }
 
 func (q *Queue) process() {
-	q.timer = nil
+	q.pending = false
 	if q.head >= len(q.order) {
 		return
 	}
@@ -211,7 +254,7 @@ func (q *Queue) process() {
 		// token bucket slows the retries down).
 		delete(q.failures, key)
 	}
-	if q.head < len(q.order) && q.timer == nil {
-		q.timer = q.engine.After(q.cfg.PerItem, q.cfg.Name, q.process)
+	if q.head < len(q.order) && !q.pending {
+		q.schedule(q.cfg.PerItem)
 	}
 }

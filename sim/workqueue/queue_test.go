@@ -110,3 +110,48 @@ func TestZeroConfigBacksOff(t *testing.T) {
 	}
 	require.Equal(t, want, at)
 }
+
+// TestPeriodicRechecksReuseTimers: keys that re-check themselves with
+// different periods (as HPAs do every 15 s) run at exactly their times,
+// with their own keys, while the fired delayed adds are reused across
+// keys; a later, shorter AddAfter still moves a pending one earlier.
+func TestPeriodicRechecksReuseTimers(t *testing.T) {
+	e := sim.NewEngine(1)
+	period := map[string]time.Duration{"a": 2 * time.Second, "b": 3 * time.Second, "c": 5 * time.Second}
+	var got []call
+	var q *Queue
+	q = New(e, Config{Delay: 5 * time.Millisecond, PerItem: time.Millisecond}, func(k string) error {
+		got = append(got, call{k, e.Elapsed()})
+		q.AddAfter(k, period[k])
+		return nil
+	})
+	for _, k := range []string{"a", "b", "c"} {
+		q.Add(k)
+	}
+	e.RunUntil(6500 * time.Millisecond)
+	q.AddAfter("c", 100*time.Millisecond) // c's pending re-check (10 s) moves to 6.6 s
+	e.RunUntil(7 * time.Second)
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	require.Equal(t, []call{
+		{"a", ms(5)}, {"b", ms(6)}, {"c", ms(7)},
+		{"a", ms(2010)}, {"b", ms(3011)}, {"a", ms(4015)}, {"c", ms(5012)},
+		{"b", ms(6016)}, {"a", ms(6017)}, {"c", ms(6605)},
+	}, got)
+	require.Len(t, q.later, 3)
+}
+
+// TestPeriodicRecheckAllocatesNothing: once a queue has its timers, a
+// periodic re-check (AddAfter, the delayed add firing, the reconcile)
+// allocates nothing per round.
+func TestPeriodicRecheckAllocatesNothing(t *testing.T) {
+	e := sim.NewEngine(1)
+	var q *Queue
+	q = New(e, Config{}, func(k string) error {
+		q.AddAfter(k, time.Second)
+		return nil
+	})
+	q.Add("default/web")
+	e.RunUntil(10 * time.Second)
+	allocs := testing.AllocsPerRun(100, func() { e.RunUntil(e.Elapsed() + time.Second) })
+	require.Zero(t, allocs)
+}
