@@ -13,6 +13,7 @@ import (
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 func newDS(name, image string) *appsv1.DaemonSet {
@@ -194,5 +195,30 @@ func BenchmarkDaemonSetManyNodes(b *testing.B) {
 		w.Run(2 * time.Minute)
 		_, avail := w.CountPods(nil)
 		require.Equal(b, n, avail)
+	}
+}
+
+// TestGroupByNodeKeepsEveryPodInOrder: pods sharing a node (a duplicate
+// daemon pod, one pinned and one bound) are grouped in their order, and
+// appending the second does not overwrite the pod of the node next in
+// the shared array; unplaced pods are left out.
+func TestGroupByNodeKeepsEveryPodInOrder(t *testing.T) {
+	pod := func(name, node string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{NodeName: node}}
+	}
+	a1, b1, a2, none, c1, a3 := pod("a1", "a"), pod("b1", "b"), pod("a2", "a"), pod("none", ""), pod("c1", "c"), pod("a3", "a")
+	got := groupByNode([]store.Object{a1, b1, a2, none, c1, a3})
+	require.Equal(t, map[string][]*corev1.Pod{"a": {a1, a2, a3}, "b": {b1}, "c": {c1}}, got)
+}
+
+// BenchmarkGroupByNode groups 200 daemon pods, one per node, as every
+// DaemonSet sync does: go test -bench GroupByNode -benchmem.
+func BenchmarkGroupByNode(b *testing.B) {
+	var pods []store.Object
+	for i := range 200 {
+		pods = append(pods, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("p%d", i)}, Spec: corev1.PodSpec{NodeName: fmt.Sprintf("n%d", i)}})
+	}
+	for b.Loop() {
+		groupByNode(pods)
 	}
 }

@@ -97,14 +97,30 @@ func (c *Controller) podsByNode(ds *appsv1.DaemonSet) (map[string][]*corev1.Pod,
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]*corev1.Pod{}
-	for _, o := range claimed {
+	return groupByNode(claimed), nil
+}
+
+// groupByNode groups pods by targetNode, each node's in their order.
+// Nearly every node has one daemon pod: its slice is a one-element window
+// of one shared array (capped, so that a second pod on the node is
+// appended to a copy), not an allocation per node and sync.
+func groupByNode(claimed []store.Object) map[string][]*corev1.Pod {
+	out := make(map[string][]*corev1.Pod, len(claimed))
+	one := make([]*corev1.Pod, len(claimed))
+	for i, o := range claimed {
 		p := o.(*corev1.Pod)
-		if n := targetNode(p); n != "" {
-			out[n] = append(out[n], p)
+		n := targetNode(p)
+		if n == "" {
+			continue
 		}
+		if pods, ok := out[n]; ok {
+			out[n] = append(pods, p)
+			continue
+		}
+		one[i] = p
+		out[n] = one[i : i+1 : i+1]
 	}
-	return out, nil
+	return out
 }
 
 // targetNode is the node a daemon pod runs on, or is pinned to by its
@@ -155,7 +171,9 @@ func (c *Controller) podsShouldBeOnNode(key string, ds *appsv1.DaemonSet, node *
 	case shouldRun && len(pods) == 0:
 		return true, nil
 	case shouldContinue:
-		var running, del []*corev1.Pod
+		var del []*corev1.Pod
+		var one [1]*corev1.Pod // the usual single running pod, not allocated
+		running := one[:0]
 		for _, p := range pods {
 			switch {
 			case p.DeletionTimestamp != nil:
