@@ -2,6 +2,7 @@ package deployment
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -397,4 +399,91 @@ func BenchmarkManyDeployments(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		runMany(b, 150, 100, 500)
 	}
+}
+
+// TestStatusEqualIsSemanticDeepEqual: statusEqual gives
+// equality.Semantic.DeepEqual's answer for a status against itself and
+// against each one-field change (a pointer set, nil or pointing to
+// another value, a condition list nil, empty, longer or with one field
+// changed, the same instant in another location), and it names every
+// field of DeploymentStatus and DeploymentCondition (a field upstream
+// adds fails here until statusEqual compares it).
+func TestStatusEqualIsSemanticDeepEqual(t *testing.T) {
+	require.Equal(t, 9, reflect.TypeFor[appsv1.DeploymentStatus]().NumField())
+	require.Equal(t, 6, reflect.TypeFor[appsv1.DeploymentCondition]().NumField())
+	at := time.Date(2026, 1, 1, 0, 0, 5, 0, time.UTC)
+	cond := appsv1.DeploymentCondition{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue,
+		LastUpdateTime: metav1.NewTime(at), LastTransitionTime: metav1.NewTime(at), Reason: MinimumReplicasAvailable, Message: "ok"}
+	base := appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 3, UpdatedReplicas: 3, ReadyReplicas: 2,
+		AvailableReplicas: 2, UnavailableReplicas: 1, TerminatingReplicas: ptr.To[int32](0),
+		Conditions: []appsv1.DeploymentCondition{cond}, CollisionCount: ptr.To[int32](1)}
+	withCond := func(f func(*appsv1.DeploymentCondition)) func(*appsv1.DeploymentStatus) {
+		return func(s *appsv1.DeploymentStatus) {
+			c := cond
+			f(&c)
+			s.Conditions = []appsv1.DeploymentCondition{c}
+		}
+	}
+	changes := map[string]func(*appsv1.DeploymentStatus){
+		"same":                       func(*appsv1.DeploymentStatus) {},
+		"observedGeneration":         func(s *appsv1.DeploymentStatus) { s.ObservedGeneration++ },
+		"replicas":                   func(s *appsv1.DeploymentStatus) { s.Replicas++ },
+		"updatedReplicas":            func(s *appsv1.DeploymentStatus) { s.UpdatedReplicas++ },
+		"readyReplicas":              func(s *appsv1.DeploymentStatus) { s.ReadyReplicas++ },
+		"availableReplicas":          func(s *appsv1.DeploymentStatus) { s.AvailableReplicas++ },
+		"unavailableReplicas":        func(s *appsv1.DeploymentStatus) { s.UnavailableReplicas++ },
+		"terminating nil":            func(s *appsv1.DeploymentStatus) { s.TerminatingReplicas = nil },
+		"terminating other pointer":  func(s *appsv1.DeploymentStatus) { s.TerminatingReplicas = ptr.To[int32](0) },
+		"terminating other value":    func(s *appsv1.DeploymentStatus) { s.TerminatingReplicas = ptr.To[int32](2) },
+		"collisionCount nil":         func(s *appsv1.DeploymentStatus) { s.CollisionCount = nil },
+		"collisionCount other value": func(s *appsv1.DeploymentStatus) { s.CollisionCount = ptr.To[int32](2) },
+		"conditions nil":             func(s *appsv1.DeploymentStatus) { s.Conditions = nil },
+		"conditions empty":           func(s *appsv1.DeploymentStatus) { s.Conditions = []appsv1.DeploymentCondition{} },
+		"conditions longer":          func(s *appsv1.DeploymentStatus) { s.Conditions = append(s.Conditions, cond) },
+		"condition type":             withCond(func(c *appsv1.DeploymentCondition) { c.Type = appsv1.DeploymentProgressing }),
+		"condition status":           withCond(func(c *appsv1.DeploymentCondition) { c.Status = corev1.ConditionFalse }),
+		"condition reason":           withCond(func(c *appsv1.DeploymentCondition) { c.Reason = "x" }),
+		"condition message":          withCond(func(c *appsv1.DeploymentCondition) { c.Message = "x" }),
+		"condition update time":      withCond(func(c *appsv1.DeploymentCondition) { c.LastUpdateTime = metav1.NewTime(at.Add(time.Second)) }),
+		"condition transition time":  withCond(func(c *appsv1.DeploymentCondition) { c.LastTransitionTime = metav1.NewTime(at.Add(time.Second)) }),
+		"condition time elsewhere": withCond(func(c *appsv1.DeploymentCondition) {
+			c.LastUpdateTime = metav1.NewTime(at.In(time.FixedZone("X", 3600)))
+		}),
+		"condition zero time": withCond(func(c *appsv1.DeploymentCondition) { c.LastTransitionTime = metav1.Time{} }),
+	}
+	for name, change := range changes {
+		b := base
+		change(&b)
+		for _, pair := range [][2]appsv1.DeploymentStatus{{base, b}, {b, base}, {b, b}} {
+			require.Equal(t, equality.Semantic.DeepEqual(pair[0], pair[1]), statusEqual(pair[0], pair[1]), name)
+		}
+	}
+	empty := appsv1.DeploymentStatus{}
+	require.True(t, statusEqual(empty, appsv1.DeploymentStatus{Conditions: []appsv1.DeploymentCondition{}}))
+}
+
+// BenchmarkStatusEqual compares a two-condition status with an equal
+// copy, as every Deployment sync does: go test -bench StatusEqual -benchmem.
+func BenchmarkStatusEqual(b *testing.B) {
+	at := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 5, 0, time.UTC))
+	st := appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 3, UpdatedReplicas: 3, ReadyReplicas: 3, AvailableReplicas: 3,
+		Conditions: []appsv1.DeploymentCondition{
+			{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, LastUpdateTime: at, LastTransitionTime: at, Reason: MinimumReplicasAvailable},
+			{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, LastUpdateTime: at, LastTransitionTime: at, Reason: NewRSAvailableReason},
+		}}
+	cp := *st.DeepCopy()
+	b.Run("statusEqual", func(b *testing.B) {
+		for b.Loop() {
+			if !statusEqual(st, cp) {
+				b.Fatal("differ")
+			}
+		}
+	})
+	b.Run("Semantic.DeepEqual", func(b *testing.B) {
+		for b.Loop() {
+			if !equality.Semantic.DeepEqual(st, cp) {
+				b.Fatal("differ")
+			}
+		}
+	})
 }

@@ -6,7 +6,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -227,7 +226,7 @@ func (c *Controller) scaleReplicaSet(rs *appsv1.ReplicaSet, n int32, d *appsv1.D
 // again when the progress deadline would pass.
 func (c *Controller) syncRolloutStatus(allRSs []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet, d *appsv1.Deployment) error {
 	st := RolloutStatus(allRSs, newRS, d, c.now())
-	if equality.Semantic.DeepEqual(d.Status, st) {
+	if statusEqual(d.Status, st) {
 		c.requeueStuck(d, st)
 		return nil
 	}

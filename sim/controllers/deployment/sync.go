@@ -7,7 +7,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -83,7 +82,7 @@ func (c *Controller) syncStatusOnly(d *appsv1.Deployment, rsList []*appsv1.Repli
 
 func (c *Controller) syncDeploymentStatus(allRSs []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet, d *appsv1.Deployment) error {
 	st := CalculateStatus(allRSs, newRS, d, c.now())
-	if equality.Semantic.DeepEqual(d.Status, st) {
+	if statusEqual(d.Status, st) {
 		return nil
 	}
 	_, err := c.writeStatus(d, st)
