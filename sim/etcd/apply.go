@@ -99,6 +99,8 @@ func (c *Cluster) Append(batch []store.Mutation) error {
 	}
 	if c.openN == 0 {
 		c.openFirst = c.next
+		c.open = make([]byte, 0, c.lastLen)
+		c.openVals = make([]sharedVal, 0, c.lastVals)
 	}
 	var err error
 	var n int
@@ -121,6 +123,7 @@ func (c *Cluster) ship() error {
 	}
 	data, first, last, vals, size := c.open, c.openFirst, c.next, c.openVals, c.openBytes
 	c.open, c.openVals, c.openN, c.openBytes = nil, nil, 0, 0
+	c.lastLen, c.lastVals = len(data), len(vals)
 	c.shared.put(first, vals)
 	if len(c.pending) > 0 || !c.quorum() {
 		c.pending = append(c.pending, data)

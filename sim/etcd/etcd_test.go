@@ -3,6 +3,7 @@ package etcd
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -488,4 +489,29 @@ func TestStatusHashesSharedContentOnce(t *testing.T) {
 	require.Equal(t, st[0].Hash, st[1].Hash)
 	require.NotEqual(t, st[0].Hash, st[2].Hash, "etcd-3 stopped before the second write")
 	require.Equal(t, cl.members[1].fsm.state().Hash, st[1].Hash, "the shared hash is etcd-2's own")
+}
+
+// An entry starts with the capacity of the last one handed in, so that
+// it is not grown from nothing by appends; what the members apply is the
+// same.
+func TestEntryStartsWithTheLastOnesCapacity(t *testing.T) {
+	defer func(g int) { groupBatches = g }(groupBatches)
+	groupBatches = 4
+	cl, err := New(1)
+	require.NoError(t, err)
+	defer cl.Close()
+	w := newWriter()
+	for i := range 4 {
+		require.NoError(t, cl.Append([]store.Mutation{w.put("a", strconv.Itoa(i)), w.put("b"+strconv.Itoa(i), "x")}))
+	}
+	require.Zero(t, cl.openN, "four batches fill an entry, handed in")
+	require.Positive(t, cl.lastLen)
+	require.Equal(t, 8, cl.lastVals)
+	require.NoError(t, cl.Append([]store.Mutation{w.put("a", "next")}))
+	require.Equal(t, cl.lastLen, cap(cl.open))
+	require.Equal(t, cl.lastVals, cap(cl.openVals))
+	require.NoError(t, cl.Sync())
+	v, ok := cl.members[0].fsm.get("ConfigMap", "default/a")
+	require.True(t, ok)
+	require.Equal(t, w.want[fsmKey("ConfigMap", "default/a")], v)
 }
