@@ -116,7 +116,7 @@ func (c *container) create(im *imageState) {
 			c.terminated(128, "StartError", c.beh.StartError, metav1.Time{})
 			return
 		}
-		k.event(c.p.pod, corev1.EventTypeNormal, "Created", "Created container: "+c.spec.Name)
+		k.event(c.p.pod, corev1.EventTypeNormal, "Created", k.message(msgCreated, c.spec.Name))
 		c.after(k.jitter(startLatency, 0.5)+c.beh.StartDelay, "kubelet/start", c.run)
 	})
 }
@@ -152,7 +152,7 @@ func (c *container) run() {
 	c.setState(cRunning)
 	c.reason, c.message = "", ""
 	c.startedAt = metav1.NewTime(k.engine.Now())
-	k.event(p.pod, corev1.EventTypeNormal, "Started", "Started container "+c.spec.Name)
+	k.event(p.pod, corev1.EventTypeNormal, "Started", k.message(msgStarted, c.spec.Name))
 	k.markDirty(p)
 	now := k.now()
 	startedAt := now
@@ -335,7 +335,7 @@ func (c *container) toWaiting(reason, msg string) {
 // of the grace period.
 func (c *container) stop(grace time.Duration) {
 	k := c.p.k
-	k.event(c.p.pod, corev1.EventTypeNormal, "Killing", "Stopping container "+c.spec.Name)
+	k.event(c.p.pod, corev1.EventTypeNormal, "Killing", k.message(msgKilling, c.spec.Name))
 	hook := preStopDuration(c.spec)
 	d, code, reason := hook+c.beh.StopTime, int32(0), "Completed"
 	if c.beh.IgnoresSIGTERM || d > grace {

@@ -128,6 +128,8 @@ type Kubelet struct {
 	imageList      []corev1.ContainerImage
 	imageListValid bool
 	inflight       int // image pulls under way
+
+	messages map[msgKey]string // event messages built once (message)
 }
 
 // New returns the kubelet of the node spec describes. client should be

@@ -325,7 +325,7 @@ func (p *podState) stopSidecars() {
 		if c.beh.IgnoresSIGTERM {
 			code, reason = 137, "Error"
 		}
-		p.k.event(p.pod, corev1.EventTypeNormal, "Killing", "Stopping container "+c.spec.Name)
+		p.k.event(p.pod, corev1.EventTypeNormal, "Killing", p.k.message(msgKilling, c.spec.Name))
 		c.setState(cTerminated)
 		c.exitCode, c.reason, c.message = code, reason, ""
 		c.finishedAt, c.ready = now, false

@@ -52,7 +52,7 @@ func (k *Kubelet) ensureImage(c *container) {
 		c.toWaiting("ErrImageNeverPull", msg)
 		return
 	case present && policy != corev1.PullAlways:
-		k.event(c.p.pod, corev1.EventTypeNormal, "Pulled", fmt.Sprintf("Container image %q already present on machine", image))
+		k.event(c.p.pod, corev1.EventTypeNormal, "Pulled", k.message(msgPresent, image))
 		c.create(im)
 		return
 	}

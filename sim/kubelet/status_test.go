@@ -59,3 +59,23 @@ func TestSurelyDiffersAgreesWithSemanticEquality(t *testing.T) {
 		})
 	}
 }
+
+// The event messages built once per kubelet are the ones built each time.
+func TestMessagesBuiltOnce(t *testing.T) {
+	h := newHarness(t, true)
+	for _, tc := range []struct {
+		kind msgKind
+		arg  string
+		want string
+	}{
+		{msgCreated, "web", "Created container: web"},
+		{msgStarted, "web", "Started container web"},
+		{msgKilling, "web", "Stopping container web"},
+		{msgKilling, "sidecar", "Stopping container sidecar"},
+		{msgPresent, "nginx:1.27", `Container image "nginx:1.27" already present on machine`},
+	} {
+		require.Equal(t, tc.want, h.k.message(tc.kind, tc.arg))
+		require.Equal(t, tc.want, h.k.message(tc.kind, tc.arg), "from the map")
+	}
+	require.Len(t, h.k.messages, 5)
+}

@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -48,4 +49,50 @@ func (k *Kubelet) newContainerID() string {
 		}
 	}
 	return string(b)
+}
+
+// msgKind is one of the kubelet's event messages with one variable part.
+type msgKind uint8
+
+const (
+	msgCreated msgKind = iota // Created: the container's name
+	msgStarted                // Started: the container's name
+	msgKilling                // Killing: the container's name
+	msgPresent                // Pulled: the image as the container names it
+)
+
+type msgKey struct {
+	kind msgKind
+	arg  string
+}
+
+// message is the event message of kind about arg. Each is built once per
+// kubelet (a node runs many pods of the same containers): its pods'
+// events share one string, which the API server keeps in each Event, and
+// starting a pod builds none. It is a pure function of kind and arg, so
+// the strings kept never go stale; there are as many as the node has seen
+// container names and images.
+func (k *Kubelet) message(kind msgKind, arg string) string {
+	key := msgKey{kind, arg}
+	if m, ok := k.messages[key]; ok {
+		return m
+	}
+	m := buildMessage(kind, arg)
+	if k.messages == nil {
+		k.messages = map[msgKey]string{}
+	}
+	k.messages[key] = m
+	return m
+}
+
+func buildMessage(kind msgKind, arg string) string {
+	switch kind {
+	case msgCreated:
+		return "Created container: " + arg
+	case msgStarted:
+		return "Started container " + arg
+	case msgKilling:
+		return "Stopping container " + arg
+	}
+	return fmt.Sprintf("Container image %q already present on machine", arg)
 }
