@@ -51,8 +51,18 @@ type Snapshot struct {
 	// drainable pods at every disruption poll, and most nodes' pods are
 	// the same objects as 10 s before.
 	drainable map[string]drainableEntry
-	// pdbSelectors caches MatchingPDBs' parsed selectors.
-	pdbSelectors map[*policyv1.PodDisruptionBudget]labels.Selector
+	// pdbs holds each namespace's PodDisruptionBudgets (key and parsed
+	// selector) as of the store's PDB revision pdbsRev: MatchingPDBs runs
+	// for every pod of every candidate node at every autoscaler loop, and
+	// PDBs seldom change. Any PDB change moves the kind's revision
+	// (store.KindRev), which rebuilds the lot.
+	pdbs    map[string][]pdbEntry
+	pdbsRev int64
+}
+
+type pdbEntry struct {
+	key string
+	sel labels.Selector // nil when empty or invalid: it selects nothing here
 }
 
 type drainableEntry struct {
@@ -383,33 +393,30 @@ func (s *Snapshot) PDBBudgets() map[string]int32 {
 // MatchingPDBs lists the keys of the PodDisruptionBudgets that select p.
 func (s *Snapshot) MatchingPDBs(p *corev1.Pod) []string {
 	var out []string
-	for _, o := range s.st.List("PodDisruptionBudget", p.Namespace) {
-		pdb := o.(*policyv1.PodDisruptionBudget)
-		sel := s.pdbSelector(pdb)
-		if sel == nil || !sel.Matches(labels.Set(p.Labels)) {
+	for _, e := range s.pdbsIn(p.Namespace) {
+		if e.sel == nil || !e.sel.Matches(labels.Set(p.Labels)) {
 			continue
 		}
-		out = append(out, store.KeyOf(pdb))
+		out = append(out, e.key)
 	}
 	return out
 }
 
-// pdbSelector is the PDB's selector (nil when empty or invalid: it
-// selects nothing here), parsed once per PDB object (objects in the store
-// are replaced, never changed); replaced PDBs are forgotten wholesale.
-func (s *Snapshot) pdbSelector(pdb *policyv1.PodDisruptionBudget) labels.Selector {
-	if sel, ok := s.pdbSelectors[pdb]; ok {
-		return sel
+// pdbsIn lists the namespace's PodDisruptionBudgets by key, from pdbs,
+// rebuilt first if a PDB changed since.
+func (s *Snapshot) pdbsIn(ns string) []pdbEntry {
+	if rev := s.st.KindRev("PodDisruptionBudget"); s.pdbs == nil || rev != s.pdbsRev {
+		s.pdbs, s.pdbsRev = map[string][]pdbEntry{}, rev
+		for _, o := range s.st.List("PodDisruptionBudget", "") { // by key, so by key in each namespace
+			pdb := o.(*policyv1.PodDisruptionBudget)
+			sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+			if err != nil || sel.Empty() {
+				sel = nil
+			}
+			s.pdbs[pdb.Namespace] = append(s.pdbs[pdb.Namespace], pdbEntry{key: store.KeyOf(pdb), sel: sel})
+		}
 	}
-	sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-	if err != nil || sel.Empty() {
-		sel = nil
-	}
-	if s.pdbSelectors == nil || len(s.pdbSelectors) >= 256 {
-		s.pdbSelectors = map[*policyv1.PodDisruptionBudget]labels.Selector{}
-	}
-	s.pdbSelectors[pdb] = sel
-	return sel
+	return s.pdbs[ns]
 }
 
 // RemoveTemporaryNode drops a hypothetical node added with u, and the
