@@ -1,11 +1,15 @@
 package karpenter
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	karpv1 "github.com/kubesim/kubesim/sim/apis/karpenter/v1"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
 )
@@ -61,5 +65,99 @@ func TestAnyTolerates(t *testing.T) {
 		if got := anyTolerates(tc.pods, tc.ni); got != tc.want {
 			t.Errorf("%s: anyTolerates = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestUnboundFollowsPodVersions: the copy a simulation moves is the pod
+// without its node, made once per pod object; a new version of the pod
+// (another object) gets its own copy, never the old one's.
+func TestUnboundFollowsPodVersions(t *testing.T) {
+	c := &Controller{}
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web", ResourceVersion: "1"},
+		Spec: corev1.PodSpec{NodeName: "n1", Containers: []corev1.Container{{Name: "c"}}}}
+	cp := c.unbound(p)
+	want := p.DeepCopy()
+	want.Spec.NodeName = ""
+	if !equality.Semantic.DeepEqual(want, cp) || p.Spec.NodeName != "n1" {
+		t.Fatalf("unbound(p) = %+v, want p without its node and p unchanged", cp)
+	}
+	if c.unbound(p) != cp {
+		t.Fatal("the same pod object gets the same copy")
+	}
+	p2 := p.DeepCopy()
+	p2.ResourceVersion, p2.Spec.NodeName = "2", "n2"
+	p2.Spec.Containers[0].Name = "d"
+	cp2 := c.unbound(p2)
+	want = p2.DeepCopy()
+	want.Spec.NodeName = ""
+	if cp2 == cp || !equality.Semantic.DeepEqual(want, cp2) {
+		t.Fatalf("unbound(new version) = %+v, want it without its node", cp2)
+	}
+	for i := range 5000 { // beyond the bound the copies are forgotten, answers unchanged
+		q := p.DeepCopy()
+		q.Name = fmt.Sprint("p", i)
+		if got := c.unbound(q); got.Name != q.Name || got.Spec.NodeName != "" {
+			t.Fatalf("unbound(%s) = %+v", q.Name, got)
+		}
+	}
+	if len(c.unboundOf) > 4096 {
+		t.Fatalf("%d copies kept", len(c.unboundOf))
+	}
+}
+
+// TestCompareKeys: pods order as their keys (namespace/name) do, also
+// across namespaces where one is a prefix of the other.
+func TestCompareKeys(t *testing.T) {
+	pods := []*corev1.Pod{}
+	for _, k := range [][2]string{{"a", "x"}, {"a-b", "x"}, {"a", "x-1"}, {"ab", "a"}, {"a", "y"}, {"b", ""}, {"a", "x"}} {
+		pods = append(pods, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: k[0], Name: k[1]}})
+	}
+	for _, a := range pods {
+		for _, b := range pods {
+			want := strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+			if got := compareKeys(a, b); got != want {
+				t.Errorf("compareKeys(%s/%s, %s/%s) = %d, want %d", a.Namespace, a.Name, b.Namespace, b.Name, got, want)
+			}
+		}
+	}
+}
+
+// TestFirstDoNotDisruptFollowsDrainable: the answer kept for a node is
+// reused only for the very slice it was computed from; a new slice (the
+// node's pods changed) is looked at again, and a node not listed in a
+// poll is forgotten.
+func TestFirstDoNotDisruptFollowsDrainable(t *testing.T) {
+	c := &Controller{}
+	pod := func(name string, dnd bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}}
+		if dnd {
+			p.Annotations = map[string]string{karpv1.AnnotationDoNotDisrupt: "true"}
+		}
+		return p
+	}
+	poll := func(lists map[string][]*corev1.Pod) map[string]int {
+		next := map[string]dndEntry{}
+		out := map[string]int{}
+		for node, pods := range lists {
+			out[node] = c.firstDoNotDisrupt(node, pods, next)
+		}
+		c.dnd = next
+		return out
+	}
+	a := []*corev1.Pod{pod("a1", false), pod("a2", true), pod("a3", true)}
+	b := []*corev1.Pod{pod("b1", false)}
+	if got := poll(map[string][]*corev1.Pod{"a": a, "b": b, "c": nil}); got["a"] != 1 || got["b"] != -1 || got["c"] != -1 {
+		t.Fatalf("first poll: %v", got)
+	}
+	a2 := []*corev1.Pod{a[0], pod("a2", false), a[2]} // a2 replaced, its annotation gone
+	if got := poll(map[string][]*corev1.Pod{"a": a2, "b": b}); got["a"] != 2 || got["b"] != -1 {
+		t.Fatalf("after a change: %v", got)
+	}
+	b2 := []*corev1.Pod{pod("b0", true), b[0]}
+	if got := poll(map[string][]*corev1.Pod{"b": b2}); got["b"] != 0 {
+		t.Fatalf("b's pods changed: %v", got)
+	}
+	if _, ok := c.dnd["a"]; ok || len(c.dnd) != 1 {
+		t.Fatalf("kept %v, want only b", c.dnd)
 	}
 }

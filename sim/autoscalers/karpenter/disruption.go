@@ -58,6 +58,7 @@ func (c *Controller) disrupt() {
 	c.polling, c.pollCands, c.pollDone = true, nil, false
 	defer func() {
 		c.polling, c.pollCands, c.pollDone, c.reqs, c.cheaper, c.holds, c.allowedN = false, nil, false, nil, nil, nil, nil
+		c.pollDeleting = nil
 	}()
 	for _, m := range []func() *command{c.emptiness, c.drift, c.multiNode, c.singleNode} {
 		if cmd := m(); cmd != nil {
@@ -357,6 +358,8 @@ func (c *Controller) listCandidates() []*candidate {
 	}
 	pdbs := c.Snap.PDBBudgets()
 	var out []*candidate
+	next := make(map[string]dndEntry, len(c.dnd))
+	defer func() { c.dnd = next }() // the nodes not listed now are forgotten
 	for _, name := range sortedKeys(c.claims) {
 		cs := c.claims[name]
 		if cs.deleting || cs.initializedAt == 0 || cs.nodeName == "" {
@@ -381,9 +384,10 @@ func (c *Controller) listCandidates() []*candidate {
 			continue
 		}
 		pods := c.Snap.Drainable(node.Name)
+		dnd := c.firstDoNotDisrupt(node.Name, pods, next)
 		why := ""
-		for _, p := range pods {
-			if p.Annotations[karpv1.AnnotationDoNotDisrupt] == "true" {
+		for i, p := range pods {
+			if i == dnd {
 				why = fmt.Sprintf(`pod %q has "karpenter.sh/do-not-disrupt" annotation`, p.Namespace+"/"+p.Name)
 				break
 			}
@@ -412,6 +416,38 @@ func (c *Controller) listCandidates() []*candidate {
 		return strings.Compare(a.node.Name, b.node.Name)
 	})
 	return out
+}
+
+// dndEntry is firstDoNotDisrupt's answer for a node's drainable pods.
+type dndEntry struct {
+	pods  []*corev1.Pod
+	first int
+}
+
+// firstDoNotDisrupt is the index in pods (the node's Drainable list) of
+// the first pod annotated karpenter.sh/do-not-disrupt "true", -1 if none.
+// Drainable hands out the same slice while the node's pods are the same
+// objects and a new one when they change, and pod objects never change,
+// so the answer is kept per node with the slice it was computed from (and
+// carried into next): every poll lists every node's pods, and their
+// annotation maps are cold memory.
+func (c *Controller) firstDoNotDisrupt(node string, pods []*corev1.Pod, next map[string]dndEntry) int {
+	if len(pods) == 0 {
+		return -1
+	}
+	if e, ok := c.dnd[node]; ok && len(e.pods) == len(pods) && &e.pods[0] == &pods[0] {
+		next[node] = e
+		return e.first
+	}
+	e := dndEntry{pods: pods, first: -1}
+	for i, p := range pods {
+		if p.Annotations[karpv1.AnnotationDoNotDisrupt] == "true" {
+			e.first = i
+			break
+		}
+	}
+	next[node] = e
+	return e.first
 }
 
 // blocked emits DisruptionBlocked on the node and NodeClaim, at most once
@@ -817,13 +853,12 @@ func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*pla
 			} else {
 				r = c.requests(p)
 			}
-			cp := *p // the copy's own spec; the rest is only read
-			cp.Spec.NodeName = ""
-			pods = append(pods, &cp)
+			cp := c.unbound(p)
+			pods = append(pods, cp)
 			if c.reqs == nil {
 				c.reqs = map[*corev1.Pod]podutil.Resources{}
 			}
-			c.reqs[&cp] = r
+			c.reqs[cp] = r
 		}
 	}
 	defer func() {
@@ -857,6 +892,25 @@ func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*pla
 		}
 	}
 	return k.plans, true
+}
+
+// unbound is p as a simulation moves it: a copy without its node (its
+// own spec; the rest shared and only read). A pod object never changes
+// (the store replaces it), so its copy is made once and reused by every
+// simulation that moves it, poll after poll, instead of one ~1 KiB copy
+// per pod and simulation; copies of pods gone or replaced are forgotten
+// wholesale.
+func (c *Controller) unbound(p *corev1.Pod) *corev1.Pod {
+	if cp, ok := c.unboundOf[p]; ok {
+		return cp
+	}
+	cp := *p
+	cp.Spec.NodeName = ""
+	if c.unboundOf == nil || len(c.unboundOf) >= 4096 {
+		c.unboundOf = map[*corev1.Pod]*corev1.Pod{}
+	}
+	c.unboundOf[p] = &cp
+	return &cp
 }
 
 // mayHold is a bound a consolidation's pods must pass to fit: every pod

@@ -143,10 +143,14 @@ type Controller struct {
 	polling   bool
 	pollCands []*candidate
 	pollDone  bool
-	reqs      map[*corev1.Pod]podutil.Resources // see requests
-	cheaper   map[float64]bool                  // see anyCheaper
-	holds     map[holdKey]int                   // see cheaperHolds
-	allowedN  map[allowedKey]int                // see allowed
+	// pollDeleting is deletingNodes' answer for the poll.
+	pollDeleting map[string]bool
+	reqs         map[*corev1.Pod]podutil.Resources // see requests
+	unboundOf    map[*corev1.Pod]*corev1.Pod       // see unbound
+	dnd          map[string]dndEntry               // see firstDoNotDisrupt
+	cheaper      map[float64]bool                  // see anyCheaper
+	holds        map[holdKey]int                   // see cheaperHolds
+	allowedN     map[allowedKey]int                // see allowed
 	// npTypes caches, per NodePool name, the instance types its
 	// requirements admit (for the NodePool object it was computed from).
 	npTypes map[string]nodePoolTypeList

@@ -2,6 +2,7 @@ package karpenter
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -439,12 +440,11 @@ func (k *packer) zoneOrder(np *karpv1.NodePool) []string {
 func sortPods(pods []*corev1.Pod, requests func(*corev1.Pod) podutil.Resources) {
 	type keyed struct {
 		req podutil.Resources
-		key string
 		pod *corev1.Pod
 	}
 	ks := make([]keyed, len(pods))
-	for i, p := range pods { // each key built once, not twice per comparison
-		ks[i] = keyed{requests(p), store.KeyOf(p), p}
+	for i, p := range pods {
+		ks[i] = keyed{requests(p), p}
 	}
 	slices.SortStableFunc(ks, func(a, b keyed) int {
 		ra, rb := a.req, b.req
@@ -457,11 +457,21 @@ func sortPods(pods []*corev1.Pod, requests func(*corev1.Pod) podutil.Resources) 
 			}
 			return 1
 		}
-		return strings.Compare(a.key, b.key)
+		return compareKeys(a.pod, b.pod)
 	})
 	for i, k := range ks {
 		pods[i] = k.pod
 	}
+}
+
+// compareKeys orders two pods by key (namespace/name) without building
+// the keys: within a namespace the keys share their prefix, so the names
+// decide; across namespaces the keys are compared whole.
+func compareKeys(a, b *corev1.Pod) int {
+	if a.Namespace == b.Namespace {
+		return strings.Compare(a.Name, b.Name)
+	}
+	return strings.Compare(store.KeyOf(a), store.KeyOf(b))
 }
 
 // nodePoolTypes is nodePoolTypes(np), kept while the NodePool object is
@@ -586,7 +596,23 @@ func (c *Controller) provision() {
 
 // deletingNodes names the nodes whose NodeClaims are being deleted or
 // disrupted: no pod is packed onto them.
+//
+// While a disruption poll looks for a command nothing it reads is
+// written (see polling; executing the command found writes), so the
+// first answer is kept for the poll and each call gets a copy to add to.
 func (c *Controller) deletingNodes() map[string]bool {
+	looking := c.polling && c.pendingCmd == nil
+	if looking && c.pollDeleting != nil {
+		return maps.Clone(c.pollDeleting)
+	}
+	out := c.listDeletingNodes()
+	if looking {
+		c.pollDeleting = maps.Clone(out)
+	}
+	return out
+}
+
+func (c *Controller) listDeletingNodes() map[string]bool {
 	out := map[string]bool{}
 	for _, name := range sortedKeys(c.claims) {
 		if cs := c.claims[name]; cs.deleting && cs.nodeName != "" {
