@@ -1,6 +1,7 @@
 package apiserver_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -344,4 +345,27 @@ func TestDefaultPodCachesQuantityStrings(t *testing.T) {
 	require.Equal(t, "128Mi", ptr.To(c.Requests[corev1.ResourceMemory]).String())
 	require.Equal(t, "256Mi", ptr.To(c.Limits[corev1.ResourceMemory]).String())
 	require.Zero(t, ptr.To(c.Requests[corev1.ResourceMemory]).Cmp(resource.MustParse("128Mi")))
+}
+
+// TestAdmittedPodsShareTheTokenVolume: every admitted pod's
+// kube-api-access volume is the upstream projected source, one value for
+// all pods (store objects are immutable); a deep copy, a writer's, gets
+// its own.
+func TestAdmittedPodsShareTheTokenVolume(t *testing.T) {
+	f := newFixture(t, 1)
+	token := func(p *corev1.Pod) *corev1.ProjectedVolumeSource {
+		for _, v := range p.Spec.Volumes {
+			if strings.HasPrefix(v.Name, apiserver.ServiceAccountVolumeName+"-") {
+				return v.Projected
+			}
+		}
+		t.Fatalf("pod %s has no kube-api-access volume", p.Name)
+		return nil
+	}
+	a := f.create(newPod("a")).(*corev1.Pod)
+	b := f.create(newPod("b")).(*corev1.Pod)
+	require.Equal(t, apiserver.TokenVolumeSource(), token(a))
+	require.Same(t, token(a), token(b))
+	require.NotSame(t, token(a), token(a.DeepCopy()))
+	require.Equal(t, token(a), token(a.DeepCopy()))
 }

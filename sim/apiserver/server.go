@@ -34,6 +34,9 @@ type Server struct {
 
 	events     eventRecorder
 	serviceIPs uint32
+	// tokenVolume is the kube-api-access volume source every admitted pod
+	// points to (serviceaccount.go).
+	tokenVolume *corev1.ProjectedVolumeSource
 }
 
 // EventTTL is how long an Event lasts after its last write:
@@ -42,7 +45,7 @@ const EventTTL = time.Hour
 
 // New returns an API server over st.
 func New(engine *sim.Engine, st *store.Store) *Server {
-	s := &Server{engine: engine, store: st, uids: engine.Rand("apiserver/uid")}
+	s := &Server{engine: engine, store: st, uids: engine.Rand("apiserver/uid"), tokenVolume: TokenVolumeSource()}
 	s.events.init(s)
 	st.SetTTL("Event", EventTTL)
 	return s
