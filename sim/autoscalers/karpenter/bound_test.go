@@ -1,7 +1,6 @@
 package karpenter
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -93,15 +92,16 @@ func TestUnboundFollowsPodVersions(t *testing.T) {
 	if cp2 == cp || !equality.Semantic.DeepEqual(want, cp2) {
 		t.Fatalf("unbound(new version) = %+v, want it without its node", cp2)
 	}
-	for i := range 5000 { // beyond the bound the copies are forgotten, answers unchanged
-		q := p.DeepCopy()
-		q.Name = fmt.Sprint("p", i)
-		if got := c.unbound(q); got.Name != q.Name || got.Spec.NodeName != "" {
-			t.Fatalf("unbound(%s) = %+v", q.Name, got)
-		}
+	if c.unbound(p) == cp {
+		t.Fatal("the old version's copy is not handed out for it any more (one copy per pod name)")
 	}
-	if len(c.unboundOf) > 4096 {
-		t.Fatalf("%d copies kept", len(c.unboundOf))
+	c.forgetUnbound() // a poll ends: both were used
+	if len(c.unboundOf) != 1 {
+		t.Fatalf("%d copies kept, want one per pod name", len(c.unboundOf))
+	}
+	c.forgetUnbound() // a poll that used none
+	if len(c.unboundOf) != 0 {
+		t.Fatalf("%d copies kept after a poll that used none", len(c.unboundOf))
 	}
 }
 

@@ -59,6 +59,7 @@ func (c *Controller) disrupt() {
 	defer func() {
 		c.polling, c.pollCands, c.pollDone, c.reqs, c.cheaper, c.holds, c.allowedN = false, nil, false, nil, nil, nil, nil
 		c.pollDeleting = nil
+		c.forgetUnbound()
 	}()
 	for _, m := range []func() *command{c.emptiness, c.drift, c.multiNode, c.singleNode} {
 		if cmd := m(); cmd != nil {
@@ -898,19 +899,40 @@ func (c *Controller) simulateFor(cands []*candidate, consolidating bool) ([]*pla
 // own spec; the rest shared and only read). A pod object never changes
 // (the store replaces it), so its copy is made once and reused by every
 // simulation that moves it, poll after poll, instead of one ~1 KiB copy
-// per pod and simulation; copies of pods gone or replaced are forgotten
-// wholesale.
+// per pod and simulation. One copy is kept per pod name, of its latest
+// object (an older object's copy is dropped, not kept alive), and the
+// copies no poll used are forgotten (forgetUnbound).
 func (c *Controller) unbound(p *corev1.Pod) *corev1.Pod {
-	if cp, ok := c.unboundOf[p]; ok {
-		return cp
+	k := unboundKey{p.Namespace, p.Name}
+	if e, ok := c.unboundOf[k]; ok && e.pod == p {
+		e.used = true
+		return e.copy
 	}
 	cp := *p
 	cp.Spec.NodeName = ""
-	if c.unboundOf == nil || len(c.unboundOf) >= 4096 {
-		c.unboundOf = map[*corev1.Pod]*corev1.Pod{}
+	if c.unboundOf == nil {
+		c.unboundOf = map[unboundKey]*unboundEntry{}
 	}
-	c.unboundOf[p] = &cp
+	c.unboundOf[k] = &unboundEntry{pod: p, copy: &cp, used: true}
 	return &cp
+}
+
+type unboundKey struct{ namespace, name string }
+
+type unboundEntry struct {
+	pod, copy *corev1.Pod
+	used      bool // since the last forgetUnbound
+}
+
+// forgetUnbound drops the copies not used since it last ran (at the end
+// of each poll): pods deleted or no longer on a candidate.
+func (c *Controller) forgetUnbound() {
+	for k, e := range c.unboundOf { // deletions only: order does not matter
+		if !e.used {
+			delete(c.unboundOf, k)
+		}
+		e.used = false
+	}
 }
 
 // mayHold is a bound a consolidation's pods must pass to fit: every pod

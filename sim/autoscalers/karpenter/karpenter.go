@@ -146,7 +146,7 @@ type Controller struct {
 	// pollDeleting is deletingNodes' answer for the poll.
 	pollDeleting map[string]bool
 	reqs         map[*corev1.Pod]podutil.Resources // see requests
-	unboundOf    map[*corev1.Pod]*corev1.Pod       // see unbound
+	unboundOf    map[unboundKey]*unboundEntry      // see unbound
 	dnd          map[string]dndEntry               // see firstDoNotDisrupt
 	cheaper      map[float64]bool                  // see anyCheaper
 	holds        map[holdKey]int                   // see cheaperHolds
