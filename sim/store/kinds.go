@@ -252,6 +252,17 @@ func SplitKey(key string) (namespace, name string) {
 // KeyOf is Key of an object's metadata.
 func KeyOf(obj metav1.Object) string { return Key(obj.GetNamespace(), obj.GetName()) }
 
+// CompareKeys orders two objects as their keys (KeyOf) do, without
+// building the keys in the common case: within a namespace the keys share
+// their prefix, so the names decide; across namespaces the keys are
+// compared whole ("a-b/x" sorts before "a/x").
+func CompareKeys(a, b metav1.Object) int {
+	if a.GetNamespace() == b.GetNamespace() {
+		return strings.Compare(a.GetName(), b.GetName())
+	}
+	return strings.Compare(KeyOf(a), KeyOf(b))
+}
+
 // resourceNames maps every spelling of a resource type kubectl accepts —
 // kind, singular, plural and short name, each also qualified by group
 // ("deployments.apps") and by version and group ("deployments.v1.apps") —

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,4 +184,21 @@ func TestBatchArrayKeepsNoObject(t *testing.T) {
 	})
 	e.RunUntil(time.Minute)
 	require.Zero(t, log.stale, "objects of an earlier batch still reachable from the reused array")
+}
+
+// TestCompareKeys: pods order as their keys (namespace/name) do, also
+// across namespaces where one is a prefix of the other.
+func TestCompareKeys(t *testing.T) {
+	pods := []*corev1.Pod{}
+	for _, k := range [][2]string{{"a", "x"}, {"a-b", "x"}, {"a", "x-1"}, {"ab", "a"}, {"a", "y"}, {"b", ""}, {"a", "x"}} {
+		pods = append(pods, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: k[0], Name: k[1]}})
+	}
+	for _, a := range pods {
+		for _, b := range pods {
+			want := strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+			if got := store.CompareKeys(a, b); got != want {
+				t.Errorf("CompareKeys(%s/%s, %s/%s) = %d, want %d", a.Namespace, a.Name, b.Namespace, b.Name, got, want)
+			}
+		}
+	}
 }

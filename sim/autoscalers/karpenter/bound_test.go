@@ -1,7 +1,6 @@
 package karpenter
 
 import (
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -102,23 +101,6 @@ func TestUnboundFollowsPodVersions(t *testing.T) {
 	c.forgetUnbound() // a poll that used none
 	if len(c.unboundOf) != 0 {
 		t.Fatalf("%d copies kept after a poll that used none", len(c.unboundOf))
-	}
-}
-
-// TestCompareKeys: pods order as their keys (namespace/name) do, also
-// across namespaces where one is a prefix of the other.
-func TestCompareKeys(t *testing.T) {
-	pods := []*corev1.Pod{}
-	for _, k := range [][2]string{{"a", "x"}, {"a-b", "x"}, {"a", "x-1"}, {"ab", "a"}, {"a", "y"}, {"b", ""}, {"a", "x"}} {
-		pods = append(pods, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: k[0], Name: k[1]}})
-	}
-	for _, a := range pods {
-		for _, b := range pods {
-			want := strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
-			if got := compareKeys(a, b); got != want {
-				t.Errorf("compareKeys(%s/%s, %s/%s) = %d, want %d", a.Namespace, a.Name, b.Namespace, b.Name, got, want)
-			}
-		}
 	}
 }
 

@@ -457,21 +457,11 @@ func sortPods(pods []*corev1.Pod, requests func(*corev1.Pod) podutil.Resources) 
 			}
 			return 1
 		}
-		return compareKeys(a.pod, b.pod)
+		return store.CompareKeys(a.pod, b.pod)
 	})
 	for i, k := range ks {
 		pods[i] = k.pod
 	}
-}
-
-// compareKeys orders two pods by key (namespace/name) without building
-// the keys: within a namespace the keys share their prefix, so the names
-// decide; across namespaces the keys are compared whole.
-func compareKeys(a, b *corev1.Pod) int {
-	if a.Namespace == b.Namespace {
-		return strings.Compare(a.Name, b.Name)
-	}
-	return strings.Compare(store.KeyOf(a), store.KeyOf(b))
 }
 
 // nodePoolTypes is nodePoolTypes(np), kept while the NodePool object is

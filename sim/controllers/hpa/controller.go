@@ -359,7 +359,7 @@ func (c *Controller) podsOf(t *hpaTarget) []podView {
 	j := 0
 	for _, o := range objs {
 		p := o.(*corev1.Pod)
-		for j < len(old) && storeKeyLess(old[j].pod, p) {
+		for j < len(old) && store.CompareKeys(old[j].pod, p) < 0 {
 			j++
 		}
 		if j < len(old) && old[j].pod == p {
@@ -371,12 +371,4 @@ func (c *Controller) podsOf(t *hpaTarget) []podView {
 	clear(old) // keep no pod of the old listing reachable
 	t.pods, t.spare, t.listed = out, old[:0], true
 	return out
-}
-
-// storeKeyLess orders two pods by store key (namespace/name).
-func storeKeyLess(a, b *corev1.Pod) bool {
-	if a.Namespace != b.Namespace {
-		return store.Key(a.Namespace, a.Name) < store.Key(b.Namespace, b.Name)
-	}
-	return a.Name < b.Name
 }
