@@ -9,11 +9,13 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -22,11 +24,14 @@ import (
 	"testing/fstest"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim/cluster"
+	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/runner"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -63,6 +68,11 @@ type Config struct {
 	// CPUProfile and HeapProfile, if set, are files to write pprof
 	// profiles to (the heap at the end of the run, before the report).
 	CPUProfile, HeapProfile string
+	// MemoryLimit, if positive, is the Go runtime's soft memory limit in
+	// bytes for the run (debug.SetMemoryLimit, what GOMEMLIMIT sets): the
+	// collector runs more often as the heap nears it, trading CPU for a
+	// lower peak RSS. Zero leaves the process's limit as it is.
+	MemoryLimit int64
 }
 
 func (cfg Config) withDefaults() Config {
@@ -95,10 +105,13 @@ type Share struct {
 // Result is what one run measured.
 type Result struct {
 	Config
-	Name        string
-	Pods        int // pods expected Running (0 = unknown: a scenario file)
-	Running     int // pods of the default namespace Running at the end
-	PeakRunning int // the most pods of the default namespace Running at once
+	Name string
+	// Pods is the pods expected Running (0 = unknown): the generated
+	// Deployments' replicas, or for a scenario file what its t=0
+	// workloads ask for (expectedPods).
+	Pods        int
+	Running     int // the workloads' pods Running at the end (counted)
+	PeakRunning int // the most of them Running at once
 	PeakNodes   int // the most Node objects at once
 	Wall        time.Duration
 	CPU         time.Duration // user + system of the whole process
@@ -123,8 +136,11 @@ type Result struct {
 func (r Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d pods Running", r.Name, r.Running)
-	if r.Pods > 0 {
+	switch {
+	case r.Pods > 0 && r.AllRunning > 0:
 		fmt.Fprintf(&b, " (all %d at %s virtual)", r.Pods, r.AllRunning.Round(time.Millisecond))
+	case r.Pods > 0:
+		fmt.Fprintf(&b, " (never all %d at once)", r.Pods)
 	}
 	if r.PeakNodes > 0 {
 		fmt.Fprintf(&b, " (at most %d at once, on at most %d nodes)", r.PeakRunning, r.PeakNodes)
@@ -132,6 +148,9 @@ func (r Result) String() string {
 	fmt.Fprintf(&b, "; %s virtual in %s wall (cpu %s); %d events, %.0f events/s, %.0f pods/s; %d trace lines; peak RSS %d MiB; %s\n",
 		r.VirtualTime, r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), r.Events,
 		float64(r.Events)/r.Wall.Seconds(), float64(r.Running)/r.Wall.Seconds(), r.TraceLines, r.PeakRSS>>20, r.TraceHash)
+	if r.MemoryLimit > 0 {
+		fmt.Fprintf(&b, "memory limit %d MiB (debug.SetMemoryLimit)\n", r.MemoryLimit>>20)
+	}
 	fmt.Fprintf(&b, "allocated: %d objects, %d MiB", r.Allocs, r.AllocBytes>>20)
 	if r.Running > 0 {
 		fmt.Fprintf(&b, " (%d objects, %d KiB per Running pod)", r.Allocs/uint64(r.Running), r.AllocBytes/uint64(r.Running)>>10)
@@ -177,6 +196,9 @@ func Run(cfg Config) (Result, error) {
 	case cfg.Scenario != "":
 		s, err = scenarios.Resolve(cfg.Scenario)
 		res.Name = cfg.Scenario
+		if err == nil {
+			res.Pods = expectedPods(s)
+		}
 	case cfg.Autoscaler != "":
 		s, err = GenerateDiurnal(cfg)
 		res.Name = fmt.Sprintf("diurnal %s day, %d Deployments with HPAs, up to %d nodes, %s", cfg.Autoscaler, cfg.Deployments, cfg.Nodes, cfg.Duration)
@@ -188,6 +210,10 @@ func Run(cfg Config) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if cfg.MemoryLimit > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit))
+	}
+	namespaces := workloadNamespaces(s)
 
 	var ms0 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
@@ -199,6 +225,11 @@ func Run(cfg Config) (Result, error) {
 	}
 	var c *cluster.Cluster
 	running, nodes := 0, 0
+	// allRunning is when the expected pods were first all Running: the
+	// end of the first phase, noted by the watch below as it happens so
+	// that the run itself is not interrupted (a scenario's checks stop
+	// the engine at their own times).
+	var allRunning *Phase
 	// As `kubesim run --report json` runs it.
 	run, err := runner.Start(s, runner.Options{NoPlayByPlay: true, Observe: func(cl *cluster.Cluster) {
 		c = cl
@@ -206,8 +237,8 @@ func Run(cfg Config) (Result, error) {
 			c.Etcd.DisableReplication()
 		}
 		c.Store.Watch("Pod", 0, func(ev store.Event) {
-			if ev.Object.GetNamespace() != "default" {
-				return // the add-ons' pods (kube-system)
+			if !counted(ev.Object, namespaces) {
+				return // the add-ons' pods (kube-system), DaemonSets' and Jobs'
 			}
 			now := ev.Object.(*corev1.Pod).Status.Phase == corev1.PodRunning
 			was := ev.Old != nil && ev.Old.(*corev1.Pod).Status.Phase == corev1.PodRunning
@@ -219,6 +250,9 @@ func Run(cfg Config) (Result, error) {
 			case now && !was:
 				running++
 				res.PeakRunning = max(res.PeakRunning, running)
+				if allRunning == nil && res.Pods > 0 && running >= res.Pods {
+					allRunning = &Phase{Name: "until all pods Running", Wall: time.Since(start), Virtual: c.Engine.Elapsed(), Events: c.Engine.Steps()}
+				}
 			case was && !now:
 				running--
 			}
@@ -246,17 +280,18 @@ func Run(cfg Config) (Result, error) {
 		return now
 	}
 	t := phase("load + build cluster", start)
-	if res.Pods > 0 {
-		if e.RunWhile(s.Duration, func() bool { return running < res.Pods }) {
-			res.AllRunning = e.Elapsed()
-		}
-		t = phase("until all pods Running", t)
-	}
-	// The rest of the run exactly as `kubesim run` does it (Finish runs
-	// on from where the engine is: stepping is the same either way).
+	// The rest of the run exactly as `kubesim run` does it.
 	var heap bytes.Buffer
 	var herr error
 	rep, ferr := finish(run, func() {
+		if allRunning != nil {
+			// Split the run where the watch saw every pod Running.
+			p := *allRunning
+			p.Wall -= t.Sub(start)
+			res.Phases = append(res.Phases, p)
+			res.AllRunning = p.Virtual
+			t = start.Add(allRunning.Wall)
+		}
 		t = phase("steady state to the end", t)
 		if cfg.Breakdown || cfg.HeapProfile != "" {
 			runtime.GC()
@@ -303,7 +338,7 @@ func Run(cfg Config) (Result, error) {
 	if ferr != nil {
 		return res, ferr
 	}
-	if res.Pods > 0 && res.AllRunning == 0 {
+	if cfg.Scenario == "" && res.Pods > 0 && res.AllRunning == 0 {
 		return res, fmt.Errorf("bench: only %d of %d pods Running after %s virtual", running, res.Pods, s.Duration)
 	}
 	return res, nil
@@ -322,6 +357,51 @@ func finish(run *runner.Running, atEnd func()) (*runner.Report, error) {
 	rep, err := run.Finish()
 	atEnd()
 	return rep, err
+}
+
+// expectedPods is the pods a scenario's t=0 workloads ask for: the
+// replicas of its Deployments, ReplicaSets, StatefulSets and
+// ReplicationControllers (1 when unset) and one per bare Pod. DaemonSets'
+// and Jobs' pods are not counted (counted leaves them out too): how many
+// there should be depends on the nodes and on the jobs' progress.
+func expectedPods(s *scenarios.Scenario) int {
+	n := 0
+	for _, w := range s.Workloads {
+		switch o := w.Obj.(type) {
+		case *appsv1.Deployment:
+			n += int(ptr.Deref(o.Spec.Replicas, 1))
+		case *appsv1.ReplicaSet:
+			n += int(ptr.Deref(o.Spec.Replicas, 1))
+		case *appsv1.StatefulSet:
+			n += int(ptr.Deref(o.Spec.Replicas, 1))
+		case *corev1.ReplicationController:
+			n += int(ptr.Deref(o.Spec.Replicas, 1))
+		case *corev1.Pod:
+			n++
+		}
+	}
+	return n
+}
+
+// workloadNamespaces are the namespaces of the scenario's workloads
+// (those without one go to "default", as kubectl apply puts them).
+func workloadNamespaces(s *scenarios.Scenario) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range s.Workloads {
+		out[cmp.Or(w.Obj.GetNamespace(), "default")] = true
+	}
+	return out
+}
+
+// counted reports whether a pod is one of those expectedPods counts: in
+// a workload's namespace, bare or controlled by a ReplicaSet, StatefulSet
+// or ReplicationController.
+func counted(pod store.Object, namespaces map[string]bool) bool {
+	if !namespaces[pod.GetNamespace()] {
+		return false
+	}
+	ref := podutil.ControllerOf(pod)
+	return ref == nil || ref.Kind == "ReplicaSet" || ref.Kind == "StatefulSet" || ref.Kind == "ReplicationController"
 }
 
 func writeFile(name string, data []byte) error {

@@ -5,6 +5,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim/store"
 
 	"github.com/kubesim/kubesim/sim/runner"
 )
@@ -94,4 +102,61 @@ func TestComponentOfStack(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, component(tc.stack), "%v", tc.stack)
 	}
+}
+
+// TestBenchScenarioFilePhases: a scenario file gets the phase "until all
+// pods Running" too (its workloads' replicas are the pods expected), and
+// noting it does not change the run: the trace and the verdicts are
+// those of `kubesim run`.
+func TestBenchScenarioFilePhases(t *testing.T) {
+	s, err := scenarios.Resolve("node-failure")
+	require.NoError(t, err)
+	require.NotEmpty(t, s.Expect, "a scenario whose checks stop the engine at their own times")
+	res, err := Run(Config{Scenario: "node-failure"})
+	require.NoError(t, err)
+	require.Equal(t, 6, res.Pods, "two Deployments of 3 replicas")
+	require.Positive(t, res.AllRunning)
+	var names []string
+	for _, p := range res.Phases {
+		names = append(names, p.Name)
+	}
+	require.Equal(t, []string{"load + build cluster", "until all pods Running", "steady state to the end", "report"}, names)
+	require.Equal(t, res.AllRunning, res.Phases[1].Virtual)
+	require.Contains(t, res.String(), "(all 6 at ")
+
+	rep, err := runner.Run(s, runner.Options{})
+	require.NoError(t, err)
+	require.Equal(t, rep.TraceHash, res.TraceHash)
+	require.True(t, rep.Passed())
+}
+
+func TestExpectedPodsCountsReplicasNotDaemonSetsOrJobs(t *testing.T) {
+	obj := func(o store.Object) scenarios.Object { return scenarios.Object{Obj: o} }
+	meta := func(ns, name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }
+	s := &scenarios.Scenario{Workloads: []scenarios.Object{
+		obj(&appsv1.Deployment{ObjectMeta: meta("", "web"), Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](5)}}),
+		obj(&appsv1.StatefulSet{ObjectMeta: meta("db", "pg")}), // replicas unset: 1
+		obj(&appsv1.ReplicaSet{ObjectMeta: meta("", "rs"), Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](0)}}),
+		obj(&corev1.ReplicationController{ObjectMeta: meta("", "rc"), Spec: corev1.ReplicationControllerSpec{Replicas: ptr.To[int32](2)}}),
+		obj(&corev1.Pod{ObjectMeta: meta("", "bare")}),
+		obj(&appsv1.DaemonSet{ObjectMeta: meta("", "agent")}),
+		obj(&batchv1.Job{ObjectMeta: meta("batch", "once")}),
+	}}
+	require.Equal(t, 5+1+0+2+1, expectedPods(s))
+	ns := workloadNamespaces(s)
+	require.Equal(t, map[string]bool{"default": true, "db": true, "batch": true}, ns)
+
+	pod := func(ns, ownerKind string) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: meta(ns, "p")}
+		if ownerKind != "" {
+			p.OwnerReferences = []metav1.OwnerReference{{Kind: ownerKind, Name: "o", Controller: ptr.To(true)}}
+		}
+		return p
+	}
+	require.True(t, counted(pod("default", "ReplicaSet"), ns))
+	require.True(t, counted(pod("db", "StatefulSet"), ns))
+	require.True(t, counted(pod("default", ""), ns))
+	require.False(t, counted(pod("default", "DaemonSet"), ns))
+	require.False(t, counted(pod("batch", "Job"), ns))
+	require.False(t, counted(pod("kube-system", "ReplicaSet"), ns), "the add-ons' pods")
 }

@@ -185,6 +185,7 @@ func TestArgumentCounts(t *testing.T) {
 		{[]string{"scenarios", "show"}, "show takes one scenario name (got 0 arguments)"},
 		{[]string{"scenarios", "export", "node-failure"}, "export takes a scenario name and a directory, e.g. kubesim scenarios export node-failure ./my-failure (got 1 argument)"},
 		{[]string{"bench", "demo", "node-failure"}, "bench takes at most one scenario file or library name (got 2 arguments)"},
+		{[]string{"bench", "--memlimit", "lots"}, `--memlimit must be a positive quantity of bytes such as 2.3Gi or 2400Mi, got "lots"`},
 		{[]string{"tui", "demo", "node-failure"}, "tui takes at most one scenario file or library name (got 2 arguments)"},
 		{[]string{"plan"}, "plan takes one plan file or library plan name (got 0 arguments)"},
 		{[]string{"plan", "merge"}, "merge takes one or more directories of partial results (got 0 arguments)"},
