@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -230,7 +231,9 @@ func objectKeys(objs []store.Object) []string {
 
 // A remembered Claim keeps, releases and adopts exactly what Claim does
 // as pods change under it: a relabelled pod (a new version) is released,
-// an orphan adopted, an unchanged pod kept without being read again.
+// an orphan adopted, an unchanged pod kept without being read again. The
+// value of each kept object is derived from that very version: once per
+// version, again for a new one.
 func TestClaimMemoClaimsAsClaim(t *testing.T) {
 	w := fake.New(1)
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
@@ -239,7 +242,7 @@ func TestClaimMemoClaimsAsClaim(t *testing.T) {
 	require.NoError(t, err)
 	rs := o.(*appsv1.ReplicaSet)
 	ref := NewControllerRef(rs, "ReplicaSet")
-	for _, n := range []string{"a", "b", "c"} {
+	for _, n := range []string{"a", "b", "c", "e"} {
 		_, err := w.Admin.Create(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: "default",
 			Labels: map[string]string{"app": "web"}, OwnerReferences: []metav1.OwnerReference{ref}},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}})
@@ -248,17 +251,30 @@ func TestClaimMemoClaimsAsClaim(t *testing.T) {
 	s, err := metav1.LabelSelectorAsSelector(sel)
 	require.NoError(t, err)
 	client := w.Server.Client("replicaset-controller")
-	var memo ClaimMemo
-	claim := func() []string {
-		got, err := memo.Claim(client, "Pod", rs, "ReplicaSet", s, sel.MatchLabels)
+	var memo ClaimMemo[string]
+	derived := 0
+	version := func(o store.Object) string { derived++; return store.KeyOf(o) + "@" + o.GetResourceVersion() }
+	memoClaim := func() []string {
+		got, err := memo.Claim(client, "Pod", rs, "ReplicaSet", s, sel.MatchLabels, version)
 		require.NoError(t, err)
+		var keys []string
+		for _, c := range got {
+			require.Equal(t, store.KeyOf(c.Object)+"@"+c.Object.GetResourceVersion(), c.Value, "the value of this version")
+			keys = append(keys, store.KeyOf(c.Object))
+		}
+		return keys
+	}
+	claim := func() []string {
+		got := memoClaim()
 		want, err := Claim(client, "Pod", rs, "ReplicaSet", s, sel.MatchLabels)
 		require.NoError(t, err)
-		require.Equal(t, objectKeys(want), objectKeys(got))
-		return objectKeys(got)
+		require.Equal(t, objectKeys(want), got)
+		return got
 	}
-	require.Equal(t, []string{"default/a", "default/b", "default/c"}, claim())
-	require.Equal(t, []string{"default/a", "default/b", "default/c"}, claim())
+	require.Equal(t, []string{"default/a", "default/b", "default/c", "default/e"}, claim())
+	require.Equal(t, 4, derived)
+	require.Equal(t, []string{"default/a", "default/b", "default/c", "default/e"}, claim())
+	require.Equal(t, 4, derived, "unchanged versions are not read again")
 
 	// b is relabelled: the memo must not keep its old version.
 	b, _ := w.Store.Get("Pod", "default", "b")
@@ -266,21 +282,31 @@ func TestClaimMemoClaimsAsClaim(t *testing.T) {
 	nb.Labels = map[string]string{"app": "other"}
 	_, err = w.Admin.Update(nb)
 	require.NoError(t, err)
-	got, err := memo.Claim(client, "Pod", rs, "ReplicaSet", s, sel.MatchLabels)
-	require.NoError(t, err)
-	require.Equal(t, []string{"default/a", "default/c"}, objectKeys(got))
+	require.Equal(t, []string{"default/a", "default/c", "default/e"}, memoClaim())
 	b, _ = w.Store.Get("Pod", "default", "b")
 	require.Empty(t, b.GetOwnerReferences(), "released")
+	require.Equal(t, 4, derived)
 
-	// An orphan with the labels is adopted.
-	_, err = w.Admin.Create(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "d", Namespace: "default",
+	// c changes but stays ours: its new version gets a new value; e is
+	// deleted.
+	c, _ := w.Store.Get("Pod", "default", "c")
+	nc := c.(*corev1.Pod).DeepCopy()
+	nc.Annotations = map[string]string{"x": "y"}
+	_, err = w.Admin.Update(nc)
+	require.NoError(t, err)
+	require.NoError(t, w.Admin.Delete("Pod", "default", "e", apiserver.DeleteOptions{}))
+	require.Equal(t, []string{"default/a", "default/c"}, claim())
+	require.Equal(t, 5, derived)
+
+	// An orphan with the labels is adopted, and sorted among the others.
+	_, err = w.Admin.Create(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "aa", Namespace: "default",
 		Labels: map[string]string{"app": "web"}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}})
 	require.NoError(t, err)
-	got, err = memo.Claim(client, "Pod", rs, "ReplicaSet", s, sel.MatchLabels)
-	require.NoError(t, err)
-	require.Equal(t, []string{"default/a", "default/c", "default/d"}, objectKeys(got))
-	require.Equal(t, []string{"default/a", "default/c", "default/d"}, claim())
+	require.Equal(t, []string{"default/a", "default/aa", "default/c"}, memoClaim())
+	require.Equal(t, 6, derived)
+	require.Equal(t, []string{"default/a", "default/aa", "default/c"}, claim())
+	require.Equal(t, 6, derived)
 }
 
 // TestDeletePods: a pod already gone counts as observed at once and is no

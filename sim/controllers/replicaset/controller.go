@@ -33,7 +33,7 @@ type Controller struct {
 	controllerutil.Base
 	kind   kindAdapter
 	exp    *controllerutil.Expectations
-	claims controllerutil.ClaimMemo
+	claims controllerutil.ClaimMemo[podFacts]
 	sels   controllerutil.SelectorMemo
 }
 

@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -50,6 +51,19 @@ func setupWith(t *testing.T, newFn func(*sim.Engine, *apiserver.Client, controll
 		require.NoError(t, err)
 	}
 	return w, newFn(w.Engine, w.Server.Client(name), controllerutil.DefaultConfig())
+}
+
+// running is setup of rs on one node with a scheduler and kubelets, the
+// controller started and run for d.
+func running(t *testing.T, rs *appsv1.ReplicaSet, d time.Duration) (*fake.World, *Controller) {
+	t.Helper()
+	w, c := setup(t, rs)
+	w.AddNode("n1", nil)
+	w.RunScheduler()
+	w.RunKubelet()
+	c.Start()
+	w.Run(d)
+	return w, c
 }
 
 func getRS(t *testing.T, w *fake.World, name string) *appsv1.ReplicaSet {
@@ -201,12 +215,7 @@ func TestTerminatingPodsReplacedAtOnce(t *testing.T) {
 func TestMinReadySecondsAvailability(t *testing.T) {
 	rs := newRS("web", 2)
 	rs.Spec.MinReadySeconds = 30
-	w, c := setup(t, rs)
-	w.AddNode("n1", nil)
-	w.RunScheduler()
-	w.RunKubelet()
-	c.Start()
-	w.Run(5 * time.Second)
+	w, _ := running(t, rs, 5*time.Second)
 	got := getRS(t, w, "web")
 	require.Equal(t, int32(2), got.Status.ReadyReplicas)
 	require.Equal(t, int32(0), got.Status.AvailableReplicas)
@@ -269,4 +278,69 @@ func BenchmarkSyncSteady(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// The sync counts each claimed pod from facts read once per pod version
+// (podFacts, kept by the claim memo): after every kind of change that
+// matters - readiness lost, a template label dropped, a deletion started,
+// a scale down - the status it writes is the one CalculateStatus computes
+// afresh from the pods in the store.
+func TestSyncStatusAgreesWithFreshCount(t *testing.T) {
+	rs := newRS("web", 6)
+	rs.Spec.Template.Labels = map[string]string{"app": "web", "tier": "front"} // tier is not in the selector
+	w, c := running(t, rs, 10*time.Second)
+	check := func(what string) {
+		t.Helper()
+		w.Run(time.Second)
+		require.NoError(t, c.sync("default/web"), what)
+		got := getRS(t, w, "web")
+		var active []*corev1.Pod
+		for _, o := range controllerutil.ControlledBy(w.Store, "Pod", got) {
+			if p := o.(*corev1.Pod); podutil.IsActive(p) {
+				active = append(active, p)
+			}
+		}
+		want := CalculateStatus(got, active, nil, w.Engine.Now())
+		want.ObservedGeneration = got.Generation
+		require.Equal(t, want, got.Status, what)
+	}
+	check("all running")
+	require.Equal(t, int32(6), getRS(t, w, "web").Status.FullyLabeledReplicas)
+	pods := w.Pods()
+	update := func(p *corev1.Pod, status bool) {
+		t.Helper()
+		var err error
+		if status {
+			_, err = w.Admin.UpdateStatus(p)
+		} else {
+			_, err = w.Admin.Update(p)
+		}
+		require.NoError(t, err)
+	}
+	notReady := pods[0].DeepCopy()
+	for i := range notReady.Status.Conditions {
+		if notReady.Status.Conditions[i].Type == corev1.PodReady {
+			notReady.Status.Conditions[i].Status = corev1.ConditionFalse
+		}
+	}
+	update(notReady, true)
+	check("one pod not ready")
+	require.Equal(t, int32(5), getRS(t, w, "web").Status.ReadyReplicas)
+	partial := pods[1].DeepCopy()
+	delete(partial.Labels, "tier")
+	update(partial, false)
+	check("one pod without a template label")
+	require.Equal(t, int32(5), getRS(t, w, "web").Status.FullyLabeledReplicas)
+	require.NoError(t, w.Admin.Delete("Pod", "default", pods[2].Name, apiserver.DeleteOptions{}))
+	check("one pod terminating, its replacement created")
+	require.Equal(t, int32(6), getRS(t, w, "web").Status.Replicas)
+	w.Run(time.Minute)
+	check("replaced")
+	scaled := getRS(t, w, "web").DeepCopy()
+	scaled.Spec.Replicas = ptr.To[int32](2)
+	_, err := w.Admin.Update(scaled)
+	require.NoError(t, err)
+	w.Run(time.Minute)
+	check("scaled down")
+	require.Equal(t, int32(2), getRS(t, w, "web").Status.Replicas)
 }

@@ -18,40 +18,86 @@ import (
 // ReplicaFailure condition while creates or deletes fail. It does not set
 // observedGeneration.
 func CalculateStatus(rs *appsv1.ReplicaSet, active []*corev1.Pod, manageErr error, now time.Time) appsv1.ReplicaSetStatus {
-	st := rs.Status
-	st.Conditions = append([]appsv1.ReplicaSetCondition(nil), rs.Status.Conditions...)
 	mnow := metav1.NewTime(now)
 	want := labelPairs(rs.Spec.Template.Labels)
-	var full, ready, avail int32
+	var n counts
 	for _, p := range active {
-		if hasLabels(p.Labels, want) {
-			full++
-		}
-		if podutil.IsReady(p) {
-			ready++
-			if rs.Spec.MinReadySeconds == 0 || podutil.IsAvailable(p, rs.Spec.MinReadySeconds, mnow) {
-				avail++
-			}
+		n.add(p, factsOf(p, want)|factActive, rs.Spec.MinReadySeconds, mnow) // counted as given
+	}
+	return statusOf(rs, n, manageErr, mnow)
+}
+
+// podFacts is what a ReplicaSet's status reads of one pod version, read
+// once per version: the sync keeps them with its claimed pods
+// (controllerutil.ClaimMemo), so a sync after one pod changed reads one
+// pod, not all of them. Availability with minReadySeconds depends on the
+// time and is not a fact.
+type podFacts uint8
+
+const (
+	factActive       podFacts = 1 << iota // counts as a replica (podutil.IsActive)
+	factFullyLabeled                      // carries every label of the template
+	factReady                             // its Ready condition is True
+)
+
+// factsOf reads pod's facts; want are the template's labels (labelPairs).
+func factsOf(p *corev1.Pod, want []labelPair) podFacts {
+	var f podFacts
+	if podutil.IsActive(p) {
+		f |= factActive
+	}
+	if hasLabels(p.Labels, want) {
+		f |= factFullyLabeled
+	}
+	if podutil.IsReady(p) {
+		f |= factReady
+	}
+	return f
+}
+
+// counts are the replica counts of a ReplicaSet's status.
+type counts struct{ replicas, full, ready, avail int32 }
+
+// add counts pod p with facts f if it is active; minReadySeconds and now
+// decide whether a ready pod is available.
+func (n *counts) add(p *corev1.Pod, f podFacts, minReadySeconds int32, now metav1.Time) {
+	if f&factActive == 0 {
+		return
+	}
+	n.replicas++
+	if f&factFullyLabeled != 0 {
+		n.full++
+	}
+	if f&factReady != 0 {
+		n.ready++
+		if minReadySeconds == 0 || podutil.IsAvailable(p, minReadySeconds, now) {
+			n.avail++
 		}
 	}
+}
+
+// statusOf is the status with counts n (see CalculateStatus).
+func statusOf(rs *appsv1.ReplicaSet, n counts, manageErr error, now metav1.Time) appsv1.ReplicaSetStatus {
+	st := rs.Status
+	st.Conditions = append([]appsv1.ReplicaSetCondition(nil), rs.Status.Conditions...)
 	failure := condition(st.Conditions, appsv1.ReplicaSetReplicaFailure)
 	switch {
 	case manageErr != nil && failure == nil:
 		reason := controllerutil.FailedCreate
-		if len(active) > int(*rs.Spec.Replicas) {
+		if n.replicas > *rs.Spec.Replicas {
 			reason = controllerutil.FailedDelete
 		}
 		st.Conditions = append(st.Conditions, appsv1.ReplicaSetCondition{
 			Type: appsv1.ReplicaSetReplicaFailure, Status: corev1.ConditionTrue,
-			LastTransitionTime: mnow, Reason: reason, Message: manageErr.Error(),
+			LastTransitionTime: now, Reason: reason, Message: manageErr.Error(),
 		})
 	case manageErr == nil && failure != nil:
 		st.Conditions = removeCondition(st.Conditions, appsv1.ReplicaSetReplicaFailure)
 	}
-	st.Replicas = int32(len(active))
-	st.FullyLabeledReplicas = full
-	st.ReadyReplicas = ready
-	st.AvailableReplicas = avail
+	st.Replicas = n.replicas
+	st.FullyLabeledReplicas = n.full
+	st.ReadyReplicas = n.ready
+	st.AvailableReplicas = n.avail
 	return st
 }
 

@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil"
 	"github.com/kubesim/kubesim/sim/podutil"
@@ -27,17 +28,28 @@ func (c *Controller) sync(key string) error {
 	if err != nil {
 		return nil // invalid selector: nothing to do until it changes
 	}
-	claimed, err := c.claims.Claim(c.Client, "Pod", rs, c.kind.kind, sel, rs.Spec.Selector.MatchLabels)
+	var want []labelPair // the template's labels, listed for the first pod read
+	claimed, err := c.claims.Claim(c.Client, "Pod", rs, c.kind.kind, sel, rs.Spec.Selector.MatchLabels,
+		func(o store.Object) podFacts {
+			if want == nil {
+				want = labelPairs(rs.Spec.Template.Labels)
+			}
+			return factsOf(o.(*corev1.Pod), want)
+		})
 	if err != nil {
 		return err
 	}
-	active := activePods(claimed)
+	now := c.Engine.Now()
+	mnow := metav1.NewTime(now)
+	var n counts
+	for _, cl := range claimed {
+		n.add(cl.Object.(*corev1.Pod), cl.Value, rs.Spec.MinReadySeconds, mnow)
+	}
 	var manageErr error
 	if needsSync && rs.DeletionTimestamp == nil {
-		manageErr = c.manageReplicas(key, obj, rs, active)
+		manageErr = c.manageReplicas(key, obj, rs, claimed, n.replicas)
 	}
-	now := c.Engine.Now()
-	status := CalculateStatus(rs, active, manageErr, now)
+	status := statusOf(rs, n, manageErr, mnow)
 	out, err := c.updateStatus(obj, rs, status)
 	if err != nil {
 		return err
@@ -49,27 +61,29 @@ func (c *Controller) sync(key string) error {
 	return manageErr
 }
 
-// activePods keeps the pods that count as replicas: not finished and not
-// being deleted (so a replacement is created as soon as deletion starts).
-func activePods(objs []store.Object) []*corev1.Pod {
-	out := make([]*corev1.Pod, 0, len(objs))
-	for _, o := range objs {
-		if p := o.(*corev1.Pod); podutil.IsActive(p) {
-			out = append(out, p)
+// activePods keeps the claimed pods that count as replicas: not finished
+// and not being deleted (so a replacement is created as soon as deletion
+// starts).
+func activePods(claimed []controllerutil.Claimed[podFacts]) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, cl := range claimed {
+		if cl.Value&factActive != 0 {
+			out = append(out, cl.Object.(*corev1.Pod))
 		}
 	}
 	return out
 }
 
-// manageReplicas creates or deletes the difference; owner is the stored
-// object (events name it), rs its ReplicaSet view.
-func (c *Controller) manageReplicas(key string, owner store.Object, rs *appsv1.ReplicaSet, active []*corev1.Pod) error {
-	diff := len(active) - int(*rs.Spec.Replicas)
+// manageReplicas creates or deletes the difference between the active
+// claimed pods and spec.replicas; owner is the stored object (events name
+// it), rs its ReplicaSet view.
+func (c *Controller) manageReplicas(key string, owner store.Object, rs *appsv1.ReplicaSet, claimed []controllerutil.Claimed[podFacts], active int32) error {
+	diff := int(active) - int(*rs.Spec.Replicas)
 	switch {
 	case diff < 0:
 		return c.createPods(key, owner, rs, min(-diff, c.Config.BurstReplicas))
 	case diff > 0:
-		return c.deletePods(key, owner, rs, active, min(diff, c.Config.BurstReplicas))
+		return c.deletePods(key, owner, rs, activePods(claimed), min(diff, c.Config.BurstReplicas))
 	}
 	return nil
 }
