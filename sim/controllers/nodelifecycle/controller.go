@@ -224,22 +224,73 @@ func (c *Controller) monitorNodeHealth() {
 		delete(c.nodes, n.Name)
 	}
 	counts := map[string]*zoneCount{}
+	lastQuiet := false
 	for i, n := range nodes {
 		st := c.stateOf[i]
 		if st == nil {
 			st = c.nodes[n.Name] // added by this pass
 		}
-		c.monitorNode(n, st, counts)
+		if lastQuiet = c.quietVisit(n, st, counts); !lastQuiet {
+			c.monitorNode(n, st, counts)
+		}
+	}
+	if lastQuiet {
+		// As if the last node had been visited in full: what follows
+		// (handleDisruption) records with the cause its visit set.
+		c.Engine.Trace().SetCause(c.Engine.Trace().LastOf("Node", "", nodes[len(nodes)-1].Name))
 	}
 	c.handleDisruption(counts, nodes)
 	clear(c.stateOf) // hold no node past its pass
 	clear(c.listed)
 }
 
+// quietVisit is monitorNode for a node whose version the previous full
+// visit found quiet (nodeState.quiet), and false, doing nothing, for any
+// other. For such a version monitorNode does nothing but observe the
+// node's Lease, compare the probe time with the grace period and count
+// the node Ready in its zone: the version is the same, so its Ready
+// condition (heartbeat and transition time included) equals the one the
+// health remembers, and it carries no NoExecute taint; the node is in no
+// zone's tainter, since only a visit observing it not Ready queues it
+// there. quietVisit does exactly those three things, and hands the node
+// to monitorNode when its grace period is over. What it skips is what
+// made a pass cost a microsecond per node: the condition copies and
+// comparisons, the taint and tainter lookups and the trace's cause link,
+// which a quiet visit records nothing under (monitorNodeHealth sets the
+// last node's for what follows the visits).
+func (c *Controller) quietVisit(n *corev1.Node, st *nodeState, counts map[string]*zoneCount) bool {
+	if st.quiet != n || noQuietVisits {
+		return false
+	}
+	h := &st.health
+	now := c.Engine.Elapsed()
+	c.observeLease(n.Name, h, now)
+	if now >= h.probe+c.cfg.MonitorGracePeriod {
+		return false // (monitorNode observes the same Lease again: a no-op)
+	}
+	if !st.excluded {
+		c.zoneCount(counts, st.zone).ready++
+	}
+	return true
+}
+
+// noQuietVisits makes every visit a full one (tests compare the two).
+var noQuietVisits = false
+
+func (c *Controller) zoneCount(counts map[string]*zoneCount, zone string) *zoneCount {
+	zc := counts[zone]
+	if zc == nil {
+		zc = &zoneCount{}
+		counts[zone] = zc
+	}
+	return zc
+}
+
 // monitorNode checks one node: health, taints, and pods on a fresh
 // transition to not ready. Only a node that changed state costs a pod
 // lookup.
 func (c *Controller) monitorNode(n *corev1.Node, st *nodeState, counts map[string]*zoneCount) {
+	st.quiet = nil
 	// Whatever this pass does to the node is caused by the last thing
 	// recorded about it (a fault, its last status), not by the monitor's
 	// tick (a side link for `kubesim explain`; the trace is unchanged).
@@ -249,11 +300,7 @@ func (c *Controller) monitorNode(n *corev1.Node, st *nodeState, counts map[strin
 		return
 	}
 	if !st.excluded {
-		zc := counts[st.zone]
-		if zc == nil {
-			zc = &zoneCount{}
-			counts[st.zone] = zc
-		}
+		zc := c.zoneCount(counts, st.zone)
 		if current != nil && current.Status == corev1.ConditionTrue {
 			zc.ready++
 		} else {
@@ -276,6 +323,11 @@ func (c *Controller) monitorNode(n *corev1.Node, st *nodeState, counts map[strin
 		}
 	}
 	st.retry = false
+	if observed.Status == corev1.ConditionTrue && current.Status == corev1.ConditionTrue &&
+		!hasTaint(n.Spec.Taints, &UnreachableTaint) && !hasTaint(n.Spec.Taints, &NotReadyTaint) &&
+		c.Engine.Elapsed() < st.health.probe+c.cfg.MonitorGracePeriod {
+		st.quiet = n
+	}
 }
 
 // classifyNodes splits the listed nodes into newly seen ones, known ones

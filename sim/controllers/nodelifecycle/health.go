@@ -60,6 +60,11 @@ type nodeState struct {
 	health  nodeHealth
 	tracked bool // health holds something (upstream: the node is in nodeHealthMap)
 	retry   bool // marking its pods not ready failed: try again next pass
+	// quiet is the version of the node that the last full visit found
+	// Ready before and after, without a NoExecute taint and within its
+	// grace period (nil otherwise): while the store holds that version,
+	// a pass needs only quietVisit (see there).
+	quiet *corev1.Node
 }
 
 // observe brings the state's node facts up to version n.

@@ -1,9 +1,9 @@
 package nodelifecycle
 
 import (
-	"time"
-
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -109,4 +109,53 @@ func TestObserveLeaseSkipsOnlyTheSameLease(t *testing.T) {
 	*h = nodeHealth{probe: 1}
 	c.observeLease("n", h, 10)
 	require.EqualValues(t, 10, h.probe, "a reset health takes the Lease as new")
+}
+
+// BenchmarkMonitorPass5000 is one monitor pass over 5,000 healthy nodes,
+// half of which renewed their Lease since the previous pass (the steady
+// state: kubelets renew every 10 s, the monitor passes every 5 s), with
+// quiet visits and with full visits only.
+func BenchmarkMonitorPass5000(b *testing.B) {
+	b.Run("quiet", func(b *testing.B) { benchmarkMonitorPass(b, false) })
+	b.Run("full", func(b *testing.B) { benchmarkMonitorPass(b, true) })
+}
+
+func benchmarkMonitorPass(b *testing.B, full bool) {
+	noQuietVisits = full
+	defer func() { noQuietVisits = false }()
+	w := apiservertest.NewWorld(1, corev1.NamespaceNodeLease)
+	c := New(w.Engine, w.Admin, Config{})
+	now := metav1.NewTime(w.Engine.Now())
+	leases := make([]*coordinationv1.Lease, 5000)
+	for i := range leases {
+		name := fmt.Sprintf("n-%04d", i)
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
+			corev1.LabelTopologyZone: fmt.Sprintf("z%d", i%3), corev1.LabelTopologyRegion: "us-east-1"}},
+			Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
+				LastHeartbeatTime: now, LastTransitionTime: now}}}}
+		_, err := w.Admin.Create(n)
+		require.NoError(b, err)
+		renew := metav1.NewMicroTime(w.Engine.Now())
+		o, err := w.Admin.Create(&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: corev1.NamespaceNodeLease},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: &name, RenewTime: &renew}})
+		require.NoError(b, err)
+		leases[i] = o.(*coordinationv1.Lease)
+	}
+	c.monitorNodeHealth()
+	c.monitorNodeHealth()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		w.Engine.RunUntil(w.Engine.Elapsed() + 5*time.Second)
+		renew := metav1.NewMicroTime(w.Engine.Now())
+		for j := i % 2; j < len(leases); j += 2 {
+			l := leases[j].DeepCopy()
+			l.Spec.RenewTime = &renew
+			o, err := w.Admin.Update(l)
+			require.NoError(b, err)
+			leases[j] = o.(*coordinationv1.Lease)
+		}
+		b.StartTimer()
+		c.monitorNodeHealth()
+	}
 }
