@@ -68,7 +68,12 @@ func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
 	}
 	cycle := s.queue.SchedulingCycle()
 	s.stats.Attempts++
-	node, err := s.schedulePod(pod)
+	pi := p.PodInfo
+	if pi == nil || pi.Pod != pod {
+		pi = framework.NewPodInfo(pod)
+		p.PodInfo = pi
+	}
+	node, err := s.schedulePod(pi)
 	if err != nil {
 		s.handleFailure(p, pod, err, cycle)
 		return
@@ -92,10 +97,19 @@ func (s *Scheduler) bind(p *queue.QueuedPodInfo, pod *corev1.Pod, node string, c
 		return
 	}
 	if bound, ok := s.st.Get("Pod", pod.Namespace, pod.Name); ok {
-		s.cache.AddPod(bound.(*corev1.Pod)) // assumed at once, confirmed by the watch
+		// Assumed at once, confirmed by the watch. Bind changed only the
+		// node name and the PodScheduled condition, so what the cycle
+		// derived from pod holds for the bound object too.
+		if pi := p.PodInfo; pi != nil && pi.Pod == pod {
+			pi.Pod = bound.(*corev1.Pod)
+			s.cache.AddPodInfo(pi)
+		} else {
+			s.cache.AddPod(bound.(*corev1.Pod))
+		}
 		s.client.Event(bound, corev1.EventTypeNormal, "Scheduled",
 			"Successfully assigned "+pod.Namespace+"/"+pod.Name+" to "+node) // one allocation, where Sprintf boxes its arguments
 	}
+	p.PodInfo = nil // the cache's now
 	s.queue.Done(p)
 	delete(s.pending, p.Key)
 	s.stats.Scheduled++
@@ -188,14 +202,16 @@ func (s *Scheduler) claimsBound(keys []string) bool {
 	return true
 }
 
-// schedulePod picks a node for pod or returns a *framework.FitError (or
+// schedulePod picks a node for pi.Pod or returns a *framework.FitError (or
 // another error).
-func (s *Scheduler) schedulePod(pod *corev1.Pod) (string, error) {
+func (s *Scheduler) schedulePod(pi *framework.PodInfo) (string, error) {
+	pod := pi.Pod
 	nodes := s.cache.NodeInfos()
 	if len(nodes) == 0 {
 		return "", ErrNoNodesAvailable
 	}
 	s.state.Reset()
+	s.state.SetPodInfo(pi) // derived once: plugins read it instead of deriving it again
 	feasible, diag, err := s.findNodesThatFitPod(pod, nodes)
 	if err != nil {
 		return "", err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 )
 
@@ -27,6 +28,10 @@ type CycleState struct {
 	// nodes); narrowedBy names the plugins that narrowed it, sorted.
 	nodes      sets.Set[string]
 	narrowedBy []string
+	// podInfo is what the scheduler derived from the pod being scheduled
+	// (SetPodInfo), so that plugins read its requests and affinity terms
+	// instead of each deriving them again.
+	podInfo *PodInfo
 }
 
 // NewCycleState returns an empty state.
@@ -38,6 +43,23 @@ func (c *CycleState) Reset() {
 	c.keys, c.values = c.keys[:0], c.values[:0]
 	c.skipFilter, c.skipScore = 0, 0
 	c.nodes, c.narrowedBy = nil, nil
+	c.podInfo = nil
+}
+
+// SetPodInfo records what was derived from the pod this cycle schedules
+// (pi.Pod). The PodInfo must not change during the cycle.
+func (c *CycleState) SetPodInfo(pi *PodInfo) { c.podInfo = pi }
+
+// PodInfo returns the PodInfo recorded for pod (the same object), or nil
+// when none was (a plugin called on its own, or for another pod, as
+// preemption's and the autoscalers' what-if runs may): callers then
+// derive what they need from the pod. Pods handed out by the store are
+// immutable, so a PodInfo of the same object is always current.
+func (c *CycleState) PodInfo(pod *corev1.Pod) *PodInfo {
+	if pi := c.podInfo; pi != nil && pi.Pod == pod {
+		return pi
+	}
+	return nil
 }
 
 // PreFilterNodes returns the node names the PreFilter plugins narrowed

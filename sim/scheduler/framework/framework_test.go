@@ -159,3 +159,20 @@ func TestCycleStateLookup(t *testing.T) {
 	require.False(t, ok)
 	require.Zero(t, testing.AllocsPerRun(10, func() { c.Lookup("PreFilterX") }), "a missing key costs no allocation")
 }
+
+// TestCycleStatePodInfo: the cycle's PodInfo is handed out for its own pod
+// object only (another object of the same name may differ), and not after
+// Reset.
+func TestCycleStatePodInfo(t *testing.T) {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default"}}
+	pi := NewPodInfo(pod)
+	c := NewCycleState()
+	require.Nil(t, c.PodInfo(pod))
+	c.SetPodInfo(pi)
+	require.Same(t, pi, c.PodInfo(pod))
+	require.Same(t, pi, c.Clone().PodInfo(pod), "what-if copies of the state see it too")
+	newer := pod.DeepCopy()
+	require.Nil(t, c.PodInfo(newer), "another object of the same pod")
+	c.Reset()
+	require.Nil(t, c.PodInfo(pod))
+}

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -64,6 +65,11 @@ type QueuedPodInfo struct {
 	// UnschedulablePlugins are the plugins that rejected the pod in its
 	// last attempt, sorted; empty after an error.
 	UnschedulablePlugins []string
+	// PodInfo is what the scheduler derived from the pod in its last
+	// attempt (nil before the first): it stays valid while PodInfo.Pod is
+	// Pod (store objects are immutable), so a retried pod is not derived
+	// again.
+	PodInfo *framework.PodInfo
 
 	where   location
 	heapIdx int

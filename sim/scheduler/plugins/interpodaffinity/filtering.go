@@ -34,7 +34,7 @@ func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *corev1.P
 	if !hasPodAffinity(pod) && pl.lister.NumPodsWithRequiredAntiAffinity() == 0 {
 		return framework.SkipStatus
 	}
-	pi := incoming(pod)
+	pi := incoming(state, pod)
 	if pi.ParseErr != nil {
 		return framework.NewStatus(framework.UnschedulableAndUnresolvable, fmt.Sprintf("parsing pod: %+v", pi.ParseErr))
 	}

@@ -84,7 +84,14 @@ func nodeLabel(pi *framework.PodInfo, key string) (string, bool) {
 	return v, ok
 }
 
-func incoming(pod *corev1.Pod) *framework.PodInfo { return framework.NewPodInfo(pod) }
+// incoming is the PodInfo of the pod being scheduled: the one the
+// scheduler derived for the cycle, or a new one (read-only either way).
+func incoming(state *framework.CycleState, pod *corev1.Pod) *framework.PodInfo {
+	if pi := state.PodInfo(pod); pi != nil {
+		return pi
+	}
+	return framework.NewPodInfo(pod)
+}
 
 // hasPodAffinity reports whether the pod has any pod (anti-)affinity, so
 // that most cycles skip parsing it.

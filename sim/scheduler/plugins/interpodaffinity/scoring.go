@@ -35,7 +35,7 @@ func (pl *InterPodAffinity) PreScore(state *framework.CycleState, pod *corev1.Po
 	if !hasPodAffinity(pod) && pl.lister.NumPodsWithAffinity() == 0 {
 		return framework.SkipStatus
 	}
-	pi := incoming(pod)
+	pi := incoming(state, pod)
 	if pi.ParseErr != nil {
 		return framework.AsStatus(fmt.Errorf("failed to parse pod: %w", pi.ParseErr))
 	}

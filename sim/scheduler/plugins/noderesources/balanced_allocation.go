@@ -28,7 +28,11 @@ func (*BalancedAllocation) Name() string { return BalancedAllocationName }
 // PreScore computes the pod's real requests; a pod requesting nothing
 // (best effort) does not change balance, so the plugin skips it.
 func (b *BalancedAllocation) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
-	b.cur = podutil.PodRequests(pod)
+	if pi := state.PodInfo(pod); pi != nil {
+		b.cur = pi.Requests
+	} else {
+		b.cur = podutil.PodRequests(pod)
+	}
 	if b.cur.MilliCPU == 0 && b.cur.Memory == 0 {
 		return framework.SkipStatus
 	}

@@ -54,7 +54,11 @@ func (*Fit) Name() string { return FitName }
 
 // PreFilter computes the pod's request once.
 func (f *Fit) PreFilter(state *framework.CycleState, pod *corev1.Pod) *framework.Status {
-	f.cur = podutil.PodRequests(pod)
+	if pi := state.PodInfo(pod); pi != nil {
+		f.cur = pi.Requests // derived once per cycle by the scheduler
+	} else {
+		f.cur = podutil.PodRequests(pod)
+	}
 	state.Write(fitKey, &f.cur)
 	return nil
 }
@@ -141,7 +145,11 @@ func scoreRequests(state *framework.CycleState, key framework.StateKey, pod *cor
 
 // PreScore computes the pod's non-zero request once per cycle.
 func (f *Fit) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
-	f.nz = podutil.NonZeroRequests(pod)
+	if pi := state.PodInfo(pod); pi != nil {
+		f.nz = pi.NonZero
+	} else {
+		f.nz = podutil.NonZeroRequests(pod)
+	}
 	state.Write(fitScoreKey, &f.nz)
 	return nil
 }
