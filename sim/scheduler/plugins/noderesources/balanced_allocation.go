@@ -17,6 +17,36 @@ const balancedKey framework.StateKey = "PreScore" + BalancedAllocationName
 // BalancedAllocation is the NodeResourcesBalancedAllocation plugin.
 type BalancedAllocation struct {
 	cur podutil.Resources
+	// memo[i] is the last score ScoreNodes computed for the node at
+	// index i, with the inputs it was computed from (see balancedMemo).
+	memo []balancedMemo
+}
+
+// balancedMemo remembers one node's score with every input it depends on:
+// the node's CPU and memory requested and allocatable and the pod's CPU
+// and memory request (balancedImprovement reads nothing else). A score is
+// reused only when all six are equal, so it is exact by construction and
+// cannot go stale; it needs no invalidation. It pays because consecutive
+// cycles mostly schedule pods of one template (the same requests) over
+// nodes of which only the last one bound to has changed, and a hit is six
+// compares where a miss is four float divisions.
+type balancedMemo struct {
+	usedCPU, usedMem, allocCPU, allocMem int64
+	podCPU, podMem                       int64
+	score                                int64
+	ok                                   bool
+}
+
+// lookup returns the remembered score for the inputs, if any.
+func (m *balancedMemo) lookup(used, pod, alloc *podutil.Resources) (int64, bool) {
+	return m.score, m.ok && m.usedCPU == used.MilliCPU && m.usedMem == used.Memory &&
+		m.allocCPU == alloc.MilliCPU && m.allocMem == alloc.Memory &&
+		m.podCPU == pod.MilliCPU && m.podMem == pod.Memory
+}
+
+func (m *balancedMemo) store(used, pod, alloc *podutil.Resources, score int64) {
+	*m = balancedMemo{usedCPU: used.MilliCPU, usedMem: used.Memory, allocCPU: alloc.MilliCPU, allocMem: alloc.Memory,
+		podCPU: pod.MilliCPU, podMem: pod.Memory, score: score, ok: true}
 }
 
 // NewBalancedAllocation returns the plugin.
@@ -27,7 +57,7 @@ func (*BalancedAllocation) Name() string { return BalancedAllocationName }
 
 // PreScore computes the pod's real requests; a pod requesting nothing
 // (best effort) does not change balance, so the plugin skips it.
-func (b *BalancedAllocation) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
+func (b *BalancedAllocation) PreScore(state *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo) *framework.Status {
 	if pi := state.PodInfo(pod); pi != nil {
 		b.cur = pi.Requests
 	} else {
@@ -37,6 +67,15 @@ func (b *BalancedAllocation) PreScore(state *framework.CycleState, pod *corev1.P
 		return framework.SkipStatus
 	}
 	state.Write(balancedKey, &b.cur)
+	// Size the memo here, not in ScoreNodes, which may run on several
+	// goroutines (each writes only its own nodes' entries).
+	last := -1
+	for _, ni := range nodes {
+		last = max(last, ni.Index)
+	}
+	if last >= len(b.memo) {
+		b.memo = append(b.memo, make([]balancedMemo, last+1-len(b.memo))...)
+	}
 	return nil
 }
 
@@ -53,7 +92,17 @@ func (b *BalancedAllocation) Score(state *framework.CycleState, pod *corev1.Pod,
 func (b *BalancedAllocation) ScoreNodes(state *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo, scores []framework.NodeScore) *framework.Status {
 	req := scoreRequests(state, balancedKey, pod, podutil.PodRequests)
 	for j, ni := range nodes {
-		scores[j].Score = balancedImprovement(ni.Requested, req, ni.Allocatable)
+		if ni.Index < 0 || ni.Index >= len(b.memo) { // not sized by PreScore: no memo
+			scores[j].Score = balancedImprovement(ni.Requested, req, ni.Allocatable)
+			continue
+		}
+		m := &b.memo[ni.Index]
+		score, ok := m.lookup(&ni.Requested, &req, &ni.Allocatable)
+		if !ok {
+			score = balancedImprovement(ni.Requested, req, ni.Allocatable)
+			m.store(&ni.Requested, &req, &ni.Allocatable, score)
+		}
+		scores[j].Score = score
 	}
 	return nil
 }
