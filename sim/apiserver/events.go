@@ -30,6 +30,9 @@ type eventRecorder struct {
 	// spam: hash of the spam key -> the source's token bucket for the object.
 	spam map[uint64]bucket
 	seq  uint32
+	// spare is the Event the next one is built in (the store keeps only
+	// its encoding), nil while one is being written.
+	spare *corev1.Event
 	// swept is when similar and spam last lost the entries that no longer
 	// make a difference (upstream's caches are LRUs of 4,096 entries).
 	swept time.Duration
@@ -59,13 +62,23 @@ type eventLog struct {
 }
 
 // name is the event's name: the object's, the first time seen in
-// nanoseconds and the sequence number, in hex (built in one allocation:
-// one name is made for every event written).
+// nanoseconds and the sequence number, in hex.
 func (r *eventRecorder) name(obj store.Object, l eventLog) string {
 	var buf [96]byte
-	b := append(append(buf[:0], obj.GetName()...), '.')
+	return string(r.appendName(buf[:0], obj, l))
+}
+
+// key is the store key of the event named name(obj, l) in namespace ns,
+// built in one allocation (one is made for every event written).
+func (r *eventRecorder) key(ns string, obj store.Object, l eventLog) string {
+	var buf [128]byte
+	return string(r.appendName(append(append(buf[:0], ns...), '/'), obj, l))
+}
+
+func (r *eventRecorder) appendName(b []byte, obj store.Object, l eventLog) []byte {
+	b = append(append(b, obj.GetName()...), '.')
 	b = strconv.AppendInt(b, r.s.engine.Start().Add(l.first).UnixNano(), 16)
-	return string(strconv.AppendUint(b, uint64(l.seq), 16))
+	return strconv.AppendUint(b, uint64(l.seq), 16)
 }
 
 // aggregateRecord is upstream's aggregation record: the hashes of the
@@ -240,8 +253,18 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 		}
 		// Gone (or never written): created under its name, with its count.
 	}
-	ev := &corev1.Event{
-		ObjectMeta: metav1.ObjectMeta{Name: r.name(obj, l), Namespace: ns},
+	// The Event is built in the recorder's spare one, which the store
+	// only reads (CreateFrom: it keeps the encoding), and its name is the
+	// tail of its store key, built once.
+	ev := r.spare
+	r.spare = nil // a write this one causes (a watcher's) builds its own
+	if ev == nil {
+		ev = &corev1.Event{}
+	}
+	defer func() { *ev = corev1.Event{}; r.spare = ev }()
+	storeKey := r.key(ns, obj, l)
+	*ev = corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{Name: storeKey[len(ns)+1:], Namespace: ns},
 		InvolvedObject: corev1.ObjectReference{
 			Kind: info.Kind, APIVersion: info.GroupVersion.String(), Namespace: obj.GetNamespace(),
 			Name: obj.GetName(), UID: obj.GetUID(), ResourceVersion: obj.GetResourceVersion(),
@@ -253,15 +276,14 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	}
 	ev.UID = c.s.newUID(nil)
 	ev.CreationTimestamp = now
-	out, err := c.s.store.Create(ev)
-	if err != nil {
+	if err := c.s.store.CreateFrom(ev, storeKey); err != nil {
 		return
 	}
 	summary := eventType + " " + reason + ": " + message
 	if l.count > 1 {
 		summary = eventType + " " + reason + " x" + strconv.Itoa(int(l.count)) + ": " + message
 	}
-	c.s.trace(c.component, "event", out, summary)
+	c.s.trace(c.component, "event", ev, summary)
 }
 
 // sourceComponent maps our component names to upstream event sources:

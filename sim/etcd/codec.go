@@ -61,7 +61,7 @@ func encodeBatch(buf []byte, vals []sharedVal, seq uint64, batch []store.Mutatio
 		buf = binary.AppendUvarint(buf, uint64(m.Rev))
 		buf = appendString(buf, m.Kind)
 		buf = appendString(buf, m.Key)
-		if m.Type == store.Deleted || m.Object == nil {
+		if m.Type == store.Deleted || (m.Object == nil && m.Encoded == nil) {
 			buf = binary.AppendUvarint(buf, 0)
 			vals = append(vals, sharedVal{kind: m.Kind, key: m.Key})
 			continue

@@ -129,3 +129,59 @@ func TestTTL(t *testing.T) {
 	require.Equal(t, store.Deleted, last[0].Type)
 	require.Equal(t, "default/b", last[0].Key)
 }
+
+// TestCreateFromKeepsNothingLent: CreateFrom's writer reuses its object
+// after the call. What the store hands out afterwards (reads, the log's
+// encoding, watchers' copies) is what was written, whatever the writer
+// then does to its object; without watchers the log gets only the
+// encoding. An object that does not pack is copied.
+func TestCreateFromKeepsNothingLent(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := store.New(e)
+	log := &recLog{}
+	s.SetLog(log)
+	at := sim.Epoch.Add(90*time.Second + 123456789*time.Nanosecond)
+	lent := event("default", "a.1", at)
+	e.At(time.Millisecond, "unwatched", func() {
+		require.NoError(t, s.CreateFrom(lent, "default/a.1"))
+	})
+	e.RunUntil(time.Second)
+	want := event("default", "a.1", at)
+	want.ResourceVersion = "1"
+	require.Equal(t, "1", lent.ResourceVersion, "the writer's object gets its resourceVersion")
+	*lent = corev1.Event{} // the writer reuses its object
+	got, ok := s.Get("Event", "default", "a.1")
+	require.True(t, ok)
+	require.Equal(t, want, got)
+	require.Len(t, log.batches, 1)
+	m := log.batches[0][0]
+	require.Nil(t, m.Object, "nothing watches: no copy decoded for the log")
+	require.Equal(t, "default/a.1", m.Key)
+	var dec corev1.Event
+	require.NoError(t, dec.Unmarshal(m.Encoded))
+	require.Equal(t, want.Message, dec.Message)
+
+	var watched []store.Object
+	s.Watch("Event", time.Millisecond, func(ev store.Event) { watched = append(watched, ev.Object) })
+	odd := event("default", "odd.1", at)
+	odd.Annotations = map[string]string{} // does not pack: kept as a copy
+	b := event("kube-system", "b.1", at)
+	e.At(2*time.Second, "watched", func() {
+		require.NoError(t, s.CreateFrom(b, "")) // the key built by the store
+		require.NoError(t, s.CreateFrom(odd, "default/wrong"))
+		*b, *odd = corev1.Event{}, corev1.Event{}
+	})
+	e.RunUntil(3 * time.Second)
+	wantB, wantOdd := event("kube-system", "b.1", at), event("default", "odd.1", at)
+	wantOdd.Annotations = map[string]string{}
+	wantB.ResourceVersion, wantOdd.ResourceVersion = "2", "3"
+	require.Equal(t, []store.Object{wantB, wantOdd}, watched)
+	got, ok = s.Get("Event", "kube-system", "b.1")
+	require.True(t, ok)
+	require.Equal(t, wantB, got)
+	got, ok = s.Get("Event", "default", "odd.1")
+	require.True(t, ok, "a wrong key is not used")
+	require.Equal(t, wantOdd, got)
+	require.Equal(t, wantOdd, log.batches[1][1].Object)
+	require.ErrorContains(t, s.CreateFrom(event("default", "a.1", at), ""), "already exists")
+}

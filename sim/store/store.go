@@ -55,10 +55,12 @@ type Mutation struct {
 	Type   EventType
 	Kind   string
 	Key    string
-	Object Object // nil for Deleted
+	Object Object // nil for Deleted (and see Encoded)
 	// Encoded is Object's protobuf encoding when the store keeps it
 	// packed (see packed.go): immutable, for the log to share instead of
-	// encoding Object again. Nil otherwise.
+	// encoding Object again. Nil otherwise. Object may then be nil: the
+	// store holds no decoded copy of an object a writer lent it
+	// (CreateFrom).
 	Encoded []byte
 }
 
@@ -546,17 +548,41 @@ func (s *Store) Select(kind, namespace string, sel labels.Selector) []Object {
 // Create adds obj with the next revision. The caller has set every
 // field; the store sets only resourceVersion.
 func (s *Store) Create(obj Object) (Object, error) {
+	if err := s.create(obj, "", false); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// CreateFrom is Create for a writer that goes on using obj once the call
+// returns (the event recorder builds every Event in one reused object:
+// most of a large cluster's objects are Events, which nothing but the
+// store then holds). The store keeps obj's encoding if the kind is kept
+// packed and obj packs (packed.go), else a copy of obj; the log is handed
+// the encoding, and watchers a copy decoded from it (decoded only if the
+// kind has watchers). key, if not empty, is KeyOf(obj), which the writer
+// built anyway: the store keeps it rather than building the same string.
+// As Create, it sets obj's resourceVersion.
+func (s *Store) CreateFrom(obj Object, key string) error {
+	return s.create(obj, key, true)
+}
+
+// create is Create, and CreateFrom if borrowed (obj is the writer's).
+func (s *Store) create(obj Object, key string, borrowed bool) error {
 	info, err := KindOf(obj)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	t := s.tables[info.Kind]
 	if s.lookup(t, obj.GetNamespace(), obj.GetName()) != nil {
-		return nil, apierrors.NewAlreadyExists(t.kind.GroupResource(), obj.GetName())
+		return apierrors.NewAlreadyExists(t.kind.GroupResource(), obj.GetName())
+	}
+	if key == "" || !isKeyOf(key, obj) {
+		key = KeyOf(obj)
 	}
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
-	e := &entry{key: KeyOf(obj)}
+	e := &entry{key: key}
 	t.entries[e.key] = e
 	enc := e.set(t, obj)
 	if t.sorted != nil {
@@ -566,10 +592,37 @@ func (s *Store) Create(obj Object) (Object, error) {
 		t.unsorted = true
 	}
 	for name, fn := range t.indexers {
-		t.addIndex(name, fn, e, obj)
+		t.addIndex(name, fn, e, obj) // index values are strings: obj is not kept
+	}
+	if borrowed {
+		switch {
+		case enc == nil:
+			obj = obj.DeepCopyObject().(Object)
+			e.obj = obj
+		case s.watchedKind(t):
+			obj = e.object() // the watchers' copy
+		default:
+			obj = nil // the log has the encoding; nobody else wants it
+		}
 	}
 	s.record(t, Added, e.key, obj, nil, enc)
-	return obj, nil
+	return nil
+}
+
+// isKeyOf reports whether key is KeyOf(obj), without building KeyOf(obj).
+func isKeyOf(key string, obj Object) bool {
+	ns, name := obj.GetNamespace(), obj.GetName()
+	if ns == "" {
+		return key == name
+	}
+	return len(key) == len(ns)+1+len(name) && key[len(ns)] == '/' &&
+		strings.HasPrefix(key, ns) && strings.HasSuffix(key, name)
+}
+
+// watchedKind reports whether any watch could be handed a change of t's
+// kind.
+func (s *Store) watchedKind(t *table) bool {
+	return len(s.watchers[t.kind.Kind]) > 0 || len(t.watched) > 0
 }
 
 // Update replaces an object. If obj carries a resourceVersion, it must
@@ -675,6 +728,9 @@ func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc
 	ev := Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev}
 	if typ == Deleted {
 		ev.Object = old
+	}
+	if ev.Object == nil {
+		return // a lent object nobody watches (CreateFrom)
 	}
 	for _, w := range s.watchers[t.kind.Kind] {
 		w.push(s.engine, ev)
