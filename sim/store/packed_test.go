@@ -185,3 +185,31 @@ func TestCreateFromKeepsNothingLent(t *testing.T) {
 	require.Equal(t, wantOdd, log.batches[1][1].Object)
 	require.ErrorContains(t, s.CreateFrom(event("default", "a.1", at), ""), "already exists")
 }
+
+// TestTTLAfterRestore: a restore keeps the objects' revisions, so what
+// was due to expire still expires then; an object restored at another
+// revision than the write its expiry was for does not.
+func TestTTLAfterRestore(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := store.New(e)
+	s.SetTTL("Event", time.Hour)
+	e.At(time.Minute, "create", func() {
+		for _, n := range []string{"a", "b"} {
+			_, err := s.Create(event("default", n, e.Now()))
+			require.NoError(t, err)
+		}
+	})
+	e.At(2*time.Minute, "restore", func() {
+		a, _ := s.Get("Event", "default", "a")
+		b, _ := s.Get("Event", "default", "b")
+		b = b.(*corev1.Event).DeepCopy()
+		b.SetResourceVersion("02") // not the revision "2" its expiry is for
+		s.Restore(s.Rev(), []store.Object{a, b})
+	})
+	e.At(62*time.Minute, "tick", func() {})
+	e.RunUntil(90 * time.Minute)
+	_, ok := s.Get("Event", "default", "a")
+	require.False(t, ok, "a expired at 1:01")
+	_, ok = s.Get("Event", "default", "b")
+	require.True(t, ok)
+}

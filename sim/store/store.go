@@ -100,10 +100,9 @@ type table struct {
 	buf      []byte                           // an index value being built
 	rev      int64                            // the revision of the kind's last change
 	// ttl, if set, is how long an object lasts after its last write;
-	// expires[expHead:] are the writes not expired yet (ttl.go).
+	// expires holds the writes not expired yet (ttl.go).
 	ttl     time.Duration
-	expires []expiry
-	expHead int
+	expires expiryQueue
 }
 
 // Built-in indexes.
@@ -234,6 +233,10 @@ type entry struct {
 	key string
 	obj Object    // the object, nil when it is kept packed
 	p   packedObj // its encoding when packed
+	// rev is the object's resourceVersion as a number (-1 if it is not
+	// one), for the TTL to tell whether an expiry is still due without
+	// decoding a packed object (the entry's size class has room for it).
+	rev int64
 }
 
 // object is the entry's object, decoded if it is kept packed.
@@ -582,7 +585,7 @@ func (s *Store) create(obj Object, key string, borrowed bool) error {
 	}
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
-	e := &entry{key: key}
+	e := &entry{key: key, rev: s.rev}
 	t.entries[e.key] = e
 	enc := e.set(t, obj)
 	if t.sorted != nil {
@@ -645,6 +648,7 @@ func (s *Store) Update(obj Object) (Object, error) {
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
 	enc := e.set(t, obj)
+	e.rev = s.rev
 	for name, fn := range t.indexers {
 		t.updateIndex(name, fn, e, obj, old)
 	}
@@ -707,6 +711,7 @@ func (s *Store) Restore(rev int64, objs []Object) {
 			t.entries[key] = e
 		}
 		e.set(t, o)
+		e.rev = revOf(o)
 		for name, fn := range t.indexers {
 			t.addIndex(name, fn, e, o)
 		}
@@ -719,10 +724,20 @@ func (s *Store) Restore(rev int64, objs []Object) {
 	}
 }
 
+// revOf is obj's resourceVersion as a number, -1 if it is not the
+// decimal form of one.
+func revOf(obj Object) int64 {
+	rv := obj.GetResourceVersion()
+	if n, err := strconv.ParseInt(rv, 10, 64); err == nil && strconv.FormatInt(n, 10) == rv {
+		return n
+	}
+	return -1
+}
+
 func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc []byte) {
 	t.rev = s.rev
 	if t.ttl > 0 && typ != Deleted {
-		t.expires = append(t.expires, expiry{due: s.engine.Elapsed() + t.ttl, rev: s.rev, key: key})
+		t.expires.push(expiry{due: s.engine.Elapsed() + t.ttl, rev: s.rev, key: key})
 	}
 	s.batch = append(s.batch, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: key, Object: obj, Encoded: enc})
 	ev := Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -37,11 +36,13 @@ func (s *Store) SetTTL(kind string, ttl time.Duration) {
 func (s *Store) expire() {
 	now := s.engine.Elapsed()
 	for _, t := range s.expiring {
-		for t.expHead < len(t.expires) && t.expires[t.expHead].due <= now {
-			x := t.expires[t.expHead]
-			t.expires[t.expHead] = expiry{}
-			t.expHead++
-			if o, ok := t.get(x.key); ok && o.GetResourceVersion() == strconv.FormatInt(x.rev, 10) {
+		for {
+			x, ok := t.expires.front()
+			if !ok || x.due > now {
+				break
+			}
+			t.expires.pop()
+			if e := t.entries[x.key]; e != nil && e.rev == x.rev {
 				ns, name := SplitKey(x.key)
 				if !t.kind.Namespaced {
 					ns, name = "", x.key
@@ -49,10 +50,55 @@ func (s *Store) expire() {
 				_, _ = s.Delete(t.kind.Kind, ns, name) // it exists: cannot fail
 			}
 		}
-		// The queue's array is reused once half of it is spent.
-		if t.expHead > len(t.expires)/2 {
-			t.expires = append(t.expires[:0], t.expires[t.expHead:]...)
-			t.expHead = 0
-		}
 	}
+}
+
+// expiryQueue is a FIFO queue of expiries kept in blocks of expiryBlock:
+// a kind with a TTL has one for each of its writes (an Event's), and a
+// queue in one slice, grown by append, was copied whole at each growth
+// (four times its final size allocated once it grows by a quarter at a
+// time); blocks are never copied, and each goes once spent.
+type expiryQueue struct {
+	blocks [][]expiry // full but the last; blocks[0][head:] not yet popped
+	head   int
+}
+
+// expiryBlock is the number of expiries in a block (32 KiB).
+const expiryBlock = 1024
+
+func (q *expiryQueue) push(x expiry) {
+	if n := len(q.blocks); n == 0 || len(q.blocks[n-1]) == expiryBlock {
+		q.blocks = append(q.blocks, make([]expiry, 0, expiryBlock))
+	}
+	last := &q.blocks[len(q.blocks)-1]
+	*last = append(*last, x)
+}
+
+// front is the oldest expiry not popped, false if none.
+func (q *expiryQueue) front() (expiry, bool) {
+	if len(q.blocks) == 0 || q.head == len(q.blocks[0]) {
+		return expiry{}, false
+	}
+	return q.blocks[0][q.head], true
+}
+
+// pop drops the front expiry (there is one), and its block once spent:
+// the last block too, as the next push starts a new one.
+func (q *expiryQueue) pop() {
+	q.blocks[0][q.head] = expiry{} // its key is not kept alive
+	q.head++
+	if q.head == len(q.blocks[0]) && (len(q.blocks) > 1 || q.head == expiryBlock) {
+		q.blocks[0] = nil
+		q.blocks = q.blocks[1:]
+		q.head = 0
+	}
+}
+
+// len is the number of expiries not popped.
+func (q *expiryQueue) len() int {
+	n := -q.head
+	for _, b := range q.blocks {
+		n += len(b)
+	}
+	return n
 }
