@@ -83,8 +83,28 @@ func (p *affinityParser) term(list string, failed *bool, term *corev1.PodAffinit
 	return t
 }
 
-func (pi *PodInfo) parseAffinity(a *corev1.Affinity) {
-	p := affinityParser{ns: pi.Pod.Namespace}
+// PodAffinityTerms are a pod's parsed pod (anti-)affinity terms. A
+// PodInfo's set is never changed once parsed (PodInfo copies share it).
+type PodAffinityTerms struct {
+	RequiredAffinityTerms      []AffinityTerm
+	RequiredAntiAffinityTerms  []AffinityTerm
+	PreferredAffinityTerms     []WeightedAffinityTerm
+	PreferredAntiAffinityTerms []WeightedAffinityTerm
+	// ParseErr says why a selector of the pod's affinity terms does not
+	// parse (nil if all do), as upstream's NewPodInfo reports it: the
+	// InterPodAffinity plugin rejects such a pod. The term itself selects
+	// nothing.
+	ParseErr error
+}
+
+// noPodAffinityTerms is the set of every pod without pod affinity.
+var noPodAffinityTerms = &PodAffinityTerms{}
+
+// parseAffinity parses the pod (anti-)affinity terms of a pod in
+// namespace ns into a new set.
+func parseAffinity(ns string, a *corev1.Affinity) *PodAffinityTerms {
+	pi := &PodAffinityTerms{}
+	p := affinityParser{ns: ns}
 	var failed [4]bool
 	if pa := a.PodAffinity; pa != nil {
 		for i := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
@@ -111,4 +131,5 @@ func (pi *PodInfo) parseAffinity(a *corev1.Affinity) {
 	if len(p.errs) > 0 {
 		pi.ParseErr = utilerrors.NewAggregate(p.errs)
 	}
+	return pi
 }

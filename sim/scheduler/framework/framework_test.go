@@ -2,6 +2,7 @@ package framework
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -175,4 +176,32 @@ func TestCycleStatePodInfo(t *testing.T) {
 	require.Nil(t, c.PodInfo(newer), "another object of the same pod")
 	c.Reset()
 	require.Nil(t, c.PodInfo(pod))
+}
+
+// TestPodInfoAffinityTermsShared: pods without pod affinity share one
+// empty term set, which parsing other pods' terms never writes, and a
+// PodInfo stays within 176 bytes (the size class the cache pays per pod).
+func TestPodInfoAffinityTermsShared(t *testing.T) {
+	plain := NewPodInfo(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "default"}})
+	nodeOnly := NewPodInfo(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "default"},
+		Spec: corev1.PodSpec{Affinity: &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{}}}})
+	require.Same(t, plain.PodAffinityTerms, nodeOnly.PodAffinityTerms)
+	term := corev1.PodAffinityTerm{LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "x"}}, TopologyKey: corev1.LabelHostname}
+	bad := corev1.PodAffinityTerm{LabelSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: "bogus"}}}, TopologyKey: corev1.LabelHostname}
+	affine := NewPodInfo(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "default"},
+		Spec: corev1.PodSpec{Affinity: &corev1.Affinity{
+			PodAffinity:     &corev1.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term}},
+			PodAntiAffinity: &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{Weight: 5, PodAffinityTerm: bad}}},
+		}}})
+	require.NotSame(t, plain.PodAffinityTerms, affine.PodAffinityTerms)
+	require.Len(t, affine.RequiredAffinityTerms, 1)
+	require.Len(t, affine.PreferredAntiAffinityTerms, 1)
+	require.Error(t, affine.ParseErr)
+	require.True(t, affine.HasAffinity())
+	require.False(t, plain.HasAffinity())
+	require.Equal(t, PodAffinityTerms{}, *plain.PodAffinityTerms, "the shared empty set was written")
+	plain.Update(affine.Pod) // a new version with terms gets its own set
+	require.Len(t, plain.RequiredAffinityTerms, 1)
+	require.Equal(t, PodAffinityTerms{}, *nodeOnly.PodAffinityTerms)
+	require.LessOrEqual(t, unsafe.Sizeof(PodInfo{}), uintptr(176))
 }
