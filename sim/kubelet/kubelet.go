@@ -102,6 +102,7 @@ type Kubelet struct {
 	spare      []*podState // the other dirty buffer (flush)
 	flushTimer *sim.Timer  // reused while the generation lasts (markDirty)
 	flushDue   bool        // flushTimer is queued
+	statusReq  *corev1.Pod // the request of the pod status writes, reused (flushPod)
 
 	statusTimer, leaseTimer *sim.Timer // the heartbeat loops' (startHeartbeats)
 

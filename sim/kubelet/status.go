@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // markDirty queues a status write for the pod. All changes of one instant
@@ -49,6 +51,15 @@ func (k *Kubelet) flush() {
 }
 
 // flushPod writes the pod's status now if it differs from the stored one.
+//
+// The request carrying the status is the kubelet's one scratch Pod
+// (statusReq), not a new 1.2 KB Pod per write: a status write reads only
+// the request's name, namespace and status and stores a copy of the
+// stored pod with that status (apiserver.withStatus), so the request is
+// garbage once UpdateStatus returns. Should the server ever store the
+// request itself, the kubelet notices (the object returned is the
+// request) and never touches it again. TestStatusWritesLeaveStoredPodsAlone
+// checks that a written status is not changed by the writes after it.
 func (k *Kubelet) flushPod(p *podState) {
 	p.dirty = false
 	if p.deleted {
@@ -66,8 +77,17 @@ func (k *Kubelet) flushPod(p *podState) {
 	if tr := k.engine.Trace(); tr.Linking() { // explain: the status follows the pod's own story
 		tr.SetCause(tr.LastOf("Pod", cur.Namespace, cur.Name))
 	}
-	obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: cur.Name, Namespace: cur.Namespace}, Status: st}
-	_, _ = k.client.UpdateStatus(obj)
+	req := k.statusReq
+	if req == nil {
+		req = &corev1.Pod{}
+		k.statusReq = req
+	}
+	req.Name, req.Namespace, req.Status = cur.Name, cur.Namespace, st
+	if out, _ := k.client.UpdateStatus(req); out == store.Object(req) {
+		k.statusReq = nil // the server kept the request itself: it is the stored object now
+		return
+	}
+	*req = corev1.Pod{} // hold nothing of the status written
 }
 
 // surelyDiffers compares the status fields a kubelet write usually

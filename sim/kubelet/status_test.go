@@ -2,6 +2,7 @@ package kubelet
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -78,4 +79,29 @@ func TestMessagesBuiltOnce(t *testing.T) {
 		require.Equal(t, tc.want, h.k.message(tc.kind, tc.arg), "from the map")
 	}
 	require.Len(t, h.k.messages, 5)
+}
+
+// TestStatusWritesLeaveStoredPodsAlone: the kubelet sends every pod status
+// write in its one reused request Pod (flushPod); a status once stored
+// must not change when later writes reuse the request, whether of the
+// same pod or of another.
+func TestStatusWritesLeaveStoredPodsAlone(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("web", nil)
+	h.run(10 * time.Millisecond)
+	pending := h.pod("web")
+	require.Equal(t, corev1.PodPending, pending.Status.Phase)
+	kept := pending.DeepCopy()
+	req := h.k.statusReq
+	require.NotNil(t, req, "the request is kept for the next write")
+	require.True(t, equality.Semantic.DeepEqual(&corev1.Pod{}, req), "the request holds nothing between writes")
+
+	h.runPod("web2", nil)
+	h.run(5 * time.Second)
+	running := h.pod("web")
+	require.Equal(t, corev1.PodRunning, running.Status.Phase)
+	require.Equal(t, corev1.PodRunning, h.pod("web2").Status.Phase)
+	require.Same(t, req, h.k.statusReq, "one request for all writes")
+	require.NotSame(t, req, running)
+	require.Equal(t, kept, pending, "a later write changed a stored status")
 }
