@@ -22,7 +22,7 @@ const (
 	backoffReset   = 2 * backoffMax
 )
 
-type cstate int
+type cstate uint8
 
 const (
 	cWaiting cstate = iota
@@ -31,35 +31,52 @@ const (
 )
 
 // container is one container of a pod, as the runtime runs it.
+//
+// A node keeps one per container of each of its pods: the flags are
+// packed at the end and the back-off state, which most containers never
+// need, is apart, so that it fits the 320-byte size class
+// (TestKubeletStateSizes).
 type container struct {
-	p         *podState
-	spec      *corev1.Container
-	init      bool
-	ephemeral bool
+	p    *podState
+	spec *corev1.Container
 
-	state           cstate
 	reason, message string // of the waiting or terminated state
-	exitCode        int32
 	startedAt       metav1.Time
 	finishedAt      metav1.Time
 	last            *corev1.ContainerStateTerminated // never mutated once set
+	id              string
+	image, imageID  string
+	beh             images.Behavior
+	timer           *sim.Timer
+	workingSet      int64     // memory while running (workingSetBytes); 0: not computed yet
+	backoff         *backoffs // nil until the container first exits or fails a pull
+	exitCode        int32
 	restarts        int32
-	restartPending  bool // the next start is a restart
-	started, ready  bool
-	initialized     bool // a sidecar that has started once (counted in initDone)
+
+	state          cstate
+	init           bool
+	ephemeral      bool
+	restartPending bool // the next start is a restart
+	started, ready bool
+	initialized    bool // a sidecar that has started once (counted in initDone)
 	// noReadyUntilRestart: readiness failed for good (until a restart).
 	noReadyUntilRestart bool
-	id                  string
-	image, imageID      string
 	pulling             bool
-	beh                 images.Behavior
-	timer               *sim.Timer
-	workingSet          int64 // memory while running (workingSetBytes); 0: not computed yet
+}
 
-	backoff        time.Duration // crash loop
-	backoffUpdated time.Duration
-	pullBackoff    time.Duration
-	pullUpdated    time.Duration
+// backoffs are a container's crash-loop and image-pull back-offs and
+// when each last grew.
+type backoffs struct {
+	crash, crashUpdated time.Duration
+	pull, pullUpdated   time.Duration
+}
+
+// backoffs returns the container's back-off state, made on first use.
+func (c *container) backoffs() *backoffs {
+	if c.backoff == nil {
+		c.backoff = &backoffs{}
+	}
+	return c.backoff
 }
 
 func newContainer(p *podState, spec *corev1.Container, init bool) *container {
@@ -296,21 +313,22 @@ func (c *container) lastState() *corev1.ContainerStateTerminated {
 func (c *container) scheduleRestart() {
 	k := c.p.k
 	now := k.now()
-	if c.backoff > 0 && now-c.backoffUpdated <= backoffReset {
-		delay := c.backoff
+	b := c.backoffs()
+	if b.crash > 0 && now-b.crashUpdated <= backoffReset {
+		delay := b.crash
 		c.after(plegPeriod, "kubelet/crashloop", func() {
 			pod := c.p.pod
 			c.toWaiting("CrashLoopBackOff", "back-off "+delay.String()+" restarting failed container="+c.spec.Name+" pod="+formatPod(pod))
 			k.event(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container "+c.spec.Name+" in pod "+formatPod(pod))
 			c.after(delay-plegPeriod, "kubelet/restart", func() {
-				c.backoff = min(2*c.backoff, backoffMax)
-				c.backoffUpdated = k.now()
+				b.crash = min(2*b.crash, backoffMax)
+				b.crashUpdated = k.now()
 				c.begin()
 			})
 		})
 		return
 	}
-	c.backoff, c.backoffUpdated = backoffInitial, now
+	b.crash, b.crashUpdated = backoffInitial, now
 	c.after(plegPeriod, "kubelet/restart", func() {
 		c.toWaiting("", "")
 		c.begin()

@@ -25,52 +25,66 @@ const (
 )
 
 // podState is the kubelet's view of one pod it runs.
+//
+// A node keeps one per pod for the pod's whole life, so its fields are
+// ordered to leave no padding (the flags and the condition states share
+// a few words): it fits the 384-byte size class (TestKubeletStateSizes).
 type podState struct {
 	k   *Kubelet
 	pod *corev1.Pod // latest version seen
 	uid types.UID
 	key string
 
-	req      podutil.Resources
-	admitted bool // counted in k.used
-	rejected bool
-	reason   string
-	message  string
+	req     podutil.Resources
+	reason  string
+	message string
 
 	startTime   metav1.Time
 	workerStart time.Duration // probe workers' tick origin
-	slot        int           // pod IP slot, -1 when none
 	ip          string
-	sandbox     bool
-	rebooted    bool // the machine died under it
-	initDone    int
+	slot        int32 // pod IP slot, -1 when none
+	initDone    int32
 	inits, ctrs []*container
 	ephs        []*container // ephemeral containers (kubectl debug), in spec order
 
+	disk  *podDisk
+	phase corev1.PodPhase
+	timer *sim.Timer
+
+	// usage is the pod's share of k.runningWS; usagePending: it is in
+	// k.usagePending (recountUsage).
+	usage int64
+	// condSince is when each of the kubelet's four conditions
+	// (ReadyToStart, Initialized, Ready, ContainersReady) took its
+	// condStatus, as virtual time (conditions).
+	condSince  [4]time.Duration
+	mountStart time.Duration // when the volume manager began waiting
+	attached   []string      // volumes attached to the node for this pod
+
+	condStatus [4]condStatus
+
+	admitted                       bool // counted in k.used
+	rejected                       bool
+	sandbox                        bool
+	rebooted                       bool // the machine died under it
 	terminating, finished, deleted bool
 	evicted                        bool // by the eviction manager (reason, message say why)
 	noDisruption                   bool // evicted without a DisruptionTarget condition (a local storage limit)
-	disk                           *podDisk
 	diskChanged                    bool // in k.diskDirty
-	phase                          corev1.PodPhase
-	timer                          *sim.Timer
-
-	dirty bool
-	// usage is the pod's share of k.runningWS; usagePending: it is in
-	// k.usagePending (recountUsage).
-	usage        int64
-	usagePending bool
-	conds        [4]condState // ReadyToStart, Initialized, Ready, ContainersReady
-
-	mountStart    time.Duration // when the volume manager began waiting
-	mountTimedOut bool
-	attached      []string // volumes attached to the node for this pod
+	dirty                          bool
+	usagePending                   bool
+	mountTimedOut                  bool
 }
 
-type condState struct {
-	status corev1.ConditionStatus
-	since  metav1.Time
-}
+// condStatus is a pod condition's status as the kubelet last reported
+// it: one byte rather than the ConditionStatus string.
+type condStatus uint8
+
+const (
+	condUnset condStatus = iota // not reported yet
+	condFalse
+	condTrue
+)
 
 func (k *Kubelet) onEvent(ev store.Event) {
 	pod := ev.Object.(*corev1.Pod)
@@ -234,13 +248,13 @@ func (p *podState) assignIP() {
 	if p.slot < 0 {
 		for i, used := range k.slots {
 			if !used {
-				k.slots[i], p.slot = true, i
+				k.slots[i], p.slot = true, int32(i)
 				break
 			}
 		}
 	}
 	if p.slot >= 0 {
-		p.ip = cloud.PodIP(k.spec.Index, p.slot)
+		p.ip = cloud.PodIP(k.spec.Index, int(p.slot))
 	}
 }
 
@@ -259,7 +273,7 @@ func (p *podState) startNext() {
 			c.begin() // a sidecar again after the machine came back
 		}
 	}
-	if p.initDone < len(p.inits) {
+	if int(p.initDone) < len(p.inits) {
 		p.inits[p.initDone].begin()
 		return
 	}

@@ -85,13 +85,14 @@ func (c *container) pullFailed(err error) {
 	k.event(pod, corev1.EventTypeWarning, "Failed", "Error: ErrImagePull")
 	c.toWaiting("ErrImagePull", err.Error())
 	now := k.now()
-	if c.pullBackoff == 0 || now-c.pullUpdated > backoffReset {
-		c.pullBackoff = backoffInitial
+	b := c.backoffs()
+	if b.pull == 0 || now-b.pullUpdated > backoffReset {
+		b.pull = backoffInitial
 	} else {
-		c.pullBackoff = min(2*c.pullBackoff, backoffMax)
+		b.pull = min(2*b.pull, backoffMax)
 	}
-	c.pullUpdated = now
-	delay := c.pullBackoff
+	b.pullUpdated = now
+	delay := b.pull
 	c.after(pullUIPause, "kubelet/pullbackoff", func() {
 		k.event(pod, corev1.EventTypeNormal, "BackOff", fmt.Sprintf("Back-off pulling image %q", image))
 		k.event(pod, corev1.EventTypeWarning, "Failed", "Error: ImagePullBackOff")

@@ -198,24 +198,30 @@ func (c *container) status() corev1.ContainerStatus {
 // conditions are the kubelet's four pod conditions, then the ones others
 // own (PodScheduled, DisruptionTarget, ...) as stored.
 func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.PodCondition {
-	now := metav1.NewTime(p.k.engine.Now())
+	e := p.k.engine
+	now := metav1.NewTime(e.Now())
 	out := make([]corev1.PodCondition, 0, 5)
 	add := func(i int, typ corev1.PodConditionType, ok bool, reason, msg string) {
-		s := corev1.ConditionFalse
+		s, cs := corev1.ConditionFalse, condFalse
 		if ok {
-			s, reason, msg = corev1.ConditionTrue, "", ""
+			s, cs, reason, msg = corev1.ConditionTrue, condTrue, "", ""
 		}
-		if p.conds[i].status != s {
-			p.conds[i] = condState{status: s, since: now}
+		since := now
+		if p.condStatus[i] != cs {
+			p.condStatus[i], p.condSince[i] = cs, e.Elapsed()
+		} else if p.condSince[i] != e.Elapsed() {
+			// The timestamp the transition was reported with, as
+			// e.Now() computed it then.
+			since = metav1.NewTime(e.Start().Add(p.condSince[i]))
 		}
-		out = append(out, corev1.PodCondition{Type: typ, Status: s, Reason: reason, Message: msg, LastTransitionTime: p.conds[i].since})
+		out = append(out, corev1.PodCondition{Type: typ, Status: s, Reason: reason, Message: msg, LastTransitionTime: since})
 	}
 	if p.rejected {
 		return appendKept(out, cur)
 	}
 	add(0, corev1.PodReadyToStartContainers, p.sandbox, "", "")
 	pendingInit := p.unfinished(p.inits, func(c *container) bool {
-		return c.state == cTerminated && c.exitCode == 0 || p.initDone > indexOf(p.inits, c)
+		return c.state == cTerminated && c.exitCode == 0 || int(p.initDone) > indexOf(p.inits, c)
 	})
 	// The messages are built only for a condition that is False (a True
 	// one has none), not on every status write.
@@ -279,7 +285,7 @@ func (p *podState) computePhase() corev1.PodPhase {
 	if p.finished {
 		return p.phase
 	}
-	if p.initDone < len(p.inits) {
+	if int(p.initDone) < len(p.inits) {
 		return corev1.PodPending
 	}
 	var running, waiting, stopped, succeeded int

@@ -105,3 +105,44 @@ func TestStatusWritesLeaveStoredPodsAlone(t *testing.T) {
 	require.NotSame(t, req, running)
 	require.Equal(t, kept, pending, "a later write changed a stored status")
 }
+
+// TestConditionTimesKeptAcrossWrites: the kubelet keeps each condition's
+// last transition as a virtual time, not as the timestamp it reported
+// (podState.condSince); every later write must report exactly the
+// timestamp of the transition's first write, and a condition that changed
+// the time of the write that changed it.
+func TestConditionTimesKeptAcrossWrites(t *testing.T) {
+	h := newHarness(t, true)
+	h.run(1500 * time.Millisecond)
+	h.runPod("probe", func(p *corev1.Pod) {
+		p.Annotations = map[string]string{"sim.kubesim.io/ready-after": "12s"}
+		p.Spec.Containers[0].ReadinessProbe = &corev1.Probe{InitialDelaySeconds: 5, PeriodSeconds: 5, SuccessThreshold: 1}
+	})
+	const step = 100 * time.Millisecond
+	var seen *corev1.Pod
+	writes := 0
+	last := map[corev1.PodConditionType]corev1.PodCondition{}
+	for range 300 {
+		h.run(step)
+		p := h.pod("probe")
+		if p == seen {
+			continue
+		}
+		seen, writes = p, writes+1
+		// Written during the step just run.
+		from, to := sim.Epoch.Add(h.Engine.Elapsed()-step), sim.Epoch.Add(h.Engine.Elapsed())
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled {
+				continue
+			}
+			if prev, ok := last[c.Type]; ok && prev.Status == c.Status {
+				require.Equal(t, prev.LastTransitionTime, c.LastTransitionTime, "%s kept", c.Type)
+			} else {
+				require.True(t, c.LastTransitionTime.After(from) && !c.LastTransitionTime.After(to), "%s changed at %v", c.Type, c.LastTransitionTime)
+			}
+			last[c.Type] = c
+		}
+	}
+	require.GreaterOrEqual(t, writes, 3, "Pending, Running, Ready")
+	require.Equal(t, corev1.ConditionTrue, last[corev1.PodReady].Status)
+}

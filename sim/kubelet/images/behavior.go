@@ -37,7 +37,9 @@ const (
 	AnnotationUnhealthyAfter = "sim.kubesim.io/unhealthy-after"
 )
 
-// Behavior is how a container's process behaves once started.
+// Behavior is how a container's process behaves once started. (Every
+// container a kubelet runs holds one: the flags come last, packed, not
+// each beside its duration.)
 type Behavior struct {
 	// StartDelay is added to the runtime's own start latency.
 	StartDelay time.Duration
@@ -45,27 +47,29 @@ type Behavior struct {
 	WarmUp time.Duration
 	// ReadyAfter, when ReadyAfterSet, is an explicit readiness delay that
 	// applies even without a readiness probe.
-	ReadyAfter    time.Duration
-	ReadyAfterSet bool
-	// Forever: the process runs until stopped. Otherwise it exits RunFor
-	// after start with ExitCode.
-	Forever  bool
-	RunFor   time.Duration
-	ExitCode int32
+	ReadyAfter time.Duration
+	// RunFor: unless Forever, the process exits RunFor after start with
+	// ExitCode.
+	RunFor time.Duration
 	// MemoryBytes is the process's resident memory.
 	MemoryBytes int64
 	// StopTime is the time from SIGTERM to exit, unless IgnoresSIGTERM.
-	StopTime       time.Duration
-	IgnoresSIGTERM bool
+	StopTime time.Duration
+	// UnhealthyAfter, when UnhealthyAfterSet: probes fail from this long
+	// after the start.
+	UnhealthyAfter time.Duration
 	// StartError, if set, is why the runtime cannot start the process
 	// (the container terminates at once with reason StartError, exit 128).
 	StartError string
-	// UnhealthyAfter: probes fail from this long after the start.
-	UnhealthyAfter    time.Duration
-	UnhealthyAfterSet bool
 	// Writes are the files the command writes, in time order (a write
 	// after the process exits never happens).
-	Writes []Write
+	Writes   []Write
+	ExitCode int32
+	// Forever: the process runs until stopped.
+	Forever           bool
+	ReadyAfterSet     bool
+	IgnoresSIGTERM    bool
+	UnhealthyAfterSet bool
 }
 
 // BehaviorOf derives the behaviour of a container running image img with
