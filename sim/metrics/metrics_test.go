@@ -158,6 +158,7 @@ func churn(t *testing.T, eager bool, loads ...metrics.Load) (*scrapeLog, *cluste
 	t.Cleanup(c.Etcd.Close)
 	l := &scrapeLog{c: c}
 	c.Metrics.OnScrape(l.record)
+	c.Metrics.OnScrape(func() { require.NoError(t, c.Metrics.CheckEntries()) })
 	kc := c.Client("kubectl")
 	_, err = kc.Create(web(4, ""))
 	require.NoError(t, err)
@@ -175,6 +176,19 @@ func churn(t *testing.T, eager bool, loads ...metrics.Load) (*scrapeLog, *cluste
 	d.Annotations = map[string]string{images.AnnotationCPU: "180m"}
 	_, err = kc.Update(d)
 	require.NoError(t, err)
+
+	c.Engine.RunUntil(3 * time.Minute)
+	// One pod's own annotation: its next version keeps its containers
+	// but not what the server derived from them.
+	for _, o := range c.Store.List("Pod", "default") {
+		if p := o.(*corev1.Pod); p.Labels["app"] == "web" && p.Status.Phase == corev1.PodRunning {
+			p = p.DeepCopy()
+			p.Annotations = map[string]string{images.AnnotationCPU: "70m", images.AnnotationMemory: "300Mi"}
+			_, err = kc.Update(p)
+			require.NoError(t, err)
+			break
+		}
+	}
 
 	c.Engine.RunUntil(4 * time.Minute)
 	require.NoError(t, c.FailNode("ng-1"))
@@ -211,6 +225,7 @@ func TestIncrementalScrapesMatchEager(t *testing.T) {
 	// the failed node's pods left it, the scale-up added pods.
 	before, after := lazy.rows[6], lazy.rows[len(lazy.rows)-1]
 	require.True(t, containsSub(after, "CPUMilli:180"), "batch pods use the annotation's 180m")
+	require.True(t, containsSub(after, "CPUMilli:70 MemoryBytes:314572800"), "the annotated web pod uses 70m and 300Mi")
 	require.False(t, containsSub(before, "CPUMilli:180"))
 	// (The failed node's pods keep their samples: the model does not yet
 	// know that metrics-server cannot reach a dead kubelet.)

@@ -113,6 +113,7 @@ type Server struct {
 
 	nodes    map[string]*NodeSample // the latest scrape, by node name
 	owner    map[string]string      // pod key -> its workload's "kind/name" (the pod's namespace)
+	refs     map[string]string      // each "kind/name" of owner once, so that pods of one workload share it
 	at       time.Duration          // the latest scrape
 	window   time.Duration          // its window (samples carry at and window from here)
 	usedCPU  int64                  // millicores over every pod at the latest scrape
@@ -151,26 +152,45 @@ type Server struct {
 	demand    []float64 // per load, this scrape's demand and use over its pods
 	served    []float64
 	keyBuf    []byte
+	refBuf    []byte
 	noiseSrc  *sim.Keyer // the "metrics/noise" streams
 }
 
 // podEntry is what a scrape derives from one version of a pod.
 type podEntry struct {
-	pod        *corev1.Pod
-	key        string
-	uidHash    uint64
-	passed     bool  // the two-scrape rule held (it keeps holding: time only advances)
-	sampled    bool  // Running on a node: it has a sample once it passed
-	ready      bool  // on a node, not being deleted and Ready: it shares its loads' traffic
-	loads      []int // the loads whose workload selects it, ascending
-	totalReq   int64 // millicores requested over the containers
+	pod      *corev1.Pod
+	key      string
+	uidHash  uint64
+	passed   bool  // the two-scrape rule held (it keeps holding: time only advances)
+	sampled  bool  // Running on a node: it has a sample once it passed
+	ready    bool  // on a node, not being deleted and Ready: it shares its loads' traffic
+	loads    []int // the loads whose workload selects it, ascending
+	totalReq int64 // millicores requested over the containers
+	// containers is shared with the entry of the pod's previous version
+	// when that version had the same containers (the same array: store
+	// objects are immutable) and annotations: it is never written after
+	// newPodEntry.
 	containers []containerStatic
-	idle       []int64    // per container, its steady use without a load (nil: to compute)
-	sample     *PodSample // the latest scrape's (nil: none)
+	idle       []int64 // per container, its steady use without a load (nil: to compute)
+	// sample is the latest scrape's (valid while hasSample): what
+	// PodSample holds beyond the pod's own namespace, name and node and
+	// the scrape's time and window, which Pod fills in.
+	sample    podSample
+	hasSample bool
 	// replaced is set when the entry stops being the pod key's in
 	// entries (the pod object changed, or the pod went): a PodRef to it
 	// is then stale.
 	replaced bool
+}
+
+// podSample is a PodSample without the fields Pod takes from the pod
+// and the scrape. A sample is always of its entry's pod on that pod's
+// node: sample makes it from the entry's pod, and entry carries one over
+// to a new version of the pod only on the same node.
+type podSample struct {
+	containers            []ContainerUsage
+	cpuMilli, memoryBytes int64
+	demandMilli           float64
 }
 
 // containerStatic is what a scrape reads of one container of the pod,
@@ -199,8 +219,29 @@ type nodeAcc struct {
 	sample   *NodeSample
 }
 
-func newPodEntry(p *corev1.Pod, key string) *podEntry {
-	e := &podEntry{pod: p, key: key, containers: make([]containerStatic, len(p.Spec.Containers))}
+// newPodEntry is the entry of pod version p. What it derives from the
+// containers and the annotations, and the UID's hash, it takes from old
+// (the entry of the pod key's previous version, or nil) when those are
+// the same; from scratch when fresh.
+func newPodEntry(p *corev1.Pod, key string, old *podEntry, fresh bool) *podEntry {
+	e := &podEntry{pod: p, key: key}
+	e.sampled = p.Spec.NodeName != "" && p.Status.Phase == corev1.PodRunning
+	e.ready = p.Spec.NodeName != "" && p.DeletionTimestamp == nil && podutil.IsReady(p)
+	if old != nil && !fresh && old.pod.UID == p.UID {
+		e.uidHash = old.uidHash
+	} else {
+		h := fnv.New64a()
+		h.Write([]byte(p.UID))
+		e.uidHash = h.Sum64()
+	}
+	if old != nil && !fresh && sameArray(old.pod.Spec.Containers, p.Spec.Containers) && maps.Equal(old.pod.Annotations, p.Annotations) {
+		// The same containers and annotations: the same statics, and
+		// the same idle use while the workload's annotations stand
+		// (when they change, refresh clears every entry's idle first).
+		e.containers, e.totalReq, e.idle = old.containers, old.totalReq, old.idle
+		return e
+	}
+	e.containers = make([]containerStatic, len(p.Spec.Containers))
 	for i := range p.Spec.Containers {
 		c := &p.Spec.Containers[i]
 		cs := &e.containers[i]
@@ -214,12 +255,14 @@ func newPodEntry(p *corev1.Pod, key string) *podEntry {
 		}
 		cs.memBytes = images.WorkingSetBytes(c.Name, c.Resources.Requests[corev1.ResourceMemory], p.Annotations)
 	}
-	h := fnv.New64a()
-	h.Write([]byte(p.UID))
-	e.uidHash = h.Sum64()
-	e.sampled = p.Spec.NodeName != "" && p.Status.Phase == corev1.PodRunning
-	e.ready = p.Spec.NodeName != "" && p.DeletionTimestamp == nil && podutil.IsReady(p)
 	return e
+}
+
+// sameArray reports whether a and b are the same elements of the same
+// array (a new version of a pod that did not touch its containers holds
+// the previous version's).
+func sameArray[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // New returns a server over st; call Start.
@@ -228,7 +271,7 @@ func New(engine *sim.Engine, st *store.Store, cfg Config) *Server {
 		cfg.Interval = DefaultInterval
 	}
 	s := &Server{engine: engine, st: st, interval: cfg.Interval, loads: cfg.Loads,
-		nodes: map[string]*NodeSample{}, owner: map[string]string{}, eager: cfg.Eager, dirty: true, watched: map[string]func(){},
+		nodes: map[string]*NodeSample{}, owner: map[string]string{}, refs: map[string]string{}, eager: cfg.Eager, dirty: true, watched: map[string]func(){},
 		entries: map[string]*podEntry{}, changed: map[string]bool{}, resync: true, accs: map[string]*nodeAcc{},
 		selectors: make([]loadSelector, len(cfg.Loads)), ready: make([]int, len(cfg.Loads)), perPod: make([]float64, len(cfg.Loads)),
 		demand: make([]float64, len(cfg.Loads)), served: make([]float64, len(cfg.Loads)),
@@ -252,7 +295,11 @@ func (s *Server) Start() {
 	// could come out differently.
 	s.watched["Pod"] = s.st.Watch("Pod", 0, func(ev store.Event) {
 		s.dirty = true
-		s.changed[store.KeyOf(ev.Object)] = true
+		if e := s.entryOf(ev.Object.GetNamespace(), ev.Object.GetName()); e != nil {
+			s.changed[e.key] = true // (its key string: nothing allocated)
+		} else {
+			s.changed[store.KeyOf(ev.Object)] = true
+		}
 	})
 	s.watched["Node"] = s.st.Watch("Node", 0, func(ev store.Event) {
 		if ev.Type != store.Modified || allocatableCPU(ev.Object) != allocatableCPU(ev.Old) {
@@ -301,13 +348,14 @@ func (s *Server) OnScrape(fn func()) { s.onScrape = append(s.onScrape, fn) }
 // Pod is the latest sample of a pod, if metrics-server has one.
 func (s *Server) Pod(namespace, name string) (PodSample, bool) {
 	e := s.entries[store.Key(namespace, name)]
-	if e == nil || e.sample == nil {
+	if e == nil || !e.hasSample {
 		return PodSample{}, false
 	}
-	out := *e.sample
-	out.Containers = slices.Clone(out.Containers) // the server reuses its own
-	out.Timestamp, out.Window = sim.Epoch.Add(s.at), s.window
-	return out, true
+	p, ps := e.pod, &e.sample
+	return PodSample{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName,
+		Timestamp: sim.Epoch.Add(s.at), Window: s.window,
+		Containers: slices.Clone(ps.containers), // the server reuses its own
+		CPUMilli:   ps.cpuMilli, MemoryBytes: ps.memoryBytes, DemandMilli: ps.demandMilli}, true
 }
 
 // PodCPU is the latest sample's CPU use of a pod and the window it ends
@@ -346,10 +394,10 @@ func (s *Server) PodRef(namespace, name string) PodRef {
 
 // PodCPUByRef is PodCPU of the pod r refers to, which must be valid.
 func (s *Server) PodCPUByRef(r PodRef) (milli int64, at time.Time, window time.Duration, ok bool) {
-	if r.e == nil || r.e.sample == nil {
+	if r.e == nil || !r.e.hasSample {
 		return 0, time.Time{}, 0, false
 	}
-	return r.e.sample.CPUMilli, sim.Epoch.Add(s.at), s.window, true
+	return r.e.sample.cpuMilli, sim.Epoch.Add(s.at), s.window, true
 }
 
 // Node is the latest sample of a node.
@@ -367,7 +415,7 @@ func (s *Server) Node(name string) (NodeSample, bool) {
 func (s *Server) PodKeys() []string {
 	var out []string
 	for _, e := range s.list {
-		if e.sample != nil {
+		if e.hasSample {
 			out = append(out, e.key)
 		}
 	}
@@ -439,19 +487,20 @@ func (s *Server) scrape() {
 
 	// Each pod's use as it would be unthrottled, added up per node.
 	for _, e := range s.list {
-		if !s.sample(e, wall, window) {
+		if !s.sample(e) {
 			continue
 		}
-		acc := s.accs[e.sample.Node]
+		node := e.pod.Spec.NodeName
+		acc := s.accs[node]
 		if acc == nil {
 			acc = &nodeAcc{}
-			s.accs[e.sample.Node] = acc
+			s.accs[node] = acc
 		}
 		if acc.stamp != s.computed {
 			acc.stamp, acc.want = s.computed, 0
-			s.nodeOf(e.sample.Node, acc)
+			s.nodeOf(node, acc)
 		}
-		for _, c := range e.sample.Containers {
+		for _, c := range e.sample.containers {
 			acc.want += c.CPUMilli
 		}
 	}
@@ -464,39 +513,39 @@ func (s *Server) scrape() {
 	clear(s.served)
 	var used int64
 	for _, e := range s.list {
-		ps := e.sample
-		if ps == nil {
+		if !e.hasSample {
 			continue
 		}
-		acc := s.accs[ps.Node]
+		ps, node := &e.sample, e.pod.Spec.NodeName
+		acc := s.accs[node]
 		if acc.exists {
 			f := 1.0
 			if acc.capMilli > 0 && acc.want > acc.capMilli {
 				f = float64(acc.capMilli) / float64(acc.want)
 			}
-			ns := nodes[ps.Node]
+			ns := nodes[node]
 			if ns == nil {
 				ns = acc.sample
 				if ns == nil {
-					ns = &NodeSample{Name: ps.Node}
+					ns = &NodeSample{Name: node}
 					acc.sample = ns
 				}
 				ns.Timestamp, ns.Window, ns.CPUMilli, ns.MemoryBytes = wall, window, 0, 0
-				nodes[ps.Node] = ns
+				nodes[node] = ns
 			}
-			for i := range ps.Containers {
-				c := &ps.Containers[i]
+			for i := range ps.containers {
+				c := &ps.containers[i]
 				c.CPUMilli = int64(math.Floor(float64(c.CPUMilli) * f))
-				ps.CPUMilli += c.CPUMilli
-				ps.MemoryBytes += c.MemoryBytes
+				ps.cpuMilli += c.CPUMilli
+				ps.memoryBytes += c.MemoryBytes
 			}
-			ns.CPUMilli += ps.CPUMilli
-			ns.MemoryBytes += ps.MemoryBytes
-			used += ps.CPUMilli
+			ns.CPUMilli += ps.cpuMilli
+			ns.MemoryBytes += ps.memoryBytes
+			used += ps.cpuMilli
 		}
 		if i, ok := e.load(); ok {
-			s.demand[i] += ps.DemandMilli
-			s.served[i] += float64(ps.CPUMilli)
+			s.demand[i] += ps.demandMilli
+			s.served[i] += float64(ps.cpuMilli)
 		}
 	}
 	for i := range s.loads {
@@ -534,9 +583,9 @@ func (e *podEntry) load() (int, bool) {
 
 // sample computes the pod's sample before its node's throttling (false
 // when it has none this scrape).
-func (s *Server) sample(e *podEntry, wall time.Time, window time.Duration) bool {
+func (s *Server) sample(e *podEntry) bool {
 	if !e.sampled {
-		e.sample = nil
+		e.hasSample = false
 		return false
 	}
 	p := e.pod
@@ -546,26 +595,24 @@ func (s *Server) sample(e *podEntry, wall time.Time, window time.Duration) bool 
 			if due > 0 && (s.eligibleAt == 0 || due < s.eligibleAt) {
 				s.eligibleAt = due
 			}
-			e.sample = nil
+			e.hasSample = false
 			return false
 		}
 		e.passed = true
 	}
-	ps := e.sample
-	if ps == nil {
-		ps = &PodSample{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName,
-			Containers: make([]ContainerUsage, 0, len(p.Spec.Containers))}
-		e.sample = ps
+	ps := &e.sample
+	if !e.hasSample {
+		ps.containers = make([]ContainerUsage, 0, len(p.Spec.Containers))
+		e.hasSample = true
 	}
-	ps.Timestamp, ps.Window = wall, window
-	ps.Containers = ps.Containers[:0]
-	ps.CPUMilli, ps.MemoryBytes, ps.DemandMilli = 0, 0, 0
+	ps.containers = ps.containers[:0]
+	ps.cpuMilli, ps.memoryBytes, ps.demandMilli = 0, 0, 0
 	li, loaded := e.load()
 	noise := 1.0
 	if loaded {
 		noise = s.noise(e.uidHash, s.loads[li].Noise)
 	} else if e.idle == nil || s.eager {
-		ann := s.workloadAnnotations(p)
+		ann := s.workloadAnnotations(e)
 		e.idle = make([]int64, len(p.Spec.Containers))
 		for i := range p.Spec.Containers {
 			e.idle[i] = images.CPUUsageMilli(&p.Spec.Containers[i], ann, p.Annotations)
@@ -587,8 +634,8 @@ func (s *Server) sample(e *podEntry, wall time.Time, window time.Duration) bool 
 		if cs.limitMilli > 0 {
 			used = math.Min(used, float64(cs.limitMilli)) // CFS quota throttles above the limit
 		}
-		ps.DemandMilli += demand
-		ps.Containers = append(ps.Containers, ContainerUsage{Name: cs.name, CPUMilli: int64(math.Round(used)), MemoryBytes: cs.memBytes})
+		ps.demandMilli += demand
+		ps.containers = append(ps.containers, ContainerUsage{Name: cs.name, CPUMilli: int64(math.Round(used)), MemoryBytes: cs.memBytes})
 	}
 	return true
 }
@@ -629,7 +676,7 @@ func (s *Server) refresh() {
 		keep := make(map[string]*podEntry, len(s.entries))
 		s.list = s.list[:0]
 		for _, o := range s.st.List("Pod", "") {
-			e := s.entry(o.(*corev1.Pod), true)
+			e := s.entry(o.(*corev1.Pod), "", true)
 			keep[e.key] = e
 			s.list = append(s.list, e)
 		}
@@ -657,7 +704,7 @@ func (s *Server) refresh() {
 			}
 			continue
 		}
-		e := s.entry(o.(*corev1.Pod), false)
+		e := s.entry(o.(*corev1.Pod), key, false)
 		if !had {
 			s.entries[key] = e
 			i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
@@ -674,10 +721,17 @@ func (s *Server) refresh() {
 
 // entry is the pod's entry: the current one while the pod object is
 // the same (unless fresh asks for its loads to be matched again), else a
-// new one that keeps the sample to reuse its memory.
-func (s *Server) entry(p *corev1.Pod, fresh bool) *podEntry {
-	key := store.KeyOf(p)
-	old := s.entries[key]
+// new one that keeps the sample to reuse its memory. key is the pod's
+// key ("": to make).
+func (s *Server) entry(p *corev1.Pod, key string, fresh bool) *podEntry {
+	old := s.entryOf(p.Namespace, p.Name)
+	if key == "" {
+		if old != nil {
+			key = old.key
+		} else {
+			key = store.KeyOf(p)
+		}
+	}
 	if old != nil && old.pod == p {
 		if fresh {
 			old.loads = s.matchLoads(p, old.loads[:0])
@@ -687,10 +741,10 @@ func (s *Server) entry(p *corev1.Pod, fresh bool) *podEntry {
 		}
 		return old
 	}
-	e := newPodEntry(p, key)
+	e := newPodEntry(p, key, old, s.eager)
 	e.loads = s.matchLoads(p, nil)
-	if old != nil && old.sample != nil && old.sample.Node == p.Spec.NodeName {
-		e.sample = old.sample
+	if old != nil && old.hasSample && old.pod.Spec.NodeName == p.Spec.NodeName {
+		e.sample, e.hasSample = old.sample, true
 	}
 	return e
 }
@@ -773,12 +827,12 @@ func (s *Server) noise(uidHash uint64, sigma float64) float64 {
 	return math.Max(0, distuv.Normal{Mu: 1, Sigma: sigma, Src: src}.Rand())
 }
 
-// workloadAnnotations are the annotations of the pod's top controller
-// (a ReplicaSet's Deployment), whose sim.kubesim.io/cpu overrides the
-// pod's own.
-func (s *Server) workloadAnnotations(p *corev1.Pod) map[string]string {
-	key := store.KeyOf(p)
-	ref, ok := s.owner[key]
+// workloadAnnotations are the annotations of the top controller of the
+// entry's pod (a ReplicaSet's Deployment), whose sim.kubesim.io/cpu
+// overrides the pod's own.
+func (s *Server) workloadAnnotations(e *podEntry) map[string]string {
+	p := e.pod
+	ref, ok := s.owner[e.key]
 	if !ok {
 		var obj store.Object = p
 		for range 3 {
@@ -786,14 +840,14 @@ func (s *Server) workloadAnnotations(p *corev1.Pod) map[string]string {
 			if c == nil {
 				break
 			}
-			ref = c.Kind + "/" + c.Name
+			ref = s.ref(c.Kind, c.Name)
 			o, ok := s.st.Get(c.Kind, p.Namespace, c.Name)
 			if !ok {
 				break
 			}
 			obj = o
 		}
-		s.owner[key] = ref
+		s.owner[e.key] = ref
 		if ref != "" {
 			kind, _ := splitRef(ref)
 			s.watchOwnerKind(kind)
@@ -807,6 +861,17 @@ func (s *Server) workloadAnnotations(p *corev1.Pod) map[string]string {
 		return o.GetAnnotations()
 	}
 	return nil
+}
+
+// ref is "kind/name", one string for all the pods that name it.
+func (s *Server) ref(kind, name string) string {
+	s.refBuf = append(append(append(s.refBuf[:0], kind...), '/'), name...)
+	if r, ok := s.refs[string(s.refBuf)]; ok {
+		return r
+	}
+	r := string(s.refBuf)
+	s.refs[r] = r
+	return r
 }
 
 func selectorField(o store.Object) *metav1.LabelSelector {
