@@ -17,29 +17,28 @@ import (
 const window = 64
 
 // Grouping: the batches of consecutive virtual instants travel in one
-// raft entry standing for up to groupBytes (or groupBatches batches), because raft
-// costs per entry (futures, channels, replication round trips) far more
-// than per byte, and at scale most instants carry one or two mutations (a
-// lease renewal). Every batch keeps its own sequence number inside the
+// raft entry of up to groupMutations mutations (or groupBatches batches),
+// because raft costs per entry (futures, channels, replication round
+// trips) far more than per mutation, and at scale most instants carry one
+// or two mutations (a lease renewal). Every batch keeps its own sequence number inside the
 // entry, so the members count and skip batches exactly as before; what
 // the simulation reads back never depends on the grouping. Variables so
 // that tests can force one batch per entry.
 var (
-	groupBytes   = 256 << 10
-	groupBatches = 1024
+	groupMutations = 256
+	groupBatches   = 1024
 )
 
-// compactBytes is how much replicated data (in raft entries handed in)
-// triggers a snapshot on every member once they all caught up, so that
-// the log is truncated as it grows (etcd compacts by revision; raft's own
-// trigger counts entries and checks only every few seconds of wall time).
-// What the logs hold past the last snapshot (every version of every object
-// written since, which the FSMs no longer need) is live heap until the
-// next one: at 32 MiB, plus 128 trailing entries of up to groupBytes, the
-// logs still held the last 64 MiB or so of the pod burst at the end of a
-// run (a sixth of the live heap at 1k nodes / 30k pods); a snapshot costs
-// only the keys changed while it is kept (fsm.Snapshot).
-var compactBytes = 4 << 20
+// compactMutations is how many replicated mutations (in raft entries
+// handed in) trigger a snapshot on every member once they all caught up,
+// so that the log is truncated as it grows (etcd compacts by revision).
+// raft's own trigger, which counts entries and checks every few seconds
+// of wall time, is off (raftConfig): what the logs hold depended on how
+// fast the host ran. What the logs hold past the last snapshot (every
+// version of every object written since, which the FSMs no longer need)
+// is live heap until the next one; a snapshot costs only the keys changed
+// while it is kept (fsm.Snapshot).
+var compactMutations = 2048
 
 // job is one raft entry for the goroutine that hands it to raft.
 type job struct {
@@ -57,10 +56,8 @@ type result struct {
 }
 
 // startPipeline starts the goroutine that hands raft entries to raft,
-// so that replication overlaps with the simulation. Batches are encoded
-// on the simulation's goroutine: store objects are immutable, but reading
-// a resource.Quantity may cache its string form (a write), so no other
-// goroutine may touch them.
+// so that replication overlaps with the simulation. Entries refer to the
+// store's objects without encoding them (see codec.go).
 func (c *Cluster) startPipeline() {
 	c.jobs = make(chan job, window)
 	c.results = make(chan result, window)
@@ -76,8 +73,7 @@ func (c *Cluster) startPipeline() {
 // Append hands one virtual instant's mutations to raft (store.Log): the
 // batch joins the open raft entry, which is handed in once it is large
 // enough and before anything reads the members. Objects in the store are
-// immutable, so they are encoded and replicated while the simulation goes
-// on; the commit of every entry is waited for, in order (see window).
+// immutable, so they are replicated while the simulation goes on; the commit of every entry is waited for, in order (see window).
 // Nothing the simulation does depends on raft's answer: a failed commit is
 // retried until it succeeds or the run fails (Err). Without a quorum the
 // batch waits, in order, for the quorum to return: the API server only
@@ -89,7 +85,7 @@ func (c *Cluster) Append(batch []store.Mutation) error {
 		if err := c.ship(); err != nil {
 			return err
 		}
-		data, vals, _, err := encodeBatch(nil, nil, c.next, batch)
+		data, vals, err := encodeBatch(nil, nil, c.next, batch)
 		if err != nil {
 			return err
 		}
@@ -103,14 +99,12 @@ func (c *Cluster) Append(batch []store.Mutation) error {
 		c.openVals = make([]sharedVal, 0, c.lastVals)
 	}
 	var err error
-	var n int
-	c.open, c.openVals, n, err = encodeBatch(c.open, c.openVals, c.next, batch)
+	c.open, c.openVals, err = encodeBatch(c.open, c.openVals, c.next, batch)
 	if err != nil {
 		return err
 	}
 	c.openN++
-	c.openBytes += n
-	if c.openBytes >= groupBytes || c.openN >= groupBatches {
+	if len(c.openVals) >= groupMutations || c.openN >= groupBatches {
 		return c.ship()
 	}
 	return nil
@@ -121,8 +115,8 @@ func (c *Cluster) ship() error {
 	if c.openN == 0 {
 		return nil
 	}
-	data, first, last, vals, size := c.open, c.openFirst, c.next, c.openVals, c.openBytes
-	c.open, c.openVals, c.openN, c.openBytes = nil, nil, 0, 0
+	data, first, last, vals := c.open, c.openFirst, c.next, c.openVals
+	c.open, c.openVals, c.openN = nil, nil, 0
 	c.lastLen, c.lastVals = len(data), len(vals)
 	c.shared.put(first, vals)
 	if len(c.pending) > 0 || !c.quorum() {
@@ -140,7 +134,7 @@ func (c *Cluster) ship() error {
 	}
 	c.jobs <- job{seq: last, data: data, r: c.members[l].raft}
 	c.inflight++
-	c.sinceCompact += size
+	c.sinceCompact += len(vals)
 	return nil
 }
 
@@ -148,12 +142,17 @@ func (c *Cluster) ship() error {
 // raft lost it (a leader change) or applied it out of order (an earlier
 // batch was lost and is being retried).
 func (c *Cluster) waitOne() error {
+	c.gate.wait()
 	res := <-c.results
+	var err error
+	if res.err == nil {
+		err = res.f.Error()
+	}
+	c.gate.resume()
 	c.inflight--
 	if res.err != nil {
 		return res.err
 	}
-	err := res.f.Error()
 	if err == nil {
 		resp, _ := res.f.Response().(error)
 		if resp != nil && !errors.Is(resp, errOutOfOrder) {
@@ -176,7 +175,7 @@ func (c *Cluster) waitOne() error {
 }
 
 // released lets go of the cluster's hold on a committed entry's shared
-// encodings: from now on the logs holding the entry keep them.
+// values: from now on the logs holding the entry keep them.
 func (c *Cluster) released(data []byte) {
 	if first, err := peekSeq(data); err == nil {
 		c.shared.release(first)
@@ -185,7 +184,7 @@ func (c *Cluster) released(data []byte) {
 
 // afterCommit, once enough was replicated and every live member caught
 // up with the commits, has every member snapshot so that raft truncates
-// its log (and the shared encodings only the dropped entries held go).
+// its log (and the shared values only the dropped entries held go).
 func (c *Cluster) afterCommit() {
 	min := c.committed
 	for _, m := range c.members {
@@ -195,7 +194,7 @@ func (c *Cluster) afterCommit() {
 			}
 		}
 	}
-	if c.sinceCompact < compactBytes || min < c.committed {
+	if c.sinceCompact < compactMutations || min < c.committed {
 		return
 	}
 	c.sinceCompact = 0
@@ -269,7 +268,9 @@ func (c *Cluster) apply(data []byte) error {
 			return err
 		}
 		f := c.members[l].raft.Apply(data, waitLimit)
+		c.gate.wait()
 		err = f.Error()
+		c.gate.resume()
 		if err == nil {
 			resp, _ := f.Response().(error)
 			if resp == nil {
@@ -299,7 +300,7 @@ func (c *Cluster) leader() (int, error) {
 		return c.want, nil
 	}
 	l := -1
-	err := waitFor("a leader", func() bool {
+	err := c.waitFor("a leader", func() bool {
 		if l = c.raftLeader(); l < 0 {
 			c.campaign()
 		}
@@ -342,7 +343,7 @@ func (c *Cluster) SetLeader(name string) error {
 // enforceLeader transfers leadership to c.want until raft has it there.
 func (c *Cluster) enforceLeader() error {
 	target := c.members[c.want]
-	return waitFor("leadership on "+target.name, func() bool {
+	return c.waitFor("leadership on "+target.name, func() bool {
 		l := c.raftLeader()
 		switch {
 		case l == c.want:
@@ -376,7 +377,7 @@ func (c *Cluster) Sync() error {
 		}
 		f := m.fsm
 		var ferr error
-		if err := waitFor(m.name+" catching up", func() bool {
+		if err := c.waitFor(m.name+" catching up", func() bool {
 			applied, err := f.progress()
 			ferr = err
 			if err == nil && applied < c.committed && c.raftLeader() < 0 {

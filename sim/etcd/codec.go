@@ -15,18 +15,22 @@ import (
 // batches of consecutive instants, one after the other:
 //
 //	per batch: uvarint seq, uvarint count, then per mutation:
-//	byte type, uvarint rev, string kind, string key, uvarint size
+//	byte type, uvarint rev, string kind, string key
 //
-// Objects are encoded as Kubernetes protobuf (what etcd stores for the
-// built-in kinds); the generated marshallers sort map keys, so the bytes
-// of an object are deterministic. Each object is encoded once, into an
-// allocation of its own that the raft entry refers to instead of holding
-// a copy (size is its length): the members are in one process, and the
-// raft log, the three FSMs and every member that applies the entry later
-// share those immutable bytes (sharedTable keeps them while a member's
-// log holds the entry). An object the store keeps packed comes with its
-// encoding, which the store, the log and the FSMs then all share. Copying every encoding into the entry doubled
-// what etcd allocated (a quarter of the whole simulation's allocation).
+// The members are in one process, so an entry refers to its objects
+// instead of carrying them: the raft log, the three FSMs and every member
+// that applies the entry later share the store's immutable objects
+// (sharedTable keeps them while a member's log holds the entry). What etcd
+// stores of an object is its Kubernetes protobuf encoding (the generated
+// marshallers sort map keys, so the bytes are deterministic), but nothing
+// reads those bytes while the simulation runs: they are produced only when
+// something does (the content hash of Status, a snapshot sent to or
+// restored by a member, Objects, Lookup), always while the simulation's
+// goroutine waits for raft (see gate). Encoding every write as it was
+// replicated was a tenth of the simulation goroutine's CPU and an eighth of
+// everything allocated, and the encodings a fifth of the live heap; an
+// object the store keeps packed (an Event) comes with its encoding, which
+// the store and the FSMs then share.
 
 // protoMarshaler is implemented by every k8s.io/api type.
 type protoMarshaler interface {
@@ -39,20 +43,27 @@ type protoUnmarshaler interface {
 	Unmarshal([]byte) error
 }
 
+// value is what an FSM holds for a key: the store's immutable object
+// (a protoMarshaler), or its encoding (*encoded: a packed Event, or a
+// value restored from a snapshot's bytes). Both are pointers, so a map of
+// values costs two words a key and comparing two values compares
+// identities.
+type value = any
+
+// encoded is an object held as its encoding.
+type encoded struct{ b []byte }
+
 // sharedVal is one mutation's object as every member's FSM keeps it: the
-// encoding in an allocation of its own and the store's key string.
+// value (nil for a deletion) and the store's key string.
 type sharedVal struct {
 	kind, key string
-	value     []byte // nil for a deletion
+	value     value
 }
 
 // encodeBatch appends the encoding of batch to buf, and each mutation's
-// shared encoding to vals. It also returns the bytes the batch stands for
-// (the entry's share plus the objects' encodings), which groups entries
-// and triggers log compaction as if the entry held them.
-func encodeBatch(buf []byte, vals []sharedVal, seq uint64, batch []store.Mutation) ([]byte, []sharedVal, int, error) {
-	start := len(buf)
-	objects := 0
+// shared value to vals. An object that has no protobuf encoding fails
+// here, when it is written, not when something first reads it.
+func encodeBatch(buf []byte, vals []sharedVal, seq uint64, batch []store.Mutation) ([]byte, []sharedVal, error) {
 	vals = slices.Grow(vals, len(batch))
 	buf = binary.AppendUvarint(buf, seq)
 	buf = binary.AppendUvarint(buf, uint64(len(batch)))
@@ -61,27 +72,39 @@ func encodeBatch(buf []byte, vals []sharedVal, seq uint64, batch []store.Mutatio
 		buf = binary.AppendUvarint(buf, uint64(m.Rev))
 		buf = appendString(buf, m.Kind)
 		buf = appendString(buf, m.Key)
-		if m.Type == store.Deleted || (m.Object == nil && m.Encoded == nil) {
-			buf = binary.AppendUvarint(buf, 0)
-			vals = append(vals, sharedVal{kind: m.Kind, key: m.Key})
-			continue
-		}
-		v := m.Encoded // the store's own encoding (a packed Event): shared too
-		if v == nil {
-			pm, ok := m.Object.(protoMarshaler)
-			if !ok {
-				return nil, nil, 0, fmt.Errorf("etcd: %s %s has no protobuf encoding", m.Kind, m.Key)
+		sv := sharedVal{kind: m.Kind, key: m.Key}
+		switch {
+		case m.Type == store.Deleted || (m.Object == nil && m.Encoded == nil):
+		case m.Encoded != nil: // the store's own encoding (a packed Event), its Object maybe nil
+			sv.value = &encoded{b: m.Encoded}
+		default:
+			if _, ok := m.Object.(protoMarshaler); !ok {
+				return nil, nil, fmt.Errorf("etcd: %s %s has no protobuf encoding", m.Kind, m.Key)
 			}
-			v = make([]byte, pm.Size())
-			if _, err := pm.MarshalToSizedBuffer(v); err != nil {
-				return nil, nil, 0, fmt.Errorf("etcd: encode %s %s: %w", m.Kind, m.Key, err)
-			}
+			sv.value = m.Object
 		}
-		buf = binary.AppendUvarint(buf, uint64(len(v)))
-		vals = append(vals, sharedVal{kind: m.Kind, key: m.Key, value: v})
-		objects += len(v)
+		vals = append(vals, sv)
 	}
-	return buf, vals, len(buf) - start + objects, nil
+	return buf, vals, nil
+}
+
+// encode appends v's encoding to buf (an *encoded value's bytes are
+// copied). It may write to v: a resource.Quantity caches its string form
+// when first formatted, so it is called only from the simulation's
+// goroutine or while that goroutine waits for raft (see gate).
+func encode(buf []byte, v value) ([]byte, error) {
+	switch v := v.(type) {
+	case *encoded:
+		return append(buf, v.b...), nil
+	case protoMarshaler:
+		n := v.Size()
+		buf = slices.Grow(buf, n)
+		if _, err := v.MarshalToSizedBuffer(buf[len(buf) : len(buf)+n]); err != nil {
+			return buf, fmt.Errorf("etcd: encode %T: %w", v, err)
+		}
+		return buf[:len(buf)+n], nil
+	}
+	return buf, fmt.Errorf("etcd: %T has no protobuf encoding", v)
 }
 
 func appendString(buf []byte, s string) []byte {
@@ -90,14 +113,12 @@ func appendString(buf []byte, s string) []byte {
 }
 
 // entry is one decoded mutation; kind and key alias the log entry's
-// bytes (no allocation per mutation and member); size is the length of
-// the object's shared encoding.
+// bytes (no allocation per mutation and member).
 type entry struct {
 	typ  store.EventType
 	rev  int64
 	kind []byte
 	key  []byte
-	size uint64
 }
 
 var errCorrupt = errors.New("etcd: corrupt batch")
@@ -160,7 +181,6 @@ func decodeBatch(data []byte, fn func(seq uint64, e entry)) (seq uint64, rest []
 		e.rev = int64(r.uvarint())
 		e.kind = r.bytes()
 		e.key = r.bytes()
-		e.size = r.uvarint()
 		if r.err == nil {
 			fn(seq, e)
 		}

@@ -20,8 +20,10 @@ package etcd
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -67,14 +69,11 @@ const (
 	pollEvery = 200 * time.Microsecond
 )
 
-// Log compaction: raft snapshots a member once this many entries
-// accumulated, keeping trailingLogs entries for followers slightly behind
-// (an entry stands for up to groupBytes; see also compactBytes). Variables so
-// that tests can force catching up from a snapshot.
-var (
-	snapshotThreshold uint64 = 4096
-	trailingLogs      uint64 = 16
-)
+// Log compaction: the members snapshot every compactMutations mutations
+// replicated (afterCommit), and raft keeps trailingLogs entries for
+// followers slightly behind (an entry holds up to groupMutations). A
+// variable so that tests can force catching up from a snapshot.
+var trailingLogs uint64 = 16
 
 // Cluster is a running raft cluster holding the object store's data.
 // Its methods are called from the simulation's goroutine only.
@@ -91,29 +90,27 @@ type Cluster struct {
 	closeOnce sync.Once
 
 	// The open raft entry: encoded batches not handed to raft yet, the
-	// sequence number of its first batch, how many batches it holds,
-	// their objects' encodings for the members to share and the bytes it
-	// stands for (the entry and those encodings).
+	// sequence number of its first batch, how many batches it holds and
+	// their objects for the members to share.
 	open      []byte
 	openFirst uint64
 	openN     int
 	openVals  []sharedVal
-	openBytes int
 	// lastLen and lastVals are the lengths of the last entry handed in
-	// and of its encodings, the capacity the next entry starts with: an
+	// and of its values, the capacity the next entry starts with: an
 	// entry grown from nothing by appends allocated about twice what it
 	// holds (8% of all bytes allocated at 1k nodes / 30k pods), and
-	// consecutive entries are alike (most are full: groupBytes or
+	// consecutive entries are alike (most are full: groupMutations or
 	// groupBatches). The entry is kept by the logs, so its buffer cannot
 	// be reused; an entry shorter than the last keeps the spare capacity
 	// until the logs drop it.
 	lastLen, lastVals int
 	shared            *sharedTable
-	// sinceCompact counts the bytes handed to raft (entries and the
-	// encodings they refer to) since the members last snapshotted;
-	// snapshots tracks the snapshot requests running.
+	// sinceCompact counts the mutations handed to raft since the members
+	// last snapshotted; snapshots tracks the snapshot requests running.
 	sinceCompact int
 	snapshots    sync.WaitGroup
+	gate         *gate
 	// campaigned is when campaign last asked a member to stand; campaigns
 	// counts the requests (which member is asked next).
 	campaigned time.Time
@@ -148,12 +145,12 @@ func New(n int) (*Cluster, error) {
 	if n != 1 && n != 3 && n != 5 {
 		return nil, fmt.Errorf("etcd: %d members: must be 1, 3 or 5", n)
 	}
-	c := &Cluster{want: 0, shared: newSharedTable()}
+	c := &Cluster{want: 0, shared: newSharedTable(), gate: newGate()}
 	c.startPipeline()
 	var servers []raft.Server
 	for i := 0; i < n; i++ {
 		m := &member{name: Name(i), id: raft.ServerID(Name(i)), addr: raft.ServerAddress(Name(i)),
-			logs: newLogStore(c.shared), snaps: &snapStore{}}
+			logs: newLogStore(c.shared), snaps: &snapStore{gate: c.gate}}
 		c.members = append(c.members, m)
 		servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: m.id, Address: m.addr})
 	}
@@ -189,10 +186,14 @@ func raftConfig(id raft.ServerID) *raft.Config {
 	cfg.ElectionTimeout = raftTimeout
 	cfg.LeaderLeaseTimeout = leaseTimeout
 	cfg.CommitTimeout = commitTimeout
-	// Compact the log now and then so that memory stays bounded and a
-	// member that was down long enough catches up from a snapshot.
-	cfg.SnapshotInterval = 2 * time.Second
-	cfg.SnapshotThreshold = snapshotThreshold
+	// The members snapshot when the cluster asks them to (afterCommit),
+	// not on raft's wall-clock timer: raft checks its threshold of
+	// entries every SnapshotInterval, so what it compacted depended on the
+	// host's speed, and a leader may snapshot only at points where every
+	// live follower has what it needs from the log (a snapshot sent while
+	// the simulation runs would be refused; see gate).
+	cfg.SnapshotInterval = 24 * time.Hour
+	cfg.SnapshotThreshold = math.MaxUint64
 	cfg.TrailingLogs = trailingLogs
 	cfg.NoLegacyTelemetry = true
 	cfg.Logger = hclog.NewNullLogger()
@@ -206,7 +207,11 @@ func (c *Cluster) boot(i int) error {
 	m := c.members[i]
 	_, m.trans = raft.NewInmemTransportWithTimeout(m.addr, transportTimeout)
 	m.fsm = newFSM(c.shared)
+	// Restoring the member's own snapshot encodes it: the simulation
+	// waits here.
+	c.gate.wait()
 	r, err := raft.NewRaft(raftConfig(m.id), m.fsm, m.logs, m.logs, m.snaps, m.trans)
+	c.gate.resume()
 	if err != nil {
 		return fmt.Errorf("etcd: start %s: %w", m.name, err)
 	}
@@ -284,8 +289,11 @@ func (c *Cluster) Close() {
 // errWait is wrapped by the errors of waits that ran out of wall time.
 var errWait = errors.New("etcd: raft did not converge")
 
-// waitFor polls cond until it holds or waitLimit passes.
-func waitFor(what string, cond func() bool) error {
+// waitFor polls cond until it holds or waitLimit passes; raft may
+// encode objects meanwhile (see gate).
+func (c *Cluster) waitFor(what string, cond func() bool) error {
+	c.gate.wait()
+	defer c.gate.resume()
 	deadline := time.Now().Add(waitLimit)
 	for !cond() {
 		if time.Now().After(deadline) {
@@ -295,6 +303,51 @@ func waitFor(what string, cond func() bool) error {
 	}
 	return nil
 }
+
+// gate lets raft's goroutines encode objects only while the simulation's
+// goroutine waits for raft inside this package. Encoding an object may
+// write to it (a resource.Quantity caches its string form when first
+// formatted) and the simulation reads and formats the same objects, so a
+// leader sending a member a snapshot (raft's goroutine opens it, which
+// encodes the image) must not overlap the simulation. The simulation's
+// goroutine holds the write lock except while it waits (waitFor, the
+// commit waits, a member's restart); an encoder on raft's goroutine tries
+// a read lock and, failing, refuses: raft tries again at its next
+// replication round (every commitTimeout), and the waits that need the
+// snapshot (a member catching up: Start, Heal, Sync) let it through. The
+// lock also orders an encoder's writes before the simulation's next reads.
+// Snapshots are taken only where every live member has what it needs
+// from the logs (afterCommit), so in a run a snapshot is sent only to a
+// member that was stopped or cut off, which catches up in those waits.
+type gate struct {
+	mu      sync.RWMutex
+	refused atomic.Int64 // encodings refused (tests)
+}
+
+// newGate returns a gate held by the calling (the simulation's) goroutine.
+func newGate() *gate {
+	g := &gate{}
+	g.mu.Lock()
+	return g
+}
+
+// wait: the simulation's goroutine starts waiting for raft.
+func (g *gate) wait() { g.mu.Unlock() }
+
+// resume: the simulation's goroutine goes on, once no encoder runs.
+func (g *gate) resume() { g.mu.Lock() }
+
+// enter reports whether an encoder on raft's goroutine may run now; if so
+// it calls leave when done.
+func (g *gate) enter() bool {
+	if g.mu.TryRLock() {
+		return true
+	}
+	g.refused.Add(1)
+	return false
+}
+
+func (g *gate) leave() { g.mu.RUnlock() }
 
 // Members is the number of members.
 func (c *Cluster) Members() int { return len(c.members) }

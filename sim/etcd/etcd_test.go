@@ -1,7 +1,9 @@
 package etcd
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/store"
@@ -107,12 +110,11 @@ func TestMemberCount(t *testing.T) {
 func TestCodecRoundTrip(t *testing.T) {
 	w := newWriter()
 	batch := []store.Mutation{w.put("a", "1"), w.put("b", "2"), w.del("a")}
-	data, vals, size, err := encodeBatch(nil, nil, 7, batch)
+	data, vals, err := encodeBatch(nil, nil, 7, batch)
 	require.NoError(t, err)
 	require.Len(t, vals, 3)
-	require.Equal(t, len(data)+len(vals[0].value)+len(vals[1].value), size, "the entry and the encodings it refers to")
 	// A second batch in the same raft entry.
-	data, vals, _, err = encodeBatch(data, vals, 8, []store.Mutation{w.put("c", "3")})
+	data, vals, err = encodeBatch(data, vals, 8, []store.Mutation{w.put("c", "3")})
 	require.NoError(t, err)
 	require.Len(t, vals, 4)
 	var got []entry
@@ -121,15 +123,25 @@ func TestCodecRoundTrip(t *testing.T) {
 	require.Equal(t, uint64(7), seq)
 	require.Len(t, got, 3)
 	require.Equal(t, store.Deleted, got[2].typ)
-	require.Zero(t, got[2].size)
 	require.Nil(t, vals[2].value)
-	obj, err := decodeObject("ConfigMap", vals[1].value)
+	require.Same(t, batch[1].Object, vals[1].value, "the entry refers to the store's object")
+	b, err := encode(nil, vals[1].value)
+	require.NoError(t, err)
+	require.Equal(t, w.want["ConfigMap/default/b"], b)
+	obj, err := decodeObject("ConfigMap", b)
 	require.NoError(t, err)
 	require.Equal(t, "2", obj.(*corev1.ConfigMap).Data["v"])
 	require.Equal(t, "2", obj.GetResourceVersion())
-	require.Equal(t, uint64(len(vals[1].value)), got[1].size, "the entry names the shared encoding's size")
-	require.Equal(t, w.want["ConfigMap/default/b"], vals[1].value)
 	require.Equal(t, "default/b", vals[1].key)
+
+	// A packed object's encoding is shared as it is; an object without a
+	// protobuf encoding fails when it is written.
+	packed := store.Mutation{Rev: 9, Type: store.Added, Kind: "ConfigMap", Key: "default/p", Object: batch[0].Object, Encoded: b}
+	_, pv, err := encodeBatch(nil, nil, 9, []store.Mutation{packed})
+	require.NoError(t, err)
+	require.Same(t, &b[0], &pv[0].value.(*encoded).b[0])
+	_, _, err = encodeBatch(nil, nil, 10, []store.Mutation{{Rev: 10, Type: store.Added, Kind: "X", Key: "x", Object: &noProto{}}})
+	require.ErrorContains(t, err, "X x has no protobuf encoding")
 
 	seq, rest, err = decodeBatch(rest, func(_ uint64, e entry) { require.Equal(t, "default/c", string(e.key)) })
 	require.NoError(t, err)
@@ -215,10 +227,8 @@ func TestNoQuorumQueues(t *testing.T) {
 // stopped member has, so the member is sent a snapshot; a member that
 // restarts restores its own snapshot first.
 func TestCatchUpFromSnapshot(t *testing.T) {
-	defer func(s, l uint64, g int) {
-		snapshotThreshold, trailingLogs, groupBatches = s, l, g
-	}(snapshotThreshold, trailingLogs, groupBatches)
-	snapshotThreshold, trailingLogs, groupBatches = 16, 4, 1 // one batch per raft entry
+	defer func(l uint64, g int) { trailingLogs, groupBatches = l, g }(trailingLogs, groupBatches)
+	trailingLogs, groupBatches = 4, 1 // one batch per raft entry
 	c := startCluster(t, 3)
 	w := newWriter()
 	write := func(n int) {
@@ -365,27 +375,29 @@ func TestInstantsShareRaftEntries(t *testing.T) {
 	require.Equal(t, 1, commands, "50 small batches made one raft entry")
 }
 
-// TestMembersShareEncodings: the members hold one copy of each object's
-// encoding between them, not one each, and the raft entries refer to it
-// instead of holding a copy; a member that applies the entries later
-// (from the leader's log) shares it too. Once every log dropped the
-// entries, the shared table forgets them.
-func TestMembersShareEncodings(t *testing.T) {
-	defer func(b, g int, l uint64) { compactBytes, groupBatches, trailingLogs = b, g, l }(compactBytes, groupBatches, trailingLogs)
-	compactBytes, groupBatches, trailingLogs = 1<<30, 1, 4
+// TestMembersShareObjects: the members hold the store's objects, one
+// copy between them, not one each, and the raft entries refer to them;
+// a member that applies the entries later (from the leader's log) shares
+// them too. Once every log dropped the entries, the shared table forgets
+// them.
+func TestMembersShareObjects(t *testing.T) {
+	defer func(b, g int, l uint64) { compactMutations, groupBatches, trailingLogs = b, g, l }(compactMutations, groupBatches, trailingLogs)
+	compactMutations, groupBatches, trailingLogs = 1<<30, 1, 4
 	c := startCluster(t, 3)
 	w := newWriter()
 	require.NoError(t, c.Append([]store.Mutation{w.put("a", "1"), w.put("b", "2")}))
 	require.NoError(t, c.Stop("etcd-3"))
-	require.NoError(t, c.Append([]store.Mutation{w.put("a", "3")}))
+	put := w.put("a", "3")
+	require.NoError(t, c.Append([]store.Mutation{put}))
 	require.NoError(t, c.Sync())
 	v1, ok := c.Lookup("etcd-1", "ConfigMap", "default/a")
 	require.True(t, ok)
-	v2, ok := c.Lookup("etcd-2", "ConfigMap", "default/a")
-	require.True(t, ok)
 	require.Equal(t, w.want["ConfigMap/default/a"], v1)
-	require.Same(t, &v1[0], &v2[0], "etcd-1 and etcd-2 share the encoding")
-	require.Equal(t, len(v1), cap(v1), "the encoding is an allocation of its own")
+	for _, m := range c.members[:2] {
+		v, ok := m.fsm.value("ConfigMap", "default/a")
+		require.True(t, ok)
+		require.Same(t, put.Object, v, "%s holds the store's object", m.name)
+	}
 	var l raft.Log
 	last, err := c.members[0].logs.LastIndex()
 	require.NoError(t, err)
@@ -395,17 +407,17 @@ func TestMembersShareEncodings(t *testing.T) {
 			break
 		}
 	}
-	require.Less(t, len(l.Data), len(v1), "the raft entry refers to the encoding, it holds no copy")
-	require.NotZero(t, c.shared.held(), "the logs hold the entries: their encodings are kept")
+	require.Less(t, len(l.Data), len(v1), "the raft entry refers to the object, it holds no encoding")
+	require.NotZero(t, c.shared.held(), "the logs hold the entries: their objects are kept")
 	require.NoError(t, c.Start("etcd-3"))
 	requireConverged(t, c, w)
-	v3, ok := c.Lookup("etcd-3", "ConfigMap", "default/a")
+	v3, ok := c.members[2].fsm.value("ConfigMap", "default/a")
 	require.True(t, ok)
-	require.Same(t, &v1[0], &v3[0], "etcd-3 applied the entry late, from the leader's log: the same bytes")
+	require.Same(t, put.Object, v3, "etcd-3 applied the entry late, from the leader's log: the same object")
 
 	// Enough writes for every member to snapshot and drop the old entries
 	// from its log: the shared table holds only what the logs still hold.
-	compactBytes = 2 << 10
+	compactMutations = 20
 	for i := 0; i < 200; i++ {
 		require.NoError(t, c.Append([]store.Mutation{w.put(fmt.Sprint("cm-", i%13), fmt.Sprint(i))}))
 	}
@@ -417,15 +429,15 @@ func TestMembersShareEncodings(t *testing.T) {
 			}
 		}
 		return c.shared.held() < 100
-	}, 20*time.Second, 10*time.Millisecond, "the dropped entries' encodings are forgotten")
+	}, 20*time.Second, 10*time.Millisecond, "the dropped entries' objects are forgotten")
 	requireConverged(t, c, w)
 }
 
 // TestLogTruncatedAsItGrows: once enough was replicated, every member
 // snapshots and raft drops the old entries from its log.
 func TestLogTruncatedAsItGrows(t *testing.T) {
-	defer func(b, g int, l uint64) { compactBytes, groupBatches, trailingLogs = b, g, l }(compactBytes, groupBatches, trailingLogs)
-	compactBytes, groupBatches, trailingLogs = 2<<10, 1, 4
+	defer func(b, g int, l uint64) { compactMutations, groupBatches, trailingLogs = b, g, l }(compactMutations, groupBatches, trailingLogs)
+	compactMutations, groupBatches, trailingLogs = 20, 1, 4
 	c := startCluster(t, 3)
 	w := newWriter()
 	for i := 0; i < 200; i++ {
@@ -441,7 +453,7 @@ func TestLogTruncatedAsItGrows(t *testing.T) {
 	requireConverged(t, c, w)
 }
 
-// TestStatusHashesSharedContentOnce: members holding the same encodings
+// TestStatusHashesSharedContentOnce: members holding the same objects
 // report the hash computed once; a member holding equal bytes in copies
 // of its own, or different content, is hashed on its own, so a hash
 // still tells members apart.
@@ -449,7 +461,7 @@ func TestStatusHashesSharedContentOnce(t *testing.T) {
 	w := newWriter()
 	a, b := newFSM(newSharedTable()), newFSM(newSharedTable())
 	batch := []store.Mutation{w.put("x", "1"), w.put("y", "2")}
-	data, vals, _, err := encodeBatch(nil, nil, 1, batch)
+	data, vals, err := encodeBatch(nil, nil, 1, batch)
 	require.NoError(t, err)
 	apply := func(f *fsm, shared []sharedVal) {
 		f.shared.put(1, shared)
@@ -457,18 +469,18 @@ func TestStatusHashesSharedContentOnce(t *testing.T) {
 	}
 	apply(a, vals)
 	apply(b, vals)
-	require.True(t, a.sameContent(b), "the same shared encodings")
+	require.True(t, a.sameContent(b), "the same shared objects")
 	require.Equal(t, a.state().Hash, b.state().Hash)
 
 	img, err := a.Snapshot()
 	require.NoError(t, err)
 	c := restored(t, img) // restored from a snapshot: copies of its own
-	require.False(t, a.sameContent(c), "equal bytes in other memory are not decided by identity")
+	require.False(t, a.sameContent(c), "equal content in other memory is not decided by identity")
 	require.Equal(t, a.state().Hash, c.state().Hash, "but hash the same")
 
 	d := newFSM(newSharedTable())
 	apply(d, vals)
-	data2, vals2, _, err := encodeBatch(nil, nil, 2, []store.Mutation{w.put("x", "changed")})
+	data2, vals2, err := encodeBatch(nil, nil, 2, []store.Mutation{w.put("x", "changed")})
 	require.NoError(t, err)
 	d.shared.put(2, vals2)
 	require.Nil(t, d.Apply(&raft.Log{Type: raft.LogCommand, Data: data2}))
@@ -514,4 +526,60 @@ func TestEntryStartsWithTheLastOnesCapacity(t *testing.T) {
 	v, ok := cl.members[0].fsm.get("ConfigMap", "default/a")
 	require.True(t, ok)
 	require.Equal(t, w.want[fsmKey("ConfigMap", "default/a")], v)
+}
+
+// noProto is an object without a protobuf encoding.
+type noProto struct{ corev1.ConfigMap }
+
+func (noProto) Size() {}
+
+// A leader sends a member a snapshot (raft's goroutine opens it, which
+// encodes every object) only while the simulation waits for raft:
+// encoding writes to objects the simulation reads (a Quantity caches its
+// string form), so opened while the simulation runs, the snapshot is
+// refused, and raft tries again later.
+func TestSnapshotOpenedOnlyWhileSimulationWaits(t *testing.T) {
+	c := startCluster(t, 3)
+	limit := resource.NewQuantity(1<<30, resource.BinarySI) // its string is not cached yet
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "p", ResourceVersion: "1"},
+		Spec: corev1.PodSpec{Volumes: []corev1.Volume{{Name: "scratch",
+			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: limit}}}}}}
+	require.NoError(t, c.Append([]store.Mutation{{Rev: 1, Type: store.Added, Kind: "Pod", Key: "default/p", Object: pod}}))
+	require.NoError(t, c.Sync())
+	m := c.members[0]
+	require.NoError(t, m.raft.Snapshot().Error())
+	metas, err := m.snaps.List()
+	require.NoError(t, err)
+	require.Len(t, metas, 1)
+	open := func() ([]byte, error) { // as raft's replication goroutine does
+		type res struct {
+			b   []byte
+			err error
+		}
+		done := make(chan res)
+		go func() {
+			_, rc, err := m.snaps.Open(metas[0].ID)
+			var b []byte
+			if err == nil {
+				b, err = io.ReadAll(rc)
+			}
+			done <- res{b, err}
+		}()
+		r := <-done
+		return r.b, r.err
+	}
+	_, err = open()
+	require.ErrorIs(t, err, errNotNow)
+	require.EqualValues(t, 1, c.gate.refused.Load())
+	require.Equal(t, "1Gi", limit.String(), "the simulation formats the quantity")
+
+	c.gate.wait()
+	b, err := open()
+	c.gate.resume()
+	require.NoError(t, err)
+	f := newFSM(newSharedTable())
+	require.NoError(t, f.Restore(io.NopCloser(bytes.NewReader(b))))
+	got, err := f.state(), f.err
+	require.NoError(t, err)
+	require.Equal(t, m.fsm.state().Hash, got.Hash, "the snapshot is the member's content")
 }

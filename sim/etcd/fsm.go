@@ -2,6 +2,7 @@ package etcd
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -17,8 +18,8 @@ import (
 	"github.com/kubesim/kubesim/sim/store"
 )
 
-// fsm is one member's copy of the cluster state: every object's encoded
-// bytes by kind and "namespace/name" key (the order of "Kind/key" strings,
+// fsm is one member's copy of the cluster state: every object (its value,
+// see codec.go) by kind and "namespace/name" key (the order of "Kind/key" strings,
 // which the content hash and snapshots use, is the order of kind, then
 // key: kinds are letters only and '/' sorts before every letter), the
 // number of batches applied and the last store revision they carried.
@@ -26,7 +27,7 @@ import (
 // reads under the mutex.
 type fsm struct {
 	mu   sync.Mutex
-	data map[string]map[string][]byte // kind -> key -> encoding
+	data map[string]map[string]value // kind -> key -> object
 	// images are the snapshots of this FSM still kept (by the snapshot
 	// store, or until raft persisted them): each records what the FSM held
 	// for a key before the first change of that key since it was taken.
@@ -42,7 +43,7 @@ type fsm struct {
 }
 
 func newFSM(shared *sharedTable) *fsm {
-	return &fsm{data: map[string]map[string][]byte{}, shared: shared}
+	return &fsm{data: map[string]map[string]value{}, shared: shared}
 }
 
 func fsmKey(kind, key string) string { return kind + "/" + key }
@@ -90,7 +91,7 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 
 // applyBatch applies the first batch of data (or only walks it, if skip)
 // and returns the bytes after it. Each value is the entry's shared
-// encoding, checked against what the entry says of it.
+// value, checked against what the entry says of it.
 func (f *fsm) applyBatch(data []byte, skip bool, vals []sharedVal, i *int) ([]byte, error) {
 	var bad error
 	_, rest, err := decodeBatch(data, func(seq uint64, e entry) {
@@ -102,17 +103,17 @@ func (f *fsm) applyBatch(data []byte, skip bool, vals []sharedVal, i *int) ([]by
 		var sv sharedVal
 		switch {
 		case j < len(vals) && vals[j].key == string(e.key) && vals[j].kind == string(e.kind) &&
-			uint64(len(vals[j].value)) == e.size && (e.typ == store.Deleted) == (vals[j].value == nil):
+			(e.typ == store.Deleted) == (vals[j].value == nil):
 			sv = vals[j]
 		case e.typ == store.Deleted:
 			sv = sharedVal{kind: string(e.kind), key: string(e.key)} // a deletion needs no encoding
 		default:
-			bad = fmt.Errorf("%w: batch %d: the encoding of %s %s is not held", errCorrupt, seq, e.kind, e.key)
+			bad = fmt.Errorf("%w: batch %d: the object %s %s is not held", errCorrupt, seq, e.kind, e.key)
 			return
 		}
 		m := f.data[sv.kind]
 		if m == nil {
-			m = map[string][]byte{}
+			m = map[string]value{}
 			f.data[sv.kind] = m
 		}
 		if len(f.images) > 0 {
@@ -189,7 +190,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	applied := r.uvarint()
 	rev := int64(r.uvarint())
 	n := r.uvarint()
-	data := map[string]map[string][]byte{}
+	data := map[string]map[string]value{}
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		k := r.bytes()
 		v := r.bytes()
@@ -199,9 +200,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		}
 		kind := string(k[:slash])
 		if data[kind] == nil {
-			data[kind] = map[string][]byte{}
+			data[kind] = map[string]value{}
 		}
-		data[kind][string(k[slash+1:])] = v
+		data[kind][string(k[slash+1:])] = &encoded{b: v}
 	}
 	if r.err != nil {
 		return r.err
@@ -218,7 +219,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 
 // undoVal is what a key held when an image was taken (ok: it existed).
 type undoVal struct {
-	v  []byte
+	v  value
 	ok bool
 }
 
@@ -257,7 +258,7 @@ type fsmSnapshot struct {
 	// changed (or minUndo) at an amortized constant cost per change.
 	undo      []undoRec
 	compactAt int
-	data      map[string]map[string][]byte
+	data      map[string]map[string]value
 	applied   uint64
 	rev       int64
 	// kept is set once the snapshot store holds the image: it then stays
@@ -268,7 +269,7 @@ type fsmSnapshot struct {
 
 // remember records that key of kind held v (ok: it existed) just before
 // a change. The caller holds the FSM's mutex.
-func (s *fsmSnapshot) remember(kind, key string, v []byte, ok bool) {
+func (s *fsmSnapshot) remember(kind, key string, v value, ok bool) {
 	if len(s.undo) >= s.compactAt {
 		s.compactUndo()
 	}
@@ -311,7 +312,7 @@ func (s *fsmSnapshot) taken() map[string]map[string]undoVal {
 
 // each calls fn for every object of the image, in no particular order.
 // The caller holds the FSM's mutex.
-func (s *fsmSnapshot) each(fn func(kind, key string, value []byte)) {
+func (s *fsmSnapshot) each(fn func(kind, key string, v value)) {
 	if s.data != nil {
 		for kind, m := range s.data {
 			for k, v := range m {
@@ -349,10 +350,10 @@ func (s *fsmSnapshot) materialize() {
 	if s.data != nil {
 		return
 	}
-	data := map[string]map[string][]byte{}
-	s.each(func(kind, key string, v []byte) {
+	data := map[string]map[string]value{}
+	s.each(func(kind, key string, v value) {
 		if data[kind] == nil {
-			data[kind] = map[string][]byte{}
+			data[kind] = map[string]value{}
 		}
 		data[kind][key] = v
 	})
@@ -373,56 +374,47 @@ func (s *fsmSnapshot) drop() {
 }
 
 // Persist hands the point-in-time image to our file-less snapshot store,
-// which encodes it only if a member ever reads it back; any other sink
-// gets the bytes.
+// which encodes it only if a member ever reads it back. Raft calls it on
+// its own goroutine, where objects may not be encoded (see gate): any
+// other sink is refused.
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if ms, ok := sink.(*snapSink); ok {
-		s.kept = true
-		ms.image = s
-		return sink.Close()
+	ms, ok := sink.(*snapSink)
+	if !ok {
+		_ = sink.Cancel() // failing anyway
+		return fmt.Errorf("etcd: a snapshot persists only to its member's own store, not a %T", sink)
 	}
-	if _, err := sink.Write(s.encode()); err != nil {
-		_ = sink.Cancel() // already failing with err
-		return err
-	}
+	s.kept = true
+	ms.image = s
 	return sink.Close()
 }
 
-// encode is the snapshot's byte form, read by fsm.Restore.
-func (s *fsmSnapshot) encode() []byte {
+// encode is the snapshot's byte form, read by fsm.Restore. It encodes
+// every object, so it runs only where encode may (see gate).
+func (s *fsmSnapshot) encode() ([]byte, error) {
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
-	var buf []byte
-	{
-		size, count := uvarintLen(s.applied)+uvarintLen(uint64(s.rev)), 0
-		s.each(func(kind, k string, v []byte) {
-			kl := len(kind) + 1 + len(k)
-			size += uvarintLen(uint64(kl)) + kl + uvarintLen(uint64(len(v))) + len(v)
-			count++
-		})
-		buf = make([]byte, 0, size+uvarintLen(uint64(count)))
-		buf = binary.AppendUvarint(buf, s.applied)
-		buf = binary.AppendUvarint(buf, uint64(s.rev))
-		buf = binary.AppendUvarint(buf, uint64(count))
-		// Map order does not matter here: the content, not the bytes, is
-		// what the members compare.
-		s.each(func(kind, k string, v []byte) {
-			buf = binary.AppendUvarint(buf, uint64(len(kind)+1+len(k)))
-			buf = append(append(append(buf, kind...), '/'), k...)
-			buf = binary.AppendUvarint(buf, uint64(len(v)))
-			buf = append(buf, v...)
-		})
-	}
-	return buf
-}
-
-func uvarintLen(x uint64) int {
-	n := 1
-	for x >= 0x80 {
-		x >>= 7
-		n++
-	}
-	return n
+	count := 0
+	s.each(func(string, string, value) { count++ })
+	buf := binary.AppendUvarint(nil, s.applied)
+	buf = binary.AppendUvarint(buf, uint64(s.rev))
+	buf = binary.AppendUvarint(buf, uint64(count))
+	var scratch []byte
+	var err error
+	// Map order does not matter here: the content, not the bytes, is
+	// what the members compare.
+	s.each(func(kind, k string, v value) {
+		if err != nil {
+			return
+		}
+		if scratch, err = encode(scratch[:0], v); err != nil {
+			return
+		}
+		buf = binary.AppendUvarint(buf, uint64(len(kind)+1+len(k)))
+		buf = append(append(append(buf, kind...), '/'), k...)
+		buf = binary.AppendUvarint(buf, uint64(len(scratch)))
+		buf = append(buf, scratch...)
+	})
+	return buf, err
 }
 
 // Release is raft done with the image: unless the snapshot store keeps
@@ -448,29 +440,38 @@ func (f *fsm) progress() (applied uint64, err error) {
 }
 
 // state hashes the content: SHA-256 over the "Kind/key" strings in
-// sorted order, each followed by its value, both length-prefixed.
+// sorted order, each followed by its value's encoding, both
+// length-prefixed. It encodes every object, so it runs only on the
+// simulation's goroutine.
 func (f *fsm) state() state {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	h := sha256.New()
 	var n [binary.MaxVarintLen64]byte
-	f.each(func(kind, key string, v []byte) bool {
+	var buf []byte
+	err := f.err
+	f.each(func(kind, key string, v value) bool {
+		var eerr error
+		if buf, eerr = encode(buf[:0], v); eerr != nil {
+			err = cmp.Or(err, fmt.Errorf("etcd: %s %s: %w", kind, key, eerr))
+			return false
+		}
 		h.Write(n[:binary.PutUvarint(n[:], uint64(len(kind)+1+len(key)))])
 		_, _ = io.WriteString(h, kind) // a hash.Hash never fails
 		_, _ = io.WriteString(h, "/")
 		_, _ = io.WriteString(h, key)
-		h.Write(n[:binary.PutUvarint(n[:], uint64(len(v)))])
-		h.Write(v)
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(buf)))])
+		h.Write(buf)
 		return true
 	})
-	return state{Applied: f.applied, Rev: f.rev, Hash: "sha256:" + hex.EncodeToString(h.Sum(nil)), Err: f.err}
+	return state{Applied: f.applied, Rev: f.rev, Hash: "sha256:" + hex.EncodeToString(h.Sum(nil)), Err: err}
 }
 
 // sameContent reports whether f holds exactly what o holds, deciding it
 // by identity: the same batches applied, the same keys, each value the
-// same bytes in memory (members that applied the same entries share their
-// encodings). It may answer false for equal content held in different
-// copies (a member restored from a snapshot); its hash is then computed.
+// same object (members that applied the same entries share them). It may
+// answer false for equal content held in different copies (a member
+// restored from a snapshot); its hash is then computed.
 func (f *fsm) sameContent(o *fsm) bool {
 	if f == o {
 		return true
@@ -489,8 +490,7 @@ func (f *fsm) sameContent(o *fsm) bool {
 			return false
 		}
 		for key, v := range m {
-			ov, ok := om[key]
-			if !ok || len(ov) != len(v) || (len(v) > 0 && &ov[0] != &v[0]) {
+			if ov, ok := om[key]; !ok || ov != v {
 				return false
 			}
 		}
@@ -500,7 +500,7 @@ func (f *fsm) sameContent(o *fsm) bool {
 
 // each calls fn for every object in "Kind/key" order until fn returns
 // false. The caller holds the mutex.
-func (f *fsm) each(fn func(kind, key string, value []byte) bool) {
+func (f *fsm) each(fn func(kind, key string, v value) bool) {
 	for _, kind := range slices.Sorted(maps.Keys(f.data)) {
 		m := f.data[kind]
 		for _, key := range slices.Sorted(maps.Keys(m)) {
@@ -516,10 +516,14 @@ func (f *fsm) objects() ([]store.Object, int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []store.Object
+	var buf []byte
 	var err error
-	f.each(func(kind, _ string, v []byte) bool {
+	f.each(func(kind, _ string, v value) bool {
+		if buf, err = encode(buf[:0], v); err != nil {
+			return false
+		}
 		var obj store.Object
-		if obj, err = decodeObject(kind, v); err != nil {
+		if obj, err = decodeObject(kind, buf); err != nil {
 			return false
 		}
 		out = append(out, obj)
@@ -531,16 +535,28 @@ func (f *fsm) objects() ([]store.Object, int64, error) {
 	return out, f.rev, nil
 }
 
-// get returns the stored encoding of an object (tests: no acknowledged
+// get returns the encoding of an object held (tests: no acknowledged
 // write lost).
 func (f *fsm) get(kind, key string) ([]byte, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.data[kind][key]
+	if !ok {
+		return nil, false
+	}
+	b, err := encode(nil, v)
+	return b, err == nil
+}
+
+// value returns the value held for an object (tests: members share it).
+func (f *fsm) value(kind, key string) (value, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	v, ok := f.data[kind][key]
 	return v, ok
 }
 
-// sharedTable holds the shared encodings of the raft entries (by the
+// sharedTable holds the shared values of the raft entries (by the
 // sequence number of each entry's first batch) while anything may still
 // apply them: from the moment the entry is handed in until it commits,
 // and while a member's log holds it (a member that was down or cut off

@@ -17,7 +17,7 @@ func applyAll(t *testing.T, f *fsm, seq *uint64, batches ...[]store.Mutation) {
 	t.Helper()
 	for _, b := range batches {
 		*seq++
-		data, vals, _, err := encodeBatch(nil, nil, *seq, b)
+		data, vals, err := encodeBatch(nil, nil, *seq, b)
 		require.NoError(t, err)
 		f.shared.put(*seq, vals)
 		require.Nil(t, f.Apply(&raft.Log{Type: raft.LogCommand, Data: data}))
@@ -28,7 +28,9 @@ func applyAll(t *testing.T, f *fsm, seq *uint64, batches ...[]store.Mutation) {
 func restored(t *testing.T, img raft.FSMSnapshot) *fsm {
 	t.Helper()
 	g := newFSM(newSharedTable())
-	require.NoError(t, g.Restore(io.NopCloser(bytes.NewReader(img.(*fsmSnapshot).encode()))))
+	b, err := img.(*fsmSnapshot).encode()
+	require.NoError(t, err)
+	require.NoError(t, g.Restore(io.NopCloser(bytes.NewReader(b))))
 	return g
 }
 
@@ -77,19 +79,21 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 	applyAll(t, other, &oseq, []store.Mutation{w.put("z", "9")})
 	oimg, err := other.Snapshot()
 	require.NoError(t, err)
-	require.NoError(t, f.Restore(io.NopCloser(bytes.NewReader(oimg.(*fsmSnapshot).encode()))))
+	ob, err := oimg.(*fsmSnapshot).encode()
+	require.NoError(t, err)
+	require.NoError(t, f.Restore(io.NopCloser(bytes.NewReader(ob))))
 	require.Empty(t, f.images)
 	require.Equal(t, other.state().Hash, f.state().Hash)
 	require.Equal(t, after.Hash, restored(t, img2).state().Hash)
 }
 
-// An entry whose shared encodings are not held (or do not match what the
-// entry names) fails the member clearly instead of storing wrong bytes;
-// a deletion needs none.
+// An entry whose shared objects are not held (or do not match what the
+// entry names) fails the member clearly instead of storing wrong ones; a
+// deletion needs none.
 func TestEntryWithoutEncodingsFails(t *testing.T) {
 	w := newWriter()
 	put := w.put("a", "1")
-	data, vals, _, err := encodeBatch(nil, nil, 1, []store.Mutation{put})
+	data, vals, err := encodeBatch(nil, nil, 1, []store.Mutation{put})
 	require.NoError(t, err)
 
 	f := newFSM(newSharedTable())
@@ -98,11 +102,15 @@ func TestEntryWithoutEncodingsFails(t *testing.T) {
 	require.False(t, ok)
 
 	g := newFSM(newSharedTable())
-	vals[0].value = vals[0].value[:len(vals[0].value)-1]
+	vals[0].key = "default/b"
 	g.shared.put(1, vals)
-	require.ErrorIs(t, g.Apply(&raft.Log{Type: raft.LogCommand, Data: data}).(error), errCorrupt, "a shorter encoding than the entry names")
+	require.ErrorIs(t, g.Apply(&raft.Log{Type: raft.LogCommand, Data: data}).(error), errCorrupt, "another key than the entry names")
+	g = newFSM(newSharedTable())
+	vals[0].key, vals[0].value = put.Key, nil
+	g.shared.put(1, vals)
+	require.ErrorIs(t, g.Apply(&raft.Log{Type: raft.LogCommand, Data: data}).(error), errCorrupt, "no object for a write")
 
-	del, _, _, err := encodeBatch(nil, nil, 1, []store.Mutation{w.del("a")})
+	del, _, err := encodeBatch(nil, nil, 1, []store.Mutation{w.del("a")})
 	require.NoError(t, err)
 	h := newFSM(newSharedTable())
 	require.Nil(t, h.Apply(&raft.Log{Type: raft.LogCommand, Data: del}))
@@ -167,7 +175,7 @@ func BenchmarkApplyWithImage(b *testing.B) {
 		for j := range 8 {
 			batch = append(batch, w.put("k"+strconv.Itoa((int(seq)*8+j)%1000), strconv.Itoa(int(seq))))
 		}
-		data, vals, _, err := encodeBatch(nil, nil, seq, batch)
+		data, vals, err := encodeBatch(nil, nil, seq, batch)
 		require.NoError(b, err)
 		shared.put(seq, vals)
 		logs = append(logs, &raft.Log{Type: raft.LogCommand, Data: data})

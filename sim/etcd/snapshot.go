@@ -2,6 +2,7 @@ package etcd
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -18,6 +19,7 @@ import (
 type snapStore struct {
 	mu     sync.Mutex
 	latest *snapSink
+	gate   *gate
 }
 
 // snapSink receives one snapshot: an image from our FSM, or bytes (a
@@ -59,12 +61,24 @@ func (s *snapStore) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
 	l := s.latest
 	data := l.buf.Bytes()
 	if l.image != nil {
-		data = l.image.encode()
+		if !s.gate.enter() {
+			return nil, nil, errNotNow
+		}
+		var err error
+		data, err = l.image.encode()
+		s.gate.leave()
+		if err != nil {
+			return nil, nil, err
+		}
 	}
 	m := l.meta
 	m.Size = int64(len(data))
 	return &m, io.NopCloser(bytes.NewReader(data)), nil
 }
+
+// errNotNow refuses to open a snapshot while the simulation runs (see
+// gate); raft tries again.
+var errNotNow = errors.New("etcd: a snapshot is sent only while the simulation waits for raft")
 
 func (s *snapSink) Write(p []byte) (int, error) {
 	n, err := s.buf.Write(p)
