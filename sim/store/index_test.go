@@ -81,6 +81,20 @@ func TestIndexesFollowEveryChange(t *testing.T) {
 			require.NoError(t, err)
 		}
 		checkIndexes(t, s, custom, step)
+		// List walks the entries it keeps sorted (appended on create,
+		// removed on delete): the current version of every object, by key.
+		var want []store.Object
+		for i := range names {
+			if o, ok := s.Get("Pod", "default", fmt.Sprint("p", i)); ok {
+				want = append(want, o)
+			}
+		}
+		slices.SortFunc(want, func(a, b store.Object) int { return store.CompareKeys(a, b) })
+		got := s.List("Pod", "default")
+		require.Len(t, got, len(want), "step %d", step)
+		for i := range want {
+			require.Same(t, want[i], got[i], "step %d: List", step)
+		}
 	}
 }
 

@@ -83,17 +83,24 @@ type Store struct {
 	batch    []Mutation
 	log      Log
 	logErr   error
-	keyBuf   []byte   // Get's lookup key, built without allocating
-	expiring []*table // the kinds with a TTL, by name (ttl.go)
+	keyBuf   []byte        // Get's lookup key, built without allocating
+	expiring []*table      // the kinds with a TTL, by name (ttl.go)
+	slab     []queuedEvent // queued events are taken from here (see queuedEvent)
+}
+
+// indexer is one index of a table: its name and what it indexes by.
+type indexer struct {
+	name string
+	fn   IndexFunc
 }
 
 type table struct {
 	kind     *KindInfo
-	entries  map[string]*entry // by key
-	packs    bool              // the kind is kept packed where its objects pack (packed.go)
-	sorted   []string          // keys, sorted unless unsorted is set; nil = rebuild
-	unsorted bool              // keys were appended to sorted since it was sorted
-	indexers map[string]IndexFunc
+	entries  map[string]*entry                // by key
+	packs    bool                             // the kind is kept packed where its objects pack (packed.go)
+	sorted   []*entry                         // the entries by key, unless unsorted is set; nil = rebuild
+	unsorted bool                             // entries were appended to sorted since it was sorted
+	indexers []indexer                        // in the order they were added
 	index    map[string]map[string]*indexSet  // index -> value -> entries
 	watchIdx map[string]map[string][]*watcher // index -> value -> watchers
 	watched  []string                         // the keys of watchIdx, sorted
@@ -143,7 +150,7 @@ func New(engine *sim.Engine) *Store {
 			kind:     kindsByName[k],
 			entries:  map[string]*entry{},
 			packs:    packable(k),
-			indexers: map[string]IndexFunc{LabelIndex: labelValues, OwnerIndex: ownerValues},
+			indexers: []indexer{{LabelIndex, labelValues}, {OwnerIndex, ownerValues}},
 			index:    map[string]map[string]*indexSet{LabelIndex: {}, OwnerIndex: {}},
 			watchIdx: map[string]map[string][]*watcher{},
 		}
@@ -212,13 +219,12 @@ func (s *Store) KindRev(kind string) int64 {
 // the kind are added.
 func (s *Store) AddIndex(kind, name string, fn IndexFunc) {
 	t := s.tables[kind]
-	if _, ok := t.indexers[name]; ok {
+	if t.indexer(name) != nil {
 		return
 	}
-	t.indexers[name] = fn
+	t.indexers = append(t.indexers, indexer{name, fn})
 	t.index[name] = map[string]*indexSet{}
-	for _, key := range t.sortedKeys() {
-		e := t.entries[key]
+	for _, e := range t.sortedEntries() {
 		t.addIndex(name, fn, e, e.object())
 	}
 }
@@ -260,6 +266,16 @@ func (e *entry) set(t *table, obj Object) (enc []byte) {
 	return nil
 }
 
+// indexer is the function of the named index, nil if there is none.
+func (t *table) indexer(name string) IndexFunc {
+	for _, ix := range t.indexers {
+		if ix.name == name {
+			return ix.fn
+		}
+	}
+	return nil
+}
+
 // get is the object of key, decoded if it is kept packed.
 func (t *table) get(key string) (Object, bool) {
 	if e := t.entries[key]; e != nil {
@@ -286,7 +302,7 @@ type indexSet struct {
 }
 
 func (s *indexSet) search(key string) (int, bool) {
-	return slices.BinarySearchFunc(s.ents, key, func(e *entry, k string) int { return strings.Compare(e.key, k) })
+	return slices.BinarySearchFunc(s.ents, key, entryKeyCmp)
 }
 
 // put adds e to the set unless it is there.
@@ -410,13 +426,13 @@ func (s *Store) Len(kind string) int { return s.tables[kind].size() }
 // List returns the objects of kind in namespace ("" = all), sorted by key.
 func (s *Store) List(kind, namespace string) []Object {
 	t := s.tables[kind]
-	keys := t.sortedKeys()
-	out := make([]Object, 0, len(keys))
-	for _, k := range keys {
-		if t.packs && namespace != "" && !inNamespace(k, namespace) {
+	ents := t.sortedEntries()
+	out := make([]Object, 0, len(ents))
+	for _, e := range ents {
+		if t.packs && namespace != "" && !inNamespace(e.key, namespace) {
 			continue // not decoded to learn its namespace
 		}
-		o, _ := t.get(k)
+		o := e.object()
 		if namespace == "" || o.GetNamespace() == namespace {
 			out = append(out, o)
 		}
@@ -436,20 +452,26 @@ func inNamespace(key, namespace string) bool {
 	return len(key) > len(namespace) && key[len(namespace)] == '/' && strings.HasPrefix(key, namespace)
 }
 
-func (t *table) sortedKeys() []string {
+// sortedEntries is the table's entries sorted by key: List walks them
+// without looking each key up again.
+func (t *table) sortedEntries() []*entry {
 	if t.sorted == nil {
-		t.sorted = make([]string, 0, t.size())
-		for k := range t.entries {
-			t.sorted = append(t.sorted, k)
+		t.sorted = make([]*entry, 0, t.size())
+		for _, e := range t.entries {
+			t.sorted = append(t.sorted, e)
 		}
 		t.unsorted = true
 	}
 	if t.unsorted {
-		slices.Sort(t.sorted)
+		slices.SortFunc(t.sorted, compareEntries)
 		t.unsorted = false
 	}
 	return t.sorted
 }
+
+func compareEntries(a, b *entry) int { return strings.Compare(a.key, b.key) }
+
+func entryKeyCmp(e *entry, key string) int { return strings.Compare(e.key, key) }
 
 // ByIndex returns the objects of kind whose index has value, sorted by key.
 func (s *Store) ByIndex(kind, index, value string) []Object {
@@ -515,7 +537,7 @@ func (s *Store) Select(kind, namespace string, sel labels.Selector) []Object {
 				}
 			}
 			// A key has one value per label, so the sets are disjoint.
-			slices.SortFunc(cand, func(a, b *entry) int { return strings.Compare(a.key, b.key) })
+			slices.SortFunc(cand, compareEntries)
 		}
 		if !found || len(cand) < len(best) {
 			best, found = cand, true
@@ -591,11 +613,11 @@ func (s *Store) create(obj Object, key string, borrowed bool) error {
 	if t.sorted != nil {
 		// Sorted lazily on the next List: inserting in place would move
 		// the whole slice on every create (150,000 pods).
-		t.sorted = append(t.sorted, e.key)
+		t.sorted = append(t.sorted, e)
 		t.unsorted = true
 	}
-	for name, fn := range t.indexers {
-		t.addIndex(name, fn, e, obj) // index values are strings: obj is not kept
+	for _, ix := range t.indexers {
+		t.addIndex(ix.name, ix.fn, e, obj) // index values are strings: obj is not kept
 	}
 	if borrowed {
 		switch {
@@ -649,8 +671,8 @@ func (s *Store) Update(obj Object) (Object, error) {
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
 	enc := e.set(t, obj)
 	e.rev = s.rev
-	for name, fn := range t.indexers {
-		t.updateIndex(name, fn, e, obj, old)
+	for _, ix := range t.indexers {
+		t.updateIndex(ix.name, ix.fn, e, obj, old)
 	}
 	s.record(t, Modified, e.key, obj, old, enc)
 	return obj, nil
@@ -677,12 +699,12 @@ func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 	if t.unsorted {
 		t.sorted = nil
 	} else if t.sorted != nil {
-		if i, found := slices.BinarySearch(t.sorted, key); found {
+		if i, found := slices.BinarySearchFunc(t.sorted, key, entryKeyCmp); found {
 			t.sorted = slices.Delete(t.sorted, i, i+1)
 		}
 	}
-	for name, fn := range t.indexers {
-		t.removeIndex(name, fn, key, old)
+	for _, ix := range t.indexers {
+		t.removeIndex(ix.name, ix.fn, key, old)
 	}
 	s.record(t, Deleted, key, nil, old, nil)
 	return old, nil
@@ -712,8 +734,8 @@ func (s *Store) Restore(rev int64, objs []Object) {
 		}
 		e.set(t, o)
 		e.rev = revOf(o)
-		for name, fn := range t.indexers {
-			t.addIndex(name, fn, e, o)
+		for _, ix := range t.indexers {
+			t.addIndex(ix.name, ix.fn, e, o)
 		}
 	}
 	if rev > s.rev {
@@ -740,26 +762,26 @@ func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc
 		t.expires.push(expiry{due: s.engine.Elapsed() + t.ttl, rev: s.rev, key: key})
 	}
 	s.batch = append(s.batch, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: key, Object: obj, Encoded: enc})
-	ev := Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev}
+	f := fanout{s: s, ev: Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev}}
 	if typ == Deleted {
-		ev.Object = old
+		f.ev.Object = old
 	}
-	if ev.Object == nil {
+	if f.ev.Object == nil {
 		return // a lent object nobody watches (CreateFrom)
 	}
 	for _, w := range s.watchers[t.kind.Kind] {
-		w.push(s.engine, ev)
+		w.push(&f)
 	}
 	for _, name := range t.watched {
 		byVal := t.watchIdx[name]
-		fn := t.indexers[name]
+		fn := t.indexer(name)
 		var seenArr [4]*watcher
 		var valArr [2]string
 		seen := seenArr[:0]
 		if obj != nil {
 			for _, v := range indexValues(name, fn, obj, valArr[:0]) {
 				for _, w := range byVal[v] {
-					w.push(s.engine, ev)
+					w.push(&f)
 					seen = append(seen, w)
 				}
 			}
@@ -768,7 +790,7 @@ func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc
 			for _, v := range indexValues(name, fn, old, valArr[:0]) {
 				for _, w := range byVal[v] {
 					if !slices.Contains(seen, w) {
-						w.push(s.engine, ev)
+						w.push(&f)
 						seen = append(seen, w)
 					}
 				}
@@ -797,8 +819,15 @@ type watcher struct {
 	latency time.Duration
 	fn      Handler
 	keep    func(Event) bool // nil: every event
-	pending []pendingEvent
-	spare   []pendingEvent // a cleared array for deliver to swap in
+	// queue[head:] are the events waiting for delivery, in due order (each
+	// is due latency after its change, and changes come in time order).
+	// Delivery takes the due ones from the front, and the array is
+	// compacted only once most of it is spent: when the replica set
+	// controllers create every pod at one instant, each pod watcher holds
+	// all of them, and copying the waiting ones on every delivery made
+	// such a burst quadratic.
+	queue []*queuedEvent
+	head  int
 	// timer delivers the due events; it is kept and rescheduled, not
 	// allocated per delivery. armed: a delivery is scheduled or running
 	// (events that handlers cause then wait for it).
@@ -807,14 +836,45 @@ type watcher struct {
 	stopped bool
 }
 
-// maxSpare is the largest delivery buffer a watcher keeps for the next
-// delivery: a burst of thousands of events should not keep its array
-// alive for the rest of the run.
-const maxSpare = 1024
+// maxQueueKept is the largest queue array a watcher keeps once it has
+// nothing waiting: a burst of thousands of events should not keep its
+// array alive for the rest of the run.
+const maxQueueKept = 4096
 
-type pendingEvent struct {
-	due time.Duration
-	ev  Event
+// queuedEvent is a change as the watchers that wait to be told of it
+// (those with a latency) queue it: one record shared by all of them, each
+// queue holding a pointer. Every pod watcher queued its own 72-byte copy
+// before: 15 copies of every pod created in the burst at the start of a
+// run, a tenth of all the simulation allocated. The records are taken
+// from slabs (slabSize at a time, one allocation); a slab is garbage once
+// every watcher delivered its records, a few milliseconds of virtual time
+// after its last change. A record is never written after it is queued.
+type queuedEvent struct {
+	at time.Duration // when the change happened; due latency after
+	ev Event
+}
+
+const slabSize = 256
+
+// fanout is one change being offered to the watchers: its queued record
+// is made when the first watcher queues it.
+type fanout struct {
+	s  *Store
+	ev Event
+	q  *queuedEvent
+}
+
+// queued is the change's shared record.
+func (f *fanout) queued() *queuedEvent {
+	if f.q == nil {
+		s := f.s
+		if len(s.slab) == 0 {
+			s.slab = make([]queuedEvent, slabSize)
+		}
+		f.q, s.slab = &s.slab[0], s.slab[1:]
+		*f.q = queuedEvent{at: s.engine.Elapsed(), ev: f.ev}
+	}
+	return f.q
 }
 
 // Watch calls fn with every change to objects of kind, latency after it
@@ -833,9 +893,8 @@ func (s *Store) WatchFiltered(kind string, latency time.Duration, keep func(Even
 	w := &watcher{latency: latency, fn: fn, keep: keep}
 	s.watchers[kind] = append(s.watchers[kind], w)
 	return func() {
-		w.stopped = true
+		w.stop(s.engine)
 		s.watchers[kind] = slices.DeleteFunc(s.watchers[kind], func(x *watcher) bool { return x == w })
-		s.engine.Cancel(w.timer)
 	}
 }
 
@@ -851,73 +910,89 @@ func (s *Store) WatchIndex(kind, index, value string, latency time.Duration, fn 
 	}
 	t.watchIdx[index][value] = append(t.watchIdx[index][value], w)
 	return func() {
-		w.stopped = true
+		w.stop(s.engine)
 		t.watchIdx[index][value] = slices.DeleteFunc(t.watchIdx[index][value], func(x *watcher) bool { return x == w })
 		if len(t.watchIdx[index][value]) == 0 {
 			delete(t.watchIdx[index], value)
 		}
-		s.engine.Cancel(w.timer)
 	}
 }
 
-func (w *watcher) push(e *sim.Engine, ev Event) {
-	if w.stopped || (w.keep != nil && !w.keep(ev)) {
+func (w *watcher) push(f *fanout) {
+	if w.stopped || (w.keep != nil && !w.keep(f.ev)) {
 		return
 	}
 	if w.latency <= 0 {
-		w.fn(ev)
+		w.fn(f.ev)
 		return
 	}
-	w.pending = append(w.pending, pendingEvent{due: e.Elapsed() + w.latency, ev: ev})
+	w.queue = append(w.queue, f.queued())
 	if !w.armed {
-		w.schedule(e)
+		w.schedule(f.s.engine)
 	}
 }
+
+// due is when the queued event q is delivered.
+func (w *watcher) due(q *queuedEvent) time.Duration { return q.at + w.latency }
 
 func (w *watcher) schedule(e *sim.Engine) {
 	w.armed = true
 	if w.timer == nil {
-		w.timer = e.At(w.pending[0].due, "watch", func() { w.deliver(e) })
+		w.timer = e.At(w.due(w.queue[w.head]), "watch", func() { w.deliver(e) })
 		return
 	}
-	e.Reschedule(w.timer, w.pending[0].due)
+	e.Reschedule(w.timer, w.due(w.queue[w.head]))
 }
 
+// deliver hands the due events to the handler, oldest first. The events
+// handlers cause are queued behind (due latency from now, so never in
+// this delivery); w.armed stays set while handlers run so that they do
+// not schedule a second delivery.
 func (w *watcher) deliver(e *sim.Engine) {
-	// w.armed stays set while handlers run so that events they cause are
-	// queued, not scheduled twice.
 	now := e.Elapsed()
-	n := 0
-	for n < len(w.pending) && w.pending[n].due <= now {
-		n++
-	}
-	// The due events stay in the old array, the rest move to the spare
-	// one (handlers may queue more there); once delivered, the old array
-	// is cleared (no object stays reachable from it) and becomes the
-	// spare: no allocation per delivery.
-	old := w.pending
-	due := old[:n]
-	w.pending = append(w.spare[:0], old[n:]...)
-	w.spare = nil
-	defer func() {
-		clear(old)
-		if w.spare == nil && cap(old) <= maxSpare {
-			w.spare = old[:0]
-		}
-	}()
 	tr := e.Trace()
-	for _, p := range due {
-		if w.stopped {
-			return
-		}
+	for w.head < len(w.queue) && w.due(w.queue[w.head]) <= now {
+		ev := w.queue[w.head].ev
+		w.queue[w.head] = nil // the array keeps no delivered record alive
+		w.head++
 		if tr.Linking() { // explain: a delivery is caused by the write it delivers
-			o := p.ev.Object
+			o := ev.Object
 			tr.SetCause(tr.LastOf(MustKind(o), o.GetNamespace(), o.GetName()))
 		}
-		w.fn(p.ev)
+		w.fn(ev)
+		if w.stopped { // by the handler: its queue is gone
+			return
+		}
 	}
 	w.armed = false
-	if len(w.pending) > 0 && !w.stopped {
+	w.compact()
+	if w.head < len(w.queue) {
 		w.schedule(e)
 	}
+}
+
+// compact reclaims the delivered front of the queue: all of it once
+// nothing waits (a burst-sized array is let go), else by moving what
+// waits to the front once more than half is spent (each waiting event is
+// moved at most once per time the array fills: constant work per event).
+func (w *watcher) compact() {
+	waiting := len(w.queue) - w.head
+	switch {
+	case waiting == 0 && cap(w.queue) > maxQueueKept:
+		w.queue, w.head = nil, 0
+	case waiting == 0:
+		w.queue, w.head = w.queue[:0], 0
+	case w.head > waiting:
+		n := copy(w.queue, w.queue[w.head:])
+		clear(w.queue[n:])
+		w.queue, w.head = w.queue[:n], 0
+	}
+}
+
+// stop ends the watch: nothing is delivered any more, and the queue lets
+// its records go.
+func (w *watcher) stop(e *sim.Engine) {
+	w.stopped = true
+	w.queue, w.head = nil, 0
+	e.Cancel(w.timer)
 }

@@ -202,3 +202,35 @@ func TestCompareKeys(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWatchBurst: 15 pod watchers (as many as a cluster runs) told
+// of a burst of 5,000 pods created at one instant and of as many status
+// updates spread over the following seconds.
+func BenchmarkWatchBurst(b *testing.B) {
+	b.ReportAllocs()
+	for range b.N {
+		e := sim.NewEngine(1)
+		s := store.New(e)
+		n := 0
+		for i := range 15 {
+			s.Watch("Pod", time.Duration(2+i%3)*time.Millisecond, func(store.Event) { n++ })
+		}
+		pods := make([]store.Object, 5000)
+		e.At(time.Second, "burst", func() {
+			for i := range pods {
+				pods[i], _ = s.Create(pod(fmt.Sprint("p", i), "", nil))
+			}
+		})
+		for i := range pods {
+			e.At(2*time.Second+time.Duration(i)*time.Millisecond, "update", func() {
+				p := *pods[i].(*corev1.Pod)
+				p.ResourceVersion = ""
+				_, _ = s.Update(&p)
+			})
+		}
+		e.RunUntil(time.Minute)
+		if n != 15*2*len(pods) {
+			b.Fatal(n)
+		}
+	}
+}
