@@ -35,8 +35,9 @@ func requests(p *corev1.Pod, nonZero bool) (Resources, bool) {
 		return Resources{}, false
 	}
 	infeasible := resourcehelper.IsPodResizeInfeasible(p)
-	cpu := podResource(p, corev1.ResourceCPU, nonZero, defaultCPURequest, infeasible)
-	mem := podResource(p, corev1.ResourceMemory, nonZero, defaultMemoryRequest, infeasible)
+	spec := !infeasible && !statusResources(p)
+	cpu := podResource(p, corev1.ResourceCPU, nonZero, defaultCPURequest, infeasible, spec)
+	mem := podResource(p, corev1.ResourceMemory, nonZero, defaultMemoryRequest, infeasible, spec)
 	if p.Spec.Overhead != nil {
 		if q, ok := p.Spec.Overhead[corev1.ResourceCPU]; ok {
 			cpu.Add(q)
@@ -45,13 +46,13 @@ func requests(p *corev1.Pod, nonZero bool) (Resources, bool) {
 			mem.Add(q)
 		}
 	}
-	return Resources{MilliCPU: cpu.MilliValue(), Memory: mem.Value(), Pods: 1, Scalars: scalarRequests(p, infeasible)}, true
+	return Resources{MilliCPU: cpu.MilliValue(), Memory: mem.Value(), Pods: 1, Scalars: scalarRequests(p, infeasible, spec)}, true
 }
 
 // scalarRequests aggregates the pod's scalar resources (ephemeral-storage,
 // hugepages, extended resources) the same way, with no default for a
 // missing request; nil, allocating nothing, when no list names one.
-func scalarRequests(p *corev1.Pod, infeasible bool) []Scalar {
+func scalarRequests(p *corev1.Pod, infeasible, spec bool) []Scalar {
 	var names []corev1.ResourceName
 	note := func(l corev1.ResourceList) {
 		for name := range l {
@@ -79,7 +80,7 @@ func scalarRequests(p *corev1.Pod, infeasible bool) []Scalar {
 	}
 	l := make(corev1.ResourceList, len(names))
 	for _, name := range names {
-		q := podResource(p, name, false, resource.Quantity{}, infeasible)
+		q := podResource(p, name, false, resource.Quantity{}, infeasible, spec)
 		if o, ok := p.Spec.Overhead[name]; ok {
 			q.Add(o)
 		}
@@ -100,8 +101,12 @@ const (
 // podResource is one resource of AggregateContainerRequests with status
 // resources in use: the larger of the aggregates over the spec, the
 // allocated and the actuated requests (only the last two while a resize
-// is infeasible).
-func podResource(p *corev1.Pod, name corev1.ResourceName, nonZero bool, def resource.Quantity, infeasible bool) resource.Quantity {
+// is infeasible). spec says that the three are the spec's (see
+// statusResources): then only that one is computed.
+func podResource(p *corev1.Pod, name corev1.ResourceName, nonZero bool, def resource.Quantity, infeasible, spec bool) resource.Quantity {
+	if spec {
+		return aggregate(p, name, nonZero, def, infeasible, fromSpec)
+	}
 	alloc := aggregate(p, name, nonZero, def, infeasible, fromAllocated)
 	act := aggregate(p, name, nonZero, def, infeasible, fromActuated)
 	out := maxQuantity(act, alloc)
@@ -109,6 +114,24 @@ func podResource(p *corev1.Pod, name corev1.ResourceName, nonZero bool, def reso
 		out = maxQuantity(aggregate(p, name, nonZero, def, infeasible, fromSpec), out)
 	}
 	return out
+}
+
+// statusResources reports whether a container status of p carries
+// allocated or actuated resources. Without any, and with no infeasible
+// resize, the allocated and the actuated aggregates read every
+// container's spec requests (containerRequest falls back to them), so all
+// three aggregates of podResource are the spec's: the simulated kubelet
+// writes neither field, and a pod's requests cost one aggregate per
+// resource instead of three.
+func statusResources(p *corev1.Pod) bool {
+	for _, st := range [2][]corev1.ContainerStatus{p.Status.ContainerStatuses, p.Status.InitContainerStatuses} {
+		for i := range st {
+			if st[i].AllocatedResources != nil || st[i].Resources != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // aggregate is one resource of aggregateContainerResourcesByFn: the app

@@ -24,9 +24,12 @@ func TestRequestsMatchUpstream(t *testing.T) {
 		corev1.ResourceCPU:    *resource.NewMilliQuantity(DefaultMilliCPURequest, resource.DecimalSI),
 		corev1.ResourceMemory: *resource.NewQuantity(DefaultMemoryRequest, resource.BinarySI),
 	}
-	fast := 0
+	fast, spec := 0, 0
 	for i := 0; i < 5000; i++ {
 		p := randomPod(rng)
+		if !statusResources(p) && !resourcehelper.IsPodResizeInfeasible(p) {
+			spec++ // one aggregate per resource
+		}
 		want := fromList(resourcehelper.PodRequests(p, requestOptions))
 		got, ok := requests(p, false)
 		if resourcehelper.IsPodLevelRequestsSet(p) {
@@ -55,6 +58,9 @@ func TestRequestsMatchUpstream(t *testing.T) {
 	}
 	if fast < 4000 {
 		t.Fatalf("only %d of 5000 generated pods took the fast path: the generator no longer tests it", fast)
+	}
+	if spec < 1000 || spec > 4000 {
+		t.Fatalf("%d of 5000 generated pods have no status resources: the generator no longer tests both sides", spec)
 	}
 }
 
@@ -164,4 +170,16 @@ func describe(p *corev1.Pod) string {
 		s += fmt.Sprintf("status %s allocated %v resources %v\n", cs.Name, cs.AllocatedResources, cs.Resources)
 	}
 	return s + fmt.Sprintf("conditions %v overhead %v", p.Status.Conditions, p.Spec.Overhead)
+}
+
+// BenchmarkPodRequests is the requests of a pod as the simulation makes
+// them: one container with CPU and memory requests, a running status that
+// carries no resources.
+func BenchmarkPodRequests(b *testing.B) {
+	p := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Resources: corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("256Mi")}}}}}}
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Ready: true}}
+	for b.Loop() {
+		PodRequests(p)
+	}
 }

@@ -116,13 +116,14 @@ func (c *Controller) podUpdated(old, pod *corev1.Pod) {
 			c.Queue.Add(key)
 		}
 	}
+	if curRef != nil && oldRef != nil && oldRef.UID == curRef.UID && !relevantChange(old, pod) {
+		// A binding or a ContainerCreating status changes neither the
+		// ReplicaSet's status nor what it must create or delete; the next
+		// sync reads the pod as it is then. (Asked before the owner is
+		// looked up: nothing below acts on such a change.)
+		return
+	}
 	if key, ok := c.ownerKey(pod); ok {
-		if oldRef != nil && oldRef.UID == curRef.UID && !relevantChange(old, pod) {
-			// A binding or a ContainerCreating status changes neither the
-			// ReplicaSet's status nor what it must create or delete; the
-			// next sync reads the pod as it is then.
-			return
-		}
 		c.Queue.Add(key)
 		if o, ok := c.Store.Get(c.kind.kind, pod.Namespace, curRef.Name); ok {
 			if mrs := c.kind.view(o).Spec.MinReadySeconds; mrs > 0 && !podutil.IsReady(old) && podutil.IsReady(pod) {
