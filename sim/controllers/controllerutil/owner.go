@@ -55,7 +55,7 @@ func ControlledBy(st *store.Store, kind string, owner metav1.Object) []store.Obj
 // The result is sorted by key. Adopting and releasing write through c.
 // matchLabels are the matchLabels of the LabelSelector sel was made from.
 func Claim(c *apiserver.Client, kind string, owner metav1.Object, ownerKind string, sel labels.Selector, matchLabels map[string]string) ([]store.Object, error) {
-	var out []store.Object
+	out := make([]store.Object, 0, c.Server().Store().CountIndex(kind, store.OwnerIndex, string(owner.GetUID())))
 	adopted, err := claim(c, kind, owner, ownerKind, sel, matchLabels, nil, func(o store.Object) { out = append(out, o) })
 	if err != nil {
 		return nil, err
