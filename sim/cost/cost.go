@@ -55,6 +55,10 @@ type Meter struct {
 	reqMem  int64                // bytes
 	byLoad  map[Workload]float64 // USD charged so far, finished charges
 	samples []Sample
+	// loads holds every workload a charge named, once: a charge keeps
+	// its index (150,000 pods of 1,500 Deployments name 1,500).
+	loads   []Workload
+	loadIdx map[Workload]int32
 }
 
 // podKey is a pod's namespace and name: the meter looks its charge up on
@@ -66,15 +70,16 @@ type podCharge struct {
 	since  time.Duration
 	share  float64 // of the node's price
 	price  float64 // node's USD per hour
-	load   Workload
-	active bool
-	cpu    int64 // the pod's requests, kept in the meter's running totals
+	cpu    int64   // the pod's requests, kept in the meter's running totals
 	mem    int64
+	load   int32 // in Meter.loads
+	active bool
 }
 
 // New returns a meter over the cluster's store and EC2. Call Start.
 func New(engine *sim.Engine, st *store.Store, ec2 *cloud.EC2) *Meter {
-	return &Meter{engine: engine, st: st, ec2: ec2, pods: map[podKey]*podCharge{}, byLoad: map[Workload]float64{}}
+	return &Meter{engine: engine, st: st, ec2: ec2, pods: map[podKey]*podCharge{}, byLoad: map[Workload]float64{},
+		loadIdx: map[Workload]int32{}}
 }
 
 // Start watches pods (for the per-workload charges).
@@ -112,15 +117,27 @@ func (m *Meter) onPod(ev store.Event) {
 		c.cpu, c.mem = req.MilliCPU, req.Memory
 		return
 	}
-	share, price := m.shareOf(pod)
-	m.pods[key] = &podCharge{node: pod.Spec.NodeName, since: m.now(), share: share, price: price, load: m.workloadOf(pod), active: true,
+	share, price := m.shareOf(pod, req)
+	m.pods[key] = &podCharge{node: pod.Spec.NodeName, since: m.now(), share: share, price: price, load: m.index(m.workloadOf(pod)), active: true,
 		cpu: req.MilliCPU, mem: req.Memory}
 	m.reqCPU += req.MilliCPU
 	m.reqMem += req.Memory
 }
 
-// shareOf is a pod's share of its node and the node's price per hour.
-func (m *Meter) shareOf(pod *corev1.Pod) (float64, float64) {
+// index is w's index in m.loads, adding it when new.
+func (m *Meter) index(w Workload) int32 {
+	i, ok := m.loadIdx[w]
+	if !ok {
+		i = int32(len(m.loads))
+		m.loads = append(m.loads, w)
+		m.loadIdx[w] = i
+	}
+	return i
+}
+
+// shareOf is a pod's share of its node and the node's price per hour;
+// req is the pod's requests.
+func (m *Meter) shareOf(pod *corev1.Pod, req podutil.Resources) (float64, float64) {
 	in, ok := m.ec2.Instance(pod.Spec.NodeName)
 	if !ok {
 		return 0, 0
@@ -130,7 +147,6 @@ func (m *Meter) shareOf(pod *corev1.Pod) (float64, float64) {
 		return 0, in.PricePerHour
 	}
 	alloc := podutil.NodeAllocatable(o.(*corev1.Node))
-	req := podutil.PodRequests(pod)
 	var s float64
 	if alloc.MilliCPU > 0 {
 		s += float64(req.MilliCPU) / float64(alloc.MilliCPU) / 2
@@ -148,7 +164,7 @@ func (m *Meter) close(c *podCharge) {
 	c.active = false
 	m.reqCPU -= c.cpu
 	m.reqMem -= c.mem
-	m.byLoad[c.load] += (m.now() - c.since).Hours() * c.share * c.price
+	m.byLoad[m.loads[c.load]] += (m.now() - c.since).Hours() * c.share * c.price
 }
 
 // workloadOf follows controller references up: Pod -> ReplicaSet ->
@@ -238,17 +254,17 @@ func (m *Meter) Summary() Summary {
 	// In the order of the pods' "namespace/name" keys, as the sum always
 	// went (a float sum's last bits depend on its order).
 	type keyed struct {
-		key string
+		key podKey
 		c   *podCharge
 	}
 	charges := make([]keyed, 0, len(m.pods))
 	for k, c := range m.pods {
-		charges = append(charges, keyed{store.Key(k.namespace, k.name), c})
+		charges = append(charges, keyed{k, c})
 	}
-	slices.SortFunc(charges, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	slices.SortFunc(charges, func(a, b keyed) int { return compareKeys(a.key, b.key) })
 	for _, ch := range charges {
 		if c := ch.c; c.active {
-			s.ByWorkload[c.load] += (now - c.since).Hours() * c.share * c.price
+			s.ByWorkload[m.loads[c.load]] += (now - c.since).Hours() * c.share * c.price
 		}
 	}
 	allocated := 0.0
@@ -257,6 +273,15 @@ func (m *Meter) Summary() Summary {
 	}
 	s.Idle = math.Max(s.Total-allocated, 0)
 	return s
+}
+
+// compareKeys orders pods as their "namespace/name" keys (store.Key) do,
+// without building the keys: within a namespace the names decide.
+func compareKeys(a, b podKey) int {
+	if a.namespace == b.namespace {
+		return strings.Compare(a.name, b.name)
+	}
+	return strings.Compare(store.Key(a.namespace, a.name), store.Key(b.namespace, b.name))
 }
 
 func cmpWorkload(a, b Workload) int {
