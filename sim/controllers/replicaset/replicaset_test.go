@@ -289,10 +289,20 @@ func TestSyncStatusAgreesWithFreshCount(t *testing.T) {
 	rs := newRS("web", 6)
 	rs.Spec.Template.Labels = map[string]string{"app": "web", "tier": "front"} // tier is not in the selector
 	w, c := running(t, rs, 10*time.Second)
+	// The facts are kept per stored version, which is right only if no
+	// one changes a stored pod in place: a version seen before must still
+	// be what it was.
+	seen := map[*corev1.Pod]*corev1.Pod{}
 	check := func(what string) {
 		t.Helper()
 		w.Run(time.Second)
 		require.NoError(t, c.sync("default/web"), what)
+		for _, p := range w.Pods() {
+			if was, ok := seen[p]; ok {
+				require.Equal(t, was, p, "%s: %s changed in place", what, p.Name)
+			}
+			seen[p] = p.DeepCopy()
+		}
 		got := getRS(t, w, "web")
 		var active []*corev1.Pod
 		for _, o := range controllerutil.ControlledBy(w.Store, "Pod", got) {
