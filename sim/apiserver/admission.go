@@ -48,7 +48,7 @@ func (s *Server) admit(obj store.Object) error {
 		if err := s.admitPriority(o); err != nil {
 			return err
 		}
-		addDefaultTolerations(o)
+		s.addDefaultTolerations(o)
 		if err := s.admitLimitRanges(o); err != nil {
 			return err
 		}
@@ -80,7 +80,17 @@ func addFinalizer(o store.Object, fin string) {
 	}
 }
 
-func addDefaultTolerations(pod *corev1.Pod) {
+// addDefaultTolerations is the DefaultTolerationSeconds plugin: a pod
+// without its own not-ready and unreachable NoExecute tolerations gets
+// them for five minutes. A pod with no tolerations at all gets the
+// server's one shared slice of the two; others a new slice (never an
+// append into the caller's, which may be its template's).
+func (s *Server) addDefaultTolerations(pod *corev1.Pod) {
+	if len(pod.Spec.Tolerations) == 0 {
+		pod.Spec.Tolerations = s.defaultTolerations
+		return
+	}
+	pod.Spec.Tolerations = slices.Clip(pod.Spec.Tolerations)
 	for _, key := range []string{corev1.TaintNodeNotReady, corev1.TaintNodeUnreachable} {
 		has := false
 		for _, t := range pod.Spec.Tolerations {

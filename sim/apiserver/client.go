@@ -57,7 +57,10 @@ func (c *Client) Get(kind, namespace, name string) (store.Object, error) {
 }
 
 // Create validates, defaults and admits obj, then stores it. obj is owned
-// by the server afterwards.
+// by the server afterwards. A pod may share its maps, slices and pointers
+// with other objects (controllerutil.SharedPodFromTemplate): the server
+// sets the pod's own fields and replaces, never writes through, what they
+// point to.
 func (c *Client) Create(obj store.Object) (store.Object, error) {
 	s := c.s
 	info, err := s.writable(obj)
@@ -76,6 +79,9 @@ func (c *Client) Create(obj store.Object) (store.Object, error) {
 	Default(obj)
 	if err := s.admit(obj); err != nil {
 		return nil, err
+	}
+	if pod, ok := obj.(*corev1.Pod); ok {
+		s.shareResources(&pod.Spec)
 	}
 	if err := Validate(obj); err != nil {
 		return nil, err
@@ -134,6 +140,9 @@ func (c *Client) update(obj store.Object, verb string, status bool) (store.Objec
 	} else {
 		keepStatus(info, obj, old)
 		Default(obj)
+		if pod, ok := obj.(*corev1.Pod); ok {
+			s.shareResources(&pod.Spec)
+		}
 		if err := Validate(obj); err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"cmp"
 	"maps"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -22,12 +23,9 @@ import (
 func Default(obj store.Object) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
+		ownContainers(&o.Spec)
 		defaultPodSpec(&o.Spec)
 		o.Status.Phase = cmp.Or(o.Status.Phase, corev1.PodPending)
-		for i := range o.Spec.Containers {
-			cacheQuantityStrings(o.Spec.Containers[i].Resources.Limits)
-			cacheQuantityStrings(o.Spec.Containers[i].Resources.Requests)
-		}
 	case *appsv1.Deployment:
 		defaultDeployment(o)
 	case *appsv1.ReplicaSet:
@@ -174,50 +172,64 @@ func defaultPodSpec(s *corev1.PodSpec) {
 	}
 }
 
+// ownContainers gives a pod its own container lists: shallow copies,
+// whose fields defaulting and admission may set, while everything the
+// containers point to (resources, ports, env, probes, mounts) stays shared
+// with whatever the caller built the pod from — a controller's template
+// (controllerutil.SharedPodFromTemplate) or the stored pod it updates.
+// Nothing on the create or update path writes through those: it replaces
+// them (copy on write), as defaultContainer does.
+func ownContainers(s *corev1.PodSpec) {
+	s.InitContainers = slices.Clone(s.InitContainers)
+	s.Containers = slices.Clone(s.Containers)
+	s.EphemeralContainers = slices.Clone(s.EphemeralContainers)
+}
+
+// defaultContainer sets the container's own fields and never writes
+// through its slices, maps or pointers: a port, a request or a probe that
+// needs a default is set on a copy that replaces the shared one. So a pod
+// spec may share those with its template (ownContainers).
 func defaultContainer(c *corev1.Container) {
 	c.ImagePullPolicy = cmp.Or(c.ImagePullPolicy, DefaultPullPolicy(c.Image))
 	c.TerminationMessagePath = cmp.Or(c.TerminationMessagePath, corev1.TerminationMessagePathDefault)
 	c.TerminationMessagePolicy = cmp.Or(c.TerminationMessagePolicy, corev1.TerminationMessageReadFile)
-	for i := range c.Ports {
-		c.Ports[i].Protocol = cmp.Or(c.Ports[i].Protocol, corev1.ProtocolTCP)
+	if slices.ContainsFunc(c.Ports, func(p corev1.ContainerPort) bool { return p.Protocol == "" }) {
+		c.Ports = slices.Clone(c.Ports)
+		for i := range c.Ports {
+			c.Ports[i].Protocol = cmp.Or(c.Ports[i].Protocol, corev1.ProtocolTCP)
+		}
 	}
 	// Requests default to limits when only limits are given.
+	var req corev1.ResourceList
 	for name, q := range c.Resources.Limits {
 		if _, ok := c.Resources.Requests[name]; !ok {
-			if c.Resources.Requests == nil {
-				c.Resources.Requests = corev1.ResourceList{}
+			if req == nil {
+				req = make(corev1.ResourceList, len(c.Resources.Requests)+len(c.Resources.Limits))
+				maps.Copy(req, c.Resources.Requests)
 			}
-			c.Resources.Requests[name] = q.DeepCopy()
+			req[name] = q.DeepCopy()
 		}
 	}
-	for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
-		if p == nil {
-			continue
-		}
-		p.PeriodSeconds = cmp.Or(p.PeriodSeconds, 10)
-		p.TimeoutSeconds = cmp.Or(p.TimeoutSeconds, 1)
-		p.SuccessThreshold = cmp.Or(p.SuccessThreshold, 1)
-		p.FailureThreshold = cmp.Or(p.FailureThreshold, 3)
+	if req != nil {
+		c.Resources.Requests = req
 	}
+	c.LivenessProbe = defaultProbe(c.LivenessProbe)
+	c.ReadinessProbe = defaultProbe(c.ReadinessProbe)
+	c.StartupProbe = defaultProbe(c.StartupProbe)
 }
 
-// cacheQuantityStrings stores each quantity's canonical string in it, as
-// Quantity.String does on first use, so that the stored pod and its
-// copies carry it. It changes no value: the string is the one String,
-// JSON and protobuf give either way. Without it a quantity parsed from an
-// ambiguous form (128Mi) is formatted afresh, two allocations, by each
-// protobuf Size and Marshal of every write of the pod (the generated
-// marshaller reads a map value through a copy, which drops the cache): at
-// 1k nodes / 30k pods etcd's encoding of pods did that 640,000 times, 5%
-// of all allocations of the run. Pods only: a template's cached strings
-// would show in the pod-template-hash, which hashes the template's Go
-// value with its unexported fields (as upstream's does, where an API
-// client's template carries the cache only for canonical forms).
-func cacheQuantityStrings(l corev1.ResourceList) {
-	for name, q := range l {
-		_ = q.String() // caches on q, a copy
-		l[name] = q
+// defaultProbe is p, or a defaulted copy of it if it lacks a period,
+// timeout or threshold.
+func defaultProbe(p *corev1.Probe) *corev1.Probe {
+	if p == nil || (p.PeriodSeconds != 0 && p.TimeoutSeconds != 0 && p.SuccessThreshold != 0 && p.FailureThreshold != 0) {
+		return p
 	}
+	d := p.DeepCopy()
+	d.PeriodSeconds = cmp.Or(d.PeriodSeconds, 10)
+	d.TimeoutSeconds = cmp.Or(d.TimeoutSeconds, 1)
+	d.SuccessThreshold = cmp.Or(d.SuccessThreshold, 1)
+	d.FailureThreshold = cmp.Or(d.FailureThreshold, 3)
+	return d
 }
 
 // DefaultPullPolicy is Always for an image with the :latest tag or no tag,

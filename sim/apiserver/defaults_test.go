@@ -1,6 +1,8 @@
 package apiserver_test
 
 import (
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -308,11 +310,11 @@ func TestServiceClusterIPAllocationCrossesOctet(t *testing.T) {
 	require.Equal(t, "10.100.1.0", last.Spec.ClusterIP)
 }
 
-// A defaulted pod's quantities carry their canonical string, so that
+// A created pod's quantities carry their canonical string, so that
 // encoding the pod (etcd does it at every write) formats none of them
 // again; the values and their string forms stay what they were.
-func TestDefaultPodCachesQuantityStrings(t *testing.T) {
-	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{
+func TestCreatedPodCachesQuantityStrings(t *testing.T) {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{
 		Name: "app", Image: "nginx:1.27",
 		Resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{
@@ -322,7 +324,7 @@ func TestDefaultPodCachesQuantityStrings(t *testing.T) {
 			Limits: corev1.ResourceList{corev1.ResourceMemory: *resource.NewQuantity(256<<20, resource.BinarySI)},
 		},
 	}}}}
-	apiserver.Default(pod)
+	pod = newFixture(t, 1).create(pod).(*corev1.Pod)
 	require.Zero(t, testing.AllocsPerRun(10, func() { pod.Size() }))
 
 	// The same pod with its quantities' caches dropped (Add clears it)
@@ -368,4 +370,62 @@ func TestAdmittedPodsShareTheTokenVolume(t *testing.T) {
 	require.Same(t, token(a), token(b))
 	require.NotSame(t, token(a), token(a.DeepCopy()))
 	require.Equal(t, token(a), token(a.DeepCopy()))
+}
+
+// Pods share one canonical copy of each distinct resource list
+// (share.go): lists of equal names, formats and values — however the
+// quantities were written — are one map, whose values and strings are
+// the pod's own; a list that differs in any of those is another. The
+// caller's maps, and a template's a pod shares, are never written.
+func TestPodsShareResourceLists(t *testing.T) {
+	f := newFixture(t, 1)
+	list := func(kv ...string) corev1.ResourceList {
+		l := corev1.ResourceList{}
+		for i := 0; i < len(kv); i += 2 {
+			l[corev1.ResourceName(kv[i])] = resource.MustParse(kv[i+1])
+		}
+		return l
+	}
+	create := func(name string, req, lim corev1.ResourceList) corev1.ResourceRequirements {
+		p := newPod(name)
+		p.Spec.Containers[0].Resources = corev1.ResourceRequirements{Requests: req, Limits: lim}
+		before := p.Spec.Containers[0].Resources.DeepCopy()
+		out := f.create(p).(*corev1.Pod).Spec.Containers[0].Resources
+		require.Equal(t, *before, corev1.ResourceRequirements{Requests: req, Limits: lim}, "the caller's lists are unchanged")
+		for name, q := range req {
+			require.Zero(t, q.Cmp(out.Requests[name]), "%s", name)
+		}
+		for name, q := range lim {
+			require.Zero(t, q.Cmp(out.Limits[name]), "%s", name)
+		}
+		return out
+	}
+	same := func(a, b corev1.ResourceList) bool {
+		return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+	}
+	a := create("a", list("cpu", "500m", "memory", "128Mi"), nil)
+	b := create("b", list("memory", "128Mi", "cpu", "0.5"), nil)
+	require.True(t, same(a.Requests, b.Requests), "0.5 and 500m are one value and one format")
+	require.Equal(t, "500m", ptr.To(b.Requests[corev1.ResourceCPU]).String())
+	for i, other := range []corev1.ResourceList{
+		list("cpu", "501m", "memory", "128Mi"),
+		list("cpu", "500m", "memory", "134217728"), // the same value in another format
+		list("cpu", "500m"),
+		list("cpu", "500m", "memory", "128Mi", "ephemeral-storage", "1Gi"),
+	} {
+		c := create(fmt.Sprintf("c%d", i), other, nil)
+		require.False(t, same(a.Requests, c.Requests), "%v", other)
+		require.Equal(t, len(other), len(c.Requests))
+		for name, q := range other {
+			require.Equal(t, q.String(), ptr.To(c.Requests[name]).String())
+		}
+	}
+
+	// Limits alone: the requests default to them in a new list; the
+	// caller's (a template's) limits are left as they were.
+	lim := list("memory", "256Mi")
+	d := create("d", nil, lim)
+	require.Equal(t, "256Mi", ptr.To(d.Requests[corev1.ResourceMemory]).String())
+	require.Equal(t, "256Mi", ptr.To(d.Limits[corev1.ResourceMemory]).String())
+	require.True(t, same(d.Requests, d.Limits), "equal lists are one")
 }

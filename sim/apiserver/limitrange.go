@@ -130,12 +130,9 @@ func mergeLimitDefaults(pod *corev1.Pod, lr *corev1.LimitRange) {
 	var notes []string
 	merge := func(c *corev1.Container, prefix string) {
 		var setReq, setLim []string
-		if c.Resources.Limits == nil {
-			c.Resources.Limits = corev1.ResourceList{}
-		}
-		if c.Resources.Requests == nil {
-			c.Resources.Requests = corev1.ResourceList{}
-		}
+		// New maps: the container's may be its template's (ownContainers).
+		c.Resources.Limits = cloneOrNew(c.Resources.Limits)
+		c.Resources.Requests = cloneOrNew(c.Resources.Requests)
 		for _, k := range sortedResources(def.Limits) {
 			if _, ok := c.Resources.Limits[k]; !ok {
 				c.Resources.Limits[k] = def.Limits[k].DeepCopy()
@@ -167,11 +164,17 @@ func mergeLimitDefaults(pod *corev1.Pod, lr *corev1.LimitRange) {
 		merge(&pod.Spec.InitContainers[i], "init container")
 	}
 	if len(notes) > 0 {
-		if pod.Annotations == nil {
-			pod.Annotations = map[string]string{}
-		}
+		pod.Annotations = cloneOrNew(pod.Annotations) // may be the template's
 		pod.Annotations[limitRangerAnnotation] = "LimitRanger plugin set: " + strings.Join(notes, "; ")
 	}
+}
+
+// cloneOrNew is a copy of m, or a new empty map if m is nil.
+func cloneOrNew[M ~map[K]V, K comparable, V any](m M) M {
+	if m == nil {
+		return M{}
+	}
+	return maps.Clone(m)
 }
 
 func validateLimitRange(pod *corev1.Pod, lr *corev1.LimitRange) []error {

@@ -29,7 +29,8 @@ type Server struct {
 	WriteGate func() error
 	// PodWebhooks are mutating admission webhooks for pods, run on create
 	// after the built-in admission plugins (EKS registers its Fargate
-	// webhook this way).
+	// webhook this way). A webhook replaces the pod's maps and slices
+	// rather than writing into them: they may be shared (Client.Create).
 	PodWebhooks []func(*corev1.Pod)
 
 	events     eventRecorder
@@ -37,6 +38,10 @@ type Server struct {
 	// tokenVolume is the kube-api-access volume source every admitted pod
 	// points to (serviceaccount.go).
 	tokenVolume *corev1.ProjectedVolumeSource
+	// defaultTolerations and resources are parts many pods share
+	// (share.go).
+	defaultTolerations []corev1.Toleration
+	resources          resourceTable
 }
 
 // EventTTL is how long an Event lasts after its last write:
@@ -45,7 +50,8 @@ const EventTTL = time.Hour
 
 // New returns an API server over st.
 func New(engine *sim.Engine, st *store.Store) *Server {
-	s := &Server{engine: engine, store: st, uids: engine.Rand("apiserver/uid"), tokenVolume: TokenVolumeSource()}
+	s := &Server{engine: engine, store: st, uids: engine.Rand("apiserver/uid"), tokenVolume: TokenVolumeSource(),
+		defaultTolerations: defaultTolerations()}
 	s.events.init(s)
 	st.SetTTL("Event", EventTTL)
 	return s

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -96,7 +97,8 @@ func (s *Server) mountServiceAccountToken(pod *corev1.Pod) {
 	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
 		for i := range cs {
 			if !mountsAt(cs[i].VolumeMounts, DefaultAPITokenMountPath) {
-				cs[i].VolumeMounts = append(cs[i].VolumeMounts, mount)
+				// Clipped: the mounts may be the template's (ownContainers).
+				cs[i].VolumeMounts = append(slices.Clip(cs[i].VolumeMounts), mount)
 				needed = true
 			}
 		}
@@ -106,7 +108,7 @@ func (s *Server) mountServiceAccountToken(pod *corev1.Pod) {
 		// kept) per pod: it is the same for all, and objects in the store
 		// are immutable (a writer deep-copies the pod first, which copies
 		// the source too).
-		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: volName,
+		pod.Spec.Volumes = append(slices.Clip(pod.Spec.Volumes), corev1.Volume{Name: volName,
 			VolumeSource: corev1.VolumeSource{Projected: s.tokenVolume}})
 	}
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -61,10 +62,11 @@ func (f *fargate) mutate(pod *corev1.Pod) {
 		return
 	}
 	pod.Spec.SchedulerName = cloud.FargateSchedulerName
-	if pod.Labels == nil {
-		pod.Labels = map[string]string{}
-	}
-	pod.Labels[cloud.LabelFargateProfile] = chosen.Name
+	// A new map: the pod's labels may be its template's.
+	labels := make(map[string]string, len(pod.Labels)+1)
+	maps.Copy(labels, pod.Labels)
+	labels[cloud.LabelFargateProfile] = chosen.Name
+	pod.Labels = labels
 }
 
 func (f *fargate) onPod(ev store.Event) {

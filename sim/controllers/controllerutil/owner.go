@@ -268,6 +268,31 @@ func PodFromTemplate(t *corev1.PodTemplateSpec, parent metav1.Object, ref *metav
 	return pod
 }
 
+// SharedPodFromTemplate is PodFromTemplate without the copy: the pod
+// shares the template's labels, annotations, finalizers and everything
+// its spec points to (containers, volumes, tolerations, affinity), and
+// refs, its owner references. It is for a controller that creates the
+// pod as it is: the API server's create sets only the pod's own fields
+// and replaces, never writes through, what they point to
+// (apiserver.Client.Create), and stored objects are immutable, so pods of
+// one ReplicaSet keep one copy of what their template holds instead of
+// one each (about 1.4 KB a pod; 200 MiB at 150,000 pods). A caller that
+// changes the pod before creating it must replace a map or slice, never
+// write into it.
+func SharedPodFromTemplate(t *corev1.PodTemplateSpec, parent metav1.Object, refs []metav1.OwnerReference) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace:       parent.GetNamespace(),
+			GenerateName:    PodsPrefix(parent.GetName()),
+			Labels:          t.Labels,
+			Annotations:     t.Annotations,
+			Finalizers:      slices.Clip(t.Finalizers),
+			OwnerReferences: slices.Clip(refs),
+		},
+		Spec: t.Spec,
+	}
+}
+
 // PodsPrefix is "<name>-", or the bare name if the dash would make the
 // generated names invalid (as upstream's getPodsPrefix).
 func PodsPrefix(name string) string {

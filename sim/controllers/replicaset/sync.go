@@ -90,9 +90,9 @@ func (c *Controller) manageReplicas(key string, owner store.Object, rs *appsv1.R
 
 func (c *Controller) createPods(key string, owner store.Object, rs *appsv1.ReplicaSet, n int) error {
 	c.exp.ExpectCreations(key, n)
-	ref := controllerutil.NewControllerRef(rs, c.kind.kind)
+	refs := []metav1.OwnerReference{controllerutil.NewControllerRef(rs, c.kind.kind)}
 	ok, err := controllerutil.SlowStartBatch(n, controllerutil.SlowStartInitialBatchSize, func() error {
-		pod := controllerutil.PodFromTemplate(&rs.Spec.Template, rs, &ref)
+		pod := controllerutil.SharedPodFromTemplate(&rs.Spec.Template, rs, refs)
 		_, err := c.CreatePod(owner, pod)
 		if err != nil && apierrors.IsForbidden(err) && c.namespaceTerminating(rs.Namespace) {
 			return nil
