@@ -25,8 +25,11 @@ import (
 type eventRecorder struct {
 	s    *Server
 	seen map[uint64]eventLog // hash of the dedup key -> what was written
-	// similar: hash of the aggregation key -> the messages seen lately.
+	// similar: hash of the aggregation key -> the messages seen lately;
+	// later holds the messages after the first of the few keys that saw
+	// more than one.
 	similar map[uint64]aggregateRecord
+	later   map[uint64][]uint64
 	// spam: hash of the spam key -> the source's token bucket for the object.
 	spam map[uint64]bucket
 	seq  uint32
@@ -83,11 +86,12 @@ func (r *eventRecorder) appendName(b []byte, obj store.Object, l eventLog) []byt
 
 // aggregateRecord is upstream's aggregation record: the hashes of the
 // messages seen (at most aggregateMaxEvents), oldest first, and when the
-// last came. A record always holds a message, the oldest in first: most
-// records (one per pod and reason) never see a second, and need no slice.
+// last came. A record always holds a message, the oldest in first, and
+// the later ones are in the recorder's later map: most records (one per
+// pod and reason, three per pod in a burst of new pods) never see a
+// second, and are 16 bytes rather than 40 with a slice.
 type aggregateRecord struct {
 	first uint64
-	later []uint64
 	last  time.Duration
 }
 
@@ -123,6 +127,7 @@ func (r *eventRecorder) init(s *Server) {
 	r.s = s
 	r.seen = map[uint64]eventLog{}
 	r.similar = map[uint64]aggregateRecord{}
+	r.later = map[uint64][]uint64{}
 	r.spam = map[uint64]bucket{}
 	s.engine.OnInstantEnd(r.sweep)
 }
@@ -139,6 +144,10 @@ func (r *eventRecorder) sweep() {
 	}
 	r.swept = now
 	r.similar = keep(r.similar, func(rec aggregateRecord) bool { return now-rec.last <= aggregateInterval })
+	maps.DeleteFunc(r.later, func(k uint64, _ []uint64) bool {
+		_, ok := r.similar[k]
+		return !ok
+	})
 	r.spam = keep(r.spam, func(b bucket) bool { return b.at(now) < spamBurst })
 }
 
@@ -178,23 +187,35 @@ func (r *eventRecorder) aggregate(of uint64, reason, message, component string) 
 	now := r.s.engine.Elapsed()
 	local := hashKey(message)
 	rec, ok := r.similar[aggKey]
+	later := r.later[aggKey]
 	switch {
 	case !ok || now-rec.last > aggregateInterval:
-		rec = aggregateRecord{first: local, later: rec.later[:0]}
-	case local != rec.first && !slices.Contains(rec.later, local):
-		rec.later = append(rec.later, local)
+		rec, later = aggregateRecord{first: local}, later[:0]
+	case local != rec.first && !slices.Contains(later, local):
+		later = append(later, local)
 	}
 	rec.last = now
-	if 1+len(rec.later) < aggregateMaxEvents {
+	if 1+len(later) < aggregateMaxEvents {
 		r.similar[aggKey] = rec
+		r.setLater(aggKey, later)
 		return message, key
 	}
 	// Upstream forgets an arbitrary one of the messages (a set's PopAny);
 	// the oldest here, so that runs repeat.
-	rec.first = rec.later[0]
-	rec.later = slices.Delete(rec.later, 0, 1)
+	rec.first = later[0]
+	later = slices.Delete(later, 0, 1)
 	r.similar[aggKey] = rec
+	r.setLater(aggKey, later)
 	return aggregatePrefix + message, aggKey
+}
+
+// setLater makes later the later messages of the aggregation key.
+func (r *eventRecorder) setLater(aggKey uint64, later []uint64) {
+	if len(later) > 0 {
+		r.later[aggKey] = later
+	} else if r.later[aggKey] != nil {
+		delete(r.later, aggKey)
+	}
 }
 
 // allow is the spam filter: whether component may write now about the
