@@ -1,0 +1,30 @@
+package etcd
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// TestCodecTakesLentEncoding: an object a writer lent the store
+// (store.CreateFrom) comes with its encoding and no object; the batch
+// shares that encoding as the object's value, and it is a write, not a
+// deletion.
+func TestCodecTakesLentEncoding(t *testing.T) {
+	enc := []byte("an Event's encoding")
+	batch := []store.Mutation{{Rev: 5, Type: store.Added, Kind: "Event", Key: "default/e.1", Encoded: enc}}
+	data, vals, err := encodeBatch(nil, nil, 1, batch)
+	require.NoError(t, err)
+	require.Len(t, vals, 1)
+	v, ok := vals[0].value.(*encoded)
+	require.True(t, ok, "held as its encoding")
+	require.Same(t, &enc[0], &v.b[0], "the store's encoding, shared")
+	var got []entry
+	_, _, err = decodeBatch(data, func(_ uint64, e entry) { got = append(got, e) })
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, store.Added, got[0].typ)
+	require.Equal(t, "default/e.1", string(got[0].key))
+}
