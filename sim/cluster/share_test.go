@@ -191,3 +191,76 @@ func TestBytesKeptPerPod(t *testing.T) {
 		kept, alone, reflect.TypeFor[corev1.Pod]().Size())
 	require.Less(t, kept, alone*3/4, "a pod shares its template's parts")
 }
+
+// holderBytes walks the cluster's holders in a fixed order, each byte
+// counted once, by the first holder that reaches it: the pod objects
+// first, then each component's own state, the store's (entries, indexes,
+// watch queues, Events) and the engine's last. The shared services a
+// component points to (store, engine, API server, etcd, EC2) are not
+// walked through it. What a component reaches only through a closure (a
+// watch handler, a timer) is not seen; etcd is walked after Close, when
+// its goroutines have stopped.
+func holderBytes(c *Cluster) map[string]int {
+	seen := map[uintptr]bool{}
+	for _, p := range []any{c, c.Store, c.Engine, c.API, c.Etcd, c.EC2, c.Metrics, c.Cost, c.PKI} {
+		seen[reflect.ValueOf(p).Pointer()] = true
+	}
+	out := map[string]int{}
+	walk := func(name string, v reflect.Value) { out[name] += keptBytes(v, seen) }
+	for _, o := range c.Store.List("Pod", "") {
+		walk("pod objects", reflect.ValueOf(o))
+	}
+	walk("scheduler", reflect.ValueOf(&c.sched).Elem())
+	for _, n := range c.nodes {
+		walk("kubelets", reflect.ValueOf(n.Kubelet))
+	}
+	walk("controllers", reflect.ValueOf(c.starters))
+	walk("metrics", reflect.ValueOf(c.Metrics).Elem())
+	walk("cost", reflect.ValueOf(c.Cost).Elem())
+	walk("apiserver", reflect.ValueOf(c.API).Elem())
+	walk("etcd", reflect.ValueOf(c.Etcd).Elem())
+	walk("store", reflect.ValueOf(c.Store).Elem())
+	walk("engine", reflect.ValueOf(c.Engine).Elem())
+	return out
+}
+
+// TestBytesPerPodByHolder prints what each holder keeps per Running pod
+// of a Deployment (issue 15 item 3): the growth of each holder's bytes
+// from 100 to 200 pods, divided by 100 (an estimate: maps are sized as Go
+// builds them, and a slice's doubling can fall on either side). It checks
+// that the pod objects stay within 4 KB a pod.
+func TestBytesPerPodByHolder(t *testing.T) {
+	measure := func(pods int32) map[string]int {
+		c, err := New(Config{Seed: 1, EtcdMembers: 1,
+			NodeGroups: []NodeGroup{{Name: "ng", InstanceType: "m5.4xlarge", Count: 1}}})
+		require.NoError(t, err)
+		labels := map[string]string{"app": "web"}
+		_, err = c.Client("test").Create(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"},
+			Spec: appsv1.DeploymentSpec{Replicas: ptr.To(pods), Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27",
+						Resources: requests("10m", "16Mi")}}}}}})
+		require.NoError(t, err)
+		require.True(t, c.Engine.RunWhile(10*time.Minute, func() bool {
+			n := int32(0)
+			for _, o := range c.Store.List("Pod", "default") {
+				if o.(*corev1.Pod).Status.Phase == corev1.PodRunning {
+					n++
+				}
+			}
+			return n < pods
+		}))
+		c.Engine.RunUntil(c.Engine.Elapsed() + 5*time.Minute) // past the first metrics scrapes
+		c.Etcd.Close()
+		return holderBytes(c)
+	}
+	small, large := measure(100), measure(200)
+	total := 0
+	for _, h := range []string{"pod objects", "scheduler", "kubelets", "controllers", "metrics", "cost", "apiserver", "etcd", "store", "engine"} {
+		per := (large[h] - small[h]) / 100
+		total += per
+		t.Logf("%-20s %6d bytes per pod", h, per)
+	}
+	t.Logf("%-20s %6d bytes per pod", "total", total)
+	require.Less(t, (large["pod objects"]-small["pod objects"])/100, 4096)
+}
