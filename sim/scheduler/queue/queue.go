@@ -104,7 +104,11 @@ type Queue struct {
 	backoff       podHeap
 	unschedulable map[string]*QueuedPodInfo
 	pods          map[string]*QueuedPodInfo
-	seq           uint64
+	// podsPeak is the most pods tracked at once since pods was made: a
+	// Go map keeps the room of its largest size, so a drained queue
+	// that once held a burst starts a new one (forget).
+	podsPeak int
+	seq      uint64
 
 	schedulingCycle  int64
 	moveRequestCycle int64
@@ -160,6 +164,7 @@ func (q *Queue) Add(pod *corev1.Pod) {
 	q.seq++
 	p := &QueuedPodInfo{Pod: pod, Key: key, Timestamp: q.engine.Elapsed(), seq: q.seq, heapIdx: -1}
 	q.pods[key] = p
+	q.podsPeak = max(q.podsPeak, len(q.pods))
 	q.toActive(p)
 }
 
@@ -195,7 +200,24 @@ func (q *Queue) Delete(pod *corev1.Pod) {
 		delete(q.unschedulable, key)
 	}
 	p.where = nowhere
+	q.forget(key)
+}
+
+// drainedMapPeak is the burst size past which a drained queue gives its
+// map back (the scale-up of 150,000 pods leaves megabytes of empty map).
+const drainedMapPeak = 1024
+
+// forget stops tracking the pod under key. Once no pod is tracked, a map
+// that held a burst is replaced by a new one, and the heaps give back
+// their arrays, so that the room a burst took is freed (nothing tracked
+// is lost: all of them are empty).
+func (q *Queue) forget(key string) {
 	delete(q.pods, key)
+	if len(q.pods) > 0 || q.podsPeak < drainedMapPeak {
+		return
+	}
+	q.pods, q.podsPeak = map[string]*QueuedPodInfo{}, 0
+	q.active.items, q.backoff.items = nil, nil
 }
 
 // Has reports whether the queue tracks the pod (in any sub-queue or being
@@ -224,7 +246,7 @@ func (q *Queue) SchedulingCycle() int64 { return q.schedulingCycle }
 // Done ends the cycle of a pod that was bound (or dropped).
 func (q *Queue) Done(p *QueuedPodInfo) {
 	if cur, ok := q.pods[p.Key]; ok && cur == p && p.where == inFlight {
-		delete(q.pods, p.Key)
+		q.forget(p.Key)
 	}
 	p.where = nowhere
 }

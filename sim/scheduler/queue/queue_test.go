@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -116,4 +117,30 @@ func TestDeleteAndIdle(t *testing.T) {
 	require.False(t, q.Has("default", "p"))
 	e.RunUntil(time.Minute)
 	require.Equal(t, 0, e.Pending(), "no flush timers while queues are empty")
+}
+
+// TestDrainedQueueStartsAFreshMap: a queue that held a burst of pods
+// replaces its map (and heap arrays) once the last one is done, and goes
+// on working; a small queue keeps its map.
+func TestDrainedQueueStartsAFreshMap(t *testing.T) {
+	e := sim.NewEngine(1)
+	q := New(e, DefaultConfig)
+	for i := range drainedMapPeak {
+		q.Add(pod(strconv.Itoa(i), 0))
+	}
+	q.Delete(pod("0", 0))
+	for p := q.Pop(); p != nil; p = q.Pop() {
+		require.Equal(t, drainedMapPeak, q.podsPeak, "the map is replaced only once it is empty")
+		q.Done(p)
+	}
+	require.Empty(t, q.pods)
+	require.Zero(t, q.podsPeak, "a drained burst leaves a fresh map")
+	require.Nil(t, q.active.items)
+	q.Add(pod("late", 0))
+	require.True(t, q.Has("default", "late"))
+	p := q.Pop()
+	require.Equal(t, "late", p.Pod.Name)
+	q.Done(p)
+	require.False(t, q.Has("default", "late"))
+	require.Equal(t, 1, q.podsPeak, "below the threshold the map is kept")
 }
