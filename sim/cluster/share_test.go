@@ -8,11 +8,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -41,7 +43,7 @@ func TestSharedPodPartsStayUnchanged(t *testing.T) {
 
 	type version struct{ obj, copy store.Object }
 	var versions []version
-	for _, kind := range []string{"Pod", "ReplicaSet", "Deployment"} {
+	for _, kind := range []string{"Pod", "ReplicaSet", "Deployment", "Job"} {
 		c.Store.Watch(kind, 0, func(ev store.Event) {
 			if ev.Type != store.Deleted {
 				versions = append(versions, version{ev.Object, ev.Object.DeepCopyObject().(store.Object)})
@@ -59,6 +61,12 @@ func TestSharedPodPartsStayUnchanged(t *testing.T) {
 	}
 	deploy("default", map[string]string{"app": "web"})
 	deploy("batch", map[string]string{"tier": "jobs"})
+	require.NoError(t, apiservertest.Namespace(cl, "jobs"))
+	_, err = cl.Create(&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: "jobs", Name: "job"},
+		Spec: batchv1.JobSpec{Parallelism: ptr.To(int32(2)), Template: corev1.PodTemplateSpec{
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27",
+				Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m")}}}}}}}})
+	require.NoError(t, err)
 
 	pods := func(ns string) []*corev1.Pod {
 		var out []*corev1.Pod
@@ -69,8 +77,9 @@ func TestSharedPodPartsStayUnchanged(t *testing.T) {
 		}
 		return out
 	}
-	require.True(t, c.Engine.RunWhile(5*time.Minute, func() bool { return len(pods("default")) < 3 || len(pods("batch")) < 3 }),
-		"all six pods run")
+	require.True(t, c.Engine.RunWhile(5*time.Minute, func() bool {
+		return len(pods("default")) < 3 || len(pods("batch")) < 3 || len(pods("jobs")) < 2
+	}), "all eight pods run")
 
 	require.Greater(t, len(versions), 30)
 	for _, v := range versions {
@@ -78,6 +87,10 @@ func TestSharedPodPartsStayUnchanged(t *testing.T) {
 	}
 
 	// The sharing this guards is in place.
+	job := c.Store.List("Job", "jobs")[0].(*batchv1.Job)
+	for _, p := range pods("jobs") {
+		require.True(t, sameMap(job.Spec.Template.Labels, p.Labels))
+	}
 	for _, ns := range []string{"default", "batch"} {
 		ps := pods(ns)
 		rs := c.Store.List("ReplicaSet", ns)[0].(*appsv1.ReplicaSet)

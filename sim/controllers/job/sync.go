@@ -238,10 +238,10 @@ func remainingBackoff(failures int32, lastFailure *time.Time, now time.Time, def
 
 func (c *Controller) createPods(key string, job *batchv1.Job, n int, cnt *podCounts) error {
 	c.exp.ExpectCreations(key, n)
-	ref := controllerRef(job)
+	refs := []metav1.OwnerReference{controllerRef(job)}
 	var first error
 	for i := 0; i < n; i++ {
-		out, err := c.CreatePod(job, controllerutil.PodFromTemplate(&job.Spec.Template, job, &ref))
+		out, err := c.CreatePod(job, controllerutil.SharedPodFromTemplate(&job.Spec.Template, job, refs))
 		if err != nil {
 			c.exp.CreationObserved(key)
 			if first == nil {
