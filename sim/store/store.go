@@ -584,8 +584,8 @@ func (s *Store) Create(obj Object) (Object, error) {
 // most of a large cluster's objects are Events, which nothing but the
 // store then holds). The store keeps obj's encoding if the kind is kept
 // packed and obj packs (packed.go), else a copy of obj; the log is handed
-// the encoding, and watchers a copy decoded from it (decoded only if the
-// kind has watchers). key, if not empty, is KeyOf(obj), which the writer
+// the encoding, and watchers a copy of obj (made only if the kind has
+// watchers). key, if not empty, is KeyOf(obj), which the writer
 // built anyway: the store keeps it rather than building the same string.
 // As Create, it sets obj's resourceVersion.
 func (s *Store) CreateFrom(obj Object, key string) error {
@@ -625,7 +625,9 @@ func (s *Store) create(obj Object, key string, borrowed bool) error {
 			obj = obj.DeepCopyObject().(Object)
 			e.obj = obj
 		case s.watchedKind(t):
-			obj = e.object() // the watchers' copy
+			// The watchers' copy of what was written: cheaper than
+			// decoding the encoding (the copy shares the strings).
+			obj = obj.DeepCopyObject().(Object)
 		default:
 			obj = nil // the log has the encoding; nobody else wants it
 		}
