@@ -621,3 +621,26 @@ func BenchmarkKubelet200Pods(b *testing.B) {
 		}
 	}
 }
+
+// TestNodeStatusPostsLeaveTheTemplateAlone: every node status post shares
+// the registration object's capacity, allocatable and addresses
+// (nodeStatus); neither the posts nor anything they store may change the
+// template or a status stored before.
+func TestNodeStatusPostsLeaveTheTemplateAlone(t *testing.T) {
+	h := newHarness(t, false)
+	tmpl := h.k.node.tmpl.DeepCopy()
+	o, _ := h.Store.Get("Node", "", "node-1")
+	first, firstCopy := o.(*corev1.Node), o.(*corev1.Node).DeepCopy()
+	h.runPod("web", nil) // a pull: the image list changes
+	h.run(12 * time.Minute)
+	o, _ = h.Store.Get("Node", "", "node-1")
+	last := o.(*corev1.Node)
+	require.NotSame(t, first, last, "the status was posted")
+	require.Equal(t, corev1.ConditionTrue, cond(last, corev1.NodeReady).Status)
+	require.NotEmpty(t, last.Status.Images)
+	require.Equal(t, tmpl, h.k.node.tmpl, "a post changed the template")
+	require.Equal(t, firstCopy, first, "a post changed a stored status")
+	require.Equal(t, tmpl.Status.Capacity, last.Status.Capacity)
+	require.Equal(t, tmpl.Status.Allocatable, last.Status.Allocatable)
+	require.Equal(t, tmpl.Status.Addresses, last.Status.Addresses)
+}

@@ -202,11 +202,15 @@ func (k *Kubelet) postNodeStatus() {
 	}
 }
 
-// nodeStatus builds a fresh status (never shared with the store, but for
-// the image list, which nobody mutates: nodeImages).
+// nodeStatus builds a fresh status. Its conditions are new; the rest
+// is shared: the image list (nodeImages), and the static parts the
+// registration object holds (capacity, allocatable, addresses, node
+// info), which nothing mutates — the kubelet never writes its template,
+// and the objects of the store are not changed in place — so every post
+// need not deep-copy their maps (TestNodeStatusPostsLeaveTheTemplateAlone).
 func (k *Kubelet) nodeStatus() corev1.NodeStatus {
 	n := &k.node
-	st := *n.tmpl.Status.DeepCopy()
+	st := n.tmpl.Status
 	now := metav1.NewTime(k.engine.Now())
 	st.Conditions = []corev1.NodeCondition{
 		{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientMemory", Message: "kubelet has sufficient memory available"},
