@@ -39,6 +39,13 @@ type preScoreState struct {
 	// ids holds each feasible node's domain id per constraint (-1 = no
 	// label), row-major by node, so nodes are read once per cycle.
 	ids []int32
+	// isHost[i]: constraint i spreads over hostnames (its counts are per
+	// node, not per domain); skew[i] is its float64(MaxSkew-1); host[i]
+	// is a hostname constraint's per-node counts (its counter's, read
+	// after counting). Resolved once per cycle, not per node.
+	isHost []bool
+	skew   []float64
+	host   [][]int32
 	// raw[i] is node index i's raw score, valid when stamp[i] == cycle.
 	raw   []int64
 	stamp []uint64
@@ -71,6 +78,10 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *corev1.P
 		}
 		s.weights[i] = math.Log(float64(sz + 2))
 		pl.countDomains(s, i, pod, &aff, all, requireAll)
+		s.host[i] = nil
+		if s.isHost[i] {
+			s.host[i] = pl.counters[s.counter[i]].counts
+		}
 	}
 	for j, ni := range filtered {
 		s.raw[ni.Index] = pl.rawScore(s, j, ni)
@@ -95,11 +106,14 @@ func (s *preScoreState) collectDomains(filtered []*framework.NodeInfo, requireAl
 	cs := s.constraints
 	topoSize := append(s.topoSize[:0], make([]int, len(cs))...) // reused: no allocation per cycle
 	s.topoSize = topoSize
-	for _, ni := range filtered {
+	n := len(cs)
+	s.ids = slices.Grow(s.ids[:0], len(filtered)*n)[:len(filtered)*n]
+	for j, ni := range filtered {
+		row := s.ids[j*n : j*n+n]
 		allKeys := true
-		for i := range cs {
+		for i := range row {
 			id := ni.Domain(s.keyIDs[i])
-			s.ids = append(s.ids, id)
+			row[i] = id
 			allKeys = allKeys && id >= 0
 		}
 		if requireAll && !allKeys {
@@ -107,9 +121,8 @@ func (s *preScoreState) collectDomains(filtered []*framework.NodeInfo, requireAl
 			s.ignoredList = append(s.ignoredList, ni.Index)
 			continue
 		}
-		row := s.ids[len(s.ids)-len(cs):]
-		for i := range cs {
-			if cs[i].TopologyKey == corev1.LabelHostname {
+		for i := range row {
+			if s.isHost[i] {
 				continue
 			}
 			d := domainOf(row[i])
@@ -164,6 +177,12 @@ func (pl *PodTopologySpread) resetScoreState(cs []constraint, numNodes int) *pre
 		s.counter = append(s.counter, ci)
 	}
 	s.ids = s.ids[:0]
+	s.isHost, s.skew = s.isHost[:0], s.skew[:0]
+	for i := range cs {
+		s.isHost = append(s.isHost, cs[i].TopologyKey == corev1.LabelHostname)
+		s.skew = append(s.skew, float64(cs[i].MaxSkew-1))
+	}
+	s.host = append(s.host[:0], make([][]int32, len(cs))...)
 	return s
 }
 
@@ -212,19 +231,17 @@ func (pl *PodTopologySpread) rawScore(s *preScoreState, j int, ni *framework.Nod
 	}
 	n := len(s.constraints)
 	var score float64
-	for i := range s.constraints {
-		id := s.ids[j*n+i]
+	for i, id := range s.ids[j*n : j*n+n] {
 		if id < 0 {
 			continue
 		}
-		c := &s.constraints[i]
 		var cnt int64
-		if c.TopologyKey == corev1.LabelHostname {
-			cnt = int64(pl.counters[s.counter[i]].counts[ni.Index])
+		if s.isHost[i] {
+			cnt = int64(s.host[i][ni.Index])
 		} else {
 			cnt = s.domCount[i][id]
 		}
-		score += float64(cnt)*s.weights[i] + float64(c.MaxSkew-1)
+		score += float64(cnt)*s.weights[i] + s.skew[i]
 	}
 	return int64(math.Round(score))
 }
