@@ -11,6 +11,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/raft"
@@ -441,30 +442,97 @@ func (f *fsm) progress() (applied uint64, err error) {
 
 // state hashes the content: SHA-256 over the "Kind/key" strings in
 // sorted order, each followed by its value's encoding, both
-// length-prefixed. It encodes every object, so it runs only on the
-// simulation's goroutine.
+// length-prefixed. It is called from the simulation's goroutine, which
+// waits for it (see hashContent).
 func (f *fsm) state() state {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	h := sha256.New()
-	var n [binary.MaxVarintLen64]byte
-	var buf []byte
-	err := f.err
-	f.each(func(kind, key string, v value) bool {
-		var eerr error
-		if buf, eerr = encode(buf[:0], v); eerr != nil {
-			err = cmp.Or(err, fmt.Errorf("etcd: %s %s: %w", kind, key, eerr))
-			return false
-		}
-		h.Write(n[:binary.PutUvarint(n[:], uint64(len(kind)+1+len(key)))])
-		_, _ = io.WriteString(h, kind) // a hash.Hash never fails
-		_, _ = io.WriteString(h, "/")
-		_, _ = io.WriteString(h, key)
-		h.Write(n[:binary.PutUvarint(n[:], uint64(len(buf)))])
-		h.Write(buf)
-		return true
-	})
+	err := cmp.Or(f.err, hashContent(h, f.data))
 	return state{Applied: f.applied, Rev: f.rev, Hash: "sha256:" + hex.EncodeToString(h.Sum(nil)), Err: err}
+}
+
+// hashChunk is how many objects one stage of hashContent hands the next
+// at a time.
+const hashChunk = 4096
+
+// hashContent writes the content's hash input to h: per object in
+// "Kind/key" order, the length-prefixed "Kind/key" and the length-prefixed
+// encoding. At the end of a run that is every object of the cluster, so
+// it is a pipeline over the machine's cores: one goroutine sorts each
+// kind's keys and hands them on in chunks, one encodes a chunk's objects
+// into the bytes to hash, and the caller hashes them; the bytes hashed
+// are the same, in the same order, as one goroutine doing it all. Only
+// the encoding goroutine touches the objects (encoding may write to them,
+// see encode), while the caller, the simulation's goroutine, waits for it;
+// the caller holds the FSM's mutex, so data does not change.
+func hashContent(h io.Writer, data map[string]map[string]value) error {
+	type kv struct {
+		key string
+		v   value
+	}
+	type chunk struct {
+		kind  string
+		items []kv
+	}
+	todo := make(chan chunk, 2)
+	out := make(chan []byte, 2)
+	free := make(chan []byte, 4)
+	go func() { // sorts
+		defer close(todo)
+		for _, kind := range slices.Sorted(maps.Keys(data)) {
+			m := data[kind]
+			items := make([]kv, 0, len(m))
+			for k, v := range m {
+				items = append(items, kv{k, v})
+			}
+			slices.SortFunc(items, func(a, b kv) int { return strings.Compare(a.key, b.key) })
+			for len(items) > 0 {
+				n := min(len(items), hashChunk)
+				todo <- chunk{kind, items[:n:n]}
+				items = items[n:]
+			}
+		}
+	}()
+	var err error // the encoder's; read once out is closed
+	go func() {   // encodes
+		defer close(out)
+		var enc []byte
+		var n [binary.MaxVarintLen64]byte
+		for c := range todo {
+			if err != nil {
+				continue // drain
+			}
+			var buf []byte
+			select {
+			case buf = <-free:
+			default:
+			}
+			buf = buf[:0]
+			for _, it := range c.items {
+				var eerr error
+				if enc, eerr = encode(enc[:0], it.v); eerr != nil {
+					err = fmt.Errorf("etcd: %s %s: %w", c.kind, it.key, eerr)
+					break
+				}
+				buf = append(buf, n[:binary.PutUvarint(n[:], uint64(len(c.kind)+1+len(it.key)))]...)
+				buf = append(append(append(buf, c.kind...), '/'), it.key...)
+				buf = append(buf, n[:binary.PutUvarint(n[:], uint64(len(enc)))]...)
+				buf = append(buf, enc...)
+			}
+			if err == nil {
+				out <- buf
+			}
+		}
+	}()
+	for buf := range out {
+		_, _ = h.Write(buf) // a hash.Hash never fails
+		select {
+		case free <- buf:
+		default:
+		}
+	}
+	return err
 }
 
 // sameContent reports whether f holds exactly what o holds, deciding it

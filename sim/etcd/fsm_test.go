@@ -2,12 +2,18 @@ package etcd
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/hashicorp/raft"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/store"
 )
@@ -197,4 +203,36 @@ func BenchmarkApplyWithImage(b *testing.B) {
 		}
 		img.Release()
 	}
+}
+
+// The pipelined content hash hashes the same bytes as one goroutine
+// walking the content in "Kind/key" order, over several chunks and
+// kinds; an object without an encoding fails it, and no goroutine is
+// left behind (TestMain checks).
+func TestHashContentIsTheSequentialHash(t *testing.T) {
+	data := map[string]map[string]value{"ConfigMap": {}, "Event": {}, "Secret": {}}
+	for i := range 2*hashChunk + 7 {
+		key := "default/cm-" + strconv.Itoa(i)
+		data["ConfigMap"][key] = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "cm-" + strconv.Itoa(i)}}
+	}
+	data["Event"]["default/e"] = &encoded{b: []byte("packed bytes")}
+	want := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, kind := range []string{"ConfigMap", "Event", "Secret"} {
+		keys := slices.Sorted(maps.Keys(data[kind]))
+		for _, key := range keys {
+			b, err := encode(nil, data[kind][key])
+			require.NoError(t, err)
+			want.Write(n[:binary.PutUvarint(n[:], uint64(len(kind)+1+len(key)))])
+			want.Write([]byte(kind + "/" + key))
+			want.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
+			want.Write(b)
+		}
+	}
+	got := sha256.New()
+	require.NoError(t, hashContent(got, data))
+	require.Equal(t, want.Sum(nil), got.Sum(nil))
+
+	data["ConfigMap"]["default/cm-5"] = struct{}{}
+	require.ErrorContains(t, hashContent(sha256.New(), data), "ConfigMap default/cm-5")
 }
