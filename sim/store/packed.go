@@ -29,6 +29,9 @@ import (
 type packedObj struct {
 	enc  []byte
 	nsec [3]int32
+	// indexed: the object has labels or owners, values of the built-in
+	// indexes (a deletion needs them; see Store.needless).
+	indexed bool
 }
 
 // packable reports whether kind is kept packed.
@@ -48,7 +51,7 @@ func pack(obj Object) (packedObj, bool) {
 		int32(ev.CreationTimestamp.Nanosecond()),
 		int32(ev.FirstTimestamp.Nanosecond()),
 		int32(ev.LastTimestamp.Nanosecond()),
-	}}, true
+	}, indexed: len(ev.Labels) > 0 || len(ev.OwnerReferences) > 0}, true
 }
 
 // packableEvent reports whether ev survives encoding and decoding

@@ -213,3 +213,33 @@ func TestTTLAfterRestore(t *testing.T) {
 	_, ok = s.Get("Event", "default", "b")
 	require.True(t, ok)
 }
+
+// TestTTLUnwatched: with nothing watching, an expired Event is deleted
+// without being decoded, yet exactly as Delete would: the log is handed
+// the deletion, and a labelled one leaves the label index.
+func TestTTLUnwatched(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := store.New(e)
+	log := &recLog{}
+	s.SetLog(log)
+	s.SetTTL("Event", time.Hour)
+	e.At(time.Minute, "create", func() {
+		a, b := event("default", "a", e.Now()), event("default", "b", e.Now())
+		b.Labels = map[string]string{"app": "x"}
+		for _, ev := range []*corev1.Event{a, b} {
+			_, err := s.Create(ev)
+			require.NoError(t, err)
+		}
+	})
+	e.At(62*time.Minute, "tick", func() {})
+	e.RunUntil(90 * time.Minute)
+	require.Zero(t, s.Len("Event"))
+	require.Empty(t, s.ByIndex("Event", store.LabelIndex, "app=x"))
+	last := log.batches[len(log.batches)-1]
+	require.Len(t, last, 2)
+	for i, key := range []string{"default/a", "default/b"} {
+		require.Equal(t, store.Deleted, last[i].Type)
+		require.Equal(t, key, last[i].Key)
+		require.EqualValues(t, 3+i, last[i].Rev)
+	}
+}

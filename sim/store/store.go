@@ -695,7 +695,15 @@ func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 	if e == nil {
 		return nil, apierrors.NewNotFound(t.kind.GroupResource(), name)
 	}
-	key, old := e.key, e.object()
+	old := e.object()
+	s.remove(t, e, old)
+	return old, nil
+}
+
+// remove deletes e, whose object is old. old may be nil only where
+// nothing would read it (needless): then the deletion is not decoded.
+func (s *Store) remove(t *table, e *entry, old Object) {
+	key := e.key
 	s.rev++
 	delete(t.entries, key)
 	if t.unsorted {
@@ -705,11 +713,20 @@ func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 			t.sorted = slices.Delete(t.sorted, i, i+1)
 		}
 	}
-	for _, ix := range t.indexers {
-		t.removeIndex(ix.name, ix.fn, key, old)
+	if old != nil {
+		for _, ix := range t.indexers {
+			t.removeIndex(ix.name, ix.fn, key, old)
+		}
 	}
 	s.record(t, Deleted, key, nil, old, nil)
-	return old, nil
+}
+
+// needless reports whether nothing reads the object of e when it is
+// deleted, so that a packed one need not be decoded for it: the kind is
+// unwatched, has only the built-in indexes, and the object is packed
+// and has no labels or owners (their values).
+func (s *Store) needless(t *table, e *entry) bool {
+	return e.obj == nil && !e.p.indexed && len(t.indexers) == 2 && !s.watchedKind(t)
 }
 
 // Restore replaces the whole content of the store (etcd snapshot restore)

@@ -43,11 +43,13 @@ func (s *Store) expire() {
 			}
 			t.expires.pop()
 			if e := t.entries[x.key]; e != nil && e.rev == x.rev {
-				ns, name := SplitKey(x.key)
-				if !t.kind.Namespaced {
-					ns, name = "", x.key
+				// An expired Event is deleted without being decoded
+				// when nothing would read it (most are).
+				var old Object
+				if !s.needless(t, e) {
+					old = e.object()
 				}
-				_, _ = s.Delete(t.kind.Kind, ns, name) // it exists: cannot fail
+				s.remove(t, e, old)
 			}
 		}
 	}
