@@ -1,11 +1,14 @@
 package runner_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/kubesim/kubesim/scenarios"
+	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/runner"
 )
 
@@ -33,4 +36,33 @@ func TestInvariantsCatchOvercommit(t *testing.T) {
 	rep, err := runner.Run(s, runner.Options{})
 	require.NoError(t, err)
 	require.Equal(t, 1, rep.Pods["Failed"], "the kubelet rejects the pod (OutOfcpu)")
+}
+
+// TestReportRequestsAreNodeRequests: the report sums each node's
+// requests in one pass over the pods; every node's figures are those of
+// NodeRequests, through node-pressure evictions (Failed pods stay bound
+// to their node and hold nothing) and a node failure.
+func TestReportRequestsAreNodeRequests(t *testing.T) {
+	for _, name := range []string{"disk-pressure", "node-failure"} {
+		s, err := scenarios.LoadLibrary(name)
+		require.NoError(t, err)
+		var c *cluster.Cluster
+		rep, err := runner.Run(s, runner.Options{Observe: func(cl *cluster.Cluster) { c = cl }})
+		require.NoError(t, err)
+		require.NotEmpty(t, rep.Nodes)
+		busy := 0
+		for _, n := range rep.Nodes {
+			req := runner.NodeRequests(c, n.Name)
+			require.Equal(t, map[string]string{
+				"cpu":    resource.NewMilliQuantity(req.MilliCPU, resource.DecimalSI).String(),
+				"memory": resource.NewQuantity(req.Memory, resource.BinarySI).String(),
+				"pods":   strconv.FormatInt(req.Pods, 10),
+			}, n.Requested, "%s: %s", name, n.Name)
+			require.EqualValues(t, req.Pods, n.Pods)
+			if req.Pods > 0 {
+				busy++
+			}
+		}
+		require.Positive(t, busy, name)
+	}
 }

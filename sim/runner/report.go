@@ -123,11 +123,18 @@ func snapshot(c *cluster.Cluster, r *Report, placement bool) {
 	st := c.Store
 	r.Pods = map[string]int{"Pending": 0, "Running": 0, "Succeeded": 0, "Failed": 0, "Unknown": 0}
 	r.PodStatus = map[string]int{}
+	// Each node's requests, summed in the same pass over the pods
+	// (NodeRequests of every node: the pods bound to it that still hold
+	// resources; sums of integers, so the order does not matter).
+	requests := map[string]podutil.Resources{}
 	for _, o := range st.List("Pod", "") {
 		p := o.(*corev1.Pod)
 		r.PodStatus[podutil.Status(p)]++
 		phase := cmp.Or(string(p.Status.Phase), "Pending")
 		r.Pods[phase]++
+		if p.Spec.NodeName != "" && !podutil.IsTerminal(p) {
+			requests[p.Spec.NodeName] = requests[p.Spec.NodeName].Add(podutil.PodRequests(p))
+		}
 	}
 	if placement {
 		r.Placement = map[string][]string{}
@@ -138,7 +145,7 @@ func snapshot(c *cluster.Cluster, r *Report, placement bool) {
 			continue
 		}
 		node := o.(*corev1.Node)
-		req := NodeRequests(c, n.Name)
+		req := requests[n.Name]
 		if placement {
 			pods := st.ByIndex("Pod", "spec.nodeName", n.Name)
 			names := make([]string, 0, len(pods))
