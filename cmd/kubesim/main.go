@@ -9,9 +9,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/kubesim/kubesim/internal/gcheadroom"
 )
 
 func main() {
+	// A big simulation is mostly live state: let the collector keep at
+	// most this much garbage over it, not as much again (see gcheadroom).
+	gcheadroom.Start(gcheadroom.Default)
 	os.Exit(run(os.Args[1:]))
 }
 
