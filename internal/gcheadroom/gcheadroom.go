@@ -12,10 +12,13 @@
 // keep the default pacing.
 //
 // The user's own setting wins: with GOGC or GOMEMLIMIT in the environment
-// nothing is changed.
+// nothing is changed. So does the program's: once something else sets the
+// percentage (a plan sweep's batches do) or a memory limit (bench
+// --memlimit), the pacer stands down for the rest of the process.
 package gcheadroom
 
 import (
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -70,6 +73,9 @@ func (p *pacer) arm() {
 }
 
 func (p *pacer) afterGC() {
+	if Percent() != p.percent || debug.SetMemoryLimit(-1) != math.MaxInt64 {
+		return // someone else manages the collector now: not re-armed
+	}
 	metrics.Read(p.sample)
 	if want := percentFor(p.sample[0].Value.Uint64(), p.headroom); want != p.percent {
 		debug.SetGCPercent(want)

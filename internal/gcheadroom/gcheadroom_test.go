@@ -44,6 +44,19 @@ func TestStartLowersThePercentOnABigHeap(t *testing.T) {
 	runtime.KeepAlive(live)
 	clear(live)
 	require.Eventually(t, func() bool { runtime.GC(); return Percent() == 100 }, 10*time.Second, 10*time.Millisecond)
+
+	// Someone else sets the percentage (a plan sweep's batch): the
+	// pacer leaves it alone from then on, even on a big heap.
+	setPercentForTest(200)
+	for i := range live {
+		live[i] = make([]byte, 1<<20)
+	}
+	for range 5 {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond) // the finalizer's turn
+	}
+	require.Equal(t, 200, Percent(), "the other setting stands")
+	runtime.KeepAlive(live)
 }
 
 func setPercentForTest(p int) { debug.SetGCPercent(p) }
