@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -343,4 +344,23 @@ func TestNewControllerRefAPIVersion(t *testing.T) {
 		require.Equal(t, kind, ref.Kind)
 		require.True(t, *ref.Controller && *ref.BlockOwnerDeletion, kind)
 	}
+}
+
+// TestComputeHashIgnoresWhoFormattedAQuantityFirst: a template whose
+// emptyDir sizeLimit is written in a non-canonical form hashes the same
+// before and after something formats the stored quantity (which caches
+// its string), as it does once etcd encoded it.
+func TestComputeHashIgnoresWhoFormattedAQuantityFirst(t *testing.T) {
+	limit := resource.MustParse("0.5Gi")
+	tmpl := &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Volumes: []corev1.Volume{{
+		Name:         "scratch",
+		VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &limit}},
+	}}}}
+	before := ComputeHash(tmpl, nil)
+	require.Equal(t, "512Mi", tmpl.Spec.Volumes[0].EmptyDir.SizeLimit.String()) // caches the string
+	require.Equal(t, before, ComputeHash(tmpl, nil))
+	encoded := tmpl.DeepCopy()
+	_, err := encoded.Marshal()
+	require.NoError(t, err)
+	require.Equal(t, before, ComputeHash(encoded, nil))
 }

@@ -25,9 +25,19 @@ func sortByKey(objs []store.Object) {
 // the template (k8s.io/utils dump.ForHash, the printer upstream's
 // DeepHashObject uses), then the collision count as 8 little-endian bytes,
 // rendered with SafeEncodeString (no vowels, so never a word).
+//
+// The dump prints the string a resource.Quantity caches when it is first
+// formatted, and encoding one reached through a pointer (an emptyDir's
+// sizeLimit, a resourceFieldRef's divisor) fills that cache. etcd encodes
+// stored objects only when something reads their bytes (an etcd status
+// query, a snapshot), so the dump is taken of an encoded copy: the hash is
+// the one the template has once encoded, whoever read the stored object
+// first.
 func ComputeHash(t *corev1.PodTemplateSpec, collisionCount *int32) string {
+	c := t.DeepCopy()
+	_, _ = c.Marshal() // only for its effect on c's quantities; the template's encoding cannot fail
 	h := fnv.New32a()
-	h.Write([]byte(dump.ForHash(*t)))
+	h.Write([]byte(dump.ForHash(*c)))
 	if collisionCount != nil {
 		b := make([]byte, 8)
 		binary.LittleEndian.PutUint32(b, uint32(*collisionCount))
