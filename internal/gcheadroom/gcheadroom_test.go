@@ -34,7 +34,7 @@ func TestStartLowersThePercentOnABigHeap(t *testing.T) {
 	if Percent() != 100 {
 		t.Skip("GOGC is set in this environment")
 	}
-	t.Cleanup(func() { setPercentForTest(100) })
+	t.Cleanup(func() { debug.SetGCPercent(100) })
 	Start(16 << 20)
 	live := make([][]byte, 64)
 	for i := range live {
@@ -47,7 +47,7 @@ func TestStartLowersThePercentOnABigHeap(t *testing.T) {
 
 	// Someone else sets the percentage (a plan sweep's batch): the
 	// pacer leaves it alone from then on, even on a big heap.
-	setPercentForTest(200)
+	debug.SetGCPercent(200)
 	for i := range live {
 		live[i] = make([]byte, 1<<20)
 	}
@@ -58,5 +58,3 @@ func TestStartLowersThePercentOnABigHeap(t *testing.T) {
 	require.Equal(t, 200, Percent(), "the other setting stands")
 	runtime.KeepAlive(live)
 }
-
-func setPercentForTest(p int) { debug.SetGCPercent(p) }

@@ -14,6 +14,18 @@ import (
 	"github.com/kubesim/kubesim/sim/store"
 )
 
+// createEventsAt schedules the creation of an Event of each name in
+// "default" at virtual time at.
+func createEventsAt(t *testing.T, e *sim.Engine, s *store.Store, at time.Duration, names ...string) {
+	t.Helper()
+	e.At(at, "create", func() {
+		for _, n := range names {
+			_, err := s.Create(event("default", n, e.Now()))
+			require.NoError(t, err)
+		}
+	})
+}
+
 func event(ns, name string, at time.Time) *corev1.Event {
 	now := metav1.NewTime(at)
 	return &corev1.Event{
@@ -105,12 +117,7 @@ func TestTTL(t *testing.T) {
 			deleted = append(deleted, ev.Object.GetName())
 		}
 	})
-	e.At(time.Minute, "create", func() {
-		for _, n := range []string{"a", "b"} {
-			_, err := s.Create(event("default", n, e.Now()))
-			require.NoError(t, err)
-		}
-	})
+	createEventsAt(t, e, s, time.Minute, "a", "b")
 	e.At(40*time.Minute, "update b", func() {
 		o, _ := s.Get("Event", "default", "b")
 		ev := o.(*corev1.Event).DeepCopy()
@@ -193,12 +200,7 @@ func TestTTLAfterRestore(t *testing.T) {
 	e := sim.NewEngine(1)
 	s := store.New(e)
 	s.SetTTL("Event", time.Hour)
-	e.At(time.Minute, "create", func() {
-		for _, n := range []string{"a", "b"} {
-			_, err := s.Create(event("default", n, e.Now()))
-			require.NoError(t, err)
-		}
-	})
+	createEventsAt(t, e, s, time.Minute, "a", "b")
 	e.At(2*time.Minute, "restore", func() {
 		a, _ := s.Get("Event", "default", "a")
 		b, _ := s.Get("Event", "default", "b")
