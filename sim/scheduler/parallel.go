@@ -64,11 +64,18 @@ func (s *Scheduler) filterRound(pod *corev1.Pod, nodes []*framework.NodeInfo, st
 
 // filterRange fills out with the Filter statuses of len(out) candidates
 // from rotation position first on.
+// A node the cycle's QuickRule passes is feasible without asking the
+// plugins (see framework.QuickFilter).
 func (s *Scheduler) filterRange(pod *corev1.Pod, nodes []*framework.NodeInfo, first int, out []*framework.Status) {
 	n := len(nodes)
 	at := first % n
+	quick, rule := s.quick, &s.rule
 	for k := range out {
-		out[k] = s.fwk.RunFilterPlugins(s.state, pod, nodes[at])
+		if ni := nodes[at]; quick && rule.Passes(ni) {
+			out[k] = nil
+		} else {
+			out[k] = s.fwk.RunFilterPlugins(s.state, pod, ni)
+		}
 		if at++; at == n {
 			at = 0
 		}

@@ -255,6 +255,7 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 			return nil, s.absent(diag, nil, narrowedBy, all), nil
 		}
 	}
+	s.rule, s.quick = s.fwk.QuickFilterRule(s.state, pod)
 	want := s.numFeasibleNodesToFind(len(nodes))
 	feasible, statuses := s.feasible[:0], s.statuses[:0]
 	n := len(nodes)

@@ -88,7 +88,10 @@ type Scheduler struct {
 	feasible []*framework.NodeInfo
 	statuses []framework.NodeStatus
 	// filterOut holds one filter round's statuses (parallel.go).
+	// rule is the cycle's merged framework.QuickRule, valid when quick.
 	filterOut []*framework.Status
+	rule      framework.QuickRule
+	quick     bool
 	totals    []int64
 }
 

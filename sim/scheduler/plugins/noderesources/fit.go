@@ -223,3 +223,20 @@ func MostRequestedScore(requested, allocatable int64) int64 {
 
 // ScoreExtensions implements framework.ScorePlugin.
 func (*Fit) ScoreExtensions() framework.ScoreExtensions { return nil }
+
+// QuickRule implements framework.QuickFilter: Filter passes a node with
+// room for one more pod and the pod's CPU and memory (the conditions
+// InsufficientResources checks). A pod requesting any other resource has
+// no rule: its nodes go through Filter.
+func (f *Fit) QuickRule(state *framework.CycleState, pod *corev1.Pod) (framework.QuickRule, bool) {
+	var req podutil.Resources
+	if v, err := state.Read(fitKey); err == nil {
+		req = *v.(*podutil.Resources)
+	} else {
+		req = podutil.PodRequests(pod)
+	}
+	if len(req.Scalars) != 0 {
+		return framework.QuickRule{}, false
+	}
+	return framework.QuickRule{Fits: true, CPU: req.MilliCPU, Memory: req.Memory}, true
+}

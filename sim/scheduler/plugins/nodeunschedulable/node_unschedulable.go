@@ -51,3 +51,9 @@ func (*NodeUnschedulable) Filter(_ *framework.CycleState, pod *corev1.Pod, ni *f
 func (*NodeUnschedulable) EventsToRegister() map[string][]framework.ClusterEvent {
 	return map[string][]framework.ClusterEvent{Name: {framework.NodeSchedulable}}
 }
+
+// QuickRule implements framework.QuickFilter: Filter passes a present,
+// uncordoned node.
+func (*NodeUnschedulable) QuickRule(*framework.CycleState, *corev1.Pod) (framework.QuickRule, bool) {
+	return framework.QuickRule{Schedulable: true}, true
+}

@@ -113,3 +113,9 @@ func (*TaintToleration) NormalizeScore(_ *framework.CycleState, _ *corev1.Pod, s
 	framework.DefaultNormalizeScore(framework.MaxNodeScore, true, scores)
 	return nil
 }
+
+// QuickRule implements framework.QuickFilter: Filter passes a node
+// without taints.
+func (*TaintToleration) QuickRule(*framework.CycleState, *corev1.Pod) (framework.QuickRule, bool) {
+	return framework.QuickRule{Untainted: true}, true
+}
