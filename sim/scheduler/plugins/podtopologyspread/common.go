@@ -116,9 +116,10 @@ func parseConstraints(pod *corev1.Pod, action corev1.UnsatisfiableConstraintActi
 }
 
 // defaultConstraints builds the system default constraints with action
-// for a pod without its own constraints.
-func defaultConstraints(pod *corev1.Pod, ds DefaultSelector, action corev1.UnsatisfiableConstraintAction) []constraint {
-	var out []constraint
+// for a pod without its own constraints, appended to dst[:0] (PreScore
+// passes its previous cycle's slice, which nothing reads any more).
+func defaultConstraints(dst []constraint, pod *corev1.Pod, ds DefaultSelector, action corev1.UnsatisfiableConstraintAction) []constraint {
+	out := dst[:0]
 	var sel labels.Selector
 	for _, c := range SystemDefaultConstraints {
 		if c.WhenUnsatisfiable != action {
@@ -126,11 +127,11 @@ func defaultConstraints(pod *corev1.Pod, ds DefaultSelector, action corev1.Unsat
 		}
 		if sel == nil {
 			if ds == nil {
-				return nil
+				return out
 			}
 			s, ok := ds.DefaultSelector(pod)
 			if !ok || s.Empty() {
-				return nil
+				return out
 			}
 			sel = s
 		}
@@ -163,8 +164,10 @@ type podCounter struct {
 }
 
 // count fills counts for the pods of namespace ns matching c (pods being
-// deleted do not count) and returns the touched node indexes. The result
-// is valid until the next call.
+// deleted do not count) and touched with the node indexes counted, in the
+// index's order (which follows adds and removals: callers only sum over
+// touched, so its order cannot reach a result). The result is valid until
+// the next call.
 func (pc *podCounter) count(lister framework.SharedLister, c *constraint, ns string, numNodes int) {
 	for _, i := range pc.touched {
 		if i < len(pc.counts) {
@@ -195,9 +198,6 @@ func (pc *podCounter) count(lister framework.SharedLister, c *constraint, ns str
 		}
 		pc.counts[idx]++
 	}
-	// Touched order follows the index's order; sort so that anything
-	// derived from it cannot depend on map or removal order.
-	slices.Sort(pc.touched)
 }
 
 var errNotPreScored = errors.New("podtopologyspread: node was not among the nodes given to PreScore")

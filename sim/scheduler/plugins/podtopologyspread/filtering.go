@@ -28,18 +28,19 @@ type preFilterState struct {
 }
 
 // podConstraints are the pod's spread constraints of action or, when it
-// has none, the system default constraints that apply to it.
-func (pl *PodTopologySpread) podConstraints(pod *corev1.Pod, action corev1.UnsatisfiableConstraintAction) ([]constraint, error) {
+// has none, the system default constraints that apply to it (built in
+// dst's memory).
+func (pl *PodTopologySpread) podConstraints(dst []constraint, pod *corev1.Pod, action corev1.UnsatisfiableConstraintAction) ([]constraint, error) {
 	if len(pod.Spec.TopologySpreadConstraints) > 0 {
 		return parseConstraints(pod, action)
 	}
-	return defaultConstraints(pod, pl.defaults, action), nil
+	return defaultConstraints(dst, pod, pl.defaults, action), nil
 }
 
 // PreFilter counts matching pods per domain for the pod's hard
 // constraints; a pod without any skips the Filter.
 func (pl *PodTopologySpread) PreFilter(state *framework.CycleState, pod *corev1.Pod) *framework.Status {
-	cs, err := pl.podConstraints(pod, corev1.DoNotSchedule)
+	cs, err := pl.podConstraints(nil, pod, corev1.DoNotSchedule)
 	if err != nil {
 		return framework.AsStatus(err)
 	}

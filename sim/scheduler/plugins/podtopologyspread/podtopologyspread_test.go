@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
@@ -137,4 +138,51 @@ func TestDefaultConstraintsFromReplicaSet(t *testing.T) {
 	// A pod nothing selects gets no default spreading.
 	_, status = st.Scores(pl, c, st.Pod("q").Label("app", "lonely").Obj())
 	require.True(t, status.IsSkip())
+}
+
+// PreScore reuses its state (the default constraints included) from cycle
+// to cycle: alternating pods of two ReplicaSets must score as a fresh
+// plugin scores them, and a warm cycle allocates nothing.
+func TestDefaultScoringReusesStateExactly(t *testing.T) {
+	s := store.New(sim.NewEngine(1))
+	sel := NewStoreSelectors(s)
+	for _, app := range []string{"web", "db"} {
+		_, err := s.Create(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: app, Namespace: "default", UID: "rs-" + types.UID(app)},
+			Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}}})
+		require.NoError(t, err)
+	}
+	nodes, pods := spreadFixture()
+	c := st.Snapshot(nodes, pods)
+	web, db := st.Pod("p").Label("app", "web").Obj(), st.Pod("q").Label("app", "db").Obj()
+	fresh := map[*corev1.Pod]map[string]int64{}
+	for _, pod := range []*corev1.Pod{web, db} {
+		got, status := st.Scores(New(c, sel), c, pod)
+		require.True(t, status.IsSuccess(), status.Message())
+		fresh[pod] = got
+	}
+	require.NotEqual(t, fresh[web], fresh[db])
+
+	pl := New(c, sel)
+	for range 3 {
+		for _, pod := range []*corev1.Pod{web, db, db, web} {
+			got, status := st.Scores(pl, c, pod)
+			require.True(t, status.IsSuccess(), status.Message())
+			require.Equal(t, fresh[pod], got, pod.Name)
+		}
+	}
+
+	state := framework.NewCycleState()
+	all := c.NodeInfos()
+	scores := make([]framework.NodeScore, len(all))
+	allocs := testing.AllocsPerRun(20, func() {
+		for _, pod := range []*corev1.Pod{web, db} {
+			if status := pl.PreScore(state, pod, all); !status.IsSuccess() {
+				t.Fatal(status.Message())
+			}
+			if status := pl.ScoreNodes(state, pod, all, scores); !status.IsSuccess() {
+				t.Fatal(status.Message())
+			}
+		}
+	})
+	require.Zero(t, allocs)
 }

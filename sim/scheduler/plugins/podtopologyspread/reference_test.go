@@ -40,7 +40,7 @@ func referenceScores(c *cache.Cache, pod *corev1.Pod, filtered []*framework.Node
 			panic(err)
 		}
 	} else {
-		cs = defaultConstraints(pod, appSelector{}, corev1.ScheduleAnyway)
+		cs = defaultConstraints(nil, pod, appSelector{}, corev1.ScheduleAnyway)
 	}
 	if len(cs) == 0 {
 		return nil

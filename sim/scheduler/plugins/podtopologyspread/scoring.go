@@ -36,9 +36,6 @@ type preScoreState struct {
 	// counter[i] is the plugin counter holding constraint i's per-node
 	// counts (constraints sharing a selector share one).
 	counter []int
-	// ids holds each feasible node's domain id per constraint (-1 = no
-	// label), row-major by node, so nodes are read once per cycle.
-	ids []int32
 	// isHost[i]: constraint i spreads over hostnames (its counts are per
 	// node, not per domain); skew[i] is its float64(MaxSkew-1); host[i]
 	// is a hostname constraint's per-node counts (its counter's, read
@@ -46,21 +43,20 @@ type preScoreState struct {
 	isHost []bool
 	skew   []float64
 	host   [][]int32
-	// raw[i] is node index i's raw score, valid when stamp[i] == cycle.
-	raw   []int64
+	// stamp[i] == cycle: node index i is a feasible node of this cycle.
 	stamp []uint64
 	cycle uint64
 }
 
-// PreScore sizes each constraint's domains over the feasible nodes,
-// counts matching pods per domain over all eligible nodes, and computes
-// every feasible node's raw score.
+// PreScore sizes each constraint's domains over the feasible nodes and
+// counts matching pods per domain over all eligible nodes; Score reads a
+// feasible node's raw score off these counts.
 func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *corev1.Pod, filtered []*framework.NodeInfo) *framework.Status {
 	all := pl.lister.NodeInfos()
 	if len(all) == 0 {
 		return framework.SkipStatus
 	}
-	cs, err := pl.podConstraints(pod, corev1.ScheduleAnyway)
+	cs, err := pl.podConstraints(pl.score.constraints, pod, corev1.ScheduleAnyway)
 	if err != nil {
 		return framework.AsStatus(err)
 	}
@@ -83,10 +79,6 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *corev1.P
 			s.host[i] = pl.counters[s.counter[i]].counts
 		}
 	}
-	for j, ni := range filtered {
-		s.raw[ni.Index] = pl.rawScore(s, j, ni)
-		s.stamp[ni.Index] = s.cycle
-	}
 	state.Write(preScoreKey, s)
 	return nil
 }
@@ -100,32 +92,25 @@ func domainOf(id int32) int32 {
 	return id
 }
 
-// collectDomains records the feasible nodes' domain ids and returns the
-// number of distinct domains per constraint.
+// collectDomains stamps the feasible nodes (the nodes Score may be asked
+// about), marks those missing a key as ignored when requireAll, and
+// returns the number of distinct domains per constraint.
 func (s *preScoreState) collectDomains(filtered []*framework.NodeInfo, requireAll bool) []int {
 	cs := s.constraints
 	topoSize := append(s.topoSize[:0], make([]int, len(cs))...) // reused: no allocation per cycle
 	s.topoSize = topoSize
-	n := len(cs)
-	s.ids = slices.Grow(s.ids[:0], len(filtered)*n)[:len(filtered)*n]
-	for j, ni := range filtered {
-		row := s.ids[j*n : j*n+n]
-		allKeys := true
-		for i := range row {
-			id := ni.Domain(s.keyIDs[i])
-			row[i] = id
-			allKeys = allKeys && id >= 0
-		}
-		if requireAll && !allKeys {
+	for _, ni := range filtered {
+		s.stamp[ni.Index] = s.cycle
+		if requireAll && !s.hasAllKeys(ni) {
 			s.ignored[ni.Index] = true
 			s.ignoredList = append(s.ignoredList, ni.Index)
 			continue
 		}
-		for i := range row {
+		for i, k := range s.keyIDs {
 			if s.isHost[i] {
 				continue
 			}
-			d := domainOf(row[i])
+			d := domainOf(ni.Domain(k))
 			if s.domStamp[i][d] != s.cycle {
 				s.domStamp[i][d] = s.cycle
 				s.domCount[i][d] = 0
@@ -146,7 +131,6 @@ func (pl *PodTopologySpread) resetScoreState(cs []constraint, numNodes int) *pre
 	s.ignoredList = s.ignoredList[:0]
 	if len(s.ignored) < numNodes {
 		s.ignored = make([]bool, numNodes)
-		s.raw = make([]int64, numNodes)
 		s.stamp = make([]uint64, numNodes)
 	}
 	s.cycle++
@@ -176,7 +160,6 @@ func (pl *PodTopologySpread) resetScoreState(cs []constraint, numNodes int) *pre
 		}
 		s.counter = append(s.counter, ci)
 	}
-	s.ids = s.ids[:0]
 	s.isHost, s.skew = s.isHost[:0], s.skew[:0]
 	for i := range cs {
 		s.isHost = append(s.isHost, cs[i].TopologyKey == corev1.LabelHostname)
@@ -223,15 +206,15 @@ func (pl *PodTopologySpread) countDomains(s *preScoreState, i int, pod *corev1.P
 }
 
 // rawScore sums, over the constraints, count×weight + (maxSkew-1) for the
-// domains of feasible node j; fewer matching pods nearby gives a lower
-// raw score.
-func (pl *PodTopologySpread) rawScore(s *preScoreState, j int, ni *framework.NodeInfo) int64 {
+// domains of a feasible node; fewer matching pods nearby gives a lower
+// raw score. Ignored nodes score 0.
+func (s *preScoreState) rawScore(ni *framework.NodeInfo) int64 {
 	if s.ignored[ni.Index] {
 		return 0
 	}
-	n := len(s.constraints)
 	var score float64
-	for i, id := range s.ids[j*n : j*n+n] {
+	for i, k := range s.keyIDs {
+		id := ni.Domain(k)
 		if id < 0 {
 			continue
 		}
@@ -277,7 +260,7 @@ func (s *preScoreState) rawOf(ni *framework.NodeInfo) (int64, *framework.Status)
 	if ni.Index < 0 || ni.Index >= len(s.stamp) || s.stamp[ni.Index] != s.cycle {
 		return 0, framework.AsStatus(errNotPreScored)
 	}
-	return s.raw[ni.Index], nil
+	return s.rawScore(ni), nil
 }
 
 // ScoreExtensions implements framework.ScorePlugin.
