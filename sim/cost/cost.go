@@ -59,6 +59,22 @@ type Meter struct {
 	// its index (150,000 pods of 1,500 Deployments name 1,500).
 	loads   []Workload
 	loadIdx map[Workload]int32
+	// allocs memoises each node's allocatable by node name, for the
+	// version of the Node it was read from: store objects are never
+	// changed in place, so while the store holds that version the
+	// figures stand (Now reads every node at every sample, and a pod
+	// arriving on a node reads that node; parsing the quantities was
+	// nearly all of a sample's cost). stamp marks the entries the latest
+	// sample read, so that a deleted node's goes at the next.
+	allocs map[string]*nodeAlloc
+	stamp  uint64
+}
+
+// nodeAlloc is the allocatable CPU and memory of one version of a node.
+type nodeAlloc struct {
+	node     *corev1.Node
+	cpu, mem int64
+	stamp    uint64
 }
 
 // podKey is a pod's namespace and name: the meter looks its charge up on
@@ -79,7 +95,7 @@ type podCharge struct {
 // New returns a meter over the cluster's store and EC2. Call Start.
 func New(engine *sim.Engine, st *store.Store, ec2 *cloud.EC2) *Meter {
 	return &Meter{engine: engine, st: st, ec2: ec2, pods: map[podKey]*podCharge{}, byLoad: map[Workload]float64{},
-		loadIdx: map[Workload]int32{}}
+		loadIdx: map[Workload]int32{}, allocs: map[string]*nodeAlloc{}}
 }
 
 // Start watches pods (for the per-workload charges).
@@ -146,13 +162,13 @@ func (m *Meter) shareOf(pod *corev1.Pod, req podutil.Resources) (float64, float6
 	if !ok {
 		return 0, in.PricePerHour
 	}
-	alloc := podutil.NodeAllocatable(o.(*corev1.Node))
+	alloc := m.allocatable(o.(*corev1.Node))
 	var s float64
-	if alloc.MilliCPU > 0 {
-		s += float64(req.MilliCPU) / float64(alloc.MilliCPU) / 2
+	if alloc.cpu > 0 {
+		s += float64(req.MilliCPU) / float64(alloc.cpu) / 2
 	}
-	if alloc.Memory > 0 {
-		s += float64(req.Memory) / float64(alloc.Memory) / 2
+	if alloc.mem > 0 {
+		s += float64(req.Memory) / float64(alloc.mem) / 2
 	}
 	return math.Min(s, 1), in.PricePerHour
 }
@@ -201,16 +217,41 @@ func (m *Meter) Now() Sample {
 			s.PerHour += in.PricePerHour
 		}
 	}
-	for _, o := range m.st.List("Node", "") {
-		a := podutil.NodeAllocatable(o.(*corev1.Node))
-		s.CPUAllocatable += a.MilliCPU
-		s.MemAllocatable += a.Memory
+	m.stamp++
+	nodes := m.st.List("Node", "")
+	for _, o := range nodes {
+		a := m.allocatable(o.(*corev1.Node))
+		s.CPUAllocatable += a.cpu
+		s.MemAllocatable += a.mem
+	}
+	if len(m.allocs) > len(nodes) {
+		for name, a := range m.allocs { // (only deletes: any order)
+			if a.stamp != m.stamp {
+				delete(m.allocs, name)
+			}
+		}
 	}
 	s.CPURequested, s.MemRequested = m.reqCPU, m.reqMem
 	if m.UsedCPU != nil {
 		s.CPUUsed = m.UsedCPU()
 	}
 	return s
+}
+
+// allocatable is n's allocatable CPU and memory, from the memo while it
+// holds this version of the node (see Meter.allocs).
+func (m *Meter) allocatable(n *corev1.Node) *nodeAlloc {
+	a := m.allocs[n.Name]
+	if a == nil {
+		a = &nodeAlloc{}
+		m.allocs[n.Name] = a
+	}
+	if a.node != n {
+		r := podutil.NodeAllocatable(n)
+		a.node, a.cpu, a.mem = n, r.MilliCPU, r.Memory
+	}
+	a.stamp = m.stamp
+	return a
 }
 
 // Samples are the samples so far, in time order.

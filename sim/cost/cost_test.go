@@ -59,3 +59,29 @@ func TestMeterBillsMachinesAndChargesPods(t *testing.T) {
 	require.Positive(t, ss.ByCapacityType["SPOT"])
 	require.Less(t, ss.Total, 0.107, "spot is cheaper than eu-west-1 on-demand")
 }
+
+// The meter remembers each node's allocatable for the version it read
+// (Meter.allocs): a new version is read again, a deleted node counts no
+// more.
+func TestNowFollowsNodeVersions(t *testing.T) {
+	c, err := cluster.New(cluster.Config{Seed: 1, EtcdMembers: 1, Region: "us-east-1",
+		NodeGroups: []cluster.NodeGroup{{Name: "ng", InstanceType: "m5.large", Count: 2}}})
+	require.NoError(t, err)
+	t.Cleanup(c.Etcd.Close)
+	c.Engine.RunUntil(time.Minute)
+	require.Equal(t, int64(2*1930), c.Cost.Now().CPUAllocatable)
+	require.Equal(t, int64(2*1930), c.Cost.Now().CPUAllocatable, "from the memo")
+
+	o, ok := c.Store.Get("Node", "", "ng-1")
+	require.True(t, ok)
+	n := o.(*corev1.Node).DeepCopy()
+	n.Status.Allocatable = n.Status.Allocatable.DeepCopy()
+	n.Status.Allocatable[corev1.ResourceCPU] = resource.MustParse("1")
+	_, err = c.Client("test").UpdateStatus(n)
+	require.NoError(t, err)
+	require.Equal(t, int64(1930+1000), c.Cost.Now().CPUAllocatable, "a new version")
+
+	_, err = c.Store.Delete("Node", "", "ng-2")
+	require.NoError(t, err)
+	require.Equal(t, int64(1000), c.Cost.Now().CPUAllocatable, "a deleted node")
+}

@@ -593,6 +593,34 @@ func TestReassertsPodStatusAfterNodeControllerMarkedItNotReady(t *testing.T) {
 	require.Equal(t, corev1.ConditionTrue, cond(n.(*corev1.Node), corev1.NodeReady).Status)
 }
 
+// TestStoredReadyFollowsEveryVersion: storedReadyDiffers remembers the
+// Ready status of the Node version it read last; a new version written
+// by someone else is read again, whether it keeps Ready (a label) or
+// changes it.
+func TestStoredReadyFollowsEveryVersion(t *testing.T) {
+	h := newHarness(t, true)
+	h.run(10 * time.Second)
+	require.False(t, h.k.storedReadyDiffers())
+	require.False(t, h.k.storedReadyDiffers(), "the same version, remembered")
+	nc := h.Admin.Server().Client("node-lifecycle-controller")
+	write := func(change func(*corev1.Node)) {
+		n, _ := h.Store.Get("Node", "", "node-1")
+		node := n.(*corev1.Node).DeepCopy()
+		change(node)
+		_, err := nc.UpdateStatus(node)
+		require.NoError(t, err)
+	}
+	write(func(n *corev1.Node) { n.Status.Conditions[0].Message = "touched" })
+	require.False(t, h.k.storedReadyDiffers(), "a new version, still Ready")
+	write(func(n *corev1.Node) {
+		for i := range n.Status.Conditions {
+			n.Status.Conditions[i].Status = corev1.ConditionUnknown
+		}
+	})
+	require.True(t, h.k.storedReadyDiffers(), "a new version, no longer Ready")
+	require.True(t, h.k.storedReadyDiffers())
+}
+
 // BenchmarkKubelet200Pods: one kubelet takes 200 pods from binding to
 // Running and Ready, then keeps heartbeating for 10 virtual minutes.
 func BenchmarkKubelet200Pods(b *testing.B) {

@@ -42,6 +42,15 @@ type nodeState struct {
 	// a renewal only moves renewTime (apiserver.Client.RenewLease).
 	lease      *coordinationv1.Lease
 	leaseOwner string
+	// stored is the version of the Node that storedReadyDiffers last
+	// read, and storedReady its Ready status. Store objects are never
+	// changed in place, so while the store holds that same version its
+	// Ready status is still storedReady: a status tick compares one
+	// pointer instead of walking the conditions of a Node that is cold in
+	// memory (every node ticks every 10 s and posts every 5 min, so all
+	// but one tick in 30 find the version they saw last).
+	stored      *corev1.Node
+	storedReady corev1.ConditionStatus
 }
 
 func (k *Kubelet) register(ready bool) {
@@ -138,11 +147,15 @@ func (k *Kubelet) storedReadyDiffers() bool {
 	if !ok {
 		return false
 	}
+	n := &k.node
+	if cur := o.(*corev1.Node); cur != n.stored {
+		n.stored, n.storedReady = cur, podutil.NodeReady(cur)
+	}
 	want := corev1.ConditionFalse
-	if k.node.ready {
+	if n.ready {
 		want = corev1.ConditionTrue
 	}
-	return podutil.NodeReady(o.(*corev1.Node)) != want
+	return n.storedReady != want
 }
 
 func (k *Kubelet) leaseTick() {

@@ -132,7 +132,16 @@ func ownersChanged(ev store.Event) bool {
 	if len(refs) == 0 {
 		return false
 	}
-	return ev.Old == nil || !slices.EqualFunc(ev.Old.GetOwnerReferences(), refs, func(a, b metav1.OwnerReference) bool {
+	if ev.Old == nil {
+		return true
+	}
+	old := ev.Old.GetOwnerReferences()
+	if len(old) == len(refs) && &old[0] == &refs[0] {
+		// The same array (a shallow copy's: every lease renewal), so
+		// the same owners, found without reading them.
+		return false
+	}
+	return !slices.EqualFunc(old, refs, func(a, b metav1.OwnerReference) bool {
 		return a.UID == b.UID
 	})
 }
