@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -16,20 +15,63 @@ import (
 	"github.com/kubesim/kubesim/sim/store"
 )
 
-// hashKey is hash/fnv's New64a over each part and a zero byte.
-func TestHashKeyIsFNV1a(t *testing.T) {
-	for _, parts := range [][]string{
-		nil, {""}, {"", ""}, {"a"}, {"a", "b"}, {"ab"}, {"Pod", "default", "web-1", "uid", "Normal", "Pulled", "msg", "kubelet/n-1"},
-		{"héllo\x00\xff", "spam"},
-	} {
-		h := fnv.New64a()
-		for _, p := range parts {
-			h.Write([]byte(p))
-			h.Write([]byte{0})
+// hashKey reads every byte of every part, and where the parts end: a
+// change of any byte, of a string's length (an added zero byte) or of a
+// boundary between parts gives another hash, for strings of every length
+// around the eight-byte words it reads.
+func TestHashKeyTellsInputsApart(t *testing.T) {
+	seen := map[uint64][]string{}
+	add := func(parts ...string) {
+		h := hashKey(parts...)
+		if prev, ok := seen[h]; ok && !slices.Equal(prev, parts) {
+			t.Fatalf("hashKey(%q) == hashKey(%q)", parts, prev)
 		}
-		require.Equal(t, h.Sum64(), hashKey(parts...), "%q", parts)
+		seen[h] = parts
 	}
-	require.NotEqual(t, hashKey("ab", "c"), hashKey("a", "bc"))
+	add()
+	for n := 0; n <= 40; n++ {
+		s := make([]byte, n)
+		for i := range s {
+			s[i] = byte('a' + i%26)
+		}
+		add(string(s))
+		add(string(s) + "\x00")
+		add(string(s), "")
+		add("", string(s))
+		for i := range s {
+			for _, c := range []byte{0, 'A', 0xff} {
+				m := slices.Clone(s)
+				m[i] = c
+				add(string(m))
+			}
+			add(string(s[:i]), string(s[i:]))
+		}
+	}
+	require.Equal(t, hashKey("Pod", "default", "p", "u", "Normal", "Pulled", "spam"),
+		hashMore(hashKey("Pod", "default", "p", "u", "Normal"), "Pulled", "spam"))
+}
+
+// The correlator's keys of a large run's events (six reasons for each of
+// 300,000 pods, the pods' names and UIDs as a run makes them) do not
+// collide.
+func TestHashKeyNoCollisionsAtScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1.8 million hashes")
+	}
+	seen := make(map[uint64]struct{}, 1<<21)
+	reasons := []string{"SuccessfulCreate", "Scheduled", "Pulling", "Pulled", "Created", "Started"}
+	for i := range 300000 {
+		name := "web-" + strconv.Itoa(i/100) + "-7d9f8c6b5-" + strconv.FormatInt(int64(i), 36)
+		uid := "6f1c4a2e-0000-4000-8000-" + strconv.FormatInt(int64(1e11+i), 10)
+		of := hashKey("Pod", "default", name, uid, "Normal")
+		for _, r := range reasons {
+			k := dedupKey(of, r, "Started container app", "kubelet/node-1")
+			if _, ok := seen[k]; ok {
+				t.Fatalf("collision at pod %d reason %s", i, r)
+			}
+			seen[k] = struct{}{}
+		}
+	}
 }
 
 // name is the object's name, the first time seen in nanoseconds and the
@@ -47,11 +89,6 @@ func TestEventNameFormat(t *testing.T) {
 		want := tc.name + "." + strconv.FormatInt(e.Start().Add(tc.first).UnixNano(), 16) + strconv.FormatUint(uint64(tc.seq), 16)
 		require.Equal(t, want, s.events.name(obj, eventLog{first: tc.first, seq: tc.seq}))
 	}
-}
-
-func TestHashMoreContinuesHashKey(t *testing.T) {
-	require.Equal(t, hashKey("Pod", "default", "p", "u", "Normal", "Pulled", "spam"),
-		hashMore(hashKey("Pod", "default", "p", "u", "Normal"), "Pulled", "spam"))
 }
 
 // aggregate keeps upstream's record as a set of at most ten messages,
@@ -90,7 +127,7 @@ func TestAggregateMatchesSliceModel(t *testing.T) {
 		if h := hashKey(message); !slices.Contains(m.local, h) {
 			m.local = append(m.local, h)
 		}
-		wantMsg, wantKey := message, hashMore(of, reason, message, "c")
+		wantMsg, wantKey := message, dedupKey(of, reason, message, "c")
 		if len(m.local) >= aggregateMaxEvents {
 			m.local = slices.Delete(m.local, 0, 1)
 			wantMsg, wantKey = aggregatePrefix+message, aggKey
