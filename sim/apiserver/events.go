@@ -193,9 +193,15 @@ func (r *eventRecorder) aggregate(of uint64, reason, message, component string) 
 	aggKey := hashMore(base, "aggregate")
 	now := r.s.engine.Elapsed()
 	rec, ok := r.similar[aggKey]
+	if !ok {
+		// A new record (most are: one for each pod and reason) has no
+		// later messages: later has only keys similar has.
+		r.similar[aggKey] = aggregateRecord{first: local, last: now}
+		return message, key
+	}
 	later := r.later[aggKey]
 	switch {
-	case !ok || now-rec.last > aggregateInterval:
+	case now-rec.last > aggregateInterval:
 		rec, later = aggregateRecord{first: local}, later[:0]
 	case local != rec.first && !slices.Contains(later, local):
 		later = append(later, local)

@@ -191,6 +191,8 @@ func TestCreateFromKeepsNothingLent(t *testing.T) {
 	require.Equal(t, wantOdd, got)
 	require.Equal(t, wantOdd, log.batches[1][1].Object)
 	require.ErrorContains(t, s.CreateFrom(event("default", "a.1", at), ""), "already exists")
+	require.ErrorContains(t, s.CreateFrom(event("default", "a.1", at), "default/a.1"), "already exists")
+	require.ErrorContains(t, s.CreateFrom(event("default", "odd.1", at), "default/wrong"), "already exists")
 }
 
 // TestTTLAfterRestore: a restore keeps the objects' revisions, so what

@@ -599,11 +599,13 @@ func (s *Store) create(obj Object, key string, borrowed bool) error {
 		return err
 	}
 	t := s.tables[info.Kind]
-	if s.lookup(t, obj.GetNamespace(), obj.GetName()) != nil {
-		return apierrors.NewAlreadyExists(t.kind.GroupResource(), obj.GetName())
-	}
 	if key == "" || !isKeyOf(key, obj) {
+		if s.lookup(t, obj.GetNamespace(), obj.GetName()) != nil {
+			return apierrors.NewAlreadyExists(t.kind.GroupResource(), obj.GetName())
+		}
 		key = KeyOf(obj)
+	} else if t.entries[key] != nil { // the writer's key: no key built to look it up
+		return apierrors.NewAlreadyExists(t.kind.GroupResource(), obj.GetName())
 	}
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
