@@ -22,7 +22,8 @@ type BalancedAllocation struct {
 	memo []balancedMemo
 }
 
-// balancedMemo remembers one node's score with every input it depends on:
+// balancedMemo remembers one node's score with every input it depends on
+// (Fit's memo uses it too, with the non-zero requests):
 // the node's CPU and memory requested and allocatable and the pod's CPU
 // and memory request (balancedImprovement reads nothing else). A score is
 // reused only when all six are equal, so it is exact by construction and
@@ -67,16 +68,22 @@ func (b *BalancedAllocation) PreScore(state *framework.CycleState, pod *corev1.P
 		return framework.SkipStatus
 	}
 	state.Write(balancedKey, &b.cur)
-	// Size the memo here, not in ScoreNodes, which may run on several
-	// goroutines (each writes only its own nodes' entries).
+	b.memo = sizeMemo(b.memo, nodes)
+	return nil
+}
+
+// sizeMemo grows memo to cover every node's Index. It runs in PreScore,
+// not in ScoreNodes, which may run on several goroutines (each writes
+// only its own nodes' entries).
+func sizeMemo(memo []balancedMemo, nodes []*framework.NodeInfo) []balancedMemo {
 	last := -1
 	for _, ni := range nodes {
 		last = max(last, ni.Index)
 	}
-	if last >= len(b.memo) {
-		b.memo = append(b.memo, make([]balancedMemo, last+1-len(b.memo))...)
+	if last >= len(memo) {
+		memo = append(memo, make([]balancedMemo, last+1-len(memo))...)
 	}
-	return nil
+	return memo
 }
 
 // Score rates how much placing the pod improves the node's balance

@@ -41,6 +41,14 @@ type Fit struct {
 	cur podutil.Resources
 	// nz is the pod's non-zero request for scoring, set in PreScore.
 	nz podutil.Resources
+	// memo[i] is the last score ScoreNodes computed for the node at index
+	// i, with every input it was computed from: the node's non-zero CPU
+	// and memory requested and allocatable and the pod's non-zero CPU and
+	// memory (score reads nothing else; the strategy is fixed per plugin).
+	// As BalancedAllocation's, it is reused only when all six are equal,
+	// so it cannot go stale: a hit is six compares where a miss is three
+	// divisions.
+	memo []balancedMemo
 }
 
 // NewFit returns the plugin scoring with strategy (LeastAllocated when
@@ -128,7 +136,17 @@ func (f *Fit) Score(state *framework.CycleState, pod *corev1.Pod, ni *framework.
 func (f *Fit) ScoreNodes(state *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo, scores []framework.NodeScore) *framework.Status {
 	req := scoreRequests(state, fitScoreKey, pod, podutil.NonZeroRequests)
 	for j, ni := range nodes {
-		scores[j].Score = f.score(req, ni)
+		if ni.Index < 0 || ni.Index >= len(f.memo) { // not sized by PreScore: no memo
+			scores[j].Score = f.score(req, ni)
+			continue
+		}
+		m := &f.memo[ni.Index]
+		score, ok := m.lookup(&ni.NonZeroRequested, &req, &ni.Allocatable)
+		if !ok {
+			score = f.score(req, ni)
+			m.store(&ni.NonZeroRequested, &req, &ni.Allocatable, score)
+		}
+		scores[j].Score = score
 	}
 	return nil
 }
@@ -144,13 +162,14 @@ func scoreRequests(state *framework.CycleState, key framework.StateKey, pod *cor
 }
 
 // PreScore computes the pod's non-zero request once per cycle.
-func (f *Fit) PreScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) *framework.Status {
+func (f *Fit) PreScore(state *framework.CycleState, pod *corev1.Pod, nodes []*framework.NodeInfo) *framework.Status {
 	if pi := state.PodInfo(pod); pi != nil {
 		f.nz = pi.NonZero
 	} else {
 		f.nz = podutil.NonZeroRequests(pod)
 	}
 	state.Write(fitScoreKey, &f.nz)
+	f.memo = sizeMemo(f.memo, nodes)
 	return nil
 }
 
