@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -176,19 +177,22 @@ func keep[V any](m map[uint64]V, keep func(V) bool) map[uint64]V {
 	return out
 }
 
-// aggregate is EventAggregate: the message and dedup key of the event to
-// write, the aggregate one's if similar events came often enough. of is
+// aggregate is EventAggregate: the dedup key of the event to write, the
+// aggregate one's if similar events came often enough (aggregated: its
+// message is then aggregatePrefix and the event's; it is built only if
+// the spam filter lets the write through, and a ReplicaSet's are mostly
+// dropped). of is
 // the hash of the event's object and type (hashKey of them): the
 // correlator's three keys all start with those, hashed once. The dedup
 // key is dedupKey(of, reason, message, component).
-func (r *eventRecorder) aggregate(of uint64, reason, message, component string) (string, uint64) {
+func (r *eventRecorder) aggregate(of uint64, reason, message, component string) (aggregated bool, key uint64) {
 	// The dedup key is the aggregation key's parts and the message's
 	// hash: the message, the longest part, is hashed once.
 	base := hashMore(of, reason, component)
 	local := hashKey(message)
-	key := hashWord(base, local) // dedupKey(of, reason, message, component)
+	key = hashWord(base, local) // dedupKey(of, reason, message, component)
 	if eventsV1(component) {
-		return message, key
+		return false, key
 	}
 	aggKey := hashMore(base, "aggregate")
 	now := r.s.engine.Elapsed()
@@ -197,7 +201,7 @@ func (r *eventRecorder) aggregate(of uint64, reason, message, component string) 
 		// A new record (most are: one for each pod and reason) has no
 		// later messages: later has only keys similar has.
 		r.similar[aggKey] = aggregateRecord{first: local, last: now}
-		return message, key
+		return false, key
 	}
 	later := r.later[aggKey]
 	switch {
@@ -210,7 +214,7 @@ func (r *eventRecorder) aggregate(of uint64, reason, message, component string) 
 	if 1+len(later) < aggregateMaxEvents {
 		r.similar[aggKey] = rec
 		r.setLater(aggKey, later)
-		return message, key
+		return false, key
 	}
 	// Upstream forgets an arbitrary one of the messages (a set's PopAny);
 	// the oldest here, so that runs repeat.
@@ -218,7 +222,7 @@ func (r *eventRecorder) aggregate(of uint64, reason, message, component string) 
 	later = slices.Delete(later, 0, 1)
 	r.similar[aggKey] = rec
 	r.setLater(aggKey, later)
-	return aggregatePrefix + message, aggKey
+	return true, aggKey
 }
 
 // dedupKey is the hash of the correlator's dedup key: the aggregation
@@ -265,7 +269,7 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	// The correlator's keys, hashed: at 150,000 pods the strings
 	// themselves would be a third of the memory of all events.
 	of := hashKey(info.Kind, ns, obj.GetName(), string(obj.GetUID()), eventType)
-	message, key := r.aggregate(of, reason, message, c.component)
+	aggregated, key := r.aggregate(of, reason, message, c.component)
 	now := c.s.now()
 	// eventObserve: the event is counted (and named, the first time) even
 	// if the spam filter then drops the write.
@@ -279,6 +283,7 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	if !r.allow(of, c.component) {
 		return
 	}
+	summary, message := eventSummary(eventType, reason, l.count, aggregated, message)
 	if l.count > 1 {
 		if o, ok := c.s.store.Get("Event", ns, r.name(obj, l)); ok {
 			ev := o.(*corev1.Event).DeepCopy()
@@ -286,7 +291,7 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 			ev.LastTimestamp = now
 			ev.Message = message // an aggregate event says the latest
 			if out, err := c.s.store.Update(ev); err == nil {
-				c.s.trace(c.component, "event", out, eventType+" "+reason+" x"+strconv.Itoa(int(ev.Count))+": "+message)
+				c.s.trace(c.component, "event", out, summary)
 			}
 			return
 		}
@@ -318,11 +323,41 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	if err := c.s.store.CreateFrom(ev, storeKey); err != nil {
 		return
 	}
-	summary := eventType + " " + reason + ": " + message
-	if l.count > 1 {
-		summary = eventType + " " + reason + " x" + strconv.Itoa(int(l.count)) + ": " + message
-	}
 	c.s.trace(c.component, "event", ev, summary)
+}
+
+// eventSummary is the trace summary of an event written count times
+// ("Normal Pulled: ..." or, if count is more than one, "Normal Pulled
+// x2: ...") and the message written (message, after aggregatePrefix if
+// aggregated): the message is the summary's tail, built with it in one
+// allocation.
+func eventSummary(eventType, reason string, count int32, aggregated bool, message string) (summary, written string) {
+	var cnt [12]byte
+	var b strings.Builder
+	n := len(eventType) + 1 + len(reason) + 2 + len(message)
+	x := cnt[:0]
+	if count > 1 {
+		x = strconv.AppendInt(append(x, " x"...), int64(count), 10)
+		n += len(x)
+	}
+	if aggregated {
+		n += len(aggregatePrefix)
+	}
+	b.Grow(n)
+	b.WriteString(eventType)
+	b.WriteByte(' ')
+	b.WriteString(reason)
+	b.Write(x)
+	b.WriteString(": ")
+	if aggregated {
+		b.WriteString(aggregatePrefix)
+	}
+	b.WriteString(message)
+	summary = b.String()
+	if !aggregated {
+		return summary, message // the caller's string: nothing to build
+	}
+	return summary, summary[len(summary)-len(aggregatePrefix)-len(message):]
 }
 
 // sourceComponent maps our component names to upstream event sources:

@@ -111,7 +111,7 @@ func TestAggregateMatchesSliceModel(t *testing.T) {
 		}
 		of := hashKey("Pod", "default", "p"+strconv.Itoa(rng.IntN(3)), "Normal")
 		reason, message := "R"+strconv.Itoa(rng.IntN(2)), "m"+strconv.Itoa(rng.IntN(14))
-		gotMsg, gotKey := r.aggregate(of, reason, message, "c")
+		gotAgg, gotKey := r.aggregate(of, reason, message, "c")
 
 		aggKey := hashMore(of, reason, "c", "aggregate")
 		m := models[aggKey]
@@ -127,12 +127,42 @@ func TestAggregateMatchesSliceModel(t *testing.T) {
 		if h := hashKey(message); !slices.Contains(m.local, h) {
 			m.local = append(m.local, h)
 		}
-		wantMsg, wantKey := message, dedupKey(of, reason, message, "c")
+		wantAgg, wantKey := false, dedupKey(of, reason, message, "c")
 		if len(m.local) >= aggregateMaxEvents {
 			m.local = slices.Delete(m.local, 0, 1)
-			wantMsg, wantKey = aggregatePrefix+message, aggKey
+			wantAgg, wantKey = true, aggKey
 		}
-		require.Equal(t, wantMsg, gotMsg, "step %d", i)
+		require.Equal(t, wantAgg, gotAgg, "step %d", i)
 		require.Equal(t, wantKey, gotKey, "step %d", i)
+	}
+}
+
+// eventSummary builds the trace summary as the concatenations it
+// replaced did, and the written message as its tail.
+func TestEventSummary(t *testing.T) {
+	for _, tc := range []struct {
+		typ, reason string
+		count       int32
+		aggregated  bool
+		message     string
+	}{
+		{"Normal", "Pulled", 1, false, "Container image \"nginx\" already present on machine"},
+		{"Warning", "BackOff", 2, false, "Back-off restarting failed container"},
+		{"Normal", "SuccessfulCreate", 1, true, "Created pod: web-1"},
+		{"Normal", "SuccessfulCreate", 1234567, true, "Created pod: web-1"},
+		{"", "", 0, false, ""},
+		{"Normal", "X", 1 << 30, true, ""},
+	} {
+		message := tc.message
+		if tc.aggregated {
+			message = aggregatePrefix + message
+		}
+		want := tc.typ + " " + tc.reason + ": " + message
+		if tc.count > 1 {
+			want = tc.typ + " " + tc.reason + " x" + strconv.Itoa(int(tc.count)) + ": " + message
+		}
+		summary, written := eventSummary(tc.typ, tc.reason, tc.count, tc.aggregated, tc.message)
+		require.Equal(t, want, summary)
+		require.Equal(t, message, written)
 	}
 }
