@@ -87,16 +87,19 @@ func newContainer(p *podState, spec *corev1.Container, init bool) *container {
 	return c
 }
 
-// after schedules fn in d as the container's timer. It is Kubelet.after
-// (void once the kubelet fails or restarts) in one closure rather than
-// one wrapping another: a pod's containers set several timers each.
-func (c *container) after(d time.Duration, name string, fn func()) {
+// after schedules fn(c) in d as the container's timer. It is
+// Kubelet.after (void once the kubelet fails or restarts) in one closure
+// rather than one wrapping another, and fn takes the container so that
+// the steps of every start ((*container).created, (*container).run) are
+// plain functions, not one more closure each: a pod's containers set
+// several timers each.
+func (c *container) after(d time.Duration, name string, fn func(*container)) {
 	k := c.p.k
 	gen := k.gen
 	c.timer = k.engine.After(d, name, func() {
 		if k.gen == gen && k.alive {
 			c.timer = nil
-			fn()
+			fn(c)
 		}
 	})
 }
@@ -123,19 +126,23 @@ func (c *container) create(im *imageState) {
 		k.event(c.p.pod, corev1.EventTypeWarning, "Failed", "Error: "+msg)
 		c.toWaiting("CreateContainerConfigError", msg)
 		c.p.k.markDirty(c.p)
-		c.after(configRetry, "kubelet/config-retry", c.begin)
+		c.after(configRetry, "kubelet/config-retry", (*container).begin)
 		return
 	}
-	c.after(k.jitter(createLatency, 0.5), "kubelet/create", func() {
-		c.id = k.newContainerID()
-		if c.beh.StartError != "" {
-			k.event(c.p.pod, corev1.EventTypeWarning, "Failed", "Error: "+c.beh.StartError)
-			c.terminated(128, "StartError", c.beh.StartError, metav1.Time{})
-			return
-		}
-		k.event(c.p.pod, corev1.EventTypeNormal, "Created", k.message(msgCreated, c.spec.Name))
-		c.after(k.jitter(startLatency, 0.5)+c.beh.StartDelay, "kubelet/start", c.run)
-	})
+	c.after(k.jitter(createLatency, 0.5), "kubelet/create", (*container).created)
+}
+
+// created: the runtime created the container; it starts next.
+func (c *container) created() {
+	k := c.p.k
+	c.id = k.newContainerID()
+	if c.beh.StartError != "" {
+		k.event(c.p.pod, corev1.EventTypeWarning, "Failed", "Error: "+c.beh.StartError)
+		c.terminated(128, "StartError", c.beh.StartError, metav1.Time{})
+		return
+	}
+	k.event(c.p.pod, corev1.EventTypeNormal, "Created", k.message(msgCreated, c.spec.Name))
+	c.after(k.jitter(startLatency, 0.5)+c.beh.StartDelay, "kubelet/start", (*container).run)
 }
 
 // ReadsStdin: the container's process is a shell reading commands from
@@ -274,14 +281,14 @@ func (c *container) scheduleExit(now time.Duration) {
 	if limit := c.spec.Resources.Limits.Memory(); !limit.IsZero() && b.MemoryBytes > limit.Value() {
 		oomAt := b.WarmUp/2 + 200*time.Millisecond
 		if b.Forever || oomAt < b.RunFor {
-			c.after(oomAt, "kubelet/oom", func() { c.terminated(137, "OOMKilled", "", c.startedAt) })
+			c.after(oomAt, "kubelet/oom", func(*container) { c.terminated(137, "OOMKilled", "", c.startedAt) })
 			return
 		}
 	}
 	if b.Forever {
 		return
 	}
-	c.after(b.RunFor, "kubelet/exit", func() {
+	c.after(b.RunFor, "kubelet/exit", func(*container) {
 		reason := "Completed"
 		if b.ExitCode != 0 {
 			reason = "Error"
@@ -316,11 +323,11 @@ func (c *container) scheduleRestart() {
 	b := c.backoffs()
 	if b.crash > 0 && now-b.crashUpdated <= backoffReset {
 		delay := b.crash
-		c.after(plegPeriod, "kubelet/crashloop", func() {
+		c.after(plegPeriod, "kubelet/crashloop", func(*container) {
 			pod := c.p.pod
 			c.toWaiting("CrashLoopBackOff", "back-off "+delay.String()+" restarting failed container="+c.spec.Name+" pod="+formatPod(pod))
 			k.event(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container "+c.spec.Name+" in pod "+formatPod(pod))
-			c.after(delay-plegPeriod, "kubelet/restart", func() {
+			c.after(delay-plegPeriod, "kubelet/restart", func(*container) {
 				b.crash = min(2*b.crash, backoffMax)
 				b.crashUpdated = k.now()
 				c.begin()
@@ -329,7 +336,7 @@ func (c *container) scheduleRestart() {
 		return
 	}
 	b.crash, b.crashUpdated = backoffInitial, now
-	c.after(plegPeriod, "kubelet/restart", func() {
+	c.after(plegPeriod, "kubelet/restart", func(*container) {
 		c.toWaiting("", "")
 		c.begin()
 	})
@@ -359,7 +366,7 @@ func (c *container) stop(grace time.Duration) {
 	if c.beh.IgnoresSIGTERM || d > grace {
 		d, code, reason = grace, 137, "Error"
 	}
-	c.after(d, "kubelet/kill", func() { c.terminated(code, reason, "", c.startedAt) })
+	c.after(d, "kubelet/kill", func(*container) { c.terminated(code, reason, "", c.startedAt) })
 }
 
 // preStopDuration is how long a preStop sleep hook delays SIGTERM.

@@ -1,11 +1,14 @@
 package kubelet
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubesim/kubesim/sim/kubelet/images"
 )
 
 func TestImageErrors(t *testing.T) {
@@ -62,4 +65,27 @@ func TestConcurrentPullsShareOnePull(t *testing.T) {
 	require.Len(t, b, 1)
 	require.Equal(t, a[0], b[0], "both wait for the same pull")
 	require.Equal(t, 1, len(h.k.images))
+}
+
+// TestImageKeysMemo: the kubelet remembers each image name's canonical
+// reference (imageKeys), a pure function of the name: every entry is
+// what parsing gives, the aliases of one image share its imageState,
+// and an invalid name is never remembered.
+func TestImageKeysMemo(t *testing.T) {
+	h := newHarness(t, true)
+	for i, image := range []string{"nginx:1.27", "docker.io/library/nginx:1.27", "nginx:1.27", "NGINX"} {
+		h.runPod("img-"+strconv.Itoa(i), func(p *corev1.Pod) { p.Spec.Containers[0].Image = image })
+		h.run(20 * time.Second)
+	}
+	require.Len(t, h.k.imageKeys, 2)
+	for name, key := range h.k.imageKeys {
+		ref, err := images.Parse(name)
+		require.NoError(t, err)
+		require.Equal(t, ref.String(), key, name)
+		require.NotNil(t, h.k.images[key], name)
+	}
+	for i := range 3 {
+		require.Equal(t, corev1.PodRunning, h.pod("img-"+strconv.Itoa(i)).Status.Phase)
+	}
+	require.Equal(t, "InvalidImageName", h.pod("img-3").Status.ContainerStatuses[0].State.Waiting.Reason)
 }

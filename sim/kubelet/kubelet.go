@@ -78,6 +78,10 @@ type Kubelet struct {
 	cfg    Config
 	name   string
 	nodeIP string // cloud.NodeIP of the spec, once (every pod status carries it)
+	// hostIPs is [nodeIP] as pod status hostIPs: one slice shared by the
+	// statuses of the node's pods (stored objects are never written in
+	// place), not one per status write.
+	hostIPs []corev1.HostIP
 
 	rnd     *sim.Rand // latencies
 	pullRnd *sim.Rand
@@ -129,6 +133,12 @@ type Kubelet struct {
 	imageList      []corev1.ContainerImage
 	imageListValid bool
 	inflight       int // image pulls under way
+	// imageKeys maps an image as containers name it to its reference's
+	// canonical form (images.Parse, then Ref.String), the key of images.
+	// It is a pure function of the name, so an entry never goes stale;
+	// a node sees few distinct images, and each container start would
+	// otherwise parse its image again.
+	imageKeys map[string]string
 
 	messages map[msgKey]string // event messages built once (message)
 }
@@ -147,6 +157,7 @@ func New(engine *sim.Engine, client *apiserver.Client, spec cloud.NodeSpec, cfg 
 		pods:    map[types.UID]*podState{}, byKey: map[string]*podState{},
 		images: map[string]*imageState{}, slots: make([]bool, 254),
 	}
+	k.hostIPs = []corev1.HostIP{{IP: k.nodeIP}}
 	k.pullMiBps = cfg.PullMiBps
 	if k.pullMiBps == 0 {
 		k.pullMiBps = 50 + 50*k.pullRnd.Float64()

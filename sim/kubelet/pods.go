@@ -186,7 +186,7 @@ func (k *Kubelet) addPod(pod *corev1.Pod) {
 		return
 	}
 	k.markDirty(p)
-	p.mountVolumes(p.createSandbox)
+	p.mountVolumes()
 }
 
 // admit checks the pod's requests against what is left of allocatable,
@@ -229,14 +229,25 @@ func (p *podState) admit() bool {
 // then the containers.
 func (p *podState) createSandbox() {
 	k := p.k
-	p.timer = k.after(k.jitter(sandboxLatency, 0.5), "kubelet/sandbox", func() {
-		p.timer = nil
-		p.sandbox = true
-		p.recountUsage()
-		p.assignIP()
-		p.startNext()
-		p.startEphemeral()
+	gen := k.gen
+	// Kubelet.after's check in this one closure, not a closure wrapping
+	// another: every pod start comes this way.
+	p.timer = k.engine.After(k.jitter(sandboxLatency, 0.5), "kubelet/sandbox", func() {
+		if k.gen == gen && k.alive {
+			p.sandboxReady()
+		}
 	})
+}
+
+// sandboxReady: the sandbox runs and the pod has its IP; the containers
+// start.
+func (p *podState) sandboxReady() {
+	p.timer = nil
+	p.sandbox = true
+	p.recountUsage()
+	p.assignIP()
+	p.startNext()
+	p.startEphemeral()
 }
 
 func (p *podState) assignIP() {

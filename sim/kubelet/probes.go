@@ -100,8 +100,8 @@ func (p *podState) firstTick(pr *corev1.Probe, t time.Duration) time.Duration {
 // row unready it (readiness) or kill it for a restart (liveness, event
 // Killing "Container X failed liveness probe, will be restarted").
 func (c *container) scheduleProbeFailures(startedAt time.Duration) {
-	if c.init {
-		return
+	if c.init || c.spec.ReadinessProbe == nil && c.spec.LivenessProbe == nil {
+		return // nothing to fail (before making the closures below)
 	}
 	k, p := c.p.k, c.p
 	gen := c.restarts
@@ -191,5 +191,5 @@ func (c *container) killForProbe(kind string, pr *corev1.Probe) {
 	k.markDirty(c.p)
 	e := k.engine
 	e.Cancel(c.timer) // the process's own exit no longer happens
-	c.after(d, "kubelet/kill", func() { c.terminated(code, reason, "", c.startedAt) })
+	c.after(d, "kubelet/kill", func(*container) { c.terminated(code, reason, "", c.startedAt) })
 }

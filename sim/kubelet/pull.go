@@ -35,14 +35,21 @@ const (
 // node's image cache, events, pull back-off.
 func (k *Kubelet) ensureImage(c *container) {
 	image := c.spec.Image
-	ref, err := images.Parse(image)
-	if err != nil {
-		msg := fmt.Sprintf("Failed to apply default image tag %q: couldn't parse image name %q: %v", image, image, err)
-		k.event(c.p.pod, corev1.EventTypeWarning, "InspectFailed", msg)
-		c.toWaiting("InvalidImageName", msg)
-		return
+	key, ok := k.imageKeys[image]
+	if !ok {
+		ref, err := images.Parse(image)
+		if err != nil {
+			msg := fmt.Sprintf("Failed to apply default image tag %q: couldn't parse image name %q: %v", image, image, err)
+			k.event(c.p.pod, corev1.EventTypeWarning, "InspectFailed", msg)
+			c.toWaiting("InvalidImageName", msg)
+			return
+		}
+		key = ref.String()
+		if k.imageKeys == nil {
+			k.imageKeys = map[string]string{}
+		}
+		k.imageKeys[image] = key
 	}
-	key := ref.String()
 	im := k.images[key]
 	present := im != nil && im.present
 	switch policy := c.spec.ImagePullPolicy; {
@@ -60,6 +67,7 @@ func (k *Kubelet) ensureImage(c *container) {
 	start := k.now()
 	c.pulling = true
 	restarts := c.restarts
+	ref, _ := images.Parse(image) // parsed before: it is in imageKeys
 	k.pull(ref, func(res images.Resolved, err error) {
 		if !c.pulling || c.restarts != restarts || c.p.deleted || c.p.terminating {
 			return
@@ -93,11 +101,11 @@ func (c *container) pullFailed(err error) {
 	}
 	b.pullUpdated = now
 	delay := b.pull
-	c.after(pullUIPause, "kubelet/pullbackoff", func() {
+	c.after(pullUIPause, "kubelet/pullbackoff", func(*container) {
 		k.event(pod, corev1.EventTypeNormal, "BackOff", fmt.Sprintf("Back-off pulling image %q", image))
 		k.event(pod, corev1.EventTypeWarning, "Failed", "Error: ImagePullBackOff")
 		c.toWaiting("ImagePullBackOff", fmt.Sprintf("Back-off pulling image %q: ErrImagePull: %v", image, err))
-		c.after(delay-pullUIPause, "kubelet/pullretry", c.begin)
+		c.after(delay-pullUIPause, "kubelet/pullretry", (*container).begin)
 	})
 }
 

@@ -2,7 +2,6 @@ package kubelet
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -136,7 +135,7 @@ func (p *podState) buildStatus(cur *corev1.Pod) corev1.PodStatus {
 		StartTime: &p.startTime,
 		QOSClass:  qosClass(&cur.Spec),
 	}
-	st.HostIPs = []corev1.HostIP{{IP: st.HostIP}}
+	st.HostIPs = k.hostIPs
 	if p.evicted {
 		st.Phase, st.Reason, st.Message = corev1.PodFailed, p.reason, p.message
 	}
@@ -147,22 +146,26 @@ func (p *podState) buildStatus(cur *corev1.Pod) corev1.PodStatus {
 	}
 	if p.ip != "" {
 		st.PodIP = p.ip
-		st.PodIPs = []corev1.PodIP{{IP: p.ip}}
+		if old := cur.Status.PodIPs; len(old) == 1 && old[0].IP == p.ip {
+			st.PodIPs = old // the stored pod's: never written in place
+		} else {
+			st.PodIPs = []corev1.PodIP{{IP: p.ip}}
+		}
 	}
 	if len(p.inits) > 0 {
 		st.InitContainerStatuses = make([]corev1.ContainerStatus, len(p.inits))
 		for i, c := range p.inits {
-			st.InitContainerStatuses[i] = c.status()
+			st.InitContainerStatuses[i] = c.status(prevStatus(cur.Status.InitContainerStatuses, i, c))
 		}
 	}
 	st.ContainerStatuses = make([]corev1.ContainerStatus, len(p.ctrs))
 	for i, c := range p.ctrs {
-		st.ContainerStatuses[i] = c.status()
+		st.ContainerStatuses[i] = c.status(prevStatus(cur.Status.ContainerStatuses, i, c))
 	}
 	if len(p.ephs) > 0 {
 		st.EphemeralContainerStatuses = make([]corev1.ContainerStatus, len(p.ephs))
 		for i, c := range p.ephs {
-			cs := c.status()
+			cs := c.status(prevStatus(cur.Status.EphemeralContainerStatuses, i, c))
 			cs.Ready = false // ephemeral containers are never ready
 			st.EphemeralContainerStatuses[i] = cs
 		}
@@ -170,7 +173,27 @@ func (p *podState) buildStatus(cur *corev1.Pod) corev1.PodStatus {
 	return st
 }
 
-func (c *container) status() corev1.ContainerStatus {
+// prevStatus is the stored status of c, the i-th container of its list,
+// if the stored pod has it.
+func prevStatus(list []corev1.ContainerStatus, i int, c *container) *corev1.ContainerStatus {
+	if i < len(list) && list[i].Name == c.spec.Name {
+		return &list[i]
+	}
+	return nil
+}
+
+// Waiting states every pod's containers go through, shared by all the
+// statuses that report them (like trueVal and falseVal): stored objects
+// are never written in place, so nothing changes them.
+var (
+	waitingCreating     = &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}
+	waitingInitializing = &corev1.ContainerStateWaiting{Reason: "PodInitializing"}
+)
+
+// status is the container's status. prev is its stored status, if any:
+// a state that has not changed is the stored one (shared, never written
+// in place) rather than a new copy of it.
+func (c *container) status(prev *corev1.ContainerStatus) corev1.ContainerStatus {
 	cs := corev1.ContainerStatus{
 		Name: c.spec.Name, Image: c.image, ImageID: c.imageID, ContainerID: c.id,
 		RestartCount: c.restarts, Ready: c.ready, Started: &falseVal,
@@ -180,13 +203,17 @@ func (c *container) status() corev1.ContainerStatus {
 	}
 	switch c.state {
 	case cWaiting:
-		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: c.reason, Message: c.message}
 		if c.restartPending && c.reason == "" {
-			cs.State.Waiting = nil
 			cs.State.Terminated = c.last
+		} else {
+			cs.State.Waiting = c.waitingState(prev)
 		}
 	case cRunning:
-		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: c.startedAt}
+		if prev != nil && prev.State.Running != nil && prev.State.Running.StartedAt == c.startedAt {
+			cs.State.Running = prev.State.Running
+		} else {
+			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: c.startedAt}
+		}
 	case cTerminated:
 		cs.State.Terminated = c.lastState()
 	}
@@ -197,6 +224,25 @@ func (c *container) status() corev1.ContainerStatus {
 		cs.ContainerID = ""
 	}
 	return cs
+}
+
+// waitingState is the container's waiting state: a shared one, the
+// stored one when it is the same, or a new one.
+func (c *container) waitingState(prev *corev1.ContainerStatus) *corev1.ContainerStateWaiting {
+	if c.message == "" {
+		switch c.reason {
+		case waitingCreating.Reason:
+			return waitingCreating
+		case waitingInitializing.Reason:
+			return waitingInitializing
+		}
+	}
+	if prev != nil {
+		if w := prev.State.Waiting; w != nil && w.Reason == c.reason && w.Message == c.message {
+			return w
+		}
+	}
+	return &corev1.ContainerStateWaiting{Reason: c.reason, Message: c.message}
 }
 
 // conditions are the kubelet's four pod conditions, then the ones others
@@ -224,28 +270,40 @@ func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.P
 		return appendKept(out, cur)
 	}
 	add(0, corev1.PodReadyToStartContainers, p.sandbox, "", "")
-	pendingInit := p.unfinished(p.inits, func(c *container) bool {
-		return c.state == cTerminated && c.exitCode == 0 || int(p.initDone) > indexOf(p.inits, c)
-	})
-	// The messages are built only for a condition that is False (a True
-	// one has none), not on every status write.
-	initMsg := ""
-	if len(pendingInit) > 0 {
-		initMsg = "containers with incomplete status: [" + strings.Join(pendingInit, " ") + "]"
+	// The messages list the containers in a buffer on the stack; only a
+	// condition that is False gets its message as a string (a True one
+	// has none), not every status write.
+	var buf [128]byte
+	names := buf[:0]
+	for i, c := range p.inits {
+		if !(c.state == cTerminated && c.exitCode == 0 || int(p.initDone) > i) {
+			names = appendName(names, "containers with incomplete status: [", c.spec.Name)
+		}
 	}
-	add(1, corev1.PodInitialized, len(pendingInit) == 0, "ContainersNotInitialized", initMsg)
+	initMsg := closeNames(names)
+	add(1, corev1.PodInitialized, initMsg == "", "ContainersNotInitialized", initMsg)
 	// Sidecars count for readiness, before the app containers.
-	unready := p.unfinished(p.inits, func(c *container) bool { return !c.sidecar() || c.ready })
-	unready = append(unready, p.unfinished(p.ctrs, func(c *container) bool { return c.ready })...)
+	names = buf[:0]
+	const unreadyPrefix = "containers with unready status: ["
+	for _, c := range p.inits {
+		if c.sidecar() && !c.ready {
+			names = appendName(names, unreadyPrefix, c.spec.Name)
+		}
+	}
+	for _, c := range p.ctrs {
+		if !c.ready {
+			names = appendName(names, unreadyPrefix, c.spec.Name)
+		}
+	}
+	allReady := len(names) == 0
 	reason, msg := "ContainersNotReady", ""
-	if len(unready) > 0 {
-		msg = "containers with unready status: [" + strings.Join(unready, " ") + "]"
-	}
 	if phase == corev1.PodSucceeded || phase == corev1.PodFailed {
-		reason, msg = "PodCompleted", ""
+		reason = "PodCompleted"
+	} else {
+		msg = closeNames(names)
 	}
-	add(2, corev1.PodReady, len(unready) == 0, reason, msg)
-	add(3, corev1.ContainersReady, len(unready) == 0, reason, msg)
+	add(2, corev1.PodReady, allReady, reason, msg)
+	add(3, corev1.ContainersReady, allReady, reason, msg)
 	out = appendKept(out, cur)
 	if p.evicted && !p.noDisruption && !slices.ContainsFunc(out, func(c corev1.PodCondition) bool { return c.Type == corev1.DisruptionTarget }) {
 		out = append(out, disruptionTarget(p.message, now))
@@ -265,23 +323,23 @@ func appendKept(out []corev1.PodCondition, cur *corev1.Pod) []corev1.PodConditio
 	return out
 }
 
-func indexOf(list []*container, c *container) int {
-	for i, x := range list {
-		if x == c {
-			return i
-		}
+// appendName adds a container's name to a condition message listing
+// names: the message's prefix before the first, a space before the others.
+func appendName(b []byte, prefix, name string) []byte {
+	if len(b) == 0 {
+		b = append(b, prefix...)
+	} else {
+		b = append(b, ' ')
 	}
-	return -1
+	return append(b, name...)
 }
 
-func (p *podState) unfinished(list []*container, done func(*container) bool) []string {
-	var out []string
-	for _, c := range list {
-		if !done(c) {
-			out = append(out, c.spec.Name)
-		}
+// closeNames is the message appendName built ("" when no name was added).
+func closeNames(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	return out
+	return string(append(b, ']'))
 }
 
 // computePhase follows the kubelet's getPhase.

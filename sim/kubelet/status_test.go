@@ -146,3 +146,62 @@ func TestConditionTimesKeptAcrossWrites(t *testing.T) {
 	require.GreaterOrEqual(t, writes, 3, "Pending, Running, Ready")
 	require.Equal(t, corev1.ConditionTrue, last[corev1.PodReady].Status)
 }
+
+// TestStatusSharesWhatDidNotChange: a status write builds the condition
+// messages without the intermediate name lists, and shares what it need
+// not copy: the node's hostIPs (one slice per kubelet), the common
+// waiting states, and the stored pod's running state and podIPs when
+// they did not change. Shared parts must read exactly as copies would.
+func TestStatusSharesWhatDidNotChange(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("multi", func(p *corev1.Pod) {
+		p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: "busybox:1.36", Command: []string{"sh", "-c", "sleep 2"}}}
+		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "side", Image: "nginx:1.27"})
+	})
+	h.runPod("probe", func(p *corev1.Pod) {
+		p.Annotations = map[string]string{"sim.kubesim.io/ready-after": "12s"}
+		p.Spec.Containers[0].ReadinessProbe = &corev1.Probe{InitialDelaySeconds: 5, PeriodSeconds: 5, SuccessThreshold: 1}
+	})
+	h.run(10 * time.Millisecond)
+	multi := h.pod("multi")
+	msg := func(p *corev1.Pod, typ corev1.PodConditionType) string {
+		for _, c := range p.Status.Conditions {
+			if c.Type == typ {
+				return c.Message
+			}
+		}
+		return "none"
+	}
+	require.Equal(t, "containers with incomplete status: [init]", msg(multi, corev1.PodInitialized))
+	require.Equal(t, "containers with unready status: [web side]", msg(multi, corev1.PodReady))
+	require.Equal(t, "containers with unready status: [web side]", msg(multi, corev1.ContainersReady))
+	require.Same(t, waitingInitializing, multi.Status.ContainerStatuses[1].State.Waiting)
+	require.Equal(t, []corev1.HostIP{{IP: h.k.nodeIP}}, multi.Status.HostIPs)
+	require.Same(t, &multi.Status.HostIPs[0], &h.pod("probe").Status.HostIPs[0], "one hostIPs slice per node")
+	require.Same(t, waitingCreating, h.pod("probe").Status.ContainerStatuses[0].State.Waiting)
+
+	// probe runs (unready), then turns Ready: the second write keeps the
+	// first's running state and podIPs.
+	var running *corev1.Pod
+	for range 300 {
+		h.run(100 * time.Millisecond)
+		p := h.pod("probe")
+		if p.Status.Phase == corev1.PodRunning && running == nil {
+			running = p
+		}
+		if len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].Ready {
+			require.NotNil(t, running)
+			require.NotSame(t, running, p)
+			require.Same(t, running.Status.ContainerStatuses[0].State.Running, p.Status.ContainerStatuses[0].State.Running)
+			require.Same(t, &running.Status.PodIPs[0], &p.Status.PodIPs[0])
+			require.Equal(t, p.Status.PodIP, p.Status.PodIPs[0].IP)
+			require.Equal(t, "none", msg(p, "nothing"))
+			require.Empty(t, msg(p, corev1.PodReady))
+			multi = h.pod("multi")
+			require.Equal(t, corev1.PodRunning, multi.Status.Phase)
+			require.Empty(t, msg(multi, corev1.PodInitialized))
+			return
+		}
+	}
+	t.Fatal("probe never turned Ready")
+}

@@ -26,13 +26,15 @@ const (
 // volumes need their objects (unless optional), persistentVolumeClaim
 // volumes need a bound claim whose volume is then attached. A missing
 // object gives FailedMount events and the pod stays ContainerCreating
-// until it appears.
-func (p *podState) mountVolumes(then func()) {
+// until it appears. Then the sandbox starts (createSandbox, called
+// directly rather than passed: a method value is one more allocation per
+// pod).
+func (p *podState) mountVolumes() {
 	p.mountStart = p.k.now()
-	p.tryMount(then)
+	p.tryMount()
 }
 
-func (p *podState) tryMount(then func()) {
+func (p *podState) tryMount() {
 	k := p.k
 	if p.deleted || p.terminating {
 		return
@@ -43,7 +45,7 @@ func (p *podState) tryMount(then func()) {
 	}
 	if len(errs) == 0 && len(waiting) == 0 {
 		if len(attach) == 0 {
-			then()
+			p.createSandbox()
 			return
 		}
 		p.timer = k.after(k.jitter(attachLatency, 0.3), "kubelet/attach", func() {
@@ -52,7 +54,7 @@ func (p *podState) tryMount(then func()) {
 				k.event(p.pod, corev1.EventTypeNormal, "SuccessfulAttachVolume", fmt.Sprintf("AttachVolume.Attach succeeded for volume %q", pv))
 				p.attached = append(p.attached, pv)
 			}
-			then()
+			p.createSandbox()
 		})
 		return
 	}
@@ -68,7 +70,7 @@ func (p *podState) tryMount(then func()) {
 	}
 	p.timer = k.after(retry, "kubelet/mount", func() {
 		p.timer = nil
-		p.tryMount(then)
+		p.tryMount()
 	})
 }
 

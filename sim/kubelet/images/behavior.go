@@ -136,13 +136,10 @@ func isShell(name string) bool {
 }
 
 func applyAnnotations(b *Behavior, container string, ann map[string]string) {
-	get := func(key string) (string, bool) {
-		if v, ok := ann[key+"."+container]; ok {
-			return v, true
-		}
-		v, ok := ann[key]
-		return v, ok
+	if len(ann) == 0 {
+		return // nothing to look up (most pods)
 	}
+	get := func(key string) (string, bool) { return annotationFor(ann, key, container) }
 	dur := func(key string) (time.Duration, bool) {
 		v, ok := get(key)
 		if !ok {
@@ -191,10 +188,7 @@ const DefaultWorkingSetBytes = 64 << 20
 // DeclaredMemory is the resident memory the sim.kubesim.io/memory
 // annotation declares for a container (ok false: none, or invalid).
 func DeclaredMemory(container string, ann map[string]string) (int64, bool) {
-	v, ok := ann[AnnotationMemory+"."+container]
-	if !ok {
-		v, ok = ann[AnnotationMemory]
-	}
+	v, ok := annotationFor(ann, AnnotationMemory, container)
 	if !ok {
 		return 0, false
 	}
@@ -218,4 +212,21 @@ func WorkingSetBytes(container string, request resource.Quantity, ann map[string
 		return request.Value()
 	}
 	return DefaultWorkingSetBytes
+}
+
+// annotationFor is the value of the annotation key.container, else of
+// key. The per-container key is put together in a buffer on the stack
+// (a map lookup by string(bytes) copies nothing): containers start often
+// and their pods usually have neither annotation.
+func annotationFor(ann map[string]string, key, container string) (string, bool) {
+	if len(ann) == 0 {
+		return "", false
+	}
+	var buf [96]byte
+	b := append(append(append(buf[:0], key...), '.'), container...)
+	if v, ok := ann[string(b)]; ok {
+		return v, true
+	}
+	v, ok := ann[key]
+	return v, ok
 }

@@ -38,6 +38,9 @@ func CPUUsageMilli(c *corev1.Container, annotationSets ...map[string]string) int
 }
 
 func cpuAnnotation(ann map[string]string, container string) (int64, bool) {
+	if len(ann) == 0 {
+		return 0, false // no key to put together (most pods)
+	}
 	for _, key := range []string{AnnotationCPU + "." + container, AnnotationCPU} {
 		v, ok := ann[key]
 		if !ok {

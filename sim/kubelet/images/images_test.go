@@ -1,6 +1,7 @@
 package images
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -178,4 +179,31 @@ func TestParseSleep(t *testing.T) {
 			t.Errorf("ParseSleep(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
+}
+
+// TestAnnotationForContainer: a per-container annotation wins over the
+// pod-wide one, for any length of container name (the key is put
+// together on the stack up to 96 bytes), and looking up costs nothing.
+func TestAnnotationForContainer(t *testing.T) {
+	long := strings.Repeat("c", 120)
+	ann := map[string]string{
+		AnnotationMemory: "100Mi", AnnotationMemory + ".web": "200Mi", AnnotationMemory + "." + long: "300Mi",
+		AnnotationExitCode + ".web": "3",
+	}
+	for _, tc := range []struct {
+		container string
+		want      int64
+	}{{"web", 200 << 20}, {long, 300 << 20}, {"other", 100 << 20}} {
+		n, ok := DeclaredMemory(tc.container, ann)
+		require.True(t, ok, tc.container)
+		require.Equal(t, tc.want, n, tc.container)
+	}
+	_, ok := DeclaredMemory("web", nil)
+	require.False(t, ok)
+	nginx := &Image{Repository: "docker.io/library/nginx"}
+	b := BehaviorOf(nginx, "web", nil, nil, ann)
+	require.Equal(t, int32(3), b.ExitCode)
+	require.False(t, b.Forever)
+	require.Equal(t, float64(0), testing.AllocsPerRun(100, func() { _, _ = annotationFor(ann, AnnotationMemory, "web") }))
+	require.Equal(t, float64(0), testing.AllocsPerRun(100, func() { BehaviorOf(nginx, "web", nil, nil, nil) }))
 }
