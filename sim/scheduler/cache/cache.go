@@ -22,7 +22,7 @@ type Cache struct {
 	list  []*framework.NodeInfo
 	dirty bool
 
-	pods    map[podKey]*framework.PodInfo // assigned pods by namespace and name
+	pods    map[podKey]*cachedPod // assigned pods by namespace and name
 	byLabel map[labelKey]*podSet
 	byNS    map[string]*podSet
 	images  map[string]*framework.ImageStateSummary
@@ -52,7 +52,7 @@ type labelKey struct{ ns, key, value string }
 func New() *Cache {
 	return &Cache{
 		nodes:    map[string]*framework.NodeInfo{},
-		pods:     map[podKey]*framework.PodInfo{},
+		pods:     map[podKey]*cachedPod{},
 		byLabel:  map[labelKey]*podSet{},
 		byNS:     map[string]*podSet{},
 		images:   map[string]*framework.ImageStateSummary{},
@@ -135,7 +135,29 @@ func (c *Cache) TopologyKeyID(key string) int {
 func (c *Cache) NumTopologyDomains(keyID int) int { return c.topo.NumDomains(keyID) }
 
 // PodInfo returns the cached assigned pod, or nil.
-func (c *Cache) PodInfo(ns, name string) *framework.PodInfo { return c.pods[podKey{ns, name}] }
+func (c *Cache) PodInfo(ns, name string) *framework.PodInfo {
+	if cp := c.pods[podKey{ns, name}]; cp != nil {
+		return cp.pi
+	}
+	return nil
+}
+
+// cachedPod is an assigned pod's PodInfo and its places in the cache's
+// pod sets (its namespace's and one per label), so that removing it from
+// them needs no lookup.
+type cachedPod struct {
+	pi    *framework.PodInfo
+	slots []setSlot
+	// buf holds slots for a pod with up to two labels (the common case)
+	// without an allocation of their own.
+	buf [3]setSlot
+}
+
+// setSlot: the pod is set.pods[pos].
+type setSlot struct {
+	set *podSet
+	pos int
+}
 
 // podKey is a pod's namespace and name: a map key built without
 // allocating, where "namespace/name" is a new string per lookup.
@@ -204,16 +226,16 @@ func (c *Cache) RemoveNode(node *corev1.Node) {
 // ignored; a pod already cached is updated.
 func (c *Cache) AddPod(pod *corev1.Pod) {
 	key := keyOf(pod)
-	if pi, ok := c.pods[key]; ok {
-		c.updatePodInfo(pi, pod)
+	if cp, ok := c.pods[key]; ok {
+		c.updatePodInfo(cp, pod)
 		return
 	}
 	if !counts(pod) {
 		return
 	}
-	pi := framework.NewPodInfo(pod)
-	c.pods[key] = pi
-	c.attach(pi, pod.Spec.NodeName)
+	cp := &cachedPod{pi: framework.NewPodInfo(pod)}
+	c.pods[key] = cp
+	c.attach(cp, pod.Spec.NodeName)
 }
 
 // AddPodInfo is AddPod for a pod whose PodInfo the caller derived
@@ -227,8 +249,9 @@ func (c *Cache) AddPodInfo(pi *framework.PodInfo) {
 		c.AddPod(pod)
 		return
 	}
-	c.pods[key] = pi
-	c.attach(pi, pod.Spec.NodeName)
+	cp := &cachedPod{pi: pi}
+	c.pods[key] = cp
+	c.attach(cp, pod.Spec.NodeName)
 }
 
 // UpdatePod applies a new version of a pod.
@@ -240,11 +263,11 @@ func (c *Cache) UpdatePod(pod *corev1.Pod) {
 // name (already recreated) is left alone.
 func (c *Cache) RemovePod(pod *corev1.Pod) bool {
 	key := keyOf(pod)
-	pi, ok := c.pods[key]
-	if !ok || (pod.UID != "" && pi.Pod.UID != pod.UID) {
+	cp, ok := c.pods[key]
+	if !ok || (pod.UID != "" && cp.pi.Pod.UID != pod.UID) {
 		return false
 	}
-	c.detach(pi)
+	c.detach(cp)
 	delete(c.pods, key)
 	return true
 }
@@ -255,12 +278,13 @@ func counts(pod *corev1.Pod) bool {
 	return pod.Spec.NodeName != "" && pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed
 }
 
-func (c *Cache) updatePodInfo(pi *framework.PodInfo, pod *corev1.Pod) {
+func (c *Cache) updatePodInfo(cp *cachedPod, pod *corev1.Pod) {
+	pi := cp.pi
 	if pi.Pod == pod {
 		return
 	}
 	if !counts(pod) || pod.UID != pi.Pod.UID {
-		c.detach(pi)
+		c.detach(cp)
 		delete(c.pods, keyOf(pod))
 		c.AddPod(pod)
 		return
@@ -271,12 +295,13 @@ func (c *Cache) updatePodInfo(pi *framework.PodInfo, pod *corev1.Pod) {
 		pi.Pod = pod
 		return
 	}
-	c.detach(pi)
+	c.detach(cp)
 	pi.Update(pod)
-	c.attach(pi, pod.Spec.NodeName)
+	c.attach(cp, pod.Spec.NodeName)
 }
 
-func (c *Cache) attach(pi *framework.PodInfo, nodeName string) {
+func (c *Cache) attach(cp *cachedPod, nodeName string) {
+	pi := cp.pi
 	ni, ok := c.nodes[nodeName]
 	if !ok {
 		ni = framework.NewNodeInfo(nil)
@@ -284,9 +309,12 @@ func (c *Cache) attach(pi *framework.PodInfo, nodeName string) {
 	}
 	ni.AddPodInfo(pi)
 	pod := pi.Pod
-	c.nsSet(pod.Namespace).add(pi)
+	if cp.slots == nil {
+		cp.slots = cp.buf[:0]
+	}
+	c.nsSet(pod.Namespace).add(cp)
 	for k, v := range pod.Labels { // set membership: order does not matter
-		c.labelSet(labelKey{pod.Namespace, k, v}).add(pi)
+		c.labelSet(labelKey{pod.Namespace, k, v}).add(cp)
 	}
 	if pi.HasAffinity() {
 		c.affinity++
@@ -296,7 +324,8 @@ func (c *Cache) attach(pi *framework.PodInfo, nodeName string) {
 	}
 }
 
-func (c *Cache) detach(pi *framework.PodInfo) {
+func (c *Cache) detach(cp *cachedPod) {
+	pi := cp.pi
 	pod := pi.Pod
 	if ni := pi.Node; ni != nil {
 		name := pod.Spec.NodeName
@@ -305,21 +334,20 @@ func (c *Cache) detach(pi *framework.PodInfo) {
 			delete(c.nodes, name)
 		}
 	}
-	if s := c.byNS[pod.Namespace]; s != nil {
-		s.remove(pi)
+	// Each set loses one pod, so the order of the sets does not matter.
+	for _, sl := range cp.slots {
+		s := sl.set
+		s.removeAt(sl.pos)
 		if len(s.pods) == 0 {
-			delete(c.byNS, pod.Namespace)
-		}
-	}
-	for k, v := range pod.Labels { // set membership: order does not matter
-		lk := labelKey{pod.Namespace, k, v}
-		if s := c.byLabel[lk]; s != nil {
-			s.remove(pi)
-			if len(s.pods) == 0 {
-				delete(c.byLabel, lk)
+			if s.byLabel {
+				delete(c.byLabel, s.label)
+			} else {
+				delete(c.byNS, s.label.ns)
 			}
 		}
 	}
+	clear(cp.slots)
+	cp.slots = cp.slots[:0]
 	if pi.HasAffinity() {
 		c.affinity--
 	}
@@ -328,16 +356,20 @@ func (c *Cache) detach(pi *framework.PodInfo) {
 	}
 }
 
-func (c *Cache) nsSet(ns string) *podSet { return podSetOf(c.byNS, ns) }
-
-func (c *Cache) labelSet(k labelKey) *podSet { return podSetOf(c.byLabel, k) }
-
-// podSetOf is m's set for k, created empty the first time.
-func podSetOf[K comparable](m map[K]*podSet, k K) *podSet {
-	s := m[k]
+func (c *Cache) nsSet(ns string) *podSet {
+	s := c.byNS[ns]
 	if s == nil {
-		s = newPodSet()
-		m[k] = s
+		s = &podSet{label: labelKey{ns: ns}}
+		c.byNS[ns] = s
+	}
+	return s
+}
+
+func (c *Cache) labelSet(k labelKey) *podSet {
+	s := c.byLabel[k]
+	if s == nil {
+		s = &podSet{label: k, byLabel: true}
+		c.byLabel[k] = s
 	}
 	return s
 }
@@ -374,33 +406,39 @@ func sameContainerRequests(a, b []corev1.Container) bool {
 	return true
 }
 
-// podSet is an unordered set of pods with O(1) add and remove.
+// podSet is an unordered set of pods with O(1) add and remove: each
+// member's cachedPod records its position (no map of positions, which
+// cost a hash insert per pod and label).
 type podSet struct {
-	pods []*framework.PodInfo
-	pos  map[*framework.PodInfo]int
+	pods   []*framework.PodInfo
+	owners []*cachedPod // owners[i].pi == pods[i]
+	// label is the set's key in Cache.byLabel, or (byLabel false) its
+	// namespace's in Cache.byNS.
+	label   labelKey
+	byLabel bool
 }
 
-func newPodSet() *podSet { return &podSet{pos: map[*framework.PodInfo]int{}} }
-
-func (s *podSet) add(pi *framework.PodInfo) {
-	if _, ok := s.pos[pi]; ok {
-		return
-	}
-	s.pos[pi] = len(s.pods)
-	s.pods = append(s.pods, pi)
+// add appends cp (not a member: attach adds a pod to each set once, and
+// detach takes it out of all of them) and records its position.
+func (s *podSet) add(cp *cachedPod) {
+	cp.slots = append(cp.slots, setSlot{set: s, pos: len(s.pods)})
+	s.pods = append(s.pods, cp.pi)
+	s.owners = append(s.owners, cp)
 }
 
-func (s *podSet) remove(pi *framework.PodInfo) {
-	i, ok := s.pos[pi]
-	if !ok {
-		return
-	}
+// removeAt removes the member at i, moving the last one into its place.
+func (s *podSet) removeAt(i int) {
 	last := len(s.pods) - 1
 	if i != last {
-		s.pods[i] = s.pods[last]
-		s.pos[s.pods[i]] = i
+		moved := s.owners[last]
+		s.pods[i], s.owners[i] = s.pods[last], moved
+		for j := range moved.slots {
+			if moved.slots[j].set == s {
+				moved.slots[j].pos = i
+				break
+			}
+		}
 	}
-	s.pods[last] = nil
-	s.pods = s.pods[:last]
-	delete(s.pos, pi)
+	s.pods[last], s.owners[last] = nil, nil
+	s.pods, s.owners = s.pods[:last], s.owners[:last]
 }

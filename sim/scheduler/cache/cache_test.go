@@ -1,6 +1,8 @@
 package cache_test
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim/podutil"
 	. "github.com/kubesim/kubesim/sim/scheduler/cache"
+	"github.com/kubesim/kubesim/sim/scheduler/framework"
 	st "github.com/kubesim/kubesim/sim/scheduler/internal/schedtest"
 )
 
@@ -90,4 +93,91 @@ func TestNodeDeletedWithPods(t *testing.T) {
 	require.Nil(t, c.Get("n"))
 	require.Empty(t, c.NodeInfos())
 	require.True(t, c.RemovePod(p))
+}
+
+// The pod sets behind PodsWithLabel and PodsInNamespace keep their order
+// exactly as a slice with swap-removal does (a removed pod's place goes to
+// the last one), through adds, relabels and removals in any mix.
+func TestPodSetsKeepSwapRemoveOrder(t *testing.T) {
+	c := New()
+	c.AddNode(st.Node("n", "64", "64Gi", 10000).Obj())
+	type set = []string
+	model := map[[2]string]set{} // {key, value} or {"", ""} for the namespace
+	remove := func(k [2]string, name string) {
+		s := model[k]
+		for i := range s {
+			if s[i] == name {
+				s[i] = s[len(s)-1]
+				model[k] = s[:len(s)-1]
+				return
+			}
+		}
+		t.Fatalf("%s not in %v", name, k)
+	}
+	labelsOf := map[string]map[string]string{}
+	pods := map[string]*corev1.Pod{}
+	rng := uint64(7)
+	next := func(n int) int { rng = rng*6364136223846793005 + 1442695040888963407; return int(rng>>33) % n }
+	randomLabels := func() map[string]string {
+		l := map[string]string{"app": []string{"a", "b", "c"}[next(3)]}
+		if next(2) == 0 {
+			l["tier"] = []string{"x", "y"}[next(2)]
+		}
+		return l
+	}
+	detachModel := func(name string) {
+		remove([2]string{}, name)
+		for k, v := range labelsOf[name] {
+			remove([2]string{k, v}, name)
+		}
+	}
+	attachModel := func(name string, l map[string]string) {
+		labelsOf[name] = l
+		model[[2]string{}] = append(model[[2]string{}], name)
+		for k, v := range l {
+			model[[2]string{k, v}] = append(model[[2]string{k, v}], name)
+		}
+	}
+	for step := range 3000 {
+		name := []string{"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "pa", "pb"}[next(12)]
+		p, ok := pods[name]
+		switch {
+		case !ok:
+			w := st.Pod(name).Node("n")
+			l := randomLabels()
+			for k, v := range l {
+				w.Label(k, v)
+			}
+			p = w.Obj()
+			pods[name] = p
+			c.AddPod(p)
+			attachModel(name, l)
+		case next(2) == 0:
+			require.True(t, c.RemovePod(p))
+			delete(pods, name)
+			detachModel(name)
+		default:
+			q := p.DeepCopy()
+			q.Labels = randomLabels()
+			pods[name] = q
+			c.UpdatePod(q)
+			if !maps.Equal(q.Labels, labelsOf[name]) {
+				detachModel(name)
+				attachModel(name, q.Labels)
+			}
+		}
+		for k, want := range model {
+			var got []*framework.PodInfo
+			if k == [2]string{} {
+				got = c.PodsInNamespace("default")
+			} else {
+				got = c.PodsWithLabel("default", k[0], k[1])
+			}
+			gotNames := make([]string, 0, len(got))
+			for _, pi := range got {
+				gotNames = append(gotNames, pi.Pod.Name)
+			}
+			require.Equal(t, slices.Clip(want), slices.Clip(gotNames), "step %d set %v", step, k)
+		}
+	}
 }
