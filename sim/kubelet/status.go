@@ -273,33 +273,47 @@ func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.P
 	// The messages list the containers in a buffer on the stack; only a
 	// condition that is False gets its message as a string (a True one
 	// has none), not every status write.
+	// A message naming one container is the kubelet's shared one
+	// (message): most pods have one container, of a name the node's
+	// other pods share.
 	var buf [128]byte
-	names := buf[:0]
+	names, n, one := buf[:0], 0, ""
 	for i, c := range p.inits {
 		if !(c.state == cTerminated && c.exitCode == 0 || int(p.initDone) > i) {
 			names = appendName(names, "containers with incomplete status: [", c.spec.Name)
+			n, one = n+1, c.spec.Name
 		}
 	}
-	initMsg := closeNames(names)
-	add(1, corev1.PodInitialized, initMsg == "", "ContainersNotInitialized", initMsg)
+	initMsg := ""
+	if n == 1 {
+		initMsg = p.k.message(msgNotInitialized, one)
+	} else {
+		initMsg = closeNames(names)
+	}
+	add(1, corev1.PodInitialized, n == 0, "ContainersNotInitialized", initMsg)
 	// Sidecars count for readiness, before the app containers.
-	names = buf[:0]
+	names, n = buf[:0], 0
 	const unreadyPrefix = "containers with unready status: ["
 	for _, c := range p.inits {
 		if c.sidecar() && !c.ready {
 			names = appendName(names, unreadyPrefix, c.spec.Name)
+			n, one = n+1, c.spec.Name
 		}
 	}
 	for _, c := range p.ctrs {
 		if !c.ready {
 			names = appendName(names, unreadyPrefix, c.spec.Name)
+			n, one = n+1, c.spec.Name
 		}
 	}
-	allReady := len(names) == 0
+	allReady := n == 0
 	reason, msg := "ContainersNotReady", ""
-	if phase == corev1.PodSucceeded || phase == corev1.PodFailed {
+	switch {
+	case phase == corev1.PodSucceeded || phase == corev1.PodFailed:
 		reason = "PodCompleted"
-	} else {
+	case n == 1:
+		msg = p.k.message(msgNotReady, one)
+	default:
 		msg = closeNames(names)
 	}
 	add(2, corev1.PodReady, allReady, reason, msg)

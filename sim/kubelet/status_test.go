@@ -3,6 +3,7 @@ package kubelet
 import (
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -74,11 +75,13 @@ func TestMessagesBuiltOnce(t *testing.T) {
 		{msgKilling, "web", "Stopping container web"},
 		{msgKilling, "sidecar", "Stopping container sidecar"},
 		{msgPresent, "nginx:1.27", `Container image "nginx:1.27" already present on machine`},
+		{msgNotInitialized, "init", "containers with incomplete status: [init]"},
+		{msgNotReady, "web", "containers with unready status: [web]"},
 	} {
 		require.Equal(t, tc.want, h.k.message(tc.kind, tc.arg))
 		require.Equal(t, tc.want, h.k.message(tc.kind, tc.arg), "from the map")
 	}
-	require.Len(t, h.k.messages, 5)
+	require.Len(t, h.k.messages, 7)
 }
 
 // TestStatusWritesLeaveStoredPodsAlone: the kubelet sends every pod status
@@ -179,6 +182,9 @@ func TestStatusSharesWhatDidNotChange(t *testing.T) {
 	require.Equal(t, []corev1.HostIP{{IP: h.k.nodeIP}}, multi.Status.HostIPs)
 	require.Same(t, &multi.Status.HostIPs[0], &h.pod("probe").Status.HostIPs[0], "one hostIPs slice per node")
 	require.Same(t, waitingCreating, h.pod("probe").Status.ContainerStatuses[0].State.Waiting)
+	require.Equal(t, "containers with unready status: [web]", msg(h.pod("probe"), corev1.PodReady))
+	require.Same(t, unsafe.StringData(h.k.message(msgNotReady, "web")), unsafe.StringData(msg(h.pod("probe"), corev1.PodReady)),
+		"a message naming one container is the kubelet's shared one")
 
 	// probe runs (unready), then turns Ready: the second write keeps the
 	// first's running state and podIPs.

@@ -55,10 +55,12 @@ func (k *Kubelet) newContainerID() string {
 type msgKind uint8
 
 const (
-	msgCreated msgKind = iota // Created: the container's name
-	msgStarted                // Started: the container's name
-	msgKilling                // Killing: the container's name
-	msgPresent                // Pulled: the image as the container names it
+	msgCreated        msgKind = iota // Created: the container's name
+	msgStarted                       // Started: the container's name
+	msgKilling                       // Killing: the container's name
+	msgPresent                       // Pulled: the image as the container names it
+	msgNotInitialized                // the Initialized condition's: the one init container not done
+	msgNotReady                      // the Ready and ContainersReady conditions': the one unready container
 )
 
 type msgKey struct {
@@ -66,7 +68,7 @@ type msgKey struct {
 	arg  string
 }
 
-// message is the event message of kind about arg. Each is built once per
+// message is the event (or condition) message of kind about arg. Each is built once per
 // kubelet (a node runs many pods of the same containers): its pods'
 // events share one string, which the API server keeps in each Event, and
 // starting a pod builds none. It is a pure function of kind and arg, so
@@ -93,6 +95,10 @@ func buildMessage(kind msgKind, arg string) string {
 		return "Started container " + arg
 	case msgKilling:
 		return "Stopping container " + arg
+	case msgNotInitialized:
+		return "containers with incomplete status: [" + arg + "]"
+	case msgNotReady:
+		return "containers with unready status: [" + arg + "]"
 	}
 	return fmt.Sprintf("Container image %q already present on machine", arg)
 }
