@@ -46,9 +46,13 @@ func (s *Scheduler) filterRound(pod *corev1.Pod, nodes []*framework.NodeInfo, st
 		s.filterOut = make([]*framework.Status, m)
 	}
 	out := s.filterOut[:m]
-	workers := min(runtime.GOMAXPROCS(0), (m+filterChunk-1)/filterChunk)
-	if m < filterParallelMin || workers < 2 {
+	if m < filterParallelMin { // GOMAXPROCS takes the scheduler's lock: not asked per round
 		s.filterRange(pod, nodes, start+done, out) // no closure: nothing allocated per cycle
+		return out
+	}
+	workers := min(runtime.GOMAXPROCS(0), (m+filterChunk-1)/filterChunk)
+	if workers < 2 {
+		s.filterRange(pod, nodes, start+done, out)
 		return out
 	}
 	// Chunk c covers candidates [c*filterChunk, (c+1)*filterChunk). The
@@ -72,7 +76,9 @@ func (s *Scheduler) filterRange(pod *corev1.Pod, nodes []*framework.NodeInfo, fi
 	quick, rule := s.quick, &s.rule
 	for k := range out {
 		if ni := nodes[at]; quick && rule.Passes(ni) {
-			out[k] = nil
+			if out[k] != nil { // mostly nil already (cleared each cycle): no store, no write barrier
+				out[k] = nil
+			}
 		} else {
 			out[k] = s.fwk.RunFilterPlugins(s.state, pod, ni)
 		}

@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"errors"
 	"testing"
 	"unsafe"
 
@@ -204,4 +205,60 @@ func TestPodInfoAffinityTermsShared(t *testing.T) {
 	require.Len(t, plain.RequiredAffinityTerms, 1)
 	require.Equal(t, PodAffinityTerms{}, *nodeOnly.PodAffinityTerms)
 	require.LessOrEqual(t, unsafe.Sizeof(PodInfo{}), uintptr(176))
+}
+
+// batchFake is a BatchScorer, with or without ScoreExtensions (norm),
+// that records whether its scores came with their nodes.
+type batchFake struct {
+	fake
+	norm     bool
+	gotNodes []*NodeInfo
+}
+
+func (b *batchFake) ScoreNodes(_ *CycleState, _ *corev1.Pod, _ []*NodeInfo, scores []NodeScore) *Status {
+	b.gotNodes = b.gotNodes[:0]
+	for j := range scores {
+		b.gotNodes = append(b.gotNodes, scores[j].Node)
+		scores[j].Score = b.score
+	}
+	return nil
+}
+
+func (b *batchFake) ScoreExtensions() ScoreExtensions {
+	if b.norm {
+		return b
+	}
+	return nil
+}
+
+func (b *batchFake) NormalizeScore(_ *CycleState, _ *corev1.Pod, scores []NodeScore) *Status {
+	for j := range scores {
+		if scores[j].Node == nil {
+			return AsStatus(errors.New("normalising without the node"))
+		}
+	}
+	return nil
+}
+
+// TestBatchScoresByPosition: a BatchScorer without ScoreExtensions gets
+// its scores by position (Node nil: no pointer stored per node), one
+// that normalises gets each score's node, and an out-of-range score is
+// reported with the node's name either way.
+func TestBatchScoresByPosition(t *testing.T) {
+	plain := &batchFake{fake: fake{name: "plain", score: 7}}
+	norm := &batchFake{fake: fake{name: "norm", score: 5}, norm: true}
+	f := NewFramework(PluginSpec{Plugin: plain}, PluginSpec{Plugin: norm})
+	state, pod := NewCycleState(), &corev1.Pod{}
+	nodes := []*NodeInfo{NewNodeInfo(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}),
+		NewNodeInfo(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n2"}})}
+	totals := make([]int64, 2)
+	require.True(t, f.RunPreScorePlugins(state, pod, nodes).IsSuccess())
+	require.Nil(t, f.RunScorePlugins(state, pod, nodes, totals))
+	require.Equal(t, []int64{12, 12}, totals)
+	require.Equal(t, []*NodeInfo{nil, nil}, plain.gotNodes)
+	require.Equal(t, nodes, norm.gotNodes)
+
+	plain.score = MaxNodeScore + 1
+	st := f.RunScorePlugins(state, pod, nodes, make([]int64, 2))
+	require.ErrorContains(t, st.AsError(), `plugin "plain" returned score 101 out of range for node "n1"`)
 }

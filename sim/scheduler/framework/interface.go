@@ -82,7 +82,8 @@ type ScorePlugin interface {
 // framework's hot loop: every feasible node times every score plugin).
 // Like Score, it may run on several slices of the feasible nodes at once
 // (RunScorePlugins): it only reads the plugin, the pod, the nodes and the
-// cycle state.
+// cycle state. Unless the plugin has ScoreExtensions, scores[j].Node is
+// not set: the scores are by position.
 type BatchScorer interface {
 	ScoreNodes(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, scores []NodeScore) *Status
 }
