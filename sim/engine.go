@@ -99,13 +99,12 @@ func (e *LivelockError) Error() string {
 
 // Timer is a scheduled event. Cancel removes it from the queue.
 type Timer struct {
-	at    time.Duration
-	late  bool // runs after every ordinary event of its instant
-	seq   uint64
-	index int
-	name  string
-	fn    func()
-	cause int64 // the trace record current when it was scheduled
+	at     time.Duration
+	seq    uint64 // the key of its slot in the queue, while queued
+	queued bool   // pending: not fired nor cancelled
+	name   string
+	fn     func()
+	cause  int64 // the trace record current when it was scheduled
 }
 
 // At returns the virtual time the timer fires at.
@@ -139,7 +138,7 @@ func (e *Engine) Elapsed() time.Duration { return e.now }
 func (e *Engine) Steps() uint64 { return e.steps }
 
 // Pending is the number of events in the queue.
-func (e *Engine) Pending() int { return len(e.queue) }
+func (e *Engine) Pending() int { return e.queue.len() }
 
 // Trace is the run's trace.
 func (e *Engine) Trace() *Trace { return e.trace }
@@ -165,19 +164,24 @@ func (e *Engine) OnInstantEnd(fn func()) { e.instantHooks = append(e.instantHook
 // cannot be changed).
 func (e *Engine) At(t time.Duration, name string, fn func()) *Timer {
 	tm := &Timer{name: name, fn: fn}
-	e.push(tm, t)
+	e.push(tm, t, false)
 	return tm
 }
 
 // push queues tm at t (not before now) with the next sequence number, as
-// a newly scheduled event.
-func (e *Engine) push(tm *Timer, t time.Duration) {
+// a newly scheduled event; late ones run after every ordinary event of
+// their instant.
+func (e *Engine) push(tm *Timer, t time.Duration, late bool) {
 	if t < e.now {
 		t = e.now
 	}
 	e.seq++
-	tm.at, tm.late, tm.seq, tm.cause = t, false, e.seq, e.trace.CurrentCause()
-	e.queue.push(tm)
+	tm.at, tm.seq, tm.queued, tm.cause = t, e.seq, true, e.trace.CurrentCause()
+	key := e.seq
+	if late {
+		key |= lateBit
+	}
+	e.queue.push(queued{at: t, key: key, tm: tm})
 }
 
 // Reschedule queues tm again at absolute virtual time t, exactly as At
@@ -187,7 +191,7 @@ func (e *Engine) push(tm *Timer, t time.Duration) {
 // tm is moved; a fired or cancelled one is queued again.
 func (e *Engine) Reschedule(tm *Timer, t time.Duration) {
 	e.Cancel(tm)
-	e.push(tm, t)
+	e.push(tm, t, false)
 }
 
 // AtEnd schedules fn at virtual time t after every ordinary event of that
@@ -196,9 +200,8 @@ func (e *Engine) Reschedule(tm *Timer, t time.Duration) {
 // session injects a command after running everything up to now, and a
 // replay of the recorded command must land at the same place.
 func (e *Engine) AtEnd(t time.Duration, name string, fn func()) *Timer {
-	tm := e.At(t, name, fn)
-	tm.late = true
-	e.queue.fix(tm)
+	tm := &Timer{name: name, fn: fn}
+	e.push(tm, t, true)
 	return tm
 }
 
@@ -210,19 +213,19 @@ func (e *Engine) After(d time.Duration, name string, fn func()) *Timer {
 // Cancel removes t from the queue if it is still pending. Cancelling a nil,
 // fired or already cancelled timer is a no-op.
 func (e *Engine) Cancel(t *Timer) {
-	if t == nil || t.index < 0 || t.index >= len(e.queue) || e.queue[t.index].tm != t {
+	if t == nil || !t.queued {
 		return
 	}
-	e.queue.remove(t.index)
-	t.index = -1
+	t.queued = false
+	e.queue.cancelled()
 }
 
 // NextAt reports the time of the next pending event.
 func (e *Engine) NextAt() (time.Duration, bool) {
-	if len(e.queue) == 0 {
+	if e.queue.len() == 0 {
 		return 0, false
 	}
-	return e.queue[0].tm.at, true
+	return e.queue.top().at, true
 }
 
 // Note records what the running event works on (a component and a key),
@@ -252,18 +255,20 @@ func (e *Engine) Step() bool {
 		e.err = ErrInterrupted
 		return false
 	}
-	if len(e.queue) == 0 {
+	if e.queue.len() == 0 {
 		e.endInstant()
 		return false
 	}
-	tm := e.queue[0].tm
-	if tm.at > e.now {
+	if e.queue.top().at > e.now {
 		e.endInstant()
-		// A hook may have scheduled work at the current instant.
-		tm = e.queue[0].tm
+		// A hook may have scheduled work at the current instant (or
+		// cancelled everything).
+		if e.queue.len() == 0 {
+			return false
+		}
 	}
-	e.queue.remove(0)
-	tm.index = -1
+	tm := e.queue.pop()
+	tm.queued = false
 	e.now = tm.at
 	e.trace.startEvent(tm.cause)
 	e.steps++
@@ -325,7 +330,7 @@ func (e *Engine) watchLivelock(tm *Timer) {
 // RunUntil runs every event scheduled at or before t, then sets the clock
 // to t. If the engine stops (Err), the clock stays where it stopped.
 func (e *Engine) RunUntil(t time.Duration) {
-	for len(e.queue) > 0 && e.queue[0].at <= t {
+	for e.queue.len() > 0 && e.queue.top().at <= t {
 		if !e.Step() {
 			return
 		}
@@ -340,7 +345,7 @@ func (e *Engine) RunUntil(t time.Duration) {
 // It returns true if cond became false.
 func (e *Engine) RunWhile(limit time.Duration, cond func() bool) bool {
 	for cond() {
-		if len(e.queue) == 0 || e.queue[0].at > limit {
+		if e.queue.len() == 0 || e.queue.top().at > limit {
 			e.endInstant()
 			return !cond()
 		}
@@ -361,13 +366,26 @@ func (e *Engine) endInstant() {
 	}
 }
 
-// eventQueue is a min-heap of timers ordered by (time, late, sequence):
-// events at the same instant run in the order they were scheduled, late
-// ones (AtEnd) after all others. Each slot carries its timer's ordering
-// key, so that sifting compares contiguous values instead of following a
-// pointer to each timer (container/heap's interface calls and those loads
-// were a tenth of the engine's own time).
-type eventQueue []queued
+// eventQueue is a 4-ary min-heap of timers ordered by (time, late,
+// sequence): events at the same instant run in the order they were
+// scheduled, late ones (AtEnd) after all others. Each slot carries its
+// timer's ordering key, so that sifting compares and moves contiguous
+// values and never follows a pointer to a timer.
+//
+// Cancelling is lazy: a cancelled or rescheduled timer's slot stays in
+// the heap, stale (the timer is no longer queued, or queued under a newer
+// sequence number), and is dropped when it reaches the top. So a timer
+// needs no back-pointer to its position, and sifting writes nothing into
+// the timers (keeping each timer's index up to date cost a load and a
+// store into a cold timer per level). The order of the live slots is a
+// total order on (time, key), so which stale slots sit where cannot change
+// which timer runs next. The top slot is always live (clean), and stale
+// slots are swept out once they are most of the heap, so a timer
+// cancelled far ahead of its time keeps nothing alive for long.
+type eventQueue struct {
+	h     []queued
+	stale int // slots in h whose timer was cancelled or moved
+}
 
 type queued struct {
 	at  time.Duration
@@ -384,80 +402,107 @@ func (a queued) less(b queued) bool {
 	return a.key < b.key
 }
 
-func slot(tm *Timer) queued {
-	k := tm.seq
-	if tm.late {
-		k |= lateBit
+// live reports whether the slot is its timer's current one.
+func (a queued) live() bool { return a.tm.queued && a.tm.seq == a.key&^lateBit }
+
+// minStaleSweep is the fewest stale slots worth a sweep of the heap.
+const minStaleSweep = 1024
+
+// len is the number of pending timers.
+func (q *eventQueue) len() int { return len(q.h) - q.stale }
+
+// top is the next timer's slot; the queue must not be empty.
+func (q *eventQueue) top() *queued { return &q.h[0] }
+
+func (q *eventQueue) push(x queued) {
+	q.h = append(q.h, x)
+	h := q.h
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 4
+		if !x.less(h[p]) {
+			break
+		}
+		h[i] = h[p]
+		i = p
 	}
-	return queued{at: tm.at, key: k, tm: tm}
+	h[i] = x
 }
 
-func (q *eventQueue) push(tm *Timer) {
-	tm.index = len(*q)
-	*q = append(*q, slot(tm))
-	q.up(tm.index)
+// pop removes the top slot and returns its timer, then drops the stale
+// slots that came to the top.
+func (q *eventQueue) pop() *Timer {
+	tm := q.popSlot()
+	q.clean()
+	return tm
 }
 
-// fix restores the order after tm's time or lateness changed.
-func (q eventQueue) fix(tm *Timer) {
-	q[tm.index] = slot(tm)
-	if !q.down(tm.index) {
-		q.up(tm.index)
-	}
-}
-
-// remove takes the timer at position i out of the queue.
-func (q *eventQueue) remove(i int) {
-	h := *q
+func (q *eventQueue) popSlot() *Timer {
+	h := q.h
+	tm := h[0].tm
 	n := len(h) - 1
-	tm := h[i].tm
-	if i != n {
-		h.swap(i, n)
-	}
+	last := h[n]
 	h[n] = queued{}
-	*q = h[:n]
-	if i != n {
-		if !(*q).down(i) {
-			(*q).up(i)
+	q.h = h[:n]
+	if n > 0 {
+		q.down(0, last)
+	}
+	return tm
+}
+
+// cancelled notes that one slot went stale, and keeps the top clean.
+func (q *eventQueue) cancelled() {
+	q.stale++
+	if q.stale >= minStaleSweep && q.stale > len(q.h)/2 {
+		q.sweep()
+		return
+	}
+	q.clean()
+}
+
+// clean drops stale slots from the top.
+func (q *eventQueue) clean() {
+	for len(q.h) > 0 && !q.h[0].live() {
+		q.popSlot()
+		q.stale--
+	}
+}
+
+// sweep drops every stale slot and rebuilds the heap of the live ones.
+func (q *eventQueue) sweep() {
+	h := q.h[:0]
+	for _, x := range q.h {
+		if x.live() {
+			h = append(h, x)
 		}
 	}
-	tm.index = -1
-}
-
-func (q eventQueue) swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].tm.index = i
-	q[j].tm.index = j
-}
-
-func (q eventQueue) up(j int) {
-	for j > 0 {
-		i := (j - 1) / 2
-		if !q[j].less(q[i]) {
-			break
-		}
-		q.swap(i, j)
-		j = i
+	clear(q.h[len(h):])
+	q.h, q.stale = h, 0
+	for i := (len(h) - 2) / 4; i >= 0; i-- {
+		q.down(i, h[i])
 	}
 }
 
-// down sifts position i0 down; it reports whether the slot moved.
-func (q eventQueue) down(i0 int) bool {
-	n := len(q)
-	i := i0
+// down places x in the hole at position i, sifting it down.
+func (q *eventQueue) down(i int, x queued) {
+	h := q.h
+	n := len(h)
 	for {
-		j := 2*i + 1
-		if j >= n || j < 0 {
+		c := 4*i + 1
+		if c >= n {
 			break
 		}
-		if r := j + 1; r < n && q[r].less(q[j]) {
-			j = r
+		m := c
+		for j, end := c+1, min(c+4, n); j < end; j++ {
+			if h[j].less(h[m]) {
+				m = j
+			}
 		}
-		if !q[j].less(q[i]) {
+		if !h[m].less(x) {
 			break
 		}
-		q.swap(i, j)
-		i = j
+		h[i] = h[m]
+		i = m
 	}
-	return i > i0
+	h[i] = x
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"sort"
 	"testing"
 	"time"
 
@@ -155,4 +156,72 @@ func TestInterruptFromAnotherGoroutine(t *testing.T) {
 		t.Fatal("RunUntil did not return after Interrupt")
 	}
 	require.ErrorIs(t, e.Err(), ErrInterrupted)
+}
+
+// TestQueueOrderWithCancels checks the lazily cancelling queue against a
+// plain model: after random schedules, reschedules, AtEnd timers and
+// cancellations (enough to sweep the stale slots several times), the
+// timers fire in (time, late, scheduling order), each pending one once,
+// and Pending counts only pending ones.
+func TestQueueOrderWithCancels(t *testing.T) {
+	e := NewEngine(1)
+	r := e.Rand("test")
+	type want struct {
+		at   time.Duration
+		late bool
+		seq  int
+	}
+	var fired []int
+	model := map[int]want{}
+	timers := map[int]*Timer{}
+	seq := 0
+	schedule := func(id int, late bool) {
+		at := time.Duration(r.IntN(50)) * time.Millisecond
+		seq++
+		model[id] = want{at, late, seq}
+		fn := func() { fired = append(fired, id) }
+		switch {
+		case late:
+			e.Cancel(timers[id])
+			timers[id] = e.AtEnd(at, "t", fn)
+		case timers[id] != nil && r.IntN(2) == 0:
+			e.Reschedule(timers[id], at)
+		default:
+			e.Cancel(timers[id])
+			timers[id] = e.At(at, "t", fn)
+		}
+	}
+	for i := range 20_000 {
+		id := r.IntN(3000)
+		switch r.IntN(4) {
+		case 0:
+			e.Cancel(timers[id])
+			delete(model, id)
+		case 1:
+			schedule(id, true)
+		default:
+			schedule(id, false)
+		}
+		if i%997 == 0 {
+			e.Cancel(nil)
+		}
+	}
+	require.Equal(t, len(model), e.Pending())
+	var order []int
+	for id := range model {
+		order = append(order, id)
+	}
+	sort.Slice(order, func(i, j int) bool {
+		a, b := model[order[i]], model[order[j]]
+		if a.at != b.at {
+			return a.at < b.at
+		}
+		if a.late != b.late {
+			return !a.late
+		}
+		return a.seq < b.seq
+	})
+	e.RunUntil(time.Second)
+	require.Equal(t, order, fired)
+	require.Zero(t, e.Pending())
 }
