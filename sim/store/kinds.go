@@ -53,6 +53,7 @@ type KindInfo struct {
 	// status.observedGeneration).
 	Generation bool
 	New        func() Object
+	idx        int // its place in registration order: the store's tables are a slice by it
 }
 
 // GroupResource is the kind's group and resource, as API errors name it.
@@ -199,6 +200,7 @@ func register(info *KindInfo) {
 	if _, dup := kindsByName[info.Kind]; dup {
 		panic("store: kind " + info.Kind + " registered twice")
 	}
+	info.idx = len(kindOrder)
 	kindsByName[info.Kind] = info
 	kindsByType[t] = info
 	kindOrder = append(kindOrder, info.Kind)

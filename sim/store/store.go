@@ -79,7 +79,7 @@ type Store struct {
 	engine   *sim.Engine
 	rev      int64
 	tables   map[string]*table
-	watchers map[string][]*watcher
+	byKind   []*table // the tables by KindInfo.idx: a writer's object finds its table without hashing the kind's name
 	batch    []Mutation
 	log      Log
 	logErr   error
@@ -102,14 +102,24 @@ type table struct {
 	unsorted bool                             // entries were appended to sorted since it was sorted
 	indexers []indexer                        // in the order they were added
 	index    map[string]map[string]*indexSet  // index -> value -> entries
+	watchers []*watcher                       // the watches of every object of the kind
 	watchIdx map[string]map[string][]*watcher // index -> value -> watchers
-	watched  []string                         // the keys of watchIdx, sorted
+	watched  []watchedIndex                   // the indexes in watchIdx, by name
 	buf      []byte                           // an index value being built
 	rev      int64                            // the revision of the kind's last change
 	// ttl, if set, is how long an object lasts after its last write;
 	// expires holds the writes not expired yet (ttl.go).
 	ttl     time.Duration
 	expires expiryQueue
+}
+
+// watchedIndex is an index some watch selects on (WatchIndex), as a write
+// offers its change to the watches: one entry of table.watchIdx with the
+// index's function, so the hot path looks neither up by name.
+type watchedIndex struct {
+	name  string
+	fn    IndexFunc
+	byVal map[string][]*watcher
 }
 
 // Built-in indexes.
@@ -144,9 +154,9 @@ func nodeNameValues(obj Object) []string {
 
 // New returns an empty store driven by engine (for watch delivery).
 func New(engine *sim.Engine) *Store {
-	s := &Store{engine: engine, tables: map[string]*table{}, watchers: map[string][]*watcher{}}
-	for _, k := range kindOrder {
-		s.tables[k] = &table{
+	s := &Store{engine: engine, tables: map[string]*table{}, byKind: make([]*table, len(kindOrder))}
+	for i, k := range kindOrder {
+		s.byKind[i] = &table{
 			kind:     kindsByName[k],
 			entries:  map[string]*entry{},
 			packs:    packable(k),
@@ -154,6 +164,7 @@ func New(engine *sim.Engine) *Store {
 			index:    map[string]map[string]*indexSet{LabelIndex: {}, OwnerIndex: {}},
 			watchIdx: map[string]map[string][]*watcher{},
 		}
+		s.tables[k] = s.byKind[i]
 	}
 	s.AddIndex("Pod", NodeNameIndex, nodeNameValues)
 	engine.OnInstantEnd(s.commit)
@@ -598,7 +609,7 @@ func (s *Store) create(obj Object, key string, borrowed bool) error {
 	if err != nil {
 		return err
 	}
-	t := s.tables[info.Kind]
+	t := s.byKind[info.idx]
 	if key == "" || !isKeyOf(key, obj) {
 		if s.lookup(t, obj.GetNamespace(), obj.GetName()) != nil {
 			return apierrors.NewAlreadyExists(t.kind.GroupResource(), obj.GetName())
@@ -651,7 +662,7 @@ func isKeyOf(key string, obj Object) bool {
 // watchedKind reports whether any watch could be handed a change of t's
 // kind.
 func (s *Store) watchedKind(t *table) bool {
-	return len(s.watchers[t.kind.Kind]) > 0 || len(t.watched) > 0
+	return len(t.watchers) > 0 || len(t.watched) > 0
 }
 
 // Update replaces an object. If obj carries a resourceVersion, it must
@@ -661,7 +672,7 @@ func (s *Store) Update(obj Object) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := s.tables[info.Kind]
+	t := s.byKind[info.idx]
 	e := s.lookup(t, obj.GetNamespace(), obj.GetName())
 	if e == nil {
 		return nil, apierrors.NewNotFound(t.kind.GroupResource(), obj.GetName())
@@ -746,7 +757,7 @@ func (s *Store) Restore(rev int64, objs []Object) {
 		if err != nil {
 			continue
 		}
-		t := s.tables[info.Kind]
+		t := s.byKind[info.idx]
 		key := KeyOf(o)
 		e := t.entries[key]
 		if e == nil {
@@ -790,12 +801,11 @@ func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc
 	if f.ev.Object == nil {
 		return // a lent object nobody watches (CreateFrom)
 	}
-	for _, w := range s.watchers[t.kind.Kind] {
+	for _, w := range t.watchers {
 		w.push(&f)
 	}
-	for _, name := range t.watched {
-		byVal := t.watchIdx[name]
-		fn := t.indexer(name)
+	for _, wi := range t.watched {
+		name, fn, byVal := wi.name, wi.fn, wi.byVal
 		var seenArr [4]*watcher
 		var valArr [2]string
 		seen := seenArr[:0]
@@ -912,10 +922,14 @@ func (s *Store) Watch(kind string, latency time.Duration, fn Handler) (stop func
 // node writes a day).
 func (s *Store) WatchFiltered(kind string, latency time.Duration, keep func(Event) bool, fn Handler) (stop func()) {
 	w := &watcher{latency: latency, fn: fn, keep: keep}
-	s.watchers[kind] = append(s.watchers[kind], w)
+	t := s.tables[kind]
+	if t == nil {
+		return func() {} // no object of an unknown kind is ever written
+	}
+	t.watchers = append(t.watchers, w)
 	return func() {
 		w.stop(s.engine)
-		s.watchers[kind] = slices.DeleteFunc(s.watchers[kind], func(x *watcher) bool { return x == w })
+		t.watchers = slices.DeleteFunc(t.watchers, func(x *watcher) bool { return x == w })
 	}
 }
 
@@ -927,7 +941,11 @@ func (s *Store) WatchIndex(kind, index, value string, latency time.Duration, fn 
 	w := &watcher{latency: latency, fn: fn}
 	if t.watchIdx[index] == nil {
 		t.watchIdx[index] = map[string][]*watcher{}
-		t.watched = slices.Sorted(maps.Keys(t.watchIdx))
+		var watched []watchedIndex // a new array: a write may be ranging over the old one
+		for _, name := range slices.Sorted(maps.Keys(t.watchIdx)) {
+			watched = append(watched, watchedIndex{name, t.indexer(name), t.watchIdx[name]})
+		}
+		t.watched = watched
 	}
 	t.watchIdx[index][value] = append(t.watchIdx[index][value], w)
 	return func() {

@@ -145,8 +145,8 @@ func TestWatchQueuesShareRecords(t *testing.T) {
 	require.Equal(t, want(2*time.Millisecond, nil)[:3], stopped)
 	require.Equal(t, 2, echoes)
 
-	for _, ws := range s.watchers {
-		for _, w := range ws {
+	for _, t0 := range s.byKind {
+		for _, w := range t0.watchers {
 			requireNoStaleRecord(t, w)
 		}
 	}
@@ -176,7 +176,7 @@ func TestWatchQueueCompacts(t *testing.T) {
 	s := New(e)
 	var got delivered
 	s.Watch("Pod", 5*time.Millisecond, got.handler(e))
-	w := s.watchers["Pod"][0]
+	w := s.tables["Pod"].watchers[0]
 	maxCap := 0
 	for i := range 10000 {
 		e.At(time.Duration(i)*time.Millisecond, "write", func() {
