@@ -187,7 +187,12 @@ func init() {
 	for i := range kindTable {
 		register(&kindTable[i])
 	}
+	podKind, eventKind = kindsByName["Pod"], kindsByName["Event"]
+	leaseKind, nodeKind = kindsByName["Lease"], kindsByName["Node"]
 }
+
+// The kinds KindOf finds without a map lookup.
+var podKind, eventKind, leaseKind, nodeKind *KindInfo
 
 // register adds a kind, filling in the kind and singular names from its
 // Go type.
@@ -217,7 +222,21 @@ func LookupKind(name string) (*KindInfo, bool) {
 }
 
 // KindOf returns the kind of a registered object type.
+//
+// The kinds written most (pods, their Events, node leases and nodes) are
+// found by a type switch, without hashing the type into kindsByType: an
+// API write asks three times (the server, the store, the trace).
 func KindOf(obj runtime.Object) (*KindInfo, error) {
+	switch obj.(type) {
+	case *corev1.Pod:
+		return podKind, nil
+	case *corev1.Event:
+		return eventKind, nil
+	case *coordinationv1.Lease:
+		return leaseKind, nil
+	case *corev1.Node:
+		return nodeKind, nil
+	}
 	if k, ok := kindsByType[reflect.TypeOf(obj)]; ok {
 		return k, nil
 	}

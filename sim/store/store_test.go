@@ -274,3 +274,17 @@ func BenchmarkUpdatePodStatus(b *testing.B) {
 		}
 	}
 }
+
+// TestKindOfEveryKind: KindOf names every registered kind's objects by
+// that kind, those it finds by a type switch as the others.
+func TestKindOfEveryKind(t *testing.T) {
+	for _, name := range store.Kinds() {
+		info, ok := store.LookupKind(name)
+		require.True(t, ok)
+		got, err := store.KindOf(info.New())
+		require.NoError(t, err)
+		require.Same(t, info, got, name)
+	}
+	_, err := store.KindOf(&metav1.Status{})
+	require.Error(t, err)
+}
