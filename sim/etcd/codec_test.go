@@ -26,5 +26,5 @@ func TestCodecTakesLentEncoding(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	require.Equal(t, store.Added, got[0].typ)
-	require.Equal(t, "default/e.1", string(got[0].key))
+	require.Equal(t, "default/e.1", vals[0].key)
 }

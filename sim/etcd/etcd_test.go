@@ -143,7 +143,9 @@ func TestCodecRoundTrip(t *testing.T) {
 	_, _, err = encodeBatch(nil, nil, 10, []store.Mutation{{Rev: 10, Type: store.Added, Kind: "X", Key: "x", Object: &noProto{}}})
 	require.ErrorContains(t, err, "X x has no protobuf encoding")
 
-	seq, rest, err = decodeBatch(rest, func(_ uint64, e entry) { require.Equal(t, "default/c", string(e.key)) })
+	require.Equal(t, "default/a", string(got[2].key), "a deletion names its key")
+	require.Empty(t, got[1].key, "a write is named by its value")
+	seq, rest, err = decodeBatch(rest, func(_ uint64, e entry) { require.Equal(t, store.Added, e.typ) })
 	require.NoError(t, err)
 	require.Equal(t, uint64(8), seq)
 	require.Empty(t, rest)

@@ -87,12 +87,20 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 			f.applied = seq
 		}
 	}
+	if vals != nil && i != len(vals) {
+		// The values are not this entry's: what the member applied
+		// from them may be wrong, so it fails.
+		err := fmt.Errorf("%w: an entry of %d mutations has %d values", errCorrupt, i, len(vals))
+		f.fail(err)
+		return err
+	}
 	return nil
 }
 
 // applyBatch applies the first batch of data (or only walks it, if skip)
 // and returns the bytes after it. Each value is the entry's shared
-// value, checked against what the entry says of it.
+// value, checked against what the entry says of it (a deletion names its
+// key, a write only that it has an object).
 func (f *fsm) applyBatch(data []byte, skip bool, vals []sharedVal, i *int) ([]byte, error) {
 	var bad error
 	_, rest, err := decodeBatch(data, func(seq uint64, e entry) {
@@ -103,13 +111,15 @@ func (f *fsm) applyBatch(data []byte, skip bool, vals []sharedVal, i *int) ([]by
 		}
 		var sv sharedVal
 		switch {
-		case j < len(vals) && vals[j].key == string(e.key) && vals[j].kind == string(e.kind) &&
-			(e.typ == store.Deleted) == (vals[j].value == nil):
+		case e.typ == store.Deleted && j < len(vals) && vals[j].value == nil &&
+			vals[j].key == string(e.key) && vals[j].kind == string(e.kind):
 			sv = vals[j]
 		case e.typ == store.Deleted:
 			sv = sharedVal{kind: string(e.kind), key: string(e.key)} // a deletion needs no encoding
+		case j < len(vals) && vals[j].value != nil:
+			sv = vals[j] // a write is named by its value alone (see codec.go)
 		default:
-			bad = fmt.Errorf("%w: batch %d: the object %s %s is not held", errCorrupt, seq, e.kind, e.key)
+			bad = fmt.Errorf("%w: batch %d: the object of write %d of its entry is not held", errCorrupt, seq, j)
 			return
 		}
 		m := f.data[sv.kind]

@@ -93,9 +93,9 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 	require.Equal(t, after.Hash, restored(t, img2).state().Hash)
 }
 
-// An entry whose shared objects are not held (or do not match what the
-// entry names) fails the member clearly instead of storing wrong ones; a
-// deletion needs none.
+// An entry whose shared objects are not held (or are not as many as its
+// mutations, or a write's has no object) fails the member clearly instead
+// of storing wrong ones; a deletion needs none.
 func TestEntryWithoutEncodingsFails(t *testing.T) {
 	w := newWriter()
 	put := w.put("a", "1")
@@ -108,9 +108,8 @@ func TestEntryWithoutEncodingsFails(t *testing.T) {
 	require.False(t, ok)
 
 	g := newFSM(newSharedTable())
-	vals[0].key = "default/b"
-	g.shared.put(1, vals)
-	require.ErrorIs(t, g.Apply(&raft.Log{Type: raft.LogCommand, Data: data}).(error), errCorrupt, "another key than the entry names")
+	g.shared.put(1, append(slices.Clone(vals), vals[0]))
+	require.ErrorIs(t, g.Apply(&raft.Log{Type: raft.LogCommand, Data: data}).(error), errCorrupt, "more values than the entry's mutations")
 	g = newFSM(newSharedTable())
 	vals[0].key, vals[0].value = put.Key, nil
 	g.shared.put(1, vals)
