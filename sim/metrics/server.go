@@ -140,12 +140,17 @@ type Server struct {
 	// list holds the entries in key order (the order the per-load sums
 	// are taken in). A scrape then costs a pass over the pods with no
 	// store reads, label matching or map building.
-	entries   map[string]*podEntry
-	list      []*podEntry
-	changed   map[string]bool // pod keys written since the last scrape
-	resync    bool            // re-read every pod (the first scrape; eager)
-	idleStale bool            // a workload's annotations changed: every idle use is to recompute
-	selectors []loadSelector  // per load
+	entries map[string]*podEntry
+	list    []*podEntry
+	// The pods written since the last scrape: touched holds the entries
+	// of those that have one (each once: podEntry.touched), fresh the
+	// keys of those that do not. The watch runs on every pod write, and
+	// an entry's flag costs no map write.
+	touched   []*podEntry
+	fresh     map[string]bool
+	resync    bool           // re-read every pod (the first scrape; eager)
+	idleStale bool           // a workload's annotations changed: every idle use is to recompute
+	selectors []loadSelector // per load
 	accs      map[string]*nodeAcc
 	ready     []int     // per load, its Ready pods this scrape
 	perPod    []float64 // per load, each Ready pod's share of the demand (millicores)
@@ -181,6 +186,14 @@ type podEntry struct {
 	// entries (the pod object changed, or the pod went): a PodRef to it
 	// is then stale.
 	replaced bool
+	// touched: the pod was written since the last scrape (in
+	// Server.touched).
+	touched bool
+	// acc is the accumulator of the pod's node in the latest scrape
+	// that sampled it, kept so that a scrape does not look it up by the
+	// node's name for every pod; it is valid while !acc.gone (the entry's
+	// pod, and so its node, never changes).
+	acc *nodeAcc
 }
 
 // podSample is a PodSample without the fields Pod takes from the pod
@@ -217,6 +230,8 @@ type nodeAcc struct {
 	exists   bool
 	want     int64
 	sample   *NodeSample
+	listed   uint64 // the scrape that put sample in its nodes map
+	gone     bool   // dropped from Server.accs (a podEntry's acc is stale)
 }
 
 // newPodEntry is the entry of pod version p. What it derives from the
@@ -272,7 +287,7 @@ func New(engine *sim.Engine, st *store.Store, cfg Config) *Server {
 	}
 	s := &Server{engine: engine, st: st, interval: cfg.Interval, loads: cfg.Loads,
 		nodes: map[string]*NodeSample{}, owner: map[string]string{}, refs: map[string]string{}, eager: cfg.Eager, dirty: true, watched: map[string]func(){},
-		entries: map[string]*podEntry{}, changed: map[string]bool{}, resync: true, accs: map[string]*nodeAcc{},
+		entries: map[string]*podEntry{}, fresh: map[string]bool{}, resync: true, accs: map[string]*nodeAcc{},
 		selectors: make([]loadSelector, len(cfg.Loads)), ready: make([]int, len(cfg.Loads)), perPod: make([]float64, len(cfg.Loads)),
 		demand: make([]float64, len(cfg.Loads)), served: make([]float64, len(cfg.Loads)),
 		noiseSrc: engine.Keyer("metrics/noise")}
@@ -296,9 +311,12 @@ func (s *Server) Start() {
 	s.watched["Pod"] = s.st.Watch("Pod", 0, func(ev store.Event) {
 		s.dirty = true
 		if e := s.entryOf(ev.Object.GetNamespace(), ev.Object.GetName()); e != nil {
-			s.changed[e.key] = true // (its key string: nothing allocated)
+			if !e.touched {
+				e.touched = true
+				s.touched = append(s.touched, e)
+			}
 		} else {
-			s.changed[store.KeyOf(ev.Object)] = true
+			s.fresh[store.KeyOf(ev.Object)] = true
 		}
 	})
 	s.watched["Node"] = s.st.Watch("Node", 0, func(ev store.Event) {
@@ -491,10 +509,14 @@ func (s *Server) scrape() {
 			continue
 		}
 		node := e.pod.Spec.NodeName
-		acc := s.accs[node]
-		if acc == nil {
-			acc = &nodeAcc{}
-			s.accs[node] = acc
+		acc := e.acc
+		if acc == nil || acc.gone {
+			acc = s.accs[node]
+			if acc == nil {
+				acc = &nodeAcc{}
+				s.accs[node] = acc
+			}
+			e.acc = acc
 		}
 		if acc.stamp != s.computed {
 			acc.stamp, acc.want = s.computed, 0
@@ -516,22 +538,21 @@ func (s *Server) scrape() {
 		if !e.hasSample {
 			continue
 		}
-		ps, node := &e.sample, e.pod.Spec.NodeName
-		acc := s.accs[node]
+		ps, acc := &e.sample, e.acc // (this scrape's: sample set it)
 		if acc.exists {
 			f := 1.0
 			if acc.capMilli > 0 && acc.want > acc.capMilli {
 				f = float64(acc.capMilli) / float64(acc.want)
 			}
-			ns := nodes[node]
-			if ns == nil {
-				ns = acc.sample
+			ns := acc.sample
+			if acc.listed != s.computed {
 				if ns == nil {
-					ns = &NodeSample{Name: node}
+					ns = &NodeSample{Name: e.pod.Spec.NodeName}
 					acc.sample = ns
 				}
 				ns.Timestamp, ns.Window, ns.CPUMilli, ns.MemoryBytes = wall, window, 0, 0
-				nodes[node] = ns
+				nodes[ns.Name] = ns
+				acc.listed = s.computed
 			}
 			for i := range ps.containers {
 				c := &ps.containers[i]
@@ -562,6 +583,7 @@ func (s *Server) scrape() {
 	}
 	for name, acc := range s.accs {
 		if acc.stamp != s.computed {
+			acc.gone = true
 			delete(s.accs, name) // no pod on it this time
 		}
 	}
@@ -672,7 +694,7 @@ func (s *Server) refresh() {
 		}
 	}
 	if all {
-		clear(s.changed)
+		s.untouch()
 		keep := make(map[string]*podEntry, len(s.entries))
 		s.list = s.list[:0]
 		for _, o := range s.st.List("Pod", "") {
@@ -688,10 +710,20 @@ func (s *Server) refresh() {
 		s.entries = keep
 		return
 	}
-	if len(s.changed) == 0 {
+	if len(s.touched) == 0 && len(s.fresh) == 0 {
 		return
 	}
-	for _, key := range slices.Sorted(maps.Keys(s.changed)) {
+	// Each key is brought up to date on its own, so the order does not
+	// matter to the result; the new keys go in ascending order, which
+	// appends to the list (the burst of a rollout's new pods) instead of
+	// moving its tail once for each.
+	keys := make([]string, 0, len(s.touched)+len(s.fresh))
+	for _, e := range s.touched {
+		keys = append(keys, e.key)
+	}
+	keys = append(keys, slices.Sorted(maps.Keys(s.fresh))...)
+	s.untouch()
+	for _, key := range keys {
 		ns, name, _ := strings.Cut(key, "/")
 		o, ok := s.st.Get("Pod", ns, name)
 		_, had := s.entries[key]
@@ -716,7 +748,16 @@ func (s *Server) refresh() {
 			s.list[i] = e
 		}
 	}
-	clear(s.changed)
+}
+
+// untouch forgets the pods written since the last scrape.
+func (s *Server) untouch() {
+	for _, e := range s.touched {
+		e.touched = false
+	}
+	clear(s.touched)
+	s.touched = s.touched[:0]
+	clear(s.fresh)
 }
 
 // entry is the pod's entry: the current one while the pod object is
@@ -744,7 +785,7 @@ func (s *Server) entry(p *corev1.Pod, key string, fresh bool) *podEntry {
 	e := newPodEntry(p, key, old, s.eager)
 	e.loads = s.matchLoads(p, nil)
 	if old != nil && old.hasSample && old.pod.Spec.NodeName == p.Spec.NodeName {
-		e.sample, e.hasSample = old.sample, true
+		e.sample, e.hasSample, e.acc = old.sample, true, old.acc
 	}
 	return e
 }
