@@ -30,5 +30,10 @@ func (s *Server) CheckEntries() error {
 			return fmt.Errorf("%s: a sample of %d containers for %d", e.key, len(e.sample.containers), len(e.containers))
 		}
 	}
+	for key := range s.owner {
+		if s.entries[key] == nil {
+			return fmt.Errorf("%s: an owner remembered for a pod without an entry", key)
+		}
+	}
 	return nil
 }

@@ -112,7 +112,7 @@ type Server struct {
 	computed uint64 // scrapes that recomputed the samples
 
 	nodes    map[string]*NodeSample // the latest scrape, by node name
-	owner    map[string]string      // pod key -> its workload's "kind/name" (the pod's namespace)
+	owner    map[string]string      // pod key -> its workload's "kind/name" (the pod's namespace); dropped with the pod (forget)
 	refs     map[string]string      // each "kind/name" of owner once, so that pods of one workload share it
 	at       time.Duration          // the latest scrape
 	window   time.Duration          // its window (samples carry at and window from here)
@@ -702,9 +702,10 @@ func (s *Server) refresh() {
 			keep[e.key] = e
 			s.list = append(s.list, e)
 		}
-		for key, e := range s.entries { // (only marks: any order)
+		for key, e := range s.entries { // (only marks and deletes: any order)
 			if keep[key] != e {
 				e.replaced = true
+				s.forget(e, keep[key])
 			}
 		}
 		s.entries = keep
@@ -730,6 +731,7 @@ func (s *Server) refresh() {
 		if !ok {
 			if had {
 				s.entries[key].replaced = true
+				s.forget(s.entries[key], nil)
 				delete(s.entries, key)
 				i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
 				s.list = slices.Delete(s.list, i, i+1)
@@ -743,10 +745,22 @@ func (s *Server) refresh() {
 			s.list = slices.Insert(s.list, i, e)
 		} else if s.entries[key] != e {
 			s.entries[key].replaced = true
+			s.forget(s.entries[key], e)
 			s.entries[key] = e
 			i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
 			s.list[i] = e
 		}
+	}
+}
+
+// forget drops what the server remembers of old's pod by its key (its
+// workload, Server.owner) when next, the key's new entry (nil: none),
+// is of another pod: the pod went, or another took its name. Else the
+// owner map would keep every pod that ever ran, and a pod created again
+// under a name would inherit the workload of the one before it.
+func (s *Server) forget(old, next *podEntry) {
+	if next == nil || next.pod.UID != old.pod.UID {
+		delete(s.owner, old.key)
 	}
 }
 

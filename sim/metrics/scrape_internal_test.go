@@ -5,10 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/store"
@@ -65,4 +67,37 @@ func BenchmarkScrapeAfterStatusWrites(b *testing.B) {
 		b.StartTimer()
 		s.scrape()
 	}
+}
+
+// TestOwnersGoWithTheirPods: the workload the server remembers for a pod
+// is dropped when the pod goes, and when another pod takes its name.
+func TestOwnersGoWithTheirPods(t *testing.T) {
+	e := sim.NewEngine(1)
+	st := store.New(e)
+	started := metav1.NewTime(e.Now())
+	pod := func(uid, rs string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web-1", UID: types.UID(uid),
+			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: rs, Controller: ptr.To(true)}}},
+			Spec: corev1.PodSpec{NodeName: "n1", Containers: []corev1.Container{{Name: "app"}}},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "app",
+				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}}}}}
+	}
+	_, err := st.Create(pod("u1", "web-a"))
+	require.NoError(t, err)
+	s := New(e, st, Config{})
+	s.Start()
+	e.RunUntil(time.Minute)
+	require.Equal(t, "ReplicaSet/web-a", s.owner["default/web-1"])
+
+	_, err = st.Delete("Pod", "default", "web-1")
+	require.NoError(t, err)
+	_, err = st.Create(pod("u2", "web-b")) // the same name, another pod
+	require.NoError(t, err)
+	e.RunUntil(2 * time.Minute)
+	require.Equal(t, "ReplicaSet/web-b", s.owner["default/web-1"])
+
+	_, err = st.Delete("Pod", "default", "web-1")
+	require.NoError(t, err)
+	e.RunUntil(3 * time.Minute)
+	require.Empty(t, s.owner)
 }
