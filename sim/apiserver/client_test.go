@@ -2,6 +2,7 @@ package apiserver_test
 
 import (
 	"errors"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -746,3 +747,41 @@ func TestSummary(t *testing.T) {
 }
 
 var longTaints = slices.Repeat([]corev1.Taint{{Key: strings.Repeat("k", 30), Effect: corev1.TaintEffectNoExecute}}, 5)
+
+// TestUpdateStatusKeepsNoRequest: a status write stores a copy of the
+// stored version carrying the request's status, and keeps nothing of the
+// request itself. The ReplicaSet and Deployment controllers rely on it:
+// they send each status write in one reused carrier holding only the
+// name, namespace, resourceVersion and status.
+func TestUpdateStatusKeepsNoRequest(t *testing.T) {
+	f := newFixture(t, 1)
+	d := f.create(newDeployment("web")).(*appsv1.Deployment)
+	rs := newDeployment("web-1")
+	f.create(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "default"},
+		Spec: appsv1.ReplicaSetSpec{Replicas: rs.Spec.Replicas, Selector: rs.Spec.Selector, Template: rs.Spec.Template}})
+	stored := f.get("ReplicaSet", "default", "web-1").(*appsv1.ReplicaSet)
+	for _, req := range []store.Object{
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: d.Namespace, ResourceVersion: d.ResourceVersion},
+			Status: appsv1.DeploymentStatus{Replicas: 2, Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue}}}},
+		&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: stored.Name, Namespace: stored.Namespace, ResourceVersion: stored.ResourceVersion},
+			Status: appsv1.ReplicaSetStatus{Replicas: 2, ReadyReplicas: 1}},
+	} {
+		kind, name := store.MustKind(req), req.GetName()
+		before := f.get(kind, "default", name)
+		out, err := f.Admin.UpdateStatus(req)
+		require.NoError(t, err)
+		require.NotSame(t, req, out)
+		got := f.get(kind, "default", name)
+		require.Same(t, out, got)
+		// Everything but the status (and the version) is the stored one's.
+		require.Equal(t, before.GetLabels(), got.GetLabels())
+		require.Equal(t, before.GetUID(), got.GetUID())
+		require.NotEmpty(t, got.GetUID())
+		want := reflect.ValueOf(req).Elem().FieldByName("Status").Interface()
+		require.Equal(t, want, reflect.ValueOf(got).Elem().FieldByName("Status").Interface())
+		require.Equal(t, reflect.ValueOf(before).Elem().FieldByName("Spec").Interface(), reflect.ValueOf(got).Elem().FieldByName("Spec").Interface())
+		// The request is the caller's to reuse: clearing it changes nothing stored.
+		reflect.ValueOf(req).Elem().Set(reflect.Zero(reflect.TypeOf(req).Elem()))
+		require.Equal(t, want, reflect.ValueOf(f.get(kind, "default", name)).Elem().FieldByName("Status").Interface())
+	}
+}

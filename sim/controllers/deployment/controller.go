@@ -33,6 +33,8 @@ type Controller struct {
 	// a sync.
 	tmplEq map[types.UID]eqEntry
 	sels   controllerutil.SelectorMemo
+	// carrier is the request of every status write (writeStatus).
+	carrier appsv1.Deployment
 }
 
 type eqEntry struct {

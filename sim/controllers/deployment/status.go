@@ -1,8 +1,8 @@
 package deployment
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -93,11 +93,13 @@ func RolloutStatus(allRSs []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet, d *app
 }
 
 func progressingCondition(st *appsv1.DeploymentStatus, d *appsv1.Deployment, newRS *appsv1.ReplicaSet, cur *appsv1.DeploymentCondition, now time.Time) {
+	// The message is built only on the branch taken, without fmt: %q of
+	// a string is strconv.Quote.
 	subject := func(verb string) string {
 		if newRS != nil {
-			return fmt.Sprintf("ReplicaSet %q %s", newRS.Name, verb)
+			return "ReplicaSet " + strconv.Quote(newRS.Name) + " " + verb
 		}
-		return fmt.Sprintf("Deployment %q %s", d.Name, verb)
+		return "Deployment " + strconv.Quote(d.Name) + " " + verb
 	}
 	switch {
 	case DeploymentComplete(d, st):

@@ -10,6 +10,7 @@ package replicaset
 import (
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -35,6 +36,9 @@ type Controller struct {
 	exp    *controllerutil.Expectations
 	claims controllerutil.ClaimMemo[podFacts]
 	sels   controllerutil.SelectorMemo
+	// carrier is the request of a ReplicaSet's status write
+	// (kindAdapter.withStatus).
+	carrier appsv1.ReplicaSet
 }
 
 // New returns a controller writing through client (whose component name

@@ -19,18 +19,23 @@ type kindAdapter struct {
 	// view is the object as a ReplicaSet sharing its metadata (name,
 	// UID, generation): what the controller reads.
 	view func(store.Object) *appsv1.ReplicaSet
-	// withStatus is a copy of the stored object carrying status, for the
-	// status subresource.
-	withStatus func(store.Object, appsv1.ReplicaSetStatus) store.Object
+	// withStatus is the request of a status write setting status on the
+	// stored object: what the status subresource reads of it (name,
+	// namespace, resourceVersion and the status). A ReplicaSet's is
+	// carrier, the controller's own: the API server sets the status on a
+	// copy of the stored version and keeps nothing of the request
+	// (apiserver's TestUpdateStatusKeepsNoRequest), so no 1.4 KB copy of
+	// the ReplicaSet is made per write (22,000 writes at 30,000 pods).
+	withStatus func(carrier *appsv1.ReplicaSet, o store.Object, st appsv1.ReplicaSetStatus) store.Object
 }
 
 var replicaSets = kindAdapter{
 	kind: "ReplicaSet",
 	view: func(o store.Object) *appsv1.ReplicaSet { return o.(*appsv1.ReplicaSet) },
-	withStatus: func(o store.Object, st appsv1.ReplicaSetStatus) store.Object {
-		n := *o.(*appsv1.ReplicaSet)
-		n.Status = st
-		return &n
+	withStatus: func(n *appsv1.ReplicaSet, o store.Object, st appsv1.ReplicaSetStatus) store.Object {
+		rs := o.(*appsv1.ReplicaSet)
+		n.Name, n.Namespace, n.ResourceVersion, n.Status = rs.Name, rs.Namespace, rs.ResourceVersion, st
+		return n
 	},
 }
 
@@ -73,8 +78,8 @@ func rcAsReplicaSet(o store.Object) *appsv1.ReplicaSet {
 }
 
 // rcWithStatus is a copy of a ReplicationController carrying a ReplicaSet
-// status converted back.
-func rcWithStatus(o store.Object, st appsv1.ReplicaSetStatus) store.Object {
+// status converted back (the carrier is not used).
+func rcWithStatus(_ *appsv1.ReplicaSet, o store.Object, st appsv1.ReplicaSetStatus) store.Object {
 	n := *o.(*corev1.ReplicationController)
 	n.Status = corev1.ReplicationControllerStatus{
 		Replicas:             st.Replicas,

@@ -146,7 +146,8 @@ func (c *Controller) updateStatus(owner store.Object, rs *appsv1.ReplicaSet, sta
 	if statusEqual(rs.Status, status) {
 		return rs, nil
 	}
-	out, err := c.Client.UpdateStatus(c.kind.withStatus(owner, status))
+	out, err := c.Client.UpdateStatus(c.kind.withStatus(&c.carrier, owner, status))
+	c.carrier = appsv1.ReplicaSet{} // it holds no status between writes
 	if err != nil {
 		return nil, err
 	}
