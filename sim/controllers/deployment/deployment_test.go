@@ -487,3 +487,25 @@ func BenchmarkStatusEqual(b *testing.B) {
 		}
 	})
 }
+
+// TestPutLastIsRemoveThenAppend: putLast, which moves a condition to the
+// end in place, leaves the conditions as removeCondition then append
+// would, whether the type is there (first, middle, last) or not.
+func TestPutLastIsRemoveThenAppend(t *testing.T) {
+	cond := func(typ appsv1.DeploymentConditionType, reason string) appsv1.DeploymentCondition {
+		return appsv1.DeploymentCondition{Type: typ, Status: corev1.ConditionTrue, Reason: reason}
+	}
+	avail, fail := cond(appsv1.DeploymentAvailable, "a"), cond(appsv1.DeploymentReplicaFailure, "f")
+	old := cond(appsv1.DeploymentProgressing, "old")
+	c := cond(appsv1.DeploymentProgressing, "new")
+	for _, cs := range [][]appsv1.DeploymentCondition{
+		nil, {avail}, {old}, {old, avail}, {avail, old}, {avail, old, fail}, {old, avail, fail},
+	} {
+		want := appsv1.DeploymentStatus{Conditions: append([]appsv1.DeploymentCondition(nil), cs...)}
+		removeCondition(&want, c.Type)
+		want.Conditions = append(want.Conditions, c)
+		got := appsv1.DeploymentStatus{Conditions: append([]appsv1.DeploymentCondition(nil), cs...)}
+		putLast(&got, c)
+		require.Equal(t, want.Conditions, got.Conditions, "from %v", cs)
+	}
+}

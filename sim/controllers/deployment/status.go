@@ -106,13 +106,10 @@ func progressingCondition(st *appsv1.DeploymentStatus, d *appsv1.Deployment, new
 		setCondition(st, newCondition(appsv1.DeploymentProgressing, corev1.ConditionTrue, NewRSAvailableReason, subject("has successfully progressed."), now))
 	case deploymentProgressing(d, st):
 		c := newCondition(appsv1.DeploymentProgressing, corev1.ConditionTrue, ReplicaSetUpdatedReason, subject("is progressing."), now)
-		if cur != nil {
-			if cur.Status == corev1.ConditionTrue {
-				c.LastTransitionTime = cur.LastTransitionTime
-			}
-			removeCondition(st, appsv1.DeploymentProgressing)
+		if cur != nil && cur.Status == corev1.ConditionTrue {
+			c.LastTransitionTime = cur.LastTransitionTime
 		}
-		setCondition(st, c)
+		putLast(st, c)
 	case deploymentTimedOut(d, st, now):
 		setCondition(st, newCondition(appsv1.DeploymentProgressing, corev1.ConditionFalse, TimedOutReason, subject("has timed out progressing."), now))
 	}
@@ -200,6 +197,21 @@ func setCondition(st *appsv1.DeploymentStatus, c appsv1.DeploymentCondition) {
 	}
 	removeCondition(st, c.Type)
 	st.Conditions = append(st.Conditions, c)
+}
+
+// putLast is removeCondition(st, c.Type) then appending c, in place: for
+// a status whose conditions are its own (RolloutStatus' copy), updated
+// on most syncs of a rollout without allocating twice.
+func putLast(st *appsv1.DeploymentStatus, c appsv1.DeploymentCondition) {
+	cs := st.Conditions
+	for i := range cs {
+		if cs[i].Type == c.Type {
+			copy(cs[i:], cs[i+1:])
+			cs[len(cs)-1] = c
+			return
+		}
+	}
+	st.Conditions = append(cs, c)
 }
 
 func removeCondition(st *appsv1.DeploymentStatus, t appsv1.DeploymentConditionType) {
