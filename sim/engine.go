@@ -478,6 +478,9 @@ func (q *eventQueue) sweep() {
 	}
 	clear(q.h[len(h):])
 	q.h, q.stale = h, 0
+	if len(h) < 2 {
+		return // already a heap (and for none, (len-2)/4 is 0: Go rounds toward zero)
+	}
 	for i := (len(h) - 2) / 4; i >= 0; i-- {
 		q.down(i, h[i])
 	}

@@ -225,3 +225,26 @@ func TestQueueOrderWithCancels(t *testing.T) {
 	require.Equal(t, order, fired)
 	require.Zero(t, e.Pending())
 }
+
+// TestQueueSweepOfOnlyStaleSlots: the cancel that makes the sweep worth
+// doing may be of the last live timer (Reschedule cancels before it
+// pushes), leaving nothing to rebuild. The queue must come out empty and
+// take the rescheduled timer, which fires once.
+func TestQueueSweepOfOnlyStaleSlots(t *testing.T) {
+	e := NewEngine(1)
+	fired := 0
+	beat := e.At(time.Millisecond, "beat", func() { fired++ })
+	far := make([]*Timer, minStaleSweep-1)
+	for i := range far {
+		far[i] = e.At(time.Hour, "far", func() { t.Fatal("a cancelled timer fired") })
+	}
+	for _, tm := range far {
+		e.Cancel(tm) // behind beat at the top: they stay as stale slots
+	}
+	require.Equal(t, 1, e.Pending())
+	e.Reschedule(beat, 2*time.Millisecond) // the 1,024th stale slot, none live
+	require.Equal(t, 1, e.Pending())
+	e.RunUntil(2 * time.Hour)
+	require.Equal(t, 1, fired)
+	require.Zero(t, e.Pending())
+}

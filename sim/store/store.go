@@ -938,6 +938,11 @@ func (s *Store) WatchFiltered(kind string, latency time.Duration, keep func(Even
 // spec.nodeName=<node>). The index must exist.
 func (s *Store) WatchIndex(kind, index, value string, latency time.Duration, fn Handler) (stop func()) {
 	t := s.tables[kind]
+	if t.indexer(index) == nil {
+		// The watch remembers the index's function when it is first
+		// watched: an index added later would never be consulted.
+		panic("store: WatchIndex on " + kind + " index " + index + ", which AddIndex has not registered")
+	}
 	w := &watcher{latency: latency, fn: fn}
 	if t.watchIdx[index] == nil {
 		t.watchIdx[index] = map[string][]*watcher{}

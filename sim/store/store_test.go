@@ -288,3 +288,13 @@ func TestKindOfEveryKind(t *testing.T) {
 	_, err := store.KindOf(&metav1.Status{})
 	require.Error(t, err)
 }
+
+// TestWatchIndexNeedsItsIndex: a watch takes the index's function when it
+// is first watched, so watching an index AddIndex never registered is a
+// programming error said at once, not a nil call at the first write.
+func TestWatchIndexNeedsItsIndex(t *testing.T) {
+	s := store.New(sim.NewEngine(1))
+	require.PanicsWithValue(t, "store: WatchIndex on Pod index spec.nothing, which AddIndex has not registered", func() {
+		s.WatchIndex("Pod", "spec.nothing", "x", time.Millisecond, func(store.Event) {})
+	})
+}
