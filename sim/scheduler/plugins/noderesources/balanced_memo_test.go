@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubesim/kubesim/sim/scheduler/cache"
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
 	st "github.com/kubesim/kubesim/sim/scheduler/internal/schedtest"
 )
@@ -33,6 +34,26 @@ func TestBalancedMemoAgreesWithFreshScores(t *testing.T) {
 			require.Equal(t, s, got[ni.Name()], step)
 		}
 	}
+	small := memoSteps(t, c, nodes, check)
+	check("back to the first request", small)
+	check("the same CPU, more memory", st.Pod("r").Req("500m", "6Gi").Obj())
+	check("the same memory, more CPU", st.Pod("s").Req("3", "6Gi").Obj())
+	uneven := st.Pod("u").Req("3", "2Gi").Obj()
+	check("an uneven request", uneven)
+	c.AddPod(st.Pod("c").Req("1", "0").Node("n3").Obj())
+	check("a CPU-only pod added to n3", uneven)
+	c.AddPod(st.Pod("d").Req("0", "2Gi").Node("n3").Obj())
+	check("a memory-only pod added to n3", uneven)
+	c.UpdateNode(nodes[1], st.Node("n2", "8", "64Gi", 110).Obj())
+	check("n2's memory grew", uneven)
+}
+
+// memoSteps changes c the ways a memoised resource score depends on (pods
+// added to and removed from nodes, a node's allocatable, the pod's
+// request), checking after each; it returns the small request it began
+// with. nodes are c's three nodes, n1 to n3.
+func memoSteps(t *testing.T, c *cache.Cache, nodes []*corev1.Node, check func(string, *corev1.Pod)) *corev1.Pod {
+	t.Helper()
 	small := st.Pod("p").Req("500m", "1Gi").Obj()
 	check("empty nodes", small)
 	check("again, from the memo", small)
@@ -46,17 +67,7 @@ func TestBalancedMemoAgreesWithFreshScores(t *testing.T) {
 	check("a pod removed from n1", big)
 	c.UpdateNode(nodes[2], st.Node("n3", "16", "32Gi", 110).Obj())
 	check("n3's allocatable grew", big)
-	check("back to the first request", small)
-	check("the same CPU, more memory", st.Pod("r").Req("500m", "6Gi").Obj())
-	check("the same memory, more CPU", st.Pod("s").Req("3", "6Gi").Obj())
-	uneven := st.Pod("u").Req("3", "2Gi").Obj()
-	check("an uneven request", uneven)
-	c.AddPod(st.Pod("c").Req("1", "0").Node("n3").Obj())
-	check("a CPU-only pod added to n3", uneven)
-	c.AddPod(st.Pod("d").Req("0", "2Gi").Node("n3").Obj())
-	check("a memory-only pod added to n3", uneven)
-	c.UpdateNode(nodes[1], st.Node("n2", "8", "64Gi", 110).Obj())
-	check("n2's memory grew", uneven)
+	return small
 }
 
 // batchPlugin is a score plugin with PreScore and ScoreNodes.
@@ -108,19 +119,7 @@ func TestFitMemoAgreesWithFreshScores(t *testing.T) {
 				require.Equal(t, s, got[ni.Name()], "%s: %s", strategy, step)
 			}
 		}
-		small := st.Pod("p").Req("500m", "1Gi").Obj()
-		check("empty nodes", small)
-		check("again, from the memo", small)
-		c.AddPod(st.Pod("a").Req("2", "1Gi").Node("n1").Obj())
-		check("a pod added to n1", small)
-		big := st.Pod("q").Req("1", "8Gi").Obj()
-		check("another pod request", big)
-		c.AddPod(st.Pod("b").Req("1", "12Gi").Node("n2").Obj())
-		check("a pod added to n2", big)
-		require.True(t, c.RemovePod(st.Pod("a").Node("n1").Obj()))
-		check("a pod removed from n1", big)
-		c.UpdateNode(nodes[2], st.Node("n3", "16", "32Gi", 110).Obj())
-		check("n3's allocatable grew", big)
+		small := memoSteps(t, c, nodes, check)
 		check("the same CPU, more memory", st.Pod("r").Req("500m", "6Gi").Obj())
 		check("the same memory, more CPU", st.Pod("s").Req("3", "6Gi").Obj())
 		check("a pod requesting nothing", st.Pod("e").Obj())
