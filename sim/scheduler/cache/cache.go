@@ -7,6 +7,7 @@ package cache
 
 import (
 	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -42,6 +43,11 @@ type Cache struct {
 	// topo interns topology label values; every node's NodeInfo carries
 	// its domain ids for the registered keys.
 	topo *framework.Topology
+	// byIndex[k][i] is list node i's domain id for key k (a copy of
+	// NodeInfo.Domain, dense so that a plugin walking many nodes reads
+	// one small array instead of every node's own). Rebuilt with the
+	// list; a node whose labels change in place is rewritten at once.
+	byIndex [][]int32
 }
 
 var _ framework.SharedLister = &Cache{}
@@ -78,6 +84,29 @@ func (c *Cache) rebuild() {
 		c.list = append(c.list, ni)
 	}
 	c.dirty = false
+	c.fillByIndex()
+}
+
+// fillByIndex rewrites byIndex for every key and listed node.
+func (c *Cache) fillByIndex() {
+	for len(c.byIndex) < c.topo.NumKeys() {
+		c.byIndex = append(c.byIndex, nil)
+	}
+	for k := range c.byIndex {
+		row := slices.Grow(c.byIndex[k][:0], len(c.list))[:len(c.list)]
+		for i, ni := range c.list {
+			row[i] = ni.Domain(k)
+		}
+		c.byIndex[k] = row
+	}
+}
+
+// DomainsByIndex implements framework.SharedLister.
+func (c *Cache) DomainsByIndex(keyID int) []int32 {
+	if c.dirty {
+		c.rebuild()
+	}
+	return c.byIndex[keyID]
 }
 
 // Get returns the named node's info, or nil (also for a node whose object
@@ -127,12 +156,18 @@ func (c *Cache) TopologyKeyID(key string) int {
 		for _, ni := range c.NodeInfos() {
 			c.topo.FillDomains(ni, ni.Node())
 		}
+		c.fillByIndex()
 	}
 	return id
 }
 
 // NumTopologyDomains implements framework.SharedLister.
 func (c *Cache) NumTopologyDomains(keyID int) int { return c.topo.NumDomains(keyID) }
+
+// NumLiveTopologyDomains implements framework.SharedLister: the listed
+// nodes are exactly those whose domains are filled (RemoveNode empties a
+// removed node's).
+func (c *Cache) NumLiveTopologyDomains(keyID int) int { return c.topo.NumLiveDomains(keyID) }
 
 // PodInfo returns the cached assigned pod, or nil.
 func (c *Cache) PodInfo(ns, name string) *framework.PodInfo {
@@ -193,6 +228,11 @@ func (c *Cache) UpdateNode(old, node *corev1.Node) {
 	prev := ni.Node()
 	ni.SetNode(node)
 	c.topo.FillDomains(ni, node)
+	if !c.dirty && ni.Index >= 0 && ni.Index < len(c.list) && c.list[ni.Index] == ni {
+		for k, row := range c.byIndex {
+			row[ni.Index] = ni.Domain(k)
+		}
+	}
 	if zoneKey(prev) != zoneKey(node) {
 		c.tree.remove(prev)
 		c.tree.add(node)

@@ -1,6 +1,7 @@
 package cache_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,4 +39,57 @@ func TestTopologyDomainsFollowNodes(t *testing.T) {
 	c.UpdateNode(c.Get("c").Node(), cordoned)
 	require.True(t, c.Get("c").Unschedulable)
 	require.Len(t, c.Get("c").Taints, 1)
+}
+
+// The live domain count follows node adds, label changes and removals
+// (a missing label is the empty domain), which PodTopologySpread relies
+// on to stop collecting domains early.
+func TestLiveTopologyDomains(t *testing.T) {
+	c := New()
+	zone := c.TopologyKeyID(corev1.LabelTopologyZone)
+	require.Equal(t, 0, c.NumLiveTopologyDomains(zone))
+	c.AddNode(st.Node("a", "1", "1Gi", 10).Zone("z1").Obj())
+	c.AddNode(st.Node("b", "1", "1Gi", 10).Zone("z1").Obj())
+	require.Equal(t, 1, c.NumLiveTopologyDomains(zone))
+	c.AddNode(st.Node("c", "1", "1Gi", 10).Obj()) // no zone: the empty domain
+	require.Equal(t, 2, c.NumLiveTopologyDomains(zone))
+	c.UpdateNode(c.Get("b").Node(), st.Node("b", "1", "1Gi", 10).Zone("z2").Obj())
+	require.Equal(t, 3, c.NumLiveTopologyDomains(zone))
+	c.RemoveNode(c.Get("a").Node())
+	c.RemoveNode(c.Get("c").Node())
+	require.Equal(t, 1, c.NumLiveTopologyDomains(zone), "only z2 is left")
+	rack := c.TopologyKeyID("rack") // registered late: filled on every node
+	require.Equal(t, 1, c.NumLiveTopologyDomains(rack), "b has no rack: the empty domain")
+	require.Equal(t, 1, c.NumLiveTopologyDomains(zone), "refilling counts each node once")
+}
+
+// DomainsByIndex is every listed node's Domain, by list index, after node
+// adds, in-place label changes, zone moves, removals and a late key.
+func TestDomainsByIndexFollowNodes(t *testing.T) {
+	c := New()
+	zone := c.TopologyKeyID(corev1.LabelTopologyZone)
+	check := func(keys ...int) {
+		t.Helper()
+		for _, k := range keys {
+			row := c.DomainsByIndex(k)
+			list := c.NodeInfos()
+			require.Len(t, row, len(list))
+			for i, ni := range list {
+				require.Equal(t, ni.Domain(k), row[i], "node %s key %d", ni.Name(), k)
+			}
+		}
+	}
+	for i := range 6 {
+		c.AddNode(st.Node(fmt.Sprint("n", i), "1", "1Gi", 10).Zone(fmt.Sprint("z", i%3)).Obj())
+	}
+	check(zone)
+	rack := c.TopologyKeyID("rack")
+	check(zone, rack)
+	c.NodeInfos()
+	c.UpdateNode(c.Get("n1").Node(), st.Node("n1", "1", "1Gi", 10).Zone("z1").Label("rack", "r1").Obj()) // in place
+	check(zone, rack)
+	c.UpdateNode(c.Get("n2").Node(), st.Node("n2", "1", "1Gi", 10).Zone("z0").Obj()) // moves in the list
+	check(zone, rack)
+	c.RemoveNode(c.Get("n0").Node())
+	check(zone, rack)
 }

@@ -142,6 +142,16 @@ type SharedLister interface {
 	// NumTopologyDomains bounds the domain ids of key id (for sizing
 	// per-domain slices).
 	NumTopologyDomains(keyID int) int
+	// NumLiveTopologyDomains is the number of domains of key id holding
+	// at least one listed node (nodes lacking the label count as the
+	// EmptyDomain), so a walk collecting the domains of some nodes can
+	// stop once it has seen that many.
+	NumLiveTopologyDomains(keyID int) int
+	// DomainsByIndex is every listed node's Domain(keyID), indexed by
+	// NodeInfo.Index: the same ids in one dense array. Valid until the
+	// nodes change (read it after NodeInfos and TopologyKeyID, within a
+	// cycle).
+	DomainsByIndex(keyID int) []int32
 	// ImageID is the interned id of a normalised image name, false if no
 	// node has ever listed it. Ids are never reused, so a caller may
 	// remember one; NodeInfo.ImageIDs holds them.

@@ -17,6 +17,12 @@ type Topology struct {
 	keys   []string
 	ids    map[string]int
 	values []map[string]int32
+	// nodesIn[k][d] is the number of filled nodes in domain d of key k,
+	// a missing label counting as EmptyDomain; live[k] is the number of
+	// domains of key k holding a node. A plugin that collects the
+	// domains of a set of nodes can stop once it has seen live[k].
+	nodesIn [][]int32
+	live    []int
 }
 
 // Well-known key ids, registered by NewTopology.
@@ -40,6 +46,8 @@ func (t *Topology) addKey(key string) int {
 	id := len(t.keys)
 	t.keys = append(t.keys, key)
 	t.values = append(t.values, map[string]int32{"": EmptyDomain})
+	t.nodesIn = append(t.nodesIn, []int32{0})
+	t.live = append(t.live, 0)
 	t.ids[key] = id
 	return id
 }
@@ -61,7 +69,13 @@ func (t *Topology) NumDomains(keyID int) int { return len(t.values[keyID]) }
 
 // FillDomains sets ni's domain id for every registered key from node's
 // labels (-1 where the label is missing; no domains for a nil node).
+//
+// A NodeInfo belongs to one Topology: its previous domains are taken out
+// of this Topology's live counts before the new ones are counted.
 func (t *Topology) FillDomains(ni *NodeInfo, node *corev1.Node) {
+	for k, id := range ni.domains {
+		t.count(k, id, -1)
+	}
 	ni.domains = ni.domains[:0]
 	if node == nil {
 		return
@@ -74,11 +88,33 @@ func (t *Topology) FillDomains(ni *NodeInfo, node *corev1.Node) {
 			if id, seen = vals[v]; !seen {
 				id = int32(len(vals))
 				vals[v] = id
+				t.nodesIn[k] = append(t.nodesIn[k], 0)
 			}
 		}
 		ni.domains = append(ni.domains, id)
+		t.count(k, id, 1)
 	}
 }
+
+// count adds delta nodes to the domain of key k that id falls in.
+func (t *Topology) count(k int, id int32, delta int32) {
+	if id < 0 {
+		id = EmptyDomain
+	}
+	n := &t.nodesIn[k][id]
+	switch *n += delta; {
+	case delta > 0 && *n == delta:
+		t.live[k]++
+	case delta < 0 && *n == 0:
+		t.live[k]--
+	}
+}
+
+// NumLiveDomains is the number of domains of key id that hold at least
+// one filled node (nodes lacking the label make up EmptyDomain). Every
+// filled node's domain, read through domainOf-style mapping of -1 to
+// EmptyDomain, is one of them.
+func (t *Topology) NumLiveDomains(keyID int) int { return t.live[keyID] }
 
 // Domain is the node's domain id for key id, or -1 when the node lacks
 // the label (or the key was registered after the node was last filled,

@@ -10,6 +10,7 @@ package podtopologyspread
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -185,11 +186,23 @@ func (pc *podCounter) count(lister framework.SharedLister, c *constraint, ns str
 	} else {
 		pods = lister.PodsInNamespace(ns)
 	}
+	// Pods created from one template share its labels map (see
+	// controllerutil.SharedPodFromTemplate), and the pods of a label set
+	// mostly come from one template, so the selector's verdict on the
+	// last map is remembered. It cannot go stale: stored objects, their
+	// label maps included, are never written in place, so the same map
+	// has the same labels, and the memo lives for this call only.
+	var lastLabels map[string]string
+	lastMatch := false
 	for _, pi := range pods {
 		if pi.Node == nil || pi.Node.Index < 0 || pi.Node.Index >= numNodes || pi.Pod.DeletionTimestamp != nil {
 			continue
 		}
-		if !c.Selector.Matches(labels.Set(pi.Pod.Labels)) {
+		lbls := pi.Pod.Labels
+		if lastLabels == nil || !sameMap(lbls, lastLabels) {
+			lastLabels, lastMatch = lbls, c.Selector.Matches(labels.Set(lbls))
+		}
+		if !lastMatch {
 			continue
 		}
 		idx := pi.Node.Index
@@ -198,6 +211,13 @@ func (pc *podCounter) count(lister framework.SharedLister, c *constraint, ns str
 		}
 		pc.counts[idx]++
 	}
+}
+
+// sameMap reports whether a and b are the same map (not merely equal).
+// A nil map is the same as no other, so a pod without labels is matched
+// on its own.
+func sameMap(a, b map[string]string) bool {
+	return a != nil && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 var errNotPreScored = errors.New("podtopologyspread: node was not among the nodes given to PreScore")

@@ -215,10 +215,20 @@ func TestScoresMatchReference(t *testing.T) {
 				numNodes++
 			}
 		}
+		// Half the pods share their app's labels map, as pods created
+		// from one template do, so counting's memo of the last map's
+		// verdict is exercised next to pods with maps of their own.
+		shared := map[string]map[string]string{}
 		addPods := func(n int) {
 			nodes := c.NodeInfos()
 			for ; n > 0; n-- {
 				p := randomPod(r, fmt.Sprintf("p%d", r.Int()), apps)
+				if app := p.Labels["app"]; r.IntN(2) == 0 {
+					if shared[app] == nil {
+						shared[app] = p.Labels
+					}
+					p.Labels = shared[app]
+				}
 				p.Spec.NodeName = nodes[r.IntN(len(nodes))].Name()
 				if r.IntN(10) == 0 {
 					p.DeletionTimestamp = &metav1.Time{}

@@ -18,8 +18,10 @@ const preScoreKey framework.StateKey = "PreScore" + Name
 // only when its stamp equals the current cycle.
 type preScoreState struct {
 	constraints []constraint
-	// keyIDs[i] is constraint i's topology key id.
+	// keyIDs[i] is constraint i's topology key id; dom[i] is the
+	// lister's DomainsByIndex for it (node index -> domain id).
 	keyIDs []int
+	dom    [][]int32
 	// ignored[i] is true when node index i misses a topology key (only
 	// for the pod's own constraints).
 	ignored     []bool
@@ -29,7 +31,19 @@ type preScoreState struct {
 	// feasible node) when domStamp[i][d] == cycle.
 	domCount [][]int64
 	domStamp [][]uint64
-	weights  []float64
+	// seen[i] lists the domains of constraint i stamped this cycle;
+	// term[i][d] is a seen domain's share of a raw score,
+	// float64(count)×weight + (maxSkew-1), computed once per domain
+	// rather than per node.
+	seen [][]int32
+	term [][]float64
+	// pair: the constraints are a hostname one and then another (the
+	// default constraints' shape); base[d] is then the raw score of a
+	// node in domain d of the second with no matching pod of its own,
+	// which most nodes are.
+	pair    bool
+	base    []int64
+	weights []float64
 	// topoSize[i] is the number of feasible domains of constraint i
 	// (collectDomains' result, kept to reuse its memory).
 	topoSize []int
@@ -65,7 +79,7 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *corev1.P
 	}
 	requireAll := len(pod.Spec.TopologySpreadConstraints) > 0 || !pl.systemDefaulted
 	s := pl.resetScoreState(cs, len(all))
-	topoSize := s.collectDomains(filtered, requireAll)
+	topoSize := s.collectDomains(pl.lister, filtered, requireAll)
 	aff := nodeaffinity.GetRequiredNodeAffinity(pod)
 	for i := range cs {
 		sz := topoSize[i]
@@ -77,6 +91,22 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *corev1.P
 		s.host[i] = nil
 		if s.isHost[i] {
 			s.host[i] = pl.counters[s.counter[i]].counts
+			continue
+		}
+		term, count := s.term[i], s.domCount[i]
+		for _, d := range s.seen[i] {
+			term[d] = float64(count[d])*s.weights[i] + s.skew[i]
+		}
+	}
+	s.pair = len(cs) == 2 && s.isHost[0] && !s.isHost[1]
+	if s.pair {
+		// rawScore's sum for a node with no matching pod: (0 + skew0) +
+		// term, the same additions in the same order.
+		if n := len(s.term[1]); len(s.base) < n {
+			s.base = slices.Grow(s.base, n-len(s.base))[:n]
+		}
+		for _, d := range s.seen[1] {
+			s.base[d] = int64(math.Round(float64(0)*s.weights[0] + s.skew[0] + s.term[1][d]))
 		}
 	}
 	state.Write(preScoreKey, s)
@@ -95,28 +125,52 @@ func domainOf(id int32) int32 {
 // collectDomains stamps the feasible nodes (the nodes Score may be asked
 // about), marks those missing a key as ignored when requireAll, and
 // returns the number of distinct domains per constraint.
-func (s *preScoreState) collectDomains(filtered []*framework.NodeInfo, requireAll bool) []int {
+//
+// A constraint's walk stops once it has seen every live domain of its key
+// (the lister's NumLiveTopologyDomains): the feasible nodes are listed
+// nodes, so no further node can bring a new domain. The nodes come
+// zone-interleaved, so a zone constraint finds all zones among its first
+// few nodes instead of walking every feasible node.
+func (s *preScoreState) collectDomains(lister framework.SharedLister, filtered []*framework.NodeInfo, requireAll bool) []int {
 	cs := s.constraints
 	topoSize := append(s.topoSize[:0], make([]int, len(cs))...) // reused: no allocation per cycle
 	s.topoSize = topoSize
 	for _, ni := range filtered {
 		s.stamp[ni.Index] = s.cycle
-		if requireAll && !s.hasAllKeys(ni) {
-			s.ignored[ni.Index] = true
-			s.ignoredList = append(s.ignoredList, ni.Index)
+	}
+	if requireAll {
+		for _, ni := range filtered {
+			if !s.hasAllKeys(ni) {
+				s.ignored[ni.Index] = true
+				s.ignoredList = append(s.ignoredList, ni.Index)
+			}
+		}
+	}
+	for i, k := range s.keyIDs {
+		if s.isHost[i] {
 			continue
 		}
-		for i, k := range s.keyIDs {
-			if s.isHost[i] {
+		dom := s.dom[i]
+		live := lister.NumLiveTopologyDomains(k)
+		stamp, count := s.domStamp[i], s.domCount[i]
+		seen := s.seen[i][:0]
+		n := 0
+		for _, ni := range filtered {
+			if len(s.ignoredList) > 0 && s.ignored[ni.Index] {
 				continue
 			}
-			d := domainOf(ni.Domain(k))
-			if s.domStamp[i][d] != s.cycle {
-				s.domStamp[i][d] = s.cycle
-				s.domCount[i][d] = 0
-				topoSize[i]++
+			d := domainOf(dom[ni.Index])
+			if stamp[d] != s.cycle {
+				stamp[d] = s.cycle
+				count[d] = 0
+				seen = append(seen, d)
+				if n++; n == live {
+					break
+				}
 			}
 		}
+		topoSize[i] = n
+		s.seen[i] = seen
 	}
 	return topoSize
 }
@@ -139,9 +193,15 @@ func (pl *PodTopologySpread) resetScoreState(cs []constraint, numNodes int) *pre
 	for i := range cs {
 		s.keyIDs = append(s.keyIDs, pl.lister.TopologyKeyID(cs[i].TopologyKey))
 	}
+	s.dom = s.dom[:0]
+	for _, k := range s.keyIDs { // after every key is registered: a new key refills the arrays
+		s.dom = append(s.dom, pl.lister.DomainsByIndex(k))
+	}
 	for len(s.domCount) < len(cs) {
 		s.domCount = append(s.domCount, nil)
 		s.domStamp = append(s.domStamp, nil)
+		s.seen = append(s.seen, nil)
+		s.term = append(s.term, nil)
 	}
 	for i := range cs {
 		// Stamps from earlier cycles are all below s.cycle, so growing
@@ -149,6 +209,7 @@ func (pl *PodTopologySpread) resetScoreState(cs []constraint, numNodes int) *pre
 		if n := pl.lister.NumTopologyDomains(s.keyIDs[i]); len(s.domStamp[i]) < n {
 			s.domStamp[i] = slices.Grow(s.domStamp[i], n-len(s.domStamp[i]))[:n]
 			s.domCount[i] = slices.Grow(s.domCount[i], n-len(s.domCount[i]))[:n]
+			s.term[i] = slices.Grow(s.term[i], n-len(s.term[i]))[:n]
 		}
 	}
 	s.weights = append(s.weights[:0], make([]float64, len(cs))...)
@@ -171,8 +232,8 @@ func (pl *PodTopologySpread) resetScoreState(cs []constraint, numNodes int) *pre
 
 // hasAllKeys reports whether the node has every constraint's label.
 func (s *preScoreState) hasAllKeys(ni *framework.NodeInfo) bool {
-	for _, k := range s.keyIDs {
-		if ni.Domain(k) < 0 {
+	for _, dom := range s.dom {
+		if dom[ni.Index] < 0 {
 			return false
 		}
 	}
@@ -197,7 +258,7 @@ func (pl *PodTopologySpread) countDomains(s *preScoreState, i int, pod *corev1.P
 		if node == nil || (requireAll && !s.hasAllKeys(ni)) {
 			continue
 		}
-		d := domainOf(ni.Domain(s.keyIDs[i]))
+		d := domainOf(s.dom[i][idx])
 		if stamp[d] != s.cycle || !c.matchNodeInclusion(pod, node, aff) {
 			continue
 		}
@@ -213,18 +274,16 @@ func (s *preScoreState) rawScore(ni *framework.NodeInfo) int64 {
 		return 0
 	}
 	var score float64
-	for i, k := range s.keyIDs {
-		id := ni.Domain(k)
+	for i, dom := range s.dom {
+		id := dom[ni.Index]
 		if id < 0 {
 			continue
 		}
-		var cnt int64
 		if s.isHost[i] {
-			cnt = int64(s.host[i][ni.Index])
+			score += float64(s.host[i][ni.Index])*s.weights[i] + s.skew[i]
 		} else {
-			cnt = s.domCount[i][id]
+			score += s.term[i][id]
 		}
-		score += float64(cnt)*s.weights[i] + s.skew[i]
 	}
 	return int64(math.Round(score))
 }
@@ -243,6 +302,24 @@ func (pl *PodTopologySpread) ScoreNodes(state *framework.CycleState, _ *corev1.P
 	s, st := readPreScore(state)
 	if st != nil {
 		return st
+	}
+	if s.pair && len(s.ignoredList) == 0 {
+		// Most nodes hold no matching pod: their raw score is their
+		// domain's base. Only reads (chunks are scored in parallel).
+		// A node without a hostname label takes no hostname term.
+		dh, dk, host, base := s.dom[0], s.dom[1], s.host[0], s.base
+		for j, ni := range nodes {
+			i := ni.Index
+			if i < 0 || i >= len(s.stamp) || s.stamp[i] != s.cycle {
+				return framework.AsStatus(errNotPreScored)
+			}
+			if d := dk[i]; d >= 0 && host[i] == 0 && dh[i] >= 0 {
+				scores[j].Score = base[d]
+			} else {
+				scores[j].Score = s.rawScore(ni)
+			}
+		}
+		return nil
 	}
 	for j, ni := range nodes {
 		if scores[j].Score, st = s.rawOf(ni); st != nil {
@@ -306,11 +383,27 @@ func normalizeAll(scores []framework.NodeScore) {
 		minScore = min(minScore, scores[i].Score)
 		maxScore = max(maxScore, scores[i].Score)
 	}
-	for i := range scores {
-		if maxScore == 0 {
+	if maxScore == 0 {
+		for i := range scores {
 			scores[i].Score = framework.MaxNodeScore
-		} else {
-			scores[i].Score = framework.MaxNodeScore * (maxScore + minScore - scores[i].Score) / maxScore
 		}
+		return
+	}
+	// Most nodes share one of a few raw scores (their domain's base), so
+	// the quotient of each of the smallest raw scores is remembered for
+	// this call instead of dividing per node.
+	var memo [64]int64
+	var known uint64
+	for i := range scores {
+		raw := scores[i].Score
+		if off := uint64(raw - minScore); off < 64 {
+			if known&(1<<off) == 0 {
+				memo[off] = framework.MaxNodeScore * (maxScore + minScore - raw) / maxScore
+				known |= 1 << off
+			}
+			scores[i].Score = memo[off]
+			continue
+		}
+		scores[i].Score = framework.MaxNodeScore * (maxScore + minScore - raw) / maxScore
 	}
 }
