@@ -3,6 +3,8 @@ package apiserver
 import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // RenewLease is a holder's heartbeat: held, the Lease the holder's last
@@ -17,9 +19,13 @@ import (
 // It reports false, writing nothing, when held is no longer the stored
 // Lease (someone else wrote it, or it is gone): the holder then writes its
 // whole Lease through Update or Create, as before.
-func (c *Client) RenewLease(held *coordinationv1.Lease, renewTime metav1.MicroTime) (*coordinationv1.Lease, bool, error) {
+//
+// ref is the holder's handle on the Lease's slot in the store (see
+// store.Ref; the zero Ref to start with): the renewal finds the stored
+// Lease, and writes the new one, without looking the name up.
+func (c *Client) RenewLease(ref *store.Ref, held *coordinationv1.Lease, renewTime metav1.MicroTime) (*coordinationv1.Lease, bool, error) {
 	s := c.s
-	cur, ok := s.store.Get("Lease", held.Namespace, held.Name)
+	cur, ok := s.store.Follow(ref, "Lease", held.Namespace, held.Name)
 	if !ok || cur != held {
 		return nil, false, nil
 	}
@@ -32,7 +38,7 @@ func (c *Client) RenewLease(held *coordinationv1.Lease, renewTime metav1.MicroTi
 	n := &box.Lease
 	n.ResourceVersion = ""
 	n.Spec.RenewTime = &box.renewTime
-	out, err := s.store.Update(n)
+	out, err := s.store.UpdateRef(*ref, n)
 	if err != nil {
 		return nil, true, err
 	}

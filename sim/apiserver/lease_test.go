@@ -10,6 +10,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 func heartbeat(name string, at time.Time) *coordinationv1.Lease {
@@ -24,6 +25,7 @@ func heartbeat(name string, at time.Time) *coordinationv1.Lease {
 // writes the same trace record: two servers, one renewing through Update,
 // the other through RenewLease, end with equal Leases and equal traces.
 func TestRenewLeaseIsAnUpdateOfRenewTime(t *testing.T) {
+	var ref store.Ref
 	run := func(renew func(c *apiserver.Client, held *coordinationv1.Lease, at time.Time) *coordinationv1.Lease) (*coordinationv1.Lease, []sim.Record) {
 		f := newFixture(t, 1)
 		c := f.Server.Client("kubelet/n1")
@@ -43,7 +45,7 @@ func TestRenewLeaseIsAnUpdateOfRenewTime(t *testing.T) {
 		return out.(*coordinationv1.Lease)
 	})
 	viaRenew, renTrace := run(func(c *apiserver.Client, held *coordinationv1.Lease, at time.Time) *coordinationv1.Lease {
-		out, ok, err := c.RenewLease(held, metav1.NewMicroTime(at))
+		out, ok, err := c.RenewLease(&ref, held, metav1.NewMicroTime(at))
 		require.True(t, ok)
 		require.NoError(t, err)
 		return out
@@ -70,7 +72,7 @@ func TestRenewLeaseRefusesAStaleLease(t *testing.T) {
 	_, err := f.Admin.Update(other)
 	require.NoError(t, err)
 	before := f.Engine.Trace().Len()
-	out, ok, err := f.Server.Client("kubelet/n1").RenewLease(held, metav1.NewMicroTime(f.Engine.Now()))
+	out, ok, err := f.Server.Client("kubelet/n1").RenewLease(&store.Ref{}, held, metav1.NewMicroTime(f.Engine.Now()))
 	require.False(t, ok)
 	require.NoError(t, err)
 	require.Nil(t, out)

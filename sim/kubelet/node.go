@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // NodeLeaseNamespace holds the nodes' heartbeat leases.
@@ -42,6 +43,10 @@ type nodeState struct {
 	// a renewal only moves renewTime (apiserver.Client.RenewLease).
 	lease      *coordinationv1.Lease
 	leaseOwner string
+	leaseRef   store.Ref // the Lease's slot in the store (RenewLease)
+	// nodeRef is the Node's slot in the store: the status tick reads the
+	// stored Node through it every 10 s without looking its name up.
+	nodeRef store.Ref
 	// stored is the version of the Node that storedReadyDiffers last
 	// read, and storedReady its Ready status. Store objects are never
 	// changed in place, so while the store holds that same version its
@@ -143,7 +148,7 @@ func (k *Kubelet) statusTick() {
 // storedReadyDiffers reports whether someone else (the node lifecycle
 // controller) changed our Ready condition, which forces a post.
 func (k *Kubelet) storedReadyDiffers() bool {
-	o, ok := k.store.Get("Node", "", k.name)
+	o, ok := k.store.Follow(&k.node.nodeRef, "Node", "", k.name)
 	if !ok {
 		return false
 	}
@@ -170,7 +175,7 @@ func (k *Kubelet) leaseTick() {
 func (k *Kubelet) renewLease() {
 	now := metav1.NewMicroTime(k.engine.Now())
 	if held := k.node.lease; held != nil && k.node.leaseOwner == k.node.uid {
-		out, ok, err := k.client.RenewLease(held, now)
+		out, ok, err := k.client.RenewLease(&k.node.leaseRef, held, now)
 		if ok {
 			if err == nil {
 				k.node.lease = out

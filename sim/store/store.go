@@ -677,6 +677,11 @@ func (s *Store) Update(obj Object) (Object, error) {
 	if e == nil {
 		return nil, apierrors.NewNotFound(t.kind.GroupResource(), obj.GetName())
 	}
+	return s.update(t, e, obj)
+}
+
+// update makes obj, a new version of e's object, the object of e.
+func (s *Store) update(t *table, e *entry, obj Object) (Object, error) {
 	old := e.object()
 	if rv := obj.GetResourceVersion(); rv != "" && rv != old.GetResourceVersion() {
 		return nil, apierrors.NewConflict(t.kind.GroupResource(), obj.GetName(),
@@ -731,6 +736,7 @@ func (s *Store) remove(t *table, e *entry, old Object) {
 			t.removeIndex(ix.name, ix.fn, key, old)
 		}
 	}
+	e.kill()
 	s.record(t, Deleted, key, nil, old, nil)
 }
 
@@ -746,6 +752,9 @@ func (s *Store) needless(t *table, e *entry) bool {
 // without notifying watchers; callers resynchronise their components.
 func (s *Store) Restore(rev int64, objs []Object) {
 	for _, t := range s.tables {
+		for _, e := range t.entries {
+			e.kill() // (any order: each is only emptied)
+		}
 		t.entries = map[string]*entry{}
 		t.sorted, t.unsorted = nil, false
 		for name := range t.index {

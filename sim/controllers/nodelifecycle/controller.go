@@ -264,7 +264,7 @@ func (c *Controller) quietVisit(n *corev1.Node, st *nodeState, counts map[string
 	}
 	h := &st.health
 	now := c.Engine.Elapsed()
-	c.observeLease(n.Name, h, now)
+	c.observeLease(n.Name, &st.leaseRef, h, now)
 	if now >= h.probe+c.cfg.MonitorGracePeriod {
 		return false // (monitorNode observes the same Lease again: a no-op)
 	}

@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // Reasons and messages the controller writes into node conditions.
@@ -57,9 +59,13 @@ type nodeState struct {
 	excluded bool                  // node has labelExcludeDisruption
 	ready    *corev1.NodeCondition // readyCondition(node)
 
-	health  nodeHealth
-	tracked bool // health holds something (upstream: the node is in nodeHealthMap)
-	retry   bool // marking its pods not ready failed: try again next pass
+	health nodeHealth
+	// leaseRef is the handle on the node's Lease in the store: every
+	// pass reads every node's Lease, and follows it there rather than
+	// looking its name up (store.Ref).
+	leaseRef store.Ref
+	tracked  bool // health holds something (upstream: the node is in nodeHealthMap)
+	retry    bool // marking its pods not ready failed: try again next pass
 	// quiet is the version of the node that the last full visit found
 	// Ready before and after, without a NoExecute taint and within its
 	// grace period (nil otherwise): while the store holds that version,
@@ -130,7 +136,7 @@ func (c *Controller) tryUpdateNodeHealth(n *corev1.Node, st *nodeState) (observe
 	if current != nil {
 		h.cond, h.hasCond = *current, true
 	}
-	c.observeLease(n.Name, h, now)
+	c.observeLease(n.Name, &st.leaseRef, h, now)
 	if now < h.probe+grace || !needsUnknown(n) {
 		return observed, current, nil
 	}
@@ -139,9 +145,9 @@ func (c *Controller) tryUpdateNodeHealth(n *corev1.Node, st *nodeState) (observe
 
 // observeLease moves the probe time forward when the node's Lease was
 // renewed since the last pass (the cheap heartbeat kubelets send every
-// 10 s).
-func (c *Controller) observeLease(name string, h *nodeHealth, now time.Duration) {
-	o, ok := c.Store.Get("Lease", NodeLeaseNamespace, name)
+// 10 s). ref is the node's handle on its Lease in the store.
+func (c *Controller) observeLease(name string, ref *store.Ref, h *nodeHealth, now time.Duration) {
+	o, ok := c.Store.Follow(ref, "Lease", NodeLeaseNamespace, name)
 	if !ok {
 		return
 	}

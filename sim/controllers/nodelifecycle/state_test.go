@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver/apiservertest"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // requireFresh checks the facts a nodeState keeps of its node against the
@@ -81,10 +82,11 @@ func TestObserveLeaseSkipsOnlyTheSameLease(t *testing.T) {
 	_, err := w.Admin.Create(renew(10))
 	require.NoError(t, err)
 	h := &nodeHealth{}
-	c.observeLease("n", h, 5)
+	var ref store.Ref
+	c.observeLease("n", &ref, h, 5)
 	require.EqualValues(t, 5, h.probe, "first Lease seen")
 
-	c.observeLease("n", h, 6)
+	c.observeLease("n", &ref, h, 6)
 	require.EqualValues(t, 5, h.probe, "same Lease object")
 
 	o, _ := w.Store.Get("Lease", corev1.NamespaceNodeLease, "n")
@@ -93,7 +95,7 @@ func TestObserveLeaseSkipsOnlyTheSameLease(t *testing.T) {
 	l.Spec.HolderIdentity = nil
 	_, err = w.Admin.Update(l)
 	require.NoError(t, err)
-	c.observeLease("n", h, 7)
+	c.observeLease("n", &ref, h, 7)
 	require.EqualValues(t, 5, h.probe, "a new Lease object renewed no later")
 
 	o, _ = w.Store.Get("Lease", corev1.NamespaceNodeLease, "n")
@@ -101,13 +103,13 @@ func TestObserveLeaseSkipsOnlyTheSameLease(t *testing.T) {
 	l.ResourceVersion = o.GetResourceVersion()
 	_, err = w.Admin.Update(l)
 	require.NoError(t, err)
-	c.observeLease("n", h, 8)
+	c.observeLease("n", &ref, h, 8)
 	require.EqualValues(t, 8, h.probe, "renewed later")
-	c.observeLease("n", h, 9)
+	c.observeLease("n", &ref, h, 9)
 	require.EqualValues(t, 8, h.probe)
 
 	*h = nodeHealth{probe: 1}
-	c.observeLease("n", h, 10)
+	c.observeLease("n", &ref, h, 10)
 	require.EqualValues(t, 10, h.probe, "a reset health takes the Lease as new")
 }
 

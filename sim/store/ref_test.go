@@ -1,0 +1,93 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// A Ref is never stale: through updates, a deletion, the name created
+// again, an update through the Ref and a restore, Follow returns exactly
+// what Get returns.
+func TestRefFollowsWhatGetFinds(t *testing.T) {
+	s := store.New(sim.NewEngine(1))
+	var ref store.Ref
+	check := func(step string) {
+		t.Helper()
+		want, wantOK := s.Get("Pod", "default", "a")
+		got, ok := s.Follow(&ref, "Pod", "default", "a")
+		require.Equal(t, wantOK, ok, step)
+		if wantOK {
+			require.Same(t, want, got, step)
+		}
+	}
+	check("before the pod exists")
+	_, err := s.UpdateRef(ref, pod("a", "n1", nil))
+	require.True(t, apierrors.IsNotFound(err), "the zero Ref holds nothing")
+
+	first, err := s.Create(pod("a", "n1", nil))
+	require.NoError(t, err)
+	check("created")
+	held := ref
+
+	upd := first.(*corev1.Pod).DeepCopy()
+	upd.Labels = map[string]string{"v": "2"}
+	_, err = s.Update(upd)
+	require.NoError(t, err)
+	check("updated by name")
+
+	viaRef := pod("a", "n1", map[string]string{"v": "3"})
+	out, err := s.UpdateRef(ref, viaRef)
+	require.NoError(t, err)
+	require.Same(t, viaRef, out)
+	check("updated through the ref")
+	require.Equal(t, []store.Object{viaRef}, s.Select("Pod", "default", mustSelector(t, "v=3")), "indexes moved as Update moves them")
+
+	_, err = s.Delete("Pod", "default", "a")
+	require.NoError(t, err)
+	check("deleted")
+	_, err = s.UpdateRef(held, pod("a", "n1", nil))
+	require.True(t, apierrors.IsNotFound(err), "a deleted object's slot takes no writes")
+
+	_, err = s.Create(pod("a", "n2", nil))
+	require.NoError(t, err)
+	check("created again under the name")
+	_, err = s.UpdateRef(held, pod("a", "n1", nil))
+	require.True(t, apierrors.IsNotFound(err), "the old slot is not the new object's")
+	require.Equal(t, "n2", s.ByIndex("Pod", store.NodeNameIndex, "n2")[0].(*corev1.Pod).Spec.NodeName)
+
+	s.Restore(s.Rev(), []store.Object{pod("a", "n3", nil)})
+	check("restored")
+	got, _ := s.Follow(&ref, "Pod", "default", "a")
+	require.Equal(t, "n3", got.(*corev1.Pod).Spec.NodeName)
+}
+
+// An Event, kept packed, is followed like any object.
+func TestRefFollowsAPackedObject(t *testing.T) {
+	s := store.New(sim.NewEngine(1))
+	ev := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "e"}, Reason: "R"}
+	_, err := s.Create(ev)
+	require.NoError(t, err)
+	var ref store.Ref
+	got, ok := s.Follow(&ref, "Event", "default", "e")
+	require.True(t, ok)
+	require.Equal(t, "R", got.(*corev1.Event).Reason)
+	_, err = s.Delete("Event", "default", "e")
+	require.NoError(t, err)
+	_, ok = s.Follow(&ref, "Event", "default", "e")
+	require.False(t, ok)
+}
+
+func mustSelector(t *testing.T, q string) labels.Selector {
+	t.Helper()
+	sel, err := labels.Parse(q)
+	require.NoError(t, err)
+	return sel
+}
