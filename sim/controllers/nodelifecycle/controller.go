@@ -114,6 +114,12 @@ type Controller struct {
 	// Buffers of one monitor pass, reused by the next.
 	listed  []*corev1.Node
 	stateOf []*nodeState
+	// order is the states of the last pass's nodes in its order (the
+	// store's, by name). Only a pass changes c.nodes, so each is still
+	// c.nodes[its name] when the next pass begins; while the store holds
+	// the same node names, that pass reads the nodes through the states'
+	// Refs (followNodes): no list of the store, no lookup by name.
+	order []*nodeState
 
 	noSchedule *workqueue.Queue
 	pods       *workqueue.Queue
@@ -200,13 +206,15 @@ func (c *Controller) onPod(ev store.Event) {
 // from its labels and conditions are recomputed only when the store holds
 // a new version of it, and the pass allocates nothing per node.
 func (c *Controller) monitorNodeHealth() {
-	objs := c.Store.List("Node", "")
-	nodes := c.listed[:0]
-	for _, o := range objs {
-		nodes = append(nodes, o.(*corev1.Node))
+	nodes, known := c.followNodes()
+	if !known {
+		nodes = c.listed[:0]
+		for _, o := range c.Store.List("Node", "") {
+			nodes = append(nodes, o.(*corev1.Node))
+		}
 	}
 	c.listed = nodes
-	added, newZones, deleted := c.classifyNodes(nodes)
+	added, newZones, deleted := c.classifyNodes(nodes, known)
 	for _, n := range newZones {
 		c.addZone(c.zoneKey(n))
 	}
@@ -225,11 +233,13 @@ func (c *Controller) monitorNodeHealth() {
 	}
 	counts := map[string]*zoneCount{}
 	lastQuiet := false
+	order := c.order[:0]
 	for i, n := range nodes {
 		st := c.stateOf[i]
 		if st == nil {
 			st = c.nodes[n.Name] // added by this pass
 		}
+		order = append(order, st)
 		if lastQuiet = c.quietVisit(n, st, counts); !lastQuiet {
 			c.monitorNode(n, st, counts)
 		}
@@ -239,9 +249,31 @@ func (c *Controller) monitorNodeHealth() {
 		// (handleDisruption) records with the cause its visit set.
 		c.Engine.Trace().SetCause(c.Engine.Trace().LastOf("Node", "", nodes[len(nodes)-1].Name))
 	}
+	c.order = order
 	c.handleDisruption(counts, nodes)
 	clear(c.stateOf) // hold no node past its pass
 	clear(c.listed)
+}
+
+// followNodes is the nodes List would list, read through the last
+// pass's states (c.order), when the store holds the very node names that
+// pass listed: as many, and each of them still there (its state's Ref
+// finds it, in its slot or, created again, by name). Else false: the
+// nodes must be listed.
+func (c *Controller) followNodes() ([]*corev1.Node, bool) {
+	if listEveryPass || c.order == nil || len(c.order) != c.Store.Len("Node") {
+		return nil, false
+	}
+	nodes := c.listed[:0]
+	for _, st := range c.order {
+		o, ok := c.Store.Follow(&st.nodeRef, "Node", "", st.node.Name)
+		if !ok {
+			clear(nodes)
+			return nil, false
+		}
+		nodes = append(nodes, o.(*corev1.Node))
+	}
+	return nodes, true
 }
 
 // quietVisit is monitorNode for a node whose version the previous full
@@ -276,6 +308,10 @@ func (c *Controller) quietVisit(n *corev1.Node, st *nodeState, counts map[string
 
 // noQuietVisits makes every visit a full one (tests compare the two).
 var noQuietVisits = false
+
+// listEveryPass makes every pass list the nodes (tests compare a pass
+// through followNodes with one that lists).
+var listEveryPass = false
 
 func (c *Controller) zoneCount(counts map[string]*zoneCount, zone string) *zoneCount {
 	zc := counts[zone]
@@ -335,10 +371,18 @@ func (c *Controller) monitorNode(n *corev1.Node, st *nodeState, counts map[strin
 // gone (sorted by name). It brings the known nodes' states up to the
 // listed versions and leaves them in c.stateOf, aligned with nodes (nil
 // for the added ones).
-func (c *Controller) classifyNodes(nodes []*corev1.Node) (added, newZones []*corev1.Node, deleted []*nodeState) {
+//
+// known says that nodes were read through the states of c.order, in its
+// order (followNodes): each one's state is then at its place there.
+func (c *Controller) classifyNodes(nodes []*corev1.Node, known bool) (added, newZones []*corev1.Node, deleted []*nodeState) {
 	sts := c.stateOf[:0]
-	for _, n := range nodes {
-		st := c.nodes[n.Name]
+	for i, n := range nodes {
+		var st *nodeState
+		if known {
+			st = c.order[i]
+		} else {
+			st = c.nodes[n.Name]
+		}
 		sts = append(sts, st)
 		if st == nil {
 			added = append(added, n)

@@ -64,8 +64,11 @@ type nodeState struct {
 	// pass reads every node's Lease, and follows it there rather than
 	// looking its name up (store.Ref).
 	leaseRef store.Ref
-	tracked  bool // health holds something (upstream: the node is in nodeHealthMap)
-	retry    bool // marking its pods not ready failed: try again next pass
+	// nodeRef is the handle on the node itself, which a pass reads
+	// through while the store's node names stay the same (followNodes).
+	nodeRef store.Ref
+	tracked bool // health holds something (upstream: the node is in nodeHealthMap)
+	retry   bool // marking its pods not ready failed: try again next pass
 	// quiet is the version of the node that the last full visit found
 	// Ready before and after, without a NoExecute taint and within its
 	// grace period (nil otherwise): while the store holds that version,

@@ -7,16 +7,19 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/controllers/nodelifecycle"
 )
 
 // TestQuietVisitsChangeNothing: a run where quiet nodes take the short
-// visit and the same run where every visit is a full one write the same
-// trace, with the same cause links, and end in the same zone states —
-// through nodes going silent (Unknown, NoExecute taints, evictions), a
-// whole zone going down (full disruption), kubelets coming back, a node
-// status posted with a new heartbeat, and a node deleted.
+// visit and passes read the nodes through the last pass's states, and the
+// same run where every visit is a full one and every pass lists the
+// nodes, write the same trace, with the same cause links, and end in the
+// same zone states — through nodes going silent (Unknown, NoExecute
+// taints, evictions), a whole zone going down (full disruption), kubelets
+// coming back, a node status posted with a new heartbeat, a node deleted,
+// a node added and the deleted one created again.
 func TestQuietVisitsChangeNothing(t *testing.T) {
 	type outcome struct {
 		hash   string
@@ -27,6 +30,8 @@ func TestQuietVisitsChangeNothing(t *testing.T) {
 	run := func(full bool) outcome {
 		nodelifecycle.SetFullVisits(full)
 		defer nodelifecycle.SetFullVisits(false)
+		nodelifecycle.SetListEveryPass(full)
+		defer nodelifecycle.SetListEveryPass(false)
 		f := newFixture(t)
 		f.Engine.Trace().KeepLinks()
 		for i := 0; i < 12; i++ {
@@ -47,7 +52,14 @@ func TestQuietVisitsChangeNothing(t *testing.T) {
 		f.revive("n-00")
 		f.revive("n-05") // never silent: a fresh heartbeat only
 		f.Engine.RunUntil(6 * time.Minute)
+		// One node goes as another comes: as many nodes as before.
 		require.NoError(t, f.Admin.Delete("Node", "", "n-11", apiserverDeleteOptions()))
+		f.addNode("n-12", "b")
+		f.Engine.RunUntil(10 * time.Minute)
+		_, err := f.Admin.Create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n-11", Labels: map[string]string{
+			corev1.LabelTopologyZone: "c", corev1.LabelTopologyRegion: "us-east-1"}},
+			Status: corev1.NodeStatus{Conditions: healthyConditions(f.now())}})
+		require.NoError(t, err)
 		f.Engine.RunUntil(15 * time.Minute)
 
 		out := outcome{hash: f.Engine.Trace().Hash(), zones: nlc.ZoneStates(), status: map[string]corev1.ConditionStatus{}}
@@ -64,4 +76,6 @@ func TestQuietVisitsChangeNothing(t *testing.T) {
 	require.Contains(t, quiet.status, "n-03")
 	require.Equal(t, corev1.ConditionUnknown, quiet.status["n-03"], "a silent node went Unknown")
 	require.Equal(t, corev1.ConditionTrue, quiet.status["n-01"], "a revived node is Ready")
+	require.Contains(t, quiet.status, "n-12")
+	require.Contains(t, quiet.status, "n-11")
 }
