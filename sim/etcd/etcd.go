@@ -106,6 +106,10 @@ type Cluster struct {
 	// until the logs drop it.
 	lastLen, lastVals int
 	shared            *sharedTable
+	// hist is the history the members of the new cluster share (see
+	// history.go); a member that restarts once it holds batches gets one
+	// of its own.
+	hist *history
 	// sinceCompact counts the mutations handed to raft since the members
 	// last snapshotted; snapshots tracks the snapshot requests running.
 	sinceCompact int
@@ -145,7 +149,7 @@ func New(n int) (*Cluster, error) {
 	if n != 1 && n != 3 && n != 5 {
 		return nil, fmt.Errorf("etcd: %d members: must be 1, 3 or 5", n)
 	}
-	c := &Cluster{want: 0, shared: newSharedTable(), gate: newGate()}
+	c := &Cluster{want: 0, shared: newSharedTable(), gate: newGate(), hist: newHistory(nil, 0)}
 	c.startPipeline()
 	var servers []raft.Server
 	for i := 0; i < n; i++ {
@@ -206,7 +210,12 @@ func raftConfig(id raft.ServerID) *raft.Config {
 func (c *Cluster) boot(i int) error {
 	m := c.members[i]
 	_, m.trans = raft.NewInmemTransportWithTimeout(m.addr, transportTimeout)
-	m.fsm = newFSM(c.shared)
+	if m.fsm != nil {
+		m.fsm.retire()
+	}
+	if m.fsm = joinFSM(c.shared, c.hist); m.fsm == nil {
+		m.fsm = newFSM(c.shared)
+	}
 	// Restoring the member's own snapshot encodes it: the simulation
 	// waits here.
 	c.gate.wait()

@@ -2,7 +2,6 @@ package etcd
 
 import (
 	"bytes"
-	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -19,139 +18,200 @@ import (
 	"github.com/kubesim/kubesim/sim/store"
 )
 
-// fsm is one member's copy of the cluster state: every object (its value,
-// see codec.go) by kind and "namespace/name" key (the order of "Kind/key" strings,
-// which the content hash and snapshots use, is the order of kind, then
-// key: kinds are letters only and '/' sorts before every letter), the
-// number of batches applied and the last store revision they carried.
-// raft calls Apply and Snapshot from its own goroutine; the simulation
-// reads under the mutex.
+// fsm is one member's state machine: the content it reads through its
+// history (shared with the members that applied the same batches, see
+// history.go; every object's value, see codec.go, by kind and
+// "namespace/name" key: the order of "Kind/key" strings, which the
+// content hash and snapshots use, is the order of kind, then key: kinds
+// are letters only and '/' sorts before every letter), the number of
+// batches applied and the last store revision they carried. raft calls
+// Apply and Snapshot from its own goroutine; the simulation reads under
+// the mutex. Lock order: an fsm's mutex, then its history's.
 type fsm struct {
-	mu   sync.Mutex
-	data map[string]map[string]value // kind -> key -> object
-	// images are the snapshots of this FSM still kept (by the snapshot
-	// store, or until raft persisted them): each records what the FSM held
-	// for a key before the first change of that key since it was taken.
-	images []*fsmSnapshot
-	// spare is the undo log of the last image dropped, emptied, for the
-	// next image: members snapshot every few thousand batches, and each
-	// image's log grows to about as many records.
-	spare   []undoRec
+	mu      sync.Mutex
+	h       *history // replaced by Restore
 	shared  *sharedTable
 	applied uint64 // batches applied (the sequence number of the last one)
 	rev     int64  // store revision of the last mutation applied
 	err     error  // first inconsistency seen (a batch out of order)
 }
 
+// newFSM returns an empty FSM with a history of its own.
 func newFSM(shared *sharedTable) *fsm {
-	return &fsm{data: map[string]map[string]value{}, shared: shared}
+	return joinFSM(shared, newHistory(nil, 0))
+}
+
+// joinFSM returns an empty FSM reading through h if h holds no batch yet
+// (every member of a new cluster starts so), else nil.
+func joinFSM(shared *sharedTable, h *history) *fsm {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.v != 0 {
+		return nil
+	}
+	f := &fsm{h: h, shared: shared}
+	h.join(f, 0)
+	return f
+}
+
+// retire stops f from reading through its history (a restarted member
+// replaced it), so that the history no longer keeps what f's version
+// needs.
+func (f *fsm) retire() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.lockHist()
+	defer h.mu.Unlock()
+	h.leave(f)
+}
+
+// lockHist locks f's history and returns it, first moving f to the
+// history of its own it was given if the shared one evicted it (it fell
+// too far behind, see history.evict). The caller holds f.mu and unlocks
+// the history's.
+func (f *fsm) lockHist() *history {
+	for {
+		h := f.h
+		h.mu.Lock()
+		nh := h.evicted[f]
+		if nh == nil {
+			return h
+		}
+		delete(h.evicted, f)
+		h.mu.Unlock()
+		f.h = nh
+	}
 }
 
 func fsmKey(kind, key string) string { return kind + "/" + key }
 
 // Apply applies one committed raft entry, batch by batch. A batch whose
 // sequence number was already applied is part of a retried Apply that
-// committed twice: skipped.
+// committed twice: skipped. The entry is checked whole before anything
+// is written: what is written is what the other members read.
 func (f *fsm) Apply(l *raft.Log) interface{} {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	h := f.lockHist()
+	defer h.mu.Unlock()
 	first, err := peekSeq(l.Data)
 	if err != nil {
 		f.fail(err)
 		return err
 	}
 	vals := f.shared.get(first)
+	if err := f.check(l.Data, vals); err != nil {
+		if !errors.Is(err, errOutOfOrder) {
+			f.fail(err)
+		}
+		return err
+	}
 	data := l.Data
 	i := 0 // index of the mutation in the entry
 	for len(data) > 0 {
+		seq, _ := peekSeq(data) // checked
+		skip := seq <= f.applied
+		// The first member to apply a batch writes it; the others find
+		// it written.
+		write := !skip && f.applied == h.v
+		_, data, _ = decodeBatch(data, func(seq uint64, e entry) {
+			j := i
+			i++
+			if skip {
+				return
+			}
+			f.rev = e.rev
+			if !write {
+				return
+			}
+			if e.typ == store.Deleted {
+				if j < len(vals) {
+					// checked: the same strings, already allocated
+					h.write(seq, vals[j].kind, vals[j].key, nil)
+				} else {
+					h.write(seq, string(e.kind), string(e.key), nil)
+				}
+				return
+			}
+			sv := vals[j]
+			h.write(seq, sv.kind, sv.key, sv.value)
+		})
+		if !skip {
+			f.applied = seq
+			if write {
+				h.v = seq
+			}
+		}
+	}
+	h.moved(f, f.applied)
+	h.trim(false)
+	return nil
+}
+
+// check walks a raft entry before it is applied: its batches must follow
+// the last one applied (a batch already applied is skipped; one further
+// on answers errOutOfOrder: an earlier entry failed to commit and will be
+// retried before this one is, and every member skips it alike), and each
+// write must have its shared value, each deletion its key (a deletion
+// needs no value), and the values must be exactly the entry's.
+func (f *fsm) check(data []byte, vals []sharedVal) error {
+	applied := f.applied
+	i := 0
+	var bad error
+	for len(data) > 0 {
 		seq, err := peekSeq(data)
 		if err != nil {
-			f.fail(err)
 			return err
 		}
-		skip := seq <= f.applied
-		if !skip && seq != f.applied+1 {
-			// An earlier entry failed to commit and will be retried
-			// before this one is retried: every member skips it alike.
+		skip := seq <= applied
+		if !skip && seq != applied+1 {
 			return errOutOfOrder
 		}
-		data, err = f.applyBatch(data, skip, vals, &i)
+		_, data, err = decodeBatch(data, func(seq uint64, e entry) {
+			j := i
+			i++
+			if skip || bad != nil {
+				return
+			}
+			switch {
+			case e.typ == store.Deleted:
+				if j < len(vals) && (vals[j].value != nil || vals[j].key != string(e.key) || vals[j].kind != string(e.kind)) {
+					bad = fmt.Errorf("%w: batch %d: deletion %d of its entry is not its value's", errCorrupt, seq, j)
+				}
+			case j < len(vals) && vals[j].value != nil:
+			default:
+				bad = fmt.Errorf("%w: batch %d: the object of write %d of its entry is not held", errCorrupt, seq, j)
+			}
+		})
+		if err == nil {
+			err = bad
+		}
 		if err != nil {
-			f.fail(err)
 			return err
 		}
 		if !skip {
-			f.applied = seq
+			applied = seq
 		}
 	}
 	if vals != nil && i != len(vals) {
 		// The values are not this entry's: what the member applied
 		// from them may be wrong, so it fails.
-		err := fmt.Errorf("%w: an entry of %d mutations has %d values", errCorrupt, i, len(vals))
-		f.fail(err)
-		return err
+		return fmt.Errorf("%w: an entry of %d mutations has %d values", errCorrupt, i, len(vals))
 	}
 	return nil
-}
-
-// applyBatch applies the first batch of data (or only walks it, if skip)
-// and returns the bytes after it. Each value is the entry's shared
-// value, checked against what the entry says of it (a deletion names its
-// key, a write only that it has an object).
-func (f *fsm) applyBatch(data []byte, skip bool, vals []sharedVal, i *int) ([]byte, error) {
-	var bad error
-	_, rest, err := decodeBatch(data, func(seq uint64, e entry) {
-		j := *i
-		*i++
-		if skip || bad != nil {
-			return
-		}
-		var sv sharedVal
-		switch {
-		case e.typ == store.Deleted && j < len(vals) && vals[j].value == nil &&
-			vals[j].key == string(e.key) && vals[j].kind == string(e.kind):
-			sv = vals[j]
-		case e.typ == store.Deleted:
-			sv = sharedVal{kind: string(e.kind), key: string(e.key)} // a deletion needs no encoding
-		case j < len(vals) && vals[j].value != nil:
-			sv = vals[j] // a write is named by its value alone (see codec.go)
-		default:
-			bad = fmt.Errorf("%w: batch %d: the object of write %d of its entry is not held", errCorrupt, seq, j)
-			return
-		}
-		m := f.data[sv.kind]
-		if m == nil {
-			m = map[string]value{}
-			f.data[sv.kind] = m
-		}
-		if len(f.images) > 0 {
-			old, had := m[sv.key]
-			for _, img := range f.images {
-				img.remember(sv.kind, sv.key, old, had)
-			}
-		}
-		if e.typ == store.Deleted {
-			delete(m, sv.key)
-		} else {
-			m[sv.key] = sv.value
-		}
-		f.rev = e.rev
-	})
-	if err == nil {
-		err = bad
-	}
-	return rest, err
 }
 
 // len is the number of objects held.
 func (f *fsm) len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	h := f.lockHist()
+	defer h.mu.Unlock()
 	n := 0
-	for _, m := range f.data {
+	for _, m := range h.at(f.applied) {
 		n += len(m)
 	}
 	return n
@@ -173,24 +233,27 @@ func peekSeq(data []byte) (uint64, error) {
 	return seq, r.err
 }
 
-// Snapshot takes a point-in-time image without copying anything: from
-// now on the FSM remembers, for the image, what it held for each key
-// before changing it (the first change counts), so the image is the
-// current content overlaid with those old values. Its cost is proportional
-// to the changes while it is kept, not to the size of the state: copying
-// every map at each log compaction made compaction quadratic in the
-// cluster's size (at 150,000 pods a fifth of all allocation).
+// Snapshot takes a point-in-time image without copying anything: it
+// reads the FSM's history at the version applied, and from now on the
+// history remembers, for the image, what it held for each key before
+// changing it, so the image is the current content overlaid with those
+// old values. Its cost is proportional to the changes while it is kept,
+// not to the size of the state: copying every map at each log compaction
+// made compaction quadratic in the cluster's size (at 150,000 pods a
+// fifth of all allocation).
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	img := &fsmSnapshot{f: f, undo: f.spare, compactAt: minUndo, applied: f.applied, rev: f.rev}
-	f.spare = nil
-	f.images = append(f.images, img)
+	h := f.lockHist()
+	defer h.mu.Unlock()
+	img := &fsmSnapshot{h: h, applied: f.applied, rev: f.rev}
+	h.images = append(h.images, img)
 	return img, nil
 }
 
-// Restore replaces the state with a snapshot's. Images of the old state
-// still kept get their content first.
+// Restore replaces the state with a snapshot's, in a history of the
+// FSM's own. The images of the old state read the old history, which
+// keeps what they need.
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	b, err := io.ReadAll(rc)
@@ -220,22 +283,24 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, img := range f.images {
-		img.materialize()
-	}
-	f.images = nil
-	f.data, f.applied, f.rev = data, applied, rev
+	old := f.lockHist()
+	old.leave(f)
+	old.mu.Unlock()
+	h := newHistory(data, applied)
+	h.join(f, applied)
+	f.h, f.applied, f.rev = h, applied, rev
 	return nil
 }
 
-// undoVal is what a key held when an image was taken (ok: it existed).
+// undoVal is what a key held at a version (ok: it existed).
 type undoVal struct {
 	v  value
 	ok bool
 }
 
-// undoRec is what key of kind held just before a change.
+// undoRec is what key of kind held just before batch seq changed it.
 type undoRec struct {
+	seq       uint64
 	kind, key string
 	undoVal
 }
@@ -243,145 +308,35 @@ type undoRec struct {
 // undoKey names a key of a kind.
 type undoKey struct{ kind, key string }
 
-// minUndo is the length of an image's undo log at which it is first
-// compacted: a member snapshots every few thousand batches, so a log
-// rarely reaches it (and costs no compaction); one kept from
-// snapshotting long (a follower behind) compacts. A variable so that
-// tests can compact often.
+// minUndo is the length of a history's undo log at which it is first
+// compacted: members snapshot every few thousand batches and the oldest
+// image's records are dropped when the next image replaces it, so a log
+// rarely reaches it (and costs no compaction); one kept long (a member
+// stopped or cut off, or its image) compacts. A variable so that tests
+// can compact often.
 var minUndo = 1 << 14
 
-// fsmSnapshot is a point-in-time image of an FSM: until materialized it
-// is f's current content overlaid with undo, the values f held when the
-// image was taken for the keys changed since; once materialized (its FSM
-// is about to be replaced wholesale) it is data. f never changes; the
-// rest is guarded by f's mutex.
+// fsmSnapshot is a point-in-time image of an FSM: its history at the
+// version applied when it was taken. h keeps what the image needs while
+// the image is attached to it; the image's fields never change except
+// kept, which is guarded by h's mutex.
 type fsmSnapshot struct {
-	f *fsm
-	// undo records, in the order of the changes since the image was
-	// taken, what each changed key held before: a key's first record is
-	// what it held when taken, its later ones are redundant. Appending is
-	// what every apply of every member pays while an image is kept (that
-	// is, nearly always), so it is a slice, not a map by key (that map's
-	// lookups, inserts and growth were 60% of every member's apply at 1k
-	// nodes / 30k pods); the
-	// redundant records are dropped when the log reaches compactAt, which
-	// then doubles what it kept, so the log stays within twice the keys
-	// changed (or minUndo) at an amortized constant cost per change.
-	undo      []undoRec
-	compactAt int
-	data      map[string]map[string]value
-	applied   uint64
-	rev       int64
+	h       *history
+	applied uint64
+	rev     int64
 	// kept is set once the snapshot store holds the image: it then stays
 	// attached until the store replaces it (drop), not just until raft
 	// released it (Release).
 	kept bool
 }
 
-// remember records that key of kind held v (ok: it existed) just before
-// a change. The caller holds the FSM's mutex.
-func (s *fsmSnapshot) remember(kind, key string, v value, ok bool) {
-	if len(s.undo) >= s.compactAt {
-		s.compactUndo()
-	}
-	s.undo = append(s.undo, undoRec{kind: kind, key: key, undoVal: undoVal{v: v, ok: ok}})
-}
-
-// compactUndo keeps only each key's first record, in order, and sets the
-// length of the next compaction to twice what is left.
-func (s *fsmSnapshot) compactUndo() {
-	seen := make(map[undoKey]struct{}, len(s.undo))
-	kept := s.undo[:0]
-	for _, r := range s.undo {
-		k := undoKey{r.kind, r.key}
-		if _, dup := seen[k]; !dup {
-			seen[k] = struct{}{}
-			kept = append(kept, r)
-		}
-	}
-	clear(s.undo[len(kept):]) // let go of the dropped values
-	s.undo = kept
-	s.compactAt = max(minUndo, 2*len(kept))
-}
-
-// taken is, for every key changed since the image was taken, what it held
-// then: kind -> key -> value. The caller holds the FSM's mutex.
-func (s *fsmSnapshot) taken() map[string]map[string]undoVal {
-	out := map[string]map[string]undoVal{}
-	for _, r := range s.undo {
-		u := out[r.kind]
-		if u == nil {
-			u = map[string]undoVal{}
-			out[r.kind] = u
-		}
-		if _, seen := u[r.key]; !seen {
-			u[r.key] = r.undoVal
-		}
-	}
-	return out
-}
-
-// each calls fn for every object of the image, in no particular order.
-// The caller holds the FSM's mutex.
-func (s *fsmSnapshot) each(fn func(kind, key string, v value)) {
-	if s.data != nil {
-		for kind, m := range s.data {
-			for k, v := range m {
-				fn(kind, k, v)
-			}
-		}
-		return
-	}
-	undo := s.taken()
-	for kind, m := range s.f.data {
-		u := undo[kind]
-		for k, v := range m {
-			if old, changed := u[k]; changed {
-				if old.ok {
-					fn(kind, k, old.v)
-				}
-				continue
-			}
-			fn(kind, k, v)
-		}
-	}
-	for kind, u := range undo {
-		m := s.f.data[kind]
-		for k, old := range u {
-			if _, now := m[k]; !now && old.ok {
-				fn(kind, k, old.v) // deleted since
-			}
-		}
-	}
-}
-
-// materialize gives the image its own content and stops its FSM from
-// recording changes for it. The caller holds the FSM's mutex.
-func (s *fsmSnapshot) materialize() {
-	if s.data != nil {
-		return
-	}
-	data := map[string]map[string]value{}
-	s.each(func(kind, key string, v value) {
-		if data[kind] == nil {
-			data[kind] = map[string]value{}
-		}
-		data[kind][key] = v
-	})
-	s.undo, s.data = nil, data
-}
-
-// drop stops the FSM from recording changes for the image: nothing will
+// drop stops the history from keeping what the image needs: nothing will
 // read it any more.
 func (s *fsmSnapshot) drop() {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
-	s.f.images = slices.DeleteFunc(s.f.images, func(o *fsmSnapshot) bool { return o == s })
-	if s.data == nil && cap(s.undo) > cap(s.f.spare) {
-		clear(s.undo) // let go of the values
-		s.f.spare = s.undo[:0]
-	}
-	s.undo = nil
+	s.h.mu.Lock()
+	defer s.h.mu.Unlock()
+	s.h.images = slices.DeleteFunc(s.h.images, func(o *fsmSnapshot) bool { return o == s })
+	s.h.trim(false)
 }
 
 // Persist hands the point-in-time image to our file-less snapshot store,
@@ -394,7 +349,9 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 		_ = sink.Cancel() // failing anyway
 		return fmt.Errorf("etcd: a snapshot persists only to its member's own store, not a %T", sink)
 	}
+	s.h.mu.Lock()
 	s.kept = true
+	s.h.mu.Unlock()
 	ms.image = s
 	return sink.Close()
 }
@@ -402,10 +359,10 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 // encode is the snapshot's byte form, read by fsm.Restore. It encodes
 // every object, so it runs only where encode may (see gate).
 func (s *fsmSnapshot) encode() ([]byte, error) {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
+	s.h.mu.Lock()
+	defer s.h.mu.Unlock()
 	count := 0
-	s.each(func(string, string, value) { count++ })
+	s.h.each(s.applied, func(string, string, value) { count++ })
 	buf := binary.AppendUvarint(nil, s.applied)
 	buf = binary.AppendUvarint(buf, uint64(s.rev))
 	buf = binary.AppendUvarint(buf, uint64(count))
@@ -413,7 +370,7 @@ func (s *fsmSnapshot) encode() ([]byte, error) {
 	var err error
 	// Map order does not matter here: the content, not the bytes, is
 	// what the members compare.
-	s.each(func(kind, k string, v value) {
+	s.h.each(s.applied, func(kind, k string, v value) {
 		if err != nil {
 			return
 		}
@@ -431,7 +388,10 @@ func (s *fsmSnapshot) encode() ([]byte, error) {
 // Release is raft done with the image: unless the snapshot store keeps
 // it, nothing reads it any more.
 func (s *fsmSnapshot) Release() {
-	if !s.kept {
+	s.h.mu.Lock()
+	kept := s.kept
+	s.h.mu.Unlock()
+	if !kept {
 		s.drop()
 	}
 }
@@ -457,8 +417,14 @@ func (f *fsm) progress() (applied uint64, err error) {
 func (f *fsm) state() state {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	fh := f.lockHist()
+	defer fh.mu.Unlock()
 	h := sha256.New()
-	err := cmp.Or(f.err, hashContent(h, f.data))
+	herr := hashContent(h, fh.at(f.applied))
+	err := f.err
+	if err == nil {
+		err = herr
+	}
 	return state{Applied: f.applied, Rev: f.rev, Hash: "sha256:" + hex.EncodeToString(h.Sum(nil)), Err: err}
 }
 
@@ -549,7 +515,13 @@ func hashContent(h io.Writer, data map[string]map[string]value) error {
 // by identity: the same batches applied, the same keys, each value the
 // same object (members that applied the same entries share them). It may
 // answer false for equal content held in different copies (a member
-// restored from a snapshot); its hash is then computed.
+// sameContent reports whether f holds exactly what o holds, deciding it
+// by identity: the same batches applied and either the same history (the
+// same content at the same version) or, in different histories, the same
+// keys with each value the same object (members that applied the same
+// entries share them). It may answer false for equal content held in
+// different copies (a member restored from a snapshot); its hash is then
+// computed.
 func (f *fsm) sameContent(o *fsm) bool {
 	if f == o {
 		return true
@@ -558,12 +530,23 @@ func (f *fsm) sameContent(o *fsm) bool {
 	defer f.mu.Unlock()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if f.err != nil || o.err != nil || f.applied != o.applied || f.rev != o.rev || len(f.data) != len(o.data) {
+	if f.err != nil || o.err != nil || f.applied != o.applied || f.rev != o.rev {
+		return false
+	}
+	fh := f.lockHist()
+	defer fh.mu.Unlock()
+	if fh == o.h && o.h.evicted[o] == nil {
+		return true
+	}
+	oh := o.lockHist()
+	defer oh.mu.Unlock()
+	fd, od := fh.at(f.applied), oh.at(o.applied)
+	if len(fd) != len(od) {
 		return false
 	}
 	// The answer does not depend on the order of iteration.
-	for kind, m := range f.data {
-		om, ok := o.data[kind]
+	for kind, m := range fd {
+		om, ok := od[kind]
 		if !ok || len(om) != len(m) {
 			return false
 		}
@@ -576,39 +559,28 @@ func (f *fsm) sameContent(o *fsm) bool {
 	return true
 }
 
-// each calls fn for every object in "Kind/key" order until fn returns
-// false. The caller holds the mutex.
-func (f *fsm) each(fn func(kind, key string, v value) bool) {
-	for _, kind := range slices.Sorted(maps.Keys(f.data)) {
-		m := f.data[kind]
-		for _, key := range slices.Sorted(maps.Keys(m)) {
-			if !fn(kind, key, m[key]) {
-				return
-			}
-		}
-	}
-}
-
 // objects decodes the whole content (etcdctl snapshot save), in key order.
 func (f *fsm) objects() ([]store.Object, int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	h := f.lockHist()
+	defer h.mu.Unlock()
+	data := h.at(f.applied)
 	var out []store.Object
 	var buf []byte
-	var err error
-	f.each(func(kind, _ string, v value) bool {
-		if buf, err = encode(buf[:0], v); err != nil {
-			return false
+	for _, kind := range slices.Sorted(maps.Keys(data)) {
+		m := data[kind]
+		for _, key := range slices.Sorted(maps.Keys(m)) {
+			var err error
+			if buf, err = encode(buf[:0], m[key]); err != nil {
+				return nil, 0, err
+			}
+			obj, err := decodeObject(kind, buf)
+			if err != nil {
+				return nil, 0, err
+			}
+			out = append(out, obj)
 		}
-		var obj store.Object
-		if obj, err = decodeObject(kind, buf); err != nil {
-			return false
-		}
-		out = append(out, obj)
-		return true
-	})
-	if err != nil {
-		return nil, 0, err
 	}
 	return out, f.rev, nil
 }
@@ -616,9 +588,7 @@ func (f *fsm) objects() ([]store.Object, int64, error) {
 // get returns the encoding of an object held (tests: no acknowledged
 // write lost).
 func (f *fsm) get(kind, key string) ([]byte, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	v, ok := f.data[kind][key]
+	v, ok := f.value(kind, key)
 	if !ok {
 		return nil, false
 	}
@@ -630,8 +600,9 @@ func (f *fsm) get(kind, key string) ([]byte, bool) {
 func (f *fsm) value(kind, key string) (value, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	v, ok := f.data[kind][key]
-	return v, ok
+	h := f.lockHist()
+	defer h.mu.Unlock()
+	return h.lookup(f.applied, kind, key)
 }
 
 // sharedTable holds the shared values of the raft entries (by the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -69,17 +70,17 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 	require.Equal(t, after.Hash, restored(t, img2).state().Hash)
 	require.Equal(t, want.Hash, restored(t, img).state().Hash)
 
-	// Once raft released an image no store kept, the FSM stops recording
-	// for it.
-	require.Len(t, f.images, 2)
+	// Once raft released an image no store kept, the history stops
+	// recording for it.
+	require.Len(t, f.h.images, 2)
 	img.Release()
-	require.Len(t, f.images, 1)
+	require.Len(t, f.h.images, 1)
 
 	// An FSM replaced wholesale (a snapshot installed from the leader)
-	// gives its kept images their own content first.
+	// reads a history of its own; its kept images still read the old one.
 	img2.(*fsmSnapshot).kept = true
 	img2.Release()
-	require.Len(t, f.images, 1)
+	require.Len(t, f.h.images, 1)
 	other := newFSM(newSharedTable())
 	var oseq uint64
 	applyAll(t, other, &oseq, []store.Mutation{w.put("z", "9")})
@@ -87,8 +88,11 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 	require.NoError(t, err)
 	ob, err := oimg.(*fsmSnapshot).encode()
 	require.NoError(t, err)
+	old := f.h
 	require.NoError(t, f.Restore(io.NopCloser(bytes.NewReader(ob))))
-	require.Empty(t, f.images)
+	require.NotSame(t, old, f.h)
+	require.Empty(t, f.h.images)
+	require.Empty(t, old.users, "the old history keeps only what the image reads")
 	require.Equal(t, other.state().Hash, f.state().Hash)
 	require.Equal(t, after.Hash, restored(t, img2).state().Hash)
 }
@@ -121,10 +125,10 @@ func TestEntryWithoutEncodingsFails(t *testing.T) {
 	require.Nil(t, h.Apply(&raft.Log{Type: raft.LogCommand, Data: del}))
 }
 
-// An image's undo log keeps a key's first record only once it grows: a
-// key changed many times while the image is kept costs it one record,
-// and the image still holds the value from when it was taken. The log of
-// an image dropped serves the next one, which starts empty.
+// A history's undo log keeps a key's first record only once it grows: a
+// key changed many times while an image is kept costs it one record, and
+// the image still holds the value from when it was taken. Once the image
+// is dropped, the records go.
 func TestSnapshotUndoLogStaysBounded(t *testing.T) {
 	defer func(n int) { minUndo = n }(minUndo)
 	minUndo = 64
@@ -141,11 +145,12 @@ func TestSnapshotUndoLogStaysBounded(t *testing.T) {
 		}
 	}
 	applyAll(t, f, &seq, []store.Mutation{w.put("a", "0"), w.put("b", "0")})
+	require.Empty(t, f.h.undo, "nothing reads an older version")
 	want := f.state()
 	img, err := f.Snapshot()
 	require.NoError(t, err)
 	churn(5 * minUndo)
-	u := img.(*fsmSnapshot).undo
+	u := f.h.undo
 	require.LessOrEqual(t, len(u), minUndo, "12 keys changed: their first records and what came after the last compaction")
 	first := map[undoKey]bool{}
 	for _, r := range u[:12] {
@@ -155,16 +160,134 @@ func TestSnapshotUndoLogStaysBounded(t *testing.T) {
 	require.Equal(t, want.Hash, restored(t, img).state().Hash)
 
 	img.Release()
-	require.Nil(t, img.(*fsmSnapshot).undo)
-	require.Positive(t, cap(f.spare))
+	require.Empty(t, f.h.undo)
 	want2 := f.state()
 	img2, err := f.Snapshot()
 	require.NoError(t, err)
-	require.Empty(t, img2.(*fsmSnapshot).undo)
-	require.Nil(t, f.spare)
+	require.Empty(t, f.h.undo)
 	churn(3)
 	require.Equal(t, want2.Hash, restored(t, img2).state().Hash)
 	require.NotEqual(t, want2.Hash, f.state().Hash)
+}
+
+// Members sharing a history hold, at every point, exactly what a member
+// applying the same entries alone holds: the first to apply an entry
+// writes it, the others (one far behind, with images of old versions
+// kept) read the versions they applied; once all caught up they hold the
+// same objects and the log is empty. With a short log (compacted often)
+// the members that fall behind are evicted to histories of their own, and
+// still hold exactly that.
+func TestSharedHistoryIsEachMembersContent(t *testing.T) {
+	for _, short := range []bool{false, true} {
+		t.Run(fmt.Sprint("short=", short), func(t *testing.T) { testSharedHistory(t, short) })
+	}
+}
+
+func testSharedHistory(t *testing.T, short bool) {
+	if short {
+		defer func(n int) { minUndo = n }(minUndo)
+		minUndo = 16
+	}
+	w := newWriter()
+	shared := newSharedTable()
+	var logs []*raft.Log
+	for seq := uint64(1); seq <= 300; seq++ {
+		i := int(seq)
+		b := []store.Mutation{w.put("k"+strconv.Itoa(i%7), strconv.Itoa(i)), w.put("n"+strconv.Itoa(i), "x")}
+		if i%5 == 0 {
+			b = append(b, w.del("n"+strconv.Itoa(i-3)))
+		}
+		if i%11 == 0 {
+			b = append(b, w.del("k"+strconv.Itoa(i%7)))
+		}
+		data, vals, err := encodeBatch(nil, nil, seq, b)
+		require.NoError(t, err)
+		shared.put(seq, vals)
+		logs = append(logs, &raft.Log{Type: raft.LogCommand, Data: data})
+	}
+	alone := newFSM(shared)
+	var want []state // what a member alone holds after each entry
+	for _, l := range logs {
+		require.Nil(t, alone.Apply(l))
+		want = append(want, alone.state())
+	}
+
+	h := newHistory(nil, 0)
+	a, b, c := joinFSM(shared, h), joinFSM(shared, h), joinFSM(shared, h)
+	images := map[uint64]raft.FSMSnapshot{}
+	for i, l := range logs { // a leads, b follows closely, c lags
+		require.Nil(t, a.Apply(l))
+		if i >= 3 {
+			require.Nil(t, b.Apply(logs[i-3]))
+		}
+		if i%2 == 1 {
+			require.Nil(t, c.Apply(logs[i/2]))
+		}
+		if i%40 == 0 {
+			img, err := b.Snapshot()
+			require.NoError(t, err)
+			images[b.applied] = img
+		}
+		require.Equal(t, want[i], a.state())
+		if i >= 3 {
+			require.Equal(t, want[i-3], b.state())
+		}
+		if i%2 == 1 {
+			require.Equal(t, want[i/2], c.state())
+		}
+	}
+	for at, img := range images {
+		if at > 0 {
+			require.Equal(t, want[at-1].Hash, restored(t, img).state().Hash, "the image of version %d", at)
+		}
+		img.Release()
+	}
+	for _, l := range logs {
+		require.Nil(t, b.Apply(l)) // its applied ones are skipped
+		require.Nil(t, c.Apply(l))
+	}
+	last := want[len(want)-1]
+	for _, f := range []*fsm{a, b, c} {
+		require.Equal(t, last, f.state())
+	}
+	require.True(t, b.sameContent(c))
+	require.Empty(t, h.undo, "every member is at the last version and no image is kept")
+	va, _ := a.value("ConfigMap", "default/n300")
+	vc, _ := c.value("ConfigMap", "default/n300")
+	require.Same(t, va.(*corev1.ConfigMap), vc.(*corev1.ConfigMap), "the objects are shared")
+	if short {
+		require.NotSame(t, h, c.h, "the member far behind was evicted")
+		return
+	}
+	require.Same(t, h, c.h)
+
+	// A member that left (restarted) no longer holds the log back.
+	img, err := c.Snapshot()
+	require.NoError(t, err)
+	c.retire()
+	require.Len(t, h.users, 2)
+	img.Release()
+	require.Empty(t, h.images)
+}
+
+// An entry that fails its check on the first member to apply it writes
+// nothing into the shared content: the next member applies it whole.
+func TestFailedEntryWritesNothingShared(t *testing.T) {
+	w := newWriter()
+	shared := newSharedTable()
+	data, vals, err := encodeBatch(nil, nil, 1, []store.Mutation{w.put("a", "1"), w.put("b", "1")})
+	require.NoError(t, err)
+	l := &raft.Log{Type: raft.LogCommand, Data: data}
+	h := newHistory(nil, 0)
+	a, b := joinFSM(shared, h), joinFSM(shared, h)
+	shared.put(1, vals[:1]) // the second write's object is missing for a
+	require.ErrorIs(t, a.Apply(l).(error), errCorrupt)
+	require.Zero(t, h.v)
+	require.Empty(t, h.data["ConfigMap"])
+	shared.put(1, vals)
+	require.Nil(t, b.Apply(l))
+	require.Equal(t, 2, b.len())
+	require.Equal(t, 0, a.len(), "the failed member still reads the version it had")
 }
 
 // BenchmarkApplyWithImage is a member applying entries of updates to a
@@ -201,6 +324,64 @@ func BenchmarkApplyWithImage(b *testing.B) {
 			}
 		}
 		img.Release()
+	}
+}
+
+// BenchmarkApplyThreeMembers is three members applying the entries of
+// BenchmarkApplyWithImage (the leader first, the followers an entry
+// behind), each with its latest image kept: shared, one history as a
+// cluster's members have; alone, one history each.
+func BenchmarkApplyThreeMembers(b *testing.B) {
+	w := newWriter()
+	shared := newSharedTable()
+	var logs []*raft.Log
+	for seq := uint64(1); seq <= 4096; seq++ {
+		var batch []store.Mutation
+		for j := range 8 {
+			batch = append(batch, w.put("k"+strconv.Itoa((int(seq)*8+j)%1000), strconv.Itoa(int(seq))))
+		}
+		data, vals, err := encodeBatch(nil, nil, seq, batch)
+		require.NoError(b, err)
+		shared.put(seq, vals)
+		logs = append(logs, &raft.Log{Type: raft.LogCommand, Data: data})
+	}
+	for _, mode := range []string{"shared", "alone"} {
+		b.Run(mode, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				var fs [3]*fsm
+				h := newHistory(nil, 0)
+				for k := range fs {
+					if mode == "shared" {
+						fs[k] = joinFSM(shared, h)
+					} else {
+						fs[k] = newFSM(shared)
+					}
+				}
+				var imgs [3]raft.FSMSnapshot
+				for k, f := range fs {
+					imgs[k], _ = f.Snapshot()
+				}
+				for i := range logs {
+					for k, f := range fs {
+						if i-k < 0 {
+							continue
+						}
+						if (i-k) > 0 && (i-k)%512 == 0 {
+							next, _ := f.Snapshot()
+							imgs[k].Release()
+							imgs[k] = next
+						}
+						if r := f.Apply(logs[i-k]); r != nil {
+							b.Fatal(r)
+						}
+					}
+				}
+				for _, img := range imgs {
+					img.Release()
+				}
+			}
+		})
 	}
 }
 
