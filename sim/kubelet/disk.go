@@ -371,6 +371,9 @@ func (k *Kubelet) freeImages(want int64) int64 {
 			break
 		}
 		n := imageDiskBytes(k.images[ref].res)
+		if k.lastImage.im == k.images[ref] {
+			k.lastImage = lastImage{}
+		}
 		delete(k.images, ref)
 		k.imagesChanged()
 		k.diskUsed -= n

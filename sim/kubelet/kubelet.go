@@ -139,8 +139,13 @@ type Kubelet struct {
 	// a node sees few distinct images, and each container start would
 	// otherwise parse its image again.
 	imageKeys map[string]string
+	// lastImage is the image a container last asked for and its entry
+	// in images (ensureImage): a node's pods mostly run one image, whose
+	// name they share. freeImages forgets it with the entry.
+	lastImage lastImage
 
-	messages map[msgKey]string // event messages built once (message)
+	messages map[msgKey]string        // event messages built once (message)
+	lastMsg  [numMsgKinds]lastMessage // of each kind, the last asked for (message)
 }
 
 // New returns the kubelet of the node spec describes. client should be

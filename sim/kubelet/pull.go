@@ -35,7 +35,13 @@ const (
 // node's image cache, events, pull back-off.
 func (k *Kubelet) ensureImage(c *container) {
 	image := c.spec.Image
-	key, ok := k.imageKeys[image]
+	var im *imageState
+	key, ok := "", false
+	if last := k.lastImage; last.im != nil && last.name == image {
+		im, key, ok = last.im, last.im.ref, true
+	} else {
+		key, ok = k.imageKeys[image]
+	}
 	if !ok {
 		ref, err := images.Parse(image)
 		if err != nil {
@@ -50,7 +56,11 @@ func (k *Kubelet) ensureImage(c *container) {
 		}
 		k.imageKeys[image] = key
 	}
-	im := k.images[key]
+	if im == nil {
+		if im = k.images[key]; im != nil {
+			k.lastImage = lastImage{image, im}
+		}
+	}
 	present := im != nil && im.present
 	switch policy := c.spec.ImagePullPolicy; {
 	case policy == corev1.PullNever && !present:
@@ -81,6 +91,13 @@ func (k *Kubelet) ensureImage(c *container) {
 		k.event(c.p.pod, corev1.EventTypeNormal, "Pulled", fmt.Sprintf("Successfully pulled image %q in %s (%s including waiting). Image size: %d bytes.", image, d, d, res.SizeBytes))
 		c.create(k.images[key]) // there (and present) while its pull's waiters run
 	})
+}
+
+// lastImage is an image name as containers give it and its entry in
+// Kubelet.images (imageKeys, then images, would find the same).
+type lastImage struct {
+	name string
+	im   *imageState
 }
 
 // pullFailed: ErrImagePull now, ImagePullBackOff shortly after, a new

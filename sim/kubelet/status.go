@@ -247,29 +247,28 @@ func (c *container) waitingState(prev *corev1.ContainerStatus) *corev1.Container
 
 // conditions are the kubelet's four pod conditions, then the ones others
 // own (PodScheduled, DisruptionTarget, ...) as stored.
+//
+// The slice is made at its final length and each condition is written
+// in place (setCondition): a status write is the one place its 120-byte
+// conditions are built, in freshly allocated memory, and composing each
+// in a closure and appending it copied every one once more.
 func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.PodCondition {
-	e := p.k.engine
-	now := metav1.NewTime(e.Now())
-	out := make([]corev1.PodCondition, 0, 5)
-	add := func(i int, typ corev1.PodConditionType, ok bool, reason, msg string) {
-		s, cs := corev1.ConditionFalse, condFalse
-		if ok {
-			s, cs, reason, msg = corev1.ConditionTrue, condTrue, "", ""
+	now := metav1.NewTime(p.k.engine.Now())
+	kept := 0
+	for i := range cur.Status.Conditions {
+		if !kubeletCondition(cur.Status.Conditions[i].Type) {
+			kept++
 		}
-		since := now
-		if p.condStatus[i] != cs {
-			p.condStatus[i], p.condSince[i] = cs, e.Elapsed()
-		} else if p.condSince[i] != e.Elapsed() {
-			// The timestamp the transition was reported with, as
-			// e.Now() computed it then.
-			since = metav1.NewTime(e.Start().Add(p.condSince[i]))
-		}
-		out = append(out, corev1.PodCondition{Type: typ, Status: s, Reason: reason, Message: msg, LastTransitionTime: since})
 	}
 	if p.rejected {
-		return appendKept(out, cur)
+		return appendKept(make([]corev1.PodCondition, 0, kept), cur)
 	}
-	add(0, corev1.PodReadyToStartContainers, p.sandbox, "", "")
+	n := 4 + kept
+	if p.evicted && !p.noDisruption {
+		n++ // DisruptionTarget, unless a kept one is it
+	}
+	out := make([]corev1.PodCondition, 4, n)
+	p.setCondition(&out[0], 0, corev1.PodReadyToStartContainers, p.sandbox, "", "", now)
 	// The messages list the containers in a buffer on the stack; only a
 	// condition that is False gets its message as a string (a True one
 	// has none), not every status write.
@@ -277,47 +276,47 @@ func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.P
 	// (message): most pods have one container, of a name the node's
 	// other pods share.
 	var buf [128]byte
-	names, n, one := buf[:0], 0, ""
+	names, nc, one := buf[:0], 0, ""
 	for i, c := range p.inits {
 		if !(c.state == cTerminated && c.exitCode == 0 || int(p.initDone) > i) {
 			names = appendName(names, "containers with incomplete status: [", c.spec.Name)
-			n, one = n+1, c.spec.Name
+			nc, one = nc+1, c.spec.Name
 		}
 	}
 	initMsg := ""
-	if n == 1 {
+	if nc == 1 {
 		initMsg = p.k.message(msgNotInitialized, one)
 	} else {
 		initMsg = closeNames(names)
 	}
-	add(1, corev1.PodInitialized, n == 0, "ContainersNotInitialized", initMsg)
+	p.setCondition(&out[1], 1, corev1.PodInitialized, nc == 0, "ContainersNotInitialized", initMsg, now)
 	// Sidecars count for readiness, before the app containers.
-	names, n = buf[:0], 0
+	names, nc = buf[:0], 0
 	const unreadyPrefix = "containers with unready status: ["
 	for _, c := range p.inits {
 		if c.sidecar() && !c.ready {
 			names = appendName(names, unreadyPrefix, c.spec.Name)
-			n, one = n+1, c.spec.Name
+			nc, one = nc+1, c.spec.Name
 		}
 	}
 	for _, c := range p.ctrs {
 		if !c.ready {
 			names = appendName(names, unreadyPrefix, c.spec.Name)
-			n, one = n+1, c.spec.Name
+			nc, one = nc+1, c.spec.Name
 		}
 	}
-	allReady := n == 0
+	allReady := nc == 0
 	reason, msg := "ContainersNotReady", ""
 	switch {
 	case phase == corev1.PodSucceeded || phase == corev1.PodFailed:
 		reason = "PodCompleted"
-	case n == 1:
+	case nc == 1:
 		msg = p.k.message(msgNotReady, one)
 	default:
 		msg = closeNames(names)
 	}
-	add(2, corev1.PodReady, allReady, reason, msg)
-	add(3, corev1.ContainersReady, allReady, reason, msg)
+	p.setCondition(&out[2], 2, corev1.PodReady, allReady, reason, msg, now)
+	p.setCondition(&out[3], 3, corev1.ContainersReady, allReady, reason, msg, now)
 	out = appendKept(out, cur)
 	if p.evicted && !p.noDisruption && !slices.ContainsFunc(out, func(c corev1.PodCondition) bool { return c.Type == corev1.DisruptionTarget }) {
 		out = append(out, disruptionTarget(p.message, now))
@@ -325,13 +324,45 @@ func (p *podState) conditions(cur *corev1.Pod, phase corev1.PodPhase) []corev1.P
 	return out
 }
 
+// setCondition writes into c the i-th of the kubelet's conditions, of
+// type typ, True if ok (else False with reason and msg), with the time of
+// its last transition: now if its status changed (which the podState
+// records), else the one it was first reported with.
+func (p *podState) setCondition(c *corev1.PodCondition, i int, typ corev1.PodConditionType, ok bool, reason, msg string, now metav1.Time) {
+	e := p.k.engine
+	s, cs := corev1.ConditionFalse, condFalse
+	if ok {
+		s, cs, reason, msg = corev1.ConditionTrue, condTrue, "", ""
+	}
+	c.Type, c.Status, c.Reason, c.Message = typ, s, reason, msg
+	switch {
+	case p.condStatus[i] != cs:
+		p.condStatus[i], p.condSince[i] = cs, e.Elapsed()
+		c.LastTransitionTime = now
+	case p.condSince[i] == e.Elapsed():
+		c.LastTransitionTime = now
+	default:
+		// The timestamp the transition was reported with, as e.Now()
+		// computed it then.
+		c.LastTransitionTime = metav1.NewTime(e.Start().Add(p.condSince[i]))
+	}
+}
+
+// kubeletCondition: the kubelet owns conditions of type t (it writes
+// them on every status write; the others it keeps as stored).
+func kubeletCondition(t corev1.PodConditionType) bool {
+	switch t {
+	case corev1.PodReadyToStartContainers, corev1.PodInitialized, corev1.PodReady, corev1.ContainersReady:
+		return true
+	}
+	return false
+}
+
 // appendKept appends to out the stored conditions the kubelet does not own.
 func appendKept(out []corev1.PodCondition, cur *corev1.Pod) []corev1.PodCondition {
-	for _, c := range cur.Status.Conditions {
-		switch c.Type {
-		case corev1.PodReadyToStartContainers, corev1.PodInitialized, corev1.PodReady, corev1.ContainersReady:
-		default:
-			out = append(out, c)
+	for i := range cur.Status.Conditions {
+		if c := &cur.Status.Conditions[i]; !kubeletCondition(c.Type) {
+			out = append(out, *c)
 		}
 	}
 	return out

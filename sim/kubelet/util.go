@@ -61,6 +61,7 @@ const (
 	msgPresent                       // Pulled: the image as the container names it
 	msgNotInitialized                // the Initialized condition's: the one init container not done
 	msgNotReady                      // the Ready and ContainersReady conditions': the one unready container
+	numMsgKinds
 )
 
 type msgKey struct {
@@ -74,7 +75,26 @@ type msgKey struct {
 // starting a pod builds none. It is a pure function of kind and arg, so
 // the strings kept never go stale; there are as many as the node has seen
 // container names and images.
+//
+// The message of each kind last asked for is kept apart (lastMsg): a
+// node's pods mostly share their container names and images, so the
+// next asks for the same argument and is answered by a comparison of
+// strings (shared ones, at once) rather than by hashing it into the map.
+// The pair is an entry of the map, so it never goes stale either.
 func (k *Kubelet) message(kind msgKind, arg string) string {
+	if last := &k.lastMsg[kind]; last.msg != "" && last.arg == arg {
+		return last.msg
+	}
+	m := k.messageOf(kind, arg)
+	k.lastMsg[kind] = lastMessage{arg, m}
+	return m
+}
+
+// lastMessage is the argument and message of a kind last asked for.
+type lastMessage struct{ arg, msg string }
+
+// messageOf is message's map lookup.
+func (k *Kubelet) messageOf(kind msgKind, arg string) string {
 	key := msgKey{kind, arg}
 	if m, ok := k.messages[key]; ok {
 		return m
