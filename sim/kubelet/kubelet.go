@@ -107,6 +107,10 @@ type Kubelet struct {
 	flushTimer *sim.Timer  // reused while the generation lasts (markDirty)
 	flushDue   bool        // flushTimer is queued
 	statusReq  *corev1.Pod // the request of the pod status writes, reused (flushPod)
+	// written are the pod versions the last status writes stored, until
+	// the watch brings them back (takeWritten).
+	written     [16]writtenPod
+	writtenNext uint8
 
 	statusTimer, leaseTimer *sim.Timer // the heartbeat loops' (startHeartbeats)
 
@@ -277,6 +281,7 @@ func (k *Kubelet) connect() {
 }
 
 func (k *Kubelet) disconnect() {
+	k.written = [len(k.written)]writtenPod{} // their echoes will not come
 	if k.stopWatch != nil {
 		k.stopWatch()
 		k.stopWatch = nil

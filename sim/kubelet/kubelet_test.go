@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -45,6 +46,7 @@ func newNodeHarness(tb testing.TB, seed uint64, spec cloud.NodeSpec, ready, keep
 		// and the node's image list after every event.
 		w.Engine.AfterStep = func() {
 			checkRunningWS(t, k)
+			checkMemos(t, k)
 			if k.imageListValid {
 				require.Equal(t, k.buildNodeImages(), k.imageList, "at %v", k.now())
 			}
@@ -52,6 +54,27 @@ func newNodeHarness(tb testing.TB, seed uint64, spec cloud.NodeSpec, ready, keep
 	}
 	k.Start(ready)
 	return &harness{World: w, t: tb, k: k}
+}
+
+// checkMemos: what the kubelet remembers to skip a lookup is what the
+// lookup would find: the last image's entry (ensureImage), the podState of
+// each pod version its status writes stored (takeWritten), the last
+// message of each kind (message).
+func checkMemos(t *testing.T, k *Kubelet) {
+	if im := k.lastImage.im; im != nil {
+		require.Same(t, k.images[im.ref], im, "the last image's entry")
+		require.Equal(t, k.imageKeys[k.lastImage.name], im.ref, "the last image's key")
+	}
+	for _, w := range k.written {
+		if w.pod != nil && !w.p.deleted {
+			require.Same(t, k.pods[w.pod.UID], w.p, "the podState of a written version")
+		}
+	}
+	for kind, m := range k.lastMsg {
+		if m.msg != "" {
+			require.Same(t, unsafe.StringData(k.messages[msgKey{msgKind(kind), m.arg}]), unsafe.StringData(m.msg), "the last message of a kind")
+		}
+	}
 }
 
 func (h *harness) run(d time.Duration) { h.Engine.RunUntil(h.Engine.Elapsed() + d) }

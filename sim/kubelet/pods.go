@@ -94,7 +94,54 @@ func (k *Kubelet) onEvent(ev store.Event) {
 		}
 		return
 	}
+	if ev.Type == store.Modified {
+		if p := k.takeWritten(pod); p != nil {
+			p.sync(pod)
+			return
+		}
+	}
 	k.syncPod(pod)
+}
+
+// writtenPod is a pod version a status write of the kubelet stored, and
+// the pod's podState.
+type writtenPod struct {
+	pod *corev1.Pod
+	p   *podState
+}
+
+// noteWritten remembers that a status write of p stored pod, until the
+// watch brings it back (takeWritten). It overwrites the oldest entry: an
+// entry lost finds its pod by UID instead.
+func (k *Kubelet) noteWritten(p *podState, pod *corev1.Pod) {
+	k.written[k.writtenNext%uint8(len(k.written))] = writtenPod{pod, p}
+	k.writtenNext++
+}
+
+// takeWritten is the podState of pod if pod is a version a status write
+// of the kubelet stored, and nil otherwise; it forgets the entry (it
+// would hold an old version alive). Most of what a kubelet's watch brings
+// is the echo of its own status writes: each found here is a lookup by
+// UID saved (a string hashed, and compared against a key no longer in
+// the cache).
+//
+// The entry cannot be stale: a stored version is never written in place
+// nor reused (the entry keeps it alive), so the pod is the one p wrote;
+// and a podState not forgotten is the one pods has under its UID (a
+// UID gets a second podState only after the first is forgotten, which
+// then is deleted: such an entry is not used).
+func (k *Kubelet) takeWritten(pod *corev1.Pod) *podState {
+	for i := range k.written {
+		if w := &k.written[i]; w.pod == pod {
+			p := w.p
+			*w = writtenPod{}
+			if p.deleted {
+				return nil
+			}
+			return p
+		}
+	}
+	return nil
 }
 
 // resync reconciles the kubelet's pods with the API server's after a
@@ -138,6 +185,11 @@ func (k *Kubelet) syncPod(pod *corev1.Pod) {
 		k.addPod(pod)
 		return
 	}
+	p.sync(pod)
+}
+
+// sync handles a new version of a pod the kubelet knows.
+func (p *podState) sync(pod *corev1.Pod) {
 	p.pod = pod
 	switch {
 	case pod.DeletionTimestamp != nil:

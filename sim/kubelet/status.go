@@ -86,7 +86,11 @@ func (k *Kubelet) flushPod(p *podState) {
 		tr.SetCause(tr.LastOf("Pod", cur.Namespace, cur.Name))
 	}
 	req.Name, req.Namespace = cur.Name, cur.Namespace
-	if out, _ := k.client.UpdateStatus(req); out == store.Object(req) {
+	out, _ := k.client.UpdateStatus(req)
+	if out != nil {
+		k.noteWritten(p, out.(*corev1.Pod))
+	}
+	if out == store.Object(req) {
 		k.statusReq = nil // the server kept the request itself: it is the stored object now
 		return
 	}

@@ -211,3 +211,35 @@ func TestStatusSharesWhatDidNotChange(t *testing.T) {
 	}
 	t.Fatal("probe never turned Ready")
 }
+
+// TestWatchEchoesFindTheirPodState: the watch brings back each version
+// the kubelet's status writes stored, and each finds its podState among
+// the written ones (takeWritten) rather than by UID, emptying its entry;
+// a forgotten pod's entry is not used.
+func TestWatchEchoesFindTheirPodState(t *testing.T) {
+	h := newHarness(t, true)
+	h.runPod("a", nil)
+	h.runPod("b", nil)
+	for h.pod("b").Status.HostIP == "" {
+		h.run(50 * time.Microsecond)
+	}
+	written := 0
+	for _, w := range h.k.written {
+		if w.pod != nil {
+			written++
+		}
+	}
+	require.Equal(t, 2, written, "the Pending writes, their echoes not yet delivered")
+	h.run(5 * time.Second)
+	require.Equal(t, corev1.PodRunning, h.pod("a").Status.Phase)
+	require.Equal(t, [len(h.k.written)]writtenPod{}, h.k.written, "every echo came back")
+
+	a := h.pod("a")
+	p := h.k.pods[a.UID]
+	h.k.noteWritten(p, a)
+	require.Same(t, p, h.k.takeWritten(a))
+	require.Nil(t, h.k.takeWritten(a), "taken once")
+	h.k.noteWritten(p, a)
+	p.forget()
+	require.Nil(t, h.k.takeWritten(a), "a forgotten pod")
+}
