@@ -47,9 +47,11 @@ type container struct {
 	id              string
 	image, imageID  string
 	beh             images.Behavior
-	timer           *sim.Timer
-	workingSet      int64     // memory while running (workingSetBytes); 0: not computed yet
-	backoff         *backoffs // nil until the container first exits or fails a pull
+	timer           *sim.Timer       // the pending step, if any (after)
+	step            *sim.Timer       // the container's own timer (after), nil until its first step
+	next            func(*container) // what step runs
+	workingSet      int64            // memory while running (workingSetBytes); 0: not computed yet
+	backoff         *backoffs        // nil until the container first exits or fails a pull
 	exitCode        int32
 	restarts        int32
 
@@ -62,6 +64,8 @@ type container struct {
 	// noReadyUntilRestart: readiness failed for good (until a restart).
 	noReadyUntilRestart bool
 	pulling             bool
+	stepQueued          bool   // step is queued
+	stepGen             uint32 // the kubelet's generation step was set in (low bits)
 }
 
 // backoffs are a container's crash-loop and image-pull back-offs and
@@ -93,8 +97,26 @@ func newContainer(p *podState, spec *corev1.Container, init bool) *container {
 // the steps of every start ((*container).created, (*container).run) are
 // plain functions, not one more closure each: a pod's containers set
 // several timers each.
+//
+// The container's own timer (step) is rescheduled for each step rather
+// than a timer and a closure allocated per step, while it is not queued:
+// rescheduling queues it exactly as a new timer would be (the next
+// sequence number, the current cause). A step set while it is queued
+// (one that overlaps another, or one a failure voided and that has yet to
+// fire) gets a timer of its own, as before. Timers set so are named
+// stepTimerName, whatever step they run.
 func (c *container) after(d time.Duration, name string, fn func(*container)) {
 	k := c.p.k
+	if !c.stepQueued {
+		c.next, c.stepGen, c.stepQueued = fn, uint32(k.gen), true
+		if c.step == nil {
+			c.step = k.engine.After(d, stepTimerName, c.fire)
+		} else {
+			k.engine.Reschedule(c.step, k.now()+d)
+		}
+		c.timer = c.step
+		return
+	}
 	gen := k.gen
 	c.timer = k.engine.After(d, name, func() {
 		if k.gen == gen && k.alive {
@@ -102,6 +124,30 @@ func (c *container) after(d time.Duration, name string, fn func(*container)) {
 			fn(c)
 		}
 	})
+}
+
+// stepTimerName names the container's own timer (after).
+const stepTimerName = "kubelet/container"
+
+// fire runs the step the container's own timer was set for, unless the
+// kubelet failed or restarted since (the generation is kept as its low
+// 32 bits: four billion failures apart to be mistaken).
+func (c *container) fire() {
+	c.stepQueued = false
+	k := c.p.k
+	if uint32(k.gen) == c.stepGen && k.alive {
+		c.timer = nil
+		c.next(c)
+	}
+}
+
+// cancelTimer cancels the container's pending timer.
+func (c *container) cancelTimer() {
+	c.p.k.engine.Cancel(c.timer)
+	if c.timer != nil && c.timer == c.step {
+		c.stepQueued = false
+	}
+	c.timer = nil
 }
 
 // begin makes sure the image is there, then creates and starts the

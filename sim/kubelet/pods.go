@@ -445,8 +445,7 @@ func (p *podState) cancelTimers() {
 	e.Cancel(p.timer)
 	p.timer = nil
 	for _, c := range p.all() {
-		e.Cancel(c.timer)
-		c.timer = nil
+		c.cancelTimer()
 	}
 }
 
@@ -582,8 +581,7 @@ func (k *Kubelet) ContainerExit(uid types.UID, name string, code int32) error {
 		if c.state != cRunning {
 			return fmt.Errorf("container %s is not running", name)
 		}
-		k.engine.Cancel(c.timer)
-		c.timer = nil
+		c.cancelTimer()
 		reason := "Completed"
 		if code != 0 {
 			reason = "Error"
