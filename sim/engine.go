@@ -105,6 +105,7 @@ type Timer struct {
 	name   string
 	fn     func()
 	cause  int64 // the trace record current when it was scheduled
+	lane   *Lane // the lane it is queued in, nil for the heap (see Lane)
 }
 
 // At returns the virtual time the timer fires at.
@@ -181,7 +182,30 @@ func (e *Engine) push(tm *Timer, t time.Duration, late bool) {
 	if late {
 		key |= lateBit
 	}
+	if tm.lane != nil && !late {
+		e.queue.pushLane(tm.lane, queued{at: t, key: key, tm: tm})
+		return
+	}
 	e.queue.push(queued{at: t, key: key, tm: tm})
+}
+
+// NewLane returns a new lane of the engine's queue (see Lane).
+func (e *Engine) NewLane() *Lane {
+	l := &Lane{}
+	e.queue.lanes = append(e.queue.lanes, l)
+	return l
+}
+
+// Lanes is the number of lanes the engine has.
+func (e *Engine) Lanes() int { return len(e.queue.lanes) }
+
+// AtIn is At for a timer queued in lane l (see Lane) whenever it is
+// scheduled, by this call or by Reschedule. It runs exactly when At's
+// timer would: a lane changes where a timer waits, never the order.
+func (e *Engine) AtIn(l *Lane, t time.Duration, name string, fn func()) *Timer {
+	tm := &Timer{name: name, fn: fn, lane: l}
+	e.push(tm, t, false)
+	return tm
 }
 
 // Reschedule queues tm again at absolute virtual time t, exactly as At
@@ -217,6 +241,10 @@ func (e *Engine) Cancel(t *Timer) {
 		return
 	}
 	t.queued = false
+	if t.lane != nil {
+		e.queue.laneCancelled(t.lane)
+		return
+	}
 	e.queue.cancelled()
 }
 
@@ -385,6 +413,92 @@ func (e *Engine) endInstant() {
 type eventQueue struct {
 	h     []queued
 	stale int // slots in h whose timer was cancelled or moved
+	// lanes hold the timers scheduled in them (Engine.AtIn), each lane
+	// sorted; inLanes is how many live slots they hold.
+	lanes   []*Lane
+	inLanes int
+}
+
+// Lane is a queue of timers beside the engine's heap, for timers that a
+// component schedules in (nearly) increasing time order: every watch of
+// the store with the same delivery latency is due that latency after its
+// change, and changes come in time order, so its deliveries (most of a
+// run's events) mostly append to the end of their lane, at a constant
+// cost where the heap costs a logarithmic sift for each push and pop.
+// A timer that is due before the lane's last is inserted in place, so a
+// lane is always sorted by (time, sequence), and the next event is the
+// least of the heap's top and the lanes' fronts: exactly the event the
+// heap alone would run next. Cancelling is lazy, as in the heap; a stale
+// slot is dropped when it reaches the front, which it does by its time.
+// An engine has few lanes (the next event compares their fronts).
+type Lane struct {
+	q    []queued // q[head:] are the slots, sorted
+	head int
+}
+
+// pushLane queues x in lane l.
+func (q *eventQueue) pushLane(l *Lane, x queued) {
+	q.inLanes++
+	n := len(l.q)
+	if n == l.head || !x.less(l.q[n-1]) {
+		l.q = append(l.q, x)
+		return
+	}
+	// Due before the last: x's key is the newest, so it goes after every
+	// slot of its time or earlier.
+	i, _ := sort.Find(n-l.head, func(i int) int {
+		if x.less(l.q[l.head+i]) {
+			return -1
+		}
+		return 1
+	})
+	l.q = append(l.q, queued{})
+	copy(l.q[l.head+i+1:], l.q[l.head+i:n])
+	l.q[l.head+i] = x
+}
+
+// laneCancelled notes that one slot of l went stale, and keeps its front
+// clean.
+func (q *eventQueue) laneCancelled(l *Lane) {
+	q.inLanes--
+	l.clean()
+}
+
+// clean drops stale slots from the front of l, and lets the array's
+// spent front go.
+func (l *Lane) clean() {
+	for l.head < len(l.q) && !l.q[l.head].live() {
+		l.q[l.head] = queued{}
+		l.head++
+	}
+	switch waiting := len(l.q) - l.head; {
+	case waiting == 0:
+		l.q, l.head = l.q[:0], 0
+	case l.head >= minLaneCompact && l.head > waiting:
+		n := copy(l.q, l.q[l.head:])
+		clear(l.q[n:])
+		l.q, l.head = l.q[:n], 0
+	}
+}
+
+// minLaneCompact is the fewest spent slots a lane moves its waiting
+// slots over (each slot moves at most once per time the array fills).
+const minLaneCompact = 64
+
+// front is the lane whose front is the queue's next event, nil if the
+// heap's top is (or there are no lanes with slots).
+func (q *eventQueue) front() *Lane {
+	var best *Lane
+	var at *queued
+	if len(q.h) > 0 {
+		at = &q.h[0]
+	}
+	for _, l := range q.lanes {
+		if l.head < len(l.q) && (at == nil || l.q[l.head].less(*at)) {
+			best, at = l, &l.q[l.head]
+		}
+	}
+	return best
 }
 
 type queued struct {
@@ -409,10 +523,15 @@ func (a queued) live() bool { return a.tm.queued && a.tm.seq == a.key&^lateBit }
 const minStaleSweep = 1024
 
 // len is the number of pending timers.
-func (q *eventQueue) len() int { return len(q.h) - q.stale }
+func (q *eventQueue) len() int { return len(q.h) - q.stale + q.inLanes }
 
 // top is the next timer's slot; the queue must not be empty.
-func (q *eventQueue) top() *queued { return &q.h[0] }
+func (q *eventQueue) top() *queued {
+	if l := q.front(); l != nil {
+		return &l.q[l.head]
+	}
+	return &q.h[0]
+}
 
 func (q *eventQueue) push(x queued) {
 	q.h = append(q.h, x)
@@ -432,6 +551,14 @@ func (q *eventQueue) push(x queued) {
 // pop removes the top slot and returns its timer, then drops the stale
 // slots that came to the top.
 func (q *eventQueue) pop() *Timer {
+	if l := q.front(); l != nil {
+		tm := l.q[l.head].tm
+		l.q[l.head] = queued{}
+		l.head++
+		q.inLanes--
+		l.clean()
+		return tm
+	}
 	tm := q.popSlot()
 	q.clean()
 	return tm

@@ -162,10 +162,14 @@ func TestInterruptFromAnotherGoroutine(t *testing.T) {
 // plain model: after random schedules, reschedules, AtEnd timers and
 // cancellations (enough to sweep the stale slots several times), the
 // timers fire in (time, late, scheduling order), each pending one once,
-// and Pending counts only pending ones.
+// and Pending counts only pending ones. A third of the timers wait in
+// one lane and a third in another (AtIn), scheduled in random time order
+// (most are inserted before the lane's last): a lane changes where a
+// timer waits, never when it runs.
 func TestQueueOrderWithCancels(t *testing.T) {
 	e := NewEngine(1)
 	r := e.Rand("test")
+	lanes := []*Lane{nil, e.NewLane(), e.NewLane()}
 	type want struct {
 		at   time.Duration
 		late bool
@@ -186,6 +190,9 @@ func TestQueueOrderWithCancels(t *testing.T) {
 			timers[id] = e.AtEnd(at, "t", fn)
 		case timers[id] != nil && r.IntN(2) == 0:
 			e.Reschedule(timers[id], at)
+		case lanes[id%3] != nil:
+			e.Cancel(timers[id])
+			timers[id] = e.AtIn(lanes[id%3], at, "t", fn)
 		default:
 			e.Cancel(timers[id])
 			timers[id] = e.At(at, "t", fn)

@@ -86,6 +86,7 @@ type Store struct {
 	keyBuf   []byte        // Get's lookup key, built without allocating
 	expiring []*table      // the kinds with a TTL, by name (ttl.go)
 	slab     []queuedEvent // queued events are taken from here (see queuedEvent)
+	lanes    map[time.Duration]*sim.Lane
 }
 
 // indexer is one index of a table: its name and what it indexes by.
@@ -872,6 +873,7 @@ type watcher struct {
 	// allocated per delivery. armed: a delivery is scheduled or running
 	// (events that handlers cause then wait for it).
 	timer   *sim.Timer
+	lane    *sim.Lane // the engine lane its deliveries wait in, nil for the engine's heap
 	armed   bool
 	stopped bool
 }
@@ -917,6 +919,34 @@ func (f *fanout) queued() *queuedEvent {
 	return f.q
 }
 
+// maxLanes is the most engine lanes the store's watches use.
+const maxLanes = 4
+
+// lane is the engine lane for the deliveries of watches of every object
+// of a kind with the given latency: such a watch is due latency after
+// each change, and changes come in time order, so the deliveries of all
+// the watches with one latency are scheduled in nearly increasing time
+// order (see sim.Lane). The controllers' watches share one latency and
+// make most of a run's events. nil (the engine's heap) for a latency
+// past the first maxLanes, and for no latency (delivered at once).
+func (s *Store) lane(latency time.Duration) *sim.Lane {
+	if latency <= 0 {
+		return nil
+	}
+	if l := s.lanes[latency]; l != nil {
+		return l
+	}
+	if len(s.lanes) >= maxLanes {
+		return nil
+	}
+	if s.lanes == nil {
+		s.lanes = map[time.Duration]*sim.Lane{}
+	}
+	l := s.engine.NewLane()
+	s.lanes[latency] = l
+	return l
+}
+
 // Watch calls fn with every change to objects of kind, latency after it
 // happened in virtual time (the modelled watch delivery delay). Events are
 // delivered in revision order. The returned function stops the watch.
@@ -930,7 +960,7 @@ func (s *Store) Watch(kind string, latency time.Duration, fn Handler) (stop func
 // costs nothing (the garbage collector and the 8,640 lease renewals a
 // node writes a day).
 func (s *Store) WatchFiltered(kind string, latency time.Duration, keep func(Event) bool, fn Handler) (stop func()) {
-	w := &watcher{latency: latency, fn: fn, keep: keep}
+	w := &watcher{latency: latency, fn: fn, keep: keep, lane: s.lane(latency)}
 	t := s.tables[kind]
 	if t == nil {
 		return func() {} // no object of an unknown kind is ever written
@@ -991,7 +1021,11 @@ func (w *watcher) due(q *queuedEvent) time.Duration { return q.at + w.latency }
 func (w *watcher) schedule(e *sim.Engine) {
 	w.armed = true
 	if w.timer == nil {
-		w.timer = e.At(w.due(w.queue[w.head]), "watch", func() { w.deliver(e) })
+		if w.lane != nil {
+			w.timer = e.AtIn(w.lane, w.due(w.queue[w.head]), "watch", func() { w.deliver(e) })
+		} else {
+			w.timer = e.At(w.due(w.queue[w.head]), "watch", func() { w.deliver(e) })
+		}
 		return
 	}
 	e.Reschedule(w.timer, w.due(w.queue[w.head]))

@@ -192,3 +192,61 @@ func TestWatchQueueCompacts(t *testing.T) {
 	require.Len(t, got, 10000)
 	require.LessOrEqual(t, maxCap, 16)
 }
+
+// TestWatchLanesKeepOrder: the deliveries of watches waiting in engine
+// lanes (one per latency, up to maxLanes; the rest in the engine's heap)
+// run in exactly the order they run when every watch waits in the heap:
+// random writes at random times, filtered watches of six latencies,
+// handlers that write in turn and timers of other components between
+// them.
+func TestWatchLanesKeepOrder(t *testing.T) {
+	run := func(lanes bool) []string {
+		e := sim.NewEngine(1)
+		s := New(e)
+		if !lanes { // every lane taken by latencies no watch has
+			s.lanes = map[time.Duration]*sim.Lane{}
+			for i := range maxLanes {
+				s.lanes[time.Duration(i+1)*time.Hour] = e.NewLane()
+			}
+		}
+		r := e.Rand("test")
+		var got []string
+		writes := 0
+		write := func() {
+			writes++
+			name := fmt.Sprint("p", r.IntN(40))
+			if o, ok := s.Get("Pod", "default", name); ok {
+				p := o.(*corev1.Pod).DeepCopy()
+				p.Labels = map[string]string{"n": fmt.Sprint(writes)}
+				_, err := s.Update(p)
+				require.NoError(t, err)
+				return
+			}
+			_, err := s.Create(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}})
+			require.NoError(t, err)
+		}
+		for w := range 12 {
+			latency := time.Duration(1+w%6) * time.Millisecond
+			// Watches of one latency keep different events, so that a
+			// delivery is rescheduled before ones queued in the meantime.
+			keep := func(ev Event) bool { return (ev.Rev+int64(w/6))%3 != 0 }
+			s.WatchFiltered("Pod", latency, keep, func(ev Event) {
+				got = append(got, fmt.Sprint(e.Elapsed(), " w", w, " ", ev.Rev))
+				if r.IntN(40) == 0 { // 12 watches: fewer than one write per write
+					write()
+				}
+				if r.IntN(8) == 0 {
+					e.After(time.Duration(r.IntN(3))*time.Millisecond, "other", func() { got = append(got, fmt.Sprint(e.Elapsed(), " other")) })
+				}
+			})
+		}
+		for range 400 {
+			e.At(time.Duration(r.IntN(200))*time.Millisecond/4, "write", write)
+		}
+		e.RunUntil(time.Second)
+		return got
+	}
+	withLanes := run(true)
+	require.Greater(t, len(withLanes), 3000)
+	require.Equal(t, run(false), withLanes)
+}
