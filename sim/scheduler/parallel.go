@@ -70,10 +70,30 @@ func (s *Scheduler) filterRound(pod *corev1.Pod, nodes []*framework.NodeInfo, st
 // from rotation position first on.
 // A node the cycle's QuickRule passes is feasible without asking the
 // plugins (see framework.QuickFilter).
+//
+// With the cycle's node rows (s.rows, row i for nodes[i]) the rule reads
+// each candidate's row, a cache line of consecutive ones, and a NodeInfo
+// only for the few candidates it does not pass.
 func (s *Scheduler) filterRange(pod *corev1.Pod, nodes []*framework.NodeInfo, first int, out []*framework.Status) {
 	n := len(nodes)
 	at := first % n
 	quick, rule := s.quick, &s.rule
+	if rows := s.rows; quick && rows != nil {
+		rows = rows[:n]
+		for k := range out {
+			if rule.PassesRow(&rows[at]) {
+				if out[k] != nil {
+					out[k] = nil
+				}
+			} else {
+				out[k] = s.fwk.RunFilterPlugins(s.state, pod, nodes[at])
+			}
+			if at++; at == n {
+				at = 0
+			}
+		}
+		return
+	}
 	for k := range out {
 		if ni := nodes[at]; quick && rule.Passes(ni) {
 			if out[k] != nil { // mostly nil already (cleared each cycle): no store, no write barrier

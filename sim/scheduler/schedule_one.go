@@ -228,6 +228,11 @@ func (s *Scheduler) schedulePod(pi *framework.PodInfo) (string, error) {
 	return s.selectHost(feasible), nil
 }
 
+// useNodeRows lets the filter and score loops read the cache's node rows
+// (framework.NodeTable); tests turn it off to compare with reading the
+// NodeInfos.
+var useNodeRows = true
+
 // findNodesThatFitPod runs PreFilter, then Filter over the nodes starting
 // at nextStartNodeIndex until enough feasible nodes are found.
 func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.NodeInfo) ([]*framework.NodeInfo, framework.Diagnosis, error) {
@@ -248,6 +253,7 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 	// have) narrows the nodes filtered; the others count as rejected by
 	// the narrowing plugins, as upstream's absent-nodes status.
 	names, narrowedBy := s.state.PreFilterNodes()
+	s.rows = nil
 	if names != nil {
 		nodes = s.narrowed(names)
 		diag.UnschedulablePlugins = narrowedBy
@@ -256,8 +262,11 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 		}
 	}
 	s.rule, s.quick = s.fwk.QuickFilterRule(s.state, pod)
+	if rows := s.cache.Table().Rows; useNodeRows && names == nil && len(rows) == len(nodes) {
+		s.rows = rows
+	}
 	want := s.numFeasibleNodesToFind(len(nodes))
-	feasible, statuses := s.feasible[:0], s.statuses[:0]
+	feasible, statuses, feasibleRows := s.feasible[:0], s.statuses[:0], s.feasibleRows[:0]
 	n := len(nodes)
 	processed := 0
 	start := s.nextStartNodeIndex % n
@@ -270,7 +279,7 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 		m := min(n-processed, max(want-len(feasible), filterChunk))
 		results := s.filterRound(pod, nodes, start, processed, m)
 		for k := 0; k < m && len(feasible) < want; k++ {
-			ni := nodes[at]
+			ni, row := nodes[at], int32(at)
 			if at++; at == n { // wrap without a division per node
 				at = 0
 			}
@@ -279,6 +288,7 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 			switch {
 			case st.IsSuccess():
 				feasible = append(feasible, ni)
+				feasibleRows = append(feasibleRows, row)
 			case st.Code() == framework.Error:
 				return nil, diag, st.AsError()
 			default:
@@ -288,7 +298,7 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 	}
 	clear(s.filterOut) // drop the statuses for the garbage collector
 	s.nextStartNodeIndex = (s.nextStartNodeIndex + processed) % all
-	s.feasible, s.statuses = feasible, statuses
+	s.feasible, s.statuses, s.feasibleRows = feasible, statuses, feasibleRows
 	if len(feasible) == 0 {
 		if names != nil {
 			return feasible, s.absent(diag, statuses, narrowedBy, all), nil
@@ -383,6 +393,9 @@ func (s *Scheduler) prioritize(pod *corev1.Pod, feasible []*framework.NodeInfo) 
 	clear(s.totals)
 	if !s.fwk.HasScorePlugins() {
 		return nil
+	}
+	if s.rows != nil { // feasibleRows[j] is feasible[j]'s row
+		s.state.SetScoreRows(s.rows, s.feasibleRows)
 	}
 	if st := s.fwk.RunPreScorePlugins(s.state, pod, feasible); !st.IsSuccess() {
 		return st.AsError()

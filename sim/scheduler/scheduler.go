@@ -93,6 +93,11 @@ type Scheduler struct {
 	rule      framework.QuickRule
 	quick     bool
 	totals    []int64
+	// rows are the cache's node rows while a cycle filters the cache's
+	// whole list (row i for node i), nil otherwise; feasibleRows[j] is
+	// the row of feasible[j] then.
+	rows         []framework.NodeRow
+	feasibleRows []int32
 }
 
 // New builds a scheduler writing through client. Call Start to begin.

@@ -48,6 +48,10 @@ type Cache struct {
 	// one small array instead of every node's own). Rebuilt with the
 	// list; a node whose labels change in place is rewritten at once.
 	byIndex [][]int32
+
+	// table holds the listed nodes' rows, row i for list[i] (rebuild
+	// places them; each NodeInfo keeps its own row current).
+	table framework.NodeTable
 }
 
 var _ framework.SharedLister = &Cache{}
@@ -78,9 +82,10 @@ func (c *Cache) NodeInfos() []*framework.NodeInfo {
 func (c *Cache) rebuild() {
 	names := c.tree.list()
 	c.list = c.list[:0]
+	c.table.Reset(len(names))
 	for i, name := range names {
 		ni := c.nodes[name]
-		ni.Index = i
+		c.table.Place(ni, i) // ni.Index = i
 		c.list = append(c.list, ni)
 	}
 	c.dirty = false
@@ -107,6 +112,14 @@ func (c *Cache) DomainsByIndex(keyID int) []int32 {
 		c.rebuild()
 	}
 	return c.byIndex[keyID]
+}
+
+// Table is the listed nodes' rows, row i for NodeInfos()[i] (read-only).
+func (c *Cache) Table() *framework.NodeTable {
+	if c.dirty {
+		c.rebuild()
+	}
+	return &c.table
 }
 
 // Get returns the named node's info, or nil (also for a node whose object
@@ -254,7 +267,7 @@ func (c *Cache) RemoveNode(node *corev1.Node) {
 	c.tree.remove(ni.Node())
 	ni.SetNode(nil)
 	c.topo.FillDomains(ni, nil)
-	ni.Index = -1
+	ni.Unplace() // Index -1
 	if len(ni.Pods) == 0 {
 		delete(c.nodes, node.Name)
 	}

@@ -15,6 +15,7 @@ import (
 // form (NormalizedImages and ImageIDs), where a name listed twice on one
 // node (short and qualified spellings of one image) counts once.
 func (c *Cache) setImages(ni *framework.NodeInfo, old, node *corev1.Node) {
+	defer ni.SyncRow() // the node's row mirrors ImageIDs and ImageSlot
 	if old != nil {
 		ni.ImageStates = releaseImages(c.images, ni.ImageStates, old)
 		c.releaseNormImages(ni)

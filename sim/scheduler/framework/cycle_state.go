@@ -32,6 +32,11 @@ type CycleState struct {
 	// (SetPodInfo), so that plugins read its requests and affinity terms
 	// instead of each deriving them again.
 	podInfo *PodInfo
+	// rows and rowOf are the nodes' rows and, for the nodes being scored
+	// (by position), their rows' indexes (SetScoreRows); nil when the
+	// scheduler has none.
+	rows  []NodeRow
+	rowOf []int32
 }
 
 // NewCycleState returns an empty state.
@@ -44,6 +49,7 @@ func (c *CycleState) Reset() {
 	c.skipFilter, c.skipScore = 0, 0
 	c.nodes, c.narrowedBy = nil, nil
 	c.podInfo = nil
+	c.rows, c.rowOf = nil, nil
 }
 
 // SetPodInfo records what was derived from the pod this cycle schedules
@@ -61,6 +67,14 @@ func (c *CycleState) PodInfo(pod *corev1.Pod) *PodInfo {
 	}
 	return nil
 }
+
+// SetScoreRows records the rows of the nodes this cycle scores:
+// rows[rowOf[j]] is the NodeRow of the j-th node RunScorePlugins is given.
+// RunScorePlugins then lets RowScorers read rows instead of NodeInfos.
+func (c *CycleState) SetScoreRows(rows []NodeRow, rowOf []int32) { c.rows, c.rowOf = rows, rowOf }
+
+// ScoreRows returns what SetScoreRows recorded (nil, nil if nothing).
+func (c *CycleState) ScoreRows() ([]NodeRow, []int32) { return c.rows, c.rowOf }
 
 // PreFilterNodes returns the node names the PreFilter plugins narrowed
 // this cycle to (nil = every node) and the plugins that narrowed it,

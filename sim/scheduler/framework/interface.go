@@ -88,6 +88,17 @@ type BatchScorer interface {
 	ScoreNodes(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, scores []NodeScore) *Status
 }
 
+// RowScorer is an optional extension of a BatchScorer: ScoreRows sets
+// scores[j].Score for nodes[j], whose NodeRow is rows[rowOf[j]], to
+// exactly what Score would return, reading the rows rather than the
+// NodeInfos where it can (a row is one cache line; a NodeInfo several,
+// behind pointers). It sets every scores[j].Score. The framework calls
+// it when the scheduler recorded the rows (CycleState.SetScoreRows);
+// like ScoreNodes it may run on several slices at once.
+type RowScorer interface {
+	ScoreRows(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, rows []NodeRow, rowOf []int32, scores []NodeScore) *Status
+}
+
 // ScoreExtensions rescales a plugin's raw scores over all feasible nodes.
 type ScoreExtensions interface {
 	NormalizeScore(state *CycleState, pod *corev1.Pod, scores []NodeScore) *Status

@@ -189,6 +189,11 @@ type NodeInfo struct {
 
 	// Generation increases on every change.
 	Generation int64
+
+	// table is the NodeTable holding the node's row at Index (nil for a
+	// node in none, and for clones): every change to a mirrored field
+	// rewrites the row (NodeTable).
+	table *NodeTable
 }
 
 // NewNodeInfo returns a NodeInfo for node (which may be nil).
@@ -222,6 +227,7 @@ func (n *NodeInfo) SetNode(node *corev1.Node) {
 		n.Unschedulable, n.Taints = false, nil
 	}
 	n.Generation++
+	n.SyncRow()
 }
 
 // AddPodInfo accounts pi on the node.
@@ -240,6 +246,7 @@ func (n *NodeInfo) AddPodInfo(pi *PodInfo) {
 	n.Requested = n.Requested.Add(pi.Requests)
 	n.NonZeroRequested = n.NonZeroRequested.Add(pi.NonZero)
 	n.Generation++
+	n.SyncRow()
 }
 
 // RemovePodInfo removes pi (which must be on this node) from the node.
@@ -256,6 +263,7 @@ func (n *NodeInfo) RemovePodInfo(pi *PodInfo) {
 	n.NonZeroRequested = n.NonZeroRequested.Sub(pi.NonZero)
 	pi.Node = nil
 	n.Generation++
+	n.SyncRow()
 }
 
 func removeAt(list []*PodInfo, pos *int, posOf func(*PodInfo) *int) []*PodInfo {
@@ -275,9 +283,11 @@ func removeAt(list []*PodInfo, pos *int, posOf func(*PodInfo) *int) []*PodInfo {
 
 // Clone returns a copy whose pod lists and sums can be changed without
 // touching n (preemption's what-if evaluation). PodInfos are shared: use
-// RemovePodInfoFromClone on the copy, never RemovePodInfo.
+// RemovePodInfoFromClone on the copy, never RemovePodInfo. The copy is
+// in no NodeTable: its changes never reach the original's row.
 func (n *NodeInfo) Clone() *NodeInfo {
 	c := *n
+	c.table = nil
 	c.Pods = append([]*PodInfo(nil), n.Pods...)
 	c.PodsWithAffinity = append([]*PodInfo(nil), n.PodsWithAffinity...)
 	c.PodsWithRequiredAntiAffinity = append([]*PodInfo(nil), n.PodsWithRequiredAntiAffinity...)

@@ -58,6 +58,25 @@ func (r *QuickRule) Passes(n *NodeInfo) bool {
 	return true
 }
 
+// PassesRow is Passes read off the node's row: the same checks on the
+// same values (NodeRow mirrors every field Passes reads).
+func (r *QuickRule) PassesRow(row *NodeRow) bool {
+	if r.Schedulable && row.Flags&(RowPresent|RowCordoned) != RowPresent {
+		return false
+	}
+	if r.Untainted && row.Flags&RowTainted != 0 {
+		return false
+	}
+	if r.Fits {
+		if row.Flags&RowPodRoom == 0 ||
+			r.CPU > 0 && r.CPU > row.AllocCPU-row.ReqCPU ||
+			r.Memory > 0 && r.Memory > row.AllocMem-row.ReqMem {
+			return false
+		}
+	}
+	return true
+}
+
 // QuickFilterRule merges the QuickRules of the Filter plugins that run
 // this cycle (after RunPreFilterPlugins): a node it passes is feasible,
 // RunFilterPlugins would return success for it. False when some running

@@ -27,6 +27,8 @@ type Framework struct {
 	preScore   []PreScorePlugin
 	score      []ScorePlugin
 	batch      []BatchScorer // batch[i] is score[i] as a BatchScorer, or nil
+	rowScorer  []RowScorer   // rowScorer[i] is score[i] as a RowScorer, or nil
+	normalizes []bool        // score[i] has ScoreExtensions
 	weights    []int64
 	postFilter []PostFilterPlugin
 
@@ -61,6 +63,9 @@ func NewFramework(specs ...PluginSpec) *Framework {
 			f.score = append(f.score, p)
 			b, _ := p.(BatchScorer)
 			f.batch = append(f.batch, b)
+			r, _ := p.(RowScorer)
+			f.rowScorer = append(f.rowScorer, r)
+			f.normalizes = append(f.normalizes, p.ScoreExtensions() != nil)
 			f.weights = append(f.weights, w)
 		}
 		if p, ok := s.Plugin.(PostFilterPlugin); ok {
@@ -297,11 +302,15 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 // scoreChunk scores nodes[lo:hi] (chunk c) with every non-skipped plugin,
 // recording a plugin's failure in failed[c*len(f.score)+i].
 func (f *Framework) scoreChunk(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, failed []*Status, c, lo, hi int) {
+	var rowOf []int32
+	if state.rowOf != nil && len(state.rowOf) == len(nodes) {
+		rowOf = state.rowOf[lo:hi]
+	}
 	for i := range f.score {
 		if state.skipScore&(1<<i) != 0 {
 			continue
 		}
-		if st := f.scoreNodes(i, state, pod, nodes[lo:hi], f.scores[i][lo:hi]); !st.IsSuccess() {
+		if st := f.scoreNodes(i, state, pod, nodes[lo:hi], rowOf, f.scores[i][lo:hi]); !st.IsSuccess() {
 			failed[c*len(f.score)+i] = st
 			return // later plugins are not asked, as upstream stops at the first failure
 		}
@@ -315,9 +324,20 @@ func (f *Framework) scoreChunk(state *CycleState, pod *corev1.Pod, nodes []*Node
 // check names nodes[j]), so it stays nil, and no pointer, with its write
 // barrier while the collector runs (a third of the time at 5,000 nodes),
 // is stored per node for it.
-func (f *Framework) scoreNodes(i int, state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, scores []NodeScore) *Status {
+//
+// A RowScorer given the nodes' rows (CycleState.SetScoreRows, rowOf[lo:hi]
+// for this slice) reads them instead, and sets every score itself.
+func (f *Framework) scoreNodes(i int, state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, rowOf []int32, scores []NodeScore) *Status {
+	if r := f.rowScorer[i]; r != nil && rowOf != nil {
+		if f.normalizes[i] {
+			for j, n := range nodes {
+				scores[j].Node = n
+			}
+		}
+		return r.ScoreRows(state, pod, nodes, state.rows, rowOf, scores)
+	}
 	if b := f.batch[i]; b != nil {
-		if f.score[i].ScoreExtensions() == nil {
+		if !f.normalizes[i] {
 			for j := range scores {
 				scores[j].Score = 0
 			}

@@ -78,6 +78,7 @@ func (t *Topology) FillDomains(ni *NodeInfo, node *corev1.Node) {
 	}
 	ni.domains = ni.domains[:0]
 	if node == nil {
+		ni.SyncRow()
 		return
 	}
 	for k, key := range t.keys {
@@ -94,6 +95,7 @@ func (t *Topology) FillDomains(ni *NodeInfo, node *corev1.Node) {
 		ni.domains = append(ni.domains, id)
 		t.count(k, id, 1)
 	}
+	ni.SyncRow() // the row mirrors the hostname and zone domains
 }
 
 // count adds delta nodes to the domain of key k that id falls in.

@@ -150,6 +150,36 @@ func (pl *ImageLocality) ScoreNodes(state *framework.CycleState, pod *corev1.Pod
 	return nil
 }
 
+// ScoreRows implements framework.RowScorer: ScoreNodes reading whether
+// a node holds images and its slot from its row.
+func (pl *ImageLocality) ScoreRows(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo, rows []framework.NodeRow, rowOf []int32, scores []framework.NodeScore) *framework.Status {
+	pre := pl.statePreScore(state, pod)
+	ids, held := pre.ids, pre.held
+	empty := CalculatePriority(0, len(ids)) // a node without the images
+	if len(held) == 0 {
+		for j := range scores {
+			scores[j].Score = empty
+		}
+		return nil
+	}
+	for j, i := range rowOf {
+		r := &rows[i]
+		if r.Flags&framework.RowImages == 0 {
+			scores[j].Score = empty
+			continue
+		}
+		w, bit := int(r.ImageSlot>>6), uint64(1)<<(r.ImageSlot&63)
+		var sum int64
+		for _, h := range held {
+			if w < len(h.nodes) && h.nodes[w]&bit != 0 {
+				sum += h.scaled
+			}
+		}
+		scores[j].Score = CalculatePriority(sum, len(ids))
+	}
+	return nil
+}
+
 // heldImage is one pod image some node holds: its ScaledImageScore and
 // the bitset of nodes holding it.
 type heldImage struct {

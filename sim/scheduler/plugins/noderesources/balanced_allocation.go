@@ -40,13 +40,23 @@ type balancedMemo struct {
 
 // lookup returns the remembered score for the inputs, if any.
 func (m *balancedMemo) lookup(used, pod, alloc *podutil.Resources) (int64, bool) {
-	return m.score, m.ok && m.usedCPU == used.MilliCPU && m.usedMem == used.Memory &&
-		m.allocCPU == alloc.MilliCPU && m.allocMem == alloc.Memory &&
-		m.podCPU == pod.MilliCPU && m.podMem == pod.Memory
+	return m.lookupOf(used.MilliCPU, used.Memory, alloc.MilliCPU, alloc.Memory, pod)
 }
 
 func (m *balancedMemo) store(used, pod, alloc *podutil.Resources, score int64) {
-	*m = balancedMemo{usedCPU: used.MilliCPU, usedMem: used.Memory, allocCPU: alloc.MilliCPU, allocMem: alloc.Memory,
+	m.storeOf(used.MilliCPU, used.Memory, alloc.MilliCPU, alloc.Memory, pod, score)
+}
+
+// lookupOf and storeOf are lookup and store given the node's values (as
+// a NodeRow holds them).
+func (m *balancedMemo) lookupOf(usedCPU, usedMem, allocCPU, allocMem int64, pod *podutil.Resources) (int64, bool) {
+	return m.score, m.ok && m.usedCPU == usedCPU && m.usedMem == usedMem &&
+		m.allocCPU == allocCPU && m.allocMem == allocMem &&
+		m.podCPU == pod.MilliCPU && m.podMem == pod.Memory
+}
+
+func (m *balancedMemo) storeOf(usedCPU, usedMem, allocCPU, allocMem int64, pod *podutil.Resources, score int64) {
+	*m = balancedMemo{usedCPU: usedCPU, usedMem: usedMem, allocCPU: allocCPU, allocMem: allocMem,
 		podCPU: pod.MilliCPU, podMem: pod.Memory, score: score, ok: true}
 }
 
@@ -68,17 +78,22 @@ func (b *BalancedAllocation) PreScore(state *framework.CycleState, pod *corev1.P
 		return framework.SkipStatus
 	}
 	state.Write(balancedKey, &b.cur)
-	b.memo = sizeMemo(b.memo, nodes)
+	b.memo = sizeMemo(b.memo, state, nodes)
 	return nil
 }
 
 // sizeMemo grows memo to cover every node's Index. It runs in PreScore,
 // not in ScoreNodes, which may run on several goroutines (each writes
-// only its own nodes' entries).
-func sizeMemo(memo []balancedMemo, nodes []*framework.NodeInfo) []balancedMemo {
+// only its own nodes' entries). With the nodes' rows, the Index of every
+// node is below their number: no NodeInfo needs reading.
+func sizeMemo(memo []balancedMemo, state *framework.CycleState, nodes []*framework.NodeInfo) []balancedMemo {
 	last := -1
-	for _, ni := range nodes {
-		last = max(last, ni.Index)
+	if rows, _ := state.ScoreRows(); rows != nil {
+		last = len(rows) - 1
+	} else {
+		for _, ni := range nodes {
+			last = max(last, ni.Index)
+		}
 	}
 	if last >= len(memo) {
 		memo = append(memo, make([]balancedMemo, last+1-len(memo))...)
@@ -112,6 +127,35 @@ func (b *BalancedAllocation) ScoreNodes(state *framework.CycleState, pod *corev1
 		scores[j].Score = score
 	}
 	return nil
+}
+
+// ScoreRows implements framework.RowScorer: ScoreNodes reading the
+// nodes' rows (the requested and allocatable CPU and memory, which is
+// all balancedImprovement reads), with the same memo.
+func (b *BalancedAllocation) ScoreRows(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo, rows []framework.NodeRow, rowOf []int32, scores []framework.NodeScore) *framework.Status {
+	req := scoreRequests(state, balancedKey, pod, podutil.PodRequests)
+	memo := b.memo
+	for j, i := range rowOf {
+		r := &rows[i]
+		if int(i) >= len(memo) { // not sized by PreScore: no memo
+			scores[j].Score = balancedOf(r, &req)
+			continue
+		}
+		m := &memo[i]
+		score, ok := m.lookupOf(r.ReqCPU, r.ReqMem, r.AllocCPU, r.AllocMem, &req)
+		if !ok {
+			score = balancedOf(r, &req)
+			m.storeOf(r.ReqCPU, r.ReqMem, r.AllocCPU, r.AllocMem, &req, score)
+		}
+		scores[j].Score = score
+	}
+	return nil
+}
+
+// balancedOf is balancedImprovement of the node with row r.
+func balancedOf(r *framework.NodeRow, req *podutil.Resources) int64 {
+	return balancedImprovement(podutil.Resources{MilliCPU: r.ReqCPU, Memory: r.ReqMem}, *req,
+		podutil.Resources{MilliCPU: r.AllocCPU, Memory: r.AllocMem})
 }
 
 // balancedImprovement adds CPU and memory only (BalancedScore reads

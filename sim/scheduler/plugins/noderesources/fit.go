@@ -151,6 +151,29 @@ func (f *Fit) ScoreNodes(state *framework.CycleState, pod *corev1.Pod, nodes []*
 	return nil
 }
 
+// ScoreRows implements framework.RowScorer: ScoreNodes reading the
+// nodes' rows (the non-zero requested and allocatable CPU and memory,
+// which is all score reads), with the same memo.
+func (f *Fit) ScoreRows(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo, rows []framework.NodeRow, rowOf []int32, scores []framework.NodeScore) *framework.Status {
+	req := scoreRequests(state, fitScoreKey, pod, podutil.NonZeroRequests)
+	memo := f.memo
+	for j, i := range rowOf {
+		r := &rows[i]
+		if int(i) >= len(memo) { // not sized by PreScore: no memo
+			scores[j].Score = f.scoreOf(r.NZCPU, r.NZMem, r.AllocCPU, r.AllocMem, &req)
+			continue
+		}
+		m := &memo[i]
+		score, ok := m.lookupOf(r.NZCPU, r.NZMem, r.AllocCPU, r.AllocMem, &req)
+		if !ok {
+			score = f.scoreOf(r.NZCPU, r.NZMem, r.AllocCPU, r.AllocMem, &req)
+			m.storeOf(r.NZCPU, r.NZMem, r.AllocCPU, r.AllocMem, &req, score)
+		}
+		scores[j].Score = score
+	}
+	return nil
+}
+
 // scoreRequests is the pod's requests as its PreScore wrote them under
 // key, or compute(pod) when no PreScore ran (a Score called on its own, as
 // upstream's tests call it).
@@ -169,7 +192,7 @@ func (f *Fit) PreScore(state *framework.CycleState, pod *corev1.Pod, nodes []*fr
 		f.nz = podutil.NonZeroRequests(pod)
 	}
 	state.Write(fitScoreKey, &f.nz)
-	f.memo = sizeMemo(f.memo, nodes)
+	f.memo = sizeMemo(f.memo, state, nodes)
 	return nil
 }
 
@@ -179,8 +202,13 @@ func (f *Fit) PreScore(state *framework.CycleState, pod *corev1.Pod, nodes []*fr
 // requests any, on every node. The strategy is a branch, not a call
 // through f.scorer, so that both scorers inline.
 func (f *Fit) score(podReq podutil.Resources, ni *framework.NodeInfo) int64 {
-	cpu, mem := ni.NonZeroRequested.MilliCPU+podReq.MilliCPU, ni.NonZeroRequested.Memory+podReq.Memory
-	allocCPU, allocMem := ni.Allocatable.MilliCPU, ni.Allocatable.Memory
+	return f.scoreOf(ni.NonZeroRequested.MilliCPU, ni.NonZeroRequested.Memory, ni.Allocatable.MilliCPU, ni.Allocatable.Memory, &podReq)
+}
+
+// scoreOf is score of a node with non-zero requests usedCPU and usedMem
+// and allocatable allocCPU and allocMem.
+func (f *Fit) scoreOf(usedCPU, usedMem, allocCPU, allocMem int64, podReq *podutil.Resources) int64 {
+	cpu, mem := usedCPU+podReq.MilliCPU, usedMem+podReq.Memory
 	var sum, weights int64
 	if allocCPU > 0 {
 		sum += f.scoreOne(cpu, allocCPU)

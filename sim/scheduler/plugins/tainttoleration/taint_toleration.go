@@ -84,6 +84,23 @@ func (*TaintToleration) ScoreNodes(state *framework.CycleState, _ *corev1.Pod, n
 	return nil
 }
 
+// ScoreRows implements framework.RowScorer: an untainted node (its
+// row says so) scores 0 without a look at its NodeInfo.
+func (*TaintToleration) ScoreRows(state *framework.CycleState, _ *corev1.Pod, nodes []*framework.NodeInfo, rows []framework.NodeRow, rowOf []int32, scores []framework.NodeScore) *framework.Status {
+	var tols []corev1.Toleration
+	for j, i := range rowOf {
+		if rows[i].Flags&framework.RowTainted == 0 {
+			scores[j].Score = 0
+			continue
+		}
+		if tols == nil {
+			tols = scoreTolerations(state)
+		}
+		scores[j].Score = CountIntolerable(nodes[j].Taints, tols)
+	}
+	return nil
+}
+
 func scoreTolerations(state *framework.CycleState) []corev1.Toleration {
 	if v, err := state.Read(preScoreKey); err == nil {
 		return v.([]corev1.Toleration)
