@@ -25,6 +25,7 @@ type Client struct {
 	s         *Server
 	component string
 	uids      *sim.Rand // nil: the API server's shared UID stream
+	renewLine *sim.Line // the trace line of this client's Lease renewals (RenewLease)
 }
 
 // WithUIDStream returns a client whose created objects draw their UIDs

@@ -4,6 +4,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -42,7 +43,16 @@ func (c *Client) RenewLease(ref *store.Ref, held *coordinationv1.Lease, renewTim
 	if err != nil {
 		return nil, true, err
 	}
-	s.trace(c.component, "update", out, Summary(out))
+	// The line of every renewal of this Lease by this client is the same
+	// but for the time and the resourceVersion: prepared once (sim.Line),
+	// checked against the record s.trace would write.
+	summary := Summary(out)
+	l := c.renewLine
+	if l == nil || !l.Of(c.component, "update", "Lease", out.GetNamespace(), out.GetName(), summary) {
+		l = sim.NewLine(c.component, "update", "Lease", out.GetNamespace(), out.GetName(), summary)
+		c.renewLine = l
+	}
+	s.engine.Trace().AddLine(l, s.engine.Elapsed(), s.store.Rev())
 	return out.(*coordinationv1.Lease), true, nil
 }
 

@@ -1,0 +1,73 @@
+package sim
+
+import (
+	"strconv"
+	"time"
+)
+
+// Line is a record prepared for a writer that writes the same object
+// again and again under the same component and verb, with the same
+// summary: a kubelet renewing its Lease every 10 seconds, 900,000 trace
+// lines in a 30-minute run of 5,000 nodes (four in ten of all lines).
+// What its lines have in common, from the component to the
+// resourceVersion's key, and the summary after it, is escaped once; AddLine
+// then writes a line as the time's bytes, those, and the number.
+//
+// A Line is immutable once made: it holds the record's strings and the
+// bytes Record.AppendJSON makes of them, which depend on nothing else.
+type Line struct {
+	rec  Record // T and RV zero
+	mid  []byte // `,"c":...,"rv":`
+	tail []byte // `,"s":...}` and the newline
+}
+
+// rvKey ends the part of a line before the resourceVersion.
+const rvKey = `,"rv":`
+
+// NewLine prepares the lines of records with these fields.
+func NewLine(component, verb, kind, namespace, name, summary string) *Line {
+	l := &Line{rec: Record{Component: component, Verb: verb, Kind: kind, Namespace: namespace, Name: name, Summary: summary}}
+	b := l.rec.appendAfterT(nil) // ...,"rv":0,"s":...}
+	i := len(rvKey) + lastIndex(b, rvKey)
+	l.mid = b[:i:i]
+	l.tail = append(b[i+1:len(b):len(b)], '\n') // after the "0"
+	return l
+}
+
+func lastIndex(b []byte, s string) int {
+	for i := len(b) - len(s); i >= 0; i-- {
+		if string(b[i:i+len(s)]) == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// Of reports whether l was prepared for records with these fields.
+func (l *Line) Of(component, verb, kind, namespace, name, summary string) bool {
+	r := &l.rec
+	return r.Component == component && r.Verb == verb && r.Kind == kind &&
+		r.Namespace == namespace && r.Name == name && r.Summary == summary
+}
+
+// AddLine is Add of l's record at time at with resourceVersion rv: the
+// same line, hash, links and listeners.
+func (t *Trace) AddLine(l *Line, at time.Duration, rv int64) {
+	if t.keep || len(t.subs) > 0 || t.lastOf != nil {
+		r := l.rec // they are handed (or keep) the record
+		r.T, r.RV = at, rv
+		t.Add(r)
+		return
+	}
+	if t.tJSON == nil || at != t.tAt {
+		t.tAt, t.tJSON = at, appendT(t.tJSON[:0], at)
+	}
+	t.buf = append(append(t.buf[:0], t.tJSON...), l.mid...)
+	t.buf = append(strconv.AppendInt(t.buf, rv, 10), l.tail...)
+	t.h.Write(t.buf)
+	t.n++
+	t.latest = t.n
+	if t.w != nil && t.werr == nil {
+		_, t.werr = t.w.Write(t.buf)
+	}
+}
