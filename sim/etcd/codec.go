@@ -51,8 +51,8 @@ type protoUnmarshaler interface {
 }
 
 // value is what an FSM holds for a key: the store's immutable object
-// (a protoMarshaler), or its encoding (*encoded: a packed Event, or a
-// value restored from a snapshot's bytes). Both are pointers, so a map of
+// (a protoMarshaler), or its encoding (*store.Encoding: a packed Event's,
+// the store's own; *encoded: a value restored from a snapshot's bytes). Both are pointers, so a map of
 // values costs two words a key and comparing two values compares
 // identities.
 type value = any
@@ -85,7 +85,7 @@ func encodeBatch(buf []byte, vals []sharedVal, seq uint64, batch []store.Mutatio
 		switch {
 		case m.Type == store.Deleted || (m.Object == nil && m.Encoded == nil):
 		case m.Encoded != nil: // the store's own encoding (a packed Event), its Object maybe nil
-			sv.value = &encoded{b: m.Encoded}
+			sv.value = m.Encoded
 		default:
 			if _, ok := m.Object.(protoMarshaler); !ok {
 				return nil, nil, fmt.Errorf("etcd: %s %s has no protobuf encoding", m.Kind, m.Key)
@@ -105,6 +105,8 @@ func encode(buf []byte, v value) ([]byte, error) {
 	switch v := v.(type) {
 	case *encoded:
 		return append(buf, v.b...), nil
+	case *store.Encoding:
+		return append(buf, v.Bytes...), nil
 	case protoMarshaler:
 		n := v.Size()
 		buf = slices.Grow(buf, n)

@@ -13,14 +13,15 @@ import (
 // shares that encoding as the object's value, and it is a write, not a
 // deletion.
 func TestCodecTakesLentEncoding(t *testing.T) {
-	enc := []byte("an Event's encoding")
+	enc := &store.Encoding{Bytes: []byte("an Event's encoding")}
 	batch := []store.Mutation{{Rev: 5, Type: store.Added, Kind: "Event", Key: "default/e.1", Encoded: enc}}
 	data, vals, err := encodeBatch(nil, nil, 1, batch)
 	require.NoError(t, err)
 	require.Len(t, vals, 1)
-	v, ok := vals[0].value.(*encoded)
-	require.True(t, ok, "held as its encoding")
-	require.Same(t, &enc[0], &v.b[0], "the store's encoding, shared")
+	require.Same(t, enc, vals[0].value, "the store's encoding, shared as it is")
+	got0, err := encode(nil, vals[0].value)
+	require.NoError(t, err)
+	require.Equal(t, enc.Bytes, got0)
 	var got []entry
 	_, _, err = decodeBatch(data, func(_ uint64, e entry) { got = append(got, e) })
 	require.NoError(t, err)

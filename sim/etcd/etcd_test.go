@@ -136,10 +136,10 @@ func TestCodecRoundTrip(t *testing.T) {
 
 	// A packed object's encoding is shared as it is; an object without a
 	// protobuf encoding fails when it is written.
-	packed := store.Mutation{Rev: 9, Type: store.Added, Kind: "ConfigMap", Key: "default/p", Object: batch[0].Object, Encoded: b}
+	packed := store.Mutation{Rev: 9, Type: store.Added, Kind: "ConfigMap", Key: "default/p", Object: batch[0].Object, Encoded: &store.Encoding{Bytes: b}}
 	_, pv, err := encodeBatch(nil, nil, 9, []store.Mutation{packed})
 	require.NoError(t, err)
-	require.Same(t, &b[0], &pv[0].value.(*encoded).b[0])
+	require.Same(t, packed.Encoded, pv[0].value)
 	_, _, err = encodeBatch(nil, nil, 10, []store.Mutation{{Rev: 10, Type: store.Added, Kind: "X", Key: "x", Object: &noProto{}}})
 	require.ErrorContains(t, err, "X x has no protobuf encoding")
 

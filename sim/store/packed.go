@@ -24,10 +24,19 @@ import (
 // empty but non-nil maps or lists, timestamps outside UTC) is kept as it
 // is.
 
+// Encoding is the encoding of an object the store keeps packed, as it
+// hands it to the log (Mutation.Encoded): immutable, so the store and
+// every etcd member hold the same one, and a pointer, so a member holds it
+// in an interface without allocating (it allocated a header of its own
+// for every Event written before).
+type Encoding struct {
+	Bytes []byte
+}
+
 // packedObj is one packed object: its encoding and the nanoseconds of
 // its creation, first and last timestamps.
 type packedObj struct {
-	enc  []byte
+	enc  *Encoding
 	nsec [3]int32
 	// indexed: the object has labels or owners, values of the built-in
 	// indexes (a deletion needs them; see Store.needless).
@@ -37,15 +46,16 @@ type packedObj struct {
 // packable reports whether kind is kept packed.
 func packable(kind string) bool { return kind == "Event" }
 
-// pack encodes obj if the encoding gives it back exactly.
-func pack(obj Object) (packedObj, bool) {
+// pack encodes obj if the encoding gives it back exactly, in room cut
+// from slab (see encSlab).
+func pack(obj Object, slab *encSlab) (packedObj, bool) {
 	ev, ok := obj.(*corev1.Event)
 	if !ok || !packableEvent(ev) {
 		return packedObj{}, false
 	}
-	enc := make([]byte, ev.Size())
-	if _, err := ev.MarshalToSizedBuffer(enc); err != nil {
-		return packedObj{}, false
+	enc := slab.alloc(ev.Size())
+	if _, err := ev.MarshalToSizedBuffer(enc.Bytes); err != nil {
+		return packedObj{}, false // enc is wasted room in the slab: never read
 	}
 	return packedObj{enc: enc, nsec: [3]int32{
 		int32(ev.CreationTimestamp.Nanosecond()),
@@ -71,10 +81,57 @@ func exactUTC(t metav1.Time) bool {
 	return t.IsZero() || t.Location() == time.UTC
 }
 
+// encSlab hands out the Encodings of packed objects and the room for
+// their bytes, cut from slabs: an Event's encoding is a few hundred
+// bytes, and there are five or six of them per pod, all kept to the end
+// of a run (their TTL is an hour). Allocated one by one, the bytes and
+// the log's header for them were two of the five objects the simulation
+// allocated for an Event and kept, each a malloc and an object for the
+// collector to find and sweep; cut from slabs they are an append each,
+// the bytes of ~90 Events one object without pointers, and the headers
+// of encHeaders one more. A slab stays alive while anything cut from it
+// does (the store's or an etcd member's): Events are written and expire
+// in time order, so a slab's Events go at about the same time, and what
+// an update or deletion leaves unused in a live slab is bounded by the
+// Events in it. What is handed out is not written again: each encoding's
+// bytes are cut with their capacity at their end, so an append to them
+// copies rather than writing into the next one's.
+type encSlab struct {
+	free []byte     // the current slab's room not yet handed out
+	hdrs []Encoding // the current slab of headers not yet handed out
+}
+
+// encHeaders is the number of Encodings in a slab of them (3 KiB).
+const encHeaders = 128
+
+// encSlabBytes is the size of a slab: the largest size class of Go's small
+// objects, so that a slab does not need a span of its own.
+const encSlabBytes = 32 << 10
+
+// alloc returns an Encoding with n bytes of room (an encoding too large
+// to share a slab well gets a slice of its own).
+func (s *encSlab) alloc(n int) *Encoding {
+	if len(s.hdrs) == 0 {
+		s.hdrs = make([]Encoding, encHeaders)
+	}
+	e := &s.hdrs[0]
+	s.hdrs = s.hdrs[1:]
+	if n > encSlabBytes/8 {
+		e.Bytes = make([]byte, n)
+		return e
+	}
+	if len(s.free) < n {
+		s.free = make([]byte, encSlabBytes)
+	}
+	e.Bytes = s.free[:n:n]
+	s.free = s.free[n:]
+	return e
+}
+
 // unpack decodes a packed object.
 func unpack(p packedObj) Object {
 	ev := &corev1.Event{}
-	if err := ev.Unmarshal(p.enc); err != nil {
+	if err := ev.Unmarshal(p.enc.Bytes); err != nil {
 		// Only pack made these bytes.
 		panic(fmt.Sprintf("store: decode a packed Event: %v", err))
 	}

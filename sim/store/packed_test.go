@@ -165,7 +165,7 @@ func TestCreateFromKeepsNothingLent(t *testing.T) {
 	require.Nil(t, m.Object, "nothing watches: no copy decoded for the log")
 	require.Equal(t, "default/a.1", m.Key)
 	var dec corev1.Event
-	require.NoError(t, dec.Unmarshal(m.Encoded))
+	require.NoError(t, dec.Unmarshal(m.Encoded.Bytes))
 	require.Equal(t, want.Message, dec.Message)
 
 	var watched []store.Object

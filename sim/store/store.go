@@ -61,7 +61,7 @@ type Mutation struct {
 	// encoding Object again. Nil otherwise. Object may then be nil: the
 	// store holds no decoded copy of an object a writer lent it
 	// (CreateFrom).
-	Encoded []byte
+	Encoded *Encoding
 }
 
 // Log receives the mutations of one virtual instant as one batch when the
@@ -99,6 +99,7 @@ type table struct {
 	kind     *KindInfo
 	entries  map[string]*entry                // by key
 	packs    bool                             // the kind is kept packed where its objects pack (packed.go)
+	slab     encSlab                          // room for the encodings of the objects packed (packed.go)
 	sorted   []*entry                         // the entries by key, unless unsorted is set; nil = rebuild
 	unsorted bool                             // entries were appended to sorted since it was sorted
 	indexers []indexer                        // in the order they were added
@@ -267,9 +268,9 @@ func (e *entry) object() Object {
 
 // set makes obj the entry's object, packed if the kind is and obj packs,
 // and returns its encoding if packed.
-func (e *entry) set(t *table, obj Object) (enc []byte) {
+func (e *entry) set(t *table, obj Object) (enc *Encoding) {
 	if t.packs {
-		if p, ok := pack(obj); ok {
+		if p, ok := pack(obj, &t.slab); ok {
 			e.obj, e.p = nil, p
 			return p.enc
 		}
@@ -798,7 +799,7 @@ func revOf(obj Object) int64 {
 	return -1
 }
 
-func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc []byte) {
+func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc *Encoding) {
 	t.rev = s.rev
 	if t.ttl > 0 && typ != Deleted {
 		t.expires.push(expiry{due: s.engine.Elapsed() + t.ttl, rev: s.rev, key: key})
