@@ -85,8 +85,7 @@ func (s *Scheduler) onAssignedPod(ev store.Event, pod *corev1.Pod) {
 		s.queue.Delete(pod) // bound (by us or someone else)
 		delete(s.pending, store.Key(pod.Namespace, pod.Name))
 	}
-	wasCounted := s.cache.PodInfo(pod.Namespace, pod.Name) != nil
-	s.cache.UpdatePod(pod)
+	wasCounted := s.cache.UpdateAssignedPod(pod)
 	switch {
 	case wasCounted && podutil.IsTerminal(pod):
 		s.moveOnEvent(framework.AssignedPodDelete) // finished pods free their room

@@ -7,6 +7,7 @@ package cache
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -312,6 +313,18 @@ func (c *Cache) UpdatePod(pod *corev1.Pod) {
 	c.AddPod(pod)
 }
 
+// UpdateAssignedPod is UpdatePod for the watch of assigned pods; it
+// reports whether the pod was accounted before, with the one lookup that
+// finds it.
+func (c *Cache) UpdateAssignedPod(pod *corev1.Pod) (wasCounted bool) {
+	if cp, ok := c.pods[keyOf(pod)]; ok {
+		c.updatePodInfo(cp, pod)
+		return true
+	}
+	c.AddPod(pod)
+	return false
+}
+
 // RemovePod forgets a pod (deleted). A pod with another UID under the same
 // name (already recreated) is left alone.
 func (c *Cache) RemovePod(pod *corev1.Pod) bool {
@@ -344,7 +357,7 @@ func (c *Cache) updatePodInfo(cp *cachedPod, pod *corev1.Pod) {
 	}
 	// Common case (status updates): same node, same labels and requests;
 	// only swap the object.
-	if pi.Node != nil && pi.Node.Name() == pod.Spec.NodeName && maps.Equal(pi.Pod.Labels, pod.Labels) && sameResources(pi.Pod, pod) {
+	if pi.Node != nil && pi.Node.Name() == pod.Spec.NodeName && sameLabels(pi.Pod.Labels, pod.Labels) && sameResources(pi.Pod, pod) {
 		pi.Pod = pod
 		return
 	}
@@ -449,6 +462,11 @@ func sameContainerRequests(a, b []corev1.Container) bool {
 	if len(a) != len(b) {
 		return false
 	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		// One array: a status write copies the pod shallowly and
+		// stored objects are never written in place.
+		return true
+	}
 	for i := range a {
 		ra, rb := a[i].Resources.Requests, b[i].Resources.Requests
 		if !ra.Cpu().Equal(*rb.Cpu()) || !ra.Memory().Equal(*rb.Memory()) ||
@@ -457,6 +475,19 @@ func sameContainerRequests(a, b []corev1.Container) bool {
 		}
 	}
 	return true
+}
+
+// sameLabels is maps.Equal, answered at once when both are one map (a
+// status write keeps the pod's labels map; stored maps are never written
+// in place).
+func sameLabels(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 || reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
+		return true
+	}
+	return maps.Equal(a, b)
 }
 
 // podSet is an unordered set of pods with O(1) add and remove: each

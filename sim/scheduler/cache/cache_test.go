@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/kubesim/kubesim/sim/podutil"
 	. "github.com/kubesim/kubesim/sim/scheduler/cache"
@@ -180,4 +181,31 @@ func TestPodSetsKeepSwapRemoveOrder(t *testing.T) {
 			require.Equal(t, slices.Clip(want), slices.Clip(gotNames), "step %d set %v", step, k)
 		}
 	}
+}
+
+// UpdateAssignedPod reports whether the pod was accounted; a shallow copy
+// (a status write: same labels map, same containers array) only swaps the
+// object, while new labels move the pod between label sets.
+func TestUpdateAssignedPod(t *testing.T) {
+	c := New()
+	c.AddNode(st.Node("n", "4", "8Gi", 110).Obj())
+	p := st.Pod("p").Label("app", "web").Req("100m", "100Mi").Node("n").Obj()
+	require.False(t, c.UpdateAssignedPod(p))
+	status := *p
+	status.Status.Phase = corev1.PodRunning
+	require.True(t, c.UpdateAssignedPod(&status))
+	require.Same(t, &status, c.PodInfo("default", "p").Pod)
+	require.Len(t, c.PodsWithLabel("default", "app", "web"), 1)
+
+	relabelled := status
+	relabelled.Labels = map[string]string{"app": "db"}
+	require.True(t, c.UpdateAssignedPod(&relabelled))
+	require.Empty(t, c.PodsWithLabel("default", "app", "web"))
+	require.Len(t, c.PodsWithLabel("default", "app", "db"), 1)
+
+	resized := relabelled
+	resized.Spec.Containers = []corev1.Container{*relabelled.Spec.Containers[0].DeepCopy()}
+	resized.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("2")
+	require.True(t, c.UpdateAssignedPod(&resized))
+	require.Equal(t, int64(2000), c.Get("n").Requested.MilliCPU)
 }
