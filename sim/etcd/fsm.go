@@ -144,9 +144,15 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 			if write {
 				h.v = seq
 			}
+			// The pin follows each batch, not each entry: a compaction
+			// while this member writes a later batch of the entry may
+			// evict the users at the oldest version, and must not take
+			// this member's version at the entry's start for its own
+			// (it would move it to a copy of an older content than it
+			// applied, and it would never write again).
+			h.moved(f, seq)
 		}
 	}
-	h.moved(f, f.applied)
 	h.trim(false)
 	return nil
 }
@@ -511,10 +517,6 @@ func hashContent(h io.Writer, data map[string]map[string]value) error {
 	return err
 }
 
-// sameContent reports whether f holds exactly what o holds, deciding it
-// by identity: the same batches applied, the same keys, each value the
-// same object (members that applied the same entries share them). It may
-// answer false for equal content held in different copies (a member
 // sameContent reports whether f holds exactly what o holds, deciding it
 // by identity: the same batches applied and either the same history (the
 // same content at the same version) or, in different histories, the same
