@@ -189,7 +189,6 @@ func (c *container) killForProbe(kind string, pr *corev1.Probe) {
 	}
 	c.ready = false
 	k.markDirty(c.p)
-	e := k.engine
-	e.Cancel(c.timer) // the process's own exit no longer happens
+	c.cancelTimer() // the process's own exit no longer happens
 	c.after(d, "kubelet/kill", func(*container) { c.terminated(code, reason, "", c.startedAt) })
 }
