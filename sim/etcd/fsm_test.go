@@ -290,11 +290,9 @@ func TestFailedEntryWritesNothingShared(t *testing.T) {
 	require.Equal(t, 0, a.len(), "the failed member still reads the version it had")
 }
 
-// BenchmarkApplyWithImage is a member applying entries of updates to a
-// thousand keys while an image of it is kept (as nearly always: the
-// latest snapshot's), snapshotting every 512 entries of 8 updates (the
-// cluster snapshots every few thousand updates).
-func BenchmarkApplyWithImage(b *testing.B) {
+// updateEntries are 4,096 raft entries of 8 updates each to a thousand
+// keys, and the shared table their values are in.
+func updateEntries(b *testing.B) (*sharedTable, []*raft.Log) {
 	w := newWriter()
 	shared := newSharedTable()
 	var logs []*raft.Log
@@ -308,6 +306,15 @@ func BenchmarkApplyWithImage(b *testing.B) {
 		shared.put(seq, vals)
 		logs = append(logs, &raft.Log{Type: raft.LogCommand, Data: data})
 	}
+	return shared, logs
+}
+
+// BenchmarkApplyWithImage is a member applying entries of updates to a
+// thousand keys while an image of it is kept (as nearly always: the
+// latest snapshot's), snapshotting every 512 entries of 8 updates (the
+// cluster snapshots every few thousand updates).
+func BenchmarkApplyWithImage(b *testing.B) {
+	shared, logs := updateEntries(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -332,19 +339,7 @@ func BenchmarkApplyWithImage(b *testing.B) {
 // behind), each with its latest image kept: shared, one history as a
 // cluster's members have; alone, one history each.
 func BenchmarkApplyThreeMembers(b *testing.B) {
-	w := newWriter()
-	shared := newSharedTable()
-	var logs []*raft.Log
-	for seq := uint64(1); seq <= 4096; seq++ {
-		var batch []store.Mutation
-		for j := range 8 {
-			batch = append(batch, w.put("k"+strconv.Itoa((int(seq)*8+j)%1000), strconv.Itoa(int(seq))))
-		}
-		data, vals, err := encodeBatch(nil, nil, seq, batch)
-		require.NoError(b, err)
-		shared.put(seq, vals)
-		logs = append(logs, &raft.Log{Type: raft.LogCommand, Data: data})
-	}
+	shared, logs := updateEntries(b)
 	for _, mode := range []string{"shared", "alone"} {
 		b.Run(mode, func(b *testing.B) {
 			b.ReportAllocs()

@@ -65,57 +65,48 @@ func TestEvictionMidEntryKeepsWriterContent(t *testing.T) {
 
 // The same through a Cluster: a member stopped for long (its snapshot
 // store keeps its last image), the others go on writing short-lived
-// objects in grouped entries; the live members must keep holding what was
-// written.
+// objects (fresh names, soon deleted, as Events are) in grouped entries;
+// the live members must keep holding what was written. Once with a small
+// minUndo and the stopped member started again, once with the real one.
 func TestStoppedMemberLiveMembersStayRight(t *testing.T) {
-	defer func(n int) { minUndo = n }(minUndo)
-	minUndo = 8
-	c := startCluster(t, 3)
-	w := newWriter()
-	for i := 0; i < 10; i++ {
-		require.NoError(t, c.Append([]store.Mutation{w.put("cm-"+strconv.Itoa(i), "x")}))
-	}
-	require.NoError(t, c.Sync())
-	require.NoError(t, c.members[2].raft.Snapshot().Error())
-	require.NoError(t, c.Stop("etcd-3"))
-	for i := 10; i < 400; i++ {
-		require.NoError(t, c.Append([]store.Mutation{w.put("cm-"+strconv.Itoa(i), "x"), w.del("cm-" + strconv.Itoa(i-10))}))
-	}
-	require.NoError(t, c.Sync())
-	for _, m := range c.members[:2] {
-		require.Equal(t, len(w.want), m.fsm.len(), "%s holds what was written", m.name)
-		for k, v := range w.want {
-			b, ok := m.fsm.get("ConfigMap", k[len("ConfigMap/"):])
-			require.True(t, ok, "%s lost %s", m.name, k)
-			require.Equal(t, v, b, "%s holds a stale %s", m.name, k)
-		}
-	}
-	require.NoError(t, c.Start("etcd-3"))
-	requireConverged(t, c, w)
-}
-
-// TestStoppedMemberLiveMembersStayRight with the real
-// minUndo (16,384): a member stopped while Events-like objects (fresh
-// names, soon deleted) are written.
-func TestStoppedMemberRealLimits(t *testing.T) {
-	c := startCluster(t, 3)
-	w := newWriter()
-	for i := 0; i < 10; i++ {
-		require.NoError(t, c.Append([]store.Mutation{w.put("cm-"+strconv.Itoa(i), "x")}))
-	}
-	require.NoError(t, c.Sync())
-	require.NoError(t, c.members[2].raft.Snapshot().Error())
-	require.NoError(t, c.Stop("etcd-3"))
-	for i := 10; i < 80000; i++ {
-		require.NoError(t, c.Append([]store.Mutation{w.put("cm-"+strconv.Itoa(i), "x"), w.del("cm-" + strconv.Itoa(i-10))}))
-	}
-	require.NoError(t, c.Sync())
-	for _, m := range c.members[:2] {
-		require.Equal(t, len(w.want), m.fsm.len(), "%s holds what was written", m.name)
-		for k, v := range w.want {
-			b, ok := m.fsm.get("ConfigMap", k[len("ConfigMap/"):])
-			require.True(t, ok, "%s lost %s", m.name, k)
-			require.Equal(t, v, b, "%s holds a stale %s", m.name, k)
-		}
+	for _, tc := range []struct {
+		name    string
+		minUndo int // 0: the package's
+		writes  int
+		restart bool
+	}{
+		{name: "small log", minUndo: 8, writes: 400, restart: true},
+		{name: "real limits", writes: 80000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.minUndo != 0 {
+				defer func(n int) { minUndo = n }(minUndo)
+				minUndo = tc.minUndo
+			}
+			c := startCluster(t, 3)
+			w := newWriter()
+			for i := 0; i < 10; i++ {
+				require.NoError(t, c.Append([]store.Mutation{w.put("cm-"+strconv.Itoa(i), "x")}))
+			}
+			require.NoError(t, c.Sync())
+			require.NoError(t, c.members[2].raft.Snapshot().Error())
+			require.NoError(t, c.Stop("etcd-3"))
+			for i := 10; i < tc.writes; i++ {
+				require.NoError(t, c.Append([]store.Mutation{w.put("cm-"+strconv.Itoa(i), "x"), w.del("cm-" + strconv.Itoa(i-10))}))
+			}
+			require.NoError(t, c.Sync())
+			for _, m := range c.members[:2] {
+				require.Equal(t, len(w.want), m.fsm.len(), "%s holds what was written", m.name)
+				for k, v := range w.want {
+					b, ok := m.fsm.get("ConfigMap", k[len("ConfigMap/"):])
+					require.True(t, ok, "%s lost %s", m.name, k)
+					require.Equal(t, v, b, "%s holds a stale %s", m.name, k)
+				}
+			}
+			if tc.restart {
+				require.NoError(t, c.Start("etcd-3"))
+				requireConverged(t, c, w)
+			}
+		})
 	}
 }

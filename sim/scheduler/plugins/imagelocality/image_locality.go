@@ -138,14 +138,7 @@ func (pl *ImageLocality) ScoreNodes(state *framework.CycleState, pod *corev1.Pod
 			scores[j].Score = empty
 			continue
 		}
-		w, bit := int(ni.ImageSlot>>6), uint64(1)<<(ni.ImageSlot&63)
-		var sum int64
-		for _, h := range held {
-			if w < len(h.nodes) && h.nodes[w]&bit != 0 {
-				sum += h.scaled
-			}
-		}
-		scores[j].Score = CalculatePriority(sum, len(ids))
+		scores[j].Score = CalculatePriority(heldSum(held, ni.ImageSlot), len(ids))
 	}
 	return nil
 }
@@ -168,14 +161,7 @@ func (pl *ImageLocality) ScoreRows(state *framework.CycleState, pod *corev1.Pod,
 			scores[j].Score = empty
 			continue
 		}
-		w, bit := int(r.ImageSlot>>6), uint64(1)<<(r.ImageSlot&63)
-		var sum int64
-		for _, h := range held {
-			if w < len(h.nodes) && h.nodes[w]&bit != 0 {
-				sum += h.scaled
-			}
-		}
-		scores[j].Score = CalculatePriority(sum, len(ids))
+		scores[j].Score = CalculatePriority(heldSum(held, r.ImageSlot), len(ids))
 	}
 	return nil
 }
@@ -185,6 +171,19 @@ func (pl *ImageLocality) ScoreRows(state *framework.CycleState, pod *corev1.Pod,
 type heldImage struct {
 	scaled int64
 	nodes  []uint64
+}
+
+// heldSum is the sum of the scaled scores of the held images whose
+// bitset has the node of image slot slot.
+func heldSum(held []heldImage, slot int32) int64 {
+	w, bit := int(slot>>6), uint64(1)<<(slot&63)
+	var sum int64
+	for _, h := range held {
+		if w < len(h.nodes) && h.nodes[w]&bit != 0 {
+			sum += h.scaled
+		}
+	}
+	return sum
 }
 
 // heldImages lists the pod images (duplicates included: each container
