@@ -156,20 +156,12 @@ func (t *Trace) SetCause(id int64) { t.cur, t.latest = id, 0 }
 
 // Add appends a record.
 func (t *Trace) Add(r Record) {
-	if t.tJSON == nil || r.T != t.tAt {
-		t.tAt, t.tJSON = r.T, appendT(t.tJSON[:0], r.T)
-	}
-	t.buf = r.appendAfterT(append(t.buf[:0], t.tJSON...))
+	t.buf = r.appendAfterT(t.startLine(r.T))
 	t.buf = append(t.buf, '\n')
-	t.h.Write(t.buf)
-	t.n++
+	t.writeLine()
 	if t.lastOf != nil {
 		t.links = append(t.links, t.cur)
 		t.lastOf[objectRef{r.Kind, r.Namespace, r.Name}] = t.n
-	}
-	t.latest = t.n
-	if t.w != nil && t.werr == nil {
-		_, t.werr = t.w.Write(t.buf)
 	}
 	if t.keep {
 		t.kept = append(t.kept, r)
@@ -179,6 +171,25 @@ func (t *Trace) Add(r Record) {
 		for _, fn := range t.subs {
 			fn(&t.sub)
 		}
+	}
+}
+
+// startLine is t.buf emptied and holding the start of a line at time at
+// (its JSON is kept while the time stays the same: most lines share it).
+func (t *Trace) startLine(at time.Duration) []byte {
+	if t.tJSON == nil || at != t.tAt {
+		t.tAt, t.tJSON = at, appendT(t.tJSON[:0], at)
+	}
+	return append(t.buf[:0], t.tJSON...)
+}
+
+// writeLine counts the line in t.buf, hashes it and writes it out.
+func (t *Trace) writeLine() {
+	t.h.Write(t.buf)
+	t.n++
+	t.latest = t.n
+	if t.w != nil && t.werr == nil {
+		_, t.werr = t.w.Write(t.buf)
 	}
 }
 

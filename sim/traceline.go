@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"strconv"
 	"time"
 )
@@ -28,19 +29,10 @@ const rvKey = `,"rv":`
 func NewLine(component, verb, kind, namespace, name, summary string) *Line {
 	l := &Line{rec: Record{Component: component, Verb: verb, Kind: kind, Namespace: namespace, Name: name, Summary: summary}}
 	b := l.rec.appendAfterT(nil) // ...,"rv":0,"s":...}
-	i := len(rvKey) + lastIndex(b, rvKey)
+	i := len(rvKey) + bytes.LastIndex(b, []byte(rvKey))
 	l.mid = b[:i:i]
 	l.tail = append(b[i+1:len(b):len(b)], '\n') // after the "0"
 	return l
-}
-
-func lastIndex(b []byte, s string) int {
-	for i := len(b) - len(s); i >= 0; i-- {
-		if string(b[i:i+len(s)]) == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // Of reports whether l was prepared for records with these fields.
@@ -59,15 +51,7 @@ func (t *Trace) AddLine(l *Line, at time.Duration, rv int64) {
 		t.Add(r)
 		return
 	}
-	if t.tJSON == nil || at != t.tAt {
-		t.tAt, t.tJSON = at, appendT(t.tJSON[:0], at)
-	}
-	t.buf = append(append(t.buf[:0], t.tJSON...), l.mid...)
+	t.buf = append(t.startLine(at), l.mid...)
 	t.buf = append(strconv.AppendInt(t.buf, rv, 10), l.tail...)
-	t.h.Write(t.buf)
-	t.n++
-	t.latest = t.n
-	if t.w != nil && t.werr == nil {
-		_, t.werr = t.w.Write(t.buf)
-	}
+	t.writeLine()
 }
