@@ -160,3 +160,25 @@ func TestExpectedPodsCountsReplicasNotDaemonSetsOrJobs(t *testing.T) {
 	require.False(t, counted(pod("batch", "Job"), ns))
 	require.False(t, counted(pod("kube-system", "ReplicaSet"), ns), "the add-ons' pods")
 }
+
+// BenchmarkEtcdStatus is the etcd block of the report at the end of a
+// run of 300 nodes / 9,000 pods (the members' content hash): the report
+// phase's wall time is mostly this.
+func BenchmarkEtcdStatus(b *testing.B) {
+	s, err := Generate(Config{Nodes: 300, Deployments: 90, Replicas: 100, Duration: 5 * time.Minute, NoAddons: true})
+	require.NoError(b, err)
+	run, err := runner.Start(s, runner.Options{NoPlayByPlay: true})
+	require.NoError(b, err)
+	c := run.Cluster
+	defer c.Etcd.Close()
+	c.Engine.RunUntil(s.Duration)
+	_, err = c.Etcd.Status()
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Etcd.Status(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
