@@ -2,7 +2,7 @@ package apiserver
 
 import (
 	"cmp"
-	"maps"
+	"math"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -25,22 +25,87 @@ import (
 // through the events/v1 library instead, which neither aggregates nor
 // filters: its events are only counted.
 type eventRecorder struct {
-	s    *Server
-	seen map[uint64]eventLog // hash of the dedup key -> what was written
-	// similar: hash of the aggregation key -> the messages seen lately;
-	// later holds the messages after the first of the few keys that saw
-	// more than one.
-	similar map[uint64]aggregateRecord
-	later   map[uint64][]uint64
-	// spam: hash of the spam key -> the source's token bucket for the object.
-	spam map[uint64]bucket
-	seq  uint32
+	s *Server
+	// objs holds what the correlator knows about each object and event
+	// type (hashKey of the object's kind, namespace, name, UID and the
+	// type): upstream's three caches (dedup, aggregation, spam) are keyed
+	// by those and more, so one record per object holds the entries of
+	// all three, and an event finds them in one map lookup (three tables
+	// were six lookups and inserts an event). recs is the slab the
+	// records are cut from.
+	objs map[uint64]*objRecord
+	recs []objRecord
+	// later holds the messages after the first of the few aggregation
+	// keys that saw more than one.
+	later map[uint64][]uint64
+	// spilled holds the event logs of the objects with more than
+	// maxSlots entries (see objRecord.log).
+	spilled map[uint64]eventLog
+	seq     uint32
 	// spare is the Event the next one is built in (the store keeps only
 	// its encoding), nil while one is being written.
 	spare *corev1.Event
-	// swept is when similar and spam last lost the entries that no longer
+	// swept is when the records last lost the entries that no longer
 	// make a difference (upstream's caches are LRUs of 4,096 entries).
 	swept time.Duration
+}
+
+// objRecord is the correlator's entries about one object and event type:
+// the log of each event written (dedup key, or the aggregation key's
+// aggregate event), the aggregation record of each reason and source,
+// and each source's spam bucket, in the order first seen. A pod's are
+// the scheduler's log and the kubelet's three logs, three aggregation
+// records and bucket: a scan of a few words beats a map of them.
+type objRecord struct {
+	slots []slot
+	// spill: the object reached maxSlots entries, and the logs of its
+	// later events are in the recorder's spilled map (an object written
+	// about without end, such as a CronJob's "Created job", would make
+	// every scan longer).
+	spill bool
+}
+
+// maxSlots is the most entries an objRecord scans.
+const maxSlots = 64
+
+// slot is one entry of an objRecord, each kind of entry 16 bytes beside
+// its key. The key's low two bits say the kind; the rest are the hash of
+// the entry's key (62 bits are as good as 64 here). An aggregation record
+// is upstream's: the hashes of the messages seen (at most
+// aggregateMaxEvents), oldest first, and when the last came; the slot
+// holds the oldest, and the later ones are in the recorder's later map
+// (most records, one per pod and reason, never see a second).
+type slot struct {
+	key uint64
+	at  time.Duration // log: first seen; aggregation record and bucket: last written
+	v   uint64        // log: seq<<32 | count; aggregation record: the first message's hash; bucket: the tokens' float64 bits
+}
+
+// The kinds of slot.
+const (
+	slotLog uint64 = iota
+	slotAggregate
+	slotSpam
+	slotKind = 3
+)
+
+// slotKey is the key of a slot of kind for the hash h.
+func slotKey(h, kind uint64) uint64 { return h&^slotKind | kind }
+
+// find is the index of the slot keyed key, -1 if none.
+func (o *objRecord) find(key uint64) int {
+	for i := range o.slots {
+		if o.slots[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// add appends a slot (the record has room: see full) and returns its index.
+func (o *objRecord) add(s slot) int {
+	o.slots = append(o.slots, s)
+	return len(o.slots) - 1
 }
 
 // The correlator's defaults (client-go tools/record).
@@ -86,17 +151,6 @@ func (r *eventRecorder) appendName(b []byte, obj store.Object, l eventLog) []byt
 	return strconv.AppendUint(b, uint64(l.seq), 16)
 }
 
-// aggregateRecord is upstream's aggregation record: the hashes of the
-// messages seen (at most aggregateMaxEvents), oldest first, and when the
-// last came. A record always holds a message, the oldest in first, and
-// the later ones are in the recorder's later map: most records (one per
-// pod and reason, three per pod in a burst of new pods) never see a
-// second, and are 16 bytes rather than 40 with a slice.
-type aggregateRecord struct {
-	first uint64
-	last  time.Duration
-}
-
 // bucket is the spam filter's token bucket (upstream's is a rate.Limiter
 // per source and object; this is its arithmetic in 16 bytes, as there is
 // one for every pod): tokens after the last write, refilled at one per
@@ -128,53 +182,78 @@ func eventsV1(component string) bool { return component == "default-scheduler" }
 
 func (r *eventRecorder) init(s *Server) {
 	r.s = s
-	r.seen = map[uint64]eventLog{}
-	r.similar = map[uint64]aggregateRecord{}
+	r.objs = map[uint64]*objRecord{}
 	r.later = map[uint64][]uint64{}
-	r.spam = map[uint64]bucket{}
+	r.spilled = map[uint64]eventLog{}
 	s.engine.OnInstantEnd(r.sweep)
 }
 
+// record is the record of the object and type hashed in of, made if new.
+func (r *eventRecorder) record(of uint64) *objRecord {
+	if o := r.objs[of]; o != nil {
+		return o
+	}
+	if len(r.recs) == 0 {
+		r.recs = make([]objRecord, recSlab)
+	}
+	o := &r.recs[0]
+	r.recs = r.recs[1:]
+	// Room for a pod's entries (the scheduler's log and the kubelet's
+	// three logs, aggregation records and bucket) in one allocation.
+	o.slots = make([]slot, 0, 8)
+	r.objs[of] = o
+	return o
+}
+
+// recSlab is the number of objRecords allocated at a time.
+const recSlab = 256
+
 // sweep (at the end of each instant) drops, once per aggregation interval, the aggregation records
-// older than it (the next similar event starts afresh anyway) and the
-// token buckets full again (a fresh one is full): nothing it drops could
-// change what is written, so the order it walks the maps in does not
-// matter either.
+// older than it (the next similar event starts afresh anyway, as from a
+// new record) and the token buckets full again (a fresh one is full):
+// nothing it drops could change what is written, so the order it walks
+// the records in does not matter either. The logs are kept.
 func (r *eventRecorder) sweep() {
 	now := r.s.engine.Elapsed()
 	if now-r.swept < aggregateInterval {
 		return
 	}
 	r.swept = now
-	r.similar = keep(r.similar, func(rec aggregateRecord) bool { return now-rec.last <= aggregateInterval })
-	maps.DeleteFunc(r.later, func(k uint64, _ []uint64) bool {
-		_, ok := r.similar[k]
-		return !ok
-	})
-	r.spam = keep(r.spam, func(b bucket) bool { return b.at(now) < spamBurst })
+	for _, o := range r.objs {
+		o.sweep(r, now)
+	}
 }
 
-// keep returns m without the entries keep refuses: m itself if it loses
-// few, else a new map (a Go map never gives back the room of the entries
-// deleted, and after a burst of pods most go).
-func keep[V any](m map[uint64]V, keep func(V) bool) map[uint64]V {
+// sweep drops o's entries that no longer make a difference at now (see
+// eventRecorder.sweep), and gives back the room they took if that is
+// most of it.
+func (o *objRecord) sweep(r *eventRecorder, now time.Duration) {
 	n := 0
-	for _, v := range m {
-		if keep(v) {
-			n++
+	for _, s := range o.slots {
+		switch s.key & slotKind {
+		case slotAggregate:
+			if now-s.at > aggregateInterval {
+				delete(r.later, s.key)
+				continue
+			}
+		case slotSpam:
+			if b := s.bucket(); b.at(now) >= spamBurst {
+				continue
+			}
 		}
+		o.slots[n] = s
+		n++
 	}
-	if n > len(m)/2 {
-		maps.DeleteFunc(m, func(_ uint64, v V) bool { return !keep(v) })
-		return m
+	clear(o.slots[n:])
+	o.slots = o.slots[:n]
+	if cap(o.slots) > 2*n {
+		o.slots = slices.Clip(slices.Clone(o.slots))
 	}
-	out := make(map[uint64]V, n)
-	for k, v := range m {
-		if keep(v) {
-			out[k] = v
-		}
-	}
-	return out
+}
+
+// bucket is the spam bucket a slot holds.
+func (s *slot) bucket() bucket {
+	return bucket{tokens: math.Float64frombits(s.v), last: s.at}
 }
 
 // aggregate is EventAggregate: the dedup key of the event to write, the
@@ -183,9 +262,10 @@ func keep[V any](m map[uint64]V, keep func(V) bool) map[uint64]V {
 // the spam filter lets the write through, and a ReplicaSet's are mostly
 // dropped). of is
 // the hash of the event's object and type (hashKey of them): the
-// correlator's three keys all start with those, hashed once. The dedup
-// key is dedupKey(of, reason, message, component).
-func (r *eventRecorder) aggregate(of uint64, reason, message, component string) (aggregated bool, key uint64) {
+// correlator's three keys all start with those, hashed once; o is their
+// record. The dedup key is dedupKey(of, reason, message, component), the
+// aggregate event's aggregateKey(base).
+func (r *eventRecorder) aggregate(o *objRecord, of uint64, reason, message, component string) (aggregated bool, key uint64) {
 	// The dedup key is the aggregation key's parts and the message's
 	// hash: the message, the longest part, is hashed once.
 	base := hashMore(of, reason, component)
@@ -194,35 +274,34 @@ func (r *eventRecorder) aggregate(of uint64, reason, message, component string) 
 	if eventsV1(component) {
 		return false, key
 	}
-	aggKey := hashMore(base, "aggregate")
+	aggKey := slotKey(hashMore(base, "aggregate"), slotAggregate)
 	now := r.s.engine.Elapsed()
-	rec, ok := r.similar[aggKey]
-	if !ok {
+	i := o.find(aggKey)
+	if i < 0 {
 		// A new record (most are: one for each pod and reason) has no
-		// later messages: later has only keys similar has.
-		r.similar[aggKey] = aggregateRecord{first: local, last: now}
+		// later messages: later has only keys of records.
+		o.add(slot{key: aggKey, at: now, v: local})
 		return false, key
 	}
+	rec := &o.slots[i]
 	later := r.later[aggKey]
 	switch {
-	case now-rec.last > aggregateInterval:
-		rec, later = aggregateRecord{first: local}, later[:0]
-	case local != rec.first && !slices.Contains(later, local):
+	case now-rec.at > aggregateInterval:
+		rec.v, later = local, later[:0]
+	case local != rec.v && !slices.Contains(later, local):
 		later = append(later, local)
 	}
-	rec.last = now
+	rec.at = now
 	if 1+len(later) < aggregateMaxEvents {
-		r.similar[aggKey] = rec
 		r.setLater(aggKey, later)
 		return false, key
 	}
 	// Upstream forgets an arbitrary one of the messages (a set's PopAny);
 	// the oldest here, so that runs repeat.
-	rec.first = later[0]
+	rec.v = later[0]
 	later = slices.Delete(later, 0, 1)
-	r.similar[aggKey] = rec
 	r.setLater(aggKey, later)
-	return true, aggKey
+	return true, aggregateKey(base)
 }
 
 // dedupKey is the hash of the correlator's dedup key: the aggregation
@@ -230,6 +309,10 @@ func (r *eventRecorder) aggregate(of uint64, reason, message, component string) 
 func dedupKey(of uint64, reason, message, component string) uint64 {
 	return hashWord(hashMore(of, reason, component), hashKey(message))
 }
+
+// aggregateKey is the dedup key of the aggregate event of the
+// aggregation key's parts hashed in base.
+func aggregateKey(base uint64) uint64 { return hashMore(base, "aggregate") }
 
 // setLater makes later the later messages of the aggregation key.
 func (r *eventRecorder) setLater(aggKey uint64, later []uint64) {
@@ -240,19 +323,58 @@ func (r *eventRecorder) setLater(aggKey uint64, later []uint64) {
 	}
 }
 
+// observe is eventObserve: the event of the dedup key is counted, and
+// named (given the next sequence number) the first time, in o or, once o
+// spilled, in the recorder's spilled map. It returns the event's log.
+func (r *eventRecorder) observe(o *objRecord, key uint64) eventLog {
+	k := slotKey(key, slotLog)
+	if i := o.find(k); i >= 0 {
+		s := &o.slots[i]
+		s.v++ // the count, in the low half
+		return logOf(s)
+	}
+	if o.spill {
+		l, ok := r.spilled[k]
+		if !ok {
+			r.seq++
+			l = eventLog{first: r.s.engine.Elapsed(), seq: r.seq}
+		}
+		l.count++
+		r.spilled[k] = l
+		return l
+	}
+	r.seq++
+	s := slot{key: k, at: r.s.engine.Elapsed(), v: uint64(r.seq)<<32 | 1}
+	if len(o.slots) >= maxSlots {
+		o.spill = true
+		r.spilled[k] = logOf(&s)
+	} else {
+		o.add(s)
+	}
+	return logOf(&s)
+}
+
+// logOf is the event log a slot holds.
+func logOf(s *slot) eventLog {
+	return eventLog{first: s.at, seq: uint32(s.v >> 32), count: int32(uint32(s.v))}
+}
+
 // allow is the spam filter: whether component may write now about the
-// object and type hashed in of.
-func (r *eventRecorder) allow(of uint64, component string) bool {
+// object and type hashed in of, whose record is o.
+func (r *eventRecorder) allow(o *objRecord, of uint64, component string) bool {
 	if eventsV1(component) {
 		return true
 	}
-	key := hashMore(of, component, "spam")
-	b, ok := r.spam[key]
-	if !ok {
-		b = bucket{tokens: spamBurst}
+	key := slotKey(hashMore(of, component, "spam"), slotSpam)
+	now := r.s.engine.Elapsed()
+	i := o.find(key)
+	if i < 0 {
+		i = o.add(slot{key: key, v: math.Float64bits(spamBurst)})
 	}
-	allowed := b.take(r.s.engine.Elapsed())
-	r.spam[key] = b
+	s := &o.slots[i]
+	b := s.bucket()
+	allowed := b.take(now)
+	s.v, s.at = math.Float64bits(b.tokens), b.last
 	return allowed
 }
 
@@ -269,18 +391,13 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	// The correlator's keys, hashed: at 150,000 pods the strings
 	// themselves would be a third of the memory of all events.
 	of := hashKey(info.Kind, ns, obj.GetName(), string(obj.GetUID()), eventType)
-	aggregated, key := r.aggregate(of, reason, message, c.component)
+	o := r.record(of)
+	aggregated, key := r.aggregate(o, of, reason, message, c.component)
 	now := c.s.now()
 	// eventObserve: the event is counted (and named, the first time) even
 	// if the spam filter then drops the write.
-	l, ok := r.seen[key]
-	if !ok {
-		r.seq++
-		l = eventLog{first: c.s.engine.Elapsed(), seq: r.seq}
-	}
-	l.count++
-	r.seen[key] = l
-	if !r.allow(of, c.component) {
+	l := r.observe(o, key)
+	if !r.allow(o, of, c.component) {
 		return
 	}
 	summary, message := eventSummary(eventType, reason, l.count, aggregated, message)

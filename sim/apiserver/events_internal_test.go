@@ -111,7 +111,7 @@ func TestAggregateMatchesSliceModel(t *testing.T) {
 		}
 		of := hashKey("Pod", "default", "p"+strconv.Itoa(rng.IntN(3)), "Normal")
 		reason, message := "R"+strconv.Itoa(rng.IntN(2)), "m"+strconv.Itoa(rng.IntN(14))
-		gotAgg, gotKey := r.aggregate(of, reason, message, "c")
+		gotAgg, gotKey := r.aggregate(r.record(of), of, reason, message, "c")
 
 		aggKey := hashMore(of, reason, "c", "aggregate")
 		m := models[aggKey]
@@ -165,4 +165,100 @@ func TestEventSummary(t *testing.T) {
 		require.Equal(t, want, summary)
 		require.Equal(t, message, written)
 	}
+}
+
+// The per-object records give the answers the correlator's three maps
+// (dedup, aggregation, spam: one entry per key, never swept) gave, over a
+// long random sequence of events about a few objects from a few sources,
+// some with many messages (past maxSlots: the spilled logs), with the
+// sweeps running in between.
+func TestRecordsMatchThreeMaps(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := New(e, store.New(e))
+	r := &s.events
+	type aggModel struct {
+		local []uint64
+		last  time.Duration
+	}
+	seen := map[uint64]eventLog{}
+	similar := map[uint64]*aggModel{}
+	spam := map[uint64]*bucket{}
+	var seq uint32
+	rng := rand.New(rand.NewPCG(3, 4))
+	comps := []string{"kubelet/n1", "replicaset-controller", "default-scheduler"}
+	steps := 0
+	var step func()
+	step = func() {
+		for range rng.IntN(20) {
+			of := hashKey("Pod", "default", "p"+strconv.Itoa(rng.IntN(4)), "u", "Normal")
+			comp := comps[rng.IntN(len(comps))]
+			reason, message := "R"+strconv.Itoa(rng.IntN(3)), "m"+strconv.Itoa(rng.IntN(90))
+			o := r.record(of)
+			gotAgg, gotKey := r.aggregate(o, of, reason, message, comp)
+			gotLog := r.observe(o, gotKey)
+			gotAllowed := r.allow(o, of, comp)
+
+			now := e.Elapsed()
+			wantAgg, wantKey := false, dedupKey(of, reason, message, comp)
+			if !eventsV1(comp) {
+				aggKey := hashMore(of, reason, comp, "aggregate")
+				m := similar[aggKey]
+				if m == nil {
+					m = &aggModel{}
+					similar[aggKey] = m
+				}
+				if now-m.last > aggregateInterval {
+					m.local = m.local[:0]
+				}
+				m.last = now
+				if h := hashKey(message); !slices.Contains(m.local, h) {
+					m.local = append(m.local, h)
+				}
+				if len(m.local) >= aggregateMaxEvents {
+					m.local = slices.Delete(m.local, 0, 1)
+					wantAgg, wantKey = true, aggKey
+				}
+			}
+			l, ok := seen[wantKey]
+			if !ok {
+				seq++
+				l = eventLog{first: now, seq: seq}
+			}
+			l.count++
+			seen[wantKey] = l
+			wantAllowed := true
+			if !eventsV1(comp) {
+				k := hashMore(of, comp, "spam")
+				b := spam[k]
+				if b == nil {
+					b = &bucket{tokens: spamBurst}
+					spam[k] = b
+				}
+				wantAllowed = b.take(now)
+			}
+			require.Equal(t, wantAgg, gotAgg, "step %d", steps)
+			require.Equal(t, wantKey, gotKey, "step %d", steps)
+			require.Equal(t, l, gotLog, "step %d", steps)
+			require.Equal(t, wantAllowed, gotAllowed, "step %d", steps)
+			steps++
+		}
+		if steps < 30000 {
+			// Bursts and quiet spells: buckets run dry and refill
+			// partly, aggregation records go stale.
+			pause := time.Duration(rng.IntN(120)) * time.Second
+			if rng.IntN(8) == 0 {
+				pause = time.Duration(rng.IntN(2400)) * time.Second
+			}
+			e.After(pause, "step", step)
+		}
+	}
+	e.After(0, "step", step)
+	e.RunUntil(1000 * time.Hour)
+	require.GreaterOrEqual(t, steps, 30000)
+	require.NotEmpty(t, r.spilled, "some object spilled its logs")
+	swept := 0
+	for _, o := range r.objs {
+		swept += cap(o.slots)
+	}
+	require.Less(t, swept, 4*len(seen), "the sweeps gave room back")
 }
