@@ -186,3 +186,63 @@ func TestDefaultScoringReusesStateExactly(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// ScoreRows (the scheduler's path, node indexes read from the cycle's
+// score rows) scores exactly as ScoreNodes and Score do, for the default
+// constraints' fast path, explicit constraints and ignored nodes alike,
+// over any subset of the nodes in rotation order.
+func TestScoreRowsMatchesScoreNodes(t *testing.T) {
+	s := store.New(sim.NewEngine(1))
+	sel := NewStoreSelectors(s)
+	_, err := s.Create(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "rs-web"},
+		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}})
+	require.NoError(t, err)
+	nodes, pods := spreadFixture()
+	nodes = append(nodes, st.Node("d", "4", "8Gi", 110).Zone("z2").Obj(), st.Node("nozone", "4", "8Gi", 110).Obj())
+	pods = append(pods, st.Pod("w4").Label("app", "web").Node("nozone").Obj())
+	c := st.Snapshot(nodes, pods)
+	all := c.NodeInfos()
+	rows := c.Table().Rows
+	podsToScore := []*corev1.Pod{
+		st.Pod("p").Label("app", "web").Obj(),                                                                                             // default constraints (pair)
+		st.Pod("q").Label("app", "web").Spread(zone, 1, corev1.ScheduleAnyway, "web").Obj(),                                               // nozone ignored
+		st.Pod("r").Label("app", "web").Spread(host, 2, corev1.ScheduleAnyway, "web").Spread(zone, 1, corev1.ScheduleAnyway, "web").Obj(), // two explicit
+	}
+	for _, pod := range podsToScore {
+		for start := range all {
+			for n := 1; n <= len(all); n++ {
+				var feasible []*framework.NodeInfo
+				var rowOf []int32
+				for k := range n {
+					i := (start + k) % len(all)
+					feasible = append(feasible, all[i])
+					rowOf = append(rowOf, int32(i))
+				}
+				pl := New(c, sel)
+				want := make([]framework.NodeScore, n)
+				plain := framework.NewCycleState()
+				require.True(t, pl.PreScore(plain, pod, feasible).IsSuccess())
+				require.True(t, pl.ScoreNodes(plain, pod, feasible, want).IsSuccess())
+				for j, ni := range feasible {
+					one, status := pl.Score(plain, pod, ni)
+					require.True(t, status.IsSuccess())
+					require.Equal(t, want[j].Score, one)
+				}
+
+				withRows := framework.NewCycleState()
+				withRows.SetScoreRows(rows, rowOf)
+				require.True(t, pl.PreScore(withRows, pod, feasible).IsSuccess())
+				got := make([]framework.NodeScore, n)
+				require.True(t, pl.ScoreRows(withRows, pod, feasible, rows, rowOf, got).IsSuccess())
+				require.Equal(t, want, got, "%s from %d, %d nodes", pod.Name, start, n)
+			}
+		}
+	}
+
+	// A node PreScore was not given is refused on either path.
+	pl := New(c, sel)
+	state := framework.NewCycleState()
+	state.SetScoreRows(rows, []int32{0})
+	require.True(t, pl.PreScore(state, podsToScore[0], all[:1]).IsSuccess())
+	require.False(t, pl.ScoreRows(state, podsToScore[0], all[1:2], rows, []int32{1}, make([]framework.NodeScore, 1)).IsSuccess())
+}

@@ -42,6 +42,7 @@ type preScoreState struct {
 	// node in domain d of the second with no matching pod of its own,
 	// which most nodes are.
 	pair    bool
+	fast    bool // pair, and no node ignored: rawOf reads base
 	base    []int64
 	weights []float64
 	// topoSize[i] is the number of feasible domains of constraint i
@@ -79,7 +80,7 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *corev1.P
 	}
 	requireAll := len(pod.Spec.TopologySpreadConstraints) > 0 || !pl.systemDefaulted
 	s := pl.resetScoreState(cs, len(all))
-	topoSize := s.collectDomains(pl.lister, filtered, requireAll)
+	topoSize := s.collectDomains(pl.lister, filtered, nodeIndexes(state, filtered), requireAll)
 	aff := nodeaffinity.GetRequiredNodeAffinity(pod)
 	for i := range cs {
 		sz := topoSize[i]
@@ -99,6 +100,7 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *corev1.P
 		}
 	}
 	s.pair = len(cs) == 2 && s.isHost[0] && !s.isHost[1]
+	s.fast = s.pair && len(s.ignoredList) == 0
 	if s.pair {
 		// rawScore's sum for a node with no matching pod: (0 + skew0) +
 		// term, the same additions in the same order.
@@ -122,27 +124,55 @@ func domainOf(id int32) int32 {
 	return id
 }
 
+// nodeIndexes is the feasible nodes' indexes in the lister's list
+// (idx[j] is filtered[j].Index) when the scheduler recorded them as the
+// cycle's score rows, nil otherwise. The scheduler records rows only for
+// a cycle over the cache's whole list, where row i is list node i, so a
+// row index is a node index; the first and last are checked, which
+// catches rows numbered another way. Reading the indexes from one int32
+// array spares PreScore a load of every feasible NodeInfo (a cache miss
+// each at 5,000 nodes).
+func nodeIndexes(state *framework.CycleState, filtered []*framework.NodeInfo) []int32 {
+	_, rowOf := state.ScoreRows()
+	n := len(filtered)
+	if n == 0 || len(rowOf) != n || int(rowOf[0]) != filtered[0].Index || int(rowOf[n-1]) != filtered[n-1].Index {
+		return nil
+	}
+	return rowOf
+}
+
 // collectDomains stamps the feasible nodes (the nodes Score may be asked
 // about), marks those missing a key as ignored when requireAll, and
-// returns the number of distinct domains per constraint.
+// returns the number of distinct domains per constraint. idx, when not
+// nil, holds the feasible nodes' indexes (nodeIndexes).
 //
 // A constraint's walk stops once it has seen every live domain of its key
 // (the lister's NumLiveTopologyDomains): the feasible nodes are listed
 // nodes, so no further node can bring a new domain. The nodes come
 // zone-interleaved, so a zone constraint finds all zones among its first
 // few nodes instead of walking every feasible node.
-func (s *preScoreState) collectDomains(lister framework.SharedLister, filtered []*framework.NodeInfo, requireAll bool) []int {
+func (s *preScoreState) collectDomains(lister framework.SharedLister, filtered []*framework.NodeInfo, idx []int32, requireAll bool) []int {
 	cs := s.constraints
 	topoSize := append(s.topoSize[:0], make([]int, len(cs))...) // reused: no allocation per cycle
 	s.topoSize = topoSize
-	for _, ni := range filtered {
-		s.stamp[ni.Index] = s.cycle
+	if idx != nil {
+		for _, i := range idx {
+			s.stamp[i] = s.cycle
+		}
+	} else {
+		for _, ni := range filtered {
+			s.stamp[ni.Index] = s.cycle
+		}
 	}
 	if requireAll {
-		for _, ni := range filtered {
-			if !s.hasAllKeys(ni) {
-				s.ignored[ni.Index] = true
-				s.ignoredList = append(s.ignoredList, ni.Index)
+		for j, ni := range filtered {
+			i := ni.Index
+			if idx != nil {
+				i = int(idx[j])
+			}
+			if !s.hasAllKeys(i) {
+				s.ignored[i] = true
+				s.ignoredList = append(s.ignoredList, i)
 			}
 		}
 	}
@@ -155,11 +185,15 @@ func (s *preScoreState) collectDomains(lister framework.SharedLister, filtered [
 		stamp, count := s.domStamp[i], s.domCount[i]
 		seen := s.seen[i][:0]
 		n := 0
-		for _, ni := range filtered {
-			if len(s.ignoredList) > 0 && s.ignored[ni.Index] {
+		for j, ni := range filtered {
+			i := ni.Index
+			if idx != nil {
+				i = int(idx[j])
+			}
+			if len(s.ignoredList) > 0 && s.ignored[i] {
 				continue
 			}
-			d := domainOf(dom[ni.Index])
+			d := domainOf(dom[i])
 			if stamp[d] != s.cycle {
 				stamp[d] = s.cycle
 				count[d] = 0
@@ -230,10 +264,10 @@ func (pl *PodTopologySpread) resetScoreState(cs []constraint, numNodes int) *pre
 	return s
 }
 
-// hasAllKeys reports whether the node has every constraint's label.
-func (s *preScoreState) hasAllKeys(ni *framework.NodeInfo) bool {
+// hasAllKeys reports whether node index i has every constraint's label.
+func (s *preScoreState) hasAllKeys(i int) bool {
 	for _, dom := range s.dom {
-		if dom[ni.Index] < 0 {
+		if dom[i] < 0 {
 			return false
 		}
 	}
@@ -255,7 +289,7 @@ func (pl *PodTopologySpread) countDomains(s *preScoreState, i int, pod *corev1.P
 	for _, idx := range pc.touched {
 		ni := all[idx]
 		node := ni.Node()
-		if node == nil || (requireAll && !s.hasAllKeys(ni)) {
+		if node == nil || (requireAll && !s.hasAllKeys(idx)) {
 			continue
 		}
 		d := domainOf(s.dom[i][idx])
@@ -267,20 +301,20 @@ func (pl *PodTopologySpread) countDomains(s *preScoreState, i int, pod *corev1.P
 }
 
 // rawScore sums, over the constraints, count×weight + (maxSkew-1) for the
-// domains of a feasible node; fewer matching pods nearby gives a lower
-// raw score. Ignored nodes score 0.
-func (s *preScoreState) rawScore(ni *framework.NodeInfo) int64 {
-	if s.ignored[ni.Index] {
+// domains of feasible node index n; fewer matching pods nearby gives a
+// lower raw score. Ignored nodes score 0.
+func (s *preScoreState) rawScore(n int) int64 {
+	if s.ignored[n] {
 		return 0
 	}
 	var score float64
 	for i, dom := range s.dom {
-		id := dom[ni.Index]
+		id := dom[n]
 		if id < 0 {
 			continue
 		}
 		if s.isHost[i] {
-			score += float64(s.host[i][ni.Index])*s.weights[i] + s.skew[i]
+			score += float64(s.host[i][n])*s.weights[i] + s.skew[i]
 		} else {
 			score += s.term[i][id]
 		}
@@ -294,7 +328,7 @@ func (pl *PodTopologySpread) Score(state *framework.CycleState, _ *corev1.Pod, n
 	if st != nil {
 		return 0, st
 	}
-	return s.rawOf(ni)
+	return s.rawOf(ni.Index)
 }
 
 // ScoreNodes implements framework.BatchScorer.
@@ -303,26 +337,25 @@ func (pl *PodTopologySpread) ScoreNodes(state *framework.CycleState, _ *corev1.P
 	if st != nil {
 		return st
 	}
-	if s.pair && len(s.ignoredList) == 0 {
-		// Most nodes hold no matching pod: their raw score is their
-		// domain's base. Only reads (chunks are scored in parallel).
-		// A node without a hostname label takes no hostname term.
-		dh, dk, host, base := s.dom[0], s.dom[1], s.host[0], s.base
-		for j, ni := range nodes {
-			i := ni.Index
-			if i < 0 || i >= len(s.stamp) || s.stamp[i] != s.cycle {
-				return framework.AsStatus(errNotPreScored)
-			}
-			if d := dk[i]; d >= 0 && host[i] == 0 && dh[i] >= 0 {
-				scores[j].Score = base[d]
-			} else {
-				scores[j].Score = s.rawScore(ni)
-			}
-		}
-		return nil
-	}
 	for j, ni := range nodes {
-		if scores[j].Score, st = s.rawOf(ni); st != nil {
+		if scores[j].Score, st = s.rawOf(ni.Index); st != nil {
+			return st
+		}
+	}
+	return nil
+}
+
+// ScoreRows implements framework.RowScorer: ScoreNodes reading the
+// nodes' indexes from rowOf (the scheduler's rows are its cache's list,
+// row i for list node i: see nodeIndexes) instead of from every
+// NodeInfo. Only reads (chunks may be scored in parallel).
+func (pl *PodTopologySpread) ScoreRows(state *framework.CycleState, _ *corev1.Pod, _ []*framework.NodeInfo, _ []framework.NodeRow, rowOf []int32, scores []framework.NodeScore) *framework.Status {
+	s, st := readPreScore(state)
+	if st != nil {
+		return st
+	}
+	for j, r := range rowOf {
+		if scores[j].Score, st = s.rawOf(int(r)); st != nil {
 			return st
 		}
 	}
@@ -333,11 +366,20 @@ func readPreScore(state *framework.CycleState) (*preScoreState, *framework.Statu
 	return framework.ReadAs[*preScoreState](state, preScoreKey)
 }
 
-func (s *preScoreState) rawOf(ni *framework.NodeInfo) (int64, *framework.Status) {
-	if ni.Index < 0 || ni.Index >= len(s.stamp) || s.stamp[ni.Index] != s.cycle {
+// rawOf is feasible node index i's raw score. In the default
+// constraints' shape (s.pair, no node ignored) most nodes hold no
+// matching pod: their raw score is their domain's base (a node without a
+// hostname label takes no hostname term, so it is scored in full).
+func (s *preScoreState) rawOf(i int) (int64, *framework.Status) {
+	if i < 0 || i >= len(s.stamp) || s.stamp[i] != s.cycle {
 		return 0, framework.AsStatus(errNotPreScored)
 	}
-	return s.rawScore(ni), nil
+	if s.fast {
+		if d := s.dom[1][i]; d >= 0 && s.host[0][i] == 0 && s.dom[0][i] >= 0 {
+			return s.base[d], nil
+		}
+	}
+	return s.rawScore(i), nil
 }
 
 // ScoreExtensions implements framework.ScorePlugin.
