@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"container/heap"
 	"time"
 )
 
@@ -27,11 +26,11 @@ func (q *Queue) flushBackoff() {
 	q.backoffTimer = nil
 	now := q.engine.Elapsed()
 	for q.backoff.Len() > 0 {
-		p := q.backoff.items[0]
+		p := q.backoff.items[0].p
 		if q.BackoffExpiry(p) > now {
 			break
 		}
-		heap.Pop(&q.backoff)
+		q.backoff.pop()
 		q.toActive(p)
 	}
 	q.armBackoffFlush()
@@ -56,31 +55,4 @@ func (q *Queue) flushUnschedulable() {
 		}
 	}
 	q.armUnschedulableFlush()
-}
-
-// podHeap is a binary heap of pods with a pluggable order.
-type podHeap struct {
-	items []*QueuedPodInfo
-	less  func(a, b *QueuedPodInfo) bool
-}
-
-func (h *podHeap) Len() int           { return len(h.items) }
-func (h *podHeap) Less(i, j int) bool { return h.less(h.items[i], h.items[j]) }
-func (h *podHeap) Swap(i, j int) {
-	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.items[i].heapIdx = i
-	h.items[j].heapIdx = j
-}
-func (h *podHeap) Push(x any) {
-	p := x.(*QueuedPodInfo)
-	p.heapIdx = len(h.items)
-	h.items = append(h.items, p)
-}
-func (h *podHeap) Pop() any {
-	n := len(h.items)
-	p := h.items[n-1]
-	h.items[n-1] = nil
-	h.items = h.items[:n-1]
-	p.heapIdx = -1
-	return p
 }

@@ -7,7 +7,6 @@ package queue
 
 import (
 	"cmp"
-	"container/heap"
 	"slices"
 	"time"
 
@@ -123,28 +122,25 @@ type Queue struct {
 func New(engine *sim.Engine, cfg Config) *Queue {
 	q := &Queue{engine: engine, cfg: cfg, start: engine.Elapsed(),
 		unschedulable: map[string]*QueuedPodInfo{}, pods: map[string]*QueuedPodInfo{}, moveRequestCycle: -1}
-	q.active.less = activeLess
-	q.backoff.less = func(a, b *QueuedPodInfo) bool {
-		ea, eb := q.BackoffExpiry(a), q.BackoffExpiry(b)
-		if ea != eb {
-			return ea < eb
-		}
-		return a.seq < b.seq
-	}
+	q.active.key = activeKey
+	q.backoff.key = func(p *QueuedPodInfo) heapKey { return heapKey{a: int64(q.BackoffExpiry(p))} }
 	return q
 }
 
-// activeLess is upstream's PrioritySort: higher priority first, then the
-// earlier timestamp; the sequence number makes the order total.
-func activeLess(a, b *QueuedPodInfo) bool {
-	pa, pb := priority(a.Pod), priority(b.Pod)
-	if pa != pb {
-		return pa > pb
+// activeKey is upstream's PrioritySort: higher priority first, then the
+// earlier timestamp (the heap's sequence number makes the order total).
+func activeKey(p *QueuedPodInfo) heapKey {
+	return heapKey{a: -int64(priority(p.Pod)), b: int64(p.Timestamp)}
+}
+
+// setPod makes pod p's object; a pod waiting in activeQ whose priority
+// changed moves to its new place.
+func (q *Queue) setPod(p *QueuedPodInfo, pod *corev1.Pod) {
+	old := p.Pod
+	p.Pod = pod
+	if p.where == inActive && priority(old) != priority(pod) {
+		q.active.rekey(p.heapIdx)
 	}
-	if a.Timestamp != b.Timestamp {
-		return a.Timestamp < b.Timestamp
-	}
-	return a.seq < b.seq
 }
 
 func priority(p *corev1.Pod) int32 {
@@ -157,7 +153,7 @@ func priority(p *corev1.Pod) int32 {
 // Add queues a new pending pod in activeQ (or updates it if known).
 func (q *Queue) Add(pod *corev1.Pod) {
 	if p, ok := q.pods[store.Key(pod.Namespace, pod.Name)]; ok { // no allocation for a known pod
-		p.Pod = pod
+		q.setPod(p, pod)
 		return
 	}
 	key := store.KeyOf(pod)
@@ -177,7 +173,7 @@ func (q *Queue) Update(pod *corev1.Pod, requeue bool) {
 		q.Add(pod)
 		return
 	}
-	p.Pod = pod
+	q.setPod(p, pod)
 	if requeue && p.where == inUnschedulable {
 		delete(q.unschedulable, p.Key)
 		q.activeOrBackoff(p)
@@ -193,9 +189,9 @@ func (q *Queue) Delete(pod *corev1.Pod) {
 	key := p.Key
 	switch p.where {
 	case inActive:
-		heap.Remove(&q.active, p.heapIdx)
+		q.active.remove(p.heapIdx)
 	case inBackoff:
-		heap.Remove(&q.backoff, p.heapIdx)
+		q.backoff.remove(p.heapIdx)
 	case inUnschedulable:
 		delete(q.unschedulable, key)
 	}
@@ -230,7 +226,7 @@ func (q *Queue) Pop() *QueuedPodInfo {
 	if q.active.Len() == 0 {
 		return nil
 	}
-	p := heap.Pop(&q.active).(*QueuedPodInfo)
+	p := q.active.pop()
 	p.where = inFlight
 	p.Attempts++
 	if p.Attempts == 1 {
@@ -308,7 +304,7 @@ func (q *Queue) activeOrBackoff(p *QueuedPodInfo) {
 
 func (q *Queue) toActive(p *QueuedPodInfo) {
 	p.where = inActive
-	heap.Push(&q.active, p)
+	q.active.push(p)
 	if q.OnActive != nil {
 		q.OnActive()
 	}
@@ -316,7 +312,7 @@ func (q *Queue) toActive(p *QueuedPodInfo) {
 
 func (q *Queue) toBackoff(p *QueuedPodInfo) {
 	p.where = inBackoff
-	heap.Push(&q.backoff, p)
+	q.backoff.push(p)
 	q.armBackoffFlush()
 }
 

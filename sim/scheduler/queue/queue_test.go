@@ -1,6 +1,8 @@
 package queue
 
 import (
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -143,4 +145,64 @@ func TestDrainedQueueStartsAFreshMap(t *testing.T) {
 	q.Done(p)
 	require.False(t, q.Has("default", "late"))
 	require.Equal(t, 1, q.podsPeak, "below the threshold the map is kept")
+}
+
+// activeQ pops in PrioritySort order (priority, then timestamp, then
+// arrival) through random adds, deletions from anywhere in the heap and
+// priority changes of waiting pods, as a sorted reference list does.
+func TestActiveOrderMatchesSortedReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	e := sim.NewEngine(1)
+	q := New(e, DefaultConfig)
+	type ref struct {
+		name string
+		prio int32
+		ts   time.Duration
+		seq  int
+	}
+	var want []ref
+	seq := 0
+	popRef := func() string {
+		best := 0
+		for i, x := range want {
+			b := want[best]
+			if x.prio > b.prio || (x.prio == b.prio && (x.ts < b.ts || (x.ts == b.ts && x.seq < b.seq))) {
+				best = i
+			}
+		}
+		name := want[best].name
+		want = slices.Delete(want, best, best+1)
+		return name
+	}
+	for i := range 3000 {
+		switch op := r.IntN(10); {
+		case op < 5 || len(want) == 0:
+			name := "p" + strconv.Itoa(i)
+			prio := int32(r.IntN(3))
+			q.Add(pod(name, prio))
+			seq++
+			want = append(want, ref{name, prio, e.Elapsed(), seq})
+		case op < 7:
+			j := r.IntN(len(want))
+			q.Delete(pod(want[j].name, 0))
+			want = slices.Delete(want, j, j+1)
+		case op < 8:
+			j := r.IntN(len(want))
+			want[j].prio = int32(r.IntN(3))
+			q.Update(pod(want[j].name, want[j].prio), false)
+		default:
+			p := q.Pop()
+			require.Equal(t, popRef(), p.Pod.Name)
+			q.Done(p)
+		}
+		if r.IntN(4) == 0 {
+			e.RunUntil(e.Elapsed() + time.Millisecond)
+		}
+	}
+	for len(want) > 0 {
+		p := q.Pop()
+		require.Equal(t, popRef(), p.Pod.Name)
+		q.Done(p)
+	}
+	require.Nil(t, q.Pop())
 }
