@@ -785,3 +785,33 @@ func TestUpdateStatusKeepsNoRequest(t *testing.T) {
 		require.Equal(t, want, reflect.ValueOf(f.get(kind, "default", name)).Elem().FieldByName("Status").Interface())
 	}
 }
+
+// BindRef binds the pod its Ref holds and returns it as stored; a Ref on
+// a pod deleted and created again under its name binds the new pod, and
+// a second bind through the same Ref is refused as Bind refuses it.
+func TestBindRef(t *testing.T) {
+	f := newFixture(t, 1)
+	f.node("n1")
+	first := f.create(newPod("p"))
+	var r store.Ref
+	_, ok := f.Store.Follow(&r, "Pod", "default", "p")
+	require.True(t, ok)
+	require.NoError(t, f.Admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}))
+	second := f.create(newPod("p"))
+	require.NotEqual(t, first.GetUID(), second.GetUID())
+
+	bound, err := f.Admin.BindRef(&r, "default", "p", "n1")
+	require.NoError(t, err)
+	require.Same(t, f.pod("p"), bound)
+	require.Equal(t, second.GetUID(), bound.UID)
+	require.Equal(t, "n1", bound.Spec.NodeName)
+	require.Equal(t, "bind", f.last().Verb)
+
+	_, err = f.Admin.BindRef(&r, "default", "p", "n1")
+	require.True(t, apierrors.IsConflict(err), err)
+	_, err = f.Admin.BindRef(&r, "default", "missing", "n1")
+	require.True(t, apierrors.IsConflict(err), "a live Ref is the pod it holds: %v", err)
+	var none store.Ref
+	_, err = f.Admin.BindRef(&none, "default", "missing", "n1")
+	require.True(t, apierrors.IsNotFound(err), err)
+}

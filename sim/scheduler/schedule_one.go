@@ -56,7 +56,7 @@ func (s *Scheduler) cycle() {
 
 // scheduleOne runs one scheduling cycle for p and binds or requeues it.
 func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
-	o, ok := s.st.Get("Pod", p.Pod.Namespace, p.Pod.Name)
+	o, ok := s.st.Follow(&p.Ref, "Pod", p.Pod.Namespace, p.Pod.Name)
 	if !ok || o.GetUID() != p.Pod.UID || !s.responsible(o.(*corev1.Pod)) {
 		s.queue.Done(p) // deleted or bound meanwhile
 		return
@@ -92,23 +92,22 @@ func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
 
 // bind binds the pod to node (the binding cycle's last step).
 func (s *Scheduler) bind(p *queue.QueuedPodInfo, pod *corev1.Pod, node string, cycle int64) {
-	if err := s.client.Bind(pod.Namespace, pod.Name, node); err != nil {
+	bound, err := s.client.BindRef(&p.Ref, pod.Namespace, pod.Name, node)
+	if err != nil {
 		s.handleFailure(p, pod, fmt.Errorf("binding rejected: %w", err), cycle)
 		return
 	}
-	if bound, ok := s.st.Get("Pod", pod.Namespace, pod.Name); ok {
-		// Assumed at once, confirmed by the watch. Bind changed only the
-		// node name and the PodScheduled condition, so what the cycle
-		// derived from pod holds for the bound object too.
-		if pi := p.PodInfo; pi != nil && pi.Pod == pod {
-			pi.Pod = bound.(*corev1.Pod)
-			s.cache.AddPodInfo(pi)
-		} else {
-			s.cache.AddPod(bound.(*corev1.Pod))
-		}
-		s.client.Event(bound, corev1.EventTypeNormal, "Scheduled",
-			"Successfully assigned "+pod.Namespace+"/"+pod.Name+" to "+node) // one allocation, where Sprintf boxes its arguments
+	// Assumed at once, confirmed by the watch. Bind changed only the node
+	// name and the PodScheduled condition, so what the cycle derived from
+	// pod holds for the bound object too.
+	if pi := p.PodInfo; pi != nil && pi.Pod == pod {
+		pi.Pod = bound
+		s.cache.AddPodInfo(pi)
+	} else {
+		s.cache.AddPod(bound)
 	}
+	s.client.Event(bound, corev1.EventTypeNormal, "Scheduled",
+		"Successfully assigned "+pod.Namespace+"/"+pod.Name+" to "+node) // one allocation, where Sprintf boxes its arguments
 	p.PodInfo = nil // the cache's now
 	s.queue.Done(p)
 	delete(s.pending, p.Key)

@@ -69,6 +69,10 @@ type QueuedPodInfo struct {
 	// Pod (store objects are immutable), so a retried pod is not derived
 	// again.
 	PodInfo *framework.PodInfo
+	// Ref is the scheduler's handle on the pod's slot in the store
+	// (store.Follow), so that each attempt and the bind find the pod
+	// without looking its name up.
+	Ref store.Ref
 
 	where   location
 	heapIdx int

@@ -161,8 +161,13 @@ func (s *StoreSelectors) sortedKeys(pod *corev1.Pod) {
 // under "key=value" of one of its labels (in s.keys' order, sortedKeys)
 // or "*", by key within each value. An object is indexed under one value
 // only, so none is visited twice. The "key=value" strings do not escape,
-// so short ones are built on the stack.
+// so short ones are built on the stack. A kind without any object is not
+// searched (a cluster without Services or StatefulSets spared two thirds
+// of the index lookups, 9 per pod with two labels).
 func (s *StoreSelectors) eachCandidate(kind string, pod *corev1.Pod, fn func(store.Object)) {
+	if s.st.Len(kind) == 0 {
+		return
+	}
 	visit := func(o store.Object) {
 		if o.GetNamespace() == pod.Namespace {
 			fn(o)
