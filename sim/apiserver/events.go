@@ -6,12 +6,12 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/store"
 )
 
@@ -400,7 +400,16 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	if !r.allow(o, of, c.component) {
 		return
 	}
-	summary, message := eventSummary(eventType, reason, l.count, aggregated, message)
+	if aggregated {
+		message = aggregatePrefix + message
+	}
+	// The trace summary is "Normal Pulled: <message>", or "Normal Pulled
+	// x2: ..." once counted again, written into the line from its parts.
+	var cnt [16]byte
+	count := cnt[:0]
+	if l.count > 1 {
+		count = strconv.AppendInt(append(count, " x"...), int64(l.count), 10)
+	}
 	if l.count > 1 {
 		if o, ok := c.s.store.Get("Event", ns, r.name(obj, l)); ok {
 			ev := o.(*corev1.Event).DeepCopy()
@@ -408,7 +417,7 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 			ev.LastTimestamp = now
 			ev.Message = message // an aggregate event says the latest
 			if out, err := c.s.store.Update(ev); err == nil {
-				c.s.trace(c.component, "event", out, summary)
+				c.s.traceEvent(c.component, out, eventType, reason, count, message)
 			}
 			return
 		}
@@ -440,41 +449,16 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 	if err := c.s.store.CreateFrom(ev, storeKey); err != nil {
 		return
 	}
-	c.s.trace(c.component, "event", ev, summary)
+	c.s.traceEvent(c.component, ev, eventType, reason, count, message)
 }
 
-// eventSummary is the trace summary of an event written count times
-// ("Normal Pulled: ..." or, if count is more than one, "Normal Pulled
-// x2: ...") and the message written (message, after aggregatePrefix if
-// aggregated): the message is the summary's tail, built with it in one
-// allocation.
-func eventSummary(eventType, reason string, count int32, aggregated bool, message string) (summary, written string) {
-	var cnt [12]byte
-	var b strings.Builder
-	n := len(eventType) + 1 + len(reason) + 2 + len(message)
-	x := cnt[:0]
-	if count > 1 {
-		x = strconv.AppendInt(append(x, " x"...), int64(count), 10)
-		n += len(x)
-	}
-	if aggregated {
-		n += len(aggregatePrefix)
-	}
-	b.Grow(n)
-	b.WriteString(eventType)
-	b.WriteByte(' ')
-	b.WriteString(reason)
-	b.Write(x)
-	b.WriteString(": ")
-	if aggregated {
-		b.WriteString(aggregatePrefix)
-	}
-	b.WriteString(message)
-	summary = b.String()
-	if !aggregated {
-		return summary, message // the caller's string: nothing to build
-	}
-	return summary, summary[len(summary)-len(aggregatePrefix)-len(message):]
+// traceEvent writes the trace line of the event ev written: its summary
+// is its type and reason, count (" x2", or empty) and ": " message.
+func (s *Server) traceEvent(component string, ev store.Object, eventType, reason string, count []byte, message string) {
+	s.engine.Trace().AddParts(sim.Record{
+		T: s.engine.Elapsed(), Component: component, Verb: "event", Kind: "Event",
+		Namespace: ev.GetNamespace(), Name: ev.GetName(), RV: s.store.Rev(),
+	}, eventType, " ", reason, string(count), ": ", message)
 }
 
 // sourceComponent maps our component names to upstream event sources:

@@ -137,36 +137,6 @@ func TestAggregateMatchesSliceModel(t *testing.T) {
 	}
 }
 
-// eventSummary builds the trace summary as the concatenations it
-// replaced did, and the written message as its tail.
-func TestEventSummary(t *testing.T) {
-	for _, tc := range []struct {
-		typ, reason string
-		count       int32
-		aggregated  bool
-		message     string
-	}{
-		{"Normal", "Pulled", 1, false, "Container image \"nginx\" already present on machine"},
-		{"Warning", "BackOff", 2, false, "Back-off restarting failed container"},
-		{"Normal", "SuccessfulCreate", 1, true, "Created pod: web-1"},
-		{"Normal", "SuccessfulCreate", 1234567, true, "Created pod: web-1"},
-		{"", "", 0, false, ""},
-		{"Normal", "X", 1 << 30, true, ""},
-	} {
-		message := tc.message
-		if tc.aggregated {
-			message = aggregatePrefix + message
-		}
-		want := tc.typ + " " + tc.reason + ": " + message
-		if tc.count > 1 {
-			want = tc.typ + " " + tc.reason + " x" + strconv.Itoa(int(tc.count)) + ": " + message
-		}
-		summary, written := eventSummary(tc.typ, tc.reason, tc.count, tc.aggregated, tc.message)
-		require.Equal(t, want, summary)
-		require.Equal(t, message, written)
-	}
-}
-
 // The per-object records give the answers the correlator's three maps
 // (dedup, aggregation, spam: one entry per key, never swept) gave, over a
 // long random sequence of events about a few objects from a few sources,

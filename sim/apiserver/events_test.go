@@ -274,3 +274,38 @@ func BenchmarkEventKubeletPodStart(b *testing.B) {
 	runtime.KeepAlive(w)
 	runtime.KeepAlive(pods)
 }
+
+// An event's trace summary is its type, reason and message, with " xN"
+// once counted again and the aggregate prefix when aggregated; the line
+// written without a kept record (as in a run) says the same as the one
+// written with it.
+func TestEventTraceSummary(t *testing.T) {
+	var lines [2][]string
+	for i, keep := range []bool{true, false} {
+		w := apiservertest.NewWorld(1, "default")
+		var out strings.Builder
+		w.Engine.Trace().SetWriter(&out)
+		if keep {
+			w.Engine.Trace().Keep()
+		}
+		pod, err := w.Admin.Create(newPod("p"))
+		require.NoError(t, err)
+		kubelet, rs := w.Server.Client("kubelet/node-1"), w.Server.Client("replicaset-controller")
+		kubelet.Event(pod, corev1.EventTypeNormal, "Pulled", `Image "a" present`)
+		kubelet.Event(pod, corev1.EventTypeNormal, "Pulled", `Image "a" present`)
+		for j := range 11 {
+			rs.Event(pod, corev1.EventTypeNormal, "SuccessfulCreate", fmt.Sprintf("Created pod: p-%d", j))
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			if strings.Contains(l, `"v":"event"`) {
+				lines[i] = append(lines[i], l[strings.Index(l, `"s":`):])
+			}
+		}
+	}
+	require.Equal(t, lines[0], lines[1])
+	require.Equal(t, []string{
+		`"s":"Normal Pulled: Image \"a\" present"}`,
+		`"s":"Normal Pulled x2: Image \"a\" present"}`,
+	}, lines[0][:2])
+	require.Equal(t, `"s":"Normal SuccessfulCreate x2: (combined from similar events): Created pod: p-10"}`, lines[0][len(lines[0])-1])
+}
