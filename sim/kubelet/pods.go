@@ -31,8 +31,7 @@ const (
 // a few words): it fits the 384-byte size class (TestKubeletStateSizes).
 type podState struct {
 	k   *Kubelet
-	pod *corev1.Pod // latest version seen
-	uid types.UID
+	pod *corev1.Pod // latest version seen (each of the same UID)
 	key string
 
 	req     podutil.Resources
@@ -50,6 +49,9 @@ type podState struct {
 	disk  *podDisk
 	phase corev1.PodPhase
 	timer *sim.Timer
+	// ref is the pod's slot in the store: each status write reads the
+	// stored pod through it (flushPod) rather than hashing its name.
+	ref store.Ref
 
 	// usage is the pod's share of k.runningWS; usagePending: it is in
 	// k.usagePending (recountUsage).
@@ -154,7 +156,7 @@ func (k *Kubelet) resync() {
 		k.syncPod(pod)
 	}
 	for _, p := range k.sortedPods() {
-		if !seen[p.uid] {
+		if !seen[p.pod.UID] {
 			p.forget()
 			continue
 		}
@@ -222,7 +224,7 @@ func (k *Kubelet) addPod(pod *corev1.Pod) {
 	if old := k.byKey[key]; old != nil {
 		old.forget() // same name, new pod (StatefulSet)
 	}
-	p := &podState{k: k, pod: pod, uid: pod.UID, key: key, slot: -1, phase: corev1.PodPending}
+	p := &podState{k: k, pod: pod, key: key, slot: -1, phase: corev1.PodPending}
 	k.pods[pod.UID] = p
 	k.byKey[key] = p
 	for i := range pod.Spec.InitContainers {
@@ -279,22 +281,34 @@ func (p *podState) admit() bool {
 
 // createSandbox starts the pod sandbox (pause container + pod network),
 // then the containers.
+//
+// The wait is a step of the pod's first container (its own timer,
+// container.after): every pod start comes this way, and a timer and a
+// closure of the pod's own were two allocations per start. Nothing of
+// the container runs before the sandbox is up, so its timer is free:
+// the step is queued exactly as a timer of the pod's would be (the next
+// sequence number, the current cause), voided by a failure the same way,
+// and cancelled with the pod's other timers (cancelTimers).
 func (p *podState) createSandbox() {
-	k := p.k
-	gen := k.gen
-	// Kubelet.after's check in this one closure, not a closure wrapping
-	// another: every pod start comes this way.
-	p.timer = k.engine.After(k.jitter(sandboxLatency, 0.5), "kubelet/sandbox", func() {
-		if k.gen == gen && k.alive {
-			p.sandboxReady()
-		}
-	})
+	p.first().after(p.k.jitter(sandboxLatency, 0.5), "kubelet/sandbox", sandboxStep)
 }
+
+// first is the pod's first container: its first init container, else
+// its first app container (a pod has at least one).
+func (p *podState) first() *container {
+	if len(p.inits) > 0 {
+		return p.inits[0]
+	}
+	return p.ctrs[0]
+}
+
+// sandboxStep is createSandbox's step, run by the first container's
+// timer.
+func sandboxStep(c *container) { c.p.sandboxReady() }
 
 // sandboxReady: the sandbox runs and the pod has its IP; the containers
 // start.
 func (p *podState) sandboxReady() {
-	p.timer = nil
 	p.sandbox = true
 	p.recountUsage()
 	p.assignIP()
@@ -464,7 +478,7 @@ func (p *podState) forget() {
 	p.releaseDisk()
 	p.deleted = true
 	p.recountUsage()
-	delete(k.pods, p.uid)
+	delete(k.pods, p.pod.UID)
 	if k.byKey[p.key] == p {
 		delete(k.byKey, p.key)
 	}

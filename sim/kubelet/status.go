@@ -65,8 +65,8 @@ func (k *Kubelet) flushPod(p *podState) {
 	if p.deleted {
 		return
 	}
-	o, ok := k.store.Get("Pod", p.pod.Namespace, p.pod.Name)
-	if !ok || o.GetUID() != p.uid {
+	o, ok := k.store.Follow(&p.ref, "Pod", p.pod.Namespace, p.pod.Name)
+	if !ok || o.GetUID() != p.pod.UID {
 		return
 	}
 	cur := o.(*corev1.Pod)
