@@ -81,9 +81,9 @@ func TestLocalStorageLimitEviction(t *testing.T) {
 	}
 	require.Equal(t, corev1.PodRunning, h.pod("within").Status.Phase)
 	require.Equal(t, corev1.PodRunning, h.pod("tmpfs").Status.Phase, "a memory emptyDir stops at its size")
-	p := h.k.byKey["default/tmpfs"]
+	p := h.k.pods["default/tmpfs"]
 	require.Equal(t, int64(500<<20), p.disk.tmpfs, "counted as memory")
-	require.Equal(t, int64(450<<20), h.k.byKey["default/within"].disk.nodefs, "the removed file freed its space")
+	require.Equal(t, int64(450<<20), h.k.pods["default/within"].disk.nodefs, "the removed file freed its space")
 	require.Equal(t, corev1.ConditionFalse, cond(h.node(), corev1.NodeDiskPressure).Status)
 }
 

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -99,8 +98,15 @@ type Kubelet struct {
 	allocatable podutil.Resources
 	used        podutil.Resources
 
-	pods  map[types.UID]*podState
-	byKey map[string]*podState // namespace/name -> pod
+	// pods are the pods the kubelet runs by namespace/name (their
+	// podState's key). One map, not one by UID beside it: a pod's UID
+	// names one pod, and the name names at most one live podState (a pod
+	// of the name with another UID replaces the one before, addPod), so
+	// a lookup by name then a comparison of UIDs finds what a lookup by
+	// UID would, with one insert and one delete per pod, not two. Lookups
+	// build the key in keyBuf (podOf).
+	pods   map[string]*podState
+	keyBuf []byte
 
 	dirty      []*podState
 	spare      []*podState // the other dirty buffer (flush)
@@ -163,7 +169,7 @@ func New(engine *sim.Engine, client *apiserver.Client, spec cloud.NodeSpec, cfg 
 		rnd:     engine.Rand("kubelet/" + spec.Name + "/latency"),
 		pullRnd: engine.Rand("kubelet/" + spec.Name + "/pull"),
 		idRnd:   engine.Rand("kubelet/" + spec.Name + "/ids"),
-		pods:    map[types.UID]*podState{}, byKey: map[string]*podState{},
+		pods:    map[string]*podState{},
 		images: map[string]*imageState{}, slots: make([]bool, 254),
 	}
 	k.hostIPs = []corev1.HostIP{{IP: k.nodeIP}}

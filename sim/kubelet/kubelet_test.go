@@ -67,7 +67,7 @@ func checkMemos(t *testing.T, k *Kubelet) {
 	}
 	for _, w := range k.written {
 		if w.pod != nil && !w.p.deleted {
-			require.Same(t, k.pods[w.pod.UID], w.p, "the podState of a written version")
+			require.Same(t, k.podOf(w.pod), w.p, "the podState of a written version")
 		}
 	}
 	for kind, m := range k.lastMsg {
@@ -560,7 +560,7 @@ func TestPartition(t *testing.T) {
 	h.run(time.Minute)
 	require.Equal(t, writes, h.Engine.Trace().Len(), "nothing reaches the API server")
 	// Containers kept running (and crashing) meanwhile.
-	require.Greater(t, h.k.byKey["default/web"].ctrs[0].restarts, int32(0))
+	require.Greater(t, h.k.pods["default/web"].ctrs[0].restarts, int32(0))
 	// A pod deleted during the partition is stopped once it heals.
 	require.NoError(t, h.Admin.Delete("Pod", "default", "web", apiserver.DeleteOptions{}))
 	h.k.Partition(false)

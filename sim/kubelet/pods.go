@@ -91,7 +91,7 @@ const (
 func (k *Kubelet) onEvent(ev store.Event) {
 	pod := ev.Object.(*corev1.Pod)
 	if ev.Type == store.Deleted {
-		if p := k.pods[pod.UID]; p != nil {
+		if p := k.podOf(pod); p != nil {
 			p.forget()
 		}
 		return
@@ -165,17 +165,42 @@ func (k *Kubelet) resync() {
 }
 
 func (k *Kubelet) sortedPods() []*podState {
-	keys := slices.Sorted(maps.Keys(k.byKey))
+	keys := slices.Sorted(maps.Keys(k.pods))
 	out := make([]*podState, 0, len(keys))
 	for _, key := range keys {
-		out = append(out, k.byKey[key])
+		out = append(out, k.pods[key])
 	}
 	return out
 }
 
+// podOf is the podState of pod (of its UID), nil if the kubelet runs no
+// such pod.
+func (k *Kubelet) podOf(pod *corev1.Pod) *podState {
+	k.keyBuf = append(k.keyBuf[:0], pod.Namespace...)
+	if pod.Namespace != "" { // as store.Key builds it
+		k.keyBuf = append(k.keyBuf, '/')
+	}
+	k.keyBuf = append(k.keyBuf, pod.Name...)
+	if p := k.pods[string(k.keyBuf)]; p != nil && p.pod.UID == pod.UID {
+		return p
+	}
+	return nil
+}
+
+// podByUID is the podState of the pod of that UID, nil if none (a
+// walk: the API's ContainerExit is its one user).
+func (k *Kubelet) podByUID(uid types.UID) *podState {
+	for _, p := range k.pods {
+		if p.pod.UID == uid {
+			return p // one at most
+		}
+	}
+	return nil
+}
+
 // syncPod handles one pod version from the watch (or a resync).
 func (k *Kubelet) syncPod(pod *corev1.Pod) {
-	p := k.pods[pod.UID]
+	p := k.podOf(pod)
 	if p == nil {
 		if podutil.IsTerminal(pod) {
 			return
@@ -221,12 +246,11 @@ func (p *podState) startEphemeral() {
 
 func (k *Kubelet) addPod(pod *corev1.Pod) {
 	key := store.KeyOf(pod)
-	if old := k.byKey[key]; old != nil {
+	if old := k.pods[key]; old != nil {
 		old.forget() // same name, new pod (StatefulSet)
 	}
 	p := &podState{k: k, pod: pod, key: key, slot: -1, phase: corev1.PodPending}
-	k.pods[pod.UID] = p
-	k.byKey[key] = p
+	k.pods[key] = p
 	for i := range pod.Spec.InitContainers {
 		p.inits = append(p.inits, newContainer(p, &pod.Spec.InitContainers[i], true))
 	}
@@ -478,9 +502,8 @@ func (p *podState) forget() {
 	p.releaseDisk()
 	p.deleted = true
 	p.recountUsage()
-	delete(k.pods, p.pod.UID)
-	if k.byKey[p.key] == p {
-		delete(k.byKey, p.key)
+	if k.pods[p.key] == p {
+		delete(k.pods, p.key)
 	}
 }
 
@@ -584,7 +607,7 @@ func (p *podState) restartAfterReboot() {
 // ContainerExit ends the running process of one of the pod's containers
 // with code, as if it exited on its own.
 func (k *Kubelet) ContainerExit(uid types.UID, name string, code int32) error {
-	p := k.pods[uid]
+	p := k.podByUID(uid)
 	if p == nil {
 		return fmt.Errorf("pod %s does not run on node %s", uid, k.name)
 	}

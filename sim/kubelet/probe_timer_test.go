@@ -18,7 +18,7 @@ func TestProbeKillFreesTheStepTimer(t *testing.T) {
 	h.run(10 * time.Second)
 	pod := h.pod("a")
 	require.Equal(t, corev1.PodRunning, pod.Status.Phase)
-	c := h.k.pods[pod.UID].ctrs[0]
+	c := h.k.podOf(pod).ctrs[0]
 	c.cancelTimer()
 	c.after(time.Hour, "exit", func(*container) {}) // the process's own exit, on the step timer
 	require.Same(t, c.step, c.timer)

@@ -235,7 +235,7 @@ func TestWatchEchoesFindTheirPodState(t *testing.T) {
 	require.Equal(t, [len(h.k.written)]writtenPod{}, h.k.written, "every echo came back")
 
 	a := h.pod("a")
-	p := h.k.pods[a.UID]
+	p := h.k.podOf(a)
 	h.k.noteWritten(p, a)
 	require.Same(t, p, h.k.takeWritten(a))
 	require.Nil(t, h.k.takeWritten(a), "taken once")
