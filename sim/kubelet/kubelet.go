@@ -69,10 +69,51 @@ func (cfg Config) Defaults() Config {
 }
 
 // Kubelet is the agent of one node.
+//
+// The fields every pod step reads (the timers' generation check, the
+// latency draws, the pod map, the status flush) come first, in the
+// struct's first cache lines: a node's kubelet is cold in memory when
+// one of its events runs (thousands of nodes, each visited every few
+// seconds), and every further line a step touches is one more miss.
 type Kubelet struct {
 	engine *sim.Engine
 	client *apiserver.Client
 	store  *store.Store
+	gen    uint64 // bumped on Fail/Recover: older timers are void
+
+	alive      bool // the machine runs
+	connected  bool // reaches the API server
+	flushDue   bool // flushTimer is queued
+	skipNormal bool // cfg.SkipNormalEvents (event)
+	started    bool
+	// writtenNext is the next entry of writtenPods to overwrite.
+	writtenNext uint8
+
+	rnd   *sim.Rand // latencies
+	idRnd *sim.Rand
+
+	// pods are the pods the kubelet runs by namespace/name (their
+	// podState's key). One map, not one by UID beside it: a pod's UID
+	// names one pod, and the name names at most one live podState (a pod
+	// of the name with another UID replaces the one before, addPod), so
+	// a lookup by name then a comparison of UIDs finds what a lookup by
+	// UID would, with one insert and one delete per pod, not two. Lookups
+	// build the key in keyBuf (podOf).
+	pods map[string]*podState
+
+	flushTimer *sim.Timer  // reused while the generation lasts (markDirty)
+	statusReq  *corev1.Pod // the request of the pod status writes, reused (flushPod)
+	dirty      []*podState
+	spare      []*podState // the other dirty buffer (flush)
+
+	// writtenPods are the pod versions the last status writes stored,
+	// until the watch brings them back (takeWritten), and writtenStates
+	// their podStates: the versions apart, so that the search of every
+	// watch event reads two cache lines, not four.
+	writtenPods   [16]*corev1.Pod
+	writtenStates [16]*podState
+	keyBuf        []byte
+
 	spec   cloud.NodeSpec
 	cfg    Config
 	name   string
@@ -82,14 +123,7 @@ type Kubelet struct {
 	// place), not one per status write.
 	hostIPs []corev1.HostIP
 
-	rnd     *sim.Rand // latencies
 	pullRnd *sim.Rand
-	idRnd   *sim.Rand
-
-	alive     bool   // the machine runs
-	connected bool   // reaches the API server
-	gen       uint64 // bumped on Fail/Recover: older timers are void
-	started   bool
 
 	node        nodeState
 	stopWatch   func()
@@ -97,26 +131,6 @@ type Kubelet struct {
 	pullMiBps   float64
 	allocatable podutil.Resources
 	used        podutil.Resources
-
-	// pods are the pods the kubelet runs by namespace/name (their
-	// podState's key). One map, not one by UID beside it: a pod's UID
-	// names one pod, and the name names at most one live podState (a pod
-	// of the name with another UID replaces the one before, addPod), so
-	// a lookup by name then a comparison of UIDs finds what a lookup by
-	// UID would, with one insert and one delete per pod, not two. Lookups
-	// build the key in keyBuf (podOf).
-	pods   map[string]*podState
-	keyBuf []byte
-
-	dirty      []*podState
-	spare      []*podState // the other dirty buffer (flush)
-	flushTimer *sim.Timer  // reused while the generation lasts (markDirty)
-	flushDue   bool        // flushTimer is queued
-	statusReq  *corev1.Pod // the request of the pod status writes, reused (flushPod)
-	// written are the pod versions the last status writes stored, until
-	// the watch brings them back (takeWritten).
-	written     [16]writtenPod
-	writtenNext uint8
 
 	statusTimer, leaseTimer *sim.Timer // the heartbeat loops' (startHeartbeats)
 
@@ -170,9 +184,10 @@ func New(engine *sim.Engine, client *apiserver.Client, spec cloud.NodeSpec, cfg 
 		pullRnd: engine.Rand("kubelet/" + spec.Name + "/pull"),
 		idRnd:   engine.Rand("kubelet/" + spec.Name + "/ids"),
 		pods:    map[string]*podState{},
-		images: map[string]*imageState{}, slots: make([]bool, 254),
+		images:  map[string]*imageState{}, slots: make([]bool, 254),
 	}
 	k.hostIPs = []corev1.HostIP{{IP: k.nodeIP}}
+	k.skipNormal = cfg.SkipNormalEvents
 	k.pullMiBps = cfg.PullMiBps
 	if k.pullMiBps == 0 {
 		k.pullMiBps = 50 + 50*k.pullRnd.Float64()
@@ -287,7 +302,8 @@ func (k *Kubelet) connect() {
 }
 
 func (k *Kubelet) disconnect() {
-	k.written = [len(k.written)]writtenPod{} // their echoes will not come
+	// Their echoes will not come.
+	k.writtenPods, k.writtenStates = [len(k.writtenPods)]*corev1.Pod{}, [len(k.writtenStates)]*podState{}
 	if k.stopWatch != nil {
 		k.stopWatch()
 		k.stopWatch = nil

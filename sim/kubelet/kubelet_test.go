@@ -65,9 +65,12 @@ func checkMemos(t *testing.T, k *Kubelet) {
 		require.Same(t, k.images[im.ref], im, "the last image's entry")
 		require.Equal(t, k.imageKeys[k.lastImage.name], im.ref, "the last image's key")
 	}
-	for _, w := range k.written {
-		if w.pod != nil && !w.p.deleted {
-			require.Same(t, k.podOf(w.pod), w.p, "the podState of a written version")
+	for i, w := range k.writtenPods {
+		if p := k.writtenStates[i]; (w == nil) != (p == nil) {
+			t.Fatalf("written entry %d: pod %p, podState %p", i, w, p)
+		}
+		if w != nil && !k.writtenStates[i].deleted {
+			require.Same(t, k.podOf(w), k.writtenStates[i], "the podState of a written version")
 		}
 	}
 	for kind, m := range k.lastMsg {

@@ -105,18 +105,12 @@ func (k *Kubelet) onEvent(ev store.Event) {
 	k.syncPod(pod)
 }
 
-// writtenPod is a pod version a status write of the kubelet stored, and
-// the pod's podState.
-type writtenPod struct {
-	pod *corev1.Pod
-	p   *podState
-}
-
 // noteWritten remembers that a status write of p stored pod, until the
 // watch brings it back (takeWritten). It overwrites the oldest entry: an
-// entry lost finds its pod by UID instead.
+// entry lost finds its pod by name instead.
 func (k *Kubelet) noteWritten(p *podState, pod *corev1.Pod) {
-	k.written[k.writtenNext%uint8(len(k.written))] = writtenPod{pod, p}
+	i := k.writtenNext % uint8(len(k.writtenPods))
+	k.writtenPods[i], k.writtenStates[i] = pod, p
 	k.writtenNext++
 }
 
@@ -124,19 +118,19 @@ func (k *Kubelet) noteWritten(p *podState, pod *corev1.Pod) {
 // of the kubelet stored, and nil otherwise; it forgets the entry (it
 // would hold an old version alive). Most of what a kubelet's watch brings
 // is the echo of its own status writes: each found here is a lookup by
-// UID saved (a string hashed, and compared against a key no longer in
+// name saved (a string hashed, and compared against a key no longer in
 // the cache).
 //
 // The entry cannot be stale: a stored version is never written in place
 // nor reused (the entry keeps it alive), so the pod is the one p wrote;
-// and a podState not forgotten is the one pods has under its UID (a
-// UID gets a second podState only after the first is forgotten, which
+// and a podState not forgotten is the one pods has under its name (a
+// name gets a second podState only after the first is forgotten, which
 // then is deleted: such an entry is not used).
 func (k *Kubelet) takeWritten(pod *corev1.Pod) *podState {
-	for i := range k.written {
-		if w := &k.written[i]; w.pod == pod {
-			p := w.p
-			*w = writtenPod{}
+	for i, w := range &k.writtenPods {
+		if w == pod {
+			p := k.writtenStates[i]
+			k.writtenPods[i], k.writtenStates[i] = nil, nil
 			if p.deleted {
 				return nil
 			}

@@ -224,15 +224,16 @@ func TestWatchEchoesFindTheirPodState(t *testing.T) {
 		h.run(50 * time.Microsecond)
 	}
 	written := 0
-	for _, w := range h.k.written {
-		if w.pod != nil {
+	for _, w := range h.k.writtenPods {
+		if w != nil {
 			written++
 		}
 	}
 	require.Equal(t, 2, written, "the Pending writes, their echoes not yet delivered")
 	h.run(5 * time.Second)
 	require.Equal(t, corev1.PodRunning, h.pod("a").Status.Phase)
-	require.Equal(t, [len(h.k.written)]writtenPod{}, h.k.written, "every echo came back")
+	require.Equal(t, [len(h.k.writtenPods)]*corev1.Pod{}, h.k.writtenPods, "every echo came back")
+	require.Equal(t, [len(h.k.writtenStates)]*podState{}, h.k.writtenStates, "every echo came back")
 
 	a := h.pod("a")
 	p := h.k.podOf(a)

@@ -15,7 +15,7 @@ func typesUID(s string) types.UID { return types.UID(s) }
 // event records an event unless the kubelet cannot reach the API server
 // (events are best effort upstream too).
 func (k *Kubelet) event(obj store.Object, typ, reason, msg string) {
-	if !k.online() || (k.cfg.SkipNormalEvents && typ == corev1.EventTypeNormal) {
+	if !k.online() || (k.skipNormal && typ == corev1.EventTypeNormal) {
 		return
 	}
 	k.client.Event(obj, typ, reason, msg)
