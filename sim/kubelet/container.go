@@ -84,11 +84,18 @@ func (c *container) backoffs() *backoffs {
 }
 
 func newContainer(p *podState, spec *corev1.Container, init bool) *container {
-	c := &container{p: p, spec: spec, init: init, image: spec.Image, reason: "ContainerCreating"}
+	c := &container{}
+	c.setUp(p, spec, init)
+	return c
+}
+
+// setUp makes a zero container the container spec of p (an init
+// container if init), as it is before it ever ran.
+func (c *container) setUp(p *podState, spec *corev1.Container, init bool) {
+	c.p, c.spec, c.init, c.image, c.reason = p, spec, init, spec.Image, "ContainerCreating"
 	if init || len(p.pod.Spec.InitContainers) > 0 {
 		c.reason = "PodInitializing"
 	}
-	return c
 }
 
 // after schedules fn(c) in d as the container's timer. It is

@@ -243,13 +243,27 @@ func (k *Kubelet) addPod(pod *corev1.Pod) {
 	if old := k.pods[key]; old != nil {
 		old.forget() // same name, new pod (StatefulSet)
 	}
-	p := &podState{k: k, pod: pod, key: key, slot: -1, phase: corev1.PodPending}
-	k.pods[key] = p
-	for i := range pod.Spec.InitContainers {
-		p.inits = append(p.inits, newContainer(p, &pod.Spec.InitContainers[i], true))
+	var p *podState
+	var one *podWithOne
+	if len(pod.Spec.InitContainers) == 0 && len(pod.Spec.Containers) == 1 {
+		one = &podWithOne{}
+		p = &one.p
+	} else {
+		p = &podState{}
 	}
-	for i := range pod.Spec.Containers {
-		p.ctrs = append(p.ctrs, newContainer(p, &pod.Spec.Containers[i], false))
+	p.k, p.pod, p.key, p.slot, p.phase = k, pod, key, -1, corev1.PodPending
+	k.pods[key] = p
+	if one != nil {
+		one.c.setUp(p, &pod.Spec.Containers[0], false)
+		one.ctrs[0] = &one.c
+		p.ctrs = one.ctrs[:]
+	} else {
+		for i := range pod.Spec.InitContainers {
+			p.inits = append(p.inits, newContainer(p, &pod.Spec.InitContainers[i], true))
+		}
+		for i := range pod.Spec.Containers {
+			p.ctrs = append(p.ctrs, newContainer(p, &pod.Spec.Containers[i], false))
+		}
 	}
 	p.startTime = metav1.NewTime(k.engine.Now())
 	p.workerStart = k.now()
@@ -259,6 +273,17 @@ func (k *Kubelet) addPod(pod *corev1.Pod) {
 	}
 	k.markDirty(p)
 	p.mountVolumes()
+}
+
+// podWithOne is a pod of one container (and no init container), the
+// most common kind, as one allocation: its podState, its container and
+// the one-element list of it (podState.ctrs). One allocation of 704
+// bytes, not three (the container alone was 320), and the container a
+// step fires on lies beside the podState the step reads next.
+type podWithOne struct {
+	p    podState
+	c    container
+	ctrs [1]*container
 }
 
 // admit checks the pod's requests against what is left of allocatable,
