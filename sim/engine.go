@@ -177,6 +177,7 @@ func (e *Engine) push(tm *Timer, t time.Duration, late bool) {
 		t = e.now
 	}
 	e.seq++
+	e.queue.mods++
 	tm.at, tm.seq, tm.queued, tm.cause = t, e.seq, true, e.trace.CurrentCause()
 	key := e.seq
 	if late {
@@ -241,6 +242,7 @@ func (e *Engine) Cancel(t *Timer) {
 		return
 	}
 	t.queued = false
+	e.queue.mods++
 	if t.lane != nil {
 		e.queue.laneCancelled(t.lane)
 		return
@@ -276,6 +278,16 @@ func (e *Engine) Err() error { return e.err }
 // Step runs the next event. It returns false when the queue is empty or the
 // engine stopped (see Err).
 func (e *Engine) Step() bool {
+	l, x := e.queue.next()
+	return e.stepFrom(l, x)
+}
+
+// stepFrom is Step, handed the queue's next slot and its lane as
+// eventQueue.next found them (nil if the queue is empty): the loops that
+// look at the next event's time before running it find the front once
+// per event, not three times (the fronts of the lanes and the heap's top
+// compared each time).
+func (e *Engine) stepFrom(l *Lane, x *queued) bool {
 	if e.err != nil {
 		return false
 	}
@@ -283,19 +295,23 @@ func (e *Engine) Step() bool {
 		e.err = ErrInterrupted
 		return false
 	}
-	if e.queue.len() == 0 {
+	if x == nil {
 		e.endInstant()
 		return false
 	}
-	if e.queue.top().at > e.now {
+	if x.at > e.now {
+		mods := e.queue.mods
 		e.endInstant()
 		// A hook may have scheduled work at the current instant (or
-		// cancelled everything).
-		if e.queue.len() == 0 {
-			return false
+		// cancelled everything): then the front is found again (x may
+		// even point into a moved array).
+		if e.queue.mods != mods {
+			if l, x = e.queue.next(); x == nil {
+				return false
+			}
 		}
 	}
-	tm := e.queue.pop()
+	tm := e.queue.popFrom(l)
 	tm.queued = false
 	e.now = tm.at
 	e.trace.startEvent(tm.cause)
@@ -358,8 +374,12 @@ func (e *Engine) watchLivelock(tm *Timer) {
 // RunUntil runs every event scheduled at or before t, then sets the clock
 // to t. If the engine stops (Err), the clock stays where it stopped.
 func (e *Engine) RunUntil(t time.Duration) {
-	for e.queue.len() > 0 && e.queue.top().at <= t {
-		if !e.Step() {
+	for {
+		l, x := e.queue.next()
+		if x == nil || x.at > t {
+			break
+		}
+		if !e.stepFrom(l, x) {
 			return
 		}
 	}
@@ -373,11 +393,12 @@ func (e *Engine) RunUntil(t time.Duration) {
 // It returns true if cond became false.
 func (e *Engine) RunWhile(limit time.Duration, cond func() bool) bool {
 	for cond() {
-		if e.queue.len() == 0 || e.queue.top().at > limit {
+		l, x := e.queue.next()
+		if x == nil || x.at > limit {
 			e.endInstant()
 			return !cond()
 		}
-		if !e.Step() {
+		if !e.stepFrom(l, x) {
 			return false
 		}
 	}
@@ -417,6 +438,9 @@ type eventQueue struct {
 	// sorted; inLanes is how many live slots they hold.
 	lanes   []*Lane
 	inLanes int
+	// mods counts the pushes and cancels: a caller holding the slot
+	// next found can tell that it may have moved.
+	mods uint64
 }
 
 // Lane is a queue of timers beside the engine's heap, for timers that a
@@ -485,9 +509,10 @@ func (l *Lane) clean() {
 // slots over (each slot moves at most once per time the array fills).
 const minLaneCompact = 64
 
-// front is the lane whose front is the queue's next event, nil if the
-// heap's top is (or there are no lanes with slots).
-func (q *eventQueue) front() *Lane {
+// next is the queue's next slot (nil if the queue is empty) and the lane
+// it is the front of (nil if it is the heap's top). The slot stays valid
+// until the queue is changed (see mods).
+func (q *eventQueue) next() (*Lane, *queued) {
 	var best *Lane
 	var at *queued
 	if len(q.h) > 0 {
@@ -498,7 +523,7 @@ func (q *eventQueue) front() *Lane {
 			best, at = l, &l.q[l.head]
 		}
 	}
-	return best
+	return best, at
 }
 
 type queued struct {
@@ -527,10 +552,8 @@ func (q *eventQueue) len() int { return len(q.h) - q.stale + q.inLanes }
 
 // top is the next timer's slot; the queue must not be empty.
 func (q *eventQueue) top() *queued {
-	if l := q.front(); l != nil {
-		return &l.q[l.head]
-	}
-	return &q.h[0]
+	_, x := q.next()
+	return x
 }
 
 func (q *eventQueue) push(x queued) {
@@ -548,10 +571,11 @@ func (q *eventQueue) push(x queued) {
 	h[i] = x
 }
 
-// pop removes the top slot and returns its timer, then drops the stale
-// slots that came to the top.
-func (q *eventQueue) pop() *Timer {
-	if l := q.front(); l != nil {
+// popFrom removes the top slot, the front of lane l or the heap's top if
+// l is nil (as next found it), and returns its timer, then drops the
+// stale slots that came to the front.
+func (q *eventQueue) popFrom(l *Lane) *Timer {
+	if l != nil {
 		tm := l.q[l.head].tm
 		l.q[l.head] = queued{}
 		l.head++

@@ -255,3 +255,45 @@ func TestQueueSweepOfOnlyStaleSlots(t *testing.T) {
 	require.Equal(t, 1, fired)
 	require.Zero(t, e.Pending())
 }
+
+// The engine finds the next event once per step; an instant hook that
+// changes the queue as time is about to advance (schedules work at the
+// instant ending, cancels or moves the next event, in the heap or in a
+// lane) must make it look again, through Step, RunUntil and RunWhile.
+func TestInstantHookChangingTheQueue(t *testing.T) {
+	for _, drive := range []string{"Step", "RunUntil", "RunWhile"} {
+		t.Run(drive, func(t *testing.T) {
+			e := NewEngine(1)
+			l := e.NewLane()
+			var log []string
+			add := func(s string) func() { return func() { log = append(log, s) } }
+			var b, c *Timer
+			e.After(time.Second, "a", add("a"))
+			b = e.AtIn(l, 2*time.Second, "b", add("b"))
+			c = e.After(3*time.Second, "c", add("c"))
+			e.After(4*time.Second, "d", add("d"))
+			ends := 0
+			e.OnInstantEnd(func() {
+				ends++
+				switch ends {
+				case 1: // after a: work at a's instant, and b moved past c
+					e.At(e.Elapsed(), "now", add("now"))
+					e.Reschedule(b, 3500*time.Millisecond)
+				case 3: // after c: d cancelled, e in a lane before it
+					e.Cancel(c) // fired: a no-op
+					e.AtIn(l, 3600*time.Millisecond, "e", add("e"))
+				}
+			})
+			switch drive {
+			case "Step":
+				for e.Step() {
+				}
+			case "RunUntil":
+				e.RunUntil(time.Hour)
+			case "RunWhile":
+				e.RunWhile(time.Hour, func() bool { return true })
+			}
+			require.Equal(t, []string{"a", "now", "c", "b", "e", "d"}, log)
+		})
+	}
+}
