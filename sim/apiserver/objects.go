@@ -113,21 +113,17 @@ func keepStatus(info *store.KindInfo, obj, old store.Object) {
 func withStatus(info *store.KindInfo, old, obj store.Object) store.Object {
 	switch o := obj.(type) {
 	case *corev1.Pod:
-		c := *old.(*corev1.Pod)
-		c.Status = o.Status
-		return &c
+		p := old.(*corev1.Pod)
+		return &corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: p.ObjectMeta, Spec: p.Spec, Status: o.Status}
 	case *corev1.Node:
-		c := *old.(*corev1.Node)
-		c.Status = o.Status
-		return &c
+		n := old.(*corev1.Node)
+		return &corev1.Node{TypeMeta: n.TypeMeta, ObjectMeta: n.ObjectMeta, Spec: n.Spec, Status: o.Status}
 	case *appsv1.ReplicaSet:
-		c := *old.(*appsv1.ReplicaSet)
-		c.Status = o.Status
-		return &c
+		r := old.(*appsv1.ReplicaSet)
+		return &appsv1.ReplicaSet{TypeMeta: r.TypeMeta, ObjectMeta: r.ObjectMeta, Spec: r.Spec, Status: o.Status}
 	case *appsv1.Deployment:
-		c := *old.(*appsv1.Deployment)
-		c.Status = o.Status
-		return &c
+		d := old.(*appsv1.Deployment)
+		return &appsv1.Deployment{TypeMeta: d.TypeMeta, ObjectMeta: d.ObjectMeta, Spec: d.Spec, Status: o.Status}
 	}
 	return withStatusReflect(info, old, obj)
 }
