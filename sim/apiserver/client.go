@@ -129,7 +129,8 @@ func (c *Client) update(obj store.Object, verb string, status bool) (store.Objec
 	if info.Namespaced && obj.GetNamespace() == "" {
 		obj.SetNamespace(metav1.NamespaceDefault)
 	}
-	old, ok := s.store.Get(info.Kind, obj.GetNamespace(), obj.GetName())
+	// The slot is looked up once: the write goes through its Ref.
+	ref, old, ok := s.store.RefOf(obj)
 	if !ok {
 		return nil, apierrors.NewNotFound(info.GroupResource(), obj.GetName())
 	}
@@ -173,7 +174,7 @@ func (c *Client) update(obj store.Object, verb string, status bool) (store.Objec
 	if obj.GetDeletionTimestamp() != nil && len(obj.GetFinalizers()) == 0 && !isPod(obj) && info.Kind != "Namespace" {
 		return c.remove(info.Kind, obj.GetNamespace(), obj.GetName())
 	}
-	out, err := s.store.Update(obj)
+	out, err := s.store.UpdateRef(ref, obj)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func (s *Store) Follow(r *Ref, kind, namespace, name string) (Object, bool) {
 		return e.object(), true
 	}
 	r.e = nil
-	t := s.tables[kind]
+	t := s.table(kind)
 	if t == nil {
 		return nil, false
 	}
@@ -44,6 +44,22 @@ func (s *Store) Follow(r *Ref, kind, namespace, name string) (Object, bool) {
 	}
 	r.e = e
 	return e.object(), true
+}
+
+// RefOf is Get of the object stored under obj's kind, namespace and
+// name, with a Ref on its slot: a writer that reads the current version
+// before writing the next (the API server's update) looks it up once,
+// then writes through UpdateRef.
+func (s *Store) RefOf(obj Object) (Ref, Object, bool) {
+	info, err := KindOf(obj)
+	if err != nil {
+		return Ref{}, nil, false
+	}
+	e := s.lookup(s.byKind[info.idx], obj.GetNamespace(), obj.GetName())
+	if e == nil {
+		return Ref{}, nil, false
+	}
+	return Ref{e}, e.object(), true
 }
 
 // UpdateRef is Update of the object in r's slot, which obj must be a

@@ -91,3 +91,25 @@ func mustSelector(t *testing.T, q string) labels.Selector {
 	require.NoError(t, err)
 	return sel
 }
+
+// RefOf finds what Get finds under an object's kind, namespace and name,
+// and its Ref writes to that object's slot.
+func TestRefOfFindsTheStoredVersion(t *testing.T) {
+	s := store.New(sim.NewEngine(1))
+	_, _, ok := s.RefOf(pod("a", "n1", nil))
+	require.False(t, ok, "nothing stored yet")
+	_, _, ok = s.RefOf(&corev1.Pod{})
+	require.False(t, ok, "no such name")
+	stored, err := s.Create(pod("a", "n1", nil))
+	require.NoError(t, err)
+	_, _, ok = s.RefOf(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "a"}})
+	require.False(t, ok, "another kind's name")
+	ref, got, ok := s.RefOf(pod("a", "n2", nil))
+	require.True(t, ok)
+	require.Same(t, stored, got)
+	next := pod("a", "n2", nil)
+	_, err = s.UpdateRef(ref, next)
+	require.NoError(t, err)
+	now, _ := s.Get("Pod", "default", "a")
+	require.Same(t, next, now)
+}
