@@ -11,6 +11,7 @@ package store
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -185,6 +186,23 @@ func labelValues(obj Object) []string {
 	return out
 }
 
+// table is the table of kind, nil for an unknown kind. The kinds most
+// looked up are told apart by a switch on the name, cheaper than hashing
+// it (every Get of a pod or a node hashed "Pod" or "Node" first).
+func (s *Store) table(kind string) *table {
+	switch kind {
+	case "Pod":
+		return s.byKind[podKind.idx]
+	case "Node":
+		return s.byKind[nodeKind.idx]
+	case "Lease":
+		return s.byKind[leaseKind.idx]
+	case "Event":
+		return s.byKind[eventKind.idx]
+	}
+	return s.tables[kind]
+}
+
 // SetLog makes the store hand each instant's mutations to log.
 func (s *Store) SetLog(l Log) { s.log = l }
 
@@ -222,7 +240,7 @@ func (s *Store) Rev() int64 { return s.rev }
 // none): a reader of one kind can tell that nothing it reads moved while
 // the global revision moves with every lease renewal.
 func (s *Store) KindRev(kind string) int64 {
-	if t := s.tables[kind]; t != nil {
+	if t := s.table(kind); t != nil {
 		return t.rev
 	}
 	return 0
@@ -231,7 +249,7 @@ func (s *Store) KindRev(kind string) int64 {
 // AddIndex registers an index on kind. Must be called before objects of
 // the kind are added.
 func (s *Store) AddIndex(kind, name string, fn IndexFunc) {
-	t := s.tables[kind]
+	t := s.table(kind)
 	if t.indexer(name) != nil {
 		return
 	}
@@ -390,7 +408,10 @@ func (t *table) updateIndex(name string, fn IndexFunc, e *entry, obj, old Object
 func sameValues(name string, obj, old Object) bool {
 	switch name {
 	case LabelIndex:
-		return maps.Equal(obj.GetLabels(), old.GetLabels())
+		l, oldL := obj.GetLabels(), old.GetLabels()
+		// A version copied from the one before holds the same map: equal
+		// without comparing entries.
+		return sameMap(l, oldL) || maps.Equal(l, oldL)
 	case OwnerIndex:
 		refs, oldRefs := obj.GetOwnerReferences(), old.GetOwnerReferences()
 		if len(refs) == len(oldRefs) && (len(refs) == 0 || &refs[0] == &oldRefs[0]) {
@@ -398,16 +419,25 @@ func sameValues(name string, obj, old Object) bool {
 		}
 		return slices.EqualFunc(refs, oldRefs, func(a, b metav1.OwnerReference) bool { return a.UID == b.UID })
 	case NodeNameIndex:
-		p, ok := obj.(*corev1.Pod)
-		op, oldOK := old.(*corev1.Pod)
-		return ok && oldOK && p.Spec.NodeName == op.Spec.NodeName
+		return sameNode(name, obj, old)
 	}
 	return false
 }
 
+// sameNode reports whether name is the node name index and obj and old
+// are pods on the same node (or both on none): the same index values.
+func sameNode(name string, obj, old Object) bool {
+	if name != NodeNameIndex {
+		return false
+	}
+	p, ok := obj.(*corev1.Pod)
+	op, oldOK := old.(*corev1.Pod)
+	return ok && oldOK && p.Spec.NodeName == op.Spec.NodeName
+}
+
 // Get returns the object of kind with the given namespace and name.
 func (s *Store) Get(kind, namespace, name string) (Object, bool) {
-	t := s.tables[kind]
+	t := s.table(kind)
 	if t == nil {
 		return nil, false
 	}
@@ -434,11 +464,11 @@ func (s *Store) lookup(t *table, namespace, name string) *entry {
 }
 
 // Len is the number of objects of kind.
-func (s *Store) Len(kind string) int { return s.tables[kind].size() }
+func (s *Store) Len(kind string) int { return s.table(kind).size() }
 
 // List returns the objects of kind in namespace ("" = all), sorted by key.
 func (s *Store) List(kind, namespace string) []Object {
-	t := s.tables[kind]
+	t := s.table(kind)
 	ents := t.sortedEntries()
 	out := make([]Object, 0, len(ents))
 	for _, e := range ents {
@@ -488,7 +518,7 @@ func entryKeyCmp(e *entry, key string) int { return strings.Compare(e.key, key) 
 
 // ByIndex returns the objects of kind whose index has value, sorted by key.
 func (s *Store) ByIndex(kind, index, value string) []Object {
-	t := s.tables[kind]
+	t := s.table(kind)
 	set := t.index[index][value]
 	if set == nil {
 		return nil
@@ -501,7 +531,7 @@ func (s *Store) ByIndex(kind, index, value string) []Object {
 // reader that only looks saves an allocation per call). fn must not
 // write to the store.
 func (s *Store) EachByIndex(kind, index, value string, fn func(Object)) {
-	t := s.tables[kind]
+	t := s.table(kind)
 	set := t.index[index][value]
 	if set == nil {
 		return
@@ -513,7 +543,7 @@ func (s *Store) EachByIndex(kind, index, value string, fn func(Object)) {
 
 // CountIndex is the number of objects of kind whose index has value.
 func (s *Store) CountIndex(kind, index, value string) int {
-	if set := s.tables[kind].index[index][value]; set != nil {
+	if set := s.table(kind).index[index][value]; set != nil {
 		return len(set.ents)
 	}
 	return 0
@@ -522,7 +552,7 @@ func (s *Store) CountIndex(kind, index, value string) int {
 // Select returns the objects of kind in namespace ("" = all) matching sel,
 // sorted by key. Equality requirements use the label index.
 func (s *Store) Select(kind, namespace string, sel labels.Selector) []Object {
-	t := s.tables[kind]
+	t := s.table(kind)
 	if sel == nil || sel.Empty() {
 		return s.List(kind, namespace)
 	}
@@ -710,7 +740,7 @@ var errConflict = conflictError{}
 
 // Delete removes an object.
 func (s *Store) Delete(kind, namespace, name string) (Object, error) {
-	t := s.tables[kind]
+	t := s.table(kind)
 	e := s.lookup(t, namespace, name)
 	if e == nil {
 		return nil, apierrors.NewNotFound(t.kind.GroupResource(), name)
@@ -828,7 +858,9 @@ func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc
 				}
 			}
 		}
-		if old != nil {
+		if old != nil && !(obj != nil && sameNode(name, obj, old)) {
+			// (A pod keeps its node through all its writes but the
+			// binding: its watchers were found by the new version's.)
 			for _, v := range indexValues(name, fn, old, valArr[:0]) {
 				for _, w := range byVal[v] {
 					if !slices.Contains(seen, w) {
@@ -839,6 +871,11 @@ func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc
 			}
 		}
 	}
+}
+
+// sameMap reports whether a and b are the same map (not merely equal).
+func sameMap(a, b map[string]string) bool {
+	return len(a) == len(b) && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // indexValues appends obj's values of the index to buf: fn's, except for
@@ -962,7 +999,7 @@ func (s *Store) Watch(kind string, latency time.Duration, fn Handler) (stop func
 // node writes a day).
 func (s *Store) WatchFiltered(kind string, latency time.Duration, keep func(Event) bool, fn Handler) (stop func()) {
 	w := &watcher{latency: latency, fn: fn, keep: keep, lane: s.lane(latency)}
-	t := s.tables[kind]
+	t := s.table(kind)
 	if t == nil {
 		return func() {} // no object of an unknown kind is ever written
 	}
@@ -977,7 +1014,7 @@ func (s *Store) WatchFiltered(kind string, latency time.Duration, keep func(Even
 // or after the change (a field-selector watch, like the kubelet's
 // spec.nodeName=<node>). The index must exist.
 func (s *Store) WatchIndex(kind, index, value string, latency time.Duration, fn Handler) (stop func()) {
-	t := s.tables[kind]
+	t := s.table(kind)
 	if t.indexer(index) == nil {
 		// The watch remembers the index's function when it is first
 		// watched: an index added later would never be consulted.

@@ -22,7 +22,7 @@ type expiry struct {
 // SetTTL has objects of kind deleted ttl after their last write (0: kept
 // until deleted). Writes made before the call never expire.
 func (s *Store) SetTTL(kind string, ttl time.Duration) {
-	t := s.tables[kind]
+	t := s.table(kind)
 	t.ttl = ttl
 	if !slices.Contains(s.expiring, t) {
 		s.expiring = append(s.expiring, t)
