@@ -69,7 +69,7 @@ func (s *Scheduler) onPod(ev store.Event) {
 			s.queue.Delete(pod)
 			return
 		}
-		if s.binding[store.Key(pod.Namespace, pod.Name)] {
+		if len(s.binding) > 0 && s.binding[store.Key(pod.Namespace, pod.Name)] {
 			return // assumed: its binding waits for its volumes
 		}
 		var old *corev1.Pod
@@ -82,8 +82,10 @@ func (s *Scheduler) onPod(ev store.Event) {
 
 func (s *Scheduler) onAssignedPod(ev store.Event, pod *corev1.Pod) {
 	if ev.Old != nil && ev.Old.(*corev1.Pod).Spec.NodeName == "" {
-		s.queue.Delete(pod) // bound (by us or someone else)
-		delete(s.pending, store.Key(pod.Namespace, pod.Name))
+		s.queue.Delete(pod)     // bound (by us or someone else)
+		if len(s.pending) > 0 { // the key is a new string: not built for nothing
+			delete(s.pending, store.Key(pod.Namespace, pod.Name))
+		}
 	}
 	wasCounted := s.cache.UpdateAssignedPod(pod)
 	switch {

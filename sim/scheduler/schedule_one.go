@@ -70,8 +70,8 @@ func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
 	s.stats.Attempts++
 	pi := p.PodInfo
 	if pi == nil || pi.Pod != pod {
-		pi = framework.NewPodInfo(pod)
-		p.PodInfo = pi
+		pi = framework.Derive(s.derived, pod)
+		p.PodInfo, s.derived = pi, pi
 	}
 	node, err := s.schedulePod(pi)
 	if err != nil {

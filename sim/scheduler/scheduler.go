@@ -84,6 +84,10 @@ type Scheduler struct {
 	binding map[string]bool
 	stats   Stats
 
+	// derived is the PodInfo the last cycle derived (framework.Derive
+	// copies it for a pod of the same template).
+	derived *framework.PodInfo
+
 	// scratch reused by every cycle
 	feasible []*framework.NodeInfo
 	statuses []framework.NodeStatus

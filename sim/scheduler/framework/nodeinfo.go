@@ -1,6 +1,8 @@
 package framework
 
 import (
+	"reflect"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubesim/kubesim/sim/podutil"
@@ -49,6 +51,75 @@ func (pi *PodInfo) WithPod(pod *corev1.Pod) *PodInfo {
 	cp := *pi
 	cp.Pod, cp.Node, cp.idx, cp.affIdx, cp.antiIdx = pod, nil, -1, -1, -1
 	return &cp
+}
+
+// Derive is NewPodInfo(pod), copied from last (WithPod) when pod derives
+// exactly what last.Pod did. The scheduler derives the pods it pops one
+// after the other, mostly a ReplicaSet's in a row, and the pods of one
+// template hold the very same requests lists (the API server keeps one
+// canonical copy of each, see apiserver.shareResources), so each
+// computed the same requests again (PodRequests and NonZeroRequests,
+// 0.2 s of a 5k run). The copy cannot differ from a fresh derivation:
+// stored objects are never written in place, so the same lists hold the
+// same quantities, and every other input of Update is compared
+// (sameDerivation). It shares nothing that Update writes in place: only
+// a last without host ports, pod affinity or scalar requests is copied.
+func Derive(last *PodInfo, pod *corev1.Pod) *PodInfo {
+	if last != nil && last.Ports == nil && last.PodAffinityTerms == noPodAffinityTerms &&
+		last.Requests.Scalars == nil && last.NonZero.Scalars == nil && sameDerivation(last.Pod, pod) {
+		return last.WithPod(pod)
+	}
+	return NewPodInfo(pod)
+}
+
+// sameDerivation reports whether Update derives the same fields from a
+// and b: app containers with the same requests lists and no ports, no
+// init containers, no overhead or pod-level resources, the same priority
+// and affinity, and no status that requests read (container statuses'
+// resources, pod-level resources, a pending resize).
+func sameDerivation(a, b *corev1.Pod) bool {
+	return a.Namespace == b.Namespace && sameRequests(a.Spec.Containers, b.Spec.Containers) &&
+		len(a.Spec.InitContainers) == 0 && len(b.Spec.InitContainers) == 0 &&
+		a.Spec.Overhead == nil && b.Spec.Overhead == nil && a.Spec.Resources == nil && b.Spec.Resources == nil &&
+		samePriority(a.Spec.Priority, b.Spec.Priority) && a.Spec.Affinity == b.Spec.Affinity &&
+		noStatusResources(a) && noStatusResources(b)
+}
+
+// sameRequests: container i of a and of b hold one requests list (or
+// none), and no container declares ports (host ports are derived from
+// them).
+func sameRequests(a, b []corev1.Container) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		ra, rb := a[i].Resources.Requests, b[i].Resources.Requests
+		if len(a[i].Ports) > 0 || len(b[i].Ports) > 0 || len(ra) != len(rb) ||
+			(len(ra) > 0 && reflect.ValueOf(ra).UnsafePointer() != reflect.ValueOf(rb).UnsafePointer()) {
+			return false
+		}
+	}
+	return true
+}
+
+func samePriority(a, b *int32) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+// noStatusResources: the status holds nothing requests are computed
+// from (container statuses, pod-level resources, a resize); a pending
+// pod's.
+func noStatusResources(p *corev1.Pod) bool {
+	if len(p.Status.ContainerStatuses) > 0 || len(p.Status.InitContainerStatuses) > 0 ||
+		p.Status.Resize != "" || p.Status.AllocatedResources != nil || p.Status.Resources != nil {
+		return false
+	}
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == corev1.PodResizePending || p.Status.Conditions[i].Type == corev1.PodResizeInProgress {
+			return false
+		}
+	}
+	return true
 }
 
 // Update recomputes the derived fields for a new version of the pod.
