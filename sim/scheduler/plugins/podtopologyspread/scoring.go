@@ -286,6 +286,18 @@ func (pl *PodTopologySpread) countDomains(s *preScoreState, i int, pod *corev1.P
 		return
 	}
 	stamp, counts := s.domStamp[i], s.domCount[i]
+	if !requireAll && !c.honorTaints && (!c.honorAffinity || aff.IsEmpty()) {
+		// Every listed node is included (and present: the list holds
+		// only nodes whose object exists), so no node is loaded: the
+		// domain comes from the dense array.
+		dom := s.dom[i]
+		for _, idx := range pc.touched {
+			if d := domainOf(dom[idx]); stamp[d] == s.cycle {
+				counts[d] += int64(pc.counts[idx])
+			}
+		}
+		return
+	}
 	for _, idx := range pc.touched {
 		ni := all[idx]
 		node := ni.Node()
