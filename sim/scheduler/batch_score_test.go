@@ -51,17 +51,20 @@ func scorePlugins(c *cache.Cache, batch bool) *framework.Framework {
 	return framework.NewFramework(specs...)
 }
 
-func randomScoreCluster(r *rand.Rand) *cache.Cache {
+// randomScoreCluster builds 30-59 random nodes with pods; a quarter of
+// the nodes have a PreferNoSchedule taint when tainted; otherwise none
+// has, and every node holds nginx.
+func randomScoreCluster(r *rand.Rand, tainted bool) *cache.Cache {
 	var nodes []*corev1.Node
 	var pods []*corev1.Pod
 	imgs := []string{"nginx:1.27", "docker.io/library/redis:7", "ghcr.io/x/app:2", "busybox"}
 	for i := 0; i < 30+r.IntN(30); i++ {
 		n := st.Node(fmt.Sprintf("n%d", i), fmt.Sprint(2+r.IntN(8)), fmt.Sprintf("%dGi", 4+r.IntN(28)), 110).Zone(fmt.Sprintf("z%d", r.IntN(3)))
-		if r.IntN(4) == 0 {
+		if tainted && r.IntN(4) == 0 {
 			n.Taint("pref", "x", corev1.TaintEffectPreferNoSchedule)
 		}
 		for _, img := range imgs {
-			if r.IntN(3) == 0 {
+			if img == imgs[0] && !tainted || r.IntN(3) == 0 { // untainted: nginx on every node
 				n.Image(img, int64(r.IntN(1500))*1024*1024)
 			}
 		}
@@ -81,7 +84,7 @@ func TestBatchScoresMatchPerNode(t *testing.T) {
 	imgs := []string{"nginx:1.27", "redis:7", "ghcr.io/x/app:2", "busybox:latest", "unknown"}
 	for seed := uint64(1); seed <= 10; seed++ {
 		r := rand.New(rand.NewPCG(seed, 3))
-		c := randomScoreCluster(r)
+		c := randomScoreCluster(r, seed%2 == 0) // untainted: TaintToleration scores uniformly
 		batch, plain := scorePlugins(c, true), scorePlugins(c, false)
 		for k := 0; k < 10; k++ {
 			p := st.Pod("in").Label("app", fmt.Sprint(r.IntN(3))).Image(imgs[r.IntN(len(imgs))])
@@ -104,15 +107,33 @@ func TestBatchScoresMatchPerNode(t *testing.T) {
 					nodes = append(nodes, ni)
 				}
 			}
-			totals := func(f *framework.Framework) []int64 {
+			totals := func(f *framework.Framework, rows bool) []int64 {
 				state := framework.NewCycleState()
+				if rows { // as the scheduler records them: RowAdders and UniformScorers read them
+					rowOf := make([]int32, len(nodes))
+					for j, ni := range nodes {
+						rowOf[j] = int32(ni.Index)
+					}
+					state.SetScoreRows(c.Table().Rows, rowOf)
+					if r.IntN(2) == 0 { // as quickWindow gathers it
+						var union framework.RowFlags
+						for _, i := range rowOf {
+							union |= c.Table().Rows[i].Flags
+						}
+						state.SetScoreRowFlags(union)
+					}
+				}
 				require.Nil(t, f.RunPreScorePlugins(state, pod, nodes))
 				out := make([]int64, len(nodes))
+				for j := range out {
+					out[j] = -1 // RunScorePlugins sets every total
+				}
 				require.Nil(t, f.RunScorePlugins(state, pod, nodes, out))
 				return out
 			}
-			want, got := totals(plain), totals(batch)
-			require.Equal(t, want, got, "seed %d pod %d", seed, k)
+			want := totals(plain, false)
+			require.Equal(t, want, totals(batch, false), "seed %d pod %d", seed, k)
+			require.Equal(t, want, totals(batch, true), "seed %d pod %d, rows", seed, k)
 		}
 	}
 }

@@ -252,7 +252,7 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 	// have) narrows the nodes filtered; the others count as rejected by
 	// the narrowing plugins, as upstream's absent-nodes status.
 	names, narrowedBy := s.state.PreFilterNodes()
-	s.rows = nil
+	s.rows, s.rowFlagsKnown = nil, false
 	if names != nil {
 		nodes = s.narrowed(names)
 		diag.UnschedulablePlugins = narrowedBy
@@ -265,10 +265,16 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 		s.rows = rows
 	}
 	want := s.numFeasibleNodesToFind(len(nodes))
-	feasible, statuses, feasibleRows := s.feasible[:0], s.statuses[:0], s.feasibleRows[:0]
 	n := len(nodes)
-	processed := 0
 	start := s.nextStartNodeIndex % n
+	if s.rows != nil && s.quick {
+		if feasible, ok := s.quickWindow(nodes, start, want); ok {
+			s.nextStartNodeIndex = (s.nextStartNodeIndex + want) % all
+			return feasible, diag, nil
+		}
+	}
+	feasible, statuses, feasibleRows := s.feasible[:0], s.statuses[:0], s.feasibleRows[:0]
+	processed := 0
 	at := start
 	// Candidates are filtered in rounds (in parallel when a round is
 	// large, see parallel.go) and read back in rotation order until want
@@ -298,6 +304,7 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 	clear(s.filterOut) // drop the statuses for the garbage collector
 	s.nextStartNodeIndex = (s.nextStartNodeIndex + processed) % all
 	s.feasible, s.statuses, s.feasibleRows = feasible, statuses, feasibleRows
+	s.rowOf = feasibleRows
 	if len(feasible) == 0 {
 		if names != nil {
 			return feasible, s.absent(diag, statuses, narrowedBy, all), nil
@@ -306,6 +313,55 @@ func (s *Scheduler) findNodesThatFitPod(pod *corev1.Pod, nodes []*framework.Node
 		diag.UnschedulablePlugins = rejectors(statuses)
 	}
 	return feasible, diag, nil
+}
+
+// quickWindow is the common cycle's filter: when the cycle's QuickRule
+// passes every one of the want candidates from start on (rotation order),
+// those candidates are the feasible nodes, and the loop of
+// findNodesThatFitPod would have found exactly them, processing want
+// nodes and recording no status. The rule is read off the rows (s.rows
+// is set), so nothing but the candidates' rows is read, and when the
+// candidates do not wrap past the end of the list the feasible nodes
+// and their rows are subslices of the cache's list and of s.ordinals:
+// nothing is copied. Either may alias memory the cycle does not own, so
+// neither is kept in s.feasible or s.feasibleRows, and the cycle only
+// reads them. It reports false (nothing changed) when some candidate
+// fails the rule or there are fewer than want nodes.
+func (s *Scheduler) quickWindow(nodes []*framework.NodeInfo, start, want int) ([]*framework.NodeInfo, bool) {
+	n := len(nodes)
+	if want > n {
+		return nil, false
+	}
+	rows, rule := s.rows[:n], &s.rule
+	end := start + want
+	var union framework.RowFlags
+	for i := start; i < min(end, n); i++ {
+		if !rule.PassesRow(&rows[i]) {
+			return nil, false
+		}
+		union |= rows[i].Flags
+	}
+	for i := 0; i < end-n; i++ { // the candidates past the wrap
+		if !rule.PassesRow(&rows[i]) {
+			return nil, false
+		}
+		union |= rows[i].Flags
+	}
+	s.rowFlags, s.rowFlagsKnown = union, true
+	if len(s.ordinals) < n {
+		s.ordinals = make([]int32, n)
+		for i := range s.ordinals {
+			s.ordinals[i] = int32(i)
+		}
+	}
+	if end <= n {
+		s.rowOf = s.ordinals[start:end]
+		return nodes[start:end], true
+	}
+	feasible := append(append(s.feasible[:0], nodes[start:]...), nodes[:end-n]...)
+	rowOf := append(append(s.feasibleRows[:0], s.ordinals[start:n]...), s.ordinals[:end-n]...)
+	s.feasible, s.feasibleRows, s.rowOf = feasible, rowOf, rowOf
+	return feasible, true
 }
 
 // narrowed returns the existing nodes among names, sorted by name
@@ -389,17 +445,20 @@ func (s *Scheduler) prioritize(pod *corev1.Pod, feasible []*framework.NodeInfo) 
 		s.totals = make([]int64, len(feasible))
 	}
 	s.totals = s.totals[:len(feasible)]
-	clear(s.totals)
 	if !s.fwk.HasScorePlugins() {
+		clear(s.totals)
 		return nil
 	}
-	if s.rows != nil { // feasibleRows[j] is feasible[j]'s row
-		s.state.SetScoreRows(s.rows, s.feasibleRows)
+	if s.rows != nil { // rowOf[j] is feasible[j]'s row
+		s.state.SetScoreRows(s.rows, s.rowOf)
+		if s.rowFlagsKnown {
+			s.state.SetScoreRowFlags(s.rowFlags)
+		}
 	}
 	if st := s.fwk.RunPreScorePlugins(s.state, pod, feasible); !st.IsSuccess() {
 		return st.AsError()
 	}
-	if st := s.fwk.RunScorePlugins(s.state, pod, feasible, s.totals); !st.IsSuccess() {
+	if st := s.fwk.RunScorePlugins(s.state, pod, feasible, s.totals); !st.IsSuccess() { // sets every total
 		return st.AsError()
 	}
 	return nil

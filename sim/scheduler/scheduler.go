@@ -102,6 +102,17 @@ type Scheduler struct {
 	// the row of feasible[j] then.
 	rows         []framework.NodeRow
 	feasibleRows []int32
+	// rowOf[j] is the row of the cycle's j-th feasible node when rows is
+	// set: feasibleRows, or a subslice of ordinals (quickWindow).
+	rowOf []int32
+	// ordinals[i] = i for every position of the cache's list: a window of
+	// consecutive positions is its own list of rows. It cannot go stale:
+	// it depends on nothing but the length, and only grows.
+	ordinals []int32
+	// rowFlags is the union of the feasible nodes' row flags when
+	// rowFlagsKnown (quickWindow gathers it).
+	rowFlags      framework.RowFlags
+	rowFlagsKnown bool
 }
 
 // New builds a scheduler writing through client. Call Start to begin.

@@ -37,6 +37,10 @@ type CycleState struct {
 	// scheduler has none.
 	rows  []NodeRow
 	rowOf []int32
+	// rowFlags is the union of the scored nodes' row flags when
+	// rowFlagsKnown (SetScoreRowFlags).
+	rowFlags      RowFlags
+	rowFlagsKnown bool
 }
 
 // NewCycleState returns an empty state.
@@ -50,6 +54,7 @@ func (c *CycleState) Reset() {
 	c.nodes, c.narrowedBy = nil, nil
 	c.podInfo = nil
 	c.rows, c.rowOf = nil, nil
+	c.rowFlags, c.rowFlagsKnown = 0, false
 }
 
 // SetPodInfo records what was derived from the pod this cycle schedules
@@ -75,6 +80,15 @@ func (c *CycleState) SetScoreRows(rows []NodeRow, rowOf []int32) { c.rows, c.row
 
 // ScoreRows returns what SetScoreRows recorded (nil, nil if nothing).
 func (c *CycleState) ScoreRows() ([]NodeRow, []int32) { return c.rows, c.rowOf }
+
+// SetScoreRowFlags records the union (bitwise or) of the Flags of the
+// rows SetScoreRows recorded, which the scheduler gathers while it reads
+// them to filter: a plugin learns from it that no node it scores has a
+// flag (no taint, no image) without reading every row again.
+func (c *CycleState) SetScoreRowFlags(union RowFlags) { c.rowFlags, c.rowFlagsKnown = union, true }
+
+// ScoreRowFlags returns what SetScoreRowFlags recorded, false if nothing.
+func (c *CycleState) ScoreRowFlags() (RowFlags, bool) { return c.rowFlags, c.rowFlagsKnown }
 
 // PreFilterNodes returns the node names the PreFilter plugins narrowed
 // this cycle to (nil = every node) and the plugins that narrowed it,

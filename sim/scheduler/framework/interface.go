@@ -99,6 +99,32 @@ type RowScorer interface {
 	ScoreRows(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, rows []NodeRow, rowOf []int32, scores []NodeScore) *Status
 }
 
+// RowAdder is an optional extension of a ScorePlugin without
+// ScoreExtensions: AddRows adds weight × what Score would return for
+// nodes[j], whose NodeRow is rows[rowOf[j]], to totals[j], for every j.
+// Its scores must lie in [MinNodeScore, MaxNodeScore] by construction
+// (the framework does not check them one by one, and adds them in no
+// particular order relative to other plugins': integer sums do not
+// depend on it). The framework calls it instead of ScoreNodes and the
+// per-plugin pass that checks, weights and adds a plugin's scores, when
+// the scheduler recorded the rows (CycleState.SetScoreRows); like
+// ScoreNodes it may run on several disjoint slices at once.
+type RowAdder interface {
+	AddRows(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, rows []NodeRow, rowOf []int32, weight int64, totals []int64) *Status
+}
+
+// UniformScorer is an optional extension of a ScorePlugin: after its
+// PreScore, UniformScore reports whether the plugin's final score (after
+// NormalizeScore, if it has one) is provably the same on every one of
+// nodes this cycle, and that score. The framework then adds weight ×
+// score to every node's total and does not score the nodes one by one:
+// the totals are the same, and so are the choice and its tie-break
+// draws. It may read the rows the scheduler recorded
+// (CycleState.ScoreRows) and must not change anything.
+type UniformScorer interface {
+	UniformScore(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo) (int64, bool)
+}
+
 // ScoreExtensions rescales a plugin's raw scores over all feasible nodes.
 type ScoreExtensions interface {
 	NormalizeScore(state *CycleState, pod *corev1.Pod, scores []NodeScore) *Status

@@ -26,9 +26,11 @@ type Framework struct {
 	filter     []FilterPlugin
 	preScore   []PreScorePlugin
 	score      []ScorePlugin
-	batch      []BatchScorer // batch[i] is score[i] as a BatchScorer, or nil
-	rowScorer  []RowScorer   // rowScorer[i] is score[i] as a RowScorer, or nil
-	normalizes []bool        // score[i] has ScoreExtensions
+	batch      []BatchScorer   // batch[i] is score[i] as a BatchScorer, or nil
+	rowScorer  []RowScorer     // rowScorer[i] is score[i] as a RowScorer, or nil
+	rowAdder   []RowAdder      // rowAdder[i] is score[i] as a RowAdder, or nil
+	uniform    []UniformScorer // uniform[i] is score[i] as a UniformScorer, or nil
+	normalizes []bool          // score[i] has ScoreExtensions
 	weights    []int64
 	postFilter []PostFilterPlugin
 
@@ -41,6 +43,9 @@ type Framework struct {
 	// nodes; failed the plugins' failures per chunk (RunScorePlugins).
 	scores [][]NodeScore
 	failed []*Status
+	// uniformScore[i] is plugin i's score on every node this cycle when
+	// bit i of the cycle's uniform mask is set (RunScorePlugins).
+	uniformScore []int64
 
 	// enqueue lists, per cluster event, the plugin names whose rejections
 	// it may resolve (from EnqueueExtensions).
@@ -65,6 +70,13 @@ func NewFramework(specs ...PluginSpec) *Framework {
 			f.batch = append(f.batch, b)
 			r, _ := p.(RowScorer)
 			f.rowScorer = append(f.rowScorer, r)
+			a, _ := p.(RowAdder)
+			if p.ScoreExtensions() != nil {
+				a = nil // normalised scores need every node's raw score first
+			}
+			f.rowAdder = append(f.rowAdder, a)
+			u, _ := p.(UniformScorer)
+			f.uniform = append(f.uniform, u)
 			f.normalizes = append(f.normalizes, p.ScoreExtensions() != nil)
 			f.weights = append(f.weights, w)
 		}
@@ -229,22 +241,50 @@ var (
 )
 
 // RunScorePlugins scores every node with every (non-skipped) plugin,
-// normalises, weights and adds the results into totals (len(nodes)).
+// normalises, weights and sums the results into totals (len(nodes)),
+// which it overwrites.
 //
 // Raw scores are computed as upstream's scheduler computes them: in
 // parallel over the nodes (client-go's workqueue.ParallelizeUntil, as
 // the Filter phase). Each worker takes fixed chunks of the node list and
-// writes each plugin's scores into that chunk's own slots; Score plugins
-// only read the pod, the node and what their PreScore wrote. The
+// writes each plugin's scores into that chunk's own slots (a RowAdder
+// adds its weighted scores straight into the chunk's totals); Score
+// plugins only read the pod, the node and what their PreScore wrote. The
 // normalising, weighting and adding then run in plugin and node order
 // on one goroutine, so totals (and the first error reported, by plugin
 // then node) are the same for any GOMAXPROCS.
+//
+// A plugin whose final score is the same on every node this cycle
+// (UniformScorer) is not run per node: its weighted score is where every
+// total starts.
 func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, totals []int64) *Status {
 	n := len(nodes)
 	for len(f.scores) < len(f.score) {
 		f.scores = append(f.scores, nil)
 	}
+	if len(f.uniformScore) < len(f.score) {
+		f.uniformScore = make([]int64, len(f.score))
+	}
+	var base int64
+	var uniform uint64 // plugins settled by UniformScore: not run per node
+	for i, u := range f.uniform {
+		if u == nil || n == 0 || state.skipScore&(1<<i) != 0 {
+			continue
+		}
+		if s, ok := u.UniformScore(state, pod, nodes); ok {
+			uniform |= 1 << i
+			f.uniformScore[i] = s
+			base += s * f.weights[i]
+		}
+	}
+	for j := range totals {
+		totals[j] = base
+	}
+	rows := state.rows != nil && len(state.rowOf) == n
 	for i := range f.score {
+		if uniform&(1<<i) != 0 || rows && f.rowAdder[i] != nil {
+			continue // no per-node scores
+		}
 		if cap(f.scores[i]) < n {
 			f.scores[i] = make([]NodeScore, n)
 		}
@@ -261,15 +301,16 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 		f.failed = make([]*Status, need)
 	}
 	failed := f.failed[:chunks*len(f.score)]
+	skip := state.skipScore | uniform
 	if parallel {
 		// The simulation's goroutine waits in ParallelizeUntil until every
 		// chunk is done, so every write happens before the reads below.
 		workqueue.ParallelizeUntil(context.Background(), workers, chunks, func(c int) {
 			lo := c * ScoreChunk
-			f.scoreChunk(state, pod, nodes, failed, c, lo, min(lo+ScoreChunk, n))
+			f.scoreChunk(state, pod, nodes, totals, skip, failed, c, lo, min(lo+ScoreChunk, n))
 		})
 	} else {
-		f.scoreChunk(state, pod, nodes, failed, 0, 0, n) // no closure: nothing allocated per cycle
+		f.scoreChunk(state, pod, nodes, totals, skip, failed, 0, 0, n) // no closure: nothing allocated per cycle
 	}
 	defer clear(failed)
 	for i, p := range f.score {
@@ -280,6 +321,15 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 			if st := failed[c*len(f.score)+i]; st != nil {
 				return st.WithPlugin(p.Name())
 			}
+		}
+		if uniform&(1<<i) != 0 {
+			if s := f.uniformScore[i]; s < MinNodeScore || s > MaxNodeScore {
+				return AsStatus(fmt.Errorf("framework: plugin %q returned score %d out of range for node %q", p.Name(), s, nodes[0].Name()))
+			}
+			continue
+		}
+		if rows && f.rowAdder[i] != nil {
+			continue // added in scoreChunk
 		}
 		scores := f.scores[i]
 		if ext := p.ScoreExtensions(); ext != nil {
@@ -299,18 +349,25 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 	return nil
 }
 
-// scoreChunk scores nodes[lo:hi] (chunk c) with every non-skipped plugin,
-// recording a plugin's failure in failed[c*len(f.score)+i].
-func (f *Framework) scoreChunk(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, failed []*Status, c, lo, hi int) {
+// scoreChunk scores nodes[lo:hi] (chunk c) with every plugin not in
+// skip, recording a plugin's failure in failed[c*len(f.score)+i]; a
+// RowAdder adds into totals[lo:hi].
+func (f *Framework) scoreChunk(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, totals []int64, skip uint64, failed []*Status, c, lo, hi int) {
 	var rowOf []int32
 	if state.rowOf != nil && len(state.rowOf) == len(nodes) {
 		rowOf = state.rowOf[lo:hi]
 	}
 	for i := range f.score {
-		if state.skipScore&(1<<i) != 0 {
+		if skip&(1<<i) != 0 {
 			continue
 		}
-		if st := f.scoreNodes(i, state, pod, nodes[lo:hi], rowOf, f.scores[i][lo:hi]); !st.IsSuccess() {
+		var st *Status
+		if a := f.rowAdder[i]; a != nil && rowOf != nil {
+			st = a.AddRows(state, pod, nodes[lo:hi], state.rows, rowOf, f.weights[i], totals[lo:hi])
+		} else {
+			st = f.scoreNodes(i, state, pod, nodes[lo:hi], rowOf, f.scores[i][lo:hi])
+		}
+		if !st.IsSuccess() {
 			failed[c*len(f.score)+i] = st
 			return // later plugins are not asked, as upstream stops at the first failure
 		}

@@ -143,27 +143,104 @@ func (pl *ImageLocality) ScoreNodes(state *framework.CycleState, pod *corev1.Pod
 	return nil
 }
 
-// ScoreRows implements framework.RowScorer: ScoreNodes reading whether
-// a node holds images and its slot from its row.
-func (pl *ImageLocality) ScoreRows(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo, rows []framework.NodeRow, rowOf []int32, scores []framework.NodeScore) *framework.Status {
+// UniformScore implements framework.UniformScorer. Every node scores
+// alike when
+//   - even a node holding every one of the pod's images that some node
+//     holds would score what a node holding none scores (no image held
+//     anywhere, or too small or too rare to pass the 23 MiB threshold):
+//     a node's sum is a sub-sum of that whole sum, and CalculatePriority
+//     does not decrease with the sum;
+//   - no node scored holds any image (the union of their row flags);
+//   - every node of the cluster holds every held image (each one's node
+//     count is the number of nodes), so every node's sum is the whole
+//     (the scored nodes are the lister's).
+func (pl *ImageLocality) UniformScore(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo) (int64, bool) {
+	pre := pl.statePreScore(state, pod)
+	empty := CalculatePriority(0, len(pre.ids))
+	var all int64
+	for _, h := range pre.held {
+		all += h.scaled
+	}
+	whole := CalculatePriority(all, len(pre.ids))
+	if whole == empty {
+		return empty, true
+	}
+	if union, ok := state.ScoreRowFlags(); ok && union&framework.RowImages == 0 {
+		return empty, true
+	}
+	for _, h := range pre.held {
+		if !h.everywhere {
+			return 0, false
+		}
+	}
+	return whole, true
+}
+
+// AddRows implements framework.RowAdder: ScoreNodes reading whether a
+// node holds images and its slot from its row, adding weight × score
+// into totals (CalculatePriority is in [0, MaxNodeScore]). With a few
+// held images, the score of each subset of them is computed once: a
+// node's score is then a lookup by the set it holds, not a division.
+func (pl *ImageLocality) AddRows(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo, rows []framework.NodeRow, rowOf []int32, weight int64, totals []int64) *framework.Status {
 	pre := pl.statePreScore(state, pod)
 	ids, held := pre.ids, pre.held
 	empty := CalculatePriority(0, len(ids)) // a node without the images
+	totals = totals[:len(rowOf)]
 	if len(held) == 0 {
-		for j := range scores {
-			scores[j].Score = empty
+		for j := range totals {
+			totals[j] += weight * empty
 		}
 		return nil
+	}
+	if len(held) > maxSubsetImages {
+		for j, i := range rowOf {
+			r := &rows[i]
+			score := empty
+			if r.Flags&framework.RowImages != 0 {
+				score = CalculatePriority(heldSum(held, r.ImageSlot), len(ids))
+			}
+			totals[j] += weight * score
+		}
+		return nil
+	}
+	// bySubset[m] is weight × the score of a node holding the held images
+	// of bitmask m (bit k: held[k]).
+	var bySubset [1 << maxSubsetImages]int64
+	for m := 0; m < 1<<len(held); m++ {
+		var sum int64
+		for k := range held {
+			if m&(1<<k) != 0 {
+				sum += held[k].scaled
+			}
+		}
+		bySubset[m] = weight * CalculatePriority(sum, len(ids))
 	}
 	for j, i := range rowOf {
 		r := &rows[i]
 		if r.Flags&framework.RowImages == 0 {
-			scores[j].Score = empty
+			totals[j] += bySubset[0]
 			continue
 		}
-		scores[j].Score = CalculatePriority(heldSum(held, r.ImageSlot), len(ids))
+		totals[j] += bySubset[heldMask(held, r.ImageSlot)]
 	}
 	return nil
+}
+
+// maxSubsetImages is the most held images whose subsets' scores AddRows
+// tabulates (2^4 sums of at most 4 terms, against a division per node).
+const maxSubsetImages = 4
+
+// heldMask is the set of held images (bit k: held[k]) whose bitset has
+// the node of image slot slot.
+func heldMask(held []heldImage, slot int32) int {
+	w, bit := int(slot>>6), uint64(1)<<(slot&63)
+	m := 0
+	for k, h := range held {
+		if w < len(h.nodes) && h.nodes[w]&bit != 0 {
+			m |= 1 << k
+		}
+	}
+	return m
 }
 
 // heldImage is one pod image some node holds: its ScaledImageScore and
@@ -171,6 +248,10 @@ func (pl *ImageLocality) ScoreRows(state *framework.CycleState, pod *corev1.Pod,
 type heldImage struct {
 	scaled int64
 	nodes  []uint64
+	// everywhere: every node of the lister holds it (its node count is
+	// their number; the cache counts only the nodes it lists, a removed
+	// node releasing its images).
+	everywhere bool
 }
 
 // heldSum is the sum of the scaled scores of the held images whose
@@ -192,7 +273,7 @@ func (pl *ImageLocality) heldImages(ids []int32, dst []heldImage) []heldImage {
 	total := len(pl.lister.NodeInfos())
 	for _, id := range ids {
 		if st := pl.lister.ImageSummary(id); st != nil {
-			dst = append(dst, heldImage{ScaledImageScore(st, total), pl.lister.ImageNodes(id)})
+			dst = append(dst, heldImage{ScaledImageScore(st, total), pl.lister.ImageNodes(id), st.NumNodes == total})
 		}
 	}
 	return dst

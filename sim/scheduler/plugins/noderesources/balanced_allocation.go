@@ -129,16 +129,19 @@ func (b *BalancedAllocation) ScoreNodes(state *framework.CycleState, pod *corev1
 	return nil
 }
 
-// ScoreRows implements framework.RowScorer: ScoreNodes reading the
-// nodes' rows (the requested and allocatable CPU and memory, which is
-// all balancedImprovement reads), with the same memo.
-func (b *BalancedAllocation) ScoreRows(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo, rows []framework.NodeRow, rowOf []int32, scores []framework.NodeScore) *framework.Status {
+// AddRows implements framework.RowAdder: ScoreNodes reading the nodes'
+// rows (the requested and allocatable CPU and memory, which is all
+// balancedImprovement reads), with the same memo, adding weight × score
+// into totals. Scores are in [50, MaxNodeScore]: BalancedScore is in
+// [0, 100] (fractions capped at 1), so 50 + (50 + after - before)/2 is.
+func (b *BalancedAllocation) AddRows(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo, rows []framework.NodeRow, rowOf []int32, weight int64, totals []int64) *framework.Status {
 	req := scoreRequests(state, balancedKey, pod, podutil.PodRequests)
 	memo := b.memo
+	totals = totals[:len(rowOf)]
 	for j, i := range rowOf {
 		r := &rows[i]
 		if int(i) >= len(memo) { // not sized by PreScore: no memo
-			scores[j].Score = balancedOf(r, &req)
+			totals[j] += weight * balancedOf(r, &req)
 			continue
 		}
 		m := &memo[i]
@@ -147,7 +150,7 @@ func (b *BalancedAllocation) ScoreRows(state *framework.CycleState, pod *corev1.
 			score = balancedOf(r, &req)
 			m.storeOf(r.ReqCPU, r.ReqMem, r.AllocCPU, r.AllocMem, &req, score)
 		}
-		scores[j].Score = score
+		totals[j] += weight * score
 	}
 	return nil
 }

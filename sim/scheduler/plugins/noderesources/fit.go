@@ -151,16 +151,19 @@ func (f *Fit) ScoreNodes(state *framework.CycleState, pod *corev1.Pod, nodes []*
 	return nil
 }
 
-// ScoreRows implements framework.RowScorer: ScoreNodes reading the
-// nodes' rows (the non-zero requested and allocatable CPU and memory,
-// which is all score reads), with the same memo.
-func (f *Fit) ScoreRows(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo, rows []framework.NodeRow, rowOf []int32, scores []framework.NodeScore) *framework.Status {
+// AddRows implements framework.RowAdder: ScoreNodes reading the nodes'
+// rows (the non-zero requested and allocatable CPU and memory, which is
+// all score reads), with the same memo, adding weight × score into
+// totals. Scores are in [0, MaxNodeScore]: each resource's score is, and
+// so is their average.
+func (f *Fit) AddRows(state *framework.CycleState, pod *corev1.Pod, _ []*framework.NodeInfo, rows []framework.NodeRow, rowOf []int32, weight int64, totals []int64) *framework.Status {
 	req := scoreRequests(state, fitScoreKey, pod, podutil.NonZeroRequests)
 	memo := f.memo
+	totals = totals[:len(rowOf)]
 	for j, i := range rowOf {
 		r := &rows[i]
 		if int(i) >= len(memo) { // not sized by PreScore: no memo
-			scores[j].Score = f.scoreOf(r.NZCPU, r.NZMem, r.AllocCPU, r.AllocMem, &req)
+			totals[j] += weight * f.scoreOf(r.NZCPU, r.NZMem, r.AllocCPU, r.AllocMem, &req)
 			continue
 		}
 		m := &memo[i]
@@ -169,7 +172,7 @@ func (f *Fit) ScoreRows(state *framework.CycleState, pod *corev1.Pod, _ []*frame
 			score = f.scoreOf(r.NZCPU, r.NZMem, r.AllocCPU, r.AllocMem, &req)
 			m.storeOf(r.NZCPU, r.NZMem, r.AllocCPU, r.AllocMem, &req, score)
 		}
-		scores[j].Score = score
+		totals[j] += weight * score
 	}
 	return nil
 }

@@ -101,6 +101,33 @@ func (*TaintToleration) ScoreRows(state *framework.CycleState, _ *corev1.Pod, no
 	return nil
 }
 
+// UniformScore implements framework.UniformScorer: when no node has a
+// taint, every raw score is 0 and NormalizeScore maps all of them to
+// MaxNodeScore. The union of the nodes' row flags, or else their rows'
+// flags, tell.
+func (*TaintToleration) UniformScore(state *framework.CycleState, _ *corev1.Pod, nodes []*framework.NodeInfo) (int64, bool) {
+	if union, ok := state.ScoreRowFlags(); ok {
+		if union&framework.RowTainted != 0 {
+			return 0, false
+		}
+		return framework.MaxNodeScore, true
+	}
+	if rows, rowOf := state.ScoreRows(); rows != nil && len(rowOf) == len(nodes) {
+		for _, i := range rowOf {
+			if rows[i].Flags&framework.RowTainted != 0 {
+				return 0, false
+			}
+		}
+		return framework.MaxNodeScore, true
+	}
+	for _, ni := range nodes {
+		if len(ni.Taints) != 0 {
+			return 0, false
+		}
+	}
+	return framework.MaxNodeScore, true
+}
+
 func scoreTolerations(state *framework.CycleState) []corev1.Toleration {
 	if v, err := state.Read(preScoreKey); err == nil {
 		return v.([]corev1.Toleration)
