@@ -115,8 +115,28 @@ func (m *Meter) now() time.Duration { return m.engine.Elapsed() }
 
 func (m *Meter) onPod(ev store.Event) {
 	pod := ev.Object.(*corev1.Pod)
+	occupies := ev.Type != store.Deleted && occupying(pod)
+	// The meter sees every write of every pod, so a pod has a charge
+	// exactly when the version before this one occupied a node; most
+	// writes (a new pod, the kubelet's status writes) then need neither
+	// the charge nor the requests.
+	switch ev.Type {
+	case store.Added:
+		if !occupies {
+			return // no charge before or after
+		}
+	case store.Modified:
+		if old, ok := ev.Old.(*corev1.Pod); ok {
+			was := occupying(old)
+			if !was && !occupies {
+				return
+			}
+			if was && occupies && old.Spec.NodeName == pod.Spec.NodeName && sameRequests(old, pod) {
+				return // the charge stands as it is
+			}
+		}
+	}
 	key := podKey{pod.Namespace, pod.Name}
-	occupies := ev.Type != store.Deleted && pod.Spec.NodeName != "" && !podutil.IsTerminal(pod)
 	c := m.pods[key]
 	if c != nil && (!occupies || c.node != pod.Spec.NodeName) {
 		m.close(c)
@@ -138,6 +158,50 @@ func (m *Meter) onPod(ev store.Event) {
 		cpu: req.MilliCPU, mem: req.Memory}
 	m.reqCPU += req.MilliCPU
 	m.reqMem += req.Memory
+}
+
+// occupying reports whether p holds a share of its node: bound to it and
+// not finished.
+func occupying(p *corev1.Pod) bool { return p.Spec.NodeName != "" && !podutil.IsTerminal(p) }
+
+// sameRequests reports whether b's requests (podutil.PodRequests) are
+// certainly a's, without computing them: both take them from their
+// containers' spec alone (no pod-level resources or overhead, no
+// container status carrying resources, no resize pending: then nothing
+// else enters the sum) and hold the same containers, the same arrays (a
+// new version of a pod that did not touch its containers shares the
+// previous version's, and store objects are never changed in place). It
+// may answer false for equal requests; they are then computed.
+func sameRequests(a, b *corev1.Pod) bool {
+	return sameArray(a.Spec.Containers, b.Spec.Containers) && sameArray(a.Spec.InitContainers, b.Spec.InitContainers) &&
+		specOnly(a) && specOnly(b)
+}
+
+// specOnly reports whether p's requests come from its containers' spec
+// requests alone (see sameRequests).
+func specOnly(p *corev1.Pod) bool {
+	if p.Spec.Resources != nil || len(p.Spec.Overhead) > 0 || p.Status.Resources != nil || p.Status.AllocatedResources != nil {
+		return false
+	}
+	for _, st := range [2][]corev1.ContainerStatus{p.Status.ContainerStatuses, p.Status.InitContainerStatuses} {
+		for i := range st {
+			if st[i].AllocatedResources != nil || st[i].Resources != nil {
+				return false
+			}
+		}
+	}
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == corev1.PodResizePending || p.Status.Conditions[i].Type == corev1.PodResizeInProgress {
+			return false
+		}
+	}
+	return true
+}
+
+// sameArray reports whether a and b are the same elements of the same
+// array.
+func sameArray[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // index is w's index in m.loads, adding it when new.

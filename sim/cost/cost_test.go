@@ -85,3 +85,53 @@ func TestNowFollowsNodeVersions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(1000), c.Cost.Now().CPUAllocatable, "a deleted node")
 }
+
+// The meter passes over a pod's writes that cannot change its charge (a
+// status write on its node, the same containers) without reading its
+// requests again, and still follows those that can: new containers with
+// other requests (an in-place resize), a status that carries resources,
+// the pod leaving its node.
+func TestMeterFollowsRequestsAcrossWrites(t *testing.T) {
+	c, err := cluster.New(cluster.Config{Seed: 1, EtcdMembers: 1, Region: "us-east-1",
+		NodeGroups: []cluster.NodeGroup{{Name: "ng", InstanceType: "m5.large", Count: 1}}})
+	require.NoError(t, err)
+	t.Cleanup(c.Etcd.Close)
+	requests := func(cpu string) corev1.ResourceRequirements {
+		return corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}}
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "p"},
+		Spec: corev1.PodSpec{NodeName: "ng-1", Containers: []corev1.Container{{Name: "c", Image: "nginx:1.27", Resources: requests("500m")}}}}
+	o, err := c.Store.Create(pod)
+	require.NoError(t, err)
+	cpu := func() int64 { return c.Cost.Now().CPURequested }
+	require.Equal(t, int64(500), cpu())
+
+	update := func(change func(p *corev1.Pod)) {
+		t.Helper()
+		p := o.(*corev1.Pod).DeepCopy()
+		p.Spec.Containers = o.(*corev1.Pod).Spec.Containers // shared, as a status write leaves them
+		change(p)
+		o, err = c.Store.Update(p)
+		require.NoError(t, err)
+	}
+	update(func(p *corev1.Pod) { p.Status.Phase = corev1.PodRunning })
+	require.Equal(t, int64(500), cpu(), "a status write")
+
+	update(func(p *corev1.Pod) {
+		p.Spec.Containers = []corev1.Container{{Name: "c", Image: "nginx:1.27", Resources: requests("700m")}}
+	})
+	require.Equal(t, int64(700), cpu(), "resized: new containers")
+
+	update(func(p *corev1.Pod) {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "c", AllocatedResources: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("900m")}}}
+	})
+	require.Equal(t, int64(900), cpu(), "the same containers, allocated resources in the status")
+
+	update(func(p *corev1.Pod) { p.Status.ContainerStatuses = nil })
+	require.Equal(t, int64(700), cpu(), "and without them again")
+
+	update(func(p *corev1.Pod) { p.Status.Phase = corev1.PodSucceeded })
+	require.Equal(t, int64(0), cpu(), "finished: off its node")
+	update(func(p *corev1.Pod) { p.Status.Reason = "x" })
+	require.Equal(t, int64(0), cpu(), "a finished pod's writes")
+}
