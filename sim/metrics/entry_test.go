@@ -60,3 +60,36 @@ func TestNewPodEntryTakesOverOnlyWhatIsTheSame(t *testing.T) {
 	require.NotSame(t, &old.containers[0], &e.containers[0], "fresh (the eager server) takes nothing over")
 	require.Nil(t, e.idle)
 }
+
+// mergeByKey gives the entries of both lists in key order, whether the
+// new keys fall before, between or after the old ones.
+func TestMergeByKey(t *testing.T) {
+	entries := func(keys ...string) []*podEntry {
+		var out []*podEntry
+		for _, k := range keys {
+			out = append(out, &podEntry{key: k})
+		}
+		return out
+	}
+	keys := func(es []*podEntry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.key)
+		}
+		return out
+	}
+	for _, tc := range []struct{ list, added, want []string }{
+		{nil, []string{"a/1", "a/2"}, []string{"a/1", "a/2"}},
+		{[]string{"a/1", "a/2"}, nil, []string{"a/1", "a/2"}},
+		{[]string{"a/2", "a/4"}, []string{"a/1", "a/3", "a/5"}, []string{"a/1", "a/2", "a/3", "a/4", "a/5"}},
+		{[]string{"a/1", "a/2"}, []string{"a/3"}, []string{"a/1", "a/2", "a/3"}},
+		{[]string{"b/1", "b/2"}, []string{"a-b/1", "a/9"}, []string{"a-b/1", "a/9", "b/1", "b/2"}},
+	} {
+		got := mergeByKey(entries(tc.list...), entries(tc.added...))
+		if tc.want == nil {
+			require.Empty(t, got)
+			continue
+		}
+		require.Equal(t, tc.want, keys(got), "%v + %v", tc.list, tc.added)
+	}
+}

@@ -183,8 +183,8 @@ type podEntry struct {
 	sample    podSample
 	hasSample bool
 	// replaced is set when the entry stops being the pod key's in
-	// entries (the pod object changed, or the pod went): a PodRef to it
-	// is then stale.
+	// entries (a scrape read every pod again, or the pod went): a PodRef
+	// to it is then stale.
 	replaced bool
 	// touched: the pod was written since the last scrape (in
 	// Server.touched).
@@ -239,7 +239,14 @@ type nodeAcc struct {
 // (the entry of the pod key's previous version, or nil) when those are
 // the same; from scratch when fresh.
 func newPodEntry(p *corev1.Pod, key string, old *podEntry, fresh bool) *podEntry {
-	e := &podEntry{pod: p, key: key}
+	e := &podEntry{}
+	e.init(p, key, old, fresh)
+	return e
+}
+
+// init makes e (a zero podEntry, not old) newPodEntry(p, key, old, fresh).
+func (e *podEntry) init(p *corev1.Pod, key string, old *podEntry, fresh bool) {
+	e.pod, e.key = p, key
 	e.sampled = p.Spec.NodeName != "" && p.Status.Phase == corev1.PodRunning
 	e.ready = p.Spec.NodeName != "" && p.DeletionTimestamp == nil && podutil.IsReady(p)
 	if old != nil && !fresh && old.pod.UID == p.UID {
@@ -254,7 +261,7 @@ func newPodEntry(p *corev1.Pod, key string, old *podEntry, fresh bool) *podEntry
 		// the same idle use while the workload's annotations stand
 		// (when they change, refresh clears every entry's idle first).
 		e.containers, e.totalReq, e.idle = old.containers, old.totalReq, old.idle
-		return e
+		return
 	}
 	e.containers = make([]containerStatic, len(p.Spec.Containers))
 	for i := range p.Spec.Containers {
@@ -270,7 +277,6 @@ func newPodEntry(p *corev1.Pod, key string, old *podEntry, fresh bool) *podEntry
 		}
 		cs.memBytes = images.WorkingSetBytes(c.Name, c.Resources.Requests[corev1.ResourceMemory], p.Annotations)
 	}
-	return e
 }
 
 // sameArray reports whether a and b are the same elements of the same
@@ -315,8 +321,8 @@ func (s *Server) Start() {
 				e.touched = true
 				s.touched = append(s.touched, e)
 			}
-		} else {
-			s.fresh[store.KeyOf(ev.Object)] = true
+		} else if !s.fresh[string(s.keyBuf)] { // (entryOf left the key in keyBuf)
+			s.fresh[string(s.keyBuf)] = true
 		}
 	})
 	s.watched["Node"] = s.st.Watch("Node", 0, func(ev store.Event) {
@@ -395,10 +401,11 @@ func (s *Server) entryOf(namespace, name string) *podEntry {
 // PodRef refers to the server's entry for one pod, for a reader that
 // asks for the same pods' samples scrape after scrape (the HPA): reading
 // through it (PodCPUByRef) costs no lookup by name. It is valid while the
-// entry is the pod's: the server marks an entry replaced the moment it
-// puts another in its place or drops it (refresh), so a valid ref reads
-// exactly what PodCPU of the pod's name reads. The zero PodRef is never
-// valid.
+// entry is the pod key's: the server marks an entry replaced the moment it
+// puts another in its place (a scrape that reads every pod again) or
+// drops it (the pod went), and a new version of the pod updates the entry
+// in place (update), so a valid ref reads exactly what PodCPU of the pod's
+// name reads. The zero PodRef is never valid.
 type PodRef struct{ e *podEntry }
 
 // Valid reports whether r still refers to its pod's current entry.
@@ -714,43 +721,83 @@ func (s *Server) refresh() {
 	if len(s.touched) == 0 && len(s.fresh) == 0 {
 		return
 	}
-	// Each key is brought up to date on its own, so the order does not
-	// matter to the result; the new keys go in ascending order, which
-	// appends to the list (the burst of a rollout's new pods) instead of
-	// moving its tail once for each.
-	keys := make([]string, 0, len(s.touched)+len(s.fresh))
+	// The pods written since the last scrape that have an entry: each
+	// entry follows its pod to its current version in place (see
+	// update), or goes with it. Nothing is looked up by key but the pod.
+	gone := false
 	for _, e := range s.touched {
-		keys = append(keys, e.key)
-	}
-	keys = append(keys, slices.Sorted(maps.Keys(s.fresh))...)
-	s.untouch()
-	for _, key := range keys {
-		ns, name, _ := strings.Cut(key, "/")
-		o, ok := s.st.Get("Pod", ns, name)
-		_, had := s.entries[key]
+		e.touched = false
+		o, ok := s.st.Get("Pod", e.pod.Namespace, e.pod.Name)
 		if !ok {
-			if had {
-				s.entries[key].replaced = true
-				s.forget(s.entries[key], nil)
-				delete(s.entries, key)
-				i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
-				s.list = slices.Delete(s.list, i, i+1)
-			}
+			e.replaced, gone = true, true
+			s.forget(e, nil)
+			delete(s.entries, e.key)
 			continue
 		}
-		e := s.entry(o.(*corev1.Pod), key, false)
-		if !had {
+		s.update(e, o.(*corev1.Pod))
+	}
+	clear(s.touched)
+	s.touched = s.touched[:0]
+	if gone {
+		s.list = slices.DeleteFunc(s.list, func(e *podEntry) bool { return e.replaced })
+	}
+	// The new pods, in key order, merged into the list in one pass (a
+	// rollout's new pods fall between the old ones: inserting each would
+	// move the list's tail once per pod).
+	if len(s.fresh) > 0 {
+		added := make([]*podEntry, 0, len(s.fresh))
+		for _, key := range slices.Sorted(maps.Keys(s.fresh)) {
+			ns, name, _ := strings.Cut(key, "/")
+			o, ok := s.st.Get("Pod", ns, name)
+			if !ok {
+				continue
+			}
+			e := s.entry(o.(*corev1.Pod), key, false)
 			s.entries[key] = e
-			i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
-			s.list = slices.Insert(s.list, i, e)
-		} else if s.entries[key] != e {
-			s.entries[key].replaced = true
-			s.forget(s.entries[key], e)
-			s.entries[key] = e
-			i, _ := slices.BinarySearchFunc(s.list, key, func(e *podEntry, k string) int { return strings.Compare(e.key, k) })
-			s.list[i] = e
+			added = append(added, e)
+		}
+		clear(s.fresh)
+		s.list = mergeByKey(s.list, added)
+	}
+}
+
+// update brings e, the entry of p's key, to p, the pod's current
+// version, in place: what it derives from the pod is p's (newPodEntry
+// with e as the previous version), and a PodRef on it reads p's sample
+// from now on, as PodCPU of the pod's name does. Updating the entry
+// rather than putting a new one in its place costs no map write, no
+// search of the list and no allocation, on every pod written between two
+// scrapes.
+func (s *Server) update(e *podEntry, p *corev1.Pod) {
+	if e.pod == p {
+		return
+	}
+	var next podEntry
+	next.init(p, e.key, e, false) // (the incremental server is never eager)
+	next.loads = s.matchLoads(p, e.loads[:0])
+	if e.hasSample && e.pod.Spec.NodeName == p.Spec.NodeName {
+		next.sample, next.hasSample, next.acc = e.sample, true, e.acc
+	}
+	s.forget(e, &next)
+	*e = next
+}
+
+// mergeByKey merges added into list, both in key order (no key in
+// both), in place from the back.
+func mergeByKey(list, added []*podEntry) []*podEntry {
+	n := len(list)
+	list = slices.Grow(list, len(added))[:n+len(added)]
+	i, j := n-1, len(added)-1
+	for k := len(list) - 1; j >= 0; k-- {
+		if i >= 0 && list[i].key > added[j].key {
+			list[k] = list[i]
+			i--
+		} else {
+			list[k] = added[j]
+			j--
 		}
 	}
+	return list
 }
 
 // forget drops what the server remembers of old's pod by its key (its
