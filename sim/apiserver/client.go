@@ -63,6 +63,12 @@ func (c *Client) Get(kind, namespace, name string) (store.Object, error) {
 // sets the pod's own fields and replaces, never writes through, what they
 // point to.
 func (c *Client) Create(obj store.Object) (store.Object, error) {
+	return c.create(obj, nil)
+}
+
+// create is Create; a pod of batch b (PodBatch.Create) is validated
+// through b, which checked once the metadata its pods share.
+func (c *Client) create(obj store.Object, b *PodBatch) (store.Object, error) {
 	s := c.s
 	info, err := s.writable(obj)
 	if err != nil {
@@ -84,7 +90,12 @@ func (c *Client) Create(obj store.Object) (store.Object, error) {
 	if pod, ok := obj.(*corev1.Pod); ok {
 		s.shareResources(&pod.Spec)
 	}
-	if err := Validate(obj); err != nil {
+	if b != nil {
+		err = b.validate(obj.(*corev1.Pod))
+	} else {
+		err = Validate(obj)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if _, exists := s.store.Get(info.Kind, obj.GetNamespace(), obj.GetName()); exists {

@@ -24,11 +24,30 @@ const (
 func (b *Base) CreatePod(owner store.Object, pod *corev1.Pod) (*corev1.Pod, error) {
 	out, err := b.Client.Create(pod)
 	if err != nil {
-		b.Client.Event(owner, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
-		return nil, err
+		return nil, b.createFailed(owner, err)
 	}
-	b.Client.Event(owner, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+out.GetName())
-	return out.(*corev1.Pod), nil
+	return b.created(owner, out.(*corev1.Pod)), nil
+}
+
+// CreateBatchPod is CreatePod for the next pod of batch: a controller that
+// creates many pods from one template at once validates what they share
+// once (apiserver.PodBatch).
+func (b *Base) CreateBatchPod(owner store.Object, batch *apiserver.PodBatch) (*corev1.Pod, error) {
+	out, err := batch.Create()
+	if err != nil {
+		return nil, b.createFailed(owner, err)
+	}
+	return b.created(owner, out), nil
+}
+
+func (b *Base) created(owner store.Object, pod *corev1.Pod) *corev1.Pod {
+	b.Client.Event(owner, corev1.EventTypeNormal, SuccessfulCreate, "Created pod: "+pod.Name)
+	return pod
+}
+
+func (b *Base) createFailed(owner store.Object, err error) error {
+	b.Client.Event(owner, corev1.EventTypeWarning, FailedCreate, fmt.Sprintf("Error creating: %v", err))
+	return err
 }
 
 // DeletePod deletes pod for owner and records "Deleted pod: NAME", or a

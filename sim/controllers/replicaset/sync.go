@@ -91,9 +91,10 @@ func (c *Controller) manageReplicas(key string, owner store.Object, rs *appsv1.R
 func (c *Controller) createPods(key string, owner store.Object, rs *appsv1.ReplicaSet, n int) error {
 	c.exp.ExpectCreations(key, n)
 	refs := []metav1.OwnerReference{controllerutil.NewControllerRef(rs, c.kind.kind)}
+	// The pods are alike: what they share is validated once.
+	batch := c.Client.NewPodBatch(controllerutil.SharedPodFromTemplate(&rs.Spec.Template, rs, refs))
 	ok, err := controllerutil.SlowStartBatch(n, controllerutil.SlowStartInitialBatchSize, func() error {
-		pod := controllerutil.SharedPodFromTemplate(&rs.Spec.Template, rs, refs)
-		_, err := c.CreatePod(owner, pod)
+		_, err := c.CreateBatchPod(owner, batch)
 		if err != nil && apierrors.IsForbidden(err) && c.namespaceTerminating(rs.Namespace) {
 			return nil
 		}
