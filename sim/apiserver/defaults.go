@@ -155,11 +155,19 @@ func defaultService(s *corev1.Service) {
 
 func defaultPodSpec(s *corev1.PodSpec) {
 	s.RestartPolicy = cmp.Or(s.RestartPolicy, corev1.RestartPolicyAlways)
-	s.TerminationGracePeriodSeconds = cmp.Or(s.TerminationGracePeriodSeconds, ptr.To(int64(corev1.DefaultTerminationGracePeriodSeconds)))
+	// The pointers are made only when missing (cmp.Or would allocate each
+	// default for every pod, its template's already there).
+	if s.TerminationGracePeriodSeconds == nil {
+		s.TerminationGracePeriodSeconds = ptr.To(int64(corev1.DefaultTerminationGracePeriodSeconds))
+	}
 	s.DNSPolicy = cmp.Or(s.DNSPolicy, corev1.DNSClusterFirst)
 	s.SchedulerName = cmp.Or(s.SchedulerName, corev1.DefaultSchedulerName)
-	s.SecurityContext = cmp.Or(s.SecurityContext, &corev1.PodSecurityContext{})
-	s.EnableServiceLinks = cmp.Or(s.EnableServiceLinks, ptr.To(true))
+	if s.SecurityContext == nil {
+		s.SecurityContext = &corev1.PodSecurityContext{}
+	}
+	if s.EnableServiceLinks == nil {
+		s.EnableServiceLinks = ptr.To(true)
+	}
 	for i := range s.InitContainers {
 		defaultContainer(&s.InitContainers[i])
 	}

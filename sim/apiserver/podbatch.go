@@ -53,6 +53,10 @@ func (c *Client) NewPodBatch(proto *corev1.Pod) *PodBatch {
 	return b
 }
 
+// specPath is the path of a pod's spec: paths are never changed (a child
+// is a new path), so one serves every pod.
+var specPath = field.NewPath("spec")
+
 // podNameFn checks a pod's name, as Validate does for every kind without
 // a rule of its own.
 var podNameFn = apivalidation.NameIsDNSSubdomain
@@ -82,7 +86,7 @@ func (b *PodBatch) validate(p *corev1.Pod) error {
 	for _, msg := range podNameFn(p.Name, false) {
 		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), p.Name, msg))
 	}
-	errs = append(errs, validatePodSpec(&p.Spec, field.NewPath("spec"))...)
+	errs = append(errs, validatePodSpec(&p.Spec, specPath)...)
 	if len(errs) == 0 {
 		return nil
 	}

@@ -269,7 +269,9 @@ func validatePodSpec(s *corev1.PodSpec, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Invalid(p.Child("nodeName"), s.NodeName, msg))
 		}
 	}
-	errs = append(errs, metav1validation.ValidateLabels(s.NodeSelector, p.Child("nodeSelector"))...)
+	if len(s.NodeSelector) > 0 { // the path is not built for nothing
+		errs = append(errs, metav1validation.ValidateLabels(s.NodeSelector, p.Child("nodeSelector"))...)
+	}
 	for i, t := range s.Tolerations {
 		// The path is built only for an error: every pod carries the
 		// default tolerations.
