@@ -239,9 +239,11 @@ func remainingBackoff(failures int32, lastFailure *time.Time, now time.Time, def
 func (c *Controller) createPods(key string, job *batchv1.Job, n int, cnt *podCounts) error {
 	c.exp.ExpectCreations(key, n)
 	refs := []metav1.OwnerReference{controllerRef(job)}
+	// The pods are alike: what they share is validated once.
+	batch := c.Client.NewPodBatch(controllerutil.SharedPodFromTemplate(&job.Spec.Template, job, refs))
 	var first error
 	for i := 0; i < n; i++ {
-		out, err := c.CreatePod(job, controllerutil.SharedPodFromTemplate(&job.Spec.Template, job, refs))
+		out, err := c.CreateBatchPod(job, batch)
 		if err != nil {
 			c.exp.CreationObserved(key)
 			if first == nil {
