@@ -25,27 +25,27 @@ func heartbeat(name string, at time.Time) *coordinationv1.Lease {
 // writes the same trace record: two servers, one renewing through Update,
 // the other through RenewLease, end with equal Leases and equal traces.
 func TestRenewLeaseIsAnUpdateOfRenewTime(t *testing.T) {
-	var ref store.Ref
-	run := func(renew func(c *apiserver.Client, held *coordinationv1.Lease, at time.Time) *coordinationv1.Lease) (*coordinationv1.Lease, []sim.Record) {
+	run := func(renew func(c *apiserver.Client, ref *store.Ref, held store.LeaseVersion, at time.Time) store.LeaseVersion) (store.Object, []sim.Record) {
 		f := newFixture(t, 1)
+		var ref store.Ref
 		c := f.Server.Client("kubelet/n1")
 		f.create(heartbeat("n1", f.Engine.Now()))
 		out, err := c.Update(heartbeat("n1", f.Engine.Now()))
 		require.NoError(t, err)
-		held := out.(*coordinationv1.Lease)
+		held := store.VersionOf(out.(*coordinationv1.Lease))
 		for range 3 {
 			f.advance(10 * time.Second)
-			held = renew(c, held, f.Engine.Now())
+			held = renew(c, &ref, held, f.Engine.Now())
 		}
-		return held, f.Engine.Trace().Records()
+		return f.get("Lease", "default", "n1"), f.Engine.Trace().Records()
 	}
-	viaUpdate, updTrace := run(func(c *apiserver.Client, _ *coordinationv1.Lease, at time.Time) *coordinationv1.Lease {
+	viaUpdate, updTrace := run(func(c *apiserver.Client, _ *store.Ref, _ store.LeaseVersion, at time.Time) store.LeaseVersion {
 		out, err := c.Update(heartbeat("n1", at))
 		require.NoError(t, err)
-		return out.(*coordinationv1.Lease)
+		return store.VersionOf(out.(*coordinationv1.Lease))
 	})
-	viaRenew, renTrace := run(func(c *apiserver.Client, held *coordinationv1.Lease, at time.Time) *coordinationv1.Lease {
-		out, ok, err := c.RenewLease(&ref, held, metav1.NewMicroTime(at))
+	viaRenew, renTrace := run(func(c *apiserver.Client, ref *store.Ref, held store.LeaseVersion, at time.Time) store.LeaseVersion {
+		out, ok, err := c.RenewLease(ref, held, "default", "n1", metav1.NewMicroTime(at))
 		require.True(t, ok)
 		require.NoError(t, err)
 		return out
@@ -72,10 +72,10 @@ func TestRenewLeaseRefusesAStaleLease(t *testing.T) {
 	_, err := f.Admin.Update(other)
 	require.NoError(t, err)
 	before := f.Engine.Trace().Len()
-	out, ok, err := f.Server.Client("kubelet/n1").RenewLease(&store.Ref{}, held, metav1.NewMicroTime(f.Engine.Now()))
+	out, ok, err := f.Server.Client("kubelet/n1").RenewLease(&store.Ref{}, store.VersionOf(held), "default", "n1", metav1.NewMicroTime(f.Engine.Now()))
 	require.False(t, ok)
 	require.NoError(t, err)
-	require.Nil(t, out)
+	require.Zero(t, out)
 	require.Equal(t, before, f.Engine.Trace().Len(), "nothing written")
 	require.Equal(t, "yes", f.get("Lease", "default", "n1").GetLabels()["touched"])
 }

@@ -51,7 +51,8 @@ type protoUnmarshaler interface {
 }
 
 // value is what an FSM holds for a key: the store's immutable object
-// (a protoMarshaler), or its encoding (*store.Encoding: a packed Event's,
+// (a protoMarshaler; for a renewed Lease, the store's *store.Renewal,
+// which encodes as the whole Lease), or its encoding (*store.Encoding: a packed Event's,
 // the store's own; *encoded: a value restored from a snapshot's bytes). Both are pointers, so a map of
 // values costs two words a key and comparing two values compares
 // identities.
@@ -83,6 +84,8 @@ func encodeBatch(buf []byte, vals []sharedVal, seq uint64, batch []store.Mutatio
 		}
 		sv := sharedVal{kind: m.Kind, key: m.Key}
 		switch {
+		case m.Renewed != nil: // a renewed Lease as the store keeps it: it encodes as the whole Lease
+			sv.value = m.Renewed
 		case m.Type == store.Deleted || (m.Object == nil && m.Encoded == nil):
 		case m.Encoded != nil: // the store's own encoding (a packed Event), its Object maybe nil
 			sv.value = m.Encoded

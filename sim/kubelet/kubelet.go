@@ -133,6 +133,11 @@ type Kubelet struct {
 	used        podutil.Resources
 
 	statusTimer, leaseTimer *sim.Timer // the heartbeat loops' (startHeartbeats)
+	// renewEvery is the lease renewal period, a quarter of the lease
+	// duration (cfg.LeaseDuration / 4), and jitterBound the bound of the
+	// jitter added to it: JitterUntil's factor 0.04 of it, plus one.
+	renewEvery  time.Duration
+	jitterBound int64
 
 	eviction evictionState
 
@@ -186,6 +191,8 @@ func New(engine *sim.Engine, client *apiserver.Client, spec cloud.NodeSpec, cfg 
 		pods:    map[string]*podState{},
 		images:  map[string]*imageState{}, slots: make([]bool, 254),
 	}
+	k.renewEvery = cfg.LeaseDuration / 4
+	k.jitterBound = int64(k.renewEvery)/25 + 1
 	k.hostIPs = []corev1.HostIP{{IP: k.nodeIP}}
 	k.skipNormal = cfg.SkipNormalEvents
 	k.pullMiBps = cfg.PullMiBps

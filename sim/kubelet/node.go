@@ -29,8 +29,16 @@ const (
 
 // nodeState is what the kubelet reports about its node.
 type nodeState struct {
+	uid string
+	// lease is the version of the Lease this kubelet's last write stored
+	// (zero: none), and leaseOwner the node UID it named as owner: while
+	// the store holds that version and the UID is the same, a renewal only
+	// moves renewTime (apiserver.Client.RenewLease).
+	lease      store.LeaseVersion
+	leaseOwner string
+	leaseRef   store.Ref // the Lease's slot in the store (RenewLease)
+
 	tmpl       *corev1.Node // registration object: static status parts
-	uid        string
 	ready      bool
 	notReady   string // message while not ready
 	since      [4]metav1.Time
@@ -38,12 +46,6 @@ type nodeState struct {
 	posted     bool
 	changed    bool
 	registered bool
-	// lease is the Lease as this kubelet's last Update stored it, and
-	// leaseOwner the node UID it named as owner: while both still hold,
-	// a renewal only moves renewTime (apiserver.Client.RenewLease).
-	lease      *coordinationv1.Lease
-	leaseOwner string
-	leaseRef   store.Ref // the Lease's slot in the store (RenewLease)
 	// nodeRef is the Node's slot in the store: the status tick reads the
 	// stored Node through it every 10 s without looking its name up.
 	nodeRef store.Ref
@@ -118,12 +120,23 @@ func (k *Kubelet) setReady(ready bool, msg string) {
 // Each loop keeps its one timer and reschedules it on every tick, so a
 // steady-state heartbeat allocates nothing; a failure voids the timers
 // (their generation is gone) and the restart starts new ones.
+//
+// The timers call the ticks from closures of their own rather than
+// through after with a method value: what the after closure calls is one
+// more object, cold in memory on every tick of every node.
 func (k *Kubelet) startHeartbeats() {
-	k.statusTimer = k.after(time.Duration(k.rnd.Int64N(int64(k.cfg.StatusInterval))), "kubelet/status", k.statusTick)
-	k.leaseTimer = k.after(time.Duration(k.rnd.Int64N(int64(k.renewInterval()))), "kubelet/lease", k.leaseTick)
+	gen := k.gen
+	k.statusTimer = k.engine.After(time.Duration(k.rnd.Int64N(int64(k.cfg.StatusInterval))), "kubelet/status", func() {
+		if k.gen == gen && k.alive {
+			k.statusTick()
+		}
+	})
+	k.leaseTimer = k.engine.After(time.Duration(k.rnd.Int64N(int64(k.renewEvery))), "kubelet/lease", func() {
+		if k.gen == gen && k.alive {
+			k.leaseTick()
+		}
+	})
 }
-
-func (k *Kubelet) renewInterval() time.Duration { return k.cfg.LeaseDuration / 4 }
 
 func (k *Kubelet) statusTick() {
 	k.synchronizeEviction()
@@ -167,15 +180,15 @@ func (k *Kubelet) leaseTick() {
 	if k.connected {
 		k.renewLease()
 	}
-	jitter := time.Duration(k.rnd.Int64N(int64(k.renewInterval())/25 + 1)) // JitterUntil factor 0.04
-	k.engine.Reschedule(k.leaseTimer, k.now()+k.renewInterval()+jitter)
+	jitter := time.Duration(k.rnd.Int64N(k.jitterBound)) // JitterUntil factor 0.04
+	k.engine.Reschedule(k.leaseTimer, k.now()+k.renewEvery+jitter)
 }
 
 // renewLease writes the node's Lease (creating it the first time).
 func (k *Kubelet) renewLease() {
 	now := metav1.NewMicroTime(k.engine.Now())
-	if held := k.node.lease; held != nil && k.node.leaseOwner == k.node.uid {
-		out, ok, err := k.client.RenewLease(&k.node.leaseRef, held, now)
+	if held := k.node.lease; held != (store.LeaseVersion{}) && k.node.leaseOwner == k.node.uid {
+		out, ok, err := k.client.RenewLease(&k.node.leaseRef, held, NodeLeaseNamespace, k.name, now)
 		if ok {
 			if err == nil {
 				k.node.lease = out
@@ -183,7 +196,7 @@ func (k *Kubelet) renewLease() {
 			return
 		}
 	}
-	k.node.lease = nil
+	k.node.lease = store.LeaseVersion{}
 	secs := int32(k.cfg.LeaseDuration / time.Second)
 	renew := now // on the heap only on this path: a renewal passes now by value
 	l := &coordinationv1.Lease{
@@ -200,7 +213,7 @@ func (k *Kubelet) renewLease() {
 		// Renewals of this object only move renewTime. (A Lease just
 		// created still has its acquireTime, which the next Update clears,
 		// so it is not remembered.)
-		k.node.lease, k.node.leaseOwner = out.(*coordinationv1.Lease), k.node.uid
+		k.node.lease, k.node.leaseOwner = store.VersionOf(out.(*coordinationv1.Lease)), k.node.uid
 	}
 	if apierrors.IsNotFound(err) {
 		l.Spec.AcquireTime = &renew

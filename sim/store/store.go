@@ -63,6 +63,11 @@ type Mutation struct {
 	// store holds no decoded copy of an object a writer lent it
 	// (CreateFrom).
 	Encoded *Encoding
+	// Renewed is, for a Lease renewal (RenewLease), the new version as the
+	// store keeps it, Object being nil: immutable, it encodes exactly as
+	// the whole Lease would (its Size and MarshalToSizedBuffer), so the
+	// log holds it instead of a copy of the Lease. Nil otherwise.
+	Renewed *Renewal
 }
 
 // Log receives the mutations of one virtual instant as one batch when the
@@ -108,6 +113,7 @@ type table struct {
 	watchers []*watcher                       // the watches of every object of the kind
 	watchIdx map[string]map[string][]*watcher // index -> value -> watchers
 	watched  []watchedIndex                   // the indexes in watchIdx, by name
+	watches  uint64                           // counts the watches opened and stopped (see Renewal.quiet)
 	buf      []byte                           // an index value being built
 	rev      int64                            // the revision of the kind's last change
 	// ttl, if set, is how long an object lasts after its last write;
@@ -276,9 +282,13 @@ type entry struct {
 	rev int64
 }
 
-// object is the entry's object, decoded if it is kept packed.
+// object is the entry's object, decoded if it is kept packed, made
+// whole if it is a renewed Lease (see Renewal).
 func (e *entry) object() Object {
 	if e.obj != nil {
+		if r, ok := e.obj.(*Renewal); ok {
+			return r.Whole()
+		}
 		return e.obj
 	}
 	return unpack(e.p)
@@ -830,11 +840,24 @@ func revOf(obj Object) int64 {
 }
 
 func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc *Encoding) {
+	s.written(t, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: key, Object: obj, Encoded: enc})
+	s.offer(t, typ, obj, old)
+}
+
+// written is the bookkeeping of the write m of an object of t, at the
+// current revision: the kind's revision, the write's expiry if the kind
+// has a TTL, and the mutation for the log.
+func (s *Store) written(t *table, m Mutation) {
 	t.rev = s.rev
-	if t.ttl > 0 && typ != Deleted {
-		t.expires.push(expiry{due: s.engine.Elapsed() + t.ttl, rev: s.rev, key: key})
+	if t.ttl > 0 && m.Type != Deleted {
+		t.expires.push(expiry{due: s.engine.Elapsed() + t.ttl, rev: s.rev, key: m.Key})
 	}
-	s.batch = append(s.batch, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: key, Object: obj, Encoded: enc})
+	s.batch = append(s.batch, m)
+}
+
+// offer hands the change of an object of t, at the current revision, to
+// the watches that want it.
+func (s *Store) offer(t *table, typ EventType, obj, old Object) {
 	f := fanout{s: s, ev: Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev}}
 	if typ == Deleted {
 		f.ev.Object = old
@@ -1004,9 +1027,11 @@ func (s *Store) WatchFiltered(kind string, latency time.Duration, keep func(Even
 		return func() {} // no object of an unknown kind is ever written
 	}
 	t.watchers = append(t.watchers, w)
+	t.watches++
 	return func() {
 		w.stop(s.engine)
 		t.watchers = slices.DeleteFunc(t.watchers, func(x *watcher) bool { return x == w })
+		t.watches++
 	}
 }
 
@@ -1030,8 +1055,10 @@ func (s *Store) WatchIndex(kind, index, value string, latency time.Duration, fn 
 		t.watched = watched
 	}
 	t.watchIdx[index][value] = append(t.watchIdx[index][value], w)
+	t.watches++
 	return func() {
 		w.stop(s.engine)
+		t.watches++
 		t.watchIdx[index][value] = slices.DeleteFunc(t.watchIdx[index][value], func(x *watcher) bool { return x == w })
 		if len(t.watchIdx[index][value]) == 0 {
 			delete(t.watchIdx[index], value)

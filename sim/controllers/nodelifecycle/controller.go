@@ -266,7 +266,7 @@ func (c *Controller) followNodes() ([]*corev1.Node, bool) {
 	}
 	nodes := c.listed[:0]
 	for _, st := range c.order {
-		o, ok := c.Store.Follow(&st.nodeRef, "Node", "", st.node.Name)
+		o, ok := c.Store.Follow(&st.nodeRef, "Node", "", st.name)
 		if !ok {
 			clear(nodes)
 			return nil, false
@@ -296,7 +296,7 @@ func (c *Controller) quietVisit(n *corev1.Node, st *nodeState, counts map[string
 	}
 	h := &st.health
 	now := c.Engine.Elapsed()
-	c.observeLease(n.Name, &st.leaseRef, h, now)
+	c.observeLease(st.name, &st.leaseRef, h, now)
 	if now >= h.probe+c.cfg.MonitorGracePeriod {
 		return false // (monitorNode observes the same Lease again: a no-op)
 	}

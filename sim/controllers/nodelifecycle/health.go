@@ -3,7 +3,6 @@ package nodelifecycle
 import (
 	"time"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,46 +33,59 @@ var unknownConditions = []corev1.NodeConditionType{
 // nodeHealth is what the controller remembers of a node between passes:
 // when it last saw a heartbeat (probe), measured on the controller's own
 // clock like upstream, to be immune to node clock skew.
+//
+// What a quiet visit reads (probe, leaseRenew, hasLease, lease) comes
+// first: with the fields of nodeState before it, a pass reads two cache
+// lines of each node's state, cold in memory, not four; the condition,
+// read only by full visits, is last.
 type nodeHealth struct {
 	probe           time.Duration
 	readyTransition time.Duration
-	cond            corev1.NodeCondition // last observed Ready condition
-	hasCond         bool
 	leaseRenew      metav1.MicroTime
 	hasLease        bool
-	// lease is the Lease object leaseRenew was last compared with: while
-	// the store returns that same (immutable) object the renew time
-	// cannot have moved, and the comparison is skipped.
-	lease *coordinationv1.Lease
+	hasCond         bool
+	// lease is the version of the Lease leaseRenew was last compared
+	// with: while the store holds that same (immutable) version the renew
+	// time cannot have moved, and the comparison is skipped.
+	lease store.LeaseVersion
+	cond  corev1.NodeCondition // last observed Ready condition
 }
 
 // nodeState is everything the controller keeps about one known node, so
 // that a monitor pass finds it with one lookup by name.
+//
+// Its fields are ordered for a pass over thousands of nodes: what every
+// pass reads of every node (followNodes, classifyNodes, quietVisit)
+// comes first, and health's first fields; see nodeHealth.
 type nodeState struct {
 	// node is the version of the node the last pass listed, and zone,
 	// excluded and ready are facts of that version: store objects are
 	// immutable, so they are recomputed only when the store holds a new
 	// version (observe), never read from the node's maps on every pass.
-	node     *corev1.Node
-	zone     string                // ZoneKey(node)
-	excluded bool                  // node has labelExcludeDisruption
-	ready    *corev1.NodeCondition // readyCondition(node)
-
-	health nodeHealth
-	// leaseRef is the handle on the node's Lease in the store: every
-	// pass reads every node's Lease, and follows it there rather than
-	// looking its name up (store.Ref).
-	leaseRef store.Ref
-	// nodeRef is the handle on the node itself, which a pass reads
-	// through while the store's node names stay the same (followNodes).
-	nodeRef store.Ref
-	tracked bool // health holds something (upstream: the node is in nodeHealthMap)
-	retry   bool // marking its pods not ready failed: try again next pass
+	node *corev1.Node
+	// name is the node's name (a node's name never changes): a pass
+	// passes it to the store without reading the node object, cold in
+	// memory.
+	name string
 	// quiet is the version of the node that the last full visit found
 	// Ready before and after, without a NoExecute taint and within its
 	// grace period (nil otherwise): while the store holds that version,
 	// a pass needs only quietVisit (see there).
 	quiet *corev1.Node
+	// nodeRef is the handle on the node itself, which a pass reads
+	// through while the store's node names stay the same (followNodes).
+	nodeRef store.Ref
+	// leaseRef is the handle on the node's Lease in the store: every
+	// pass reads every node's Lease, and follows it there rather than
+	// looking its name up (store.Ref).
+	leaseRef store.Ref
+	excluded bool   // node has labelExcludeDisruption
+	tracked  bool   // health holds something (upstream: the node is in nodeHealthMap)
+	retry    bool   // marking its pods not ready failed: try again next pass
+	zone     string // ZoneKey(node)
+
+	health nodeHealth
+	ready  *corev1.NodeCondition // readyCondition(node)
 }
 
 // observe brings the state's node facts up to version n.
@@ -81,7 +93,7 @@ func (st *nodeState) observe(n *corev1.Node) {
 	if st.node == n {
 		return
 	}
-	st.node = n
+	st.node, st.name = n, n.Name
 	st.zone = ZoneKey(n)
 	_, st.excluded = n.Labels[labelExcludeDisruption]
 	st.ready = readyCondition(n)
@@ -139,7 +151,7 @@ func (c *Controller) tryUpdateNodeHealth(n *corev1.Node, st *nodeState) (observe
 	if current != nil {
 		h.cond, h.hasCond = *current, true
 	}
-	c.observeLease(n.Name, &st.leaseRef, h, now)
+	c.observeLease(st.name, &st.leaseRef, h, now)
 	if now < h.probe+grace || !needsUnknown(n) {
 		return observed, current, nil
 	}
@@ -150,21 +162,22 @@ func (c *Controller) tryUpdateNodeHealth(n *corev1.Node, st *nodeState) (observe
 // renewed since the last pass (the cheap heartbeat kubelets send every
 // 10 s). ref is the node's handle on its Lease in the store.
 func (c *Controller) observeLease(name string, ref *store.Ref, h *nodeHealth, now time.Duration) {
-	o, ok := c.Store.Follow(ref, "Lease", NodeLeaseNamespace, name)
+	// The version and renewTime, read without making a renewed Lease
+	// whole (store.LeaseRenewal): the pass reads every node's Lease.
+	v, renew, ok := c.Store.LeaseRenewal(ref, NodeLeaseNamespace, name)
 	if !ok {
 		return
 	}
-	l := o.(*coordinationv1.Lease)
-	if h.hasLease && l == h.lease {
+	if h.hasLease && v == h.lease {
 		return
 	}
-	h.lease = l
-	if h.hasLease && !(l.Spec.RenewTime != nil && h.leaseRenew.Before(l.Spec.RenewTime)) {
+	h.lease = v
+	if h.hasLease && !(renew != nil && h.leaseRenew.Before(renew)) {
 		return
 	}
 	h.hasLease = true
-	if l.Spec.RenewTime != nil {
-		h.leaseRenew = *l.Spec.RenewTime
+	if renew != nil {
+		h.leaseRenew = *renew
 	}
 	h.probe = now
 }
