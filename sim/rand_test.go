@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"hash/fnv"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -34,4 +36,22 @@ func TestKeyerAllocatesNothing(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 	require.NotZero(t, sum)
+}
+
+// TestInt64NIsTheStandardOne pins that Rand's own Int64N draws what
+// math/rand/v2's draws from the same generator, for bounds of every
+// shape (powers of two, small, near 2^63, ones that reject often),
+// interleaved with the other draws of the stream.
+func TestInt64NIsTheStandardOne(t *testing.T) {
+	got := NewStreams(7).Get("kubelet/n1/latency")
+	want := rand.New(rand.NewPCG(7, func() uint64 { h := fnv.New64a(); h.Write([]byte("kubelet/n1/latency")); return h.Sum64() }()))
+	bounds := []int64{1, 2, 3, 7, 8, 1 << 20, 400_000_001, 10_000_000_000, 1<<62 + 1, 1<<63 - 1, 3 << 61, 1 << 62}
+	for i := range 20_000 {
+		n := bounds[i%len(bounds)]
+		require.Equal(t, want.Int64N(n), got.Int64N(n), "draw %d, bound %d", i, n)
+		if i%7 == 0 {
+			require.Equal(t, want.Float64(), got.Float64())
+		}
+	}
+	require.Panics(t, func() { got.Int64N(0) })
 }
