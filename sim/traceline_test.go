@@ -46,27 +46,7 @@ func TestAddLineIsAdd(t *testing.T) {
 		}
 		return tr, out.String()
 	}
-	var subbed []Record
-	setups := map[string]func(*Trace){
-		"plain":     func(*Trace) {},
-		"kept":      func(tr *Trace) { tr.Keep() },
-		"links":     func(tr *Trace) { tr.KeepLinks() },
-		"listeners": func(tr *Trace) { tr.Subscribe(func(r *Record) { subbed = append(subbed, *r) }) },
-	}
-	for name, setup := range setups {
-		subbed = nil
-		want, wantOut := run(false, setup)
-		wantSubbed := subbed
-		subbed = nil
-		got, gotOut := run(true, setup)
-		require.Equal(t, wantOut, gotOut, name)
-		require.Equal(t, want.Hash(), got.Hash(), name)
-		require.Equal(t, want.Len(), got.Len(), name)
-		require.Equal(t, want.Records(), got.Records(), name)
-		require.Equal(t, want.CurrentCause(), got.CurrentCause(), name)
-		require.Equal(t, wantSubbed, subbed, name)
-		require.Equal(t, want.LastOf("Lease", "kube-node-lease", "n-1"), got.LastOf("Lease", "kube-node-lease", "n-1"), name)
-	}
+	requireSameTraces(t, run, "Lease", "kube-node-lease", "n-1")
 	l := NewLine(fields[0][0], fields[0][1], fields[0][2], fields[0][3], fields[0][4], fields[0][5])
 	require.True(t, l.Of(fields[0][0], fields[0][1], fields[0][2], fields[0][3], fields[0][4], fields[0][5]))
 	require.False(t, l.Of(fields[0][0], fields[0][1], fields[0][2], fields[0][3], "n-2", fields[0][5]))
@@ -106,4 +86,35 @@ func BenchmarkLeaseLine(b *testing.B) {
 			tr.AddLine(l, time.Duration(i)*time.Microsecond, int64(1000000+i))
 		}
 	})
+}
+
+// requireSameTraces runs a trace twice, the plain way (fast false) and
+// through a fast path (fast true), under each setup where the records
+// themselves are wanted (kept, links, listeners) and where they are not,
+// and requires the same bytes, hash, count, records, causes, listener
+// calls and last record of kind/namespace/name.
+func requireSameTraces(t *testing.T, run func(fast bool, setup func(*Trace)) (*Trace, string), kind, namespace, name string) {
+	t.Helper()
+	var subbed []Record
+	setups := map[string]func(*Trace){
+		"plain":     func(*Trace) {},
+		"kept":      func(tr *Trace) { tr.Keep() },
+		"links":     func(tr *Trace) { tr.KeepLinks() },
+		"listeners": func(tr *Trace) { tr.Subscribe(func(r *Record) { subbed = append(subbed, *r) }) },
+	}
+	for setup, prepare := range setups {
+		subbed = nil
+		want, wantOut := run(false, prepare)
+		wantSubbed := subbed
+		subbed = nil
+		got, gotOut := run(true, prepare)
+		require.Equal(t, wantOut, gotOut, setup)
+		require.Equal(t, want.Hash(), got.Hash(), setup)
+		require.Equal(t, want.Len(), got.Len(), setup)
+		require.Equal(t, want.Records(), got.Records(), setup)
+		require.Equal(t, want.CurrentCause(), got.CurrentCause(), setup)
+		require.Equal(t, want.Cause(3), got.Cause(3), setup)
+		require.Equal(t, wantSubbed, subbed, setup)
+		require.Equal(t, want.LastOf(kind, namespace, name), got.LastOf(kind, namespace, name), setup)
+	}
 }

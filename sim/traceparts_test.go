@@ -40,27 +40,7 @@ func TestAddPartsIsAdd(t *testing.T) {
 		}
 		return tr, out.String()
 	}
-	var subbed []Record
-	setups := map[string]func(*Trace){
-		"plain":     func(*Trace) {},
-		"kept":      func(tr *Trace) { tr.Keep() },
-		"links":     func(tr *Trace) { tr.KeepLinks() },
-		"listeners": func(tr *Trace) { tr.Subscribe(func(r *Record) { subbed = append(subbed, *r) }) },
-	}
-	for name, setup := range setups {
-		subbed = nil
-		want, wantOut := run(false, setup)
-		wantSubbed := subbed
-		subbed = nil
-		got, gotOut := run(true, setup)
-		require.Equal(t, wantOut, gotOut, name)
-		require.Equal(t, want.Hash(), got.Hash(), name)
-		require.Equal(t, want.Len(), got.Len(), name)
-		require.Equal(t, want.Records(), got.Records(), name)
-		require.Equal(t, wantSubbed, subbed, name)
-		require.Equal(t, want.Cause(3), got.Cause(3), name)
-		require.Equal(t, want.LastOf("Event", "default", "p.1xx"), got.LastOf("Event", "default", "p.1xx"), name)
-	}
+	requireSameTraces(t, run, "Event", "default", "p.1xx")
 }
 
 // A summary in parts allocates nothing once the trace's buffers are
