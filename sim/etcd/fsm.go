@@ -486,6 +486,7 @@ func hashContent(h io.Writer, data map[string]map[string]value) error {
 		if err != nil {
 			continue // drain: the sorting goroutine ends
 		}
+	items:
 		for _, it := range c.items {
 			var b []byte
 			switch v := it.v.(type) {
@@ -497,7 +498,7 @@ func hashContent(h io.Writer, data map[string]map[string]value) error {
 				var eerr error
 				if enc, eerr = encode(enc[:0], v); eerr != nil {
 					err = fmt.Errorf("etcd: %s %s: %w", c.kind, it.key, eerr)
-					break
+					break items // the hash stops at the first object it cannot encode
 				}
 				b = enc
 			}
