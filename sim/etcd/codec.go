@@ -110,6 +110,8 @@ func encode(buf []byte, v value) ([]byte, error) {
 		return append(buf, v.b...), nil
 	case *store.Encoding:
 		return append(buf, v.Bytes...), nil
+	case *store.Renewal: // made whole once, not once for Size and again to marshal
+		return encode(buf, v.Whole())
 	case protoMarshaler:
 		n := v.Size()
 		buf = slices.Grow(buf, n)
