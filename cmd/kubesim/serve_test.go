@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -54,7 +55,7 @@ func startServer(t *testing.T, args ...string) (*exec.Cmd, string) {
 // renewals). Before raft's idle timers were lengthened (sim/etcd) each
 // used 5-6% of a core; now about 1%. The figure is the process's own CPU
 // time over a wall window, so a busy machine does not inflate it much; the
-// bound is generous.
+// bound is generous, and it holds the least of three windows.
 func TestIdleServerCPU(t *testing.T) {
 	if testing.Short() {
 		t.Skip("watches four servers for several wall seconds")
@@ -75,13 +76,17 @@ func TestIdleServerCPU(t *testing.T) {
 				}
 				cmd, _ := startServer(t, args...)
 				time.Sleep(3 * time.Second) // start-up: the cluster boots, pods start
-				const window = 4 * time.Second
-				cpu0, wall0 := processCPU(t, cmd.Process.Pid), time.Now()
-				time.Sleep(window)
-				cpu, wall := processCPU(t, cmd.Process.Pid)-cpu0, time.Since(wall0)
-				pct := 100 * float64(cpu) / float64(wall)
-				t.Logf("kubesim %s %s: %.2f%% of a core (%s CPU over %s)", face, mode, pct, cpu, wall.Round(time.Millisecond))
-				require.Less(t, pct, 3.0, "an idle session should sleep")
+				least := math.Inf(1)
+				for range 3 { // the least of three windows: one can hold a late GC or the scavenger
+					const window = 2 * time.Second
+					cpu0, wall0 := processCPU(t, cmd.Process.Pid), time.Now()
+					time.Sleep(window)
+					cpu, wall := processCPU(t, cmd.Process.Pid)-cpu0, time.Since(wall0)
+					pct := 100 * float64(cpu) / float64(wall)
+					t.Logf("kubesim %s %s: %.2f%% of a core (%s CPU over %s)", face, mode, pct, cpu, wall.Round(time.Millisecond))
+					least = math.Min(least, pct)
+				}
+				require.Less(t, least, 3.0, "an idle session should sleep")
 			})
 		}
 	}
