@@ -29,31 +29,13 @@ const (
 // DefaultStorageClass, StorageObjectInUseProtection, ResourceQuota (last:
 // it charges what the others defaulted).
 func (s *Server) admit(obj store.Object) error {
-	info, _ := store.KindOf(obj)
-	if info.Namespaced && info.Kind != "Event" {
-		o, ok := s.store.Get("Namespace", "", obj.GetNamespace())
-		if !ok {
-			return apierrors.NewNotFound(corev1.Resource("namespaces"), obj.GetNamespace())
-		}
-		if o.GetDeletionTimestamp() != nil {
-			return apierrors.NewForbidden(info.GroupResource(), obj.GetName(),
-				fmt.Errorf("unable to create new content in namespace %s because it is being terminated", obj.GetNamespace()))
-		}
+	if err := s.admitNamespace(obj); err != nil {
+		return err
 	}
 	switch o := obj.(type) {
 	case *corev1.Pod:
-		if err := s.admitServiceAccount(o); err != nil {
+		if _, err := s.admitPod(o); err != nil {
 			return err
-		}
-		if err := s.admitPriority(o); err != nil {
-			return err
-		}
-		s.addDefaultTolerations(o)
-		if err := s.admitLimitRanges(o); err != nil {
-			return err
-		}
-		for _, hook := range s.PodWebhooks {
-			hook(o)
 		}
 	case *schedulingv1.PriorityClass:
 		if err := s.admitPriorityClass(o); err != nil {
@@ -69,6 +51,44 @@ func (s *Server) admit(obj store.Object) error {
 		addFinalizer(o, volumeutil.PVProtectionFinalizer)
 	}
 	return s.admitQuota(obj)
+}
+
+// admitNamespace is NamespaceLifecycle: no new content in a namespace
+// that does not exist or is being terminated.
+func (s *Server) admitNamespace(obj store.Object) error {
+	info, _ := store.KindOf(obj)
+	if !info.Namespaced || info.Kind == "Event" {
+		return nil
+	}
+	o, ok := s.store.Get("Namespace", "", obj.GetNamespace())
+	if !ok {
+		return apierrors.NewNotFound(corev1.Resource("namespaces"), obj.GetNamespace())
+	}
+	if o.GetDeletionTimestamp() != nil {
+		return apierrors.NewForbidden(info.GroupResource(), obj.GetName(),
+			fmt.Errorf("unable to create new content in namespace %s because it is being terminated", obj.GetNamespace()))
+	}
+	return nil
+}
+
+// admitPod runs the plugins that act on a pod between NamespaceLifecycle
+// and ResourceQuota, in upstream order. It returns the token volume name
+// the ServiceAccount plugin drew, if it drew one.
+func (s *Server) admitPod(o *corev1.Pod) (drawn string, err error) {
+	if drawn, err = s.admitServiceAccount(o); err != nil {
+		return "", err
+	}
+	if err := s.admitPriority(o); err != nil {
+		return "", err
+	}
+	s.addDefaultTolerations(o)
+	if err := s.admitLimitRanges(o); err != nil {
+		return "", err
+	}
+	for _, hook := range s.PodWebhooks {
+		hook(o)
+	}
+	return drawn, nil
 }
 
 // addFinalizer is StorageObjectInUseProtection: a new claim or volume

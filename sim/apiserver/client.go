@@ -89,12 +89,13 @@ func (c *Client) create(obj store.Object, b *PodBatch) (store.Object, error) {
 	if !info.Namespaced {
 		obj.SetNamespace("")
 	}
-	Default(obj)
-	if err := s.admit(obj); err != nil {
-		return nil, err
+	if b != nil {
+		err = b.admit(obj.(*corev1.Pod))
+	} else {
+		err = s.defaultAndAdmit(obj)
 	}
-	if pod, ok := obj.(*corev1.Pod); ok {
-		s.shareResources(&pod.Spec)
+	if err != nil {
+		return nil, err
 	}
 	if b != nil {
 		err = b.validate(obj.(*corev1.Pod))
@@ -123,6 +124,19 @@ func (c *Client) create(obj store.Object, b *PodBatch) (store.Object, error) {
 	}
 	s.trace(c.component, "create", out, Summary(out))
 	return out, nil
+}
+
+// defaultAndAdmit defaults obj and runs admission on it; a pod's resource
+// lists are then shared (shareResources).
+func (s *Server) defaultAndAdmit(obj store.Object) error {
+	Default(obj)
+	if err := s.admit(obj); err != nil {
+		return err
+	}
+	if pod, ok := obj.(*corev1.Pod); ok {
+		s.shareResources(&pod.Spec)
+	}
+	return nil
 }
 
 // Update replaces an object's spec and metadata (its status is kept, as

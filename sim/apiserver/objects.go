@@ -3,6 +3,7 @@ package apiserver
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -27,22 +28,25 @@ const nameAlphabet = "bcdfghjklmnpqrstvwxz2456789"
 
 func (s *Server) generateName(kind, namespace, base string) string {
 	for {
-		name := base + s.randomSuffix("apiserver/names")
+		name := s.randomName(base, "apiserver/names")
 		if _, taken := s.store.Get(kind, namespace, name); !taken {
 			return name
 		}
 	}
 }
 
-// randomSuffix is five characters of nameAlphabet from the named stream
-// (upstream's utilrand.String(5)).
-func (s *Server) randomSuffix(stream string) string {
+// randomName is prefix and five characters of nameAlphabet from the
+// named stream (upstream's utilrand.String(5)), made in one allocation
+// (every pod's name and token volume name is one).
+func (s *Server) randomName(prefix, stream string) string {
 	r := s.engine.Rand(stream)
-	b := make([]byte, 5)
-	for i := range b {
-		b[i] = nameAlphabet[r.IntN(len(nameAlphabet))]
+	var b strings.Builder
+	b.Grow(len(prefix) + 5)
+	b.WriteString(prefix)
+	for range 5 {
+		b.WriteByte(nameAlphabet[r.IntN(len(nameAlphabet))])
 	}
-	return string(b)
+	return b.String()
 }
 
 // The functions below act on an object's spec and status the same way for

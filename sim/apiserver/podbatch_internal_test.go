@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -102,24 +104,100 @@ func TestPodBatchRecognisesOnlyItsOwnParts(t *testing.T) {
 
 // TestPodBatchCreatesAsCreate: pods created through a batch are the
 // pods Create makes of the same copies, to the byte of the trace: names,
-// token volumes, UIDs, admission's changes and errors.
+// token volumes, UIDs, admission's changes and errors - in a namespace
+// whose admission changes pods in every way it can (a default priority
+// class, LimitRanger's defaults and annotation, an account's pull
+// secrets or its opting out of the token, a quota that refuses the
+// fourth pod, a webhook), with a template that mounts the token itself or
+// has the volume, and when what admission reads changes in the middle of
+// the batch (the batch admits in full again).
 func TestPodBatchCreatesAsCreate(t *testing.T) {
+	limits := func(w batchWorld) {
+		w.create(t, &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "mem"},
+			Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer,
+				Default:        corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")},
+				DefaultRequest: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")}}}}})
+	}
+	account := func(f func(*corev1.ServiceAccount)) func(batchWorld) {
+		return func(w batchWorld) {
+			o, _ := w.s.store.Get("ServiceAccount", "default", DefaultServiceAccountName)
+			sa := o.(*corev1.ServiceAccount).DeepCopy()
+			f(sa)
+			_, err := w.c.Update(sa)
+			require.NoError(t, err)
+		}
+	}
+	tokenMount := corev1.VolumeMount{Name: "own", MountPath: DefaultAPITokenMountPath}
 	for _, tc := range []struct {
-		name  string
-		proto func(*corev1.Pod)
+		name   string
+		proto  func(*corev1.Pod)
+		world  func(batchWorld)
+		before func(i int, w batchWorld) // before the i-th create
 	}{
-		{"valid", func(*corev1.Pod) {}},
-		{"invalid label", func(p *corev1.Pod) { p.Labels = map[string]string{"bad key!": "x"} }},
-		{"no containers", func(p *corev1.Pod) { p.Spec.Containers = nil }},
+		{name: "valid"},
+		{name: "invalid label", proto: func(p *corev1.Pod) { p.Labels = map[string]string{"bad key!": "x"} }},
+		{name: "no containers", proto: func(p *corev1.Pod) { p.Spec.Containers = nil }},
+		{name: "invalid prefix", proto: func(p *corev1.Pod) { p.GenerateName = "Web-" }},
+		{name: "two containers, one mounting the token", proto: func(p *corev1.Pod) {
+			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: "busybox:1", VolumeMounts: []corev1.VolumeMount{tokenMount}}}
+			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "side", Image: "envoy:1",
+				VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}})
+			p.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+		}},
+		{name: "every container mounts the token", proto: func(p *corev1.Pod) {
+			p.Spec.Containers = []corev1.Container{{Name: "app", Image: "nginx:1.27", VolumeMounts: []corev1.VolumeMount{tokenMount}}}
+		}},
+		{name: "template has the volume", proto: func(p *corev1.Pod) {
+			p.Spec.Volumes = []corev1.Volume{{Name: ServiceAccountVolumeName + "-fixed", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+		}},
+		{name: "no token", proto: func(p *corev1.Pod) { p.Spec.AutomountServiceAccountToken = ptr.To(false) }},
+		{name: "account without token and with pull secrets", world: account(func(sa *corev1.ServiceAccount) {
+			sa.AutomountServiceAccountToken = ptr.To(false)
+			sa.ImagePullSecrets = []corev1.LocalObjectReference{{Name: "regcred"}}
+		})},
+		{name: "default priority class", world: func(w batchWorld) {
+			w.create(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "normal"}, Value: 100, GlobalDefault: true,
+				PreemptionPolicy: ptr.To(corev1.PreemptNever)})
+		}},
+		{name: "limit range", world: limits},
+		{name: "quota of three pods", world: func(w batchWorld) {
+			w.create(t, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "q"},
+				Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("3")}}})
+		}},
+		{name: "webhook", world: func(w batchWorld) {
+			n := 0
+			w.s.PodWebhooks = append(w.s.PodWebhooks, func(p *corev1.Pod) {
+				n++
+				p.Labels = map[string]string{"app": "web", "n": fmt.Sprint(n)}
+			})
+		}},
+		{name: "limit range added mid-batch", before: func(i int, w batchWorld) {
+			if i == 2 {
+				limits(w)
+			}
+		}},
+		{name: "account deleted mid-batch", before: func(i int, w batchWorld) {
+			if i == 3 {
+				require.NoError(t, w.c.Delete("ServiceAccount", "default", DefaultServiceAccountName, DeleteOptions{}))
+			}
+		}},
 	} {
 		run := func(batch bool) (string, []*corev1.Pod, []string) {
 			w := newBatchWorld(t)
+			if tc.world != nil {
+				tc.world(w)
+			}
 			proto := batchProto()
-			tc.proto(proto)
+			if tc.proto != nil {
+				tc.proto(proto)
+			}
 			b := w.c.NewPodBatch(proto)
 			var pods []*corev1.Pod
 			var errs []string
-			for range 5 {
+			for i := range 5 {
+				if tc.before != nil {
+					tc.before(i, w)
+				}
 				var out *corev1.Pod
 				var err error
 				if batch {
@@ -146,12 +224,38 @@ func TestPodBatchCreatesAsCreate(t *testing.T) {
 		require.Equal(t, wantHash, gotHash, tc.name)
 		require.Equal(t, wantPods, gotPods, tc.name)
 		require.Equal(t, wantErrs, gotErrs, tc.name)
-		if tc.name == "valid" {
-			require.Len(t, gotPods, 5)
-		} else {
-			require.Len(t, gotErrs, 5)
+		switch tc.name {
+		case "invalid label", "no containers", "invalid prefix":
+			require.Len(t, gotErrs, 5, tc.name)
+		case "quota of three pods", "account deleted mid-batch":
+			require.Len(t, gotPods, 3, tc.name)
+		default:
+			require.Len(t, gotPods, 5, tc.name)
 		}
 	}
+}
+
+// TestPodBatchAdmitsFromPrepared: the batch admits in full only its first
+// pod and a pod after what admission reads changed, and every pod it
+// made from the prepared one has container and volume lists of its own.
+func TestPodBatchAdmitsFromPrepared(t *testing.T) {
+	w := newBatchWorld(t)
+	b := w.c.NewPodBatch(batchProto())
+	first, err := b.Create()
+	require.NoError(t, err)
+	prep := b.prep
+	require.NotNil(t, prep)
+	second, err := b.Create()
+	require.NoError(t, err)
+	require.Same(t, prep, b.prep, "the second pod is made from the first")
+	require.NotSame(t, &first.Spec.Containers[0], &second.Spec.Containers[0])
+	require.NotSame(t, &first.Spec.Volumes[0], &second.Spec.Volumes[0])
+	require.NotEqual(t, first.Spec.Volumes[0].Name, second.Spec.Volumes[0].Name)
+	require.Equal(t, second.Spec.Volumes[0].Name, second.Spec.Containers[0].VolumeMounts[0].Name)
+	w.create(t, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "low"}, Value: 1})
+	_, err = b.Create()
+	require.NoError(t, err)
+	require.NotSame(t, prep, b.prep, "a priority class was created: admitted in full")
 }
 
 type batchWorld struct {
@@ -170,4 +274,10 @@ func newBatchWorld(t *testing.T) batchWorld {
 	_, err = c.Create(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: DefaultServiceAccountName}})
 	require.NoError(t, err)
 	return batchWorld{s: s, c: c}
+}
+
+func (w batchWorld) create(t *testing.T, o store.Object) {
+	t.Helper()
+	_, err := w.c.Create(o)
+	require.NoError(t, err)
 }

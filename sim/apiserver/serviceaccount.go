@@ -35,14 +35,15 @@ const (
 // the account opts out, every init and app container mounts the
 // kube-api-access projected volume; the account's imagePullSecrets are
 // copied to a pod that has none. Mirror pods are left alone but may not
-// reference an account.
-func (s *Server) admitServiceAccount(pod *corev1.Pod) error {
+// reference an account. It returns the token volume name it drew, if it
+// drew one (a PodBatch draws one for each further pod).
+func (s *Server) admitServiceAccount(pod *corev1.Pod) (drawn string, err error) {
 	if _, mirror := pod.Annotations[corev1.MirrorPodAnnotationKey]; mirror {
 		if pod.Spec.ServiceAccountName != "" {
-			return apierrors.NewForbidden(corev1.Resource("pods"), pod.Name,
+			return "", apierrors.NewForbidden(corev1.Resource("pods"), pod.Name,
 				fmt.Errorf("a mirror pod may not reference service accounts"))
 		}
-		return nil
+		return "", nil
 	}
 	if pod.Spec.ServiceAccountName == "" {
 		pod.Spec.ServiceAccountName = DefaultServiceAccountName
@@ -50,13 +51,13 @@ func (s *Server) admitServiceAccount(pod *corev1.Pod) error {
 	name := pod.Spec.ServiceAccountName
 	o, ok := s.store.Get("ServiceAccount", pod.Namespace, name)
 	if !ok {
-		return apierrors.NewForbidden(corev1.Resource("pods"), pod.Name,
+		return "", apierrors.NewForbidden(corev1.Resource("pods"), pod.Name,
 			fmt.Errorf("error looking up service account %s/%s: %w", pod.Namespace, name,
 				apierrors.NewNotFound(corev1.Resource("serviceaccount"), name)))
 	}
 	sa := o.(*corev1.ServiceAccount)
 	if automountToken(sa, pod) {
-		s.mountServiceAccountToken(pod)
+		drawn = s.mountServiceAccountToken(pod)
 	}
 	if len(pod.Spec.ImagePullSecrets) == 0 && len(sa.ImagePullSecrets) > 0 {
 		pod.Spec.ImagePullSecrets = make([]corev1.LocalObjectReference, len(sa.ImagePullSecrets))
@@ -64,7 +65,7 @@ func (s *Server) admitServiceAccount(pod *corev1.Pod) error {
 			pod.Spec.ImagePullSecrets[i].Name = r.Name
 		}
 	}
-	return nil
+	return drawn, nil
 }
 
 // automountToken: the pod's preference wins, then the account's, and
@@ -79,8 +80,9 @@ func automountToken(sa *corev1.ServiceAccount, pod *corev1.Pod) bool {
 // mountServiceAccountToken adds the read-only token mount to every init
 // and app container that has nothing at the token path already, and the
 // kube-api-access volume if any container took it (a pod that already
-// has a kube-api-access-* volume keeps it).
-func (s *Server) mountServiceAccountToken(pod *corev1.Pod) {
+// has a kube-api-access-* volume keeps it). It returns the volume name it
+// drew, "" if the pod had one.
+func (s *Server) mountServiceAccountToken(pod *corev1.Pod) (drawn string) {
 	volName := ""
 	for _, v := range pod.Spec.Volumes {
 		if strings.HasPrefix(v.Name, ServiceAccountVolumeName+"-") {
@@ -90,7 +92,8 @@ func (s *Server) mountServiceAccountToken(pod *corev1.Pod) {
 	}
 	hasVolume := volName != ""
 	if !hasVolume {
-		volName = ServiceAccountVolumeName + "-" + s.randomSuffix("apiserver/serviceaccount")
+		volName = s.randomName(ServiceAccountVolumeName+"-", "apiserver/serviceaccount")
+		drawn = volName
 	}
 	mount := corev1.VolumeMount{Name: volName, ReadOnly: true, MountPath: DefaultAPITokenMountPath}
 	needed := false
@@ -111,6 +114,7 @@ func (s *Server) mountServiceAccountToken(pod *corev1.Pod) {
 		pod.Spec.Volumes = append(slices.Clip(pod.Spec.Volumes), corev1.Volume{Name: volName,
 			VolumeSource: corev1.VolumeSource{Projected: s.tokenVolume}})
 	}
+	return drawn
 }
 
 func mountsAt(ms []corev1.VolumeMount, path string) bool {
