@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/scheduler/framework"
 )
@@ -19,8 +20,17 @@ import (
 // the filter and score plugins reading the cache's node rows and reading
 // the NodeInfos, and requires the same node for every pod and the same
 // trace: a score differing on any node would change a choice or a
-// tie-break draw somewhere among the cycles.
+// tie-break draw somewhere among the cycles. With zoneless, some nodes
+// lack the zone label and a third of the pods spread over zones by their
+// own constraint, so PodTopologySpread ignores those nodes (its
+// NormalizeRows and NormalizeScore take the ignoring path).
 func TestNodeRowsScheduleAsNodeInfos(t *testing.T) {
+	for _, zoneless := range []bool{false, true} {
+		t.Run(fmt.Sprint("zoneless=", zoneless), func(t *testing.T) { testNodeRowsScheduleAsNodeInfos(t, zoneless) })
+	}
+}
+
+func testNodeRowsScheduleAsNodeInfos(t *testing.T, zoneless bool) {
 	run := func(rows bool) (map[string]string, string) {
 		defer func(v bool) { useNodeRows = v }(useNodeRows)
 		useNodeRows = rows
@@ -36,6 +46,9 @@ func TestNodeRowsScheduleAsNodeInfos(t *testing.T) {
 				n.Spec.Taints = []corev1.Taint{{Key: "hard", Value: "x", Effect: corev1.TaintEffectNoSchedule}}
 			case 2:
 				n.Spec.Unschedulable = true
+			}
+			if zoneless && i%7 == 0 {
+				delete(n.Labels, corev1.LabelTopologyZone)
 			}
 			if r.IntN(2) == 0 {
 				n.Status.Images = []corev1.ContainerImage{{Names: []string{fmt.Sprint("img", r.IntN(3), ":1")}, SizeBytes: int64(50+r.IntN(900)) << 20}}
@@ -55,6 +68,10 @@ func TestNodeRowsScheduleAsNodeInfos(t *testing.T) {
 			}
 			if r.IntN(4) == 0 {
 				p.Spec.Containers[0].Resources.Requests[corev1.ResourceName("example.com/dongle")] = resource.MustParse("0")
+			}
+			if zoneless && i%3 == 0 {
+				p.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: corev1.LabelTopologyZone,
+					WhenUnsatisfiable: corev1.ScheduleAnyway, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}}}
 			}
 			w.addPod(t, p)
 			names = append(names, p.Name)

@@ -29,6 +29,7 @@ type Framework struct {
 	batch      []BatchScorer   // batch[i] is score[i] as a BatchScorer, or nil
 	rowScorer  []RowScorer     // rowScorer[i] is score[i] as a RowScorer, or nil
 	rowAdder   []RowAdder      // rowAdder[i] is score[i] as a RowAdder, or nil
+	rowNorm    []RowNormalizer // rowNorm[i] is a RowScorer score[i]'s extensions as a RowNormalizer, or nil
 	uniform    []UniformScorer // uniform[i] is score[i] as a UniformScorer, or nil
 	normalizes []bool          // score[i] has ScoreExtensions
 	weights    []int64
@@ -78,6 +79,11 @@ func NewFramework(specs ...PluginSpec) *Framework {
 			u, _ := p.(UniformScorer)
 			f.uniform = append(f.uniform, u)
 			f.normalizes = append(f.normalizes, p.ScoreExtensions() != nil)
+			var rn RowNormalizer
+			if r != nil {
+				rn, _ = p.ScoreExtensions().(RowNormalizer)
+			}
+			f.rowNorm = append(f.rowNorm, rn)
 			f.weights = append(f.weights, w)
 		}
 		if p, ok := s.Plugin.(PostFilterPlugin); ok {
@@ -281,6 +287,7 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 		totals[j] = base
 	}
 	rows := state.rows != nil && len(state.rowOf) == n
+	byRow := state.rowOf != nil && len(state.rowOf) == n // scoreChunk's test: RowScorers scored by row
 	for i := range f.score {
 		if uniform&(1<<i) != 0 || rows && f.rowAdder[i] != nil {
 			continue // no per-node scores
@@ -332,7 +339,11 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 			continue // added in scoreChunk
 		}
 		scores := f.scores[i]
-		if ext := p.ScoreExtensions(); ext != nil {
+		if rn := f.rowNorm[i]; rn != nil && byRow {
+			if st := rn.NormalizeRows(state, pod, state.rowOf, scores); !st.IsSuccess() {
+				return st.WithPlugin(p.Name())
+			}
+		} else if ext := p.ScoreExtensions(); ext != nil {
 			if st := ext.NormalizeScore(state, pod, scores); !st.IsSuccess() {
 				return st.WithPlugin(p.Name())
 			}
@@ -383,10 +394,12 @@ func (f *Framework) scoreChunk(state *CycleState, pod *corev1.Pod, nodes []*Node
 // is stored per node for it.
 //
 // A RowScorer given the nodes' rows (CycleState.SetScoreRows, rowOf[lo:hi]
-// for this slice) reads them instead, and sets every score itself.
+// for this slice) reads them instead, and sets every score itself; its
+// scores' Node is set only when its NormalizeScore needs it (it is no
+// RowNormalizer).
 func (f *Framework) scoreNodes(i int, state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, rowOf []int32, scores []NodeScore) *Status {
 	if r := f.rowScorer[i]; r != nil && rowOf != nil {
-		if f.normalizes[i] {
+		if f.normalizes[i] && f.rowNorm[i] == nil {
 			for j, n := range nodes {
 				scores[j].Node = n
 			}

@@ -407,10 +407,33 @@ func (pl *PodTopologySpread) NormalizeScore(state *framework.CycleState, _ *core
 		normalizeAll(scores) // common case: no node index lookups
 		return nil
 	}
+	normalizeIgnoring(scores, func(j int) bool { return s.ignored[scores[j].Node.Index] })
+	return nil
+}
+
+// NormalizeRows implements framework.RowNormalizer: NormalizeScore for
+// the scores ScoreRows set, whose node indexes are rowOf (see
+// ScoreRows).
+func (pl *PodTopologySpread) NormalizeRows(state *framework.CycleState, _ *corev1.Pod, rowOf []int32, scores []framework.NodeScore) *framework.Status {
+	s, st := readPreScore(state)
+	if st != nil {
+		return st
+	}
+	if len(s.ignoredList) == 0 {
+		normalizeAll(scores)
+		return nil
+	}
+	normalizeIgnoring(scores, func(j int) bool { return s.ignored[rowOf[j]] })
+	return nil
+}
+
+// normalizeIgnoring is NormalizeScore when some nodes are ignored:
+// ignored(j) tells whether scores[j]'s node is.
+func normalizeIgnoring(scores []framework.NodeScore, ignored func(j int) bool) {
 	var minScore int64 = math.MaxInt64
 	var maxScore int64
 	for i := range scores {
-		if s.ignored[scores[i].Node.Index] {
+		if ignored(i) {
 			continue
 		}
 		minScore = min(minScore, scores[i].Score)
@@ -418,7 +441,7 @@ func (pl *PodTopologySpread) NormalizeScore(state *framework.CycleState, _ *core
 	}
 	for i := range scores {
 		switch {
-		case s.ignored[scores[i].Node.Index]:
+		case ignored(i):
 			scores[i].Score = 0
 		case maxScore == 0:
 			scores[i].Score = framework.MaxNodeScore
@@ -426,7 +449,6 @@ func (pl *PodTopologySpread) NormalizeScore(state *framework.CycleState, _ *core
 			scores[i].Score = framework.MaxNodeScore * (maxScore + minScore - scores[i].Score) / maxScore
 		}
 	}
-	return nil
 }
 
 // normalizeAll is NormalizeScore when no node is ignored.
