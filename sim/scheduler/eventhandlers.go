@@ -25,6 +25,9 @@ func (s *Scheduler) Start() {
 	for _, o := range s.st.List("Pod", "") {
 		s.onPod(store.Event{Type: store.Added, Object: o})
 	}
+	if s.spread != nil {
+		s.stops = append(s.stops, s.spread.WatchSelectors())
+	}
 	s.stops = append(s.stops,
 		s.st.Watch("Node", s.cfg.WatchLatency, s.onNode),
 		s.st.Watch("Pod", s.cfg.WatchLatency, s.onPod),

@@ -77,6 +77,9 @@ type Scheduler struct {
 	inCycle            bool
 	started            bool
 	stops              []func()
+	// spread is the PodTopologySpread plugin, whose default selector
+	// finder watches while the scheduler does (Start).
+	spread *podtopologyspread.PodTopologySpread
 
 	pending map[string]string // pod key -> last failure message
 	// binding are the pods whose binding waits for their volumes
@@ -155,6 +158,11 @@ const (
 // filter order.
 func (s *Scheduler) defaultFramework() *framework.Framework {
 	specs := DefaultPlugins(s.cache, s.st, s.cfg.ScoringStrategy)
+	for _, sp := range specs {
+		if p, ok := sp.Plugin.(*podtopologyspread.PodTopologySpread); ok {
+			s.spread = p
+		}
+	}
 	var dp *defaultpreemption.DefaultPreemption
 	if !s.cfg.DisablePreemption {
 		dp = defaultpreemption.New(s.cache, s.pdbs, s.engine.Rand("scheduler/preemption"))

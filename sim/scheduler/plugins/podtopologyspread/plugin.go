@@ -22,6 +22,17 @@ func New(lister framework.SharedLister, defaults DefaultSelector) *PodTopologySp
 	return &PodTopologySpread{lister: lister, defaults: defaults, systemDefaulted: true}
 }
 
+// WatchSelectors starts keeping the default selector finder's memo valid
+// (StoreSelectors.Watch) when it has one; stop ends it. The scheduler
+// calls it as it starts watching the cluster: a finder nobody watches
+// for (an autoscaler's simulation) asks the store every time.
+func (pl *PodTopologySpread) WatchSelectors() (stop func()) {
+	if w, ok := pl.defaults.(interface{ Watch() func() }); ok {
+		return w.Watch()
+	}
+	return func() {}
+}
+
 // Name implements framework.Plugin.
 func (*PodTopologySpread) Name() string { return Name }
 

@@ -1,10 +1,12 @@
 package podtopologyspread
 
 import (
+	"maps"
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -30,6 +32,26 @@ type StoreSelectors struct {
 	// scratch of DefaultSelector, reused (one cycle runs at a time)
 	keys    []string
 	matched []labels.Selector
+	// gen counts the writes that may change an answer (Watch), while
+	// watching > 0; last is then the last answer.
+	gen      uint64
+	watching int
+	last     lastSelector
+}
+
+// lastSelector is DefaultSelector's last answer: the selector of the
+// pods of namespace ns with the labels map labels, while gen (the count
+// of selector changes, see Watch) has not moved. Pods made from one
+// template share its labels map (controllerutil.SharedPodFromTemplate)
+// and are mostly scheduled one after the other, so the next pod's answer
+// is usually this one.
+type lastSelector struct {
+	valid  bool
+	ns     string
+	labels map[string]string
+	gen    uint64
+	sel    labels.Selector
+	ok     bool
 }
 
 type parsedSelector struct {
@@ -89,10 +111,79 @@ func labelSelectorIndexValues(ls *metav1.LabelSelector) []string {
 // sorted already (LabelSelectorAsSelector sorted them the same way;
 // sort.Sort is an insertion sort, which moves nothing in a sorted list,
 // up to 12 elements).
+//
+// The answer for the last pod's labels map is remembered until a
+// selecting object is written (lastSelector): a labels map is never
+// written in place, so the same map has the same labels.
 func (s *StoreSelectors) DefaultSelector(pod *corev1.Pod) (labels.Selector, bool) {
 	if len(pod.Labels) == 0 {
 		return nil, false
 	}
+	if s.watching == 0 {
+		return s.defaultSelector(pod)
+	}
+	if l := &s.last; l.valid && l.gen == s.gen && l.ns == pod.Namespace && sameMap(l.labels, pod.Labels) {
+		return l.sel, l.ok
+	}
+	sel, ok := s.defaultSelector(pod)
+	s.last = lastSelector{valid: true, ns: pod.Namespace, labels: pod.Labels, gen: s.gen, sel: sel, ok: ok}
+	return sel, ok
+}
+
+// Watch lets DefaultSelector remember its last answer until stop: it
+// watches the Services, ReplicaSets and StatefulSets, with no latency
+// (inside each write, before anything can read the store again), and
+// counts in gen each one created or deleted or whose selector changed.
+// A status write (a ReplicaSet's, with every few pods it makes) changes
+// no answer and is refused by the watch's filter.
+func (s *StoreSelectors) Watch() (stop func()) {
+	bump := func(store.Event) { s.gen++ }
+	stops := []func(){
+		s.st.WatchFiltered("Service", 0, serviceSelectorChanged, bump),
+		s.st.WatchFiltered("ReplicaSet", 0, labelSelectorChanged, bump),
+		s.st.WatchFiltered("StatefulSet", 0, labelSelectorChanged, bump),
+	}
+	s.watching++
+	return func() {
+		for _, stop := range stops {
+			stop()
+		}
+		s.watching--
+		s.last = lastSelector{}
+	}
+}
+
+// serviceSelectorChanged: a Service created or deleted, or its selector
+// changed.
+func serviceSelectorChanged(ev store.Event) bool {
+	if ev.Type != store.Modified || ev.Old == nil {
+		return true
+	}
+	return !maps.Equal(ev.Old.(*corev1.Service).Spec.Selector, ev.Object.(*corev1.Service).Spec.Selector)
+}
+
+// labelSelectorChanged: a ReplicaSet or StatefulSet created or deleted,
+// or its selector changed.
+func labelSelectorChanged(ev store.Event) bool {
+	if ev.Type != store.Modified || ev.Old == nil {
+		return true
+	}
+	return !apiequality.Semantic.DeepEqual(specSelector(ev.Old), specSelector(ev.Object))
+}
+
+// specSelector is a ReplicaSet's or StatefulSet's selector.
+func specSelector(o store.Object) *metav1.LabelSelector {
+	switch x := o.(type) {
+	case *appsv1.ReplicaSet:
+		return x.Spec.Selector
+	case *appsv1.StatefulSet:
+		return x.Spec.Selector
+	}
+	return nil
+}
+
+// defaultSelector is DefaultSelector without the memo.
+func (s *StoreSelectors) defaultSelector(pod *corev1.Pod) (labels.Selector, bool) {
 	podLabels := labels.Set(pod.Labels)
 	s.sortedKeys(pod)
 	var set labels.Set
@@ -183,14 +274,7 @@ func (s *StoreSelectors) parse(o store.Object) labels.Selector {
 	if p, ok := s.parsed[o.GetUID()]; ok && p.obj == o {
 		return p.sel
 	}
-	var ls *metav1.LabelSelector
-	switch x := o.(type) {
-	case *appsv1.ReplicaSet:
-		ls = x.Spec.Selector
-	case *appsv1.StatefulSet:
-		ls = x.Spec.Selector
-	}
-	sel, err := metav1.LabelSelectorAsSelector(ls)
+	sel, err := metav1.LabelSelectorAsSelector(specSelector(o))
 	if err != nil {
 		sel = nil
 	}

@@ -123,3 +123,79 @@ func TestStoreSelectorsAsUpstreamSequence(t *testing.T) {
 	require.NoError(t, err)
 	check("after a delete and a selector change")
 }
+
+// TestWatchedSelectorsFollowWrites: a finder that watches (and so answers
+// a pod with the labels map of the last pod from memory) gives upstream's
+// selector after every kind of write to a selecting object, each step
+// asked twice per pod so that the second answer comes from the memo; a
+// status write leaves the memo in place, and after stop the finder asks
+// the store again.
+func TestWatchedSelectorsFollowWrites(t *testing.T) {
+	st := store.New(sim.NewEngine(1))
+	sel := NewStoreSelectors(st)
+	stop := sel.Watch()
+	web := map[string]string{"app": "web", "pod-template-hash": "1"}
+	cache := map[string]string{"app": "cache"}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "default", UID: "rs-web-1"},
+		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "cache", Namespace: "default"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "cache"}}}
+	ss := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "default", UID: "ss-db"},
+		Spec: appsv1.StatefulSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "cache"}}}}
+	write := func(f func() (store.Object, error)) func() {
+		return func() { _, err := f(); require.NoError(t, err) }
+	}
+	update := func(kind string, o store.Object, change func(store.Object)) func() {
+		return func() {
+			cur, ok := st.Get(kind, o.GetNamespace(), o.GetName())
+			require.True(t, ok)
+			n := cur.DeepCopyObject().(store.Object)
+			change(n)
+			_, err := st.Update(n)
+			require.NoError(t, err)
+		}
+	}
+	steps := []struct {
+		name     string
+		do       func()
+		bumpsGen bool
+	}{
+		{"nothing yet", func() {}, false},
+		{"ReplicaSet created", write(func() (store.Object, error) { return st.Create(rs) }), true},
+		{"ReplicaSet status written", update("ReplicaSet", rs, func(o store.Object) { o.(*appsv1.ReplicaSet).Status.Replicas = 3 }), false},
+		{"ReplicaSet selector narrowed", update("ReplicaSet", rs, func(o store.Object) {
+			o.(*appsv1.ReplicaSet).Spec.Selector.MatchLabels["pod-template-hash"] = "2"
+		}), true},
+		{"Service created", write(func() (store.Object, error) { return st.Create(svc) }), true},
+		{"Service selector changed", update("Service", svc, func(o store.Object) { o.(*corev1.Service).Spec.Selector = map[string]string{"app": "web"} }), true},
+		{"Service relabelled only", update("Service", svc, func(o store.Object) { o.SetLabels(map[string]string{"x": "y"}) }), false},
+		{"StatefulSet created", write(func() (store.Object, error) { return st.Create(ss) }), true},
+		{"StatefulSet deleted", write(func() (store.Object, error) { return st.Delete("StatefulSet", "default", "db") }), true},
+		{"ReplicaSet deleted", write(func() (store.Object, error) { return st.Delete("ReplicaSet", "default", "web-1") }), true},
+	}
+	ask := func(stage string, lbls map[string]string) {
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default", Labels: lbls}}
+		want, wantOK := sequenceSelector(st, pod)
+		got, ok := sel.DefaultSelector(pod)
+		require.Equal(t, wantOK, ok, "%s %v", stage, lbls)
+		if ok {
+			require.Equal(t, want.String(), got.String(), "%s %v", stage, lbls)
+		}
+	}
+	for _, step := range steps {
+		gen := sel.gen
+		step.do()
+		require.Equal(t, step.bumpsGen, sel.gen != gen, step.name)
+		for _, lbls := range []map[string]string{web, web, cache, cache, web} {
+			ask(step.name, lbls)
+		}
+	}
+	// Stopped, the finder no longer hears of writes: it must ask the store.
+	stop()
+	ask("stopped", cache)
+	other := rs.DeepCopy()
+	other.Name, other.UID, other.Spec.Selector.MatchLabels = "cache-1", "rs-cache-1", map[string]string{"app": "cache"}
+	_, err := st.Create(other)
+	require.NoError(t, err)
+	ask("stopped, then a ReplicaSet created", cache)
+}
