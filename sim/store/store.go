@@ -103,7 +103,7 @@ type indexer struct {
 
 type table struct {
 	kind     *KindInfo
-	entries  map[string]*entry                // by key
+	entries  keyMap                           // by key
 	packs    bool                             // the kind is kept packed where its objects pack (packed.go)
 	slab     encSlab                          // room for the encodings of the objects packed (packed.go)
 	sorted   []*entry                         // the entries by key, unless unsorted is set; nil = rebuild
@@ -167,7 +167,7 @@ func New(engine *sim.Engine) *Store {
 	for i, k := range kindOrder {
 		s.byKind[i] = &table{
 			kind:     kindsByName[k],
-			entries:  map[string]*entry{},
+			entries:  newKeyMap(),
 			packs:    packable(k),
 			indexers: []indexer{{LabelIndex, labelValues}, {OwnerIndex, ownerValues}},
 			index:    map[string]map[string]*indexSet{LabelIndex: {}, OwnerIndex: {}},
@@ -319,13 +319,13 @@ func (t *table) indexer(name string) IndexFunc {
 
 // get is the object of key, decoded if it is kept packed.
 func (t *table) get(key string) (Object, bool) {
-	if e := t.entries[key]; e != nil {
+	if e := t.entries.get(key); e != nil {
 		return e.object(), true
 	}
 	return nil, false
 }
 
-func (t *table) size() int { return len(t.entries) }
+func (t *table) size() int { return t.entries.len() }
 
 // objects is the objects of an index set, in its order.
 func (t *table) objects(set *indexSet) []Object {
@@ -467,10 +467,10 @@ func (s *Store) Get(kind, namespace, name string) (Object, bool) {
 // allocate (every Get allocated its key string before).
 func (s *Store) lookup(t *table, namespace, name string) *entry {
 	if namespace == "" {
-		return t.entries[name]
+		return t.entries.get(name)
 	}
 	s.keyBuf = append(append(append(s.keyBuf[:0], namespace...), '/'), name...)
-	return t.entries[string(s.keyBuf)]
+	return t.entries.getBytes(s.keyBuf)
 }
 
 // Len is the number of objects of kind.
@@ -510,9 +510,7 @@ func inNamespace(key, namespace string) bool {
 func (t *table) sortedEntries() []*entry {
 	if t.sorted == nil {
 		t.sorted = make([]*entry, 0, t.size())
-		for _, e := range t.entries {
-			t.sorted = append(t.sorted, e)
-		}
+		t.entries.each(func(e *entry) { t.sorted = append(t.sorted, e) })
 		t.unsorted = true
 	}
 	if t.unsorted {
@@ -653,17 +651,15 @@ func (s *Store) create(obj Object, key string, borrowed bool) error {
 	}
 	t := s.byKind[info.idx]
 	if key == "" || !isKeyOf(key, obj) {
-		if s.lookup(t, obj.GetNamespace(), obj.GetName()) != nil {
-			return apierrors.NewAlreadyExists(t.kind.GroupResource(), obj.GetName())
-		}
 		key = KeyOf(obj)
-	} else if t.entries[key] != nil { // the writer's key: no key built to look it up
+	}
+	e := t.entries.insert(key)
+	if e == nil {
 		return apierrors.NewAlreadyExists(t.kind.GroupResource(), obj.GetName())
 	}
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
-	e := &entry{key: key, rev: s.rev}
-	t.entries[e.key] = e
+	e.rev = s.rev
 	enc := e.set(t, obj)
 	if t.sorted != nil {
 		// Sorted lazily on the next List: inserting in place would move
@@ -765,7 +761,7 @@ func (s *Store) Delete(kind, namespace, name string) (Object, error) {
 func (s *Store) remove(t *table, e *entry, old Object) {
 	key := e.key
 	s.rev++
-	delete(t.entries, key)
+	t.entries.remove(e)
 	if t.unsorted {
 		t.sorted = nil
 	} else if t.sorted != nil {
@@ -794,10 +790,8 @@ func (s *Store) needless(t *table, e *entry) bool {
 // without notifying watchers; callers resynchronise their components.
 func (s *Store) Restore(rev int64, objs []Object) {
 	for _, t := range s.tables {
-		for _, e := range t.entries {
-			e.kill() // (any order: each is only emptied)
-		}
-		t.entries = map[string]*entry{}
+		t.entries.each((*entry).kill) // (any order: each is only emptied)
+		t.entries = newKeyMap()
 		t.sorted, t.unsorted = nil, false
 		for name := range t.index {
 			t.index[name] = map[string]*indexSet{}
@@ -810,10 +804,9 @@ func (s *Store) Restore(rev int64, objs []Object) {
 		}
 		t := s.byKind[info.idx]
 		key := KeyOf(o)
-		e := t.entries[key]
+		e := t.entries.get(key)
 		if e == nil {
-			e = &entry{key: key}
-			t.entries[key] = e
+			e = t.entries.insert(key)
 		}
 		e.set(t, o)
 		e.rev = revOf(o)

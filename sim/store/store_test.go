@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/store"
@@ -297,4 +298,54 @@ func TestWatchIndexNeedsItsIndex(t *testing.T) {
 	require.PanicsWithValue(t, "store: WatchIndex on Pod index spec.nothing, which AddIndex has not registered", func() {
 		s.WatchIndex("Pod", "spec.nothing", "x", time.Millisecond, func(store.Event) {})
 	})
+}
+
+// BenchmarkCreateAndBindPods: the store's own share of a burst of pods
+// as a cluster writes them, unwatched: 30,000 pods of 300 ReplicaSets
+// (two labels and an owner each, as a Deployment's pods carry), each
+// ReplicaSet's created at one instant, then each pod bound to one of
+// 1,000 nodes a millisecond apart, then each looked up by name.
+func BenchmarkCreateAndBindPods(b *testing.B) {
+	const owners, perOwner, nodes = 300, 100, 1000
+	names := make([]string, owners*perOwner)
+	for i := range names {
+		names[i] = fmt.Sprintf("app-%d-5d8f9c7b4-%05x", i/perOwner, (i*7919)%(1<<20))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e := sim.NewEngine(1)
+		s := store.New(e)
+		for r := range owners {
+			rs := fmt.Sprint("app-", r)
+			e.At(time.Duration(r)*time.Millisecond, "create", func() {
+				for _, name := range names[r*perOwner : (r+1)*perOwner] {
+					p := pod(name, "", map[string]string{"app": rs, "pod-template-hash": fmt.Sprint(r)})
+					p.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: rs, UID: types.UID("uid-" + rs)}}
+					if _, err := s.Create(p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		for i, name := range names {
+			e.At(time.Second+time.Duration(i)*time.Millisecond, "bind", func() {
+				o, _ := s.Get("Pod", "default", name)
+				p := *o.(*corev1.Pod)
+				p.ResourceVersion = ""
+				p.Spec.NodeName = fmt.Sprint("n", (i*31)%nodes)
+				if _, err := s.Update(&p); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+		e.RunUntil(time.Hour)
+		for _, name := range names {
+			if _, ok := s.Get("Pod", "default", name); !ok {
+				b.Fatal(name)
+			}
+		}
+		if n := s.CountIndex("Pod", store.NodeNameIndex, "n7"); n != len(names)/nodes {
+			b.Fatal(n)
+		}
+	}
 }

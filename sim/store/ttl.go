@@ -42,7 +42,7 @@ func (s *Store) expire() {
 				break
 			}
 			t.expires.pop()
-			if e := t.entries[x.key]; e != nil && e.rev == x.rev {
+			if e := t.entries.get(x.key); e != nil && e.rev == x.rev {
 				// An expired Event is deleted without being decoded
 				// when nothing would read it (most are).
 				var old Object
