@@ -22,6 +22,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
 )
@@ -95,10 +96,13 @@ type Store struct {
 	lanes    map[time.Duration]*sim.Lane
 }
 
-// indexer is one index of a table: its name and what it indexes by.
+// indexer is one index of a table: its name, what it indexes by, and
+// its sets by value (the table's index[name], held here so that a write
+// does not look the index up by name).
 type indexer struct {
 	name string
 	fn   IndexFunc
+	sets map[string]*indexSet
 }
 
 type table struct {
@@ -169,10 +173,11 @@ func New(engine *sim.Engine) *Store {
 			kind:     kindsByName[k],
 			entries:  newKeyMap(),
 			packs:    packable(k),
-			indexers: []indexer{{LabelIndex, labelValues}, {OwnerIndex, ownerValues}},
-			index:    map[string]map[string]*indexSet{LabelIndex: {}, OwnerIndex: {}},
+			index:    map[string]map[string]*indexSet{},
 			watchIdx: map[string]map[string][]*watcher{},
 		}
+		s.byKind[i].addIndexer(LabelIndex, labelValues)
+		s.byKind[i].addIndexer(OwnerIndex, ownerValues)
 		s.tables[k] = s.byKind[i]
 	}
 	s.AddIndex("Pod", NodeNameIndex, nodeNameValues)
@@ -259,11 +264,17 @@ func (s *Store) AddIndex(kind, name string, fn IndexFunc) {
 	if t.indexer(name) != nil {
 		return
 	}
-	t.indexers = append(t.indexers, indexer{name, fn})
-	t.index[name] = map[string]*indexSet{}
+	ix := t.addIndexer(name, fn)
 	for _, e := range t.sortedEntries() {
-		t.addIndex(name, fn, e, e.object())
+		t.addIndex(ix, e, e.object())
 	}
+}
+
+// addIndexer adds an empty index to t.
+func (t *table) addIndexer(name string, fn IndexFunc) *indexer {
+	t.indexers = append(t.indexers, indexer{name: name, fn: fn, sets: map[string]*indexSet{}})
+	t.index[name] = t.indexers[len(t.indexers)-1].sets
+	return &t.indexers[len(t.indexers)-1]
 }
 
 // entry is the slot of one stored object. Each version of the object
@@ -327,55 +338,111 @@ func (t *table) get(key string) (Object, bool) {
 
 func (t *table) size() int { return t.entries.len() }
 
-// objects is the objects of an index set, in its order.
+// objects is the objects of an index set, in key order.
 func (t *table) objects(set *indexSet) []Object {
-	out := make([]Object, len(set.ents))
-	for i, e := range set.ents {
+	ents := set.sorted()
+	out := make([]Object, len(ents))
+	for i, e := range ents {
 		out[i] = e.object()
 	}
 	return out
 }
 
-// indexSet holds the entries of one index value sorted by key, so that
-// lookups return them in a deterministic order without sorting.
+// indexSet holds the entries of one index value. Readers get them in
+// key order (deterministic); a write appends, and a set whose entries
+// came out of order is sorted when it is next read. Sets are written far
+// more than they are read (a pod joins four: its two labels', its
+// owner's and, once bound, its node's, which is read only when the node
+// fails or its kubelet resyncs), and keeping each sorted as it was
+// written cost a binary search through cold entries and their keys at
+// every join.
 type indexSet struct {
-	ents []*entry
+	ents     []*entry
+	unsorted bool // an entry was added out of key order since the set was sorted
 }
 
-func (s *indexSet) search(key string) (int, bool) {
-	return slices.BinarySearchFunc(s.ents, key, entryKeyCmp)
-}
-
-// put adds e to the set unless it is there.
-func (s *indexSet) put(e *entry) {
-	if i, found := s.search(e.key); !found {
-		s.ents = slices.Insert(s.ents, i, e)
+// add adds e, which is not in the set.
+func (s *indexSet) add(e *entry) {
+	if n := len(s.ents); n > 0 && s.ents[n-1].key > e.key {
+		s.unsorted = true
 	}
+	s.ents = append(s.ents, e)
+}
+
+// sorted is the set's entries in key order.
+func (s *indexSet) sorted() []*entry {
+	if s.unsorted {
+		slices.SortFunc(s.ents, compareEntries)
+		s.unsorted = false
+	}
+	return s.ents
 }
 
 func (s *indexSet) del(key string) {
-	if i, found := s.search(key); found {
+	if i, found := slices.BinarySearchFunc(s.sorted(), key, entryKeyCmp); found {
 		s.ents = slices.Delete(s.ents, i, i+1)
 	}
 }
 
-// addIndex adds e to the sets of obj's values of the index.
-func (t *table) addIndex(name string, fn IndexFunc, e *entry, obj Object) {
-	idx := t.index[name]
-	for _, v := range fn(obj) {
-		set := idx[v]
-		if set == nil {
-			set = &indexSet{}
-			idx[v] = set
+// set is the set of value v, made if there is none.
+func (ix *indexer) set(v string) *indexSet {
+	set := ix.sets[v]
+	if set == nil {
+		set = &indexSet{}
+		ix.sets[v] = set
+	}
+	return set
+}
+
+// addIndex adds e, whose object is obj, to the sets of obj's values of
+// the index. The built-in indexes' values are not allocated: a label's
+// "key=value" is built in t.buf (a string is made only for a new set), an
+// owner's UID is a string already.
+func (t *table) addIndex(ix *indexer, e *entry, obj Object) {
+	switch ix.name {
+	case LabelIndex:
+		for k, v := range obj.GetLabels() { // (any order: each label's set on its own)
+			t.buf = append(append(append(t.buf[:0], k...), '='), v...)
+			set := ix.sets[string(t.buf)]
+			if set == nil {
+				set = &indexSet{}
+				ix.sets[string(t.buf)] = set
+			}
+			set.add(e)
 		}
-		set.put(e)
+	case OwnerIndex:
+		refs := obj.GetOwnerReferences()
+		for i := range refs {
+			if !hasUID(refs[:i], refs[i].UID) {
+				ix.set(string(refs[i].UID)).add(e)
+			}
+		}
+	default:
+		var valArr [2]string
+		vals := indexValues(ix.name, ix.fn, obj, valArr[:0])
+		for i, v := range vals {
+			if !slices.Contains(vals[:i], v) {
+				ix.set(v).add(e)
+			}
+		}
 	}
 }
 
-func (t *table) removeIndex(name string, fn IndexFunc, key string, obj Object) {
-	idx := t.index[name]
-	for _, v := range fn(obj) {
-		t.drop(idx, v, key)
+// hasUID reports whether one of refs has the UID.
+func hasUID(refs []metav1.OwnerReference, uid types.UID) bool {
+	for _, r := range refs {
+		if r.UID == uid {
+			return true
+		}
+	}
+	return false
+}
+
+// removeIndex removes key, whose object was obj, from the index.
+func (t *table) removeIndex(ix *indexer, key string, obj Object) {
+	var valArr [2]string
+	for _, v := range indexValues(ix.name, ix.fn, obj, valArr[:0]) {
+		t.drop(ix.sets, v, key)
 	}
 }
 
@@ -391,24 +458,22 @@ func (t *table) drop(idx map[string]*indexSet, v, key string) {
 
 // updateIndex moves e from old's index values to obj's. Nothing moves
 // when they are the same, the common update (see entry).
-func (t *table) updateIndex(name string, fn IndexFunc, e *entry, obj, old Object) {
-	if sameValues(name, obj, old) {
+func (t *table) updateIndex(ix *indexer, e *entry, obj, old Object) {
+	if sameValues(ix.name, obj, old) {
 		return
 	}
-	oldVals, newVals := fn(old), fn(obj)
-	idx := t.index[name]
+	var oldArr, newArr [2]string
+	oldVals := indexValues(ix.name, ix.fn, old, oldArr[:0])
+	newVals := indexValues(ix.name, ix.fn, obj, newArr[:0])
 	for _, v := range oldVals {
 		if !slices.Contains(newVals, v) {
-			t.drop(idx, v, e.key)
+			t.drop(ix.sets, v, e.key)
 		}
 	}
-	for _, v := range newVals {
-		set := idx[v]
-		if set == nil {
-			set = &indexSet{}
-			idx[v] = set
+	for i, v := range newVals {
+		if !slices.Contains(oldVals, v) && !slices.Contains(newVals[:i], v) {
+			ix.set(v).add(e)
 		}
-		set.put(e)
 	}
 }
 
@@ -544,7 +609,7 @@ func (s *Store) EachByIndex(kind, index, value string, fn func(Object)) {
 	if set == nil {
 		return
 	}
-	for _, e := range set.ents {
+	for _, e := range set.sorted() {
 		fn(e.object())
 	}
 }
@@ -579,12 +644,12 @@ func (s *Store) Select(kind, namespace string, sel labels.Selector) []Object {
 		}
 		if len(vals) == 1 {
 			if set := t.labelSet(r.Key(), vals[0]); set != nil {
-				cand = set.ents
+				cand = set.sorted()
 			}
 		} else {
 			for _, v := range vals {
 				if set := t.labelSet(r.Key(), v); set != nil {
-					cand = append(cand, set.ents...)
+					cand = append(cand, set.sorted()...)
 				}
 			}
 			// A key has one value per label, so the sets are disjoint.
@@ -667,8 +732,8 @@ func (s *Store) create(obj Object, key string, borrowed bool) error {
 		t.sorted = append(t.sorted, e)
 		t.unsorted = true
 	}
-	for _, ix := range t.indexers {
-		t.addIndex(ix.name, ix.fn, e, obj) // index values are strings: obj is not kept
+	for i := range t.indexers {
+		t.addIndex(&t.indexers[i], e, obj) // index values are strings: obj is not kept
 	}
 	if borrowed {
 		switch {
@@ -729,8 +794,8 @@ func (s *Store) update(t *table, e *entry, obj Object) (Object, error) {
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
 	enc := e.set(t, obj)
 	e.rev = s.rev
-	for _, ix := range t.indexers {
-		t.updateIndex(ix.name, ix.fn, e, obj, old)
+	for i := range t.indexers {
+		t.updateIndex(&t.indexers[i], e, obj, old)
 	}
 	s.record(t, Modified, e.key, obj, old, enc)
 	return obj, nil
@@ -770,8 +835,8 @@ func (s *Store) remove(t *table, e *entry, old Object) {
 		}
 	}
 	if old != nil {
-		for _, ix := range t.indexers {
-			t.removeIndex(ix.name, ix.fn, key, old)
+		for i := range t.indexers {
+			t.removeIndex(&t.indexers[i], key, old)
 		}
 	}
 	e.kill()
@@ -793,8 +858,10 @@ func (s *Store) Restore(rev int64, objs []Object) {
 		t.entries.each((*entry).kill) // (any order: each is only emptied)
 		t.entries = newKeyMap()
 		t.sorted, t.unsorted = nil, false
-		for name := range t.index {
-			t.index[name] = map[string]*indexSet{}
+		for i := range t.indexers {
+			ix := &t.indexers[i]
+			ix.sets = map[string]*indexSet{}
+			t.index[ix.name] = ix.sets
 		}
 	}
 	for _, o := range objs {
@@ -810,8 +877,8 @@ func (s *Store) Restore(rev int64, objs []Object) {
 		}
 		e.set(t, o)
 		e.rev = revOf(o)
-		for _, ix := range t.indexers {
-			t.addIndex(ix.name, ix.fn, e, o)
+		for i := range t.indexers {
+			t.addIndex(&t.indexers[i], e, o)
 		}
 	}
 	if rev > s.rev {
