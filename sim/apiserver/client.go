@@ -151,6 +151,35 @@ func (c *Client) UpdateStatus(obj store.Object) (store.Object, error) {
 	return c.update(obj, "status", true)
 }
 
+// UpdatePodStatus is UpdateStatus of pod, which the caller built as the
+// version *r holds with a new status: its TypeMeta, ObjectMeta and Spec
+// are the stored ones, copied. The server stores pod itself (it is the
+// server's from then on: the caller never changes it again) rather than
+// a copy of the stored pod with pod's status, and finds the stored pod
+// through *r (store.Follow) rather than by name: a kubelet writes two
+// statuses per pod, and builds each with its parts in one allocation.
+// A pod built from another version than the stored one (its UID or
+// resourceVersion differs) is refused as a conflict.
+func (c *Client) UpdatePodStatus(r *store.Ref, pod *corev1.Pod) (*corev1.Pod, error) {
+	s := c.s
+	if err := s.gate(); err != nil {
+		return nil, err
+	}
+	old, ok := s.store.Follow(r, "Pod", pod.Namespace, pod.Name)
+	if !ok {
+		return nil, apierrors.NewNotFound(corev1.Resource("pods"), pod.Name)
+	}
+	if old.GetUID() != pod.UID {
+		return nil, apierrors.NewConflict(corev1.Resource("pods"), pod.Name, errConflict)
+	}
+	out, err := s.store.UpdateRef(*r, pod) // which refuses another resourceVersion
+	if err != nil {
+		return nil, err
+	}
+	s.trace(c.component, "status", out, Summary(out))
+	return out.(*corev1.Pod), nil
+}
+
 func (c *Client) update(obj store.Object, verb string, status bool) (store.Object, error) {
 	s := c.s
 	info, err := s.writable(obj)

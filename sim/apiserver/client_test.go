@@ -633,6 +633,13 @@ func TestWriteGate(t *testing.T) {
 			_, err := f.Admin.UpdateStatus(p)
 			return err
 		}},
+		{"pod status", func() error {
+			var r store.Ref
+			p := *f.pod("p")
+			p.Status.Phase = corev1.PodRunning
+			_, err := f.Admin.UpdatePodStatus(&r, &p)
+			return err
+		}},
 		{"delete", func() error { return f.Admin.Delete("Pod", "default", "p", apiserver.DeleteOptions{}) }},
 		{"bind", func() error { return f.Admin.Bind("default", "p", "n1") }},
 		{"scale", func() error { return f.Admin.Scale("Deployment", "default", "web", 4) }},
@@ -789,6 +796,61 @@ func TestUpdateStatusKeepsNoRequest(t *testing.T) {
 // BindRef binds the pod its Ref holds and returns it as stored; a Ref on
 // a pod deleted and created again under its name binds the new pod, and
 // a second bind through the same Ref is refused as Bind refuses it.
+// TestUpdatePodStatus: a pod built as the stored version with a new
+// status is stored itself, exactly as UpdateStatus would store a copy of
+// the stored pod with that status; one built from another pod of the
+// name or from an older version is a conflict, and one of no stored pod
+// is not found.
+func TestUpdatePodStatus(t *testing.T) {
+	f := newFixture(t, 1)
+	f.create(newPod("p"))
+	first := f.pod("p")
+	var r store.Ref
+	built := *first
+	built.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.0.0.1"}
+	out, err := f.Admin.UpdatePodStatus(&r, &built)
+	require.NoError(t, err)
+	require.Same(t, &built, out, "stored itself")
+	require.Same(t, out, f.pod("p"))
+	require.Equal(t, "status", f.last().Verb)
+	require.Equal(t, strconv.FormatInt(f.Store.Rev(), 10), out.ResourceVersion)
+	require.Equal(t, corev1.PodPending, first.Status.Phase, "the version before is untouched")
+
+	// The same write through UpdateStatus stores the same pod.
+	via := first.DeepCopy()
+	via.Status, via.ResourceVersion = built.Status, ""
+	want, err := f.Admin.UpdateStatus(via)
+	require.NoError(t, err)
+	got := out.DeepCopy()
+	got.ResourceVersion = want.GetResourceVersion()
+	require.Equal(t, want, got)
+
+	stored := f.pod("p")
+	other := *stored
+	other.UID = "another"
+	older := *first
+	gone := *stored
+	gone.Name = "gone"
+	tests := []struct {
+		name string
+		ref  store.Ref
+		pod  *corev1.Pod
+		is   func(error) bool
+	}{
+		{"another pod of the name", r, &other, apierrors.IsConflict},
+		{"an older version", r, &older, apierrors.IsConflict},
+		{"no such pod", store.Ref{}, &gone, apierrors.IsNotFound},
+	}
+	for _, tt := range tests {
+		rev, n := f.Store.Rev(), len(f.records())
+		_, err := f.Admin.UpdatePodStatus(&tt.ref, tt.pod)
+		require.True(t, tt.is(err), "%s: %v", tt.name, err)
+		require.Equal(t, rev, f.Store.Rev(), "%s wrote", tt.name)
+		require.Len(t, f.records(), n, "%s traced", tt.name)
+		require.Same(t, stored, f.pod("p"), tt.name)
+	}
+}
+
 func TestBindRef(t *testing.T) {
 	f := newFixture(t, 1)
 	f.node("n1")

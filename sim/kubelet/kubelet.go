@@ -101,10 +101,12 @@ type Kubelet struct {
 	// build the key in keyBuf (podOf).
 	pods map[string]*podState
 
-	flushTimer *sim.Timer  // reused while the generation lasts (markDirty)
-	statusReq  *corev1.Pod // the request of the pod status writes, reused (flushPod)
-	dirty      []*podState
-	spare      []*podState // the other dirty buffer (flush)
+	flushTimer *sim.Timer // reused while the generation lasts (markDirty)
+	// spareVersion is a pod version a status write built and did not
+	// store (its status had not changed), emptied for the next (flushPod).
+	spareVersion *corev1.Pod
+	dirty        []*podState
+	spare        []*podState // the other dirty buffer (flush)
 
 	// writtenPods are the pod versions the last status writes stored,
 	// until the watch brings them back (takeWritten), and writtenStates

@@ -7,8 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/kubesim/kubesim/sim/store"
 )
 
 // markDirty queues a status write for the pod. All changes of one instant
@@ -51,15 +49,15 @@ func (k *Kubelet) flush() {
 
 // flushPod writes the pod's status now if it differs from the stored one.
 //
-// The request carrying the status is the kubelet's one scratch Pod
-// (statusReq), not a new 1.2 KB Pod per write: a status write reads only
-// the request's name, namespace and status and stores a copy of the
-// stored pod with that status (apiserver.withStatus), so the request is
-// garbage once UpdateStatus returns. The status is built in the request
-// too (a local one would escape to the heap: 384 bytes per flush). Should the server ever store the
-// request itself, the kubelet notices (the object returned is the
-// request) and never touches it again. TestStatusWritesLeaveStoredPodsAlone
-// checks that a written status is not changed by the writes after it.
+// The version written is built whole by the kubelet: the stored pod's
+// metadata and spec, copied as the API server's status write would copy
+// them, and the new status, built in place. The server stores it as it
+// is, through the pod's Ref (apiserver.UpdatePodStatus), where a status
+// written in a request was copied once more into a new Pod the server
+// built, after a lookup of the pod by name. A status that turns out
+// unchanged is not written, and its Pod is built again for the next
+// write (spareVersion). TestStatusWritesLeaveStoredPodsAlone checks that
+// a written status is not changed by the writes after it.
 func (k *Kubelet) flushPod(p *podState) {
 	p.dirty = false
 	if p.deleted {
@@ -70,31 +68,35 @@ func (k *Kubelet) flushPod(p *podState) {
 		return
 	}
 	cur := o.(*corev1.Pod)
-	req := k.statusReq
-	if req == nil {
-		req = &corev1.Pod{}
-		k.statusReq = req
+	v := k.spareVersion
+	if v == nil {
+		v = &corev1.Pod{}
 	}
-	// Built in place in the request: a status on the stack would move to
-	// the heap (the comparison takes its address through an interface).
-	req.Status = p.buildStatus(cur)
-	if st := &req.Status; !surelyDiffers(st, &cur.Status) && equality.Semantic.DeepEqual(st, &cur.Status) {
-		*req = corev1.Pod{} // hold nothing of the status
+	k.spareVersion = nil
+	// Built in place: a status on the stack would move to the heap (the
+	// comparison takes its address through an interface).
+	p.buildStatus(&v.Status, cur)
+	if st := &v.Status; !surelyDiffers(st, &cur.Status) && equality.Semantic.DeepEqual(st, &cur.Status) {
+		k.keepSpare(v)
 		return
 	}
+	v.TypeMeta, v.ObjectMeta, v.Spec = cur.TypeMeta, cur.ObjectMeta, cur.Spec
 	if tr := k.engine.Trace(); tr.Linking() { // explain: the status follows the pod's own story
 		tr.SetCause(tr.LastOf("Pod", cur.Namespace, cur.Name))
 	}
-	req.Name, req.Namespace = cur.Name, cur.Namespace
-	out, _ := k.client.UpdateStatus(req)
-	if out != nil {
-		k.noteWritten(p, out.(*corev1.Pod))
-	}
-	if out == store.Object(req) {
-		k.statusReq = nil // the server kept the request itself: it is the stored object now
+	out, err := k.client.UpdatePodStatus(&p.ref, v)
+	if err != nil {
+		k.keepSpare(v) // not stored
 		return
 	}
-	*req = corev1.Pod{} // hold nothing of the status written
+	k.noteWritten(p, out)
+}
+
+// keepSpare keeps v, which no stored object is, for the next status
+// write, emptied: it holds nothing of the status built in it.
+func (k *Kubelet) keepSpare(v *corev1.Pod) {
+	*v = corev1.Pod{}
+	k.spareVersion = v
 }
 
 // surelyDiffers compares the status fields a kubelet write usually
@@ -129,16 +131,11 @@ var (
 	falseVal = false
 )
 
-// buildStatus is the pod status the kubelet reports, built fresh (nothing
-// in it is shared with kubelet state that changes later).
-func (p *podState) buildStatus(cur *corev1.Pod) corev1.PodStatus {
+// buildStatus builds in st, empty, the pod status the kubelet reports,
+// fresh (nothing in it is shared with kubelet state that changes later).
+func (p *podState) buildStatus(st *corev1.PodStatus, cur *corev1.Pod) {
 	k := p.k
-	st := corev1.PodStatus{
-		Phase:     p.computePhase(),
-		HostIP:    k.nodeIP,
-		StartTime: &p.startTime,
-		QOSClass:  qosClass(&cur.Spec),
-	}
+	st.Phase, st.HostIP, st.StartTime, st.QOSClass = p.computePhase(), k.nodeIP, &p.startTime, qosClass(&cur.Spec)
 	st.HostIPs = k.hostIPs
 	if p.evicted {
 		st.Phase, st.Reason, st.Message = corev1.PodFailed, p.reason, p.message
@@ -146,7 +143,7 @@ func (p *podState) buildStatus(cur *corev1.Pod) corev1.PodStatus {
 	st.Conditions = p.conditions(cur, st.Phase)
 	if p.rejected {
 		st.Reason, st.Message = p.reason, p.message
-		return st
+		return
 	}
 	if p.ip != "" {
 		st.PodIP = p.ip
@@ -174,7 +171,6 @@ func (p *podState) buildStatus(cur *corev1.Pod) corev1.PodStatus {
 			st.EphemeralContainerStatuses[i] = cs
 		}
 	}
-	return st
 }
 
 // prevStatus is the stored status of c, the i-th container of its list,

@@ -84,10 +84,11 @@ func TestMessagesBuiltOnce(t *testing.T) {
 	require.Len(t, h.k.messages, 7)
 }
 
-// TestStatusWritesLeaveStoredPodsAlone: the kubelet sends every pod status
-// write in its one reused request Pod (flushPod); a status once stored
-// must not change when later writes reuse the request, whether of the
-// same pod or of another.
+// TestStatusWritesLeaveStoredPodsAlone: the kubelet builds each pod
+// version it writes whole and the server stores it as it is. A version
+// once stored must not change with the writes after it, of the same pod
+// or of another; a status write that changes nothing stores nothing, and
+// the version it built is kept empty for the next.
 func TestStatusWritesLeaveStoredPodsAlone(t *testing.T) {
 	h := newHarness(t, true)
 	h.runPod("web", nil)
@@ -95,18 +96,25 @@ func TestStatusWritesLeaveStoredPodsAlone(t *testing.T) {
 	pending := h.pod("web")
 	require.Equal(t, corev1.PodPending, pending.Status.Phase)
 	kept := pending.DeepCopy()
-	req := h.k.statusReq
-	require.NotNil(t, req, "the request is kept for the next write")
-	require.True(t, equality.Semantic.DeepEqual(&corev1.Pod{}, req), "the request holds nothing between writes")
+	require.Nil(t, h.k.spareVersion, "the version built was stored")
 
 	h.runPod("web2", nil)
 	h.run(5 * time.Second)
 	running := h.pod("web")
 	require.Equal(t, corev1.PodRunning, running.Status.Phase)
 	require.Equal(t, corev1.PodRunning, h.pod("web2").Status.Phase)
-	require.Same(t, req, h.k.statusReq, "one request for all writes")
-	require.NotSame(t, req, running)
+	require.NotSame(t, pending, running)
 	require.Equal(t, kept, pending, "a later write changed a stored status")
+
+	h.k.markDirty(h.k.podOf(running))
+	h.run(time.Millisecond)
+	require.Same(t, running, h.pod("web"), "nothing changed: nothing written")
+	require.NotNil(t, h.k.spareVersion)
+	require.Equal(t, corev1.Pod{}, *h.k.spareVersion, "the version not written holds nothing")
+	h.k.markDirty(h.k.podOf(running))
+	spare := h.k.spareVersion
+	h.run(time.Millisecond)
+	require.Same(t, spare, h.k.spareVersion, "built again for the next write")
 }
 
 // TestConditionTimesKeptAcrossWrites: the kubelet keeps each condition's
