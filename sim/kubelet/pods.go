@@ -27,8 +27,10 @@ const (
 // podState is the kubelet's view of one pod it runs.
 //
 // A node keeps one per pod for the pod's whole life, so its fields are
-// ordered to leave no padding (the flags and the condition states share
-// a few words): it fits the 384-byte size class (TestKubeletStateSizes).
+// ordered to leave no padding (the flags, the condition states, the IP
+// slot and the init count share three words): it fits the 384-byte size
+// class, and with a container beside it the 704-byte one
+// (podWithOne, TestKubeletStateSizes).
 type podState struct {
 	k   *Kubelet
 	pod *corev1.Pod // latest version seen (each of the same UID)
@@ -41,8 +43,6 @@ type podState struct {
 	startTime   metav1.Time
 	workerStart time.Duration // probe workers' tick origin
 	ip          string
-	slot        int32 // pod IP slot, -1 when none
-	initDone    int32
 	inits, ctrs []*container
 	ephs        []*container // ephemeral containers (kubectl debug), in spec order
 
@@ -63,6 +63,8 @@ type podState struct {
 	mountStart time.Duration // when the volume manager began waiting
 	attached   []string      // volumes attached to the node for this pod
 
+	initDone   int32
+	slot       int16 // pod IP slot (one of k.slots' 254), -1 when none
 	condStatus [4]condStatus
 
 	admitted                       bool // counted in k.used
@@ -279,7 +281,9 @@ func (k *Kubelet) addPod(pod *corev1.Pod) {
 // most common kind, as one allocation: its podState, its container and
 // the one-element list of it (podState.ctrs). One allocation of 704
 // bytes, not three (the container alone was 320), and the container a
-// step fires on lies beside the podState the step reads next.
+// step fires on lies beside the podState the step reads next. The heap
+// puts an 8-byte header before an object of pointers over 512 bytes, so
+// the struct must stay within 696 bytes to take 704 and not 768.
 type podWithOne struct {
 	p    podState
 	c    container
@@ -368,7 +372,7 @@ func (p *podState) assignIP() {
 	if p.slot < 0 {
 		for i, used := range k.slots {
 			if !used {
-				k.slots[i], p.slot = true, int32(i)
+				k.slots[i], p.slot = true, int16(i)
 				break
 			}
 		}
