@@ -2,7 +2,6 @@ package deployment
 
 import (
 	"fmt"
-	"maps"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -168,13 +167,15 @@ func (c *Controller) getAllReplicaSetsAndSyncRevision(d *appsv1.Deployment, rsLi
 
 func (c *Controller) syncExistingNewRS(d *appsv1.Deployment, rs *appsv1.ReplicaSet, newRevision int64) (*appsv1.ReplicaSet, *appsv1.Deployment, error) {
 	// newRSAnnotations of an existing ReplicaSet changes its annotations
-	// only: they are tried on a copy of the map, and the ReplicaSet is
-	// deep-copied only when it is written (not on every sync).
+	// only, in a copy of the map it makes if one changes: the ReplicaSet
+	// is deep-copied only when it is written (not on every sync).
 	probe := *rs
-	probe.Annotations = maps.Clone(rs.Annotations)
-	if newRSAnnotations(d, &probe, newRevision, true) || rs.Spec.MinReadySeconds != d.Spec.MinReadySeconds {
+	changed := newRSAnnotations(d, &probe, newRevision, true)
+	if changed || rs.Spec.MinReadySeconds != d.Spec.MinReadySeconds {
 		cp := rs.DeepCopy()
-		cp.Annotations = probe.Annotations
+		if changed {
+			cp.Annotations = probe.Annotations
+		}
 		cp.Spec.MinReadySeconds = d.Spec.MinReadySeconds
 		out, err := c.Client.Update(cp)
 		if err != nil {

@@ -2,6 +2,7 @@ package deployment
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -261,40 +262,59 @@ func intAnnotation(rs *appsv1.ReplicaSet, key string) (int32, bool) {
 // newRSAnnotations sets the new ReplicaSet's annotations from the
 // Deployment: copied user annotations, the revision (and the history of
 // revisions it held before), and for a ReplicaSet about to be created the
-// replica annotations. It reports whether anything changed.
+// replica annotations. It reports whether anything changed. rs's map is
+// never written: before the first change it is replaced by a copy, so
+// rs may be a shallow copy of a stored ReplicaSet (every sync asks of
+// the existing new ReplicaSet, which almost never changes).
 func newRSAnnotations(d *appsv1.Deployment, rs *appsv1.ReplicaSet, newRevision int64, exists bool) bool {
-	changed := false
-	if rs.Annotations == nil {
-		rs.Annotations = map[string]string{}
-	}
+	a := cowAnnotations{rs: rs}
 	for k, v := range d.Annotations {
 		if skipCopy[k] || rs.Annotations[k] == v {
 			continue
 		}
-		rs.Annotations[k] = v
-		changed = true
+		a.set(k, v)
 	}
 	oldRev, had := rs.Annotations[RevisionAnnotation]
 	oldN, err := strconv.ParseInt(oldRev, 10, 64)
 	if err != nil {
 		if oldRev != "" {
-			return changed
+			return a.own
 		}
 		oldN = 0
 	}
 	if oldN < newRevision {
-		rs.Annotations[RevisionAnnotation] = strconv.FormatInt(newRevision, 10)
-		changed = true
+		a.set(RevisionAnnotation, strconv.FormatInt(newRevision, 10))
 		if had {
 			if h := rs.Annotations[RevisionHistoryAnnotation]; h == "" {
-				rs.Annotations[RevisionHistoryAnnotation] = oldRev
+				a.set(RevisionHistoryAnnotation, oldRev)
 			} else {
-				rs.Annotations[RevisionHistoryAnnotation] = h + "," + oldRev
+				a.set(RevisionHistoryAnnotation, h+","+oldRev)
 			}
 		}
 	}
-	if !exists && setReplicasAnnotations(rs, replicas(d.Spec.Replicas), replicas(d.Spec.Replicas)+MaxSurge(d)) {
-		changed = true
+	if !exists && replicasAnnotationsNeedUpdate(rs, replicas(d.Spec.Replicas), replicas(d.Spec.Replicas)+MaxSurge(d)) {
+		a.copy()
+		setReplicasAnnotations(rs, replicas(d.Spec.Replicas), replicas(d.Spec.Replicas)+MaxSurge(d))
 	}
-	return changed
+	return a.own
+}
+
+// cowAnnotations writes a ReplicaSet's annotations into a copy of its
+// map, made at the first write: own reports whether there was one.
+type cowAnnotations struct {
+	rs  *appsv1.ReplicaSet
+	own bool
+}
+
+func (a *cowAnnotations) copy() {
+	if !a.own {
+		m := make(map[string]string, len(a.rs.Annotations)+2)
+		maps.Copy(m, a.rs.Annotations)
+		a.rs.Annotations, a.own = m, true
+	}
+}
+
+func (a *cowAnnotations) set(k, v string) {
+	a.copy()
+	a.rs.Annotations[k] = v
 }
