@@ -241,19 +241,30 @@ func (c *Cache) UpdateNode(old, node *corev1.Node) {
 	}
 	prev := ni.Node()
 	ni.SetNode(node)
-	c.topo.FillDomains(ni, node)
-	if !c.dirty && ni.Index >= 0 && ni.Index < len(c.list) && c.list[ni.Index] == ni {
-		for k, row := range c.byIndex {
-			row[ni.Index] = ni.Domain(k)
-		}
+	// A status write (every node's, every 10 s) keeps the labels map:
+	// the domains and the zone, which come from the labels, stay.
+	relabelled := !sameLabels(prev.Labels, node.Labels)
+	if relabelled || !c.topo.Filled(ni) {
+		c.refillDomains(ni, node)
 	}
-	if zoneKey(prev) != zoneKey(node) {
+	if relabelled && zoneKey(prev) != zoneKey(node) {
 		c.tree.remove(prev)
 		c.tree.add(node)
 		c.dirty = true
 	}
 	if !sameImages(prev.Status.Images, node.Status.Images) {
 		c.setImages(ni, prev, node)
+	}
+}
+
+// refillDomains fills ni's domains from node again, and its column of
+// byIndex when it is listed.
+func (c *Cache) refillDomains(ni *framework.NodeInfo, node *corev1.Node) {
+	c.topo.FillDomains(ni, node)
+	if !c.dirty && ni.Index >= 0 && ni.Index < len(c.list) && c.list[ni.Index] == ni {
+		for k, row := range c.byIndex {
+			row[ni.Index] = ni.Domain(k)
+		}
 	}
 }
 

@@ -93,3 +93,66 @@ func TestDomainsByIndexFollowNodes(t *testing.T) {
 	c.RemoveNode(c.Get("n0").Node())
 	check(zone, rack)
 }
+
+// A node written with its labels map kept (a status write) keeps its
+// domains, its place in the list and the live counts; one written with
+// new labels, in a new map or in the same map's copy, takes the new
+// domains, as a cache that saw the final nodes only.
+func TestNodeStatusWriteKeepsDomains(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		write func(old *corev1.Node) *corev1.Node
+	}{
+		{"status only", func(old *corev1.Node) *corev1.Node {
+			n := old.DeepCopy()
+			n.Labels = old.Labels // the shallow copy of a status write
+			n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionFalse}}
+			return n
+		}},
+		{"same labels, another map", func(old *corev1.Node) *corev1.Node { return old.DeepCopy() }},
+		{"moved to another zone", func(old *corev1.Node) *corev1.Node {
+			n := old.DeepCopy()
+			n.Labels[corev1.LabelTopologyZone] = "z9"
+			return n
+		}},
+		{"rack label added", func(old *corev1.Node) *corev1.Node {
+			n := old.DeepCopy()
+			n.Labels["rack"] = "r1"
+			return n
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, fresh := New(), New()
+			var final []*corev1.Node
+			for i := range 6 {
+				n := st.Node(fmt.Sprint("n", i), "1", "1Gi", 10).Zone(fmt.Sprint("z", i%3)).Obj()
+				c.AddNode(n)
+				if i == 4 {
+					n2 := tc.write(n)
+					c.UpdateNode(n, n2)
+					n = n2
+				}
+				final = append(final, n)
+			}
+			for _, n := range final {
+				fresh.AddNode(n)
+			}
+			for _, key := range []string{corev1.LabelTopologyZone, "rack"} {
+				k, fk := c.TopologyKeyID(key), fresh.TopologyKeyID(key)
+				require.Equal(t, fresh.NumLiveTopologyDomains(fk), c.NumLiveTopologyDomains(k), key)
+				var names, freshNames []string
+				for i, ni := range c.NodeInfos() {
+					names = append(names, ni.Name())
+					require.Equal(t, ni.Domain(k), c.DomainsByIndex(k)[i])
+					require.Equal(t, ni.Domain(k) < 0, fresh.Get(ni.Name()).Domain(fk) < 0, "%s %s", key, ni.Name())
+				}
+				for _, ni := range fresh.NodeInfos() {
+					freshNames = append(freshNames, ni.Name())
+				}
+				require.Equal(t, freshNames, names, "list order")
+			}
+			require.Equal(t, c.Get("n4").Domain(c.TopologyKeyID(corev1.LabelTopologyZone)) == c.Get("n1").Domain(c.TopologyKeyID(corev1.LabelTopologyZone)),
+				final[4].Labels[corev1.LabelTopologyZone] == final[1].Labels[corev1.LabelTopologyZone])
+		})
+	}
+}

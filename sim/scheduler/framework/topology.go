@@ -98,6 +98,11 @@ func (t *Topology) FillDomains(ni *NodeInfo, node *corev1.Node) {
 	ni.SyncRow() // the row mirrors the hostname and zone domains
 }
 
+// Filled reports whether ni has a domain for every registered key: then
+// FillDomains from the same labels would take out and count again the
+// same domains, and can be skipped.
+func (t *Topology) Filled(ni *NodeInfo) bool { return len(ni.domains) == len(t.keys) }
+
 // count adds delta nodes to the domain of key k that id falls in.
 func (t *Topology) count(k int, id int32, delta int32) {
 	if id < 0 {
