@@ -88,10 +88,14 @@ func (cfg Config) withDefaults() Config {
 	return cfg
 }
 
-// Phase is the wall time of one part of the run.
+// Phase is the wall and CPU time of one part of the run.
 type Phase struct {
-	Name    string
-	Wall    time.Duration
+	Name string
+	Wall time.Duration
+	// CPU is the process's CPU time (user and system, every goroutine)
+	// in the phase: on a machine shared with other work the wall time
+	// of a phase says little, its CPU time much more.
+	CPU     time.Duration
 	Virtual time.Duration // virtual time at its end
 	Events  uint64        // engine events at its end
 }
@@ -158,7 +162,7 @@ func (r Result) String() string {
 	b.WriteString("\n")
 	b.WriteString("phases:\n")
 	for _, p := range r.Phases {
-		fmt.Fprintf(&b, "  %-28s %9s wall   to %s virtual, %d events\n", p.Name, p.Wall.Round(time.Millisecond), p.Virtual, p.Events)
+		fmt.Fprintf(&b, "  %-28s %9s wall %9s cpu   to %s virtual, %d events\n", p.Name, p.Wall.Round(time.Millisecond), p.CPU.Round(time.Millisecond), p.Virtual, p.Events)
 	}
 	if len(r.CPUShares) > 0 {
 		fmt.Fprintf(&b, "CPU by component (profile samples, all goroutines):\n")
@@ -189,7 +193,7 @@ func writeShares(b *strings.Builder, shares []Share, format func(int64) string) 
 func Run(cfg Config) (Result, error) {
 	cfg = cfg.withDefaults()
 	res := Result{Config: cfg}
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	var s *scenarios.Scenario
 	var err error
 	switch {
@@ -251,7 +255,7 @@ func Run(cfg Config) (Result, error) {
 				running++
 				res.PeakRunning = max(res.PeakRunning, running)
 				if allRunning == nil && res.Pods > 0 && running >= res.Pods {
-					allRunning = &Phase{Name: "until all pods Running", Wall: time.Since(start), Virtual: c.Engine.Elapsed(), Events: c.Engine.Steps()}
+					allRunning = &Phase{Name: "until all pods Running", Wall: time.Since(start), CPU: cpuTime(), Virtual: c.Engine.Elapsed(), Events: c.Engine.Steps()}
 				}
 			case was && !now:
 				running--
@@ -274,9 +278,11 @@ func Run(cfg Config) (Result, error) {
 		return res, err
 	}
 	e := c.Engine
+	cpu0 := cpu
 	phase := func(name string, t0 time.Time) time.Time {
-		now := time.Now()
-		res.Phases = append(res.Phases, Phase{Name: name, Wall: now.Sub(t0), Virtual: e.Elapsed(), Events: e.Steps()})
+		now, used := time.Now(), cpuTime()
+		res.Phases = append(res.Phases, Phase{Name: name, Wall: now.Sub(t0), CPU: used - cpu0, Virtual: e.Elapsed(), Events: e.Steps()})
+		cpu0 = used
 		return now
 	}
 	t := phase("load + build cluster", start)
@@ -288,9 +294,10 @@ func Run(cfg Config) (Result, error) {
 			// Split the run where the watch saw every pod Running.
 			p := *allRunning
 			p.Wall -= t.Sub(start)
+			p.CPU -= cpu0
 			res.Phases = append(res.Phases, p)
 			res.AllRunning = p.Virtual
-			t = start.Add(allRunning.Wall)
+			t, cpu0 = start.Add(allRunning.Wall), allRunning.CPU
 		}
 		t = phase("steady state to the end", t)
 		if cfg.Breakdown || cfg.HeapProfile != "" {
@@ -299,7 +306,7 @@ func Run(cfg Config) (Result, error) {
 			// The heap profile's collection and writing is the
 			// benchmark's own work, in no phase (it made the report
 			// phase of a --breakdown run look seconds longer).
-			t = time.Now()
+			t, cpu0 = time.Now(), cpuTime()
 		}
 	})
 	phase("report", t)
