@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/kubelet/images"
 	"github.com/kubesim/kubesim/sim/metrics"
@@ -254,6 +255,60 @@ func TestIncrementalLoadedScrapesMatchEager(t *testing.T) {
 	require.Positive(t, st[1].Saturated, "batch wants 3 cores a pod; an m5.large has 2")
 	require.Zero(t, st[2].PeakReadyPods, "no workload, no pods")
 	require.True(t, containsSub(lazy.rows[len(lazy.rows)-1], "Node:ng-4 "), "the new node runs pods")
+}
+
+// Without loads a scrape patches the samples of the pods that changed
+// (Server.patch): through pods starting, a workload's use going over its
+// nodes' cores (throttled: every scrape recomputes) and back, pods
+// deleted by a scale-down, a node deleted under its pods and a scale-up,
+// the samples are exactly those of a server recomputing everything.
+func TestPatchedScrapesMatchEager(t *testing.T) {
+	run := func(eager bool) (*scrapeLog, []bool) {
+		c, err := cluster.New(cluster.Config{Seed: 3, EtcdMembers: 1, EagerMetrics: eager,
+			NodeGroups: []cluster.NodeGroup{{Name: "ng", InstanceType: "m5.large", Count: 3}}})
+		require.NoError(t, err)
+		t.Cleanup(c.Etcd.Close)
+		l := &scrapeLog{c: c}
+		var patchable []bool
+		c.Metrics.OnScrape(l.record)
+		c.Metrics.OnScrape(func() {
+			require.NoError(t, c.Metrics.CheckEntries())
+			patchable = append(patchable, c.Metrics.Patchable())
+		})
+		kc := c.Client("kubectl")
+		_, err = kc.Create(web(5, ""))
+		require.NoError(t, err)
+		setWeb := func(at time.Duration, change func(d *appsv1.Deployment)) {
+			c.Engine.RunUntil(at)
+			o, ok := c.Store.Get("Deployment", "default", "web")
+			require.True(t, ok)
+			d := o.(*appsv1.Deployment).DeepCopy()
+			change(d)
+			_, err := kc.Update(d)
+			require.NoError(t, err)
+		}
+		setWeb(2*time.Minute, func(d *appsv1.Deployment) { d.Annotations = map[string]string{images.AnnotationCPU: "1500m"} })
+		setWeb(4*time.Minute, func(d *appsv1.Deployment) { d.Annotations = nil })
+		setWeb(6*time.Minute, func(d *appsv1.Deployment) { *d.Spec.Replicas = 2 })
+		c.Engine.RunUntil(8 * time.Minute)
+		for _, o := range c.Store.List("Pod", "default") {
+			if p := o.(*corev1.Pod); p.Spec.NodeName != "" {
+				require.NoError(t, kc.Delete("Node", "", p.Spec.NodeName, apiserver.DeleteOptions{}))
+				break
+			}
+		}
+		setWeb(10*time.Minute, func(d *appsv1.Deployment) { *d.Spec.Replicas = 6 })
+		c.Engine.RunUntil(20 * time.Minute)
+		return l, patchable
+	}
+	eager, _ := run(true)
+	lazy, patchable := run(false)
+	require.Equal(t, len(eager.rows), len(lazy.rows))
+	for i := range eager.rows {
+		require.Equal(t, eager.rows[i], lazy.rows[i], "scrape %d", i)
+	}
+	require.Contains(t, patchable, false, "a throttled node stops patching")
+	require.True(t, patchable[len(patchable)-1], "and it resumes")
 }
 
 func containsSub(rows []string, sub string) bool { return countSub(rows, sub) > 0 }

@@ -159,6 +159,17 @@ type Server struct {
 	keyBuf    []byte
 	refBuf    []byte
 	noiseSrc  *sim.Keyer // the "metrics/noise" streams
+
+	// Without loads a scrape that has to recompute recomputes only what
+	// changed (patch): the entries refresh brought to a new version or
+	// added (changed) or dropped (removed) since the last computed
+	// scrape, and those still waiting for the two-scrape rule (pending).
+	// patchable: the last computed scrape throttled no node and found
+	// every node it sampled pods on, so each pod's use is its sample,
+	// unscaled, and a node's sums are its pods' samples added up.
+	changed, removed      []*podEntry
+	pending, pendingSpare []*podEntry
+	patchable             bool
 }
 
 // podEntry is what a scrape derives from one version of a pod.
@@ -194,6 +205,14 @@ type podEntry struct {
 	// node's name for every pod; it is valid while !acc.gone (the entry's
 	// pod, and so its node, never changes).
 	acc *nodeAcc
+	// in is the accumulator whose sums hold this entry's sample (nil:
+	// none), and inCPU and inMem what the sample added to them: what a
+	// patched scrape takes out again before it samples the pod anew. They
+	// describe the sums, not the pod, so they stay with the entry across
+	// its pod's versions (update).
+	in           *nodeAcc
+	inCPU, inMem int64
+	mark         uint64 // the computed scrape that last patched the entry
 }
 
 // podSample is a PodSample without the fields Pod takes from the pod
@@ -232,6 +251,7 @@ type nodeAcc struct {
 	sample   *NodeSample
 	listed   uint64 // the scrape that put sample in its nodes map
 	gone     bool   // dropped from Server.accs (a podEntry's acc is stale)
+	pods     int    // the entries whose samples sample's sums hold (podEntry.in)
 }
 
 // newPodEntry is the entry of pod version p. What it derives from the
@@ -484,7 +504,17 @@ func (s *Server) scrape() {
 	}
 	s.dirty, s.eligibleAt = false, 0
 	s.computed++
-	s.refresh()
+	all := s.refresh()
+	patched := !all && s.patch(wall, window)
+	clear(s.changed)
+	clear(s.removed)
+	s.changed, s.removed = s.changed[:0], s.removed[:0]
+	if patched {
+		for _, fn := range s.onScrape {
+			fn()
+		}
+		return
+	}
 
 	// Each load's per-pod demand: its traffic over its Ready pods.
 	clear(s.ready)
@@ -511,8 +541,12 @@ func (s *Server) scrape() {
 	}
 
 	// Each pod's use as it would be unthrottled, added up per node.
+	pending := s.pending[:0]
 	for _, e := range s.list {
 		if !s.sample(e) {
+			if e.sampled && !e.passed {
+				pending = append(pending, e)
+			}
 			continue
 		}
 		node := e.pod.Spec.NodeName
@@ -541,7 +575,9 @@ func (s *Server) scrape() {
 	clear(s.demand)
 	clear(s.served)
 	var used int64
+	patchable := len(s.loads) == 0 && !s.eager
 	for _, e := range s.list {
+		e.in = nil
 		if !e.hasSample {
 			continue
 		}
@@ -550,6 +586,7 @@ func (s *Server) scrape() {
 			f := 1.0
 			if acc.capMilli > 0 && acc.want > acc.capMilli {
 				f = float64(acc.capMilli) / float64(acc.want)
+				patchable = false
 			}
 			ns := acc.sample
 			if acc.listed != s.computed {
@@ -559,7 +596,7 @@ func (s *Server) scrape() {
 				}
 				ns.Timestamp, ns.Window, ns.CPUMilli, ns.MemoryBytes = wall, window, 0, 0
 				nodes[ns.Name] = ns
-				acc.listed = s.computed
+				acc.listed, acc.pods = s.computed, 0
 			}
 			for i := range ps.containers {
 				c := &ps.containers[i]
@@ -570,6 +607,10 @@ func (s *Server) scrape() {
 			ns.CPUMilli += ps.cpuMilli
 			ns.MemoryBytes += ps.memoryBytes
 			used += ps.cpuMilli
+			acc.pods++
+			e.in, e.inCPU, e.inMem = acc, ps.cpuMilli, ps.memoryBytes
+		} else {
+			patchable = false
 		}
 		if i, ok := e.load(); ok {
 			s.demand[i] += ps.demandMilli
@@ -595,9 +636,127 @@ func (s *Server) scrape() {
 		}
 	}
 	s.nodes, s.usedCPU = nodes, used
+	clear(pending[len(pending):cap(pending)]) // (the tail of the array: entries of earlier scrapes)
+	s.pending, s.patchable = pending, patchable
 	for _, fn := range s.onScrape {
 		fn()
 	}
+}
+
+// patch is the computed scrape of a server without loads when the last
+// computed scrape was patchable (see Server.patchable): only the entries
+// that changed since, and those waiting for the two-scrape rule, are
+// sampled again, and each one's part of its node's sums and of the
+// total is taken out and put back in. Every other pod's sample is what
+// the full scrape would compute again (the same entry, the same idle
+// use, its node still unthrottled), and the sums are of integers, so the
+// order they are added in does not matter. During a rollout of 150,000
+// pods this is a pass over the pods that moved instead of three passes
+// over all of them per scrape.
+//
+// It returns false, and the full scrape then recomputes everything
+// (from the entries: what patch changed on the way is recomputed), when
+// a node of a sampled pod is gone or would now be throttled.
+func (s *Server) patch(wall time.Time, window time.Duration) bool {
+	if !s.patchable || len(s.loads) > 0 || s.eager {
+		return false
+	}
+	for _, e := range s.removed {
+		s.uncount(e)
+	}
+	pending := s.pendingSpare[:0]
+	for _, list := range [2][]*podEntry{s.changed, s.pending} {
+		for _, e := range list {
+			if e.replaced || e.mark == s.computed {
+				continue
+			}
+			e.mark = s.computed
+			s.uncount(e)
+			if !s.sample(e) {
+				if e.sampled && !e.passed {
+					pending = append(pending, e)
+				}
+				continue
+			}
+			acc := s.accOf(e)
+			if !acc.exists {
+				return false
+			}
+			s.count(e, acc)
+		}
+	}
+	for name, acc := range s.accs { // (only marks, deletes and checks: any order)
+		if acc.pods == 0 {
+			acc.gone = true
+			delete(s.accs, name)
+			delete(s.nodes, name)
+			continue
+		}
+		s.nodeOf(name, acc)
+		if !acc.exists || (acc.capMilli > 0 && acc.want > acc.capMilli) {
+			return false
+		}
+		acc.sample.Timestamp, acc.sample.Window = wall, window
+	}
+	clear(s.pending)
+	s.pending, s.pendingSpare = pending, s.pending[:0]
+	return true
+}
+
+// accOf is the accumulator of the entry's node, made (and its node
+// read) if the node has none.
+func (s *Server) accOf(e *podEntry) *nodeAcc {
+	acc := e.acc
+	if acc == nil || acc.gone {
+		node := e.pod.Spec.NodeName
+		acc = s.accs[node]
+		if acc == nil {
+			acc = &nodeAcc{}
+			s.accs[node] = acc
+			s.nodeOf(node, acc)
+		}
+		e.acc = acc
+	}
+	return acc
+}
+
+// count adds the entry's fresh sample, unthrottled, to its node's sums
+// and the total (see patch).
+func (s *Server) count(e *podEntry, acc *nodeAcc) {
+	ps := &e.sample
+	for i := range ps.containers {
+		ps.cpuMilli += ps.containers[i].CPUMilli
+		ps.memoryBytes += ps.containers[i].MemoryBytes
+	}
+	ns := acc.sample
+	if ns == nil {
+		ns = &NodeSample{Name: e.pod.Spec.NodeName}
+		acc.sample = ns
+	}
+	if acc.pods == 0 {
+		s.nodes[ns.Name] = ns
+	}
+	acc.pods++
+	acc.want += ps.cpuMilli
+	ns.CPUMilli += ps.cpuMilli
+	ns.MemoryBytes += ps.memoryBytes
+	s.usedCPU += ps.cpuMilli
+	e.in, e.inCPU, e.inMem = acc, ps.cpuMilli, ps.memoryBytes
+}
+
+// uncount takes what the entry's sample added out of its node's sums
+// and the total (see patch).
+func (s *Server) uncount(e *podEntry) {
+	acc := e.in
+	if acc == nil {
+		return
+	}
+	e.in = nil
+	acc.pods--
+	acc.want -= e.inCPU
+	acc.sample.CPUMilli -= e.inCPU
+	acc.sample.MemoryBytes -= e.inMem
+	s.usedCPU -= e.inCPU
 }
 
 // load is the load whose traffic the pod serves: the last of its loads'
@@ -685,8 +844,12 @@ func (s *Server) nodeOf(name string, acc *nodeAcc) {
 
 // refresh brings the entries up to date with the store: the loads'
 // selectors, then the pods written since the last scrape (every pod on
-// the first scrape, in eager mode, or when a selector changed).
-func (s *Server) refresh() {
+// the first scrape, in eager mode, or when a selector changed). It
+// reports whether every entry is to be sampled again: it read every pod,
+// or a workload's annotations changed every pod's idle use. Else the
+// entries it brought to a new version or added are in s.changed, those
+// it dropped in s.removed.
+func (s *Server) refresh() bool {
 	all := s.resync || s.eager
 	s.resync = false
 	for i, l := range s.loads {
@@ -694,7 +857,8 @@ func (s *Server) refresh() {
 			all = true
 		}
 	}
-	if s.idleStale {
+	idleStale := s.idleStale
+	if idleStale {
 		s.idleStale = false
 		for _, e := range s.list {
 			e.idle = nil
@@ -716,10 +880,10 @@ func (s *Server) refresh() {
 			}
 		}
 		s.entries = keep
-		return
+		return true
 	}
 	if len(s.touched) == 0 && len(s.fresh) == 0 {
-		return
+		return idleStale
 	}
 	// The pods written since the last scrape that have an entry: each
 	// entry follows its pod to its current version in place (see
@@ -732,9 +896,11 @@ func (s *Server) refresh() {
 			e.replaced, gone = true, true
 			s.forget(e, nil)
 			delete(s.entries, e.key)
+			s.removed = append(s.removed, e)
 			continue
 		}
 		s.update(e, o.(*corev1.Pod))
+		s.changed = append(s.changed, e)
 	}
 	clear(s.touched)
 	s.touched = s.touched[:0]
@@ -758,7 +924,9 @@ func (s *Server) refresh() {
 		}
 		clear(s.fresh)
 		s.list = mergeByKey(s.list, added)
+		s.changed = append(s.changed, added...)
 	}
+	return idleStale
 }
 
 // update brings e, the entry of p's key, to p, the pod's current
@@ -778,6 +946,7 @@ func (s *Server) update(e *podEntry, p *corev1.Pod) {
 	if e.hasSample && e.pod.Spec.NodeName == p.Spec.NodeName {
 		next.sample, next.hasSample, next.acc = e.sample, true, e.acc
 	}
+	next.in, next.inCPU, next.inMem, next.mark = e.in, e.inCPU, e.inMem, e.mark
 	s.forget(e, &next)
 	*e = next
 }
