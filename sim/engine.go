@@ -33,7 +33,8 @@ type Engine struct {
 	streams *Streams
 	trace   *Trace
 	steps   uint64
-	busy    bool // events ran since the last instant end
+	named   map[string]*Lane // the lanes made by name (NamedLane)
+	busy    bool             // events ran since the last instant end
 
 	// AfterStep, if set, runs after every event; tests use it to check
 	// invariants, the runner to evaluate "always" expectations.
@@ -197,6 +198,22 @@ func (e *Engine) NewLane() *Lane {
 	return l
 }
 
+// NamedLane is the engine's lane of that name, made on its first use:
+// components that each keep a recurring timer firing at one fixed period
+// after its previous firing (every kubelet's node status tick) share one,
+// and RescheduleIn then appends each timer to its end.
+func (e *Engine) NamedLane(name string) *Lane {
+	if l := e.named[name]; l != nil {
+		return l
+	}
+	if e.named == nil {
+		e.named = map[string]*Lane{}
+	}
+	l := e.NewLane()
+	e.named[name] = l
+	return l
+}
+
 // Lanes is the number of lanes the engine has.
 func (e *Engine) Lanes() int { return len(e.queue.lanes) }
 
@@ -216,6 +233,16 @@ func (e *Engine) AtIn(l *Lane, t time.Duration, name string, fn func()) *Timer {
 // tm is moved; a fired or cancelled one is queued again.
 func (e *Engine) Reschedule(tm *Timer, t time.Duration) {
 	e.Cancel(tm)
+	e.push(tm, t, false)
+}
+
+// RescheduleIn is Reschedule, with tm queued in lane l from now on (see
+// Lane): it runs exactly when Reschedule's would. A timer first
+// scheduled with At, at a random phase, moves to the lane of its period
+// at its first firing, where it is appended, not inserted.
+func (e *Engine) RescheduleIn(tm *Timer, l *Lane, t time.Duration) {
+	e.Cancel(tm)
+	tm.lane = l
 	e.push(tm, t, false)
 }
 

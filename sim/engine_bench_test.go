@@ -47,3 +47,37 @@ func benchmarkEngineQueue(b *testing.B, lane bool) {
 		e.Step()
 	}
 }
+
+// BenchmarkHeartbeats runs 5,000 nodes' two heartbeats: a status tick
+// every 10 s (rescheduled in the heap, or appended to a named lane with
+// RescheduleIn) and a lease tick every 10 s plus a jitter of up to 4%, in
+// the heap, beside 5,000 other pending timers: the steady state's queue.
+func BenchmarkHeartbeats(b *testing.B) {
+	b.Run("heap", func(b *testing.B) { benchmarkHeartbeats(b, false) })
+	b.Run("lane", func(b *testing.B) { benchmarkHeartbeats(b, true) })
+}
+
+func benchmarkHeartbeats(b *testing.B, lane bool) {
+	const nodes, period = 5000, 10 * time.Second
+	e := NewEngine(1)
+	r := e.Rand("bench")
+	for i := range nodes {
+		var status, lease *Timer
+		status = e.At(time.Duration(r.Int64N(int64(period))), "status", func() {
+			if lane {
+				e.RescheduleIn(status, e.NamedLane("status"), e.Elapsed()+period)
+			} else {
+				e.Reschedule(status, e.Elapsed()+period)
+			}
+		})
+		lease = e.At(time.Duration(r.Int64N(int64(period))), "lease", func() {
+			e.Reschedule(lease, e.Elapsed()+period+time.Duration(r.Int64N(int64(period/25))))
+		})
+		e.At(time.Duration(i)*time.Hour, "far", func() {})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		e.Step()
+	}
+}

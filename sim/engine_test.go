@@ -297,3 +297,54 @@ func TestInstantHookChangingTheQueue(t *testing.T) {
 		})
 	}
 }
+
+// Recurring timers moved into a named lane at their first firing
+// (RescheduleIn) fire exactly when those rescheduled in the heap do:
+// beside other timers at colliding instants, with cancels and restarts,
+// the two engines run the same events in the same order. A name gives
+// one lane, whichever component asks.
+func TestRescheduleInRunsAsReschedule(t *testing.T) {
+	run := func(inLane bool) []int {
+		e := NewEngine(1)
+		r := e.Rand("test")
+		var fired []int
+		const period = 10 * time.Millisecond
+		ticks := make([]*Timer, 200)
+		var tick func(id int) func()
+		tick = func(id int) func() {
+			return func() {
+				fired = append(fired, id)
+				switch {
+				case r.IntN(50) == 0: // stops; another tick starts at a new phase
+					next := len(ticks)
+					ticks = append(ticks, e.At(e.Elapsed()+time.Duration(r.IntN(int(period))), "tick", tick(next)))
+				case inLane:
+					e.RescheduleIn(ticks[id], e.NamedLane("ticks"), e.Elapsed()+period)
+				default:
+					e.Reschedule(ticks[id], e.Elapsed()+period)
+				}
+			}
+		}
+		for id := range ticks {
+			ticks[id] = e.At(time.Duration(r.IntN(int(period)))/time.Millisecond*time.Millisecond, "tick", tick(id))
+		}
+		for i := range 2000 {
+			id := -1 - i
+			e.At(time.Duration(r.IntN(1000))*time.Millisecond, "other", func() {
+				fired = append(fired, id)
+				if r.IntN(3) == 0 {
+					e.Cancel(ticks[r.IntN(len(ticks))])
+				}
+			})
+		}
+		e.RunUntil(time.Second)
+		if inLane {
+			require.Same(t, e.NamedLane("ticks"), e.NamedLane("ticks"))
+			require.Equal(t, 1, e.Lanes())
+		}
+		return fired
+	}
+	heap, lane := run(false), run(true)
+	require.Greater(t, len(heap), 5000)
+	require.Equal(t, heap, lane)
+}

@@ -155,7 +155,7 @@ func (k *Kubelet) statusTick() {
 			}
 		}
 	}
-	k.engine.Reschedule(k.statusTimer, k.now()+k.cfg.StatusInterval)
+	k.engine.RescheduleIn(k.statusTimer, k.statusLane, k.now()+k.cfg.StatusInterval)
 }
 
 // storedReadyDiffers reports whether someone else (the node lifecycle
