@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/kubesim/kubesim/sim/store"
@@ -15,9 +16,10 @@ import (
 // batches of consecutive instants, one after the other:
 //
 //	per batch: uvarint seq, uvarint count, then per mutation:
-//	byte type, uvarint rev, and for a deletion: string kind, string key
+//	byte type, uvarint rev, and for a deletion: string kind, string key,
+//	uvarint slot (store.Mutation.Slot)
 //
-// A write's kind and key are its shared value's (sharedVal): every member
+// A write's kind, key and slot are its shared value's (sharedVal): every member
 // applies a write from it, and without it fails, so spelling them out in
 // the entry too was a copy of every key written (two fifths of the bytes
 // etcd allocated on the simulation's goroutine at 1k nodes / 30k pods). A
@@ -62,10 +64,12 @@ type value = any
 type encoded struct{ b []byte }
 
 // sharedVal is one mutation's object as every member's FSM keeps it: the
-// value (nil for a deletion) and the store's key string.
+// value (nil for a deletion), the store's key string and the object's
+// slot.
 type sharedVal struct {
 	kind, key string
 	value     value
+	slot      int32
 }
 
 // encodeBatch appends the encoding of batch to buf, and each mutation's
@@ -81,8 +85,9 @@ func encodeBatch(buf []byte, vals []sharedVal, seq uint64, batch []store.Mutatio
 		if m.Type == store.Deleted {
 			buf = appendString(buf, m.Kind)
 			buf = appendString(buf, m.Key)
+			buf = binary.AppendUvarint(buf, uint64(m.Slot))
 		}
-		sv := sharedVal{kind: m.Kind, key: m.Key}
+		sv := sharedVal{kind: m.Kind, key: m.Key, slot: m.Slot}
 		switch {
 		case m.Renewed != nil: // a renewed Lease as the store keeps it: it encodes as the whole Lease
 			sv.value = m.Renewed
@@ -128,13 +133,15 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, s...)
 }
 
-// entry is one decoded mutation; kind and key (a deletion's only) alias
-// the log entry's bytes (no allocation per mutation and member).
+// entry is one decoded mutation; kind and key (a deletion's only, with
+// its slot) alias the log entry's bytes (no allocation per mutation and
+// member).
 type entry struct {
 	typ  store.EventType
 	rev  int64
 	kind []byte
 	key  []byte
+	slot int32
 }
 
 var errCorrupt = errors.New("etcd: corrupt batch")
@@ -172,6 +179,16 @@ func (r *reader) bytes() []byte {
 	return out
 }
 
+// slot reads an object's slot (store.Mutation.Slot).
+func (r *reader) slot() int32 {
+	s := r.uvarint()
+	if s > math.MaxInt32 {
+		r.err = errCorrupt
+		return 0
+	}
+	return int32(s)
+}
+
 func (r *reader) byte() byte {
 	if r.err != nil {
 		return 0
@@ -198,6 +215,7 @@ func decodeBatch(data []byte, fn func(seq uint64, e entry)) (seq uint64, rest []
 		if e.typ == store.Deleted {
 			e.kind = r.bytes()
 			e.key = r.bytes()
+			e.slot = r.slot()
 		}
 		if r.err == nil {
 			fn(seq, e)

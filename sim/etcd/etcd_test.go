@@ -26,8 +26,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // writer produces ConfigMap mutations and remembers the encoding of every
 // object as last written: the content every member must end up with.
 type writer struct {
-	rev  int64
-	want map[string][]byte // fsm key -> encoding; absent = deleted
+	rev   int64
+	want  map[string][]byte // fsm key -> encoding; absent = deleted
+	slots map[string]int32  // fsm key -> slot, as the store gives them
+	free  []int32
 }
 
 // startCluster starts an n-member cluster that the test closes when it
@@ -40,7 +42,22 @@ func startCluster(t *testing.T, n int) *Cluster {
 	return c
 }
 
-func newWriter() *writer { return &writer{want: map[string][]byte{}} }
+func newWriter() *writer { return &writer{want: map[string][]byte{}, slots: map[string]int32{}} }
+
+// slot is the slot of key, given it if new (the store's way: the slot
+// freed last, else the next one never used).
+func (w *writer) slot(key string) int32 {
+	if s, ok := w.slots[key]; ok {
+		return s
+	}
+	s := int32(len(w.slots) + len(w.free))
+	if n := len(w.free); n > 0 {
+		s = w.free[n-1]
+		w.free = w.free[:n-1]
+	}
+	w.slots[key] = s
+	return s
+}
 
 func (w *writer) put(name, value string) store.Mutation {
 	w.rev++
@@ -55,13 +72,18 @@ func (w *writer) put(name, value string) store.Mutation {
 		typ = store.Added
 	}
 	w.want[fsmKey("ConfigMap", "default/"+name)] = b
-	return store.Mutation{Rev: w.rev, Type: typ, Kind: "ConfigMap", Key: "default/" + name, Object: cm}
+	return store.Mutation{Rev: w.rev, Type: typ, Kind: "ConfigMap", Key: "default/" + name, Object: cm,
+		Slot: w.slot(fsmKey("ConfigMap", "default/"+name))}
 }
 
 func (w *writer) del(name string) store.Mutation {
 	w.rev++
-	delete(w.want, fsmKey("ConfigMap", "default/"+name))
-	return store.Mutation{Rev: w.rev, Type: store.Deleted, Kind: "ConfigMap", Key: "default/" + name}
+	k := fsmKey("ConfigMap", "default/"+name)
+	delete(w.want, k)
+	slot := w.slot(k)
+	delete(w.slots, k)
+	w.free = append(w.free, slot)
+	return store.Mutation{Rev: w.rev, Type: store.Deleted, Kind: "ConfigMap", Key: "default/" + name, Slot: slot}
 }
 
 // requireConverged checks that every member holds exactly what was

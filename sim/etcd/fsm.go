@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -20,8 +19,8 @@ import (
 
 // fsm is one member's state machine: the content it reads through its
 // history (shared with the members that applied the same batches, see
-// history.go; every object's value, see codec.go, by kind and
-// "namespace/name" key: the order of "Kind/key" strings, which the
+// history.go; every object's value, see codec.go, with its kind and
+// "namespace/name" key, by the store's slot: the order of "Kind/key" strings, which the
 // content hash and snapshots use, is the order of kind, then key: kinds
 // are letters only and '/' sorts before every letter), the number of
 // batches applied and the last store revision they carried. raft calls
@@ -128,16 +127,11 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 				return
 			}
 			if e.typ == store.Deleted {
-				if j < len(vals) {
-					// checked: the same strings, already allocated
-					h.write(seq, vals[j].kind, vals[j].key, nil)
-				} else {
-					h.write(seq, string(e.kind), string(e.key), nil)
-				}
+				h.write(seq, e.slot, "", "", nil) // checked: the value's slot
 				return
 			}
 			sv := vals[j]
-			h.write(seq, sv.kind, sv.key, sv.value)
+			h.write(seq, sv.slot, sv.kind, sv.key, sv.value)
 		})
 		if !skip {
 			f.applied = seq
@@ -184,7 +178,7 @@ func (f *fsm) check(data []byte, vals []sharedVal) error {
 			}
 			switch {
 			case e.typ == store.Deleted:
-				if j < len(vals) && (vals[j].value != nil || vals[j].key != string(e.key) || vals[j].kind != string(e.kind)) {
+				if j < len(vals) && (vals[j].value != nil || vals[j].key != string(e.key) || vals[j].kind != string(e.kind) || vals[j].slot != e.slot) {
 					bad = fmt.Errorf("%w: batch %d: deletion %d of its entry is not its value's", errCorrupt, seq, j)
 				}
 			case j < len(vals) && vals[j].value != nil:
@@ -217,8 +211,10 @@ func (f *fsm) len() int {
 	h := f.lockHist()
 	defer h.mu.Unlock()
 	n := 0
-	for _, m := range h.at(f.applied) {
-		n += len(m)
+	for _, c := range h.at(f.applied) {
+		if c.v != nil {
+			n++
+		}
 	}
 	return n
 }
@@ -270,19 +266,19 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	applied := r.uvarint()
 	rev := int64(r.uvarint())
 	n := r.uvarint()
-	data := map[string]map[string]value{}
+	var cells []cell
 	for i := uint64(0); i < n && r.err == nil; i++ {
+		slot := r.slot()
 		k := r.bytes()
 		v := r.bytes()
 		slash := bytes.IndexByte(k, '/')
-		if slash < 0 {
+		if r.err == nil && slash < 0 {
 			return errCorrupt
 		}
-		kind := string(k[:slash])
-		if data[kind] == nil {
-			data[kind] = map[string]value{}
+		if int(slot) >= len(cells) {
+			cells = slices.Grow(cells, int(slot)+1-len(cells))[:slot+1]
 		}
-		data[kind][string(k[slash+1:])] = &encoded{b: v}
+		cells[slot] = cell{string(k[:slash]), string(k[slash+1:]), &encoded{b: v}}
 	}
 	if r.err != nil {
 		return r.err
@@ -292,27 +288,18 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	old := f.lockHist()
 	old.leave(f)
 	old.mu.Unlock()
-	h := newHistory(data, applied)
+	h := newHistory(cells, applied)
 	h.join(f, applied)
 	f.h, f.applied, f.rev = h, applied, rev
 	return nil
 }
 
-// undoVal is what a key held at a version (ok: it existed).
-type undoVal struct {
-	v  value
-	ok bool
-}
-
-// undoRec is what key of kind held just before batch seq changed it.
+// undoRec is what slot held just before batch seq changed it.
 type undoRec struct {
-	seq       uint64
-	kind, key string
-	undoVal
+	seq  uint64
+	slot int32
+	cell
 }
-
-// undoKey names a key of a kind.
-type undoKey struct{ kind, key string }
 
 // minUndo is the length of a history's undo log at which it is first
 // compacted: members snapshot every few thousand batches and the oldest
@@ -367,28 +354,32 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 func (s *fsmSnapshot) encode() ([]byte, error) {
 	s.h.mu.Lock()
 	defer s.h.mu.Unlock()
+	cells := s.h.at(s.applied)
 	count := 0
-	s.h.each(s.applied, func(string, string, value) { count++ })
+	for _, c := range cells {
+		if c.v != nil {
+			count++
+		}
+	}
 	buf := binary.AppendUvarint(nil, s.applied)
 	buf = binary.AppendUvarint(buf, uint64(s.rev))
 	buf = binary.AppendUvarint(buf, uint64(count))
 	var scratch []byte
-	var err error
-	// Map order does not matter here: the content, not the bytes, is
-	// what the members compare.
-	s.h.each(s.applied, func(kind, k string, v value) {
-		if err != nil {
-			return
+	for slot, c := range cells {
+		if c.v == nil {
+			continue
 		}
-		if scratch, err = encode(scratch[:0], v); err != nil {
-			return
+		var err error
+		if scratch, err = encode(scratch[:0], c.v); err != nil {
+			return nil, err
 		}
-		buf = binary.AppendUvarint(buf, uint64(len(kind)+1+len(k)))
-		buf = append(append(append(buf, kind...), '/'), k...)
+		buf = binary.AppendUvarint(buf, uint64(slot))
+		buf = binary.AppendUvarint(buf, uint64(len(c.kind)+1+len(c.key)))
+		buf = append(append(append(buf, c.kind...), '/'), c.key...)
 		buf = binary.AppendUvarint(buf, uint64(len(scratch)))
 		buf = append(buf, scratch...)
-	})
-	return buf, err
+	}
+	return buf, nil
 }
 
 // Release is raft done with the image: unless the snapshot store keeps
@@ -441,11 +432,12 @@ const hashChunk = 4096
 // hashContent writes the content's hash input to h: per object in
 // "Kind/key" order, the length-prefixed "Kind/key" and the length-prefixed
 // encoding. At the end of a run that is every object of the cluster, so
-// one goroutine sorts each kind's keys and hands them on in chunks while
-// the caller, the simulation's goroutine (which waits for this anyway),
-// encodes each chunk's objects and writes them to h as it goes. Only the
-// caller touches the objects (encoding may write to them, see encode);
-// it holds the FSM's mutex, so data does not change.
+// one goroutine sorts the objects of cells by kind and key and hands
+// them on in chunks while the caller, the simulation's goroutine (which
+// waits for this anyway), encodes each chunk's objects and writes them
+// to h as it goes. Only the caller touches the objects (encoding may
+// write to them, see encode); it holds the FSM's mutex, so cells do not
+// change.
 //
 // Each object's bytes go straight from its encoding to h: a packed
 // Event's encoding is written as it is, and the others are encoded into
@@ -454,42 +446,33 @@ const hashChunk = 4096
 // of the content once more into buffers grown from nothing, which cost
 // more than encoding and hashing them (2.0 of 2.3 CPU-s of the hashes of
 // BenchmarkEtcdStatus), while SHA-256 itself is a tenth of encoding.
-func hashContent(h io.Writer, data map[string]map[string]value) error {
-	type kv struct {
-		key string
-		v   value
-	}
-	type chunk struct {
-		kind  string
-		items []kv
-	}
-	todo := make(chan chunk, 2)
+func hashContent(h io.Writer, cells []cell) error {
+	todo := make(chan []cell, 2)
 	go func() { // sorts
 		defer close(todo)
-		for _, kind := range slices.Sorted(maps.Keys(data)) {
-			m := data[kind]
-			items := make([]kv, 0, len(m))
-			for k, v := range m {
-				items = append(items, kv{k, v})
+		items := make([]cell, 0, len(cells))
+		for _, c := range cells {
+			if c.v != nil {
+				items = append(items, c)
 			}
-			slices.SortFunc(items, func(a, b kv) int { return strings.Compare(a.key, b.key) })
-			for len(items) > 0 {
-				n := min(len(items), hashChunk)
-				todo <- chunk{kind, items[:n:n]}
-				items = items[n:]
-			}
+		}
+		slices.SortFunc(items, cmpCell)
+		for len(items) > 0 {
+			n := min(len(items), hashChunk)
+			todo <- items[:n:n]
+			items = items[n:]
 		}
 	}()
 	var err error
 	var enc, head []byte
-	for c := range todo {
+	for chunk := range todo {
 		if err != nil {
 			continue // drain: the sorting goroutine ends
 		}
 	items:
-		for _, it := range c.items {
+		for _, c := range chunk {
 			var b []byte
-			switch v := it.v.(type) {
+			switch v := c.v.(type) {
 			case *encoded:
 				b = v.b
 			case *store.Encoding:
@@ -497,19 +480,28 @@ func hashContent(h io.Writer, data map[string]map[string]value) error {
 			default:
 				var eerr error
 				if enc, eerr = encode(enc[:0], v); eerr != nil {
-					err = fmt.Errorf("etcd: %s %s: %w", c.kind, it.key, eerr)
+					err = fmt.Errorf("etcd: %s %s: %w", c.kind, c.key, eerr)
 					break items // the hash stops at the first object it cannot encode
 				}
 				b = enc
 			}
-			head = binary.AppendUvarint(head[:0], uint64(len(c.kind)+1+len(it.key)))
-			head = append(append(append(head, c.kind...), '/'), it.key...)
+			head = binary.AppendUvarint(head[:0], uint64(len(c.kind)+1+len(c.key)))
+			head = append(append(append(head, c.kind...), '/'), c.key...)
 			head = binary.AppendUvarint(head, uint64(len(b)))
 			_, _ = h.Write(head) // a hash.Hash never fails
 			_, _ = h.Write(b)
 		}
 	}
 	return err
+}
+
+// cmpCell orders objects by kind, then key: the order of their "Kind/key"
+// strings (kinds are letters only and '/' sorts before every letter).
+func cmpCell(a, b cell) int {
+	if c := strings.Compare(a.kind, b.kind); c != 0 {
+		return c
+	}
+	return strings.Compare(a.key, b.key)
 }
 
 // sameContent reports whether f holds exactly what o holds, deciding it
@@ -538,19 +530,18 @@ func (f *fsm) sameContent(o *fsm) bool {
 	oh := o.lockHist()
 	defer oh.mu.Unlock()
 	fd, od := fh.at(f.applied), oh.at(o.applied)
-	if len(fd) != len(od) {
-		return false
+	if len(fd) < len(od) {
+		fd, od = od, fd
 	}
-	// The answer does not depend on the order of iteration.
-	for kind, m := range fd {
-		om, ok := od[kind]
-		if !ok || len(om) != len(m) {
-			return false
-		}
-		for key, v := range m {
-			if ov, ok := om[key]; !ok || ov != v {
+	for i, c := range fd {
+		if i >= len(od) {
+			if c.v != nil {
 				return false
 			}
+			continue
+		}
+		if c != od[i] {
+			return false
 		}
 	}
 	return true
@@ -562,22 +553,25 @@ func (f *fsm) objects() ([]store.Object, int64, error) {
 	defer f.mu.Unlock()
 	h := f.lockHist()
 	defer h.mu.Unlock()
-	data := h.at(f.applied)
-	var out []store.Object
-	var buf []byte
-	for _, kind := range slices.Sorted(maps.Keys(data)) {
-		m := data[kind]
-		for _, key := range slices.Sorted(maps.Keys(m)) {
-			var err error
-			if buf, err = encode(buf[:0], m[key]); err != nil {
-				return nil, 0, err
-			}
-			obj, err := decodeObject(kind, buf)
-			if err != nil {
-				return nil, 0, err
-			}
-			out = append(out, obj)
+	var cells []cell
+	for _, c := range h.at(f.applied) {
+		if c.v != nil {
+			cells = append(cells, c)
 		}
+	}
+	slices.SortFunc(cells, cmpCell)
+	out := make([]store.Object, 0, len(cells))
+	var buf []byte
+	for _, c := range cells {
+		var err error
+		if buf, err = encode(buf[:0], c.v); err != nil {
+			return nil, 0, err
+		}
+		obj, err := decodeObject(c.kind, buf)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, obj)
 	}
 	return out, f.rev, nil
 }

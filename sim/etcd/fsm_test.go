@@ -152,9 +152,9 @@ func TestSnapshotUndoLogStaysBounded(t *testing.T) {
 	churn(5 * minUndo)
 	u := f.h.undo
 	require.LessOrEqual(t, len(u), minUndo, "12 keys changed: their first records and what came after the last compaction")
-	first := map[undoKey]bool{}
+	first := map[int32]bool{}
 	for _, r := range u[:12] {
-		first[undoKey{r.kind, r.key}] = true
+		first[r.slot] = true
 	}
 	require.Len(t, first, 12, "the first records of the 12 keys stay first")
 	require.Equal(t, want.Hash, restored(t, img).state().Hash)
@@ -283,7 +283,7 @@ func TestFailedEntryWritesNothingShared(t *testing.T) {
 	shared.put(1, vals[:1]) // the second write's object is missing for a
 	require.ErrorIs(t, a.Apply(l).(error), errCorrupt)
 	require.Zero(t, h.v)
-	require.Empty(t, h.data["ConfigMap"])
+	require.Empty(t, h.pages)
 	shared.put(1, vals)
 	require.Nil(t, b.Apply(l))
 	require.Equal(t, 2, b.len())
@@ -405,9 +405,21 @@ func TestHashContentIsTheSequentialHash(t *testing.T) {
 		}
 	}
 	got := sha256.New()
-	require.NoError(t, hashContent(got, data))
+	require.NoError(t, hashContent(got, cellsOf(data)))
 	require.Equal(t, want.Sum(nil), got.Sum(nil))
 
 	data["ConfigMap"]["default/cm-5"] = struct{}{}
-	require.ErrorContains(t, hashContent(sha256.New(), data), "ConfigMap default/cm-5")
+	require.ErrorContains(t, hashContent(sha256.New(), cellsOf(data)), "ConfigMap default/cm-5")
+}
+
+// cellsOf is content by kind and key as a history holds it, in slots in
+// no particular order, with empty slots among them.
+func cellsOf(data map[string]map[string]value) []cell {
+	cells := []cell{{}}
+	for kind, m := range data {
+		for key, v := range m {
+			cells = append(cells, cell{kind, key, v}, cell{})
+		}
+	}
+	return cells
 }

@@ -146,7 +146,7 @@ func (s *Store) RenewLease(r Ref, renewTime metav1.MicroTime) (LeaseVersion, int
 	s.rev++
 	n := &Renewal{Lease: base, renewTime: renewTime, rev: s.rev}
 	e.obj, e.rev = n, s.rev
-	s.written(t, Mutation{Rev: s.rev, Type: Modified, Kind: t.kind.Kind, Key: e.key, Renewed: n})
+	s.written(t, Mutation{Rev: s.rev, Type: Modified, Kind: t.kind.Kind, Key: e.key, Renewed: n, Slot: e.slot})
 	if p, ok := prev.(*Renewal); ok && p.quiet == t.watches+1 {
 		n.quiet = p.quiet // the same base (p's) and the same watches
 	} else if !s.wantsRenewal(t, base) {

@@ -69,6 +69,12 @@ type Mutation struct {
 	// the whole Lease would (its Size and MarshalToSizedBuffer), so the
 	// log holds it instead of a copy of the Lease. Nil otherwise.
 	Renewed *Renewal
+	// Slot numbers the object among those the store holds: each object
+	// keeps its slot from creation to deletion, and a slot freed is
+	// given to a later object. A replicated log keeps its copy of the
+	// content in an array by slot, where a map by key cost a hashed
+	// lookup of a cold bucket per write.
+	Slot int32
 }
 
 // Log receives the mutations of one virtual instant as one batch when the
@@ -94,7 +100,27 @@ type Store struct {
 	expiring []*table      // the kinds with a TTL, by name (ttl.go)
 	slab     []queuedEvent // queued events are taken from here (see queuedEvent)
 	lanes    map[time.Duration]*sim.Lane
+	slots    slotAlloc // the objects' slots (Mutation.Slot)
 }
+
+// slotAlloc hands out the slots of objects: the lowest never used, or
+// the one freed last.
+type slotAlloc struct {
+	next int32
+	free []int32
+}
+
+func (a *slotAlloc) take() int32 {
+	if n := len(a.free); n > 0 {
+		s := a.free[n-1]
+		a.free = a.free[:n-1]
+		return s
+	}
+	a.next++
+	return a.next - 1
+}
+
+func (a *slotAlloc) put(s int32) { a.free = append(a.free, s) }
 
 // indexer is one index of a table: its name, what it indexes by, and
 // its sets by value (the table's index[name], held here so that a write
@@ -290,7 +316,8 @@ type entry struct {
 	// rev is the object's resourceVersion as a number (-1 if it is not
 	// one), for the TTL to tell whether an expiry is still due without
 	// decoding a packed object (the entry's size class has room for it).
-	rev int64
+	rev  int64
+	slot int32 // see Mutation.Slot
 }
 
 // object is the entry's object, decoded if it is kept packed, made
@@ -724,7 +751,7 @@ func (s *Store) create(obj Object, key string, borrowed bool) error {
 	}
 	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
-	e.rev = s.rev
+	e.rev, e.slot = s.rev, s.slots.take()
 	enc := e.set(t, obj)
 	if t.sorted != nil {
 		// Sorted lazily on the next List: inserting in place would move
@@ -748,7 +775,7 @@ func (s *Store) create(obj Object, key string, borrowed bool) error {
 			obj = nil // the log has the encoding; nobody else wants it
 		}
 	}
-	s.record(t, Added, e.key, obj, nil, enc)
+	s.record(t, Added, e, obj, nil, enc)
 	return nil
 }
 
@@ -797,7 +824,7 @@ func (s *Store) update(t *table, e *entry, obj Object) (Object, error) {
 	for i := range t.indexers {
 		t.updateIndex(&t.indexers[i], e, obj, old)
 	}
-	s.record(t, Modified, e.key, obj, old, enc)
+	s.record(t, Modified, e, obj, old, enc)
 	return obj, nil
 }
 
@@ -840,7 +867,8 @@ func (s *Store) remove(t *table, e *entry, old Object) {
 		}
 	}
 	e.kill()
-	s.record(t, Deleted, key, nil, old, nil)
+	s.slots.put(e.slot)
+	s.record(t, Deleted, e, nil, old, nil)
 }
 
 // needless reports whether nothing reads the object of e when it is
@@ -864,6 +892,7 @@ func (s *Store) Restore(rev int64, objs []Object) {
 			t.index[ix.name] = ix.sets
 		}
 	}
+	s.slots = slotAlloc{} // every slot is free
 	for _, o := range objs {
 		info, err := KindOf(o)
 		if err != nil {
@@ -874,6 +903,7 @@ func (s *Store) Restore(rev int64, objs []Object) {
 		e := t.entries.get(key)
 		if e == nil {
 			e = t.entries.insert(key)
+			e.slot = s.slots.take()
 		}
 		e.set(t, o)
 		e.rev = revOf(o)
@@ -899,8 +929,8 @@ func revOf(obj Object) int64 {
 	return -1
 }
 
-func (s *Store) record(t *table, typ EventType, key string, obj, old Object, enc *Encoding) {
-	s.written(t, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: key, Object: obj, Encoded: enc})
+func (s *Store) record(t *table, typ EventType, e *entry, obj, old Object, enc *Encoding) {
+	s.written(t, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: e.key, Object: obj, Encoded: enc, Slot: e.slot})
 	s.offer(t, typ, obj, old)
 }
 

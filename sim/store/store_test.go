@@ -349,3 +349,43 @@ func BenchmarkCreateAndBindPods(b *testing.B) {
 		}
 	}
 }
+
+// Every mutation of an object carries the object's slot: given at
+// creation (the lowest never used, or the one freed last), kept through
+// updates and lease renewals, freed by the deletion.
+func TestMutationSlots(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := store.New(e)
+	log := &mutationLog{}
+	s.SetLog(log)
+	steps := []struct {
+		name  string
+		write func() error
+		kind  string
+		key   string
+		slot  int32
+	}{
+		{"create a", func() error { _, err := s.Create(pod("a", "n1", nil)); return err }, "Pod", "default/a", 0},
+		{"create b", func() error { _, err := s.Create(pod("b", "n1", nil)); return err }, "Pod", "default/b", 1},
+		{"create a lease", func() error { _, err := s.Create(nodeLease("n1", e.Now())); return err }, "Lease", "kube-node-lease/n1", 2},
+		{"update a", func() error { _, err := s.Update(pod("a", "n2", nil)); return err }, "Pod", "default/a", 0},
+		{"renew the lease", func() error {
+			ref, _, ok := s.RefOf(nodeLease("n1", e.Now()))
+			require.True(t, ok)
+			_, _, err := s.RenewLease(ref, metav1.NewMicroTime(e.Now()))
+			return err
+		}, "Lease", "kube-node-lease/n1", 2},
+		{"delete a", func() error { _, err := s.Delete("Pod", "default", "a"); return err }, "Pod", "default/a", 0},
+		{"create c in a's slot", func() error { _, err := s.Create(pod("c", "n1", nil)); return err }, "Pod", "default/c", 0},
+		{"create d in a new one", func() error { _, err := s.Create(pod("d", "n1", nil)); return err }, "Pod", "default/d", 3},
+	}
+	for i, st := range steps {
+		e.At(time.Duration(i+1)*time.Second, "w", func() { require.NoError(t, st.write(), st.name) })
+	}
+	e.RunUntil(time.Minute)
+	require.Len(t, log.got, len(steps))
+	for i, st := range steps {
+		m := log.got[i]
+		require.Equal(t, []any{st.kind, st.key, st.slot}, []any{m.Kind, m.Key, m.Slot}, st.name)
+	}
+}
