@@ -53,9 +53,16 @@ func pack(obj Object, slab *encSlab) (packedObj, bool) {
 	if !ok || !packableEvent(ev) {
 		return packedObj{}, false
 	}
-	enc := slab.alloc(ev.Size())
-	if _, err := ev.MarshalToSizedBuffer(enc.Bytes); err != nil {
-		return packedObj{}, false // enc is wasted room in the slab: never read
+	var enc *Encoding
+	if simpleEvent(ev) {
+		z := sizesOf(ev)
+		enc = slab.alloc(z.total)
+		enc.Bytes = encodeEvent(enc.Bytes[:0], ev, z)
+	} else {
+		enc = slab.alloc(ev.Size())
+		if _, err := ev.MarshalToSizedBuffer(enc.Bytes); err != nil {
+			return packedObj{}, false // enc is wasted room in the slab: never read
+		}
 	}
 	return packedObj{enc: enc, nsec: [3]int32{
 		int32(ev.CreationTimestamp.Nanosecond()),
