@@ -33,8 +33,16 @@ type eventRecorder struct {
 	// all three, and an event finds them in one map lookup (three tables
 	// were six lookups and inserts an event). recs is the slab the
 	// records are cut from.
-	objs map[uint64]*objRecord
-	recs []objRecord
+	objs  map[uint64]*objRecord
+	recs  []objRecord
+	slots []slot // the room the next records' slots are cut from
+	// recent holds the records last looked up, each in the place its
+	// hash's low bits say: a pod's events (the scheduler's, then the
+	// kubelet's three) come within seconds of one another, and a hit
+	// here is one load where the map, of a record for every object ever
+	// written about (150,000 pods), was a probe of memory long evicted
+	// from the cache.
+	recent *[recentSize]recentRecord
 	// later holds the messages after the first of the few aggregation
 	// keys that saw more than one.
 	later map[uint64][]uint64
@@ -183,13 +191,35 @@ func eventsV1(component string) bool { return component == "default-scheduler" }
 func (r *eventRecorder) init(s *Server) {
 	r.s = s
 	r.objs = map[uint64]*objRecord{}
+	r.recent = new([recentSize]recentRecord)
 	r.later = map[uint64][]uint64{}
 	r.spilled = map[uint64]eventLog{}
 	s.engine.OnInstantEnd(r.sweep)
 }
 
+// recentRecord is a record of recent and the hash it is the record of.
+type recentRecord struct {
+	of uint64
+	o  *objRecord
+}
+
+// recentSize is the number of places in recent (a power of two): a
+// burst of thousands of pods is started at once.
+const recentSize = 1 << 14
+
 // record is the record of the object and type hashed in of, made if new.
 func (r *eventRecorder) record(of uint64) *objRecord {
+	c := &r.recent[of&(recentSize-1)]
+	if c.o != nil && c.of == of {
+		return c.o
+	}
+	o := r.lookup(of)
+	*c = recentRecord{of: of, o: o}
+	return o
+}
+
+// lookup is record without recent.
+func (r *eventRecorder) lookup(of uint64) *objRecord {
 	if o := r.objs[of]; o != nil {
 		return o
 	}
@@ -199,14 +229,19 @@ func (r *eventRecorder) record(of uint64) *objRecord {
 	o := &r.recs[0]
 	r.recs = r.recs[1:]
 	// Room for a pod's entries (the scheduler's log and the kubelet's
-	// three logs, aggregation records and bucket) in one allocation.
-	o.slots = make([]slot, 0, 8)
+	// three logs, aggregation records and bucket), cut from a slab with
+	// the records': one more slot copies them out.
+	if len(r.slots) == 0 {
+		r.slots = make([]slot, recSlab*podSlots)
+	}
+	o.slots, r.slots = r.slots[:0:podSlots], r.slots[podSlots:]
 	r.objs[of] = o
 	return o
 }
 
-// recSlab is the number of objRecords allocated at a time.
-const recSlab = 256
+// recSlab is the number of objRecords allocated at a time, podSlots
+// the room for slots each is given.
+const recSlab, podSlots = 256, 8
 
 // sweep (at the end of each instant) drops, once per aggregation interval, the aggregation records
 // older than it (the next similar event starts afresh anyway, as from a

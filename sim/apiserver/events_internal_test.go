@@ -232,3 +232,33 @@ func TestRecordsMatchThreeMaps(t *testing.T) {
 	}
 	require.Less(t, swept, 4*len(seen), "the sweeps gave room back")
 }
+
+// record hands back the one record of each hash whether it is found in
+// recent or in the map: hashes sharing recent's place (the same low bits)
+// evict each other there and keep their own records, and a record's
+// slots are its own even when cut from the slab beside another's.
+func TestRecordThroughRecent(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := New(e, store.New(e))
+	r := &s.events
+	a, b := uint64(7), uint64(7+recentSize) // one place in recent
+	for _, tc := range []struct {
+		name string
+		of   uint64
+	}{{"a new", a}, {"a again", a}, {"b evicts a", b}, {"a from the map", a}, {"b from the map", b}} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Same(t, r.lookup(tc.of), r.record(tc.of))
+		})
+	}
+	oa, ob := r.record(a), r.record(b)
+	require.NotSame(t, oa, ob)
+	for i := range podSlots + 1 { // one past the room cut for it
+		oa.add(slot{key: uint64(i) << 2})
+	}
+	ob.add(slot{key: 99 << 2})
+	require.Len(t, oa.slots, podSlots+1)
+	for i, sl := range oa.slots {
+		require.Equal(t, uint64(i)<<2, sl.key)
+	}
+	require.Equal(t, []slot{{key: 99 << 2}}, ob.slots)
+}
