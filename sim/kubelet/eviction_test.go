@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim/apiserver"
-	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/kubelet/images"
 )
 
@@ -229,11 +228,7 @@ func TestRunningWorkingSetTotal(t *testing.T) {
 // BenchmarkMemoryAvailable is the eviction manager's memory.available on
 // a node running 200 pods, as each status tick reads it.
 func BenchmarkMemoryAvailable(b *testing.B) {
-	capacity := corev1.ResourceList{
-		corev1.ResourceCPU: resource.MustParse("64"), corev1.ResourceMemory: resource.MustParse("256Gi"),
-		corev1.ResourcePods: resource.MustParse("250"),
-	}
-	spec := cloud.NodeSpec{Name: "big", Zone: "us-east-1a", Capacity: capacity, Allocatable: capacity}
+	spec := bigNode()
 	h := newNodeHarness(b, 1, spec, true, false)
 	for j := range 200 {
 		h.runPod("web-"+strconv.Itoa(j), nil)

@@ -8,8 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-
-	"github.com/kubesim/kubesim/sim/cloud"
 )
 
 // BenchmarkPodStatusWrite is the kubelet's pod status write (flushPod)
@@ -21,11 +19,7 @@ import (
 // all threads per op (cpu-ns/op), the collector's included: the machine
 // is shared, and wall time would measure the neighbours.
 func BenchmarkPodStatusWrite(b *testing.B) {
-	capacity := corev1.ResourceList{
-		corev1.ResourceCPU: resource.MustParse("64"), corev1.ResourceMemory: resource.MustParse("256Gi"),
-		corev1.ResourcePods: resource.MustParse("250"),
-	}
-	spec := cloud.NodeSpec{Name: "big", Zone: "us-east-1a", Capacity: capacity, Allocatable: capacity}
+	spec := bigNode()
 	h := newNodeHarness(b, 1, spec, true, false)
 	for j := range 200 {
 		h.runPod("web-"+strconv.Itoa(j), func(p *corev1.Pod) {
