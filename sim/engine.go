@@ -32,7 +32,8 @@ type Engine struct {
 	queue   eventQueue
 	streams *Streams
 	trace   *Trace
-	steps   uint64
+	steps   uint64           // queue slots run (a batch's slot once, however many events it runs)
+	events  uint64           // events run, each of a batch's counted
 	named   map[string]*Lane // the lanes made by name (NamedLane)
 	busy    bool             // events ran since the last instant end
 
@@ -107,6 +108,7 @@ type Timer struct {
 	fn     func()
 	cause  int64 // the trace record current when it was scheduled
 	lane   *Lane // the lane it is queued in, nil for the heap (see Lane)
+	batch  bool  // a Batch's slot: fn runs its events itself (RunEvent)
 }
 
 // At returns the virtual time the timer fires at.
@@ -136,7 +138,8 @@ func (e *Engine) Now() time.Time { return e.start.Add(e.now) }
 // Elapsed is the virtual time since the start of the run.
 func (e *Engine) Elapsed() time.Duration { return e.now }
 
-// Steps is the number of events executed so far.
+// Steps is the number of queue slots run so far: every event's, but a
+// batch's slot once for all the events it runs (see NewBatch).
 func (e *Engine) Steps() uint64 { return e.steps }
 
 // Pending is the number of events in the queue.
@@ -341,21 +344,33 @@ func (e *Engine) stepFrom(l *Lane, x *queued) bool {
 	tm := e.queue.popFrom(l)
 	tm.queued = false
 	e.now = tm.at
-	e.trace.startEvent(tm.cause)
 	e.steps++
+	if tm.batch {
+		tm.fn()
+		return e.err == nil
+	}
+	return e.run(tm.cause, tm.name, tm.fn)
+}
+
+// run runs fn as one event at the current instant, caused by the trace
+// record cause: counted towards the instant's bound, checked by
+// AfterStep.
+func (e *Engine) run(cause int64, name string, fn func()) bool {
+	e.trace.startEvent(cause)
+	e.events++
 	e.busy = true
-	if tm.at != e.instantAt || e.steps == 1 {
+	if e.now != e.instantAt || e.events == 1 {
 		e.busiestInstant = max(e.busiestInstant, e.instantEvents)
-		e.instantAt, e.instantEvents, e.diag = tm.at, 0, nil
+		e.instantAt, e.instantEvents, e.diag = e.now, 0, nil
 	}
 	e.instantEvents++
 	if e.instantEvents > e.maxPerInstant() {
 		e.note = [2]string{}
-		tm.fn()
-		e.watchLivelock(tm)
+		fn()
+		e.watchLivelock(name)
 		return e.err == nil
 	}
-	tm.fn()
+	fn()
 	if e.AfterStep != nil {
 		e.AfterStep()
 	}
@@ -374,11 +389,11 @@ func (e *Engine) maxPerInstant() uint64 {
 
 // watchLivelock samples the events past the bound and, after
 // livelockSample of them, stops the run naming the most frequent one.
-func (e *Engine) watchLivelock(tm *Timer) {
+func (e *Engine) watchLivelock(name string) {
 	if e.diag == nil {
 		e.diag = map[[3]string]uint64{}
 	}
-	e.diag[[3]string{tm.name, e.note[0], e.note[1]}]++
+	e.diag[[3]string{name, e.note[0], e.note[1]}]++
 	if e.instantEvents-e.maxPerInstant() < livelockSample {
 		return
 	}
