@@ -164,6 +164,7 @@ func (q *queueSim) act() {
 		return
 	}
 	q.budget--
+	q.e.Trace().SetCause(int64(len(q.log))) // what this arms is caused by this
 	now := q.e.Elapsed()
 	switch q.draw(24) {
 	case 0, 1:
