@@ -459,8 +459,9 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 		// Gone (or never written): created under its name, with its count.
 	}
 	// The Event is built in the recorder's spare one, which the store
-	// only reads (CreateFrom: it keeps the encoding), and its name is the
-	// tail of its store key, built once.
+	// only reads (CreateEvent: it keeps the encoding), and its name is the
+	// tail of its store key, built once; its UID is text in a buffer,
+	// written into the encoding (a string only if something keeps it).
 	ev := r.spare
 	r.spare = nil // a write this one causes (a watcher's) builds its own
 	if ev == nil {
@@ -479,9 +480,10 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 		FirstTimestamp: metav1.NewTime(c.s.engine.Start().Add(l.first)), LastTimestamp: now,
 		ReportingController: sourceComponent(c.component),
 	}
-	ev.UID = c.s.newUID(nil)
+	var uid [36]byte
+	uuidText(&uid, c.s.newUUID(nil))
 	ev.CreationTimestamp = now
-	if err := c.s.store.CreateFrom(ev, storeKey); err != nil {
+	if err := c.s.store.CreateEvent(ev, storeKey, uid[:]); err != nil {
 		return
 	}
 	c.s.traceEvent(c.component, ev, eventType, reason, count, message)

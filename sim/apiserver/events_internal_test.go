@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -261,4 +262,20 @@ func TestRecordThroughRecent(t *testing.T) {
 		require.Equal(t, uint64(i)<<2, sl.key)
 	}
 	require.Equal(t, []slot{{key: 99 << 2}}, ob.slots)
+}
+
+// uuidText writes the text uuid.UUID.String makes, for the UUIDs
+// newUUID draws and for ones of all-zero, all-one and mixed bytes.
+func TestUUIDText(t *testing.T) {
+	s := &Server{uids: sim.NewEngine(7).Rand("apiserver/uid")}
+	cases := []uuid.UUID{{}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10}}
+	for range 20 {
+		cases = append(cases, s.newUUID(nil))
+	}
+	for _, u := range cases {
+		var b [36]byte
+		uuidText(&b, u)
+		require.Equal(t, u.String(), string(b[:]))
+	}
 }

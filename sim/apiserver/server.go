@@ -6,6 +6,7 @@
 package apiserver
 
 import (
+	"encoding/hex"
 	"time"
 
 	"github.com/google/uuid"
@@ -66,7 +67,10 @@ func (s *Server) Engine() *sim.Engine { return s.engine }
 // Client returns a client whose writes are attributed to component.
 func (s *Server) Client(component string) *Client { return &Client{s: s, component: component} }
 
-func (s *Server) newUID(r *sim.Rand) types.UID {
+func (s *Server) newUID(r *sim.Rand) types.UID { return types.UID(s.newUUID(r).String()) }
+
+// newUUID is the UUID of newUID(r), not yet made text.
+func (s *Server) newUUID(r *sim.Rand) uuid.UUID {
 	var b uuid.UUID
 	if r == nil {
 		r = s.uids
@@ -78,7 +82,21 @@ func (s *Server) newUID(r *sim.Rand) types.UID {
 	}
 	b[6] = b[6]&0x0f | 0x40 // version 4
 	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
-	return types.UID(b.String())
+	return b
+}
+
+// uuidText writes u's canonical text (u.String()) into b, without
+// allocating the string.
+func uuidText(b *[36]byte, u uuid.UUID) {
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
 }
 
 func (s *Server) now() metav1.Time { return metav1.NewTime(s.engine.Now()) }

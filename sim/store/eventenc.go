@@ -49,12 +49,14 @@ func timeSize(t metav1.Time) int {
 // the whole.
 type eventSizes struct{ meta, ref, src, created, first, last, total int }
 
-func sizesOf(ev *corev1.Event) eventSizes {
+// sizesOf is the sizes of the simple Event ev with a UID of uid bytes and
+// a resourceVersion of rv (its own, or those CreateEvent writes).
+func sizesOf(ev *corev1.Event, uid, rv int) eventSizes {
 	var z eventSizes
 	m, r := &ev.ObjectMeta, &ev.InvolvedObject
 	z.created = timeSize(m.CreationTimestamp)
 	z.meta = strSize(m.Name) + strSize(m.GenerateName) + strSize(m.Namespace) + 2 /* selfLink, empty */ +
-		strSize(string(m.UID)) + strSize(m.ResourceVersion) + 1 + sov(uint64(m.Generation)) + msgSize(z.created)
+		1 + sov(uint64(uid)) + uid + 1 + sov(uint64(rv)) + rv + 1 + sov(uint64(m.Generation)) + msgSize(z.created)
 	z.ref = strSize(r.Kind) + strSize(r.Namespace) + strSize(r.Name) + strSize(string(r.UID)) +
 		strSize(r.APIVersion) + strSize(r.ResourceVersion) + strSize(r.FieldPath)
 	z.src = strSize(ev.Source.Component) + strSize(ev.Source.Host)
@@ -66,16 +68,17 @@ func sizesOf(ev *corev1.Event) eventSizes {
 }
 
 // encodeEvent appends the encoding of the simple Event ev, of sizes z,
-// to b.
-func encodeEvent(b []byte, ev *corev1.Event, z eventSizes) []byte {
+// to b, with the UID uid and the resourceVersion rv (ev's own, or the
+// bytes CreateEvent writes in their place).
+func encodeEvent[S ~string | ~[]byte](b []byte, ev *corev1.Event, uid, rv S, z eventSizes) []byte {
 	m, r := &ev.ObjectMeta, &ev.InvolvedObject
 	b = appendTag(b, 0x0a, z.meta)
 	b = appendStr(b, 0x0a, m.Name)
 	b = appendStr(b, 0x12, m.GenerateName)
 	b = appendStr(b, 0x1a, m.Namespace)
 	b = append(b, 0x22, 0) // selfLink, empty
-	b = appendStr(b, 0x2a, string(m.UID))
-	b = appendStr(b, 0x32, m.ResourceVersion)
+	b = appendStr(b, 0x2a, uid)
+	b = appendStr(b, 0x32, rv)
 	b = appendVarint(append(b, 0x38), uint64(m.Generation))
 	b = appendTime(b, 0x42, m.CreationTimestamp, z.created)
 	b = appendTag(b, 0x12, z.ref)
@@ -105,7 +108,7 @@ func encodeEvent(b []byte, ev *corev1.Event, z eventSizes) []byte {
 func appendTag(b []byte, tag byte, n int) []byte { return appendVarint(append(b, tag), uint64(n)) }
 
 // appendStr appends a string field.
-func appendStr(b []byte, tag byte, s string) []byte {
+func appendStr[S ~string | ~[]byte](b []byte, tag byte, s S) []byte {
 	if len(s) < 0x80 {
 		return append(append(b, tag, byte(len(s))), s...)
 	}

@@ -63,10 +63,15 @@ func TestEncodeEventIsGogos(t *testing.T) {
 			}
 			want, err := ev.Marshal()
 			require.NoError(t, err)
-			z := sizesOf(ev)
+			z := sizesOf(ev, len(ev.UID), len(ev.ResourceVersion))
 			require.Equal(t, len(want), z.total)
-			got := encodeEvent(make([]byte, 0, z.total), ev, z)
+			got := encodeEvent(make([]byte, 0, z.total), ev, string(ev.UID), ev.ResourceVersion, z)
 			require.Equal(t, want, got)
+			// The same with the UID and resourceVersion given as bytes
+			// (CreateEvent's).
+			uid, rv := []byte(ev.UID), []byte(ev.ResourceVersion)
+			ev.UID, ev.ResourceVersion = "", ""
+			require.Equal(t, want, encodeEvent(nil, ev, uid, rv, sizesOf(ev, len(uid), len(rv))))
 		})
 	}
 }

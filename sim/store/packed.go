@@ -55,20 +55,25 @@ func pack(obj Object, slab *encSlab) (packedObj, bool) {
 	}
 	var enc *Encoding
 	if simpleEvent(ev) {
-		z := sizesOf(ev)
+		z := sizesOf(ev, len(ev.UID), len(ev.ResourceVersion))
 		enc = slab.alloc(z.total)
-		enc.Bytes = encodeEvent(enc.Bytes[:0], ev, z)
+		enc.Bytes = encodeEvent(enc.Bytes[:0], ev, string(ev.UID), ev.ResourceVersion, z)
 	} else {
 		enc = slab.alloc(ev.Size())
 		if _, err := ev.MarshalToSizedBuffer(enc.Bytes); err != nil {
 			return packedObj{}, false // enc is wasted room in the slab: never read
 		}
 	}
+	return packed(ev, enc), true
+}
+
+// packed is the packedObj of ev encoded in enc.
+func packed(ev *corev1.Event, enc *Encoding) packedObj {
 	return packedObj{enc: enc, nsec: [3]int32{
 		int32(ev.CreationTimestamp.Nanosecond()),
 		int32(ev.FirstTimestamp.Nanosecond()),
 		int32(ev.LastTimestamp.Nanosecond()),
-	}, indexed: len(ev.Labels) > 0 || len(ev.OwnerReferences) > 0}, true
+	}, indexed: len(ev.Labels) > 0 || len(ev.OwnerReferences) > 0}
 }
 
 // packableEvent reports whether ev survives encoding and decoding

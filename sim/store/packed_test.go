@@ -247,3 +247,67 @@ func TestTTLUnwatched(t *testing.T) {
 		require.EqualValues(t, 3+i, last[i].Rev)
 	}
 }
+
+// CreateEvent writes what CreateFrom of the same Event with its UID
+// writes: the log's encoding and Mutation, what Get reads back and what
+// watchers are handed, whether the Event table is watched, indexed
+// beyond the built-in indexes or neither (where the UID and
+// resourceVersion are written into the encoding from bytes), and for an
+// Event that is not simple (left to gogo).
+func TestCreateEventIsCreateFrom(t *testing.T) {
+	at := sim.Epoch.Add(90*time.Second + 123456789*time.Nanosecond)
+	const uid = "0b6f3e1a-9c2d-4e5f-8a7b-6c5d4e3f2a1b"
+	cases := []struct {
+		name  string
+		setup func(*store.Store, *[]store.Event)
+		edit  func(*corev1.Event)
+	}{
+		{"unwatched", func(*store.Store, *[]store.Event) {}, func(*corev1.Event) {}},
+		{"watched", func(s *store.Store, seen *[]store.Event) {
+			s.Watch("Event", 0, func(ev store.Event) { *seen = append(*seen, ev) })
+		}, func(*corev1.Event) {}},
+		{"indexed", func(s *store.Store, _ *[]store.Event) {
+			s.AddIndex("Event", "reason", func(o store.Object) []string { return []string{o.(*corev1.Event).Reason} })
+		}, func(*corev1.Event) {}},
+		{"not simple", func(*store.Store, *[]store.Event) {}, func(ev *corev1.Event) { ev.Related = &corev1.ObjectReference{Name: "r"} }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var logs [2]*recLog
+			var seen [2][]store.Event
+			var got [2]store.Object
+			for i := range 2 {
+				e := sim.NewEngine(1)
+				s := store.New(e)
+				logs[i] = &recLog{}
+				s.SetLog(logs[i])
+				c.setup(s, &seen[i])
+				e.At(time.Millisecond, "create", func() {
+					_, err := s.Create(event("default", "first", at)) // a resourceVersion of its own
+					require.NoError(t, err)
+					ev := event("default", "web-1.18a2b3c4d5e6f7a8", at)
+					c.edit(ev)
+					if i == 0 {
+						ev.UID = uid
+						require.NoError(t, s.CreateFrom(ev, "default/"+ev.Name))
+					} else {
+						ev.UID = ""
+						require.NoError(t, s.CreateEvent(ev, "default/"+ev.Name, []byte(uid)))
+					}
+					*ev = corev1.Event{} // lent: the store keeps nothing of it
+				})
+				e.RunUntil(time.Second)
+				var ok bool
+				got[i], ok = s.Get("Event", "default", "web-1.18a2b3c4d5e6f7a8")
+				require.True(t, ok)
+			}
+			want := event("default", "web-1.18a2b3c4d5e6f7a8", at)
+			c.edit(want)
+			want.UID, want.ResourceVersion = uid, "2"
+			require.Equal(t, want, got[0])
+			require.Equal(t, got[0], got[1])
+			require.Equal(t, logs[0].batches, logs[1].batches)
+			require.Equal(t, seen[0], seen[1])
+		})
+	}
+}

@@ -746,20 +746,12 @@ func (s *Store) create(obj Object, key string, borrowed bool) error {
 	if key == "" || !isKeyOf(key, obj) {
 		key = KeyOf(obj)
 	}
-	e := t.entries.insert(key)
-	if e == nil {
-		return apierrors.NewAlreadyExists(t.kind.GroupResource(), obj.GetName())
+	e, err := s.add(t, key, obj.GetName())
+	if err != nil {
+		return err
 	}
-	s.rev++
 	obj.SetResourceVersion(strconv.FormatInt(s.rev, 10))
-	e.rev, e.slot = s.rev, s.slots.take()
 	enc := e.set(t, obj)
-	if t.sorted != nil {
-		// Sorted lazily on the next List: inserting in place would move
-		// the whole slice on every create (150,000 pods).
-		t.sorted = append(t.sorted, e)
-		t.unsorted = true
-	}
 	for i := range t.indexers {
 		t.addIndex(&t.indexers[i], e, obj) // index values are strings: obj is not kept
 	}
@@ -777,6 +769,51 @@ func (s *Store) create(obj Object, key string, borrowed bool) error {
 		}
 	}
 	s.record(t, Added, e, obj, nil, enc)
+	return nil
+}
+
+// add makes the entry of a new object of t, keyed key and named name,
+// at the next revision; AlreadyExists if key has one.
+func (s *Store) add(t *table, key, name string) (*entry, error) {
+	e := t.entries.insert(key)
+	if e == nil {
+		return nil, apierrors.NewAlreadyExists(t.kind.GroupResource(), name)
+	}
+	s.rev++
+	e.rev, e.slot = s.rev, s.slots.take()
+	if t.sorted != nil {
+		// Sorted lazily on the next List: inserting in place would move
+		// the whole slice on every create (150,000 pods).
+		t.sorted = append(t.sorted, e)
+		t.unsorted = true
+	}
+	return e, nil
+}
+
+// CreateEvent is CreateFrom(ev, key) of ev, an Event the API server's
+// recorder lends, with the UID uid (the text of a UUID; ev.UID is not
+// read) — but ev's resourceVersion is not set: where nothing but the log
+// and Get read the Event (the kind is packed, unwatched and only has the
+// built-in indexes, and ev is simple), the UID and resourceVersion are
+// written into its encoding as bytes, and neither string is made (two of
+// the four objects allocated for each of the five Events of a pod).
+func (s *Store) CreateEvent(ev *corev1.Event, key string, uid []byte) error {
+	t := s.byKind[eventKind.idx]
+	if !t.packs || len(t.indexers) != 2 || s.watchedKind(t) || !packableEvent(ev) || !simpleEvent(ev) || !isKeyOf(key, ev) {
+		ev.UID = types.UID(uid)
+		return s.create(ev, key, true)
+	}
+	e, err := s.add(t, key, ev.Name)
+	if err != nil {
+		return err
+	}
+	var buf [20]byte
+	rv := strconv.AppendInt(buf[:0], s.rev, 10)
+	z := sizesOf(ev, len(uid), len(rv))
+	enc := t.slab.alloc(z.total)
+	enc.Bytes = encodeEvent(enc.Bytes[:0], ev, uid, rv, z)
+	e.p = packed(ev, enc)
+	s.record(t, Added, e, nil, nil, enc)
 	return nil
 }
 
