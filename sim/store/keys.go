@@ -21,6 +21,9 @@ import "hash/maphash"
 type keyMap struct {
 	byHash map[uint64]*entry
 	spill  map[string]*entry
+	// slab, for a kind kept packed, is the room the next entries are cut
+	// from, nil for any other kind (see newEntry).
+	slab []entry
 }
 
 // keySeed seeds the hash of every table's keys.
@@ -29,7 +32,35 @@ var keySeed = maphash.MakeSeed()
 // hashKey is the hash of key the map keeps its entry by.
 func hashKey(key string) uint64 { return maphash.String(keySeed, key) }
 
-func newKeyMap() keyMap { return keyMap{byHash: map[uint64]*entry{}} }
+// newKeyMap is an empty keyMap, its entries cut from slabs if packs.
+func newKeyMap(packs bool) keyMap {
+	m := keyMap{byHash: map[uint64]*entry{}}
+	if packs {
+		m.slab = []entry{}
+	}
+	return m
+}
+
+// entrySlab is the number of entries in a slab of them (4.5 KiB).
+const entrySlab = 64
+
+// newEntry is a new entry for key. An Event's (a kind kept packed) is cut
+// from a slab, as its encoding is (see encSlab): there are five or six a
+// pod, each its own object was one more the collector found and swept,
+// and Events are created and expire in time order, so a slab's entries
+// go at about the same time (a removed one keeps only its key).
+func (m *keyMap) newEntry(key string) *entry {
+	if m.slab == nil {
+		return &entry{key: key}
+	}
+	if len(m.slab) == 0 {
+		m.slab = make([]entry, entrySlab)
+	}
+	e := &m.slab[0]
+	m.slab = m.slab[1:]
+	e.key = key
+	return e
+}
 
 func (m *keyMap) len() int { return len(m.byHash) + len(m.spill) }
 
@@ -88,14 +119,14 @@ func (m *keyMap) insertAt(h uint64, key string) *entry {
 		if len(m.spill) > 0 && m.spill[key] != nil {
 			return nil // spilled while another key held h; that one went since
 		}
-		e := &entry{key: key}
+		e := m.newEntry(key)
 		m.byHash[h] = e
 		return e
 	}
 	if head.key == key || m.spill[key] != nil {
 		return nil
 	}
-	e := &entry{key: key}
+	e := m.newEntry(key)
 	if m.spill == nil {
 		m.spill = map[string]*entry{}
 	}

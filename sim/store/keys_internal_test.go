@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -39,41 +40,43 @@ func TestKeyMap(t *testing.T) {
 			nil},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			m := newKeyMap()
-			ents := map[string]*entry{}
-			for _, st := range c.steps {
-				h := c.hash[st.key]
-				switch st.op {
-				case "insert":
-					e := m.insertAt(h, st.key)
-					require.NotNil(t, e, st.key)
-					require.Equal(t, st.key, e.key)
-					ents[st.key] = e
-				case "dup":
-					require.Nil(t, m.insertAt(h, st.key), st.key)
-				case "remove":
-					m.removeAt(h, ents[st.key])
-					delete(ents, st.key)
+		for _, packs := range []bool{false, true} { // entries allocated one by one, or cut from slabs
+			t.Run(fmt.Sprintf("%s/packs=%v", c.name, packs), func(t *testing.T) {
+				m := newKeyMap(packs)
+				ents := map[string]*entry{}
+				for _, st := range c.steps {
+					h := c.hash[st.key]
+					switch st.op {
+					case "insert":
+						e := m.insertAt(h, st.key)
+						require.NotNil(t, e, st.key)
+						require.Equal(t, st.key, e.key)
+						ents[st.key] = e
+					case "dup":
+						require.Nil(t, m.insertAt(h, st.key), st.key)
+					case "remove":
+						m.removeAt(h, ents[st.key])
+						delete(ents, st.key)
+					}
 				}
-			}
-			var got []string
-			m.each(func(e *entry) { got = append(got, e.key) })
-			slices.Sort(got)
-			require.Equal(t, c.want, got)
-			require.Equal(t, len(c.want), m.len())
-			for key, h := range c.hash {
-				want := ents[key] // nil if not there
-				require.Same(t, want, m.getAt(h, key), key)
-				require.Same(t, want, m.getBytesAt(h, []byte(key)), key)
-			}
-		})
+				var got []string
+				m.each(func(e *entry) { got = append(got, e.key) })
+				slices.Sort(got)
+				require.Equal(t, c.want, got)
+				require.Equal(t, len(c.want), m.len())
+				for key, h := range c.hash {
+					want := ents[key] // nil if not there
+					require.Same(t, want, m.getAt(h, key), key)
+					require.Same(t, want, m.getBytesAt(h, []byte(key)), key)
+				}
+			})
+		}
 	}
 }
 
 // The map's own hash finds a key from its string and from its bytes.
 func TestKeyMapHashesStringsAndBytesAlike(t *testing.T) {
-	m := newKeyMap()
+	m := newKeyMap(false)
 	e := m.insert("default/web-1")
 	require.Same(t, e, m.get("default/web-1"))
 	require.Same(t, e, m.getBytes([]byte("default/web-1")))

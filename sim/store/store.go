@@ -198,7 +198,7 @@ func New(engine *sim.Engine) *Store {
 	for i, k := range kindOrder {
 		s.byKind[i] = &table{
 			kind:     kindsByName[k],
-			entries:  newKeyMap(),
+			entries:  newKeyMap(packable(k)),
 			packs:    packable(k),
 			index:    map[string]map[string]*indexSet{},
 			watchIdx: map[string]map[string][]*watcher{},
@@ -922,7 +922,7 @@ func (s *Store) needless(t *table, e *entry) bool {
 func (s *Store) Restore(rev int64, objs []Object) {
 	for _, t := range s.tables {
 		t.entries.each((*entry).kill) // (any order: each is only emptied)
-		t.entries = newKeyMap()
+		t.entries = newKeyMap(t.packs)
 		t.sorted, t.unsorted = nil, false
 		for i := range t.indexers {
 			ix := &t.indexers[i]
