@@ -397,6 +397,17 @@ func (s *indexSet) add(e *entry) {
 	s.ents = append(s.ents, e)
 }
 
+// join is add for an update that moves e into the set (a binding, into
+// its node's): it reads no member. The set's last member joined it long
+// before and is cold, and reading its key to keep the set marked sorted
+// cost two cache misses a binding (0.24 s of 5,000 nodes' 150,000); the
+// set is sorted when it is next read instead, which a node's set rarely
+// is and then mostly was (pods are bound in no order of their names).
+func (s *indexSet) join(e *entry) {
+	s.ents = append(s.ents, e)
+	s.unsorted = s.unsorted || len(s.ents) > 1
+}
+
 // sorted is the set's entries in key order.
 func (s *indexSet) sorted() []*entry {
 	if s.unsorted {
@@ -500,7 +511,7 @@ func (t *table) updateIndex(ix *indexer, e *entry, obj, old Object) {
 	}
 	for i, v := range newVals {
 		if !slices.Contains(oldVals, v) && !slices.Contains(newVals[:i], v) {
-			ix.set(v).add(e)
+			ix.set(v).join(e)
 		}
 	}
 }
