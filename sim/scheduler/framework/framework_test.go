@@ -262,3 +262,29 @@ func TestBatchScoresByPosition(t *testing.T) {
 	st := f.RunScorePlugins(state, pod, nodes, make([]int64, 2))
 	require.ErrorContains(t, st.AsError(), `plugin "plain" returned score 101 out of range for node "n1"`)
 }
+
+// Name is the name of the node last set, through every way a NodeInfo
+// gets or loses its node, and in a clone.
+func TestNodeInfoName(t *testing.T) {
+	node := func(name string) *corev1.Node { return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}} }
+	for _, tc := range []struct {
+		name  string
+		build func() *NodeInfo
+		want  string
+	}{
+		{"new without a node", func() *NodeInfo { return NewNodeInfo(nil) }, ""},
+		{"new with a node", func() *NodeInfo { return NewNodeInfo(node("n1")) }, "n1"},
+		{"node set later", func() *NodeInfo { ni := NewNodeInfo(nil); ni.SetNode(node("n2")); return ni }, "n2"},
+		{"new version of the node", func() *NodeInfo { ni := NewNodeInfo(node("n1")); ni.SetNode(node("n1")); return ni }, "n1"},
+		{"node gone", func() *NodeInfo { ni := NewNodeInfo(node("n1")); ni.SetNode(nil); return ni }, ""},
+		{"clone", func() *NodeInfo { return NewNodeInfo(node("n3")).Clone() }, "n3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ni := tc.build()
+			require.Equal(t, tc.want, ni.Name())
+			if n := ni.Node(); n != nil {
+				require.Equal(t, n.Name, ni.Name())
+			}
+		})
+	}
+}
