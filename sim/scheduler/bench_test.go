@@ -146,9 +146,23 @@ func BenchmarkSchedulePerPod(b *testing.B) {
 // cycles and evicts what the last one read from the processor's caches:
 // the evicted case walks 8 MiB between cycles to model that (its
 // ns/op includes the walk; a CPU profile of schedulePod does not).
+//
+// The parallel sub-benchmarks filter and score the ~500 sampled nodes
+// in parallel chunks (as upstream's 16 workers do); run with -cpu 1,2:
+// ns/op is then how long the simulation's goroutine waits per cycle.
 func BenchmarkSchedulePod5000Nodes(b *testing.B) {
-	for _, evict := range []bool{false, true} {
-		b.Run(fmt.Sprintf("evicted=%v", evict), func(b *testing.B) { benchmarkSchedulePod(b, evict) })
+	defer func(m int) { filterParallelMin = m }(filterParallelMin)
+	defer func(m int) { framework.ScoreParallelMin = m }(framework.ScoreParallelMin)
+	for _, par := range []bool{false, true} {
+		for _, evict := range []bool{false, true} {
+			b.Run(fmt.Sprintf("parallel=%v/evicted=%v", par, evict), func(b *testing.B) {
+				filterParallelMin, framework.ScoreParallelMin = 1<<30, 1<<30
+				if par {
+					filterParallelMin, framework.ScoreParallelMin = 256, 256
+				}
+				benchmarkSchedulePod(b, evict)
+			})
+		}
 	}
 }
 
