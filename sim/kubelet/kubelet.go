@@ -104,7 +104,7 @@ type Kubelet struct {
 	flushTimer *sim.Timer // reused while the generation lasts (markDirty)
 	// spareVersion is a pod version a status write built and did not
 	// store (its status had not changed), emptied for the next (flushPod).
-	spareVersion *corev1.Pod
+	spareVersion *podVersion
 	dirty        []*podState
 	spare        []*podState // the other dirty buffer (flush)
 

@@ -110,7 +110,7 @@ func TestStatusWritesLeaveStoredPodsAlone(t *testing.T) {
 	h.run(time.Millisecond)
 	require.Same(t, running, h.pod("web"), "nothing changed: nothing written")
 	require.NotNil(t, h.k.spareVersion)
-	require.Equal(t, corev1.Pod{}, *h.k.spareVersion, "the version not written holds nothing")
+	require.Equal(t, podVersion{}, *h.k.spareVersion, "the version not written holds nothing")
 	h.k.markDirty(h.k.podOf(running))
 	spare := h.k.spareVersion
 	h.run(time.Millisecond)
@@ -251,4 +251,48 @@ func TestWatchEchoesFindTheirPodState(t *testing.T) {
 	h.k.noteWritten(p, a)
 	p.forget()
 	require.Nil(t, h.k.takeWritten(a), "a forgotten pod")
+}
+
+// TestStatusListsCappedAtTheirLength: a status write cuts the conditions
+// and container statuses of the usual pod from the room beside its Pod
+// (podVersion) and makes the others' apart; either way each list's
+// capacity is its length, as a list made for it, so that an append to a
+// stored version's list copies it rather than writing into the memory
+// beside it.
+func TestStatusListsCappedAtTheirLength(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		containers []corev1.Container
+		extraConds int // conditions of others' types beyond PodScheduled
+		condsInRoom,
+		ctrsInRoom bool
+	}{
+		{"one container", []corev1.Container{{Name: "web", Image: "nginx:1.27"}}, 0, true, true},
+		{"two containers", []corev1.Container{{Name: "web", Image: "nginx:1.27"}, {Name: "log", Image: "nginx:1.27"}}, 0, true, false},
+		{"a sixth condition", []corev1.Container{{Name: "web", Image: "nginx:1.27"}}, 1, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, true)
+			h.runPod("web", func(p *corev1.Pod) { p.Spec.Containers = tc.containers })
+			h.run(5 * time.Second)
+			for range tc.extraConds {
+				cur := h.pod("web").DeepCopy()
+				cur.Status.Conditions = append(cur.Status.Conditions, corev1.PodCondition{Type: "example.com/gate", Status: corev1.ConditionTrue})
+				_, err := h.Admin.UpdateStatus(cur)
+				require.NoError(t, err)
+				h.run(time.Second)
+			}
+			p := h.k.podOf(h.pod("web"))
+			p.ctrs[0].ready = !p.ctrs[0].ready
+			h.k.flushPod(p)
+			st := &h.pod("web").Status
+			require.Len(t, st.Conditions, 5+tc.extraConds)
+			require.Len(t, st.ContainerStatuses, len(tc.containers))
+			require.Equal(t, len(st.Conditions), cap(st.Conditions))
+			require.Equal(t, len(st.ContainerStatuses), cap(st.ContainerStatuses))
+			v := (*podVersion)(unsafe.Pointer(h.pod("web")))
+			require.Equal(t, tc.condsInRoom, &st.Conditions[0] == &v.conds[0], "conditions in the version's room")
+			require.Equal(t, tc.ctrsInRoom, &st.ContainerStatuses[0] == &v.ctrs[0], "container statuses in the version's room")
+		})
+	}
 }
