@@ -44,11 +44,12 @@ var (
 // while it is kept (fsm.Snapshot).
 var compactMutations = 2048
 
-// job is one raft entry for the goroutine that hands it to raft.
+// job is one raft entry for the goroutine that encodes it and hands it
+// to raft.
 type job struct {
-	seq  uint64 // sequence number of the entry's last batch
-	data []byte
-	r    *raft.Raft
+	seq uint64 // sequence number of the entry's last batch
+	d   *draft
+	r   *raft.Raft
 }
 
 // result is an entry handed to raft, to be waited for in order.
@@ -59,25 +60,62 @@ type result struct {
 	err  error
 }
 
-// startPipeline starts the goroutine that hands raft entries to raft,
-// so that replication overlaps with the simulation. Entries refer to the
-// store's objects without encoding them (see codec.go).
+// startPipeline starts the goroutine that encodes raft entries and hands
+// them to raft, so that both overlap with the simulation. Entries refer
+// to the store's objects without encoding them (see codec.go).
 func (c *Cluster) startPipeline() {
 	c.jobs = make(chan job, window)
 	c.results = make(chan result, window)
+	c.drafts = make(chan *draft, window+2)
 	c.worker = make(chan struct{})
 	go func() {
 		defer close(c.worker)
+		var enc encoder
 		for j := range c.jobs {
-			c.results <- result{seq: j.seq, data: j.data, f: j.r.Apply(j.data, waitLimit)}
+			data, vals, err := enc.encode(j.d)
+			if err != nil {
+				c.results <- result{seq: j.seq, err: err}
+				continue
+			}
+			c.shared.put(j.d.first, vals)
+			c.recycle(j.d)
+			c.results <- result{seq: j.seq, data: data, f: j.r.Apply(data, waitLimit)}
 		}
 	}()
+}
+
+// newDraft returns an empty draft for the entry whose first batch is
+// first, reusing one the pipeline gave back if any.
+func (c *Cluster) newDraft(first uint64) *draft {
+	select {
+	case d := <-c.drafts:
+		d.first = first
+		return d
+	default:
+		return &draft{first: first}
+	}
+}
+
+// recycle gives an encoded draft back for reuse, unless a burst grew it
+// past four full entries (an instant creating thousands of pods at once:
+// not worth keeping) or enough are kept.
+func (c *Cluster) recycle(d *draft) {
+	if cap(d.muts) > 4*groupMutations {
+		return
+	}
+	d.reset()
+	select {
+	case c.drafts <- d:
+	default:
+	}
 }
 
 // Append hands one virtual instant's mutations to raft (store.Log): the
 // batch joins the open raft entry, which is handed in once it is large
 // enough and before anything reads the members. Objects in the store are
-// immutable, so they are replicated while the simulation goes on; the commit of every entry is waited for, in order (see window).
+// immutable, so they are replicated while the simulation goes on, and the
+// entry is encoded on the pipeline's goroutine (see draft); the commit of
+// every entry is waited for, in order (see window).
 // Nothing the simulation does depends on raft's answer: a failed commit is
 // retried until it succeeds or the run fails (Err). Without a quorum the
 // batch waits, in order, for the quorum to return: the API server only
@@ -97,33 +135,34 @@ func (c *Cluster) Append(batch []store.Mutation) error {
 		c.pending = append(c.pending, data)
 		return c.flush()
 	}
-	if c.openN == 0 {
-		c.openFirst = c.next
-		c.open = make([]byte, 0, c.lastLen)
-		c.openVals = make([]sharedVal, 0, c.lastVals)
-	}
-	var err error
-	c.open, c.openVals, err = encodeBatch(c.open, c.openVals, c.next, batch)
-	if err != nil {
+	if err := encodable(batch); err != nil {
 		return err
 	}
-	c.openN++
-	if len(c.openVals) >= groupMutations || c.openN >= groupBatches {
+	if c.open == nil {
+		c.open = c.newDraft(c.next)
+	}
+	c.open.add(batch)
+	if len(c.open.muts) >= groupMutations || len(c.open.sizes) >= groupBatches {
 		return c.ship()
 	}
 	return nil
 }
 
-// ship hands the open entry to raft.
+// ship hands the open entry to the pipeline, or without a quorum encodes
+// it to wait with the others.
 func (c *Cluster) ship() error {
-	if c.openN == 0 {
+	d := c.open
+	if d == nil {
 		return nil
 	}
-	data, first, last, vals := c.open, c.openFirst, c.next, c.openVals
-	c.open, c.openVals, c.openN = nil, nil, 0
-	c.lastLen, c.lastVals = len(data), len(vals)
-	c.shared.put(first, vals)
+	c.open = nil
 	if len(c.pending) > 0 || !c.quorum() {
+		data, vals, err := d.encode(0, 0)
+		if err != nil {
+			return err
+		}
+		c.shared.put(d.first, vals)
+		c.recycle(d)
 		c.pending = append(c.pending, data)
 		return nil
 	}
@@ -136,9 +175,9 @@ func (c *Cluster) ship() error {
 	if err != nil {
 		return err
 	}
-	c.jobs <- job{seq: last, data: data, r: c.members[l].raft}
+	c.sinceCompact += len(d.muts)
+	c.jobs <- job{seq: d.last(), d: d, r: c.members[l].raft} // d is the pipeline's from here on
 	c.inflight++
-	c.sinceCompact += len(vals)
 	return nil
 }
 

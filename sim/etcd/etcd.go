@@ -89,23 +89,11 @@ type Cluster struct {
 	inflight  int           // entries handed to the pipeline, not yet waited for
 	closeOnce sync.Once
 
-	// The open raft entry: encoded batches not handed to raft yet, the
-	// sequence number of its first batch, how many batches it holds and
-	// their objects for the members to share.
-	open      []byte
-	openFirst uint64
-	openN     int
-	openVals  []sharedVal
-	// lastLen and lastVals are the lengths of the last entry handed in
-	// and of its values, the capacity the next entry starts with: an
-	// entry grown from nothing by appends allocated about twice what it
-	// holds (8% of all bytes allocated at 1k nodes / 30k pods), and
-	// consecutive entries are alike (most are full: groupMutations or
-	// groupBatches). The entry is kept by the logs, so its buffer cannot
-	// be reused; an entry shorter than the last keeps the spare capacity
-	// until the logs drop it.
-	lastLen, lastVals int
-	shared            *sharedTable
+	// open is the raft entry being filled (nil: none), drafts the
+	// emptied drafts the pipeline gives back for reuse.
+	open   *draft
+	drafts chan *draft
+	shared *sharedTable
 	// hist is the history the members of the new cluster share (see
 	// history.go); a member that restarts once it holds batches gets one
 	// of its own.

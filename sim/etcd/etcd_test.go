@@ -527,29 +527,65 @@ func TestStatusHashesSharedContentOnce(t *testing.T) {
 	require.Equal(t, cl.members[1].fsm.state().Hash, st[1].Hash, "the shared hash is etcd-2's own")
 }
 
-// An entry starts with the capacity of the last one handed in, so that
-// it is not grown from nothing by appends; what the members apply is the
-// same.
+// An entry starts with the capacity of the last one encoded, so that it
+// is not grown from nothing by appends.
 func TestEntryStartsWithTheLastOnesCapacity(t *testing.T) {
+	w := newWriter()
+	full := &draft{first: 1}
+	for i := range 4 {
+		full.add([]store.Mutation{w.put("a", strconv.Itoa(i)), w.put("b"+strconv.Itoa(i), "x")})
+	}
+	var enc encoder
+	data, vals, err := enc.encode(full)
+	require.NoError(t, err)
+	require.Len(t, vals, 8)
+	next := &draft{first: 5}
+	next.add([]store.Mutation{w.put("a", "next")})
+	data2, vals2, err := enc.encode(next)
+	require.NoError(t, err)
+	require.Equal(t, len(data), cap(data2))
+	require.Equal(t, len(vals), cap(vals2))
+	require.Len(t, vals2, 1)
+}
+
+// The simulation fills a draft of the open entry; the pipeline encodes
+// it, gives it back emptied (no object kept alive), and the next entry
+// reuses it; what the members apply is what was appended.
+func TestDraftsAreEncodedByThePipelineAndReused(t *testing.T) {
 	defer func(g int) { groupBatches = g }(groupBatches)
 	groupBatches = 4
-	cl, err := New(1)
-	require.NoError(t, err)
-	defer cl.Close()
+	cl := startCluster(t, 1)
 	w := newWriter()
+	var first *draft
 	for i := range 4 {
+		if i == 1 {
+			first = cl.open
+		}
 		require.NoError(t, cl.Append([]store.Mutation{w.put("a", strconv.Itoa(i)), w.put("b"+strconv.Itoa(i), "x")}))
 	}
-	require.Zero(t, cl.openN, "four batches fill an entry, handed in")
-	require.Positive(t, cl.lastLen)
-	require.Equal(t, 8, cl.lastVals)
-	require.NoError(t, cl.Append([]store.Mutation{w.put("a", "next")}))
-	require.Equal(t, cl.lastLen, cap(cl.open))
-	require.Equal(t, cl.lastVals, cap(cl.openVals))
+	require.Nil(t, cl.open, "four batches fill an entry, handed in")
 	require.NoError(t, cl.Sync())
-	v, ok := cl.members[0].fsm.get("ConfigMap", "default/a")
-	require.True(t, ok)
-	require.Equal(t, w.want[fsmKey("ConfigMap", "default/a")], v)
+	require.Empty(t, first.muts)
+	require.Equal(t, make([]store.Mutation, 8), first.muts[:8], "the objects are let go")
+	require.NoError(t, cl.Append([]store.Mutation{w.put("a", "next")}))
+	require.Same(t, first, cl.open, "the encoded draft is reused")
+	require.Equal(t, uint64(5), cl.open.first)
+	require.Equal(t, []int32{1}, cl.open.sizes)
+	require.NoError(t, cl.Sync())
+	for k, want := range w.want {
+		got, ok := cl.members[0].fsm.get("ConfigMap", k[len("ConfigMap/"):])
+		require.True(t, ok, k)
+		require.Equal(t, want, got, k)
+	}
+}
+
+// A write of an object without a protobuf encoding fails the Append that
+// writes it, not the later one that waits for its entry.
+func TestAppendFailsAnUnencodableWrite(t *testing.T) {
+	cl := startCluster(t, 1)
+	err := cl.Append([]store.Mutation{{Rev: 1, Type: store.Added, Kind: "X", Key: "x", Object: &noProto{}}})
+	require.ErrorContains(t, err, "X x has no protobuf encoding")
+	require.Nil(t, cl.open, "nothing of it is handed in")
 }
 
 // noProto is an object without a protobuf encoding.
