@@ -109,23 +109,37 @@ func encodeBatch(buf []byte, vals []sharedVal, seq uint64, batch []store.Mutatio
 // copied). It may write to v: a resource.Quantity caches its string form
 // when first formatted, so it is called only from the simulation's
 // goroutine or while that goroutine waits for raft (see gate).
-func encode(buf []byte, v value) ([]byte, error) {
+func encode(buf []byte, v value) ([]byte, error) { return appendEncoding(buf, v, false) }
+
+// appendEncoding is encode, the encoding preceded by its length (a
+// uvarint) if sized: a typed object is encoded straight into buf after
+// it, its size computed once. On error buf may hold a partial record.
+func appendEncoding(buf []byte, v value, sized bool) ([]byte, error) {
+	var b []byte
 	switch v := v.(type) {
 	case *encoded:
-		return append(buf, v.b...), nil
+		b = v.b
 	case *store.Encoding:
-		return append(buf, v.Bytes...), nil
+		b = v.Bytes
 	case *store.Renewal: // made whole once, not once for Size and again to marshal
-		return encode(buf, v.Whole())
+		return appendEncoding(buf, v.Whole(), sized)
 	case protoMarshaler:
 		n := v.Size()
+		if sized {
+			buf = binary.AppendUvarint(buf, uint64(n))
+		}
 		buf = slices.Grow(buf, n)
 		if _, err := v.MarshalToSizedBuffer(buf[len(buf) : len(buf)+n]); err != nil {
 			return buf, fmt.Errorf("etcd: encode %T: %w", v, err)
 		}
 		return buf[:len(buf)+n], nil
+	default:
+		return buf, fmt.Errorf("etcd: %T has no protobuf encoding", v)
 	}
-	return buf, fmt.Errorf("etcd: %T has no protobuf encoding", v)
+	if sized {
+		buf = binary.AppendUvarint(buf, uint64(len(b)))
+	}
+	return append(buf, b...), nil
 }
 
 func appendString(buf []byte, s string) []byte {

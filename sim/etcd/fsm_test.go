@@ -381,16 +381,21 @@ func BenchmarkApplyThreeMembers(b *testing.B) {
 }
 
 // The pipelined content hash hashes the same bytes as one goroutine
-// walking the content in "Kind/key" order, over several chunks and
-// kinds; an object without an encoding fails it, and no goroutine is
-// left behind (TestMain checks).
+// walking the content in "Kind/key" order, over several chunks, batches
+// and kinds, typed objects and encodings held as bytes; an object without
+// an encoding fails it, and no goroutine is left behind (TestMain
+// checks).
 func TestHashContentIsTheSequentialHash(t *testing.T) {
 	data := map[string]map[string]value{"ConfigMap": {}, "Event": {}, "Secret": {}}
 	for i := range 2*hashChunk + 7 {
 		key := "default/cm-" + strconv.Itoa(i)
 		data["ConfigMap"][key] = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "cm-" + strconv.Itoa(i)}}
 	}
-	data["Event"]["default/e"] = &encoded{b: []byte("packed bytes")}
+	for i := range hashChunk + 3 { // encodings held as bytes, hashed by reference, across batches
+		data["Event"]["default/e-"+strconv.Itoa(i)] = &encoded{b: bytes.Repeat([]byte{byte(i)}, 40+i%50)}
+	}
+	data["Secret"]["default/s"] = &store.Encoding{Bytes: []byte("packed bytes")}
+	data["Secret"]["default/empty"] = &encoded{} // still length-prefixed
 	want := sha256.New()
 	var n [binary.MaxVarintLen64]byte
 	for _, kind := range []string{"ConfigMap", "Event", "Secret"} {
