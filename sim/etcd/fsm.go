@@ -553,21 +553,69 @@ func hashContent(h io.Writer, cells []cell) error {
 }
 
 // sortCells sends the objects of cells to todo in "Kind/key" order, in
-// chunks of hashChunk, and closes it.
+// chunks of hashChunk, and closes it. Each kind is sorted by a goroutine
+// of its own, all at once: the largest kinds (Pods, Events) sort side by
+// side, and the kinds before them are handed on, to be encoded and
+// hashed, while they sort (one goroutine sorting everything kept the
+// caller waiting for all of it: 0.49 s at 150,000 pods).
 func sortCells(cells []cell, todo chan<- []cell) {
 	defer close(todo)
-	items := make([]cell, 0, len(cells))
-	for _, c := range cells {
-		if c.v != nil {
-			items = append(items, c)
+	kinds := byKind(cells)
+	done := make([]chan struct{}, len(kinds))
+	for i, k := range kinds {
+		done[i] = make(chan struct{})
+		go func() {
+			defer close(done[i])
+			slices.SortFunc(k, cmpCell)
+		}()
+	}
+	for i, items := range kinds {
+		<-done[i]
+		for len(items) > 0 {
+			n := min(len(items), hashChunk)
+			todo <- items[:n:n]
+			items = items[n:]
 		}
 	}
-	slices.SortFunc(items, cmpCell)
-	for len(items) > 0 {
-		n := min(len(items), hashChunk)
-		todo <- items[:n:n]
-		items = items[n:]
+}
+
+// byKind is the objects of cells by kind, the kinds in order.
+func byKind(cells []cell) [][]cell {
+	var names []string
+	var counts []int
+	kindOf := make([]int32, len(cells)) // index in names, -1 for an empty slot
+	for i, c := range cells {
+		kindOf[i] = -1
+		if c.v == nil {
+			continue
+		}
+		k := slices.Index(names, c.kind) // a few kinds, their names mostly the same strings
+		if k < 0 {
+			k = len(names)
+			names, counts = append(names, c.kind), append(counts, 0)
+		}
+		kindOf[i] = int32(k)
+		counts[k]++
 	}
+	kinds := make([][]cell, len(names))
+	for k, n := range counts {
+		kinds[k] = make([]cell, 0, n)
+	}
+	for i, c := range cells {
+		if k := kindOf[i]; k >= 0 {
+			kinds[k] = append(kinds[k], c)
+		}
+	}
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(names[a], names[b]) })
+	out := make([][]cell, len(order))
+	for i, k := range order {
+		out[i] = kinds[k]
+	}
+	return out
 }
 
 // cmpCell orders objects by kind, then key: the order of their "Kind/key"
