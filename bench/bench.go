@@ -97,7 +97,7 @@ type Phase struct {
 	// of a phase says little, its CPU time much more.
 	CPU     time.Duration
 	Virtual time.Duration // virtual time at its end
-	Events  uint64        // engine events at its end
+	Events  uint64        // engine events at its end (sim.Engine.Events)
 }
 
 // Share is one component's part of the CPU time or of the heap.
@@ -121,7 +121,8 @@ type Result struct {
 	CPU         time.Duration // user + system of the whole process
 	AllRunning  time.Duration // virtual time when every expected pod was Running
 	VirtualTime time.Duration
-	Events      uint64 // engine events
+	Events      uint64 // engine events (sim.Engine.Events)
+	Steps       uint64 // engine queue slots run (sim.Engine.Steps: a batch of events is one)
 	TraceLines  int64
 	PeakRSS     int64 // bytes
 	// Allocs and AllocBytes are the heap allocations of the whole run
@@ -149,8 +150,8 @@ func (r Result) String() string {
 	if r.PeakNodes > 0 {
 		fmt.Fprintf(&b, " (at most %d at once, on at most %d nodes)", r.PeakRunning, r.PeakNodes)
 	}
-	fmt.Fprintf(&b, "; %s virtual in %s wall (cpu %s); %d events, %.0f events/s, %.0f pods/s; %d trace lines; peak RSS %d MiB; %s\n",
-		r.VirtualTime, r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), r.Events,
+	fmt.Fprintf(&b, "; %s virtual in %s wall (cpu %s); %d events (%d engine steps), %.0f events/s, %.0f pods/s; %d trace lines; peak RSS %d MiB; %s\n",
+		r.VirtualTime, r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), r.Events, r.Steps,
 		float64(r.Events)/r.Wall.Seconds(), float64(r.Running)/r.Wall.Seconds(), r.TraceLines, r.PeakRSS>>20, r.TraceHash)
 	if r.MemoryLimit > 0 {
 		fmt.Fprintf(&b, "memory limit %d MiB (debug.SetMemoryLimit)\n", r.MemoryLimit>>20)
@@ -255,7 +256,7 @@ func Run(cfg Config) (Result, error) {
 				running++
 				res.PeakRunning = max(res.PeakRunning, running)
 				if allRunning == nil && res.Pods > 0 && running >= res.Pods {
-					allRunning = &Phase{Name: "until all pods Running", Wall: time.Since(start), CPU: cpuTime(), Virtual: c.Engine.Elapsed(), Events: c.Engine.Steps()}
+					allRunning = &Phase{Name: "until all pods Running", Wall: time.Since(start), CPU: cpuTime(), Virtual: c.Engine.Elapsed(), Events: c.Engine.Events()}
 				}
 			case was && !now:
 				running--
@@ -281,7 +282,7 @@ func Run(cfg Config) (Result, error) {
 	cpu0 := cpu
 	phase := func(name string, t0 time.Time) time.Time {
 		now, used := time.Now(), cpuTime()
-		res.Phases = append(res.Phases, Phase{Name: name, Wall: now.Sub(t0), CPU: used - cpu0, Virtual: e.Elapsed(), Events: e.Steps()})
+		res.Phases = append(res.Phases, Phase{Name: name, Wall: now.Sub(t0), CPU: used - cpu0, Virtual: e.Elapsed(), Events: e.Events()})
 		cpu0 = used
 		return now
 	}
@@ -319,7 +320,7 @@ func Run(cfg Config) (Result, error) {
 	res.Wall = time.Since(start)
 	res.CPU = cpuTime()
 	res.VirtualTime = e.Elapsed()
-	res.Events = e.Steps()
+	res.Events, res.Steps = e.Events(), e.Steps()
 	res.TraceLines = e.Trace().Len()
 	res.PeakRSS = PeakRSS()
 	var ms runtime.MemStats

@@ -142,6 +142,11 @@ func (e *Engine) Elapsed() time.Duration { return e.now }
 // batch's slot once for all the events it runs (see NewBatch).
 func (e *Engine) Steps() uint64 { return e.steps }
 
+// Events is the number of events run so far, each of a batch's counted:
+// what Steps counted before batches, and what a run's cost is compared
+// by across versions.
+func (e *Engine) Events() uint64 { return e.events }
+
 // Pending is the number of events in the queue.
 func (e *Engine) Pending() int { return e.queue.len() }
 
