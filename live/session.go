@@ -497,7 +497,7 @@ func (s *Session) Step() bool {
 		return false
 	}
 	s.paused = true
-	ok := s.c.Engine.Step()
+	ok := s.c.Engine.StepOne()
 	s.refreshLocked()
 	s.mu.Unlock()
 	s.publish()

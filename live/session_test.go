@@ -176,3 +176,17 @@ func TestRewindShowsThePastAndResumesFromIt(t *testing.T) {
 	require.NoError(t, s.RunFor(time.Minute))
 	require.Equal(t, 70*time.Second, s.Snapshot().Time)
 }
+
+// TestStepRunsOneEvent: a person pressing "step" sees one event at a
+// time, also among the watch deliveries the engine runs from one slot.
+func TestStepRunsOneEvent(t *testing.T) {
+	s := newSession(t, "node-failure")
+	require.NoError(t, s.RunFor(37*time.Second))
+	_, err := s.Do(Command{Verb: "scale", Name: "web", Replicas: 8})
+	require.NoError(t, err)
+	for i := range 500 {
+		before := s.c.Engine.Events()
+		require.True(t, s.Step())
+		require.Equal(t, before+1, s.c.Engine.Events(), "step %d", i)
+	}
+}

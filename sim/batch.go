@@ -70,10 +70,11 @@ func (e *Engine) Hold(tm *Timer, k Key) {
 func (e *Engine) Release(tm *Timer) { e.Cancel(tm) }
 
 // Runs reports whether the event of k is the one to run next, inside a
-// batch's fire: it is due now, no queued event comes before it, and the
-// engine may go on (not stopped, not interrupted).
+// batch's fire: it is due now, no queued event comes before it, the
+// engine may go on (not stopped, not interrupted) and, under StepOne, the
+// slot has not run an event yet.
 func (e *Engine) Runs(k Key) bool {
-	if k.At != e.now || e.err != nil || e.interrupted.Load() {
+	if k.At != e.now || e.err != nil || e.interrupted.Load() || (e.one && e.slotEvents > 0) {
 		return false
 	}
 	_, x := e.queue.next()

@@ -220,3 +220,31 @@ func TestBatchRunsEventsAsTheirOwnTimers(t *testing.T) {
 		})
 	}
 }
+
+// TestStepOneRunsOneEventOfABatch: driven by StepOne (a person stepping
+// through a session, the runner's invariant checks), a batch's slot runs
+// one event per call, and the events and their order are the same.
+func TestStepOneRunsOneEventOfABatch(t *testing.T) {
+	for _, seed := range []uint64{1, 4, 6} {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			own := newQueueSim(seed, false, 2000)
+			want := own.run()
+			one := newQueueSim(seed, true, 2000)
+			for i := range 20 {
+				one.e.At(time.Duration(i)*time.Millisecond, "write", func() { one.log = append(one.log, "w"); one.write(); one.act() })
+			}
+			calls := uint64(0)
+			for {
+				before := one.e.Events()
+				if !one.e.StepOne() {
+					break
+				}
+				calls++
+				require.LessOrEqual(t, one.e.Events()-before, uint64(1), "call %d ran more than one event", calls)
+			}
+			require.Equal(t, want, one.log)
+			require.Equal(t, own.e.Events(), one.e.Events())
+			require.GreaterOrEqual(t, calls, one.e.Events())
+		})
+	}
+}

@@ -36,6 +36,11 @@ type Engine struct {
 	events  uint64           // events run, each of a batch's counted
 	named   map[string]*Lane // the lanes made by name (NamedLane)
 	busy    bool             // events ran since the last instant end
+	// one: StepOne is running, so a batch's slot runs one event and is
+	// held again at the next (Runs); slotEvents counts the events run
+	// since the running slot left the queue.
+	one        bool
+	slotEvents uint64
 
 	// AfterStep, if set, runs after every event; tests use it to check
 	// invariants, the runner to evaluate "always" expectations.
@@ -147,7 +152,8 @@ func (e *Engine) Steps() uint64 { return e.steps }
 // by across versions.
 func (e *Engine) Events() uint64 { return e.events }
 
-// Pending is the number of events in the queue.
+// Pending is the number of slots in the queue: a batch's slot (NewBatch)
+// is one, however many events it holds.
 func (e *Engine) Pending() int { return e.queue.len() }
 
 // Trace is the run's trace.
@@ -310,11 +316,23 @@ func (e *Engine) BusiestInstant() uint64 { return max(e.busiestInstant, e.instan
 // *LivelockError or ErrInterrupted once Step refused to go on.
 func (e *Engine) Err() error { return e.err }
 
-// Step runs the next event. It returns false when the queue is empty or the
-// engine stopped (see Err).
+// Step runs the next queue slot: the next event, or all the events of a
+// batch's slot (NewBatch) that come before any other. It returns false
+// when the queue is empty or the engine stopped (see Err). Loops that run
+// the simulation forward use it; StepOne is for a person stepping through
+// events and for checks that must see the state after every event.
 func (e *Engine) Step() bool {
 	l, x := e.queue.next()
 	return e.stepFrom(l, x)
+}
+
+// StepOne is Step that runs exactly one event: a batch's slot runs its
+// first event and is queued again at its next, so the events and their
+// order are Step's, one call each.
+func (e *Engine) StepOne() bool {
+	e.one = true
+	defer func() { e.one = false }()
+	return e.Step()
 }
 
 // stepFrom is Step, handed the queue's next slot and its lane as
@@ -350,6 +368,7 @@ func (e *Engine) stepFrom(l *Lane, x *queued) bool {
 	tm.queued = false
 	e.now = tm.at
 	e.steps++
+	e.slotEvents = 0
 	if tm.batch {
 		tm.fn()
 		return e.err == nil
@@ -363,6 +382,7 @@ func (e *Engine) stepFrom(l *Lane, x *queued) bool {
 func (e *Engine) run(cause int64, name string, fn func()) bool {
 	e.trace.startEvent(cause)
 	e.events++
+	e.slotEvents++
 	e.busy = true
 	if e.now != e.instantAt || e.events == 1 {
 		e.busiestInstant = max(e.busiestInstant, e.instantEvents)
@@ -515,8 +535,9 @@ func (q *eventQueue) pushLane(l *Lane, x queued) {
 		l.q = append(l.q, x)
 		return
 	}
-	// Due before the last: x's key is the newest, so it goes after every
-	// slot of its time or earlier.
+	// Due before the last: x goes after every slot that comes before it
+	// by (time, key) — a timer's new key is the newest, a batch's held key
+	// (Hold) may be an older one.
 	i, _ := sort.Find(n-l.head, func(i int) int {
 		if x.less(l.q[l.head+i]) {
 			return -1

@@ -73,8 +73,9 @@ type sharedVal struct {
 }
 
 // encodeBatch appends the encoding of batch to buf, and each mutation's
-// shared value to vals. An object that has no protobuf encoding fails
-// here, when it is written, not when something first reads it.
+// shared value to vals. It runs on the pipeline goroutine, after Append:
+// an object that has no protobuf encoding already failed there
+// (encodable), when it was written.
 func encodeBatch(buf []byte, vals []sharedVal, seq uint64, batch []store.Mutation) ([]byte, []sharedVal, error) {
 	vals = slices.Grow(vals, len(batch))
 	buf = binary.AppendUvarint(buf, seq)

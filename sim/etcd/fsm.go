@@ -425,7 +425,7 @@ func (f *fsm) state() state {
 	return state{Applied: f.applied, Rev: f.rev, Hash: "sha256:" + hex.EncodeToString(h.Sum(nil)), Err: err}
 }
 
-// hashChunk is how many objects the sorting goroutine of hashContent
+// hashChunk is how many objects the sorting goroutines of hashContent
 // hands the encoding one at a time.
 const hashChunk = 4096
 
