@@ -11,8 +11,8 @@ import (
 
 // queueSim is a set of watch-like members, each told of every write lat
 // after it: with batched false every member keeps a timer of its own
-// (what the store's watches did), with batched true the members share one
-// batch slot. Deliveries and plain timers act at random (drawn from the
+// (what the store's watches did), with batched true the members are one
+// Group. Deliveries and plain timers act at random (drawn from the
 // engine's seeded stream, so both runs draw alike while they run alike):
 // write (which arms idle members, with a plain timer armed between two
 // of them, as a latency-0 handler may), arm plain timers now, at the
@@ -23,8 +23,7 @@ type queueSim struct {
 	batched bool
 	lat     time.Duration
 	members []*member
-	slot    *Timer
-	firing  bool
+	group   *Group
 	plain   []*Timer
 	budget  int
 	log     []string
@@ -37,13 +36,13 @@ type member struct {
 	writes  []time.Duration
 	armed   bool
 	stopped bool
-	key     Key
+	in      *Member // batched: m in the group
 	timer   *Timer
 }
 
 func newQueueSim(seed uint64, batched bool, budget int) *queueSim {
 	q := &queueSim{e: NewEngine(seed), batched: batched, lat: 2 * time.Millisecond, budget: budget}
-	q.slot = q.e.NewBatch(q.e.NewLane(), q.fire)
+	q.group = q.e.NewGroup(q.e.NewLane(), "watch")
 	for range 6 {
 		q.add()
 	}
@@ -54,7 +53,11 @@ func (q *queueSim) draw(n int) int { return int(q.e.Rand("harness").Int64N(int64
 
 func (q *queueSim) add() {
 	q.ids++
-	q.members = append(q.members, &member{q: q, id: q.ids})
+	m := &member{q: q, id: q.ids}
+	if q.batched {
+		m.in = q.group.Join(func() { q.deliver(m) })
+	}
+	q.members = append(q.members, m)
 }
 
 func (q *queueSim) write() {
@@ -82,41 +85,12 @@ func (q *queueSim) arm(m *member) {
 	due := m.writes[0] + q.lat
 	switch {
 	case q.batched:
-		m.key = q.e.Reserve(due)
-		q.hold()
+		m.in.Arm(due)
 	case m.timer == nil:
 		m.timer = q.e.At(due, "watch", func() { q.deliver(m) })
 	default:
 		q.e.Reschedule(m.timer, due)
 	}
-}
-
-func (q *queueSim) first() *member {
-	var first *member
-	for _, m := range q.members {
-		if m.armed && (first == nil || m.key.Less(first.key)) {
-			first = m
-		}
-	}
-	return first
-}
-
-func (q *queueSim) hold() {
-	if m := q.first(); m != nil && !q.firing {
-		q.e.Hold(q.slot, m.key)
-	}
-}
-
-func (q *queueSim) fire() {
-	q.firing = true
-	for {
-		m := q.first()
-		if m == nil || !q.e.Runs(m.key) || !q.e.RunEvent(m.key, "watch", func() { q.deliver(m) }) {
-			break
-		}
-	}
-	q.firing = false
-	q.hold()
 }
 
 func (q *queueSim) deliver(m *member) {
@@ -130,6 +104,9 @@ func (q *queueSim) deliver(m *member) {
 		}
 	}
 	m.armed = false
+	if q.batched {
+		m.in.Disarm()
+	}
 	if len(m.writes) > 0 {
 		q.arm(m)
 	}
@@ -142,13 +119,11 @@ func (q *queueSim) stop(m *member) {
 	m.stopped = true
 	m.writes = nil
 	q.e.Cancel(m.timer)
-	held := q.batched && !q.firing && q.first() == m
+	if q.batched {
+		m.in.Leave()
+	}
 	q.members = slices.DeleteFunc(q.members, func(x *member) bool { return x == m })
 	m.armed = false
-	if held {
-		q.e.Release(q.slot)
-		q.hold()
-	}
 }
 
 func (q *queueSim) plainAt(t time.Duration) {

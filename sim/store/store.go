@@ -141,7 +141,7 @@ type table struct {
 	indexers []indexer                        // in the order they were added
 	index    map[string]map[string]*indexSet  // index -> value -> entries
 	watchers []*watcher                       // the watches of every object of the kind
-	groups   []*watchGroup                    // those with a latency, by latency
+	groups   []watchGroup                     // those with a latency, by latency
 	watchIdx map[string]map[string][]*watcher // index -> value -> watchers
 	watched  []watchedIndex                   // the indexes in watchIdx, by name
 	watches  uint64                           // counts the watches opened and stopped (see Renewal.quiet)
@@ -1073,94 +1073,37 @@ type watcher struct {
 	// allocated per delivery. armed: a delivery is scheduled or running
 	// (events that handlers cause then wait for it).
 	timer   *sim.Timer
-	lane    *sim.Lane // the engine lane its deliveries wait in, nil for the engine's heap
 	armed   bool
 	stopped bool
-	// group, if set, runs the deliveries in its batch slot, each at key,
-	// the key the watch's own timer would have had (see watchGroup); run
-	// is the delivery, made once.
-	group *watchGroup
-	key   sim.Key
-	run   func()
+	// member, if set, is the watch in its group (see watchGroup): its
+	// deliveries run from the group's slot, each where the watch's own
+	// timer would have run.
+	member *sim.Member
 }
 
 // watchGroup is the watches of every object of one kind with one
 // latency: the controllers' and the scheduler's pod watches, a dozen of
 // them, each told of every pod write 2 ms later. Each delivery was an
 // engine step of its own (most of a run's steps, most handlers ignoring
-// the event); the group runs them all from one engine slot (sim.NewBatch),
+// the event); the group (a sim.Group) runs them all from one engine slot,
 // in exactly the order and with exactly the sequence numbers their own
 // timers had, so nothing else moves: a member reserves its key where it
 // scheduled its timer (a push while it is idle, the end of a delivery
-// that leaves events waiting), and the group's slot is held at the least
-// key of its armed members.
+// that leaves events waiting).
 type watchGroup struct {
-	e       *sim.Engine
 	latency time.Duration
-	members []*watcher // in the order they watched
-	slot    *sim.Timer
-	firing  bool // fire is running: it holds the slot when it is done
-}
-
-// fire delivers the armed members in key order while each is the next
-// event of the engine, then holds the slot at the first one left.
-func (g *watchGroup) fire() {
-	g.firing = true
-	for {
-		w := g.first()
-		if w == nil || !g.e.Runs(w.key) || !g.e.RunEvent(w.key, "watch", w.run) {
-			break
-		}
-	}
-	g.firing = false
-	g.hold()
-}
-
-// first is the armed member with the least key, nil if none is armed.
-func (g *watchGroup) first() *watcher {
-	var first *watcher
-	for _, w := range g.members {
-		if w.armed && (first == nil || w.key.Less(first.key)) {
-			first = w
-		}
-	}
-	return first
-}
-
-// hold queues the slot at the least key of the armed members (outside
-// fire, which does it once it is done).
-func (g *watchGroup) hold() {
-	if g.firing {
-		return
-	}
-	if w := g.first(); w != nil {
-		g.e.Hold(g.slot, w.key)
-	}
-}
-
-// remove takes member w out as it stops, and moves the slot off w's key
-// if it is held there (a key is never held again once left: the queue
-// drops a left slot lazily).
-func (g *watchGroup) remove(w *watcher) {
-	held := !g.firing && g.first() == w
-	g.members = slices.DeleteFunc(g.members, func(x *watcher) bool { return x == w })
-	w.armed = false
-	if held {
-		g.e.Release(g.slot)
-		g.hold()
-	}
+	g       *sim.Group
 }
 
 // group is t's watch group for latency, made on its first use.
-func (s *Store) group(t *table, latency time.Duration) *watchGroup {
+func (s *Store) group(t *table, latency time.Duration) *sim.Group {
 	for _, g := range t.groups {
 		if g.latency == latency {
-			return g
+			return g.g
 		}
 	}
-	g := &watchGroup{e: s.engine, latency: latency}
-	g.slot = s.engine.NewBatch(s.lane(latency), g.fire)
-	t.groups = append(t.groups, g)
+	g := s.engine.NewGroup(s.lane(latency), "watch")
+	t.groups = append(t.groups, watchGroup{latency, g})
 	return g
 }
 
@@ -1246,15 +1189,13 @@ func (s *Store) Watch(kind string, latency time.Duration, fn Handler) (stop func
 // costs nothing (the garbage collector and the 8,640 lease renewals a
 // node writes a day).
 func (s *Store) WatchFiltered(kind string, latency time.Duration, keep func(Event) bool, fn Handler) (stop func()) {
-	w := &watcher{latency: latency, fn: fn, keep: keep, lane: s.lane(latency)}
+	w := &watcher{latency: latency, fn: fn, keep: keep}
 	t := s.table(kind)
 	if t == nil {
 		return func() {} // no object of an unknown kind is ever written
 	}
 	if latency > 0 {
-		w.group = s.group(t, latency)
-		w.group.members = append(w.group.members, w)
-		w.run = func() { w.deliver(s.engine) }
+		w.member = s.group(t, latency).Join(func() { w.deliver(s.engine) })
 	}
 	t.watchers = append(t.watchers, w)
 	t.watches++
@@ -1315,17 +1256,12 @@ func (w *watcher) due(q *queuedEvent) time.Duration { return q.at + w.latency }
 
 func (w *watcher) schedule(e *sim.Engine) {
 	w.armed = true
-	if w.group != nil {
-		w.key = e.Reserve(w.due(w.queue[w.head]))
-		w.group.hold()
+	if w.member != nil {
+		w.member.Arm(w.due(w.queue[w.head]))
 		return
 	}
 	if w.timer == nil {
-		if w.lane != nil {
-			w.timer = e.AtIn(w.lane, w.due(w.queue[w.head]), "watch", func() { w.deliver(e) })
-		} else {
-			w.timer = e.At(w.due(w.queue[w.head]), "watch", func() { w.deliver(e) })
-		}
+		w.timer = e.At(w.due(w.queue[w.head]), "watch", func() { w.deliver(e) })
 		return
 	}
 	e.Reschedule(w.timer, w.due(w.queue[w.head]))
@@ -1352,6 +1288,9 @@ func (w *watcher) deliver(e *sim.Engine) {
 		}
 	}
 	w.armed = false
+	if w.member != nil {
+		w.member.Disarm()
+	}
 	w.compact()
 	if w.head < len(w.queue) {
 		w.schedule(e)
@@ -1382,7 +1321,7 @@ func (w *watcher) stop(e *sim.Engine) {
 	w.stopped = true
 	w.queue, w.head = nil, 0
 	e.Cancel(w.timer)
-	if w.group != nil {
-		w.group.remove(w)
+	if w.member != nil {
+		w.member.Leave()
 	}
 }
