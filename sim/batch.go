@@ -1,6 +1,9 @@
 package sim
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Key is the place an event takes in the engine's order: the time it is
 // due and the sequence number a timer scheduled at the moment of Reserve
@@ -46,18 +49,36 @@ func (e *Engine) NewBatch(l *Lane, fire func()) *Timer {
 }
 
 // Hold queues the batch slot tm at k unless it is queued at or before
-// k. The slot must be queued only at keys of events not run yet: a slot
-// moved off a key is never queued at that key again (the queue drops
-// the stale one lazily).
+// k. The slot must be queued only at keys of events not run yet. Moved
+// to an earlier key, the slot leaves a stale one behind (the queue drops
+// it lazily); held at that key again while it is still queued (a member
+// armed with a shorter latency ran first), the stale slot is live again,
+// and it is the one: a second would run the batch twice at one key and
+// leave the queue's count of stale slots wrong.
 func (e *Engine) Hold(tm *Timer, k Key) {
 	if tm.queued {
 		if !k.Less(Key{At: tm.at, seq: tm.seq}) {
 			return
 		}
+		if tm.left == nil {
+			tm.left = new([]uint64)
+		}
+		*tm.left = append(*tm.left, tm.seq)
 		e.Cancel(tm)
 	}
 	e.queue.mods++
 	tm.at, tm.seq, tm.queued = k.At, k.seq, true
+	if tm.left != nil {
+		if i := slices.Index(*tm.left, k.seq); i >= 0 {
+			*tm.left = slices.Delete(*tm.left, i, i+1)
+			if tm.lane != nil {
+				e.queue.inLanes++
+			} else {
+				e.queue.stale--
+			}
+			return
+		}
+	}
 	if tm.lane != nil {
 		e.queue.pushLane(tm.lane, queued{at: k.At, key: k.seq, tm: tm})
 		return

@@ -11,6 +11,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -106,14 +107,18 @@ func (e *LivelockError) Error() string {
 
 // Timer is a scheduled event. Cancel removes it from the queue.
 type Timer struct {
-	at     time.Duration
-	seq    uint64 // the key of its slot in the queue, while queued
-	queued bool   // pending: not fired nor cancelled
-	name   string
-	fn     func()
-	cause  int64 // the trace record current when it was scheduled
-	lane   *Lane // the lane it is queued in, nil for the heap (see Lane)
-	batch  bool  // a Batch's slot: fn runs its events itself (RunEvent)
+	at    time.Duration
+	seq   uint64 // the key of its slot in the queue, while queued
+	name  string
+	fn    func()
+	cause int64 // the trace record current when it was scheduled
+	lane  *Lane // the lane it is queued in, nil for the heap (see Lane)
+	// left is a batch slot's keys that Hold moved it off (to an earlier
+	// one) whose stale slots are still queued: held there again, such a
+	// slot is live again, and must not be queued twice.
+	left   *[]uint64
+	queued bool // pending: not fired nor cancelled
+	batch  bool // a Batch's slot: fn runs its events itself (RunEvent)
 }
 
 // At returns the virtual time the timer fires at.
@@ -560,6 +565,7 @@ func (q *eventQueue) laneCancelled(l *Lane) {
 // spent front go.
 func (l *Lane) clean() {
 	for l.head < len(l.q) && !l.q[l.head].live() {
+		l.q[l.head].dropped()
 		l.q[l.head] = queued{}
 		l.head++
 	}
@@ -607,6 +613,14 @@ func (a queued) less(b queued) bool {
 		return a.at < b.at
 	}
 	return a.key < b.key
+}
+
+// dropped tells a stale slot's timer that the slot is out of the queue:
+// a batch slot held at its key again needs a slot of its own (Hold).
+func (a queued) dropped() {
+	if left := a.tm.left; left != nil {
+		*left = slices.DeleteFunc(*left, func(k uint64) bool { return k == a.key })
+	}
 }
 
 // live reports whether the slot is its timer's current one.
@@ -682,6 +696,7 @@ func (q *eventQueue) cancelled() {
 // clean drops stale slots from the top.
 func (q *eventQueue) clean() {
 	for len(q.h) > 0 && !q.h[0].live() {
+		q.h[0].dropped()
 		q.popSlot()
 		q.stale--
 	}
@@ -693,6 +708,8 @@ func (q *eventQueue) sweep() {
 	for _, x := range q.h {
 		if x.live() {
 			h = append(h, x)
+		} else {
+			x.dropped()
 		}
 	}
 	clear(q.h[len(h):])
