@@ -29,6 +29,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/internal/manifests"
+	"github.com/kubesim/kubesim/internal/offload"
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim/cluster"
 	"github.com/kubesim/kubesim/sim/podutil"
@@ -236,7 +237,7 @@ func Run(cfg Config) (Result, error) {
 	// the engine at their own times).
 	var allRunning *Phase
 	// As `kubesim run --report json` runs it.
-	run, err := runner.Start(s, runner.Options{NoPlayByPlay: true, Observe: func(cl *cluster.Cluster) {
+	run, err := runner.Start(s, runner.Options{NoPlayByPlay: true, TraceOffload: offload.New(), Observe: func(cl *cluster.Cluster) {
 		c = cl
 		if cfg.PlainStore {
 			c.Etcd.DisableReplication()

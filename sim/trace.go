@@ -66,9 +66,8 @@ func (r *Record) appendBeforeSummary(b []byte) []byte {
 // Trace accumulates the canonical JSON lines of every record into a SHA-256
 // hash, optionally copying them to a writer and notifying listeners.
 type Trace struct {
-	h    hash.Hash
+	lw   lineWriter
 	n    int64
-	buf  []byte
 	w    io.Writer
 	werr error
 	subs []func(*Record)
@@ -76,12 +75,15 @@ type Trace struct {
 	keep bool
 	kept []Record
 
-	// tAt and tJSON: the start of the last line written (appendT of
-	// tAt). Most lines share their instant with the one before, and
-	// formatting the duration was a fifth of writing a line; the cache is
-	// keyed by the time itself, so it is always the bytes appendT makes.
-	tAt   time.Duration
-	tJSON []byte
+	// off, if set, formats and hashes the lines nobody reads as they are
+	// written (no writer, listener or Keep) on a goroutine of its own (see
+	// Offload); open is the chunk of records it is handed next, free the
+	// chunks it gave back; handed is whether it was handed lines since
+	// the trace last waited for it.
+	off    Offloader
+	open   *chunk
+	free   chan *chunk
+	handed bool
 
 	// Cause links: a side structure, never part of the hashed lines. cur
 	// is the record the running event acts upon (the engine sets it from
@@ -94,12 +96,28 @@ type Trace struct {
 	lastOf map[objectRef]int64 // an object's latest record, when kept
 }
 
+// lineWriter makes the lines and hashes them: on the engine's goroutine,
+// or the offloader's while the trace hands it the lines (never both at
+// once: the trace settles, waiting for the offloader, before it writes a
+// line itself).
+type lineWriter struct {
+	h   hash.Hash
+	buf []byte
+
+	// tAt and tJSON: the start of the last line written (appendT of
+	// tAt). Most lines share their instant with the one before, and
+	// formatting the duration was a fifth of writing a line; the cache is
+	// keyed by the time itself, so it is always the bytes appendT makes.
+	tAt   time.Duration
+	tJSON []byte
+}
+
 // objectRef names an object in Trace.lastOf: the record's own strings,
 // so that linking a line allocates no key.
 type objectRef struct{ kind, namespace, name string }
 
 // NewTrace returns an empty trace.
-func NewTrace() *Trace { return &Trace{h: sha256.New()} }
+func NewTrace() *Trace { return &Trace{lw: lineWriter{h: sha256.New()}} }
 
 // SetWriter copies every future line (with a newline) to w.
 func (t *Trace) SetWriter(w io.Writer) { t.w = w }
@@ -162,9 +180,13 @@ func (t *Trace) SetCause(id int64) { t.cur, t.latest = id, 0 }
 
 // Add appends a record.
 func (t *Trace) Add(r Record) {
-	t.buf = r.appendAfterT(t.startLine(r.T))
-	t.buf = append(t.buf, '\n')
-	t.writeLine()
+	if t.offloading() {
+		t.handRecord(&r)
+		t.link(&r)
+		return
+	}
+	t.settle()
+	t.writeLine(t.lw.appendRecord(t.lw.buf[:0], &r))
 	t.link(&r)
 	if t.keep {
 		t.kept = append(t.kept, r)
@@ -191,21 +213,19 @@ func (t *Trace) link(r *Record) {
 // summary is written into the line part by part, and made as a string
 // only for a listener or Keep: an Event's summary is its type, reason
 // and message, a string per Event (750,000 at 150,000 pods) that only the
-// line read. Escaping each part is escaping their concatenation when
-// every part is valid UTF-8 (no character spans two parts); otherwise
-// the concatenation is escaped.
+// line read.
 func (t *Trace) AddParts(r Record, parts ...string) {
-	if t.keep || len(t.subs) > 0 || !validUTF8(parts) {
+	switch {
+	case t.keep || len(t.subs) > 0:
 		r.Summary = strings.Join(parts, "")
 		t.Add(r)
 		return
+	case t.offloading():
+		t.handParts(&r, parts)
+	default:
+		t.settle()
+		t.writeLine(t.lw.appendParts(t.lw.buf[:0], &r, parts))
 	}
-	t.buf = append(r.appendBeforeSummary(t.startLine(r.T)), '"')
-	for _, p := range parts {
-		t.buf = appendJSONChars(t.buf, p)
-	}
-	t.buf = append(t.buf, '"', '}', '\n')
-	t.writeLine()
 	t.link(&r)
 }
 
@@ -219,23 +239,51 @@ func validUTF8(parts []string) bool {
 	return true
 }
 
-// startLine is t.buf emptied and holding the start of a line at time at
-// (its JSON is kept while the time stays the same: most lines share it).
-func (t *Trace) startLine(at time.Duration) []byte {
-	if t.tJSON == nil || at != t.tAt {
-		t.tAt, t.tJSON = at, appendT(t.tJSON[:0], at)
+// writeLine counts the line b (made in t.lw.buf), hashes it and writes
+// it out.
+func (t *Trace) writeLine(b []byte) {
+	t.lw.buf = b
+	t.lw.h.Write(b)
+	t.counted()
+	if t.w != nil && t.werr == nil {
+		_, t.werr = t.w.Write(b)
 	}
-	return append(t.buf[:0], t.tJSON...)
 }
 
-// writeLine counts the line in t.buf, hashes it and writes it out.
-func (t *Trace) writeLine() {
-	t.h.Write(t.buf)
+// counted counts a line written (or handed to the offloader).
+func (t *Trace) counted() {
 	t.n++
 	t.latest = t.n
-	if t.w != nil && t.werr == nil {
-		_, t.werr = t.w.Write(t.buf)
+}
+
+// appendRecord appends r's line.
+func (lw *lineWriter) appendRecord(b []byte, r *Record) []byte {
+	return append(r.appendAfterT(lw.appendT(b, r.T)), '\n')
+}
+
+// appendParts appends the line of r with the concatenation of parts as
+// its summary. Escaping each part is escaping their concatenation when
+// every part is valid UTF-8 (no character spans two parts); otherwise
+// the concatenation is escaped.
+func (lw *lineWriter) appendParts(b []byte, r *Record, parts []string) []byte {
+	if !validUTF8(parts) {
+		r.Summary = strings.Join(parts, "")
+		return lw.appendRecord(b, r)
 	}
+	b = append(r.appendBeforeSummary(lw.appendT(b, r.T)), '"')
+	for _, p := range parts {
+		b = appendJSONChars(b, p)
+	}
+	return append(b, '"', '}', '\n')
+}
+
+// appendT appends the start of a line at time at (its JSON is kept while
+// the time stays the same: most lines share it).
+func (lw *lineWriter) appendT(b []byte, at time.Duration) []byte {
+	if lw.tJSON == nil || at != lw.tAt {
+		lw.tAt, lw.tJSON = at, appendT(lw.tJSON[:0], at)
+	}
+	return append(b, lw.tJSON...)
 }
 
 // Len is the number of records so far.
@@ -246,7 +294,8 @@ func (t *Trace) Err() error { return t.werr }
 
 // Hash is "sha256:" and the hex digest of every line so far.
 func (t *Trace) Hash() string {
-	sum := t.h.Sum(nil)
+	t.settle()
+	sum := t.lw.h.Sum(nil)
 	return "sha256:" + hex.EncodeToString(sum)
 }
 

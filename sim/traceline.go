@@ -48,13 +48,22 @@ func (l *Line) Of(component, verb, kind, namespace, name, summary string) bool {
 // AddLine is Add of l's record at time at with resourceVersion rv: the
 // same line, hash, links and listeners.
 func (t *Trace) AddLine(l *Line, at time.Duration, rv int64) {
-	if t.keep || len(t.subs) > 0 || t.lastOf != nil {
+	switch {
+	case t.keep || len(t.subs) > 0 || t.lastOf != nil:
 		r := l.rec // they are handed (or keep) the record
 		r.T, r.RV = at, rv
 		t.Add(r)
-		return
+	case t.offloading():
+		t.handLine(l, at, rv)
+	default:
+		t.settle()
+		t.writeLine(t.lw.appendLine(t.lw.buf[:0], l, at, rv))
 	}
-	t.buf = append(t.startLine(at), l.mid...)
-	t.buf = append(strconv.AppendInt(t.buf, rv, 10), l.tail...)
-	t.writeLine()
+}
+
+// appendLine appends the line of l's record at time at with
+// resourceVersion rv.
+func (lw *lineWriter) appendLine(b []byte, l *Line, at time.Duration, rv int64) []byte {
+	b = append(lw.appendT(b, at), l.mid...)
+	return append(strconv.AppendInt(b, rv, 10), l.tail...)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/kubesim/kubesim/internal/offload"
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
 	"github.com/kubesim/kubesim/sim"
@@ -259,8 +260,10 @@ func newScenariosCmd() *cobra.Command {
 // runSimulation runs s to its end. A signal (ctx cancelled) interrupts the
 // engine between two events, however busy it is: exit code 130. A run the
 // engine stopped itself (the livelock guard) or that failed inside the
-// simulation exits with code 3.
+// simulation exits with code 3. The trace's lines are made and hashed on
+// a goroutine of their own.
 func runSimulation(ctx context.Context, s *scenarios.Scenario, opts runner.Options) (*runner.Report, error) {
+	opts.TraceOffload = offload.New()
 	r, err := runner.Start(s, opts)
 	if err != nil {
 		return nil, &exitError{3, fmt.Errorf("simulation failed: %w", err)}

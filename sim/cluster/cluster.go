@@ -80,6 +80,9 @@ type Config struct {
 	FargateProfiles []cloud.FargateProfile
 	// Trace, if set, receives every trace line from the first one on.
 	Trace io.Writer
+	// TraceOffload, if set, makes and hashes the trace lines nothing else
+	// reads off the simulation's goroutine (sim.Trace.Offload).
+	TraceOffload sim.Offloader
 }
 
 // DefaultZones are the zones of a cluster that names none.
@@ -140,6 +143,9 @@ func New(cfg Config) (*Cluster, error) {
 	}
 	if cfg.Trace != nil {
 		e.Trace().SetWriter(cfg.Trace)
+	}
+	if cfg.TraceOffload != nil {
+		e.Trace().Offload(cfg.TraceOffload)
 	}
 	st := store.New(e)
 	c := &Cluster{Engine: e, Store: st, API: apiserver.New(e, st), cfg: cfg, byName: map[string]*Node{}, groupSeq: map[string]int{}}

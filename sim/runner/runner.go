@@ -41,6 +41,9 @@ type Options struct {
 	// frontends show them, and at 150,000 pods they are ~750,000 entries.
 	// The trace and every other report field are the same.
 	NoPlayByPlay bool
+	// TraceOffload, if set, makes and hashes the trace lines off the
+	// simulation's goroutine (sim.Trace.Offload): the same hash.
+	TraceOffload sim.Offloader
 }
 
 // Run runs s for its duration and returns the report.
@@ -78,7 +81,7 @@ func Start(s *scenarios.Scenario, opts Options) (*Running, error) {
 			Capacity: g.Capacity, Count: g.Count, Min: g.Min, Max: g.Max, CapacityType: g.CapacityType,
 			Zones: g.Zones, Labels: g.Labels, Taints: g.Taints, DiskGiB: g.DiskGiB})
 	}
-	cfg.Trace = opts.Trace
+	cfg.Trace, cfg.TraceOffload = opts.Trace, opts.TraceOffload
 	c, err := cluster.New(cfg)
 	if err != nil {
 		return nil, err
