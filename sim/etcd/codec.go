@@ -114,7 +114,7 @@ func encode(buf []byte, v value) ([]byte, error) { return appendEncoding(buf, v,
 
 // appendEncoding is encode, the encoding preceded by its length (a
 // uvarint) if sized: a typed object is encoded straight into buf after
-// it, its size computed once. On error buf may hold a partial record.
+// it (see appendMarshaled). On error buf may hold a partial record.
 func appendEncoding(buf []byte, v value, sized bool) ([]byte, error) {
 	var b []byte
 	switch v := v.(type) {
@@ -125,15 +125,7 @@ func appendEncoding(buf []byte, v value, sized bool) ([]byte, error) {
 	case *store.Renewal: // made whole once, not once for Size and again to marshal
 		return appendEncoding(buf, v.Whole(), sized)
 	case protoMarshaler:
-		n := v.Size()
-		if sized {
-			buf = binary.AppendUvarint(buf, uint64(n))
-		}
-		buf = slices.Grow(buf, n)
-		if _, err := v.MarshalToSizedBuffer(buf[len(buf) : len(buf)+n]); err != nil {
-			return buf, fmt.Errorf("etcd: encode %T: %w", v, err)
-		}
-		return buf[:len(buf)+n], nil
+		return appendMarshaled(buf, v, sized)
 	default:
 		return buf, fmt.Errorf("etcd: %T has no protobuf encoding", v)
 	}
@@ -141,6 +133,62 @@ func appendEncoding(buf []byte, v value, sized bool) ([]byte, error) {
 		buf = binary.AppendUvarint(buf, uint64(len(b)))
 	}
 	return append(buf, b...), nil
+}
+
+// minRoom is the spare capacity of a buffer below which appendMarshaled
+// sizes an object before encoding it.
+const minRoom = 4 << 10
+
+// appendMarshaled appends m's encoding to buf, preceded by its length if
+// sized. A generated marshaller writes an object backwards from the end of
+// the buffer it is handed (so it writes each nested message into the end
+// of what is left of its parent's buffer) and returns its length: handed
+// buf's spare capacity, it encodes m at the end of it, and the encoding is
+// then moved to its place, without sizing m first. Size walks the whole
+// object, as marshalling does; the walk's cost is mostly cache misses,
+// which marshalling now takes, so skipping it saved less than its share
+// of the profile suggested (0.25 of the 0.62 CPU-s encoding cost at 5,000
+// nodes / 150,000 pods): 0.05 of the 0.75 CPU-s a hash cost at 2,000
+// nodes / 60,000 pods. Every marshaller of the store's kinds writes at the end of the
+// buffer it is given (TestEncodingWithRoomToSpare). Without room enough
+// (an object larger than the spare capacity, or a buffer without any)
+// the object is sized first.
+func appendMarshaled(buf []byte, m protoMarshaler, sized bool) ([]byte, error) {
+	if room := buf[len(buf):cap(buf)]; len(room) >= minRoom {
+		if n, ok := marshalAtEnd(m, room); ok && n+binary.MaxVarintLen64 <= len(room) {
+			k := 0
+			if sized { // at most MaxVarintLen64 bytes: before the encoding
+				k = binary.PutUvarint(room, uint64(n))
+			}
+			copy(room[k:], room[len(room)-n:])
+			return buf[:len(buf)+k+n], nil
+		}
+	}
+	n := m.Size()
+	if sized {
+		buf = binary.AppendUvarint(buf, uint64(n))
+	}
+	buf = slices.Grow(buf, n)
+	if _, err := m.MarshalToSizedBuffer(buf[len(buf) : len(buf)+n]); err != nil {
+		return buf, fmt.Errorf("etcd: encode %T: %w", m, err)
+	}
+	return buf[:len(buf)+n], nil
+}
+
+// marshalAtEnd encodes m at the end of room and returns the encoding's
+// length; it fails if room is too small. A generated marshaller writing
+// past the start of a buffer too small for the object fails with an
+// index out of range (it writes at ever lower indices, each checked):
+// that panic is the failure; appendMarshaled then sizes the object, and
+// a panic of any other cause happens again there.
+func marshalAtEnd(m protoMarshaler, room []byte) (n int, ok bool) {
+	defer func() {
+		if recover() != nil {
+			n, ok = 0, false
+		}
+	}()
+	n, err := m.MarshalToSizedBuffer(room)
+	return n, err == nil
 }
 
 func appendString(buf []byte, s string) []byte {

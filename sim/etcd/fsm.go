@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strings"
 	"sync"
@@ -417,7 +418,7 @@ func (f *fsm) state() state {
 	fh := f.lockHist()
 	defer fh.mu.Unlock()
 	h := sha256.New()
-	herr := hashContent(h, fh.at(f.applied))
+	herr := hashContent(h, fh.content(f.applied))
 	err := f.err
 	if err == nil {
 		err = herr
@@ -503,14 +504,14 @@ func (hb *hashBatch) ref(buf, b []byte) []byte {
 // hashContent writes the content's hash input to h: per object in
 // "Kind/key" order, the length-prefixed "Kind/key" and the length-prefixed
 // encoding. At the end of a run that is every object of the cluster, so
-// it runs as three stages: one goroutine sorts the objects of cells by
+// it runs as three stages: one goroutine sorts the objects of content by
 // kind and key and hands them on in chunks; the caller, the simulation's
 // goroutine (which waits for this anyway), gathers their hash input in
 // batches, encoding each typed object straight into a batch's buffer and
 // referring to a packed Event's encoding as it is; a third goroutine
 // writes each batch to h. Only the caller touches the objects (encoding
-// may write to them, see encode); it holds the FSM's mutex, so cells do
-// not change, and bytes already encoded are immutable.
+// may write to them, see encode); it holds the FSM's mutex, so the
+// content does not change, and bytes already encoded are immutable.
 //
 // SHA-256 over the content was a quarter of what the hash cost the
 // caller (0.31 of 1.21 CPU-s at 5,000 nodes / 150,000 pods). Gathering
@@ -518,9 +519,9 @@ func (hb *hashBatch) ref(buf, b []byte) []byte {
 // more in copies and growth than the hashing it took off: the batches
 // here go round, a typed object's encoding is written once, into one of
 // them, and encoded bytes are not copied.
-func hashContent(h io.Writer, cells []cell) error {
+func hashContent(h io.Writer, content iter.Seq[cell]) error {
 	todo := make(chan []cell, 2)
-	go sortCells(cells, todo)
+	go sortCells(content, todo)
 	full, free, done := make(chan *hashBatch, hashBatches), make(chan *hashBatch, hashBatches), make(chan struct{})
 	for range hashBatches {
 		free <- &hashBatch{}
@@ -552,25 +553,26 @@ func hashContent(h io.Writer, cells []cell) error {
 	return err
 }
 
-// sortCells sends the objects of cells to todo in "Kind/key" order, in
+// sortCells sends the objects of content to todo in "Kind/key" order, in
 // chunks of hashChunk, and closes it. Each kind is sorted by a goroutine
 // of its own, all at once: the largest kinds (Pods, Events) sort side by
 // side, and the kinds before them are handed on, to be encoded and
 // hashed, while they sort (one goroutine sorting everything kept the
 // caller waiting for all of it: 0.49 s at 150,000 pods).
-func sortCells(cells []cell, todo chan<- []cell) {
+func sortCells(content iter.Seq[cell], todo chan<- []cell) {
 	defer close(todo)
-	kinds := byKind(cells)
+	kinds := byKind(content)
 	done := make([]chan struct{}, len(kinds))
 	for i, k := range kinds {
 		done[i] = make(chan struct{})
 		go func() {
 			defer close(done[i])
-			slices.SortFunc(k, cmpCell)
+			kinds[i] = sortKeys(k)
 		}()
 	}
-	for i, items := range kinds {
+	for i := range kinds {
 		<-done[i]
+		items := kinds[i]
 		for len(items) > 0 {
 			n := min(len(items), hashChunk)
 			todo <- items[:n:n]
@@ -579,32 +581,59 @@ func sortCells(cells []cell, todo chan<- []cell) {
 	}
 }
 
-// byKind is the objects of cells by kind, the kinds in order.
-func byKind(cells []cell) [][]cell {
+// sortKeys returns the objects of one kind sorted by key. The keys are
+// first copied side by side into one string, and the sort moves small
+// pointer-free records of where each key lies in it: the store's keys lie
+// each beside its object, scattered over the heap, so comparing them was
+// mostly cache misses, and moving the cells themselves (three pointers
+// each) write barriers while the collector runs. The caller then reads
+// the keys, to hash them, from that one string too. (At 2,000 nodes /
+// 60,000 pods the caller's CPU per hash went from 0.36 to 0.28 s.)
+func sortKeys(cells []cell) []cell {
+	type place struct {
+		at   int // in keys
+		n, i int32
+	}
+	places := make([]place, len(cells))
+	var b strings.Builder
+	size := 0
+	for _, c := range cells {
+		size += len(c.key)
+	}
+	b.Grow(size)
+	for i, c := range cells {
+		places[i] = place{b.Len(), int32(len(c.key)), int32(i)}
+		b.WriteString(c.key)
+	}
+	keys := b.String()
+	key := func(p place) string { return keys[p.at : p.at+int(p.n)] }
+	slices.SortFunc(places, func(a, b place) int { return strings.Compare(key(a), key(b)) })
+	out := make([]cell, len(cells))
+	for j, p := range places {
+		out[j] = cell{cells[p.i].kind, key(p), cells[p.i].v}
+	}
+	return out
+}
+
+// byKind is the objects of content by kind, the kinds in order.
+func byKind(content iter.Seq[cell]) [][]cell {
 	var names []string
 	var counts []int
-	kindOf := make([]int32, len(cells)) // index in names, -1 for an empty slot
-	for i, c := range cells {
-		kindOf[i] = -1
-		if c.v == nil {
-			continue
-		}
+	for c := range content {
 		k := slices.Index(names, c.kind) // a few kinds, their names mostly the same strings
 		if k < 0 {
 			k = len(names)
 			names, counts = append(names, c.kind), append(counts, 0)
 		}
-		kindOf[i] = int32(k)
 		counts[k]++
 	}
 	kinds := make([][]cell, len(names))
 	for k, n := range counts {
 		kinds[k] = make([]cell, 0, n)
 	}
-	for i, c := range cells {
-		if k := kindOf[i]; k >= 0 {
-			kinds[k] = append(kinds[k], c)
-		}
+	for c := range content {
+		k := slices.Index(names, c.kind)
+		kinds[k] = append(kinds[k], c)
 	}
 	order := make([]int, len(names))
 	for i := range order {

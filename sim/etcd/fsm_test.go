@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"slices"
 	"strconv"
@@ -410,21 +411,21 @@ func TestHashContentIsTheSequentialHash(t *testing.T) {
 		}
 	}
 	got := sha256.New()
-	require.NoError(t, hashContent(got, cellsOf(data)))
+	require.NoError(t, hashContent(got, contentOf(data)))
 	require.Equal(t, want.Sum(nil), got.Sum(nil))
 
 	data["ConfigMap"]["default/cm-5"] = struct{}{}
-	require.ErrorContains(t, hashContent(sha256.New(), cellsOf(data)), "ConfigMap default/cm-5")
+	require.ErrorContains(t, hashContent(sha256.New(), contentOf(data)), "ConfigMap default/cm-5")
 }
 
-// cellsOf is content by kind and key as a history holds it, in slots in
-// no particular order, with empty slots among them.
-func cellsOf(data map[string]map[string]value) []cell {
+// contentOf is content by kind and key as a history holds it, in slots
+// in no particular order, with empty slots among them.
+func contentOf(data map[string]map[string]value) iter.Seq[cell] {
 	cells := []cell{{}}
 	for kind, m := range data {
 		for key, v := range m {
 			cells = append(cells, cell{kind, key, v}, cell{})
 		}
 	}
-	return cells
+	return newHistory(cells, 0).content(0)
 }

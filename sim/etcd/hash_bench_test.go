@@ -5,6 +5,7 @@ package etcd
 import (
 	"crypto/sha256"
 	"runtime"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -44,7 +45,7 @@ func BenchmarkHashContent(b *testing.B) {
 	b.ResetTimer()
 	start := threadCPU()
 	for range b.N {
-		if err := hashContent(sha256.New(), cells); err != nil {
+		if err := hashContent(sha256.New(), slices.Values(cells)); err != nil {
 			b.Fatal(err)
 		}
 	}

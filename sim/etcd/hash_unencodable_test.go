@@ -14,7 +14,7 @@ func TestHashContentStopsAtFirstUnencodable(t *testing.T) {
 	data := map[string]map[string]value{
 		"Pod": {"default/a": 1, "default/b": 2},
 	}
-	err := hashContent(sha256.New(), cellsOf(data))
+	err := hashContent(sha256.New(), contentOf(data))
 	require.ErrorContains(t, err, "Pod default/a")
 	require.NotContains(t, err.Error(), "default/b")
 }

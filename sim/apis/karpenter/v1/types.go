@@ -288,6 +288,9 @@ func size(v any) int {
 	return len(b)
 }
 
+// marshalTo writes the encoding at the end of buf, as generated protobuf
+// marshallers do (etcd's content hash hands a marshaller more room than
+// the object needs, and takes the encoding from the end).
 func marshalTo(v any, buf []byte) (int, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -296,7 +299,7 @@ func marshalTo(v any, buf []byte) (int, error) {
 	if len(b) > len(buf) {
 		return 0, fmt.Errorf("buffer of %d bytes for %d", len(buf), len(b))
 	}
-	return copy(buf, b), nil
+	return copy(buf[len(buf)-len(b):], b), nil
 }
 
 // Size is the length of the storage encoding.
