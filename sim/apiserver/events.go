@@ -446,12 +446,13 @@ func (c *Client) Event(obj store.Object, eventType, reason, message string) {
 		count = strconv.AppendInt(append(count, " x"...), int64(l.count), 10)
 	}
 	if l.count > 1 {
-		if o, ok := c.s.store.Get("Event", ns, r.name(obj, l)); ok {
-			ev := o.(*corev1.Event).DeepCopy()
+		out, ok, err := c.s.store.UpdateEvent(ns, r.name(obj, l), func(ev *corev1.Event) {
 			ev.Count = l.count
 			ev.LastTimestamp = now
 			ev.Message = message // an aggregate event says the latest
-			if out, err := c.s.store.Update(ev); err == nil {
+		})
+		if ok {
+			if err == nil {
 				c.s.traceEvent(c.component, out, eventType, reason, count, message)
 			}
 			return

@@ -275,6 +275,38 @@ func BenchmarkEventKubeletPodStart(b *testing.B) {
 	runtime.KeepAlive(pods)
 }
 
+// An event written again about the same object counts on the stored one
+// (Get, copy, Update: the recount path of a ReplicaSet's aggregated
+// "Created pod" events and of a kubelet's repeats): each op is one
+// recount, twenty events about each pod (the first creates it), within
+// the spam filter's burst.
+func BenchmarkEventRecount(b *testing.B) {
+	w := apiservertest.NewWorld(1, "default")
+	kubelet := w.Server.Client("kubelet/node-1")
+	const per = 20
+	pods := make([]*corev1.Pod, b.N/(per-1)+1)
+	for i := range pods {
+		p := newPod(fmt.Sprintf("web-7d9f8c6b5-%06d", i))
+		p.Namespace, p.UID, p.ResourceVersion = "default", types.UID(fmt.Sprintf("6f1c4a2e-0000-4000-8000-%012d", i)), "1234"
+		pods[i] = p
+	}
+	for i, p := range pods {
+		w.Engine.At(time.Duration(i+1)*time.Millisecond, "pod events", func() {
+			for range per {
+				kubelet.Event(p, corev1.EventTypeNormal, "Pulled", `Container image "nginx:1.27" already present on machine`)
+			}
+		})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	w.Engine.RunUntil(time.Duration(len(pods)+1) * time.Millisecond)
+	b.StopTimer()
+	require.Equal(b, len(pods), w.Store.Len("Event"))
+	ev, ok := w.Store.Get("Event", "default", w.Store.List("Event", "default")[0].GetName())
+	require.True(b, ok)
+	require.Equal(b, int32(per), ev.(*corev1.Event).Count)
+}
+
 // An event's trace summary is its type, reason and message, with " xN"
 // once counted again and the aggregate prefix when aggregated; the line
 // written without a kept record (as in a run) says the same as the one

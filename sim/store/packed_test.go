@@ -311,3 +311,80 @@ func TestCreateEventIsCreateFrom(t *testing.T) {
 		})
 	}
 }
+
+// UpdateEvent writes what Get, DeepCopy, a change and Update write: the
+// same object back, log and watch events (the old version unchanged),
+// for a packed Event, one that does not pack, one the table keeps
+// unpacked because it is watched, and none (not found, nothing written).
+func TestUpdateEventIsGetCopyUpdate(t *testing.T) {
+	at := sim.Epoch.Add(90*time.Second + 123456789*time.Nanosecond)
+	later := metav1.NewTime(at.Add(time.Minute + 7*time.Nanosecond))
+	change := func(ev *corev1.Event) {
+		ev.Count, ev.LastTimestamp, ev.Message = 5, later, "(combined from similar events): Created pod: web-9"
+	}
+	cases := []struct {
+		name    string
+		watched bool
+		edit    func(*corev1.Event)
+		missing bool
+	}{
+		{"packed", false, func(*corev1.Event) {}, false},
+		{"not packable", false, func(ev *corev1.Event) { ev.Annotations = map[string]string{} }, false},
+		{"labelled", false, func(ev *corev1.Event) { ev.Labels = map[string]string{"app": "x"} }, false},
+		{"watched", true, func(*corev1.Event) {}, false},
+		{"missing", false, func(*corev1.Event) {}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var logs [2]*recLog
+			var seen [2][]store.Event
+			var got [2]store.Object
+			var found [2]bool
+			for i := range 2 {
+				e := sim.NewEngine(1)
+				s := store.New(e)
+				logs[i] = &recLog{}
+				s.SetLog(logs[i])
+				if c.watched {
+					s.Watch("Event", 0, func(ev store.Event) { seen[i] = append(seen[i], ev) })
+				}
+				e.At(time.Millisecond, "create", func() {
+					ev := event("default", "web.1", at)
+					c.edit(ev)
+					_, err := s.Create(ev)
+					require.NoError(t, err)
+				})
+				name := "web.1"
+				if c.missing {
+					name = "web.2"
+				}
+				e.At(time.Second, "recount", func() {
+					if i == 0 {
+						o, ok := s.Get("Event", "default", name)
+						if found[i] = ok; ok {
+							ev := o.(*corev1.Event).DeepCopy()
+							change(ev)
+							got[i], _ = s.Update(ev)
+						}
+						return
+					}
+					out, ok, err := s.UpdateEvent("default", name, change)
+					require.NoError(t, err)
+					got[i], found[i] = out, ok
+				})
+				e.RunUntil(2 * time.Second)
+			}
+			require.Equal(t, !c.missing, found[1])
+			require.Equal(t, found[0], found[1])
+			require.Equal(t, got[0], got[1])
+			require.Equal(t, logs[0].batches, logs[1].batches)
+			require.Equal(t, seen[0], seen[1])
+			if c.watched {
+				require.Len(t, seen[1], 2)
+				old := seen[1][1].Old.(*corev1.Event)
+				require.Equal(t, int32(1), old.Count, "the old version is left as it was")
+				require.Equal(t, "Started container app", old.Message)
+			}
+		})
+	}
+}

@@ -859,9 +859,33 @@ func (s *Store) Update(obj Object) (Object, error) {
 	return s.update(t, e, obj)
 }
 
+// UpdateEvent writes a new version of the stored Event namespace/name,
+// as Update writes it: change is handed a copy to change (the event
+// recorder's recount: count, last time and message). The Event is found
+// and decoded once, where Get, DeepCopy and Update found it twice and
+// decoded and copied it twice. ok is false if there is no such Event.
+func (s *Store) UpdateEvent(namespace, name string, change func(*corev1.Event)) (out Object, ok bool, err error) {
+	t := s.byKind[eventKind.idx]
+	e := s.lookup(t, namespace, name)
+	if e == nil {
+		return nil, false, nil
+	}
+	old := e.object()
+	// A shallow copy: change sets fields, and nothing writes into what
+	// the copy shares with old (stored objects are immutable).
+	ev := *old.(*corev1.Event)
+	change(&ev)
+	out, err = s.updateFrom(t, e, &ev, old)
+	return out, true, err
+}
+
 // update makes obj, a new version of e's object, the object of e.
 func (s *Store) update(t *table, e *entry, obj Object) (Object, error) {
-	old := e.object()
+	return s.updateFrom(t, e, obj, e.object())
+}
+
+// updateFrom is update, given e's object old.
+func (s *Store) updateFrom(t *table, e *entry, obj, old Object) (Object, error) {
 	if rv := obj.GetResourceVersion(); rv != "" && rv != old.GetResourceVersion() {
 		return nil, apierrors.NewConflict(t.kind.GroupResource(), obj.GetName(),
 			errConflict)
