@@ -156,7 +156,7 @@ func (s *Store) RenewLease(r Ref, renewTime metav1.MicroTime) (LeaseVersion, int
 		if o, ok := prev.(*Renewal); ok {
 			old = o.Whole()
 		}
-		s.offer(t, Modified, n.Whole(), old)
+		s.offer(t, Modified, n.Whole(), old, e.slot)
 	}
 	return LeaseVersion{n}, s.rev, nil
 }

@@ -49,6 +49,12 @@ type Event struct {
 	Object Object
 	Old    Object
 	Rev    int64
+	// Slot is the object's slot (Mutation.Slot), the same from its
+	// creation to its deletion: a synchronous watch that keeps something
+	// per object can keep it in an array by slot, where a map by key
+	// cost a hashed lookup of a cold bucket per write. A deleted
+	// object's slot goes to a later object.
+	Slot int32
 }
 
 // Mutation is one committed change, as a replicated log would carry it.
@@ -1004,7 +1010,7 @@ func revOf(obj Object) int64 {
 
 func (s *Store) record(t *table, typ EventType, e *entry, obj, old Object, enc *Encoding) {
 	s.written(t, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: e.key, Object: obj, Encoded: enc, Slot: e.slot})
-	s.offer(t, typ, obj, old)
+	s.offer(t, typ, obj, old, e.slot)
 }
 
 // written is the bookkeeping of the write m of an object of t, at the
@@ -1020,8 +1026,8 @@ func (s *Store) written(t *table, m Mutation) {
 
 // offer hands the change of an object of t, at the current revision, to
 // the watches that want it.
-func (s *Store) offer(t *table, typ EventType, obj, old Object) {
-	f := fanout{s: s, ev: Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev}}
+func (s *Store) offer(t *table, typ EventType, obj, old Object, slot int32) {
+	f := fanout{s: s, ev: Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev, Slot: slot}}
 	if typ == Deleted {
 		f.ev.Object = old
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -249,4 +250,51 @@ func TestWatchLanesKeepOrder(t *testing.T) {
 	withLanes := run(true)
 	require.Greater(t, len(withLanes), 3000)
 	require.Equal(t, run(false), withLanes)
+}
+
+// TestEventsCarryTheObjectsSlot: every event of an object, from Added to
+// Deleted (a lease renewal's too), carries the slot the object holds in
+// the store, and live objects hold different slots; a deleted object's
+// slot goes to a later object.
+func TestEventsCarryTheObjectsSlot(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := New(e)
+	slots := map[string][]int32{} // by "kind/name", one per event
+	for _, kind := range []string{"Pod", "Lease"} {
+		s.Watch(kind, 0, func(ev Event) {
+			slots[kind+"/"+ev.Object.GetName()] = append(slots[kind+"/"+ev.Object.GetName()], ev.Slot)
+		})
+	}
+	pod := func(name string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}}
+	}
+	for _, name := range []string{"a", "b"} {
+		_, err := s.Create(pod(name))
+		require.NoError(t, err)
+	}
+	o, ok := s.Get("Pod", "default", "a")
+	require.True(t, ok)
+	p := o.(*corev1.Pod).DeepCopy()
+	p.Labels = map[string]string{"x": "y"}
+	_, err := s.Update(p)
+	require.NoError(t, err)
+	_, err = s.Create(&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-node-lease", Name: "n1"}})
+	require.NoError(t, err)
+	ref, _, ok := s.RefOf(&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-node-lease", Name: "n1"}})
+	require.True(t, ok)
+	_, _, err = s.RenewLease(ref, metav1.NewMicroTime(e.Now()))
+	require.NoError(t, err)
+	_, err = s.Delete("Pod", "default", "a")
+	require.NoError(t, err)
+	_, err = s.Create(pod("c"))
+	require.NoError(t, err)
+
+	a, b, c, l := slots["Pod/a"], slots["Pod/b"], slots["Pod/c"], slots["Lease/n1"]
+	require.Len(t, a, 3, "added, modified, deleted")
+	require.Equal(t, []int32{a[0], a[0]}, a[1:], "one slot from Added to Deleted")
+	require.Len(t, l, 2, "created and renewed")
+	require.Equal(t, l[0], l[1])
+	require.NotContains(t, []int32{b[0], l[0]}, a[0], "live objects hold different slots")
+	require.NotEqual(t, b[0], l[0])
+	require.Equal(t, a[0], c[0], "the deleted pod's slot goes to the next object")
 }
