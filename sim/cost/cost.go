@@ -10,9 +10,11 @@ package cost
 import (
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -50,8 +52,16 @@ type Meter struct {
 	ec2    *cloud.EC2
 	every  time.Duration
 
-	pods    map[podKey]*podCharge
-	reqCPU  int64                // millicores requested by the pods in pods
+	// charges holds the open charges by their pods' store slots
+	// (store.Event.Slot): the meter finds a pod's charge on every write
+	// that could change it without hashing the pod's name into a map of
+	// 150,000 (a cold bucket each time). A charge names its pod, so one
+	// left in a slot the store gave to another pod is told apart (see
+	// charge).
+	charges []*podCharge
+	open    int                  // the charges in charges
+	slab    []podCharge          // room for the next charges (see newCharge)
+	reqCPU  int64                // millicores requested by the pods charged
 	reqMem  int64                // bytes
 	byLoad  map[Workload]float64 // USD charged so far, finished charges
 	samples []Sample
@@ -59,29 +69,39 @@ type Meter struct {
 	// its index (150,000 pods of 1,500 Deployments name 1,500).
 	loads   []Workload
 	loadIdx map[Workload]int32
-	// allocs memoises each node's allocatable by node name, for the
-	// version of the Node it was read from: store objects are never
-	// changed in place, so while the store holds that version the
-	// figures stand (Now reads every node at every sample, and a pod
-	// arriving on a node reads that node; parsing the quantities was
-	// nearly all of a sample's cost). stamp marks the entries the latest
-	// sample read, so that a deleted node's goes at the next.
-	allocs map[string]*nodeAlloc
-	stamp  uint64
+	// nodes holds, by node name, every Node the store holds with its
+	// allocatable CPU and memory, kept by a watch on Nodes (onNode): a
+	// pod arriving on a node reads its node's figures without reading
+	// the Node, and a sample adds them up without listing the Nodes.
+	// Parsing the quantities again was nearly all of a sample's cost;
+	// the kubelet's status writes keep the node's allocatable list, so
+	// most writes need no parsing either.
+	nodes map[string]*nodeAlloc
+	// reqs memoises the requests of pods of one container that take
+	// them from its requests alone (specOnly), by the identity of that
+	// list: the API server gives the containers of equal requests one
+	// list (apiserver.shareResources), never changed once stored.
+	// Emptied when it holds maxReqs.
+	reqs map[unsafe.Pointer]podutil.Resources
 }
 
-// nodeAlloc is the allocatable CPU and memory of one version of a node.
+// nodeAlloc is the allocatable CPU and memory of the current version of
+// a node, and the price of its instance.
 type nodeAlloc struct {
 	node     *corev1.Node
 	cpu, mem int64
-	stamp    uint64
+	// price is the node's instance's USD per hour once priced: EC2 never
+	// gives a node's name to another instance, nor changes an
+	// instance's price.
+	price  float64
+	priced bool
 }
 
-// podKey is a pod's namespace and name: the meter looks its charge up on
-// every pod event, and a "namespace/name" string would be made for each.
+// podKey is a pod's namespace and name.
 type podKey struct{ namespace, name string }
 
 type podCharge struct {
+	podKey
 	node   string
 	since  time.Duration
 	share  float64 // of the node's price
@@ -94,12 +114,43 @@ type podCharge struct {
 
 // New returns a meter over the cluster's store and EC2. Call Start.
 func New(engine *sim.Engine, st *store.Store, ec2 *cloud.EC2) *Meter {
-	return &Meter{engine: engine, st: st, ec2: ec2, pods: map[podKey]*podCharge{}, byLoad: map[Workload]float64{},
-		loadIdx: map[Workload]int32{}, allocs: map[string]*nodeAlloc{}}
+	return &Meter{engine: engine, st: st, ec2: ec2, byLoad: map[Workload]float64{},
+		loadIdx: map[Workload]int32{}, nodes: map[string]*nodeAlloc{}}
 }
 
-// Start watches pods (for the per-workload charges).
-func (m *Meter) Start() { m.st.Watch("Pod", 0, m.onPod) }
+// Start watches pods (for the per-workload charges) and nodes (for
+// their allocatable).
+func (m *Meter) Start() {
+	for _, o := range m.st.List("Node", "") {
+		m.setNode(o.(*corev1.Node))
+	}
+	m.st.Watch("Node", 0, m.onNode)
+	m.st.Watch("Pod", 0, m.onPod)
+}
+
+// onNode keeps Meter.nodes.
+func (m *Meter) onNode(ev store.Event) {
+	n := ev.Object.(*corev1.Node)
+	if ev.Type == store.Deleted {
+		delete(m.nodes, n.Name)
+		return
+	}
+	m.setNode(n)
+}
+
+// setNode makes n the current version of its node in Meter.nodes.
+func (m *Meter) setNode(n *corev1.Node) {
+	a := m.nodes[n.Name]
+	if a == nil {
+		a = &nodeAlloc{}
+		m.nodes[n.Name] = a
+	}
+	if a.node == nil || !sameList(a.node.Status.Allocatable, n.Status.Allocatable) {
+		r := podutil.NodeAllocatable(n)
+		a.cpu, a.mem = r.MilliCPU, r.Memory
+	}
+	a.node = n
+}
 
 // Sample records a Sample now and every interval from now on (a run with
 // an end calls it; the timer would keep an open-ended engine busy).
@@ -136,17 +187,17 @@ func (m *Meter) onPod(ev store.Event) {
 			}
 		}
 	}
-	key := podKey{pod.Namespace, pod.Name}
-	c := m.pods[key]
+	c := m.charge(ev, pod)
 	if c != nil && (!occupies || c.node != pod.Spec.NodeName) {
 		m.close(c)
-		delete(m.pods, key)
+		m.charges[ev.Slot] = nil
+		m.open--
 		c = nil
 	}
 	if !occupies {
 		return
 	}
-	req := podutil.PodRequests(pod)
+	req := m.requests(pod)
 	if c != nil { // still on its node: its requests may have been resized
 		m.reqCPU += req.MilliCPU - c.cpu
 		m.reqMem += req.Memory - c.mem
@@ -154,10 +205,75 @@ func (m *Meter) onPod(ev store.Event) {
 		return
 	}
 	share, price := m.shareOf(pod, req)
-	m.pods[key] = &podCharge{node: pod.Spec.NodeName, since: m.now(), share: share, price: price, load: m.index(m.workloadOf(pod)), active: true,
-		cpu: req.MilliCPU, mem: req.Memory}
+	c = m.newCharge()
+	*c = podCharge{podKey: podKey{pod.Namespace, pod.Name}, node: pod.Spec.NodeName, since: m.now(), share: share, price: price,
+		load: m.index(m.workloadOf(pod)), active: true, cpu: req.MilliCPU, mem: req.Memory}
+	m.charges[ev.Slot] = c
+	m.open++
 	m.reqCPU += req.MilliCPU
 	m.reqMem += req.Memory
+}
+
+// chargeSlab is the number of charges cut from one allocation.
+const chargeSlab = 128
+
+// newCharge is room for a charge, cut from a slab: a pod's charge was
+// one more object per pod for the collector, and the pods of a rollout
+// come and go together, and so do their charges.
+func (m *Meter) newCharge() *podCharge {
+	if len(m.slab) == 0 {
+		m.slab = make([]podCharge, chargeSlab)
+	}
+	c := &m.slab[0]
+	m.slab = m.slab[1:]
+	return c
+}
+
+// charge is the open charge of the pod the event is of (nil: none), in
+// the pod's store slot, with room for one in charges. The store gives a
+// pod's slot to a later pod only once the pod is deleted, and a watch
+// that writes while handling the deletion can make the later pod's
+// events reach the meter before the deletion does. So a charge of
+// another pod found under a write is that deleted pod's, closed now (at
+// the instant it went); under a deletion, the deleted pod is the one
+// whose slot went to another, and its charge was closed so.
+func (m *Meter) charge(ev store.Event, pod *corev1.Pod) *podCharge {
+	if int(ev.Slot) >= len(m.charges) {
+		m.charges = slices.Grow(m.charges, int(ev.Slot)+1-len(m.charges))[:ev.Slot+1]
+		return nil
+	}
+	c := m.charges[ev.Slot]
+	if c == nil || (c.name == pod.Name && c.namespace == pod.Namespace) {
+		return c
+	}
+	if ev.Type != store.Deleted {
+		m.close(c)
+		m.charges[ev.Slot] = nil
+		m.open--
+	}
+	return nil
+}
+
+// maxReqs bounds Meter.reqs.
+const maxReqs = 4096
+
+// requests is podutil.PodRequests(p), from the memo when p has one
+// container (and no init container), whose requests alone then make
+// the pod's (see Meter.reqs).
+func (m *Meter) requests(p *corev1.Pod) podutil.Resources {
+	if len(p.Spec.Containers) != 1 || len(p.Spec.InitContainers) > 0 || !specOnly(p) {
+		return podutil.PodRequests(p)
+	}
+	id := reflect.ValueOf(p.Spec.Containers[0].Resources.Requests).UnsafePointer()
+	if r, ok := m.reqs[id]; ok {
+		return r
+	}
+	req := podutil.PodRequests(p)
+	if m.reqs == nil || len(m.reqs) >= maxReqs {
+		m.reqs = map[unsafe.Pointer]podutil.Resources{}
+	}
+	m.reqs[id] = req
+	return req
 }
 
 // occupying reports whether p holds a share of its node: bound to it and
@@ -198,6 +314,12 @@ func specOnly(p *corev1.Pod) bool {
 	return true
 }
 
+// sameList reports whether a and b are the same map (not merely equal):
+// store objects are never changed in place, so its quantities are too.
+func sameList(a, b corev1.ResourceList) bool {
+	return len(a) == len(b) && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
 // sameArray reports whether a and b are the same elements of the same
 // array.
 func sameArray[T any](a, b []T) bool {
@@ -218,23 +340,29 @@ func (m *Meter) index(w Workload) int32 {
 // shareOf is a pod's share of its node and the node's price per hour;
 // req is the pod's requests.
 func (m *Meter) shareOf(pod *corev1.Pod, req podutil.Resources) (float64, float64) {
-	in, ok := m.ec2.Instance(pod.Spec.NodeName)
-	if !ok {
+	name := pod.Spec.NodeName
+	a := m.nodes[name]
+	if a == nil { // no Node
+		if in, ok := m.ec2.Instance(name); ok {
+			return 0, in.PricePerHour
+		}
 		return 0, 0
 	}
-	o, ok := m.st.Get("Node", "", pod.Spec.NodeName)
-	if !ok {
-		return 0, in.PricePerHour
+	if !a.priced {
+		in, ok := m.ec2.Instance(name)
+		if !ok {
+			return 0, 0
+		}
+		a.price, a.priced = in.PricePerHour, true
 	}
-	alloc := m.allocatable(o.(*corev1.Node))
 	var s float64
-	if alloc.cpu > 0 {
-		s += float64(req.MilliCPU) / float64(alloc.cpu) / 2
+	if a.cpu > 0 {
+		s += float64(req.MilliCPU) / float64(a.cpu) / 2
 	}
-	if alloc.mem > 0 {
-		s += float64(req.Memory) / float64(alloc.mem) / 2
+	if a.mem > 0 {
+		s += float64(req.Memory) / float64(a.mem) / 2
 	}
-	return math.Min(s, 1), in.PricePerHour
+	return math.Min(s, 1), a.price
 }
 
 func (m *Meter) close(c *podCharge) {
@@ -281,41 +409,15 @@ func (m *Meter) Now() Sample {
 			s.PerHour += in.PricePerHour
 		}
 	}
-	m.stamp++
-	nodes := m.st.List("Node", "")
-	for _, o := range nodes {
-		a := m.allocatable(o.(*corev1.Node))
+	for _, a := range m.nodes { // (sums of integers: any order)
 		s.CPUAllocatable += a.cpu
 		s.MemAllocatable += a.mem
-	}
-	if len(m.allocs) > len(nodes) {
-		for name, a := range m.allocs { // (only deletes: any order)
-			if a.stamp != m.stamp {
-				delete(m.allocs, name)
-			}
-		}
 	}
 	s.CPURequested, s.MemRequested = m.reqCPU, m.reqMem
 	if m.UsedCPU != nil {
 		s.CPUUsed = m.UsedCPU()
 	}
 	return s
-}
-
-// allocatable is n's allocatable CPU and memory, from the memo while it
-// holds this version of the node (see Meter.allocs).
-func (m *Meter) allocatable(n *corev1.Node) *nodeAlloc {
-	a := m.allocs[n.Name]
-	if a == nil {
-		a = &nodeAlloc{}
-		m.allocs[n.Name] = a
-	}
-	if a.node != n {
-		r := podutil.NodeAllocatable(n)
-		a.node, a.cpu, a.mem = n, r.MilliCPU, r.Memory
-	}
-	a.stamp = m.stamp
-	return a
 }
 
 // Samples are the samples so far, in time order.
@@ -358,17 +460,15 @@ func (m *Meter) Summary() Summary {
 	}
 	// In the order of the pods' "namespace/name" keys, as the sum always
 	// went (a float sum's last bits depend on its order).
-	type keyed struct {
-		key podKey
-		c   *podCharge
+	charges := make([]*podCharge, 0, m.open)
+	for _, c := range m.charges {
+		if c != nil {
+			charges = append(charges, c)
+		}
 	}
-	charges := make([]keyed, 0, len(m.pods))
-	for k, c := range m.pods {
-		charges = append(charges, keyed{k, c})
-	}
-	slices.SortFunc(charges, func(a, b keyed) int { return compareKeys(a.key, b.key) })
-	for _, ch := range charges {
-		if c := ch.c; c.active {
+	slices.SortFunc(charges, func(a, b *podCharge) int { return compareKeys(a.podKey, b.podKey) })
+	for _, c := range charges {
+		if c.active {
 			s.ByWorkload[m.loads[c.load]] += (now - c.since).Hours() * c.share * c.price
 		}
 	}

@@ -60,9 +60,8 @@ func TestMeterBillsMachinesAndChargesPods(t *testing.T) {
 	require.Less(t, ss.Total, 0.107, "spot is cheaper than eu-west-1 on-demand")
 }
 
-// The meter remembers each node's allocatable for the version it read
-// (Meter.allocs): a new version is read again, a deleted node counts no
-// more.
+// The meter keeps each node's allocatable (Meter.nodes): a new version
+// is read again, a deleted node counts no more.
 func TestNowFollowsNodeVersions(t *testing.T) {
 	c, err := cluster.New(cluster.Config{Seed: 1, EtcdMembers: 1, Region: "us-east-1",
 		NodeGroups: []cluster.NodeGroup{{Name: "ng", InstanceType: "m5.large", Count: 2}}})
