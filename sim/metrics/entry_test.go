@@ -1,12 +1,14 @@
 package metrics
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim/kubelet/images"
 )
@@ -21,45 +23,88 @@ func TestNewPodEntryTakesOverOnlyWhatIsTheSame(t *testing.T) {
 		Annotations: map[string]string{"a": "b"}},
 		Spec: corev1.PodSpec{NodeName: "n1", Containers: []corev1.Container{{Name: "app", Resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("128Mi")}}}}}}
-	old := newPodEntry(p1, "default/web-1", nil, false)
+	s := &Server{templates: map[containerID]*statics{}}
+	old := s.newPodEntry(p1, "default/web-1", nil, false)
 	old.idle = []int64{7}
-	scratch := func(p *corev1.Pod) *podEntry { return newPodEntry(p, "default/web-1", nil, true) }
+	scratch := func(p *corev1.Pod) *podEntry { return s.newPodEntry(p, "default/web-1", nil, true) }
 
 	status := *p1 // a status write: the same containers, equal annotations
 	status.Annotations = map[string]string{"a": "b"}
 	status.Status.Phase = corev1.PodRunning
-	e := newPodEntry(&status, "default/web-1", old, false)
-	require.Same(t, &old.containers[0], &e.containers[0], "shared")
+	e := s.newPodEntry(&status, "default/web-1", old, false)
+	require.Same(t, old.st, e.st, "shared")
 	require.Equal(t, []int64{7}, e.idle)
 	require.Equal(t, old.uidHash, e.uidHash)
-	require.Equal(t, scratch(&status).containers, e.containers)
+	require.Equal(t, derived(scratch(&status).st), derived(e.st))
 	require.True(t, e.sampled, "the rest is of the new version")
 
 	annotated := *p1 // the same containers, another working set
 	annotated.Annotations = map[string]string{images.AnnotationMemory: "300Mi"}
-	e = newPodEntry(&annotated, "default/web-1", old, false)
-	require.NotSame(t, &old.containers[0], &e.containers[0])
+	e = s.newPodEntry(&annotated, "default/web-1", old, false)
+	require.NotSame(t, old.st, e.st)
 	require.Nil(t, e.idle, "to compute")
-	require.Equal(t, scratch(&annotated).containers, e.containers)
-	require.NotEqual(t, old.containers, e.containers)
+	require.Equal(t, derived(scratch(&annotated).st), derived(e.st))
+	require.NotEqual(t, old.st.containers, e.st.containers)
 
 	resized := *p1 // other containers (a copy), equal annotations
 	resized.Spec.Containers = []corev1.Container{*p1.Spec.Containers[0].DeepCopy()}
 	resized.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("500m")
-	e = newPodEntry(&resized, "default/web-1", old, false)
-	require.EqualValues(t, 500, e.totalReq)
+	e = s.newPodEntry(&resized, "default/web-1", old, false)
+	require.EqualValues(t, 500, e.st.totalReq)
 	require.Nil(t, e.idle)
 
 	recreated := *p1 // deleted and created again under the same name
 	recreated.UID = "u2"
-	e = newPodEntry(&recreated, "default/web-1", old, false)
+	e = s.newPodEntry(&recreated, "default/web-1", old, false)
 	require.Equal(t, scratch(&recreated).uidHash, e.uidHash)
 	require.NotEqual(t, old.uidHash, e.uidHash)
 
-	e = newPodEntry(&status, "default/web-1", old, true)
-	require.NotSame(t, &old.containers[0], &e.containers[0], "fresh (the eager server) takes nothing over")
+	e = s.newPodEntry(&status, "default/web-1", old, true)
+	require.NotSame(t, old.st, e.st, "fresh (the eager server) takes nothing over")
 	require.Nil(t, e.idle)
 }
+
+// TestStaticsAreSharedByTemplate: pods whose containers have the same
+// names and resource lists (the pods of one template: the API server
+// shares the lists) and equal annotations share their statics; other
+// annotations, names, lists (even of equal content) or containers, or
+// fresh statics (the eager server) do not.
+func TestStaticsAreSharedByTemplate(t *testing.T) {
+	tmpl := []corev1.Container{{Name: "app", Resources: corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}}
+	pod := func(name string, ann map[string]string, cs []corev1.Container) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, UID: types.UID(name), Annotations: ann},
+			Spec: corev1.PodSpec{Containers: cs}}
+	}
+	s := &Server{templates: map[containerID]*statics{}}
+	first := s.newPodEntry(pod("a", nil, tmpl), "", nil, false)
+	for _, tc := range []struct {
+		name   string
+		pod    *corev1.Pod
+		fresh  bool
+		shared bool
+	}{
+		{"the same template", pod("b", nil, tmpl), false, true},
+		{"the same template, equal annotations", pod("c", map[string]string{}, tmpl), false, true},
+		{"a copy of the containers (the API server's)", pod("e", nil, slices.Clone(tmpl)), false, true},
+		{"another container's name", pod("g", nil, []corev1.Container{{Name: "web", Resources: tmpl[0].Resources}}), false, false},
+		{"requests of equal content, another list", pod("h", nil, []corev1.Container{{Name: "app", Resources: *tmpl[0].Resources.DeepCopy()}}), false, false},
+		{"two containers", pod("i", nil, append(slices.Clone(tmpl), tmpl[0])), false, false},
+		{"fresh", pod("f", nil, tmpl), true, false},
+		{"the same template, other annotations", pod("d", map[string]string{images.AnnotationCPU: "70m"}, tmpl), false, false},
+	} {
+		e := s.newPodEntry(tc.pod, "", nil, tc.fresh)
+		if tc.shared {
+			require.Same(t, first.st, e.st, tc.name)
+		} else {
+			require.NotSame(t, first.st, e.st, tc.name)
+		}
+		require.Equal(t, derived(s.newPodEntry(tc.pod, "", nil, true).st), derived(e.st), "%s: as made from scratch", tc.name)
+	}
+}
+
+// derived is what statics derive from the containers and annotations.
+func derived(st *statics) []any { return []any{st.containers, st.totalReq, st.podIdle} }
 
 // mergeByKey gives the entries of both lists in key order, whether the
 // new keys fall before, between or after the old ones.

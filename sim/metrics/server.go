@@ -1,12 +1,15 @@
 package metrics
 
 import (
+	"cmp"
 	"hash/fnv"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"gonum.org/v1/gonum/stat/distuv"
 	appsv1 "k8s.io/api/apps/v1"
@@ -14,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/kubelet/images"
@@ -112,8 +116,6 @@ type Server struct {
 	computed uint64 // scrapes that recomputed the samples
 
 	nodes    map[string]*NodeSample // the latest scrape, by node name
-	owner    map[string]string      // pod key -> its workload's "kind/name" (the pod's namespace); dropped with the pod (forget)
-	refs     map[string]string      // each "kind/name" of owner once, so that pods of one workload share it
 	at       time.Duration          // the latest scrape
 	window   time.Duration          // its window (samples carry at and window from here)
 	usedCPU  int64                  // millicores over every pod at the latest scrape
@@ -134,21 +136,30 @@ type Server struct {
 	watched    map[string]func() // the owner kinds watched for annotation changes
 
 	// With loads every scrape computes new samples (the traffic and the
-	// noise move), but only from what changed: entries keeps, per pod
-	// key, what a scrape derives from the pod object alone, refreshed
-	// for the pods the watch reported (changed) since the last scrape;
-	// list holds the entries in key order (the order the per-load sums
-	// are taken in). A scrape then costs a pass over the pods with no
-	// store reads, label matching or map building.
-	entries map[string]*podEntry
-	list    []*podEntry
-	// The pods written since the last scrape: touched holds the entries
-	// of those that have one (each once: podEntry.touched), fresh the
-	// keys of those that do not. The watch runs on every pod write, and
-	// an entry's flag costs no map write.
+	// noise move), but only from what changed: list keeps, per pod, in
+	// key order (the order the per-load sums are taken in), what a
+	// scrape derives from the pod object alone, refreshed for the pods
+	// the watch reported (changed) since the last scrape. A scrape then
+	// costs a pass over the pods with no store reads, label matching or
+	// map building. Readers (Pod, PodCPU, PodKeys) see list as the latest
+	// scrape left it, and find a pod's entry in it by binary search
+	// (entryOf): a map by key cost an insertion per pod created, and its
+	// readers look up few pods (the HPA's keep PodRefs).
+	list []*podEntry
+	// The watch brings an entry to each new version of its pod as the
+	// pod is written (podEntry.update), while the writer has just read
+	// the version before and both are in the cache: a scrape 15 s later
+	// found them long evicted. bySlot holds the entries by their pods'
+	// store slots (store.Event.Slot), so that a write finds its pod's
+	// entry without hashing the pod's name. touched holds the entries in
+	// list written since the last scrape (each once: podEntry.touched),
+	// fresh those of the pods created since, in the order they came
+	// (the scrape sorts them into list). The eager server keeps none of
+	// this: it reads every pod at every scrape.
+	bySlot    []*podEntry
 	touched   []*podEntry
-	fresh     map[string]bool
-	resync    bool           // re-read every pod (the first scrape; eager)
+	fresh     []*podEntry
+	resync    bool           // re-read every pod (the first scrape; eager; a write the watch could not follow)
 	idleStale bool           // a workload's annotations changed: every idle use is to recompute
 	selectors []loadSelector // per load
 	accs      map[string]*nodeAcc
@@ -156,9 +167,22 @@ type Server struct {
 	perPod    []float64 // per load, each Ready pod's share of the demand (millicores)
 	demand    []float64 // per load, this scrape's demand and use over its pods
 	served    []float64
-	keyBuf    []byte
-	refBuf    []byte
+	walkBuf   []byte
 	noiseSrc  *sim.Keyer // the "metrics/noise" streams
+	// walks memoises, for one scrape (walked: the scrape's number), the
+	// top controller found from a pod's controller ("namespace/kind/name")
+	// and the top's annotations: the store does not change during a
+	// scrape, and the pods of one ReplicaSet each walked it up to its
+	// Deployment (three lookups per pod) to compute their idle use.
+	walks  map[string]*walk
+	walked uint64
+	// The room the entries and their samples are cut from (see
+	// newPodEntry, cut).
+	entrySlab []podEntry
+	usageSlab []ContainerUsage
+	// templates holds the statics made since the last scrape by the
+	// first container they were made from (see statics).
+	templates map[containerID]*statics
 
 	// Without loads a scrape that has to recompute recomputes only what
 	// changed (patch): the entries refresh brought to a new version or
@@ -174,20 +198,22 @@ type Server struct {
 
 // podEntry is what a scrape derives from one version of a pod.
 type podEntry struct {
-	pod      *corev1.Pod
-	key      string
-	uidHash  uint64
-	passed   bool  // the two-scrape rule held (it keeps holding: time only advances)
-	sampled  bool  // Running on a node: it has a sample once it passed
-	ready    bool  // on a node, not being deleted and Ready: it shares its loads' traffic
-	loads    []int // the loads whose workload selects it, ascending
-	totalReq int64 // millicores requested over the containers
-	// containers is shared with the entry of the pod's previous version
-	// when that version had the same containers (the same array: store
-	// objects are immutable) and annotations: it is never written after
-	// newPodEntry.
-	containers []containerStatic
-	idle       []int64 // per container, its steady use without a load (nil: to compute)
+	pod     *corev1.Pod
+	key     string // ("" until the scrape that lists a fresh entry)
+	uidHash uint64
+	passed  bool // the two-scrape rule held (it keeps holding: time only advances)
+	sampled bool // Running on a node: it has a sample once it passed
+	ready   bool // on a node, not being deleted and Ready: it shares its loads' traffic
+	// running: every container has a status and runs; started is then
+	// the latest of their starts (secondScrape).
+	running bool
+	started time.Time
+	loads   []int // the loads whose workload selects it, ascending
+	// st is shared with the entries of the pod's previous versions and of
+	// other pods that hold the same containers (the same array: store
+	// objects are immutable) and equal annotations (see Server.statics).
+	st   *statics
+	idle []int64 // per container, its steady use without a load (nil: to compute); never written once computed
 	// sample is the latest scrape's (valid while hasSample): what
 	// PodSample holds beyond the pod's own namespace, name and node and
 	// the scrape's time and window, which Pod fills in.
@@ -198,8 +224,17 @@ type podEntry struct {
 	// to it is then stale.
 	replaced bool
 	// touched: the pod was written since the last scrape (in
-	// Server.touched).
-	touched bool
+	// Server.touched). fresh: the entry is in Server.fresh, not yet in
+	// list. gone: the pod was deleted (the next scrape drops the entry).
+	touched, fresh, gone bool
+	// owner is the pod's top controller, "kind/name" in the pod's
+	// namespace ("": none), once ownerKnown: walked up once per pod
+	// (workloadAnnotations), kept across the pod's versions, and so
+	// forgotten with the entry when the pod goes or another pod takes
+	// its name (a pod created again under a name does not inherit the
+	// workload of the one before it).
+	owner      string
+	ownerKnown bool
 	// acc is the accumulator of the pod's node in the latest scrape
 	// that sampled it, kept so that a scrape does not look it up by the
 	// node's name for every pod; it is valid while !acc.gone (the entry's
@@ -225,9 +260,36 @@ type podSample struct {
 	demandMilli           float64
 }
 
-// containerStatic is what a scrape reads of one container of the pod,
-// kept beside the entry so that the per-scrape pass over every pod does
-// not walk the pod objects themselves.
+// statics is what a scrape reads of a pod's containers, derived from the
+// containers and the pod's annotations (ann) and kept beside the entry
+// so that the per-scrape pass over every pod does not walk the pod
+// objects themselves. It is never written once made.
+type statics struct {
+	ann        map[string]string
+	ids        []containerID // the containers they were derived from
+	containers []containerStatic
+	totalReq   int64 // millicores requested over the containers
+	// podIdle is, per container, its steady use without a load by the
+	// pod's annotations alone: its idle use unless the workload's
+	// override it.
+	podIdle []int64
+}
+
+// containerID is what statics read of one container: its name and its
+// resource lists, by identity. The API server gives the containers of
+// equal requests (limits) one list (apiserver.shareResources), and
+// stored objects are never changed in place: containers with the same
+// lists and name have the same statics.
+type containerID struct {
+	name     string
+	req, lim unsafe.Pointer
+}
+
+func idOf(c *corev1.Container) containerID {
+	return containerID{c.Name, reflect.ValueOf(c.Resources.Requests).UnsafePointer(), reflect.ValueOf(c.Resources.Limits).UnsafePointer()}
+}
+
+// containerStatic is what a scrape reads of one container of the pod.
 type containerStatic struct {
 	name                 string
 	reqMilli, limitMilli int64 // limitMilli 0: no limit
@@ -245,6 +307,7 @@ type loadSelector struct {
 type nodeAcc struct {
 	stamp    uint64 // the scrape that last touched it
 	node     *corev1.Node
+	ref      store.Ref // on the node's slot: its current version without a lookup by name
 	capMilli int64
 	exists   bool
 	want     int64
@@ -257,46 +320,134 @@ type nodeAcc struct {
 // newPodEntry is the entry of pod version p. What it derives from the
 // containers and the annotations, and the UID's hash, it takes from old
 // (the entry of the pod key's previous version, or nil) when those are
-// the same; from scratch when fresh.
-func newPodEntry(p *corev1.Pod, key string, old *podEntry, fresh bool) *podEntry {
-	e := &podEntry{}
-	e.init(p, key, old, fresh)
-	return e
-}
-
-// init makes e (a zero podEntry, not old) newPodEntry(p, key, old, fresh).
-func (e *podEntry) init(p *corev1.Pod, key string, old *podEntry, fresh bool) {
-	e.pod, e.key = p, key
-	e.sampled = p.Spec.NodeName != "" && p.Status.Phase == corev1.PodRunning
-	e.ready = p.Spec.NodeName != "" && p.DeletionTimestamp == nil && podutil.IsReady(p)
-	if old != nil && !fresh && old.pod.UID == p.UID {
-		e.uidHash = old.uidHash
-	} else {
-		h := fnv.New64a()
-		h.Write([]byte(p.UID))
-		e.uidHash = h.Sum64()
+// the same; from scratch when fresh. The owner it takes from old when
+// old is of the same pod (the same UID).
+func (s *Server) newPodEntry(p *corev1.Pod, key string, old *podEntry, fresh bool) *podEntry {
+	if len(s.entrySlab) == 0 {
+		s.entrySlab = make([]podEntry, entrySlab)
+	}
+	e := &s.entrySlab[0]
+	s.entrySlab = s.entrySlab[1:]
+	e.key = key
+	e.derive(p)
+	if old != nil && old.pod.UID == p.UID {
+		e.owner, e.ownerKnown = old.owner, old.ownerKnown
+		if !fresh {
+			e.uidHash = old.uidHash
+		}
+	}
+	if e.uidHash == 0 {
+		e.uidHash = hashUID(p.UID)
 	}
 	if old != nil && !fresh && sameArray(old.pod.Spec.Containers, p.Spec.Containers) && maps.Equal(old.pod.Annotations, p.Annotations) {
 		// The same containers and annotations: the same statics, and
 		// the same idle use while the workload's annotations stand
 		// (when they change, refresh clears every entry's idle first).
-		e.containers, e.totalReq, e.idle = old.containers, old.totalReq, old.idle
-		return
+		e.st, e.idle = old.st, old.idle
+		return e
 	}
-	e.containers = make([]containerStatic, len(p.Spec.Containers))
-	for i := range p.Spec.Containers {
-		c := &p.Spec.Containers[i]
-		cs := &e.containers[i]
-		cs.name = c.Name
+	e.st = s.statics(p, fresh)
+	return e
+}
+
+// entrySlab is the number of entries cut from one allocation: an entry
+// a pod was one more object per pod for the collector, and the pods of
+// a rollout come and go together, and so do their entries.
+const entrySlab = 64
+
+// hashUID is the hash of a pod's UID that seeds its noise.
+func hashUID(uid types.UID) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(uid))
+	return h.Sum64()
+}
+
+// derive sets what e takes from p, its pod's version, alone, but for
+// the statics: p is then e's version, not yet past the two-scrape rule.
+func (e *podEntry) derive(p *corev1.Pod) {
+	e.pod, e.passed = p, false
+	e.sampled = p.Spec.NodeName != "" && p.Status.Phase == corev1.PodRunning
+	e.ready = p.Spec.NodeName != "" && p.DeletionTimestamp == nil && podutil.IsReady(p)
+	e.running, e.started = len(p.Status.ContainerStatuses) >= len(p.Spec.Containers), time.Time{}
+	for i := range p.Status.ContainerStatuses {
+		r := p.Status.ContainerStatuses[i].State.Running
+		if r == nil {
+			e.running = false
+			break
+		}
+		if i == 0 || r.StartedAt.After(e.started) {
+			e.started = r.StartedAt.Time
+		}
+	}
+}
+
+// statics are the statics of p's containers: those of another pod's
+// entry whose containers have the same names and resource lists (see
+// containerID: the pods of one template) and whose annotations are
+// equal, unless fresh asks for new ones. Server.templates keeps them by
+// the first container until the next scrape.
+func (s *Server) statics(p *corev1.Pod, fresh bool) *statics {
+	cs := p.Spec.Containers
+	if !fresh && len(cs) > 0 {
+		if st := s.templates[idOf(&cs[0])]; st != nil && st.of(p) {
+			return st
+		}
+	}
+	st := &statics{ann: p.Annotations, ids: make([]containerID, len(cs)), containers: make([]containerStatic, len(cs)), podIdle: make([]int64, len(cs))}
+	for i := range cs {
+		c := &cs[i]
+		st.ids[i] = idOf(c)
+		x := &st.containers[i]
+		x.name = c.Name
 		if q, ok := c.Resources.Requests[corev1.ResourceCPU]; ok {
-			cs.reqMilli = q.MilliValue()
+			x.reqMilli = q.MilliValue()
 		}
-		e.totalReq += cs.reqMilli
+		st.totalReq += x.reqMilli
 		if lim, ok := c.Resources.Limits[corev1.ResourceCPU]; ok && !lim.IsZero() {
-			cs.limitMilli = lim.MilliValue()
+			x.limitMilli = lim.MilliValue()
 		}
-		cs.memBytes = images.WorkingSetBytes(c.Name, c.Resources.Requests[corev1.ResourceMemory], p.Annotations)
+		x.memBytes = images.WorkingSetBytes(c.Name, c.Resources.Requests[corev1.ResourceMemory], p.Annotations)
+		st.podIdle[i] = images.CPUUsageMilli(c, p.Annotations)
 	}
+	if !fresh && len(cs) > 0 {
+		s.templates[st.ids[0]] = st
+	}
+	return st
+}
+
+// of reports whether st are the statics of p's containers: the same
+// containers (by containerID) and equal annotations.
+func (st *statics) of(p *corev1.Pod) bool {
+	cs := p.Spec.Containers
+	if len(cs) != len(st.ids) || !maps.Equal(st.ann, p.Annotations) {
+		return false
+	}
+	for i := range cs {
+		if idOf(&cs[i]) != st.ids[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// slabLen is the number of elements of a slab the entries' samples are
+// cut from.
+const slabLen = 256
+
+// cut is n elements cut from *slab (a new slab when it has fewer left),
+// capped at n: a sample's containers were one more small object per
+// entry for the collector. An entry never writes its sample past its
+// length.
+func cut[T any](slab *[]T, n int) []T {
+	if n > slabLen {
+		return make([]T, n)
+	}
+	if len(*slab) < n {
+		*slab = make([]T, slabLen)
+	}
+	out := (*slab)[:n:n]
+	*slab = (*slab)[n:]
+	return out
 }
 
 // sameArray reports whether a and b are the same elements of the same
@@ -312,8 +463,8 @@ func New(engine *sim.Engine, st *store.Store, cfg Config) *Server {
 		cfg.Interval = DefaultInterval
 	}
 	s := &Server{engine: engine, st: st, interval: cfg.Interval, loads: cfg.Loads,
-		nodes: map[string]*NodeSample{}, owner: map[string]string{}, refs: map[string]string{}, eager: cfg.Eager, dirty: true, watched: map[string]func(){},
-		entries: map[string]*podEntry{}, fresh: map[string]bool{}, resync: true, accs: map[string]*nodeAcc{},
+		nodes: map[string]*NodeSample{}, eager: cfg.Eager, dirty: true, watched: map[string]func(){},
+		resync: true, accs: map[string]*nodeAcc{}, walks: map[string]*walk{}, templates: map[containerID]*statics{},
 		selectors: make([]loadSelector, len(cfg.Loads)), ready: make([]int, len(cfg.Loads)), perPod: make([]float64, len(cfg.Loads)),
 		demand: make([]float64, len(cfg.Loads)), served: make([]float64, len(cfg.Loads)),
 		noiseSrc: engine.Keyer("metrics/noise")}
@@ -334,17 +485,7 @@ func (s *Server) Start() {
 	// Synchronous watches (no delivery latency, so no engine events and
 	// no change to anyone's event order) tell the server when a scrape
 	// could come out differently.
-	s.watched["Pod"] = s.st.Watch("Pod", 0, func(ev store.Event) {
-		s.dirty = true
-		if e := s.entryOf(ev.Object.GetNamespace(), ev.Object.GetName()); e != nil {
-			if !e.touched {
-				e.touched = true
-				s.touched = append(s.touched, e)
-			}
-		} else if !s.fresh[string(s.keyBuf)] { // (entryOf left the key in keyBuf)
-			s.fresh[string(s.keyBuf)] = true
-		}
-	})
+	s.watched["Pod"] = s.st.Watch("Pod", 0, s.onPod)
 	s.watched["Node"] = s.st.Watch("Node", 0, func(ev store.Event) {
 		if ev.Type != store.Modified || allocatableCPU(ev.Object) != allocatableCPU(ev.Old) {
 			s.dirty = true
@@ -379,6 +520,65 @@ func (s *Server) watchOwnerKind(kind string) {
 	})
 }
 
+// onPod follows a pod's write: the pod's entry follows it to the new
+// version (a new pod gets a fresh entry), and the next scrape samples
+// it again (see Server.bySlot).
+func (s *Server) onPod(ev store.Event) {
+	s.dirty = true
+	if s.eager {
+		return
+	}
+	p := ev.Object.(*corev1.Pod)
+	if ev.Type == store.Added {
+		e := s.newPodEntry(p, "", nil, false)
+		e.fresh = true
+		s.fresh = append(s.fresh, e)
+		s.setSlot(ev.Slot, e)
+		return
+	}
+	e := s.slotEntry(ev.Slot)
+	if e == nil || e.pod != ev.Old {
+		// Not the entry of the version before: a pod that was there
+		// before the server started, found by its name once (or a
+		// store restored under the server: every pod is read again).
+		if e = s.entryOf(p.Namespace, p.Name); e == nil || e.replaced || e.pod != ev.Old {
+			s.resync = true
+			return
+		}
+		if ev.Type == store.Modified {
+			s.setSlot(ev.Slot, e)
+		}
+	}
+	if ev.Type == store.Deleted {
+		e.gone = true
+		if s.slotEntry(ev.Slot) == e {
+			s.bySlot[ev.Slot] = nil
+		}
+	} else {
+		s.update(e, p)
+	}
+	if !e.fresh && !e.touched {
+		e.touched = true
+		s.touched = append(s.touched, e)
+	}
+}
+
+// slotEntry is the entry in bySlot at slot (nil: none).
+func (s *Server) slotEntry(slot int32) *podEntry {
+	if int(slot) < len(s.bySlot) {
+		return s.bySlot[slot]
+	}
+	return nil
+}
+
+// setSlot puts e in bySlot at slot.
+func (s *Server) setSlot(slot int32, e *podEntry) {
+	if int(slot) >= len(s.bySlot) {
+		s.bySlot = slices.Grow(s.bySlot, int(slot)+1-len(s.bySlot))[:slot+1]
+	}
+	s.bySlot[slot] = e
+}
+
 func allocatableCPU(o store.Object) int64 {
 	if n, ok := o.(*corev1.Node); ok {
 		return podutil.NodeAllocatable(n).MilliCPU
@@ -391,7 +591,7 @@ func (s *Server) OnScrape(fn func()) { s.onScrape = append(s.onScrape, fn) }
 
 // Pod is the latest sample of a pod, if metrics-server has one.
 func (s *Server) Pod(namespace, name string) (PodSample, bool) {
-	e := s.entries[store.Key(namespace, name)]
+	e := s.entryOf(namespace, name)
 	if e == nil || !e.hasSample {
 		return PodSample{}, false
 	}
@@ -408,14 +608,38 @@ func (s *Server) PodCPU(namespace, name string) (milli int64, at time.Time, wind
 	return s.PodCPUByRef(s.PodRef(namespace, name))
 }
 
-// entryOf is the pod's entry (nil: none), looked up without allocating.
-func (s *Server) entryOf(namespace, name string) *podEntry {
-	s.keyBuf = s.keyBuf[:0]
-	if namespace != "" { // as store.Key
-		s.keyBuf = append(append(s.keyBuf, namespace...), '/')
+// entryOf is the pod's entry in list (nil: none).
+func (s *Server) entryOf(namespace, name string) *podEntry { return entryIn(s.list, namespace, name) }
+
+// entryIn is the entry of the pod namespace/name in list, which is in
+// key order (nil: none), found without building the key.
+func entryIn(list []*podEntry, namespace, name string) *podEntry {
+	i, found := slices.BinarySearchFunc(list, name, func(e *podEntry, name string) int { return compareKey(e.key, namespace, name) })
+	if !found {
+		return nil
 	}
-	s.keyBuf = append(s.keyBuf, name...)
-	return s.entries[string(s.keyBuf)] // (a lookup by converted bytes allocates nothing)
+	return list[i]
+}
+
+// compareKey compares key with store.Key(namespace, name) as strings.
+func compareKey(key, namespace, name string) int {
+	if namespace == "" {
+		return strings.Compare(key, name)
+	}
+	n := len(namespace)
+	if len(key) <= n { // key ends before the other's '/'
+		if c := strings.Compare(key, namespace[:len(key)]); c != 0 {
+			return c
+		}
+		return -1 // a prefix of the other
+	}
+	if c := strings.Compare(key[:n], namespace); c != 0 {
+		return c
+	}
+	if key[n] != '/' {
+		return cmp.Compare(key[n], '/')
+	}
+	return strings.Compare(key[n+1:], name)
 }
 
 // PodRef refers to the server's entry for one pod, for a reader that
@@ -778,7 +1002,7 @@ func (s *Server) sample(e *podEntry) bool {
 	}
 	p := e.pod
 	if !e.passed {
-		due, ok := s.secondScrape(p)
+		due, ok := s.secondScrape(e)
 		if !ok {
 			if due > 0 && (s.eligibleAt == 0 || due < s.eligibleAt) {
 				s.eligibleAt = due
@@ -789,10 +1013,10 @@ func (s *Server) sample(e *podEntry) bool {
 		e.passed = true
 	}
 	ps := &e.sample
-	if !e.hasSample {
-		ps.containers = make([]ContainerUsage, 0, len(p.Spec.Containers))
-		e.hasSample = true
+	if cap(ps.containers) < len(e.st.containers) {
+		ps.containers = cut(&s.usageSlab, len(e.st.containers))
 	}
+	e.hasSample = true
 	ps.containers = ps.containers[:0]
 	ps.cpuMilli, ps.memoryBytes, ps.demandMilli = 0, 0, 0
 	li, loaded := e.load()
@@ -800,19 +1024,21 @@ func (s *Server) sample(e *podEntry) bool {
 	if loaded {
 		noise = s.noise(e.uidHash, s.loads[li].Noise)
 	} else if e.idle == nil || s.eager {
-		ann := s.workloadAnnotations(e)
-		e.idle = make([]int64, len(p.Spec.Containers))
-		for i := range p.Spec.Containers {
-			e.idle[i] = images.CPUUsageMilli(&p.Spec.Containers[i], ann, p.Annotations)
+		e.idle = e.st.podIdle // (the same when ann has no key of the CPU annotation)
+		if ann, overrides := s.workloadAnnotations(e); overrides {
+			e.idle = make([]int64, len(p.Spec.Containers))
+			for i := range p.Spec.Containers {
+				e.idle[i] = images.CPUUsageMilli(&p.Spec.Containers[i], ann, p.Annotations)
+			}
 		}
 	}
-	for i := range e.containers {
-		cs := &e.containers[i]
+	for i := range e.st.containers {
+		cs := &e.st.containers[i]
 		var demand float64
 		if loaded {
-			part := 1 / float64(len(e.containers))
-			if e.totalReq > 0 {
-				part = float64(cs.reqMilli) / float64(e.totalReq)
+			part := 1 / float64(len(e.st.containers))
+			if e.st.totalReq > 0 {
+				part = float64(cs.reqMilli) / float64(e.st.totalReq)
 			}
 			demand = images.DefaultIdleCPUMilli + s.perPod[li]*part*noise
 		} else {
@@ -831,7 +1057,7 @@ func (s *Server) sample(e *podEntry) bool {
 // nodeOf reads the node's allocatable CPU into acc (kept while the node
 // object is the same).
 func (s *Server) nodeOf(name string, acc *nodeAcc) {
-	o, ok := s.st.Get("Node", "", name)
+	o, ok := s.st.Follow(&acc.ref, "Node", "", name)
 	acc.exists = ok
 	if !ok {
 		acc.node, acc.sample = nil, nil
@@ -847,11 +1073,12 @@ func (s *Server) nodeOf(name string, acc *nodeAcc) {
 // the first scrape, in eager mode, or when a selector changed). It
 // reports whether every entry is to be sampled again: it read every pod,
 // or a workload's annotations changed every pod's idle use. Else the
-// entries it brought to a new version or added are in s.changed, those
-// it dropped in s.removed.
+// entries the watch brought to a new version or added are in s.changed,
+// those of the pods deleted in s.removed.
 func (s *Server) refresh() bool {
 	all := s.resync || s.eager
 	s.resync = false
+	clear(s.templates)
 	for i, l := range s.loads {
 		if s.refreshSelector(i, l) {
 			all = true
@@ -866,40 +1093,29 @@ func (s *Server) refresh() bool {
 	}
 	if all {
 		s.untouch()
-		keep := make(map[string]*podEntry, len(s.entries))
-		s.list = s.list[:0]
-		for _, o := range s.st.List("Pod", "") {
-			e := s.entry(o.(*corev1.Pod), "", true)
-			keep[e.key] = e
-			s.list = append(s.list, e)
+		prev := s.list
+		pods := s.st.List("Pod", "")
+		s.list = make([]*podEntry, 0, len(pods))
+		for _, o := range pods {
+			s.list = append(s.list, s.entry(prev, o.(*corev1.Pod)))
 		}
-		for key, e := range s.entries { // (only marks and deletes: any order)
-			if keep[key] != e {
-				e.replaced = true
-				s.forget(e, keep[key])
-			}
+		for _, e := range prev {
+			e.replaced = true
 		}
-		s.entries = keep
+		for _, e := range s.list {
+			e.replaced = false // (kept, or new)
+		}
 		return true
 	}
-	if len(s.touched) == 0 && len(s.fresh) == 0 {
-		return idleStale
-	}
-	// The pods written since the last scrape that have an entry: each
-	// entry follows its pod to its current version in place (see
-	// update), or goes with it. Nothing is looked up by key but the pod.
 	gone := false
 	for _, e := range s.touched {
 		e.touched = false
-		o, ok := s.st.Get("Pod", e.pod.Namespace, e.pod.Name)
-		if !ok {
+		if e.gone {
 			e.replaced, gone = true, true
-			s.forget(e, nil)
-			delete(s.entries, e.key)
 			s.removed = append(s.removed, e)
 			continue
 		}
-		s.update(e, o.(*corev1.Pod))
+		e.loads = s.matchLoads(e.pod, e.loads[:0])
 		s.changed = append(s.changed, e)
 	}
 	clear(s.touched)
@@ -907,48 +1123,57 @@ func (s *Server) refresh() bool {
 	if gone {
 		s.list = slices.DeleteFunc(s.list, func(e *podEntry) bool { return e.replaced })
 	}
-	// The new pods, in key order, merged into the list in one pass (a
-	// rollout's new pods fall between the old ones: inserting each would
-	// move the list's tail once per pod).
 	if len(s.fresh) > 0 {
-		added := make([]*podEntry, 0, len(s.fresh))
-		for _, key := range slices.Sorted(maps.Keys(s.fresh)) {
-			ns, name, _ := strings.Cut(key, "/")
-			o, ok := s.st.Get("Pod", ns, name)
-			if !ok {
-				continue
-			}
-			e := s.entry(o.(*corev1.Pod), key, false)
-			s.entries[key] = e
-			added = append(added, e)
-		}
-		clear(s.fresh)
-		s.list = mergeByKey(s.list, added)
-		s.changed = append(s.changed, added...)
+		s.list = mergeByKey(s.list, s.listFresh())
 	}
 	return idleStale
 }
 
-// update brings e, the entry of p's key, to p, the pod's current
-// version, in place: what it derives from the pod is p's (newPodEntry
-// with e as the previous version), and a PodRef on it reads p's sample
-// from now on, as PodCPU of the pod's name does. Updating the entry
-// rather than putting a new one in its place costs no map write, no
-// search of the list and no allocation, on every pod written between two
-// scrapes.
+// listFresh puts the entries of the pods created since the last scrape
+// (but those deleted since) in s.changed, and returns them in key order
+// for the list. A rollout's new pods fall between the old
+// ones: merged in one pass, rather than inserted one by one, they do
+// not move the list's tail once per pod.
+func (s *Server) listFresh() []*podEntry {
+	added := s.fresh[:0]
+	for _, e := range s.fresh {
+		e.fresh = false
+		if e.gone {
+			e.replaced = true
+			continue
+		}
+		e.key = store.KeyOf(e.pod)
+		added = append(added, e)
+	}
+	clear(s.fresh[len(added):])
+	slices.SortFunc(added, func(a, b *podEntry) int { return strings.Compare(a.key, b.key) })
+	for _, e := range added {
+		e.loads = s.matchLoads(e.pod, nil)
+	}
+	s.changed = append(s.changed, added...)
+	clear(added)
+	s.fresh = added[:0]
+	return s.changed[len(s.changed)-len(added):]
+}
+
+// update brings e, the entry of p's previous version, to p in place:
+// what it derives from the pod is p's, the statics (and the idle use)
+// stay while p holds the same containers and equal annotations. Readers
+// do not see it before the next scrape samples the entry again: a
+// sample is of the pod's node, which a pod never changes once it has
+// one, and Pod reads the version only for its name and node. Updating
+// the entry rather than putting a new one in its place costs no map
+// write, no search of the list and no allocation, on every pod write.
 func (s *Server) update(e *podEntry, p *corev1.Pod) {
-	if e.pod == p {
-		return
+	old := e.pod
+	same := sameArray(old.Spec.Containers, p.Spec.Containers) && maps.Equal(old.Annotations, p.Annotations)
+	if old.Spec.NodeName != p.Spec.NodeName {
+		e.acc = nil
 	}
-	var next podEntry
-	next.init(p, e.key, e, false) // (the incremental server is never eager)
-	next.loads = s.matchLoads(p, e.loads[:0])
-	if e.hasSample && e.pod.Spec.NodeName == p.Spec.NodeName {
-		next.sample, next.hasSample, next.acc = e.sample, true, e.acc
+	e.derive(p)
+	if !same {
+		e.st, e.idle = s.statics(p, false), nil
 	}
-	next.in, next.inCPU, next.inMem, next.mark = e.in, e.inCPU, e.inMem, e.mark
-	s.forget(e, &next)
-	*e = next
 }
 
 // mergeByKey merges added into list, both in key order (no key in
@@ -969,50 +1194,40 @@ func mergeByKey(list, added []*podEntry) []*podEntry {
 	return list
 }
 
-// forget drops what the server remembers of old's pod by its key (its
-// workload, Server.owner) when next, the key's new entry (nil: none),
-// is of another pod: the pod went, or another took its name. Else the
-// owner map would keep every pod that ever ran, and a pod created again
-// under a name would inherit the workload of the one before it.
-func (s *Server) forget(old, next *podEntry) {
-	if next == nil || next.pod.UID != old.pod.UID {
-		delete(s.owner, old.key)
-	}
-}
-
-// untouch forgets the pods written since the last scrape.
+// untouch forgets the pods written since the last scrape: every pod is
+// read again, and found again by name at its next write.
 func (s *Server) untouch() {
 	for _, e := range s.touched {
 		e.touched = false
 	}
 	clear(s.touched)
 	s.touched = s.touched[:0]
+	for _, e := range s.fresh {
+		e.fresh, e.replaced = false, true
+	}
 	clear(s.fresh)
+	s.fresh = s.fresh[:0]
+	clear(s.bySlot)
 }
 
-// entry is the pod's entry: the current one while the pod object is
-// the same (unless fresh asks for its loads to be matched again), else a
-// new one that keeps the sample to reuse its memory. key is the pod's
-// key ("": to make).
-func (s *Server) entry(p *corev1.Pod, key string, fresh bool) *podEntry {
-	old := s.entryOf(p.Namespace, p.Name)
-	if key == "" {
-		if old != nil {
-			key = old.key
-		} else {
-			key = store.KeyOf(p)
-		}
-	}
+// entry is the pod's entry when the server reads every pod: the current
+// one in prev, the list so far, while the pod object is the same (its
+// loads matched again), else a new one that keeps the sample to reuse
+// its memory.
+func (s *Server) entry(prev []*podEntry, p *corev1.Pod) *podEntry {
+	old := entryIn(prev, p.Namespace, p.Name)
 	if old != nil && old.pod == p {
-		if fresh {
-			old.loads = s.matchLoads(p, old.loads[:0])
-			if s.eager {
-				old.idle = nil
-			}
+		old.loads = s.matchLoads(p, old.loads[:0])
+		if s.eager {
+			old.idle = nil
 		}
 		return old
 	}
-	e := newPodEntry(p, key, old, s.eager)
+	key := store.KeyOf(p)
+	if old != nil {
+		key = old.key
+	}
+	e := s.newPodEntry(p, key, old, s.eager)
 	e.loads = s.matchLoads(p, nil)
 	if old != nil && old.hasSample && old.pod.Spec.NodeName == p.Spec.NodeName {
 		e.sample, e.hasSample, e.acc = old.sample, true, old.acc
@@ -1065,23 +1280,14 @@ func (s *Server) refreshSelector(i int, l Load) bool {
 // scrape. When they all run but one started too recently, due is the
 // virtual time from which the pod passes (0 when only a change to the pod
 // can make it pass).
-func (s *Server) secondScrape(p *corev1.Pod) (due time.Duration, ok bool) {
-	if len(p.Status.ContainerStatuses) < len(p.Spec.Containers) {
+func (s *Server) secondScrape(e *podEntry) (due time.Duration, ok bool) {
+	if !e.running {
 		return 0, false
 	}
-	since := s.engine.Now().Add(-s.interval)
-	ok = true
-	for i := range p.Status.ContainerStatuses {
-		r := p.Status.ContainerStatuses[i].State.Running
-		if r == nil {
-			return 0, false
-		}
-		if r.StartedAt.After(since) {
-			ok = false
-			due = max(due, r.StartedAt.Sub(sim.Epoch)+s.interval)
-		}
+	if since := s.engine.Now().Add(-s.interval); !e.started.After(since) {
+		return 0, true
 	}
-	return due, ok
+	return max(0, e.started.Sub(sim.Epoch)+s.interval), false
 }
 
 // noise is the pod's factor this scrape: a draw from a normal
@@ -1100,49 +1306,85 @@ func (s *Server) noise(uidHash uint64, sigma float64) float64 {
 
 // workloadAnnotations are the annotations of the top controller of the
 // entry's pod (a ReplicaSet's Deployment), whose sim.kubesim.io/cpu
-// overrides the pod's own.
-func (s *Server) workloadAnnotations(e *podEntry) map[string]string {
+// overrides the pod's own, and whether they hold a key of that
+// annotation (else the pod's own decide: containerStatic.podIdle).
+func (s *Server) workloadAnnotations(e *podEntry) (map[string]string, bool) {
 	p := e.pod
-	ref, ok := s.owner[e.key]
-	if !ok {
-		var obj store.Object = p
-		for range 3 {
-			c := podutil.ControllerOf(obj)
-			if c == nil {
-				break
-			}
-			ref = s.ref(c.Kind, c.Name)
-			o, ok := s.st.Get(c.Kind, p.Namespace, c.Name)
-			if !ok {
-				break
-			}
-			obj = o
-		}
-		s.owner[e.key] = ref
-		if ref != "" {
-			kind, _ := splitRef(ref)
-			s.watchOwnerKind(kind)
-		}
+	if !e.ownerKnown {
+		w := s.walkFrom(p)
+		e.owner, e.ownerKnown = w.ref, true
+		return w.ann, w.cpu
 	}
-	if ref == "" {
-		return nil
+	if e.owner == "" {
+		return nil, false
 	}
-	kind, name := splitRef(ref)
+	kind, name := splitRef(e.owner)
 	if o, ok := s.st.Get(kind, p.Namespace, name); ok {
-		return o.GetAnnotations()
+		ann := o.GetAnnotations()
+		return ann, hasCPUAnnotation(ann)
 	}
-	return nil
+	return nil, false
 }
 
-// ref is "kind/name", one string for all the pods that name it.
-func (s *Server) ref(kind, name string) string {
-	s.refBuf = append(append(append(s.refBuf[:0], kind...), '/'), name...)
-	if r, ok := s.refs[string(s.refBuf)]; ok {
-		return r
+// walk is where the owner chain from one controller leads in this
+// scrape: the top controller, "kind/name" ("": none), its annotations,
+// and whether they hold a key of the CPU annotation.
+type walk struct {
+	ref string
+	ann map[string]string
+	cpu bool
+}
+
+// walkFrom follows p's controller references up (at most three) to the
+// top controller, memoised for this scrape by p's controller (see
+// Server.walks).
+func (s *Server) walkFrom(p *corev1.Pod) *walk {
+	c := podutil.ControllerOf(p)
+	if c == nil {
+		return &walk{}
 	}
-	r := string(s.refBuf)
-	s.refs[r] = r
-	return r
+	if s.walked != s.scrapes {
+		clear(s.walks)
+		s.walked = s.scrapes
+	}
+	s.walkBuf = append(append(append(append(append(s.walkBuf[:0], p.Namespace...), '/'), c.Kind...), '/'), c.Name...)
+	if w := s.walks[string(s.walkBuf)]; w != nil {
+		return w
+	}
+	w := &walk{}
+	s.walks[string(s.walkBuf)] = w
+	var obj store.Object = p
+	for range 3 {
+		c := podutil.ControllerOf(obj)
+		if c == nil {
+			break
+		}
+		w.ref = c.Kind + "/" + c.Name
+		o, ok := s.st.Get(c.Kind, p.Namespace, c.Name)
+		if !ok {
+			break
+		}
+		obj = o
+	}
+	kind, name := splitRef(w.ref)
+	s.watchOwnerKind(kind)
+	if o, ok := s.st.Get(kind, p.Namespace, name); ok {
+		w.ann = o.GetAnnotations()
+		w.cpu = hasCPUAnnotation(w.ann)
+	}
+	return w
+}
+
+// hasCPUAnnotation reports whether ann holds sim.kubesim.io/cpu or a
+// container's sim.kubesim.io/cpu.NAME: without either, the workload's
+// annotations override no container's use.
+func hasCPUAnnotation(ann map[string]string) bool {
+	for k := range ann { // (any order: only whether one key matches)
+		if k == images.AnnotationCPU || strings.HasPrefix(k, images.AnnotationCPU+".") {
+			return true
+		}
+	}
+	return false
 }
 
 func selectorField(o store.Object) *metav1.LabelSelector {
