@@ -42,6 +42,10 @@ type Engine struct {
 	// since the running slot left the queue.
 	one        bool
 	slotEvents uint64
+	// requeued is the quiet timer whose event is running (Quiet), and
+	// requeue the event's function, requeueQuiet, made once.
+	requeued *Timer
+	requeue  func()
 
 	// AfterStep, if set, runs after every event; tests use it to check
 	// invariants, the runner to evaluate "always" expectations.
@@ -107,18 +111,23 @@ func (e *LivelockError) Error() string {
 
 // Timer is a scheduled event. Cancel removes it from the queue.
 type Timer struct {
-	at    time.Duration
-	seq   uint64 // the key of its slot in the queue, while queued
-	name  string
-	fn    func()
-	cause int64 // the trace record current when it was scheduled
-	lane  *Lane // the lane it is queued in, nil for the heap (see Lane)
+	at  time.Duration
+	seq uint64 // the key of its slot in the queue, while queued
+	// quiet, while at is before it, makes the timer's event the no-op
+	// Quiet declared. It and the flags are read with at and seq, so they
+	// are kept beside them.
+	quiet  time.Duration
+	queued bool // pending: not fired nor cancelled
+	batch  bool // a Batch's slot: fn runs its events itself (RunEvent)
+	name   string
+	fn     func()
+	cause  int64 // the trace record current when it was scheduled
+	lane   *Lane // the lane it is queued in, nil for the heap (see Lane)
 	// left is a batch slot's keys that Hold moved it off (to an earlier
 	// one) whose stale slots are still queued: held there again, such a
 	// slot is live again, and must not be queued twice.
 	left   *[]uint64
-	queued bool // pending: not fired nor cancelled
-	batch  bool // a Batch's slot: fn runs its events itself (RunEvent)
+	period time.Duration // how much later a quiet event queues the timer again
 }
 
 // At returns the virtual time the timer fires at.
@@ -130,7 +139,9 @@ func (t *Timer) Name() string { return t.name }
 // NewEngine returns an engine at virtual time zero whose random streams
 // derive from seed.
 func NewEngine(seed uint64) *Engine {
-	return &Engine{start: Epoch, streams: NewStreams(seed), trace: NewTrace()}
+	e := &Engine{start: Epoch, streams: NewStreams(seed), trace: NewTrace()}
+	e.requeue = e.requeueQuiet
+	return e
 }
 
 // SetStart makes t virtual time zero (instead of Epoch). It must be
@@ -249,11 +260,30 @@ func (e *Engine) AtIn(l *Lane, t time.Duration, name string, fn func()) *Timer {
 // with the timer's name and function would (a new sequence number, the
 // current cause), but without allocating: a component that keeps one
 // timer for a recurring event (a watch's deliveries) reuses it. A pending
-// tm is moved; a fired or cancelled one is queued again.
+// tm is moved; a fired or cancelled one is queued again. It ends a Quiet.
 func (e *Engine) Reschedule(tm *Timer, t time.Duration) {
 	e.Cancel(tm)
 	e.push(tm, t, false)
 }
+
+// Quiet declares the events of the recurring timer tm that are due
+// before until no-ops but for queueing tm again period later (in its
+// lane, if it has one): a component that keeps one timer for a periodic
+// tick (every kubelet's node status, every 10 s) and knows that its
+// ticks will find nothing to do until then, unless something else first
+// changes its state (then it calls Wake). The engine runs each such
+// event itself, without calling tm's function or reading anything of
+// the component: the same event, counted, checked by AfterStep and
+// ending its instant as the function's would, and tm queued again as
+// the function would have queued it (RescheduleIn at the event's time
+// plus period: a new sequence number, the same cause). So nothing else
+// in the run can tell a quiet tick from the tick itself.
+func (e *Engine) Quiet(tm *Timer, period, until time.Duration) {
+	tm.period, tm.quiet = period, until
+}
+
+// Wake ends tm's Quiet: its next event calls its function again.
+func (e *Engine) Wake(tm *Timer) { tm.quiet = 0 }
 
 // RescheduleIn is Reschedule, with tm queued in lane l from now on (see
 // Lane): it runs exactly when Reschedule's would. A timer first
@@ -284,7 +314,11 @@ func (e *Engine) After(d time.Duration, name string, fn func()) *Timer {
 // Cancel removes t from the queue if it is still pending. Cancelling a nil,
 // fired or already cancelled timer is a no-op.
 func (e *Engine) Cancel(t *Timer) {
-	if t == nil || !t.queued {
+	if t == nil {
+		return
+	}
+	t.quiet = 0 // its owner takes it back
+	if !t.queued {
 		return
 	}
 	t.queued = false
@@ -378,7 +412,19 @@ func (e *Engine) stepFrom(l *Lane, x *queued) bool {
 		tm.fn()
 		return e.err == nil
 	}
+	if tm.at < tm.quiet {
+		e.requeued = tm
+		return e.run(tm.cause, tm.name, e.requeue)
+	}
 	return e.run(tm.cause, tm.name, tm.fn)
+}
+
+// requeueQuiet is the event of a quiet timer (Quiet), e.requeued: it
+// is queued again its period later, as its function would have done.
+func (e *Engine) requeueQuiet() {
+	tm := e.requeued
+	e.requeued = nil
+	e.push(tm, e.now+tm.period, false)
 }
 
 // run runs fn as one event at the current instant, caused by the trace

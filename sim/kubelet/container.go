@@ -127,6 +127,7 @@ func (c *container) after(d time.Duration, name string, fn func(*container)) {
 	gen := k.gen
 	c.timer = k.engine.After(d, name, func() {
 		if k.gen == gen && k.alive {
+			k.wake()
 			c.timer = nil
 			fn(c)
 		}
@@ -143,6 +144,7 @@ func (c *container) fire() {
 	c.stepQueued = false
 	k := c.p.k
 	if uint32(k.gen) == c.stepGen && k.alive {
+		k.wake()
 		c.timer = nil
 		c.next(c)
 	}

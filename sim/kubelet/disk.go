@@ -58,6 +58,7 @@ func nodefsThreshold(capacity int64) int64 {
 // much as brings the disk's use to n hundredths of a percent. It
 // reports false when the node has no disk model.
 func (k *Kubelet) FillDisk(n int64, percent bool) bool {
+	k.wake()
 	if k.diskCapacity == 0 {
 		return false
 	}

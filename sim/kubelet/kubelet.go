@@ -81,9 +81,12 @@ type Kubelet struct {
 	store  *store.Store
 	gen    uint64 // bumped on Fail/Recover: older timers are void
 
-	alive      bool // the machine runs
-	connected  bool // reaches the API server
-	flushDue   bool // flushTimer is queued
+	alive     bool // the machine runs
+	connected bool // reaches the API server
+	flushDue  bool // flushTimer is queued
+	// quiet: the status timer's ticks are the engine's no-ops until
+	// something wakes the kubelet (rest).
+	quiet      bool
 	skipNormal bool // cfg.SkipNormalEvents (event)
 	started    bool
 	// writtenNext is the next entry of writtenPods to overwrite.
@@ -239,6 +242,7 @@ func (k *Kubelet) after(d time.Duration, name string, fn func()) *sim.Timer {
 	gen := k.gen
 	return k.engine.After(d, name, func() {
 		if k.gen == gen && k.alive {
+			k.wake()
 			fn()
 		}
 	})
@@ -256,6 +260,7 @@ func (k *Kubelet) Start(ready bool) {
 		return
 	}
 	k.started, k.alive, k.connected = true, true, true
+	k.store.OnWrite("Node", "", k.name, k.wake)
 	k.register(ready)
 	k.connect()
 }
@@ -266,6 +271,7 @@ func (k *Kubelet) Fail() {
 	if !k.alive {
 		return
 	}
+	k.wake() // the status timer's next tick ends its loop
 	k.alive = false
 	k.gen++
 	k.disconnect()
@@ -285,6 +291,7 @@ func (k *Kubelet) Recover() {
 	if k.alive || !k.started {
 		return
 	}
+	k.wake()
 	k.alive = true
 	k.gen++
 	k.reboot()
@@ -301,6 +308,7 @@ func (k *Kubelet) Partition(on bool) {
 	if on == !k.connected {
 		return
 	}
+	k.wake()
 	if on {
 		k.connected = false
 		k.disconnect()

@@ -47,6 +47,7 @@ func newNodeHarness(tb testing.TB, seed uint64, spec cloud.NodeSpec, ready, keep
 		w.Engine.AfterStep = func() {
 			checkRunningWS(t, k)
 			checkMemos(t, k)
+			checkQuiet(t, k)
 			if k.imageListValid {
 				require.Equal(t, k.buildNodeImages(), k.imageList, "at %v", k.now())
 			}
@@ -78,6 +79,18 @@ func checkMemos(t *testing.T, k *Kubelet) {
 			require.Same(t, unsafe.StringData(k.messages[msgKey{msgKind(kind), m.arg}]), unsafe.StringData(m.msg), "the last message of a kind")
 		}
 	}
+}
+
+// checkQuiet: while the status ticks are the engine's no-ops (rest), a
+// tick would find nothing to do until the same time: whatever changed
+// what it reads woke the kubelet.
+func checkQuiet(t *testing.T, k *Kubelet) {
+	if !k.quiet || k.statusTimer.At() >= k.node.quietUntil {
+		return
+	}
+	until, ok := k.quietUntil()
+	require.True(t, ok, "at %v: the quiet status tick at %v has something to do", k.now(), k.statusTimer.At())
+	require.Equal(t, k.node.quietUntil, until, "at %v: the quiet status ticks' end", k.now())
 }
 
 func (h *harness) run(d time.Duration) { h.Engine.RunUntil(h.Engine.Elapsed() + d) }
@@ -617,6 +630,24 @@ func TestReassertsPodStatusAfterNodeControllerMarkedItNotReady(t *testing.T) {
 	require.True(t, r, "the kubelet re-asserts the pod's Ready condition")
 	n, _ = h.Store.Get("Node", "", "node-1")
 	require.Equal(t, corev1.ConditionTrue, cond(n.(*corev1.Node), corev1.NodeReady).Status)
+}
+
+// A kubelet whose status ticks are quiet (rest) learns of a write of its
+// Node by someone else at once: the node controller's Unknown is put
+// right by the next tick, as by a tick that read the Node.
+func TestQuietKubeletRepostsAnOverwrittenNodeStatus(t *testing.T) {
+	h := newHarness(t, true)
+	h.run(time.Minute)
+	require.True(t, h.k.quiet, "a ready node with nothing to do rests")
+	n := h.node().DeepCopy()
+	for i := range n.Status.Conditions {
+		n.Status.Conditions[i].Status = corev1.ConditionUnknown
+	}
+	_, err := h.Admin.Server().Client("node-lifecycle-controller").UpdateStatus(n)
+	require.NoError(t, err)
+	require.False(t, h.k.quiet, "woken by the write")
+	h.run(h.k.cfg.StatusInterval)
+	require.Equal(t, corev1.ConditionTrue, cond(h.node(), corev1.NodeReady).Status)
 }
 
 // TestStoredReadyFollowsEveryVersion: storedReadyDiffers remembers the

@@ -91,6 +91,7 @@ const (
 )
 
 func (k *Kubelet) onEvent(ev store.Event) {
+	k.wake()
 	pod := ev.Object.(*corev1.Pod)
 	if ev.Type == store.Deleted {
 		if p := k.podOf(pod); p != nil {
@@ -630,6 +631,7 @@ func (p *podState) restartAfterReboot() {
 // ContainerExit ends the running process of one of the pod's containers
 // with code, as if it exited on its own.
 func (k *Kubelet) ContainerExit(uid types.UID, name string, code int32) error {
+	k.wake()
 	p := k.podByUID(uid)
 	if p == nil {
 		return fmt.Errorf("pod %s does not run on node %s", uid, k.name)

@@ -77,3 +77,21 @@ func (s *Store) UpdateRef(r Ref, obj Object) (Object, error) {
 	}
 	return s.update(t, e, obj)
 }
+
+// OnWrite calls fn as the object of kind named namespace/name is created,
+// written or deleted, at once, before the write returns (a watch is told
+// a latency later, and only of the changes it is handed): a component
+// that skips work while an object stays as it last read it (a kubelet's
+// quiet node status ticks) learns that it must look again. fn must not
+// write to the store. Restore calls every hook.
+func (s *Store) OnWrite(kind, namespace, name string, fn func()) {
+	t := s.table(kind)
+	if t == nil {
+		return // no object of an unknown kind is ever written
+	}
+	if t.onWrite == nil {
+		t.onWrite = map[string][]func(){}
+	}
+	key := Key(namespace, name)
+	t.onWrite[key] = append(t.onWrite[key], fn)
+}

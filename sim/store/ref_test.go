@@ -113,3 +113,37 @@ func TestRefOfFindsTheStoredVersion(t *testing.T) {
 	now, _ := s.Get("Pod", "default", "a")
 	require.Same(t, next, now)
 }
+
+// OnWrite's hook runs as its object is created, updated (by name or
+// through a Ref), deleted and created again, once each and before the
+// write returns, and for no other object; a restore runs every hook.
+func TestOnWriteRunsOnEveryWriteOfItsObject(t *testing.T) {
+	s := store.New(sim.NewEngine(1))
+	var a, other int
+	s.OnWrite("Pod", "default", "a", func() { a++ })
+	s.OnWrite("Pod", "default", "other", func() { other++ })
+	s.OnWrite("Unknown", "", "a", func() { t.Fatal("a hook of an unknown kind ran") })
+	var ref store.Ref
+	for _, tc := range []struct {
+		name         string
+		write        func() error
+		wantA, wantO int
+	}{
+		{"created", func() error { _, err := s.Create(pod("a", "n1", nil)); return err }, 1, 0},
+		{"another pod created", func() error { _, err := s.Create(pod("b", "n1", nil)); return err }, 0, 0},
+		{"updated by name", func() error { _, err := s.Update(pod("a", "n2", nil)); return err }, 1, 0},
+		{"updated through a Ref", func() error {
+			s.Follow(&ref, "Pod", "default", "a")
+			_, err := s.UpdateRef(ref, pod("a", "n3", nil))
+			return err
+		}, 1, 0},
+		{"deleted", func() error { _, err := s.Delete("Pod", "default", "a"); return err }, 1, 0},
+		{"created again", func() error { _, err := s.Create(pod("a", "n1", nil)); return err }, 1, 0},
+		{"restored", func() error { s.Restore(s.Rev(), []store.Object{pod("a", "n4", nil)}); return nil }, 1, 1},
+	} {
+		a0, o0 := a, other
+		require.NoError(t, tc.write(), tc.name)
+		require.Equal(t, tc.wantA, a-a0, tc.name)
+		require.Equal(t, tc.wantO, other-o0, tc.name)
+	}
+}

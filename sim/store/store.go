@@ -157,6 +157,8 @@ type table struct {
 	// expires holds the writes not expired yet (ttl.go).
 	ttl     time.Duration
 	expires expiryQueue
+	// onWrite holds the hooks of OnWrite by key (nil until the first).
+	onWrite map[string][]func()
 }
 
 // watchedIndex is an index some watch selects on (WatchIndex), as a write
@@ -996,6 +998,13 @@ func (s *Store) Restore(rev int64, objs []Object) {
 	for _, t := range s.tables {
 		t.rev = s.rev
 	}
+	for _, t := range s.byKind {
+		for _, key := range slices.Sorted(maps.Keys(t.onWrite)) {
+			for _, fn := range t.onWrite[key] {
+				fn()
+			}
+		}
+	}
 }
 
 // revOf is obj's resourceVersion as a number, -1 if it is not the
@@ -1010,6 +1019,11 @@ func revOf(obj Object) int64 {
 
 func (s *Store) record(t *table, typ EventType, e *entry, obj, old Object, enc *Encoding) {
 	s.written(t, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: e.key, Object: obj, Encoded: enc, Slot: e.slot})
+	if t.onWrite != nil {
+		for _, fn := range t.onWrite[e.key] {
+			fn()
+		}
+	}
 	s.offer(t, typ, obj, old, e.slot)
 }
 
