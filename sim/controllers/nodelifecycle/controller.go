@@ -121,6 +121,10 @@ type Controller struct {
 	// Refs (followNodes): no list of the store, no lookup by name.
 	order []*nodeState
 
+	// zonesGone counts the zones handleDisruption dropped from states
+	// (nothing else drops one): see nodeState.zoneSeen.
+	zonesGone uint64
+
 	noSchedule *workqueue.Queue
 	pods       *workqueue.Queue
 	passTimer  *sim.Timer
@@ -306,7 +310,8 @@ func (c *Controller) quietVisit(n *corev1.Node, st *nodeState, counts map[string
 	return true
 }
 
-// noQuietVisits makes every visit a full one (tests compare the two).
+// noQuietVisits makes every visit a full one, and every pass look each
+// node's zone up (tests compare the two).
 var noQuietVisits = false
 
 // listEveryPass makes every pass list the nodes (tests compare a pass
@@ -389,8 +394,13 @@ func (c *Controller) classifyNodes(nodes []*corev1.Node, known bool) (added, new
 			continue
 		}
 		st.observe(n)
+		if st.zoneSeen == c.zonesGone+1 && !noQuietVisits {
+			continue // (its zone has had a state since: see zoneSeen)
+		}
 		if _, ok := c.states[st.zone]; !ok {
 			newZones = append(newZones, n)
+		} else {
+			st.zoneSeen = c.zonesGone + 1
 		}
 	}
 	c.stateOf = sts

@@ -83,6 +83,12 @@ type nodeState struct {
 	tracked  bool   // health holds something (upstream: the node is in nodeHealthMap)
 	retry    bool   // marking its pods not ready failed: try again next pass
 	zone     string // ZoneKey(node)
+	// zoneSeen is the controller's zonesGone plus one when a pass last
+	// found the zone in its states (0: not since the zone was computed):
+	// a zone stays there until one is dropped, so while zonesGone is the
+	// same a pass need not look the zone up again (a map lookup of every
+	// node in every 5 s pass, hashing its zone key).
+	zoneSeen uint64
 
 	health nodeHealth
 	ready  *corev1.NodeCondition // readyCondition(node)
@@ -94,7 +100,7 @@ func (st *nodeState) observe(n *corev1.Node) {
 		return
 	}
 	st.node, st.name = n, n.Name
-	st.zone = ZoneKey(n)
+	st.zone, st.zoneSeen = ZoneKey(n), 0
 	_, st.excluded = n.Labels[labelExcludeDisruption]
 	st.ready = readyCondition(n)
 }

@@ -19,7 +19,9 @@ import (
 // same zone states — through nodes going silent (Unknown, NoExecute
 // taints, evictions), a whole zone going down (full disruption), kubelets
 // coming back, a node status posted with a new heartbeat, a node deleted,
-// a node added and the deleted one created again.
+// a node added and the deleted one created again, beside a zone whose
+// only node is excluded from disruption counting (dropped from the zone
+// states by every pass, and found again by the next).
 func TestQuietVisitsChangeNothing(t *testing.T) {
 	type outcome struct {
 		hash   string
@@ -38,6 +40,12 @@ func TestQuietVisitsChangeNothing(t *testing.T) {
 			f.addNode(fmt.Sprintf("n-%02d", i), []string{"a", "b", "c"}[i%3])
 			f.addPod(fmt.Sprintf("p-%02d", i), fmt.Sprintf("n-%02d", i))
 		}
+		f.addNode("n-x0", "0") // zone "0" sorts first: handleDisruption drops it
+		x, _ := f.Store.Get("Node", "", "n-x0")
+		excluded := x.(*corev1.Node).DeepCopy()
+		excluded.Labels["node.kubernetes.io/exclude-disruption"] = ""
+		_, err := f.Admin.Update(excluded)
+		require.NoError(t, err)
 		nlc := startControllers(f, nodelifecycle.Config{})
 		f.Engine.RunUntil(20 * time.Second)
 		for _, n := range []string{"n-01", "n-02", "n-04"} {
@@ -56,7 +64,7 @@ func TestQuietVisitsChangeNothing(t *testing.T) {
 		require.NoError(t, f.Admin.Delete("Node", "", "n-11", apiserverDeleteOptions()))
 		f.addNode("n-12", "b")
 		f.Engine.RunUntil(10 * time.Minute)
-		_, err := f.Admin.Create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n-11", Labels: map[string]string{
+		_, err = f.Admin.Create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n-11", Labels: map[string]string{
 			corev1.LabelTopologyZone: "c", corev1.LabelTopologyRegion: "us-east-1"}},
 			Status: corev1.NodeStatus{Conditions: healthyConditions(f.now())}})
 		require.NoError(t, err)

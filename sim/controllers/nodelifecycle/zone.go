@@ -111,6 +111,7 @@ func (c *Controller) handleDisruption(counts map[string]*zoneCount, nodes []*cor
 	for _, zk := range slices.Sorted(maps.Keys(c.states)) {
 		if _, ok := counts[zk]; !ok {
 			delete(c.states, zk)
+			c.zonesGone++
 			continue
 		}
 		if c.states[zk] != StateFullDisruption {
