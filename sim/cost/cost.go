@@ -72,7 +72,8 @@ type Meter struct {
 	// nodes holds, by node name, every Node the store holds with its
 	// allocatable CPU and memory, kept by a watch on Nodes (onNode): a
 	// pod arriving on a node reads its node's figures without reading
-	// the Node, and a sample adds them up without listing the Nodes.
+	// the Node, and a sample reads their sums (allocCPU, allocMem), kept
+	// as they change, without listing the Nodes.
 	// Parsing the quantities again was nearly all of a sample's cost;
 	// the kubelet's status writes keep the node's allocatable list, so
 	// most writes need no parsing either.
@@ -83,6 +84,8 @@ type Meter struct {
 	// list (apiserver.shareResources), never changed once stored.
 	// Emptied when it holds maxReqs.
 	reqs map[unsafe.Pointer]podutil.Resources
+	// allocCPU and allocMem are the nodes' figures added up.
+	allocCPU, allocMem int64
 }
 
 // nodeAlloc is the allocatable CPU and memory of the current version of
@@ -132,7 +135,11 @@ func (m *Meter) Start() {
 func (m *Meter) onNode(ev store.Event) {
 	n := ev.Object.(*corev1.Node)
 	if ev.Type == store.Deleted {
-		delete(m.nodes, n.Name)
+		if a := m.nodes[n.Name]; a != nil {
+			m.allocCPU -= a.cpu
+			m.allocMem -= a.mem
+			delete(m.nodes, n.Name)
+		}
 		return
 	}
 	m.setNode(n)
@@ -147,6 +154,8 @@ func (m *Meter) setNode(n *corev1.Node) {
 	}
 	if a.node == nil || !sameList(a.node.Status.Allocatable, n.Status.Allocatable) {
 		r := podutil.NodeAllocatable(n)
+		m.allocCPU += r.MilliCPU - a.cpu
+		m.allocMem += r.Memory - a.mem
 		a.cpu, a.mem = r.MilliCPU, r.Memory
 	}
 	a.node = n
@@ -409,10 +418,7 @@ func (m *Meter) Now() Sample {
 			s.PerHour += in.PricePerHour
 		}
 	}
-	for _, a := range m.nodes { // (sums of integers: any order)
-		s.CPUAllocatable += a.cpu
-		s.MemAllocatable += a.mem
-	}
+	s.CPUAllocatable, s.MemAllocatable = m.allocCPU, m.allocMem
 	s.CPURequested, s.MemRequested = m.reqCPU, m.reqMem
 	if m.UsedCPU != nil {
 		s.CPUUsed = m.UsedCPU()

@@ -199,7 +199,7 @@ type Server struct {
 // podEntry is what a scrape derives from one version of a pod.
 type podEntry struct {
 	pod     *corev1.Pod
-	key     string // ("" until the scrape that lists a fresh entry)
+	key     string
 	uidHash uint64
 	passed  bool // the two-scrape rule held (it keeps holding: time only advances)
 	sampled bool // Running on a node: it has a sample once it passed
@@ -530,7 +530,7 @@ func (s *Server) onPod(ev store.Event) {
 	}
 	p := ev.Object.(*corev1.Pod)
 	if ev.Type == store.Added {
-		e := s.newPodEntry(p, "", nil, false)
+		e := s.newPodEntry(p, store.KeyOf(p), nil, false)
 		e.fresh = true
 		s.fresh = append(s.fresh, e)
 		s.setSlot(ev.Slot, e)
@@ -1142,7 +1142,6 @@ func (s *Server) listFresh() []*podEntry {
 			e.replaced = true
 			continue
 		}
-		e.key = store.KeyOf(e.pod)
 		added = append(added, e)
 	}
 	clear(s.fresh[len(added):])
