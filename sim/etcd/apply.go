@@ -52,20 +52,6 @@ type job struct {
 	r   *raft.Raft
 }
 
-// shipBatch is how many entries the simulation hands the pipeline at a
-// time: each handover may wake its goroutine (a channel send that woke
-// it was 0.15 CPU-s of the simulation's goroutine at 5,000 nodes), and
-// entries come fast while pods are created. What raft commits, and when
-// the simulation waits for it, do not change: a held entry counts as in
-// flight, and is handed over before anything waits for it (waitOne).
-const shipBatch = 4
-
-// jobBatch is up to shipBatch raft entries, in order, for the pipeline.
-type jobBatch struct {
-	n int
-	j [shipBatch]job
-}
-
 // result is an entry handed to raft, to be waited for in order.
 type result struct {
 	seq  uint64
@@ -78,39 +64,24 @@ type result struct {
 // them to raft, so that both overlap with the simulation. Entries refer
 // to the store's objects without encoding them (see codec.go).
 func (c *Cluster) startPipeline() {
-	c.jobs = make(chan jobBatch, window)
+	c.jobs = make(chan job, window)
 	c.results = make(chan result, window)
 	c.drafts = make(chan *draft, window+2)
 	c.worker = make(chan struct{})
 	go func() {
 		defer close(c.worker)
 		var enc encoder
-		for js := range c.jobs {
-			for _, j := range js.j[:js.n] {
-				c.results <- c.hand(&enc, j)
+		for j := range c.jobs {
+			data, vals, err := enc.encode(j.d)
+			if err != nil {
+				c.results <- result{seq: j.seq, err: err}
+				continue
 			}
+			c.shared.put(j.d.first, vals)
+			c.recycle(j.d)
+			c.results <- result{seq: j.seq, data: data, f: j.r.Apply(data, waitLimit)}
 		}
 	}()
-}
-
-// hand encodes j's entry and hands it to raft (on the pipeline's
-// goroutine).
-func (c *Cluster) hand(enc *encoder, j job) result {
-	data, vals, err := enc.encode(j.d)
-	if err != nil {
-		return result{seq: j.seq, err: err}
-	}
-	c.shared.put(j.d.first, vals)
-	c.recycle(j.d)
-	return result{seq: j.seq, data: data, f: j.r.Apply(data, waitLimit)}
-}
-
-// handOver hands the held entries to the pipeline.
-func (c *Cluster) handOver() {
-	if c.held.n > 0 {
-		c.jobs <- c.held
-		c.held = jobBatch{}
-	}
 }
 
 // newDraft returns an empty draft for the entry whose first batch is
@@ -186,7 +157,6 @@ func (c *Cluster) ship() error {
 	}
 	c.open = nil
 	if len(c.pending) > 0 || !c.quorum() {
-		c.handOver()
 		data, vals, err := d.encode(0, 0)
 		if err != nil {
 			return err
@@ -206,12 +176,8 @@ func (c *Cluster) ship() error {
 		return err
 	}
 	c.sinceCompact += len(d.muts)
-	c.held.j[c.held.n] = job{seq: d.last(), d: d, r: c.members[l].raft} // d is the pipeline's from here on
-	c.held.n++
+	c.jobs <- job{seq: d.last(), d: d, r: c.members[l].raft} // d is the pipeline's from here on
 	c.inflight++
-	if c.held.n == shipBatch {
-		c.handOver()
-	}
 	return nil
 }
 
@@ -219,9 +185,6 @@ func (c *Cluster) ship() error {
 // raft lost it (a leader change) or applied it out of order (an earlier
 // batch was lost and is being retried).
 func (c *Cluster) waitOne() error {
-	if c.inflight == c.held.n { // the oldest is held
-		c.handOver()
-	}
 	c.gate.wait()
 	res := <-c.results
 	var err error

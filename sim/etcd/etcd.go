@@ -83,8 +83,7 @@ type Cluster struct {
 	next      uint64   // sequence number of the last batch handed in
 	committed uint64   // sequence number of the last batch committed
 	pending   [][]byte // encoded batches waiting for a quorum, in order
-	jobs      chan jobBatch
-	held      jobBatch // entries shipped, not yet handed to the pipeline (in flight)
+	jobs      chan job
 	results   chan result
 	worker    chan struct{} // closed when the encoder goroutine ends
 	inflight  int           // entries handed to the pipeline, not yet waited for

@@ -643,26 +643,3 @@ func TestSnapshotOpenedOnlyWhileSimulationWaits(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, m.fsm.state().Hash, got.Hash, "the snapshot is the member's content")
 }
-
-// The entries are handed to the pipeline shipBatch at a time, the rest
-// held (in flight) until the next waits for one; whatever the count, all
-// commit, in order, and every member holds what was written.
-func TestEntriesHandedOverInBatches(t *testing.T) {
-	defer func(g int) { groupBatches = g }(groupBatches)
-	groupBatches = 1 // an entry per Append
-	for _, n := range []int{1, shipBatch - 1, shipBatch, shipBatch + 1, window, window + 1, 3*window + 2} {
-		t.Run(strconv.Itoa(n), func(t *testing.T) {
-			c := startCluster(t, 3)
-			w := newWriter()
-			for i := range n {
-				require.NoError(t, c.Append([]store.Mutation{w.put("cm-"+strconv.Itoa(i%5), strconv.Itoa(i))}))
-				require.Equal(t, (i+1)%shipBatch, c.held.n, "held after %d entries", i+1)
-				require.LessOrEqual(t, c.inflight, window)
-			}
-			requireConverged(t, c, w)
-			require.Zero(t, c.held.n)
-			require.Zero(t, c.inflight)
-			require.Equal(t, uint64(n), c.Committed())
-		})
-	}
-}
