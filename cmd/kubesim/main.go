@@ -16,7 +16,7 @@ import (
 func main() {
 	// A big simulation is mostly live state: let the collector keep at
 	// most this much garbage over it, not as much again (see gcheadroom).
-	gcheadroom.Start(gcheadroom.Default, gcheadroom.Room)
+	gcheadroom.Start(gcheadroom.Default)
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -8,13 +8,8 @@
 // waiting for a collection. Past a live heap of Headroom, this package
 // lowers the collector's percentage after every cycle so that the heap
 // grows by at most Headroom before the next one: more collections on big
-// runs (on the spare core, mostly), a peak near live + Headroom.
-//
-// Below Room the other way round: a heap far from it may grow by up to
-// maxPercent of itself (GOGC=300), never past Room. A run's heap is mostly
-// its cluster, live until the end, so the collections it skips would have
-// marked the same objects again for little garbage: at 150,000 pods the
-// collector's work on the way up was a fifth of the CPU.
+// runs (on the spare core, mostly), a peak near live + Headroom. Small runs
+// keep the default pacing.
 //
 // The user's own setting wins: with GOGC or GOMEMLIMIT in the environment
 // nothing is changed. So does the program's: once something else sets the
@@ -37,15 +32,6 @@ import (
 // stays where it was, with fewer collections.
 const Default = 608 << 20
 
-// Room is the heap kubesim grows into freely before Default binds: a
-// collection is due at the least of Room and three times the live heap,
-// unless Default's pace would allow more.
-const Room = 2 << 30
-
-// maxPercent is the fastest growth Room allows (what GOGC=300 sets): a
-// small run still collects while its heap is small.
-const maxPercent = 200
-
 // minPercent keeps a huge heap from collecting back to back.
 const minPercent = 10
 
@@ -53,15 +39,14 @@ var once sync.Once
 
 // Start makes the collector keep at most headroom bytes of garbage over
 // the live heap (but never collect more often than GOGC=100 would on a
-// small heap) once the heap fills room, and up to room before, for the
-// rest of the process. It does nothing when GOGC or GOMEMLIMIT is set, and
-// only its first call counts.
-func Start(headroom, room uint64) {
+// small heap), for the rest of the process. It does nothing when GOGC or
+// GOMEMLIMIT is set, and only its first call counts.
+func Start(headroom uint64) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" || headroom == 0 {
 		return
 	}
 	once.Do(func() {
-		p := &pacer{headroom: headroom, room: room, percent: 100, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+		p := &pacer{headroom: headroom, percent: 100, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
 		p.arm()
 	})
 }
@@ -78,7 +63,6 @@ func Percent() int {
 // arms the next one.
 type pacer struct {
 	headroom uint64
-	room     uint64
 	percent  int
 	sample   []metrics.Sample
 }
@@ -96,7 +80,7 @@ func (p *pacer) afterGC() {
 		return // someone else manages the collector now: not re-armed
 	}
 	metrics.Read(p.sample)
-	if want := percentFor(p.sample[0].Value.Uint64(), p.headroom, p.room); want != p.percent {
+	if want := percentFor(p.sample[0].Value.Uint64(), p.headroom); want != p.percent {
 		debug.SetGCPercent(want)
 		p.percent = want
 	}
@@ -104,16 +88,11 @@ func (p *pacer) afterGC() {
 }
 
 // percentFor is the GOGC percentage that lets a heap of live bytes grow by
-// the more of two allowances: headroom (100 while live is at most
-// headroom, never under minPercent), and what is left of room (at most
-// maxPercent).
-func percentFor(live, headroom, room uint64) int {
-	if live == 0 {
+// at most headroom: 100 while live is at most headroom, never under
+// minPercent.
+func percentFor(live, headroom uint64) int {
+	if live <= headroom {
 		return 100
 	}
-	grow := min(live, headroom)
-	if live < room {
-		grow = max(grow, min(room-live, live*maxPercent/100))
-	}
-	return max(int(grow*100/live), minPercent)
+	return max(int(headroom*100/live), minPercent)
 }

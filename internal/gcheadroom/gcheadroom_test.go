@@ -11,28 +11,17 @@ import (
 
 func TestPercentFor(t *testing.T) {
 	for _, c := range []struct {
-		live, headroom, room uint64
-		want                 int
+		live, headroom uint64
+		want           int
 	}{
-		{0, 768 << 20, 0, 100},
-		{500 << 20, 768 << 20, 0, 100},
-		{768 << 20, 768 << 20, 0, 100},
-		{1536 << 20, 768 << 20, 0, 50},
-		{3 << 30, 768 << 20, 0, 25},
-		{100 << 30, 768 << 20, 0, minPercent},
-		// Room lets a small heap grow by up to twice itself...
-		{0, 768 << 20, 2 << 30, 100},
-		{100 << 20, 768 << 20, 2 << 30, maxPercent},
-		// ...and a bigger one up to room in all,
-		{512 << 20, 768 << 20, 2 << 30, maxPercent},
-		{768 << 20, 512 << 20, 2 << 30, 166},
-		{1 << 30, 768 << 20, 2 << 30, 100},
-		// until headroom allows more than what is left of room.
-		{1536 << 20, 768 << 20, 2 << 30, 50},
-		{1792 << 20, 512 << 20, 2 << 30, 28},
-		{3 << 30, 768 << 20, 2 << 30, 25},
+		{0, 768 << 20, 100},
+		{500 << 20, 768 << 20, 100},
+		{768 << 20, 768 << 20, 100},
+		{1536 << 20, 768 << 20, 50},
+		{3 << 30, 768 << 20, 25},
+		{100 << 30, 768 << 20, minPercent},
 	} {
-		require.Equal(t, c.want, percentFor(c.live, c.headroom, c.room), "live %d MiB", c.live>>20)
+		require.Equal(t, c.want, percentFor(c.live, c.headroom), "live %d MiB", c.live>>20)
 	}
 }
 
@@ -46,7 +35,7 @@ func TestStartLowersThePercentOnABigHeap(t *testing.T) {
 		t.Skip("GOGC is set in this environment")
 	}
 	t.Cleanup(func() { debug.SetGCPercent(100) })
-	Start(16<<20, 0)
+	Start(16 << 20)
 	live := make([][]byte, 64)
 	for i := range live {
 		live[i] = make([]byte, 1<<20)
