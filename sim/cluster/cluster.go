@@ -354,6 +354,9 @@ func (c *Cluster) forget(n *Node) {
 		return
 	}
 	delete(c.byName, n.Name)
+	if n.Kubelet != nil {
+		n.Kubelet.Release()
+	}
 	c.nodes = slices.DeleteFunc(c.nodes, func(x *Node) bool { return x == n })
 }
 

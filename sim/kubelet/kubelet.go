@@ -132,6 +132,7 @@ type Kubelet struct {
 
 	node        nodeState
 	stopWatch   func()
+	unhook      func() // removes the Node write hook (Release)
 	watchDelay  time.Duration
 	pullMiBps   float64
 	allocatable podutil.Resources
@@ -260,9 +261,20 @@ func (k *Kubelet) Start(ready bool) {
 		return
 	}
 	k.started, k.alive, k.connected = true, true, true
-	k.store.OnWrite("Node", "", k.name, k.wake)
+	k.unhook = k.store.OnWrite("Node", "", k.name, k.wake)
 	k.register(ready)
 	k.connect()
+}
+
+// Release lets go of what the kubelet registered with the store, once its
+// machine is gone for good (the cluster forgets a terminated instance):
+// the hook on its Node's writes would otherwise keep the whole kubelet,
+// its pods and images alive for the rest of the run.
+func (k *Kubelet) Release() {
+	if k.unhook != nil {
+		k.unhook()
+		k.unhook = nil
+	}
 }
 
 // Fail kills the machine: heartbeats and status updates stop, containers

@@ -1,6 +1,10 @@
 package store
 
-import apierrors "k8s.io/apimachinery/pkg/api/errors"
+import (
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+)
 
 // Ref is a reader's handle on the slot of one stored object: what Get
 // finds by kind, namespace and name, found again without hashing them.
@@ -83,15 +87,27 @@ func (s *Store) UpdateRef(r Ref, obj Object) (Object, error) {
 // a latency later, and only of the changes it is handed): a component
 // that skips work while an object stays as it last read it (a kubelet's
 // quiet node status ticks) learns that it must look again. fn must not
-// write to the store. Restore calls every hook.
-func (s *Store) OnWrite(kind, namespace, name string, fn func()) {
+// write to the store. Restore calls every hook; a Lease renewal
+// (RenewLease) calls none. The returned function removes the hook: a
+// component that goes away for good must call it, or the hook keeps it
+// alive.
+func (s *Store) OnWrite(kind, namespace, name string, fn func()) (remove func()) {
 	t := s.table(kind)
 	if t == nil {
-		return // no object of an unknown kind is ever written
+		return func() {} // no object of an unknown kind is ever written
 	}
 	if t.onWrite == nil {
-		t.onWrite = map[string][]func(){}
+		t.onWrite = map[string][]*func(){}
 	}
 	key := Key(namespace, name)
-	t.onWrite[key] = append(t.onWrite[key], fn)
+	h := &fn
+	t.onWrite[key] = append(t.onWrite[key], h)
+	return func() {
+		hooks := slices.DeleteFunc(t.onWrite[key], func(x *func()) bool { return x == h })
+		if len(hooks) == 0 {
+			delete(t.onWrite, key)
+			return
+		}
+		t.onWrite[key] = hooks
+	}
 }

@@ -122,7 +122,9 @@ func TestOnWriteRunsOnEveryWriteOfItsObject(t *testing.T) {
 	var a, other int
 	s.OnWrite("Pod", "default", "a", func() { a++ })
 	s.OnWrite("Pod", "default", "other", func() { other++ })
-	s.OnWrite("Unknown", "", "a", func() { t.Fatal("a hook of an unknown kind ran") })
+	s.OnWrite("Unknown", "", "a", func() { t.Fatal("a hook of an unknown kind ran") })()
+	removed := s.OnWrite("Pod", "default", "a", func() { t.Fatal("a removed hook ran") })
+	removed()
 	var ref store.Ref
 	for _, tc := range []struct {
 		name         string

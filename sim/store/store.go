@@ -53,7 +53,10 @@ type Event struct {
 	// creation to its deletion: a synchronous watch that keeps something
 	// per object can keep it in an array by slot, where a map by key
 	// cost a hashed lookup of a cold bucket per write. A deleted
-	// object's slot goes to a later object.
+	// object's slot goes to a later object, and Restore hands every
+	// slot out anew without events: a watcher that keeps things by slot
+	// must check that its entry is still the object's (metrics does;
+	// cost does not, which only tests' Restore could trip).
 	Slot int32
 }
 
@@ -158,7 +161,7 @@ type table struct {
 	ttl     time.Duration
 	expires expiryQueue
 	// onWrite holds the hooks of OnWrite by key (nil until the first).
-	onWrite map[string][]func()
+	onWrite map[string][]*func()
 }
 
 // watchedIndex is an index some watch selects on (WatchIndex), as a write
@@ -1001,7 +1004,7 @@ func (s *Store) Restore(rev int64, objs []Object) {
 	for _, t := range s.byKind {
 		for _, key := range slices.Sorted(maps.Keys(t.onWrite)) {
 			for _, fn := range t.onWrite[key] {
-				fn()
+				(*fn)()
 			}
 		}
 	}
@@ -1021,7 +1024,7 @@ func (s *Store) record(t *table, typ EventType, e *entry, obj, old Object, enc *
 	s.written(t, Mutation{Rev: s.rev, Type: typ, Kind: t.kind.Kind, Key: e.key, Object: obj, Encoded: enc, Slot: e.slot})
 	if t.onWrite != nil {
 		for _, fn := range t.onWrite[e.key] {
-			fn()
+			(*fn)()
 		}
 	}
 	s.offer(t, typ, obj, old, e.slot)
