@@ -96,6 +96,9 @@ func (s *Session) runEngine(e *sim.Engine, t time.Duration) error {
 			return ErrClosed
 		}
 		if !e.Step() {
+			if s.closed.Load() {
+				return ErrClosed // interrupted by Close after the check above
+			}
 			return e.Err()
 		}
 	}
