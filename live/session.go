@@ -525,10 +525,8 @@ func (s *Session) runTo(t time.Duration) error {
 		e := s.c.Engine
 		reached := e.Elapsed() >= t || s.runLocked(t, time.Now().Add(chunkBudget), false)
 		err := e.Err()
-		if err != nil && s.closed.Load() {
-			err = ErrClosed // Close interrupted the engine between the loop's check and its step
-		}
 		if err != nil {
+			err = s.haltErrLocked() // ErrClosed if Close interrupted the engine
 			s.paused = true
 		}
 		if reached || time.Since(s.viewWall) >= max(s.tick, 5*s.refreshCost) {
