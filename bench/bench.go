@@ -24,10 +24,9 @@ import (
 	"testing/fstest"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/utils/ptr"
 
+	"github.com/kubesim/kubesim/internal/hugeheap"
 	"github.com/kubesim/kubesim/internal/manifests"
 	"github.com/kubesim/kubesim/internal/offload"
 	"github.com/kubesim/kubesim/scenarios"
@@ -113,7 +112,7 @@ type Result struct {
 	Name string
 	// Pods is the pods expected Running (0 = unknown): the generated
 	// Deployments' replicas, or for a scenario file what its t=0
-	// workloads ask for (expectedPods).
+	// workloads ask for (Scenario.WorkloadPods).
 	Pods        int
 	Running     int // the workloads' pods Running at the end (counted)
 	PeakRunning int // the most of them Running at once
@@ -203,7 +202,7 @@ func Run(cfg Config) (Result, error) {
 		s, err = scenarios.Resolve(cfg.Scenario)
 		res.Name = cfg.Scenario
 		if err == nil {
-			res.Pods = expectedPods(s)
+			res.Pods = s.WorkloadPods()
 		}
 	case cfg.Autoscaler != "":
 		s, err = GenerateDiurnal(cfg)
@@ -216,6 +215,9 @@ func Run(cfg Config) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	// As `kubesim run` does, before the memory limit (the reserve is
+	// freed at once) and before the allocation counters start.
+	hugeheap.Reserve(hugeheap.ForPods(res.Pods))
 	if cfg.MemoryLimit > 0 {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit))
 	}
@@ -372,30 +374,6 @@ func finish(run *runner.Running, atEnd func()) (*runner.Report, error) {
 	return rep, err
 }
 
-// expectedPods is the pods a scenario's t=0 workloads ask for: the
-// replicas of its Deployments, ReplicaSets, StatefulSets and
-// ReplicationControllers (1 when unset) and one per bare Pod. DaemonSets'
-// and Jobs' pods are not counted (counted leaves them out too): how many
-// there should be depends on the nodes and on the jobs' progress.
-func expectedPods(s *scenarios.Scenario) int {
-	n := 0
-	for _, w := range s.Workloads {
-		switch o := w.Obj.(type) {
-		case *appsv1.Deployment:
-			n += int(ptr.Deref(o.Spec.Replicas, 1))
-		case *appsv1.ReplicaSet:
-			n += int(ptr.Deref(o.Spec.Replicas, 1))
-		case *appsv1.StatefulSet:
-			n += int(ptr.Deref(o.Spec.Replicas, 1))
-		case *corev1.ReplicationController:
-			n += int(ptr.Deref(o.Spec.Replicas, 1))
-		case *corev1.Pod:
-			n++
-		}
-	}
-	return n
-}
-
 // workloadNamespaces are the namespaces of the scenario's workloads
 // (those without one go to "default", as kubectl apply puts them).
 func workloadNamespaces(s *scenarios.Scenario) map[string]bool {
@@ -406,7 +384,7 @@ func workloadNamespaces(s *scenarios.Scenario) map[string]bool {
 	return out
 }
 
-// counted reports whether a pod is one of those expectedPods counts: in
+// counted reports whether a pod is one of those WorkloadPods counts: in
 // a workload's namespace, bare or controlled by a ReplicaSet, StatefulSet
 // or ReplicationController.
 func counted(pod store.Object, namespaces map[string]bool) bool {

@@ -142,7 +142,7 @@ func TestExpectedPodsCountsReplicasNotDaemonSetsOrJobs(t *testing.T) {
 		obj(&appsv1.DaemonSet{ObjectMeta: meta("", "agent")}),
 		obj(&batchv1.Job{ObjectMeta: meta("batch", "once")}),
 	}}
-	require.Equal(t, 5+1+0+2+1, expectedPods(s))
+	require.Equal(t, 5+1+0+2+1, s.WorkloadPods())
 	ns := workloadNamespaces(s)
 	require.Equal(t, map[string]bool{"default": true, "db": true, "batch": true}, ns)
 

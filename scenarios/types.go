@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/action"
 	"github.com/kubesim/kubesim/sim/autoscalers/clusterautoscaler"
@@ -44,6 +46,30 @@ type Scenario struct {
 // Raw is the scenario file's text as it was loaded (a live session saves
 // itself by adding its commands to it).
 func (s *Scenario) Raw() []byte { return s.raw }
+
+// WorkloadPods is the pods the t=0 workloads ask for: the replicas of its
+// Deployments, ReplicaSets, StatefulSets and ReplicationControllers (1
+// when unset) and one per bare Pod. DaemonSets' and Jobs' pods are not
+// counted: how many there are depends on the nodes and on the jobs'
+// progress.
+func (s *Scenario) WorkloadPods() int {
+	n := 0
+	for _, w := range s.Workloads {
+		switch o := w.Obj.(type) {
+		case *appsv1.Deployment:
+			n += int(ptr.Deref(o.Spec.Replicas, 1))
+		case *appsv1.ReplicaSet:
+			n += int(ptr.Deref(o.Spec.Replicas, 1))
+		case *appsv1.StatefulSet:
+			n += int(ptr.Deref(o.Spec.Replicas, 1))
+		case *corev1.ReplicationController:
+			n += int(ptr.Deref(o.Spec.Replicas, 1))
+		case *corev1.Pod:
+			n++
+		}
+	}
+	return n
+}
 
 // Cluster is the simulated cluster's shape.
 type Cluster struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/kubesim/kubesim/internal/hugeheap"
 	"github.com/kubesim/kubesim/internal/offload"
 	"github.com/kubesim/kubesim/live"
 	"github.com/kubesim/kubesim/scenarios"
@@ -173,6 +174,9 @@ func runScenario(ctx context.Context, out io.Writer, arg string, f runFlags) err
 	if err != nil {
 		return badInput(err)
 	}
+	// A big run's heap in huge pages: a fifth less wall time at 150,000
+	// pods (see hugeheap).
+	hugeheap.Reserve(hugeheap.ForPods(s.WorkloadPods()))
 	closeTrace, err := openTrace(f.trace, &opts)
 	if err != nil {
 		return err

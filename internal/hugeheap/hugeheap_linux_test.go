@@ -1,0 +1,83 @@
+package hugeheap
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestAdviseMarksTheHeapsPages reserves 64 MiB and reads the kernel's
+// own account of the mappings: every mapping in the advised range carries
+// the huge-page advice (VmFlags hg), and the range is heap memory the
+// runtime hands out again (allocations land inside it).
+func TestAdviseMarksTheHeapsPages(t *testing.T) {
+	lo, hi := advise(64 << 20)
+	if lo == hi {
+		t.Skip("the kernel refused MADV_HUGEPAGE (no transparent huge pages here)")
+	}
+	require.GreaterOrEqual(t, hi-lo, uintptr(60<<20))
+	maps := readSmaps(t)
+	covered := uintptr(0)
+	for _, m := range maps {
+		if m.hi <= lo || m.lo >= hi {
+			continue
+		}
+		require.Contains(t, m.flags, "hg", "mapping %x-%x inside the advised range", m.lo, m.hi)
+		covered += min(m.hi, hi) - max(m.lo, lo)
+	}
+	require.Equal(t, hi-lo, covered, "the advised range is mapped")
+	// The page allocator hands out the lowest free pages first: once the
+	// heap's free pages below the range are used, allocations land in it.
+	var keep [][]byte
+	found := false
+	for n := 0; n < 1024 && !found; n++ { // at most 256 MiB
+		b := make([]byte, 256<<10)
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		found = p >= lo && p < hi
+		keep = append(keep, b)
+	}
+	require.True(t, found, "no allocation of %d landed in the advised range", len(keep))
+	t.Logf("advised %d MiB at %x", (hi-lo)>>20, lo)
+}
+
+func TestTotalMemory(t *testing.T) {
+	require.Greater(t, totalMemory(), uint64(64<<20), "Linux reports its memory")
+}
+
+type mapping struct {
+	lo, hi uintptr
+	flags  []string
+}
+
+// readSmaps parses /proc/self/smaps: each mapping's range and VmFlags.
+func readSmaps(t *testing.T) []mapping {
+	f, err := os.Open("/proc/self/smaps")
+	require.NoError(t, err)
+	defer f.Close()
+	var out []mapping
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, "VmFlags:"); ok && len(out) > 0 {
+			out[len(out)-1].flags = strings.Fields(rest)
+			continue
+		}
+		r, _, ok := strings.Cut(line, " ")
+		a, b, ok2 := strings.Cut(r, "-")
+		if !ok || !ok2 {
+			continue
+		}
+		lo, err1 := strconv.ParseUint(a, 16, 64)
+		hi, err2 := strconv.ParseUint(b, 16, 64)
+		if err1 == nil && err2 == nil {
+			out = append(out, mapping{lo: uintptr(lo), hi: uintptr(hi)})
+		}
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
