@@ -48,6 +48,7 @@ type handler struct {
 	kind string
 	keep func(store.Event) bool // nil: every event
 	fn   func(store.Event)
+	open func() (stop func()) // set: a watch Opens declared, opened by calling it
 }
 
 // NewBase defaults cfg (Config.Defaulted) and makes the work queue called
@@ -83,6 +84,13 @@ func (b *Base) HandlesFiltered(kind string, keep func(store.Event) bool, fn func
 	b.handlers = append(b.handlers, handler{kind: kind, keep: keep, fn: fn})
 }
 
+// Opens declares a watch that Start opens by calling open, in order with
+// the others, and Stop cancels by calling what open returned: for a
+// watch a helper opens itself (ClaimMemo.Watch).
+func (b *Base) Opens(open func() (stop func())) {
+	b.handlers = append(b.handlers, handler{open: open})
+}
+
 // Reconciles declares the kind whose keys the work queue holds: Start
 // watches it with fn and, once every watch is open, queues the key of
 // each existing object of kind.
@@ -116,6 +124,10 @@ func (b *Base) Start() {
 	}
 	b.started = true
 	for _, h := range b.handlers {
+		if h.open != nil {
+			b.watches = append(b.watches, h.open())
+			continue
+		}
 		b.watches = append(b.watches, b.Store.WatchFiltered(h.kind, b.Config.WatchLatency, h.keep, h.fn))
 	}
 	for _, fn := range b.onStart {

@@ -75,11 +75,16 @@ func Claim(c *apiserver.Client, kind string, owner metav1.Object, ownerKind stri
 // value, without reading it again. A ReplicaSet is synced on every pod
 // event, and reading each of its pods again was most of its sync.
 //
-// The remembered list is walked alongside the owner's index set (both in
-// key order): a kept version costs a pointer comparison, no map. The zero
-// value is ready to use; it is not safe for concurrent use.
+// Without Watch, a Claim walks the owner's index set alongside the
+// remembered list (both in key order): a kept version costs a pointer
+// comparison, but also the read of its cold store entry. With Watch, the
+// memo is told of every write of the kind as it happens, and a Claim
+// reads only the versions written since the owner's last Claim: the rest
+// of the owner's objects are what they were. The zero value is ready to
+// use; it is not safe for concurrent use.
 type ClaimMemo[V any] struct {
 	owners map[types.UID]*claimMemo[V]
+	live   bool // Watch's watch is open: every write of the kind reaches observe
 }
 
 // Claimed is an object a ClaimMemo's Claim kept and the value derived
@@ -92,6 +97,105 @@ type Claimed[V any] struct {
 type claimMemo[V any] struct {
 	generation  int64
 	kept, spare []Claimed[V]
+	// exact: kept is what the last Claim kept, complete (it walked or
+	// brought up to date the whole set, with no error), and every write
+	// since of an object owned by the owner, before or after, is in
+	// writes. Only then may the next Claim read writes instead of the
+	// owner's index set.
+	exact          bool
+	writes, spareW []write
+}
+
+// write is one version of an object replacing another: old is nil for a
+// creation, cur nil for a deletion.
+type write struct{ old, cur store.Object }
+
+// maxWrites is the most writes an owner's memo records between Claims;
+// past it the next Claim walks the owner's index set instead. Each Claim
+// matches every kept version against the recorded writes, so a long list
+// would cost more than the walk; a ReplicaSet is synced after a few of
+// its pods' writes, except when it creates them all at once.
+const maxWrites = 32
+
+// Watch opens a watch without latency on kind in st that tells the memo
+// of every write as it is made, so that Claim reads only what changed
+// (see ClaimMemo). It returns the function that stops the watch; Claims
+// after it walk the owner's index set again. The memo must only claim
+// objects of kind.
+func (m *ClaimMemo[V]) Watch(st *store.Store, kind string) (stop func()) {
+	m.live = true
+	stopWatch := st.Watch(kind, 0, m.observe)
+	return func() {
+		stopWatch()
+		m.live = false
+		for _, cm := range m.owners { // (any order: each is reset alike)
+			cm.forgetWrites()
+		}
+	}
+}
+
+// observe records a write with the owners of the version before and
+// after it.
+func (m *ClaimMemo[V]) observe(ev store.Event) {
+	if len(m.owners) == 0 {
+		return
+	}
+	w := write{old: ev.Old, cur: ev.Object}
+	if ev.Type == store.Deleted {
+		w.cur = nil
+	}
+	var refs []metav1.OwnerReference
+	if w.cur != nil {
+		refs = w.cur.GetOwnerReferences()
+		for i := range refs {
+			if !hasUID(refs[:i], refs[i].UID) {
+				m.record(refs[i].UID, w)
+			}
+		}
+	}
+	if w.old == nil {
+		return
+	}
+	oldRefs := w.old.GetOwnerReferences()
+	if len(oldRefs) > 0 && len(refs) > 0 && &oldRefs[0] == &refs[0] && len(oldRefs) == len(refs) {
+		return // the same references: recorded above
+	}
+	for i := range oldRefs {
+		if !hasUID(refs, oldRefs[i].UID) && !hasUID(oldRefs[:i], oldRefs[i].UID) {
+			m.record(oldRefs[i].UID, w)
+		}
+	}
+}
+
+// record adds w to the writes of owner's memo, if it keeps them.
+func (m *ClaimMemo[V]) record(owner types.UID, w write) {
+	cm := m.owners[owner]
+	if cm == nil || !cm.exact {
+		return
+	}
+	if len(cm.writes) == maxWrites {
+		cm.forgetWrites() // the next Claim walks
+		return
+	}
+	cm.writes = append(cm.writes, w)
+}
+
+// forgetWrites drops the recorded writes: the next Claim walks the
+// owner's index set.
+func (cm *claimMemo[V]) forgetWrites() {
+	cm.exact = false
+	clear(cm.writes)
+	cm.writes = cm.writes[:0]
+}
+
+// hasUID reports whether one of refs has the UID.
+func hasUID(refs []metav1.OwnerReference, uid types.UID) bool {
+	for i := range refs {
+		if refs[i].UID == uid {
+			return true
+		}
+	}
+	return false
 }
 
 // Claim is Claim, remembering what it kept for the owner's next Claim.
@@ -113,36 +217,154 @@ func (m *ClaimMemo[V]) Claim(c *apiserver.Client, kind string, owner metav1.Obje
 	prev := cm.kept
 	if cm.generation != gen {
 		cm.generation, prev = gen, nil
+		cm.forgetWrites()
 	}
-	next := cm.spare[:0]
-	j := 0
-	known := func(o store.Object) bool {
-		if j < len(prev) && prev[j].Object != o {
-			for j < len(prev) && store.CompareKeys(prev[j].Object, o) < 0 {
-				j++ // gone, or no longer ours
-			}
-		}
-		if j < len(prev) && prev[j].Object == o {
-			next = append(next, prev[j])
-			j++
-			return true
-		}
-		return false
+	incremental := cm.exact && owner.GetDeletionTimestamp() == nil
+	// The writes of this Claim (adoptions, releases) and of the sync
+	// after it are recorded for the next.
+	writes := cm.writes
+	cm.writes, cm.spareW = cm.spareW[:0], writes
+	cm.exact = m.live && owner.GetDeletionTimestamp() == nil
+	out := &cm.spare // a walk builds the list anew; writes change it in place
+	if incremental {
+		out = &cm.kept
 	}
-	adopted, err := claim(c, kind, owner, ownerKind, sel, matchLabels, known, func(o store.Object) {
-		next = append(next, Claimed[V]{Object: o, Value: derive(o)})
-	})
-	clear(cm.kept) // no old version stays reachable from the spare array
-	cm.kept, cm.spare = next, cm.kept[:0]
+	keep := func(o store.Object) {
+		*out = append(*out, Claimed[V]{Object: o, Value: derive(o)})
+	}
+	var adopted bool
+	var err error
+	if incremental {
+		adopted, err = claimWrites(c, kind, owner, ownerKind, sel, matchLabels, writes, &cm.kept, derive, keep)
+	} else {
+		cm.spare = cm.spare[:0]
+		adopted, err = claim(c, kind, owner, ownerKind, sel, matchLabels, knownIn(prev, &cm.spare), keep)
+		clear(cm.kept) // no old version stays reachable from the spare array
+		cm.kept, cm.spare = cm.spare, cm.kept[:0]
+	}
+	clear(writes)
 	if err != nil {
 		clear(cm.kept) // a partial pass: start afresh
 		cm.kept = cm.kept[:0]
+		cm.forgetWrites()
 		return nil, err
 	}
 	if adopted {
 		slices.SortFunc(cm.kept, func(a, b Claimed[V]) int { return store.CompareKeys(a.Object, b.Object) })
 	}
 	return cm.kept, nil
+}
+
+// knownIn is claim's known for a walk alongside prev, the versions the
+// last Claim kept (in key order): a version found there is appended to
+// next with its value, unread.
+func knownIn[V any](prev []Claimed[V], next *[]Claimed[V]) func(store.Object) bool {
+	j := 0
+	return func(o store.Object) bool {
+		if j < len(prev) && prev[j].Object != o {
+			for j < len(prev) && store.CompareKeys(prev[j].Object, o) < 0 {
+				j++ // gone, or no longer ours
+			}
+		}
+		if j < len(prev) && prev[j].Object == o {
+			*next = append(*next, prev[j])
+			j++
+			return true
+		}
+		return false
+	}
+}
+
+// claimWrites is claim for an owner whose objects are those it kept,
+// kept (in key order), but for the ones writes touched, which it changes
+// in place: each write replaces the version it was made to (a kept one in
+// its place, else one seen earlier in writes), and the latest version of
+// each object touched is read as claim reads the objects of the index
+// set: kept in its place with its value if it is still the owner's and
+// matches, inserted in key order if it was not kept before, dropped
+// otherwise. Then orphans are looked for as claim does, each passed to
+// keep (adopted reports whether there was one).
+func claimWrites[V any](c *apiserver.Client, kind string, owner metav1.Object, ownerKind string, sel labels.Selector, matchLabels map[string]string,
+	writes []write, kept *[]Claimed[V], derive func(store.Object) V, keep func(store.Object)) (adopted bool, err error) {
+	uid := owner.GetUID()
+	ks := *kept
+	var touched []int        // the positions in ks of objects written
+	var fresh []store.Object // the latest versions of objects not kept
+	for _, w := range writes {
+		if i := indexOfVersion(ks, w.old); i >= 0 {
+			ks[i].Object = w.cur
+			if !slices.Contains(touched, i) {
+				touched = append(touched, i)
+			}
+		} else if j := slices.Index(fresh, w.old); w.old != nil && j >= 0 {
+			fresh[j] = w.cur
+		} else if indexOfVersion(ks, w.cur) < 0 { // (an adoption the last Claim kept is kept)
+			fresh = append(fresh, w.cur)
+		}
+	}
+	slices.Sort(touched)
+	var unmatched []store.Object
+	drop := false
+	for _, i := range touched {
+		switch ours, matches := controlsVersion(ks[i].Object, uid, sel); {
+		case ours && matches:
+			ks[i].Value = derive(ks[i].Object)
+			continue
+		case ours:
+			unmatched = append(unmatched, ks[i].Object)
+		}
+		ks[i].Object, drop = nil, true // deleted, or no longer the owner's or matching
+	}
+	if drop {
+		ks = slices.DeleteFunc(ks, func(k Claimed[V]) bool { return k.Object == nil })
+	}
+	for _, o := range fresh {
+		switch ours, matches := controlsVersion(o, uid, sel); {
+		case ours && matches:
+			at, _ := slices.BinarySearchFunc(ks, o, func(k Claimed[V], o store.Object) int { return store.CompareKeys(k.Object, o) })
+			ks = slices.Insert(ks, at, Claimed[V]{Object: o, Value: derive(o)})
+		case ours:
+			unmatched = append(unmatched, o)
+		}
+	}
+	*kept = ks
+	if len(fresh) > 0 && len(unmatched) > 1 {
+		sortByKey(unmatched) // released in key order, as claim releases them
+	}
+	return settle(c, kind, owner, ownerKind, sel, matchLabels, len(*kept), unmatched, keep)
+}
+
+// indexOfVersion is the position of version o in ks, -1 if it is not
+// there (or o is nil: no version).
+func indexOfVersion[V any](ks []Claimed[V], o store.Object) int {
+	if o == nil {
+		return -1
+	}
+	for i := range ks {
+		if ks[i].Object == o {
+			return i
+		}
+	}
+	return -1
+}
+
+// controlsVersion is controls for a version that may be nil (deleted)
+// or no longer list the owner at all (out of its index set): neither is
+// the owner's.
+func controlsVersion(o store.Object, uid types.UID, sel labels.Selector) (ours, matches bool) {
+	if o == nil || !hasUID(o.GetOwnerReferences(), uid) {
+		return false, false
+	}
+	return controls(o, uid, sel)
+}
+
+// controls reports whether o's controller is the owner uid, and whether
+// o matches the owner's selector (asked only if it is).
+func controls(o store.Object, uid types.UID, sel labels.Selector) (ours, matches bool) {
+	if ref := podutil.ControllerOf(o); ref == nil || ref.UID != uid {
+		return false, false
+	}
+	return true, sel.Matches(labels.Set(o.GetLabels()))
 }
 
 // Forget drops what was remembered for owner (it was deleted).
@@ -163,19 +385,28 @@ func claim(c *apiserver.Client, kind string, owner metav1.Object, ownerKind stri
 			matched++
 			return
 		}
-		if ref := podutil.ControllerOf(o); ref == nil || ref.UID != uid {
-			return // listed as an owner but not the controller: not ours
-		}
-		if sel.Matches(labels.Set(o.GetLabels())) {
+		switch ours, matches := controls(o, uid, sel); {
+		case ours && matches:
 			keep(o)
 			matched++
-			return
+		case ours:
+			unmatched = append(unmatched, o)
 		}
-		unmatched = append(unmatched, o)
+		// (listed as an owner but not the controller: not ours)
 	})
+	return settle(c, kind, owner, ownerKind, sel, matchLabels, matched, unmatched, keep)
+}
+
+// settle is the end of a claim once the owner's objects are read: matched
+// of them are kept, unmatched are its own that no longer match. Unless the
+// owner is being deleted, it releases those and adopts matching orphans,
+// passing each to keep (adopted reports whether there was one).
+func settle(c *apiserver.Client, kind string, owner metav1.Object, ownerKind string, sel labels.Selector, matchLabels map[string]string,
+	matched int, unmatched []store.Object, keep func(store.Object)) (adopted bool, err error) {
 	if owner.GetDeletionTimestamp() != nil {
 		return false, nil
 	}
+	st := c.Server().Store()
 	// Released after the walk: the walk must not write to the store.
 	for _, o := range unmatched {
 		if err := release(c, o, owner); err != nil {

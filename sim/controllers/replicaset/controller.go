@@ -59,6 +59,7 @@ func newController(engine *sim.Engine, client *apiserver.Client, name string, cf
 	c.Base = controllerutil.NewBase(engine, client, name, cfg, c.sync)
 	c.Reconciles(kind.kind, c.onOwner)
 	c.Handles("Pod", c.onPod)
+	c.Opens(func() func() { return c.claims.Watch(c.Store, "Pod") })
 	return c
 }
 

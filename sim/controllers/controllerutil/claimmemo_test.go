@@ -1,0 +1,133 @@
+package controllerutil
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/apiserver"
+	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
+	"github.com/kubesim/kubesim/sim/store"
+)
+
+// TestWatchedClaimMemoAgreesWithClaim: a ClaimMemo told of every pod
+// write (Watch), which reads only the pods written since an owner's last
+// Claim, keeps exactly what a walk of the owner's pods keeps, in the same
+// order, each with the value of its current version, however pods change
+// between its Claims: created owned, orphaned or owned but not
+// controlled, relabelled out of and back into the selector, annotated,
+// handed to another owner, deleted, created again under the same name,
+// several times over between two Claims or more than the memo records.
+// It releases what a walk releases and adopts what a walk adopts (the
+// walk after it finds nothing to change), and goes back to walking once
+// the watch stops.
+func TestWatchedClaimMemoAgreesWithClaim(t *testing.T) {
+	for seed := range uint64(8) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { checkMemoAgainstClaim(t, seed) })
+	}
+}
+
+func checkMemoAgainstClaim(t *testing.T, seed uint64) {
+	w := fake.New(1)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+	owners := map[string]*appsv1.ReplicaSet{}
+	for _, name := range []string{"web", "api"} {
+		o, err := w.Admin.Create(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+			Spec: appsv1.ReplicaSetSpec{Selector: sel, Template: fake.Template(sel.MatchLabels, "nginx")}})
+		require.NoError(t, err)
+		owners[name] = o.(*appsv1.ReplicaSet)
+	}
+	rs := owners["web"]
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	require.NoError(t, err)
+	client := w.Server.Client("replicaset-controller")
+	var memo ClaimMemo[string]
+	stop := memo.Watch(w.Store, "Pod")
+	version := func(o store.Object) string { return store.KeyOf(o) + "@" + o.GetResourceVersion() }
+	names := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	get := func(name string) (*corev1.Pod, bool) {
+		o, ok := w.Store.Get("Pod", "default", name)
+		if !ok {
+			return nil, false
+		}
+		return o.(*corev1.Pod).DeepCopy(), true
+	}
+	ref := func(owner string, controller bool) metav1.OwnerReference {
+		r := NewControllerRef(owners[owner], "ReplicaSet")
+		r.Controller = &controller
+		return r
+	}
+	ops := []func(name string){
+		func(name string) { // create: owned, owned but not controlled, an orphan, or another's
+			var refs []metav1.OwnerReference
+			switch rng.IntN(4) {
+			case 0:
+				refs = []metav1.OwnerReference{ref("web", true)}
+			case 1:
+				refs = []metav1.OwnerReference{ref("web", false)}
+			case 2:
+				refs = []metav1.OwnerReference{ref("api", true), ref("web", false)}
+			}
+			_, _ = w.Admin.Create(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default",
+				Labels: map[string]string{"app": "web"}, OwnerReferences: refs},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}})
+		},
+		func(name string) { // relabel out of the selector, or back into it
+			if p, ok := get(name); ok {
+				p.Labels = map[string]string{"app": []string{"web", "other"}[rng.IntN(2)]}
+				_, err := w.Admin.Update(p)
+				require.NoError(t, err)
+			}
+		},
+		func(name string) { // a new version with nothing the claim reads changed
+			if p, ok := get(name); ok {
+				p.Annotations = map[string]string{"n": fmt.Sprint(rng.IntN(1000))}
+				_, err := w.Admin.Update(p)
+				require.NoError(t, err)
+			}
+		},
+		func(name string) { // handed to the other owner
+			if p, ok := get(name); ok {
+				p.OwnerReferences = []metav1.OwnerReference{ref("api", true)}
+				_, err := w.Admin.Update(p)
+				require.NoError(t, err)
+			}
+		},
+		func(name string) {
+			_ = w.Admin.Delete("Pod", "default", name, apiserver.DeleteOptions{})
+		},
+	}
+	claims := func(what string) {
+		t.Helper()
+		got, err := memo.Claim(client, "Pod", rs, "ReplicaSet", s, sel.MatchLabels, version)
+		require.NoError(t, err, what)
+		keys := []string{}
+		for _, c := range got {
+			cur, ok := w.Store.Get("Pod", c.Object.GetNamespace(), c.Object.GetName())
+			require.True(t, ok, "%s: %s is stored", what, store.KeyOf(c.Object))
+			require.Same(t, cur, c.Object, "%s: the current version of %s", what, store.KeyOf(c.Object))
+			require.Equal(t, version(cur), c.Value, what)
+			keys = append(keys, store.KeyOf(c.Object))
+		}
+		rev := w.Store.Rev()
+		want, err := Claim(client, "Pod", rs, "ReplicaSet", s, sel.MatchLabels)
+		require.NoError(t, err)
+		require.Equal(t, objectKeys(want), keys, what)
+		require.Equal(t, rev, w.Store.Rev(), "%s: the walk after the memo's claim writes nothing", what)
+	}
+	for step := range 300 {
+		for range rng.IntN(4) + []int{0, 40}[rng.IntN(10)/9] { // now and then more writes than the memo records
+			ops[rng.IntN(len(ops))](names[rng.IntN(len(names))])
+		}
+		claims(fmt.Sprintf("step %d", step))
+	}
+	stop()
+	ops[0]("z")
+	claims("after the watch stopped")
+}
