@@ -122,7 +122,7 @@ func (c *Client) create(obj store.Object, b *PodBatch) (store.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.trace(c.component, "create", out, Summary(out))
+	s.traceWrite(c.component, "create", out)
 	return out, nil
 }
 
@@ -176,7 +176,7 @@ func (c *Client) UpdatePodStatus(r *store.Ref, pod *corev1.Pod) (*corev1.Pod, er
 	if err != nil {
 		return nil, err
 	}
-	s.trace(c.component, "status", out, Summary(out))
+	s.traceWrite(c.component, "status", out)
 	return out.(*corev1.Pod), nil
 }
 
@@ -238,7 +238,7 @@ func (c *Client) update(obj store.Object, verb string, status bool) (store.Objec
 	if err != nil {
 		return nil, err
 	}
-	s.trace(c.component, verb, out, Summary(out))
+	s.traceWrite(c.component, verb, out)
 	return out, nil
 }
 
@@ -431,7 +431,7 @@ func (c *Client) BindRef(r *store.Ref, namespace, name, node string) (*corev1.Po
 	if err != nil {
 		return nil, err
 	}
-	s.trace(c.component, "bind", out, "node="+node)
+	s.traceParts(c.component, "bind", out, "node=", node)
 	return out.(*corev1.Pod), nil
 }
 

@@ -102,12 +102,32 @@ func uuidText(b *[36]byte, u uuid.UUID) {
 func (s *Server) now() metav1.Time { return metav1.NewTime(s.engine.Now()) }
 
 func (s *Server) trace(component, verb string, obj store.Object, summary string) {
-	kind := store.MustKind(obj)
-	rv := s.store.Rev()
-	s.engine.Trace().Add(sim.Record{
-		T: s.engine.Elapsed(), Component: component, Verb: verb, Kind: kind,
-		Namespace: obj.GetNamespace(), Name: obj.GetName(), RV: rv, Summary: summary,
-	})
+	s.engine.Trace().Add(s.record(component, verb, obj, summary))
+}
+
+// traceParts is trace with the concatenation of parts as the summary,
+// which is not made as a string unless the trace keeps it.
+func (s *Server) traceParts(component, verb string, obj store.Object, parts ...string) {
+	s.engine.Trace().AddParts(s.record(component, verb, obj, ""), parts...)
+}
+
+// traceWrite traces a write of obj with its Summary: a pod's (three or
+// four writes of every pod) as its parts.
+func (s *Server) traceWrite(component, verb string, obj store.Object) {
+	if p, ok := obj.(*corev1.Pod); ok {
+		var parts [podSummaryParts]string
+		s.traceParts(component, verb, obj, podSummary(p, parts[:0])...)
+		return
+	}
+	s.trace(component, verb, obj, Summary(obj))
+}
+
+// record is the trace record of a change of obj by component.
+func (s *Server) record(component, verb string, obj store.Object, summary string) sim.Record {
+	return sim.Record{
+		T: s.engine.Elapsed(), Component: component, Verb: verb, Kind: store.MustKind(obj),
+		Namespace: obj.GetNamespace(), Name: obj.GetName(), RV: s.store.Rev(), Summary: summary,
+	}
 }
 
 // writable returns the kind of obj, about to be written, once the write

@@ -19,21 +19,9 @@ func Summary(obj store.Object) string {
 	b := arr[:0]
 	switch o := obj.(type) {
 	case *corev1.Pod:
-		b = append(b, "phase="...)
-		b = append(b, o.Status.Phase...)
-		if o.Spec.NodeName != "" {
-			b = append(b, " node="...)
-			b = append(b, o.Spec.NodeName...)
-		}
-		if podutil.IsReady(o) {
-			b = append(b, " ready"...)
-		}
-		if r := waitingReason(o); r != "" {
-			b = append(b, " waiting="...)
-			b = append(b, r...)
-		}
-		if o.DeletionTimestamp != nil {
-			b = append(b, " terminating"...)
+		var parts [podSummaryParts]string
+		for _, part := range podSummary(o, parts[:0]) {
+			b = append(b, part...)
 		}
 	case *corev1.Node:
 		b = append(b, "ready="...)
@@ -63,6 +51,29 @@ func Summary(obj store.Object) string {
 		b = append(b, o.Status.Phase...)
 	}
 	return string(b)
+}
+
+// podSummaryParts is the most parts podSummary appends.
+const podSummaryParts = 8
+
+// podSummary appends to parts the parts of a pod's Summary, strings the
+// pod holds or constants: the trace takes them as they are (Trace.AddParts)
+// where a string made of them was one more allocation per pod write.
+func podSummary(o *corev1.Pod, parts []string) []string {
+	parts = append(parts, "phase=", string(o.Status.Phase))
+	if o.Spec.NodeName != "" {
+		parts = append(parts, " node=", o.Spec.NodeName)
+	}
+	if podutil.IsReady(o) {
+		parts = append(parts, " ready")
+	}
+	if r := waitingReason(o); r != "" {
+		parts = append(parts, " waiting=", r)
+	}
+	if o.DeletionTimestamp != nil {
+		parts = append(parts, " terminating")
+	}
+	return parts
 }
 
 func appendReplicas(b []byte, spec *int32, cur, ready, updated, avail int32) []byte {
