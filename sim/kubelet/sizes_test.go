@@ -21,6 +21,9 @@ func TestKubeletStateSizes(t *testing.T) {
 	require.LessOrEqual(t, unsafe.Sizeof(container{}), uintptr(320), "container")
 	require.LessOrEqual(t, unsafe.Sizeof(podWithOne{}), uintptr(704-8), "podWithOne: a podState, a container and a pointer, and the heap's header")
 	require.Less(t, allocatedBytes(func() any { return &podWithOne{} }), uint64(768), "podWithOne as allocated")
+	// Every status write allocates a podVersion: its room must stay within
+	// the 2,304-byte class its pod, conditions and container status take.
+	require.LessOrEqual(t, allocatedBytes(func() any { return &podVersion{} }), uint64(2304), "podVersion as allocated")
 }
 
 // allocatedBytes is what the heap takes for each object alloc returns.

@@ -93,16 +93,23 @@ func (k *Kubelet) flushPod(p *podState) {
 }
 
 // podVersion is a pod version a status write builds (its pod), with
-// room beside it for the conditions and the container statuses of the
-// usual pod: the kubelet's four conditions and PodScheduled, one
-// container. The three are one allocation of 2,048 bytes, one size
-// class, where they were three of 1,280, 640 and 208 bytes (two writes
-// of each of a run's pods). A pod of another shape gets its lists made
-// apart. Nothing outlives the pod in it: the lists are its status's.
+// room beside it for what the status of the usual pod holds apart: the
+// kubelet's four conditions and PodScheduled, one container's status, its
+// running state and the pod's IP list. They are one allocation, where
+// they were five. The heap puts an 8-byte header before an object of
+// pointers over 512 bytes, so the pod, the conditions and the container
+// status (2,048 bytes) take the 2,304-byte size class (not 2,048): the
+// running state and the IP list fill part of what it would leave unused
+// (TestKubeletStateSizes). A pod of another shape gets its lists made
+// apart. Nothing in the room is shared with a later version: one refers
+// only to its own room (a version kept alive by its successor would cost
+// its whole 2,304 bytes).
 type podVersion struct {
-	pod   corev1.Pod
-	conds [5]corev1.PodCondition
-	ctrs  [1]corev1.ContainerStatus
+	pod     corev1.Pod
+	conds   [5]corev1.PodCondition
+	ctrs    [1]corev1.ContainerStatus
+	ips     [1]corev1.PodIP
+	running corev1.ContainerStateRunning
 }
 
 // keepSpare keeps v, which no stored object is, for the next status
@@ -162,30 +169,29 @@ func (p *podState) buildStatus(v *podVersion, cur *corev1.Pod) {
 	}
 	if p.ip != "" {
 		st.PodIP = p.ip
-		if old := cur.Status.PodIPs; len(old) == 1 && old[0].IP == p.ip {
-			st.PodIPs = old // the stored pod's: never written in place
-		} else {
-			st.PodIPs = []corev1.PodIP{{IP: p.ip}}
-		}
+		v.ips[0].IP = p.ip
+		st.PodIPs = v.ips[:1:1]
 	}
 	if len(p.inits) > 0 {
 		st.InitContainerStatuses = make([]corev1.ContainerStatus, len(p.inits))
 		for i, c := range p.inits {
-			st.InitContainerStatuses[i] = c.status(prevStatus(cur.Status.InitContainerStatuses, i, c))
+			st.InitContainerStatuses[i] = c.status(prevStatus(cur.Status.InitContainerStatuses, i, c), nil)
 		}
 	}
+	var running *corev1.ContainerStateRunning
 	if len(p.ctrs) <= len(v.ctrs) {
 		st.ContainerStatuses = v.ctrs[:len(p.ctrs):len(p.ctrs)]
+		running = &v.running
 	} else {
 		st.ContainerStatuses = make([]corev1.ContainerStatus, len(p.ctrs))
 	}
 	for i, c := range p.ctrs {
-		st.ContainerStatuses[i] = c.status(prevStatus(cur.Status.ContainerStatuses, i, c))
+		st.ContainerStatuses[i] = c.status(prevStatus(cur.Status.ContainerStatuses, i, c), running)
 	}
 	if len(p.ephs) > 0 {
 		st.EphemeralContainerStatuses = make([]corev1.ContainerStatus, len(p.ephs))
 		for i, c := range p.ephs {
-			cs := c.status(prevStatus(cur.Status.EphemeralContainerStatuses, i, c))
+			cs := c.status(prevStatus(cur.Status.EphemeralContainerStatuses, i, c), nil)
 			cs.Ready = false // ephemeral containers are never ready
 			st.EphemeralContainerStatuses[i] = cs
 		}
@@ -211,8 +217,10 @@ var (
 
 // status is the container's status. prev is its stored status, if any:
 // a state that has not changed is the stored one (shared, never written
-// in place) rather than a new copy of it.
-func (c *container) status(prev *corev1.ContainerStatus) corev1.ContainerStatus {
+// in place) rather than a new copy of it. room, if not nil, is the pod
+// version's own room for the running state (podVersion): a running
+// state is written there, neither shared nor allocated.
+func (c *container) status(prev *corev1.ContainerStatus, room *corev1.ContainerStateRunning) corev1.ContainerStatus {
 	cs := corev1.ContainerStatus{
 		Name: c.spec.Name, Image: c.image, ImageID: c.imageID, ContainerID: c.id,
 		RestartCount: c.restarts, Ready: c.ready, Started: &falseVal,
@@ -228,9 +236,13 @@ func (c *container) status(prev *corev1.ContainerStatus) corev1.ContainerStatus 
 			cs.State.Waiting = c.waitingState(prev)
 		}
 	case cRunning:
-		if prev != nil && prev.State.Running != nil && prev.State.Running.StartedAt == c.startedAt {
+		switch {
+		case room != nil:
+			room.StartedAt = c.startedAt
+			cs.State.Running = room
+		case prev != nil && prev.State.Running != nil && prev.State.Running.StartedAt == c.startedAt:
 			cs.State.Running = prev.State.Running
-		} else {
+		default:
 			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: c.startedAt}
 		}
 	case cTerminated:

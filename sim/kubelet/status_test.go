@@ -194,8 +194,9 @@ func TestStatusSharesWhatDidNotChange(t *testing.T) {
 	require.Same(t, unsafe.StringData(h.k.message(msgNotReady, "web")), unsafe.StringData(msg(h.pod("probe"), corev1.PodReady)),
 		"a message naming one container is the kubelet's shared one")
 
-	// probe runs (unready), then turns Ready: the second write keeps the
-	// first's running state and podIPs.
+	// probe runs (unready), then turns Ready: the second write has the
+	// first's running state and podIPs, in its own room (podVersion):
+	// nothing in it keeps the first version alive.
 	var running *corev1.Pod
 	for range 300 {
 		h.run(100 * time.Millisecond)
@@ -206,8 +207,12 @@ func TestStatusSharesWhatDidNotChange(t *testing.T) {
 		if len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].Ready {
 			require.NotNil(t, running)
 			require.NotSame(t, running, p)
-			require.Same(t, running.Status.ContainerStatuses[0].State.Running, p.Status.ContainerStatuses[0].State.Running)
-			require.Same(t, &running.Status.PodIPs[0], &p.Status.PodIPs[0])
+			v := (*podVersion)(unsafe.Pointer(p))
+			require.Equal(t, running.Status.ContainerStatuses[0].State.Running, p.Status.ContainerStatuses[0].State.Running)
+			require.Same(t, &v.running, p.Status.ContainerStatuses[0].State.Running)
+			require.Equal(t, running.Status.PodIPs, p.Status.PodIPs)
+			require.Same(t, &v.ips[0], &p.Status.PodIPs[0])
+			require.Equal(t, 1, cap(p.Status.PodIPs))
 			require.Equal(t, p.Status.PodIP, p.Status.PodIPs[0].IP)
 			require.Equal(t, "none", msg(p, "nothing"))
 			require.Empty(t, msg(p, corev1.PodReady))
