@@ -114,7 +114,8 @@ func TestBatchScoresMatchPerNode(t *testing.T) {
 					for j, ni := range nodes {
 						rowOf[j] = int32(ni.Index)
 					}
-					state.SetScoreRows(c.Table().Rows, rowOf)
+					// RowKeyed plugins' scores are remembered across pods.
+					state.SetScoreTable(c.Table(), rowOf)
 					if r.IntN(2) == 0 { // as quickWindow gathers it
 						var union framework.RowFlags
 						for _, i := range rowOf {
@@ -134,6 +135,7 @@ func TestBatchScoresMatchPerNode(t *testing.T) {
 			want := totals(plain, false)
 			require.Equal(t, want, totals(batch, false), "seed %d pod %d", seed, k)
 			require.Equal(t, want, totals(batch, true), "seed %d pod %d, rows", seed, k)
+			require.Equal(t, want, totals(batch, true), "seed %d pod %d, rows remembered", seed, k)
 		}
 	}
 }

@@ -450,7 +450,7 @@ func (s *Scheduler) prioritize(pod *corev1.Pod, feasible []*framework.NodeInfo) 
 		return nil
 	}
 	if s.rows != nil { // rowOf[j] is feasible[j]'s row
-		s.state.SetScoreRows(s.rows, s.rowOf)
+		s.state.SetScoreTable(s.cache.Table(), s.rowOf) // s.rows is its Rows
 		if s.rowFlagsKnown {
 			s.state.SetScoreRowFlags(s.rowFlags)
 		}

@@ -37,6 +37,8 @@ type CycleState struct {
 	// scheduler has none.
 	rows  []NodeRow
 	rowOf []int32
+	// table is the table rows are from, when known (SetScoreTable).
+	table *NodeTable
 	// rowFlags is the union of the scored nodes' row flags when
 	// rowFlagsKnown (SetScoreRowFlags).
 	rowFlags      RowFlags
@@ -53,7 +55,7 @@ func (c *CycleState) Reset() {
 	c.skipFilter, c.skipScore = 0, 0
 	c.nodes, c.narrowedBy = nil, nil
 	c.podInfo = nil
-	c.rows, c.rowOf = nil, nil
+	c.rows, c.rowOf, c.table = nil, nil, nil
 	c.rowFlags, c.rowFlagsKnown = 0, false
 }
 
@@ -76,7 +78,16 @@ func (c *CycleState) PodInfo(pod *corev1.Pod) *PodInfo {
 // SetScoreRows records the rows of the nodes this cycle scores:
 // rows[rowOf[j]] is the NodeRow of the j-th node RunScorePlugins is given.
 // RunScorePlugins then lets RowScorers read rows instead of NodeInfos.
-func (c *CycleState) SetScoreRows(rows []NodeRow, rowOf []int32) { c.rows, c.rowOf = rows, rowOf }
+func (c *CycleState) SetScoreRows(rows []NodeRow, rowOf []int32) {
+	c.rows, c.rowOf, c.table = rows, rowOf, nil
+}
+
+// SetScoreTable is SetScoreRows(t.Rows, rowOf) for rows that are a
+// table's: RunScorePlugins may then remember the RowKeyed plugins' scores
+// of a row across cycles, for as long as the row's generation holds.
+func (c *CycleState) SetScoreTable(t *NodeTable, rowOf []int32) {
+	c.rows, c.rowOf, c.table = t.Rows, rowOf, t
+}
 
 // ScoreRows returns what SetScoreRows recorded (nil, nil if nothing).
 func (c *CycleState) ScoreRows() ([]NodeRow, []int32) { return c.rows, c.rowOf }

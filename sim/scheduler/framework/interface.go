@@ -113,6 +113,22 @@ type RowAdder interface {
 	AddRows(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, rows []NodeRow, rowOf []int32, weight int64, totals []int64) *Status
 }
 
+// RowKeyed is an optional extension of a RowAdder whose score of a row
+// is, this cycle, a function of that row's fields and of the key RowKey
+// returns, and of nothing else (not of other nodes, the cluster or the
+// pod beyond its key): equal rows and equal keys give equal scores.
+// RowKey runs after the plugin's PreScore; false means no such key this
+// cycle. The framework may then add a row's weighted score remembered
+// from an earlier cycle with the same key, as long as the row has not
+// been written since (NodeTable.Gens), instead of calling AddRows for it.
+type RowKeyed interface {
+	RowKey(state *CycleState, pod *corev1.Pod) (RowKey, bool)
+}
+
+// RowKey is what a RowKeyed plugin's scores of rows depend on besides
+// the rows (a pod's requests, say).
+type RowKey [2]int64
+
 // UniformScorer is an optional extension of a ScorePlugin: after its
 // PreScore, UniformScore reports whether the plugin's final score (after
 // NormalizeScore, if it has one) is provably the same on every one of

@@ -45,20 +45,38 @@ const (
 // Clone is in no table, so what-if changes to it never reach a row.
 type NodeTable struct {
 	Rows []NodeRow
+	// Gens[i] is row i's generation: the count of the table's row writes
+	// when row i last changed. No two writes share one, so a row whose
+	// generation is unchanged holds what it held then, and what was
+	// computed from it still holds (the framework's row memo). A write
+	// of what the row already holds (a node's status heartbeat) keeps
+	// the generation. Generations start at 1.
+	Gens   []uint64
+	writes uint64
 }
 
 // Reset sizes the table for n nodes; the caller then places each.
 func (t *NodeTable) Reset(n int) {
 	if cap(t.Rows) < n {
 		t.Rows = make([]NodeRow, n)
+		t.Gens = make([]uint64, n)
 	}
-	t.Rows = t.Rows[:n]
+	t.Rows, t.Gens = t.Rows[:n], t.Gens[:n]
 }
 
 // Place puts ni at position i (ni.Index = i) and writes its row.
 func (t *NodeTable) Place(ni *NodeInfo, i int) {
 	ni.Index, ni.table = i, t
-	t.Rows[i] = ni.Row()
+	t.write(i, ni.Row())
+}
+
+// write sets row i to r, under a new generation if r differs.
+func (t *NodeTable) write(i int, r NodeRow) {
+	if t.Gens[i] != 0 && t.Rows[i] == r {
+		return
+	}
+	t.writes++
+	t.Rows[i], t.Gens[i] = r, t.writes
 }
 
 // Unplace takes ni out of the table (ni.Index = -1): its row is no longer
@@ -69,7 +87,7 @@ func (ni *NodeInfo) Unplace() { ni.Index, ni.table = -1, nil }
 // outside NodeInfo's methods (the cache's ImageIDs and ImageSlot).
 func (ni *NodeInfo) SyncRow() {
 	if t := ni.table; t != nil && uint(ni.Index) < uint(len(t.Rows)) {
-		t.Rows[ni.Index] = ni.Row()
+		t.write(ni.Index, ni.Row())
 	}
 }
 

@@ -29,6 +29,7 @@ type Framework struct {
 	batch      []BatchScorer   // batch[i] is score[i] as a BatchScorer, or nil
 	rowScorer  []RowScorer     // rowScorer[i] is score[i] as a RowScorer, or nil
 	rowAdder   []RowAdder      // rowAdder[i] is score[i] as a RowAdder, or nil
+	rowKeyed   []RowKeyed      // rowKeyed[i] is a RowAdder score[i] as RowKeyed, or nil
 	rowNorm    []RowNormalizer // rowNorm[i] is a RowScorer score[i]'s extensions as a RowNormalizer, or nil
 	uniform    []UniformScorer // uniform[i] is score[i] as a UniformScorer, or nil
 	normalizes []bool          // score[i] has ScoreExtensions
@@ -47,6 +48,9 @@ type Framework struct {
 	// uniformScore[i] is plugin i's score on every node this cycle when
 	// bit i of the cycle's uniform mask is set (RunScorePlugins).
 	uniformScore []int64
+	// memo remembers the RowKeyed plugins' scores per row across cycles
+	// (RunScorePlugins).
+	memo rowMemo
 
 	// enqueue lists, per cluster event, the plugin names whose rejections
 	// it may resolve (from EnqueueExtensions).
@@ -76,6 +80,11 @@ func NewFramework(specs ...PluginSpec) *Framework {
 				a = nil // normalised scores need every node's raw score first
 			}
 			f.rowAdder = append(f.rowAdder, a)
+			k, _ := p.(RowKeyed)
+			if a == nil {
+				k = nil
+			}
+			f.rowKeyed = append(f.rowKeyed, k)
 			u, _ := p.(UniformScorer)
 			f.uniform = append(f.uniform, u)
 			f.normalizes = append(f.normalizes, p.ScoreExtensions() != nil)
@@ -262,7 +271,9 @@ var (
 //
 // A plugin whose final score is the same on every node this cycle
 // (UniformScorer) is not run per node: its weighted score is where every
-// total starts.
+// total starts. On one goroutine, the RowKeyed plugins' scores of a row
+// unchanged since an earlier cycle with the same keys are remembered
+// ones (rowMemo).
 func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, totals []int64) *Status {
 	n := len(nodes)
 	for len(f.scores) < len(f.score) {
@@ -309,6 +320,11 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 	}
 	failed := f.failed[:chunks*len(f.score)]
 	skip := state.skipScore | uniform
+	if !parallel && rows && state.table != nil { // the memo's scratch is one cycle's, not one chunk's
+		if keyed := f.keyedPlugins(state, pod, skip); keyed != 0 && f.addRemembered(state, pod, nodes, keyed, totals) {
+			skip |= keyed // added
+		}
+	}
 	if parallel {
 		// The simulation's goroutine waits in ParallelizeUntil until every
 		// chunk is done, so every write happens before the reads below.

@@ -155,6 +155,14 @@ func (b *BalancedAllocation) AddRows(state *framework.CycleState, pod *corev1.Po
 	return nil
 }
 
+// RowKey implements framework.RowKeyed: AddRows's score of a row is
+// balancedOf the row's requested and allocatable CPU and memory and of
+// the pod's CPU and memory request.
+func (b *BalancedAllocation) RowKey(state *framework.CycleState, pod *corev1.Pod) (framework.RowKey, bool) {
+	req := scoreRequests(state, balancedKey, pod, podutil.PodRequests)
+	return framework.RowKey{req.MilliCPU, req.Memory}, true
+}
+
 // balancedOf is balancedImprovement of the node with row r.
 func balancedOf(r *framework.NodeRow, req *podutil.Resources) int64 {
 	return balancedImprovement(podutil.Resources{MilliCPU: r.ReqCPU, Memory: r.ReqMem}, *req,

@@ -177,6 +177,15 @@ func (f *Fit) AddRows(state *framework.CycleState, pod *corev1.Pod, _ []*framewo
 	return nil
 }
 
+// RowKey implements framework.RowKeyed: AddRows's score of a row is
+// scoreOf the row's non-zero requested and allocatable CPU and memory
+// and of the pod's non-zero CPU and memory request (the strategy is the
+// plugin's own, fixed).
+func (f *Fit) RowKey(state *framework.CycleState, pod *corev1.Pod) (framework.RowKey, bool) {
+	req := scoreRequests(state, fitScoreKey, pod, podutil.NonZeroRequests)
+	return framework.RowKey{req.MilliCPU, req.Memory}, true
+}
+
 // scoreRequests is the pod's requests as its PreScore wrote them under
 // key, or compute(pod) when no PreScore ran (a Score called on its own, as
 // upstream's tests call it).
