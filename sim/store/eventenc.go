@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // An Event as the API server writes it (a name, namespace, UID,
@@ -45,63 +46,122 @@ func timeSize(t metav1.Time) int {
 	return 1 + sov(uint64(t.Unix())) + 2
 }
 
+// EventDraft is a simple Event field by field, but for its UID and
+// resourceVersion (given as bytes beside it): the API server's recorder
+// fills one on its stack and the store encodes it straight into the
+// bytes it keeps (CreateEvent), where building a corev1.Event (some 600
+// bytes with pointers, written under the collector's write barrier and
+// cleared again) cost more than the encoding. FirstTimestamp and the
+// others are the corev1.Event fields of the same names.
+type EventDraft struct {
+	Name, GenerateName, Namespace string
+	Generation                    int64
+	CreationTimestamp             metav1.Time
+	// The involved object.
+	Kind, ObjectNamespace, ObjectName, ObjectUID, APIVersion, ObjectResourceVersion, FieldPath string
+	Reason, Message                                                                            string
+	Component, Host                                                                            string // the source
+	FirstTimestamp, LastTimestamp                                                              metav1.Time
+	Count                                                                                      int32
+	Type, Action, ReportingController, ReportingInstance                                       string
+}
+
+// draftOf is the draft of the simple Event ev.
+func draftOf(ev *corev1.Event) EventDraft {
+	m, r := &ev.ObjectMeta, &ev.InvolvedObject
+	return EventDraft{
+		Name: m.Name, GenerateName: m.GenerateName, Namespace: m.Namespace, Generation: m.Generation,
+		CreationTimestamp: m.CreationTimestamp,
+		Kind:              r.Kind, ObjectNamespace: r.Namespace, ObjectName: r.Name, ObjectUID: string(r.UID),
+		APIVersion: r.APIVersion, ObjectResourceVersion: r.ResourceVersion, FieldPath: r.FieldPath,
+		Reason: ev.Reason, Message: ev.Message, Component: ev.Source.Component, Host: ev.Source.Host,
+		FirstTimestamp: ev.FirstTimestamp, LastTimestamp: ev.LastTimestamp, Count: ev.Count,
+		Type: ev.Type, Action: ev.Action, ReportingController: ev.ReportingController,
+		ReportingInstance: ev.ReportingInstance,
+	}
+}
+
+// Event is the Event d drafts, with no UID nor resourceVersion.
+func (d *EventDraft) Event() *corev1.Event {
+	return &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{Name: d.Name, GenerateName: d.GenerateName, Namespace: d.Namespace,
+			Generation: d.Generation, CreationTimestamp: d.CreationTimestamp},
+		InvolvedObject: corev1.ObjectReference{Kind: d.Kind, Namespace: d.ObjectNamespace, Name: d.ObjectName,
+			UID: types.UID(d.ObjectUID), APIVersion: d.APIVersion, ResourceVersion: d.ObjectResourceVersion,
+			FieldPath: d.FieldPath},
+		Reason: d.Reason, Message: d.Message, Source: corev1.EventSource{Component: d.Component, Host: d.Host},
+		FirstTimestamp: d.FirstTimestamp, LastTimestamp: d.LastTimestamp, Count: d.Count, Type: d.Type,
+		Action: d.Action, ReportingController: d.ReportingController, ReportingInstance: d.ReportingInstance,
+	}
+}
+
+// exact reports whether the Event d drafts packs (packableEvent): its
+// timestamps are in UTC.
+func (d *EventDraft) exact() bool {
+	return exactUTC(d.CreationTimestamp) && exactUTC(d.FirstTimestamp) && exactUTC(d.LastTimestamp)
+}
+
+// nsec is the nanoseconds of d's three timestamps, which the encoding
+// drops (packedObj.nsec).
+func (d *EventDraft) nsec() [3]int32 {
+	return [3]int32{int32(d.CreationTimestamp.Nanosecond()), int32(d.FirstTimestamp.Nanosecond()),
+		int32(d.LastTimestamp.Nanosecond())}
+}
+
 // eventSizes is the lengths of a simple Event's nested messages and of
 // the whole.
 type eventSizes struct{ meta, ref, src, created, first, last, total int }
 
-// sizesOf is the sizes of the simple Event ev with a UID of uid bytes and
-// a resourceVersion of rv (its own, or those CreateEvent writes).
-func sizesOf(ev *corev1.Event, uid, rv int) eventSizes {
+// sizesOf is the sizes of the Event d drafts with a UID of uid bytes and
+// a resourceVersion of rv.
+func sizesOf(d *EventDraft, uid, rv int) eventSizes {
 	var z eventSizes
-	m, r := &ev.ObjectMeta, &ev.InvolvedObject
-	z.created = timeSize(m.CreationTimestamp)
-	z.meta = strSize(m.Name) + strSize(m.GenerateName) + strSize(m.Namespace) + 2 /* selfLink, empty */ +
-		1 + sov(uint64(uid)) + uid + 1 + sov(uint64(rv)) + rv + 1 + sov(uint64(m.Generation)) + msgSize(z.created)
-	z.ref = strSize(r.Kind) + strSize(r.Namespace) + strSize(r.Name) + strSize(string(r.UID)) +
-		strSize(r.APIVersion) + strSize(r.ResourceVersion) + strSize(r.FieldPath)
-	z.src = strSize(ev.Source.Component) + strSize(ev.Source.Host)
-	z.first, z.last = timeSize(ev.FirstTimestamp), timeSize(ev.LastTimestamp)
-	z.total = msgSize(z.meta) + msgSize(z.ref) + strSize(ev.Reason) + strSize(ev.Message) + msgSize(z.src) +
-		msgSize(z.first) + msgSize(z.last) + 1 + sov(uint64(ev.Count)) + strSize(ev.Type) + msgSize(0) +
-		strSize(ev.Action) + strSize(ev.ReportingController) + strSize(ev.ReportingInstance)
+	z.created = timeSize(d.CreationTimestamp)
+	z.meta = strSize(d.Name) + strSize(d.GenerateName) + strSize(d.Namespace) + 2 /* selfLink, empty */ +
+		1 + sov(uint64(uid)) + uid + 1 + sov(uint64(rv)) + rv + 1 + sov(uint64(d.Generation)) + msgSize(z.created)
+	z.ref = strSize(d.Kind) + strSize(d.ObjectNamespace) + strSize(d.ObjectName) + strSize(d.ObjectUID) +
+		strSize(d.APIVersion) + strSize(d.ObjectResourceVersion) + strSize(d.FieldPath)
+	z.src = strSize(d.Component) + strSize(d.Host)
+	z.first, z.last = timeSize(d.FirstTimestamp), timeSize(d.LastTimestamp)
+	z.total = msgSize(z.meta) + msgSize(z.ref) + strSize(d.Reason) + strSize(d.Message) + msgSize(z.src) +
+		msgSize(z.first) + msgSize(z.last) + 1 + sov(uint64(d.Count)) + strSize(d.Type) + msgSize(0) +
+		strSize(d.Action) + strSize(d.ReportingController) + strSize(d.ReportingInstance)
 	return z
 }
 
-// encodeEvent appends the encoding of the simple Event ev, of sizes z,
-// to b, with the UID uid and the resourceVersion rv (ev's own, or the
-// bytes CreateEvent writes in their place).
-func encodeEvent[S ~string | ~[]byte](b []byte, ev *corev1.Event, uid, rv S, z eventSizes) []byte {
-	m, r := &ev.ObjectMeta, &ev.InvolvedObject
+// encodeEvent appends the encoding of the Event d drafts, of sizes z, to
+// b, with the UID uid and the resourceVersion rv.
+func encodeEvent[S ~string | ~[]byte](b []byte, d *EventDraft, uid, rv S, z eventSizes) []byte {
 	b = appendTag(b, 0x0a, z.meta)
-	b = appendStr(b, 0x0a, m.Name)
-	b = appendStr(b, 0x12, m.GenerateName)
-	b = appendStr(b, 0x1a, m.Namespace)
+	b = appendStr(b, 0x0a, d.Name)
+	b = appendStr(b, 0x12, d.GenerateName)
+	b = appendStr(b, 0x1a, d.Namespace)
 	b = append(b, 0x22, 0) // selfLink, empty
 	b = appendStr(b, 0x2a, uid)
 	b = appendStr(b, 0x32, rv)
-	b = appendVarint(append(b, 0x38), uint64(m.Generation))
-	b = appendTime(b, 0x42, m.CreationTimestamp, z.created)
+	b = appendVarint(append(b, 0x38), uint64(d.Generation))
+	b = appendTime(b, 0x42, d.CreationTimestamp, z.created)
 	b = appendTag(b, 0x12, z.ref)
-	b = appendStr(b, 0x0a, r.Kind)
-	b = appendStr(b, 0x12, r.Namespace)
-	b = appendStr(b, 0x1a, r.Name)
-	b = appendStr(b, 0x22, string(r.UID))
-	b = appendStr(b, 0x2a, r.APIVersion)
-	b = appendStr(b, 0x32, r.ResourceVersion)
-	b = appendStr(b, 0x3a, r.FieldPath)
-	b = appendStr(b, 0x1a, ev.Reason)
-	b = appendStr(b, 0x22, ev.Message)
+	b = appendStr(b, 0x0a, d.Kind)
+	b = appendStr(b, 0x12, d.ObjectNamespace)
+	b = appendStr(b, 0x1a, d.ObjectName)
+	b = appendStr(b, 0x22, d.ObjectUID)
+	b = appendStr(b, 0x2a, d.APIVersion)
+	b = appendStr(b, 0x32, d.ObjectResourceVersion)
+	b = appendStr(b, 0x3a, d.FieldPath)
+	b = appendStr(b, 0x1a, d.Reason)
+	b = appendStr(b, 0x22, d.Message)
 	b = appendTag(b, 0x2a, z.src)
-	b = appendStr(b, 0x0a, ev.Source.Component)
-	b = appendStr(b, 0x12, ev.Source.Host)
-	b = appendTime(b, 0x32, ev.FirstTimestamp, z.first)
-	b = appendTime(b, 0x3a, ev.LastTimestamp, z.last)
-	b = appendVarint(append(b, 0x40), uint64(ev.Count))
-	b = appendStr(b, 0x4a, ev.Type)
+	b = appendStr(b, 0x0a, d.Component)
+	b = appendStr(b, 0x12, d.Host)
+	b = appendTime(b, 0x32, d.FirstTimestamp, z.first)
+	b = appendTime(b, 0x3a, d.LastTimestamp, z.last)
+	b = appendVarint(append(b, 0x40), uint64(d.Count))
+	b = appendStr(b, 0x4a, d.Type)
 	b = append(b, 0x52, 0) // the event time, zero
-	b = appendStr(b, 0x62, ev.Action)
-	b = appendStr(b, 0x72, ev.ReportingController)
-	return appendStr(b, 0x7a, ev.ReportingInstance)
+	b = appendStr(b, 0x62, d.Action)
+	b = appendStr(b, 0x72, d.ReportingController)
+	return appendStr(b, 0x7a, d.ReportingInstance)
 }
 
 // appendTag appends a field's tag and length n.

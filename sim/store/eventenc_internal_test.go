@@ -63,15 +63,18 @@ func TestEncodeEventIsGogos(t *testing.T) {
 			}
 			want, err := ev.Marshal()
 			require.NoError(t, err)
-			z := sizesOf(ev, len(ev.UID), len(ev.ResourceVersion))
+			d := draftOf(ev)
+			z := sizesOf(&d, len(ev.UID), len(ev.ResourceVersion))
 			require.Equal(t, len(want), z.total)
-			got := encodeEvent(make([]byte, 0, z.total), ev, string(ev.UID), ev.ResourceVersion, z)
+			got := encodeEvent(make([]byte, 0, z.total), &d, string(ev.UID), ev.ResourceVersion, z)
 			require.Equal(t, want, got)
 			// The same with the UID and resourceVersion given as bytes
-			// (CreateEvent's).
+			// (CreateEvent's), and the draft drafts the Event but for
+			// those.
 			uid, rv := []byte(ev.UID), []byte(ev.ResourceVersion)
 			ev.UID, ev.ResourceVersion = "", ""
-			require.Equal(t, want, encodeEvent(nil, ev, uid, rv, sizesOf(ev, len(uid), len(rv))))
+			require.Equal(t, want, encodeEvent(nil, &d, uid, rv, sizesOf(&d, len(uid), len(rv))))
+			require.Equal(t, ev, d.Event())
 		})
 	}
 }

@@ -55,9 +55,10 @@ func pack(obj Object, slab *encSlab) (packedObj, bool) {
 	}
 	var enc *Encoding
 	if simpleEvent(ev) {
-		z := sizesOf(ev, len(ev.UID), len(ev.ResourceVersion))
+		d := draftOf(ev)
+		z := sizesOf(&d, len(ev.UID), len(ev.ResourceVersion))
 		enc = slab.alloc(z.total)
-		enc.Bytes = encodeEvent(enc.Bytes[:0], ev, string(ev.UID), ev.ResourceVersion, z)
+		enc.Bytes = encodeEvent(enc.Bytes[:0], &d, string(ev.UID), ev.ResourceVersion, z)
 	} else {
 		enc = slab.alloc(ev.Size())
 		if _, err := ev.MarshalToSizedBuffer(enc.Bytes); err != nil {

@@ -38,6 +38,18 @@ func event(ns, name string, at time.Time) *corev1.Event {
 	}
 }
 
+// draft is the draft of event(ns, name, at) but for its UID.
+func draft(ns, name string, at time.Time) store.EventDraft {
+	now := metav1.NewTime(at)
+	return store.EventDraft{
+		Name: name, Namespace: ns, CreationTimestamp: now,
+		Kind: "Pod", APIVersion: "v1", ObjectNamespace: ns, ObjectName: "web-1", ObjectUID: "pod-uid",
+		ObjectResourceVersion: "7", FieldPath: "spec.containers{app}",
+		Reason: "Started", Message: "Started container app", Type: corev1.EventTypeNormal, Count: 1,
+		Component: "kubelet", Host: "node-1", FirstTimestamp: now, LastTimestamp: now, ReportingController: "kubelet",
+	}
+}
+
 // TestPackedEventsReadBackExactly: Events are kept as their encoding, and
 // every read (Get, List, Select, ByIndex, a watch's old and deleted
 // versions) gives back exactly what was written, sub-second timestamps
@@ -253,23 +265,25 @@ func TestTTLUnwatched(t *testing.T) {
 // watchers are handed, whether the Event table is watched, indexed
 // beyond the built-in indexes or neither (where the UID and
 // resourceVersion are written into the encoding from bytes), and for an
-// Event that is not simple (left to gogo).
+// Event that does not pack (a timestamp outside UTC: kept unpacked).
 func TestCreateEventIsCreateFrom(t *testing.T) {
 	at := sim.Epoch.Add(90*time.Second + 123456789*time.Nanosecond)
 	const uid = "0b6f3e1a-9c2d-4e5f-8a7b-6c5d4e3f2a1b"
 	cases := []struct {
 		name  string
 		setup func(*store.Store, *[]store.Event)
-		edit  func(*corev1.Event)
+		edit  func(*store.EventDraft)
 	}{
-		{"unwatched", func(*store.Store, *[]store.Event) {}, func(*corev1.Event) {}},
+		{"unwatched", func(*store.Store, *[]store.Event) {}, func(*store.EventDraft) {}},
 		{"watched", func(s *store.Store, seen *[]store.Event) {
 			s.Watch("Event", 0, func(ev store.Event) { *seen = append(*seen, ev) })
-		}, func(*corev1.Event) {}},
+		}, func(*store.EventDraft) {}},
 		{"indexed", func(s *store.Store, _ *[]store.Event) {
 			s.AddIndex("Event", "reason", func(o store.Object) []string { return []string{o.(*corev1.Event).Reason} })
-		}, func(*corev1.Event) {}},
-		{"not simple", func(*store.Store, *[]store.Event) {}, func(ev *corev1.Event) { ev.Related = &corev1.ObjectReference{Name: "r"} }},
+		}, func(*store.EventDraft) {}},
+		{"not UTC", func(*store.Store, *[]store.Event) {}, func(d *store.EventDraft) {
+			d.FirstTimestamp = metav1.NewTime(at.In(time.FixedZone("CET", 3600)))
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -285,24 +299,25 @@ func TestCreateEventIsCreateFrom(t *testing.T) {
 				e.At(time.Millisecond, "create", func() {
 					_, err := s.Create(event("default", "first", at)) // a resourceVersion of its own
 					require.NoError(t, err)
-					ev := event("default", "web-1.18a2b3c4d5e6f7a8", at)
-					c.edit(ev)
+					d := draft("default", "web-1.18a2b3c4d5e6f7a8", at)
+					c.edit(&d)
 					if i == 0 {
+						ev := d.Event()
 						ev.UID = uid
 						require.NoError(t, s.CreateFrom(ev, "default/"+ev.Name))
 					} else {
-						ev.UID = ""
-						require.NoError(t, s.CreateEvent(ev, "default/"+ev.Name, []byte(uid)))
+						require.NoError(t, s.CreateEvent(&d, "default/"+d.Name, []byte(uid)))
 					}
-					*ev = corev1.Event{} // lent: the store keeps nothing of it
+					d = store.EventDraft{} // lent: the store keeps nothing of it
 				})
 				e.RunUntil(time.Second)
 				var ok bool
 				got[i], ok = s.Get("Event", "default", "web-1.18a2b3c4d5e6f7a8")
 				require.True(t, ok)
 			}
-			want := event("default", "web-1.18a2b3c4d5e6f7a8", at)
-			c.edit(want)
+			d := draft("default", "web-1.18a2b3c4d5e6f7a8", at)
+			c.edit(&d)
+			want := d.Event()
 			want.UID, want.ResourceVersion = uid, "2"
 			require.Equal(t, want, got[0])
 			require.Equal(t, got[0], got[1])

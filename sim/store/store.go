@@ -812,36 +812,39 @@ func (s *Store) add(t *table, key, name string) (*entry, error) {
 	return e, nil
 }
 
-// CreateEvent is CreateFrom(ev, key) of ev, an Event the API server's
-// recorder lends, with the UID uid (the text of a UUID; ev.UID is not
-// read) — but ev's resourceVersion is not set: where nothing but the log
+// CreateEvent is CreateFrom(d.Event(), key) with the UID uid (the text
+// of a UUID), for the API server's recorder: where nothing but the log
 // and Get read the Event (the kind is packed, unwatched and only has the
-// built-in indexes, and ev is simple), the UID and resourceVersion are
-// written into its encoding as bytes, and neither string is made (two of
-// the four objects allocated for each of the five Events of a pod).
-func (s *Store) CreateEvent(ev *corev1.Event, key string, uid []byte) error {
+// built-in indexes, and it packs), it is encoded straight from d, its UID
+// and resourceVersion written into the encoding as bytes: no Event is
+// built, nor either string (two of the four objects allocated for each
+// of the five Events of a pod).
+func (s *Store) CreateEvent(d *EventDraft, key string, uid []byte) error {
 	t := s.byKind[eventKind.idx]
-	if !t.packs || len(t.indexers) != 2 || s.watchedKind(t) || !packableEvent(ev) || !simpleEvent(ev) || !isKeyOf(key, ev) {
+	if !t.packs || len(t.indexers) != 2 || s.watchedKind(t) || !d.exact() || !isKeyOfName(key, d.Namespace, d.Name) {
+		ev := d.Event()
 		ev.UID = types.UID(uid)
-		return s.create(ev, key, true)
+		return s.create(ev, key, true) // as CreateFrom: what the log and watchers are handed is the same
 	}
-	e, err := s.add(t, key, ev.Name)
+	e, err := s.add(t, key, d.Name)
 	if err != nil {
 		return err
 	}
 	var buf [20]byte
 	rv := strconv.AppendInt(buf[:0], s.rev, 10)
-	z := sizesOf(ev, len(uid), len(rv))
+	z := sizesOf(d, len(uid), len(rv))
 	enc := t.slab.alloc(z.total)
-	enc.Bytes = encodeEvent(enc.Bytes[:0], ev, uid, rv, z)
-	e.p = packed(ev, enc)
+	enc.Bytes = encodeEvent(enc.Bytes[:0], d, uid, rv, z)
+	e.p = packedObj{enc: enc, nsec: d.nsec()}
 	s.record(t, Added, e, nil, nil, enc)
 	return nil
 }
 
 // isKeyOf reports whether key is KeyOf(obj), without building KeyOf(obj).
-func isKeyOf(key string, obj Object) bool {
-	ns, name := obj.GetNamespace(), obj.GetName()
+func isKeyOf(key string, obj Object) bool { return isKeyOfName(key, obj.GetNamespace(), obj.GetName()) }
+
+// isKeyOfName reports whether key is the key of namespace ns and name.
+func isKeyOfName(key, ns, name string) bool {
 	if ns == "" {
 		return key == name
 	}
