@@ -312,17 +312,35 @@ type EtcdMemberStatus struct {
 
 // Status reports every member. It waits for raft to settle, so it is
 // deterministic; a member out of contact shows the state it left with.
-func (e *Etcd) Status() ([]EtcdMemberStatus, error) {
+func (e *Etcd) Status() ([]EtcdMemberStatus, error) { return e.StartStatus()() }
+
+// StartStatus is Status in two calls (see etcd.Cluster.StartStatus): the
+// members' content is sorted for its hash while the caller does other
+// work, which may read the cluster's objects but not write them nor
+// advance the cluster. The returned function must be called.
+func (e *Etcd) StartStatus() func() ([]EtcdMemberStatus, error) {
+	r := e.raft()
+	if r == nil {
+		return func() ([]EtcdMemberStatus, error) { return e.memberStates(), e.err }
+	}
+	finish := r.StartStatus()
+	return func() ([]EtcdMemberStatus, error) { return e.status(finish) }
+}
+
+// memberStates is every member's name and state.
+func (e *Etcd) memberStates() []EtcdMemberStatus {
 	out := make([]EtcdMemberStatus, len(e.members))
 	leader := e.Leader()
 	for i, m := range e.members {
 		out[i] = EtcdMemberStatus{Name: m.Name, State: m.State(leader)}
 	}
-	r := e.raft()
-	if r == nil {
-		return out, e.err
-	}
-	st, err := r.Status()
+	return out
+}
+
+// status is Status once raft's status is pending in finish.
+func (e *Etcd) status(finish func() ([]etcd.MemberStatus, error)) ([]EtcdMemberStatus, error) {
+	out := e.memberStates()
+	st, err := finish()
 	if e.fail(err) != nil {
 		return out, err
 	}

@@ -412,18 +412,28 @@ func (f *fsm) progress() (applied uint64, err error) {
 // sorted order, each followed by its value's encoding, both
 // length-prefixed. It is called from the simulation's goroutine, which
 // waits for it (see hashContent).
-func (f *fsm) state() state {
+func (f *fsm) state() state { return f.startState()() }
+
+// startState is state in two calls: it starts sorting the content (see
+// startHash) and returns the function that hashes it, which the caller
+// must call, from the simulation's goroutine. f and its history stay
+// locked until then: raft applies nothing meanwhile, and the content
+// does not change.
+func (f *fsm) startState() func() state {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	fh := f.lockHist()
-	defer fh.mu.Unlock()
 	h := sha256.New()
-	herr := hashContent(h, fh.content(f.applied))
-	err := f.err
-	if err == nil {
-		err = herr
+	finish := startHash(h, fh.content(f.applied))
+	return func() state {
+		defer f.mu.Unlock()
+		defer fh.mu.Unlock()
+		herr := finish()
+		err := f.err
+		if err == nil {
+			err = herr
+		}
+		return state{Applied: f.applied, Rev: f.rev, Hash: "sha256:" + hex.EncodeToString(h.Sum(nil)), Err: err}
 	}
-	return state{Applied: f.applied, Rev: f.rev, Hash: "sha256:" + hex.EncodeToString(h.Sum(nil)), Err: err}
 }
 
 // hashChunk is how many objects the sorting goroutines of hashContent
@@ -519,9 +529,26 @@ func (hb *hashBatch) ref(buf, b []byte) []byte {
 // more in copies and growth than the hashing it took off: the batches
 // here go round, a typed object's encoding is written once, into one of
 // them, and encoded bytes are not copied.
-func hashContent(h io.Writer, content iter.Seq[cell]) error {
+func hashContent(h io.Writer, content iter.Seq[cell]) error { return startHash(h, content)() }
+
+// startHash is hashContent in two calls: it starts the sorting goroutine
+// and returns the caller's part, which must be called (it ends the
+// goroutines). In between the caller may do anything that neither writes
+// the objects of content nor changes content itself: the sorting reads
+// only the cells and their keys. At the end of a run the caller builds
+// the rest of its report there, while the objects are grouped and the
+// largest kinds sorted (0.1 and 0.44 CPU-s at 5,000 nodes / 150,000
+// pods), which it waited for before.
+func startHash(h io.Writer, content iter.Seq[cell]) func() error {
 	todo := make(chan []cell, 2)
 	go sortCells(content, todo)
+	return func() error { return gatherHash(h, todo) }
+}
+
+// gatherHash is the caller's part of hashContent: it gathers the hash
+// input of the sorted chunks of todo, which a third goroutine writes to
+// h.
+func gatherHash(h io.Writer, todo <-chan []cell) error {
 	full, free, done := make(chan *hashBatch, hashBatches), make(chan *hashBatch, hashBatches), make(chan struct{})
 	for range hashBatches {
 		free <- &hashBatch{}

@@ -145,26 +145,49 @@ type MemberStatus struct {
 
 // Status syncs the members and reports each one; a member out of contact
 // reports the state it had when it left.
-func (c *Cluster) Status() ([]MemberStatus, error) {
+func (c *Cluster) Status() ([]MemberStatus, error) { return c.StartStatus()() }
+
+// StartStatus is Status in two calls: it syncs the members and starts
+// hashing the content of the first one in contact (see fsm.startState),
+// and returns the function that finishes, which must be called. In
+// between the caller may read the cluster's objects but must not write
+// any, nor call the cluster: the first member stays locked.
+func (c *Cluster) StartStatus() func() ([]MemberStatus, error) {
 	if err := c.Sync(); err != nil {
-		return nil, err
+		return func() ([]MemberStatus, error) { return nil, err }
 	}
+	var first func() state
+	for _, m := range c.members {
+		if m.frozen == nil {
+			first = m.fsm.startState()
+			break
+		}
+	}
+	return func() ([]MemberStatus, error) { return c.status(first) }
+}
+
+// status reports every member, after Sync; first is the pending hash of
+// the first member in contact (nil if none is).
+func (c *Cluster) status(first func() state) ([]MemberStatus, error) {
 	out := make([]MemberStatus, len(c.members))
 	var hashed *fsm // the last member whose content was hashed
 	var hashedState state
+	if first != nil { // finished before anything can return
+		hashedState = first()
+	}
 	for i, m := range c.members {
 		st := m.frozen
 		if st == nil {
 			// Members in contact hold the same bytes (shared encodings):
 			// hashing a second copy of the same content is wasted.
-			if hashed != nil && m.fsm.sameContent(hashed) {
-				s := hashedState
-				st = &s
-			} else {
+			switch {
+			case hashed == nil: // the first in contact: its hash is first's
+				hashed = m.fsm
+			case !m.fsm.sameContent(hashed):
 				hashed, hashedState = m.fsm, m.fsm.state()
-				s := hashedState
-				st = &s
 			}
+			s := hashedState
+			st = &s
 		}
 		if st.Err != nil {
 			return nil, st.Err

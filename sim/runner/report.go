@@ -192,8 +192,13 @@ func snapshot(c *cluster.Cluster, r *Report, placement bool) {
 		return cmp.Compare(a.Kind+"/"+a.Name, b.Kind+"/"+b.Name)
 	})
 	r.Etcd = EtcdReport{Members: len(c.Etcd.Members()), Healthy: c.Etcd.HealthyCount(), Leader: c.Etcd.Leader(), Quorum: c.Etcd.Quorum()}
-	// A raft failure is reported by Finish through Etcd.Err.
-	members, _ := c.Etcd.Status()
+}
+
+// etcdMembers adds each etcd member's status to the report, from the
+// status started before the rest of it (cluster.Etcd.StartStatus). A
+// raft failure is reported by Finish through Etcd.Err.
+func etcdMembers(r *Report, status func() ([]cluster.EtcdMemberStatus, error)) {
+	members, _ := status()
 	for _, m := range members {
 		r.Etcd.MemberStatus = append(r.Etcd.MemberStatus, EtcdMemberReport{Name: m.Name, State: m.State,
 			AppliedIndex: m.AppliedIndex, Revision: m.Revision, FSMHash: m.FSMHash})

@@ -158,12 +158,16 @@ func (r *Running) Finish() (*Report, error) {
 		return nil, r.inv.err
 	}
 	rep := r.report
+	// The members' content is sorted for its hash while the rest of the
+	// report is built (nothing below writes an object).
+	etcdStatus := r.Cluster.Etcd.StartStatus()
 	rep.VirtualTime = e.Elapsed().String()
 	rep.TraceHash = e.Trace().Hash()
 	rep.Events = e.Trace().Len()
 	snapshot(r.Cluster, rep, !r.opts.NoPlayByPlay)
 	rep.Cost = costReport(r.Cluster)
 	rep.Load = loadReport(r.Cluster)
+	etcdMembers(rep, etcdStatus)
 	if err := r.Cluster.Etcd.Err(); err != nil {
 		return nil, err
 	}
