@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
@@ -30,13 +31,6 @@ const (
 // nodeState is what the kubelet reports about its node.
 type nodeState struct {
 	uid string
-	// lease is the version of the Lease this kubelet's last write stored
-	// (zero: none), and leaseOwner the node UID it named as owner: while
-	// the store holds that version and the UID is the same, a renewal only
-	// moves renewTime (apiserver.Client.RenewLease).
-	lease      store.LeaseVersion
-	leaseOwner string
-	leaseRef   store.Ref // the Lease's slot in the store (RenewLease)
 
 	tmpl       *corev1.Node // registration object: static status parts
 	ready      bool
@@ -62,6 +56,22 @@ type nodeState struct {
 	quietUntil time.Duration
 }
 
+// leaseState is the lease loop's (startHeartbeats).
+type leaseState struct {
+	timer *sim.Timer
+	// renewEvery is the renewal period, a quarter of the lease duration
+	// (cfg.LeaseDuration / 4), and jitterBound the bound of the jitter
+	// added to it: JitterUntil's factor 0.04 of it, plus one.
+	renewEvery  time.Duration
+	jitterBound int64
+	// held is the version of the Lease this kubelet's last write stored
+	// (zero: none), which named the node's UID (nodeState.uid) as owner:
+	// while the store holds that version, a renewal only moves renewTime
+	// (apiserver.Client.RenewLease). A new UID (register) voids it.
+	held store.LeaseVersion
+	ref  store.Ref // the Lease's slot in the store (RenewLease)
+}
+
 func (k *Kubelet) register(ready bool) {
 	n := &k.node
 	n.tmpl = cloud.NodeObject(k.spec)
@@ -77,7 +87,9 @@ func (k *Kubelet) register(ready bool) {
 		out, err = k.client.UpdateStatus(obj)
 	}
 	if err == nil {
-		n.uid = string(out.GetUID())
+		if uid := string(out.GetUID()); uid != n.uid {
+			n.uid, k.lease.held = uid, store.LeaseVersion{} // the Lease names the old owner
+		}
 		n.lastPost, n.posted = k.now(), true
 	}
 	n.registered = true
@@ -134,7 +146,7 @@ func (k *Kubelet) startHeartbeats() {
 			k.statusTick()
 		}
 	})
-	k.leaseTimer = k.engine.After(time.Duration(k.rnd.Int64N(int64(k.renewEvery))), "kubelet/lease", func() {
+	k.lease.timer = k.engine.After(time.Duration(k.rnd.Int64N(int64(k.lease.renewEvery))), "kubelet/lease", func() {
 		if k.gen == gen && k.alive {
 			k.leaseTick()
 		}
@@ -232,23 +244,23 @@ func (k *Kubelet) leaseTick() {
 	if k.connected {
 		k.renewLease()
 	}
-	jitter := time.Duration(k.rnd.Int64N(k.jitterBound)) // JitterUntil factor 0.04
-	k.engine.Reschedule(k.leaseTimer, k.now()+k.renewEvery+jitter)
+	jitter := time.Duration(k.rnd.Int64N(k.lease.jitterBound)) // JitterUntil factor 0.04
+	k.engine.Reschedule(k.lease.timer, k.now()+k.lease.renewEvery+jitter)
 }
 
 // renewLease writes the node's Lease (creating it the first time).
 func (k *Kubelet) renewLease() {
 	now := metav1.NewMicroTime(k.engine.Now())
-	if held := k.node.lease; held != (store.LeaseVersion{}) && k.node.leaseOwner == k.node.uid {
-		out, ok, err := k.client.RenewLease(&k.node.leaseRef, held, NodeLeaseNamespace, k.name, now)
+	if held := k.lease.held; held != (store.LeaseVersion{}) {
+		out, ok, err := k.client.RenewLease(&k.lease.ref, held, NodeLeaseNamespace, k.name, now)
 		if ok {
 			if err == nil {
-				k.node.lease = out
+				k.lease.held = out
 			}
 			return
 		}
 	}
-	k.node.lease = store.LeaseVersion{}
+	k.lease.held = store.LeaseVersion{}
 	secs := int32(k.cfg.LeaseDuration / time.Second)
 	renew := now // on the heap only on this path: a renewal passes now by value
 	l := &coordinationv1.Lease{
@@ -265,7 +277,7 @@ func (k *Kubelet) renewLease() {
 		// Renewals of this object only move renewTime. (A Lease just
 		// created still has its acquireTime, which the next Update clears,
 		// so it is not remembered.)
-		k.node.lease, k.node.leaseOwner = store.VersionOf(out.(*coordinationv1.Lease)), k.node.uid
+		k.lease.held = store.VersionOf(out.(*coordinationv1.Lease))
 	}
 	if apierrors.IsNotFound(err) {
 		l.Spec.AcquireTime = &renew
