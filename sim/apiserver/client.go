@@ -25,13 +25,6 @@ type Client struct {
 	s         *Server
 	component string
 	uids      *sim.Rand // nil: the API server's shared UID stream
-	// renewLine is the trace line of this client's renewals of the Lease
-	// renewNS/renewName (RenewLease): made for this client's component,
-	// verb update, kind Lease and an empty summary, so the namespace and
-	// name say whether it is a renewal's line without reading the line's
-	// record (cold in memory: one client per node).
-	renewLine          *sim.Line
-	renewNS, renewName string
 }
 
 // WithUIDStream returns a client whose created objects draw their UIDs

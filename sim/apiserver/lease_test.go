@@ -45,7 +45,8 @@ func TestRenewLeaseIsAnUpdateOfRenewTime(t *testing.T) {
 		return store.VersionOf(out.(*coordinationv1.Lease))
 	})
 	viaRenew, renTrace := run(func(c *apiserver.Client, ref *store.Ref, held store.LeaseVersion, at time.Time) store.LeaseVersion {
-		out, ok, err := c.RenewLease(ref, held, "default", "n1", metav1.NewMicroTime(at))
+		r := c.LeaseRenewer("default", "n1")
+		out, ok, err := r.Renew(ref, held, metav1.NewMicroTime(at))
 		require.True(t, ok)
 		require.NoError(t, err)
 		return out
@@ -72,7 +73,8 @@ func TestRenewLeaseRefusesAStaleLease(t *testing.T) {
 	_, err := f.Admin.Update(other)
 	require.NoError(t, err)
 	before := f.Engine.Trace().Len()
-	out, ok, err := f.Server.Client("kubelet/n1").RenewLease(&store.Ref{}, store.VersionOf(held), "default", "n1", metav1.NewMicroTime(f.Engine.Now()))
+	r := f.Server.Client("kubelet/n1").LeaseRenewer("default", "n1")
+	out, ok, err := r.Renew(&store.Ref{}, store.VersionOf(held), metav1.NewMicroTime(f.Engine.Now()))
 	require.False(t, ok)
 	require.NoError(t, err)
 	require.Zero(t, out)

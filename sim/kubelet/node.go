@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim"
+	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/cloud"
 	"github.com/kubesim/kubesim/sim/podutil"
 	"github.com/kubesim/kubesim/sim/store"
@@ -68,8 +69,9 @@ type leaseState struct {
 	// (zero: none), which named the node's UID (nodeState.uid) as owner:
 	// while the store holds that version, a renewal only moves renewTime
 	// (apiserver.Client.RenewLease). A new UID (register) voids it.
-	held store.LeaseVersion
-	ref  store.Ref // the Lease's slot in the store (RenewLease)
+	held    store.LeaseVersion
+	ref     store.Ref              // the Lease's slot in the store (Renew)
+	renewer apiserver.LeaseRenewer // of the node's Lease, by the kubelet's client
 }
 
 func (k *Kubelet) register(ready bool) {
@@ -252,7 +254,7 @@ func (k *Kubelet) leaseTick() {
 func (k *Kubelet) renewLease() {
 	now := metav1.NewMicroTime(k.engine.Now())
 	if held := k.lease.held; held != (store.LeaseVersion{}) {
-		out, ok, err := k.client.RenewLease(&k.lease.ref, held, NodeLeaseNamespace, k.name, now)
+		out, ok, err := k.lease.renewer.Renew(&k.lease.ref, held, now)
 		if ok {
 			if err == nil {
 				k.lease.held = out
