@@ -470,15 +470,19 @@ func (s *Scheduler) prioritize(pod *corev1.Pod, feasible []*framework.NodeInfo) 
 // IntN draws (both are its uint64n on a 64-bit machine) from the PCG held
 // in the stream, not through the Source interface: a cycle at 5,000
 // nodes draws for a few hundred ties.
+//
+// The totals and the best one so far are locals: the draw is a call,
+// after which fields of s would be loaded (and bounds-checked) again.
 func (s *Scheduler) selectHost(feasible []*framework.NodeInfo) string {
-	best, count := 0, 1
-	for i := 1; i < len(feasible); i++ {
-		switch {
-		case s.totals[i] > s.totals[best]:
-			best, count = i, 1
-		case s.totals[i] == s.totals[best]:
+	totals, ties := s.totals[:len(feasible)], s.ties
+	best, top, count := 0, totals[0], int64(1)
+	for i := 1; i < len(totals); i++ {
+		switch t := totals[i]; {
+		case t > top:
+			best, top, count = i, t, 1
+		case t == top:
 			count++
-			if s.ties.Int64N(int64(count)) == 0 {
+			if ties.Int64N(count) == 0 {
 				best = i
 			}
 		}
