@@ -9,6 +9,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubesim/kubesim/sim/apiserver"
 	"github.com/kubesim/kubesim/sim/controllers/controllerutil/fake"
@@ -130,4 +132,38 @@ func checkMemoAgainstClaim(t *testing.T, seed uint64) {
 	stop()
 	ops[0]("z")
 	claims("after the watch stopped")
+}
+
+// TestClaimMemoLateWriteWalks: a write observed after a newer one (a
+// watcher writing inside another write's fan-out) is not applied out of
+// order: the owner's memo drops its writes, so the next Claim walks; a
+// write in order is recorded.
+func TestClaimMemoLateWriteWalks(t *testing.T) {
+	owner := types.UID("rs-uid")
+	pod := func(rv string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns", ResourceVersion: rv,
+			OwnerReferences: []metav1.OwnerReference{{UID: owner, Controller: ptr.To(true)}}}}
+	}
+	v1, v2, v3 := pod("1"), pod("2"), pod("3")
+	for _, c := range []struct {
+		name   string
+		events []store.Event
+		exact  bool
+	}{
+		{"in order", []store.Event{{Type: store.Modified, Old: v1, Object: v2, Rev: 2}, {Type: store.Modified, Old: v2, Object: v3, Rev: 3}}, true},
+		{"late", []store.Event{{Type: store.Modified, Old: v2, Object: v3, Rev: 3}, {Type: store.Modified, Old: v1, Object: v2, Rev: 2}}, false},
+	} {
+		m := &ClaimMemo[int]{owners: map[types.UID]*claimMemo[int]{owner: {exact: true}}, live: true}
+		for _, ev := range c.events {
+			ev.Kind = "Pod"
+			m.observe(ev)
+		}
+		cm := m.owners[owner]
+		require.Equal(t, c.exact, cm.exact, c.name)
+		if c.exact {
+			require.Len(t, cm.writes, len(c.events), c.name)
+		} else {
+			require.Empty(t, cm.writes, c.name)
+		}
+	}
 }

@@ -85,6 +85,10 @@ func Claim(c *apiserver.Client, kind string, owner metav1.Object, ownerKind stri
 type ClaimMemo[V any] struct {
 	owners map[types.UID]*claimMemo[V]
 	live   bool // Watch's watch is open: every write of the kind reaches observe
+	// rev is the newest revision observe saw. A write that reaches it
+	// after a newer one (a synchronous watcher writing inside another
+	// write's fan-out) would be applied out of order: its owners walk.
+	rev int64
 }
 
 // Claimed is an object a ClaimMemo's Claim kept and the value derived
@@ -144,12 +148,14 @@ func (m *ClaimMemo[V]) observe(ev store.Event) {
 	if ev.Type == store.Deleted {
 		w.cur = nil
 	}
+	late := ev.Rev < m.rev
+	m.rev = max(m.rev, ev.Rev)
 	var refs []metav1.OwnerReference
 	if w.cur != nil {
 		refs = w.cur.GetOwnerReferences()
 		for i := range refs {
 			if !hasUID(refs[:i], refs[i].UID) {
-				m.record(refs[i].UID, w)
+				m.record(refs[i].UID, w, late)
 			}
 		}
 	}
@@ -162,18 +168,19 @@ func (m *ClaimMemo[V]) observe(ev store.Event) {
 	}
 	for i := range oldRefs {
 		if !hasUID(refs, oldRefs[i].UID) && !hasUID(oldRefs[:i], oldRefs[i].UID) {
-			m.record(oldRefs[i].UID, w)
+			m.record(oldRefs[i].UID, w, late)
 		}
 	}
 }
 
-// record adds w to the writes of owner's memo, if it keeps them.
-func (m *ClaimMemo[V]) record(owner types.UID, w write) {
+// record adds w to the writes of owner's memo, if it keeps them; a late
+// write (see ClaimMemo.rev) makes the next Claim walk instead.
+func (m *ClaimMemo[V]) record(owner types.UID, w write, late bool) {
 	cm := m.owners[owner]
 	if cm == nil || !cm.exact {
 		return
 	}
-	if len(cm.writes) == maxWrites {
+	if late || len(cm.writes) == maxWrites {
 		cm.forgetWrites() // the next Claim walks
 		return
 	}
