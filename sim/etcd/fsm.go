@@ -411,7 +411,7 @@ func (f *fsm) progress() (applied uint64, err error) {
 // state hashes the content: SHA-256 over the "Kind/key" strings in
 // sorted order, each followed by its value's encoding, both
 // length-prefixed. It is called from the simulation's goroutine, which
-// waits for it (see hashContent).
+// waits for it (see startHash).
 func (f *fsm) state() state { return f.startState()() }
 
 // startState is state in two calls: it starts sorting the content (see
@@ -436,11 +436,11 @@ func (f *fsm) startState() func() state {
 	}
 }
 
-// hashChunk is how many objects the sorting goroutines of hashContent
+// hashChunk is how many objects the sorting goroutines of startHash
 // hands the encoding one at a time.
 const hashChunk = 4096
 
-// hashBuf is how many bytes of hash input hashContent's encoding gathers
+// hashBuf is how many bytes of hash input startHash's encoding gathers
 // before handing them to its hashing goroutine; hashBatches batches go
 // round.
 const hashBuf, hashBatches = 1 << 17, 4
@@ -511,7 +511,7 @@ func (hb *hashBatch) ref(buf, b []byte) []byte {
 	return buf
 }
 
-// hashContent writes the content's hash input to h: per object in
+// startHash writes the content's hash input to h: per object in
 // "Kind/key" order, the length-prefixed "Kind/key" and the length-prefixed
 // encoding. At the end of a run that is every object of the cluster, so
 // it runs as three stages: one goroutine sorts the objects of content by
@@ -529,10 +529,8 @@ func (hb *hashBatch) ref(buf, b []byte) []byte {
 // more in copies and growth than the hashing it took off: the batches
 // here go round, a typed object's encoding is written once, into one of
 // them, and encoded bytes are not copied.
-func hashContent(h io.Writer, content iter.Seq[cell]) error { return startHash(h, content)() }
-
-// startHash is hashContent in two calls: it starts the sorting goroutine
-// and returns the caller's part, which must be called (it ends the
+// It does so in two calls: it starts the sorting goroutine and returns
+// the caller's part, which must be called (it ends the
 // goroutines). In between the caller may do anything that neither writes
 // the objects of content nor changes content itself: the sorting reads
 // only the cells and their keys. At the end of a run the caller builds
@@ -545,7 +543,7 @@ func startHash(h io.Writer, content iter.Seq[cell]) func() error {
 	return func() error { return gatherHash(h, todo) }
 }
 
-// gatherHash is the caller's part of hashContent: it gathers the hash
+// gatherHash is the caller's part of startHash: it gathers the hash
 // input of the sorted chunks of todo, which a third goroutine writes to
 // h.
 func gatherHash(h io.Writer, todo <-chan []cell) error {

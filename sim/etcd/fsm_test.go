@@ -429,3 +429,7 @@ func contentOf(data map[string]map[string]value) iter.Seq[cell] {
 	}
 	return newHistory(cells, 0).content(0)
 }
+
+// hashContent is startHash in one call: the sequential reference the
+// tests compare the end-of-run hash with.
+func hashContent(h io.Writer, content iter.Seq[cell]) error { return startHash(h, content)() }

@@ -93,9 +93,10 @@ type Kubelet struct {
 	writtenNext uint8
 
 	rnd *sim.Rand // latencies
-	// lease is what a lease tick reads besides the fields above (but
-	// for its renewer's names, read only if the Lease moved), beside
-	// them in the Kubelet's first two cache lines: 5,000 kubelets renew
+	// lease is what a lease tick reads besides the fields above, beside
+	// them at the struct's start: all of it in the first two cache lines
+	// but its renewer's name, passed on every renewal, in the third (the
+	// commit that placed it said two). 5,000 kubelets renew
 	// every 10 s, each cold in memory, and spread over the struct and
 	// the client these fields were six lines a renewal.
 	lease leaseState

@@ -68,7 +68,7 @@ type leaseState struct {
 	// held is the version of the Lease this kubelet's last write stored
 	// (zero: none), which named the node's UID (nodeState.uid) as owner:
 	// while the store holds that version, a renewal only moves renewTime
-	// (apiserver.Client.RenewLease). A new UID (register) voids it.
+	// (apiserver.LeaseRenewer.Renew). A new UID (register) voids it.
 	held    store.LeaseVersion
 	ref     store.Ref              // the Lease's slot in the store (Renew)
 	renewer apiserver.LeaseRenewer // of the node's Lease, by the kubelet's client

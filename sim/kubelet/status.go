@@ -101,9 +101,10 @@ func (k *Kubelet) flushPod(p *podState) {
 // status (2,048 bytes) take the 2,304-byte size class (not 2,048): the
 // running state and the IP list fill part of what it would leave unused
 // (TestKubeletStateSizes). A pod of another shape gets its lists made
-// apart. Nothing in the room is shared with a later version: one refers
-// only to its own room (a version kept alive by its successor would cost
-// its whole 2,304 bytes).
+// apart. A later status write refers only to its own room (a version
+// kept alive by its successor would cost its whole 2,304 bytes); the
+// API server's graceful-delete copy of a pod does share its
+// predecessor's status, room included, as it always shared the lists.
 type podVersion struct {
 	pod     corev1.Pod
 	conds   [5]corev1.PodCondition

@@ -746,9 +746,7 @@ func (s *Store) Create(obj Object) (Object, error) {
 }
 
 // CreateFrom is Create for a writer that goes on using obj once the call
-// returns (the event recorder builds every Event in one reused object:
-// most of a large cluster's objects are Events, which nothing but the
-// store then holds). The store keeps obj's encoding if the kind is kept
+// returns (CreateEvent's rare path creates the Event it builds this way). The store keeps obj's encoding if the kind is kept
 // packed and obj packs (packed.go), else a copy of obj; the log is handed
 // the encoding, and watchers a copy of obj (made only if the kind has
 // watchers). key, if not empty, is KeyOf(obj), which the writer
