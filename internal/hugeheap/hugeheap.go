@@ -44,7 +44,8 @@ var once sync.Once
 // Reserve grows the heap by up to size bytes backed by huge pages, and
 // returns how many bytes it advised (0 when it did nothing). It does
 // nothing off Linux, when KUBESIM_HUGEPAGES=off or GODEBUG's disablethp=1
-// is set, or when the kernel refuses the advice (then the heap is as it
+// is set, under strict overcommit accounting (vm.overcommit_memory=2),
+// or when the kernel refuses the advice (then the heap is as it
 // would have been). Only the first call in a process counts; make it
 // early, before the heap holds much: only memory the heap has not used
 // yet gets the advice.

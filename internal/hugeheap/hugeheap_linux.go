@@ -1,7 +1,9 @@
 package hugeheap
 
 import (
+	"os"
 	"runtime"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -12,9 +14,18 @@ import (
 const hugePage = 2 << 20
 
 func reserve(size uint64) uint64 {
+	if mode, err := os.ReadFile("/proc/sys/vm/overcommit_memory"); err == nil && strictOvercommit(string(mode)) {
+		return 0
+	}
 	lo, hi := advise(size)
 	return uint64(hi - lo)
 }
+
+// strictOvercommit reports whether vm.overcommit_memory (its file's
+// content) is 2, strict accounting: there the reserve counts against the
+// commit limit whole, and the runtime cannot fail an allocation it cannot
+// map other than by crashing, so none is made.
+func strictOvercommit(mode string) bool { return strings.TrimSpace(mode) == "2" }
 
 // advise allocates size bytes, advises huge pages for the whole huge
 // pages inside them, frees them, and returns the advised range (empty
@@ -27,10 +38,9 @@ func advise(size uint64) (lo, hi uintptr) {
 	if lo >= hi || unix.Madvise(b[lo-p:hi-p], unix.MADV_HUGEPAGE) != nil {
 		lo, hi = 0, 0
 	}
-	runtime.KeepAlive(b)
-	b = nil
-	// Free the allocation now, so that its pages are the heap's to hand
-	// out, not garbage counted against the first collections' pacing.
+	// Free the allocation now (b is dead from here), so that its pages
+	// are the heap's to hand out, not garbage counted against the first
+	// collections' pacing.
 	runtime.GC()
 	return lo, hi
 }

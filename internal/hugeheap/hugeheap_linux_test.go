@@ -81,3 +81,9 @@ func readSmaps(t *testing.T) []mapping {
 	require.NoError(t, sc.Err())
 	return out
 }
+
+func TestStrictOvercommit(t *testing.T) {
+	for mode, want := range map[string]bool{"0\n": false, "1\n": false, "2\n": true, "2": true, "": false} {
+		require.Equal(t, want, strictOvercommit(mode), "overcommit_memory %q", mode)
+	}
+}
