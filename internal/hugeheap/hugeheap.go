@@ -39,24 +39,33 @@ const minReserve = 256 << 20
 // 150,000-pod run peaks at about 13 KiB a pod (its nodes included).
 const perPod = 16 << 10
 
-var once sync.Once
+// mu guards reserved: the process's one reserve.
+var (
+	mu       sync.Mutex
+	reserved bool
+)
 
 // Reserve grows the heap by up to size bytes backed by huge pages, and
 // returns how many bytes it advised (0 when it did nothing). It does
-// nothing off Linux, when KUBESIM_HUGEPAGES=off or GODEBUG's disablethp=1
-// is set, under strict overcommit accounting (vm.overcommit_memory=2),
-// or when the kernel refuses the advice (then the heap is as it
-// would have been). Only the first call in a process counts; make it
-// early, before the heap holds much: only memory the heap has not used
-// yet gets the advice.
+// nothing off Linux, for less than minReserve, when
+// KUBESIM_HUGEPAGES=off or GODEBUG's disablethp=1 is set, under strict
+// overcommit accounting (vm.overcommit_memory=2), or when the kernel
+// refuses the advice (then the heap is as it would have been). A process
+// reserves once: after the first call that tried, later calls do
+// nothing (a small run first leaves the reserve to a big run after it).
+// Make the call early, before the heap holds much: only memory the heap
+// has not used yet gets the advice.
 func Reserve(size uint64) uint64 {
-	advised := uint64(0)
-	once.Do(func() {
-		if size >= minReserve && os.Getenv("KUBESIM_HUGEPAGES") != Off && !thpDisabled(os.Getenv("GODEBUG")) {
-			advised = reserve(size)
-		}
-	})
-	return advised
+	if size < minReserve || os.Getenv("KUBESIM_HUGEPAGES") == Off || thpDisabled(os.Getenv("GODEBUG")) {
+		return 0
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if reserved {
+		return 0
+	}
+	reserved = true
+	return reserve(size)
 }
 
 // ForPods is the reserve for a run of that many pods: what its heap will

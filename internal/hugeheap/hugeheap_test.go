@@ -22,13 +22,25 @@ func TestThpDisabled(t *testing.T) {
 	}
 }
 
-// TestReserveTurnedOff: a reserve asked for with KUBESIM_HUGEPAGES=off
-// does nothing, and uses up the process's one call.
-func TestReserveTurnedOff(t *testing.T) {
+// TestReserveOnce: a reserve turned off or too small does nothing and
+// leaves the process's one reserve to a later call; after the first
+// call that tried, none does anything.
+func TestReserveOnce(t *testing.T) {
 	t.Setenv("KUBESIM_HUGEPAGES", Off)
 	require.Zero(t, Reserve(minReserve))
 	t.Setenv("KUBESIM_HUGEPAGES", "")
-	require.Zero(t, Reserve(minReserve), "only the first call counts")
+	t.Setenv("GODEBUG", "disablethp=1")
+	require.Zero(t, Reserve(minReserve))
+	t.Setenv("GODEBUG", "")
+	require.Zero(t, Reserve(minReserve-1))
+	mu.Lock()
+	require.False(t, reserved, "a call that reserved nothing uses up the process's reserve")
+	mu.Unlock()
+	Reserve(minReserve) // advises minReserve, or 0 where the kernel refuses
+	mu.Lock()
+	require.True(t, reserved)
+	mu.Unlock()
+	require.Zero(t, Reserve(minReserve), "only the first reserve counts")
 }
 
 func TestForPods(t *testing.T) {
