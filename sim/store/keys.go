@@ -2,29 +2,41 @@ package store
 
 import "hash/maphash"
 
-// keyMap is a table's entries by key, kept by a 64-bit hash of the key.
+// keyMap is a table's entries by key: an open-addressed table of the
+// keys' 64-bit hashes and their entries, probed linearly.
 //
 // A map keyed by the key strings hashed each key at every lookup and
 // compared it whole with the key found, read from wherever the key's
 // bytes were allocated; a create looked the key up, then hashed it again
-// to insert it, and every growth of the map (the Event table grows to
-// five or six entries per pod) moved 24-byte slots and rehashed every key
-// with them. Keyed by the hash, a slot is 16 bytes, growth rehashes a
-// word, and a create hashes its key once. Two keys of one table with the
-// same hash (about one chance in 10^8 in a run of a million objects) are
-// told apart by spill, which holds every entry whose hash another
-// entry's key holds in byHash.
+// to insert it. A Go map keyed by the hash (what this was before) cost
+// a walk through its directory and one of its tables to the group that
+// holds the slot: two or three cold cache lines per lookup of a table of
+// a million Events, where a slot of this table is found at its hash's
+// place, one cold line (and the next, now and then). A slot holds the
+// hash beside the entry, so that probing past other keys' slots reads
+// none of their entries, and a create hashes its key once. Two keys
+// with the same hash take two slots, told apart by the entries' keys.
 //
 // The hash places entries and nothing else: nothing reads the entries in
-// the map's order (List sorts them), so the seed, chosen per process as
-// Go's maps choose theirs, changes no outcome.
+// the table's order (List sorts them), so the seed, chosen per process
+// as Go's maps choose theirs, changes no outcome.
 type keyMap struct {
-	byHash map[uint64]*entry
-	spill  map[string]*entry
+	slots []keySlot // a power of two of them, or none
+	n     int       // the slots in use
 	// slab, for a kind kept packed, is the room the next entries are cut
 	// from, nil for any other kind (see newEntry).
 	slab []entry
 }
+
+// keySlot is one slot of a keyMap: an entry and its key's hash, e nil
+// if the slot is free.
+type keySlot struct {
+	h uint64
+	e *entry
+}
+
+// minKeySlots is the size of a keyMap's first array of slots.
+const minKeySlots = 16
 
 // keySeed seeds the hash of every table's keys.
 var keySeed = maphash.MakeSeed()
@@ -34,7 +46,7 @@ func hashKey(key string) uint64 { return maphash.String(keySeed, key) }
 
 // newKeyMap is an empty keyMap, its entries cut from slabs if packs.
 func newKeyMap(packs bool) keyMap {
-	m := keyMap{byHash: map[uint64]*entry{}}
+	m := keyMap{}
 	if packs {
 		m.slab = []entry{}
 	}
@@ -62,7 +74,7 @@ func (m *keyMap) newEntry(key string) *entry {
 	return e
 }
 
-func (m *keyMap) len() int { return len(m.byHash) + len(m.spill) }
+func (m *keyMap) len() int { return m.n }
 
 // get is the entry of key, nil if there is none.
 func (m *keyMap) get(key string) *entry { return m.getAt(hashKey(key), key) }
@@ -82,62 +94,115 @@ func (m *keyMap) remove(e *entry) { m.removeAt(hashKey(e.key), e) }
 
 // each calls fn with every entry, in no particular order.
 func (m *keyMap) each(fn func(*entry)) {
-	for _, e := range m.byHash {
-		fn(e)
-	}
-	for _, e := range m.spill {
-		fn(e)
+	for _, sl := range m.slots {
+		if sl.e != nil {
+			fn(sl.e)
+		}
 	}
 }
 
 // The methods below take the key's hash h: the tests give two keys one
-// hash to exercise spill.
+// hash to exercise their probing.
+
+// mask is the index of the last slot (the slots are a power of two).
+func (m *keyMap) mask() uint64 { return uint64(len(m.slots) - 1) }
 
 func (m *keyMap) getAt(h uint64, key string) *entry {
-	if e := m.byHash[h]; e != nil && e.key == key {
-		return e
+	if m.n == 0 {
+		return nil
 	}
-	if len(m.spill) > 0 {
-		return m.spill[key]
+	mask := m.mask()
+	for i := h & mask; ; i = (i + 1) & mask {
+		sl := &m.slots[i]
+		if sl.e == nil {
+			return nil
+		}
+		if sl.h == h && sl.e.key == key {
+			return sl.e
+		}
 	}
-	return nil
 }
 
 func (m *keyMap) getBytesAt(h uint64, key []byte) *entry {
-	if e := m.byHash[h]; e != nil && e.key == string(key) {
-		return e
-	}
-	if len(m.spill) > 0 {
-		return m.spill[string(key)]
-	}
-	return nil
-}
-
-func (m *keyMap) insertAt(h uint64, key string) *entry {
-	head := m.byHash[h]
-	if head == nil {
-		if len(m.spill) > 0 && m.spill[key] != nil {
-			return nil // spilled while another key held h; that one went since
-		}
-		e := m.newEntry(key)
-		m.byHash[h] = e
-		return e
-	}
-	if head.key == key || m.spill[key] != nil {
+	if m.n == 0 {
 		return nil
 	}
-	e := m.newEntry(key)
-	if m.spill == nil {
-		m.spill = map[string]*entry{}
+	mask := m.mask()
+	for i := h & mask; ; i = (i + 1) & mask {
+		sl := &m.slots[i]
+		if sl.e == nil {
+			return nil
+		}
+		if sl.h == h && sl.e.key == string(key) {
+			return sl.e
+		}
 	}
-	m.spill[key] = e
-	return e
 }
 
-func (m *keyMap) removeAt(h uint64, e *entry) {
-	if m.byHash[h] == e {
-		delete(m.byHash, h)
-		return
+// insertAt probes once: the key is either found (then nil) or its
+// probe ends at the free slot it takes.
+func (m *keyMap) insertAt(h uint64, key string) *entry {
+	if (m.n+1)*4 > len(m.slots)*3 {
+		m.grow()
 	}
-	delete(m.spill, e.key)
+	mask := m.mask()
+	for i := h & mask; ; i = (i + 1) & mask {
+		sl := &m.slots[i]
+		if sl.e == nil {
+			e := m.newEntry(key)
+			*sl = keySlot{h, e}
+			m.n++
+			return e
+		}
+		if sl.h == h && sl.e.key == key {
+			return nil
+		}
+	}
+}
+
+// grow doubles the slots (at most three in four are used: a probe past
+// a run of used slots stays short).
+func (m *keyMap) grow() {
+	old := m.slots
+	m.slots = make([]keySlot, max(2*len(old), minKeySlots))
+	mask := m.mask()
+	for _, sl := range old {
+		if sl.e == nil {
+			continue
+		}
+		i := sl.h & mask
+		for m.slots[i].e != nil {
+			i = (i + 1) & mask
+		}
+		m.slots[i] = sl
+	}
+}
+
+// removeAt frees e's slot, and moves back each slot of the run after it
+// that its probe would not find past the free one (backward shift: no
+// slot is marked deleted, so a probe still ends at the first free slot).
+func (m *keyMap) removeAt(h uint64, e *entry) {
+	mask := m.mask()
+	i := h & mask
+	for m.slots[i].e != e {
+		i = (i + 1) & mask
+	}
+	for j := (i + 1) & mask; m.slots[j].e != nil; j = (j + 1) & mask {
+		if home := m.slots[j].h & mask; between(i, home, j) {
+			continue // found from its place before it reaches i
+		}
+		m.slots[i] = m.slots[j]
+		i = j
+	}
+	m.slots[i] = keySlot{}
+	m.n--
+}
+
+// between reports whether home lies in the cyclic range (i, j] of slot
+// indexes: a slot at j whose probe starts at home passes i only if not.
+func between(i, home, j uint64) bool {
+	if i <= j {
+		return i < home && home <= j
+	}
+	return i < home || home <= j
 }

@@ -9,9 +9,11 @@ import (
 )
 
 // A keyMap finds, refuses to insert twice and removes every key, whether
-// the keys' hashes differ or collide (then all but one key of a hash
-// are spilled): each step of a case is an insert, a removal or a check
-// of which keys are there, the hashes given by the case.
+// the keys' hashes differ, collide, or place keys in one run of slots
+// (at the end of the array, wrapping round to its start): each step of a
+// case is an insert, a removal or a check of which keys are there, the
+// hashes given by the case. A first array has minKeySlots slots, so 15
+// is the last slot's place and 31 the same place again.
 func TestKeyMap(t *testing.T) {
 	type step struct {
 		op  string // "insert", "dup" (an insert refused), "remove"
@@ -26,18 +28,26 @@ func TestKeyMap(t *testing.T) {
 		{"distinct hashes", map[string]uint64{"a": 1, "b": 2, "c": 3},
 			[]step{{"insert", "a"}, {"insert", "b"}, {"dup", "a"}, {"insert", "c"}, {"remove", "b"}},
 			[]string{"a", "c"}},
-		{"collision spills the second key", map[string]uint64{"a": 7, "b": 7},
+		{"collision takes the next slot", map[string]uint64{"a": 7, "b": 7},
 			[]step{{"insert", "a"}, {"insert", "b"}, {"dup", "a"}, {"dup", "b"}},
 			[]string{"a", "b"}},
-		{"removing the spilled key", map[string]uint64{"a": 7, "b": 7},
+		{"removing the second key of a hash", map[string]uint64{"a": 7, "b": 7},
 			[]step{{"insert", "a"}, {"insert", "b"}, {"remove", "b"}, {"insert", "b"}},
 			[]string{"a", "b"}},
-		{"removing the first key leaves the spilled one found", map[string]uint64{"a": 7, "b": 7, "c": 7},
+		{"removing the first key leaves the others found", map[string]uint64{"a": 7, "b": 7, "c": 7},
 			[]step{{"insert", "a"}, {"insert", "b"}, {"remove", "a"}, {"dup", "b"}, {"insert", "c"}, {"insert", "a"}},
 			[]string{"a", "b", "c"}},
 		{"everything removed", map[string]uint64{"a": 7, "b": 7, "c": 8},
 			[]step{{"insert", "a"}, {"insert", "b"}, {"insert", "c"}, {"remove", "a"}, {"remove", "b"}, {"remove", "c"}},
 			nil},
+		{"a run wraps round the end of the array", map[string]uint64{"a": 15, "b": 31, "c": 14, "d": 0},
+			[]step{{"insert", "a"}, {"insert", "b"}, {"insert", "c"}, {"insert", "d"}, {"remove", "a"},
+				{"dup", "b"}, {"dup", "d"}, {"remove", "c"}, {"dup", "b"}, {"insert", "a"}},
+			[]string{"a", "b", "d"}},
+		{"a slot at its own place is not moved back", map[string]uint64{"a": 3, "b": 3, "c": 4, "d": 5},
+			[]step{{"insert", "a"}, {"insert", "c"}, {"insert", "b"}, {"insert", "d"}, {"remove", "a"},
+				{"dup", "b"}, {"dup", "c"}, {"dup", "d"}, {"remove", "c"}, {"dup", "d"}},
+			[]string{"b", "d"}},
 	}
 	for _, c := range cases {
 		for _, packs := range []bool{false, true} { // entries allocated one by one, or cut from slabs
@@ -85,4 +95,49 @@ func TestKeyMapHashesStringsAndBytesAlike(t *testing.T) {
 	m.remove(e)
 	require.Nil(t, m.getBytes([]byte("default/web-1")))
 	require.Zero(t, m.len())
+}
+
+// A keyMap grows past its first array and through many removals keeps
+// finding every key it holds, and none it does not.
+func TestKeyMapGrowsAndShrinks(t *testing.T) {
+	m := newKeyMap(false)
+	ents := map[string]*entry{}
+	for i := range 1000 {
+		key := fmt.Sprintf("default/pod-%d", i)
+		ents[key] = m.insert(key)
+		require.NotNil(t, ents[key], key)
+	}
+	for i := 0; i < 1000; i += 3 {
+		key := fmt.Sprintf("default/pod-%d", i)
+		m.remove(ents[key])
+		delete(ents, key)
+	}
+	require.Equal(t, len(ents), m.len())
+	for i := range 1000 {
+		key := fmt.Sprintf("default/pod-%d", i)
+		require.Same(t, ents[key], m.get(key), key)
+	}
+}
+
+// BenchmarkKeyMap creates as many Events as a 5,000-node run keeps
+// (five a pod) and looks each up once: lookups of a table far larger
+// than the caches.
+func BenchmarkKeyMap(b *testing.B) {
+	const n = 750_000
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("default/web-%d-%x.%x", i/5, i*2654435761, i)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m := newKeyMap(true)
+		for _, k := range keys {
+			m.insert(k)
+		}
+		for _, k := range keys {
+			if m.get(k) == nil {
+				b.Fatal(k)
+			}
+		}
+	}
 }
