@@ -12,8 +12,9 @@
 // memory already mapped does not carry over to what is mapped later. So
 // Reserve grows the heap once, up front, by one large allocation, advises
 // the kernel on the pages it got, and frees it: the runtime hands those
-// pages out again as the heap grows into them. What is never touched
-// costs address space only, no memory.
+// pages out again as the heap grows into them. The lower three quarters,
+// which a run's heap grows into, are faulted in ahead of it on another
+// core (populate); the rest costs address space only until it is used.
 package hugeheap
 
 import (
@@ -45,12 +46,14 @@ var (
 	reserved bool
 )
 
-// Reserve grows the heap by up to size bytes backed by huge pages, and
-// returns how many bytes it advised (0 when it did nothing). It does
-// nothing off Linux, for less than minReserve, when
-// KUBESIM_HUGEPAGES=off or GODEBUG's disablethp=1 is set, under strict
-// overcommit accounting (vm.overcommit_memory=2), or when the kernel
-// refuses the advice (then the heap is as it would have been). A process
+// Reserve grows the heap by up to size bytes backed by huge pages, has
+// the kernel fault in the lower three quarters of them on a goroutine of
+// its own (populate, Linux), and returns how many bytes it advised (0
+// when it did nothing). It does nothing off Linux, for less than
+// minReserve, when KUBESIM_HUGEPAGES=off or GODEBUG's disablethp=1 is
+// set, under strict overcommit accounting (vm.overcommit_memory=2), or
+// when the kernel refuses the advice (then the heap is as it would have
+// been). A process
 // reserves once: after the first call that tried, later calls do
 // nothing (a small run first leaves the reserve to a big run after it).
 // Make the call early, before the heap holds much: only memory the heap

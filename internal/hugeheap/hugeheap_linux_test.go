@@ -3,12 +3,14 @@ package hugeheap
 import (
 	"bufio"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // TestAdviseMarksTheHeapsPages reserves 64 MiB and reads the kernel's
@@ -86,4 +88,34 @@ func TestStrictOvercommit(t *testing.T) {
 	for mode, want := range map[string]bool{"0\n": false, "1\n": false, "2\n": true, "2": true, "": false} {
 		require.Equal(t, want, strictOvercommit(mode), "overcommit_memory %q", mode)
 	}
+}
+
+// TestPopulateFaultsPagesIn maps fresh anonymous memory, which no page
+// backs yet, and finds every page of it resident after populate (more
+// than one chunk of it), and its content still zero.
+func TestPopulateFaultsPagesIn(t *testing.T) {
+	const size = populateChunk + 1<<20
+	b, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, unix.Munmap(b)) }()
+	require.Zero(t, resident(t, b), "fresh memory is not resident")
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if err := populateRange(p, p+uintptr(os.Getpagesize())); err != nil {
+		t.Skipf("the kernel refuses MADV_POPULATE_WRITE: %v", err)
+	}
+	populate(p, p+size)
+	require.Equal(t, size/os.Getpagesize(), resident(t, b))
+	require.Equal(t, -1, slices.IndexFunc(b, func(c byte) bool { return c != 0 }), "populated memory reads zero")
+}
+
+// resident is how many of b's pages are resident (mincore).
+func resident(t *testing.T, b []byte) int {
+	vec := make([]byte, (len(b)+os.Getpagesize()-1)/os.Getpagesize())
+	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
+	require.Zero(t, e, "mincore")
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
 }
