@@ -157,6 +157,21 @@ type RowNormalizer interface {
 	NormalizeRows(state *CycleState, pod *corev1.Pod, rowOf []int32, scores []NodeScore) *Status
 }
 
+// NormalizedRowAdder is an optional extension of a RowScorer with a
+// RowNormalizer: AddNormalizedRows adds to totals[j], for every j, weight
+// × nodes[j]'s normalised score — what ScoreRows, NormalizeRows and the
+// framework's pass that checks, weights and adds a plugin's scores would
+// add — without writing the raw scores out for the framework to read
+// back twice. It fails as that sequence fails: with ScoreRows' failure,
+// or with ScoreOutOfRange for the first node whose normalised score
+// falls outside [MinNodeScore, MaxNodeScore] (totals are then
+// meaningless: the cycle fails). Normalising needs every feasible
+// node's raw score, so the framework calls it only with all of them at
+// once (when it scores on one goroutine), in the plugin's turn.
+type NormalizedRowAdder interface {
+	AddNormalizedRows(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, rows []NodeRow, rowOf []int32, weight int64, totals []int64) *Status
+}
+
 // NodeScore is one node's score from one plugin.
 type NodeScore struct {
 	Node  *NodeInfo

@@ -26,13 +26,14 @@ type Framework struct {
 	filter     []FilterPlugin
 	preScore   []PreScorePlugin
 	score      []ScorePlugin
-	batch      []BatchScorer   // batch[i] is score[i] as a BatchScorer, or nil
-	rowScorer  []RowScorer     // rowScorer[i] is score[i] as a RowScorer, or nil
-	rowAdder   []RowAdder      // rowAdder[i] is score[i] as a RowAdder, or nil
-	rowKeyed   []RowKeyed      // rowKeyed[i] is a RowAdder score[i] as RowKeyed, or nil
-	rowNorm    []RowNormalizer // rowNorm[i] is a RowScorer score[i]'s extensions as a RowNormalizer, or nil
-	uniform    []UniformScorer // uniform[i] is score[i] as a UniformScorer, or nil
-	normalizes []bool          // score[i] has ScoreExtensions
+	batch      []BatchScorer        // batch[i] is score[i] as a BatchScorer, or nil
+	rowScorer  []RowScorer          // rowScorer[i] is score[i] as a RowScorer, or nil
+	rowAdder   []RowAdder           // rowAdder[i] is score[i] as a RowAdder, or nil
+	rowKeyed   []RowKeyed           // rowKeyed[i] is a RowAdder score[i] as RowKeyed, or nil
+	rowNorm    []RowNormalizer      // rowNorm[i] is a RowScorer score[i]'s extensions as a RowNormalizer, or nil
+	normAdder  []NormalizedRowAdder // normAdder[i] is a score[i] with rowNorm[i] as a NormalizedRowAdder, or nil
+	uniform    []UniformScorer      // uniform[i] is score[i] as a UniformScorer, or nil
+	normalizes []bool               // score[i] has ScoreExtensions
 	weights    []int64
 	postFilter []PostFilterPlugin
 
@@ -93,6 +94,11 @@ func NewFramework(specs ...PluginSpec) *Framework {
 				rn, _ = p.ScoreExtensions().(RowNormalizer)
 			}
 			f.rowNorm = append(f.rowNorm, rn)
+			na, _ := p.(NormalizedRowAdder)
+			if rn == nil {
+				na = nil
+			}
+			f.normAdder = append(f.normAdder, na)
 			f.weights = append(f.weights, w)
 		}
 		if p, ok := s.Plugin.(PostFilterPlugin); ok {
@@ -273,7 +279,9 @@ var (
 // (UniformScorer) is not run per node: its weighted score is where every
 // total starts. On one goroutine, the RowKeyed plugins' scores of a row
 // unchanged since an earlier cycle with the same keys are remembered
-// ones (rowMemo).
+// ones (rowMemo). On one goroutine with the rows recorded, a
+// NormalizedRowAdder scores, normalises, weights and adds in its own
+// turn, in its own passes over the rows.
 func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, totals []int64) *Status {
 	n := len(nodes)
 	for len(f.scores) < len(f.score) {
@@ -299,8 +307,12 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 	}
 	rows := state.rows != nil && len(state.rowOf) == n
 	byRow := state.rowOf != nil && len(state.rowOf) == n // scoreChunk's test: RowScorers scored by row
+	chunks := 1
+	workers := min(runtime.GOMAXPROCS(0), (n+ScoreChunk-1)/ScoreChunk)
+	parallel := n >= ScoreParallelMin && workers >= 2
+	whole := byRow && !parallel // scoreChunk's test: one chunk of every node, by row
 	for i := range f.score {
-		if uniform&(1<<i) != 0 || rows && f.rowAdder[i] != nil {
+		if uniform&(1<<i) != 0 || rows && f.rowAdder[i] != nil || whole && f.normAdder[i] != nil {
 			continue // no per-node scores
 		}
 		if cap(f.scores[i]) < n {
@@ -308,9 +320,6 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 		}
 		f.scores[i] = f.scores[i][:n]
 	}
-	chunks := 1
-	workers := min(runtime.GOMAXPROCS(0), (n+ScoreChunk-1)/ScoreChunk)
-	parallel := n >= ScoreParallelMin && workers >= 2
 	if parallel {
 		chunks = (n + ScoreChunk - 1) / ScoreChunk
 	}
@@ -351,7 +360,7 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 			}
 			continue
 		}
-		if rows && f.rowAdder[i] != nil {
+		if rows && f.rowAdder[i] != nil || whole && f.normAdder[i] != nil {
 			continue // added in scoreChunk
 		}
 		scores := f.scores[i]
@@ -368,7 +377,7 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 		for j := range scores {
 			s := scores[j].Score
 			if s < MinNodeScore || s > MaxNodeScore {
-				return AsStatus(fmt.Errorf("framework: plugin %q returned score %d out of range for node %q", p.Name(), s, nodes[j].Name()))
+				return ScoreOutOfRange(p.Name(), s, nodes[j])
 			}
 			totals[j] += s * w
 		}
@@ -376,14 +385,22 @@ func (f *Framework) RunScorePlugins(state *CycleState, pod *corev1.Pod, nodes []
 	return nil
 }
 
+// ScoreOutOfRange is the failure of a cycle in which plugin gave node a
+// final (normalised) score outside [MinNodeScore, MaxNodeScore].
+func ScoreOutOfRange(plugin string, score int64, node *NodeInfo) *Status {
+	return AsStatus(fmt.Errorf("framework: plugin %q returned score %d out of range for node %q", plugin, score, node.Name()))
+}
+
 // scoreChunk scores nodes[lo:hi] (chunk c) with every plugin not in
 // skip, recording a plugin's failure in failed[c*len(f.score)+i]; a
-// RowAdder adds into totals[lo:hi].
+// RowAdder adds into totals[lo:hi], and a NormalizedRowAdder into totals
+// when the chunk is every node.
 func (f *Framework) scoreChunk(state *CycleState, pod *corev1.Pod, nodes []*NodeInfo, totals []int64, skip uint64, failed []*Status, c, lo, hi int) {
 	var rowOf []int32
 	if state.rowOf != nil && len(state.rowOf) == len(nodes) {
 		rowOf = state.rowOf[lo:hi]
 	}
+	whole := rowOf != nil && lo == 0 && hi == len(nodes)
 	for i := range f.score {
 		if skip&(1<<i) != 0 {
 			continue
@@ -391,6 +408,8 @@ func (f *Framework) scoreChunk(state *CycleState, pod *corev1.Pod, nodes []*Node
 		var st *Status
 		if a := f.rowAdder[i]; a != nil && rowOf != nil {
 			st = a.AddRows(state, pod, nodes[lo:hi], state.rows, rowOf, f.weights[i], totals[lo:hi])
+		} else if na := f.normAdder[i]; na != nil && whole {
+			st = na.AddNormalizedRows(state, pod, nodes, state.rows, rowOf, f.weights[i], totals)
 		} else {
 			st = f.scoreNodes(i, state, pod, nodes[lo:hi], rowOf, f.scores[i][lo:hi])
 		}

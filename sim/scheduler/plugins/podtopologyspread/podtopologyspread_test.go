@@ -246,3 +246,67 @@ func TestScoreRowsMatchesScoreNodes(t *testing.T) {
 	require.True(t, pl.PreScore(state, podsToScore[0], all[:1]).IsSuccess())
 	require.False(t, pl.ScoreRows(state, podsToScore[0], all[1:2], rows, []int32{1}, make([]framework.NodeScore, 1)).IsSuccess())
 }
+
+// The framework's fused path (AddNormalizedRows, taken when the cycle's
+// score rows are recorded) adds to every total what the three steps add
+// (ScoreNodes, NormalizeScore, then the framework's check and weighting),
+// and fails as they do: for the default constraints' fast path, explicit
+// constraints with nodes ignored, and a maxSkew of 0, whose normalised
+// scores can fall below 0 (nothing rejects it before scoring), over
+// every window of the nodes in rotation order.
+func TestAddNormalizedRowsMatchesThreeSteps(t *testing.T) {
+	s := store.New(sim.NewEngine(1))
+	sel := NewStoreSelectors(s)
+	_, err := s.Create(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "rs-web"},
+		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}})
+	require.NoError(t, err)
+	nodes, pods := spreadFixture()
+	nodes = append(nodes, st.Node("d", "4", "8Gi", 110).Zone("z2").Obj(), st.Node("nozone", "4", "8Gi", 110).Obj())
+	pods = append(pods, st.Pod("w4").Label("app", "web").Node("nozone").Obj())
+	c := st.Snapshot(nodes, pods)
+	all := c.NodeInfos()
+	rows := c.Table().Rows
+	for _, tc := range []struct {
+		name    string
+		pod     *corev1.Pod
+		failing bool // some window's scores fall out of range
+	}{
+		{"default constraints", st.Pod("p").Label("app", "web").Obj(), false},
+		{"zone, nozone ignored", st.Pod("q").Label("app", "web").Spread(zone, 1, corev1.ScheduleAnyway, "web").Obj(), false},
+		{"host and zone", st.Pod("r").Label("app", "web").Spread(host, 2, corev1.ScheduleAnyway, "web").Spread(zone, 1, corev1.ScheduleAnyway, "web").Obj(), false},
+		{"maxSkew 0", st.Pod("s").Label("app", "web").Spread(host, 0, corev1.ScheduleAnyway, "web").Obj(), true},
+	} {
+		failed := false
+		for start := range all {
+			for n := 1; n <= len(all); n++ {
+				var feasible []*framework.NodeInfo
+				var rowOf []int32
+				for k := range n {
+					i := (start + k) % len(all)
+					feasible = append(feasible, all[i])
+					rowOf = append(rowOf, int32(i))
+				}
+				score := func(byRow bool) ([]int64, *framework.Status) {
+					fwk := framework.NewFramework(framework.PluginSpec{Plugin: New(c, sel), Weight: 2})
+					state := framework.NewCycleState()
+					if byRow {
+						state.SetScoreRows(rows, rowOf)
+					}
+					require.True(t, fwk.RunPreScorePlugins(state, tc.pod, feasible).IsSuccess())
+					totals := make([]int64, n)
+					return totals, fwk.RunScorePlugins(state, tc.pod, feasible, totals)
+				}
+				want, wantSt := score(false)
+				got, gotSt := score(true)
+				require.Equal(t, wantSt.IsSuccess(), gotSt.IsSuccess(), "%s from %d, %d nodes", tc.name, start, n)
+				if !wantSt.IsSuccess() {
+					failed = true
+					require.Equal(t, wantSt.AsError().Error(), gotSt.AsError().Error())
+					continue
+				}
+				require.Equal(t, want, got, "%s from %d, %d nodes", tc.name, start, n)
+			}
+		}
+		require.Equal(t, tc.failing, failed, tc.name)
+	}
+}

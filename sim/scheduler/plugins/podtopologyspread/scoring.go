@@ -61,6 +61,8 @@ type preScoreState struct {
 	// stamp[i] == cycle: node index i is a feasible node of this cycle.
 	stamp []uint64
 	cycle uint64
+	// raw is AddNormalizedRows' scratch: the cycle's raw scores.
+	raw []int64
 }
 
 // PreScore sizes each constraint's domains over the feasible nodes and
@@ -425,6 +427,99 @@ func (pl *PodTopologySpread) NormalizeRows(state *framework.CycleState, _ *corev
 	}
 	normalizeIgnoring(scores, func(j int) bool { return s.ignored[rowOf[j]] })
 	return nil
+}
+
+// AddNormalizedRows implements framework.NormalizedRowAdder: ScoreRows,
+// NormalizeRows and the framework's weighting in two passes over the
+// rows (the raw scores and their range, then the normalised, weighted
+// sums) instead of four over the scores.
+func (pl *PodTopologySpread) AddNormalizedRows(state *framework.CycleState, _ *corev1.Pod, nodes []*framework.NodeInfo, _ []framework.NodeRow, rowOf []int32, weight int64, totals []int64) *framework.Status {
+	s, st := readPreScore(state)
+	if st != nil {
+		return st
+	}
+	s.raw = slices.Grow(s.raw[:0], len(rowOf))[:len(rowOf)]
+	minScore, maxScore, st := s.rawScores(rowOf, s.raw)
+	if st != nil {
+		return st
+	}
+	ignoring := len(s.ignoredList) > 0
+	// Most nodes share one of a few raw scores (their domain's base), so
+	// the normalised score of each of the smallest raw scores is
+	// remembered for this call instead of dividing per node.
+	var memo [64]int64
+	var known uint64
+	for j, raw := range s.raw {
+		var f int64
+		switch off := uint64(raw - minScore); {
+		case ignoring && s.ignored[rowOf[j]]:
+			f = 0
+		case maxScore == 0:
+			f = framework.MaxNodeScore
+		case off < 64 && known&(1<<off) != 0:
+			f = memo[off]
+		default:
+			f = framework.MaxNodeScore * (maxScore + minScore - raw) / maxScore
+			if off < 64 {
+				memo[off], known = f, known|1<<off
+			}
+		}
+		if f < framework.MinNodeScore || f > framework.MaxNodeScore {
+			return framework.ScoreOutOfRange(Name, f, nodes[j])
+		}
+		totals[j] += f * weight
+	}
+	return nil
+}
+
+// rawScores sets raw[j] to the raw score of node index rowOf[j] (rawOf)
+// and returns the smallest and largest among the nodes not ignored, as
+// NormalizeScore finds them (MaxInt64 and 0 when every node is ignored;
+// the largest is at least 0).
+func (s *preScoreState) rawScores(rowOf []int32, raw []int64) (minScore, maxScore int64, st *framework.Status) {
+	if s.fast {
+		return s.rawScoresFast(rowOf, raw)
+	}
+	minScore = math.MaxInt64
+	ignoring := len(s.ignoredList) > 0
+	raw = raw[:len(rowOf)]
+	for j, r := range rowOf {
+		v, st := s.rawOf(int(r))
+		if st != nil {
+			return 0, 0, st
+		}
+		raw[j] = v
+		if ignoring && s.ignored[r] {
+			continue
+		}
+		minScore, maxScore = min(minScore, v), max(maxScore, v)
+	}
+	return minScore, maxScore, nil
+}
+
+// rawScoresFast is rawScores when s.fast (no node is ignored): rawOf's
+// test for a node scored by its domain's base, in the loop rather than
+// behind a call per node.
+func (s *preScoreState) rawScoresFast(rowOf []int32, raw []int64) (minScore, maxScore int64, st *framework.Status) {
+	minScore = math.MaxInt64
+	stamp, cycle := s.stamp, s.cycle
+	host, zone, hostCount, base := s.dom[0], s.dom[1], s.host[0], s.base
+	raw = raw[:len(rowOf)]
+	for j, r := range rowOf {
+		i := int(r)
+		if uint(i) >= uint(len(stamp)) || stamp[i] != cycle {
+			return 0, 0, framework.AsStatus(errNotPreScored)
+		}
+		var v int64
+		if d := zone[i]; d >= 0 && hostCount[i] == 0 && host[i] >= 0 {
+			v = base[d]
+		} else {
+			v = s.rawScore(i)
+		}
+		raw[j] = v
+		minScore, maxScore = min(minScore, v), max(maxScore, v)
+	}
+	return minScore, maxScore, nil
 }
 
 // normalizeIgnoring is NormalizeScore when some nodes are ignored:
