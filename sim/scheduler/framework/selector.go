@@ -22,15 +22,31 @@ func EqualityHint(sel labels.Selector) (key, value string, ok bool) {
 		default:
 			continue
 		}
-		vals := r.Values()
-		if vals.Len() != 1 {
+		v, single := singleValue(&r)
+		if !single {
 			continue
 		}
 		if !ok || r.Key() < key {
-			key, value, ok = r.Key(), vals.UnsortedList()[0], true
+			key, value, ok = r.Key(), v, true
 		}
 	}
 	return key, value, ok
+}
+
+// singleValue returns r's value when r has exactly one distinct value
+// (r.Values().Len() == 1), without building Values' set: a cycle asks
+// for the hint of its pod's selector every time.
+func singleValue(r *labels.Requirement) (string, bool) {
+	vals := r.ValuesUnsorted()
+	if len(vals) == 0 {
+		return "", false
+	}
+	for _, v := range vals[1:] {
+		if v != vals[0] {
+			return "", false
+		}
+	}
+	return vals[0], true
 }
 
 // CandidatePods lists the assigned pods of namespace ns that may match

@@ -243,9 +243,12 @@ func (q *Queue) Pop() *QueuedPodInfo {
 // SchedulingCycle is the number of pops so far.
 func (q *Queue) SchedulingCycle() int64 { return q.schedulingCycle }
 
-// Done ends the cycle of a pod that was bound (or dropped).
+// Done ends the cycle of a pod that was bound (or dropped). A pod
+// anywhere but nowhere is the one tracked under its key (Add alone
+// tracks a pod, and Delete and Done set it nowhere as they forget it),
+// so an in-flight pod is forgotten without looking it up first.
 func (q *Queue) Done(p *QueuedPodInfo) {
-	if cur, ok := q.pods[p.Key]; ok && cur == p && p.where == inFlight {
+	if p.where == inFlight {
 		q.forget(p.Key)
 	}
 	p.where = nowhere

@@ -206,3 +206,32 @@ func TestActiveOrderMatchesSortedReference(t *testing.T) {
 	}
 	require.Nil(t, q.Pop())
 }
+
+// Done forgets the pod it is given only while that pod is the one the
+// queue tracks under its name: a pod deleted in flight, or deleted and
+// added again (a new QueuedPodInfo under the same key), is left as the
+// queue holds it.
+func TestDoneForgetsOnlyItsOwnPod(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		meanwhile  func(q *Queue)
+		wantHas    bool
+		wantActive int
+	}{
+		{"bound", func(*Queue) {}, false, 0},
+		{"deleted in flight", func(q *Queue) { q.Delete(pod("p", 0)) }, false, 0},
+		{"deleted and added again", func(q *Queue) { q.Delete(pod("p", 0)); q.Add(pod("p", 0)) }, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := New(sim.NewEngine(1), DefaultConfig)
+			q.Add(pod("p", 0))
+			p := q.Pop()
+			tc.meanwhile(q)
+			q.Done(p)
+			require.Equal(t, tc.wantHas, q.Has("default", "p"))
+			active, _, _ := q.Lens()
+			require.Equal(t, tc.wantActive, active)
+			require.Equal(t, nowhere, p.where)
+		})
+	}
+}

@@ -122,6 +122,8 @@ func parseConstraints(pod *corev1.Pod, action corev1.UnsatisfiableConstraintActi
 func defaultConstraints(dst []constraint, pod *corev1.Pod, ds DefaultSelector, action corev1.UnsatisfiableConstraintAction) []constraint {
 	out := dst[:0]
 	var sel labels.Selector
+	var hint labelPair
+	var hasHint bool
 	for _, c := range SystemDefaultConstraints {
 		if c.WhenUnsatisfiable != action {
 			continue
@@ -135,9 +137,10 @@ func defaultConstraints(dst []constraint, pod *corev1.Pod, ds DefaultSelector, a
 				return out
 			}
 			sel = s
+			hint, hasHint = equalityHint(sel) // one selector: one hint for every constraint
 		}
 		pc := constraint{MaxSkew: c.MaxSkew, TopologyKey: c.TopologyKey, Selector: sel, MinDomains: 1, honorAffinity: true, sameAsPrev: len(out) > 0}
-		pc.hint, pc.hasHint = equalityHint(sel)
+		pc.hint, pc.hasHint = hint, hasHint
 		out = append(out, pc)
 	}
 	return out
