@@ -53,6 +53,24 @@ type Cache struct {
 	// table holds the listed nodes' rows, row i for list[i] (rebuild
 	// places them; each NodeInfo keeps its own row current).
 	table framework.NodeTable
+
+	// joined is the pod sets the last attached pod joined; drops counts
+	// the pod sets dropped (emptied) so far.
+	joined joinedSets
+	drops  uint64
+}
+
+// joinedSets are the pod sets (its namespace's, then one per label) that
+// the last attached pod joined. The pods of a template share one labels
+// map and are bound one after another, so the next pod with that map
+// joins the same sets without a lookup per label. A set stays the one
+// for its key until detach drops it, so the memo holds while no set was
+// dropped since (Cache.drops).
+type joinedSets struct {
+	labels map[string]string
+	ns     string
+	drops  uint64
+	sets   []*podSet
 }
 
 var _ framework.SharedLister = &Cache{}
@@ -385,13 +403,11 @@ func (c *Cache) attach(cp *cachedPod, nodeName string) {
 		c.nodes[nodeName] = ni
 	}
 	ni.AddPodInfo(pi)
-	pod := pi.Pod
 	if cp.slots == nil {
 		cp.slots = cp.buf[:0]
 	}
-	c.nsSet(pod.Namespace).add(cp)
-	for k, v := range pod.Labels { // set membership: order does not matter
-		c.labelSet(labelKey{pod.Namespace, k, v}).add(cp)
+	for _, s := range c.setsOf(pi.Pod) {
+		s.add(cp)
 	}
 	if pi.HasAffinity() {
 		c.affinity++
@@ -421,6 +437,7 @@ func (c *Cache) detach(cp *cachedPod) {
 			} else {
 				delete(c.byNS, s.label.ns)
 			}
+			c.drops++
 		}
 	}
 	clear(cp.slots)
@@ -431,6 +448,31 @@ func (c *Cache) detach(cp *cachedPod) {
 	if len(pi.RequiredAntiAffinityTerms) > 0 {
 		c.anti--
 	}
+}
+
+// setsOf returns the pod sets pod belongs in: its namespace's, then one
+// per label (set membership: their order does not matter). The result
+// is valid until the next call.
+func (c *Cache) setsOf(pod *corev1.Pod) []*podSet {
+	j := &c.joined
+	if j.sets != nil && j.drops == c.drops && j.ns == pod.Namespace && oneMap(j.labels, pod.Labels) {
+		return j.sets
+	}
+	sets := append(j.sets[:0], c.nsSet(pod.Namespace))
+	for k, v := range pod.Labels {
+		sets = append(sets, c.labelSet(labelKey{pod.Namespace, k, v}))
+	}
+	*j = joinedSets{labels: pod.Labels, ns: pod.Namespace, drops: c.drops, sets: sets}
+	return sets
+}
+
+// oneMap reports whether a and b are one map, or both empty: then they
+// hold the same labels, without comparing them.
+func oneMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	return len(a) == 0 || reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 func (c *Cache) nsSet(ns string) *podSet {
@@ -492,13 +534,7 @@ func sameContainerRequests(a, b []corev1.Container) bool {
 // status write keeps the pod's labels map; stored maps are never written
 // in place).
 func sameLabels(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	if len(a) == 0 || reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
-		return true
-	}
-	return maps.Equal(a, b)
+	return oneMap(a, b) || maps.Equal(a, b)
 }
 
 // podSet is an unordered set of pods with O(1) add and remove: each

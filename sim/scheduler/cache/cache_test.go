@@ -209,3 +209,61 @@ func TestUpdateAssignedPod(t *testing.T) {
 	require.True(t, c.UpdateAssignedPod(&resized))
 	require.Equal(t, int64(2000), c.Get("n").Requested.MilliCPU)
 }
+
+// Pods sharing one labels map (a template's) join the same sets one
+// after another; the sets they join are the ones the index holds even
+// after a set was emptied and dropped in between, and in another
+// namespace.
+func TestSharedLabelsJoinCurrentSets(t *testing.T) {
+	shared := map[string]string{"app": "web", "tier": "front"}
+	pod := func(name, ns string) *corev1.Pod {
+		p := st.Pod(name).Node("n").Obj()
+		p.Namespace, p.Labels = ns, shared
+		return p
+	}
+	type step struct {
+		add    *corev1.Pod // or remove it
+		remove bool
+	}
+	a, b, c2, other := pod("a", "default"), pod("b", "default"), pod("c", "default"), pod("x", "other")
+	for _, tc := range []struct {
+		name  string
+		steps []step
+		want  map[string][]string // namespace -> pods with app=web (and tier=front), sorted
+	}{
+		{"one after another", []step{{add: a}, {add: b}, {add: c2}}, map[string][]string{"default": {"a", "b", "c"}}},
+		{"set dropped in between", []step{{add: a}, {add: a, remove: true}, {add: b}}, map[string][]string{"default": {"b"}}},
+		{"dropped, then another namespace", []step{{add: a}, {add: a, remove: true}, {add: other}, {add: b}},
+			map[string][]string{"default": {"b"}, "other": {"x"}}},
+		{"another namespace between", []step{{add: a}, {add: other}, {add: b}}, map[string][]string{"default": {"a", "b"}, "other": {"x"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cache := New()
+			cache.AddNode(st.Node("n", "4", "8Gi", 110).Obj())
+			for _, s := range tc.steps {
+				if s.remove {
+					require.True(t, cache.RemovePod(s.add))
+					continue
+				}
+				cache.AddPod(s.add)
+			}
+			for _, ns := range []string{"default", "other"} {
+				want := tc.want[ns]
+				for _, label := range [][2]string{{"app", "web"}, {"tier", "front"}} {
+					var got []string
+					for _, pi := range cache.PodsWithLabel(ns, label[0], label[1]) {
+						got = append(got, pi.Pod.Name)
+					}
+					slices.Sort(got)
+					require.Equal(t, want, got, "%s %s", ns, label)
+				}
+				var inNS []string
+				for _, pi := range cache.PodsInNamespace(ns) {
+					inNS = append(inNS, pi.Pod.Name)
+				}
+				slices.Sort(inNS)
+				require.Equal(t, want, inNS, ns)
+			}
+		})
+	}
+}
