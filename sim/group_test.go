@@ -54,3 +54,44 @@ func TestGroupMovedEarlierRunsEachEventOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupLeave: a member that leaves takes its pending event with it,
+// whether it is the one the slot is held at or not, and leaving twice
+// changes nothing; the members after it in the group keep their events.
+func TestGroupLeave(t *testing.T) {
+	cases := []struct {
+		name  string
+		leave string // the member that leaves (twice) at 1 ms
+		want  []string
+	}{
+		{"the held one", "b", []string{"c@3ms", "a@4ms", "d@5ms"}},
+		{"one after it", "c", []string{"b@2ms", "a@4ms", "d@5ms"}},
+		{"the last joined", "d", []string{"b@2ms", "c@3ms", "a@4ms"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := NewEngine(1)
+			g := e.NewGroup(nil, "watch")
+			var log []string
+			ms := map[string]*Member{}
+			for _, name := range []string{"a", "b", "c", "d"} {
+				ms[name] = g.Join(func() {
+					ms[name].Disarm()
+					log = append(log, fmt.Sprint(name, "@", e.Now().Sub(e.Start())))
+				})
+			}
+			for i, name := range []string{"a", "b", "c", "d"} {
+				ms[name].Arm(time.Duration([]int{4, 2, 3, 5}[i]) * time.Millisecond)
+			}
+			e.At(time.Millisecond, "leave", func() {
+				ms[c.leave].Leave()
+				ms[c.leave].Leave()
+				require.False(t, ms[c.leave].Armed())
+			})
+			e.RunUntil(time.Second)
+			require.Equal(t, c.want, log)
+			_, pending := e.NextAt()
+			require.False(t, pending, "nothing is left queued")
+		})
+	}
+}
