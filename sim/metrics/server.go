@@ -339,7 +339,7 @@ func (s *Server) newPodEntry(p *corev1.Pod, key string, old *podEntry, fresh boo
 	if e.uidHash == 0 {
 		e.uidHash = hashUID(p.UID)
 	}
-	if old != nil && !fresh && sameArray(old.pod.Spec.Containers, p.Spec.Containers) && maps.Equal(old.pod.Annotations, p.Annotations) {
+	if old != nil && !fresh && sameArray(old.pod.Spec.Containers, p.Spec.Containers) && podutil.EqualMaps(old.pod.Annotations, p.Annotations) {
 		// The same containers and annotations: the same statics, and
 		// the same idle use while the workload's annotations stand
 		// (when they change, refresh clears every entry's idle first).
@@ -419,7 +419,7 @@ func (s *Server) statics(p *corev1.Pod, fresh bool) *statics {
 // containers (by containerID) and equal annotations.
 func (st *statics) of(p *corev1.Pod) bool {
 	cs := p.Spec.Containers
-	if len(cs) != len(st.ids) || !maps.Equal(st.ann, p.Annotations) {
+	if len(cs) != len(st.ids) || !podutil.EqualMaps(st.ann, p.Annotations) {
 		return false
 	}
 	for i := range cs {
@@ -514,7 +514,7 @@ func (s *Server) watchOwnerKind(kind string) {
 		return
 	}
 	s.watched[kind] = s.st.Watch(kind, 0, func(ev store.Event) {
-		if ev.Type != store.Modified || !maps.Equal(ev.Object.GetAnnotations(), ev.Old.GetAnnotations()) {
+		if ev.Type != store.Modified || !podutil.EqualMaps(ev.Object.GetAnnotations(), ev.Old.GetAnnotations()) {
 			s.dirty, s.idleStale = true, true
 		}
 	})
@@ -1165,7 +1165,7 @@ func (s *Server) listFresh() []*podEntry {
 // write, no search of the list and no allocation, on every pod write.
 func (s *Server) update(e *podEntry, p *corev1.Pod) {
 	old := e.pod
-	same := sameArray(old.Spec.Containers, p.Spec.Containers) && maps.Equal(old.Annotations, p.Annotations)
+	same := sameArray(old.Spec.Containers, p.Spec.Containers) && podutil.EqualMaps(old.Annotations, p.Annotations)
 	if old.Spec.NodeName != p.Spec.NodeName {
 		e.acc = nil
 	}

@@ -7,6 +7,8 @@ package podutil
 
 import (
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -329,13 +331,31 @@ func NodeReady(n *corev1.Node) corev1.ConditionStatus {
 }
 
 // ControllerOf returns the owner reference with controller=true, or nil.
+// The references are fetched once and not copied while looked at: every
+// watch handler of a controller asks it of every pod version.
 func ControllerOf(o metav1.Object) *metav1.OwnerReference {
-	for i, r := range o.GetOwnerReferences() {
-		if r.Controller != nil && *r.Controller {
-			return &o.GetOwnerReferences()[i]
+	refs := o.GetOwnerReferences()
+	for i := range refs {
+		if c := refs[i].Controller; c != nil && *c {
+			return &refs[i]
 		}
 	}
 	return nil
+}
+
+// EqualMaps is maps.Equal (labels.Equals) for two versions' labels or
+// annotations, answered at once when both are one map: a write that did
+// not touch them (a status write) keeps the previous version's map, and
+// stored maps are never written in place. Watch handlers compare them on
+// every write.
+func EqualMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 || reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
+		return true
+	}
+	return maps.Equal(a, b)
 }
 
 func secondsOf(s int32) time.Duration { return time.Duration(s) * time.Second }

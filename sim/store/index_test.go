@@ -23,7 +23,7 @@ import (
 // new version fills), one that changes them moves the object. After every
 // kind of change — labels, owners and node kept (the same map and slice,
 // or equal copies) or changed, deletes, re-creates — every index answer
-// (ByIndex, CountIndex, Select, a custom index) equals the answer computed
+// (ByIndex, CountIndex, CountLabel, Select, a custom index) equals the answer computed
 // from the objects themselves, and gives back the current versions.
 func TestIndexesFollowEveryChange(t *testing.T) {
 	s := store.New(sim.NewEngine(1))
@@ -146,6 +146,8 @@ func checkIndexes(t *testing.T, s *store.Store, custom string, step int) {
 	}
 	for _, l := range []string{"app=a0", "app=a1", "app=a2", "tier=x", "tier=y"} {
 		k, v, _ := strings.Cut(l, "=")
-		same("label "+l, want(func(p *corev1.Pod) bool { return p.Labels[k] == v }), s.ByIndex("Pod", store.LabelIndex, l))
+		w := want(func(p *corev1.Pod) bool { return p.Labels[k] == v })
+		same("label "+l, w, s.ByIndex("Pod", store.LabelIndex, l))
+		require.Equal(t, len(w), s.CountLabel("Pod", k, v), "step %d: CountLabel %s", step, l)
 	}
 }

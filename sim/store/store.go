@@ -672,6 +672,15 @@ func (s *Store) CountIndex(kind, index, value string) int {
 	return 0
 }
 
+// CountLabel is CountIndex(kind, LabelIndex, key+"="+value) without
+// building the string: a controller's claim asks it on every sync.
+func (s *Store) CountLabel(kind, key, value string) int {
+	if set := s.table(kind).labelSet(key, value); set != nil {
+		return len(set.ents)
+	}
+	return 0
+}
+
 // Select returns the objects of kind in namespace ("" = all) matching sel,
 // sorted by key. Equality requirements use the label index.
 func (s *Store) Select(kind, namespace string, sel labels.Selector) []Object {

@@ -453,7 +453,7 @@ func mayHaveOrphans(st *store.Store, kind string, matched int, unmatched []store
 				n++
 			}
 		}
-		if st.CountIndex(kind, store.LabelIndex, k+"="+v) == n {
+		if st.CountLabel(kind, k, v) == n {
 			return false
 		}
 	}

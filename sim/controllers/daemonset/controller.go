@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -89,7 +88,7 @@ func (c *Controller) onDaemonSet(ev store.Event) {
 	}
 	if ev.Type == store.Modified {
 		o, n := ev.Old.(*appsv1.DaemonSet), ev.Object.(*appsv1.DaemonSet)
-		if o.Generation == n.Generation && o.DeletionTimestamp.Equal(n.DeletionTimestamp) && labels.Equals(o.Labels, n.Labels) {
+		if o.Generation == n.Generation && o.DeletionTimestamp.Equal(n.DeletionTimestamp) && podutil.EqualMaps(o.Labels, n.Labels) {
 			return // our status write
 		}
 	}
@@ -143,7 +142,7 @@ func (c *Controller) queueMatching(pod *corev1.Pod) {
 func (c *Controller) onNode(ev store.Event) {
 	if ev.Type == store.Modified {
 		o, n := ev.Old.(*corev1.Node), ev.Object.(*corev1.Node)
-		if labels.Equals(o.Labels, n.Labels) && equality.Semantic.DeepEqual(o.Spec.Taints, n.Spec.Taints) {
+		if podutil.EqualMaps(o.Labels, n.Labels) && equality.Semantic.DeepEqual(o.Spec.Taints, n.Spec.Taints) {
 			return
 		}
 	}

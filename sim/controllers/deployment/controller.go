@@ -12,7 +12,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubesim/kubesim/sim"
@@ -61,7 +60,7 @@ func (c *Controller) onDeployment(ev store.Event) {
 	if ev.Type == store.Modified {
 		o, n := ev.Old.(*appsv1.Deployment), ev.Object.(*appsv1.Deployment)
 		if o.Generation == n.Generation && o.DeletionTimestamp.Equal(n.DeletionTimestamp) &&
-			labels.Equals(o.Annotations, n.Annotations) && labels.Equals(o.Labels, n.Labels) {
+			podutil.EqualMaps(o.Annotations, n.Annotations) && podutil.EqualMaps(o.Labels, n.Labels) {
 			return // a status write (ours): nothing new to reconcile
 		}
 	}

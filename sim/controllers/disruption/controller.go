@@ -45,7 +45,11 @@ func statusOnly(a, b store.Object) bool {
 }
 
 // onPod queues the budgets selecting the pod (before or after the change).
+// Most clusters have no budget: the pod's namespace is then not listed.
 func (c *Controller) onPod(ev store.Event) {
+	if c.Store.Len("PodDisruptionBudget") == 0 {
+		return
+	}
 	for _, o := range c.Store.List("PodDisruptionBudget", ev.Object.GetNamespace()) {
 		sel, err := metav1.LabelSelectorAsSelector(o.(*policyv1.PodDisruptionBudget).Spec.Selector)
 		if err != nil {

@@ -69,7 +69,7 @@ func (c *Controller) onPod(ev store.Event) {
 		old := ev.Old.(*corev1.Pod)
 		if old.Status.PodIP == pod.Status.PodIP && podutil.IsReady(old) == podutil.IsReady(pod) &&
 			(old.DeletionTimestamp == nil) == (pod.DeletionTimestamp == nil) && podutil.IsTerminal(old) == podutil.IsTerminal(pod) &&
-			maps.Equal(old.Labels, pod.Labels) && old.Spec.NodeName == pod.Spec.NodeName {
+			podutil.EqualMaps(old.Labels, pod.Labels) && old.Spec.NodeName == pod.Spec.NodeName {
 			return
 		}
 		c.queueServicesOf(old)

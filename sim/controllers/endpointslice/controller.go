@@ -9,7 +9,6 @@ package endpointslice
 
 import (
 	"cmp"
-	"maps"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -137,7 +136,7 @@ func (c *Controller) onPod(ev store.Event) {
 		}
 	}
 	c.enqueueServicesOf(pod.Namespace, pod.Labels)
-	if old != nil && !maps.Equal(old.Labels, pod.Labels) {
+	if old != nil && !podutil.EqualMaps(old.Labels, pod.Labels) {
 		c.enqueueServicesOf(pod.Namespace, old.Labels)
 	}
 }
@@ -180,5 +179,5 @@ func endpointChanged(old, cur *corev1.Pod) bool {
 		podutil.IsTerminal(old) != podutil.IsTerminal(cur) ||
 		old.Spec.NodeName != cur.Spec.NodeName ||
 		old.Spec.Hostname != cur.Spec.Hostname || old.Spec.Subdomain != cur.Spec.Subdomain ||
-		!maps.Equal(old.Labels, cur.Labels)
+		!podutil.EqualMaps(old.Labels, cur.Labels)
 }

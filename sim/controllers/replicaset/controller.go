@@ -13,7 +13,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -80,7 +79,7 @@ func (c *Controller) onOwner(ev store.Event) {
 // the controller's own status writes do not queue a no-op sync.
 func statusOnly(o, n store.Object) bool {
 	return o.GetGeneration() == n.GetGeneration() && o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp()) &&
-		labels.Equals(o.GetLabels(), n.GetLabels()) && len(o.GetOwnerReferences()) == len(n.GetOwnerReferences()) &&
+		podutil.EqualMaps(o.GetLabels(), n.GetLabels()) && len(o.GetOwnerReferences()) == len(n.GetOwnerReferences()) &&
 		len(o.GetAnnotations()) == len(n.GetAnnotations())
 }
 
@@ -137,7 +136,7 @@ func (c *Controller) podUpdated(old, pod *corev1.Pod) {
 		}
 		return
 	}
-	if curRef == nil && (oldRef != nil || !labels.Equals(old.Labels, pod.Labels)) {
+	if curRef == nil && (oldRef != nil || !podutil.EqualMaps(old.Labels, pod.Labels)) {
 		c.queueMatching(pod)
 	}
 }
@@ -146,7 +145,7 @@ func (c *Controller) podUpdated(old, pod *corev1.Pod) {
 // status or replica count: labels, phase, readiness or activeness.
 func relevantChange(old, pod *corev1.Pod) bool {
 	return old.Status.Phase != pod.Status.Phase || podutil.IsReady(old) != podutil.IsReady(pod) ||
-		podutil.IsActive(old) != podutil.IsActive(pod) || !labels.Equals(old.Labels, pod.Labels)
+		podutil.IsActive(old) != podutil.IsActive(pod) || !podutil.EqualMaps(old.Labels, pod.Labels)
 }
 
 // ownerKey is the key of the ReplicaSet (ReplicationController)

@@ -17,7 +17,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/apiserver"
@@ -47,7 +46,7 @@ func New(engine *sim.Engine, client *apiserver.Client, cfg controllerutil.Config
 func (c *Controller) onSet(ev store.Event) {
 	if ev.Type == store.Modified {
 		o, n := ev.Old.(*appsv1.StatefulSet), ev.Object.(*appsv1.StatefulSet)
-		if o.Generation == n.Generation && o.DeletionTimestamp.Equal(n.DeletionTimestamp) && labels.Equals(o.Labels, n.Labels) {
+		if o.Generation == n.Generation && o.DeletionTimestamp.Equal(n.DeletionTimestamp) && podutil.EqualMaps(o.Labels, n.Labels) {
 			return // our own status write
 		}
 	}
