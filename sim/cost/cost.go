@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim"
 	"github.com/kubesim/kubesim/sim/cloud"
@@ -84,6 +85,9 @@ type Meter struct {
 	// list (apiserver.shareResources), never changed once stored.
 	// Emptied when it holds maxReqs.
 	reqs map[unsafe.Pointer]podutil.Resources
+	// chains memoises workloadOf's walks by controller reference
+	// (chainOf).
+	chains map[*metav1.OwnerReference]*chain
 	// allocCPU and allocMem are the nodes' figures added up.
 	allocCPU, allocMem int64
 }
@@ -385,23 +389,71 @@ func (m *Meter) close(c *podCharge) {
 }
 
 // workloadOf follows controller references up: Pod -> ReplicaSet ->
-// Deployment, Pod -> Job -> CronJob, etc.
+// Deployment, Pod -> Job -> CronJob, etc. Each owner is read through
+// the pod's chain (see chains).
 func (m *Meter) workloadOf(pod *corev1.Pod) Workload {
 	var obj store.Object = pod
 	w := Workload{Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name}
-	for range 4 {
+	var ch *chain
+	for i := range maxDepth {
 		ref := podutil.ControllerOf(obj)
 		if ref == nil {
 			break
 		}
+		if ch == nil {
+			ch = m.chainOf(ref)
+		}
 		w = Workload{Kind: ref.Kind, Namespace: pod.Namespace, Name: ref.Name}
-		o, ok := m.st.Get(ref.Kind, pod.Namespace, ref.Name)
+		o, ok := ch[i].follow(m.st, w)
 		if !ok {
 			break
 		}
 		obj = o
 	}
 	return w
+}
+
+// chain is where workloadOf went from one controller reference: each
+// owner it read, with a handle on its store slot.
+type chain [maxDepth]owner
+
+// maxDepth is the most owners workloadOf reads above a pod.
+const maxDepth = 4
+
+// owner is an object a chain read, named, and its slot.
+type owner struct {
+	Workload
+	ref store.Ref
+}
+
+// follow is the object w names, read through o's slot when o is w
+// (store.Follow: the same answer as a Get).
+func (o *owner) follow(st *store.Store, w Workload) (store.Object, bool) {
+	if o.Workload != w {
+		*o = owner{Workload: w}
+	}
+	return st.Follow(&o.ref, w.Kind, w.Namespace, w.Name)
+}
+
+// maxChains bounds Meter.chains.
+const maxChains = 4096
+
+// chainOf is the chain of a pod's controller reference ref, by its
+// identity: the pods a controller creates at once share one references
+// array (controllerutil.SharedPodFromTemplate), so the pods of a
+// ReplicaSet read their ReplicaSet and Deployment through the slots the
+// first one found instead of looking both up by name at every bind.
+// Emptied when it holds maxChains.
+func (m *Meter) chainOf(ref *metav1.OwnerReference) *chain {
+	if ch := m.chains[ref]; ch != nil {
+		return ch
+	}
+	if m.chains == nil || len(m.chains) >= maxChains {
+		m.chains = map[*metav1.OwnerReference]*chain{}
+	}
+	ch := &chain{}
+	m.chains[ref] = ch
+	return ch
 }
 
 func (m *Meter) sample() {
