@@ -1,8 +1,10 @@
 package hugeheap
 
 import (
+	"math"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -18,11 +20,18 @@ func reserve(size uint64) uint64 {
 		return 0
 	}
 	lo, hi := advise(size)
-	if lo < hi {
+	if lo < hi && !memoryLimited() {
 		go populate(lo, lo+(hi-lo)/4*3)
 	}
 	return uint64(hi - lo)
 }
+
+// memoryLimited reports whether the runtime has a soft memory limit
+// (GOMEMLIMIT, bench --memlimit): the user asked for a smaller heap, and
+// populated pages count in the resident memory but not in the runtime's
+// books, so none are faulted in ahead of the heap (populate stops when a
+// limit is set after the reserve, as bench sets --memlimit).
+func memoryLimited() bool { return debug.SetMemoryLimit(-1) < math.MaxInt64 }
 
 // populateChunk is how much of the reserve one madvise call faults in.
 const populateChunk = 8 << 20
@@ -40,13 +49,15 @@ const populateChunk = 8 << 20
 // nothing the runtime could see (a page already there is left as it
 // is), so no Go object is touched. The page allocator hands out the
 // lowest free pages first, so the heap fills the range from its low
-// end; three quarters of it (12 KiB a pod) stays below the heap a run
-// peaks at (13 KiB a pod), so the run's peak resident memory stays about
-// what it was. It stops early when the kernel refuses (before Linux
-// 5.14).
+// end; three quarters of it (12 KiB a pod) is about what the heap of a
+// run whose pods start reaches (its garbage included; peak resident
+// memory is 13 KiB a pod at 5,000 nodes), so that run's peak stays about
+// what it was. A run whose pods never start holds less: its peak is the
+// populated range. It stops early when the kernel refuses (before Linux
+// 5.14) or a soft memory limit is set.
 func populate(lo, hi uintptr) {
 	for p := lo; p < hi; p += populateChunk {
-		if populateRange(p, min(p+populateChunk, hi)) != nil {
+		if memoryLimited() || populateRange(p, min(p+populateChunk, hi)) != nil {
 			return
 		}
 	}
@@ -91,10 +102,25 @@ func advise(size uint64) (lo, hi uintptr) {
 	return lo, hi
 }
 
+// totalMemory is the memory this process may use: the machine's, or its
+// cgroup's limit (a container's memory.max) where that is lower.
 func totalMemory() uint64 {
 	var si unix.Sysinfo_t
 	if unix.Sysinfo(&si) != nil {
 		return 0
 	}
-	return uint64(si.Totalram) * uint64(si.Unit)
+	total := uint64(si.Totalram) * uint64(si.Unit)
+	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
+		if limit, ok := cgroupLimit(string(b)); ok {
+			total = min(total, limit)
+		}
+	}
+	return total
+}
+
+// cgroupLimit parses a cgroup v2 memory.max file: a byte count, or "max"
+// for none.
+func cgroupLimit(content string) (uint64, bool) {
+	n, err := strconv.ParseUint(strings.TrimSpace(content), 10, 64)
+	return n, err == nil
 }

@@ -3,6 +3,7 @@ package hugeheap
 import (
 	"bufio"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,4 +119,30 @@ func resident(t *testing.T, b []byte) int {
 		n += int(v & 1)
 	}
 	return n
+}
+
+func TestCgroupLimit(t *testing.T) {
+	for _, c := range []struct {
+		content string
+		want    uint64
+		ok      bool
+	}{
+		{"max\n", 0, false},
+		{"2147483648\n", 2 << 30, true},
+		{"", 0, false},
+		{"-1", 0, false},
+	} {
+		got, ok := cgroupLimit(c.content)
+		require.Equal(t, c.ok, ok, "memory.max %q", c.content)
+		require.Equal(t, c.want, got, "memory.max %q", c.content)
+	}
+}
+
+// TestMemoryLimited: a soft memory limit (GOMEMLIMIT, bench --memlimit)
+// turns populate off.
+func TestMemoryLimited(t *testing.T) {
+	require.False(t, memoryLimited(), "no limit in a test binary")
+	old := debug.SetMemoryLimit(1 << 40)
+	defer debug.SetMemoryLimit(old)
+	require.True(t, memoryLimited())
 }
