@@ -55,13 +55,20 @@ func (g *Group) Join(run func()) *Member {
 // Arm schedules m's event at t, taking the key a timer scheduled now
 // would take.
 func (m *Member) Arm(t time.Duration) {
+	if m.i < 0 {
+		return // (left: nothing of it runs again)
+	}
 	m.g.keys[m.i] = m.g.e.Reserve(t)
 	m.g.hold()
 }
 
 // Disarm takes m's pending event back (m runs it itself: an event that
 // is done disarms before it arms the next).
-func (m *Member) Disarm() { m.g.keys[m.i] = unarmed }
+func (m *Member) Disarm() {
+	if m.i >= 0 {
+		m.g.keys[m.i] = unarmed
+	}
+}
 
 // Armed reports whether m has an event pending.
 func (m *Member) Armed() bool { return m.i >= 0 && m.g.keys[m.i] != unarmed }

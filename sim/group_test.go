@@ -56,8 +56,9 @@ func TestGroupMovedEarlierRunsEachEventOnce(t *testing.T) {
 }
 
 // TestGroupLeave: a member that leaves takes its pending event with it,
-// whether it is the one the slot is held at or not, and leaving twice
-// changes nothing; the members after it in the group keep their events.
+// whether it is the one the slot is held at or not, and leaving twice,
+// or arming after leaving, changes nothing; the members after it in the
+// group keep their events.
 func TestGroupLeave(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -86,6 +87,9 @@ func TestGroupLeave(t *testing.T) {
 			e.At(time.Millisecond, "leave", func() {
 				ms[c.leave].Leave()
 				ms[c.leave].Leave()
+				require.False(t, ms[c.leave].Armed())
+				ms[c.leave].Arm(6 * time.Millisecond) // after Leave: nothing
+				ms[c.leave].Disarm()
 				require.False(t, ms[c.leave].Armed())
 			})
 			e.RunUntil(time.Second)

@@ -181,6 +181,8 @@ func (m *keyMap) grow() {
 // removeAt frees e's slot, and moves back each slot of the run after it
 // that its probe would not find past the free one (backward shift: no
 // slot is marked deleted, so a probe still ends at the first free slot).
+// e must be in the table (callers remove an entry they have just found):
+// the probe for an absent one would not end.
 func (m *keyMap) removeAt(h uint64, e *entry) {
 	mask := m.mask()
 	i := h & mask
