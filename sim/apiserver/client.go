@@ -382,8 +382,8 @@ func (c *Client) FinalizeNamespace(name string) error {
 
 // Bind assigns a pod to a node (the pods/binding subresource).
 func (c *Client) Bind(namespace, name, node string) error {
-	var r store.Ref
-	_, err := c.BindRef(&r, namespace, name, node)
+	var r, nr store.Ref
+	_, err := c.BindRef(&r, namespace, name, &nr, node)
 	return err
 }
 
@@ -392,8 +392,11 @@ func (c *Client) Bind(namespace, name, node string) error {
 // bound pod as stored. The scheduler keeps a Ref per queued pod, so a
 // bind looks the pod up neither to read it nor to write it (two lookups
 // of 150,000 keys per pod before, and a third by the scheduler to read
-// the bound pod back).
-func (c *Client) BindRef(r *store.Ref, namespace, name, node string) (*corev1.Pod, error) {
+// the bound pod back). *nodeRef is a handle on the node named node (or
+// the zero Ref), followed the same way: the scheduler keeps one per node,
+// and a binding's check that its node exists looked the name up among
+// thousands (0.19 s at 5,000 nodes).
+func (c *Client) BindRef(r *store.Ref, namespace, name string, nodeRef *store.Ref, node string) (*corev1.Pod, error) {
 	s := c.s
 	if err := s.gate(); err != nil {
 		return nil, err
@@ -410,7 +413,7 @@ func (c *Client) BindRef(r *store.Ref, namespace, name, node string) (*corev1.Po
 	if pod.DeletionTimestamp != nil {
 		return nil, apierrors.NewConflict(corev1.Resource("pods/binding"), name, fmt.Errorf("pod %s is being deleted, cannot be assigned to a host", name))
 	}
-	if _, ok := s.store.Get("Node", "", node); !ok {
+	if _, ok := s.store.Follow(nodeRef, "Node", "", node); !ok {
 		return nil, apierrors.NewNotFound(corev1.Resource("nodes"), node)
 	}
 	// Shallow copy (store objects are immutable); the conditions slice is

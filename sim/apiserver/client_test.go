@@ -862,18 +862,46 @@ func TestBindRef(t *testing.T) {
 	second := f.create(newPod("p"))
 	require.NotEqual(t, first.GetUID(), second.GetUID())
 
-	bound, err := f.Admin.BindRef(&r, "default", "p", "n1")
+	var n1 store.Ref
+	bound, err := f.Admin.BindRef(&r, "default", "p", &n1, "n1")
 	require.NoError(t, err)
 	require.Same(t, f.pod("p"), bound)
 	require.Equal(t, second.GetUID(), bound.UID)
 	require.Equal(t, "n1", bound.Spec.NodeName)
 	require.Equal(t, "bind", f.last().Verb)
 
-	_, err = f.Admin.BindRef(&r, "default", "p", "n1")
+	_, err = f.Admin.BindRef(&r, "default", "p", &n1, "n1")
 	require.True(t, apierrors.IsConflict(err), err)
-	_, err = f.Admin.BindRef(&r, "default", "missing", "n1")
+	_, err = f.Admin.BindRef(&r, "default", "missing", &n1, "n1")
 	require.True(t, apierrors.IsConflict(err), "a live Ref is the pod it holds: %v", err)
 	var none store.Ref
-	_, err = f.Admin.BindRef(&none, "default", "missing", "n1")
+	_, err = f.Admin.BindRef(&none, "default", "missing", &n1, "n1")
+	require.True(t, apierrors.IsNotFound(err), err)
+}
+
+// TestBindRefNodeRef: the node handle is the node while it exists; once
+// the node is deleted the binding is refused, and a node created again
+// under the name is found by name.
+func TestBindRefNodeRef(t *testing.T) {
+	f := newFixture(t, 1)
+	f.node("n1")
+	f.create(newPod("p"))
+	f.create(newPod("q"))
+	var n1 store.Ref
+	_, ok := f.Store.Follow(&n1, "Node", "", "n1")
+	require.True(t, ok)
+	require.NoError(t, f.Admin.Delete("Node", "", "n1", apiserver.DeleteOptions{}))
+
+	var p, q store.Ref
+	_, err := f.Admin.BindRef(&p, "default", "p", &n1, "n1")
+	require.True(t, apierrors.IsNotFound(err), "a dead node handle: %v", err)
+	require.Empty(t, f.pod("p").Spec.NodeName)
+
+	f.node("n1")
+	bound, err := f.Admin.BindRef(&p, "default", "p", &n1, "n1")
+	require.NoError(t, err)
+	require.Equal(t, "n1", bound.Spec.NodeName)
+	var other store.Ref // a zero handle: the name is looked up, and there is no n2
+	_, err = f.Admin.BindRef(&q, "default", "q", &other, "n2")
 	require.True(t, apierrors.IsNotFound(err), err)
 }

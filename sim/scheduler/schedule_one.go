@@ -73,11 +73,12 @@ func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
 		pi = framework.Derive(s.derived, pod)
 		p.PodInfo, s.derived = pi, pi
 	}
-	node, err := s.schedulePod(pi)
+	ni, err := s.schedulePod(pi)
 	if err != nil {
 		s.handleFailure(p, pod, err, cycle)
 		return
 	}
+	node := ni.Name()
 	claims, err := s.selectNodeForClaims(node)
 	if err != nil {
 		s.handleFailure(p, pod, fmt.Errorf("running PreBind plugin %q: %w", volumebinding.Name, err), cycle)
@@ -87,12 +88,19 @@ func (s *Scheduler) scheduleOne(p *queue.QueuedPodInfo) {
 		s.waitForVolumes(p, pod, node, claims, cycle)
 		return
 	}
-	s.bind(p, pod, node, cycle)
+	s.bind(p, pod, node, ni, cycle)
 }
 
-// bind binds the pod to node (the binding cycle's last step).
-func (s *Scheduler) bind(p *queue.QueuedPodInfo, pod *corev1.Pod, node string, cycle int64) {
-	bound, err := s.client.BindRef(&p.Ref, pod.Namespace, pod.Name, node)
+// bind binds the pod to node (the binding cycle's last step). ni is the
+// cache's NodeInfo of node when the cycle chose it just now (nil after a
+// wait for volumes): the binding then follows its store handle and the
+// cache accounts the pod there, neither looking node up by name.
+func (s *Scheduler) bind(p *queue.QueuedPodInfo, pod *corev1.Pod, node string, ni *framework.NodeInfo, cycle int64) {
+	nodeRef := &store.Ref{}
+	if ni != nil {
+		nodeRef = &ni.StoreRef
+	}
+	bound, err := s.client.BindRef(&p.Ref, pod.Namespace, pod.Name, nodeRef, node)
 	if err != nil {
 		s.handleFailure(p, pod, fmt.Errorf("binding rejected: %w", err), cycle)
 		return
@@ -102,7 +110,7 @@ func (s *Scheduler) bind(p *queue.QueuedPodInfo, pod *corev1.Pod, node string, c
 	// pod holds for the bound object too.
 	if pi := p.PodInfo; pi != nil && pi.Pod == pod {
 		pi.Pod = bound
-		s.cache.AddPodInfo(pi)
+		s.cache.AddPodInfoOn(pi, ni)
 	} else {
 		s.cache.AddPod(bound)
 	}
@@ -169,7 +177,7 @@ func (s *Scheduler) waitForVolumes(p *queue.QueuedPodInfo, pod *corev1.Pod, node
 		if s.claimsBound(claims) {
 			delete(s.binding, key)
 			s.cache.RemovePod(assumed) // bind accounts the bound pod, or fails
-			s.bind(p, cur, node, cycle)
+			s.bind(p, cur, node, nil, cycle)
 			return
 		}
 		if s.engine.Elapsed()-start >= bindTimeout {
@@ -203,26 +211,26 @@ func (s *Scheduler) claimsBound(keys []string) bool {
 
 // schedulePod picks a node for pi.Pod or returns a *framework.FitError (or
 // another error).
-func (s *Scheduler) schedulePod(pi *framework.PodInfo) (string, error) {
+func (s *Scheduler) schedulePod(pi *framework.PodInfo) (*framework.NodeInfo, error) {
 	pod := pi.Pod
 	nodes := s.cache.NodeInfos()
 	if len(nodes) == 0 {
-		return "", ErrNoNodesAvailable
+		return nil, ErrNoNodesAvailable
 	}
 	s.state.Reset()
 	s.state.SetPodInfo(pi) // derived once: plugins read it instead of deriving it again
 	feasible, diag, err := s.findNodesThatFitPod(pod, nodes)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if len(feasible) == 0 {
-		return "", &framework.FitError{Pod: pod, NumAllNodes: len(nodes), Diagnosis: diag}
+		return nil, &framework.FitError{Pod: pod, NumAllNodes: len(nodes), Diagnosis: diag}
 	}
 	if len(feasible) == 1 {
-		return feasible[0].Name(), nil
+		return feasible[0], nil
 	}
 	if err := s.prioritize(pod, feasible); err != nil {
-		return "", err
+		return nil, err
 	}
 	return s.selectHost(feasible), nil
 }
@@ -473,7 +481,7 @@ func (s *Scheduler) prioritize(pod *corev1.Pod, feasible []*framework.NodeInfo) 
 //
 // The totals and the best one so far are locals: the draw is a call,
 // after which fields of s would be loaded (and bounds-checked) again.
-func (s *Scheduler) selectHost(feasible []*framework.NodeInfo) string {
+func (s *Scheduler) selectHost(feasible []*framework.NodeInfo) *framework.NodeInfo {
 	totals, ties := s.totals[:len(feasible)], s.ties
 	best, top, count := 0, totals[0], int64(1)
 	for i := 1; i < len(totals); i++ {
@@ -487,7 +495,7 @@ func (s *Scheduler) selectHost(feasible []*framework.NodeInfo) string {
 			}
 		}
 	}
-	return feasible[best].Name()
+	return feasible[best]
 }
 
 // handleFailure records a failed cycle the way upstream does: PostFilter

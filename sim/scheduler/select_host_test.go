@@ -60,7 +60,7 @@ func TestSelectHostMatchesReference(t *testing.T) {
 			ref, fast := sim.NewEngine(uint64(round)), sim.NewEngine(uint64(round))
 			want := selectHostReference(totals, ref.Rand("scheduler/ties"))
 			s := &Scheduler{ties: fast.Rand("scheduler/ties"), totals: totals}
-			require.Equal(t, nodes[want].Name(), s.selectHost(nodes[:c.n]), c.name)
+			require.Same(t, nodes[want], s.selectHost(nodes[:c.n]), c.name)
 			require.Equal(t, ref.Rand("scheduler/ties").Int64N(1<<40), fast.Rand("scheduler/ties").Int64N(1<<40), c.name)
 		}
 	}

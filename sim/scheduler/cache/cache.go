@@ -325,7 +325,15 @@ func (c *Cache) AddPod(pod *corev1.Pod) {
 // already (pi.Pod is the pod, on no node): the autoscalers' what-if
 // placements put back or move pods they know without deriving their
 // requests and affinity again.
-func (c *Cache) AddPodInfo(pi *framework.PodInfo) {
+func (c *Cache) AddPodInfo(pi *framework.PodInfo) { c.AddPodInfoOn(pi, nil) }
+
+// AddPodInfoOn is AddPodInfo where ni, when not nil, is this cache's
+// NodeInfo that the pod was bound to (the scheduler's choice): the node
+// is then not looked up by name (a map probe among thousands of nodes
+// per binding). A NodeInfo with a node object is the one the cache
+// keeps under that node's name, so one that still has the pod's node
+// is the one attach would find.
+func (c *Cache) AddPodInfoOn(pi *framework.PodInfo, ni *framework.NodeInfo) {
 	pod := pi.Pod
 	key := keyOf(pod)
 	if _, ok := c.pods[key]; ok || !counts(pod) {
@@ -334,7 +342,10 @@ func (c *Cache) AddPodInfo(pi *framework.PodInfo) {
 	}
 	cp := &cachedPod{pi: pi}
 	c.pods[key] = cp
-	c.attach(cp, pod.Spec.NodeName)
+	if ni == nil || ni.Node() == nil || ni.Name() != pod.Spec.NodeName {
+		ni = c.nodeInfoOf(pod.Spec.NodeName)
+	}
+	c.attachTo(cp, ni)
 }
 
 // UpdatePod applies a new version of a pod.
@@ -396,12 +407,24 @@ func (c *Cache) updatePodInfo(cp *cachedPod, pod *corev1.Pod) {
 }
 
 func (c *Cache) attach(cp *cachedPod, nodeName string) {
-	pi := cp.pi
+	c.attachTo(cp, c.nodeInfoOf(nodeName))
+}
+
+// nodeInfoOf is the NodeInfo of the named node, made (without a node
+// object) for a node the cache does not know yet.
+func (c *Cache) nodeInfoOf(nodeName string) *framework.NodeInfo {
 	ni, ok := c.nodes[nodeName]
 	if !ok {
 		ni = framework.NewNodeInfo(nil)
 		c.nodes[nodeName] = ni
 	}
+	return ni
+}
+
+// attachTo accounts cp's pod on ni, the NodeInfo of its node, and in its
+// pod sets.
+func (c *Cache) attachTo(cp *cachedPod, ni *framework.NodeInfo) {
+	pi := cp.pi
 	ni.AddPodInfo(pi)
 	if cp.slots == nil {
 		cp.slots = cp.buf[:0]

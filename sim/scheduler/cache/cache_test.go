@@ -267,3 +267,34 @@ func TestSharedLabelsJoinCurrentSets(t *testing.T) {
 		})
 	}
 }
+
+// AddPodInfoOn accounts the pod on the NodeInfo it is given only when
+// that is the cache's NodeInfo of the pod's node; any other hint (none,
+// another node's, one whose node was removed) falls back to the lookup
+// by name, so the pod lands where AddPodInfo puts it.
+func TestAddPodInfoOnHint(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		hint func(c *Cache, gone *framework.NodeInfo) *framework.NodeInfo
+	}{
+		{"none", func(*Cache, *framework.NodeInfo) *framework.NodeInfo { return nil }},
+		{"its node", func(c *Cache, _ *framework.NodeInfo) *framework.NodeInfo { return c.Get("a") }},
+		{"another node", func(c *Cache, _ *framework.NodeInfo) *framework.NodeInfo { return c.Get("b") }},
+		{"a removed node", func(_ *Cache, gone *framework.NodeInfo) *framework.NodeInfo { return gone }},
+	} {
+		c := New()
+		c.AddNode(st.Node("a", "4", "8Gi", 110).Obj())
+		c.AddNode(st.Node("b", "4", "8Gi", 110).Obj())
+		c.AddNode(st.Node("gone", "4", "8Gi", 110).Obj())
+		gone := c.Get("gone")
+		c.RemoveNode(st.Node("gone", "4", "8Gi", 110).Obj())
+
+		pod := st.Pod("p").Req("1", "1Gi").Node("a").Obj()
+		c.AddPodInfoOn(framework.NewPodInfo(pod), tt.hint(c, gone))
+		require.Len(t, c.Get("a").Pods, 1, tt.name)
+		require.Same(t, c.Get("a"), c.PodInfo("default", "p").Node, tt.name)
+		require.Empty(t, c.Get("b").Pods, tt.name)
+		require.Empty(t, gone.Pods, tt.name)
+		require.Equal(t, int64(1000), c.Get("a").Requested.MilliCPU, tt.name)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubesim/kubesim/sim/podutil"
+	"github.com/kubesim/kubesim/sim/store"
 )
 
 // PodInfo is a pod plus what the scheduler derives from it once (requests,
@@ -271,6 +272,11 @@ type NodeInfo struct {
 	// node in none, and for clones): every change to a mirrored field
 	// rewrites the row (NodeTable).
 	table *NodeTable
+
+	// StoreRef is the binder's handle on the node's slot in the store:
+	// a binding checks that its node exists, and following the handle
+	// spares a lookup of the name among thousands of nodes per binding.
+	StoreRef store.Ref
 }
 
 // NewNodeInfo returns a NodeInfo for node (which may be nil).
