@@ -54,6 +54,15 @@ func (r *Rand) Int64N(n int64) int64 {
 	return int64(hi)
 }
 
+// Uint64 is math/rand/v2's Uint64, drawn from the PCG held in r rather
+// than through the rand.Rand and its Source interface (see Int64N): the
+// kubelet's container IDs and the API server's UIDs draw here.
+func (r *Rand) Uint64() uint64 { return r.pcg.Uint64() }
+
+// Float64 is math/rand/v2's Float64 (53 random bits over 2^53), drawn
+// from the PCG held in r: Jitter draws here, three times per pod start.
+func (r *Rand) Float64() float64 { return float64(r.pcg.Uint64()<<11>>11) / (1 << 53) }
+
 // NewStreams returns the streams of a root seed.
 func NewStreams(seed uint64) *Streams {
 	return &Streams{seed: seed, streams: map[string]*Rand{}}

@@ -38,10 +38,10 @@ func TestKeyerAllocatesNothing(t *testing.T) {
 	require.NotZero(t, sum)
 }
 
-// TestInt64NIsTheStandardOne pins that Rand's own Int64N draws what
-// math/rand/v2's draws from the same generator, for bounds of every
-// shape (powers of two, small, near 2^63, ones that reject often),
-// interleaved with the other draws of the stream.
+// TestInt64NIsTheStandardOne pins that Rand's own Int64N, Float64 and
+// Uint64 draw what math/rand/v2's draw from the same generator, for
+// bounds of every shape (powers of two, small, near 2^63, ones that
+// reject often), interleaved with one another.
 func TestInt64NIsTheStandardOne(t *testing.T) {
 	got := NewStreams(7).Get("kubelet/n1/latency")
 	want := rand.New(rand.NewPCG(7, func() uint64 { h := fnv.New64a(); h.Write([]byte("kubelet/n1/latency")); return h.Sum64() }()))
@@ -51,6 +51,9 @@ func TestInt64NIsTheStandardOne(t *testing.T) {
 		require.Equal(t, want.Int64N(n), got.Int64N(n), "draw %d, bound %d", i, n)
 		if i%7 == 0 {
 			require.Equal(t, want.Float64(), got.Float64())
+		}
+		if i%5 == 0 {
+			require.Equal(t, want.Uint64(), got.Uint64())
 		}
 	}
 	require.Panics(t, func() { got.Int64N(0) })
