@@ -191,6 +191,11 @@ type Kubelet struct {
 
 	messages map[msgKey]string        // event messages built once (message)
 	lastMsg  [numMsgKinds]lastMessage // of each kind, the last asked for (message)
+
+	// requests are the requests of the pod last admitted, answering for
+	// the next pod of the same requests list (admit): a node's pods
+	// mostly share their templates' requests.
+	requests podutil.RequestsMemo
 }
 
 // New returns the kubelet of the node spec describes. client should be

@@ -295,7 +295,7 @@ type podWithOne struct {
 // like the kubelet's resource admission handler.
 func (p *podState) admit() bool {
 	k := p.k
-	p.req = podutil.PodRequests(p.pod)
+	p.req = k.requests.PodRequests(p.pod)
 	free := k.allocatable.Sub(k.used)
 	var res string
 	var req, used, capacity int64

@@ -1,6 +1,7 @@
 package podutil
 
 import (
+	"reflect"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -204,4 +205,40 @@ func maxQuantity(a, b resource.Quantity) resource.Quantity {
 		return b.DeepCopy()
 	}
 	return a.DeepCopy()
+}
+
+// RequestsMemo answers PodRequests for a pod of one container and
+// nothing else that counts (no init container, overhead, pod-level
+// resources in spec or status, container status resources or infeasible
+// resize) from the requests of
+// the last such pod it was asked about, when the container's list is
+// the same map: its requests are then a function of that map alone. The
+// API server shares one map among the pods of equal requests
+// (apiserver.shareResources) and stored maps are never written in place,
+// so a node admitting pods of the same requests computes them once. The
+// memo holds the map, so its address cannot be reused by another. Not
+// safe for concurrent use: a component keeps its own.
+type RequestsMemo struct {
+	list corev1.ResourceList
+	res  Resources
+}
+
+// PodRequests is PodRequests(p), remembered for the next pod (see
+// RequestsMemo).
+func (m *RequestsMemo) PodRequests(p *corev1.Pod) Resources {
+	if !requestsOfOneList(p) {
+		return PodRequests(p)
+	}
+	l := p.Spec.Containers[0].Resources.Requests
+	if l == nil || m.list == nil || reflect.ValueOf(l).UnsafePointer() != reflect.ValueOf(m.list).UnsafePointer() {
+		m.list, m.res = l, PodRequests(p)
+	}
+	return m.res
+}
+
+// requestsOfOneList: p's requests are its one container's requests
+// list and nothing else (see RequestsMemo).
+func requestsOfOneList(p *corev1.Pod) bool {
+	return len(p.Spec.Containers) == 1 && len(p.Spec.InitContainers) == 0 && p.Spec.Overhead == nil &&
+		p.Spec.Resources == nil && p.Status.Resources == nil && !statusResources(p) && !resourcehelper.IsPodResizeInfeasible(p)
 }

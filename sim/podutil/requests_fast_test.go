@@ -2,6 +2,7 @@ package podutil
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"testing"
 
@@ -181,5 +182,75 @@ func BenchmarkPodRequests(b *testing.B) {
 	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Ready: true}}
 	for b.Loop() {
 		PodRequests(p)
+	}
+}
+
+// TestRequestsMemo: the memo answers PodRequests for every pod, whether
+// its one container's list is the map the memo holds or not, and
+// whatever else the pod has beside that same map (an init container,
+// overhead, pod-level or status resources, an infeasible resize); and
+// it computes a pod's requests again only for a new map.
+func TestRequestsMemo(t *testing.T) {
+	shared := corev1.ResourceList{
+		corev1.ResourceCPU:    resource.MustParse("100m"),
+		corev1.ResourceMemory: resource.MustParse("128Mi"),
+	}
+	other := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), "nvidia.com/gpu": resource.MustParse("1")}
+	one := func(l corev1.ResourceList) *corev1.Pod {
+		return &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Resources: corev1.ResourceRequirements{Requests: l}}}}}
+	}
+	with := func(l corev1.ResourceList, edit func(*corev1.Pod)) *corev1.Pod {
+		p := one(l)
+		edit(p)
+		return p
+	}
+	tests := []struct {
+		name string
+		pod  *corev1.Pod
+		hit  bool // answered from the memo, as left by the row before
+	}{
+		{"first", one(shared), false},
+		{"same map", one(shared), true},
+		{"same map, init container", with(shared, func(p *corev1.Pod) {
+			p.Spec.InitContainers = []corev1.Container{{Name: "init", Resources: corev1.ResourceRequirements{Requests: other}}}
+		}), false},
+		{"same map after another pod", one(shared), true},
+		{"same map, overhead", with(shared, func(p *corev1.Pod) { p.Spec.Overhead = other }), false},
+		{"same map, pod-level requests", with(shared, func(p *corev1.Pod) {
+			p.Spec.Resources = &corev1.ResourceRequirements{Requests: other}
+		}), false},
+		{"same map, pod-level status resources", with(shared, func(p *corev1.Pod) {
+			p.Status.Resources = &corev1.ResourceRequirements{Requests: other}
+			p.Status.AllocatedResources = other
+		}), false},
+		{"same map, allocated resources", with(shared, func(p *corev1.Pod) {
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", AllocatedResources: other}}
+		}), false},
+		{"same map, infeasible resize", with(shared, func(p *corev1.Pod) {
+			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodResizePending, Reason: corev1.PodReasonInfeasible}}
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app"}}
+		}), false},
+		{"equal map, not the same", one(maps.Clone(shared)), false},
+		{"scalar resources", one(other), false},
+		{"scalar resources again", one(other), true},
+		{"two containers", with(other, func(p *corev1.Pod) {
+			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "b", Resources: corev1.ResourceRequirements{Requests: shared}})
+		}), false},
+		{"no requests", one(nil), false},
+		{"no requests again", one(nil), false},
+	}
+	var m RequestsMemo
+	for _, tt := range tests {
+		// A copy of the memo whose answer is marked: a pod answered from
+		// it gets the mark, one computed does not.
+		marked := m
+		marked.res.Pods = -1
+		if got := marked.PodRequests(tt.pod); (got.Pods == -1) != tt.hit {
+			t.Fatalf("%s: answered from the memo %v, want %v", tt.name, got.Pods == -1, tt.hit)
+		}
+		got, want := m.PodRequests(tt.pod), fromList(resourcehelper.PodRequests(tt.pod, requestOptions))
+		if !got.Equal(want) {
+			t.Fatalf("%s: memo PodRequests = %+v, upstream %+v", tt.name, got, want)
+		}
 	}
 }
