@@ -150,6 +150,7 @@ type table struct {
 	indexers []indexer                        // in the order they were added
 	index    map[string]map[string]*indexSet  // index -> value -> entries
 	watchers []*watcher                       // the watches of every object of the kind
+	feed     feed                             // the changes, for those of them that follow it (feed.go)
 	groups   []watchGroup                     // those with a latency, by latency
 	watchIdx map[string]map[string][]*watcher // index -> value -> watchers
 	watched  []watchedIndex                   // the indexes in watchIdx, by name
@@ -1061,6 +1062,9 @@ func (s *Store) offer(t *table, typ EventType, obj, old Object, slot int32) {
 	if f.ev.Object == nil {
 		return // a lent object nobody watches (CreateFrom)
 	}
+	if t.feed.followers > 0 {
+		f.q = t.feed.add(queuedEvent{at: s.engine.Elapsed(), ev: f.ev})
+	}
 	for _, w := range t.watchers {
 		w.push(&f)
 	}
@@ -1117,6 +1121,11 @@ type watcher struct {
 	latency time.Duration
 	fn      Handler
 	keep    func(Event) bool // nil: every event
+	// follows: the watch is handed every change of its kind, with a
+	// latency, so the events waiting for delivery are those of its
+	// kind's feed after cur (feed.go), and queue is unused.
+	follows bool
+	cur     cursor
 	// queue[head:] are the events waiting for delivery, in due order (each
 	// is due latency after its change, and changes come in time order).
 	// Delivery takes the due ones from the front, and the array is
@@ -1173,7 +1182,8 @@ const maxQueueKept = 4096
 // (those with a latency) queue it: one record shared by all of them, each
 // queue holding a pointer. Every pod watcher queued its own 72-byte copy
 // before: 15 copies of every pod created in the burst at the start of a
-// run, a tenth of all the simulation allocated. The records are taken
+// run, a tenth of all the simulation allocated. The watches that follow
+// the kind's feed read the records there (feed.go); the others' are taken
 // from slabs (slabSize at a time, one allocation); a slab is garbage once
 // every watcher delivered its records, a few milliseconds of virtual time
 // after its last change. A record is never written after it is queued.
@@ -1253,10 +1263,16 @@ func (s *Store) WatchFiltered(kind string, latency time.Duration, keep func(Even
 	}
 	if latency > 0 {
 		w.member = s.group(t, latency).Join(func() { w.deliver(s.engine) })
+		if keep == nil {
+			w.follows, w.cur = true, t.feed.follow()
+		}
 	}
 	t.watchers = append(t.watchers, w)
 	t.watches++
 	return func() {
+		if w.follows && !w.stopped {
+			t.feed.unfollow()
+		}
 		w.stop(s.engine)
 		t.watchers = slices.DeleteFunc(t.watchers, func(x *watcher) bool { return x == w })
 		t.watches++
@@ -1302,26 +1318,51 @@ func (w *watcher) push(f *fanout) {
 		w.fn(f.ev)
 		return
 	}
-	w.queue = append(w.queue, f.queued())
+	if !w.follows { // (a follower's event is in the feed: offer put it there)
+		w.queue = append(w.queue, f.queued())
+	}
 	if !w.armed {
 		w.schedule(f.s.engine)
 	}
 }
 
+// front is the first event waiting for delivery, nil if none.
+func (w *watcher) front() *queuedEvent {
+	if w.follows {
+		return w.cur.front()
+	}
+	if w.head < len(w.queue) {
+		return w.queue[w.head]
+	}
+	return nil
+}
+
+// pop takes the front (see front) off the events waiting.
+func (w *watcher) pop() {
+	if w.follows {
+		w.cur.i++
+		return
+	}
+	w.queue[w.head] = nil // the array keeps no delivered record alive
+	w.head++
+}
+
 // due is when the queued event q is delivered.
 func (w *watcher) due(q *queuedEvent) time.Duration { return q.at + w.latency }
 
+// schedule arms the delivery of the events waiting (there are some).
 func (w *watcher) schedule(e *sim.Engine) {
 	w.armed = true
+	due := w.due(w.front())
 	if w.member != nil {
-		w.member.Arm(w.due(w.queue[w.head]))
+		w.member.Arm(due)
 		return
 	}
 	if w.timer == nil {
-		w.timer = e.At(w.due(w.queue[w.head]), "watch", func() { w.deliver(e) })
+		w.timer = e.At(due, "watch", func() { w.deliver(e) })
 		return
 	}
-	e.Reschedule(w.timer, w.due(w.queue[w.head]))
+	e.Reschedule(w.timer, due)
 }
 
 // deliver hands the due events to the handler, oldest first. The events
@@ -1331,10 +1372,13 @@ func (w *watcher) schedule(e *sim.Engine) {
 func (w *watcher) deliver(e *sim.Engine) {
 	now := e.Elapsed()
 	tr := e.Trace()
-	for w.head < len(w.queue) && w.due(w.queue[w.head]) <= now {
-		ev := w.queue[w.head].ev
-		w.queue[w.head] = nil // the array keeps no delivered record alive
-		w.head++
+	for {
+		q := w.front()
+		if q == nil || w.due(q) > now {
+			break
+		}
+		ev := q.ev
+		w.pop()
 		if tr.Linking() { // explain: a delivery is caused by the write it delivers
 			o := ev.Object
 			tr.SetCause(tr.LastOf(MustKind(o), o.GetNamespace(), o.GetName()))
@@ -1348,8 +1392,10 @@ func (w *watcher) deliver(e *sim.Engine) {
 	if w.member != nil {
 		w.member.Disarm()
 	}
-	w.compact()
-	if w.head < len(w.queue) {
+	if !w.follows {
+		w.compact()
+	}
+	if w.front() != nil {
 		w.schedule(e)
 	}
 }
@@ -1376,7 +1422,7 @@ func (w *watcher) compact() {
 // its records go.
 func (w *watcher) stop(e *sim.Engine) {
 	w.stopped = true
-	w.queue, w.head = nil, 0
+	w.queue, w.head, w.cur = nil, 0, cursor{}
 	e.Cancel(w.timer)
 	if w.member != nil {
 		w.member.Leave()

@@ -162,6 +162,7 @@ func TestWatchQueuesShareRecords(t *testing.T) {
 
 func requireNoStaleRecord(t *testing.T, w *watcher) {
 	t.Helper()
+	require.Nil(t, w.front(), "everything was delivered")
 	require.Equal(t, len(w.queue), w.head, "everything was delivered")
 	for i, q := range w.queue[:cap(w.queue)] {
 		require.Nil(t, q, "slot %d of a queue array still holds a delivered record", i)
@@ -176,8 +177,10 @@ func TestWatchQueueCompacts(t *testing.T) {
 	e := sim.NewEngine(1)
 	s := New(e)
 	var got delivered
-	s.Watch("Pod", 5*time.Millisecond, got.handler(e))
+	// (Filtered: a watch of every change follows the feed, and has no queue.)
+	s.WatchFiltered("Pod", 5*time.Millisecond, func(Event) bool { return true }, got.handler(e))
 	w := s.tables["Pod"].watchers[0]
+	require.False(t, w.follows)
 	maxCap := 0
 	for i := range 10000 {
 		e.At(time.Duration(i)*time.Millisecond, "write", func() {
