@@ -58,6 +58,10 @@ type Cache struct {
 	// the pod sets dropped (emptied) so far.
 	joined joinedSets
 	drops  uint64
+
+	// epoch is PodsEpoch: it moves as a pod leaves its sets (detach),
+	// a cached pod's deletion state flips, or the list is rebuilt.
+	epoch uint64
 }
 
 // joinedSets are the pod sets (its namespace's, then one per label) that
@@ -99,6 +103,7 @@ func (c *Cache) NodeInfos() []*framework.NodeInfo {
 }
 
 func (c *Cache) rebuild() {
+	c.epoch++ // the nodes' indexes change
 	names := c.tree.list()
 	c.list = c.list[:0]
 	c.table.Reset(len(names))
@@ -171,6 +176,16 @@ func (c *Cache) PodsInNamespace(ns string) []*framework.PodInfo {
 		return s.pods
 	}
 	return nil
+}
+
+// PodsEpoch implements framework.SharedLister. A node removed or added
+// since the list was built renumbers the nodes: the list is rebuilt
+// first, so that the epoch has moved by then.
+func (c *Cache) PodsEpoch() uint64 {
+	if c.dirty {
+		c.rebuild()
+	}
+	return c.epoch
 }
 
 // NumPodsWithAffinity implements framework.SharedLister.
@@ -398,6 +413,9 @@ func (c *Cache) updatePodInfo(cp *cachedPod, pod *corev1.Pod) {
 	// Common case (status updates): same node, same labels and requests;
 	// only swap the object.
 	if pi.Node != nil && pi.Node.Name() == pod.Spec.NodeName && sameLabels(pi.Pod.Labels, pod.Labels) && sameResources(pi.Pod, pod) {
+		if (pi.Pod.DeletionTimestamp == nil) != (pod.DeletionTimestamp == nil) {
+			c.epoch++
+		}
 		pi.Pod = pod
 		return
 	}
@@ -441,6 +459,7 @@ func (c *Cache) attachTo(cp *cachedPod, ni *framework.NodeInfo) {
 }
 
 func (c *Cache) detach(cp *cachedPod) {
+	c.epoch++ // the pod leaves its sets
 	pi := cp.pi
 	pod := pi.Pod
 	if ni := pi.Node; ni != nil {

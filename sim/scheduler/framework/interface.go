@@ -210,6 +210,12 @@ type SharedLister interface {
 	PodsWithLabel(namespace, key, value string) []*PodInfo
 	// PodsInNamespace lists every assigned pod of namespace (any order).
 	PodsInNamespace(namespace string) []*PodInfo
+	// PodsEpoch changes whenever a pod leaves a list of PodsWithLabel or
+	// PodsInNamespace, a listed pod's DeletionTimestamp appears or goes,
+	// or NodeInfo indexes change. While it stays, those lists only grow
+	// at their ends, and their pods keep their node, labels and
+	// deletion state: a count over a list's first n pods still holds.
+	PodsEpoch() uint64
 	// NumPodsWithAffinity counts assigned pods with pod (anti-)affinity
 	// terms; NumPodsWithRequiredAntiAffinity those with required
 	// anti-affinity.

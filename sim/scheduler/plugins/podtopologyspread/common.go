@@ -165,14 +165,86 @@ func nodeHasKeys(node *corev1.Node, cs []constraint) bool {
 type podCounter struct {
 	counts  []int32
 	touched []int
+	// of is what counts and touched hold: the counts of the first of.n
+	// pods of a list, under the lister's PodsEpoch of.epoch.
+	of countedList
+}
+
+// countedList names the pods a podCounter counted: the first n of the
+// list of namespace ns (of the pods with the hint label when hasHint),
+// matched against sel, on numNodes nodes, at PodsEpoch epoch. Pods of a
+// template are mostly scheduled one after another, and each cycle's
+// count is the last one's plus the pod bound since: while the epoch
+// stays, the list has only grown at its end, so the counts of its first
+// n pods stand and only the pods after them are read (each a cache miss
+// or two: the pods of a Deployment of 100 cost 0.15 s a 5k run counted
+// again every cycle).
+type countedList struct {
+	valid    bool
+	epoch    uint64
+	ns       string
+	hint     labelPair
+	hasHint  bool
+	sel      labels.Selector
+	numNodes int
+	n        int
+}
+
+// continues reports whether o names the same list, selector and nodes
+// at the same epoch: a count of it can go on from o.n.
+func (o *countedList) continues(epoch uint64, c *constraint, ns string, numNodes int) bool {
+	return o.valid && o.epoch == epoch && o.ns == ns && o.hasHint == c.hasHint && o.hint == c.hint &&
+		o.numNodes == numNodes && sameSelector(o.sel, c.Selector)
+}
+
+// sameSelector reports whether a and b are one selector: the same
+// pointer, or the same slice (labels' internalSelector; selectors are
+// never modified in place, so the same elements are the same
+// requirements). Equal selectors built apart are not the same.
+func sameSelector(a, b labels.Selector) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if va.Type() != vb.Type() {
+		return false
+	}
+	switch va.Kind() {
+	case reflect.Slice:
+		return va.Len() == vb.Len() && va.Pointer() == vb.Pointer()
+	case reflect.Pointer:
+		return va.Pointer() == vb.Pointer()
+	}
+	return false
 }
 
 // count fills counts for the pods of namespace ns matching c (pods being
 // deleted do not count) and touched with the node indexes counted, in the
 // index's order (which follows adds and removals: callers only sum over
 // touched, so its order cannot reach a result). The result is valid until
-// the next call.
+// the next call. A count of the list the last call counted, at the same
+// epoch, goes on from where that one stopped (countedList): the same
+// counts and touched as counting it all again.
 func (pc *podCounter) count(lister framework.SharedLister, c *constraint, ns string, numNodes int) {
+	var pods []*framework.PodInfo
+	if c.hasHint {
+		pods = lister.PodsWithLabel(ns, c.hint.key, c.hint.value)
+	} else {
+		pods = lister.PodsInNamespace(ns)
+	}
+	epoch := lister.PodsEpoch()
+	from := 0
+	if pc.of.continues(epoch, c, ns, numNodes) && pc.of.n <= len(pods) {
+		from = pc.of.n
+	} else {
+		pc.reset(numNodes)
+	}
+	pc.of = countedList{valid: true, epoch: epoch, ns: ns, hint: c.hint, hasHint: c.hasHint, sel: c.Selector, numNodes: numNodes, n: len(pods)}
+	pc.add(c, pods[from:], numNodes)
+}
+
+// reset zeroes the counts, sized for numNodes.
+func (pc *podCounter) reset(numNodes int) {
 	for _, i := range pc.touched {
 		if i < len(pc.counts) {
 			pc.counts[i] = 0
@@ -183,12 +255,10 @@ func (pc *podCounter) count(lister framework.SharedLister, c *constraint, ns str
 		pc.counts = slices.Grow(pc.counts[:0], numNodes)[:numNodes]
 		clear(pc.counts)
 	}
-	var pods []*framework.PodInfo
-	if c.hasHint {
-		pods = lister.PodsWithLabel(ns, c.hint.key, c.hint.value)
-	} else {
-		pods = lister.PodsInNamespace(ns)
-	}
+}
+
+// add counts the pods matching c among pods into counts and touched.
+func (pc *podCounter) add(c *constraint, pods []*framework.PodInfo, numNodes int) {
 	// Pods created from one template share its labels map (see
 	// controllerutil.SharedPodFromTemplate), and the pods of a label set
 	// mostly come from one template, so the selector's verdict on the
