@@ -184,7 +184,9 @@ func TestDefaultScoringReusesStateExactly(t *testing.T) {
 			}
 		}
 	})
-	require.Zero(t, allocs)
+	if !raceEnabled {
+		require.Zero(t, allocs)
+	}
 }
 
 // ScoreRows (the scheduler's path, node indexes read from the cycle's
