@@ -196,6 +196,9 @@ type Kubelet struct {
 	// the next pod of the same requests list (admit): a node's pods
 	// mostly share their templates' requests.
 	requests podutil.RequestsMemo
+	// qos is the QoS class of the pod whose status was last built, for
+	// the next pod of the same requests and limits (buildStatus).
+	qos qosMemo
 }
 
 // New returns the kubelet of the node spec describes. client should be

@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubesim/kubesim/sim/podutil"
 )
 
 // markDirty queues a status write for the pod. All changes of one instant
@@ -158,7 +160,7 @@ var (
 func (p *podState) buildStatus(v *podVersion, cur *corev1.Pod) {
 	k := p.k
 	st := &v.pod.Status
-	st.Phase, st.HostIP, st.StartTime, st.QOSClass = p.computePhase(), k.nodeIP, &p.startTime, qosClass(&cur.Spec)
+	st.Phase, st.HostIP, st.StartTime, st.QOSClass = p.computePhase(), k.nodeIP, &p.startTime, k.qos.of(&cur.Spec)
 	st.HostIPs = k.hostIPs
 	if p.evicted {
 		st.Phase, st.Reason, st.Message = corev1.PodFailed, p.reason, p.message
@@ -488,6 +490,29 @@ func (p *podState) probeSuccess(pr *corev1.Probe, startedAt, appUp time.Duration
 		t += time.Duration(succ-1) * period
 	}
 	return t
+}
+
+// qosMemo is the QoS class of the last pod of one container (and no
+// init container) asked about, and its container's requests and limits
+// lists: a status write computes the class of its pod, and a node's pods
+// mostly share their templates' lists (the API server shares equal ones,
+// apiserver.shareResources), so it is computed again only for another
+// map. It holds the maps, so their addresses cannot be reused.
+type qosMemo struct {
+	req, lim corev1.ResourceList
+	qos      corev1.PodQOSClass // "" until the first
+}
+
+// of is qosClass(spec), remembered for the next spec (see qosMemo).
+func (m *qosMemo) of(spec *corev1.PodSpec) corev1.PodQOSClass {
+	if len(spec.InitContainers) != 0 || len(spec.Containers) != 1 {
+		return qosClass(spec)
+	}
+	r := &spec.Containers[0].Resources
+	if m.qos == "" || !podutil.SameList(r.Requests, m.req) || !podutil.SameList(r.Limits, m.lim) {
+		m.req, m.lim, m.qos = r.Requests, r.Limits, qosClass(spec)
+	}
+	return m.qos
 }
 
 // qosClass is the pod's QoS class from its containers' requests and limits.

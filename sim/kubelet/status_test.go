@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"maps"
 	"testing"
 	"time"
 	"unsafe"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubesim/kubesim/sim"
@@ -299,5 +301,49 @@ func TestStatusListsCappedAtTheirLength(t *testing.T) {
 			require.Equal(t, tc.condsInRoom, &st.Conditions[0] == &v.conds[0], "conditions in the version's room")
 			require.Equal(t, tc.ctrsInRoom, &st.ContainerStatuses[0] == &v.ctrs[0], "container statuses in the version's room")
 		})
+	}
+}
+
+// TestQOSMemo: the memo gives qosClass for every spec, and answers from
+// what it holds only a spec of one container (no init container) whose
+// requests and limits are the maps it holds.
+func TestQOSMemo(t *testing.T) {
+	req := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")}
+	lim := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")}
+	one := func(req, lim corev1.ResourceList) *corev1.PodSpec {
+		return &corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Resources: corev1.ResourceRequirements{Requests: req, Limits: lim}}}}
+	}
+	withInit := one(req, nil)
+	withInit.InitContainers = []corev1.Container{{Name: "init", Resources: corev1.ResourceRequirements{Requests: req, Limits: lim}}}
+	two := one(req, nil)
+	two.Containers = append(two.Containers, corev1.Container{Name: "b", Resources: corev1.ResourceRequirements{Limits: lim}})
+	tests := []struct {
+		name string
+		spec *corev1.PodSpec
+		want corev1.PodQOSClass
+		hit  bool // answered from the memo, as left by the row before
+	}{
+		{"first", one(req, nil), corev1.PodQOSBurstable, false},
+		{"same lists", one(req, nil), corev1.PodQOSBurstable, true},
+		{"same requests, limits added", one(req, lim), corev1.PodQOSGuaranteed, false},
+		{"same lists again", one(req, lim), corev1.PodQOSGuaranteed, true},
+		{"equal limits, another map", one(req, maps.Clone(lim)), corev1.PodQOSGuaranteed, false},
+		{"an init container", withInit, corev1.PodQOSBurstable, false},
+		{"two containers", two, corev1.PodQOSBurstable, false},
+		{"no lists", one(nil, nil), corev1.PodQOSBestEffort, false},
+		{"no lists again", one(nil, nil), corev1.PodQOSBestEffort, true},
+	}
+	var m qosMemo
+	for _, tt := range tests {
+		// A copy of the memo whose answer is marked: a spec answered from
+		// it gets the mark, one computed does not.
+		marked := m
+		if marked.qos != "" {
+			marked.qos = "marked"
+		}
+		if got := marked.of(tt.spec); (got == "marked") != tt.hit {
+			t.Fatalf("%s: answered from the memo %v, want %v", tt.name, got == "marked", tt.hit)
+		}
+		require.Equal(t, tt.want, m.of(tt.spec), tt.name)
 	}
 }

@@ -230,10 +230,18 @@ func (m *RequestsMemo) PodRequests(p *corev1.Pod) Resources {
 		return PodRequests(p)
 	}
 	l := p.Spec.Containers[0].Resources.Requests
-	if l == nil || m.list == nil || reflect.ValueOf(l).UnsafePointer() != reflect.ValueOf(m.list).UnsafePointer() {
+	if l == nil || !SameList(l, m.list) {
 		m.list, m.res = l, PodRequests(p)
 	}
 	return m.res
+}
+
+// SameList reports whether a and b are one map (not merely equal ones):
+// then, stored lists never being written in place, what is computed
+// from one holds for the other, as long as a memo holds the map (and so
+// its address).
+func SameList(a, b corev1.ResourceList) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // requestsOfOneList: p's requests are its one container's requests
