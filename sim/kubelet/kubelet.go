@@ -166,12 +166,15 @@ type Kubelet struct {
 	// memoryAvailable subtracts, kept by podState.recountUsage.
 	runningWS    int64
 	usagePending []*podState // pods with running containers whose working set is not computed yet
+	// slots are the pod IP slots in use, a bit each (podIPSlots of
+	// them): beside what a sandbox start counts (runningWS), not an
+	// array of their own to be fetched for each start.
+	slots [(podIPSlots + 63) / 64]uint64
 	// ephemeralAllocatable is the node's allocatable ephemeral-storage,
 	// which admission checks requests against.
 	ephemeralAllocatable int64
 	diskDirty            []*podState // pods that wrote since the eviction manager's last pass
 
-	slots  []bool // pod IP slots in use
 	images map[string]*imageState
 	// imageList is the node status's image list while imageListValid
 	// (nodeImages).
@@ -213,7 +216,7 @@ func New(engine *sim.Engine, client *apiserver.Client, spec cloud.NodeSpec, cfg 
 		pullRnd: engine.Rand("kubelet/" + spec.Name + "/pull"),
 		idRnd:   engine.Rand("kubelet/" + spec.Name + "/ids"),
 		pods:    map[string]*podState{},
-		images:  map[string]*imageState{}, slots: make([]bool, 254),
+		images:  map[string]*imageState{},
 	}
 	k.statusLane = engine.NamedLane("kubelet/status every " + cfg.StatusInterval.String())
 	k.lease.renewEvery = cfg.LeaseDuration / 4

@@ -3,6 +3,7 @@ package kubelet
 import (
 	"fmt"
 	"maps"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -64,7 +65,7 @@ type podState struct {
 	attached   []string      // volumes attached to the node for this pod
 
 	initDone   int32
-	slot       int16 // pod IP slot (one of k.slots' 254), -1 when none
+	slot       int16 // pod IP slot (one of podIPSlots), -1 when none
 	condStatus [4]condStatus
 
 	admitted                       bool // counted in k.used
@@ -371,12 +372,7 @@ func (p *podState) assignIP() {
 		return
 	}
 	if p.slot < 0 {
-		for i, used := range k.slots {
-			if !used {
-				k.slots[i], p.slot = true, int16(i)
-				break
-			}
-		}
+		p.slot = k.takeSlot()
 	}
 	if p.slot >= 0 {
 		p.ip = cloud.PodIP(k.spec.Index, int(p.slot))
@@ -385,9 +381,28 @@ func (p *podState) assignIP() {
 
 func (p *podState) releaseIP() {
 	if p.slot >= 0 {
-		p.k.slots[p.slot] = false
+		p.k.slots[p.slot/64] &^= 1 << (p.slot % 64)
 		p.slot = -1
 	}
+}
+
+// podIPSlots is how many pod addresses a node has (cloud.PodIP).
+const podIPSlots = 254
+
+// takeSlot marks the lowest free pod IP slot used and returns it, -1
+// when every slot is in use.
+func (k *Kubelet) takeSlot() int16 {
+	for w, used := range k.slots {
+		if free := ^used; free != 0 {
+			i := w*64 + bits.TrailingZeros64(free)
+			if i >= podIPSlots {
+				return -1
+			}
+			k.slots[w] |= 1 << (i % 64)
+			return int16(i)
+		}
+	}
+	return -1
 }
 
 // startNext starts the next init container, or all app containers once
