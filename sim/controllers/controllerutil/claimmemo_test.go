@@ -167,3 +167,58 @@ func TestClaimMemoLateWriteWalks(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimMemoSettled: a Claim that found no orphan to adopt lets the
+// next one skip the search only while no write has left a pod without a
+// controller since: a write of an owned pod keeps it settled, an orphan
+// (matching the selector or not) makes the next Claim search again, and
+// that search adopts a matching one.
+func TestClaimMemoSettled(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		labels  map[string]string
+		refs    bool // the new pod is controlled by the owner
+		settled bool // after the write, before the next Claim
+		kept    int  // by the next Claim
+	}{
+		{"owned pod", map[string]string{"app": "web"}, true, true, 2},
+		{"matching orphan", map[string]string{"app": "web"}, false, false, 2},
+		{"orphan elsewhere", map[string]string{"app": "db"}, false, false, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := fake.New(1)
+			sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+			o, err := w.Admin.Create(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+				Spec: appsv1.ReplicaSetSpec{Selector: sel, Template: fake.Template(sel.MatchLabels, "nginx")}})
+			require.NoError(t, err)
+			rs := o.(*appsv1.ReplicaSet)
+			s, err := metav1.LabelSelectorAsSelector(sel)
+			require.NoError(t, err)
+			client := w.Server.Client("replicaset-controller")
+			var memo ClaimMemo[int]
+			defer memo.Watch(w.Store, "Pod")()
+			create := func(name string, labels map[string]string, owned bool) {
+				p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: labels},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}}
+				if owned {
+					p.OwnerReferences = []metav1.OwnerReference{NewControllerRef(rs, "ReplicaSet")}
+				}
+				_, err := w.Admin.Create(p)
+				require.NoError(t, err)
+			}
+			claim := func() []Claimed[int] {
+				got, err := memo.Claim(client, "Pod", rs, "ReplicaSet", s, sel.MatchLabels, func(store.Object) int { return 0 })
+				require.NoError(t, err)
+				return got
+			}
+			create("a", sel.MatchLabels, true)
+			claim() // walks
+			claim() // from the writes
+			require.True(t, memo.owners[rs.UID].settled, "nothing to adopt")
+			create("b", c.labels, c.refs)
+			require.Equal(t, c.settled, memo.owners[rs.UID].settled && memo.owners[rs.UID].orphansAt == memo.orphans)
+			require.Len(t, claim(), c.kept)
+			require.True(t, memo.owners[rs.UID].settled, "settled again")
+		})
+	}
+}

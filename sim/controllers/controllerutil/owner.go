@@ -89,6 +89,10 @@ type ClaimMemo[V any] struct {
 	// after a newer one (a synchronous watcher writing inside another
 	// write's fan-out) would be applied out of order: its owners walk.
 	rev int64
+	// orphans counts the writes observe saw that left an object without
+	// a controller: only such a write can make an orphan for an owner
+	// to adopt (see claimMemo.orphansAt).
+	orphans int64
 }
 
 // Claimed is an object a ClaimMemo's Claim kept and the value derived
@@ -108,6 +112,13 @@ type claimMemo[V any] struct {
 	// owner's index set.
 	exact          bool
 	writes, spareW []write
+	// settled: the last Claim ended with no orphan it could adopt, and
+	// orphansAt is ClaimMemo.orphans then. While exact and no write has
+	// made an orphan since, none can match the unchanged selector, and
+	// the next Claim skips the search (mayHaveOrphans' label counts were
+	// a fifth of a ReplicaSet's sync).
+	settled   bool
+	orphansAt int64
 }
 
 // write is one version of an object replacing another: old is nil for a
@@ -141,6 +152,9 @@ func (m *ClaimMemo[V]) Watch(st *store.Store, kind string) (stop func()) {
 // observe records a write with the owners of the version before and
 // after it.
 func (m *ClaimMemo[V]) observe(ev store.Event) {
+	if ev.Type != store.Deleted && podutil.ControllerOf(ev.Object) == nil {
+		m.orphans++
+	}
 	if len(m.owners) == 0 {
 		return
 	}
@@ -190,7 +204,7 @@ func (m *ClaimMemo[V]) record(owner types.UID, w write, late bool) {
 // forgetWrites drops the recorded writes: the next Claim walks the
 // owner's index set.
 func (cm *claimMemo[V]) forgetWrites() {
-	cm.exact = false
+	cm.exact, cm.settled = false, false
 	clear(cm.writes)
 	cm.writes = cm.writes[:0]
 }
@@ -227,6 +241,8 @@ func (m *ClaimMemo[V]) Claim(c *apiserver.Client, kind string, owner metav1.Obje
 		cm.forgetWrites()
 	}
 	incremental := cm.exact && owner.GetDeletionTimestamp() == nil
+	orphans := m.orphans
+	settled := incremental && cm.settled && cm.orphansAt == orphans
 	// The writes of this Claim (adoptions, releases) and of the sync
 	// after it are recorded for the next.
 	writes := cm.writes
@@ -242,7 +258,7 @@ func (m *ClaimMemo[V]) Claim(c *apiserver.Client, kind string, owner metav1.Obje
 	var adopted bool
 	var err error
 	if incremental {
-		adopted, err = claimWrites(c, kind, owner, ownerKind, sel, matchLabels, writes, &cm.kept, derive, keep)
+		adopted, err = claimWrites(c, kind, owner, ownerKind, sel, matchLabels, writes, &cm.kept, derive, keep, settled)
 	} else {
 		cm.spare = cm.spare[:0]
 		adopted, err = claim(c, kind, owner, ownerKind, sel, matchLabels, knownIn(prev, &cm.spare), keep)
@@ -256,6 +272,10 @@ func (m *ClaimMemo[V]) Claim(c *apiserver.Client, kind string, owner metav1.Obje
 		cm.forgetWrites()
 		return nil, err
 	}
+	// Every orphan it could adopt it did (a search that adopted one
+	// wrote it, and a write of this Claim that made an orphan counts:
+	// the next Claim searches again).
+	cm.settled, cm.orphansAt = cm.exact && m.orphans == orphans, orphans
 	if adopted {
 		slices.SortFunc(cm.kept, func(a, b Claimed[V]) int { return store.CompareKeys(a.Object, b.Object) })
 	}
@@ -292,7 +312,7 @@ func knownIn[V any](prev []Claimed[V], next *[]Claimed[V]) func(store.Object) bo
 // otherwise. Then orphans are looked for as claim does, each passed to
 // keep (adopted reports whether there was one).
 func claimWrites[V any](c *apiserver.Client, kind string, owner metav1.Object, ownerKind string, sel labels.Selector, matchLabels map[string]string,
-	writes []write, kept *[]Claimed[V], derive func(store.Object) V, keep func(store.Object)) (adopted bool, err error) {
+	writes []write, kept *[]Claimed[V], derive func(store.Object) V, keep func(store.Object), settled bool) (adopted bool, err error) {
 	uid := owner.GetUID()
 	ks := *kept
 	var touched []int        // the positions in ks of objects written
@@ -337,6 +357,9 @@ func claimWrites[V any](c *apiserver.Client, kind string, owner metav1.Object, o
 	*kept = ks
 	if len(fresh) > 0 && len(unmatched) > 1 {
 		sortByKey(unmatched) // released in key order, as claim releases them
+	}
+	if settled && len(unmatched) == 0 {
+		return false, nil // nothing to release, no orphan to adopt
 	}
 	return settle(c, kind, owner, ownerKind, sel, matchLabels, len(*kept), unmatched, keep)
 }
