@@ -45,6 +45,8 @@ type PodBatch struct {
 	// (see generatedName).
 	generated bool
 	prep      *prepared
+	// reused: admit made the pod being created from prep.
+	reused bool
 }
 
 // prepared is a pod of the batch as defaulting and the admission plugins
@@ -64,6 +66,10 @@ type prepared struct {
 	spec   corev1.PodSpec
 	status corev1.PodStatus
 	drawn  string
+	// specValid: the first pod's spec passed validatePodSpec, which
+	// reads none of what fromPrepared changes (the token volume's name
+	// in a volume and the mounts): a pod made from prep passes it too.
+	specValid bool
 }
 
 // admissionKinds are the kinds whose stored objects a pod's defaulting
@@ -94,7 +100,8 @@ func (c *Client) NewPodBatch(proto *corev1.Pod) *PodBatch {
 // result, then from that result while it holds (see prepared).
 func (b *PodBatch) admit(p *corev1.Pod) error {
 	s := b.c.s
-	if b.prep != nil && b.prep.revs == b.revs() {
+	b.reused = b.prep != nil && b.prep.revs == b.revs()
+	if b.reused {
 		b.fromPrepared(p)
 		return s.admitQuota(p)
 	}
@@ -189,8 +196,9 @@ func (b *PodBatch) Create() (*corev1.Pod, error) {
 // validate is Validate for a pod of the batch: when the pod still holds
 // the metadata the batch judged valid, only its name and spec can be
 // wrong, and the errors are Validate's, in Validate's order (the name's,
-// then the spec's). Otherwise (admission gave it other labels, say) it is
-// Validate.
+// then the spec's); a spec made from the prepared one is valid if that
+// one was (see prepared.specValid). Otherwise (admission gave it other
+// labels, say) it is Validate.
 func (b *PodBatch) validate(p *corev1.Pod) error {
 	if !b.shares(&p.ObjectMeta) || p.Name == "" {
 		return Validate(p)
@@ -201,7 +209,13 @@ func (b *PodBatch) validate(p *corev1.Pod) error {
 			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), p.Name, msg))
 		}
 	}
-	errs = append(errs, validatePodSpec(&p.Spec, specPath)...)
+	if !b.reused || !b.prep.specValid {
+		specErrs := validatePodSpec(&p.Spec, specPath)
+		if b.prep != nil && !b.reused && len(specErrs) == 0 {
+			b.prep.specValid = true // prep holds this pod's spec (admit)
+		}
+		errs = append(errs, specErrs...)
+	}
 	if len(errs) == 0 {
 		return nil
 	}

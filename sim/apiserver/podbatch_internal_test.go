@@ -137,6 +137,7 @@ func TestPodBatchCreatesAsCreate(t *testing.T) {
 		{name: "valid"},
 		{name: "invalid label", proto: func(p *corev1.Pod) { p.Labels = map[string]string{"bad key!": "x"} }},
 		{name: "no containers", proto: func(p *corev1.Pod) { p.Spec.Containers = nil }},
+		{name: "invalid restart policy", proto: func(p *corev1.Pod) { p.Spec.RestartPolicy = "Sometimes" }},
 		{name: "invalid prefix", proto: func(p *corev1.Pod) { p.GenerateName = "Web-" }},
 		{name: "two containers, one mounting the token", proto: func(p *corev1.Pod) {
 			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: "busybox:1", VolumeMounts: []corev1.VolumeMount{tokenMount}}}
@@ -225,7 +226,7 @@ func TestPodBatchCreatesAsCreate(t *testing.T) {
 		require.Equal(t, wantPods, gotPods, tc.name)
 		require.Equal(t, wantErrs, gotErrs, tc.name)
 		switch tc.name {
-		case "invalid label", "no containers", "invalid prefix":
+		case "invalid label", "no containers", "invalid restart policy", "invalid prefix":
 			require.Len(t, gotErrs, 5, tc.name)
 		case "quota of three pods", "account deleted mid-batch":
 			require.Len(t, gotPods, 3, tc.name)
@@ -248,6 +249,7 @@ func TestPodBatchAdmitsFromPrepared(t *testing.T) {
 	second, err := b.Create()
 	require.NoError(t, err)
 	require.Same(t, prep, b.prep, "the second pod is made from the first")
+	require.True(t, prep.specValid, "its spec is not validated again")
 	require.NotSame(t, &first.Spec.Containers[0], &second.Spec.Containers[0])
 	require.NotSame(t, &first.Spec.Volumes[0], &second.Spec.Volumes[0])
 	require.NotEqual(t, first.Spec.Volumes[0].Name, second.Spec.Volumes[0].Name)
