@@ -364,3 +364,56 @@ func TestComputeHashIgnoresWhoFormattedAQuantityFirst(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, before, ComputeHash(encoded, nil))
 }
+
+// TestKeyMemoAgreesWithControllerKey: a KeyMemo answers as ControllerKey
+// for objects sharing one references array, through the owner's deletion
+// and its re-creation under the same name (another UID), for another
+// namespace holding the same array, and for references naming no
+// controller or another kind.
+func TestKeyMemoAgreesWithControllerKey(t *testing.T) {
+	w := fake.New(1)
+	_, err := w.Admin.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "other"}})
+	require.NoError(t, err)
+	newRS := func() *appsv1.ReplicaSet {
+		sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+		o, err := w.Admin.Create(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+			Spec: appsv1.ReplicaSetSpec{Selector: sel, Template: fake.Template(sel.MatchLabels, "nginx")}})
+		require.NoError(t, err)
+		return o.(*appsv1.ReplicaSet)
+	}
+	rs := newRS()
+	refs := []metav1.OwnerReference{NewControllerRef(rs, "ReplicaSet")}
+	notController := []metav1.OwnerReference{NewControllerRef(rs, "ReplicaSet")}
+	notController[0].Controller = nil
+	var memo KeyMemo
+	steps := []struct {
+		name   string
+		before func()
+		ns     string
+		refs   []metav1.OwnerReference
+		kind   string
+		found  bool
+	}{
+		{"owned", nil, "default", refs, "ReplicaSet", true},
+		{"owned again", nil, "default", refs, "ReplicaSet", true},
+		{"other kind", nil, "default", refs, "Deployment", false},
+		{"not a controller", nil, "default", notController, "ReplicaSet", false},
+		{"other namespace", nil, "other", refs, "ReplicaSet", false},
+		{"back in its namespace", nil, "default", refs, "ReplicaSet", true},
+		{"owner deleted", func() {
+			require.NoError(t, w.Admin.Delete("ReplicaSet", "default", "web", apiserver.DeleteOptions{}))
+		}, "default", refs, "ReplicaSet", false},
+		{"a namesake created", func() { newRS() }, "default", refs, "ReplicaSet", false},
+	}
+	for _, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: s.ns, OwnerReferences: s.refs}}
+		wantKey, wantOK := ControllerKey(w.Store, s.kind, p)
+		key, ok := memo.ControllerKey(w.Store, s.kind, p)
+		require.Equal(t, s.found, wantOK, s.name)
+		require.Equal(t, wantOK, ok, s.name)
+		require.Equal(t, wantKey, key, s.name)
+	}
+}

@@ -39,6 +39,50 @@ func ControllerKey(st *store.Store, kind string, obj metav1.Object) (string, boo
 	return store.Key(obj.GetNamespace(), ref.Name), true
 }
 
+// KeyMemo is ControllerKey remembered by the identity of the controller
+// reference: the pods a ReplicaSet creates at once share one references
+// array (SharedPodFromTemplate), and a new version of an object keeps
+// the array of the one before unless its references change (stored
+// objects are never written in place), so the events of one owner's
+// objects find its key, and its slot, without building the key or
+// looking the owner up by name at each of them. The zero value is ready
+// to use; it is not safe for concurrent use.
+type KeyMemo struct {
+	keys map[*metav1.OwnerReference]*ownerKey
+}
+
+// ownerKey is the key of the owner a controller reference names in a
+// namespace, and a handle on its slot.
+type ownerKey struct {
+	namespace, key string
+	ref            store.Ref
+}
+
+// maxKeys bounds KeyMemo: emptied when it holds that many.
+const maxKeys = 4096
+
+// ControllerKey is ControllerKey(st, kind, obj), the same answer.
+func (m *KeyMemo) ControllerKey(st *store.Store, kind string, obj metav1.Object) (string, bool) {
+	ref := podutil.ControllerOf(obj)
+	if ref == nil || ref.Kind != kind {
+		return "", false
+	}
+	ns := obj.GetNamespace()
+	k := m.keys[ref]
+	if k == nil || k.namespace != ns {
+		if m.keys == nil || len(m.keys) >= maxKeys {
+			m.keys = map[*metav1.OwnerReference]*ownerKey{}
+		}
+		k = &ownerKey{namespace: ns, key: store.Key(ns, ref.Name)}
+		m.keys[ref] = k
+	}
+	o, ok := st.Follow(&k.ref, kind, ns, ref.Name)
+	if !ok || o.GetUID() != ref.UID {
+		return "", false
+	}
+	return k.key, true
+}
+
 // Selecting returns the keys of the objects of kind in obj's namespace
 // whose label selector (selectorOf) is valid, not empty and matches obj's
 // labels, in the store's order: the controllers that may adopt an orphan,

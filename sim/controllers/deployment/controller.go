@@ -32,6 +32,7 @@ type Controller struct {
 	// a sync.
 	tmplEq map[types.UID]eqEntry
 	sels   controllerutil.SelectorMemo
+	keys   controllerutil.KeyMemo
 	// carrier is the request of every status write (writeStatus).
 	carrier appsv1.Deployment
 }
@@ -92,7 +93,7 @@ func sameController(a, b metav1.Object) bool {
 
 // queueOwner queues the Deployment controlling rs, if any.
 func (c *Controller) queueOwner(rs *appsv1.ReplicaSet) bool {
-	key, ok := controllerutil.ControllerKey(c.Store, "Deployment", rs)
+	key, ok := c.keys.ControllerKey(c.Store, "Deployment", rs)
 	if ok {
 		c.Queue.Add(key)
 	}

@@ -35,6 +35,7 @@ type Controller struct {
 	exp    *controllerutil.Expectations
 	claims controllerutil.ClaimMemo[podFacts]
 	sels   controllerutil.SelectorMemo
+	keys   controllerutil.KeyMemo
 	// carrier is the request of a ReplicaSet's status write
 	// (kindAdapter.withStatus).
 	carrier appsv1.ReplicaSet
@@ -151,7 +152,7 @@ func relevantChange(old, pod *corev1.Pod) bool {
 // ownerKey is the key of the ReplicaSet (ReplicationController)
 // controlling pod, if it exists.
 func (c *Controller) ownerKey(pod *corev1.Pod) (string, bool) {
-	return controllerutil.ControllerKey(c.Store, c.kind.kind, pod)
+	return c.keys.ControllerKey(c.Store, c.kind.kind, pod)
 }
 
 // queueMatching queues every ReplicaSet whose selector matches an orphan
