@@ -45,6 +45,13 @@ const (
 // Controller is the Endpoints controller.
 type Controller struct {
 	controllerutil.Base
+	// selecting is whether some Service has a selector, as of the
+	// Services' revision svcRev (store.KindRev): without one, no pod
+	// change queues a service, and a pod's events (several per pod)
+	// skip the List of its namespace's Services.
+	selecting bool
+	svcRev    int64
+	svcKnown  bool
 }
 
 // New returns an Endpoints controller writing through client.
@@ -78,12 +85,27 @@ func (c *Controller) onPod(ev store.Event) {
 }
 
 func (c *Controller) queueServicesOf(pod *corev1.Pod) {
+	if !c.anySelecting() {
+		return
+	}
 	for _, o := range c.Store.List("Service", pod.Namespace) {
 		svc := o.(*corev1.Service)
 		if len(svc.Spec.Selector) > 0 && labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(pod.Labels)) {
 			c.Queue.Add(store.KeyOf(svc))
 		}
 	}
+}
+
+// anySelecting reports whether a stored Service has a selector (see
+// Controller.selecting).
+func (c *Controller) anySelecting() bool {
+	if rev := c.Store.KindRev("Service"); !c.svcKnown || rev != c.svcRev {
+		c.svcKnown, c.svcRev = true, rev
+		c.selecting = slices.ContainsFunc(c.Store.List("Service", ""), func(o store.Object) bool {
+			return len(o.(*corev1.Service).Spec.Selector) > 0
+		})
+	}
+	return c.selecting
 }
 
 func (c *Controller) sync(key string) error {

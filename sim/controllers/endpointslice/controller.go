@@ -142,6 +142,9 @@ func (c *Controller) onPod(ev store.Event) {
 }
 
 func (c *Controller) enqueueServicesOf(ns string, lbls map[string]string) {
+	if len(c.bySelector) == 0 {
+		return // no Service selects: no pod's labels to look up
+	}
 	var keys []string
 	for k, v := range lbls {
 		for key := range c.bySelector[selectorPair{ns, k, v}] {
