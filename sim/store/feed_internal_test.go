@@ -87,3 +87,33 @@ func TestFeedFollowers(t *testing.T) {
 		})
 	}
 }
+
+// TestFollowerStartedInFanout: a latency-0 handler that restarts a watch
+// of its kind (stops one, starts another) during a change's fan-out puts
+// the new watch where the fan-out may still visit it (the stopped one's
+// place in the array being ranged over). The new watch is told of the
+// changes made after it started, not of the one being fanned out, and
+// nothing panics.
+func TestFollowerStartedInFanout(t *testing.T) {
+	e := sim.NewEngine(1)
+	s := New(e)
+	var got delivered
+	var stopOld func()
+	restarted := false
+	s.Watch("Pod", 0, func(Event) {
+		if !restarted {
+			restarted = true
+			stopOld()
+			s.Watch("Pod", time.Millisecond, got.handler(e))
+		}
+	})
+	stopOld = s.Watch("Pod", time.Millisecond, func(Event) {})
+	for i, at := range []time.Duration{time.Second, 2 * time.Second} {
+		e.At(at, "write", func() {
+			_, err := s.Create(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: fmt.Sprint("p", i)}})
+			require.NoError(t, err)
+		})
+	}
+	require.NotPanics(t, func() { e.RunUntil(time.Minute) })
+	require.Equal(t, delivered{"2.001s ADDED p1 2"}, got)
+}

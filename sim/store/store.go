@@ -96,7 +96,9 @@ type Log interface {
 // IndexFunc returns the index values of an object for one index.
 type IndexFunc func(obj Object) []string
 
-// Store holds every object of the simulated cluster.
+// Store holds every object of the simulated cluster. It is not safe for
+// concurrent use, not even by readers alone: a lookup may update the
+// memo of recent kinds (table) and scratch buffers.
 type Store struct {
 	engine   *sim.Engine
 	rev      int64
@@ -1089,7 +1091,11 @@ func (s *Store) written(t *table, m Mutation) {
 }
 
 // offer hands the change of an object of t, at the current revision, to
-// the watches that want it.
+// the watches that want it. A watch that follows the feed sees the
+// kind's changes in revision order. A latency-0 handler that writes an
+// object of its own kind during the fan-out (none does today) makes a
+// queued watch later in the list see that nested change before this
+// one, as every watch did before the feed.
 func (s *Store) offer(t *table, typ EventType, obj, old Object, slot int32) {
 	f := fanout{s: s, ev: Event{Type: typ, Kind: t.kind.Kind, Object: obj, Old: old, Rev: s.rev, Slot: slot}}
 	if typ == Deleted {
@@ -1356,6 +1362,8 @@ func (w *watcher) push(f *fanout) {
 	}
 	if !w.follows { // (a follower's event is in the feed: offer put it there)
 		w.queue = append(w.queue, f.queued())
+	} else if w.front() == nil {
+		return // started during this change's fan-out, after the change
 	}
 	if !w.armed {
 		w.schedule(f.s.engine)
@@ -1386,7 +1394,8 @@ func (w *watcher) pop() {
 // due is when the queued event q is delivered.
 func (w *watcher) due(q *queuedEvent) time.Duration { return q.at + w.latency }
 
-// schedule arms the delivery of the events waiting (there are some).
+// schedule arms the delivery of the events waiting; push calls it only
+// when there are some.
 func (w *watcher) schedule(e *sim.Engine) {
 	w.armed = true
 	due := w.due(w.front())

@@ -342,12 +342,11 @@ func (c *Cache) AddPod(pod *corev1.Pod) {
 // requests and affinity again.
 func (c *Cache) AddPodInfo(pi *framework.PodInfo) { c.AddPodInfoOn(pi, nil) }
 
-// AddPodInfoOn is AddPodInfo where ni, when not nil, is this cache's
-// NodeInfo that the pod was bound to (the scheduler's choice): the node
-// is then not looked up by name (a map probe among thousands of nodes
-// per binding). A NodeInfo with a node object is the one the cache
-// keeps under that node's name, so one that still has the pod's node
-// is the one attach would find.
+// AddPodInfoOn is AddPodInfo where ni, when not nil, is the NodeInfo
+// that the pod was bound to (the scheduler's choice): when it is this
+// cache's own, at its place in the node list, the node is not looked up
+// by name (a map probe among thousands of nodes per binding). Any other
+// NodeInfo (a Clone, one of a node since removed) only names the node.
 func (c *Cache) AddPodInfoOn(pi *framework.PodInfo, ni *framework.NodeInfo) {
 	pod := pi.Pod
 	key := keyOf(pod)
@@ -357,10 +356,16 @@ func (c *Cache) AddPodInfoOn(pi *framework.PodInfo, ni *framework.NodeInfo) {
 	}
 	cp := &cachedPod{pi: pi}
 	c.pods[key] = cp
-	if ni == nil || ni.Node() == nil || ni.Name() != pod.Spec.NodeName {
+	if !c.listed(ni) || ni.Name() != pod.Spec.NodeName {
 		ni = c.nodeInfoOf(pod.Spec.NodeName)
 	}
 	c.attachTo(cp, ni)
+}
+
+// listed reports whether ni is this cache's NodeInfo at its place in an
+// up-to-date node list.
+func (c *Cache) listed(ni *framework.NodeInfo) bool {
+	return ni != nil && !c.dirty && ni.Index >= 0 && ni.Index < len(c.list) && c.list[ni.Index] == ni
 }
 
 // UpdatePod applies a new version of a pod.

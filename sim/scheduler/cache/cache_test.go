@@ -270,8 +270,9 @@ func TestSharedLabelsJoinCurrentSets(t *testing.T) {
 
 // AddPodInfoOn accounts the pod on the NodeInfo it is given only when
 // that is the cache's NodeInfo of the pod's node; any other hint (none,
-// another node's, one whose node was removed) falls back to the lookup
-// by name, so the pod lands where AddPodInfo puts it.
+// another node's, one whose node was removed, a clone of the right one)
+// falls back to the lookup by name, so the pod lands where AddPodInfo
+// puts it.
 func TestAddPodInfoOnHint(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -281,6 +282,7 @@ func TestAddPodInfoOnHint(t *testing.T) {
 		{"its node", func(c *Cache, _ *framework.NodeInfo) *framework.NodeInfo { return c.Get("a") }},
 		{"another node", func(c *Cache, _ *framework.NodeInfo) *framework.NodeInfo { return c.Get("b") }},
 		{"a removed node", func(_ *Cache, gone *framework.NodeInfo) *framework.NodeInfo { return gone }},
+		{"a clone of its node", func(c *Cache, _ *framework.NodeInfo) *framework.NodeInfo { return c.Get("a").Clone() }},
 	} {
 		c := New()
 		c.AddNode(st.Node("a", "4", "8Gi", 110).Obj())
@@ -288,6 +290,7 @@ func TestAddPodInfoOnHint(t *testing.T) {
 		c.AddNode(st.Node("gone", "4", "8Gi", 110).Obj())
 		gone := c.Get("gone")
 		c.RemoveNode(st.Node("gone", "4", "8Gi", 110).Obj())
+		c.NodeInfos() // the list is up to date, as in a scheduling cycle
 
 		pod := st.Pod("p").Req("1", "1Gi").Node("a").Obj()
 		c.AddPodInfoOn(framework.NewPodInfo(pod), tt.hint(c, gone))
