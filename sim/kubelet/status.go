@@ -509,7 +509,7 @@ func (m *qosMemo) of(spec *corev1.PodSpec) corev1.PodQOSClass {
 		return qosClass(spec)
 	}
 	r := &spec.Containers[0].Resources
-	if m.qos == "" || !podutil.SameList(r.Requests, m.req) || !podutil.SameList(r.Limits, m.lim) {
+	if m.qos == "" || !podutil.SameMap(r.Requests, m.req) || !podutil.SameMap(r.Limits, m.lim) {
 		m.req, m.lim, m.qos = r.Requests, r.Limits, qosClass(spec)
 	}
 	return m.qos

@@ -8,7 +8,6 @@ package podutil
 import (
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -352,7 +351,7 @@ func EqualMaps(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	if len(a) == 0 || reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
+	if len(a) == 0 || SameMap(a, b) {
 		return true
 	}
 	return maps.Equal(a, b)

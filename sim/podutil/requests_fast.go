@@ -230,17 +230,17 @@ func (m *RequestsMemo) PodRequests(p *corev1.Pod) Resources {
 		return PodRequests(p)
 	}
 	l := p.Spec.Containers[0].Resources.Requests
-	if l == nil || !SameList(l, m.list) {
+	if l == nil || !SameMap(l, m.list) {
 		m.list, m.res = l, PodRequests(p)
 	}
 	return m.res
 }
 
-// SameList reports whether a and b are one map (not merely equal ones):
-// then, stored lists never being written in place, what is computed
-// from one holds for the other, as long as a memo holds the map (and so
-// its address).
-func SameList(a, b corev1.ResourceList) bool {
+// SameMap reports whether a and b are one map (not merely equal ones):
+// then, stored maps (labels, resource lists) never being written in
+// place, what is computed from one holds for the other, as long as a
+// memo holds the map (and so its address).
+func SameMap[M ~map[K]V, K comparable, V any](a, b M) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 

@@ -7,7 +7,6 @@ package cache
 
 import (
 	"maps"
-	"reflect"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -519,7 +518,7 @@ func oneMap(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	return len(a) == 0 || reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+	return len(a) == 0 || podutil.SameMap(a, b)
 }
 
 func (c *Cache) nsSet(ns string) *podSet {
